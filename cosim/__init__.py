@@ -1,0 +1,1 @@
+"""Simulators and co-simulation: golden interpreter, RTL harness, comparison."""

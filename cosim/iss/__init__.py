@@ -1,0 +1,1 @@
+"""The golden instruction-set interpreter: the executable specification."""

@@ -1,0 +1,1 @@
+"""OxCore RTL (Amaranth HDL)."""

@@ -1,0 +1,1 @@
+"""OxCore co-design framework: shared pure-Python core (ISA, config, programs, CLI)."""

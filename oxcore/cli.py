@@ -1,0 +1,107 @@
+"""The `oxcore` command: asm, disasm, cc, run (and more as engines arrive).
+
+Each subcommand's work lives in its own module; this file only parses arguments and
+turns `OxCoreError`s into one-line messages with a non-zero exit (never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from oxcore.config import PRESETS, load_config
+from oxcore.errors import OxCoreError, SourceError
+
+
+def _add_config(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="NAME|FILE.toml", default=None,
+                        help=f"core configuration: preset ({', '.join(PRESETS)}) or TOML file")
+
+
+def _cmd_asm(args: argparse.Namespace) -> int:
+    from sw.asm.driver import assemble_file
+    assemble_file(Path(args.source), Path(args.output), args.format, load_config(args.config))
+    return 0
+
+
+def _cmd_disasm(args: argparse.Namespace) -> int:
+    from sw.asm.listing import disassemble_file
+    sys.stdout.write(disassemble_file(Path(args.file), load_config(args.config),
+                                      reassemblable=args.reassemblable))
+    return 0
+
+
+def _cmd_cc(args: argparse.Namespace) -> int:
+    from sw.cc.driver import compile_c
+    compile_c([Path(s) for s in args.sources], Path(args.output), load_config(args.config),
+              opt=args.opt, extra_flags=args.flag or [])
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from cosim.run import run_command
+    return run_command(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="oxcore", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("asm", help="assemble a .S/.s file into an ELF executable or flat image")
+    p.add_argument("source")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--format", choices=("elf", "bin"), default="elf")
+    _add_config(p)
+    p.set_defaults(func=_cmd_asm)
+
+    p = sub.add_parser("disasm", help="disassemble an ELF or flat .bin image")
+    p.add_argument("file")
+    p.add_argument("--reassemblable", action="store_true",
+                   help="print assembly source that `oxcore asm` turns back into the same bytes")
+    _add_config(p)
+    p.set_defaults(func=_cmd_disasm)
+
+    p = sub.add_parser("cc", help="compile bare-metal C for OxCore (clang from ziglang)")
+    p.add_argument("sources", nargs="+")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("-O", dest="opt", default="2", choices=("0", "1", "2", "3", "s", "z"),
+                   help="optimisation level (default 2)")
+    p.add_argument("--flag", action="append", metavar="FLAG",
+                   help="extra flag passed to clang (repeatable), e.g. --flag=-DN=10")
+    _add_config(p)
+    p.set_defaults(func=_cmd_cc)
+
+    p = sub.add_parser("run", help="run a program on a simulator")
+    p.add_argument("program")
+    p.add_argument("--sim", choices=("iss",), default="iss",
+                   help="iss: the golden interpreter")
+    p.add_argument("--max-instructions", type=int, default=None, metavar="N",
+                   help="stop with a trap after N instructions")
+    p.add_argument("--trace", metavar="FILE",
+                   help="write one line per retired instruction (Spike commit-log style)")
+    p.add_argument("--stats-json", metavar="FILE", help="write run statistics as JSON")
+    _add_config(p)
+    p.set_defaults(func=_cmd_run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except SourceError as exc:
+        print(str(exc), file=sys.stderr)
+        return exc.exit_code
+    except OxCoreError as exc:
+        print(f"oxcore: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("oxcore: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

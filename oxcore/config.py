@@ -1,0 +1,103 @@
+"""OxCoreConfig: the one configuration of a core, shared by RTL, interpreter, compiler and FPGA.
+
+Named presets (`PRESETS`) or a TOML file that starts from a preset and overrides fields:
+
+    preset = "small"
+    mem_size = 32768
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from oxcore.errors import ConfigError
+
+KIB = 1024
+
+
+@dataclass(frozen=True)
+class OxCoreConfig:
+    """Parameters of one OxCore instance. Validated on construction."""
+
+    name: str = "default"
+    # Memory map (see docs/memory-map-abi.md). One RAM holds code, data and stack.
+    mem_base: int = 0x8000_0000
+    mem_size: int = 256 * KIB
+    mmio_base: int = 0x1000_0000  # reserved for SoC peripherals (UART, LEDs)
+    mmio_size: int = 0x1000
+
+    def __post_init__(self) -> None:
+        self._check_int("mem_base", 0, 0xFFFF_FFFF)
+        self._check_int("mem_size", 4 * KIB, 1 << 30)
+        self._check_int("mmio_base", 0, 0xFFFF_FFFF)
+        self._check_int("mmio_size", 0, 1 << 24)
+        if self.mem_size & (self.mem_size - 1):
+            raise ConfigError(f"config {self.name!r}: mem_size {self.mem_size} "
+                              "must be a power of two")
+        if self.mem_base % self.mem_size:
+            raise ConfigError(f"config {self.name!r}: mem_base {self.mem_base:#x} must be "
+                              f"aligned to mem_size {self.mem_size:#x}")
+        if self.mem_base + self.mem_size > 1 << 32:
+            raise ConfigError(f"config {self.name!r}: mem_base + mem_size exceeds 4 GiB")
+        if self.mmio_base < self.mem_end and self.mem_base < self.mmio_base + self.mmio_size:
+            raise ConfigError(f"config {self.name!r}: mmio_base region overlaps RAM")
+
+    def _check_int(self, field: str, low: int, high: int) -> None:
+        value = getattr(self, field)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ConfigError(f"config {self.name!r}: {field} must be an integer, "
+                              f"got {value!r}")
+        if not low <= value <= high:
+            raise ConfigError(f"config {self.name!r}: {field} = {value:#x} out of range "
+                              f"[{low:#x}, {high:#x}]")
+
+    @property
+    def mem_end(self) -> int:
+        return self.mem_base + self.mem_size
+
+    @property
+    def stack_top(self) -> int:
+        """Initial sp: the top of RAM (the ABI's 16-byte alignment holds)."""
+        return self.mem_end
+
+    def replace(self, **changes: Any) -> "OxCoreConfig":
+        known = {f.name for f in fields(self)}
+        for key in changes:
+            if key not in known:
+                raise ConfigError(f"config {self.name!r}: unknown field {key!r} "
+                                  f"(known: {', '.join(sorted(known))})")
+        return dataclasses.replace(self, **changes)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+PRESETS: dict[str, OxCoreConfig] = {
+    "default": OxCoreConfig(),
+    "small": OxCoreConfig(name="small", mem_size=16 * KIB),
+}
+
+
+def load_config(spec: str | None) -> OxCoreConfig:
+    """A preset name, or a path to a TOML file (``preset = ...`` plus overrides)."""
+    if spec is None or spec in PRESETS:
+        return PRESETS[spec or "default"]
+    path = Path(spec)
+    if not path.suffix == ".toml":
+        raise ConfigError(f"unknown config {spec!r}: presets are {', '.join(PRESETS)}, "
+                          "or give a .toml file")
+    try:
+        data = tomllib.loads(path.read_text())
+    except OSError as exc:
+        raise ConfigError(f"{spec}: cannot read config: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{spec}: {exc}") from None
+    base = data.pop("preset", "default")
+    if base not in PRESETS:
+        raise ConfigError(f"{spec}: preset {base!r} unknown (presets: {', '.join(PRESETS)})")
+    data.setdefault("name", path.stem)
+    return PRESETS[base].replace(**data)

@@ -1,0 +1,51 @@
+"""Control and status registers that OxCore implements (read-only counters).
+
+The ISA table refers to CSRs by number; assembler and disassembler use these names.
+hpmcounter3..31 are reserved for OxCore performance counters (stall causes, engine
+activity); `PERF_COUNTERS` names the ones a core implements.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Csr:
+    number: int
+    name: str
+    description: str
+
+
+def _hpm() -> list[Csr]:
+    low = [Csr(0xC00 + i, f"hpmcounter{i}", f"performance counter {i}, low 32 bits")
+           for i in range(3, 32)]
+    high = [Csr(0xC80 + i, f"hpmcounter{i}h", f"performance counter {i}, high 32 bits")
+            for i in range(3, 32)]
+    return low + high
+
+
+CSRS: tuple[Csr, ...] = (
+    Csr(0xC00, "cycle", "clock cycles since reset, low 32 bits"),
+    Csr(0xC01, "time", "wall-clock timer, low 32 bits (equals cycle on OxCore)"),
+    Csr(0xC02, "instret", "instructions retired since reset, low 32 bits"),
+    Csr(0xC80, "cycleh", "clock cycles since reset, high 32 bits"),
+    Csr(0xC81, "timeh", "wall-clock timer, high 32 bits (equals cycleh on OxCore)"),
+    Csr(0xC82, "instreth", "instructions retired since reset, high 32 bits"),
+    Csr(0xF14, "mhartid", "hardware thread id (0)"),
+    *_hpm(),
+)
+
+CSR_BY_NAME: dict[str, Csr] = {c.name: c for c in CSRS}
+CSR_BY_NUMBER: dict[int, Csr] = {c.number: c for c in CSRS}
+
+
+def csr_name(number: int) -> str:
+    """Name for the disassembler; unknown numbers print in hex like objdump."""
+    csr = CSR_BY_NUMBER.get(number)
+    return csr.name if csr else f"{number:#x}"
+
+
+def is_read_only(number: int) -> bool:
+    """CSR address bits [11:10] == 0b11 mark read-only CSRs (privileged spec 2.1)."""
+    return (number >> 10) & 3 == 3

@@ -1,0 +1,136 @@
+"""A loadable program: the segments, entry point and symbols of an ELF (or flat binary).
+
+Every simulator (interpreter, RTL, FPGA image builder) and the disassembler load
+programs through `load_program`, so bad files get one clear error everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from elftools.common.exceptions import ELFError as _PyElfError
+from elftools.elf.constants import P_FLAGS
+from elftools.elf.elffile import ELFFile
+
+from oxcore.config import OxCoreConfig
+from oxcore.errors import ElfError
+
+EM_RISCV = 243
+ELF_MAGIC = b"\x7fELF"
+
+
+@dataclass(frozen=True)
+class Segment:
+    addr: int
+    data: bytes
+    mem_size: int  # >= len(data); the rest is zero-filled (.bss)
+    executable: bool
+
+
+@dataclass(frozen=True)
+class Symbol:
+    name: str
+    addr: int
+    size: int
+    kind: str  # "func", "object" or "notype"
+
+
+@dataclass
+class Program:
+    path: str
+    entry: int
+    segments: list[Segment]
+    symbols: dict[str, Symbol] = field(default_factory=dict)
+
+    def symbol(self, name: str) -> Symbol:
+        try:
+            return self.symbols[name]
+        except KeyError:
+            raise ElfError(f"{self.path}: no symbol {name!r}") from None
+
+    def symbols_by_address(self) -> dict[int, str]:
+        """One name per address, preferring functions and non-local names (for listings)."""
+        ranked = sorted(self.symbols.values(),
+                        key=lambda s: (s.kind != "func", s.name.startswith("."), s.name))
+        table: dict[int, str] = {}
+        for sym in ranked:
+            table.setdefault(sym.addr, sym.name)
+        return table
+
+
+def _read(path: str | Path) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise ElfError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def load_program(path: str | Path, config: OxCoreConfig) -> Program:
+    """Load an ELF executable, or a flat ``.bin`` image placed at ``config.mem_base``."""
+    data = _read(path)
+    if data[:4] != ELF_MAGIC:
+        if str(path).endswith(".bin"):
+            return _flat_program(str(path), data, config)
+        raise ElfError(f"{path}: not an ELF file (and not a .bin flat image)")
+    program = _elf_program(str(path), data)
+    _check_fits(program, config)
+    return program
+
+
+def _flat_program(path: str, data: bytes, config: OxCoreConfig) -> Program:
+    if len(data) > config.mem_size:
+        raise ElfError(f"{path}: image of {len(data)} bytes exceeds RAM "
+                       f"({config.mem_size} bytes, config {config.name!r})")
+    return Program(path, config.mem_base, [Segment(config.mem_base, data, len(data), True)])
+
+
+def _elf_program(path: str, data: bytes) -> Program:
+    import io
+    try:
+        elf = ELFFile(io.BytesIO(data))
+        if elf.elfclass != 32 or not elf.little_endian:
+            raise ElfError(f"{path}: not a 32-bit little-endian ELF "
+                           f"(ELF{elf.elfclass}, {'LE' if elf.little_endian else 'BE'})")
+        if elf["e_machine"] not in ("EM_RISCV", EM_RISCV):
+            raise ElfError(f"{path}: ELF for machine {elf['e_machine']}, not RISC-V")
+        if elf["e_type"] != "ET_EXEC":
+            raise ElfError(f"{path}: ELF type {elf['e_type']}, expected an executable "
+                           "(ET_EXEC); link object files first")
+        segments = []
+        for seg in elf.iter_segments():
+            if seg["p_type"] != "PT_LOAD" or seg["p_memsz"] == 0:
+                continue
+            body = seg.data()
+            if len(body) != seg["p_filesz"]:
+                raise ElfError(f"{path}: truncated segment at {seg['p_vaddr']:#x}")
+            segments.append(Segment(seg["p_paddr"], body, seg["p_memsz"],
+                                    bool(seg["p_flags"] & P_FLAGS.PF_X)))
+        symbols = {}
+        symtab = elf.get_section_by_name(".symtab")
+        if symtab is not None:
+            for sym in symtab.iter_symbols():
+                kind = {"STT_FUNC": "func", "STT_OBJECT": "object", "STT_NOTYPE": "notype"}.get(
+                    sym["st_info"]["type"])
+                if kind and sym.name and sym["st_shndx"] != "SHN_UNDEF":
+                    symbols[sym.name] = Symbol(sym.name, sym["st_value"], sym["st_size"], kind)
+        return Program(path, elf["e_entry"], segments, symbols)
+    except ElfError:
+        raise
+    except (_PyElfError, ValueError, KeyError, IndexError, OSError) as exc:
+        raise ElfError(f"{path}: malformed or truncated ELF: {exc}") from None
+    except Exception as exc:  # pyelftools raises assorted errors on garbage input
+        raise ElfError(f"{path}: malformed or truncated ELF ({type(exc).__name__})") from None
+
+
+def _check_fits(program: Program, config: OxCoreConfig) -> None:
+    if not program.segments:
+        raise ElfError(f"{program.path}: no loadable segments")
+    for seg in program.segments:
+        if seg.addr < config.mem_base or seg.addr + seg.mem_size > config.mem_end:
+            raise ElfError(
+                f"{program.path}: segment {seg.addr:#010x}..{seg.addr + seg.mem_size:#010x} "
+                f"lies outside RAM {config.mem_base:#010x}..{config.mem_end:#010x} "
+                f"(config {config.name!r})")
+    if not config.mem_base <= program.entry < config.mem_end:
+        raise ElfError(f"{program.path}: entry point {program.entry:#010x} outside RAM")

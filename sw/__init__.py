@@ -1,0 +1,1 @@
+"""Software toolchain: assembler, C driver, compiler."""

@@ -1,0 +1,1 @@
+"""Assembler, disassembler and ELF writer for the OxCore ISA."""

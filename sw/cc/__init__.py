@@ -1,0 +1,1 @@
+"""Bare-metal C toolchain (clang from the ziglang wheel) with the OxCore runtime."""
