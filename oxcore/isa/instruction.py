@@ -13,7 +13,7 @@ from oxcore.isa.fields import FIXED, Field, Format
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity: each instruction exists once
 class Instruction:
     """One instruction, described once.
 

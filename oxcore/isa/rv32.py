@@ -4,8 +4,9 @@ Each row: mnemonic, format, fixed fields, operand syntax, semantics, summary.
 Semantics are written in the semantics language (see :mod:`oxcore.isa.semantics`):
 ``x[r]`` reads a register as an unsigned 32-bit value, ``x[rd] = v`` writes
 ``v mod 2**32`` (writes to x0 are dropped), ``sx(v)`` is the signed view of a 32-bit
-value, and ``load``/``store``/``jump``/``csr_read``/``csr_write``/``ecall``/``ebreak``
-are the effects on the machine.
+value, ``jump(t)`` sets the next pc (taking effect after the instruction; the target is
+checked first, so a misaligned jump traps with no effect), and ``load``/``store``/
+``csr_read``/``csr_write``/``ecall``/``ebreak`` are the effects on the machine.
 """
 
 from __future__ import annotations
@@ -99,9 +100,9 @@ RV32I: tuple[Instruction, ...] = (
     _row("auipc", "RV32I", U_TYPE, dict(opcode=Opcode.AUIPC), "{rd}, {imm}",
          "x[rd] = pc + (imm << 12)", "add upper immediate to pc"),
     _row("jal", "RV32I", J_TYPE, dict(opcode=Opcode.JAL), "{rd}, {imm}",
-         "x[rd] = pc + 4\njump(pc + imm)", "jump and link"),
+         "jump(pc + imm)\nx[rd] = pc + 4", "jump and link"),
     _row("jalr", "RV32I", I_TYPE, dict(opcode=Opcode.JALR, funct3=0), "{rd}, {imm}({rs1})",
-         "target = (x[rs1] + imm) & ~1\nx[rd] = pc + 4\njump(target)",
+         "jump((x[rs1] + imm) & ~1)\nx[rd] = pc + 4",
          "jump and link register (target's bit 0 cleared)"),
     _branch("beq", 0b000, "x[rs1] == x[rs2]", "branch if equal"),
     _branch("bne", 0b001, "x[rs1] != x[rs2]", "branch if not equal"),

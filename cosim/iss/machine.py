@@ -1,0 +1,189 @@
+"""Architectural state of one OxCore hart and the effects the semantics language calls.
+
+`Machine` owns registers, pc, RAM, counters and the syscall environment. It builds the
+helper namespace (`load4`, `store1`, `jump_target`, `ecall`, ...) that lowered
+semantics run against; with `recording=True` memory helpers also note each access for
+the retire record.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import BinaryIO, Callable
+
+from oxcore.config import OxCoreConfig
+from oxcore.isa.csrs import CSR_BY_NUMBER, is_read_only
+from oxcore.program import Program
+from oxcore.retire import TrapCause
+from cosim.iss.semantics import MASK32, PURE_HELPERS
+
+if sys.byteorder != "little":  # memoryview casts below assume a little-endian host
+    raise ImportError("the OxCore interpreter needs a little-endian host")
+
+SYS_WRITE = 64
+SYS_EXIT = 93
+EBADF = 9
+EFAULT = 14
+REG_A0, REG_A1, REG_A2, REG_A7 = 10, 11, 12, 17
+
+
+class Trap(Exception):
+    """An instruction trapped; it has no architectural effect and does not retire."""
+
+    def __init__(self, cause: TrapCause, pc: int, tval: int = 0, detail: str = "") -> None:
+        super().__init__(cause, pc, tval)
+        self.cause, self.pc, self.tval, self.detail = cause, pc, tval, detail
+
+
+class ProgramExit(Exception):
+    """The program called exit(code); the ecall retired."""
+
+    def __init__(self, value: int) -> None:
+        super().__init__(value)
+        self.value = value
+
+
+class Machine:
+    """Registers, memory and environment of one hart (the state the ISA talks about)."""
+
+    def __init__(self, config: OxCoreConfig, program: Program,
+                 stdout: BinaryIO | None = None, stderr: BinaryIO | None = None) -> None:
+        self.config = config
+        self.program = program
+        self.x = [0] * 32
+        self.pc = program.entry
+        self.instret = 0
+        self.exit_value: int | None = None  # set by the exit() syscall
+        self.base = config.mem_base
+        self.size = config.mem_size
+        self.ram = bytearray(config.mem_size)
+        for seg in program.segments:
+            offset = seg.addr - self.base
+            self.ram[offset:offset + len(seg.data)] = seg.data
+        self.m8 = memoryview(self.ram)
+        self.m16 = self.m8.cast("H")
+        self.m32 = self.m8.cast("I")
+        self.stdout = stdout if stdout is not None else sys.stdout.buffer
+        self.stderr = stderr if stderr is not None else sys.stderr.buffer
+        self.access: list = [0, 0, False, 0]  # last memory access: addr, size, write, data
+        self.code_limit = 0  # RAM offset below which translated code lives
+        self.on_code_write: Callable[[], None] = lambda: None
+
+    # ---- instruction fetch -------------------------------------------------------------
+    def fetch(self, pc: int) -> int:
+        offset = (pc - self.base) & MASK32
+        if offset >= self.size:
+            raise Trap(TrapCause.INSTRUCTION_ACCESS_FAULT, pc, pc)
+        if offset & 3:
+            raise Trap(TrapCause.INSTRUCTION_MISALIGNED, pc, pc)
+        return self.m32[offset >> 2]
+
+    def in_memory(self, addr: int, size: int) -> bool:
+        offset = (addr - self.base) & MASK32
+        return offset + size <= self.size
+
+    def read_bytes(self, addr: int, length: int) -> bytes:
+        offset = addr - self.base
+        return bytes(self.ram[offset:offset + length])
+
+    # ---- helper namespace for lowered semantics ---------------------------------------
+    def helpers(self, recording: bool) -> dict:
+        """The functions lowered semantics call, bound to this machine."""
+        ns: dict = dict(PURE_HELPERS)
+        ns.update(jump_target=self._jump_target, csr_read=self._csr_read,
+                  csr_write=self._csr_write, ecall=self._ecall, ebreak=self._ebreak,
+                  Trap=Trap)
+        for size in (1, 2, 4):
+            ns[f"load{size}"] = self._make_load(size, recording)
+            ns[f"store{size}"] = self._make_store(size, recording)
+        return ns
+
+    def _make_load(self, size: int, recording: bool) -> Callable[[int, int], int]:
+        view = {1: self.m8, 2: self.m16, 4: self.m32}[size]
+        shift = size.bit_length() - 1
+        base, limit, access = self.base, self.size - size, self.access
+
+        def load(addr: int, pc: int) -> int:
+            offset = (addr - base) & MASK32
+            if offset & (size - 1):
+                raise Trap(TrapCause.LOAD_MISALIGNED, pc, addr & MASK32)
+            if offset > limit:
+                raise Trap(TrapCause.LOAD_ACCESS_FAULT, pc, addr & MASK32,
+                           f"load from {addr & MASK32:#010x} outside memory")
+            value = view[offset >> shift]
+            if recording:
+                access[:] = (addr & MASK32, size, False, value)
+            return value
+        return load
+
+    def _make_store(self, size: int, recording: bool) -> Callable[[int, int, int], None]:
+        view = {1: self.m8, 2: self.m16, 4: self.m32}[size]
+        shift = size.bit_length() - 1
+        base, limit, access = self.base, self.size - size, self.access
+        value_mask = (1 << (8 * size)) - 1
+
+        def store(addr: int, value: int, pc: int) -> None:
+            offset = (addr - base) & MASK32
+            if offset & (size - 1):
+                raise Trap(TrapCause.STORE_MISALIGNED, pc, addr & MASK32)
+            if offset > limit:
+                raise Trap(TrapCause.STORE_ACCESS_FAULT, pc, addr & MASK32,
+                           f"store to {addr & MASK32:#010x} outside memory")
+            value &= value_mask
+            view[offset >> shift] = value
+            if recording:
+                access[:] = (addr & MASK32, size, True, value)
+            if offset < self.code_limit:
+                self.on_code_write()
+        return store
+
+    @staticmethod
+    def _jump_target(target: int, pc: int) -> int:
+        target &= MASK32
+        if target & 3:
+            raise Trap(TrapCause.INSTRUCTION_MISALIGNED, pc, target,
+                       f"jump target {target:#010x} is not 4-byte aligned")
+        return target
+
+    # ---- CSRs ---------------------------------------------------------------------------
+    def _csr_read(self, number: int, pc: int) -> int:
+        """Counters: the interpreter is untimed, so cycle and time read as instret."""
+        csr = CSR_BY_NUMBER.get(number)
+        if csr is None:
+            raise Trap(TrapCause.ILLEGAL_INSTRUCTION, pc, 0, f"CSR {number:#x} not implemented")
+        if csr.name in ("cycle", "time", "instret"):
+            return self.instret & MASK32
+        if csr.name in ("cycleh", "timeh", "instreth"):
+            return self.instret >> 32
+        return 0  # mhartid, and performance counters the interpreter does not model
+
+    def _csr_write(self, number: int, value: int, pc: int) -> None:
+        if number not in CSR_BY_NUMBER or is_read_only(number):
+            raise Trap(TrapCause.ILLEGAL_INSTRUCTION, pc, 0,
+                       f"write to read-only CSR {number:#x}")
+
+    # ---- environment ------------------------------------------------------------------
+    def _ecall(self, pc: int) -> None:
+        x = self.x
+        number = x[REG_A7]
+        if number == SYS_WRITE:
+            x[REG_A0] = self._sys_write(x[REG_A0], x[REG_A1], x[REG_A2]) & MASK32
+        elif number == SYS_EXIT:
+            self.exit_value = x[REG_A0]
+            raise ProgramExit(x[REG_A0])
+        else:
+            raise Trap(TrapCause.UNKNOWN_ECALL, pc, number,
+                       f"unknown ecall a7={number} (the ABI has 64 write, 93 exit)")
+
+    def _sys_write(self, fd: int, buf: int, length: int) -> int:
+        stream = {1: self.stdout, 2: self.stderr}.get(fd)
+        if stream is None:
+            return -EBADF
+        if length and not self.in_memory(buf, length):
+            return -EFAULT
+        stream.write(self.read_bytes(buf, length))
+        return length
+
+    @staticmethod
+    def _ebreak(pc: int) -> None:
+        raise Trap(TrapCause.BREAKPOINT, pc, pc)

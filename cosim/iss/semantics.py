@@ -1,0 +1,206 @@
+"""The semantics language of the ISA table, and its lowering to executable Python.
+
+Each instruction's `semantics` in :mod:`oxcore.isa.rv32` is a few lines of Python over:
+
+- ``x[r]``: register r as an unsigned 32-bit value; ``x[rd] = v`` writes ``v mod 2**32``,
+  and a write to x0 is dropped (its value is still computed: a load to x0 still loads);
+- ``pc`` and the operand fields (``rd``, ``rs1``, ``imm``, ``shamt``, ``csr``, ...);
+- ``jump(t)``: the next pc is t (checked for alignment before any effect);
+- ``load(a, n)``, ``store(a, n, v)``, ``csr_read(c)``, ``csr_write(c, v)``, ``ecall()``,
+  ``ebreak()``: effects on the machine (see :class:`cosim.iss.machine.Machine`);
+- pure helpers defined below: ``sx``, ``sext``, ``div``, ``divu``, ``rem``, ``remu``.
+
+`lower` turns one instruction's semantics into statements for either the readable
+reference interpreter (operands are variables) or the block translator (operands are
+constants folded in). Both come from the same text, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from functools import cache
+
+from oxcore.isa import Instruction
+
+MASK32 = 0xFFFF_FFFF
+SIGN32 = 0x8000_0000
+
+
+def sx(value: int) -> int:
+    """Signed view of a 32-bit value."""
+    return (value ^ SIGN32) - SIGN32
+
+
+def sext(value: int, bits: int) -> int:
+    """Sign-extend the low `bits` bits of `value`."""
+    sign = 1 << (bits - 1)
+    return ((value & ((1 << bits) - 1)) ^ sign) - sign
+
+
+def div(a: int, b: int) -> int:
+    """Signed division rounding toward zero; x/0 = -1; INT_MIN/-1 = INT_MIN (wraps)."""
+    if b == 0:
+        return -1
+    q = abs(a) // abs(b)
+    return -q if (a < 0) != (b < 0) else q
+
+
+def divu(a: int, b: int) -> int:
+    """Unsigned division; x/0 = 2**32 - 1."""
+    return a // b if b else MASK32
+
+
+def rem(a: int, b: int) -> int:
+    """Signed remainder with the dividend's sign; x%0 = x; INT_MIN%-1 = 0."""
+    if b == 0:
+        return a
+    r = abs(a) % abs(b)
+    return -r if a < 0 else r
+
+
+def remu(a: int, b: int) -> int:
+    """Unsigned remainder; x%0 = x."""
+    return a % b if b else a
+
+
+PURE_HELPERS = {"sx": sx, "sext": sext, "div": div, "divu": divu, "rem": rem, "remu": remu}
+
+# Effect functions: the lowered code passes the instruction's pc so a trap names it.
+EFFECTS_WITH_PC = {"csr_read", "csr_write", "ecall", "ebreak"}
+
+
+@dataclass(frozen=True)
+class Traits:
+    """What an instruction's semantics do, read off its AST (nothing retyped)."""
+
+    writes_rd: bool  # assigns x[rd]
+    jumps: bool  # calls jump(): control flow, ends a translated block
+    memory: str | None  # "load", "store" or None
+    environment: bool  # ecall/ebreak/csr access: must see exact machine state
+
+
+@cache
+def _parse(semantics: str) -> ast.Module:
+    return ast.parse(semantics)
+
+
+@cache
+def traits(ins: Instruction) -> Traits:
+    calls = {node.func.id for node in ast.walk(_parse(ins.semantics))
+             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+    writes = any(isinstance(node, ast.Assign) and _is_x(node.targets[0])
+                 for node in ast.walk(_parse(ins.semantics)))
+    memory = "load" if "load" in calls else "store" if "store" in calls else None
+    return Traits(writes, "jump" in calls, memory, bool(calls & (EFFECTS_WITH_PC | {"csr"})))
+
+
+def _is_x(node: ast.AST) -> bool:
+    return (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)
+            and node.value.id == "x")
+
+
+class _Lowering(ast.NodeTransformer):
+    """Rewrites semantics into plain Python over `x`, `npc` and machine helpers.
+
+    `consts` binds pc and operand names to values (block translation); names not in it
+    stay variables (reference interpreter).
+    """
+
+    def __init__(self, consts: dict[str, int], pc_name: str) -> None:
+        self.consts = consts
+        self.pc_name = pc_name
+
+    def _const_or_name(self, name: str) -> ast.expr:
+        if name in self.consts:
+            return ast.Constant(self.consts[name])
+        return ast.Name(name, ast.Load())
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        if isinstance(node.ctx, ast.Load) and (node.id in self.consts):
+            return ast.Constant(self.consts[node.id])
+        return node
+
+    def _pc(self) -> ast.expr:
+        return self._const_or_name(self.pc_name) if self.pc_name in self.consts else \
+            ast.Name(self.pc_name, ast.Load())
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.expr:
+        node = self.generic_visit(node)
+        # x[0] reads as constant 0 once the index is known.
+        if _is_x(node) and isinstance(node.ctx, ast.Load) and \
+                isinstance(node.slice, ast.Constant) and node.slice.value == 0:
+            return ast.Constant(0)
+        return node
+
+    def visit_Call(self, node: ast.Call) -> ast.expr:
+        node = self.generic_visit(node)
+        name = node.func.id if isinstance(node.func, ast.Name) else None
+        if name == "sx":  # inline the hot helpers: same definition, no call overhead
+            return _expr(f"(({_src(node.args[0])}) ^ {SIGN32}) - {SIGN32}")
+        if name == "load":
+            size = node.args[1].value
+            return _expr(f"load{size}({_src(node.args[0])}, {_src(self._pc())})")
+        if name == "store":
+            size = node.args[1].value
+            return _expr(f"store{size}({_src(node.args[0])}, {_src(node.args[2])}, "
+                         f"{_src(self._pc())})")
+        if name in EFFECTS_WITH_PC:
+            node.args.append(self._pc())
+        return node
+
+    def visit_Expr(self, node: ast.Expr) -> ast.stmt:
+        call = node.value
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and \
+                call.func.id == "jump":
+            target = self.visit(call.args[0])
+            folded = _fold(target)
+            if folded is not None and folded % 4 == 0:  # constant, aligned: no check needed
+                return _stmt(f"npc = {folded & MASK32}")
+            return _stmt(f"npc = jump_target({_src(target)}, {_src(self._pc())})")
+        return self.generic_visit(node)
+
+    def visit_Assign(self, node: ast.Assign) -> ast.stmt | list[ast.stmt]:
+        target = node.targets[0]
+        if not _is_x(target):
+            return self.generic_visit(node)
+        value = _src(self.visit(node.value))
+        index = self.visit(target.slice)
+        if isinstance(index, ast.Constant):
+            if index.value == 0:
+                return _stmt(f"_ = {value}")  # x0: evaluate for effects, drop the result
+            return _stmt(f"x[{index.value}] = ({value}) & {MASK32}")
+        idx = _src(index)
+        return [_stmt(f"_v = {value}"), _stmt(f"if {idx}:\n    x[{idx}] = _v & {MASK32}")]
+
+
+def _fold(node: ast.expr) -> int | None:
+    """The value of a constant expression (e.g. pc + imm in a block), else None."""
+    if any(isinstance(n, (ast.Name, ast.Call, ast.Subscript)) for n in ast.walk(node)):
+        return None
+    expression = ast.fix_missing_locations(ast.Expression(node))
+    return eval(compile(expression, "<fold>", "eval"), {"__builtins__": {}})
+
+
+def _src(node: ast.AST) -> str:
+    return ast.unparse(node)
+
+
+def _expr(text: str) -> ast.expr:
+    return ast.parse(text, mode="eval").body
+
+
+def _stmt(text: str) -> ast.stmt:
+    return ast.parse(text).body[0]
+
+
+def lower(ins: Instruction, consts: dict[str, int] | None = None, pc_name: str = "pc") -> str:
+    """Python statements for `ins`: they update `x`, may set `npc`, and call helpers."""
+    module = _parse(ins.semantics)
+    tree = ast.Module(body=[_Lowering(consts or {}, pc_name).visit(stmt)
+                            for stmt in ast.parse(ast.unparse(module)).body],
+                      type_ignores=[])
+    body: list[ast.stmt] = []
+    for stmt in tree.body:
+        body.extend(stmt if isinstance(stmt, list) else [stmt])
+    return ast.unparse(ast.fix_missing_locations(ast.Module(body=body, type_ignores=[])))
