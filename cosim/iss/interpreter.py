@@ -21,7 +21,7 @@ from oxcore.isa import Instruction, decode
 from oxcore.program import Program
 from oxcore.retire import RetireRecord, TrapCause
 from cosim.iss.machine import Machine, ProgramExit, Trap
-from cosim.iss.semantics import lower, traits
+from cosim.iss.semantics import lower, lower_constant, traits
 
 MAX_BLOCK = 64  # instructions per translated block
 
@@ -139,7 +139,7 @@ class Interpreter:
                     count = 1
                     break
             consts = dict(ins.operand_values(word), pc=pc)
-            lines.append(lower(ins, consts))
+            lines.append(lower_constant(ins, consts))
             if recording:
                 lines.append(_record_statement(ins, word, pc, count))
             count += 1
@@ -147,8 +147,9 @@ class Interpreter:
             if traits(ins).jumps or traits(ins).environment:
                 break
         body = "\n".join(lines).replace("\n", "\n    ")
+        head = "npc = {pc}\n    append = out.append" if recording else "npc = {pc}"
         source = (f"def block(x{', out, n' if recording else ''}):\n"
-                  f"    npc = {pc}\n    {body}\n    return npc\n")
+                  f"    {head.format(pc=pc)}\n    {body}\n    return npc\n")
         namespace = self._record_ns if recording else self._plain_ns
         local: dict = {}
         exec(compile(source, f"<block {start:#010x}>", "exec"), namespace, local)
@@ -235,7 +236,7 @@ def _record_rd(ins: Instruction, word: int) -> int:
 
 def _record_statement(ins: Instruction, word: int, pc: int, index: int) -> str:
     rd = _record_rd(ins, word)
-    args = f"n + {index}, {pc}, {word}, {rd}, x[{rd}]"
+    args = f"{'n + ' + str(index) if index else 'n'}, {pc}, {word}, {rd}, {f'x[{rd}]' if rd else 0}"
     if traits(ins).memory:
         args += ", acc[0], acc[1], acc[2], acc[3]"
-    return f"out.append(R({args}))"
+    return f"append(R({args}))"

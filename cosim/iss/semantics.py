@@ -18,10 +18,11 @@ constants folded in). Both come from the same text, so they cannot disagree.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from functools import cache
 
-from oxcore.isa import Instruction
+from oxcore.isa import XREG, Instruction
 
 MASK32 = 0xFFFF_FFFF
 SIGN32 = 0x8000_0000
@@ -92,7 +93,7 @@ def traits(ins: Instruction) -> Traits:
     writes = any(isinstance(node, ast.Assign) and _is_x(node.targets[0])
                  for node in ast.walk(_parse(ins.semantics)))
     memory = "load" if "load" in calls else "store" if "store" in calls else None
-    return Traits(writes, "jump" in calls, memory, bool(calls & (EFFECTS_WITH_PC | {"csr"})))
+    return Traits(writes, "jump" in calls, memory, bool(calls & EFFECTS_WITH_PC))
 
 
 def _is_x(node: ast.AST) -> bool:
@@ -100,30 +101,38 @@ def _is_x(node: ast.AST) -> bool:
             and node.value.id == "x")
 
 
+class _Operand(str):
+    """A known operand whose value is filled in later by `str.format` (template)."""
+
+
 class _Lowering(ast.NodeTransformer):
     """Rewrites semantics into plain Python over `x`, `npc` and machine helpers.
 
-    `consts` binds pc and operand names to values (block translation); names not in it
-    stay variables (reference interpreter).
+    `consts` binds pc and operand names to values: an int (folded in), or an `_Operand`
+    (becomes a ``{name}`` template field: a known constant, non-zero for registers).
+    Names not in `consts` stay variables (reference interpreter).
+    `aligned_jump` says a constant jump target is known to be 4-byte aligned.
     """
 
-    def __init__(self, consts: dict[str, int], pc_name: str) -> None:
+    def __init__(self, consts: dict[str, int | _Operand], aligned_jump: bool) -> None:
         self.consts = consts
-        self.pc_name = pc_name
+        self.aligned_jump = aligned_jump
 
-    def _const_or_name(self, name: str) -> ast.expr:
-        if name in self.consts:
-            return ast.Constant(self.consts[name])
+    def _bound(self, name: str) -> ast.expr:
+        value = self.consts.get(name)
+        if isinstance(value, _Operand):
+            return ast.Name(f"__operand_{name}", ast.Load())
+        if value is not None:
+            return ast.Constant(value)
         return ast.Name(name, ast.Load())
 
     def visit_Name(self, node: ast.Name) -> ast.expr:
-        if isinstance(node.ctx, ast.Load) and (node.id in self.consts):
-            return ast.Constant(self.consts[node.id])
+        if isinstance(node.ctx, ast.Load) and node.id in self.consts:
+            return self._bound(node.id)
         return node
 
     def _pc(self) -> ast.expr:
-        return self._const_or_name(self.pc_name) if self.pc_name in self.consts else \
-            ast.Name(self.pc_name, ast.Load())
+        return self._bound("pc")
 
     def visit_Subscript(self, node: ast.Subscript) -> ast.expr:
         node = self.generic_visit(node)
@@ -154,9 +163,12 @@ class _Lowering(ast.NodeTransformer):
         if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and \
                 call.func.id == "jump":
             target = self.visit(call.args[0])
-            folded = _fold(target)
-            if folded is not None and folded % 4 == 0:  # constant, aligned: no check needed
-                return _stmt(f"npc = {folded & MASK32}")
+            if _is_constant(target):
+                folded = _fold(target)
+                if folded is not None and folded % 4 == 0:  # aligned constant: no check
+                    return _stmt(f"npc = {folded & MASK32}")
+                if folded is None and self.aligned_jump:
+                    return _stmt(f"npc = ({_src(target)}) & {MASK32}")
             return _stmt(f"npc = jump_target({_src(target)}, {_src(self._pc())})")
         return self.generic_visit(node)
 
@@ -166,17 +178,24 @@ class _Lowering(ast.NodeTransformer):
             return self.generic_visit(node)
         value = _src(self.visit(node.value))
         index = self.visit(target.slice)
-        if isinstance(index, ast.Constant):
-            if index.value == 0:
-                return _stmt(f"_ = {value}")  # x0: evaluate for effects, drop the result
-            return _stmt(f"x[{index.value}] = ({value}) & {MASK32}")
+        if isinstance(index, ast.Constant) and index.value == 0:
+            return _stmt(f"_ = {value}")  # x0: evaluate for effects, drop the result
+        if isinstance(index, ast.Constant) or index.id.startswith("__operand_"):
+            return _stmt(f"x[{_src(index)}] = ({value}) & {MASK32}")
         idx = _src(index)
         return [_stmt(f"_v = {value}"), _stmt(f"if {idx}:\n    x[{idx}] = _v & {MASK32}")]
 
 
+def _is_constant(node: ast.expr) -> bool:
+    """No register, call or free variable: only constants and template operands."""
+    return not any(isinstance(n, (ast.Call, ast.Subscript)) or
+                   (isinstance(n, ast.Name) and not n.id.startswith("__operand_"))
+                   for n in ast.walk(node))
+
+
 def _fold(node: ast.expr) -> int | None:
-    """The value of a constant expression (e.g. pc + imm in a block), else None."""
-    if any(isinstance(n, (ast.Name, ast.Call, ast.Subscript)) for n in ast.walk(node)):
+    """The value of a constant expression without template operands, else None."""
+    if any(isinstance(n, ast.Name) for n in ast.walk(node)):
         return None
     expression = ast.fix_missing_locations(ast.Expression(node))
     return eval(compile(expression, "<fold>", "eval"), {"__builtins__": {}})
@@ -194,13 +213,34 @@ def _stmt(text: str) -> ast.stmt:
     return ast.parse(text).body[0]
 
 
-def lower(ins: Instruction, consts: dict[str, int] | None = None, pc_name: str = "pc") -> str:
-    """Python statements for `ins`: they update `x`, may set `npc`, and call helpers."""
-    module = _parse(ins.semantics)
-    tree = ast.Module(body=[_Lowering(consts or {}, pc_name).visit(stmt)
-                            for stmt in ast.parse(ast.unparse(module)).body],
-                      type_ignores=[])
+def _lower(semantics: str, consts: dict[str, int | _Operand], aligned_jump: bool) -> str:
+    lowering = _Lowering(consts, aligned_jump)
     body: list[ast.stmt] = []
-    for stmt in tree.body:
-        body.extend(stmt if isinstance(stmt, list) else [stmt])
+    for stmt in ast.parse(semantics).body:  # a fresh tree: the transformer edits in place
+        lowered = lowering.visit(stmt)
+        body.extend(lowered if isinstance(lowered, list) else [lowered])
     return ast.unparse(ast.fix_missing_locations(ast.Module(body=body, type_ignores=[])))
+
+
+def lower(ins: Instruction) -> str:
+    """Statements for the reference interpreter: `pc` and operands are variables."""
+    return _lower(ins.semantics, {}, aligned_jump=False)
+
+
+@cache
+def _template(ins: Instruction, zero_registers: frozenset[str], aligned_jump: bool) -> str:
+    """Lowered statements with ``{field}`` holes; registers known to be x0 folded in."""
+    consts: dict[str, int | _Operand] = {"pc": _Operand("pc")}
+    for field in ins.operands:
+        consts[field.name] = 0 if field.name in zero_registers else _Operand(field.name)
+    text = _lower(ins.semantics, consts, aligned_jump)
+    if "{" in text or "}" in text:
+        raise ValueError(f"{ins.mnemonic}: braces in lowered semantics break templates")
+    return re.sub(r"__operand_(\w+)", r"({\1})", text)
+
+
+def lower_constant(ins: Instruction, values: dict[str, int]) -> str:
+    """Statements for one instruction at a known pc with known operands (translator)."""
+    zero = frozenset(f.name for f in ins.operands if f.kind == XREG and values[f.name] == 0)
+    aligned = values.get("imm", 0) % 4 == 0 and values["pc"] % 4 == 0
+    return _template(ins, zero, aligned).format(**values)

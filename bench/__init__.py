@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`): print figures and write JSON under build/bench/."""
