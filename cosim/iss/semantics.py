@@ -145,8 +145,12 @@ class _Lowering(ast.NodeTransformer):
     def visit_Call(self, node: ast.Call) -> ast.expr:
         node = self.generic_visit(node)
         name = node.func.id if isinstance(node.func, ast.Name) else None
-        if name == "sx":  # inline the hot helpers: same definition, no call overhead
+        if name == "sx":  # inline the hot helpers: same definitions, no call overhead
             return _expr(f"(({_src(node.args[0])}) ^ {SIGN32}) - {SIGN32}")
+        if name == "sext" and isinstance(node.args[1], ast.Constant):
+            bits = node.args[1].value
+            sign = 1 << (bits - 1)
+            return _expr(f"(({_src(node.args[0])}) & {(1 << bits) - 1} ^ {sign}) - {sign}")
         if name == "load":
             size = node.args[1].value
             return _expr(f"load{size}({_src(node.args[0])}, {_src(self._pc())})")
