@@ -12,7 +12,7 @@ import sys
 from typing import BinaryIO, Callable
 
 from oxcore.config import OxCoreConfig
-from oxcore.isa.csrs import CSR_BY_NUMBER, is_read_only
+from oxcore.isa.csrs import CSR_BY_NUMBER, is_read_only, is_timing_counter
 from oxcore.program import Program
 from oxcore.retire import TrapCause
 from cosim.iss.semantics import MASK32, PURE_HELPERS
@@ -67,6 +67,9 @@ class Machine:
         self.stderr = stderr if stderr is not None else sys.stderr.buffer
         self.access: list = [0, 0, False, 0]  # last memory access: addr, size, write, data
         self.code_limit = 0  # RAM offset below which translated code lives
+        # Co-simulation sets this: counter CSRs (cycle, time, hpmcounter*) are timing,
+        # not architecture, so the interpreter reads the value the RTL read.
+        self.counter_override: Callable[[int, int], int | None] | None = None
         self.on_code_write: Callable[[], None] = lambda: None
 
     # ---- instruction fetch -------------------------------------------------------------
@@ -151,6 +154,10 @@ class Machine:
         csr = CSR_BY_NUMBER.get(number)
         if csr is None:
             raise Trap(TrapCause.ILLEGAL_INSTRUCTION, pc, 0, f"CSR {number:#x} not implemented")
+        if self.counter_override is not None and is_timing_counter(number):
+            value = self.counter_override(self.instret, number)
+            if value is not None:
+                return value
         if csr.name in ("cycle", "time", "instret"):
             return self.instret & MASK32
         if csr.name in ("cycleh", "timeh", "instreth"):

@@ -49,3 +49,10 @@ def csr_name(number: int) -> str:
 def is_read_only(number: int) -> bool:
     """CSR address bits [11:10] == 0b11 mark read-only CSRs (privileged spec 2.1)."""
     return (number >> 10) & 3 == 3
+
+
+def is_timing_counter(number: int) -> bool:
+    """Counters whose value depends on timing (cycle, time, hpmcounter*), not on the
+    instruction stream alone: the interpreter and the RTL legitimately differ there."""
+    low = number & ~0x80  # the high halves sit 0x80 above the low ones
+    return low in (0xC00, 0xC01) or 0xC03 <= low <= 0xC1F

@@ -1,0 +1,112 @@
+"""Run an operator kernel on a simulator with random inputs and check it against numpy.
+
+The kernel's C program is built with its shape as -D defines; random inputs are placed
+into its named arrays in the program image (as extra segments, so every simulator loads
+them the same way); after the run the outputs are read back from their symbols.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from oxcore.config import OxCoreConfig
+from oxcore.errors import OxCoreError
+from oxcore.program import Program, Segment, load_program
+from sw.kernels import Array, Kernel
+
+BUILD_DIR = Path(__file__).resolve().parent.parent / "build" / "kernels"
+
+
+@dataclass
+class KernelCase:
+    """One kernel instance: shape, inputs, and the program image holding them."""
+
+    kernel: Kernel
+    params: dict[str, int]
+    inputs: dict[str, np.ndarray]
+    program: Program
+
+    @property
+    def shape_text(self) -> str:
+        return ",".join(str(self.params[p]) for p in self.kernel.params)
+
+
+@dataclass
+class KernelCheck:
+    """Outputs read back from a simulator, compared with the numpy reference."""
+
+    outputs: dict[str, np.ndarray]
+    expected: dict[str, np.ndarray]
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def build_kernel(kernel: Kernel, params: dict[str, int], config: OxCoreConfig) -> Path:
+    """Compile the kernel's C source for this shape and config (oxcore cc)."""
+    from sw.cc.driver import compile_c
+    shape = "x".join(str(params[p]) for p in kernel.params)
+    elf = BUILD_DIR / f"{kernel.name}-{shape}-{config.name}.elf"
+    compile_c([kernel.source], elf, config, opt="2",
+              extra_flags=[f"-D{name}={value}" for name, value in params.items()])
+    return elf
+
+
+def random_inputs(kernel: Kernel, params: dict[str, int], seed: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    inputs = {}
+    for array in kernel.inputs:
+        info = np.iinfo(array.dtype)
+        inputs[array.name] = rng.integers(info.min, info.max, size=array.shape(params),
+                                          endpoint=True, dtype=array.dtype)
+    return inputs
+
+
+def _symbol_range(program: Program, array: Array, params: dict[str, int]) -> tuple[int, int]:
+    sym = program.symbol(array.name)
+    nbytes = int(np.prod(array.shape(params))) * np.dtype(array.dtype).itemsize
+    if sym.size != nbytes:
+        raise OxCoreError(f"{program.path}: array {array.name} is {sym.size} bytes, the kernel "
+                          f"interface expects {nbytes} ({array.dtype}{list(array.shape(params))})")
+    return sym.addr, nbytes
+
+
+def prepare(kernel: Kernel, params: dict[str, int], config: OxCoreConfig,
+            seed: int) -> KernelCase:
+    """Build the kernel and place random inputs into its image."""
+    program = load_program(build_kernel(kernel, params, config), config)
+    inputs = random_inputs(kernel, params, seed)
+    overlays = []
+    for array in kernel.inputs:
+        addr, _ = _symbol_range(program, array, params)
+        little_endian = np.dtype(array.dtype).newbyteorder("<")
+        data = np.ascontiguousarray(inputs[array.name], dtype=little_endian).tobytes()
+        overlays.append(Segment(addr, data, len(data), False))
+    return KernelCase(kernel, params, inputs,
+                      dataclasses.replace(program, segments=program.segments + overlays))
+
+
+def check_outputs(case: KernelCase, read: Callable[[int, int], bytes]) -> KernelCheck:
+    """Read the output arrays through `read(addr, nbytes)` and compare with numpy."""
+    kernel, params = case.kernel, case.params
+    expected = kernel.reference(**case.inputs)
+    outputs, errors = {}, []
+    for array in kernel.outputs:
+        addr, nbytes = _symbol_range(case.program, array, params)
+        got = np.frombuffer(read(addr, nbytes), dtype=np.dtype(array.dtype).newbyteorder("<"))
+        got = got.reshape(array.shape(params)).astype(array.dtype)
+        outputs[array.name] = got
+        want = np.asarray(expected[array.name]).astype(array.dtype).reshape(got.shape)
+        if not np.array_equal(got, want):
+            bad = np.argwhere(got != want)
+            first = tuple(int(i) for i in bad[0])
+            errors.append(f"{array.name}: {len(bad)} of {got.size} elements differ; first at "
+                          f"{list(first)}: got {got[first]}, numpy gives {want[first]}")
+    return KernelCheck(outputs, expected, errors)

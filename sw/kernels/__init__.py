@@ -1,0 +1,112 @@
+"""The operator kernels, with their data interface and numpy references.
+
+Each kernel is a C program (scalar baseline, under `c/`) whose inputs and outputs are
+global arrays. A harness writes random inputs into those arrays in the program image,
+runs it, reads the outputs back from their symbols and compares them with `reference`.
+Array dimensions are expressions over the kernel's shape parameters, which reach the C
+source as -D defines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from oxcore.errors import OxCoreError
+
+SOURCES = Path(__file__).parent / "c"
+
+
+@dataclass(frozen=True)
+class Array:
+    name: str  # the C symbol
+    dtype: str  # numpy dtype name: int8, int32, uint32
+    dims: tuple[str, ...]  # expressions over shape parameters, e.g. ("H - KH + 1",)
+
+    def shape(self, params: dict[str, int]) -> tuple[int, ...]:
+        return tuple(int(eval(d, {"__builtins__": {}}, dict(params))) for d in self.dims)
+
+
+@dataclass(frozen=True)
+class Kernel:
+    name: str
+    params: tuple[str, ...]  # shape parameters, in SHAPE=... order
+    default_shape: tuple[int, ...]
+    inputs: tuple[Array, ...]
+    outputs: tuple[Array, ...]
+    reference: Callable[..., dict[str, np.ndarray]]  # inputs by name -> outputs by name
+
+    @property
+    def source(self) -> Path:
+        return SOURCES / f"{self.name}.c"
+
+    def parse_shape(self, text: str | None) -> dict[str, int]:
+        """`"M,N,K"` values in `params` order; None gives the default shape."""
+        if not text:
+            return dict(zip(self.params, self.default_shape))
+        try:
+            values = [int(v) for v in text.split(",")]
+        except ValueError:
+            raise OxCoreError(f"kernel {self.name}: SHAPE {text!r} must be integers "
+                              f"{','.join(self.params)}") from None
+        if len(values) != len(self.params) or any(v <= 0 for v in values):
+            raise OxCoreError(f"kernel {self.name}: SHAPE needs {len(self.params)} positive "
+                              f"integers {','.join(self.params)}, got {text!r}")
+        params = dict(zip(self.params, values))
+        for array in self.inputs + self.outputs:
+            if any(n <= 0 for n in array.shape(params)):
+                raise OxCoreError(f"kernel {self.name}: SHAPE {text!r} makes array "
+                                  f"{array.name} empty ({array.dims})")
+        return params
+
+
+def _gemm(A: np.ndarray, B: np.ndarray) -> dict[str, np.ndarray]:
+    return {"C": (A.astype(np.int64) @ B.astype(np.int64)).astype(np.int32)}
+
+
+def _conv2d(X: np.ndarray, Wt: np.ndarray) -> dict[str, np.ndarray]:
+    kh, kw = Wt.shape[2:]
+    windows = np.lib.stride_tricks.sliding_window_view(X.astype(np.int64), (kh, kw),
+                                                       axis=(1, 2))
+    return {"Y": np.einsum("cyxhw,ochw->oyx", windows, Wt.astype(np.int64)).astype(np.int32)}
+
+
+def _vadd(X: np.ndarray, Y: np.ndarray) -> dict[str, np.ndarray]:
+    return {"Z": X + Y}  # uint32 arithmetic wraps like the hardware
+
+
+def _dot(X: np.ndarray, Y: np.ndarray) -> dict[str, np.ndarray]:
+    return {"S": np.array([np.dot(X.astype(np.int64), Y.astype(np.int64))]).astype(np.int32)}
+
+
+def _relu(X: np.ndarray) -> dict[str, np.ndarray]:
+    return {"Z": np.maximum(X, 0)}
+
+
+KERNELS: dict[str, Kernel] = {k.name: k for k in (
+    Kernel("gemm", ("M", "N", "K"), (8, 8, 8),
+           (Array("A", "int8", ("M", "K")), Array("B", "int8", ("K", "N"))),
+           (Array("C", "int32", ("M", "N")),), _gemm),
+    Kernel("conv2d", ("CI", "CO", "H", "W", "KH", "KW"), (2, 2, 8, 8, 3, 3),
+           (Array("X", "int8", ("CI", "H", "W")), Array("Wt", "int8", ("CO", "CI", "KH", "KW"))),
+           (Array("Y", "int32", ("CO", "H - KH + 1", "W - KW + 1")),), _conv2d),
+    Kernel("vadd", ("N",), (64,),
+           (Array("X", "uint32", ("N",)), Array("Y", "uint32", ("N",))),
+           (Array("Z", "uint32", ("N",)),), _vadd),
+    Kernel("dot", ("N",), (64,),
+           (Array("X", "int8", ("N",)), Array("Y", "int8", ("N",))),
+           (Array("S", "int32", ("1",)),), _dot),
+    Kernel("relu", ("N",), (64,),
+           (Array("X", "int32", ("N",)),), (Array("Z", "int32", ("N",)),), _relu),
+)}
+
+
+def get_kernel(name: str) -> Kernel:
+    try:
+        return KERNELS[name]
+    except KeyError:
+        raise OxCoreError(f"unknown kernel {name!r} (kernels: {', '.join(KERNELS)}, all)") \
+            from None
