@@ -13,15 +13,21 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
 
-from oxcore.isa import CSRS, INSTRUCTIONS, Instruction
+from oxcore.isa import CSRS, INSTRUCTIONS, Instruction, format_operand
 from oxcore.isa import rv32
 from oxcore.isa.csrs import is_read_only
 from oxcore.isa.fields import CSR, FENCE, FIXED, PCREL, SIMM, UIMM, XREG, Field, Format
 from oxcore.isa.registers import ABI_NAMES, XREG_NUMBERS
+
+try:  # the assembler's pseudo-instruction table (documented when present)
+    from oxcore.isa import pseudo as _pseudo
+except ImportError:  # pragma: no cover - only while the table does not exist
+    _pseudo = None
 
 ISA_MD = "isa.md"
 
@@ -129,10 +135,19 @@ def _intro(lines: list[str]) -> None:
         "the semantics language that the golden interpreter runs:",
         "",
     ]
-    doc = (rv32.__doc__ or "").strip().split("\n\n", 1)
-    if len(doc) == 2:
-        lines += ["> " + line if line else ">" for line in doc[1].strip().splitlines()]
-        lines.append("")
+    lines += [f"> {line}" if line else ">" for line in _semantics_language_doc()]
+    lines.append("")
+
+
+def _semantics_language_doc() -> list[str]:
+    """The semantics-language paragraph of the ISA table's own docstring, as Markdown."""
+    paragraphs = (rv32.__doc__ or "").strip().split("\n\n")
+    text = next((p for p in paragraphs if "semantics language" in p), "")
+    lines = [line for line in text.splitlines() if not line.startswith("Each row:")]
+    text = "\n".join(lines)
+    text = re.sub(r":\w+:`([^`]+)`", r"`\1`", text)  # Sphinx roles -> code
+    text = text.replace("``", "`")
+    return text.splitlines()
 
 
 def _contents(lines: list[str]) -> None:
@@ -141,6 +156,8 @@ def _contents(lines: list[str]) -> None:
     for ext, items in _extensions():
         lines.append(f"- [{ext}](#{ext.lower()}): "
                      + ", ".join(f"[`{i.mnemonic}`](#{_anchor(i)})" for i in items))
+    if _pseudo is not None:
+        lines.append("- [Pseudo-instructions](#pseudo-instructions)")
     lines += ["- [CSRs](#csrs)", ""]
 
 
@@ -202,6 +219,66 @@ def _instruction_section(lines: list[str], ins: Instruction) -> None:
     lines += ["```python", ins.semantics.rstrip(), "```", ""]
 
 
+# Example values for pseudo operands whose expansion depends on the value (li, la).
+# None stands for a symbol (a value not known when assembling).
+_PSEUDO_EXAMPLES = {"imm32": (5, -1, 0x800, 0x12345678), "target": (None, 0x8000_1000)}
+
+
+def _render_step(step, values: dict[str, int]) -> str:
+    """One real instruction of an expansion, e.g. ``auipc rd, %pcrel_hi(symbol)``."""
+    ins = step.instruction
+    text = ins.syntax
+    for fld in ins.operands:
+        tpl = step.operands[fld.name]
+        if isinstance(tpl, _pseudo.PcrelHi):
+            part = f"%pcrel_hi({tpl.operand})"
+        elif isinstance(tpl, _pseudo.PcrelLo):
+            part = f"%pcrel_lo({tpl.operand})"
+        elif isinstance(tpl, str):
+            part = tpl if values.get(tpl) is None else format_operand(fld, values[tpl], None)
+        else:
+            part = format_operand(fld, tpl, None)
+        text = text.replace("{" + fld.name + "}", part)
+    return f"{ins.mnemonic} {text}" if text else ins.mnemonic
+
+
+def _usage(pseudo, values: dict[str, int]) -> str:
+    text = pseudo.usage
+    for name, value in values.items():
+        if value is not None:
+            text = text.replace("{" + name + "}", f"{value:#x}" if value > 255 else str(value))
+    return text.replace("{", "").replace("}", "")
+
+
+def _pseudo_expansions(pseudo) -> str:
+    if pseudo.expand is None:
+        return "; ".join(f"`{_render_step(st, {})}`" for st in pseudo.steps)
+    variable = [spec for spec in pseudo.operands if spec.kind in _PSEUDO_EXAMPLES]
+    parts = []
+    for spec in variable:
+        for value in _PSEUDO_EXAMPLES[spec.kind]:
+            constants = {} if value is None else {spec.name: value}
+            steps = pseudo.expansion(constants)
+            body = "; ".join(f"`{_render_step(st, constants)}`" for st in steps)
+            parts.append(f"`{_usage(pseudo, {spec.name: value})}` → {body}")
+    return "<br>".join(parts)
+
+
+def _pseudo_section(lines: list[str]) -> None:
+    lines += ["## Pseudo-instructions", "",
+              "Assembly forms the assembler expands into the instructions above "
+              "(`oxcore/isa/pseudo.py`). *Alias* marks the forms the disassembler prints "
+              "for a matching single instruction, as LLVM does (`oxcore disasm`; the "
+              "`--reassemblable` output always uses the real instructions). `li` and "
+              "`la`/`lla` depend on the value, so examples are shown.", "",
+              "| Pseudo-instruction | Expands to | Alias |", "|---|---|:-:|"]
+    for pseudo in _pseudo.PSEUDOS:
+        usage = pseudo.usage.replace("{", "").replace("}", "")
+        alias = "yes" if pseudo.alias else ""
+        lines.append(f"| `{usage}` | {_pseudo_expansions(pseudo)} | {alias} |")
+    lines.append("")
+
+
 def _csr_section(lines: list[str]) -> None:
     lines += ["## CSRs", "",
               "The CSRs OxCore implements (read with `csrrs rd, csr, zero`; the Zicsr "
@@ -223,6 +300,8 @@ def render_isa() -> str:
     _format_section(lines)
     for ext, items in _extensions():
         _extension_section(lines, ext, items)
+    if _pseudo is not None:
+        _pseudo_section(lines)
     _csr_section(lines)
     while lines and lines[-1] == "":
         lines.pop()

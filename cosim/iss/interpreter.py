@@ -20,7 +20,7 @@ from oxcore.config import OxCoreConfig
 from oxcore.isa import Instruction, decode
 from oxcore.program import Program
 from oxcore.retire import RetireRecord, TrapCause
-from cosim.iss.machine import Machine, ProgramExit, Trap
+from cosim.iss.machine import CodeModified, Machine, ProgramExit, Trap
 from cosim.iss.semantics import lower, lower_constant, traits
 
 MAX_BLOCK = 64  # instructions per translated block
@@ -69,11 +69,10 @@ class Interpreter:
         if fn is None:
             params = ", ".join(["x", "pc"] + [f.name for f in ins.operands])
             body = lower(ins).replace("\n", "\n    ")
-            source = f"def exec_{ins.mnemonic}({params}):\n    npc = pc + 4\n    {body}\n" \
-                     f"    return npc\n"
+            source = f"def execute({params}):\n    npc = pc + 4\n    {body}\n    return npc\n"
             namespace = dict(self._record_ns)
             exec(compile(source, f"<semantics {ins.mnemonic}>", "exec"), namespace)
-            fn = self._reference_fns[ins.mnemonic] = namespace[f"exec_{ins.mnemonic}"]
+            fn = self._reference_fns[ins.mnemonic] = namespace["execute"]
         return fn
 
     def step(self) -> RetireRecord:
@@ -95,7 +94,7 @@ class Interpreter:
             record.trap = trap.cause
             self.last_trap = trap
             return record
-        except ProgramExit:
+        except (ProgramExit, CodeModified):  # both retire: exit(), or a store into code
             npc = pc + 4
         self._fill_effects(record, ins, word)
         m.pc = npc
@@ -169,6 +168,8 @@ class Interpreter:
             pc = m.pc
             block = cache.get(pc)
             if block is None:
+                if m.instret >= limit:  # the limit stops before the next fetch can fault
+                    return self._run_to_limit(int(limit), on_retire)
                 try:
                     block = cache[pc] = self._translate(pc, recording)
                 except Trap as trap:  # fetch fault at a block start
@@ -182,6 +183,14 @@ class Interpreter:
                 m.pc = trap.pc
                 self._deliver(out, on_retire)
                 return self._stopped(trap, on_retire)
+            except CodeModified as store:  # the store retired; continue with fresh code
+                if recording:
+                    out.append(RetireRecord(m.instret + ((store.pc - block.pc) >> 2), store.pc,
+                                            m.fetch(store.pc), 0, 0, *m.access))
+                m.instret += ((store.pc - block.pc) >> 2) + 1
+                m.pc = store.pc + 4
+                self._deliver(out, on_retire)
+                continue
             except ProgramExit as done:  # exit() ends its block: it is the only instruction
                 if recording:
                     out.append(RetireRecord(m.instret, pc, m.fetch(pc), 10, x[10]))

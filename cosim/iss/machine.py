@@ -35,6 +35,19 @@ class Trap(Exception):
         self.cause, self.pc, self.tval, self.detail = cause, pc, tval, detail
 
 
+class CodeModified(Exception):
+    """A store wrote into translated code: the running block must end after it.
+
+    Raised after the store took effect, so the store retires; the interpreter resumes
+    at `pc + 4` with fresh translations. (Without Zifencei the ISA leaves such fetches
+    unordered; ending the block makes both interpreter modes see the new code.)
+    """
+
+    def __init__(self, pc: int) -> None:
+        super().__init__(pc)
+        self.pc = pc
+
+
 class ProgramExit(Exception):
     """The program called exit(code); the ecall retired."""
 
@@ -138,6 +151,7 @@ class Machine:
                 access[:] = (addr & MASK32, size, True, value)
             if offset < self.code_limit:
                 self.on_code_write()
+                raise CodeModified(pc)
         return store
 
     @staticmethod

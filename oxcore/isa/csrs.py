@@ -17,11 +17,39 @@ class Csr:
     description: str
 
 
+@dataclass(frozen=True)
+class PerfCounter:
+    """An OxCore performance counter, read as hpmcounter<index> (and ...h)."""
+
+    index: int  # 3..31
+    name: str  # OxCore name, used by the RTL harness's counter report
+    description: str
+
+
+# What the RTL pipeline (hw/oxcore/csr.py) counts. The interpreter is untimed and reads
+# all of them as 0. Stall counters count cycles in which the instruction in ID could not
+# issue (or EX could not finish) for that cause; each cycle is charged to one cause.
+PERF_COUNTERS: tuple[PerfCounter, ...] = (
+    PerfCounter(3, "stall_load_use", "cycles ID waited for a load result (load-use)"),
+    PerfCounter(4, "stall_branch", "cycles lost to branch/jump mispredictions (squashed ID)"),
+    PerfCounter(5, "stall_muldiv", "cycles waiting on the divider or a multiplier result"),
+    PerfCounter(6, "stall_memory", "cycles waiting on memory (0 with single-cycle RAM)"),
+    PerfCounter(7, "stall_env", "cycles held for ecall/ebreak/trap/CSR serialisation "
+                                "and the harness servicing an ecall"),
+    PerfCounter(8, "branches", "branches and jumps resolved in EX"),
+    PerfCounter(9, "mispredicts", "branches and jumps whose predicted next pc was wrong"),
+)
+PERF_BY_INDEX: dict[int, PerfCounter] = {p.index: p for p in PERF_COUNTERS}
+
+
 def _hpm() -> list[Csr]:
-    low = [Csr(0xC00 + i, f"hpmcounter{i}", f"performance counter {i}, low 32 bits")
-           for i in range(3, 32)]
-    high = [Csr(0xC80 + i, f"hpmcounter{i}h", f"performance counter {i}, high 32 bits")
-            for i in range(3, 32)]
+    def describe(i: int, half: str) -> str:
+        perf = PERF_BY_INDEX.get(i)
+        if perf is None:
+            return f"performance counter {i}, {half} 32 bits"
+        return f"OxCore `{perf.name}`: {perf.description}, {half} 32 bits"
+    low = [Csr(0xC00 + i, f"hpmcounter{i}", describe(i, "low")) for i in range(3, 32)]
+    high = [Csr(0xC80 + i, f"hpmcounter{i}h", describe(i, "high")) for i in range(3, 32)]
     return low + high
 
 

@@ -148,6 +148,10 @@ RV32I: tuple[Instruction, ...] = (
     _row("fence", "RV32I", FENCE_TYPE,
          dict(opcode=Opcode.MISC_MEM, rd=0, funct3=0, rs1=0, fm=0), "{pred}, {succ}",
          "pass", "memory ordering fence (a no-op on OxCore's in-order single hart)"),
+    _row("fence.tso", "RV32I", FENCE_TYPE,
+         dict(opcode=Opcode.MISC_MEM, rd=0, funct3=0, rs1=0, fm=0b1000, pred=0b0011,
+              succ=0b0011), "", "pass",
+         "total-store-order fence (a no-op on OxCore's in-order single hart)"),
     _system("ecall", 0, "ecall()", "environment call (OxCore syscall ABI: a7 selects)"),
     _system("ebreak", 1, "ebreak()", "breakpoint: stops the simulation"),
 )
