@@ -1,0 +1,1 @@
+"""Tests of `oxcore cc` (sw/cc) and the C program corpus (tests/programs/c)."""
