@@ -5,19 +5,24 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 JOBS   ?= auto
 
-.PHONY: venv test test-fast docs bench clean help
+N      ?= 20
+
+.PHONY: venv test docs bench fuzz clean help
 
 help:
 	@echo "make venv      create .venv with pinned tools (idempotent)"
 	@echo "make test      run the test suite (pytest -n $(JOBS))"
 	@echo "make docs      regenerate generated docs (docs/isa.md)"
 	@echo "make bench     run benchmarks, print figures and write build/bench/*.json"
+	@echo "make fuzz N=20 long randomized campaigns (N scales their size; not in CI)"
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+# pyproject.toml pins our direct dependencies; constraints.txt pins everything they
+# pull in, so every machine gets the same versions.
+$(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
 test: $(STAMP)
@@ -28,6 +33,10 @@ docs: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench.run
+
+fuzz: $(STAMP)
+	OXCORE_FUZZ_SCALE=$(N) $(PY) -m pytest -n $(JOBS) -q \
+		tests/cosim/iss/test_unicorn_lockstep.py tests/cosim/iss/test_modes.py
 
 clean:
 	rm -rf build .pytest_cache
