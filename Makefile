@@ -7,7 +7,7 @@ JOBS   ?= auto
 
 N      ?= 20
 
-.PHONY: venv test docs bench fuzz clean help
+.PHONY: venv test docs bench fuzz fpga fpga-check clean help
 
 help:
 	@echo "make venv      create .venv with pinned tools (idempotent)"
@@ -15,6 +15,8 @@ help:
 	@echo "make docs      regenerate generated docs (docs/isa.md)"
 	@echo "make bench     run benchmarks, print figures and write build/bench/*.json"
 	@echo "make fuzz N=20 long randomized campaigns (N scales their size; not in CI)"
+	@echo "make fpga BOARD=ulx3s [PROG=x.elf|KERNEL=gemm] [CONFIG=..] [PROGRAM=1]"
+	@echo "make fpga-check  full place-and-route checks of every board (not in CI)"
 
 venv: $(STAMP)
 
@@ -37,6 +39,14 @@ bench: $(STAMP)
 fuzz: $(STAMP)
 	OXCORE_FUZZ_SCALE=$(N) $(PY) -m pytest -n $(JOBS) -q \
 		tests/cosim/iss/test_unicorn_lockstep.py tests/cosim/iss/test_modes.py
+
+fpga: $(STAMP)
+	$(PY) -m fpga build --board $(or $(BOARD),ulx3s) $(if $(KERNEL),--kernel $(KERNEL)) \
+		$(if $(PROG),--prog $(PROG)) $(if $(CONFIG),--config $(CONFIG)) \
+		$(if $(filter 1,$(PROGRAM)),--program)
+
+fpga-check: $(STAMP)
+	$(PY) -m fpga check
 
 clean:
 	rm -rf build .pytest_cache

@@ -1,0 +1,250 @@
+"""``python -m fpga``: the commands behind ``make fpga``, ``make fpga-check`` and
+``oxcore area``.
+
+    python -m fpga build  [--board ulx3s] [--design NAME] [--prog X.elf | --kernel K]
+                          [--config NAME] [--program] [--target-mhz F]
+    python -m fpga area   [--config NAME] [--family ecp5|ice40] [--design NAME]
+    python -m fpga postsynth [--family ice40|ecp5]
+    python -m fpga check  (full P&R on ULX3S and iCEBreaker + post-synthesis simulation)
+    python -m fpga boards
+
+Designs are SoC tops the flow can build, by name (`DESIGNS`). Each names a factory
+``factory(board, config, *, program=None, kernel=None) -> wiring.Component`` returning a
+component with the ports of `fpga.boards.SOC_SIGNATURE`. ``oxcore`` (the core's SoC,
+module ``fpga.soc``) is the default once that module exists; until then ``soc-lite``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from oxcore.config import OxCoreConfig, load_config
+from oxcore.errors import OxCoreError
+
+from fpga.boards import BOARDS, DEFAULT_BOARD, get_board
+from fpga.tools import FpgaError
+
+
+@dataclass(frozen=True)
+class Design:
+    name: str
+    module: str
+    factory: str
+    runs_programs: bool
+    summary: str
+
+    def available(self) -> bool:
+        return importlib.util.find_spec(self.module) is not None
+
+    def load(self):
+        if not self.available():
+            raise FpgaError(f"design {self.name!r} is not available yet "
+                            f"(module {self.module} does not exist)")
+        return getattr(importlib.import_module(self.module), self.factory)
+
+
+DESIGNS: dict[str, Design] = {d.name: d for d in (
+    Design("oxcore", "fpga.soc", "make_soc", True,
+           "the OxCore core with ELF-initialised memories, UART and LEDs"),
+    Design("soc-lite", "fpga.soc_lite", "make_soc_lite", False,
+           "demo: sends 'hello' and an exit line over the UART, status on LEDs"),
+)}
+
+
+def default_design() -> str:
+    return "oxcore" if DESIGNS["oxcore"].available() else "soc-lite"
+
+
+def make_component(design: Design, board, config: OxCoreConfig, *,
+                   program: Path | None = None, kernel: str | None = None):
+    if (program or kernel) and not design.runs_programs:
+        raise FpgaError(f"design {design.name!r} runs no program: PROG/KERNEL need the "
+                        "OxCore SoC (design 'oxcore')")
+    factory = design.load()
+    if design.runs_programs:
+        return factory(board, config, program=program, kernel=kernel)
+    return factory(board, config)
+
+
+def _config_for(board, name: str | None) -> OxCoreConfig:
+    return load_config(name or board.default_config)
+
+
+def _cmd_build(args) -> int:
+    from fpga.flow import build
+    board = get_board(args.board)
+    design = DESIGNS[args.design or default_design()]
+    if args.design is None and design.name == "soc-lite":
+        print("note: the OxCore SoC top (fpga/soc.py) is not there yet; building soc-lite")
+    config = _config_for(board, args.config)
+    component = make_component(design, board, config,
+                               program=Path(args.prog) if args.prog else None,
+                               kernel=args.kernel)
+    from fpga.flow import program_board
+    try:
+        result = build(board, component, design=design.name, build_root=args.build_root,
+                       config=config.name, target_mhz=args.target_mhz,
+                       allow_timing_fail=args.allow_timing_fail, seed=args.seed)
+    except FpgaError as exc:
+        if getattr(exc, "report_text", None):
+            print(exc.report_text)
+        raise
+    print(result.text)
+    if args.program:
+        program_board(board, result.bitstream)
+    return 0
+
+
+def area_text(config_name: str | None = None, family: str = "ecp5",
+              design_name: str | None = None) -> str:
+    """The per-unit area table of a design (the body of ``oxcore area``)."""
+    from fpga.area import area_report, format_area
+    design = DESIGNS[design_name or default_design()]
+    board = next(b for b in BOARDS.values() if b.family == family)
+    config = load_config(config_name or board.default_config)
+    component = make_component(design, board, config)
+    start = time.monotonic()
+    report = area_report(component, family)
+    seconds = time.monotonic() - start
+    avail = DEVICE_CAPACITY[board.name]
+    return (f"area of {design.name} (config {config.name}), Yosys synth_{family}, "
+            f"hierarchy kept ({seconds:.1f} s); % of {board.device}\n"
+            + format_area(report, family, avail))
+
+
+# Capacity of each board's device by generic resource (nextpnr's figures; see
+# docs/fpga.md). Used for percentages in the synthesis-only area report.
+DEVICE_CAPACITY: dict[str, dict[str, int]] = {
+    "ulx3s": {"LUT": 83640, "FF": 83640, "DSP": 156, "BRAM": 208},
+    "orangecrab": {"LUT": 83640, "FF": 83640, "DSP": 156, "BRAM": 208},
+    "ecpix5": {"LUT": 83640, "FF": 83640, "DSP": 156, "BRAM": 208},
+    "icebreaker": {"LUT": 5280, "FF": 5280, "DSP": 8, "BRAM": 30, "SPRAM": 4},
+}
+
+
+def _cmd_area(args) -> int:
+    print(area_text(args.config, args.family, args.design))
+    return 0
+
+
+def _cmd_postsynth(args) -> int:
+    text, ok = run_postsynth_demo(args.family)
+    sys.stdout.write(text)
+    return 0 if ok else 1
+
+
+def run_postsynth_demo(family: str = "ice40", divisor: int = 4) -> tuple[str, bool]:
+    """soc-lite: the RTL (pysim) and the post-synthesis netlist (CXXRTL) must print the
+    same UART text. Returns (report text, passed)."""
+    from fpga.postsynth import postsynth_uart
+    from fpga.soc_lite import SocLite, simulate_rtl
+    dut = SocLite(clk_hz=1e6, divisor=divisor, status=3)
+    cycles = len(dut.text) * (10 * divisor + 4) + 64
+    rtl_text, _ = simulate_rtl(dut, cycles)
+    run = postsynth_uart(SocLite(clk_hz=1e6, divisor=divisor, status=3), family,
+                         cycles=cycles, divisor=divisor)
+    ok = rtl_text == run.text == dut.text
+    times = ", ".join(f"{k} {v:.1f} s" for k, v in run.times.items())
+    cells = ", ".join(f"{k} {v}" for k, v in sorted(run.cells.items()))
+    lines = [f"post-synthesis ({family}) netlist: {cells}",
+             f"RTL (pysim) UART:      {rtl_text!r}",
+             f"netlist (CXXRTL) UART: {run.text!r}",
+             f"{'SAME' if ok else 'DIFFERENT'} ({times})"]
+    return "\n".join(lines) + "\n", ok
+
+
+def _cmd_check(args) -> int:
+    """make fpga-check: full P&R of the targets, then the post-synthesis simulation."""
+    from fpga.flow import build
+    failures = 0
+    targets = [("ulx3s", args.target_mhz), ("icebreaker", None)]
+    design = DESIGNS[args.design or default_design()]
+    for board_name, target in targets:
+        board = get_board(board_name)
+        config = _config_for(board, None)
+        try:
+            component = make_component(design, board, config)
+            result = build(board, component, design=design.name, build_root=args.build_root,
+                           config=config.name, target_mhz=target)
+            print(result.text)
+        except OxCoreError as exc:
+            if getattr(exc, "report_text", None):
+                print(exc.report_text)
+            print(f"FAIL {board_name}: {exc}")
+            failures += 1
+        print()
+    text, ok = run_postsynth_demo("ice40")
+    print(text)
+    failures += not ok
+    print("fpga-check: " + ("PASS" if not failures else f"{failures} failure(s)"))
+    return 1 if failures else 0
+
+
+def _cmd_boards(args) -> int:
+    for b in BOARDS.values():
+        print(f"{b.name:<11} {b.title:<26} {b.device:<20} {b.clk_hz / 1e6:>5g} MHz  "
+              f"config {b.default_config:<8} {b.notes}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m fpga",
+                                     description="OxCore FPGA flow (YoWASP toolchain)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("build", help="synthesize, place and route, pack; print the report")
+    p.add_argument("--board", default=DEFAULT_BOARD, choices=sorted(BOARDS))
+    p.add_argument("--design", choices=sorted(DESIGNS), default=None)
+    p.add_argument("--config", default=None, metavar="NAME|FILE.toml",
+                   help="core configuration (default: the board's)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--prog", metavar="ELF", help="program the memories are initialised with")
+    g.add_argument("--kernel", metavar="NAME", help="a kernel from sw/kernels as the program")
+    p.add_argument("--program", action="store_true",
+                   help="load the bitstream into a connected board with openFPGALoader")
+    p.add_argument("--target-mhz", type=float, default=None,
+                   help="also fail unless Fmax reaches this (the board clock is always required)")
+    p.add_argument("--allow-timing-fail", action="store_true",
+                   help="write the bitstream even if timing fails")
+    p.add_argument("--seed", type=int, default=1, help="nextpnr placement seed")
+    p.add_argument("--build-root", default="build/fpga", type=Path)
+    p.set_defaults(func=_cmd_build)
+
+    p = sub.add_parser("area", help="per-unit LUT/FF/DSP/BRAM from synthesis only")
+    p.add_argument("--config", default=None, metavar="NAME|FILE.toml")
+    p.add_argument("--family", choices=("ecp5", "ice40"), default="ecp5")
+    p.add_argument("--design", choices=sorted(DESIGNS), default=None)
+    p.set_defaults(func=_cmd_area)
+
+    p = sub.add_parser("postsynth", help="RTL vs post-synthesis netlist UART text (soc-lite)")
+    p.add_argument("--family", choices=("ecp5", "ice40"), default="ice40")
+    p.set_defaults(func=_cmd_postsynth)
+
+    p = sub.add_parser("check", help="full P&R on ulx3s and icebreaker + post-synthesis sim")
+    p.add_argument("--design", choices=sorted(DESIGNS), default=None)
+    p.add_argument("--target-mhz", type=float, default=50.0,
+                   help="Fmax the ULX3S build must reach (default 50)")
+    p.add_argument("--build-root", default="build/fpga", type=Path)
+    p.set_defaults(func=_cmd_check)
+
+    p = sub.add_parser("boards", help="list the boards")
+    p.set_defaults(func=_cmd_boards)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except OxCoreError as exc:
+        print(f"fpga: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("fpga: interrupted", file=sys.stderr)
+        return 130

