@@ -17,6 +17,7 @@ from typing import Any
 from oxcore.errors import ConfigError
 
 KIB = 1024
+BRANCH_PREDICTORS = ("btb", "static", "none")
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,10 @@ class OxCoreConfig:
     mem_size: int = 256 * KIB
     mmio_base: int = 0x1000_0000  # reserved for SoC peripherals (UART, LEDs)
     mmio_size: int = 0x1000
+    # Pipeline micro-architecture (hw/oxcore). None of these change the ISA.
+    branch_predictor: str = "btb"  # "btb" (BTB/BHT + static fallback), "static" (BTFN), "none"
+    btb_entries: int = 16  # direct-mapped BTB/BHT entries (power of two)
+    mul_latency: int = 2  # pipelined multiplier register stages
 
     def __post_init__(self) -> None:
         self._check_int("mem_base", 0, 0xFFFF_FFFF)
@@ -45,6 +50,15 @@ class OxCoreConfig:
             raise ConfigError(f"config {self.name!r}: mem_base + mem_size exceeds 4 GiB")
         if self.mmio_base < self.mem_end and self.mem_base < self.mmio_base + self.mmio_size:
             raise ConfigError(f"config {self.name!r}: mmio_base region overlaps RAM")
+        if self.branch_predictor not in BRANCH_PREDICTORS:
+            raise ConfigError(f"config {self.name!r}: branch_predictor "
+                              f"{self.branch_predictor!r} unknown (choose from "
+                              f"{', '.join(BRANCH_PREDICTORS)})")
+        self._check_int("btb_entries", 2, 1024)
+        if self.btb_entries & (self.btb_entries - 1):
+            raise ConfigError(f"config {self.name!r}: btb_entries {self.btb_entries} "
+                              "must be a power of two")
+        self._check_int("mul_latency", 1, 3)
 
     def _check_int(self, field: str, low: int, high: int) -> None:
         value = getattr(self, field)

@@ -1,0 +1,183 @@
+"""Run a program on the OxCore RTL in Amaranth's Python simulator, emitting retire records.
+
+`RtlSimulator` builds `hw.oxcore.top.Top` (core + RAM loaded with the program) and
+drives it from one async testbench, cycle by cycle:
+
+- each cycle it samples the core's retire port and turns a valid entry into an
+  `oxcore.retire.RetireRecord` (the same type the interpreter emits);
+- when an ecall reaches WB (`env_req`), it services the syscall with the interpreter's
+  ABI (`cosim.iss.machine`: write(fd, buf, len), exit(code); anything else is an
+  unknown-ecall trap), reading a write()'s buffer straight out of the simulated RAM,
+  and answers on `env_resp` with a0's new value, so the ecall retires;
+- it stops on exit(), on a trap record, at a limit, or when `on_retire` returns False.
+
+CSR reads of cycle/time/hpmcounters return what the RTL counts (the interpreter,
+being untimed, returns instret for cycle and 0 for hpmcounters).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import BinaryIO, Callable
+
+from amaranth import Shape
+from amaranth.lib import data
+from amaranth.sim import Simulator
+
+from cosim.iss.machine import EBADF, EFAULT, SYS_EXIT, SYS_WRITE
+from hw.oxcore.core import RETIRE_LAYOUT
+from hw.oxcore.top import Top
+from oxcore.config import OxCoreConfig
+from oxcore.isa.csrs import PERF_COUNTERS
+from oxcore.program import Program
+from oxcore.retire import RetireRecord, TrapCause
+
+MASK32 = 0xFFFF_FFFF
+CLOCK_PERIOD = 1e-6  # nominal 1 MHz: only labels the VCD time axis
+
+
+@dataclass
+class RtlStop:
+    """Why and where an RTL run ended, with the core's counters."""
+
+    exit_value: int | None  # a0 passed to exit(), unsigned 32-bit
+    trap_cause: TrapCause | None  # also INSTRUCTION_LIMIT when max_instructions hit
+    trap_pc: int | None
+    instret: int
+    cycles: int
+    counters: dict[str, int] = field(default_factory=dict)
+    # "exit", "trap", "instruction_limit", "cycle_limit", or "callback" (on_retire
+    # returned False, e.g. cosim.lockstep.Lockstep.retired on a divergence)
+    reason: str = "exit"
+
+    @property
+    def exit_code(self) -> int:
+        return (self.exit_value or 0) & 0xFF
+
+    @property
+    def cpi(self) -> float:
+        return self.cycles / self.instret if self.instret else float("inf")
+
+
+def _unpacker(layout: data.StructLayout) -> Callable[[int], dict[str, int]]:
+    """Field extraction from a struct's packed value: one ctx.get per cycle, not ten."""
+    spans = [(name, member.offset, (1 << Shape.cast(member.shape).width) - 1)
+             for name, member in layout]
+    return lambda raw: {name: (raw >> off) & mask for name, off, mask in spans}
+
+
+_RETIRE = _unpacker(RETIRE_LAYOUT)
+_TRAP_VALID = 1 << RETIRE_LAYOUT["trap"].offset
+_TRAP_CAUSE_SHIFT = RETIRE_LAYOUT["trap"].offset + 1
+
+
+class RtlSimulator:
+    """One program on the RTL; `run` may be called once."""
+
+    def __init__(self, config: OxCoreConfig, program: Program,
+                 stdout: BinaryIO | None = None, stderr: BinaryIO | None = None,
+                 vcd_path: str | None = None) -> None:
+        self.config = config
+        self.program = program
+        self.stdout = stdout if stdout is not None else sys.stdout.buffer
+        self.stderr = stderr if stderr is not None else sys.stderr.buffer
+        self.vcd_path = vcd_path
+        self.top = Top(config, program)
+        self._ran = False
+
+    # ---- syscalls ----------------------------------------------------------------------
+    def _read_ram(self, ctx, addr: int, length: int) -> bytes:
+        """Bytes of the simulated RAM (a backdoor read: no port, no cycles)."""
+        storage = self.top.ram.storage.data
+        offset = addr - self.config.mem_base
+        first, last = offset >> 2, (offset + length + 3) >> 2
+        words = b"".join(ctx.get(storage[i]).to_bytes(4, "little")
+                         for i in range(first, last))
+        start = offset & 3
+        return words[start:start + length]
+
+    def _sys_write(self, ctx, fd: int, buf: int, length: int) -> int:
+        stream = {1: self.stdout, 2: self.stderr}.get(fd)
+        if stream is None:
+            return -EBADF
+        offset = (buf - self.config.mem_base) & MASK32
+        if length and offset + length > self.config.mem_size:  # as cosim.iss.machine
+            return -EFAULT
+        if length:
+            stream.write(self._read_ram(ctx, buf, length))
+        return length
+
+    # ---- the run -----------------------------------------------------------------------
+    def run(self, max_instructions: int | None = None, max_cycles: int | None = None,
+            on_retire: Callable[[RetireRecord], None] | None = None) -> RtlStop:
+        if self._ran:
+            raise RuntimeError("RtlSimulator.run may be called once per instance")
+        self._ran = True
+        core = self.top.core
+        result: list[RtlStop] = []
+
+        async def harness(ctx) -> None:
+            retire = core.retire.as_value()
+            env_valid = core.env_req.valid
+            req, resp = core.env_req, core.env_resp
+            instret = cycles = 0
+            stop: tuple | None = None  # (reason, exit_value, cause, pc)
+            if max_instructions is not None and max_instructions <= 0:
+                stop = ("instruction_limit", None, TrapCause.INSTRUCTION_LIMIT, None)
+            while stop is None:
+                if max_cycles is not None and cycles >= max_cycles:
+                    stop = ("cycle_limit", None, None, None)
+                    break
+                answered = False
+                if ctx.get(env_valid):
+                    number = ctx.get(req.a7)
+                    if number == SYS_WRITE:
+                        a0 = self._sys_write(ctx, ctx.get(req.a0), ctx.get(req.a1),
+                                             ctx.get(req.a2)) & MASK32
+                        ctx.set(resp.a0, a0)
+                    elif number == SYS_EXIT:
+                        ctx.set(resp.a0, ctx.get(req.a0))
+                        stop = ("exit", ctx.get(req.a0), None, None)
+                    else:
+                        ctx.set(resp.fault, 1)
+                    ctx.set(resp.valid, 1)
+                    answered = True
+                raw = ctx.get(retire)
+                if raw & 1:
+                    f = _RETIRE(raw)
+                    trap = TrapCause((raw >> _TRAP_CAUSE_SHIFT) & 0x7F) \
+                        if raw & _TRAP_VALID else None
+                    record = RetireRecord(f["order"], f["pc"], f["insn"], f["rd"],
+                                          f["rd_value"], f["mem_addr"], f["mem_size"],
+                                          bool(f["mem_write"]), f["mem_data"], trap)
+                    if trap is not None:
+                        stop = ("trap", None, trap, record.pc)
+                    else:
+                        instret += 1
+                        if stop is None and max_instructions is not None \
+                                and instret >= max_instructions:
+                            stop = ("instruction_limit", None, TrapCause.INSTRUCTION_LIMIT,
+                                    None)
+                    if on_retire is not None and on_retire(record) is False and stop is None:
+                        stop = ("callback", None, None, None)
+                await ctx.tick()
+                cycles += 1
+                if answered:
+                    ctx.set(resp.valid, 0)
+                    ctx.set(resp.fault, 0)
+            reason, exit_value, cause, pc = stop
+            counters = {"cycle": ctx.get(core.csr.cycle), "instret": ctx.get(core.csr.instret)}
+            for i, perf in enumerate(PERF_COUNTERS):
+                counters[perf.name] = ctx.get(core.csr.perf[i])
+            result.append(RtlStop(exit_value, cause, pc, instret, cycles, counters, reason))
+
+        sim = Simulator(self.top)
+        sim.add_clock(CLOCK_PERIOD)
+        sim.add_testbench(harness)
+        if self.vcd_path:
+            with sim.write_vcd(self.vcd_path):
+                sim.run()
+        else:
+            sim.run()
+        return result[0]

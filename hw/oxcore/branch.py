@@ -1,0 +1,143 @@
+"""Branches: resolution in EX (`BranchUnit`) and next-pc prediction at fetch (`Predictor`).
+
+The fetch address for the instruction after the one in ID is chosen while that
+instruction's word is being decoded (the RAM's output register is the IF/ID
+register), so a correctly predicted taken branch costs no bubble. EX compares the
+resolved next pc with the predicted one and redirects fetch on a mismatch.
+
+Predictor modes (`OxCoreConfig.branch_predictor`):
+
+- ``none``: always pc + 4.
+- ``static``: backward-taken/forward-not-taken for conditional branches, jal taken to
+  its decoded target, jalr pc + 4.
+- ``btb``: a direct-mapped table of `btb_entries` entries (tag, target, 2-bit
+  saturating counter) indexed by pc. A hit predicts a branch by its counter and a jalr
+  by its stored target; a miss falls back to ``static``. EX updates the counter of
+  every branch that hits, allocates branches that the static rule mispredicted and
+  every jalr (target changes overwrite the entry). jal needs no entry.
+"""
+
+from amaranth import Cat, Const, Module, Mux, Signal
+from amaranth.lib import data, memory, wiring
+from amaranth.lib.wiring import In, Out
+
+from hw.oxcore.control import Cond, Flow
+from oxcore.config import OxCoreConfig
+
+
+class BranchUnit(wiring.Component):
+    """Resolves a control transfer: taken?, target, and the architectural next pc."""
+
+    flow: In(Flow)
+    cond: In(Cond)
+    rs1: In(32)
+    rs2: In(32)
+    pc: In(32)
+    imm: In(32)
+    taken: Out(1)
+    target: Out(32)
+    next_pc: Out(32)
+    misaligned: Out(1)  # taken to a target that is not 4-byte aligned: a trap
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        a, b = self.rs1, self.rs2
+        condition = Signal()
+        with m.Switch(self.cond):
+            with m.Case(Cond.EQ):
+                m.d.comb += condition.eq(a == b)
+            with m.Case(Cond.NE):
+                m.d.comb += condition.eq(a != b)
+            with m.Case(Cond.LT):
+                m.d.comb += condition.eq(a.as_signed() < b.as_signed())
+            with m.Case(Cond.GE):
+                m.d.comb += condition.eq(a.as_signed() >= b.as_signed())
+            with m.Case(Cond.LTU):
+                m.d.comb += condition.eq(a < b)
+            with m.Case(Cond.GEU):
+                m.d.comb += condition.eq(a >= b)
+        jalr_target = (a + self.imm)[:32] & ~1
+        m.d.comb += [
+            self.taken.eq(Mux(self.flow == Flow.BRANCH, condition, self.flow != Flow.NONE)),
+            self.target.eq(Mux(self.flow == Flow.JALR, jalr_target, self.pc + self.imm)),
+            self.next_pc.eq(Mux(self.taken, self.target, self.pc + 4)),
+            self.misaligned.eq(self.taken & (self.target[:2] != 0)),
+        ]
+        return m
+
+
+class Predictor(wiring.Component):
+    """Predicts the pc after the instruction in ID; learns from EX (btb mode)."""
+
+    # lookup: the instruction in ID
+    pc: In(32)
+    flow: In(Flow)
+    target: In(32)  # decoded direct target, pc + imm
+    backward: In(1)  # the immediate is negative
+    next_pc: Out(32)
+    # update: a control transfer leaving EX
+    update: In(1)
+    update_pc: In(32)
+    update_flow: In(Flow)
+    update_taken: In(1)
+    update_target: In(32)
+    update_mispredict: In(1)
+
+    def __init__(self, config: OxCoreConfig) -> None:
+        self.mode = config.branch_predictor
+        self.entries = config.btb_entries
+        super().__init__()
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        sequential = self.pc + 4
+        static_taken = (self.flow == Flow.JAL) | ((self.flow == Flow.BRANCH) & self.backward)
+        static_next = Mux(static_taken, self.target, sequential)
+        if self.mode == "none":
+            m.d.comb += self.next_pc.eq(sequential)
+            return m
+        if self.mode == "static":
+            m.d.comb += self.next_pc.eq(static_next)
+            return m
+
+        index_bits = self.entries.bit_length() - 1
+        tag_bits = 30 - index_bits
+        entry = data.StructLayout({"valid": 1, "tag": tag_bits, "target": 30, "counter": 2})
+        m.submodules.table = table = memory.Memory(shape=entry, depth=self.entries, init=[])
+
+        def split(pc):  # word address = tag : index
+            return pc[2:2 + index_bits], pc[2 + index_bits:]
+
+        look = table.read_port(domain="comb")
+        index, tag = split(self.pc)
+        m.d.comb += look.addr.eq(index)
+        hit = look.data.valid & (look.data.tag == tag)
+        with m.If(hit & (self.flow == Flow.BRANCH)):
+            m.d.comb += self.next_pc.eq(Mux(look.data.counter[1], self.target, sequential))
+        with m.Elif(hit & (self.flow == Flow.JALR)):
+            m.d.comb += self.next_pc.eq(Cat(Const(0, 2), look.data.target))
+        with m.Else():
+            m.d.comb += self.next_pc.eq(static_next)
+
+        m.submodules.update = u = Module()  # separate for simulation speed (see lsu.py)
+        old = table.read_port(domain="comb")
+        write = table.write_port()
+        u_index, u_tag = split(self.update_pc)
+        u.d.comb += [old.addr.eq(u_index), write.addr.eq(u_index)]
+        u_hit = old.data.valid & (old.data.tag == u_tag)
+        counter = old.data.counter
+        stronger = Mux(counter == 3, 3, counter + 1)
+        weaker = Mux(counter == 0, 0, counter - 1)
+        new = write.data
+        u.d.comb += [new.valid.eq(1), new.tag.eq(u_tag),
+                     new.target.eq(self.update_target[2:])]
+        with u.If(self.update & (self.update_flow == Flow.BRANCH)):
+            with u.If(u_hit):
+                u.d.comb += [new.counter.eq(Mux(self.update_taken, stronger, weaker)),
+                             write.en.eq(1)]
+            with u.Elif(self.update_mispredict):
+                u.d.comb += [new.counter.eq(Mux(self.update_taken, 2, 1)), write.en.eq(1)]
+        with u.If(self.update & (self.update_flow == Flow.JALR)):
+            u.d.comb += [new.counter.eq(3),
+                         write.en.eq(~u_hit | (old.data.target != self.update_target[2:]))]
+        return m

@@ -1,0 +1,369 @@
+"""The OxCore scalar pipeline: five in-order stages IF, ID, EX, MEM, WB.
+
+- IF: the fetch address goes to the RAM's synchronous read port; the RAM's output
+  register is the IF/ID instruction register. The address is chosen in the same cycle
+  from: EX's redirect (misprediction), else the predictor's guess for the successor
+  of the instruction in ID (`branch.Predictor`), else (ID stalled) no new fetch.
+- ID: decode (`decoder.Decoder`), register read (`regfile.RegisterFile`, with a
+  write-through bypass for WB), hazard checks (`hazard.HazardUnit`). Illegal words,
+  fetch access faults and ebreak become trap instructions here.
+- EX: forwarding muxes (from MEM and WB), ALU, branch resolution (a mispredicted
+  next pc redirects IF and squashes ID: one bubble), LSU address checks and the data
+  RAM access: loads read (data arrives in MEM) and stores write here, because every
+  exception is known by the end of EX and nothing in EX is ever squashed (redirects
+  squash only ID; younger instructions wait in ID behind ecalls and traps). CSR reads,
+  the divider (EX holds the div until done) and the multiplier's first stage.
+- MEM: load data lane select and extension, the multiplier's result at latency 1.
+- WB: register write, the retire port, ecall service, traps.
+
+Environment calls: an ecall in WB raises `env_req` (its pc and word, a0, a1, a2, a7)
+and waits; the harness answers on `env_resp` with a0's new value (or `fault` for an
+unknown call), then the ecall retires with rd = a0. A trap retires as a record with
+`trap` set and halts the core (`halted`).
+"""
+
+from amaranth import Cat, Const, Module, Mux, Signal
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from hw.oxcore.alu import Alu
+from hw.oxcore.branch import BranchUnit, Predictor
+from hw.oxcore.control import (CONTROL_LAYOUT, TRAP_CAUSE_WIDTH, ASrc, BSrc, CsrOp, Env,
+                               Flow, MemOp, Unit)
+from hw.oxcore.csr import CsrFile
+from hw.oxcore.decoder import Decoder
+from hw.oxcore.divider import Divider
+from hw.oxcore.hazard import Forward, HazardUnit
+from hw.oxcore.lsu import Lsu
+from hw.oxcore.memory import DATA_BUS, FETCH_BUS
+from hw.oxcore.multiplier import Multiplier
+from hw.oxcore.regfile import RegisterFile
+from oxcore.config import OxCoreConfig
+from oxcore.retire import TrapCause
+
+TRAP = data.StructLayout({"valid": 1, "cause": TRAP_CAUSE_WIDTH})
+
+# The retire port: exactly the fields of oxcore.retire.RetireRecord, plus `valid`.
+RETIRE_LAYOUT = data.StructLayout({
+    "valid": 1, "order": 64, "pc": 32, "insn": 32, "rd": 5, "rd_value": 32,
+    "mem_addr": 32, "mem_size": 3, "mem_write": 1, "mem_data": 32, "trap": TRAP,
+})
+
+ENV_ARGS = (10, 11, 12, 17)  # a0, a1, a2, a7: the syscall ABI's registers
+ENV_REQ = data.StructLayout({"valid": 1, "pc": 32, "insn": 32, "a0": 32, "a1": 32, "a2": 32,
+                             "a7": 32})
+ENV_RESP = data.StructLayout({"valid": 1, "a0": 32, "fault": 1})
+
+# Pipeline registers.
+ID_EX = data.StructLayout({
+    "valid": 1, "pc": 32, "insn": 32, "ctl": CONTROL_LAYOUT, "rd": 5, "rs1": 5, "rs2": 5,
+    "imm": 32, "csr": 12, "rs1_val": 32, "rs2_val": 32, "pred_next": 32, "trap": TRAP,
+    "mul_issued": 1,
+})
+EX_MEM = data.StructLayout({
+    "valid": 1, "pc": 32, "insn": 32, "rd": 5, "writes": 1, "unit": Unit, "result": 32,
+    "ecall": 1, "trap": TRAP, "mem": MemOp, "addr": 32, "size_log2": 2, "signed": 1,
+    "store_value": 32,
+})
+MEM_WB = data.StructLayout({
+    "valid": 1, "pc": 32, "insn": 32, "rd": 5, "writes": 1, "unit": Unit, "result": 32,
+    "ecall": 1, "trap": TRAP, "mem": MemOp, "addr": 32, "size_log2": 2, "mem_data": 32,
+})
+
+
+class Core(wiring.Component):
+    """One OxCore hart, without its RAM (see `top.Top`)."""
+
+    imem: Out(FETCH_BUS)
+    dmem: Out(DATA_BUS)
+    retire: Out(RETIRE_LAYOUT)
+    env_req: Out(ENV_REQ)
+    env_resp: In(ENV_RESP)
+    halted: Out(1)
+
+    def __init__(self, config: OxCoreConfig, reset_pc: int) -> None:
+        self.config = config
+        self.reset_pc = reset_pc
+        self.csr = CsrFile()  # public: the harness reads the counters from it
+        super().__init__()
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        cfg = self.config
+        latency = cfg.mul_latency
+        index_bits = cfg.mem_size.bit_length() - 1
+        region = cfg.mem_base >> index_bits
+
+        m.submodules.decoder = dec = Decoder()
+        m.submodules.regfile = rf = RegisterFile(taps=ENV_ARGS)
+        m.submodules.alu = alu = Alu()
+        m.submodules.branch = bru = BranchUnit()
+        m.submodules.predictor = pred = Predictor(cfg)
+        m.submodules.multiplier = mul = Multiplier(latency)
+        m.submodules.divider = div = Divider()
+        m.submodules.lsu = lsu = Lsu(cfg)
+        m.submodules.csr = csr = self.csr
+        m.submodules.hazard = hz = HazardUnit(latency)
+
+        halted = Signal()
+        d_valid = Signal()
+        d_pc = Signal(32)
+        d_fault = Signal()  # the pc is outside RAM: an instruction access fault
+        x = Signal(ID_EX)
+        mm = Signal(EX_MEM)
+        w = Signal(MEM_WB)
+        m.d.comb += self.halted.eq(halted)
+
+        # Pipeline control, computed once each (see `block`).
+        w_ecall = Signal()  # an ecall waits in WB for the harness
+        w_wait = Signal()  # ... and the harness has not answered yet
+        w_retire = Signal()
+        w_trap = Signal()  # what retires in WB is a trap record
+        w_value = Signal(32)  # WB's result (forwarded to EX)
+        m_value = Signal(32)  # MEM's forwardable result (never a load: see hazard.py)
+        advance = Signal()  # EX -> MEM -> WB move on
+        rs1 = Signal(32)  # EX operands after forwarding
+        rs2 = Signal(32)
+        x_trap = Signal(TRAP)
+        x_hold = Signal()  # EX keeps its instruction (divider, latency-3 multiplier)
+        x_fire = Signal()  # EX's instruction moves to MEM
+        x_redirect = Signal()  # EX found a misprediction: refetch, squash ID
+        d_trap = Signal(TRAP)
+        d_issue = Signal()  # ID's instruction moves to EX
+        fetch_pc = Signal(32)
+        fetch = Signal()
+
+        def block(name: str) -> Module:
+            """A small module for one piece of a stage's logic. Amaranth's Python
+            simulator re-runs a module's whole combinational logic whenever any of its
+            inputs changes; small modules, and named signals for values used in several
+            places (rather than re-built expressions), keep a cycle cheap to settle."""
+            sub = Module()
+            m.submodules[name] = sub
+            return sub
+
+        # ---- WB ---------------------------------------------------------------------
+        wb = block("wb_control")
+        w_fault = w_ecall & self.env_resp.fault  # unknown ecall
+        wb.d.comb += [
+            w_ecall.eq(w.valid & w.ecall & ~w.trap.valid),
+            w_wait.eq(w_ecall & ~self.env_resp.valid),
+            w_retire.eq(w.valid & ~w_wait & ~halted),
+            w_trap.eq(w.trap.valid | w_fault),
+            w_value.eq(Mux(w.unit == Unit.MUL, mul.result, w.result) if latency >= 2
+                       else w.result),
+            advance.eq(~w_wait & ~halted),
+        ]
+        w_writes = w.writes & ~w_trap  # x0 already excluded
+        wb.d.comb += [
+            rf.w_en.eq(w_retire & (w_writes | (w_ecall & ~w_fault))),
+            rf.w_addr.eq(Mux(w_ecall, ENV_ARGS[0], w.rd)),
+            rf.w_data.eq(Mux(w_ecall, self.env_resp.a0, w_value)),
+            csr.retired.eq(w_retire & ~w_trap),
+        ]
+        with wb.If(w_retire & w_trap):
+            wb.d.sync += halted.eq(1)
+
+        port = block("wb_retire")
+        r = self.retire
+        port.d.comb += [
+            r.valid.eq(w_retire), r.order.eq(csr.instret), r.pc.eq(w.pc), r.insn.eq(w.insn),
+            r.trap.valid.eq(w_trap),
+            r.trap.cause.eq(Mux(w.trap.valid, w.trap.cause, TrapCause.UNKNOWN_ECALL)),
+        ]
+        with port.If(w_ecall & ~w_fault):
+            port.d.comb += [r.rd.eq(ENV_ARGS[0]), r.rd_value.eq(self.env_resp.a0)]
+        with port.Elif(w_writes):
+            port.d.comb += [r.rd.eq(w.rd), r.rd_value.eq(w_value)]
+        with port.If((w.mem != MemOp.NONE) & ~w_trap):
+            port.d.comb += [r.mem_addr.eq(w.addr), r.mem_size.eq(1 << w.size_log2),
+                            r.mem_write.eq(w.mem == MemOp.STORE), r.mem_data.eq(w.mem_data)]
+        req = self.env_req
+        port.d.comb += [req.valid.eq(w_ecall & ~halted), req.pc.eq(w.pc), req.insn.eq(w.insn)]
+        for i, name in enumerate(("a0", "a1", "a2", "a7")):
+            port.d.comb += req[name].eq(rf.tap[i])
+
+        # ---- MEM --------------------------------------------------------------------
+        me = block("mem")
+        me.d.comb += [
+            m_value.eq(Mux(mm.unit == Unit.MUL, mul.result, mm.result) if latency == 1
+                       else mm.result),
+            lsu.m_offset.eq(mm.addr[:2]), lsu.m_size_log2.eq(mm.size_log2),
+            lsu.m_signed.eq(mm.signed), lsu.bus_rdata.eq(self.dmem.rdata),
+        ]
+        with me.If(advance):
+            is_load = mm.mem == MemOp.LOAD
+            me.d.sync += [
+                w.valid.eq(mm.valid), w.pc.eq(mm.pc), w.insn.eq(mm.insn), w.rd.eq(mm.rd),
+                w.writes.eq(mm.writes), w.unit.eq(mm.unit), w.ecall.eq(mm.ecall),
+                w.trap.eq(mm.trap), w.mem.eq(mm.mem), w.addr.eq(mm.addr),
+                w.size_log2.eq(mm.size_log2),
+                w.result.eq(Mux(is_load, lsu.load_value, m_value)),
+                w.mem_data.eq(Mux(is_load, lsu.load_raw, mm.store_value)),
+            ]
+
+        # ---- EX ---------------------------------------------------------------------
+        ctl = x.ctl
+        fwd = block("ex_forward")
+        fwd.d.comb += [
+            hz.x_rs1.eq(x.rs1), hz.x_rs2.eq(x.rs2),
+            hz.m.valid.eq(mm.valid), hz.m.writes.eq(mm.writes), hz.m.rd.eq(mm.rd),
+            hz.m.unit.eq(mm.unit), hz.m.serial.eq(mm.ecall | mm.trap.valid),
+            hz.w.valid.eq(w.valid), hz.w.writes.eq(w.writes), hz.w.rd.eq(w.rd),
+            hz.w.unit.eq(w.unit), hz.w.serial.eq(w.ecall | w.trap.valid),
+        ]
+        for select, value, reg in ((hz.fwd_rs1, rs1, x.rs1_val), (hz.fwd_rs2, rs2, x.rs2_val)):
+            with fwd.Switch(select):
+                with fwd.Case(Forward.MEM):
+                    fwd.d.comb += value.eq(m_value)
+                with fwd.Case(Forward.WB):
+                    fwd.d.comb += value.eq(w_value)
+                with fwd.Default():
+                    fwd.d.comb += value.eq(reg)
+
+        units = block("ex_units")
+        imm_upper = Cat(Const(0, 12), x.imm[:20])
+        live = x.valid & ~x.trap.valid
+        is_mul = x.valid & (ctl.unit == Unit.MUL)
+        is_div = x.valid & (ctl.unit == Unit.DIV)
+        units.d.comb += [
+            alu.op.eq(ctl.alu),
+            alu.a.eq(Mux(ctl.a == ASrc.RS1, rs1, Mux(ctl.a == ASrc.PC, x.pc, 0))),
+            alu.b.eq(Mux(ctl.b == BSrc.RS2, rs2, Mux(ctl.b == BSrc.IMM, x.imm, imm_upper))),
+            bru.flow.eq(Mux(live, ctl.flow, Flow.NONE)), bru.cond.eq(ctl.cond),
+            bru.rs1.eq(rs1), bru.rs2.eq(rs2), bru.pc.eq(x.pc), bru.imm.eq(x.imm),
+            lsu.load.eq(live & (ctl.mem == MemOp.LOAD)),
+            lsu.store.eq(live & (ctl.mem == MemOp.STORE)),
+            lsu.addr.eq(alu.result), lsu.size_log2.eq(ctl.size_log2), lsu.store_data.eq(rs2),
+            csr.addr.eq(x.csr),
+            mul.valid.eq(is_mul & ~x.mul_issued), mul.op.eq(ctl.mul), mul.a.eq(rs1),
+            mul.b.eq(rs2),
+            div.start.eq(is_div & div.ready), div.op.eq(ctl.div), div.a.eq(rs1),
+            div.b.eq(rs2),
+        ]
+
+        # Traps found in EX (those from ID ride in x.trap).
+        traps = block("ex_trap")
+        csr_source = Mux(ctl.csr_imm, x.imm[:5], x.rs1)  # the rs1 *field*, as the ISA says
+        csr_writes = (ctl.csr == CsrOp.WRITE) | (ctl.csr != CsrOp.NONE) & (csr_source != 0)
+        # Every CSR is read-only, so any write attempt traps, as does an unknown CSR.
+        csr_illegal = x.valid & (ctl.csr != CsrOp.NONE) & (~csr.known | csr_writes)
+        with traps.If(x.trap.valid):
+            traps.d.comb += x_trap.eq(x.trap)
+        with traps.Elif(bru.misaligned):
+            traps.d.comb += [x_trap.valid.eq(1),
+                             x_trap.cause.eq(TrapCause.INSTRUCTION_MISALIGNED)]
+        with traps.Elif(lsu.fault):
+            traps.d.comb += [x_trap.valid.eq(1), x_trap.cause.eq(lsu.cause)]
+        with traps.Elif(csr_illegal):
+            traps.d.comb += [x_trap.valid.eq(1),
+                             x_trap.cause.eq(TrapCause.ILLEGAL_INSTRUCTION)]
+
+        # At latency 3 a mul spends two cycles in EX (see multiplier.py).
+        control = block("ex_control")
+        mul_hold = is_mul & ~x.mul_issued if latency >= 3 else 0
+        control.d.comb += [
+            x_hold.eq((is_div & ~div.done) | mul_hold),
+            x_fire.eq(x.valid & ~x_hold & advance),
+            div.ack.eq(x_fire & is_div),
+            x_redirect.eq(x_fire & ~x_trap.valid & (bru.next_pc != x.pred_next)),
+            pred.update.eq(x_fire & (bru.flow != Flow.NONE)), pred.update_pc.eq(x.pc),
+            pred.update_flow.eq(ctl.flow), pred.update_taken.eq(bru.taken),
+            pred.update_target.eq(bru.target), pred.update_mispredict.eq(x_redirect),
+            self.dmem.addr.eq(lsu.bus_addr),
+            self.dmem.read.eq(lsu.bus_read & x_fire),
+            self.dmem.wmask.eq(Mux(x_fire, lsu.bus_wmask, 0)),
+            self.dmem.wdata.eq(lsu.bus_wdata),
+        ]
+
+        result = block("ex_result")
+        x_result = Signal(32)
+        with result.Switch(ctl.unit):
+            with result.Case(Unit.ALU):
+                result.d.comb += x_result.eq(alu.result)
+            with result.Case(Unit.LINK):
+                result.d.comb += x_result.eq(x.pc + 4)
+            with result.Case(Unit.CSR):
+                result.d.comb += x_result.eq(csr.rdata)
+            with result.Case(Unit.DIV):
+                result.d.comb += x_result.eq(div.result)
+        with result.If(advance):
+            result.d.sync += [
+                mm.valid.eq(x_fire), mm.pc.eq(x.pc), mm.insn.eq(x.insn), mm.rd.eq(x.rd),
+                mm.writes.eq(ctl.writes_rd & (x.rd != 0) & ~x_trap.valid),
+                mm.unit.eq(ctl.unit), mm.result.eq(x_result),
+                mm.ecall.eq(ctl.env == Env.ECALL), mm.trap.eq(x_trap),
+                mm.mem.eq(ctl.mem), mm.addr.eq(alu.result), mm.size_log2.eq(ctl.size_log2),
+                mm.signed.eq(ctl.signed), mm.store_value.eq(lsu.store_value),
+            ]
+
+        # ---- ID ---------------------------------------------------------------------
+        decode = block("id_decode")
+        d_ctl = dec.ctl
+        decode.d.comb += [
+            dec.insn.eq(Mux(d_fault, 0, self.imem.data)),
+            rf.rs1_addr.eq(dec.rs1), rf.rs2_addr.eq(dec.rs2),
+            hz.d_valid.eq(d_valid), hz.d_reads_rs1.eq(d_ctl.reads_rs1),
+            hz.d_reads_rs2.eq(d_ctl.reads_rs2), hz.d_rs1.eq(dec.rs1), hz.d_rs2.eq(dec.rs2),
+            hz.d_csr.eq(d_ctl.csr != CsrOp.NONE),
+            pred.pc.eq(d_pc), pred.flow.eq(d_ctl.flow), pred.target.eq(d_pc + dec.imm),
+            pred.backward.eq(dec.imm[31]),
+        ]
+        with decode.If(d_fault):
+            decode.d.comb += [d_trap.valid.eq(1),
+                              d_trap.cause.eq(TrapCause.INSTRUCTION_ACCESS_FAULT)]
+        with decode.Elif(dec.illegal):
+            decode.d.comb += [d_trap.valid.eq(1), d_trap.cause.eq(TrapCause.ILLEGAL_INSTRUCTION)]
+        with decode.Elif(d_ctl.env == Env.EBREAK):
+            decode.d.comb += [d_trap.valid.eq(1), d_trap.cause.eq(TrapCause.BREAKPOINT)]
+
+        issue = block("id_issue")
+        issue.d.comb += [
+            hz.x.valid.eq(x.valid), hz.x.writes.eq(ctl.writes_rd & ~x_trap.valid),
+            hz.x.rd.eq(x.rd), hz.x.unit.eq(ctl.unit),
+            hz.x.serial.eq((ctl.env == Env.ECALL) | x_trap.valid),
+            d_issue.eq(d_valid & (~x.valid | x_fire) & ~hz.stall_load_use & ~hz.stall_mul
+                       & ~hz.stall_serial & ~x_redirect & ~halted),
+        ]
+        with issue.If(~halted):
+            with issue.If(d_issue):
+                issue.d.sync += [
+                    x.valid.eq(1), x.pc.eq(d_pc), x.insn.eq(dec.insn), x.ctl.eq(d_ctl),
+                    x.rd.eq(dec.rd), x.rs1.eq(dec.rs1), x.rs2.eq(dec.rs2), x.imm.eq(dec.imm),
+                    x.csr.eq(dec.csr), x.rs1_val.eq(rf.rs1_data), x.rs2_val.eq(rf.rs2_data),
+                    x.pred_next.eq(pred.next_pc), x.trap.eq(d_trap), x.mul_issued.eq(0),
+                ]
+            with issue.Elif(x_fire | ~x.valid):
+                issue.d.sync += x.valid.eq(0)
+            with issue.Else():  # EX holds: keep its operands current as older results retire
+                issue.d.sync += [x.rs1_val.eq(rs1), x.rs2_val.eq(rs2),
+                                 x.mul_issued.eq(x.mul_issued | is_mul)]
+
+        # ---- IF ---------------------------------------------------------------------
+        fe = block("fetch")
+        with fe.If(x_redirect):
+            fe.d.comb += [fetch_pc.eq(bru.next_pc), fetch.eq(1)]
+        with fe.Elif(~d_valid):  # first cycle after reset
+            fe.d.comb += [fetch_pc.eq(self.reset_pc), fetch.eq(1)]
+        with fe.Elif(d_issue):
+            fe.d.comb += [fetch_pc.eq(pred.next_pc), fetch.eq(1)]
+        fe.d.comb += [self.imem.addr.eq(fetch_pc[2:]), self.imem.en.eq(fetch & ~halted)]
+        with fe.If(fetch & ~halted):
+            fe.d.sync += [d_valid.eq(1), d_pc.eq(fetch_pc),
+                          d_fault.eq(fetch_pc[index_bits:] != region)]
+
+        # ---- performance events -------------------------------------------------------
+        perf = block("perf")
+        blocked = Signal()
+        events = csr.events
+        perf.d.comb += [
+            blocked.eq(d_valid & ~d_issue & ~x_redirect & ~halted),
+            events.stall_env.eq((blocked & hz.stall_serial) | w_wait),
+            events.stall_muldiv.eq(blocked & ~hz.stall_serial & (x_hold | hz.stall_mul)),
+            events.stall_load_use.eq(blocked & ~hz.stall_serial & ~x_hold & ~hz.stall_mul
+                                     & hz.stall_load_use),
+            events.stall_branch.eq(x_redirect),
+            events.branches.eq(pred.update),
+            events.mispredicts.eq(x_redirect),
+        ]
+        return m

@@ -1,0 +1,56 @@
+"""Counter CSRs: cycle, time, instret (and high halves), mhartid, performance counters.
+
+Every CSR OxCore defines is read-only (`oxcore.isa.csrs`); the core traps any write
+attempt as an illegal instruction and reads through this unit in EX. The performance
+counters are the ones `oxcore.isa.csrs.PERF_COUNTERS` names, readable as
+hpmcounter<index>/<index>h; the core raises one event bit per counter per cycle.
+Other hpmcounters read 0.
+"""
+
+from amaranth import Module, Signal
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from oxcore.isa.csrs import CSRS, PERF_COUNTERS
+
+EVENTS = data.StructLayout({perf.name: 1 for perf in PERF_COUNTERS})
+
+
+class CsrFile(wiring.Component):
+    addr: In(12)
+    rdata: Out(32)
+    known: Out(1)  # `addr` is a CSR of the ISA table
+    retired: In(1)  # one instruction retired this cycle (traps do not count)
+    events: In(EVENTS)
+    cycle: Out(64)
+    instret: Out(64)
+    perf: Out(data.ArrayLayout(64, len(PERF_COUNTERS)))
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        cycle = Signal(64)
+        instret = Signal(64)
+        m.d.sync += cycle.eq(cycle + 1)
+        with m.If(self.retired):
+            m.d.sync += instret.eq(instret + 1)
+        m.d.comb += [self.cycle.eq(cycle), self.instret.eq(instret)]
+        sources = {"cycle": cycle, "time": cycle, "instret": instret}
+        for i, perf in enumerate(PERF_COUNTERS):
+            count = Signal(64, name=perf.name)
+            with m.If(self.events[perf.name]):
+                m.d.sync += count.eq(count + 1)
+            m.d.comb += self.perf[i].eq(count)
+            sources[f"hpmcounter{perf.index}"] = count
+
+        with m.Switch(self.addr):
+            for csr in CSRS:
+                with m.Case(csr.number):
+                    m.d.comb += self.known.eq(1)
+                    low = sources.get(csr.name)
+                    high = sources.get(csr.name[:-1]) if csr.name.endswith("h") else None
+                    if low is not None:
+                        m.d.comb += self.rdata.eq(low[:32])
+                    elif high is not None:
+                        m.d.comb += self.rdata.eq(high[32:])
+                    # mhartid and unused hpmcounters read 0
+        return m

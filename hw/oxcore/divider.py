@@ -1,0 +1,73 @@
+"""Iterative divider for div, divu, rem and remu: one quotient bit per cycle.
+
+Restoring division on the operands' magnitudes, then a sign fix. The RISC-V special
+cases fall out of the algorithm: dividing by zero sets every quotient bit (2**32-1,
+i.e. -1 for div, whose sign fix is skipped) and leaves the dividend as remainder;
+INT_MIN / -1 gives INT_MIN (its magnitude 2**31 negated wraps) with remainder 0.
+
+Handshake: pulse `start` while `ready`; `done` rises ITERATIONS + 1 cycles later
+with `result` and stays until `ack`, which returns the divider to `ready`.
+"""
+
+from amaranth import Cat, Module, Mux, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from hw.oxcore.control import DivOp
+
+ITERATIONS = 32
+
+
+class Divider(wiring.Component):
+    start: In(1)
+    ack: In(1)
+    op: In(DivOp)
+    a: In(32)
+    b: In(32)
+    ready: Out(1)
+    done: Out(1)
+    result: Out(32)
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        count = Signal(range(ITERATIONS + 1))
+        done = Signal()
+        quotient = Signal(32)  # holds the dividend's remaining bits, then the quotient
+        remainder = Signal(32)
+        divisor = Signal(32)
+        want_rem = Signal()
+        negate_q = Signal()
+        negate_r = Signal()
+
+        signed = (self.op == DivOp.DIV) | (self.op == DivOp.REM)
+        a_neg = signed & self.a[31]
+        b_neg = signed & self.b[31]
+        m.d.comb += [self.ready.eq((count == 0) & ~done), self.done.eq(done)]
+
+        with m.If(self.start & self.ready):
+            m.d.sync += [
+                quotient.eq(Mux(a_neg, -self.a, self.a)),
+                divisor.eq(Mux(b_neg, -self.b, self.b)),
+                remainder.eq(0),
+                want_rem.eq((self.op == DivOp.REM) | (self.op == DivOp.REMU)),
+                negate_q.eq((a_neg ^ b_neg) & (self.b != 0)),
+                negate_r.eq(a_neg),
+                count.eq(ITERATIONS),
+            ]
+        with m.Elif(count != 0):
+            shifted = Cat(quotient[31], remainder)  # 33 bits: remainder * 2 + next bit
+            diff = shifted - divisor
+            fits = ~diff[33]  # no borrow: shifted >= divisor
+            m.d.sync += [
+                remainder.eq(Mux(fits, diff[:32], shifted[:32])),
+                quotient.eq(Cat(fits, quotient[:31])),
+                count.eq(count - 1),
+            ]
+            with m.If(count == 1):
+                m.d.sync += done.eq(1)
+        with m.Elif(done & self.ack):
+            m.d.sync += done.eq(0)
+
+        m.d.comb += self.result.eq(Mux(want_rem, Mux(negate_r, -remainder, remainder),
+                                       Mux(negate_q, -quotient, quotient)))
+        return m

@@ -1,0 +1,60 @@
+"""The core's RAM: one array of `mem_size` bytes at `mem_base`, loaded from a Program.
+
+Two ports on one storage: a synchronous fetch read port, and a synchronous data port
+that reads a word (for loads) and writes byte lanes (for stores) at one address per
+cycle. Reads return the contents before a same-cycle write. On an FPGA this maps to
+block RAM (duplicated for the second read port on 1R1W parts). The addresses are
+word addresses; their bits above the RAM size are ignored here (the core checks
+ranges and traps before accessing).
+"""
+
+from amaranth import Module
+from amaranth.lib import memory, wiring
+from amaranth.lib.wiring import In, Out
+
+from oxcore.config import OxCoreConfig
+from oxcore.program import Program
+
+FETCH_BUS = wiring.Signature({"addr": Out(30), "en": Out(1), "data": In(32)})
+DATA_BUS = wiring.Signature({"addr": Out(30), "read": Out(1), "wmask": Out(4),
+                             "wdata": Out(32), "rdata": In(32)})
+
+
+def image_words(config: OxCoreConfig, program: Program) -> list[int]:
+    """The RAM's initial contents as little-endian words (bss and the rest zero)."""
+    image = bytearray(config.mem_size)
+    for seg in program.segments:
+        offset = seg.addr - config.mem_base
+        if offset < 0 or offset + seg.mem_size > config.mem_size:
+            raise ValueError(f"segment at {seg.addr:#x} outside RAM")
+        image[offset:offset + len(seg.data)] = seg.data
+    words = memoryview(bytes(image)).cast("I").tolist()
+    while words and words[-1] == 0:  # Memory zero-fills the rest; shorter init is faster
+        words.pop()
+    return words
+
+
+class Ram(wiring.Component):
+    fetch: In(FETCH_BUS)
+    data: In(DATA_BUS)
+
+    def __init__(self, config: OxCoreConfig, program: Program | None = None) -> None:
+        self.depth = config.mem_size // 4
+        init = image_words(config, program) if program is not None else []
+        super().__init__()
+        self.storage = memory.Memory(shape=32, depth=self.depth, init=init)
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        m.submodules.storage = self.storage
+        index_bits = self.depth.bit_length() - 1
+        fetch = self.storage.read_port()
+        m.d.comb += [fetch.addr.eq(self.fetch.addr[:index_bits]), fetch.en.eq(self.fetch.en),
+                     self.fetch.data.eq(fetch.data)]
+        read = self.storage.read_port()
+        write = self.storage.write_port(granularity=8)
+        m.d.comb += [read.addr.eq(self.data.addr[:index_bits]), read.en.eq(self.data.read),
+                     self.data.rdata.eq(read.data),
+                     write.addr.eq(self.data.addr[:index_bits]), write.en.eq(self.data.wmask),
+                     write.data.eq(self.data.wdata)]
+        return m
