@@ -7,7 +7,6 @@ them the same way); after the run the outputs are read back from their symbols.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -16,7 +15,7 @@ import numpy as np
 
 from oxcore.config import OxCoreConfig
 from oxcore.errors import OxCoreError
-from oxcore.program import Program, Segment, load_program
+from oxcore.program import Program, load_program
 from sw.kernels import Array, Kernel
 
 BUILD_DIR = Path(__file__).resolve().parent.parent / "build" / "kernels"
@@ -80,17 +79,46 @@ def _symbol_range(program: Program, array: Array, params: dict[str, int]) -> tup
 
 def prepare(kernel: Kernel, params: dict[str, int], config: OxCoreConfig,
             seed: int) -> KernelCase:
-    """Build the kernel and place random inputs into its image."""
-    program = load_program(build_kernel(kernel, params, config), config)
+    """Build the kernel and write a copy of its ELF with random inputs in its arrays,
+    so every simulator (and a re-run from a divergence report) loads the same file."""
+    elf = build_kernel(kernel, params, config)
+    program = load_program(elf, config)
     inputs = random_inputs(kernel, params, seed)
-    overlays = []
+    patches = {}
     for array in kernel.inputs:
         addr, _ = _symbol_range(program, array, params)
         little_endian = np.dtype(array.dtype).newbyteorder("<")
-        data = np.ascontiguousarray(inputs[array.name], dtype=little_endian).tobytes()
-        overlays.append(Segment(addr, data, len(data), False))
-    return KernelCase(kernel, params, inputs,
-                      dataclasses.replace(program, segments=program.segments + overlays))
+        patches[addr] = np.ascontiguousarray(inputs[array.name], dtype=little_endian).tobytes()
+    with_inputs = elf.with_name(f"{elf.stem}-seed{seed}.elf")
+    write_patched_elf(elf, with_inputs, patches)
+    return KernelCase(kernel, params, inputs, load_program(with_inputs, config))
+
+
+def write_patched_elf(source: Path, target: Path, patches: dict[int, bytes]) -> None:
+    """Copy an ELF, overwriting the initialised bytes at the given addresses."""
+    from elftools.elf.elffile import ELFFile
+    image = bytearray(source.read_bytes())
+    with open(source, "rb") as handle:
+        segments = [(seg["p_vaddr"], seg["p_offset"], seg["p_filesz"])
+                    for seg in ELFFile(handle).iter_segments() if seg["p_type"] == "PT_LOAD"]
+    for addr, data in patches.items():
+        for vaddr, offset, filesz in segments:
+            if vaddr <= addr and addr + len(data) <= vaddr + filesz:
+                start = offset + addr - vaddr
+                image[start:start + len(data)] = data
+                break
+        else:
+            raise OxCoreError(f"{source}: address {addr:#x} (+{len(data)}) is not initialised "
+                              "data in the file (kernel arrays must be in .data)")
+    tmp = target.with_name(target.name + ".partial")
+    tmp.write_bytes(image)
+    tmp.replace(target)
+
+
+def output_ranges(case: KernelCase) -> tuple[tuple[int, int], ...]:
+    """(address, bytes) of each output array, for reading them back from a simulator."""
+    return tuple(_symbol_range(case.program, array, case.params)
+                 for array in case.kernel.outputs)
 
 
 def check_outputs(case: KernelCase, read: Callable[[int, int], bytes]) -> KernelCheck:

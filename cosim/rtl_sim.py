@@ -17,6 +17,9 @@ being untimed, returns instret for cycle and 0 for hpmcounters).
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
 import sys
 from dataclasses import dataclass, field
 from typing import BinaryIO, Callable
@@ -27,6 +30,7 @@ from amaranth.sim import Simulator
 
 from cosim.iss.machine import EBADF, EFAULT, SYS_EXIT, SYS_WRITE
 from hw.oxcore.core import RETIRE_LAYOUT
+from hw.oxcore.faults import Faults
 from hw.oxcore.top import Top
 from oxcore.config import OxCoreConfig
 from oxcore.isa.csrs import PERF_COUNTERS
@@ -35,6 +39,7 @@ from oxcore.retire import RetireRecord, TrapCause
 
 MASK32 = 0xFFFF_FFFF
 CLOCK_PERIOD = 1e-6  # nominal 1 MHz: only labels the VCD time axis
+WATCHDOG_CYCLES = 10_000  # no retirement for this long: the core is hung
 
 
 @dataclass
@@ -47,9 +52,11 @@ class RtlStop:
     instret: int
     cycles: int
     counters: dict[str, int] = field(default_factory=dict)
-    # "exit", "trap", "instruction_limit", "cycle_limit", or "callback" (on_retire
-    # returned False, e.g. cosim.lockstep.Lockstep.retired on a divergence)
+    # "exit", "trap", "instruction_limit", "cycle_limit", "hang" (nothing retired for
+    # `watchdog` cycles), or "callback" (on_retire returned False, e.g.
+    # cosim.lockstep.Lockstep.retired on a divergence)
     reason: str = "exit"
+    memory: dict[int, bytes] = field(default_factory=dict)  # `read_back` ranges at the end
 
     @property
     def exit_code(self) -> int:
@@ -73,17 +80,26 @@ _TRAP_CAUSE_SHIFT = RETIRE_LAYOUT["trap"].offset + 1
 
 
 class RtlSimulator:
-    """One program on the RTL; `run` may be called once."""
+    """One program on the RTL; `run` may be called once.
+
+    With `vcd_path`, the waveform (whole design hierarchy) is written there, limited to
+    cycles [start, end) if `vcd_window` is given, together with a GTKWave save file
+    (same name, `.gtkw`) that opens with the useful signals grouped. Both files are
+    written whole or not at all. `cycle` is the current cycle, for `on_retire` callers.
+    """
 
     def __init__(self, config: OxCoreConfig, program: Program,
                  stdout: BinaryIO | None = None, stderr: BinaryIO | None = None,
-                 vcd_path: str | None = None) -> None:
+                 vcd_path: str | None = None, vcd_window: tuple[int, int | None] | None = None,
+                 faults: Faults = frozenset()) -> None:
         self.config = config
         self.program = program
         self.stdout = stdout if stdout is not None else sys.stdout.buffer
         self.stderr = stderr if stderr is not None else sys.stderr.buffer
         self.vcd_path = vcd_path
-        self.top = Top(config, program)
+        self.vcd_window = vcd_window
+        self.top = Top(config, program, faults)
+        self.cycle = 0
         self._ran = False
 
     # ---- syscalls ----------------------------------------------------------------------
@@ -110,7 +126,11 @@ class RtlSimulator:
 
     # ---- the run -----------------------------------------------------------------------
     def run(self, max_instructions: int | None = None, max_cycles: int | None = None,
-            on_retire: Callable[[RetireRecord], None] | None = None) -> RtlStop:
+            on_retire: Callable[[RetireRecord], None] | None = None,
+            watchdog: int = WATCHDOG_CYCLES,
+            read_back: tuple[tuple[int, int], ...] = ()) -> RtlStop:
+        """Run to exit, trap or a limit. `read_back` (addr, length) ranges of RAM are
+        returned in `RtlStop.memory` as they are at the end."""
         if self._ran:
             raise RuntimeError("RtlSimulator.run may be called once per instance")
         self._ran = True
@@ -121,13 +141,17 @@ class RtlSimulator:
             retire = core.retire.as_value()
             env_valid = core.env_req.valid
             req, resp = core.env_req, core.env_resp
-            instret = cycles = 0
+            instret = cycles = last_retire = 0
             stop: tuple | None = None  # (reason, exit_value, cause, pc)
             if max_instructions is not None and max_instructions <= 0:
                 stop = ("instruction_limit", None, TrapCause.INSTRUCTION_LIMIT, None)
             while stop is None:
+                self.cycle = cycles
                 if max_cycles is not None and cycles >= max_cycles:
                     stop = ("cycle_limit", None, None, None)
+                    break
+                if cycles - last_retire > watchdog:
+                    stop = ("hang", None, None, None)
                     break
                 answered = False
                 if ctx.get(env_valid):
@@ -145,6 +169,7 @@ class RtlSimulator:
                     answered = True
                 raw = ctx.get(retire)
                 if raw & 1:
+                    last_retire = cycles
                     f = _RETIRE(raw)
                     trap = TrapCause((raw >> _TRAP_CAUSE_SHIFT) & 0x7F) \
                         if raw & _TRAP_VALID else None
@@ -170,14 +195,76 @@ class RtlSimulator:
             counters = {"cycle": ctx.get(core.csr.cycle), "instret": ctx.get(core.csr.instret)}
             for i, perf in enumerate(PERF_COUNTERS):
                 counters[perf.name] = ctx.get(core.csr.perf[i])
-            result.append(RtlStop(exit_value, cause, pc, instret, cycles, counters, reason))
+            memory = {addr: self._read_ram(ctx, addr, length) for addr, length in read_back}
+            result.append(RtlStop(exit_value, cause, pc, instret, cycles, counters, reason,
+                                  memory))
 
         sim = Simulator(self.top)
         sim.add_clock(CLOCK_PERIOD)
         sim.add_testbench(harness)
-        if self.vcd_path:
-            with sim.write_vcd(self.vcd_path):
-                sim.run()
-        else:
+        if not self.vcd_path:
             sim.run()
+            return result[0]
+        start, end = self.vcd_window or (0, None)
+        _advance_while(sim, lambda: not result and self.cycle < start)
+        with self._waveform(sim):
+            _advance_while(sim, lambda: not result and (end is None or self.cycle < end))
+        sim.run()
         return result[0]
+
+    @contextlib.contextmanager
+    def _waveform(self, sim: Simulator):
+        """VCD + GTKWave save file through temporary names, renamed when complete."""
+        vcd = os.path.abspath(self.vcd_path)
+        gtkw = os.path.splitext(vcd)[0] + ".gtkw"
+        tmp_vcd, tmp_gtkw = vcd + ".partial", gtkw + ".partial"
+        try:
+            start_fs = sim._engine.now
+            with _write_vcd_from_now(sim, tmp_vcd, tmp_gtkw, self.top.core.probes):
+                yield
+            with open(tmp_gtkw) as handle:  # point the save file at the final VCD name
+                text = handle.read().replace(tmp_vcd, vcd)
+            with open(tmp_gtkw, "w") as handle:
+                handle.write(text)
+            _restamp_initial_values(tmp_vcd, vcd, start_fs)
+            os.replace(tmp_gtkw, gtkw)
+        finally:
+            for leftover in (tmp_vcd, tmp_gtkw):
+                with contextlib.suppress(OSError):
+                    os.unlink(leftover)
+
+
+def _write_vcd_from_now(sim: Simulator, vcd: str, gtkw: str, traces: object):
+    """Start a waveform at the current time. Amaranth 0.5's public `write_vcd` refuses
+    once time has advanced (which a --vcd-window needs); its engine's writer, used here,
+    does not. amaranth is pinned exactly; tests/cosim/test_rtl_waveform.py checks the
+    windowed file against a full one."""
+    if sim._engine.now == 0:
+        return sim.write_vcd(vcd, gtkw, traces=traces)
+    return sim._engine.write_vcd(vcd_file=vcd, gtkw_file=gtkw, traces=traces, fs_per_delta=0)
+
+
+def _restamp_initial_values(source: str, target: str, start_fs: int) -> None:
+    """Move `source` to `target`, stamping the initial values ($dumpvars, written at #0)
+    with the window's start time, so a viewer shows nothing before the window."""
+    if start_fs == 0:
+        os.replace(source, target)
+        return
+    partial = target + ".restamp"
+    try:
+        with open(source) as src, open(partial, "w") as dst:
+            for line in src:
+                if line == "#0\n":
+                    dst.write(f"#{start_fs}\n")
+                    break
+                dst.write(line)
+            shutil.copyfileobj(src, dst, 1 << 20)
+        os.replace(partial, target)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(partial)
+
+
+def _advance_while(sim: Simulator, condition: Callable[[], bool]) -> None:
+    while condition() and sim.advance():
+        pass

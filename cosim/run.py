@@ -3,6 +3,7 @@
 The program's output goes to our stdout/stderr and its exit() status becomes ours.
 A trap prints one line (cause, pc, raw word, disassembly) and exits with the status
 documented in docs/memory-map-abi.md (`oxcore.retire.TRAP_EXIT_STATUS`).
+`--sim iss` is the golden interpreter, `--sim rtl` the RTL on Amaranth's simulator.
 """
 
 from __future__ import annotations
@@ -11,62 +12,142 @@ import argparse
 import contextlib
 import sys
 import time
+from typing import Callable
 
-from oxcore.config import load_config
+from oxcore.config import OxCoreConfig, load_config
 from oxcore.errors import OxCoreError
 from oxcore.isa import format_instruction
-from oxcore.program import load_program
-from oxcore.retire import TRAP_EXIT_STATUS, TrapCause
-from cosim.iss import Interpreter, Stop, Trap
+from oxcore.program import Program, load_program
+from oxcore.retire import TRAP_EXIT_STATUS, RetireRecord, TrapCause
 from cosim.outputs import atomic_text, write_json
 
+CYCLE_LIMIT_STATUS = TRAP_EXIT_STATUS[TrapCause.INSTRUCTION_LIMIT]
 
-def describe_trap(trap: Trap, interp: Interpreter, instret: int) -> str:
+
+def program_word(program: Program, pc: int) -> int | None:
+    """The instruction word at `pc` in the loaded image (None outside it)."""
+    for seg in program.segments:
+        if seg.addr <= pc and pc + 4 <= seg.addr + len(seg.data) and pc % 4 == 0:
+            return int.from_bytes(seg.data[pc - seg.addr:pc - seg.addr + 4], "little")
+    return None
+
+
+def describe_trap(cause: TrapCause, pc: int, word: int | None, instret: int,
+                  detail: str = "") -> str:
     """One line: cause, pc, raw instruction word and its disassembly, detail."""
-    m = interp.machine
-    if m.in_memory(trap.pc, 4) and trap.pc % 4 == 0:
-        word = m.m32[(trap.pc - m.base) >> 2]
-        where = f"pc 0x{trap.pc:08x}: 0x{word:08x}  {format_instruction(word, trap.pc)}"
+    if word is not None:
+        where = f"pc 0x{pc:08x}: 0x{word:08x}  {format_instruction(word, pc)}"
+    elif pc % 4:
+        where = f"pc 0x{pc:08x} (not 4-byte aligned)"
     else:
-        where = f"pc 0x{trap.pc:08x} (no instruction: outside memory)"
-    detail = f" ({trap.detail})" if trap.detail else ""
-    return (f"oxcore: trap: {TrapCause(trap.cause).description} at {where}{detail}; "
+        where = f"pc 0x{pc:08x} (no instruction: outside memory)"
+    detail = f" ({detail})" if detail else ""
+    return (f"oxcore: trap: {TrapCause(cause).description} at {where}{detail}; "
             f"{instret} instructions retired")
 
 
+def parse_window(text: str | None) -> tuple[int, int] | None:
+    """`START:END` cycles (END exclusive) for --vcd-window."""
+    if text is None:
+        return None
+    try:
+        start, end = (int(v) for v in text.split(":"))
+    except ValueError:
+        raise OxCoreError(f"--vcd-window {text!r}: expected START:END in cycles") from None
+    if not 0 <= start < end:
+        raise OxCoreError(f"--vcd-window {text!r}: need 0 <= START < END")
+    return start, end
+
+
+def _check_args(args: argparse.Namespace) -> None:
+    for name in ("max_instructions", "max_cycles"):
+        value = getattr(args, name, None)
+        if value is not None and value < 0:
+            raise OxCoreError(f"--{name.replace('_', '-')} must be >= 0")
+    if args.sim == "iss" and (args.vcd or args.vcd_window or args.max_cycles is not None):
+        raise OxCoreError("--vcd, --vcd-window and --max-cycles need --sim rtl "
+                          "(the interpreter has no cycles)")
+    if args.sim == "iss" and args.fault:
+        raise OxCoreError("--fault needs --sim rtl")
+    if args.vcd_window and not args.vcd:
+        raise OxCoreError("--vcd-window needs --vcd FILE")
+
+
 def run_command(args: argparse.Namespace) -> int:
-    if args.max_instructions is not None and args.max_instructions < 0:
-        raise OxCoreError("--max-instructions must be >= 0")
+    _check_args(args)
     config = load_config(args.config)
     program = load_program(args.program, config)
-    interp = Interpreter(config, program)
-    started = time.perf_counter()
     with contextlib.ExitStack() as stack:
         on_retire = None
         if args.trace:
             trace = stack.enter_context(atomic_text(args.trace))
             on_retire = lambda record: trace.write(record.trace_line() + "\n")  # noqa: E731
         try:
-            stop = interp.run(args.max_instructions, on_retire)
+            runner = _run_rtl if args.sim == "rtl" else _run_iss
+            status, stats = runner(args, config, program, on_retire)
         finally:
-            sys.stdout.flush()
             with contextlib.suppress(Exception):
+                sys.stdout.flush()
                 sys.stdout.buffer.flush()
-    wall = time.perf_counter() - started
-    status = _report(stop, interp)
     if args.stats_json:
-        write_json(args.stats_json, {
-            "sim": args.sim, "config": config.name, "program": args.program,
-            "instret": stop.instret, "wall_s": round(wall, 6),
-            "instructions_per_s": round(stop.instret / wall) if wall > 0 else None,
-            "exit_code": status,
-            "trap": TrapCause(stop.trap.cause).name.lower() if stop.trap else None,
-        })
+        write_json(args.stats_json, {"sim": args.sim, "config": config.name,
+                                     "program": args.program, "exit_code": status, **stats})
     return status
 
 
-def _report(stop: Stop, interp: Interpreter) -> int:
+def _rate(count: int, wall: float) -> int | None:
+    return round(count / wall) if wall > 0 else None
+
+
+def _run_iss(args: argparse.Namespace, config: OxCoreConfig, program: Program,
+             on_retire: Callable[[RetireRecord], None] | None) -> tuple[int, dict]:
+    from cosim.iss import Interpreter
+    interp = Interpreter(config, program)
+    started = time.perf_counter()
+    stop = interp.run(args.max_instructions, on_retire)
+    wall = time.perf_counter() - started
+    stats = {"instret": stop.instret, "wall_s": round(wall, 6),
+             "instructions_per_s": _rate(stop.instret, wall),
+             "trap": stop.trap.cause.name.lower() if stop.trap else None}
     if stop.trap is None:
-        return stop.exit_code
-    print(describe_trap(stop.trap, interp, stop.instret), file=sys.stderr)
-    return TRAP_EXIT_STATUS[TrapCause(stop.trap.cause)]
+        return stop.exit_code, stats
+    m = interp.machine
+    word = m.m32[(stop.trap.pc - m.base) >> 2] \
+        if m.in_memory(stop.trap.pc, 4) and stop.trap.pc % 4 == 0 else None
+    print(describe_trap(stop.trap.cause, stop.trap.pc, word, stop.instret, stop.trap.detail),
+          file=sys.stderr)
+    return TRAP_EXIT_STATUS[stop.trap.cause], stats
+
+
+def _run_rtl(args: argparse.Namespace, config: OxCoreConfig, program: Program,
+             on_retire: Callable[[RetireRecord], None] | None) -> tuple[int, dict]:
+    from cosim.rtl_sim import RtlSimulator
+    from hw.oxcore.faults import parse_faults
+    try:
+        faults = parse_faults(args.fault)
+    except ValueError as exc:
+        raise OxCoreError(str(exc)) from None
+    sim = RtlSimulator(config, program, vcd_path=args.vcd,
+                       vcd_window=parse_window(args.vcd_window), faults=faults)
+    started = time.perf_counter()
+    stop = sim.run(args.max_instructions, args.max_cycles, on_retire)
+    wall = time.perf_counter() - started
+    stats = {"instret": stop.instret, "cycles": stop.cycles, "wall_s": round(wall, 6),
+             "cpi": round(stop.cpi, 4) if stop.instret else None,
+             "cycles_per_s": _rate(stop.cycles, wall), "counters": stop.counters,
+             "trap": stop.trap_cause.name.lower() if stop.trap_cause else None}
+    if args.vcd:
+        print(f"oxcore: waveform written to {args.vcd} (GTKWave save file beside it)",
+              file=sys.stderr)
+    if stop.reason == "exit":
+        return stop.exit_code, stats
+    if stop.reason in ("cycle_limit", "instruction_limit"):
+        limit = f"cycle limit of {args.max_cycles}" if stop.reason == "cycle_limit" \
+            else f"instruction limit of {args.max_instructions}"
+        print(f"oxcore: stop: {limit} reached after {stop.cycles} cycles; "
+              f"{stop.instret} instructions retired", file=sys.stderr)
+        return CYCLE_LIMIT_STATUS, stats
+    pc = stop.trap_pc or 0
+    print(describe_trap(stop.trap_cause, pc, program_word(program, pc), stop.instret),
+          file=sys.stderr)
+    return TRAP_EXIT_STATUS[stop.trap_cause], stats

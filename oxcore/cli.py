@@ -44,6 +44,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return run_command(args)
 
 
+def _cmd_cosim(args: argparse.Namespace) -> int:
+    from cosim.cosim_cmd import cosim_command
+    return cosim_command(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="oxcore", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -74,15 +79,42 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run a program on a simulator")
     p.add_argument("program")
-    p.add_argument("--sim", choices=("iss",), default="iss",
-                   help="iss: the golden interpreter")
+    p.add_argument("--sim", choices=("iss", "rtl"), default="iss",
+                   help="iss: the golden interpreter; rtl: the RTL (Amaranth simulator)")
     p.add_argument("--max-instructions", type=int, default=None, metavar="N",
-                   help="stop with a trap after N instructions")
+                   help="stop (exit status 152) after N instructions")
+    p.add_argument("--max-cycles", type=int, default=None, metavar="N",
+                   help="rtl: stop (exit status 152) after N cycles")
     p.add_argument("--trace", metavar="FILE",
                    help="write one line per retired instruction (Spike commit-log style)")
     p.add_argument("--stats-json", metavar="FILE", help="write run statistics as JSON")
+    p.add_argument("--vcd", metavar="FILE",
+                   help="rtl: write the waveform, plus FILE.gtkw for GTKWave/Surfer")
+    p.add_argument("--vcd-window", metavar="START:END",
+                   help="rtl: only cycles START..END-1 in the waveform")
+    p.add_argument("--fault", action="append", default=[], metavar="NAME",
+                   help="rtl: inject a deliberate bug (see hw/oxcore/faults.py)")
     _add_config(p)
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("cosim", help="run the RTL and the interpreter in lockstep "
+                                     "and compare every retired instruction")
+    target = p.add_mutually_exclusive_group(required=True)
+    target.add_argument("program", nargs="?", help="an ELF (or .bin) to co-simulate")
+    target.add_argument("--kernel", metavar="NAME",
+                        help="an operator kernel (gemm, conv2d, ...; 'all' for every one), "
+                             "with random inputs checked against numpy")
+    p.add_argument("--shape", metavar="A,B,...", help="kernel shape, e.g. M,N,K for gemm")
+    p.add_argument("--seed", type=int, default=1, help="seed of the kernel's random inputs")
+    p.add_argument("--max-instructions", type=int, default=None, metavar="N")
+    p.add_argument("--max-cycles", type=int, default=None, metavar="N",
+                   help="give up after N cycles (default: 100 per instruction allowed)")
+    p.add_argument("--stats-json", metavar="FILE", help="write statistics as JSON")
+    p.add_argument("--fault", action="append", default=[], metavar="NAME",
+                   help="inject a deliberate RTL bug (see hw/oxcore/faults.py), to see "
+                        "what a divergence report looks like")
+    _add_config(p)
+    p.set_defaults(func=_cmd_cosim)
     return parser
 
 

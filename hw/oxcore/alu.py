@@ -5,6 +5,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from hw.oxcore.control import AluOp
+from hw.oxcore.faults import Fault, Faults
 
 
 class Alu(wiring.Component):
@@ -14,6 +15,10 @@ class Alu(wiring.Component):
     a: In(32)
     b: In(32)
     result: Out(32)
+
+    def __init__(self, faults: Faults = frozenset()) -> None:
+        self.faults = faults
+        super().__init__()
 
     def elaborate(self, platform) -> Module:
         m = Module()
@@ -29,7 +34,10 @@ class Alu(wiring.Component):
             with m.Case(AluOp.SLT):
                 m.d.comb += self.result.eq(a.as_signed() < b.as_signed())
             with m.Case(AluOp.SLTU):
-                m.d.comb += self.result.eq(a < b)
+                if Fault.SLTU_AS_SLT in self.faults:
+                    m.d.comb += self.result.eq(a.as_signed() < b.as_signed())
+                else:
+                    m.d.comb += self.result.eq(a < b)
             with m.Case(AluOp.XOR):
                 m.d.comb += self.result.eq(a ^ b)
             with m.Case(AluOp.SRL):

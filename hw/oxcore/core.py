@@ -33,6 +33,7 @@ from hw.oxcore.control import (CONTROL_LAYOUT, TRAP_CAUSE_WIDTH, ASrc, BSrc, Csr
 from hw.oxcore.csr import CsrFile
 from hw.oxcore.decoder import Decoder
 from hw.oxcore.divider import Divider
+from hw.oxcore.faults import Faults
 from hw.oxcore.hazard import Forward, HazardUnit
 from hw.oxcore.lsu import Lsu
 from hw.oxcore.memory import DATA_BUS, FETCH_BUS
@@ -81,9 +82,13 @@ class Core(wiring.Component):
     env_resp: In(ENV_RESP)
     halted: Out(1)
 
-    def __init__(self, config: OxCoreConfig, reset_pc: int) -> None:
+    def __init__(self, config: OxCoreConfig, reset_pc: int,
+                 faults: Faults = frozenset()) -> None:
         self.config = config
         self.reset_pc = reset_pc
+        self.faults = faults  # deliberate bugs for fault-injection tests (hw/oxcore/faults.py)
+        # Internal signals worth a look in a waveform, grouped (filled by elaborate).
+        self.probes: dict[str, dict[str, object]] = {}
         self.csr = CsrFile()  # public: the harness reads the counters from it
         super().__init__()
 
@@ -96,14 +101,14 @@ class Core(wiring.Component):
 
         m.submodules.decoder = dec = Decoder()
         m.submodules.regfile = rf = RegisterFile(taps=ENV_ARGS)
-        m.submodules.alu = alu = Alu()
+        m.submodules.alu = alu = Alu(self.faults)
         m.submodules.branch = bru = BranchUnit()
         m.submodules.predictor = pred = Predictor(cfg)
         m.submodules.multiplier = mul = Multiplier(latency)
-        m.submodules.divider = div = Divider()
-        m.submodules.lsu = lsu = Lsu(cfg)
+        m.submodules.divider = div = Divider(self.faults)
+        m.submodules.lsu = lsu = Lsu(cfg, self.faults)
         m.submodules.csr = csr = self.csr
-        m.submodules.hazard = hz = HazardUnit(latency)
+        m.submodules.hazard = hz = HazardUnit(latency, self.faults)
 
         halted = Signal()
         d_valid = Signal()
@@ -366,4 +371,25 @@ class Core(wiring.Component):
             events.branches.eq(pred.update),
             events.mispredicts.eq(x_redirect),
         ]
+
+        # Named per-stage views for waveforms, grouped as in the GTKWave save file that
+        # `oxcore run --vcd` writes (a struct field alone would show the whole struct).
+        view = block("probes")
+        stage = {}
+        for name, source in (("ex_pc", x.pc), ("mem_pc", mm.pc), ("wb_pc", w.pc),
+                             ("ex_valid", x.valid), ("mem_valid", mm.valid),
+                             ("wb_valid", w.valid)):
+            stage[name] = Signal(len(source), name=name)
+            view.d.comb += stage[name].eq(source)
+        self.probes = {
+            "pc per stage": [fetch_pc, d_pc, stage["ex_pc"], stage["mem_pc"], stage["wb_pc"]],
+            "valid / stall / flush": [
+                d_valid, stage["ex_valid"], stage["mem_valid"], stage["wb_valid"], d_issue,
+                x_hold, hz.stall_load_use, hz.stall_mul, hz.stall_serial, x_redirect,
+                w_wait, halted],
+            "retire": [self.retire],
+            "register write": [rf.w_en, rf.w_addr, rf.w_data],
+            "memory bus": [self.imem, self.dmem],
+            "environment": [self.env_req, self.env_resp],
+        }
         return m

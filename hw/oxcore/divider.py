@@ -14,6 +14,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from hw.oxcore.control import DivOp
+from hw.oxcore.faults import Fault, Faults
 
 ITERATIONS = 32
 
@@ -27,6 +28,10 @@ class Divider(wiring.Component):
     ready: Out(1)
     done: Out(1)
     result: Out(32)
+
+    def __init__(self, faults: Faults = frozenset()) -> None:
+        self.faults = faults
+        super().__init__()
 
     def elaborate(self, platform) -> Module:
         m = Module()
@@ -51,7 +56,7 @@ class Divider(wiring.Component):
                 remainder.eq(0),
                 want_rem.eq((self.op == DivOp.REM) | (self.op == DivOp.REMU)),
                 negate_q.eq((a_neg ^ b_neg) & (self.b != 0)),
-                negate_r.eq(a_neg),
+                negate_r.eq(b_neg if Fault.REM_SIGN in self.faults else a_neg),
                 count.eq(ITERATIONS),
             ]
         with m.Elif(count != 0):

@@ -25,6 +25,7 @@ from amaranth.lib import data, enum, wiring
 from amaranth.lib.wiring import In, Out
 
 from hw.oxcore.control import Unit
+from hw.oxcore.faults import Fault, Faults
 
 
 class Forward(enum.Enum, shape=2):
@@ -59,8 +60,9 @@ class HazardUnit(wiring.Component):
     stall_mul: Out(1)
     stall_serial: Out(1)
 
-    def __init__(self, mul_latency: int) -> None:
+    def __init__(self, mul_latency: int, faults: Faults = frozenset()) -> None:
         self.mul_latency = mul_latency
+        self.faults = faults
         super().__init__()
 
     def elaborate(self, platform) -> Module:
@@ -69,11 +71,16 @@ class HazardUnit(wiring.Component):
         def writes(stage, reg):
             return stage.valid & stage.writes & (stage.rd == reg) & (reg != 0)
 
+        # The newest value wins: MEM before WB (a fault may swap them).
+        stages = [(self.m, Forward.MEM), (self.w, Forward.WB)]
+        if Fault.FORWARD_WRONG_STAGE in self.faults:
+            stages.reverse()
         for reg, out in ((self.x_rs1, self.fwd_rs1), (self.x_rs2, self.fwd_rs2)):
-            with m.If(writes(self.m, reg)):
-                m.d.comb += out.eq(Forward.MEM)
-            with m.Elif(writes(self.w, reg)):
-                m.d.comb += out.eq(Forward.WB)
+            (first, first_fwd), (second, second_fwd) = stages
+            with m.If(writes(first, reg)):
+                m.d.comb += out.eq(first_fwd)
+            with m.Elif(writes(second, reg)):
+                m.d.comb += out.eq(second_fwd)
             with m.Else():
                 m.d.comb += out.eq(Forward.REG)
 
@@ -84,7 +91,8 @@ class HazardUnit(wiring.Component):
         serial = ((x.valid & x.serial) | (self.m.valid & self.m.serial) |
                   (self.w.valid & self.w.serial))
         m.d.comb += [
-            self.stall_load_use.eq(self.d_valid & depends_on_x & (x.unit == Unit.LOAD)),
+            self.stall_load_use.eq(self.d_valid & depends_on_x & (x.unit == Unit.LOAD)
+                                   if Fault.NO_LOAD_USE_STALL not in self.faults else 0),
             self.stall_mul.eq(self.d_valid & depends_on_x & (x.unit == Unit.MUL)
                               if self.mul_latency >= 2 else 0),
             self.stall_serial.eq(self.d_valid & (serial | (self.d_csr & busy))),

@@ -12,6 +12,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from hw.oxcore.control import TRAP_CAUSE_WIDTH
+from hw.oxcore.faults import Fault, Faults
 from oxcore.config import OxCoreConfig
 from oxcore.retire import TrapCause
 
@@ -38,7 +39,8 @@ class Lsu(wiring.Component):
     load_raw: Out(32)
     load_value: Out(32)
 
-    def __init__(self, config: OxCoreConfig) -> None:
+    def __init__(self, config: OxCoreConfig, faults: Faults = frozenset()) -> None:
+        self.faults = faults
         self.index_bits = config.mem_size.bit_length() - 1  # mem_size is a power of two
         self.region = config.mem_base >> self.index_bits
         super().__init__()
@@ -80,11 +82,13 @@ class Lsu(wiring.Component):
         m = Module()
         word = self.bus_rdata >> Cat(Const(0, 3), self.m_offset)  # byte offset * 8
         msize = self.m_size_log2
+        byte_signed = Const(Fault.LB_NO_SIGN_EXTEND not in self.faults)
         m.d.comb += [
             self.load_raw.eq(Mux(msize == 2, word, Mux(msize == 1, word[:16], word[:8]))),
             self.load_value.eq(Mux(msize == 2, word,
                                    Mux(msize == 1,
                                        Mux(self.m_signed, word[:16].as_signed(), word[:16]),
-                                       Mux(self.m_signed, word[:8].as_signed(), word[:8])))),
+                                       Mux(self.m_signed & byte_signed, word[:8].as_signed(),
+                                           word[:8])))),
         ]
         return m

@@ -5,15 +5,17 @@ from amaranth import Elaboratable, Module
 from amaranth.lib import wiring
 
 from hw.oxcore.core import Core
+from hw.oxcore.faults import Faults
 from hw.oxcore.memory import Ram
 from oxcore.config import OxCoreConfig
 from oxcore.program import Program
 
 
 class Top(Elaboratable):
-    def __init__(self, config: OxCoreConfig, program: Program) -> None:
+    def __init__(self, config: OxCoreConfig, program: Program,
+                 faults: Faults = frozenset()) -> None:
         self.config = config
-        self.core = Core(config, program.entry)
+        self.core = Core(config, program.entry, faults)
         self.ram = Ram(config, program)
 
     def elaborate(self, platform) -> Module:

@@ -1,0 +1,203 @@
+"""`oxcore cosim`: the RTL and the golden interpreter in lockstep, on a program or a kernel.
+
+Every retired instruction's effects are compared (`cosim.lockstep`). On the first
+divergence the report says where and how, shows the last 16 instructions and the
+exact command that dumps the waveform around it; the exit status is 1. On success it
+prints instructions, cycles, CPI and the stall breakdown (and, for a kernel, the
+numpy check of its outputs read back from the RTL's memory).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from oxcore.config import OxCoreConfig, load_config
+from oxcore.errors import OxCoreError
+from oxcore.program import Program, load_program
+from cosim.iss import Interpreter
+from cosim.lockstep import Divergence, Lockstep
+from cosim.outputs import write_json
+from cosim.rtl_sim import RtlSimulator, RtlStop
+from hw.oxcore.faults import Faults, parse_faults
+
+CYCLES_PER_INSTRUCTION_LIMIT = 100  # default cycle budget per allowed instruction
+
+
+class _Tee(io.RawIOBase):
+    """The program's output: shown to the user and kept for comparison."""
+
+    def __init__(self, target: BinaryIO) -> None:
+        self.target, self.kept = target, bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> int:
+        self.kept += data
+        self.target.write(data)
+        return len(data)
+
+
+@dataclass
+class CosimResult:
+    rtl: RtlStop
+    divergence: Divergence | None
+    problems: list[str] = field(default_factory=list)  # not per-instruction: output, stop
+    wall_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.divergence is None and not self.problems
+
+
+def cosim_program(config: OxCoreConfig, program: Program, *,
+                  max_instructions: int | None = None, max_cycles: int | None = None,
+                  faults: Faults = frozenset(), stdout: BinaryIO | None = None,
+                  stderr: BinaryIO | None = None,
+                  read_back: tuple[tuple[int, int], ...] = ()) -> CosimResult:
+    """Run `program` on the RTL with the interpreter checking every retired record."""
+    out = _Tee(stdout if stdout is not None else sys.stdout.buffer)
+    err = _Tee(stderr if stderr is not None else sys.stderr.buffer)
+    iss_out, iss_err = io.BytesIO(), io.BytesIO()
+    lockstep = Lockstep(Interpreter(config, program, iss_out, iss_err))
+    sim = RtlSimulator(config, program, out, err, faults=faults)
+    started = time.perf_counter()
+    stop = sim.run(max_instructions, max_cycles,
+                   on_retire=lambda record: lockstep.retired(record, sim.cycle),
+                   read_back=read_back)
+    wall = time.perf_counter() - started
+    if stop.reason in ("hang", "cycle_limit"):
+        divergence = lockstep.rtl_stopped(stop.cycles)
+    else:
+        divergence = lockstep.finish()
+    result = CosimResult(stop, divergence, wall_s=wall)
+    if divergence is None:
+        if stop.reason == "hang":
+            result.problems.append(f"the RTL retired nothing for {stop.cycles} cycles")
+        elif stop.reason == "cycle_limit":
+            result.problems.append(f"cycle limit of {max_cycles} reached after "
+                                   f"{stop.instret} instructions")
+        if (bytes(out.kept), bytes(err.kept)) != (iss_out.getvalue(), iss_err.getvalue()):
+            result.problems.append("program output differs between RTL and interpreter")
+    return result
+
+
+def _summary(result: CosimResult, what: str) -> str:
+    rtl = result.rtl
+    rate = rtl.cycles / result.wall_s if result.wall_s else 0
+    c = rtl.counters
+    stalls = (f"  stall cycles: load-use {c.get('stall_load_use', 0)}, branch "
+              f"{c.get('stall_branch', 0)}, mul/div {c.get('stall_muldiv', 0)}, memory "
+              f"{c.get('stall_memory', 0)}, environment {c.get('stall_env', 0)}; branches "
+              f"{c.get('branches', 0)}, mispredicted {c.get('mispredicts', 0)}")
+    return (f"cosim: PASS  {what}: {rtl.instret:,} instructions, {rtl.cycles:,} cycles, "
+            f"CPI {rtl.cpi:.3f}, {result.wall_s:.1f} s ({rate:,.0f} cycles/s)\n{stalls}")
+
+
+def _rerun_command(program: Program, config_arg: str | None, faults: list[str],
+                   divergence: Divergence) -> str | None:
+    window = divergence.vcd_window()
+    if window is None:
+        return None
+    parts = ["oxcore run", program.path, "--sim rtl"]
+    if config_arg:
+        parts.append(f"--config {config_arg}")
+    parts += [f"--fault {name}" for name in faults]
+    parts += ["--vcd divergence.vcd", f"--vcd-window {window[0]}:{window[1]}"]
+    return " ".join(parts)
+
+
+def _report_failure(result: CosimResult, program: Program, args: argparse.Namespace) -> None:
+    if result.divergence is not None:
+        print(result.divergence.report(
+            _rerun_command(program, args.config, args.fault, result.divergence)),
+            file=sys.stderr)
+    for problem in result.problems:
+        print(f"cosim: FAIL  {problem}", file=sys.stderr)
+
+
+def _stats(result: CosimResult, config: OxCoreConfig, **extra: object) -> dict:
+    rtl = result.rtl
+    return {"result": "pass" if result.ok else "fail", "config": config.name,
+            "instret": rtl.instret, "cycles": rtl.cycles,
+            "cpi": round(rtl.cpi, 4) if rtl.instret else None, "counters": rtl.counters,
+            "wall_s": round(result.wall_s, 4),
+            "cycles_per_s": round(rtl.cycles / result.wall_s) if result.wall_s else None,
+            "exit_code": rtl.exit_code if rtl.reason == "exit" else None, **extra}
+
+
+def cosim_command(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    try:
+        faults = parse_faults(args.fault)
+    except ValueError as exc:
+        raise OxCoreError(str(exc)) from None
+    for name in ("max_instructions", "max_cycles"):
+        value = getattr(args, name)
+        if value is not None and value <= 0:
+            raise OxCoreError(f"--{name.replace('_', '-')} must be > 0")
+    if args.kernel:
+        return _cosim_kernels(args, config, faults)
+    if args.shape:
+        raise OxCoreError("--shape goes with --kernel")
+    program = load_program(args.program, config)
+    result = cosim_program(config, program, max_instructions=args.max_instructions,
+                           max_cycles=_cycle_budget(args), faults=faults)
+    if args.stats_json:
+        write_json(args.stats_json, _stats(result, config, program=args.program))
+    if not result.ok:
+        _report_failure(result, program, args)
+        return 1
+    print(_summary(result, program.path))
+    return 0
+
+
+def _cycle_budget(args: argparse.Namespace) -> int | None:
+    if args.max_cycles is not None:
+        return args.max_cycles
+    if args.max_instructions is not None:
+        return args.max_instructions * CYCLES_PER_INSTRUCTION_LIMIT
+    return None  # the watchdog still stops a hung core
+
+
+def _cosim_kernels(args: argparse.Namespace, config: OxCoreConfig, faults: Faults) -> int:
+    from cosim.kernels import check_outputs, output_ranges, prepare
+    from sw.kernels import KERNELS, get_kernel
+    if args.kernel == "all":
+        if args.shape:
+            raise OxCoreError("--shape cannot go with --kernel all (shapes differ per kernel)")
+        kernels = list(KERNELS.values())
+    else:
+        kernels = [get_kernel(args.kernel)]
+    failed, stats = 0, {}
+    for kernel in kernels:
+        params = kernel.parse_shape(args.shape)
+        case = prepare(kernel, params, config, args.seed)
+        result = cosim_program(config, case.program, max_instructions=args.max_instructions,
+                               max_cycles=_cycle_budget(args), faults=faults,
+                               read_back=output_ranges(case))
+        what = f"{kernel.name} {case.shape_text} (seed {args.seed})"
+        check = None
+        if result.ok:
+            check = check_outputs(case, lambda addr, n: result.rtl.memory[addr][:n])
+            if not check.ok:
+                result.problems += [f"{what}: {error}" for error in check.errors]
+        stats[kernel.name] = _stats(result, config, shape=case.shape_text, seed=args.seed,
+                                    program=case.program.path)
+        if not result.ok:
+            failed += 1
+            _report_failure(result, case.program, args)
+            continue
+        print(_summary(result, what))
+        for array in kernel.outputs:
+            out = check.outputs[array.name]
+            print(f"  {array.name} ({array.dtype}{list(out.shape)}) read from the RTL's "
+                  f"memory matches numpy")
+    if args.stats_json:
+        write_json(args.stats_json, stats if len(kernels) > 1 else stats[kernels[0].name])
+    return 1 if failed else 0

