@@ -39,6 +39,7 @@ bench: $(STAMP)
 fuzz: $(STAMP)
 	OXCORE_FUZZ_SCALE=$(N) $(PY) -m pytest -n $(JOBS) -q \
 		tests/cosim/iss/test_unicorn_lockstep.py tests/cosim/iss/test_modes.py
+	$(PY) -m cosim.fuzz --count $$(( $(N) * 10 )) --out build/fuzz
 
 fpga: $(STAMP)
 	$(PY) -m fpga build --board $(or $(BOARD),ulx3s) $(if $(KERNEL),--kernel $(KERNEL)) \
