@@ -7,9 +7,12 @@ JOBS   ?= auto
 
 N      ?= 20
 
-.PHONY: venv test docs bench fuzz fpga fpga-check clean help
+KERNEL ?= gemm
+
+.PHONY: venv test cosim docs bench fuzz fpga fpga-check clean help
 
 help:
+	@echo "make cosim KERNEL=gemm [SHAPE=M,N,K] [SEED=1] [CONFIG=small]   (KERNEL=all: every kernel)"
 	@echo "make venv      create .venv with pinned tools (idempotent)"
 	@echo "make test      run the test suite (pytest -n $(JOBS))"
 	@echo "make docs      regenerate generated docs (docs/isa.md)"
@@ -29,6 +32,12 @@ $(STAMP): pyproject.toml constraints.txt
 
 test: $(STAMP)
 	$(PY) -m pytest -n $(JOBS) -q
+
+# The main job: a kernel on the RTL, checked instruction by instruction against the
+# golden interpreter and its outputs against numpy.
+cosim: $(STAMP)
+	$(VENV)/bin/oxcore cosim --kernel $(KERNEL)$(if $(SHAPE), --shape $(SHAPE))$(if \
+		$(SEED), --seed $(SEED))$(if $(CONFIG), --config $(CONFIG))
 
 docs: $(STAMP)
 	$(PY) -m oxcore.docgen docs

@@ -10,10 +10,10 @@ import platform
 import sys
 import time
 
-from bench import iss_speed
+from bench import iss_speed, rtl_speed
 from cosim.outputs import write_json
 
-SUITES = {"iss_speed": iss_speed.run}
+SUITES = {"iss_speed": iss_speed.run, "rtl": rtl_speed.run}
 
 
 def main() -> int:
