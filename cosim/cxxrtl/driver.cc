@@ -36,10 +36,11 @@ struct Item {
 	size_t depth;
 };
 
+// A condition on one item: all of the bits in `masks` set, or (no masks) any bit set.
 struct Cond {
-	const chunk_t *ptr;
-	size_t words;
-	int64_t bit; // < 0: any bit
+	const chunk_t *ptr = nullptr;
+	size_t words = 0;
+	std::vector<std::pair<size_t, chunk_t>> masks; // (word, mask)
 };
 
 struct Field {
@@ -50,12 +51,16 @@ struct Field {
 size_t words_for(size_t bits) { return (bits + 31) / 32; }
 
 inline bool test(const Cond &cond) {
-	if (cond.bit >= 0)
-		return (cond.ptr[cond.bit / 32] >> (cond.bit % 32)) & 1;
-	for (size_t i = 0; i < cond.words; i++)
-		if (cond.ptr[i])
-			return true;
-	return false;
+	if (cond.masks.empty()) {
+		for (size_t i = 0; i < cond.words; i++)
+			if (cond.ptr[i])
+				return true;
+		return false;
+	}
+	for (const auto &mask : cond.masks)
+		if ((cond.ptr[mask.first] & mask.second) != mask.second)
+			return false;
+	return true;
 }
 
 inline bool get_bit(const chunk_t *p, size_t bit) { return (p[bit / 32] >> (bit % 32)) & 1; }
@@ -356,8 +361,29 @@ static int hot_item(oxc_sim *sim, int64_t index, const char *what, const Item **
 	return 0;
 }
 
+static int make_cond(oxc_sim *sim, int64_t index, const int64_t *bits, size_t nbits,
+                     const char *what, Cond *out) {
+	const Item *item;
+	if (hot_item(sim, index, what, &item)) return -1;
+	Cond cond;
+	cond.ptr = item->parts[0].curr;
+	cond.words = words_for(item->width);
+	std::map<size_t, chunk_t> masks;
+	for (size_t i = 0; i < nbits; i++) {
+		if (bits[i] < 0 || (size_t)bits[i] >= item->width) {
+			sim->error = std::string(what) + ": bit " + std::to_string(bits[i]) +
+				" out of range for " + item->name;
+			return -1;
+		}
+		masks[bits[i] / 32] |= (chunk_t)1 << (bits[i] % 32);
+	}
+	cond.masks.assign(masks.begin(), masks.end());
+	*out = std::move(cond);
+	return 0;
+}
+
 int oxc_config_record(oxc_sim *sim, const int64_t *items, size_t count,
-                      int64_t valid_item, int64_t valid_bit, int stamp) {
+                      int64_t valid_item, const int64_t *valid_bits, size_t valid_nbits, int stamp) {
 	std::vector<Field> fields;
 	size_t words = stamp ? 2 : 0;
 	for (size_t i = 0; i < count; i++) {
@@ -366,39 +392,27 @@ int oxc_config_record(oxc_sim *sim, const int64_t *items, size_t count,
 		fields.push_back(Field { item->parts[0].curr, words_for(item->width) });
 		words += words_for(item->width);
 	}
-	Cond valid{};
-	if (valid_item >= 0) {
-		const Item *item;
-		if (hot_item(sim, valid_item, "a record valid bit", &item)) return -1;
-		if (valid_bit < 0 || (size_t)valid_bit >= item->width) {
-			sim->error = "valid bit out of range for " + item->name;
-			return -1;
-		}
-		valid = Cond { item->parts[0].curr, words_for(item->width), valid_bit };
-	}
+	Cond valid;
+	if (valid_item >= 0 && make_cond(sim, valid_item, valid_bits, valid_nbits, "a record valid condition", &valid))
+		return -1;
 	sim->record = std::move(fields);
 	sim->record_on = count > 0 || stamp;
 	sim->stamp = stamp;
 	sim->has_valid = valid_item >= 0;
-	sim->valid = valid;
+	sim->valid = std::move(valid);
 	sim->record_words = words;
 	return 0;
 }
 
 size_t oxc_record_words(oxc_sim *sim) { return sim->record_words; }
 
-int oxc_config_attention(oxc_sim *sim, const int64_t *items, const int64_t *bits, size_t count) {
+int oxc_config_attention(oxc_sim *sim, const int64_t *items, const int64_t *first,
+                         const int64_t *nbits, const int64_t *bits, size_t count) {
 	if (count > 64) { sim->error = "at most 64 attention conditions"; return -1; }
-	std::vector<Cond> conds;
-	for (size_t i = 0; i < count; i++) {
-		const Item *item;
-		if (hot_item(sim, items[i], "an attention condition", &item)) return -1;
-		if (bits[i] >= (int64_t)item->width) {
-			sim->error = "attention bit out of range for " + item->name;
+	std::vector<Cond> conds(count);
+	for (size_t i = 0; i < count; i++)
+		if (make_cond(sim, items[i], bits + first[i], (size_t)nbits[i], "an attention condition", &conds[i]))
 			return -1;
-		}
-		conds.push_back(Cond { item->parts[0].curr, words_for(item->width), bits[i] });
-	}
 	sim->attention = std::move(conds);
 	return 0;
 }
@@ -483,6 +497,10 @@ uint64_t oxc_run(oxc_sim *sim, uint64_t max_cycles, uint32_t flags, uint32_t *bu
 		}
 		s.cycle++;
 		n++;
+		if (take && r == cap) {
+			*reason = OXC_STOP_FULL;
+			break;
+		}
 	}
 	if (!settled)
 		s.settle();

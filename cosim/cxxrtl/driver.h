@@ -12,9 +12,11 @@
  *     computed from the current state and the current inputs. This is "cycle k".
  *   - `oxc_run` executes cycles: check the attention condition (stop *before* the
  *     edge, so Python can answer a request in the same cycle), dump VCD, append a
- *     record if its valid bit is set, rising edge, settle. Sampling only after a
- *     settle is what makes outputs correct at write_cxxrtl -O4..-O6, where unbuffered
- *     combinational outputs read one cycle stale right after a clock step.
+ *     record if its valid bit is set, rising edge. Samples are only ever taken from
+ *     settled values -- after a clock-low settle, or (one-eval-per-cycle designs)
+ *     between the rising-edge eval and its commit -- never right after a clock step,
+ *     where write_cxxrtl -O4..-O6 unbuffered combinational outputs read one cycle stale.
+ *     See oxc_run in driver.cc.
  */
 #ifndef OXC_DRIVER_H
 #define OXC_DRIVER_H
@@ -37,7 +39,7 @@ typedef struct oxc_sim oxc_sim;
 enum {
 	OXC_STOP_CYCLES = 0,    /* ran max_cycles */
 	OXC_STOP_ATTENTION = 1, /* an attention condition holds in the (settled) current cycle */
-	OXC_STOP_FULL = 2,      /* the record buffer is full; the current cycle has not run */
+	OXC_STOP_FULL = 2,      /* `cap` records taken; the cycle that took the last one has run */
 };
 
 /* Flags for oxc_run. */
@@ -79,19 +81,28 @@ OXC_API uint32_t *oxc_memory_data(oxc_sim *sim, size_t index, uint64_t *zero_at)
 /* The clock input toggled by oxc_run (default: "clk" if present). */
 OXC_API int oxc_set_clock(oxc_sim *sim, int64_t index);
 
+/* Conditions (a record's valid condition, attention conditions) are on one item: they
+   hold when all the listed bits of the item are set, or, with no bits listed, when any
+   bit of it is set. Items must be single-part, non-memory (e.g. toplevel ports). */
+
 /* Records: each record is [cycle lo, cycle hi] (if stamp) followed by the words of every
-   item in `items`, in order. A record is taken in a cycle when bit `valid_bit` of item
-   `valid_item` is set (valid_item < 0: every cycle). Items must be single-part, non-memory. */
+   item in `items`, in order. A record is taken in each cycle where the valid condition
+   holds (valid_item < 0: every cycle). */
 OXC_API int oxc_config_record(oxc_sim *sim, const int64_t *items, size_t count,
-                      int64_t valid_item, int64_t valid_bit, int stamp);
+                              int64_t valid_item, const int64_t *valid_bits, size_t valid_nbits,
+                              int stamp);
 /* Words per record under the current configuration. */
 OXC_API size_t oxc_record_words(oxc_sim *sim);
-/* Attention: stop when any condition holds; bit < 0 means "any bit of the item set". */
-OXC_API int oxc_config_attention(oxc_sim *sim, const int64_t *items, const int64_t *bits, size_t count);
+/* Attention: stop when any condition holds. Condition i is on items[i], with the bits
+   bits[first[i] .. first[i] + nbits[i]). */
+OXC_API int oxc_config_attention(oxc_sim *sim, const int64_t *items, const int64_t *first,
+                                 const int64_t *nbits, const int64_t *bits, size_t count);
 
-/* Run up to max_cycles cycles. Records go to buf (capacity `cap` records). Returns the
-   number of cycles run; *reason is an OXC_STOP_* value and *attention a mask of the
-   conditions that hold when reason is OXC_STOP_ATTENTION. */
+/* Run up to max_cycles cycles. Records go to buf (at most `cap` records: the call stops
+   after the cycle that takes the last one; with cap 0, before the first cycle that would
+   take one). Returns the number of cycles run; *reason is
+   an OXC_STOP_* value and *attention a mask of the conditions that hold when reason is
+   OXC_STOP_ATTENTION. */
 OXC_API uint64_t oxc_run(oxc_sim *sim, uint64_t max_cycles, uint32_t flags, uint32_t *buf, uint64_t cap,
                  uint64_t *records, uint32_t *reason, uint64_t *attention);
 

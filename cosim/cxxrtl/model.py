@@ -25,7 +25,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Mapping, Sequence, Union
 
 import numpy as np
 
@@ -44,7 +44,20 @@ DEFAULT_PERIOD_FS = 1_000_000_000
 class StopReason(enum.IntEnum):
     CYCLES = 0  # ran the requested number of cycles
     ATTENTION = 1  # an attention condition holds in the current cycle (not yet executed)
-    FULL = 2  # the record buffer is full: decode and call run() again
+    FULL = 2  # the buffer (or max_records) filled up in the cycle just run: call again
+
+
+#: A signal name (any bit set), (name, bit), or (name, (bit, ...)) (all those bits set).
+Condition = Union[str, tuple[str, int], tuple[str, Sequence[int]]]
+
+
+def _condition_name(condition: Condition) -> str:
+    if isinstance(condition, str):
+        return condition
+    name, bits = condition
+    if isinstance(bits, int):
+        return f"{name}[{bits}]"
+    return f"{name}[{','.join(str(b) for b in bits)}]"
 
 
 @dataclass(frozen=True)
@@ -191,9 +204,9 @@ def _declare(lib: ctypes.CDLL) -> None:
         "oxc_memory_data": (u32p, [P, ctypes.c_size_t, u64p]),
         "oxc_set_clock": (ctypes.c_int, [P, ctypes.c_int64]),
         "oxc_config_record": (ctypes.c_int, [P, i64p, ctypes.c_size_t, ctypes.c_int64,
-                                             ctypes.c_int64, ctypes.c_int]),
+                                             i64p, ctypes.c_size_t, ctypes.c_int]),
         "oxc_record_words": (ctypes.c_size_t, [P]),
-        "oxc_config_attention": (ctypes.c_int, [P, i64p, i64p, ctypes.c_size_t]),
+        "oxc_config_attention": (ctypes.c_int, [P, i64p, i64p, i64p, i64p, ctypes.c_size_t]),
         "oxc_run": (ctypes.c_uint64, [P, ctypes.c_uint64, ctypes.c_uint32, u32p, ctypes.c_uint64,
                                       u64p, u32p, u64p]),
         "oxc_vcd_open": (ctypes.c_int, [P, ctypes.c_char_p, ctypes.c_uint64, ctypes.c_uint64,
@@ -409,12 +422,11 @@ class CxxrtlModel:
         offset = byte_address - first * size
         image[offset:offset + len(data)] = data
         view = self.memory_view(name)
-        words = np.frombuffer(bytes(image), dtype=f"<u{size}")
         if size >= 4:
             view.reshape(-1)[first * info.words:last * info.words] = \
                 np.frombuffer(bytes(image), dtype="<u4")
         else:
-            view[first:last] = words.astype(np.uint32)
+            view[first:last] = np.frombuffer(bytes(image), dtype=f"<u{size}").astype(np.uint32)
         self._dirty = True
 
     def read_bytes(self, name: str, byte_address: int, length: int) -> bytes:
@@ -465,33 +477,42 @@ class CxxrtlModel:
 
     # --- batch running ----------------------------------------------------------------
 
-    def configure(self, *, record: Sequence[str] = (), valid: str | tuple[str, int] | None = None,
-                  attention: Sequence[str | tuple[str, int]] = (), stamp: bool = True,
+    def configure(self, *, record: Sequence[str] = (), valid: Condition | None = None,
+                  attention: Sequence[Condition] = (), stamp: bool = True,
                   buffer_records: int | None = None) -> RecordFormat:
         """Choose what `run` collects and when it stops.
 
-        record: signals copied into each record (toplevel ports, e.g. ``["retire"]``);
-        valid: ``(signal, bit)`` or a 1-bit signal name -- take a record only in cycles
-        where it is set (None: every cycle); attention: signal names (any bit set) or
-        ``(signal, bit)`` -- stop before the edge of a cycle where any holds;
-        stamp: prefix each record with its cycle number (decoded as ``cycle``).
+        A *condition* is a signal name (holds when any bit is set), ``(signal, bit)``, or
+        ``(signal, (bit, bit, ...))`` (holds when all those bits are set, e.g. a struct's
+        valid bit and a flag). Signals used here must be plain signals such as toplevel
+        ports.
+
+        record: signals copied into each record (e.g. ``["retire"]``); valid: take a
+        record only in cycles where this condition holds (None: every cycle); attention:
+        stop before the edge of a cycle where any of these holds (`RunResult.attention`
+        names them); stamp: prefix each record with its cycle number (``cycle``).
         """
         infos = [self.signal(name) for name in record]
         items = (ctypes.c_int64 * max(len(infos), 1))(*[i.index for i in infos])
-        valid_index, valid_bit = -1, -1
+        valid_index, valid_bits = -1, []
         if valid is not None:
-            name, bit = (valid, 0) if isinstance(valid, str) else valid
-            valid_index, valid_bit = self.signal(name).index, bit
+            info, valid_bits = self._condition(valid)
+            valid_index = info.index
+        vbits = (ctypes.c_int64 * max(len(valid_bits), 1))(*valid_bits)
         self._check(self._lib.oxc_config_record(self._live(), items, len(infos), valid_index,
-                                                valid_bit, int(stamp)))
-        conditions = [(c, -1) if isinstance(c, str) else tuple(c) for c in attention]
-        attn_items = (ctypes.c_int64 * max(len(conditions), 1))(
-            *[self.signal(name).index for name, _ in conditions])
-        attn_bits = (ctypes.c_int64 * max(len(conditions), 1))(*[bit for _, bit in conditions])
-        self._check(self._lib.oxc_config_attention(self._live(), attn_items, attn_bits,
-                                                   len(conditions)))
-        self._attention_names = tuple(name if bit < 0 else f"{name}[{bit}]"
-                                      for name, bit in conditions)
+                                                vbits, len(valid_bits), int(stamp)))
+        conditions = [self._condition(c) for c in attention]
+        bits = [bit for _, condition_bits in conditions for bit in condition_bits]
+        firsts, offset = [], 0
+        for _, condition_bits in conditions:
+            firsts.append(offset)
+            offset += len(condition_bits)
+        n = max(len(conditions), 1)
+        self._check(self._lib.oxc_config_attention(
+            self._live(), (ctypes.c_int64 * n)(*[info.index for info, _ in conditions]),
+            (ctypes.c_int64 * n)(*firsts), (ctypes.c_int64 * n)(*[len(b) for _, b in conditions]),
+            (ctypes.c_int64 * max(len(bits), 1))(*bits), len(conditions)))
+        self._attention_names = tuple(_condition_name(c) for c in attention)
         self.record_format = RecordFormat(infos, stamp)
         assert self.record_format.words == self._lib.oxc_record_words(self._sim)
         if buffer_records is not None:
@@ -500,10 +521,19 @@ class CxxrtlModel:
                                 dtype=np.uint32)
         return self.record_format
 
-    def run(self, max_cycles: int, *, answered: bool | None = None) -> RunResult:
+    def _condition(self, condition: Condition) -> tuple[SignalInfo, list[int]]:
+        if isinstance(condition, str):
+            return self.signal(condition), []
+        name, bits = condition
+        return self.signal(name), [bits] if isinstance(bits, int) else list(bits)
+
+    def run(self, max_cycles: int, *, max_records: int | None = None,
+            answered: bool | None = None) -> RunResult:
         """Run up to `max_cycles` cycles in C++ (see the module docstring for the stop rules).
 
-        `answered`: skip the attention test in the first cycle; by default True exactly when
+        max_records: stop (`StopReason.FULL`) after the cycle that takes this many records
+        (at most the buffer size, which also stops a call this way);
+        answered: skip the attention test in the first cycle; by default True exactly when
         the previous call stopped on attention in this same cycle.
         """
         sim = self._live()
@@ -514,6 +544,10 @@ class CxxrtlModel:
             answered = self._attention_cycle == cycle
         words = self.record_format.words
         capacity = len(self._buffer) // words if words else 0
+        if max_records is not None:
+            if max_records < 0:
+                raise ValueError("max_records must be >= 0")
+            capacity = min(capacity, max_records)
         records, reason, mask = ctypes.c_uint64(), ctypes.c_uint32(), ctypes.c_uint64()
         buffer = self._buffer.ctypes.data_as(ctypes.POINTER(ctypes.c_uint32))
         ran = self._lib.oxc_run(sim, max_cycles, SKIP_FIRST_ATTENTION if answered else 0, buffer,
@@ -525,7 +559,7 @@ class CxxrtlModel:
         if stop is StopReason.ATTENTION:
             self._attention_cycle = cycle + ran
             held = tuple(n for k, n in enumerate(self._attention_names) if mask.value >> k & 1)
-        else:
+        elif ran:
             self._attention_cycle = None
         batch = self._buffer[:records.value * words].reshape(records.value, words).copy() \
             if words else np.zeros((records.value, 0), dtype=np.uint32)

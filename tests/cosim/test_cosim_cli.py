@@ -1,0 +1,318 @@
+"""`oxcore cosim`: PASS summaries, kernel outputs read from the RTL's memory, the
+first-divergence report (and the waveform command it prints, which is run here), and
+one-line errors for bad input.
+
+References: the golden interpreter's records and numpy, plus values worked out by hand
+from the programs below. Programs and kernel shapes are small (the RTL simulator runs a
+few thousand cycles per second).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cosim.cosim_cmd import cosim_program
+from cosim.rtl_sim import RtlSimulator
+from oxcore.isa import BY_MNEMONIC
+
+from .rtl_programs import (MIXED_EXIT, MIXED_S, MIXED_STDERR, MIXED_STDOUT, RETIRE_SIGNALS,
+                           SMALL, Waveform, assemble, golden, one_error_line, oxcore)
+
+SUMMARY = re.compile(
+    r"cosim: PASS  (?P<what>.+): (?P<n>[\d,]+) instructions, (?P<cycles>[\d,]+) cycles, "
+    r"CPI (?P<cpi>\d+\.\d{3}), [\d.]+ s \([\d,]+ cycles/s\)\n"
+    r"  stall cycles: load-use (?P<stall_load_use>\d+), branch (?P<stall_branch>\d+), "
+    r"mul/div (?P<stall_muldiv>\d+), memory (?P<stall_memory>\d+), environment "
+    r"(?P<stall_env>\d+); branches (?P<branches>\d+), mispredicted (?P<mispredicts>\d+)\n")
+COUNTERS = ("stall_load_use", "stall_branch", "stall_muldiv", "stall_memory", "stall_env",
+            "branches", "mispredicts")
+
+
+def number(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
+def load_json(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory) -> str:
+    return assemble(tmp_path_factory.mktemp("mixed"), MIXED_S, "mixed")
+
+
+# ---- PASS ---------------------------------------------------------------------------------
+
+def test_pass_on_a_program(mixed, tmp_path, capsys):
+    ref = golden(mixed)
+    status, out, err = oxcore(capsys, "cosim", mixed, "--stats-json", tmp_path / "s.json")
+    assert status == 0  # a PASS, whatever the program's own exit status (55)
+    # The program's output is shown as it runs, then the summary.
+    assert out.startswith(MIXED_STDOUT.decode())
+    assert err == MIXED_STDERR.decode()
+    summary = out[len(MIXED_STDOUT):]
+    match = SUMMARY.fullmatch(summary)
+    assert match, summary
+    assert match["what"] == mixed
+    instructions, cycles = number(match["n"]), number(match["cycles"])
+    assert instructions == ref.stop.instret == len(ref.records) == 86
+    assert cycles >= instructions
+    assert match["cpi"] == f"{cycles / instructions:.3f}"
+    # By hand (see MIXED_S): one load-use pair, single-cycle RAM, 12 control transfers.
+    assert (int(match["stall_load_use"]), int(match["stall_memory"]),
+            int(match["branches"])) == (1, 0, 12)
+    assert int(match["stall_muldiv"]) > 0 and int(match["stall_env"]) > 0
+
+    stats = load_json(tmp_path / "s.json")
+    assert (stats["result"], stats["config"], stats["program"]) == ("pass", "default", mixed)
+    assert (stats["instret"], stats["cycles"]) == (instructions, cycles)
+    assert stats["exit_code"] == MIXED_EXIT == ref.status
+    assert stats["cpi"] == pytest.approx(cycles / instructions, abs=1e-4)
+    assert {name: stats["counters"][name] for name in COUNTERS} == \
+        {name: int(match[name]) for name in COUNTERS}
+    assert stats["counters"]["instret"] == instructions
+    assert stats["counters"]["cycle"] == cycles
+
+
+def test_instruction_limit_is_a_pass_over_that_prefix(mixed, capsys):
+    status, out, _ = oxcore(capsys, "cosim", mixed, "--max-instructions", 30)
+    assert status == 0
+    assert number(SUMMARY.search(out)["n"]) == 30
+
+
+@pytest.mark.parametrize("kernel, shape, seed, output", [
+    ("gemm", "4,4,4", 1, "C (int32[4, 4])"),
+    ("dot", "12", 5, "S (int32[1])"),
+])
+def test_pass_on_kernels(kernel, shape, seed, output, tmp_path, capsys):
+    status, out, err = oxcore(capsys, "cosim", "--kernel", kernel, "--shape", shape,
+                              "--seed", seed, "--stats-json", tmp_path / "s.json")
+    assert (status, err) == (0, "")
+    lines = out.splitlines()
+    what = f"{kernel} {shape} (seed {seed})"
+    match = SUMMARY.match(out)
+    assert match and match["what"] == what, out
+    assert lines[-1] == f"  {output} read from the RTL's memory matches numpy"
+    stats = load_json(tmp_path / "s.json")
+    assert (stats["result"], stats["shape"], stats["seed"]) == ("pass", shape, seed)
+    assert stats["instret"] == number(match["n"])
+    # The program the stats name is the kernel with its inputs: the interpreter agrees
+    # on its length.
+    assert golden(stats["program"]).stop.instret == stats["instret"]
+
+
+def test_kernel_check_reads_the_rtl_memory(monkeypatch, capsys):
+    """Corrupt one byte of what the RTL's memory returned: the numpy check must see it.
+    (So the outputs compared are the RTL's, not the interpreter's.)"""
+
+    class Corrupting(RtlSimulator):
+        def run(self, *args, **kwargs):
+            stop = super().run(*args, **kwargs)
+            addr = min(stop.memory)
+            data = bytearray(stop.memory[addr])
+            data[0] ^= 0x01
+            stop.memory[addr] = bytes(data)
+            return stop
+
+    monkeypatch.setattr("cosim.cosim_cmd.RtlSimulator", Corrupting)
+    status, out, err = oxcore(capsys, "cosim", "--kernel", "gemm", "--shape", "4,4,4")
+    assert status == 1 and "PASS" not in out
+    assert re.search(r"cosim: FAIL  gemm 4,4,4 \(seed 1\): C: 1 of 16 elements differ; "
+                     r"first at \[0, 0\]", err), err
+
+
+def test_kernel_outputs_in_rtl_memory_equal_numpy():
+    """The RTL's memory after gemm holds A @ B computed here with numpy."""
+    from cosim.kernels import output_ranges, prepare
+    from sw.kernels import get_kernel
+    kernel = get_kernel("gemm")
+    case = prepare(kernel, {"M": 3, "N": 4, "K": 5}, SMALL, seed=11)
+    A, B = case.inputs["A"], case.inputs["B"]
+    assert A.shape == (3, 5) and B.shape == (5, 4) and A.dtype == B.dtype == np.int8
+    # The inputs really are in the image the RTL runs (little-endian int8 bytes).
+    sym = case.program.symbol("A")
+    seg = next(s for s in case.program.segments if s.addr <= sym.addr < s.addr + len(s.data))
+    offset = sym.addr - seg.addr
+    assert seg.data[offset:offset + A.size] == A.tobytes()
+    ranges = output_ranges(case)
+    result = cosim_program(SMALL, case.program, read_back=ranges)
+    assert result.ok and result.rtl.reason == "exit"
+    (addr, nbytes), = ranges
+    got = np.frombuffer(result.rtl.memory[addr], dtype="<i4").reshape(3, 4)
+    want = A.astype(np.int64) @ B.astype(np.int64)
+    assert nbytes == 48 and np.array_equal(got, want)
+
+
+def test_a_fault_makes_gemm_fail(capsys):
+    status, out, err = oxcore(capsys, "cosim", "--kernel", "gemm", "--shape", "4,4,4",
+                              "--fault", "lb-no-sign-extend")
+    assert status == 1 and "PASS" not in out
+    assert "cosim: MISMATCH" in err and "lb " in err
+
+
+# ---- divergence -----------------------------------------------------------------------
+
+def diverge_source(filler: int) -> str:
+    """`filler` + 3 instructions, then an lb of 0x80 (so its order is filler + 3), then
+    exit(the loaded value)."""
+    body = "\n".join(["    addi t0, t0, 1"] * filler)
+    return f"""
+    .data
+val: .byte 0x80
+    .text
+    .globl _start
+_start:
+    la   s0, val
+    li   t0, 0
+{body}
+    lb   a0, 0(s0)
+    li   a7, 93
+    ecall
+"""
+
+
+def encode(mnemonic: str, **operands: int) -> int:
+    return BY_MNEMONIC[mnemonic].encode(**operands)
+
+
+def test_divergence_report_and_its_waveform_command(tmp_path, capsys, monkeypatch):
+    filler = 18
+    where = tmp_path / "dir with space"  # the printed command must survive a shell
+    where.mkdir()
+    program = assemble(where, diverge_source(filler), "diverge", SMALL)
+    ref = golden(program, SMALL).records
+    order = filler + 3
+    lb = ref[order]
+    # Independent of the report: the interpreter's lb sign-extends 0x80.
+    assert lb.insn == encode("lb", rd=10, rs1=8, imm=0) and lb.rd_value == 0xFFFF_FF80
+    assert lb.order == order and lb.pc == SMALL.mem_base + 4 * order
+
+    status, out, err = oxcore(capsys, "cosim", program, "--config", "small",
+                              "--fault", "lb-no-sign-extend", "--stats-json",
+                              tmp_path / "s.json")
+    assert status == 1 and "PASS" not in out
+    lines = err.splitlines()
+    head = re.fullmatch(rf"cosim: MISMATCH at instruction #{order} \(cycle (\d+)\)", lines[0])
+    assert head, err
+    cycle = int(head[1])
+    assert cycle >= order  # at most one instruction retires per cycle
+    assert lines[1] == f"  pc 0x{lb.pc:08x}: 0x{lb.insn:08x}  lb a0, 0(s0)"
+    assert re.fullmatch(r"  field\s+interpreter \(expected\)\s+rtl \(actual\)", lines[2])
+    assert re.fullmatch(r"  rd_value\s+0xffffff80\s+0x00000080", lines[3])
+    assert lines[4] == "  last 16 retired instructions (both agree):"
+    history = lines[5:21]
+    for line, rec in zip(history, ref[order - 16:order]):
+        match = re.match(r"    #(\d+)\s+cycle\s+(\d+)\s+0x([0-9a-f]{8}): (\S+)", line)
+        assert match, line
+        assert (int(match[1]), int(match[3], 16)) == (rec.order, rec.pc)
+        assert match[4] in ("addi", "li")
+        assert int(match[2]) < cycle
+    cycles = [int(re.search(r"cycle\s+(\d+)", line)[1]) for line in history]
+    assert cycles == sorted(set(cycles))  # one retirement per cycle at most, in order
+    assert lines[21] == "  waveform around it:"
+    command = lines[22].strip()
+    assert len(lines) == 23
+    stats = load_json(tmp_path / "s.json")
+    assert stats["result"] == "fail" and stats["instret"] >= order
+
+    argv = shlex.split(command)
+    assert argv[:2] == ["oxcore", "run"] and argv[2] == program
+    assert argv[argv.index("--config") + 1] == "small"
+    assert argv[argv.index("--fault") + 1] == "lb-no-sign-extend"
+    start, end = (int(v) for v in argv[argv.index("--vcd-window") + 1].split(":"))
+    assert start <= cycle < end
+    vcd_name = argv[argv.index("--vcd") + 1]
+
+    # Run it, as a user would, in a scratch directory.
+    run_dir = tmp_path / "rerun"
+    run_dir.mkdir()
+    monkeypatch.chdir(run_dir)
+    status, out, err = oxcore(capsys, *argv[1:])
+    assert status == 0x80  # exit(the zero-extended byte) on the faulty RTL
+    vcd = run_dir / vcd_name
+    gtkw = vcd.with_suffix(".gtkw")
+    assert sorted(p.name for p in run_dir.iterdir()) == sorted([vcd.name, gtkw.name])
+    assert f'[dumpfile] "{vcd}"' in gtkw.read_text()
+    wave = Waveform(vcd, RETIRE_SIGNALS)
+    times = sorted({t for name in RETIRE_SIGNALS for t, _ in wave.tv(name)})
+    assert start * wave.period <= times[0] and times[-1] <= end * wave.period
+    # The divergence cycle is in the window, and there the faulty lb retires.
+    port = wave.retire_at_cycle(cycle)
+    assert (port["valid"], port["order"], port["pc"], port["insn"], port["rd"],
+            port["rd_value"]) == (1, order, lb.pc, lb.insn, 10, 0x0000_0080)
+
+
+@pytest.mark.parametrize("fault, body, order, expected, actual", [
+    # 1 <u 0xffffffff is true; as signed, 1 < -1 is false.
+    ("sltu-as-slt", "li t1, -1\n li t2, 1\n sltu a0, t2, t1", 2, 1, 0),
+    # -7 rem 2 is -1 (the dividend's sign); with the divisor's sign it would be 1.
+    ("rem-sign", "li t1, -7\n li t2, 2\n rem a0, t1, t2", 2, 0xFFFF_FFFF, 1),
+    # The second increment must use the first's result (in MEM), not li's 0 (in WB).
+    ("forward-wrong-stage", "li t1, 0\n addi t1, t1, 1\n addi t1, t1, 1", 2, 2, 1),
+    # A load's result used by the very next instruction needs the bubble.
+    ("no-load-use-stall", "la t1, word\n lw t2, 0(t1)\n add a0, t2, t2", 3, 10, None),
+])
+def test_each_fault_is_reported(fault, body, order, expected, actual, tmp_path, capsys):
+    source = f"""
+    .data
+word: .word 5
+    .text
+    .globl _start
+_start:
+    {body}
+    li a7, 93
+    ecall
+"""
+    program = assemble(tmp_path, source, "fault", SMALL)
+    ref = golden(program, SMALL).records
+    assert ref[order].rd_value == expected  # the interpreter agrees with the hand value
+    assert oxcore(capsys, "cosim", program, "--config", "small")[0] == 0  # no fault: PASS
+    status, out, err = oxcore(capsys, "cosim", program, "--config", "small",
+                              "--fault", fault)
+    assert status == 1 and "PASS" not in out
+    assert re.match(rf"cosim: MISMATCH at instruction #{order} \(cycle \d+\)\n", err), err
+    row = re.search(r"\n  rd_value\s+0x([0-9a-f]{8})\s+0x([0-9a-f]{8})\n", err)
+    assert row, err
+    assert int(row[1], 16) == expected
+    assert int(row[2], 16) != expected
+    if actual is not None:
+        assert int(row[2], 16) == actual
+    assert f"--fault {fault} --vcd " in err
+
+
+# ---- bad input ------------------------------------------------------------------------------
+
+BAD = {
+    "unknown kernel": (["--kernel", "nope"], "nope"),
+    "short shape": (["--kernel", "gemm", "--shape", "4,4"], "SHAPE"),
+    "long shape": (["--kernel", "gemm", "--shape", "4,4,4,4"], "SHAPE"),
+    "text shape": (["--kernel", "gemm", "--shape", "a,b,c"], "SHAPE"),
+    "zero shape": (["--kernel", "dot", "--shape", "0"], "SHAPE"),
+    "empty output": (["--kernel", "conv2d", "--shape", "1,1,2,2,3,3"], "empty"),
+    "shape without kernel": (["{prog}", "--shape", "4,4,4"], "--shape"),
+    "all with shape": (["--kernel", "all", "--shape", "4,4,4"], "--kernel all"),
+    "unknown fault (program)": (["{prog}", "--fault", "bogus"], "bogus"),
+    "unknown fault (kernel)": (["--kernel", "gemm", "--fault", "bogus"], "bogus"),
+    "missing file": (["{tmp}/missing.elf"], "missing.elf"),
+    "not an ELF": (["{tmp}/junk.elf"], "junk.elf"),
+    "zero cycles": (["{prog}", "--max-cycles", "0"], "--max-cycles"),
+    "zero instructions": (["{prog}", "--max-instructions", "0"], "--max-instructions"),
+    "stats into a directory": (["{prog}", "--stats-json", "{tmp}"], "--stats-json"),
+}
+
+
+@pytest.mark.parametrize("name", BAD)
+def test_bad_input_is_one_error_line(name, mixed, tmp_path, capsys):
+    (tmp_path / "junk.elf").write_bytes(b"\x7fELF but not really")
+    argv, mentions = BAD[name]
+    argv = [a.replace("{prog}", mixed).replace("{tmp}", str(tmp_path)) for a in argv]
+    status, out, err = oxcore(capsys, "cosim", *argv)
+    assert status != 0 and out == ""
+    assert mentions in one_error_line(err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["junk.elf"]
