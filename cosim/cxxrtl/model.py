@@ -1,10 +1,10 @@
 """A running CXXRTL simulation, driven from Python through the driver's C ABI (ctypes).
 
 The C++ side runs many clock cycles per call (`CxxrtlModel.run`), stopping early when an
-*attention* condition holds (e.g. ``env_req`` or ``halt`` high) or the record buffer is
-full. In every cycle whose *valid* bit is set it copies the *record* signals (e.g. the
-``retire`` port) into a buffer of uint32 words; Python decodes a whole batch with numpy
-(`RecordFormat.decode`). Between calls, signals are peeked/poked by CXXRTL debug name
+*attention* condition holds (e.g. ``env_req`` or ``halt`` high) or the record buffer (or
+`max_records`) has filled up. In every cycle whose *valid* condition holds it copies the
+*record* signals (e.g. the ``retire`` port) into a buffer of uint32 words; Python decodes
+a whole batch with numpy (`RecordFormat.decode`). Between calls, signals are peeked/poked by CXXRTL debug name
 and memories are read/written directly in the model's storage.
 
 Cycle model (same as an Amaranth-simulator testbench that samples, then ticks): between
@@ -13,8 +13,8 @@ values for the current state and inputs, the clock edge of this cycle has not ha
 A call stopped by attention leaves the model in the cycle that raised it; inputs poked
 then apply to that same cycle, and the next `run` executes that cycle without testing
 attention again (it was answered), then continues. A record is taken for every cycle
-that executes its clock edge with the valid bit set, with the values seen just before
-the edge.
+that executes its clock edge with the valid condition holding, with the values seen just
+before the edge.
 """
 
 from __future__ import annotations
@@ -517,8 +517,9 @@ class CxxrtlModel:
         assert self.record_format.words == self._lib.oxc_record_words(self._sim)
         if buffer_records is not None:
             self._buffer_records = buffer_records
-        self._buffer = np.zeros(max(self._buffer_records * self.record_format.words, 1),
+        self._buffer = np.empty(max(self._buffer_records * self.record_format.words, 1),
                                 dtype=np.uint32)
+        self._buffer.fill(0)  # touch every page now, not as page faults inside run()
         return self.record_format
 
     def _condition(self, condition: Condition) -> tuple[SignalInfo, list[int]]:
