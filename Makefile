@@ -12,7 +12,7 @@ KERNEL ?= gemm
 .PHONY: venv test cosim docs bench fuzz fpga fpga-check clean help
 
 help:
-	@echo "make cosim KERNEL=gemm [SHAPE=M,N,K] [SEED=1] [CONFIG=small]   (KERNEL=all: every kernel)"
+	@echo "make cosim KERNEL=gemm [SHAPE=M,N,K] [SEED=1] [CONFIG=small] [SIM=cxxrtl|pysim]"
 	@echo "make venv      create .venv with pinned tools (idempotent)"
 	@echo "make test      run the test suite (pytest -n $(JOBS))"
 	@echo "make docs      regenerate generated docs (docs/isa.md)"
@@ -37,7 +37,7 @@ test: $(STAMP)
 # golden interpreter and its outputs against numpy.
 cosim: $(STAMP)
 	$(VENV)/bin/oxcore cosim --kernel $(KERNEL)$(if $(SHAPE), --shape $(SHAPE))$(if \
-		$(SEED), --seed $(SEED))$(if $(CONFIG), --config $(CONFIG))
+		$(SEED), --seed $(SEED))$(if $(CONFIG), --config $(CONFIG))$(if $(SIM), --backend $(SIM))
 
 docs: $(STAMP)
 	$(PY) -m oxcore.docgen docs

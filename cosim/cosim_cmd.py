@@ -24,7 +24,8 @@ from oxcore.program import Program, load_program
 from cosim.iss import Interpreter
 from cosim.lockstep import Divergence, Lockstep
 from cosim.outputs import write_json
-from cosim.rtl_sim import RtlSimulator, RtlStop
+from cosim.rtl_backend import rtl_simulator
+from cosim.rtl_sim import RtlStop
 from hw.oxcore.faults import Faults, parse_faults
 
 CYCLES_PER_INSTRUCTION_LIMIT = 100  # default cycle budget per allowed instruction
@@ -61,13 +62,14 @@ def cosim_program(config: OxCoreConfig, program: Program, *,
                   max_instructions: int | None = None, max_cycles: int | None = None,
                   faults: Faults = frozenset(), stdout: BinaryIO | None = None,
                   stderr: BinaryIO | None = None,
-                  read_back: tuple[tuple[int, int], ...] = ()) -> CosimResult:
+                  read_back: tuple[tuple[int, int], ...] = (),
+                  backend: str = "auto") -> CosimResult:
     """Run `program` on the RTL with the interpreter checking every retired record."""
     out = _Tee(stdout if stdout is not None else sys.stdout.buffer)
     err = _Tee(stderr if stderr is not None else sys.stderr.buffer)
     iss_out, iss_err = io.BytesIO(), io.BytesIO()
     lockstep = Lockstep(Interpreter(config, program, iss_out, iss_err))
-    sim = RtlSimulator(config, program, out, err, faults=faults)
+    sim = rtl_simulator(backend, config, program, stdout=out, stderr=err, faults=faults)
     started = time.perf_counter()
     stop = sim.run(max_instructions, max_cycles,
                    on_retire=lambda record: lockstep.retired(record, sim.cycle),
@@ -151,7 +153,8 @@ def cosim_command(args: argparse.Namespace) -> int:
         raise OxCoreError("--shape goes with --kernel")
     program = load_program(args.program, config)
     result = cosim_program(config, program, max_instructions=args.max_instructions,
-                           max_cycles=_cycle_budget(args), faults=faults)
+                           max_cycles=_cycle_budget(args), faults=faults,
+                           backend=args.backend)
     if args.stats_json:
         _write_stats(args.stats_json, _stats(result, config, program=args.program))
     if not result.ok:
@@ -192,7 +195,7 @@ def _cosim_kernels(args: argparse.Namespace, config: OxCoreConfig, faults: Fault
         case = prepare(kernel, params, config, args.seed)
         result = cosim_program(config, case.program, max_instructions=args.max_instructions,
                                max_cycles=_cycle_budget(args), faults=faults,
-                               read_back=output_ranges(case))
+                               read_back=output_ranges(case), backend=args.backend)
         what = f"{kernel.name} {case.shape_text} (seed {args.seed})"
         check = None
         if result.ok:

@@ -31,6 +31,7 @@ from amaranth.sim import Simulator
 from cosim.iss.machine import EBADF, EFAULT, SYS_EXIT, SYS_WRITE
 from hw.oxcore.core import RETIRE_LAYOUT
 from hw.oxcore.faults import Faults
+from cosim.waves import write_gtkw
 from hw.oxcore.top import Top
 from oxcore.config import OxCoreConfig
 from oxcore.isa.csrs import PERF_COUNTERS
@@ -221,32 +222,26 @@ class RtlSimulator:
     def _waveform(self, sim: Simulator):
         """VCD + GTKWave save file through temporary names, renamed when complete."""
         vcd = os.path.abspath(self.vcd_path)
-        gtkw = os.path.splitext(vcd)[0] + ".gtkw"
-        tmp_vcd, tmp_gtkw = vcd + ".partial", gtkw + ".partial"
+        partial = vcd + ".partial"
         try:
             start_fs = sim._engine.now
-            with _write_vcd_from_now(sim, tmp_vcd, tmp_gtkw, self.top.core.probes):
+            with _write_vcd_from_now(sim, partial):
                 yield
-            with open(tmp_gtkw) as handle:  # point the save file at the final VCD name
-                text = handle.read().replace(tmp_vcd, vcd)
-            with open(tmp_gtkw, "w") as handle:
-                handle.write(text)
-            _restamp_initial_values(tmp_vcd, vcd, start_fs)
-            os.replace(tmp_gtkw, gtkw)
+            _restamp_initial_values(partial, vcd, start_fs)
+            write_gtkw(self.top.core.probes, vcd)
         finally:
-            for leftover in (tmp_vcd, tmp_gtkw):
-                with contextlib.suppress(OSError):
-                    os.unlink(leftover)
+            with contextlib.suppress(OSError):
+                os.unlink(partial)
 
 
-def _write_vcd_from_now(sim: Simulator, vcd: str, gtkw: str, traces: object):
+def _write_vcd_from_now(sim: Simulator, vcd: str):
     """Start a waveform at the current time. Amaranth 0.5's public `write_vcd` refuses
     once time has advanced (which a --vcd-window needs); its engine's writer, used here,
     does not. amaranth is pinned exactly; tests/cosim/test_rtl_waveform.py checks the
     windowed file against a full one."""
     if sim._engine.now == 0:
-        return sim.write_vcd(vcd, gtkw, traces=traces)
-    return sim._engine.write_vcd(vcd_file=vcd, gtkw_file=gtkw, traces=traces, fs_per_delta=0)
+        return sim.write_vcd(vcd)
+    return sim._engine.write_vcd(vcd_file=vcd, gtkw_file=None, traces=(), fs_per_delta=0)
 
 
 def _restamp_initial_values(source: str, target: str, start_fs: int) -> None:

@@ -143,18 +143,20 @@ def _run_iss(args: argparse.Namespace, config: OxCoreConfig, program: Program,
 
 def _run_rtl(args: argparse.Namespace, config: OxCoreConfig, program: Program,
              on_retire: Callable[[RetireRecord], None] | None) -> tuple[int, dict]:
-    from cosim.rtl_sim import RtlSimulator
+    from cosim.rtl_backend import rtl_simulator
     from hw.oxcore.faults import parse_faults
     try:
         faults = parse_faults(args.fault)
     except ValueError as exc:
         raise OxCoreError(str(exc)) from None
-    sim = RtlSimulator(config, program, vcd_path=args.vcd,
-                       vcd_window=parse_window(args.vcd_window), faults=faults)
+    sim = rtl_simulator(args.backend, config, program, vcd_path=args.vcd,
+                        vcd_window=parse_window(args.vcd_window), faults=faults)
     started = time.perf_counter()
     stop = sim.run(args.max_instructions, args.max_cycles, on_retire)
     wall = time.perf_counter() - started
-    stats = {"instret": stop.instret, "cycles": stop.cycles, "wall_s": round(wall, 6),
+    backend = "cxxrtl" if type(sim).__name__ == "CxxrtlSimulator" else "pysim"
+    stats = {"backend": backend, "instret": stop.instret, "cycles": stop.cycles,
+             "wall_s": round(wall, 6),
              "cpi": round(stop.cpi, 4) if stop.instret else None,
              "cycles_per_s": _rate(stop.cycles, wall), "counters": stop.counters,
              "trap": stop.trap_cause.name.lower() if stop.trap_cause is not None else None}

@@ -19,6 +19,12 @@ def _add_config(parser: argparse.ArgumentParser) -> None:
                         help=f"core configuration: preset ({', '.join(PRESETS)}) or TOML file")
 
 
+def _add_backend(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--backend", choices=("auto", "pysim", "cxxrtl"), default="auto",
+                        help="RTL simulator: cxxrtl (compiled, fast; the default, built once "
+                             "per design and cached) or pysim (Amaranth's)")
+
+
 def _cmd_asm(args: argparse.Namespace) -> int:
     from sw.asm.driver import assemble_file
     assemble_file(Path(args.source), Path(args.output), args.format, load_config(args.config))
@@ -47,6 +53,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_cosim(args: argparse.Namespace) -> int:
     from cosim.cosim_cmd import cosim_command
     return cosim_command(args)
+
+
+def _cmd_area(args: argparse.Namespace) -> int:
+    from fpga.cli import area_text
+    print(area_text(args.config, args.family))
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -94,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="rtl: only cycles START..END-1 in the waveform")
     p.add_argument("--fault", action="append", default=[], metavar="NAME",
                    help="rtl: inject a deliberate bug (see hw/oxcore/faults.py)")
+    _add_backend(p)
     _add_config(p)
     p.set_defaults(func=_cmd_run)
 
@@ -113,8 +126,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fault", action="append", default=[], metavar="NAME",
                    help="inject a deliberate RTL bug (see hw/oxcore/faults.py), to see "
                         "what a divergence report looks like")
+    _add_backend(p)
     _add_config(p)
     p.set_defaults(func=_cmd_cosim)
+
+    p = sub.add_parser("area", help="FPGA resources (LUT/FF/DSP/BRAM) per unit of the "
+                                    "OxCore SoC, from Yosys synthesis")
+    p.add_argument("--family", choices=("ecp5", "ice40"), default="ecp5",
+                   help="FPGA family to synthesize for (default ecp5)")
+    _add_config(p)
+    p.set_defaults(func=_cmd_area)
     return parser
 
 

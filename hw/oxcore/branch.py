@@ -43,19 +43,22 @@ class BranchUnit(wiring.Component):
         m = Module()
         a, b = self.rs1, self.rs2
         condition = Signal()
+        # One 33-bit subtraction serves the signed and unsigned orders (the operands
+        # extended by their sign bit or by 0): one carry chain instead of two.
+        signed = (self.cond == Cond.LT) | (self.cond == Cond.GE)
+        a33 = Cat(a, signed & a[31]).as_signed()
+        b33 = Cat(b, signed & b[31]).as_signed()
+        less = Signal()
+        m.d.comb += less.eq((a33 - b33)[33])
         with m.Switch(self.cond):
             with m.Case(Cond.EQ):
                 m.d.comb += condition.eq(a == b)
             with m.Case(Cond.NE):
                 m.d.comb += condition.eq(a != b)
-            with m.Case(Cond.LT):
-                m.d.comb += condition.eq(a.as_signed() < b.as_signed())
-            with m.Case(Cond.GE):
-                m.d.comb += condition.eq(a.as_signed() >= b.as_signed())
-            with m.Case(Cond.LTU):
-                m.d.comb += condition.eq(a < b)
-            with m.Case(Cond.GEU):
-                m.d.comb += condition.eq(a >= b)
+            with m.Case(Cond.LT, Cond.LTU):
+                m.d.comb += condition.eq(less)
+            with m.Case(Cond.GE, Cond.GEU):
+                m.d.comb += condition.eq(~less)
         jalr_target = (a + self.imm)[:32] & ~1
         m.d.comb += [
             self.taken.eq(Mux(self.flow == Flow.BRANCH, condition, self.flow != Flow.NONE)),

@@ -33,7 +33,7 @@ from hw.oxcore.control import (CONTROL_LAYOUT, TRAP_CAUSE_WIDTH, ASrc, BSrc, Csr
 from hw.oxcore.csr import CsrFile
 from hw.oxcore.decoder import Decoder
 from hw.oxcore.divider import Divider
-from hw.oxcore.faults import Faults
+from hw.oxcore.faults import Fault, Faults
 from hw.oxcore.hazard import Forward, HazardUnit
 from hw.oxcore.lsu import Lsu
 from hw.oxcore.memory import DATA_BUS, FETCH_BUS
@@ -59,7 +59,7 @@ ENV_RESP = data.StructLayout({"valid": 1, "a0": 32, "fault": 1})
 ID_EX = data.StructLayout({
     "valid": 1, "pc": 32, "insn": 32, "ctl": CONTROL_LAYOUT, "rd": 5, "rs1": 5, "rs2": 5,
     "imm": 32, "csr": 12, "rs1_val": 32, "rs2_val": 32, "pred_next": 32, "trap": TRAP,
-    "mul_issued": 1,
+    "mul_issued": 1, "pred_seq": 1, "pred_target": 1,
 })
 EX_MEM = data.StructLayout({
     "valid": 1, "pc": 32, "insn": 32, "rd": 5, "writes": 1, "unit": Unit, "result": 32,
@@ -89,7 +89,7 @@ class Core(wiring.Component):
         self.faults = faults  # deliberate bugs for fault-injection tests (hw/oxcore/faults.py)
         # Internal signals worth a look in a waveform, grouped (filled by elaborate).
         self.probes: dict[str, dict[str, object]] = {}
-        self.csr = CsrFile()  # public: the harness reads the counters from it
+        self.csr = CsrFile(config.counter_width)  # public: the harness reads the counters from it
         super().__init__()
 
     def elaborate(self, platform) -> Module:
@@ -100,7 +100,8 @@ class Core(wiring.Component):
         region = cfg.mem_base >> index_bits
 
         m.submodules.decoder = dec = Decoder()
-        m.submodules.regfile = rf = RegisterFile(taps=ENV_ARGS)
+        sync_rf = cfg.regfile_sync_read
+        m.submodules.regfile = rf = RegisterFile(taps=ENV_ARGS, sync_read=sync_rf)
         m.submodules.alu = alu = Alu(self.faults)
         m.submodules.branch = bru = BranchUnit()
         m.submodules.predictor = pred = Predictor(cfg)
@@ -217,7 +218,16 @@ class Core(wiring.Component):
             hz.w.valid.eq(w.valid), hz.w.writes.eq(w.writes), hz.w.rd.eq(w.rd),
             hz.w.unit.eq(w.unit), hz.w.serial.eq(w.ecall | w.trap.valid),
         ]
-        for select, value, reg in ((hz.fwd_rs1, rs1, x.rs1_val), (hz.fwd_rs2, rs2, x.rs2_val)):
+        # The register value: latched at issue (asynchronous register file), or the
+        # synchronous register file's output, read at the edge EX was loaded or re-read
+        # while EX held (see `rf_read` below).
+        x_regs = ((rf.rs1_data, rf.rs2_data) if sync_rf else (x.rs1_val, x.rs2_val))
+        # The selects are registered: computed in the cycle before for the instruction
+        # EX holds then (see "ex_forward_next"), so that no comparison of register
+        # numbers lies between the pipeline registers and the ALU and branch compare.
+        fwd_rs1 = Signal(Forward)
+        fwd_rs2 = Signal(Forward)
+        for select, value, reg in ((fwd_rs1, rs1, x_regs[0]), (fwd_rs2, rs2, x_regs[1])):
             with fwd.Switch(select):
                 with fwd.Case(Forward.MEM):
                     fwd.d.comb += value.eq(m_value)
@@ -225,6 +235,36 @@ class Core(wiring.Component):
                     fwd.d.comb += value.eq(w_value)
                 with fwd.Default():
                     fwd.d.comb += value.eq(reg)
+
+        # What EX's forwarding will select next cycle, from what MEM and WB will hold
+        # then (the hazard unit's rule, applied a cycle early): if the pipeline
+        # advances, MEM gets EX's instruction (or a bubble) and WB gets MEM's, else
+        # both stay; EX gets ID's instruction, or keeps its own. (A trapping EX
+        # instruction is treated as writing its rd: nothing issues behind it.)
+        nxt = block("ex_forward_next")
+        next_rs = [Signal(5, name="next_rs1"), Signal(5, name="next_rs2")]
+        n_m_writes, n_m_rd = Signal(), Signal(5)
+        n_w_writes, n_w_rd = Signal(), Signal(5)
+        with nxt.If(advance):
+            nxt.d.comb += [n_m_writes.eq(x_fire & ctl.writes_rd), n_m_rd.eq(x.rd),
+                           n_w_writes.eq(mm.valid & mm.writes), n_w_rd.eq(mm.rd)]
+        with nxt.Else():
+            nxt.d.comb += [n_m_writes.eq(mm.valid & mm.writes), n_m_rd.eq(mm.rd),
+                           n_w_writes.eq(w.valid & w.writes), n_w_rd.eq(w.rd)]
+        stay = x.valid & ~x_fire
+        nxt.d.comb += [next_rs[0].eq(Mux(stay, x.rs1, dec.rs1)),
+                       next_rs[1].eq(Mux(stay, x.rs2, dec.rs2))]
+        order = [(n_m_writes, n_m_rd, Forward.MEM), (n_w_writes, n_w_rd, Forward.WB)]
+        if Fault.FORWARD_WRONG_STAGE in self.faults:
+            order.reverse()
+        for reg, select in zip(next_rs, (fwd_rs1, fwd_rs2)):
+            (first, first_rd, first_fwd), (second, second_rd, second_fwd) = order
+            with nxt.If(first & (first_rd == reg) & (reg != 0)):
+                nxt.d.sync += select.eq(first_fwd)
+            with nxt.Elif(second & (second_rd == reg) & (reg != 0)):
+                nxt.d.sync += select.eq(second_fwd)
+            with nxt.Else():
+                nxt.d.sync += select.eq(Forward.REG)
 
         units = block("ex_units")
         imm_upper = Cat(Const(0, 12), x.imm[:20])
@@ -264,6 +304,23 @@ class Core(wiring.Component):
             traps.d.comb += [x_trap.valid.eq(1),
                              x_trap.cause.eq(TrapCause.ILLEGAL_INSTRUCTION)]
 
+        # Misprediction: the resolved next pc differs from the predicted one. The
+        # predicted pc was compared in ID with both candidates (pc + 4, and pc + imm
+        # for branches and jal), so only a jalr's target is compared here, and the
+        # branch condition only selects. (Other traps than a misaligned target come
+        # from instructions predicted pc + 4 that go there: they never redirect.)
+        mispredict = Signal()
+        redirect_pc = Signal(32)
+        is_jalr = ctl.flow == Flow.JALR
+        control_pre = block("ex_redirect")
+        control_pre.d.comb += [
+            mispredict.eq(Mux(bru.taken,
+                              Mux(is_jalr, bru.target != x.pred_next, ~x.pred_target),
+                              ~x.pred_seq)),
+            # Where a mispredicted transfer goes: the other candidate than predicted.
+            redirect_pc.eq(Mux(x.pred_seq | is_jalr, bru.target, x.pc + 4)),
+        ]
+
         # At latency 3 a mul spends two cycles in EX (see multiplier.py).
         control = block("ex_control")
         mul_hold = is_mul & ~x.mul_issued if latency >= 3 else 0
@@ -271,7 +328,7 @@ class Core(wiring.Component):
             x_hold.eq((is_div & ~div.done) | mul_hold),
             x_fire.eq(x.valid & ~x_hold & advance),
             div.ack.eq(x_fire & is_div),
-            x_redirect.eq(x_fire & ~x_trap.valid & (bru.next_pc != x.pred_next)),
+            x_redirect.eq(x_fire & ~x.trap.valid & ~bru.misaligned & mispredict),
             pred.update.eq(x_fire & (bru.flow != Flow.NONE)), pred.update_pc.eq(x.pc),
             pred.update_flow.eq(ctl.flow), pred.update_taken.eq(bru.taken),
             pred.update_target.eq(bru.target), pred.update_mispredict.eq(x_redirect),
@@ -307,7 +364,6 @@ class Core(wiring.Component):
         d_ctl = dec.ctl
         decode.d.comb += [
             dec.insn.eq(Mux(d_fault, 0, self.imem.data)),
-            rf.rs1_addr.eq(dec.rs1), rf.rs2_addr.eq(dec.rs2),
             hz.d_valid.eq(d_valid), hz.d_reads_rs1.eq(d_ctl.reads_rs1),
             hz.d_reads_rs2.eq(d_ctl.reads_rs2), hz.d_rs1.eq(dec.rs1), hz.d_rs2.eq(dec.rs2),
             hz.d_csr.eq(d_ctl.csr != CsrOp.NONE),
@@ -322,6 +378,20 @@ class Core(wiring.Component):
         with decode.Elif(d_ctl.env == Env.EBREAK):
             decode.d.comb += [d_trap.valid.eq(1), d_trap.cause.eq(TrapCause.BREAKPOINT)]
 
+        rf_read = block("id_regfile")
+        if sync_rf:
+            # The synchronous register file reads for the instruction EX holds next
+            # cycle: ID's when it issues, else EX's own (re-read, so that it sees what
+            # WB writes meanwhile, as the asynchronous variant's operand refresh does).
+            x_stays = Signal()
+            rf_read.d.comb += [
+                x_stays.eq(x.valid & ~x_fire),
+                rf.rs1_addr.eq(Mux(x_stays, x.rs1, dec.rs1)),
+                rf.rs2_addr.eq(Mux(x_stays, x.rs2, dec.rs2)),
+            ]
+        else:
+            rf_read.d.comb += [rf.rs1_addr.eq(dec.rs1), rf.rs2_addr.eq(dec.rs2)]
+
         issue = block("id_issue")
         issue.d.comb += [
             hz.x.valid.eq(x.valid), hz.x.writes.eq(ctl.writes_rd & ~x_trap.valid),
@@ -335,19 +405,24 @@ class Core(wiring.Component):
                 issue.d.sync += [
                     x.valid.eq(1), x.pc.eq(d_pc), x.insn.eq(dec.insn), x.ctl.eq(d_ctl),
                     x.rd.eq(dec.rd), x.rs1.eq(dec.rs1), x.rs2.eq(dec.rs2), x.imm.eq(dec.imm),
-                    x.csr.eq(dec.csr), x.rs1_val.eq(rf.rs1_data), x.rs2_val.eq(rf.rs2_data),
+                    x.csr.eq(dec.csr),
                     x.pred_next.eq(pred.next_pc), x.trap.eq(d_trap), x.mul_issued.eq(0),
+                    x.pred_seq.eq(pred.next_pc == d_pc + 4),
+                    x.pred_target.eq(pred.next_pc == pred.target),
                 ]
+                if not sync_rf:
+                    issue.d.sync += [x.rs1_val.eq(rf.rs1_data), x.rs2_val.eq(rf.rs2_data)]
             with issue.Elif(x_fire | ~x.valid):
                 issue.d.sync += x.valid.eq(0)
             with issue.Else():  # EX holds: keep its operands current as older results retire
-                issue.d.sync += [x.rs1_val.eq(rs1), x.rs2_val.eq(rs2),
-                                 x.mul_issued.eq(x.mul_issued | is_mul)]
+                issue.d.sync += x.mul_issued.eq(x.mul_issued | is_mul)
+                if not sync_rf:
+                    issue.d.sync += [x.rs1_val.eq(rs1), x.rs2_val.eq(rs2)]
 
         # ---- IF ---------------------------------------------------------------------
         fe = block("fetch")
         with fe.If(x_redirect):
-            fe.d.comb += [fetch_pc.eq(bru.next_pc), fetch.eq(1)]
+            fe.d.comb += [fetch_pc.eq(redirect_pc), fetch.eq(1)]
         with fe.Elif(~d_valid):  # first cycle after reset
             fe.d.comb += [fetch_pc.eq(self.reset_pc), fetch.eq(1)]
         with fe.Elif(d_issue):
@@ -372,21 +447,13 @@ class Core(wiring.Component):
             events.mispredicts.eq(x_redirect),
         ]
 
-        # Named per-stage views for waveforms, grouped as in the GTKWave save file that
-        # `oxcore run --vcd` writes (a struct field alone would show the whole struct).
-        view = block("probes")
-        stage = {}
-        for name, source in (("ex_pc", x.pc), ("mem_pc", mm.pc), ("wb_pc", w.pc),
-                             ("ex_valid", x.valid), ("mem_valid", mm.valid),
-                             ("wb_valid", w.valid)):
-            stage[name] = Signal(len(source), name=name)
-            view.d.comb += stage[name].eq(source)
+        # What a waveform viewer should open with, grouped (cosim/waves.py writes the
+        # GTKWave save file). (view, "field") names one field of a pipeline register.
         self.probes = {
-            "pc per stage": [fetch_pc, d_pc, stage["ex_pc"], stage["mem_pc"], stage["wb_pc"]],
+            "pc per stage": [fetch_pc, d_pc, (x, "pc"), (mm, "pc"), (w, "pc")],
             "valid / stall / flush": [
-                d_valid, stage["ex_valid"], stage["mem_valid"], stage["wb_valid"], d_issue,
-                x_hold, hz.stall_load_use, hz.stall_mul, hz.stall_serial, x_redirect,
-                w_wait, halted],
+                d_valid, (x, "valid"), (mm, "valid"), (w, "valid"), d_issue, x_hold,
+                hz.stall_load_use, hz.stall_mul, hz.stall_serial, x_redirect, w_wait, halted],
             "retire": [self.retire],
             "register write": [rf.w_en, rf.w_addr, rf.w_data],
             "memory bus": [self.imem, self.dmem],

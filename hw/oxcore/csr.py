@@ -5,6 +5,10 @@ attempt as an illegal instruction and reads through this unit in EX. The perform
 counters are the ones `oxcore.isa.csrs.PERF_COUNTERS` names, readable as
 hpmcounter<index>/<index>h; the core raises one event bit per counter per cycle.
 Other hpmcounters read 0.
+
+`width` (`OxCoreConfig.counter_width`, 32..64) is how many bits each counter has; the
+outputs and the high-half CSRs zero-extend it (a narrower counter wraps sooner, and
+saves an adder and flip-flops per counter on small FPGAs).
 """
 
 from amaranth import Module, Signal
@@ -26,17 +30,24 @@ class CsrFile(wiring.Component):
     instret: Out(64)
     perf: Out(data.ArrayLayout(64, len(PERF_COUNTERS)))
 
+    def __init__(self, width: int = 64) -> None:
+        if not 32 <= width <= 64:
+            raise ValueError(f"counter width {width} not in 32..64")
+        self.width = width
+        super().__init__()
+
     def elaborate(self, platform) -> Module:
         m = Module()
-        cycle = Signal(64)
-        instret = Signal(64)
+        width = self.width
+        cycle = Signal(width)
+        instret = Signal(width)
         m.d.sync += cycle.eq(cycle + 1)
         with m.If(self.retired):
             m.d.sync += instret.eq(instret + 1)
         m.d.comb += [self.cycle.eq(cycle), self.instret.eq(instret)]
         sources = {"cycle": cycle, "time": cycle, "instret": instret}
         for i, perf in enumerate(PERF_COUNTERS):
-            count = Signal(64, name=perf.name)
+            count = Signal(width, name=perf.name)
             with m.If(self.events[perf.name]):
                 m.d.sync += count.eq(count + 1)
             m.d.comb += self.perf[i].eq(count)
@@ -50,7 +61,7 @@ class CsrFile(wiring.Component):
                     high = sources.get(csr.name[:-1]) if csr.name.endswith("h") else None
                     if low is not None:
                         m.d.comb += self.rdata.eq(low[:32])
-                    elif high is not None:
+                    elif high is not None and width > 32:
                         m.d.comb += self.rdata.eq(high[32:])
                     # mhartid and unused hpmcounters read 0
         return m

@@ -2,8 +2,11 @@
 
 Two ports on one storage: a synchronous fetch read port, and a synchronous data port
 that reads a word (for loads) and writes byte lanes (for stores) at one address per
-cycle. Reads return the contents before a same-cycle write. On an FPGA this maps to
-block RAM (duplicated for the second read port on 1R1W parts). The addresses are
+cycle. A data-port read returns the contents before a same-cycle write; the fetch port
+sees a same-cycle store (transparent, as the interpreter sees code written just
+before). On an FPGA this maps to true dual-port block RAM (ECP5 `DP16KD`: port A the
+data port, port B fetch, one copy; Yosys provides the fetch port's transparency with
+a bypass register); on 1R1W block RAM (iCE40) the array is duplicated per read port. The addresses are
 word addresses; their bits above the RAM size are ignored here (the core checks
 ranges and traps before accessing).
 """
@@ -48,11 +51,13 @@ class Ram(wiring.Component):
         m = Module()
         m.submodules.storage = self.storage
         index_bits = self.depth.bit_length() - 1
-        fetch = self.storage.read_port()
+        write = self.storage.write_port(granularity=8)
+        # Transparent: otherwise ("old data" across the two block RAM ports, which
+        # DP16KD cannot promise) Yosys keeps a second copy of the array for the data port.
+        fetch = self.storage.read_port(transparent_for=(write,))
         m.d.comb += [fetch.addr.eq(self.fetch.addr[:index_bits]), fetch.en.eq(self.fetch.en),
                      self.fetch.data.eq(fetch.data)]
         read = self.storage.read_port()
-        write = self.storage.write_port(granularity=8)
         m.d.comb += [read.addr.eq(self.data.addr[:index_bits]), read.en.eq(self.data.read),
                      self.data.rdata.eq(read.data),
                      write.addr.eq(self.data.addr[:index_bits]), write.en.eq(self.data.wmask),

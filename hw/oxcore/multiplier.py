@@ -1,11 +1,19 @@
 """Pipelined multiplier for mul, mulh, mulhsu and mulhu.
 
-One 33x33-bit signed multiply covers all four ops (operands sign- or zero-extended
-per op). It is split into steps: extend operands, two partial products (b's low 16
-bits and its high 17 bits), their sum, and the low/high word select. `latency`
-pipeline registers (1..3) are spread over these steps; a new op may enter every cycle
-and its result appears on `result` exactly `latency` cycles later (`result_valid`).
-The pipeline advances every cycle: the core relies on that fixed timing.
+Built for FPGA multiplier blocks: the 32x32 product is four *unsigned* 16x16 partial
+products (each one iCE40 `SB_MAC16` or one ECP5 `MULT18X18D`, which synthesis infers
+from a plain `*` of 16-bit operands), summed, and corrected for signed operands in
+the high word:
+
+    a * b (signed per op) = au * bu - 2^32 * (a_neg * bu + b_neg * au)   (mod 2^64)
+
+where au, bu are the operands as unsigned numbers and a_neg (b_neg) says the op takes
+a (b) as signed and it is negative. The steps: operand flags, the four partial
+products, then their sum with the correction and the low/high word select.
+`latency` pipeline registers (1..3) are spread over these steps; a new op may enter
+every cycle and its result appears on `result` exactly `latency` cycles later
+(`result_valid`). The pipeline advances every cycle: the core relies on that fixed
+timing.
 """
 
 from amaranth import Module, Mux, Signal, Value
@@ -41,8 +49,9 @@ class Multiplier(wiring.Component):
                 return values
             regs = {}
             for key, value in values.items():
-                reg = Signal.like(value, name=f"{name}_{key}") if isinstance(value, Signal) \
-                    else Signal(value.shape(), name=f"{name}_{key}")
+                # Data registers need no reset (only `valid` does): registers without
+                # one can be absorbed into the DSP blocks' own pipeline registers.
+                reg = Signal(value.shape(), name=f"{name}_{key}", reset_less=key != "valid")
                 m.d.sync += reg.eq(value)
                 regs[key] = reg
             return regs
@@ -50,22 +59,23 @@ class Multiplier(wiring.Component):
         op = self.op
         a_signed = (op == MulOp.MULH) | (op == MulOp.MULHSU)
         b_signed = op == MulOp.MULH
-        # Step 0: 33-bit operands whose signed product is the exact 64-bit result.
-        a33 = Mux(a_signed, self.a.as_signed(), self.a).as_signed()
-        b33 = Mux(b_signed, self.b.as_signed(), self.b).as_signed()
-        v = {"valid": self.valid, "high": op != MulOp.MUL, "a": a33[:33].as_signed(),
-             "b": b33[:33].as_signed()}
+        # Step 0: operands and sign corrections.
+        v = {"valid": self.valid, "high": op != MulOp.MUL, "a": self.a, "b": self.b,
+             "a_neg": a_signed & self.a[31], "b_neg": b_signed & self.b[31]}
         v = stage(v, 0 in cuts, "mul_s0")
-        # Step 1: partial products over b's low 16 (unsigned) and high 17 (signed) bits.
+        # Step 1: four unsigned 16x16 partial products (one DSP block each); the
+        # correction term for signed operands is formed alongside.
+        a, b = v["a"], v["b"]
         v = {"valid": v["valid"], "high": v["high"],
-             "lo": v["a"] * v["b"][:16], "hi": v["a"] * v["b"][16:33].as_signed()}
+             "ll": a[:16] * b[:16], "lh": a[:16] * b[16:], "hl": a[16:] * b[:16],
+             "hh": a[16:] * b[16:],
+             "fix": (Mux(v["a_neg"], b, 0) + Mux(v["b_neg"], a, 0))[:32]}
         v = stage(v, 1 in cuts, "mul_s1")
-        # Step 2: the full product.
-        v = {"valid": v["valid"], "high": v["high"], "product": v["lo"] + (v["hi"] << 16)}
+        # Step 2: the 64-bit product (mod 2^64) and the word the op wants.
+        middle = v["lh"] + v["hl"]  # 33 bits
+        low = v["ll"] + (middle[:16] << 16)  # 33 bits: the carry goes to the high word
+        high = (v["hh"] + middle[16:] + low[32] - v["fix"])[:32]
+        v = {"valid": v["valid"], "result": Mux(v["high"], high, low[:32])}
         v = stage(v, 2 in cuts, "mul_s2")
-        # Step 3: word select.
-        m.d.comb += [
-            self.result.eq(Mux(v["high"], v["product"][32:64], v["product"][:32])),
-            self.result_valid.eq(v["valid"]),
-        ]
+        m.d.comb += [self.result.eq(v["result"]), self.result_valid.eq(v["valid"])]
         return m

