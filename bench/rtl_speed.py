@@ -1,8 +1,9 @@
 """RTL figures: CPI of the C programs (the scalar baseline), and simulator speed.
 
-CPI comes from running each program of tests/programs/c on the RTL, with its exit code
-checked against the golden interpreter. Simulator speed is measured on one program with
-and without a VCD (waveforms cost several times the run time).
+CPI comes from running each program of tests/programs/c on the RTL (CXXRTL), with its
+exit code and instruction count checked against the golden interpreter. Simulator speed:
+CXXRTL and the Amaranth simulator side by side on the same program in one run, with and
+without a VCD, and co-simulation throughput with which side bounds it.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from pathlib import Path
 from oxcore.config import PRESETS
 from oxcore.program import load_program
 from cosim.iss import run_elf
-from cosim.rtl_sim import RtlSimulator
+from cosim.rtl_backend import rtl_simulator
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAMS = ROOT / "tests" / "programs" / "c"
 BUILD = ROOT / "build" / "bench"
-SPEED_PROGRAM = "structs"  # ~26k instructions: long enough to time, short enough for VCD
+
 
 
 def _build(name: str) -> Path:
@@ -31,12 +32,13 @@ def _build(name: str) -> Path:
     return elf
 
 
-def _run_rtl(elf: Path, vcd: str | None = None) -> tuple[object, float]:
+def _run_rtl(elf: Path, vcd: str | None = None, backend: str = "cxxrtl",
+             max_cycles: int | None = None, on_retire=None) -> tuple[object, float]:
     config = PRESETS["default"]
-    sim = RtlSimulator(config, load_program(elf, config), io.BytesIO(), io.BytesIO(),
-                       vcd_path=vcd)
+    sim = rtl_simulator(backend, config, load_program(elf, config), stdout=io.BytesIO(),
+                        stderr=io.BytesIO(), vcd_path=vcd)
     started = time.perf_counter()
-    stop = sim.run()
+    stop = sim.run(max_cycles=max_cycles, on_retire=on_retire)
     return stop, time.perf_counter() - started
 
 
@@ -66,21 +68,70 @@ def cpi(names: list[str] | None = None) -> dict:
             "aggregate_cpi": round(total_cycles / total_instret, 4)}
 
 
+PYSIM_CYCLES = 20_000  # the Amaranth simulator runs this much of the same program
+
+
 def sim_speed() -> dict:
-    elf = _build(SPEED_PROGRAM)
-    stop, wall = _run_rtl(elf)
-    plain = stop.cycles / wall
+    """CXXRTL vs the Amaranth simulator on the same program, in this one run."""
+    source = ROOT / "bench" / "programs" / "mix.c"
+    from sw.cc.driver import compile_c
+    elf = BUILD / "mix.elf"
+    compile_c([source], elf, PRESETS["default"], opt="2")
+    _run_rtl(elf, max_cycles=1000)  # build or load the compiled model outside the timing
+    fast, wall = _run_rtl(elf)
+    cxxrtl = fast.cycles / wall
+    slow, slow_wall = _run_rtl(elf, backend="pysim", max_cycles=PYSIM_CYCLES)
+    pysim = slow.cycles / slow_wall
+    results = {"program": source.name, "cycles": fast.cycles, "cxxrtl_cycles_per_s": round(cxxrtl),
+               "pysim_cycles_per_s": round(pysim), "speedup": round(cxxrtl / pysim)}
+    print(f"  {source.name}: CXXRTL {cxxrtl:,.0f} cycles/s over {fast.cycles:,} cycles; "
+          f"pysim {pysim:,.0f} cycles/s (first {PYSIM_CYCLES:,}); {cxxrtl / pysim:,.0f}x")
     with tempfile.TemporaryDirectory() as tmp:
-        vcd = os.path.join(tmp, "speed.vcd")
-        stop_vcd, wall_vcd = _run_rtl(elf, vcd)
-        size = os.path.getsize(vcd)
-    with_vcd = stop_vcd.cycles / wall_vcd
-    print(f"  pysim {SPEED_PROGRAM}: {plain:,.0f} cycles/s, with VCD {with_vcd:,.0f} cycles/s "
-          f"({plain / with_vcd:.1f}x slower, {size / 1e6:.0f} MB)")
-    return {"program": SPEED_PROGRAM, "cycles": stop.cycles,
-            "pysim_cycles_per_s": round(plain), "pysim_vcd_cycles_per_s": round(with_vcd),
-            "vcd_bytes": size}
+        for backend, cycles in (("cxxrtl", 50_000), ("pysim", 2_000)):
+            vcd = os.path.join(tmp, f"{backend}.vcd")
+            plain, plain_wall = _run_rtl(elf, backend=backend, max_cycles=cycles)
+            waved, waved_wall = _run_rtl(elf, vcd, backend=backend, max_cycles=cycles)
+            rate, rate_vcd = plain.cycles / plain_wall, waved.cycles / waved_wall
+            results[f"{backend}_vcd_cycles_per_s"] = round(rate_vcd)
+            results[f"{backend}_vcd_bytes_per_cycle"] = round(os.path.getsize(vcd) / cycles)
+            print(f"  {backend} with VCD: {rate_vcd:,.0f} cycles/s ({rate / rate_vcd:.1f}x "
+                  f"slower than without), {os.path.getsize(vcd) / cycles:,.0f} bytes/cycle")
+    return results
+
+
+def cosim_throughput() -> dict:
+    """Lockstep co-simulation speed, and each side's speed alone with records."""
+    import collections
+    from cosim.cosim_cmd import cosim_program
+    from cosim.iss import Interpreter
+    config = PRESETS["default"]
+    elf = BUILD / "mix.elf"
+    program = load_program(elf, config)
+    started = time.perf_counter()
+    result = cosim_program(config, program, stdout=io.BytesIO(), stderr=io.BytesIO(),
+                           backend="cxxrtl")
+    wall = time.perf_counter() - started
+    if not result.ok:
+        raise RuntimeError("cosim of the benchmark program failed")
+    recent: collections.deque = collections.deque(maxlen=16)
+    rtl, rtl_wall = _run_rtl(elf, on_retire=recent.append)
+    interp = Interpreter(config, program, io.BytesIO(), io.BytesIO())
+    started = time.perf_counter()
+    stop = interp.run(on_retire=recent.append)
+    iss_wall = time.perf_counter() - started
+    compare_s = max(wall - rtl_wall - iss_wall, 0.0)
+    shares = {"rtl_with_records_s": round(rtl_wall, 3), "iss_with_records_s": round(iss_wall, 3),
+              "comparison_s": round(compare_s, 3)}
+    bound = max(shares, key=shares.get).removesuffix("_s")
+    rates = {"cosim_instructions_per_s": round(result.rtl.instret / wall),
+             "rtl_alone_with_records_instructions_per_s": round(rtl.instret / rtl_wall),
+             "iss_alone_with_records_instructions_per_s": round(stop.instret / iss_wall)}
+    print(f"  cosim {result.rtl.instret:,} instructions in {wall:.2f} s: "
+          f"{rates['cosim_instructions_per_s']:,} instr/s. Time split: RTL + records "
+          f"{rtl_wall:.2f} s, interpreter + records {iss_wall:.2f} s, lockstep comparison "
+          f"{compare_s:.2f} s (largest: {bound})")
+    return {**rates, **shares, "bounded_by": bound}
 
 
 def run() -> dict:
-    return {"cpi": cpi(), "sim_speed": sim_speed()}
+    return {"cpi": cpi(), "sim_speed": sim_speed(), "cosim": cosim_throughput()}

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Iterable
-
 from oxcore.isa import format_instruction
 from oxcore.retire import RetireRecord
 from cosim.iss import Interpreter, Stop
@@ -84,7 +82,7 @@ class Lockstep:
     """Feed it the RTL's records (`retired`), then `finish()`; `divergence` says where
     the two first disagree (None while they agree)."""
 
-    def __init__(self, interp: Interpreter, batch: int = 256) -> None:
+    def __init__(self, interp: Interpreter, batch: int = 4096) -> None:
         self.interp = interp
         self.batch = batch
         self.pending: list[tuple[RetireRecord, int | None]] = []
@@ -131,15 +129,17 @@ class Lockstep:
             stop.trap is not None and stop.trap.cause.name == "INSTRUCTION_LIMIT"
 
     def _compare(self, expected: list[RetireRecord],
-                 actual: Iterable[tuple[RetireRecord, int | None]]) -> None:
+                 actual: list[tuple[RetireRecord, int | None]]) -> None:
+        actual = list(actual)
         for index, (rtl, cycle) in enumerate(actual):
             iss = expected[index] if index < len(expected) else None
+            if iss is not None and rtl == iss:  # the common case: one tuple comparison
+                continue
             fields = rtl.diff(iss) if iss is not None else ["(interpreter stopped)"]
-            if fields:
-                self.divergence = Divergence(rtl.order, cycle, iss, rtl, fields,
-                                             list(self.recent))
-                return
-            self.recent.append((rtl, cycle))
+            history = (list(self.recent) + actual[max(0, index - HISTORY):index])[-HISTORY:]
+            self.divergence = Divergence(rtl.order, cycle, iss, rtl, fields, history)
+            return
+        self.recent.extend(actual[-HISTORY:])
 
     def rtl_stopped(self, cycle: int | None = None) -> Divergence | None:
         """The RTL stopped retiring (hang, cycle budget). A divergence unless the
