@@ -17,7 +17,6 @@ import hashlib
 import importlib.metadata
 import json
 import os
-import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import BinaryIO, Callable
@@ -27,8 +26,7 @@ from amaranth.hdl import Fragment
 
 from cosim.cxxrtl import CxxrtlBuild, MemoryInit, StopReason, build, cache_root, layout_fields
 from cosim.cxxrtl.build import COMPILER_ENV, LIBRARY_NAME
-from cosim.iss.machine import EBADF, EFAULT, SYS_EXIT, SYS_WRITE
-from cosim.rtl_sim import WATCHDOG_CYCLES, RtlStop
+from cosim.rtl_sim import WATCHDOG_CYCLES, RtlHarness, RtlStop
 from hw.oxcore.core import ENV_REQ, RETIRE_LAYOUT
 from hw.oxcore.faults import Faults
 from hw.oxcore.memory import image_words
@@ -45,8 +43,8 @@ RECORD_FIELDS = ("order", "pc", "insn", "rd", "rd_value", "mem_addr", "mem_size"
                  "mem_data")
 
 
-class CxxrtlSimulator:
-    """One program on the RTL compiled by CXXRTL; `run` may be called once.
+class CxxrtlSimulator(RtlHarness):
+    """One program on the RTL compiled by CXXRTL (see `RtlHarness`).
 
     Raises `cosim.cxxrtl.CxxrtlUnavailable` (no C++ compiler) at construction, so a
     caller can fall back to `RtlSimulator`.
@@ -56,21 +54,12 @@ class CxxrtlSimulator:
                  stdout: BinaryIO | None = None, stderr: BinaryIO | None = None,
                  vcd_path: str | None = None, vcd_window: tuple[int, int | None] | None = None,
                  faults: Faults = frozenset()) -> None:
-        self.config = config
-        self.program = program
-        self.stdout = stdout if stdout is not None else sys.stdout.buffer
-        self.stderr = stderr if stderr is not None else sys.stderr.buffer
-        self.vcd_path = vcd_path
-        self.vcd_window = vcd_window
-        self.waveform_written = False
-        self.cycle = 0
-        self.top = Top(config, program, faults)
+        super().__init__(config, program, stdout, stderr, vcd_path, vcd_window, faults)
         self.top.ram.storage.init = []  # the program is loaded at run time
         # Elaborate (0.05 s) even when the compiled model is cached: it fills
         # `core.probes` for the waveform's save file and marks the design as used.
         Fragment.get(self.top, None)
         self.library = _library(self.top, config, faults)
-        self._ran = False
 
     # ---- set-up -------------------------------------------------------------------------
     def _model(self):
@@ -90,26 +79,11 @@ class CxxrtlSimulator:
         """Answer the waiting ecall; returns the exit value for exit(), else None."""
         raw = model.peek("env_req")
         req = {name: (raw >> ENV_REQ[name].offset) & MASK32 for name in ("a0", "a1", "a2", "a7")}
-        fault, exit_value = 0, None
-        if req["a7"] == SYS_WRITE:
-            a0 = self._sys_write(model, req["a0"], req["a1"], req["a2"]) & MASK32
-        elif req["a7"] == SYS_EXIT:
-            a0 = exit_value = req["a0"]
-        else:
-            a0, fault = 0, 1
-        model.poke("env_resp", 1 | a0 << 1 | fault << 33)
-        return exit_value
-
-    def _sys_write(self, model, fd: int, buf: int, length: int) -> int:
-        stream = {1: self.stdout, 2: self.stderr}.get(fd)
-        if stream is None:
-            return -EBADF
-        offset = (buf - self.config.mem_base) & MASK32
-        if length and offset + length > self.config.mem_size:  # as cosim.iss.machine
-            return -EFAULT
-        if length:
-            stream.write(model.read_bytes(RAM, offset, length))
-        return length
+        call = self.environment.ecall(
+            req["a0"], req["a1"], req["a2"], req["a7"],
+            lambda addr, length: model.read_bytes(RAM, addr - self.config.mem_base, length))
+        model.poke("env_resp", 1 | call.a0 << 1 | int(call.unknown) << 33)
+        return call.exit_value
 
     # ---- records ---------------------------------------------------------------------------
     def _record(self, columns: dict, i: int) -> RetireRecord:
@@ -149,9 +123,7 @@ class CxxrtlSimulator:
             watchdog: int = WATCHDOG_CYCLES,
             read_back: tuple[tuple[int, int], ...] = ()) -> RtlStop:
         """As `RtlSimulator.run`: to exit, trap or a limit, with the same accounting."""
-        if self._ran:
-            raise RuntimeError("CxxrtlSimulator.run may be called once per instance")
-        self._ran = True
+        self._start()
         model = self._model()
         if self.vcd_path:
             start, end = self.vcd_window or (0, None)

@@ -28,7 +28,7 @@ from amaranth import Shape
 from amaranth.lib import data
 from amaranth.sim import Simulator
 
-from cosim.iss.machine import EBADF, EFAULT, SYS_EXIT, SYS_WRITE
+from cosim.syscalls import Environment
 from hw.oxcore.core import RETIRE_LAYOUT
 from hw.oxcore.faults import Faults
 from cosim.waves import write_gtkw
@@ -80,13 +80,14 @@ _TRAP_VALID = 1 << RETIRE_LAYOUT["trap"].offset
 _TRAP_CAUSE_SHIFT = RETIRE_LAYOUT["trap"].offset + 1
 
 
-class RtlSimulator:
-    """One program on the RTL; `run` may be called once.
+class RtlHarness:
+    """What both RTL simulators share: the design for one program, its environment
+    (syscalls), waveform options and the current cycle. `run` may be called once.
 
-    With `vcd_path`, the waveform (whole design hierarchy) is written there, limited to
-    cycles [start, end) if `vcd_window` is given, together with a GTKWave save file
-    (same name, `.gtkw`) that opens with the useful signals grouped. Both files are
-    written whole or not at all. `cycle` is the current cycle, for `on_retire` callers.
+    With `vcd_path`, the waveform is written there, limited to cycles [start, end) if
+    `vcd_window` is given, together with a GTKWave save file (same name, `.gtkw`) that
+    opens with the useful signals grouped. Both files are written whole or not at all.
+    `cycle` is the current cycle, for `on_retire` callers.
     """
 
     def __init__(self, config: OxCoreConfig, program: Program,
@@ -95,8 +96,9 @@ class RtlSimulator:
                  faults: Faults = frozenset()) -> None:
         self.config = config
         self.program = program
-        self.stdout = stdout if stdout is not None else sys.stdout.buffer
-        self.stderr = stderr if stderr is not None else sys.stderr.buffer
+        self.environment = Environment(config,
+                                       stdout if stdout is not None else sys.stdout.buffer,
+                                       stderr if stderr is not None else sys.stderr.buffer)
         self.vcd_path = vcd_path
         self.vcd_window = vcd_window
         if vcd_path:  # create its directory (as --trace and --stats-json do), early
@@ -105,6 +107,15 @@ class RtlSimulator:
         self.cycle = 0
         self.waveform_written = False  # False too when the run ended before the window
         self._ran = False
+
+    def _start(self) -> None:
+        if self._ran:
+            raise RuntimeError(f"{type(self).__name__}.run may be called once per instance")
+        self._ran = True
+
+
+class RtlSimulator(RtlHarness):
+    """One program on the RTL in Amaranth's simulator (see `RtlHarness`)."""
 
     # ---- syscalls ----------------------------------------------------------------------
     def _read_ram(self, ctx, addr: int, length: int) -> bytes:
@@ -117,17 +128,6 @@ class RtlSimulator:
         start = offset & 3
         return words[start:start + length]
 
-    def _sys_write(self, ctx, fd: int, buf: int, length: int) -> int:
-        stream = {1: self.stdout, 2: self.stderr}.get(fd)
-        if stream is None:
-            return -EBADF
-        offset = (buf - self.config.mem_base) & MASK32
-        if length and offset + length > self.config.mem_size:  # as cosim.iss.machine
-            return -EFAULT
-        if length:
-            stream.write(self._read_ram(ctx, buf, length))
-        return length
-
     # ---- the run -----------------------------------------------------------------------
     def run(self, max_instructions: int | None = None, max_cycles: int | None = None,
             on_retire: Callable[[RetireRecord], None] | None = None,
@@ -135,9 +135,7 @@ class RtlSimulator:
             read_back: tuple[tuple[int, int], ...] = ()) -> RtlStop:
         """Run to exit, trap or a limit. `read_back` (addr, length) ranges of RAM are
         returned in `RtlStop.memory` as they are at the end."""
-        if self._ran:
-            raise RuntimeError("RtlSimulator.run may be called once per instance")
-        self._ran = True
+        self._start()
         core = self.top.core
         result: list[RtlStop] = []
 
@@ -159,16 +157,13 @@ class RtlSimulator:
                     break
                 answered = False
                 if ctx.get(env_valid):
-                    number = ctx.get(req.a7)
-                    if number == SYS_WRITE:
-                        a0 = self._sys_write(ctx, ctx.get(req.a0), ctx.get(req.a1),
-                                             ctx.get(req.a2)) & MASK32
-                        ctx.set(resp.a0, a0)
-                    elif number == SYS_EXIT:
-                        ctx.set(resp.a0, ctx.get(req.a0))
-                        stop = ("exit", ctx.get(req.a0), None, None)
-                    else:
-                        ctx.set(resp.fault, 1)
+                    call = self.environment.ecall(
+                        ctx.get(req.a0), ctx.get(req.a1), ctx.get(req.a2), ctx.get(req.a7),
+                        lambda addr, length: self._read_ram(ctx, addr, length))
+                    ctx.set(resp.a0, call.a0)
+                    ctx.set(resp.fault, call.unknown)
+                    if call.exit_value is not None:
+                        stop = ("exit", call.exit_value, None, None)
                     ctx.set(resp.valid, 1)
                     answered = True
                 raw = ctx.get(retire)

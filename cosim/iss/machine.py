@@ -16,14 +16,11 @@ from oxcore.isa.csrs import CSR_BY_NUMBER, is_read_only, is_timing_counter
 from oxcore.program import Program
 from oxcore.retire import TrapCause
 from cosim.iss.semantics import MASK32, PURE_HELPERS
+from cosim.syscalls import EBADF, EFAULT, SYS_EXIT, SYS_WRITE, Environment  # noqa: F401
 
 if sys.byteorder != "little":  # memoryview casts below assume a little-endian host
     raise ImportError("the OxCore interpreter needs a little-endian host")
 
-SYS_WRITE = 64
-SYS_EXIT = 93
-EBADF = 9
-EFAULT = 14
 REG_A0, REG_A1, REG_A2, REG_A7 = 10, 11, 12, 17
 
 
@@ -76,14 +73,23 @@ class Machine:
         self.m8 = memoryview(self.ram)
         self.m16 = self.m8.cast("H")
         self.m32 = self.m8.cast("I")
-        self.stdout = stdout if stdout is not None else sys.stdout.buffer
-        self.stderr = stderr if stderr is not None else sys.stderr.buffer
+        self.environment = Environment(config,
+                                       stdout if stdout is not None else sys.stdout.buffer,
+                                       stderr if stderr is not None else sys.stderr.buffer)
         self.access: list = [0, 0, False, 0]  # last memory access: addr, size, write, data
         self.code_limit = 0  # RAM offset below which translated code lives
         # Co-simulation sets this: counter CSRs (cycle, time, hpmcounter*) are timing,
         # not architecture, so the interpreter reads the value the RTL read.
         self.counter_override: Callable[[int, int], int | None] | None = None
         self.on_code_write: Callable[[], None] = lambda: None
+
+    @property
+    def stdout(self) -> BinaryIO:
+        return self.environment.streams[1]
+
+    @property
+    def stderr(self) -> BinaryIO:
+        return self.environment.streams[2]
 
     # ---- instruction fetch -------------------------------------------------------------
     def fetch(self, pc: int) -> int:
@@ -186,24 +192,15 @@ class Machine:
     # ---- environment ------------------------------------------------------------------
     def _ecall(self, pc: int) -> None:
         x = self.x
-        number = x[REG_A7]
-        if number == SYS_WRITE:
-            x[REG_A0] = self._sys_write(x[REG_A0], x[REG_A1], x[REG_A2]) & MASK32
-        elif number == SYS_EXIT:
-            self.exit_value = x[REG_A0]
-            raise ProgramExit(x[REG_A0])
-        else:
-            raise Trap(TrapCause.UNKNOWN_ECALL, pc, number,
-                       f"unknown ecall a7={number} (the ABI has 64 write, 93 exit)")
-
-    def _sys_write(self, fd: int, buf: int, length: int) -> int:
-        stream = {1: self.stdout, 2: self.stderr}.get(fd)
-        if stream is None:
-            return -EBADF
-        if length and not self.in_memory(buf, length):
-            return -EFAULT
-        stream.write(self.read_bytes(buf, length))
-        return length
+        result = self.environment.ecall(x[REG_A0], x[REG_A1], x[REG_A2], x[REG_A7],
+                                        self.read_bytes)
+        if result.unknown:
+            raise Trap(TrapCause.UNKNOWN_ECALL, pc, x[REG_A7],
+                       f"unknown ecall a7={x[REG_A7]} (the ABI has 64 write, 93 exit)")
+        if result.exit_value is not None:
+            self.exit_value = result.exit_value
+            raise ProgramExit(result.exit_value)
+        x[REG_A0] = result.a0
 
     @staticmethod
     def _ebreak(pc: int) -> None:

@@ -120,7 +120,7 @@ def test_kernel_check_reads_the_rtl_memory(monkeypatch, capsys):
             stop.memory[addr] = bytes(data)
             return stop
 
-    monkeypatch.setattr("cosim.cosim_cmd.RtlSimulator", Corrupting)
+    monkeypatch.setattr("cosim.rtl_backend.RtlSimulator", Corrupting)  # pysim in tests
     status, out, err = oxcore(capsys, "cosim", "--kernel", "gemm", "--shape", "4,4,4")
     assert status == 1 and "PASS" not in out
     assert re.search(r"cosim: FAIL  gemm 4,4,4 \(seed 1\): C: 1 of 16 elements differ; "
