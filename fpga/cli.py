@@ -4,7 +4,8 @@
     python -m fpga build  [--board ulx3s] [--design NAME] [--prog X.elf | --kernel K]
                           [--config NAME] [--program] [--target-mhz F]
     python -m fpga area   [--config NAME] [--family ecp5|ice40] [--design NAME]
-    python -m fpga postsynth [--family ice40|ecp5]
+    python -m fpga postsynth [--design oxcore|soc-lite] [--config NAME] [--family ice40|ecp5]
+    python -m fpga load   --port /dev/ttyUSB1 [--board B] [--config NAME] X.elf
     python -m fpga check  (full P&R on ULX3S and iCEBreaker + post-synthesis simulation)
     python -m fpga boards
 
@@ -103,14 +104,19 @@ def _cmd_build(args) -> int:
 
 def area_text(config_name: str | None = None, family: str = "ecp5",
               design_name: str | None = None) -> str:
-    """The per-unit area table of a design (the body of ``oxcore area``)."""
+    """The per-unit area table of a design (the body of ``oxcore area``). For the OxCore
+    SoC the core is split into its units (`fpga.soc.soc_area_report`)."""
     from fpga.area import area_report, format_area
     design = DESIGNS[design_name or default_design()]
     board = next(b for b in BOARDS.values() if b.family == family)
     config = load_config(config_name or board.default_config)
     component = make_component(design, board, config)
     start = time.monotonic()
-    report = area_report(component, family)
+    if design.name == "oxcore":
+        from fpga.soc import soc_area_report
+        report = soc_area_report(component, family)
+    else:
+        report = area_report(component, family)
     seconds = time.monotonic() - start
     avail = DEVICE_CAPACITY[board.name]
     return (f"area of {design.name} (config {config.name}), Yosys synth_{family}, "
@@ -134,9 +140,29 @@ def _cmd_area(args) -> int:
 
 
 def _cmd_postsynth(args) -> int:
-    text, ok = run_postsynth_demo(args.family)
+    design = args.design or default_design()
+    if design == "oxcore":
+        text, ok = run_postsynth_soc(args.config, args.family)
+    else:
+        text, ok = run_postsynth_demo(args.family)
     sys.stdout.write(text)
     return 0 if ok else 1
+
+
+def run_postsynth_soc(config_name: str | None = None,
+                      family: str = "ice40") -> tuple[str, bool]:
+    """The OxCore SoC running the hello program: golden interpreter, the SoC in
+    Amaranth's simulator and its synthesized netlist must send the same UART text."""
+    from fpga.soc import postsynth_check
+    board = next(b for b in BOARDS.values() if b.family == family)
+    return postsynth_check(load_config(config_name or board.default_config), family)
+
+
+def _cmd_load(args) -> int:
+    from fpga.soc import load_over_uart
+    board = get_board(args.board)
+    config = _config_for(board, args.config)
+    return load_over_uart(args.port, Path(args.elf), board, config, timeout=args.timeout)
 
 
 def run_postsynth_demo(family: str = "ice40", divisor: int = 4) -> tuple[str, bool]:
@@ -179,7 +205,10 @@ def _cmd_check(args) -> int:
             print(f"FAIL {board_name}: {exc}")
             failures += 1
         print()
-    text, ok = run_postsynth_demo("ice40")
+    if design.name == "oxcore":
+        text, ok = run_postsynth_soc(None, "ice40")
+    else:
+        text, ok = run_postsynth_demo("ice40")
     print(text)
     failures += not ok
     print("fpga-check: " + ("PASS" if not failures else f"{failures} failure(s)"))
@@ -222,9 +251,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--design", choices=sorted(DESIGNS), default=None)
     p.set_defaults(func=_cmd_area)
 
-    p = sub.add_parser("postsynth", help="RTL vs post-synthesis netlist UART text (soc-lite)")
+    p = sub.add_parser("postsynth", help="RTL vs post-synthesis netlist UART text")
+    p.add_argument("--design", choices=sorted(DESIGNS), default=None)
+    p.add_argument("--config", default=None, metavar="NAME|FILE.toml",
+                   help="oxcore: core configuration (default: the family's board's)")
     p.add_argument("--family", choices=("ecp5", "ice40"), default="ice40")
     p.set_defaults(func=_cmd_postsynth)
+
+    p = sub.add_parser("load", help="send a program to a board running the OxCore SoC "
+                                    "(UART boot loader) and print its output")
+    p.add_argument("elf", metavar="ELF")
+    p.add_argument("--port", required=True, help="the board's serial device, e.g. /dev/ttyUSB1")
+    p.add_argument("--board", default=DEFAULT_BOARD, choices=sorted(BOARDS))
+    p.add_argument("--config", default=None, metavar="NAME|FILE.toml",
+                   help="the configuration the bitstream was built with (default: the board's)")
+    p.add_argument("--timeout", type=float, default=10.0,
+                   help="seconds to wait for the exit or trap line")
+    p.set_defaults(func=_cmd_load)
 
     p = sub.add_parser("check", help="full P&R on ulx3s and icebreaker + post-synthesis sim")
     p.add_argument("--design", choices=sorted(DESIGNS), default=None)

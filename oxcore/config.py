@@ -34,6 +34,14 @@ class OxCoreConfig:
     branch_predictor: str = "btb"  # "btb" (BTB/BHT + static fallback), "static" (BTFN), "none"
     btb_entries: int = 16  # direct-mapped BTB/BHT entries (power of two)
     mul_latency: int = 2  # pipelined multiplier register stages
+    # Register file read timing: False reads asynchronously in ID (LUT RAM on ECP5);
+    # True reads synchronously, the data arriving at the start of EX (block RAM on iCE40,
+    # which has no asynchronous-read RAM). Same cycle behaviour either way.
+    regfile_sync_read: bool = False
+    # Width of the cycle/instret/performance counters (the CSRs' high halves read the
+    # bits above 32, zero when narrower). 64 as the ISA says; 32..63 saves area where
+    # runs stay short (a 32-bit cycle counter wraps after 2^32 cycles: 6 min at 12 MHz).
+    counter_width: int = 64
 
     def __post_init__(self) -> None:
         self._check_int("mem_base", 0, 0xFFFF_FFFF)
@@ -59,6 +67,10 @@ class OxCoreConfig:
             raise ConfigError(f"config {self.name!r}: btb_entries {self.btb_entries} "
                               "must be a power of two")
         self._check_int("mul_latency", 1, 3)
+        if not isinstance(self.regfile_sync_read, bool):
+            raise ConfigError(f"config {self.name!r}: regfile_sync_read must be true or "
+                              f"false, got {self.regfile_sync_read!r}")
+        self._check_int("counter_width", 32, 64)
 
     def _check_int(self, field: str, low: int, high: int) -> None:
         value = getattr(self, field)
@@ -92,7 +104,10 @@ class OxCoreConfig:
 
 PRESETS: dict[str, OxCoreConfig] = {
     "default": OxCoreConfig(),
-    "small": OxCoreConfig(name="small", mem_size=16 * KIB),
+    # The iCE40 (iCEBreaker) configuration: no BTB, a block-RAM register file and
+    # 32-bit counters (cycle wraps after 2^32 cycles; cycleh/instreth read 0).
+    "small": OxCoreConfig(name="small", mem_size=16 * KIB, branch_predictor="static",
+                          regfile_sync_read=True, counter_width=32),
 }
 
 

@@ -99,8 +99,9 @@ def test_missing_compiler_falls_back(monkeypatch, capsys) -> None:
     monkeypatch.setenv("OXCORE_CXXRTL_CXX", "no-such-c++-compiler")
     monkeypatch.setenv("OXCORE_RTL_BACKEND", "auto")
     program = _words([E("addi", rd=17, rs1=0, imm=93), E("ecall")])
-    sim = rtl_simulator("auto", CONFIG, program)
+    sim = rtl_simulator("auto", CONFIG, program, stdout=io.BytesIO(), stderr=io.BytesIO())
     assert isinstance(sim, RtlSimulator)
     assert "using the Amaranth simulator" in capsys.readouterr().err
+    assert sim.run().reason == "exit"  # and the fallback runs the program
     with pytest.raises(OxCoreError, match="--backend cxxrtl"):
         rtl_simulator("cxxrtl", CONFIG, program)
