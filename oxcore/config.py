@@ -42,6 +42,10 @@ class OxCoreConfig:
     # bits above 32, zero when narrower). 64 as the ISA says; 32..63 saves area where
     # runs stay short (a 32-bit cycle counter wraps after 2^32 cycles: 6 min at 12 MHz).
     counter_width: int = 64
+    # Misprediction redirect: False refetches in the cycle EX resolves the branch (one
+    # bubble); True registers the redirect first (two bubbles), which takes the branch
+    # compare off the fetch path (the critical path on ECP5).
+    registered_redirect: bool = False
 
     def __post_init__(self) -> None:
         self._check_int("mem_base", 0, 0xFFFF_FFFF)
@@ -67,9 +71,10 @@ class OxCoreConfig:
             raise ConfigError(f"config {self.name!r}: btb_entries {self.btb_entries} "
                               "must be a power of two")
         self._check_int("mul_latency", 1, 3)
-        if not isinstance(self.regfile_sync_read, bool):
-            raise ConfigError(f"config {self.name!r}: regfile_sync_read must be true or "
-                              f"false, got {self.regfile_sync_read!r}")
+        for flag in ("regfile_sync_read", "registered_redirect"):
+            if not isinstance(getattr(self, flag), bool):
+                raise ConfigError(f"config {self.name!r}: {flag} must be true or false, "
+                                  f"got {getattr(self, flag)!r}")
         self._check_int("counter_width", 32, 64)
 
     def _check_int(self, field: str, low: int, high: int) -> None:

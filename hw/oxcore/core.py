@@ -134,6 +134,11 @@ class Core(wiring.Component):
         x_hold = Signal()  # EX keeps its instruction (divider, latency-3 multiplier)
         x_fire = Signal()  # EX's instruction moves to MEM
         x_redirect = Signal()  # EX found a misprediction: refetch, squash ID
+        x_live = Signal()  # EX holds an instruction (not one squashed by a late redirect)
+        registered = cfg.registered_redirect
+        redirect_r = Signal()  # registered mode: last cycle's x_redirect
+        redirect_rr = Signal()
+        redirect_pc_r = Signal(32)
         d_trap = Signal(TRAP)
         d_issue = Signal()  # ID's instruction moves to EX
         fetch_pc = Signal(32)
@@ -251,7 +256,7 @@ class Core(wiring.Component):
         with nxt.Else():
             nxt.d.comb += [n_m_writes.eq(mm.valid & mm.writes), n_m_rd.eq(mm.rd),
                            n_w_writes.eq(w.valid & w.writes), n_w_rd.eq(w.rd)]
-        stay = x.valid & ~x_fire
+        stay = x_live & ~x_fire
         nxt.d.comb += [next_rs[0].eq(Mux(stay, x.rs1, dec.rs1)),
                        next_rs[1].eq(Mux(stay, x.rs2, dec.rs2))]
         order = [(n_m_writes, n_m_rd, Forward.MEM), (n_w_writes, n_w_rd, Forward.WB)]
@@ -268,9 +273,9 @@ class Core(wiring.Component):
 
         units = block("ex_units")
         imm_upper = Cat(Const(0, 12), x.imm[:20])
-        live = x.valid & ~x.trap.valid
-        is_mul = x.valid & (ctl.unit == Unit.MUL)
-        is_div = x.valid & (ctl.unit == Unit.DIV)
+        live = x_live & ~x.trap.valid
+        is_mul = x_live & (ctl.unit == Unit.MUL)
+        is_div = x_live & (ctl.unit == Unit.DIV)
         units.d.comb += [
             alu.op.eq(ctl.alu),
             alu.a.eq(Mux(ctl.a == ASrc.RS1, rs1, Mux(ctl.a == ASrc.PC, x.pc, 0))),
@@ -292,7 +297,7 @@ class Core(wiring.Component):
         csr_source = Mux(ctl.csr_imm, x.imm[:5], x.rs1)  # the rs1 *field*, as the ISA says
         csr_writes = (ctl.csr == CsrOp.WRITE) | (ctl.csr != CsrOp.NONE) & (csr_source != 0)
         # Every CSR is read-only, so any write attempt traps, as does an unknown CSR.
-        csr_illegal = x.valid & (ctl.csr != CsrOp.NONE) & (~csr.known | csr_writes)
+        csr_illegal = x_live & (ctl.csr != CsrOp.NONE) & (~csr.known | csr_writes)
         with traps.If(x.trap.valid):
             traps.d.comb += x_trap.eq(x.trap)
         with traps.Elif(bru.misaligned):
@@ -324,14 +329,37 @@ class Core(wiring.Component):
         # At latency 3 a mul spends two cycles in EX (see multiplier.py).
         control = block("ex_control")
         mul_hold = is_mul & ~x.mul_issued if latency >= 3 else 0
+        # Registered redirect (`OxCoreConfig.registered_redirect`): the misprediction
+        # found in EX redirects fetch one cycle later, from registers; the instruction
+        # that entered EX meanwhile (wrong path) is squashed there (x_live), the one
+        # in ID too: a misprediction costs two bubbles instead of one, and the branch
+        # compare no longer drives the fetch address, the fetch and ID enables, the
+        # predictor's table write and the performance counters.
+        control.d.comb += x_live.eq(x.valid & ~redirect_r if registered else x.valid)
+        if registered:
+            control.d.sync += [redirect_r.eq(x_redirect & ~halted), redirect_rr.eq(redirect_r),
+                               redirect_pc_r.eq(redirect_pc)]
+            update = Signal.like(pred.update)
+            update_pc, update_flow = Signal.like(pred.update_pc), Signal.like(pred.update_flow)
+            update_taken, update_target = Signal(), Signal(32)
+            control.d.sync += [
+                update.eq(x_fire & (bru.flow != Flow.NONE)), update_pc.eq(x.pc),
+                update_flow.eq(ctl.flow), update_taken.eq(bru.taken),
+                update_target.eq(bru.target)]
+            control.d.comb += [
+                pred.update.eq(update), pred.update_pc.eq(update_pc),
+                pred.update_flow.eq(update_flow), pred.update_taken.eq(update_taken),
+                pred.update_target.eq(update_target), pred.update_mispredict.eq(redirect_r)]
+        else:
+            control.d.comb += [
+                pred.update.eq(x_fire & (bru.flow != Flow.NONE)), pred.update_pc.eq(x.pc),
+                pred.update_flow.eq(ctl.flow), pred.update_taken.eq(bru.taken),
+                pred.update_target.eq(bru.target), pred.update_mispredict.eq(x_redirect)]
         control.d.comb += [
             x_hold.eq((is_div & ~div.done) | mul_hold),
-            x_fire.eq(x.valid & ~x_hold & advance),
+            x_fire.eq(x_live & ~x_hold & advance),
             div.ack.eq(x_fire & is_div),
             x_redirect.eq(x_fire & ~x.trap.valid & ~bru.misaligned & mispredict),
-            pred.update.eq(x_fire & (bru.flow != Flow.NONE)), pred.update_pc.eq(x.pc),
-            pred.update_flow.eq(ctl.flow), pred.update_taken.eq(bru.taken),
-            pred.update_target.eq(bru.target), pred.update_mispredict.eq(x_redirect),
             self.dmem.addr.eq(lsu.bus_addr),
             self.dmem.read.eq(lsu.bus_read & x_fire),
             self.dmem.wmask.eq(Mux(x_fire, lsu.bus_wmask, 0)),
@@ -385,7 +413,7 @@ class Core(wiring.Component):
             # WB writes meanwhile, as the asynchronous variant's operand refresh does).
             x_stays = Signal()
             rf_read.d.comb += [
-                x_stays.eq(x.valid & ~x_fire),
+                x_stays.eq(x_live & ~x_fire),
                 rf.rs1_addr.eq(Mux(x_stays, x.rs1, dec.rs1)),
                 rf.rs2_addr.eq(Mux(x_stays, x.rs2, dec.rs2)),
             ]
@@ -394,11 +422,12 @@ class Core(wiring.Component):
 
         issue = block("id_issue")
         issue.d.comb += [
-            hz.x.valid.eq(x.valid), hz.x.writes.eq(ctl.writes_rd & ~x_trap.valid),
+            hz.x.valid.eq(x_live), hz.x.writes.eq(ctl.writes_rd & ~x_trap.valid),
             hz.x.rd.eq(x.rd), hz.x.unit.eq(ctl.unit),
             hz.x.serial.eq((ctl.env == Env.ECALL) | x_trap.valid),
-            d_issue.eq(d_valid & (~x.valid | x_fire) & ~hz.stall_load_use & ~hz.stall_mul
-                       & ~hz.stall_serial & ~x_redirect & ~halted),
+            d_issue.eq(d_valid & (~x_live | x_fire) & ~hz.stall_load_use & ~hz.stall_mul
+                       & ~hz.stall_serial & ~(redirect_r if registered else x_redirect)
+                       & ~halted),
         ]
         with issue.If(~halted):
             with issue.If(d_issue):
@@ -412,7 +441,7 @@ class Core(wiring.Component):
                 ]
                 if not sync_rf:
                     issue.d.sync += [x.rs1_val.eq(rf.rs1_data), x.rs2_val.eq(rf.rs2_data)]
-            with issue.Elif(x_fire | ~x.valid):
+            with issue.Elif(x_fire | ~x_live):
                 issue.d.sync += x.valid.eq(0)
             with issue.Else():  # EX holds: keep its operands current as older results retire
                 issue.d.sync += x.mul_issued.eq(x.mul_issued | is_mul)
@@ -420,13 +449,19 @@ class Core(wiring.Component):
                     issue.d.sync += [x.rs1_val.eq(rs1), x.rs2_val.eq(rs2)]
 
         # ---- IF ---------------------------------------------------------------------
+        # The address does not depend on whether ID issues (only the fetch enable does):
+        # that keeps the hazard logic off the path from the fetched word to the next
+        # fetch address.
         fe = block("fetch")
-        with fe.If(x_redirect):
-            fe.d.comb += [fetch_pc.eq(redirect_pc), fetch.eq(1)]
+        redirect, target = (redirect_r, redirect_pc_r) if registered else \
+            (x_redirect, redirect_pc)
+        with fe.If(redirect):
+            fe.d.comb += fetch_pc.eq(target)
         with fe.Elif(~d_valid):  # first cycle after reset
-            fe.d.comb += [fetch_pc.eq(self.reset_pc), fetch.eq(1)]
-        with fe.Elif(d_issue):
-            fe.d.comb += [fetch_pc.eq(pred.next_pc), fetch.eq(1)]
+            fe.d.comb += fetch_pc.eq(self.reset_pc)
+        with fe.Else():
+            fe.d.comb += fetch_pc.eq(pred.next_pc)
+        fe.d.comb += fetch.eq(redirect | ~d_valid | d_issue)
         fe.d.comb += [self.imem.addr.eq(fetch_pc[2:]), self.imem.en.eq(fetch & ~halted)]
         with fe.If(fetch & ~halted):
             fe.d.sync += [d_valid.eq(1), d_pc.eq(fetch_pc),
@@ -437,14 +472,15 @@ class Core(wiring.Component):
         blocked = Signal()
         events = csr.events
         perf.d.comb += [
-            blocked.eq(d_valid & ~d_issue & ~x_redirect & ~halted),
+            blocked.eq(d_valid & ~d_issue & ~redirect & ~halted),
             events.stall_env.eq((blocked & hz.stall_serial) | w_wait),
             events.stall_muldiv.eq(blocked & ~hz.stall_serial & (x_hold | hz.stall_mul)),
             events.stall_load_use.eq(blocked & ~hz.stall_serial & ~x_hold & ~hz.stall_mul
                                      & hz.stall_load_use),
-            events.stall_branch.eq(x_redirect),
+            # Registered mode: both bubbles of a misprediction, counted after it.
+            events.stall_branch.eq(redirect_r | redirect_rr if registered else x_redirect),
             events.branches.eq(pred.update),
-            events.mispredicts.eq(x_redirect),
+            events.mispredicts.eq(redirect),
         ]
 
         # What a waveform viewer should open with, grouped (cosim/waves.py writes the
