@@ -56,10 +56,11 @@ class CxxrtlSimulator(RtlHarness):
                  faults: Faults = frozenset()) -> None:
         super().__init__(config, program, stdout, stderr, vcd_path, vcd_window, faults)
         self.top.ram.storage.init = []  # the program is loaded at run time
-        # Elaborate (0.05 s) even when the compiled model is cached: it fills
-        # `core.probes` for the waveform's save file and marks the design as used.
-        Fragment.get(self.top, None)
         self.library = _library(self.top, config, faults)
+        if not self.top.core.probes:
+            # The model came from the cache, so the design was not converted (which
+            # elaborates it): elaborate it now (0.05 s) for the waveform's save file.
+            Fragment.get(self.top, None)
 
     # ---- set-up -------------------------------------------------------------------------
     def _model(self):
