@@ -33,8 +33,8 @@ def _build(name: str) -> Path:
 
 
 def _run_rtl(elf: Path, vcd: str | None = None, backend: str = "cxxrtl",
-             max_cycles: int | None = None, on_retire=None) -> tuple[object, float]:
-    config = PRESETS["default"]
+             max_cycles: int | None = None, on_retire=None,
+             config=PRESETS["default"]) -> tuple[object, float]:
     sim = rtl_simulator(backend, config, load_program(elf, config), stdout=io.BytesIO(),
                         stderr=io.BytesIO(), vcd_path=vcd)
     started = time.perf_counter()
@@ -42,13 +42,15 @@ def _run_rtl(elf: Path, vcd: str | None = None, backend: str = "cxxrtl",
     return stop, time.perf_counter() - started
 
 
-def cpi(names: list[str] | None = None) -> dict:
+def cpi(names: list[str] | None = None, config=PRESETS["default"]) -> dict:
+    """CPI of each C program on `config` (the programs are built for `default`, whose
+    memory map every configuration with the same mem_size shares)."""
     names = names or sorted(p.stem for p in PROGRAMS.glob("*.c"))
     results, total_cycles, total_instret = {}, 0, 0
     for name in names:
         elf = _build(name)
         expected = run_elf(elf, PRESETS["default"])
-        stop, wall = _run_rtl(elf)
+        stop, wall = _run_rtl(elf, config=config)
         if stop.reason != "exit" or stop.exit_code != expected.exit_code or \
                 stop.instret != expected.instret:
             raise RuntimeError(f"{name}: RTL {stop.reason} exit {stop.exit_code} after "

@@ -33,7 +33,7 @@ On an FPGA that array is a problem twice over:
   ahead would notice, and OxCore has no `fence.i` for self-modifying code anyway.)
 * iCE40 only: after configuration a **boot copy** fills the SPRAM data copy from the
   window (which therefore holds the whole initialised image) and zeroes the rest of
-  RAM while ``busy`` holds the core in reset: ``mem_size / 4`` cycles (1.4 ms for 16 KiB
+  RAM while ``busy`` holds the core in reset: ``mem_size / 4`` cycles (0.34 ms for 16 KiB
   at 12 MHz). It runs once: its flag is not reset, so the reset button restarts the
   core with both copies as the program left them (as with a one-array RAM).
 

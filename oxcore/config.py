@@ -17,7 +17,7 @@ from typing import Any
 from oxcore.errors import ConfigError
 
 KIB = 1024
-BRANCH_PREDICTORS = ("btb", "static", "none")
+BRANCH_PREDICTORS = ("btb", "nlp", "static", "none")
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,10 @@ class OxCoreConfig:
     mmio_base: int = 0x1000_0000  # reserved for SoC peripherals (UART, LEDs)
     mmio_size: int = 0x1000
     # Pipeline micro-architecture (hw/oxcore). None of these change the ISA.
-    branch_predictor: str = "btb"  # "btb" (BTB/BHT + static fallback), "static" (BTFN), "none"
+    # "btb" (BTB/BHT looked up with the decoded word, static fallback), "nlp" (the same
+    # table looked up by the fetch pc alone: no decode on the fetch path; see
+    # hw/oxcore/branch.py), "static" (BTFN), "none"
+    branch_predictor: str = "btb"
     btb_entries: int = 16  # direct-mapped BTB/BHT entries (power of two)
     mul_latency: int = 2  # pipelined multiplier register stages
     # Register file read timing: False reads asynchronously in ID (LUT RAM on ECP5);
@@ -46,6 +49,12 @@ class OxCoreConfig:
     # bubble); True registers the redirect first (two bubbles), which takes the branch
     # compare off the fetch path (the critical path on ECP5).
     registered_redirect: bool = False
+    # Instruction fetch: False feeds ID straight from the instruction RAM's output; True
+    # registers the word first (an IF2 stage: one more bubble per misprediction), so
+    # that decode and the hazard checks start from flip-flops and, with the "nlp"
+    # predictor, nothing but the predictor lies between the RAM's address and its
+    # output's register (ECP5's critical path otherwise).
+    registered_fetch: bool = False
 
     def __post_init__(self) -> None:
         self._check_int("mem_base", 0, 0xFFFF_FFFF)
@@ -71,7 +80,7 @@ class OxCoreConfig:
             raise ConfigError(f"config {self.name!r}: btb_entries {self.btb_entries} "
                               "must be a power of two")
         self._check_int("mul_latency", 1, 3)
-        for flag in ("regfile_sync_read", "registered_redirect"):
+        for flag in ("regfile_sync_read", "registered_redirect", "registered_fetch"):
             if not isinstance(getattr(self, flag), bool):
                 raise ConfigError(f"config {self.name!r}: {flag} must be true or false, "
                                   f"got {getattr(self, flag)!r}")

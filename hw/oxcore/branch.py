@@ -15,6 +15,14 @@ Predictor modes (`OxCoreConfig.branch_predictor`):
   by its stored target; a miss falls back to ``static``. EX updates the counter of
   every branch that hits, allocates branches that the static rule mispredicted and
   every jalr (target changes overwrite the entry). jal needs no entry.
+- ``nlp``: a next-line predictor, the same table looked up by the pc alone: a hit
+  whose counter says taken predicts the stored target, anything else pc + 4. It never
+  looks at the fetched word, so the path from the instruction RAM's output to the
+  next fetch address (the critical path on ECP5 with the other modes) disappears; the
+  price is that a jal or a backward branch mispredicts until it has an entry. EX
+  allocates every mispredicted taken transfer (branch with counter 2, jal and jalr
+  with counter 3), updates the counter of every branch that hits, and invalidates an
+  entry that predicted a non-transfer (a stale entry, after a new program was loaded).
 """
 
 from amaranth import Cat, Const, Module, Mux, Signal
@@ -102,15 +110,10 @@ class Predictor(wiring.Component):
         if self.mode == "static":
             m.d.comb += self.next_pc.eq(static_next)
             return m
+        if self.mode == "nlp":
+            return self._next_line(m, sequential)
 
-        index_bits = self.entries.bit_length() - 1
-        tag_bits = 30 - index_bits
-        entry = data.StructLayout({"valid": 1, "tag": tag_bits, "target": 30, "counter": 2})
-        m.submodules.table = table = memory.Memory(shape=entry, depth=self.entries, init=[])
-
-        def split(pc):  # word address = tag : index
-            return pc[2:2 + index_bits], pc[2 + index_bits:]
-
+        table, split = self._table(m)
         look = table.read_port(domain="comb")
         index, tag = split(self.pc)
         m.d.comb += look.addr.eq(index)
@@ -143,4 +146,51 @@ class Predictor(wiring.Component):
         with u.If(self.update & (self.update_flow == Flow.JALR)):
             u.d.comb += [new.counter.eq(3),
                          write.en.eq(~u_hit | (old.data.target != self.update_target[2:]))]
+        return m
+
+    def _table(self, m: Module):
+        """The direct-mapped table, and how a pc splits into (index, tag)."""
+        index_bits = self.entries.bit_length() - 1
+        tag_bits = 30 - index_bits
+        entry = data.StructLayout({"valid": 1, "tag": tag_bits, "target": 30, "counter": 2})
+        m.submodules.table = table = memory.Memory(shape=entry, depth=self.entries, init=[])
+
+        def split(pc):  # word address = tag : index
+            return pc[2:2 + index_bits], pc[2 + index_bits:]
+
+        return table, split
+
+    def _next_line(self, m: Module, sequential) -> Module:
+        table, split = self._table(m)
+        look = table.read_port(domain="comb")
+        index, tag = split(self.pc)
+        m.d.comb += look.addr.eq(index)
+        hit = look.data.valid & (look.data.tag == tag)
+        m.d.comb += self.next_pc.eq(Mux(hit & look.data.counter[1],
+                                        Cat(Const(0, 2), look.data.target), sequential))
+
+        m.submodules.update = u = Module()
+        old = table.read_port(domain="comb")
+        write = table.write_port()
+        u_index, u_tag = split(self.update_pc)
+        u.d.comb += [old.addr.eq(u_index), write.addr.eq(u_index)]
+        u_hit = old.data.valid & (old.data.tag == u_tag)
+        counter = old.data.counter
+        new = write.data
+        u.d.comb += [new.valid.eq(1), new.tag.eq(u_tag),
+                     new.target.eq(self.update_target[2:])]
+        with u.If(self.update):
+            with u.Switch(self.update_flow):
+                with u.Case(Flow.BRANCH):
+                    with u.If(u_hit):
+                        stronger = Mux(counter == 3, 3, counter + 1)
+                        weaker = Mux(counter == 0, 0, counter - 1)
+                        u.d.comb += [new.counter.eq(Mux(self.update_taken, stronger, weaker)),
+                                     write.en.eq(1)]
+                    with u.Elif(self.update_taken):
+                        u.d.comb += [new.counter.eq(2), write.en.eq(1)]
+                with u.Case(Flow.JAL, Flow.JALR):
+                    u.d.comb += [new.counter.eq(3), write.en.eq(self.update_mispredict)]
+                with u.Default():  # a non-transfer was predicted taken: a stale entry
+                    u.d.comb += [new.valid.eq(0), write.en.eq(self.update_mispredict)]
         return m

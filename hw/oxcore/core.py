@@ -1,18 +1,27 @@
 """The OxCore scalar pipeline: five in-order stages IF, ID, EX, MEM, WB.
 
-- IF: the fetch address goes to the RAM's synchronous read port; the RAM's output
-  register is the IF/ID instruction register. The address is chosen in the same cycle
-  from: EX's redirect (misprediction), else the predictor's guess for the successor
-  of the instruction in ID (`branch.Predictor`), else (ID stalled) no new fetch.
+- IF: the fetch address goes to the RAM's synchronous read port. It is chosen in the
+  same cycle from: EX's redirect (misprediction), else the predictor's guess for the
+  successor of the word at the RAM's output (`branch.Predictor`); it is fetched only
+  if that word moves on (or on a redirect, or after reset), else the RAM keeps it.
+  Without `registered_fetch` the RAM's output register is the IF/ID register; with it
+  the word is registered once more (IF2) before ID, so that decode and the hazard
+  checks start from flip-flops (one more bubble per misprediction).
 - ID: decode (`decoder.Decoder`), register read (`regfile.RegisterFile`, with a
-  write-through bypass for WB), hazard checks (`hazard.HazardUnit`). Illegal words,
-  fetch access faults and ebreak become trap instructions here.
-- EX: forwarding muxes (from MEM and WB), ALU, branch resolution (a mispredicted
-  next pc redirects IF and squashes ID: one bubble), LSU address checks and the data
-  RAM access: loads read (data arrives in MEM) and stores write here, because every
-  exception is known by the end of EX and nothing in EX is ever squashed (redirects
-  squash only ID; younger instructions wait in ID behind ecalls and traps). CSR reads,
-  the divider (EX holds the div until done) and the multiplier's first stage.
+  write-through bypass for WB; or, with `regfile_sync_read`, a synchronous read whose
+  data arrives at the start of EX), hazard checks (`hazard.HazardUnit`), and the
+  predicted next pc compared with pc + 4 and pc + imm. Illegal words, fetch access
+  faults and ebreak become trap instructions here.
+- EX: forwarding muxes (from MEM and WB; their selects are computed a cycle early and
+  registered), ALU, branch resolution (a mispredicted next pc redirects IF and
+  squashes ID: one bubble; with `registered_redirect` the redirect happens a cycle
+  later and the wrong-path instruction that entered EX is squashed there: two
+  bubbles), LSU address checks and the data RAM access: loads read (data arrives in
+  MEM) and stores write here, because every exception is known by the end of EX.
+  Younger instructions wait in ID behind ecalls and behind traps found in ID; one
+  that issues behind a trap found in EX is squashed in EX the next cycle (when the
+  trap is in MEM), before it can write memory. CSR reads, the divider (EX holds the
+  div until done) and the multiplier's first stage.
 - MEM: load data lane select and extension, the multiplier's result at latency 1.
 - WB: register write, the retire port, ecall service, traps.
 
@@ -20,9 +29,11 @@ Environment calls: an ecall in WB raises `env_req` (its pc and word, a0, a1, a2,
 and waits; the harness answers on `env_resp` with a0's new value (or `fault` for an
 unknown call), then the ecall retires with rd = a0. A trap retires as a record with
 `trap` set and halts the core (`halted`).
+
+`reset_pc` is an int, or a 32-bit signal (the FPGA SoC's boot loader sets it).
 """
 
-from amaranth import Cat, Const, Module, Mux, Signal
+from amaranth import Cat, Const, Module, Mux, Signal, Value
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -82,7 +93,7 @@ class Core(wiring.Component):
     env_resp: In(ENV_RESP)
     halted: Out(1)
 
-    def __init__(self, config: OxCoreConfig, reset_pc: int,
+    def __init__(self, config: OxCoreConfig, reset_pc: int | Value,
                  faults: Faults = frozenset()) -> None:
         self.config = config
         self.reset_pc = reset_pc
@@ -112,9 +123,23 @@ class Core(wiring.Component):
         m.submodules.hazard = hz = HazardUnit(latency, self.faults)
 
         halted = Signal()
+        # ID's instruction: valid, pc, word, and whether its pc was outside RAM (an
+        # instruction access fault).
         d_valid = Signal()
         d_pc = Signal(32)
-        d_fault = Signal()  # the pc is outside RAM: an instruction access fault
+        d_fault = Signal()
+        # The word at the instruction RAM's output ("q"). Without `registered_fetch`
+        # that word is ID's instruction (q is d); with it, q is a stage of its own (IF2)
+        # and moves into ID's registers.
+        fetch_stage = cfg.registered_fetch
+        if fetch_stage:
+            q_valid, q_pc, q_fault = Signal(), Signal(32), Signal()
+            d_word = Signal(32)
+            d_pred = Signal(32)  # the predicted next pc, made when the word was in IF2
+        else:
+            q_valid, q_pc, q_fault = d_valid, d_pc, d_fault
+            d_word = self.imem.data
+            d_pred = pred.next_pc
         x = Signal(ID_EX)
         mm = Signal(EX_MEM)
         w = Signal(MEM_WB)
@@ -137,7 +162,6 @@ class Core(wiring.Component):
         x_live = Signal()  # EX holds an instruction (not one squashed by a late redirect)
         registered = cfg.registered_redirect
         redirect_r = Signal()  # registered mode: last cycle's x_redirect
-        redirect_rr = Signal()
         redirect_pc_r = Signal(32)
         d_trap = Signal(TRAP)
         d_issue = Signal()  # ID's instruction moves to EX
@@ -272,6 +296,7 @@ class Core(wiring.Component):
                 nxt.d.sync += select.eq(Forward.REG)
 
         units = block("ex_units")
+        address = Signal(32)
         imm_upper = Cat(Const(0, 12), x.imm[:20])
         live = x_live & ~x.trap.valid
         is_mul = x_live & (ctl.unit == Unit.MUL)
@@ -284,7 +309,11 @@ class Core(wiring.Component):
             bru.rs1.eq(rs1), bru.rs2.eq(rs2), bru.pc.eq(x.pc), bru.imm.eq(x.imm),
             lsu.load.eq(live & (ctl.mem == MemOp.LOAD)),
             lsu.store.eq(live & (ctl.mem == MemOp.STORE)),
-            lsu.addr.eq(alu.result), lsu.size_log2.eq(ctl.size_log2), lsu.store_data.eq(rs2),
+            # Loads and stores have their own adder (rs1 + imm): the data RAM's address
+            # then skips the ALU's operand and result multiplexers (on an FPGA the
+            # RAM's address inputs are spread over the chip and the path is long).
+            address.eq((rs1 + x.imm)[:32]),
+            lsu.addr.eq(address), lsu.size_log2.eq(ctl.size_log2), lsu.store_data.eq(rs2),
             csr.addr.eq(x.csr),
             mul.valid.eq(is_mul & ~x.mul_issued), mul.op.eq(ctl.mul), mul.a.eq(rs1),
             mul.b.eq(rs2),
@@ -322,9 +351,15 @@ class Core(wiring.Component):
             mispredict.eq(Mux(bru.taken,
                               Mux(is_jalr, bru.target != x.pred_next, ~x.pred_target),
                               ~x.pred_seq)),
-            # Where a mispredicted transfer goes: the other candidate than predicted.
-            redirect_pc.eq(Mux(x.pred_seq | is_jalr, bru.target, x.pc + 4)),
         ]
+        if cfg.branch_predictor == "nlp":
+            # The next-line predictor's guess may be neither candidate (a stale entry
+            # after a new program was loaded): go where the transfer really goes.
+            control_pre.d.comb += redirect_pc.eq(bru.next_pc)
+        else:
+            # Where a mispredicted transfer goes: the other candidate than predicted.
+            control_pre.d.comb += redirect_pc.eq(Mux(x.pred_seq | is_jalr, bru.target,
+                                                     x.pc + 4))
 
         # At latency 3 a mul spends two cycles in EX (see multiplier.py).
         control = block("ex_control")
@@ -335,15 +370,24 @@ class Core(wiring.Component):
         # in ID too: a misprediction costs two bubbles instead of one, and the branch
         # compare no longer drives the fetch address, the fetch and ID enables, the
         # predictor's table write and the performance counters.
-        control.d.comb += x_live.eq(x.valid & ~redirect_r if registered else x.valid)
+        # EX's instruction is dead if MEM holds a trap (it issued while that trap was
+        # being found in EX), or, in registered mode, if it is on the wrong path.
+        older_trap = mm.valid & mm.trap.valid
+        control.d.comb += x_live.eq(x.valid & ~older_trap & ~redirect_r if registered
+                                    else x.valid & ~older_trap)
+        # The predictor learns from every control transfer; the next-line predictor
+        # also from a non-transfer it predicted taken (to drop the stale entry).
+        learns = x_fire & (bru.flow != Flow.NONE)
+        if cfg.branch_predictor == "nlp":
+            learns = learns | x_redirect
         if registered:
-            control.d.sync += [redirect_r.eq(x_redirect & ~halted), redirect_rr.eq(redirect_r),
+            control.d.sync += [redirect_r.eq(x_redirect & ~halted),
                                redirect_pc_r.eq(redirect_pc)]
             update = Signal.like(pred.update)
             update_pc, update_flow = Signal.like(pred.update_pc), Signal.like(pred.update_flow)
             update_taken, update_target = Signal(), Signal(32)
             control.d.sync += [
-                update.eq(x_fire & (bru.flow != Flow.NONE)), update_pc.eq(x.pc),
+                update.eq(learns), update_pc.eq(x.pc),
                 update_flow.eq(ctl.flow), update_taken.eq(bru.taken),
                 update_target.eq(bru.target)]
             control.d.comb += [
@@ -352,7 +396,7 @@ class Core(wiring.Component):
                 pred.update_target.eq(update_target), pred.update_mispredict.eq(redirect_r)]
         else:
             control.d.comb += [
-                pred.update.eq(x_fire & (bru.flow != Flow.NONE)), pred.update_pc.eq(x.pc),
+                pred.update.eq(learns), pred.update_pc.eq(x.pc),
                 pred.update_flow.eq(ctl.flow), pred.update_taken.eq(bru.taken),
                 pred.update_target.eq(bru.target), pred.update_mispredict.eq(x_redirect)]
         control.d.comb += [
@@ -383,7 +427,7 @@ class Core(wiring.Component):
                 mm.writes.eq(ctl.writes_rd & (x.rd != 0) & ~x_trap.valid),
                 mm.unit.eq(ctl.unit), mm.result.eq(x_result),
                 mm.ecall.eq(ctl.env == Env.ECALL), mm.trap.eq(x_trap),
-                mm.mem.eq(ctl.mem), mm.addr.eq(alu.result), mm.size_log2.eq(ctl.size_log2),
+                mm.mem.eq(ctl.mem), mm.addr.eq(address), mm.size_log2.eq(ctl.size_log2),
                 mm.signed.eq(ctl.signed), mm.store_value.eq(lsu.store_value),
             ]
 
@@ -391,13 +435,22 @@ class Core(wiring.Component):
         decode = block("id_decode")
         d_ctl = dec.ctl
         decode.d.comb += [
-            dec.insn.eq(Mux(d_fault, 0, self.imem.data)),
+            dec.insn.eq(Mux(d_fault, 0, d_word)),
             hz.d_valid.eq(d_valid), hz.d_reads_rs1.eq(d_ctl.reads_rs1),
             hz.d_reads_rs2.eq(d_ctl.reads_rs2), hz.d_rs1.eq(dec.rs1), hz.d_rs2.eq(dec.rs2),
             hz.d_csr.eq(d_ctl.csr != CsrOp.NONE),
-            pred.pc.eq(d_pc), pred.flow.eq(d_ctl.flow), pred.target.eq(d_pc + dec.imm),
-            pred.backward.eq(dec.imm[31]),
         ]
+        # The predictor guesses the successor of the fetched word (q), from its pc and,
+        # except in `nlp` mode, its decoded flow and target.
+        decode.d.comb += pred.pc.eq(q_pc)
+        if not fetch_stage:
+            decode.d.comb += [pred.flow.eq(d_ctl.flow), pred.target.eq(d_pc + dec.imm),
+                              pred.backward.eq(dec.imm[31])]
+        elif cfg.branch_predictor in ("static", "btb"):
+            m.submodules.predecoder = pre = Decoder()
+            decode.d.comb += [pre.insn.eq(Mux(q_fault, 0, self.imem.data)),
+                              pred.flow.eq(pre.ctl.flow), pred.target.eq(q_pc + pre.imm),
+                              pred.backward.eq(pre.imm[31])]
         with decode.If(d_fault):
             decode.d.comb += [d_trap.valid.eq(1),
                               d_trap.cause.eq(TrapCause.INSTRUCTION_ACCESS_FAULT)]
@@ -422,9 +475,13 @@ class Core(wiring.Component):
 
         issue = block("id_issue")
         issue.d.comb += [
-            hz.x.valid.eq(x_live), hz.x.writes.eq(ctl.writes_rd & ~x_trap.valid),
+            # Only what EX's registers say: a trap that EX itself finds (a bad address,
+            # a misaligned target, a CSR write) does not hold ID, so that the address
+            # adder and compares stay off the path to the fetch enable; the instruction
+            # that issues behind it is squashed in EX instead (`older_trap`).
+            hz.x.valid.eq(x_live), hz.x.writes.eq(ctl.writes_rd & ~x.trap.valid),
             hz.x.rd.eq(x.rd), hz.x.unit.eq(ctl.unit),
-            hz.x.serial.eq((ctl.env == Env.ECALL) | x_trap.valid),
+            hz.x.serial.eq((ctl.env == Env.ECALL) | x.trap.valid),
             d_issue.eq(d_valid & (~x_live | x_fire) & ~hz.stall_load_use & ~hz.stall_mul
                        & ~hz.stall_serial & ~(redirect_r if registered else x_redirect)
                        & ~halted),
@@ -435,9 +492,9 @@ class Core(wiring.Component):
                     x.valid.eq(1), x.pc.eq(d_pc), x.insn.eq(dec.insn), x.ctl.eq(d_ctl),
                     x.rd.eq(dec.rd), x.rs1.eq(dec.rs1), x.rs2.eq(dec.rs2), x.imm.eq(dec.imm),
                     x.csr.eq(dec.csr),
-                    x.pred_next.eq(pred.next_pc), x.trap.eq(d_trap), x.mul_issued.eq(0),
-                    x.pred_seq.eq(pred.next_pc == d_pc + 4),
-                    x.pred_target.eq(pred.next_pc == pred.target),
+                    x.pred_next.eq(d_pred), x.trap.eq(d_trap), x.mul_issued.eq(0),
+                    x.pred_seq.eq(d_pred == (d_pc + 4)[:32]),
+                    x.pred_target.eq(d_pred == (d_pc + dec.imm)[:32]),
                 ]
                 if not sync_rf:
                     issue.d.sync += [x.rs1_val.eq(rf.rs1_data), x.rs2_val.eq(rf.rs2_data)]
@@ -457,19 +514,43 @@ class Core(wiring.Component):
             (x_redirect, redirect_pc)
         with fe.If(redirect):
             fe.d.comb += fetch_pc.eq(target)
-        with fe.Elif(~d_valid):  # first cycle after reset
+        with fe.Elif(~q_valid):  # first cycle after reset
             fe.d.comb += fetch_pc.eq(self.reset_pc)
         with fe.Else():
             fe.d.comb += fetch_pc.eq(pred.next_pc)
-        fe.d.comb += fetch.eq(redirect | ~d_valid | d_issue)
+        # The fetched word moves on (to ID's registers, or it is ID's and issues).
+        q_moves = Signal()
+        if fetch_stage:
+            fe.d.comb += q_moves.eq(q_valid & (~d_valid | d_issue) & ~redirect & ~halted)
+        else:
+            fe.d.comb += q_moves.eq(d_issue)
+        fe.d.comb += fetch.eq(redirect | ~q_valid | q_moves)
         fe.d.comb += [self.imem.addr.eq(fetch_pc[2:]), self.imem.en.eq(fetch & ~halted)]
         with fe.If(fetch & ~halted):
-            fe.d.sync += [d_valid.eq(1), d_pc.eq(fetch_pc),
-                          d_fault.eq(fetch_pc[index_bits:] != region)]
+            fe.d.sync += [q_valid.eq(1), q_pc.eq(fetch_pc),
+                          q_fault.eq(fetch_pc[index_bits:] != region)]
+        if fetch_stage:
+            # IF2 -> ID. A redirect squashes ID; the word in IF2 is replaced by the
+            # redirect's own fetch.
+            with fe.If(redirect):
+                fe.d.sync += d_valid.eq(0)
+            with fe.Elif(q_moves):
+                fe.d.sync += [d_valid.eq(1), d_pc.eq(q_pc), d_fault.eq(q_fault),
+                              d_word.eq(self.imem.data), d_pred.eq(pred.next_pc)]
+            with fe.Elif(d_issue):
+                fe.d.sync += d_valid.eq(0)
 
         # ---- performance events -------------------------------------------------------
         perf = block("perf")
         blocked = Signal()
+        # A misprediction costs one bubble, one more with `registered_redirect` (the
+        # redirect waits a cycle) and one more with `registered_fetch` (IF2).
+        redirect_bubbles = redirect
+        for k in range(int(registered) + int(fetch_stage)):
+            later = Signal(name=f"redirect_bubble{k + 1}")
+            perf.d.sync += later.eq(redirect if k == 0 else redirect_bubbles_last)
+            redirect_bubbles_last = later
+            redirect_bubbles = redirect_bubbles | later
         events = csr.events
         perf.d.comb += [
             blocked.eq(d_valid & ~d_issue & ~redirect & ~halted),
@@ -477,16 +558,17 @@ class Core(wiring.Component):
             events.stall_muldiv.eq(blocked & ~hz.stall_serial & (x_hold | hz.stall_mul)),
             events.stall_load_use.eq(blocked & ~hz.stall_serial & ~x_hold & ~hz.stall_mul
                                      & hz.stall_load_use),
-            # Registered mode: both bubbles of a misprediction, counted after it.
-            events.stall_branch.eq(redirect_r | redirect_rr if registered else x_redirect),
-            events.branches.eq(pred.update),
+            # Every bubble of a misprediction (counted from the redirect on).
+            events.stall_branch.eq(redirect_bubbles),
+            events.branches.eq(pred.update & (pred.update_flow != Flow.NONE)),
             events.mispredicts.eq(redirect),
         ]
 
         # What a waveform viewer should open with, grouped (cosim/waves.py writes the
         # GTKWave save file). (view, "field") names one field of a pipeline register.
         self.probes = {
-            "pc per stage": [fetch_pc, d_pc, (x, "pc"), (mm, "pc"), (w, "pc")],
+            "pc per stage": [fetch_pc, *([q_pc] if fetch_stage else []), d_pc, (x, "pc"),
+                             (mm, "pc"), (w, "pc")],
             "valid / stall / flush": [
                 d_valid, (x, "valid"), (mm, "valid"), (w, "valid"), d_issue, x_hold,
                 hz.stall_load_use, hz.stall_mul, hz.stall_serial, x_redirect, w_wait, halted],

@@ -49,9 +49,14 @@ class Multiplier(wiring.Component):
                 return values
             regs = {}
             for key, value in values.items():
-                # Data registers need no reset (only `valid` does): registers without
-                # one can be absorbed into the DSP blocks' own pipeline registers.
-                reg = Signal(value.shape(), name=f"{name}_{key}", reset_less=key != "valid")
+                # With a reset (which the DSP blocks' own registers lack) so that Yosys
+                # keeps them, and the adders after them, out of the iCE40 SB_MAC16:
+                # its packing of both into the MAC gives a netlist that Yosys's own
+                # SB_MAC16 model says is not equivalent (a SAT miter finds a
+                # counterexample at once; the post-synthesis simulation of the SoC
+                # printed a wrong digit). Without the packing it is proven equivalent
+                # nowhere yet either, but no counterexample appears.
+                reg = Signal(value.shape(), name=f"{name}_{key}")
                 m.d.sync += reg.eq(value)
                 regs[key] = reg
             return regs

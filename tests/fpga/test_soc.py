@@ -218,9 +218,6 @@ def test_boot_loader_rejects_a_corrupt_frame():
 
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("g++") is None, reason="needs g++ (CXXRTL)")
-@pytest.mark.xfail(strict=True, reason="KNOWN BUG (issue 5, open): the synthesized iCE40 "
-                   "netlist of the small SoC prints 'fib(10) = 5h' where the RTL and the "
-                   "interpreter print '55'; remove this mark when fixed")
 def test_ice40_netlist_prints_what_the_rtl_and_interpreter_print(tmp_path):
     text, ok = postsynth_check(SMALL, "ice40", work_dir=tmp_path)
     assert ok, text

@@ -70,9 +70,28 @@ def test_config_fields():
     assert small.regfile_sync_read and small.branch_predictor == "static"
     assert small.counter_width == 32
     assert not PRESETS["default"].regfile_sync_read and PRESETS["default"].counter_width == 64
-    for bad in (dict(regfile_sync_read=1), dict(counter_width=16), dict(counter_width=65)):
+    assert not PRESETS["default"].registered_redirect
+    for bad in (dict(regfile_sync_read=1), dict(counter_width=16), dict(counter_width=65),
+                dict(registered_redirect="yes")):
         with pytest.raises(ConfigError, match=next(iter(bad))):
             small.replace(**bad)
+
+
+@pytest.mark.parametrize("base,predictor,latency", [
+    ("small", "static", 2), ("default", "btb", 2), ("small", "none", 3), ("default", "btb", 1),
+    ("default", "nlp", 2)])
+def test_registered_redirect_keeps_the_retire_stream(base, predictor, latency):
+    """The optional two-bubble redirect (the branch compare off the fetch path): same
+    records as the interpreter; each misprediction costs two cycles."""
+    from tests.hw.oxcore.rtl_helpers import assert_same_run, random_program
+    from tests.hw.oxcore.test_core import PROGRAMS
+    config = PRESETS[base].replace(registered_redirect=True, branch_predictor=predictor,
+                                   mul_latency=latency)
+    for make in PROGRAMS:
+        assert_same_run(config, make(config).program())
+    stop = assert_same_run(config, random_program(config, 21))
+    c = stop.counters
+    assert c["mispredicts"] > 0 and c["stall_branch"] == 2 * c["mispredicts"]
 
 
 # ---- synthesis-only fit ----------------------------------------------------------------

@@ -114,3 +114,50 @@ def test_btb_learns_directions_and_jalr_targets():
         assert _lookup(ctx, dut, Flow.JALR, 0, pc=jalr_pc) == 0x8000_0800
 
     simulate(dut, bench)
+
+
+def test_next_line_predictor_uses_the_pc_alone_and_learns_from_mispredictions():
+    dut = Predictor(PRESETS["small"].replace(branch_predictor="nlp", btb_entries=4))
+
+    async def update(ctx, pc, flow, taken, target, mispredict):
+        ctx.set(dut.update, 1)
+        ctx.set(dut.update_pc, pc)
+        ctx.set(dut.update_flow, flow)
+        ctx.set(dut.update_taken, taken)
+        ctx.set(dut.update_target, target)
+        ctx.set(dut.update_mispredict, mispredict)
+        await ctx.tick()
+        ctx.set(dut.update, 0)
+
+    async def bench(ctx):
+        # Cold: pc + 4 whatever the word decodes to (it is never looked at).
+        for flow, imm in ((Flow.BRANCH, -8), (Flow.JAL, 64), (Flow.JALR, 0)):
+            assert _lookup(ctx, dut, flow, imm) == PC + 4
+        # A backward branch taken once (a misprediction) gets an entry, weakly taken.
+        await update(ctx, PC, Flow.BRANCH, 1, PC - 8, 1)
+        assert _lookup(ctx, dut, Flow.NONE, 0) == PC - 8
+        await update(ctx, PC, Flow.BRANCH, 0, PC - 8, 1)  # counter 2 -> 1: not taken
+        assert _lookup(ctx, dut, Flow.BRANCH, -8) == PC + 4
+        await update(ctx, PC, Flow.BRANCH, 1, PC - 8, 1)  # 1 -> 2: taken again
+        assert _lookup(ctx, dut, Flow.BRANCH, -8) == PC - 8
+        # A not-taken branch that misses does not allocate.
+        other = PC + 4
+        await update(ctx, other, Flow.BRANCH, 0, other + 32, 0)
+        assert _lookup(ctx, dut, Flow.BRANCH, 32, pc=other) == other + 4
+        # jal and jalr: allocated when mispredicted, always taken; a new jalr target
+        # replaces the old one.
+        jal_pc, jalr_pc = PC + 8, PC + 12
+        await update(ctx, jal_pc, Flow.JAL, 1, jal_pc + 256, 1)
+        await update(ctx, jalr_pc, Flow.JALR, 1, 0x8000_0400, 1)
+        assert _lookup(ctx, dut, Flow.JAL, 256, pc=jal_pc) == jal_pc + 256
+        assert _lookup(ctx, dut, Flow.JALR, 0, pc=jalr_pc) == 0x8000_0400
+        await update(ctx, jalr_pc, Flow.JALR, 1, 0x8000_0800, 1)
+        assert _lookup(ctx, dut, Flow.JALR, 0, pc=jalr_pc) == 0x8000_0800
+        # Same index, other tag: a miss.
+        assert _lookup(ctx, dut, Flow.JAL, 256, pc=jal_pc + 4 * 4) == jal_pc + 4 * 4 + 4
+        # A non-transfer predicted taken (a new program at that pc): the entry goes.
+        await update(ctx, jal_pc, Flow.NONE, 0, 0, 1)
+        assert _lookup(ctx, dut, Flow.NONE, 0, pc=jal_pc) == jal_pc + 4
+        assert _lookup(ctx, dut, Flow.BRANCH, -8) == PC - 8  # others stay
+
+    simulate(dut, bench)

@@ -175,18 +175,35 @@ def test_program_matches_interpreter(make):
     assert_same_run(SMALL, make(SMALL).program())
 
 
-@pytest.mark.parametrize("predictor,latency", [("static", 1), ("none", 3), ("btb", 3)])
-def test_microarchitecture_variants(predictor, latency):
-    config = SMALL.replace(branch_predictor=predictor, mul_latency=latency, btb_entries=4)
-    for make in (branches, muldiv_chain):
-        assert_same_run(config, make(config).program())
+@pytest.mark.parametrize("predictor,latency,registered,fetch", [
+    ("static", 1, False, False), ("none", 3, False, False), ("btb", 3, False, False),
+    ("nlp", 2, False, False), ("nlp", 1, True, False), ("nlp", 2, True, True),
+    ("static", 3, False, True), ("btb", 1, True, True), ("none", 2, False, True)])
+def test_microarchitecture_variants(predictor, latency, registered, fetch):
+    config = SMALL.replace(branch_predictor=predictor, mul_latency=latency, btb_entries=4,
+                           registered_redirect=registered, registered_fetch=fetch)
+    for make in (branches, muldiv_chain, memory_traffic):
+        c = assert_same_run(config, make(config).program()).counters
+        # Each misprediction costs 1 bubble, +1 for each registered option.
+        assert c["stall_branch"] == (1 + registered + fetch) * c["mispredicts"]
+        assert c["mispredicts"] > 0 or make is not branches
 
 
 @pytest.mark.parametrize("seed,predictor,latency", [
     (1, "btb", 2), (2, "static", 1), (3, "none", 3), (4, "btb", 1), (5, "btb", 3),
+    (6, "nlp", 2), (7, "nlp", 3),
 ])
 def test_random_programs(seed, predictor, latency):
     config = SMALL.replace(branch_predictor=predictor, mul_latency=latency)
+    assert_same_run(config, random_program(config, seed))
+
+
+@pytest.mark.parametrize("seed,predictor,latency,sync_rf", [
+    (8, "nlp", 2, False), (9, "nlp", 3, True), (10, "static", 1, True), (11, "btb", 2, False)])
+def test_random_programs_with_registered_fetch(seed, predictor, latency, sync_rf):
+    config = SMALL.replace(branch_predictor=predictor, mul_latency=latency,
+                           registered_fetch=True, registered_redirect=seed % 2 == 0,
+                           regfile_sync_read=sync_rf)
     assert_same_run(config, random_program(config, seed))
 
 
