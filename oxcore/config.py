@@ -34,8 +34,8 @@ class OxCoreConfig:
     # "btb" (BTB/BHT looked up with the decoded word, static fallback), "nlp" (the same
     # table looked up by the fetch pc alone: no decode on the fetch path; see
     # hw/oxcore/branch.py), "static" (BTFN), "none"
-    branch_predictor: str = "btb"
-    btb_entries: int = 16  # direct-mapped BTB/BHT entries (power of two)
+    branch_predictor: str = "nlp"
+    btb_entries: int = 64  # direct-mapped BTB/BHT entries (power of two)
     mul_latency: int = 2  # pipelined multiplier register stages
     # Register file read timing: False reads asynchronously in ID (LUT RAM on ECP5);
     # True reads synchronously, the data arriving at the start of EX (block RAM on iCE40,
@@ -48,13 +48,13 @@ class OxCoreConfig:
     # Misprediction redirect: False refetches in the cycle EX resolves the branch (one
     # bubble); True registers the redirect first (two bubbles), which takes the branch
     # compare off the fetch path (the critical path on ECP5).
-    registered_redirect: bool = False
+    registered_redirect: bool = True
     # Instruction fetch: False feeds ID straight from the instruction RAM's output; True
     # registers the word first (an IF2 stage: one more bubble per misprediction), so
     # that decode and the hazard checks start from flip-flops and, with the "nlp"
     # predictor, nothing but the predictor lies between the RAM's address and its
     # output's register (ECP5's critical path otherwise).
-    registered_fetch: bool = False
+    registered_fetch: bool = True
 
     def __post_init__(self) -> None:
         self._check_int("mem_base", 0, 0xFFFF_FFFF)
@@ -120,8 +120,10 @@ PRESETS: dict[str, OxCoreConfig] = {
     "default": OxCoreConfig(),
     # The iCE40 (iCEBreaker) configuration: no BTB, a block-RAM register file and
     # 32-bit counters (cycle wraps after 2^32 cycles; cycleh/instreth read 0).
+    # It meets the iCEBreaker's 12 MHz without the registered options (fewer bubbles).
     "small": OxCoreConfig(name="small", mem_size=16 * KIB, branch_predictor="static",
-                          regfile_sync_read=True, counter_width=32),
+                          btb_entries=16, regfile_sync_read=True, counter_width=32,
+                          registered_redirect=False, registered_fetch=False),
 }
 
 

@@ -70,9 +70,12 @@ def test_config_fields():
     assert small.regfile_sync_read and small.branch_predictor == "static"
     assert small.counter_width == 32
     assert not PRESETS["default"].regfile_sync_read and PRESETS["default"].counter_width == 64
-    assert not PRESETS["default"].registered_redirect
+    default = PRESETS["default"]
+    assert default.registered_redirect and default.registered_fetch
+    assert default.branch_predictor == "nlp"
+    assert not small.registered_redirect and not small.registered_fetch
     for bad in (dict(regfile_sync_read=1), dict(counter_width=16), dict(counter_width=65),
-                dict(registered_redirect="yes")):
+                dict(registered_redirect="yes"), dict(registered_fetch=0)):
         with pytest.raises(ConfigError, match=next(iter(bad))):
             small.replace(**bad)
 
@@ -86,7 +89,7 @@ def test_registered_redirect_keeps_the_retire_stream(base, predictor, latency):
     from tests.hw.oxcore.rtl_helpers import assert_same_run, random_program
     from tests.hw.oxcore.test_core import PROGRAMS
     config = PRESETS[base].replace(registered_redirect=True, branch_predictor=predictor,
-                                   mul_latency=latency)
+                                   mul_latency=latency, registered_fetch=False)
     for make in PROGRAMS:
         assert_same_run(config, make(config).program())
     stop = assert_same_run(config, random_program(config, 21))
