@@ -8,6 +8,9 @@ JOBS   ?= auto
 N      ?= 20
 
 KERNEL ?= gemm
+# make fpga: PROG, else a KERNEL given by the user (not the cosim default above), else
+# the SoC's own hello program.
+FPGA_PROGRAM_ARGS = $(if $(PROG),--prog $(PROG),$(if $(filter-out file,$(origin KERNEL)),--kernel $(KERNEL)))
 
 .PHONY: venv test cosim docs bench fuzz fpga fpga-check clean help
 
@@ -51,9 +54,8 @@ fuzz: $(STAMP)
 	$(PY) -m cosim.fuzz --count $$(( $(N) * 10 )) --out build/fuzz
 
 fpga: $(STAMP)
-	$(PY) -m fpga build --board $(or $(BOARD),ulx3s) $(if $(KERNEL),--kernel $(KERNEL)) \
-		$(if $(PROG),--prog $(PROG)) $(if $(CONFIG),--config $(CONFIG)) \
-		$(if $(filter 1,$(PROGRAM)),--program)
+	$(PY) -m fpga build --board $(or $(BOARD),ulx3s) $(FPGA_PROGRAM_ARGS) \
+		$(if $(CONFIG),--config $(CONFIG)) $(if $(filter 1,$(PROGRAM)),--program)
 
 fpga-check: $(STAMP)
 	$(PY) -m fpga check

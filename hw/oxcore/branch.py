@@ -25,6 +25,8 @@ Predictor modes (`OxCoreConfig.branch_predictor`):
   entry that predicted a non-transfer (a stale entry, after a new program was loaded).
 """
 
+from typing import NamedTuple
+
 from amaranth import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data, memory, wiring
 from amaranth.lib.wiring import In, Out
@@ -113,79 +115,64 @@ class Predictor(wiring.Component):
         if self.mode == "nlp":
             return self._next_line(m, sequential)
 
-        table, split = self._table(m)
-        look = table.read_port(domain="comb")
-        index, tag = split(self.pc)
-        m.d.comb += look.addr.eq(index)
-        hit = look.data.valid & (look.data.tag == tag)
-        with m.If(hit & (self.flow == Flow.BRANCH)):
-            m.d.comb += self.next_pc.eq(Mux(look.data.counter[1], self.target, sequential))
-        with m.Elif(hit & (self.flow == Flow.JALR)):
-            m.d.comb += self.next_pc.eq(Cat(Const(0, 2), look.data.target))
+        t = self._table(m)
+        with m.If(t.hit & (self.flow == Flow.BRANCH)):
+            m.d.comb += self.next_pc.eq(Mux(t.entry.counter[1], self.target, sequential))
+        with m.Elif(t.hit & (self.flow == Flow.JALR)):
+            m.d.comb += self.next_pc.eq(Cat(Const(0, 2), t.entry.target))
         with m.Else():
             m.d.comb += self.next_pc.eq(static_next)
 
-        m.submodules.update = u = Module()  # separate for simulation speed (see lsu.py)
-        old = table.read_port(domain="comb")
-        write = table.write_port()
-        u_index, u_tag = split(self.update_pc)
-        u.d.comb += [old.addr.eq(u_index), write.addr.eq(u_index)]
-        u_hit = old.data.valid & (old.data.tag == u_tag)
-        counter = old.data.counter
-        stronger = Mux(counter == 3, 3, counter + 1)
-        weaker = Mux(counter == 0, 0, counter - 1)
-        new = write.data
-        u.d.comb += [new.valid.eq(1), new.tag.eq(u_tag),
-                     new.target.eq(self.update_target[2:])]
+        u, new, write = t.update, t.write.data, t.write
         with u.If(self.update & (self.update_flow == Flow.BRANCH)):
-            with u.If(u_hit):
-                u.d.comb += [new.counter.eq(Mux(self.update_taken, stronger, weaker)),
+            with u.If(t.update_hit):
+                u.d.comb += [new.counter.eq(_trained(t.update_entry.counter, self.update_taken)),
                              write.en.eq(1)]
             with u.Elif(self.update_mispredict):
                 u.d.comb += [new.counter.eq(Mux(self.update_taken, 2, 1)), write.en.eq(1)]
         with u.If(self.update & (self.update_flow == Flow.JALR)):
             u.d.comb += [new.counter.eq(3),
-                         write.en.eq(~u_hit | (old.data.target != self.update_target[2:]))]
+                         write.en.eq(~t.update_hit
+                                     | (t.update_entry.target != self.update_target[2:]))]
         return m
 
-    def _table(self, m: Module):
-        """The direct-mapped table, and how a pc splits into (index, tag)."""
+    def _table(self, m: Module) -> "_Table":
+        """The direct-mapped table: the entry for `pc`, and (in a submodule of its own,
+        for simulation speed: see lsu.py) the entry for `update_pc` with a write port
+        whose data is preset to (valid, tag, target) of the update."""
         index_bits = self.entries.bit_length() - 1
         tag_bits = 30 - index_bits
-        entry = data.StructLayout({"valid": 1, "tag": tag_bits, "target": 30, "counter": 2})
-        m.submodules.table = table = memory.Memory(shape=entry, depth=self.entries, init=[])
+        layout = data.StructLayout({"valid": 1, "tag": tag_bits, "target": 30, "counter": 2})
+        m.submodules.table = table = memory.Memory(shape=layout, depth=self.entries, init=[])
 
         def split(pc):  # word address = tag : index
             return pc[2:2 + index_bits], pc[2 + index_bits:]
 
-        return table, split
-
-    def _next_line(self, m: Module, sequential) -> Module:
-        table, split = self._table(m)
         look = table.read_port(domain="comb")
         index, tag = split(self.pc)
         m.d.comb += look.addr.eq(index)
-        hit = look.data.valid & (look.data.tag == tag)
-        m.d.comb += self.next_pc.eq(Mux(hit & look.data.counter[1],
-                                        Cat(Const(0, 2), look.data.target), sequential))
-
         m.submodules.update = u = Module()
         old = table.read_port(domain="comb")
         write = table.write_port()
         u_index, u_tag = split(self.update_pc)
-        u.d.comb += [old.addr.eq(u_index), write.addr.eq(u_index)]
-        u_hit = old.data.valid & (old.data.tag == u_tag)
-        counter = old.data.counter
-        new = write.data
-        u.d.comb += [new.valid.eq(1), new.tag.eq(u_tag),
-                     new.target.eq(self.update_target[2:])]
+        u.d.comb += [old.addr.eq(u_index), write.addr.eq(u_index),
+                     write.data.valid.eq(1), write.data.tag.eq(u_tag),
+                     write.data.target.eq(self.update_target[2:])]
+        return _Table(entry=look.data, hit=look.data.valid & (look.data.tag == tag),
+                      update=u, update_entry=old.data,
+                      update_hit=old.data.valid & (old.data.tag == u_tag), write=write)
+
+    def _next_line(self, m: Module, sequential) -> Module:
+        t = self._table(m)
+        m.d.comb += self.next_pc.eq(Mux(t.hit & t.entry.counter[1],
+                                        Cat(Const(0, 2), t.entry.target), sequential))
+        u, new, write = t.update, t.write.data, t.write
         with u.If(self.update):
             with u.Switch(self.update_flow):
                 with u.Case(Flow.BRANCH):
-                    with u.If(u_hit):
-                        stronger = Mux(counter == 3, 3, counter + 1)
-                        weaker = Mux(counter == 0, 0, counter - 1)
-                        u.d.comb += [new.counter.eq(Mux(self.update_taken, stronger, weaker)),
+                    with u.If(t.update_hit):
+                        u.d.comb += [new.counter.eq(_trained(t.update_entry.counter,
+                                                             self.update_taken)),
                                      write.en.eq(1)]
                     with u.Elif(self.update_taken):
                         u.d.comb += [new.counter.eq(2), write.en.eq(1)]
@@ -194,3 +181,17 @@ class Predictor(wiring.Component):
                 with u.Default():  # a non-transfer was predicted taken: a stale entry
                     u.d.comb += [new.valid.eq(0), write.en.eq(self.update_mispredict)]
         return m
+
+
+class _Table(NamedTuple):
+    entry: object  # the entry at `pc`
+    hit: object
+    update: Module
+    update_entry: object  # the entry at `update_pc`
+    update_hit: object
+    write: object  # write port at `update_pc`, data preset (counter and en left to set)
+
+
+def _trained(counter, taken):
+    """A 2-bit saturating counter after one more outcome."""
+    return Mux(taken, Mux(counter == 3, 3, counter + 1), Mux(counter == 0, 0, counter - 1))

@@ -66,6 +66,18 @@ def _lookup(ctx, dut, flow, imm, pc=PC):
     return ctx.get(dut.next_pc)
 
 
+async def _update(ctx, dut, pc, flow, taken, target, mispredict):
+    """One control transfer leaving EX, as the core reports it to the predictor."""
+    ctx.set(dut.update, 1)
+    ctx.set(dut.update_pc, pc)
+    ctx.set(dut.update_flow, flow)
+    ctx.set(dut.update_taken, taken)
+    ctx.set(dut.update_target, target)
+    ctx.set(dut.update_mispredict, mispredict)
+    await ctx.tick()
+    ctx.set(dut.update, 0)
+
+
 @pytest.mark.parametrize("mode", ["none", "static", "btb"])
 def test_static_rules(mode):
     dut = Predictor(PRESETS["small"].replace(branch_predictor=mode))
@@ -84,23 +96,13 @@ def test_static_rules(mode):
 def test_btb_learns_directions_and_jalr_targets():
     dut = Predictor(PRESETS["small"].replace(branch_predictor="btb", btb_entries=4))
 
-    async def update(ctx, pc, flow, taken, target, mispredict):
-        ctx.set(dut.update, 1)
-        ctx.set(dut.update_pc, pc)
-        ctx.set(dut.update_flow, flow)
-        ctx.set(dut.update_taken, taken)
-        ctx.set(dut.update_target, target)
-        ctx.set(dut.update_mispredict, mispredict)
-        await ctx.tick()
-        ctx.set(dut.update, 0)
-
     async def bench(ctx):
         # A forward branch that is taken: static says not taken; one miss teaches it.
         assert _lookup(ctx, dut, Flow.BRANCH, 32) == PC + 4
-        await update(ctx, PC, Flow.BRANCH, 1, PC + 32, 1)
+        await _update(ctx, dut, PC, Flow.BRANCH, 1, PC + 32, 1)
         assert _lookup(ctx, dut, Flow.BRANCH, 32) == PC + 32
         # Two not-taken outcomes flip the 2-bit counter back.
-        await update(ctx, PC, Flow.BRANCH, 0, PC + 32, 1)
+        await _update(ctx, dut, PC, Flow.BRANCH, 0, PC + 32, 1)
         assert _lookup(ctx, dut, Flow.BRANCH, 32) == PC + 4
         # An aliasing pc (same index, other tag) misses: static rule again.
         alias = PC + 4 * 4
@@ -108,9 +110,9 @@ def test_btb_learns_directions_and_jalr_targets():
         # jalr: predicts the last target seen.
         jalr_pc = PC + 8
         assert _lookup(ctx, dut, Flow.JALR, 0, pc=jalr_pc) == jalr_pc + 4
-        await update(ctx, jalr_pc, Flow.JALR, 1, 0x8000_0400, 1)
+        await _update(ctx, dut, jalr_pc, Flow.JALR, 1, 0x8000_0400, 1)
         assert _lookup(ctx, dut, Flow.JALR, 0, pc=jalr_pc) == 0x8000_0400
-        await update(ctx, jalr_pc, Flow.JALR, 1, 0x8000_0800, 1)
+        await _update(ctx, dut, jalr_pc, Flow.JALR, 1, 0x8000_0800, 1)
         assert _lookup(ctx, dut, Flow.JALR, 0, pc=jalr_pc) == 0x8000_0800
 
     simulate(dut, bench)
@@ -119,44 +121,34 @@ def test_btb_learns_directions_and_jalr_targets():
 def test_next_line_predictor_uses_the_pc_alone_and_learns_from_mispredictions():
     dut = Predictor(PRESETS["small"].replace(branch_predictor="nlp", btb_entries=4))
 
-    async def update(ctx, pc, flow, taken, target, mispredict):
-        ctx.set(dut.update, 1)
-        ctx.set(dut.update_pc, pc)
-        ctx.set(dut.update_flow, flow)
-        ctx.set(dut.update_taken, taken)
-        ctx.set(dut.update_target, target)
-        ctx.set(dut.update_mispredict, mispredict)
-        await ctx.tick()
-        ctx.set(dut.update, 0)
-
     async def bench(ctx):
         # Cold: pc + 4 whatever the word decodes to (it is never looked at).
         for flow, imm in ((Flow.BRANCH, -8), (Flow.JAL, 64), (Flow.JALR, 0)):
             assert _lookup(ctx, dut, flow, imm) == PC + 4
         # A backward branch taken once (a misprediction) gets an entry, weakly taken.
-        await update(ctx, PC, Flow.BRANCH, 1, PC - 8, 1)
+        await _update(ctx, dut, PC, Flow.BRANCH, 1, PC - 8, 1)
         assert _lookup(ctx, dut, Flow.NONE, 0) == PC - 8
-        await update(ctx, PC, Flow.BRANCH, 0, PC - 8, 1)  # counter 2 -> 1: not taken
+        await _update(ctx, dut, PC, Flow.BRANCH, 0, PC - 8, 1)  # counter 2 -> 1: not taken
         assert _lookup(ctx, dut, Flow.BRANCH, -8) == PC + 4
-        await update(ctx, PC, Flow.BRANCH, 1, PC - 8, 1)  # 1 -> 2: taken again
+        await _update(ctx, dut, PC, Flow.BRANCH, 1, PC - 8, 1)  # 1 -> 2: taken again
         assert _lookup(ctx, dut, Flow.BRANCH, -8) == PC - 8
         # A not-taken branch that misses does not allocate.
         other = PC + 4
-        await update(ctx, other, Flow.BRANCH, 0, other + 32, 0)
+        await _update(ctx, dut, other, Flow.BRANCH, 0, other + 32, 0)
         assert _lookup(ctx, dut, Flow.BRANCH, 32, pc=other) == other + 4
         # jal and jalr: allocated when mispredicted, always taken; a new jalr target
         # replaces the old one.
         jal_pc, jalr_pc = PC + 8, PC + 12
-        await update(ctx, jal_pc, Flow.JAL, 1, jal_pc + 256, 1)
-        await update(ctx, jalr_pc, Flow.JALR, 1, 0x8000_0400, 1)
+        await _update(ctx, dut, jal_pc, Flow.JAL, 1, jal_pc + 256, 1)
+        await _update(ctx, dut, jalr_pc, Flow.JALR, 1, 0x8000_0400, 1)
         assert _lookup(ctx, dut, Flow.JAL, 256, pc=jal_pc) == jal_pc + 256
         assert _lookup(ctx, dut, Flow.JALR, 0, pc=jalr_pc) == 0x8000_0400
-        await update(ctx, jalr_pc, Flow.JALR, 1, 0x8000_0800, 1)
+        await _update(ctx, dut, jalr_pc, Flow.JALR, 1, 0x8000_0800, 1)
         assert _lookup(ctx, dut, Flow.JALR, 0, pc=jalr_pc) == 0x8000_0800
         # Same index, other tag: a miss.
         assert _lookup(ctx, dut, Flow.JAL, 256, pc=jal_pc + 4 * 4) == jal_pc + 4 * 4 + 4
         # A non-transfer predicted taken (a new program at that pc): the entry goes.
-        await update(ctx, jal_pc, Flow.NONE, 0, 0, 1)
+        await _update(ctx, dut, jal_pc, Flow.NONE, 0, 0, 1)
         assert _lookup(ctx, dut, Flow.NONE, 0, pc=jal_pc) == jal_pc + 4
         assert _lookup(ctx, dut, Flow.BRANCH, -8) == PC - 8  # others stay
 
