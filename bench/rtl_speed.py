@@ -3,7 +3,8 @@
 CPI comes from running each program of tests/programs/c on the RTL (CXXRTL), with its
 exit code and instruction count checked against the golden interpreter. Simulator speed:
 CXXRTL and the Amaranth simulator side by side on the same program in one run, with and
-without a VCD, and co-simulation throughput with which side bounds it.
+without a VCD, and co-simulation throughput with which side bounds it. Then the CPI of
+the front-end configurations that trade cycles for FPGA clock speed (`SWEEP`).
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ def _run_rtl(elf: Path, vcd: str | None = None, backend: str = "cxxrtl",
     return stop, time.perf_counter() - started
 
 
-def cpi(names: list[str] | None = None, config=PRESETS["default"]) -> dict:
+def cpi(names: list[str] | None = None, config=PRESETS["default"],
+        verbose: bool = True) -> dict:
     """CPI of each C program on `config` (the programs are built for `default`, whose
     memory map every configuration with the same mem_size shares)."""
     names = names or sorted(p.stem for p in PROGRAMS.glob("*.c"))
@@ -61,8 +63,9 @@ def cpi(names: list[str] | None = None, config=PRESETS["default"]) -> dict:
         results[name] = {"instret": stop.instret, "cycles": stop.cycles,
                          "cpi": round(stop.cpi, 4), "counters": stop.counters,
                          "wall_s": round(wall, 2)}
-        print(f"  {name:<14} {stop.instret:>9,} instr {stop.cycles:>9,} cycles  "
-              f"CPI {stop.cpi:.3f}  ({stop.cycles / wall:,.0f} cycles/s)", flush=True)
+        if verbose:
+            print(f"  {name:<14} {stop.instret:>9,} instr {stop.cycles:>9,} cycles  "
+                  f"CPI {stop.cpi:.3f}  ({stop.cycles / wall:,.0f} cycles/s)", flush=True)
     mean = sum(r["cpi"] for r in results.values()) / len(results)
     print(f"  mean CPI {mean:.3f} over {len(results)} programs "
           f"(aggregate {total_cycles / total_instret:.3f})")
@@ -135,5 +138,34 @@ def cosim_throughput() -> dict:
     return {**rates, **shares, "bounded_by": bound}
 
 
+# The front-end options that trade cycles for Fmax (docs/rtl.md, docs/fpga.md): CPI of
+# each, so that a change to one is seen against the others.
+SWEEP = {
+    "default": {},
+    "btb, one-bubble redirect (before FPGA timing work)": dict(
+        branch_predictor="btb", btb_entries=16, registered_redirect=False,
+        registered_fetch=False),
+    "nlp, one-bubble redirect, no IF2": dict(registered_redirect=False,
+                                            registered_fetch=False),
+    "nlp, 16 entries": dict(btb_entries=16),
+    "static, no IF2": dict(branch_predictor="static", registered_fetch=False),
+}
+
+
+def sweep() -> dict:
+    results = {}
+    for label, changes in SWEEP.items():
+        config = PRESETS["default"].replace(**changes)
+        print(f"  [{label}]", flush=True)
+        r = cpi(config=config, verbose=False)
+        results[label] = {"changes": changes, "mean_cpi": r["mean_cpi"],
+                          "aggregate_cpi": r["aggregate_cpi"]}
+    print("  configuration" + " " * 44 + "mean CPI  aggregate")
+    for label, r in results.items():
+        print(f"  {label:<56} {r['mean_cpi']:>8.3f}  {r['aggregate_cpi']:>9.3f}")
+    return results
+
+
 def run() -> dict:
-    return {"cpi": cpi(), "sim_speed": sim_speed(), "cosim": cosim_throughput()}
+    return {"cpi": cpi(), "sim_speed": sim_speed(), "cosim": cosim_throughput(),
+            "front_end_sweep": sweep()}

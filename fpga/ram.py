@@ -73,15 +73,16 @@ class SplitRam(wiring.Component):
                 f"({self.window_words * 4} bytes of block RAM)")
         self.spram_primitive = spram_primitive
         super().__init__()
-        self.window = memory.Memory(shape=32, depth=self.window_words,
-                                    init=init[:self.window_words])
-        # ECP5: the data copy is block RAM with the image; iCE40: filled by the boot copy.
-        self.data_copy = None if family == "ice40" and spram_primitive else \
-            memory.Memory(shape=32, depth=self.depth, init=init if family == "ecp5" else [])
+        self._init = init  # the memories are made in elaborate (none left unused)
 
     def elaborate(self, platform) -> Module:
         m = Module()
         depth, window_words = self.depth, self.window_words
+        init = self._init
+        self.window = memory.Memory(shape=32, depth=window_words, init=init[:window_words])
+        # ECP5: the data copy is block RAM with the image; iCE40: filled by the boot copy.
+        self.data_copy = None if self.family == "ice40" and self.spram_primitive else \
+            memory.Memory(shape=32, depth=depth, init=init if self.family == "ecp5" else [])
         index_bits = depth.bit_length() - 1
         window_bits = (window_words - 1).bit_length()
         boot_copy = self.family == "ice40"
