@@ -24,8 +24,8 @@ from sw.asm.fixups import DataFixup, InsnFixup
 from sw.asm.elf_writer import ElfSection, ElfSymbol
 from sw.asm.image import Image
 from sw.asm.layout import Placement, place_sections
-from sw.asm.lexer import (IDENT, NUMBER, PUNCT, Location, Statement, Token, split_commas,
-                          statements)
+from sw.asm.lexer import IDENT, NUMBER, PUNCT, Location, Statement, Token, split_commas
+from sw.asm.macros import Expander
 from sw.asm.operands import Match, OperandMatcher
 from sw.asm.sections import (BSS, DATA, DISCARD, INSTRUCTION_ALIGN, OUTPUT_SECTIONS, TEXT,
                              Section)
@@ -103,7 +103,10 @@ class Assembler(DirectivesMixin):
     # --- driver -------------------------------------------------------------------------
 
     def assemble(self, source: str) -> Image:
-        for st in statements(source, self.path):
+        expander = Expander(
+            count=lambda group, st: self._const(group, st, "'.rept' count", group[0].col),
+            read=lambda path: path.read_bytes().decode("latin-1"))
+        for st in expander.source(source, self.path):
             self.statement(st)
             if self.finished:
                 break

@@ -27,12 +27,16 @@ _ESCAPES = {"b": 8, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11, "a": 7, "e": 27,
 
 @dataclass(frozen=True)
 class Location:
-    """A statement's place: file and 1-based line (columns travel with tokens)."""
+    """A statement's place: file and 1-based line (columns travel with tokens), and for a
+    statement that a macro expansion made, which macro and where it was used."""
 
     path: str
     line: int
+    context: str = ""
 
     def error(self, message: str, col: int) -> SourceError:
+        if self.context:
+            message = f"{message} ({self.context})"
         return SourceError(message, self.path, self.line, col)
 
 
@@ -57,7 +61,7 @@ class Statement:
     end_col: int  # column just after the statement, for "missing ..." errors
 
 
-def _blank_comments(source: str, path: str) -> list[str]:
+def blank_comments(source: str, path: str) -> list[str]:
     """Lines with comments replaced by spaces; strings and char literals are kept."""
     out: list[str] = []
     in_block = False
@@ -98,7 +102,7 @@ def _blank_comments(source: str, path: str) -> list[str]:
     return out
 
 
-def _split_semicolons(line: str) -> Iterator[tuple[int, str]]:
+def split_semicolons(line: str) -> Iterator[tuple[int, str]]:
     """(start index, text) of each ';'-separated part, ignoring ';' in quotes."""
     start = 0
     quote = ""
@@ -117,16 +121,6 @@ def _split_semicolons(line: str) -> Iterator[tuple[int, str]]:
             start = i + 1
         i += 1
     yield start, line[start:]
-
-
-def statements(source: str, path: str) -> Iterator[Statement]:
-    """Every non-empty statement of `source`, tokenized, in order."""
-    for lineno, line in enumerate(_blank_comments(source, path), start=1):
-        loc = Location(path, lineno)
-        for start, text in _split_semicolons(line):
-            tokens = tokenize(text, loc, start)
-            if tokens:
-                yield Statement(loc, tuple(tokens), start + len(text.rstrip()) + 1)
 
 
 def decode_escapes(body: str, loc: Location, col: int) -> bytes:

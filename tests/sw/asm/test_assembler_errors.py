@@ -76,6 +76,29 @@ ERRORS = [
     ("bad-char-literal", "li a0, 'ab'\n", 1, 8, "exactly one character"),
     ("bad-number", "li a0, 12abc\n", 1, 8, "invalid number '12abc'"),
     ("empty-word", ".word\n", 1, 6, "needs at least one value"),
+    # macros, repetition, includes (sw/asm/macros.py)
+    ("unterminated", ".macro m a\n  nop\n", 1, 1, "'.macro' without '.endm'"),
+    ("stray-endm", "nop\n  .endm\n", 2, 3, "'.endm' without '.macro'"),
+    ("stray-endr", ".endr\n", 1, 1, "'.endr' without '.rept'"),
+    ("unterminated-rept", "  .rept 2\nnop\n", 1, 3, "'.rept' without '.endr'"),
+    ("too-many-args", ".macro m a\n.endm\n  m 1, 2\n", 3, 3,
+     "macro 'm' takes 1 argument(s), got 2"),
+    # The error is at the body line, and says which use expanded it.
+    ("error-in-body", ".macro m r\n  addi \\r, \\r, 5000\n.endm\nnop\n  m a0\n", 2, 16,
+     "out of range for 'addi'"),
+    ("body-context", ".macro m r\n  addi \\r, \\r, 5000\n.endm\nnop\n  m a0\n", 2, 16,
+     "(in macro 'm' used at "),
+    ("recursive", ".macro m\n  m\n.endm\n  m\n", 2, 3, "expanded more than 64 deep"),
+    ("redefined", ".macro m\n.endm\n.macro m\n.endm\n", 3, 8, "macro 'm' already defined at"),
+    ("negative-rept", ".rept -1\n.endr\n", 1, 1, "'.rept' count -1 is negative"),
+    ("rept-forward", ".rept N\n.endr\n.equ N, 2\n", 1, 7, "'N' is not defined before"),
+    ("conditional", "  .if 1\nnop\n.endif\n", 1, 3, "'.if' (conditional assembly) is not "
+                                                   "supported"),
+    ("qualifier", ".macro m a:req\n.endm\n", 1, 11, "qualifiers such as :req"),
+    ("missing-include", '  .include "nowhere.inc"\n', 1, 12, "cannot include 'nowhere.inc'"),
+    ("include-no-name", "  .include nowhere\n", 1, 3, "'.include' takes one file name"),
+    ("unknown-escape", ".macro m a\n  addi a0, a0, \\b\n.endm\n  m 1\n", 2, 16,
+     "unexpected character"),
 ]
 
 
