@@ -33,8 +33,11 @@ def test_boards_and_defaults():
         assert BOARDS[name].default_config == "default"
         assert "85F" in BOARDS[name].device
     assert BOARDS["icebreaker"].family == "ice40"
-    assert {b.name: b.clk_hz for b in BOARDS.values()} == {
+    assert {b.name: b.board_clk_hz for b in BOARDS.values()} == {
         "ulx3s": 25e6, "orangecrab": 48e6, "ecpix5": 100e6, "icebreaker": 12e6}
+    # The SoC's clock: a PLL's 50 MHz where the oscillator is slower or faster.
+    assert {b.name: b.clk_hz for b in BOARDS.values()} == {
+        "ulx3s": 50e6, "orangecrab": 48e6, "ecpix5": 50e6, "icebreaker": 12e6}
     with pytest.raises(FpgaError, match="unknown board"):
         get_board("arty")
 
@@ -61,11 +64,12 @@ def test_build_plan(name):
         else:
             assert any(line.split()[-1] == pin for line in constraints.splitlines()
                        if line.startswith("set_io"))
-    freq_mhz = board.clk_hz / 1e6
+    freq_mhz = board.board_clk_hz / 1e6
     if board.family == "ecp5":
-        assert f"{board.clk_hz} HZ" in constraints
+        assert f"{board.board_clk_hz} HZ" in constraints
     else:
         assert f"set_frequency clk12_0__io {freq_mhz}" in constraints
+    assert ("EHXPLLL" in plan.files["top.il"]) == (board.pll_hz is not None)
     commands = json.loads(plan.files["build_top.json"])["commands"]
     assert commands[0][0] == "yosys"
     assert commands[1][0] == f"nextpnr-{board.family}"
@@ -89,3 +93,25 @@ def test_tool_env_points_at_the_venv_yowasp_tools(monkeypatch):
     # A variable the user set wins (a native toolchain stays possible).
     monkeypatch.setenv("YOSYS", "/opt/yosys/bin/yosys")
     assert tool_env()["YOSYS"] == "/opt/yosys/bin/yosys"
+
+
+@pytest.mark.parametrize("fin,fout,expect", [
+    # 25 -> 50 MHz as prjtrellis's ecppll computes it: VCO 600 MHz.
+    (25e6, 50e6, {"CLKI_DIV": 1, "CLKFB_DIV": 2, "CLKOP_DIV": 12}),
+    (100e6, 50e6, {"CLKI_DIV": 2, "CLKFB_DIV": 1, "CLKOP_DIV": 12}),
+    (12e6, 16e6, None),  # only the relations are checked
+])
+def test_ecp5_pll_dividers(fin, fout, expect):
+    from fpga.boards import ecp5_pll
+    got = ecp5_pll(fin, fout)
+    if expect is not None:
+        assert got == expect
+    pfd = fin / got["CLKI_DIV"]
+    assert pfd * got["CLKFB_DIV"] == pytest.approx(fout)
+    assert 400e6 <= fout * got["CLKOP_DIV"] <= 800e6 and 3.125e6 <= pfd <= 400e6
+
+
+def test_ecp5_pll_refuses_an_impossible_clock():
+    from fpga.boards import ecp5_pll
+    with pytest.raises(FpgaError, match="no ECP5 PLL setting makes exactly"):
+        ecp5_pll(25e6, 1e3)
