@@ -217,7 +217,9 @@ def _cmd_check(args) -> int:
 
 def _cmd_boards(args) -> int:
     for b in BOARDS.values():
-        print(f"{b.name:<11} {b.title:<26} {b.device:<20} {b.clk_hz / 1e6:>5g} MHz  "
+        clock = f"{b.board_clk_hz / 1e6:g} MHz" + (
+            f" -> {b.clk_hz / 1e6:g} MHz (PLL)" if b.pll_hz else "")
+        print(f"{b.name:<11} {b.title:<26} {b.device:<20} {clock:<23} "
               f"config {b.default_config:<8} {b.notes}")
     return 0
 
