@@ -81,28 +81,28 @@ class Expander:
 
     def _parts(self, parts: Iterator[Part], depth: int) -> Iterator[Statement]:
         for part in parts:
-            name = _directive(part.text)
+            name, at = _directive(part.text)
             if name in _BLOCK_OPENERS:
-                body = _collect_block(part, name, parts)
-                yield from self._block(part, name, body, depth)
+                body = _collect_block(part, name, at, parts)
+                yield from self._block(part, name, at, body, depth)
             elif name in _BLOCK_CLOSERS:
                 raise part.loc.error(f"'{name}' without '{_BLOCK_CLOSERS[name]}'",
-                                     part.col(part.text.index(name)))
+                                     part.col(at))
             elif name in _UNSUPPORTED:
                 raise part.loc.error(f"'{name}' (conditional assembly) is not supported",
-                                     part.col(part.text.index(name)))
+                                     part.col(at))
             elif name == ".include":
-                yield from self._include(part, depth)
+                yield from self._include(part, at, depth)
             else:
                 yield from self._statement(part, depth)
 
     # --- blocks -------------------------------------------------------------------------
 
-    def _block(self, head: Part, name: str, body: list[Part],
+    def _block(self, head: Part, name: str, at: int, body: list[Part],
                depth: int) -> Iterator[Statement]:
-        col = head.col(head.text.index(name))
-        rest = head.text[head.text.index(name) + len(name):]
-        rest_start = head.start + head.text.index(name) + len(name)
+        col = head.col(at)
+        rest = head.text[at + len(name):]
+        rest_start = head.start + at + len(name)
         tokens = tokenize(rest, head.loc, rest_start)
         st = Statement(head.loc, tuple(tokens), head.col(len(head.text.rstrip())))
         if name == ".macro":
@@ -198,10 +198,10 @@ class Expander:
         self.expansions += 1
         yield from self._parts(iter(body), depth + 1)
 
-    def _include(self, part: Part, depth: int) -> Iterator[Statement]:
-        at = part.text.index(".include")
+    def _include(self, part: Part, at: int, depth: int) -> Iterator[Statement]:
         col = part.col(at)
-        tokens = tokenize(part.text[at + 8:], part.loc, part.start + at + 8)
+        end = at + len(".include")
+        tokens = tokenize(part.text[end:], part.loc, part.start + end)
         if len(tokens) != 1 or not isinstance(tokens[0].value, bytes):
             raise part.loc.error("'.include' takes one file name in quotes", col)
         name = tokens[0].value.decode("latin-1")
@@ -224,18 +224,20 @@ class Expander:
         return st
 
 
-def _directive(text: str) -> str | None:
+def _directive(text: str) -> tuple[str | None, int]:
+    """The directive a statement starts with (lower case: directives ignore case, as in
+    GNU as) and its index in the text."""
     m = _DIRECTIVE.match(text)
-    return m.group(1).lower() if m else None
+    return (m.group(1).lower(), m.start(1)) if m else (None, 0)
 
 
-def _collect_block(head: Part, name: str, parts: Iterator[Part]) -> list[Part]:
+def _collect_block(head: Part, name: str, at: int, parts: Iterator[Part]) -> list[Part]:
     """The parts up to the matching ``.endm``/``.endr`` (nested blocks kept whole)."""
     closer = ".endm" if name == ".macro" else ".endr"
     depth = 0
     body: list[Part] = []
     for part in parts:
-        inner = _directive(part.text)
+        inner, _ = _directive(part.text)
         if inner in _BLOCK_OPENERS and (inner == ".macro") == (name == ".macro"):
             depth += 1
         elif inner == closer:
@@ -243,7 +245,7 @@ def _collect_block(head: Part, name: str, parts: Iterator[Part]) -> list[Part]:
                 return body
             depth -= 1
         body.append(part)
-    raise head.loc.error(f"'{name}' without '{closer}'", head.col(head.text.index(name)))
+    raise head.loc.error(f"'{name}' without '{closer}'", head.col(at))
 
 
 def _arguments(text: str) -> list[str]:

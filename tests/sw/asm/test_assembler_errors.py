@@ -78,6 +78,7 @@ ERRORS = [
     ("empty-word", ".word\n", 1, 6, "needs at least one value"),
     # macros, repetition, includes (sw/asm/macros.py)
     ("unterminated", ".macro m a\n  nop\n", 1, 1, "'.macro' without '.endm'"),
+    ("unterminated-upper-case", "  .MACRO m a\n  nop\n", 1, 3, "'.macro' without '.endm'"),
     ("stray-endm", "nop\n  .endm\n", 2, 3, "'.endm' without '.macro'"),
     ("stray-endr", ".endr\n", 1, 1, "'.endr' without '.rept'"),
     ("unterminated-rept", "  .rept 2\nnop\n", 1, 3, "'.rept' without '.endr'"),

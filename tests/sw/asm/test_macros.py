@@ -48,6 +48,12 @@ _start:
     .rept 0
     ebreak
     .endr
+    .MACRO shout r      # directives ignore case (LLVM needs lower-case closers)
+    .REPT 2
+    addi \r, \r, 8
+    .endr
+    .endm
+    shout a4
 loop: bump2 a5
     j loop
     .data
