@@ -545,12 +545,11 @@ class Core(wiring.Component):
         blocked = Signal()
         # A misprediction costs one bubble, one more with `registered_redirect` (the
         # redirect waits a cycle) and one more with `registered_fetch` (IF2).
-        redirect_bubbles = redirect
+        bubbles = [redirect]  # the redirect, then the same flag one cycle later, ...
         for k in range(int(registered) + int(fetch_stage)):
             later = Signal(name=f"redirect_bubble{k + 1}")
-            perf.d.sync += later.eq(redirect if k == 0 else redirect_bubbles_last)
-            redirect_bubbles_last = later
-            redirect_bubbles = redirect_bubbles | later
+            perf.d.sync += later.eq(bubbles[-1])
+            bubbles.append(later)
         events = csr.events
         perf.d.comb += [
             blocked.eq(d_valid & ~d_issue & ~redirect & ~halted),
@@ -559,7 +558,7 @@ class Core(wiring.Component):
             events.stall_load_use.eq(blocked & ~hz.stall_serial & ~x_hold & ~hz.stall_mul
                                      & hz.stall_load_use),
             # Every bubble of a misprediction (counted from the redirect on).
-            events.stall_branch.eq(redirect_bubbles),
+            events.stall_branch.eq(Cat(*bubbles).any()),
             events.branches.eq(pred.update & (pred.update_flow != Flow.NONE)),
             events.mispredicts.eq(redirect),
         ]
