@@ -160,10 +160,18 @@ class BootLoader(wiring.Component):
         def crc_add():
             m.d.sync += [crc_byte.eq(byte), crc_bits.eq(8)]
 
+        # Framing, common to the states that receive the frame's words (the ones that
+        # set `loading`): count the bytes of each word; `word_done` on its fourth.
+        word_done = Signal()
+        m.d.comb += word_done.eq(self.loading & got & (count == 3))
+        with m.If(self.loading & got):
+            m.d.sync += count.eq(count + 1)
+
         message = Signal(range(max(len(OK_TEXT), len(ERROR_TEXT)) + 1))
         ok_chars = Array(Const(c, 8) for c in OK_TEXT)
         error_chars = Array(Const(c, 8) for c in ERROR_TEXT)
 
+        m.d.comb += self.busy.eq(1)  # every state but HUNT holds the core
         with m.FSM(name="bootload"):
             with m.State("HUNT"):
                 m.d.comb += self.busy.eq(failed)
@@ -171,45 +179,39 @@ class BootLoader(wiring.Component):
                     m.d.sync += [count.eq(0), crc.eq(0xFFFF_FFFF), failed.eq(0)]
                     m.next = "ENTRY"
             with m.State("ENTRY"):
-                m.d.comb += [self.busy.eq(1), self.loading.eq(1)]
+                m.d.comb += self.loading.eq(1)
                 with m.If(got):
                     crc_add()
-                    m.d.sync += count.eq(count + 1)
-                    with m.If(count == 3):  # (a bad frame keeps the core in reset)
-                        m.d.sync += entry.eq(word)
-                        m.next = "COUNT"
+                with m.If(word_done):  # (a bad frame keeps the core in reset)
+                    m.d.sync += entry.eq(word)
+                    m.next = "COUNT"
             with m.State("COUNT"):
-                m.d.comb += [self.busy.eq(1), self.loading.eq(1)]
+                m.d.comb += self.loading.eq(1)
                 with m.If(got):
                     crc_add()
-                    m.d.sync += count.eq(count + 1)
-                    with m.If(count == 3):
-                        m.d.sync += [nwords.eq(word), index.eq(0)]
-                        with m.If(word > self.depth):
-                            m.d.sync += [failed.eq(1), message.eq(0)]
-                            m.next = "SAY_ERROR"
-                        with m.Elif(word == 0):
-                            m.next = "CRC"
-                        with m.Else():
-                            m.next = "IMAGE"
+                with m.If(word_done):
+                    m.d.sync += [nwords.eq(word), index.eq(0)]
+                    with m.If(word > self.depth):
+                        m.d.sync += [failed.eq(1), message.eq(0)]
+                        m.next = "SAY_ERROR"
+                    with m.Elif(word == 0):
+                        m.next = "CRC"
+                    with m.Else():
+                        m.next = "IMAGE"
             with m.State("IMAGE"):
-                m.d.comb += [self.busy.eq(1), self.loading.eq(1)]
+                m.d.comb += self.loading.eq(1)
                 with m.If(got):
                     crc_add()
-                    m.d.sync += count.eq(count + 1)
-                    with m.If(count == 3):
-                        m.d.comb += [self.bus.wmask.eq(0b1111), self.bus.wdata.eq(word)]
-                        m.d.sync += index.eq(index + 1)
-                        with m.If(index + 1 == nwords):
-                            m.next = "CRC"
-            with m.State("CRC"):
-                m.d.comb += [self.busy.eq(1), self.loading.eq(1)]
-                with m.If(got):
-                    m.d.sync += count.eq(count + 1)
-                    with m.If(count == 3):
-                        m.next = "CHECK"
+                with m.If(word_done):
+                    m.d.comb += [self.bus.wmask.eq(0b1111), self.bus.wdata.eq(word)]
+                    m.d.sync += index.eq(index + 1)
+                    with m.If(index + 1 == nwords):
+                        m.next = "CRC"
+            with m.State("CRC"):  # its own bytes are not checksummed
+                m.d.comb += self.loading.eq(1)
+                with m.If(word_done):
+                    m.next = "CHECK"
             with m.State("CHECK"):  # the CRC engine has finished the last byte long ago
-                m.d.comb += self.busy.eq(1)
                 with m.If((crc ^ 0xFFFF_FFFF) == window):
                     m.d.sync += message.eq(0)
                     m.next = "ZERO"
@@ -217,22 +219,19 @@ class BootLoader(wiring.Component):
                     m.d.sync += [failed.eq(1), message.eq(0)]
                     m.next = "SAY_ERROR"
             with m.State("ZERO"):  # the rest of RAM reads 0, as the interpreter's does
-                m.d.comb += self.busy.eq(1)
                 with m.If(index == self.depth):
                     m.next = "SAY_OK"
                 with m.Else():
                     m.d.comb += [self.bus.wmask.eq(0b1111), self.bus.wdata.eq(0)]
                     m.d.sync += index.eq(index + 1)
             with m.State("SAY_OK"):
-                m.d.comb += [self.busy.eq(1), self.tx.valid.eq(1),
-                             self.tx.payload.eq(ok_chars[message])]
+                m.d.comb += [self.tx.valid.eq(1), self.tx.payload.eq(ok_chars[message])]
                 with m.If(self.tx.ready):
                     m.d.sync += message.eq(message + 1)
                     with m.If(message == len(OK_TEXT) - 1):
                         m.next = "HUNT"
             with m.State("SAY_ERROR"):
-                m.d.comb += [self.busy.eq(1), self.tx.valid.eq(1),
-                             self.tx.payload.eq(error_chars[message])]
+                m.d.comb += [self.tx.valid.eq(1), self.tx.payload.eq(error_chars[message])]
                 with m.If(self.tx.ready):
                     m.d.sync += message.eq(message + 1)
                     with m.If(message == len(ERROR_TEXT) - 1):
