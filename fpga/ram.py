@@ -79,9 +79,9 @@ class SplitRam(wiring.Component):
         m = Module()
         depth, window_words = self.depth, self.window_words
         init = self._init
-        self.window = memory.Memory(shape=32, depth=window_words, init=init[:window_words])
+        window = memory.Memory(shape=32, depth=window_words, init=init[:window_words])
         # ECP5: the data copy is block RAM with the image; iCE40: filled by the boot copy.
-        self.data_copy = None if self.family == "ice40" and self.spram_primitive else \
+        data_copy = None if self.family == "ice40" and self.spram_primitive else \
             memory.Memory(shape=32, depth=depth, init=init if self.family == "ecp5" else [])
         index_bits = depth.bit_length() - 1
         window_bits = (window_words - 1).bit_length()
@@ -100,11 +100,11 @@ class SplitRam(wiring.Component):
             booted = Const(1)
         m.d.comb += self.busy.eq(~booted)
 
-        m.submodules.window = self.window
+        m.submodules.window = window
         # Transparent: a fetch of the word a store writes in the same cycle sees the
         # new value (as the one-array RAM's fetch port; also what Yosys can provide).
-        store = self.window.write_port(granularity=8)
-        fetch = self.window.read_port(transparent_for=(store,))
+        store = window.write_port(granularity=8)
+        fetch = window.read_port(transparent_for=(store,))
         addr = self.data.addr[:index_bits]
         # The store as the RAMs write it: this cycle's, or last cycle's from registers.
         w_addr, w_mask, w_data = Signal(index_bits), Signal(4), Signal(32)
@@ -155,7 +155,7 @@ class SplitRam(wiring.Component):
                     m.d.sync += step.eq(step + 1)
         m.d.comb += self.data.rdata.eq(d_rdata)
 
-        if self.data_copy is None:
+        if data_copy is None:
             writing = d_wmask.any()
             for half in range(2):
                 lanes = d_wmask[2 * half:2 * half + 2]
@@ -167,16 +167,16 @@ class SplitRam(wiring.Component):
                     i_STANDBY=0, i_SLEEP=0, i_POWEROFF=1,
                     o_DATAOUT=d_rdata[16 * half:16 * half + 16])
         elif delayed_store:  # read (this cycle's address) and write (last cycle's) ports
-            m.submodules.data_copy = self.data_copy
-            wr = self.data_copy.write_port(granularity=8)
-            rd = self.data_copy.read_port(transparent_for=(wr,))
+            m.submodules.data_copy = data_copy
+            wr = data_copy.write_port(granularity=8)
+            rd = data_copy.read_port(transparent_for=(wr,))
             m.d.comb += [rd.addr.eq(addr), rd.en.eq(self.data.read),
                          wr.addr.eq(w_addr), wr.en.eq(w_mask), wr.data.eq(w_data),
                          d_rdata.eq(rd.data)]
         else:  # one port, as the SPRAM
-            m.submodules.data_copy = self.data_copy
-            wr = self.data_copy.write_port(granularity=8)
-            rd = self.data_copy.read_port()
+            m.submodules.data_copy = data_copy
+            wr = data_copy.write_port(granularity=8)
+            rd = data_copy.read_port()
             m.d.comb += [rd.addr.eq(d_addr), rd.en.eq(d_read & ~d_wmask.any()),
                          wr.addr.eq(d_addr), wr.en.eq(d_wmask), wr.data.eq(d_wdata),
                          d_rdata.eq(rd.data)]
