@@ -1,22 +1,33 @@
 """Lockstep comparison of the RTL's retire stream against the golden interpreter.
 
-The RTL runs ahead; its records are buffered, then the interpreter runs the same
-number of instructions (fast record mode) and the two streams are compared field by
-field. Counter CSRs (cycle, time, hpmcounter*) measure timing, which the interpreter
-does not model: when the interpreter reads one, it takes the value the RTL read at
-that instruction. Everything else must be identical.
+The RTL runs ahead and hands over its records in batches of numpy columns
+(`oxcore.retire.RecordBatch`); the interpreter then runs the same number of
+instructions, recording columns too, and the two batches are compared with a few array
+comparisons. Only at the first difference are records built, for the report. Counter
+CSRs (cycle, time, hpmcounter*) measure timing, which the interpreter does not model:
+when the interpreter reads one, it takes the value the RTL read at that instruction.
+Everything else must be identical.
+
+`run_in_lockstep` drives a simulator and a `Lockstep`; with CXXRTL the RTL runs in a
+thread of its own (the compiled model releases Python's lock while it simulates), so
+the two simulators overlap.
 """
 
 from __future__ import annotations
 
-from collections import deque
+import queue
+import threading
 from dataclasses import dataclass, field
+
+import numpy as np
+
 from oxcore.isa import format_instruction
-from oxcore.retire import RetireRecord
+from oxcore.retire import RecordBatch, RetireRecord, XWrite
 from cosim.iss import Interpreter, Stop
 
 HISTORY = 16
 VCD_MARGIN = 64  # cycles of waveform before and after a divergence
+THREADED_CHUNK = 1 << 16  # RTL cycles per batch when the simulators overlap
 
 
 @dataclass
@@ -27,7 +38,7 @@ class Divergence:
     cycle: int | None
     expected: RetireRecord | None  # None: the interpreter had stopped
     actual: RetireRecord | None  # None: the RTL had stopped
-    fields: list[str]
+    fields: list[str]  # labels of what differs (`RetireRecord.diff`)
     history: list[tuple[RetireRecord, int | None]] = field(default_factory=list)
 
     def report(self, rerun_command: str | None = None) -> str:
@@ -48,9 +59,10 @@ class Divergence:
                 lines.append(f"  interpreter expected pc 0x{self.expected.pc:08x}: "
                              f"{format_instruction(self.expected.insn, self.expected.pc)}")
             lines.append(f"  {'field':<10} {'interpreter (expected)':<24} rtl (actual)")
-            for name in self.fields:
-                lines.append(f"  {name:<10} {_fmt(getattr(self.expected, name)):<24} "
-                             f"{_fmt(getattr(self.actual, name))}")
+            for label, expected, actual in self.expected.diff_rows(self.actual):
+                lines.append(f"  {label:<10} {_fmt(expected):<24} {_fmt(actual)}")
+            lines.append(f"  interpreter: {self.expected.describe_effects() or '(no effect)'}")
+            lines.append(f"  rtl:         {self.actual.describe_effects() or '(no effect)'}")
         lines.append(f"  last {len(self.history)} retired instructions (both agree):")
         for past, past_cycle in self.history:
             when = f"cycle {past_cycle:>7}  " if past_cycle is not None else ""
@@ -66,7 +78,9 @@ class Divergence:
 
 
 def _fmt(value: object) -> str:
-    if isinstance(value, bool) or value is None:
+    if value is None:
+        return "(none)"
+    if isinstance(value, bool):
         return str(value)
     if isinstance(value, int) and not hasattr(value, "name"):
         return f"0x{value:08x}"
@@ -75,28 +89,38 @@ def _fmt(value: object) -> str:
 
 def _describe(rec: RetireRecord) -> str:
     text = f"0x{rec.pc:08x}: {format_instruction(rec.insn, rec.pc):<28}"
-    return f"{text} {rec.effects()}".rstrip()
+    return f"{text} {rec.describe_effects()}".rstrip()
 
 
 class Lockstep:
-    """Feed it the RTL's records (`retired`), then `finish()`; `divergence` says where
-    the two first disagree (None while they agree)."""
+    """Feed it the RTL's records, in batches (`check`) or one by one (`retired`), then
+    `finish()`; `divergence` says where the two first disagree (None while they agree)."""
 
     def __init__(self, interp: Interpreter, batch: int = 4096) -> None:
         self.interp = interp
-        self.batch = batch
-        self.pending: list[tuple[RetireRecord, int | None]] = []
-        self.recent: deque[tuple[RetireRecord, int | None]] = deque(maxlen=HISTORY)
+        self.batch = batch  # records queued by `retired` before they are checked
+        self.pending: list[RetireRecord] = []
+        self.pending_cycles: list[int | None] = []
+        self.recent = RecordBatch.empty()  # the last records checked (history)
         self.divergence: Divergence | None = None
         self.iss_stop: Stop | None = None
         self.checked = 0
+        self._rtl: RecordBatch | None = None  # the batch being checked
         interp.machine.counter_override = self._rtl_counter_value
 
     def retired(self, record: RetireRecord, cycle: int | None = None) -> bool:
         """Queue one RTL record; returns False once a divergence is known (stop the RTL)."""
-        self.pending.append((record, cycle))
+        self.pending.append(record)
+        self.pending_cycles.append(cycle)
         if len(self.pending) >= self.batch:
             self._check_pending()
+        return self.divergence is None
+
+    def check(self, rtl: RecordBatch) -> bool:
+        """Check a batch of RTL records; returns False once a divergence is known."""
+        self._check_pending()
+        if self.divergence is None and len(rtl):
+            self._compare(rtl)
         return self.divergence is None
 
     def finish(self) -> Divergence | None:
@@ -104,51 +128,110 @@ class Lockstep:
         self._check_pending()
         return self.divergence
 
-    def _rtl_counter_value(self, order: int, csr: int) -> int | None:
-        index = order - self.checked
-        if 0 <= index < len(self.pending):
-            record = self.pending[index][0]
-            if record.rd:
-                return record.rd_value
-        return None
-
     def _check_pending(self) -> None:
-        if self.divergence is not None or not self.pending:
-            return
-        expected: list[RetireRecord] = []
-        if self.iss_stop is None or self._iss_can_continue():
-            self.iss_stop = self.interp.run(self.interp.machine.instret + len(self.pending),
-                                            expected.append)
-        self._compare(expected, self.pending)
-        self.checked += len(self.pending)
+        if self.pending and self.divergence is None:
+            self._compare(RecordBatch.from_records(self.pending, self.pending_cycles))
         self.pending.clear()
+        self.pending_cycles.clear()
+
+    def _rtl_counter_value(self, order: int, csr: int) -> int | None:
+        writes = self._rtl.effects.get(XWrite) if self._rtl is not None else None
+        if writes is None:
+            return None
+        row = int(np.searchsorted(writes.order, order))
+        if row < len(writes) and writes.order[row] == order:
+            return int(writes.columns["value"][row])
+        return None
 
     def _iss_can_continue(self) -> bool:
         stop = self.iss_stop
-        return stop is not None and stop.exit_value is None and \
-            stop.trap is not None and stop.trap.cause.name == "INSTRUCTION_LIMIT"
+        return stop is None or (stop.exit_value is None and stop.trap is not None
+                                and stop.trap.cause.name == "INSTRUCTION_LIMIT")
 
-    def _compare(self, expected: list[RetireRecord],
-                 actual: list[tuple[RetireRecord, int | None]]) -> None:
-        actual = list(actual)
-        for index, (rtl, cycle) in enumerate(actual):
-            iss = expected[index] if index < len(expected) else None
-            if iss is not None and rtl == iss:  # the common case: one tuple comparison
-                continue
-            fields = rtl.diff(iss) if iss is not None else ["(interpreter stopped)"]
-            history = (list(self.recent) + actual[max(0, index - HISTORY):index])[-HISTORY:]
-            self.divergence = Divergence(rtl.order, cycle, iss, rtl, fields, history)
+    def _run_interpreter(self, count: int) -> RecordBatch:
+        """The interpreter's next `count` records (fewer if it stops)."""
+        if not self._iss_can_continue():
+            return RecordBatch.empty()
+        batches: list[RecordBatch] = []
+        self.iss_stop = self.interp.run(self.interp.machine.instret + count,
+                                        on_batch=batches.append)
+        return RecordBatch.concat(batches)
+
+    def _compare(self, rtl: RecordBatch) -> None:
+        self._rtl = rtl
+        try:
+            expected = self._run_interpreter(len(rtl))
+        finally:
+            self._rtl = None
+        index = rtl.first_difference(expected)
+        if index is None:
+            self.checked += len(rtl)
+            self.recent = RecordBatch.concat([self.recent, rtl.tail(HISTORY)]).tail(HISTORY)
             return
-        self.recent.extend(actual[-HISTORY:])
+        actual = rtl.record(index)
+        iss = expected.record(index) if index < len(expected) else None
+        fields = iss.diff(actual) if iss is not None else ["(interpreter stopped)"]
+        before = RecordBatch.concat([self.recent, rtl.head(index)]).tail(HISTORY)
+        history = [(record, before.cycle_of(i)) for i, record in enumerate(before.records())]
+        self.checked += index
+        self.divergence = Divergence(actual.order, rtl.cycle_of(index), iss, actual, fields,
+                                     history)
 
     def rtl_stopped(self, cycle: int | None = None) -> Divergence | None:
         """The RTL stopped retiring (hang, cycle budget). A divergence unless the
         interpreter had stopped at the same point too."""
         self._check_pending()
         if self.divergence is None and self._iss_can_continue():
-            expected: list[RetireRecord] = []
-            self.iss_stop = self.interp.run(self.interp.machine.instret + 1, expected.append)
-            if expected:
-                self.divergence = Divergence(expected[0].order, cycle, expected[0], None,
-                                             ["(rtl stopped)"], list(self.recent))
+            expected = self._run_interpreter(1)
+            if len(expected):
+                record = expected.record(0)
+                before = self.recent
+                history = [(r, before.cycle_of(i)) for i, r in enumerate(before.records())]
+                self.divergence = Divergence(record.order, cycle, record, None,
+                                             ["(rtl stopped)"], history)
         return self.divergence
+
+
+def run_in_lockstep(sim, lockstep: Lockstep, *, threaded: bool = False, **run_options):
+    """Run an RTL simulator with `lockstep` checking every batch it retires; returns the
+    simulator's stop. With `threaded`, the RTL runs in a thread of its own and hands
+    batches over through a bounded queue, so that it simulates while the interpreter
+    checks the previous batch."""
+    if not threaded:
+        return sim.run(on_batch=lockstep.check, **run_options)
+    handoff: queue.Queue = queue.Queue(maxsize=4)
+    diverged = threading.Event()
+
+    def produce(batch: RecordBatch) -> bool:
+        handoff.put(batch)
+        return not diverged.is_set()
+
+    def simulate() -> None:
+        try:
+            handoff.put(("stop", sim.run(on_batch=produce, **run_options)))
+        except BaseException as exc:  # handed to the caller's thread
+            handoff.put(("error", exc))
+
+    worker = threading.Thread(target=simulate, name="oxcore-rtl", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = handoff.get()
+            if isinstance(item, RecordBatch):
+                if not diverged.is_set() and not lockstep.check(item):
+                    diverged.set()
+                continue
+            kind, value = item
+            if kind == "error":
+                raise value
+            return value
+    except BaseException:
+        diverged.set()  # the RTL stops at its next batch
+        while worker.is_alive():
+            try:
+                handoff.get(timeout=0.1)
+            except queue.Empty:
+                pass
+        raise
+    finally:
+        worker.join()

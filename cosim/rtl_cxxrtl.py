@@ -8,7 +8,8 @@ cycles per call, collecting retire-port records in a batch; it stops early, befo
 clock edge, when an ecall waits for service or a trap retires. Syscalls are serviced
 exactly as the Amaranth-simulator harness does, and stop/cycle accounting is the same,
 so both backends give identical retire streams and cycle counts (tested).
-Python `RetireRecord`s are built only when a caller asks for them (`on_retire`).
+Records come out as `RecordBatch` columns (`on_batch`); Python `RetireRecord`s are
+built only when a caller asks for them (`on_retire`).
 """
 
 from __future__ import annotations
@@ -34,13 +35,11 @@ from hw.oxcore.top import Top
 from oxcore.config import OxCoreConfig
 from oxcore.isa.csrs import PERF_COUNTERS
 from oxcore.program import Program
-from oxcore.retire import RetireRecord, TrapCause
+from oxcore.retire import SCALAR_RETIRE, RecordBatch, RetireRecord, TrapCause, batch_from_port
 
 MASK32 = 0xFFFF_FFFF
 CHUNK = 1 << 20  # cycles per C++ call at most
 RAM = "ram storage"
-RECORD_FIELDS = ("order", "pc", "insn", "rd", "rd_value", "mem_addr", "mem_size", "mem_write",
-                 "mem_data")
 
 
 class CxxrtlSimulator(RtlHarness):
@@ -49,6 +48,9 @@ class CxxrtlSimulator(RtlHarness):
     Raises `cosim.cxxrtl.CxxrtlUnavailable` (no C++ compiler) at construction, so a
     caller can fall back to `RtlSimulator`.
     """
+
+    chunk = CHUNK  # cycles per C++ call at most (smaller: finer-grained batches)
+    concurrent = True  # ctypes releases the interpreter lock during each C++ call
 
     def __init__(self, config: OxCoreConfig, program: Program,
                  stdout: BinaryIO | None = None, stderr: BinaryIO | None = None,
@@ -87,43 +89,39 @@ class CxxrtlSimulator(RtlHarness):
         return call.exit_value
 
     # ---- records ---------------------------------------------------------------------------
-    def _record(self, columns: dict, i: int) -> RetireRecord:
-        trap = columns["trap.valid"][i]
-        return RetireRecord(*(int(columns[name][i]) for name in RECORD_FIELDS[:7]),
-                            bool(columns["mem_write"][i]), int(columns["mem_data"][i]),
-                            TrapCause(int(columns["trap.cause"][i])) if trap else None)
-
-    def _consume(self, batch, on_retire) -> tuple[int, int | None, RetireRecord | None, bool]:
-        """Hand a batch to `on_retire` (if any): (retired count, last record's cycle,
-        trap record if one retired, stopped because on_retire returned False)."""
-        if not len(batch):
+    def _consume(self, raw, on_retire, on_batch) -> tuple[int, int | None, RetireRecord | None,
+                                                          bool]:
+        """Hand the records of a run to the callers: (retired count, last record's cycle,
+        trap record if one retired, stopped because a callback returned False)."""
+        if not len(raw):
             return 0, None, None, False
-        columns = self._format.decode(batch, self._fields)
-        cycles = columns["cycle"]
+        columns = self._format.decode(raw, self._fields)
         traps = np.flatnonzero(columns["trap.valid"])
-        end = int(traps[0]) if len(traps) else len(cycles)  # a trap ends the run
+        batch = batch_from_port(SCALAR_RETIRE, columns)
+        if len(traps):  # a trap ends the run: it is the batch's last record
+            batch = batch.head(int(traps[0]) + 1)
+        retired = len(batch) - (1 if len(traps) else 0)
+        last_cycle = int(batch.cycle[-1])
+        self.cycle = last_cycle
+        trap = batch.record(len(batch) - 1) if len(traps) else None
+        if on_batch is not None and on_batch(batch) is False:
+            return retired, last_cycle, trap, trap is None
         if on_retire is not None:
-            lists = [columns[name][:end].tolist() for name in ("cycle",) + RECORD_FIELDS]
-            for i, (cycle, order, pc, insn, rd, rd_value, addr, size, write, data) in \
-                    enumerate(zip(*lists)):
-                self.cycle = cycle
-                if on_retire(RetireRecord(order, pc, insn, rd, rd_value, addr, size,
-                                          bool(write), data)) is False:
-                    return i + 1, cycle, None, True
-        trap = None
-        if len(traps):
-            trap = self._record(columns, end)
-            self.cycle = int(cycles[end])
-            if on_retire is not None:
-                on_retire(trap)
-        return end, int(cycles[min(end, len(cycles) - 1)]), trap, False
+            for i, record in enumerate(batch.records()):
+                self.cycle = int(batch.cycle[i])
+                if on_retire(record) is False and record.trap is None:
+                    return i + 1, self.cycle, None, True
+        return retired, last_cycle, trap, False
 
     # ---- the run ---------------------------------------------------------------------------
     def run(self, max_instructions: int | None = None, max_cycles: int | None = None,
             on_retire: Callable[[RetireRecord], None] | None = None,
             watchdog: int = WATCHDOG_CYCLES,
-            read_back: tuple[tuple[int, int], ...] = ()) -> RtlStop:
-        """As `RtlSimulator.run`: to exit, trap or a limit, with the same accounting."""
+            read_back: tuple[tuple[int, int], ...] = (),
+            on_batch: Callable[[RecordBatch], bool | None] | None = None) -> RtlStop:
+        """As `RtlSimulator.run`: to exit, trap or a limit, with the same accounting.
+        `on_batch` gets the records in batches of columns (at most `self.chunk` cycles
+        each), the fast way to consume them."""
         self._start()
         model = self._model()
         if self.vcd_path:
@@ -133,7 +131,8 @@ class CxxrtlSimulator(RtlHarness):
             # the "memory bus" group shows every access.
             model.vcd_open(self.vcd_path, start, end, memories=False)
         try:
-            stop = self._loop(model, max_instructions, max_cycles, on_retire, watchdog)
+            stop = self._loop(model, max_instructions, max_cycles, on_retire, on_batch,
+                              watchdog)
         except BaseException:
             if self.vcd_path:
                 model.vcd_close(keep=False)
@@ -159,7 +158,7 @@ class CxxrtlSimulator(RtlHarness):
             write_gtkw(self.top.core.probes, self.vcd_path)
         return keep
 
-    def _loop(self, model, max_instructions, max_cycles, on_retire, watchdog):
+    def _loop(self, model, max_instructions, max_cycles, on_retire, on_batch, watchdog):
         instret = last_retire = 0
         if max_instructions is not None and max_instructions <= 0:
             return ("instruction_limit", None, TrapCause.INSTRUCTION_LIMIT, None, 0, 0)
@@ -169,7 +168,7 @@ class CxxrtlSimulator(RtlHarness):
                 return ("cycle_limit", None, None, None, instret, cycle)
             if cycle - last_retire > watchdog:
                 return ("hang", None, None, None, instret, cycle)
-            budget = min(CHUNK, last_retire + watchdog + 1 - cycle)
+            budget = min(self.chunk, last_retire + watchdog + 1 - cycle)
             if max_cycles is not None:
                 budget = min(budget, max_cycles - cycle)
             remaining = None if max_instructions is None else max_instructions - instret
@@ -182,7 +181,7 @@ class CxxrtlSimulator(RtlHarness):
                 follow = model.run(1)  # the cycle that raised attention retires the record
                 model.poke("env_resp", 0)
                 batch = np.concatenate([batch, follow.records])
-            count, last_cycle, trap, stopped = self._consume(batch, on_retire)
+            count, last_cycle, trap, stopped = self._consume(batch, on_retire, on_batch)
             instret += count
             if last_cycle is not None:
                 last_retire = last_cycle
@@ -199,7 +198,7 @@ class CxxrtlSimulator(RtlHarness):
 
 # ---- the compiled model, found without re-converting the design ---------------------------
 SOURCES = [Path(__file__).resolve().parent.parent / part for part in
-           ("hw/oxcore", "oxcore/isa", "oxcore/config.py", "oxcore/retire.py", "cosim/cxxrtl")]
+           ("hw/oxcore", "oxcore/isa", "oxcore/config.py", "oxcore/retire", "cosim/cxxrtl")]
 _MEMO: dict[str, CxxrtlBuild] = {}
 
 

@@ -24,23 +24,21 @@ import sys
 from dataclasses import dataclass, field
 from typing import BinaryIO, Callable
 
-from amaranth import Shape
-from amaranth.lib import data
 from amaranth.sim import Simulator
 
 from cosim.syscalls import Environment
-from hw.oxcore.core import RETIRE_LAYOUT
 from hw.oxcore.faults import Faults
 from cosim.waves import write_gtkw
 from hw.oxcore.top import Top
 from oxcore.config import OxCoreConfig
 from oxcore.isa.csrs import PERF_COUNTERS
 from oxcore.program import Program
-from oxcore.retire import RetireRecord, TrapCause
+from oxcore.retire import SCALAR_RETIRE, RecordBatch, RetireRecord, TrapCause, record_unpacker
 
 MASK32 = 0xFFFF_FFFF
 CLOCK_PERIOD = 1e-6  # nominal 1 MHz: only labels the VCD time axis
 WATCHDOG_CYCLES = 10_000  # no retirement for this long: the core is hung
+PYSIM_BATCH = 256  # records per on_batch call (the simulator is slow: keep batches small)
 
 
 @dataclass
@@ -68,16 +66,7 @@ class RtlStop:
         return self.cycles / self.instret if self.instret else float("inf")
 
 
-def _unpacker(layout: data.StructLayout) -> Callable[[int], dict[str, int]]:
-    """Field extraction from a struct's packed value: one ctx.get per cycle, not ten."""
-    spans = [(name, member.offset, (1 << Shape.cast(member.shape).width) - 1)
-             for name, member in layout]
-    return lambda raw: {name: (raw >> off) & mask for name, off, mask in spans}
-
-
-_RETIRE = _unpacker(RETIRE_LAYOUT)
-_TRAP_VALID = 1 << RETIRE_LAYOUT["trap"].offset
-_TRAP_CAUSE_SHIFT = RETIRE_LAYOUT["trap"].offset + 1
+_UNPACK_RETIRE = record_unpacker(SCALAR_RETIRE)
 
 
 class RtlHarness:
@@ -89,6 +78,10 @@ class RtlHarness:
     opens with the useful signals grouped. Both files are written whole or not at all.
     `cycle` is the current cycle, for `on_retire` callers.
     """
+
+    # True when `run` lets other Python threads run while it simulates (compiled
+    # models release the interpreter lock), so co-simulation can overlap the two sides.
+    concurrent = False
 
     def __init__(self, config: OxCoreConfig, program: Program,
                  stdout: BinaryIO | None = None, stderr: BinaryIO | None = None,
@@ -132,9 +125,11 @@ class RtlSimulator(RtlHarness):
     def run(self, max_instructions: int | None = None, max_cycles: int | None = None,
             on_retire: Callable[[RetireRecord], None] | None = None,
             watchdog: int = WATCHDOG_CYCLES,
-            read_back: tuple[tuple[int, int], ...] = ()) -> RtlStop:
+            read_back: tuple[tuple[int, int], ...] = (),
+            on_batch: Callable[[RecordBatch], bool | None] | None = None) -> RtlStop:
         """Run to exit, trap or a limit. `read_back` (addr, length) ranges of RAM are
-        returned in `RtlStop.memory` as they are at the end."""
+        returned in `RtlStop.memory` as they are at the end. Records go to `on_retire`
+        one by one and/or to `on_batch` in `RecordBatch`es (False from either stops)."""
         self._start()
         core = self.top.core
         result: list[RtlStop] = []
@@ -144,6 +139,8 @@ class RtlSimulator(RtlHarness):
             env_valid = core.env_req.valid
             req, resp = core.env_req, core.env_resp
             instret = cycles = last_retire = 0
+            pending: list[RetireRecord] = []  # for on_batch
+            cycle_of: list[int] = []
             stop: tuple | None = None  # (reason, exit_value, cause, pc)
             if max_instructions is not None and max_instructions <= 0:
                 stop = ("instruction_limit", None, TrapCause.INSTRUCTION_LIMIT, None)
@@ -166,15 +163,10 @@ class RtlSimulator(RtlHarness):
                         stop = ("exit", call.exit_value, None, None)
                     ctx.set(resp.valid, 1)
                     answered = True
-                raw = ctx.get(retire)
-                if raw & 1:
+                record = _UNPACK_RETIRE(ctx.get(retire))
+                if record is not None:
                     last_retire = cycles
-                    f = _RETIRE(raw)
-                    trap = TrapCause((raw >> _TRAP_CAUSE_SHIFT) & 0x7F) \
-                        if raw & _TRAP_VALID else None
-                    record = RetireRecord(f["order"], f["pc"], f["insn"], f["rd"],
-                                          f["rd_value"], f["mem_addr"], f["mem_size"],
-                                          bool(f["mem_write"]), f["mem_data"], trap)
+                    trap = record.trap
                     if trap is not None:
                         stop = ("trap", None, trap, record.pc)
                     else:
@@ -185,11 +177,23 @@ class RtlSimulator(RtlHarness):
                                     None)
                     if on_retire is not None and on_retire(record) is False and stop is None:
                         stop = ("callback", None, None, None)
+                    if on_batch is not None:
+                        pending.append(record)
+                        cycle_of.append(cycles)
+                        if (stop is not None or len(pending) >= PYSIM_BATCH) and \
+                                on_batch(RecordBatch.from_records(pending, cycle_of)) is False \
+                                and stop is None:
+                            stop = ("callback", None, None, None)
+                        if stop is not None or len(pending) >= PYSIM_BATCH:
+                            pending.clear()
+                            cycle_of.clear()
                 await ctx.tick()
                 cycles += 1
                 if answered:
                     ctx.set(resp.valid, 0)
                     ctx.set(resp.fault, 0)
+            if on_batch is not None and pending:  # stopped by a limit or the watchdog
+                on_batch(RecordBatch.from_records(pending, cycle_of))
             reason, exit_value, cause, pc = stop
             counters = {"cycle": ctx.get(core.csr.cycle), "instret": ctx.get(core.csr.instret)}
             for i, perf in enumerate(PERF_COUNTERS):

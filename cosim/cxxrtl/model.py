@@ -134,7 +134,7 @@ class RecordFormat:
                fields: Mapping[str, tuple[str, int, int]] | None = None) -> dict[str, np.ndarray]:
         """Columns of a batch: ``cycle`` (if stamped) and each signal, or the given fields
         (name -> (signal, lsb, width), e.g. from `layout_fields`), as uint64 arrays
-        (fields wider than 64 bits: object arrays of Python ints)."""
+        (fields wider than 64 bits: (rows, bytes) uint8 arrays, little-endian)."""
         records = np.asarray(records, dtype=np.uint32).reshape(-1, self.words)
         out: dict[str, np.ndarray] = {}
         if self.stamp:
@@ -158,15 +158,11 @@ class RecordFormat:
 def _extract(records: np.ndarray, word: int, lsb: int, width: int) -> np.ndarray:
     first = word + lsb // 32
     shift = lsb % 32
-    if width > 64:
+    if width > 64:  # a (rows, bytes) uint8 array, little-endian: vectorized, no per-row ints
         last = word + (lsb + width - 1) // 32
-        values = []
-        for row in records[:, first:last + 1]:
-            value = 0
-            for k, w in enumerate(row.tolist()):
-                value |= w << (32 * k)
-            values.append((value >> shift) & ((1 << width) - 1))
-        return np.array(values, dtype=object)
+        bits = np.unpackbits(np.ascontiguousarray(records[:, first:last + 1]).view(np.uint8),
+                             axis=1, bitorder="little")[:, shift:shift + width]
+        return np.packbits(bits, axis=1, bitorder="little")
     nwords = (shift + width + 31) // 32  # 1..3
     acc = np.zeros(len(records), dtype=np.uint64)
     for k in range(nwords):

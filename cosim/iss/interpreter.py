@@ -6,7 +6,9 @@ Two execution modes run the same semantics text from the ISA table:
   return its retire record. Simple enough to read as the spec.
 - `run()`, the fast mode: straight-line runs of instructions (basic blocks) are lowered
   once into one Python function with operands folded in as constants, then cached by pc.
-  With `on_retire`, the block functions also build a retire record per instruction.
+  With `on_batch` (or `on_retire`), the block functions also note each instruction's
+  dynamic effects, and records come out as `RecordBatch` columns
+  (`cosim/iss/recorder.py`).
 
 Tests run both modes on the same programs and require identical records.
 """
@@ -19,11 +21,14 @@ from typing import BinaryIO, Callable
 from oxcore.config import OxCoreConfig
 from oxcore.isa import Instruction, decode
 from oxcore.program import Program
-from oxcore.retire import RetireRecord, TrapCause
+from oxcore.retire import (Effect, MemAccess, RecordBatch, RetireRecord, TrapCause, TrapEffect,
+                           XWrite)
 from cosim.iss.machine import CodeModified, Machine, ProgramExit, Trap
+from cosim.iss.recorder import Recorder
 from cosim.iss.semantics import lower, lower_constant, traits
 
 MAX_BLOCK = 64  # instructions per translated block
+BATCH = 1 << 16  # records per batch handed to `on_batch`
 
 
 @dataclass
@@ -45,6 +50,7 @@ class _Block:
     pc: int
     count: int
     fn: Callable
+    slots: range = range(0)  # recording: the recorder's slot ids of its instructions
 
 
 class Interpreter:
@@ -56,11 +62,10 @@ class Interpreter:
         self.machine.on_code_write = self._flush_translations
         self._plain_ns = self.machine.helpers(recording=False)
         self._record_ns = self.machine.helpers(recording=True)
-        self._record_ns["R"] = RetireRecord
-        self._record_ns["acc"] = self.machine.access
         self._reference_fns: dict[str, Callable] = {}
         self._blocks: dict[int, _Block] = {}
         self._record_blocks: dict[int, _Block] = {}
+        self.recorder = Recorder(self.machine.log)
 
     # ---- reference mode -----------------------------------------------------------------
     def _reference_fn(self, ins: Instruction) -> Callable:
@@ -76,38 +81,43 @@ class Interpreter:
         return fn
 
     def step(self) -> RetireRecord:
-        """Execute one instruction; return its record (with `trap` set if it trapped).
+        """Execute one instruction; return its record (with a trap effect if it trapped).
 
         After an exit() ecall (which retires), `machine.exit_value` is set.
         """
         m = self.machine
         pc = m.pc
-        record = RetireRecord(m.instret, pc, 0)
+        logged = len(m.log)
+        word = 0
         try:
-            word = record.insn = m.fetch(pc)
+            word = m.fetch(pc)
             ins = decode(word)
             if ins is None:
                 raise Trap(TrapCause.ILLEGAL_INSTRUCTION, pc, word)
-            m.access[:] = (0, 0, False, 0)
             npc = self._reference_fn(ins)(m.x, pc, **ins.operand_values(word))
         except Trap as trap:
-            record.trap = trap.cause
+            del m.log[logged:]
             self.last_trap = trap
-            return record
+            return RetireRecord(m.instret, pc, word, (TrapEffect(TrapCause(trap.cause)),))
         except (ProgramExit, CodeModified):  # both retire: exit(), or a store into code
             npc = pc + 4
-        self._fill_effects(record, ins, word)
+        record = RetireRecord(m.instret, pc, word, self._effects(ins, word, m.log[logged:]))
+        del m.log[logged:]
         m.pc = npc
         m.instret += 1
         return record
 
-    def _fill_effects(self, record: RetireRecord, ins: Instruction, word: int) -> None:
-        m = self.machine
+    def _effects(self, ins: Instruction, word: int, logged: list[int]) -> tuple[Effect, ...]:
+        """A retired instruction's effects, in record order: register, then memory."""
+        effects: list[Effect] = []
         rd = _record_rd(ins, word)
         if rd:
-            record.rd, record.rd_value = rd, m.x[rd]
-        if traits(ins).memory:
-            record.mem_addr, record.mem_size, record.mem_write, record.mem_data = m.access
+            effects.append(XWrite(rd, self.machine.x[rd]))
+        access = traits(ins).memory
+        if access:
+            effects.append(MemAccess.whole(logged[0], _access_size(ins), access == "store",
+                                           logged[1]))
+        return tuple(effects)
 
     # ---- fast mode: block translation ---------------------------------------------------
     def _flush_translations(self) -> None:
@@ -115,13 +125,15 @@ class Interpreter:
         self._record_blocks.clear()
         self.machine.code_limit = 0
 
-    def _translate(self, start: int, recording: bool) -> _Block:
-        """Lower the straight-line run of instructions at `start` into one function."""
+    def _translate(self, start: int, recording: bool, limit: int = MAX_BLOCK) -> _Block:
+        """Lower the straight-line run of at most `limit` instructions at `start` into
+        one function."""
         m = self.machine
         lines: list[str] = []
+        slots: list[int] = []
         pc = start
         count = 0
-        while count < MAX_BLOCK:
+        while count < limit:
             try:
                 word = m.fetch(pc)
             except Trap:
@@ -140,95 +152,109 @@ class Interpreter:
             consts = dict(ins.operand_values(word), pc=pc)
             lines.append(lower_constant(ins, consts))
             if recording:
-                lines.append(_record_statement(ins, word, pc, count))
+                rd = _record_rd(ins, word)
+                if rd:
+                    lines.append(f"append(x[{rd}])")
+                access = traits(ins).memory
+                slots.append(self.recorder.slot(pc, word, rd, _access_size(ins) if access
+                                                else 0, access == "store"))
             count += 1
             pc += 4
             if traits(ins).jumps or traits(ins).environment:
                 break
         body = "\n".join(lines).replace("\n", "\n    ")
-        head = "npc = {pc}\n    append = out.append" if recording else "npc = {pc}"
-        source = (f"def block(x{', out, n' if recording else ''}):\n"
-                  f"    {head.format(pc=pc)}\n    {body}\n    return npc\n")
+        source = (f"def block(x{', append' if recording else ''}):\n"
+                  f"    npc = {pc}\n    {body}\n    return npc\n")
         namespace = self._record_ns if recording else self._plain_ns
         local: dict = {}
         exec(compile(source, f"<block {start:#010x}>", "exec"), namespace, local)
         m.code_limit = max(m.code_limit, pc - m.base)
-        return _Block(start, count, local["block"])
+        block_slots = range(slots[0], slots[-1] + 1) if slots else range(0)
+        return _Block(start, count, local["block"], block_slots)
 
     def run(self, max_instructions: int | None = None,
-            on_retire: Callable[[RetireRecord], None] | None = None) -> Stop:
-        """Run until exit, trap or `max_instructions`; records go to `on_retire` if given."""
+            on_retire: Callable[[RetireRecord], None] | None = None,
+            on_batch: Callable[[RecordBatch], None] | None = None,
+            batch: int = BATCH) -> Stop:
+        """Run until exit, trap or `max_instructions`. Records go to `on_batch` as
+        `RecordBatch`es of at most `batch` records, and/or one by one to `on_retire`."""
         m = self.machine
-        recording = on_retire is not None
+        recording = on_retire is not None or on_batch is not None
         cache = self._record_blocks if recording else self._blocks
         x = m.x
-        out: list[RetireRecord] = []
+        recorder = self.recorder
+        executed = recorder.executed
+        append = m.log.append
+        recorder.first = m.instret
+
+        def deliver() -> None:
+            if recorder.pending():
+                records = recorder.take()
+                if on_batch is not None:
+                    on_batch(records)
+                if on_retire is not None:
+                    for record in records.records():
+                        on_retire(record)
+
         limit = max_instructions if max_instructions is not None else float("inf")
-        while True:
-            pc = m.pc
-            block = cache.get(pc)
-            if block is None:
-                if m.instret >= limit:  # the limit stops before the next fetch can fault
-                    return self._run_to_limit(int(limit), on_retire)
+        try:
+            while True:
+                pc = m.pc
+                block = cache.get(pc)
+                room = limit - m.instret
+                if room <= 0:  # the limit stops before the next fetch can fault
+                    return self._limit_stop(int(limit))
                 try:
-                    block = cache[pc] = self._translate(pc, recording)
+                    if block is None:
+                        block = cache[pc] = self._translate(pc, recording)
+                    if block.count > room:  # a shorter block, just for this run
+                        block = self._translate(pc, recording, int(room))
                 except Trap as trap:  # fetch fault at a block start
-                    return self._stopped(trap, on_retire)
-            if m.instret + block.count > limit:
-                return self._run_to_limit(int(limit), on_retire)
-            try:
-                m.pc = block.fn(x, out, m.instret) if recording else block.fn(x)
-            except Trap as trap:
-                m.instret += (trap.pc - block.pc) >> 2
-                m.pc = trap.pc
-                self._deliver(out, on_retire)
-                return self._stopped(trap, on_retire)
-            except CodeModified as store:  # the store retired; continue with fresh code
-                if recording:
-                    out.append(RetireRecord(m.instret + ((store.pc - block.pc) >> 2), store.pc,
-                                            m.fetch(store.pc), 0, 0, *m.access))
-                m.instret += ((store.pc - block.pc) >> 2) + 1
-                m.pc = store.pc + 4
-                self._deliver(out, on_retire)
-                continue
-            except ProgramExit as done:  # exit() ends its block: it is the only instruction
-                if recording:
-                    out.append(RetireRecord(m.instret, pc, m.fetch(pc), 10, x[10]))
+                    return self._stopped(trap, recording)
+                try:
+                    m.pc = block.fn(x, append) if recording else block.fn(x)
+                except Trap as trap:
+                    done = (trap.pc - block.pc) >> 2
+                    m.instret += done
+                    m.pc = trap.pc
+                    if recording:
+                        executed.extend(block.slots[:done])
+                    return self._stopped(trap, recording)
+                except CodeModified as store:  # the store retired; go on with fresh code
+                    done = ((store.pc - block.pc) >> 2) + 1
+                    m.instret += done
+                    m.pc = store.pc + 4
+                    if recording:
+                        executed.extend(block.slots[:done])
+                    continue
+                except ProgramExit as exited:  # exit() ends its block: its only instruction
+                    m.instret += block.count
+                    m.pc = pc + 4
+                    if recording:
+                        append(x[10])
+                        executed.extend(block.slots)
+                    return Stop(exited.value, None, m.instret)
                 m.instret += block.count
-                m.pc = pc + 4
-                self._deliver(out, on_retire)
-                return Stop(done.value, None, m.instret)
-            m.instret += block.count
+                if recording:
+                    executed.extend(block.slots)
+                    if len(executed) >= batch:
+                        deliver()
+        finally:
             if recording:
-                self._deliver(out, on_retire)
+                deliver()
 
-    @staticmethod
-    def _deliver(out: list[RetireRecord], on_retire: Callable | None) -> None:
-        if on_retire is not None:
-            for record in out:
-                on_retire(record)
-            out.clear()
-
-    def _stopped(self, trap: Trap, on_retire: Callable | None) -> Stop:
+    def _stopped(self, trap: Trap, recording: bool) -> Stop:
         m = self.machine
-        if on_retire is not None:
+        trap.cause = TrapCause(trap.cause)
+        if recording:
             insn = m.m32[((trap.pc - m.base) & 0xFFFFFFFF) >> 2] \
                 if m.in_memory(trap.pc, 4) and trap.pc % 4 == 0 else 0
-            on_retire(RetireRecord(m.instret, trap.pc, insn, trap=TrapCause(trap.cause)))
-        trap.cause = TrapCause(trap.cause)
+            self.recorder.trap = RetireRecord(m.instret, trap.pc, insn, (TrapEffect(trap.cause),))
+        self.last_trap = trap
         return Stop(None, trap, m.instret)
 
-    def _run_to_limit(self, limit: int, on_retire: Callable | None) -> Stop:
-        """Finish with single steps so the limit is exact."""
+    def _limit_stop(self, limit: int) -> Stop:
         m = self.machine
-        while m.instret < limit:
-            record = self.step()
-            if on_retire is not None:
-                on_retire(record)
-            if record.trap is not None:
-                return Stop(None, self.last_trap, m.instret)
-            if m.exit_value is not None:
-                return Stop(m.exit_value, None, m.instret)
         trap = Trap(TrapCause.INSTRUCTION_LIMIT, m.pc, limit,
                     f"instruction limit of {limit} reached")
         return Stop(None, trap, m.instret)
@@ -243,9 +269,6 @@ def _record_rd(ins: Instruction, word: int) -> int:
     return 0
 
 
-def _record_statement(ins: Instruction, word: int, pc: int, index: int) -> str:
-    rd = _record_rd(ins, word)
-    args = f"{'n + ' + str(index) if index else 'n'}, {pc}, {word}, {rd}, {f'x[{rd}]' if rd else 0}"
-    if traits(ins).memory:
-        args += ", acc[0], acc[1], acc[2], acc[3]"
-    return f"append(R({args}))"
+def _access_size(ins: Instruction) -> int:
+    """The size in bytes of a load or store (from its semantics' load/store call)."""
+    return traits(ins).access_size

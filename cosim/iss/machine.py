@@ -76,7 +76,9 @@ class Machine:
         self.environment = Environment(config,
                                        stdout if stdout is not None else sys.stdout.buffer,
                                        stderr if stderr is not None else sys.stderr.buffer)
-        self.access: list = [0, 0, False, 0]  # last memory access: addr, size, write, data
+        # Recording mode: memory helpers append each access's address and data here
+        # (see cosim/iss/recorder.py).
+        self.log: list[int] = []
         self.code_limit = 0  # RAM offset below which translated code lives
         # Co-simulation sets this: counter CSRs (cycle, time, hpmcounter*) are timing,
         # not architecture, so the interpreter reads the value the RTL read.
@@ -123,7 +125,7 @@ class Machine:
     def _make_load(self, size: int, recording: bool) -> Callable[[int, int], int]:
         view = {1: self.m8, 2: self.m16, 4: self.m32}[size]
         shift = size.bit_length() - 1
-        base, limit, access = self.base, self.size - size, self.access
+        base, limit, log = self.base, self.size - size, self.log
 
         def load(addr: int, pc: int) -> int:
             offset = (addr - base) & MASK32
@@ -134,14 +136,15 @@ class Machine:
                            f"load from {addr & MASK32:#010x} outside memory")
             value = view[offset >> shift]
             if recording:
-                access[:] = (addr & MASK32, size, False, value)
+                log.append(addr & MASK32)
+                log.append(value)
             return value
         return load
 
     def _make_store(self, size: int, recording: bool) -> Callable[[int, int, int], None]:
         view = {1: self.m8, 2: self.m16, 4: self.m32}[size]
         shift = size.bit_length() - 1
-        base, limit, access = self.base, self.size - size, self.access
+        base, limit, log = self.base, self.size - size, self.log
         value_mask = (1 << (8 * size)) - 1
 
         def store(addr: int, value: int, pc: int) -> None:
@@ -154,7 +157,8 @@ class Machine:
             value &= value_mask
             view[offset >> shift] = value
             if recording:
-                access[:] = (addr & MASK32, size, True, value)
+                log.append(addr & MASK32)
+                log.append(value)
             if offset < self.code_limit:
                 self.on_code_write()
                 raise CodeModified(pc)

@@ -79,6 +79,7 @@ class Traits:
     jumps: bool  # calls jump(): control flow, ends a translated block
     memory: str | None  # "load", "store" or None
     environment: bool  # ecall/ebreak/csr access: must see exact machine state
+    access_size: int = 0  # bytes a load or store moves (its size argument)
 
 
 @cache
@@ -93,7 +94,11 @@ def traits(ins: Instruction) -> Traits:
     writes = any(isinstance(node, ast.Assign) and _is_x(node.targets[0])
                  for node in ast.walk(_parse(ins.semantics)))
     memory = "load" if "load" in calls else "store" if "store" in calls else None
-    return Traits(writes, "jump" in calls, memory, bool(calls & EFFECTS_WITH_PC))
+    sizes = [node.args[1].value for node in ast.walk(_parse(ins.semantics))
+             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+             and node.func.id in ("load", "store")]
+    return Traits(writes, "jump" in calls, memory, bool(calls & EFFECTS_WITH_PC),
+                  sizes[0] if sizes else 0)
 
 
 def _is_x(node: ast.AST) -> bool:

@@ -39,6 +39,7 @@ from amaranth.lib.wiring import In, Out
 
 from hw.oxcore.alu import Alu
 from hw.oxcore.branch import BranchUnit, Predictor
+from hw.oxcore.commit import commit_layout
 from hw.oxcore.control import (CONTROL_LAYOUT, TRAP_CAUSE_WIDTH, ASrc, BSrc, CsrOp, Env,
                                Flow, MemOp, Unit)
 from hw.oxcore.csr import CsrFile
@@ -51,15 +52,12 @@ from hw.oxcore.memory import DATA_BUS, FETCH_BUS
 from hw.oxcore.multiplier import Multiplier
 from hw.oxcore.regfile import RegisterFile
 from oxcore.config import OxCoreConfig
-from oxcore.retire import TrapCause
+from oxcore.retire import SCALAR_RETIRE, TrapCause
 
 TRAP = data.StructLayout({"valid": 1, "cause": TRAP_CAUSE_WIDTH})
 
-# The retire port: exactly the fields of oxcore.retire.RetireRecord, plus `valid`.
-RETIRE_LAYOUT = data.StructLayout({
-    "valid": 1, "order": 64, "pc": 32, "insn": 32, "rd": 5, "rd_value": 32,
-    "mem_addr": 32, "mem_size": 3, "mem_write": 1, "mem_data": 32, "trap": TRAP,
-})
+# The retire port, generated from the retire schema (oxcore/retire/ports.py).
+RETIRE_LAYOUT = commit_layout(SCALAR_RETIRE)
 
 ENV_ARGS = (10, 11, 12, 17)  # a0, a1, a2, a7: the syscall ABI's registers
 ENV_REQ = data.StructLayout({"valid": 1, "pc": 32, "insn": 32, "a0": 32, "a1": 32, "a2": 32,
@@ -207,12 +205,16 @@ class Core(wiring.Component):
             r.trap.cause.eq(Mux(w.trap.valid, w.trap.cause, TrapCause.UNKNOWN_ECALL)),
         ]
         with port.If(w_ecall & ~w_fault):
-            port.d.comb += [r.rd.eq(ENV_ARGS[0]), r.rd_value.eq(self.env_resp.a0)]
+            port.d.comb += [r.x.valid.eq(1), r.x.reg.eq(ENV_ARGS[0]),
+                            r.x.value.eq(self.env_resp.a0)]
         with port.Elif(w_writes):
-            port.d.comb += [r.rd.eq(w.rd), r.rd_value.eq(w_value)]
+            port.d.comb += [r.x.valid.eq(1), r.x.reg.eq(w.rd), r.x.value.eq(w_value)]
         with port.If((w.mem != MemOp.NONE) & ~w_trap):
-            port.d.comb += [r.mem_addr.eq(w.addr), r.mem_size.eq(1 << w.size_log2),
-                            r.mem_write.eq(w.mem == MemOp.STORE), r.mem_data.eq(w.mem_data)]
+            # Scalar accesses move all their bytes: the mask is the size's.
+            port.d.comb += [r.mem.valid.eq(1), r.mem.addr.eq(w.addr),
+                            r.mem.size.eq(1 << w.size_log2),
+                            r.mem.mask.eq((1 << (1 << w.size_log2)) - 1),
+                            r.mem.write.eq(w.mem == MemOp.STORE), r.mem.data.eq(w.mem_data)]
         req = self.env_req
         port.d.comb += [req.valid.eq(w_ecall & ~halted), req.pc.eq(w.pc), req.insn.eq(w.insn)]
         for i, name in enumerate(("a0", "a1", "a2", "a7")):

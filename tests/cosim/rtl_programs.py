@@ -22,7 +22,7 @@ from cosim.rtl_sim import CLOCK_PERIOD
 from oxcore.cli import main
 from oxcore.config import OxCoreConfig, load_config
 from oxcore.program import load_program
-from oxcore.retire import RetireRecord, TrapCause
+from oxcore.retire import SCALAR_RETIRE, RetireRecord, record_unpacker
 
 DEFAULT = load_config(None)
 SMALL = load_config("small")  # 16 KiB of RAM: a much smaller VCD (the RAM is dumped)
@@ -189,9 +189,17 @@ def one_error_line(err: str) -> str:
 
 CLK = "bench.top.clk"
 RETIRE = "bench.top.core.wb_retire.\\retire."
-RETIRE_FIELDS = ("valid", "order", "pc", "insn", "rd", "rd_value", "mem_addr", "mem_size",
-                 "mem_write", "mem_data", "trap.valid", "trap.cause")
+RETIRE_FIELDS = tuple(SCALAR_RETIRE.flat_fields())  # "valid", "order", ..., "x.value", ...
 RETIRE_SIGNALS = [CLK] + [RETIRE + name for name in RETIRE_FIELDS]
+
+
+def _field_offsets() -> dict[str, int]:
+    """Bit offsets of the retire port's fields, packed in `flat_fields` order."""
+    offsets, offset = {}, 0
+    for name, width in SCALAR_RETIRE.flat_fields().items():
+        offsets[name] = offset
+        offset += width
+    return offsets
 
 
 class Waveform:
@@ -239,14 +247,14 @@ class Waveform:
     def retired(self) -> list[RetireRecord]:
         """The retire port sampled on every rising clock edge (its value as the edge
         captures it), as records."""
+        unpack = record_unpacker(SCALAR_RETIRE)
+        offsets = _field_offsets()
         records = []
         for edge in self.rising_edges():
-            f = {name: self.before(RETIRE + name, edge) for name in RETIRE_FIELDS}
-            if f["valid"]:
-                records.append(RetireRecord(
-                    f["order"], f["pc"], f["insn"], f["rd"], f["rd_value"], f["mem_addr"],
-                    f["mem_size"], bool(f["mem_write"]), f["mem_data"],
-                    TrapCause(f["trap.cause"]) if f["trap.valid"] else None))
+            raw = sum(self.before(RETIRE + name, edge) << offsets[name] for name in RETIRE_FIELDS)
+            record = unpack(raw)
+            if record is not None:
+                records.append(record)
         return records
 
     def retire_at_cycle(self, cycle: int) -> dict[str, int]:

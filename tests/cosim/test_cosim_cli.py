@@ -204,9 +204,12 @@ def test_divergence_report_and_its_waveform_command(tmp_path, capsys, monkeypatc
     assert cycle >= order  # at most one instruction retires per cycle
     assert lines[1] == f"  pc 0x{lb.pc:08x}: 0x{lb.insn:08x}  lb a0, 0(s0)"
     assert re.fullmatch(r"  field\s+interpreter \(expected\)\s+rtl \(actual\)", lines[2])
-    assert re.fullmatch(r"  rd_value\s+0xffffff80\s+0x00000080", lines[3])
-    assert lines[4] == "  last 16 retired instructions (both agree):"
-    history = lines[5:21]
+    assert re.fullmatch(r"  x\.value\s+0xffffff80\s+0x00000080", lines[3])
+    # Each side's whole effects: the same load, the register value differs.
+    assert lines[4] == f"  interpreter: x10 0xffffff80 mem 0x{lb.mem_addr:08x}"
+    assert lines[5] == f"  rtl:         x10 0x00000080 mem 0x{lb.mem_addr:08x}"
+    assert lines[6] == "  last 16 retired instructions (both agree):"
+    history = lines[7:23]
     for line, rec in zip(history, ref[order - 16:order]):
         match = re.match(r"    #(\d+)\s+cycle\s+(\d+)\s+0x([0-9a-f]{8}): (\S+)", line)
         assert match, line
@@ -215,9 +218,9 @@ def test_divergence_report_and_its_waveform_command(tmp_path, capsys, monkeypatc
         assert int(match[2]) < cycle
     cycles = [int(re.search(r"cycle\s+(\d+)", line)[1]) for line in history]
     assert cycles == sorted(set(cycles))  # one retirement per cycle at most, in order
-    assert lines[21] == "  waveform around it:"
-    command = lines[22].strip()
-    assert len(lines) == 23
+    assert lines[23] == "  waveform around it:"
+    command = lines[24].strip()
+    assert len(lines) == 25
     stats = load_json(tmp_path / "s.json")
     assert stats["result"] == "fail" and stats["instret"] >= order
 
@@ -244,8 +247,8 @@ def test_divergence_report_and_its_waveform_command(tmp_path, capsys, monkeypatc
     assert start * wave.period <= times[0] and times[-1] <= end * wave.period
     # The divergence cycle is in the window, and there the faulty lb retires.
     port = wave.retire_at_cycle(cycle)
-    assert (port["valid"], port["order"], port["pc"], port["insn"], port["rd"],
-            port["rd_value"]) == (1, order, lb.pc, lb.insn, 10, 0x0000_0080)
+    assert (port["valid"], port["order"], port["pc"], port["insn"], port["x.valid"],
+            port["x.reg"], port["x.value"]) == (1, order, lb.pc, lb.insn, 1, 10, 0x0000_0080)
 
 
 @pytest.mark.parametrize("fault, body, order, expected, actual", [
@@ -277,7 +280,7 @@ _start:
                               "--fault", fault)
     assert status == 1 and "PASS" not in out
     assert re.match(rf"cosim: MISMATCH at instruction #{order} \(cycle \d+\)\n", err), err
-    row = re.search(r"\n  rd_value\s+0x([0-9a-f]{8})\s+0x([0-9a-f]{8})\n", err)
+    row = re.search(r"\n  x\.value\s+0x([0-9a-f]{8})\s+0x([0-9a-f]{8})\n", err)
     assert row, err
     assert int(row[1], 16) == expected
     assert int(row[2], 16) != expected

@@ -59,6 +59,6 @@ def test_divergence_is_reported_at_the_faulty_instruction() -> None:
     assert _cosim(program).ok
     divergence = _cosim(program, frozenset({Fault.SLTU_AS_SLT})).divergence
     assert divergence is not None
-    assert divergence.order == 3 and divergence.fields == ["rd_value"]
+    assert divergence.order == 3 and divergence.fields == ["x.value"]
     assert (divergence.expected.rd_value, divergence.actual.rd_value) == (0, 1)
     assert "sltu a0, t0, t1" in divergence.report()

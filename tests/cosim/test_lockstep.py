@@ -84,12 +84,12 @@ def test_injected_bug_is_reported_at_first_divergence() -> None:
     divergence = lockstep.finish()
     assert divergence is not None
     assert divergence.order == 4  # addi, addi, mul, add, then the first sltiu
-    assert divergence.fields == ["rd_value"]
+    assert divergence.fields == ["x.value"]
     assert divergence.expected.rd_value == 0 and divergence.actual.rd_value == 1
     report = divergence.report("oxcore run prog.elf --sim rtl --vcd d.vcd --vcd-window 0:72")
     assert "MISMATCH at instruction #4 (cycle 8)" in report
     assert "pc 0x80000010" in report and "sltiu t2, t0, 5" in report
-    assert "rd_value" in report and "0x00000000" in report and "0x00000001" in report
+    assert "x.value" in report and "0x00000000" in report and "0x00000001" in report
     assert "last 4 retired instructions" in report
     assert "--vcd-window 0:72" in report
     assert divergence.vcd_window() == (0, 72)

@@ -245,8 +245,8 @@ def test_gtkw_save_file(which, runs, full):
                 size = int(full.vcd.data[full.vcd.references_to_ids[name]].size)
                 assert size == int(match[2]) - int(match[3]) + 1, entry
     retire = {entry.split("\\retire.")[-1].split("[")[0] for entry in groups["retire"]}
-    assert {"valid", "pc", "insn", "rd", "rd_value", "mem_addr", "mem_size", "mem_write",
-            "mem_data"} <= retire
+    assert {"valid", "pc", "insn", "x.valid", "x.reg", "x.value", "mem.valid", "mem.addr",
+            "mem.size", "mem.write", "mem.mask", "mem.data", "trap.valid", "trap.cause"} <= retire
     assert len(groups["pc per stage"]) == 5
 
 
