@@ -1,6 +1,7 @@
 """Run every benchmark, print figures, write build/bench/results.json.
 
-    make bench            (or: .venv/bin/python -m bench.run)
+    make bench                        (or: .venv/bin/python -m bench.run)
+    .venv/bin/python -m bench.run cosim    (only the named suites)
 """
 
 from __future__ import annotations
@@ -13,16 +14,24 @@ import time
 from bench import iss_speed, rtl_speed
 from cosim.outputs import write_json
 
-SUITES = {"iss_speed": iss_speed.run, "rtl": rtl_speed.run}
+SUITES = {"iss_speed": iss_speed.run, "rtl": rtl_speed.run, "cosim": rtl_speed.cosim_throughput}
+DEFAULT = ("iss_speed", "rtl")  # "rtl" includes the co-simulation figures
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    names = (argv if argv is not None else sys.argv[1:]) or list(DEFAULT)
+    unknown = [name for name in names if name not in SUITES]
+    if unknown:
+        print(f"bench: unknown suite {unknown[0]!r} (suites: {', '.join(SUITES)})",
+              file=sys.stderr)
+        return 2
     results = {"python": platform.python_version(), "machine": platform.machine(),
                "date": time.strftime("%Y-%m-%d %H:%M:%S")}
-    for name, suite in SUITES.items():
+    for name in names:
         print(f"[{name}]")
-        results[name] = suite()
-    path = iss_speed.BUILD / "results.json"
+        results[name] = SUITES[name]()
+    path = iss_speed.BUILD / ("results.json" if names == list(DEFAULT)
+                              else f"results-{'-'.join(names)}.json")
     write_json(path, results)
     print(f"wrote {path}")
     return 0

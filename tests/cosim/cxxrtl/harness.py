@@ -99,6 +99,13 @@ def _raw(value) -> int:
     return value.as_value().value  # a data.Const view
 
 
+def _ints(column: np.ndarray) -> list[int]:
+    """A decoded column as Python ints (wide ports decode to rows of bytes)."""
+    if column.ndim == 2:
+        return [int.from_bytes(row.tobytes(), "little") for row in column]
+    return column.tolist()
+
+
 def _field(view, dotted: str) -> int:
     for part in dotted.split("."):
         view = getattr(view, part)
@@ -130,7 +137,7 @@ def run_cxxrtl(model: CxxrtlModel, max_cycles: int, *, all_outputs: bool = False
             return
         if all_outputs:
             decoded = fmt.decode(records)
-            outcome.outputs.extend(zip(*(decoded[name].tolist() for name in OUTPUT_PORTS)))
+            outcome.outputs.extend(zip(*(_ints(decoded[name]) for name in OUTPUT_PORTS)))
         else:
             decoded = fmt.decode(records, columns)
             outcome.records.extend(zip(*(decoded[name].tolist() for name in RECORD_COLUMNS)))

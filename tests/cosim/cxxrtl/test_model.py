@@ -217,7 +217,11 @@ def test_record_decode_fields():
     assert columns["pc"].tolist() == [0x80001234] and columns["valid"].tolist() == [1]
     assert columns["mem_data"].tolist() == [0xFFFFFFFF]
     wide = fmt.decode(np.array([words], dtype=np.uint32), {"all": ("retire", 0, layout.size)})
-    assert wide["all"].tolist() == [value]
+    assert wide["all"].shape == (1, (layout.size + 7) // 8)  # wide: bytes, little-endian
+    assert int.from_bytes(wide["all"][0].tobytes(), "little") == value
+    # A wide field that starts mid-word.
+    odd = fmt.decode(np.array([words], dtype=np.uint32), {"odd": ("retire", 1, 70)})
+    assert int.from_bytes(odd["odd"][0].tobytes(), "little") == (value >> 1) & ((1 << 70) - 1)
 
 
 def test_hot_path_signals_must_be_plain(cpu):
