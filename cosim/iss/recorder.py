@@ -69,8 +69,9 @@ class Recorder:
         count = len(self.executed)
         first = self.first
         static = self._static()
-        slots = np.array(self.executed, dtype=np.int64)
-        values = np.array(self.log, dtype=np.uint64)
+        slots = np.fromiter(self.executed, np.int64, count)
+        # (fromiter into int64 is twice as fast as a uint64 conversion; values are < 2**32)
+        values = np.fromiter(self.log, np.int64, len(self.log)).view(np.uint64)
         orders = first + np.arange(count, dtype=np.int64)
         per_instruction = static["values"][slots]
         start = np.cumsum(per_instruction) - per_instruction
