@@ -61,7 +61,7 @@ RETIRE_LAYOUT = data.StructLayout({
     "mem_addr": 32, "mem_size": 3, "mem_write": 1, "mem_data": 32, "trap": TRAP,
 })
 
-ENV_ARGS = (10, 11, 12, 17)  # a0, a1, a2, a7: the syscall ABI's registers
+from oxcore.abi import ENV_ARGS  # noqa: E402  a0, a1, a2, a7: the syscall ABI's registers
 ENV_REQ = data.StructLayout({"valid": 1, "pc": 32, "insn": 32, "a0": 32, "a1": 32, "a2": 32,
                              "a7": 32})
 ENV_RESP = data.StructLayout({"valid": 1, "a0": 32, "fault": 1})
