@@ -120,9 +120,11 @@ def _c_register_lines() -> list[str]:
     return lines
 
 
-def _c_syscall_line(call: Syscall) -> str:
+def _c_syscall_lines(call: Syscall) -> list[str]:
+    """The call's number macro, after a comment saying what the call does."""
     returns = f"returns {call.result}" if call.result else "does not return"
-    return f"#define OX_SYS_{call.name.upper()} {call.number} /* {call.signature}: {returns} */"
+    return [f"/* {call.signature}: {returns}; {call.description}. */",
+            f"#define OX_SYS_{call.name.upper()} {call.number}"]
 
 
 def c_header() -> str:
@@ -138,11 +140,13 @@ def c_header() -> str:
         "#ifndef OXCORE_ABI_H",
         "#define OXCORE_ABI_H",
         "",
+        "/* Registers by ABI name, as bare tokens: assembly uses them as they are, C",
+        "   (register variables) through OX_STRINGIFY. */",
         "#define OX_STRINGIFY_(x) #x",
         "#define OX_STRINGIFY(x) OX_STRINGIFY_(x)",
         *_c_register_lines(),
         "",
-        *(_c_syscall_line(call) for call in SYSCALLS),
+        *(line for call in SYSCALLS for line in _c_syscall_lines(call)),
         "",
         *(f"#define OX_{name} {value}" for name, value in ERRNO.items()),
         "",

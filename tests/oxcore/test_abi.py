@@ -65,7 +65,10 @@ def _syscall_rows(text: str) -> list[list[str]]:
 
 
 def test_doc_table_is_the_table():
-    rows = _syscall_rows(MEMORY_MAP_MD.read_text())
+    text = MEMORY_MAP_MD.read_text()
+    assert (f"The syscall number is in `{abi.NUMBER_REG}`,\narguments in `{abi.ARG_REGS[0]}`.."
+            f"`{abi.ARG_REGS[-1]}`, the result in `{abi.RESULT_REG}`") in text
+    rows = _syscall_rows(text)
     assert rows[:len(abi.SYSCALLS)] == abi.markdown_rows()
     assert rows[len(abi.SYSCALLS)][0] == "anything else"  # and nothing in between
 
