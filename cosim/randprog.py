@@ -8,9 +8,9 @@ destination. Memory accesses are naturally aligned and stay in a data window.
 
 Register roles (never written by random instructions):
   x2 (sp)  base of the data window      x3 (gp)  loop counter
-  x4 (tp)  link register for jumps      x17 (a7) syscall number
-Programs end with exit(a0): a0 is folded from every register first, so a wrong value
-anywhere shows up in the exit code as well as in the retire stream.
+  x4 (tp)  link register for jumps      the syscall number register (`oxcore.abi`)
+Programs end with exit(code): the code's register is folded from every register first,
+so a wrong value anywhere shows up in the exit code as well as in the retire stream.
 """
 
 from __future__ import annotations
@@ -18,11 +18,13 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+from oxcore import abi
 from oxcore.config import OxCoreConfig
 from oxcore.isa import BY_MNEMONIC, format_instruction
 from oxcore.program import Program, Segment
 
-BASE, LOOP, LINK, SYSCALL = 2, 3, 4, 17
+BASE, LOOP, LINK, SYSCALL = 2, 3, 4, abi.REG_NUMBER
+EXIT_CODE = abi.reg(abi.BY_NAME["exit"].arg_regs[0])  # where exit() takes its code
 RESERVED = {0, BASE, LOOP, LINK, SYSCALL}
 FREE = [r for r in range(32) if r not in RESERVED]
 WINDOW = 256  # bytes of data the program reads and writes
@@ -176,10 +178,10 @@ class _Generator:
                  [self.branch] * 2 + [self.jump, self.loop]
         while len(self.words) < self.length:
             self.rng.choice(groups)()
-        for reg in FREE:  # fold every register into a0 for the exit code
-            if reg != 10:
-                self.emit(_enc("xor", rd=10, rs1=10, rs2=reg))
-        self.emit(_enc("addi", rd=SYSCALL, rs1=0, imm=93))
+        for reg in FREE:  # fold every register into the exit code
+            if reg != EXIT_CODE:
+                self.emit(_enc("xor", rd=EXIT_CODE, rs1=EXIT_CODE, rs2=reg))
+        self.emit(_enc("addi", rd=SYSCALL, rs1=0, imm=abi.SYS_EXIT))
         self.emit(_enc("ecall"))
         data = bytes(self.rng.randrange(256) for _ in range(WINDOW))
         return RandomProgram(self.seed, self.words, data, text_base, data_base)

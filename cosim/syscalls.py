@@ -1,11 +1,11 @@
 """The environment's syscall ABI, serviced the same way by every simulator.
 
-`ecall` with the number in a7 and arguments in a0..a2:
+The calls, their numbers and registers are `oxcore.abi`'s table:
 
-- a7 = 64  write(fd=a0, buf=a1, len=a2): a0 = len; -EBADF for an fd other than 1
-  (stdout) or 2 (stderr); -EFAULT when the buffer is not inside RAM;
-- a7 = 93  exit(code=a0): the program ends with a0 as its exit value;
-- anything else is an unknown ecall, a trap.
+- write(fd, buf, len): a0 = len; -EBADF for an fd other than 1 (stdout) or 2
+  (stderr); -EFAULT when the buffer is not inside RAM;
+- exit(code): the program ends with its first argument as its exit value;
+- any other number is an unknown ecall, a trap.
 
 The interpreter, both RTL harnesses and (in hardware) the FPGA SoC's syscall unit
 implement exactly this; docs/memory-map-abi.md is its user-facing description.
@@ -16,12 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import BinaryIO, Callable
 
+from oxcore.abi import EBADF, EFAULT, SYS_EXIT, SYS_WRITE
 from oxcore.config import OxCoreConfig
 
-SYS_WRITE = 64
-SYS_EXIT = 93
-EBADF = 9
-EFAULT = 14
 MASK32 = 0xFFFF_FFFF
 
 ReadMemory = Callable[[int, int], bytes]  # (address, length) -> bytes of RAM
@@ -31,7 +28,7 @@ ReadMemory = Callable[[int, int], bytes]  # (address, length) -> bytes of RAM
 class EcallResult:
     a0: int  # a0 after the call, unsigned 32-bit
     exit_value: int | None = None  # set for exit()
-    unknown: bool = False  # a7 names no syscall: the ecall traps
+    unknown: bool = False  # the number names no syscall: the ecall traps
 
 
 class Environment:
@@ -42,6 +39,8 @@ class Environment:
         self.streams = {1: stdout, 2: stderr}
 
     def ecall(self, a0: int, a1: int, a2: int, a7: int, read: ReadMemory) -> EcallResult:
+        """Service one ecall: the argument registers and the number register
+        (`oxcore.abi.ENV_ARGS`, named here as the core's `env_req` names them)."""
         if a7 == SYS_WRITE:
             return EcallResult(self.write(a0, a1, a2, read) & MASK32)
         if a7 == SYS_EXIT:

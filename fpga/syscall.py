@@ -4,16 +4,16 @@
 (`cosim.iss.machine`) and the simulation harness (`cosim.rtl_sim`) do, and reports how
 the run ended over the UART:
 
-* ``write(fd, buf, len)`` (a7 = 64): fd 1 and 2 both go to the UART; the ``len`` bytes
+* ``write(fd, buf, len)`` (`SYS_WRITE`): fd 1 and 2 both go to the UART; the ``len`` bytes
   at ``buf`` are read from RAM one at a time through the data port (which the core
   leaves idle while its ecall waits in WB: younger instructions are held in ID) and
-  sent; then the ecall returns ``len``. A bad fd returns -EBADF (-9), a buffer not
-  wholly in RAM -EFAULT (-14) (fd is checked first; ``len = 0`` never faults), as in
-  the interpreter.
-* ``exit(code)`` (a7 = 93): the line ``exit N\\n`` (N = code & 0xFF in decimal, the
+  sent; then the ecall returns ``len``. A bad fd returns -EBADF, a buffer not wholly
+  in RAM -EFAULT (fd is checked first; ``len = 0`` never faults), as in the
+  interpreter. Numbers and errno values are `oxcore.abi`'s.
+* ``exit(code)`` (`SYS_EXIT`): the line ``exit N\\n`` (N = code & 0xFF in decimal, the
   process exit status; `exit_text`) goes to the UART and the ecall is never answered,
   so the core stays halted with the exit ecall in WB.
-* any other a7: the ecall is answered with ``fault``, so the core retires it as an
+* any other syscall number: the ecall is answered with ``fault``, so the core retires it as an
   unknown-ecall trap and halts.
 * a trap record on the retire port (any cause): the line
   ``trap: <cause> at pc 0x<pc>\\n`` (`trap_text`; the cause as `oxcore run` names it,
@@ -31,7 +31,7 @@ from amaranth.lib import enum, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from hw.oxcore.core import ENV_REQ, ENV_RESP, RETIRE_LAYOUT
-from cosim.iss.machine import EBADF, EFAULT, SYS_EXIT, SYS_WRITE
+from oxcore.abi import EBADF, EFAULT, SYS_EXIT, SYS_WRITE
 from oxcore.config import OxCoreConfig
 from oxcore.retire import TrapCause
 

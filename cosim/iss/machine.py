@@ -16,12 +16,13 @@ from oxcore.isa.csrs import CSR_BY_NUMBER, is_read_only, is_timing_counter
 from oxcore.program import Program
 from oxcore.retire import TrapCause
 from cosim.iss.semantics import MASK32, PURE_HELPERS
-from cosim.syscalls import EBADF, EFAULT, SYS_EXIT, SYS_WRITE, Environment  # noqa: F401
+from oxcore.abi import ENV_ARGS, NUMBER_REG, summary as abi_summary
+from cosim.syscalls import Environment
 
 if sys.byteorder != "little":  # memoryview casts below assume a little-endian host
     raise ImportError("the OxCore interpreter needs a little-endian host")
 
-REG_A0, REG_A1, REG_A2, REG_A7 = 10, 11, 12, 17
+REG_A0, REG_A1, REG_A2, REG_A7 = ENV_ARGS  # the ecall's arguments, then its number
 
 
 class Trap(Exception):
@@ -200,7 +201,7 @@ class Machine:
                                         self.read_bytes)
         if result.unknown:
             raise Trap(TrapCause.UNKNOWN_ECALL, pc, x[REG_A7],
-                       f"unknown ecall a7={x[REG_A7]} (the ABI has 64 write, 93 exit)")
+                       f"unknown ecall {NUMBER_REG}={x[REG_A7]} (the ABI has {abi_summary()})")
         if result.exit_value is not None:
             self.exit_value = result.exit_value
             raise ProgramExit(result.exit_value)

@@ -59,7 +59,7 @@ TRAP = data.StructLayout({"valid": 1, "cause": TRAP_CAUSE_WIDTH})
 # The retire port, generated from the retire schema (oxcore/retire/ports.py).
 RETIRE_LAYOUT = commit_layout(SCALAR_RETIRE)
 
-ENV_ARGS = (10, 11, 12, 17)  # a0, a1, a2, a7: the syscall ABI's registers
+from oxcore.abi import ENV_ARGS  # noqa: E402  a0, a1, a2, a7: the syscall ABI's registers
 ENV_REQ = data.StructLayout({"valid": 1, "pc": 32, "insn": 32, "a0": 32, "a1": 32, "a2": 32,
                              "a7": 32})
 ENV_RESP = data.StructLayout({"valid": 1, "a0": 32, "fault": 1})

@@ -2,8 +2,9 @@
 
 One ``zig cc`` call compiles and links the user's sources with the runtime in
 ``sw/cc/runtime`` (crt0.S, oxcore_rt.c, oxcore.h) against a linker script generated
-from the `OxCoreConfig` (RAM origin/length, stack top). See oxcore.h for the
-environment ABI.
+from the `OxCoreConfig` (RAM origin/length, stack top). The syscall numbers and
+registers come from ``oxcore_abi.h``, generated from `oxcore.abi` into the cache next to
+the linker script and put on the include path. See oxcore.h for the environment ABI.
 
 Helpers that clang emits calls to (``__udivdi3``, ``__divdi3``, ``__moddi3``,
 ``__umoddi3``, ``memcpy``, ``memset``, ...) come from zig's own compiler_rt: ``-nostdlib``
@@ -32,6 +33,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from oxcore import abi
 from oxcore.config import OxCoreConfig
 from oxcore.errors import ElfError, OxCoreError, ToolError
 
@@ -103,17 +105,39 @@ def _write_atomic(path: Path, data: bytes) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def _content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:12]
+
+
+def _write_generated(path: Path, data: bytes, what: str) -> Path:
+    """Write a generated build file unless it already holds `data`.
+
+    The name carries a content hash, so concurrent builds either agree on the bytes or
+    use different files; the write is atomic, so no compile sees half a file.
+    """
+    try:
+        if not path.is_file() or path.read_bytes() != data:
+            _write_atomic(path, data)
+    except OSError as exc:
+        raise ToolError(f"cc: cannot write {what} {path}: {exc.strerror}") from None
+    return path
+
+
 def write_linker_script(config: OxCoreConfig, directory: Path | None = None) -> Path:
     """Write the config's linker script (named by content hash) and return its path."""
     text = linker_script(config).encode()
     directory = directory or cache_dir() / "ld"
-    path = directory / f"oxcore-{config.name}-{hashlib.sha256(text).hexdigest()[:12]}.ld"
-    try:
-        if not path.is_file() or path.read_bytes() != text:
-            _write_atomic(path, text)
-    except OSError as exc:
-        raise ToolError(f"cc: cannot write linker script {path}: {exc.strerror}") from None
-    return path
+    path = directory / f"oxcore-{config.name}-{_content_hash(text)}.ld"
+    return _write_generated(path, text, "linker script")
+
+
+def write_abi_header(directory: Path | None = None) -> Path:
+    """Write ``oxcore_abi.h`` (`oxcore.abi.c_header`) and return the directory to put
+    on the include path: one per content hash, since the header's name is fixed."""
+    text = abi.c_header().encode()
+    include = (directory or cache_dir() / "abi") / _content_hash(text)
+    _write_generated(include / abi.C_HEADER, text, "ABI header")
+    return include
 
 
 def _zig_env() -> dict[str, str]:
@@ -126,13 +150,16 @@ def _zig_env() -> dict[str, str]:
 
 def zig_cc_command(sources: list[Path], output: Path, config: OxCoreConfig, opt: str = "2",
                    extra_flags: list[str] | tuple[str, ...] = ()) -> list[str]:
-    """The full ``zig cc`` command line (the linker script must already exist)."""
+    """The full ``zig cc`` command line; writes the generated linker script and ABI
+    header it names first."""
     script = write_linker_script(config)
+    abi_include = write_abi_header()
     runtime = [str(RUNTIME_DIR / name) for name in RUNTIME_SOURCES]
     return [
         sys.executable, "-m", "ziglang", "cc",
         *TARGET_FLAGS, f"-O{opt}", *CODEGEN_FLAGS,
         "-I", str(RUNTIME_DIR),
+        "-I", str(abi_include),
         "-T", str(script),
         *extra_flags,
         *runtime, *(str(s) for s in sources),

@@ -17,8 +17,8 @@ import pytest
 
 from oxcore.retire import TRAP_EXIT_STATUS, TrapCause
 
-from .iss.helpers import (BASE, DATA, EBREAK, ECALL, MEM_END, NOP, SYS_EXIT, Asm, I, a0, a1,
-                          a2, a7, elf_image, li, ra, s0, t0, zero)
+from .iss.helpers import (BASE, DATA, EBREAK, ECALL, MEM_END, NOP, SYS_EXIT, SYS_WRITE, Asm,
+                          I, a0, a1, a2, a7, elf_image, li, ra, s0, t0, zero)
 from .rtl_programs import (MIXED_EXIT, MIXED_S, MIXED_STDERR, MIXED_STDOUT, SMALL_C,
                            SMALL_C_EXIT, SMALL_C_STDERR, SMALL_C_STDOUT, assemble, compile_c,
                            golden, one_error_line, oxcore)
@@ -202,7 +202,7 @@ def test_instruction_limit_boundary(tmp_path, capsys):
     """A limit equal to the program's length lets exit() happen on both simulators; one
     fewer stops before it (before the write, too)."""
     asm = Asm()
-    asm.li(a0, 1).li(a1, DATA).li(a2, 3).li(a7, 64)(ECALL).li(a0, 9).li(a7, SYS_EXIT)(ECALL)
+    asm.li(a0, 1).li(a1, DATA).li(a2, 3).li(a7, SYS_WRITE)(ECALL).li(a0, 9).li(a7, SYS_EXIT)(ECALL)
     words = asm.build()
     path = write_elf(tmp_path, words, data=(DATA, b"abc"))
     total = len(words)  # straight-line: every word retires once

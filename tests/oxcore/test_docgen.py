@@ -135,7 +135,7 @@ def test_memory_map_matches_config_and_syscalls():
         in text
     assert f"`mmio_size` = `{default.mmio_size:#x}`" in text
     assert small.mem_base == default.mem_base
-    from cosim.iss.machine import SYS_EXIT, SYS_WRITE
+    from oxcore.abi import SYS_EXIT, SYS_WRITE
     rows = _table_rows(text, "## Syscall ABI")
     assert rows[0][0] == str(SYS_WRITE) and "write" in rows[0][1]
     assert rows[1][0] == str(SYS_EXIT) and "exit" in rows[1][1]

@@ -2,8 +2,11 @@
  *
  * Reset state: every x register is 0, pc = ELF entry (_start, placed first in RAM).
  * _start sets gp and sp from the generated linker script, zeroes .bss, calls
- * main(0, 0) and exits with main's return value (ecall a7=93).
+ * main(0, 0) and exits with main's return value (ecall OX_SYS_EXIT). The syscall
+ * number and its register come from the generated oxcore_abi.h (oxcore/abi.py).
  */
+#include "oxcore_abi.h"
+
     .section .text.start, "ax", @progbits
     .globl _start
     .type _start, @function
@@ -26,7 +29,7 @@ _start:
     li      a1, 0               /* argv */
     call    main
     /* a0 = main's return value: exit(a0). */
-    li      a7, 93
+    li      OX_SYSCALL_NR_REG, OX_SYS_EXIT
     ecall
     /* exit never returns; stop as a breakpoint if it ever does. */
 3:  ebreak

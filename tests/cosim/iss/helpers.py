@@ -21,6 +21,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
+from oxcore.abi import SYS_EXIT, SYS_WRITE  # the syscall ABI, also for the tests
 from oxcore.config import PRESETS
 from oxcore.isa import BY_MNEMONIC
 from oxcore.program import Program, Segment
@@ -35,9 +36,6 @@ DATA = BASE + 0x1_0000  # a data area away from the code, for directed tests
 # zero, ra, sp, ... as register numbers, in the standard ABI order.
 (zero, ra, sp, gp, tp, t0, t1, t2, s0, s1, a0, a1, a2, a3, a4, a5, a6, a7,
  s2, s3, s4, s5, s6, s7, s8, s9, s10, s11, t3, t4, t5, t6) = range(32)
-
-SYS_WRITE = 64  # the OxCore syscall ABI (docs/memory-map-abi.md)
-SYS_EXIT = 93
 
 MASK32 = 0xFFFF_FFFF
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from oxcore.config import OxCoreConfig, load_config
-from sw.cc.driver import compile_c
+from sw.cc.driver import compile_c, write_abi_header
 
 REPO = Path(__file__).resolve().parents[3]
 PROGRAMS_DIR = REPO / "tests" / "programs" / "c"
@@ -59,8 +59,8 @@ class CorpusBuilds:
             out = self.root / "native" / name
             out.parent.mkdir(parents=True, exist_ok=True)
             proc = subprocess.run(
-                [cc, "-O2", *WARNINGS, "-I", str(HOST_SHIM_DIR), str(self.source(name)),
-                 "-o", str(out)],
+                [cc, "-O2", *WARNINGS, "-I", str(HOST_SHIM_DIR), "-I", str(write_abi_header()),
+                 str(self.source(name)), "-o", str(out)],
                 capture_output=True, text=True, timeout=120)
             assert proc.returncode == 0, f"native build of {name} failed:\n{proc.stderr}"
             self._natives[name] = out

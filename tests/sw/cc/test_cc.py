@@ -12,7 +12,9 @@ from oxcore.cli import main as cli_main
 from oxcore.config import PRESETS, OxCoreConfig
 from oxcore.errors import OxCoreError, ToolError
 from oxcore.program import load_program
-from sw.cc.driver import RUNTIME_DIR, STACK_MIN, compile_c, linker_script
+from oxcore import abi
+from sw.cc.driver import (RUNTIME_DIR, STACK_MIN, compile_c, linker_script, write_abi_header,
+                          zig_cc_command)
 
 from .conftest import CorpusBuilds
 
@@ -95,6 +97,23 @@ int main(void)
 """
 
 
+# The generated oxcore_abi.h as a program sees it: numbers, registers, errno, raw calls.
+ABI_VALUES = r"""
+#include "oxcore.h"
+int main(void)
+{
+    printf("%d %d %d %d\n", OX_SYS_WRITE, OX_SYS_EXIT, OX_EBADF, OX_EFAULT);
+    printf("%s %s %s %s %s\n", OX_STRINGIFY(OX_SYSCALL_NR_REG),
+           OX_STRINGIFY(OX_SYSCALL_ARG0_REG), OX_STRINGIFY(OX_SYSCALL_ARG1_REG),
+           OX_STRINGIFY(OX_SYSCALL_ARG2_REG), OX_STRINGIFY(OX_SYSCALL_RESULT_REG));
+    printf("%ld\n", ox_syscall3(OX_SYS_WRITE, 3, 0, 0));
+    printf("%ld\n", ox_syscall3(OX_SYS_WRITE, OX_STDOUT, 0, 1));
+    ox_syscall3(OX_SYS_EXIT, 17, 0, 0);
+    return 1;
+}
+"""
+
+
 def write(tmp_path: Path, name: str, text: str) -> Path:
     path = tmp_path / name
     path.write_text(text)
@@ -133,6 +152,35 @@ def test_linker_script_follows_config(name: str):
 def test_runtime_files_present():
     for name in ("crt0.S", "link.ld.in", "oxcore.h", "oxcore_rt.c"):
         assert (RUNTIME_DIR / name).is_file(), name
+
+
+# ---- the generated ABI header ---------------------------------------------------------
+
+def test_abi_header_is_generated_from_the_table(tmp_path: Path):
+    include = write_abi_header(tmp_path)
+    assert (include / abi.C_HEADER).read_text() == abi.c_header()
+    assert write_abi_header(tmp_path) == include  # same content, same file
+    assert not (RUNTIME_DIR / abi.C_HEADER).exists()  # generated, never checked in
+    cmd = zig_cc_command([tmp_path / "x.c"], tmp_path / "x.elf", PRESETS["default"])
+    assert str(write_abi_header()) in cmd
+
+
+def test_abi_header_unwritable_is_a_tool_error(tmp_path: Path):
+    blocker = write(tmp_path, "blocker", "")
+    with pytest.raises(ToolError, match="cannot write ABI header"):
+        write_abi_header(blocker)
+
+
+def test_c_sees_the_abi_table(tmp_path: Path):
+    config = PRESETS["default"]
+    elf = compile_c([write(tmp_path, "abi.c", ABI_VALUES)], tmp_path / "abi.elf", config,
+                    extra_flags=["-Wall", "-Werror"])
+    outcome = run_elf(elf, config, max_instructions=100_000)
+    registers = " ".join((abi.NUMBER_REG, *abi.ARG_REGS, abi.RESULT_REG))
+    assert outcome.stdout.decode().split("\n") == [
+        f"{abi.SYS_WRITE} {abi.SYS_EXIT} {abi.EBADF} {abi.EFAULT}", registers,
+        f"{-abi.EBADF}", f"{-abi.EFAULT}", ""]
+    assert (outcome.trap, outcome.exit_code) == (None, 17)
 
 
 # ---- ELF shape and the environment ABI --------------------------------------------------

@@ -19,8 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define OX_SYS_WRITE 64
-#define OX_SYS_EXIT 93
+#include "oxcore_abi.h" /* OX_SYS_*, OX_E*: generated from oxcore/abi.py (conftest.py) */
+
 #define OX_STDOUT 1
 #define OX_STDERR 2
 
