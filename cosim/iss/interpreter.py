@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import BinaryIO, Callable
 
+from oxcore.abi import RESULT_REG, reg
 from oxcore.config import OxCoreConfig
 from oxcore.isa import Instruction, decode
 from oxcore.program import Program
@@ -28,6 +29,7 @@ from cosim.iss.recorder import Recorder
 from cosim.iss.semantics import lower, lower_constant, traits
 
 MAX_BLOCK = 64  # instructions per translated block
+ECALL_RESULT = reg(RESULT_REG)  # an ecall's record reports this register (a0)
 BATCH = 1 << 16  # records per batch handed to `on_batch`
 
 
@@ -231,7 +233,7 @@ class Interpreter:
                     m.instret += block.count
                     m.pc = pc + 4
                     if recording:
-                        append(x[10])
+                        append(x[ECALL_RESULT])
                         executed.extend(block.slots)
                     return Stop(exited.value, None, m.instret)
                 m.instret += block.count
@@ -261,11 +263,11 @@ class Interpreter:
 
 
 def _record_rd(ins: Instruction, word: int) -> int:
-    """The register a record reports: rd if written, a0 for ecall (the syscall result)."""
+    """The register a record reports: rd if written, the syscall result for ecall."""
     if traits(ins).writes_rd:
         return ins.operand_values(word).get("rd", 0)
     if ins.mnemonic == "ecall":
-        return 10
+        return ECALL_RESULT
     return 0
 
 
