@@ -22,7 +22,8 @@ from oxcore.config import OxCoreConfig, load_config
 from oxcore.errors import OxCoreError
 from oxcore.program import Program, load_program
 from cosim.iss import Interpreter
-from cosim.lockstep import THREADED_CHUNK, Divergence, Lockstep, run_in_lockstep
+from cosim.lockstep import (OVERLAP_CHUNK, Divergence, Lockstep, choose_overlap,
+                            run_in_lockstep)
 from cosim.outputs import write_json
 from cosim.rtl_backend import rtl_simulator
 from cosim.rtl_sim import RtlStop
@@ -70,10 +71,11 @@ def cosim_program(config: OxCoreConfig, program: Program, *,
     iss_out, iss_err = io.BytesIO(), io.BytesIO()
     lockstep = Lockstep(Interpreter(config, program, iss_out, iss_err))
     sim = rtl_simulator(backend, config, program, stdout=out, stderr=err, faults=faults)
-    if sim.concurrent:  # the simulators overlap: finer batches keep both busy
-        sim.chunk = THREADED_CHUNK
+    overlap = choose_overlap(sim)
+    if overlap != "none":  # the simulators overlap: finer batches keep both busy
+        sim.chunk = OVERLAP_CHUNK
     started = time.perf_counter()
-    stop = run_in_lockstep(sim, lockstep, threaded=sim.concurrent,
+    stop = run_in_lockstep(sim, lockstep, overlap=overlap,
                            max_instructions=max_instructions, max_cycles=max_cycles,
                            read_back=read_back)
     wall = time.perf_counter() - started

@@ -9,25 +9,30 @@ when the interpreter reads one, it takes the value the RTL read at that instruct
 Everything else must be identical.
 
 `run_in_lockstep` drives a simulator and a `Lockstep`; with CXXRTL the RTL runs in a
-thread of its own (the compiled model releases Python's lock while it simulates), so
-the two simulators overlap.
+process (or a thread) of its own, so the two simulators overlap.
 """
 
 from __future__ import annotations
 
+import io
+import multiprocessing
+import os
+import pickle
 import queue
 import threading
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from oxcore.errors import OxCoreError
 from oxcore.isa import format_instruction
 from oxcore.retire import RecordBatch, RetireRecord, XWrite
 from cosim.iss import Interpreter, Stop
 
 HISTORY = 16
 VCD_MARGIN = 64  # cycles of waveform before and after a divergence
-THREADED_CHUNK = 1 << 16  # RTL cycles per batch when the simulators overlap
+OVERLAP_CHUNK = 1 << 16  # RTL cycles per batch when the simulators overlap
+MIN_SENT_BATCH = 1 << 14  # records: the RTL process sends no smaller batch but its last
 
 
 @dataclass
@@ -192,13 +197,37 @@ class Lockstep:
         return self.divergence
 
 
-def run_in_lockstep(sim, lockstep: Lockstep, *, threaded: bool = False, **run_options):
+def run_in_lockstep(sim, lockstep: Lockstep, *, overlap: str = "none", **run_options):
     """Run an RTL simulator with `lockstep` checking every batch it retires; returns the
-    simulator's stop. With `threaded`, the RTL runs in a thread of its own and hands
-    batches over through a bounded queue, so that it simulates while the interpreter
-    checks the previous batch."""
-    if not threaded:
+    simulator's stop.
+
+    `overlap` says how the two simulators share the machine: "none" (one after the other,
+    batch by batch), "thread" (the RTL in a thread of its own: it simulates while the
+    interpreter checks the previous batch, both still sharing Python's lock for their
+    Python parts) or "process" (the RTL in a forked process that sends its batches and
+    the program's output through a pipe: nothing shared). See `choose_overlap`.
+    """
+    if overlap == "none":
         return sim.run(on_batch=lockstep.check, **run_options)
+    if overlap == "thread":
+        return _run_threaded(sim, lockstep, run_options)
+    if overlap == "process":
+        return _run_forked(sim, lockstep, run_options)
+    raise ValueError(f"unknown overlap {overlap!r}")
+
+
+def choose_overlap(sim) -> str:
+    """The best overlap for `sim`: a process where forking is safe (this process runs a
+    single thread, so no lock can be held by a thread the child would not have), else a
+    thread; "none" for simulators that hold Python's lock while they simulate."""
+    if not sim.concurrent:
+        return "none"
+    if hasattr(os, "fork") and threading.active_count() == 1:
+        return "process"
+    return "thread"
+
+
+def _run_threaded(sim, lockstep: Lockstep, run_options: dict):
     handoff: queue.Queue = queue.Queue(maxsize=4)
     diverged = threading.Event()
 
@@ -235,3 +264,99 @@ def run_in_lockstep(sim, lockstep: Lockstep, *, threaded: bool = False, **run_op
         raise
     finally:
         worker.join()
+
+
+class _PipeStream(io.RawIOBase):
+    """A program's stdout or stderr in the RTL process: sent to the parent, in order
+    with the batches, which writes it where the program's output goes."""
+
+    def __init__(self, outbox: queue.Queue, fd: int) -> None:
+        self.outbox, self.fd = outbox, fd
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> int:
+        self.outbox.put(("output", (self.fd, bytes(data))))
+        return len(data)
+
+
+def _rtl_process(sim, pipe, diverged, run_options: dict) -> None:
+    """The forked RTL side: run, sending batches, output and the stop (or the error).
+
+    A sender thread writes to the pipe, so that the simulation goes on while the parent
+    is busy (a pipe holds 64 KiB; a batch is megabytes)."""
+    outbox: queue.Queue = queue.Queue(maxsize=8)
+
+    def send_all() -> None:
+        while (item := outbox.get()) is not None:
+            pipe.send(item)
+
+    sender = threading.Thread(target=send_all, name="oxcore-rtl-sender", daemon=True)
+    sender.start()
+    environment = sim.environment
+    for fd in list(environment.streams):
+        environment.streams[fd] = _PipeStream(outbox, fd)
+    waiting: list[RecordBatch] = []  # batches end at every ecall: send fewer, larger ones
+
+    def send_waiting() -> None:
+        if waiting:
+            outbox.put(RecordBatch.concat(waiting).compact())
+            waiting.clear()
+
+    def produce(batch: RecordBatch) -> bool:
+        waiting.append(batch)
+        if sum(map(len, waiting)) >= MIN_SENT_BATCH:
+            send_waiting()
+        return not diverged.is_set()
+
+    try:
+        stop = sim.run(on_batch=produce, **run_options)
+        send_waiting()
+        outbox.put(("stop", stop))
+    except BaseException as exc:  # noqa: BLE001 (handed to the parent, which raises it)
+        try:
+            pickle.dumps(exc)
+        except Exception:  # not picklable: its text is enough
+            exc = RuntimeError(f"{type(exc).__name__}: {exc}")
+        outbox.put(("error", exc))
+    finally:
+        outbox.put(None)
+        sender.join()
+        pipe.close()
+
+
+def _run_forked(sim, lockstep: Lockstep, run_options: dict):
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    diverged = context.Event()
+    streams = dict(sim.environment.streams)
+    child = context.Process(target=_rtl_process, args=(sim, sender, diverged, run_options),
+                            name="oxcore-rtl", daemon=True)
+    child.start()
+    sender.close()
+    try:
+        while True:
+            try:
+                item = receiver.recv()
+            except EOFError:
+                raise OxCoreError(f"the RTL simulation process died (exit status "
+                                  f"{child.join() or child.exitcode})") from None
+            if isinstance(item, RecordBatch):
+                if not diverged.is_set() and not lockstep.check(item):
+                    diverged.set()
+                continue
+            kind, value = item
+            if kind == "output":
+                fd, data = value
+                streams[fd].write(data)
+            elif kind == "error":
+                raise value
+            else:
+                return value
+    except BaseException:
+        child.terminate()
+        raise
+    finally:
+        receiver.close()
+        child.join()

@@ -183,6 +183,19 @@ class RecordBatch:
     def empty(cls) -> "RecordBatch":
         return cls(np.zeros(0, np.int64), np.zeros(0, np.uint64), np.zeros(0, np.uint64))
 
+    def compact(self) -> "RecordBatch":
+        """The same batch with 32-bit columns where the values fit (half the bytes to
+        send to another process; comparisons are by value, whatever the widths)."""
+        def narrow(column: np.ndarray) -> np.ndarray:
+            if column.ndim == 1 and column.dtype == np.uint64 and \
+                    (not len(column) or int(column.max()) <= 0xFFFF_FFFF):
+                return column.astype(np.uint32)
+            return column
+        effects = {kind: EffectColumns(kind, cols.order, {name: narrow(col) for name, col
+                                                          in cols.columns.items()})
+                   for kind, cols in self.effects.items()}
+        return RecordBatch(self.order, narrow(self.pc), narrow(self.insn), effects, self.cycle)
+
     def with_effects(self, late: EffectColumns) -> "RecordBatch":
         """This batch with effects reported separately (an engine's completion port)
         filed under their records, in record order. Rows for orders outside the batch

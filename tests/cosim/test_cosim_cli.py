@@ -319,3 +319,20 @@ def test_bad_input_is_one_error_line(name, mixed, tmp_path, capsys):
     assert status != 0 and out == ""
     assert mentions in one_error_line(err)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["junk.elf"]
+
+
+def test_command_line_cosim_on_cxxrtl_in_its_own_process(mixed):
+    """As a user runs it: a process of its own (single-threaded, so the RTL side is
+    forked), CXXRTL. The program's output reaches the terminal in order, then the PASS
+    summary with the same counts as on the Amaranth simulator."""
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ, OXCORE_RTL_BACKEND="cxxrtl")
+    done = subprocess.run([sys.executable, "-m", "oxcore.cli", "cosim", mixed],
+                          capture_output=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr.decode()
+    assert done.stdout.startswith(MIXED_STDOUT)
+    assert done.stderr.endswith(MIXED_STDERR)  # after any build progress lines
+    match = SUMMARY.fullmatch(done.stdout[len(MIXED_STDOUT):].decode())
+    assert match and number(match["n"]) == 86
