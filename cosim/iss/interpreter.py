@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from typing import BinaryIO, Callable
 
 from oxcore.config import OxCoreConfig
-from oxcore.isa import Instruction, decode
+from oxcore.isa import Instruction, Isa
 from oxcore.program import Program
 from oxcore.retire import RetireRecord, TrapCause
 from cosim.iss.machine import CodeModified, Machine, ProgramExit, Trap
-from cosim.iss.semantics import lower, lower_constant, traits
+from oxcore.isa.semantics import lower, lower_constant, traits
 
 MAX_BLOCK = 64  # instructions per translated block
 
@@ -51,8 +51,10 @@ class Interpreter:
     """Runs a `Program` on a `Machine` in reference (`step`) or fast (`run`) mode."""
 
     def __init__(self, config: OxCoreConfig, program: Program,
-                 stdout: BinaryIO | None = None, stderr: BinaryIO | None = None) -> None:
-        self.machine = Machine(config, program, stdout, stderr)
+                 stdout: BinaryIO | None = None, stderr: BinaryIO | None = None,
+                 isa: Isa | None = None) -> None:
+        self.machine = Machine(config, program, stdout, stderr, isa)
+        self.decode = self.machine.isa.decode
         self.machine.on_code_write = self._flush_translations
         self._plain_ns = self.machine.helpers(recording=False)
         self._record_ns = self.machine.helpers(recording=True)
@@ -85,7 +87,7 @@ class Interpreter:
         record = RetireRecord(m.instret, pc, 0)
         try:
             word = record.insn = m.fetch(pc)
-            ins = decode(word)
+            ins = self.decode(word)
             if ins is None:
                 raise Trap(TrapCause.ILLEGAL_INSTRUCTION, pc, word)
             m.access[:] = (0, 0, False, 0)
@@ -128,7 +130,7 @@ class Interpreter:
                 if count:
                     break  # the next block will trap when it starts
                 raise
-            ins = decode(word)
+            ins = self.decode(word)
             if ins is None or (traits(ins).environment and count):
                 if count:
                     break

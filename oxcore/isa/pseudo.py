@@ -24,17 +24,11 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Callable, Iterable, Mapping, Union
 
-from oxcore.isa import BY_MNEMONIC, INSTRUCTIONS, Instruction, Opcode, decode, format_operand
-from oxcore.isa.csrs import CSR_BY_NAME
-from oxcore.isa.fields import CSR, FENCE, XREG, Field
-from oxcore.isa.registers import parse_xreg
-
-# Operand kinds that exist only in pseudo-instructions (the others are field kinds).
-IMM32 = "imm32"  # any 32-bit value, signed or unsigned; must be a known constant (li)
-SYMBOL = "symbol"  # an expression naming a symbol (call, tail, lw rd, sym)
-TARGET = "target"  # a symbol expression or a constant address (la, lla)
-
-FENCE_LETTERS = "iorw"
+from oxcore.isa import (BY_MNEMONIC, DEFAULT_ISA, INSTRUCTIONS, Instruction, Isa, Opcode,
+                        format_operand)
+from oxcore.isa.fields import Field
+from oxcore.isa.kinds import (FENCE_LETTERS, IMM32, SYMBOL, TARGET, XREG,  # noqa: F401
+                              OperandKind, fence_bits)
 
 
 @dataclass(frozen=True)
@@ -72,7 +66,7 @@ class OperandSpec:
     """A pseudo operand: its kind and, when it lands in a real field, that field."""
 
     name: str
-    kind: str
+    kind: OperandKind
     field: Field | None = None
 
 
@@ -93,7 +87,7 @@ class Pseudo:
     steps: tuple[Step, ...]
     alias: bool = False
     expand: Expander | None = None
-    kinds: Mapping[str, str] = field(default_factory=dict)
+    kinds: Mapping[str, OperandKind] = field(default_factory=dict)
     operands: tuple[OperandSpec, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -140,34 +134,17 @@ def _syntax_regex(syntax: str) -> re.Pattern[str]:
     return re.compile(r"\s*" + regex + r"\s*$")
 
 
-def fence_bits(text: str) -> int | None:
-    """``iorw`` subset (in order) -> 4-bit set; ``0`` -> 0; None if malformed."""
-    text = text.strip().lower()
-    if text == "0":
-        return 0
-    if not text or not re.fullmatch("i?o?r?w?", text):
-        return None
-    return sum(8 >> FENCE_LETTERS.index(ch) for ch in text)
-
-
 def _template(text: str, fld: Field) -> Template:
     text = text.strip()
     if m := re.fullmatch(r"\{(\w+)\}", text):
         return m.group(1)
     if m := re.fullmatch(r"%pcrel_(hi|lo)\(\{(\w+)\}\)", text):
         return PcrelHi(m.group(2)) if m.group(1) == "hi" else PcrelLo(m.group(2))
-    if fld.kind == XREG:
-        reg = parse_xreg(text)
-        if reg is None:
-            raise ValueError(f"bad register {text!r} in template")
-        return reg
-    if fld.kind == CSR and text in CSR_BY_NAME:
-        return CSR_BY_NAME[text].number
-    if fld.kind == FENCE:
-        bits = fence_bits(text)
-        if bits is None:
-            raise ValueError(f"bad fence set {text!r} in template")
-        return bits
+    value = fld.kind.parse([text], DEFAULT_ISA)
+    if value is not None:
+        return value
+    if not fld.kind.expression:
+        raise ValueError(f"bad {fld.kind.name} operand {text!r} in template")
     return int(text, 0)
 
 
@@ -184,7 +161,8 @@ def step(text: str) -> Step:
 
 
 def _pseudo(mnemonic: str, syntax: str, templates: Iterable[str], alias: bool = False,
-            expand: Expander | None = None, kinds: Mapping[str, str] | None = None) -> Pseudo:
+            expand: Expander | None = None,
+            kinds: Mapping[str, OperandKind] | None = None) -> Pseudo:
     return Pseudo(mnemonic, syntax, tuple(step(t) for t in templates), alias, expand,
                   kinds or {})
 
@@ -378,9 +356,10 @@ def find_alias(mnemonic: str, values: Mapping[str, int]) -> tuple[Pseudo, dict[s
 
 
 def alias_text(word: int, pc: int | None = None,
-               symbolize: Callable[[int], str | None] | None = None) -> str | None:
+               symbolize: Callable[[int], str | None] | None = None,
+               isa: Isa = DEFAULT_ISA) -> str | None:
     """``word`` as its alias (``ret``, ``li a0, 5`` ...), or None if it has none."""
-    ins = decode(word)
+    ins = isa.decode(word)
     if ins is None:
         return None
     found = find_alias(ins.mnemonic, ins.operand_values(word))
@@ -391,7 +370,7 @@ def alias_text(word: int, pc: int | None = None,
     for spec in pseudo.operands:
         assert spec.field is not None
         text = text.replace("{" + spec.name + "}",
-                            format_operand(spec.field, bound[spec.name], pc, symbolize))
+                            format_operand(spec.field, bound[spec.name], pc, symbolize, isa))
     return f"{pseudo.mnemonic} {text}" if text else pseudo.mnemonic
 
 
