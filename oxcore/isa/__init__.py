@@ -29,12 +29,14 @@ EXTENSIONS: tuple[Extension, ...] = (RV32I, RV32M, ZICSR)
 
 
 def isa_for(config: Any = None, extra: tuple[Extension, ...] = ()) -> Isa:
-    """The ISA a core configuration implements (the default one for None), plus `extra`
-    extensions (a plug-in being developed, a test's toy extension)."""
-    selected = tuple(ext for ext in EXTENSIONS if config is None or ext.available(config))
-    if not extra and len(selected) == len(EXTENSIONS):
+    """The ISA a core configuration implements: the extensions whose predicate accepts
+    it (all of them for None), from `EXTENSIONS` and `extra` (a plug-in being developed,
+    a test's toy extension)."""
+    selected = tuple(ext for ext in EXTENSIONS + tuple(extra)
+                     if config is None or ext.available(config))
+    if selected == EXTENSIONS:
         return DEFAULT_ISA
-    return Isa(selected + extra)
+    return Isa(selected)
 
 
 DEFAULT_ISA = Isa(EXTENSIONS)

@@ -40,7 +40,7 @@ from typing import Callable
 
 from oxcore.config import OxCoreConfig
 from oxcore.errors import ElfError
-from oxcore.isa import PCREL, decode, format_instruction
+from oxcore.isa import DEFAULT_ISA, PCREL, Isa, decode, format_instruction
 from oxcore.program import ELF_MAGIC, Program, load_program
 
 try:  # the pseudo-instruction table, for aliases such as `li`, `mv`, `ret`
@@ -219,15 +219,15 @@ def _pcrel_target(word: int, pc: int) -> int | None:
 
 def instruction_text(word: int, pc: int | None = None,
                      symbolize: Callable[[int], str | None] | None = None,
-                     aliases: bool = True) -> str:
+                     aliases: bool = True, isa: Isa = DEFAULT_ISA) -> str:
     """One word as the listing prints it: LLVM's alias (``ret``, ``li a0, 1``, ``j``...)
     when `aliases` and the pseudo-instruction table has one, else the canonical form;
     ``.word 0x...`` for an illegal word. Without `pc`, targets are byte offsets."""
     if aliases and _pseudo is not None:
-        text = _pseudo.alias_text(word, pc, symbolize)
+        text = _pseudo.alias_text(word, pc, symbolize, isa)
         if text is not None:
             return text
-    return format_instruction(word, pc, symbolize)
+    return format_instruction(word, pc, symbolize, isa)
 
 
 _UPPER = {"lui", "auipc"}
