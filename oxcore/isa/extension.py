@@ -15,7 +15,6 @@ from typing import Any, Callable, Iterable
 
 from oxcore.isa.csrs import Csr
 from oxcore.isa.instruction import Instruction
-from oxcore.isa.kinds import format_fence  # noqa: F401  (re-exported for callers)
 from oxcore.isa.regfile import X, RegisterFile
 
 MCPU_BASE = "generic_rv32"

@@ -140,7 +140,7 @@ class PcRel(SImm):
                f"{_range(field)}"
 
 
-class Csr(OperandKind):
+class CsrNumber(OperandKind):
     """A CSR, by name (from the ISA's CSR table) or number."""
 
     name = "csr"
@@ -278,7 +278,7 @@ TILEREG = RegisterKind(TILE)
 SIMM = SImm()
 UIMM = UImm()
 PCREL = PcRel()
-CSR = Csr()
+CSR = CsrNumber()
 FENCE = Fence()
 VTYPE = VType()
 VMASK = Mask()
