@@ -35,6 +35,7 @@ from oxcore.isa.kinds import SIMM, UIMM, VMASK, XREG, OperandKind, RegisterKind
 from oxcore.isa.regfile import RegisterFile
 from oxcore.program import Program, Segment
 from sw.asm.assembler import assemble_source
+from sw.asm.listing import disassemble_file
 from sw.cc.driver import target_flags
 from tests.hw.oxcore.rtl_helpers import simulate
 
@@ -183,6 +184,17 @@ def test_disassembly_round_trip():
     assert DEFAULT_ISA.format_instruction(TMAC_MASKED) == ".word 0x4dd5008b"
     for word in (TMAC_MASKED, TMAC_PLAIN, TGET_WORD):
         assert _words(ISA.format_instruction(word) + "\n") == [word]
+
+
+def test_listing_and_reassemblable_source(tmp_path: Path):
+    words = [TMAC_MASKED, TMAC_PLAIN, TGET_WORD]
+    binary = tmp_path / "toy.bin"
+    binary.write_bytes(b"".join(w.to_bytes(4, "little") for w in words))
+    listing = disassemble_file(binary, CONFIG, isa=ISA)
+    assert f"{CONFIG.mem_base:08x}:  4dd5008b  tmac q1, a0, -3, 5, r2, c1, v0.t" in listing
+    assert "cdd5008b  tmac q1, a0, -3, 5, r2, c1\n" in listing
+    source = disassemble_file(binary, CONFIG, reassemblable=True, isa=ISA)
+    assert _words(source) == words
 
 
 @pytest.mark.parametrize("source, col, fragment", [
