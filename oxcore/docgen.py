@@ -88,6 +88,23 @@ def _operand_row(field: Field) -> str:
     return f"| `{field.name}` | {field.kind.doc(field)} | {field.describe_bits()} |"
 
 
+def _attributes(ins: Instruction) -> str:
+    """The row attributes the RTL and tools use, in one line."""
+    parts = [f"engine {ins.engine}"]
+    for verb, side in (("reads", ins.reads), ("writes", ins.writes)):
+        regs = [f"`{rf}[{name}]`" for rf, names in side.items() for name in names]
+        if regs:
+            parts.append(f"{verb} {', '.join(regs)}")
+    if ins.memory:
+        sign = ", sign-extended" if ins.memory.signed else ""
+        plural = "s" if ins.memory.size > 1 else ""
+        parts.append(f"{ins.memory.kind}s {ins.memory.size} byte{plural}{sign}")
+    if ins.flow:
+        parts.append(f"control flow: {ins.flow}"
+                     + (f" if {ins.condition}" if ins.condition else ""))
+    return "Attributes: " + "; ".join(parts) + "."
+
+
 def _syntax(ins: Instruction) -> str:
     """The syntax line; an optional operand (its kind has a default) in brackets."""
     fields = {f.name: f for f in ins.operands}
@@ -210,7 +227,7 @@ def _instruction_section(lines: list[str], ins: Instruction) -> None:
               ""]
     lines += _encoding_table(ins.format, dict(ins.fixed))
     lines += ["", f"mask `0x{ins.mask:08x}`, match `0x{ins.match:08x}`, "
-                  f"pattern `{ins.match_pattern}`", ""]
+                  f"pattern `{ins.match_pattern}`", "", _attributes(ins), ""]
     if ins.operands:
         lines += ["| Operand | Kind | Bits |", "|---|---|---|"]
         lines += [_operand_row(f) for f in ins.operands]

@@ -87,7 +87,8 @@ class RegisterKind(OperandKind):
     def parse(self, items: Sequence[str], names: CsrNames) -> int | None:
         return self.register_file.parse(items[0]) if len(items) == 1 else None
 
-    def format(self, value, names, pc=None, symbolize=None) -> str:
+    def format(self, value: int, names: CsrNames, pc: int | None = None,
+               symbolize: Symbolize | None = None) -> str:
         return self.register_file.register_name(value)
 
     def doc(self, field: "Field") -> str:
@@ -119,14 +120,15 @@ class PcRel(SImm):
     name = "pcrel"
     description = "a branch target"
 
-    def format(self, value, names, pc=None, symbolize=None) -> str:
+    def format(self, value: int, names: CsrNames, pc: int | None = None,
+               symbolize: Symbolize | None = None) -> str:
         if pc is None:
             return str(value)
         target = (pc + value) & 0xFFFF_FFFF
         name = symbolize(target) if symbolize else None
         return name if name else f"{target:#x}"
 
-    def range_error(self, field, value, mnemonic) -> str | None:
+    def range_error(self, field: "Field", value: int, mnemonic: str) -> str | None:
         low, high = field.min_value, field.max_value - field.max_value % field.align
         what = "branch" if field.width == 13 else "jump"
         if not low <= value <= high:
@@ -147,13 +149,14 @@ class CsrNumber(OperandKind):
     expression = True
     description = "a CSR name or number"
 
-    def parse(self, items, names) -> int | None:
+    def parse(self, items: Sequence[str], names: CsrNames) -> int | None:
         return names.csr_number(items[0].lower()) if len(items) == 1 else None
 
-    def format(self, value, names, pc=None, symbolize=None) -> str:
+    def format(self, value: int, names: CsrNames, pc: int | None = None,
+               symbolize: Symbolize | None = None) -> str:
         return names.csr_name(value)
 
-    def range_error(self, field, value, mnemonic) -> str | None:
+    def range_error(self, field: "Field", value: int, mnemonic: str) -> str | None:
         if not field.min_value <= value <= field.max_value:
             return (f"CSR number {value} out of range for '{mnemonic}': must be an integer "
                     f"in [{field.min_value}, {field.max_value}]")
@@ -188,10 +191,11 @@ class Fence(OperandKind):
     name = "fence"
     description = "a fence set"
 
-    def parse(self, items, names) -> int | None:
+    def parse(self, items: Sequence[str], names: CsrNames) -> int | None:
         return fence_bits(items[0]) if len(items) == 1 else None
 
-    def format(self, value, names, pc=None, symbolize=None) -> str:
+    def format(self, value: int, names: CsrNames, pc: int | None = None,
+               symbolize: Symbolize | None = None) -> str:
         return format_fence(value)
 
     def doc(self, field: "Field") -> str:
@@ -211,7 +215,7 @@ class VType(OperandKind):
     TAIL = {"tu": 0, "ta": 1}
     MASK = {"mu": 0, "ma": 1}
 
-    def parse(self, items, names) -> int | None:
+    def parse(self, items: Sequence[str], names: CsrNames) -> int | None:
         words = [item.strip().lower() for item in items]
         if not 2 <= len(words) <= 4:
             return None
@@ -224,7 +228,8 @@ class VType(OperandKind):
         return (self.LMUL[lmul] | self.SEW[sew] << 3 | self.TAIL[tail] << 6
                 | self.MASK[mask] << 7)
 
-    def format(self, value, names, pc=None, symbolize=None) -> str:
+    def format(self, value: int, names: CsrNames, pc: int | None = None,
+               symbolize: Symbolize | None = None) -> str:
         lmul = _key(self.LMUL, value & 7)
         sew = _key(self.SEW, (value >> 3) & 7)
         if value >> 8 or lmul is None or sew is None:
@@ -243,10 +248,11 @@ class Mask(OperandKind):
     default = 1
     description = "'v0.t'"
 
-    def parse(self, items, names) -> int | None:
+    def parse(self, items: Sequence[str], names: CsrNames) -> int | None:
         return 0 if len(items) == 1 and items[0].strip().lower() == "v0.t" else None
 
-    def format(self, value, names, pc=None, symbolize=None) -> str:
+    def format(self, value: int, names: CsrNames, pc: int | None = None,
+               symbolize: Symbolize | None = None) -> str:
         return "v0.t" if value == 0 else ""
 
     def doc(self, field: "Field") -> str:

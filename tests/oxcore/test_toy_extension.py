@@ -314,3 +314,32 @@ def test_docgen_documents_it():
     assert "Register file `q`: 4 registers `q0`..`q3`, toy accumulator, 40 bits." in text
     assert "| `0x800` | `tcount` | read/write |" in text
     assert "tmac" not in docgen.render_isa()
+
+
+def test_docgen_lists_the_row_attributes():
+    text = docgen.render_isa(ISA)
+    assert ("Attributes: engine tensor; reads `x[rs1]`, `q[td]`; writes `q[td]`."
+            in text)
+
+
+# ---- the model refuses inconsistent rows -----------------------------------------------
+
+def test_undeclared_register_file_is_rejected():
+    row = Instruction("tbad", "Xbad", TGET_FORMAT, dict(opcode=CUSTOM_0, funct3=2, funct7=0),
+                      "{rd}, {qs}, {sh}", "x[rd] = w[qs]", "reads a file nobody declared")
+    with pytest.raises(ValueError, match="undeclared register file"):
+        isa_for(CONFIG, extra=(Extension("Xbad", None, (row,)),))
+
+
+def test_overlapping_encoding_is_rejected():
+    clash = Instruction("tclash", "Xbad", TGET_FORMAT,
+                        dict(opcode=CUSTOM_0, funct3=1, funct7=0), "{rd}, {qs}, {sh}",
+                        "x[rd] = q[qs]", "same encoding as tget")
+    with pytest.raises(ValueError, match="overlap"):
+        isa_for(CONFIG, extra=(XTOY, Extension("Xbad", None, (clash,))))
+
+
+def test_attributes_must_agree_with_semantics():
+    with pytest.raises(ValueError, match="jump"):
+        Instruction("tjump", "Xbad", TGET_FORMAT, dict(opcode=CUSTOM_0, funct3=3, funct7=0),
+                    "{rd}, {qs}, {sh}", "jump(pc + sh)", "jumps without saying so")
