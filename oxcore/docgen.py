@@ -240,7 +240,7 @@ def _instruction_section(lines: list[str], ins: Instruction) -> None:
 _PSEUDO_EXAMPLES = {IMM32: (5, -1, 0x800, 0x12345678), TARGET: (None, 0x8000_1000)}
 
 
-def _render_step(step, values: dict[str, int]) -> str:
+def _render_step(step, values: dict[str, int], isa: Isa) -> str:
     """One real instruction of an expansion, e.g. ``auipc rd, %pcrel_hi(symbol)``."""
     ins = step.instruction
     text = ins.syntax
@@ -251,9 +251,9 @@ def _render_step(step, values: dict[str, int]) -> str:
         elif isinstance(tpl, _pseudo.PcrelLo):
             part = f"%pcrel_lo({tpl.operand})"
         elif isinstance(tpl, str):
-            part = tpl if values.get(tpl) is None else format_operand(fld, values[tpl], None)
+            part = tpl if values.get(tpl) is None else format_operand(fld, values[tpl], None, isa=isa)
         else:
-            part = format_operand(fld, tpl, None)
+            part = format_operand(fld, tpl, None, isa=isa)
         text = text.replace("{" + fld.name + "}", part)
     return f"{ins.mnemonic} {text}" if text else ins.mnemonic
 
@@ -266,16 +266,16 @@ def _usage(pseudo, values: dict[str, int]) -> str:
     return text.replace("{", "").replace("}", "")
 
 
-def _pseudo_expansions(pseudo) -> str:
+def _pseudo_expansions(pseudo, isa: Isa) -> str:
     if pseudo.expand is None:
-        return "; ".join(f"`{_render_step(st, {})}`" for st in pseudo.steps)
+        return "; ".join(f"`{_render_step(st, {}, isa)}`" for st in pseudo.steps)
     variable = [spec for spec in pseudo.operands if spec.kind in _PSEUDO_EXAMPLES]
     parts = []
     for spec in variable:
         for value in _PSEUDO_EXAMPLES[spec.kind]:
             constants = {} if value is None else {spec.name: value}
             steps = pseudo.expansion(constants)
-            body = "; ".join(f"`{_render_step(st, constants)}`" for st in steps)
+            body = "; ".join(f"`{_render_step(st, constants, isa)}`" for st in steps)
             parts.append(f"`{_usage(pseudo, {spec.name: value})}` → {body}")
     return "<br>".join(parts)
 
@@ -291,7 +291,7 @@ def _pseudo_section(lines: list[str], isa: Isa) -> None:
     for pseudo in isa.pseudos:
         usage = pseudo.usage.replace("{", "").replace("}", "")
         alias = "yes" if pseudo.alias else ""
-        lines.append(f"| `{usage}` | {_pseudo_expansions(pseudo)} | {alias} |")
+        lines.append(f"| `{usage}` | {_pseudo_expansions(pseudo, isa)} | {alias} |")
     lines.append("")
 
 

@@ -32,10 +32,11 @@ from oxcore.isa.csrs import Csr
 from oxcore.isa.fields import Format, simple
 from oxcore.isa.instruction import ENGINES, Instruction
 from oxcore.isa.kinds import SIMM, UIMM, VMASK, XREG, OperandKind, RegisterKind
+from oxcore.isa.pseudo import pseudo
 from oxcore.isa.regfile import RegisterFile
 from oxcore.program import Program, Segment
 from sw.asm.assembler import assemble_source
-from sw.asm.listing import disassemble_file
+from sw.asm.listing import disassemble_file, instruction_text
 from sw.cc.driver import target_flags
 from tests.hw.oxcore.rtl_helpers import simulate
 
@@ -89,7 +90,9 @@ TGET = Instruction(
     "{rd}, {qs}, {sh}", "x[rd] = q[qs] >> sh", "toy accumulator read", engine="tensor")
 XTOY = Extension("Xtoy", None, (TMAC, TGET),
                  csrs=(Csr(TCOUNT, "tcount", "toy instructions executed", writable=True),),
-                 register_files=(Q,))
+                 register_files=(Q,),
+                 pseudos=(pseudo("tget", "{rd}, {qs}", ["tget {rd}, {qs}, 0"], alias=True,
+                                 instructions=(TGET,)),))
 ISA = isa_for(CONFIG, extra=(XTOY,))
 
 # Hand-encoded: vm[31] mode[30:27] b[26:24] a[23:20] rs1[19:15] funct3 td[11:7] opcode.
@@ -153,6 +156,14 @@ def test_assembles_optional_composite_and_several_immediates():
     assert _words("tmac q1, a0, -3, 5, r2, c1, v0.t\n"
                   "tmac q1, a0, -3, 5, r2, c1\n"
                   "tget a1, q1, 8\n") == [TMAC_MASKED, TMAC_PLAIN, TGET_WORD]
+
+
+def test_pseudo_instruction_of_the_extension():
+    tget_a1_q1_0 = 1 << 15 | 1 << 12 | 11 << 7 | CUSTOM_0
+    assert _words("tget a1, q1\n") == [tget_a1_q1_0]
+    assert instruction_text(tget_a1_q1_0, isa=ISA) == "tget a1, q1"  # the alias
+    assert ISA.format_instruction(tget_a1_q1_0) == "tget a1, q1, 0"
+    assert "| `tget rd, qs` | `tget rd, qs, 0` | yes |" in docgen.render_isa(ISA)
 
 
 def test_writable_csr_by_name():
