@@ -18,10 +18,10 @@ from typing import BinaryIO, Callable
 
 from oxcore.config import OxCoreConfig
 from oxcore.isa import Instruction, Isa
+from oxcore.isa.semantics import lower, lower_constant, traits
 from oxcore.program import Program
 from oxcore.retire import RetireRecord, TrapCause
 from cosim.iss.machine import CodeModified, Machine, ProgramExit, Trap
-from oxcore.isa.semantics import lower, lower_constant, traits
 
 MAX_BLOCK = 64  # instructions per translated block
 

@@ -14,9 +14,9 @@ from typing import BinaryIO, Callable
 from oxcore.config import OxCoreConfig
 from oxcore.isa import Isa, isa_for
 from oxcore.isa.csrs import is_read_only, is_timing_counter
+from oxcore.isa.semantics import MASK32, PURE_HELPERS, register_mask
 from oxcore.program import Program
 from oxcore.retire import TrapCause
-from oxcore.isa.semantics import MASK32, PURE_HELPERS, register_mask
 from cosim.syscalls import EBADF, EFAULT, SYS_EXIT, SYS_WRITE, Environment  # noqa: F401
 
 if sys.byteorder != "little":  # memoryview casts below assume a little-endian host

@@ -232,7 +232,7 @@ def control_constant(ins: Instruction) -> dict:
     row = EXECUTION.get(ins.mnemonic)
     if row is None:
         raise ValueError(f"control table has no row for {ins.mnemonic!r}: add one to "
-                         "hw/oxcore/control.py CONTROL")
+                         "hw/oxcore/control.py EXECUTION")
     ctl = from_isa_row(ins, row)
     rs1, rs2 = reads(ins)
     return {
