@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from oxcore.isa.csrs import Csr
 from oxcore.isa.instruction import Instruction
 from oxcore.isa.regfile import X, RegisterFile
+
+if TYPE_CHECKING:
+    from oxcore.isa.pseudo import Pseudo
 
 MCPU_BASE = "generic_rv32"
 
@@ -37,7 +40,7 @@ class Extension:
     instructions: tuple[Instruction, ...]
     csrs: tuple[Csr, ...] = ()
     register_files: tuple[RegisterFile, ...] = ()
-    pseudos: tuple = ()  # oxcore.isa.pseudo.Pseudo rows over this ISA's instructions
+    pseudos: tuple["Pseudo", ...] = ()  # built with oxcore.isa.pseudo.pseudo(...)
     available: Callable[[Any], bool] = _always  # config -> does the core have it
 
 
@@ -110,7 +113,7 @@ class Isa:
         return "+".join([MCPU_BASE, *features])
 
     @cached_property
-    def pseudos(self) -> tuple:
+    def pseudos(self) -> tuple["Pseudo", ...]:
         """Pseudo-instruction rows whose real instructions all exist in this ISA."""
         from oxcore.isa.pseudo import PSEUDOS
         rows = PSEUDOS + tuple(p for ext in self.extensions for p in ext.pseudos)
