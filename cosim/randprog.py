@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 from oxcore import abi
 from oxcore.config import OxCoreConfig
-from oxcore.isa import BY_MNEMONIC, format_instruction
+from oxcore.isa import BY_MNEMONIC, INSTRUCTIONS, Instruction, format_instruction
+from oxcore.isa.semantics import traits
 from oxcore.program import Program, Segment
 
 BASE, LOOP, LINK, SYSCALL = 2, 3, 4, abi.REG_NUMBER
@@ -28,13 +29,27 @@ EXIT_CODE = abi.reg(abi.BY_NAME["exit"].arg_regs[0])  # where exit() takes its c
 RESERVED = {0, BASE, LOOP, LINK, SYSCALL}
 FREE = [r for r in range(32) if r not in RESERVED]
 WINDOW = 256  # bytes of data the program reads and writes
-ALU_R = ["add", "sub", "sll", "slt", "sltu", "xor", "srl", "sra", "or", "and"]
-ALU_I = ["addi", "slti", "sltiu", "xori", "ori", "andi"]
-SHIFT_I = ["slli", "srli", "srai"]
-MULDIV = ["mul", "mulh", "mulhsu", "mulhu", "div", "divu", "rem", "remu"]
-LOADS = {"lb": 1, "lh": 2, "lw": 4, "lbu": 1, "lhu": 2}
-STORES = {"sb": 1, "sh": 2, "sw": 4}
-BRANCHES = ["beq", "bne", "blt", "bge", "bltu", "bgeu"]
+
+
+def _computes(ins: Instruction, extension: str, operands: tuple[str, ...]) -> bool:
+    """A scalar instruction of `extension` that only computes x[rd] from `operands`."""
+    return (ins.engine == "scalar" and ins.extension == extension and ins.memory is None
+            and ins.flow is None and not traits(ins).environment
+            and tuple(f.name for f in ins.operands) == operands)
+
+
+# Instruction groups, from the ISA table's row attributes (table order: a seed keeps
+# giving the same program).
+ALU_R = [i.mnemonic for i in INSTRUCTIONS if _computes(i, "RV32I", ("rd", "rs1", "rs2"))]
+ALU_I = [i.mnemonic for i in INSTRUCTIONS if _computes(i, "RV32I", ("rd", "rs1", "imm"))
+         and i.operands[2].signed]
+SHIFT_I = [i.mnemonic for i in INSTRUCTIONS if _computes(i, "RV32I", ("rd", "rs1", "shamt"))]
+MULDIV = [i.mnemonic for i in INSTRUCTIONS if _computes(i, "RV32M", ("rd", "rs1", "rs2"))]
+LOADS = {i.mnemonic: i.memory.size for i in INSTRUCTIONS
+         if i.memory and i.memory.kind == "load"}
+STORES = {i.mnemonic: i.memory.size for i in INSTRUCTIONS
+          if i.memory and i.memory.kind == "store"}
+BRANCHES = [i.mnemonic for i in INSTRUCTIONS if i.flow == "branch"]
 
 
 def _enc(mnemonic: str, **operands: int) -> int:

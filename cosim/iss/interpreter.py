@@ -20,13 +20,13 @@ from typing import BinaryIO, Callable
 
 from oxcore.abi import RESULT_REG, reg
 from oxcore.config import OxCoreConfig
-from oxcore.isa import Instruction, decode
+from oxcore.isa import Instruction, Isa
+from oxcore.isa.semantics import lower, lower_constant, traits
 from oxcore.program import Program
 from oxcore.retire import (Effect, MemAccess, RecordBatch, RetireRecord, TrapCause, TrapEffect,
                            XWrite)
 from cosim.iss.machine import CodeModified, Machine, ProgramExit, Trap
 from cosim.iss.recorder import Recorder
-from cosim.iss.semantics import lower, lower_constant, traits
 
 MAX_BLOCK = 64  # instructions per translated block
 ECALL_RESULT = reg(RESULT_REG)  # an ecall's record reports this register (a0)
@@ -59,8 +59,10 @@ class Interpreter:
     """Runs a `Program` on a `Machine` in reference (`step`) or fast (`run`) mode."""
 
     def __init__(self, config: OxCoreConfig, program: Program,
-                 stdout: BinaryIO | None = None, stderr: BinaryIO | None = None) -> None:
-        self.machine = Machine(config, program, stdout, stderr)
+                 stdout: BinaryIO | None = None, stderr: BinaryIO | None = None,
+                 isa: Isa | None = None) -> None:
+        self.machine = Machine(config, program, stdout, stderr, isa)
+        self.decode = self.machine.isa.decode
         self.machine.on_code_write = self._flush_translations
         self._plain_ns = self.machine.helpers(recording=False)
         self._record_ns = self.machine.helpers(recording=True)
@@ -93,7 +95,7 @@ class Interpreter:
         word = 0
         try:
             word = m.fetch(pc)
-            ins = decode(word)
+            ins = self.decode(word)
             if ins is None:
                 raise Trap(TrapCause.ILLEGAL_INSTRUCTION, pc, word)
             npc = self._reference_fn(ins)(m.x, pc, **ins.operand_values(word))
@@ -115,10 +117,9 @@ class Interpreter:
         rd = _record_rd(ins, word)
         if rd:
             effects.append(XWrite(rd, self.machine.x[rd]))
-        access = traits(ins).memory
-        if access:
-            effects.append(MemAccess.whole(logged[0], _access_size(ins), access == "store",
-                                           logged[1]))
+        if ins.memory is not None:
+            effects.append(MemAccess.whole(logged[0], ins.memory.size,
+                                           ins.memory.kind == "store", logged[1]))
         return tuple(effects)
 
     # ---- fast mode: block translation ---------------------------------------------------
@@ -142,7 +143,7 @@ class Interpreter:
                 if count:
                     break  # the next block will trap when it starts
                 raise
-            ins = decode(word)
+            ins = self.decode(word)
             if ins is None or (traits(ins).environment and count):
                 if count:
                     break
@@ -157,9 +158,9 @@ class Interpreter:
                 rd = _record_rd(ins, word)
                 if rd:
                     lines.append(f"append(x[{rd}])")
-                access = traits(ins).memory
-                slots.append(self.recorder.slot(pc, word, rd, _access_size(ins) if access
-                                                else 0, access == "store"))
+                access = ins.memory
+                slots.append(self.recorder.slot(pc, word, rd, access.size if access else 0,
+                                                access is not None and access.kind == "store"))
             count += 1
             pc += 4
             if traits(ins).jumps or traits(ins).environment:
@@ -270,7 +271,3 @@ def _record_rd(ins: Instruction, word: int) -> int:
         return ECALL_RESULT
     return 0
 
-
-def _access_size(ins: Instruction) -> int:
-    """The size in bytes of a load or store (from its semantics' load/store call)."""
-    return traits(ins).access_size

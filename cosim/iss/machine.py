@@ -12,10 +12,11 @@ import sys
 from typing import BinaryIO, Callable
 
 from oxcore.config import OxCoreConfig
-from oxcore.isa.csrs import CSR_BY_NUMBER, is_read_only, is_timing_counter
+from oxcore.isa import Isa, isa_for
+from oxcore.isa.csrs import is_read_only, is_timing_counter
+from oxcore.isa.semantics import MASK32, PURE_HELPERS, register_mask
 from oxcore.program import Program
 from oxcore.retire import TrapCause
-from cosim.iss.semantics import MASK32, PURE_HELPERS
 from oxcore.abi import ENV_ARGS, NUMBER_REG, summary as abi_summary
 from cosim.syscalls import Environment
 
@@ -58,10 +59,19 @@ class Machine:
     """Registers, memory and environment of one hart (the state the ISA talks about)."""
 
     def __init__(self, config: OxCoreConfig, program: Program,
-                 stdout: BinaryIO | None = None, stderr: BinaryIO | None = None) -> None:
+                 stdout: BinaryIO | None = None, stderr: BinaryIO | None = None,
+                 isa: Isa | None = None) -> None:
         self.config = config
         self.program = program
+        self.isa = isa if isa is not None else isa_for(config)
         self.x = [0] * 32
+        # The other register files the ISA declares (v, tiles, ...), and the state of
+        # the CSRs it declares writable: what semantics `v[vd]`/csr_write change.
+        self.registers: dict[str, list[int]] = {
+            rf.name: [0] * rf.count for rf in self.isa.register_files.values()
+            if rf.name != "x"}
+        self.csr_values: dict[int, int] = {c.number: c.reset for c in self.isa.csrs
+                                           if c.writable}
         self.pc = program.entry
         self.instret = 0
         self.exit_value: int | None = None  # set by the exit() syscall
@@ -121,6 +131,9 @@ class Machine:
         for size in (1, 2, 4):
             ns[f"load{size}"] = self._make_load(size, recording)
             ns[f"store{size}"] = self._make_store(size, recording)
+        for name, registers in self.registers.items():
+            ns[name] = registers
+            ns[register_mask(name)] = (1 << self.isa.register_files[name].bits(self.config)) - 1
         return ns
 
     def _make_load(self, size: int, recording: bool) -> Callable[[int, int], int]:
@@ -176,7 +189,9 @@ class Machine:
     # ---- CSRs ---------------------------------------------------------------------------
     def _csr_read(self, number: int, pc: int) -> int:
         """Counters: the interpreter is untimed, so cycle and time read as instret."""
-        csr = CSR_BY_NUMBER.get(number)
+        if number in self.csr_values:
+            return self.csr_values[number]
+        csr = self.isa.csr_by_number.get(number)
         if csr is None:
             raise Trap(TrapCause.ILLEGAL_INSTRUCTION, pc, 0, f"CSR {number:#x} not implemented")
         if self.counter_override is not None and is_timing_counter(number):
@@ -190,7 +205,10 @@ class Machine:
         return 0  # mhartid, and performance counters the interpreter does not model
 
     def _csr_write(self, number: int, value: int, pc: int) -> None:
-        if number not in CSR_BY_NUMBER or is_read_only(number):
+        if number in self.csr_values:
+            self.csr_values[number] = value & MASK32
+            return
+        if number not in self.isa.csr_by_number or is_read_only(number):
             raise Trap(TrapCause.ILLEGAL_INSTRUCTION, pc, 0,
                        f"write to read-only CSR {number:#x}")
 

@@ -1,20 +1,22 @@
-"""The per-mnemonic control table: how the pipeline executes each ISA instruction.
+"""The per-mnemonic control table: how the pipeline executes each scalar instruction.
 
 Encodings are NOT here: the decoder matches each `oxcore.isa` entry's `match_pattern`
 and extracts operands from the table's `Field` pieces. This table only says, for each
-mnemonic, which unit computes the result and where the operands come from. Which
-registers an instruction reads or writes is also derived from the ISA table (its
-operand fields), not repeated here. `tests/hw/oxcore/test_decoder.py` checks that the
-table covers `INSTRUCTIONS` exactly and agrees with the semantics' read/write traits.
+mnemonic, which unit computes the result and where the operands come from. What the ISA
+table's row attributes already say is derived, not repeated: registers read and
+written, a load's size and sign, a store's size, a branch's condition, the kind of
+control transfer. Instructions of other engines (vector, tensor) need no row: the
+decoder hands them to their engine. `tests/hw/oxcore/test_decoder.py` checks that the
+table covers the scalar instructions exactly and agrees with the semantics.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from amaranth.lib import data, enum
 
-from oxcore.isa import INSTRUCTIONS, XREG, Instruction
+from oxcore.isa import DEFAULT_ISA, Instruction, Isa
 from oxcore.retire import TrapCause
 
 
@@ -130,17 +132,10 @@ def _alu(op: AluOp, b: BSrc = BSrc.RS2) -> Control:
     return Control(unit=Unit.ALU, alu=op, b=b)
 
 
-def _branch(cond: Cond) -> Control:
-    return Control(flow=Flow.BRANCH, cond=cond)
-
-
-def _load(size_log2: int, signed: bool) -> Control:
-    return Control(unit=Unit.LOAD, b=BSrc.IMM, mem=MemOp.LOAD, size_log2=size_log2,
-                   signed=signed)
-
-
-def _store(size_log2: int) -> Control:
-    return Control(b=BSrc.IMM, mem=MemOp.STORE, size_log2=size_log2)
+_LOAD = Control(unit=Unit.LOAD, b=BSrc.IMM)  # size and sign come from the ISA row
+_STORE = Control(b=BSrc.IMM)
+_BRANCH = Control()  # condition and flow come from the ISA row
+_LINK = Control(unit=Unit.LINK)
 
 
 def _csr(op: CsrOp, imm: bool) -> Control:
@@ -148,17 +143,16 @@ def _csr(op: CsrOp, imm: bool) -> Control:
 
 
 _I = BSrc.IMM
-CONTROL: dict[str, Control] = {
+# What only the pipeline knows: which unit computes each scalar instruction, and from
+# which operands. `CONTROL` below completes these rows with the ISA's row attributes.
+EXECUTION: dict[str, Control] = {
     "lui": Control(unit=Unit.ALU, a=ASrc.ZERO, b=BSrc.IMM_UPPER),
     "auipc": Control(unit=Unit.ALU, a=ASrc.PC, b=BSrc.IMM_UPPER),
-    "jal": Control(unit=Unit.LINK, flow=Flow.JAL),
-    "jalr": Control(unit=Unit.LINK, flow=Flow.JALR),
-    "beq": _branch(Cond.EQ), "bne": _branch(Cond.NE),
-    "blt": _branch(Cond.LT), "bge": _branch(Cond.GE),
-    "bltu": _branch(Cond.LTU), "bgeu": _branch(Cond.GEU),
-    "lb": _load(0, True), "lh": _load(1, True), "lw": _load(2, False),
-    "lbu": _load(0, False), "lhu": _load(1, False),
-    "sb": _store(0), "sh": _store(1), "sw": _store(2),
+    "jal": _LINK, "jalr": _LINK,
+    "beq": _BRANCH, "bne": _BRANCH, "blt": _BRANCH, "bge": _BRANCH,
+    "bltu": _BRANCH, "bgeu": _BRANCH,
+    "lb": _LOAD, "lh": _LOAD, "lw": _LOAD, "lbu": _LOAD, "lhu": _LOAD,
+    "sb": _STORE, "sh": _STORE, "sw": _STORE,
     "addi": _alu(AluOp.ADD, _I), "slti": _alu(AluOp.SLT, _I),
     "sltiu": _alu(AluOp.SLTU, _I), "xori": _alu(AluOp.XOR, _I),
     "ori": _alu(AluOp.OR, _I), "andi": _alu(AluOp.AND, _I),
@@ -185,26 +179,40 @@ CONTROL: dict[str, Control] = {
 }
 
 # ---- what the ISA table itself says about an instruction ----------------------------
-IMMEDIATE_FIELDS = ("imm", "shamt", "uimm")  # the one numeric immediate an entry may have
+_FLOW = {None: Flow.NONE, "branch": Flow.BRANCH, "direct": Flow.JAL, "indirect": Flow.JALR}
+_MEM = {None: MemOp.NONE, "load": MemOp.LOAD, "store": MemOp.STORE}
+
+
+def from_isa_row(ins: Instruction, ctl: Control) -> Control:
+    """`ctl` completed with what the ISA row says: flow, condition, memory access."""
+    mem = ins.memory
+    return replace(ctl, flow=_FLOW[ins.flow],
+                   cond=Cond[ins.condition.upper()] if ins.condition else Cond.EQ,
+                   mem=_MEM[mem.kind if mem else None],
+                   size_log2=mem.size.bit_length() - 1 if mem else 0,
+                   signed=bool(mem and mem.signed))
+
+
+# Full control rows of the default ISA's scalar instructions, by mnemonic.
+CONTROL: dict[str, Control] = {ins.mnemonic: from_isa_row(ins, EXECUTION[ins.mnemonic])
+                               for ins in DEFAULT_ISA.instructions
+                               if ins.mnemonic in EXECUTION}
 
 
 def reads(ins: Instruction) -> tuple[bool, bool]:
-    """(reads rs1, reads rs2): the register operands present in the entry's syntax."""
-    names = {f.name for f in ins.operands if f.kind == XREG}
+    """(reads rs1, reads rs2): the integer registers its semantics read."""
+    names = ins.reads.get("x", ())
     return "rs1" in names, "rs2" in names
 
 
 def writes_rd(ins: Instruction) -> bool:
-    """rd is a register operand of the entry (its semantics assign x[rd])."""
-    return any(f.name == "rd" and f.kind == XREG for f in ins.operands)
+    """The semantics assign x[rd]."""
+    return "rd" in ins.writes.get("x", ())
 
 
 def immediate_field(ins: Instruction):
-    """The entry's numeric immediate field (imm, shamt or uimm), or None."""
-    for field in ins.operands:
-        if field.name in IMMEDIATE_FIELDS:
-            return field
-    return None
+    """The entry's first numeric immediate field (the pipeline's `imm`), or None."""
+    return ins.immediates[0] if ins.immediates else None
 
 
 # ---- the decoded control word carried down the pipeline -----------------------------
@@ -221,10 +229,11 @@ assert max(TrapCause) < 1 << TRAP_CAUSE_WIDTH
 
 def control_constant(ins: Instruction) -> dict:
     """The CONTROL_LAYOUT initializer for one instruction (table row + ISA-derived)."""
-    ctl = CONTROL.get(ins.mnemonic)
-    if ctl is None:
+    row = EXECUTION.get(ins.mnemonic)
+    if row is None:
         raise ValueError(f"control table has no row for {ins.mnemonic!r}: add one to "
-                         "hw/oxcore/control.py CONTROL")
+                         "hw/oxcore/control.py EXECUTION")
+    ctl = from_isa_row(ins, row)
     rs1, rs2 = reads(ins)
     return {
         "unit": ctl.unit, "alu": ctl.alu, "a": ctl.a, "b": ctl.b, "flow": ctl.flow,
@@ -235,7 +244,7 @@ def control_constant(ins: Instruction) -> dict:
     }
 
 
-def table_mismatch() -> tuple[list[str], list[str]]:
-    """(mnemonics without a row, rows for no instruction): both empty when in sync."""
-    names = {ins.mnemonic for ins in INSTRUCTIONS}
-    return sorted(names - set(CONTROL)), sorted(set(CONTROL) - names)
+def table_mismatch(isa: Isa = DEFAULT_ISA) -> tuple[list[str], list[str]]:
+    """(scalar mnemonics without a row, rows for no instruction): both empty when in sync."""
+    names = {ins.mnemonic for ins in isa.instructions if ins.engine == "scalar"}
+    return sorted(names - set(EXECUTION)), sorted(set(EXECUTION) - names)

@@ -1,99 +1,67 @@
 """The OxCore ISA, described once as data.
 
 Everything that knows an encoding (assembler, disassembler, interpreter, RTL decoder,
-compiler, docs) derives it from :data:`INSTRUCTIONS`. Pure Python: no Amaranth here.
+compiler, docs) derives it from an :class:`Isa`: the extensions a configuration selects
+(`isa_for`), each an :class:`Extension` module under :mod:`oxcore.isa.ext`. The
+module-level names (`INSTRUCTIONS`, `decode`, `format_instruction`, ...) are those of
+the default selection, RV32IM + Zicsr. Pure Python: no Amaranth here.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from typing import Any, Callable
 
 from oxcore.isa.csrs import CSR_BY_NAME, CSR_BY_NUMBER, CSRS, Csr, csr_name
-from oxcore.isa.fields import CSR, FENCE, PCREL, SIMM, UIMM, XREG, Field, Format
-from oxcore.isa.instruction import Instruction
+from oxcore.isa.ext.common import Opcode
+from oxcore.isa.ext.rv32i import RV32I
+from oxcore.isa.ext.rv32m import RV32M
+from oxcore.isa.ext.zicsr import ZICSR
+from oxcore.isa.extension import Extension, Isa
+from oxcore.isa.fields import Field, Format
+from oxcore.isa.instruction import Instruction, MemoryAccess
+from oxcore.isa.kinds import (CSR, FENCE, PCREL, SIMM, UIMM, XREG, OperandKind,
+                              format_fence)
+from oxcore.isa.regfile import RegisterFile
 from oxcore.isa.registers import parse_xreg, xreg_name
-from oxcore.isa.rv32 import RV32I, RV32M, ZICSR, Opcode
 
-INSTRUCTIONS: tuple[Instruction, ...] = RV32I + RV32M + ZICSR
-BY_MNEMONIC: dict[str, Instruction] = {ins.mnemonic: ins for ins in INSTRUCTIONS}
+# Every extension OxCore knows, in table order; a configuration selects by predicate.
+EXTENSIONS: tuple[Extension, ...] = (RV32I, RV32M, ZICSR)
+
+
+def isa_for(config: Any = None, extra: tuple[Extension, ...] = ()) -> Isa:
+    """The ISA a core configuration implements: the extensions whose predicate accepts
+    it (all of them for None), from `EXTENSIONS` and `extra` (a plug-in being developed,
+    a test's toy extension)."""
+    selected = tuple(ext for ext in EXTENSIONS + tuple(extra)
+                     if config is None or ext.available(config))
+    if selected == EXTENSIONS:
+        return DEFAULT_ISA
+    return Isa(selected)
+
+
+DEFAULT_ISA = Isa(EXTENSIONS)
+INSTRUCTIONS: tuple[Instruction, ...] = DEFAULT_ISA.instructions
+BY_MNEMONIC: dict[str, Instruction] = DEFAULT_ISA.by_mnemonic
+decode = DEFAULT_ISA.decode
 
 __all__ = [
     "INSTRUCTIONS", "BY_MNEMONIC", "Instruction", "Field", "Format", "Opcode", "Csr", "CSRS",
     "CSR_BY_NAME", "CSR_BY_NUMBER", "decode", "format_instruction", "format_fence",
     "parse_xreg", "xreg_name", "csr_name", "XREG", "SIMM", "UIMM", "PCREL", "CSR", "FENCE",
+    "Extension", "Isa", "isa_for", "DEFAULT_ISA", "EXTENSIONS", "MemoryAccess",
+    "OperandKind", "RegisterFile", "format_operand",
 ]
 
 
-def _check_unambiguous(instructions: Iterable[Instruction]) -> None:
-    """No word may match two instructions: the table must decode deterministically."""
-    items = list(instructions)
-    for i, a in enumerate(items):
-        for b in items[i + 1:]:
-            common = a.mask & b.mask
-            if (a.match & common) == (b.match & common):
-                raise ValueError(f"encodings of {a.mnemonic} and {b.mnemonic} overlap")
-
-
-_check_unambiguous(INSTRUCTIONS)
-
-# Decode tables: one dict per distinct mask, most specific mask first.
-_DECODE: list[tuple[int, dict[int, Instruction]]] = []
-for _ins in sorted(INSTRUCTIONS, key=lambda ins: -bin(ins.mask).count("1")):
-    for _mask, _table in _DECODE:
-        if _mask == _ins.mask:
-            _table[_ins.match] = _ins
-            break
-    else:
-        _DECODE.append((_ins.mask, {_ins.match: _ins}))
-
-
-def decode(word: int) -> Instruction | None:
-    """The instruction that `word` encodes, or None for an illegal/unknown word."""
-    for mask, table in _DECODE:
-        ins = table.get(word & mask)
-        if ins is not None:
-            return ins
-    return None
-
-
-_FENCE_BITS = "iorw"
-
-
-def format_fence(bits: int) -> str:
-    """Fence set as assembly text: subset of 'iorw' (bit 3 = i ... bit 0 = w), '0' if empty."""
-    text = "".join(ch for i, ch in enumerate(_FENCE_BITS) if bits & (8 >> i))
-    return text or "0"
-
-
 def format_operand(field: Field, value: int, pc: int | None,
-                   symbolize: Callable[[int], str | None] | None = None) -> str:
+                   symbolize: Callable[[int], str | None] | None = None,
+                   isa: Isa = DEFAULT_ISA) -> str:
     """One operand as the disassembler prints it (LLVM style)."""
-    if field.kind == XREG:
-        return xreg_name(value)
-    if field.kind == CSR:
-        return csr_name(value)
-    if field.kind == FENCE:
-        return format_fence(value)
-    if field.kind == PCREL and pc is not None:
-        target = (pc + value) & 0xFFFF_FFFF
-        name = symbolize(target) if symbolize else None
-        return name if name else f"{target:#x}"
-    return str(value)
+    return field.kind.format(value, isa, pc, symbolize)
 
 
 def format_instruction(word: int, pc: int | None = None,
-                       symbolize: Callable[[int], str | None] | None = None) -> str:
-    """Disassemble one 32-bit word: ``add a0, a1, a2``; ``.word 0x...`` if illegal.
-
-    With `pc`, branch and jump targets print as absolute addresses (or the name that
-    `symbolize` gives the address); without it, as byte offsets.
-    """
-    ins = decode(word)
-    if ins is None:
-        return f".word {word:#010x}"
-    values = ins.operand_values(word)
-    text = ins.syntax
-    for field in ins.operands:
-        text = text.replace("{" + field.name + "}",
-                            format_operand(field, values[field.name], pc, symbolize))
-    return f"{ins.mnemonic} {text}" if text else ins.mnemonic
+                       symbolize: Callable[[int], str | None] | None = None,
+                       isa: Isa = DEFAULT_ISA) -> str:
+    """Disassemble one 32-bit word with `isa` (see :meth:`Isa.format_instruction`)."""
+    return isa.format_instruction(word, pc, symbolize)

@@ -12,9 +12,14 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Csr:
+    """A CSR. `writable` ones keep what is written (the interpreter models their state,
+    starting at `reset`); the others are read-only or computed (counters)."""
+
     number: int
     name: str
     description: str
+    writable: bool = False
+    reset: int = 0
 
 
 @dataclass(frozen=True)

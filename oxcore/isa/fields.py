@@ -12,14 +12,8 @@ from dataclasses import dataclass
 
 from oxcore.errors import EncodingError
 
-# Operand kinds: how an operand is written in assembly and checked on encoding.
-XREG = "xreg"  # integer register x0..x31 / ABI name
-SIMM = "simm"  # signed immediate
-UIMM = "uimm"  # unsigned immediate
-PCREL = "pcrel"  # pc-relative target: a label, or a literal byte offset
-CSR = "csr"  # CSR name or number
-FENCE = "fence"  # fence predecessor/successor set: subset of "iorw"
-FIXED = "fixed"  # opcode/funct bits: never an operand
+from oxcore.isa.kinds import (CSR, FENCE, FIXED, PCREL, SIMM, UIMM, XREG,  # noqa: F401
+                              OperandKind)
 
 
 @dataclass(frozen=True)
@@ -28,7 +22,7 @@ class Field:
 
     name: str
     pieces: tuple[tuple[int, int, int], ...]
-    kind: str = FIXED
+    kind: OperandKind = FIXED
     signed: bool = False
 
     @property
@@ -93,7 +87,7 @@ class Field:
         return ", ".join(parts)
 
 
-def simple(name: str, hi: int, lo: int, kind: str = FIXED, signed: bool = False) -> Field:
+def simple(name: str, hi: int, lo: int, kind: OperandKind = FIXED, signed: bool = False) -> Field:
     """A field stored contiguously at bits [hi:lo] with value bit 0 at `lo`."""
     return Field(name, ((hi, lo, 0),), kind, signed)
 

@@ -24,17 +24,11 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Callable, Iterable, Mapping, Union
 
-from oxcore.isa import BY_MNEMONIC, INSTRUCTIONS, Instruction, Opcode, decode, format_operand
-from oxcore.isa.csrs import CSR_BY_NAME
-from oxcore.isa.fields import CSR, FENCE, XREG, Field
-from oxcore.isa.registers import parse_xreg
-
-# Operand kinds that exist only in pseudo-instructions (the others are field kinds).
-IMM32 = "imm32"  # any 32-bit value, signed or unsigned; must be a known constant (li)
-SYMBOL = "symbol"  # an expression naming a symbol (call, tail, lw rd, sym)
-TARGET = "target"  # a symbol expression or a constant address (la, lla)
-
-FENCE_LETTERS = "iorw"
+from oxcore.isa import (BY_MNEMONIC, DEFAULT_ISA, INSTRUCTIONS, Instruction, Isa, Opcode,
+                        format_operand)
+from oxcore.isa.fields import Field
+from oxcore.isa.kinds import (FENCE_LETTERS, IMM32, SYMBOL, TARGET, XREG,  # noqa: F401
+                              OperandKind, fence_bits)
 
 
 @dataclass(frozen=True)
@@ -61,10 +55,12 @@ class Step:
 
     mnemonic: str
     operands: Mapping[str, Template]
+    target: Instruction | None = field(default=None, compare=False, repr=False)
 
     @property
     def instruction(self) -> Instruction:
-        return BY_MNEMONIC[self.mnemonic]
+        """The real instruction: `target`, else the default ISA's of that mnemonic."""
+        return self.target if self.target is not None else BY_MNEMONIC[self.mnemonic]
 
 
 @dataclass(frozen=True)
@@ -72,7 +68,7 @@ class OperandSpec:
     """A pseudo operand: its kind and, when it lands in a real field, that field."""
 
     name: str
-    kind: str
+    kind: OperandKind
     field: Field | None = None
 
 
@@ -93,7 +89,7 @@ class Pseudo:
     steps: tuple[Step, ...]
     alias: bool = False
     expand: Expander | None = None
-    kinds: Mapping[str, str] = field(default_factory=dict)
+    kinds: Mapping[str, OperandKind] = field(default_factory=dict)
     operands: tuple[OperandSpec, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -140,53 +136,42 @@ def _syntax_regex(syntax: str) -> re.Pattern[str]:
     return re.compile(r"\s*" + regex + r"\s*$")
 
 
-def fence_bits(text: str) -> int | None:
-    """``iorw`` subset (in order) -> 4-bit set; ``0`` -> 0; None if malformed."""
-    text = text.strip().lower()
-    if text == "0":
-        return 0
-    if not text or not re.fullmatch("i?o?r?w?", text):
-        return None
-    return sum(8 >> FENCE_LETTERS.index(ch) for ch in text)
-
-
 def _template(text: str, fld: Field) -> Template:
     text = text.strip()
     if m := re.fullmatch(r"\{(\w+)\}", text):
         return m.group(1)
     if m := re.fullmatch(r"%pcrel_(hi|lo)\(\{(\w+)\}\)", text):
         return PcrelHi(m.group(2)) if m.group(1) == "hi" else PcrelLo(m.group(2))
-    if fld.kind == XREG:
-        reg = parse_xreg(text)
-        if reg is None:
-            raise ValueError(f"bad register {text!r} in template")
-        return reg
-    if fld.kind == CSR and text in CSR_BY_NAME:
-        return CSR_BY_NAME[text].number
-    if fld.kind == FENCE:
-        bits = fence_bits(text)
-        if bits is None:
-            raise ValueError(f"bad fence set {text!r} in template")
-        return bits
+    value = fld.kind.parse([text], DEFAULT_ISA)
+    if value is not None:
+        return value
+    if not fld.kind.expression:
+        raise ValueError(f"bad {fld.kind.name} operand {text!r} in template")
     return int(text, 0)
 
 
 @lru_cache(maxsize=None)
-def step(text: str) -> Step:
-    """Parse one expansion template such as ``"jalr ra, %pcrel_lo({symbol})(ra)"``."""
+def step(text: str, instructions: tuple[Instruction, ...] = ()) -> Step:
+    """Parse one expansion template such as ``"jalr ra, %pcrel_lo({symbol})(ra)"``; its
+    mnemonic is one of `instructions` (an extension's own) or of the default ISA."""
     mnemonic, _, rest = text.strip().partition(" ")
-    ins = BY_MNEMONIC[mnemonic]
+    ins = next((i for i in instructions if i.mnemonic == mnemonic), None) \
+        or BY_MNEMONIC[mnemonic]
     match = _syntax_regex(ins.syntax).match(rest)
     if match is None:
         raise ValueError(f"template {text!r} does not fit syntax {ins.syntax!r}")
     operands = {fld.name: _template(match.group(fld.name), fld) for fld in ins.operands}
-    return Step(mnemonic, MappingProxyType(operands))
+    return Step(mnemonic, MappingProxyType(operands), ins)
 
 
-def _pseudo(mnemonic: str, syntax: str, templates: Iterable[str], alias: bool = False,
-            expand: Expander | None = None, kinds: Mapping[str, str] | None = None) -> Pseudo:
-    return Pseudo(mnemonic, syntax, tuple(step(t) for t in templates), alias, expand,
-                  kinds or {})
+def pseudo(mnemonic: str, syntax: str, templates: Iterable[str], alias: bool = False,
+           expand: Expander | None = None, kinds: Mapping[str, OperandKind] | None = None,
+           instructions: tuple[Instruction, ...] = ()) -> Pseudo:
+    """A pseudo-instruction row; an extension passes its own `instructions` so its
+    templates may use them (``Extension(..., pseudos=(pseudo(...),))``)."""
+    return Pseudo(mnemonic, syntax, tuple(step(t, instructions) for t in templates), alias,
+                  expand, kinds or {})
+
 
 
 # --- computed expansions --------------------------------------------------------------
@@ -266,11 +251,11 @@ def _load_store_symbol_forms() -> list[Pseudo]:
     for ins in INSTRUCTIONS:
         opcode = ins.fixed.get("opcode")
         if opcode == Opcode.LOAD:
-            rows.append(_pseudo(ins.mnemonic, "{rd}, {symbol}", [
+            rows.append(pseudo(ins.mnemonic, "{rd}, {symbol}", [
                 "auipc {rd}, %pcrel_hi({symbol})",
                 f"{ins.mnemonic} {{rd}}, %pcrel_lo({{symbol}})({{rd}})"]))
         elif opcode == Opcode.STORE:
-            rows.append(_pseudo(ins.mnemonic, "{rs}, {symbol}, {rt}", [
+            rows.append(pseudo(ins.mnemonic, "{rs}, {symbol}, {rt}", [
                 "auipc {rt}, %pcrel_hi({symbol})",
                 f"{ins.mnemonic} {{rs}}, %pcrel_lo({{symbol}})({{rt}})"]))
     return rows
@@ -279,67 +264,67 @@ def _load_store_symbol_forms() -> list[Pseudo]:
 def _csr_forms() -> list[Pseudo]:
     """csrr/csrw/... aliases, and the register forms used with an immediate (LLVM)."""
     rows = [
-        _pseudo(f"rd{name}", "{rd}", [f"csrrs {{rd}}, {name}, zero"], alias=True)
+        pseudo(f"rd{name}", "{rd}", [f"csrrs {{rd}}, {name}, zero"], alias=True)
         for name in ("cycle", "cycleh", "time", "timeh", "instret", "instreth")]
-    rows.append(_pseudo("csrr", "{rd}, {csr}", ["csrrs {rd}, {csr}, zero"], alias=True))
+    rows.append(pseudo("csrr", "{rd}, {csr}", ["csrrs {rd}, {csr}, zero"], alias=True))
     for op in ("w", "s", "c"):
-        rows.append(_pseudo(f"csr{op}", "{csr}, {rs}", [f"csrr{op} zero, {{csr}}, {{rs}}"],
+        rows.append(pseudo(f"csr{op}", "{csr}, {rs}", [f"csrr{op} zero, {{csr}}, {{rs}}"],
                             alias=True))
     for op in ("w", "s", "c"):
-        rows.append(_pseudo(f"csr{op}i", "{csr}, {imm}",
+        rows.append(pseudo(f"csr{op}i", "{csr}, {imm}",
                             [f"csrr{op}i zero, {{csr}}, {{imm}}"], alias=True))
     for op in ("w", "s", "c"):
-        rows.append(_pseudo(f"csr{op}", "{csr}, {imm}", [f"csrr{op}i zero, {{csr}}, {{imm}}"]))
-        rows.append(_pseudo(f"csrr{op}", "{rd}, {csr}, {imm}",
+        rows.append(pseudo(f"csr{op}", "{csr}, {imm}", [f"csrr{op}i zero, {{csr}}, {{imm}}"]))
+        rows.append(pseudo(f"csrr{op}", "{rd}, {csr}, {imm}",
                             [f"csrr{op}i {{rd}}, {{csr}}, {{imm}}"]))
     return rows
 
 
 PSEUDOS: tuple[Pseudo, ...] = (
-    _pseudo("nop", "", ["addi zero, zero, 0"], alias=True),
-    _pseudo("li", "{rd}, {imm}", ["addi {rd}, zero, {imm}"], alias=True, expand=_expand_li,
+    pseudo("nop", "", ["addi zero, zero, 0"], alias=True),
+    pseudo("li", "{rd}, {imm}", ["addi {rd}, zero, {imm}"], alias=True, expand=_expand_li,
             kinds={"imm": IMM32}),
-    _pseudo("mv", "{rd}, {rs}", ["addi {rd}, {rs}, 0"], alias=True),
-    _pseudo("not", "{rd}, {rs}", ["xori {rd}, {rs}, -1"], alias=True),
-    _pseudo("neg", "{rd}, {rs}", ["sub {rd}, zero, {rs}"], alias=True),
-    _pseudo("seqz", "{rd}, {rs}", ["sltiu {rd}, {rs}, 1"], alias=True),
-    _pseudo("snez", "{rd}, {rs}", ["sltu {rd}, zero, {rs}"], alias=True),
-    _pseudo("sltz", "{rd}, {rs}", ["slt {rd}, {rs}, zero"], alias=True),
-    _pseudo("sgtz", "{rd}, {rs}", ["slt {rd}, zero, {rs}"], alias=True),
-    _pseudo("sgt", "{rd}, {rs}, {rt}", ["slt {rd}, {rt}, {rs}"]),
-    _pseudo("sgtu", "{rd}, {rs}, {rt}", ["sltu {rd}, {rt}, {rs}"]),
-    _pseudo("zext.b", "{rd}, {rs}", ["andi {rd}, {rs}, 255"]),
-    _pseudo("beqz", "{rs}, {offset}", ["beq {rs}, zero, {offset}"], alias=True),
-    _pseudo("bnez", "{rs}, {offset}", ["bne {rs}, zero, {offset}"], alias=True),
-    _pseudo("blez", "{rs}, {offset}", ["bge zero, {rs}, {offset}"], alias=True),
-    _pseudo("bgez", "{rs}, {offset}", ["bge {rs}, zero, {offset}"], alias=True),
-    _pseudo("bltz", "{rs}, {offset}", ["blt {rs}, zero, {offset}"], alias=True),
-    _pseudo("bgtz", "{rs}, {offset}", ["blt zero, {rs}, {offset}"], alias=True),
-    _pseudo("bgt", "{rs}, {rt}, {offset}", ["blt {rt}, {rs}, {offset}"]),
-    _pseudo("ble", "{rs}, {rt}, {offset}", ["bge {rt}, {rs}, {offset}"]),
-    _pseudo("bgtu", "{rs}, {rt}, {offset}", ["bltu {rt}, {rs}, {offset}"]),
-    _pseudo("bleu", "{rs}, {rt}, {offset}", ["bgeu {rt}, {rs}, {offset}"]),
-    _pseudo("j", "{offset}", ["jal zero, {offset}"], alias=True),
-    _pseudo("jal", "{offset}", ["jal ra, {offset}"], alias=True),
-    _pseudo("ret", "", ["jalr zero, 0(ra)"], alias=True),
-    _pseudo("jr", "{rs}", ["jalr zero, 0({rs})"], alias=True),
-    _pseudo("jr", "{imm}({rs})", ["jalr zero, {imm}({rs})"], alias=True),
-    _pseudo("jr", "{rs}, {imm}", ["jalr zero, {imm}({rs})"]),
-    _pseudo("jalr", "{rs}", ["jalr ra, 0({rs})"], alias=True),
-    _pseudo("jalr", "{imm}({rs})", ["jalr ra, {imm}({rs})"], alias=True),
-    _pseudo("jalr", "{rd}, {rs}", ["jalr {rd}, 0({rs})"], alias=True),
-    _pseudo("jalr", "{rd}, {rs}, {imm}", ["jalr {rd}, {imm}({rs})"]),
-    _pseudo("fence", "", ["fence iorw, iorw"], alias=True),
+    pseudo("mv", "{rd}, {rs}", ["addi {rd}, {rs}, 0"], alias=True),
+    pseudo("not", "{rd}, {rs}", ["xori {rd}, {rs}, -1"], alias=True),
+    pseudo("neg", "{rd}, {rs}", ["sub {rd}, zero, {rs}"], alias=True),
+    pseudo("seqz", "{rd}, {rs}", ["sltiu {rd}, {rs}, 1"], alias=True),
+    pseudo("snez", "{rd}, {rs}", ["sltu {rd}, zero, {rs}"], alias=True),
+    pseudo("sltz", "{rd}, {rs}", ["slt {rd}, {rs}, zero"], alias=True),
+    pseudo("sgtz", "{rd}, {rs}", ["slt {rd}, zero, {rs}"], alias=True),
+    pseudo("sgt", "{rd}, {rs}, {rt}", ["slt {rd}, {rt}, {rs}"]),
+    pseudo("sgtu", "{rd}, {rs}, {rt}", ["sltu {rd}, {rt}, {rs}"]),
+    pseudo("zext.b", "{rd}, {rs}", ["andi {rd}, {rs}, 255"]),
+    pseudo("beqz", "{rs}, {offset}", ["beq {rs}, zero, {offset}"], alias=True),
+    pseudo("bnez", "{rs}, {offset}", ["bne {rs}, zero, {offset}"], alias=True),
+    pseudo("blez", "{rs}, {offset}", ["bge zero, {rs}, {offset}"], alias=True),
+    pseudo("bgez", "{rs}, {offset}", ["bge {rs}, zero, {offset}"], alias=True),
+    pseudo("bltz", "{rs}, {offset}", ["blt {rs}, zero, {offset}"], alias=True),
+    pseudo("bgtz", "{rs}, {offset}", ["blt zero, {rs}, {offset}"], alias=True),
+    pseudo("bgt", "{rs}, {rt}, {offset}", ["blt {rt}, {rs}, {offset}"]),
+    pseudo("ble", "{rs}, {rt}, {offset}", ["bge {rt}, {rs}, {offset}"]),
+    pseudo("bgtu", "{rs}, {rt}, {offset}", ["bltu {rt}, {rs}, {offset}"]),
+    pseudo("bleu", "{rs}, {rt}, {offset}", ["bgeu {rt}, {rs}, {offset}"]),
+    pseudo("j", "{offset}", ["jal zero, {offset}"], alias=True),
+    pseudo("jal", "{offset}", ["jal ra, {offset}"], alias=True),
+    pseudo("ret", "", ["jalr zero, 0(ra)"], alias=True),
+    pseudo("jr", "{rs}", ["jalr zero, 0({rs})"], alias=True),
+    pseudo("jr", "{imm}({rs})", ["jalr zero, {imm}({rs})"], alias=True),
+    pseudo("jr", "{rs}, {imm}", ["jalr zero, {imm}({rs})"]),
+    pseudo("jalr", "{rs}", ["jalr ra, 0({rs})"], alias=True),
+    pseudo("jalr", "{imm}({rs})", ["jalr ra, {imm}({rs})"], alias=True),
+    pseudo("jalr", "{rd}, {rs}", ["jalr {rd}, 0({rs})"], alias=True),
+    pseudo("jalr", "{rd}, {rs}, {imm}", ["jalr {rd}, {imm}({rs})"]),
+    pseudo("fence", "", ["fence iorw, iorw"], alias=True),
     *_csr_forms(),
-    _pseudo("call", "{symbol}", ["auipc ra, %pcrel_hi({symbol})",
+    pseudo("call", "{symbol}", ["auipc ra, %pcrel_hi({symbol})",
                                  "jalr ra, %pcrel_lo({symbol})(ra)"]),
-    _pseudo("call", "{rd}, {symbol}", ["auipc {rd}, %pcrel_hi({symbol})",
+    pseudo("call", "{rd}, {symbol}", ["auipc {rd}, %pcrel_hi({symbol})",
                                        "jalr {rd}, %pcrel_lo({symbol})({rd})"]),
-    _pseudo("tail", "{symbol}", ["auipc t1, %pcrel_hi({symbol})",
+    pseudo("tail", "{symbol}", ["auipc t1, %pcrel_hi({symbol})",
                                  "jalr zero, %pcrel_lo({symbol})(t1)"]),
-    _pseudo("la", "{rd}, {symbol}", [], expand=_expand_la,
+    pseudo("la", "{rd}, {symbol}", [], expand=_expand_la,
             kinds={"rd": XREG, "symbol": TARGET}),
-    _pseudo("lla", "{rd}, {symbol}", [], expand=_expand_la,
+    pseudo("lla", "{rd}, {symbol}", [], expand=_expand_la,
             kinds={"rd": XREG, "symbol": TARGET}),
     *_load_store_symbol_forms(),
 )
@@ -367,34 +352,37 @@ def _bind(step_: Step, values: Mapping[str, int]) -> dict[str, int] | None:
     return bound
 
 
-def find_alias(mnemonic: str, values: Mapping[str, int]) -> tuple[Pseudo, dict[str, int]] | None:
+def find_alias(mnemonic: str, values: Mapping[str, int],
+               isa: Isa = DEFAULT_ISA) -> tuple[Pseudo, dict[str, int]] | None:
     """The alias LLVM would print for one real instruction, with its operand values."""
-    for pseudo in PSEUDOS:
-        if pseudo.alias and len(pseudo.steps) == 1 and pseudo.steps[0].mnemonic == mnemonic:
-            bound = _bind(pseudo.steps[0], values)
+    for row in isa.pseudos:
+        if row.alias and len(row.steps) == 1 and row.steps[0].mnemonic == mnemonic:
+            bound = _bind(row.steps[0], values)
             if bound is not None:
-                return pseudo, bound
+                return row, bound
     return None
 
 
 def alias_text(word: int, pc: int | None = None,
-               symbolize: Callable[[int], str | None] | None = None) -> str | None:
+               symbolize: Callable[[int], str | None] | None = None,
+               isa: Isa = DEFAULT_ISA) -> str | None:
     """``word`` as its alias (``ret``, ``li a0, 5`` ...), or None if it has none."""
-    ins = decode(word)
+    ins = isa.decode(word)
     if ins is None:
         return None
-    found = find_alias(ins.mnemonic, ins.operand_values(word))
+    found = find_alias(ins.mnemonic, ins.operand_values(word), isa)
     if found is None:
         return None
-    pseudo, bound = found
-    text = pseudo.syntax
-    for spec in pseudo.operands:
+    row, bound = found
+    text = row.syntax
+    for spec in row.operands:
         assert spec.field is not None
         text = text.replace("{" + spec.name + "}",
-                            format_operand(spec.field, bound[spec.name], pc, symbolize))
-    return f"{pseudo.mnemonic} {text}" if text else pseudo.mnemonic
+                            format_operand(spec.field, bound[spec.name], pc, symbolize, isa))
+    return f"{row.mnemonic} {text}" if text else row.mnemonic
 
 
 __all__ = ["PSEUDOS", "PSEUDOS_BY_MNEMONIC", "Pseudo", "Step", "OperandSpec", "PcrelHi",
            "PcrelLo", "IMM32", "SYMBOL", "TARGET", "find_alias", "alias_text", "li_sequence",
+           "pseudo",
            "hi20", "lo12", "step", "fence_bits"]

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from oxcore.config import OxCoreConfig
 from oxcore.errors import EncodingError, SourceError
-from oxcore.isa import BY_MNEMONIC, Field
-from oxcore.isa.fields import CSR, PCREL
-from oxcore.isa.pseudo import IMM32, TARGET, PcrelHi, PcrelLo, hi20, lo12
+from oxcore.isa import Field, Isa, isa_for
+from oxcore.isa.kinds import CSR, IMM32, PCREL, TARGET
+from oxcore.isa.pseudo import PcrelHi, PcrelLo, hi20, lo12
 from sw.asm.directives import DirectivesMixin
 from sw.asm.expr import Expr, Modifier, NotYetKnown, Sym, Value, evaluate
 from sw.asm.fixups import DataFixup, InsnFixup
@@ -82,10 +82,12 @@ class Pass2Context(Pass1Context):
 
 
 class Assembler(DirectivesMixin):
-    """Assembles one source file for one core configuration."""
+    """Assembles one source file for one core configuration (and its ISA, by default
+    the one the configuration selects)."""
 
-    def __init__(self, path: str, config: OxCoreConfig):
+    def __init__(self, path: str, config: OxCoreConfig, isa: Isa | None = None):
         self.path, self.config = path, config
+        self.isa = isa if isa is not None else isa_for(config)
         # Input sections in order of first use; LLVM always creates .text first.
         self.sections: dict[str, Section] = {TEXT: Section(TEXT, TEXT, 0, align=4)}
         self.current = TEXT
@@ -188,7 +190,7 @@ class Assembler(DirectivesMixin):
     # --- pass 1: instructions ---------------------------------------------------------
 
     def instruction(self, head: Token, rest: tuple[Token, ...], st: Statement) -> None:
-        matcher = OperandMatcher(st.loc, st.end_col, self.local_ref(st.loc))
+        matcher = OperandMatcher(st.loc, st.end_col, self.local_ref(st.loc), self.isa)
         match = matcher.match(head, split_commas(rest))
         sec = self.section
         if sec.output == BSS:
@@ -327,9 +329,9 @@ class Assembler(DirectivesMixin):
         for i, step in enumerate(fx.steps):
             pc = base + 4 * i
             ctx = Pass2Context(self, fx.loc, Value(base, fx.section), pc)
-            ins = BY_MNEMONIC[step.mnemonic]
+            ins = self.isa.by_mnemonic[step.mnemonic]
             operands = {fld.name: self._operand(step.operands[fld.name], fld, fx, ctx, base)
-                        for fld in ins.operands}
+                        for fld in ins.operands if _written(step.operands[fld.name], fx)}
             try:
                 word = ins.encode(**operands)
             except EncodingError as exc:  # a range the checks above did not foresee
@@ -370,20 +372,9 @@ class Assembler(DirectivesMixin):
         return evaluate(expr, ctx)
 
     def _check_range(self, fld: Field, number: int, fx: InsnFixup, col: int) -> None:
-        low, high = fld.min_value, fld.max_value
-        if fld.kind == PCREL:
-            high -= high % fld.align
-            what = "branch" if fld.width == 13 else "jump"
-            if not low <= number <= high:
-                raise fx.loc.error(f"{what} target out of range: offset {number} is not in "
-                                   f"[{low}, {high}]", col)
-            if number % fld.align:
-                raise fx.loc.error(f"{what} offset {number} is misaligned: must be a "
-                                   f"multiple of {fld.align}", col)
-        elif not low <= number <= high:
-            what = "CSR number" if fld.kind == CSR else "immediate"
-            raise fx.loc.error(f"{what} {number} out of range for '{fx.mnemonic}': must be "
-                               f"an integer in [{low}, {high}]", col)
+        message = fld.kind.range_error(fld, number, fx.mnemonic)
+        if message is not None:
+            raise fx.loc.error(message, col)
 
     def _resolve_data(self, fx: DataFixup) -> None:
         addr = self._address(fx.section, fx.offset)
@@ -462,6 +453,11 @@ class Assembler(DirectivesMixin):
         return value.value
 
 
+def _written(template, fx: InsnFixup) -> bool:
+    """False for an optional operand the source left out (the encoder's default)."""
+    return not isinstance(template, str) or template in fx.values
+
+
 def _first_col(expr: Expr) -> int:
     for attr in ("left", "operand"):
         inner = getattr(expr, attr, None)
@@ -470,9 +466,10 @@ def _first_col(expr: Expr) -> int:
     return expr.col
 
 
-def assemble_source(source: str, path: str, config: OxCoreConfig) -> Image:
+def assemble_source(source: str, path: str, config: OxCoreConfig,
+                    isa: Isa | None = None) -> Image:
     """Assemble `source` (the text of file `path`); raises SourceError."""
-    return Assembler(path, config).assemble(source)
+    return Assembler(path, config, isa).assemble(source)
 
 
 __all__ = ["Assembler", "assemble_source", "SourceError"]

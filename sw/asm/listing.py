@@ -40,7 +40,7 @@ from typing import Callable
 
 from oxcore.config import OxCoreConfig
 from oxcore.errors import ElfError
-from oxcore.isa import PCREL, decode, format_instruction
+from oxcore.isa import DEFAULT_ISA, PCREL, Isa, format_instruction, isa_for
 from oxcore.program import ELF_MAGIC, Program, load_program
 
 try:  # the pseudo-instruction table, for aliases such as `li`, `mv`, `ret`
@@ -88,6 +88,7 @@ class Image:
     symbols: list[Sym] = field(default_factory=list)
     # Mapping symbols ($x / $d): (address, is_data), sorted, for executable sections.
     mapping: list[tuple[int, bool]] = field(default_factory=list)
+    isa: Isa = DEFAULT_ISA  # what the code is decoded with
 
     def section_at(self, addr: int, inclusive_end: bool = False) -> Section | None:
         """The section holding `addr`; with `inclusive_end`, else one ending at `addr`."""
@@ -206,9 +207,9 @@ def _elf_image(path: Path, raw: bytes, program: Program) -> Image:
 
 # ---- instruction text -----------------------------------------------------------------
 
-def _pcrel_target(word: int, pc: int) -> int | None:
+def _pcrel_target(word: int, pc: int, isa: Isa) -> int | None:
     """Absolute target of a branch/jal word at `pc`, or None for other instructions."""
-    ins = decode(word)
+    ins = isa.decode(word)
     if ins is None:
         return None
     for fld in ins.operands:
@@ -219,24 +220,24 @@ def _pcrel_target(word: int, pc: int) -> int | None:
 
 def instruction_text(word: int, pc: int | None = None,
                      symbolize: Callable[[int], str | None] | None = None,
-                     aliases: bool = True) -> str:
+                     aliases: bool = True, isa: Isa = DEFAULT_ISA) -> str:
     """One word as the listing prints it: LLVM's alias (``ret``, ``li a0, 1``, ``j``...)
     when `aliases` and the pseudo-instruction table has one, else the canonical form;
     ``.word 0x...`` for an illegal word. Without `pc`, targets are byte offsets."""
     if aliases and _pseudo is not None:
-        text = _pseudo.alias_text(word, pc, symbolize)
+        text = _pseudo.alias_text(word, pc, symbolize, isa)
         if text is not None:
             return text
-    return format_instruction(word, pc, symbolize)
+    return format_instruction(word, pc, symbolize, isa)
 
 
 _UPPER = {"lui", "auipc"}
 
 
-def _low_immediate(word: int) -> tuple[int, int] | None:
+def _low_immediate(word: int, isa: Isa) -> tuple[int, int] | None:
     """(rs1, imm) of an instruction whose semantics add its immediate to x[rs1] (addi,
     loads, stores, jalr: the second half of a lui/auipc pair), or None."""
-    ins = decode(word)
+    ins = isa.decode(word)
     if ins is None or "x[rs1] + imm" not in ins.semantics:
         return None
     values = ins.operand_values(word)
@@ -304,7 +305,7 @@ def _listing(image: Image) -> str:
             if image.is_data(addr):
                 text, upper = f".word {word:#010x}", None
             else:
-                text = instruction_text(word, addr, names.symbolize)
+                text = instruction_text(word, addr, names.symbolize, isa=image.isa)
                 text, upper = _annotate(word, addr, text, upper, names)
             out.append(f"{addr:08x}:  {word:08x}  {text}")
             addr += 4
@@ -316,13 +317,13 @@ def _listing(image: Image) -> str:
 def _annotate(word: int, pc: int, text: str, upper: tuple[int, int] | None,
               names: _Names) -> tuple[str, tuple[int, int] | None]:
     """Add ``# 0xADDR <sym>`` to the second half of a lui/auipc pair; track the first."""
-    ins = decode(word)
+    ins = names.image.isa.decode(word)
     if ins is not None and ins.mnemonic in _UPPER:
         values = ins.operand_values(word)
         base = pc if ins.mnemonic == "auipc" else 0
         return text, (values["rd"], (base + (values["imm"] << 12)) & 0xFFFF_FFFF)
     if upper is not None:
-        low = _low_immediate(word)
+        low = _low_immediate(word, names.image.isa)
         if low is not None and low[0] == upper[0] and upper[0] != 0:
             addr = (upper[1] + low[1]) & 0xFFFF_FFFF
             where = names.describe(addr)
@@ -359,7 +360,7 @@ def _labels(image: Image) -> dict[int, list[str]]:
             pc = sec.addr + off
             if image.is_data(pc):
                 continue
-            target = _pcrel_target(struct.unpack_from("<I", sec.data, off)[0], pc)
+            target = _pcrel_target(struct.unpack_from("<I", sec.data, off)[0], pc, image.isa)
             if target is not None and target not in labels and \
                     image.section_at(target, inclusive_end=True):
                 name = f".L{target:08x}"
@@ -426,7 +427,7 @@ def _reassemblable(image: Image) -> str:
                 emit_labels(addr)
                 nxt = next((c for c in cuts if c > addr), sec.end)
                 if sec.executable and not image.is_data(addr):
-                    addr = _emit_code(out, sec, addr, nxt, symbolize, labels)
+                    addr = _emit_code(out, sec, addr, nxt, symbolize, labels, image.isa)
                 else:
                     addr = _emit_data(out, sec, addr, nxt)
         if not any(other.addr == sec.end for other in image.sections):
@@ -436,16 +437,17 @@ def _reassemblable(image: Image) -> str:
 
 
 def _emit_code(out: list[str], sec: Section, addr: int, stop: int,
-               symbolize: Callable[[int], str | None], labels: dict[int, list[str]]) -> int:
+               symbolize: Callable[[int], str | None], labels: dict[int, list[str]],
+               isa: Isa) -> int:
     """Instructions from `addr` up to the next label `stop`; returns the next address."""
     if addr % 4 or stop - addr < 4:
         return _emit_data(out, sec, addr, stop)
     word = struct.unpack_from("<I", sec.data, addr - sec.addr)[0]
-    target = _pcrel_target(word, addr)
+    target = _pcrel_target(word, addr, isa)
     if target is not None and target in labels:
-        text = format_instruction(word, addr, symbolize)
+        text = format_instruction(word, addr, symbolize, isa)
     else:  # no label possible (target outside the program): a literal byte offset
-        text = format_instruction(word)
+        text = format_instruction(word, isa=isa)
     out.append(f"    {text}" + (f"  # {addr:08x}" if not text.startswith(".word") else
                                 f"  # {addr:08x}: not an instruction"))
     return addr + 4
@@ -466,9 +468,12 @@ def _emit_data(out: list[str], sec: Section, addr: int, stop: int) -> int:
 
 # ---- entry point ----------------------------------------------------------------------
 
-def disassemble_file(path: Path, config: OxCoreConfig, reassemblable: bool = False) -> str:
-    """The listing (or, with `reassemblable`, assembly source) of an ELF or flat .bin."""
+def disassemble_file(path: Path, config: OxCoreConfig, reassemblable: bool = False,
+                     isa: Isa | None = None) -> str:
+    """The listing (or, with `reassemblable`, assembly source) of an ELF or flat .bin,
+    decoded with `isa` (default: the one the configuration selects)."""
     image = load_image(Path(path), config)
+    image.isa = isa if isa is not None else isa_for(config)
     return _reassemblable(image) if reassemblable else _listing(image)
 
 

@@ -5,6 +5,11 @@ any rows of :mod:`oxcore.isa.pseudo` (``jalr a0`` / ``jalr a0, 4(a1)`` / ...). F
 are told apart by operand count and shape (register, ``imm(reg)``, expression), the
 way LLVM's matcher does; when none fits, the error comes from the form that matched
 the most operands, pointing at the first operand that did not fit.
+
+A form is a sequence of operand slots, not a comma split: each slot's kind says how
+many comma-separated items it spans (a `vtype` list spans several) and whether it may
+be left out (a trailing ``, v0.t``; the encoder then uses the kind's default). The
+kinds parse the items; nothing here knows a register name or a CSR.
 """
 
 from __future__ import annotations
@@ -16,10 +21,10 @@ from functools import lru_cache
 from typing import Callable, Union
 
 from oxcore.errors import SourceError
-from oxcore.isa import BY_MNEMONIC, CSR_BY_NAME, Instruction, parse_xreg
-from oxcore.isa.fields import CSR, FENCE, XREG
-from oxcore.isa.pseudo import (PSEUDOS_BY_MNEMONIC, SYMBOL, OperandSpec, Pseudo, Step,
-                               fence_bits)
+from oxcore.isa import DEFAULT_ISA, Instruction, Isa
+from oxcore.isa.instruction import parse_syntax
+from oxcore.isa.kinds import FENCE, SYMBOL
+from oxcore.isa.pseudo import OperandSpec, Pseudo, Step
 from sw.asm.expr import Expr, Num, parse_expression, symbols_in
 from sw.asm.lexer import IDENT, NUMBER, PUNCT, Location, Token
 
@@ -42,6 +47,34 @@ class Form:
     def usage(self) -> str:
         return re.sub(r"[{}]", "", f"{self.mnemonic} {self.syntax}").strip()
 
+    def item_range(self, slot: tuple[str, ...]) -> tuple[int, int]:
+        """(fewest, most) comma-separated items the slot spans; 0 if it may be omitted."""
+        if len(slot) == 2:
+            return 1, 1
+        kind = self.specs[slot[0]].kind
+        low, high = kind.items
+        return (0 if kind.default is not None else low), high
+
+    def item_counts(self) -> set[int]:
+        """Every number of comma-separated items this form accepts."""
+        counts = {0}
+        for slot in self.slots:
+            low, high = self.item_range(slot)
+            counts = {c + n for c in counts for n in range(low, high + 1)}
+        return counts
+
+    def splits(self, total: int, start: int = 0):
+        """Each way of giving the slots from `start` on `total` items, in order (greedy
+        first: a slot takes as many items as it can)."""
+        if start == len(self.slots):
+            if total == 0:
+                yield ()
+            return
+        low, high = self.item_range(self.slots[start])
+        for n in range(min(high, total), low - 1, -1):
+            for rest in self.splits(total - n, start + 1):
+                yield (n, *rest)
+
     def identity_steps(self) -> tuple[Step, ...]:
         """A real instruction as a one-step 'expansion' onto itself."""
         assert self.instruction is not None
@@ -49,28 +82,27 @@ class Form:
 
 
 def _slots(syntax: str) -> tuple[tuple[str, ...], ...]:
-    if not syntax.strip():
-        return ()
-    return tuple(tuple(re.findall(r"\{(\w+)\}", part)) for part in syntax.split(","))
+    return tuple(slot.names for slot in parse_syntax(syntax))
 
 
 @lru_cache(maxsize=None)
-def forms(mnemonic: str) -> tuple[Form, ...]:
+def forms(mnemonic: str, isa: Isa = DEFAULT_ISA) -> tuple[Form, ...]:
     """All forms for `mnemonic`: the real instruction first, then pseudo rows in order."""
     result = []
-    ins = BY_MNEMONIC.get(mnemonic)
+    ins = isa.by_mnemonic.get(mnemonic)
     if ins is not None:
         specs = {f.name: OperandSpec(f.name, f.kind, f) for f in ins.operands}
         result.append(Form(mnemonic, ins.syntax, specs, _slots(ins.syntax), None, ins))
-    for pseudo in PSEUDOS_BY_MNEMONIC.get(mnemonic, ()):
-        specs = {s.name: s for s in pseudo.operands}
-        result.append(Form(mnemonic, pseudo.syntax, specs, _slots(pseudo.syntax), pseudo,
-                           None))
+    for pseudo in isa.pseudos:
+        if pseudo.mnemonic == mnemonic:
+            specs = {s.name: s for s in pseudo.operands}
+            result.append(Form(mnemonic, pseudo.syntax, specs, _slots(pseudo.syntax), pseudo,
+                               None))
     return tuple(result)
 
 
-def suggest_mnemonic(word: str) -> str:
-    names = sorted(set(BY_MNEMONIC) | set(PSEUDOS_BY_MNEMONIC))
+def suggest_mnemonic(word: str, isa: Isa = DEFAULT_ISA) -> str:
+    names = sorted(set(isa.by_mnemonic) | {p.mnemonic for p in isa.pseudos})
     close = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
@@ -90,27 +122,36 @@ class Match:
     cols: dict[str, int]  # column of each operand, for range errors
 
 
-def _register(group: list[Token]) -> int | None:
-    if len(group) == 1 and group[0].kind == IDENT:
-        return parse_xreg(group[0].text)
-    return None
-
-
-def _memory(group: list[Token]) -> tuple[list[Token], int, Token] | None:
-    """``imm(reg)`` -> (imm tokens, register number, register token), or None."""
-    if (len(group) >= 3 and group[-1].kind == PUNCT and group[-1].text == ")"
-            and group[-3].kind == PUNCT and group[-3].text == "("):
-        reg = _register([group[-2]])
-        if reg is not None:
-            return group[:-3], reg, group[-2]
-    return None
+def _text(group: list[Token]) -> str:
+    return "".join(tok.text for tok in group)
 
 
 class OperandMatcher:
     """Parses operands for one statement; `local_ref` renames ``1f``/``1b``."""
 
-    def __init__(self, loc: Location, end_col: int, local_ref: Callable[[Token], str]):
-        self.loc, self.end_col, self.local_ref = loc, end_col, local_ref
+    def __init__(self, loc: Location, end_col: int, local_ref: Callable[[Token], str],
+                 isa: Isa = DEFAULT_ISA):
+        self.loc, self.end_col, self.local_ref, self.isa = loc, end_col, local_ref, isa
+
+    def _register(self, group: list[Token]) -> int | None:
+        """The number of a register of any of the ISA's files that `group` names."""
+        if len(group) == 1 and group[0].kind == IDENT:
+            for rf in self.isa.register_files.values():
+                number = rf.parse(group[0].text)
+                if number is not None:
+                    return number
+        return None
+
+    def _memory(self, group: list[Token], spec: OperandSpec | None = None
+                ) -> tuple[list[Token], int, Token] | None:
+        """``imm(reg)`` -> (imm tokens, register number, register token), or None."""
+        if (len(group) >= 3 and group[-1].kind == PUNCT and group[-1].text == ")"
+                and group[-3].kind == PUNCT and group[-3].text == "("):
+            reg = (spec.kind.parse([group[-2].text], self.isa) if spec is not None
+                   else self._register([group[-2]]))
+            if reg is not None:
+                return group[:-3], reg, group[-2]
+        return None
 
     def expression(self, group: list[Token], end_col: int) -> Expr:
         return parse_expression(group, self.loc, end_col, self.local_ref)
@@ -118,23 +159,22 @@ class OperandMatcher:
     def match(self, mnemonic: Token, groups: list[list[Token]]) -> Match:
         """The first form that fits, or a SourceError about the closest one."""
         name = mnemonic.text.lower()
-        candidates = forms(name)
+        candidates = forms(name, self.isa)
         if not candidates:
             raise self.loc.error(f"unknown instruction '{mnemonic.text}'"
-                                 f"{suggest_mnemonic(name)}", mnemonic.col)
+                                 f"{suggest_mnemonic(name, self.isa)}", mnemonic.col)
         for i, group in enumerate(groups):
             if not group:
                 col = groups[i - 1][-1].end_col if i else mnemonic.end_col
                 raise self.loc.error("missing operand (empty between commas)", col + 1)
         best: Mismatch | None = None
         for form in candidates:
-            if len(form.slots) != len(groups):
-                continue
-            try:
-                return self._match_form(form, groups)
-            except Mismatch as miss:
-                if best is None or miss.index > best.index:
-                    best = miss
+            for split in form.splits(len(groups)):
+                try:
+                    return self._match_form(form, split, groups)
+                except Mismatch as miss:
+                    if best is None or miss.index > best.index:
+                        best = miss
         if best is not None:
             raise self.loc.error(best.message, best.col)
         raise self._count_error(mnemonic, candidates, groups)
@@ -142,7 +182,7 @@ class OperandMatcher:
     def _count_error(self, mnemonic: Token, candidates: tuple[Form, ...],
                      groups: list[list[Token]]) -> Exception:
         usages = " | ".join(f"'{f.usage}'" for f in candidates)
-        expected = sorted({len(f.slots) for f in candidates})
+        expected = sorted(set().union(*(f.item_counts() for f in candidates)))
         counts = " or ".join(str(n) for n in expected)
         plural = "" if expected == [1] else "s"
         message = (f"'{mnemonic.text}' takes {counts} operand{plural}, got {len(groups)} "
@@ -151,25 +191,42 @@ class OperandMatcher:
             return self.loc.error(message, groups[max(expected)][0].col)
         return self.loc.error(message, mnemonic.col)
 
-    def _match_form(self, form: Form, groups: list[list[Token]]) -> Match:
+    def _match_form(self, form: Form, split: tuple[int, ...],
+                    groups: list[list[Token]]) -> Match:
+        """Parse `groups` with slot i taking `split[i]` of them (0: an omitted optional
+        operand, left out of `values` so the encoder uses its default)."""
         values: dict[str, Operand] = {}
         cols: dict[str, int] = {}
-        for index, (slot, group) in enumerate(zip(form.slots, groups)):
-            end_col = group[-1].end_col
+        index = 0
+        for slot, count in zip(form.slots, split):
+            items = groups[index:index + count]
             try:
                 if len(slot) == 2:
-                    self._memory_slot(form, slot, group, index, values, cols)
-                else:
+                    self._memory_slot(form, slot, items[0], index, values, cols)
+                elif count == 1:
                     name = slot[0]
-                    values[name] = self._single(form.specs[name], group, index, end_col)
-                    cols[name] = group[0].col
+                    values[name] = self._single(form.specs[name], items[0], index,
+                                                items[0][-1].end_col)
+                    cols[name] = items[0][0].col
+                elif count:
+                    values[slot[0]] = self._composite(form.specs[slot[0]], items, index)
+                    cols[slot[0]] = items[0][0].col
             except SourceError as exc:  # a syntax error only rules out this form
                 raise Mismatch(exc.message, exc.col, index) from None
+            index += count
         return Match(form, values, cols)
+
+    def _composite(self, spec: OperandSpec, items: list[list[Token]], index: int) -> int:
+        """An operand spanning several comma-separated items (``e32, m1, ta, ma``)."""
+        value = spec.kind.parse([_text(item) for item in items], self.isa)
+        if value is None:
+            raise Mismatch(f"expected {_describe(spec)} for operand {spec.name}",
+                           items[0][0].col, index)
+        return value
 
     def _memory_slot(self, form: Form, slot: tuple[str, ...], group: list[Token],
                      index: int, values: dict[str, Operand], cols: dict[str, int]) -> None:
-        parts = _memory(group)
+        parts = self._memory(group, form.specs[slot[1]])
         if parts is None and len(group) >= 3 and group[-2].kind == IDENT \
                 and group[-1].text == ")" and group[-3].text == "(":
             raise Mismatch(f"unknown register '{group[-2].text}'", group[-2].col, index)
@@ -186,28 +243,31 @@ class OperandMatcher:
 
     def _single(self, spec: OperandSpec, group: list[Token], index: int,
                 end_col: int) -> Operand:
-        reg = _register(group)
+        kind = spec.kind
         first = group[0]
-        if spec.kind == XREG:
+        if kind.register_file is not None:
+            reg = kind.parse([first.text], self.isa) if len(group) == 1 else None
             if reg is not None:
                 return reg
             what = (f"unknown register '{first.text}'" if len(group) == 1
                     and first.kind == IDENT else "expected a register")
             raise Mismatch(f"{what} for operand {spec.name}", first.col, index)
-        if reg is not None:
+        if self._register(group) is not None:
             raise Mismatch(f"expected {_describe(spec)}, got register '{first.text}'",
                            first.col, index)
-        if _memory(group) is not None:
+        if self._memory(group) is not None:
             raise Mismatch(f"expected {_describe(spec)}, not a memory operand",
                            first.col, index)
-        if spec.kind == FENCE:
+        if kind is FENCE:
             return self._fence(group, index)
-        if spec.kind == CSR and len(group) == 1 and first.kind == IDENT:
-            csr = CSR_BY_NAME.get(first.text.lower())
-            if csr is not None:
-                return Num(csr.number, first.col)
+        named = kind.parse([_text(group)], self.isa)
+        if named is not None:
+            return Num(named, first.col) if kind.expression else named
+        if not kind.expression:
+            raise Mismatch(f"expected {_describe(spec)} for operand {spec.name}",
+                           first.col, index)
         expr = self.expression(group, end_col)
-        if spec.kind == SYMBOL and not symbols_in(expr):
+        if kind is SYMBOL and not symbols_in(expr):
             raise Mismatch(f"expected a symbol for operand {spec.name}, not a number",
                            first.col, index)
         return expr
@@ -216,7 +276,7 @@ class OperandMatcher:
         tok = group[0]
         bits = None
         if len(group) == 1 and tok.kind in (IDENT, NUMBER):
-            bits = fence_bits(tok.text)
+            bits = FENCE.parse([tok.text], self.isa)
         if bits is None:
             raise Mismatch("fence operand must be letters from 'iorw' in that order, or 0",
                            tok.col, index)
@@ -224,6 +284,4 @@ class OperandMatcher:
 
 
 def _describe(spec: OperandSpec) -> str:
-    return {"pcrel": "a branch target", "csr": "a CSR name or number",
-            "symbol": "a symbol", "target": "an address or symbol"}.get(
-        spec.kind, f"an immediate for operand {spec.name}")
+    return spec.kind.description.format(name=spec.name)

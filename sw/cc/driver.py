@@ -36,6 +36,7 @@ from pathlib import Path
 from oxcore import abi
 from oxcore.config import OxCoreConfig
 from oxcore.errors import ElfError, OxCoreError, ToolError
+from oxcore.isa import Isa, isa_for
 
 RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
 RUNTIME_SOURCES = ("crt0.S", "oxcore_rt.c")
@@ -46,9 +47,8 @@ STACK_MIN = 1024
 
 OPT_LEVELS = ("0", "1", "2", "3", "s", "z", "g")
 
-TARGET_FLAGS = (
+TARGET_FLAGS = (  # with `target_flags`' -mcpu, derived from the configuration's ISA
     "-target", "riscv32-freestanding-none",
-    "-mcpu=generic_rv32+m+zicsr",
     "-mabi=ilp32",
     "-mno-relax",
     "-fno-unwind-tables",
@@ -148,8 +148,16 @@ def _zig_env() -> dict[str, str]:
     return env
 
 
+def target_flags(config: OxCoreConfig, isa: Isa | None = None) -> tuple[str, ...]:
+    """clang's target flags: ``-mcpu`` names the extensions the configuration's ISA (or
+    `isa`) selects, so the compiler emits exactly the instructions the core has."""
+    isa = isa if isa is not None else isa_for(config)
+    return (*TARGET_FLAGS[:2], f"-mcpu={isa.mcpu}", *TARGET_FLAGS[2:])
+
+
 def zig_cc_command(sources: list[Path], output: Path, config: OxCoreConfig, opt: str = "2",
-                   extra_flags: list[str] | tuple[str, ...] = ()) -> list[str]:
+                   extra_flags: list[str] | tuple[str, ...] = (),
+                   isa: Isa | None = None) -> list[str]:
     """The full ``zig cc`` command line; writes the generated linker script and ABI
     header it names first."""
     script = write_linker_script(config)
@@ -157,7 +165,7 @@ def zig_cc_command(sources: list[Path], output: Path, config: OxCoreConfig, opt:
     runtime = [str(RUNTIME_DIR / name) for name in RUNTIME_SOURCES]
     return [
         sys.executable, "-m", "ziglang", "cc",
-        *TARGET_FLAGS, f"-O{opt}", *CODEGEN_FLAGS,
+        *target_flags(config, isa), f"-O{opt}", *CODEGEN_FLAGS,
         "-I", str(RUNTIME_DIR),
         "-I", str(abi_include),
         "-T", str(script),
@@ -197,7 +205,7 @@ def _failure_summary(out: str, returncode: int, config: OxCoreConfig) -> str:
 
 
 def compile_c(sources: list[Path], output: Path, config: OxCoreConfig, opt: str = "2",
-              extra_flags: list[str] | None = None) -> Path:
+              extra_flags: list[str] | None = None, isa: Isa | None = None) -> Path:
     """Compile and link C (and .S) `sources` with the runtime into an ELF at `output`.
 
     The ELF is written atomically and checked with `load_program` (every loadable
@@ -231,7 +239,7 @@ def compile_c(sources: list[Path], output: Path, config: OxCoreConfig, opt: str 
     if output.is_dir():
         raise OxCoreError(f"cc: output {output} is a directory")
     tmp = output.with_name(f".{output.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
-    cmd = zig_cc_command(sources, tmp, config, opt, extra_flags)
+    cmd = zig_cc_command(sources, tmp, config, opt, extra_flags, isa)
     try:
         try:
             proc = subprocess.run(cmd, env=_zig_env(), stdin=subprocess.DEVNULL,

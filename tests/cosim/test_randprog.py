@@ -59,3 +59,16 @@ def test_data_window_is_the_only_memory_touched() -> None:
     assert accesses and all(prog.data_base <= a < prog.data_base + 256 for a in accesses)
     assert all(decode(r.insn).operand_values(r.insn).get("rd") != BASE
                for r in records[2:] if r.rd)
+
+
+def test_groups_derived_from_the_isa_rows() -> None:
+    """The generator's groups come from row attributes; RV32IM's, as the spec lists them."""
+    from cosim import randprog
+    assert randprog.ALU_R == ["add", "sub", "sll", "slt", "sltu", "xor", "srl", "sra", "or",
+                              "and"]
+    assert randprog.ALU_I == ["addi", "slti", "sltiu", "xori", "ori", "andi"]
+    assert randprog.SHIFT_I == ["slli", "srli", "srai"]
+    assert randprog.MULDIV == ["mul", "mulh", "mulhsu", "mulhu", "div", "divu", "rem", "remu"]
+    assert randprog.LOADS == {"lb": 1, "lh": 2, "lw": 4, "lbu": 1, "lhu": 2}
+    assert randprog.STORES == {"sb": 1, "sh": 2, "sw": 4}
+    assert randprog.BRANCHES == ["beq", "bne", "blt", "bge", "bltu", "bgeu"]

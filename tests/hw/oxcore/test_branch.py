@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from cosim.iss.semantics import sx
+from oxcore.isa.semantics import sx
 from hw.oxcore.branch import BranchUnit, Predictor
 from hw.oxcore.control import Cond, Flow
 from oxcore.config import PRESETS

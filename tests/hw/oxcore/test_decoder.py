@@ -3,7 +3,7 @@ table covers the ISA exactly and agrees with what the semantics say."""
 
 import random
 
-from cosim.iss.semantics import traits
+from oxcore.isa.semantics import traits
 from hw.oxcore.control import (CONTROL, CsrOp, Env, Flow, MemOp, Unit, control_constant,
                                immediate_field, table_mismatch)
 from hw.oxcore.decoder import ILLEGAL_INDEX, Decoder

@@ -2,7 +2,7 @@
 
 import random
 
-from cosim.iss.semantics import div, divu, rem, remu, sx
+from oxcore.isa.semantics import div, divu, rem, remu, sx
 from hw.oxcore.control import DivOp
 from hw.oxcore.divider import ITERATIONS, Divider
 from tests.hw.oxcore.rtl_helpers import simulate

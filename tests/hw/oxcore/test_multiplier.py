@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from cosim.iss.semantics import sx
+from oxcore.isa.semantics import sx
 from hw.oxcore.control import MulOp
 from hw.oxcore.multiplier import Multiplier
 from tests.hw.oxcore.rtl_helpers import simulate

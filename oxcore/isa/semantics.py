@@ -1,13 +1,17 @@
 """The semantics language of the ISA table, and its lowering to executable Python.
 
-Each instruction's `semantics` in :mod:`oxcore.isa.rv32` is a few lines of Python over:
+Each instruction's `semantics` (rows in :mod:`oxcore.isa.ext`) is a few lines of Python
+over:
 
 - ``x[r]``: register r as an unsigned 32-bit value; ``x[rd] = v`` writes ``v mod 2**32``,
   and a write to x0 is dropped (its value is still computed: a load to x0 still loads);
+- ``f[r]`` for any other register file ``f`` an extension declares (``v[vd]``): the
+  same, modulo ``2**width`` of that file (the configuration decides the width);
 - ``pc`` and the operand fields (``rd``, ``rs1``, ``imm``, ``shamt``, ``csr``, ...);
 - ``jump(t)``: the next pc is t (checked for alignment before any effect);
 - ``load(a, n)``, ``store(a, n, v)``, ``csr_read(c)``, ``csr_write(c, v)``, ``ecall()``,
-  ``ebreak()``: effects on the machine (see :class:`cosim.iss.machine.Machine`);
+  ``ebreak()``: effects on the machine (see :class:`cosim.iss.machine.Machine`); a CSR
+  an extension declares writable keeps the value written;
 - pure helpers defined below: ``sx``, ``sext``, ``div``, ``divu``, ``rem``, ``remu``.
 
 `lower` turns one instruction's semantics into statements for either the readable
@@ -22,7 +26,12 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from oxcore.isa import XREG, Instruction
+from typing import TYPE_CHECKING
+
+from oxcore.isa.kinds import XREG
+
+if TYPE_CHECKING:
+    from oxcore.isa.instruction import Instruction
 
 MASK32 = 0xFFFF_FFFF
 SIGN32 = 0x8000_0000
@@ -73,13 +82,12 @@ EFFECTS_WITH_PC = {"csr_read", "csr_write", "ecall", "ebreak"}
 
 @dataclass(frozen=True)
 class Traits:
-    """What an instruction's semantics do, read off its AST (nothing retyped)."""
+    """What the interpreter needs to know of an instruction, from its row attributes."""
 
     writes_rd: bool  # assigns x[rd]
-    jumps: bool  # calls jump(): control flow, ends a translated block
+    jumps: bool  # control flow: ends a translated block
     memory: str | None  # "load", "store" or None
     environment: bool  # ecall/ebreak/csr access: must see exact machine state
-    access_size: int = 0  # bytes a load or store moves (its size argument)
 
 
 @cache
@@ -87,23 +95,49 @@ def _parse(semantics: str) -> ast.Module:
     return ast.parse(semantics)
 
 
+def calls(semantics: str) -> frozenset[str]:
+    """Names of the functions the semantics call (effects and helpers)."""
+    return frozenset(node.func.id for node in ast.walk(_parse(semantics))
+                     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name))
+
+
 @cache
-def traits(ins: Instruction) -> Traits:
-    calls = {node.func.id for node in ast.walk(_parse(ins.semantics))
-             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
-    writes = any(isinstance(node, ast.Assign) and _is_x(node.targets[0])
-                 for node in ast.walk(_parse(ins.semantics)))
-    memory = "load" if "load" in calls else "store" if "store" in calls else None
-    sizes = [node.args[1].value for node in ast.walk(_parse(ins.semantics))
-             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-             and node.func.id in ("load", "store")]
-    return Traits(writes, "jump" in calls, memory, bool(calls & EFFECTS_WITH_PC),
-                  sizes[0] if sizes else 0)
+def register_accesses(semantics: str) -> tuple[dict[str, tuple[str, ...]],
+                                               dict[str, tuple[str, ...]]]:
+    """(reads, writes): register file name -> operand names indexed, in text order.
+
+    ``x[rs1]`` read, ``x[rd] = ...`` written: the semantics are the one statement of
+    which registers an instruction uses, so nothing restates it.
+    """
+    reads: dict[str, list[str]] = {}
+    writes: dict[str, list[str]] = {}
+    for node in ast.walk(_parse(semantics)):
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) \
+                and isinstance(node.slice, ast.Name):
+            side = writes if isinstance(node.ctx, ast.Store) else reads
+            names = side.setdefault(node.value.id, [])
+            if node.slice.id not in names:
+                names.append(node.slice.id)
+    return ({k: tuple(v) for k, v in reads.items()}, {k: tuple(v) for k, v in writes.items()})
+
+
+@cache
+def traits(ins: "Instruction") -> Traits:
+    return Traits("rd" in ins.writes.get("x", ()), ins.flow is not None,
+                  ins.memory.kind if ins.memory else None,
+                  bool(calls(ins.semantics) & EFFECTS_WITH_PC))
 
 
 def _is_x(node: ast.AST) -> bool:
     return (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)
             and node.value.id == "x")
+
+
+def _register_file_name(node: ast.AST) -> str | None:
+    """The register file a subscript target writes (``v`` for ``v[vd] = ...``)."""
+    if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+        return node.value.id
+    return None
 
 
 class _Operand(str):
@@ -183,6 +217,11 @@ class _Lowering(ast.NodeTransformer):
 
     def visit_Assign(self, node: ast.Assign) -> ast.stmt | list[ast.stmt]:
         target = node.targets[0]
+        regfile = _register_file_name(target)
+        if regfile is not None and regfile != "x":  # no zero register: mask to its width
+            value = _src(self.visit(node.value))
+            index = _src(self.visit(target.slice))
+            return _stmt(f"{regfile}[{index}] = ({value}) & {register_mask(regfile)}")
         if not _is_x(target):
             return self.generic_visit(node)
         value = _src(self.visit(node.value))
@@ -193,6 +232,11 @@ class _Lowering(ast.NodeTransformer):
             return _stmt(f"x[{_src(index)}] = ({value}) & {MASK32}")
         idx = _src(index)
         return [_stmt(f"_v = {value}"), _stmt(f"if {idx}:\n    x[{idx}] = _v & {MASK32}")]
+
+
+def register_mask(regfile: str) -> str:
+    """Name of the width mask of register file `regfile` in the helper namespace."""
+    return f"__mask_{regfile}"
 
 
 def _is_constant(node: ast.expr) -> bool:
