@@ -17,7 +17,7 @@ from typing import Callable
 
 from oxcore.config import OxCoreConfig, load_config
 from oxcore.errors import OxCoreError
-from oxcore.isa import format_instruction
+from oxcore.isa import format_instruction, isa_for
 from oxcore.program import Program, load_program
 from oxcore.retire import TRAP_EXIT_STATUS, RetireRecord, TrapCause
 from cosim.outputs import atomic_text, write_json
@@ -103,7 +103,8 @@ def _run_command(args: argparse.Namespace) -> int:
         on_retire = None
         if args.trace:
             trace = stack.enter_context(atomic_text(args.trace))
-            on_retire = lambda record: trace.write(record.trace_line() + "\n")  # noqa: E731
+            isa = isa_for(config)
+            on_retire = lambda record: trace.write(record.trace_line(isa) + "\n")  # noqa: E731
         try:
             runner = _run_rtl if args.sim == "rtl" else _run_iss
             status, stats = runner(args, config, program, on_retire)

@@ -23,8 +23,8 @@ from oxcore.config import OxCoreConfig
 from oxcore.isa import Instruction, Isa
 from oxcore.isa.semantics import lower, lower_constant, traits
 from oxcore.program import Program
-from oxcore.retire import (Effect, MemAccess, RecordBatch, RetireRecord, TrapCause, TrapEffect,
-                           XWrite)
+from oxcore.retire import (REGISTER_WRITES, Effect, MemAccess, RecordBatch, RetireRecord,
+                           TrapCause, TrapEffect, XWrite, canonical)
 from cosim.iss.machine import CodeModified, Machine, ProgramExit, Trap
 from cosim.iss.recorder import Recorder
 
@@ -69,7 +69,7 @@ class Interpreter:
         self._reference_fns: dict[str, Callable] = {}
         self._blocks: dict[int, _Block] = {}
         self._record_blocks: dict[int, _Block] = {}
-        self.recorder = Recorder(self.machine.log)
+        self.recorder = Recorder(self.machine.log, self.machine.extra_effects)
 
     # ---- reference mode -----------------------------------------------------------------
     def _reference_fn(self, ins: Instruction) -> Callable:
@@ -101,26 +101,36 @@ class Interpreter:
             npc = self._reference_fn(ins)(m.x, pc, **ins.operand_values(word))
         except Trap as trap:
             del m.log[logged:]
+            m.extra_effects.clear()
             self.last_trap = trap
             return RetireRecord(m.instret, pc, word, (TrapEffect(TrapCause(trap.cause)),))
         except (ProgramExit, CodeModified):  # both retire: exit(), or a store into code
             npc = pc + 4
         record = RetireRecord(m.instret, pc, word, self._effects(ins, word, m.log[logged:]))
         del m.log[logged:]
+        m.extra_effects.clear()
         m.pc = npc
         m.instret += 1
         return record
 
     def _effects(self, ins: Instruction, word: int, logged: list[int]) -> tuple[Effect, ...]:
-        """A retired instruction's effects, in record order: register, then memory."""
+        """A retired instruction's effects, in record order."""
+        m = self.machine
         effects: list[Effect] = []
         rd = _record_rd(ins, word)
         if rd:
-            effects.append(XWrite(rd, self.machine.x[rd]))
+            effects.append(XWrite(rd, m.x[rd]))
         if ins.memory is not None:
             effects.append(MemAccess.whole(logged[0], ins.memory.size,
                                            ins.memory.kind == "store", logged[1]))
-        return tuple(effects)
+        effects.extend(effect for _, effect in m.extra_effects)  # CSR writes
+        values = ins.operand_values(word)
+        for register_file, operands in ins.writes.items():
+            if register_file != "x":
+                effects.extend(REGISTER_WRITES[register_file](
+                    values[name], m.registers[register_file][values[name]],
+                    m.register_bits[register_file]) for name in operands)
+        return canonical(effects)
 
     # ---- fast mode: block translation ---------------------------------------------------
     def _flush_translations(self) -> None:
@@ -158,6 +168,10 @@ class Interpreter:
                 rd = _record_rd(ins, word)
                 if rd:
                     lines.append(f"append(x[{rd}])")
+                for register_file, operands in ins.writes.items():  # v, tiles, ...: rare
+                    if register_file != "x":
+                        lines.extend(f"note_write(n + {count}, {register_file!r}, "
+                                     f"{consts[name]})" for name in operands)
                 access = ins.memory
                 slots.append(self.recorder.slot(pc, word, rd, access.size if access else 0,
                                                 access is not None and access.kind == "store"))
@@ -166,7 +180,7 @@ class Interpreter:
             if traits(ins).jumps or traits(ins).environment:
                 break
         body = "\n".join(lines).replace("\n", "\n    ")
-        source = (f"def block(x{', append' if recording else ''}):\n"
+        source = (f"def block(x{', append, n' if recording else ''}):\n"
                   f"    npc = {pc}\n    {body}\n    return npc\n")
         namespace = self._record_ns if recording else self._plain_ns
         local: dict = {}
@@ -215,7 +229,7 @@ class Interpreter:
                 except Trap as trap:  # fetch fault at a block start
                     return self._stopped(trap, recording)
                 try:
-                    m.pc = block.fn(x, append) if recording else block.fn(x)
+                    m.pc = block.fn(x, append, m.instret) if recording else block.fn(x)
                 except Trap as trap:
                     done = (trap.pc - block.pc) >> 2
                     m.instret += done

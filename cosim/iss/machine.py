@@ -16,7 +16,8 @@ from oxcore.isa import Isa, isa_for
 from oxcore.isa.csrs import is_read_only, is_timing_counter
 from oxcore.isa.semantics import MASK32, PURE_HELPERS, register_mask
 from oxcore.program import Program
-from oxcore.retire import TrapCause
+from oxcore.errors import OxCoreError
+from oxcore.retire import REGISTER_WRITES, CsrWrite, Effect, TrapCause
 from oxcore.abi import ENV_ARGS, NUMBER_REG, summary as abi_summary
 from cosim.syscalls import Environment
 
@@ -72,6 +73,16 @@ class Machine:
             if rf.name != "x"}
         self.csr_values: dict[int, int] = {c.number: c.reset for c in self.isa.csrs
                                            if c.writable}
+        self.register_bits = {name: self.isa.register_files[name].bits(config)
+                              for name in self.registers}
+        for name in self.registers:
+            if name not in REGISTER_WRITES:
+                raise OxCoreError(
+                    f"register file {name!r} has no retire effect: register one with "
+                    f"oxcore.retire.register_effect_kind(..., register_file={name!r})")
+        # Recording mode: effects beyond x and memory (other register files, CSRs), with
+        # the order of the instruction that had them.
+        self.extra_effects: list[tuple[int, Effect]] = []
         self.pc = program.entry
         self.instret = 0
         self.exit_value: int | None = None  # set by the exit() syscall
@@ -126,8 +137,9 @@ class Machine:
         """The functions lowered semantics call, bound to this machine."""
         ns: dict = dict(PURE_HELPERS)
         ns.update(jump_target=self._jump_target, csr_read=self._csr_read,
-                  csr_write=self._csr_write, ecall=self._ecall, ebreak=self._ebreak,
-                  Trap=Trap)
+                  csr_write=self._csr_write_recorded if recording else self._csr_write,
+                  ecall=self._ecall, ebreak=self._ebreak, Trap=Trap,
+                  note_write=self._note_write)
         for size in (1, 2, 4):
             ns[f"load{size}"] = self._make_load(size, recording)
             ns[f"store{size}"] = self._make_store(size, recording)
@@ -203,6 +215,19 @@ class Machine:
         if csr.name in ("cycleh", "timeh", "instreth"):
             return self.instret >> 32
         return 0  # mhartid, and performance counters the interpreter does not model
+
+    def _csr_write_recorded(self, number: int, value: int, pc: int) -> None:
+        """A CSR write that the retire record reports (CSR instructions start their own
+        translated block, so `instret` is the writing instruction's order)."""
+        self._csr_write(number, value, pc)
+        if number in self.csr_values:
+            self.extra_effects.append((self.instret, CsrWrite(number, self.csr_values[number])))
+
+    def _note_write(self, order: int, register_file: str, reg: int) -> None:
+        """Record a write to a register file other than x (recording mode)."""
+        bits = self.register_bits[register_file]
+        self.extra_effects.append(
+            (order, REGISTER_WRITES[register_file](reg, self.registers[register_file][reg], bits)))
 
     def _csr_write(self, number: int, value: int, pc: int) -> None:
         if number in self.csr_values:

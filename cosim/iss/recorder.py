@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from oxcore.retire import EffectColumns, MemAccess, RecordBatch, RetireRecord, XWrite
+from oxcore.retire import Effect, EffectColumns, MemAccess, RecordBatch, RetireRecord, XWrite
 
 
 class Recorder:
     """Slots, executed slot ids and dynamic values; `take` makes them a batch."""
 
-    def __init__(self, log: list[int]) -> None:
+    def __init__(self, log: list[int], extra: list[tuple[int, Effect]]) -> None:
         self.log = log  # the dynamic values (shared with the machine's memory helpers)
+        self.extra = extra  # (order, effect) of other kinds (the machine's extra_effects)
         self.executed: list[int] = []  # slot ids, in execution order
         self.first = 0  # order of the first record not yet taken
         self.trap: RetireRecord | None = None  # a final trapping record
@@ -92,6 +93,9 @@ class Recorder:
                 "write": static["mem_write"][slots[rows]], "data": values[at + 1],
                 "mask": (np.uint64(1) << sizes) - np.uint64(1)})
         batch = RecordBatch(orders, static["pc"][slots], static["insn"][slots], effects)
+        for kind, rows in _by_kind(self.extra).items():  # rare: CSRs, wide registers
+            batch = batch.with_effects(EffectColumns.from_effects(kind, rows))
+        self.extra.clear()
         if self.trap is not None:
             batch = RecordBatch.concat([batch, RecordBatch.from_records([self.trap])])
         self.first += count + (self.trap is not None)
@@ -99,3 +103,10 @@ class Recorder:
         del self.log[:]
         self.trap = None
         return batch
+
+
+def _by_kind(rows: list[tuple[int, Effect]]) -> dict[type, list[tuple[int, Effect]]]:
+    groups: dict[type, list[tuple[int, Effect]]] = {}
+    for order, effect in rows:
+        groups.setdefault(type(effect), []).append((order, effect))
+    return groups

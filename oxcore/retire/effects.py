@@ -10,7 +10,8 @@ million). Besides its fields it says
   read the same names back, so nothing restates the schema);
 - `constants(**params)`: fields a slot does not carry because the slot fixes them
   (a vector register write is always VLEN bits wide);
-- `describe()`: its part of a Spike-style commit-log line.
+- `describe(isa=None)`: its part of a Spike-style commit-log line (names, such as a
+  CSR's, from `isa`, else from the default ISA).
 
 `EFFECT_KINDS` fixes the order in which a record lists its effects (a trap first: a
 trapping instruction has no other effect; memory last, in access order), so the
@@ -22,9 +23,12 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from functools import cache
 from enum import IntEnum
-from typing import ClassVar, Union
+from typing import TYPE_CHECKING, Callable, ClassVar, Union
 
 from oxcore.isa.csrs import csr_name
+
+if TYPE_CHECKING:
+    from oxcore.isa import Isa
 
 
 class TrapCause(IntEnum):
@@ -69,7 +73,7 @@ class TrapEffect:
     def constants() -> dict[str, int]:
         return {}
 
-    def describe(self) -> str:
+    def describe(self, isa: Isa | None = None) -> str:
         return f"trap {TrapCause(self.cause).description}"
 
 
@@ -89,7 +93,7 @@ class XWrite:
     def constants() -> dict[str, int]:
         return {}
 
-    def describe(self) -> str:
+    def describe(self, isa: Isa | None = None) -> str:
         return f"x{self.reg:<2} 0x{self.value:08x}"
 
 
@@ -109,8 +113,9 @@ class CsrWrite:
     def constants() -> dict[str, int]:
         return {}
 
-    def describe(self) -> str:
-        return f"c{self.csr}_{csr_name(self.csr)} 0x{self.value:08x}"
+    def describe(self, isa: Isa | None = None) -> str:
+        name = isa.csr_name(self.csr) if isa is not None else csr_name(self.csr)
+        return f"c{self.csr}_{name} 0x{self.value:08x}"
 
 
 @dataclass(slots=True)
@@ -132,7 +137,7 @@ class VWrite:
     def constants(vlenb: int) -> dict[str, int]:
         return {"size": vlenb}
 
-    def describe(self) -> str:
+    def describe(self, isa: Isa | None = None) -> str:
         return f"v{self.reg:<2} {_hex(self.data, self.size)} mask {_hex(self.mask, self.size // 8 or 1)}"
 
 
@@ -153,7 +158,7 @@ class TileWrite:
     def constants(tileb: int) -> dict[str, int]:
         return {"size": tileb}
 
-    def describe(self) -> str:
+    def describe(self, isa: Isa | None = None) -> str:
         return f"m{self.reg} {_hex(self.data, self.size)}"
 
 
@@ -186,7 +191,7 @@ class MemAccess:
         """An access that moves all of its `size` bytes (every scalar access)."""
         return cls(addr, size, write, data, (1 << size) - 1)
 
-    def describe(self) -> str:
+    def describe(self, isa: Isa | None = None) -> str:
         text = f"mem 0x{self.addr:08x}"
         if self.write:
             text += " " + _hex(self.data, self.size)
@@ -204,16 +209,32 @@ KIND_BY_NAME: dict[str, type] = {kind.KIND: kind for kind in EFFECT_KINDS}
 KIND_RANK: dict[type, int] = {kind: rank for rank, kind in enumerate(EFFECT_KINDS)}
 
 
-def register_effect_kind(kind: type) -> None:
+# How a write to each register file is recorded: (register, value, width in bits) ->
+# effect. The ISA declares register files (oxcore/isa/regfile.py); every file that
+# instructions write needs an entry, so the interpreter knows what to record.
+WriteEffect = Callable[[int, int, int], "Effect"]
+REGISTER_WRITES: dict[str, WriteEffect] = {
+    "x": lambda reg, value, bits: XWrite(reg, value),
+    "v": lambda reg, value, bits: VWrite(reg, bits // 8, value, (1 << bits // 8) - 1),
+    "tile": lambda reg, value, bits: TileWrite(reg, bits // 8, value),
+}
+
+
+def register_effect_kind(kind: type, register_file: str | None = None,
+                         write: WriteEffect | None = None) -> None:
     """Add an effect kind (an extension's own state): it sorts after the built-in ones.
     It needs what the built-in kinds have: `KIND`, `port_fields`, `constants`,
-    `describe` and dataclass fields of integers."""
+    `describe` and dataclass fields of integers. With `register_file`, writes to that
+    register file are recorded as this kind, made by `write(reg, value, bits)` (by
+    default ``kind(reg, value)``)."""
     name = getattr(kind, "KIND", None)
     if not isinstance(name, str) or name in KIND_BY_NAME and KIND_BY_NAME[name] is not kind:
         raise ValueError(f"effect kind {kind.__name__}: KIND {name!r} missing or taken")
     if kind not in KIND_RANK:
         KIND_BY_NAME[name] = kind
         KIND_RANK[kind] = len(KIND_RANK)
+    if register_file is not None:
+        REGISTER_WRITES[register_file] = write or (lambda reg, value, bits: kind(reg, value))
 
 
 @cache

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from oxcore.isa import format_instruction, xreg_name
+from oxcore.isa import Isa, format_instruction, xreg_name
 from oxcore.retire.effects import (KIND_RANK, Effect, MemAccess, TrapCause, TrapEffect,
                                    XWrite, effect_fields)
 
@@ -121,17 +121,19 @@ class RetireRecord:
         """Labels of what differs (see `diff_rows`)."""
         return [label for label, _, _ in self.diff_rows(other)]
 
-    def describe_effects(self) -> str:
+    def describe_effects(self, isa: Isa | None = None) -> str:
         """The effects alone, e.g. ``x10 0x00000005 mem 0x80001000 0x05``."""
-        return " ".join(effect.describe() for effect in self.effects)
+        return " ".join(effect.describe(isa) for effect in self.effects)
 
-    def trace_line(self) -> str:
+    def trace_line(self, isa: Isa | None = None) -> str:
         """Spike commit-log style: ``core   0: 3 0xPC (0xINSN) x5  0xVALUE mem ...``,
-        followed by the disassembly after ``;``."""
+        followed by the disassembly after ``;`` (by `isa`, else the default ISA)."""
         head = f"core   0: 3 0x{self.pc:08x} (0x{self.insn:08x})"
-        effects = self.describe_effects()
+        effects = self.describe_effects(isa)
         body = f"{head} {effects}" if effects else head
-        return f"{body:<60} ; {format_instruction(self.insn, self.pc)}"
+        text = (isa.format_instruction(self.insn, self.pc) if isa is not None
+                else format_instruction(self.insn, self.pc))
+        return f"{body:<60} ; {text}"
 
 
 def _by_kind(effects: Iterable[Effect]) -> dict[type, list[Effect]]:

@@ -21,6 +21,9 @@ from pathlib import Path
 
 import pytest
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 from cosim.iss import Interpreter
 from hw.oxcore.control import Unit
 from hw.oxcore.decoder import Decoder
@@ -35,6 +38,7 @@ from oxcore.isa.kinds import SIMM, UIMM, VMASK, XREG, OperandKind, RegisterKind
 from oxcore.isa.pseudo import pseudo
 from oxcore.isa.regfile import RegisterFile
 from oxcore.program import Program, Segment
+from oxcore.retire import CsrWrite, RecordBatch, XWrite, register_effect_kind
 from sw.asm.assembler import assemble_source
 from sw.asm.listing import disassemble_file, instruction_text
 from sw.cc.driver import target_flags
@@ -94,6 +98,30 @@ XTOY = Extension("Xtoy", None, (TMAC, TGET),
                  pseudos=(pseudo("tget", "{rd}, {qs}", ["tget {rd}, {qs}, 0"], alias=True,
                                  instructions=(TGET,)),))
 ISA = isa_for(CONFIG, extra=(XTOY,))
+
+
+@dataclass(slots=True)
+class QWrite:
+    """The retire effect of a write to a toy accumulator: the retire schema learns the
+    extension's state from here too, and every record consumer takes it from there."""
+
+    reg: int
+    value: int
+    KIND: ClassVar[str] = "q"
+
+    @staticmethod
+    def port_fields() -> dict[str, int]:
+        return {"reg": 2, "value": 40}
+
+    @staticmethod
+    def constants() -> dict[str, int]:
+        return {}
+
+    def describe(self, isa=None) -> str:
+        return f"q{self.reg} 0x{self.value:010x}"
+
+
+register_effect_kind(QWrite, register_file="q")
 
 # Hand-encoded: vm[31] mode[30:27] b[26:24] a[23:20] rs1[19:15] funct3 td[11:7] opcode.
 # tmac q1, a0, -3, 5, r2, c1, v0.t: mode = 2 << 2 | 1 = 9, a = -3 -> 0b1101.
@@ -277,6 +305,31 @@ def test_interpreter_runs_the_semantics(mode):
     assert m.csr_values == {TCOUNT: 21}
     assert [r.insn for r in records][2:4] == _words(  # after li's lui, addi
         "tmac q1, a0, -3, 5, r2, c1\ntmac q1, a0, 2, 7, r3, c3, v0.t\n")
+
+
+def test_records_carry_the_extension_state():
+    """The accumulator and CSR writes are retire effects, with hand-computed values."""
+    interp = _interpreter()
+    records = []
+    interp.run(100, records.append)
+    q1, a1 = _expected_state()
+    first = ((0x12345 << 20) + -3 * 9) & ((1 << 40) - 1)
+    assert [r.effects for r in records[2:8]] == [
+        (CsrWrite(TCOUNT, 1), QWrite(1, first)),
+        (CsrWrite(TCOUNT, 2), QWrite(1, q1)),
+        (XWrite(11, a1),),
+        (XWrite(12, 2),),
+        (CsrWrite(TCOUNT, 21),),
+        (XWrite(13, 21),)]
+    line = records[3].trace_line(ISA)
+    assert f"q1 0x{q1:010x}" in line and "c2048_tcount 0x00000002" in line
+    assert line.endswith("; tmac q1, a0, 2, 7, r3, c3, v0.t")
+    batch = RecordBatch.from_records(records)
+    assert list(batch.records()) == records
+    changed = records[:3] + [type(records[3])(3, records[3].pc, records[3].insn,
+                                              (CsrWrite(TCOUNT, 2), QWrite(1, q1 ^ 1)))]
+    assert batch.first_difference(RecordBatch.from_records(changed + records[4:])) == 3
+    assert records[3].diff(changed[3]) == ["q.value"]
 
 
 def test_both_modes_give_identical_records():

@@ -38,7 +38,7 @@ class AccWrite:
     def constants() -> dict[str, int]:
         return {}
 
-    def describe(self) -> str:
+    def describe(self, isa=None) -> str:
         return f"acc{self.acc} 0x{self.value:012x}"
 
 
