@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from oxcore.errors import OxCoreError
-from oxcore.isa import format_instruction
+from oxcore.isa import DEFAULT_ISA, Isa
 from oxcore.retire import RecordBatch, RetireRecord, XWrite
 from cosim.iss import Interpreter, Stop
 
@@ -45,12 +45,15 @@ class Divergence:
     actual: RetireRecord | None  # None: the RTL had stopped
     fields: list[str]  # labels of what differs (`RetireRecord.diff`)
     history: list[tuple[RetireRecord, int | None]] = field(default_factory=list)
+    isa: Isa | None = None  # names instructions and CSRs in the report (default ISA if None)
 
     def report(self, rerun_command: str | None = None) -> str:
         """The first-divergence report: where, what differs, what came before, and the
         command that dumps the waveform around it."""
         rec = self.actual or self.expected
         assert rec is not None
+        isa = self.isa or DEFAULT_ISA
+        format_instruction = isa.format_instruction
         cycle = f" (cycle {self.cycle})" if self.cycle is not None else ""
         lines = [f"cosim: MISMATCH at instruction #{self.order}{cycle}",
                  f"  pc 0x{rec.pc:08x}: 0x{rec.insn:08x}  {format_instruction(rec.insn, rec.pc)}"]
@@ -58,7 +61,7 @@ class Divergence:
             lines.append("  the interpreter had already stopped; the RTL retired this")
         elif self.actual is None:
             lines.append("  the RTL stopped here; the interpreter retired: "
-                         + _describe(self.expected))
+                         + _describe(self.expected, isa))
         else:
             if self.expected.pc != self.actual.pc or self.expected.insn != self.actual.insn:
                 lines.append(f"  interpreter expected pc 0x{self.expected.pc:08x}: "
@@ -66,12 +69,12 @@ class Divergence:
             lines.append(f"  {'field':<10} {'interpreter (expected)':<24} rtl (actual)")
             for label, expected, actual in self.expected.diff_rows(self.actual):
                 lines.append(f"  {label:<10} {_fmt(expected):<24} {_fmt(actual)}")
-            lines.append(f"  interpreter: {self.expected.describe_effects() or '(no effect)'}")
-            lines.append(f"  rtl:         {self.actual.describe_effects() or '(no effect)'}")
+            lines.append(f"  interpreter: {self.expected.describe_effects(isa) or '(no effect)'}")
+            lines.append(f"  rtl:         {self.actual.describe_effects(isa) or '(no effect)'}")
         lines.append(f"  last {len(self.history)} retired instructions (both agree):")
         for past, past_cycle in self.history:
             when = f"cycle {past_cycle:>7}  " if past_cycle is not None else ""
-            lines.append(f"    #{past.order:<7} {when}{_describe(past)}")
+            lines.append(f"    #{past.order:<7} {when}{_describe(past, isa)}")
         if rerun_command:
             lines += ["  waveform around it:", f"    {rerun_command}"]
         return "\n".join(lines)
@@ -92,9 +95,9 @@ def _fmt(value: object) -> str:
     return str(getattr(value, "name", value)).lower()
 
 
-def _describe(rec: RetireRecord) -> str:
-    text = f"0x{rec.pc:08x}: {format_instruction(rec.insn, rec.pc):<28}"
-    return f"{text} {rec.describe_effects()}".rstrip()
+def _describe(rec: RetireRecord, isa: Isa) -> str:
+    text = f"0x{rec.pc:08x}: {isa.format_instruction(rec.insn, rec.pc):<28}"
+    return f"{text} {rec.describe_effects(isa)}".rstrip()
 
 
 class Lockstep:
@@ -180,7 +183,7 @@ class Lockstep:
         history = [(record, before.cycle_of(i)) for i, record in enumerate(before.records())]
         self.checked += index
         self.divergence = Divergence(actual.order, rtl.cycle_of(index), iss, actual, fields,
-                                     history)
+                                     history, self.interp.machine.isa)
 
     def rtl_stopped(self, cycle: int | None = None) -> Divergence | None:
         """The RTL stopped retiring (hang, cycle budget). A divergence unless the
@@ -193,7 +196,7 @@ class Lockstep:
                 before = self.recent
                 history = [(r, before.cycle_of(i)) for i, r in enumerate(before.records())]
                 self.divergence = Divergence(record.order, cycle, record, None,
-                                             ["(rtl stopped)"], history)
+                                             ["(rtl stopped)"], history, self.interp.machine.isa)
         return self.divergence
 
 
