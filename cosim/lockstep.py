@@ -247,16 +247,7 @@ def _run_threaded(sim, lockstep: Lockstep, run_options: dict):
     worker = threading.Thread(target=simulate, name="oxcore-rtl", daemon=True)
     worker.start()
     try:
-        while True:
-            item = handoff.get()
-            if isinstance(item, RecordBatch):
-                if not diverged.is_set() and not lockstep.check(item):
-                    diverged.set()
-                continue
-            kind, value = item
-            if kind == "error":
-                raise value
-            return value
+        return _consume(handoff.get, lockstep, diverged, {})
     except BaseException:
         diverged.set()  # the RTL stops at its next batch
         while worker.is_alive():
@@ -267,6 +258,25 @@ def _run_threaded(sim, lockstep: Lockstep, run_options: dict):
         raise
     finally:
         worker.join()
+
+
+def _consume(receive, lockstep: Lockstep, diverged, streams: dict):
+    """Check the RTL side's batches as they come, write the program's output it sends,
+    and return its stop (or raise its error). `diverged` tells it to stop early."""
+    while True:
+        item = receive()
+        if isinstance(item, RecordBatch):
+            if not diverged.is_set() and not lockstep.check(item):
+                diverged.set()
+            continue
+        kind, value = item
+        if kind == "output":
+            fd, data = value
+            streams[fd].write(data)
+        elif kind == "error":
+            raise value
+        else:
+            return value
 
 
 class _PipeStream(io.RawIOBase):
@@ -338,25 +348,15 @@ def _run_forked(sim, lockstep: Lockstep, run_options: dict):
                             name="oxcore-rtl", daemon=True)
     child.start()
     sender.close()
+    def receive():
+        try:
+            return receiver.recv()
+        except EOFError:
+            raise OxCoreError(f"the RTL simulation process died (exit status "
+                              f"{child.join() or child.exitcode})") from None
+
     try:
-        while True:
-            try:
-                item = receiver.recv()
-            except EOFError:
-                raise OxCoreError(f"the RTL simulation process died (exit status "
-                                  f"{child.join() or child.exitcode})") from None
-            if isinstance(item, RecordBatch):
-                if not diverged.is_set() and not lockstep.check(item):
-                    diverged.set()
-                continue
-            kind, value = item
-            if kind == "output":
-                fd, data = value
-                streams[fd].write(data)
-            elif kind == "error":
-                raise value
-            else:
-                return value
+        return _consume(receive, lockstep, diverged, streams)
     except BaseException:
         child.terminate()
         raise

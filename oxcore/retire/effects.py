@@ -54,12 +54,31 @@ class TrapCause(IntEnum):
 TRAP_CAUSE_BITS = 7  # mcause codes below 64, simulator stops from 64
 
 
+class EffectKind:
+    """What every effect kind has besides its fields (see the module docstring)."""
+
+    __slots__ = ()
+    KIND: ClassVar[str]
+
+    @staticmethod
+    def port_fields(**params: int) -> dict[str, int]:
+        raise NotImplementedError
+
+    @staticmethod
+    def constants(**params: int) -> dict[str, int]:
+        """Fields the port slot fixes rather than carries: none unless overridden."""
+        return {}
+
+    def describe(self, isa: Isa | None = None) -> str:
+        raise NotImplementedError
+
+
 def _hex(value: int, nbytes: int) -> str:
     return f"0x{value:0{2 * nbytes}x}"
 
 
 @dataclass(slots=True)
-class TrapEffect:
+class TrapEffect(EffectKind):
     """The instruction trapped: it has no other effect and does not retire."""
 
     cause: TrapCause
@@ -69,16 +88,12 @@ class TrapEffect:
     def port_fields() -> dict[str, int]:
         return {"cause": TRAP_CAUSE_BITS}
 
-    @staticmethod
-    def constants() -> dict[str, int]:
-        return {}
-
     def describe(self, isa: Isa | None = None) -> str:
         return f"trap {TrapCause(self.cause).description}"
 
 
 @dataclass(slots=True)
-class XWrite:
+class XWrite(EffectKind):
     """An integer register write. Writes to x0 are no effect and never recorded."""
 
     reg: int
@@ -89,16 +104,12 @@ class XWrite:
     def port_fields() -> dict[str, int]:
         return {"reg": 5, "value": 32}
 
-    @staticmethod
-    def constants() -> dict[str, int]:
-        return {}
-
     def describe(self, isa: Isa | None = None) -> str:
         return f"x{self.reg:<2} 0x{self.value:08x}"
 
 
 @dataclass(slots=True)
-class CsrWrite:
+class CsrWrite(EffectKind):
     """A CSR write (the value the CSR holds afterwards)."""
 
     csr: int
@@ -109,17 +120,13 @@ class CsrWrite:
     def port_fields() -> dict[str, int]:
         return {"csr": 12, "value": 32}
 
-    @staticmethod
-    def constants() -> dict[str, int]:
-        return {}
-
     def describe(self, isa: Isa | None = None) -> str:
         name = isa.csr_name(self.csr) if isa is not None else csr_name(self.csr)
         return f"c{self.csr}_{name} 0x{self.value:08x}"
 
 
 @dataclass(slots=True)
-class VWrite:
+class VWrite(EffectKind):
     """A vector register write: the whole register (`size` = VLEN/8 bytes, `data`
     little-endian), with `mask` marking the bytes that changed (bit i: byte i)."""
 
@@ -142,7 +149,7 @@ class VWrite:
 
 
 @dataclass(slots=True)
-class TileWrite:
+class TileWrite(EffectKind):
     """A tile register write: the whole tile (`size` bytes, row-major, little-endian)."""
 
     reg: int
@@ -163,7 +170,7 @@ class TileWrite:
 
 
 @dataclass(slots=True)
-class MemAccess:
+class MemAccess(EffectKind):
     """One memory access of `size` bytes at `addr`. `data` is the bytes moved, little-
     endian (a load's raw bytes before any extension; a store's bytes); `mask` marks
     the bytes of the access that moved (bit i: byte addr + i), all of them unless an
@@ -181,10 +188,6 @@ class MemAccess:
     def port_fields(nbytes: int) -> dict[str, int]:
         return {"addr": 32, "size": nbytes.bit_length(), "write": 1, "mask": nbytes,
                 "data": 8 * nbytes}
-
-    @staticmethod
-    def constants(nbytes: int) -> dict[str, int]:
-        return {}
 
     @classmethod
     def whole(cls, addr: int, size: int, write: bool, data: int) -> "MemAccess":

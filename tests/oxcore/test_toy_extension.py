@@ -38,7 +38,7 @@ from oxcore.isa.kinds import SIMM, UIMM, VMASK, XREG, OperandKind, RegisterKind
 from oxcore.isa.pseudo import pseudo
 from oxcore.isa.regfile import RegisterFile
 from oxcore.program import Program, Segment
-from oxcore.retire import CsrWrite, RecordBatch, XWrite, register_effect_kind
+from oxcore.retire import CsrWrite, EffectKind, RecordBatch, XWrite, register_effect_kind
 from sw.asm.assembler import assemble_source
 from sw.asm.listing import disassemble_file, instruction_text
 from sw.cc.driver import target_flags
@@ -101,7 +101,7 @@ ISA = isa_for(CONFIG, extra=(XTOY,))
 
 
 @dataclass(slots=True)
-class QWrite:
+class QWrite(EffectKind):
     """The retire effect of a write to a toy accumulator: the retire schema learns the
     extension's state from here too, and every record consumer takes it from there."""
 
@@ -112,10 +112,6 @@ class QWrite:
     @staticmethod
     def port_fields() -> dict[str, int]:
         return {"reg": 2, "value": 40}
-
-    @staticmethod
-    def constants() -> dict[str, int]:
-        return {}
 
     def describe(self, isa=None) -> str:
         return f"q{self.reg} 0x{self.value:010x}"

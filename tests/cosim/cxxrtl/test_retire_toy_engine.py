@@ -15,7 +15,7 @@ from amaranth.sim import Simulator
 
 from cosim.cxxrtl import layout_fields
 from hw.oxcore.commit import commit_layout
-from oxcore.retire import (MemAccess, PortSpec, RecordBatch, RetireRecord, XWrite,
+from oxcore.retire import (EffectKind, MemAccess, PortSpec, RecordBatch, RetireRecord, XWrite,
                            batch_from_port, canonical, record_unpacker, register_effect_kind)
 
 BASE = 0x8000_0000
@@ -23,7 +23,7 @@ COUNT = 40
 
 
 @dataclass(slots=True)
-class AccWrite:
+class AccWrite(EffectKind):
     """A toy engine's 48-bit accumulator write."""
 
     acc: int
@@ -33,10 +33,6 @@ class AccWrite:
     @staticmethod
     def port_fields() -> dict[str, int]:
         return {"acc": 2, "value": 48}
-
-    @staticmethod
-    def constants() -> dict[str, int]:
-        return {}
 
     def describe(self, isa=None) -> str:
         return f"acc{self.acc} 0x{self.value:012x}"
