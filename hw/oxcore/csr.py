@@ -18,6 +18,19 @@ from amaranth.lib.wiring import In, Out
 from oxcore.isa.csrs import CSRS, PERF_COUNTERS
 
 EVENTS = data.StructLayout({perf.name: 1 for perf in PERF_COUNTERS})
+# The counters as the core's `counters` port shows them to a harness (zero-extended).
+COUNTERS = data.StructLayout({"cycle": 64, "instret": 64,
+                              "perf": data.ArrayLayout(64, len(PERF_COUNTERS))})
+
+
+def unpack_counters(raw: int) -> dict[str, int]:
+    """A `COUNTERS` value (an int) as {"cycle": .., "instret": .., <perf name>: ..}."""
+    mask = (1 << 64) - 1
+    counters = {"cycle": raw & mask, "instret": (raw >> 64) & mask}
+    base = COUNTERS["perf"].offset
+    for i, perf in enumerate(PERF_COUNTERS):
+        counters[perf.name] = (raw >> (base + 64 * i)) & mask
+    return counters
 
 
 class CsrFile(wiring.Component):
