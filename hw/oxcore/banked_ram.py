@@ -30,6 +30,13 @@ def _log2(value: int) -> int:
     return value.bit_length() - 1
 
 
+def port_signature(data_width: int) -> MemoryPortSignature:
+    """A port of ``data_width`` bits addressing the 32-bit byte space in its own words
+    (the scalar port is `bus.SCALAR_PORT`); a RAM ignores the address bits above its
+    size (the core checks ranges and traps before accessing)."""
+    return MemoryPortSignature(addr_width=32 - _log2(data_width // 8), data_width=data_width)
+
+
 class BankedRam(wiring.Component):
     """``depth`` 32-bit words in ``banks`` banks, with one port per entry of ``port_bits``.
 
@@ -44,16 +51,15 @@ class BankedRam(wiring.Component):
 
     Members
     -------
-    ports : ``In(MemoryPortSignature).array``-like
-        ``ports[i]`` has ``data_width = port_bits[i]`` and an address of
-        ``log2(depth * 32 / port_bits[i])`` bits (words of its own width).
+    port0, port1, ... : ``In(port_signature(port_bits[i]))``
+        ``data_width = port_bits[i]``; the address counts words of that width (its bits
+        above the RAM's size are ignored). `ports` lists them.
     """
 
     def __init__(self, depth: int, port_bits: Sequence[int], init: Sequence[int] = ()) -> None:
         if not port_bits:
             raise ValueError("a RAM needs at least one port")
-        signatures = [MemoryPortSignature(addr_width=max(1, _log2(depth * 32 // bits)),
-                                          data_width=bits) for bits in port_bits]
+        signatures = [port_signature(bits) for bits in port_bits]
         self.banks = max(s.words for s in signatures)
         if depth & (depth - 1) or depth < self.banks:
             raise ValueError(f"depth {depth} must be a power of two of at least "
@@ -112,7 +118,7 @@ class BankedRam(wiring.Component):
                 port, k = ports[i], words[i]
                 group_bits = _log2(banks // k)
                 covers = (port.addr[:group_bits] == b // k) if group_bits else 1
-                row = port.addr[group_bits:]
+                row = port.addr[group_bits:group_bits + _log2(rows)]
                 lane = b % k
                 with m.If(port.valid & port.ready & covers):
                     m.d.comb += [

@@ -43,7 +43,7 @@ from typing import Sequence
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from hw.oxcore.bus import MemoryPortSignature
+from hw.oxcore.banked_ram import port_signature
 from hw.oxcore.control import TRAP_CAUSE_WIDTH
 from oxcore.config import OxCoreConfig
 
@@ -97,16 +97,12 @@ class Engine(wiring.Component):
     Parameters
     ----------
     port_bits : int
-        Width of the memory port (`VectorConfig.port_bits`, `TensorConfig.port_bits`).
-    addr_width : int
-        Width of the memory port's word address (`banked_ram.BankedRam` gives it).
+        Width of the memory port (`VectorConfig.port_bits`, `TensorConfig.port_bits`);
+        its address counts words of that width (`banked_ram.port_signature`).
     """
 
-    def __init__(self, port_bits: int, addr_width: int) -> None:
-        super().__init__({
-            "pipe": In(EngineSignature()),
-            "mem": Out(MemoryPortSignature(addr_width=addr_width, data_width=port_bits)),
-        })
+    def __init__(self, port_bits: int) -> None:
+        super().__init__({"pipe": In(EngineSignature()), "mem": Out(port_signature(port_bits))})
 
 
 #: Engine classes by configuration section ("vector", "tensor"), as they are built.

@@ -9,7 +9,7 @@ from hw.oxcore.banked_ram import BankedRam
 from hw.oxcore.bus import MemoryPortSignature
 from tests.hw.oxcore.rtl_helpers import simulate
 
-SIG = MemoryPortSignature(addr_width=6, data_width=32)
+SIG = MemoryPortSignature(addr_width=30, data_width=32)
 
 
 class _ArbitratedRam(wiring.Component):

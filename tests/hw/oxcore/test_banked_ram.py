@@ -18,7 +18,7 @@ def test_for_config_port_widths():
     both = BankedRam.for_config(PRESETS["small"].replace(
         vector=VectorConfig(lanes=4), tensor=TensorConfig(port_bits=256)))
     assert both.port_bits == (32, 128, 256) and both.banks == 8
-    assert both.port1.signature.data_width == 128 and both.port2.signature.addr_width == 9
+    assert both.port1.signature.data_width == 128 and both.port2.signature.addr_width == 27
     with pytest.raises(ValueError):
         BankedRam(4, [256])
 
