@@ -57,6 +57,7 @@ class BankedRam(wiring.Component):
     """
 
     def __init__(self, depth: int, port_bits: Sequence[int], init: Sequence[int] = ()) -> None:
+        self._MustUse__silence = True  # until constructed (a refused RAM is no leak)
         if not port_bits:
             raise ValueError("a RAM needs at least one port")
         signatures = [port_signature(bits) for bits in port_bits]
@@ -64,6 +65,7 @@ class BankedRam(wiring.Component):
         if depth & (depth - 1) or depth < self.banks:
             raise ValueError(f"depth {depth} must be a power of two of at least "
                              f"{self.banks} words (the widest port)")
+        self._MustUse__silence = False
         self.depth = depth
         self.port_bits = tuple(port_bits)
         self._init = list(init)

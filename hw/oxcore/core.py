@@ -87,8 +87,7 @@ class Core(wiring.Component):
         elaborate_engines(p)
         elaborate_perf(p)
         csr = p.csr
-        m.d.comb += [self.counters.cycle.eq(csr.cycle), self.counters.instret.eq(csr.instret),
-                     self.counters.perf.eq(csr.perf)]
+        m.d.comb += self.counters.eq(csr.counters)
 
         # What a waveform viewer should open with, grouped (cosim/waves.py writes the
         # GTKWave save file). (view, "field") names one field of a pipeline register.

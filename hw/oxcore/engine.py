@@ -17,7 +17,7 @@ An engine is a `wiring.Component` with two ports (`Engine`):
   the scalar pipeline's point of view, except for a scalar ``rd`` it writes later.
 - **complete** (a stream back to the core): for an instruction that writes a scalar
   register, its ``order``, ``rd`` and ``value``; the core writes the register file
-  when WB does not (``ready`` is low in a cycle WB writes). ``trap`` is reserved for
+  when WB does not (``ready`` is low while WB holds an instruction that writes rd). ``trap`` is reserved for
   imprecise engine faults: today it halts the core without writing.
 - **busy**: the engine holds dispatched instructions that are not finished (memory
   accesses included).

@@ -55,12 +55,19 @@ def _dispatch(p: Pipeline) -> None:
 
 def _completion(p: Pipeline) -> None:
     """Results of engine instructions that write a scalar register: the lowest-numbered
-    engine's first, through the register file's write port when WB does not use it
+    engine's first, through the register file's write port when WB cannot need it
     (`stages/writeback.py` drives the port from `completion_*`). A completion with
-    `trap` set halts the core (imprecise; reserved)."""
-    sb = p.scoreboard
+    `trap` set halts the core (imprecise; reserved).
+
+    "WB cannot need it" is read from WB's register alone (it holds an instruction that
+    writes rd, or an ecall), not from whether WB retires this cycle: that depends on
+    the dispatch handshake, which an engine may couple to its completion (a queue slot
+    freed), and must not loop back into ``complete.ready``. (An ecall waits in EX for
+    the engines to be idle, so this costs nothing.)"""
+    sb, w = p.scoreboard, p.w
     complete = p.block("engine_complete")
-    taken = p.wb_writes  # the write port is busy, or an earlier engine has it
+    taken = Signal()  # the write port is WB's, or an earlier engine has it
+    complete.d.comb += taken.eq(w.valid & (w.writes | w.ecall) & ~w.trap.valid)
     for i, engine in enumerate(p.engines):
         port = engine.complete
         accept = Signal(name=f"complete{i}_accept")

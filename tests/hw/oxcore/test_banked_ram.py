@@ -4,6 +4,7 @@ lower-priority port, disjoint ones proceed together; widths come from the config
 import random
 
 import pytest
+from amaranth.hdl import Fragment
 
 from hw.oxcore.banked_ram import BankedRam
 from oxcore.config import PRESETS, TensorConfig, VectorConfig
@@ -19,6 +20,8 @@ def test_for_config_port_widths():
         vector=VectorConfig(lanes=4), tensor=TensorConfig(port_bits=256)))
     assert both.port_bits == (32, 128, 256) and both.banks == 8
     assert both.port1.signature.data_width == 128 and both.port2.signature.addr_width == 27
+    for ram in (scalar, both):
+        Fragment.get(ram, None)  # elaborates
     with pytest.raises(ValueError):
         BankedRam(4, [256])
 
