@@ -12,7 +12,7 @@ Blocks (`elaborate`):
   by a boot copy after configuration);
 * `fpga.syscall.SyscallUnit`: write() to the UART, exit() and traps reported on the
   UART and the LEDs. Its RAM reads share the data port with the core (and the boot
-  loader's writes) through `hw.oxcore.arbiter.Arbiter`, the core last (it leaves the
+  loader's writes) through `hw.oxcore.arbiter.Arbiter`, the core first (it leaves the
   port idle while its ecall waits, and is held in reset while the loader runs);
 * `fpga.bootload.BootLoader` (``bootloader=True``): a program sent over the UART
   replaces the one in RAM and starts (``python -m fpga load``);
@@ -126,11 +126,15 @@ class OxSoc(wiring.Component):
                      sysu.retire.eq(core.retire)]
 
         # RAM: fetch from the core; the data port shared through a fixed-priority
-        # arbiter: the boot loader (while it runs), the syscall unit, then the core (its
-        # address passes one multiplexer selected by the others' requests).
+        # arbiter: the core first (its `ready` is then constant: no stall logic in the
+        # pipeline), the boot loader, the syscall unit. The latter two never meet the
+        # core (it is held in reset while the loader runs, and has nothing in EX while
+        # its ecall waits for the syscall unit), so they do not watch `ready`.
         wiring.connect(m, core.imem, ram.fetch)
-        m.submodules.data_arbiter = arbiter = Arbiter(2 + self.bootloader, SCALAR_PORT)
-        *others, core_port = arbiter.requesters
+        count = 2 + self.bootloader
+        m.submodules.data_arbiter = arbiter = Arbiter(count, SCALAR_PORT,
+                                                      read_only={count - 1})
+        core_port, *others = arbiter.requesters
         if self.bootloader:
             loader_port = others.pop(0)
             m.d.comb += [loader_port.valid.eq(loader.busy), loader_port.write.eq(1),

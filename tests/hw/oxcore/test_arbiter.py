@@ -13,8 +13,8 @@ SIG = MemoryPortSignature(addr_width=30, data_width=32)
 
 
 class _ArbitratedRam(wiring.Component):
-    def __init__(self, count):
-        self.arbiter = Arbiter(count, SIG)
+    def __init__(self, count, read_only=()):
+        self.arbiter = Arbiter(count, SIG, read_only)
         self.ram = BankedRam(64, [32], init=[100 + i for i in range(64)])
         super().__init__({})
 
@@ -57,3 +57,23 @@ def test_priority_and_responses():
         assert ctx.get(req[2].rvalid) and ctx.get(req[2].rdata) == 0x0000_BBBB
 
     simulate(dut, bench)
+
+
+def test_read_only_requesters_and_bad_arguments():
+    import pytest
+    dut = _ArbitratedRam(2, read_only={1})
+    req = dut.arbiter.requesters
+
+    async def bench(ctx):
+        ctx.set(req[1].valid, 1)
+        ctx.set(req[1].addr, 3)
+        ctx.set(req[0].mask, 0b1111)  # not asking: its write data must not leak
+        ctx.set(req[0].write, 1)
+        assert ctx.get(dut.arbiter.target.write) == 0
+        await ctx.tick()
+        assert ctx.get(req[1].rvalid) and ctx.get(req[1].rdata) == 103
+
+    simulate(dut, bench)
+    for count, read_only in ((0, ()), (2, {2}), (2, {0, 1})):
+        with pytest.raises(ValueError):
+            Arbiter(count, SIG, read_only=read_only)
