@@ -38,8 +38,6 @@ every other engine is idle.
 
 from __future__ import annotations
 
-from typing import Sequence
-
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -104,6 +102,11 @@ class Engine(wiring.Component):
     def __init__(self, port_bits: int) -> None:
         super().__init__({"pipe": In(EngineSignature()), "mem": Out(port_signature(port_bits))})
 
+    @classmethod
+    def for_config(cls, config: OxCoreConfig, section: object) -> "Engine":
+        """The engine for its configuration section (`engines_for_config` calls it)."""
+        raise NotImplementedError(f"{cls.__name__}.for_config")
+
 
 #: Engine classes by configuration section ("vector", "tensor"), as they are built.
 ENGINE_CLASSES: dict[str, type[Engine]] = {}
@@ -122,9 +125,5 @@ def engines_for_config(config: OxCoreConfig) -> list[Engine]:
         if name not in ENGINE_CLASSES:
             raise NotImplementedError(f"config {config.name!r}: the {name} engine "
                                       f"([{name}]) has no RTL yet")
-        engines.append(ENGINE_CLASSES[name].for_config(config, section))  # type: ignore
+        engines.append(ENGINE_CLASSES[name].for_config(config, section))
     return engines
-
-
-def engine_count(engines: Sequence[Engine] | None, config: OxCoreConfig) -> int:
-    return len(engines) if engines is not None else len(config.engines)

@@ -28,12 +28,15 @@ def _decode(p: Pipeline) -> None:
     reads_rs1, reads_rs2 = d_ctl.reads_rs1, d_ctl.reads_rs2
     claimed = 0
     if p.engines:
-        # Engines see ID's word; one that matches a word the ISA table does not know
-        # takes it (the scalar ISA always wins).
+        # Engines see ID's word; the first that matches a word the ISA table does not
+        # know takes it (the scalar ISA always wins).
         matches = []
+        earlier = 0
         for engine in p.engines:
             decode.d.comb += engine.claim.insn.eq(dec.insn)
-            matches.append(engine.claimed.match & dec.illegal)
+            match = engine.claimed.match & dec.illegal
+            matches.append(match & ~earlier if matches else match)
+            earlier = earlier | match
         decode.d.comb += p.d_engine.eq(Cat(*matches))
         claimed = p.d_engine.any()
         writes_rd = 0

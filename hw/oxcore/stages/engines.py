@@ -3,7 +3,7 @@ ordering rules): dispatch from WB, completions into the register file, the score
 and the pending-register mask for the hazard unit, and the memory-order wait for EX.
 """
 
-from amaranth import Signal
+from amaranth import Cat, Const, Signal
 
 from hw.oxcore.pipeline import Pipeline
 
@@ -16,12 +16,10 @@ def elaborate_engines(p: Pipeline) -> None:
     _pending(p)
 
 
-def _busy_except(p: Pipeline, index: int):
-    busy = 0
-    for j, engine in enumerate(p.engines):
-        if j != index:
-            busy = busy | engine.busy
-    return busy
+def _others_idle(p: Pipeline, index: int):
+    """Every engine but ``index`` is idle (a Value, or True with one engine)."""
+    others = [engine.busy for j, engine in enumerate(p.engines) if j != index]
+    return ~Cat(*others).any() if others else Const(1)
 
 
 def _dispatch(p: Pipeline) -> None:
@@ -36,7 +34,7 @@ def _dispatch(p: Pipeline) -> None:
         port = engine.dispatch
         wanted = here & w.engine[i]
         dispatch.d.comb += [
-            port.valid.eq(wanted & ~_busy_except(p, i)),
+            port.valid.eq(wanted & _others_idle(p, i)),
             port.payload.insn.eq(w.insn), port.payload.order.eq(p.csr.instret),
             port.payload.pc.eq(w.pc),
             port.payload.rs1.eq(w.engine_rs1), port.payload.rs2.eq(w.engine_rs2),

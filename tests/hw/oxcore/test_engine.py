@@ -30,13 +30,16 @@ CONFIG = PRESETS["small"]
 CUSTOM0 = 0b0001011
 
 
-def custom_add(rd: int, rs1: int, rs2: int) -> int:
-    return rs2 << 20 | rs1 << 15 | rd << 7 | CUSTOM0
+def custom_add(rd: int, rs1: int, rs2: int, funct3: int = 0) -> int:
+    return rs2 << 20 | rs1 << 15 | funct3 << 12 | rd << 7 | CUSTOM0
 
 
 class AddEngine(Engine):
-    def __init__(self, latency: int) -> None:
+    """Claims custom-0 words with its `funct3` (default 0)."""
+
+    def __init__(self, latency: int, funct3: int = 0) -> None:
         self.latency = latency
+        self.funct3 = funct3
         super().__init__(port_bits=32)
         self.dispatched: list[int] = []
 
@@ -45,7 +48,7 @@ class AddEngine(Engine):
         pipe = self.pipe
         word = pipe.claim.insn
         m.d.comb += [
-            pipe.claimed.match.eq((word[:7] == CUSTOM0) & (word[12:15] == 0)
+            pipe.claimed.match.eq((word[:7] == CUSTOM0) & (word[12:15] == self.funct3)
                                   & (word[25:] == 0)),
             pipe.claimed.reads_rs1.eq(1), pipe.claimed.reads_rs2.eq(1),
             pipe.claimed.writes_rd.eq(1),
@@ -68,15 +71,17 @@ class AddEngine(Engine):
         return m
 
 
-def run(asm: Asm, latency: int = 10):
-    """The program on the RTL (Amaranth simulator) with an `AddEngine` plugged in."""
+def run(asm: Asm, latency: int = 10, engines=None):
+    """The program on the RTL (Amaranth simulator) with an `AddEngine` plugged in (or
+    the engines made by `engines()`)."""
     program = asm.program()
+    make = engines or (lambda: [AddEngine(latency)])
     with pytest.MonkeyPatch.context() as patch:  # the harness builds its Top
         patch.setattr(rtl_sim, "Top", lambda config, program, faults: Top(
-            config, program, faults, engines=[AddEngine(latency)]))
+            config, program, faults, engines=make()))
         sim = RtlSimulator(CONFIG, program, stdout=io.BytesIO(), stderr=io.BytesIO())
-    records = []
-    stop = sim.run(max_cycles=5_000, on_retire=records.append)
+    records = []  # (cycle, record)
+    stop = sim.run(max_cycles=5_000, on_retire=lambda r: records.append((sim.cycle, r)))
     assert stop.reason == "exit", stop
     return stop, records
 
@@ -96,7 +101,7 @@ def program(independent: int = 0) -> Asm:
 def test_engine_result_reaches_the_register_file():
     stop, records = run(program())
     assert stop.exit_value == 123
-    custom = [r for r in records if r.insn == custom_add(7, 5, 6)]
+    custom = [r for _, r in records if r.insn == custom_add(7, 5, 6)]
     assert len(custom) == 1 and custom[0].rd == 0 and custom[0].trap is None
 
 
@@ -137,6 +142,30 @@ def test_scalar_memory_waits_for_a_busy_engine():
     stop, _ = run(a, latency=12)
     assert stop.exit_value == 80
     assert stop.counters["stall_memory"] >= 12
+
+
+def test_two_engines_keep_program_order_between_them():
+    """A slow engine's instruction, then a fast one's: the second is dispatched only
+    once the first engine is idle; both results arrive; a word both could claim goes
+    to the first engine."""
+    a = Asm(CONFIG)
+    a.li(5, 100)
+    a.li(6, 23)
+    a.word(custom_add(7, 5, 6, funct3=0))  # engine 0, 30 cycles
+    a.word(custom_add(8, 5, 5, funct3=1))  # engine 1, 2 cycles
+    a.add(rd=A0, rs1=7, rs2=8)
+    a.syscall_exit(A0)
+    stop, records = run(a, engines=lambda: [AddEngine(30, 0), AddEngine(2, 1)])
+    assert stop.exit_value == 123 + 200
+    retired = {r.insn: cycle for cycle, r in records}
+    # dispatch (= retirement) of the second waits for the first engine to finish
+    assert retired[custom_add(8, 5, 5, 1)] - retired[custom_add(7, 5, 6, 0)] > 30
+    both = Asm(CONFIG)
+    both.li(5, 1)
+    both.word(custom_add(7, 5, 5))
+    both.syscall_exit(7)
+    stop, _ = run(both, engines=lambda: [AddEngine(3), AddEngine(40)])
+    assert stop.exit_value == 2 and stop.cycles < 40
 
 
 def test_scoreboard_sets_and_clears():
