@@ -17,7 +17,7 @@ def elaborate_engines(p: Pipeline) -> None:
 
 
 def _others_idle(p: Pipeline, index: int):
-    """Every engine but ``index`` is idle (a Value, or True with one engine)."""
+    """Every engine but ``index`` is idle (a constant 1 with one engine)."""
     others = [engine.busy for j, engine in enumerate(p.engines) if j != index]
     return ~Cat(*others).any() if others else Const(1)
 
