@@ -21,10 +21,9 @@ from cosim import rtl_sim
 from cosim.rtl_sim import RtlSimulator
 from hw.oxcore.core import Core
 from hw.oxcore.engine import Engine, EngineSignature, engines_for_config
-from hw.oxcore.scoreboard import Scoreboard
 from hw.oxcore.top import Top
 from oxcore.config import PRESETS, VectorConfig
-from tests.hw.oxcore.rtl_helpers import A0, Asm, simulate
+from tests.hw.oxcore.rtl_helpers import A0, Asm
 
 CONFIG = PRESETS["small"]
 CUSTOM0 = 0b0001011
@@ -166,25 +165,6 @@ def test_two_engines_keep_program_order_between_them():
     both.syscall_exit(7)
     stop, _ = run(both, engines=lambda: [AddEngine(3), AddEngine(40)])
     assert stop.exit_value == 2 and stop.cycles < 40
-
-
-def test_scoreboard_sets_and_clears():
-    dut = Scoreboard()
-
-    async def bench(ctx):
-        ctx.set(dut.set, 1)
-        ctx.set(dut.set_rd, 7)
-        await ctx.tick()
-        ctx.set(dut.set_rd, 0)  # x0 is never pending
-        await ctx.tick()
-        ctx.set(dut.set, 0)
-        assert ctx.get(dut.pending) == 1 << 7
-        ctx.set(dut.clear, 1)
-        ctx.set(dut.clear_rd, 7)
-        await ctx.tick()
-        assert ctx.get(dut.pending) == 0
-
-    simulate(dut, bench)
 
 
 def test_no_engines_is_the_scalar_core():
