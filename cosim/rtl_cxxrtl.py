@@ -29,11 +29,11 @@ from cosim.cxxrtl import CxxrtlBuild, MemoryInit, StopReason, build, cache_root,
 from cosim.cxxrtl.build import COMPILER_ENV, LIBRARY_NAME
 from cosim.rtl_sim import WATCHDOG_CYCLES, RtlHarness, RtlStop
 from hw.oxcore.core import ENV_REQ, RETIRE_LAYOUT
+from hw.oxcore.csr import unpack_counters
 from hw.oxcore.faults import Faults
 from hw.oxcore.memory import image_words
 from hw.oxcore.top import Top
 from oxcore.config import OxCoreConfig
-from oxcore.isa.csrs import PERF_COUNTERS
 from oxcore.program import Program
 from oxcore.retire import SCALAR_RETIRE, RecordBatch, RetireRecord, TrapCause, batch_from_port
 
@@ -139,10 +139,7 @@ class CxxrtlSimulator(RtlHarness):
             raise
         if self.vcd_path:
             self.waveform_written = self._close_waveform(model)
-        counters = {"cycle": model.peek("cycle"), "instret": model.peek("instret")}
-        perf = model.peek("perf")
-        for i, counter in enumerate(PERF_COUNTERS):
-            counters[counter.name] = (perf >> (64 * i)) & ((1 << 64) - 1)
+        counters = unpack_counters(model.peek("counters"))
         reason, exit_value, cause, pc, instret, cycles = stop
         memory = {addr: model.read_bytes(RAM, addr - self.config.mem_base, length)
                   for addr, length in read_back}
@@ -228,7 +225,7 @@ def _library(top: Top, config: OxCoreConfig, faults: Faults) -> CxxrtlBuild:
         core = top.core
         library = build(top, ports=[
             core.retire.as_value(), core.env_req.as_value(), core.env_resp.as_value(),
-            core.csr.cycle, core.csr.instret, core.csr.perf.as_value()])
+            core.counters.as_value()])
         index.parent.mkdir(parents=True, exist_ok=True)
         partial = index.with_name(index.name + f".{os.getpid()}")
         partial.write_text(json.dumps({"directory": str(library.directory),

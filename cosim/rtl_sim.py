@@ -27,11 +27,11 @@ from typing import BinaryIO, Callable
 from amaranth.sim import Simulator
 
 from cosim.syscalls import Environment
+from hw.oxcore.csr import unpack_counters
 from hw.oxcore.faults import Faults
 from cosim.waves import write_gtkw
 from hw.oxcore.top import Top
 from oxcore.config import OxCoreConfig
-from oxcore.isa.csrs import PERF_COUNTERS
 from oxcore.program import Program
 from oxcore.retire import SCALAR_RETIRE, RecordBatch, RetireRecord, TrapCause, record_unpacker
 
@@ -195,9 +195,7 @@ class RtlSimulator(RtlHarness):
             if on_batch is not None and pending:  # stopped by a limit or the watchdog
                 on_batch(RecordBatch.from_records(pending, cycle_of))
             reason, exit_value, cause, pc = stop
-            counters = {"cycle": ctx.get(core.csr.cycle), "instret": ctx.get(core.csr.instret)}
-            for i, perf in enumerate(PERF_COUNTERS):
-                counters[perf.name] = ctx.get(core.csr.perf[i])
+            counters = unpack_counters(ctx.get(core.counters.as_value()))
             memory = {addr: self._read_ram(ctx, addr, length) for addr, length in read_back}
             result.append(RtlStop(exit_value, cause, pc, instret, cycles, counters, reason,
                                   memory))

@@ -46,7 +46,8 @@ from amaranth import Cat, ClockSignal, Const, Instance, Module, Mux, Signal
 from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
 
-from hw.oxcore.memory import DATA_BUS, FETCH_BUS, image_words
+from hw.oxcore.bus import SCALAR_PORT
+from hw.oxcore.memory import FETCH_BUS, image_words
 from oxcore.config import OxCoreConfig
 from oxcore.program import Program
 
@@ -55,7 +56,7 @@ SPRAM_WORDS = 16384  # one SB_SPRAM256KA: 16K x 16; a pair makes 16K x 32
 
 class SplitRam(wiring.Component):
     fetch: In(FETCH_BUS)
-    data: In(DATA_BUS)
+    data: In(SCALAR_PORT)  # always ready; a read's data arrives the next cycle
     busy: Out(1)  # the boot copy runs: hold the core
 
     def __init__(self, config: OxCoreConfig, program: Program | None, *, window_words: int,
@@ -100,6 +101,15 @@ class SplitRam(wiring.Component):
             booted = Const(1)
         m.d.comb += self.busy.eq(~booted)
 
+        # The data port's request as byte enables and a read enable.
+        port = self.data
+        request_wmask = Signal(4)
+        request_read = Signal()
+        m.d.comb += [port.ready.eq(1),
+                     request_wmask.eq(Mux(port.valid & port.write, port.mask, 0)),
+                     request_read.eq(port.valid & ~port.write)]
+        m.d.sync += port.rvalid.eq(request_read)
+
         m.submodules.window = window
         # Transparent: a fetch of the word a store writes in the same cycle sees the
         # new value (as the one-array RAM's fetch port; also what Yosys can provide).
@@ -109,10 +119,10 @@ class SplitRam(wiring.Component):
         # The store as the RAMs write it: this cycle's, or last cycle's from registers.
         w_addr, w_mask, w_data = Signal(index_bits), Signal(4), Signal(32)
         if delayed_store:
-            m.d.sync += [w_addr.eq(addr), w_mask.eq(self.data.wmask),
+            m.d.sync += [w_addr.eq(addr), w_mask.eq(request_wmask),
                          w_data.eq(self.data.wdata)]
         else:
-            m.d.comb += [w_addr.eq(addr), w_mask.eq(self.data.wmask),
+            m.d.comb += [w_addr.eq(addr), w_mask.eq(request_wmask),
                          w_data.eq(self.data.wdata)]
         in_window = w_addr < window_words if window_words < depth else 1
         fetch_addr = self.fetch.addr[:index_bits]
@@ -142,7 +152,7 @@ class SplitRam(wiring.Component):
         d_rdata = Signal(32)
         with m.If(booted):
             m.d.comb += [d_addr.eq(addr), d_wmask.eq(w_mask),
-                         d_wdata.eq(w_data), d_read.eq(self.data.read)]
+                         d_wdata.eq(w_data), d_read.eq(request_read)]
         if boot_copy:
             with m.Else():
                 m.d.comb += [d_addr.eq(copy_index), d_wmask.eq(Mux(copy_write, 0b1111, 0)),
@@ -170,7 +180,7 @@ class SplitRam(wiring.Component):
             m.submodules.data_copy = data_copy
             wr = data_copy.write_port(granularity=8)
             rd = data_copy.read_port(transparent_for=(wr,))
-            m.d.comb += [rd.addr.eq(addr), rd.en.eq(self.data.read),
+            m.d.comb += [rd.addr.eq(addr), rd.en.eq(request_read),
                          wr.addr.eq(w_addr), wr.en.eq(w_mask), wr.data.eq(w_data),
                          d_rdata.eq(rd.data)]
         else:  # one port, as the SPRAM

@@ -11,8 +11,9 @@ Blocks (`elaborate`):
   iCE40 `fpga.ram.SplitRam` (a block RAM fetch window plus an SPRAM data copy, filled
   by a boot copy after configuration);
 * `fpga.syscall.SyscallUnit`: write() to the UART, exit() and traps reported on the
-  UART and the LEDs. Its RAM reads share the data port with the core through a mux
-  (the core leaves the port idle while its ecall waits);
+  UART and the LEDs. Its RAM reads share the data port with the core (and the boot
+  loader's writes) through `hw.oxcore.arbiter.Arbiter`, the core first (it leaves the
+  port idle while its ecall waits, and is held in reset while the loader runs);
 * `fpga.bootload.BootLoader` (``bootloader=True``): a program sent over the UART
   replaces the one in RAM and starts (``python -m fpga load``);
 * the UART transmitter at 115200 baud (`UARTTransmitter.for_clock`).
@@ -48,6 +49,8 @@ from fpga.bootload import BootLoader, UARTReceiver
 from fpga.ram import SplitRam
 from fpga.syscall import RunStatus, SyscallUnit, exit_text, trap_text
 from fpga.uart import DEFAULT_BAUD, UARTTransmitter, baud_divisor
+from hw.oxcore.arbiter import Arbiter
+from hw.oxcore.bus import SCALAR_PORT
 from hw.oxcore.core import Core
 from hw.oxcore.memory import image_words
 from oxcore.config import KIB, OxCoreConfig
@@ -122,26 +125,28 @@ class OxSoc(wiring.Component):
         m.d.comb += [sysu.env_req.eq(core.env_req), core.env_resp.eq(sysu.env_resp),
                      sysu.retire.eq(core.retire)]
 
-        # RAM: fetch from the core; the data port from the core, or the syscall unit /
-        # boot loader (one mux level on the core's address path).
+        # RAM: fetch from the core; the data port shared through a fixed-priority
+        # arbiter: the core first (its `ready` is then constant: no stall logic in the
+        # pipeline), the boot loader, the syscall unit. The latter two never meet the
+        # core (it is held in reset while the loader runs, and has nothing in EX while
+        # its ecall waits for the syscall unit), so they do not watch `ready`.
         wiring.connect(m, core.imem, ram.fetch)
-        aux = Signal()
-        aux_addr = Signal(30)
-        data = ram.data
+        count = 2 + self.bootloader
+        m.submodules.data_arbiter = arbiter = Arbiter(count, SCALAR_PORT,
+                                                      read_only={count - 1})
+        core_port, *others = arbiter.requesters
         if self.bootloader:
-            m.d.comb += [aux.eq(loader.busy | sysu.bus.read),
-                         aux_addr.eq(Mux(loader.busy, loader.bus.addr, sysu.bus.addr))]
-            wmask = Mux(loader.busy, loader.bus.wmask, core.dmem.wmask)
-            wdata = Mux(loader.busy, loader.bus.wdata, core.dmem.wdata)
-        else:
-            m.d.comb += [aux.eq(sysu.bus.read), aux_addr.eq(sysu.bus.addr)]
-            wmask, wdata = core.dmem.wmask, core.dmem.wdata
-        m.d.comb += [
-            data.addr.eq(Mux(aux, aux_addr, core.dmem.addr)),
-            data.read.eq(core.dmem.read | sysu.bus.read),
-            data.wmask.eq(wmask), data.wdata.eq(wdata),
-            core.dmem.rdata.eq(data.rdata), sysu.bus.rdata.eq(data.rdata),
-        ]
+            loader_port = others.pop(0)
+            m.d.comb += [loader_port.valid.eq(loader.busy), loader_port.write.eq(1),
+                         loader_port.addr.eq(loader.bus.addr),
+                         loader_port.mask.eq(loader.bus.wmask),
+                         loader_port.wdata.eq(loader.bus.wdata)]
+        (syscall_port,) = others
+        m.d.comb += [syscall_port.valid.eq(sysu.bus.read), syscall_port.write.eq(0),
+                     syscall_port.addr.eq(sysu.bus.addr),
+                     sysu.bus.rdata.eq(syscall_port.rdata)]
+        wiring.connect(m, core.dmem, core_port)
+        wiring.connect(m, arbiter.target, ram.data)
 
         # UART: the syscall unit's bytes, or the boot loader's answers while it runs.
         if self.bootloader:

@@ -1,9 +1,20 @@
 """OxCoreConfig: the one configuration of a core, shared by RTL, interpreter, compiler and FPGA.
 
-Named presets (`PRESETS`) or a TOML file that starts from a preset and overrides fields:
+Named presets (`PRESETS`) or a TOML file that starts from a preset and overrides fields;
+the engines are nested sections, each a table of its own (absent: no such engine):
 
     preset = "small"
     mem_size = 32768
+
+    [vector]            # VectorConfig: the RVV engine, LANES x 32-bit lanes
+    lanes = 8
+
+    [tensor]            # TensorConfig: the TDIM x TDIM MAC array
+    tdim = 16
+
+A configuration without sections elaborates exactly the scalar core. Every bad value
+raises one `ConfigError` naming the file (for TOML), the section and the field, with
+its rule: ``cfg.toml: [vector] lanes = 3: must be a power of two from 1 to 32``.
 """
 
 from __future__ import annotations
@@ -18,6 +29,105 @@ from oxcore.errors import ConfigError
 
 KIB = 1024
 BRANCH_PREDICTORS = ("btb", "nlp", "static", "none")
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_power_of_two(value: int) -> bool:
+    return value > 0 and value & (value - 1) == 0
+
+
+class _Section:
+    """What a nested configuration section shares: its TOML table name (`SECTION`),
+    construction from a table with unknown fields named, and field checks whose
+    errors read ``[section] field = value: rule``."""
+
+    SECTION = ""
+
+    @classmethod
+    def from_table(cls, table: object) -> "_Section":
+        """The section from a parsed TOML table (a dict)."""
+        if not isinstance(table, dict):
+            raise ConfigError(f"[{cls.SECTION}] must be a table (a [{cls.SECTION}] "
+                              f"header with fields under it), got {table!r}")
+        known = sorted(f.name for f in fields(cls))
+        for key in table:
+            if key not in known:
+                raise ConfigError(f"[{cls.SECTION}] unknown field {key!r} "
+                                  f"(known: {', '.join(known)})")
+        return cls(**table)
+
+    def replace(self, **changes: Any) -> "_Section":
+        return type(self).from_table({**dataclasses.asdict(self), **changes})
+
+    def _fail(self, field: str, rule: str) -> None:
+        raise ConfigError(f"[{self.SECTION}] {field} = {getattr(self, field)!r}: {rule}")
+
+    def _check_range(self, field: str, low: int, high: int) -> None:
+        value = getattr(self, field)
+        if not _is_int(value) or not low <= value <= high:
+            self._fail(field, f"must be an integer from {low} to {high}")
+
+    def _check_power_of_two(self, field: str, low: int, high: int) -> None:
+        value = getattr(self, field)
+        if not _is_int(value) or not low <= value <= high or not _is_power_of_two(value):
+            self._fail(field, f"must be a power of two from {low} to {high}")
+
+
+@dataclass(frozen=True)
+class VectorConfig(_Section):
+    """The vector engine (RVV 1.0 integer subset): `[vector]` in TOML.
+
+    `vlen` is the bits of one vector register; `lanes` the 32-bit lanes that work on it
+    in parallel (so a register takes vlen / (lanes x 32) beats); the engine's memory
+    port is lanes x 32 bits wide (`port_bits`). `queue_depth` is how many dispatched
+    instructions wait for the engine before the scalar pipeline stalls.
+    """
+
+    SECTION = "vector"
+
+    vlen: int = 256
+    lanes: int = 4
+    queue_depth: int = 4
+
+    def __post_init__(self) -> None:
+        self._check_power_of_two("vlen", 64, 1024)
+        self._check_power_of_two("lanes", 1, 32)
+        self._check_range("queue_depth", 1, 64)
+        if self.port_bits > self.vlen:
+            self._fail("lanes", f"lanes x 32 = {self.port_bits} bits must not exceed "
+                                f"vlen = {self.vlen}")
+
+    @property
+    def port_bits(self) -> int:
+        """Width of the engine's memory port: one 32-bit word per lane."""
+        return self.lanes * 32
+
+
+@dataclass(frozen=True)
+class TensorConfig(_Section):
+    """The tensor engine (a `tdim` x `tdim` multiply-accumulate array): `[tensor]`.
+
+    `port_bits` is its memory port's width (256 bits: a row of 8 int32 accumulators,
+    or two rows of 16 int8 operands, per access); `queue_depth` as for `VectorConfig`.
+    """
+
+    SECTION = "tensor"
+
+    tdim: int = 8
+    port_bits: int = 256
+    queue_depth: int = 4
+
+    def __post_init__(self) -> None:
+        if not _is_int(self.tdim) or self.tdim not in (4, 8, 16):
+            self._fail("tdim", "must be 4, 8 or 16")
+        self._check_power_of_two("port_bits", 32, 1024)
+        self._check_range("queue_depth", 1, 64)
+
+
+SECTIONS: dict[str, type[_Section]] = {"vector": VectorConfig, "tensor": TensorConfig}
 
 
 @dataclass(frozen=True)
@@ -55,6 +165,10 @@ class OxCoreConfig:
     # predictor, nothing but the predictor lies between the RAM's address and its
     # output's register (ECP5's critical path otherwise).
     registered_fetch: bool = True
+    # Engines (nested sections; None: not present). Without any, the RTL is exactly the
+    # scalar core.
+    vector: VectorConfig | None = None
+    tensor: TensorConfig | None = None
 
     def __post_init__(self) -> None:
         self._check_int("mem_base", 0, 0xFFFF_FFFF)
@@ -85,6 +199,17 @@ class OxCoreConfig:
                 raise ConfigError(f"config {self.name!r}: {flag} must be true or false, "
                                   f"got {getattr(self, flag)!r}")
         self._check_int("counter_width", 32, 64)
+        for name, section in SECTIONS.items():
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, section):
+                raise ConfigError(f"config {self.name!r}: {name} must be a "
+                                  f"{section.__name__} or None, got {value!r}")
+
+    @property
+    def engines(self) -> dict[str, "VectorConfig | TensorConfig"]:
+        """The engine sections present, by section name (empty for the scalar core)."""
+        return {name: getattr(self, name) for name in SECTIONS
+                if getattr(self, name) is not None}
 
     def _check_int(self, field: str, low: int, high: int) -> None:
         value = getattr(self, field)
@@ -106,9 +231,10 @@ class OxCoreConfig:
 
     def replace(self, **changes: Any) -> "OxCoreConfig":
         known = {f.name for f in fields(self)}
+        name = changes.get("name", self.name)  # the config being made, not its base
         for key in changes:
             if key not in known:
-                raise ConfigError(f"config {self.name!r}: unknown field {key!r} "
+                raise ConfigError(f"config {name!r}: unknown field {key!r} "
                                   f"(known: {', '.join(sorted(known))})")
         return dataclasses.replace(self, **changes)
 
@@ -145,4 +271,10 @@ def load_config(spec: str | None) -> OxCoreConfig:
     if base not in PRESETS:
         raise ConfigError(f"{spec}: preset {base!r} unknown (presets: {', '.join(PRESETS)})")
     data.setdefault("name", path.stem)
-    return PRESETS[base].replace(**data)
+    try:
+        for name, section in SECTIONS.items():
+            if name in data:
+                data[name] = section.from_table(data[name])
+        return PRESETS[base].replace(**data)
+    except ConfigError as exc:
+        raise ConfigError(f"{spec}: {exc}") from None

@@ -18,6 +18,19 @@ from amaranth.lib.wiring import In, Out
 from oxcore.isa.csrs import CSRS, PERF_COUNTERS
 
 EVENTS = data.StructLayout({perf.name: 1 for perf in PERF_COUNTERS})
+# The counters as the core's `counters` port shows them to a harness (zero-extended).
+COUNTERS = data.StructLayout({"cycle": 64, "instret": 64,
+                              "perf": data.ArrayLayout(64, len(PERF_COUNTERS))})
+
+
+def unpack_counters(raw: int) -> dict[str, int]:
+    """A `COUNTERS` value (an int) as {"cycle": .., "instret": .., <perf name>: ..}."""
+    mask = (1 << 64) - 1
+    counters = {"cycle": raw & mask, "instret": (raw >> 64) & mask}
+    base = COUNTERS["perf"].offset
+    for i, perf in enumerate(PERF_COUNTERS):
+        counters[perf.name] = (raw >> (base + 64 * i)) & mask
+    return counters
 
 
 class CsrFile(wiring.Component):
@@ -28,7 +41,10 @@ class CsrFile(wiring.Component):
     events: In(EVENTS)
     cycle: Out(64)
     instret: Out(64)
-    perf: Out(data.ArrayLayout(64, len(PERF_COUNTERS)))
+    # Every counter, zero-extended, for the core's `counters` port. (One struct port: a
+    # separate array port of the performance counters, used by the parent, makes Yosys
+    # 0.70's abc9 reintegration assert when the hierarchy is kept, `oxcore area`.)
+    counters: Out(COUNTERS)
 
     def __init__(self, width: int = 64) -> None:
         if not 32 <= width <= 64:
@@ -44,13 +60,14 @@ class CsrFile(wiring.Component):
         m.d.sync += cycle.eq(cycle + 1)
         with m.If(self.retired):
             m.d.sync += instret.eq(instret + 1)
-        m.d.comb += [self.cycle.eq(cycle), self.instret.eq(instret)]
+        m.d.comb += [self.cycle.eq(cycle), self.instret.eq(instret),
+                     self.counters.cycle.eq(cycle), self.counters.instret.eq(instret)]
         sources = {"cycle": cycle, "time": cycle, "instret": instret}
         for i, perf in enumerate(PERF_COUNTERS):
             count = Signal(width, name=perf.name)
             with m.If(self.events[perf.name]):
                 m.d.sync += count.eq(count + 1)
-            m.d.comb += self.perf[i].eq(count)
+            m.d.comb += self.counters.perf[i].eq(count)
             sources[f"hpmcounter{perf.index}"] = count
 
         with m.Switch(self.addr):

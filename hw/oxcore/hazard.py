@@ -18,6 +18,11 @@ ID stalls (the instruction in ID waits, EX gets a bubble):
 
 The divider needs no rule here: a div occupies EX until its result is ready, which
 stalls ID structurally; its dependants then get the result forwarded from MEM.
+
+- engine (only with engines, `engine.py`): ID reads or writes a register in
+  ``pending`` (an engine will write it: the scoreboard, and the rds of claimed
+  instructions in EX/MEM/WB not yet dispatched). Without engines these inputs are left
+  undriven and ``stall_engine`` is a constant 0: the scalar core's logic is unchanged.
 """
 
 from amaranth import Module
@@ -59,10 +64,17 @@ class HazardUnit(wiring.Component):
     stall_load_use: Out(1)
     stall_mul: Out(1)
     stall_serial: Out(1)
+    # engines
+    d_writes_rd: In(1)
+    d_rd: In(5)
+    pending: In(32)
+    stall_engine: Out(1)
 
-    def __init__(self, mul_latency: int, faults: Faults = frozenset()) -> None:
+    def __init__(self, mul_latency: int, faults: Faults = frozenset(),
+                 engines: bool = False) -> None:
         self.mul_latency = mul_latency
         self.faults = faults
+        self.engines = engines
         super().__init__()
 
     def elaborate(self, platform) -> Module:
@@ -97,4 +109,10 @@ class HazardUnit(wiring.Component):
                               if self.mul_latency >= 2 else 0),
             self.stall_serial.eq(self.d_valid & (serial | (self.d_csr & busy))),
         ]
+        if self.engines:
+            pending = self.pending
+            m.d.comb += self.stall_engine.eq(self.d_valid & (
+                (self.d_reads_rs1 & pending.bit_select(self.d_rs1, 1)) |
+                (self.d_reads_rs2 & pending.bit_select(self.d_rs2, 1)) |
+                (self.d_writes_rd & pending.bit_select(self.d_rd, 1))))
         return m

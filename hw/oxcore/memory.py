@@ -1,8 +1,8 @@
 """The core's RAM: one array of `mem_size` bytes at `mem_base`, loaded from a Program.
 
 Two ports on one storage: a synchronous fetch read port, and a synchronous data port
-that reads a word (for loads) and writes byte lanes (for stores) at one address per
-cycle. A data-port read returns the contents before a same-cycle write; the fetch port
+(`bus.SCALAR_PORT`, always ready) that reads a word (for loads) and writes byte lanes
+(for stores) at one address per cycle. A data-port read returns the contents before a same-cycle write; the fetch port
 sees a same-cycle store (transparent, as the interpreter sees code written just
 before). On an FPGA this maps to true dual-port block RAM (ECP5 `DP16KD`: port A the
 data port, port B fetch, one copy; Yosys provides the fetch port's transparency with
@@ -11,16 +11,15 @@ word addresses; their bits above the RAM size are ignored here (the core checks
 ranges and traps before accessing).
 """
 
-from amaranth import Module
+from amaranth import Module, Mux
 from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
 
+from hw.oxcore.bus import SCALAR_PORT
 from oxcore.config import OxCoreConfig
 from oxcore.program import Program
 
 FETCH_BUS = wiring.Signature({"addr": Out(30), "en": Out(1), "data": In(32)})
-DATA_BUS = wiring.Signature({"addr": Out(30), "read": Out(1), "wmask": Out(4),
-                             "wdata": Out(32), "rdata": In(32)})
 
 
 def image_words(config: OxCoreConfig, program: Program) -> list[int]:
@@ -39,7 +38,7 @@ def image_words(config: OxCoreConfig, program: Program) -> list[int]:
 
 class Ram(wiring.Component):
     fetch: In(FETCH_BUS)
-    data: In(DATA_BUS)
+    data: In(SCALAR_PORT)
 
     def __init__(self, config: OxCoreConfig, program: Program | None = None) -> None:
         self.depth = config.mem_size // 4
@@ -58,8 +57,13 @@ class Ram(wiring.Component):
         m.d.comb += [fetch.addr.eq(self.fetch.addr[:index_bits]), fetch.en.eq(self.fetch.en),
                      self.fetch.data.eq(fetch.data)]
         read = self.storage.read_port()
-        m.d.comb += [read.addr.eq(self.data.addr[:index_bits]), read.en.eq(self.data.read),
-                     self.data.rdata.eq(read.data),
-                     write.addr.eq(self.data.addr[:index_bits]), write.en.eq(self.data.wmask),
-                     write.data.eq(self.data.wdata)]
+        data = self.data
+        reads = data.valid & ~data.write
+        m.d.comb += [data.ready.eq(1),
+                     read.addr.eq(data.addr[:index_bits]), read.en.eq(reads),
+                     data.rdata.eq(read.data),
+                     write.addr.eq(data.addr[:index_bits]),
+                     write.en.eq(Mux(data.valid & data.write, data.mask, 0)),
+                     write.data.eq(data.wdata)]
+        m.d.sync += data.rvalid.eq(reads)
         return m

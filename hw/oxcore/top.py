@@ -1,27 +1,61 @@
 """A core with its RAM, loaded with a program: what the simulator (and later the FPGA)
-instantiates. The harness drives `core.env_resp` and watches `core.retire`."""
+instantiates. The harness drives `core.env_resp`, watches `core.retire` and reads
+`core.counters`.
+
+Without engines (every preset) the RAM is `memory.Ram`: a fetch port and the core's
+data port on one array. With engines (`engines`, by default those the configuration
+asks for) the data ports go to a `banked_ram.BankedRam` (the core's first, then one
+per engine, widths from the configuration) and fetch keeps a `memory.Ram` of its own
+whose copy the core's stores also write (the engines' stores are not seen by fetch:
+no self-modifying engine code).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
 
 from amaranth import Elaboratable, Module
 from amaranth.lib import wiring
 
 from hw.oxcore.core import Core
+from hw.oxcore.engine import Engine, engines_for_config
 from hw.oxcore.faults import Faults
-from hw.oxcore.memory import Ram
+from hw.oxcore.memory import Ram, image_words
+from hw.oxcore.banked_ram import BankedRam
 from oxcore.config import OxCoreConfig
 from oxcore.program import Program
 
 
 class Top(Elaboratable):
     def __init__(self, config: OxCoreConfig, program: Program,
-                 faults: Faults = frozenset()) -> None:
+                 faults: Faults = frozenset(), engines: Sequence[Engine] | None = None) -> None:
         self.config = config
-        self.core = Core(config, program.entry, faults)
+        self.engines = list(engines_for_config(config) if engines is None else engines)
+        self.core = Core(config, program.entry, faults, engines=len(self.engines))
         self.ram = Ram(config, program)
+        self.data_ram = None
+        if self.engines:
+            self.data_ram = BankedRam(config.mem_size // 4,
+                                      [32] + [e.mem.signature.data_width for e in self.engines],
+                                      image_words(config, program))
 
     def elaborate(self, platform) -> Module:
         m = Module()
         m.submodules.core = self.core
         m.submodules.ram = self.ram
         wiring.connect(m, self.core.imem, self.ram.fetch)
-        wiring.connect(m, self.core.dmem, self.ram.data)
+        if not self.engines:
+            wiring.connect(m, self.core.dmem, self.ram.data)
+            return m
+        m.submodules.data_ram = self.data_ram
+        wiring.connect(m, self.core.dmem, self.data_ram.port0)
+        # The fetch copy follows the core's stores (as the one-array RAM would).
+        dmem, copy = self.core.dmem, self.ram.data
+        m.d.comb += [copy.valid.eq(dmem.valid & dmem.write & self.data_ram.port0.ready),
+                     copy.write.eq(1), copy.addr.eq(dmem.addr), copy.mask.eq(dmem.mask),
+                     copy.wdata.eq(dmem.wdata)]
+        for i, engine in enumerate(self.engines):
+            m.submodules[f"engine{i}"] = engine
+            wiring.connect(m, self.core.engine_ports[i], engine.pipe)
+            wiring.connect(m, engine.mem, self.data_ram.ports[i + 1])
         return m

@@ -303,11 +303,11 @@ def test_interrupted_command_leaves_nothing(tmp_path, capsys, monkeypatch):
     calls = []
     original = RetireRecord.trace_line
 
-    def trace_line(self):
+    def trace_line(self, isa=None):
         calls.append(self)
         if len(calls) == 15:
             raise KeyboardInterrupt
-        return original(self)
+        return original(self, isa)
 
     monkeypatch.setattr(RetireRecord, "trace_line", trace_line)
     out_dir = tmp_path / "out"

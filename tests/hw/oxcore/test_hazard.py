@@ -77,3 +77,27 @@ def test_serialisation():
         (dict(d_csr=1), dict(stall_serial=0)),
         (dict(x=producer(3), m=producer(4)), dict(stall_serial=0)),
     ])
+
+
+def test_pending_engine_registers_stall_readers_and_writers():
+    """With engines: ID waits on a register an engine will write, whether it reads it
+    (true dependency) or writes it (output dependency); other registers pass. Without
+    engines the check is not there."""
+    for engines, stalls in ((True, [1, 1, 1, 0, 0]), (False, [0, 0, 0, 0, 0])):
+        dut = HazardUnit(2, engines=engines)
+        cases = [dict(d_rs1=7), dict(d_rs2=7), dict(d_writes_rd=1, d_rd=7),
+                 dict(d_rs1=8, d_rs2=9, d_writes_rd=1, d_rd=10),
+                 dict(d_rs1=7, d_reads_rs1=0, d_reads_rs2=0)]
+
+        async def bench(ctx, dut=dut, cases=cases, stalls=stalls):
+            ctx.set(dut.pending, 1 << 7)
+            ctx.set(dut.d_valid, 1)
+            for case, stall in zip(cases, stalls):
+                settings = dict(d_reads_rs1=1, d_reads_rs2=1, d_rs1=0, d_rs2=0,
+                                d_writes_rd=0, d_rd=0)
+                settings.update(case)
+                for name, value in settings.items():
+                    ctx.set(getattr(dut, name), value)
+                assert ctx.get(dut.stall_engine) == stall, case
+
+        simulate(dut, bench, clock=False)

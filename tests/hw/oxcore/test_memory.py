@@ -35,12 +35,18 @@ def test_ports():
         await ctx.tick()
         assert ctx.get(dut.fetch.data) == 0x08070605  # held while not enabled
         # write bytes 1 and 2 of word 0, then read it back (reads see old data first)
+        # (the data port: bus.SCALAR_PORT; a write, then a read of the same word)
         ctx.set(dut.data.addr, 0)
-        ctx.set(dut.data.read, 1)
-        ctx.set(dut.data.wmask, 0b0110)
-        ctx.set(dut.data.wdata, 0x11223344)
+        ctx.set(dut.data.valid, 1)
+        ctx.set(dut.data.write, 0)
         await ctx.tick()
-        ctx.set(dut.data.wmask, 0)
+        ctx.set(dut.data.write, 1)
+        ctx.set(dut.data.mask, 0b0110)
+        ctx.set(dut.data.wdata, 0x11223344)
+        assert ctx.get(dut.data.ready) and ctx.get(dut.data.rvalid)
+        await ctx.tick()
+        ctx.set(dut.data.write, 0)
+        ctx.set(dut.data.mask, 0)
         assert ctx.get(dut.data.rdata) == 0x04030201
         await ctx.tick()
         assert ctx.get(dut.data.rdata) == 0x04223301

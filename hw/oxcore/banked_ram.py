@@ -1,0 +1,144 @@
+"""Banked local RAM: ports of different widths on word-interleaved banks.
+
+The RAM is ``banks`` memories of 32-bit words, word ``w`` in bank ``w % banks``, where
+``banks`` is the widest port's words (`OxCoreConfig`: the scalar 32-bit port, the vector
+engine's LANES x 32, the tensor engine's ``port_bits``). A port of ``k`` words reads or
+writes ``k`` consecutive, aligned words in one cycle: ``k`` banks, each at the same row.
+Each bank serves one port per cycle: when two ports' banks overlap, the lower-numbered
+port wins (the scalar core is port 0) and the other sees ``ready`` low and stalls
+(`bus.MemoryPortSignature`); ports on disjoint banks proceed in the same cycle. Reads
+return a cycle later with ``rvalid``.
+
+Why fixed priority, as in `arbiter.Arbiter`: no state on the path from a request to the
+banks' enables, and the scalar pipeline's stall stays a function of the engines'
+requests of the same cycle, which the pipeline's `stall_memory` counter sees.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from amaranth import Module, Signal
+from amaranth.lib import memory, wiring
+from amaranth.lib.wiring import In
+
+from hw.oxcore.bus import MemoryPortSignature
+from oxcore.config import OxCoreConfig
+
+
+def _log2(value: int) -> int:
+    return value.bit_length() - 1
+
+
+def port_signature(data_width: int) -> MemoryPortSignature:
+    """A port of ``data_width`` bits addressing the 32-bit byte space in its own words
+    (the scalar port is `bus.SCALAR_PORT`); a RAM ignores the address bits above its
+    size (the core checks ranges and traps before accessing)."""
+    return MemoryPortSignature(addr_width=32 - _log2(data_width // 8), data_width=data_width)
+
+
+class BankedRam(wiring.Component):
+    """``depth`` 32-bit words in ``banks`` banks, with one port per entry of ``port_bits``.
+
+    Parameters
+    ----------
+    depth : int
+        Words of 32 bits in all; a power of two, a multiple of the bank count.
+    port_bits : sequence of int
+        Each port's data width (a power of two from 32 to 1024); port 0 has priority.
+    init : sequence of int
+        Initial words (the rest are zero).
+
+    Members
+    -------
+    port0, port1, ... : ``In(port_signature(port_bits[i]))``
+        ``data_width = port_bits[i]``; the address counts words of that width (its bits
+        above the RAM's size are ignored). `ports` lists them.
+    """
+
+    def __init__(self, depth: int, port_bits: Sequence[int], init: Sequence[int] = ()) -> None:
+        self._MustUse__silence = True  # until constructed (a refused RAM is no leak)
+        if not port_bits:
+            raise ValueError("a RAM needs at least one port")
+        signatures = [port_signature(bits) for bits in port_bits]
+        self.banks = max(s.words for s in signatures)
+        if depth & (depth - 1) or depth < self.banks:
+            raise ValueError(f"depth {depth} must be a power of two of at least "
+                             f"{self.banks} words (the widest port)")
+        self._MustUse__silence = False
+        self.depth = depth
+        self.port_bits = tuple(port_bits)
+        self._init = list(init)
+        super().__init__({f"port{i}": In(sig) for i, sig in enumerate(signatures)})
+
+    @classmethod
+    def for_config(cls, config: OxCoreConfig, init: Sequence[int] = ()) -> "BankedRam":
+        """The scalar data port (port 0), then one port per engine in the configuration."""
+        widths = [32] + [engine.port_bits for engine in config.engines.values()]
+        return cls(config.mem_size // 4, widths, init)
+
+    @property
+    def ports(self) -> list:
+        return [getattr(self, f"port{i}") for i in range(len(self.port_bits))]
+
+    def bank_init(self, bank: int) -> list[int]:
+        """Initial words of one bank."""
+        return self._init[bank::self.banks]
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        banks, rows = self.banks, self.depth // self.banks
+        ports = self.ports
+        words = [port.signature.words for port in ports]
+        # Each port's first bank: its address's low bits, times its width in words.
+        first = []
+        for i, (port, k) in enumerate(zip(ports, words)):
+            start = Signal(range(banks), name=f"port{i}_bank")
+            m.d.comb += start.eq((port.addr * k)[:_log2(banks)] if banks > 1 else 0)
+            first.append(start)
+
+        def overlap(i: int, j: int):
+            """Ports i and j touch a common bank (aligned power-of-two bank groups)."""
+            shift = _log2(max(words[i], words[j]))
+            return (first[i] >> shift) == (first[j] >> shift)
+
+        for i, port in enumerate(ports):
+            conflict = 0
+            for j in range(i):
+                conflict = conflict | (ports[j].valid & overlap(i, j))
+            m.d.comb += port.ready.eq(~conflict if i else 1)
+
+        bank_data = []
+        for b in range(banks):
+            mem = memory.Memory(shape=32, depth=rows, init=self.bank_init(b))
+            m.submodules[f"bank{b}"] = mem
+            write = mem.write_port(granularity=8)
+            read = mem.read_port()
+            bank_data.append(read.data)
+            # The highest-priority port whose group covers this bank drives it.
+            for i in reversed(range(len(ports))):
+                port, k = ports[i], words[i]
+                group_bits = _log2(banks // k)
+                covers = (port.addr[:group_bits] == b // k) if group_bits else 1
+                row = port.addr[group_bits:group_bits + _log2(rows)]
+                lane = b % k
+                with m.If(port.valid & port.ready & covers):
+                    m.d.comb += [
+                        read.addr.eq(row), write.addr.eq(row),
+                        read.en.eq(~port.write),
+                        write.data.eq(port.wdata[32 * lane:32 * lane + 32]),
+                        write.en.eq(port.mask[4 * lane:4 * lane + 4] & port.write.replicate(4)),
+                    ]
+        # Responses: the banks of the read accepted last cycle, in lane order.
+        for i, (port, k) in enumerate(zip(ports, words)):
+            m.d.sync += port.rvalid.eq(port.valid & port.ready & ~port.write)
+            group = Signal.like(first[i], name=f"port{i}_read_bank")
+            with m.If(port.valid & port.ready):
+                m.d.sync += group.eq(first[i])
+            with m.Switch(group):
+                for start in range(0, banks, k):
+                    with m.Case(start):
+                        for lane in range(k):
+                            m.d.comb += port.rdata[32 * lane:32 * lane + 32].eq(
+                                bank_data[start + lane])
+        return m

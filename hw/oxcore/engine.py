@@ -1,0 +1,129 @@
+"""The engine interface: how a vector or tensor engine plugs into the scalar pipeline.
+
+An engine is a `wiring.Component` with two ports (`Engine`):
+
+``pipe`` (`EngineSignature`, seen from the core as ``Out``):
+
+- **claim**: the word in ID goes to every engine (``claim.insn``); an engine that
+  executes it answers ``claimed.match`` in the same cycle, with which scalar registers
+  it reads (``reads_rs1``, ``reads_rs2``) and whether it writes ``rd``
+  (``writes_rd``). The core then does not trap it as illegal; engines own their
+  encodings (custom opcodes, or OP-V), so adding one changes no ISA table.
+- **dispatch** (a `lib.stream` from the core): the claimed instruction when it retires
+  in WB: the word, its ``order`` (= instret), pc, and the scalar operands ``rs1`` and
+  ``rs2`` as EX captured them (after forwarding). Dispatch is in program order, after
+  every older instruction has retired and done its memory access. The instruction's
+  retire record (rd = 0) leaves in the same cycle: it is architecturally done from
+  the scalar pipeline's point of view, except for a scalar ``rd`` it writes later.
+- **complete** (a stream back to the core): for an instruction that writes a scalar
+  register, its ``order``, ``rd`` and ``value``; the core writes the register file
+  when WB does not (``ready`` is low while WB holds an instruction that writes rd). ``trap`` is reserved for
+  imprecise engine faults: today it halts the core without writing.
+- **busy**: the engine holds dispatched instructions that are not finished (memory
+  accesses included).
+
+``mem`` (`bus.MemoryPortSignature`, ``Out``): the engine's own port on the banked RAM,
+``port_bits`` wide.
+
+The core keeps a **scoreboard** of scalar registers that a dispatched instruction will
+write (set at dispatch, cleared on completion) plus the rds of claimed instructions
+still in EX/MEM/WB; ID stalls an instruction that reads or writes one of them: only on
+a true dependency (or an output dependency). **Memory order** is program order: an
+engine instruction is dispatched only after all older scalar loads and stores are done
+(it retires in WB, they access memory in EX), a scalar load or store (and an ecall,
+whose harness reads memory) waits in EX while any engine is busy or an engine
+instruction is in MEM or WB, and an instruction is dispatched to one engine only while
+every other engine is idle.
+"""
+
+from __future__ import annotations
+
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from hw.oxcore.banked_ram import port_signature
+from hw.oxcore.control import TRAP_CAUSE_WIDTH
+from oxcore.config import OxCoreConfig
+
+CLAIM = data.StructLayout({"match": 1, "reads_rs1": 1, "reads_rs2": 1, "writes_rd": 1})
+DISPATCH = data.StructLayout({"insn": 32, "order": 64, "pc": 32, "rs1": 32, "rs2": 32})
+COMPLETION = data.StructLayout({
+    "order": 64, "rd": 5, "value": 32,
+    "trap": data.StructLayout({"valid": 1, "cause": TRAP_CAUSE_WIDTH}),
+})
+
+
+class EngineSignature(wiring.Signature):
+    """The pipeline side of an engine, from the core's point of view.
+
+    Members
+    -------
+    claim : ``Out(StructLayout({"insn": 32}))``
+        The word in ID.
+    claimed : ``In(CLAIM)``
+        The engine executes ``claim.insn`` (``match``) and its register use.
+    dispatch : ``Out(stream.Signature(DISPATCH))``
+        Instructions in program order, at retirement.
+    complete : ``In(stream.Signature(COMPLETION))``
+        Scalar register results.
+    busy : ``In(1)``
+        Dispatched instructions not yet finished.
+    """
+
+    def __init__(self) -> None:
+        super().__init__({
+            "claim": Out(data.StructLayout({"insn": 32})),
+            "claimed": In(CLAIM),
+            "dispatch": Out(stream.Signature(DISPATCH)),
+            "complete": In(stream.Signature(COMPLETION)),
+            "busy": In(1),
+        })
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, EngineSignature)
+
+    def __hash__(self) -> int:
+        return hash(EngineSignature)
+
+    def __repr__(self) -> str:
+        return "EngineSignature()"
+
+
+class Engine(wiring.Component):
+    """Base of engines: ``pipe`` (`EngineSignature`, flipped) and ``mem``.
+
+    Parameters
+    ----------
+    port_bits : int
+        Width of the memory port (`VectorConfig.port_bits`, `TensorConfig.port_bits`);
+        its address counts words of that width (`banked_ram.port_signature`).
+    """
+
+    def __init__(self, port_bits: int) -> None:
+        super().__init__({"pipe": In(EngineSignature()), "mem": Out(port_signature(port_bits))})
+
+    @classmethod
+    def for_config(cls, config: OxCoreConfig, section: object) -> "Engine":
+        """The engine for its configuration section (`engines_for_config` calls it)."""
+        raise NotImplementedError(f"{cls.__name__}.for_config")
+
+
+#: Engine classes by configuration section ("vector", "tensor"), as they are built.
+ENGINE_CLASSES: dict[str, type[Engine]] = {}
+
+
+def engines_for_config(config: OxCoreConfig) -> list[Engine]:
+    """The engines a configuration asks for (none for the presets).
+
+    Raises
+    ------
+    NotImplementedError
+        If the configuration has a section whose engine is not built yet.
+    """
+    engines = []
+    for name, section in config.engines.items():
+        if name not in ENGINE_CLASSES:
+            raise NotImplementedError(f"config {config.name!r}: the {name} engine "
+                                      f"([{name}]) has no RTL yet")
+        engines.append(ENGINE_CLASSES[name].for_config(config, section))
+    return engines

@@ -1,0 +1,184 @@
+"""What the pipeline's stages share: the pipeline registers' layouts and `Pipeline`, the
+signals and units of one core, which `core.Core.elaborate` makes and hands to each
+stage's function (`hw/oxcore/stages/`).
+
+Why a shared record rather than a component per stage: the five stages are one
+synchronous machine whose control signals (advance, fire, hold, redirect, squash) are
+read by several stages in the same cycle; giving each a port on every stage would
+triple the code without making a stage testable alone. The units with a contract of
+their own (decoder, ALU, branch unit, predictor, multiplier, divider, LSU, CSRs, hazard
+unit, register file, scoreboard) are components with annotated ports and unit tests;
+the stages are the glue between them, each in its own file, tested through whole
+programs against the interpreter.
+"""
+
+from __future__ import annotations
+
+from amaranth import Module, Mux, Signal, Value
+from amaranth.lib import data
+
+from hw.oxcore.alu import Alu
+from hw.oxcore.branch import BranchUnit, Predictor
+from hw.oxcore.control import CONTROL_LAYOUT, TRAP_CAUSE_WIDTH, Env, MemOp, Unit
+from hw.oxcore.csr import CsrFile
+from hw.oxcore.decoder import Decoder
+from hw.oxcore.divider import Divider
+from hw.oxcore.hazard import Forward, HazardUnit
+from hw.oxcore.lsu import Lsu
+from hw.oxcore.multiplier import Multiplier
+from hw.oxcore.regfile import RegisterFile
+from hw.oxcore.scoreboard import Scoreboard
+from oxcore.abi import ENV_ARGS  # a0, a1, a2, a7: the syscall ABI's registers
+
+TRAP = data.StructLayout({"valid": 1, "cause": TRAP_CAUSE_WIDTH})
+
+ENV_REQ = data.StructLayout({"valid": 1, "pc": 32, "insn": 32, "a0": 32, "a1": 32, "a2": 32,
+                             "a7": 32})
+ENV_RESP = data.StructLayout({"valid": 1, "a0": 32, "fault": 1})
+
+# Pipeline registers (the scalar core's; `stage_layouts` adds the engines' fields).
+ID_EX = data.StructLayout({
+    "valid": 1, "pc": 32, "insn": 32, "ctl": CONTROL_LAYOUT, "rd": 5, "rs1": 5, "rs2": 5,
+    "imm": 32, "csr": 12, "rs1_val": 32, "rs2_val": 32, "pred_next": 32, "trap": TRAP,
+    "mul_issued": 1, "pred_seq": 1, "pred_target": 1,
+})
+EX_MEM = data.StructLayout({
+    "valid": 1, "pc": 32, "insn": 32, "rd": 5, "writes": 1, "unit": Unit, "result": 32,
+    "ecall": 1, "trap": TRAP, "mem": MemOp, "addr": 32, "size_log2": 2, "signed": 1,
+    "store_value": 32,
+})
+MEM_WB = data.StructLayout({
+    "valid": 1, "pc": 32, "insn": 32, "rd": 5, "writes": 1, "unit": Unit, "result": 32,
+    "ecall": 1, "trap": TRAP, "mem": MemOp, "addr": 32, "size_log2": 2, "mem_data": 32,
+})
+
+
+def stage_layouts(engines: int) -> tuple[data.StructLayout, data.StructLayout,
+                                         data.StructLayout]:
+    """ID/EX, EX/MEM and MEM/WB. With engines, each also carries which engine claimed the
+    instruction (one bit per engine) and whether it writes rd later; EX/MEM and MEM/WB
+    also the scalar operands EX captured, for the dispatch in WB. Without engines these
+    are exactly the scalar core's registers."""
+    if not engines:
+        return ID_EX, EX_MEM, MEM_WB
+    extra = {"engine": engines, "engine_writes": 1}
+    operands = {"engine_rs1": 32, "engine_rs2": 32}
+    return tuple(data.StructLayout({**dict(layout.members), **extra, **more})
+                 for layout, more in ((ID_EX, {}), (EX_MEM, operands), (MEM_WB, operands)))
+
+
+class Pipeline:
+    """The units and shared signals of one core being elaborated (see the module text).
+
+    Attributes are named as in the stage files: ``d_*`` ID, ``x`` / ``x_*`` EX, ``mm``
+    MEM, ``w`` / ``w_*`` WB, ``q_*`` the fetched word (IF2 with `registered_fetch`).
+    """
+
+    def __init__(self, core, m: Module) -> None:
+        cfg = core.config
+        self.core, self.cfg, self.m, self.faults = core, cfg, m, core.faults
+        self.latency = cfg.mul_latency
+        self.index_bits = cfg.mem_size.bit_length() - 1
+        self.region = cfg.mem_base >> self.index_bits
+        self.sync_rf = cfg.regfile_sync_read
+        self.registered = cfg.registered_redirect
+        self.fetch_stage = cfg.registered_fetch
+        self.engines = core.engine_ports  # the core's `engine<i>` ports (none: scalar)
+
+        # Units.
+        m.submodules.decoder = self.dec = Decoder()
+        m.submodules.regfile = self.rf = RegisterFile(taps=ENV_ARGS, sync_read=self.sync_rf)
+        m.submodules.alu = self.alu = Alu(self.faults)
+        m.submodules.branch = self.bru = BranchUnit()
+        m.submodules.predictor = self.pred = Predictor(cfg)
+        m.submodules.multiplier = self.mul = Multiplier(self.latency)
+        m.submodules.divider = self.div = Divider(self.faults)
+        m.submodules.lsu = self.lsu = Lsu(cfg, self.faults)
+        m.submodules.csr = self.csr = CsrFile(cfg.counter_width)
+        m.submodules.hazard = self.hz = HazardUnit(self.latency, self.faults,
+                                                   engines=bool(self.engines))
+        if self.engines:
+            m.submodules.scoreboard = self.scoreboard = Scoreboard()
+
+        self.halted = Signal()
+        # ID's instruction: valid, pc, word, and whether its pc was outside RAM (an
+        # instruction access fault).
+        self.d_valid, self.d_pc, self.d_fault = Signal(), Signal(32), Signal()
+        # The word at the instruction RAM's output ("q"). Without `registered_fetch`
+        # that word is ID's instruction (q is d); with it, q is a stage of its own (IF2)
+        # and moves into ID's registers.
+        if self.fetch_stage:
+            self.q_valid, self.q_pc, self.q_fault = Signal(), Signal(32), Signal()
+            self.d_word = Signal(32)
+            self.d_pred = Signal(32)  # the predicted next pc, made when the word was in IF2
+        else:
+            self.q_valid, self.q_pc, self.q_fault = self.d_valid, self.d_pc, self.d_fault
+            self.d_word = core.imem.data
+            self.d_pred = self.pred.next_pc
+        id_ex, ex_mem, mem_wb = stage_layouts(len(self.engines))
+        self.x = Signal(id_ex)
+        self.mm = Signal(ex_mem)
+        self.w = Signal(mem_wb)
+
+        # Pipeline control, computed once each (see `block`).
+        self.w_ecall = Signal()  # an ecall waits in WB for the harness
+        self.w_env_wait = Signal()  # ... and the harness has not answered yet
+        self.w_wait = Signal()  # WB cannot retire yet (the harness, or an engine's dispatch)
+        self.w_retire = Signal()
+        self.wb_writes = Signal()  # WB writes the register file this cycle
+        self.w_trap = Signal()  # what retires in WB is a trap record
+        self.w_value = Signal(32)  # WB's result (forwarded to EX)
+        self.m_value = Signal(32)  # MEM's forwardable result (never a load: see hazard.py)
+        self.advance = Signal()  # EX -> MEM -> WB move on
+        self.rs1 = Signal(32)  # EX operands after forwarding
+        self.rs2 = Signal(32)
+        self.x_trap = Signal(TRAP)
+        self.x_hold = Signal()  # EX keeps its instruction (divider, latency-3 multiplier)
+        self.x_mem_wait = Signal()  # EX waits for the data port (or memory order)
+        self.x_fire = Signal()  # EX's instruction moves to MEM
+        self.x_redirect = Signal()  # EX found a misprediction: refetch, squash ID
+        self.x_live = Signal()  # EX holds an instruction (not one squashed by a late redirect)
+        self.redirect_r = Signal()  # registered mode: last cycle's x_redirect
+        self.redirect_pc_r = Signal(32)
+        self.mispredict = Signal()
+        self.redirect_pc = Signal(32)  # where a mispredicted transfer really goes
+        self.d_trap = Signal(TRAP)
+        self.d_issue = Signal()  # ID's instruction moves to EX
+        self.fetch_pc = Signal(32)
+        self.fetch = Signal()
+        # The redirect that acts on fetch this cycle, and its target.
+        self.redirect, self.redirect_target = (
+            (self.redirect_r, self.redirect_pc_r) if self.registered
+            else (self.x_redirect, self.redirect_pc))
+        # Registered forwarding selects for EX's operands (see stages/execute.py).
+        self.fwd_rs1 = Signal(Forward)
+        self.fwd_rs2 = Signal(Forward)
+        ctl = self.x.ctl
+        self.is_mul = self.x_live & (ctl.unit == Unit.MUL)
+        self.is_div = self.x_live & (ctl.unit == Unit.DIV)
+        self.is_ecall = ctl.env == Env.ECALL
+        # Engines: the claim of ID's word, and what ID/EX/MEM/WB hold for them.
+        self.d_engine = Signal(max(1, len(self.engines)))  # which engine claimed ID's word
+        self.d_engine_writes = Signal()
+        self.engine_order_wait = Signal()  # an engine is busy or one of its instructions
+        self.w_dispatch_wait = Signal()  # is in MEM/WB: memory order (engine.py)
+        # An engine's completion this cycle: write rd (or halt on its trap).
+        self.completion_write = Signal()
+        self.completion_trap = Signal()
+        self.completion_rd = Signal(5)
+        self.completion_value = Signal(32)
+
+    def block(self, name: str) -> Module:
+        """A small module for one piece of a stage's logic. Amaranth's Python
+        simulator re-runs a module's whole combinational logic whenever any of its
+        inputs changes; small modules, and named signals for values used in several
+        places (rather than re-built expressions), keep a cycle cheap to settle."""
+        sub = Module()
+        self.m.submodules[name] = sub
+        return sub
+
+    def result_of_wb(self) -> Value:
+        """WB's forwardable value: its result, or the multiplier's at latency >= 2."""
+        w = self.w
+        return Mux(w.unit == Unit.MUL, self.mul.result, w.result) if self.latency >= 2 \
+            else w.result

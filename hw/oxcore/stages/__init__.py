@@ -1,0 +1,5 @@
+"""The pipeline's stages, one file each, in the order `core.Core` elaborates them:
+`writeback`, `memory_access`, `execute`, `decode` (ID: decode, register read, issue),
+`fetch`, then `engines` (dispatch and completion, only with engines) and `perf` (the
+performance events). Each is a function of a `pipeline.Pipeline`.
+"""

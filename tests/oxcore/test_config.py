@@ -1,0 +1,95 @@
+"""OxCoreConfig's engine sections: defaults, validation with one clear message per bad
+value, TOML tables, and presets without engines (the scalar core)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from oxcore.config import (PRESETS, OxCoreConfig, TensorConfig, VectorConfig,
+                           load_config)
+from oxcore.errors import ConfigError
+
+
+def _toml(tmp_path: Path, text: str, name: str = "cfg.toml") -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_presets_have_no_engines():
+    for config in PRESETS.values():
+        assert config.vector is None and config.tensor is None and config.engines == {}
+
+
+def test_section_defaults():
+    vector, tensor = VectorConfig(), TensorConfig()
+    assert (vector.vlen, vector.lanes, vector.port_bits) == (256, 4, 128)
+    assert (tensor.tdim, tensor.port_bits) == (8, 256)
+    config = OxCoreConfig(vector=vector, tensor=tensor)
+    assert config.engines == {"vector": vector, "tensor": tensor}
+
+
+@pytest.mark.parametrize("section, field, value, rule", [
+    (VectorConfig, "vlen", 32, "must be a power of two from 64 to 1024"),
+    (VectorConfig, "vlen", 2048, "must be a power of two from 64 to 1024"),
+    (VectorConfig, "vlen", 96, "must be a power of two from 64 to 1024"),
+    (VectorConfig, "lanes", 3, "must be a power of two from 1 to 32"),
+    (VectorConfig, "lanes", 0, "must be a power of two from 1 to 32"),
+    (VectorConfig, "lanes", True, "must be a power of two from 1 to 32"),
+    (VectorConfig, "queue_depth", 0, "must be an integer from 1 to 64"),
+    (VectorConfig, "queue_depth", "4", "must be an integer from 1 to 64"),
+    (TensorConfig, "tdim", 12, "must be 4, 8 or 16"),
+    (TensorConfig, "port_bits", 100, "must be a power of two from 32 to 1024"),
+    (TensorConfig, "port_bits", 2048, "must be a power of two from 32 to 1024"),
+    (TensorConfig, "queue_depth", 65, "must be an integer from 1 to 64"),
+])
+def test_bad_values_name_section_field_and_rule(section, field, value, rule):
+    with pytest.raises(ConfigError) as info:
+        section(**{field: value})
+    assert str(info.value) == f"[{section.SECTION}] {field} = {value!r}: {rule}"
+
+
+def test_lanes_must_fit_vlen():
+    with pytest.raises(ConfigError, match=re.escape(
+            "[vector] lanes = 16: lanes x 32 = 512 bits must not exceed vlen = 256")):
+        VectorConfig(lanes=16)
+    assert VectorConfig(vlen=512, lanes=16).port_bits == 512
+
+
+def test_section_field_must_be_a_section():
+    with pytest.raises(ConfigError, match="vector must be a VectorConfig or None"):
+        OxCoreConfig(vector={"lanes": 4})
+
+
+def test_toml_sections(tmp_path):
+    spec = _toml(tmp_path, 'preset = "small"\n[vector]\nlanes = 8\n\n[tensor]\ntdim = 16\n')
+    config = load_config(spec)
+    assert config.name == "cfg" and config.mem_size == PRESETS["small"].mem_size
+    assert config.vector == VectorConfig(lanes=8)
+    assert config.tensor == TensorConfig(tdim=16)
+    assert load_config(_toml(tmp_path, "[vector]\n", "empty.toml")).vector == VectorConfig()
+    assert load_config(_toml(tmp_path, "mem_size = 32768\n", "plain.toml")).engines == {}
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[vector]\nlanes = 3\n", "cfg.toml: [vector] lanes = 3: must be a power of two from 1 to 32"),
+    ("[tensor]\ntdim = 5\n", "cfg.toml: [tensor] tdim = 5: must be 4, 8 or 16"),
+    ("[vector]\nlane = 4\n",
+     "cfg.toml: [vector] unknown field 'lane' (known: lanes, queue_depth, vlen)"),
+    ("vector = 4\n", "cfg.toml: [vector] must be a table"),
+    ("[matrix]\n", "cfg.toml: config 'cfg': unknown field 'matrix'"),
+])
+def test_toml_errors_name_file_section_and_field(tmp_path, text, message):
+    spec = _toml(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_config(spec)
+    assert str(info.value).startswith(spec.replace("cfg.toml", "") + message), str(info.value)
+
+
+def test_section_replace_validates():
+    assert VectorConfig().replace(lanes=2).lanes == 2
+    with pytest.raises(ConfigError, match=r"\[vector\] unknown field 'width'"):
+        VectorConfig().replace(width=2)
