@@ -26,6 +26,7 @@ from typing import BinaryIO, Callable
 
 from amaranth.sim import Simulator
 
+from cosim.completions import Completions
 from cosim.syscalls import Environment
 from hw.oxcore.csr import unpack_counters
 from hw.oxcore.faults import Faults
@@ -33,7 +34,8 @@ from cosim.waves import write_gtkw
 from hw.oxcore.top import Top
 from oxcore.config import OxCoreConfig
 from oxcore.program import Program
-from oxcore.retire import SCALAR_RETIRE, RecordBatch, RetireRecord, TrapCause, record_unpacker
+from oxcore.retire import (ENGINE_COMPLETION, SCALAR_RETIRE, RecordBatch, RetireRecord,
+                           TrapCause, record_unpacker)
 
 MASK32 = 0xFFFF_FFFF
 CLOCK_PERIOD = 1e-6  # nominal 1 MHz: only labels the VCD time axis
@@ -66,7 +68,8 @@ class RtlStop:
         return self.cycles / self.instret if self.instret else float("inf")
 
 
-_UNPACK_RETIRE = record_unpacker(SCALAR_RETIRE)
+_UNPACK_RETIRE = record_unpacker(SCALAR_RETIRE, extras=("awaits",))
+_UNPACK_COMPLETION = record_unpacker(ENGINE_COMPLETION)
 
 
 class RtlHarness:
@@ -136,11 +139,31 @@ class RtlSimulator(RtlHarness):
 
         async def harness(ctx) -> None:
             retire = core.retire.as_value()
+            completion = core.completion.as_value() if core.engine_count else None
+            completions = Completions()  # records waiting for an engine's result
             env_valid = core.env_req.valid
             req, resp = core.env_req, core.env_resp
             instret = cycles = last_retire = 0
             pending: list[RetireRecord] = []  # for on_batch
             cycle_of: list[int] = []
+
+            def deliver(released: list[tuple[RetireRecord, int]], last: bool) -> bool:
+                """Hand records to the callbacks; False if one of them says stop."""
+                go_on = True
+                for record, cycle in released:
+                    self.cycle = cycle  # the cycle it retired in (held records: earlier)
+                    if on_retire is not None and on_retire(record) is False:
+                        go_on = False
+                    pending.append(record)
+                    cycle_of.append(cycle)
+                if on_batch is not None and pending and (last or len(pending) >= PYSIM_BATCH):
+                    go_on = on_batch(RecordBatch.from_records(pending, cycle_of)) is not False \
+                        and go_on
+                if on_batch is None or last or len(pending) >= PYSIM_BATCH:
+                    pending.clear()
+                    cycle_of.clear()
+                return go_on
+
             stop: tuple | None = None  # (reason, exit_value, cause, pc)
             if max_instructions is not None and max_instructions <= 0:
                 stop = ("instruction_limit", None, TrapCause.INSTRUCTION_LIMIT, None)
@@ -163,8 +186,14 @@ class RtlSimulator(RtlHarness):
                         stop = ("exit", call.exit_value, None, None)
                     ctx.set(resp.valid, 1)
                     answered = True
-                record = _UNPACK_RETIRE(ctx.get(retire))
-                if record is not None:
+                released: list[tuple[RetireRecord, int]] = []
+                if completion is not None:
+                    done = _UNPACK_COMPLETION(ctx.get(completion))
+                    if done is not None:
+                        released += completions.completed(done)
+                retired = _UNPACK_RETIRE(ctx.get(retire))
+                if retired is not None:
+                    record, extras = retired
                     last_retire = cycles
                     trap = record.trap
                     if trap is not None:
@@ -175,25 +204,16 @@ class RtlSimulator(RtlHarness):
                                 and instret >= max_instructions:
                             stop = ("instruction_limit", None, TrapCause.INSTRUCTION_LIMIT,
                                     None)
-                    if on_retire is not None and on_retire(record) is False and stop is None:
-                        stop = ("callback", None, None, None)
-                    if on_batch is not None:
-                        pending.append(record)
-                        cycle_of.append(cycles)
-                        if (stop is not None or len(pending) >= PYSIM_BATCH) and \
-                                on_batch(RecordBatch.from_records(pending, cycle_of)) is False \
-                                and stop is None:
-                            stop = ("callback", None, None, None)
-                        if stop is not None or len(pending) >= PYSIM_BATCH:
-                            pending.clear()
-                            cycle_of.clear()
+                    released += completions.retired(record, cycles, bool(extras["awaits"]))
+                if not deliver(released, last=stop is not None) and stop is None:
+                    stop = ("callback", None, None, None)
+                self.cycle = cycles
                 await ctx.tick()
                 cycles += 1
                 if answered:
                     ctx.set(resp.valid, 0)
                     ctx.set(resp.fault, 0)
-            if on_batch is not None and pending:  # stopped by a limit or the watchdog
-                on_batch(RecordBatch.from_records(pending, cycle_of))
+            deliver(completions.flush(), last=True)  # what is still held or queued
             reason, exit_value, cause, pc = stop
             counters = unpack_counters(ctx.get(core.counters.as_value()))
             memory = {addr: self._read_ram(ctx, addr, length) for addr, length in read_back}

@@ -40,7 +40,7 @@ from hw.oxcore.stages.execute import elaborate_execute
 from hw.oxcore.stages.fetch import elaborate_fetch
 from hw.oxcore.stages.memory_access import elaborate_memory_access
 from hw.oxcore.stages.perf import elaborate_perf
-from hw.oxcore.stages.writeback import RETIRE_LAYOUT, elaborate_writeback
+from hw.oxcore.stages.writeback import COMPLETION_LAYOUT, RETIRE_LAYOUT, elaborate_writeback
 from oxcore.config import OxCoreConfig
 
 __all__ = ["Core", "RETIRE_LAYOUT", "ENV_REQ", "ENV_RESP", "ENV_ARGS", "TRAP"]
@@ -68,6 +68,8 @@ class Core(wiring.Component):
         }
         for i in range(self.engine_count):
             members[f"engine{i}"] = Out(EngineSignature())
+        if self.engine_count:  # engines' scalar results, for the simulators' records
+            members["completion"] = Out(COMPLETION_LAYOUT)
         super().__init__(members)
 
     @property

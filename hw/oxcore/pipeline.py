@@ -167,6 +167,7 @@ class Pipeline:
         self.completion_trap = Signal()
         self.completion_rd = Signal(5)
         self.completion_value = Signal(32)
+        self.completion_order = Signal(64)  # the order of the instruction it completes
 
     def block(self, name: str) -> Module:
         """A small module for one piece of a stage's logic. Amaranth's Python

@@ -366,9 +366,11 @@ def unpack_port(spec: PortSpec, raws: Iterable[int],
     return batch_from_port(spec, {name: col[valid] for name, col in columns.items()})
 
 
-def record_unpacker(spec: PortSpec) -> Callable[[int], RetireRecord | None]:
-    """A decoder of one packed port value into a `RetireRecord` (None if not valid),
-    for simulators that sample the port cycle by cycle."""
+def record_unpacker(spec: PortSpec, extras: tuple[str, ...] = ()) -> Callable:
+    """A decoder of one packed port value into a `RetireRecord` (None if not valid), for
+    simulators that sample the port cycle by cycle. With `extras` (header fields beyond
+    order, pc and insn, such as ``awaits``), it returns (record, their values) pairs
+    instead. A port without pc or insn (a completion port) gives 0 for them."""
     offsets: dict[str, tuple[int, int]] = {}
     offset = 0
     for name, width in spec.flat_fields().items():
@@ -376,6 +378,8 @@ def record_unpacker(spec: PortSpec) -> Callable[[int], RetireRecord | None]:
         offset += width
 
     def get(raw: int, name: str) -> int:
+        if name not in offsets:
+            return 0
         lsb, mask = offsets[name]
         return (raw >> lsb) & mask
 
@@ -383,7 +387,7 @@ def record_unpacker(spec: PortSpec) -> Callable[[int], RetireRecord | None]:
               [(name, f"{slot}.{name}") for name in effect_fields(kind)])
              for slot, kind, params in spec.slots]
 
-    def unpack(raw: int) -> RetireRecord | None:
+    def record(raw: int) -> RetireRecord | None:
         if not raw & 1:
             return None
         effects = []
@@ -393,4 +397,11 @@ def record_unpacker(spec: PortSpec) -> Callable[[int], RetireRecord | None]:
                                        else get(raw, key) for name, key in names}))
         return RetireRecord(get(raw, "order"), get(raw, "pc"), get(raw, "insn"),
                             canonical(effects))
-    return unpack
+
+    if not extras:
+        return record
+
+    def with_extras(raw: int) -> tuple[RetireRecord, dict[str, int]] | None:
+        found = record(raw)
+        return None if found is None else (found, {name: get(raw, name) for name in extras})
+    return with_extras

@@ -108,7 +108,7 @@ def test_completions_filed_by_order() -> None:
 def test_scalar_port_fields() -> None:
     """The scalar retire port: header, then trap, register and memory slots."""
     assert SCALAR_RETIRE.flat_fields() == {
-        "valid": 1, "order": 64, "pc": 32, "insn": 32,
+        "valid": 1, "order": 64, "pc": 32, "insn": 32, "awaits": 1,
         "trap.valid": 1, "trap.cause": 7,
         "x.valid": 1, "x.reg": 5, "x.value": 32,
         "mem.valid": 1, "mem.addr": 32, "mem.size": 3, "mem.write": 1, "mem.mask": 4,

@@ -77,8 +77,18 @@ def _completion(p: Pipeline) -> None:
                 p.completion_write.eq(~port.payload.trap.valid),
                 p.completion_rd.eq(port.payload.rd),
                 p.completion_value.eq(port.payload.value),
+                p.completion_order.eq(port.payload.order),
             ]
         taken = taken | port.valid
+    # The completion port: the record of the write, for the simulators (the retire
+    # record of its instruction has `awaits` set and is completed by order).
+    commit = p.core.completion
+    complete.d.comb += [
+        commit.valid.eq(p.completion_write & (p.completion_rd != 0)),
+        commit.order.eq(p.completion_order),
+        commit.x.valid.eq(1), commit.x.reg.eq(p.completion_rd),
+        commit.x.value.eq(p.completion_value),
+    ]
 
 
 def _pending(p: Pipeline) -> None:

@@ -13,10 +13,12 @@ from amaranth import Module, Mux
 from hw.oxcore.commit import commit_layout
 from hw.oxcore.control import MemOp
 from hw.oxcore.pipeline import ENV_ARGS, Pipeline
-from oxcore.retire import SCALAR_RETIRE, TrapCause
+from oxcore.retire import ENGINE_COMPLETION, SCALAR_RETIRE, TrapCause
 
-# The retire port, generated from the retire schema (oxcore/retire/ports.py).
+# The retire port, and (with engines) the completion port for engines' scalar results,
+# generated from the retire schema (oxcore/retire/ports.py).
 RETIRE_LAYOUT = commit_layout(SCALAR_RETIRE)
+COMPLETION_LAYOUT = commit_layout(ENGINE_COMPLETION)
 
 
 def elaborate_writeback(p: Pipeline) -> None:
@@ -80,6 +82,8 @@ def retire_port(self, port: Module, w, w_retire, w_trap, w_ecall, w_fault, w_wri
                         r.mem.size.eq(1 << w.size_log2),
                         r.mem.mask.eq((1 << (1 << w.size_log2)) - 1),
                         r.mem.write.eq(w.mem == MemOp.STORE), r.mem.data.eq(w.mem_data)]
+    if self.engine_count:  # an engine writes rd later: the record waits for it
+        port.d.comb += r.awaits.eq(w.engine_writes & (w.rd != 0) & ~w_trap)
     req = self.env_req
     port.d.comb += [req.valid.eq(w_ecall & ~halted), req.pc.eq(w.pc), req.insn.eq(w.insn)]
     for i, name in enumerate(("a0", "a1", "a2", "a7")):
