@@ -98,7 +98,8 @@ class Interpreter:
             ins = self.decode(word)
             if ins is None:
                 raise Trap(TrapCause.ILLEGAL_INSTRUCTION, pc, word)
-            npc = self._reference_fn(ins)(m.x, pc, **ins.operand_values(word))
+            values = ins.operand_values(word)
+            npc = self._reference_fn(ins)(m.x, pc, **values)
         except Trap as trap:
             del m.log[logged:]
             m.extra_effects.clear()
@@ -106,31 +107,31 @@ class Interpreter:
             return RetireRecord(m.instret, pc, word, (TrapEffect(TrapCause(trap.cause)),))
         except (ProgramExit, CodeModified):  # both retire: exit(), or a store into code
             npc = pc + 4
-        record = RetireRecord(m.instret, pc, word, self._effects(ins, word, m.log[logged:]))
+        record = RetireRecord(m.instret, pc, word, self._effects(ins, values, m.log[logged:]))
         del m.log[logged:]
         m.extra_effects.clear()
         m.pc = npc
         m.instret += 1
         return record
 
-    def _effects(self, ins: Instruction, word: int, logged: list[int]) -> tuple[Effect, ...]:
+    def _effects(self, ins: Instruction, values: dict[str, int],
+                 logged: list[int]) -> tuple[Effect, ...]:
         """A retired instruction's effects, in record order."""
         m = self.machine
         effects: list[Effect] = []
-        rd = _record_rd(ins, word)
+        rd = _record_rd(ins, values)
         if rd:
             effects.append(XWrite(rd, m.x[rd]))
         if ins.memory is not None:
             effects.append(MemAccess.whole(logged[0], ins.memory.size,
                                            ins.memory.kind == "store", logged[1]))
         effects.extend(effect for _, effect in m.extra_effects)  # CSR writes
-        values = ins.operand_values(word)
         for register_file, operands in ins.writes.items():
             if register_file != "x":
                 effects.extend(REGISTER_WRITES[register_file](
                     values[name], m.registers[register_file][values[name]],
                     m.register_bits[register_file]) for name in operands)
-        return canonical(effects)
+        return canonical(effects) if len(effects) > 1 else tuple(effects)
 
     # ---- fast mode: block translation ---------------------------------------------------
     def _flush_translations(self) -> None:
@@ -165,7 +166,7 @@ class Interpreter:
             consts = dict(ins.operand_values(word), pc=pc)
             lines.append(lower_constant(ins, consts))
             if recording:
-                rd = _record_rd(ins, word)
+                rd = _record_rd(ins, consts)
                 if rd:
                     lines.append(f"append(x[{rd}])")
                 for register_file, operands in ins.writes.items():  # v, tiles, ...: rare
@@ -277,10 +278,10 @@ class Interpreter:
         return Stop(None, trap, m.instret)
 
 
-def _record_rd(ins: Instruction, word: int) -> int:
+def _record_rd(ins: Instruction, values: dict[str, int]) -> int:
     """The register a record reports: rd if written, the syscall result for ecall."""
     if traits(ins).writes_rd:
-        return ins.operand_values(word).get("rd", 0)
+        return values.get("rd", 0)
     if ins.mnemonic == "ecall":
         return ECALL_RESULT
     return 0

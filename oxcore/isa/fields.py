@@ -9,6 +9,7 @@ including scattered immediates such as the B and J formats'.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from oxcore.errors import EncodingError
 
@@ -25,7 +26,7 @@ class Field:
     kind: OperandKind = FIXED
     signed: bool = False
 
-    @property
+    @cached_property  # the decoders ask on every instruction
     def width(self) -> int:
         """Number of value bits, including implicit low zero bits (B/J/U)."""
         return max(vlo + hi - lo + 1 for hi, lo, vlo in self.pieces)

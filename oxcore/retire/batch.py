@@ -246,23 +246,20 @@ class RecordBatch:
 
     def records(self) -> Iterator[RetireRecord]:
         """Every record, in order (columns are read once, as Python lists)."""
-        tables = []
+        effects: dict[int, list[Effect]] = {}
         for kind in sorted(self.effects, key=KIND_RANK.__getitem__):
             cols = self.effects[kind]
-            names = effect_fields(kind)
-            values = [_pylist(cols.columns[name]) for name in names]
-            tables.append((kind, names, cols.order.tolist(), list(zip(*values))))
-        position = [0] * len(tables)
-        for index, (order, pc, insn) in enumerate(zip(self.order.tolist(), self.pc.tolist(),
-                                                      self.insn.tolist())):
-            effects = []
-            for t, (kind, names, orders, rows) in enumerate(tables):
-                row = position[t]
-                while row < len(orders) and orders[row] == order:
-                    effects.append(kind(*rows[row]))
-                    row += 1
-                position[t] = row
-            yield RetireRecord(order, pc, insn, tuple(effects))
+            values = [_pylist(cols.columns[name]) for name in effect_fields(kind)]
+            for order, *fields in zip(cols.order.tolist(), *values):
+                found = effects.get(order)
+                if found is None:
+                    effects[order] = [kind(*fields)]
+                else:
+                    found.append(kind(*fields))
+        none: tuple = ()
+        for order, pc, insn in zip(self.order.tolist(), self.pc.tolist(), self.insn.tolist()):
+            found = effects.get(order)
+            yield RetireRecord(order, pc, insn, tuple(found) if found else none)
 
     def cycle_of(self, index: int) -> int | None:
         return None if self.cycle is None else int(self.cycle[index])
