@@ -9,7 +9,7 @@
 """
 
 from oxcore.retire.batch import (EffectColumns, PortSpec, RecordBatch, batch_from_port,
-                                 record_unpacker, unpack_port)
+                                 record_unpacker)
 from oxcore.retire.effects import (KIND_BY_NAME, REGISTER_WRITES, CsrWrite, EffectKind, Effect, MemAccess, TileWrite,
                                    TrapCause, TrapEffect, VWrite, XWrite, register_effect_kind)
 from oxcore.retire.ports import ENGINE_COMPLETION, SCALAR_RETIRE
@@ -20,5 +20,5 @@ __all__ = [
     "EffectKind", "TrapCause", "TrapEffect", "XWrite", "CsrWrite", "VWrite", "TileWrite", "MemAccess",
     "Effect", "KIND_BY_NAME", "REGISTER_WRITES", "register_effect_kind", "RetireRecord", "TRAP_EXIT_STATUS",
     "canonical", "scalar_record", "describe_register", "RecordBatch", "EffectColumns",
-    "PortSpec", "batch_from_port", "unpack_port", "record_unpacker", "SCALAR_RETIRE", "ENGINE_COMPLETION",
+    "PortSpec", "batch_from_port", "record_unpacker", "SCALAR_RETIRE", "ENGINE_COMPLETION",
 ]

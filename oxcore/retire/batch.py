@@ -15,7 +15,7 @@ complete out of order report their effects on ports of their own, keyed by order
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -100,11 +100,9 @@ def _pylist(column: np.ndarray) -> list[int]:
     return column.tolist()
 
 
-def _column(values: list[int], width: int | None = None) -> np.ndarray:
-    """A uint64 column, or (rows, bytes) uint8 for fields wider than 64 bits (`width`
-    when known, else the widest value)."""
-    if width is None:
-        width = max((int(v).bit_length() for v in values), default=0)
+def _column(values: list[int]) -> np.ndarray:
+    """A uint64 column, or (rows, bytes) uint8 when a value needs more than 64 bits."""
+    width = max((int(v).bit_length() for v in values), default=0)
     if width <= WIDE:
         return np.array([int(v) for v in values], dtype=np.uint64)
     nbytes = (width + 7) // 8
@@ -341,26 +339,6 @@ def batch_from_port(spec: PortSpec, columns: Mapping[str, np.ndarray],
     return RecordBatch(order, np.asarray(columns["pc"]).astype(np.uint64),
                        np.asarray(columns["insn"]).astype(np.uint64), effects,
                        None if cycle is None else np.asarray(cycle).astype(np.int64))
-
-
-def unpack_port(spec: PortSpec, raws: Iterable[int],
-                cycles: Sequence[int] | None = None) -> RecordBatch:
-    """A batch from packed port values (ints, as Amaranth's simulator reads them), bit 0
-    first in `flat_fields` order; only valid rows are kept."""
-    layout = []
-    offset = 0
-    for name, width in spec.flat_fields().items():
-        layout.append((name, offset, width))
-        offset += width
-    raws = list(raws)
-    columns: dict[str, np.ndarray] = {}
-    for name, lsb, width in layout:
-        mask = (1 << width) - 1
-        columns[name] = _column([(raw >> lsb) & mask for raw in raws], width)
-    if cycles is not None:
-        columns["cycle"] = np.array(cycles, dtype=np.int64)
-    valid = np.flatnonzero(columns["valid"])
-    return batch_from_port(spec, {name: col[valid] for name, col in columns.items()})
 
 
 def record_unpacker(spec: PortSpec, extras: tuple[str, ...] = ()) -> Callable:

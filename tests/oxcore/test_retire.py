@@ -8,8 +8,7 @@ import pytest
 
 from oxcore.retire import (SCALAR_RETIRE, CsrWrite, EffectColumns, MemAccess, PortSpec,
                            RecordBatch, RetireRecord, TileWrite, TrapCause, TrapEffect, VWrite,
-                           XWrite, batch_from_port, canonical, record_unpacker, scalar_record,
-                           unpack_port)
+                           XWrite, batch_from_port, canonical, record_unpacker, scalar_record)
 
 BASE = 0x8000_0000
 
@@ -135,7 +134,9 @@ def test_port_values_decode_to_records() -> None:
     raws = [pack(SCALAR_RETIRE, v) for v in (load, idle, trap)]
     unpack = record_unpacker(SCALAR_RETIRE)
     assert [r for r in map(unpack, raws) if r is not None] == expected
-    assert list(unpack_port(SCALAR_RETIRE, raws, cycles=[3, 4, 5]).records()) == expected
+    with_awaits = record_unpacker(SCALAR_RETIRE, extras=("awaits",))
+    assert with_awaits(pack(SCALAR_RETIRE, {**load, "awaits": 1})) == (expected[0], {"awaits": 1})
+    assert with_awaits(raws[1]) is None
 
 
 WIDE_PORT = PortSpec("vector", (("v", VWrite, {"vlenb": 32}), ("mem", MemAccess, {"nbytes": 16})))
@@ -153,7 +154,7 @@ def test_wide_port_fields_decode() -> None:
                                             MemAccess(BASE + 0x40, 16, False, (1 << 127) | 5,
                                                       0xFFFF)))
     assert record_unpacker(WIDE_PORT)(raw) == expected
-    assert list(unpack_port(WIDE_PORT, [raw]).records()) == [expected]
+    assert list(RecordBatch.from_records([expected]).records()) == [expected]
 
 
 def test_columns_from_a_port_keep_only_valid_slots() -> None:
