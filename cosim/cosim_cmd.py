@@ -2,9 +2,14 @@
 
 Every retired instruction's effects are compared (`cosim.lockstep`). On the first
 divergence the report says where and how, shows the last 16 instructions and the
-exact command that dumps the waveform around it; the exit status is 1. On success it
-prints instructions, cycles, CPI and the stall breakdown (and, for a kernel, the
+exact command that dumps the waveform around it. Otherwise it prints instructions,
+cycles, CPI, the stall breakdown and how the program ended (and, for a kernel, the
 numpy check of its outputs read back from the RTL's memory).
+
+The verdict, and the exit status that tells the cases apart (`VERDICTS`): PASS (0) only
+when both sides matched and the program called exit(0); MATCH when they matched but the
+program exited with another status (3), trapped (4) or was stopped by a limit (5);
+FAIL (1) for a divergence, different output, a hung core or wrong kernel outputs.
 """
 
 from __future__ import annotations
@@ -20,7 +25,9 @@ from typing import BinaryIO
 
 from oxcore.config import OxCoreConfig, load_config
 from oxcore.errors import OxCoreError
+from oxcore.isa import format_instruction
 from oxcore.program import Program, load_program
+from oxcore.retire import RetireRecord, TrapCause
 from cosim.iss import Interpreter
 from cosim.lockstep import (OVERLAP_CHUNK, Divergence, Lockstep, choose_overlap,
                             run_in_lockstep)
@@ -47,12 +54,64 @@ class _Tee(io.RawIOBase):
         return len(data)
 
 
+# verdict -> exit status of `oxcore cosim` (2 is argparse's, for bad usage)
+VERDICTS = {"pass": 0, "fail": 1, "exit": 3, "trap": 4, "limit": 5}
+
+
 @dataclass
 class CosimResult:
     rtl: RtlStop
     divergence: Divergence | None
     problems: list[str] = field(default_factory=list)  # not per-instruction: output, stop
     wall_s: float = 0.0
+    last: RetireRecord | None = None  # the last record both sides agreed on (a trap's)
+    max_cycles: int | None = None
+
+    @property
+    def verdict(self) -> str:
+        """pass, fail, or how a matching run ended otherwise: exit, trap, limit."""
+        if not self.ok:
+            return "fail"
+        reason = self.rtl.reason
+        if reason == "exit":
+            return "pass" if self.rtl.exit_code == 0 else "exit"
+        if reason == "trap" and self.rtl.trap_cause != TrapCause.INSTRUCTION_LIMIT:
+            return "trap"
+        return "limit"
+
+    def ending(self) -> str:
+        """How the program ended, in words (the console's `ended:` line)."""
+        rtl = self.rtl
+        if rtl.reason == "exit":
+            return f"exit status {rtl.exit_code}"
+        if rtl.reason == "trap" and rtl.trap_cause != TrapCause.INSTRUCTION_LIMIT:
+            where = f"pc 0x{rtl.trap_pc:08x}"
+            if self.last is not None and self.last.pc == rtl.trap_pc:
+                where += (f": 0x{self.last.insn:08x}  "
+                          f"{format_instruction(self.last.insn, self.last.pc)}")
+            return f"trap ({rtl.trap_cause.description}) at {where}"
+        if rtl.reason in ("instruction_limit", "trap"):
+            return f"instruction limit reached after {rtl.instret:,} instructions"
+        if rtl.reason == "cycle_limit":
+            return f"cycle limit of {self.max_cycles:,} reached"
+        return f"stopped ({rtl.reason}) after {rtl.instret:,} instructions"
+
+    def ended(self) -> dict:
+        """How the program ended, for --stats-json."""
+        rtl = self.rtl
+        if rtl.reason == "exit":
+            return {"how": "exit", "exit_code": rtl.exit_code}
+        if rtl.reason == "trap" and rtl.trap_cause != TrapCause.INSTRUCTION_LIMIT:
+            trap = {"how": "trap", "cause": rtl.trap_cause.name.lower(), "pc": rtl.trap_pc}
+            if self.last is not None and self.last.pc == rtl.trap_pc:
+                trap.update(insn=self.last.insn,
+                            disassembly=format_instruction(self.last.insn, self.last.pc))
+            return trap
+        if rtl.reason in ("instruction_limit", "trap"):
+            return {"how": "limit", "limit": "instructions", "instret": rtl.instret}
+        if rtl.reason == "cycle_limit":
+            return {"how": "limit", "limit": "cycles", "cycles": rtl.cycles}
+        return {"how": rtl.reason}
 
     @property
     def ok(self) -> bool:
@@ -83,13 +142,11 @@ def cosim_program(config: OxCoreConfig, program: Program, *,
         divergence = lockstep.rtl_stopped(stop.cycles)
     else:  # a cycle budget the user set is not a divergence: compare what retired
         divergence = lockstep.finish()
-    result = CosimResult(stop, divergence, wall_s=wall)
+    last = lockstep.recent.record(len(lockstep.recent) - 1) if len(lockstep.recent) else None
+    result = CosimResult(stop, divergence, wall_s=wall, last=last, max_cycles=max_cycles)
     if divergence is None:
         if stop.reason == "hang":
             result.problems.append(f"the RTL retired nothing for {stop.cycles} cycles")
-        elif stop.reason == "cycle_limit":
-            result.problems.append(f"cycle limit of {max_cycles} reached after "
-                                   f"{stop.instret} instructions (all matched so far)")
         if (bytes(out.kept), bytes(err.kept)) != (iss_out.getvalue(), iss_err.getvalue()):
             result.problems.append("program output differs between RTL and interpreter")
     return result
@@ -103,8 +160,11 @@ def _summary(result: CosimResult, what: str) -> str:
               f"{c.get('stall_branch', 0)}, mul/div {c.get('stall_muldiv', 0)}, memory "
               f"{c.get('stall_memory', 0)}, environment {c.get('stall_env', 0)}; branches "
               f"{c.get('branches', 0)}, mispredicted {c.get('mispredicts', 0)}")
-    return (f"cosim: PASS  {what}: {rtl.instret:,} instructions, {rtl.cycles:,} cycles, "
-            f"CPI {rtl.cpi:.3f}, {result.wall_s:.1f} s ({rate:,.0f} cycles/s)\n{stalls}")
+    cpi = f"{rtl.cpi:.3f}" if rtl.instret else "n/a"
+    word = "PASS " if result.verdict == "pass" else "MATCH"
+    return (f"cosim: {word} {what}: {rtl.instret:,} instructions, {rtl.cycles:,} cycles, "
+            f"CPI {cpi}, {result.wall_s:.1f} s ({rate:,.0f} cycles/s)\n{stalls}\n"
+            f"  ended: {result.ending()}")
 
 
 def _rerun_command(program: Program, config_arg: str | None, faults: list[str],
@@ -131,7 +191,10 @@ def _report_failure(result: CosimResult, program: Program, args: argparse.Namesp
 
 def _stats(result: CosimResult, config: OxCoreConfig, **extra: object) -> dict:
     rtl = result.rtl
-    return {"result": "pass" if result.ok else "fail", "config": config.name,
+    verdict = result.verdict
+    return {"result": {"pass": "pass", "fail": "fail"}.get(verdict, "match"),
+            "verdict": verdict, "exit_status": VERDICTS[verdict], "ended": result.ended(),
+            "config": config.name,
             "instret": rtl.instret, "cycles": rtl.cycles,
             "cpi": round(rtl.cpi, 4) if rtl.instret else None, "counters": rtl.counters,
             "wall_s": round(result.wall_s, 4),
@@ -163,9 +226,9 @@ def cosim_command(args: argparse.Namespace) -> int:
         _write_stats(args.stats_json, _stats(result, config, program=args.program))
     if not result.ok:
         _report_failure(result, program, args)
-        return 1
+        return VERDICTS["fail"]
     print(_summary(result, program.path))
-    return 0
+    return VERDICTS[result.verdict]
 
 
 def _write_stats(path: str, data: dict) -> None:
@@ -193,7 +256,7 @@ def _cosim_kernels(args: argparse.Namespace, config: OxCoreConfig, faults: Fault
         kernels = list(KERNELS.values())
     else:
         kernels = [get_kernel(args.kernel)]
-    failed, stats = 0, {}
+    statuses, stats = [], {}
     for kernel in kernels:
         params = kernel.parse_shape(args.shape)
         case = prepare(kernel, params, config, args.seed)
@@ -208,8 +271,8 @@ def _cosim_kernels(args: argparse.Namespace, config: OxCoreConfig, faults: Fault
                 result.problems += [f"{what}: {error}" for error in check.errors]
         stats[kernel.name] = _stats(result, config, shape=case.shape_text, seed=args.seed,
                                     program=case.program.path)
+        statuses.append(VERDICTS[result.verdict])
         if not result.ok:
-            failed += 1
             _report_failure(result, case.program, args)
             continue
         print(_summary(result, what))
@@ -219,4 +282,6 @@ def _cosim_kernels(args: argparse.Namespace, config: OxCoreConfig, faults: Fault
                   f"memory matches numpy")
     if args.stats_json:
         _write_stats(args.stats_json, stats if len(kernels) > 1 else stats[kernels[0].name])
-    return 1 if failed else 0
+    # A failure wins; otherwise the first kernel that did not simply pass says why.
+    return VERDICTS["fail"] if VERDICTS["fail"] in statuses else \
+        next((status for status in statuses if status), 0)

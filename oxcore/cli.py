@@ -111,7 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("cosim", help="run the RTL and the interpreter in lockstep "
-                                     "and compare every retired instruction")
+                                     "and compare every retired instruction",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="exit status: 0 PASS (matched, the program called exit(0)); "
+                              "1 FAIL (mismatch, or bad input);\n"
+                              "3, 4, 5 MATCH (matched, but the program exited with "
+                              "another status, trapped, or hit a limit)")
     target = p.add_mutually_exclusive_group(required=True)
     target.add_argument("program", nargs="?", help="an ELF (or .bin) to co-simulate")
     target.add_argument("--kernel", metavar="NAME",

@@ -25,11 +25,13 @@ from .rtl_programs import (MIXED_EXIT, MIXED_S, MIXED_STDERR, MIXED_STDOUT, RETI
                            SMALL, Waveform, assemble, golden, one_error_line, oxcore)
 
 SUMMARY = re.compile(
-    r"cosim: PASS  (?P<what>.+): (?P<n>[\d,]+) instructions, (?P<cycles>[\d,]+) cycles, "
+    r"cosim: (?P<verdict>PASS |MATCH) (?P<what>.+): (?P<n>[\d,]+) instructions, "
+    r"(?P<cycles>[\d,]+) cycles, "
     r"CPI (?P<cpi>\d+\.\d{3}), [\d.]+ s \([\d,]+ cycles/s\)\n"
     r"  stall cycles: load-use (?P<stall_load_use>\d+), branch (?P<stall_branch>\d+), "
     r"mul/div (?P<stall_muldiv>\d+), memory (?P<stall_memory>\d+), environment "
-    r"(?P<stall_env>\d+); branches (?P<branches>\d+), mispredicted (?P<mispredicts>\d+)\n")
+    r"(?P<stall_env>\d+); branches (?P<branches>\d+), mispredicted (?P<mispredicts>\d+)\n"
+    r"  ended: (?P<ended>.+)\n")
 COUNTERS = ("stall_load_use", "stall_branch", "stall_muldiv", "stall_memory", "stall_env",
             "branches", "mispredicts")
 
@@ -52,7 +54,8 @@ def mixed(tmp_path_factory) -> str:
 def test_pass_on_a_program(mixed, tmp_path, capsys):
     ref = golden(mixed)
     status, out, err = oxcore(capsys, "cosim", mixed, "--stats-json", tmp_path / "s.json")
-    assert status == 0  # a PASS, whatever the program's own exit status (55)
+    # Both sides matched, but the program exited with 55: not a plain PASS (status 3).
+    assert status == 3
     # The program's output is shown as it runs, then the summary.
     assert out.startswith(MIXED_STDOUT.decode())
     assert err == MIXED_STDERR.decode()
@@ -60,6 +63,7 @@ def test_pass_on_a_program(mixed, tmp_path, capsys):
     match = SUMMARY.fullmatch(summary)
     assert match, summary
     assert match["what"] == mixed
+    assert (match["verdict"], match["ended"]) == ("MATCH", "exit status 55")
     instructions, cycles = number(match["n"]), number(match["cycles"])
     assert instructions == ref.stop.instret == len(ref.records) == 86
     assert cycles >= instructions
@@ -70,7 +74,9 @@ def test_pass_on_a_program(mixed, tmp_path, capsys):
     assert int(match["stall_muldiv"]) > 0 and int(match["stall_env"]) > 0
 
     stats = load_json(tmp_path / "s.json")
-    assert (stats["result"], stats["config"], stats["program"]) == ("pass", "default", mixed)
+    assert (stats["result"], stats["config"], stats["program"]) == ("match", "default", mixed)
+    assert (stats["verdict"], stats["exit_status"], stats["ended"]) == \
+        ("exit", 3, {"how": "exit", "exit_code": 55})
     assert (stats["instret"], stats["cycles"]) == (instructions, cycles)
     assert stats["exit_code"] == MIXED_EXIT == ref.status
     assert stats["cpi"] == pytest.approx(cycles / instructions, abs=1e-4)
@@ -80,10 +86,12 @@ def test_pass_on_a_program(mixed, tmp_path, capsys):
     assert stats["counters"]["cycle"] == cycles
 
 
-def test_instruction_limit_is_a_pass_over_that_prefix(mixed, capsys):
+def test_instruction_limit_is_a_match_over_that_prefix(mixed, capsys):
     status, out, _ = oxcore(capsys, "cosim", mixed, "--max-instructions", 30)
-    assert status == 0
-    assert number(SUMMARY.search(out)["n"]) == 30
+    assert status == 5  # everything matched, but a limit stopped the program
+    match = SUMMARY.search(out)
+    assert number(match["n"]) == 30 and match["verdict"] == "MATCH"
+    assert match["ended"] == "instruction limit reached after 30 instructions"
 
 
 @pytest.mark.parametrize("kernel, shape, seed, output", [
@@ -98,6 +106,7 @@ def test_pass_on_kernels(kernel, shape, seed, output, tmp_path, capsys):
     what = f"{kernel} {shape} (seed {seed})"
     match = SUMMARY.match(out)
     assert match and match["what"] == what, out
+    assert (match["verdict"], match["ended"]) == ("PASS ", "exit status 0")
     assert lines[-1] == f"  {output} read from the RTL's memory matches numpy"
     stats = load_json(tmp_path / "s.json")
     assert (stats["result"], stats["shape"], stats["seed"]) == ("pass", shape, seed)
@@ -275,7 +284,10 @@ _start:
     program = assemble(tmp_path, source, "fault", SMALL)
     ref = golden(program, SMALL).records
     assert ref[order].rd_value == expected  # the interpreter agrees with the hand value
-    assert oxcore(capsys, "cosim", program, "--config", "small")[0] == 0  # no fault: PASS
+    # No fault: both sides match; the verdict is PASS only when the program's exit
+    # status (the interpreter's) is 0, else MATCH with status 3.
+    no_fault = oxcore(capsys, "cosim", program, "--config", "small")[0]
+    assert no_fault == (0 if golden(program, SMALL).status == 0 else 3)
     status, out, err = oxcore(capsys, "cosim", program, "--config", "small",
                               "--fault", fault)
     assert status == 1 and "PASS" not in out
@@ -323,7 +335,7 @@ def test_bad_input_is_one_error_line(name, mixed, tmp_path, capsys):
 
 def test_command_line_cosim_on_cxxrtl_in_its_own_process(mixed):
     """As a user runs it: a process of its own (single-threaded, so the RTL side is
-    forked), CXXRTL. The program's output reaches the terminal in order, then the PASS
+    forked), CXXRTL. The program's output reaches the terminal in order, then the
     summary with the same counts as on the Amaranth simulator."""
     import os
     import subprocess
@@ -331,8 +343,35 @@ def test_command_line_cosim_on_cxxrtl_in_its_own_process(mixed):
     env = dict(os.environ, OXCORE_RTL_BACKEND="cxxrtl")
     done = subprocess.run([sys.executable, "-m", "oxcore.cli", "cosim", mixed],
                           capture_output=True, env=env, timeout=600)
-    assert done.returncode == 0, done.stderr.decode()
+    assert done.returncode == 3, done.stderr.decode()  # matched; the program exits 55
     assert done.stdout.startswith(MIXED_STDOUT)
     assert done.stderr.endswith(MIXED_STDERR)  # after any build progress lines
     match = SUMMARY.fullmatch(done.stdout[len(MIXED_STDOUT):].decode())
-    assert match and number(match["n"]) == 86
+    assert match and number(match["n"]) == 86 and match["ended"] == "exit status 55"
+
+
+@pytest.mark.parametrize("body, status, ended, how", [
+    # ebreak: a breakpoint trap, the last instruction both sides retired
+    ("li a0, 1\n ebreak", 4, r"trap \(breakpoint\) at pc 0x[0-9a-f]{8}: 0x00100073  ebreak",
+     {"how": "trap", "cause": "breakpoint", "insn": 0x00100073, "disassembly": "ebreak"}),
+    # a load outside RAM: an access fault
+    ("li t0, 0x100\n lw a0, 0(t0)", 4,
+     r"trap \(load access fault\) at pc 0x[0-9a-f]{8}: 0x0002a503  lw a0, 0\(t0\)",
+     {"how": "trap", "cause": "load_access_fault", "insn": 0x0002a503,
+      "disassembly": "lw a0, 0(t0)"}),
+    # exit(0) is the one plain PASS
+    ("li a0, 0\n li a7, 93\n ecall", 0, r"exit status 0", {"how": "exit", "exit_code": 0}),
+])
+def test_how_the_program_ended_decides_the_verdict(body, status, ended, how, tmp_path, capsys):
+    program = assemble(tmp_path, f".globl _start\n_start:\n {body}\n", "end")
+    code, out, err = oxcore(capsys, "cosim", program, "--stats-json", tmp_path / "s.json")
+    assert code == status, err
+    match = SUMMARY.fullmatch(out)
+    assert match, out
+    assert match["verdict"] == ("PASS " if status == 0 else "MATCH")
+    assert re.fullmatch(ended, match["ended"]), match["ended"]
+    stats = load_json(tmp_path / "s.json")
+    assert {key: stats["ended"][key] for key in how} == how
+    assert stats["exit_status"] == status
+    if number(match["n"]) == 0:
+        assert "CPI n/a" in out
