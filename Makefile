@@ -39,8 +39,8 @@ test: $(STAMP)
 # The main job: a kernel on the RTL, checked instruction by instruction against the
 # golden interpreter and its outputs against numpy.
 cosim: $(STAMP)
-	$(VENV)/bin/oxcore cosim --kernel $(KERNEL)$(if $(SHAPE), --shape $(SHAPE))$(if \
-		$(SEED), --seed $(SEED))$(if $(CONFIG), --config $(CONFIG))$(if $(SIM), --backend $(SIM))
+	$(VENV)/bin/oxcore cosim --kernel $(KERNEL)$(if $(SHAPE), --shape=$(SHAPE))$(if \
+		$(SEED), --seed=$(SEED))$(if $(CONFIG), --config $(CONFIG))$(if $(SIM), --backend $(SIM))
 
 docs: $(STAMP)
 	$(PY) -m oxcore.docgen docs

@@ -31,6 +31,7 @@ from oxcore.retire import RetireRecord, TrapCause
 from cosim.iss import Interpreter
 from cosim.lockstep import (OVERLAP_CHUNK, Divergence, Lockstep, choose_overlap,
                             run_in_lockstep)
+from cosim.options import require_non_negative, require_positive
 from cosim.outputs import write_json
 from cosim.rtl_backend import rtl_simulator
 from cosim.rtl_sim import RtlStop
@@ -208,16 +209,17 @@ def cosim_command(args: argparse.Namespace) -> int:
         faults = parse_faults(args.fault)
     except ValueError as exc:
         raise OxCoreError(str(exc)) from None
-    for name in ("max_instructions", "max_cycles"):
-        value = getattr(args, name)
-        if value is not None and value <= 0:
-            raise OxCoreError(f"--{name.replace('_', '-')} must be > 0")
+    require_positive(args, "max_instructions", "max_cycles")
+    require_non_negative(args, "seed")
     if args.stats_json and os.path.isdir(args.stats_json):
         raise OxCoreError(f"--stats-json {args.stats_json}: is a directory")
     if args.kernel:
+        args.seed = 1 if args.seed is None else args.seed
         return _cosim_kernels(args, config, faults)
     if args.shape:
         raise OxCoreError("--shape goes with --kernel")
+    if args.seed is not None:
+        raise OxCoreError("--seed goes with --kernel (it seeds a kernel's random inputs)")
     program = load_program(args.program, config)
     result = cosim_program(config, program, max_instructions=args.max_instructions,
                            max_cycles=_cycle_budget(args), faults=faults,

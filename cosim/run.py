@@ -20,6 +20,7 @@ from oxcore.errors import OxCoreError
 from oxcore.isa import format_instruction, isa_for
 from oxcore.program import Program, load_program
 from oxcore.retire import TRAP_EXIT_STATUS, RetireRecord, TrapCause
+from cosim.options import require_positive
 from cosim.outputs import atomic_text, write_json
 
 CYCLE_LIMIT_STATUS = TRAP_EXIT_STATUS[TrapCause.INSTRUCTION_LIMIT]
@@ -61,10 +62,9 @@ def parse_window(text: str | None) -> tuple[int, int] | None:
 
 
 def _check_args(args: argparse.Namespace) -> None:
-    for name in ("max_instructions", "max_cycles"):
-        value = getattr(args, name, None)
-        if value is not None and value < 0:
-            raise OxCoreError(f"--{name.replace('_', '-')} must be >= 0")
+    require_positive(args, "max_instructions", "max_cycles")
+    if args.sim == "iss" and args.backend != "auto":
+        raise OxCoreError("--backend chooses the RTL simulator: it needs --sim rtl")
     if args.sim == "iss" and (args.vcd or args.vcd_window or args.max_cycles is not None):
         raise OxCoreError("--vcd, --vcd-window and --max-cycles need --sim rtl "
                           "(the interpreter has no cycles)")

@@ -123,7 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="an operator kernel (gemm, conv2d, ...; 'all' for every one), "
                              "with random inputs checked against numpy")
     p.add_argument("--shape", metavar="A,B,...", help="kernel shape, e.g. M,N,K for gemm")
-    p.add_argument("--seed", type=int, default=1, help="seed of the kernel's random inputs")
+    p.add_argument("--seed", type=int, default=None,
+                   help="seed of the kernel's random inputs (default 1)")
     p.add_argument("--max-instructions", type=int, default=None, metavar="N")
     p.add_argument("--max-cycles", type=int, default=None, metavar="N",
                    help="give up after N cycles (default: 100 per instruction allowed)")

@@ -171,6 +171,8 @@ class OxCoreConfig:
     tensor: TensorConfig | None = None
 
     def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise ConfigError(f"config name must be a non-empty string, got {self.name!r}")
         self._check_int("mem_base", 0, 0xFFFF_FFFF)
         self._check_int("mem_size", 4 * KIB, 1 << 30)
         self._check_int("mmio_base", 0, 0xFFFF_FFFF)
@@ -217,8 +219,11 @@ class OxCoreConfig:
             raise ConfigError(f"config {self.name!r}: {field} must be an integer, "
                               f"got {value!r}")
         if not low <= value <= high:
-            raise ConfigError(f"config {self.name!r}: {field} = {value:#x} out of range "
-                              f"[{low:#x}, {high:#x}]")
+            # Decimal, as the rule is read; addresses also in hex, as they are written.
+            shown = f"{value} ({value:#x})" if field.endswith("_base") and value >= 0 else value
+            bounds = (f"from {low} to {high} ({low:#x} to {high:#x})"
+                      if field.endswith("_base") else f"from {low} to {high}")
+            raise ConfigError(f"config {self.name!r}: {field} = {shown}: must be {bounds}")
 
     @property
     def mem_end(self) -> int:

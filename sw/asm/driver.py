@@ -60,5 +60,8 @@ def write_atomically(out: Path, data: bytes) -> None:
 
 def assemble_file(src: Path, out: Path, fmt: str, config: OxCoreConfig) -> None:
     """Assemble `src` into `out` as an ELF executable or a flat binary (`fmt`)."""
-    data = render(assemble(src, config), fmt, config)
-    write_atomically(out, data)
+    image = assemble(src, config)
+    if not any(section.size for section in image.sections):
+        # Nothing to load: every other command would refuse the file it makes.
+        raise OxCoreError(f"{src}: no instructions or data to assemble")
+    write_atomically(out, render(image, fmt, config))

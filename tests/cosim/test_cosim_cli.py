@@ -318,6 +318,8 @@ BAD = {
     "not an ELF": (["{tmp}/junk.elf"], "junk.elf"),
     "zero cycles": (["{prog}", "--max-cycles", "0"], "--max-cycles"),
     "zero instructions": (["{prog}", "--max-instructions", "0"], "--max-instructions"),
+    "negative seed": (["--kernel", "gemm", "--seed", "-5"], "--seed -5: must be a non-"),
+    "seed without kernel": (["{prog}", "--seed", "3"], "--seed goes with --kernel"),
     "stats into a directory": (["{prog}", "--stats-json", "{tmp}"], "--stats-json"),
 }
 

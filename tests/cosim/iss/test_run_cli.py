@@ -133,7 +133,7 @@ def loop_forever() -> list[int]:
     return [I.addi(a0, a0, 1), I.jal(zero, -4)]
 
 
-@pytest.mark.parametrize("limit", [0, 1, 7, 1000])
+@pytest.mark.parametrize("limit", [1, 2, 7, 1000])  # 0 is refused: limits are positive
 def test_max_instructions(tmp_path, capsys, limit):
     path = program(tmp_path, loop_forever())
     stats = tmp_path / "stats.json"
@@ -335,7 +335,9 @@ def test_flat_binary_runs(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, needle", [
-    (["--max-instructions", "-1"], "--max-instructions"),
+    (["--max-instructions", "-1"], "--max-instructions -1: must be a positive integer"),
+    (["--max-instructions", "0"], "--max-instructions 0: must be a positive integer"),
+    (["--backend", "pysim"], "--backend chooses the RTL simulator: it needs --sim rtl"),
     (["--config", "no-such-preset"], "no-such-preset"),
 ])
 def test_bad_options_are_one_error_line(tmp_path, capsys, argv, needle):
@@ -356,3 +358,17 @@ def test_run_elf_api(tmp_path):
     limited = run_elf(path, PRESETS["default"], max_instructions=10)
     assert (limited.exit_code, limited.stdout, limited.instret, limited.trap) == \
         (152, b"hello\n", 10, TrapCause.INSTRUCTION_LIMIT)
+
+
+@pytest.mark.parametrize("toml, needle", [
+    ("name = 5\n", "config name must be a non-empty string, got 5"),
+    ("mul_latency = -1\n", "mul_latency = -1: must be from 1 to 3"),
+    ("mmio_base = -3\n", "mmio_base = -3: must be from 0 to 4294967295 (0x0 to 0xffffffff)"),
+])
+def test_bad_config_values_are_one_decimal_line(tmp_path, capsys, toml, needle):
+    config = tmp_path / "bad.toml"
+    config.write_text(toml)
+    path = program(tmp_path, [EBREAK])
+    status, out, err = oxcore_run(capsys, path, "--config", str(config))
+    assert status == 1 and out == "" and len(err.splitlines()) == 1
+    assert err.startswith(f"oxcore: error: {config}: ") and needle in err, err

@@ -137,3 +137,15 @@ def test_unreadable_source_is_a_one_line_error(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 1 and err.startswith("oxcore: error: ") and "cannot read" in err
     assert len(err.splitlines()) == 1
+
+
+def test_a_source_with_nothing_to_load_is_refused(tmp_path):
+    """An empty program would assemble to an ELF that every other command rejects."""
+    from oxcore.config import PRESETS
+    from oxcore.errors import OxCoreError
+    from sw.asm.driver import assemble_file
+    src = tmp_path / "empty.S"
+    src.write_text("# nothing here\n.equ SIZE, 4\n")
+    with pytest.raises(OxCoreError, match="empty.S: no instructions or data to assemble"):
+        assemble_file(src, tmp_path / "empty.elf", "elf", PRESETS["default"])
+    assert not (tmp_path / "empty.elf").exists()
