@@ -12,7 +12,7 @@ import sys
 import time
 
 from bench import iss_speed, rtl_speed
-from cosim.outputs import write_json
+from oxcore.outputs import write_json
 
 SUITES = {"iss_speed": iss_speed.run, "rtl": rtl_speed.run, "cosim": rtl_speed.cosim_throughput}
 DEFAULT = ("iss_speed", "rtl")  # "rtl" includes the co-simulation figures

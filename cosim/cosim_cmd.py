@@ -32,7 +32,7 @@ from cosim.iss import Interpreter
 from cosim.lockstep import (OVERLAP_CHUNK, Divergence, Lockstep, choose_overlap,
                             run_in_lockstep)
 from cosim.options import require_non_negative, require_positive
-from cosim.outputs import write_json
+from oxcore.outputs import check_output, write_json
 from cosim.rtl_backend import rtl_simulator
 from cosim.rtl_sim import RtlStop
 from hw.oxcore.faults import Faults, parse_faults
@@ -211,8 +211,9 @@ def cosim_command(args: argparse.Namespace) -> int:
         raise OxCoreError(str(exc)) from None
     require_positive(args, "max_instructions", "max_cycles")
     require_non_negative(args, "seed")
-    if args.stats_json and os.path.isdir(args.stats_json):
-        raise OxCoreError(f"--stats-json {args.stats_json}: is a directory")
+    if args.stats_json:
+        check_output(args.stats_json, "--stats-json",
+                     inputs=[args.program] if args.program else [])
     if args.kernel:
         args.seed = 1 if args.seed is None else args.seed
         return _cosim_kernels(args, config, faults)

@@ -21,7 +21,8 @@ from oxcore.isa import format_instruction, isa_for
 from oxcore.program import Program, load_program
 from oxcore.retire import TRAP_EXIT_STATUS, RetireRecord, TrapCause
 from cosim.options import require_positive
-from cosim.outputs import atomic_text, write_json
+from oxcore.outputs import check_output, open_output, write_json
+from cosim.waves import check_waveform_path
 
 CYCLE_LIMIT_STATUS = TRAP_EXIT_STATUS[TrapCause.INSTRUCTION_LIMIT]
 
@@ -74,8 +75,10 @@ def _check_args(args: argparse.Namespace) -> None:
         raise OxCoreError("--vcd-window needs --vcd FILE")
     for flag, path in (("--trace", args.trace), ("--stats-json", args.stats_json),
                        ("--vcd", args.vcd)):
-        if path and os.path.isdir(path):  # found now, not after the whole simulation
-            raise OxCoreError(f"{flag} {path}: is a directory")
+        if path:  # checked now, not after the whole simulation
+            check_output(path, flag, inputs=[args.program])
+    if args.vcd:
+        check_waveform_path(args.vcd)
 
 
 def output_error(exc: OSError) -> OxCoreError:
@@ -102,7 +105,7 @@ def _run_command(args: argparse.Namespace) -> int:
     with contextlib.ExitStack() as stack:
         on_retire = None
         if args.trace:
-            trace = stack.enter_context(atomic_text(args.trace))
+            trace = stack.enter_context(open_output(args.trace))
             isa = isa_for(config)
             on_retire = lambda record: trace.write(record.trace_line(isa) + "\n")  # noqa: E731
         try:

@@ -16,6 +16,8 @@ from amaranth.hdl import Signal, Value
 from amaranth.lib import data, wiring
 from vcd.gtkw import GTKWSave
 
+from oxcore.errors import OxCoreError
+
 
 def _signals(item: object) -> list[Signal | tuple[Signal, str]]:
     """The signals behind a probe: a signal, a struct view, an interface, or a field."""
@@ -87,3 +89,15 @@ def write_gtkw(probes: dict[str, list], vcd_path: str) -> Path:
     finally:
         partial.unlink(missing_ok=True)
     return target
+
+
+def check_waveform_path(path: str) -> None:
+    """A waveform is a VCD file with its GTKWave save file beside it: refuse what cannot
+    be that, in one line, before the simulation starts."""
+    target = Path(path)
+    if path == "-" or (target.exists() and not target.is_file()) or target.is_symlink():
+        raise OxCoreError(f"--vcd {path}: needs a regular file (the waveform and its .gtkw "
+                          "save file are written side by side)")
+    if target.suffix.lower() != ".vcd":
+        raise OxCoreError(f"--vcd {path}: OxCore writes VCD text; name the file .vcd "
+                          "(GTKWave's vcd2fst converts it to FST)")

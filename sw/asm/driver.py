@@ -1,17 +1,17 @@
 """``oxcore asm``: read a source file, assemble it, write an ELF or a flat image.
 
-The output is written to a temporary file next to the target and renamed into place,
-so a failed or interrupted run never leaves a half-written program behind.
+The output follows `oxcore.outputs`' rules: a regular file is written under a temporary
+name and renamed into place (a failed or interrupted run never leaves a half-written
+program behind), ``-`` is standard output, the source is never overwritten.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from oxcore.config import OxCoreConfig
 from oxcore.errors import OxCoreError
+from oxcore.outputs import check_output, open_output
 from sw.asm.assembler import assemble_source
 from sw.asm.image import Image
 
@@ -38,30 +38,16 @@ def render(image: Image, fmt: str, config: OxCoreConfig) -> bytes:
     raise OxCoreError(f"unknown output format {fmt!r} (use one of {', '.join(FORMATS)})")
 
 
-def write_atomically(out: Path, data: bytes) -> None:
-    """Write `data` to `out` via a temporary file in the same directory and a rename."""
-    directory = out.parent if str(out.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        raise OxCoreError(f"{out}: cannot write: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise OxCoreError(f"{out}: cannot write: {exc.strerror}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def assemble_file(src: Path, out: Path, fmt: str, config: OxCoreConfig) -> None:
     """Assemble `src` into `out` as an ELF executable or a flat binary (`fmt`)."""
+    check_output(out, "-o", inputs=[src])
     image = assemble(src, config)
     if not any(section.size for section in image.sections):
         # Nothing to load: every other command would refuse the file it makes.
         raise OxCoreError(f"{src}: no instructions or data to assemble")
-    write_atomically(out, render(image, fmt, config))
+    data = render(image, fmt, config)
+    try:
+        with open_output(out, binary=True) as handle:
+            handle.write(data)
+    except OSError as exc:
+        raise OxCoreError(f"{out}: cannot write: {exc.strerror}") from None

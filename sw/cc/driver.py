@@ -31,11 +31,13 @@ import re
 import secrets
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from oxcore import abi
 from oxcore.config import OxCoreConfig
 from oxcore.errors import ElfError, OxCoreError, ToolError
+from oxcore.outputs import STDOUT, check_output, install_file
 from oxcore.isa import Isa, isa_for
 
 RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
@@ -231,14 +233,11 @@ def compile_c(sources: list[Path], output: Path, config: OxCoreConfig, opt: str 
         raise ToolError("cc: the 'ziglang' package is not installed in this Python "
                         f"({sys.executable}); run `make venv`")
 
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OxCoreError(f"cc: cannot create output directory {output.parent}: "
-                          f"{exc.strerror}") from None
-    if output.is_dir():
-        raise OxCoreError(f"cc: output {output} is a directory")
-    tmp = output.with_name(f".{output.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
+    check_output(output, "cc: -o", inputs=sources)
+    # zig writes a temporary file (beside the output, or in the cache for stdout), which
+    # `install_file` then puts in place.
+    home = Path(tempfile.gettempdir()) if str(output) == STDOUT else output.parent
+    tmp = home / f".{output.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp"
     cmd = zig_cc_command(sources, tmp, config, opt, extra_flags, isa)
     try:
         try:
@@ -260,7 +259,7 @@ def compile_c(sources: list[Path], output: Path, config: OxCoreConfig, opt: str 
         except ElfError as exc:
             raise ToolError(f"cc: linked ELF does not load: {exc}") from None
         try:
-            os.replace(tmp, output)
+            install_file(tmp, output)
         except OSError as exc:
             raise OxCoreError(f"cc: cannot write {output}: {exc.strerror}") from None
     finally:
