@@ -13,6 +13,8 @@ from elftools.common.exceptions import ELFError as _PyElfError
 from elftools.elf.constants import P_FLAGS
 from elftools.elf.elffile import ELFFile
 
+from oxcore import linknote
+
 from oxcore.config import OxCoreConfig
 from oxcore.errors import ElfError
 
@@ -42,6 +44,7 @@ class Program:
     entry: int
     segments: list[Segment]
     symbols: dict[str, Symbol] = field(default_factory=dict)
+    built_for: dict[str, str] | None = None  # its OxCore note (`oxcore.linknote`), if any
 
     def symbol(self, name: str) -> Symbol:
         try:
@@ -74,6 +77,8 @@ def load_program(path: str | Path, config: OxCoreConfig) -> Program:
             return _flat_program(str(path), data, config)
         raise ElfError(f"{path}: not an ELF file (and not a .bin flat image)")
     program = _elf_program(str(path), data)
+    if program.built_for is not None:  # before the fit: the likelier cause, said plainly
+        linknote.check(str(path), program.built_for, config)
     _check_fits(program, config)
     return program
 
@@ -114,7 +119,9 @@ def _elf_program(path: str, data: bytes) -> Program:
                     sym["st_info"]["type"])
                 if kind and sym.name and sym["st_shndx"] != "SHN_UNDEF":
                     symbols[sym.name] = Symbol(sym.name, sym["st_value"], sym["st_size"], kind)
-        return Program(path, elf["e_entry"], segments, symbols)
+        note = elf.get_section_by_name(linknote.SECTION)
+        built_for = linknote.parse(note.data()) if note is not None else None
+        return Program(path, elf["e_entry"], segments, symbols, built_for)
     except ElfError:
         raise
     except (_PyElfError, ValueError, KeyError, IndexError, OSError) as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from oxcore import linknote
 from oxcore.config import OxCoreConfig
 from oxcore.errors import OxCoreError
 from oxcore.outputs import check_output, open_output
@@ -31,8 +32,8 @@ def assemble(src: Path, config: OxCoreConfig) -> Image:
 
 
 def render(image: Image, fmt: str, config: OxCoreConfig) -> bytes:
-    if fmt == "elf":
-        return image.elf()
+    if fmt == "elf":  # recording the configuration it was built for (oxcore.linknote)
+        return image.elf(notes=((linknote.SECTION, linknote.note_bytes(config)),))
     if fmt == "bin":
         return image.flat(config.mem_base)
     raise OxCoreError(f"unknown output format {fmt!r} (use one of {', '.join(FORMATS)})")

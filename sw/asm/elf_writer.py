@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 EM_RISCV = 243
 ET_EXEC = 2
-SHT_PROGBITS, SHT_SYMTAB, SHT_STRTAB, SHT_NOBITS = 1, 2, 3, 8
+SHT_PROGBITS, SHT_SYMTAB, SHT_STRTAB, SHT_NOTE, SHT_NOBITS = 1, 2, 3, 7, 8
 SHF_WRITE, SHF_ALLOC, SHF_EXECINSTR = 1, 2, 4
 PT_LOAD = 1
 PF_X, PF_W, PF_R = 1, 2, 4
@@ -112,8 +112,10 @@ def _symtab(symbols: list[ElfSymbol], index: dict[str, int],
 
 
 def build_executable(sections: list[ElfSection], symbols: list[ElfSymbol], entry: int,
-                     machine: int = EM_RISCV, e_flags: int = 0) -> bytes:
-    """The bytes of an ET_EXEC ELF32 little-endian file."""
+                     machine: int = EM_RISCV, e_flags: int = 0,
+                     notes: tuple[tuple[str, bytes], ...] = ()) -> bytes:
+    """The bytes of an ET_EXEC ELF32 little-endian file; `notes` are (section name, note
+    bytes) of non-loaded SHT_NOTE sections."""
     groups = _segments(sections)
     body = bytearray(_EHDR.size + _PHDR.size * len(groups))
     phdrs = bytearray()
@@ -144,6 +146,11 @@ def build_executable(sections: list[ElfSection], symbols: list[ElfSymbol], entry
                                 SHT_NOBITS if sec.nobits else SHT_PROGBITS, sec.flags,
                                 sec.addr, offsets.get(sec.name, len(body)), sec.size, 0, 0,
                                 sec.align, 0))
+    for name, data in notes:
+        offset = _align(len(body), 4)
+        body += bytes(offset - len(body)) + data
+        shdrs.append(_SHDR.pack(shstrtab.add(name), SHT_NOTE, 0, 0, offset, len(data), 0, 0,
+                                4, 0))
     symtab_index = len(shdrs)
     for name, kind, data, link, info, align, entsize in (
             (".symtab", SHT_SYMTAB, symtab, symtab_index + 1, first_global, 4, _SYM.size),

@@ -19,8 +19,9 @@ class Image:
     def symbol(self, name: str) -> ElfSymbol | None:
         return next((s for s in self.symbols if s.name == name), None)
 
-    def elf(self) -> bytes:
-        return build_executable(list(self.sections), list(self.symbols), self.entry)
+    def elf(self, notes: tuple[tuple[str, bytes], ...] = ()) -> bytes:
+        return build_executable(list(self.sections), list(self.symbols), self.entry,
+                                notes=notes)
 
     def flat(self, base: int) -> bytes:
         """Memory image from `base` to the end of the last initialised section."""

@@ -34,7 +34,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from oxcore import abi
+from oxcore import abi, linknote
 from oxcore.config import OxCoreConfig
 from oxcore.errors import ElfError, OxCoreError, ToolError
 from oxcore.outputs import STDOUT, check_output, install_file
@@ -142,6 +142,15 @@ def write_abi_header(directory: Path | None = None) -> Path:
     return include
 
 
+def write_link_note(config: OxCoreConfig, directory: Path | None = None) -> Path:
+    """Write the assembly of the note that records the configuration a program is built
+    for (`oxcore.linknote`), linked into every program; one file per content."""
+    text = linknote.note_assembly(config).encode()
+    path = (directory or cache_dir() / "note") / f"oxcore-note-{_content_hash(text)}.S"
+    _write_generated(path, text, "configuration note")
+    return path
+
+
 def _zig_env() -> dict[str, str]:
     env = dict(os.environ)
     zig = cache_dir() / "zig"
@@ -165,6 +174,7 @@ def zig_cc_command(sources: list[Path], output: Path, config: OxCoreConfig, opt:
     script = write_linker_script(config)
     abi_include = write_abi_header()
     runtime = [str(RUNTIME_DIR / name) for name in RUNTIME_SOURCES]
+    runtime.append(str(write_link_note(config)))
     return [
         sys.executable, "-m", "ziglang", "cc",
         *target_flags(config, isa), f"-O{opt}", *CODEGEN_FLAGS,

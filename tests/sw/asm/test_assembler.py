@@ -319,9 +319,15 @@ def test_elf_header_sections_and_symbols(tools):
         assert (elf["e_type"], elf["e_machine"], elf["e_flags"]) == ("ET_EXEC", "EM_RISCV", 0)
         assert elf.elfclass == 32 and elf.little_endian
         names = [s.name for s in elf.iter_sections()]
-        assert names == ["", ".text", ".rodata", ".data", ".bss", ".symtab", ".strtab",
-                         ".shstrtab"]
+        assert names == ["", ".text", ".rodata", ".data", ".bss", ".note.oxcore", ".symtab",
+                         ".strtab", ".shstrtab"]
         assert elf.get_section_by_name(".bss")["sh_type"] == "SHT_NOBITS"
+        # The configuration it was built for: a note, not loaded (no segment holds it).
+        note = elf.get_section_by_name(".note.oxcore")
+        assert (note["sh_type"], note["sh_flags"]) == ("SHT_NOTE", 0)
+        (parsed,) = list(note.iter_notes())
+        assert (parsed["n_name"], parsed["n_type"]) == ("OxCore", 0x4F58)
+        assert parsed["n_desc"].startswith(b"config=default;mem_base=0x80000000;mem_size=262144;")
         flags = [seg["p_flags"] for seg in elf.iter_segments()]
         assert flags == [5, 4, 6]  # R+X, R, R+W
         symbols = {s.name: s for s in elf.get_section_by_name(".symtab").iter_symbols()}
