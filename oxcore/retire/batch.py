@@ -70,7 +70,8 @@ class EffectColumns:
 
     @classmethod
     def empty(cls, kind: type) -> "EffectColumns":
-        return cls(kind, np.zeros(0, np.int64), {})
+        return cls(kind, np.zeros(0, np.int64),
+                   {name: np.zeros(0, np.uint64) for name in effect_fields(kind)})
 
     @classmethod
     def from_effects(cls, kind: type, rows: Sequence[tuple[int, Effect]]) -> "EffectColumns":
@@ -258,6 +259,16 @@ class RecordBatch:
         for order, pc, insn in zip(self.order.tolist(), self.pc.tolist(), self.insn.tolist()):
             found = effects.get(order)
             yield RetireRecord(order, pc, insn, tuple(found) if found else none)
+
+    def effects_of(self, kind: str | type) -> EffectColumns:
+        """The rows of one effect kind (by name, ``"x"``, ``"mem"``, ..., or class): the
+        record order of each and a numpy column per field; empty if none occurred."""
+        if isinstance(kind, str):
+            from oxcore.retire.effects import KIND_BY_NAME
+            if kind not in KIND_BY_NAME:
+                raise KeyError(f"no effect kind {kind!r} (kinds: {', '.join(KIND_BY_NAME)})")
+            kind = KIND_BY_NAME[kind]
+        return self.effects.get(kind) or EffectColumns.empty(kind)
 
     def cycle_of(self, index: int) -> int | None:
         return None if self.cycle is None else int(self.cycle[index])
