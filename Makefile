@@ -12,7 +12,7 @@ KERNEL ?= gemm
 # the SoC's own hello program.
 FPGA_PROGRAM_ARGS = $(if $(PROG),--prog $(PROG),$(if $(filter-out file,$(origin KERNEL)),--kernel $(KERNEL)))
 
-.PHONY: venv test cosim docs bench fuzz fpga fpga-check clean help
+.PHONY: venv test cosim docs bench fuzz fpga fpga-check clean distclean help
 
 help:
 	@echo "make cosim KERNEL=gemm [SHAPE=M,N,K] [SEED=1] [CONFIG=small] [SIM=cxxrtl|pysim]"
@@ -60,5 +60,11 @@ fpga: $(STAMP)
 fpga-check: $(STAMP)
 	$(PY) -m fpga check
 
+# clean keeps the tool caches (zig's C++ runtime, compiled CXXRTL models, YoWASP):
+# rebuilding them costs minutes. distclean removes everything, .venv included.
 clean:
-	rm -rf build .pytest_cache
+	find build -mindepth 1 -maxdepth 1 ! -name cache ! -name cxxrtl -exec rm -rf {} + 2>/dev/null || true
+	rm -rf .pytest_cache
+
+distclean:
+	rm -rf build .pytest_cache $(VENV)

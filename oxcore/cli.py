@@ -1,4 +1,4 @@
-"""The `oxcore` command: asm, disasm, cc, run (and more as engines arrive).
+"""The `oxcore` command: asm, disasm, cc, run, cosim, area.
 
 Each subcommand's work lives in its own module; this file only parses arguments and
 turns `OxCoreError`s into one-line messages with a non-zero exit (never a traceback).
@@ -127,7 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seed of the kernel's random inputs (default 1)")
     p.add_argument("--max-instructions", type=int, default=None, metavar="N")
     p.add_argument("--max-cycles", type=int, default=None, metavar="N",
-                   help="give up after N cycles (default: 100 per instruction allowed)")
+                   help="give up after N cycles (without it: no cycle limit, or 100 cycles "
+                        "per instruction allowed by --max-instructions; a core that retires "
+                        "nothing for 10,000 cycles is reported as hung either way)")
     p.add_argument("--stats-json", metavar="FILE", help="write statistics as JSON")
     p.add_argument("--fault", action="append", default=[], metavar="NAME",
                    help="inject a deliberate RTL bug (see hw/oxcore/faults.py), to see "
