@@ -31,7 +31,8 @@ from oxcore.retire import RetireRecord, TrapCause
 from cosim.iss import Interpreter
 from cosim.lockstep import (OVERLAP_CHUNK, Divergence, Lockstep, choose_overlap,
                             run_in_lockstep)
-from cosim.options import require_non_negative, require_positive
+from cosim.options import (GUARD_NOTE, guard_instructions, require_non_negative,
+                            require_positive)
 from oxcore.outputs import check_output, write_json
 from cosim.rtl_backend import rtl_simulator
 from cosim.rtl_sim import RtlStop
@@ -153,7 +154,7 @@ def cosim_program(config: OxCoreConfig, program: Program, *,
     return result
 
 
-def _summary(result: CosimResult, what: str) -> str:
+def _summary(result: CosimResult, what: str, guarded: bool = False) -> str:
     rtl = result.rtl
     rate = rtl.cycles / result.wall_s if result.wall_s else 0
     c = rtl.counters
@@ -165,7 +166,8 @@ def _summary(result: CosimResult, what: str) -> str:
     word = "PASS " if result.verdict == "pass" else "MATCH"
     return (f"cosim: {word} {what}: {rtl.instret:,} instructions, {rtl.cycles:,} cycles, "
             f"CPI {cpi}, {result.wall_s:.1f} s ({rate:,.0f} cycles/s)\n{stalls}\n"
-            f"  ended: {result.ending()}")
+            f"  ended: {result.ending()}"
+            + (f" ({GUARD_NOTE})" if guarded and result.verdict == "limit" else ""))
 
 
 def _rerun_command(program: Program, config_arg: str | None, faults: list[str],
@@ -211,6 +213,7 @@ def cosim_command(args: argparse.Namespace) -> int:
         raise OxCoreError(str(exc)) from None
     require_positive(args, "max_instructions", "max_cycles")
     require_non_negative(args, "seed")
+    # (kernels end by themselves; a program gets the runaway guard below)
     if args.stats_json:
         check_output(args.stats_json, "--stats-json",
                      inputs=[args.program] if args.program else [])
@@ -222,6 +225,7 @@ def cosim_command(args: argparse.Namespace) -> int:
     if args.seed is not None:
         raise OxCoreError("--seed goes with --kernel (it seeds a kernel's random inputs)")
     program = load_program(args.program, config)
+    guarded = guard_instructions(args)
     result = cosim_program(config, program, max_instructions=args.max_instructions,
                            max_cycles=_cycle_budget(args), faults=faults,
                            backend=args.backend)
@@ -230,7 +234,7 @@ def cosim_command(args: argparse.Namespace) -> int:
     if not result.ok:
         _report_failure(result, program, args)
         return VERDICTS["fail"]
-    print(_summary(result, program.path))
+    print(_summary(result, program.path, guarded))
     return VERDICTS[result.verdict]
 
 

@@ -107,8 +107,10 @@ class CxxrtlSimulator(RtlHarness):
         if on_batch is not None and on_batch(batch) is False:
             return retired, last_cycle, trap, trap is None
         if on_retire is not None:
+            before = self.instret
             for i, record in enumerate(batch.records()):
                 self.cycle = int(batch.cycle[i])
+                self.instret = before + i + (record.trap is None)
                 if on_retire(record) is False and record.trap is None:
                     return i + 1, self.cycle, None, True
         return retired, last_cycle, trap, False
@@ -133,6 +135,13 @@ class CxxrtlSimulator(RtlHarness):
         try:
             stop = self._loop(model, max_instructions, max_cycles, on_retire, on_batch,
                               watchdog)
+        except KeyboardInterrupt:  # Ctrl-C: keep the waveform recorded up to here
+            # Where the simulation is (it runs ahead of the records being consumed).
+            self.cycle = model.cycle
+            self.instret = unpack_counters(model.peek("counters"))["instret"]
+            if self.vcd_path:
+                self.waveform_written = self._close_waveform(model)
+            raise
         except BaseException:
             if self.vcd_path:
                 model.vcd_close(keep=False)
@@ -180,6 +189,7 @@ class CxxrtlSimulator(RtlHarness):
                 batch = np.concatenate([batch, follow.records])
             count, last_cycle, trap, stopped = self._consume(batch, on_retire, on_batch)
             instret += count
+            self.instret = instret
             if last_cycle is not None:
                 last_retire = last_cycle
             if trap is not None:

@@ -101,6 +101,7 @@ class RtlHarness:
             os.makedirs(os.path.dirname(os.path.abspath(vcd_path)), exist_ok=True)
         self.top = Top(config, program, faults)
         self.cycle = 0
+        self.instret = 0  # instructions retired so far (where an interrupted run stopped)
         self.waveform_written = False  # False too when the run ended before the window
         self._ran = False
 
@@ -200,6 +201,7 @@ class RtlSimulator(RtlHarness):
                         stop = ("trap", None, trap, record.pc)
                     else:
                         instret += 1
+                        self.instret = instret
                         if stop is None and max_instructions is not None \
                                 and instret >= max_instructions:
                             stop = ("instruction_limit", None, TrapCause.INSTRUCTION_LIMIT,
@@ -229,9 +231,12 @@ class RtlSimulator(RtlHarness):
         start, end = self.vcd_window or (0, None)
         _advance_while(sim, lambda: not result and self.cycle < start)
         if not result:  # else the run ended before the window: there is nothing to show
-            with self._waveform(sim):
-                _advance_while(sim, lambda: not result and (end is None or self.cycle < end))
-            self.waveform_written = True
+            try:
+                with self._waveform(sim):
+                    _advance_while(sim, lambda: not result and (end is None or
+                                                                self.cycle < end))
+            finally:  # an interrupt keeps the waveform up to where it stopped
+                self.waveform_written = os.path.exists(self.vcd_path)
         sim.run()
         return result[0]
 
@@ -242,8 +247,13 @@ class RtlSimulator(RtlHarness):
         partial = vcd + ".partial"
         try:
             start_fs = sim._engine.now
-            with _write_vcd_from_now(sim, partial):
-                yield
+            try:
+                with _write_vcd_from_now(sim, partial):
+                    yield
+            except KeyboardInterrupt:  # Ctrl-C: keep what was recorded up to here
+                _restamp_initial_values(partial, vcd, start_fs)
+                write_gtkw(self.top.core.probes, vcd)
+                raise
             _restamp_initial_values(partial, vcd, start_fs)
             write_gtkw(self.top.core.probes, vcd)
         finally:

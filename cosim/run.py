@@ -16,11 +16,11 @@ import time
 from typing import Callable
 
 from oxcore.config import OxCoreConfig, load_config
-from oxcore.errors import OxCoreError
+from oxcore.errors import Interrupted, OxCoreError
 from oxcore.isa import format_instruction, isa_for
 from oxcore.program import Program, load_program
 from oxcore.retire import TRAP_EXIT_STATUS, RetireRecord, TrapCause
-from cosim.options import require_positive
+from cosim.options import GUARD_NOTE, guard_instructions, require_positive
 from oxcore.outputs import check_output, open_output, write_json
 from cosim.waves import check_waveform_path
 
@@ -100,6 +100,7 @@ def run_command(args: argparse.Namespace) -> int:
 
 def _run_command(args: argparse.Namespace) -> int:
     _check_args(args)
+    args.guarded = guard_instructions(args)
     config = load_config(args.config)
     program = load_program(args.program, config)
     with contextlib.ExitStack() as stack:
@@ -130,7 +131,10 @@ def _run_iss(args: argparse.Namespace, config: OxCoreConfig, program: Program,
     from cosim.iss import Interpreter
     interp = Interpreter(config, program)
     started = time.perf_counter()
-    stop = interp.run(args.max_instructions, on_retire)
+    try:
+        stop = interp.run(args.max_instructions, on_retire)
+    except KeyboardInterrupt:
+        raise Interrupted(interp.machine.instret) from None
     wall = time.perf_counter() - started
     stats = {"instret": stop.instret, "wall_s": round(wall, 6),
              "instructions_per_s": _rate(stop.instret, wall),
@@ -140,7 +144,9 @@ def _run_iss(args: argparse.Namespace, config: OxCoreConfig, program: Program,
     m = interp.machine
     word = m.m32[(stop.trap.pc - m.base) >> 2] \
         if m.in_memory(stop.trap.pc, 4) and stop.trap.pc % 4 == 0 else None
-    print(describe_trap(stop.trap.cause, stop.trap.pc, word, stop.instret, stop.trap.detail),
+    detail = GUARD_NOTE if args.guarded and stop.trap.cause == TrapCause.INSTRUCTION_LIMIT \
+        else stop.trap.detail
+    print(describe_trap(stop.trap.cause, stop.trap.pc, word, stop.instret, detail),
           file=sys.stderr)
     return TRAP_EXIT_STATUS[stop.trap.cause], stats
 
@@ -156,7 +162,11 @@ def _run_rtl(args: argparse.Namespace, config: OxCoreConfig, program: Program,
     sim = rtl_simulator(args.backend, config, program, vcd_path=args.vcd,
                         vcd_window=parse_window(args.vcd_window), faults=faults)
     started = time.perf_counter()
-    stop = sim.run(args.max_instructions, args.max_cycles, on_retire)
+    try:
+        stop = sim.run(args.max_instructions, args.max_cycles, on_retire)
+    except KeyboardInterrupt:
+        raise Interrupted(sim.instret, sim.cycle,
+                          args.vcd if sim.waveform_written else None) from None
     wall = time.perf_counter() - started
     backend = "cxxrtl" if type(sim).__name__ == "CxxrtlSimulator" else "pysim"
     stats = {"backend": backend, "instret": stop.instret, "cycles": stop.cycles,
@@ -174,7 +184,8 @@ def _run_rtl(args: argparse.Namespace, config: OxCoreConfig, program: Program,
         return stop.exit_code, stats
     if stop.reason in ("cycle_limit", "instruction_limit"):
         limit = f"cycle limit of {args.max_cycles}" if stop.reason == "cycle_limit" \
-            else f"instruction limit of {args.max_instructions}"
+            else (GUARD_NOTE if args.guarded
+                  else f"instruction limit of {args.max_instructions}")
         print(f"oxcore: stop: {limit} reached after {stop.cycles} cycles; "
               f"{stop.instret} instructions retired", file=sys.stderr)
         return CYCLE_LIMIT_STATUS, stats

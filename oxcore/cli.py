@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from oxcore.config import PRESETS, load_config
-from oxcore.errors import OxCoreError, SourceError
+from oxcore.errors import Interrupted, OxCoreError, SourceError
 
 
 def _add_config(parser: argparse.ArgumentParser) -> None:
@@ -94,7 +94,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sim", choices=("iss", "rtl"), default="iss",
                    help="iss: the golden interpreter; rtl: the RTL (Amaranth simulator)")
     p.add_argument("--max-instructions", type=int, default=None, metavar="N",
-                   help="stop (exit status 152) after N instructions")
+                   help="stop (exit status 152) after N instructions (default: "
+                        "1,000,000,000, a guard against runaway programs)")
     p.add_argument("--max-cycles", type=int, default=None, metavar="N",
                    help="rtl: stop (exit status 152) after N cycles")
     p.add_argument("--trace", metavar="FILE",
@@ -125,7 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--shape", metavar="A,B,...", help="kernel shape, e.g. M,N,K for gemm")
     p.add_argument("--seed", type=int, default=None,
                    help="seed of the kernel's random inputs (default 1)")
-    p.add_argument("--max-instructions", type=int, default=None, metavar="N")
+    p.add_argument("--max-instructions", type=int, default=None, metavar="N",
+                   help="stop after N instructions (default for a program: 1,000,000,000, "
+                        "a guard against runaway programs)")
     p.add_argument("--max-cycles", type=int, default=None, metavar="N",
                    help="give up after N cycles (without it: no cycle limit, or 100 cycles "
                         "per instruction allowed by --max-instructions; a core that retires "
@@ -157,8 +160,9 @@ def main(argv: list[str] | None = None) -> int:
     except OxCoreError as exc:
         print(f"oxcore: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("oxcore: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        where = f": {exc.describe()}" if isinstance(exc, Interrupted) else ""
+        print(f"oxcore: interrupted{where}", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 1

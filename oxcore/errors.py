@@ -31,3 +31,20 @@ class SourceError(OxCoreError):
 
 class ToolError(OxCoreError):
     """An external tool (clang from ziglang, Yosys, ...) failed; its output is in the message."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a run: where it stopped, and the waveform kept up to there (if any),
+    for the one line the command prints."""
+
+    def __init__(self, instret: int, cycle: int | None = None,
+                 waveform: str | None = None) -> None:
+        super().__init__()
+        self.instret, self.cycle, self.waveform = instret, cycle, waveform
+
+    def describe(self) -> str:
+        where = f"cycle {self.cycle:,}, " if self.cycle is not None else ""
+        text = f"stopped at {where}instruction {self.instret:,}"
+        if self.waveform:
+            text += f"; the waveform up to there is in {self.waveform}"
+        return text

@@ -297,8 +297,11 @@ class _Null:
         return len(data)
 
 
-def test_interrupted_command_leaves_nothing(tmp_path, capsys, monkeypatch):
-    """Ctrl-C in `oxcore run --vcd --trace`: status 130, one line, no files."""
+@pytest.mark.parametrize("backend", ["pysim", "cxxrtl"])
+def test_interrupted_command_keeps_the_waveform_so_far(tmp_path, capsys, monkeypatch, backend):
+    """Ctrl-C in `oxcore run --vcd --trace`: status 130 and one line saying where it
+    stopped; the waveform up to there is kept, complete (a VCD a reader parses, with its
+    save file); the trace and the stats, which would be partial, are not written."""
     program = assemble(tmp_path, MIXED_S, "mixed", SMALL)
     calls = []
     original = RetireRecord.trace_line
@@ -310,11 +313,25 @@ def test_interrupted_command_leaves_nothing(tmp_path, capsys, monkeypatch):
         return original(self, isa)
 
     monkeypatch.setattr(RetireRecord, "trace_line", trace_line)
+    monkeypatch.setenv("OXCORE_RTL_BACKEND", backend)
     out_dir = tmp_path / "out"
+    vcd = out_dir / "x.vcd"
     status, out, err = oxcore(capsys, "run", program, "--sim", "rtl", "--config", "small",
-                              "--vcd", out_dir / "x.vcd", "--trace", out_dir / "x.trace",
+                              "--vcd", vcd, "--trace", out_dir / "x.trace",
                               "--stats-json", out_dir / "x.json")
     assert status == 130
-    assert err.strip().splitlines() == ["oxcore: interrupted"]
-    assert not out_dir.exists() or list(out_dir.iterdir()) == []
+    lines = err.strip().splitlines()
+    # CXXRTL simulates ahead of the records being consumed: it stopped further on.
+    match = re.fullmatch(r"oxcore: interrupted: stopped at cycle ([\d,]+), instruction "
+                         r"([\d,]+); the waveform up to there is in (.+)", lines[-1])
+    assert match, err
+    assert all(line.startswith("cxxrtl: ") for line in lines[:-1]), err  # a first build
+    assert match[3] == str(vcd)
+    instret = int(match[2].replace(",", ""))
+    assert instret == 15 if backend == "pysim" else instret >= 15
+    assert sorted(p.name for p in out_dir.iterdir()) == ["x.gtkw", "x.vcd"]
+    wave = Waveform(vcd, RETIRE_SIGNALS)
+    last = max(t for name in RETIRE_SIGNALS for t, _ in wave.tv(name))
+    assert last <= int(match[1].replace(",", "")) * wave.period
+    assert len(wave.retired()) >= 14  # the 15th retired in the last cycle recorded
     assert leftovers(tmp_path) == []

@@ -372,3 +372,30 @@ def test_bad_config_values_are_one_decimal_line(tmp_path, capsys, toml, needle):
     status, out, err = oxcore_run(capsys, path, "--config", str(config))
     assert status == 1 and out == "" and len(err.splitlines()) == 1
     assert err.startswith(f"oxcore: error: {config}: ") and needle in err, err
+
+
+@pytest.mark.parametrize("sim", ["iss", "rtl"])
+def test_a_runaway_program_meets_the_default_guard(tmp_path, capsys, monkeypatch, sim):
+    """Without --max-instructions a never-ending program stops at the documented guard
+    (lowered here to keep the test short) and says so, instead of running until killed."""
+    import cosim.options
+    monkeypatch.setattr(cosim.options, "RUNAWAY_GUARD", 3000)
+    path = program(tmp_path, loop_forever())
+    extra = ["--sim", "rtl"] if sim == "rtl" else []
+    status, out, err = oxcore_run(capsys, path, *extra)
+    assert status == 152 and out == "" and len(err.splitlines()) == 1
+    assert "default guard of" in err and "raise it with --max-instructions" in err, err
+    assert "3000 instructions retired" in err
+
+
+def test_ctrl_c_says_where_the_interpreter_stopped(tmp_path, capsys, monkeypatch):
+    from cosim.iss import Interpreter
+    original = Interpreter.run
+
+    def interrupted(self, *args, **kwargs):
+        original(self, 500)  # run a while, then the user presses Ctrl-C
+        raise KeyboardInterrupt
+    monkeypatch.setattr(Interpreter, "run", interrupted)
+    path = program(tmp_path, loop_forever())
+    status, out, err = oxcore_run(capsys, path)
+    assert (status, out, err) == (130, "", "oxcore: interrupted: stopped at instruction 500\n")
