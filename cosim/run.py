@@ -25,6 +25,7 @@ from oxcore.outputs import check_output, open_output, write_json
 from cosim.waves import check_waveform_path
 
 CYCLE_LIMIT_STATUS = TRAP_EXIT_STATUS[TrapCause.INSTRUCTION_LIMIT]
+DEFAULT_VCD_CYCLES = 100_000  # a waveform without --vcd-window: its first cycles only
 
 
 def program_word(program: Program, pc: int) -> int | None:
@@ -73,6 +74,9 @@ def _check_args(args: argparse.Namespace) -> None:
         raise OxCoreError("--fault needs --sim rtl")
     if args.vcd_window and not args.vcd:
         raise OxCoreError("--vcd-window needs --vcd FILE")
+    if args.trace_cycles and (args.sim != "rtl" or not args.trace):
+        raise OxCoreError("--trace-cycles needs --sim rtl and --trace FILE (the "
+                          "interpreter has no cycles)")
     for flag, path in (("--trace", args.trace), ("--stats-json", args.stats_json),
                        ("--vcd", args.vcd)):
         if path:  # checked now, not after the whole simulation
@@ -108,7 +112,10 @@ def _run_command(args: argparse.Namespace) -> int:
         if args.trace:
             trace = stack.enter_context(open_output(args.trace))
             isa = isa_for(config)
-            on_retire = lambda record: trace.write(record.trace_line(isa) + "\n")  # noqa: E731
+
+            def on_retire(record: RetireRecord, cycle: int | None = None) -> None:
+                stamp = f"cycle {cycle:>10} " if cycle is not None else ""
+                trace.write(stamp + record.trace_line(isa) + "\n")
         try:
             runner = _run_rtl if args.sim == "rtl" else _run_iss
             status, stats = runner(args, config, program, on_retire)
@@ -159,8 +166,14 @@ def _run_rtl(args: argparse.Namespace, config: OxCoreConfig, program: Program,
         faults = parse_faults(args.fault)
     except ValueError as exc:
         raise OxCoreError(str(exc)) from None
+    window = parse_window(args.vcd_window)
+    if args.vcd and window is None:  # a whole long run would fill the disk: a first slice
+        window = (0, DEFAULT_VCD_CYCLES)
     sim = rtl_simulator(args.backend, config, program, vcd_path=args.vcd,
-                        vcd_window=parse_window(args.vcd_window), faults=faults)
+                        vcd_window=window, faults=faults)
+    if on_retire is not None and args.trace_cycles:
+        plain = on_retire
+        on_retire = lambda record: plain(record, sim.cycle)  # noqa: E731
     started = time.perf_counter()
     try:
         stop = sim.run(args.max_instructions, args.max_cycles, on_retire)
@@ -177,6 +190,10 @@ def _run_rtl(args: argparse.Namespace, config: OxCoreConfig, program: Program,
     if args.vcd and sim.waveform_written:
         print(f"oxcore: waveform written to {args.vcd} (GTKWave save file beside it)",
               file=sys.stderr)
+        if args.vcd_window is None and stop.cycles > DEFAULT_VCD_CYCLES:
+            print(f"oxcore: note: the waveform holds the first {DEFAULT_VCD_CYCLES:,} of "
+                  f"{stop.cycles:,} cycles; choose others with --vcd-window START:END",
+                  file=sys.stderr)
     elif args.vcd:
         print(f"oxcore: no waveform written: the run ended after {stop.cycles} cycles, "
               f"before the window opened", file=sys.stderr)

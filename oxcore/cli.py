@@ -100,11 +100,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="rtl: stop (exit status 152) after N cycles")
     p.add_argument("--trace", metavar="FILE",
                    help="write one line per retired instruction (Spike commit-log style)")
+    p.add_argument("--trace-cycles", action="store_true",
+                   help="rtl: begin each --trace line with the cycle it retired in")
     p.add_argument("--stats-json", metavar="FILE", help="write run statistics as JSON")
     p.add_argument("--vcd", metavar="FILE",
                    help="rtl: write the waveform, plus FILE.gtkw for GTKWave/Surfer")
     p.add_argument("--vcd-window", metavar="START:END",
-                   help="rtl: only cycles START..END-1 in the waveform")
+                   help="rtl: only cycles START..END-1 in the waveform (default: the first "
+                        "100,000 cycles, about a gigabyte)")
     p.add_argument("--fault", action="append", default=[], metavar="NAME",
                    help="rtl: inject a deliberate bug (see hw/oxcore/faults.py)")
     _add_backend(p)

@@ -357,3 +357,28 @@ def test_missing_program(tmp_path, capsys):
     status, out, err = oxcore(capsys, "run", tmp_path / "nope.elf", "--sim", "rtl")
     assert status != 0 and out == ""
     assert "nope.elf" in one_error_line(err)
+
+
+def test_trace_cycles_stamps_the_commit_log(mixed, tmp_path, capsys):
+    """Each line: the cycle it retired in (strictly increasing: one retirement per cycle
+    at most), then exactly the interpreter's trace line."""
+    status, _, err = oxcore(capsys, "run", mixed, "--sim", "rtl", "--trace",
+                            tmp_path / "t", "--trace-cycles")
+    assert status == MIXED_EXIT, err
+    lines = (tmp_path / "t").read_text().splitlines()
+    stamps = [int(re.match(r"cycle +(\d+) ", line)[1]) for line in lines]
+    assert stamps == sorted(set(stamps)) and stamps[0] >= 1
+    assert [re.sub(r"^cycle +\d+ ", "", line) for line in lines] == \
+        [r.trace_line() for r in golden(mixed).records]
+
+
+def test_a_waveform_without_a_window_holds_the_first_cycles(mixed, tmp_path, capsys,
+                                                            monkeypatch):
+    import cosim.run
+    monkeypatch.setattr(cosim.run, "DEFAULT_VCD_CYCLES", 40)  # the default is 100,000
+    vcd = tmp_path / "w.vcd"
+    status, _, err = oxcore(capsys, "run", mixed, "--sim", "rtl", "--vcd", vcd)
+    assert status == MIXED_EXIT
+    assert "the waveform holds the first 40 of" in err and "--vcd-window" in err
+    wave = Waveform(vcd, RETIRE_SIGNALS)
+    assert max(t for name in RETIRE_SIGNALS for t, _ in wave.tv(name)) <= 40 * wave.period
