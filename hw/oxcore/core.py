@@ -37,8 +37,8 @@ from hw.oxcore.pipeline import ENV_ARGS, ENV_REQ, ENV_RESP, TRAP, Pipeline
 from hw.oxcore.stages.decode import elaborate_decode
 from hw.oxcore.stages.engines import elaborate_engines
 from hw.oxcore.stages.execute import elaborate_execute
-from hw.oxcore.stages.fetch import elaborate_fetch
-from hw.oxcore.stages.memory_access import elaborate_memory_access
+from hw.oxcore.stages.fetch import Fetch
+from hw.oxcore.stages.memory_access import MemoryAccess
 from hw.oxcore.stages.perf import elaborate_perf
 from hw.oxcore.stages.writeback import COMPLETION_LAYOUT, RETIRE_LAYOUT, elaborate_writeback
 from oxcore.config import OxCoreConfig
@@ -82,10 +82,10 @@ class Core(wiring.Component):
         m.d.comb += self.halted.eq(p.halted)
         # Stages from WB back to IF: each reads what later stages decided this cycle.
         elaborate_writeback(p)
-        elaborate_memory_access(p)
+        _connect_memory_access(p, m)
         elaborate_execute(p)
         elaborate_decode(p)
-        elaborate_fetch(p)
+        _connect_fetch(p, m)
         elaborate_engines(p)
         elaborate_perf(p)
         csr = p.csr
@@ -110,3 +110,40 @@ class Core(wiring.Component):
             self.probes["engines"] = [*self.engine_ports, p.scoreboard.pending,
                                       p.engine_order_wait]
         return m
+
+
+def _connect_memory_access(p: Pipeline, m: Module) -> None:
+    """MEM as a component (`stages.memory_access.MemoryAccess`), its ports wired to the
+    pipeline's shared signals (plain wires: no logic between the registers)."""
+    m.submodules.memory_access = stage = MemoryAccess(
+        p.mm.shape(), p.w.shape(), p.latency, engines=len(p.engines))
+    lsu = p.lsu
+    wires = p.block("memory_access_ports")
+    wires.d.comb += [
+        stage.mm.eq(p.mm), stage.advance.eq(p.advance), stage.mul_result.eq(p.mul.result),
+        stage.rdata.eq(p.core.dmem.rdata),
+        lsu.m_offset.eq(stage.lsu.offset), lsu.m_size_log2.eq(stage.lsu.size_log2),
+        lsu.m_signed.eq(stage.lsu.signed), lsu.bus_rdata.eq(stage.lsu.rdata),
+        stage.lsu.raw.eq(lsu.load_raw), stage.lsu.value.eq(lsu.load_value),
+        p.m_value.eq(stage.m_value), p.w.eq(stage.w),
+    ]
+
+
+def _connect_fetch(p: Pipeline, m: Module) -> None:
+    """IF as a component (`stages.fetch.Fetch`): the RAM's port is the core's ``imem``;
+    the fetched word's registers are ID's (IF2's and ID's with `registered_fetch`)."""
+    m.submodules.fetch = stage = Fetch(p.index_bits, p.region, p.fetch_stage)
+    wiring.connect(m, stage.imem, wiring.flipped(p.core.imem))
+    wires = p.block("fetch_ports")
+    wires.d.comb += [
+        stage.redirect.eq(p.redirect), stage.redirect_target.eq(p.redirect_target),
+        stage.predicted.eq(p.pred.next_pc), stage.issue.eq(p.d_issue),
+        stage.halted.eq(p.halted), stage.reset_pc.eq(p.core.reset_pc),
+        p.fetch_pc.eq(stage.fetch_pc), p.fetch.eq(stage.fetch),
+        # Without `registered_fetch` these are ID's signals (q is d).
+        p.q_valid.eq(stage.q.valid), p.q_pc.eq(stage.q.pc), p.q_fault.eq(stage.q.fault),
+    ]
+    if p.fetch_stage:
+        d = stage.d
+        wires.d.comb += [p.d_valid.eq(d.valid), p.d_pc.eq(d.pc), p.d_fault.eq(d.fault),
+                         p.d_word.eq(d.word), p.d_pred.eq(d.pred)]

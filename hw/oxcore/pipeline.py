@@ -2,14 +2,14 @@
 signals and units of one core, which `core.Core.elaborate` makes and hands to each
 stage's function (`hw/oxcore/stages/`).
 
-Why a shared record rather than a component per stage: the five stages are one
-synchronous machine whose control signals (advance, fire, hold, redirect, squash) are
-read by several stages in the same cycle; giving each a port on every stage would
-triple the code without making a stage testable alone. The units with a contract of
-their own (decoder, ALU, branch unit, predictor, multiplier, divider, LSU, CSRs, hazard
-unit, register file, scoreboard) are components with annotated ports and unit tests;
-the stages are the glue between them, each in its own file, tested through whole
-programs against the interpreter.
+The stages are being turned into components (`wiring.Component`s with annotated
+ports, each testable alone: `tests/hw/oxcore/stages/`): IF (`stages.fetch.Fetch`) and
+MEM (`stages.memory_access.MemoryAccess`) are; `core.Core.elaborate` wires their ports
+to the signals here with plain wires. ID, EX and WB still read and drive this record
+directly: they share control signals (advance, fire, hold, redirect, squash) read by
+several stages in the same cycle. The units with a contract of their own (decoder,
+ALU, branch unit, predictor, multiplier, divider, LSU, CSRs, hazard unit, register
+file, scoreboard) are components with annotated ports and unit tests.
 """
 
 from __future__ import annotations
