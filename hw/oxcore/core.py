@@ -40,7 +40,7 @@ from hw.oxcore.stages.execute import elaborate_execute
 from hw.oxcore.stages.fetch import Fetch
 from hw.oxcore.stages.memory_access import MemoryAccess
 from hw.oxcore.stages.perf import elaborate_perf
-from hw.oxcore.stages.writeback import COMPLETION_LAYOUT, RETIRE_LAYOUT, elaborate_writeback
+from hw.oxcore.stages.writeback import COMPLETION_LAYOUT, RETIRE_LAYOUT, Writeback
 from oxcore.config import OxCoreConfig
 
 __all__ = ["Core", "RETIRE_LAYOUT", "ENV_REQ", "ENV_RESP", "ENV_ARGS", "TRAP"]
@@ -72,6 +72,36 @@ class Core(wiring.Component):
             members["completion"] = Out(COMPLETION_LAYOUT)
         super().__init__(members)
 
+    def _connect_writeback(self, p: Pipeline, m: Module) -> None:
+        """WB as a component (`stages.writeback.Writeback`): the core's ``retire``,
+        ``env_req`` and ``env_resp`` are its ports (wired in the ``wb_retire`` block, the
+        name waveform readers look for), its controls the pipeline's shared signals."""
+        m.submodules.writeback = stage = Writeback(p.w.shape(), p.latency,
+                                                   engines=len(p.engines))
+        rf = p.rf
+        wires = p.block("writeback_ports")
+        wires.d.comb += [
+            stage.w.eq(p.w), stage.mul_result.eq(p.mul.result),
+            stage.instret.eq(p.csr.instret), stage.env_args.eq(rf.tap),
+            rf.w_en.eq(stage.rf_write.en), rf.w_addr.eq(stage.rf_write.addr),
+            rf.w_data.eq(stage.rf_write.data), p.csr.retired.eq(stage.retired),
+            p.advance.eq(stage.advance), p.halted.eq(stage.halted),
+            p.w_ecall.eq(stage.ecall), p.w_env_wait.eq(stage.env_wait),
+            p.w_wait.eq(stage.wait), p.w_retire.eq(stage.retiring),
+            p.wb_writes.eq(stage.writes_rf), p.w_trap.eq(stage.trap),
+            p.w_value.eq(stage.value),
+        ]
+        if p.engines:
+            done = stage.completion
+            wires.d.comb += [
+                stage.dispatch_wait.eq(p.w_dispatch_wait),
+                done.write.eq(p.completion_write), done.trap.eq(p.completion_trap),
+                done.rd.eq(p.completion_rd), done.value.eq(p.completion_value),
+            ]
+        ports = p.block("wb_retire")
+        ports.d.comb += [self.retire.eq(stage.retire), self.env_req.eq(stage.env_req),
+                         stage.env_resp.eq(self.env_resp)]
+
     @property
     def engine_ports(self) -> list:
         return [getattr(self, f"engine{i}") for i in range(self.engine_count)]
@@ -81,7 +111,7 @@ class Core(wiring.Component):
         p = Pipeline(self, m)
         m.d.comb += self.halted.eq(p.halted)
         # Stages from WB back to IF: each reads what later stages decided this cycle.
-        elaborate_writeback(p)
+        self._connect_writeback(p, m)
         _connect_memory_access(p, m)
         elaborate_execute(p)
         elaborate_decode(p)

@@ -3,18 +3,18 @@ signals and units of one core, which `core.Core.elaborate` makes and hands to ea
 stage's function (`hw/oxcore/stages/`).
 
 The stages are being turned into components (`wiring.Component`s with annotated
-ports, each testable alone: `tests/hw/oxcore/stages/`): IF (`stages.fetch.Fetch`) and
-MEM (`stages.memory_access.MemoryAccess`) are; `core.Core.elaborate` wires their ports
-to the signals here with plain wires. ID, EX and WB still read and drive this record
-directly: they share control signals (advance, fire, hold, redirect, squash) read by
-several stages in the same cycle. The units with a contract of their own (decoder,
+ports, each testable alone: `tests/hw/oxcore/stages/`): IF (`stages.fetch.Fetch`),
+MEM (`stages.memory_access.MemoryAccess`) and WB (`stages.writeback.Writeback`) are;
+`core.Core.elaborate` wires their ports to the signals here with plain wires. ID and
+EX still read and drive this record directly: they share control signals (advance,
+fire, hold, redirect, squash) read by several stages in the same cycle. The units with a contract of their own (decoder,
 ALU, branch unit, predictor, multiplier, divider, LSU, CSRs, hazard unit, register
 file, scoreboard) are components with annotated ports and unit tests.
 """
 
 from __future__ import annotations
 
-from amaranth import Module, Mux, Signal, Value
+from amaranth import Module, Signal
 from amaranth.lib import data
 
 from hw.oxcore.alu import Alu
@@ -177,9 +177,3 @@ class Pipeline:
         sub = Module()
         self.m.submodules[name] = sub
         return sub
-
-    def result_of_wb(self) -> Value:
-        """WB's forwardable value: its result, or the multiplier's at latency >= 2."""
-        w = self.w
-        return Mux(w.unit == Unit.MUL, self.mul.result, w.result) if self.latency >= 2 \
-            else w.result
