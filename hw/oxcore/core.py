@@ -34,7 +34,7 @@ from hw.oxcore.engine import EngineSignature
 from hw.oxcore.faults import Faults
 from hw.oxcore.memory import FETCH_BUS
 from hw.oxcore.pipeline import ENV_ARGS, ENV_REQ, ENV_RESP, TRAP, Pipeline
-from hw.oxcore.stages.decode import elaborate_decode
+from hw.oxcore.stages.decode import Decode
 from hw.oxcore.stages.engines import elaborate_engines
 from hw.oxcore.stages.execute import elaborate_execute
 from hw.oxcore.stages.fetch import Fetch
@@ -102,6 +102,45 @@ class Core(wiring.Component):
         ports.d.comb += [self.retire.eq(stage.retire), self.env_req.eq(stage.env_req),
                          stage.env_resp.eq(self.env_resp)]
 
+    def _connect_decode(self, p: Pipeline, m: Module) -> None:
+        """ID as a component (`stages.decode.Decode`): its ID/EX register is EX's ``x``;
+        the register file, hazard unit and predictor stay the pipeline's."""
+        predecode = p.fetch_stage and p.cfg.branch_predictor in ("static", "btb")
+        m.submodules.decode = stage = Decode(p.x.shape(), sync_rf=p.sync_rf,
+                                             registered_fetch=p.fetch_stage,
+                                             predecode=predecode, engines=len(p.engines))
+        rf, hz, pred = p.rf, p.hz, p.pred
+        query, producer, predict = stage.hazard, stage.ex_producer, stage.predict
+        wires = p.block("decode_ports")
+        wires.d.comb += [
+            stage.d.valid.eq(p.d_valid), stage.d.pc.eq(p.d_pc), stage.d.fault.eq(p.d_fault),
+            stage.d.word.eq(p.d_word), stage.d.pred.eq(p.d_pred),
+            stage.q.valid.eq(p.q_valid), stage.q.pc.eq(p.q_pc), stage.q.fault.eq(p.q_fault),
+            stage.q_word.eq(self.imem.data),
+            stage.rf_data.rs1.eq(rf.rs1_data), stage.rf_data.rs2.eq(rf.rs2_data),
+            stage.stall.load_use.eq(hz.stall_load_use), stage.stall.mul.eq(hz.stall_mul),
+            stage.stall.serial.eq(hz.stall_serial),
+            stage.x_live.eq(p.x_live), stage.x_fire.eq(p.x_fire), stage.halted.eq(p.halted),
+            stage.squash.eq(p.redirect_r if p.registered else p.x_redirect),
+            stage.ex_rs1.eq(p.rs1), stage.ex_rs2.eq(p.rs2),
+            p.x.eq(stage.x), p.d_issue.eq(stage.issue),
+            p.d_rs1.eq(stage.rs1), p.d_rs2.eq(stage.rs2),
+            rf.rs1_addr.eq(stage.rf_read.rs1), rf.rs2_addr.eq(stage.rf_read.rs2),
+            hz.d_valid.eq(query.valid), hz.d_reads_rs1.eq(query.reads_rs1),
+            hz.d_reads_rs2.eq(query.reads_rs2), hz.d_rs1.eq(query.rs1),
+            hz.d_rs2.eq(query.rs2), hz.d_csr.eq(query.csr),
+            hz.x.eq(producer), pred.pc.eq(predict.pc),
+        ]
+        if not p.fetch_stage or predecode:  # else the predictor needs only the pc
+            wires.d.comb += [pred.flow.eq(predict.flow), pred.target.eq(predict.target),
+                             pred.backward.eq(predict.backward)]
+        if p.engines:
+            wires.d.comb += [stage.stall.engine.eq(hz.stall_engine),
+                             hz.d_writes_rd.eq(query.writes_rd), hz.d_rd.eq(query.rd)]
+            for i, engine in enumerate(p.engines):
+                wires.d.comb += [engine.claim.insn.eq(stage.claim_insn),
+                                 stage.claimed[i].eq(engine.claimed)]
+
     @property
     def engine_ports(self) -> list:
         return [getattr(self, f"engine{i}") for i in range(self.engine_count)]
@@ -114,7 +153,7 @@ class Core(wiring.Component):
         self._connect_writeback(p, m)
         _connect_memory_access(p, m)
         elaborate_execute(p)
-        elaborate_decode(p)
+        self._connect_decode(p, m)
         _connect_fetch(p, m)
         elaborate_engines(p)
         elaborate_perf(p)
