@@ -1,5 +1,8 @@
 """The OxCore scalar pipeline: five in-order stages IF, ID, EX, MEM, WB, one file each
-under `stages/` (see docs/rtl.md for the picture):
+under `stages/` (see docs/rtl.md for the picture). IF, ID, MEM and WB are
+`wiring.Component`s (`Fetch`, `Decode`, `MemoryAccess`, `Writeback`), instantiated by
+the `_connect_*` functions below, which wire their ports to the shared signals of
+`pipeline.Pipeline` with plain wires; EX is still a function of that record.
 
 - IF (`stages/fetch.py`): fetch address (redirect, else the predictor's guess) into
   the instruction RAM; the optional IF2 register (`registered_fetch`).
@@ -34,13 +37,13 @@ from hw.oxcore.engine import EngineSignature
 from hw.oxcore.faults import Faults
 from hw.oxcore.memory import FETCH_BUS
 from hw.oxcore.pipeline import ENV_ARGS, ENV_REQ, ENV_RESP, TRAP, Pipeline
-from hw.oxcore.stages.decode import elaborate_decode
+from hw.oxcore.stages.decode import Decode
 from hw.oxcore.stages.engines import elaborate_engines
 from hw.oxcore.stages.execute import elaborate_execute
-from hw.oxcore.stages.fetch import elaborate_fetch
-from hw.oxcore.stages.memory_access import elaborate_memory_access
+from hw.oxcore.stages.fetch import Fetch
+from hw.oxcore.stages.memory_access import MemoryAccess
 from hw.oxcore.stages.perf import elaborate_perf
-from hw.oxcore.stages.writeback import COMPLETION_LAYOUT, RETIRE_LAYOUT, elaborate_writeback
+from hw.oxcore.stages.writeback import COMPLETION_LAYOUT, RETIRE_LAYOUT, Writeback
 from oxcore.config import OxCoreConfig
 
 __all__ = ["Core", "RETIRE_LAYOUT", "ENV_REQ", "ENV_RESP", "ENV_ARGS", "TRAP"]
@@ -81,11 +84,11 @@ class Core(wiring.Component):
         p = Pipeline(self, m)
         m.d.comb += self.halted.eq(p.halted)
         # Stages from WB back to IF: each reads what later stages decided this cycle.
-        elaborate_writeback(p)
-        elaborate_memory_access(p)
+        _connect_writeback(p, m)
+        _connect_memory_access(p, m)
         elaborate_execute(p)
-        elaborate_decode(p)
-        elaborate_fetch(p)
+        _connect_decode(p, m)
+        _connect_fetch(p, m)
         elaborate_engines(p)
         elaborate_perf(p)
         csr = p.csr
@@ -110,3 +113,111 @@ class Core(wiring.Component):
             self.probes["engines"] = [*self.engine_ports, p.scoreboard.pending,
                                       p.engine_order_wait]
         return m
+
+
+def _connect_memory_access(p: Pipeline, m: Module) -> None:
+    """MEM as a component (`stages.memory_access.MemoryAccess`), its ports wired to the
+    pipeline's shared signals (plain wires: no logic between the registers)."""
+    m.submodules.memory_access = stage = MemoryAccess(
+        p.mm.shape(), p.w.shape(), p.latency, engines=len(p.engines))
+    lsu = p.lsu
+    wires = p.block("memory_access_ports")
+    wires.d.comb += [
+        stage.mm.eq(p.mm), stage.advance.eq(p.advance), stage.mul_result.eq(p.mul.result),
+        stage.rdata.eq(p.core.dmem.rdata),
+        lsu.m_offset.eq(stage.lsu.offset), lsu.m_size_log2.eq(stage.lsu.size_log2),
+        lsu.m_signed.eq(stage.lsu.signed), lsu.bus_rdata.eq(stage.lsu.rdata),
+        stage.lsu.raw.eq(lsu.load_raw), stage.lsu.value.eq(lsu.load_value),
+        p.m_value.eq(stage.m_value), p.w.eq(stage.w),
+    ]
+
+
+def _connect_fetch(p: Pipeline, m: Module) -> None:
+    """IF as a component (`stages.fetch.Fetch`): the RAM's port is the core's ``imem``;
+    the fetched word's registers are ID's (IF2's and ID's with `registered_fetch`)."""
+    m.submodules.fetch = stage = Fetch(p.index_bits, p.region, p.fetch_stage)
+    wiring.connect(m, stage.imem, wiring.flipped(p.core.imem))
+    wires = p.block("fetch_ports")
+    wires.d.comb += [
+        stage.redirect.eq(p.redirect), stage.redirect_target.eq(p.redirect_target),
+        stage.predicted.eq(p.pred.next_pc), stage.issue.eq(p.d_issue),
+        stage.halted.eq(p.halted), stage.reset_pc.eq(p.core.reset_pc),
+        p.fetch_pc.eq(stage.fetch_pc), p.fetch.eq(stage.fetch),
+        # Without `registered_fetch` these are ID's signals (q is d).
+        p.q_valid.eq(stage.q.valid), p.q_pc.eq(stage.q.pc), p.q_fault.eq(stage.q.fault),
+    ]
+    if p.fetch_stage:
+        d = stage.d
+        wires.d.comb += [p.d_valid.eq(d.valid), p.d_pc.eq(d.pc), p.d_fault.eq(d.fault),
+                         p.d_word.eq(d.word), p.d_pred.eq(d.pred)]
+
+
+def _connect_writeback(p: Pipeline, m: Module) -> None:
+    """WB as a component (`stages.writeback.Writeback`): the core's ``retire``,
+    ``env_req`` and ``env_resp`` are its ports (wired in the ``wb_retire`` block, the
+    name waveform readers look for), its controls the pipeline's shared signals."""
+    m.submodules.writeback = stage = Writeback(p.w.shape(), p.latency,
+                                               engines=len(p.engines))
+    rf = p.rf
+    wires = p.block("writeback_ports")
+    wires.d.comb += [
+        stage.w.eq(p.w), stage.mul_result.eq(p.mul.result),
+        stage.instret.eq(p.csr.instret), stage.env_args.eq(rf.tap),
+        rf.w_en.eq(stage.rf_write.en), rf.w_addr.eq(stage.rf_write.addr),
+        rf.w_data.eq(stage.rf_write.data), p.csr.retired.eq(stage.retired),
+        p.advance.eq(stage.advance), p.halted.eq(stage.halted),
+        p.w_ecall.eq(stage.ecall), p.w_env_wait.eq(stage.env_wait),
+        p.w_wait.eq(stage.wait), p.w_retire.eq(stage.retiring),
+        p.wb_writes.eq(stage.writes_rf), p.w_trap.eq(stage.trap),
+        p.w_value.eq(stage.value),
+    ]
+    if p.engines:
+        done = stage.completion
+        wires.d.comb += [
+            stage.dispatch_wait.eq(p.w_dispatch_wait),
+            done.write.eq(p.completion_write), done.trap.eq(p.completion_trap),
+            done.rd.eq(p.completion_rd), done.value.eq(p.completion_value),
+        ]
+    ports = p.block("wb_retire")
+    ports.d.comb += [p.core.retire.eq(stage.retire), p.core.env_req.eq(stage.env_req),
+                     stage.env_resp.eq(p.core.env_resp)]
+
+
+def _connect_decode(p: Pipeline, m: Module) -> None:
+    """ID as a component (`stages.decode.Decode`): its ID/EX register is EX's ``x``;
+    the register file, hazard unit and predictor stay the pipeline's."""
+    predecode = p.fetch_stage and p.cfg.branch_predictor in ("static", "btb")
+    m.submodules.decode = stage = Decode(p.x.shape(), sync_rf=p.sync_rf,
+                                         registered_fetch=p.fetch_stage,
+                                         predecode=predecode, engines=len(p.engines))
+    rf, hz, pred = p.rf, p.hz, p.pred
+    query, producer, predict = stage.hazard, stage.ex_producer, stage.predict
+    wires = p.block("decode_ports")
+    wires.d.comb += [
+        stage.d.valid.eq(p.d_valid), stage.d.pc.eq(p.d_pc), stage.d.fault.eq(p.d_fault),
+        stage.d.word.eq(p.d_word), stage.d.pred.eq(p.d_pred),
+        stage.q.valid.eq(p.q_valid), stage.q.pc.eq(p.q_pc), stage.q.fault.eq(p.q_fault),
+        stage.q_word.eq(p.core.imem.data),
+        stage.rf_data.rs1.eq(rf.rs1_data), stage.rf_data.rs2.eq(rf.rs2_data),
+        stage.stall.load_use.eq(hz.stall_load_use), stage.stall.mul.eq(hz.stall_mul),
+        stage.stall.serial.eq(hz.stall_serial),
+        stage.x_live.eq(p.x_live), stage.x_fire.eq(p.x_fire), stage.halted.eq(p.halted),
+        stage.squash.eq(p.redirect_r if p.registered else p.x_redirect),
+        stage.ex_rs1.eq(p.rs1), stage.ex_rs2.eq(p.rs2),
+        p.x.eq(stage.x), p.d_issue.eq(stage.issue),
+        p.d_rs1.eq(stage.rs1), p.d_rs2.eq(stage.rs2),
+        rf.rs1_addr.eq(stage.rf_read.rs1), rf.rs2_addr.eq(stage.rf_read.rs2),
+        hz.d_valid.eq(query.valid), hz.d_reads_rs1.eq(query.reads_rs1),
+        hz.d_reads_rs2.eq(query.reads_rs2), hz.d_rs1.eq(query.rs1),
+        hz.d_rs2.eq(query.rs2), hz.d_csr.eq(query.csr),
+        hz.x.eq(producer), pred.pc.eq(predict.pc),
+    ]
+    if not p.fetch_stage or predecode:  # else the predictor needs only the pc
+        wires.d.comb += [pred.flow.eq(predict.flow), pred.target.eq(predict.target),
+                         pred.backward.eq(predict.backward)]
+    if p.engines:
+        wires.d.comb += [stage.stall.engine.eq(hz.stall_engine),
+                         hz.d_writes_rd.eq(query.writes_rd), hz.d_rd.eq(query.rd)]
+        for i, engine in enumerate(p.engines):
+            wires.d.comb += [engine.claim.insn.eq(stage.claim_insn),
+                             stage.claimed[i].eq(engine.claimed)]

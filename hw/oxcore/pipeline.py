@@ -2,26 +2,26 @@
 signals and units of one core, which `core.Core.elaborate` makes and hands to each
 stage's function (`hw/oxcore/stages/`).
 
-Why a shared record rather than a component per stage: the five stages are one
-synchronous machine whose control signals (advance, fire, hold, redirect, squash) are
-read by several stages in the same cycle; giving each a port on every stage would
-triple the code without making a stage testable alone. The units with a contract of
-their own (decoder, ALU, branch unit, predictor, multiplier, divider, LSU, CSRs, hazard
-unit, register file, scoreboard) are components with annotated ports and unit tests;
-the stages are the glue between them, each in its own file, tested through whole
-programs against the interpreter.
+The stages are being turned into components (`wiring.Component`s with annotated ports,
+each testable alone: `tests/hw/oxcore/stages/`): IF (`stages.fetch.Fetch`), ID
+(`stages.decode.Decode`), MEM (`stages.memory_access.MemoryAccess`) and WB
+(`stages.writeback.Writeback`) are; `core.Core.elaborate` wires their ports to the
+signals here with plain wires. EX still reads and drives this record directly: it shares
+control signals (advance, fire, hold, redirect, squash) read by several stages in the
+same cycle. The units with a contract of their own (decoder, ALU, branch unit,
+predictor, multiplier, divider, LSU, CSRs, hazard unit, register file, scoreboard) are
+components with annotated ports and unit tests.
 """
 
 from __future__ import annotations
 
-from amaranth import Module, Mux, Signal, Value
+from amaranth import Module, Signal
 from amaranth.lib import data
 
 from hw.oxcore.alu import Alu
 from hw.oxcore.branch import BranchUnit, Predictor
 from hw.oxcore.control import CONTROL_LAYOUT, TRAP_CAUSE_WIDTH, Env, MemOp, Unit
 from hw.oxcore.csr import CsrFile
-from hw.oxcore.decoder import Decoder
 from hw.oxcore.divider import Divider
 from hw.oxcore.hazard import Forward, HazardUnit
 from hw.oxcore.lsu import Lsu
@@ -86,7 +86,6 @@ class Pipeline:
         self.engines = core.engine_ports  # the core's `engine<i>` ports (none: scalar)
 
         # Units.
-        m.submodules.decoder = self.dec = Decoder()
         m.submodules.regfile = self.rf = RegisterFile(taps=ENV_ARGS, sync_read=self.sync_rf)
         m.submodules.alu = self.alu = Alu(self.faults)
         m.submodules.branch = self.bru = BranchUnit()
@@ -142,7 +141,7 @@ class Pipeline:
         self.redirect_pc_r = Signal(32)
         self.mispredict = Signal()
         self.redirect_pc = Signal(32)  # where a mispredicted transfer really goes
-        self.d_trap = Signal(TRAP)
+        self.d_rs1, self.d_rs2 = Signal(5), Signal(5)  # ID's decoded register numbers
         self.d_issue = Signal()  # ID's instruction moves to EX
         self.fetch_pc = Signal(32)
         self.fetch = Signal()
@@ -157,9 +156,7 @@ class Pipeline:
         self.is_mul = self.x_live & (ctl.unit == Unit.MUL)
         self.is_div = self.x_live & (ctl.unit == Unit.DIV)
         self.is_ecall = ctl.env == Env.ECALL
-        # Engines: the claim of ID's word, and what ID/EX/MEM/WB hold for them.
-        self.d_engine = Signal(max(1, len(self.engines)))  # which engine claimed ID's word
-        self.d_engine_writes = Signal()
+        # Engines.
         self.engine_order_wait = Signal()  # an engine is busy or one of its instructions
         self.w_dispatch_wait = Signal()  # is in MEM/WB: memory order (engine.py)
         # An engine's completion this cycle: write rd (or halt on its trap).
@@ -177,9 +174,3 @@ class Pipeline:
         sub = Module()
         self.m.submodules[name] = sub
         return sub
-
-    def result_of_wb(self) -> Value:
-        """WB's forwardable value: its result, or the multiplier's at latency >= 2."""
-        w = self.w
-        return Mux(w.unit == Unit.MUL, self.mul.result, w.result) if self.latency >= 2 \
-            else w.result

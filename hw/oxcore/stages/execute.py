@@ -67,7 +67,7 @@ def _forwarding_next(p: Pipeline) -> None:
     MEM gets EX's instruction (or a bubble) and WB gets MEM's, else both stay; EX gets
     ID's instruction, or keeps its own. (A trapping EX instruction is treated as
     writing its rd: nothing issues behind it.)"""
-    x, mm, w, dec, ctl = p.x, p.mm, p.w, p.dec, p.x.ctl
+    x, mm, w, ctl = p.x, p.mm, p.w, p.x.ctl
     nxt = p.block("ex_forward_next")
     next_rs = [Signal(5, name="next_rs1"), Signal(5, name="next_rs2")]
     n_m_writes, n_m_rd = Signal(), Signal(5)
@@ -79,8 +79,8 @@ def _forwarding_next(p: Pipeline) -> None:
         nxt.d.comb += [n_m_writes.eq(mm.valid & mm.writes), n_m_rd.eq(mm.rd),
                        n_w_writes.eq(w.valid & w.writes), n_w_rd.eq(w.rd)]
     stay = p.x_live & ~p.x_fire
-    nxt.d.comb += [next_rs[0].eq(Mux(stay, x.rs1, dec.rs1)),
-                   next_rs[1].eq(Mux(stay, x.rs2, dec.rs2))]
+    nxt.d.comb += [next_rs[0].eq(Mux(stay, x.rs1, p.d_rs1)),
+                   next_rs[1].eq(Mux(stay, x.rs2, p.d_rs2))]
     order = [(n_m_writes, n_m_rd, Forward.MEM), (n_w_writes, n_w_rd, Forward.WB)]
     if Fault.FORWARD_WRONG_STAGE in p.faults:
         order.reverse()
