@@ -19,9 +19,9 @@ from oxcore.retire import TRAP_EXIT_STATUS, TrapCause
 
 from .iss.helpers import (BASE, DATA, EBREAK, ECALL, MEM_END, NOP, SYS_EXIT, SYS_WRITE, Asm,
                           I, a0, a1, a2, a7, elf_image, li, ra, s0, t0, zero)
-from .rtl_programs import (MIXED_EXIT, MIXED_S, MIXED_STDERR, MIXED_STDOUT, SMALL_C,
-                           SMALL_C_EXIT, SMALL_C_STDERR, SMALL_C_STDOUT, assemble, compile_c,
-                           golden, one_error_line, oxcore)
+from .rtl_programs import (MIXED_EXIT, MIXED_S, MIXED_STDERR, MIXED_STDOUT, RETIRE_SIGNALS,
+                           SMALL_C, SMALL_C_EXIT, SMALL_C_STDERR, SMALL_C_STDOUT, Waveform,
+                           assemble, compile_c, golden, one_error_line, oxcore)
 
 STALLS = ("stall_load_use", "stall_branch", "stall_muldiv", "stall_memory", "stall_env")
 
