@@ -342,6 +342,8 @@ def postsynth_check(config: OxCoreConfig, family: str = "ice40", *,
 CORE_UNITS = ("decoder", "regfile", "alu", "branch", "predictor", "multiplier", "divider",
               "lsu", "csr", "hazard")
 SOC_UNIT_NAMES = {"ram": "memory"}
+# The core's stage components (hw/oxcore/stages/), which hold some units (ID the decoder).
+STAGE_COMPONENTS = ("fetch", "decode", "memory_access", "writeback")
 
 
 def soc_area_report(soc: wiring.Component, family: str, *,
@@ -380,6 +382,8 @@ def soc_area_report(soc: wiring.Component, family: str, *,
                 add(unit_of(None) or "(top)", classify_cell(family, name), count)
 
     def core_unit(sub):
+        if sub in STAGE_COMPONENTS:
+            return None  # a stage component: look inside for the units it holds
         return sub if sub in CORE_UNITS else "pipeline"
 
     for cell_type, count in modules["top"].items():

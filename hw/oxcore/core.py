@@ -179,7 +179,7 @@ def _connect_writeback(p: Pipeline, m: Module) -> None:
             done.rd.eq(p.completion_rd), done.value.eq(p.completion_value),
         ]
     ports = p.block("wb_retire")
-    ports.d.comb += [p.core.retire.eq(stage.retire), p.core.env_req.eq(stage.env_req),
+    ports.d.comb += [p.core.retire.eq(stage.record), p.core.env_req.eq(stage.env_req),
                      stage.env_resp.eq(p.core.env_resp)]
 
 

@@ -102,12 +102,18 @@ class Pipeline:
         self.halted = Signal()
         # ID's instruction: valid, pc, word, and whether its pc was outside RAM (an
         # instruction access fault).
-        self.d_valid, self.d_pc, self.d_fault = Signal(), Signal(32), Signal()
+        # (named: a tuple assignment gives Amaranth no name to take, and the waveform
+        # would show "$signal")
+        self.d_valid, self.d_pc, self.d_fault = (Signal(name="d_valid"),
+                                                 Signal(32, name="d_pc"),
+                                                 Signal(name="d_fault"))
         # The word at the instruction RAM's output ("q"). Without `registered_fetch`
         # that word is ID's instruction (q is d); with it, q is a stage of its own (IF2)
         # and moves into ID's registers.
         if self.fetch_stage:
-            self.q_valid, self.q_pc, self.q_fault = Signal(), Signal(32), Signal()
+            self.q_valid, self.q_pc, self.q_fault = (Signal(name="q_valid"),
+                                                     Signal(32, name="q_pc"),
+                                                     Signal(name="q_fault"))
             self.d_word = Signal(32)
             self.d_pred = Signal(32)  # the predicted next pc, made when the word was in IF2
         else:
@@ -141,7 +147,8 @@ class Pipeline:
         self.redirect_pc_r = Signal(32)
         self.mispredict = Signal()
         self.redirect_pc = Signal(32)  # where a mispredicted transfer really goes
-        self.d_rs1, self.d_rs2 = Signal(5), Signal(5)  # ID's decoded register numbers
+        # ID's decoded register numbers
+        self.d_rs1, self.d_rs2 = Signal(5, name="d_rs1"), Signal(5, name="d_rs2")
         self.d_issue = Signal()  # ID's instruction moves to EX
         self.fetch_pc = Signal(32)
         self.fetch = Signal()

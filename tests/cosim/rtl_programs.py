@@ -188,7 +188,11 @@ def one_error_line(err: str) -> str:
 # ---- reading waveforms back -------------------------------------------------------------
 
 CLK = "bench.top.clk"
-RETIRE = "bench.top.core.wb_retire.\\retire."
+RETIRE = "bench.top.core.\\retire."  # the core's retire port
+# Where a simulator may put it instead: a VCD writer names a signal in one of the scopes
+# that use it (the block that drives it, here), which differs between simulators and
+# configurations. `Waveform` reads the port under RETIRE's names wherever it is.
+RETIRE_SCOPES = ("bench.top.core.\\retire.", "bench.top.core.wb_retire.\\retire.")
 RETIRE_FIELDS = tuple(SCALAR_RETIRE.flat_fields())  # "valid", "order", ..., "x.value", ...
 RETIRE_SIGNALS = [CLK] + [RETIRE + name for name in RETIRE_FIELDS]
 
@@ -208,13 +212,24 @@ class Waveform:
     def __init__(self, path: str | Path, signals: list[str] | None = None) -> None:
         import vcdvcd
         self.path = Path(path)
+        self.alias: dict[str, str] = {}  # RETIRE's names -> the names in this file
+        if signals and any(name.startswith(RETIRE) for name in signals):
+            names = set(vcdvcd.VCDVCD(str(path), only_sigs=True).signals)
+            scope = next((s for s in RETIRE_SCOPES if s + "valid" in names), RETIRE)
+            self.alias = {name: scope + name[len(RETIRE):] for name in signals
+                          if name.startswith(RETIRE)}
+            signals = [self.alias.get(name, name) for name in signals]
         self.vcd = vcdvcd.VCDVCD(str(path), signals=signals or [], store_tvs=True)
+        if not signals:  # the whole file: name the retire port's fields as RETIRE does
+            present = set(self.vcd.signals)
+            scope = next((s for s in RETIRE_SCOPES if s + "valid" in present), RETIRE)
+            self.alias = {RETIRE + name: scope + name for name in RETIRE_FIELDS}
         unit = Decimal(str(self.vcd.timescale["timescale"]))
         self.period = int(Decimal(str(CLOCK_PERIOD)) / unit)  # clock period, VCD units
         self._times: dict[str, list[int]] = {}
 
     def tv(self, name: str) -> list[tuple[int, str]]:
-        return self.vcd[name].tv
+        return self.vcd[self.alias.get(name, name)].tv
 
     def _index(self, name: str) -> list[int]:
         if name not in self._times:

@@ -248,6 +248,10 @@ def test_gtkw_save_file(which, runs, full):
     assert {"valid", "pc", "insn", "x.valid", "x.reg", "x.value", "mem.valid", "mem.addr",
             "mem.size", "mem.write", "mem.mask", "mem.data", "trap.valid", "trap.cause"} <= retire
     assert len(groups["pc per stage"]) == 5
+    # Every signal a viewer opens with has a name of its own (not Amaranth's "$signal").
+    assert not [entry for entries in groups.values() for entry in entries if "$" in entry]
+    assert any(entry.endswith("d_pc[31:0]") or entry.endswith("d_pc")
+               for entry in groups["pc per stage"]), groups["pc per stage"]
 
 
 def test_no_partial_files_left(runs):

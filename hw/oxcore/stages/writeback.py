@@ -43,7 +43,9 @@ class Writeback(wiring.Component):
     Inputs: ``w`` (the MEM/WB register), ``mul_result`` (the multiplier's, WB's result
     at ``mul_latency`` >= 2), ``instret`` (the retire record's order), ``env_args``
     (a0, a1, a2, a7 from the register file's taps), ``env_resp``; with engines
-    ``dispatch_wait`` and ``completion``. Outputs: ``retire``, ``env_req``, ``rf_write``,
+    ``dispatch_wait`` and ``completion``. Outputs: ``record`` (the retire record: not
+    named ``retire``, which is the core's port it drives: one name per signal in a
+    waveform), ``env_req``, ``rf_write``,
     ``retired`` (one instruction counted in instret), ``advance`` (EX -> MEM -> WB move
     on), ``halted`` (a register), and WB's state for the other stages: ``ecall``,
     ``env_wait``, ``wait``, ``retiring``, ``writes_rf``, ``trap``, ``value`` (forwarded
@@ -56,7 +58,7 @@ class Writeback(wiring.Component):
         members = {
             "w": In(mem_wb), "mul_result": In(32), "instret": In(64),
             "env_args": In(data.ArrayLayout(32, len(ENV_ARGS))), "env_resp": In(ENV_RESP),
-            "retire": Out(RETIRE_LAYOUT), "env_req": Out(ENV_REQ), "rf_write": Out(RF_WRITE),
+            "record": Out(RETIRE_LAYOUT), "env_req": Out(ENV_REQ), "rf_write": Out(RF_WRITE),
             "retired": Out(1), "advance": Out(1), "halted": Out(1),
             "ecall": Out(1), "env_wait": Out(1), "wait": Out(1), "retiring": Out(1),
             "writes_rf": Out(1), "trap": Out(1), "value": Out(32),
@@ -117,7 +119,7 @@ def retire_port(self, port: Module, w, w_retire, w_trap, w_ecall, w_fault, w_wri
     `Writeback` stage; ``port`` the block's module; ``order`` instret, ``env_args`` a0,
     a1, a2, a7)."""
     # ==== wb_retire: the retire port (kept as one piece; layout `RETIRE_LAYOUT`) ====
-    r = self.retire
+    r = self.record
     port.d.comb += [
         r.valid.eq(w_retire), r.order.eq(order), r.pc.eq(w.pc), r.insn.eq(w.insn),
         r.trap.valid.eq(w_trap),

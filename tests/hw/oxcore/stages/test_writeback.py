@@ -28,7 +28,7 @@ def test_retire_record_and_register_write():
     async def bench(ctx):
         ctx.set(dut.instret, 7)
         _set_w(ctx, dut.w, rd=5, result=123)
-        r = dut.retire
+        r = dut.record
         assert ctx.get(dut.advance) and ctx.get(dut.retired)
         assert ctx.get(r.valid) and ctx.get(r.order) == 7 and ctx.get(r.pc) == 0x8000_0010
         assert ctx.get(r.x.valid) and ctx.get(r.x.reg) == 5 and ctx.get(r.x.value) == 123
@@ -63,25 +63,25 @@ def test_ecall_handshake():
         assert (ctx.get(req.a0), ctx.get(req.a1), ctx.get(req.a2), ctx.get(req.a7)) == \
             (10, 11, 12, 93)
         assert ctx.get(dut.wait) and ctx.get(dut.env_wait)
-        assert not ctx.get(dut.advance) and not ctx.get(dut.retire.valid)
+        assert not ctx.get(dut.advance) and not ctx.get(dut.record.valid)
         await ctx.tick()
         # The answer: the ecall retires writing a0.
         ctx.set(dut.env_resp.valid, 1)
         ctx.set(dut.env_resp.a0, 0x55)
-        assert ctx.get(dut.advance) and ctx.get(dut.retire.valid)
+        assert ctx.get(dut.advance) and ctx.get(dut.record.valid)
         assert (ctx.get(dut.rf_write.en), ctx.get(dut.rf_write.addr),
                 ctx.get(dut.rf_write.data)) == (1, ENV_ARGS[0], 0x55)
-        assert ctx.get(dut.retire.x.reg) == ENV_ARGS[0] and ctx.get(dut.retire.x.value) == 0x55
+        assert ctx.get(dut.record.x.reg) == ENV_ARGS[0] and ctx.get(dut.record.x.value) == 0x55
         await ctx.tick()
         assert not ctx.get(dut.halted)
         # An unknown ecall: a trap record, no write, and the core halts.
         ctx.set(dut.env_resp.fault, 1)
-        assert ctx.get(dut.retire.valid) and ctx.get(dut.retire.trap.valid)
-        assert ctx.get(dut.retire.trap.cause) == TrapCause.UNKNOWN_ECALL
+        assert ctx.get(dut.record.valid) and ctx.get(dut.record.trap.valid)
+        assert ctx.get(dut.record.trap.cause) == TrapCause.UNKNOWN_ECALL
         assert not ctx.get(dut.rf_write.en) and not ctx.get(dut.retired)
         await ctx.tick()
         assert ctx.get(dut.halted)
-        assert not ctx.get(dut.retire.valid) and not ctx.get(dut.env_req.valid)
+        assert not ctx.get(dut.record.valid) and not ctx.get(dut.env_req.valid)
 
     simulate(dut, bench)
 
@@ -91,7 +91,7 @@ def test_trap_halts():
 
     async def bench(ctx):
         _set_w(ctx, dut.w, trap=1, cause=TrapCause.ILLEGAL_INSTRUCTION, rd=3)
-        r = dut.retire
+        r = dut.record
         assert ctx.get(r.valid) and ctx.get(r.trap.valid)
         assert ctx.get(r.trap.cause) == TrapCause.ILLEGAL_INSTRUCTION
         assert not ctx.get(r.x.valid) and not ctx.get(dut.rf_write.en)
