@@ -13,7 +13,6 @@ import sys
 
 import pytest
 
-from cosim.iss import Interpreter
 from cosim.lockstep import Lockstep, run_in_lockstep
 from cosim.rtl_sim import RtlStop
 from cosim.syscalls import Environment

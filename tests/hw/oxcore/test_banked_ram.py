@@ -60,7 +60,6 @@ def test_random_traffic_matches_a_model():
 
     async def bench(ctx):
         model = [0x1111_0000 + i for i in range(DEPTH)]
-        expect = {}
         for _ in range(300):
             requests = {}
             for i, port in enumerate(dut.ports):
