@@ -155,12 +155,12 @@ class RtlSimulator(RtlHarness):
                     self.cycle = cycle  # the cycle it retired in (held records: earlier)
                     if on_retire is not None and on_retire(record) is False:
                         go_on = False
-                    pending.append(record)
-                    cycle_of.append(cycle)
-                if on_batch is not None and pending and (last or len(pending) >= PYSIM_BATCH):
+                    if on_batch is not None:
+                        pending.append(record)
+                        cycle_of.append(cycle)
+                if pending and (last or len(pending) >= PYSIM_BATCH):
                     go_on = on_batch(RecordBatch.from_records(pending, cycle_of)) is not False \
                         and go_on
-                if on_batch is None or last or len(pending) >= PYSIM_BATCH:
                     pending.clear()
                     cycle_of.clear()
                 return go_on
