@@ -119,10 +119,15 @@ def _pad(column: np.ndarray, width: int) -> np.ndarray:
     return column[:, :width]
 
 
+def _byte_width(column: np.ndarray) -> int:
+    """Bytes per row: a wide column's, or 8 for a uint64 one (as `_pad` sees it)."""
+    return column.shape[1] if column.ndim == 2 else 8
+
+
 def _first_row_difference(a: np.ndarray, b: np.ndarray) -> int | None:
     """First row where two columns of equal length differ, else None."""
     if a.ndim == 2 or b.ndim == 2:
-        width = max(a.shape[1] if a.ndim == 2 else 8, b.shape[1] if b.ndim == 2 else 8)
+        width = max(_byte_width(a), _byte_width(b))
         unequal = (_pad(a, width) != _pad(b, width)).any(axis=1)
     else:
         unequal = a != b
@@ -210,28 +215,26 @@ class RecordBatch:
         effects[late.kind] = late.take(np.argsort(late.order, kind="stable"))
         return RecordBatch(self.order, self.pc, self.insn, effects, self.cycle)
 
+    def rows(self, start: int, stop: int) -> "RecordBatch":
+        """Records [start, stop) of the batch, with their effects."""
+        start, stop = max(start, 0), min(stop, len(self))
+        if start == 0 and stop == len(self):
+            return self
+        if start >= stop:
+            return RecordBatch.empty()
+        first, last = self.order[start], self.order[stop - 1]
+        effects = {kind: cols.take(np.flatnonzero((cols.order >= first) & (cols.order <= last)))
+                   for kind, cols in self.effects.items()}
+        return RecordBatch(self.order[start:stop], self.pc[start:stop], self.insn[start:stop],
+                           effects, None if self.cycle is None else self.cycle[start:stop])
+
     def head(self, count: int) -> "RecordBatch":
         """The first `count` records."""
-        if count >= len(self):
-            return self
-        if count <= 0:
-            return RecordBatch.empty()
-        last = self.order[count - 1]
-        effects = {kind: cols.take(np.flatnonzero(cols.order <= last))
-                   for kind, cols in self.effects.items()}
-        return RecordBatch(self.order[:count], self.pc[:count], self.insn[:count], effects,
-                           None if self.cycle is None else self.cycle[:count])
+        return self.rows(0, count)
 
     def tail(self, count: int) -> "RecordBatch":
         """The last `count` records."""
-        if count >= len(self):
-            return self
-        first = self.order[len(self) - count]
-        effects = {kind: cols.take(np.flatnonzero(cols.order >= first))
-                   for kind, cols in self.effects.items()}
-        start = len(self) - count
-        return RecordBatch(self.order[start:], self.pc[start:], self.insn[start:], effects,
-                           None if self.cycle is None else self.cycle[start:])
+        return self.rows(len(self) - count, len(self))
 
     # ---- reading ---------------------------------------------------------------------
     def record(self, index: int) -> RetireRecord:
@@ -321,7 +324,7 @@ def _first_table_difference(a: EffectColumns, b: EffectColumns) -> int | None:
 
 def _concat_columns(columns: list[np.ndarray]) -> np.ndarray:
     if any(c.ndim == 2 for c in columns):
-        width = max(c.shape[1] if c.ndim == 2 else 8 for c in columns)
+        width = max(map(_byte_width, columns))
         return np.concatenate([_pad(c, width) for c in columns])
     return np.concatenate(columns)
 

@@ -89,6 +89,8 @@ def test_shorter_batch_differs_at_its_end() -> None:
     assert full.first_difference(full.head(4)) == 4
     assert full.head(4).first_difference(full) == 4
     assert list(full.tail(2).records()) == records()[-2:]
+    assert list(full.rows(3, 6).records()) == records()[3:6]
+    assert len(full.tail(0)) == len(full.head(0)) == 0
 
 
 def test_completions_filed_by_order() -> None:
