@@ -179,8 +179,7 @@ class Lockstep:
         actual = rtl.record(index)
         iss = expected.record(index) if index < len(expected) else None
         fields = iss.diff(actual) if iss is not None else ["(interpreter stopped)"]
-        before = RecordBatch.concat([self.recent, rtl.head(index)]).tail(HISTORY)
-        history = [(record, before.cycle_of(i)) for i, record in enumerate(before.records())]
+        history = _history(RecordBatch.concat([self.recent, rtl.head(index)]).tail(HISTORY))
         self.checked += index
         self.divergence = Divergence(actual.order, rtl.cycle_of(index), iss, actual, fields,
                                      history, self.interp.machine.isa)
@@ -193,11 +192,15 @@ class Lockstep:
             expected = self._run_interpreter(1)
             if len(expected):
                 record = expected.record(0)
-                before = self.recent
-                history = [(r, before.cycle_of(i)) for i, r in enumerate(before.records())]
                 self.divergence = Divergence(record.order, cycle, record, None,
-                                             ["(rtl stopped)"], history, self.interp.machine.isa)
+                                             ["(rtl stopped)"], _history(self.recent),
+                                             self.interp.machine.isa)
         return self.divergence
+
+
+def _history(batch: RecordBatch) -> list[tuple[RetireRecord, int | None]]:
+    """The records both sides agreed on before a divergence, with their RTL cycles."""
+    return [(record, batch.cycle_of(i)) for i, record in enumerate(batch.records())]
 
 
 def run_in_lockstep(sim, lockstep: Lockstep, *, overlap: str = "none", **run_options):
