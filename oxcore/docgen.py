@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from oxcore.isa import DEFAULT_ISA, Instruction, Isa, ext, format_operand
+from oxcore.isa import FULL_ISA, Instruction, Isa, ext, format_operand
 from oxcore.isa.csrs import is_read_only
 from oxcore.isa.fields import FIXED, Field, Format
 from oxcore.isa.kinds import IMM32, TARGET
@@ -110,8 +110,9 @@ def _syntax(ins: Instruction) -> str:
     fields = {f.name: f for f in ins.operands}
     parts = []
     for slot in ins.slots:
-        text = f"{slot.names[0]}({slot.names[1]})" if slot.memory else slot.names[0]
-        optional = not slot.memory and fields[slot.names[0]].kind.default is not None
+        text = slot.render(list(slot.names))
+        optional = (len(slot.names) == 1 and not slot.base
+                    and fields[slot.names[0]].kind.default is not None)
         parts.append(f"[{text}]" if optional else text)
     return " ".join([ins.mnemonic, ", ".join(parts)]) if parts else ins.mnemonic
 
@@ -307,7 +308,7 @@ def _csr_section(lines: list[str], isa: Isa) -> None:
     lines.append("")
 
 
-def render_isa(isa: Isa = DEFAULT_ISA) -> str:
+def render_isa(isa: Isa = FULL_ISA) -> str:
     """The whole of docs/isa.md for `isa` (the default ISA's is the committed one)."""
     lines: list[str] = []
     _intro(lines, isa)

@@ -9,6 +9,7 @@ the default selection, RV32IM + Zicsr. Pure Python: no Amaranth here.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any, Callable
 
 from oxcore.isa.csrs import CSR_BY_NAME, CSR_BY_NUMBER, CSRS, Csr, csr_name
@@ -16,6 +17,7 @@ from oxcore.isa.ext.common import Opcode
 from oxcore.isa.ext.rv32i import RV32I
 from oxcore.isa.ext.rv32m import RV32M
 from oxcore.isa.ext.zicsr import ZICSR
+from oxcore.isa.ext.zve32x import ZVE32X
 from oxcore.isa.extension import Extension, Isa
 from oxcore.isa.fields import Field, Format
 from oxcore.isa.instruction import Instruction, MemoryAccess
@@ -25,21 +27,26 @@ from oxcore.isa.regfile import RegisterFile
 from oxcore.isa.registers import parse_xreg, xreg_name
 
 # Every extension OxCore knows, in table order; a configuration selects by predicate.
-EXTENSIONS: tuple[Extension, ...] = (RV32I, RV32M, ZICSR)
+EXTENSIONS: tuple[Extension, ...] = (RV32I, RV32M, ZICSR, ZVE32X)
+_ISAS: dict[tuple[Extension, ...], Isa] = {}
 
 
 def isa_for(config: Any = None, extra: tuple[Extension, ...] = ()) -> Isa:
     """The ISA a core configuration implements: the extensions whose predicate accepts
     it (all of them for None), from `EXTENSIONS` and `extra` (a plug-in being developed,
-    a test's toy extension)."""
+    a test's toy extension). One `Isa` per selection, built once."""
     selected = tuple(ext for ext in EXTENSIONS + tuple(extra)
                      if config is None or ext.available(config))
-    if selected == EXTENSIONS:
-        return DEFAULT_ISA
-    return Isa(selected)
+    isa = _ISAS.get(selected)
+    if isa is None:
+        isa = _ISAS[selected] = Isa(selected)
+    return isa
 
 
-DEFAULT_ISA = Isa(EXTENSIONS)
+# The scalar core's ISA (the `default` preset: RV32IM + Zicsr), and everything OxCore
+# knows (the ISA reference documents all of it).
+DEFAULT_ISA = isa_for(SimpleNamespace(vector=None, tensor=None))
+FULL_ISA = isa_for(None)
 INSTRUCTIONS: tuple[Instruction, ...] = DEFAULT_ISA.instructions
 BY_MNEMONIC: dict[str, Instruction] = DEFAULT_ISA.by_mnemonic
 decode = DEFAULT_ISA.decode
@@ -48,7 +55,7 @@ __all__ = [
     "INSTRUCTIONS", "BY_MNEMONIC", "Instruction", "Field", "Format", "Opcode", "Csr", "CSRS",
     "CSR_BY_NAME", "CSR_BY_NUMBER", "decode", "format_instruction", "format_fence",
     "parse_xreg", "xreg_name", "csr_name", "XREG", "SIMM", "UIMM", "PCREL", "CSR", "FENCE",
-    "Extension", "Isa", "isa_for", "DEFAULT_ISA", "EXTENSIONS", "MemoryAccess",
+    "Extension", "Isa", "isa_for", "DEFAULT_ISA", "FULL_ISA", "EXTENSIONS", "MemoryAccess",
     "OperandKind", "RegisterFile", "format_operand",
 ]
 

@@ -150,10 +150,10 @@ class Isa:
         parts = []
         for slot in ins.slots:
             texts = [fields[n].kind.format(values[n], self, pc, symbolize) for n in slot.names]
-            kind = fields[slot.names[0]].kind
-            if not slot.memory and kind.default is not None and values[slot.names[0]] == \
-                    kind.default:
-                continue
-            parts.append(f"{texts[0]}({texts[1]})" if slot.memory else texts[0])
+            if len(slot.names) == 1 and not slot.base:
+                kind = fields[slot.names[0]].kind
+                if kind.default is not None and values[slot.names[0]] == kind.default:
+                    continue
+            parts.append(slot.render(texts))
         text = ", ".join(parts)
         return f"{ins.mnemonic} {text}" if text else ins.mnemonic

@@ -34,13 +34,32 @@ class MemoryAccess:
 
 @dataclass(frozen=True)
 class Slot:
-    """One written operand position: ``{rd}``, or ``{imm}({rs1})`` (offset and base)."""
+    """One written operand position.
+
+    ``{rd}`` (one name), ``{imm}({rs1})`` (offset and base: `memory`), ``({rs1})`` (a
+    base register alone, as RVV's loads write it: `base`), or a fixed word that must be
+    written as is, such as the ``v0`` of ``vadc.vvm`` (`literal`, no names).
+    """
 
     names: tuple[str, ...]
+    literal: str = ""
+    base: bool = False
 
     @property
     def memory(self) -> bool:
         return len(self.names) == 2
+
+    def render(self, texts: list[str]) -> str:
+        """The slot as written, given its operands' texts in `names` order."""
+        if self.literal:
+            return self.literal
+        if self.memory:
+            return f"{texts[0]}({texts[1]})"
+        return f"({texts[0]})" if self.base else texts[0]
+
+
+_BASE = re.compile(r"\(\{(\w+)\}\)")
+_LITERAL = re.compile(r"[a-z][a-z0-9.]*")
 
 
 def parse_syntax(syntax: str) -> tuple[Slot, ...]:
@@ -49,10 +68,16 @@ def parse_syntax(syntax: str) -> tuple[Slot, ...]:
         return ()
     slots = []
     for part in syntax.split(","):
+        part = part.strip()
         names = tuple(_PLACEHOLDER.findall(part))
-        if not 1 <= len(names) <= 2:
-            raise ValueError(f"syntax {syntax!r}: bad operand {part.strip()!r}")
-        slots.append(Slot(names))
+        if _BASE.fullmatch(part):
+            slots.append(Slot(names, base=True))
+        elif not names and _LITERAL.fullmatch(part):
+            slots.append(Slot((), literal=part))
+        elif 1 <= len(names) <= 2:
+            slots.append(Slot(names))
+        else:
+            raise ValueError(f"syntax {syntax!r}: bad operand {part!r}")
     return tuple(slots)
 
 

@@ -22,7 +22,7 @@ from typing import Callable, Union
 
 from oxcore.errors import SourceError
 from oxcore.isa import DEFAULT_ISA, Instruction, Isa
-from oxcore.isa.instruction import parse_syntax
+from oxcore.isa.instruction import Slot, parse_syntax
 from oxcore.isa.kinds import FENCE, SYMBOL
 from oxcore.isa.pseudo import OperandSpec, Pseudo, Step
 from sw.asm.expr import Expr, Num, parse_expression, symbols_in
@@ -39,7 +39,7 @@ class Form:
     mnemonic: str
     syntax: str
     specs: dict[str, OperandSpec]
-    slots: tuple[tuple[str, ...], ...]  # per written operand: (name,) or (imm, reg)
+    slots: tuple[Slot, ...]  # per written operand
     pseudo: Pseudo | None
     instruction: Instruction | None
 
@@ -47,11 +47,11 @@ class Form:
     def usage(self) -> str:
         return re.sub(r"[{}]", "", f"{self.mnemonic} {self.syntax}").strip()
 
-    def item_range(self, slot: tuple[str, ...]) -> tuple[int, int]:
+    def item_range(self, slot: Slot) -> tuple[int, int]:
         """(fewest, most) comma-separated items the slot spans; 0 if it may be omitted."""
-        if len(slot) == 2:
+        if len(slot.names) != 1 or slot.base:
             return 1, 1
-        kind = self.specs[slot[0]].kind
+        kind = self.specs[slot.names[0]].kind
         low, high = kind.items
         return (0 if kind.default is not None else low), high
 
@@ -81,8 +81,8 @@ class Form:
         return (Step(self.mnemonic, {f.name: f.name for f in self.instruction.operands}),)
 
 
-def _slots(syntax: str) -> tuple[tuple[str, ...], ...]:
-    return tuple(slot.names for slot in parse_syntax(syntax))
+def _slots(syntax: str) -> tuple[Slot, ...]:
+    return parse_syntax(syntax)
 
 
 @lru_cache(maxsize=None)
@@ -201,16 +201,21 @@ class OperandMatcher:
         for slot, count in zip(form.slots, split):
             items = groups[index:index + count]
             try:
-                if len(slot) == 2:
-                    self._memory_slot(form, slot, items[0], index, values, cols)
+                if slot.literal:
+                    self._literal(slot.literal, items[0], index)
+                elif slot.base:
+                    self._base_slot(form, slot.names[0], items[0], index, values, cols)
+                elif slot.memory:
+                    self._memory_slot(form, slot.names, items[0], index, values, cols)
                 elif count == 1:
-                    name = slot[0]
+                    name = slot.names[0]
                     values[name] = self._single(form.specs[name], items[0], index,
                                                 items[0][-1].end_col)
                     cols[name] = items[0][0].col
                 elif count:
-                    values[slot[0]] = self._composite(form.specs[slot[0]], items, index)
-                    cols[slot[0]] = items[0][0].col
+                    name = slot.names[0]
+                    values[name] = self._composite(form.specs[name], items, index)
+                    cols[name] = items[0][0].col
             except SourceError as exc:  # a syntax error only rules out this form
                 raise Mismatch(exc.message, exc.col, index) from None
             index += count
@@ -223,6 +228,21 @@ class OperandMatcher:
             raise Mismatch(f"expected {_describe(spec)} for operand {spec.name}",
                            items[0][0].col, index)
         return value
+
+    def _literal(self, literal: str, group: list[Token], index: int) -> None:
+        """A fixed word of the syntax (the ``v0`` of ``vadc.vvm``): nothing to encode."""
+        if _text(group).lower() != literal:
+            raise Mismatch(f"expected '{literal}'", group[0].col, index)
+
+    def _base_slot(self, form: Form, name: str, group: list[Token], index: int,
+                   values: dict[str, Operand], cols: dict[str, int]) -> None:
+        """``(reg)``, or ``0(reg)`` as LLVM also accepts: a base register, no offset."""
+        parts = self._memory(group, form.specs[name])
+        if parts is None or (parts[0] and _text(parts[0]) != "0"):
+            raise Mismatch(f"expected a base register in parentheses '(register)' for "
+                           f"'{form.usage}'", group[0].col, index)
+        values[name] = parts[1]
+        cols[name] = parts[2].col
 
     def _memory_slot(self, form: Form, slot: tuple[str, ...], group: list[Token],
                      index: int, values: dict[str, Operand], cols: dict[str, int]) -> None:
