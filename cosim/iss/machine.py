@@ -14,6 +14,7 @@ from typing import BinaryIO, Callable
 from oxcore.config import OxCoreConfig
 from oxcore.isa import Isa, isa_for
 from oxcore.isa.csrs import is_read_only, is_timing_counter
+from oxcore.isa.traps import Trap
 from oxcore.isa.semantics import MASK32, PURE_HELPERS, register_mask
 from oxcore.program import Program
 from oxcore.errors import OxCoreError
@@ -25,14 +26,6 @@ if sys.byteorder != "little":  # memoryview casts below assume a little-endian h
     raise ImportError("the OxCore interpreter needs a little-endian host")
 
 REG_A0, REG_A1, REG_A2, REG_A7 = ENV_ARGS  # the ecall's arguments, then its number
-
-
-class Trap(Exception):
-    """An instruction trapped; it has no architectural effect and does not retire."""
-
-    def __init__(self, cause: TrapCause, pc: int, tval: int = 0, detail: str = "") -> None:
-        super().__init__(cause, pc, tval)
-        self.cause, self.pc, self.tval, self.detail = cause, pc, tval, detail
 
 
 class CodeModified(Exception):
@@ -66,13 +59,28 @@ class Machine:
         self.program = program
         self.isa = isa if isa is not None else isa_for(config)
         self.x = [0] * 32
-        # The other register files the ISA declares (v, tiles, ...), and the state of
-        # the CSRs it declares writable: what semantics `v[vd]`/csr_write change.
+        self.base = config.mem_base
+        self.size = config.mem_size
+        self.ram = bytearray(config.mem_size)
+        for seg in program.segments:
+            offset = seg.addr - self.base
+            self.ram[offset:offset + len(seg.data)] = seg.data
+        # Engine units (the vector unit, ...): one per execution mode, sharing the
+        # engine's state (`engine_state`); they own their register files and CSRs.
+        self.engine_state: dict[str, object] = {}
+        self.units: dict[str, tuple[object, object]] = {
+            ext.unit_name: (ext.unit(self, False), ext.unit(self, True))
+            for ext in self.isa.extensions if ext.unit is not None}
+        owned = {name for _, unit in self.units.values() for name in unit.register_files}
+        self.csr_owner: dict[int, object] = {
+            number: unit for _, unit in self.units.values() for number in unit.csrs}
+        # The other register files the ISA declares (tiles, ...), and the state of
+        # the CSRs it declares writable: what semantics `t[md]`/csr_write change.
         self.registers: dict[str, list[int]] = {
             rf.name: [0] * rf.count for rf in self.isa.register_files.values()
-            if rf.name != "x"}
+            if rf.name != "x" and rf.name not in owned}
         self.csr_values: dict[int, int] = {c.number: c.reset for c in self.isa.csrs
-                                           if c.writable}
+                                           if c.writable and c.number not in self.csr_owner}
         self.register_bits = {name: self.isa.register_files[name].bits(config)
                               for name in self.registers}
         for name in self.registers:
@@ -86,12 +94,6 @@ class Machine:
         self.pc = program.entry
         self.instret = 0
         self.exit_value: int | None = None  # set by the exit() syscall
-        self.base = config.mem_base
-        self.size = config.mem_size
-        self.ram = bytearray(config.mem_size)
-        for seg in program.segments:
-            offset = seg.addr - self.base
-            self.ram[offset:offset + len(seg.data)] = seg.data
         self.m8 = memoryview(self.ram)
         self.m16 = self.m8.cast("H")
         self.m32 = self.m8.cast("I")
@@ -143,6 +145,8 @@ class Machine:
         for size in (1, 2, 4):
             ns[f"load{size}"] = self._make_load(size, recording)
             ns[f"store{size}"] = self._make_store(size, recording)
+        for name, units in self.units.items():
+            ns[name] = units[recording]
         for name, registers in self.registers.items():
             ns[name] = registers
             ns[register_mask(name)] = (1 << self.isa.register_files[name].bits(self.config)) - 1
@@ -203,6 +207,8 @@ class Machine:
         """Counters: the interpreter is untimed, so cycle and time read as instret."""
         if number in self.csr_values:
             return self.csr_values[number]
+        if number in self.csr_owner:
+            return self.csr_owner[number].csr_read(number)
         csr = self.isa.csr_by_number.get(number)
         if csr is None:
             raise Trap(TrapCause.ILLEGAL_INSTRUCTION, pc, 0, f"CSR {number:#x} not implemented")
@@ -222,6 +228,16 @@ class Machine:
         self._csr_write(number, value, pc)
         if number in self.csr_values:
             self.extra_effects.append((self.instret, CsrWrite(number, self.csr_values[number])))
+        elif number in self.csr_owner:
+            self.extra_effects.append(
+                (self.instret, CsrWrite(number, self.csr_owner[number].csr_read(number))))
+
+    def check_code_write(self, offset: int, pc: int) -> None:
+        """After a store at RAM `offset` (an engine's too): end the block if it wrote
+        translated code (see `CodeModified`)."""
+        if offset < self.code_limit:
+            self.on_code_write()
+            raise CodeModified(pc)
 
     def _note_write(self, order: int, register_file: str, reg: int) -> None:
         """Record a write to a register file other than x (recording mode)."""
@@ -232,6 +248,9 @@ class Machine:
     def _csr_write(self, number: int, value: int, pc: int) -> None:
         if number in self.csr_values:
             self.csr_values[number] = value & MASK32
+            return
+        owner = self.csr_owner.get(number)
+        if owner is not None and owner.csr_write(number, value & MASK32):
             return
         if number not in self.isa.csr_by_number or is_read_only(number):
             raise Trap(TrapCause.ILLEGAL_INSTRUCTION, pc, 0,

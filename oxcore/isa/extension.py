@@ -42,6 +42,11 @@ class Extension:
     register_files: tuple[RegisterFile, ...] = ()
     pseudos: tuple["Pseudo", ...] = ()  # built with oxcore.isa.pseudo.pseudo(...)
     available: Callable[[Any], bool] = _always  # config -> does the core have it
+    # An engine's architectural state and the operations its semantics call: the
+    # semantics write ``unit_name.method(...)``; the interpreter's machine makes one
+    # unit per execution mode with ``unit(machine, recording)``.
+    unit_name: str = ""
+    unit: Callable[[Any, bool], Any] | None = None
 
 
 def _check_unambiguous(instructions: Iterable[Instruction]) -> None:

@@ -12,7 +12,10 @@ over:
 - ``load(a, n)``, ``store(a, n, v)``, ``csr_read(c)``, ``csr_write(c, v)``, ``ecall()``,
   ``ebreak()``: effects on the machine (see :class:`cosim.iss.machine.Machine`); a CSR
   an extension declares writable keeps the value written;
-- pure helpers defined below: ``sx``, ``sext``, ``div``, ``divu``, ``rem``, ``remu``.
+- pure helpers defined below: ``sx``, ``sext``, ``div``, ``divu``, ``rem``, ``remu``;
+- ``unit.method(...)``: a call into the state of an extension's engine (the vector
+  unit is ``vec``, :mod:`oxcore.isa.vector`), which owns that engine's registers and
+  CSRs; the pc is passed last, so a trap names the instruction.
 
 `lower` turns one instruction's semantics into statements for either the readable
 reference interpreter (operands are variables) or the block translator (operands are
@@ -87,7 +90,7 @@ class Traits:
     writes_rd: bool  # assigns x[rd]
     jumps: bool  # control flow: ends a translated block
     memory: str | None  # "load", "store" or None
-    environment: bool  # ecall/ebreak/csr access: must see exact machine state
+    environment: bool  # ecall/ebreak/csr/engine-unit access: must see exact machine state
 
 
 @cache
@@ -99,6 +102,18 @@ def calls(semantics: str) -> frozenset[str]:
     """Names of the functions the semantics call (effects and helpers)."""
     return frozenset(node.func.id for node in ast.walk(_parse(semantics))
                      if isinstance(node, ast.Call) and isinstance(node.func, ast.Name))
+
+
+def _is_unit_call(node: ast.AST) -> bool:
+    """``unit.method(...)``: a call into an engine's state."""
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name))
+
+
+def unit_calls(semantics: str) -> frozenset[str]:
+    """Names of the engine units the semantics call (``vec`` for ``vec.binary(...)``)."""
+    return frozenset(node.func.value.id for node in ast.walk(_parse(semantics))
+                     if _is_unit_call(node))
 
 
 @cache
@@ -125,7 +140,8 @@ def register_accesses(semantics: str) -> tuple[dict[str, tuple[str, ...]],
 def traits(ins: "Instruction") -> Traits:
     return Traits("rd" in ins.writes.get("x", ()), ins.flow is not None,
                   ins.memory.kind if ins.memory else None,
-                  bool(calls(ins.semantics) & EFFECTS_WITH_PC))
+                  bool(calls(ins.semantics) & EFFECTS_WITH_PC)
+                  or bool(unit_calls(ins.semantics)))
 
 
 def _is_x(node: ast.AST) -> bool:
@@ -197,7 +213,7 @@ class _Lowering(ast.NodeTransformer):
             size = node.args[1].value
             return _expr(f"store{size}({_src(node.args[0])}, {_src(node.args[2])}, "
                          f"{_src(self._pc())})")
-        if name in EFFECTS_WITH_PC:
+        if name in EFFECTS_WITH_PC or _is_unit_call(node):
             node.args.append(self._pc())
         return node
 

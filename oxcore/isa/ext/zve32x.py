@@ -475,5 +475,11 @@ def _has_vector(config) -> bool:
     return getattr(config, "vector", None) is not None
 
 
+def _vector_unit(machine, recording: bool):
+    """The interpreter's vector unit (imported here, when a machine asks for it)."""
+    from oxcore.isa.vector import VectorUnit
+    return VectorUnit(machine, recording)
+
+
 ZVE32X = Extension(EXT, "zve32x", INSTRUCTIONS, csrs=CSRS, register_files=(V,),
-                   available=_has_vector)
+                   available=_has_vector, unit_name="vec", unit=_vector_unit)
