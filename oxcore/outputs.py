@@ -5,7 +5,9 @@ One rule for every output of every command:
 - ``-`` is standard output;
 - a regular file (or a name that does not exist yet) is replaced atomically: written
   under a temporary name beside it and renamed when complete, so an interrupted run
-  never leaves half a file; the new file gets the mode the umask gives (0666 & ~umask);
+  never leaves half a file; the new file gets the mode the umask gives (0666 & ~umask;
+  0777 & ~umask for an ELF executable, as a linker gives it: Linux, and qemu-riscv32,
+  refuse to run a file without execute permission);
 - anything else (a symlink, a FIFO, a terminal, ``/dev/stdout``, process substitution)
   is written through, never replaced;
 - missing directories are created; an output that is a directory, that would overwrite
@@ -29,10 +31,10 @@ from oxcore.errors import OxCoreError
 STDOUT = "-"
 
 
-def _umask_mode() -> int:
+def _umask_mode(executable: bool = False) -> int:
     mask = os.umask(0)
     os.umask(mask)
-    return 0o666 & ~mask
+    return (0o777 if executable else 0o666) & ~mask
 
 
 def _through(target: Path) -> bool:
@@ -63,8 +65,9 @@ def check_output(path: str | Path, option: str, inputs: Iterable[str | Path] = (
 
 
 @contextlib.contextmanager
-def open_output(path: str | Path, binary: bool = False) -> Iterator[IO]:
-    """An output opened for writing under the rules above."""
+def open_output(path: str | Path, binary: bool = False,
+                executable: bool = False) -> Iterator[IO]:
+    """An output opened for writing under the rules above (`executable`: a program)."""
     if str(path) == STDOUT:
         stream = sys.stdout.buffer if binary else sys.stdout
         yield stream
@@ -81,7 +84,7 @@ def open_output(path: str | Path, binary: bool = False) -> Iterator[IO]:
     try:
         with os.fdopen(fd, mode) as handle:
             yield handle
-        os.chmod(tmp, _umask_mode())
+        os.chmod(tmp, _umask_mode(executable))
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):

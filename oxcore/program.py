@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from elftools.common.exceptions import ELFError as _PyElfError
-from elftools.elf.constants import P_FLAGS
+from elftools.elf.constants import P_FLAGS, SH_FLAGS
 from elftools.elf.elffile import ELFFile
 
 from oxcore import linknote
@@ -102,6 +102,7 @@ def _elf_program(path: str, data: bytes) -> Program:
         if elf["e_type"] != "ET_EXEC":
             raise ElfError(f"{path}: ELF type {elf['e_type']}, expected an executable "
                            "(ET_EXEC); link object files first")
+        code = _code_sections(elf)
         segments = []
         for seg in elf.iter_segments():
             if seg["p_type"] != "PT_LOAD" or seg["p_memsz"] == 0:
@@ -109,8 +110,9 @@ def _elf_program(path: str, data: bytes) -> Program:
             body = seg.data()
             if len(body) != seg["p_filesz"]:
                 raise ElfError(f"{path}: truncated segment at {seg['p_vaddr']:#x}")
-            segments.append(Segment(seg["p_paddr"], body, seg["p_memsz"],
-                                    bool(seg["p_flags"] & P_FLAGS.PF_X)))
+            whole = Segment(seg["p_paddr"], body, seg["p_memsz"],
+                            bool(seg["p_flags"] & P_FLAGS.PF_X))
+            segments.extend(_split_at_code(whole, seg["p_vaddr"], code))
         symbols = {}
         symtab = elf.get_section_by_name(".symtab")
         if symtab is not None:
@@ -128,6 +130,43 @@ def _elf_program(path: str, data: bytes) -> Program:
         raise ElfError(f"{path}: malformed or truncated ELF: {exc}") from None
     except Exception as exc:  # pyelftools raises assorted errors on garbage input
         raise ElfError(f"{path}: malformed or truncated ELF ({type(exc).__name__})") from None
+
+
+def _code_sections(elf: ELFFile) -> list[tuple[int, int]] | None:
+    """(start, end) virtual addresses of the allocated sections that hold instructions
+    (SHF_EXECINSTR), or None for an ELF without section headers."""
+    if elf.num_sections() == 0:
+        return None
+    spans = []
+    for sec in elf.iter_sections():
+        flags = sec["sh_flags"]
+        if flags & SH_FLAGS.SHF_ALLOC and flags & SH_FLAGS.SHF_EXECINSTR and sec["sh_size"]:
+            spans.append((sec["sh_addr"], sec["sh_addr"] + sec["sh_size"]))
+    return spans
+
+
+def _split_at_code(seg: Segment, vaddr: int, code: list[tuple[int, int]] | None) -> list[Segment]:
+    """An executable segment that also holds data (OxCore's ELFs declare all of RAM as one
+    read-write-execute segment, see docs/memory-map-abi.md) as up to three segments: the
+    data before its code, the code (from its first to its last SHF_EXECINSTR section,
+    the only part marked executable) and the data after. Whoever sizes an instruction
+    fetch window (fpga/soc.py) then sees where the code is; the bytes are the same."""
+    if not seg.executable or code is None:
+        return [seg]
+    end = vaddr + seg.mem_size
+    inside = [(max(lo, vaddr), min(hi, end)) for lo, hi in code if lo < end and hi > vaddr]
+    if not inside:
+        return [seg]
+    lo = min(a for a, _ in inside) - vaddr
+    hi = max(b for _, b in inside) - vaddr
+    if (lo, hi) == (0, seg.mem_size):
+        return [seg]
+    pieces = []
+    for start, stop, executable in ((0, lo, False), (lo, hi, True), (hi, seg.mem_size, False)):
+        if stop > start:
+            pieces.append(Segment(seg.addr + start, seg.data[start:stop], stop - start,
+                                  executable))
+    return pieces
 
 
 def _check_fits(program: Program, config: OxCoreConfig) -> None:

@@ -32,8 +32,10 @@ def assemble(src: Path, config: OxCoreConfig) -> Image:
 
 
 def render(image: Image, fmt: str, config: OxCoreConfig) -> bytes:
-    if fmt == "elf":  # recording the configuration it was built for (oxcore.linknote)
-        return image.elf(notes=((linknote.SECTION, linknote.note_bytes(config)),))
+    if fmt == "elf":  # recording the configuration it was built for (oxcore.linknote),
+        # declaring all of RAM up to its end (the stack's top) as the program's memory
+        return image.elf(notes=((linknote.SECTION, linknote.note_bytes(config)),),
+                         ram_end=config.mem_end)
     if fmt == "bin":
         return image.flat(config.mem_base)
     raise OxCoreError(f"unknown output format {fmt!r} (use one of {', '.join(FORMATS)})")
@@ -48,7 +50,7 @@ def assemble_file(src: Path, out: Path, fmt: str, config: OxCoreConfig) -> None:
         raise OxCoreError(f"{src}: no instructions or data to assemble")
     data = render(image, fmt, config)
     try:
-        with open_output(out, binary=True) as handle:
+        with open_output(out, binary=True, executable=fmt == "elf") as handle:
             handle.write(data)
     except OSError as exc:
         raise OxCoreError(f"{out}: cannot write: {exc.strerror}") from None

@@ -10,6 +10,13 @@ Consecutive loaded sections with the same permissions share one PT_LOAD segment
 (.text: R X, .rodata: R, .data + .bss: R W), NOBITS sections last in theirs. A
 segment's file offset is congruent to its address modulo its alignment, as the ELF
 spec requires of loadable segments.
+
+With `ram_end` (what `oxcore asm` writes), the program instead declares all of RAM it
+may use: one read-write-execute PT_LOAD segment holding every section, whose zero-filled
+tail (p_memsz beyond p_filesz) reaches `ram_end`, page-aligned in the file (p_align
+4 KiB), as the linker script of `oxcore cc` does. That is OxCore's memory (one rwx RAM,
+zero at reset, the stack at its top), and what a Linux-style loader such as
+qemu-riscv32 (user mode) maps; see docs/memory-map-abi.md.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ SHT_PROGBITS, SHT_SYMTAB, SHT_STRTAB, SHT_NOTE, SHT_NOBITS = 1, 2, 3, 7, 8
 SHF_WRITE, SHF_ALLOC, SHF_EXECINSTR = 1, 2, 4
 PT_LOAD = 1
 PF_X, PF_W, PF_R = 1, 2, 4
+PAGE_SIZE = 0x1000  # segment file offsets are congruent to addresses modulo a page
 SHN_ABS = 0xFFF1
 BINDINGS = {"local": 0, "global": 1, "weak": 2}
 TYPES = {"notype": 0, "object": 1, "func": 2}
@@ -113,28 +121,36 @@ def _symtab(symbols: list[ElfSymbol], index: dict[str, int],
 
 def build_executable(sections: list[ElfSection], symbols: list[ElfSymbol], entry: int,
                      machine: int = EM_RISCV, e_flags: int = 0,
-                     notes: tuple[tuple[str, bytes], ...] = ()) -> bytes:
+                     notes: tuple[tuple[str, bytes], ...] = (),
+                     ram_end: int | None = None) -> bytes:
     """The bytes of an ET_EXEC ELF32 little-endian file; `notes` are (section name, note
-    bytes) of non-loaded SHT_NOTE sections."""
-    groups = _segments(sections)
+    bytes) of non-loaded SHT_NOTE sections. With `ram_end`: one RWX segment up to it
+    (see the module's docstring)."""
+    if ram_end is None:
+        groups = _segments(sections)
+    else:
+        groups = [sorted((s for s in sections if s.size), key=lambda s: s.addr)]
+        groups = [g for g in groups if g]
     body = bytearray(_EHDR.size + _PHDR.size * len(groups))
     phdrs = bytearray()
     offsets: dict[str, int] = {}
     for group in groups:
         vaddr = group[0].addr
-        align = max(max(s.align for s in group), 4)
+        align = max(max(s.align for s in group), 4 if ram_end is None else PAGE_SIZE)
         start = len(body) + (vaddr - len(body)) % align
         loaded = [s for s in group if not s.nobits]
         filesz = max((s.addr + s.size for s in loaded), default=vaddr) - vaddr
         memsz = max(s.addr + s.size for s in group) - vaddr
+        if ram_end is not None:
+            memsz = max(memsz, ram_end - vaddr)
         image = bytearray(filesz)
         for sec in loaded:
             image[sec.addr - vaddr:sec.addr - vaddr + sec.size] = sec.data
         body += bytes(start - len(body)) + image
         for sec in group:
             offsets[sec.name] = start + sec.addr - vaddr
-        phdrs += _PHDR.pack(PT_LOAD, start, vaddr, vaddr, filesz, memsz,
-                            _segment_flags(group), align)
+        flags = _segment_flags(group) if ram_end is None else PF_R | PF_W | PF_X
+        phdrs += _PHDR.pack(PT_LOAD, start, vaddr, vaddr, filesz, memsz, flags, align)
     body[_EHDR.size:_EHDR.size + len(phdrs)] = phdrs
 
     shstrtab, strtab = _StringTable(), _StringTable()

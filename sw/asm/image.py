@@ -19,9 +19,10 @@ class Image:
     def symbol(self, name: str) -> ElfSymbol | None:
         return next((s for s in self.symbols if s.name == name), None)
 
-    def elf(self, notes: tuple[tuple[str, bytes], ...] = ()) -> bytes:
+    def elf(self, notes: tuple[tuple[str, bytes], ...] = (),
+            ram_end: int | None = None) -> bytes:
         return build_executable(list(self.sections), list(self.symbols), self.entry,
-                                notes=notes)
+                                notes=notes, ram_end=ram_end)
 
     def flat(self, base: int) -> bytes:
         """Memory image from `base` to the end of the last initialised section."""
