@@ -69,11 +69,19 @@ def parse(section_data: bytes) -> dict[str, str] | None:
 def check(path: str, found: dict[str, str], config: OxCoreConfig) -> None:
     """Refuse a program built for a configuration that differs where it matters."""
     wanted = recorded(config)
-    if all(found.get(key) == wanted[key] for key in KEYS):
+    if all(_compatible(key, found.get(key), wanted[key]) for key in KEYS):
         return
     raise ElfError(f"{path}: built for config {found.get('config', '?')!r} "
                    f"({_describe(found)}), not for {config.name!r} ({_describe(wanted)}): "
                    "build it with the same --config")
+
+
+def _compatible(key: str, found: str | None, wanted: str) -> bool:
+    """Equal, except that a program built for fewer ISA extensions runs on a core with
+    more (scalar code on a core with the vector engine)."""
+    if key == "isa" and found is not None:
+        return set(found.split("+")) <= set(wanted.split("+"))
+    return found == wanted
 
 
 def _describe(values: dict[str, str]) -> str:

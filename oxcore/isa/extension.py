@@ -117,6 +117,13 @@ class Isa:
         features = [ext.feature for ext in self.extensions if ext.feature]
         return "+".join([MCPU_BASE, *features])
 
+    @property
+    def scalar_mcpu(self) -> str:
+        """``-mcpu`` without the engines' extensions: for code built by the toolchain
+        itself (zig's compiler_rt, which LLVM cannot compile with RVV enabled)."""
+        features = [ext.feature for ext in self.extensions if ext.feature and ext.unit is None]
+        return "+".join([MCPU_BASE, *features])
+
     @cached_property
     def pseudos(self) -> tuple["Pseudo", ...]:
         """Pseudo-instruction rows whose real instructions all exist in this ISA."""

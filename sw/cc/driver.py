@@ -168,24 +168,43 @@ def target_flags(config: OxCoreConfig, isa: Isa | None = None) -> tuple[str, ...
 
 def zig_cc_command(sources: list[Path], output: Path, config: OxCoreConfig, opt: str = "2",
                    extra_flags: list[str] | tuple[str, ...] = (),
-                   isa: Isa | None = None) -> list[str]:
+                   isa: Isa | None = None, compile_only: bool = False,
+                   mcpu: str | None = None) -> list[str]:
     """The full ``zig cc`` command line; writes the generated linker script and ABI
-    header it names first."""
-    script = write_linker_script(config)
+    header it names first. `compile_only`: one source to an object (``-c``); `mcpu`
+    overrides the ISA's ``-mcpu`` (the link step of an engine configuration)."""
     abi_include = write_abi_header()
+    flags = list(target_flags(config, isa))
+    if mcpu is not None:
+        flags[2] = f"-mcpu={mcpu}"
+    # (-Wl flags only when linking: with them zig links even a `-c` object, and
+    # --gc-sections then drops everything from it.)
+    codegen = [flag for flag in CODEGEN_FLAGS if not (compile_only and flag.startswith("-Wl,"))]
+    common = [sys.executable, "-m", "ziglang", "cc", *flags, f"-O{opt}", *codegen,
+              "-I", str(RUNTIME_DIR), "-I", str(abi_include), *extra_flags]
+    if compile_only:
+        return [*common, "-c", *(str(s) for s in sources), "-o", str(output)]
     runtime = [str(RUNTIME_DIR / name) for name in RUNTIME_SOURCES]
     runtime.append(str(write_link_note(config)))
-    return [
-        sys.executable, "-m", "ziglang", "cc",
-        *target_flags(config, isa), f"-O{opt}", *CODEGEN_FLAGS,
-        "-I", str(RUNTIME_DIR),
-        "-I", str(abi_include),
-        "-T", str(script),
-        *extra_flags,
-        *runtime, *(str(s) for s in sources),
-        "-lcompiler_rt",
-        "-o", str(output),
-    ]
+    return [*common, "-T", str(write_linker_script(config)),
+            *runtime, *(str(s) for s in sources), "-lcompiler_rt", "-o", str(output)]
+
+
+def _zig(cmd: list[str], config: OxCoreConfig) -> str:
+    """Run zig cc; its diagnostics (warnings) on success, ToolError on failure."""
+    try:
+        proc = subprocess.run(cmd, env=_zig_env(), stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, errors="replace",
+                              timeout=TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise ToolError(f"cc: zig cc timed out after {TIMEOUT_S} s") from None
+    except OSError as exc:
+        raise ToolError(f"cc: cannot run zig cc: {exc.strerror}") from None
+    out = (proc.stdout + proc.stderr).strip()
+    if proc.returncode != 0:
+        summary = _failure_summary(out, proc.returncode, config)
+        raise ToolError(f"cc: {summary}" + (f"\n{out}" if out else ""))
+    return out
 
 
 _CLANG_ERROR = re.compile(r"^(?P<loc>[^\s:][^:]*:\d+:\d+): (?:fatal )?error: (?P<msg>.*)$", re.M)
@@ -248,20 +267,26 @@ def compile_c(sources: list[Path], output: Path, config: OxCoreConfig, opt: str 
     # `install_file` then puts in place.
     home = Path(tempfile.gettempdir()) if str(output) == STDOUT else output.parent
     tmp = home / f".{output.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp"
-    cmd = zig_cc_command(sources, tmp, config, opt, extra_flags, isa)
+    isa = isa if isa is not None else isa_for(config)
+    objects: list[Path] = []
     try:
-        try:
-            proc = subprocess.run(cmd, env=_zig_env(), stdin=subprocess.DEVNULL,
-                                  capture_output=True, text=True, errors="replace",
-                                  timeout=TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            raise ToolError(f"cc: zig cc timed out after {TIMEOUT_S} s") from None
-        except OSError as exc:
-            raise ToolError(f"cc: cannot run zig cc: {exc.strerror}") from None
-        out = (proc.stdout + proc.stderr).strip()
-        if proc.returncode != 0 or not tmp.is_file():
-            summary = _failure_summary(out, proc.returncode, config)
-            raise ToolError(f"cc: {summary}" + (f"\n{out}" if out else ""))
+        if isa.scalar_mcpu != isa.mcpu:
+            # An engine extension (RVV): the sources are compiled for it one by one, and
+            # linked with the scalar -mcpu, for which zig can build compiler_rt.
+            for index, src in enumerate(sources):
+                obj = tmp.with_name(f"{tmp.name}.{index}.o")
+                objects.append(obj)
+                out = _zig(zig_cc_command([src], obj, config, opt, extra_flags, isa,
+                                          compile_only=True), config)
+                if out:
+                    print(out, file=sys.stderr)
+            cmd = zig_cc_command(objects, tmp, config, opt, extra_flags, isa,
+                                 mcpu=isa.scalar_mcpu)
+        else:
+            cmd = zig_cc_command(sources, tmp, config, opt, extra_flags, isa)
+        out = _zig(cmd, config)
+        if not tmp.is_file():
+            raise ToolError("cc: zig cc wrote no output")
         if out:  # warnings: pass them through
             print(out, file=sys.stderr)
         try:  # every PT_LOAD segment inside RAM, entry inside RAM
@@ -274,4 +299,6 @@ def compile_c(sources: list[Path], output: Path, config: OxCoreConfig, opt: str 
             raise OxCoreError(f"cc: cannot write {output}: {exc.strerror}") from None
     finally:
         tmp.unlink(missing_ok=True)
+        for obj in objects:
+            obj.unlink(missing_ok=True)
     return output

@@ -2,9 +2,8 @@
 
 (a) Scalar: programs built by `oxcore cc` and `oxcore asm` print the same bytes and end
 with the same status on the golden interpreter and on qemu-riscv32, unchanged ELFs.
-(b) Vector: an RVV 1.0 (Zve32x) intrinsics program runs under QEMU and prints what
-numpy computes. Tests marked ``VECTOR_ISS_PENDING`` check QEMU alone for now: once the
-interpreter executes vector instructions, `_iss_agrees` joins in (see its docstring).
+(b) Vector: an RVV 1.0 (Zve32x) intrinsics program built by `oxcore cc` prints what
+numpy computes, under QEMU and on the interpreter alike.
 
 Skipped without qemu-riscv32 (``apt-get install qemu-user``).
 """
@@ -24,17 +23,13 @@ from oxcore import api
 from oxcore.config import OxCoreConfig, VectorConfig, load_config
 from oxcore.errors import ToolError
 from sw.asm.driver import assemble_file
-from sw.cc.driver import RUNTIME_DIR, compile_c, write_abi_header
+from sw.cc.driver import compile_c
 from tests.sw.cc.conftest import corpus  # noqa: F401  (the C corpus, built once per session)
 
 REPO = Path(__file__).resolve().parents[2]
 VECTOR_DIR = REPO / "tests" / "programs" / "vector"
 DEFAULT = load_config("default")
-VECTOR_MCPU = "generic_rv32+m+zicsr+zve32x"
-
-#: Vector tests that check QEMU against numpy only, until the interpreter executes
-#: vector instructions; then drop the mark's condition (see `_iss_agrees`).
-VECTOR_ISS_PENDING = pytest.mark.vector_iss_pending
+VECTOR = dataclasses.replace(DEFAULT, name="vector", vector=VectorConfig(vlen=256))
 
 
 def _iss(elf: Path, config: OxCoreConfig) -> tuple[bytes, bytes, int]:
@@ -157,20 +152,8 @@ def test_version_and_timeout(tmp_path, qemu):
 # ---- (b) vector programs ------------------------------------------------------------------
 
 def build_vector_program(source: Path, out: Path, config: OxCoreConfig) -> Path:
-    """Compile `source` for Zve32x with zig cc and link it with our runtime and linker
-    script (`oxcore cc` does not target the vector engine yet). Two steps: zig builds
-    compiler_rt for the -mcpu it links with, and LLVM cannot build it for +zve32x
-    ("Do not know how to scalarize"), so only the program is compiled for the vector
-    CPU and the link uses the scalar one."""
-    obj = out.with_suffix(".o")
-    cmd = [sys.executable, "-m", "ziglang", "cc", "-target", "riscv32-freestanding-none",
-           f"-mcpu={VECTOR_MCPU}", "-mabi=ilp32", "-mno-relax", "-ffreestanding",
-           "-nostdlib", "-fno-sanitize=all", "-O2", "-Wall", "-Wextra", "-Werror",
-           "-I", str(RUNTIME_DIR), "-I", str(write_abi_header()),
-           "-c", str(source), "-o", str(obj)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr
-    return compile_c([obj], out, config)
+    """`oxcore cc` for a configuration with the vector engine (Zve32x)."""
+    return compile_c([source], out, config)
 
 
 def vmacc_expected(vlen: int) -> bytes:
@@ -199,27 +182,21 @@ def vmacc_expected(vlen: int) -> bytes:
 @pytest.fixture(scope="module")
 def vmacc_elf(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("vector") / "vmacc_i32.elf"
-    return build_vector_program(VECTOR_DIR / "vmacc_i32.c", out, DEFAULT)
+    return build_vector_program(VECTOR_DIR / "vmacc_i32.c", out, VECTOR)
 
 
 def _iss_agrees(elf: Path, config: OxCoreConfig, ran: oracle.QemuRun) -> None:
-    """The interpreter's half of a vector test: today it only confirms the interpreter
-    stops at the first vector instruction (it has no vector unit yet). When it gains
-    one, replace the body by ``assert _iss(elf, config) == (ran.stdout, ran.stderr,
-    ran.status)`` and drop VECTOR_ISS_PENDING."""
-    out, _, status = _iss(elf, config)
-    assert status == 132 and out != ran.stdout  # illegal instruction, for now
+    """The interpreter's half of a vector test: the same output and status as QEMU."""
+    assert _iss(elf, config) == (ran.stdout, ran.stderr, ran.status)
 
 
-@VECTOR_ISS_PENDING
 @pytest.mark.parametrize("vlen", [128, 256, 1024])
 def test_vector_intrinsics_match_numpy(qemu, vmacc_elf, vlen):
     config = dataclasses.replace(DEFAULT, vector=VectorConfig(vlen=vlen, lanes=4))
     ran = oracle.run(vmacc_elf, config, qemu=qemu)
     assert (ran.status, ran.stderr) == (0, b"")
     assert ran.stdout == vmacc_expected(vlen)
-    if vlen == 256:
-        _iss_agrees(vmacc_elf, config, ran)
+    _iss_agrees(vmacc_elf, config, ran)
 
 
 def test_vector_program_without_a_vector_unit_is_sigill(qemu, vmacc_elf):

@@ -481,5 +481,8 @@ def _vector_unit(machine, recording: bool):
     return VectorUnit(machine, recording)
 
 
-ZVE32X = Extension(EXT, "zve32x", INSTRUCTIONS, csrs=CSRS, register_files=(V,),
+# clang's feature: Zve32x alone promises only VLEN >= 32, below what LLVM's vectorizer
+# needs (64); every OxCore configuration has VLEN >= 64 (oxcore.config.VectorConfig), so
+# zvl64b is true of all of them and the code clang emits stays VLEN-agnostic.
+ZVE32X = Extension(EXT, "zve32x+zvl64b", INSTRUCTIONS, csrs=CSRS, register_files=(V,),
                    available=_has_vector, unit_name="vec", unit=_vector_unit)
