@@ -1,6 +1,7 @@
 """Retire records whose effects arrive later: an engine instruction retires from the
 scalar pipeline (its record says `awaits`) and its engine reports the scalar register
-it writes afterwards, on the core's completion port, keyed by the instruction's order.
+it writes afterwards, on the core's completion port, and (an engine with a commit port,
+the vector engine) everything else it changes, keyed by the instruction's order.
 `Completions` holds records back from the first one still waiting, files each late
 effect under its record, and releases records in program order, so that what the
 comparator sees is the instruction's whole effect, as the interpreter reports it.
@@ -12,24 +13,38 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from oxcore.retire import Effect, RetireRecord, canonical
+from oxcore.retire.ports import AWAITS_ENGINE, AWAITS_X
 
 
 @dataclass
 class Completions:
-    """Records in, records out in order, each with its late effects (see above)."""
+    """Records in, records out in order, each with its late effects (see above).
 
-    held: deque[tuple[RetireRecord, int, bool]] = field(default_factory=deque)
+    A record's `awaits` (`oxcore.retire.ports`) says what it waits for: bit 0 its
+    scalar register write (`completed`), bit 1 its engine's report, which may come in
+    several beats and ends with one marked `last` (`reported`)."""
+
+    held: deque[tuple[RetireRecord, int, int]] = field(default_factory=deque)
     late: dict[int, list[Effect]] = field(default_factory=dict)
+    arrived: dict[int, int] = field(default_factory=dict)  # order -> AWAITS_* bits done
 
     def retired(self, record: RetireRecord, cycle: int,
-                awaits: bool) -> list[tuple[RetireRecord, int]]:
+                awaits: int) -> list[tuple[RetireRecord, int]]:
         """A record from the retire port (retired at `cycle`); returns those released."""
-        self.held.append((record, cycle, awaits))
+        self.held.append((record, cycle, int(awaits)))
         return self._release()
 
     def completed(self, completion: RetireRecord) -> list[tuple[RetireRecord, int]]:
         """A completion port record: its effects belong to the record of its order."""
-        self.late.setdefault(completion.order, []).extend(completion.effects)
+        return self._arrive(completion, AWAITS_X)
+
+    def reported(self, report: RetireRecord, last: bool) -> list[tuple[RetireRecord, int]]:
+        """A beat of an engine's report (its effects, for the record of its order)."""
+        return self._arrive(report, AWAITS_ENGINE if last else 0)
+
+    def _arrive(self, part: RetireRecord, done: int) -> list[tuple[RetireRecord, int]]:
+        self.late.setdefault(part.order, []).extend(part.effects)
+        self.arrived[part.order] = self.arrived.get(part.order, 0) | done
         return self._release()
 
     def flush(self) -> list[tuple[RetireRecord, int]]:
@@ -44,7 +59,7 @@ class Completions:
         released = []
         while self.held:
             record, _, awaits = self.held[0]
-            if awaits and record.order not in self.late:
+            if awaits & ~self.arrived.get(record.order, 0):
                 break
             released.append(self._take())
         return released
@@ -52,6 +67,7 @@ class Completions:
     def _take(self) -> tuple[RetireRecord, int]:
         record, cycle, _ = self.held.popleft()
         effects = self.late.pop(record.order, [])
+        self.arrived.pop(record.order, None)
         if effects:
             record.effects = canonical(record.effects + tuple(effects))
         return record, cycle

@@ -72,6 +72,7 @@ _UNPACK_RETIRE = record_unpacker(SCALAR_RETIRE, extras=("awaits",))
 _UNPACK_COMPLETION = record_unpacker(ENGINE_COMPLETION)
 
 
+
 class RtlHarness:
     """What both RTL simulators share: the design for one program, its environment
     (syscalls), waveform options and the current cycle. `run` may be called once.
@@ -142,6 +143,10 @@ class RtlSimulator(RtlHarness):
             retire = core.retire.as_value()
             completion = core.completion.as_value() if core.engine_count else None
             completions = Completions()  # records waiting for an engine's result
+            # engines with a commit port of their own (the vector engine): their reports
+            reports = [(engine.commit.as_value(),
+                        record_unpacker(engine.commit_spec, extras=("last",)))
+                       for engine in self.top.engines if hasattr(engine, "commit")]
             env_valid = core.env_req.valid
             req, resp = core.env_req, core.env_resp
             instret = cycles = last_retire = 0
@@ -192,6 +197,10 @@ class RtlSimulator(RtlHarness):
                     done = _UNPACK_COMPLETION(ctx.get(completion))
                     if done is not None:
                         released += completions.completed(done)
+                for port, unpack in reports:
+                    beat = unpack(ctx.get(port))
+                    if beat is not None:
+                        released += completions.reported(beat[0], bool(beat[1]["last"]))
                 retired = _UNPACK_RETIRE(ctx.get(retire))
                 if retired is not None:
                     record, extras = retired
@@ -206,7 +215,7 @@ class RtlSimulator(RtlHarness):
                                 and instret >= max_instructions:
                             stop = ("instruction_limit", None, TrapCause.INSTRUCTION_LIMIT,
                                     None)
-                    released += completions.retired(record, cycles, bool(extras["awaits"]))
+                    released += completions.retired(record, cycles, extras["awaits"])
                 if not deliver(released, last=stop is not None) and stop is None:
                     stop = ("callback", None, None, None)
                 self.cycle = cycles

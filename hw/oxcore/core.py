@@ -57,8 +57,12 @@ class Core(wiring.Component):
     """
 
     def __init__(self, config: OxCoreConfig, reset_pc: int | Value,
-                 faults: Faults = frozenset(), engines: int | None = None) -> None:
+                 faults: Faults = frozenset(), engines: int | None = None,
+                 engine_reports: int = 0) -> None:
         self.config = config
+        # Bit i: engine i reports its instructions' effects on a commit port of its own
+        # (their retire records then await that report).
+        self.engine_reports = engine_reports
         self.reset_pc = reset_pc
         self.faults = faults  # deliberate bugs for fault-injection tests (hw/oxcore/faults.py)
         self.engine_count = len(config.engines) if engines is None else engines
@@ -157,7 +161,8 @@ def _connect_writeback(p: Pipeline, m: Module) -> None:
     ``env_req`` and ``env_resp`` are its ports (wired in the ``wb_retire`` block, the
     name waveform readers look for), its controls the pipeline's shared signals."""
     m.submodules.writeback = stage = Writeback(p.w.shape(), p.latency,
-                                               engines=len(p.engines))
+                                               engines=len(p.engines),
+                                               reports=p.core.engine_reports)
     rf = p.rf
     wires = p.block("writeback_ports")
     wires.d.comb += [

@@ -120,6 +120,7 @@ def engines_for_config(config: OxCoreConfig) -> list[Engine]:
     NotImplementedError
         If the configuration has a section whose engine is not built yet.
     """
+    import hw.oxcore.vector  # noqa: F401  (registers the vector engine)
     engines = []
     for name, section in config.engines.items():
         if name not in ENGINE_CLASSES:

@@ -31,7 +31,10 @@ class Top(Elaboratable):
                  faults: Faults = frozenset(), engines: Sequence[Engine] | None = None) -> None:
         self.config = config
         self.engines = list(engines_for_config(config) if engines is None else engines)
-        self.core = Core(config, program.entry, faults, engines=len(self.engines))
+        reports = sum(1 << i for i, engine in enumerate(self.engines)
+                      if hasattr(engine, "commit"))
+        self.core = Core(config, program.entry, faults, engines=len(self.engines),
+                         engine_reports=reports)
         self.ram = Ram(config, program)
         self.data_ram = None
         if self.engines:

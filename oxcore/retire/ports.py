@@ -8,19 +8,33 @@ waveform groups all come from these descriptions. Engines add ports of their own
 from __future__ import annotations
 
 from oxcore.retire.batch import PortSpec
-from oxcore.retire.effects import MemAccess, TrapEffect, XWrite
+from oxcore.retire.effects import CsrWrite, MemAccess, TrapEffect, VWrite, XWrite
 
 SCALAR_DATA_BYTES = 4  # the scalar pipeline's loads and stores: at most one word
 
 # The scalar pipeline's retire port: one record per retired instruction, in order.
-# `awaits` marks an engine instruction whose register write comes later, on the core's
-# completion port (`ENGINE_COMPLETION`): the harness holds the record back until then.
+# `awaits` marks an engine instruction whose effects come later: bit 0, a scalar register
+# write on the core's completion port (`ENGINE_COMPLETION`); bit 1, the effects its
+# engine reports on its own commit port (`vector_commit_spec`), up to one with `last`.
+# The harness holds the record back until then.
 SCALAR_RETIRE = PortSpec("retire", (
     ("trap", TrapEffect, {}),
     ("x", XWrite, {}),
     ("mem", MemAccess, {"nbytes": SCALAR_DATA_BYTES}),
-), header=(("order", 64), ("pc", 32), ("insn", 32), ("awaits", 1)))
+), header=(("order", 64), ("pc", 32), ("insn", 32), ("awaits", 2)))
+AWAITS_X, AWAITS_ENGINE = 1, 2
 
 # Scalar register results of engine instructions, as the core accepts them (only on a
 # core with engines), keyed by the order of the instruction they complete.
 ENGINE_COMPLETION = PortSpec("complete", (("x", XWrite, {}),), header=(("order", 64),))
+
+
+def vector_commit_spec(vlenb: int) -> PortSpec:
+    """The vector engine's commit port: per beat, at most one register write, one
+    memory access (at most VLENB bytes) and one CSR write of the instruction of
+    `order`; `last` marks its final beat (which may carry no effect)."""
+    return PortSpec("vcommit", (
+        ("csr", CsrWrite, {}),
+        ("v", VWrite, {"vlenb": vlenb}),
+        ("mem", MemAccess, {"nbytes": vlenb}),
+    ), header=(("order", 64), ("last", 1)))

@@ -109,7 +109,7 @@ def test_completions_filed_by_order() -> None:
 def test_scalar_port_fields() -> None:
     """The scalar retire port: header, then trap, register and memory slots."""
     assert SCALAR_RETIRE.flat_fields() == {
-        "valid": 1, "order": 64, "pc": 32, "insn": 32, "awaits": 1,
+        "valid": 1, "order": 64, "pc": 32, "insn": 32, "awaits": 2,
         "trap.valid": 1, "trap.cause": 7,
         "x.valid": 1, "x.reg": 5, "x.value": 32,
         "mem.valid": 1, "mem.addr": 32, "mem.size": 3, "mem.write": 1, "mem.mask": 4,
@@ -137,7 +137,7 @@ def test_port_values_decode_to_records() -> None:
     unpack = record_unpacker(SCALAR_RETIRE)
     assert [r for r in map(unpack, raws) if r is not None] == expected
     with_awaits = record_unpacker(SCALAR_RETIRE, extras=("awaits",))
-    assert with_awaits(pack(SCALAR_RETIRE, {**load, "awaits": 1})) == (expected[0], {"awaits": 1})
+    assert with_awaits(pack(SCALAR_RETIRE, {**load, "awaits": 2})) == (expected[0], {"awaits": 1})
     assert with_awaits(raws[1]) is None
 
 

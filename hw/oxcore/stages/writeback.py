@@ -14,7 +14,7 @@ write, ``advance`` and ``halted`` (the pipeline's global controls) go out.
 
 from __future__ import annotations
 
-from amaranth import Module, Mux
+from amaranth import Cat, Module, Mux
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -52,7 +52,9 @@ class Writeback(wiring.Component):
     to EX).
     """
 
-    def __init__(self, mem_wb: data.StructLayout, mul_latency: int, engines: int = 0) -> None:
+    def __init__(self, mem_wb: data.StructLayout, mul_latency: int, engines: int = 0,
+                 reports: int = 0) -> None:
+        self.reports = reports  # bit i: engine i reports effects on its own commit port
         self.mul_latency = mul_latency
         self.engine_count = engines
         members = {
@@ -137,7 +139,8 @@ def retire_port(self, port: Module, w, w_retire, w_trap, w_ecall, w_fault, w_wri
                         r.mem.mask.eq((1 << (1 << w.size_log2)) - 1),
                         r.mem.write.eq(w.mem == MemOp.STORE), r.mem.data.eq(w.mem_data)]
     if self.engine_count:  # an engine writes rd later: the record waits for it
-        port.d.comb += r.awaits.eq(w.engine_writes & (w.rd != 0) & ~w_trap)
+        port.d.comb += r.awaits.eq(Cat(w.engine_writes & (w.rd != 0) & ~w_trap,
+                                       (w.engine & self.reports).any() & ~w_trap))
     req = self.env_req
     port.d.comb += [req.valid.eq(w_ecall & ~halted), req.pc.eq(w.pc), req.insn.eq(w.insn)]
     for i, name in enumerate(("a0", "a1", "a2", "a7")):

@@ -22,7 +22,7 @@ from cosim.rtl_sim import RtlSimulator
 from hw.oxcore.core import Core
 from hw.oxcore.engine import Engine, EngineSignature, engines_for_config
 from hw.oxcore.top import Top
-from oxcore.config import PRESETS, VectorConfig
+from oxcore.config import PRESETS, TensorConfig
 from tests.hw.oxcore.rtl_helpers import A0, Asm
 
 CONFIG = PRESETS["small"]
@@ -189,9 +189,9 @@ def test_no_engines_is_the_scalar_core():
 
 
 def test_configured_engines_without_rtl_are_refused():
-    config = CONFIG.replace(vector=VectorConfig())
+    config = CONFIG.replace(tensor=TensorConfig())
     core = Core(config, config.mem_base)
     assert core.engine_count == 1
     Fragment.get(core, None)  # (elaborates: one engine port, no error)
-    with pytest.raises(NotImplementedError, match=r"vector engine \(\[vector\]\) has no RTL"):
+    with pytest.raises(NotImplementedError, match=r"tensor engine \(\[tensor\]\) has no RTL"):
         engines_for_config(config)  # what Top(config, program) asks

@@ -1,0 +1,165 @@
+"""The vector engine's decoder, derived from the Zve32x rows of the ISA table.
+
+Each row's semantics is one call into the vector unit (``vec.binary('vadd', 'vv', ...)``,
+``vec.load_unit(vd, x[rs1], 8, 1, vm, False)``): the category is the method and the
+operation, form and element width are its literal arguments. `implemented` reads them
+from the table, so the RTL decoder never re-types an opcode; `UOP` is what the
+sequencer needs of an instruction.
+"""
+
+
+import ast
+import enum
+from dataclasses import dataclass
+from functools import cache
+
+from amaranth import Module
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from oxcore.isa import Instruction, Isa
+
+
+class Kind(enum.IntEnum):
+    """What the sequencer does with an instruction."""
+
+    NONE = 0
+    SET_VL = 1  # vsetvli / vsetvl: AVL from rs1 (x0 rules), vtype from the word or rs2
+    SET_VL_IMM = 2  # vsetivli
+    ARITH = 3  # element-wise, single width: vd = vs2 op source
+    LOAD = 4  # unit-stride load
+    STORE = 5  # unit-stride store
+    TO_SCALAR = 6  # vmv.x.s
+
+
+class AluOp(enum.IntEnum):
+    ADD = 0
+    SUB = 1
+    RSUB = 2
+    AND = 3
+    OR = 4
+    XOR = 5
+    SLL = 6
+    SRL = 7
+    SRA = 8
+    MINU = 9
+    MIN = 10
+    MAXU = 11
+    MAX = 12
+    MOVE = 13  # the source (vmv.v.*)
+    MERGE = 14  # v0 ? source : vs2 (vmerge)
+
+
+class Form(enum.IntEnum):
+    VV = 0
+    VX = 1
+    VI = 2
+
+
+# The ISA's binary ops that the lanes implement, by the name the semantics use.
+BINARY_OPS = {"vadd": AluOp.ADD, "vsub": AluOp.SUB, "vrsub": AluOp.RSUB, "vand": AluOp.AND,
+              "vor": AluOp.OR, "vxor": AluOp.XOR, "vsll": AluOp.SLL, "vsrl": AluOp.SRL,
+              "vsra": AluOp.SRA, "vminu": AluOp.MINU, "vmin": AluOp.MIN,
+              "vmaxu": AluOp.MAXU, "vmax": AluOp.MAX}
+EEW_CODE = {8: 0, 16: 1, 32: 2}
+
+UOP = data.StructLayout({
+    "kind": Kind, "op": AluOp, "form": Form, "eew": 2, "vtype_from_rs2": 1,
+})
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """One row's micro-operation, as constants."""
+
+    kind: Kind
+    op: AluOp = AluOp.ADD
+    form: Form = Form.VV
+    eew: int = 8
+    vtype_from_rs2: bool = False
+
+
+def _call(ins: Instruction) -> tuple[str, list]:
+    """(method, literal arguments or None for operands) of a row's ``vec.*`` call."""
+    for node in ast.walk(ast.parse(ins.semantics)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            args = [a.value if isinstance(a, ast.Constant) else None for a in node.args]
+            return node.func.attr, args
+    raise ValueError(f"{ins.mnemonic}: not a vector-unit row")
+
+
+def micro_op(ins: Instruction) -> Decoded | None:
+    """The engine's micro-operation for a row, or None if the RTL does not implement
+    it yet (the core then traps it as illegal, and co-simulation reports the row)."""
+    method, args = _call(ins)
+    if method == "set_vl":
+        return Decoded(Kind.SET_VL, vtype_from_rs2=ins.mnemonic == "vsetvl")
+    if method == "set_vl_immediate":
+        return Decoded(Kind.SET_VL_IMM)
+    if method == "binary" and args[0] in BINARY_OPS:
+        return Decoded(Kind.ARITH, BINARY_OPS[args[0]], Form[args[1].upper()])
+    if method == "move":
+        return Decoded(Kind.ARITH, AluOp.MOVE, Form[args[0].upper()])
+    if method == "merge":
+        return Decoded(Kind.ARITH, AluOp.MERGE, Form[args[0].upper()])
+    if method in ("load_unit", "store_unit"):
+        eew, nf = args[2], args[3]
+        if nf == 1 and not (method == "load_unit" and args[5]):  # no segments, no ff
+            return Decoded(Kind.LOAD if method == "load_unit" else Kind.STORE, eew=eew)
+    if method == "move_to_scalar":
+        return Decoded(Kind.TO_SCALAR)
+    return None
+
+
+@cache
+def implemented(isa: Isa) -> tuple[tuple[Instruction, Decoded], ...]:
+    """The vector rows of `isa` the engine executes, with their micro-operations."""
+    rows = []
+    for ins in isa.instructions:
+        if ins.engine == "vector":
+            uop = micro_op(ins)
+            if uop is not None:
+                rows.append((ins, uop))
+    return tuple(rows)
+
+
+class VectorDecoder(wiring.Component):
+    """Word -> `UOP` (``match`` when the engine executes it), and the scalar registers it
+    reads and writes, from the row attributes (`Instruction.reads`/`writes`)."""
+
+    insn: In(32)
+    match: Out(1)
+    reads_rs1: Out(1)
+    reads_rs2: Out(1)
+    writes_rd: Out(1)
+    uop: Out(UOP)
+
+    def __init__(self, isa: Isa) -> None:
+        self.rows = implemented(isa)
+        super().__init__()
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        with m.Switch(self.insn):
+            for ins, uop in self.rows:
+                with m.Case(ins.match_pattern):
+                    x_reads, x_writes = ins.reads.get("x", ()), ins.writes.get("x", ())
+                    m.d.comb += [
+                        self.match.eq(1),
+                        self.reads_rs1.eq("rs1" in x_reads),
+                        self.reads_rs2.eq("rs2" in x_reads),
+                        self.writes_rd.eq("rd" in x_writes),
+                        self.uop.kind.eq(uop.kind), self.uop.op.eq(uop.op),
+                        self.uop.form.eq(uop.form), self.uop.eew.eq(EEW_CODE[uop.eew]),
+                        self.uop.vtype_from_rs2.eq(uop.vtype_from_rs2),
+                    ]
+        return m
+
+
+def mnemonics(isa: Isa) -> list[str]:
+    """The implemented rows' mnemonics (docs, tests)."""
+    return [ins.mnemonic for ins, _ in implemented(isa)]
+
+
+__all__ = ["AluOp", "Form", "Kind", "UOP", "VectorDecoder", "implemented", "micro_op",
+           "mnemonics"]
