@@ -306,11 +306,13 @@ def test_elf_loads_with_load_program(tools):
     assert (table.addr, table.size, table.kind) == (BASE + 24, 12, "object")
     assert program.symbol("helper").addr == BASE
     assert program.symbol("ANSWER").addr == 42
+    # The one RWX segment (all of RAM) is loaded as the code and the data after it.
     by_addr = {seg.addr: seg for seg in program.segments}
     assert by_addr[BASE].executable and by_addr[BASE].data[:4] == bytes.fromhex("67800000")
-    data_seg = by_addr[BASE + 36]
-    assert not data_seg.executable and data_seg.data == b"\x07\x00\x00\x00"
-    assert data_seg.mem_size == 4 + 64  # .bss rides in the data segment, zero-filled
+    assert by_addr[BASE].mem_size == 24
+    data_seg = by_addr[BASE + 24]  # .rodata, .data; .bss and the rest of RAM zero-filled
+    assert not data_seg.executable and data_seg.data[12:] == b"\x07\x00\x00\x00"
+    assert data_seg.mem_size == CONFIG.mem_end - (BASE + 24)
 
 
 def test_elf_header_sections_and_symbols(tools):
