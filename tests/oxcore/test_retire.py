@@ -137,7 +137,7 @@ def test_port_values_decode_to_records() -> None:
     unpack = record_unpacker(SCALAR_RETIRE)
     assert [r for r in map(unpack, raws) if r is not None] == expected
     with_awaits = record_unpacker(SCALAR_RETIRE, extras=("awaits",))
-    assert with_awaits(pack(SCALAR_RETIRE, {**load, "awaits": 2})) == (expected[0], {"awaits": 1})
+    assert with_awaits(pack(SCALAR_RETIRE, {**load, "awaits": 3})) == (expected[0], {"awaits": 3})
     assert with_awaits(raws[1]) is None
 
 
