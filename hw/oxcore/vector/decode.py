@@ -48,6 +48,14 @@ class AluOp(enum.IntEnum):
     MAX = 12
     MOVE = 13  # the source (vmv.v.*)
     MERGE = 14  # v0 ? source : vs2 (vmerge)
+    MUL = 15
+    MULH = 16
+    MULHU = 17
+    MULHSU = 18
+    MACC = 19  # vd + source * vs2
+    NMSAC = 20  # vd - source * vs2
+    MADD = 21  # source * vd + vs2
+    NMSUB = 22  # -(source * vd) + vs2
 
 
 class Form(enum.IntEnum):
@@ -60,7 +68,10 @@ class Form(enum.IntEnum):
 BINARY_OPS = {"vadd": AluOp.ADD, "vsub": AluOp.SUB, "vrsub": AluOp.RSUB, "vand": AluOp.AND,
               "vor": AluOp.OR, "vxor": AluOp.XOR, "vsll": AluOp.SLL, "vsrl": AluOp.SRL,
               "vsra": AluOp.SRA, "vminu": AluOp.MINU, "vmin": AluOp.MIN,
-              "vmaxu": AluOp.MAXU, "vmax": AluOp.MAX}
+              "vmaxu": AluOp.MAXU, "vmax": AluOp.MAX, "vmul": AluOp.MUL,
+              "vmulh": AluOp.MULH, "vmulhu": AluOp.MULHU, "vmulhsu": AluOp.MULHSU}
+MULTIPLY_ADD_OPS = {"vmacc": AluOp.MACC, "vnmsac": AluOp.NMSAC, "vmadd": AluOp.MADD,
+                    "vnmsub": AluOp.NMSUB}
 EEW_CODE = {8: 0, 16: 1, 32: 2}
 
 UOP = data.StructLayout({
@@ -98,6 +109,8 @@ def micro_op(ins: Instruction) -> Decoded | None:
         return Decoded(Kind.SET_VL_IMM)
     if method == "binary" and args[0] in BINARY_OPS:
         return Decoded(Kind.ARITH, BINARY_OPS[args[0]], Form[args[1].upper()])
+    if method == "multiply_add":
+        return Decoded(Kind.ARITH, MULTIPLY_ADD_OPS[args[0]], Form[args[1].upper()])
     if method == "move":
         return Decoded(Kind.ARITH, AluOp.MOVE, Form[args[0].upper()])
     if method == "merge":

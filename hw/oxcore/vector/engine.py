@@ -202,7 +202,7 @@ class VectorEngine(Engine):
             bits = slice(32 * lane, 32 * (lane + 1))
             pick = Cat(*(v0.bit_select(((beat_offset + 4 * lane + k) >> sew_code)
                                        [:_log2(vlen)], 1) for k in range(4)))
-            m.d.comb += [alu.a.eq(src2[bits]),
+            m.d.comb += [alu.a.eq(src2[bits]), alu.d.eq(old_vd[bits]),
                          alu.b.eq(Mux(uop.form == Form.VV, src1[bits], scalar)),
                          alu.sew.eq(sew_code), alu.op.eq(uop.op), alu.pick.eq(pick),
                          alu_result[bits].eq(alu.result)]

@@ -17,10 +17,21 @@ from hw.oxcore.vector.decode import AluOp
 SEWS = (8, 16, 32)
 
 
-def _element(op: AluOp, a, b, sew: int, pick):
-    """One element's result (`sew` bits) for `op`; `a` from vs2, `b` the source."""
+def _element(op: AluOp, a, b, sew: int, pick, d=None):
+    """One element's result (`sew` bits) for `op`; `a` from vs2, `b` the source, `d`
+    the destination's old value (multiply-add)."""
     shamt = b[:sew.bit_length() - 1]
     sa, sb = a.as_signed(), b.as_signed()
+    if op in (AluOp.MUL, AluOp.MULH, AluOp.MULHU, AluOp.MULHSU):
+        product = {AluOp.MUL: a * b, AluOp.MULH: sa * sb, AluOp.MULHU: a * b,
+                   AluOp.MULHSU: sa * b}[op]
+        return product[:sew] if op == AluOp.MUL else product[sew:2 * sew]
+    if op in (AluOp.MACC, AluOp.NMSAC):
+        product = (b * a)[:sew]
+        return (d + product)[:sew] if op == AluOp.MACC else (d - product)[:sew]
+    if op in (AluOp.MADD, AluOp.NMSUB):
+        product = (b * d)[:sew]
+        return (product + a)[:sew] if op == AluOp.MADD else (a - product)[:sew]
     return {
         AluOp.ADD: (a + b)[:sew],
         AluOp.SUB: (a - b)[:sew],
@@ -45,6 +56,7 @@ class LaneAlu(wiring.Component):
 
     a: In(32)
     b: In(32)
+    d: In(32)  # the destination's old value (multiply-add)
     sew: In(2)
     op: In(AluOp)
     pick: In(4)  # per byte: vmerge takes the source
@@ -62,6 +74,7 @@ class LaneAlu(wiring.Component):
                                 for k in range(32 // sew):
                                     lo, hi = k * sew, (k + 1) * sew
                                     parts.append(_element(op, self.a[lo:hi], self.b[lo:hi],
-                                                          sew, self.pick[lo // 8]))
+                                                          sew, self.pick[lo // 8],
+                                                          self.d[lo:hi]))
                                 m.d.comb += self.result.eq(Cat(*parts))
         return m

@@ -26,7 +26,9 @@ from sw.asm.assembler import assemble_source
 from sw.asm.driver import render
 
 ARITH = ["vadd", "vsub", "vand", "vor", "vxor", "vsll", "vsrl", "vsra", "vminu", "vmin",
-         "vmaxu", "vmax"]
+         "vmaxu", "vmax", "vmul", "vmulh", "vmulhu", "vmulhsu"]
+MULTIPLY_ADD = ["vmacc", "vnmsac", "vmadd", "vnmsub"]
+NO_VI = ("vsub", "vminu", "vmin", "vmaxu", "vmax", "vmul", "vmulh", "vmulhu", "vmulhsu")
 
 
 def config(vlen: int, lanes: int):
@@ -96,11 +98,17 @@ def random_program(seed: int, length: int = 40) -> str:
         elif kind < 0.45:
             (vd,) = group(1)
             lines.append(f"    vmv.v.x v{vd}, s2")
+        elif kind < 0.55:
+            op = rng.choice(MULTIPLY_ADD)
+            vd, vs2, vs1 = group(3, avoid_v0=masked)
+            src = f"v{vs1}" if rng.random() < 0.5 else rng.choice(["s1", "s2", "s3"])
+            form = "vv" if src.startswith("v") else "vx"
+            lines.append(f"    {op}.{form} v{vd}, {src}, v{vs2}{mask}")
         else:
             op = rng.choice(ARITH + ["vrsub"])
             vd, vs2, vs1 = group(3, avoid_v0=masked)
             forms = ["vx", "vi"] if op == "vrsub" else ["vv", "vx"] + (
-                ["vi"] if op not in ("vsub", "vminu", "vmin", "vmaxu", "vmax") else [])
+                ["vi"] if op not in NO_VI else [])
             form = rng.choice(forms)
             shift = op in ("vsll", "vsrl", "vsra")
             imm = rng.randint(0, 31) if shift else rng.randint(-16, 15)
@@ -139,8 +147,8 @@ def test_a_broken_lane_is_caught(tmp_path, monkeypatch):
     first vadd whose result that changes."""
     original = lane_module._element
 
-    def broken(op, a, b, sew, pick):
-        return original(AluOp.SUB if op == AluOp.ADD else op, a, b, sew, pick)
+    def broken(op, a, b, sew, pick, d=None):
+        return original(AluOp.SUB if op == AluOp.ADD else op, a, b, sew, pick, d)
     monkeypatch.setattr(lane_module, "_element", broken)
     source = ("    .text\n    .globl _start\n_start:\n    li t0, 4\n"
               "    vsetvli t1, t0, e32, m1, ta, ma\n    vmv.v.i v1, 3\n    vmv.v.i v2, 1\n"
