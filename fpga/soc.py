@@ -342,8 +342,9 @@ def postsynth_check(config: OxCoreConfig, family: str = "ice40", *,
 CORE_UNITS = ("decoder", "regfile", "alu", "branch", "predictor", "multiplier", "divider",
               "lsu", "csr", "hazard")
 SOC_UNIT_NAMES = {"ram": "memory"}
-# The core's stage components (hw/oxcore/stages/), which hold some units (ID the decoder).
-STAGE_COMPONENTS = ("fetch", "decode", "memory_access", "writeback")
+# The core's stage components (hw/oxcore/stages/), which hold some units (ID the decoder;
+# EX the ALU, branch unit and divider).
+STAGE_COMPONENTS = ("fetch", "decode", "execute", "memory_access", "writeback")
 
 
 def soc_area_report(soc: wiring.Component, family: str, *,

@@ -1,8 +1,8 @@
 """The OxCore scalar pipeline: five in-order stages IF, ID, EX, MEM, WB, one file each
-under `stages/` (see docs/rtl.md for the picture). IF, ID, MEM and WB are
-`wiring.Component`s (`Fetch`, `Decode`, `MemoryAccess`, `Writeback`), instantiated by
-the `_connect_*` functions below, which wire their ports to the shared signals of
-`pipeline.Pipeline` with plain wires; EX is still a function of that record.
+under `stages/` (see docs/rtl.md for the picture). Each is a `wiring.Component`
+(`Fetch`, `Decode`, `Execute`, `MemoryAccess`, `Writeback`), instantiated by the
+`_connect_*` functions below, which wire their ports to the shared signals and units of
+`pipeline.Pipeline` with plain wires.
 
 - IF (`stages/fetch.py`): fetch address (redirect, else the predictor's guess) into
   the instruction RAM; the optional IF2 register (`registered_fetch`).
@@ -39,7 +39,7 @@ from hw.oxcore.memory import FETCH_BUS
 from hw.oxcore.pipeline import ENV_ARGS, ENV_REQ, ENV_RESP, TRAP, Pipeline
 from hw.oxcore.stages.decode import Decode
 from hw.oxcore.stages.engines import elaborate_engines
-from hw.oxcore.stages.execute import elaborate_execute
+from hw.oxcore.stages.execute import Execute
 from hw.oxcore.stages.fetch import Fetch
 from hw.oxcore.stages.memory_access import MemoryAccess
 from hw.oxcore.stages.perf import elaborate_perf
@@ -90,7 +90,7 @@ class Core(wiring.Component):
         # Stages from WB back to IF: each reads what later stages decided this cycle.
         _connect_writeback(p, m)
         _connect_memory_access(p, m)
-        elaborate_execute(p)
+        _connect_execute(p, m)
         _connect_decode(p, m)
         _connect_fetch(p, m)
         elaborate_engines(p)
@@ -134,6 +134,49 @@ def _connect_memory_access(p: Pipeline, m: Module) -> None:
         stage.lsu.raw.eq(lsu.load_raw), stage.lsu.value.eq(lsu.load_value),
         p.m_value.eq(stage.m_value), p.w.eq(stage.w),
     ]
+
+
+def _connect_execute(p: Pipeline, m: Module) -> None:
+    """EX as a component (`stages.execute.Execute`): the core's ``dmem`` is its data
+    port; its EX/MEM register is MEM's ``mm``; the LSU, CSR file, multiplier, predictor
+    and hazard unit stay the pipeline's (other stages use them too)."""
+    m.submodules.execute = stage = Execute(
+        p.x.shape(), p.mm.shape(), p.w.shape(), mul_latency=p.latency, sync_rf=p.sync_rf,
+        registered_redirect=p.registered, branch_predictor=p.cfg.branch_predictor,
+        faults=p.faults, engines=len(p.engines))
+    wiring.connect(m, stage.dmem, wiring.flipped(p.core.dmem))
+    lsu, csr, mul, pred, hz = p.lsu, p.csr, p.mul, p.pred, p.hz
+    request, update = stage.lsu, stage.predictor
+    wires = p.block("execute_ports")
+    wires.d.comb += [
+        stage.x.eq(p.x), stage.w.eq(p.w), stage.d_rs.rs1.eq(p.d_rs1),
+        stage.d_rs.rs2.eq(p.d_rs2), stage.m_value.eq(p.m_value),
+        stage.w_value.eq(p.w_value), stage.advance.eq(p.advance),
+        stage.halted.eq(p.halted),
+        lsu.load.eq(request.load), lsu.store.eq(request.store), lsu.addr.eq(request.addr),
+        lsu.size_log2.eq(request.size_log2), lsu.store_data.eq(request.store_data),
+        request.fault.eq(lsu.fault), request.cause.eq(lsu.cause),
+        request.bus_addr.eq(lsu.bus_addr), request.bus_wmask.eq(lsu.bus_wmask),
+        request.bus_wdata.eq(lsu.bus_wdata), request.store_value.eq(lsu.store_value),
+        csr.addr.eq(stage.csr.addr), stage.csr.rdata.eq(csr.rdata),
+        stage.csr.known.eq(csr.known),
+        mul.valid.eq(stage.mul.valid), mul.op.eq(stage.mul.op), mul.a.eq(stage.mul.a),
+        mul.b.eq(stage.mul.b),
+        pred.update.eq(update.valid), pred.update_pc.eq(update.pc),
+        pred.update_flow.eq(update.flow), pred.update_taken.eq(update.taken),
+        pred.update_target.eq(update.target), pred.update_mispredict.eq(update.mispredict),
+        hz.x_rs1.eq(p.x.rs1), hz.x_rs2.eq(p.x.rs2),
+        hz.m.eq(stage.producers.m), hz.w.eq(stage.producers.w),
+        p.mm.eq(stage.mm), p.rs1.eq(stage.operands.rs1), p.rs2.eq(stage.operands.rs2),
+        p.x_live.eq(stage.live), p.x_hold.eq(stage.hold), p.x_mem_wait.eq(stage.mem_wait),
+        p.x_fire.eq(stage.fire), p.x_redirect.eq(stage.mispredict),
+        p.redirect.eq(stage.redirect.valid), p.redirect_target.eq(stage.redirect.target),
+    ]
+    if p.sync_rf:
+        wires.d.comb += [stage.rf_data.rs1.eq(p.rf.rs1_data),
+                         stage.rf_data.rs2.eq(p.rf.rs2_data)]
+    if p.engines:
+        wires.d.comb += stage.order_wait.eq(p.engine_order_wait)
 
 
 def _connect_fetch(p: Pipeline, m: Module) -> None:
@@ -207,7 +250,7 @@ def _connect_decode(p: Pipeline, m: Module) -> None:
         stage.stall.load_use.eq(hz.stall_load_use), stage.stall.mul.eq(hz.stall_mul),
         stage.stall.serial.eq(hz.stall_serial),
         stage.x_live.eq(p.x_live), stage.x_fire.eq(p.x_fire), stage.halted.eq(p.halted),
-        stage.squash.eq(p.redirect_r if p.registered else p.x_redirect),
+        stage.squash.eq(p.redirect),
         stage.ex_rs1.eq(p.rs1), stage.ex_rs2.eq(p.rs2),
         p.x.eq(stage.x), p.d_issue.eq(stage.issue),
         p.d_rs1.eq(stage.rs1), p.d_rs2.eq(stage.rs2),

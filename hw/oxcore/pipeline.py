@@ -1,16 +1,19 @@
 """What the pipeline's stages share: the pipeline registers' layouts and `Pipeline`, the
-signals and units of one core, which `core.Core.elaborate` makes and hands to each
-stage's function (`hw/oxcore/stages/`).
+units and signals of one core that several stages use, which `core.Core.elaborate`
+makes and wires the stages' ports to.
 
-The stages are being turned into components (`wiring.Component`s with annotated ports,
-each testable alone: `tests/hw/oxcore/stages/`): IF (`stages.fetch.Fetch`), ID
-(`stages.decode.Decode`), MEM (`stages.memory_access.MemoryAccess`) and WB
-(`stages.writeback.Writeback`) are; `core.Core.elaborate` wires their ports to the
-signals here with plain wires. EX still reads and drives this record directly: it shares
-control signals (advance, fire, hold, redirect, squash) read by several stages in the
-same cycle. The units with a contract of their own (decoder, ALU, branch unit,
-predictor, multiplier, divider, LSU, CSRs, hazard unit, register file, scoreboard) are
-components with annotated ports and unit tests.
+The five stages are components (`wiring.Component`s with annotated ports, each testable
+alone: `tests/hw/oxcore/stages/`): IF (`stages.fetch.Fetch`), ID
+(`stages.decode.Decode`), EX (`stages.execute.Execute`), MEM
+(`stages.memory_access.MemoryAccess`) and WB (`stages.writeback.Writeback`);
+`core.Core.elaborate` wires their ports to the signals here with plain wires. What is
+left here is what several stages read in the same cycle: the pipeline registers, the
+control signals (advance, fire, hold, live, redirect, issue, halted), the forwarded
+values and EX's operands, and the units with more than one user (register file, LSU,
+CSRs, multiplier, predictor, hazard unit, scoreboard). The engine and
+performance-event glue (`stages/engines.py`, `stages/perf.py`) are still functions of
+this record. The units with a contract of their own are components with annotated
+ports and unit tests; EX holds the ALU, branch unit and divider, ID the decoder.
 """
 
 from __future__ import annotations
@@ -18,12 +21,10 @@ from __future__ import annotations
 from amaranth import Module, Signal
 from amaranth.lib import data
 
-from hw.oxcore.alu import Alu
-from hw.oxcore.branch import BranchUnit, Predictor
-from hw.oxcore.control import CONTROL_LAYOUT, TRAP_CAUSE_WIDTH, Env, MemOp, Unit
+from hw.oxcore.branch import Predictor
+from hw.oxcore.control import CONTROL_LAYOUT, TRAP_CAUSE_WIDTH, MemOp, Unit
 from hw.oxcore.csr import CsrFile
-from hw.oxcore.divider import Divider
-from hw.oxcore.hazard import Forward, HazardUnit
+from hw.oxcore.hazard import HazardUnit
 from hw.oxcore.lsu import Lsu
 from hw.oxcore.multiplier import Multiplier
 from hw.oxcore.regfile import RegisterFile
@@ -87,11 +88,8 @@ class Pipeline:
 
         # Units.
         m.submodules.regfile = self.rf = RegisterFile(taps=ENV_ARGS, sync_read=self.sync_rf)
-        m.submodules.alu = self.alu = Alu(self.faults)
-        m.submodules.branch = self.bru = BranchUnit()
         m.submodules.predictor = self.pred = Predictor(cfg)
         m.submodules.multiplier = self.mul = Multiplier(self.latency)
-        m.submodules.divider = self.div = Divider(self.faults)
         m.submodules.lsu = self.lsu = Lsu(cfg, self.faults)
         m.submodules.csr = self.csr = CsrFile(cfg.counter_width)
         m.submodules.hazard = self.hz = HazardUnit(self.latency, self.faults,
@@ -137,32 +135,20 @@ class Pipeline:
         self.advance = Signal()  # EX -> MEM -> WB move on
         self.rs1 = Signal(32)  # EX operands after forwarding
         self.rs2 = Signal(32)
-        self.x_trap = Signal(TRAP)
         self.x_hold = Signal()  # EX keeps its instruction (divider, latency-3 multiplier)
         self.x_mem_wait = Signal()  # EX waits for the data port (or memory order)
         self.x_fire = Signal()  # EX's instruction moves to MEM
         self.x_redirect = Signal()  # EX found a misprediction: refetch, squash ID
         self.x_live = Signal()  # EX holds an instruction (not one squashed by a late redirect)
-        self.redirect_r = Signal()  # registered mode: last cycle's x_redirect
-        self.redirect_pc_r = Signal(32)
-        self.mispredict = Signal()
-        self.redirect_pc = Signal(32)  # where a mispredicted transfer really goes
         # ID's decoded register numbers
         self.d_rs1, self.d_rs2 = Signal(5, name="d_rs1"), Signal(5, name="d_rs2")
         self.d_issue = Signal()  # ID's instruction moves to EX
         self.fetch_pc = Signal(32)
         self.fetch = Signal()
-        # The redirect that acts on fetch this cycle, and its target.
-        self.redirect, self.redirect_target = (
-            (self.redirect_r, self.redirect_pc_r) if self.registered
-            else (self.x_redirect, self.redirect_pc))
-        # Registered forwarding selects for EX's operands (see stages/execute.py).
-        self.fwd_rs1 = Signal(Forward)
-        self.fwd_rs2 = Signal(Forward)
-        ctl = self.x.ctl
-        self.is_mul = self.x_live & (ctl.unit == Unit.MUL)
-        self.is_div = self.x_live & (ctl.unit == Unit.DIV)
-        self.is_ecall = ctl.env == Env.ECALL
+        # The redirect that acts on fetch (and squashes ID) this cycle, and its target:
+        # x_redirect, or with `registered_redirect` last cycle's (EX's registers).
+        self.redirect = Signal()
+        self.redirect_target = Signal(32)
         # Engines.
         self.engine_order_wait = Signal()  # an engine is busy or one of its instructions
         self.w_dispatch_wait = Signal()  # is in MEM/WB: memory order (engine.py)
