@@ -1,0 +1,824 @@
+"""Random RVV (Zve32x) programs, run on the golden interpreter and on QEMU user mode.
+
+    python -m cosim.vector_fuzz --seeds 200 [--first-seed 0] [--vlen 256] [--length 60]
+                                [--out build/vector-fuzz]
+
+A program (`generate`) fills all 32 vector registers and a scratch buffer with random
+bytes, random values in the scalar operand registers and a random ``vxrm``, then runs
+`length` random *steps*: one Zve32x instruction each (names, operand syntax and
+categories come from the ISA table, `isa_for(config)`), sometimes after a random
+``vsetvli``/``vsetivli``/``vsetvl`` (SEW 8/16/32, LMUL mf4..m8 as far as ELEN = 32
+allows, AVL 0, small, exactly VLMAX or beyond it, random ta/ma) or a new ``vxrm``, and
+with the few scalar instructions a step needs (a memory base, a stride, the index
+``vand`` of an indexed access). Its epilogue reads vl, vtype, vxsat and vstart, writes
+the x registers, all 32 vector registers and the scratch buffer with one ``write``
+and exits with 0. `compare` runs it on both sides; on a difference `localise` bisects
+over the number of steps to the first one whose effect differs and reports its
+instruction, encoding and the differing bytes.
+
+Only legal instructions are generated (an illegal one ends the program): register
+groups aligned to their EMUL, the overlap rules of spec 5.2 (the generator keeps
+sources and destinations of different EEW disjoint, except the overlaps the spec names
+and QEMU accepts: a narrowing destination at the bottom of its source, a mask
+destination on its source), masked destinations other than v0 (spec 5.3), widening and
+narrowing only with SEW <= 16 and LMUL <= 4, EMUL within 1/8..8 and nf * EMUL <= 8
+(spec 7.8), element-aligned addresses inside the scratch buffer (OxCore traps on
+misaligned vector elements, QEMU does not: spec 7.8 lets an implementation do either).
+
+What the generator deliberately avoids, and why:
+
+* vl for ``VLMAX < AVL < 2*VLMAX``: both OxCore and QEMU set vl = VLMAX, which spec 6.3
+  allows but does not require; it is generated (it is not a difference today).
+* ``vsetvli x0, x0, ...`` (keep vl): spec 6.2 reserves it when VLMAX changes; never
+  generated.
+* Tail- and mask-agnostic elements: OxCore keeps them undisturbed (a documented
+  choice, spec 3.4.3 and 5.4 allow it) as QEMU 7.2 does by default, so they are
+  compared like every other byte.
+* vstart != 0: never written (every instruction then starts at element 0).
+* Unordered stores that write one address twice (``vsuxei*`` with repeated offsets,
+  strided stores with stride 0 or segments that overlap): spec 7.6/7.5 leave the order of
+  such element writes, hence the value left in memory, unspecified; the generator keeps
+  unordered indexed stores' offsets distinct (an ``vid``-based index) and strides of
+  stores at least nf * EEW bytes (or negative at most -nf * EEW). Loads and ordered
+  indexed stores use any offsets, stride 0 included.
+* Fault-only-first loads only within RAM (the address beyond RAM is QEMU's own
+  mapping in user mode, not a fault).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+from oxcore.config import PRESETS, OxCoreConfig, VectorConfig
+from oxcore.isa import isa_for
+
+EXT = "Zve32x"
+SEWS = (8, 16, 32)
+LMULS = {Fraction(1, 4): "mf4", Fraction(1, 2): "mf2", Fraction(1): "m1", Fraction(2): "m2",
+         Fraction(4): "m4", Fraction(8): "m8"}
+ELEN = 32
+# Scalar registers: operands (random values), and the ones the generator reserves.
+OPERAND_REGS = ("s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "a3", "a4",
+                "a5", "a6", "gp", "tp", "ra")
+BASE = "s0"  # the middle of the scratch buffer
+SPECIAL_VALUES = (0, 1, 2, 3, 7, 8, 15, 16, 31, 0x7F, 0x80, 0xFF, 0x7FFF, 0x8000, 0xFFFF,
+                  0x7FFF_FFFF, 0x8000_0000, 0xFFFF_FFFF, 0xFFFF_FFFE)
+XREG_NUMBERS = {"zero": 0, "ra": 1, "sp": 2, "gp": 3, "tp": 4, "t0": 5, "t1": 6, "t2": 7,
+                "s0": 8, "s1": 9, **{f"a{i}": 10 + i for i in range(8)},
+                **{f"s{i}": 16 + i for i in range(2, 12)},
+                **{f"t{i}": 25 + i for i in range(3, 7)}}
+
+
+def vector_config(vlen: int) -> OxCoreConfig:
+    return PRESETS["default"].replace(name=f"vector{vlen}", vector=VectorConfig(vlen=vlen))
+
+
+# ---- the ISA table, by category ---------------------------------------------------------
+@dataclass(frozen=True)
+class Row:
+    """A Zve32x row as the generator sees it: the unit method its semantics call, its
+    string arguments (op, form) and numbers (eew, nf, ...)."""
+
+    mnemonic: str
+    syntax: str
+    method: str
+    strings: tuple[str, ...]
+    numbers: tuple[int, ...]
+    flags: tuple[bool, ...]
+    signed_imm: bool
+    fixed_vm: int | None
+
+
+_CALL = re.compile(r"vec\.(\w+)\((.*)\)")
+
+
+def rows_by_category(config: OxCoreConfig) -> dict[str, list[Row]]:
+    """Every Zve32x instruction of the ISA table, grouped by the vector unit method
+    (spec category) its semantics call."""
+    out: dict[str, list[Row]] = {}
+    for ins in isa_for(config).instructions:
+        if ins.extension != EXT:
+            continue
+        match = _CALL.search(ins.semantics)
+        if match is None:
+            continue
+        args = [a.strip() for a in match.group(2).split(",")]
+        strings = tuple(a.strip("'\"") for a in args if a[:1] in "'\"")
+        numbers = tuple(int(a) for a in args if a.isdigit())
+        flags = tuple(a == "True" for a in args if a in ("True", "False"))
+        names = {f.name for f in ins.operands}
+        signed_imm = "imm" in names and ins.format.field("imm").signed
+        out.setdefault(match.group(1), []).append(Row(
+            ins.mnemonic, ins.syntax, match.group(1), strings, numbers, flags, signed_imm,
+            ins.fixed.get("vm")))
+    return out
+
+
+# ---- the program ------------------------------------------------------------------------
+@dataclass
+class Step:
+    """One step: preparatory lines (scalar set-up, vsetvli), then its instruction."""
+
+    prep: list[str]
+    insn: str
+    kind: str  # category, for the summary
+
+    def lines(self) -> list[str]:
+        return self.prep + [self.insn]
+
+
+@dataclass
+class VectorProgram:
+    seed: int
+    vlen: int
+    prologue: list[str]
+    steps: list[Step]
+    data: bytes  # initial vector registers then scratch
+    xvalues: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def vlenb(self) -> int:
+        return self.vlen // 8
+
+    @property
+    def span(self) -> int:
+        return span_of(self.vlen)
+
+    def source(self, count: int | None = None) -> str:
+        """Assembly source of the program with its first `count` steps (all: None)."""
+        steps = self.steps if count is None else self.steps[:count]
+        body = [line for step in steps for line in step.lines()]
+        return _render(self, body)
+
+    def listing(self) -> str:
+        return "\n".join(f"{i:4d}: " + " ; ".join(s.lines()) for i, s in enumerate(self.steps))
+
+
+def span_of(vlen: int) -> int:
+    """Half the scratch buffer: room for 8 whole registers twice over."""
+    return 16 * vlen // 8
+
+
+DUMP_X = 32 * 4
+DUMP_CSR = 4 * 4
+CSR_NAMES = ("vl", "vtype", "vxsat", "vstart")
+
+
+def layout(vlen: int) -> dict[str, tuple[int, int]]:
+    """(offset, size) of each part of the dump (= the .data block)."""
+    vregs = 32 * vlen // 8
+    scratch = 2 * span_of(vlen)
+    return {"x": (0, DUMP_X), "csr": (DUMP_X, DUMP_CSR), "v": (DUMP_X + DUMP_CSR, vregs),
+            "scratch": (DUMP_X + DUMP_CSR + vregs, scratch)}
+
+
+def _render(prog: VectorProgram, body: list[str]) -> str:
+    lay = layout(prog.vlen)
+    size = sum(s for _, s in lay.values())
+    words = [int.from_bytes(prog.data[i:i + 4], "little") for i in range(0, len(prog.data), 4)]
+    data = [f"    .word {', '.join(f'{w:#x}' for w in words[i:i + 16])}"
+            for i in range(0, len(words), 16)]
+    vstart, _ = lay["v"]
+    sstart, _ = lay["scratch"]
+    csr_off, _ = lay["csr"]
+    out = ["    .data", "    .p2align 6", "dump:", f"    .zero {vstart}", *data,
+           "    .text", "    .globl _start", "_start:", *prog.prologue,
+           "    la t6, dump", f"    addi t6, t6, {vstart}",
+           "    vsetvli t0, zero, e8, m8, ta, ma",
+           *(f"    vle8.v v{g}, (t6)\n    addi t6, t6, {8 * prog.vlenb}" for g in (0, 8, 16, 24)),
+           "    la s0, dump", f"    li t0, {sstart + prog.span}", "    add s0, s0, t0",
+           *[f"    li {r}, {v:#x}" for r, v in prog.xvalues.items()],
+           "# ---- steps"]
+    out += [("    " + line if not line.startswith("#") else line) for line in body]
+    out += ["# ---- epilogue", "    csrr t0, vl", "    csrr t1, vtype", "    csrr t2, vxsat",
+            "    csrr t3, vstart", "    la t6, dump"]
+    out += [f"    sw {r}, {csr_off + 4 * i}(t6)" for i, r in enumerate(("t0", "t1", "t2", "t3"))]
+    out += [f"    sw {name}, {4 * num}(t6)" for name, num in XREG_NUMBERS.items()
+            if name not in ("zero", "sp", "t6")]
+    out += [f"    addi t5, t6, {vstart}", "    vsetvli t0, zero, e8, m8, ta, ma"]
+    out += [f"    vse8.v v{g}, (t5)\n    addi t5, t5, {8 * prog.vlenb}" for g in (0, 8, 16, 24)]
+    out += ["    li a0, 1", "    mv a1, t6", f"    li a2, {size}", "    li a7, 64", "    ecall",
+            "    li a0, 0", "    li a7, 93", "    ecall", ""]
+    return "\n".join(out)
+
+
+class _Retry(Exception):
+    """The chosen instruction has no legal operands under the current vtype."""
+
+
+class Generator:
+    """Draws legal steps, tracking vtype and vl as the hardware will set them."""
+
+    def __init__(self, seed: int, vlen: int, config: OxCoreConfig | None = None) -> None:
+        self.rng = random.Random(seed)
+        self.seed = seed
+        self.vlen = vlen
+        self.vlenb = vlen // 8
+        self.span = span_of(vlen)
+        self.rows = rows_by_category(config or vector_config(vlen))
+        self.sew, self.lmul, self.vl = 8, Fraction(1), 0
+
+    # -- configuration --
+    def vlmax(self, sew: int | None = None, lmul: Fraction | None = None) -> int:
+        return int((lmul or self.lmul) * self.vlen / (sew or self.sew))
+
+    def legal_vtypes(self) -> list[tuple[int, Fraction]]:
+        return [(s, l) for s in SEWS for l in LMULS if l >= 1 or s <= l * ELEN]
+
+    def vtype_text(self, sew: int, lmul: Fraction) -> str:
+        r = self.rng
+        return f"e{sew}, {LMULS[lmul]}, {r.choice('tu ta'.split())}, {r.choice(('mu', 'ma'))}"
+
+    def vsetvl_step(self) -> Step:
+        r = self.rng
+        sew, lmul = r.choice(self.legal_vtypes())
+        vlmax = self.vlmax(sew, lmul)
+        text = self.vtype_text(sew, lmul)
+        rd = r.choice(("t0", "zero", "t1"))
+        how = r.random()
+        if how < 0.25:  # AVL = ~0: VLMAX
+            rd = r.choice(("t0", "t1"))
+            prep, insn, avl = [], f"vsetvli {rd}, zero, {text}", None
+        elif how < 0.45:
+            avl = r.randrange(32)
+            prep, insn = [], f"vsetivli {rd}, {avl}, {text}"
+        else:
+            avl = r.choice((0, 1, vlmax, vlmax + 1, 2 * vlmax, r.randrange(1, vlmax + 1),
+                            r.randrange(1, 2 * vlmax + 2), r.getrandbits(32)))
+            if r.random() < 0.3:  # vsetvl: vtype from a register
+                vtype = self._vtype_bits(sew, lmul, text)
+                prep = [f"li t2, {avl:#x}", f"li t3, {vtype:#x}"]
+                insn = f"vsetvl {rd}, t2, t3"
+            else:
+                prep, insn = [f"li t2, {avl:#x}"], f"vsetvli {rd}, t2, {text}"
+        self.sew, self.lmul = sew, lmul
+        self.vl = vlmax if avl is None else min(avl, vlmax)
+        return Step(prep, insn, "vsetvl")
+
+    @staticmethod
+    def _vtype_bits(sew: int, lmul: Fraction, text: str) -> int:
+        vlmul = {Fraction(1, 4): 6, Fraction(1, 2): 7, Fraction(1): 0, Fraction(2): 1,
+                 Fraction(4): 2, Fraction(8): 3}[lmul]
+        return (vlmul | {8: 0, 16: 1, 32: 2}[sew] << 3 | ("ta" in text) << 6
+                | ("ma" in text) << 7)
+
+    # -- registers --
+    def group(self, regs: int, avoid: list[tuple[int, int]] = (), not_v0: bool = False,
+              extra: int = 0) -> int:
+        """A register group of `regs` registers (aligned), plus `extra` more after it,
+        overlapping none of `avoid` ((start, count) pairs)."""
+        starts = [s for s in range(0, 32 - regs - extra + 1, regs)
+                  if not (not_v0 and s == 0)
+                  and all(s + regs + extra <= a or a + n <= s for a, n in avoid)]
+        if not starts:
+            raise _Retry
+        return self.rng.choice(starts)
+
+    def xreg(self) -> str:
+        return self.rng.choice(OPERAND_REGS)
+
+    def imm(self, signed: bool) -> int:
+        return self.rng.randrange(-16, 16) if signed else self.rng.randrange(32)
+
+    @property
+    def L(self) -> int:
+        return max(1, int(self.lmul))
+
+    # -- one step --
+    def step(self) -> Step:
+        r = self.rng
+        if r.random() < 0.15:
+            return self.vsetvl_step()
+        if r.random() < 0.03:
+            return Step([], f"csrwi vxrm, {r.randrange(4)}", "vxrm")
+        methods = sorted(m for m in self.rows if m not in ("set_vl", "set_vl_immediate"))
+        # categories weighted by the square root of their size: every category often,
+        # the large ones (binary: 100 rows) more often
+        weights = [len(self.rows[m]) ** 0.5 for m in methods]
+        for _ in range(50):
+            method = r.choices(methods, weights)[0]
+            row = r.choice(self.rows[method])
+            try:
+                prep, ops = getattr(self, "_" + method)(row)
+            except _Retry:
+                continue
+            return Step(prep, self.render(row, ops), method)
+        return self.vsetvl_step()
+
+    def render(self, row: Row, ops: dict[str, object]) -> str:
+        values = {k: (f"v{v}" if k in ("vd", "vs1", "vs2", "vs3") else v) for k, v in ops.items()}
+        values.setdefault("vm", "")
+        if values["vm"] == 0:
+            values["vm"] = "v0.t"
+        elif values["vm"] == 1:
+            values["vm"] = ""
+        text = row.syntax.format(**values).rstrip(", ")
+        return f"{row.mnemonic} {text}"
+
+    def vm(self, row: Row) -> int:
+        if row.fixed_vm is not None:
+            return row.fixed_vm
+        return self.rng.choice((0, 1))
+
+    def source(self, row: Row, form: str, avoid=(), regs: int | None = None) -> dict:
+        """The second operand of a vv/vx/vi form."""
+        if form == "vv":
+            return {"vs1": self.group(regs or self.L, avoid)}
+        if form == "vx":
+            return {"rs1": self.xreg()}
+        return {"imm": self.imm(row.signed_imm)}
+
+    # categories: each returns (prep lines, operands)
+    def _binary(self, row: Row):
+        vm = self.vm(row)
+        ops = {"vd": self.group(self.L, not_v0=not vm), "vs2": self.group(self.L), "vm": vm}
+        return [], {**ops, **self.source(row, row.strings[1])}
+
+    def _multiply_add(self, row: Row):
+        return self._binary(row)
+
+    def _needs_widening(self) -> int:
+        if self.sew > 16 or self.lmul > 4:
+            raise _Retry
+        return max(1, int(2 * self.lmul))
+
+    def _widening(self, row: Row):
+        W = self._needs_widening()
+        vm = self.vm(row)
+        vd = self.group(W, not_v0=not vm)
+        wide_src = row.strings[0].endswith(".w")
+        vs2 = self.group(W) if wide_src else self.group(self.L, [(vd, W)])
+        return [], {"vd": vd, "vs2": vs2, "vm": vm,
+                    **self.source(row, row.strings[1], [(vd, W)])}
+
+    def _widening_multiply_add(self, row: Row):
+        W = self._needs_widening()
+        vm = self.vm(row)
+        vd = self.group(W, not_v0=not vm)
+        return [], {"vd": vd, "vs2": self.group(self.L, [(vd, W)]), "vm": vm,
+                    **self.source(row, row.strings[1], [(vd, W)])}
+
+    def _narrowing(self, row: Row):
+        W = self._needs_widening()
+        vm = self.vm(row)
+        vs2 = self.group(W)
+        if self.rng.random() < 0.3 and (vm or vs2):
+            vd = vs2  # the lowest part of the wide source: legal (spec 5.2)
+        else:
+            vd = self.group(self.L, [(vs2, W)], not_v0=not vm)
+        return [], {"vd": vd, "vs2": vs2, "vm": vm, **self.source(row, row.strings[1])}
+
+    def _extend(self, row: Row):
+        factor = row.numbers[0]
+        if self.sew // factor < 8:
+            raise _Retry
+        src_emul = self.lmul / factor
+        if src_emul < Fraction(1, 8):
+            raise _Retry
+        vm = self.vm(row)
+        vd = self.group(self.L, not_v0=not vm)
+        vs2 = self.group(max(1, int(src_emul)), [(vd, self.L)])
+        return [], {"vd": vd, "vs2": vs2, "vm": vm}
+
+    def _carry(self, row: Row):
+        op, form = row.strings
+        use_carry = row.flags[0]
+        if op in ("vmadc", "vmsbc"):
+            vs2 = self.group(self.L)
+            src = self.source(row, form)
+            vd = self._mask_dest([vs2] + ([src["vs1"]] if "vs1" in src else []))
+            return [], {"vd": vd, "vs2": vs2, **src}
+        vd = self.group(self.L, not_v0=True)
+        return [], {"vd": vd, "vs2": self.group(self.L), **self.source(row, form)}
+
+    def _mask_dest(self, sources: list[int]) -> int:
+        """A mask destination: on a source's first register, or clear of all of them."""
+        if self.rng.random() < 0.3:
+            return self.rng.choice(sources)
+        return self.group(1, [(s, self.L) for s in sources])
+
+    def _merge(self, row: Row):
+        form = row.strings[0]
+        return [], {"vd": self.group(self.L, not_v0=True), "vs2": self.group(self.L),
+                    **self.source(row, form)}
+
+    def _move(self, row: Row):
+        return [], {"vd": self.group(self.L), **self.source(row, row.strings[0])}
+
+    def _compare(self, row: Row):
+        vm = self.vm(row)
+        vs2 = self.group(self.L)
+        src = self.source(row, row.strings[1])
+        vd = self._mask_dest([vs2] + ([src["vs1"]] if "vs1" in src else []))
+        return [], {"vd": vd, "vs2": vs2, "vm": vm, **src}
+
+    def _reduction(self, row: Row):
+        if row.strings[0].startswith("vw") and self.sew > 16:
+            raise _Retry
+        r = self.rng
+        return [], {"vd": r.randrange(32), "vs2": self.group(self.L), "vs1": r.randrange(32),
+                    "vm": self.vm(row)}
+
+    def _mask_logic(self, row: Row):
+        r = self.rng
+        return [], {"vd": r.randrange(32), "vs2": r.randrange(32), "vs1": r.randrange(32)}
+
+    def _population(self, row: Row):
+        return [], {"rd": self.xreg(), "vs2": self.rng.randrange(32), "vm": self.vm(row)}
+
+    _find_first = _population
+
+    def _set_first(self, row: Row):
+        vm = self.vm(row)
+        vs2 = self.rng.randrange(32)
+        vd = self.group(1, [(vs2, 1)] + ([(0, 1)] if not vm else []))
+        return [], {"vd": vd, "vs2": vs2, "vm": vm}
+
+    def _iota(self, row: Row):
+        vm = self.vm(row)
+        vs2 = self.rng.randrange(32)
+        vd = self.group(self.L, [(vs2, 1)], not_v0=not vm)
+        return [], {"vd": vd, "vs2": vs2, "vm": vm}
+
+    def _index(self, row: Row):
+        vm = self.vm(row)
+        return [], {"vd": self.group(self.L, not_v0=not vm), "vm": vm}
+
+    def _move_to_scalar(self, row: Row):
+        return [], {"rd": self.xreg(), "vs2": self.rng.randrange(32)}
+
+    def _move_from_scalar(self, row: Row):
+        return [], {"vd": self.rng.randrange(32), "rs1": self.xreg()}
+
+    def _slide(self, row: Row):
+        op, form = row.strings
+        vm = self.vm(row)
+        vs2 = self.group(self.L)
+        avoid = [(vs2, self.L)] if op in ("vslideup", "vslide1up") else []
+        vd = self.group(self.L, avoid, not_v0=not vm)
+        src = self.source(row, form)
+        prep = []
+        if "rs1" in src and self.rng.random() < 0.5:  # a small offset, often in range
+            prep = [f"li t4, {self.rng.randrange(2 * self.vlmax() + 2)}"]
+            src = {"rs1": "t4"}
+        return prep, {"vd": vd, "vs2": vs2, "vm": vm, **src}
+
+    def _gather(self, row: Row):
+        op, form = row.strings
+        vm = self.vm(row)
+        vs2 = self.group(self.L)
+        vd = self.group(self.L, [(vs2, self.L)], not_v0=not vm)
+        prep = []
+        if op == "vrgatherei16":
+            emul = self.lmul * 16 / self.sew
+            if emul > 8:
+                raise _Retry
+            src = {"vs1": self.group(max(1, int(emul)), [(vd, self.L)])}
+        elif form == "vv":
+            src = {"vs1": self.group(self.L, [(vd, self.L)])}
+        else:
+            src = self.source(row, form)
+            if "rs1" in src and self.rng.random() < 0.6:
+                prep = [f"li t4, {self.rng.randrange(self.vlmax() + 2)}"]
+                src = {"rs1": "t4"}
+        return prep, {"vd": vd, "vs2": vs2, "vm": vm, **src}
+
+    def _compress(self, row: Row):
+        vs2 = self.group(self.L)
+        vs1 = self.rng.randrange(32)
+        vd = self.group(self.L, [(vs2, self.L), (vs1, 1)])
+        return [], {"vd": vd, "vs2": vs2, "vs1": vs1}
+
+    def _move_whole(self, row: Row):
+        n = row.numbers[0]
+        return [], {"vd": self.group(n), "vs2": self.group(n)}
+
+    # -- memory --
+    def _base(self, low: int, high: int, align: int) -> list[str]:
+        """t3 = s0 + an offset, aligned, such that [t3 + low, t3 + high) stays inside
+        the scratch buffer [s0 - span, s0 + span)."""
+        lo, hi = -self.span - low, self.span - high
+        if hi < lo:
+            raise _Retry
+        off = self.rng.randrange(lo, hi + 1)
+        off -= off % align
+        if off < lo:
+            off += align
+        if off > hi:
+            raise _Retry
+        return [f"li t3, {off}", f"add t3, {BASE}, t3"]
+
+    def _data_regs(self, eew: int, nf: int) -> int:
+        emul = Fraction(eew, self.sew) * self.lmul
+        if emul > 8 or emul < Fraction(1, 8):
+            raise _Retry
+        regs = max(1, int(emul))
+        if nf * regs > 8:
+            raise _Retry
+        return regs
+
+    def _load_unit(self, row: Row):
+        eew, nf = row.numbers[:2]
+        regs = self._data_regs(eew, nf)
+        vm = self.vm(row)
+        vd = self.group(regs, not_v0=not vm, extra=(nf - 1) * regs)
+        prep = self._base(0, self.vl * nf * eew // 8, eew // 8)
+        return prep, {"vd": vd, "rs1": "t3", "vm": vm}
+
+    def _store_unit(self, row: Row):
+        eew, nf = row.numbers[:2]
+        regs = self._data_regs(eew, nf)
+        vs3 = self.group(regs, extra=(nf - 1) * regs)
+        prep = self._base(0, self.vl * nf * eew // 8, eew // 8)
+        return prep, {"vs3": vs3, "rs1": "t3", "vm": self.vm(row)}
+
+    def _stride(self, eew: int, nf: int, store: bool) -> tuple[int, int, int]:
+        """(stride, low, high) with the accessed bytes [base+low, base+high)."""
+        eb = eew // 8
+        room = self.span  # the scratch buffer is 2*span bytes
+        most = room // max(self.vl - 1, 1) // eb  # in elements
+        r = self.rng
+        choices = [k for k in (0, 1, -1, 2, -2, nf, -nf, nf + 1, -(nf + 1), 3 * nf)
+                   if abs(k) <= most and not (store and abs(k) < nf)]
+        if not choices:
+            raise _Retry
+        stride = r.choice(choices) * eb
+        last = (self.vl - 1) * stride if self.vl else 0
+        return stride, min(0, last), max(0, last) + nf * eb
+
+    def _load_strided(self, row: Row):
+        eew, nf = row.numbers[:2]
+        regs = self._data_regs(eew, nf)
+        vm = self.vm(row)
+        vd = self.group(regs, not_v0=not vm, extra=(nf - 1) * regs)
+        stride, low, high = self._stride(eew, nf, False)
+        prep = self._base(low, high, eew // 8) + [f"li t1, {stride}"]
+        return prep, {"vd": vd, "rs1": "t3", "rs2": "t1", "vm": vm}
+
+    def _store_strided(self, row: Row):
+        eew, nf = row.numbers[:2]
+        regs = self._data_regs(eew, nf)
+        vs3 = self.group(regs, extra=(nf - 1) * regs)
+        stride, low, high = self._stride(eew, nf, True)
+        prep = self._base(low, high, eew // 8) + [f"li t1, {stride}"]
+        return prep, {"vs3": vs3, "rs1": "t3", "rs2": "t1", "vm": self.vm(row)}
+
+    def _index_prep(self, ieew: int, vs2: int, iregs: int, eb: int, nf: int,
+                    distinct: bool) -> tuple[list[str], int]:
+        """Lines that make the index group at vs2 hold element-aligned offsets below a
+        small bound (returned), then restore vl and vtype. Distinct offsets (unordered
+        stores): vid times the element's segment size, masked."""
+        bound = min(self.span // 2, 1 << ieew)
+        mask = (bound - 1) & ~(eb - 1)
+        group = f"m{iregs}"
+        prep = ["csrr t1, vl", "csrr t2, vtype", f"vsetvli t0, zero, e{ieew}, {group}, tu, mu"]
+        if distinct:
+            if self.vl * nf * eb > bound:
+                raise _Retry
+            prep += [f"vid.v v{vs2}", f"li t0, {nf * eb}", f"vmul.vx v{vs2}, v{vs2}, t0"]
+        else:
+            prep += [f"li t0, {mask:#x}", f"vand.vx v{vs2}, v{vs2}, t0"]
+        prep += ["vsetvl zero, t1, t2"]
+        return prep, bound + nf * eb
+
+    def _indexed(self, row: Row, store: bool):
+        ieew, nf = row.numbers[:2]
+        ordered = row.flags[0] if store else True
+        regs = self._data_regs(self.sew, nf)
+        iemul = Fraction(ieew, self.sew) * self.lmul
+        if iemul > 8 or iemul < Fraction(1, 8):
+            raise _Retry
+        iregs = max(1, int(iemul))
+        vm = self.vm(row)
+        vs2 = self.group(iregs)
+        data = self.group(regs, [(vs2, iregs)], not_v0=not vm and not store,
+                          extra=(nf - 1) * regs)
+        prep, high = self._index_prep(ieew, vs2, iregs, self.sew // 8, nf, not ordered)
+        prep += self._base(0, high, self.sew // 8)
+        return prep, {"vs3" if store else "vd": data, "rs1": "t3", "vs2": vs2, "vm": vm}
+
+    def _load_indexed(self, row: Row):
+        return self._indexed(row, False)
+
+    def _store_indexed(self, row: Row):
+        return self._indexed(row, True)
+
+    def _load_whole(self, row: Row):
+        eew, n = row.numbers[:2]
+        return self._base(0, n * self.vlenb, eew // 8), {"vd": self.group(n), "rs1": "t3"}
+
+    def _store_whole(self, row: Row):
+        n = row.numbers[0]
+        return self._base(0, n * self.vlenb, 1), {"vs3": self.group(n), "rs1": "t3"}
+
+    def _load_mask(self, row: Row):
+        prep = self._base(0, (self.vl + 7) // 8, 1)
+        return prep, {"vd": self.rng.randrange(32), "rs1": "t3"}
+
+    def _store_mask(self, row: Row):
+        prep = self._base(0, (self.vl + 7) // 8, 1)
+        return prep, {"vs3": self.rng.randrange(32), "rs1": "t3"}
+
+    # -- the whole program --
+    def program(self, length: int) -> VectorProgram:
+        r = self.rng
+        lay = layout(self.vlen)
+        data = bytes(r.getrandbits(8) for _ in range(lay["v"][1] + lay["scratch"][1]))
+        xvalues = {}
+        for reg in OPERAND_REGS:
+            xvalues[reg] = r.choice(SPECIAL_VALUES) if r.random() < 0.4 else r.getrandbits(32)
+        for reg in ("t0", "t1", "t2", "t3", "t4", "t5", "s1", "a0", "a1", "a2", "a7"):
+            xvalues[reg] = 0
+        prologue = [f"    csrwi vxrm, {r.randrange(4)}"]
+        steps = [self.vsetvl_step()]
+        steps += [self.step() for _ in range(length)]
+        return VectorProgram(self.seed, self.vlen, prologue, steps, data, xvalues)
+
+
+def generate(seed: int, vlen: int, length: int = 60) -> VectorProgram:
+    return Generator(seed, vlen).program(length)
+
+
+# ---- running and comparing ----------------------------------------------------------------
+@dataclass
+class Outcome:
+    stdout: bytes
+    status: int
+
+
+def build(prog: VectorProgram, count: int | None, path: Path, config: OxCoreConfig) -> Path:
+    from sw.asm.assembler import assemble_source
+    from sw.asm.driver import render
+    image = assemble_source(prog.source(count), f"vfuzz-{prog.seed}.S", config)
+    path.write_bytes(render(image, "elf", config))
+    os.chmod(path, 0o755)
+    return path
+
+
+def run_both(elf: Path, config: OxCoreConfig, qemu: Path | None = None
+             ) -> tuple[Outcome, Outcome]:
+    from cosim.iss import run_elf
+    from cosim.oracles import qemu as oracle
+    ours = run_elf(elf, config, max_instructions=1_000_000)
+    theirs = oracle.run(elf, config, qemu=qemu)
+    return Outcome(ours.stdout, ours.exit_code), Outcome(theirs.stdout, theirs.status)
+
+
+def diff_dump(prog: VectorProgram, ours: bytes, theirs: bytes, limit: int = 12) -> list[str]:
+    """Where two dumps differ: x registers, CSRs, vector register bytes, scratch."""
+    lines = []
+    names = {num: name for name, num in XREG_NUMBERS.items()}
+    for part, (off, size) in layout(prog.vlen).items():
+        a, b = ours[off:off + size], theirs[off:off + size]
+        if a == b:
+            continue
+        if part == "x":
+            for i in range(32):
+                wa, wb = a[4 * i:4 * i + 4], b[4 * i:4 * i + 4]
+                if wa != wb:
+                    lines.append(f"  x{i} ({names.get(i, '?')}): ours "
+                                 f"{int.from_bytes(wa, 'little'):#010x}, QEMU "
+                                 f"{int.from_bytes(wb, 'little'):#010x}")
+        elif part == "csr":
+            for i, name in enumerate(CSR_NAMES):
+                wa, wb = a[4 * i:4 * i + 4], b[4 * i:4 * i + 4]
+                if wa != wb:
+                    lines.append(f"  {name}: ours {int.from_bytes(wa, 'little'):#x}, QEMU "
+                                 f"{int.from_bytes(wb, 'little'):#x}")
+        else:
+            unit = prog.vlenb if part == "v" else 16
+            for start in range(0, size, unit):
+                ra, rb = a[start:start + unit], b[start:start + unit]
+                if ra != rb:
+                    where = (f"v{start // unit}" if part == "v"
+                             else f"scratch[{start - prog.span:+d}]")
+                    idx = [i for i in range(unit) if ra[i] != rb[i]]
+                    lines.append(f"  {where} bytes {idx[0]}..{idx[-1]}: ours {ra.hex()} QEMU "
+                                 f"{rb.hex()}")
+        if len(lines) > limit:
+            lines = lines[:limit] + ["  ..."]
+            break
+    if len(ours) != len(theirs):
+        lines.append(f"  output length: ours {len(ours)}, QEMU {len(theirs)}")
+    return lines
+
+
+def localise(prog: VectorProgram, config: OxCoreConfig, workdir: Path,
+             qemu: Path | None = None) -> str:
+    """Bisect over the number of steps to the first one after which the two sides
+    differ (with the same state before it), and describe it."""
+    def differs(k: int) -> tuple[bool, Outcome, Outcome]:
+        elf = build(prog, k, workdir / f"vfuzz-{prog.seed}-{k}.elf", config)
+        ours, theirs = run_both(elf, config, qemu)
+        return (ours.stdout, ours.status) != (theirs.stdout, theirs.status), ours, theirs
+
+    lo, hi = 0, len(prog.steps)
+    bad0, ours, theirs = differs(0)
+    if bad0:
+        return "the programs differ before the first step (prologue/epilogue)\n" + "\n".join(
+            diff_dump(prog, ours.stdout, theirs.stdout))
+    last = None
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        bad, o, t = differs(mid)
+        if bad:
+            hi, last = mid, (o, t)
+        else:
+            lo = mid
+    if last is None:
+        last = differs(hi)[1:]
+    ours, theirs = last
+    step = prog.steps[hi - 1]
+    encoded = _encoding(step.insn, config)
+    text = [f"seed {prog.seed}, VLEN {prog.vlen}: first difference after step {hi - 1} "
+            f"({step.kind}): {step.insn}  [{encoded}]"]
+    if step.prep:
+        text.append("  preceded by: " + " ; ".join(step.prep))
+    if ours.status != theirs.status:
+        text.append(f"  exit status: ours {ours.status}, QEMU {theirs.status}")
+    text += diff_dump(prog, ours.stdout, theirs.stdout)
+    return "\n".join(text)
+
+
+def _encoding(insn: str, config: OxCoreConfig) -> str:
+    """The instruction's encoding and our disassembly of it."""
+    try:
+        from sw.asm.assembler import assemble_source
+        image = assemble_source(f"    .text\n    {insn}\n", "one.S", config)
+        word = next(bytes(s.data[:4]) for s in image.sections if s.size)
+        value = int.from_bytes(word, "little")
+        from oxcore.isa import format_instruction
+        return f"{value:#010x} = {format_instruction(value, isa=isa_for(config))}"
+    except Exception as exc:  # noqa: BLE001
+        return f"unencodable: {exc}"
+
+
+def compare(seed: int, vlen: int, length: int = 60, workdir: Path | None = None,
+            qemu: Path | None = None) -> str:
+    """'' if the program behaves the same on both sides (and exits with 0), else a report
+    that localises the first differing step."""
+    config = vector_config(vlen)
+    prog = generate(seed, vlen, length)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = workdir or Path(tmp)
+        elf = build(prog, None, work / f"vfuzz-{seed}.elf", config)
+        ours, theirs = run_both(elf, config, qemu)
+        if (ours.stdout, ours.status) != (theirs.stdout, theirs.status):
+            return localise(prog, config, work, qemu)
+        if ours.status != 0:
+            return (f"seed {seed}, VLEN {vlen}: both sides stopped with status "
+                    f"{ours.status} (the generator emitted an illegal instruction?)")
+    return ""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m cosim.vector_fuzz", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", type=int, default=100)
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--vlen", type=int, action="append")
+    parser.add_argument("--length", type=int, default=60)
+    parser.add_argument("--out", default="build/vector-fuzz")
+    parser.add_argument("--list", type=int, metavar="SEED",
+                        help="print the program of SEED (first --vlen) and exit")
+    args = parser.parse_args(argv)
+    vlens = args.vlen or [256]
+    if args.list is not None:
+        print(generate(args.list, vlens[0], args.length).source())
+        return 0
+    out = Path(args.out)
+    started = time.perf_counter()
+    failures: list[str] = []
+    total = 0
+    for vlen in vlens:
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
+            total += 1
+            report = compare(seed, vlen, args.length)
+            if report:
+                failures.append(report)
+                out.mkdir(parents=True, exist_ok=True)
+                (out / f"seed-{seed}-vlen{vlen}.S").write_text(
+                    generate(seed, vlen, args.length).source())
+                (out / f"seed-{seed}-vlen{vlen}.txt").write_text(report + "\n")
+                print(report, flush=True)
+            if total % 20 == 0:
+                print(f"vector fuzz: {total} programs, {len(failures)} differing, "
+                      f"{time.perf_counter() - started:.0f} s", flush=True)
+    print(f"vector fuzz: {total - len(failures)} of {total} programs agree with QEMU "
+          f"(VLEN {', '.join(map(str, vlens))}, {args.length} steps each), "
+          f"{len(failures)} differ; {time.perf_counter() - started:.0f} s"
+          + (f"; reproducers in {out}" if failures else ""))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
