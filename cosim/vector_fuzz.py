@@ -72,6 +72,9 @@ OPERAND_REGS = ("s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "a
 BASE = "s0"  # the middle of the scratch buffer
 SPECIAL_VALUES = (0, 1, 2, 3, 7, 8, 15, 16, 31, 0x7F, 0x80, 0xFF, 0x7FFF, 0x8000, 0xFFFF,
                   0x7FFF_FFFF, 0x8000_0000, 0xFFFF_FFFF, 0xFFFF_FFFE)
+SPECIAL_WORDS = (0, 1, 0xFFFF_FFFF, 0x8000_0000, 0x7FFF_FFFF, 0x0000_8000, 0x8000_8000,
+                 0x7FFF_7FFF, 0xFFFF_0000, 0x0000_FFFF, 0x0001_0001, 0x8080_8080, 0x7F7F_7F7F,
+                 0x0101_0101, 0xFFFE_FFFE)
 XREG_NUMBERS = {"zero": 0, "ra": 1, "sp": 2, "gp": 3, "tp": 4, "t0": 5, "t1": 6, "t2": 7,
                 "s0": 8, "s1": 9, **{f"a{i}": 10 + i for i in range(8)},
                 **{f"s{i}": 16 + i for i in range(2, 12)},
@@ -131,9 +134,10 @@ class Step:
     prep: list[str]
     insn: str
     kind: str  # category, for the summary
+    post: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        return self.prep + [self.insn]
+        return self.prep + [self.insn] + self.post
 
 
 @dataclass
@@ -153,10 +157,13 @@ class VectorProgram:
     def span(self) -> int:
         return span_of(self.vlen)
 
-    def source(self, count: int | None = None) -> str:
-        """Assembly source of the program with its first `count` steps (all: None)."""
+    def source(self, count: int | None = None, trace: bool = False) -> str:
+        """Assembly source of the program with its first `count` steps (all: None);
+        `trace`: write the state after every step too (one dump per step, then the
+        final one)."""
         steps = self.steps if count is None else self.steps[:count]
-        body = [line for step in steps for line in step.lines()]
+        body = [line for step in steps
+                for line in step.lines() + (["jal t5, vf_dump"] if trace else [])]
         return _render(self, body)
 
     def listing(self) -> str:
@@ -199,15 +206,19 @@ def _render(prog: VectorProgram, body: list[str]) -> str:
            *[f"    li {r}, {v:#x}" for r, v in prog.xvalues.items()],
            "# ---- steps"]
     out += [("    " + line if not line.startswith("#") else line) for line in body]
-    out += ["# ---- epilogue", "    csrr t0, vl", "    csrr t1, vtype", "    csrr t2, vxsat",
-            "    csrr t3, vstart", "    la t6, dump"]
-    out += [f"    sw {r}, {csr_off + 4 * i}(t6)" for i, r in enumerate(("t0", "t1", "t2", "t3"))]
+    # The dump: a subroutine (link register t5) that writes the x registers, vl, vtype,
+    # vxsat, vstart, the vector registers and the scratch buffer, then restores vl and
+    # vtype (vsetvl resets vstart, as every vector instruction does).
+    out += ["    jal t5, vf_dump", "    li a0, 0", "    li a7, 93", "    ecall",
+            "# ---- the dump", "vf_dump:", "    la t6, dump"]
     out += [f"    sw {name}, {4 * num}(t6)" for name, num in XREG_NUMBERS.items()
-            if name not in ("zero", "sp", "t6")]
-    out += [f"    addi t5, t6, {vstart}", "    vsetvli t0, zero, e8, m8, ta, ma"]
-    out += [f"    vse8.v v{g}, (t5)\n    addi t5, t5, {8 * prog.vlenb}" for g in (0, 8, 16, 24)]
+            if name not in ("zero", "sp", "t5", "t6")]
+    out += ["    csrr t1, vl", "    csrr t2, vtype", "    csrr t3, vxsat", "    csrr t4, vstart"]
+    out += [f"    sw {r}, {csr_off + 4 * i}(t6)" for i, r in enumerate(("t1", "t2", "t3", "t4"))]
+    out += [f"    addi t0, t6, {vstart}", "    vsetvli t3, zero, e8, m8, ta, ma"]
+    out += [f"    vse8.v v{g}, (t0)\n    addi t0, t0, {8 * prog.vlenb}" for g in (0, 8, 16, 24)]
     out += ["    li a0, 1", "    mv a1, t6", f"    li a2, {size}", "    li a7, 64", "    ecall",
-            "    li a0, 0", "    li a7, 93", "    ecall", ""]
+            "    vsetvl zero, t1, t2", "    jr t5", ""]
     return "\n".join(out)
 
 
@@ -215,10 +226,19 @@ class _Retry(Exception):
     """The chosen instruction has no legal operands under the current vtype."""
 
 
-class Generator:
-    """Draws legal steps, tracking vtype and vl as the hardware will set them."""
+# Categories that require vstart = 0 (spec 14, 15.2-15.8, 16.5: illegal otherwise).
+VSTART_ZERO = frozenset({"reduction", "population", "find_first", "set_first", "iota",
+                         "compress"})
 
-    def __init__(self, seed: int, vlen: int, config: OxCoreConfig | None = None) -> None:
+
+class Generator:
+    """Draws legal steps, tracking vtype and vl as the hardware will set them.
+    `vstart_rate`: how often an instruction runs with a non-zero vstart
+    (``csrwi vstart, k`` just before it)."""
+
+    def __init__(self, seed: int, vlen: int, config: OxCoreConfig | None = None,
+                 vstart_rate: float = 0.0) -> None:
+        self.vstart_rate = vstart_rate
         self.rng = random.Random(seed)
         self.seed = seed
         self.vlen = vlen
@@ -226,6 +246,7 @@ class Generator:
         self.span = span_of(vlen)
         self.rows = rows_by_category(config or vector_config(vlen))
         self.sew, self.lmul, self.vl = 8, Fraction(1), 0
+        self.vill = False
 
     # -- configuration --
     def vlmax(self, sew: int | None = None, lmul: Fraction | None = None) -> int:
@@ -294,8 +315,25 @@ class Generator:
         return max(1, int(self.lmul))
 
     # -- one step --
+    def illegal_vtype_step(self) -> Step:
+        """vsetvl with a vtype that sets vill (spec 3.4: SEW 64 > ELEN, vlmul 4, LMUL
+        1/8 with any SEW or a fractional LMUL below SEW/ELEN, reserved bits); vl becomes
+        0. The next step is a legal vsetvl."""
+        r = self.rng
+        vtype = r.choice((0b011_000, 0b000_100, 0b000_101, 0b001_110, 0b010_111,
+                          0b010_110, 1 << 8, 1 << 10, 1 << 31 | 0b000_000))
+        vtype |= r.getrandbits(2) << 6  # ta, ma
+        self.vill = True
+        return Step([f"li t2, {r.randrange(40)}", f"li t3, {vtype:#x}"],
+                    f"vsetvl {r.choice(('t0', 't1', 'zero'))}, t2, t3", "vsetvl-illegal")
+
     def step(self) -> Step:
         r = self.rng
+        if self.vill:
+            self.vill = False
+            return self.vsetvl_step()
+        if r.random() < 0.01:
+            return self.illegal_vtype_step()
         if r.random() < 0.15:
             return self.vsetvl_step()
         if r.random() < 0.03:
@@ -311,8 +349,30 @@ class Generator:
                 prep, ops = getattr(self, "_" + method)(row)
             except _Retry:
                 continue
+            if (self.vstart_rate and method not in VSTART_ZERO
+                    and r.random() < self.vstart_rate):
+                evl = self._evl(method, row)
+                if evl > 1:  # 0 < vstart < evl, the instruction alone in a QEMU
+                    # translation block, vstart cleared after it: see the docstring
+                    prep = prep + [f"csrwi vstart, {r.randrange(1, min(evl, 32))}",
+                                   "j 1f", "1:"]
+                    return Step(prep, self.render(row, ops), method,
+                                ["j 1f", "1:", "csrwi vstart, 0"])
             return Step(prep, self.render(row, ops), method)
         return self.vsetvl_step()
+
+    def _evl(self, method: str, row: Row) -> int:
+        """The number of elements `row` processes (spec 7.4, 7.9, 16.6: vl, the whole
+        registers' elements, or the bytes of a mask)."""
+        if method in ("load_mask", "store_mask"):
+            return (self.vl + 7) // 8
+        if method == "load_whole":
+            return row.numbers[1] * self.vlenb * 8 // row.numbers[0]
+        if method == "store_whole":
+            return row.numbers[0] * self.vlenb
+        if method == "move_whole":
+            return row.numbers[0] * self.vlenb * 8 // self.sew
+        return self.vl
 
     def render(self, row: Row, ops: dict[str, object]) -> str:
         values = {k: (f"v{v}" if k in ("vd", "vs1", "vs2", "vs3") else v) for k, v in ops.items()}
@@ -356,7 +416,12 @@ class Generator:
         vm = self.vm(row)
         vd = self.group(W, not_v0=not vm)
         wide_src = row.strings[0].endswith(".w")
-        vs2 = self.group(W) if wide_src else self.group(self.L, [(vd, W)])
+        if wide_src:
+            vs2 = self.group(W)
+        elif self.lmul >= 1 and self.rng.random() < 0.3:
+            vs2 = vd + W - self.L  # the highest part of the destination (spec 5.2)
+        else:
+            vs2 = self.group(self.L, [(vd, W)])
         return [], {"vd": vd, "vs2": vs2, "vm": vm,
                     **self.source(row, row.strings[1], [(vd, W)])}
 
@@ -386,7 +451,11 @@ class Generator:
             raise _Retry
         vm = self.vm(row)
         vd = self.group(self.L, not_v0=not vm)
-        vs2 = self.group(max(1, int(src_emul)), [(vd, self.L)])
+        src_regs = max(1, int(src_emul))
+        if src_emul >= 1 and self.rng.random() < 0.3:
+            vs2 = vd + self.L - src_regs  # the highest part of the destination
+        else:
+            vs2 = self.group(src_regs, [(vd, self.L)])
         return [], {"vd": vd, "vs2": vs2, "vm": vm}
 
     def _carry(self, row: Row):
@@ -632,7 +701,10 @@ class Generator:
     def program(self, length: int) -> VectorProgram:
         r = self.rng
         lay = layout(self.vlen)
-        data = bytes(r.getrandbits(8) for _ in range(lay["v"][1] + lay["scratch"][1]))
+        # random words, a third of them edge values at every SEW (0, 1, -1, MIN, MAX)
+        words = [r.choice(SPECIAL_WORDS) if r.random() < 0.35 else r.getrandbits(32)
+                 for _ in range((lay["v"][1] + lay["scratch"][1]) // 4)]
+        data = b"".join(w.to_bytes(4, "little") for w in words)
         xvalues = {}
         for reg in OPERAND_REGS:
             xvalues[reg] = r.choice(SPECIAL_VALUES) if r.random() < 0.4 else r.getrandbits(32)
@@ -644,8 +716,9 @@ class Generator:
         return VectorProgram(self.seed, self.vlen, prologue, steps, data, xvalues)
 
 
-def generate(seed: int, vlen: int, length: int = 60) -> VectorProgram:
-    return Generator(seed, vlen).program(length)
+def generate(seed: int, vlen: int, length: int = 60, vstart_rate: float = 0.0
+             ) -> VectorProgram:
+    return Generator(seed, vlen, vstart_rate=vstart_rate).program(length)
 
 
 # ---- running and comparing ----------------------------------------------------------------
@@ -675,6 +748,10 @@ def run_both(elf: Path, config: OxCoreConfig, qemu: Path | None = None
 
 def diff_dump(prog: VectorProgram, ours: bytes, theirs: bytes, limit: int = 12) -> list[str]:
     """Where two dumps differ: x registers, CSRs, vector register bytes, scratch."""
+    size = sum(s for _, s in layout(prog.vlen).values())
+    if min(len(ours), len(theirs)) < size:
+        return [f"  dump: ours {len(ours)} bytes, QEMU {len(theirs)} bytes (one side stopped "
+                "before writing it)"]
     lines = []
     names = {num: name for name, num in XREG_NUMBERS.items()}
     for part, (off, size) in layout(prog.vlen).items():
@@ -714,13 +791,17 @@ def diff_dump(prog: VectorProgram, ours: bytes, theirs: bytes, limit: int = 12) 
 
 def localise(prog: VectorProgram, config: OxCoreConfig, workdir: Path,
              qemu: Path | None = None) -> str:
-    """Bisect over the number of steps to the first one after which the two sides
-    differ (with the same state before it), and describe it."""
+    """The first step after which the two sides differ, described: from a run that
+    dumps the state after every step, else (if that run agrees: a difference only
+    without the dumps in between) by bisecting over the number of steps."""
     def differs(k: int) -> tuple[bool, Outcome, Outcome]:
         elf = build(prog, k, workdir / f"vfuzz-{prog.seed}-{k}.elf", config)
         ours, theirs = run_both(elf, config, qemu)
         return (ours.stdout, ours.status) != (theirs.stdout, theirs.status), ours, theirs
 
+    found = _first_in_trace(prog, config, workdir, qemu)
+    if found is not None:
+        return found
     lo, hi = 0, len(prog.steps)
     bad0, ours, theirs = differs(0)
     if bad0:
@@ -737,16 +818,44 @@ def localise(prog: VectorProgram, config: OxCoreConfig, workdir: Path,
     if last is None:
         last = differs(hi)[1:]
     ours, theirs = last
-    step = prog.steps[hi - 1]
-    encoded = _encoding(step.insn, config)
-    text = [f"seed {prog.seed}, VLEN {prog.vlen}: first difference after step {hi - 1} "
-            f"({step.kind}): {step.insn}  [{encoded}]"]
+    return _describe(prog, hi - 1, config, ours, theirs, "bisected over the steps")
+
+
+def _describe(prog: VectorProgram, index: int, config: OxCoreConfig, ours: Outcome,
+              theirs: Outcome, how: str) -> str:
+    step = prog.steps[index]
+    text = [f"seed {prog.seed}, VLEN {prog.vlen}: first difference after step {index} "
+            f"({step.kind}): {step.insn}  [{_encoding(step.insn, config)}]  ({how})"]
     if step.prep:
         text.append("  preceded by: " + " ; ".join(step.prep))
     if ours.status != theirs.status:
         text.append(f"  exit status: ours {ours.status}, QEMU {theirs.status}")
     text += diff_dump(prog, ours.stdout, theirs.stdout)
     return "\n".join(text)
+
+
+def _first_in_trace(prog: VectorProgram, config: OxCoreConfig, workdir: Path,
+                    qemu: Path | None) -> str | None:
+    """Run the program with a dump after every step; the first step whose dump differs
+    (or after which one side stopped), described; None if the traces agree."""
+    elf = workdir / f"vfuzz-{prog.seed}-trace.elf"
+    from sw.asm.assembler import assemble_source
+    from sw.asm.driver import render
+    image = assemble_source(prog.source(trace=True), elf.name, config)
+    elf.write_bytes(render(image, "elf", config))
+    os.chmod(elf, 0o755)
+    ours, theirs = run_both(elf, config, qemu)
+    if (ours.stdout, ours.status) == (theirs.stdout, theirs.status):
+        return None
+    size = sum(s for _, s in layout(prog.vlen).values())
+    for i in range(len(prog.steps)):
+        a = ours.stdout[i * size:(i + 1) * size]
+        b = theirs.stdout[i * size:(i + 1) * size]
+        if a != b or len(a) < size:
+            status = (ours.status if len(a) < size else 0, theirs.status if len(b) < size else 0)
+            return _describe(prog, i, config, Outcome(a, status[0]), Outcome(b, status[1]),
+                             "dump after every step")
+    return None
 
 
 def _encoding(insn: str, config: OxCoreConfig) -> str:
@@ -763,11 +872,11 @@ def _encoding(insn: str, config: OxCoreConfig) -> str:
 
 
 def compare(seed: int, vlen: int, length: int = 60, workdir: Path | None = None,
-            qemu: Path | None = None) -> str:
+            qemu: Path | None = None, vstart_rate: float = 0.0) -> str:
     """'' if the program behaves the same on both sides (and exits with 0), else a report
     that localises the first differing step."""
     config = vector_config(vlen)
-    prog = generate(seed, vlen, length)
+    prog = generate(seed, vlen, length, vstart_rate)
     with tempfile.TemporaryDirectory() as tmp:
         work = workdir or Path(tmp)
         elf = build(prog, None, work / f"vfuzz-{seed}.elf", config)
@@ -788,6 +897,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--vlen", type=int, action="append")
     parser.add_argument("--length", type=int, default=60)
     parser.add_argument("--out", default="build/vector-fuzz")
+    parser.add_argument("--vstart-rate", type=float, default=0.0,
+                        help="fraction of instructions run with a non-zero vstart")
     parser.add_argument("--list", type=int, metavar="SEED",
                         help="print the program of SEED (first --vlen) and exit")
     args = parser.parse_args(argv)
@@ -802,12 +913,12 @@ def main(argv: list[str] | None = None) -> int:
     for vlen in vlens:
         for seed in range(args.first_seed, args.first_seed + args.seeds):
             total += 1
-            report = compare(seed, vlen, args.length)
+            report = compare(seed, vlen, args.length, vstart_rate=args.vstart_rate)
             if report:
                 failures.append(report)
                 out.mkdir(parents=True, exist_ok=True)
                 (out / f"seed-{seed}-vlen{vlen}.S").write_text(
-                    generate(seed, vlen, args.length).source())
+                    generate(seed, vlen, args.length, args.vstart_rate).source())
                 (out / f"seed-{seed}-vlen{vlen}.txt").write_text(report + "\n")
                 print(report, flush=True)
             if total % 20 == 0:
