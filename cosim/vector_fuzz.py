@@ -374,6 +374,29 @@ class Generator:
             return row.numbers[0] * self.vlenb * 8 // self.sew
         return self.vl
 
+    def wild_step(self) -> Step:
+        """A step whose vector register operands may break the rules (misaligned
+        groups, forbidden overlaps, a masked v0 destination): legal or not, both sides
+        must agree (an illegal instruction ends the program with status 132)."""
+        r = self.rng
+        methods = sorted(m for m in self.rows if m not in ("set_vl", "set_vl_immediate"))
+        while True:
+            method = r.choice(methods)
+            row = r.choice(self.rows[method])
+            try:
+                prep, ops = getattr(self, "_" + method)(row)
+            except _Retry:
+                continue
+            for name in ("vd", "vs1", "vs2", "vs3"):
+                if name not in ops or (name == "vs2" and "indexed" in method):
+                    continue  # (the index register holds offsets prepared for it)
+                if r.random() < 0.5:
+                    others = [v for k, v in ops.items() if k in ("vd", "vs1", "vs2", "vs3")]
+                    ops[name] = r.choice([r.randrange(32), 0, r.choice(others),
+                                          r.choice(others) + 1])
+                    ops[name] = min(ops[name], 31)
+            return Step(prep, self.render(row, ops), method + " (wild)")
+
     def render(self, row: Row, ops: dict[str, object]) -> str:
         values = {k: (f"v{v}" if k in ("vd", "vs1", "vs2", "vs3") else v) for k, v in ops.items()}
         values.setdefault("vm", "")
@@ -716,9 +739,14 @@ class Generator:
         return VectorProgram(self.seed, self.vlen, prologue, steps, data, xvalues)
 
 
-def generate(seed: int, vlen: int, length: int = 60, vstart_rate: float = 0.0
-             ) -> VectorProgram:
-    return Generator(seed, vlen, vstart_rate=vstart_rate).program(length)
+def generate(seed: int, vlen: int, length: int = 60, vstart_rate: float = 0.0,
+             wild: bool = False) -> VectorProgram:
+    """The program of `seed`; `wild`: a few legal steps, then one `wild_step` last."""
+    gen = Generator(seed, vlen, vstart_rate=vstart_rate)
+    prog = gen.program(length)
+    if wild:
+        prog.steps.append(gen.wild_step())
+    return prog
 
 
 # ---- running and comparing ----------------------------------------------------------------
@@ -872,18 +900,18 @@ def _encoding(insn: str, config: OxCoreConfig) -> str:
 
 
 def compare(seed: int, vlen: int, length: int = 60, workdir: Path | None = None,
-            qemu: Path | None = None, vstart_rate: float = 0.0) -> str:
+            qemu: Path | None = None, vstart_rate: float = 0.0, wild: bool = False) -> str:
     """'' if the program behaves the same on both sides (and exits with 0), else a report
     that localises the first differing step."""
     config = vector_config(vlen)
-    prog = generate(seed, vlen, length, vstart_rate)
+    prog = generate(seed, vlen, length, vstart_rate, wild)
     with tempfile.TemporaryDirectory() as tmp:
         work = workdir or Path(tmp)
         elf = build(prog, None, work / f"vfuzz-{seed}.elf", config)
         ours, theirs = run_both(elf, config, qemu)
         if (ours.stdout, ours.status) != (theirs.stdout, theirs.status):
             return localise(prog, config, work, qemu)
-        if ours.status != 0:
+        if ours.status != 0 and not wild:
             return (f"seed {seed}, VLEN {vlen}: both sides stopped with status "
                     f"{ours.status} (the generator emitted an illegal instruction?)")
     return ""
@@ -897,6 +925,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--vlen", type=int, action="append")
     parser.add_argument("--length", type=int, default=60)
     parser.add_argument("--out", default="build/vector-fuzz")
+    parser.add_argument("--wild", action="store_true",
+                        help="end each program with one instruction whose register "
+                             "operands may be illegal (legality checks)")
     parser.add_argument("--vstart-rate", type=float, default=0.0,
                         help="fraction of instructions run with a non-zero vstart")
     parser.add_argument("--list", type=int, metavar="SEED",
@@ -913,12 +944,13 @@ def main(argv: list[str] | None = None) -> int:
     for vlen in vlens:
         for seed in range(args.first_seed, args.first_seed + args.seeds):
             total += 1
-            report = compare(seed, vlen, args.length, vstart_rate=args.vstart_rate)
+            report = compare(seed, vlen, args.length, vstart_rate=args.vstart_rate,
+                             wild=args.wild)
             if report:
                 failures.append(report)
                 out.mkdir(parents=True, exist_ok=True)
                 (out / f"seed-{seed}-vlen{vlen}.S").write_text(
-                    generate(seed, vlen, args.length, args.vstart_rate).source())
+                    generate(seed, vlen, args.length, args.vstart_rate, args.wild).source())
                 (out / f"seed-{seed}-vlen{vlen}.txt").write_text(report + "\n")
                 print(report, flush=True)
             if total % 20 == 0:
