@@ -1,48 +1,84 @@
 """Random RVV (Zve32x) programs, run on the golden interpreter and on QEMU user mode.
 
-    python -m cosim.vector_fuzz --seeds 200 [--first-seed 0] [--vlen 256] [--length 60]
-                                [--out build/vector-fuzz]
+    python -m cosim.vector_fuzz --seeds 200 [--first-seed 0] [--vlen 256 ...]
+                                [--length 60] [--vstart-rate 0.1] [--wild]
+                                [--out build/vector-fuzz] [--list SEED]
 
 A program (`generate`) fills all 32 vector registers and a scratch buffer with random
-bytes, random values in the scalar operand registers and a random ``vxrm``, then runs
-`length` random *steps*: one Zve32x instruction each (names, operand syntax and
-categories come from the ISA table, `isa_for(config)`), sometimes after a random
-``vsetvli``/``vsetivli``/``vsetvl`` (SEW 8/16/32, LMUL mf4..m8 as far as ELEN = 32
-allows, AVL 0, small, exactly VLMAX or beyond it, random ta/ma) or a new ``vxrm``, and
-with the few scalar instructions a step needs (a memory base, a stride, the index
-``vand`` of an indexed access). Its epilogue reads vl, vtype, vxsat and vstart, writes
-the x registers, all 32 vector registers and the scratch buffer with one ``write``
-and exits with 0. `compare` runs it on both sides; on a difference `localise` bisects
-over the number of steps to the first one whose effect differs and reports its
-instruction, encoding and the differing bytes.
+words (a third of them edge values: 0, 1, -1, MIN, MAX at every SEW), random values in
+the scalar operand registers and a random ``vxrm``, then runs `length` random *steps*:
+one Zve32x instruction each, drawn by category (the vector unit method its semantics
+call) from the ISA table, `isa_for(config)`, and written in its syntax; sometimes a
+random ``vsetvli``/``vsetivli``/``vsetvl`` (SEW 8/16/32, LMUL mf4..m8 as far as
+ELEN = 32 allows, AVL 0, small, VLMAX, beyond VLMAX or any 32-bit value, random ta/ma),
+a ``vsetvl`` with an illegal vtype (vill; a legal one follows), or a new ``vxrm``. A
+step carries the scalar set-up it needs (memory base, stride, the index ``vand`` of an
+indexed access under its own vsetvli, then vl/vtype restored with ``vsetvl``). The
+epilogue (subroutine ``vf_dump``) writes the x registers, vl, vtype, vxsat, vstart, all
+32 vector registers and the scratch buffer with one ``write``; then exit(0).
 
-Only legal instructions are generated (an illegal one ends the program): register
-groups aligned to their EMUL, the overlap rules of spec 5.2 (the generator keeps
-sources and destinations of different EEW disjoint, except the overlaps the spec names
-and QEMU accepts: a narrowing destination at the bottom of its source, a mask
-destination on its source), masked destinations other than v0 (spec 5.3), widening and
-narrowing only with SEW <= 16 and LMUL <= 4, EMUL within 1/8..8 and nf * EMUL <= 8
-(spec 7.8), element-aligned addresses inside the scratch buffer (OxCore traps on
-misaligned vector elements, QEMU does not: spec 7.8 lets an implementation do either).
+`compare` runs a program on both sides and requires the same output and exit status
+(0). On a difference, `localise` re-runs it with a dump after every step and reports
+the first step whose dump differs -- its instruction, encoding (our disassembly) and
+the differing x registers, CSRs, vector register bytes and scratch bytes -- or, if that
+run agrees, bisects over the number of steps. ``--wild`` ends each (short) program with
+one instruction whose vector register operands may break the rules (misaligned groups,
+reserved overlaps, a masked v0 destination): then both sides must trap (status 132) or
+neither. ``--vstart-rate`` runs that fraction of the instructions with a non-zero vstart.
 
-What the generator deliberately avoids, and why:
+Only legal instructions are generated otherwise (an illegal one ends the program):
+register groups aligned to their EMUL, the overlap rules of spec 5.2 (sources and
+destinations of different EEW disjoint, except the overlaps the spec allows and the
+generator makes on purpose: a widening destination over the highest part of a source
+with EMUL >= 1, a narrowing destination at the bottom of its source, a mask destination
+on its source's first register), no masked destination at v0 (5.3), widening and
+narrowing only with SEW <= 16 and LMUL <= 4 (``vsext/vzext.vf8`` need SEW 64: never
+legal with ELEN 32), EMUL within 1/8..8 and nf * EMUL <= 8 (7.8), indexed segment loads
+clear of their index group (7.8.3), element-aligned addresses inside the scratch buffer.
 
-* vl for ``VLMAX < AVL < 2*VLMAX``: both OxCore and QEMU set vl = VLMAX, which spec 6.3
-  allows but does not require; it is generated (it is not a difference today).
-* ``vsetvli x0, x0, ...`` (keep vl): spec 6.2 reserves it when VLMAX changes; never
-  generated.
-* Tail- and mask-agnostic elements: OxCore keeps them undisturbed (a documented
-  choice, spec 3.4.3 and 5.4 allow it) as QEMU 7.2 does by default, so they are
-  compared like every other byte.
-* vstart != 0: never written (every instruction then starts at element 0).
-* Unordered stores that write one address twice (``vsuxei*`` with repeated offsets,
-  strided stores with stride 0 or segments that overlap): spec 7.6/7.5 leave the order of
-  such element writes, hence the value left in memory, unspecified; the generator keeps
-  unordered indexed stores' offsets distinct (an ``vid``-based index) and strides of
-  stores at least nf * EEW bytes (or negative at most -nf * EEW). Loads and ordered
-  indexed stores use any offsets, stride 0 included.
-* Fault-only-first loads only within RAM (the address beyond RAM is QEMU's own
-  mapping in user mode, not a fault).
+Findings, and what the generator avoids because of them:
+
+* Interpreter bug, fixed: an indexed segment load whose field groups overlap the index
+  group (``vloxseg4ei8.v v10, (a1), v12`` at e8/m1) executed; spec 7.8.3 reserves it
+  (QEMU: illegal instruction) even where EEW = SEW lets a one-field load overlap
+  (5.2). tests/oxcore/test_vector_semantics.py.
+* QEMU 7.2, vstart (spec 3.7: "vstart is reset to zero at the end of execution of every
+  vector instruction"; instructions that require vstart = 0: 14, 15.2-15.8, 16.5):
+  (a) QEMU decides at translation time with the vstart the whole translation block
+  started with: after ``csrwi vstart, k`` the rest of the block takes fast paths that
+  ignore vstart, and once a block starts with vstart != 0, vcpop/vfirst/vmsbf/viota/
+  reductions/vcompress later in it raise illegal instruction although vstart is 0 by
+  then; (b) vmv.x.s, vmv.s.x and vslideup.vx/.vi leave vstart unchanged; (c) with
+  vstart >= vl an instruction is skipped without resetting vstart. The generator writes
+  vstart only with ``--vstart-rate`` (the test and ``make fuzz`` use it), with
+  0 < vstart < the instruction's element count (vl; whole registers' or a mask's
+  elements), never before an instruction that requires vstart = 0, and isolates the
+  instruction in its own translation block (``j 1f; 1:`` before and after) followed by
+  ``csrwi vstart, 0``. OxCore resets vstart after every vector instruction.
+* OxCore traps on misaligned vector element accesses (a documented choice, spec 7.8
+  allows it); QEMU user mode performs them: addresses are element-aligned.
+* vl for ``VLMAX < AVL < 2*VLMAX``: both set vl = VLMAX (spec 6.3 allows any value from
+  ceil(AVL/2) to VLMAX): generated, compared.
+* ``vsetvli x0, x0, ...`` (keep vl) is reserved when VLMAX changes (6.2): not generated.
+* Tail- and mask-agnostic elements: OxCore keeps them undisturbed (documented choice,
+  3.4.3 and 5.4 allow it), as QEMU 7.2 does by default: compared like any other byte.
+* Unordered stores that write one address twice (``vsux*`` with repeated offsets, 7.6;
+  strided stores with stride 0, which 7.5 lets an implementation merge, or overlapping
+  segments): the value left is unspecified, so unordered indexed stores get distinct
+  offsets (``vid`` times the segment size) and strided stores a stride of at least
+  nf * EEW bytes in magnitude. Loads and ordered indexed stores use any offsets,
+  stride 0 included.
+* Fault-only-first loads run up to the end of RAM too (vl trimmed where the first
+  element past it starts, spec 7.7), unmasked only: QEMU 7.2 trims vl at the first
+  element past RAM whether it is active or not (its probe ignores the mask), OxCore at
+  the first active one; 7.7 allows both ("implementations are permitted to process
+  fewer than vl elements and reduce vl accordingly"). The top of RAM, where QEMU keeps
+  the start-up stack (argv, auxv), is overwritten with a pattern first. QEMU 7.2 keeps
+  translating the block after such a load as if vl were unchanged: with vl = VLMAX
+  before, the following instructions take its vl = VLMAX fast path and write all VLMAX
+  elements (found here, as a difference after a later vmv.v.x/vrgather). So a trimming
+  load ends its translation block (``j 1f; 1:`` after it).
+* VLEN 64: QEMU 7.2 emulates VLEN 128..1024 only (cosim/oracles/qemu.py).
 """
 
 from __future__ import annotations
@@ -148,6 +184,7 @@ class VectorProgram:
     steps: list[Step]
     data: bytes  # initial vector registers then scratch
     xvalues: dict[str, int] = field(default_factory=dict)
+    mem_end: int = 0
 
     @property
     def vlenb(self) -> int:
@@ -203,6 +240,10 @@ def _render(prog: VectorProgram, body: list[str]) -> str:
            "    vsetvli t0, zero, e8, m8, ta, ma",
            *(f"    vle8.v v{g}, (t6)\n    addi t6, t6, {8 * prog.vlenb}" for g in (0, 8, 16, 24)),
            "    la s0, dump", f"    li t0, {sstart + prog.span}", "    add s0, s0, t0",
+           # the top 8 registers' worth of RAM (QEMU keeps its start-up stack there)
+           # gets a pattern, its words' addresses: fault-only-first loads read it
+           f"    li t0, {prog.mem_end - 8 * prog.vlenb:#x}", f"    li t1, {prog.mem_end:#x}",
+           "1:", "    sw t0, 0(t0)", "    addi t0, t0, 4", "    bltu t0, t1, 1b",
            *[f"    li {r}, {v:#x}" for r, v in prog.xvalues.items()],
            "# ---- steps"]
     out += [("    " + line if not line.startswith("#") else line) for line in body]
@@ -242,11 +283,13 @@ class Generator:
         self.rng = random.Random(seed)
         self.seed = seed
         self.vlen = vlen
+        self.mem_end = (config or vector_config(vlen)).mem_end
         self.vlenb = vlen // 8
         self.span = span_of(vlen)
         self.rows = rows_by_category(config or vector_config(vlen))
         self.sew, self.lmul, self.vl = 8, Fraction(1), 0
         self.vill = False
+        self.end_block = False
 
     # -- configuration --
     def vlmax(self, sew: int | None = None, lmul: Fraction | None = None) -> int:
@@ -349,6 +392,9 @@ class Generator:
                 prep, ops = getattr(self, "_" + method)(row)
             except _Retry:
                 continue
+            if self.end_block:
+                self.end_block = False
+                return Step(prep, self.render(row, ops), method, ["j 1f", "1:"])
             if (self.vstart_rate and method not in VSTART_ZERO
                     and r.random() < self.vstart_rate):
                 evl = self._evl(method, row)
@@ -623,6 +669,18 @@ class Generator:
         regs = self._data_regs(eew, nf)
         vm = self.vm(row)
         vd = self.group(regs, not_v0=not vm, extra=(nf - 1) * regs)
+        fault_first = row.flags[0]
+        if fault_first and vm and self.vl > 1 and self.rng.random() < 0.4:
+            # Up to the end of RAM: element `keep` is the first past it, where the load
+            # stops and vl becomes `keep` (spec 7.7). The top of RAM holds a pattern
+            # (see _render). Unmasked: QEMU 7.2 also stops at a masked-off element
+            # there, which 7.7 allows ("implementations are permitted to process fewer
+            # than vl elements"), OxCore only at an active one.
+            keep = self.rng.randrange(1, self.vl)
+            size = keep * nf * eew // 8
+            self.vl = keep
+            self.end_block = True  # see the docstring: QEMU 7.2 and a trimmed vl
+            return [f"li t3, {self.mem_end - size:#x}"], {"vd": vd, "rs1": "t3", "vm": vm}
         prep = self._base(0, self.vl * nf * eew // 8, eew // 8)
         return prep, {"vd": vd, "rs1": "t3", "vm": vm}
 
@@ -736,7 +794,8 @@ class Generator:
         prologue = [f"    csrwi vxrm, {r.randrange(4)}"]
         steps = [self.vsetvl_step()]
         steps += [self.step() for _ in range(length)]
-        return VectorProgram(self.seed, self.vlen, prologue, steps, data, xvalues)
+        return VectorProgram(self.seed, self.vlen, prologue, steps, data, xvalues,
+                             self.mem_end)
 
 
 def generate(seed: int, vlen: int, length: int = 60, vstart_rate: float = 0.0,
@@ -935,7 +994,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     vlens = args.vlen or [256]
     if args.list is not None:
-        print(generate(args.list, vlens[0], args.length).source())
+        print(generate(args.list, vlens[0], args.length, args.vstart_rate, args.wild).source())
+        return 0
+    from cosim.oracles import qemu as oracle
+    if oracle.find_qemu() is None:
+        print(f"vector fuzz: skipped: {oracle.EXECUTABLE} not found ({oracle.INSTALL_HINT})")
         return 0
     out = Path(args.out)
     started = time.perf_counter()
