@@ -726,7 +726,7 @@ class Generator:
                     distinct: bool) -> tuple[list[str], int]:
         """Lines that make the index group at vs2 hold element-aligned offsets below a
         small bound (returned), then restore vl and vtype. Distinct offsets (unordered
-        stores): vid times the element's segment size, masked."""
+        stores): vid times the segment size, all below the bound."""
         bound = min(self.span // 2, 1 << ieew)
         mask = (bound - 1) & ~(eb - 1)
         group = f"m{iregs}"
