@@ -20,7 +20,8 @@ help:
 	@echo "make test      run the test suite (pytest -n $(JOBS))"
 	@echo "make docs      regenerate generated docs (docs/isa.md)"
 	@echo "make bench     run benchmarks, print figures and write build/bench/*.json"
-	@echo "make fuzz N=20 long randomized campaigns (N scales their size; not in CI)"
+	@echo "make fuzz N=20 long randomized campaigns (N scales their size; not in CI;"
+	@echo "               the vector ones compare with qemu-riscv32, skipped without it)"
 	@echo "make fpga BOARD=ulx3s [PROG=x.elf|KERNEL=gemm] [CONFIG=..] [PROGRAM=1]"
 	@echo "make fpga-check  full place-and-route checks of every board (not in CI)"
 
@@ -52,6 +53,10 @@ fuzz: $(STAMP)
 	OXCORE_FUZZ_SCALE=$(N) $(PY) -m pytest -n $(JOBS) -q \
 		tests/cosim/iss/test_unicorn_lockstep.py tests/cosim/iss/test_modes.py
 	$(PY) -m cosim.fuzz --count $$(( $(N) * 10 )) --out build/fuzz
+	$(PY) -m cosim.vector_fuzz --seeds $$(( $(N) * 10 )) --vlen 128 --vlen 256 --vstart-rate 0.1 \
+		--out build/vector-fuzz
+	$(PY) -m cosim.vector_fuzz --seeds $$(( $(N) * 25 )) --vlen 256 --length 4 --wild \
+		--out build/vector-fuzz-wild
 
 fpga: $(STAMP)
 	$(PY) -m fpga build --board $(or $(BOARD),ulx3s) $(FPGA_PROGRAM_ARGS) \

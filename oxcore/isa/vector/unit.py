@@ -711,6 +711,8 @@ class VectorUnit:
         for f in range(nf):
             self._no_overlap(pc, vd + f * regs, regs, t.sew, vs2, index_regs, index_eew,
                              index_emul)
+        if nf > 1:  # spec 7.8.3: segment fields may not overlap the index group at all
+            self._distinct(pc, vd, nf * regs, vs2, index_regs)
         self._mask_overlap(pc, vd, vm)
         vl = self.state.vl
         active = self._active(vm, vl)
