@@ -30,6 +30,9 @@ class Kind(enum.IntEnum):
     LOAD = 4  # unit-stride load
     STORE = 5  # unit-stride store
     TO_SCALAR = 6  # vmv.x.s
+    REDUCE = 7  # single-width reduction (`sub`: REDUCTIONS)
+    COMPARE = 8  # integer compare into a mask (`sub`: COMPARES)
+    MASK_LOGIC = 9  # mask-register logical (`sub`: MASK_LOGIC)
 
 
 class AluOp(enum.IntEnum):
@@ -73,9 +76,14 @@ BINARY_OPS = {"vadd": AluOp.ADD, "vsub": AluOp.SUB, "vrsub": AluOp.RSUB, "vand":
 MULTIPLY_ADD_OPS = {"vmacc": AluOp.MACC, "vnmsac": AluOp.NMSAC, "vmadd": AluOp.MADD,
                     "vnmsub": AluOp.NMSUB}
 EEW_CODE = {8: 0, 16: 1, 32: 2}
+# The `sub` operation of the reduction, compare and mask-logical kinds, by position.
+REDUCTIONS = ("vredsum", "vredand", "vredor", "vredxor", "vredminu", "vredmin",
+              "vredmaxu", "vredmax")
+COMPARES = ("vmseq", "vmsne", "vmsltu", "vmslt", "vmsleu", "vmsle", "vmsgtu", "vmsgt")
+MASK_LOGIC = ("vmandn", "vmand", "vmor", "vmxor", "vmorn", "vmnand", "vmnor", "vmxnor")
 
 UOP = data.StructLayout({
-    "kind": Kind, "op": AluOp, "form": Form, "eew": 2, "vtype_from_rs2": 1,
+    "kind": Kind, "op": AluOp, "form": Form, "eew": 2, "vtype_from_rs2": 1, "sub": 3,
 })
 
 
@@ -88,6 +96,7 @@ class Decoded:
     form: Form = Form.VV
     eew: int = 8
     vtype_from_rs2: bool = False
+    sub: int = 0
 
 
 def _call(ins: Instruction) -> tuple[str, list]:
@@ -119,6 +128,12 @@ def micro_op(ins: Instruction) -> Decoded | None:
         eew, nf = args[2], args[3]
         if nf == 1 and not (method == "load_unit" and args[5]):  # no segments, no ff
             return Decoded(Kind.LOAD if method == "load_unit" else Kind.STORE, eew=eew)
+    if method == "reduction" and args[0] in REDUCTIONS:
+        return Decoded(Kind.REDUCE, sub=REDUCTIONS.index(args[0]))
+    if method == "compare":
+        return Decoded(Kind.COMPARE, form=Form[args[1].upper()], sub=COMPARES.index(args[0]))
+    if method == "mask_logic":
+        return Decoded(Kind.MASK_LOGIC, sub=MASK_LOGIC.index(args[0]))
     if method == "move_to_scalar":
         return Decoded(Kind.TO_SCALAR)
     return None
@@ -165,6 +180,7 @@ class VectorDecoder(wiring.Component):
                         self.uop.kind.eq(uop.kind), self.uop.op.eq(uop.op),
                         self.uop.form.eq(uop.form), self.uop.eew.eq(EEW_CODE[uop.eew]),
                         self.uop.vtype_from_rs2.eq(uop.vtype_from_rs2),
+                        self.uop.sub.eq(uop.sub),
                     ]
         return m
 

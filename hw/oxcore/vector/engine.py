@@ -39,7 +39,8 @@ from amaranth.lib.wiring import Out
 
 from hw.oxcore.commit import commit_layout
 from hw.oxcore.engine import DISPATCH, ENGINE_CLASSES, Engine
-from hw.oxcore.vector.decode import UOP, AluOp, Form, Kind, VectorDecoder
+from hw.oxcore.vector.decode import (COMPARES, MASK_LOGIC, REDUCTIONS, UOP, AluOp, Form,
+                                     Kind, VectorDecoder)
 from hw.oxcore.vector.lane import LaneAlu
 from oxcore.config import OxCoreConfig, VectorConfig
 from oxcore.isa import Isa, isa_for
@@ -62,6 +63,8 @@ class State(enum.IntEnum):
     STORE_HIGH = 10
     COMPLETE = 11  # hand a scalar result to the core
     DONE = 12  # report the end of the instruction
+    WB_READ = 13  # the destination register's beat (reductions, compares, mask logic)
+    WB_EXECUTE = 14  # ... merged with the result gathered before, written and reported
 
 
 def _log2(value: int) -> int:
@@ -228,6 +231,17 @@ class VectorEngine(Engine):
         for j in range(pb):
             byte = slice(8 * j, 8 * (j + 1))
             m.d.comb += new_value[byte].eq(Mux(active[j], source[byte], old_vd[byte]))
+        # reductions, compares and mask logic write their destination in a second pass
+        phase_b = Signal()
+        m.d.comb += phase_b.eq((state == State.WB_READ) | (state == State.WB_EXECUTE))
+        gathers = Signal()  # a first pass gathers a result: reductions, compares
+        m.d.comb += gathers.eq((uop.kind == Kind.REDUCE) | (uop.kind == Kind.COMPARE))
+        wb_new, wb_bytes = self._gather(m, uop, state, beat, beat_offset, sew_code, vl,
+                                        active, old_vd, src2, src1, scalar, gathers)
+        out_value = Signal(32 * lanes)
+        out_bytes = Signal(pb)
+        m.d.comb += [out_value.eq(Mux(phase_b, wb_new, new_value)),
+                     out_bytes.eq(Mux(phase_b, wb_bytes, active))]
         report_data = Signal(vlen)  # the register so far (beats before this one)
         report_mask = Signal(vlenb)
         report_mem = Signal(vlen)
@@ -248,9 +262,9 @@ class VectorEngine(Engine):
                 with m.Case(b):
                     m.d.comb += [
                         full_data.word_select(b, 32 * lanes).eq(
-                            Mux(uop.kind == Kind.STORE, old_vd, new_value)),
+                            Mux(uop.kind == Kind.STORE, old_vd, out_value)),
                         full_mask.word_select(b, pb).eq(
-                            Mux(uop.kind == Kind.STORE, 0, active)),
+                            Mux(uop.kind == Kind.STORE, 0, out_bytes)),
                         full_mem.word_select(b, 32 * lanes).eq(moved),
                     ]
 
@@ -332,7 +346,7 @@ class VectorEngine(Engine):
                      read_rows[0].eq(group_row),
                      read_rows[1].eq(vs2 * bpr + beat),
                      read_rows[2].eq(vs1 * bpr + beat),
-                     write_row.eq(group_row), write_data.eq(new_value)]
+                     write_row.eq(group_row), write_data.eq(out_value)]
 
         # ---- the sequencer ----
         def next_beat() -> None:
@@ -343,7 +357,10 @@ class VectorEngine(Engine):
             with m.Else():
                 m.d.sync += [report_data.eq(full_data), report_mask.eq(full_mask),
                              report_mem.eq(full_mem), store_mask.eq(full_mask_store)]
-            with m.If(beat + 1 == beats):
+            with m.If((beat + 1 == beats) & gathers):  # then write the destination
+                m.d.sync += [beat.eq(0), state.eq(State.WB_READ), report_data.eq(0),
+                             report_mask.eq(0)]
+            with m.Elif(beat + 1 == beats):
                 m.d.sync += state.eq(State.DONE)
             with m.Elif(uop.kind == Kind.LOAD):
                 m.d.sync += state.eq(State.LOAD_LOW)
@@ -354,7 +371,7 @@ class VectorEngine(Engine):
             """Keep the copy of v0 in step with its register's beats."""
             index = beat[:_log2(bpr)] if bpr > 1 else 0
             with m.If((vd == 0) & (beat < bpr)):
-                m.d.sync += v0.word_select(index, 32 * lanes).eq(new_value)
+                m.d.sync += v0.word_select(index, 32 * lanes).eq(out_value)
 
         with m.Switch(state):
             with m.Case(State.IDLE):
@@ -377,6 +394,10 @@ class VectorEngine(Engine):
                                                  State.LOAD_LOW))
                     with m.Case(Kind.TO_SCALAR):
                         m.d.sync += state.eq(State.READ)
+                    with m.Case(Kind.REDUCE, Kind.COMPARE):
+                        m.d.sync += state.eq(Mux(body_regs == 0, State.DONE, State.READ))
+                    with m.Case(Kind.MASK_LOGIC):
+                        m.d.sync += state.eq(Mux(vl == 0, State.DONE, State.WB_READ))
                     with m.Default():
                         m.d.sync += state.eq(State.DONE)
             with m.Case(State.CONFIG_VL):
@@ -401,6 +422,8 @@ class VectorEngine(Engine):
                         with m.Default():
                             m.d.sync += result.eq(element)
                     m.d.sync += state.eq(State.COMPLETE)
+                with m.Elif(gathers):  # first pass: gather (`_destination_pass`)
+                    next_beat()
                 with m.Else():
                     m.d.comb += write_bytes.eq(active)
                     write_v0()
@@ -438,10 +461,121 @@ class VectorEngine(Engine):
                 m.d.comb += complete.valid.eq(1)
                 with m.If(complete.ready):
                     m.d.sync += state.eq(State.DONE)
+            with m.Case(State.WB_READ):
+                m.d.sync += state.eq(State.WB_EXECUTE)
+            with m.Case(State.WB_EXECUTE):  # one register: beats 0 .. bpr-1
+                m.d.comb += write_bytes.eq(wb_bytes)
+                write_v0()
+                m.d.sync += [beat.eq(beat + 1), report_data.eq(full_data),
+                             report_mask.eq(full_mask)]
+                with m.If(beat == bpr - 1):
+                    report_register()
+                    m.d.sync += state.eq(State.DONE)
+                with m.Else():
+                    m.d.sync += state.eq(State.WB_READ)
             with m.Case(State.DONE):
                 m.d.comb += [commit.valid.eq(1), commit.last.eq(1)]
                 m.d.sync += state.eq(State.IDLE)
         return m
+
+    def _gather(self, m: Module, uop, state, beat, beat_offset, sew_code, vl, active,
+                old_vd, src2, src1, scalar, gathers):
+        """Reductions, compares and mask logic. The first pass (EXECUTE over the source
+        group's beats) folds the active elements into the reduction's accumulator
+        (started from vs1[0]) or sets the compare's mask bits; the second (WB_*, over
+        vd's beats) merges them, or the mask logic's bits, into vd. Returns the second
+        pass's beat value and byte enables."""
+        lanes, pb, vlen = self.lanes, self.beat_bytes, self.vlen
+        bits = 8 * pb
+        operand = Mux(uop.form == Form.VV, src1, scalar.replicate(lanes))
+        gathering = Signal()
+        m.d.comb += gathering.eq((state == State.EXECUTE) & gathers)
+        accumulator = Signal(32)
+        mask_bits = Signal(vlen)
+        mask_written = Signal(vlen)
+        with m.If(state == State.START):
+            m.d.sync += [mask_written.eq(0), mask_bits.eq(0)]
+        with m.Switch(sew_code):
+            for code, sew in enumerate((8, 16, 32)):
+                with m.Case(code):
+                    count = bits // sew  # elements per beat
+                    elements = [(src2[k * sew:(k + 1) * sew], operand[k * sew:(k + 1) * sew],
+                                 active[k * sew // 8]) for k in range(count)]
+                    # reduction: fold the active elements into the accumulator
+                    start = Mux(beat == 0, src1[:sew], accumulator[:sew])
+                    with m.Switch(uop.sub):
+                        for index, name in enumerate(REDUCTIONS):
+                            with m.Case(index):
+                                folded = start
+                                for k, (value, _, on) in enumerate(elements):
+                                    step = Signal(sew, name=f"fold_{name}_{sew}_{k}")
+                                    m.d.comb += step.eq(
+                                        Mux(on, _reduce(name, folded, value, sew), folded))
+                                    folded = step  # a signal: min/max reuse their inputs
+                                with m.If(gathering & (uop.kind == Kind.REDUCE)):
+                                    m.d.sync += accumulator.eq(folded)
+                    # compare: one mask bit per active element
+                    results = Signal(count, name=f"compare_bits{sew}")
+                    enables = Signal(count, name=f"compare_enables{sew}")
+                    with m.Switch(uop.sub):
+                        for index, name in enumerate(COMPARES):
+                            with m.Case(index):
+                                m.d.comb += results.eq(Cat(*(_compare(name, a, b)
+                                                             for a, b, _ in elements)))
+                    m.d.comb += enables.eq(Cat(*(on for _, _, on in elements)))
+                    with m.If(gathering & (uop.kind == Kind.COMPARE)):
+                        slot = beat[:_log2(vlen // count)] if vlen > count else 0
+                        m.d.sync += [
+                            mask_bits.word_select(slot, count).eq(results),
+                            mask_written.word_select(slot, count).eq(enables),
+                        ]
+        # second pass: the value and bit enables of vd's beat
+        value = Signal(bits)
+        enable = Signal(bits)
+        index = beat[:_log2(self.beats_per_reg)] if self.beats_per_reg > 1 else 0
+        with m.Switch(uop.kind):
+            with m.Case(Kind.MASK_LOGIC):
+                with m.Switch(uop.sub):
+                    for i, name in enumerate(MASK_LOGIC):
+                        with m.Case(i):
+                            m.d.comb += value.eq(_mask_logic(name, src2, src1))
+                m.d.comb += enable.eq(Cat(*((beat_offset * 8 + k) < vl for k in range(bits))))
+            with m.Case(Kind.COMPARE):
+                m.d.comb += [value.eq(mask_bits.word_select(index, bits)),
+                             enable.eq(mask_written.word_select(index, bits))]
+            with m.Case(Kind.REDUCE):
+                m.d.comb += value.eq(accumulator)
+                with m.If(beat == 0):
+                    with m.Switch(sew_code):
+                        for code, sew in enumerate((8, 16, 32)):
+                            with m.Case(code):
+                                m.d.comb += enable.eq((1 << sew) - 1)
+        new = Signal(bits)
+        byte_enables = Signal(pb)
+        m.d.comb += new.eq((old_vd & ~enable) | (value & enable))
+        m.d.comb += byte_enables.eq(Cat(*(enable[8 * j:8 * (j + 1)].any() for j in range(pb))))
+        return new, byte_enables
+
+
+def _reduce(name: str, a, b, sew: int):
+    sa, sb = a.as_signed(), b.as_signed()
+    return {
+        "vredsum": (a + b)[:sew], "vredand": a & b, "vredor": a | b, "vredxor": a ^ b,
+        "vredminu": Mux(a < b, a, b), "vredmin": Mux(sa < sb, a, b),
+        "vredmaxu": Mux(a > b, a, b), "vredmax": Mux(sa > sb, a, b),
+    }[name]
+
+
+def _compare(name: str, a, b):
+    sa, sb = a.as_signed(), b.as_signed()
+    return {"vmseq": a == b, "vmsne": a != b, "vmsltu": a < b, "vmslt": sa < sb,
+            "vmsleu": a <= b, "vmsle": sa <= sb, "vmsgtu": a > b, "vmsgt": sa > sb}[name]
+
+
+def _mask_logic(name: str, a, b):
+    return {"vmandn": a & ~b, "vmand": a & b, "vmor": a | b, "vmxor": a ^ b,
+            "vmorn": a | ~b, "vmnand": ~(a & b), "vmnor": ~(a | b),
+            "vmxnor": ~(a ^ b)}[name]
 
 
 ENGINE_CLASSES["vector"] = VectorEngine

@@ -28,6 +28,10 @@ from sw.asm.driver import render
 ARITH = ["vadd", "vsub", "vand", "vor", "vxor", "vsll", "vsrl", "vsra", "vminu", "vmin",
          "vmaxu", "vmax", "vmul", "vmulh", "vmulhu", "vmulhsu"]
 MULTIPLY_ADD = ["vmacc", "vnmsac", "vmadd", "vnmsub"]
+COMPARES = ["vmseq", "vmsne", "vmsltu", "vmslt", "vmsleu", "vmsle", "vmsgtu", "vmsgt"]
+MASK_LOGIC = ["vmandn", "vmand", "vmor", "vmxor", "vmorn", "vmnand", "vmnor", "vmxnor"]
+REDUCTIONS = ["vredsum", "vredand", "vredor", "vredxor", "vredminu", "vredmin", "vredmaxu",
+              "vredmax"]
 NO_VI = ("vsub", "vminu", "vmin", "vmaxu", "vmax", "vmul", "vmulh", "vmulhu", "vmulhsu")
 
 
@@ -98,7 +102,28 @@ def random_program(seed: int, length: int = 40) -> str:
         elif kind < 0.45:
             (vd,) = group(1)
             lines.append(f"    vmv.v.x v{vd}, s2")
-        elif kind < 0.55:
+        elif kind < 0.5:
+            op = rng.choice(COMPARES)
+            forms = ["vv", "vx", "vi"] if op in ("vmseq", "vmsne", "vmsleu", "vmsle") else \
+                ["vx", "vi"] if op in ("vmsgtu", "vmsgt") else ["vv", "vx"]
+            form = rng.choice(forms)
+            vs2, vs1 = group(2)
+            step = max(1, int(lmul))
+            vd = rng.choice([r for r in range(32) if not (vs2 <= r < vs2 + step) and
+                             not (form == "vv" and vs1 <= r < vs1 + step)])
+            src = {"vv": f"v{vs1}", "vx": rng.choice(["s1", "s2", "s3"]),
+                   "vi": str(rng.randint(-16, 15))}[form]
+            lines.append(f"    {op}.{form} v{vd}, v{vs2}, {src}{mask}")
+        elif kind < 0.53:
+            op = rng.choice(MASK_LOGIC)
+            vd, vs2, vs1 = (rng.randrange(32) for _ in range(3))
+            lines.append(f"    {op}.mm v{vd}, v{vs2}, v{vs1}")
+        elif kind < 0.57:
+            op = rng.choice(REDUCTIONS)
+            (vs2,) = group(1)
+            vd, vs1 = rng.randrange(32), rng.randrange(32)
+            lines.append(f"    {op}.vs v{vd}, v{vs2}, v{vs1}{mask}")
+        elif kind < 0.62:
             op = rng.choice(MULTIPLY_ADD)
             vd, vs2, vs1 = group(3, avoid_v0=masked)
             src = f"v{vs1}" if rng.random() < 0.5 else rng.choice(["s1", "s2", "s3"])
