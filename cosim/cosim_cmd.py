@@ -130,10 +130,11 @@ class _Observed(Lockstep):
         self.on_checked = on_checked
 
     def check(self, rtl) -> bool:
-        before = self.checked
+        before, known = self.checked, self.divergence is not None
         ok = super().check(rtl)
-        count = self.checked - before + (0 if ok else 1)
-        if len(rtl):
+        found = not known and self.divergence is not None  # in this batch: include it
+        count = self.checked - before + int(found)
+        if len(rtl) and (count or not known):
             self.on_checked(rtl, min(count, len(rtl)))
         return ok
 

@@ -237,3 +237,18 @@ def test_option_errors(loops, tmp_path, capsys):
     assert status == 1 and "not --kernel all" in err
     status, out, err = oxcore(capsys, "cosim", loops["default"], "--trace-cycles")
     assert status == 1 and "--trace-cycles needs --trace FILE" in err
+
+
+def test_cosim_trace_ends_with_the_divergent_instruction(tmp_path, capsys):
+    elf = assemble(tmp_path, ".data\nb: .byte 0xa2\n.text\n.globl _start\n_start:\n"
+                             " la t0, b\n lb a0, 0(t0)\n addi a0, a0, 1\n li a7, 93\n ecall\n",
+                   "lb")
+    trace = tmp_path / "fault.trace"
+    status, out, err = oxcore(capsys, "cosim", elf, "--fault", "lb-no-sign-extend",
+                              "--trace", trace, "--pipeview", tmp_path / "fault.kanata")
+    assert status == 1 and "MISMATCH at instruction #2" in err
+    lines = trace.read_text().splitlines()
+    assert len(lines) == 3  # auipc, addi, then the RTL's lb with its wrong value
+    assert lines[-1].endswith("; lb a0, 0(t0)") and "x10 0x000000a2" in lines[-1]
+    insns, order = parse_kanata(tmp_path / "fault.kanata")
+    assert sum(insns[i].retire[1] == 0 for i in order) >= 3
