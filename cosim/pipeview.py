@@ -244,6 +244,12 @@ def pysim_values(core) -> dict[str, object]:
                 named[f"{Value.cast(view).name}.{part}"] = getattr(view, part)
             elif hasattr(item, "name") and not hasattr(item, "signature"):
                 named[Value.cast(item).name] = item
+    missing = {"fetch_pc", "halted", "d_valid", "d_pc", "d_issue", "x.valid", "x.pc",
+               "mm.valid", "mm.pc", "w.valid", "w.pc", "w_wait", "x_redirect"} - set(named)
+    if missing:
+        from oxcore.errors import OxCoreError
+        raise OxCoreError(f"--pipeview: the core's waveform probes (Core.probes) no longer "
+                          f"show {', '.join(sorted(missing))}; cosim/pipeview.py needs them")
     values = {
         "fetch_pc": named["fetch_pc"], "halted": named["halted"],
         "q_pc": named.get("q_pc", named["d_pc"]), "d_valid": named["d_valid"],
@@ -284,8 +290,9 @@ def cxxrtl_names(signals) -> dict[str, str]:
             matches = sorted((n for n in signals if n.split(" ")[-1] == leaf),
                              key=lambda n: (n.count(" "), n))
             if not matches:
-                raise RuntimeError(f"--pipeview: the compiled model has no signal "
-                                   f"{candidates[0]!r}")
+                from oxcore.errors import OxCoreError
+                raise OxCoreError(f"--pipeview: the compiled model has no signal "
+                                  f"{candidates[0]!r}; cosim/pipeview.py needs it")
             name = matches[0]
         found[key] = name
     return found

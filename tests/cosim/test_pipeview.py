@@ -10,7 +10,6 @@ load-use stall visible as a second cycle in ID; the same log from both backends 
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
