@@ -221,7 +221,7 @@ class RtlSimulator(RtlHarness):
                 self.cycle = cycles
                 if pipeview is not None:
                     pipeview.sample(cycles, {name: ctx.get(value) for name, value in sampled})
-                if on_progress is not None and not cycles & 0x3FF:
+                if on_progress is not None and not cycles & 0x3F:
                     on_progress(cycles, instret)
                 await ctx.tick()
                 cycles += 1

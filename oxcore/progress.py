@@ -193,9 +193,15 @@ class StatusLine:
         if self.width is not None:
             return self.width
         try:
-            return os.get_terminal_size(self.stream.fileno()).columns
+            columns = os.get_terminal_size(self.stream.fileno()).columns
         except (AttributeError, ValueError, OSError, io.UnsupportedOperation):
-            return 80
+            columns = 0
+        if columns <= 0:  # not a terminal, or one that does not say (a bare pty)
+            try:
+                columns = int(os.environ.get("COLUMNS", ""))
+            except ValueError:
+                columns = 80
+        return columns if columns > 0 else 80
 
     def _draw(self, text: str, now: float) -> None:
         with self._lock:
