@@ -272,6 +272,10 @@ def cosim_command(args: argparse.Namespace) -> int:
     # (kernels end by themselves; a program gets the runaway guard below)
     if args.trace_cycles and not args.trace:
         raise OxCoreError("--trace-cycles needs --trace FILE")
+    if args.pipeview_window and not args.pipeview:
+        raise OxCoreError("--pipeview-window needs --pipeview FILE")
+    from cosim.run import parse_window
+    parse_window(args.pipeview_window, "--pipeview-window")
     if args.kernel == "all" and (args.trace or args.pipeview):
         raise OxCoreError("--trace and --pipeview follow one program: name one kernel, "
                           "not --kernel all")
@@ -302,7 +306,7 @@ def cosim_command(args: argparse.Namespace) -> int:
 def _cosim_one(args: argparse.Namespace, config: OxCoreConfig, program: Program,
                **options) -> CosimResult:
     """`cosim_program` with the command's views: --trace, --pipeview, the status line."""
-    from cosim.run import output_error, status_line
+    from cosim.run import output_error, parse_window, status_line
     from oxcore.outputs import open_output
     try:
         with contextlib.ExitStack() as stack:
@@ -316,7 +320,8 @@ def _cosim_one(args: argparse.Namespace, config: OxCoreConfig, program: Program,
             if args.pipeview:
                 from cosim.pipeview import tracker_for
                 options["pipeview"] = tracker_for(
-                    stack.enter_context(open_output(args.pipeview)), config, program)
+                    stack.enter_context(open_output(args.pipeview)), config, program,
+                    parse_window(args.pipeview_window, "--pipeview-window"))
             return cosim_program(config, program, status=status, **options)
     except BrokenPipeError:
         raise

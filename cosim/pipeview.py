@@ -11,6 +11,11 @@ itself, which does not retire). ``C 1`` advances the clock, one line per cycle.
 Stages: ``IF`` (the cycle its address goes to the instruction RAM), ``IF2`` (the word's
 own register, with `registered_fetch`), ``ID``, ``EX``, ``MEM``, ``WB``.
 
+``--pipeview-window START:END`` limits the log to the instructions in the pipeline in
+those cycles: it starts at START with the ones already there (adopted at their stages),
+fetches no new ones from END on, and follows the rest to their ends. The harnesses ask
+`Tracker.wants(cycle)` and run at full speed outside it.
+
 The harness samples, every cycle, signals the core already shows in its waveform
 (`Core.probes`: the stages' valid bits and pcs, ID's issue, EX's redirect, WB's wait,
 halted) and the retire port; `Tracker` follows each instruction from stage to stage
@@ -50,6 +55,10 @@ class Tracker:
     label: Callable[[int], str]
     registered_fetch: bool
     registered_redirect: bool
+    # --pipeview-window: the instructions fetched in cycles [start, end), and those in
+    # the pipeline at `start`, each followed until it retires or is flushed.
+    start: int = 0
+    end: int | None = None
     mismatches: int = 0
     retired: int = 0
     flushed: int = 0
@@ -58,18 +67,48 @@ class Tracker:
     _prev: dict | None = None  # the previous cycle's sample
     _prev_cycle: int | None = None
     _redirect_r: int = 0  # registered redirect: last cycle's x_redirect
+    _first_cycle: int = 0
 
     def __post_init__(self) -> None:
         self.out.write("Kanata\t0004\n")
 
     # ---- input: one sample per cycle, in order ---------------------------------------------
-    def sample(self, cycle: int, s: dict[str, int]) -> None:
+    def wants(self, cycle: int) -> bool:
+        """Whether cycle `cycle` is to be sampled: in the window, or after it while
+        instructions fetched in it are still in the pipeline."""
+        if cycle < self.start - (self.start > 0):  # (the cycle before: see `sample`)
+            return False
+        return self.end is None or cycle < self.end or bool(self._slots)
+
+    def sample(self, cycle: int, s: dict[str, int], retired_before: int = 0) -> None:
+        """Cycle `cycle`'s values, once it has run; `retired_before`: instret before it
+        (the retire order of the first instruction that retires in the log)."""
+        if cycle < self.start:  # the cycle before a window: only what it redirects
+            self._redirect_r = int(s["x_redirect"] and not s["halted"])
+            return
         if self._prev is None:
             self.out.write(f"C=\t{cycle}\n")
+            self.retired = retired_before
+            self._first_cycle = cycle
+            if cycle > 0:
+                self._adopt(s)
         else:
             self._advance(self._prev, s, cycle - self._prev_cycle)
-        self._enter_cycle(s)
+        self._enter_cycle(s, cycle)
         self._prev, self._prev_cycle = s, cycle
+
+    def _adopt(self, s: dict[str, int]) -> None:
+        """A log that starts in the middle of a run: the instructions already in the
+        pipeline get ids at the stage they are in."""
+        present = [("WB", s["w_valid"], s["w_pc"]), ("MEM", s["mm_valid"], s["mm_pc"]),
+                   ("EX", s["x_valid"], s["x_pc"])]
+        if self.registered_fetch:  # IF2's word is valid from the first fetch on
+            present += [("ID", s["d_valid"], s["d_pc"]), ("IF2", 1, s["q_pc"])]
+        else:
+            present += [("ID", 1, s["d_pc"])]
+        for stage, valid, pc in present:
+            if valid:
+                self._move(self._new(pc), stage)
 
     def finish(self) -> None:
         """The run ended after the last sampled cycle: what retired in it is retired;
@@ -97,13 +136,20 @@ class Tracker:
         redirect = self._redirect(s)
         # The word at the RAM's output (IF2, or ID without `registered_fetch`) is valid
         # from the first fetch on.
-        q_valid = self._prev is not None
+        q_valid = self._prev is not None or self._first_cycle > 0
         if self.registered_fetch:
             moves = q_valid and (not s["d_valid"] or s["d_issue"]) and not redirect
             return bool(redirect or not q_valid or moves)
         return bool(redirect or not q_valid or s["d_issue"])
 
-    def _enter_cycle(self, s: dict[str, int]) -> None:
+    def _new(self, pc: int) -> _Insn:
+        insn = _Insn(self._next_id, pc)
+        self._next_id += 1
+        self.out.write(f"I\t{insn.id}\t{insn.id}\t0\n")
+        self.out.write(f"L\t{insn.id}\t0\t{self.label(insn.pc)}\n")
+        return insn
+
+    def _enter_cycle(self, s: dict[str, int], cycle: int) -> None:
         """Start this cycle's new fetch (IF) and check the stages' pcs."""
         for stage, valid, pc in (("EX", "x_valid", "x_pc"), ("MEM", "mm_valid", "mm_pc"),
                                  ("WB", "w_valid", "w_pc")):
@@ -114,12 +160,8 @@ class Tracker:
             insn = self._slots.get(stage)
             if insn is not None and s[pc] != insn.pc:
                 self.mismatches += 1
-        if self._fetches(s):
-            insn = _Insn(self._next_id, s["fetch_pc"])
-            self._next_id += 1
-            self.out.write(f"I\t{insn.id}\t{insn.id}\t0\n")
-            self.out.write(f"L\t{insn.id}\t0\t{self.label(insn.pc)}\n")
-            self._move(insn, "IF")
+        if self._fetches(s) and (self.end is None or cycle < self.end):
+            self._move(self._new(s["fetch_pc"]), "IF")
 
     def _advance(self, s: dict[str, int], nxt: dict[str, int] | None, cycles: int) -> None:
         """Move from sample `s` to the next cycle's (`nxt`; None: the run ended)."""
@@ -227,9 +269,11 @@ def labeller(config: OxCoreConfig, program: Program) -> Callable[[int], str]:
     return label
 
 
-def tracker_for(out: IO[str], config: OxCoreConfig, program: Program) -> Tracker:
+def tracker_for(out: IO[str], config: OxCoreConfig, program: Program,
+                window: tuple[int, int] | None = None) -> Tracker:
+    start, end = window if window is not None else (0, None)
     return Tracker(out, labeller(config, program), config.registered_fetch,
-                   config.registered_redirect)
+                   config.registered_redirect, start, end)
 
 
 # ---- where the samples come from -----------------------------------------------------------

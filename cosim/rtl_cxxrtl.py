@@ -135,8 +135,6 @@ class CxxrtlSimulator(RtlHarness):
         try:
             stop = self._loop(model, max_instructions, max_cycles, on_retire, on_batch,
                               watchdog)
-            if self.pipeview is not None:
-                self._pipeview_flush()
         except KeyboardInterrupt:  # Ctrl-C: keep the waveform recorded up to here
             # Where the simulation is (it runs ahead of the records being consumed).
             self.cycle = model.cycle
@@ -187,9 +185,12 @@ class CxxrtlSimulator(RtlHarness):
                 budget = min(budget, max_cycles - cycle)
             remaining = None if max_instructions is None \
                 else max_instructions - instret - held_rows
-            if sample is not None:  # one cycle per call, sampled before it runs
+            sampling = sample is not None and self.pipeview.wants(cycle)
+            if sampling:  # one cycle per call, sampled before it runs
                 budget = 1
-                sample()
+                sample(instret + held_rows)
+            elif sample is not None and cycle < self.pipeview.start:  # stop at the window
+                budget = min(budget, self.pipeview.start - 1 - cycle) or 1
             result = model.run(budget, max_records=remaining)
             exit_value = None
             batch = result.records
@@ -197,17 +198,19 @@ class CxxrtlSimulator(RtlHarness):
             if attention:
                 if any(name.startswith("env_req") for name in result.attention):
                     exit_value = self._service(model)
-                if sample is not None:  # the cycle again, answered
-                    sample()
+                if sampling:  # the cycle again, answered
+                    sample(instret + held_rows)
                 follow = model.run(1)  # the cycle that raised attention retires the record
                 model.poke("env_resp", 0)
                 batch = np.concatenate([batch, follow.records])
-            if sample is not None:  # decoding a record per call would cost 4x the cycle
+            if sampling:  # decoding a record per call would cost 4x the cycle
+                sample.commit()
                 held.append(batch)
                 held_rows += len(batch)
                 limit = max_cycles is not None and model.cycle >= max_cycles
                 if not (attention or limit or held_rows >= 1024 or not model.cycle & 0x3FF
-                        or (remaining is not None and len(batch) >= remaining)):
+                        or (remaining is not None and len(batch) >= remaining)
+                        or not self.pipeview.wants(model.cycle)):
                     continue
                 batch = np.concatenate(held)
                 held.clear()
@@ -229,27 +232,25 @@ class CxxrtlSimulator(RtlHarness):
 
 
     def _pipeview_sampler(self, model):
-        """With --pipeview: a function sampling the current (settled) cycle; the last
-        sample of a cycle counts (after an ecall is answered, say)."""
+        """With --pipeview: a function sampling the current (settled) cycle, given the
+        instructions retired before it; the last sample of a cycle counts (after an
+        ecall is answered, say), handed to the tracker by ``.commit()`` once it ran."""
         if self.pipeview is None:
             return None
         from cosim.pipeview import cxxrtl_names
         names = list(cxxrtl_names(model.signals).items())
         tracker, held = self.pipeview, []
 
-        def sample() -> None:
-            cycle = model.cycle
-            if held and held[0] != cycle:
-                tracker.sample(*held)
-                held.clear()
-            held[:] = [cycle, {key: model.peek(name) for key, name in names}]
+        def sample(retired_before: int) -> None:
+            held[:] = [model.cycle, {key: model.peek(name) for key, name in names},
+                       retired_before]
 
-        def flush() -> None:
+        def commit() -> None:
             if held:
                 tracker.sample(*held)
                 held.clear()
 
-        self._pipeview_flush = flush
+        sample.commit = commit
         return sample
 
 

@@ -219,8 +219,10 @@ class RtlSimulator(RtlHarness):
                 if not deliver(released, last=stop is not None) and stop is None:
                     stop = ("callback", None, None, None)
                 self.cycle = cycles
-                if pipeview is not None:
-                    pipeview.sample(cycles, {name: ctx.get(value) for name, value in sampled})
+                if pipeview is not None and pipeview.wants(cycles):
+                    counted = retired is not None and retired[0].trap is None
+                    pipeview.sample(cycles, {name: ctx.get(value) for name, value in sampled},
+                                    instret - counted)
                 if on_progress is not None and not cycles & 0x3F:
                     on_progress(cycles, instret)
                 await ctx.tick()

@@ -49,16 +49,16 @@ def describe_trap(cause: TrapCause, pc: int, word: int | None, instret: int,
             f"{instret} instructions retired")
 
 
-def parse_window(text: str | None) -> tuple[int, int] | None:
-    """`START:END` cycles (END exclusive) for --vcd-window."""
+def parse_window(text: str | None, option: str = "--vcd-window") -> tuple[int, int] | None:
+    """`START:END` cycles (END exclusive) for --vcd-window and --pipeview-window."""
     if text is None:
         return None
     try:
         start, end = (int(v) for v in text.split(":"))
     except ValueError:
-        raise OxCoreError(f"--vcd-window {text!r}: expected START:END in cycles") from None
+        raise OxCoreError(f"{option} {text!r}: expected START:END in cycles") from None
     if not 0 <= start < end:
-        raise OxCoreError(f"--vcd-window {text!r}: need 0 <= START < END")
+        raise OxCoreError(f"{option} {text!r}: need 0 <= START < END")
     return start, end
 
 
@@ -78,6 +78,9 @@ def _check_args(args: argparse.Namespace) -> None:
                           "interpreter has no cycles)")
     if args.pipeview and args.sim != "rtl":
         raise OxCoreError("--pipeview needs --sim rtl (the interpreter has no pipeline)")
+    if args.pipeview_window and not args.pipeview:
+        raise OxCoreError("--pipeview-window needs --pipeview FILE")
+    parse_window(args.pipeview_window, "--pipeview-window")
     for flag, path in (("--trace", args.trace), ("--stats-json", args.stats_json),
                        ("--vcd", args.vcd), ("--pipeview", args.pipeview)):
         if path:  # checked now, not after the whole simulation
@@ -119,8 +122,9 @@ def _run_command(args: argparse.Namespace) -> int:
         args.pipeview_tracker = None
         if args.pipeview:
             from cosim.pipeview import tracker_for
-            args.pipeview_tracker = tracker_for(stack.enter_context(open_output(args.pipeview)),
-                                                config, program)
+            args.pipeview_tracker = tracker_for(
+                stack.enter_context(open_output(args.pipeview)), config, program,
+                parse_window(args.pipeview_window, "--pipeview-window"))
         try:
             runner = _run_rtl if args.sim == "rtl" else _run_iss
             status, stats = runner(args, config, program, on_retire)

@@ -124,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pipeview", metavar="FILE",
                    help="rtl: write the pipeline's occupancy, cycle by cycle, as a Kanata "
                         "log for the Konata viewer")
+    p.add_argument("--pipeview-window", metavar="START:END",
+                   help="rtl: only the instructions in the pipeline in cycles START..END-1 "
+                        "in the --pipeview log (the run is fast until START)")
     p.add_argument("--fault", action="append", default=[], metavar="NAME",
                    help="rtl: inject a deliberate bug (see hw/oxcore/faults.py)")
     _add_backend(p)
@@ -161,6 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pipeview", metavar="FILE",
                    help="write the pipeline's occupancy, cycle by cycle, as a Kanata log "
                         "for the Konata viewer")
+    p.add_argument("--pipeview-window", metavar="START:END",
+                   help="only the instructions in the pipeline in cycles START..END-1 in "
+                        "the --pipeview log")
     p.add_argument("--fault", action="append", default=[], metavar="NAME",
                    help="inject a deliberate RTL bug (see hw/oxcore/faults.py), to see "
                         "what a divergence report looks like")

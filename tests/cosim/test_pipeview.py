@@ -208,12 +208,20 @@ def test_cosim_writes_the_same_log_and_trace_as_run(loops, tmp_path, capsys):
 
 def test_both_backends_write_the_same_log(loops, tmp_path, capsys, monkeypatch):
     _, pysim, _, _ = run_both(capsys, tmp_path, loops["default"], "default")
+    windowed = tmp_path / "pysim-window.kanata"
+    oxcore(capsys, "run", loops["default"], "--sim", "rtl", "--pipeview", windowed,
+           "--pipeview-window", "14:30")
     monkeypatch.setenv("OXCORE_RTL_BACKEND", "cxxrtl")
     cx = tmp_path / "cxxrtl.kanata"
     status, out, err = oxcore(capsys, "run", loops["default"], "--sim", "rtl",
                               "--pipeview", cx)
     assert status == 0, err
     assert cx.read_text() == pysim.read_text()
+    cx_windowed = tmp_path / "cxxrtl-window.kanata"
+    status, out, err = oxcore(capsys, "run", loops["default"], "--sim", "rtl",
+                              "--pipeview", cx_windowed, "--pipeview-window", "14:30")
+    assert status == 0, err
+    assert cx_windowed.read_text() == windowed.read_text()
 
 
 def test_limits_end_the_log_cleanly(loops, tmp_path, capsys):
@@ -251,3 +259,52 @@ def test_cosim_trace_ends_with_the_divergent_instruction(tmp_path, capsys):
     assert lines[-1].endswith("; lb a0, 0(t0)") and "x10 0x000000a2" in lines[-1]
     insns, order = parse_kanata(tmp_path / "fault.kanata")
     assert sum(insns[i].retire[1] == 0 for i in order) >= 3
+
+
+def _retired_histories(insns: dict[int, Insn], start: int) -> dict[int, list]:
+    """retire order -> the stages seen from cycle `start` on (the one it is in at
+    `start` counted as starting there), of the retired instructions."""
+    histories = {}
+    for insn in insns.values():
+        if insn.retire[1] == 0:
+            before = [stage for stage, cycle in insn.stages if cycle <= start]
+            histories[insn.retire[0]] = [(before[-1], start)] if before else []
+            histories[insn.retire[0]] += [(stage, cycle) for stage, cycle in insn.stages
+                                          if cycle > start]
+    return histories
+
+
+@pytest.mark.parametrize("config", ["default", "small"])
+@pytest.mark.parametrize("window", [(12, 20), (0, 9), (25, 200)])
+def test_a_window_is_the_same_as_the_whole_log_there(config, window, loops, tmp_path, capsys):
+    _, whole, _, _ = run_both(capsys, tmp_path, loops[config], config)
+    part = tmp_path / "part.kanata"
+    status, out, err = oxcore(capsys, "run", loops[config], "--sim", "rtl", "--config", config,
+                              "--pipeview", part, "--pipeview-window",
+                              f"{window[0]}:{window[1]}")
+    assert status == 0 and "warning" not in err, err
+    full_insns, _ = parse_kanata(whole)
+    part_insns, order = parse_kanata(part)
+    assert part.read_text().splitlines()[1] == f"C=\t{window[0]}"
+    start, end = window
+    # The retired instructions in the pipeline during the window, and only those...
+    expected = {insn.retire[0] for insn in full_insns.values() if insn.retire[1] == 0
+                and insn.stages[0][1] < end and insn.retire[2] > start}
+    part_retired = _retired_histories(part_insns, start)
+    assert set(part_retired) == expected
+    # ... with the same stages in the same cycles as in the whole log.
+    full_retired = _retired_histories(full_insns, start)
+    for order_number, history in part_retired.items():
+        assert history == full_retired[order_number], order_number
+    # Nothing new is fetched from END on; what was in flight is followed to its end.
+    assert all(insn.stages[0][1] < end for insn in part_insns.values())
+    assert all(insn.retire is not None for insn in part_insns.values())
+
+
+def test_window_errors(loops, tmp_path, capsys):
+    status, out, err = oxcore(capsys, "run", loops["default"], "--sim", "rtl",
+                              "--pipeview-window", "1:5")
+    assert status == 1 and "--pipeview-window needs --pipeview FILE" in err
+    status, out, err = oxcore(capsys, "cosim", loops["default"], "--pipeview",
+                              tmp_path / "x.kanata", "--pipeview-window", "5:5")
+    assert status == 1 and "--pipeview-window '5:5': need 0 <= START < END" in err
