@@ -15,12 +15,13 @@ FAIL (1) for a divergence, different output, a hung core or wrong kernel outputs
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import shlex
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import BinaryIO, TextIO
 
 from oxcore.config import OxCoreConfig, load_config
 from oxcore.errors import OxCoreError
@@ -119,26 +120,74 @@ class CosimResult:
         return self.divergence is None and not self.problems
 
 
+class _Observed(Lockstep):
+    """A `Lockstep` that tells `on_checked(batch, count)` what each batch contributed:
+    its first `count` records were checked (the last of them the divergent one, if the
+    batch holds it). It runs where the comparison runs, in this process."""
+
+    def __init__(self, interp: Interpreter, on_checked) -> None:
+        super().__init__(interp)
+        self.on_checked = on_checked
+
+    def check(self, rtl) -> bool:
+        before, known = self.checked, self.divergence is not None
+        ok = super().check(rtl)
+        found = not known and self.divergence is not None  # in this batch: include it
+        count = self.checked - before + int(found)
+        if len(rtl) and (count or not known):
+            self.on_checked(rtl, min(count, len(rtl)))
+        return ok
+
+
 def cosim_program(config: OxCoreConfig, program: Program, *,
                   max_instructions: int | None = None, max_cycles: int | None = None,
                   faults: Faults = frozenset(), stdout: BinaryIO | None = None,
                   stderr: BinaryIO | None = None,
                   read_back: tuple[tuple[int, int], ...] = (),
-                  backend: str = "auto") -> CosimResult:
-    """Run `program` on the RTL with the interpreter checking every retired record."""
+                  backend: str = "auto", trace: TextIO | None = None,
+                  trace_cycles: bool = False, pipeview=None, status=None) -> CosimResult:
+    """Run `program` on the RTL with the interpreter checking every retired record.
+
+    `trace`: a stream for the commit log of the RTL's records as they are checked
+    (through the divergent one), stamped with their cycles if `trace_cycles`;
+    `pipeview`: a `cosim.pipeview.Tracker` (the RTL then runs in this process, cycle by
+    cycle); `status`: an `oxcore.progress.StatusLine` to keep up to date."""
     out = _Tee(stdout if stdout is not None else sys.stdout.buffer)
     err = _Tee(stderr if stderr is not None else sys.stderr.buffer)
     iss_out, iss_err = io.BytesIO(), io.BytesIO()
-    lockstep = Lockstep(Interpreter(config, program, iss_out, iss_err))
+    interp = Interpreter(config, program, iss_out, iss_err)
+    lockstep = Lockstep(interp)
+    if trace is not None or (status is not None and status.enabled):
+        isa = interp.machine.isa
+
+        def on_checked(batch, count: int) -> None:
+            if trace is not None:
+                from cosim.run import trace_line
+                for i, record in enumerate(batch.head(count).records()):
+                    trace.write(trace_line(record, isa,
+                                           batch.cycle_of(i) if trace_cycles else None))
+            if status is not None:
+                cycle = batch.cycle_of(len(batch) - 1)
+                status.update(lambda: _status_text(status, cycle, lockstep.checked))
+
+        lockstep = _Observed(interp, on_checked)
     sim = rtl_simulator(backend, config, program, stdout=out, stderr=err, faults=faults)
     overlap = choose_overlap(sim)
+    if pipeview is not None:  # sampled every cycle, in this process
+        sim.pipeview, overlap = pipeview, "none"
     if overlap != "none":  # the simulators overlap: finer batches keep both busy
         sim.chunk = OVERLAP_CHUNK
+    if status is not None:
+        status.started = status.clock()  # the run, not the build before it
     started = time.perf_counter()
     stop = run_in_lockstep(sim, lockstep, overlap=overlap,
                            max_instructions=max_instructions, max_cycles=max_cycles,
                            read_back=read_back)
     wall = time.perf_counter() - started
+    if status is not None:
+        status.clear()
+    if pipeview is not None:
+        pipeview.finish()
     if stop.reason == "hang":  # the RTL stopped retiring: the interpreter says what's next
         divergence = lockstep.rtl_stopped(stop.cycles)
     else:  # a cycle budget the user set is not a divergence: compare what retired
@@ -151,6 +200,14 @@ def cosim_program(config: OxCoreConfig, program: Program, *,
         if (bytes(out.kept), bytes(err.kept)) != (iss_out.getvalue(), iss_err.getvalue()):
             result.problems.append("program output differs between RTL and interpreter")
     return result
+
+
+def _status_text(status, cycle: int | None, checked: int) -> str:
+    from oxcore.progress import duration, rate
+    elapsed = status.elapsed
+    at = f", cycle {cycle:,}" if cycle is not None else ""
+    return (f"cosim: {checked:,} instructions checked{at}, "
+            f"{rate(checked, elapsed, 'instr')}, {duration(elapsed)}")
 
 
 def _summary(result: CosimResult, what: str, guarded: bool = False) -> str:
@@ -213,9 +270,19 @@ def cosim_command(args: argparse.Namespace) -> int:
     require_positive(args, "max_instructions", "max_cycles")
     require_non_negative(args, "seed")
     # (kernels end by themselves; a program gets the runaway guard below)
-    if args.stats_json:
-        check_output(args.stats_json, "--stats-json",
-                     inputs=[args.program] if args.program else [])
+    if args.trace_cycles and not args.trace:
+        raise OxCoreError("--trace-cycles needs --trace FILE")
+    if args.pipeview_window and not args.pipeview:
+        raise OxCoreError("--pipeview-window needs --pipeview FILE")
+    from cosim.run import parse_window
+    parse_window(args.pipeview_window, "--pipeview-window")
+    if args.kernel == "all" and (args.trace or args.pipeview):
+        raise OxCoreError("--trace and --pipeview follow one program: name one kernel, "
+                          "not --kernel all")
+    for flag, path in (("--stats-json", args.stats_json), ("--trace", args.trace),
+                       ("--pipeview", args.pipeview)):
+        if path:  # checked now, not after the whole simulation
+            check_output(path, flag, inputs=[args.program] if args.program else [])
     if args.kernel:
         args.seed = 1 if args.seed is None else args.seed
         return _cosim_kernels(args, config, faults)
@@ -225,9 +292,8 @@ def cosim_command(args: argparse.Namespace) -> int:
         raise OxCoreError("--seed goes with --kernel (it seeds a kernel's random inputs)")
     program = load_program(args.program, config)
     guarded = guard_instructions(args)
-    result = cosim_program(config, program, max_instructions=args.max_instructions,
-                           max_cycles=_cycle_budget(args), faults=faults,
-                           backend=args.backend)
+    result = _cosim_one(args, config, program, max_instructions=args.max_instructions,
+                        max_cycles=_cycle_budget(args), faults=faults, backend=args.backend)
     if args.stats_json:
         _write_stats(args.stats_json, _stats(result, config, program=args.program))
     if not result.ok:
@@ -235,6 +301,32 @@ def cosim_command(args: argparse.Namespace) -> int:
         return VERDICTS["fail"]
     print(_summary(result, program.path, guarded))
     return VERDICTS[result.verdict]
+
+
+def _cosim_one(args: argparse.Namespace, config: OxCoreConfig, program: Program,
+               **options) -> CosimResult:
+    """`cosim_program` with the command's views: --trace, --pipeview, the status line."""
+    from cosim.run import output_error, parse_window, status_line
+    from oxcore.outputs import open_output
+    try:
+        with contextlib.ExitStack() as stack:
+            status = stack.enter_context(status_line(args.trace, args.pipeview))
+            if status.enabled:  # the program's output erases the status line first
+                options.update(stdout=status.guard(sys.stdout.buffer),
+                               stderr=status.guard(sys.stderr.buffer))
+            if args.trace:
+                options.update(trace=stack.enter_context(open_output(args.trace)),
+                               trace_cycles=args.trace_cycles)
+            if args.pipeview:
+                from cosim.pipeview import tracker_for
+                options["pipeview"] = tracker_for(
+                    stack.enter_context(open_output(args.pipeview)), config, program,
+                    parse_window(args.pipeview_window, "--pipeview-window"))
+            return cosim_program(config, program, status=status, **options)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise output_error(exc) from None
 
 
 def _write_stats(path: str, data: dict) -> None:
@@ -266,9 +358,10 @@ def _cosim_kernels(args: argparse.Namespace, config: OxCoreConfig, faults: Fault
     for kernel in kernels:
         params = kernel.parse_shape(args.shape)
         case = prepare(kernel, params, config, args.seed)
-        result = cosim_program(config, case.program, max_instructions=args.max_instructions,
-                               max_cycles=_cycle_budget(args), faults=faults,
-                               read_back=output_ranges(case), backend=args.backend)
+        result = _cosim_one(args, config, case.program,
+                            max_instructions=args.max_instructions,
+                            max_cycles=_cycle_budget(args), faults=faults,
+                            read_back=output_ranges(case), backend=args.backend)
         what = f"{kernel.name} {case.shape_text} (seed {args.seed})"
         check = None
         if result.ok:

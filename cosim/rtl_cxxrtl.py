@@ -161,32 +161,60 @@ class CxxrtlSimulator(RtlHarness):
         model.vcd_close(keep=keep)
         if keep:
             from cosim.waves import write_gtkw
-            write_gtkw(self.top.core.probes, self.vcd_path)
+            write_gtkw(self.top.core.probes, self.vcd_path, self.config)
         return keep
 
     def _loop(self, model, max_instructions, max_cycles, on_retire, on_batch, watchdog):
         instret = last_retire = 0
         if max_instructions is not None and max_instructions <= 0:
             return ("instruction_limit", None, TrapCause.INSTRUCTION_LIMIT, None, 0, 0)
+        sample = self._pipeview_sampler(model)
+        on_progress = self.on_progress
+        held: list = []  # with --pipeview: one-cycle runs' records, decoded together
+        held_rows = 0
         while True:
             cycle = model.cycle
-            if max_cycles is not None and cycle >= max_cycles:
+            if on_progress is not None:
+                on_progress(cycle, instret)
+            if max_cycles is not None and cycle >= max_cycles:  # (nothing held: see below)
                 return ("cycle_limit", None, None, None, instret, cycle)
-            if cycle - last_retire > watchdog:
+            if cycle - last_retire > watchdog and not held_rows:
                 return ("hang", None, None, None, instret, cycle)
             budget = min(self.chunk, last_retire + watchdog + 1 - cycle)
             if max_cycles is not None:
                 budget = min(budget, max_cycles - cycle)
-            remaining = None if max_instructions is None else max_instructions - instret
+            remaining = None if max_instructions is None \
+                else max_instructions - instret - held_rows
+            sampling = sample is not None and self.pipeview.wants(cycle)
+            if sampling:  # one cycle per call, sampled before it runs
+                budget = 1
+                sample(instret + held_rows)
+            elif sample is not None and cycle < self.pipeview.start:  # stop at the window
+                budget = min(budget, self.pipeview.start - 1 - cycle) or 1
             result = model.run(budget, max_records=remaining)
             exit_value = None
             batch = result.records
-            if result.reason is StopReason.ATTENTION:
+            attention = result.reason is StopReason.ATTENTION
+            if attention:
                 if any(name.startswith("env_req") for name in result.attention):
                     exit_value = self._service(model)
+                if sampling:  # the cycle again, answered
+                    sample(instret + held_rows)
                 follow = model.run(1)  # the cycle that raised attention retires the record
                 model.poke("env_resp", 0)
                 batch = np.concatenate([batch, follow.records])
+            if sampling:  # decoding a record per call would cost 4x the cycle
+                sample.commit()
+                held.append(batch)
+                held_rows += len(batch)
+                limit = max_cycles is not None and model.cycle >= max_cycles
+                if not (attention or limit or held_rows >= 1024 or not model.cycle & 0x3FF
+                        or (remaining is not None and len(batch) >= remaining)
+                        or not self.pipeview.wants(model.cycle)):
+                    continue
+                batch = np.concatenate(held)
+                held.clear()
+                held_rows = 0
             count, last_cycle, trap, stopped = self._consume(batch, on_retire, on_batch)
             instret += count
             self.instret = instret
@@ -201,6 +229,29 @@ class CxxrtlSimulator(RtlHarness):
             if max_instructions is not None and instret >= max_instructions:
                 return ("instruction_limit", None, TrapCause.INSTRUCTION_LIMIT, None, instret,
                         model.cycle)
+
+
+    def _pipeview_sampler(self, model):
+        """With --pipeview: a function sampling the current (settled) cycle, given the
+        instructions retired before it; the last sample of a cycle counts (after an
+        ecall is answered, say), handed to the tracker by ``.commit()`` once it ran."""
+        if self.pipeview is None:
+            return None
+        from cosim.pipeview import cxxrtl_names
+        names = list(cxxrtl_names(model.signals).items())
+        tracker, held = self.pipeview, []
+
+        def sample(retired_before: int) -> None:
+            held[:] = [model.cycle, {key: model.peek(name) for key, name in names},
+                       retired_before]
+
+        def commit() -> None:
+            if held:
+                tracker.sample(*held)
+                held.clear()
+
+        sample.commit = commit
+        return sample
 
 
 # ---- the compiled model, found without re-converting the design ---------------------------
@@ -233,9 +284,10 @@ def _library(top: Top, config: OxCoreConfig, faults: Faults) -> CxxrtlBuild:
     library = _from_index(index)
     if library is None:
         core = top.core
-        library = build(top, ports=[
-            core.retire.as_value(), core.env_req.as_value(), core.env_resp.as_value(),
-            core.counters.as_value()])
+        with _BuildStatus() as status:
+            library = build(top, progress=status.message, ports=[
+                core.retire.as_value(), core.env_req.as_value(), core.env_resp.as_value(),
+                core.counters.as_value()])
         index.parent.mkdir(parents=True, exist_ok=True)
         partial = index.with_name(index.name + f".{os.getpid()}")
         partial.write_text(json.dumps({"directory": str(library.directory),
@@ -243,6 +295,31 @@ def _library(top: Top, config: OxCoreConfig, faults: Faults) -> CxxrtlBuild:
         partial.replace(index)
     _MEMO[key] = library
     return library
+
+
+class _BuildStatus:
+    """The build's progress lines, and a live status line under them while it works
+    (`oxcore.progress`): "cxxrtl: building the CXXRTL model (compiling with zig c++)
+    ... 45 s". Converting a cached design takes a few seconds too; the line shows only
+    after two."""
+
+    def __init__(self) -> None:
+        from oxcore.progress import StatusLine
+        self.line = StatusLine()
+        self.step = "converting the design to RTLIL"
+
+    def message(self, text: str) -> None:
+        self.line.print(f"cxxrtl: {text}")
+        self.step = text.split(" (")[0].rstrip(".")
+
+    def __enter__(self) -> "_BuildStatus":
+        from oxcore.progress import duration
+        self.line.ticking(lambda: f"cxxrtl: building the CXXRTL model ({self.step}) ... "
+                                  f"{duration(self.line.elapsed)}")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.line.close()
 
 
 def _from_index(index: Path) -> CxxrtlBuild | None:

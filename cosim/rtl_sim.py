@@ -86,6 +86,11 @@ class RtlHarness:
     # True when `run` lets other Python threads run while it simulates (compiled
     # models release the interpreter lock), so co-simulation can overlap the two sides.
     concurrent = False
+    # Set before `run`: a `cosim.pipeview.Tracker` to sample the pipeline every cycle
+    # (--pipeview), and a function called now and then with (cycle, instret) so far
+    # (the status line).
+    pipeview = None
+    on_progress: Callable[[int, int], None] | None = None
 
     def __init__(self, config: OxCoreConfig, program: Program,
                  stdout: BinaryIO | None = None, stderr: BinaryIO | None = None,
@@ -170,6 +175,10 @@ class RtlSimulator(RtlHarness):
                     cycle_of.clear()
                 return go_on
 
+            pipeview, on_progress = self.pipeview, self.on_progress
+            if pipeview is not None:
+                from cosim.pipeview import pysim_values
+                sampled = list(pysim_values(core).items())
             stop: tuple | None = None  # (reason, exit_value, cause, pc)
             if max_instructions is not None and max_instructions <= 0:
                 stop = ("instruction_limit", None, TrapCause.INSTRUCTION_LIMIT, None)
@@ -219,6 +228,12 @@ class RtlSimulator(RtlHarness):
                 if not deliver(released, last=stop is not None) and stop is None:
                     stop = ("callback", None, None, None)
                 self.cycle = cycles
+                if pipeview is not None and pipeview.wants(cycles):
+                    counted = retired is not None and retired[0].trap is None
+                    pipeview.sample(cycles, {name: ctx.get(value) for name, value in sampled},
+                                    instret - counted)
+                if on_progress is not None and not cycles & 0x3F:
+                    on_progress(cycles, instret)
                 await ctx.tick()
                 cycles += 1
                 if answered:
@@ -261,10 +276,10 @@ class RtlSimulator(RtlHarness):
                     yield
             except KeyboardInterrupt:  # Ctrl-C: keep what was recorded up to here
                 _restamp_initial_values(partial, vcd, start_fs)
-                write_gtkw(self.top.core.probes, vcd)
+                write_gtkw(self.top.core.probes, vcd, self.config)
                 raise
             _restamp_initial_values(partial, vcd, start_fs)
-            write_gtkw(self.top.core.probes, vcd)
+            write_gtkw(self.top.core.probes, vcd, self.config)
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(partial)

@@ -49,16 +49,16 @@ def describe_trap(cause: TrapCause, pc: int, word: int | None, instret: int,
             f"{instret} instructions retired")
 
 
-def parse_window(text: str | None) -> tuple[int, int] | None:
-    """`START:END` cycles (END exclusive) for --vcd-window."""
+def parse_window(text: str | None, option: str = "--vcd-window") -> tuple[int, int] | None:
+    """`START:END` cycles (END exclusive) for --vcd-window and --pipeview-window."""
     if text is None:
         return None
     try:
         start, end = (int(v) for v in text.split(":"))
     except ValueError:
-        raise OxCoreError(f"--vcd-window {text!r}: expected START:END in cycles") from None
+        raise OxCoreError(f"{option} {text!r}: expected START:END in cycles") from None
     if not 0 <= start < end:
-        raise OxCoreError(f"--vcd-window {text!r}: need 0 <= START < END")
+        raise OxCoreError(f"{option} {text!r}: need 0 <= START < END")
     return start, end
 
 
@@ -76,8 +76,13 @@ def _check_args(args: argparse.Namespace) -> None:
     if args.trace_cycles and (args.sim != "rtl" or not args.trace):
         raise OxCoreError("--trace-cycles needs --sim rtl and --trace FILE (the "
                           "interpreter has no cycles)")
+    if args.pipeview and args.sim != "rtl":
+        raise OxCoreError("--pipeview needs --sim rtl (the interpreter has no pipeline)")
+    if args.pipeview_window and not args.pipeview:
+        raise OxCoreError("--pipeview-window needs --pipeview FILE")
+    parse_window(args.pipeview_window, "--pipeview-window")
     for flag, path in (("--trace", args.trace), ("--stats-json", args.stats_json),
-                       ("--vcd", args.vcd)):
+                       ("--vcd", args.vcd), ("--pipeview", args.pipeview)):
         if path:  # checked now, not after the whole simulation
             check_output(path, flag, inputs=[args.program])
     if args.vcd:
@@ -113,8 +118,13 @@ def _run_command(args: argparse.Namespace) -> int:
             isa = isa_for(config)
 
             def on_retire(record: RetireRecord, cycle: int | None = None) -> None:
-                stamp = f"cycle {cycle:>10} " if cycle is not None else ""
-                trace.write(stamp + record.trace_line(isa) + "\n")
+                trace.write(trace_line(record, isa, cycle))
+        args.pipeview_tracker = None
+        if args.pipeview:
+            from cosim.pipeview import tracker_for
+            args.pipeview_tracker = tracker_for(
+                stack.enter_context(open_output(args.pipeview)), config, program,
+                parse_window(args.pipeview_window, "--pipeview-window"))
         try:
             runner = _run_rtl if args.sim == "rtl" else _run_iss
             status, stats = runner(args, config, program, on_retire)
@@ -126,6 +136,30 @@ def _run_command(args: argparse.Namespace) -> int:
         write_json(args.stats_json, {"sim": args.sim, "config": config.name,
                                      "program": args.program, "exit_code": status, **stats})
     return status
+
+
+def trace_line(record: RetireRecord, isa, cycle: int | None = None) -> str:
+    """One commit-log line (`oxcore run --trace`, `oxcore cosim --trace`), stamped with
+    the cycle it retired in for --trace-cycles."""
+    stamp = f"cycle {cycle:>10} " if cycle is not None else ""
+    return stamp + record.trace_line(isa) + "\n"
+
+
+def status_line(*outputs: str | None):
+    """The live status line for a long run (`oxcore.progress`), off when one of the
+    command's outputs is standard output (the two would share the terminal)."""
+    from oxcore.progress import StatusLine
+    status = StatusLine()
+    if any(path == "-" for path in outputs):
+        status.enabled = False
+    return status
+
+
+def run_status_text(status, cycle: int, instret: int, what: str = "rtl") -> str:
+    elapsed = status.elapsed
+    from oxcore.progress import duration, rate
+    return (f"{what}: cycle {cycle:,}, {instret:,} instructions, "
+            f"{rate(cycle, elapsed, 'cycles')}, {duration(elapsed)}")
 
 
 def _rate(count: int, wall: float) -> int | None:
@@ -168,17 +202,30 @@ def _run_rtl(args: argparse.Namespace, config: OxCoreConfig, program: Program,
     window = parse_window(args.vcd_window)
     if args.vcd and window is None:  # a whole long run would fill the disk: a first slice
         window = (0, DEFAULT_VCD_CYCLES)
+    status = status_line(args.trace, args.pipeview)
+    streams = {}
+    if status.enabled:  # the program's output erases the status line before it lands
+        streams = {"stdout": status.guard(sys.stdout.buffer),
+                   "stderr": status.guard(sys.stderr.buffer)}
     sim = rtl_simulator(args.backend, config, program, vcd_path=args.vcd,
-                        vcd_window=window, faults=faults)
+                        vcd_window=window, faults=faults, **streams)
     if on_retire is not None and args.trace_cycles:
         plain = on_retire
         on_retire = lambda record: plain(record, sim.cycle)  # noqa: E731
+    sim.pipeview = args.pipeview_tracker
+    if status.enabled:
+        status.started = status.clock()  # the run, not the build before it
+        sim.on_progress = lambda cycle, instret: status.update(
+            lambda: run_status_text(status, cycle, instret))
     started = time.perf_counter()
     try:
-        stop = sim.run(args.max_instructions, args.max_cycles, on_retire)
+        with status:
+            stop = sim.run(args.max_instructions, args.max_cycles, on_retire)
     except KeyboardInterrupt:
         raise Interrupted(sim.instret, sim.cycle,
                           args.vcd if sim.waveform_written else None) from None
+    if sim.pipeview is not None:
+        sim.pipeview.finish()
     wall = time.perf_counter() - started
     backend = "cxxrtl" if type(sim).__name__ == "CxxrtlSimulator" else "pysim"
     stats = {"backend": backend, "instret": stop.instret, "cycles": stop.cycles,

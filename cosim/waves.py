@@ -69,8 +69,19 @@ def _trace_names(item: Signal | tuple[Signal, str], variables) -> list[str]:
             for s, name, width in found if s == scope]
 
 
-def write_gtkw(probes: dict[str, list], vcd_path: str) -> Path:
-    """Write `<vcd>.gtkw` opening `vcd_path` with `probes` grouped (atomic)."""
+def is_instruction_word(name: str) -> bool:
+    """A trace holding 32-bit instruction words: an ``insn`` field (retire port, pipeline
+    registers, environment request) or the fetch port's data."""
+    base = name.split("[", 1)[0]
+    return base.rsplit(".", 1)[-1] == "insn" or base.endswith(("imem.data", "imem__data"))
+
+
+def write_gtkw(probes: dict[str, list], vcd_path: str, config=None) -> Path:
+    """Write `<vcd>.gtkw` opening `vcd_path` with `probes` grouped (atomic). Instruction
+    words are shown as disassembly through the translate filter process
+    (`cosim.gtkw_filter`, with `config`'s ISA) when its script is installed."""
+    from cosim.gtkw_filter import command
+    disasm = command(config)
     variables = _vcd_variables(vcd_path)
     target = Path(vcd_path).with_suffix(".gtkw")
     partial = target.with_name(target.name + ".partial")
@@ -84,7 +95,11 @@ def write_gtkw(probes: dict[str, list], vcd_path: str) -> Path:
                     for item in items:
                         for signal in _signals(item):
                             for name in _trace_names(signal, variables):
-                                save.trace(name)
+                                if disasm and name.endswith("[31:0]") \
+                                        and is_instruction_word(name):
+                                    save.trace(name, translate_filter_proc=disasm)
+                                else:
+                                    save.trace(name)
         partial.replace(target)
     finally:
         partial.unlink(missing_ok=True)

@@ -129,6 +129,42 @@ def _run_step(argv: list[str], cwd: Path, env: dict[str, str],
     return step, time.monotonic() - start, proc
 
 
+class _StepStatus:
+    """A live status line on stderr while the tools run (`oxcore.progress`): the current
+    step, its time and the build's ("fpga: ulx3s: place (nextpnr-ecp5) 0m41s, build
+    1m12s"); `log` prints the step lines without breaking it."""
+
+    def __init__(self, board: Board, log: Callable[[str], None]) -> None:
+        from oxcore.progress import StatusLine
+        self.board, self._log = board, log
+        self.line = StatusLine()
+        self.step, self.step_started = "synthesis", self.line.clock()
+
+    def log(self, message: str) -> None:
+        parts = message.split()
+        if len(parts) >= 2 and message.startswith("  "):  # "  place  nextpnr-ecp5 ..."
+            self.step, self.tool = parts[0], parts[1]
+            self.step_started = self.line.clock()
+        with self.line.paused():
+            self._log(message)
+
+    def _text(self) -> str:
+        from oxcore.progress import duration
+        step = self.line.clock() - self.step_started
+        tool = getattr(self, "tool", "")
+        step_name = {"synth": "synthesis", "pnr": "place and route",
+                     "pack": "bitstream"}.get(self.step, self.step)
+        return (f"fpga: {self.board.name}: {step_name}{f' ({tool})' if tool else ''} "
+                f"... {duration(step)} (build {duration(self.line.elapsed)})")
+
+    def __enter__(self) -> "_StepStatus":
+        self.line.ticking(self._text)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.line.close()
+
+
 def _read(path: Path) -> str:
     return path.read_text(errors="replace") if path.exists() else ""
 
@@ -203,14 +239,16 @@ def build(board: Board | str, soc: wiring.Component | SocFactory, *,
     log(f"building {design} for {board.name} ({board.device}) in {work}")
     result = BuildResult(board, design, work, PnrReport(board.family), times=times,
                          target_mhz=target_mhz, config=config)
-    for argv in commands:
-        if argv[0] in SKIPPED_TOOLS:
-            continue
-        step, seconds, proc = _run_step(argv, work, env, log)
-        times[step] = times.get(step, 0.0) + seconds
-        if proc.returncode != 0:
-            result.report = _collect_report(board, work)
-            raise _with_report(_step_error(board, step, argv[0], proc, work, result), result)
+    with _StepStatus(board, log) as status:
+        for argv in commands:
+            if argv[0] in SKIPPED_TOOLS:
+                continue
+            step, seconds, proc = _run_step(argv, work, env, status.log)
+            times[step] = times.get(step, 0.0) + seconds
+            if proc.returncode != 0:
+                result.report = _collect_report(board, work)
+                raise _with_report(_step_error(board, step, argv[0], proc, work, result),
+                                   result)
     result.report = _collect_report(board, work)
 
     over = result.report.overused()   # nextpnr normally stops before this; be sure

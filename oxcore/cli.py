@@ -61,6 +61,11 @@ def _cmd_area(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_disasm_filter(args: argparse.Namespace) -> int:
+    from cosim.gtkw_filter import run_filter
+    return run_filter(args.config)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="oxcore", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -78,6 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="print assembly source that `oxcore asm` turns back into the same bytes")
     _add_config(p)
     p.set_defaults(func=_cmd_disasm)
+
+    p = sub.add_parser("disasm-filter",
+                       help="GTKWave translate filter process: hex instruction words on "
+                            "stdin, one per line, to disassembly on stdout")
+    p.add_argument("--config", metavar="NAME|FILE.toml", default=None,
+                   help="core configuration whose ISA disassembles (default: every "
+                        "extension OxCore knows)")
+    p.set_defaults(func=_cmd_disasm_filter)
 
     p = sub.add_parser("cc", help="compile bare-metal C for OxCore (clang from ziglang)")
     p.add_argument("sources", nargs="+")
@@ -108,6 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--vcd-window", metavar="START:END",
                    help="rtl: only cycles START..END-1 in the waveform (default: the first "
                         "100,000 cycles, about a gigabyte)")
+    p.add_argument("--pipeview", metavar="FILE",
+                   help="rtl: write the pipeline's occupancy, cycle by cycle, as a Kanata "
+                        "log for the Konata viewer")
+    p.add_argument("--pipeview-window", metavar="START:END",
+                   help="rtl: only the instructions in the pipeline in cycles START..END-1 "
+                        "in the --pipeview log (the run is fast until START)")
     p.add_argument("--fault", action="append", default=[], metavar="NAME",
                    help="rtl: inject a deliberate bug (see hw/oxcore/faults.py)")
     _add_backend(p)
@@ -137,6 +156,17 @@ def build_parser() -> argparse.ArgumentParser:
                         "per instruction allowed by --max-instructions; a core that retires "
                         "nothing for 10,000 cycles is reported as hung either way)")
     p.add_argument("--stats-json", metavar="FILE", help="write statistics as JSON")
+    p.add_argument("--trace", metavar="FILE",
+                   help="write one line per instruction checked (Spike commit-log style, "
+                        "as `oxcore run --trace`), the divergent one included")
+    p.add_argument("--trace-cycles", action="store_true",
+                   help="begin each --trace line with the cycle it retired in")
+    p.add_argument("--pipeview", metavar="FILE",
+                   help="write the pipeline's occupancy, cycle by cycle, as a Kanata log "
+                        "for the Konata viewer")
+    p.add_argument("--pipeview-window", metavar="START:END",
+                   help="only the instructions in the pipeline in cycles START..END-1 in "
+                        "the --pipeview log")
     p.add_argument("--fault", action="append", default=[], metavar="NAME",
                    help="inject a deliberate RTL bug (see hw/oxcore/faults.py), to see "
                         "what a divergence report looks like")

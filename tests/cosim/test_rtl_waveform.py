@@ -208,7 +208,7 @@ def parse_gtkw(text: str) -> tuple[str, dict[str, list[str]]]:
     open_groups: list[str] = []
     flags = 0
     for line in text.splitlines():
-        if not line or line.startswith(("[", "*")):
+        if not line or line.startswith(("[", "*", "^")):  # ^>N: a trace's filter process
             continue
         if line.startswith("@"):
             flags = int(line[1:], 16)
