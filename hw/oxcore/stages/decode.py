@@ -95,12 +95,15 @@ class Decode(wiring.Component):
         claimed = 0
         if self.engines:
             # Engines see ID's word; the first that matches a word the ISA table does
-            # not know takes it (the scalar ISA always wins).
+            # not know takes it (the scalar ISA always wins), or a CSR instruction on a
+            # CSR the engine owns (the vector engine's vl, vtype, vxrm, ...: engines
+            # claim those by number; scalar CSRs are never claimed).
             matches = []
             earlier = 0
             decode.d.comb += self.claim_insn.eq(dec.insn)
+            claimable = dec.illegal | (d_ctl.csr != CsrOp.NONE)
             for engine in self.claimed:
-                match = engine.match & dec.illegal
+                match = engine.match & claimable
                 matches.append(match & ~earlier if matches else match)
                 earlier = earlier | match
             decode.d.comb += d_engine.eq(Cat(*matches))
@@ -180,7 +183,7 @@ class Decode(wiring.Component):
         with issue.If(~halted):
             with issue.If(self.issue):
                 issue.d.sync += [
-                    x.valid.eq(1), x.pc.eq(d_pc), x.insn.eq(dec.insn), x.ctl.eq(dec.ctl),
+                    x.valid.eq(1), x.pc.eq(d_pc), x.insn.eq(dec.insn),
                     x.rd.eq(dec.rd), x.rs1.eq(dec.rs1), x.rs2.eq(dec.rs2),
                     x.imm.eq(dec.imm), x.csr.eq(dec.csr),
                     x.pred_next.eq(d_pred), x.trap.eq(d_trap), x.mul_issued.eq(0),
@@ -193,6 +196,14 @@ class Decode(wiring.Component):
                 if self.engines:
                     issue.d.sync += [x.engine.eq(d_engine),
                                      x.engine_writes.eq(d_engine_writes & (dec.rd != 0))]
+                    # a claimed instruction is its engine's: no scalar control (a
+                    # claimed CSR instruction must not reach the scalar CSR unit)
+                    with issue.If(~d_engine.any()):
+                        issue.d.sync += x.ctl.eq(dec.ctl)
+                    with issue.Else():
+                        issue.d.sync += x.ctl.eq(0)
+                else:
+                    issue.d.sync += x.ctl.eq(dec.ctl)
             with issue.Elif(self.x_fire | ~self.x_live):
                 issue.d.sync += x.valid.eq(0)
             with issue.Else():  # EX holds: keep its operands current as older results retire

@@ -33,6 +33,7 @@ class Kind(enum.IntEnum):
     REDUCE = 7  # single-width reduction (`sub`: REDUCTIONS)
     COMPARE = 8  # integer compare into a mask (`sub`: COMPARES)
     MASK_LOGIC = 9  # mask-register logical (`sub`: MASK_LOGIC)
+    CSR = 10  # a Zicsr instruction on a vector CSR (`sub`: CSR_OPS; form VI: uimm)
 
 
 class AluOp(enum.IntEnum):
@@ -80,6 +81,7 @@ EEW_CODE = {8: 0, 16: 1, 32: 2}
 REDUCTIONS = ("vredsum", "vredand", "vredor", "vredxor", "vredminu", "vredmin",
               "vredmaxu", "vredmax")
 COMPARES = ("vmseq", "vmsne", "vmsltu", "vmslt", "vmsleu", "vmsle", "vmsgtu", "vmsgt")
+CSR_OPS = ("csrrw", "csrrs", "csrrc")  # and their immediate forms (form VI)
 MASK_LOGIC = ("vmandn", "vmand", "vmor", "vmxor", "vmorn", "vmnand", "vmnor", "vmxnor")
 
 UOP = data.StructLayout({
@@ -151,6 +153,23 @@ def implemented(isa: Isa) -> tuple[tuple[Instruction, Decoded], ...]:
     return tuple(rows)
 
 
+def vector_csrs(isa: Isa) -> tuple[int, ...]:
+    """The CSRs the vector extension declares (the engine owns and serves them)."""
+    return tuple(csr.number for ext in isa.extensions if ext.unit_name == "vec"
+                 for csr in ext.csrs)
+
+
+def csr_rows(isa: Isa) -> tuple[tuple[Instruction, Decoded], ...]:
+    """The Zicsr instructions, as the engine executes them on its own CSRs."""
+    rows = []
+    for ins in isa.instructions:
+        base = ins.mnemonic.rstrip("i") if ins.mnemonic.startswith("csrr") else None
+        if base in CSR_OPS:
+            form = Form.VI if ins.mnemonic.endswith("i") else Form.VX
+            rows.append((ins, Decoded(Kind.CSR, form=form, sub=CSR_OPS.index(base))))
+    return tuple(rows)
+
+
 class VectorDecoder(wiring.Component):
     """Word -> `UOP` (``match`` when the engine executes it), and the scalar registers it
     reads and writes, from the row attributes (`Instruction.reads`/`writes`)."""
@@ -164,11 +183,26 @@ class VectorDecoder(wiring.Component):
 
     def __init__(self, isa: Isa) -> None:
         self.rows = implemented(isa)
+        self.csr_rows = csr_rows(isa)
+        self.csrs = vector_csrs(isa)
         super().__init__()
 
     def elaborate(self, platform) -> Module:
         m = Module()
+        csr_field = self.insn[20:32]
+        owned = 0
+        for number in self.csrs:
+            owned = owned | (csr_field == number)
         with m.Switch(self.insn):
+            for ins, uop in self.csr_rows:
+                with m.Case(ins.match_pattern):
+                    with m.If(owned):
+                        m.d.comb += [
+                            self.match.eq(1), self.writes_rd.eq(1),
+                            self.reads_rs1.eq("rs1" in ins.reads.get("x", ())),
+                            self.uop.kind.eq(uop.kind), self.uop.form.eq(uop.form),
+                            self.uop.sub.eq(uop.sub),
+                        ]
             for ins, uop in self.rows:
                 with m.Case(ins.match_pattern):
                     x_reads, x_writes = ins.reads.get("x", ()), ins.writes.get("x", ())

@@ -47,6 +47,8 @@ from oxcore.isa import Isa, isa_for
 from oxcore.retire.ports import vector_commit_spec
 
 VILL = 1 << 31
+CSR_VSTART, CSR_VXSAT, CSR_VXRM, CSR_VCSR = 0x008, 0x009, 0x00A, 0x00F
+CSR_VL, CSR_VTYPE, CSR_VLENB = 0xC20, 0xC21, 0xC22
 
 
 class State(enum.IntEnum):
@@ -65,6 +67,7 @@ class State(enum.IntEnum):
     DONE = 12  # report the end of the instruction
     WB_READ = 13  # the destination register's beat (reductions, compares, mask logic)
     WB_EXECUTE = 14  # ... merged with the result gathered before, written and reported
+    CSR = 15  # a CSR instruction on a vector CSR: read, write, report
 
 
 def _log2(value: int) -> int:
@@ -131,6 +134,9 @@ class VectorEngine(Engine):
 
         vl = Signal(range(vlen + 1))
         vtype = Signal(32, init=VILL)
+        vstart = Signal(range(vlen))
+        vxrm = Signal(2)
+        vxsat = Signal(1)
         v0 = Signal(vlen)  # a copy of v0 for masking
         sew_code = Signal(2)
         m.d.comb += sew_code.eq(vtype[3:5])
@@ -179,8 +185,8 @@ class VectorEngine(Engine):
             element = Signal(range(8 * vlenb), name=f"element{j}")
             m.d.comb += element.eq((beat_offset + j) >> eew_code)
             mask_bit = v0.bit_select(element[:_log2(vlen)], 1)
-            m.d.comb += active[j].eq((element < vl) & (every | mask_bit)
-                                     & (element < vlen))
+            m.d.comb += active[j].eq((element < vl) & (element >= vstart)
+                                     & (every | mask_bit) & (element < vlen))
         last_of_reg = Signal()
         m.d.comb += last_of_reg.eq((beat % bpr) == bpr - 1)
         reg_in_group = Signal(range(8))
@@ -227,17 +233,18 @@ class VectorEngine(Engine):
 
         # ---- the beat's new value and the report of the register being written ----
         new_value = Signal(32 * lanes)
-        source = Mux(uop.kind == Kind.LOAD, loaded, alu_result)
+        beat_source = Mux(uop.kind == Kind.LOAD, loaded, alu_result)
         for j in range(pb):
             byte = slice(8 * j, 8 * (j + 1))
-            m.d.comb += new_value[byte].eq(Mux(active[j], source[byte], old_vd[byte]))
+            m.d.comb += new_value[byte].eq(Mux(active[j], beat_source[byte], old_vd[byte]))
         # reductions, compares and mask logic write their destination in a second pass
         phase_b = Signal()
         m.d.comb += phase_b.eq((state == State.WB_READ) | (state == State.WB_EXECUTE))
         gathers = Signal()  # a first pass gathers a result: reductions, compares
         m.d.comb += gathers.eq((uop.kind == Kind.REDUCE) | (uop.kind == Kind.COMPARE))
         wb_new, wb_bytes = self._gather(m, uop, state, beat, beat_offset, sew_code, vl,
-                                        active, old_vd, src2, src1, scalar, gathers)
+                                        vstart, active, old_vd, src2, src1, scalar,
+                                        gathers)
         out_value = Signal(32 * lanes)
         out_bytes = Signal(pb)
         m.d.comb += [out_value.eq(Mux(phase_b, wb_new, new_value)),
@@ -334,6 +341,27 @@ class VectorEngine(Engine):
         next_vl = Signal(range(vlen + 1))
         m.d.comb += next_vl.eq(Mux(~legal, 0, Mux(avl < vlmax, avl, vlmax)))
 
+        # ---- the vector CSRs, as csr instructions see them ----
+        csr_number = insn[20:32]
+        csr_old = Signal(32)
+        with m.Switch(csr_number):
+            for number, value in ((CSR_VSTART, vstart), (CSR_VXSAT, vxsat),
+                                  (CSR_VXRM, vxrm), (CSR_VCSR, Cat(vxsat, vxrm)),
+                                  (CSR_VL, vl), (CSR_VTYPE, vtype), (CSR_VLENB, vlenb)):
+                with m.Case(number):
+                    m.d.comb += csr_old.eq(value)
+        source = Mux(uop.form == Form.VI, insn[15:20], current.rs1)
+        csr_new = Signal(32)
+        with m.Switch(uop.sub):
+            with m.Case(0):
+                m.d.comb += csr_new.eq(source)
+            with m.Case(1):
+                m.d.comb += csr_new.eq(csr_old | source)
+            with m.Default():
+                m.d.comb += csr_new.eq(csr_old & ~source)
+        csr_writes = Signal()  # csrrw always writes; csrrs/csrrc when the source is not x0/0
+        m.d.comb += csr_writes.eq((uop.sub == 0) | (rs1_field != 0))
+
         # ---- scalar results ----
         result = Signal(32)
         complete = pipe.complete
@@ -398,6 +426,8 @@ class VectorEngine(Engine):
                         m.d.sync += state.eq(Mux(body_regs == 0, State.DONE, State.READ))
                     with m.Case(Kind.MASK_LOGIC):
                         m.d.sync += state.eq(Mux(vl == 0, State.DONE, State.WB_READ))
+                    with m.Case(Kind.CSR):
+                        m.d.sync += state.eq(State.CSR)
                     with m.Default():
                         m.d.sync += state.eq(State.DONE)
             with m.Case(State.CONFIG_VL):
@@ -473,13 +503,21 @@ class VectorEngine(Engine):
                     m.d.sync += state.eq(State.DONE)
                 with m.Else():
                     m.d.sync += state.eq(State.WB_READ)
+            with m.Case(State.CSR):
+                self._csr(m, commit, current, uop, rd, csr_old, csr_new, csr_writes,
+                          vstart, vxrm, vxsat)
+                m.d.sync += [result.eq(csr_old), state.eq(State.COMPLETE)]
             with m.Case(State.DONE):
                 m.d.comb += [commit.valid.eq(1), commit.last.eq(1)]
                 m.d.sync += state.eq(State.IDLE)
+                with m.If((uop.kind != Kind.CSR) & (vstart != 0)):  # back to 0 (spec 3.7)
+                    m.d.comb += [commit.csr.valid.eq(1), commit.csr.csr.eq(CSR_VSTART),
+                                 commit.csr.value.eq(0)]
+                    m.d.sync += vstart.eq(0)
         return m
 
-    def _gather(self, m: Module, uop, state, beat, beat_offset, sew_code, vl, active,
-                old_vd, src2, src1, scalar, gathers):
+    def _gather(self, m: Module, uop, state, beat, beat_offset, sew_code, vl, vstart,
+                active, old_vd, src2, src1, scalar, gathers):
         """Reductions, compares and mask logic. The first pass (EXECUTE over the source
         group's beats) folds the active elements into the reduction's accumulator
         (started from vs1[0]) or sets the compare's mask bits; the second (WB_*, over
@@ -539,7 +577,9 @@ class VectorEngine(Engine):
                     for i, name in enumerate(MASK_LOGIC):
                         with m.Case(i):
                             m.d.comb += value.eq(_mask_logic(name, src2, src1))
-                m.d.comb += enable.eq(Cat(*((beat_offset * 8 + k) < vl for k in range(bits))))
+                m.d.comb += enable.eq(Cat(*(((beat_offset * 8 + k) < vl)
+                                            & ((beat_offset * 8 + k) >= vstart)
+                                            for k in range(bits))))
             with m.Case(Kind.COMPARE):
                 m.d.comb += [value.eq(mask_bits.word_select(index, bits)),
                              enable.eq(mask_written.word_select(index, bits))]
@@ -555,6 +595,36 @@ class VectorEngine(Engine):
         m.d.comb += new.eq((old_vd & ~enable) | (value & enable))
         m.d.comb += byte_enables.eq(Cat(*(enable[8 * j:8 * (j + 1)].any() for j in range(pb))))
         return new, byte_enables
+
+    def _csr(self, m: Module, commit, current, uop, rd, old, new, writes, vstart, vxrm,
+             vxsat) -> None:
+        """A csr instruction on a vector CSR (its WARL bits kept); its write reported as
+        the value the CSR then holds. The read-only ones (vl, vtype, vlenb) are only
+        read: a write to them is illegal, which the interpreter traps and this engine
+        (dispatched at retirement) cannot."""
+        number = current.insn[20:32]
+        held = Signal(32)
+        with m.Switch(number):
+            with m.Case(CSR_VSTART):
+                m.d.comb += held.eq(new[:_log2(self.vlen)])
+                with m.If(writes):
+                    m.d.sync += vstart.eq(new)
+            with m.Case(CSR_VXSAT):
+                m.d.comb += held.eq(new[0])
+                with m.If(writes):
+                    m.d.sync += vxsat.eq(new[0])
+            with m.Case(CSR_VXRM):
+                m.d.comb += held.eq(new[:2])
+                with m.If(writes):
+                    m.d.sync += vxrm.eq(new[:2])
+            with m.Case(CSR_VCSR):
+                m.d.comb += held.eq(new[:3])
+                with m.If(writes):
+                    m.d.sync += [vxsat.eq(new[0]), vxrm.eq(new[1:3])]
+        writable = (number < 0xC00)
+        with m.If(writes & writable):
+            m.d.comb += [commit.valid.eq(1), commit.csr.valid.eq(1), commit.csr.csr.eq(number),
+                         commit.csr.value.eq(held)]
 
 
 def _reduce(name: str, a, b, sew: int):

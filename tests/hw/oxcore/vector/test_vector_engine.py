@@ -77,9 +77,21 @@ def random_program(seed: int, length: int = 40) -> str:
             else:
                 lines += [f"    li t3, {avl}", f"    vsetvli t2, t3, {name}, {lm}, tu, mu"]
             continue
+        if rng.random() < 0.08:  # the vector CSRs, through csr instructions
+            lines.append(rng.choice([
+                f"    csrr a{rng.randrange(8)}, {rng.choice(['vl', 'vtype', 'vlenb', 'vxrm', 'vcsr', 'vxsat', 'vstart'])}",
+                f"    csrwi vxrm, {rng.randrange(4)}", f"    csrw vcsr, s{rng.randrange(1, 4)}",
+                f"    csrrs a{rng.randrange(8)}, vxsat, s3", "    csrrci a5, vcsr, 6",
+                f"    csrrwi a6, vxrm, {rng.randrange(4)}"]))
+            continue
+        vstart = rng.random() < 0.1  # a non-zero vstart for the next instruction
+        if vstart:
+            lines.append(f"    csrwi vstart, {rng.randrange(1, 8)}")
         masked = rng.random() < 0.4
         mask = ", v0.t" if masked else ""
         kind = rng.random()
+        if vstart:  # only before instructions that allow it (not reductions, ...)
+            kind = rng.choice([0.1, 0.2, 0.35, 0.42, 0.7, 0.9])
         if kind < 0.15:
             eew, emul = memory_eew()
             (vd,) = group(1, avoid_v0=masked, emul=emul)
