@@ -83,7 +83,15 @@ class CxxrtlSimulator(RtlHarness):
     # ---- set-up -------------------------------------------------------------------------
     def _model(self):
         model = self.library.instantiate()
-        model.load_memory(RAM, image_words(self.config, self.program))
+        words = image_words(self.config, self.program)
+        model.load_memory(RAM, words)
+        if self.top.data_ram is not None:  # with engines: the banked data RAM, every row
+            # (the build's initial contents are those of whichever program built it)
+            banked = self.top.data_ram
+            image = np.zeros(banked.depth, np.uint32)
+            image[:len(words)] = words
+            for bank in range(banked.banks):
+                model.load_memory(f"data_ram bank{bank}", image[bank::banked.banks])
         fields = layout_fields("retire", RETIRE_LAYOUT)
         valid_bit, trap_bit = fields["valid"][1], fields["trap.valid"][1]
         env_valid = layout_fields("env_req", ENV_REQ)["valid"][1]
