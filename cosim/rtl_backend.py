@@ -4,6 +4,8 @@
 per design and configuration (the first build takes ~30 s and says so). It falls back to
 pysim, with a note, when no C++ compiler is available, and uses pysim for runs with
 injected faults (each fault set would need its own ~30 s build for a one-off run).
+Cores with engines run on CXXRTL too: it records the completion and engine commit ports
+and merges them as pysim does (`cosim.rtl_cxxrtl`).
 `OXCORE_RTL_BACKEND` overrides `auto` (the test suite sets pysim for its small programs).
 """
 

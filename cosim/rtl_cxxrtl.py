@@ -10,6 +10,15 @@ exactly as the Amaranth-simulator harness does, and stop/cycle accounting is the
 so both backends give identical retire streams and cycle counts (tested).
 Records come out as `RecordBatch` columns (`on_batch`); Python `RetireRecord`s are
 built only when a caller asks for them (`on_retire`).
+
+A core with engines has more ports to record: the core's `completion` port (engines'
+scalar results) and each engine's own commit port (`Top.engine_commits`, e.g. the
+vector engine's reports). C++ then takes a record in every cycle where any of them is
+valid, each record holding all of them (with its cycle), and Python merges them as
+`RtlSimulator` does: cycle by cycle, completion first, then each engine's report, then
+the retire port, through `cosim.completions.Completions`, so both backends release the
+same records, in the same order, with the same cycles. The scalar-only core keeps the
+columnar path (no per-record Python work unless `on_retire` asks for records).
 """
 
 from __future__ import annotations
@@ -18,28 +27,35 @@ import hashlib
 import importlib.metadata
 import json
 import os
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO, Callable, Iterator
 
 import numpy as np
 from amaranth.hdl import Fragment
 
 from cosim.cxxrtl import CxxrtlBuild, MemoryInit, StopReason, build, cache_root, layout_fields
 from cosim.cxxrtl.build import COMPILER_ENV, LIBRARY_NAME
+from cosim.completions import Completions
 from cosim.rtl_sim import WATCHDOG_CYCLES, RtlHarness, RtlStop
+from hw.oxcore.commit import commit_layout
 from hw.oxcore.core import ENV_REQ, RETIRE_LAYOUT
 from hw.oxcore.csr import unpack_counters
+from hw.oxcore.engine import ENGINE_CLASSES
 from hw.oxcore.faults import Faults
 from hw.oxcore.memory import image_words
 from hw.oxcore.top import Top
 from oxcore.config import OxCoreConfig
 from oxcore.program import Program
-from oxcore.retire import SCALAR_RETIRE, RecordBatch, RetireRecord, TrapCause, batch_from_port
+from oxcore.retire import (SCALAR_RETIRE, PortSpec, RecordBatch, RetireRecord, TrapCause,
+                           batch_from_port, canonical)
+from oxcore.retire.effects import effect_fields
+from oxcore.retire.ports import ENGINE_COMPLETION
 
 MASK32 = 0xFFFF_FFFF
 CHUNK = 1 << 20  # cycles per C++ call at most
 RAM = "ram storage"
+ENGINE_BUFFER_WORDS = 1 << 22  # record buffer with engine ports (records can be wide)
 
 
 class CxxrtlSimulator(RtlHarness):
@@ -67,14 +83,33 @@ class CxxrtlSimulator(RtlHarness):
     # ---- set-up -------------------------------------------------------------------------
     def _model(self):
         model = self.library.instantiate()
-        model.load_memory(RAM, image_words(self.config, self.program))
+        words = image_words(self.config, self.program)
+        model.load_memory(RAM, words)
+        if self.top.data_ram is not None:  # with engines: the banked data RAM, every row
+            # (the build's initial contents are those of whichever program built it)
+            banked = self.top.data_ram
+            image = np.zeros(banked.depth, np.uint32)
+            image[:len(words)] = words
+            for bank in range(banked.banks):
+                model.load_memory(f"data_ram bank{bank}", image[bank::banked.banks])
         fields = layout_fields("retire", RETIRE_LAYOUT)
         valid_bit, trap_bit = fields["valid"][1], fields["trap.valid"][1]
         env_valid = layout_fields("env_req", ENV_REQ)["valid"][1]
-        self._format = model.configure(
-            record=["retire"], valid=("retire", valid_bit),
-            attention=[("env_req", env_valid), ("retire", (valid_bit, trap_bit))])
+        attention = [("env_req", env_valid), ("retire", (valid_bit, trap_bit))]
         self._fields = fields
+        self._ports = _engine_ports(self.top)
+        if not self._ports:  # the scalar core: one port, the columnar path
+            self._format = model.configure(record=["retire"], valid=("retire", valid_bit),
+                                           attention=attention)
+            return model
+        # With engines: every port, a record in each cycle where any of them is valid.
+        signals = ["retire"] + [port.signal for port in self._ports]
+        ports = [("retire", fields)] + [(port.signal, port.fields) for port in self._ports]
+        words = sum(model.signal(name).words for name in signals) + 2
+        self._format = model.configure(
+            record=signals, valid=[(name, port["valid"][1]) for name, port in ports],
+            attention=attention, buffer_records=max(256, ENGINE_BUFFER_WORDS // words))
+        self._completions = Completions()
         return model
 
     # ---- syscalls -------------------------------------------------------------------------
@@ -115,6 +150,73 @@ class CxxrtlSimulator(RtlHarness):
                     return i + 1, self.cycle, None, True
         return retired, last_cycle, trap, False
 
+    def _merge(self, raw, on_retire, on_batch, max_instructions, instret):
+        """`_consume` for a core with engines: the recorded cycles one by one, each
+        port's records into `Completions` in `RtlSimulator`'s order (completion, engine
+        reports, retire), released records to the callbacks. Returns (retired count,
+        cycle of the last retirement, cycle the run stops after, trap record, stopped
+        because a callback returned False); the stop cycle is None unless a trap,
+        the instruction limit or a callback ends the run."""
+        if not len(raw):
+            return 0, None, None, None, False
+        retire = self._format.decode(raw, self._fields)
+        cycles = retire["cycle"].tolist()
+        retired, retires = _stream(SCALAR_RETIRE, retire, extra="awaits")
+        sources = [(*_stream(port.spec, self._format.decode(raw, port.fields), port.extra),
+                    port.extra) for port in self._ports]
+        completions = self._completions
+        pending: list[RetireRecord] = []
+        cycle_of: list[int] = []
+        count = 0
+        last_retire = stop_cycle = trap = None
+        stopped = False
+        for row, cycle in enumerate(cycles):
+            released: list[tuple[RetireRecord, int]] = []
+            for flags, stream, extra in sources:
+                if flags[row]:
+                    record, value = next(stream)
+                    released += (completions.completed(record) if extra is None
+                                 else completions.reported(record, bool(value)))
+            if retired[row]:
+                record, awaits = next(retires)
+                last_retire = cycle
+                if record.trap is not None:
+                    trap, stop_cycle = record, cycle
+                else:
+                    count += 1
+                    self.instret = instret + count
+                    if max_instructions is not None and instret + count >= max_instructions:
+                        stop_cycle = cycle
+                released += completions.retired(record, cycle, awaits)
+            go_on = True
+            for record, retired_at in released:
+                self.cycle = retired_at
+                if on_retire is not None and on_retire(record) is False:
+                    go_on = False
+                if on_batch is not None:
+                    pending.append(record)
+                    cycle_of.append(retired_at)
+            if not go_on and stop_cycle is None:
+                stopped, stop_cycle = True, cycle
+            if stop_cycle is not None:
+                break
+        if pending and on_batch(RecordBatch.from_records(pending, cycle_of)) is False \
+                and stop_cycle is None:
+            stopped, stop_cycle = True, cycles[-1]
+        self.cycle = cycles[-1] if stop_cycle is None else stop_cycle
+        return count, last_retire, stop_cycle, trap, stopped
+
+    def _flush(self, on_retire, on_batch) -> None:
+        """At the end of a run with engines: what is still held (as `RtlSimulator`)."""
+        released = self._completions.flush()
+        for record, cycle in released:
+            self.cycle = cycle
+            if on_retire is not None:
+                on_retire(record)
+        if released and on_batch is not None:
+            on_batch(RecordBatch.from_records([r for r, _ in released],
+                                              [c for _, c in released]))
+
     # ---- the run ---------------------------------------------------------------------------
     def run(self, max_instructions: int | None = None, max_cycles: int | None = None,
             on_retire: Callable[[RetireRecord], None] | None = None,
@@ -135,6 +237,8 @@ class CxxrtlSimulator(RtlHarness):
         try:
             stop = self._loop(model, max_instructions, max_cycles, on_retire, on_batch,
                               watchdog)
+            if self._ports:
+                self._flush(on_retire, on_batch)
         except KeyboardInterrupt:  # Ctrl-C: keep the waveform recorded up to here
             # Where the simulation is (it runs ahead of the records being consumed).
             self.cycle = model.cycle
@@ -215,11 +319,16 @@ class CxxrtlSimulator(RtlHarness):
                 batch = np.concatenate(held)
                 held.clear()
                 held_rows = 0
-            count, last_cycle, trap, stopped = self._consume(batch, on_retire, on_batch)
+            if self._ports:
+                count, retired_at, last_cycle, trap, stopped = self._merge(
+                    batch, on_retire, on_batch, max_instructions, instret)
+            else:
+                count, last_cycle, trap, stopped = self._consume(batch, on_retire, on_batch)
+                retired_at = last_cycle
             instret += count
             self.instret = instret
-            if last_cycle is not None:
-                last_retire = last_cycle
+            if retired_at is not None:
+                last_retire = retired_at
             if trap is not None:
                 return ("trap", None, trap.trap, trap.pc, instret, last_cycle + 1)
             if stopped:
@@ -254,6 +363,64 @@ class CxxrtlSimulator(RtlHarness):
         return sample
 
 
+# ---- engine ports ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Port:
+    """A port recorded besides `retire`: its signal, spec and field offsets, and the
+    header field that comes with each record (``last`` of an engine report; None for
+    the completion port)."""
+
+    signal: str
+    spec: PortSpec
+    fields: dict
+    extra: str | None
+
+
+def _engine_ports(top: Top) -> list[_Port]:
+    """The completion port and the engines' commit ports, in `RtlSimulator`'s order."""
+    if not top.core.engine_count:
+        return []
+    ports = [_Port("completion", ENGINE_COMPLETION,
+                   layout_fields("completion", commit_layout(ENGINE_COMPLETION)), None)]
+    for i, signal in sorted(top.engine_commits.items()):
+        spec, name = top.engines[i].commit_spec, signal.as_value().name
+        ports.append(_Port(name, spec, layout_fields(name, commit_layout(spec)), "last"))
+    return ports
+
+
+def _stream(spec: PortSpec, columns: dict, extra: str | None) -> tuple[list[bool], Iterator]:
+    """A port's recorded rows: which of them are valid, and the valid ones as (record,
+    `extra` header value) pairs, in row order. Records are built row by row (as
+    `record_unpacker` does), not through a `RecordBatch`: an engine's report beats
+    share their instruction's order."""
+    valid = np.asarray(columns["valid"]).astype(bool)
+    rows = np.flatnonzero(valid)
+    count = len(rows)
+
+    def column(name: str, default: int = 0) -> list[int]:
+        found = columns.get(name)
+        return _ints(np.asarray(found)[rows]) if found is not None else [default] * count
+
+    slots = []
+    for slot, kind, params in spec.slots:
+        constants = kind.constants(**params)
+        values = [column(f"{slot}.{name}", constants.get(name, 0))
+                  for name in effect_fields(kind)]
+        slots.append((kind, column(f"{slot}.valid"), list(zip(*values))))
+    records = [RetireRecord(order, pc, insn, canonical(
+                   [kind(*values[i]) for kind, present, values in slots if present[i]]))
+               for i, (order, pc, insn) in enumerate(zip(column("order"), column("pc"),
+                                                         column("insn")))]
+    return valid.tolist(), zip(records, column(extra) if extra else [None] * count)
+
+
+def _ints(column: np.ndarray) -> list[int]:
+    """A decoded column as Python ints (wide (rows, bytes) columns: little-endian)."""
+    if column.ndim == 2:
+        return [int.from_bytes(row.tobytes(), "little") for row in column]
+    return column.tolist()
+
+
 # ---- the compiled model, found without re-converting the design ---------------------------
 SOURCES = [Path(__file__).resolve().parent.parent / part for part in
            ("hw/oxcore", "oxcore/isa", "oxcore/config.py", "oxcore/retire", "cosim/cxxrtl")]
@@ -276,18 +443,30 @@ def _source_key(config: OxCoreConfig, faults: Faults) -> str:
     return digest.hexdigest()[:24]
 
 
+def _own_engines(top: Top, config: OxCoreConfig) -> bool:
+    """The engines are the configuration's own (whose RTL `SOURCES` covers), not ones a
+    caller (a test) plugged in: only then can the source key stand for the design."""
+    expected = [ENGINE_CLASSES.get(name) for name in config.engines]
+    return [type(engine) for engine in top.engines] == expected
+
+
 def _library(top: Top, config: OxCoreConfig, faults: Faults) -> CxxrtlBuild:
+    core = top.core
+    ports = [core.retire.as_value(), core.env_req.as_value(), core.env_resp.as_value(),
+             core.counters.as_value()]
+    if core.engine_count:
+        ports.append(core.completion.as_value())
+    ports += [signal.as_value() for _, signal in sorted(top.engine_commits.items())]
+    if not _own_engines(top, config):  # convert it; `build` caches by the design's RTLIL
+        return build(top, ports=ports)
     key = _source_key(config, faults)
     if key in _MEMO:
         return _MEMO[key]
     index = cache_root() / "index" / f"{key}.json"
     library = _from_index(index)
     if library is None:
-        core = top.core
         with _BuildStatus() as status:
-            library = build(top, progress=status.message, ports=[
-                core.retire.as_value(), core.env_req.as_value(), core.env_resp.as_value(),
-                core.counters.as_value()])
+            library = build(top, progress=status.message, ports=ports)
         index.parent.mkdir(parents=True, exist_ok=True)
         partial = index.with_name(index.name + f".{os.getpid()}")
         partial.write_text(json.dumps({"directory": str(library.directory),

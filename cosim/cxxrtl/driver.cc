@@ -146,6 +146,7 @@ struct oxc_sim {
 	bool stamp = false;
 	bool has_valid = false;
 	Cond valid{};
+	std::vector<Cond> valid_more; // further conditions, any of which also takes a record
 	size_t record_words = 0;
 	std::vector<Cond> attention;
 
@@ -400,7 +401,24 @@ int oxc_config_record(oxc_sim *sim, const int64_t *items, size_t count,
 	sim->stamp = stamp;
 	sim->has_valid = valid_item >= 0;
 	sim->valid = std::move(valid);
+	sim->valid_more.clear();
 	sim->record_words = words;
+	return 0;
+}
+
+int oxc_config_record_any(oxc_sim *sim, const int64_t *items, size_t count,
+                          const int64_t *valid_items, const int64_t *first,
+                          const int64_t *nbits, const int64_t *bits, size_t nvalid, int stamp) {
+	std::vector<Cond> conds(nvalid);
+	for (size_t i = 0; i < nvalid; i++)
+		if (make_cond(sim, valid_items[i], bits + first[i], (size_t)nbits[i],
+		              "a record valid condition", &conds[i]))
+			return -1;
+	if (nvalid == 0)
+		return oxc_config_record(sim, items, count, -1, nullptr, 0, stamp);
+	if (oxc_config_record(sim, items, count, valid_items[0], bits + first[0], (size_t)nbits[0], stamp))
+		return -1;
+	sim->valid_more.assign(conds.begin() + 1, conds.end());
 	return 0;
 }
 
@@ -465,7 +483,11 @@ uint64_t oxc_run(oxc_sim *sim, uint64_t max_cycles, uint32_t flags, uint32_t *bu
 				break;
 			}
 		}
-		const bool take = s.record_on && (!s.has_valid || test(s.valid));
+		bool take = s.record_on && (!s.has_valid || test(s.valid));
+		if (!take && !s.valid_more.empty()) {
+			for (const Cond &cond : s.valid_more)
+				if (test(cond)) { take = true; break; }
+		}
 		if (take && r >= cap) {
 			*reason = OXC_STOP_FULL;
 			if (single) oxc_glue_cancel(s.top);

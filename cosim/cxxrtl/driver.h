@@ -28,7 +28,7 @@
 extern "C" {
 #endif
 
-#define OXC_ABI_VERSION 1
+#define OXC_ABI_VERSION 2
 
 /* The library is compiled with -fvisibility=hidden; only this API is exported. */
 #define OXC_API __attribute__((visibility("default")))
@@ -91,6 +91,14 @@ OXC_API int oxc_set_clock(oxc_sim *sim, int64_t index);
 OXC_API int oxc_config_record(oxc_sim *sim, const int64_t *items, size_t count,
                               int64_t valid_item, const int64_t *valid_bits, size_t valid_nbits,
                               int stamp);
+/* As oxc_config_record, but a record is taken in each cycle where *any* of `nvalid`
+   conditions holds (several ports recorded together, e.g. a core's retire port and its
+   engines' commit ports): condition i is on valid_items[i] with the bits
+   bits[first[i] .. first[i] + nbits[i]) (see oxc_config_attention). */
+OXC_API int oxc_config_record_any(oxc_sim *sim, const int64_t *items, size_t count,
+                                  const int64_t *valid_items, const int64_t *first,
+                                  const int64_t *nbits, const int64_t *bits, size_t nvalid,
+                                  int stamp);
 /* Words per record under the current configuration. */
 OXC_API size_t oxc_record_words(oxc_sim *sim);
 /* Attention: stop when any condition holds. Condition i is on items[i], with the bits

@@ -34,7 +34,7 @@ from cosim.cxxrtl.build import CxxrtlBuild, CxxrtlError
 # enum cxxrtl_type / cxxrtl_flag (cxxrtl_capi.h)
 VALUE, WIRE, MEMORY, ALIAS, OUTLINE = range(5)
 FLAG_INPUT, FLAG_OUTPUT = 1, 2
-ABI_VERSION = 1
+ABI_VERSION = 2
 SKIP_FIRST_ATTENTION = 1
 
 #: Default clock period for waveforms: the Amaranth simulator's usual ``add_clock(1e-6)``.
@@ -201,6 +201,8 @@ def _declare(lib: ctypes.CDLL) -> None:
         "oxc_set_clock": (ctypes.c_int, [P, ctypes.c_int64]),
         "oxc_config_record": (ctypes.c_int, [P, i64p, ctypes.c_size_t, ctypes.c_int64,
                                              i64p, ctypes.c_size_t, ctypes.c_int]),
+        "oxc_config_record_any": (ctypes.c_int, [P, i64p, ctypes.c_size_t, i64p, i64p, i64p,
+                                                 i64p, ctypes.c_size_t, ctypes.c_int]),
         "oxc_record_words": (ctypes.c_size_t, [P]),
         "oxc_config_attention": (ctypes.c_int, [P, i64p, i64p, i64p, i64p, ctypes.c_size_t]),
         "oxc_run": (ctypes.c_uint64, [P, ctypes.c_uint64, ctypes.c_uint32, u32p, ctypes.c_uint64,
@@ -473,7 +475,8 @@ class CxxrtlModel:
 
     # --- batch running ----------------------------------------------------------------
 
-    def configure(self, *, record: Sequence[str] = (), valid: Condition | None = None,
+    def configure(self, *, record: Sequence[str] = (),
+                  valid: Condition | list[Condition] | None = None,
                   attention: Sequence[Condition] = (), stamp: bool = True,
                   buffer_records: int | None = None) -> RecordFormat:
         """Choose what `run` collects and when it stops.
@@ -484,30 +487,28 @@ class CxxrtlModel:
         ports.
 
         record: signals copied into each record (e.g. ``["retire"]``); valid: take a
-        record only in cycles where this condition holds (None: every cycle); attention:
+        record only in cycles where this condition holds (None: every cycle; a *list* of
+        conditions: where any of them holds, e.g. the valid bits of several ports
+        recorded together, each record then holding all of them); attention:
         stop before the edge of a cycle where any of these holds (`RunResult.attention`
         names them); stamp: prefix each record with its cycle number (``cycle``).
         """
         infos = [self.signal(name) for name in record]
         items = (ctypes.c_int64 * max(len(infos), 1))(*[i.index for i in infos])
-        valid_index, valid_bits = -1, []
-        if valid is not None:
-            info, valid_bits = self._condition(valid)
-            valid_index = info.index
-        vbits = (ctypes.c_int64 * max(len(valid_bits), 1))(*valid_bits)
-        self._check(self._lib.oxc_config_record(self._live(), items, len(infos), valid_index,
-                                                vbits, len(valid_bits), int(stamp)))
-        conditions = [self._condition(c) for c in attention]
-        bits = [bit for _, condition_bits in conditions for bit in condition_bits]
-        firsts, offset = [], 0
-        for _, condition_bits in conditions:
-            firsts.append(offset)
-            offset += len(condition_bits)
-        n = max(len(conditions), 1)
-        self._check(self._lib.oxc_config_attention(
-            self._live(), (ctypes.c_int64 * n)(*[info.index for info, _ in conditions]),
-            (ctypes.c_int64 * n)(*firsts), (ctypes.c_int64 * n)(*[len(b) for _, b in conditions]),
-            (ctypes.c_int64 * max(len(bits), 1))(*bits), len(conditions)))
+        if isinstance(valid, list):
+            self._check(self._lib.oxc_config_record_any(
+                self._live(), items, len(infos), *self._conditions(valid), int(stamp)))
+        else:
+            valid_index, valid_bits = -1, []
+            if valid is not None:
+                info, valid_bits = self._condition(valid)
+                valid_index = info.index
+            vbits = (ctypes.c_int64 * max(len(valid_bits), 1))(*valid_bits)
+            self._check(self._lib.oxc_config_record(self._live(), items, len(infos),
+                                                    valid_index, vbits, len(valid_bits),
+                                                    int(stamp)))
+        self._check(self._lib.oxc_config_attention(self._live(),
+                                                   *self._conditions(attention)))
         self._attention_names = tuple(_condition_name(c) for c in attention)
         self.record_format = RecordFormat(infos, stamp)
         assert self.record_format.words == self._lib.oxc_record_words(self._sim)
@@ -517,6 +518,20 @@ class CxxrtlModel:
                                 dtype=np.uint32)
         self._buffer.fill(0)  # touch every page now, not as page faults inside run()
         return self.record_format
+
+    def _conditions(self, conditions: Sequence[Condition]) -> tuple:
+        """Conditions as the driver takes them: (items, first, nbits, bits, count)."""
+        resolved = [self._condition(c) for c in conditions]
+        bits = [bit for _, condition_bits in resolved for bit in condition_bits]
+        firsts, offset = [], 0
+        for _, condition_bits in resolved:
+            firsts.append(offset)
+            offset += len(condition_bits)
+        n = max(len(resolved), 1)
+        return ((ctypes.c_int64 * n)(*[info.index for info, _ in resolved]),
+                (ctypes.c_int64 * n)(*firsts),
+                (ctypes.c_int64 * n)(*[len(b) for _, b in resolved]),
+                (ctypes.c_int64 * max(len(bits), 1))(*bits), len(resolved))
 
     def _condition(self, condition: Condition) -> tuple[SignalInfo, list[int]]:
         if isinstance(condition, str):

@@ -8,13 +8,17 @@ asks for) the data ports go to a `banked_ram.BankedRam` (the core's first, then 
 per engine, widths from the configuration) and fetch keeps a `memory.Ram` of its own
 whose copy the core's stores also write (the engines' stores are not seen by fetch:
 no self-modifying engine code).
+
+An engine with a commit port of its own (``commit``, laid out from ``commit_spec``) has
+it copied to ``engine_commits[i]``, a signal named ``engine<i>_commit`` that compiled
+simulators take as a toplevel port (`cosim.rtl_cxxrtl`).
 """
 
 from __future__ import annotations
 
 from typing import Sequence
 
-from amaranth import Elaboratable, Module
+from amaranth import Elaboratable, Module, Signal
 from amaranth.lib import wiring
 
 from hw.oxcore.core import Core
@@ -35,6 +39,9 @@ class Top(Elaboratable):
                       if hasattr(engine, "commit"))
         self.core = Core(config, program.entry, faults, engines=len(self.engines),
                          engine_reports=reports)
+        self.engine_commits = {i: Signal(engine.commit.shape(), name=f"engine{i}_commit")
+                               for i, engine in enumerate(self.engines)
+                               if hasattr(engine, "commit")}
         self.ram = Ram(config, program)
         self.data_ram = None
         if self.engines:
@@ -61,4 +68,6 @@ class Top(Elaboratable):
             m.submodules[f"engine{i}"] = engine
             wiring.connect(m, self.core.engine_ports[i], engine.pipe)
             wiring.connect(m, engine.mem, self.data_ram.ports[i + 1])
+            if i in self.engine_commits:
+                m.d.comb += self.engine_commits[i].eq(engine.commit)
         return m

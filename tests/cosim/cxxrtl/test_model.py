@@ -194,6 +194,24 @@ def test_conditions_on_several_bits(built):
         model.configure(attention=[("cnt", 16)])
 
 
+def test_record_when_any_of_several_conditions_holds(built):
+    """A list of valid conditions: a record in each cycle where any of them holds (the
+    harness records several ports together this way); max_records counts those."""
+    model = built(Counter()).instantiate()
+    model.poke("sel", 0)
+    model.poke("inc", 0)
+    fmt = model.configure(record=["cnt", "comb_out"], valid=[("cnt", (0, 1)), ("cnt", 3)])
+    result = model.run(20)
+    cycles = fmt.decode(result.records)["cycle"].tolist()
+    assert cycles == [3, 7, 8, 9, 10, 11, 12, 13, 14, 15, 19]  # bits 0 and 1, or bit 3
+    assert fmt.decode(result.records)["cnt"].tolist() == cycles
+    model.reset()
+    assert len(model.run(20, max_records=3).records) == 3 and model.cycle == 9
+    fmt = model.configure(record=["cnt"], valid=("cnt", 0))  # a single condition again
+    model.reset()
+    assert fmt.decode(model.run(6).records)["cycle"].tolist() == [1, 3, 5]
+
+
 def test_reset_restarts_identically(cpu):
     first = run_cxxrtl(cpu, 10000)
     cpu.poke("env_ack", 0)
