@@ -57,6 +57,7 @@ fuzz: $(STAMP)
 		--out build/vector-fuzz
 	$(PY) -m cosim.vector_fuzz --seeds $$(( $(N) * 25 )) --vlen 256 --length 4 --wild \
 		--out build/vector-fuzz-wild
+	OXCORE_LONG_TESTS=1 $(PY) -m pytest -q -n 2 tests/cosim/cxxrtl/test_engine_ports.py
 
 fpga: $(STAMP)
 	$(PY) -m fpga build --board $(or $(BOARD),ulx3s) $(FPGA_PROGRAM_ARGS) \

@@ -25,7 +25,7 @@ from typing import BinaryIO, TextIO
 
 from oxcore.config import OxCoreConfig, load_config
 from oxcore.errors import OxCoreError
-from oxcore.isa import format_instruction
+from oxcore.isa import DEFAULT_ISA, Isa, format_instruction, isa_for
 from oxcore.program import Program, load_program
 from oxcore.retire import RetireRecord, TrapCause
 from cosim.iss import Interpreter
@@ -68,6 +68,7 @@ class CosimResult:
     wall_s: float = 0.0
     last: RetireRecord | None = None  # the last record both sides agreed on (a trap's)
     max_cycles: int | None = None
+    isa: Isa = DEFAULT_ISA  # the configuration's, for disassembly
 
     @property
     def verdict(self) -> str:
@@ -90,7 +91,7 @@ class CosimResult:
             where = f"pc 0x{rtl.trap_pc:08x}"
             if self.last is not None and self.last.pc == rtl.trap_pc:
                 where += (f": 0x{self.last.insn:08x}  "
-                          f"{format_instruction(self.last.insn, self.last.pc)}")
+                          f"{format_instruction(self.last.insn, self.last.pc, isa=self.isa)}")
             return f"trap ({rtl.trap_cause.description}) at {where}"
         if rtl.reason in ("instruction_limit", "trap"):
             return f"instruction limit reached after {rtl.instret:,} instructions"
@@ -107,7 +108,8 @@ class CosimResult:
             trap = {"how": "trap", "cause": rtl.trap_cause.name.lower(), "pc": rtl.trap_pc}
             if self.last is not None and self.last.pc == rtl.trap_pc:
                 trap.update(insn=self.last.insn,
-                            disassembly=format_instruction(self.last.insn, self.last.pc))
+                            disassembly=format_instruction(self.last.insn, self.last.pc,
+                                                           isa=self.isa))
             return trap
         if rtl.reason in ("instruction_limit", "trap"):
             return {"how": "limit", "limit": "instructions", "instret": rtl.instret}
@@ -193,7 +195,8 @@ def cosim_program(config: OxCoreConfig, program: Program, *,
     else:  # a cycle budget the user set is not a divergence: compare what retired
         divergence = lockstep.finish()
     last = lockstep.recent.record(len(lockstep.recent) - 1) if len(lockstep.recent) else None
-    result = CosimResult(stop, divergence, wall_s=wall, last=last, max_cycles=max_cycles)
+    result = CosimResult(stop, divergence, wall_s=wall, last=last, max_cycles=max_cycles,
+                         isa=isa_for(config))
     if divergence is None:
         if stop.reason == "hang":
             result.problems.append(f"the RTL retired nothing for {stop.cycles} cycles")

@@ -70,6 +70,7 @@ class RtlStop:
 
 _UNPACK_RETIRE = record_unpacker(SCALAR_RETIRE, extras=("awaits",))
 _UNPACK_COMPLETION = record_unpacker(ENGINE_COMPLETION)
+DRAIN_CYCLES = 10_000  # after a stop: at most this long for the engines to finish
 
 
 
@@ -179,6 +180,19 @@ class RtlSimulator(RtlHarness):
             if pipeview is not None:
                 from cosim.pipeview import pysim_values
                 sampled = list(pysim_values(core).items())
+            def late_effects() -> list[tuple[RetireRecord, int]]:
+                """This cycle's engine completions and reports, filed by order."""
+                released: list[tuple[RetireRecord, int]] = []
+                if completion is not None:
+                    done = _UNPACK_COMPLETION(ctx.get(completion))
+                    if done is not None:
+                        released += completions.completed(done)
+                for port, unpack in reports:
+                    beat = unpack(ctx.get(port))
+                    if beat is not None:
+                        released += completions.reported(beat[0], bool(beat[1]["last"]))
+                return released
+
             stop: tuple | None = None  # (reason, exit_value, cause, pc)
             if max_instructions is not None and max_instructions <= 0:
                 stop = ("instruction_limit", None, TrapCause.INSTRUCTION_LIMIT, None)
@@ -201,15 +215,7 @@ class RtlSimulator(RtlHarness):
                         stop = ("exit", call.exit_value, None, None)
                     ctx.set(resp.valid, 1)
                     answered = True
-                released: list[tuple[RetireRecord, int]] = []
-                if completion is not None:
-                    done = _UNPACK_COMPLETION(ctx.get(completion))
-                    if done is not None:
-                        released += completions.completed(done)
-                for port, unpack in reports:
-                    beat = unpack(ctx.get(port))
-                    if beat is not None:
-                        released += completions.reported(beat[0], bool(beat[1]["last"]))
+                released = late_effects()
                 retired = _UNPACK_RETIRE(ctx.get(retire))
                 if retired is not None:
                     record, extras = retired
@@ -239,6 +245,13 @@ class RtlSimulator(RtlHarness):
                 if answered:
                     ctx.set(resp.valid, 0)
                     ctx.set(resp.fault, 0)
+            # A trap (or a limit) stops the scalar pipeline, not the engines: let them
+            # finish what they were dispatched, so the records before the stop are whole.
+            drained = 0
+            while completions.held and drained < DRAIN_CYCLES:
+                await ctx.tick()
+                drained += 1
+                deliver(late_effects(), last=False)
             deliver(completions.flush(), last=True)  # what is still held or queued
             reason, exit_value, cause, pc = stop
             counters = unpack_counters(ctx.get(core.counters.as_value()))

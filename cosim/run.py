@@ -16,7 +16,7 @@ from typing import Callable
 
 from oxcore.config import OxCoreConfig, load_config
 from oxcore.errors import Interrupted, OxCoreError
-from oxcore.isa import format_instruction, isa_for
+from oxcore.isa import Isa, format_instruction, isa_for
 from oxcore.program import Program, load_program
 from oxcore.retire import TRAP_EXIT_STATUS, RetireRecord, TrapCause
 from cosim.options import GUARD_NOTE, guard_instructions, require_positive
@@ -36,10 +36,12 @@ def program_word(program: Program, pc: int) -> int | None:
 
 
 def describe_trap(cause: TrapCause, pc: int, word: int | None, instret: int,
-                  detail: str = "") -> str:
-    """One line: cause, pc, raw instruction word and its disassembly, detail."""
+                  detail: str = "", isa: Isa | None = None) -> str:
+    """One line: cause, pc, raw instruction word and its disassembly (with the
+    configuration's `isa`), detail."""
     if word is not None:
-        where = f"pc 0x{pc:08x}: 0x{word:08x}  {format_instruction(word, pc)}"
+        text = format_instruction(word, pc, isa=isa) if isa else format_instruction(word, pc)
+        where = f"pc 0x{pc:08x}: 0x{word:08x}  {text}"
     elif pc % 4:
         where = f"pc 0x{pc:08x} (not 4-byte aligned)"
     else:
@@ -186,7 +188,7 @@ def _run_iss(args: argparse.Namespace, config: OxCoreConfig, program: Program,
         if m.in_memory(stop.trap.pc, 4) and stop.trap.pc % 4 == 0 else None
     detail = GUARD_NOTE if args.guarded and stop.trap.cause == TrapCause.INSTRUCTION_LIMIT \
         else stop.trap.detail
-    print(describe_trap(stop.trap.cause, stop.trap.pc, word, stop.instret, detail),
+    print(describe_trap(stop.trap.cause, stop.trap.pc, word, stop.instret, detail, m.isa),
           file=sys.stderr)
     return TRAP_EXIT_STATUS[stop.trap.cause], stats
 
@@ -253,6 +255,6 @@ def _run_rtl(args: argparse.Namespace, config: OxCoreConfig, program: Program,
               f"{stop.instret} instructions retired", file=sys.stderr)
         return CYCLE_LIMIT_STATUS, stats
     pc = stop.trap_pc or 0
-    print(describe_trap(stop.trap_cause, pc, program_word(program, pc), stop.instret),
-          file=sys.stderr)
+    print(describe_trap(stop.trap_cause, pc, program_word(program, pc), stop.instret,
+                        isa=isa_for(config)), file=sys.stderr)
     return TRAP_EXIT_STATUS[stop.trap_cause], stats

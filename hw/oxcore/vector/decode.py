@@ -60,6 +60,8 @@ class AluOp(enum.IntEnum):
     NMSAC = 20  # vd - source * vs2
     MADD = 21  # source * vd + vs2
     NMSUB = 22  # -(source * vd) + vs2
+    COPY = 23  # vs2 (vmv<n>r.v)
+    INDEX = 24  # the element's index (vid.v)
 
 
 class Form(enum.IntEnum):
@@ -86,6 +88,8 @@ MASK_LOGIC = ("vmandn", "vmand", "vmor", "vmxor", "vmorn", "vmnand", "vmnor", "v
 
 UOP = data.StructLayout({
     "kind": Kind, "op": AluOp, "form": Form, "eew": 2, "vtype_from_rs2": 1, "sub": 3,
+    "first_only": 1,  # only element 0 (vmv.s.x)
+    "whole": 1,  # whole registers: nf+1 of them, whatever vl, vtype and v0 (vl<n>r, vs<n>r)
 })
 
 
@@ -99,6 +103,8 @@ class Decoded:
     eew: int = 8
     vtype_from_rs2: bool = False
     sub: int = 0
+    first_only: bool = False
+    whole: bool = False
 
 
 def _call(ins: Instruction) -> tuple[str, list]:
@@ -136,6 +142,16 @@ def micro_op(ins: Instruction) -> Decoded | None:
         return Decoded(Kind.COMPARE, form=Form[args[1].upper()], sub=COMPARES.index(args[0]))
     if method == "mask_logic":
         return Decoded(Kind.MASK_LOGIC, sub=MASK_LOGIC.index(args[0]))
+    if method == "move_from_scalar":
+        return Decoded(Kind.ARITH, AluOp.MOVE, Form.VX, first_only=True)
+    if method == "index":
+        return Decoded(Kind.ARITH, AluOp.INDEX)
+    if method == "move_whole":
+        return Decoded(Kind.ARITH, AluOp.COPY, whole=True)
+    if method == "load_whole":
+        return Decoded(Kind.LOAD, eew=args[2], whole=True)
+    if method == "store_whole":
+        return Decoded(Kind.STORE, eew=8, whole=True)
     if method == "move_to_scalar":
         return Decoded(Kind.TO_SCALAR)
     return None
@@ -214,7 +230,8 @@ class VectorDecoder(wiring.Component):
                         self.uop.kind.eq(uop.kind), self.uop.op.eq(uop.op),
                         self.uop.form.eq(uop.form), self.uop.eew.eq(EEW_CODE[uop.eew]),
                         self.uop.vtype_from_rs2.eq(uop.vtype_from_rs2),
-                        self.uop.sub.eq(uop.sub),
+                        self.uop.sub.eq(uop.sub), self.uop.first_only.eq(uop.first_only),
+                        self.uop.whole.eq(uop.whole),
                     ]
         return m
 

@@ -171,8 +171,13 @@ class VectorEngine(Engine):
         # ---- beat bookkeeping ----
         beat = Signal(range(8 * bpr + 1))  # beat within the register group
         beats = Signal(range(8 * bpr + 1))  # beats of the registers with body elements
-        group_bytes = Signal(range(8 * vlenb + 1))  # vl * EEW/8: the body's bytes
-        m.d.comb += group_bytes.eq(vl << eew_code)
+        # the body's length in elements: vl, or whole registers' worth (vl<n>r, vmv<n>r)
+        length = Signal(range(8 * vlenb + 1))
+        whole_regs = Signal(4)
+        m.d.comb += whole_regs.eq(Mux(uop.kind == Kind.ARITH, insn[15:18], insn[29:32]) + 1)
+        m.d.comb += length.eq(Mux(uop.whole, (whole_regs * vlenb) >> eew_code, vl))
+        group_bytes = Signal(range(8 * vlenb + 1))  # length * EEW/8: the body's bytes
+        m.d.comb += group_bytes.eq(length << eew_code)
         body_regs = Signal(range(9))
         m.d.comb += body_regs.eq((group_bytes + vlenb - 1) >> _log2(vlenb))
         beat_offset = Signal(range(8 * vlenb))  # the beat's first byte in the group
@@ -185,8 +190,8 @@ class VectorEngine(Engine):
             element = Signal(range(8 * vlenb), name=f"element{j}")
             m.d.comb += element.eq((beat_offset + j) >> eew_code)
             mask_bit = v0.bit_select(element[:_log2(vlen)], 1)
-            m.d.comb += active[j].eq((element < vl) & (element >= vstart)
-                                     & (every | mask_bit) & (element < vlen))
+            m.d.comb += active[j].eq((element < length) & (element >= vstart)
+                                     & (every | mask_bit) & ~(uop.first_only & (element != 0)))
         last_of_reg = Signal()
         m.d.comb += last_of_reg.eq((beat % bpr) == bpr - 1)
         reg_in_group = Signal(range(8))
@@ -233,7 +238,15 @@ class VectorEngine(Engine):
 
         # ---- the beat's new value and the report of the register being written ----
         new_value = Signal(32 * lanes)
-        beat_source = Mux(uop.kind == Kind.LOAD, loaded, alu_result)
+        indices = Signal(32 * lanes)  # vid.v: each element's index
+        with m.Switch(sew_code):
+            for code, sew in enumerate((8, 16, 32)):
+                with m.Case(code):
+                    m.d.comb += indices.eq(Cat(*(
+                        Cat((beat_offset + k * sew // 8) >> code, Const(0, sew))[:sew]
+                        for k in range(32 * lanes // sew))))
+        beat_source = Mux(uop.kind == Kind.LOAD, loaded,
+                          Mux(uop.op == AluOp.INDEX, indices, alu_result))
         for j in range(pb):
             byte = slice(8 * j, 8 * (j + 1))
             m.d.comb += new_value[byte].eq(Mux(active[j], beat_source[byte], old_vd[byte]))

@@ -48,6 +48,8 @@ def _element(op: AluOp, a, b, sew: int, pick, d=None):
         AluOp.MAX: Mux(sa > sb, a, b),
         AluOp.MOVE: b,
         AluOp.MERGE: Mux(pick, b, a),
+        AluOp.COPY: a,
+        AluOp.INDEX: a,  # the engine supplies element indices instead (vid.v)
     }[op]
 
 

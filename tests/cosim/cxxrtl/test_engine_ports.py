@@ -6,6 +6,7 @@ and a corrupted engine report is caught on CXXRTL as it is on pysim."""
 
 from __future__ import annotations
 
+import os
 import io
 
 import pytest
@@ -31,6 +32,11 @@ from tests.hw.oxcore.vector.test_vector_engine import config, random_program
 pytestmark = pytest.mark.usefixtures("cxx")
 
 VECTOR = config(256, 4)
+# Each of these builds a CXXRTL model of its own (minutes on a fresh machine): they run in
+# `make fuzz` (OXCORE_LONG_TESTS=1), not in `make test`, whose budget they would exceed.
+LONG = pytest.mark.skipif(os.environ.get("OXCORE_LONG_TESTS") != "1",
+                          reason="builds its own CXXRTL model: run with OXCORE_LONG_TESTS=1 "
+                                 "(make fuzz)")
 
 
 def _vector_program(seed: int, cfg=VECTOR, tmp_path=None) -> Program:
@@ -86,6 +92,7 @@ def test_vector_limits_stop_alike(limits, tmp_path):
     _assert_same(VECTOR, _vector_program(2, tmp_path=tmp_path).program, **limits)
 
 
+@LONG
 def test_wide_ports(tmp_path):
     """VLEN 1024: 1024-bit data on the engine's commit port."""
     cfg = config(1024, 1)
@@ -121,6 +128,7 @@ class CorruptReports(wiring.Component):
         return m
 
 
+@LONG
 def test_a_corrupted_report_is_caught_on_cxxrtl(tmp_path, monkeypatch):
     cfg = config(128, 1)  # the smallest engine: this design is built for this test alone
     loaded = _vector_program(1, cfg, tmp_path)
@@ -155,6 +163,7 @@ def test_add_engine_lockstep_on_cxxrtl(monkeypatch):
     assert stop.reason == "exit" and stop.exit_value == 246 and lockstep.checked == 14
 
 
+@LONG
 def test_a_wrong_completion_is_caught_on_cxxrtl(monkeypatch):
     lockstep, _ = _lockstep_on_cxxrtl(OffByOneEngine(10), monkeypatch)
     assert lockstep.divergence is not None and lockstep.divergence.fields == ["x.value"]

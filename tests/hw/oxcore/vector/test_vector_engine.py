@@ -105,7 +105,20 @@ def random_program(seed: int, length: int = 40) -> str:
             lines += [f"    addi t4, s0, {offset}", f"    vse{eew}.v v{vs}, (t4){mask}"]
         elif kind < 0.3:
             (vs,) = group(1)
-            lines.append(f"    vmv.x.s a{rng.randrange(8)}, v{vs}")
+            choice = rng.randrange(6)
+            nregs = rng.choice([1, 2, 4, 8])
+            whole = rng.randrange(0, 32, nregs)
+            other = rng.choice([r for r in range(0, 32, nregs) if r != whole])
+            eew = rng.choice([8, 16, 32])
+            lines.append([
+                f"    vmv.x.s a{rng.randrange(8)}, v{vs}",
+                f"    vmv.s.x v{vs}, s{rng.randrange(1, 4)}",
+                f"    vid.v v{group(1, avoid_v0=masked)[0]}{mask}",
+                f"    vmv{nregs}r.v v{whole}, v{other}",
+                f"    addi t4, s0, {rng.randrange(0, 64) // (eew // 8) * (eew // 8)}\n"
+                f"    vl{nregs}re{eew}.v v{whole}, (t4)",
+                f"    addi t4, s0, {256 + rng.randrange(0, 16)}\n    vs{nregs}r.v v{whole}, (t4)",
+            ][choice])
         elif kind < 0.4:
             vd, vs2, vs1 = group(3, avoid_v0=True)
             form = rng.choice(["vvm", "vxm", "vim"])
