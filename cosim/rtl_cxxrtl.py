@@ -206,6 +206,18 @@ class CxxrtlSimulator(RtlHarness):
         self.cycle = cycles[-1] if stop_cycle is None else stop_cycle
         return count, last_retire, stop_cycle, trap, stopped
 
+    def _drain(self, model, on_retire, on_batch) -> None:
+        """After a trap: the engines finish what they were dispatched (as `RtlSimulator`
+        does), their reports filed under the records still held."""
+        from cosim.rtl_sim import DRAIN_CYCLES
+        cycle = self.cycle
+        drained = 0
+        while self._completions.held and drained < DRAIN_CYCLES:
+            result = model.run(256)
+            drained += 256
+            self._merge(result.records, on_retire, on_batch, None, self.instret)
+        self.cycle = cycle
+
     def _flush(self, on_retire, on_batch) -> None:
         """At the end of a run with engines: what is still held (as `RtlSimulator`)."""
         released = self._completions.flush()
@@ -238,6 +250,8 @@ class CxxrtlSimulator(RtlHarness):
             stop = self._loop(model, max_instructions, max_cycles, on_retire, on_batch,
                               watchdog)
             if self._ports:
+                if stop[0] == "trap":
+                    self._drain(model, on_retire, on_batch)
                 self._flush(on_retire, on_batch)
         except KeyboardInterrupt:  # Ctrl-C: keep the waveform recorded up to here
             # Where the simulation is (it runs ahead of the records being consumed).

@@ -245,10 +245,11 @@ class RtlSimulator(RtlHarness):
                 if answered:
                     ctx.set(resp.valid, 0)
                     ctx.set(resp.fault, 0)
-            # A trap (or a limit) stops the scalar pipeline, not the engines: let them
-            # finish what they were dispatched, so the records before the stop are whole.
+            # A trap stops the scalar pipeline, not the engines: let them finish what
+            # they were dispatched, so the records before the trap are whole (the first
+            # difference is then the real one). A limit keeps records as far as they got.
             drained = 0
-            while completions.held and drained < DRAIN_CYCLES:
+            while stop[0] == "trap" and completions.held and drained < DRAIN_CYCLES:
                 await ctx.tick()
                 drained += 1
                 deliver(late_effects(), last=False)
