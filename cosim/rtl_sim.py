@@ -150,9 +150,10 @@ class RtlSimulator(RtlHarness):
             completion = core.completion.as_value() if core.engine_count else None
             completions = Completions()  # records waiting for an engine's result
             # engines with a commit port of their own (the vector engine): their reports
+            engines = getattr(self.top, "engines", ())  # (a test's Top may have none)
             reports = [(engine.commit.as_value(),
                         record_unpacker(engine.commit_spec, extras=("last",)))
-                       for engine in self.top.engines if hasattr(engine, "commit")]
+                       for engine in engines if hasattr(engine, "commit")]
             env_valid = core.env_req.valid
             req, resp = core.env_req, core.env_resp
             instret = cycles = last_retire = 0

@@ -94,6 +94,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
+from oxcore.abi import SYS_EXIT, SYS_WRITE
 from oxcore.config import PRESETS, OxCoreConfig, VectorConfig
 from oxcore.isa import isa_for
 
@@ -250,7 +251,7 @@ def _render(prog: VectorProgram, body: list[str]) -> str:
     # The dump: a subroutine (link register t5) that writes the x registers, vl, vtype,
     # vxsat, vstart, the vector registers and the scratch buffer, then restores vl and
     # vtype (vsetvl resets vstart, as every vector instruction does).
-    out += ["    jal t5, vf_dump", "    li a0, 0", "    li a7, 93", "    ecall",
+    out += ["    jal t5, vf_dump", "    li a0, 0", f"    li a7, {SYS_EXIT}", "    ecall",
             "# ---- the dump", "vf_dump:", "    la t6, dump"]
     out += [f"    sw {name}, {4 * num}(t6)" for name, num in XREG_NUMBERS.items()
             if name not in ("zero", "sp", "t5", "t6")]
@@ -258,7 +259,7 @@ def _render(prog: VectorProgram, body: list[str]) -> str:
     out += [f"    sw {r}, {csr_off + 4 * i}(t6)" for i, r in enumerate(("t1", "t2", "t3", "t4"))]
     out += [f"    addi t0, t6, {vstart}", "    vsetvli t3, zero, e8, m8, ta, ma"]
     out += [f"    vse8.v v{g}, (t0)\n    addi t0, t0, {8 * prog.vlenb}" for g in (0, 8, 16, 24)]
-    out += ["    li a0, 1", "    mv a1, t6", f"    li a2, {size}", "    li a7, 64", "    ecall",
+    out += ["    li a0, 1", "    mv a1, t6", f"    li a2, {size}", f"    li a7, {SYS_WRITE}", "    ecall",
             "    vsetvl zero, t1, t2", "    jr t5", ""]
     return "\n".join(out)
 
