@@ -10,11 +10,12 @@ import platform
 import sys
 import time
 
-from bench import iss_speed, rtl_speed
+from bench import iss_speed, rtl_speed, vector_roofline
 from oxcore.outputs import write_json
 
-SUITES = {"iss_speed": iss_speed.run, "rtl": rtl_speed.run, "cosim": rtl_speed.cosim_throughput}
-DEFAULT = ("iss_speed", "rtl")  # "rtl" includes the co-simulation figures
+SUITES = {"iss_speed": iss_speed.run, "rtl": rtl_speed.run, "cosim": rtl_speed.cosim_throughput,
+          "vector": vector_roofline.run}
+DEFAULT = ("iss_speed", "rtl", "vector")  # "rtl" includes the co-simulation figures
 
 
 def main(argv: list[str] | None = None) -> int:

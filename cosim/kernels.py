@@ -49,12 +49,15 @@ class KernelCheck:
 
 
 def build_kernel(kernel: Kernel, params: dict[str, int], config: OxCoreConfig) -> Path:
-    """Compile the kernel's C source for this shape and config (oxcore cc)."""
+    """Compile the kernel's source (C, or assembly for an engine) for this shape and
+    config (oxcore cc)."""
     from sw.cc.driver import compile_c
     shape = "x".join(str(params[p]) for p in kernel.params)
     elf = BUILD_DIR / f"{kernel.name}-{shape}-{config.name}.elf"
+    kernel.check_config(config)
+    defines = {**dict(kernel.defines), **params}
     compile_c([kernel.source], elf, config, opt="2",
-              extra_flags=[f"-D{name}={value}" for name, value in params.items()])
+              extra_flags=[f"-D{name}={value}" for name, value in defines.items()])
     return elf
 
 

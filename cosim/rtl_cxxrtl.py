@@ -12,7 +12,7 @@ Records come out as `RecordBatch` columns (`on_batch`); Python `RetireRecord`s a
 built only when a caller asks for them (`on_retire`).
 
 A core with engines has more ports to record: the core's `completion` port (engines'
-scalar results) and each engine's own commit port (`Top.engine_commits`, e.g. the
+scalar results) and each engine's own commit ports (`Top.engine_commits`, e.g. the
 vector engine's reports). C++ then takes a record in every cycle where any of them is
 valid, each record holding all of them (with its cycle), and Python merges them as
 `RtlSimulator` does: cycle by cycle, completion first, then each engine's report, then
@@ -112,6 +112,22 @@ class CxxrtlSimulator(RtlHarness):
         self._completions = Completions()
         return model
 
+    def _read_ram(self, model, addr: int, length: int) -> bytes:
+        """Bytes of the simulated data memory: the RAM, or with engines the banked data
+        RAM (the RAM then only follows the core's own stores, for fetch)."""
+        offset = addr - self.config.mem_base
+        banked = self.top.data_ram
+        if banked is None:
+            return model.read_bytes(RAM, offset, length)
+        first, last = offset >> 2, (offset + length + 3) >> 2
+
+        def bank_rows(bank: int, row: int, rows: int) -> list[int]:
+            view = model.memory_view(f"data_ram bank{bank}").reshape(-1)
+            return view[row:row + rows].tolist()
+        words = banked.read_words(bank_rows, first, last - first)
+        start = offset & 3
+        return b"".join(w.to_bytes(4, "little") for w in words)[start:start + length]
+
     # ---- syscalls -------------------------------------------------------------------------
     def _service(self, model) -> int | None:
         """Answer the waiting ecall; returns the exit value for exit(), else None."""
@@ -119,7 +135,7 @@ class CxxrtlSimulator(RtlHarness):
         req = {name: (raw >> ENV_REQ[name].offset) & MASK32 for name in ("a0", "a1", "a2", "a7")}
         call = self.environment.ecall(
             req["a0"], req["a1"], req["a2"], req["a7"],
-            lambda addr, length: model.read_bytes(RAM, addr - self.config.mem_base, length))
+            lambda addr, length: self._read_ram(model, addr, length))
         model.poke("env_resp", 1 | call.a0 << 1 | int(call.unknown) << 33)
         return call.exit_value
 
@@ -268,8 +284,7 @@ class CxxrtlSimulator(RtlHarness):
             self.waveform_written = self._close_waveform(model)
         counters = unpack_counters(model.peek("counters"))
         reason, exit_value, cause, pc, instret, cycles = stop
-        memory = {addr: model.read_bytes(RAM, addr - self.config.mem_base, length)
-                  for addr, length in read_back}
+        memory = {addr: self._read_ram(model, addr, length) for addr, length in read_back}
         model.close()
         return RtlStop(exit_value, cause, pc, instret, cycles, counters, reason, memory)
 
@@ -396,9 +411,10 @@ def _engine_ports(top: Top) -> list[_Port]:
         return []
     ports = [_Port("completion", ENGINE_COMPLETION,
                    layout_fields("completion", commit_layout(ENGINE_COMPLETION)), None)]
-    for i, signal in sorted(top.engine_commits.items()):
-        spec, name = top.engines[i].commit_spec, signal.as_value().name
-        ports.append(_Port(name, spec, layout_fields(name, commit_layout(spec)), "last"))
+    for port in top.engine_commits:
+        name = port.signal.as_value().name
+        ports.append(_Port(name, port.spec, layout_fields(name, commit_layout(port.spec)),
+                           "last"))
     return ports
 
 
@@ -470,7 +486,7 @@ def _library(top: Top, config: OxCoreConfig, faults: Faults) -> CxxrtlBuild:
              core.counters.as_value()]
     if core.engine_count:
         ports.append(core.completion.as_value())
-    ports += [signal.as_value() for _, signal in sorted(top.engine_commits.items())]
+    ports += [port.signal.as_value() for port in top.engine_commits]
     if not _own_engines(top, config):  # convert it; `build` caches by the design's RTLIL
         return build(top, ports=ports)
     key = _source_key(config, faults)

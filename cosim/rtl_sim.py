@@ -124,11 +124,18 @@ class RtlSimulator(RtlHarness):
     # ---- syscalls ----------------------------------------------------------------------
     def _read_ram(self, ctx, addr: int, length: int) -> bytes:
         """Bytes of the simulated RAM (a backdoor read: no port, no cycles)."""
-        storage = self.top.ram.storage.data
         offset = addr - self.config.mem_base
         first, last = offset >> 2, (offset + length + 3) >> 2
-        words = b"".join(ctx.get(storage[i]).to_bytes(4, "little")
-                         for i in range(first, last))
+        banked = self.top.data_ram  # with engines, data lives there (the RAM is fetch's)
+        if banked is None:
+            storage = self.top.ram.storage.data
+            values = [ctx.get(storage[i]) for i in range(first, last)]
+        else:
+            def bank_rows(bank: int, row: int, rows: int) -> list[int]:
+                data = banked.bank_memories[bank].data
+                return [ctx.get(data[r]) for r in range(row, row + rows)]
+            values = banked.read_words(bank_rows, first, last - first)
+        words = b"".join(value.to_bytes(4, "little") for value in values)
         start = offset & 3
         return words[start:start + length]
 
@@ -149,11 +156,10 @@ class RtlSimulator(RtlHarness):
             retire = core.retire.as_value()
             completion = core.completion.as_value() if core.engine_count else None
             completions = Completions()  # records waiting for an engine's result
-            # engines with a commit port of their own (the vector engine): their reports
-            engines = getattr(self.top, "engines", ())  # (a test's Top may have none)
-            reports = [(engine.commit.as_value(),
-                        record_unpacker(engine.commit_spec, extras=("last",)))
-                       for engine in engines if hasattr(engine, "commit")]
+            # engines' commit ports of their own (the vector engine's): their reports
+            ports = getattr(self.top, "engine_commits", ())  # (a test's Top may have none)
+            reports = [(port.source.as_value(),
+                        record_unpacker(port.spec, extras=("last",))) for port in ports]
             env_valid = core.env_req.valid
             req, resp = core.env_req, core.env_resp
             instret = cycles = last_retire = 0

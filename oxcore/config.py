@@ -255,6 +255,8 @@ PRESETS: dict[str, OxCoreConfig] = {
     "small": OxCoreConfig(name="small", mem_size=16 * KIB, branch_predictor="static",
                           btb_entries=16, regfile_sync_read=True, counter_width=32,
                           registered_redirect=False, registered_fetch=False),
+    # `default` with the vector engine (VLEN 256, 4 lanes): the RVV kernels' configuration.
+    "vector": OxCoreConfig(name="vector", vector=VectorConfig()),
 }
 
 

@@ -70,6 +70,10 @@ class BankedRam(wiring.Component):
         self.port_bits = tuple(port_bits)
         self._init = list(init)
         super().__init__({f"port{i}": In(sig) for i, sig in enumerate(signatures)})
+        # The banks, made here so that simulators can read them (`read_words`).
+        self.bank_memories = [memory.Memory(shape=32, depth=depth // self.banks,
+                                            init=self.bank_init(b))
+                              for b in range(self.banks)]
 
     @classmethod
     def for_config(cls, config: OxCoreConfig, init: Sequence[int] = ()) -> "BankedRam":
@@ -84,6 +88,16 @@ class BankedRam(wiring.Component):
     def bank_init(self, bank: int) -> list[int]:
         """Initial words of one bank."""
         return self._init[bank::self.banks]
+
+    def read_words(self, bank_rows, first: int, count: int) -> list[int]:
+        """Words `first` .. `first + count - 1` of the RAM, given `bank_rows(bank, row0,
+        rows)` that reads rows of one bank's memory (a simulator's backdoor)."""
+        banks = self.banks
+        row0, row1 = first // banks, (first + count + banks - 1) // banks
+        columns = [bank_rows(b, row0, row1 - row0) for b in range(banks)]
+        words = [columns[b][r] for r in range(row1 - row0) for b in range(banks)]
+        start = first - row0 * banks
+        return words[start:start + count]
 
     def elaborate(self, platform) -> Module:
         m = Module()
@@ -109,8 +123,7 @@ class BankedRam(wiring.Component):
             m.d.comb += port.ready.eq(~conflict if i else 1)
 
         bank_data = []
-        for b in range(banks):
-            mem = memory.Memory(shape=32, depth=rows, init=self.bank_init(b))
+        for b, mem in enumerate(self.bank_memories):
             m.submodules[f"bank{b}"] = mem
             write = mem.write_port(granularity=8)
             read = mem.read_port()

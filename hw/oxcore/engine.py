@@ -38,12 +38,14 @@ every other engine is idle.
 
 from __future__ import annotations
 
+from amaranth import Signal
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from hw.oxcore.banked_ram import port_signature
 from hw.oxcore.control import TRAP_CAUSE_WIDTH
 from oxcore.config import OxCoreConfig
+from oxcore.retire.batch import PortSpec
 
 CLAIM = data.StructLayout({"match": 1, "reads_rs1": 1, "reads_rs2": 1, "writes_rd": 1})
 DISPATCH = data.StructLayout({"insn": 32, "order": 64, "pc": 32, "rs1": 32, "rs2": 32})
@@ -106,6 +108,18 @@ class Engine(wiring.Component):
     def for_config(cls, config: OxCoreConfig, section: object) -> "Engine":
         """The engine for its configuration section (`engines_for_config` calls it)."""
         raise NotImplementedError(f"{cls.__name__}.for_config")
+
+
+def commit_ports(engine) -> list[tuple[str, PortSpec, Signal]]:
+    """An engine's own commit ports as (name, spec, signal): its ``commits`` if it has
+    several (the vector engine: one per sequencer), else its ``commit`` port laid out
+    from ``commit_spec``, else none (an engine that only completes scalar results).
+    Each instruction's report comes on one port; `cosim.completions` merges them."""
+    if hasattr(engine, "commits"):
+        return list(engine.commits)
+    if hasattr(engine, "commit"):
+        return [("commit", engine.commit_spec, engine.commit)]
+    return []
 
 
 #: Engine classes by configuration section ("vector", "tensor"), as they are built.

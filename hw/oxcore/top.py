@@ -9,25 +9,38 @@ per engine, widths from the configuration) and fetch keeps a `memory.Ram` of its
 whose copy the core's stores also write (the engines' stores are not seen by fetch:
 no self-modifying engine code).
 
-An engine with a commit port of its own (``commit``, laid out from ``commit_spec``) has
-it copied to ``engine_commits[i]``, a signal named ``engine<i>_commit`` that compiled
-simulators take as a toplevel port (`cosim.rtl_cxxrtl`).
+An engine's own commit ports (`engine.commit_ports`: ``commit``, or several) are copied
+to `engine_commits`, signals named ``engine<i>_<port>`` that compiled simulators take as
+toplevel ports (`cosim.rtl_cxxrtl`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 from amaranth import Elaboratable, Module, Signal
 from amaranth.lib import wiring
 
 from hw.oxcore.core import Core
-from hw.oxcore.engine import Engine, engines_for_config
+from hw.oxcore.engine import Engine, commit_ports, engines_for_config
 from hw.oxcore.faults import Faults
 from hw.oxcore.memory import Ram, image_words
 from hw.oxcore.banked_ram import BankedRam
 from oxcore.config import OxCoreConfig
 from oxcore.program import Program
+from oxcore.retire.batch import PortSpec
+
+
+@dataclass(frozen=True)
+class EngineCommit:
+    """One engine commit port, as the simulators see it: `signal` (a toplevel copy of
+    the engine's `source`), laid out from `spec`."""
+
+    engine: int
+    spec: PortSpec
+    source: Signal
+    signal: Signal
 
 
 class Top(Elaboratable):
@@ -35,13 +48,13 @@ class Top(Elaboratable):
                  faults: Faults = frozenset(), engines: Sequence[Engine] | None = None) -> None:
         self.config = config
         self.engines = list(engines_for_config(config) if engines is None else engines)
-        reports = sum(1 << i for i, engine in enumerate(self.engines)
-                      if hasattr(engine, "commit"))
+        self.engine_commits = [
+            EngineCommit(i, spec, source, Signal(source.shape(), name=f"engine{i}_{name}"))
+            for i, engine in enumerate(self.engines)
+            for name, spec, source in commit_ports(engine)]
+        reports = sum({1 << port.engine for port in self.engine_commits})
         self.core = Core(config, program.entry, faults, engines=len(self.engines),
                          engine_reports=reports)
-        self.engine_commits = {i: Signal(engine.commit.shape(), name=f"engine{i}_commit")
-                               for i, engine in enumerate(self.engines)
-                               if hasattr(engine, "commit")}
         self.ram = Ram(config, program)
         self.data_ram = None
         if self.engines:
@@ -68,6 +81,6 @@ class Top(Elaboratable):
             m.submodules[f"engine{i}"] = engine
             wiring.connect(m, self.core.engine_ports[i], engine.pipe)
             wiring.connect(m, engine.mem, self.data_ram.ports[i + 1])
-            if i in self.engine_commits:
-                m.d.comb += self.engine_commits[i].eq(engine.commit)
+        for port in self.engine_commits:
+            m.d.comb += port.signal.eq(port.source)
         return m

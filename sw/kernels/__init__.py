@@ -1,7 +1,8 @@
 """The operator kernels, with their data interface and numpy references.
 
-Each kernel is a C program (scalar baseline, under `c/`) whose inputs and outputs are
-global arrays. A harness writes random inputs into those arrays in the program image,
+Each kernel is a C program (scalar baseline, under `c/`) or a hand-written assembly
+kernel for an engine (`rvv/`: RVV kernels, the vector engine's reference for the
+compiler and the roofline benchmark), whose inputs and outputs are global arrays. A harness writes random inputs into those arrays in the program image,
 runs it, reads the outputs back from their symbols and compares them with `reference`.
 Array dimensions are expressions over the kernel's shape parameters, which reach the C
 source as -D defines.
@@ -15,9 +16,11 @@ from typing import Callable
 
 import numpy as np
 
+from oxcore.config import OxCoreConfig
 from oxcore.errors import OxCoreError
 
 SOURCES = Path(__file__).parent / "c"
+RVV_SOURCES = Path(__file__).parent / "rvv"
 
 
 @dataclass(frozen=True)
@@ -38,10 +41,22 @@ class Kernel:
     inputs: tuple[Array, ...]
     outputs: tuple[Array, ...]
     reference: Callable[..., dict[str, np.ndarray]]  # inputs by name -> outputs by name
+    source_file: Path | None = None  # default: c/<name>.c
+    defines: tuple[tuple[str, int], ...] = ()  # fixed -D values (an RVV kernel's SEW)
+    engines: tuple[str, ...] = ()  # configuration sections it needs ("vector")
 
     @property
     def source(self) -> Path:
-        return SOURCES / f"{self.name}.c"
+        return self.source_file or SOURCES / f"{self.name}.c"
+
+    def check_config(self, config: OxCoreConfig) -> None:
+        """A clear error if `config` lacks an engine the kernel runs on."""
+        missing = [name for name in self.engines if name not in config.engines]
+        if missing:
+            raise OxCoreError(f"kernel {self.name} runs on the {missing[0]} engine, which "
+                              f"config {config.name!r} has not: use a configuration with "
+                              f"[{missing[0]}], e.g. --config {missing[0]} (make cosim "
+                              f"KERNEL={self.name} CONFIG={missing[0]})")
 
     def parse_shape(self, text: str | None) -> dict[str, int]:
         """`"M,N,K"` values in `params` order; None gives the default shape."""
@@ -86,6 +101,35 @@ def _relu(X: np.ndarray) -> dict[str, np.ndarray]:
     return {"Z": np.maximum(X, 0)}
 
 
+def _wrapping_dot(X: np.ndarray, Y: np.ndarray) -> dict[str, np.ndarray]:
+    """The dot product in the elements' own width, wrapping as the vector unit does."""
+    total = int(np.dot(X.astype(np.int64), Y.astype(np.int64)))
+    bits = 8 * X.dtype.itemsize
+    return {"S": np.array([total & ((1 << bits) - 1)], dtype=np.uint64).astype(
+        f"uint{bits}").view(X.dtype)}
+
+
+def _rvv(name: str, sew: int, inputs: tuple[str, ...], outputs: tuple[tuple[str, str], ...],
+         reference: Callable[..., dict[str, np.ndarray]]) -> Kernel:
+    """A hand-written RVV kernel `rvv/<op>.S` at element width `sew` (its arrays int<sew>)."""
+    dtype = f"int{sew}"
+    return Kernel(f"rvv_{name}_i{sew}", ("N",), (256,),
+                  tuple(Array(a, dtype, ("N",)) for a in inputs),
+                  tuple(Array(a, dtype, (dims,)) for a, dims in outputs), reference,
+                  source_file=RVV_SOURCES / f"{name}.S", defines=(("SEW", sew),),
+                  engines=("vector",))
+
+
+# The RVV kernels: element-wise work of the vector engine (bench/vector_roofline.py).
+RVV_KERNELS = (
+    _rvv("vadd", 8, ("X", "Y"), (("Z", "N"),), _vadd),
+    _rvv("vadd", 32, ("X", "Y"), (("Z", "N"),), _vadd),
+    _rvv("relu", 8, ("X",), (("Z", "N"),), _relu),
+    _rvv("relu", 32, ("X",), (("Z", "N"),), _relu),
+    _rvv("dot", 32, ("X", "Y"), (("S", "1"),), _wrapping_dot),
+)
+
+
 KERNELS: dict[str, Kernel] = {k.name: k for k in (
     Kernel("gemm", ("M", "N", "K"), (8, 8, 8),
            (Array("A", "int8", ("M", "K")), Array("B", "int8", ("K", "N"))),
@@ -101,6 +145,7 @@ KERNELS: dict[str, Kernel] = {k.name: k for k in (
            (Array("S", "int32", ("1",)),), _dot),
     Kernel("relu", ("N",), (64,),
            (Array("X", "int32", ("N",)),), (Array("Z", "int32", ("N",)),), _relu),
+    *RVV_KERNELS,
 )}
 
 

@@ -6,36 +6,45 @@ Structure (docs/vector.md has the diagram):
   implements, with the scalar registers they read and write;
 - **instruction queue**: dispatched instructions with their scalar operands, captured at
   dispatch (``queue_depth`` entries); the scalar pipeline runs on meanwhile;
-- **sequencer**: one instruction at a time, one *beat* (``LANES`` x 32 bits of a
-  register group) per step: register file reads, the lanes' ALUs, the register file
-  write, and the report of what changed;
+- **issue**: the queue's head goes, in program order, to one of two *sequencers*: loads
+  and stores to the load/store sequencer, everything else to the arithmetic one. The
+  two run at once on different instructions, so arithmetic overlaps memory traffic.
+  A head waits while the other sequencer's instruction touches one of its registers
+  (any overlap of the register groups either names: no read/write ordering to get
+  wrong), and instructions that change or read the vector state as a whole
+  (vset{i}vl{i}, CSR instructions, anything while vstart != 0) run alone;
+- **sequencers**: one instruction each, one *beat* (``LANES`` x 32 bits of a register
+  group) per cycle: register file reads for the next beat, the lanes' ALUs (arithmetic)
+  or the memory port (loads, stores), the register file write, and the report of what
+  changed, on the sequencer's own commit port;
 - **register file**: lane-sliced, one 32-bit-wide memory per lane, ``32 * VLEN /
-  (32 * LANES)`` rows;
-- **load/store unit**: unit-stride accesses on the engine's ``LANES x 32``-bit memory
-  port, any element-aligned base (a beat straddling two port words takes both);
+  (32 * LANES)`` rows; three read ports and a write port for the arithmetic sequencer,
+  one of each for the load/store sequencer;
+- **load/store unit**: unit-stride accesses streamed on the engine's ``LANES x 32``-bit
+  memory port, any element-aligned base (a beat straddling two port words takes both,
+  each word shared with the neighbouring beat);
 - **state**: vl, vtype (vill in bit 31) and a copy of v0 in flip-flops for masking.
 
-Every instruction's architectural effects leave on the ``commit`` port (generated from
+Every instruction's architectural effects leave on its sequencer's commit port
+(``commit``, ``lsu_commit``; layouts generated from
 `oxcore.retire.ports.vector_commit_spec`), keyed by the instruction's order: one
 `VWrite` per register written (the whole register, and a byte mask of what was written),
 the unit-stride access of that register's bytes, vl/vtype writes; ``last`` ends the
 instruction. Scalar results (vsetvl's vl, vmv.x.s) go through ``pipe.complete``.
 
-This first engine executes: vsetvli/vsetivli/vsetvl; unit-stride vle/vse of 8, 16
-and 32-bit elements, masked or not; single-width integer add, subtract, reverse
-subtract, logic, shifts, min/max (vv, vx, vi); vmv.v.*, vmerge; vmv.x.s. The other
-Zve32x rows are not claimed: the core traps them as illegal, and co-simulation names
-them. Not yet modelled: vstart (always 0), and the traps the interpreter raises for
-vill, misaligned groups and accesses outside RAM.
+docs/vector.md lists the rows this engine executes; the other Zve32x rows are not
+claimed: the core traps them as illegal, and co-simulation names them. Not yet
+modelled: the traps the interpreter raises for vill, misaligned groups and accesses
+outside RAM.
 """
 
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 
 from amaranth import Cat, Const, Module, Mux, Signal
-from amaranth.lib import fifo, memory, wiring
-from amaranth.lib.wiring import Out
+from amaranth.lib import fifo, memory
 
 from hw.oxcore.commit import commit_layout
 from hw.oxcore.engine import DISPATCH, ENGINE_CLASSES, Engine
@@ -52,26 +61,85 @@ CSR_VL, CSR_VTYPE, CSR_VLENB = 0xC20, 0xC21, 0xC22
 
 
 class State(enum.IntEnum):
+    """The sequencer's states. The register file's read ports always address the rows
+    of the beat the sequencer works on in the *next* cycle (`advance`), so a beat's data
+    is there when its state comes: element-wise beats, loads and stores stream at one
+    beat (one port word) per cycle."""
+
     IDLE = 0
-    START = 1
+    START = 1  # the instruction's decode; the reads of its first beat
     CONFIG_VL = 2  # report vl
     CONFIG_VTYPE = 3  # report vtype
-    READ = 4  # register file addresses of a beat
-    EXECUTE = 5  # the beat's data: compute, write, report
-    LOAD_LOW = 6  # memory: the lower port word of a beat
-    LOAD_HIGH = 7  # the upper one
-    LOAD_WAIT = 8  # the upper word's data
-    STORE_LOW = 9
-    STORE_HIGH = 10
-    COMPLETE = 11  # hand a scalar result to the core
-    DONE = 12  # report the end of the instruction
-    WB_READ = 13  # the destination register's beat (reductions, compares, mask logic)
-    WB_EXECUTE = 14  # ... merged with the result gathered before, written and reported
-    CSR = 15  # a CSR instruction on a vector CSR: read, write, report
+    EXECUTE = 4  # a beat's data: compute, write, report (or gather)
+    LOAD = 5  # memory read requests, one word a cycle, and the beats they complete
+    STORE = 6  # a beat's bytes to memory, with the bytes the last beat carried over
+    STORE_TAIL = 7  # the carried-over bytes of the last beat (an unaligned base)
+    COMPLETE = 8  # hand a scalar result to the core
+    DONE = 9  # report the end of the instruction (and take the next one)
+    WB_READ = 10  # the destination register's beat (reductions, compares, mask logic)
+    WB_EXECUTE = 11  # ... merged with the result gathered before, written and reported
+    CSR = 12  # a CSR instruction on a vector CSR: read, write, report
 
 
 def _log2(value: int) -> int:
     return value.bit_length() - 1
+
+
+@dataclass
+class VectorState:
+    """The architectural state both sequencers share (flip-flops)."""
+
+    vl: Signal
+    vtype: Signal  # vill in bit 31
+    vstart: Signal
+    vxrm: Signal
+    vxsat: Signal
+    v0: Signal  # a copy of v0, for masking
+
+
+@dataclass
+class RegisterFilePorts:
+    """One sequencer's register file ports: reads of the rows it will work on next
+    (data a cycle later), and a write with byte enables."""
+
+    read_rows: list[Signal]
+    read_data: list[Signal]
+    write_row: Signal
+    write_data: Signal
+    write_bytes: Signal
+
+
+@dataclass
+class Slot:
+    """A sequencer as the issue logic sees it."""
+
+    take: Signal  # in: start the queue's head this cycle
+    free: Signal  # out: it can take an instruction this cycle
+    touched: Signal  # out: the registers its instruction touches (32 bits), while running
+    alone: Signal  # out: its instruction must run alone (and is running)
+
+
+def _overlap(running, head):
+    """The head's registers meet those of the instruction running in the other
+    sequencer (the hazard the issue logic waits on)."""
+    return (running & head).any()
+
+
+def _group_mask(reg, ones):
+    """The registers of a group: `ones` (2^k - 1, k = log2 of its size) from `reg`."""
+    return (ones << reg)[:32]
+
+
+@dataclass
+class _Stream:
+    """What the load/store sequencer needs of its memory stream (`_memory_stream`)."""
+
+    loaded: Signal  # a load's beat, from the word arriving and the one before
+    shift: object  # the base's offset in a port word
+    load_beat: Signal  # a word arrived that completes a beat
+    store_beat: Signal  # the beat's lower word is written (or had no bytes to write)
+    tail_done: Signal  # the last carry is written
+    restart: list  # statements that reset the stream for a new instruction
 
 
 class VectorEngine(Engine):
@@ -88,6 +156,13 @@ class VectorEngine(Engine):
         self.commit_spec = vector_commit_spec(self.vlenb)
         super().__init__(port_bits=self.vector_port_bits)
         self.commit = Signal(commit_layout(self.commit_spec), name="vcommit")
+        self.lsu_commit = Signal(commit_layout(self.commit_spec), name="vlsu_commit")
+
+    @property
+    def commits(self) -> list[tuple[str, object, Signal]]:
+        """The commit ports: one per sequencer (`hw.oxcore.engine.commit_ports`)."""
+        return [("commit", self.commit_spec, self.commit),
+                ("lsu_commit", self.commit_spec, self.lsu_commit)]
 
     @property
     def vector_port_bits(self) -> int:
@@ -97,12 +172,12 @@ class VectorEngine(Engine):
     def for_config(cls, config: OxCoreConfig, section: VectorConfig) -> "VectorEngine":
         return cls(section, isa_for(config))
 
+
     # ------------------------------------------------------------------------------------
     def elaborate(self, platform) -> Module:
         m = Module()
-        pipe, mem = self.pipe, self.mem
-        lanes, bpr, pb = self.lanes, self.beats_per_reg, self.beat_bytes
-        vlen, vlenb = self.vlen, self.vlenb
+        pipe = self.pipe
+        vlen = self.vlen
 
         # ---- claim: the decoder answers for the word in ID ----
         m.submodules.claim_decoder = claim = VectorDecoder(self.isa)
@@ -119,60 +194,146 @@ class VectorEngine(Engine):
                      queue.w_en.eq(pipe.dispatch.valid),
                      pipe.dispatch.ready.eq(queue.w_rdy)]
 
+        state = VectorState(vl=Signal(range(vlen + 1), name="vl"),
+                            vtype=Signal(32, init=VILL, name="vtype"),
+                            vstart=Signal(range(vlen), name="vstart"),
+                            vxrm=Signal(2, name="vxrm"), vxsat=Signal(1, name="vxsat"),
+                            v0=Signal(vlen, name="v0_copy"))
+        alu_ports, lsu_ports = self._register_file(m)
+        alu = Slot(Signal(name="alu_take"), Signal(name="alu_free"),
+                   Signal(32, name="alu_touched"), Signal(name="alu_alone"))
+        lsu = Slot(Signal(name="lsu_take"), Signal(name="lsu_free"),
+                   Signal(32, name="lsu_touched"), Signal(name="lsu_alone"))
+        head_touched, head_alone = self._issue(m, queue, state, alu, lsu)
+        alu_busy = self._sequencer(m, "alu", queue, state, alu_ports, alu, head_touched,
+                                   head_alone, self.commit)
+        lsu_busy = self._sequencer(m, "lsu", queue, state, lsu_ports, lsu, head_touched,
+                                   head_alone, self.lsu_commit)
+        m.d.comb += pipe.busy.eq((queue.level != 0) | alu_busy | lsu_busy)
+        return m
+
+    def _register_file(self, m: Module) -> tuple[RegisterFilePorts, RegisterFilePorts]:
+        """One memory per lane; each row is a lane's 32 bits of a register's beat. The
+        read ports see the same cycle's writes (the sequencers never read a row the
+        other writes: `_issue` keeps their registers apart)."""
+        lanes, pb, rows = self.lanes, self.beat_bytes, 32 * self.beats_per_reg
+
+        def ports(role: str, reads: int) -> RegisterFilePorts:
+            return RegisterFilePorts(
+                [Signal(range(rows), name=f"{role}_read_row{i}") for i in range(reads)],
+                [Signal(32 * lanes, name=f"{role}_read_data{i}") for i in range(reads)],
+                Signal(range(rows), name=f"{role}_write_row"),
+                Signal(32 * lanes, name=f"{role}_write_data"), Signal(pb, name=f"{role}_write_bytes"))
+        alu, lsu = ports("alu", 3), ports("lsu", 1)
+        for lane in range(lanes):
+            bits = slice(32 * lane, 32 * (lane + 1))
+            mem = memory.Memory(shape=32, depth=rows, init=[])
+            m.submodules[f"vrf_lane{lane}"] = mem
+            writes = []
+            for side in (alu, lsu):
+                wp = mem.write_port(granularity=8)
+                m.d.comb += [wp.addr.eq(side.write_row), wp.data.eq(side.write_data[bits]),
+                             wp.en.eq(side.write_bytes[4 * lane:4 * (lane + 1)])]
+                writes.append(wp)
+            for side in (alu, lsu):
+                for row, data in zip(side.read_rows, side.read_data):
+                    rp = mem.read_port(domain="sync", transparent_for=writes)
+                    m.d.comb += [rp.addr.eq(row), data[bits].eq(rp.data)]
+        return alu, lsu
+
+    def _issue(self, m: Module, queue, state: VectorState, alu: Slot, lsu: Slot):
+        """Which sequencer takes the queue's head this cycle, if any (see the module
+        docstring). Returns the head's touched registers and whether it runs alone."""
+        m.submodules.head_decoder = decoder = VectorDecoder(self.isa)
+        head = Signal(DISPATCH, name="head")
+        m.d.comb += [head.eq(queue.r_data), decoder.insn.eq(head.insn)]
+        uop, insn = decoder.uop, head.insn
+        vd, vs1, vs2, masked = insn[7:12], insn[15:20], insn[20:25], ~insn[25]
+        memory_op = (uop.kind == Kind.LOAD) | (uop.kind == Kind.STORE)
+        # the register group's size, as 2^k - 1 ones: LMUL, a memory access's EMUL
+        # (EEW/SEW * LMUL), or a whole-register count
+        lmul = state.vtype[:3].as_signed()
+        log_size = Signal(range(-8, 8), name="head_group_log2")
+        with m.If(uop.whole):
+            whole = Mux(memory_op, insn[29:32], insn[15:18])  # nf: 0, 1, 3 or 7
+            m.d.comb += log_size.eq(Mux(whole[2], 3, Mux(whole[1], 2, whole[0])))
+        with m.Elif(memory_op):
+            m.d.comb += log_size.eq(lmul + uop.eew - state.vtype[3:5])
+        with m.Else():
+            m.d.comb += log_size.eq(lmul)
+        ones = Signal(8, name="head_group_ones")
+        with m.Switch(log_size):
+            for k in range(4):
+                with m.Case(k):
+                    m.d.comb += ones.eq((1 << (1 << k)) - 1)
+            with m.Default():  # fractional: one register
+                m.d.comb += ones.eq(1)
+        uses_v0 = masked | ((uop.kind == Kind.ARITH) & (uop.op == AluOp.MERGE))
+        touched = Signal(32, name="head_touched")
+        with m.If(memory_op):
+            m.d.comb += touched.eq(_group_mask(vd, ones) | uses_v0)
+        with m.Else():
+            m.d.comb += touched.eq(_group_mask(vd, ones) | _group_mask(vs2, ones)
+                                   | Mux(uop.form == Form.VV, _group_mask(vs1, ones), 0)
+                                   | uses_v0)
+        alone = Signal(name="head_alone")
+        m.d.comb += alone.eq((uop.kind == Kind.SET_VL) | (uop.kind == Kind.SET_VL_IMM)
+                             | (uop.kind == Kind.CSR) | (state.vstart != 0))
+        def may_take(slot: Slot, other: Slot):
+            """The head may go to `slot` while `other` runs what it runs."""
+            return (queue.r_rdy & slot.free & ~other.alone & ~_overlap(other.touched, touched)
+                    & ~(alone & ~other.free))
+        m.d.comb += [alu.take.eq(~memory_op & may_take(alu, lsu)),
+                     lsu.take.eq(memory_op & may_take(lsu, alu)),
+                     queue.r_en.eq(alu.take | lsu.take)]
+        return touched, alone
+
+    def _sequencer(self, m: Module, role: str, queue, vstate: VectorState,
+                   vrf: RegisterFilePorts, slot: Slot, head_touched, head_alone,
+                   commit) -> Signal:
+        """One sequencer: ``role`` "alu" (everything but loads and stores) or "lsu"
+        (loads and stores, on the memory port). Returns its busy signal."""
+        arithmetic = role == "alu"
+        pipe, mem = self.pipe, self.mem
+        lanes, bpr, pb = self.lanes, self.beats_per_reg, self.beat_bytes
+        vlen, vlenb = self.vlen, self.vlenb
+        vl, vtype, vstart, v0 = vstate.vl, vstate.vtype, vstate.vstart, vstate.v0
+
         # ---- the instruction being executed ----
-        state = Signal(State)
-        current = Signal(DISPATCH)
-        m.submodules.decoder = decoder = VectorDecoder(self.isa)
-        uop = Signal(UOP)
+        fsm = Signal(State, name=f"{role}_state")
+        current = Signal(DISPATCH, name=f"{role}_insn")
+        m.submodules[f"{role}_decoder"] = decoder = VectorDecoder(self.isa)
+        uop = Signal(UOP, name=f"{role}_uop")
         m.d.comb += [decoder.insn.eq(current.insn), uop.eq(decoder.uop)]
         insn = current.insn
         rd, rs1_field = insn[7:12], insn[15:20]
         vd, vs1, vs2 = insn[7:12], insn[15:20], insn[20:25]
         unmasked = insn[25]
-        writes_rd = Signal()
-        m.d.comb += writes_rd.eq(decoder.writes_rd)
+        # between take and the last cycle (which may take the next instruction)
+        running = Signal(name=f"{role}_running")
+        finishing = Signal(name=f"{role}_finishing")  # this is the last cycle (`finish`)
+        m.d.comb += running.eq((fsm != State.IDLE) & (fsm != State.DONE) & ~finishing)
+        touched = Signal(32, name=f"{role}_touched_regs")
+        alone = Signal(name=f"{role}_runs_alone")
+        m.d.comb += [slot.free.eq(~running),
+                     slot.touched.eq(Mux(running, touched, 0)),
+                     slot.alone.eq(running & alone)]
 
-        vl = Signal(range(vlen + 1))
-        vtype = Signal(32, init=VILL)
-        vstart = Signal(range(vlen))
-        vxrm = Signal(2)
-        vxsat = Signal(1)
-        v0 = Signal(vlen)  # a copy of v0 for masking
-        sew_code = Signal(2)
+        sew_code = Signal(2, name=f"{role}_sew")
         m.d.comb += sew_code.eq(vtype[3:5])
-        eew_code = Signal(2)  # the element width of this instruction
+        eew_code = Signal(2, name=f"{role}_eew")  # the element width of this instruction
         with m.If((uop.kind == Kind.LOAD) | (uop.kind == Kind.STORE)):
             m.d.comb += eew_code.eq(uop.eew)
         with m.Else():
             m.d.comb += eew_code.eq(sew_code)
-
-        m.d.comb += pipe.busy.eq((queue.level != 0) | (state != State.IDLE))
-
-        # ---- register file: one memory per lane ----
-        rows = 32 * bpr
-        write_row = Signal(range(rows))
-        write_data = Signal(32 * lanes)
-        write_bytes = Signal(pb)  # byte enables
-        read_rows = [Signal(range(rows), name=f"read_row{i}") for i in range(3)]
-        read_data = [Signal(32 * lanes, name=f"read_data{i}") for i in range(3)]
-        for lane in range(lanes):
-            mem_ = memory.Memory(shape=32, depth=rows, init=[])
-            m.submodules[f"vrf_lane{lane}"] = mem_
-            wp = mem_.write_port(granularity=8)
-            m.d.comb += [wp.addr.eq(write_row),
-                         wp.data.eq(write_data[32 * lane:32 * (lane + 1)]),
-                         wp.en.eq(write_bytes[4 * lane:4 * (lane + 1)])]
-            for i in range(3):
-                rp = mem_.read_port(domain="sync", transparent_for=(wp,))
-                m.d.comb += [rp.addr.eq(read_rows[i]),
-                             read_data[i][32 * lane:32 * (lane + 1)].eq(rp.data)]
-        old_vd, src2, src1 = read_data  # vd (undisturbed bytes, stores' data), vs2, vs1
+        old_vd = vrf.read_data[0]  # vd (undisturbed bytes, stores' data)
+        src2, src1 = (vrf.read_data[1], vrf.read_data[2]) if arithmetic else (0, 0)
 
         # ---- beat bookkeeping ----
-        beat = Signal(range(8 * bpr + 1))  # beat within the register group
-        beats = Signal(range(8 * bpr + 1))  # beats of the registers with body elements
+        beat = Signal(range(8 * bpr + 1), name=f"{role}_beat")  # beat within the group
+        beats = Signal(range(8 * bpr + 1), name=f"{role}_beats")  # of body registers
         # the body's length in elements: vl, or whole registers' worth (vl<n>r, vmv<n>r)
-        length = Signal(range(8 * vlenb + 1))
+        length = Signal(range(8 * vlenb + 1), name=f"{role}_length")
         whole_regs = Signal(4)
         m.d.comb += whole_regs.eq(Mux(uop.kind == Kind.ARITH, insn[15:18], insn[29:32]) + 1)
         m.d.comb += length.eq(Mux(uop.whole, (whole_regs * vlenb) >> eew_code, vl))
@@ -183,11 +344,11 @@ class VectorEngine(Engine):
         beat_offset = Signal(range(8 * vlenb))  # the beat's first byte in the group
         m.d.comb += beat_offset.eq(beat * pb)
         # per byte of the beat: its element, body and mask bits
-        active = Signal(pb)
+        active = Signal(pb, name=f"{role}_active")
         every = Signal()  # vmerge: every body element is written (v0 picks the source)
         m.d.comb += every.eq(unmasked | ((uop.kind == Kind.ARITH) & (uop.op == AluOp.MERGE)))
         for j in range(pb):
-            element = Signal(range(8 * vlenb), name=f"element{j}")
+            element = Signal(range(8 * vlenb), name=f"{role}_element{j}")
             m.d.comb += element.eq((beat_offset + j) >> eew_code)
             mask_bit = v0.bit_select(element[:_log2(vlen)], 1)
             m.d.comb += active[j].eq((element < length) & (element >= vstart)
@@ -197,8 +358,246 @@ class VectorEngine(Engine):
         reg_in_group = Signal(range(8))
         m.d.comb += reg_in_group.eq(beat >> _log2(bpr) if bpr > 1 else beat)
 
-        # ---- lanes ----
-        scalar = Signal(32)  # the vx/vi source, replicated to every element
+        # ---- the beat's new value: lanes (arithmetic), or memory words (loads) ----
+        new_value = Signal(32 * lanes, name=f"{role}_new_value")
+        out_value = Signal(32 * lanes, name=f"{role}_out_value")
+        out_bytes = Signal(pb)
+        phase_b = Signal()  # reductions, compares, mask logic: the destination's pass
+        m.d.comb += phase_b.eq((fsm == State.WB_READ) | (fsm == State.WB_EXECUTE))
+        gathers = Signal()  # a first pass gathers a result: reductions, compares
+        if arithmetic:
+            scalar, beat_source = self._lanes(m, current, uop, sew_code, beat_offset, v0,
+                                              old_vd, src2, src1)
+            m.d.comb += gathers.eq((uop.kind == Kind.REDUCE) | (uop.kind == Kind.COMPARE))
+            wb_new, wb_bytes = self._gather(m, uop, fsm, beat, beat_offset, sew_code, vl,
+                                            vstart, active, old_vd, src2, src1, scalar,
+                                            gathers)
+        else:
+            wb_new, wb_bytes = 0, 0
+            stream = self._memory_stream(m, current, fsm, beat, beats, active, old_vd,
+                                         first_load=(uop.kind == Kind.LOAD) & (body_regs != 0))
+            beat_source = stream.loaded
+        for j in range(pb):
+            byte = slice(8 * j, 8 * (j + 1))
+            m.d.comb += new_value[byte].eq(Mux(active[j], beat_source[byte], old_vd[byte]))
+        m.d.comb += [out_value.eq(Mux(phase_b, wb_new, new_value)),
+                     out_bytes.eq(Mux(phase_b, wb_bytes, active))]
+
+        # ---- the report of the register being written (and the memory it moved) ----
+        report_data = Signal(vlen, name=f"{role}_report_data")  # the beats before this one
+        report_mask = Signal(vlenb, name=f"{role}_report_mask")
+        report_mem = Signal(vlen, name=f"{role}_report_mem")
+        store_mask = Signal(vlenb, name=f"{role}_store_mask")  # a store's moved bytes
+        beat_in_reg = Signal(range(bpr))
+        m.d.comb += beat_in_reg.eq(beat % bpr)
+        full_data = Signal(vlen)
+        full_mask = Signal(vlenb)
+        full_mem = Signal(vlen)
+        full_mask_store = Signal(vlenb)
+        moved = Signal(32 * lanes)  # the bytes the memory access moves
+        is_store = uop.kind == Kind.STORE
+        mem_value = Mux(is_store, old_vd, new_value)
+        for j in range(pb):
+            byte = slice(8 * j, 8 * (j + 1))
+            m.d.comb += moved[byte].eq(Mux(active[j], mem_value[byte], 0))
+        m.d.comb += [full_data.eq(report_data), full_mask.eq(report_mask),
+                     full_mem.eq(report_mem), full_mask_store.eq(store_mask)]
+        with m.Switch(beat_in_reg):
+            for b in range(bpr):
+                with m.Case(b):
+                    m.d.comb += [
+                        full_data.word_select(b, 32 * lanes).eq(Mux(is_store, old_vd, out_value)),
+                        full_mask.word_select(b, pb).eq(Mux(is_store, 0, out_bytes)),
+                        full_mem.word_select(b, 32 * lanes).eq(moved),
+                        full_mask_store.word_select(b, pb).eq(active),
+                    ]
+        m.d.comb += commit.order.eq(current.order)
+        group_reg = Signal(5)
+        m.d.comb += group_reg.eq(vd + reg_in_group)
+        reg_span = Signal(range(8 * vlenb + 1))  # bytes of this register in the body
+        m.d.comb += reg_span.eq(group_bytes - reg_in_group * vlenb)
+
+        def report_register() -> None:
+            """At a register's last beat: its VWrite and memory access, if any bytes."""
+            is_memory = (uop.kind == Kind.LOAD) | is_store
+            mem_mask = Signal(vlenb, name=f"{role}_mem_mask")
+            m.d.comb += mem_mask.eq(Mux(is_store, full_mask_store, full_mask))
+            m.d.comb += [
+                commit.valid.eq(1),
+                commit.v.valid.eq(~is_store & full_mask.any()),
+                commit.v.reg.eq(group_reg), commit.v.data.eq(full_data),
+                commit.v.mask.eq(full_mask),
+                commit.mem.valid.eq(is_memory & mem_mask.any()),
+                commit.mem.addr.eq(current.rs1 + reg_in_group * vlenb),
+                commit.mem.size.eq(Mux(reg_span > vlenb, vlenb, reg_span)),
+                commit.mem.write.eq(is_store),
+                commit.mem.data.eq(full_mem), commit.mem.mask.eq(mem_mask),
+            ]
+
+        # ---- register file addresses: reads for the beat of the next cycle ----
+        advance = Signal(name=f"{role}_advance")  # moves on to the next beat (`next_beat`)
+        read_beat = Signal(range(8 * bpr + 1))
+        m.d.comb += read_beat.eq(beat + advance)
+        group_row = Signal(range(32 * bpr))
+        m.d.comb += [group_row.eq(vd * bpr + beat),
+                     vrf.read_rows[0].eq(vd * bpr + read_beat),
+                     vrf.write_row.eq(group_row), vrf.write_data.eq(out_value)]
+        if arithmetic:
+            m.d.comb += [vrf.read_rows[1].eq(vs2 * bpr + read_beat),
+                         vrf.read_rows[2].eq(vs1 * bpr + read_beat)]
+
+        # ---- the sequencer ----
+        def next_beat() -> None:
+            m.d.comb += advance.eq(1)
+            m.d.sync += beat.eq(beat + 1)
+            with m.If(last_of_reg):
+                m.d.sync += [report_data.eq(0), report_mask.eq(0), report_mem.eq(0),
+                             store_mask.eq(0)]
+            with m.Else():
+                m.d.sync += [report_data.eq(full_data), report_mask.eq(full_mask),
+                             report_mem.eq(full_mem), store_mask.eq(full_mask_store)]
+            with m.If((beat + 1 == beats) & gathers):  # then write the destination
+                m.d.sync += [beat.eq(0), fsm.eq(State.WB_READ), report_data.eq(0),
+                             report_mask.eq(0)]
+            if not arithmetic:
+                with m.Elif((beat + 1 == beats) & is_store & (stream.shift != 0)):
+                    m.d.sync += fsm.eq(State.STORE_TAIL)
+            with m.Elif(beat + 1 == beats):
+                finish()
+
+        def write_v0() -> None:
+            """Keep the copy of v0 in step with its register's beats."""
+            index = beat[:_log2(bpr)] if bpr > 1 else 0
+            with m.If((vd == 0) & (beat < bpr)):
+                m.d.sync += v0.word_select(index, 32 * lanes).eq(out_value)
+
+        def finish() -> None:
+            """The instruction's last cycle: `last` on the commit port (with this cycle's
+            report, if any), vstart back to 0 (spec 3.7), and the next instruction."""
+            m.d.comb += [finishing.eq(1), commit.valid.eq(1), commit.last.eq(1)]
+            m.d.sync += fsm.eq(State.IDLE)
+            with m.If((uop.kind != Kind.CSR) & (vstart != 0)):
+                m.d.comb += [commit.csr.valid.eq(1), commit.csr.csr.eq(CSR_VSTART),
+                             commit.csr.value.eq(0)]
+                m.d.sync += vstart.eq(0)
+            take_next()
+
+        def take_next() -> None:
+            """Start the queue's head, if the issue logic gives it to this sequencer."""
+            with m.If(slot.take):
+                m.d.sync += [current.eq(queue.r_data), fsm.eq(State.START),
+                             touched.eq(head_touched), alone.eq(head_alone),
+                             beat.eq(0), report_data.eq(0), report_mask.eq(0),
+                             report_mem.eq(0), store_mask.eq(0)]
+                if not arithmetic:
+                    m.d.sync += stream.restart
+
+        def execute_beat() -> None:
+            """An element-wise beat (or a load's): write, report at a register's end."""
+            m.d.comb += vrf.write_bytes.eq(active)
+            write_v0()
+            with m.If(last_of_reg | (beat + 1 == beats)):
+                report_register()
+            next_beat()
+
+        if arithmetic:
+            result, csr_old, csr_new, csr_writes, next_vl, legal, new_vtype = \
+                self._scalar_side(m, current, uop, vstate)
+            complete = pipe.complete
+            m.d.comb += [complete.payload.order.eq(current.order),
+                         complete.payload.rd.eq(rd), complete.payload.value.eq(result)]
+
+        with m.Switch(fsm):
+            with m.Case(State.IDLE):
+                take_next()
+            with m.Case(State.START):
+                m.d.sync += beats.eq(body_regs * bpr)
+                empty = body_regs == 0
+                with m.Switch(uop.kind):
+                    if arithmetic:
+                        with m.Case(Kind.SET_VL, Kind.SET_VL_IMM):
+                            m.d.sync += [vl.eq(next_vl),
+                                         vtype.eq(Mux(legal, new_vtype, VILL)),
+                                         result.eq(next_vl), fsm.eq(State.CONFIG_VL)]
+                        with m.Case(Kind.ARITH, Kind.REDUCE, Kind.COMPARE):
+                            m.d.sync += fsm.eq(Mux(empty, State.DONE, State.EXECUTE))
+                        with m.Case(Kind.TO_SCALAR):
+                            m.d.sync += fsm.eq(State.EXECUTE)
+                        with m.Case(Kind.MASK_LOGIC):
+                            m.d.sync += fsm.eq(Mux(vl == 0, State.DONE, State.WB_READ))
+                        with m.Case(Kind.CSR):
+                            m.d.sync += fsm.eq(State.CSR)
+                    else:
+                        with m.Case(Kind.STORE):
+                            m.d.sync += fsm.eq(Mux(empty, State.DONE, State.STORE))
+                        with m.Case(Kind.LOAD):
+                            m.d.sync += fsm.eq(Mux(empty, State.DONE, State.LOAD))
+                    with m.Default():
+                        m.d.sync += fsm.eq(State.DONE)
+            if arithmetic:
+                with m.Case(State.CONFIG_VL):
+                    m.d.comb += [commit.valid.eq(1), commit.csr.valid.eq(1),
+                                 commit.csr.csr.eq(CSR_VL), commit.csr.value.eq(vl)]
+                    m.d.sync += fsm.eq(State.CONFIG_VTYPE)
+                with m.Case(State.CONFIG_VTYPE):
+                    m.d.comb += [commit.valid.eq(1), commit.csr.valid.eq(1),
+                                 commit.csr.csr.eq(CSR_VTYPE), commit.csr.value.eq(vtype)]
+                    m.d.sync += fsm.eq(State.COMPLETE)
+                with m.Case(State.EXECUTE):
+                    with m.If(uop.kind == Kind.TO_SCALAR):
+                        element = src2[:32]
+                        with m.Switch(sew_code):
+                            with m.Case(0):
+                                m.d.sync += result.eq(element[:8].as_signed())
+                            with m.Case(1):
+                                m.d.sync += result.eq(element[:16].as_signed())
+                            with m.Default():
+                                m.d.sync += result.eq(element)
+                        m.d.sync += fsm.eq(State.COMPLETE)
+                    with m.Elif(gathers):  # first pass: gather (`_gather`)
+                        next_beat()
+                    with m.Else():
+                        execute_beat()
+                with m.Case(State.COMPLETE):
+                    m.d.comb += complete.valid.eq(1)
+                    with m.If(complete.ready):
+                        m.d.sync += fsm.eq(State.DONE)
+                with m.Case(State.WB_READ):
+                    m.d.sync += fsm.eq(State.WB_EXECUTE)
+                with m.Case(State.WB_EXECUTE):  # one register: beats 0 .. bpr-1
+                    m.d.comb += [vrf.write_bytes.eq(wb_bytes), advance.eq(1)]
+                    write_v0()
+                    m.d.sync += [beat.eq(beat + 1), report_data.eq(full_data),
+                                 report_mask.eq(full_mask)]
+                    with m.If(beat == bpr - 1):
+                        report_register()
+                        finish()
+                with m.Case(State.CSR):
+                    self._csr(m, commit, current, uop, csr_new, csr_writes, vstate)
+                    m.d.sync += [result.eq(csr_old), fsm.eq(State.COMPLETE)]
+            else:
+                with m.Case(State.LOAD):
+                    with m.If(stream.load_beat):  # a word that completes a beat
+                        execute_beat()
+                with m.Case(State.STORE):
+                    with m.If(stream.store_beat):  # the beat's lower word is written
+                        with m.If(last_of_reg | (beat + 1 == beats)):
+                            report_register()
+                        next_beat()
+                with m.Case(State.STORE_TAIL):
+                    with m.If(stream.tail_done):
+                        finish()
+            with m.Case(State.DONE):
+                finish()
+        return fsm != State.IDLE
+
+    def _lanes(self, m: Module, current, uop, sew_code, beat_offset, v0, old_vd, src2,
+               src1):
+        """The lanes' ALUs on this beat. Returns the vx/vi scalar (replicated to every
+        element) and the beat's results (element indices for vid.v)."""
+        lanes, vlen = self.lanes, self.vlen
+        insn = current.insn
+        scalar = Signal(32, name="alu_scalar")
         imm = Signal(32)
         m.d.comb += imm.eq(insn[15:20].as_signed())
         raw = Mux(uop.form == Form.VX, current.rs1, imm)
@@ -220,24 +619,6 @@ class VectorEngine(Engine):
                          alu.b.eq(Mux(uop.form == Form.VV, src1[bits], scalar)),
                          alu.sew.eq(sew_code), alu.op.eq(uop.op), alu.pick.eq(pick),
                          alu_result[bits].eq(alu.result)]
-
-        # ---- load/store unit: the beat's memory words ----
-        base = current.rs1
-        beat_addr = Signal(32)
-        m.d.comb += beat_addr.eq(base + beat_offset)
-        shift = beat_addr[:_log2(pb)]  # bytes into the lower port word
-        word = beat_addr[_log2(pb):]
-        low_word = Signal(32 * lanes)
-        high_word = Signal(32 * lanes)
-        loaded = Signal(32 * lanes)
-        m.d.comb += loaded.eq((Cat(low_word, high_word) >> (shift * 8))[:32 * lanes])
-        store_shifted = Signal(64 * lanes)
-        store_enables = Signal(2 * pb)
-        m.d.comb += [store_shifted.eq(old_vd << (shift * 8)),
-                     store_enables.eq(active << shift)]
-
-        # ---- the beat's new value and the report of the register being written ----
-        new_value = Signal(32 * lanes)
         indices = Signal(32 * lanes)  # vid.v: each element's index
         with m.Switch(sew_code):
             for code, sew in enumerate((8, 16, 32)):
@@ -245,86 +626,79 @@ class VectorEngine(Engine):
                     m.d.comb += indices.eq(Cat(*(
                         Cat((beat_offset + k * sew // 8) >> code, Const(0, sew))[:sew]
                         for k in range(32 * lanes // sew))))
-        beat_source = Mux(uop.kind == Kind.LOAD, loaded,
-                          Mux(uop.op == AluOp.INDEX, indices, alu_result))
-        for j in range(pb):
-            byte = slice(8 * j, 8 * (j + 1))
-            m.d.comb += new_value[byte].eq(Mux(active[j], beat_source[byte], old_vd[byte]))
-        # reductions, compares and mask logic write their destination in a second pass
-        phase_b = Signal()
-        m.d.comb += phase_b.eq((state == State.WB_READ) | (state == State.WB_EXECUTE))
-        gathers = Signal()  # a first pass gathers a result: reductions, compares
-        m.d.comb += gathers.eq((uop.kind == Kind.REDUCE) | (uop.kind == Kind.COMPARE))
-        wb_new, wb_bytes = self._gather(m, uop, state, beat, beat_offset, sew_code, vl,
-                                        vstart, active, old_vd, src2, src1, scalar,
-                                        gathers)
-        out_value = Signal(32 * lanes)
-        out_bytes = Signal(pb)
-        m.d.comb += [out_value.eq(Mux(phase_b, wb_new, new_value)),
-                     out_bytes.eq(Mux(phase_b, wb_bytes, active))]
-        report_data = Signal(vlen)  # the register so far (beats before this one)
-        report_mask = Signal(vlenb)
-        report_mem = Signal(vlen)
-        beat_in_reg = Signal(range(bpr))
-        m.d.comb += beat_in_reg.eq(beat % bpr)
-        full_data = Signal(vlen)
-        full_mask = Signal(vlenb)
-        full_mem = Signal(vlen)
-        moved = Signal(32 * lanes)  # the bytes the memory access moves
-        mem_value = Mux(uop.kind == Kind.STORE, old_vd, new_value)
-        for j in range(pb):
-            byte = slice(8 * j, 8 * (j + 1))
-            m.d.comb += moved[byte].eq(Mux(active[j], mem_value[byte], 0))
-        m.d.comb += [full_data.eq(report_data), full_mask.eq(report_mask),
-                     full_mem.eq(report_mem)]
-        with m.Switch(beat_in_reg):
-            for b in range(bpr):
-                with m.Case(b):
-                    m.d.comb += [
-                        full_data.word_select(b, 32 * lanes).eq(
-                            Mux(uop.kind == Kind.STORE, old_vd, out_value)),
-                        full_mask.word_select(b, pb).eq(
-                            Mux(uop.kind == Kind.STORE, 0, out_bytes)),
-                        full_mem.word_select(b, 32 * lanes).eq(moved),
-                    ]
+        return scalar, Mux(uop.op == AluOp.INDEX, indices, alu_result)
 
-        # ---- the commit port (reports) ----
-        commit = self.commit
-        m.d.comb += commit.order.eq(current.order)
-        group_reg = Signal(5)
-        m.d.comb += group_reg.eq(vd + reg_in_group)
-        reg_span = Signal(range(8 * vlenb + 1))  # bytes of this register in the body
-        m.d.comb += reg_span.eq(group_bytes - reg_in_group * vlenb)
+    def _memory_stream(self, m: Module, current, fsm, beat, beats, active, old_vd,
+                       first_load):
+        """The load/store sequencer's memory port: a stream of port words.
 
-        def report_register() -> None:
-            """At a register's last beat: its VWrite and memory access, if any bytes."""
-            is_memory = (uop.kind == Kind.LOAD) | (uop.kind == Kind.STORE)
-            mem_mask = Signal(vlenb, name="mem_mask")
-            m.d.comb += mem_mask.eq(Mux(uop.kind == Kind.STORE, full_mask_store, full_mask))
-            m.d.comb += [
-                commit.valid.eq(1),
-                commit.v.valid.eq((uop.kind != Kind.STORE) & full_mask.any()),
-                commit.v.reg.eq(group_reg), commit.v.data.eq(full_data),
-                commit.v.mask.eq(full_mask),
-                commit.mem.valid.eq(is_memory & mem_mask.any()),
-                commit.mem.addr.eq(base + reg_in_group * vlenb),
-                commit.mem.size.eq(Mux(reg_span > vlenb, vlenb, reg_span)),
-                commit.mem.write.eq(uop.kind == Kind.STORE),
-                commit.mem.data.eq(full_mem), commit.mem.mask.eq(mem_mask),
-            ]
+        A beat at an unaligned base straddles two port words, each shared with the
+        neighbouring beat: loads request `beats` (+1 if unaligned) consecutive words,
+        one a cycle, and complete a beat from each word that arrives and the one
+        before it; stores write each beat's lower part with the upper part the
+        previous beat carried over, and the last carry after the last beat. A load's
+        first word is requested in START (`first_load`), so its data arrives with the
+        first LOAD cycle."""
+        mem, lanes, pb = self.mem, self.lanes, self.beat_bytes
+        bpr = self.beats_per_reg
+        base = current.rs1
+        shift = base[:_log2(pb)]  # bytes into the lower port word (the same every beat)
+        first_word = base[_log2(pb):]
+        word = Signal(32 - _log2(pb), name="lsu_word")  # the beat's lower port word
+        m.d.comb += word.eq(first_word + beat)
+        requested = Signal(range(8 * bpr + 2), name="lsu_requested")  # load words asked
+        words = Signal(range(8 * bpr + 2))  # load words to request
+        m.d.comb += words.eq(beats + (shift != 0))
+        primed = Signal(name="lsu_primed")  # an unaligned load has its first word
+        previous = Signal(32 * lanes, name="lsu_previous")  # the word before this one
+        loaded = Signal(32 * lanes, name="lsu_loaded")
+        lower = Mux(shift == 0, mem.rdata, previous)
+        m.d.comb += loaded.eq((Cat(lower, mem.rdata) >> (shift * 8))[:32 * lanes])
+        store_shifted = Signal(64 * lanes)
+        store_enables = Signal(2 * pb)
+        m.d.comb += [store_shifted.eq(old_vd << (shift * 8)),
+                     store_enables.eq(active << shift)]
+        carry_data = Signal(32 * lanes, name="lsu_carry")  # the last beat's upper part
+        carry_enables = Signal(pb)
+        load_beat, store_beat, tail_done = Signal(), Signal(), Signal()
+        with m.Switch(fsm):
+            with m.Case(State.START):
+                m.d.comb += [mem.valid.eq(first_load), mem.addr.eq(first_word)]
+                with m.If(mem.valid & mem.ready):
+                    m.d.sync += requested.eq(1)
+            with m.Case(State.LOAD):
+                m.d.comb += [mem.valid.eq(requested < words),
+                             mem.addr.eq(first_word + requested)]
+                with m.If(mem.valid & mem.ready):
+                    m.d.sync += requested.eq(requested + 1)
+                with m.If(mem.rvalid):
+                    m.d.sync += [previous.eq(mem.rdata), primed.eq(1)]
+                    m.d.comb += load_beat.eq((shift == 0) | primed)
+            with m.Case(State.STORE):
+                low = store_enables[:pb] | carry_enables
+                m.d.comb += [mem.valid.eq(low.any()), mem.addr.eq(word), mem.write.eq(1),
+                             mem.mask.eq(low),
+                             mem.wdata.eq(store_shifted[:32 * lanes] | carry_data),
+                             store_beat.eq(mem.ready | ~low.any())]
+                with m.If(store_beat):
+                    m.d.sync += [carry_data.eq(store_shifted[32 * lanes:]),
+                                 carry_enables.eq(store_enables[pb:])]
+            with m.Case(State.STORE_TAIL):  # `word` is the one after the last beat's
+                m.d.comb += [mem.valid.eq(carry_enables.any()), mem.addr.eq(word),
+                             mem.write.eq(1), mem.mask.eq(carry_enables),
+                             mem.wdata.eq(carry_data),
+                             tail_done.eq(mem.ready | ~carry_enables.any())]
+        restart = [requested.eq(0), primed.eq(0), carry_data.eq(0), carry_enables.eq(0)]
+        return _Stream(loaded, shift, load_beat, store_beat, tail_done, restart)
 
-        # a store's moved-bytes mask, accumulated like the register's
-        store_mask = Signal(vlenb)
-        full_mask_store = Signal(vlenb)
-        m.d.comb += full_mask_store.eq(store_mask)
-        with m.Switch(beat_in_reg):
-            for b in range(bpr):
-                with m.Case(b):
-                    m.d.comb += full_mask_store.word_select(b, pb).eq(active)
-
-        # ---- vsetvl ----
-        new_vtype = Signal(32)
-        avl = Signal(32)
+    def _scalar_side(self, m: Module, current, uop, vstate: VectorState):
+        """vset{i}vl{i}'s new vl and vtype, the CSR instructions' values, and the
+        scalar result register (vl, vmv.x.s, a CSR's old value)."""
+        vlen = self.vlen
+        insn = current.insn
+        rd, rs1_field = insn[7:12], insn[15:20]
+        new_vtype = Signal(32, name="new_vtype")
+        avl = Signal(32, name="avl")
         with m.If(uop.kind == Kind.SET_VL_IMM):
             m.d.comb += [new_vtype.eq(insn[20:30]), avl.eq(insn[15:20])]
         with m.Else():
@@ -334,9 +708,9 @@ class VectorEngine(Engine):
             with m.Elif(rd != 0):
                 m.d.comb += avl.eq(0xFFFF_FFFF)
             with m.Else():
-                m.d.comb += avl.eq(vl)
+                m.d.comb += avl.eq(vstate.vl)
         vlmul, vsew = new_vtype[:3], new_vtype[3:6]
-        legal = Signal()
+        legal = Signal(name="vtype_legal")
         m.d.comb += legal.eq((new_vtype[8:] == 0) & (vlmul != 4) & (vsew <= 2)
                              & ~((vlmul == 5)
                                  | ((vlmul == 6) & (vsew > 0))
@@ -351,20 +725,22 @@ class VectorEngine(Engine):
             for code, scale in ((5, 3), (6, 2), (7, 1)):
                 with m.Case(code):
                     m.d.comb += vlmax.eq(per_reg >> scale)
-        next_vl = Signal(range(vlen + 1))
+        next_vl = Signal(range(vlen + 1), name="next_vl")
         m.d.comb += next_vl.eq(Mux(~legal, 0, Mux(avl < vlmax, avl, vlmax)))
 
-        # ---- the vector CSRs, as csr instructions see them ----
+        # the vector CSRs, as csr instructions see them
         csr_number = insn[20:32]
-        csr_old = Signal(32)
+        csr_old = Signal(32, name="csr_old")
         with m.Switch(csr_number):
-            for number, value in ((CSR_VSTART, vstart), (CSR_VXSAT, vxsat),
-                                  (CSR_VXRM, vxrm), (CSR_VCSR, Cat(vxsat, vxrm)),
-                                  (CSR_VL, vl), (CSR_VTYPE, vtype), (CSR_VLENB, vlenb)):
+            for number, value in ((CSR_VSTART, vstate.vstart), (CSR_VXSAT, vstate.vxsat),
+                                  (CSR_VXRM, vstate.vxrm),
+                                  (CSR_VCSR, Cat(vstate.vxsat, vstate.vxrm)),
+                                  (CSR_VL, vstate.vl), (CSR_VTYPE, vstate.vtype),
+                                  (CSR_VLENB, self.vlenb)):
                 with m.Case(number):
                     m.d.comb += csr_old.eq(value)
         source = Mux(uop.form == Form.VI, insn[15:20], current.rs1)
-        csr_new = Signal(32)
+        csr_new = Signal(32, name="csr_new")
         with m.Switch(uop.sub):
             with m.Case(0):
                 m.d.comb += csr_new.eq(source)
@@ -374,162 +750,10 @@ class VectorEngine(Engine):
                 m.d.comb += csr_new.eq(csr_old & ~source)
         csr_writes = Signal()  # csrrw always writes; csrrs/csrrc when the source is not x0/0
         m.d.comb += csr_writes.eq((uop.sub == 0) | (rs1_field != 0))
+        result = Signal(32, name="scalar_result")
+        return result, csr_old, csr_new, csr_writes, next_vl, legal, new_vtype
 
-        # ---- scalar results ----
-        result = Signal(32)
-        complete = pipe.complete
-        m.d.comb += [complete.payload.order.eq(current.order), complete.payload.rd.eq(rd),
-                     complete.payload.value.eq(result)]
-
-        # ---- register file addresses ----
-        group_row = Signal(range(rows))
-        m.d.comb += [group_row.eq(vd * bpr + beat),
-                     read_rows[0].eq(group_row),
-                     read_rows[1].eq(vs2 * bpr + beat),
-                     read_rows[2].eq(vs1 * bpr + beat),
-                     write_row.eq(group_row), write_data.eq(out_value)]
-
-        # ---- the sequencer ----
-        def next_beat() -> None:
-            m.d.sync += beat.eq(beat + 1)
-            with m.If(last_of_reg):
-                m.d.sync += [report_data.eq(0), report_mask.eq(0), report_mem.eq(0),
-                             store_mask.eq(0)]
-            with m.Else():
-                m.d.sync += [report_data.eq(full_data), report_mask.eq(full_mask),
-                             report_mem.eq(full_mem), store_mask.eq(full_mask_store)]
-            with m.If((beat + 1 == beats) & gathers):  # then write the destination
-                m.d.sync += [beat.eq(0), state.eq(State.WB_READ), report_data.eq(0),
-                             report_mask.eq(0)]
-            with m.Elif(beat + 1 == beats):
-                m.d.sync += state.eq(State.DONE)
-            with m.Elif(uop.kind == Kind.LOAD):
-                m.d.sync += state.eq(State.LOAD_LOW)
-            with m.Else():
-                m.d.sync += state.eq(State.READ)
-
-        def write_v0() -> None:
-            """Keep the copy of v0 in step with its register's beats."""
-            index = beat[:_log2(bpr)] if bpr > 1 else 0
-            with m.If((vd == 0) & (beat < bpr)):
-                m.d.sync += v0.word_select(index, 32 * lanes).eq(out_value)
-
-        with m.Switch(state):
-            with m.Case(State.IDLE):
-                m.d.comb += queue.r_en.eq(1)
-                with m.If(queue.r_rdy):
-                    m.d.sync += [current.eq(queue.r_data), state.eq(State.START),
-                                 beat.eq(0), report_data.eq(0), report_mask.eq(0),
-                                 report_mem.eq(0), store_mask.eq(0)]
-            with m.Case(State.START):
-                m.d.sync += beats.eq(body_regs * bpr)
-                with m.Switch(uop.kind):
-                    with m.Case(Kind.SET_VL, Kind.SET_VL_IMM):
-                        m.d.sync += [vl.eq(next_vl),
-                                     vtype.eq(Mux(legal, new_vtype, VILL)),
-                                     result.eq(next_vl), state.eq(State.CONFIG_VL)]
-                    with m.Case(Kind.ARITH, Kind.STORE):
-                        m.d.sync += state.eq(Mux(body_regs == 0, State.DONE, State.READ))
-                    with m.Case(Kind.LOAD):
-                        m.d.sync += state.eq(Mux(body_regs == 0, State.DONE,
-                                                 State.LOAD_LOW))
-                    with m.Case(Kind.TO_SCALAR):
-                        m.d.sync += state.eq(State.READ)
-                    with m.Case(Kind.REDUCE, Kind.COMPARE):
-                        m.d.sync += state.eq(Mux(body_regs == 0, State.DONE, State.READ))
-                    with m.Case(Kind.MASK_LOGIC):
-                        m.d.sync += state.eq(Mux(vl == 0, State.DONE, State.WB_READ))
-                    with m.Case(Kind.CSR):
-                        m.d.sync += state.eq(State.CSR)
-                    with m.Default():
-                        m.d.sync += state.eq(State.DONE)
-            with m.Case(State.CONFIG_VL):
-                m.d.comb += [commit.valid.eq(1), commit.csr.valid.eq(1),
-                             commit.csr.csr.eq(0xC20), commit.csr.value.eq(vl)]
-                m.d.sync += state.eq(State.CONFIG_VTYPE)
-            with m.Case(State.CONFIG_VTYPE):
-                m.d.comb += [commit.valid.eq(1), commit.csr.valid.eq(1),
-                             commit.csr.csr.eq(0xC21), commit.csr.value.eq(vtype)]
-                m.d.sync += state.eq(State.COMPLETE)
-            with m.Case(State.READ):  # the register file reads this beat's rows
-                m.d.sync += state.eq(Mux(uop.kind == Kind.STORE, State.STORE_LOW,
-                                         State.EXECUTE))
-            with m.Case(State.EXECUTE):
-                with m.If(uop.kind == Kind.TO_SCALAR):
-                    element = src2[:32]
-                    with m.Switch(sew_code):
-                        with m.Case(0):
-                            m.d.sync += result.eq(element[:8].as_signed())
-                        with m.Case(1):
-                            m.d.sync += result.eq(element[:16].as_signed())
-                        with m.Default():
-                            m.d.sync += result.eq(element)
-                    m.d.sync += state.eq(State.COMPLETE)
-                with m.Elif(gathers):  # first pass: gather (`_destination_pass`)
-                    next_beat()
-                with m.Else():
-                    m.d.comb += write_bytes.eq(active)
-                    write_v0()
-                    with m.If(last_of_reg | (beat + 1 == beats)):
-                        report_register()
-                    next_beat()
-            with m.Case(State.LOAD_LOW):
-                m.d.comb += [mem.valid.eq(1), mem.addr.eq(word)]
-                with m.If(mem.ready):
-                    m.d.sync += state.eq(State.LOAD_HIGH)
-            with m.Case(State.LOAD_HIGH):
-                m.d.comb += [mem.valid.eq(1), mem.addr.eq(word + 1)]
-                with m.If(mem.rvalid):
-                    m.d.sync += low_word.eq(mem.rdata)
-                with m.If(mem.ready):
-                    m.d.sync += state.eq(State.LOAD_WAIT)
-            with m.Case(State.LOAD_WAIT):  # the upper word arrives; vd's old beat is read
-                m.d.sync += [high_word.eq(mem.rdata), state.eq(State.EXECUTE)]
-            with m.Case(State.STORE_LOW):
-                m.d.comb += [mem.valid.eq(store_enables[:pb].any()), mem.addr.eq(word),
-                             mem.write.eq(1), mem.mask.eq(store_enables[:pb]),
-                             mem.wdata.eq(store_shifted[:32 * lanes])]
-                with m.If(mem.ready | ~store_enables[:pb].any()):
-                    m.d.sync += state.eq(State.STORE_HIGH)
-            with m.Case(State.STORE_HIGH):
-                upper = store_enables[pb:]
-                m.d.comb += [mem.valid.eq(upper.any()), mem.addr.eq(word + 1),
-                             mem.write.eq(1), mem.mask.eq(upper),
-                             mem.wdata.eq(store_shifted[32 * lanes:])]
-                with m.If(mem.ready | ~upper.any()):
-                    with m.If(last_of_reg | (beat + 1 == beats)):
-                        report_register()
-                    next_beat()
-            with m.Case(State.COMPLETE):
-                m.d.comb += complete.valid.eq(1)
-                with m.If(complete.ready):
-                    m.d.sync += state.eq(State.DONE)
-            with m.Case(State.WB_READ):
-                m.d.sync += state.eq(State.WB_EXECUTE)
-            with m.Case(State.WB_EXECUTE):  # one register: beats 0 .. bpr-1
-                m.d.comb += write_bytes.eq(wb_bytes)
-                write_v0()
-                m.d.sync += [beat.eq(beat + 1), report_data.eq(full_data),
-                             report_mask.eq(full_mask)]
-                with m.If(beat == bpr - 1):
-                    report_register()
-                    m.d.sync += state.eq(State.DONE)
-                with m.Else():
-                    m.d.sync += state.eq(State.WB_READ)
-            with m.Case(State.CSR):
-                self._csr(m, commit, current, uop, rd, csr_old, csr_new, csr_writes,
-                          vstart, vxrm, vxsat)
-                m.d.sync += [result.eq(csr_old), state.eq(State.COMPLETE)]
-            with m.Case(State.DONE):
-                m.d.comb += [commit.valid.eq(1), commit.last.eq(1)]
-                m.d.sync += state.eq(State.IDLE)
-                with m.If((uop.kind != Kind.CSR) & (vstart != 0)):  # back to 0 (spec 3.7)
-                    m.d.comb += [commit.csr.valid.eq(1), commit.csr.csr.eq(CSR_VSTART),
-                                 commit.csr.value.eq(0)]
-                    m.d.sync += vstart.eq(0)
-        return m
-
-    def _gather(self, m: Module, uop, state, beat, beat_offset, sew_code, vl, vstart,
+    def _gather(self, m: Module, uop, fsm, beat, beat_offset, sew_code, vl, vstart,
                 active, old_vd, src2, src1, scalar, gathers):
         """Reductions, compares and mask logic. The first pass (EXECUTE over the source
         group's beats) folds the active elements into the reduction's accumulator
@@ -540,11 +764,11 @@ class VectorEngine(Engine):
         bits = 8 * pb
         operand = Mux(uop.form == Form.VV, src1, scalar.replicate(lanes))
         gathering = Signal()
-        m.d.comb += gathering.eq((state == State.EXECUTE) & gathers)
+        m.d.comb += gathering.eq((fsm == State.EXECUTE) & gathers)
         accumulator = Signal(32)
         mask_bits = Signal(vlen)
         mask_written = Signal(vlen)
-        with m.If(state == State.START):
+        with m.If(fsm == State.START):
             m.d.sync += [mask_written.eq(0), mask_bits.eq(0)]
         with m.Switch(sew_code):
             for code, sew in enumerate((8, 16, 32)):
@@ -609,12 +833,12 @@ class VectorEngine(Engine):
         m.d.comb += byte_enables.eq(Cat(*(enable[8 * j:8 * (j + 1)].any() for j in range(pb))))
         return new, byte_enables
 
-    def _csr(self, m: Module, commit, current, uop, rd, old, new, writes, vstart, vxrm,
-             vxsat) -> None:
+    def _csr(self, m: Module, commit, current, uop, new, writes, vstate: VectorState) -> None:
         """A csr instruction on a vector CSR (its WARL bits kept); its write reported as
         the value the CSR then holds. The read-only ones (vl, vtype, vlenb) are only
         read: a write to them is illegal, which the interpreter traps and this engine
         (dispatched at retirement) cannot."""
+        vstart, vxrm, vxsat = vstate.vstart, vstate.vxrm, vstate.vxsat
         number = current.insn[20:32]
         held = Signal(32)
         with m.Switch(number):

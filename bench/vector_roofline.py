@@ -1,0 +1,90 @@
+"""The vector engine against its roofline: elements per cycle of the hand-written RVV
+kernels (`sw/kernels/rvv/`) on RTL cycles, at 4K elements, for LANES 2, 4 and 8.
+
+A kernel's bound is min(compute, memory): ``LANES * 32 / SEW`` elements per cycle for
+the lanes, and the memory port's ``LANES * 4`` bytes per cycle over the bytes the kernel
+moves per element (vadd: two loads and a store; relu: a load and a store; dot: two
+loads). The timed part runs from the kernel's ``kernel_begin`` to ``kernel_end``
+retiring (a scalar load there waits for the engine's last store). Every run's outputs are
+checked against numpy before its figure counts.
+
+    .venv/bin/python -m bench.run vector
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+
+from cosim.kernels import check_outputs, output_ranges, prepare
+from cosim.rtl_backend import rtl_simulator
+from oxcore.config import PRESETS, VectorConfig
+from sw.kernels import KERNELS
+
+ELEMENTS = 4096
+LANES = (2, 4, 8)
+VLEN = 256
+# kernel -> (its SEW, bytes it moves per element in units of SEW/8)
+KERNEL_TRAFFIC = {"rvv_vadd_i8": (8, 3), "rvv_vadd_i32": (32, 3), "rvv_relu_i8": (8, 2),
+                  "rvv_relu_i32": (32, 2), "rvv_dot_i32": (32, 2)}
+# Not on the RTL yet (they need widening and narrowing/fixed-point instructions).
+PENDING = {"int8 dot product": "vwmacc/vwredsum", "int8 requantization": "vnclip, vssra, vsmul"}
+
+
+def bound(lanes: int, sew: int, streams: int) -> float:
+    """The roofline bound in elements per cycle."""
+    compute = lanes * 32 / sew
+    memory = lanes * 4 / (streams * sew / 8)
+    return min(compute, memory)
+
+
+def measure(name: str, lanes: int, elements: int = ELEMENTS, seed: int = 1,
+            backend: str | None = None) -> dict:
+    """One kernel on one configuration: its timed cycles, checked outputs, and figures."""
+    kernel = KERNELS[name]
+    config = PRESETS["vector"].replace(name=f"vector-v{VLEN}x{lanes}",
+                                       vector=VectorConfig(vlen=VLEN, lanes=lanes))
+    case = prepare(kernel, {"N": elements}, config, seed)
+    begin = case.program.symbol("kernel_begin").addr
+    end = case.program.symbol("kernel_end").addr
+    backend = backend or os.environ.get("OXCORE_BENCH_BACKEND", "pysim")
+    sim = rtl_simulator(backend, config, case.program, stdout=io.BytesIO(),
+                        stderr=io.BytesIO())
+    marks: dict[int, int] = {}
+
+    def mark(record) -> None:
+        if record.pc in (begin, end) and record.pc not in marks:
+            marks[record.pc] = sim.cycle
+    started = time.perf_counter()
+    stop = sim.run(on_retire=mark, read_back=output_ranges(case))
+    wall = time.perf_counter() - started
+    if stop.reason != "exit" or stop.exit_code != 0:
+        raise RuntimeError(f"{name} on {config.name}: {stop.reason} (exit {stop.exit_code})")
+    check = check_outputs(case, lambda addr, n: stop.memory[addr][:n])
+    if not check.ok:
+        raise RuntimeError(f"{name} on {config.name}: {'; '.join(check.errors)}")
+    cycles = marks[end] - marks[begin]
+    sew, streams = KERNEL_TRAFFIC[name]
+    rate = elements / cycles
+    limit = bound(lanes, sew, streams)
+    return {"lanes": lanes, "vlen": VLEN, "elements": elements, "cycles": cycles,
+            "elements_per_cycle": round(rate, 4), "bound": round(limit, 4),
+            "fraction_of_bound": round(rate / limit, 4), "backend": backend,
+            "wall_s": round(wall, 1)}
+
+
+def run() -> dict:
+    results: dict = {"kernels": {}, "pending": PENDING}
+    for name in KERNEL_TRAFFIC:
+        results["kernels"][name] = {}
+        for lanes in LANES:
+            figure = measure(name, lanes)
+            results["kernels"][name][f"lanes{lanes}"] = figure
+            print(f"  {name:<13} LANES {lanes}: {figure['cycles']:>6,} cycles  "
+                  f"{figure['elements_per_cycle']:6.3f} elements/cycle of a bound of "
+                  f"{figure['bound']:6.3f} = {100 * figure['fraction_of_bound']:5.1f}%",
+                  flush=True)
+    for what, needs in PENDING.items():
+        print(f"  {what}: not measured (the RTL lacks {needs})")
+    return results
