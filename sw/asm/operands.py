@@ -271,7 +271,9 @@ class OperandMatcher:
                 return reg
             what = (f"unknown register '{first.text}'" if len(group) == 1
                     and first.kind == IDENT else "expected a register")
-            raise Mismatch(f"{what} for operand {spec.name}", first.col, index)
+            rf = kind.register_file
+            raise Mismatch(f"{what} for operand {spec.name} ({rf.description.split(' (')[0]}s"
+                           f" are {rf.prefix}0..{rf.prefix}{rf.count - 1})", first.col, index)
         if self._register(group) is not None:
             raise Mismatch(f"expected {_describe(spec)}, got register '{first.text}'",
                            first.col, index)
