@@ -122,4 +122,5 @@ def _tensor_unit(machine, recording: bool):
 
 
 XOXTENSOR = Extension(EXT, None, INSTRUCTIONS, csrs=CSRS, register_files=(TILE,),
-                      available=_has_tensor, unit_name="tensor", unit=_tensor_unit)
+                      available=_has_tensor, unit_name="tensor", unit=_tensor_unit,
+                      chapter="tensor.md")
