@@ -121,3 +121,10 @@ def test_bad_tile_operands_are_reported(line: str, column: int, message: str) ->
         assemble_source(line + "\n", "t.s", CONFIG, ISA)
     assert message in str(error.value)
     assert f"t.s:1:{column}:" in str(error.value)
+
+
+def test_without_the_tensor_section_the_instructions_are_explained() -> None:
+    with pytest.raises(SourceError) as error:
+        assemble_source("tmma m1, m2, m3\n", "t.s", PRESETS["default"], DEFAULT_ISA)
+    assert "unknown instruction 'tmma' (it is from the Xoxtensor extension, which this " \
+           "configuration does not have)" in str(error.value)
