@@ -57,8 +57,10 @@ def _memory_format(name: str, tile: str) -> Format:
 TILE_LOAD = _memory_format("TILE-LOAD", "md")
 TILE_STORE = _memory_format("TILE-STORE", "ms")
 
+
 def _ins(mnemonic: str, fmt: Format, fixed: dict[str, int], syntax: str, semantics: str,
          summary: str) -> Instruction:
+    """A tensor row; the reserved top bits of its tile slots are fixed at 0."""
     hi = {f.name: 0 for f in fmt.fields if f.name.endswith("_hi")}
     return Instruction(mnemonic, EXT, fmt, {**hi, **fixed}, syntax, semantics, summary,
                        engine="tensor")
