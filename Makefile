@@ -18,7 +18,7 @@ help:
 	@echo "make cosim KERNEL=gemm [SHAPE=M,N,K] [SEED=1] [CONFIG=small] [SIM=cxxrtl|pysim]"
 	@echo "make venv      create .venv with pinned tools (idempotent)"
 	@echo "make test      run the test suite (pytest -n $(JOBS))"
-	@echo "make docs      regenerate generated docs (docs/isa.md)"
+	@echo "make docs      regenerate generated docs (docs/isa.md, sw/cc/runtime/oxcore_tensor.h)"
 	@echo "make bench     run benchmarks, print figures and write build/bench/*.json"
 	@echo "make fuzz N=20 long randomized campaigns (N scales their size; not in CI;"
 	@echo "               the vector ones compare with qemu-riscv32, skipped without it)"
@@ -45,6 +45,7 @@ cosim: $(STAMP)
 
 docs: $(STAMP)
 	$(PY) -m oxcore.docgen docs
+	$(PY) -m sw.cc.tensor_header
 
 bench: $(STAMP)
 	$(PY) -m bench.run

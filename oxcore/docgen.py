@@ -211,9 +211,13 @@ def _format_section(lines: list[str], isa: Isa) -> None:
         lines.append("")
 
 
-def _extension_section(lines: list[str], ext: str, items: list[Instruction]) -> None:
-    lines += [f"## {ext}", "", "| Instruction | Syntax | Format | Summary |",
-              "|---|---|---|---|"]
+def _extension_section(lines: list[str], ext: str, items: list[Instruction],
+                       chapter: str = "") -> None:
+    lines += [f"## {ext}", ""]
+    if chapter:
+        lines += [f"Rationale, design choices and programming guide: [{chapter}]({chapter}).",
+                  ""]
+    lines += ["| Instruction | Syntax | Format | Summary |", "|---|---|---|---|"]
     for ins in items:
         lines.append(f"| [`{ins.mnemonic}`](#{_anchor(ins)}) | `{_syntax(ins)}` | "
                      f"{ins.format.name} | {ins.summary} |")
@@ -315,8 +319,9 @@ def render_isa(isa: Isa = FULL_ISA) -> str:
     _contents(lines, isa)
     _registers(lines, isa)
     _format_section(lines, isa)
+    chapters = {ext.name: ext.chapter for ext in isa.extensions}
     for name, items in _extensions(isa):
-        _extension_section(lines, name, items)
+        _extension_section(lines, name, items, chapters.get(name, ""))
     if _pseudo is not None:
         _pseudo_section(lines, isa)
     _csr_section(lines, isa)

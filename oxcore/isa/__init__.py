@@ -17,6 +17,7 @@ from oxcore.isa.ext.common import Opcode
 from oxcore.isa.ext.rv32i import RV32I
 from oxcore.isa.ext.rv32m import RV32M
 from oxcore.isa.ext.zicsr import ZICSR
+from oxcore.isa.ext.xoxtensor import XOXTENSOR
 from oxcore.isa.ext.zve32x import ZVE32X
 from oxcore.isa.extension import Extension, Isa
 from oxcore.isa.fields import Field, Format
@@ -27,7 +28,7 @@ from oxcore.isa.regfile import RegisterFile
 from oxcore.isa.registers import parse_xreg, xreg_name
 
 # Every extension OxCore knows, in table order; a configuration selects by predicate.
-EXTENSIONS: tuple[Extension, ...] = (RV32I, RV32M, ZICSR, ZVE32X)
+EXTENSIONS: tuple[Extension, ...] = (RV32I, RV32M, ZICSR, ZVE32X, XOXTENSOR)
 _ISAS: dict[tuple[Extension, ...], Isa] = {}
 
 

@@ -47,6 +47,9 @@ class Extension:
     # unit per execution mode with ``unit(machine, recording)``.
     unit_name: str = ""
     unit: Callable[[Any, bool], Any] | None = None
+    # The docs chapter (a file in docs/) with the extension's rationale and programming
+    # guide; the ISA reference links it from the extension's section.
+    chapter: str = ""
 
 
 def _check_unambiguous(instructions: Iterable[Instruction]) -> None:

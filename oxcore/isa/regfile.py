@@ -60,10 +60,9 @@ def _vlen(config: Any) -> int:
 
 
 def _tile_bits(config: Any) -> int:
-    tensor = getattr(config, "tensor", None)
-    rows = getattr(tensor, "rows", 4)
-    cols = getattr(tensor, "cols", 4)
-    return rows * cols * getattr(tensor, "element_bits", 32)
+    """TDIM x TDIM int32 elements (TDIM 8, the `TensorConfig` default, without one)."""
+    tdim = getattr(getattr(config, "tensor", None), "tdim", 8)
+    return tdim * tdim * 32
 
 
 X = RegisterFile(
@@ -77,4 +76,5 @@ X = RegisterFile(
 # Engine register files: declared here so extensions and docs can name them; their
 # widths come from the configuration's engine sections (defaults until those exist).
 V = RegisterFile("v", "v", 32, _vlen, "vector register (VLEN bits)")
-TILE = RegisterFile("tile", "mt", 8, _tile_bits, "matrix tile register (rows x cols elements)")
+TILE = RegisterFile("tile", "m", 8, _tile_bits,
+                    "tile register (TDIM x TDIM int32 elements, row-major)")

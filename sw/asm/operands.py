@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import Callable, Union
 
 from oxcore.errors import SourceError
-from oxcore.isa import DEFAULT_ISA, Instruction, Isa
+from oxcore.isa import DEFAULT_ISA, FULL_ISA, Instruction, Isa
 from oxcore.isa.instruction import Slot, parse_syntax
 from oxcore.isa.kinds import FENCE, SYMBOL
 from oxcore.isa.pseudo import OperandSpec, Pseudo, Step
@@ -102,6 +102,10 @@ def forms(mnemonic: str, isa: Isa = DEFAULT_ISA) -> tuple[Form, ...]:
 
 
 def suggest_mnemonic(word: str, isa: Isa = DEFAULT_ISA) -> str:
+    elsewhere = FULL_ISA.by_mnemonic.get(word)
+    if elsewhere is not None and word not in isa.by_mnemonic:
+        return (f" (it is from the {elsewhere.extension} extension, which this "
+                "configuration does not have)")
     names = sorted(set(isa.by_mnemonic) | {p.mnemonic for p in isa.pseudos})
     close = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
@@ -271,7 +275,9 @@ class OperandMatcher:
                 return reg
             what = (f"unknown register '{first.text}'" if len(group) == 1
                     and first.kind == IDENT else "expected a register")
-            raise Mismatch(f"{what} for operand {spec.name}", first.col, index)
+            rf = kind.register_file
+            raise Mismatch(f"{what} for operand {spec.name} ({rf.description.split(' (')[0]}s"
+                           f" are {rf.prefix}0..{rf.prefix}{rf.count - 1})", first.col, index)
         if self._register(group) is not None:
             raise Mismatch(f"expected {_describe(spec)}, got register '{first.text}'",
                            first.col, index)

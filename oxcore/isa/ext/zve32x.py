@@ -485,4 +485,5 @@ def _vector_unit(machine, recording: bool):
 # needs (64); every OxCore configuration has VLEN >= 64 (oxcore.config.VectorConfig), so
 # zvl64b is true of all of them and the code clang emits stays VLEN-agnostic.
 ZVE32X = Extension(EXT, "zve32x+zvl64b", INSTRUCTIONS, csrs=CSRS, register_files=(V,),
-                   available=_has_vector, unit_name="vec", unit=_vector_unit)
+                   available=_has_vector, unit_name="vec", unit=_vector_unit,
+                   chapter="vector.md")

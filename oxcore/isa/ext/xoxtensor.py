@@ -1,0 +1,128 @@
+"""Xoxtensor: OxCore's matrix-tile extension (the tensor engine), in custom-0 and custom-1.
+
+Eight tile registers ``m0..m7``, each TDIM x TDIM int32 elements (TDIM 4, 8 or 16 from
+the configuration's ``[tensor]`` section; software reads it from the ``tdim`` CSR).
+Compute instructions live in custom-0, tile loads and stores in custom-1; both use the
+R-type layout, so every word is written with LLVM's ``.insn r`` directive too (tile
+numbers in the register fields: ``.insn r CUSTOM_0, 1, 0, x1, x2, x3`` is
+``tmma m1, m2, m3``), which is how the encodings are checked against LLVM
+(tests/oxcore/test_tensor_encoding.py) and how C reaches the engine
+(sw/cc/runtime/oxcore_tensor.h). A tile field is 3 bits; the two bits above it in the
+5-bit register slot are fixed at 0, so a word naming m8..m31 is not an instruction.
+
+Semantics are one call each into the tensor unit, ``tensor`` (numpy, in
+:mod:`oxcore.isa.tensor`), which owns the tiles and the tensor CSRs. Rationale and the
+exact requantization formula of ``tst.b``: docs/tensor.md.
+"""
+
+from __future__ import annotations
+
+from oxcore.isa.csrs import Csr
+from oxcore.isa.ext.common import Opcode
+from oxcore.isa.extension import Extension
+from oxcore.isa.fields import Field, Format, simple
+from oxcore.isa.instruction import Instruction
+from oxcore.isa.kinds import TILEREG, XREG
+from oxcore.isa.regfile import TILE
+
+EXT = "Xoxtensor"
+
+# funct3 of custom-0 (compute).
+ZERO, MMA = 0b000, 0b001
+# funct3 of custom-1 (memory): bit 2 says store, bits 1:0 the element width as in
+# RISC-V's loads (0: byte, 2: word).
+LOAD_B, LOAD_W, STORE_B, STORE_W = 0b000, 0b010, 0b100, 0b110
+
+_OPCODE = simple("opcode", 6, 0)
+_FUNCT3 = simple("funct3", 14, 12)
+_FUNCT7 = simple("funct7", 31, 25)
+
+
+def _tile(name: str, lo: int) -> tuple[Field, Field]:
+    """A tile operand in the low 3 bits of a 5-bit register slot at [lo+4:lo], and the
+    slot's top two bits (``<name>_hi``, fixed 0)."""
+    return simple(name, lo + 2, lo, TILEREG), simple(f"{name}_hi", lo + 4, lo + 3)
+
+
+TILE_R = Format("TILE-R", (_OPCODE, *_tile("md", 7), _FUNCT3, *_tile("ms1", 15),
+                           *_tile("ms2", 20), _FUNCT7))
+
+
+def _memory_format(name: str, tile: str) -> Format:
+    """Tile in the rd slot, base address rs1, row stride rs2."""
+    return Format(name, (_OPCODE, *_tile(tile, 7), _FUNCT3, simple("rs1", 19, 15, XREG),
+                         simple("rs2", 24, 20, XREG), _FUNCT7))
+
+
+TILE_LOAD = _memory_format("TILE-LOAD", "md")
+TILE_STORE = _memory_format("TILE-STORE", "ms")
+
+
+def _ins(mnemonic: str, fmt: Format, fixed: dict[str, int], syntax: str, semantics: str,
+         summary: str) -> Instruction:
+    """A tensor row; the reserved top bits of its tile slots are fixed at 0."""
+    hi = {f.name: 0 for f in fmt.fields if f.name.endswith("_hi")}
+    return Instruction(mnemonic, EXT, fmt, {**hi, **fixed}, syntax, semantics, summary,
+                       engine="tensor")
+
+
+INSTRUCTIONS: tuple[Instruction, ...] = (
+    _ins("tzero", TILE_R, dict(opcode=Opcode.CUSTOM_0, funct3=ZERO, funct7=0, ms1=0, ms2=0),
+         "{md}", "tensor.zero(md)", "md = 0 (every element)"),
+    _ins("tmma", TILE_R, dict(opcode=Opcode.CUSTOM_0, funct3=MMA, funct7=0),
+         "{md}, {ms1}, {ms2}", "tensor.multiply_accumulate(md, ms1, ms2, False)",
+         "md += ms1 x ms2: int8 x int8 (each element's low byte, signed), int32 "
+         "wrap-around sums"),
+    _ins("tmmau", TILE_R, dict(opcode=Opcode.CUSTOM_0, funct3=MMA, funct7=1),
+         "{md}, {ms1}, {ms2}", "tensor.multiply_accumulate(md, ms1, ms2, True)",
+         "md += ms1 x ms2: uint8 (ms1's low bytes, unsigned) x int8 (ms2's, signed), int32 "
+         "wrap-around sums"),
+    _ins("tld.b", TILE_LOAD, dict(opcode=Opcode.CUSTOM_1, funct3=LOAD_B, funct7=0),
+         "{md}, ({rs1}), {rs2}", "tensor.load(md, x[rs1], x[rs2], 1)",
+         "load an int8 tile, sign-extended to int32 (TDIM rows of TDIM bytes, row i at "
+         "rs1 + i*rs2)"),
+    _ins("tld.w", TILE_LOAD, dict(opcode=Opcode.CUSTOM_1, funct3=LOAD_W, funct7=0),
+         "{md}, ({rs1}), {rs2}", "tensor.load(md, x[rs1], x[rs2], 4)",
+         "load an int32 tile (TDIM rows of TDIM words, row i at rs1 + i*rs2)"),
+    _ins("tst.b", TILE_STORE, dict(opcode=Opcode.CUSTOM_1, funct3=STORE_B, funct7=0),
+         "{ms}, ({rs1}), {rs2}", "tensor.store(ms, x[rs1], x[rs2], 1)",
+         "requantize to int8 and store: sat8(vsadd(vssra(vsmul(acc, tqmul), tqshift), "
+         "tqzp)), rounding by tqrm as vxrm"),
+    _ins("tst.w", TILE_STORE, dict(opcode=Opcode.CUSTOM_1, funct3=STORE_W, funct7=0),
+         "{ms}, ({rs1}), {rs2}", "tensor.store(ms, x[rs1], x[rs2], 4)",
+         "store an int32 tile (TDIM rows of TDIM words, row i at rs1 + i*rs2)"),
+)
+
+# CSR numbers: user custom read/write (0x800-0x8FF) and user custom read-only
+# (0xCC0-0xCFF) ranges of the privileged spec's table 2.1.
+CSR_TQMUL, CSR_TQSHIFT, CSR_TQZP, CSR_TQRM, CSR_TQSAT = 0x800, 0x801, 0x802, 0x803, 0x804
+CSR_TDIM, CSR_TLENB = 0xCC0, 0xCC1
+
+CSRS: tuple[Csr, ...] = (
+    Csr(CSR_TQMUL, "tqmul", "tst.b requantization multiplier (int32, Q0.31 as vsmul's "
+                            "operand)", writable=True),
+    Csr(CSR_TQSHIFT, "tqshift", "tst.b right shift (WARL: bits 4:0)", writable=True),
+    Csr(CSR_TQZP, "tqzp", "tst.b zero point (int32, added with saturation)",
+        writable=True),
+    Csr(CSR_TQRM, "tqrm", "tst.b rounding mode, encoded as vxrm (WARL: bits 1:0)",
+        writable=True),
+    Csr(CSR_TQSAT, "tqsat", "sticky: a tst.b step saturated (like vxsat; WARL: bit 0)",
+        writable=True),
+    Csr(CSR_TDIM, "tdim", "TDIM: rows and columns of a tile"),
+    Csr(CSR_TLENB, "tlenb", "bytes of a tile register (TDIM * TDIM * 4)"),
+)
+
+
+def _has_tensor(config) -> bool:
+    return getattr(config, "tensor", None) is not None
+
+
+def _tensor_unit(machine, recording: bool):
+    """The interpreter's tensor unit (imported here, when a machine asks for it)."""
+    from oxcore.isa.tensor import TensorUnit
+    return TensorUnit(machine, recording)
+
+
+XOXTENSOR = Extension(EXT, None, INSTRUCTIONS, csrs=CSRS, register_files=(TILE,),
+                      available=_has_tensor, unit_name="tensor", unit=_tensor_unit,
+                      chapter="tensor.md")

@@ -1,0 +1,33 @@
+"""The tensor unit's architectural state: eight TDIM x TDIM int32 tiles and the
+requantization CSRs of ``tst.b``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+TILES = 8
+
+
+class TensorState:
+    """Tile registers (``tiles[m]`` is tile m, row-major) and tensor CSRs of one hart.
+
+    CSR fields hold what software reads back: the multiplier and zero point as 32-bit
+    patterns (their signed view is what `requantize` takes), the WARL fields masked.
+    """
+
+    def __init__(self, tdim: int) -> None:
+        self.tdim = tdim
+        self.tiles = np.zeros((TILES, tdim, tdim), dtype=np.int32)
+        self.multiplier = 0
+        self.shift = 0
+        self.zero_point = 0
+        self.rounding = 0  # vxrm encoding: rnu, rne, rdn, rod
+        self.saturated = 0
+
+    @property
+    def tile_bytes(self) -> int:
+        return self.tdim * self.tdim * 4
+
+    def tile_value(self, m: int) -> int:
+        """Tile `m` as one little-endian integer, row-major (a `TileWrite`'s data)."""
+        return int.from_bytes(self.tiles[m].astype("<i4").tobytes(), "little")

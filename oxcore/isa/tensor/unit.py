@@ -1,0 +1,156 @@
+"""The tensor unit's operations: what each Xoxtensor row's semantics call (``tensor.*``).
+
+Each method checks everything that can make the instruction trap before it changes any
+state, so a trapping instruction has no effect. Tile memory accesses are TDIM rows,
+row i at ``base + i * stride`` (stride: rs2 as a signed 32-bit byte count; 0 and
+negative strides are allowed); each row must be element-aligned (every address a
+multiple of the element size: 1 for ``.b``, 4 for ``.w``) and lie inside RAM, else the
+instruction traps with a misaligned or access-fault cause naming the row.
+
+Retire effects (recording mode): a `TileWrite` (the whole tile afterwards) for each tile
+written, a `MemAccess` per row loaded or stored, and a `CsrWrite` of tqsat when a
+``tst.b`` sets it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from oxcore.isa.ext.xoxtensor import (CSR_TDIM, CSR_TLENB, CSR_TQMUL, CSR_TQRM, CSR_TQSAT,
+                                      CSR_TQSHIFT, CSR_TQZP)
+from oxcore.isa.tensor.requant import requantize
+from oxcore.isa.tensor.state import TensorState
+from oxcore.isa.traps import Trap
+
+MASK32 = 0xFFFF_FFFF
+# Trap causes (oxcore.retire.TrapCause; numbers here to keep oxcore.isa free of it).
+LOAD_MISALIGNED, LOAD_FAULT, STORE_MISALIGNED, STORE_FAULT = 4, 5, 6, 7
+ELEMENT_TYPES = {1: np.int8, 4: np.dtype("<i4")}  # element size in memory -> dtype
+
+
+def _signed32(value: int) -> int:
+    return (value & MASK32 ^ 0x8000_0000) - 0x8000_0000
+
+
+class TensorUnit:
+    """The tensor unit of one interpreter machine, in one execution mode."""
+
+    register_files = ("tile",)
+    csrs = (CSR_TQMUL, CSR_TQSHIFT, CSR_TQZP, CSR_TQRM, CSR_TQSAT, CSR_TDIM, CSR_TLENB)
+
+    def __init__(self, machine: Any, recording: bool) -> None:
+        self.machine = machine
+        self.recording = recording
+        tensor = getattr(machine.config, "tensor", None)
+        self.state: TensorState = machine.engine_state.setdefault(
+            "tensor", TensorState(tensor.tdim if tensor is not None else 8))
+        self.memory = np.frombuffer(machine.ram, dtype=np.uint8)
+
+    # ---- CSRs --------------------------------------------------------------------------
+    def csr_read(self, number: int) -> int:
+        s = self.state
+        return {CSR_TQMUL: s.multiplier, CSR_TQSHIFT: s.shift, CSR_TQZP: s.zero_point,
+                CSR_TQRM: s.rounding, CSR_TQSAT: s.saturated, CSR_TDIM: s.tdim,
+                CSR_TLENB: s.tile_bytes}[number]
+
+    def csr_write(self, number: int, value: int) -> bool:
+        """Write a writable tensor CSR (its WARL bits); False for tdim and tlenb."""
+        s = self.state
+        if number == CSR_TQMUL:
+            s.multiplier = value & MASK32
+        elif number == CSR_TQSHIFT:
+            s.shift = value & 31
+        elif number == CSR_TQZP:
+            s.zero_point = value & MASK32
+        elif number == CSR_TQRM:
+            s.rounding = value & 3
+        elif number == CSR_TQSAT:
+            s.saturated = value & 1
+        else:
+            return False
+        return True
+
+    # ---- effects -----------------------------------------------------------------------
+    def _effect(self, effect: Any) -> None:
+        if self.recording:
+            self.machine.extra_effects.append((self.machine.instret, effect))
+
+    def _set_tile(self, m: int, values: np.ndarray) -> None:
+        """Tile `m` = `values` modulo 2**32, recorded as a `TileWrite`."""
+        from oxcore.retire import TileWrite
+        self.state.tiles[m] = (np.asarray(values, dtype=np.int64) & MASK32).astype(
+            np.uint32).view(np.int32)
+        self._effect(TileWrite(m, self.state.tile_bytes, self.state.tile_value(m)))
+
+    # ---- compute -----------------------------------------------------------------------
+    def zero(self, md: int, pc: int) -> None:
+        self._set_tile(md, np.zeros_like(self.state.tiles[md]))
+
+    def multiply_accumulate(self, md: int, ms1: int, ms2: int, unsigned_a: bool,
+                            pc: int) -> None:
+        """md += A x B with A, B the low bytes of ms1's and ms2's elements: signed int8,
+        or for A unsigned (tmmau) uint8. Sums wrap modulo 2**32. The product is formed
+        from the sources before md is written, so md may be ms1 or ms2."""
+        tiles = self.state.tiles
+        a = tiles[ms1].astype(np.uint8 if unsigned_a else np.int8).astype(np.int64)
+        b = tiles[ms2].astype(np.int8).astype(np.int64)
+        self._set_tile(md, tiles[md].astype(np.int64) + a @ b)
+
+    # ---- memory ------------------------------------------------------------------------
+    def _row_offsets(self, mnemonic: str, base: int, stride: int, size: int, store: bool,
+                     pc: int) -> np.ndarray:
+        """RAM offsets of the TDIM rows (`size`-byte elements), or a Trap naming the
+        first row that is misaligned or not wholly inside RAM."""
+        m, tdim = self.machine, self.state.tdim
+        row_bytes = tdim * size
+        addrs = (base + np.arange(tdim, dtype=np.int64) * _signed32(stride)) & MASK32
+        offsets = (addrs - m.base) & MASK32
+        for row, (addr, offset) in enumerate(zip(addrs.tolist(), offsets.tolist())):
+            if addr % size:
+                raise Trap(STORE_MISALIGNED if store else LOAD_MISALIGNED, pc, addr,
+                           f"{mnemonic} row {row} at {addr:#010x} is not {size}-byte "
+                           "aligned (tile rows must be element-aligned)")
+            if offset > m.size - row_bytes:
+                raise Trap(STORE_FAULT if store else LOAD_FAULT, pc, addr,
+                           f"{mnemonic} row {row} at {addr:#010x} ({row_bytes} bytes) is "
+                           f"outside memory [{m.base:#010x}, {m.base + m.size:#010x})")
+        return offsets
+
+    def _record_rows(self, offsets: np.ndarray, rows: np.ndarray, store: bool) -> None:
+        from oxcore.retire import MemAccess
+        if self.recording:
+            for offset, row in zip(offsets.tolist(), rows):
+                self._effect(MemAccess.whole((self.machine.base + offset) & MASK32,
+                                             row.size, store,
+                                             int.from_bytes(row.tobytes(), "little")))
+
+    def load(self, md: int, base: int, stride: int, size: int, pc: int) -> None:
+        """tld.b (int8 elements, sign-extended) or tld.w (int32 elements)."""
+        mnemonic = "tld.b" if size == 1 else "tld.w"
+        offsets = self._row_offsets(mnemonic, base, stride, size, False, pc)
+        row_bytes = self.state.tdim * size
+        rows = self.memory[offsets[:, None] + np.arange(row_bytes)]
+        self._record_rows(offsets, rows, False)
+        self._set_tile(md, rows.view(ELEMENT_TYPES[size]).astype(np.int64))
+
+    def store(self, ms: int, base: int, stride: int, size: int, pc: int) -> None:
+        """tst.w (int32 elements) or tst.b (requantized to int8, see `requantize`).
+        Rows are written in order, so with overlapping rows (stride 0) the later wins."""
+        s = self.state
+        mnemonic = "tst.b" if size == 1 else "tst.w"
+        offsets = self._row_offsets(mnemonic, base, stride, size, True, pc)
+        values = s.tiles[ms].astype(np.int64)
+        if size == 1:
+            values, saturated = requantize(values, _signed32(s.multiplier), s.shift,
+                                           _signed32(s.zero_point), s.rounding)
+            if saturated and not s.saturated:
+                from oxcore.retire import CsrWrite
+                s.saturated = 1
+                self._effect(CsrWrite(CSR_TQSAT, 1))
+        rows = values.astype(ELEMENT_TYPES[size]).view(np.uint8).reshape(s.tdim, -1)
+        for offset, row in zip(offsets.tolist(), rows):
+            self.memory[offset:offset + row.size] = row
+        self._record_rows(offsets, rows, True)
+        self.machine.check_code_write(int(offsets.min()), pc)

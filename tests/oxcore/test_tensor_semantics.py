@@ -1,0 +1,454 @@
+"""Directed checks of the tensor unit (oxcore/isa/tensor) against numpy and hand-computed
+values: tile loads and stores with strides (positive, negative, zero), multiply-
+accumulate chains with wrap-around, overlapping tile operands, the tst.b epilogue's
+rounding and saturation edges in every rounding mode, the CSRs, traps on misaligned or
+out-of-range tile rows, and the retire records.
+
+References: numpy on int64 for the matrices (low bytes and wrap-around written out
+here), and exact rational arithmetic (`fractions`) for the rounding modes, independent
+of the bit formulas the unit uses.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from math import floor
+
+import numpy as np
+import pytest
+
+from oxcore.retire import CsrWrite, MemAccess, TileWrite, TrapCause, XWrite
+from tests.oxcore.tensor_programs import run_program, tensor_config
+
+RNG = np.random.default_rng(2026)
+RNU, RNE, RDN, ROD = range(4)
+
+
+# ---- references -------------------------------------------------------------------------
+def low_byte(x: np.ndarray, unsigned: bool = False) -> np.ndarray:
+    """The low 8 bits of each element, as tmma (signed) or tmmau's ms1 (unsigned) read it."""
+    b = np.asarray(x, dtype=np.int64) & 0xFF
+    return b if unsigned else np.where(b >= 128, b - 256, b)
+
+
+def wrap32(x: np.ndarray) -> np.ndarray:
+    return (np.asarray(x, dtype=np.int64) + (1 << 31)) % (1 << 32) - (1 << 31)
+
+
+def rounded(q: Fraction, mode: int) -> int:
+    """q rounded to an integer as vxrm `mode` says (RVV spec 12.1), from the definitions:
+    nearest with ties up, nearest with ties to even, down, and to odd ("jam")."""
+    down = floor(q)
+    if mode == RNU:
+        return floor(q + Fraction(1, 2))
+    if mode == RNE:
+        return round(q)  # Fraction.__round__: ties to even
+    if mode == RDN:
+        return down
+    return down | 1 if q != down else down
+
+
+def clamp(v: int, bits: int) -> int:
+    return max(-(1 << (bits - 1)), min((1 << (bits - 1)) - 1, v))
+
+
+def requantize_saturating(acc: int, multiplier: int, shift: int, zero_point: int,
+                          mode: int) -> tuple[int, bool]:
+    """tst.b's int8 result for one accumulator, and whether a step saturated."""
+    product = rounded(Fraction(acc * multiplier, 1 << 31), mode)
+    t = clamp(product, 32)  # vsmul
+    u = rounded(Fraction(t, 1 << shift), mode)  # vssra
+    v = clamp(u + zero_point, 32)  # vsadd
+    q = clamp(v, 8)  # the int8 clip
+    return q, (t, v, q) != (product, u + zero_point, v)
+
+
+def requantize(acc: int, multiplier: int, shift: int, zero_point: int, mode: int) -> int:
+    return requantize_saturating(acc, multiplier, shift, zero_point, mode)[0]
+
+
+def int8(shape) -> np.ndarray:
+    return RNG.integers(-128, 128, size=shape, dtype=np.int64).astype(np.int8)
+
+
+def int32(shape) -> np.ndarray:
+    return RNG.integers(-(1 << 31), 1 << 31, size=shape, dtype=np.int64).astype(np.int32)
+
+
+TDIMS = [4, 8, 16]
+
+
+# ---- CSRs -------------------------------------------------------------------------------
+@pytest.mark.parametrize("tdim", TDIMS)
+def test_tdim_and_tile_bytes_are_readable(tmp_path, tdim):
+    ran = run_program("""
+    la t0, out
+    csrr t1, tdim
+    sw t1, 0(t0)
+    csrr t1, tlenb
+    sw t1, 4(t0)
+""", tmp_path, tensor_config(tdim), out_size=8)
+    assert ran.out_array("<u4").tolist() == [tdim, tdim * tdim * 4]
+
+
+def test_requantization_csrs_keep_their_legal_bits(tmp_path):
+    ran = run_program("""
+    la t0, out
+    li t1, -1
+    csrw tqmul, t1
+    csrw tqshift, t1
+    csrw tqzp, t1
+    csrw tqrm, t1
+    csrw tqsat, t1
+    csrr t1, tqmul
+    sw t1, 0(t0)
+    csrr t1, tqshift
+    sw t1, 4(t0)
+    csrr t1, tqzp
+    sw t1, 8(t0)
+    csrr t1, tqrm
+    sw t1, 12(t0)
+    csrr t1, tqsat
+    sw t1, 16(t0)
+""", tmp_path, tensor_config(), out_size=20)
+    assert ran.out_array("<u4").tolist() == [0xFFFF_FFFF, 31, 0xFFFF_FFFF, 3, 1]
+
+
+def test_tdim_is_read_only(tmp_path):
+    ran = run_program("    li t1, 4\n    csrw tdim, t1\n", tmp_path, tensor_config())
+    assert ran.stop.trap.cause == TrapCause.ILLEGAL_INSTRUCTION
+    assert "read-only" in ran.stop.trap.detail
+
+
+# ---- loads and stores -------------------------------------------------------------------
+@pytest.mark.parametrize("tdim", TDIMS)
+def test_int8_load_sign_extends_and_strides(tmp_path, tdim):
+    """tld.b of a tile inside a wider matrix (stride tdim + 3), stored as int32 rows with
+    a stride of its own; then the same rows bottom-up (negative stride)."""
+    stride = tdim + 3
+    matrix = int8((tdim, stride))
+    ran = run_program(f"""
+    la a0, matrix
+    li a1, {stride}
+    tld.b m2, (a0), a1
+    la a2, out
+    li a3, {8 * tdim}
+    tst.w m2, (a2), a3
+    li a4, {(tdim - 1) * stride}
+    add a0, a0, a4
+    neg a1, a1
+    tld.b m5, (a0), a1
+    addi a2, a2, {4 * tdim}
+    tst.w m5, (a2), a3
+""", tmp_path, tensor_config(tdim), {"matrix": matrix}, out_size=8 * tdim * tdim)
+    out = ran.out_array("<i4", (tdim, 2, tdim))
+    np.testing.assert_array_equal(out[:, 0], matrix[:, :tdim].astype(np.int32))
+    np.testing.assert_array_equal(out[:, 1], matrix[::-1, :tdim].astype(np.int32))
+
+
+def test_zero_strides_repeat_a_row_and_overwrite_one(tmp_path):
+    """Stride 0: tld.w loads row 0 into every row; tst.w writes every row to the same
+    place, in order, so the last row stays."""
+    tdim = 4
+    tile = int32((tdim, tdim))
+    ran = run_program("""
+    la a0, tile
+    li a1, 16
+    tld.w m0, (a0), a1
+    tld.w m1, (a0), zero
+    la a2, out
+    li a3, 16
+    tst.w m1, (a2), a3
+    addi a2, a2, 64
+    tst.w m0, (a2), zero
+""", tmp_path, tensor_config(tdim), {"tile": tile}, out_size=80)
+    out = ran.out_array("<i4")
+    np.testing.assert_array_equal(out[:16].reshape(tdim, tdim), np.tile(tile[0], (tdim, 1)))
+    np.testing.assert_array_equal(out[16:], tile[-1])
+
+
+def test_tzero_clears_a_tile(tmp_path):
+    tile = int32((4, 4))
+    ran = run_program("""
+    la a0, tile
+    li a1, 16
+    tld.w m7, (a0), a1
+    tzero m7
+    la a2, out
+    tst.w m7, (a2), a1
+""", tmp_path, tensor_config(4), {"tile": tile}, out_size=64)
+    assert ran.out == bytes(64)
+
+
+# ---- multiply-accumulate ----------------------------------------------------------------
+@pytest.mark.parametrize("tdim", TDIMS)
+def test_accumulate_chain_wraps_like_int32(tmp_path, tdim):
+    """C (random int32, so the sums wrap) += A1 B1 + A2 B2 (int8) + A1 B2 with A1 read
+    unsigned (tmmau)."""
+    a1, b1, a2, b2 = (int8((tdim, tdim)) for _ in range(4))
+    c = int32((tdim, tdim))
+    ran = run_program(f"""
+    li a1, {tdim}
+    li a2, {4 * tdim}
+    la a0, c
+    tld.w m0, (a0), a2
+    la a0, lhs1
+    tld.b m1, (a0), a1
+    la a0, rhs1
+    tld.b m2, (a0), a1
+    la a0, lhs2
+    tld.b m3, (a0), a1
+    la a0, rhs2
+    tld.b m4, (a0), a1
+    tmma m0, m1, m2
+    tmma m0, m3, m4
+    tmmau m0, m1, m4
+    la a0, out
+    tst.w m0, (a0), a2
+""", tmp_path, tensor_config(tdim), {"c": c, "lhs1": a1, "rhs1": b1, "lhs2": a2, "rhs2": b2},
+                      out_size=4 * tdim * tdim)
+    i64 = np.int64
+    expected = wrap32(c.astype(i64) + a1.astype(i64) @ b1.astype(i64)
+                      + a2.astype(i64) @ b2.astype(i64)
+                      + (a1.astype(i64) & 0xFF) @ b2.astype(i64))
+    np.testing.assert_array_equal(ran.out_array("<i4", (tdim, tdim)), expected)
+
+
+def test_operands_are_the_low_bytes_of_int32_tiles(tmp_path):
+    """A tile loaded with tld.w multiplies by its elements' low bytes (signed; unsigned
+    for tmmau's ms1); the accumulator is also an operand: md == ms1, md == ms2, and all
+    three the same, each reading the sources before md is written."""
+    tdim = 8
+    x, y, z = int32((tdim, tdim)), int32((tdim, tdim)), int32((tdim, tdim))
+    ran = run_program(f"""
+    li a1, {4 * tdim}
+    la a0, x
+    tld.w m0, (a0), a1
+    la a0, y
+    tld.w m1, (a0), a1
+    la a0, z
+    tld.w m2, (a0), a1
+    tmma m0, m0, m1
+    tmma m1, m0, m1
+    tmma m2, m2, m2
+    tmmau m3, m2, m0
+    tmmau m3, m3, m3
+    la a0, out
+    tst.w m0, (a0), a1
+    addi a0, a0, {4 * tdim * tdim}
+    tst.w m1, (a0), a1
+    addi a0, a0, {4 * tdim * tdim}
+    tst.w m2, (a0), a1
+    addi a0, a0, {4 * tdim * tdim}
+    tst.w m3, (a0), a1
+""", tmp_path, tensor_config(tdim), {"x": x, "y": y, "z": z}, out_size=16 * tdim * tdim)
+    m0 = wrap32(x + low_byte(x) @ low_byte(y))
+    m1 = wrap32(y + low_byte(m0) @ low_byte(y))
+    m2 = wrap32(z + low_byte(z) @ low_byte(z))
+    m3 = wrap32(low_byte(m2, unsigned=True) @ low_byte(m0))  # m3 starts at 0
+    m3 = wrap32(m3 + low_byte(m3, unsigned=True) @ low_byte(m3))
+    out = ran.out_array("<i4", (4, tdim, tdim))
+    for got, want in zip(out, (m0, m1, m2, m3)):
+        np.testing.assert_array_equal(got, want)
+
+
+# ---- tst.b: requantization --------------------------------------------------------------
+# (acc, multiplier, shift, zero point, result for rnu, rne, rdn, rod), worked by hand:
+HAND = [
+    # vsmul: 5 * 0.5 = 2.5 rounds to 3 (rnu), 2 (rne), 2 (rdn), 3 (rod: 2 is even and
+    # the result inexact); vssra by 1: 1.5 -> 2, 1 -> 1, 1 -> 1, 1.5 -> 1 (odd floor).
+    (5, 0x4000_0000, 1, 0, (2, 1, 1, 1)),
+    (-5, 0x4000_0000, 1, 0, (-1, -1, -2, -1)),
+    # -2.5 -> -2, -2, -3, -3; then /2: -1 -> -1, -1 -> -1, -1.5 -> -2, -1.5 -> -1.
+    (100, 0x7FFF_FFFF, 0, -20, (80, 80, 79, 79)),
+    # 100 * (1 - 2**-31) = 99.99999995: 100, 100, 99, 99 (floor 99 is odd); minus 20.
+    (0, 0x4000_0000, 0, 127, (127, 127, 127, 127)),  # the zero point alone, in range
+    (0, 0x4000_0000, 0, 128, (127, 127, 127, 127)),  # saturates high
+    (0, 0x4000_0000, 0, -129, (-128, -128, -128, -128)),  # saturates low
+    (-(1 << 31), -(1 << 31), 0, 0, (127, 127, 127, 127)),  # vsmul's only overflow
+    # vsmul saturates to 2**31 - 1; / 2**24 = 127.99999994: 128, 128, 127, 127; - 128
+    (-(1 << 31), -(1 << 31), 24, -128, (0, 0, -1, -1)),
+    ((1 << 31) - 1, 0x7FFF_FFFF, 31, 0, (1, 1, 0, 1)),  # ~ 0.99999999907 -> 1, 1, 0, 1
+    (-(1 << 31), 0x7FFF_FFFF, 31, 5, (4, 4, 4, 4)),  # -(2**31 - 1) / 2**31 -> -1, +5
+    (3, 0x4000_0000, 0, 0, (2, 2, 1, 1)),  # 1.5: 2, 2, 1, 1
+    (7, 0x4000_0000, 0, 0, (4, 4, 3, 3)),  # 3.5: 4, 4 (even), 3, 3 (odd)
+]
+SATURATES = {(0, 0x4000_0000, 0, 128), (0, 0x4000_0000, 0, -129),
+             (-(1 << 31), -(1 << 31), 0, 0), (-(1 << 31), -(1 << 31), 24, -128)}
+
+
+def _store_b(values: list[int], multiplier: int, shift: int, zero_point: int, mode: int,
+             tmp_path, tdim: int = 4):
+    acc = np.zeros((tdim, tdim), np.int32)
+    acc.flat[:len(values)] = values
+    return run_program(f"""
+    la a0, acc
+    li a1, {4 * tdim}
+    tld.w m6, (a0), a1
+    li t1, {multiplier & 0xFFFF_FFFF}
+    csrw tqmul, t1
+    li t1, {shift}
+    csrw tqshift, t1
+    li t1, {zero_point & 0xFFFF_FFFF}
+    csrw tqzp, t1
+    li t1, {mode}
+    csrw tqrm, t1
+    la a0, out
+    li a1, {tdim}
+    tst.b m6, (a0), a1
+    csrr t1, tqsat
+    sw t1, {tdim * tdim}(a0)
+""", tmp_path, tensor_config(tdim), {"acc": acc}, out_size=tdim * tdim + 4)
+
+
+def test_hand_worked_cases_agree_with_the_rational_reference():
+    """The table's expected values, recomputed from the rounding definitions."""
+    for acc, mul, shift, zp, results in HAND:
+        mul = mul - (1 << 32) if mul >> 31 else mul
+        assert tuple(requantize(acc, mul, shift, zp, mode) for mode in range(4)) == results, \
+            (acc, mul, shift, zp)
+
+
+@pytest.mark.parametrize("mode", range(4), ids=["rnu", "rne", "rdn", "rod"])
+@pytest.mark.parametrize("case", HAND, ids=lambda c: f"{c[0]}*{c[1]:#x}>>{c[2]}+{c[3]}")
+def test_store_b_hand_worked(tmp_path, mode, case):
+    acc, mul, shift, zp, results = case
+    ran = _store_b([acc], mul, shift, zp, mode, tmp_path)
+    assert ran.out_array(np.int8)[0] == results[mode]
+    assert ran.out_array(np.int8)[1:16].tolist() == [clamp(zp, 8)] * 15  # acc 0
+    saturated = (acc, mul, shift, zp) in SATURATES or not -128 <= zp <= 127
+    assert ran.out_array("<u4", None)[4] == int(saturated)
+
+
+@pytest.mark.parametrize("mode", range(4), ids=["rnu", "rne", "rdn", "rod"])
+def test_store_b_random_against_the_rational_reference(tmp_path, mode):
+    tdim = 16
+    rng = np.random.default_rng(mode)
+    for trial in range(3):
+        acc = rng.integers(-(1 << 31), 1 << 31, size=tdim * tdim, dtype=np.int64)
+        acc[:6] = [-(1 << 31), (1 << 31) - 1, 0, 1, -1, 1 << 20]
+        acc[6:40] >>= rng.integers(8, 31, size=34)  # small values, where rounding shows
+        mul = int(rng.integers(-(1 << 31), 1 << 31))
+        shift = int(rng.integers(0, 32)) if trial else 0
+        zp = int(rng.integers(-128, 128))
+        ran = _store_b(acc.tolist(), mul, shift, zp, mode, tmp_path, tdim)
+        expected = [requantize_saturating(int(a), mul, shift, zp, mode) for a in acc]
+        assert ran.out_array(np.int8)[:tdim * tdim].tolist() == [q for q, _ in expected]
+        assert ran.out_array("<u4")[tdim * tdim // 4] == any(sat for _, sat in expected)
+
+
+def test_saturation_flag_is_sticky_and_recorded(tmp_path):
+    """A saturating tst.b sets tqsat (one CsrWrite); a later one that does not saturate
+    leaves it set; software clears it."""
+    ran = run_program("""
+    la a0, acc
+    li a1, 16
+    tld.w m0, (a0), a1
+    li t1, 0x7fffffff
+    csrw tqmul, t1
+    la a2, out
+    li a3, 4
+    tst.b m0, (a2), a3
+    csrw tqmul, zero
+    tst.b m0, (a2), a3
+    csrr t1, tqsat
+    sw t1, 16(a2)
+    csrw tqsat, zero
+    tst.b m0, (a2), a3
+    csrr t1, tqsat
+    sw t1, 20(a2)
+""", tmp_path, tensor_config(4), {"acc": np.full((4, 4), 1000, "<i4")}, out_size=24)
+    assert ran.out_array("<u4")[4:].tolist() == [1, 0]
+    isa = ran.interpreter.machine.isa
+    stores = [r for r in ran.records if isa.decode(r.insn).mnemonic == "tst.b"]
+    assert [CsrWrite(0x804, 1) in r.effects for r in stores] == [True, False, False]
+
+
+# ---- traps ------------------------------------------------------------------------------
+MEM_END = tensor_config().mem_end
+
+
+@pytest.mark.parametrize("line, base, stride, cause, row, message", [
+    ("tld.w m1, (a0), a1", ("buf", 2), 32, TrapCause.LOAD_MISALIGNED, 0,
+     "is not 4-byte aligned (tile rows must be element-aligned)"),
+    ("tld.w m1, (a0), a1", ("buf", 0), 34, TrapCause.LOAD_MISALIGNED, 1,
+     "is not 4-byte aligned"),
+    ("tst.w m1, (a0), a1", ("buf", 0), 6, TrapCause.STORE_MISALIGNED, 1,
+     "is not 4-byte aligned"),
+    # 8-byte rows (int8, TDIM 8): row 7 starts 4 bytes before the end of RAM
+    ("tld.b m1, (a0), a1", ("end", -7 * 8 - 4), 8, TrapCause.LOAD_ACCESS_FAULT, 7,
+     "(8 bytes) is outside memory [0x80000000, 0x80040000)"),
+    ("tst.b m1, (a0), a1", ("end", -7 * 8 - 4), 8, TrapCause.STORE_ACCESS_FAULT, 7,
+     "(8 bytes) is outside memory"),
+    # 32-byte rows (int32), going down from row 0, which straddles the end
+    ("tst.w m1, (a0), a1", ("end", -16), -32, TrapCause.STORE_ACCESS_FAULT, 0,
+     "(32 bytes) is outside memory"),
+    ("tld.w m1, (a0), a1", ("absolute", 0), 32, TrapCause.LOAD_ACCESS_FAULT, 0,
+     "(32 bytes) is outside memory"),
+])
+def test_bad_tile_rows_trap_with_no_effect(tmp_path, line, base, stride, cause, row,
+                                           message):
+    """The trap names the first bad row (tval: its address); rows before it are neither
+    read into the tile nor written to memory: RAM and tiles are as the same program
+    with a nop in its place leaves them."""
+    where, offset = base
+    setup = {"buf": f"la a0, buf\n    addi a0, a0, {offset}",
+             "end": f"li a0, {MEM_END + offset:#x}",
+             "absolute": f"li a0, {offset}"}[where]
+    program = f"""
+    {setup}
+    li a1, {stride}
+    la t2, tile
+    li t3, 32
+    tld.w m1, (t2), t3
+"""
+    tile = np.arange(64, dtype="<i4") + 1
+    data = {"buf": bytes(range(256)) * 2, "tile": tile}
+    ran = run_program(program + f"    {line}\n", tmp_path, tensor_config(8), data)
+    without = run_program(program + "    nop\n", tmp_path, tensor_config(8), data)
+    trap = ran.stop.trap
+    m = ran.interpreter.machine
+    address = (m.x[10] + row * stride) & 0xFFFF_FFFF
+    assert trap.cause == cause
+    assert trap.tval == address
+    assert f"{line.split()[0]} row {row} at {address:#010x} {message}" in trap.detail
+    at = trap.pc - m.base  # the one word the two programs differ in
+    ram, expected = bytearray(m.ram), bytearray(without.interpreter.machine.ram)
+    ram[at:at + 4] = expected[at:at + 4] = bytes(4)
+    assert ram == expected
+    np.testing.assert_array_equal(m.engine_state["tensor"].tiles[1].reshape(-1), tile)
+
+
+# ---- retire records ---------------------------------------------------------------------
+def test_retire_records_hold_whole_tiles_and_one_access_per_row(tmp_path):
+    tdim, stride = 4, 16
+    matrix = int8((tdim, stride))
+    ran = run_program(f"""
+    la a0, matrix
+    li a1, {stride}
+    tld.b m3, (a0), a1
+    tmma m5, m3, m3
+    la a2, out
+    tst.w m5, (a2), a1
+""", tmp_path, tensor_config(tdim), {"matrix": matrix}, out_size=64)
+    isa = ran.interpreter.machine.isa
+    by_name, x = {}, {}
+    for record in ran.records:  # the records up to each tensor instruction, and x then
+        by_name.setdefault(isa.decode(record.insn).mnemonic, (record, dict(x)))
+        x.update({e.reg: e.value for e in record.effects if isinstance(e, XWrite)})
+    (load, x_load), (mma, _), (store, x_store) = (by_name[n] for n in ("tld.b", "tmma",
+                                                                      "tst.w"))
+    base, out = x_load[10], x_store[12]
+    tile = matrix[:, :tdim].astype("<i4")
+    product = tile.astype(np.int64) @ tile.astype(np.int64)
+    assert load.effects == tuple(
+        [TileWrite(3, 64, int.from_bytes(tile.tobytes(), "little"))]
+        + [MemAccess(base + i * stride, tdim, False,
+                     int.from_bytes(matrix[i, :tdim].tobytes(), "little"), 0xF)
+           for i in range(tdim)])
+    assert mma.effects == (
+        TileWrite(5, 64, int.from_bytes(product.astype("<i4").tobytes(), "little")),)
+    assert store.effects == tuple(
+        MemAccess(out + i * stride, 16, True,
+                  int.from_bytes(product[i].astype("<i4").tobytes(), "little"), 0xFFFF)
+        for i in range(tdim))
