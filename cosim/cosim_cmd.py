@@ -354,7 +354,11 @@ def _cosim_kernels(args: argparse.Namespace, config: OxCoreConfig, faults: Fault
     if args.kernel == "all":
         if args.shape:
             raise OxCoreError("--shape cannot go with --kernel all (shapes differ per kernel)")
-        kernels = list(KERNELS.values())
+        kernels = [k for k in KERNELS.values() if set(k.engines) <= set(config.engines)]
+        skipped = [k.name for k in KERNELS.values() if k not in kernels]
+        if skipped:
+            print(f"cosim: skipping {', '.join(skipped)} (they need an engine config "
+                  f"{config.name!r} lacks: try --config vector)")
     else:
         kernels = [get_kernel(args.kernel)]
     statuses, stats = [], {}

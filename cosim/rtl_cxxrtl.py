@@ -294,7 +294,7 @@ class CxxrtlSimulator(RtlHarness):
         model.vcd_close(keep=keep)
         if keep:
             from cosim.waves import write_gtkw
-            write_gtkw(self.top.core.probes, self.vcd_path, self.config)
+            write_gtkw(self.top.probes, self.vcd_path, self.config)
         return keep
 
     def _loop(self, model, max_instructions, max_cycles, on_retire, on_batch, watchdog):

@@ -297,10 +297,10 @@ class RtlSimulator(RtlHarness):
                     yield
             except KeyboardInterrupt:  # Ctrl-C: keep what was recorded up to here
                 _restamp_initial_values(partial, vcd, start_fs)
-                write_gtkw(self.top.core.probes, vcd, self.config)
+                write_gtkw(self.top.probes, vcd, self.config)
                 raise
             _restamp_initial_values(partial, vcd, start_fs)
-            write_gtkw(self.top.core.probes, vcd, self.config)
+            write_gtkw(self.top.probes, vcd, self.config)
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(partial)

@@ -62,6 +62,15 @@ class Top(Elaboratable):
                                       [32] + [e.mem.signature.data_width for e in self.engines],
                                       image_words(config, program))
 
+    @property
+    def probes(self) -> dict[str, list]:
+        """What a waveform viewer opens with (`cosim.waves`): the core's groups, then
+        each engine's (an engine's ``probes``, filled when it is elaborated)."""
+        groups = dict(self.core.probes)
+        for engine in self.engines:
+            groups.update(getattr(engine, "probes", {}))
+        return groups
+
     def elaborate(self, platform) -> Module:
         m = Module()
         m.submodules.core = self.core

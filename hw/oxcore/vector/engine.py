@@ -178,6 +178,7 @@ class VectorEngine(Engine):
         m = Module()
         pipe = self.pipe
         vlen = self.vlen
+        self._watch: dict = {}  # signals for the waveform groups (`_probes`)
 
         # ---- claim: the decoder answers for the word in ID ----
         m.submodules.claim_decoder = claim = VectorDecoder(self.isa)
@@ -210,7 +211,23 @@ class VectorEngine(Engine):
         lsu_busy = self._sequencer(m, "lsu", queue, state, lsu_ports, lsu, head_touched,
                                    head_alone, self.lsu_commit)
         m.d.comb += pipe.busy.eq((queue.level != 0) | alu_busy | lsu_busy)
+        self.probes = self._probes(queue, state, alu, lsu)
         return m
+
+    def _probes(self, queue, state: VectorState, alu: Slot, lsu: Slot) -> dict[str, list]:
+        """The engine's waveform groups (`hw.oxcore.top.Top.probes`), by signal name:
+        the queue and issue, each sequencer's instruction (shown as disassembly), state
+        and beat, the vector state, the memory port and the commit ports' valid bits."""
+        watch = self._watch
+        return {
+            "vector issue": [queue.level, (watch["head"], "insn"), watch["head_touched"],
+                             alu.take, lsu.take],
+            "vector arithmetic": watch["alu"],
+            "vector load/store": watch["lsu"] + [self.mem],
+            "vector state": [state.vl, state.vtype, state.vstart, state.v0,
+                             (self.commit, "valid"), (self.commit, "last"),
+                             (self.lsu_commit, "valid"), (self.lsu_commit, "last")],
+        }
 
     def _register_file(self, m: Module) -> tuple[RegisterFilePorts, RegisterFilePorts]:
         """One memory per lane; each row is a lane's 32 bits of a register's beat. The
@@ -286,6 +303,7 @@ class VectorEngine(Engine):
         m.d.comb += [alu.take.eq(~memory_op & may_take(alu, lsu)),
                      lsu.take.eq(memory_op & may_take(lsu, alu)),
                      queue.r_en.eq(alu.take | lsu.take)]
+        self._watch.update(head=head, head_touched=touched)
         return touched, alone
 
     def _sequencer(self, m: Module, role: str, queue, vstate: VectorState,
@@ -500,6 +518,7 @@ class VectorEngine(Engine):
                 report_register()
             next_beat()
 
+        self._watch[role] = [(current, "insn"), fsm, beat, touched]
         if arithmetic:
             result, csr_old, csr_new, csr_writes, next_vl, legal, new_vtype = \
                 self._scalar_side(m, current, uop, vstate)
