@@ -496,13 +496,20 @@ class VectorUnit:
             self._write(vd, t.sew, np.array([value], dtype=I64), np.ones(1, bool))
         self._finish()
 
+    def _permutation_groups(self, pc: int, t: VType, vd: int, vs2: int,
+                            distinct: bool = True) -> int:
+        """Check vd's and vs2's LMUL groups and, unless `distinct` is False, that they do
+        not overlap (a permutation would read elements it already wrote); vd's group size."""
+        regs = self._group(pc, vd, t.lmul)
+        regs2 = self._group(pc, vs2, t.lmul)
+        if distinct:
+            self._distinct(pc, vd, regs, vs2, regs2)
+        return regs
+
     def slide(self, op: str, form: str, vd: int, vs2: int, src: int, vm: int,
               pc: int) -> None:
         t = self._vtype(pc)
-        regs = self._group(pc, vd, t.lmul)
-        regs2 = self._group(pc, vs2, t.lmul)
-        if op in ("vslideup", "vslide1up"):
-            self._distinct(pc, vd, regs, vs2, regs2)
+        self._permutation_groups(pc, t, vd, vs2, distinct=op in ("vslideup", "vslide1up"))
         self._mask_overlap(pc, vd, vm)
         s, vl = self.state, self.state.vl
         vlmax = t.vlmax(s.vlen)
@@ -530,9 +537,7 @@ class VectorUnit:
                pc: int) -> None:
         """vd[i] = vs2[index[i]], 0 where the index >= VLMAX (spec 16.4)."""
         t = self._vtype(pc)
-        regs = self._group(pc, vd, t.lmul)
-        regs2 = self._group(pc, vs2, t.lmul)
-        self._distinct(pc, vd, regs, vs2, regs2)
+        regs = self._permutation_groups(pc, t, vd, vs2)
         vl = self.state.vl
         vlmax = t.vlmax(self.state.vlen)
         if op == "vrgatherei16":
@@ -555,9 +560,7 @@ class VectorUnit:
     def compress(self, vd: int, vs2: int, vs1: int, pc: int) -> None:
         t = self._vtype(pc)
         self._vstart_zero(pc)
-        regs = self._group(pc, vd, t.lmul)
-        regs2 = self._group(pc, vs2, t.lmul)
-        self._distinct(pc, vd, regs, vs2, regs2)
+        regs = self._permutation_groups(pc, t, vd, vs2)
         self._distinct(pc, vd, regs, vs1, 1)
         vl = self.state.vl
         packed = self._read(vs2, t.sew, vl)[self.state.mask_bits(vs1, vl)]
