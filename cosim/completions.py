@@ -10,10 +10,13 @@ comparator sees is the instruction's whole effect, as the interpreter reports it
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from oxcore.retire import Effect, RetireRecord, canonical
 from oxcore.retire.ports import AWAITS_ENGINE, AWAITS_X
+
+DRAIN_CYCLES = 10_000  # after a trap: at most this long for the engines to finish
 
 
 @dataclass
@@ -46,6 +49,18 @@ class Completions:
         self.late.setdefault(part.order, []).extend(part.effects)
         self.arrived[part.order] = self.arrived.get(part.order, 0) | done
         return self._release()
+
+    def drain(self, step: int) -> Iterator[int]:
+        """After a trap: how long to keep simulating, in steps of `step` cycles.
+
+        A trap stops the scalar pipeline, not the engines: they finish what they were
+        dispatched, so the records before the trap are whole (the first difference is
+        then the real one). The caller simulates each step and files what arrives;
+        this ends once nothing is held or after `DRAIN_CYCLES`."""
+        drained = 0
+        while self.held and drained < DRAIN_CYCLES:
+            yield step
+            drained += step
 
     def flush(self) -> list[tuple[RetireRecord, int]]:
         """At the end of a run: every held record, as far as it got (a record whose

@@ -163,6 +163,20 @@ class Tracker:
         if self._fetches(s) and (self.end is None or cycle < self.end):
             self._move(self._new(s["fetch_pc"]), "IF")
 
+    def _front_stage(self, stage: str, onward: str, goes_on: bool, redirect: int,
+                     moved: dict[str, _Insn], ended: list[tuple[_Insn, bool]]) -> None:
+        """ID and IF2 alike: the stage's instruction goes on to `onward`, is flushed by a
+        redirect, or stays."""
+        insn = self._slots.get(stage)
+        if insn is None:
+            return
+        if goes_on:
+            moved[onward] = insn
+        elif redirect:
+            ended.append((insn, True))
+        else:
+            moved[stage] = insn
+
     def _advance(self, s: dict[str, int], nxt: dict[str, int] | None, cycles: int) -> None:
         """Move from sample `s` to the next cycle's (`nxt`; None: the run ended)."""
         slots, moved = self._slots, {}
@@ -197,23 +211,10 @@ class Tracker:
             else:
                 ended.append((insn, True))
         # ID
-        insn = slots.get("ID")
-        if insn is not None:
-            if s["d_issue"]:
-                moved["EX"] = insn
-            elif redirect:
-                ended.append((insn, True))
-            else:
-                moved["ID"] = insn
+        self._front_stage("ID", "EX", bool(s["d_issue"]), redirect, moved, ended)
         # IF2 (registered fetch)
-        insn = slots.get("IF2")
-        if insn is not None:
-            if not redirect and not s["halted"] and (not s["d_valid"] or s["d_issue"]):
-                moved["ID"] = insn
-            elif redirect:
-                ended.append((insn, True))
-            else:
-                moved["IF2"] = insn
+        fetched_on = not redirect and not s["halted"] and (not s["d_valid"] or s["d_issue"])
+        self._front_stage("IF2", "ID", bool(fetched_on), redirect, moved, ended)
         # IF: the fetched word is at the RAM's output next cycle
         insn = slots.get("IF")
         if insn is not None:

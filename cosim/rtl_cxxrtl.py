@@ -56,6 +56,7 @@ MASK32 = 0xFFFF_FFFF
 CHUNK = 1 << 20  # cycles per C++ call at most
 RAM = "ram storage"
 ENGINE_BUFFER_WORDS = 1 << 22  # record buffer with engine ports (records can be wide)
+DRAIN_STEP = 256  # cycles per C++ call while the engines finish after a trap
 
 
 class CxxrtlSimulator(RtlHarness):
@@ -224,14 +225,10 @@ class CxxrtlSimulator(RtlHarness):
 
     def _drain(self, model, on_retire, on_batch) -> None:
         """After a trap: the engines finish what they were dispatched (as `RtlSimulator`
-        does), their reports filed under the records still held."""
-        from cosim.rtl_sim import DRAIN_CYCLES
+        does, `Completions.drain`), their reports filed under the records still held."""
         cycle = self.cycle
-        drained = 0
-        while self._completions.held and drained < DRAIN_CYCLES:
-            result = model.run(256)
-            drained += 256
-            self._merge(result.records, on_retire, on_batch, None, self.instret)
+        for cycles in self._completions.drain(DRAIN_STEP):
+            self._merge(model.run(cycles).records, on_retire, on_batch, None, self.instret)
         self.cycle = cycle
 
     def _flush(self, on_retire, on_batch) -> None:

@@ -70,7 +70,6 @@ class RtlStop:
 
 _UNPACK_RETIRE = record_unpacker(SCALAR_RETIRE, extras=("awaits",))
 _UNPACK_COMPLETION = record_unpacker(ENGINE_COMPLETION)
-DRAIN_CYCLES = 10_000  # after a stop: at most this long for the engines to finish
 
 
 
@@ -252,14 +251,12 @@ class RtlSimulator(RtlHarness):
                 if answered:
                     ctx.set(resp.valid, 0)
                     ctx.set(resp.fault, 0)
-            # A trap stops the scalar pipeline, not the engines: let them finish what
-            # they were dispatched, so the records before the trap are whole (the first
-            # difference is then the real one). A limit keeps records as far as they got.
-            drained = 0
-            while stop[0] == "trap" and completions.held and drained < DRAIN_CYCLES:
-                await ctx.tick()
-                drained += 1
-                deliver(late_effects(), last=False)
+            # After a trap the engines finish (`Completions.drain`); a limit keeps
+            # records as far as they got.
+            if stop[0] == "trap":
+                for _ in completions.drain(1):
+                    await ctx.tick()
+                    deliver(late_effects(), last=False)
             deliver(completions.flush(), last=True)  # what is still held or queued
             reason, exit_value, cause, pc = stop
             counters = unpack_counters(ctx.get(core.counters.as_value()))

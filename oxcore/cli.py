@@ -25,6 +25,18 @@ def _add_backend(parser: argparse.ArgumentParser) -> None:
                              "per design and cached) or pysim (Amaranth's)")
 
 
+def _add_pipeview(parser: argparse.ArgumentParser, prefix: str = "",
+                  window_note: str = "") -> None:
+    """--pipeview and --pipeview-window, worded alike for `run` (whose RTL-only options
+    say so by `prefix`) and `cosim`."""
+    parser.add_argument("--pipeview", metavar="FILE",
+                        help=f"{prefix}write the pipeline's occupancy, cycle by cycle, as a "
+                             "Kanata log for the Konata viewer")
+    parser.add_argument("--pipeview-window", metavar="START:END",
+                        help=f"{prefix}only the instructions in the pipeline in cycles "
+                             f"START..END-1 in the --pipeview log{window_note}")
+
+
 def _cmd_asm(args: argparse.Namespace) -> int:
     from sw.asm.driver import assemble_file
     assemble_file(Path(args.source), Path(args.output), args.format, load_config(args.config))
@@ -121,12 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--vcd-window", metavar="START:END",
                    help="rtl: only cycles START..END-1 in the waveform (default: the first "
                         "100,000 cycles, about a gigabyte)")
-    p.add_argument("--pipeview", metavar="FILE",
-                   help="rtl: write the pipeline's occupancy, cycle by cycle, as a Kanata "
-                        "log for the Konata viewer")
-    p.add_argument("--pipeview-window", metavar="START:END",
-                   help="rtl: only the instructions in the pipeline in cycles START..END-1 "
-                        "in the --pipeview log (the run is fast until START)")
+    _add_pipeview(p, prefix="rtl: ", window_note=" (the run is fast until START)")
     p.add_argument("--fault", action="append", default=[], metavar="NAME",
                    help="rtl: inject a deliberate bug (see hw/oxcore/faults.py)")
     _add_backend(p)
@@ -161,12 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "as `oxcore run --trace`), the divergent one included")
     p.add_argument("--trace-cycles", action="store_true",
                    help="begin each --trace line with the cycle it retired in")
-    p.add_argument("--pipeview", metavar="FILE",
-                   help="write the pipeline's occupancy, cycle by cycle, as a Kanata log "
-                        "for the Konata viewer")
-    p.add_argument("--pipeview-window", metavar="START:END",
-                   help="only the instructions in the pipeline in cycles START..END-1 in "
-                        "the --pipeview log")
+    _add_pipeview(p)
     p.add_argument("--fault", action="append", default=[], metavar="NAME",
                    help="inject a deliberate RTL bug (see hw/oxcore/faults.py), to see "
                         "what a divergence report looks like")

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import itertools
 import random
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,7 +22,7 @@ from oxcore.isa.instruction import Instruction
 from oxcore.isa.kinds import VMASK, VREG, VTYPE, XREG
 from oxcore.isa.regfile import V, X
 from sw.asm.assembler import assemble_source
-from sw.cc.driver import target_flags
+from tests.oxcore.llvm_oracle import llvm_text
 
 CONFIG = PRESETS["default"]
 OP_V = 0b1010111
@@ -54,18 +52,6 @@ def _ours(source: str) -> bytes:
     return assemble_source(source, "v.s", CONFIG, ISA).section(".text").data
 
 
-def _llvm(source: str, tmp_path: Path) -> bytes:
-    src, obj = tmp_path / "v.s", tmp_path / "v.o"
-    src.write_text(source)
-    result = subprocess.run([sys.executable, "-m", "ziglang", "cc", *target_flags(CONFIG, ISA),
-                             "-g0", "-c", str(src), "-o", str(obj)], capture_output=True,
-                            text=True)
-    assert result.returncode == 0, result.stderr
-    from elftools.elf.elffile import ELFFile
-    with open(obj, "rb") as handle:
-        return ELFFile(handle).get_section_by_name(".text").data()
-
-
 def _program() -> str:
     rng = random.Random(11)
     lines = [f"vsetvli {rng.choice(X.abi_names)}, {rng.choice(X.abi_names)}, {vtype}"
@@ -84,7 +70,7 @@ def test_mcpu_names_the_vector_extension():
 
 def test_vtype_list_and_optional_mask_match_llvm(tmp_path: Path):
     source = _program()
-    assert _ours(source) == _llvm(source, tmp_path)
+    assert _ours(source) == llvm_text(source, tmp_path, CONFIG, ISA)
 
 
 def test_vtype_known_value():

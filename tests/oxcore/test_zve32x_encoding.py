@@ -10,19 +10,16 @@ destinations overlapping a source); whole-register moves and loads use aligned g
 from __future__ import annotations
 
 import random
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from elftools.elf.elffile import ELFFile
 
 from oxcore.config import PRESETS, VectorConfig
 from oxcore.isa import isa_for
 from oxcore.isa.instruction import Instruction
 from oxcore.isa.kinds import VREG, VTYPE, XREG
 from sw.asm.assembler import assemble_source
-from sw.cc.driver import target_flags
+from tests.oxcore.llvm_oracle import llvm_text
 
 CONFIG = PRESETS["default"].replace(name="vector", vector=VectorConfig())
 ISA = isa_for(CONFIG)
@@ -74,22 +71,11 @@ def _lines() -> list[tuple[Instruction, dict[str, int], str]]:
     return result
 
 
-def _llvm(source: str, tmp_path: Path) -> bytes:
-    src, obj = tmp_path / "v.s", tmp_path / "v.o"
-    src.write_text(source)
-    result = subprocess.run([sys.executable, "-m", "ziglang", "cc", *target_flags(CONFIG, ISA),
-                             "-g0", "-c", str(src), "-o", str(obj)], capture_output=True,
-                            text=True)
-    assert result.returncode == 0, result.stderr[:4000]
-    with open(obj, "rb") as handle:
-        return ELFFile(handle).get_section_by_name(".text").data()
-
-
 def test_every_form_matches_llvm(tmp_path: Path) -> None:
     lines = _lines()
     source = "".join(f"{text}\n" for _, _, text in lines)
     ours = assemble_source(source, "v.s", CONFIG, ISA).section(".text").data
-    theirs = _llvm(source, tmp_path)
+    theirs = llvm_text(source, tmp_path, CONFIG, ISA)
     assert len(ours) == len(theirs) == 4 * len(lines)
     wrong = [f"{text}: ours {int.from_bytes(ours[4*i:4*i+4], 'little'):#010x} llvm "
              f"{int.from_bytes(theirs[4*i:4*i+4], 'little'):#010x}"

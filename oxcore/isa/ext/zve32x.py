@@ -17,6 +17,8 @@ read at dispatch, or wait for, derive from the semantics like every other row's.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from oxcore.isa.csrs import Csr
 from oxcore.isa.ext.common import Opcode
 from oxcore.isa.extension import Extension
@@ -188,17 +190,35 @@ def _memory() -> list[Instruction]:
 
 
 # ---- arithmetic (RVV spec 11-16) --------------------------------------------------------
-# Operand forms: suffix -> (funct3 category, format, syntax of the sources, the source
-# operand as the semantics pass it). "vv" forms pass a register number, "vx" the scalar,
-# "vi" the immediate; the form name tells the vector unit which.
+class _Form(NamedTuple):
+    """An operand form of the arithmetic rows: everything a row derives from it."""
+    funct3: int  # operand category
+    format: Format
+    kind: str  # the mnemonic suffix, and the form name the vector unit is told
+    source: str  # syntax of the source operand (besides vs2)
+    operand: str  # the source operand as the semantics pass it
+
+    @property
+    def sources(self) -> str:
+        """Syntax of both sources, vs2 first (LLVM's order for most rows)."""
+        return f"{{vs2}}, {self.source}"
+
+
+# "vv" forms pass a register number, "vx" the scalar, "vi" the immediate; the form's
+# kind tells the vector unit which.
 _FORMS = {
-    "vv": (OPIVV, VV, "{vs2}, {vs1}", "vs1"),
-    "vx": (OPIVX, VX, "{vs2}, {rs1}", "x[rs1]"),
-    "vi": (OPIVI, VI, "{vs2}, {imm}", "imm"),
-    "viu": (OPIVI, VIU, "{vs2}, {imm}", "imm"),  # shifts, slides, gathers: uimm5
-    "mvv": (OPMVV, VV, "{vs2}, {vs1}", "vs1"),
-    "mvx": (OPMVX, VX, "{vs2}, {rs1}", "x[rs1]"),
+    "vv": _Form(OPIVV, VV, "vv", "{vs1}", "vs1"),
+    "vx": _Form(OPIVX, VX, "vx", "{rs1}", "x[rs1]"),
+    "vi": _Form(OPIVI, VI, "vi", "{imm}", "imm"),
+    "viu": _Form(OPIVI, VIU, "vi", "{imm}", "imm"),  # shifts, slides, gathers: uimm5
+    "mvv": _Form(OPMVV, VV, "vv", "{vs1}", "vs1"),
+    "mvx": _Form(OPMVX, VX, "vx", "{rs1}", "x[rs1]"),
 }
+
+
+def _forms(keys: str) -> list[_Form]:
+    """The forms named by space-separated `_FORMS` keys."""
+    return [_FORMS[key] for key in keys.split()]
 
 
 def _arith(method: str, base: str, funct6: int, forms: str, summary: str,
@@ -209,14 +229,13 @@ def _arith(method: str, base: str, funct6: int, forms: str, summary: str,
     (``.wv`` for narrowing ops); `method` is the vector unit's category.
     """
     rows = []
-    for form in forms.split():
-        funct3, fmt, sources, operand = _FORMS[form]
-        kind = {"viu": "vi", "mvv": "vv", "mvx": "vx"}.get(form, form)
-        name = f"{base}.{(suffix or {}).get(kind, kind)}"
-        rows.append(_ins(name, fmt, dict(opcode=Opcode.OP_V, funct3=funct3, funct6=funct6),
-                         f"{{vd}}, {sources}, {{vm}}",
-                         f"vec.{method}({(op or base)!r}, {kind!r}, vd, vs2, {operand}, vm)",
-                         summary))
+    for form in _forms(forms):
+        name = f"{base}.{(suffix or {}).get(form.kind, form.kind)}"
+        rows.append(_ins(name, form.format,
+                         dict(opcode=Opcode.OP_V, funct3=form.funct3, funct6=funct6),
+                         f"{{vd}}, {form.sources}, {{vm}}",
+                         f"vec.{method}({(op or base)!r}, {form.kind!r}, vd, vs2, "
+                         f"{form.operand}, vm)", summary))
     return rows
 
 
@@ -224,30 +243,26 @@ def _multiply_add(base: str, funct6: int, summary: str, method: str = "multiply_
                   forms: str = "mvv mvx") -> list[Instruction]:
     """vmacc-style rows: LLVM writes the multiplier operand before vs2."""
     rows = []
-    for form in forms.split():
-        funct3, fmt, _, operand = _FORMS[form]
-        kind = form[1:]
-        first = "{vs1}" if kind == "vv" else "{rs1}"
-        rows.append(_ins(f"{base}.{kind}", fmt,
-                         dict(opcode=Opcode.OP_V, funct3=funct3, funct6=funct6),
-                         f"{{vd}}, {first}, {{vs2}}, {{vm}}",
-                         f"vec.{method}({base!r}, {kind!r}, vd, vs2, {operand}, vm)", summary))
+    for form in _forms(forms):
+        rows.append(_ins(f"{base}.{form.kind}", form.format,
+                         dict(opcode=Opcode.OP_V, funct3=form.funct3, funct6=funct6),
+                         f"{{vd}}, {form.source}, {{vs2}}, {{vm}}",
+                         f"vec.{method}({base!r}, {form.kind!r}, vd, vs2, {form.operand}, vm)",
+                         summary))
     return rows
 
 
 def _carry(base: str, funct6: int, forms: str, summary: str, masked_only: bool) -> list:
     """vadc/vsbc (always with v0 as carry: .vvm) and vmadc/vmsbc (with or without)."""
     rows = []
-    for form in forms.split():
-        funct3, fmt, sources, operand = _FORMS[form]
-        kind = "vi" if form == "vi" else form
+    for form in _forms(forms):
         for vm in ((0,) if masked_only else (0, 1)):
-            name = f"{base}.{kind}{'m' if vm == 0 else ''}"
-            syntax = f"{{vd}}, {sources}" + (", v0" if vm == 0 else "")
-            rows.append(_ins(name, fmt,
-                             dict(opcode=Opcode.OP_V, funct3=funct3, funct6=funct6, vm=vm),
-                             syntax, f"vec.carry({base!r}, {kind!r}, vd, vs2, {operand}, "
-                                     f"{vm == 0})",
+            name = f"{form.kind}{'m' if vm == 0 else ''}"
+            syntax = f"{{vd}}, {form.sources}" + (", v0" if vm == 0 else "")
+            rows.append(_ins(f"{base}.{name}", form.format,
+                             dict(opcode=Opcode.OP_V, funct3=form.funct3, funct6=funct6, vm=vm),
+                             syntax, f"vec.carry({base!r}, {form.kind!r}, vd, vs2, "
+                                     f"{form.operand}, {vm == 0})",
                              summary + (" with carry/borrow-in from v0" if vm == 0 else "")))
     return rows
 
@@ -354,17 +369,17 @@ def _arithmetic() -> list[Instruction]:
     A(_multiply_add("vwmaccus", 0b111110, "widening vd += unsigned rs1 * signed vs2",
                     "widening_multiply_add", forms="mvx"))
     # 11.15 merge, 11.16 move
-    for form, src in (("vv", "{vs1}"), ("vx", "{rs1}"), ("vi", "{imm}")):
-        funct3, fmt, sources, operand = _FORMS[form]
-        rows.append(_ins(f"vmerge.{form}m", fmt,
-                         dict(opcode=Opcode.OP_V, funct3=funct3, funct6=0b010111, vm=0),
-                         f"{{vd}}, {sources}, v0",
-                         f"vec.merge({form!r}, vd, vs2, {operand})",
+    for form in _forms("vv vx vi"):
+        rows.append(_ins(f"vmerge.{form.kind}m", form.format,
+                         dict(opcode=Opcode.OP_V, funct3=form.funct3, funct6=0b010111, vm=0),
+                         f"{{vd}}, {form.sources}, v0",
+                         f"vec.merge({form.kind!r}, vd, vs2, {form.operand})",
                          "select source where v0 is set, else vs2"))
-        rows.append(_ins(f"vmv.v.{form[1]}", fmt,
-                         dict(opcode=Opcode.OP_V, funct3=funct3, funct6=0b010111, vm=1,
+        rows.append(_ins(f"vmv.v.{form.kind[1]}", form.format,
+                         dict(opcode=Opcode.OP_V, funct3=form.funct3, funct6=0b010111, vm=1,
                               vs2=0),
-                         f"{{vd}}, {src}", f"vec.move({form!r}, vd, {operand})",
+                         f"{{vd}}, {form.source}",
+                         f"vec.move({form.kind!r}, vd, {form.operand})",
                          "copy the source to every body element"))
     # 12 fixed-point
     A(_arith("binary", "vsaddu", 0b100000, "vv vx vi", "saturating add, unsigned"))

@@ -496,13 +496,20 @@ class VectorUnit:
             self._write(vd, t.sew, np.array([value], dtype=I64), np.ones(1, bool))
         self._finish()
 
+    def _permutation_groups(self, pc: int, t: VType, vd: int, vs2: int,
+                            distinct: bool = True) -> int:
+        """Check vd's and vs2's LMUL groups and, unless `distinct` is False, that they do
+        not overlap (a permutation would read elements it already wrote); vd's group size."""
+        regs = self._group(pc, vd, t.lmul)
+        regs2 = self._group(pc, vs2, t.lmul)
+        if distinct:
+            self._distinct(pc, vd, regs, vs2, regs2)
+        return regs
+
     def slide(self, op: str, form: str, vd: int, vs2: int, src: int, vm: int,
               pc: int) -> None:
         t = self._vtype(pc)
-        regs = self._group(pc, vd, t.lmul)
-        regs2 = self._group(pc, vs2, t.lmul)
-        if op in ("vslideup", "vslide1up"):
-            self._distinct(pc, vd, regs, vs2, regs2)
+        self._permutation_groups(pc, t, vd, vs2, distinct=op in ("vslideup", "vslide1up"))
         self._mask_overlap(pc, vd, vm)
         s, vl = self.state, self.state.vl
         vlmax = t.vlmax(s.vlen)
@@ -530,9 +537,7 @@ class VectorUnit:
                pc: int) -> None:
         """vd[i] = vs2[index[i]], 0 where the index >= VLMAX (spec 16.4)."""
         t = self._vtype(pc)
-        regs = self._group(pc, vd, t.lmul)
-        regs2 = self._group(pc, vs2, t.lmul)
-        self._distinct(pc, vd, regs, vs2, regs2)
+        regs = self._permutation_groups(pc, t, vd, vs2)
         vl = self.state.vl
         vlmax = t.vlmax(self.state.vlen)
         if op == "vrgatherei16":
@@ -555,9 +560,7 @@ class VectorUnit:
     def compress(self, vd: int, vs2: int, vs1: int, pc: int) -> None:
         t = self._vtype(pc)
         self._vstart_zero(pc)
-        regs = self._group(pc, vd, t.lmul)
-        regs2 = self._group(pc, vs2, t.lmul)
-        self._distinct(pc, vd, regs, vs2, regs2)
+        regs = self._permutation_groups(pc, t, vd, vs2)
         self._distinct(pc, vd, regs, vs1, 1)
         vl = self.state.vl
         packed = self._read(vs2, t.sew, vl)[self.state.mask_bits(vs1, vl)]
@@ -732,30 +735,35 @@ class VectorUnit:
         self._load_elements(vd, eew, nf, regs, vl, active, data)
         self._finish()
 
+    def _contiguous(self, base: int, count: int, size: int, store: bool,
+                    pc: int) -> tuple[np.ndarray, np.ndarray]:
+        """Active flags and addresses of `count` consecutive `size`-byte elements from
+        `base`, as whole-register and mask accesses move them (unmasked, from vstart on),
+        checked."""
+        active = np.arange(count) >= min(self.state.vstart, count)
+        addrs = base + np.arange(count, dtype=I64) * size
+        self._addresses_ok(addrs[active], size, store, pc)
+        return active, addrs
+
+    def _load_contiguous(self, vd: int, base: int, eew: int, regs: int, count: int,
+                         pc: int) -> None:
+        """Load `count` EEW elements from `base` into the `regs` registers from `vd`."""
+        eb = eew // 8
+        active, addrs = self._contiguous(base, count, eb, False, pc)
+        data = self._read_active(addrs[:, None], active, eb)
+        self._record_span(base, np.repeat(active, eb), False)
+        self._load_elements(vd, eew, 1, regs, count, active, data)
+        self._finish()
+
     def load_whole(self, vd: int, base: int, eew: int, nregs: int, pc: int) -> None:
         if vd % nregs:
             raise self._illegal(pc, f"vl{nregs}re{eew}.v into misaligned v{vd}")
-        s, eb = self.state, eew // 8
-        count = nregs * s.vlenb // eb
-        start = s.vstart if s.vstart < count else count
-        active = np.arange(count) >= start
-        addrs = base + np.arange(count, dtype=I64) * eb
-        self._addresses_ok(addrs[active], eb, False, pc)
-        data = self._read_active(addrs[:, None], active, eb)
-        self._record_span(base, np.repeat(active, eb), False)
-        self._load_elements(vd, eew, 1, nregs, count, active, data)
-        self._finish()
+        self._load_contiguous(vd, base, eew, nregs, nregs * self.state.vlenb // (eew // 8),
+                              pc)
 
     def load_mask(self, vd: int, base: int, pc: int) -> None:
         self._vtype(pc)
-        count = (self.state.vl + 7) // 8
-        active = np.arange(count) >= self.state.vstart
-        addrs = base + np.arange(count, dtype=I64)
-        self._addresses_ok(addrs[active], 1, False, pc)
-        data = self._read_active(addrs[:, None], active, 1)
-        self._record_span(base, active, False)
-        self._load_elements(vd, 8, 1, 1, count, active, data)
-        self._finish()
+        self._load_contiguous(vd, base, 8, 1, (self.state.vl + 7) // 8, pc)
 
     # stores
     def _store_bytes(self, addrs: np.ndarray, data: np.ndarray) -> int | None:
@@ -822,26 +830,20 @@ class VectorUnit:
         addrs = self._field_addresses(pc, vs3, base, offsets, t.sew, nf, active, True)
         self._store_gathered(vs3, addrs, t.sew, nf, regs, vl, active, pc)
 
+    def _store_contiguous(self, base: int, data: np.ndarray, pc: int) -> None:
+        """Store the register bytes `data` to consecutive addresses from `base`."""
+        count = len(data)
+        active, addrs = self._contiguous(base, count, 1, True, pc)
+        lowest = self._store_bytes(addrs[active], data.reshape(count, 1)[active])
+        self._record_span(base, active, True)
+        self._stored(lowest, pc)
+
     def store_whole(self, vs3: int, base: int, nregs: int, pc: int) -> None:
         if vs3 % nregs:
             raise self._illegal(pc, f"vs{nregs}r.v from misaligned v{vs3}")
         s = self.state
-        count = nregs * s.vlenb
-        active = np.arange(count) >= min(s.vstart, count)
-        addrs = base + np.arange(count, dtype=I64)
-        self._addresses_ok(addrs[active], 1, True, pc)
-        data = s.regs[vs3 * s.vlenb:vs3 * s.vlenb + count].reshape(count, 1)
-        lowest = self._store_bytes(addrs[active], data[active])
-        self._record_span(base, active, True)
-        self._stored(lowest, pc)
+        self._store_contiguous(base, s.regs[vs3 * s.vlenb:(vs3 + nregs) * s.vlenb], pc)
 
     def store_mask(self, vs3: int, base: int, pc: int) -> None:
         self._vtype(pc)
-        count = (self.state.vl + 7) // 8
-        active = np.arange(count) >= self.state.vstart
-        addrs = base + np.arange(count, dtype=I64)
-        self._addresses_ok(addrs[active], 1, True, pc)
-        data = self.state.register(vs3)[:count].reshape(count, 1)
-        lowest = self._store_bytes(addrs[active], data[active])
-        self._record_span(base, active, True)
-        self._stored(lowest, pc)
+        self._store_contiguous(base, self.state.register(vs3)[:(self.state.vl + 7) // 8], pc)

@@ -5,6 +5,8 @@ redirecting fetch (at once, or a cycle later with `registered_redirect`), addres
 a store's byte lanes on the data port, and EX waiting for the data port and the divider.
 Every expectation is computed by hand."""
 
+from typing import Awaitable, Callable
+
 from amaranth import Module
 from amaranth.lib import wiring
 
@@ -68,18 +70,22 @@ def _present(ctx, x, mnemonic: str, *, pc: int = PC, rd: int = 0, rs1: int = 0,
         ctx.set(getattr(x, name), value)
 
 
-def _start(ctx, stage) -> None:
-    ctx.set(stage.advance, 1)
-    ctx.set(stage.dmem.ready, 1)
+def _simulate_ex(bench: Callable[..., Awaitable[None]], **options: bool) -> None:
+    """Run `bench(ctx, stage)` on a fresh `ExWithUnits(**options)`, its EX advancing
+    and the data port ready from the start (what every test here begins with)."""
+    dut = ExWithUnits(**options)
+
+    async def started(ctx) -> None:
+        ctx.set(dut.stage.advance, 1)
+        ctx.set(dut.stage.dmem.ready, 1)
+        await bench(ctx, dut.stage)
+
+    simulate(dut, started)
 
 
 def test_alu_results_into_ex_mem():
-    dut = ExWithUnits()
-    stage = dut.stage
-    mm = stage.mm
-
-    async def bench(ctx):
-        _start(ctx, stage)
+    async def bench(ctx, stage):
+        mm = stage.mm
         for mnemonic, a, b, expected in (
                 ("add", 7, 5, 12),
                 ("sub", 5, 7, 0xFFFF_FFFE),  # 5 - 7 wraps
@@ -97,15 +103,11 @@ def test_alu_results_into_ex_mem():
         await ctx.tick()
         assert ctx.get(mm.valid) and not ctx.get(mm.writes)
 
-    simulate(dut, bench)
+    _simulate_ex(bench)
 
 
 def test_forwarding_from_mem_and_wb():
-    dut = ExWithUnits()
-    stage = dut.stage
-
-    async def bench(ctx):
-        _start(ctx, stage)
+    async def bench(ctx, stage):
         # addi x7 moves to MEM; then add x6 moves to MEM and addi x7 to WB. Meanwhile
         # ID decodes an instruction reading x6 and x7: the selects, registered, pick
         # MEM for x6 (EX's add, then in MEM) and WB for x7.
@@ -139,15 +141,11 @@ def test_forwarding_from_mem_and_wb():
         assert ctx.get(stage.operands.rs1) == 100  # MEM (m_value), not WB's 23
         assert ctx.get(stage.operands.rs2) == 4  # x9: not in MEM or WB any more
 
-    simulate(dut, bench)
+    _simulate_ex(bench)
 
 
 def test_mispredicted_taken_branch_redirects():
-    dut = ExWithUnits()
-    stage = dut.stage
-
-    async def bench(ctx):
-        _start(ctx, stage)
+    async def bench(ctx, stage):
         # beq taken (equal operands), predicted not taken: fetch goes to pc + 0x40.
         _present(ctx, stage.x, "beq", rs1=1, rs2=2, imm=0x40, rs1_val=5, rs2_val=5)
         assert ctx.get(stage.fire) and ctx.get(stage.mispredict)
@@ -175,15 +173,11 @@ def test_mispredicted_taken_branch_redirects():
         assert ctx.get(stage.trap.valid) and not ctx.get(stage.redirect.valid)
         assert ctx.get(stage.trap.cause) == TrapCause.INSTRUCTION_MISALIGNED
 
-    simulate(dut, bench)
+    _simulate_ex(bench)
 
 
 def test_registered_redirect_acts_a_cycle_later():
-    dut = ExWithUnits(registered_redirect=True)
-    stage = dut.stage
-
-    async def bench(ctx):
-        _start(ctx, stage)
+    async def bench(ctx, stage):
         _present(ctx, stage.x, "beq", imm=0x40, rs1_val=5, rs2_val=5)
         assert ctx.get(stage.mispredict) and not ctx.get(stage.redirect.valid)
         await ctx.tick()
@@ -196,16 +190,12 @@ def test_registered_redirect_acts_a_cycle_later():
         assert not ctx.get(stage.mm.valid)  # a bubble into MEM
         assert not ctx.get(stage.redirect.valid) and ctx.get(stage.live)
 
-    simulate(dut, bench)
+    _simulate_ex(bench, registered_redirect=True)
 
 
 def test_address_and_csr_traps():
-    dut = ExWithUnits()
-    stage = dut.stage
-    mm = stage.mm
-
-    async def bench(ctx):
-        _start(ctx, stage)
+    async def bench(ctx, stage):
+        mm = stage.mm
         for mnemonic, address, cause in (
                 ("lw", BASE + 2, TrapCause.LOAD_MISALIGNED),
                 ("lh", BASE + 1, TrapCause.LOAD_MISALIGNED),
@@ -234,16 +224,12 @@ def test_address_and_csr_traps():
         _present(ctx, stage.x, "csrrs", rd=5, rs1=0, csr=0xC02)
         assert not ctx.get(stage.trap.valid)
 
-    simulate(dut, bench)
+    _simulate_ex(bench)
 
 
 def test_store_byte_lanes_on_the_data_port():
-    dut = ExWithUnits()
-    stage = dut.stage
-    dmem = stage.dmem
-
-    async def bench(ctx):
-        _start(ctx, stage)
+    async def bench(ctx, stage):
+        dmem = stage.dmem
         for mnemonic, offset, mask, wdata, stored in (
                 ("sb", 3, 0b1000, 0xABAB_ABAB, 0xAB),
                 ("sb", 0, 0b0001, 0xABAB_ABAB, 0xAB),
@@ -265,15 +251,11 @@ def test_store_byte_lanes_on_the_data_port():
         ctx.set(stage.advance, 0)
         assert not ctx.get(dmem.valid) and not ctx.get(stage.fire)
 
-    simulate(dut, bench)
+    _simulate_ex(bench)
 
 
 def test_waits_for_the_data_port_and_the_divider():
-    dut = ExWithUnits()
-    stage = dut.stage
-
-    async def bench(ctx):
-        _start(ctx, stage)
+    async def bench(ctx, stage):
         ctx.set(stage.dmem.ready, 0)  # a bank conflict, a lost arbitration
         _present(ctx, stage.x, "lw", rd=5, rs1=1, rs1_val=BASE + 0x10)
         for _ in range(2):
@@ -302,4 +284,4 @@ def test_waits_for_the_data_port_and_the_divider():
         await ctx.tick()
         assert ctx.get(stage.mm.valid) and ctx.get(stage.mm.result) == 0xFFFF_FFFF
 
-    simulate(dut, bench)
+    _simulate_ex(bench)
