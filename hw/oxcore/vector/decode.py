@@ -27,8 +27,8 @@ class Kind(enum.IntEnum):
     SET_VL = 1  # vsetvli / vsetvl: AVL from rs1 (x0 rules), vtype from the word or rs2
     SET_VL_IMM = 2  # vsetivli
     ARITH = 3  # element-wise, single width: vd = vs2 op source
-    LOAD = 4  # unit-stride load
-    STORE = 5  # unit-stride store
+    LOAD = 4  # unit-stride or strided (`strided`) load
+    STORE = 5  # unit-stride or strided store
     TO_SCALAR = 6  # vmv.x.s
     REDUCE = 7  # single-width reduction (`sub`: REDUCTIONS)
     COMPARE = 8  # integer compare into a mask (`sub`: COMPARES)
@@ -90,6 +90,7 @@ UOP = data.StructLayout({
     "kind": Kind, "op": AluOp, "form": Form, "eew": 2, "vtype_from_rs2": 1, "sub": 3,
     "first_only": 1,  # only element 0 (vmv.s.x)
     "whole": 1,  # whole registers: nf+1 of them, whatever vl, vtype and v0 (vl<n>r, vs<n>r)
+    "strided": 1,  # element i at rs1 + i * rs2 (vlse, vsse)
 })
 
 
@@ -105,6 +106,7 @@ class Decoded:
     sub: int = 0
     first_only: bool = False
     whole: bool = False
+    strided: bool = False
 
 
 def _call(ins: Instruction) -> tuple[str, list]:
@@ -136,6 +138,9 @@ def micro_op(ins: Instruction) -> Decoded | None:
         eew, nf = args[2], args[3]
         if nf == 1 and not (method == "load_unit" and args[5]):  # no segments, no ff
             return Decoded(Kind.LOAD if method == "load_unit" else Kind.STORE, eew=eew)
+    if method in ("load_strided", "store_strided") and args[4] == 1:  # no segments
+        return Decoded(Kind.LOAD if method == "load_strided" else Kind.STORE, eew=args[3],
+                       strided=True)
     if method == "reduction" and args[0] in REDUCTIONS:
         return Decoded(Kind.REDUCE, sub=REDUCTIONS.index(args[0]))
     if method == "compare":
@@ -231,7 +236,7 @@ class VectorDecoder(wiring.Component):
                         self.uop.form.eq(uop.form), self.uop.eew.eq(EEW_CODE[uop.eew]),
                         self.uop.vtype_from_rs2.eq(uop.vtype_from_rs2),
                         self.uop.sub.eq(uop.sub), self.uop.first_only.eq(uop.first_only),
-                        self.uop.whole.eq(uop.whole),
+                        self.uop.whole.eq(uop.whole), self.uop.strided.eq(uop.strided),
                     ]
         return m
 

@@ -22,7 +22,7 @@ Structure (docs/vector.md has the diagram):
   one of each for the load/store sequencer;
 - **load/store unit**: unit-stride accesses streamed on the engine's ``LANES x 32``-bit
   memory port, any element-aligned base (a beat straddling two port words takes both,
-  each word shared with the neighbouring beat);
+  each word shared with the neighbouring beat); strided ones element by element;
 - **state**: vl, vtype (vill in bit 31) and a copy of v0 in flip-flops for masking.
 
 Every instruction's architectural effects leave on its sequencer's commit port
@@ -79,6 +79,9 @@ class State(enum.IntEnum):
     WB_READ = 10  # the destination register's beat (reductions, compares, mask logic)
     WB_EXECUTE = 11  # ... merged with the result gathered before, written and reported
     CSR = 12  # a CSR instruction on a vector CSR: read, write, report
+    GATHER = 13  # a strided load's element: its word requested (or skipped, inactive)
+    GATHER_WAIT = 14  # ... its data arrives, into the beat
+    SCATTER = 15  # a strided store's element: its word written (or skipped)
 
 
 def _log2(value: int) -> int:
@@ -139,6 +142,22 @@ class _Stream:
     load_beat: Signal  # a word arrived that completes a beat
     store_beat: Signal  # the beat's lower word is written (or had no bytes to write)
     tail_done: Signal  # the last carry is written
+    restart: list  # statements that reset the stream for a new instruction
+
+
+@dataclass
+class _Elements:
+    """What the load/store sequencer needs of a strided access (`_element_stream`)."""
+
+    active: Signal  # the current element is active (masks, vl, vstart)
+    requested: Signal  # its word was requested (loads) or written (stores) this cycle
+    addr: Signal  # its address
+    size: Signal  # its bytes
+    value: Signal  # its value (loads: arriving; stores: from the register)
+    byte_mask: Signal  # its bytes, as a MemAccess mask
+    gathered: Signal  # a load's beat: the elements gathered so far and the arriving one
+    last_of_beat: Signal  # it is the beat's last element
+    step: list  # statements that move on to the next element
     restart: list  # statements that reset the stream for a new instruction
 
 
@@ -392,9 +411,11 @@ class VectorEngine(Engine):
                                             gathers)
         else:
             wb_new, wb_bytes = 0, 0
-            stream = self._memory_stream(m, current, fsm, beat, beats, active, old_vd,
-                                         first_load=(uop.kind == Kind.LOAD) & (body_regs != 0))
-            beat_source = stream.loaded
+            stream = self._memory_stream(
+                m, current, fsm, beat, beats, active, old_vd,
+                first_load=(uop.kind == Kind.LOAD) & ~uop.strided & (body_regs != 0))
+            elements = self._element_stream(m, current, fsm, eew_code, active, old_vd)
+            beat_source = Mux(uop.strided, elements.gathered, stream.loaded)
         for j in range(pb):
             byte = slice(8 * j, 8 * (j + 1))
             m.d.comb += new_value[byte].eq(Mux(active[j], beat_source[byte], old_vd[byte]))
@@ -445,12 +466,15 @@ class VectorEngine(Engine):
                 commit.v.valid.eq(~is_store & full_mask.any()),
                 commit.v.reg.eq(group_reg), commit.v.data.eq(full_data),
                 commit.v.mask.eq(full_mask),
-                commit.mem.valid.eq(is_memory & mem_mask.any()),
-                commit.mem.addr.eq(current.rs1 + reg_in_group * vlenb),
-                commit.mem.size.eq(Mux(reg_span > vlenb, vlenb, reg_span)),
-                commit.mem.write.eq(is_store),
-                commit.mem.data.eq(full_mem), commit.mem.mask.eq(mem_mask),
             ]
+            with m.If(~uop.strided):  # (a strided access reports its elements instead)
+                m.d.comb += [
+                    commit.mem.valid.eq(is_memory & mem_mask.any()),
+                    commit.mem.addr.eq(current.rs1 + reg_in_group * vlenb),
+                    commit.mem.size.eq(Mux(reg_span > vlenb, vlenb, reg_span)),
+                    commit.mem.write.eq(is_store),
+                    commit.mem.data.eq(full_mem), commit.mem.mask.eq(mem_mask),
+                ]
 
         # ---- register file addresses: reads for the beat of the next cycle ----
         advance = Signal(name=f"{role}_advance")  # moves on to the next beat (`next_beat`)
@@ -508,7 +532,7 @@ class VectorEngine(Engine):
                              beat.eq(0), report_data.eq(0), report_mask.eq(0),
                              report_mem.eq(0), store_mask.eq(0)]
                 if not arithmetic:
-                    m.d.sync += stream.restart
+                    m.d.sync += stream.restart + elements.restart
 
         def execute_beat() -> None:
             """An element-wise beat (or a load's): write, report at a register's end."""
@@ -548,9 +572,11 @@ class VectorEngine(Engine):
                             m.d.sync += fsm.eq(State.CSR)
                     else:
                         with m.Case(Kind.STORE):
-                            m.d.sync += fsm.eq(Mux(empty, State.DONE, State.STORE))
+                            m.d.sync += fsm.eq(Mux(empty, State.DONE, Mux(
+                                uop.strided, State.SCATTER, State.STORE)))
                         with m.Case(Kind.LOAD):
-                            m.d.sync += fsm.eq(Mux(empty, State.DONE, State.LOAD))
+                            m.d.sync += fsm.eq(Mux(empty, State.DONE, Mux(
+                                uop.strided, State.GATHER, State.LOAD)))
                     with m.Default():
                         m.d.sync += fsm.eq(State.DONE)
             if arithmetic:
@@ -606,6 +632,43 @@ class VectorEngine(Engine):
                 with m.Case(State.STORE_TAIL):
                     with m.If(stream.tail_done):
                         finish()
+
+                def next_element() -> None:
+                    """On to the next element; after a beat's last, the beat is done
+                    (a load writes it) and the sequencer moves on to the next."""
+                    m.d.sync += elements.step
+                    with m.If(elements.last_of_beat):
+                        with m.If(uop.kind == Kind.LOAD):
+                            execute_beat()
+                        with m.Else():
+                            with m.If(last_of_reg | (beat + 1 == beats)):
+                                report_register()
+                            next_beat()
+
+                def report_element() -> None:
+                    m.d.comb += [commit.valid.eq(1), commit.mem.valid.eq(1),
+                                 commit.mem.addr.eq(elements.addr),
+                                 commit.mem.size.eq(elements.size),
+                                 commit.mem.write.eq(is_store),
+                                 commit.mem.data.eq(elements.value),
+                                 commit.mem.mask.eq(elements.byte_mask)]
+
+                with m.Case(State.GATHER):
+                    with m.If(elements.active):
+                        with m.If(elements.requested):
+                            m.d.sync += fsm.eq(State.GATHER_WAIT)
+                    with m.Else():
+                        next_element()
+                with m.Case(State.GATHER_WAIT):  # the data: the port answers a cycle later
+                    m.d.sync += fsm.eq(State.GATHER)
+                    report_element()
+                    next_element()
+                with m.Case(State.SCATTER):
+                    with m.If(~elements.active):
+                        next_element()
+                    with m.Elif(elements.requested):
+                        report_element()
+                        next_element()
             with m.Case(State.DONE):
                 finish()
         return fsm != State.IDLE
@@ -709,6 +772,63 @@ class VectorEngine(Engine):
                              tail_done.eq(mem.ready | ~carry_enables.any())]
         restart = [requested.eq(0), primed.eq(0), carry_data.eq(0), carry_enables.eq(0)]
         return _Stream(loaded, shift, load_beat, store_beat, tail_done, restart)
+
+    def _element_stream(self, m: Module, current, fsm, eew_code, active, old_vd):
+        """A strided access, element by element (vlse, vsse): element i of the group at
+        rs1 + i * rs2 (rs2 signed), one port word each, the element's bytes at its
+        offset in the word (an element-aligned element never straddles two). A load
+        takes two cycles an element (request, data), a store one; inactive elements are
+        skipped in one cycle. Loads gather a beat's elements before it is written."""
+        mem, lanes, pb = self.mem, self.lanes, self.beat_bytes
+        elem = Signal(range(pb), name="lsu_element")  # element within the beat
+        addr = Signal(32, name="lsu_element_addr")
+        with m.If(fsm == State.START):
+            m.d.sync += addr.eq(current.rs1)
+        offset = addr[:_log2(pb)]  # the element's first byte in its port word
+        position = Signal(range(pb), name="lsu_element_byte")  # ... in the beat
+        m.d.comb += position.eq(elem << eew_code)
+        size = Signal(3, name="lsu_element_size")
+        m.d.comb += size.eq(1 << eew_code)
+        byte_mask = Signal(4)
+        m.d.comb += byte_mask.eq((1 << size) - 1)
+        bit_mask = Signal(32)
+        with m.Switch(eew_code):
+            for code in range(3):
+                with m.Case(code):
+                    m.d.comb += bit_mask.eq((1 << (8 << code)) - 1)
+        is_active = Signal(name="lsu_element_active")
+        m.d.comb += is_active.eq(active.bit_select(position, 1))
+        # the element's value: from the word arriving (loads) or the register (stores)
+        arriving = Signal(32)
+        m.d.comb += arriving.eq((mem.rdata >> (offset * 8))[:32] & bit_mask)
+        stored = Signal(32)
+        m.d.comb += stored.eq((old_vd >> (position * 8))[:32] & bit_mask)
+        value = Signal(32, name="lsu_element_value")
+        m.d.comb += value.eq(Mux(fsm == State.SCATTER, stored, arriving))
+        buffer = Signal(32 * lanes, name="lsu_gather_buffer")  # the beat's elements so far
+        gathered = Signal(32 * lanes)  # ... with the one arriving
+        m.d.comb += gathered.eq(buffer | (arriving << (position * 8))[:32 * lanes])
+        requested = Signal()
+        with m.Switch(fsm):
+            with m.Case(State.GATHER):
+                m.d.comb += [mem.valid.eq(is_active), mem.addr.eq(addr[_log2(pb):])]
+            with m.Case(State.GATHER_WAIT):
+                m.d.sync += buffer.eq(gathered)
+            with m.Case(State.SCATTER):
+                m.d.comb += [mem.valid.eq(is_active), mem.addr.eq(addr[_log2(pb):]),
+                             mem.write.eq(1), mem.wdata.eq(stored << (offset * 8)),
+                             mem.mask.eq(byte_mask << offset)]
+        m.d.comb += requested.eq(mem.valid & mem.ready)
+        last_of_beat = Signal(name="lsu_element_last")
+        m.d.comb += last_of_beat.eq(elem == (pb >> eew_code) - 1)
+        step = [addr.eq(addr + current.rs2),
+                elem.eq(Mux(last_of_beat, 0, elem + 1))]
+        beat_done = last_of_beat & ((fsm == State.GATHER_WAIT)
+                                    | ((fsm == State.GATHER) & ~is_active))  # (skipped)
+        with m.If(beat_done):
+            m.d.sync += buffer.eq(0)  # (after the statement above: a fresh beat)
+        return _Elements(is_active, requested, addr, size, value, byte_mask, gathered,
+                         last_of_beat, step, [elem.eq(0), buffer.eq(0)])
 
     def _scalar_side(self, m: Module, current, uop, vstate: VectorState):
         """vset{i}vl{i}'s new vl and vtype, the CSR instructions' values, and the

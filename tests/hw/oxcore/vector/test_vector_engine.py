@@ -2,7 +2,8 @@
 
 Random programs over the instructions the engine implements (`decode.implemented`):
 vsetvli/vsetivli/vsetvl with random SEW, LMUL and AVL (0, below and above VLMAX),
-unit-stride loads and stores at unaligned bases, single-width arithmetic in every form,
+unit-stride loads and stores at unaligned bases, strided ones (zero, negative and
+positive strides), single-width arithmetic in every form,
 masked and not, vmerge/vmv, vmv.x.s. Every vector register, memory and CSR effect is
 compared (`oxcore.api.cosim`), at several VLEN/LANES configurations. A deliberately
 broken lane (fault injection) must be caught at the instruction it corrupts.
@@ -61,6 +62,15 @@ def random_program(seed: int, length: int = 40) -> str:
                           if Fraction(1, 8) <= Fraction(e, sew) * lmul <= 8])
         return eew, Fraction(eew, sew) * lmul
 
+    def strided(eew: int) -> list[str]:
+        """t4 = a base in the middle of the data, t5 = a stride of whole elements: zero,
+        negative or positive (at most 3 elements: any vl stays in the data)."""
+        size = eew // 8
+        stride = rng.choice([0, 1, -1, 2, -2, 3]) * size
+        return ["    li t4, 2048", "    add t4, t4, s0",
+                f"    addi t4, t4, {rng.randrange(0, 64) // size * size}",
+                f"    li t5, {stride}"]
+
     # fill a few registers and v0 from memory
     lines += ["    vsetvli t0, zero, e8, m8, ta, ma", "    vle8.v v8, (s0)",
               "    addi t1, s0, 64", "    vle8.v v16, (t1)", "    addi t1, s0, 128",
@@ -97,12 +107,18 @@ def random_program(seed: int, length: int = 40) -> str:
             (vd,) = group(1, avoid_v0=masked, emul=emul)
             offset = rng.randrange(0, 64)
             offset -= offset % (eew // 8)
-            lines += [f"    addi t4, s0, {offset}", f"    vle{eew}.v v{vd}, (t4){mask}"]
+            if rng.random() < 0.35:
+                lines += strided(eew) + [f"    vlse{eew}.v v{vd}, (t4), t5{mask}"]
+            else:
+                lines += [f"    addi t4, s0, {offset}", f"    vle{eew}.v v{vd}, (t4){mask}"]
         elif kind < 0.25:
             eew, emul = memory_eew()
             (vs,) = group(1, emul=emul)
             offset = 256 + (rng.randrange(0, 64) // (eew // 8)) * (eew // 8)
-            lines += [f"    addi t4, s0, {offset}", f"    vse{eew}.v v{vs}, (t4){mask}"]
+            if rng.random() < 0.35:
+                lines += strided(eew) + [f"    vsse{eew}.v v{vs}, (t4), t5{mask}"]
+            else:
+                lines += [f"    addi t4, s0, {offset}", f"    vse{eew}.v v{vs}, (t4){mask}"]
         elif kind < 0.3:
             (vs,) = group(1)
             choice = rng.randrange(6)
@@ -165,7 +181,7 @@ def random_program(seed: int, length: int = 40) -> str:
             src = {"vv": f"v{vs1}", "vx": rng.choice(["s1", "s2", "s3"]), "vi": str(imm)}[form]
             lines.append(f"    {op}.{form} v{vd}, v{vs2}, {src}{mask}")
     lines += ["    li a0, 0", "    li a7, 93", "    ecall", "    .data", "data:"]
-    data = random.Random(seed + 1).randbytes(512)
+    data = random.Random(seed + 1).randbytes(4096)
     lines += [f"    .byte {', '.join(str(b) for b in data[i:i + 16])}"
               for i in range(0, len(data), 16)]
     return "\n".join(lines) + "\n"
@@ -206,3 +222,48 @@ def test_a_broken_lane_is_caught(tmp_path, monkeypatch):
     verdict = _cosim(source, config(128, 2), tmp_path, "broken")
     assert verdict.verdict == "fail"
     assert "vadd.vv" in verdict.report
+
+
+def strided_program(seed: int) -> str:
+    """Strided loads and stores (vlse/vsse) of every EEW at several SEW/LMUL, strides
+    zero, negative, positive and larger than a port word, masked or not, with a non-zero
+    vstart now and then; each load is stored back elsewhere so memory shows it too."""
+    rng = random.Random(seed)
+    lines = ["    .text", "    .globl _start", "_start:", "    la s0, data",
+             "    li s1, 8192", "    add s1, s1, s0",  # the middle of the data
+             "    vsetvli t0, zero, e8, m1, ta, ma", "    vle8.v v0, (s0)"]
+    for _ in range(24):
+        eew = rng.choice([8, 16, 32])
+        sew, lmul = rng.choice([(8, "m1"), (8, "m2"), (16, "m1"), (16, "mf2"), (32, "m1"),
+                                (32, "m4"), (8, "mf4")])
+        emul = Fraction(eew, sew) * (Fraction(1, int(lmul[2])) if lmul.startswith("mf")
+                                     else int(lmul[1]))
+        if not Fraction(1, 8) <= emul <= 8:
+            continue
+        step = max(1, int(emul))
+        vd = rng.choice(range(step, 32, step))
+        size = eew // 8
+        stride = rng.choice([0, 1, -1, 2, -3, 5, 17, -9]) * size
+        mask = ", v0.t" if rng.random() < 0.4 else ""
+        avl = rng.choice([1, 3, 9, 40, 1000])
+        lines += [f"    li t3, {avl}", f"    vsetvli t2, t3, e{sew}, {lmul}, tu, mu",
+                  f"    li t5, {stride}", f"    addi t4, s1, {rng.randrange(0, 96) // size * size}"]
+        if rng.random() < 0.15:
+            lines.append(f"    csrwi vstart, {rng.randrange(1, 4)}")
+        lines.append(f"    vlse{eew}.v v{vd}, (t4), t5{mask}")
+        lines += [f"    addi t4, s1, {1024 + rng.randrange(0, 96) // size * size}",
+                  f"    li t5, {rng.choice([1, 2, -1, 6]) * size}"]
+        if rng.random() < 0.15:
+            lines.append(f"    csrwi vstart, {rng.randrange(1, 4)}")
+        lines.append(f"    vsse{eew}.v v{vd}, (t4), t5{mask}")
+    lines += ["    li a0, 0", "    li a7, 93", "    ecall", "    .data", "data:"]
+    data = random.Random(seed + 7).randbytes(16384)
+    lines += [f"    .byte {', '.join(str(b) for b in data[i:i + 16])}"
+              for i in range(0, len(data), 16)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("vlen, lanes, seed", [(256, 4, 1), (64, 2, 2)])
+def test_strided_accesses_match_the_interpreter(vlen, lanes, seed, tmp_path):
+    verdict = _cosim(strided_program(seed), config(vlen, lanes), tmp_path)
+    assert verdict.verdict == "pass", verdict.report
