@@ -62,6 +62,18 @@ class AluOp(enum.IntEnum):
     NMSUB = 22  # -(source * vd) + vs2
     COPY = 23  # vs2 (vmv<n>r.v)
     INDEX = 24  # the element's index (vid.v)
+    # fixed point (spec 12): saturating, averaging (rounded by vxrm), vsmul, scaling shifts
+    SADDU = 25
+    SADD = 26
+    SSUBU = 27
+    SSUB = 28
+    AADDU = 29
+    AADD = 30
+    ASUBU = 31
+    ASUB = 32
+    SMUL = 33
+    SSRL = 34
+    SSRA = 35
 
 
 class Form(enum.IntEnum):
@@ -75,7 +87,13 @@ BINARY_OPS = {"vadd": AluOp.ADD, "vsub": AluOp.SUB, "vrsub": AluOp.RSUB, "vand":
               "vor": AluOp.OR, "vxor": AluOp.XOR, "vsll": AluOp.SLL, "vsrl": AluOp.SRL,
               "vsra": AluOp.SRA, "vminu": AluOp.MINU, "vmin": AluOp.MIN,
               "vmaxu": AluOp.MAXU, "vmax": AluOp.MAX, "vmul": AluOp.MUL,
-              "vmulh": AluOp.MULH, "vmulhu": AluOp.MULHU, "vmulhsu": AluOp.MULHSU}
+              "vmulh": AluOp.MULH, "vmulhu": AluOp.MULHU, "vmulhsu": AluOp.MULHSU,
+              "vsaddu": AluOp.SADDU, "vsadd": AluOp.SADD, "vssubu": AluOp.SSUBU,
+              "vssub": AluOp.SSUB, "vaaddu": AluOp.AADDU, "vaadd": AluOp.AADD,
+              "vasubu": AluOp.ASUBU, "vasub": AluOp.ASUB, "vsmul": AluOp.SMUL,
+              "vssrl": AluOp.SSRL, "vssra": AluOp.SSRA}
+# The ops whose elements may saturate (vxsat).
+SATURATING = (AluOp.SADDU, AluOp.SADD, AluOp.SSUBU, AluOp.SSUB, AluOp.SMUL)
 MULTIPLY_ADD_OPS = {"vmacc": AluOp.MACC, "vnmsac": AluOp.NMSAC, "vmadd": AluOp.MADD,
                     "vnmsub": AluOp.NMSUB}
 EEW_CODE = {8: 0, 16: 1, 32: 2}

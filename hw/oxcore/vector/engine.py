@@ -395,6 +395,10 @@ class VectorEngine(Engine):
         reg_in_group = Signal(range(8))
         m.d.comb += reg_in_group.eq(beat >> _log2(bpr) if bpr > 1 else beat)
 
+        saturated_now = Signal(name=f"{role}_saturated")
+        saturation_seen = Signal(name=f"{role}_saturation_seen")
+        newly_saturated = (saturated_now | saturation_seen) & ~vstate.vxsat
+
         # ---- the beat's new value: lanes (arithmetic), or memory words (loads) ----
         new_value = Signal(32 * lanes, name=f"{role}_new_value")
         out_value = Signal(32 * lanes, name=f"{role}_out_value")
@@ -403,8 +407,13 @@ class VectorEngine(Engine):
         m.d.comb += phase_b.eq((fsm == State.WB_READ) | (fsm == State.WB_EXECUTE))
         gathers = Signal()  # a first pass gathers a result: reductions, compares
         if arithmetic:
-            scalar, beat_source = self._lanes(m, current, uop, sew_code, beat_offset, v0,
-                                              old_vd, src2, src1)
+            scalar, beat_source, lanes_saturated = self._lanes(
+                m, current, uop, sew_code, beat_offset, v0, old_vd, src2, src1, vstate.vxrm)
+            # fixed point: an active element of this beat saturated, or one before did
+            m.d.comb += saturated_now.eq((fsm == State.EXECUTE) & (uop.kind == Kind.ARITH)
+                                         & (lanes_saturated & active).any())
+            with m.If(saturated_now):
+                m.d.sync += saturation_seen.eq(1)
             m.d.comb += gathers.eq((uop.kind == Kind.REDUCE) | (uop.kind == Kind.COMPARE))
             wb_new, wb_bytes = self._gather(m, uop, fsm, beat, beat_offset, sew_code, vl,
                                             vstart, active, old_vd, src2, src1, scalar,
@@ -515,14 +524,27 @@ class VectorEngine(Engine):
 
         def finish() -> None:
             """The instruction's last cycle: `last` on the commit port (with this cycle's
-            report, if any), vstart back to 0 (spec 3.7), and the next instruction."""
+            report, if any), vxsat set if an element saturated (spec 12), vstart back to
+            0 (spec 3.7), and the next instruction. (Both CSRs to report: vxsat now,
+            vstart from DONE, a cycle later.)"""
             m.d.comb += [finishing.eq(1), commit.valid.eq(1), commit.last.eq(1)]
             m.d.sync += fsm.eq(State.IDLE)
-            with m.If((uop.kind != Kind.CSR) & (vstart != 0)):
-                m.d.comb += [commit.csr.valid.eq(1), commit.csr.csr.eq(CSR_VSTART),
-                             commit.csr.value.eq(0)]
-                m.d.sync += vstart.eq(0)
-            take_next()
+            resets_vstart = (uop.kind != Kind.CSR) & (vstart != 0)
+            with m.If(newly_saturated):
+                m.d.comb += [commit.csr.valid.eq(1), commit.csr.csr.eq(CSR_VXSAT),
+                             commit.csr.value.eq(1)]
+                m.d.sync += [vstate.vxsat.eq(1), saturation_seen.eq(0)]
+                with m.If(resets_vstart):
+                    m.d.comb += [finishing.eq(0), commit.last.eq(0)]
+                    m.d.sync += fsm.eq(State.DONE)
+                with m.Else():
+                    take_next()
+            with m.Else():
+                with m.If(resets_vstart):
+                    m.d.comb += [commit.csr.valid.eq(1), commit.csr.csr.eq(CSR_VSTART),
+                                 commit.csr.value.eq(0)]
+                    m.d.sync += vstart.eq(0)
+                take_next()
 
         def take_next() -> None:
             """Start the queue's head, if the issue logic gives it to this sequencer."""
@@ -530,7 +552,7 @@ class VectorEngine(Engine):
                 m.d.sync += [current.eq(queue.r_data), fsm.eq(State.START),
                              touched.eq(head_touched), alone.eq(head_alone),
                              beat.eq(0), report_data.eq(0), report_mask.eq(0),
-                             report_mem.eq(0), store_mask.eq(0)]
+                             report_mem.eq(0), store_mask.eq(0), saturation_seen.eq(0)]
                 if not arithmetic:
                     m.d.sync += stream.restart + elements.restart
 
@@ -674,9 +696,10 @@ class VectorEngine(Engine):
         return fsm != State.IDLE
 
     def _lanes(self, m: Module, current, uop, sew_code, beat_offset, v0, old_vd, src2,
-               src1):
+               src1, vxrm):
         """The lanes' ALUs on this beat. Returns the vx/vi scalar (replicated to every
-        element) and the beat's results (element indices for vid.v)."""
+        element), the beat's results (element indices for vid.v) and which of its bytes
+        belong to saturated elements (fixed point)."""
         lanes, vlen = self.lanes, self.vlen
         insn = current.insn
         scalar = Signal(32, name="alu_scalar")
@@ -691,6 +714,7 @@ class VectorEngine(Engine):
             with m.Default():
                 m.d.comb += scalar.eq(raw)
         alu_result = Signal(32 * lanes)
+        saturated = Signal(4 * lanes, name="alu_lanes_saturated")
         for lane in range(lanes):
             alu = LaneAlu()
             m.submodules[f"alu{lane}"] = alu
@@ -700,7 +724,8 @@ class VectorEngine(Engine):
             m.d.comb += [alu.a.eq(src2[bits]), alu.d.eq(old_vd[bits]),
                          alu.b.eq(Mux(uop.form == Form.VV, src1[bits], scalar)),
                          alu.sew.eq(sew_code), alu.op.eq(uop.op), alu.pick.eq(pick),
-                         alu_result[bits].eq(alu.result)]
+                         alu.vxrm.eq(vxrm), alu_result[bits].eq(alu.result),
+                         saturated[4 * lane:4 * (lane + 1)].eq(alu.saturated)]
         indices = Signal(32 * lanes)  # vid.v: each element's index
         with m.Switch(sew_code):
             for code, sew in enumerate((8, 16, 32)):
@@ -708,7 +733,7 @@ class VectorEngine(Engine):
                     m.d.comb += indices.eq(Cat(*(
                         Cat((beat_offset + k * sew // 8) >> code, Const(0, sew))[:sew]
                         for k in range(32 * lanes // sew))))
-        return scalar, Mux(uop.op == AluOp.INDEX, indices, alu_result)
+        return scalar, Mux(uop.op == AluOp.INDEX, indices, alu_result), saturated
 
     def _memory_stream(self, m: Module, current, fsm, beat, beats, active, old_vd,
                        first_load):

@@ -4,17 +4,76 @@ A lane holds 4, 2 or 1 elements of SEW 8, 16 or 32 bits (``sew``: 0, 1, 2). Each
 element width has its own datapath, selected by ``sew`` (carries never cross an
 element; shifts use the low log2(SEW) bits of the amount, RVV spec 11.6). ``pick``
 (one bit per byte: the v0 mask bit of that byte's element) selects the source for
-``vmerge``.
+``vmerge``. Fixed-point results round by ``vxrm`` (spec 12.1's roundoff) and report
+per byte whether their element saturated (``saturated``, for vxsat).
 """
 
 
-from amaranth import Cat, Module, Mux
+from amaranth import Cat, Const, Module, Mux
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from hw.oxcore.vector.decode import AluOp
 
 SEWS = (8, 16, 32)
+
+
+def roundoff(v, d, vxrm):
+    """Spec 12.1: ``v >> d`` (arithmetic if `v` is signed) plus the rounding increment
+    vxrm selects (rnu: v[d-1]; rne: v[d-1] & (v[d-2:0] != 0 | v[d]); rdn: 0;
+    rod: !v[d] & v[d-1:0] != 0). `d` a constant or a signal."""
+    width = len(v)
+    shifted = v >> d
+    if isinstance(d, int):
+        below = (v[:d] != 0) if d > 0 else Const(0)  # v[d-1:0] != 0
+        half = v[d - 1] if d > 0 else Const(0)  # v[d-1]
+        below_half = (v[:d - 1] != 0) if d > 1 else Const(0)  # v[d-2:0] != 0
+    else:
+        one = Const(1, width + 1)
+        d_less = (d - 1)[:len(d)]  # d - 1 (unused when d = 0)
+        bits = v.as_unsigned()
+        below = (bits & ((one << d) - 1)[:width]) != 0
+        half = (bits >> d_less)[0] & (d != 0)
+        below_half = ((bits & ((one << d_less) - 1)[:width]) != 0) & (d > 1)
+    lsb = shifted[0]
+    increment = Mux(vxrm == 0, half,
+                    Mux(vxrm == 1, half & (below_half | lsb),
+                        Mux(vxrm == 2, 0, ~lsb & below)))
+    return shifted + increment
+
+
+def _fixed_point(op: AluOp, a, b, sew: int, vxrm):
+    """(result, saturated) of a fixed-point op on one element (spec 12.1-12.4)."""
+    sa, sb = a.as_signed(), b.as_signed()
+    high, low = (1 << (sew - 1)) - 1, -(1 << (sew - 1))
+
+    def clamp_signed(v):
+        over, under = v > high, v < low
+        return Mux(over, Const(high, sew), Mux(under, Const(low, sew), v[:sew])), over | under
+    if op == AluOp.SADDU:
+        total = a + b
+        return Mux(total[sew], (1 << sew) - 1, total[:sew]), total[sew]
+    if op == AluOp.SSUBU:
+        return Mux(a < b, 0, (a - b)[:sew]), a < b
+    if op == AluOp.SADD:
+        return clamp_signed(sa + sb)
+    if op == AluOp.SSUB:
+        return clamp_signed(sa - sb)
+    if op == AluOp.SMUL:
+        return clamp_signed(roundoff(sa * sb, sew - 1, vxrm))
+    rounded = {
+        AluOp.AADDU: lambda: roundoff(a + b, 1, vxrm),
+        AluOp.AADD: lambda: roundoff(sa + sb, 1, vxrm),
+        AluOp.ASUBU: lambda: roundoff((a - b).as_signed(), 1, vxrm),  # (SEW+1 bits)
+        AluOp.ASUB: lambda: roundoff(sa - sb, 1, vxrm),
+        AluOp.SSRL: lambda: roundoff(a, b[:sew.bit_length() - 1], vxrm),
+        AluOp.SSRA: lambda: roundoff(sa, b[:sew.bit_length() - 1], vxrm),
+    }[op]()
+    return rounded[:sew], Const(0)
+
+
+FIXED_POINT = (AluOp.SADDU, AluOp.SADD, AluOp.SSUBU, AluOp.SSUB, AluOp.AADDU, AluOp.AADD,
+               AluOp.ASUBU, AluOp.ASUB, AluOp.SMUL, AluOp.SSRL, AluOp.SSRA)
 
 
 def _element(op: AluOp, a, b, sew: int, pick, d=None):
@@ -62,7 +121,9 @@ class LaneAlu(wiring.Component):
     sew: In(2)
     op: In(AluOp)
     pick: In(4)  # per byte: vmerge takes the source
+    vxrm: In(2)  # fixed-point rounding mode
     result: Out(32)
+    saturated: Out(4)  # per byte: its element saturated (fixed point)
 
     def elaborate(self, platform) -> Module:
         m = Module()
@@ -72,11 +133,20 @@ class LaneAlu(wiring.Component):
                     with m.Switch(self.op):
                         for op in AluOp:
                             with m.Case(op):
-                                parts = []
+                                parts, flags = [], []
                                 for k in range(32 // sew):
                                     lo, hi = k * sew, (k + 1) * sew
-                                    parts.append(_element(op, self.a[lo:hi], self.b[lo:hi],
-                                                          sew, self.pick[lo // 8],
-                                                          self.d[lo:hi]))
+                                    a, b = self.a[lo:hi], self.b[lo:hi]
+                                    if op in FIXED_POINT:
+                                        value, saturated = _fixed_point(op, a, b, sew,
+                                                                        self.vxrm)
+                                        value = value[:sew]  # (a signed Mux is wider)
+                                        flags.append(saturated.replicate(sew // 8))
+                                    else:
+                                        value = _element(op, a, b, sew, self.pick[lo // 8],
+                                                         self.d[lo:hi])
+                                    parts.append(value)
                                 m.d.comb += self.result.eq(Cat(*parts))
+                                if flags:
+                                    m.d.comb += self.saturated.eq(Cat(*flags))
         return m

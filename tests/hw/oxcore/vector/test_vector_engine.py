@@ -3,7 +3,8 @@
 Random programs over the instructions the engine implements (`decode.implemented`):
 vsetvli/vsetivli/vsetvl with random SEW, LMUL and AVL (0, below and above VLMAX),
 unit-stride loads and stores at unaligned bases, strided ones (zero, negative and
-positive strides), single-width arithmetic in every form,
+positive strides), single-width arithmetic (fixed point too, under every vxrm) in every
+form,
 masked and not, vmerge/vmv, vmv.x.s. Every vector register, memory and CSR effect is
 compared (`oxcore.api.cosim`), at several VLEN/LANES configurations. A deliberately
 broken lane (fault injection) must be caught at the instruction it corrupts.
@@ -33,7 +34,10 @@ COMPARES = ["vmseq", "vmsne", "vmsltu", "vmslt", "vmsleu", "vmsle", "vmsgtu", "v
 MASK_LOGIC = ["vmandn", "vmand", "vmor", "vmxor", "vmorn", "vmnand", "vmnor", "vmxnor"]
 REDUCTIONS = ["vredsum", "vredand", "vredor", "vredxor", "vredminu", "vredmin", "vredmaxu",
               "vredmax"]
-NO_VI = ("vsub", "vminu", "vmin", "vmaxu", "vmax", "vmul", "vmulh", "vmulhu", "vmulhsu")
+FIXED_POINT = ["vsaddu", "vsadd", "vssubu", "vssub", "vaaddu", "vaadd", "vasubu", "vasub",
+               "vsmul", "vssrl", "vssra"]
+NO_VI = ("vsub", "vminu", "vmin", "vmaxu", "vmax", "vmul", "vmulh", "vmulhu", "vmulhsu",
+         "vssubu", "vssub", "vaaddu", "vaadd", "vasubu", "vasub", "vsmul")
 
 
 def config(vlen: int, lanes: int):
@@ -171,12 +175,12 @@ def random_program(seed: int, length: int = 40) -> str:
             form = "vv" if src.startswith("v") else "vx"
             lines.append(f"    {op}.{form} v{vd}, {src}, v{vs2}{mask}")
         else:
-            op = rng.choice(ARITH + ["vrsub"])
+            op = rng.choice(ARITH + ["vrsub"] + FIXED_POINT)
             vd, vs2, vs1 = group(3, avoid_v0=masked)
             forms = ["vx", "vi"] if op == "vrsub" else ["vv", "vx"] + (
                 ["vi"] if op not in NO_VI else [])
             form = rng.choice(forms)
-            shift = op in ("vsll", "vsrl", "vsra")
+            shift = op in ("vsll", "vsrl", "vsra", "vssrl", "vssra")
             imm = rng.randint(0, 31) if shift else rng.randint(-16, 15)
             src = {"vv": f"v{vs1}", "vx": rng.choice(["s1", "s2", "s3"]), "vi": str(imm)}[form]
             lines.append(f"    {op}.{form} v{vd}, v{vs2}, {src}{mask}")
@@ -266,4 +270,45 @@ def strided_program(seed: int) -> str:
 @pytest.mark.parametrize("vlen, lanes, seed", [(256, 4, 1), (64, 2, 2)])
 def test_strided_accesses_match_the_interpreter(vlen, lanes, seed, tmp_path):
     verdict = _cosim(strided_program(seed), config(vlen, lanes), tmp_path)
+    assert verdict.verdict == "pass", verdict.report
+
+
+def fixed_point_program(seed: int) -> str:
+    """Every fixed-point op under every vxrm on data with extremes (so some elements
+    saturate), vxsat cleared before each and read after; some with a non-zero vstart
+    (vxsat and vstart then both change at the end of one instruction)."""
+    rng = random.Random(seed)
+    lines = ["    .text", "    .globl _start", "_start:", "    la s0, data",
+             "    li s1, 0x7fff8000", "    li s2, -1",
+             "    vsetvli t0, zero, e8, m1, ta, ma", "    vle8.v v0, (s0)"]
+    for vxrm in range(4):
+        lines.append(f"    csrwi vxrm, {vxrm}")
+        for op in FIXED_POINT:
+            sew, lmul = rng.choice([(8, "m1"), (16, "m2"), (32, "m1"), (8, "mf2")])
+            size = sew // 8
+            form = rng.choice(["vv", "vx"] + ([] if op in NO_VI else ["vi"]))
+            src = {"vv": "v16", "vx": rng.choice(["s1", "s2"]),
+                   "vi": str(rng.randint(0, 31) if op in ("vssrl", "vssra")
+                             else rng.randint(-16, 15))}[form]
+            mask = ", v0.t" if rng.random() < 0.3 else ""
+            lines += [f"    vsetvli t0, zero, e{sew}, {lmul}, ta, mu",
+                      f"    addi t4, s0, {rng.randrange(0, 128) // size * size}",
+                      f"    vle{sew}.v v8, (t4)",
+                      f"    addi t4, s0, {rng.randrange(128, 256) // size * size}",
+                      f"    vle{sew}.v v16, (t4)", "    csrwi vxsat, 0"]
+            if rng.random() < 0.25:
+                lines.append(f"    csrwi vstart, {rng.randrange(1, 3)}")
+            lines += [f"    {op}.{form} v24, v8, {src}{mask}", "    csrr a1, vxsat"]
+    lines += ["    li a0, 0", "    li a7, 93", "    ecall", "    .data", "    .p2align 2",
+              "data:"]
+    extremes = [0x80, 0x7F, 0xFF, 0x00, 0x01, 0xC0, 0x3F]
+    data = bytes(rng.choice(extremes) if rng.random() < 0.6 else rng.randrange(256)
+                 for _ in range(512))
+    lines += [f"    .byte {', '.join(str(b) for b in data[i:i + 16])}"
+              for i in range(0, len(data), 16)]
+    return "\n".join(lines) + "\n"
+
+
+def test_fixed_point_and_vxsat_match_the_interpreter(tmp_path):
+    verdict = _cosim(fixed_point_program(3), config(128, 2), tmp_path)
     assert verdict.verdict == "pass", verdict.report
