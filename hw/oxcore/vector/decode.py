@@ -74,6 +74,11 @@ class AluOp(enum.IntEnum):
     SMUL = 33
     SSRL = 34
     SSRA = 35
+    # narrowing (vd SEW, vs2 2*SEW): shifts and clips, by the source's low log2(2*SEW) bits
+    NSRL = 36
+    NSRA = 37
+    NCLIPU = 38
+    NCLIP = 39
 
 
 class Form(enum.IntEnum):
@@ -92,6 +97,9 @@ BINARY_OPS = {"vadd": AluOp.ADD, "vsub": AluOp.SUB, "vrsub": AluOp.RSUB, "vand":
               "vssub": AluOp.SSUB, "vaaddu": AluOp.AADDU, "vaadd": AluOp.AADD,
               "vasubu": AluOp.ASUBU, "vasub": AluOp.ASUB, "vsmul": AluOp.SMUL,
               "vssrl": AluOp.SSRL, "vssra": AluOp.SSRA}
+# Narrowing ops (their .wx and .wi forms: .wv's vs1 would need a fourth read port).
+NARROWING_OPS = {"vnsrl": AluOp.NSRL, "vnsra": AluOp.NSRA, "vnclipu": AluOp.NCLIPU,
+                 "vnclip": AluOp.NCLIP}
 # The ops whose elements may saturate (vxsat).
 SATURATING = (AluOp.SADDU, AluOp.SADD, AluOp.SSUBU, AluOp.SSUB, AluOp.SMUL)
 MULTIPLY_ADD_OPS = {"vmacc": AluOp.MACC, "vnmsac": AluOp.NMSAC, "vmadd": AluOp.MADD,
@@ -109,6 +117,7 @@ UOP = data.StructLayout({
     "first_only": 1,  # only element 0 (vmv.s.x)
     "whole": 1,  # whole registers: nf+1 of them, whatever vl, vtype and v0 (vl<n>r, vs<n>r)
     "strided": 1,  # element i at rs1 + i * rs2 (vlse, vsse)
+    "narrow": 1,  # vs2 is 2*SEW wide: two of its beats make one of vd's
 })
 
 
@@ -125,6 +134,7 @@ class Decoded:
     first_only: bool = False
     whole: bool = False
     strided: bool = False
+    narrow: bool = False
 
 
 def _call(ins: Instruction) -> tuple[str, list]:
@@ -146,6 +156,8 @@ def micro_op(ins: Instruction) -> Decoded | None:
         return Decoded(Kind.SET_VL_IMM)
     if method == "binary" and args[0] in BINARY_OPS:
         return Decoded(Kind.ARITH, BINARY_OPS[args[0]], Form[args[1].upper()])
+    if method == "narrowing" and args[1] in ("vx", "vi"):
+        return Decoded(Kind.ARITH, NARROWING_OPS[args[0]], Form[args[1].upper()], narrow=True)
     if method == "multiply_add":
         return Decoded(Kind.ARITH, MULTIPLY_ADD_OPS[args[0]], Form[args[1].upper()])
     if method == "move":
@@ -255,6 +267,7 @@ class VectorDecoder(wiring.Component):
                         self.uop.vtype_from_rs2.eq(uop.vtype_from_rs2),
                         self.uop.sub.eq(uop.sub), self.uop.first_only.eq(uop.first_only),
                         self.uop.whole.eq(uop.whole), self.uop.strided.eq(uop.strided),
+                        self.uop.narrow.eq(uop.narrow),
                     ]
         return m
 

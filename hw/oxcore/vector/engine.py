@@ -309,7 +309,8 @@ class VectorEngine(Engine):
         with m.If(memory_op):
             m.d.comb += touched.eq(_group_mask(vd, ones) | uses_v0)
         with m.Else():
-            m.d.comb += touched.eq(_group_mask(vd, ones) | _group_mask(vs2, ones)
+            wide_ones = Mux(uop.narrow, Cat(Const(1, 1), ones), ones)  # 2 * EMUL
+            m.d.comb += touched.eq(_group_mask(vd, ones) | _group_mask(vs2, wide_ones)
                                    | Mux(uop.form == Form.VV, _group_mask(vs1, ones), 0)
                                    | uses_v0)
         alone = Signal(name="head_alone")
@@ -493,9 +494,13 @@ class VectorEngine(Engine):
         m.d.comb += [group_row.eq(vd * bpr + beat),
                      vrf.read_rows[0].eq(vd * bpr + read_beat),
                      vrf.write_row.eq(group_row), vrf.write_data.eq(out_value)]
-        if arithmetic:
-            m.d.comb += [vrf.read_rows[1].eq(vs2 * bpr + read_beat),
-                         vrf.read_rows[2].eq(vs1 * bpr + read_beat)]
+        if arithmetic:  # (narrowing: vs2's two beats for one of vd's)
+            with m.If(uop.narrow):
+                m.d.comb += [vrf.read_rows[1].eq(vs2 * bpr + 2 * read_beat),
+                             vrf.read_rows[2].eq(vs2 * bpr + 2 * read_beat + 1)]
+            with m.Else():
+                m.d.comb += [vrf.read_rows[1].eq(vs2 * bpr + read_beat),
+                             vrf.read_rows[2].eq(vs1 * bpr + read_beat)]
 
         # ---- the sequencer ----
         def next_beat() -> None:
@@ -725,6 +730,7 @@ class VectorEngine(Engine):
                          alu.b.eq(Mux(uop.form == Form.VV, src1[bits], scalar)),
                          alu.sew.eq(sew_code), alu.op.eq(uop.op), alu.pick.eq(pick),
                          alu.vxrm.eq(vxrm), alu_result[bits].eq(alu.result),
+                         alu.wide.eq(Cat(src2, src1)[64 * lane:64 * (lane + 1)]),
                          saturated[4 * lane:4 * (lane + 1)].eq(alu.saturated)]
         indices = Signal(32 * lanes)  # vid.v: each element's index
         with m.Switch(sew_code):

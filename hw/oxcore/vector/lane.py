@@ -72,6 +72,25 @@ def _fixed_point(op: AluOp, a, b, sew: int, vxrm):
     return rounded[:sew], Const(0)
 
 
+def _narrowing(op: AluOp, wide, shift, sew: int, vxrm):
+    """(result, saturated) of a narrowing op on one 2*SEW-bit element (spec 11.7,
+    12.5): shifted right by `shift` (its low log2(2*SEW) bits), clipped for vnclip[u]."""
+    amount = shift[:(2 * sew).bit_length() - 1]
+    if op == AluOp.NSRL:
+        return (wide >> amount)[:sew], Const(0)
+    if op == AluOp.NSRA:
+        return (wide.as_signed() >> amount)[:sew], Const(0)
+    if op == AluOp.NCLIPU:
+        value = roundoff(wide, amount, vxrm)
+        over = value > (1 << sew) - 1
+        return Mux(over, (1 << sew) - 1, value[:sew]), over
+    value = roundoff(wide.as_signed(), amount, vxrm)
+    high, low = (1 << (sew - 1)) - 1, -(1 << (sew - 1))
+    over, under = value > high, value < low
+    return Mux(over, high, Mux(under, low & ((1 << sew) - 1), value[:sew]))[:sew], over | under
+
+
+NARROWING = (AluOp.NSRL, AluOp.NSRA, AluOp.NCLIPU, AluOp.NCLIP)
 FIXED_POINT = (AluOp.SADDU, AluOp.SADD, AluOp.SSUBU, AluOp.SSUB, AluOp.AADDU, AluOp.AADD,
                AluOp.ASUBU, AluOp.ASUB, AluOp.SMUL, AluOp.SSRL, AluOp.SSRA)
 
@@ -122,6 +141,7 @@ class LaneAlu(wiring.Component):
     op: In(AluOp)
     pick: In(4)  # per byte: vmerge takes the source
     vxrm: In(2)  # fixed-point rounding mode
+    wide: In(64)  # narrowing: this lane's 2*SEW-bit source elements
     result: Out(32)
     saturated: Out(4)  # per byte: its element saturated (fixed point)
 
@@ -137,7 +157,14 @@ class LaneAlu(wiring.Component):
                                 for k in range(32 // sew):
                                     lo, hi = k * sew, (k + 1) * sew
                                     a, b = self.a[lo:hi], self.b[lo:hi]
-                                    if op in FIXED_POINT:
+                                    if op in NARROWING:
+                                        if sew == 32:  # (no 64-bit sources at ELEN 32)
+                                            parts.append(Const(0, 32))
+                                            continue
+                                        value, saturated = _narrowing(
+                                            op, self.wide[2 * lo:2 * hi], b, sew, self.vxrm)
+                                        flags.append(saturated.replicate(sew // 8))
+                                    elif op in FIXED_POINT:
                                         value, saturated = _fixed_point(op, a, b, sew,
                                                                         self.vxrm)
                                         value = value[:sew]  # (a signed Mux is wider)

@@ -54,3 +54,45 @@ def test_fixed_point_ops_match_the_interpreter():
     sim.add_testbench(bench)
     sim.run()
     assert not mismatches, mismatches[:5]
+
+
+def test_narrowing_ops_match_the_interpreter():
+    """vnsrl, vnsra, vnclipu, vnclip: 2*SEW-bit sources (SEW 8 and 16), shifts by the
+    source's low bits, under every vxrm."""
+    from hw.oxcore.vector.decode import NARROWING_OPS
+    from hw.oxcore.vector.lane import NARROWING
+    names = {op: name for name, op in NARROWING_OPS.items()}
+    dut = LaneAlu()
+    rng = random.Random(11)
+    mismatches = []
+
+    async def bench(ctx):
+        for _ in range(400):
+            op, code, vxrm = rng.choice(NARROWING), rng.randrange(2), rng.randrange(4)
+            sew = 8 << code
+            count = 32 // sew
+            wide = rng.getrandbits(64)
+            if rng.random() < 0.3:
+                wide = rng.choice([0x8000800080008000, 0x7FFF7FFF7FFF7FFF, 2**64 - 1,
+                                   0x0000FFFF0000FFFF, 0x00FF00FF00FF00FF])
+            shift = rng.choice([0, 1, 3, 7, 8, 9, 15, 16, 31, rng.getrandbits(32)])
+            b = int.from_bytes((shift & ((1 << sew) - 1)).to_bytes(sew // 8, "little")
+                               * count, "little")
+            for signal, value in ((dut.wide, wide), (dut.b, b), (dut.sew, code),
+                                  (dut.op, op), (dut.vxrm, vxrm)):
+                ctx.set(signal, value)
+            got, saturated = ctx.get(dut.result), ctx.get(dut.saturated)
+            elements = np.array([(wide >> (k * 2 * sew)) & ((1 << 2 * sew) - 1)
+                                 for k in range(count)], np.int64)
+            result, flags = arith.NARROWING[names[op]](
+                elements, np.full(count, shift & ((1 << sew) - 1), np.int64), sew, vxrm)
+            want = sum((int(r) & ((1 << sew) - 1)) << (k * sew) for k, r in enumerate(result))
+            want_flags = [bool(f) for f in flags] if flags is not None else [False] * count
+            got_flags = [bool(saturated >> (k * sew // 8) & 1) for k in range(count)]
+            if (got, got_flags) != (want, want_flags):
+                mismatches.append((names[op], sew, vxrm, hex(wide), shift, hex(got), hex(want)))
+
+    sim = Simulator(dut)
+    sim.add_testbench(bench)
+    sim.run()
+    assert not mismatches, mismatches[:5]

@@ -34,6 +34,7 @@ COMPARES = ["vmseq", "vmsne", "vmsltu", "vmslt", "vmsleu", "vmsle", "vmsgtu", "v
 MASK_LOGIC = ["vmandn", "vmand", "vmor", "vmxor", "vmorn", "vmnand", "vmnor", "vmxnor"]
 REDUCTIONS = ["vredsum", "vredand", "vredor", "vredxor", "vredminu", "vredmin", "vredmaxu",
               "vredmax"]
+NARROWING = ["vnsrl", "vnsra", "vnclipu", "vnclip"]
 FIXED_POINT = ["vsaddu", "vsadd", "vssubu", "vssub", "vaaddu", "vaadd", "vasubu", "vasub",
                "vsmul", "vssrl", "vssra"]
 NO_VI = ("vsub", "vminu", "vmin", "vmaxu", "vmax", "vmul", "vmulh", "vmulhu", "vmulhsu",
@@ -274,9 +275,10 @@ def test_strided_accesses_match_the_interpreter(vlen, lanes, seed, tmp_path):
 
 
 def fixed_point_program(seed: int) -> str:
-    """Every fixed-point op under every vxrm on data with extremes (so some elements
-    saturate), vxsat cleared before each and read after; some with a non-zero vstart
-    (vxsat and vstart then both change at the end of one instruction)."""
+    """Every fixed-point op and narrowing shift/clip under every vxrm on data with
+    extremes (so some elements saturate), vxsat cleared before each and read after;
+    some with a non-zero vstart (vxsat and vstart then both change at the end of one
+    instruction)."""
     rng = random.Random(seed)
     lines = ["    .text", "    .globl _start", "_start:", "    la s0, data",
              "    li s1, 0x7fff8000", "    li s2, -1",
@@ -299,6 +301,19 @@ def fixed_point_program(seed: int) -> str:
             if rng.random() < 0.25:
                 lines.append(f"    csrwi vstart, {rng.randrange(1, 3)}")
             lines += [f"    {op}.{form} v24, v8, {src}{mask}", "    csrr a1, vxsat"]
+        for op in NARROWING:  # vd SEW from vs2 (v16...) 2*SEW: SEW 8 or 16
+            sew, lmul = rng.choice([(8, "m1"), (16, "m2"), (8, "mf2"), (16, "m1")])
+            form = rng.choice(["wx", "wi"])
+            src = rng.choice(["s1", "s2", "s3"]) if form == "wx" else str(rng.randrange(32))
+            mask = ", v0.t" if rng.random() < 0.3 else ""
+            lines += [f"    li s3, {rng.choice([0, 1, 4, 7, 8, 13, 16, 31, 33])}",
+                      f"    vsetvli t0, zero, e{2 * sew}, m4, ta, mu",
+                      f"    addi t4, s0, {rng.randrange(0, 128) // 4 * 4}",
+                      f"    vle{2 * sew}.v v16, (t4)",
+                      f"    vsetvli t0, zero, e{sew}, {lmul}, ta, mu", "    csrwi vxsat, 0"]
+            if rng.random() < 0.25:
+                lines.append(f"    csrwi vstart, {rng.randrange(1, 3)}")
+            lines += [f"    {op}.{form} v24, v16, {src}{mask}", "    csrr a1, vxsat"]
     lines += ["    li a0, 0", "    li a7, 93", "    ecall", "    .data", "    .p2align 2",
               "data:"]
     extremes = [0x80, 0x7F, 0xFF, 0x00, 0x01, 0xC0, 0x3F]

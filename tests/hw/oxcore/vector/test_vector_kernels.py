@@ -52,7 +52,7 @@ def test_rvv_kernel_on_a_narrow_engine():
 # compare writes its mask register after a whole pass over its sources, so a store of
 # that register (RAW) or a load into it (WAW) issued meanwhile would see or be
 # overwritten by the stale value; and a load into a register a running reduction has
-# yet to read (WAR).
+# yet to read (WAR); and a narrowing op after a load of its double-width source.
 HAZARDS = """
     .text
     .globl _start
@@ -75,6 +75,10 @@ _start:
     vredsum.vs v24, v16, v8 # WAR: the load writes v16, which the reduction reads
     vle8.v v16, (s0)
     vse8.v v16, (s1)
+    vsetvli t0, zero, e8, m2, ta, ma
+    vle16.v v16, (s0)       # RAW: EMUL 4 (v16..v19), the narrowing's 2 * LMUL source
+    vnclip.wi v24, v16, 3   # (which reads two source beats a cycle)
+    vse8.v v24, (s1)
     vmv.x.s a0, v24
     li a7, 93
     li a0, 0
