@@ -109,6 +109,25 @@ def _wrapping_dot(X: np.ndarray, Y: np.ndarray) -> dict[str, np.ndarray]:
         f"uint{bits}").view(X.dtype)}
 
 
+REQUANT_MULT, REQUANT_SHIFT, REQUANT_ZP = 0x5A3B1C2D, 7, -3  # rvv/requant.S's defaults
+
+
+def _round_shift(v: np.ndarray, d: int) -> np.ndarray:
+    """v / 2**d rounded to nearest, ties up (vxrm rnu), for int64 v."""
+    return (v + (1 << (d - 1))) >> d if d > 0 else v
+
+
+def _requantize(X: np.ndarray) -> dict[str, np.ndarray]:
+    """int32 accumulators to int8: sat8(sat16(sat32(round(round(x * m / 2**31) / 2**s)
+    + zp))), the saturating rounding doubling high multiply first (only MIN * MIN
+    saturates it)."""
+    x = X.astype(np.int64)
+    t = np.clip(_round_shift(x * REQUANT_MULT, 31), -2**31, 2**31 - 1)
+    u = _round_shift(t, REQUANT_SHIFT)
+    v = np.clip(u + REQUANT_ZP, -2**31, 2**31 - 1)
+    return {"Z": np.clip(np.clip(v, -2**15, 2**15 - 1), -128, 127).astype(np.int8)}
+
+
 def _rvv(name: str, sew: int, inputs: tuple[str, ...], outputs: tuple[tuple[str, str], ...],
          reference: Callable[..., dict[str, np.ndarray]]) -> Kernel:
     """A hand-written RVV kernel `rvv/<op>.S` at element width `sew` (its arrays int<sew>)."""
@@ -127,6 +146,9 @@ RVV_KERNELS = (
     _rvv("relu", 8, ("X",), (("Z", "N"),), _relu),
     _rvv("relu", 32, ("X",), (("Z", "N"),), _relu),
     _rvv("dot", 32, ("X", "Y"), (("S", "1"),), _wrapping_dot),
+    Kernel("rvv_requant_i8", ("N",), (256,), (Array("X", "int32", ("N",)),),
+           (Array("Z", "int8", ("N",)),), _requantize,
+           source_file=RVV_SOURCES / "requant.S", engines=("vector",)),
 )
 
 

@@ -19,9 +19,16 @@ def _toml(tmp_path: Path, text: str, name: str = "cfg.toml") -> str:
     return str(path)
 
 
-def test_presets_have_no_engines():
-    for config in PRESETS.values():
+def test_scalar_presets_have_no_engines():
+    for name in ("default", "small"):
+        config = PRESETS[name]
         assert config.vector is None and config.tensor is None and config.engines == {}
+
+
+def test_vector_preset_is_default_with_the_vector_engine():
+    vector = PRESETS["vector"]
+    assert vector.engines == {"vector": VectorConfig()}
+    assert vector.replace(name="default", vector=None) == PRESETS["default"]
 
 
 def test_section_defaults():
