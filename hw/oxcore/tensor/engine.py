@@ -258,10 +258,11 @@ class TensorEngine(Engine):
         row_mask = Signal(self.row_bytes, name="lsu_row_mask")  # the row's bytes
         m.d.comb += row_mask.eq(Mux(uop.word, (1 << 4 * t) - 1, (1 << t) - 1))
 
-        def words_of(addr, name: str) -> Signal:
-            """Port words the row at `addr` straddles."""
+        def words_of(addr, name: str, word=uop.word) -> Signal:
+            """Port words the row at `addr` straddles (4-byte elements if `word`)."""
             count = Signal(range(max_words + 1), name=name)
-            m.d.comb += count.eq(((addr[:word_shift] + row_bytes - 1) >> word_shift) + 1)
+            m.d.comb += count.eq(((addr[:word_shift] + Mux(word, 4 * t, t) - 1)
+                                  >> word_shift) + 1)
             return count
 
         def finish() -> None:
@@ -281,6 +282,7 @@ class TensorEngine(Engine):
         resp_row = Signal(range(t), name="lsu_resp_row")
         resp_word = Signal(range(max_words), name="lsu_resp_word")
         resp_addr = Signal(32, name="lsu_resp_addr")
+        load_request = Signal(name="lsu_load_request")  # a request of the running load
         req_words = words_of(req_addr, "lsu_req_words")
         resp_words = words_of(resp_addr, "lsu_resp_words")
         span = [Signal(self.port_bits, name=f"lsu_span{j}") for j in range(max_words)]
@@ -328,9 +330,9 @@ class TensorEngine(Engine):
 
         with m.Switch(state):
             with m.Case(LsuState.LOAD):
-                m.d.comb += [mem.valid.eq(req_row < t),
+                m.d.comb += [load_request.eq(req_row < t), mem.valid.eq(load_request),
                              mem.addr.eq(req_addr[word_shift:] + req_word)]
-                with m.If(mem.valid & mem.ready):
+                with m.If(load_request & mem.ready):
                     with m.If(req_word + 1 == req_words):
                         m.d.sync += [req_word.eq(0), req_row.eq(req_row + 1),
                                      req_addr.eq(req_addr + current.rs2)]
@@ -386,6 +388,15 @@ class TensorEngine(Engine):
                     m.d.comb += finishing.eq(1)
                     m.d.sync += state.eq(LsuState.IDLE)
 
+        # A load taken while the port is free makes its first request in the take
+        # cycle (from the queue's head), so back-to-back loads leave no idle port cycle.
+        port_free = ((state == LsuState.IDLE) | (state == LsuState.CSR)
+                     | (state == LsuState.COMPLETE) | ((state == LsuState.LOAD) & ~load_request))
+        early = Signal(name="lsu_early_request")
+        head_words = words_of(head.rs1, "lsu_head_words", head_uop.word)
+        m.d.comb += early.eq(unit.take & (head_uop.kind == Kind.LOAD) & port_free)
+        with m.If(early):
+            m.d.comb += [mem.valid.eq(1), mem.write.eq(0), mem.addr.eq(head.rs1[word_shift:])]
         with m.If(unit.take):
             m.d.sync += [
                 req_row.eq(0), req_word.eq(0), req_addr.eq(head.rs1),
@@ -393,6 +404,11 @@ class TensorEngine(Engine):
                 store_row.eq(0), store_word.eq(0), store_addr.eq(head.rs1),
                 saturated.eq(0),
             ]
+            with m.If(early & mem.ready):  # the first word is requested
+                with m.If(head_words == 1):
+                    m.d.sync += [req_row.eq(1), req_addr.eq(head.rs1 + head.rs2)]
+                with m.Else():
+                    m.d.sync += req_word.eq(1)
             with m.Switch(head_uop.kind):
                 with m.Case(Kind.LOAD):
                     m.d.sync += state.eq(LsuState.LOAD)

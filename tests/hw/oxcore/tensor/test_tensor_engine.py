@@ -194,3 +194,18 @@ def test_tdim16_rows_straddle_three_port_words(tmp_path):
             + ["    tmma m1, m2, m2"] + _store(1, 12, -52, True) + _store(1, 900, 3, False))
     verdict = cosim(program(body), config(16), tmp_path, "t16")
     assert verdict.verdict == "pass", verdict.report
+
+
+def test_with_the_vector_engine_in_one_configuration(tmp_path):
+    """Both engines: each claims its own rows and CSRs, and memory stays in order
+    between them (a tile stored, read by vle32, doubled, stored, loaded as a tile)."""
+    from oxcore.config import VectorConfig
+    cfg = PRESETS["default"].replace(name="vt", vector=VectorConfig(), tensor=TensorConfig(tdim=4))
+    body = (_load(1, "s0", 0, 16, False) + _load(2, "s0", 64, 16, False)
+            + ["    tmma m0, m1, m2"] + _store(0, 0, 16, True)
+            + ["    li t2, 16", "    vsetvli t3, t2, e32, m2, ta, ma", "    vle32.v v2, (s1)",
+               "    vadd.vv v4, v2, v2", "    vse32.v v4, (s1)", "    csrr a1, vlenb",
+               "    csrr a2, tdim"]
+            + _load(3, "s1", 0, 16, True) + ["    tmma m3, m1, m2"] + _store(3, 128, 16, True))
+    verdict = cosim(program(body), cfg, tmp_path, "vt")
+    assert verdict.verdict == "pass", verdict.report
