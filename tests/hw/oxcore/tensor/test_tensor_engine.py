@@ -115,10 +115,13 @@ def random_body(seed: int, tdim: int, length: int = 40) -> list[str]:
         """(offset, stride) of a tile access whose rows stay in a region."""
         size = 4 if word else 1
         row = tdim * size
-        stride = rng.choice([0, row, row + size, 3 * size, -row, -(row + 5 * size),
-                             size * rng.randint(-20, 20)])
-        low = max(0, -(tdim - 1) * stride)
-        high = DATA_BYTES - row - max(0, (tdim - 1) * stride)
+        while True:  # (a wide stride of a large tile may not fit: choose again)
+            stride = rng.choice([0, row, row + size, 3 * size, -row, -(row + 5 * size),
+                                 size * rng.randint(-20, 20)])
+            low = max(0, -(tdim - 1) * stride)
+            high = DATA_BYTES - row - max(0, (tdim - 1) * stride)
+            if low <= high:
+                break
         offset = rng.randint(low, high)
         return offset - offset % size, stride
 
@@ -153,7 +156,8 @@ def random_body(seed: int, tdim: int, length: int = 40) -> list[str]:
 
 
 @pytest.mark.parametrize("tdim, port_bits, seed", [(4, 256, 1), (4, 64, 2), (8, 256, 3),
-                                                   (8, 128, 4)])
+                                                   (8, 128, 4), (8, 32, 5), (16, 256, 7),
+                                                   (4, 1024, 8)])
 def test_random_programs_match_the_interpreter(tdim, port_bits, seed, tmp_path):
     source = program(random_body(seed, tdim), seed)
     verdict = cosim(source, config(tdim, port_bits), tmp_path, f"r{seed}")
