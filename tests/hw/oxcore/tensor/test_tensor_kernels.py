@@ -140,3 +140,27 @@ def test_c_gemm_through_the_header_on_the_rtl(tmp_path):
                                   .reshape(m, n), _requantized(c, 1518500250, 11, -5))
     saturates = any(requantize_saturating(int(v), 1518500250, 11, -5, RNE)[1] for v in c.flat)
     assert np.frombuffer(written[-4:], "<u4")[0] == int(saturates)
+
+
+def _mixed_program(tmmas: int, loads: int) -> str:
+    """tmma on m0..m3 from m4, m5 and tile loads into m6, m7, interleaved: independent
+    tiles, so the two units may run them at once."""
+    body = ["    la s0, data", "    li s1, 16", "    tzero m4", "    tzero m5"]
+    for i in range(max(tmmas, loads)):
+        if i < tmmas:
+            body.append(f"    tmma m{i % 4}, m4, m5")
+        if i < loads:
+            body.append(f"    tld.b m{6 + i % 2}, (s0), s1")
+    return "\n".join(["    .text", "    .globl _start", "_start:", *body, "    li a0, 0",
+                      "    li a7, 93", "    ecall", "    .data", "data:", "    .zero 256"]) + "\n"
+
+
+def test_loads_overlap_tmma_on_other_tiles(tmp_path):
+    """16 tmma and 16 tile loads on disjoint tiles take about as long as the longer of
+    the two streams alone, not their sum: the MAC unit and the LSU run at once."""
+    cfg = config(4)
+    base = _cycles(_mixed_program(0, 0), cfg, tmp_path, "none")
+    mac = _cycles(_mixed_program(16, 0), cfg, tmp_path, "mac") - base
+    lsu = _cycles(_mixed_program(0, 16), cfg, tmp_path, "lsu") - base
+    both = _cycles(_mixed_program(16, 16), cfg, tmp_path, "both") - base
+    assert both <= max(mac, lsu) + 8 < mac + lsu, (mac, lsu, both)
