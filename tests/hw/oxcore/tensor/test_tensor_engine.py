@@ -94,6 +94,15 @@ def test_decoder_implements_every_tensor_row():
         ins.mnemonic for ins in isa_for(cfg).instructions if ins.engine == "tensor"}
 
 
+def test_engine_converts_to_rtlil():
+    """Synthesizable constructs only (what an FPGA build would take), at TDIM 4."""
+    from amaranth.back import rtlil
+
+    from hw.oxcore.tensor import TensorEngine
+    cfg = config(4)
+    assert "tlsu_commit" in rtlil.convert(TensorEngine(cfg.tensor, isa_for(cfg)), name="tensor")
+
+
 @pytest.mark.parametrize("name", sorted(DIRECTED))
 def test_directed_program_matches_the_interpreter(name, tmp_path):
     verdict = cosim(program(DIRECTED[name]), config(4), tmp_path, name.replace(".", "_"))
