@@ -36,6 +36,7 @@ interpreter's traps for misaligned rows and rows outside RAM are not modelled.
 """
 
 import enum
+from dataclasses import dataclass
 
 from amaranth import Cat, Const, Module, Mux, Signal
 from amaranth.lib import fifo
@@ -69,6 +70,34 @@ class LsuState(enum.IntEnum):
     STORE = 2  # one port word a cycle; a row is done when its last word is written
     CSR = 3  # a csr instruction on a tensor CSR: read, write, report
     COMPLETE = 4  # hand the CSR's old value to the core
+
+
+@dataclass
+class _Lsu:
+    """What the load/store unit's parts share: its instruction, state, commit port and
+    the current row geometry (row bytes and mask by element size)."""
+
+    current: Signal
+    uop: Signal
+    state: Signal
+    finishing: Signal  # the instruction's last cycle: the unit may take the next
+    commit: Signal
+    row_bytes: Signal
+    row_mask: Signal
+    tile_index: object = None  # md or ms
+    tile: Signal | None = None  # its value
+
+    def finish(self, m: Module) -> None:
+        """The instruction's last beat (`last`); the unit is free for the next."""
+        m.d.comb += [self.finishing.eq(1), self.commit.valid.eq(1), self.commit.last.eq(1)]
+        m.d.sync += self.state.eq(LsuState.IDLE)
+
+    def report_row(self, m: Module, addr, data, write: int) -> None:
+        """A row's `MemAccess` (all of its bytes)."""
+        mem = self.commit.mem
+        m.d.comb += [self.commit.valid.eq(1), mem.valid.eq(1), mem.addr.eq(addr),
+                     mem.size.eq(self.row_bytes), mem.write.eq(write),
+                     mem.mask.eq(self.row_mask), mem.data.eq(data)]
 
 
 class Unit:
@@ -238,177 +267,30 @@ class TensorEngine(Engine):
     def _lsu_unit(self, m: Module, tiles, unit: Unit, head, head_uop, head_tiles) -> Signal:
         """Tile loads and stores on the memory port, and the tensor CSRs. Returns its
         busy signal."""
-        t, commit, mem = self.tdim, self.lsu_commit, self.mem
-        port_bytes = self.port_bits // 8
-        word_shift = _log2(port_bytes)
-        # port words a row can straddle: the widest row at the worst offset
-        max_words = (port_bytes - 1 + self.row_bytes + port_bytes - 1) // port_bytes
-        current = Signal(DISPATCH, name="lsu_insn")
-        uop = Signal(UOP, name="lsu_uop")
+        t = self.tdim
+        lsu = _Lsu(current=Signal(DISPATCH, name="lsu_insn"), uop=Signal(UOP, name="lsu_uop"),
+                   state=Signal(LsuState, name="lsu_state"),
+                   finishing=Signal(name="lsu_finishing"), commit=self.lsu_commit,
+                   row_bytes=Signal(range(self.row_bytes + 1), name="lsu_row_bytes"),
+                   row_mask=Signal(self.row_bytes, name="lsu_row_mask"))
         used = Signal(TILES, name="lsu_tiles")
-        state = Signal(LsuState, name="lsu_state")
-        finishing = Signal(name="lsu_finishing")
-        m.d.comb += [unit.free.eq((state == LsuState.IDLE) | finishing),
-                     unit.touched.eq(Mux((state != LsuState.IDLE) & ~finishing, used, 0)),
-                     commit.order.eq(current.order)]
-        tile_index = self._tile_operand(current.insn, "md")  # md or ms: the same slot
-        tile = self._select(m, tiles, tile_index, "lsu_tile")
-        row_bytes = Signal(range(self.row_bytes + 1), name="lsu_row_bytes")
-        m.d.comb += row_bytes.eq(Mux(uop.word, 4 * t, t))
-        row_mask = Signal(self.row_bytes, name="lsu_row_mask")  # the row's bytes
-        m.d.comb += row_mask.eq(Mux(uop.word, (1 << 4 * t) - 1, (1 << t) - 1))
+        state, uop = lsu.state, lsu.uop
+        m.d.comb += [unit.free.eq((state == LsuState.IDLE) | lsu.finishing),
+                     unit.touched.eq(Mux((state != LsuState.IDLE) & ~lsu.finishing, used, 0)),
+                     lsu.commit.order.eq(lsu.current.order),
+                     lsu.row_bytes.eq(Mux(uop.word, 4 * t, t)),
+                     lsu.row_mask.eq(Mux(uop.word, (1 << 4 * t) - 1, (1 << t) - 1))]
+        lsu.tile_index = self._tile_operand(lsu.current.insn, "md")  # md or ms: one slot
+        lsu.tile = self._select(m, tiles, lsu.tile_index, "lsu_tile")
 
-        def words_of(addr, name: str, word=uop.word) -> Signal:
-            """Port words the row at `addr` straddles (4-byte elements if `word`)."""
-            count = Signal(range(max_words + 1), name=name)
-            m.d.comb += count.eq(((addr[:word_shift] + Mux(word, 4 * t, t) - 1)
-                                  >> word_shift) + 1)
-            return count
-
-        def finish() -> None:
-            m.d.comb += [finishing.eq(1), commit.valid.eq(1), commit.last.eq(1)]
-            m.d.sync += state.eq(LsuState.IDLE)
-
-        def report_row(addr, data, write) -> None:
-            m.d.comb += [commit.valid.eq(1), commit.mem.valid.eq(1),
-                         commit.mem.addr.eq(addr), commit.mem.size.eq(row_bytes),
-                         commit.mem.write.eq(write), commit.mem.mask.eq(row_mask),
-                         commit.mem.data.eq(data)]
-
-        # ---- loads: requests stream ahead; a row completes with its last word ----
-        req_row = Signal(range(t + 1), name="lsu_req_row")
-        req_word = Signal(range(max_words), name="lsu_req_word")
-        req_addr = Signal(32, name="lsu_req_addr")
-        resp_row = Signal(range(t), name="lsu_resp_row")
-        resp_word = Signal(range(max_words), name="lsu_resp_word")
-        resp_addr = Signal(32, name="lsu_resp_addr")
-        load_request = Signal(name="lsu_load_request")  # a request of the running load
-        req_words = words_of(req_addr, "lsu_req_words")
-        resp_words = words_of(resp_addr, "lsu_resp_words")
-        span = [Signal(self.port_bits, name=f"lsu_span{j}") for j in range(max_words)]
-        arrived = Signal(max_words * self.port_bits, name="lsu_arrived")
-        m.d.comb += arrived.eq(Cat(*(Mux(resp_word == j, mem.rdata, span[j])
-                                     for j in range(max_words))))
-        loaded = Signal(8 * self.row_bytes, name="lsu_loaded")  # the row's bytes, raw
-        m.d.comb += loaded.eq((arrived >> (resp_addr[:word_shift] * 8))[:8 * self.row_bytes])
-        loaded_bytes = Signal(8 * self.row_bytes, name="lsu_loaded_bytes")  # past the row: 0
-        m.d.comb += loaded_bytes.eq(Mux(uop.word, loaded, loaded[:8 * t]))
-        new_row = Signal(32 * t, name="lsu_new_row")  # as the tile holds it
-        m.d.comb += new_row.eq(Mux(uop.word, loaded, Cat(
-            *(Cat(loaded[8 * j:8 * j + 8], loaded[8 * j + 7].replicate(24))
-              for j in range(t)))))  # tld.b: each byte sign-extended
-        loaded_tile = Signal(32 * t * t, name="lsu_loaded_tile")  # with the last row
-        m.d.comb += loaded_tile.eq(Cat(tile[:32 * t * (t - 1)], new_row))
-
-        # ---- stores: the row (tst.b: requantized), shifted into port words ----
-        m.submodules.requantizer = requantizer = Requantizer(t)
-        store_row = Signal(range(t), name="lsu_store_row")
-        store_word = Signal(range(max_words), name="lsu_store_word")
-        store_addr = Signal(32, name="lsu_store_addr")
-        store_words = words_of(store_addr, "lsu_store_words")
-        stored = Signal(8 * self.row_bytes, name="lsu_stored")  # the row's bytes
-        source_row = tile.word_select(store_row, 32 * t)
-        m.d.comb += [requantizer.row.eq(source_row),
-                     stored.eq(Mux(uop.word, source_row, requantizer.result))]
-        shift = store_addr[:word_shift]
-        shifted = Signal(max_words * self.port_bits, name="lsu_store_shifted")
-        enables = Signal(max_words * port_bytes, name="lsu_store_enables")
-        m.d.comb += [shifted.eq(stored << (shift * 8)), enables.eq(row_mask << shift)]
-        saturated = Signal(name="lsu_saturated")  # an earlier row of this tst.b clamped
-
-        # ---- the tensor CSRs ----
-        tqmul, tqzp = Signal(32, name="tqmul"), Signal(32, name="tqzp")
-        tqshift, tqrm, tqsat = Signal(5, name="tqshift"), Signal(2, name="tqrm"), \
-            Signal(1, name="tqsat")
-        m.d.comb += [requantizer.multiplier.eq(tqmul), requantizer.shift.eq(tqshift),
-                     requantizer.zero_point.eq(tqzp), requantizer.rounding.eq(tqrm)]
-        result = Signal(32, name="lsu_csr_result")
-        complete = self.pipe.complete
-        m.d.comb += [complete.payload.order.eq(current.order),
-                     complete.payload.rd.eq(current.insn[7:12]),
-                     complete.payload.value.eq(result)]
-
-        with m.Switch(state):
-            with m.Case(LsuState.LOAD):
-                m.d.comb += [load_request.eq(req_row < t), mem.valid.eq(load_request),
-                             mem.addr.eq(req_addr[word_shift:] + req_word)]
-                with m.If(load_request & mem.ready):
-                    with m.If(req_word + 1 == req_words):
-                        m.d.sync += [req_word.eq(0), req_row.eq(req_row + 1),
-                                     req_addr.eq(req_addr + current.rs2)]
-                    with m.Else():
-                        m.d.sync += req_word.eq(req_word + 1)
-                with m.If(mem.rvalid):
-                    for j in range(max_words):
-                        with m.If(resp_word == j):
-                            m.d.sync += span[j].eq(mem.rdata)
-                    with m.If(resp_word + 1 == resp_words):  # the row is complete
-                        report_row(resp_addr, loaded_bytes, 0)
-                        for index, target in enumerate(tiles):
-                            with m.If(tile_index == index):
-                                m.d.sync += target.word_select(resp_row, 32 * t).eq(new_row)
-                        m.d.sync += [resp_word.eq(0), resp_row.eq(resp_row + 1),
-                                     resp_addr.eq(resp_addr + current.rs2)]
-                        with m.If(resp_row == t - 1):
-                            m.d.comb += [commit.tile.valid.eq(1),
-                                         commit.tile.reg.eq(tile_index),
-                                         commit.tile.data.eq(loaded_tile)]
-                            finish()
-                    with m.Else():
-                        m.d.sync += resp_word.eq(resp_word + 1)
-            with m.Case(LsuState.STORE):
-                m.d.comb += [mem.valid.eq(1), mem.write.eq(1),
-                             mem.addr.eq(store_addr[word_shift:] + store_word),
-                             mem.wdata.eq(shifted.word_select(store_word, self.port_bits)),
-                             mem.mask.eq(enables.word_select(store_word, port_bytes))]
-                with m.If(mem.ready):
-                    with m.If(store_word + 1 == store_words):  # the row is written
-                        report_row(store_addr, stored, 1)
-                        row_clamped = ~uop.word & requantizer.saturated
-                        m.d.sync += [store_word.eq(0), store_row.eq(store_row + 1),
-                                     store_addr.eq(store_addr + current.rs2),
-                                     saturated.eq(saturated | row_clamped)]
-                        with m.If(store_row == t - 1):
-                            with m.If((saturated | row_clamped) & ~tqsat):
-                                m.d.comb += [commit.csr.valid.eq(1),
-                                             commit.csr.csr.eq(CSR_TQSAT),
-                                             commit.csr.value.eq(1)]
-                                m.d.sync += tqsat.eq(1)
-                            finish()
-                    with m.Else():
-                        m.d.sync += store_word.eq(store_word + 1)
-            with m.Case(LsuState.CSR):
-                self._csr(m, current, uop, commit, result,
-                          dict(tqmul=tqmul, tqshift=tqshift, tqzp=tqzp, tqrm=tqrm,
-                               tqsat=tqsat))
-                m.d.sync += state.eq(LsuState.COMPLETE)
-            with m.Case(LsuState.COMPLETE):
-                m.d.comb += complete.valid.eq(1)
-                with m.If(complete.ready):
-                    m.d.comb += finishing.eq(1)
-                    m.d.sync += state.eq(LsuState.IDLE)
-
-        # A load taken while the port is free makes its first request in the take
-        # cycle (from the queue's head), so back-to-back loads leave no idle port cycle.
-        port_free = ((state == LsuState.IDLE) | (state == LsuState.CSR)
-                     | (state == LsuState.COMPLETE) | ((state == LsuState.LOAD) & ~load_request))
-        early = Signal(name="lsu_early_request")
-        head_words = words_of(head.rs1, "lsu_head_words", head_uop.word)
-        m.d.comb += early.eq(unit.take & (head_uop.kind == Kind.LOAD) & port_free)
-        with m.If(early):
-            m.d.comb += [mem.valid.eq(1), mem.write.eq(0), mem.addr.eq(head.rs1[word_shift:])]
+        csrs = {name: Signal(width, name=name) for name, width in
+                (("tqmul", 32), ("tqshift", 5), ("tqzp", 32), ("tqrm", 2), ("tqsat", 1))}
+        load_restart, load_first_request = self._tile_loads(m, lsu, tiles, head, head_uop,
+                                                            unit.take)
+        store_restart = self._tile_stores(m, lsu, csrs, head)
+        self._csr_instructions(m, lsu, csrs)
         with m.If(unit.take):
-            m.d.sync += [
-                req_row.eq(0), req_word.eq(0), req_addr.eq(head.rs1),
-                resp_row.eq(0), resp_word.eq(0), resp_addr.eq(head.rs1),
-                store_row.eq(0), store_word.eq(0), store_addr.eq(head.rs1),
-                saturated.eq(0),
-            ]
-            with m.If(early & mem.ready):  # the first word is requested
-                with m.If(head_words == 1):
-                    m.d.sync += [req_row.eq(1), req_addr.eq(head.rs1 + head.rs2)]
-                with m.Else():
-                    m.d.sync += req_word.eq(1)
+            m.d.sync += load_restart + load_first_request + store_restart
             with m.Switch(head_uop.kind):
                 with m.Case(Kind.LOAD):
                     m.d.sync += state.eq(LsuState.LOAD)
@@ -416,8 +298,170 @@ class TensorEngine(Engine):
                     m.d.sync += state.eq(LsuState.STORE)
                 with m.Default():
                     m.d.sync += state.eq(LsuState.CSR)
-        self._start(m, unit, current, uop, used, head, head_uop, head_tiles)
+        self._start(m, unit, lsu.current, uop, used, head, head_uop, head_tiles)
         return state != LsuState.IDLE
+
+    def _words_of(self, m: Module, addr, word, name: str) -> Signal:
+        """Port words a row at `addr` straddles (4-byte elements if `word`, else bytes)."""
+        word_shift = _log2(self.port_bits // 8)
+        count = Signal(range(self._max_words + 1), name=name)
+        m.d.comb += count.eq(((addr[:word_shift] + Mux(word, 4 * self.tdim, self.tdim) - 1)
+                              >> word_shift) + 1)
+        return count
+
+    @property
+    def _max_words(self) -> int:
+        """Port words a row can straddle: the widest row at the worst offset."""
+        port_bytes = self.port_bits // 8
+        return (port_bytes - 1 + self.row_bytes + port_bytes - 1) // port_bytes
+
+    def _tile_loads(self, m: Module, lsu: "_Lsu", tiles, head, head_uop, take):
+        """tld.b/tld.w: requests stream ahead of responses, one port word a cycle; a row
+        completes with its last word: shifted down, sign-extended (tld.b), written into
+        its tile row and reported; the last row also reports the tile. A load taken
+        while the port is free makes its first request in the take cycle, straight from
+        the queue's head, so back-to-back loads leave the port no idle cycle. Returns
+        the statements that reset the stream for a new instruction, and those that
+        count that first request."""
+        t, mem, commit, current = self.tdim, self.mem, lsu.commit, lsu.current
+        word_shift, max_words = _log2(self.port_bits // 8), self._max_words
+        req_row = Signal(range(t + 1), name="lsu_req_row")
+        req_word = Signal(range(max_words), name="lsu_req_word")
+        req_addr = Signal(32, name="lsu_req_addr")
+        resp_row = Signal(range(t), name="lsu_resp_row")
+        resp_word = Signal(range(max_words), name="lsu_resp_word")
+        resp_addr = Signal(32, name="lsu_resp_addr")
+        requesting = Signal(name="lsu_load_request")  # a request of the running load
+        req_words = self._words_of(m, req_addr, lsu.uop.word, "lsu_req_words")
+        resp_words = self._words_of(m, resp_addr, lsu.uop.word, "lsu_resp_words")
+
+        span = [Signal(self.port_bits, name=f"lsu_span{j}") for j in range(max_words)]
+        arrived = Signal(max_words * self.port_bits, name="lsu_arrived")
+        m.d.comb += arrived.eq(Cat(*(Mux(resp_word == j, mem.rdata, span[j])
+                                     for j in range(max_words))))
+        loaded = Signal(8 * self.row_bytes, name="lsu_loaded")  # the row's bytes, raw
+        m.d.comb += loaded.eq((arrived >> (resp_addr[:word_shift] * 8))[:8 * self.row_bytes])
+        loaded_bytes = Signal(8 * self.row_bytes, name="lsu_loaded_bytes")  # past the row: 0
+        m.d.comb += loaded_bytes.eq(Mux(lsu.uop.word, loaded, loaded[:8 * t]))
+        new_row = Signal(32 * t, name="lsu_new_row")  # as the tile holds it
+        m.d.comb += new_row.eq(Mux(lsu.uop.word, loaded, Cat(
+            *(Cat(loaded[8 * j:8 * j + 8], loaded[8 * j + 7].replicate(24))
+              for j in range(t)))))  # tld.b: each byte sign-extended
+        loaded_tile = Signal(32 * t * t, name="lsu_loaded_tile")  # with the last row
+        m.d.comb += loaded_tile.eq(Cat(lsu.tile[:32 * t * (t - 1)], new_row))
+
+        with m.If(lsu.state == LsuState.LOAD):
+            m.d.comb += [requesting.eq(req_row < t), mem.valid.eq(requesting),
+                         mem.addr.eq(req_addr[word_shift:] + req_word)]
+            with m.If(requesting & mem.ready):
+                with m.If(req_word + 1 == req_words):
+                    m.d.sync += [req_word.eq(0), req_row.eq(req_row + 1),
+                                 req_addr.eq(req_addr + current.rs2)]
+                with m.Else():
+                    m.d.sync += req_word.eq(req_word + 1)
+            with m.If(mem.rvalid):
+                for j in range(max_words):
+                    with m.If(resp_word == j):
+                        m.d.sync += span[j].eq(mem.rdata)
+                with m.If(resp_word + 1 == resp_words):  # the row is complete
+                    lsu.report_row(m, resp_addr, loaded_bytes, write=0)
+                    for index, target in enumerate(tiles):
+                        with m.If(lsu.tile_index == index):
+                            m.d.sync += target.word_select(resp_row, 32 * t).eq(new_row)
+                    m.d.sync += [resp_word.eq(0), resp_row.eq(resp_row + 1),
+                                 resp_addr.eq(resp_addr + current.rs2)]
+                    with m.If(resp_row == t - 1):
+                        m.d.comb += [commit.tile.valid.eq(1), commit.tile.reg.eq(lsu.tile_index),
+                                     commit.tile.data.eq(loaded_tile)]
+                        lsu.finish(m)
+                with m.Else():
+                    m.d.sync += resp_word.eq(resp_word + 1)
+
+        # the next load's first request, in the cycle it is taken
+        state = lsu.state
+        port_free = ((state == LsuState.IDLE) | (state == LsuState.CSR)
+                     | (state == LsuState.COMPLETE) | ((state == LsuState.LOAD) & ~requesting))
+        early = Signal(name="lsu_early_request")
+        head_words = self._words_of(m, head.rs1, head_uop.word, "lsu_head_words")
+        m.d.comb += early.eq(take & (head_uop.kind == Kind.LOAD) & port_free)
+        with m.If(early):
+            m.d.comb += [mem.valid.eq(1), mem.write.eq(0), mem.addr.eq(head.rs1[word_shift:])]
+        restart = [resp_row.eq(0), resp_word.eq(0), resp_addr.eq(head.rs1)]
+        one_requested = Signal(name="lsu_first_requested")
+        m.d.comb += one_requested.eq(early & mem.ready)
+        first_request = [  # the request side starts at row 0, or after the first word
+            req_row.eq(Mux(one_requested & (head_words == 1), 1, 0)),
+            req_addr.eq(Mux(one_requested & (head_words == 1), head.rs1 + head.rs2, head.rs1)),
+            req_word.eq(Mux(one_requested & (head_words != 1), 1, 0)),
+        ]
+        return restart, first_request
+
+    def _tile_stores(self, m: Module, lsu: "_Lsu", csrs: dict, head) -> list:
+        """tst.w/tst.b: each row (tst.b: through the requantizer) shifted up into the
+        port words it straddles, written one word a cycle with byte enables, and
+        reported when its last word is written. A tst.b that saturated sets tqsat at its
+        end, reported when that changes tqsat (the interpreter records it so). Returns
+        the statements that reset the store for a new instruction."""
+        t, mem, commit, current, uop = self.tdim, self.mem, lsu.commit, lsu.current, lsu.uop
+        port_bytes = self.port_bits // 8
+        word_shift, max_words = _log2(port_bytes), self._max_words
+        m.submodules.requantizer = requantizer = Requantizer(t)
+        row = Signal(range(t), name="lsu_store_row")
+        word = Signal(range(max_words), name="lsu_store_word")
+        addr = Signal(32, name="lsu_store_addr")
+        words = self._words_of(m, addr, uop.word, "lsu_store_words")
+        stored = Signal(8 * self.row_bytes, name="lsu_stored")  # the row's bytes
+        source_row = lsu.tile.word_select(row, 32 * t)
+        m.d.comb += [requantizer.row.eq(source_row),
+                     requantizer.multiplier.eq(csrs["tqmul"]),
+                     requantizer.shift.eq(csrs["tqshift"]),
+                     requantizer.zero_point.eq(csrs["tqzp"]),
+                     requantizer.rounding.eq(csrs["tqrm"]),
+                     stored.eq(Mux(uop.word, source_row, requantizer.result))]
+        offset = addr[:word_shift]
+        shifted = Signal(max_words * self.port_bits, name="lsu_store_shifted")
+        enables = Signal(max_words * port_bytes, name="lsu_store_enables")
+        m.d.comb += [shifted.eq(stored << (offset * 8)), enables.eq(lsu.row_mask << offset)]
+        saturated = Signal(name="lsu_saturated")  # an earlier row of this tst.b clamped
+        tqsat = csrs["tqsat"]
+
+        with m.If(lsu.state == LsuState.STORE):
+            m.d.comb += [mem.valid.eq(1), mem.write.eq(1),
+                         mem.addr.eq(addr[word_shift:] + word),
+                         mem.wdata.eq(shifted.word_select(word, self.port_bits)),
+                         mem.mask.eq(enables.word_select(word, port_bytes))]
+            with m.If(mem.ready):
+                with m.If(word + 1 == words):  # the row is written
+                    lsu.report_row(m, addr, stored, write=1)
+                    row_clamped = ~uop.word & requantizer.saturated
+                    m.d.sync += [word.eq(0), row.eq(row + 1), addr.eq(addr + current.rs2),
+                                 saturated.eq(saturated | row_clamped)]
+                    with m.If(row == t - 1):
+                        with m.If((saturated | row_clamped) & ~tqsat):
+                            m.d.comb += [commit.csr.valid.eq(1), commit.csr.csr.eq(CSR_TQSAT),
+                                         commit.csr.value.eq(1)]
+                            m.d.sync += tqsat.eq(1)
+                        lsu.finish(m)
+                with m.Else():
+                    m.d.sync += word.eq(word + 1)
+        return [row.eq(0), word.eq(0), addr.eq(head.rs1), saturated.eq(0)]
+
+    def _csr_instructions(self, m: Module, lsu: "_Lsu", csrs: dict) -> None:
+        """A csr instruction on a tensor CSR: read, write and report it (CSR state), then
+        hand the old value to the core (COMPLETE)."""
+        result = Signal(32, name="lsu_csr_result")
+        complete = self.pipe.complete
+        m.d.comb += [complete.payload.order.eq(lsu.current.order),
+                     complete.payload.rd.eq(lsu.current.insn[7:12]),
+                     complete.payload.value.eq(result)]
+        with m.If(lsu.state == LsuState.CSR):
+            self._csr(m, lsu.current, lsu.uop, lsu.commit, result, csrs)
+            m.d.sync += lsu.state.eq(LsuState.COMPLETE)
+        with m.If(lsu.state == LsuState.COMPLETE):
+            m.d.comb += complete.valid.eq(1)
+            with m.If(complete.ready):
+                m.d.comb += lsu.finishing.eq(1)
+                m.d.sync += lsu.state.eq(LsuState.IDLE)
 
     def _csr(self, m: Module, current, uop, commit, result, csrs: dict) -> None:
         """A csr instruction on a tensor CSR: its old value to `result` (for the core),
