@@ -134,6 +134,7 @@ def engines_for_config(config: OxCoreConfig) -> list[Engine]:
     NotImplementedError
         If the configuration has a section whose engine is not built yet.
     """
+    import hw.oxcore.tensor  # noqa: F401  (registers the tensor engine)
     import hw.oxcore.vector  # noqa: F401  (registers the vector engine)
     engines = []
     for name, section in config.engines.items():

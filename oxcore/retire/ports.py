@@ -8,7 +8,7 @@ waveform groups all come from these descriptions. Engines add ports of their own
 from __future__ import annotations
 
 from oxcore.retire.batch import PortSpec
-from oxcore.retire.effects import CsrWrite, MemAccess, TrapEffect, VWrite, XWrite
+from oxcore.retire.effects import CsrWrite, MemAccess, TileWrite, TrapEffect, VWrite, XWrite
 
 SCALAR_DATA_BYTES = 4  # the scalar pipeline's loads and stores: at most one word
 
@@ -37,4 +37,16 @@ def vector_commit_spec(vlenb: int) -> PortSpec:
         ("csr", CsrWrite, {}),
         ("v", VWrite, {"vlenb": vlenb}),
         ("mem", MemAccess, {"nbytes": vlenb}),
+    ), header=(("order", 64), ("last", 1)))
+
+
+def tensor_commit_spec(tileb: int, row_bytes: int) -> PortSpec:
+    """The tensor engine's commit ports: per beat, at most one CSR write (tqsat, or a
+    csr instruction's), one tile write (the whole tile, `tileb` bytes) and one memory
+    access of a tile row (at most `row_bytes` bytes) of the instruction of `order`;
+    `last` marks its final beat."""
+    return PortSpec("tcommit", (
+        ("csr", CsrWrite, {}),
+        ("tile", TileWrite, {"tileb": tileb}),
+        ("mem", MemAccess, {"nbytes": row_bytes}),
     ), header=(("order", 64), ("last", 1)))

@@ -20,7 +20,7 @@ from amaranth.back import rtlil
 from cosim import rtl_sim
 from cosim.rtl_sim import RtlSimulator
 from hw.oxcore.core import Core
-from hw.oxcore.engine import Engine, EngineSignature, engines_for_config
+from hw.oxcore.engine import ENGINE_CLASSES, Engine, EngineSignature, engines_for_config
 from hw.oxcore.top import Top
 from oxcore.config import PRESETS, TensorConfig
 from tests.hw.oxcore.rtl_helpers import A0, Asm
@@ -188,10 +188,15 @@ def test_no_engines_is_the_scalar_core():
     assert "scoreboard" in rtlil.convert(with_engine, name="core")
 
 
-def test_configured_engines_without_rtl_are_refused():
+def test_configured_engines_are_built_and_those_without_rtl_refused(monkeypatch):
     config = CONFIG.replace(tensor=TensorConfig())
     core = Core(config, config.mem_base)
     assert core.engine_count == 1
     Fragment.get(core, None)  # (elaborates: one engine port, no error)
+    engines = engines_for_config(config)
+    assert [type(e).__name__ for e in engines] == ["TensorEngine"]
+    for engine in engines:
+        engine._MustUse__silence = True  # (built to be looked at, not elaborated)
+    monkeypatch.delitem(ENGINE_CLASSES, "tensor")  # as before the tensor RTL existed
     with pytest.raises(NotImplementedError, match=r"tensor engine \(\[tensor\]\) has no RTL"):
         engines_for_config(config)  # what Top(config, program) asks

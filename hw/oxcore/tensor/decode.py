@@ -1,0 +1,170 @@
+"""The tensor engine's decoder, derived from the Xoxtensor rows of the ISA table.
+
+Each row's semantics is one call into the tensor unit (``tensor.zero(md)``,
+``tensor.multiply_accumulate(md, ms1, ms2, True)``, ``tensor.load(md, x[rs1], x[rs2], 1)``):
+the method is the micro-operation's kind and its literal arguments the variant (ms1
+unsigned; element size). `micro_op` reads them from the table, and the tile operands'
+bit positions come from the rows' formats, so the RTL never re-types an opcode. The
+Zicsr rows are claimed on the tensor CSRs only (`tensor_csrs`), as the vector engine
+claims them on its own.
+"""
+
+import ast
+import enum
+from dataclasses import dataclass
+from functools import cache
+
+from amaranth import Module
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from oxcore.isa import Instruction, Isa
+
+ENGINE = "tensor"
+CSR_OPS = ("csrrw", "csrrs", "csrrc")  # and their immediate forms (`immediate`)
+
+
+class Kind(enum.IntEnum):
+    """Which unit runs an instruction, and how."""
+
+    NONE = 0
+    ZERO = 1  # tzero: the MAC unit writes a zero tile
+    MMA = 2  # tmma/tmmau: the MAC array, TDIM k-steps
+    LOAD = 3  # tld.b/tld.w: the load/store unit
+    STORE = 4  # tst.b/tst.w: the load/store unit (tst.b through the requantizer)
+    CSR = 5  # a Zicsr instruction on a tensor CSR (`sub`: index in CSR_OPS)
+
+
+UOP = data.StructLayout({
+    "kind": Kind,
+    "unsigned_a": 1,  # tmmau: ms1's bytes are uint8
+    "word": 1,  # tld.w/tst.w: 4-byte elements (else bytes)
+    "sub": 2,  # CSR: csrrw, csrrs, csrrc
+    "immediate": 1,  # CSR: the source is the uimm field (csrr*i)
+})
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """One row's micro-operation, as constants."""
+
+    kind: Kind
+    unsigned_a: bool = False
+    word: bool = False
+    sub: int = 0
+    immediate: bool = False
+
+
+def _call(ins: Instruction) -> tuple[str, list]:
+    """(method, literal arguments or None for operands) of a row's ``tensor.*`` call."""
+    for node in ast.walk(ast.parse(ins.semantics)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            args = [a.value if isinstance(a, ast.Constant) else None for a in node.args]
+            return node.func.attr, args
+    raise ValueError(f"{ins.mnemonic}: not a tensor-unit row")
+
+
+def micro_op(ins: Instruction) -> Decoded | None:
+    """The engine's micro-operation for a tensor row (None: not implemented)."""
+    method, args = _call(ins)
+    if method == "zero":
+        return Decoded(Kind.ZERO)
+    if method == "multiply_accumulate":
+        return Decoded(Kind.MMA, unsigned_a=bool(args[3]))
+    if method in ("load", "store"):
+        return Decoded(Kind.LOAD if method == "load" else Kind.STORE, word=args[3] == 4)
+    return None
+
+
+@cache
+def implemented(isa: Isa) -> tuple[tuple[Instruction, Decoded], ...]:
+    """The tensor rows of `isa` the engine executes, with their micro-operations."""
+    return tuple((ins, uop) for ins in isa.instructions if ins.engine == ENGINE
+                 for uop in (micro_op(ins),) if uop is not None)
+
+
+def tensor_csrs(isa: Isa) -> tuple[int, ...]:
+    """The CSRs the tensor extension declares (the engine owns and serves them)."""
+    return tuple(csr.number for ext in isa.extensions if ext.unit_name == ENGINE
+                 for csr in ext.csrs)
+
+
+def csr_rows(isa: Isa) -> tuple[tuple[Instruction, Decoded], ...]:
+    """The Zicsr instructions, as the engine executes them on its own CSRs."""
+    rows = []
+    for ins in isa.instructions:
+        base = ins.mnemonic.rstrip("i") if ins.mnemonic.startswith("csrr") else None
+        if base in CSR_OPS:
+            rows.append((ins, Decoded(Kind.CSR, sub=CSR_OPS.index(base),
+                                      immediate=ins.mnemonic.endswith("i"))))
+    return tuple(rows)
+
+
+def tile_field(isa: Isa, name: str) -> tuple[int, int]:
+    """(lo, hi + 1) of tile operand `name` (md, ms1, ms2, ms) in the instruction word,
+    from the formats of the rows that have it (they must agree)."""
+    spans = set()
+    for ins, _ in implemented(isa):
+        for field in ins.format.fields:
+            if field.name == name:
+                (hi, lo, _), = field.pieces
+                spans.add((lo, hi + 1))
+    if len(spans) != 1:
+        raise ValueError(f"tile operand {name}: positions {sorted(spans)} in the rows")
+    return spans.pop()
+
+
+class TensorDecoder(wiring.Component):
+    """Word -> `UOP` (``match`` when the engine executes it), and the scalar registers it
+    reads and writes, from the row attributes (`Instruction.reads`/`writes`)."""
+
+    insn: In(32)
+    match: Out(1)
+    reads_rs1: Out(1)
+    reads_rs2: Out(1)
+    writes_rd: Out(1)
+    uop: Out(UOP)
+
+    def __init__(self, isa: Isa) -> None:
+        self.rows = implemented(isa)
+        self.csr_rows = csr_rows(isa)
+        self.csrs = tensor_csrs(isa)
+        super().__init__()
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        csr_field = self.insn[20:32]
+        owned = 0
+        for number in self.csrs:
+            owned = owned | (csr_field == number)
+        with m.Switch(self.insn):
+            for ins, uop in self.csr_rows:
+                with m.Case(ins.match_pattern):
+                    with m.If(owned):
+                        m.d.comb += [
+                            self.match.eq(1), self.writes_rd.eq(1),
+                            self.reads_rs1.eq("rs1" in ins.reads.get("x", ())),
+                            self.uop.kind.eq(uop.kind), self.uop.sub.eq(uop.sub),
+                            self.uop.immediate.eq(uop.immediate),
+                        ]
+            for ins, uop in self.rows:
+                with m.Case(ins.match_pattern):
+                    x_reads, x_writes = ins.reads.get("x", ()), ins.writes.get("x", ())
+                    m.d.comb += [
+                        self.match.eq(1),
+                        self.reads_rs1.eq("rs1" in x_reads),
+                        self.reads_rs2.eq("rs2" in x_reads),
+                        self.writes_rd.eq("rd" in x_writes),
+                        self.uop.kind.eq(uop.kind), self.uop.unsigned_a.eq(uop.unsigned_a),
+                        self.uop.word.eq(uop.word),
+                    ]
+        return m
+
+
+def mnemonics(isa: Isa) -> list[str]:
+    """The implemented rows' mnemonics (docs, tests)."""
+    return [ins.mnemonic for ins, _ in implemented(isa)]
+
+
+__all__ = ["Kind", "UOP", "TensorDecoder", "implemented", "micro_op", "mnemonics",
+           "tensor_csrs", "tile_field"]

@@ -1,0 +1,506 @@
+"""The tensor engine (Xoxtensor), on the engine interface (`hw/oxcore/engine.py`).
+
+Structure (docs/tensor.md, "The RTL engine", has the diagram):
+
+- **decoder** (`decode.TensorDecoder`): claims the Xoxtensor rows and the Zicsr rows on
+  the tensor CSRs, with the scalar registers they read and write;
+- **instruction queue**: dispatched instructions with their scalar operands (base,
+  stride, CSR source), captured at dispatch (``queue_depth`` entries);
+- **issue**: the queue's head goes, in program order, to one of two units: tzero, tmma
+  and tmmau to the *MAC unit*, tile loads, stores and CSR instructions to the
+  *load/store unit* (LSU). The two run at once on different tiles; a head waits while
+  the other unit's instruction touches one of its tiles (`_overlap`: a scoreboard of
+  the eight tiles, any use, so no read/write ordering to get wrong). Loads and stores
+  stay in one unit, in order, so memory order among them is program order;
+- **tile registers**: eight tiles of TDIM x TDIM int32 in flip-flops, each one
+  row-major vector (a `TileWrite`'s layout): the MAC unit reads a column of one tile,
+  a row of another and all of a third each cycle, and writes a whole tile; the LSU
+  reads or writes one row a beat;
+- **MAC unit** (`mac_array.MacArray`): TDIM k-steps per tmma, one per cycle, each an
+  outer product into TDIM^2 accumulators; the last step writes the destination tile,
+  and the next tmma starts in the next cycle (its first step reads the tile just
+  written), so back-to-back tmma keep every MAC busy every cycle;
+- **LSU**: a tile row at ``rs1 + i*rs2`` is ``TDIM`` or ``4*TDIM`` bytes anywhere in
+  memory (element-aligned); it takes the port words it straddles, one a cycle,
+  requests streaming ahead of responses across rows. tst.b's rows go through the
+  requantizer (`requant.Requantizer`); tqsat is set (and reported) at the end.
+
+Every instruction's effects leave on its unit's commit port (``commit``, ``lsu_commit``;
+layouts from `oxcore.retire.ports.tensor_commit_spec`), keyed by the instruction's
+order: a `TileWrite` of the whole tile written (tzero, tmma, tld), one `MemAccess` per
+row moved, a `CsrWrite` of tqsat or of a csr instruction's CSR; ``last`` ends the
+instruction. CSR reads go through ``pipe.complete``.
+
+The engine sees instructions after they retired (as the vector engine does), so the
+interpreter's traps for misaligned rows and rows outside RAM are not modelled.
+"""
+
+import enum
+from dataclasses import dataclass
+
+from amaranth import Cat, Const, Module, Mux, Signal
+from amaranth.lib import fifo
+
+from hw.oxcore.commit import commit_layout
+from hw.oxcore.engine import DISPATCH, ENGINE_CLASSES, Engine
+from hw.oxcore.tensor.decode import UOP, Kind, TensorDecoder, tile_field
+from hw.oxcore.tensor.mac_array import MacArray
+from hw.oxcore.tensor.requant import Requantizer
+from oxcore.config import OxCoreConfig, TensorConfig
+from oxcore.isa import Isa, isa_for
+from oxcore.isa.ext.xoxtensor import (CSR_TDIM, CSR_TLENB, CSR_TQMUL, CSR_TQRM, CSR_TQSAT,
+                                      CSR_TQSHIFT, CSR_TQZP)
+from oxcore.isa.tensor.state import TILES
+from oxcore.retire.ports import tensor_commit_spec
+
+
+def _log2(value: int) -> int:
+    return value.bit_length() - 1
+
+
+def _overlap(running, head):
+    """The head's tiles meet those of the instruction running in the other unit (the
+    hazard the issue logic waits on; a function of its own for fault injection)."""
+    return (running & head).any()
+
+
+class LsuState(enum.IntEnum):
+    IDLE = 0
+    LOAD = 1  # requests run ahead of responses; a row is done when its last word arrives
+    STORE = 2  # one port word a cycle; a row is done when its last word is written
+    CSR = 3  # a csr instruction on a tensor CSR: read, write, report
+    COMPLETE = 4  # hand the CSR's old value to the core
+
+
+@dataclass
+class _Lsu:
+    """What the load/store unit's parts share: its instruction, state, commit port and
+    the current row geometry (row bytes and mask by element size)."""
+
+    current: Signal
+    uop: Signal
+    state: Signal
+    finishing: Signal  # the instruction's last cycle: the unit may take the next
+    commit: Signal
+    row_bytes: Signal
+    row_mask: Signal
+    tile_index: object = None  # md or ms
+    tile: Signal | None = None  # its value
+
+    def finish(self, m: Module) -> None:
+        """The instruction's last beat (`last`); the unit is free for the next."""
+        m.d.comb += [self.finishing.eq(1), self.commit.valid.eq(1), self.commit.last.eq(1)]
+        m.d.sync += self.state.eq(LsuState.IDLE)
+
+    def report_row(self, m: Module, addr, data, write: int) -> None:
+        """A row's `MemAccess` (all of its bytes)."""
+        mem = self.commit.mem
+        m.d.comb += [self.commit.valid.eq(1), mem.valid.eq(1), mem.addr.eq(addr),
+                     mem.size.eq(self.row_bytes), mem.write.eq(write),
+                     mem.mask.eq(self.row_mask), mem.data.eq(data)]
+
+
+class Unit:
+    """A unit as the issue logic sees it."""
+
+    def __init__(self, name: str) -> None:
+        self.take = Signal(name=f"{name}_take")  # in: start the queue's head now
+        self.free = Signal(name=f"{name}_free")  # out: it can take one this cycle
+        self.touched = Signal(TILES, name=f"{name}_touched")  # out: tiles in use
+
+
+class TensorEngine(Engine):
+    """The tensor unit. Parameters come from `TensorConfig` (TDIM, port width, queue)."""
+
+    def __init__(self, tensor: TensorConfig, isa: Isa) -> None:
+        self.tdim = tensor.tdim
+        self.port_bits = tensor.port_bits
+        self.queue_depth = tensor.queue_depth
+        self.isa = isa
+        self.tileb = self.tdim * self.tdim * 4
+        self.row_bytes = 4 * self.tdim  # the widest row (tld.w, tst.w)
+        self.commit_spec = tensor_commit_spec(self.tileb, self.row_bytes)
+        self.fields = {name: tile_field(isa, name) for name in ("md", "ms1", "ms2", "ms")}
+        super().__init__(port_bits=self.port_bits)
+        self.commit = Signal(commit_layout(self.commit_spec), name="tcommit")
+        self.lsu_commit = Signal(commit_layout(self.commit_spec), name="tlsu_commit")
+
+    @property
+    def commits(self) -> list[tuple[str, object, Signal]]:
+        """The commit ports: one per unit (`hw.oxcore.engine.commit_ports`)."""
+        return [("commit", self.commit_spec, self.commit),
+                ("lsu_commit", self.commit_spec, self.lsu_commit)]
+
+    @classmethod
+    def for_config(cls, config: OxCoreConfig, section: TensorConfig) -> "TensorEngine":
+        return cls(section, isa_for(config))
+
+    def _tile_operand(self, insn, name: str):
+        lo, hi = self.fields[name]
+        return insn[lo:hi]
+
+    # ------------------------------------------------------------------------------------
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        pipe = self.pipe
+
+        # ---- claim: the decoder answers for the word in ID ----
+        m.submodules.claim_decoder = claim = TensorDecoder(self.isa)
+        m.d.comb += [claim.insn.eq(pipe.claim.insn),
+                     pipe.claimed.match.eq(claim.match),
+                     pipe.claimed.reads_rs1.eq(claim.reads_rs1),
+                     pipe.claimed.reads_rs2.eq(claim.reads_rs2),
+                     pipe.claimed.writes_rd.eq(claim.writes_rd)]
+
+        # ---- instruction queue ----
+        m.submodules.queue = queue = fifo.SyncFIFOBuffered(
+            width=DISPATCH.size, depth=self.queue_depth)
+        m.d.comb += [queue.w_data.eq(pipe.dispatch.payload.as_value()),
+                     queue.w_en.eq(pipe.dispatch.valid),
+                     pipe.dispatch.ready.eq(queue.w_rdy)]
+
+        tiles = [Signal(32 * self.tdim * self.tdim, name=f"m{t}") for t in range(TILES)]
+        mac, lsu = Unit("mac"), Unit("lsu")
+        head, head_uop, head_tiles = self._issue(m, queue, mac, lsu)
+        mac_busy = self._mac_unit(m, tiles, mac, head, head_uop, head_tiles)
+        lsu_busy = self._lsu_unit(m, tiles, lsu, head, head_uop, head_tiles)
+        m.d.comb += pipe.busy.eq((queue.level != 0) | mac_busy | lsu_busy)
+        return m
+
+    def _tiles_used(self, m: Module, insn, uop, name: str) -> Signal:
+        """The tiles an instruction names, one bit per tile."""
+        used = Signal(TILES, name=name)
+        md, ms1, ms2 = (self._tile_operand(insn, f) for f in ("md", "ms1", "ms2"))
+        one = Const(1, TILES)
+        with m.Switch(uop.kind):
+            with m.Case(Kind.ZERO, Kind.LOAD):
+                m.d.comb += used.eq(one << md)
+            with m.Case(Kind.STORE):
+                m.d.comb += used.eq(one << self._tile_operand(insn, "ms"))
+            with m.Case(Kind.MMA):
+                m.d.comb += used.eq((one << md) | (one << ms1) | (one << ms2))
+        return used
+
+    def _issue(self, m: Module, queue, mac: Unit, lsu: Unit):
+        """Which unit takes the queue's head this cycle, if any: compute to the MAC unit,
+        memory and CSRs to the LSU, in order, and only when the other unit's running
+        instruction uses none of the head's tiles."""
+        m.submodules.head_decoder = decoder = TensorDecoder(self.isa)
+        head = Signal(DISPATCH, name="head")
+        m.d.comb += [head.eq(queue.r_data), decoder.insn.eq(head.insn)]
+        uop = decoder.uop
+        tiles = self._tiles_used(m, head.insn, uop, "head_tiles")
+        compute = (uop.kind == Kind.ZERO) | (uop.kind == Kind.MMA)
+        m.d.comb += [
+            mac.take.eq(queue.r_rdy & compute & mac.free & ~_overlap(lsu.touched, tiles)),
+            lsu.take.eq(queue.r_rdy & ~compute & lsu.free & ~_overlap(mac.touched, tiles)),
+            queue.r_en.eq(mac.take | lsu.take),
+        ]
+        return head, uop, tiles
+
+    @staticmethod
+    def _select(m: Module, values, index, name: str) -> Signal:
+        """values[index] through one multiplexer (a Signal, reused by its readers)."""
+        out = Signal(len(values[0]), name=name)
+        with m.Switch(index):
+            for i, value in enumerate(values):
+                with m.Case(i):
+                    m.d.comb += out.eq(value)
+        return out
+
+    def _start(self, m: Module, unit: Unit, current, uop, running_tiles, head, head_uop,
+               head_tiles) -> None:
+        """Take the queue's head into `unit` if the issue logic gives it this cycle."""
+        with m.If(unit.take):
+            m.d.sync += [current.eq(head), uop.eq(head_uop), running_tiles.eq(head_tiles)]
+
+    # ---- the MAC unit ------------------------------------------------------------------
+    def _mac_unit(self, m: Module, tiles, unit: Unit, head, head_uop, head_tiles) -> Signal:
+        """tzero (one cycle) and tmma/tmmau (TDIM k-steps). Returns its busy signal."""
+        t, commit = self.tdim, self.commit
+        current = Signal(DISPATCH, name="mac_insn")
+        uop = Signal(UOP, name="mac_uop")
+        used = Signal(TILES, name="mac_tiles")
+        running = Signal(name="mac_running")
+        finishing = Signal(name="mac_finishing")  # the last cycle: may take the next
+        k = Signal(range(t), name="mac_k")
+        m.d.comb += [unit.free.eq(~running | finishing),
+                     unit.touched.eq(Mux(running & ~finishing, used, 0))]
+        md, ms1, ms2 = (self._tile_operand(current.insn, f) for f in ("md", "ms1", "ms2"))
+        a_tile = self._select(m, tiles, ms1, "mac_a_tile")
+        b_tile = self._select(m, tiles, ms2, "mac_b_tile")
+        d_tile = self._select(m, tiles, md, "mac_d_tile")
+
+        m.submodules.mac_array = array = MacArray(t)
+        b_row = b_tile.word_select(k, 32 * t)
+        m.d.comb += [
+            array.a.eq(Cat(*(a_tile.word_select(i * t + k, 32)[:8] for i in range(t)))),
+            array.b.eq(Cat(*(b_row[32 * j:32 * j + 8] for j in range(t)))),
+            array.a_unsigned.eq(uop.unsigned_a), array.base.eq(d_tile),
+            array.first.eq(k == 0), array.step.eq(running & (uop.kind == Kind.MMA)),
+            commit.order.eq(current.order),
+        ]
+
+        def write_tile(value) -> None:
+            """The destination tile's new value, written and reported; the end."""
+            for index, tile in enumerate(tiles):
+                with m.If(md == index):
+                    m.d.sync += tile.eq(value)
+            m.d.comb += [finishing.eq(1), commit.valid.eq(1), commit.last.eq(1),
+                         commit.tile.valid.eq(1), commit.tile.reg.eq(md),
+                         commit.tile.data.eq(value)]
+            m.d.sync += [running.eq(0), k.eq(0)]
+
+        with m.If(running):
+            with m.If(uop.kind == Kind.ZERO):
+                write_tile(0)
+            with m.Elif(k == t - 1):
+                write_tile(array.result)
+            with m.Else():
+                m.d.sync += k.eq(k + 1)
+        with m.If(unit.take):
+            m.d.sync += running.eq(1)
+        self._start(m, unit, current, uop, used, head, head_uop, head_tiles)
+        return running
+
+    # ---- the load/store unit -----------------------------------------------------------
+    def _lsu_unit(self, m: Module, tiles, unit: Unit, head, head_uop, head_tiles) -> Signal:
+        """Tile loads and stores on the memory port, and the tensor CSRs. Returns its
+        busy signal."""
+        t = self.tdim
+        lsu = _Lsu(current=Signal(DISPATCH, name="lsu_insn"), uop=Signal(UOP, name="lsu_uop"),
+                   state=Signal(LsuState, name="lsu_state"),
+                   finishing=Signal(name="lsu_finishing"), commit=self.lsu_commit,
+                   row_bytes=Signal(range(self.row_bytes + 1), name="lsu_row_bytes"),
+                   row_mask=Signal(self.row_bytes, name="lsu_row_mask"))
+        used = Signal(TILES, name="lsu_tiles")
+        state, uop = lsu.state, lsu.uop
+        m.d.comb += [unit.free.eq((state == LsuState.IDLE) | lsu.finishing),
+                     unit.touched.eq(Mux((state != LsuState.IDLE) & ~lsu.finishing, used, 0)),
+                     lsu.commit.order.eq(lsu.current.order),
+                     lsu.row_bytes.eq(Mux(uop.word, 4 * t, t)),
+                     lsu.row_mask.eq(Mux(uop.word, (1 << 4 * t) - 1, (1 << t) - 1))]
+        lsu.tile_index = self._tile_operand(lsu.current.insn, "md")  # md or ms: one slot
+        lsu.tile = self._select(m, tiles, lsu.tile_index, "lsu_tile")
+
+        csrs = {name: Signal(width, name=name) for name, width in
+                (("tqmul", 32), ("tqshift", 5), ("tqzp", 32), ("tqrm", 2), ("tqsat", 1))}
+        load_restart, load_first_request = self._tile_loads(m, lsu, tiles, head, head_uop,
+                                                            unit.take)
+        store_restart = self._tile_stores(m, lsu, csrs, head)
+        self._csr_instructions(m, lsu, csrs)
+        with m.If(unit.take):
+            m.d.sync += load_restart + load_first_request + store_restart
+            with m.Switch(head_uop.kind):
+                with m.Case(Kind.LOAD):
+                    m.d.sync += state.eq(LsuState.LOAD)
+                with m.Case(Kind.STORE):
+                    m.d.sync += state.eq(LsuState.STORE)
+                with m.Default():
+                    m.d.sync += state.eq(LsuState.CSR)
+        self._start(m, unit, lsu.current, uop, used, head, head_uop, head_tiles)
+        return state != LsuState.IDLE
+
+    def _words_of(self, m: Module, addr, word, name: str) -> Signal:
+        """Port words a row at `addr` straddles (4-byte elements if `word`, else bytes)."""
+        word_shift = _log2(self.port_bits // 8)
+        count = Signal(range(self._max_words + 1), name=name)
+        m.d.comb += count.eq(((addr[:word_shift] + Mux(word, 4 * self.tdim, self.tdim) - 1)
+                              >> word_shift) + 1)
+        return count
+
+    @property
+    def _max_words(self) -> int:
+        """Port words a row can straddle: the widest row at the worst offset."""
+        port_bytes = self.port_bits // 8
+        return (port_bytes - 1 + self.row_bytes + port_bytes - 1) // port_bytes
+
+    def _tile_loads(self, m: Module, lsu: "_Lsu", tiles, head, head_uop, take):
+        """tld.b/tld.w: requests stream ahead of responses, one port word a cycle; a row
+        completes with its last word: shifted down, sign-extended (tld.b), written into
+        its tile row and reported; the last row also reports the tile. A load taken
+        while the port is free makes its first request in the take cycle, straight from
+        the queue's head, so back-to-back loads leave the port no idle cycle. Returns
+        the statements that reset the stream for a new instruction, and those that
+        count that first request."""
+        t, mem, commit, current = self.tdim, self.mem, lsu.commit, lsu.current
+        word_shift, max_words = _log2(self.port_bits // 8), self._max_words
+        req_row = Signal(range(t + 1), name="lsu_req_row")
+        req_word = Signal(range(max_words), name="lsu_req_word")
+        req_addr = Signal(32, name="lsu_req_addr")
+        resp_row = Signal(range(t), name="lsu_resp_row")
+        resp_word = Signal(range(max_words), name="lsu_resp_word")
+        resp_addr = Signal(32, name="lsu_resp_addr")
+        requesting = Signal(name="lsu_load_request")  # a request of the running load
+        req_words = self._words_of(m, req_addr, lsu.uop.word, "lsu_req_words")
+        resp_words = self._words_of(m, resp_addr, lsu.uop.word, "lsu_resp_words")
+
+        span = [Signal(self.port_bits, name=f"lsu_span{j}") for j in range(max_words)]
+        arrived = Signal(max_words * self.port_bits, name="lsu_arrived")
+        m.d.comb += arrived.eq(Cat(*(Mux(resp_word == j, mem.rdata, span[j])
+                                     for j in range(max_words))))
+        loaded = Signal(8 * self.row_bytes, name="lsu_loaded")  # the row's bytes, raw
+        m.d.comb += loaded.eq((arrived >> (resp_addr[:word_shift] * 8))[:8 * self.row_bytes])
+        loaded_bytes = Signal(8 * self.row_bytes, name="lsu_loaded_bytes")  # past the row: 0
+        m.d.comb += loaded_bytes.eq(Mux(lsu.uop.word, loaded, loaded[:8 * t]))
+        new_row = Signal(32 * t, name="lsu_new_row")  # as the tile holds it
+        m.d.comb += new_row.eq(Mux(lsu.uop.word, loaded, Cat(
+            *(Cat(loaded[8 * j:8 * j + 8], loaded[8 * j + 7].replicate(24))
+              for j in range(t)))))  # tld.b: each byte sign-extended
+        loaded_tile = Signal(32 * t * t, name="lsu_loaded_tile")  # with the last row
+        m.d.comb += loaded_tile.eq(Cat(lsu.tile[:32 * t * (t - 1)], new_row))
+
+        with m.If(lsu.state == LsuState.LOAD):
+            m.d.comb += [requesting.eq(req_row < t), mem.valid.eq(requesting),
+                         mem.addr.eq(req_addr[word_shift:] + req_word)]
+            with m.If(requesting & mem.ready):
+                with m.If(req_word + 1 == req_words):
+                    m.d.sync += [req_word.eq(0), req_row.eq(req_row + 1),
+                                 req_addr.eq(req_addr + current.rs2)]
+                with m.Else():
+                    m.d.sync += req_word.eq(req_word + 1)
+            with m.If(mem.rvalid):
+                for j in range(max_words):
+                    with m.If(resp_word == j):
+                        m.d.sync += span[j].eq(mem.rdata)
+                with m.If(resp_word + 1 == resp_words):  # the row is complete
+                    lsu.report_row(m, resp_addr, loaded_bytes, write=0)
+                    for index, target in enumerate(tiles):
+                        with m.If(lsu.tile_index == index):
+                            m.d.sync += target.word_select(resp_row, 32 * t).eq(new_row)
+                    m.d.sync += [resp_word.eq(0), resp_row.eq(resp_row + 1),
+                                 resp_addr.eq(resp_addr + current.rs2)]
+                    with m.If(resp_row == t - 1):
+                        m.d.comb += [commit.tile.valid.eq(1), commit.tile.reg.eq(lsu.tile_index),
+                                     commit.tile.data.eq(loaded_tile)]
+                        lsu.finish(m)
+                with m.Else():
+                    m.d.sync += resp_word.eq(resp_word + 1)
+
+        # the next load's first request, in the cycle it is taken
+        state = lsu.state
+        port_free = ((state == LsuState.IDLE) | (state == LsuState.CSR)
+                     | (state == LsuState.COMPLETE) | ((state == LsuState.LOAD) & ~requesting))
+        early = Signal(name="lsu_early_request")
+        head_words = self._words_of(m, head.rs1, head_uop.word, "lsu_head_words")
+        m.d.comb += early.eq(take & (head_uop.kind == Kind.LOAD) & port_free)
+        with m.If(early):
+            m.d.comb += [mem.valid.eq(1), mem.write.eq(0), mem.addr.eq(head.rs1[word_shift:])]
+        restart = [resp_row.eq(0), resp_word.eq(0), resp_addr.eq(head.rs1)]
+        one_requested = Signal(name="lsu_first_requested")
+        m.d.comb += one_requested.eq(early & mem.ready)
+        first_request = [  # the request side starts at row 0, or after the first word
+            req_row.eq(Mux(one_requested & (head_words == 1), 1, 0)),
+            req_addr.eq(Mux(one_requested & (head_words == 1), head.rs1 + head.rs2, head.rs1)),
+            req_word.eq(Mux(one_requested & (head_words != 1), 1, 0)),
+        ]
+        return restart, first_request
+
+    def _tile_stores(self, m: Module, lsu: "_Lsu", csrs: dict, head) -> list:
+        """tst.w/tst.b: each row (tst.b: through the requantizer) shifted up into the
+        port words it straddles, written one word a cycle with byte enables, and
+        reported when its last word is written. A tst.b that saturated sets tqsat at its
+        end, reported when that changes tqsat (the interpreter records it so). Returns
+        the statements that reset the store for a new instruction."""
+        t, mem, commit, current, uop = self.tdim, self.mem, lsu.commit, lsu.current, lsu.uop
+        port_bytes = self.port_bits // 8
+        word_shift, max_words = _log2(port_bytes), self._max_words
+        m.submodules.requantizer = requantizer = Requantizer(t)
+        row = Signal(range(t), name="lsu_store_row")
+        word = Signal(range(max_words), name="lsu_store_word")
+        addr = Signal(32, name="lsu_store_addr")
+        words = self._words_of(m, addr, uop.word, "lsu_store_words")
+        stored = Signal(8 * self.row_bytes, name="lsu_stored")  # the row's bytes
+        source_row = lsu.tile.word_select(row, 32 * t)
+        m.d.comb += [requantizer.row.eq(source_row),
+                     requantizer.multiplier.eq(csrs["tqmul"]),
+                     requantizer.shift.eq(csrs["tqshift"]),
+                     requantizer.zero_point.eq(csrs["tqzp"]),
+                     requantizer.rounding.eq(csrs["tqrm"]),
+                     stored.eq(Mux(uop.word, source_row, requantizer.result))]
+        offset = addr[:word_shift]
+        shifted = Signal(max_words * self.port_bits, name="lsu_store_shifted")
+        enables = Signal(max_words * port_bytes, name="lsu_store_enables")
+        m.d.comb += [shifted.eq(stored << (offset * 8)), enables.eq(lsu.row_mask << offset)]
+        saturated = Signal(name="lsu_saturated")  # an earlier row of this tst.b clamped
+        tqsat = csrs["tqsat"]
+
+        with m.If(lsu.state == LsuState.STORE):
+            m.d.comb += [mem.valid.eq(1), mem.write.eq(1),
+                         mem.addr.eq(addr[word_shift:] + word),
+                         mem.wdata.eq(shifted.word_select(word, self.port_bits)),
+                         mem.mask.eq(enables.word_select(word, port_bytes))]
+            with m.If(mem.ready):
+                with m.If(word + 1 == words):  # the row is written
+                    lsu.report_row(m, addr, stored, write=1)
+                    row_clamped = ~uop.word & requantizer.saturated
+                    m.d.sync += [word.eq(0), row.eq(row + 1), addr.eq(addr + current.rs2),
+                                 saturated.eq(saturated | row_clamped)]
+                    with m.If(row == t - 1):
+                        with m.If((saturated | row_clamped) & ~tqsat):
+                            m.d.comb += [commit.csr.valid.eq(1), commit.csr.csr.eq(CSR_TQSAT),
+                                         commit.csr.value.eq(1)]
+                            m.d.sync += tqsat.eq(1)
+                        lsu.finish(m)
+                with m.Else():
+                    m.d.sync += word.eq(word + 1)
+        return [row.eq(0), word.eq(0), addr.eq(head.rs1), saturated.eq(0)]
+
+    def _csr_instructions(self, m: Module, lsu: "_Lsu", csrs: dict) -> None:
+        """A csr instruction on a tensor CSR: read, write and report it (CSR state), then
+        hand the old value to the core (COMPLETE)."""
+        result = Signal(32, name="lsu_csr_result")
+        complete = self.pipe.complete
+        m.d.comb += [complete.payload.order.eq(lsu.current.order),
+                     complete.payload.rd.eq(lsu.current.insn[7:12]),
+                     complete.payload.value.eq(result)]
+        with m.If(lsu.state == LsuState.CSR):
+            self._csr(m, lsu.current, lsu.uop, lsu.commit, result, csrs)
+            m.d.sync += lsu.state.eq(LsuState.COMPLETE)
+        with m.If(lsu.state == LsuState.COMPLETE):
+            m.d.comb += complete.valid.eq(1)
+            with m.If(complete.ready):
+                m.d.comb += lsu.finishing.eq(1)
+                m.d.sync += lsu.state.eq(LsuState.IDLE)
+
+    def _csr(self, m: Module, current, uop, commit, result, csrs: dict) -> None:
+        """A csr instruction on a tensor CSR: its old value to `result` (for the core),
+        the new value (WARL bits kept) written and reported as the CSR then holds it.
+        tdim and tlenb are only read: a write to them is illegal, which the interpreter
+        traps and this engine (dispatched at retirement) cannot."""
+        insn = current.insn
+        number, rs1_field = insn[20:32], insn[15:20]
+        old = Signal(32, name="csr_old")
+        with m.Switch(number):
+            for csr, value in ((CSR_TQMUL, csrs["tqmul"]), (CSR_TQSHIFT, csrs["tqshift"]),
+                               (CSR_TQZP, csrs["tqzp"]), (CSR_TQRM, csrs["tqrm"]),
+                               (CSR_TQSAT, csrs["tqsat"]), (CSR_TDIM, self.tdim),
+                               (CSR_TLENB, self.tileb)):
+                with m.Case(csr):
+                    m.d.comb += old.eq(value)
+        source = Mux(uop.immediate, rs1_field, current.rs1)
+        new = Signal(32, name="csr_new")
+        with m.Switch(uop.sub):
+            with m.Case(0):
+                m.d.comb += new.eq(source)
+            with m.Case(1):
+                m.d.comb += new.eq(old | source)
+            with m.Default():
+                m.d.comb += new.eq(old & ~source)
+        writes = Signal(name="csr_writes")  # csrrw always; csrrs/csrrc unless x0 / 0
+        m.d.comb += writes.eq((uop.sub == 0) | (rs1_field != 0))
+        held = Signal(32, name="csr_held")
+        for csr, name, width in ((CSR_TQMUL, "tqmul", 32), (CSR_TQSHIFT, "tqshift", 5),
+                                 (CSR_TQZP, "tqzp", 32), (CSR_TQRM, "tqrm", 2),
+                                 (CSR_TQSAT, "tqsat", 1)):
+            with m.If(number == csr):
+                m.d.comb += held.eq(new[:width])
+                with m.If(writes):
+                    m.d.sync += csrs[name].eq(new[:width])
+                    m.d.comb += [commit.csr.valid.eq(1), commit.csr.csr.eq(number),
+                                 commit.csr.value.eq(held)]
+        m.d.comb += [commit.valid.eq(1), commit.last.eq(1)]
+        m.d.sync += result.eq(old)
+
+
+ENGINE_CLASSES["tensor"] = TensorEngine

@@ -1,0 +1,105 @@
+"""tst.b's requantizer: one tile row of int32 accumulators to int8, per element exactly
+as `oxcore.isa.tensor.requant.requantize` (docs/tensor.md, "tst.b: the requantization
+formula")::
+
+    t = sat32(roundoff(acc * M, 31))   # vsmul
+    u = roundoff(t, s)                  # vssra
+    v = sat32(u + Z)                    # vsadd
+    q = sat8(v)                         # vnclip 0, twice
+
+``roundoff`` is the RVV rounding shift under the mode in tqrm (vxrm's encoding). The
+row is combinational (TDIM elements a cycle, one row per store beat); a faster clock
+would put registers between the steps.
+"""
+
+from amaranth import Const, Module, Mux, Signal, signed
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+RNU, RNE, RDN, ROD = 0, 1, 2, 3
+
+
+def round_shift(m: Module, value, amount, mode, name: str):
+    """``roundoff(value, amount)`` of RVV 12.1 (`value` signed, `amount` 0..31):
+    value >> amount plus the rounding increment the mode selects. A Signal one bit
+    wider than `value`."""
+    width = len(value)
+    raw = value.as_unsigned()
+    below_mask = Signal(width, name=f"{name}_below_mask")  # bits [amount-1:0]
+    m.d.comb += below_mask.eq((Const(1, width + 1) << amount) - 1)
+    shifted = Signal(signed(width), name=f"{name}_shifted")
+    m.d.comb += shifted.eq(value >> amount)
+    half = (raw & (below_mask & ~(below_mask >> 1))).any()  # bit amount-1
+    below_half = (raw & (below_mask >> 1)).any()  # bits [amount-2:0]
+    below = (raw & below_mask).any()  # bits [amount-1:0]
+    lsb = shifted[0]
+    increment = Signal(name=f"{name}_increment")
+    with m.Switch(mode):
+        with m.Case(RNU):
+            m.d.comb += increment.eq(half)
+        with m.Case(RNE):
+            m.d.comb += increment.eq(half & (below_half | lsb))
+        with m.Case(RDN):
+            m.d.comb += increment.eq(0)
+        with m.Case(ROD):
+            m.d.comb += increment.eq(~lsb & below)
+    result = Signal(signed(width + 1), name=f"{name}_rounded")
+    m.d.comb += result.eq(shifted + increment)
+    return result
+
+
+def saturate(m: Module, value, bits: int, name: str):
+    """(`value` clamped to a signed `bits`-bit range, whether it was clamped)."""
+    low, high = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    clamped = Signal(signed(bits), name=name)
+    m.d.comb += clamped.eq(Mux(value > high, high, Mux(value < low, low, value)))
+    return clamped, clamped != value
+
+
+class Requantizer(wiring.Component):
+    """A row of TDIM accumulators to TDIM int8 bytes, and whether any step saturated.
+
+    Members
+    -------
+    row : ``In(32 * tdim)``
+        The accumulators (int32), element j in bits [32j+31:32j].
+    multiplier, shift, zero_point, rounding : ``In``
+        tqmul (int32), tqshift (0..31), tqzp (int32), tqrm (vxrm's encoding).
+    result : ``Out(8 * tdim)``
+        The int8 values, byte j for element j.
+    saturated : ``Out(1)``
+        A step clamped (sets tqsat).
+    """
+
+    def __init__(self, tdim: int) -> None:
+        self.tdim = tdim
+        super().__init__({
+            "row": In(32 * tdim), "multiplier": In(32), "shift": In(5),
+            "zero_point": In(32), "rounding": In(2),
+            "result": Out(8 * tdim), "saturated": Out(1),
+        })
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        flags = []
+        for j in range(self.tdim):
+            acc = self.row[32 * j:32 * j + 32].as_signed()
+            product = Signal(signed(64), name=f"product{j}")
+            m.d.comb += product.eq(acc * self.multiplier.as_signed())
+            scaled = round_shift(m, product, 31, self.rounding, f"vsmul{j}")
+            t, t_clamped = saturate(m, scaled, 32, f"t{j}")
+            u = round_shift(m, t, self.shift, self.rounding, f"vssra{j}")
+            total = Signal(signed(34), name=f"sum{j}")
+            m.d.comb += total.eq(u + self.zero_point.as_signed())
+            v, v_clamped = saturate(m, total, 32, f"v{j}")
+            q, q_clamped = saturate(m, v, 8, f"q{j}")
+            m.d.comb += self.result[8 * j:8 * j + 8].eq(q)
+            flags += [t_clamped, v_clamped, q_clamped]
+        saturated = 0
+        for flag in flags:
+            saturated = saturated | flag
+        m.d.comb += self.saturated.eq(saturated)
+        return m
+
+
+__all__ = ["Requantizer", "round_shift", "saturate"]
