@@ -31,11 +31,12 @@ from tests.hw.oxcore.vector.test_vector_engine import config, random_program
 
 pytestmark = pytest.mark.usefixtures("cxx")
 
-# The smallest vector engine (one lane, two beats a register): `make test` builds this one
-# model (its C++ compiles in a few minutes); the default engine's is in LONG below.
+# The smallest vector engine (one lane, two beats a register).
 VECTOR = config(64, 1)
-# Each of these builds a CXXRTL model of its own (minutes on a fresh machine): they run in
-# `make fuzz` (OXCORE_LONG_TESTS=1), not in `make test`, whose budget they would exceed.
+# Each of these builds a CXXRTL model of a vector engine (its C++ compiles for several
+# minutes on a fresh machine): they run in `make fuzz` (OXCORE_LONG_TESTS=1), not in
+# `make test`, whose budget they would exceed. `make test` covers the engine ports on
+# CXXRTL with the small test engine (AddEngine, below) and the vector engine on pysim.
 LONG = pytest.mark.skipif(os.environ.get("OXCORE_LONG_TESTS") != "1",
                           reason="builds its own CXXRTL model: run with OXCORE_LONG_TESTS=1 "
                                  "(make fuzz)")
@@ -79,6 +80,7 @@ def _assert_same(cfg, program: Program, **limits) -> tuple:
 
 
 # ---- the vector engine ---------------------------------------------------------------------
+@LONG
 @pytest.mark.parametrize("seed", [1, 5])
 def test_vector_programs_give_identical_streams(seed, tmp_path):
     program = _vector_program(seed, tmp_path=tmp_path).program
@@ -88,6 +90,7 @@ def test_vector_programs_give_identical_streams(seed, tmp_path):
     assert len(vector) > 10  # the engine's reports reached the records
 
 
+@LONG
 @pytest.mark.parametrize("limits", [{"max_instructions": 40}, {"max_cycles": 150}])
 def test_vector_limits_stop_alike(limits, tmp_path):
     """Stopped with instructions in flight: held records flushed alike."""
@@ -113,6 +116,7 @@ def test_wide_ports(tmp_path):
     assert stop.reason == "exit"
 
 
+@LONG
 @pytest.mark.parametrize("seed", [1, 5])
 def test_vector_cosim_passes_on_cxxrtl(seed, tmp_path):
     verdict = api.cosim(_vector_program(seed, tmp_path=tmp_path), backend="cxxrtl",
@@ -185,7 +189,8 @@ def test_a_wrong_completion_is_caught_on_cxxrtl(monkeypatch):
 def test_auto_chooses_cxxrtl_for_engine_configs(monkeypatch):
     monkeypatch.setenv("OXCORE_RTL_BACKEND", "auto")
     assert resolve("auto") == "cxxrtl"
-    sim = rtl_simulator("auto", VECTOR, _words_exit(VECTOR), stdout=io.BytesIO(),
+    _plugged(monkeypatch, lambda cfg: [AddEngine(10)])
+    sim = rtl_simulator("auto", ADD_CONFIG, _words_exit(ADD_CONFIG), stdout=io.BytesIO(),
                         stderr=io.BytesIO())
     assert isinstance(sim, CxxrtlSimulator) and sim.run().reason == "exit"
 
