@@ -12,12 +12,13 @@ KERNEL ?= gemm
 # the SoC's own hello program.
 FPGA_PROGRAM_ARGS = $(if $(PROG),--prog $(PROG),$(if $(filter-out file,$(origin KERNEL)),--kernel $(KERNEL)))
 
-.PHONY: venv test cosim docs bench fuzz fpga fpga-check clean distclean help
+.PHONY: venv test test-long cosim docs bench fuzz fpga fpga-check clean distclean help
 
 help:
 	@echo "make cosim KERNEL=gemm [SHAPE=M,N,K] [SEED=1] [CONFIG=small] [SIM=cxxrtl|pysim]"
 	@echo "make venv      create .venv with pinned tools (idempotent)"
 	@echo "make test      run the test suite (pytest -n $(JOBS))"
+	@echo "make test-long the tests make test skips for their minutes of tool time (not in CI)"
 	@echo "make docs      regenerate generated docs (docs/isa.md, sw/cc/runtime/oxcore_tensor.h)"
 	@echo "make bench     run benchmarks, print figures and write build/bench/*.json"
 	@echo "make fuzz N=20 long randomized campaigns (N scales their size; not in CI;"
@@ -36,6 +37,11 @@ $(STAMP): pyproject.toml constraints.txt
 
 test: $(STAMP)
 	$(PY) -m pytest -n $(JOBS) -q
+
+# Synthesis fit checks, post-synthesis netlist runs, CXXRTL speed and the vector
+# engine's CXXRTL models: minutes of tool time each (tests marked `long`).
+test-long: $(STAMP)
+	OXCORE_LONG_TESTS=1 $(PY) -m pytest -n $(JOBS) -q -m long
 
 # The main job: a kernel on the RTL, checked instruction by instruction against the
 # golden interpreter and its outputs against numpy.
@@ -58,7 +64,6 @@ fuzz: $(STAMP)
 		--out build/vector-fuzz
 	$(PY) -m cosim.vector_fuzz --seeds $$(( $(N) * 25 )) --vlen 256 --length 4 --wild \
 		--out build/vector-fuzz-wild
-	OXCORE_LONG_TESTS=1 $(PY) -m pytest -q -n 2 tests/cosim/cxxrtl/test_engine_ports.py
 
 fpga: $(STAMP)
 	$(PY) -m fpga build --board $(or $(BOARD),ulx3s) $(FPGA_PROGRAM_ARGS) \

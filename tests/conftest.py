@@ -5,3 +5,20 @@ import os
 # Small RTL programs run faster on Amaranth's simulator than it takes to load a compiled
 # CXXRTL model; tests that exercise CXXRTL ask for it explicitly (--backend cxxrtl).
 os.environ.setdefault("OXCORE_RTL_BACKEND", "pysim")
+
+
+# Tests marked `long` spend minutes in tools (synthesis, place-and-route, the C++ build of
+# a CXXRTL model of their own): `make test` skips them to stay in its budget, and
+# `make test-long` runs them (OXCORE_LONG_TESTS=1).
+LONG_TESTS = os.environ.get("OXCORE_LONG_TESTS") == "1"
+
+
+def pytest_collection_modifyitems(config, items):
+    if LONG_TESTS:
+        return
+    import pytest
+    skip = pytest.mark.skip(reason="minutes of tool time: make test-long runs it "
+                                   "(OXCORE_LONG_TESTS=1)")
+    for item in items:
+        if item.get_closest_marker("long") is not None:
+            item.add_marker(skip)

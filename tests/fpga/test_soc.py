@@ -216,7 +216,7 @@ def test_boot_loader_rejects_a_corrupt_frame():
 
 # ---- post-synthesis ---------------------------------------------------------------------
 
-@pytest.mark.slow
+@pytest.mark.long
 @pytest.mark.skipif(shutil.which("g++") is None, reason="needs g++ (CXXRTL)")
 def test_ice40_netlist_prints_what_the_rtl_and_interpreter_print(tmp_path):
     text, ok = postsynth_check(SMALL, "ice40", work_dir=tmp_path)

@@ -103,7 +103,7 @@ ICE40_CELLS = {"LUT": ("SB_LUT4",), "FF": ("SB_DFF",), "DSP": ("SB_MAC16",),
                "BRAM": ("SB_RAM40_4K",), "SPRAM": ("SB_SPRAM256KA",)}
 
 
-@pytest.mark.slow
+@pytest.mark.long
 def test_icebreaker_small_fits_the_up5k_after_synthesis():
     board = get_board("icebreaker")
     stat = synthesize(make_soc(board, load_config("small")), "ice40", flatten=True)
@@ -127,7 +127,7 @@ def ecp5_default_area():
     return soc_area_report(make_soc(board, load_config("default")), "ecp5")
 
 
-@pytest.mark.slow
+@pytest.mark.long
 def test_ulx3s_default_fits_and_area_splits_the_core_into_units(ecp5_default_area):
     report = ecp5_default_area
     cap = DEVICE_CAPACITY["ulx3s"]

@@ -6,7 +6,6 @@ and a corrupted engine report is caught on CXXRTL as it is on pysim."""
 
 from __future__ import annotations
 
-import os
 import io
 
 import pytest
@@ -34,12 +33,10 @@ pytestmark = pytest.mark.usefixtures("cxx")
 # The smallest vector engine (one lane, two beats a register).
 VECTOR = config(64, 1)
 # Each of these builds a CXXRTL model of a vector engine (its C++ compiles for several
-# minutes on a fresh machine): they run in `make fuzz` (OXCORE_LONG_TESTS=1), not in
-# `make test`, whose budget they would exceed. `make test` covers the engine ports on
-# CXXRTL with the small test engine (AddEngine, below) and the vector engine on pysim.
-LONG = pytest.mark.skipif(os.environ.get("OXCORE_LONG_TESTS") != "1",
-                          reason="builds its own CXXRTL model: run with OXCORE_LONG_TESTS=1 "
-                                 "(make fuzz)")
+# minutes on a fresh machine): `make test-long` runs them, not `make test`, whose budget
+# they would exceed. `make test` covers the engine ports on CXXRTL with the small test
+# engine (AddEngine, below) and the vector engine on pysim.
+LONG = pytest.mark.long
 
 
 def _vector_program(seed: int, cfg=VECTOR, tmp_path=None) -> Program:

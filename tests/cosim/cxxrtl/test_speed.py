@@ -13,7 +13,7 @@ import pytest
 from .designs import ToyCpu, sum_program
 from .harness import configure, run_cxxrtl, run_pysim
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.long
 
 PROGRAM = sum_program(100, loops=1000)  # ~2.9 M cycles, ~45 % of them retire
 

@@ -19,7 +19,7 @@ from tests.hw.oxcore.vector.test_vector_engine import config
 VECTOR = PRESETS["vector"]  # VLEN 256, 4 lanes: VLMAX 64 (e32, m8), 256 (e8, m8)
 # Each shape leaves a remainder strip and runs the pipelined loop's every exit.
 SHAPES = {"rvv_vadd_i8": 600, "rvv_vadd_i32": 197, "rvv_relu_i8": 777,
-          "rvv_relu_i32": 250, "rvv_dot_i32": 333}
+          "rvv_relu_i32": 250, "rvv_dot_i32": 333, "rvv_requant_i8": 150}
 
 
 def _run(name: str, n: int, cfg, seed: int = 3):
