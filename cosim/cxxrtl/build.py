@@ -67,6 +67,10 @@ CXX_FLAGS = (
     # Python process. Without it such a read gives 0 and such a write is dropped.
     "-DNDEBUG",
     "-w",
+    # No DWARF: nobody debugs the generated C++ with gdb (CXXRTL's own debug items, -g4
+    # above, are what peek() and VCDs use), and zig emits it by default, at a fifth or
+    # more of the compile time and most of the library's size.
+    "-g0",
 )
 #: Extra flags for zig's clang: a portable baseline CPU (zig defaults to the host's; a
 #: cached library must not depend on which machine built it), glibc as the Python

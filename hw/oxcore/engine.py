@@ -104,6 +104,25 @@ class Engine(wiring.Component):
     def __init__(self, port_bits: int) -> None:
         super().__init__({"pipe": In(EngineSignature()), "mem": Out(port_signature(port_bits))})
 
+    def claim_and_queue(self, m, claim, depth: int):
+        """The front every engine has: `claim` (a decoder with ``insn`` in and ``match``,
+        ``reads_rs1``, ``reads_rs2``, ``writes_rd`` out) answers for the word in ID, and
+        dispatched instructions wait in a FIFO of `depth` (returned: its ``r_*`` side is
+        the engine's to read) with their scalar operands."""
+        from amaranth.lib import fifo
+        pipe = self.pipe
+        m.submodules.claim_decoder = claim
+        m.d.comb += [claim.insn.eq(pipe.claim.insn),
+                     pipe.claimed.match.eq(claim.match),
+                     pipe.claimed.reads_rs1.eq(claim.reads_rs1),
+                     pipe.claimed.reads_rs2.eq(claim.reads_rs2),
+                     pipe.claimed.writes_rd.eq(claim.writes_rd)]
+        m.submodules.queue = queue = fifo.SyncFIFOBuffered(width=DISPATCH.size, depth=depth)
+        m.d.comb += [queue.w_data.eq(pipe.dispatch.payload.as_value()),
+                     queue.w_en.eq(pipe.dispatch.valid),
+                     pipe.dispatch.ready.eq(queue.w_rdy)]
+        return queue
+
     @classmethod
     def for_config(cls, config: OxCoreConfig, section: object) -> "Engine":
         """The engine for its configuration section (`engines_for_config` calls it)."""

@@ -39,7 +39,6 @@ import enum
 from dataclasses import dataclass
 
 from amaranth import Cat, Const, Module, Mux, Signal
-from amaranth.lib import fifo
 
 from hw.oxcore.commit import commit_layout
 from hw.oxcore.engine import DISPATCH, ENGINE_CLASSES, Engine
@@ -143,21 +142,7 @@ class TensorEngine(Engine):
     def elaborate(self, platform) -> Module:
         m = Module()
         pipe = self.pipe
-
-        # ---- claim: the decoder answers for the word in ID ----
-        m.submodules.claim_decoder = claim = TensorDecoder(self.isa)
-        m.d.comb += [claim.insn.eq(pipe.claim.insn),
-                     pipe.claimed.match.eq(claim.match),
-                     pipe.claimed.reads_rs1.eq(claim.reads_rs1),
-                     pipe.claimed.reads_rs2.eq(claim.reads_rs2),
-                     pipe.claimed.writes_rd.eq(claim.writes_rd)]
-
-        # ---- instruction queue ----
-        m.submodules.queue = queue = fifo.SyncFIFOBuffered(
-            width=DISPATCH.size, depth=self.queue_depth)
-        m.d.comb += [queue.w_data.eq(pipe.dispatch.payload.as_value()),
-                     queue.w_en.eq(pipe.dispatch.valid),
-                     pipe.dispatch.ready.eq(queue.w_rdy)]
+        queue = self.claim_and_queue(m, TensorDecoder(self.isa), self.queue_depth)
 
         tiles = [Signal(32 * self.tdim * self.tdim, name=f"m{t}") for t in range(TILES)]
         mac, lsu = Unit("mac"), Unit("lsu")

@@ -44,7 +44,7 @@ import enum
 from dataclasses import dataclass
 
 from amaranth import Cat, Const, Module, Mux, Signal
-from amaranth.lib import fifo, memory
+from amaranth.lib import memory
 
 from hw.oxcore.commit import commit_layout
 from hw.oxcore.engine import DISPATCH, ENGINE_CLASSES, Engine
@@ -199,20 +199,7 @@ class VectorEngine(Engine):
         vlen = self.vlen
         self._watch: dict = {}  # signals for the waveform groups (`_probes`)
 
-        # ---- claim: the decoder answers for the word in ID ----
-        m.submodules.claim_decoder = claim = VectorDecoder(self.isa)
-        m.d.comb += [claim.insn.eq(pipe.claim.insn),
-                     pipe.claimed.match.eq(claim.match),
-                     pipe.claimed.reads_rs1.eq(claim.reads_rs1),
-                     pipe.claimed.reads_rs2.eq(claim.reads_rs2),
-                     pipe.claimed.writes_rd.eq(claim.writes_rd)]
-
-        # ---- instruction queue ----
-        m.submodules.queue = queue = fifo.SyncFIFOBuffered(
-            width=DISPATCH.size, depth=self.queue_depth)
-        m.d.comb += [queue.w_data.eq(pipe.dispatch.payload.as_value()),
-                     queue.w_en.eq(pipe.dispatch.valid),
-                     pipe.dispatch.ready.eq(queue.w_rdy)]
+        queue = self.claim_and_queue(m, VectorDecoder(self.isa), self.queue_depth)
 
         state = VectorState(vl=Signal(range(vlen + 1), name="vl"),
                             vtype=Signal(32, init=VILL, name="vtype"),

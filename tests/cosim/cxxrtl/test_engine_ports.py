@@ -28,15 +28,15 @@ from tests.cosim.test_engine_cosim import program as engine_program
 from tests.hw.oxcore.test_engine import CONFIG as ADD_CONFIG, AddEngine
 from tests.hw.oxcore.vector.test_vector_engine import config, random_program
 
-pytestmark = pytest.mark.usefixtures("cxx")
+# Every test here builds a CXXRTL model of a whole core with an engine (its C++ compiles
+# for minutes on a fresh machine): `make test-long` runs them, not `make test`, whose
+# budget they would exceed. `make test` covers the CXXRTL decoding of engine ports on a
+# toy design (tests/cosim/cxxrtl/test_retire_toy_engine.py), the merge of engine reports
+# on pysim (tests/cosim/test_engine_cosim.py) and the engines themselves on pysim.
+pytestmark = [pytest.mark.usefixtures("cxx"), pytest.mark.long]
 
 # The smallest vector engine (one lane, two beats a register).
 VECTOR = config(64, 1)
-# Each of these builds a CXXRTL model of a vector engine (its C++ compiles for several
-# minutes on a fresh machine): `make test-long` runs them, not `make test`, whose budget
-# they would exceed. `make test` covers the engine ports on CXXRTL with the small test
-# engine (AddEngine, below) and the vector engine on pysim.
-LONG = pytest.mark.long
 
 
 def _vector_program(seed: int, cfg=VECTOR, tmp_path=None) -> Program:
@@ -77,7 +77,6 @@ def _assert_same(cfg, program: Program, **limits) -> tuple:
 
 
 # ---- the vector engine ---------------------------------------------------------------------
-@LONG
 @pytest.mark.parametrize("seed", [1, 5])
 def test_vector_programs_give_identical_streams(seed, tmp_path):
     program = _vector_program(seed, tmp_path=tmp_path).program
@@ -87,14 +86,12 @@ def test_vector_programs_give_identical_streams(seed, tmp_path):
     assert len(vector) > 10  # the engine's reports reached the records
 
 
-@LONG
 @pytest.mark.parametrize("limits", [{"max_instructions": 40}, {"max_cycles": 150}])
 def test_vector_limits_stop_alike(limits, tmp_path):
     """Stopped with instructions in flight: held records flushed alike."""
     _assert_same(VECTOR, _vector_program(2, tmp_path=tmp_path).program, **limits)
 
 
-@LONG
 @pytest.mark.parametrize("seed", [1, 5])
 def test_default_vector_engine_gives_identical_streams(seed, tmp_path):
     """VLEN 256 and four lanes, the `vector` preset's engine."""
@@ -104,7 +101,6 @@ def test_default_vector_engine_gives_identical_streams(seed, tmp_path):
     assert stop.reason == "exit"
 
 
-@LONG
 def test_wide_ports(tmp_path):
     """VLEN 1024: 1024-bit data on the engine's commit port."""
     cfg = config(1024, 1)
@@ -113,7 +109,6 @@ def test_wide_ports(tmp_path):
     assert stop.reason == "exit"
 
 
-@LONG
 @pytest.mark.parametrize("seed", [1, 5])
 def test_vector_cosim_passes_on_cxxrtl(seed, tmp_path):
     verdict = api.cosim(_vector_program(seed, tmp_path=tmp_path), backend="cxxrtl",
@@ -141,7 +136,6 @@ class CorruptReports(wiring.Component):
         return m
 
 
-@LONG
 def test_a_corrupted_report_is_caught_on_cxxrtl(tmp_path, monkeypatch):
     cfg = config(128, 1)  # the smallest engine: this design is built for this test alone
     loaded = _vector_program(1, cfg, tmp_path)
@@ -176,7 +170,6 @@ def test_add_engine_lockstep_on_cxxrtl(monkeypatch):
     assert stop.reason == "exit" and stop.exit_value == 246 and lockstep.checked == 14
 
 
-@LONG
 def test_a_wrong_completion_is_caught_on_cxxrtl(monkeypatch):
     lockstep, _ = _lockstep_on_cxxrtl(OffByOneEngine(10), monkeypatch)
     assert lockstep.divergence is not None and lockstep.divergence.fields == ["x.value"]
