@@ -6,6 +6,10 @@ units in :mod:`oxcore.isa` raise it too; `cosim.iss` re-exports it.
 
 from __future__ import annotations
 
+# The trap causes engine units raise (`oxcore.retire.TrapCause`'s codes, restated here
+# once so that oxcore.isa does not depend on oxcore.retire; a test holds them equal).
+ILLEGAL, LOAD_MISALIGNED, LOAD_FAULT, STORE_MISALIGNED, STORE_FAULT = 2, 4, 5, 6, 7
+
 
 class Trap(Exception):
     """An instruction trapped; it has no architectural effect and does not retire.

@@ -22,11 +22,9 @@ from oxcore.isa.ext.xoxtensor import (CSR_TDIM, CSR_TLENB, CSR_TQMUL, CSR_TQRM, 
                                       CSR_TQSHIFT, CSR_TQZP)
 from oxcore.isa.tensor.requant import requantize
 from oxcore.isa.tensor.state import TensorState
-from oxcore.isa.traps import Trap
+from oxcore.isa.traps import LOAD_FAULT, LOAD_MISALIGNED, STORE_FAULT, STORE_MISALIGNED, Trap
 
 MASK32 = 0xFFFF_FFFF
-# Trap causes (oxcore.retire.TrapCause; numbers here to keep oxcore.isa free of it).
-LOAD_MISALIGNED, LOAD_FAULT, STORE_MISALIGNED, STORE_FAULT = 4, 5, 6, 7
 ELEMENT_TYPES = {1: np.int8, 4: np.dtype("<i4")}  # element size in memory -> dtype
 
 

@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from oxcore.isa.traps import Trap
+from oxcore.isa.traps import (ILLEGAL, LOAD_FAULT, LOAD_MISALIGNED, STORE_FAULT,
+                              STORE_MISALIGNED, Trap)
 from oxcore.isa.vector import arith
 from oxcore.isa.vector.arith import I64, signed
 from oxcore.isa.vector.state import DTYPES, VILL, VectorState, VType
@@ -29,8 +30,6 @@ from oxcore.isa.vector.state import DTYPES, VILL, VectorState, VType
 MASK32 = 0xFFFF_FFFF
 CSR_VSTART, CSR_VXSAT, CSR_VXRM, CSR_VCSR = 0x008, 0x009, 0x00A, 0x00F
 CSR_VL, CSR_VTYPE, CSR_VLENB = 0xC20, 0xC21, 0xC22
-# Trap causes (oxcore.retire.TrapCause; numbers here to keep oxcore.isa free of it).
-ILLEGAL, LOAD_MISALIGNED, LOAD_FAULT, STORE_MISALIGNED, STORE_FAULT = 2, 4, 5, 6, 7
 
 
 class VectorUnit:
