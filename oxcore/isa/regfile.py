@@ -60,7 +60,7 @@ def _vlen(config: Any) -> int:
 
 
 def _tile_bits(config: Any) -> int:
-    """TDIM x TDIM int32 elements (TDIM 8, the `TensorConfig` default, without one)."""
+    """TDIM rows of 4*TDIM bytes (TDIM 8, the `TensorConfig` default, without one)."""
     tdim = getattr(getattr(config, "tensor", None), "tdim", 8)
     return tdim * tdim * 32
 
@@ -77,4 +77,5 @@ X = RegisterFile(
 # widths come from the configuration's engine sections (defaults until those exist).
 V = RegisterFile("v", "v", 32, _vlen, "vector register (VLEN bits)")
 TILE = RegisterFile("tile", "m", 8, _tile_bits,
-                    "tile register (TDIM x TDIM int32 elements, row-major)")
+                    "tile register (TDIM rows of 4*TDIM bytes: TDIM x TDIM int32, or "
+                    "TDIM x 4*TDIM int8 operands)")

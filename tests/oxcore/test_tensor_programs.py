@@ -20,20 +20,22 @@ from tests.oxcore.test_tensor_semantics import requantize, requantize_saturating
 
 PROGRAM = Path(__file__).resolve().parents[1] / "programs" / "tensor" / "gemm.c"
 RNE = 1
+GEMM_SHAPE = (16, 64, 16)  # M, K, N of gemm.c
 
 
 def _gemm_assembly(tdim: int, m: int, k: int, n: int) -> str:
-    """C = A x B tile by tile: for each output tile, tzero, then tld.b/tld.b/tmma along k,
-    then tst.w (int32) and tst.b (int8)."""
+    """C = A x B tile by tile, B given transposed (rhs is B^T, N x K): for each output
+    tile, tzero, then tld.b/tld.b/tmma along k (4*TDIM a step), then tst.w (int32) and
+    tst.b (int8)."""
     lines = [f"    li a1, {k}", f"    li a2, {n}", f"    li a3, {4 * n}"]
     for i0 in range(0, m, tdim):
         for j0 in range(0, n, tdim):
             lines.append("    tzero m0")
-            for k0 in range(0, k, tdim):
+            for k0 in range(0, k, 4 * tdim):
                 lines += [f"    la a0, lhs\n    addi a0, a0, {i0 * k + k0}",
                           "    tld.b m1, (a0), a1",
-                          f"    la a0, rhs\n    addi a0, a0, {k0 * n + j0}",
-                          "    tld.b m2, (a0), a2",
+                          f"    la a0, rhs\n    addi a0, a0, {j0 * k + k0}",
+                          "    tld.b m2, (a0), a1",
                           "    tmma m0, m1, m2"]
             lines += [f"    la a0, out\n    addi a0, a0, {4 * (i0 * n + j0)}",
                       "    tst.w m0, (a0), a3",
@@ -49,14 +51,14 @@ def _requantized(c: np.ndarray, multiplier: int, shift: int, zero_point: int) ->
 
 @pytest.mark.parametrize("tdim", [4, 8])
 def test_assembly_gemm(tmp_path, tdim):
-    m, k, n = 2 * tdim, 3 * tdim, 2 * tdim
+    m, k, n = 2 * tdim, 12 * tdim, 2 * tdim
     rng = np.random.default_rng(tdim)
     a = rng.integers(-128, 128, size=(m, k)).astype(np.int8)
     b = rng.integers(-128, 128, size=(k, n)).astype(np.int8)
     setup = ("    li t1, 0x40000000\n    csrw tqmul, t1\n    li t1, 7\n    csrw tqshift, t1\n"
              "    li t1, 3\n    csrw tqzp, t1\n    li t1, 1\n    csrw tqrm, t1\n")
     ran = run_program(setup + _gemm_assembly(tdim, m, k, n), tmp_path, tensor_config(tdim),
-                      {"lhs": a, "rhs": b}, out_size=5 * m * n)
+                      {"lhs": a, "rhs": np.ascontiguousarray(b.T)}, out_size=5 * m * n)
     assert ran.stop.trap is None
     c = a.astype(np.int64) @ b.astype(np.int64)
     np.testing.assert_array_equal(ran.out_array("<i4")[:m * n].reshape(m, n), c)
@@ -88,9 +90,9 @@ def test_c_gemm_through_the_header(tmp_path, tdim):
     assert _tensor_instructions(elf, config) >= 6  # the header's instructions are there
     result = api.run(api.load(elf, config), "iss")
     assert (result.exit_code, result.stderr) == (0, b"")
-    m, k, n = 16, 32, 16
+    m, k, n = GEMM_SHAPE
     values = _lcg_int8(12345, m * k + k * n)
-    a, b = values[:m * k].reshape(m, k), values[m * k:].reshape(k, n)
+    a, b = values[:m * k].reshape(m, k), values[m * k:].reshape(n, k).T  # the C has B^T
     c = a.astype(np.int64) @ b.astype(np.int64)
     out = result.stdout
     assert len(out) == 5 * m * n + 4

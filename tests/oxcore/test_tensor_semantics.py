@@ -122,10 +122,12 @@ def test_tdim_is_read_only(tmp_path):
 
 # ---- loads and stores -------------------------------------------------------------------
 @pytest.mark.parametrize("tdim", TDIMS)
-def test_int8_load_sign_extends_and_strides(tmp_path, tdim):
-    """tld.b of a tile inside a wider matrix (stride tdim + 3), stored as int32 rows with
-    a stride of its own; then the same rows bottom-up (negative stride)."""
-    stride = tdim + 3
+def test_int8_load_takes_rows_of_4_tdim_bytes_and_strides(tmp_path, tdim):
+    """tld.b of a tile inside a wider matrix (stride 4*tdim + 3, so rows start at every
+    byte offset), stored with tst.w with a stride of its own: the tile's bytes are the
+    matrix's first 4*tdim columns, unchanged; then the same rows bottom-up (negative
+    stride)."""
+    stride = 4 * tdim + 3
     matrix = int8((tdim, stride))
     ran = run_program(f"""
     la a0, matrix
@@ -141,9 +143,9 @@ def test_int8_load_sign_extends_and_strides(tmp_path, tdim):
     addi a2, a2, {4 * tdim}
     tst.w m5, (a2), a3
 """, tmp_path, tensor_config(tdim), {"matrix": matrix}, out_size=8 * tdim * tdim)
-    out = ran.out_array("<i4", (tdim, 2, tdim))
-    np.testing.assert_array_equal(out[:, 0], matrix[:, :tdim].astype(np.int32))
-    np.testing.assert_array_equal(out[:, 1], matrix[::-1, :tdim].astype(np.int32))
+    out = ran.out_array(np.int8, (tdim, 2, 4 * tdim))
+    np.testing.assert_array_equal(out[:, 0], matrix[:, :4 * tdim])
+    np.testing.assert_array_equal(out[:, 1], matrix[::-1, :4 * tdim])
 
 
 def test_zero_strides_repeat_a_row_and_overwrite_one(tmp_path):
@@ -183,15 +185,14 @@ def test_tzero_clears_a_tile(tmp_path):
 # ---- multiply-accumulate ----------------------------------------------------------------
 @pytest.mark.parametrize("tdim", TDIMS)
 def test_accumulate_chain_wraps_like_int32(tmp_path, tdim):
-    """C (random int32, so the sums wrap) += A1 B1 + A2 B2 (int8) + A1 B2 with A1 read
-    unsigned (tmmau)."""
-    a1, b1, a2, b2 = (int8((tdim, tdim)) for _ in range(4))
+    """C (random int32, so the sums wrap) += A1 B1^T + A2 B2^T (int8, TDIM x 4*TDIM)
+    + A1 B2^T with A1 read unsigned (tmmau)."""
+    a1, b1, a2, b2 = (int8((tdim, 4 * tdim)) for _ in range(4))
     c = int32((tdim, tdim))
     ran = run_program(f"""
-    li a1, {tdim}
-    li a2, {4 * tdim}
+    li a1, {4 * tdim}
     la a0, c
-    tld.w m0, (a0), a2
+    tld.w m0, (a0), a1
     la a0, lhs1
     tld.b m1, (a0), a1
     la a0, rhs1
@@ -204,20 +205,29 @@ def test_accumulate_chain_wraps_like_int32(tmp_path, tdim):
     tmma m0, m3, m4
     tmmau m0, m1, m4
     la a0, out
-    tst.w m0, (a0), a2
+    tst.w m0, (a0), a1
 """, tmp_path, tensor_config(tdim), {"c": c, "lhs1": a1, "rhs1": b1, "lhs2": a2, "rhs2": b2},
                       out_size=4 * tdim * tdim)
     i64 = np.int64
-    expected = wrap32(c.astype(i64) + a1.astype(i64) @ b1.astype(i64)
-                      + a2.astype(i64) @ b2.astype(i64)
-                      + (a1.astype(i64) & 0xFF) @ b2.astype(i64))
+    expected = wrap32(c.astype(i64) + a1.astype(i64) @ b1.astype(i64).T
+                      + a2.astype(i64) @ b2.astype(i64).T
+                      + (a1.astype(i64) & 0xFF) @ b2.astype(i64).T)
     np.testing.assert_array_equal(ran.out_array("<i4", (tdim, tdim)), expected)
 
 
-def test_operands_are_the_low_bytes_of_int32_tiles(tmp_path):
-    """A tile loaded with tld.w multiplies by its elements' low bytes (signed; unsigned
-    for tmmau's ms1); the accumulator is also an operand: md == ms1, md == ms2, and all
-    three the same, each reading the sources before md is written."""
+def byte_columns(x: np.ndarray, unsigned: bool = False) -> np.ndarray:
+    """An int32 tile's int8 view, by arithmetic: element (i, j)'s byte b (low first) is
+    column 4j + b of row i, signed (or unsigned)."""
+    x = np.asarray(x, dtype=np.int64)
+    parts = np.stack([low_byte(x >> (8 * b), unsigned) for b in range(4)], axis=-1)
+    return parts.reshape(x.shape[0], 4 * x.shape[1])
+
+
+def test_operands_are_the_bytes_of_int32_tiles(tmp_path):
+    """A tile loaded with tld.w multiplies as its bytes (signed; unsigned for tmmau's
+    ms1): element j's bytes are int8 columns 4j..4j+3. The accumulator is also an
+    operand: md == ms1, md == ms2, and all three the same, each reading the sources
+    before md is written."""
     tdim = 8
     x, y, z = int32((tdim, tdim)), int32((tdim, tdim)), int32((tdim, tdim))
     ran = run_program(f"""
@@ -242,11 +252,15 @@ def test_operands_are_the_low_bytes_of_int32_tiles(tmp_path):
     addi a0, a0, {4 * tdim * tdim}
     tst.w m3, (a0), a1
 """, tmp_path, tensor_config(tdim), {"x": x, "y": y, "z": z}, out_size=16 * tdim * tdim)
-    m0 = wrap32(x + low_byte(x) @ low_byte(y))
-    m1 = wrap32(y + low_byte(m0) @ low_byte(y))
-    m2 = wrap32(z + low_byte(z) @ low_byte(z))
-    m3 = wrap32(low_byte(m2, unsigned=True) @ low_byte(m0))  # m3 starts at 0
-    m3 = wrap32(m3 + low_byte(m3, unsigned=True) @ low_byte(m3))
+
+    def mma(acc, a, b, unsigned=False):
+        return wrap32(acc + byte_columns(a, unsigned) @ byte_columns(b).T)
+
+    m0 = mma(x, x, y)
+    m1 = mma(y, m0, y)
+    m2 = mma(z, z, z)
+    m3 = mma(0, m2, m0, unsigned=True)  # m3 starts at 0
+    m3 = mma(m3, m3, m3, unsigned=True)
     out = ran.out_array("<i4", (4, tdim, tdim))
     for got, want in zip(out, (m0, m1, m2, m3)):
         np.testing.assert_array_equal(got, want)
@@ -375,9 +389,10 @@ MEM_END = tensor_config().mem_end
      "is not 4-byte aligned"),
     ("tst.w m1, (a0), a1", ("buf", 0), 6, TrapCause.STORE_MISALIGNED, 1,
      "is not 4-byte aligned"),
-    # 8-byte rows (int8, TDIM 8): row 7 starts 4 bytes before the end of RAM
-    ("tld.b m1, (a0), a1", ("end", -7 * 8 - 4), 8, TrapCause.LOAD_ACCESS_FAULT, 7,
-     "(8 bytes) is outside memory [0x80000000, 0x80040000)"),
+    # 32-byte rows (TDIM 8): row 7 starts 4 bytes before the end of RAM
+    ("tld.b m1, (a0), a1", ("end", -7 * 32 - 4), 32, TrapCause.LOAD_ACCESS_FAULT, 7,
+     "(32 bytes) is outside memory [0x80000000, 0x80040000)"),
+    # tst.b's rows are TDIM bytes
     ("tst.b m1, (a0), a1", ("end", -7 * 8 - 4), 8, TrapCause.STORE_ACCESS_FAULT, 7,
      "(8 bytes) is outside memory"),
     # 32-byte rows (int32), going down from row 0, which straddles the end
@@ -421,7 +436,7 @@ def test_bad_tile_rows_trap_with_no_effect(tmp_path, line, base, stride, cause, 
 
 # ---- retire records ---------------------------------------------------------------------
 def test_retire_records_hold_whole_tiles_and_one_access_per_row(tmp_path):
-    tdim, stride = 4, 16
+    tdim, stride = 4, 20
     matrix = int8((tdim, stride))
     ran = run_program(f"""
     la a0, matrix
@@ -430,7 +445,7 @@ def test_retire_records_hold_whole_tiles_and_one_access_per_row(tmp_path):
     tmma m5, m3, m3
     la a2, out
     tst.w m5, (a2), a1
-""", tmp_path, tensor_config(tdim), {"matrix": matrix}, out_size=64)
+""", tmp_path, tensor_config(tdim), {"matrix": matrix}, out_size=80)
     isa = ran.interpreter.machine.isa
     by_name, x = {}, {}
     for record in ran.records:  # the records up to each tensor instruction, and x then
@@ -439,12 +454,12 @@ def test_retire_records_hold_whole_tiles_and_one_access_per_row(tmp_path):
     (load, x_load), (mma, _), (store, x_store) = (by_name[n] for n in ("tld.b", "tmma",
                                                                       "tst.w"))
     base, out = x_load[10], x_store[12]
-    tile = matrix[:, :tdim].astype("<i4")
-    product = tile.astype(np.int64) @ tile.astype(np.int64)
+    operand = matrix[:, :4 * tdim].astype(np.int64)  # the tile: 4 rows of 16 bytes
+    product = operand @ operand.T
     assert load.effects == tuple(
-        [TileWrite(3, 64, int.from_bytes(tile.tobytes(), "little"))]
-        + [MemAccess(base + i * stride, tdim, False,
-                     int.from_bytes(matrix[i, :tdim].tobytes(), "little"), 0xF)
+        [TileWrite(3, 64, int.from_bytes(matrix[:, :4 * tdim].tobytes(), "little"))]
+        + [MemAccess(base + i * stride, 16, False,
+                     int.from_bytes(matrix[i, :4 * tdim].tobytes(), "little"), 0xFFFF)
            for i in range(tdim)])
     assert mma.effects == (
         TileWrite(5, 64, int.from_bytes(product.astype("<i4").tobytes(), "little")),)

@@ -29,7 +29,7 @@ class Kind(enum.IntEnum):
 
     NONE = 0
     ZERO = 1  # tzero: the MAC unit writes a zero tile
-    MMA = 2  # tmma/tmmau: the MAC array, TDIM k-steps
+    MMA = 2  # tmma/tmmau: the MAC array, 4*TDIM k-steps
     LOAD = 3  # tld.b/tld.w: the load/store unit
     STORE = 4  # tst.b/tst.w: the load/store unit (tst.b through the requantizer)
     CSR = 5  # a Zicsr instruction on a tensor CSR (`sub`: index in CSR_OPS)
@@ -38,7 +38,7 @@ class Kind(enum.IntEnum):
 UOP = data.StructLayout({
     "kind": Kind,
     "unsigned_a": 1,  # tmmau: ms1's bytes are uint8
-    "word": 1,  # tld.w/tst.w: 4-byte elements (else bytes)
+    "full_rows": 1,  # rows of 4*TDIM bytes: every load, tst.w (tst.b's rows are TDIM)
     "sub": 2,  # CSR: csrrw, csrrs, csrrc
     "immediate": 1,  # CSR: the source is the uimm field (csrr*i)
 })
@@ -50,7 +50,7 @@ class Decoded:
 
     kind: Kind
     unsigned_a: bool = False
-    word: bool = False
+    full_rows: bool = False
     sub: int = 0
     immediate: bool = False
 
@@ -71,8 +71,10 @@ def micro_op(ins: Instruction) -> Decoded | None:
         return Decoded(Kind.ZERO)
     if method == "multiply_accumulate":
         return Decoded(Kind.MMA, unsigned_a=bool(args[3]))
-    if method in ("load", "store"):
-        return Decoded(Kind.LOAD if method == "load" else Kind.STORE, word=args[3] == 4)
+    if method == "load":  # tld.b and tld.w move the same rows (they differ in alignment)
+        return Decoded(Kind.LOAD, full_rows=True)
+    if method == "store":
+        return Decoded(Kind.STORE, full_rows=args[3] == 4)
     return None
 
 
@@ -156,7 +158,7 @@ class TensorDecoder(wiring.Component):
                         self.reads_rs2.eq("rs2" in x_reads),
                         self.writes_rd.eq("rd" in x_writes),
                         self.uop.kind.eq(uop.kind), self.uop.unsigned_a.eq(uop.unsigned_a),
-                        self.uop.word.eq(uop.word),
+                        self.uop.full_rows.eq(uop.full_rows),
                     ]
         return m
 

@@ -12,16 +12,16 @@ Structure (docs/tensor.md, "The RTL engine", has the diagram):
   the other unit's instruction touches one of its tiles (`_overlap`: a scoreboard of
   the eight tiles, any use, so no read/write ordering to get wrong). Loads and stores
   stay in one unit, in order, so memory order among them is program order;
-- **tile registers**: eight tiles of TDIM x TDIM int32 in flip-flops, each one
-  row-major vector (a `TileWrite`'s layout): the MAC unit reads a column of one tile,
-  a row of another and all of a third each cycle, and writes a whole tile; the LSU
-  reads or writes one row a beat;
-- **MAC unit** (`mac_array.MacArray`): TDIM k-steps per tmma, one per cycle, each an
+- **tile registers**: eight tiles of TDIM rows x 4*TDIM bytes in flip-flops, each one
+  row-major vector (a `TileWrite`'s layout): the MAC unit reads a byte column of two
+  tiles and all of a third each cycle, and writes a whole tile; the LSU reads or
+  writes one row a beat;
+- **MAC unit** (`mac_array.MacArray`): 4*TDIM k-steps per tmma, one per cycle, each an
   outer product into TDIM^2 accumulators; the last step writes the destination tile,
   and the next tmma starts in the next cycle (its first step reads the tile just
   written), so back-to-back tmma keep every MAC busy every cycle;
-- **LSU**: a tile row at ``rs1 + i*rs2`` is ``TDIM`` or ``4*TDIM`` bytes anywhere in
-  memory (element-aligned); it takes the port words it straddles, one a cycle,
+- **LSU**: a tile row at ``rs1 + i*rs2`` is ``4*TDIM`` bytes (tst.b: ``TDIM``) anywhere
+  in memory; it takes the port words it straddles, one a cycle,
   requests streaming ahead of responses across rows. tst.b's rows go through the
   requantizer (`requant.Requantizer`); tqsat is set (and reported) at the end.
 
@@ -201,14 +201,15 @@ class TensorEngine(Engine):
 
     # ---- the MAC unit ------------------------------------------------------------------
     def _mac_unit(self, m: Module, tiles, unit: Unit, head, head_uop, head_tiles) -> Signal:
-        """tzero (one cycle) and tmma/tmmau (TDIM k-steps). Returns its busy signal."""
+        """tzero (one cycle) and tmma/tmmau (4*TDIM k-steps). Returns its busy signal."""
         t, commit = self.tdim, self.commit
         current = Signal(DISPATCH, name="mac_insn")
         uop = Signal(UOP, name="mac_uop")
         used = Signal(TILES, name="mac_tiles")
         running = Signal(name="mac_running")
         finishing = Signal(name="mac_finishing")  # the last cycle: may take the next
-        k = Signal(range(t), name="mac_k")
+        steps = 4 * t  # a k-step per operand byte column
+        k = Signal(range(steps), name="mac_k")
         m.d.comb += [unit.free.eq(~running | finishing),
                      unit.touched.eq(Mux(running & ~finishing, used, 0))]
         md, ms1, ms2 = (self._tile_operand(current.insn, f) for f in ("md", "ms1", "ms2"))
@@ -217,10 +218,12 @@ class TensorEngine(Engine):
         d_tile = self._select(m, tiles, md, "mac_d_tile")
 
         m.submodules.mac_array = array = MacArray(t)
-        b_row = b_tile.word_select(k, 32 * t)
+        def byte_column(tile):  # byte k of every row (rows of 4*TDIM bytes)
+            return Cat(*(tile[32 * t * i:32 * t * (i + 1)].word_select(k, 8)
+                         for i in range(t)))
+
         m.d.comb += [
-            array.a.eq(Cat(*(a_tile.word_select(i * t + k, 32)[:8] for i in range(t)))),
-            array.b.eq(Cat(*(b_row[32 * j:32 * j + 8] for j in range(t)))),
+            array.a.eq(byte_column(a_tile)), array.b.eq(byte_column(b_tile)),
             array.a_unsigned.eq(uop.unsigned_a), array.base.eq(d_tile),
             array.first.eq(k == 0), array.step.eq(running & (uop.kind == Kind.MMA)),
             commit.order.eq(current.order),
@@ -239,7 +242,7 @@ class TensorEngine(Engine):
         with m.If(running):
             with m.If(uop.kind == Kind.ZERO):
                 write_tile(0)
-            with m.Elif(k == t - 1):
+            with m.Elif(k == steps - 1):
                 write_tile(array.result)
             with m.Else():
                 m.d.sync += k.eq(k + 1)
@@ -263,8 +266,8 @@ class TensorEngine(Engine):
         m.d.comb += [unit.free.eq((state == LsuState.IDLE) | lsu.finishing),
                      unit.touched.eq(Mux((state != LsuState.IDLE) & ~lsu.finishing, used, 0)),
                      lsu.commit.order.eq(lsu.current.order),
-                     lsu.row_bytes.eq(Mux(uop.word, 4 * t, t)),
-                     lsu.row_mask.eq(Mux(uop.word, (1 << 4 * t) - 1, (1 << t) - 1))]
+                     lsu.row_bytes.eq(Mux(uop.full_rows, 4 * t, t)),
+                     lsu.row_mask.eq(Mux(uop.full_rows, (1 << 4 * t) - 1, (1 << t) - 1))]
         lsu.tile_index = self._tile_operand(lsu.current.insn, "md")  # md or ms: one slot
         lsu.tile = self._select(m, tiles, lsu.tile_index, "lsu_tile")
 
@@ -302,7 +305,7 @@ class TensorEngine(Engine):
 
     def _tile_loads(self, m: Module, lsu: "_Lsu", tiles, head, head_uop, take):
         """tld.b/tld.w: requests stream ahead of responses, one port word a cycle; a row
-        completes with its last word: shifted down, sign-extended (tld.b), written into
+        completes with its last word: shifted down, written into
         its tile row and reported; the last row also reports the tile. A load taken
         while the port is free makes its first request in the take cycle, straight from
         the queue's head, so back-to-back loads leave the port no idle cycle. Returns
@@ -317,21 +320,15 @@ class TensorEngine(Engine):
         resp_word = Signal(range(max_words), name="lsu_resp_word")
         resp_addr = Signal(32, name="lsu_resp_addr")
         requesting = Signal(name="lsu_load_request")  # a request of the running load
-        req_words = self._words_of(m, req_addr, lsu.uop.word, "lsu_req_words")
-        resp_words = self._words_of(m, resp_addr, lsu.uop.word, "lsu_resp_words")
+        req_words = self._words_of(m, req_addr, lsu.uop.full_rows, "lsu_req_words")
+        resp_words = self._words_of(m, resp_addr, lsu.uop.full_rows, "lsu_resp_words")
 
         span = [Signal(self.port_bits, name=f"lsu_span{j}") for j in range(max_words)]
         arrived = Signal(max_words * self.port_bits, name="lsu_arrived")
         m.d.comb += arrived.eq(Cat(*(Mux(resp_word == j, mem.rdata, span[j])
                                      for j in range(max_words))))
-        loaded = Signal(8 * self.row_bytes, name="lsu_loaded")  # the row's bytes, raw
-        m.d.comb += loaded.eq((arrived >> (resp_addr[:word_shift] * 8))[:8 * self.row_bytes])
-        loaded_bytes = Signal(8 * self.row_bytes, name="lsu_loaded_bytes")  # past the row: 0
-        m.d.comb += loaded_bytes.eq(Mux(lsu.uop.word, loaded, loaded[:8 * t]))
-        new_row = Signal(32 * t, name="lsu_new_row")  # as the tile holds it
-        m.d.comb += new_row.eq(Mux(lsu.uop.word, loaded, Cat(
-            *(Cat(loaded[8 * j:8 * j + 8], loaded[8 * j + 7].replicate(24))
-              for j in range(t)))))  # tld.b: each byte sign-extended
+        new_row = Signal(8 * self.row_bytes, name="lsu_new_row")  # the row's bytes, raw
+        m.d.comb += new_row.eq((arrived >> (resp_addr[:word_shift] * 8))[:8 * self.row_bytes])
         loaded_tile = Signal(32 * t * t, name="lsu_loaded_tile")  # with the last row
         m.d.comb += loaded_tile.eq(Cat(lsu.tile[:32 * t * (t - 1)], new_row))
 
@@ -349,7 +346,7 @@ class TensorEngine(Engine):
                     with m.If(resp_word == j):
                         m.d.sync += span[j].eq(mem.rdata)
                 with m.If(resp_word + 1 == resp_words):  # the row is complete
-                    lsu.report_row(m, resp_addr, loaded_bytes, write=0)
+                    lsu.report_row(m, resp_addr, new_row, write=0)
                     for index, target in enumerate(tiles):
                         with m.If(lsu.tile_index == index):
                             m.d.sync += target.word_select(resp_row, 32 * t).eq(new_row)
@@ -367,7 +364,7 @@ class TensorEngine(Engine):
         port_free = ((state == LsuState.IDLE) | (state == LsuState.CSR)
                      | (state == LsuState.COMPLETE) | ((state == LsuState.LOAD) & ~requesting))
         early = Signal(name="lsu_early_request")
-        head_words = self._words_of(m, head.rs1, head_uop.word, "lsu_head_words")
+        head_words = self._words_of(m, head.rs1, head_uop.full_rows, "lsu_head_words")
         m.d.comb += early.eq(take & (head_uop.kind == Kind.LOAD) & port_free)
         with m.If(early):
             m.d.comb += [mem.valid.eq(1), mem.write.eq(0), mem.addr.eq(head.rs1[word_shift:])]
@@ -394,7 +391,7 @@ class TensorEngine(Engine):
         row = Signal(range(t), name="lsu_store_row")
         word = Signal(range(max_words), name="lsu_store_word")
         addr = Signal(32, name="lsu_store_addr")
-        words = self._words_of(m, addr, uop.word, "lsu_store_words")
+        words = self._words_of(m, addr, uop.full_rows, "lsu_store_words")
         stored = Signal(8 * self.row_bytes, name="lsu_stored")  # the row's bytes
         source_row = lsu.tile.word_select(row, 32 * t)
         m.d.comb += [requantizer.row.eq(source_row),
@@ -402,7 +399,7 @@ class TensorEngine(Engine):
                      requantizer.shift.eq(csrs["tqshift"]),
                      requantizer.zero_point.eq(csrs["tqzp"]),
                      requantizer.rounding.eq(csrs["tqrm"]),
-                     stored.eq(Mux(uop.word, source_row, requantizer.result))]
+                     stored.eq(Mux(uop.full_rows, source_row, requantizer.result))]
         offset = addr[:word_shift]
         shifted = Signal(max_words * self.port_bits, name="lsu_store_shifted")
         enables = Signal(max_words * port_bytes, name="lsu_store_enables")
@@ -418,7 +415,7 @@ class TensorEngine(Engine):
             with m.If(mem.ready):
                 with m.If(word + 1 == words):  # the row is written
                     lsu.report_row(m, addr, stored, write=1)
-                    row_clamped = ~uop.word & requantizer.saturated
+                    row_clamped = ~uop.full_rows & requantizer.saturated
                     m.d.sync += [word.eq(0), row.eq(row + 1), addr.eq(addr + current.rs2),
                                  saturated.eq(saturated | row_clamped)]
                     with m.If(row == t - 1):

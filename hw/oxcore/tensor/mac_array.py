@@ -1,9 +1,10 @@
 """The tensor engine's MAC array: TDIM x TDIM int8 x int8 -> int32 multiply-accumulators.
 
 Outer-product dataflow: each cycle (a *k-step*) the array takes one column of A (TDIM
-bytes: element k of every row of ms1) and one row of B (element row k of ms2) and adds
-their outer product to all TDIM^2 accumulators at once, ``acc[i][j] += a[i] * b[j]``.
-A tmma is TDIM k-steps; every MAC works every cycle. The first step of an instruction
+bytes: byte k of every row of ms1) and one column of B^T (byte k of every row of ms2)
+and adds their outer product to all TDIM^2 accumulators at once,
+``acc[i][j] += a[i] * b[j]``. A tmma is 4*TDIM k-steps (operand rows are 4*TDIM
+bytes); every MAC works every cycle. The first step of an instruction
 starts from the destination tile (``base``) instead of the accumulators, so the next
 tmma can start in the cycle after the previous one's last step, which wrote its tile:
 back-to-back tmma keep the array busy without a second accumulator bank.
@@ -34,7 +35,7 @@ class MacArray(wiring.Component):
     a : ``In(8 * tdim)``
         Column k of A: byte i is A[i][k].
     b : ``In(8 * tdim)``
-        Row k of B (int8): byte j is B[k][j].
+        Column k of B^T (int8): byte j is ms2's row j, byte k.
     base : ``In(32 * tdim * tdim)``
         The destination tile's elements, row-major (the first step's starting values).
     result : ``Out(32 * tdim * tdim)``

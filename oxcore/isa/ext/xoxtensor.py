@@ -1,7 +1,11 @@
 """Xoxtensor: OxCore's matrix-tile extension (the tensor engine), in custom-0 and custom-1.
 
-Eight tile registers ``m0..m7``, each TDIM x TDIM int32 elements (TDIM 4, 8 or 16 from
-the configuration's ``[tensor]`` section; software reads it from the ``tdim`` CSR).
+Eight tile registers ``m0..m7`` of TDIM rows x 4*TDIM bytes (TDIM 4, 8 or 16 from the
+configuration's ``[tensor]`` section; software reads it from the ``tdim`` CSR). The same
+bytes are read two ways: as TDIM x TDIM int32 accumulators (tmma's destination, tst.*)
+and as TDIM x 4*TDIM int8 operands (tmma's sources), so an operand tile holds four
+times the K depth of a TDIM x TDIM one and a tmma does 4*TDIM^3 MACs for two tile
+loads (docs/tensor.md, "Why operand tiles are TDIM x 4*TDIM").
 Compute instructions live in custom-0, tile loads and stores in custom-1; both use the
 R-type layout, so every word is written with LLVM's ``.insn r`` directive too (tile
 numbers in the register fields: ``.insn r CUSTOM_0, 1, 0, x1, x2, x3`` is
@@ -71,19 +75,20 @@ INSTRUCTIONS: tuple[Instruction, ...] = (
          "{md}", "tensor.zero(md)", "md = 0 (every element)"),
     _ins("tmma", TILE_R, dict(opcode=Opcode.CUSTOM_0, funct3=MMA, funct7=0),
          "{md}, {ms1}, {ms2}", "tensor.multiply_accumulate(md, ms1, ms2, False)",
-         "md += ms1 x ms2: int8 x int8 (each element's low byte, signed), int32 "
+         "md += ms1 x ms2^T on the int8 views (TDIM x 4*TDIM each, signed), int32 "
          "wrap-around sums"),
     _ins("tmmau", TILE_R, dict(opcode=Opcode.CUSTOM_0, funct3=MMA, funct7=1),
          "{md}, {ms1}, {ms2}", "tensor.multiply_accumulate(md, ms1, ms2, True)",
-         "md += ms1 x ms2: uint8 (ms1's low bytes, unsigned) x int8 (ms2's, signed), int32 "
-         "wrap-around sums"),
+         "md += ms1 x ms2^T on the int8 views: ms1's bytes unsigned (uint8), ms2's "
+         "signed, int32 wrap-around sums"),
     _ins("tld.b", TILE_LOAD, dict(opcode=Opcode.CUSTOM_1, funct3=LOAD_B, funct7=0),
          "{md}, ({rs1}), {rs2}", "tensor.load(md, x[rs1], x[rs2], 1)",
-         "load an int8 tile, sign-extended to int32 (TDIM rows of TDIM bytes, row i at "
-         "rs1 + i*rs2)"),
+         "load an int8 operand tile: TDIM rows of 4*TDIM bytes, row i at rs1 + i*rs2 "
+         "(any alignment)"),
     _ins("tld.w", TILE_LOAD, dict(opcode=Opcode.CUSTOM_1, funct3=LOAD_W, funct7=0),
          "{md}, ({rs1}), {rs2}", "tensor.load(md, x[rs1], x[rs2], 4)",
-         "load an int32 tile (TDIM rows of TDIM words, row i at rs1 + i*rs2)"),
+         "load an int32 tile: TDIM rows of TDIM words, row i at rs1 + i*rs2 (4-byte "
+         "aligned)"),
     _ins("tst.b", TILE_STORE, dict(opcode=Opcode.CUSTOM_1, funct3=STORE_B, funct7=0),
          "{ms}, ({rs1}), {rs2}", "tensor.store(ms, x[rs1], x[rs2], 1)",
          "requantize to int8 and store: sat8(vsadd(vssra(vsmul(acc, tqmul), tqshift), "

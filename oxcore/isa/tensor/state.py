@@ -1,5 +1,5 @@
-"""The tensor unit's architectural state: eight TDIM x TDIM int32 tiles and the
-requantization CSRs of ``tst.b``."""
+"""The tensor unit's architectural state: eight tiles of TDIM rows x 4*TDIM bytes (read
+as TDIM x TDIM int32 or TDIM x 4*TDIM int8) and the requantization CSRs of ``tst.b``."""
 
 from __future__ import annotations
 
@@ -27,6 +27,17 @@ class TensorState:
     @property
     def tile_bytes(self) -> int:
         return self.tdim * self.tdim * 4
+
+    @property
+    def row_bytes(self) -> int:
+        """Bytes of a tile row: TDIM int32 or 4*TDIM int8."""
+        return 4 * self.tdim
+
+    def int8_view(self, m: int, unsigned: bool = False) -> np.ndarray:
+        """Tile `m` as TDIM x 4*TDIM int8 (uint8 if `unsigned`): each row's bytes in
+        memory order, i.e. int32 element j's bytes are columns 4j..4j+3, low first."""
+        return self.tiles[m].astype("<i4").view(np.uint8 if unsigned else np.int8).reshape(
+            self.tdim, self.row_bytes)
 
     def tile_value(self, m: int) -> int:
         """Tile `m` as one little-endian integer, row-major (a `TileWrite`'s data)."""

@@ -3,9 +3,11 @@
 Each method checks everything that can make the instruction trap before it changes any
 state, so a trapping instruction has no effect. Tile memory accesses are TDIM rows,
 row i at ``base + i * stride`` (stride: rs2 as a signed 32-bit byte count; 0 and
-negative strides are allowed); each row must be element-aligned (every address a
-multiple of the element size: 1 for ``.b``, 4 for ``.w``) and lie inside RAM, else the
-instruction traps with a misaligned or access-fault cause naming the row.
+negative strides are allowed). A tile row is 4*TDIM bytes (TDIM int32 or 4*TDIM int8:
+tld.b and tld.w move the same bytes and differ only in alignment); tst.b's rows are
+TDIM bytes. Each row must be element-aligned (every address a multiple of the element
+size: 1 for ``.b``, 4 for ``.w``) and lie inside RAM, else the instruction traps with a
+misaligned or access-fault cause naming the row.
 
 Retire effects (recording mode): a `TileWrite` (the whole tile afterwards) for each tile
 written, a `MemAccess` per row loaded or stored, and a `CsrWrite` of tqsat when a
@@ -88,21 +90,21 @@ class TensorUnit:
 
     def multiply_accumulate(self, md: int, ms1: int, ms2: int, unsigned_a: bool,
                             pc: int) -> None:
-        """md += A x B with A, B the low bytes of ms1's and ms2's elements: signed int8,
-        or for A unsigned (tmmau) uint8. Sums wrap modulo 2**32. The product is formed
-        from the sources before md is written, so md may be ms1 or ms2."""
-        tiles = self.state.tiles
-        a = tiles[ms1].astype(np.uint8 if unsigned_a else np.int8).astype(np.int64)
-        b = tiles[ms2].astype(np.int8).astype(np.int64)
-        self._set_tile(md, tiles[md].astype(np.int64) + a @ b)
+        """md += A x B^T, where A and B are ms1's and ms2's int8 views (TDIM x 4*TDIM:
+        row i's bytes, in memory order), A unsigned (uint8) for tmmau. Sums wrap modulo
+        2**32. The product is formed from the sources before md is written, so md may
+        be ms1 or ms2."""
+        s = self.state
+        a = s.int8_view(ms1, unsigned=unsigned_a).astype(np.int64)
+        b = s.int8_view(ms2).astype(np.int64)
+        self._set_tile(md, s.tiles[md].astype(np.int64) + a @ b.T)
 
     # ---- memory ------------------------------------------------------------------------
-    def _row_offsets(self, mnemonic: str, base: int, stride: int, size: int, store: bool,
-                     pc: int) -> np.ndarray:
-        """RAM offsets of the TDIM rows (`size`-byte elements), or a Trap naming the
-        first row that is misaligned or not wholly inside RAM."""
+    def _row_offsets(self, mnemonic: str, base: int, stride: int, size: int,
+                     row_bytes: int, store: bool, pc: int) -> np.ndarray:
+        """RAM offsets of the TDIM rows of `row_bytes` (`size`-byte elements), or a Trap
+        naming the first row that is misaligned or not wholly inside RAM."""
         m, tdim = self.machine, self.state.tdim
-        row_bytes = tdim * size
         addrs = (base + np.arange(tdim, dtype=np.int64) * _signed32(stride)) & MASK32
         offsets = (addrs - m.base) & MASK32
         for row, (addr, offset) in enumerate(zip(addrs.tolist(), offsets.tolist())):
@@ -125,20 +127,21 @@ class TensorUnit:
                                              int.from_bytes(row.tobytes(), "little")))
 
     def load(self, md: int, base: int, stride: int, size: int, pc: int) -> None:
-        """tld.b (int8 elements, sign-extended) or tld.w (int32 elements)."""
+        """tld.b (4*TDIM int8 a row, any alignment) or tld.w (TDIM int32, 4-byte
+        aligned): the same bytes, a row of the tile from each row address."""
         mnemonic = "tld.b" if size == 1 else "tld.w"
-        offsets = self._row_offsets(mnemonic, base, stride, size, False, pc)
-        row_bytes = self.state.tdim * size
+        row_bytes = self.state.row_bytes
+        offsets = self._row_offsets(mnemonic, base, stride, size, row_bytes, False, pc)
         rows = self.memory[offsets[:, None] + np.arange(row_bytes)]
         self._record_rows(offsets, rows, False)
-        self._set_tile(md, rows.view(ELEMENT_TYPES[size]).astype(np.int64))
+        self._set_tile(md, rows.view("<i4").astype(np.int64))
 
     def store(self, ms: int, base: int, stride: int, size: int, pc: int) -> None:
         """tst.w (int32 elements) or tst.b (requantized to int8, see `requantize`).
         Rows are written in order, so with overlapping rows (stride 0) the later wins."""
         s = self.state
         mnemonic = "tst.b" if size == 1 else "tst.w"
-        offsets = self._row_offsets(mnemonic, base, stride, size, True, pc)
+        offsets = self._row_offsets(mnemonic, base, stride, size, s.tdim * size, True, pc)
         values = s.tiles[ms].astype(np.int64)
         if size == 1:
             values, saturated = requantize(values, _signed32(s.multiplier), s.shift,

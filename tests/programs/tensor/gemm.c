@@ -1,16 +1,18 @@
 /* An int8 GEMM on the tensor engine through oxcore_tensor.h: C = A x B (int32) and its
- * requantized int8 version Q, for any TDIM (4, 8 or 16 all divide the sizes). A and B
- * come from an LCG that the test reproduces; the program writes C, Q and tqsat. */
+ * requantized int8 version Q, for any TDIM (4, 8 or 16: TDIM divides M and N, 4*TDIM
+ * divides K). B is held transposed, bt[N][K], as tmma multiplies by ms2's transpose.
+ * A and bt come from an LCG that the test reproduces; the program writes C, Q and
+ * tqsat. */
 #include <stdint.h>
 
 #include "oxcore.h"
 #include "oxcore_tensor.h"
 
 #define M 16
-#define K 32
+#define K 64
 #define N 16
 
-static int8_t a[M][K], b[K][N];
+static int8_t a[M][K], bt[N][K];
 static int32_t c[M][N];
 static int8_t q[M][N];
 static uint32_t lcg_state = 12345;
@@ -26,18 +28,18 @@ int main(void)
     for (int i = 0; i < M; i++)
         for (int k = 0; k < K; k++)
             a[i][k] = next_int8();
-    for (int k = 0; k < K; k++)
-        for (int j = 0; j < N; j++)
-            b[k][j] = next_int8();
+    for (int j = 0; j < N; j++)
+        for (int k = 0; k < K; k++)
+            bt[j][k] = next_int8();
 
     uint32_t t = oxt_tdim();
     oxt_set_requant(1518500250, 11, -5, OXT_RNE); /* 0.7071 * 2**-11, zero point -5 */
     for (uint32_t i0 = 0; i0 < M; i0 += t) {
         for (uint32_t j0 = 0; j0 < N; j0 += t) {
             OXT_TZERO(0);
-            for (uint32_t k0 = 0; k0 < K; k0 += t) {
+            for (uint32_t k0 = 0; k0 < K; k0 += 4 * t) {
                 OXT_TLD_B(1, &a[i0][k0], K);
-                OXT_TLD_B(2, &b[k0][j0], N);
+                OXT_TLD_B(2, &bt[j0][k0], K);
                 OXT_TMMA(0, 1, 2);
             }
             OXT_TST_W(0, &c[i0][j0], N * sizeof(int32_t));

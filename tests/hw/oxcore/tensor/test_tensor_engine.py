@@ -120,10 +120,11 @@ def random_body(seed: int, tdim: int, length: int = 40) -> list[str]:
         body += _load(tile, "s0", rng.randrange(0, DATA_BYTES // 2, 4),
                       rng.choice([4, 8, 12]) * (tdim if word else 1), word)
 
-    def row_span(word: bool) -> tuple[int, int]:
-        """(offset, stride) of a tile access whose rows stay in a region."""
+    def row_span(word: bool, load: bool) -> tuple[int, int]:
+        """(offset, stride) of a tile access whose rows stay in a region (rows of
+        4*TDIM bytes, but TDIM for tst.b)."""
         size = 4 if word else 1
-        row = tdim * size
+        row = 4 * tdim if load or word else tdim
         while True:  # (a wide stride of a large tile may not fit: choose again)
             stride = rng.choice([0, row, row + size, 3 * size, -row, -(row + 5 * size),
                                  size * rng.randint(-20, 20)])
@@ -138,10 +139,10 @@ def random_body(seed: int, tdim: int, length: int = 40) -> list[str]:
         kind = rng.random()
         word = rng.random() < 0.5
         if kind < 0.25:
-            offset, stride = row_span(word)
+            offset, stride = row_span(word, load=True)
             body += _load(rng.randrange(8), rng.choice(["s0", "s1"]), offset, stride, word)
         elif kind < 0.4:
-            offset, stride = row_span(word)
+            offset, stride = row_span(word, load=False)
             body += _store(rng.randrange(8), offset, stride, word)
         elif kind < 0.5:
             body.append(f"    tzero m{rng.randrange(8)}")
@@ -202,7 +203,7 @@ def test_a_wrong_accumulator_index_is_caught(tmp_path, monkeypatch):
 
 
 def test_tdim16_rows_straddle_three_port_words(tmp_path):
-    """TDIM 16: a tld.w/tst.w row is 64 bytes, three 256-bit words at an unaligned base."""
+    """TDIM 16: a tld/tst.w row is 64 bytes, three 256-bit words at an unaligned base."""
     body = (_load(1, "s0", 4, 68, True) + _load(2, "s0", 1, 17, False)
             + ["    tmma m1, m2, m2"] + _store(1, 12, -52, True) + _store(1, 900, 3, False))
     verdict = cosim(program(body), config(16), tmp_path, "t16")
