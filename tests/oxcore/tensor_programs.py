@@ -39,9 +39,9 @@ class Ran:
         return values.reshape(shape) if shape is not None else values
 
 
-def _data_section(data: dict[str, np.ndarray | bytes], out_size: int) -> str:
+def _data_section(data: dict[str, np.ndarray | bytes], out_size: int, out_fill: int) -> str:
     lines = ["    .data"]
-    for label, values in {**data, "out": bytes(out_size)}.items():
+    for label, values in {**data, "out": bytes([out_fill]) * out_size}.items():
         raw = values if isinstance(values, bytes) else np.ascontiguousarray(values).tobytes()
         lines += ["    .p2align 6", f"{label}:"]
         lines += [f"    .byte {', '.join(str(b) for b in raw[i:i + 32])}"
@@ -49,8 +49,9 @@ def _data_section(data: dict[str, np.ndarray | bytes], out_size: int) -> str:
     return "\n".join(lines)
 
 
-def source(body: str, data: dict[str, np.ndarray | bytes], out_size: int) -> str:
-    return f"""{_data_section(data, out_size)}
+def source(body: str, data: dict[str, np.ndarray | bytes], out_size: int,
+           out_fill: int = 0) -> str:
+    return f"""{_data_section(data, out_size, out_fill)}
     .text
     .globl _start
 _start:
@@ -68,9 +69,12 @@ _start:
 
 def run_program(body: str, tmp_path: Path, config: OxCoreConfig,
                 data: dict[str, np.ndarray | bytes] | None = None,
-                out_size: int = 64) -> Ran:
+                out_size: int = 64, out_fill: int = 0) -> Ran:
+    """Run `body` on the interpreter (fast and recording); `out` (out_size bytes of
+    out_fill) is written to stdout at the end."""
     elf = tmp_path / "t.elf"
-    elf.write_bytes(render(assemble_source(source(body, data or {}, out_size), "t.S", config),
+    elf.write_bytes(render(assemble_source(source(body, data or {}, out_size, out_fill), "t.S",
+                                           config),
                            "elf", config))
     program = load_program(elf, config)
     fast_out = io.BytesIO()

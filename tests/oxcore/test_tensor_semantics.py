@@ -467,3 +467,98 @@ def test_retire_records_hold_whole_tiles_and_one_access_per_row(tmp_path):
         MemAccess(out + i * stride, 16, True,
                   int.from_bytes(product[i].astype("<i4").tobytes(), "little"), 0xFFFF)
         for i in range(tdim))
+
+
+# ---- trows / tcolb: a tile's edge -------------------------------------------------------
+def test_edge_csrs_keep_their_legal_bits(tmp_path):
+    ran = run_program("""
+    la t0, out
+    li t1, -1
+    csrw trows, t1
+    csrw tcolb, t1
+    csrr t1, trows
+    sw t1, 0(t0)
+    csrr t1, tcolb
+    sw t1, 4(t0)
+""", tmp_path, tensor_config(), out_size=8)
+    assert ran.out_array("<u4").tolist() == [0x1F, 0x7F]
+
+
+@pytest.mark.parametrize("tdim, rows, colb", [(4, 3, 5), (8, 1, 32), (8, 8, 1), (16, 5, 63),
+                                              (8, 0, 0), (4, 9, 100)])
+def test_edge_loads_zero_the_rest_and_stores_leave_memory(tmp_path, tdim, rows, colb):
+    """With trows/tcolb set, tld.b fills the first rows x bytes and zeroes the rest of the
+    tile (0 or out-of-range values mean all); tst.w writes only those bytes over a
+    pattern; tst.b only ceil(colb / 4) elements a row."""
+    eff_rows = rows if 1 <= rows <= tdim else tdim
+    eff_colb = colb if 1 <= colb <= 4 * tdim else 4 * tdim
+    matrix = int8((tdim, 4 * tdim + 1))
+    row_out = 4 * tdim  # tst.w rows, packed
+    ran = run_program(f"""
+    li t1, {rows}
+    csrw trows, t1
+    li t1, {colb}
+    csrw tcolb, t1
+    la a0, matrix
+    li a1, {4 * tdim + 1}
+    tld.b m2, (a0), a1
+    la a2, out
+    li a3, {row_out}
+    tst.w m2, (a2), a3
+    li t1, 0x7fffffff
+    csrw tqmul, t1
+    addi a2, a2, {tdim * row_out}
+    li a3, {tdim}
+    tst.b m2, (a2), a3
+    csrw trows, zero
+    csrw tcolb, zero
+    addi a2, a2, {tdim * tdim}
+    li a3, {row_out}
+    tst.w m2, (a2), a3
+""", tmp_path, tensor_config(tdim), {"matrix": matrix}, out_size=9 * tdim * tdim,
+                      out_fill=0xA5)
+    tile = np.zeros((tdim, 4 * tdim), np.int8)  # the tile as loaded
+    tile[:eff_rows, :eff_colb] = matrix[:eff_rows, :eff_colb]
+    out = np.frombuffer(ran.out, np.uint8)
+    pattern = np.uint8(0xA5)
+    stored_w = out[:tdim * row_out].reshape(tdim, row_out)
+    expected_w = np.full((tdim, row_out), pattern)
+    expected_w[:eff_rows, :eff_colb] = tile.view(np.uint8)[:eff_rows, :eff_colb]
+    np.testing.assert_array_equal(stored_w, expected_w)
+    stored_b = out[tdim * row_out:tdim * row_out + tdim * tdim].reshape(tdim, tdim)
+    elements = -(-eff_colb // 4)
+    acc = tile.view("<i4").astype(np.int64)
+    expected_b = np.full((tdim, tdim), pattern)
+    expected_b[:eff_rows, :elements] = np.array(
+        [[requantize(int(v), 0x7FFF_FFFF, 0, 0, RNU) for v in row[:elements]]
+         for row in acc[:eff_rows]], dtype=np.int8).view(np.uint8)
+    np.testing.assert_array_equal(stored_b, expected_b)
+    whole = out[tdim * row_out + tdim * tdim:2 * tdim * row_out + tdim * tdim]
+    np.testing.assert_array_equal(whole.reshape(tdim, row_out), tile.view(np.uint8))
+
+
+def test_edge_rows_outside_are_neither_checked_nor_saturated(tmp_path):
+    """Rows past trows are not accessed: a load whose row 3 would lie past the end of RAM
+    does not trap with trows = 3; elements past tcolb do not set tqsat."""
+    tdim = 4
+    acc = np.zeros((tdim, tdim), "<i4")
+    acc[0, 3] = 1 << 30  # saturates int8 if stored: it is not (tcolb = 12: 3 elements)
+    ran = run_program(f"""
+    la a0, acc
+    li a1, 16
+    tld.w m1, (a0), a1
+    li t1, 12
+    csrw tcolb, t1
+    la a2, out
+    li a3, 4
+    tst.b m1, (a2), a3
+    csrr t1, tqsat
+    sw t1, 16(a2)
+    li t1, 3
+    csrw trows, t1
+    li a0, {MEM_END - 3 * 64 + 8:#x}
+    li a1, 64
+    tld.w m2, (a0), a1
+""", tmp_path, tensor_config(tdim), {"acc": acc}, out_size=20)
+    assert ran.stop.trap is None
+    assert ran.out_array("<u4")[4] == 0

@@ -47,14 +47,21 @@ from hw.oxcore.tensor.mac_array import MacArray
 from hw.oxcore.tensor.requant import Requantizer
 from oxcore.config import OxCoreConfig, TensorConfig
 from oxcore.isa import Isa, isa_for
-from oxcore.isa.ext.xoxtensor import (CSR_TDIM, CSR_TLENB, CSR_TQMUL, CSR_TQRM, CSR_TQSAT,
-                                      CSR_TQSHIFT, CSR_TQZP)
+from oxcore.isa.ext.xoxtensor import (CSR_TCOLB, CSR_TDIM, CSR_TLENB, CSR_TQMUL, CSR_TQRM,
+                                      CSR_TQSAT, CSR_TQSHIFT, CSR_TQZP, CSR_TROWS)
 from oxcore.isa.tensor.state import TILES
 from oxcore.retire.ports import tensor_commit_spec
 
 
 def _log2(value: int) -> int:
     return value.bit_length() - 1
+
+
+# The writable tensor CSRs the LSU holds: their WARL widths, and numbers.
+CSR_WIDTHS = {"tqmul": 32, "tqshift": 5, "tqzp": 32, "tqrm": 2, "tqsat": 1, "trows": 5,
+              "tcolb": 7}
+CSR_NUMBERS = {"tqmul": CSR_TQMUL, "tqshift": CSR_TQSHIFT, "tqzp": CSR_TQZP, "tqrm": CSR_TQRM,
+               "tqsat": CSR_TQSAT, "trows": CSR_TROWS, "tcolb": CSR_TCOLB}
 
 
 def _overlap(running, head):
@@ -74,13 +81,15 @@ class LsuState(enum.IntEnum):
 @dataclass
 class _Lsu:
     """What the load/store unit's parts share: its instruction, state, commit port and
-    the current row geometry (row bytes and mask by element size)."""
+    the current access geometry: rows moved (trows), bytes a row (tcolb, or tst.b's
+    elements) and their byte mask."""
 
     current: Signal
     uop: Signal
     state: Signal
     finishing: Signal  # the instruction's last cycle: the unit may take the next
     commit: Signal
+    rows: Signal
     row_bytes: Signal
     row_mask: Signal
     tile_index: object = None  # md or ms
@@ -91,12 +100,17 @@ class _Lsu:
         m.d.comb += [self.finishing.eq(1), self.commit.valid.eq(1), self.commit.last.eq(1)]
         m.d.sync += self.state.eq(LsuState.IDLE)
 
+    @property
+    def row_bits(self):
+        """The row's byte mask, a bit per data bit."""
+        return Cat(*(bit.replicate(8) for bit in self.row_mask))
+
     def report_row(self, m: Module, addr, data, write: int) -> None:
-        """A row's `MemAccess` (all of its bytes)."""
+        """A row's `MemAccess` (the bytes it moves)."""
         mem = self.commit.mem
         m.d.comb += [self.commit.valid.eq(1), mem.valid.eq(1), mem.addr.eq(addr),
                      mem.size.eq(self.row_bytes), mem.write.eq(write),
-                     mem.mask.eq(self.row_mask), mem.data.eq(data)]
+                     mem.mask.eq(self.row_mask), mem.data.eq(data & self.row_bits)]
 
 
 class Unit:
@@ -259,22 +273,24 @@ class TensorEngine(Engine):
         lsu = _Lsu(current=Signal(DISPATCH, name="lsu_insn"), uop=Signal(UOP, name="lsu_uop"),
                    state=Signal(LsuState, name="lsu_state"),
                    finishing=Signal(name="lsu_finishing"), commit=self.lsu_commit,
+                   rows=Signal(range(t + 1), name="lsu_rows"),
                    row_bytes=Signal(range(self.row_bytes + 1), name="lsu_row_bytes"),
                    row_mask=Signal(self.row_bytes, name="lsu_row_mask"))
         used = Signal(TILES, name="lsu_tiles")
         state, uop = lsu.state, lsu.uop
+        csrs = {name: Signal(width, name=name) for name, width in CSR_WIDTHS.items()}
+        colb = self._limit(m, csrs["tcolb"], self.row_bytes, "lsu_colb")
         m.d.comb += [unit.free.eq((state == LsuState.IDLE) | lsu.finishing),
                      unit.touched.eq(Mux((state != LsuState.IDLE) & ~lsu.finishing, used, 0)),
                      lsu.commit.order.eq(lsu.current.order),
-                     lsu.row_bytes.eq(Mux(uop.full_rows, 4 * t, t)),
-                     lsu.row_mask.eq(Mux(uop.full_rows, (1 << 4 * t) - 1, (1 << t) - 1))]
+                     lsu.rows.eq(self._limit(m, csrs["trows"], t, "lsu_rows_limit")),
+                     lsu.row_bytes.eq(Mux(uop.full_rows, colb, (colb + 3) >> 2)),
+                     lsu.row_mask.eq(Cat(*(lsu.row_bytes > b for b in range(self.row_bytes))))]
         lsu.tile_index = self._tile_operand(lsu.current.insn, "md")  # md or ms: one slot
         lsu.tile = self._select(m, tiles, lsu.tile_index, "lsu_tile")
 
-        csrs = {name: Signal(width, name=name) for name, width in
-                (("tqmul", 32), ("tqshift", 5), ("tqzp", 32), ("tqrm", 2), ("tqsat", 1))}
-        load_restart, load_first_request = self._tile_loads(m, lsu, tiles, head, head_uop,
-                                                            unit.take)
+        load_restart, load_first_request = self._tile_loads(m, lsu, tiles, head, head_uop, unit.take,
+                                                            colb)
         store_restart = self._tile_stores(m, lsu, csrs, head)
         self._csr_instructions(m, lsu, csrs)
         with m.If(unit.take):
@@ -289,12 +305,18 @@ class TensorEngine(Engine):
         self._start(m, unit, lsu.current, uop, used, head, head_uop, head_tiles)
         return state != LsuState.IDLE
 
-    def _words_of(self, m: Module, addr, word, name: str) -> Signal:
-        """Port words a row at `addr` straddles (4-byte elements if `word`, else bytes)."""
+    @staticmethod
+    def _limit(m: Module, csr, full: int, name: str) -> Signal:
+        """trows/tcolb as an access uses them: 0 or above `full` mean `full`."""
+        value = Signal(range(full + 1), name=name)
+        m.d.comb += value.eq(Mux((csr == 0) | (csr > full), full, csr))
+        return value
+
+    def _words_of(self, m: Module, addr, row_bytes, name: str) -> Signal:
+        """Port words a row of `row_bytes` at `addr` straddles."""
         word_shift = _log2(self.port_bits // 8)
         count = Signal(range(self._max_words + 1), name=name)
-        m.d.comb += count.eq(((addr[:word_shift] + Mux(word, 4 * self.tdim, self.tdim) - 1)
-                              >> word_shift) + 1)
+        m.d.comb += count.eq(((addr[:word_shift] + row_bytes - 1) >> word_shift) + 1)
         return count
 
     @property
@@ -303,10 +325,11 @@ class TensorEngine(Engine):
         port_bytes = self.port_bits // 8
         return (port_bytes - 1 + self.row_bytes + port_bytes - 1) // port_bytes
 
-    def _tile_loads(self, m: Module, lsu: "_Lsu", tiles, head, head_uop, take):
+    def _tile_loads(self, m: Module, lsu: "_Lsu", tiles, head, head_uop, take, colb):
         """tld.b/tld.w: requests stream ahead of responses, one port word a cycle; a row
-        completes with its last word: shifted down, written into
-        its tile row and reported; the last row also reports the tile. A load taken
+        completes with its last word: shifted down, its bytes past tcolb cleared, written
+        into its tile row and reported; the last row (trows) also clears the rows after
+        it and reports the tile. A load taken
         while the port is free makes its first request in the take cycle, straight from
         the queue's head, so back-to-back loads leave the port no idle cycle. Returns
         the statements that reset the stream for a new instruction, and those that
@@ -320,20 +343,24 @@ class TensorEngine(Engine):
         resp_word = Signal(range(max_words), name="lsu_resp_word")
         resp_addr = Signal(32, name="lsu_resp_addr")
         requesting = Signal(name="lsu_load_request")  # a request of the running load
-        req_words = self._words_of(m, req_addr, lsu.uop.full_rows, "lsu_req_words")
-        resp_words = self._words_of(m, resp_addr, lsu.uop.full_rows, "lsu_resp_words")
+        req_words = self._words_of(m, req_addr, lsu.row_bytes, "lsu_req_words")
+        resp_words = self._words_of(m, resp_addr, lsu.row_bytes, "lsu_resp_words")
 
         span = [Signal(self.port_bits, name=f"lsu_span{j}") for j in range(max_words)]
         arrived = Signal(max_words * self.port_bits, name="lsu_arrived")
         m.d.comb += arrived.eq(Cat(*(Mux(resp_word == j, mem.rdata, span[j])
                                      for j in range(max_words))))
-        new_row = Signal(8 * self.row_bytes, name="lsu_new_row")  # the row's bytes, raw
-        m.d.comb += new_row.eq((arrived >> (resp_addr[:word_shift] * 8))[:8 * self.row_bytes])
+        new_row = Signal(8 * self.row_bytes, name="lsu_new_row")  # the row's bytes
+        m.d.comb += new_row.eq((arrived >> (resp_addr[:word_shift] * 8))[:8 * self.row_bytes]
+                               & lsu.row_bits)
+        row_width = 8 * self.row_bytes
         loaded_tile = Signal(32 * t * t, name="lsu_loaded_tile")  # with the last row
-        m.d.comb += loaded_tile.eq(Cat(lsu.tile[:32 * t * (t - 1)], new_row))
+        m.d.comb += loaded_tile.eq(Cat(*(
+            Mux(r < resp_row, lsu.tile[row_width * r:row_width * (r + 1)],
+                Mux(r == resp_row, new_row, 0)) for r in range(t))))
 
         with m.If(lsu.state == LsuState.LOAD):
-            m.d.comb += [requesting.eq(req_row < t), mem.valid.eq(requesting),
+            m.d.comb += [requesting.eq(req_row < lsu.rows), mem.valid.eq(requesting),
                          mem.addr.eq(req_addr[word_shift:] + req_word)]
             with m.If(requesting & mem.ready):
                 with m.If(req_word + 1 == req_words):
@@ -352,7 +379,13 @@ class TensorEngine(Engine):
                             m.d.sync += target.word_select(resp_row, 32 * t).eq(new_row)
                     m.d.sync += [resp_word.eq(0), resp_row.eq(resp_row + 1),
                                  resp_addr.eq(resp_addr + current.rs2)]
-                    with m.If(resp_row == t - 1):
+                    with m.If(resp_row == lsu.rows - 1):
+                        for index, target in enumerate(tiles):
+                            with m.If(lsu.tile_index == index):
+                                for r in range(1, t):  # rows past trows: 0
+                                    with m.If(r > resp_row):
+                                        m.d.sync += target[row_width * r:
+                                                           row_width * (r + 1)].eq(0)
                         m.d.comb += [commit.tile.valid.eq(1), commit.tile.reg.eq(lsu.tile_index),
                                      commit.tile.data.eq(loaded_tile)]
                         lsu.finish(m)
@@ -364,7 +397,7 @@ class TensorEngine(Engine):
         port_free = ((state == LsuState.IDLE) | (state == LsuState.CSR)
                      | (state == LsuState.COMPLETE) | ((state == LsuState.LOAD) & ~requesting))
         early = Signal(name="lsu_early_request")
-        head_words = self._words_of(m, head.rs1, head_uop.full_rows, "lsu_head_words")
+        head_words = self._words_of(m, head.rs1, colb, "lsu_head_words")
         m.d.comb += early.eq(take & (head_uop.kind == Kind.LOAD) & port_free)
         with m.If(early):
             m.d.comb += [mem.valid.eq(1), mem.write.eq(0), mem.addr.eq(head.rs1[word_shift:])]
@@ -391,7 +424,7 @@ class TensorEngine(Engine):
         row = Signal(range(t), name="lsu_store_row")
         word = Signal(range(max_words), name="lsu_store_word")
         addr = Signal(32, name="lsu_store_addr")
-        words = self._words_of(m, addr, uop.full_rows, "lsu_store_words")
+        words = self._words_of(m, addr, lsu.row_bytes, "lsu_store_words")
         stored = Signal(8 * self.row_bytes, name="lsu_stored")  # the row's bytes
         source_row = lsu.tile.word_select(row, 32 * t)
         m.d.comb += [requantizer.row.eq(source_row),
@@ -415,10 +448,12 @@ class TensorEngine(Engine):
             with m.If(mem.ready):
                 with m.If(word + 1 == words):  # the row is written
                     lsu.report_row(m, addr, stored, write=1)
-                    row_clamped = ~uop.full_rows & requantizer.saturated
+                    stored_elements = Cat(*(lsu.row_bytes > j for j in range(t)))
+                    row_clamped = ~uop.full_rows & (requantizer.saturated
+                                                    & stored_elements).any()
                     m.d.sync += [word.eq(0), row.eq(row + 1), addr.eq(addr + current.rs2),
                                  saturated.eq(saturated | row_clamped)]
-                    with m.If(row == t - 1):
+                    with m.If(row == lsu.rows - 1):
                         with m.If((saturated | row_clamped) & ~tqsat):
                             m.d.comb += [commit.csr.valid.eq(1), commit.csr.csr.eq(CSR_TQSAT),
                                          commit.csr.value.eq(1)]
@@ -454,10 +489,8 @@ class TensorEngine(Engine):
         number, rs1_field = insn[20:32], insn[15:20]
         old = Signal(32, name="csr_old")
         with m.Switch(number):
-            for csr, value in ((CSR_TQMUL, csrs["tqmul"]), (CSR_TQSHIFT, csrs["tqshift"]),
-                               (CSR_TQZP, csrs["tqzp"]), (CSR_TQRM, csrs["tqrm"]),
-                               (CSR_TQSAT, csrs["tqsat"]), (CSR_TDIM, self.tdim),
-                               (CSR_TLENB, self.tileb)):
+            for csr, value in ((*((CSR_NUMBERS[name], held) for name, held in csrs.items()),
+                                (CSR_TDIM, self.tdim), (CSR_TLENB, self.tileb))):
                 with m.Case(csr):
                     m.d.comb += old.eq(value)
         source = Mux(uop.immediate, rs1_field, current.rs1)
@@ -472,10 +505,8 @@ class TensorEngine(Engine):
         writes = Signal(name="csr_writes")  # csrrw always; csrrs/csrrc unless x0 / 0
         m.d.comb += writes.eq((uop.sub == 0) | (rs1_field != 0))
         held = Signal(32, name="csr_held")
-        for csr, name, width in ((CSR_TQMUL, "tqmul", 32), (CSR_TQSHIFT, "tqshift", 5),
-                                 (CSR_TQZP, "tqzp", 32), (CSR_TQRM, "tqrm", 2),
-                                 (CSR_TQSAT, "tqsat", 1)):
-            with m.If(number == csr):
+        for name, width in CSR_WIDTHS.items():
+            with m.If(number == CSR_NUMBERS[name]):
                 m.d.comb += held.eq(new[:width])
                 with m.If(writes):
                     m.d.sync += csrs[name].eq(new[:width])

@@ -67,8 +67,8 @@ class Requantizer(wiring.Component):
         tqmul (int32), tqshift (0..31), tqzp (int32), tqrm (vxrm's encoding).
     result : ``Out(8 * tdim)``
         The int8 values, byte j for element j.
-    saturated : ``Out(1)``
-        A step clamped (sets tqsat).
+    saturated : ``Out(tdim)``
+        Bit j: a step of element j clamped (sets tqsat if element j is stored).
     """
 
     def __init__(self, tdim: int) -> None:
@@ -76,12 +76,11 @@ class Requantizer(wiring.Component):
         super().__init__({
             "row": In(32 * tdim), "multiplier": In(32), "shift": In(5),
             "zero_point": In(32), "rounding": In(2),
-            "result": Out(8 * tdim), "saturated": Out(1),
+            "result": Out(8 * tdim), "saturated": Out(tdim),
         })
 
     def elaborate(self, platform) -> Module:
         m = Module()
-        flags = []
         for j in range(self.tdim):
             acc = self.row[32 * j:32 * j + 32].as_signed()
             product = Signal(signed(64), name=f"product{j}")
@@ -94,11 +93,7 @@ class Requantizer(wiring.Component):
             v, v_clamped = saturate(m, total, 32, f"v{j}")
             q, q_clamped = saturate(m, v, 8, f"q{j}")
             m.d.comb += self.result[8 * j:8 * j + 8].eq(q)
-            flags += [t_clamped, v_clamped, q_clamped]
-        saturated = 0
-        for flag in flags:
-            saturated = saturated | flag
-        m.d.comb += self.saturated.eq(saturated)
+            m.d.comb += self.saturated[j].eq(t_clamped | v_clamped | q_clamped)
         return m
 
 

@@ -101,6 +101,7 @@ INSTRUCTIONS: tuple[Instruction, ...] = (
 # CSR numbers: user custom read/write (0x800-0x8FF) and user custom read-only
 # (0xCC0-0xCFF) ranges of the privileged spec's table 2.1.
 CSR_TQMUL, CSR_TQSHIFT, CSR_TQZP, CSR_TQRM, CSR_TQSAT = 0x800, 0x801, 0x802, 0x803, 0x804
+CSR_TROWS, CSR_TCOLB = 0x805, 0x806
 CSR_TDIM, CSR_TLENB = 0xCC0, 0xCC1
 
 CSRS: tuple[Csr, ...] = (
@@ -113,6 +114,11 @@ CSRS: tuple[Csr, ...] = (
         writable=True),
     Csr(CSR_TQSAT, "tqsat", "sticky: a tst.b step saturated (like vxsat; WARL: bit 0)",
         writable=True),
+    Csr(CSR_TROWS, "trows", "rows a tile load or store moves, 1..TDIM (0 or above TDIM: all "
+                            "TDIM); a load zeroes the rest (WARL: bits 4:0)", writable=True),
+    Csr(CSR_TCOLB, "tcolb", "bytes of each row a tile load or tst.w moves, 1..4*TDIM (0 or "
+                            "above: all); tst.b stores ceil(tcolb/4) elements; a load zeroes "
+                            "the rest (WARL: bits 6:0)", writable=True),
     Csr(CSR_TDIM, "tdim", "TDIM: rows and columns of a tile"),
     Csr(CSR_TLENB, "tlenb", "bytes of a tile register (TDIM * TDIM * 4)"),
 )

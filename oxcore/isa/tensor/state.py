@@ -23,6 +23,8 @@ class TensorState:
         self.zero_point = 0
         self.rounding = 0  # vxrm encoding: rnu, rne, rdn, rod
         self.saturated = 0
+        self.rows_limit = 0  # trows: 0 (or above TDIM) means all rows
+        self.bytes_limit = 0  # tcolb: 0 (or above 4*TDIM) means all bytes of a row
 
     @property
     def tile_bytes(self) -> int:
@@ -32,6 +34,16 @@ class TensorState:
     def row_bytes(self) -> int:
         """Bytes of a tile row: TDIM int32 or 4*TDIM int8."""
         return 4 * self.tdim
+
+    @property
+    def rows(self) -> int:
+        """Rows a tile load or store moves (trows, 0 or out of range: TDIM)."""
+        return self.rows_limit if 1 <= self.rows_limit <= self.tdim else self.tdim
+
+    @property
+    def row_bytes_moved(self) -> int:
+        """Bytes of a row a tile load or tst.w moves (tcolb, 0 or out of range: all)."""
+        return self.bytes_limit if 1 <= self.bytes_limit <= self.row_bytes else self.row_bytes
 
     def int8_view(self, m: int, unsigned: bool = False) -> np.ndarray:
         """Tile `m` as TDIM x 4*TDIM int8 (uint8 if `unsigned`): each row's bytes in

@@ -5,7 +5,10 @@ state, so a trapping instruction has no effect. Tile memory accesses are TDIM ro
 row i at ``base + i * stride`` (stride: rs2 as a signed 32-bit byte count; 0 and
 negative strides are allowed). A tile row is 4*TDIM bytes (TDIM int32 or 4*TDIM int8:
 tld.b and tld.w move the same bytes and differ only in alignment); tst.b's rows are
-TDIM bytes. Each row must be element-aligned (every address a multiple of the element
+TDIM bytes. The ``trows`` and ``tcolb`` CSRs cut every access to its first rows and
+bytes (a tile's edge inside a matrix): a load zeroes the tile outside them, a store
+leaves memory there alone, and only the bytes moved are checked and recorded. Each
+row moved must be element-aligned (every address a multiple of the element
 size: 1 for ``.b``, 4 for ``.w``) and lie inside RAM, else the instruction traps with a
 misaligned or access-fault cause naming the row.
 
@@ -20,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from oxcore.isa.ext.xoxtensor import (CSR_TDIM, CSR_TLENB, CSR_TQMUL, CSR_TQRM, CSR_TQSAT,
-                                      CSR_TQSHIFT, CSR_TQZP)
+from oxcore.isa.ext.xoxtensor import (CSR_TCOLB, CSR_TDIM, CSR_TLENB, CSR_TQMUL, CSR_TQRM,
+                                      CSR_TQSAT, CSR_TQSHIFT, CSR_TQZP, CSR_TROWS)
 from oxcore.isa.tensor.requant import requantize
 from oxcore.isa.tensor.state import TensorState
 from oxcore.isa.traps import LOAD_FAULT, LOAD_MISALIGNED, STORE_FAULT, STORE_MISALIGNED, Trap
@@ -38,7 +41,8 @@ class TensorUnit:
     """The tensor unit of one interpreter machine, in one execution mode."""
 
     register_files = ("tile",)
-    csrs = (CSR_TQMUL, CSR_TQSHIFT, CSR_TQZP, CSR_TQRM, CSR_TQSAT, CSR_TDIM, CSR_TLENB)
+    csrs = (CSR_TQMUL, CSR_TQSHIFT, CSR_TQZP, CSR_TQRM, CSR_TQSAT, CSR_TROWS, CSR_TCOLB,
+            CSR_TDIM, CSR_TLENB)
 
     def __init__(self, machine: Any, recording: bool) -> None:
         self.machine = machine
@@ -52,7 +56,8 @@ class TensorUnit:
     def csr_read(self, number: int) -> int:
         s = self.state
         return {CSR_TQMUL: s.multiplier, CSR_TQSHIFT: s.shift, CSR_TQZP: s.zero_point,
-                CSR_TQRM: s.rounding, CSR_TQSAT: s.saturated, CSR_TDIM: s.tdim,
+                CSR_TQRM: s.rounding, CSR_TQSAT: s.saturated, CSR_TROWS: s.rows_limit,
+                CSR_TCOLB: s.bytes_limit, CSR_TDIM: s.tdim,
                 CSR_TLENB: s.tile_bytes}[number]
 
     def csr_write(self, number: int, value: int) -> bool:
@@ -68,6 +73,10 @@ class TensorUnit:
             s.rounding = value & 3
         elif number == CSR_TQSAT:
             s.saturated = value & 1
+        elif number == CSR_TROWS:
+            s.rows_limit = value & 0x1F
+        elif number == CSR_TCOLB:
+            s.bytes_limit = value & 0x7F
         else:
             return False
         return True
@@ -104,8 +113,8 @@ class TensorUnit:
                      row_bytes: int, store: bool, pc: int) -> np.ndarray:
         """RAM offsets of the TDIM rows of `row_bytes` (`size`-byte elements), or a Trap
         naming the first row that is misaligned or not wholly inside RAM."""
-        m, tdim = self.machine, self.state.tdim
-        addrs = (base + np.arange(tdim, dtype=np.int64) * _signed32(stride)) & MASK32
+        m = self.machine
+        addrs = (base + np.arange(self.state.rows, dtype=np.int64) * _signed32(stride)) & MASK32
         offsets = (addrs - m.base) & MASK32
         for row, (addr, offset) in enumerate(zip(addrs.tolist(), offsets.tolist())):
             if addr % size:
@@ -129,28 +138,34 @@ class TensorUnit:
     def load(self, md: int, base: int, stride: int, size: int, pc: int) -> None:
         """tld.b (4*TDIM int8 a row, any alignment) or tld.w (TDIM int32, 4-byte
         aligned): the same bytes, a row of the tile from each row address."""
+        s = self.state
         mnemonic = "tld.b" if size == 1 else "tld.w"
-        row_bytes = self.state.row_bytes
+        row_bytes = s.row_bytes_moved
         offsets = self._row_offsets(mnemonic, base, stride, size, row_bytes, False, pc)
         rows = self.memory[offsets[:, None] + np.arange(row_bytes)]
         self._record_rows(offsets, rows, False)
-        self._set_tile(md, rows.view("<i4").astype(np.int64))
+        tile = np.zeros((s.tdim, s.row_bytes), dtype=np.uint8)  # outside trows/tcolb: 0
+        tile[:len(rows), :row_bytes] = rows
+        self._set_tile(md, tile.view("<i4").astype(np.int64))
 
     def store(self, ms: int, base: int, stride: int, size: int, pc: int) -> None:
         """tst.w (int32 elements) or tst.b (requantized to int8, see `requantize`).
         Rows are written in order, so with overlapping rows (stride 0) the later wins."""
         s = self.state
         mnemonic = "tst.b" if size == 1 else "tst.w"
-        offsets = self._row_offsets(mnemonic, base, stride, size, s.tdim * size, True, pc)
+        row_bytes = s.row_bytes_moved if size == 4 else -(-s.row_bytes_moved // 4)
+        offsets = self._row_offsets(mnemonic, base, stride, size, row_bytes, True, pc)
         values = s.tiles[ms].astype(np.int64)
-        if size == 1:
-            values, saturated = requantize(values, _signed32(s.multiplier), s.shift,
+        if size == 1:  # the elements stored: rows x ceil(tcolb / 4)
+            values, saturated = requantize(values[:s.rows, :row_bytes],
+                                           _signed32(s.multiplier), s.shift,
                                            _signed32(s.zero_point), s.rounding)
             if saturated and not s.saturated:
                 from oxcore.retire import CsrWrite
                 s.saturated = 1
                 self._effect(CsrWrite(CSR_TQSAT, 1))
-        rows = values.astype(ELEMENT_TYPES[size]).view(np.uint8).reshape(s.tdim, -1)
+        rows = values.astype(ELEMENT_TYPES[size]).view(np.uint8).reshape(len(values), -1)
+        rows = rows[:s.rows, :row_bytes]
         for offset, row in zip(offsets.tolist(), rows):
             self.memory[offset:offset + row.size] = row
         self._record_rows(offsets, rows, True)

@@ -111,6 +111,30 @@ static inline void oxt_write_tqsat(uint32_t value)
     __asm__ volatile("csrw 0x804, %0" :: "r"(value));
 }
 
+/* trows (0x805): rows a tile load or store moves, 1..TDIM (0 or above TDIM: all TDIM); a load zeroes the rest (WARL: bits 4:0) */
+static inline uint32_t oxt_read_trows(void)
+{
+    uint32_t value;
+    __asm__ volatile("csrr %0, 0x805" : "=r"(value));
+    return value;
+}
+static inline void oxt_write_trows(uint32_t value)
+{
+    __asm__ volatile("csrw 0x805, %0" :: "r"(value));
+}
+
+/* tcolb (0x806): bytes of each row a tile load or tst.w moves, 1..4*TDIM (0 or above: all); tst.b stores ceil(tcolb/4) elements; a load zeroes the rest (WARL: bits 6:0) */
+static inline uint32_t oxt_read_tcolb(void)
+{
+    uint32_t value;
+    __asm__ volatile("csrr %0, 0x806" : "=r"(value));
+    return value;
+}
+static inline void oxt_write_tcolb(uint32_t value)
+{
+    __asm__ volatile("csrw 0x806, %0" :: "r"(value));
+}
+
 /* tdim (0xcc0): TDIM: rows and columns of a tile */
 static inline uint32_t oxt_read_tdim(void)
 {

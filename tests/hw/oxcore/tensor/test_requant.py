@@ -43,7 +43,7 @@ def test_requantizer_matches_the_interpreter():
             got = [((raw >> (8 * j)) & 0xFF ^ 0x80) - 0x80 for j in range(TDIM)]
             expected, saturated = requantize(np.array(acc), multiplier, shift, zero_point,
                                              rounding)
-            if got != expected.tolist() or bool(ctx.get(dut.saturated)) != saturated:
+            if got != expected.tolist() or (ctx.get(dut.saturated) != 0) != saturated:
                 mismatches.append((acc, multiplier, shift, zero_point, rounding, got,
                                    expected.tolist()))
 

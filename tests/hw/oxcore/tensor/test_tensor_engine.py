@@ -82,6 +82,14 @@ DIRECTED = {
                                   "    li t2, 0x7fffffff", "    csrw tqmul, t2",
                                   "    csrwi tqshift, 0", "    csrwi tqrm, 3"]
     + _store(4, 300, -11, False) + ["    csrr a2, tqsat"],
+    "edges": _load(1, "s0", 0, 16, True) + _load(2, "s0", 64, 16, True)  # stale data
+    + _load(3, "s0", 128, 16, True) + ["    csrwi trows, 3", "    li t2, 5", "    csrw tcolb, t2"]
+    + _load(1, "s0", 3, 7, False) + _load(2, "s0", 40, -20, True) + REQUANT
+    + ["    tmma m0, m1, m2"] + _store(0, 8, 24, True) + _store(0, 101, 5, False)
+    + ["    csrwi trows, 1", "    li t2, 12", "    csrw tcolb, t2"]
+    + _load(3, "s0", 512, 8, True) + _store(1, 300, 16, False) + _store(3, 700, 4, True)
+    + ["    csrwi trows, 0", "    csrw tcolb, zero"] + _load(4, "s0", 64, 16, True)
+    + ["    csrr a1, trows", "    csrr a2, tcolb"],
     "csr": ["    csrr a1, tdim", "    csrr a2, tlenb", "    li t2, -1", "    csrw tqshift, t2",
             "    csrrs a3, tqshift, zero", "    csrrci a4, tqshift, 5", "    csrrw a5, tqmul, t2",
             "    csrrsi a6, tqrm, 7", "    csrrc a7, tqzp, t2", "    csrr a1, tqsat"],
@@ -151,7 +159,10 @@ def random_body(seed: int, tdim: int, length: int = 40) -> list[str]:
             body.append(f"    {op} m{rng.randrange(8)}, m{rng.randrange(8)}, m{rng.randrange(8)}")
         elif kind < 0.82:
             body.append(rng.choice([
-                f"    csrr a{rng.randrange(8)}, {rng.choice(['tqmul', 'tqshift', 'tqzp', 'tqrm', 'tqsat', 'tdim', 'tlenb'])}",
+                f"    csrr a{rng.randrange(8)}, {rng.choice(['tqmul', 'tqshift', 'tqzp', 'tqrm', 'tqsat', 'trows', 'tcolb', 'tdim', 'tlenb'])}",
+                f"    csrwi trows, {rng.choice([0, 1, tdim - 1, tdim, rng.randrange(32)])}",
+                f"    li t2, {rng.choice([0, 1, 4 * tdim - 1, rng.randrange(128)])}\n"
+                "    csrw tcolb, t2",
                 f"    csrwi tqrm, {rng.randrange(4)}", f"    csrwi tqshift, {rng.randrange(32)}",
                 "    csrwi tqsat, 0", f"    csrrs a{rng.randrange(8)}, tqzp, s0"]))
         elif kind < 0.9:  # scalar memory traffic on the engine's regions
