@@ -56,8 +56,31 @@ def build_kernel(kernel: Kernel, params: dict[str, int], config: OxCoreConfig) -
     elf = BUILD_DIR / f"{kernel.name}-{shape}-{config.name}.elf"
     kernel.check_config(config)
     defines = {**dict(kernel.defines), **params}
+    if kernel.source.suffix == ".s":
+        return _assemble_kernel(kernel, defines, config, elf)
     compile_c([kernel.source], elf, config, opt="2",
               extra_flags=[f"-D{name}={value}" for name, value in defines.items()])
+    return elf
+
+
+def _assemble_kernel(kernel: Kernel, defines: dict[str, int], config: OxCoreConfig,
+                     elf: Path) -> Path:
+    """Our assembler on a `.s` kernel: a wrapper defines its parameters (and the
+    configuration's TDIM, with a tensor engine) and includes the source, so errors
+    point into the kernel's own file and line."""
+    from sw.asm.assembler import assemble_source
+    from sw.asm.driver import render
+    if config.tensor is not None:
+        defines = {**defines, "TDIM": config.tensor.tdim}
+    wrapper = elf.with_suffix(".s")
+    text = "".join(f".equ {name}, {value}\n" for name, value in defines.items())
+    text += f'.include "{kernel.source}"\n'
+    elf.parent.mkdir(parents=True, exist_ok=True)
+    wrapper.write_text(text)
+    image = assemble_source(text, str(wrapper), config)
+    partial = elf.with_name(elf.name + ".partial")
+    partial.write_bytes(render(image, "elf", config))
+    partial.replace(elf)
     return elf
 
 

@@ -110,8 +110,8 @@ class VectorConfig(_Section):
 class TensorConfig(_Section):
     """The tensor engine (a `tdim` x `tdim` multiply-accumulate array): `[tensor]`.
 
-    `port_bits` is its memory port's width (256 bits: a row of 8 int32 accumulators,
-    or two rows of 16 int8 operands, per access); `queue_depth` as for `VectorConfig`.
+    `port_bits` is its memory port's width (256 bits: a tile row at TDIM 8, 8 int32
+    accumulators or 32 int8 operands, per access); `queue_depth` as for `VectorConfig`.
     """
 
     SECTION = "tensor"
@@ -257,6 +257,7 @@ PRESETS: dict[str, OxCoreConfig] = {
                           registered_redirect=False, registered_fetch=False),
     # `default` with the vector engine (VLEN 256, 4 lanes): the RVV kernels' configuration.
     "vector": OxCoreConfig(name="vector", vector=VectorConfig()),
+    "tensor": OxCoreConfig(name="tensor", tensor=TensorConfig()),
 }
 
 

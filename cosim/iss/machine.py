@@ -207,15 +207,16 @@ class Machine:
         """Counters: the interpreter is untimed, so cycle and time read as instret."""
         if number in self.csr_values:
             return self.csr_values[number]
-        if number in self.csr_owner:
-            return self.csr_owner[number].csr_read(number)
         csr = self.isa.csr_by_number.get(number)
-        if csr is None:
-            raise Trap(TrapCause.ILLEGAL_INSTRUCTION, pc, 0, f"CSR {number:#x} not implemented")
-        if self.counter_override is not None and is_timing_counter(number):
+        if self.counter_override is not None and csr is not None and (
+                csr.timing or is_timing_counter(number)):
             value = self.counter_override(self.instret, number)
             if value is not None:
                 return value
+        if number in self.csr_owner:
+            return self.csr_owner[number].csr_read(number)
+        if csr is None:
+            raise Trap(TrapCause.ILLEGAL_INSTRUCTION, pc, 0, f"CSR {number:#x} not implemented")
         if csr.name in ("cycle", "time", "instret"):
             return self.instret & MASK32
         if csr.name in ("cycleh", "timeh", "instreth"):

@@ -265,7 +265,11 @@ def _connect_decode(p: Pipeline, m: Module) -> None:
                          pred.backward.eq(predict.backward)]
     if p.engines:
         wires.d.comb += [stage.stall.engine.eq(hz.stall_engine),
-                         hz.d_writes_rd.eq(query.writes_rd), hz.d_rd.eq(query.rd)]
+                         hz.d_writes_rd.eq(query.writes_rd), hz.d_rd.eq(query.rd),
+                         hz.d_mul.eq(query.mul),
+                         hz.engine_ahead.eq((p.x_live & p.x.engine.any())
+                                            | (p.mm.valid & p.mm.engine.any())
+                                            | (p.w.valid & p.w.engine.any()))]
         for i, engine in enumerate(p.engines):
             wires.d.comb += [engine.claim.insn.eq(stage.claim_insn),
                              stage.claimed[i].eq(engine.claimed)]

@@ -21,7 +21,12 @@ stalls ID structurally; its dependants then get the result forwarded from MEM.
 
 - engine (only with engines, `engine.py`): ID reads or writes a register in
   ``pending`` (an engine will write it: the scoreboard, and the rds of claimed
-  instructions in EX/MEM/WB not yet dispatched). Without engines these inputs are left
+  instructions in EX/MEM/WB not yet dispatched); or ID holds a mul while a claimed
+  instruction is in EX, MEM or WB (``engine_ahead``). The multiplier's result arrives
+  a fixed number of cycles after issue, where the mul would be if the pipeline kept
+  moving; a claimed instruction ahead of it may hold WB (waiting for its engine to take
+  it) and the result would pass the mul by. So a mul issues only behind no claimed
+  instruction: at most three cycles, and only next to engine code. Without engines these inputs are left
   undriven and ``stall_engine`` is a constant 0: the scalar core's logic is unchanged.
 """
 
@@ -67,7 +72,9 @@ class HazardUnit(wiring.Component):
     # engines
     d_writes_rd: In(1)
     d_rd: In(5)
+    d_mul: In(1)
     pending: In(32)
+    engine_ahead: In(1)  # a claimed instruction in EX, MEM or WB
     stall_engine: Out(1)
 
     def __init__(self, mul_latency: int, faults: Faults = frozenset(),
@@ -114,5 +121,6 @@ class HazardUnit(wiring.Component):
             m.d.comb += self.stall_engine.eq(self.d_valid & (
                 (self.d_reads_rs1 & pending.bit_select(self.d_rs1, 1)) |
                 (self.d_reads_rs2 & pending.bit_select(self.d_rs2, 1)) |
-                (self.d_writes_rd & pending.bit_select(self.d_rd, 1))))
+                (self.d_writes_rd & pending.bit_select(self.d_rd, 1)) |
+                (self.d_mul & self.engine_ahead)))
         return m

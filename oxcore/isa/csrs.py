@@ -13,13 +13,17 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Csr:
     """A CSR. `writable` ones keep what is written (the interpreter models their state,
-    starting at `reset`); the others are read-only or computed (counters)."""
+    starting at `reset`); the others are read-only or computed (counters). `timing`
+    ones count what depends on timing (an engine's busy and stall cycles): the
+    interpreter and the RTL legitimately differ there, and co-simulation gives the
+    interpreter the RTL's value, as for cycle and the hpmcounters."""
 
     number: int
     name: str
     description: str
     writable: bool = False
     reset: int = 0
+    timing: bool = False
 
 
 @dataclass(frozen=True)

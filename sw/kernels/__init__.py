@@ -2,7 +2,8 @@
 
 Each kernel is a C program (scalar baseline, under `c/`) or a hand-written assembly
 kernel for an engine (`rvv/`: RVV kernels, the vector engine's reference for the
-compiler and the roofline benchmark), whose inputs and outputs are global arrays. A harness writes random inputs into those arrays in the program image,
+compiler and the roofline benchmark; `tensor/`: the tensor engine's GEMM, the
+compiler's reference for MAC utilization), whose inputs and outputs are global arrays. A harness writes random inputs into those arrays in the program image,
 runs it, reads the outputs back from their symbols and compares them with `reference`.
 Array dimensions are expressions over the kernel's shape parameters, which reach the C
 source as -D defines.
@@ -21,6 +22,7 @@ from oxcore.errors import OxCoreError
 
 SOURCES = Path(__file__).parent / "c"
 RVV_SOURCES = Path(__file__).parent / "rvv"
+TENSOR_SOURCES = Path(__file__).parent / "tensor"
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,8 @@ class Kernel:
     reference: Callable[..., dict[str, np.ndarray]]  # inputs by name -> outputs by name
     source_file: Path | None = None  # default: c/<name>.c
     defines: tuple[tuple[str, int], ...] = ()  # fixed -D values (an RVV kernel's SEW)
+    # (.s sources are our assembler's: the defines, the shape and the configuration's
+    # TDIM arrive as .equ symbols; .c and .S go through `oxcore cc`)
     engines: tuple[str, ...] = ()  # configuration sections it needs ("vector")
 
     @property
@@ -152,6 +156,42 @@ RVV_KERNELS = (
 )
 
 
+# tst.b's parameters in tensor_gemm_q (tensor/gemm.s): multiplier 0.705 (Q0.31), shift 13,
+# zero point -3, rounding to nearest with ties up (rnu).
+TQ_MULT, TQ_SHIFT, TQ_ZP, TQ_RM = 0x5A3B1C2D, 13, -3, 0
+
+
+def _tensor_gemm(A: np.ndarray, BT: np.ndarray) -> dict[str, np.ndarray]:
+    return {"C": (A.astype(np.int64) @ BT.astype(np.int64).T).astype(np.int32)}
+
+
+def _tensor_gemm_q(A: np.ndarray, BT: np.ndarray) -> dict[str, np.ndarray]:
+    """The int32 product through tst.b's formula: sat8(sat32(round(sat32(round(acc * m /
+    2**31)) / 2**shift) + zp)), rounding rnu."""
+    acc = A.astype(np.int64) @ BT.astype(np.int64).T
+    t = np.clip(_round_shift(acc * TQ_MULT, 31), -2**31, 2**31 - 1)
+    u = _round_shift(t, TQ_SHIFT)
+    v = np.clip(u + TQ_ZP, -2**31, 2**31 - 1)
+    return {"C": np.clip(v, -128, 127).astype(np.int8)}
+
+
+def _tensor(name: str, dtype: str, reference: Callable[..., dict[str, np.ndarray]],
+            quant: int) -> Kernel:
+    return Kernel(name, ("M", "N", "K"), (64, 64, 64),
+                  (Array("A", "int8", ("M", "K")), Array("BT", "int8", ("N", "K"))),
+                  (Array("C", dtype, ("M", "N")),), reference,
+                  source_file=TENSOR_SOURCES / "gemm.s",
+                  defines=(("QUANT", quant), ("QMUL", TQ_MULT), ("QSHIFT", TQ_SHIFT),
+                           ("QZP", TQ_ZP), ("QRM", TQ_RM)),
+                  engines=("tensor",))
+
+
+# The tensor engine's hand-written GEMM (B given transposed), int32 and int8 out.
+TENSOR_KERNELS = (
+    _tensor("tensor_gemm", "int32", _tensor_gemm, 0),
+    _tensor("tensor_gemm_q", "int8", _tensor_gemm_q, 1),
+)
+
 KERNELS: dict[str, Kernel] = {k.name: k for k in (
     Kernel("gemm", ("M", "N", "K"), (8, 8, 8),
            (Array("A", "int8", ("M", "K")), Array("B", "int8", ("K", "N"))),
@@ -168,6 +208,7 @@ KERNELS: dict[str, Kernel] = {k.name: k for k in (
     Kernel("relu", ("N",), (64,),
            (Array("X", "int32", ("N",)),), (Array("Z", "int32", ("N",)),), _relu),
     *RVV_KERNELS,
+    *TENSOR_KERNELS,
 )}
 
 

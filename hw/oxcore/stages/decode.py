@@ -31,7 +31,7 @@ __all__ = ["Decode", "HAZARD_QUERY", "PREDICT", "STALLS"]
 
 # What ID asks the hazard unit about its instruction (``writes_rd``/``rd``: engines only).
 HAZARD_QUERY = data.StructLayout({"valid": 1, "reads_rs1": 1, "reads_rs2": 1, "rs1": 5,
-                                  "rs2": 5, "csr": 1, "writes_rd": 1, "rd": 5})
+                                  "rs2": 5, "csr": 1, "writes_rd": 1, "rd": 5, "mul": 1})
 # The hazard unit's answers.
 STALLS = data.StructLayout({"load_use": 1, "mul": 1, "serial": 1, "engine": 1})
 # The predictor's inputs: the fetched word's pc and, decoded, its flow and direct target.
@@ -115,7 +115,7 @@ class Decode(wiring.Component):
                 writes_rd = writes_rd | (match & engine.writes_rd)
             decode.d.comb += [d_engine_writes.eq(writes_rd),
                               hz.writes_rd.eq(d_ctl.writes_rd | d_engine_writes),
-                              hz.rd.eq(dec.rd)]
+                              hz.rd.eq(dec.rd), hz.mul.eq(d_ctl.unit == Unit.MUL)]
         decode.d.comb += [
             dec.insn.eq(Mux(self.d.fault, 0, self.d.word)),
             hz.valid.eq(self.d.valid), hz.reads_rs1.eq(reads_rs1),

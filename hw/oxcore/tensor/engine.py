@@ -47,8 +47,10 @@ from hw.oxcore.tensor.mac_array import MacArray
 from hw.oxcore.tensor.requant import Requantizer
 from oxcore.config import OxCoreConfig, TensorConfig
 from oxcore.isa import Isa, isa_for
-from oxcore.isa.ext.xoxtensor import (CSR_TCOLB, CSR_TDIM, CSR_TLENB, CSR_TQMUL, CSR_TQRM,
-                                      CSR_TQSAT, CSR_TQSHIFT, CSR_TQZP, CSR_TROWS)
+from oxcore.isa.ext.xoxtensor import (CSR_TACTIVE, CSR_TBUSY, CSR_TCOLB, CSR_TDIM,
+                                      CSR_TLENB, CSR_TMACS, CSR_TQFULL, CSR_TQMUL, CSR_TQRM,
+                                      CSR_TQSAT, CSR_TQSHIFT, CSR_TQZP, CSR_TROWS,
+                                      CSR_TSTALL_OPERAND, CSR_TSTALL_PORT)
 from oxcore.isa.tensor.state import TILES
 from oxcore.retire.ports import tensor_commit_spec
 
@@ -118,6 +120,7 @@ class Unit:
 
     def __init__(self, name: str) -> None:
         self.take = Signal(name=f"{name}_take")  # in: start the queue's head now
+        self.take_kind = Signal(name=f"{name}_kind")  # the head is this unit's kind
         self.free = Signal(name=f"{name}_free")  # out: it can take one this cycle
         self.touched = Signal(TILES, name=f"{name}_touched")  # out: tiles in use
 
@@ -161,10 +164,32 @@ class TensorEngine(Engine):
         tiles = [Signal(32 * self.tdim * self.tdim, name=f"m{t}") for t in range(TILES)]
         mac, lsu = Unit("mac"), Unit("lsu")
         head, head_uop, head_tiles = self._issue(m, queue, mac, lsu)
-        mac_busy = self._mac_unit(m, tiles, mac, head, head_uop, head_tiles)
-        lsu_busy = self._lsu_unit(m, tiles, lsu, head, head_uop, head_tiles)
+        mac_busy, stepping = self._mac_unit(m, tiles, mac, head, head_uop, head_tiles)
+        counters = self._performance_counters(m, queue, mac, lsu, head_tiles, stepping)
+        lsu_busy = self._lsu_unit(m, tiles, lsu, head, head_uop, head_tiles, counters)
         m.d.comb += pipe.busy.eq((queue.level != 0) | mac_busy | lsu_busy)
         return m
+
+    def _performance_counters(self, m: Module, queue, mac: Unit, lsu: Unit, head_tiles,
+                              stepping) -> dict[int, Signal]:
+        """The counter CSRs (32 bits, from reset), by number: array k-steps (and their
+        MACs), the queue's head held by a tile the other unit uses (operand not ready)
+        or, a memory instruction, by the busy load/store unit (port busy), the queue
+        full, and the engine busy."""
+        head_memory = ~(mac.take_kind)
+        operand_wait = queue.r_rdy & Mux(head_memory, _overlap(mac.touched, head_tiles),
+                                         _overlap(lsu.touched, head_tiles))
+        events = {CSR_TACTIVE: stepping, CSR_TSTALL_OPERAND: operand_wait,
+                  CSR_TSTALL_PORT: queue.r_rdy & head_memory & ~operand_wait & ~lsu.free,
+                  CSR_TQFULL: ~queue.w_rdy, CSR_TBUSY: self.pipe.busy}
+        counters = {}
+        for number, event in events.items():
+            count = Signal(32, name=f"count_{number:03x}")
+            with m.If(event):
+                m.d.sync += count.eq(count + 1)
+            counters[number] = count
+        counters[CSR_TMACS] = (counters[CSR_TACTIVE] << _log2(self.tdim * self.tdim))[:32]
+        return counters
 
     def _tiles_used(self, m: Module, insn, uop, name: str) -> Signal:
         """The tiles an instruction names, one bit per tile."""
@@ -190,6 +215,7 @@ class TensorEngine(Engine):
         uop = decoder.uop
         tiles = self._tiles_used(m, head.insn, uop, "head_tiles")
         compute = (uop.kind == Kind.ZERO) | (uop.kind == Kind.MMA)
+        m.d.comb += [mac.take_kind.eq(compute), lsu.take_kind.eq(~compute)]
         m.d.comb += [
             mac.take.eq(queue.r_rdy & compute & mac.free & ~_overlap(lsu.touched, tiles)),
             lsu.take.eq(queue.r_rdy & ~compute & lsu.free & ~_overlap(mac.touched, tiles)),
@@ -263,10 +289,11 @@ class TensorEngine(Engine):
         with m.If(unit.take):
             m.d.sync += running.eq(1)
         self._start(m, unit, current, uop, used, head, head_uop, head_tiles)
-        return running
+        return running, array.step
 
     # ---- the load/store unit -----------------------------------------------------------
-    def _lsu_unit(self, m: Module, tiles, unit: Unit, head, head_uop, head_tiles) -> Signal:
+    def _lsu_unit(self, m: Module, tiles, unit: Unit, head, head_uop, head_tiles,
+                  counters: dict) -> Signal:
         """Tile loads and stores on the memory port, and the tensor CSRs. Returns its
         busy signal."""
         t = self.tdim
@@ -292,7 +319,7 @@ class TensorEngine(Engine):
         load_restart, load_first_request = self._tile_loads(m, lsu, tiles, head, head_uop, unit.take,
                                                             colb)
         store_restart = self._tile_stores(m, lsu, csrs, head)
-        self._csr_instructions(m, lsu, csrs)
+        self._csr_instructions(m, lsu, csrs, counters)
         with m.If(unit.take):
             m.d.sync += load_restart + load_first_request + store_restart
             with m.Switch(head_uop.kind):
@@ -463,7 +490,7 @@ class TensorEngine(Engine):
                     m.d.sync += word.eq(word + 1)
         return [row.eq(0), word.eq(0), addr.eq(head.rs1), saturated.eq(0)]
 
-    def _csr_instructions(self, m: Module, lsu: "_Lsu", csrs: dict) -> None:
+    def _csr_instructions(self, m: Module, lsu: "_Lsu", csrs: dict, counters: dict) -> None:
         """A csr instruction on a tensor CSR: read, write and report it (CSR state), then
         hand the old value to the core (COMPLETE)."""
         result = Signal(32, name="lsu_csr_result")
@@ -472,7 +499,7 @@ class TensorEngine(Engine):
                      complete.payload.rd.eq(lsu.current.insn[7:12]),
                      complete.payload.value.eq(result)]
         with m.If(lsu.state == LsuState.CSR):
-            self._csr(m, lsu.current, lsu.uop, lsu.commit, result, csrs)
+            self._csr(m, lsu.current, lsu.uop, lsu.commit, result, csrs, counters)
             m.d.sync += lsu.state.eq(LsuState.COMPLETE)
         with m.If(lsu.state == LsuState.COMPLETE):
             m.d.comb += complete.valid.eq(1)
@@ -480,7 +507,8 @@ class TensorEngine(Engine):
                 m.d.comb += lsu.finishing.eq(1)
                 m.d.sync += lsu.state.eq(LsuState.IDLE)
 
-    def _csr(self, m: Module, current, uop, commit, result, csrs: dict) -> None:
+    def _csr(self, m: Module, current, uop, commit, result, csrs: dict,
+             counters: dict) -> None:
         """A csr instruction on a tensor CSR: its old value to `result` (for the core),
         the new value (WARL bits kept) written and reported as the CSR then holds it.
         tdim and tlenb are only read: a write to them is illegal, which the interpreter
@@ -490,7 +518,8 @@ class TensorEngine(Engine):
         old = Signal(32, name="csr_old")
         with m.Switch(number):
             for csr, value in ((*((CSR_NUMBERS[name], held) for name, held in csrs.items()),
-                                (CSR_TDIM, self.tdim), (CSR_TLENB, self.tileb))):
+                                (CSR_TDIM, self.tdim), (CSR_TLENB, self.tileb),
+                                *counters.items())):
                 with m.Case(csr):
                     m.d.comb += old.eq(value)
         source = Mux(uop.immediate, rs1_field, current.rs1)

@@ -103,6 +103,9 @@ INSTRUCTIONS: tuple[Instruction, ...] = (
 CSR_TQMUL, CSR_TQSHIFT, CSR_TQZP, CSR_TQRM, CSR_TQSAT = 0x800, 0x801, 0x802, 0x803, 0x804
 CSR_TROWS, CSR_TCOLB = 0x805, 0x806
 CSR_TDIM, CSR_TLENB = 0xCC0, 0xCC1
+# Performance counters (read-only, 32 bits, from reset; docs/tensor.md).
+CSR_TACTIVE, CSR_TMACS, CSR_TSTALL_OPERAND, CSR_TSTALL_PORT, CSR_TQFULL, CSR_TBUSY = range(
+    0xCC2, 0xCC8)
 
 CSRS: tuple[Csr, ...] = (
     Csr(CSR_TQMUL, "tqmul", "tst.b requantization multiplier (int32, Q0.31 as vsmul's "
@@ -121,6 +124,18 @@ CSRS: tuple[Csr, ...] = (
                             "the rest (WARL: bits 6:0)", writable=True),
     Csr(CSR_TDIM, "tdim", "TDIM: rows and columns of a tile"),
     Csr(CSR_TLENB, "tlenb", "bytes of a tile register (TDIM * TDIM * 4)"),
+    Csr(CSR_TACTIVE, "tactive", "cycles the MAC array did a k-step (the interpreter: k-steps "
+                                "of the tmma retired so far)", timing=True),
+    Csr(CSR_TMACS, "tmacs", "multiply-accumulates done: tactive * TDIM^2 (low 32 bits)",
+        timing=True),
+    Csr(CSR_TSTALL_OPERAND, "tstall_operand", "cycles the queue's head waited for a tile "
+                                              "the other unit was using", timing=True),
+    Csr(CSR_TSTALL_PORT, "tstall_port", "cycles a load, store or CSR instruction at the "
+                                        "head waited for the busy load/store unit",
+        timing=True),
+    Csr(CSR_TQFULL, "tqfull", "cycles the instruction queue was full (the core waits to "
+                              "dispatch)", timing=True),
+    Csr(CSR_TBUSY, "tbusy", "cycles the engine had work (queued or running)", timing=True),
 )
 
 

@@ -25,6 +25,7 @@ class TensorState:
         self.saturated = 0
         self.rows_limit = 0  # trows: 0 (or above TDIM) means all rows
         self.bytes_limit = 0  # tcolb: 0 (or above 4*TDIM) means all bytes of a row
+        self.k_steps = 0  # of the tmma so far (the untimed tactive)
 
     @property
     def tile_bytes(self) -> int:

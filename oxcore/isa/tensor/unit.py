@@ -23,8 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from oxcore.isa.ext.xoxtensor import (CSR_TCOLB, CSR_TDIM, CSR_TLENB, CSR_TQMUL, CSR_TQRM,
-                                      CSR_TQSAT, CSR_TQSHIFT, CSR_TQZP, CSR_TROWS)
+from oxcore.isa.ext.xoxtensor import (CSR_TACTIVE, CSR_TBUSY, CSR_TCOLB, CSR_TDIM,
+                                      CSR_TLENB, CSR_TMACS, CSR_TQFULL, CSR_TQMUL, CSR_TQRM,
+                                      CSR_TQSAT, CSR_TQSHIFT, CSR_TQZP, CSR_TROWS,
+                                      CSR_TSTALL_OPERAND, CSR_TSTALL_PORT)
 from oxcore.isa.tensor.requant import requantize
 from oxcore.isa.tensor.state import TensorState
 from oxcore.isa.traps import LOAD_FAULT, LOAD_MISALIGNED, STORE_FAULT, STORE_MISALIGNED, Trap
@@ -42,7 +44,8 @@ class TensorUnit:
 
     register_files = ("tile",)
     csrs = (CSR_TQMUL, CSR_TQSHIFT, CSR_TQZP, CSR_TQRM, CSR_TQSAT, CSR_TROWS, CSR_TCOLB,
-            CSR_TDIM, CSR_TLENB)
+            CSR_TDIM, CSR_TLENB, CSR_TACTIVE, CSR_TMACS, CSR_TSTALL_OPERAND, CSR_TSTALL_PORT,
+            CSR_TQFULL, CSR_TBUSY)
 
     def __init__(self, machine: Any, recording: bool) -> None:
         self.machine = machine
@@ -54,8 +57,13 @@ class TensorUnit:
 
     # ---- CSRs --------------------------------------------------------------------------
     def csr_read(self, number: int) -> int:
+        """The CSR's value. The interpreter is untimed: tactive counts the k-steps of the
+        tmma retired so far (as if each ran alone), tmacs their MACs, stalls read 0."""
         s = self.state
-        return {CSR_TQMUL: s.multiplier, CSR_TQSHIFT: s.shift, CSR_TQZP: s.zero_point,
+        steps = s.k_steps & MASK32
+        return {CSR_TACTIVE: steps, CSR_TMACS: steps * s.tdim * s.tdim & MASK32,
+                CSR_TSTALL_OPERAND: 0, CSR_TSTALL_PORT: 0, CSR_TQFULL: 0, CSR_TBUSY: steps,
+                CSR_TQMUL: s.multiplier, CSR_TQSHIFT: s.shift, CSR_TQZP: s.zero_point,
                 CSR_TQRM: s.rounding, CSR_TQSAT: s.saturated, CSR_TROWS: s.rows_limit,
                 CSR_TCOLB: s.bytes_limit, CSR_TDIM: s.tdim,
                 CSR_TLENB: s.tile_bytes}[number]
@@ -104,6 +112,7 @@ class TensorUnit:
         2**32. The product is formed from the sources before md is written, so md may
         be ms1 or ms2."""
         s = self.state
+        s.k_steps += s.row_bytes
         a = s.int8_view(ms1, unsigned=unsigned_a).astype(np.int64)
         b = s.int8_view(ms2).astype(np.int64)
         self._set_tile(md, s.tiles[md].astype(np.int64) + a @ b.T)

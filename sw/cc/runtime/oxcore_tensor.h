@@ -151,6 +151,54 @@ static inline uint32_t oxt_read_tlenb(void)
     return value;
 }
 
+/* tactive (0xcc2): cycles the MAC array did a k-step (the interpreter: k-steps of the tmma retired so far) */
+static inline uint32_t oxt_read_tactive(void)
+{
+    uint32_t value;
+    __asm__ volatile("csrr %0, 0xcc2" : "=r"(value));
+    return value;
+}
+
+/* tmacs (0xcc3): multiply-accumulates done: tactive * TDIM^2 (low 32 bits) */
+static inline uint32_t oxt_read_tmacs(void)
+{
+    uint32_t value;
+    __asm__ volatile("csrr %0, 0xcc3" : "=r"(value));
+    return value;
+}
+
+/* tstall_operand (0xcc4): cycles the queue's head waited for a tile the other unit was using */
+static inline uint32_t oxt_read_tstall_operand(void)
+{
+    uint32_t value;
+    __asm__ volatile("csrr %0, 0xcc4" : "=r"(value));
+    return value;
+}
+
+/* tstall_port (0xcc5): cycles a load, store or CSR instruction at the head waited for the busy load/store unit */
+static inline uint32_t oxt_read_tstall_port(void)
+{
+    uint32_t value;
+    __asm__ volatile("csrr %0, 0xcc5" : "=r"(value));
+    return value;
+}
+
+/* tqfull (0xcc6): cycles the instruction queue was full (the core waits to dispatch) */
+static inline uint32_t oxt_read_tqfull(void)
+{
+    uint32_t value;
+    __asm__ volatile("csrr %0, 0xcc6" : "=r"(value));
+    return value;
+}
+
+/* tbusy (0xcc7): cycles the engine had work (queued or running) */
+static inline uint32_t oxt_read_tbusy(void)
+{
+    uint32_t value;
+    __asm__ volatile("csrr %0, 0xcc7" : "=r"(value));
+    return value;
+}
+
 static inline uint32_t oxt_tdim(void) { return oxt_read_tdim(); }
 
 /* The int8 epilogue of OXT_TST_B: q = sat8(vsadd(vssra(vsmul(acc, multiplier), shift),

@@ -90,6 +90,13 @@ DIRECTED = {
     + _load(3, "s0", 512, 8, True) + _store(1, 300, 16, False) + _store(3, 700, 4, True)
     + ["    csrwi trows, 0", "    csrw tcolb, zero"] + _load(4, "s0", 64, 16, True)
     + ["    csrr a1, trows", "    csrr a2, tcolb"],
+    # WB waits to dispatch tzero m6 (the queue is full of tmma) while the mul behind it
+    # is in flight: its result must not pass it by (the hazard unit holds the mul).
+    "mul_behind_a_waiting_dispatch": ["    li t0, 8", "    li a6, 160", "    tzero m4",
+                                      "    tzero m5"]
+    + [f"    tmma m{i % 4}, m4, m5" for i in range(8)]
+    + ["    tzero m6", "    mul t5, t0, a6", "    mulh t4, t0, a6", "    mv a1, t5",
+       "    li t1, 32", "    csrw tcolb, t1", "    mul t3, t5, a6", "    add a2, t3, t4"],
     "csr": ["    csrr a1, tdim", "    csrr a2, tlenb", "    li t2, -1", "    csrw tqshift, t2",
             "    csrrs a3, tqshift, zero", "    csrrci a4, tqshift, 5", "    csrrw a5, tqmul, t2",
             "    csrrsi a6, tqrm, 7", "    csrrc a7, tqzp, t2", "    csrr a1, tqsat"],
@@ -234,3 +241,51 @@ def test_with_the_vector_engine_in_one_configuration(tmp_path):
             + _load(3, "s1", 0, 16, True) + ["    tmma m3, m1, m2"] + _store(3, 128, 16, True))
     verdict = cosim(program(body), cfg, tmp_path, "vt")
     assert verdict.verdict == "pass", verdict.report
+
+
+def _counters_program(body: list[str]) -> str:
+    """`body`, then the six counters written to stdout (after a tst.w of every tile,
+    which waits for every tmma before it)."""
+    names = ["tactive", "tmacs", "tstall_operand", "tstall_port", "tqfull", "tbusy"]
+    lines = list(body) + [f"    tst.w m{t}, (s1), zero" for t in range(8)]
+    for i, name in enumerate(names):
+        lines += [f"    csrr t0, {name}", f"    sw t0, {4 * i}(s1)"]
+    lines += ["    li a0, 1", "    mv a1, s1", f"    li a2, {4 * len(names)}", "    li a7, 64",
+              "    ecall"]
+    return program(lines)
+
+
+def _counters(body: list[str], cfg, tmp_path: Path, name: str) -> dict[str, int]:
+    image = assemble_source(_counters_program(body), f"{name}.S", cfg)
+    elf = tmp_path / f"{name}.elf"
+    elf.write_bytes(render(image, "elf", cfg))
+    result = api.run(api.load(elf, cfg), sim="rtl", backend="pysim")
+    assert result.exit_code == 0
+    values = [int.from_bytes(result.stdout[i:i + 4], "little") for i in range(0, 24, 4)]
+    return dict(zip(["active", "macs", "operand", "port", "qfull", "busy"], values))
+
+
+@pytest.mark.parametrize("tdim", [4, 8])
+def test_performance_counters_count_k_steps_and_stalls(tdim, tmp_path):
+    """Back-to-back tmma: the array steps exactly 4 * TDIM cycles each (tmacs TDIM^2
+    times that), the queue fills behind them, and the engine is busy at least as long;
+    16 more of them add no operand or port waits (the stores at the end wait the same).
+    Then a tmma reading the tile a load is bringing waits for it (operand not ready),
+    and a load behind a load waits for the port."""
+    cfg = config(tdim)
+
+    def run(count: int, name: str) -> dict[str, int]:
+        return _counters(["    tzero m4", "    tzero m5"]
+                         + [f"    tmma m{i % 4}, m4, m5" for i in range(count)], cfg,
+                         tmp_path, name)
+    few, many = run(4, "few"), run(20, "many")
+    assert many["active"] == 20 * 4 * tdim
+    assert many["macs"] == many["active"] * tdim * tdim
+    assert many["qfull"] > few["qfull"] and many["busy"] >= many["active"]
+    assert (many["operand"], many["port"]) == (few["operand"], few["port"])
+    waits = _counters(_load(1, "s0", 0, 16, False) + ["    tmma m0, m1, m1"]
+                      + _load(2, "s0", 64, 16, False) + _load(3, "s0", 128, 16, False),
+                      cfg, tmp_path, "w")
+    assert waits["active"] == 4 * tdim
+    assert waits["operand"] >= tdim  # the tmma waits for m1's rows
+    assert waits["port"] >= tdim  # tld m3 waits while tld m2 (and the stores) use the port

@@ -1,0 +1,95 @@
+"""The tensor engine's MAC utilization on the hand-written GEMM (`sw/kernels/tensor/
+gemm.s`): M*N*K / (cycles * TDIM^2) on RTL cycles, from the kernel's ``kernel_begin``
+to ``kernel_end`` retiring (the kernel waits there for its last tile store), with the
+outputs checked against numpy before a figure counts.
+
+Shapes: 32^3, 64^3 and 128^3 on the `tensor` preset (TDIM 8, 256-bit port), a
+non-square one, 64^3 at TDIM 4 and 16, the int8 (tst.b) variant, and an odd shape whose
+every tile is an edge. Where the cycles go comes from the engine's own counters
+(read by the kernel at both ends, `PERF`): the array's k-step cycles (compute); cycles
+the queue's head waited for a tile the load/store unit was still moving (operand) or
+for the busy load/store unit (port); the rest of the array's idle cycles is issue (the
+queue empty or its head waiting behind the array, and the tzero cycles).
+
+    .venv/bin/python -m bench.run tensor
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+
+import numpy as np
+
+from cosim.kernels import check_outputs, output_ranges, prepare
+from cosim.rtl_backend import rtl_simulator
+from oxcore.config import PRESETS, TensorConfig
+from sw.kernels import KERNELS
+
+# (kernel, M, N, K, TDIM)
+CASES = (
+    ("tensor_gemm", 32, 32, 32, 8),
+    ("tensor_gemm", 64, 64, 64, 8),
+    ("tensor_gemm", 128, 128, 128, 8),
+    ("tensor_gemm", 64, 128, 96, 8),
+    ("tensor_gemm", 64, 64, 64, 4),
+    ("tensor_gemm", 64, 64, 64, 16),
+    ("tensor_gemm_q", 64, 64, 64, 8),
+    ("tensor_gemm", 17, 33, 9, 8),
+)
+TARGETS = {(64, 64, 64, 8): 0.90, (128, 128, 128, 8): 0.95}  # issue #11, default TDIM
+COUNTERS = ("active", "macs", "operand", "port", "queue_full", "busy")
+
+
+def measure(name: str, m: int, n: int, k: int, tdim: int, seed: int = 1,
+            backend: str | None = None) -> dict:
+    """One run: its timed cycles, checked outputs, utilization and counter split."""
+    config = PRESETS["tensor"].replace(name=f"tensor-t{tdim}", tensor=TensorConfig(tdim=tdim))
+    case = prepare(KERNELS[name], {"M": m, "N": n, "K": k}, config, seed)
+    program = case.program
+    begin, end = program.symbol("kernel_begin").addr, program.symbol("kernel_end").addr
+    perf = program.symbol("PERF")
+    backend = backend or os.environ.get("OXCORE_BENCH_BACKEND", "pysim")
+    sim = rtl_simulator(backend, config, program, stdout=io.BytesIO(), stderr=io.BytesIO())
+    marks: dict[int, int] = {}
+
+    def mark(record) -> None:
+        if record.pc in (begin, end) and record.pc not in marks:
+            marks[record.pc] = sim.cycle
+    started = time.perf_counter()
+    stop = sim.run(on_retire=mark, read_back=output_ranges(case) + ((perf.addr, perf.size),))
+    wall = time.perf_counter() - started
+    if stop.reason != "exit" or stop.exit_code != 0:
+        raise RuntimeError(f"{name} {m}x{n}x{k} TDIM {tdim}: {stop.reason} "
+                           f"(exit {stop.exit_code})")
+    check = check_outputs(case, lambda addr, size: stop.memory[addr][:size])
+    if not check.ok:
+        raise RuntimeError(f"{name} {m}x{n}x{k} TDIM {tdim}: {'; '.join(check.errors)}")
+    raw = np.frombuffer(stop.memory[perf.addr][:perf.size], "<u4").astype(np.int64)
+    delta = dict(zip(COUNTERS, ((raw[6:] - raw[:6]) % (1 << 32)).tolist()))
+    cycles = marks[end] - marks[begin]
+    utilization = m * n * k / (cycles * tdim * tdim)
+    split = {"compute": delta["active"] / cycles, "operand": delta["operand"] / cycles,
+             "port": delta["port"] / cycles}
+    split["issue"] = 1 - sum(split.values())
+    return {"kernel": name, "m": m, "n": n, "k": k, "tdim": tdim, "cycles": cycles,
+            "mac_utilization": round(utilization, 4),
+            "target": TARGETS.get((m, n, k, tdim)),
+            "split": {key: round(value, 4) for key, value in split.items()},
+            "counters": delta, "backend": backend, "wall_s": round(wall, 1)}
+
+
+def run() -> dict:
+    results = []
+    for name, m, n, k, tdim in CASES:
+        figure = measure(name, m, n, k, tdim)
+        results.append(figure)
+        split = figure["split"]
+        target = f" (target {100 * figure['target']:.0f}%)" if figure["target"] else ""
+        print(f"  {name:<14} {m:>3}x{n:>3}x{k:>3} TDIM {tdim:>2}: {figure['cycles']:>6,} "
+              f"cycles, MAC utilization {100 * figure['mac_utilization']:5.1f}%{target}; "
+              f"cycles: compute {100 * split['compute']:.1f}%, operand wait "
+              f"{100 * split['operand']:.1f}%, port wait {100 * split['port']:.1f}%, "
+              f"issue {100 * split['issue']:.1f}%", flush=True)
+    return {"runs": results}
