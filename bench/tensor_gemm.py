@@ -6,10 +6,10 @@ outputs checked against numpy before a figure counts.
 Shapes: 32^3, 64^3 and 128^3 on the `tensor` preset (TDIM 8, 256-bit port), a
 non-square one, 64^3 at TDIM 4 and 16, the int8 (tst.b) variant, and an odd shape whose
 every tile is an edge. Where the cycles go comes from the engine's own counters
-(read by the kernel at both ends, `PERF`): the array's k-step cycles (compute); cycles
-the queue's head waited for a tile the load/store unit was still moving (operand) or
-for the busy load/store unit (port); the rest of the array's idle cycles is issue (the
-queue empty or its head waiting behind the array, and the tzero cycles).
+(read by the kernel at both ends, `PERF`): the array's k-step cycles (compute); idle
+array cycles while the queue's head waited for a tile the load/store unit was still
+moving (operand) or for the busy load/store unit (port); the rest of the array's idle
+cycles is issue (the queue empty, tzero cycles, instructions moving through issue).
 
     .venv/bin/python -m bench.run tensor
 """

@@ -65,11 +65,14 @@ def build_kernel(kernel: Kernel, params: dict[str, int], config: OxCoreConfig) -
 
 def _assemble_kernel(kernel: Kernel, defines: dict[str, int], config: OxCoreConfig,
                      elf: Path) -> Path:
-    """Our assembler on a `.s` kernel: a wrapper defines its parameters (and the
-    configuration's TDIM, with a tensor engine) and includes the source, so errors
-    point into the kernel's own file and line."""
+    """Our assembler on a `.s` kernel: a wrapper defines its parameters, the syscall
+    numbers (`oxcore.abi`: SYS_EXIT, SYS_WRITE) and the configuration's TDIM (with a
+    tensor engine), and includes the source, so errors point into the kernel's own file
+    and line."""
+    from oxcore import abi
     from sw.asm.assembler import assemble_source
     from sw.asm.driver import render
+    defines = {**defines, "SYS_EXIT": abi.SYS_EXIT, "SYS_WRITE": abi.SYS_WRITE}
     if config.tensor is not None:
         defines = {**defines, "TDIM": config.tensor.tdim}
     wrapper = elf.with_suffix(".s")

@@ -173,15 +173,17 @@ class TensorEngine(Engine):
     def _performance_counters(self, m: Module, queue, mac: Unit, lsu: Unit, head_tiles,
                               stepping) -> dict[int, Signal]:
         """The counter CSRs (32 bits, from reset), by number: array k-steps (and their
-        MACs), the queue's head held by a tile the other unit uses (operand not ready)
-        or, a memory instruction, by the busy load/store unit (port busy), the queue
-        full, and the engine busy."""
+        MACs); cycles the array did no k-step because the queue's head waited for a
+        tile the other unit uses (operand not ready) or, a memory instruction, for the
+        busy load/store unit (port busy), so that k-steps, these and the rest (issue)
+        split the cycles; the queue full; the engine busy."""
         head_memory = ~(mac.take_kind)
         operand_wait = queue.r_rdy & Mux(head_memory, _overlap(mac.touched, head_tiles),
                                          _overlap(lsu.touched, head_tiles))
-        events = {CSR_TACTIVE: stepping, CSR_TSTALL_OPERAND: operand_wait,
-                  CSR_TSTALL_PORT: queue.r_rdy & head_memory & ~operand_wait & ~lsu.free,
-                  CSR_TQFULL: ~queue.w_rdy, CSR_TBUSY: self.pipe.busy}
+        port_wait = queue.r_rdy & head_memory & ~operand_wait & ~lsu.free
+        events = {CSR_TACTIVE: stepping, CSR_TSTALL_OPERAND: operand_wait & ~stepping,
+                  CSR_TSTALL_PORT: port_wait & ~stepping, CSR_TQFULL: ~queue.w_rdy,
+                  CSR_TBUSY: self.pipe.busy}
         counters = {}
         for number, event in events.items():
             count = Signal(32, name=f"count_{number:03x}")

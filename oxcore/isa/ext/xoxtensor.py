@@ -128,11 +128,12 @@ CSRS: tuple[Csr, ...] = (
                                 "of the tmma retired so far)", timing=True),
     Csr(CSR_TMACS, "tmacs", "multiply-accumulates done: tactive * TDIM^2 (low 32 bits)",
         timing=True),
-    Csr(CSR_TSTALL_OPERAND, "tstall_operand", "cycles the queue's head waited for a tile "
-                                              "the other unit was using", timing=True),
-    Csr(CSR_TSTALL_PORT, "tstall_port", "cycles a load, store or CSR instruction at the "
-                                        "head waited for the busy load/store unit",
-        timing=True),
+    Csr(CSR_TSTALL_OPERAND, "tstall_operand", "cycles the MAC array was idle while the "
+                                              "queue's head waited for a tile the other "
+                                              "unit was using", timing=True),
+    Csr(CSR_TSTALL_PORT, "tstall_port", "cycles the MAC array was idle while a load, store "
+                                        "or CSR instruction at the head waited for the "
+                                        "busy load/store unit", timing=True),
     Csr(CSR_TQFULL, "tqfull", "cycles the instruction queue was full (the core waits to "
                               "dispatch)", timing=True),
     Csr(CSR_TBUSY, "tbusy", "cycles the engine had work (queued or running)", timing=True),

@@ -167,7 +167,7 @@ static inline uint32_t oxt_read_tmacs(void)
     return value;
 }
 
-/* tstall_operand (0xcc4): cycles the queue's head waited for a tile the other unit was using */
+/* tstall_operand (0xcc4): cycles the MAC array was idle while the queue's head waited for a tile the other unit was using */
 static inline uint32_t oxt_read_tstall_operand(void)
 {
     uint32_t value;
@@ -175,7 +175,7 @@ static inline uint32_t oxt_read_tstall_operand(void)
     return value;
 }
 
-/* tstall_port (0xcc5): cycles a load, store or CSR instruction at the head waited for the busy load/store unit */
+/* tstall_port (0xcc5): cycles the MAC array was idle while a load, store or CSR instruction at the head waited for the busy load/store unit */
 static inline uint32_t oxt_read_tstall_port(void)
 {
     uint32_t value;

