@@ -121,6 +121,11 @@ class Unit:
     def __init__(self, name: str) -> None:
         self.take = Signal(name=f"{name}_take")  # in: start the queue's head now
         self.take_kind = Signal(name=f"{name}_kind")  # the head is this unit's kind
+        # The LSU's early load request decides on these: whether it takes the head this
+        # cycle, from a `free` that does not depend on the memory port's ready (a store
+        # ends on it), so that the request's address never loops back into it.
+        self.free_early = Signal(name=f"{name}_free_early")
+        self.take_early = Signal(name=f"{name}_take_early")
         self.free = Signal(name=f"{name}_free")  # out: it can take one this cycle
         self.touched = Signal(TILES, name=f"{name}_touched")  # out: tiles in use
 
@@ -222,6 +227,8 @@ class TensorEngine(Engine):
             mac.take.eq(queue.r_rdy & compute & mac.free & ~_overlap(lsu.touched, tiles)),
             lsu.take.eq(queue.r_rdy & ~compute & lsu.free & ~_overlap(mac.touched, tiles)),
             queue.r_en.eq(mac.take | lsu.take),
+            lsu.take_early.eq(queue.r_rdy & ~compute & lsu.free_early
+                              & ~_overlap(mac.touched, tiles)),
         ]
         return head, uop, tiles
 
@@ -318,8 +325,8 @@ class TensorEngine(Engine):
         lsu.tile_index = self._tile_operand(lsu.current.insn, "md")  # md or ms: one slot
         lsu.tile = self._select(m, tiles, lsu.tile_index, "lsu_tile")
 
-        load_restart, load_first_request = self._tile_loads(m, lsu, tiles, head, head_uop, unit.take,
-                                                            colb)
+        load_restart, load_first_request = self._tile_loads(m, lsu, tiles, head, head_uop,
+                                                            unit, colb)
         store_restart = self._tile_stores(m, lsu, csrs, head)
         self._csr_instructions(m, lsu, csrs, counters)
         with m.If(unit.take):
@@ -354,7 +361,7 @@ class TensorEngine(Engine):
         port_bytes = self.port_bits // 8
         return (port_bytes - 1 + self.row_bytes + port_bytes - 1) // port_bytes
 
-    def _tile_loads(self, m: Module, lsu: "_Lsu", tiles, head, head_uop, take, colb):
+    def _tile_loads(self, m: Module, lsu: "_Lsu", tiles, head, head_uop, unit: Unit, colb):
         """tld.b/tld.w: requests stream ahead of responses, one port word a cycle; a row
         completes with its last word: shifted down, its bytes past tcolb cleared, written
         into its tile row and reported; the last row (trows) also clears the rows after
@@ -372,6 +379,7 @@ class TensorEngine(Engine):
         resp_word = Signal(range(max_words), name="lsu_resp_word")
         resp_addr = Signal(32, name="lsu_resp_addr")
         requesting = Signal(name="lsu_load_request")  # a request of the running load
+        load_done = Signal(name="lsu_load_done")  # the load's last response: its end
         req_words = self._words_of(m, req_addr, lsu.row_bytes, "lsu_req_words")
         resp_words = self._words_of(m, resp_addr, lsu.row_bytes, "lsu_resp_words")
 
@@ -418,16 +426,19 @@ class TensorEngine(Engine):
                         m.d.comb += [commit.tile.valid.eq(1), commit.tile.reg.eq(lsu.tile_index),
                                      commit.tile.data.eq(loaded_tile)]
                         lsu.finish(m)
+                        m.d.comb += load_done.eq(1)
                 with m.Else():
                     m.d.sync += resp_word.eq(resp_word + 1)
 
-        # the next load's first request, in the cycle it is taken
+        # the next load's first request, in the cycle it is taken (`Unit.take_early`:
+        # the LSU idle or ending a load, never a store, whose end waits on the port)
         state = lsu.state
         port_free = ((state == LsuState.IDLE) | (state == LsuState.CSR)
                      | (state == LsuState.COMPLETE) | ((state == LsuState.LOAD) & ~requesting))
         early = Signal(name="lsu_early_request")
         head_words = self._words_of(m, head.rs1, colb, "lsu_head_words")
-        m.d.comb += early.eq(take & (head_uop.kind == Kind.LOAD) & port_free)
+        m.d.comb += [unit.free_early.eq((state == LsuState.IDLE) | load_done),
+                     early.eq(unit.take_early & (head_uop.kind == Kind.LOAD) & port_free)]
         with m.If(early):
             m.d.comb += [mem.valid.eq(1), mem.write.eq(0), mem.addr.eq(head.rs1[word_shift:])]
         restart = [resp_row.eq(0), resp_word.eq(0), resp_addr.eq(head.rs1)]
