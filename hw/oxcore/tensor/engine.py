@@ -164,6 +164,7 @@ class TensorEngine(Engine):
     def elaborate(self, platform) -> Module:
         m = Module()
         pipe = self.pipe
+        self._watch: dict[str, list] = {}  # signals for the waveform groups (`_probes`)
         queue = self.claim_and_queue(m, TensorDecoder(self.isa), self.queue_depth)
 
         tiles = [Signal(32 * self.tdim * self.tdim, name=f"m{t}") for t in range(TILES)]
@@ -173,7 +174,22 @@ class TensorEngine(Engine):
         counters = self._performance_counters(m, queue, mac, lsu, head_tiles, stepping)
         lsu_busy = self._lsu_unit(m, tiles, lsu, head, head_uop, head_tiles, counters)
         m.d.comb += pipe.busy.eq((queue.level != 0) | mac_busy | lsu_busy)
+        self.probes = self._probes(queue, head, head_tiles, mac, lsu, counters)
         return m
+
+    def _probes(self, queue, head, head_tiles, mac: Unit, lsu: Unit,
+                counters: dict) -> dict[str, list]:
+        """The engine's waveform groups (`hw.oxcore.top.Top.probes`): the queue and
+        issue (the head shown as disassembly), the MAC unit, the load/store unit with
+        the memory port, and the performance counters."""
+        watch = self._watch
+        return {
+            "tensor issue": [queue.level, (head, "insn"), head_tiles, mac.take, lsu.take],
+            "tensor MAC unit": watch["mac"],
+            "tensor load/store": watch["lsu"] + [self.mem],
+            "tensor counters": list(counters.values())[:-1] + [
+                (self.commit, "valid"), (self.lsu_commit, "valid")],
+        }
 
     def _performance_counters(self, m: Module, queue, mac: Unit, lsu: Unit, head_tiles,
                               stepping) -> dict[int, Signal]:
@@ -267,6 +283,7 @@ class TensorEngine(Engine):
         d_tile = self._select(m, tiles, md, "mac_d_tile")
 
         m.submodules.mac_array = array = MacArray(t)
+        self._watch["mac"] = [(current, "insn"), running, k, array.step, used]
         def byte_column(tile):  # byte k of every row (rows of 4*TDIM bytes)
             return Cat(*(tile[32 * t * i:32 * t * (i + 1)].word_select(k, 8)
                          for i in range(t)))
@@ -322,6 +339,7 @@ class TensorEngine(Engine):
                      lsu.rows.eq(self._limit(m, csrs["trows"], t, "lsu_rows_limit")),
                      lsu.row_bytes.eq(Mux(uop.full_rows, colb, (colb + 3) >> 2)),
                      lsu.row_mask.eq(Cat(*(lsu.row_bytes > b for b in range(self.row_bytes))))]
+        self._watch["lsu"] = [(lsu.current, "insn"), state, lsu.rows, lsu.row_bytes, used]
         lsu.tile_index = self._tile_operand(lsu.current.insn, "md")  # md or ms: one slot
         lsu.tile = self._select(m, tiles, lsu.tile_index, "lsu_tile")
 

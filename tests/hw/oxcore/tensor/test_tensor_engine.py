@@ -307,3 +307,23 @@ def test_a_core_with_the_engine_has_no_combinational_loop(tdim, tmp_path):
     top = Top(cfg, api.load(elf, cfg).program)
     ports = [top.core.retire.as_value()] + [c.signal.as_value() for c in top.engine_commits]
     assert "tlsu_commit" in rtlil.convert(top, name="top", ports=ports)
+
+
+def test_waveform_save_file_has_the_tensor_groups(tmp_path):
+    """A VCD of a tensor program comes with a .gtkw whose tensor groups name signals
+    the VCD has (the queue head, each unit's instruction, the counters)."""
+    cfg = config(4)
+    image = assemble_source(program(DIRECTED["tmma"] + DIRECTED["tst.w"]), "w.S", cfg)
+    elf = tmp_path / "w.elf"
+    elf.write_bytes(render(image, "elf", cfg))
+    vcd = tmp_path / "w.vcd"
+    assert api.run(api.load(elf, cfg), sim="rtl", backend="pysim", vcd=str(vcd)).exit_code == 0
+    save = vcd.with_suffix(".gtkw").read_text()
+    for group in ("tensor issue", "tensor MAC unit", "tensor load/store", "tensor counters"):
+        assert f"-{group}" in save
+    traces = [line for line in save.splitlines() if line.startswith("bench.top.")]
+    names = vcd.read_text()
+    for wanted in ("head", "mac_insn", "lsu_insn", "mac_k", "lsu_state", "count_cc2"):
+        hits = [t for t in traces if wanted in t]
+        assert hits, wanted
+        assert hits[0].rsplit(".", 1)[-1].split("[")[0] in names
