@@ -284,6 +284,7 @@ class TensorEngine(Engine):
 
         m.submodules.mac_array = array = MacArray(t)
         self._watch["mac"] = [(current, "insn"), running, k, array.step, used]
+
         def byte_column(tile):  # byte k of every row (rows of 4*TDIM bytes)
             return Cat(*(tile[32 * t * i:32 * t * (i + 1)].word_select(k, 8)
                          for i in range(t)))
@@ -383,11 +384,10 @@ class TensorEngine(Engine):
         """tld.b/tld.w: requests stream ahead of responses, one port word a cycle; a row
         completes with its last word: shifted down, its bytes past tcolb cleared, written
         into its tile row and reported; the last row (trows) also clears the rows after
-        it and reports the tile. A load taken
-        while the port is free makes its first request in the take cycle, straight from
-        the queue's head, so back-to-back loads leave the port no idle cycle. Returns
-        the statements that reset the stream for a new instruction, and those that
-        count that first request."""
+        it and reports the tile. A load taken while the port is free makes its first
+        request in the take cycle, straight from the queue's head, so back-to-back loads
+        leave the port no idle cycle. Returns the statements that reset the stream for a
+        new instruction, and those that count that first request."""
         t, mem, commit, current = self.tdim, self.mem, lsu.commit, lsu.current
         word_shift, max_words = _log2(self.port_bits // 8), self._max_words
         req_row = Signal(range(t + 1), name="lsu_req_row")
