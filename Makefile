@@ -64,6 +64,7 @@ fuzz: $(STAMP)
 		--out build/vector-fuzz
 	$(PY) -m cosim.vector_fuzz --seeds $$(( $(N) * 25 )) --vlen 256 --length 4 --wild \
 		--out build/vector-fuzz-wild
+	$(PY) -m cosim.tensor_fuzz --seeds $$(( $(N) * 2 )) --tdim 4 --tdim 8 --out build/tensor-fuzz
 
 fpga: $(STAMP)
 	$(PY) -m fpga build --board $(or $(BOARD),ulx3s) $(FPGA_PROGRAM_ARGS) \

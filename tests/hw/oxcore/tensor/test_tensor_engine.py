@@ -8,12 +8,14 @@ memory and CSR effect is compared (`oxcore.api.cosim`) at TDIM 4 and 8. A delibe
 wrong accumulator index and a missed tile hazard (fault injection) must be caught.
 """
 
-import random
 from pathlib import Path
 
 import pytest
 from amaranth import Const
 
+from cosim.tensor_fuzz import program, random_body
+from cosim.tensor_fuzz import tile_load as _load
+from cosim.tensor_fuzz import tile_store as _store
 from hw.oxcore.tensor import engine as engine_module
 from hw.oxcore.tensor import mac_array as mac_array_module
 from hw.oxcore.tensor.decode import mnemonics
@@ -23,26 +25,9 @@ from oxcore.isa import isa_for
 from sw.asm.assembler import assemble_source
 from sw.asm.driver import render
 
-DATA_BYTES = 1024  # the input region; an output region of the same size follows it
-
-
 def config(tdim: int, port_bits: int = 256):
     return PRESETS["default"].replace(
         name=f"t{tdim}p{port_bits}", tensor=TensorConfig(tdim=tdim, port_bits=port_bits))
-
-
-def program(body: list[str], seed: int = 0) -> str:
-    """A program: `body` with s0 = the input region, s1 = the output region, then
-    exit(0); the input region holds random bytes."""
-    data = random.Random(seed).randbytes(DATA_BYTES)
-    lines = ["    .text", "    .globl _start", "_start:", "    la s0, data",
-             f"    li t6, {DATA_BYTES}", "    add s1, s0, t6", *body,
-             "    li a0, 0", "    li a7, 93", "    ecall", "    .data", "    .p2align 6",
-             "data:"]
-    lines += [f"    .byte {', '.join(str(b) for b in data[i:i + 16])}"
-              for i in range(0, DATA_BYTES, 16)]
-    lines.append(f"    .zero {DATA_BYTES}")
-    return "\n".join(lines) + "\n"
 
 
 def cosim(source: str, cfg, tmp_path: Path, name: str = "t") -> api.CosimVerdict:
@@ -50,16 +35,6 @@ def cosim(source: str, cfg, tmp_path: Path, name: str = "t") -> api.CosimVerdict
     elf = tmp_path / f"{name}.elf"
     elf.write_bytes(render(image, "elf", cfg))
     return api.cosim(api.load(elf, cfg), backend="pysim", max_cycles=60_000)
-
-
-def _load(tile: int, base: str, offset: int, stride: int, word: bool) -> list[str]:
-    return [f"    addi t0, {base}, {offset}", f"    li t1, {stride}",
-            f"    tld.{'w' if word else 'b'} m{tile}, (t0), t1"]
-
-
-def _store(tile: int, offset: int, stride: int, word: bool) -> list[str]:
-    return [f"    addi t0, s1, {offset}", f"    li t1, {stride}",
-            f"    tst.{'w' if word else 'b'} m{tile}, (t0), t1"]
 
 
 REQUANT = ["    li t2, 0x40000000", "    csrw tqmul, t2", "    csrwi tqshift, 3",
@@ -124,71 +99,20 @@ def test_directed_program_matches_the_interpreter(name, tmp_path):
     assert verdict.verdict == "pass", verdict.report
 
 
-def random_body(seed: int, tdim: int, length: int = 40) -> list[str]:
-    """Random tensor and scalar instructions; every row stays inside its region."""
-    rng = random.Random(seed)
-    body = [f"    li t2, {rng.randint(1 << 16, (1 << 31) - 1)}", "    csrw tqmul, t2",
-            f"    csrwi tqshift, {rng.randrange(12)}", f"    li t2, {rng.randint(-300, 300)}",
-            "    csrw tqzp, t2", f"    csrwi tqrm, {rng.randrange(4)}"]
-    for tile in range(8):  # every tile holds data: int8 values, or int32 ones
-        word = tile % 3 == 0
-        body += _load(tile, "s0", rng.randrange(0, DATA_BYTES // 2, 4),
-                      rng.choice([4, 8, 12]) * (tdim if word else 1), word)
-
-    def row_span(word: bool, load: bool) -> tuple[int, int]:
-        """(offset, stride) of a tile access whose rows stay in a region (rows of
-        4*TDIM bytes, but TDIM for tst.b)."""
-        size = 4 if word else 1
-        row = 4 * tdim if load or word else tdim
-        while True:  # (a wide stride of a large tile may not fit: choose again)
-            stride = rng.choice([0, row, row + size, 3 * size, -row, -(row + 5 * size),
-                                 size * rng.randint(-20, 20)])
-            low = max(0, -(tdim - 1) * stride)
-            high = DATA_BYTES - row - max(0, (tdim - 1) * stride)
-            if low <= high:
-                break
-        offset = rng.randint(low, high)
-        return offset - offset % size, stride
-
-    for _ in range(length):
-        kind = rng.random()
-        word = rng.random() < 0.5
-        if kind < 0.25:
-            offset, stride = row_span(word, load=True)
-            body += _load(rng.randrange(8), rng.choice(["s0", "s1"]), offset, stride, word)
-        elif kind < 0.4:
-            offset, stride = row_span(word, load=False)
-            body += _store(rng.randrange(8), offset, stride, word)
-        elif kind < 0.5:
-            body.append(f"    tzero m{rng.randrange(8)}")
-        elif kind < 0.75:
-            op = rng.choice(["tmma", "tmmau"])
-            body.append(f"    {op} m{rng.randrange(8)}, m{rng.randrange(8)}, m{rng.randrange(8)}")
-        elif kind < 0.82:
-            body.append(rng.choice([
-                f"    csrr a{rng.randrange(8)}, {rng.choice(['tqmul', 'tqshift', 'tqzp', 'tqrm', 'tqsat', 'trows', 'tcolb', 'tdim', 'tlenb'])}",
-                f"    csrwi trows, {rng.choice([0, 1, tdim - 1, tdim, rng.randrange(32)])}",
-                f"    li t2, {rng.choice([0, 1, 4 * tdim - 1, rng.randrange(128)])}\n"
-                "    csrw tcolb, t2",
-                f"    csrwi tqrm, {rng.randrange(4)}", f"    csrwi tqshift, {rng.randrange(32)}",
-                "    csrwi tqsat, 0", f"    csrrs a{rng.randrange(8)}, tqzp, s0"]))
-        elif kind < 0.9:  # scalar memory traffic on the engine's regions
-            offset = rng.randrange(0, DATA_BYTES - 4, 4)
-            base = rng.choice(["s0", "s1"])
-            body.append(rng.choice([f"    lw a{rng.randrange(8)}, {offset}({base})",
-                                    f"    sw a{rng.randrange(8)}, {offset}(s1)",
-                                    f"    lb a{rng.randrange(8)}, {offset + 1}({base})"]))
-        else:
-            body.append(f"    add a{rng.randrange(8)}, a{rng.randrange(8)}, a{rng.randrange(8)}")
-    return body
-
-
 @pytest.mark.parametrize("tdim, port_bits, seed", [(4, 256, 1), (4, 64, 2), (8, 256, 3),
                                                    (8, 128, 4), (8, 32, 5), (16, 256, 7),
                                                    (4, 1024, 8)])
 def test_random_programs_match_the_interpreter(tdim, port_bits, seed, tmp_path):
     source = program(random_body(seed, tdim), seed)
     verdict = cosim(source, config(tdim, port_bits), tmp_path, f"r{seed}")
+    assert verdict.verdict == "pass", verdict.report
+
+
+def test_a_random_program_with_both_engines_matches_the_interpreter(tmp_path):
+    """cosim.tensor_fuzz's mix (make fuzz runs many): tile, RVV and scalar instructions
+    on shared memory, with the vector engine beside the tensor engine."""
+    from cosim.tensor_fuzz import run_seed
+    _, verdict = run_seed(11, 4, 40, "pysim", tmp_path)
     assert verdict.verdict == "pass", verdict.report
 
 

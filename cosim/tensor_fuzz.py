@@ -1,0 +1,212 @@
+"""Random programs mixing scalar, vector and tensor instructions, co-simulated: the RTL
+(core, vector engine and tensor engine together) in lockstep with the interpreter.
+
+    python -m cosim.tensor_fuzz --seeds 50 [--first-seed 0] [--tdim 4 --tdim 8]
+                                [--length 60] [--backend pysim|cxxrtl]
+                                [--out build/tensor-fuzz] [--list SEED]
+
+A program (`program`) has an input region of random bytes (``s0``) and an output
+region (``s1``) after it. It sets random requantization CSRs, fills every tile (int8
+rows or int32 ones), then runs `length` random steps: tile loads (positive, negative,
+zero, unaligned strides; from either region) and stores, tzero, tmma/tmmau on any
+tiles (overlapping operands included), the tensor CSRs (trows/tcolb edges, tqrm, ...),
+RVV steps the vector engine executes (vsetvli, unit-stride vle/vse on the same regions,
+vadd/vmul/vmacc), scalar loads, stores and arithmetic on the regions. Memory is shared
+by all three, so the order between the engines' accesses and the core's is exercised
+as well as each engine. Every record is compared (`oxcore.api.cosim`); a failing seed
+is written to ``<out>/seed-<seed>-tdim<T>.S`` with its divergence report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from pathlib import Path
+
+DATA_BYTES = 1024  # the input region; an output region of the same size follows it
+
+
+def config(tdim: int, port_bits: int = 256, vector: bool = True):
+    """`default` with the tensor engine (and the vector engine)."""
+    from oxcore.config import PRESETS, TensorConfig, VectorConfig
+    return PRESETS["default"].replace(
+        name=f"fuzz-t{tdim}p{port_bits}{'v' if vector else ''}",
+        tensor=TensorConfig(tdim=tdim, port_bits=port_bits),
+        vector=VectorConfig() if vector else None)
+
+
+def program(body: list[str], seed: int = 0) -> str:
+    """A program: `body` with s0 = the input region, s1 = the output region, then
+    exit(0); the input region holds random bytes."""
+    from oxcore import abi
+    data = random.Random(seed).randbytes(DATA_BYTES)
+    lines = ["    .text", "    .globl _start", "_start:", "    la s0, data",
+             f"    li t6, {DATA_BYTES}", "    add s1, s0, t6", *body,
+             "    li a0, 0", f"    li a7, {abi.SYS_EXIT}", "    ecall", "    .data",
+             "    .p2align 6", "data:"]
+    lines += [f"    .byte {', '.join(str(b) for b in data[i:i + 16])}"
+              for i in range(0, DATA_BYTES, 16)]
+    lines.append(f"    .zero {DATA_BYTES}")
+    return "\n".join(lines) + "\n"
+
+
+def tile_load(tile: int, base: str, offset: int, stride: int, word: bool) -> list[str]:
+    return [f"    addi t0, {base}, {offset}", f"    li t1, {stride}",
+            f"    tld.{'w' if word else 'b'} m{tile}, (t0), t1"]
+
+
+def tile_store(tile: int, offset: int, stride: int, word: bool) -> list[str]:
+    return [f"    addi t0, s1, {offset}", f"    li t1, {stride}",
+            f"    tst.{'w' if word else 'b'} m{tile}, (t0), t1"]
+
+
+class Generator:
+    """Random steps for one seed (see the module text)."""
+
+    def __init__(self, seed: int, tdim: int, vector: bool) -> None:
+        self.rng = random.Random(seed)
+        self.tdim = tdim
+        self.vector = vector
+
+    def prologue(self) -> list[str]:
+        rng, tdim = self.rng, self.tdim
+        body = [f"    li t2, {rng.randint(1 << 16, (1 << 31) - 1)}", "    csrw tqmul, t2",
+                f"    csrwi tqshift, {rng.randrange(12)}",
+                f"    li t2, {rng.randint(-300, 300)}", "    csrw tqzp, t2",
+                f"    csrwi tqrm, {rng.randrange(4)}"]
+        for tile in range(8):  # every tile holds data: int8 values, or int32 ones
+            word = tile % 3 == 0
+            body += tile_load(tile, "s0", rng.randrange(0, DATA_BYTES // 2, 4),
+                              rng.choice([4, 8, 12]) * (tdim if word else 1), word)
+        if self.vector:
+            body += ["    li t2, 8", "    vsetvli t3, t2, e32, m1, ta, ma"]
+        return body
+
+    def row_span(self, word: bool, load: bool) -> tuple[int, int]:
+        """(offset, stride) of a tile access whose rows stay in a region (rows of
+        4*TDIM bytes, but TDIM for tst.b)."""
+        rng, tdim = self.rng, self.tdim
+        size = 4 if word else 1
+        row = 4 * tdim if load or word else tdim
+        while True:  # (a wide stride of a large tile may not fit: choose again)
+            stride = rng.choice([0, row, row + size, 3 * size, -row, -(row + 5 * size),
+                                 size * rng.randint(-20, 20)])
+            low = max(0, -(tdim - 1) * stride)
+            high = DATA_BYTES - row - max(0, (tdim - 1) * stride)
+            if low <= high:
+                break
+        offset = rng.randint(low, high)
+        return offset - offset % size, stride
+
+    def vector_step(self) -> list[str]:
+        """An RVV step the vector engine executes, on the same memory regions."""
+        rng = self.rng
+        v = [rng.randrange(0, 32) for _ in range(3)]
+        kind = rng.random()
+        if kind < 0.15:  # e32, m1 throughout: the loads' EMUL stays 1 (any register)
+            return [f"    li t2, {rng.randint(0, 40)}", "    vsetvli t3, t2, e32, m1, ta, ma"]
+        if kind < 0.45:  # unit-stride load (e32: 4-byte aligned; the vl*4 bytes fit)
+            return [f"    addi t0, {rng.choice(['s0', 's1'])}, {rng.randrange(0, 512, 4)}",
+                    f"    vle32.v v{v[0]}, (t0)"]
+        if kind < 0.7:
+            return [f"    addi t0, s1, {rng.randrange(0, 512, 4)}", f"    vse32.v v{v[0]}, (t0)"]
+        op = rng.choice(["vadd.vv", "vmul.vv", "vmacc.vv", "vxor.vv"])
+        return [f"    {op} v{v[0]}, v{v[1]}, v{v[2]}"]
+
+    def step(self) -> list[str]:
+        rng, tdim = self.rng, self.tdim
+        kind = rng.random()
+        word = rng.random() < 0.5
+        if kind < 0.2:
+            offset, stride = self.row_span(word, load=True)
+            return tile_load(rng.randrange(8), rng.choice(["s0", "s1"]), offset, stride, word)
+        if kind < 0.32:
+            offset, stride = self.row_span(word, load=False)
+            return tile_store(rng.randrange(8), offset, stride, word)
+        if kind < 0.4:
+            return [f"    tzero m{rng.randrange(8)}"]
+        if kind < 0.58:
+            op = rng.choice(["tmma", "tmmau"])
+            return [f"    {op} m{rng.randrange(8)}, m{rng.randrange(8)}, m{rng.randrange(8)}"]
+        if kind < 0.64:
+            csr = rng.choice(["tqmul", "tqshift", "tqzp", "tqrm", "tqsat", "trows", "tcolb",
+                              "tdim", "tlenb"])
+            return [rng.choice([
+                f"    csrr a{rng.randrange(8)}, {csr}",
+                f"    csrwi tqrm, {rng.randrange(4)}", f"    csrwi tqshift, {rng.randrange(32)}",
+                f"    csrwi trows, {rng.choice([0, 1, tdim - 1, tdim, rng.randrange(32)])}",
+                f"    li t2, {rng.choice([0, 1, 4 * tdim - 1, rng.randrange(128)])}\n"
+                "    csrw tcolb, t2",
+                "    csrwi tqsat, 0", f"    csrrs a{rng.randrange(8)}, tqzp, s0"])]
+        if kind < 0.8 and self.vector:
+            return self.vector_step()
+        if kind < 0.9:  # scalar memory traffic on the engines' regions
+            offset = rng.randrange(0, DATA_BYTES - 4, 4)
+            base = rng.choice(["s0", "s1"])
+            return [rng.choice([f"    lw a{rng.randrange(8)}, {offset}({base})",
+                                f"    sw a{rng.randrange(8)}, {offset}(s1)",
+                                f"    lb a{rng.randrange(8)}, {offset + 1}({base})"])]
+        return [f"    {rng.choice(['add', 'mul', 'xor'])} a{rng.randrange(8)}, "
+                f"a{rng.randrange(8)}, a{rng.randrange(8)}"]
+
+
+def random_body(seed: int, tdim: int, length: int = 40, vector: bool = False) -> list[str]:
+    """The steps of one random program (without the region set-up and exit)."""
+    generator = Generator(seed, tdim, vector)
+    body = generator.prologue()
+    for _ in range(length):
+        body += generator.step()
+    return body
+
+
+def run_seed(seed: int, tdim: int, length: int, backend: str, workdir: Path):
+    """Co-simulate one seed; returns (source, verdict)."""
+    from oxcore import api
+    from sw.asm.assembler import assemble_source
+    from sw.asm.driver import render
+    cfg = config(tdim)
+    source = program(random_body(seed, tdim, length, vector=True), seed)
+    image = assemble_source(source, f"tfuzz-{seed}.S", cfg)
+    elf = workdir / f"tfuzz-{seed}-t{tdim}.elf"
+    elf.write_bytes(render(image, "elf", cfg))
+    return source, api.cosim(api.load(elf, cfg), backend=backend, max_cycles=200_000)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m cosim.tensor_fuzz", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--tdim", type=int, action="append", choices=(4, 8, 16))
+    parser.add_argument("--length", type=int, default=60)
+    parser.add_argument("--backend", default="pysim", choices=("pysim", "cxxrtl"))
+    parser.add_argument("--out", default="build/tensor-fuzz")
+    parser.add_argument("--list", type=int, metavar="SEED",
+                        help="print the program of SEED (first --tdim) and exit")
+    args = parser.parse_args(argv)
+    tdims = args.tdim or [4, 8]
+    if args.list is not None:
+        print(program(random_body(args.list, tdims[0], args.length, vector=True), args.list))
+        return 0
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    started, failures, total = time.perf_counter(), 0, 0
+    for tdim in tdims:
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
+            total += 1
+            source, verdict = run_seed(seed, tdim, args.length, args.backend, out)
+            if verdict.verdict != "pass":
+                failures += 1
+                (out / f"seed-{seed}-tdim{tdim}.S").write_text(source)
+                (out / f"seed-{seed}-tdim{tdim}.txt").write_text(verdict.report + "\n")
+                print(f"seed {seed} TDIM {tdim}: {verdict.verdict}\n{verdict.report}",
+                      flush=True)
+    print(f"tensor fuzz: {total - failures}/{total} programs agree "
+          f"({time.perf_counter() - started:.0f} s){'' if not failures else f'; see {out}'}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
