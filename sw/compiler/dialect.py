@@ -457,8 +457,8 @@ class LoadOp(_OpWithRule):
     other = opt_operand_def(T)
     result = result_def(T)
     irdl_options = (AttrSizedOperandSegments(as_property=True), ParsePropInAttrDict())
-    assembly_format = ("$ptr (`mask` $mask^ `:` type($mask))? (`other` $other^)? attr-dict "
-                       "`:` type($ptr) `->` type($result)")
+    assembly_format = ("$ptr (`mask` $mask^)? (`other` $other^)? attr-dict `:` type($ptr) "
+                       "(`,` type($mask)^)? `->` type($result)")
 
     def __init__(self, ptr: SSAValue, mask: SSAValue | None = None,
                  other: SSAValue | None = None):
@@ -480,8 +480,8 @@ class StoreOp(_OpWithRule):
     value = operand_def()
     mask = opt_operand_def()
     irdl_options = (AttrSizedOperandSegments(as_property=True), ParsePropInAttrDict())
-    assembly_format = ("$ptr `,` $value (`mask` $mask^ `:` type($mask))? attr-dict `:` "
-                       "type($ptr) `,` type($value)")
+    assembly_format = ("$ptr `,` $value (`mask` $mask^)? attr-dict `:` type($ptr) `,` "
+                       "type($value) (`,` type($mask)^)?")
 
     def __init__(self, ptr: SSAValue, value: SSAValue, mask: SSAValue | None = None):
         infer_store(ptr.type, value.type, mask and mask.type)

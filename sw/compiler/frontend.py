@@ -19,6 +19,7 @@ Each op records the source location it came from; every rejection is a
 from __future__ import annotations
 
 import ast
+import builtins
 import inspect
 import textwrap
 from collections.abc import Callable, Sequence
@@ -61,6 +62,10 @@ _ARITH_BINARY: dict[str, type[Operation]] = {
     "shl": arith.ShLIOp, "shr": arith.ShRSIOp, "max": arith.MaxSIOp, "min": arith.MinSIOp}
 _ARITH_PREDICATE = {"eq": "eq", "ne": "ne", "lt": "slt", "le": "sle", "gt": "sgt",
                     "ge": "sge"}
+
+#: Python built-ins a kernel may use: loops, and min/max as Triton maps them
+#: (tl.minimum/tl.maximum on runtime values, Python's on constexprs).
+PYTHON_BUILTINS = ("range", "min", "max")
 
 Value = Any  # an SSAValue (runtime) or a Python int/bool/dtype/tuple (constexpr)
 
@@ -182,8 +187,8 @@ class KernelBuilder:
     def resolve(self, node: ast.expr) -> Any:
         """A global name or attribute chain (`tl.constexpr`, `tl.load`), or None."""
         if isinstance(node, ast.Name):
-            if node.id == "range" and node.id not in self.globals:
-                return range
+            if node.id in PYTHON_BUILTINS and node.id not in self.globals:
+                return getattr(builtins, node.id)
             return self.globals.get(node.id)
         if isinstance(node, ast.Attribute):
             base = self.resolve(node.value)
@@ -405,8 +410,8 @@ class KernelBuilder:
                 return value
             raise self.error(f"global '{node.id}' is a {type(value).__name__}; kernels "
                              f"can use integer globals, dtypes and tl functions")
-        if node.id == "range":
-            return range
+        if node.id in PYTHON_BUILTINS:
+            return getattr(builtins, node.id)
         raise self.error(f"undefined name '{node.id}'")
 
     def unary(self, node: ast.UnaryOp) -> Value:
@@ -656,6 +661,8 @@ class KernelBuilder:
                 return self.cast(node)
         function = self.expression(node.func) if not isinstance(node.func, ast.Attribute) \
             else self.resolve(node.func)
+        if function in (builtins.min, builtins.max):
+            return self.python_min_max(node, function.__name__)
         handler = _CALLS.get(getattr(function, "__name__", "")) \
             if function is tl.BUILTINS.get(getattr(function, "__name__", "")) else None
         if handler is None:
@@ -663,6 +670,16 @@ class KernelBuilder:
                              f"(supported: the tl functions, see docs/compiler.md)")
         arguments = self.arguments(node, inspect.signature(function.__wrapped__))
         return handler(self, **arguments)
+
+    def python_min_max(self, node: ast.Call, kind: str) -> Value:
+        """min(a, b, ...) / max(a, b, ...): element-wise, folded when all are constexprs."""
+        if len(node.args) < 2 or node.keywords:
+            raise self.error(f"{kind}() in a kernel takes two or more values")
+        values = [self.expression(a) for a in node.args]
+        result = values[0]
+        for value in values[1:]:
+            result = self.binary(kind, result, value)
+        return result
 
     def arguments(self, node: ast.Call, signature: inspect.Signature) -> dict[str, Value]:
         args = [self.expression(a) for a in node.args]
