@@ -7,9 +7,12 @@ kernel's globals (`tl`, integer constants) resolve; the kernels themselves never
 from __future__ import annotations
 
 import importlib.util
+import sys
 import traceback
 from collections.abc import Callable
+from io import StringIO
 from pathlib import Path
+from typing import TextIO
 
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
@@ -17,10 +20,11 @@ from xdsl.passes import ModulePass
 from oxcore.errors import OxCoreError
 from sw.compiler.frontend import build_kernel_ir
 from sw.compiler.language import Kernel
-from sw.compiler.passes import PIPELINE, ir_dump_header, print_module, run_pipeline
+from sw.compiler.passes import PIPELINE, PassManager, print_module
 from sw.compiler.signature import SignatureError, parse_signature
 
-EMIT_CHOICES = ("ir", "asm", "elf")
+#: How IR dumps name the front end's output (it is not a pass over a module).
+FRONTEND_STAGE = "frontend"
 
 
 def load_kernels(path: Path) -> dict[str, Kernel]:
@@ -52,33 +56,25 @@ def select_kernel(kernels: dict[str, Kernel], path: Path, name: str | None) -> K
     return kernels[name]
 
 
-def compile_to_ir(kernel: Kernel, signature: str,
-                  after_pass: Callable[[ModulePass, ModulePass | None, ModuleOp], None]
-                  | None = None) -> ModuleOp:
-    """Front end then PIPELINE: the optimised block-level IR of one specialisation."""
+def compile_to_ir(kernel: Kernel, signature: str, print_ir_after_all: bool = False,
+                  output: TextIO | None = None,
+                  after_pass: Callable[[ModulePass | None, ModuleOp], None] | None = None
+                  ) -> ModuleOp:
+    """Front end then PIPELINE: the block-level IR of one specialisation. With
+    `print_ir_after_all`, the IR after the front end and after every pass goes to
+    `output`; `after_pass` sees the same stages (None for the front end)."""
     module = build_kernel_ir(kernel, parse_signature(signature))
+    manager = PassManager(PIPELINE, print_ir_after_all, output or sys.stdout, after_pass)
+    manager.report(FRONTEND_STAGE, module)
     if after_pass is not None:
-        after_pass_frontend(after_pass, module)
-    return run_pipeline(module, PIPELINE, after_pass)
-
-
-class _FrontendPass(ModulePass):
-    """Stands for the front end in IR dumps (it is not a pass over a module)."""
-
-    name = "frontend"
-
-    def apply(self, ctx, op) -> None:  # pragma: no cover - never applied
-        raise NotImplementedError
-
-
-def after_pass_frontend(after_pass: Callable[[ModulePass, ModulePass | None, ModuleOp],
-                                             None], module: ModuleOp) -> None:
-    after_pass(_FrontendPass(), PIPELINE[0] if PIPELINE else None, module)
+        after_pass(None, module)
+    return manager.run(module)
 
 
 def compile_command(source: Path, kernel_name: str | None, signature: str | None,
                     emit: str, print_ir_after_all: bool) -> str:
-    """What `oxcore compile` prints."""
+    """What `oxcore compile` prints: the IR, or with `print_ir_after_all` the IR after
+    every stage (the last of which is the result, not repeated)."""
     if emit != "ir":
         raise OxCoreError(f"--emit {emit}: not implemented yet (issue #12 in progress); "
                           f"use --emit ir")
@@ -86,11 +82,6 @@ def compile_command(source: Path, kernel_name: str | None, signature: str | None
         raise SignatureError("--signature is required, e.g. --signature "
                              "\"x:*i8,n:i32,BLOCK=64\"")
     kernel = select_kernel(load_kernels(source), source, kernel_name)
-    dumps: list[str] = []
-
-    def dump(module_pass: ModulePass, _next: ModulePass | None, module: ModuleOp) -> None:
-        dumps.append(ir_dump_header(module_pass) + print_module(module))
-
-    module = compile_to_ir(kernel, signature, dump if print_ir_after_all else None)
-    # After all passes, the last dump is the result: not printed twice.
-    return "\n".join(dumps) if print_ir_after_all else print_module(module)
+    dumps = StringIO()
+    module = compile_to_ir(kernel, signature, print_ir_after_all, dumps)
+    return dumps.getvalue() if print_ir_after_all else print_module(module)

@@ -7,9 +7,11 @@ pass, and reports a `CompileError` at the source location the failing op carries
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from io import StringIO
+from typing import TextIO
 
 from xdsl.context import Context
 from xdsl.dialects import arith, builtin, func, scf
@@ -117,23 +119,39 @@ def print_module(module: ModuleOp, debuginfo: bool = False) -> str:
     return stream.getvalue() + "\n"
 
 
-def run_pipeline(module: ModuleOp, passes: Sequence[ModulePass] = PIPELINE,
-                 after_pass: Callable[[ModulePass, ModulePass | None, ModuleOp], None]
-                 | None = None, context: Context | None = None) -> ModuleOp:
-    """Run `passes` in order on `module` (in place), verifying after each;
-    `after_pass(pass, None, module)` sees the IR after every pass."""
-    context = context or compiler_context()
-    verify_module(module)
-    for index, module_pass in enumerate(passes):
-        module_pass.apply(context, module)
+@dataclass
+class PassManager:
+    """Runs passes in order on a module, in place, verifying the module before the
+    first and after each; with `print_ir_after_all`, writes the IR after every pass to
+    `output` under MLIR's banner, and `after_pass(pass, module)` sees it too."""
+
+    passes: Sequence[ModulePass] = PIPELINE
+    print_ir_after_all: bool = False
+    output: TextIO = field(default_factory=lambda: sys.stdout)
+    after_pass: Callable[[ModulePass, ModuleOp], None] | None = None
+    context: Context = field(default_factory=compiler_context)
+
+    def run(self, module: ModuleOp) -> ModuleOp:
         verify_module(module)
-        if after_pass is not None:
-            following = passes[index + 1] if index + 1 < len(passes) else None
-            after_pass(module_pass, following, module)
-    return module
+        for module_pass in self.passes:
+            module_pass.apply(self.context, module)
+            verify_module(module)
+            self.report(module_pass.name, module)
+            if self.after_pass is not None:
+                self.after_pass(module_pass, module)
+        return module
+
+    def report(self, stage: str, module: ModuleOp) -> None:
+        """The IR after `stage` (a pass, or the front end), when printing after all."""
+        if self.print_ir_after_all:
+            self.output.write(ir_dump_header(stage) + print_module(module))
 
 
-def ir_dump_header(module_pass: ModulePass | str) -> str:
+def run_pipeline(module: ModuleOp, passes: Sequence[ModulePass] = PIPELINE) -> ModuleOp:
+    """`passes` on `module`, in place, verified after each."""
+    return PassManager(passes).run(module)
+
+
+def ir_dump_header(stage: str) -> str:
     """MLIR's `--mlir-print-ir-after-all` banner."""
-    name = module_pass if isinstance(module_pass, str) else module_pass.name
-    return f"// -----// IR Dump After {name} //----- //\n"
+    return f"// -----// IR Dump After {stage} //----- //\n"

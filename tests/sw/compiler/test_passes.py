@@ -30,10 +30,10 @@ def test_pipeline_is_a_readable_list() -> None:
 def test_ir_after_every_pass_reparses_and_verifies(name: str) -> None:
     seen: list[str] = []
 
-    def check(module_pass: ModulePass, _next, module: ModuleOp) -> None:
-        seen.append(module_pass.name)
+    def check(module_pass: ModulePass | None, module: ModuleOp) -> None:
+        seen.append(module_pass.name if module_pass else "frontend")
         parsed = reparse(module)
-        assert parsed.is_structurally_equivalent(module), module_pass.name
+        assert parsed.is_structurally_equivalent(module), seen[-1]
         locations = [op.location for op in parsed.walk()]
         assert locations == [op.location for op in module.walk()]
 
@@ -61,6 +61,20 @@ def test_fold_block_constants_turns_splatted_constants_into_block_constants() ->
     assert offset.offset.type.dims == (4, 8)
 
 
+def test_pass_manager_prints_ir_after_all() -> None:
+    from io import StringIO
+
+    from sw.compiler.frontend import build_kernel_ir
+    from sw.compiler.passes import PassManager
+    from sw.compiler.signature import parse_signature
+    module = build_kernel_ir(kernels.relu, parse_signature(SIGNATURES["relu"]))
+    output = StringIO()
+    PassManager(PIPELINE, print_ir_after_all=True, output=output).run(module)
+    dumps = output.getvalue().split("// -----// IR Dump After ")[1:]
+    assert [d.split(" ", 1)[0] for d in dumps] == [p.name for p in PIPELINE]
+    assert dumps[-1].split("\n", 1)[1] == print_module(module)
+
+
 def test_canonicalize_and_cse_leave_one_op_per_value() -> None:
     module = compile_to_ir(kernels.gemm, SIGNATURES["gemm"])
     aranges = ops_named(module, "oxcore_block.arange")
@@ -78,5 +92,7 @@ def test_print_ir_after_all_dumps_every_stage(capsys) -> None:
     headers = [line for line in out.splitlines() if line.startswith("// -----// IR Dump")]
     assert headers == [f"// -----// IR Dump After {name} //----- //"
                        for name in ["frontend", *(p.name for p in PIPELINE)]]
+    assert out.endswith(print_module(compile_to_ir(kernels.vector_add,
+                                                   SIGNATURES["vector_add"])))
     for dump in out.split("// -----// IR Dump After ")[1:]:
         Parser(compiler_context(), dump.split("\n", 1)[1]).parse_module().verify()
