@@ -391,6 +391,9 @@ class KernelBuilder:
                     ("float", "bfloat", "fp", "int", "uint", "bool")):
                 raise self.error(f"unsupported dtype '{ast.unparse(node)}' (supported: "
                                  f"tl.int8, tl.int16, tl.int32, tl.uint8)")
+            if not isinstance(self.resolve(node.value), ModuleType):
+                raise self.error(f"unsupported attribute '.{node.attr}' (kernel values "
+                                 f"have one method, .to(dtype))")
             raise self.error(f"unknown name '{ast.unparse(node)}'")
         if isinstance(node, ast.Subscript):
             return self.subscript(node)
@@ -769,6 +772,9 @@ class KernelBuilder:
 
     def tl_load(self, pointer: Value, mask: Value, other: Value) -> SSAValue:
         pointer = self.pointer_value(pointer, "load")
+        if other is not None and mask is None:
+            raise self.error("tl.load: `other` needs a `mask` (it fills the masked-off "
+                             "lanes)")
         mask = self.mask_for(pointer, mask)
         if other is not None:
             other = self.value_for(pointer, other)

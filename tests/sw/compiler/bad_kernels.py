@@ -62,3 +62,41 @@ def constant_does_not_fit(x_ptr, BLOCK: tl.constexpr):
 @tl.kernel
 def missing_signature_entry(x_ptr, n):
     pass
+
+
+@tl.kernel
+def if_on_a_block(x_ptr, BLOCK: tl.constexpr):
+    x = tl.load(x_ptr + tl.arange(0, BLOCK))
+    if x > 0:
+        pass
+
+
+@tl.kernel
+def while_loop(x_ptr, n):
+    while n > 0:
+        n = n - 1
+
+
+@tl.kernel
+def true_division(x_ptr, BLOCK: tl.constexpr):
+    half = tl.arange(0, BLOCK) / 2
+
+
+@tl.kernel
+def mask_not_a_comparison(x_ptr, n):
+    x = tl.load(x_ptr, mask=n)
+
+
+@tl.kernel
+def other_without_mask(x_ptr, BLOCK: tl.constexpr):
+    x = tl.load(x_ptr + tl.arange(0, BLOCK), other=0)
+
+
+@tl.kernel
+def block_shape_not_power_of_two(x_ptr, BLOCK: tl.constexpr):
+    x = tl.zeros((BLOCK, 3), tl.int8)
+
+
+@tl.kernel
+def method_other_than_to(x_ptr, BLOCK: tl.constexpr):
+    size = tl.arange(0, BLOCK).shape

@@ -36,6 +36,18 @@ ERRORS = [
      "constant 300 does not fit in i8 [-128, 127]"),
     ("missing_signature_entry", "x_ptr:*i8", 63, 36,
      "parameter 'n' needs a type in the signature"),
+    ("if_on_a_block", "x_ptr:*i8,BLOCK=16", 70, 8,
+     "an `if` condition must be a scalar, not a block"),
+    ("while_loop", "x_ptr:*i8,n:i32", 76, 5, "unsupported statement 'While' in a kernel"),
+    ("true_division", "x_ptr:*i8,BLOCK=16", 82, 12,
+     "'/' is true division; kernels use integer '//'"),
+    ("mask_not_a_comparison", "x_ptr:*i8,n:i32", 87, 9,
+     "a mask must be a comparison result (i1), got i32"),
+    ("other_without_mask", "x_ptr:*i8,BLOCK=16", 92, 9, "tl.load: `other` needs a `mask`"),
+    ("block_shape_not_power_of_two", "x_ptr:*i8,BLOCK=16", 97, 9,
+     "block dimensions must be powers of two, got [16, 3]"),
+    ("method_other_than_to", "x_ptr:*i8,BLOCK=16", 102, 12,
+     "unsupported attribute '.shape' (kernel values have one method, .to(dtype))"),
 ]
 
 
