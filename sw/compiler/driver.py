@@ -58,12 +58,13 @@ def select_kernel(kernels: dict[str, Kernel], path: Path, name: str | None) -> K
 
 def compile_to_ir(kernel: Kernel, signature: str, print_ir_after_all: bool = False,
                   output: TextIO | None = None,
-                  after_pass: Callable[[ModulePass | None, ModuleOp], None] | None = None
-                  ) -> ModuleOp:
+                  after_pass: Callable[[ModulePass | None, ModuleOp], None] | None = None,
+                  path: str | None = None) -> ModuleOp:
     """Front end then PIPELINE: the block-level IR of one specialisation. With
     `print_ir_after_all`, the IR after the front end and after every pass goes to
-    `output`; `after_pass` sees the same stages (None for the front end)."""
-    module = build_kernel_ir(kernel, parse_signature(signature))
+    `output`; `after_pass` sees the same stages (None for the front end). Locations and
+    errors name the kernel's file `path` (default: its absolute path)."""
+    module = build_kernel_ir(kernel, parse_signature(signature), path)
     manager = PassManager(PIPELINE, print_ir_after_all, output or sys.stdout, after_pass)
     manager.report(FRONTEND_STAGE, module)
     if after_pass is not None:
@@ -83,5 +84,5 @@ def compile_command(source: Path, kernel_name: str | None, signature: str | None
                              "\"x:*i8,n:i32,BLOCK=64\"")
     kernel = select_kernel(load_kernels(source), source, kernel_name)
     dumps = StringIO()
-    module = compile_to_ir(kernel, signature, print_ir_after_all, dumps)
+    module = compile_to_ir(kernel, signature, print_ir_after_all, dumps, path=str(source))
     return dumps.getvalue() if print_ir_after_all else print_module(module)

@@ -83,8 +83,10 @@ class SourceMap:
                 node.col_offset + self.indent + 1)  # type: ignore[attr-defined]
 
 
-def parse_kernel(kernel: tl.Kernel) -> tuple[ast.FunctionDef, SourceMap]:
-    """The kernel's `def` node, and how its positions map to the file."""
+def parse_kernel(kernel: tl.Kernel, path: str | None = None
+                 ) -> tuple[ast.FunctionDef, SourceMap]:
+    """The kernel's `def` node, and how its positions map to the file (named `path` in
+    messages, by default the absolute path Python loaded it from)."""
     lines, first_line = inspect.getsourcelines(kernel.fn)
     source = "".join(lines)
     dedented = textwrap.dedent(source)
@@ -92,8 +94,8 @@ def parse_kernel(kernel: tl.Kernel) -> tuple[ast.FunctionDef, SourceMap]:
     tree = ast.parse(dedented)
     definition = tree.body[0]
     assert isinstance(definition, ast.FunctionDef)
-    return definition, SourceMap(inspect.getsourcefile(kernel.fn) or "<kernel>",
-                                 first_line, indent)
+    path = path or inspect.getsourcefile(kernel.fn) or "<kernel>"
+    return definition, SourceMap(path, first_line, indent)
 
 
 def is_constexpr(value: Value) -> bool:
@@ -103,9 +105,9 @@ def is_constexpr(value: Value) -> bool:
 class KernelBuilder:
     """Walks one kernel's AST and appends IR to the current block."""
 
-    def __init__(self, kernel: tl.Kernel, signature: Signature):
+    def __init__(self, kernel: tl.Kernel, signature: Signature, path: str | None = None):
         self.kernel, self.signature = kernel, signature
-        self.definition, self.source = parse_kernel(kernel)
+        self.definition, self.source = parse_kernel(kernel, path)
         closure = inspect.getclosurevars(kernel.fn).nonlocals
         self.globals: dict[str, Any] = {**kernel.fn.__globals__, **closure}
         self.env: dict[str, Value] = {}
@@ -876,6 +878,8 @@ def assigned_names(body: Sequence[ast.stmt]) -> list[str]:
     return list(names)
 
 
-def build_kernel_ir(kernel: tl.Kernel, signature: Signature) -> ModuleOp:
-    """The `oxcore_block` IR of `kernel` specialised on `signature`."""
-    return KernelBuilder(kernel, signature).build()
+def build_kernel_ir(kernel: tl.Kernel, signature: Signature, path: str | None = None
+                    ) -> ModuleOp:
+    """The `oxcore_block` IR of `kernel` specialised on `signature`; locations name the
+    kernel's file `path` (default: where Python loaded it from)."""
+    return KernelBuilder(kernel, signature, path).build()

@@ -80,3 +80,12 @@ def test_signature_for_each_test_kernel_is_complete(capsys) -> None:
                              signature)
         assert (code, err) == (0, ""), name
         assert f"func.func @{name}(" in out
+
+
+def test_errors_name_the_file_as_given(capsys, monkeypatch) -> None:
+    monkeypatch.chdir(ROOT)
+    code, out, err = run(capsys, "examples/vector_add_kernel.py", "--signature",
+                         "x_ptr:*i8,y_ptr:*i8,out_ptr:*i8,n:i32")
+    assert (code, out) == (1, "")
+    assert err == ("examples/vector_add_kernel.py:11:42: error: constexpr parameter "
+                   "'BLOCK' needs a value in the signature (BLOCK=...)\n")
