@@ -218,7 +218,8 @@ class KernelBuilder:
                 raise self.error("only a variable can be the target of an augmented "
                                  "assignment", node.target)
             ast.copy_location(target, node.target)
-            self.assign(node.target, self.binary(self.op_kind(node.op, node), self.expression(target),
+            kind = self.op_kind(node.op, node)
+            self.assign(node.target, self.binary(kind, self.expression(target),
                                                  self.expression(node.value)))
         elif isinstance(node, ast.Expr):
             if not (isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)):
@@ -277,7 +278,8 @@ class KernelBuilder:
             self.env[name] = argument
         self.statements(node.body)
         self.node = node
-        results = [self.env[name] for name in carried]
+        results = [self.materialize(self.env[name], before.type, body)
+                   for name, before in zip(carried, initial)]
         for name, before, after in zip(carried, initial, results):
             if before.type != after.type:
                 raise self.error(f"'{name}' changes type in the loop, from "
@@ -327,26 +329,39 @@ class KernelBuilder:
 
     def merge_branches(self, node: ast.If, outer: dict[str, Value],
                        branches: list[tuple[Block, dict[str, Value]]]) -> list[str]:
-        """Variables an `if` changes that live on after it: same type in both branches."""
-        (_, then_env), (_, else_env) = branches
+        """Variables an `if` changes that live on after it, of one type in both branches
+        (a constexpr in one branch becomes a constant of the other's type)."""
         merged = []
-        for name in dict.fromkeys([*then_env, *else_env]):
-            then_value, else_value = then_env.get(name), else_env.get(name)
-            if then_value is outer.get(name) and else_value is outer.get(name):
+        for name in dict.fromkeys(n for _, env in branches for n in env):
+            values = [env.get(name) for _, env in branches]
+            if None in values or all(v is outer.get(name) for v in values):
+                continue  # new in one branch only (not visible after), or unchanged
+            if all(is_constexpr(v) for v in values):
+                if values[0] != values[1] or type(values[0]) is not type(values[1]):
+                    raise self.error(f"'{name}' gets different compile-time values in the "
+                                     f"branches of a runtime `if`: make it a runtime value",
+                                     node)
+                outer[name] = values[0]
                 continue
-            if then_value is None or else_value is None:
-                continue  # defined in one branch only: not visible after the `if`
-            if is_constexpr(then_value) or is_constexpr(else_value):
-                if then_value is else_value or then_value == else_value:
-                    continue
-                raise self.error(f"'{name}' gets a compile-time constant in a branch of a "
-                                 f"runtime `if`", node)
-            if then_value.type != else_value.type:
-                raise self.error(f"'{name}' has type {ob.type_name(then_value.type)} in one "
-                                 f"branch and {ob.type_name(else_value.type)} in the other",
-                                 node)
+            runtime_type = next(v.type for v in values if not is_constexpr(v))
+            for block, env in branches:
+                env[name] = self.materialize(env[name], runtime_type, block)
+            then_type, else_type = (env[name].type for _, env in branches)
+            if then_type != else_type:
+                raise self.error(f"'{name}' has type {ob.type_name(then_type)} in one branch "
+                                 f"and {ob.type_name(else_type)} in the other", node)
             merged.append(name)
         return merged
+
+    def materialize(self, value: Value, type_: Attribute, block: Block) -> SSAValue:
+        """`value` as an IR value, a constexpr becoming a constant of `type_` in `block`."""
+        if not is_constexpr(value):
+            return value
+        outer, self.block = self.block, block
+        try:
+            return self.to_value(value, type_)
+        finally:
+            self.block = outer
 
     def _located(self, op: Operation, node: ast.AST) -> Operation:
         line, col = self.source.location(node)

@@ -101,7 +101,10 @@ def test_pass_errors_point_at_the_op_location() -> None:
     builtin.module {
       func.func @k(%a: !oxcore_block.block<8x16xi8>, %b: !oxcore_block.block<8x16xi8>,
                    %c: !oxcore_block.block<8x16xi32>) {
-        %d = oxcore_block.dot %a, %b, %c : !oxcore_block.block<8x16xi8>, !oxcore_block.block<8x16xi8> -> !oxcore_block.block<8x16xi32> loc("gemm.py":12:15)
+        %d = oxcore_block.dot %a, %b, %c : !oxcore_block.block<8x16xi8>,
+                                           !oxcore_block.block<8x16xi8>
+                                           -> !oxcore_block.block<8x16xi32>
+                                           loc("gemm.py":12:15)
         func.return
       }
     }'''

@@ -131,3 +131,33 @@ def test_language_functions_refuse_to_run_in_python(name: str) -> None:
 def test_dtypes() -> None:
     assert [(d.bits, d.signed) for d in (tl.int8, tl.int16, tl.int32, tl.uint8)] == [
         (8, True), (16, True), (32, True), (8, False)]
+
+
+@tl.kernel
+def constants_meet_runtime_values(x_ptr, n, BLOCK: tl.constexpr):
+    acc = tl.zeros((BLOCK,), tl.int32)
+    count = n
+    for i in range(n):
+        acc = 0        # a literal where the loop carries a block
+        count = 3      # ... and a scalar
+    if n > 2:
+        limit = n
+        same = 4
+    else:
+        limit = 5      # a literal where the other branch has a runtime i32
+        same = 4       # the same constexpr in both: stays a constexpr
+        only_here = 1  # new in one branch: not visible after the `if`
+    tl.store(x_ptr + tl.arange(0, BLOCK), acc + count + limit + same, mask=True)
+
+
+def test_literals_become_constants_of_the_carried_type() -> None:
+    module = build(constants_meet_runtime_values, "x_ptr:*i32,n:i32,BLOCK=8")
+    (loop,) = ops_named(module, "scf.for")
+    assert [r.type for r in loop.results] == [BlockType((8,), i32), i32]
+    (branch,) = ops_named(module, "scf.if")
+    assert [r.type for r in branch.output] == [i32]  # only `limit` is merged
+    else_yield = branch.false_region.block.last_op
+    assert else_yield.operands[0].owner.value.value.data == 5
+    (store,) = ops_named(module, "oxcore_block.store")
+    assert store.mask.owner.name == "oxcore_block.constant"
+    assert store.mask.type == BlockType((8,), i1)

@@ -47,9 +47,12 @@ def test_fold_block_constants_turns_splatted_constants_into_block_constants() ->
       func.func @k(%p: !oxcore_block.block<4x8x!oxcore_block.ptr<i8>>) {
         %c = arith.constant 3 : i32
         %s = oxcore_block.splat %c : i32 -> !oxcore_block.block<1x8xi32>
-        %b = oxcore_block.broadcast %s : !oxcore_block.block<1x8xi32> -> !oxcore_block.block<4x8xi32>
-        %q = oxcore_block.addptr %p, %b : !oxcore_block.block<4x8x!oxcore_block.ptr<i8>>, !oxcore_block.block<4x8xi32>
-        %v = oxcore_block.load %q : !oxcore_block.block<4x8x!oxcore_block.ptr<i8>> -> !oxcore_block.block<4x8xi8>
+        %b = oxcore_block.broadcast %s : !oxcore_block.block<1x8xi32>
+                                       -> !oxcore_block.block<4x8xi32>
+        %q = oxcore_block.addptr %p, %b : !oxcore_block.block<4x8x!oxcore_block.ptr<i8>>,
+                                          !oxcore_block.block<4x8xi32>
+        %v = oxcore_block.load %q : !oxcore_block.block<4x8x!oxcore_block.ptr<i8>>
+                                    -> !oxcore_block.block<4x8xi8>
         func.return
       }
     }'''
