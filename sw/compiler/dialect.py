@@ -663,8 +663,8 @@ class ReduceOp(_OpWithRule):
 
 @irdl_op_definition
 class CastOp(_OpWithRule):
-    """Element type conversion: sign- or zero-extends (by the source's signedness) or
-    truncates (keeps the low bits, as C does)."""
+    """Element type conversion: widening sign-extends i8/i16 and zero-extends ui8 and
+    i1 masks (true is 1); narrowing keeps the low bits, as C does."""
 
     name = "oxcore_block.cast"
     operand = operand_def(BlockType)
