@@ -261,7 +261,7 @@ def infer_cast(operand: Attribute, element_type: Attribute) -> BlockType:
 
 # --- ops --------------------------------------------------------------------------
 
-class _OpWithRule(IRDLOperation):
+class OpWithTypeRule(IRDLOperation):
     """An op whose result types come from its rule; `verify_` re-applies the rule."""
 
     irdl_options = (ParsePropInAttrDict(),)
@@ -282,7 +282,7 @@ def _axis_prop(value: int) -> IntegerAttr:
     return IntegerAttr(value, i32)
 
 
-class _GridQueryOp(_OpWithRule):
+class _GridQueryOp(OpWithTypeRule):
     """An i32 fact about the launch grid along axis 0, 1 or 2."""
 
     axis = prop_def(IntegerAttr)
@@ -314,7 +314,7 @@ class NumProgramsOp(_GridQueryOp):
 
 
 @irdl_op_definition
-class ArangeOp(_OpWithRule):
+class ArangeOp(OpWithTypeRule):
     """[start, start+1, ..., end-1] as an i32 block; end - start a power of two."""
 
     name = "oxcore_block.arange"
@@ -342,7 +342,7 @@ class ArangeOp(_OpWithRule):
 
 
 @irdl_op_definition
-class ConstantOp(_OpWithRule):
+class ConstantOp(OpWithTypeRule):
     """A block with every element equal to `value` (zeros, full, literals)."""
 
     name = "oxcore_block.constant"
@@ -365,7 +365,7 @@ class ConstantOp(_OpWithRule):
 
 
 @irdl_op_definition
-class SplatOp(_OpWithRule):
+class SplatOp(OpWithTypeRule):
     """A scalar copied into every element of a block."""
 
     name = "oxcore_block.splat"
@@ -389,7 +389,7 @@ class SplatOp(_OpWithRule):
 
 
 @irdl_op_definition
-class ExpandDimsOp(_OpWithRule):
+class ExpandDimsOp(OpWithTypeRule):
     """A size-1 dimension inserted at `axis` (`x[:, None]` is axis 1)."""
 
     name = "oxcore_block.expand_dims"
@@ -408,7 +408,7 @@ class ExpandDimsOp(_OpWithRule):
 
 
 @irdl_op_definition
-class BroadcastOp(_OpWithRule):
+class BroadcastOp(OpWithTypeRule):
     """Size-1 dimensions repeated up to the result's shape."""
 
     name = "oxcore_block.broadcast"
@@ -426,7 +426,7 @@ class BroadcastOp(_OpWithRule):
 
 
 @irdl_op_definition
-class AddPtrOp(_OpWithRule):
+class AddPtrOp(OpWithTypeRule):
     """Pointer(s) advanced by element offsets."""
 
     name = "oxcore_block.addptr"
@@ -446,7 +446,7 @@ class AddPtrOp(_OpWithRule):
 
 
 @irdl_op_definition
-class LoadOp(_OpWithRule):
+class LoadOp(OpWithTypeRule):
     """Elements read through pointers; masked-off lanes read nothing and give `other`
     (zero when absent)."""
 
@@ -472,7 +472,7 @@ class LoadOp(_OpWithRule):
 
 
 @irdl_op_definition
-class StoreOp(_OpWithRule):
+class StoreOp(OpWithTypeRule):
     """Elements written through pointers; masked-off lanes write nothing."""
 
     name = "oxcore_block.store"
@@ -493,7 +493,7 @@ class StoreOp(_OpWithRule):
 
 
 @irdl_op_definition
-class DotOp(_OpWithRule):
+class DotOp(OpWithTypeRule):
     """acc + a @ b: int8 [M, K] x int8 [K, N] -> int32 [M, N]."""
 
     name = "oxcore_block.dot"
@@ -514,7 +514,7 @@ class DotOp(_OpWithRule):
         return [infer_dot(self.a.type, self.b.type, self.acc.type)]
 
 
-class ElementwiseBinaryOp(_OpWithRule):
+class ElementwiseBinaryOp(OpWithTypeRule):
     """Base of the element-wise integer ops: two blocks of one type, result alike.
     Signedness comes from the element type (ui8 divides, shifts and compares unsigned)."""
 
@@ -572,7 +572,7 @@ COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge")
 
 
 @irdl_op_definition
-class CmpOp(_OpWithRule):
+class CmpOp(OpWithTypeRule):
     """Element-wise comparison giving an i1 block (unsigned for ui8)."""
 
     name = "oxcore_block.cmp"
@@ -600,7 +600,7 @@ class CmpOp(_OpWithRule):
 
 
 @irdl_op_definition
-class SelectOp(_OpWithRule):
+class SelectOp(OpWithTypeRule):
     """Element-wise `condition ? if_true : if_false`."""
 
     name = "oxcore_block.select"
@@ -635,7 +635,7 @@ REDUCTIONS = ("sum", "max")
 
 
 @irdl_op_definition
-class ReduceOp(_OpWithRule):
+class ReduceOp(OpWithTypeRule):
     """Sum (wrapping) or maximum along one axis."""
 
     name = "oxcore_block.reduce"
@@ -662,7 +662,7 @@ class ReduceOp(_OpWithRule):
 
 
 @irdl_op_definition
-class CastOp(_OpWithRule):
+class CastOp(OpWithTypeRule):
     """Element type conversion: widening sign-extends i8/i16 and zero-extends ui8 and
     i1 masks (true is 1); narrowing keeps the low bits, as C does."""
 

@@ -39,9 +39,11 @@ def compiler_context() -> Context:
 
 
 def verify_module(module: ModuleOp) -> None:
-    """Every op's invariants and type rule, outermost first; the first failure becomes
-    a CompileError at that op's source location."""
-    for op in module.walk():
+    """Every op's invariants and type rule; the first failure becomes a CompileError at
+    that op's source location. Ops with a type rule go first, so a broken op is named
+    rather than the loop whose yield it breaks."""
+    ops = sorted(module.walk(), key=lambda op: not isinstance(op, ob.OpWithTypeRule))
+    for op in ops:
         try:
             op.verify(verify_nested_ops=False)
         except (VerifyException, DiagnosticException) as exc:
