@@ -525,8 +525,8 @@ class KernelBuilder:
                 raise self.error("cannot subtract a pointer from an offset")
             lhs, rhs = rhs, lhs
         offset = self.to_value(rhs, i32)
-        if ob.element_of(offset.type) not in (i8, i16, i32):
-            raise self.error(f"pointer offsets must be signed integers, got "
+        if ob.element_of(offset.type) not in ob.NUMBER_TYPES:
+            raise self.error(f"pointer offsets must be integers, got "
                              f"{ob.type_name(offset.type)}")
         offset = self.convert(offset, i32)
         if kind == "sub":
@@ -675,21 +675,21 @@ class KernelBuilder:
     # --- calls ----------------------------------------------------------------------
 
     def call(self, node: ast.Call) -> Value:
-        if isinstance(node.func, ast.Attribute) and node.func.attr == "to":
-            target = self.resolve(node.func)
-            if target is None:
+        """`x.to(dtype)`, Python's min/max, or a `tl` function (recognised by identity)."""
+        if isinstance(node.func, ast.Attribute):
+            function = self.resolve(node.func)
+            if function is None and node.func.attr == "to":
                 return self.cast(node)
-        function = self.expression(node.func) if not isinstance(node.func, ast.Attribute) \
-            else self.resolve(node.func)
-        if function in (builtins.min, builtins.max):
+        else:
+            function = self.expression(node.func)
+        if function is builtins.min or function is builtins.max:
             return self.python_min_max(node, function.__name__)
-        handler = _CALLS.get(getattr(function, "__name__", "")) \
-            if function is tl.BUILTINS.get(getattr(function, "__name__", "")) else None
-        if handler is None:
+        name = getattr(function, "__name__", "")
+        if function is None or tl.BUILTINS.get(name) is not function:
             raise self.error(f"'{ast.unparse(node.func)}' cannot be called in a kernel "
                              f"(supported: the tl functions, see docs/compiler.md)")
         arguments = self.arguments(node, inspect.signature(function.__wrapped__))
-        return handler(self, **arguments)
+        return _CALLS[name](self, **arguments)
 
     def python_min_max(self, node: ast.Call, kind: str) -> Value:
         """min(a, b, ...) / max(a, b, ...): element-wise, folded when all are constexprs."""
