@@ -1,4 +1,4 @@
-"""The `oxcore` command: asm, disasm, cc, run, cosim, area.
+"""The `oxcore` command: asm, disasm, cc, compile, run, cosim, area.
 
 Each subcommand's work lives in its own module; this file only parses arguments and
 turns `OxCoreError`s into one-line messages with a non-zero exit (never a traceback).
@@ -54,6 +54,13 @@ def _cmd_cc(args: argparse.Namespace) -> int:
     from sw.cc.driver import compile_c
     compile_c([Path(s) for s in args.sources], Path(args.output), load_config(args.config),
               opt=args.opt, extra_flags=args.flag or [])
+    return 0
+
+
+def _cmd_compile(args: argparse.Namespace) -> int:
+    from sw.compiler.driver import compile_command
+    sys.stdout.write(compile_command(Path(args.source), args.kernel, args.signature,
+                                     args.emit, args.print_ir_after_all))
     return 0
 
 
@@ -113,6 +120,20 @@ def build_parser() -> argparse.ArgumentParser:
                    help="extra flag passed to clang (repeatable), e.g. --flag=-DN=10")
     _add_config(p)
     p.set_defaults(func=_cmd_cc)
+
+    p = sub.add_parser("compile", help="compile a Triton-style Python kernel "
+                                       "(docs/compiler.md; IR only for now)")
+    p.add_argument("source", help="Python file with @kernel functions")
+    p.add_argument("--kernel", metavar="NAME",
+                   help="which kernel (needed when the file has several)")
+    p.add_argument("--signature", metavar="SIG",
+                   help="parameter types and constexpr values, e.g. "
+                        "\"x:*i8,y:*i8,n:i32,BLOCK=64\"")
+    p.add_argument("--emit", choices=("ir", "asm", "elf"), default="ir",
+                   help="what to produce (only ir so far)")
+    p.add_argument("--print-ir-after-all", action="store_true",
+                   help="print the IR after the front end and after every pass")
+    p.set_defaults(func=_cmd_compile)
 
     p = sub.add_parser("run", help="run a program on a simulator")
     p.add_argument("program")

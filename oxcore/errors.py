@@ -29,6 +29,11 @@ class SourceError(OxCoreError):
         super().__init__(f"{path}:{line}:{col}: error: {message}")
 
 
+class CompileError(SourceError):
+    """A kernel the compiler rejects (sw/compiler/), at the place in the kernel's source
+    that caused it."""
+
+
 class ToolError(OxCoreError):
     """An external tool (clang from ziglang, Yosys, ...) failed; its output is in the message."""
 

@@ -1,0 +1,900 @@
+"""The front end: a kernel's Python AST -> `oxcore_block` IR for one signature.
+
+The kernel is never run. Its source (``inspect.getsource``) is parsed with ``ast`` and
+walked statement by statement, as Triton's code generator does:
+
+- constexpr parameters, integer literals and expressions of them are Python values,
+  computed here (``BLOCK * 2`` is a number by the time an op sees it; an ``if`` on a
+  constexpr keeps one branch);
+- everything else becomes SSA values: scalars in ``arith``, blocks in ``oxcore_block``,
+  ``for ... in range`` in ``scf.for`` and ``if`` on a runtime scalar in ``scf.if``, with
+  the variables they reassign carried as loop arguments and results;
+- operands meet by Triton's rules: a literal takes the other side's type, scalars are
+  splatted to blocks, blocks broadcast NumPy-style, differing integer types promote.
+
+Each op records the source location it came from; every rejection is a
+:class:`CompileError` at the user's file:line:col.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import inspect
+import textwrap
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from xdsl.dialects import arith, func, scf
+from xdsl.dialects.builtin import (FileLineColLoc, IntAttr, IntegerAttr, IntegerType, ModuleOp,
+                                   Signedness, StringAttr, i1, i32)
+from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
+
+from oxcore.errors import CompileError
+from sw.compiler import dialect as ob
+from sw.compiler import language as tl
+from sw.compiler.dialect import BlockType, PointerType, TypeRuleError, i8, i16, ui8
+from sw.compiler.signature import Signature
+
+DTYPE_TYPES: dict[tl.dtype, IntegerType] = {tl.int8: i8, tl.int16: i16, tl.int32: i32,
+                                            tl.uint8: ui8}
+SCALAR_TYPES = (i1, i8, i16, i32)
+
+_BINARY = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.FloorDiv: "div",
+           ast.Mod: "rem", ast.BitAnd: "and", ast.BitOr: "or", ast.BitXor: "xor",
+           ast.LShift: "shl", ast.RShift: "shr"}
+_PYTHON_BINARY: dict[str, Callable[[Any, Any], Any]] = {
+    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+    "div": lambda a, b: a // b, "rem": lambda a, b: a % b, "and": lambda a, b: a & b,
+    "or": lambda a, b: a | b, "xor": lambda a, b: a ^ b, "shl": lambda a, b: a << b,
+    "shr": lambda a, b: a >> b, "max": lambda a, b: a if a >= b else b,
+    "min": lambda a, b: a if a <= b else b}
+_COMPARE = {ast.Eq: "eq", ast.NotEq: "ne", ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt",
+            ast.GtE: "ge"}
+_PYTHON_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "eq": lambda a, b: a == b, "ne": lambda a, b: a != b, "lt": lambda a, b: a < b,
+    "le": lambda a, b: a <= b, "gt": lambda a, b: a > b, "ge": lambda a, b: a >= b}
+_ARITH_BINARY: dict[str, type[Operation]] = {
+    "add": arith.AddiOp, "sub": arith.SubiOp, "mul": arith.MuliOp, "div": arith.DivSIOp,
+    "rem": arith.RemSIOp, "and": arith.AndIOp, "or": arith.OrIOp, "xor": arith.XOrIOp,
+    "shl": arith.ShLIOp, "shr": arith.ShRSIOp, "max": arith.MaxSIOp, "min": arith.MinSIOp}
+_ARITH_PREDICATE = {"eq": "eq", "ne": "ne", "lt": "slt", "le": "sle", "gt": "sgt",
+                    "ge": "sge"}
+
+#: Python built-ins a kernel may use: loops, and min/max as Triton maps them
+#: (tl.minimum/tl.maximum on runtime values, Python's on constexprs).
+PYTHON_BUILTINS = ("range", "min", "max")
+
+Value = Any  # an SSAValue (runtime) or a Python int/bool/dtype/tuple (constexpr)
+
+
+@dataclass(frozen=True)
+class SourceMap:
+    """Where the parsed snippet sits in its file, to report real lines and columns."""
+
+    path: str
+    first_line: int
+    indent: int
+
+    def location(self, node: ast.AST) -> tuple[int, int]:
+        return (node.lineno + self.first_line - 1,  # type: ignore[attr-defined]
+                node.col_offset + self.indent + 1)  # type: ignore[attr-defined]
+
+
+def parse_kernel(kernel: tl.Kernel, path: str | None = None
+                 ) -> tuple[ast.FunctionDef, SourceMap]:
+    """The kernel's `def` node, and how its positions map to the file (named `path` in
+    messages, by default the absolute path Python loaded it from)."""
+    lines, first_line = inspect.getsourcelines(kernel.fn)
+    source = "".join(lines)
+    dedented = textwrap.dedent(source)
+    indent = len(lines[0]) - len(lines[0].lstrip()) if dedented != source else 0
+    tree = ast.parse(dedented)
+    definition = tree.body[0]
+    assert isinstance(definition, ast.FunctionDef)
+    path = path or inspect.getsourcefile(kernel.fn) or "<kernel>"
+    return definition, SourceMap(path, first_line, indent)
+
+
+def is_constexpr(value: Value) -> bool:
+    return not isinstance(value, SSAValue)
+
+
+class KernelBuilder:
+    """Walks one kernel's AST and appends IR to the current block."""
+
+    def __init__(self, kernel: tl.Kernel, signature: Signature, path: str | None = None):
+        self.kernel, self.signature = kernel, signature
+        self.definition, self.source = parse_kernel(kernel, path)
+        closure = inspect.getclosurevars(kernel.fn).nonlocals
+        self.globals: dict[str, Any] = {**kernel.fn.__globals__, **closure}
+        self.env: dict[str, Value] = {}
+        self.block: Block = Block()
+        self.node: ast.AST = self.definition
+
+    # --- plumbing -----------------------------------------------------------------
+
+    def error(self, message: str, node: ast.AST | None = None) -> CompileError:
+        line, col = self.source.location(node or self.node)
+        return CompileError(message, self.source.path, line, col)
+
+    def emit(self, op: Operation) -> Operation:
+        """Append `op` at the current source position."""
+        line, col = self.source.location(self.node)
+        op.location = FileLineColLoc(StringAttr(self.source.path), IntAttr(line), IntAttr(col))
+        self.block.add_op(op)
+        return op
+
+    def build_op(self, factory: Callable[[], Operation]) -> SSAValue | None:
+        """Construct (the op's type rule may reject it), emit, return its result."""
+        try:
+            op = factory()
+        except TypeRuleError as exc:
+            raise self.error(str(exc)) from None
+        self.emit(op)
+        return op.results[0] if op.results else None
+
+    # --- the function -------------------------------------------------------------
+
+    def build(self) -> ModuleOp:
+        argument_types = self.bind_parameters()
+        self.block = Block(arg_types=argument_types)
+        runtime = [name for name in self.kernel.parameters if name in self.signature.types]
+        for name, argument in zip(runtime, self.block.args):
+            argument.name_hint = name
+            self.env[name] = argument
+        body = self.definition.body
+        if body and isinstance(body[-1], ast.Return) and body[-1].value is None:
+            body = body[:-1]
+        self.statements(body)
+        self.node = self.definition
+        self.emit(func.ReturnOp())
+        function = func.FuncOp(self.kernel.name, (argument_types, ()), Region(self.block))
+        line, col = self.source.location(self.definition)
+        function.location = FileLineColLoc(StringAttr(self.source.path), IntAttr(line),
+                                           IntAttr(col))
+        return ModuleOp([function])
+
+    def bind_parameters(self) -> list[Attribute]:
+        """Constexprs into the environment; the runtime parameters' IR types, in order."""
+        arguments = self.definition.args
+        if arguments.vararg or arguments.kwarg or arguments.kwonlyargs:
+            raise self.error("kernels take plain positional parameters", self.definition)
+        types: list[Attribute] = []
+        for parameter in arguments.args:
+            name = parameter.arg
+            constexpr = parameter.annotation is not None and \
+                self.resolve(parameter.annotation) is tl.constexpr
+            if constexpr:
+                if name not in self.signature.constexprs:
+                    raise self.error(f"constexpr parameter '{name}' needs a value in the "
+                                     f"signature ({name}=...)", parameter)
+                self.env[name] = self.signature.constexprs[name]
+            elif name in self.signature.types:
+                types.append(self.signature.types[name])
+            else:
+                hint = " (annotate it `: tl.constexpr` to pass a value)" \
+                    if name in self.signature.constexprs else ""
+                raise self.error(f"parameter '{name}' needs a type in the signature "
+                                 f"({name}:*i8, {name}:i32, ...){hint}", parameter)
+        unknown = set(self.signature.types) | set(self.signature.constexprs)
+        unknown -= {a.arg for a in arguments.args}
+        if unknown:
+            raise self.error(f"the signature names {', '.join(sorted(unknown))}, which "
+                             f"'{self.kernel.name}' does not have", self.definition)
+        return types
+
+    def resolve(self, node: ast.expr) -> Any:
+        """A global name or attribute chain (`tl.constexpr`, `tl.load`), or None."""
+        if isinstance(node, ast.Name):
+            if node.id in PYTHON_BUILTINS and node.id not in self.globals:
+                return getattr(builtins, node.id)
+            return self.globals.get(node.id)
+        if isinstance(node, ast.Attribute):
+            base = self.resolve(node.value)
+            if isinstance(base, ModuleType):
+                return getattr(base, node.attr, None)
+        return None
+
+    # --- statements ---------------------------------------------------------------
+
+    def statements(self, body: Sequence[ast.stmt]) -> None:
+        for statement in body:
+            self.node = statement
+            self.statement(statement)
+
+    def statement(self, node: ast.stmt) -> None:
+        if isinstance(node, ast.Assign):
+            value = self.expression(node.value)
+            for target in node.targets:
+                self.assign(target, value)
+        elif isinstance(node, ast.AugAssign):
+            self.node = node
+            target = ast.Name(node.target.id, ast.Load()) if isinstance(node.target, ast.Name) \
+                else None
+            if target is None:
+                raise self.error("only a variable can be the target of an augmented "
+                                 "assignment", node.target)
+            ast.copy_location(target, node.target)
+            kind = self.op_kind(node.op, node)
+            self.assign(node.target, self.binary(kind, self.expression(target),
+                                                 self.expression(node.value)))
+        elif isinstance(node, ast.Expr):
+            if not (isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)):
+                self.expression(node.value)
+        elif isinstance(node, ast.For):
+            self.for_loop(node)
+        elif isinstance(node, ast.If):
+            self.if_statement(node)
+        elif isinstance(node, ast.Pass):
+            pass
+        elif isinstance(node, ast.Return):
+            raise self.error("'return' is only allowed as the last statement of a kernel, "
+                             "without a value", node)
+        else:
+            raise self.error(f"unsupported statement '{type(node).__name__}' in a kernel",
+                             node)
+
+    def assign(self, target: ast.expr, value: Value) -> None:
+        if isinstance(target, ast.Name):
+            self.env[target.id] = value
+        elif isinstance(target, ast.Tuple) and isinstance(value, tuple) \
+                and len(target.elts) == len(value):
+            for element, item in zip(target.elts, value):
+                self.assign(element, item)
+        else:
+            raise self.error("unsupported assignment target (assign to a variable name)",
+                             target)
+
+    def for_loop(self, node: ast.For) -> None:
+        """`for i in range(...)` -> scf.for; reassigned variables become loop-carried."""
+        if not isinstance(node.target, ast.Name) or node.orelse:
+            raise self.error("a kernel loop is `for NAME in range(...)`, without `else`", node)
+        call = node.iter
+        if not (isinstance(call, ast.Call) and self.resolve(call.func) is range
+                and 1 <= len(call.args) <= 3 and not call.keywords):
+            raise self.error("a kernel loop must iterate over range(...)", node.iter)
+        values = [self.expression(a) for a in call.args]
+        if len(values) == 3 and is_constexpr(values[2]) and values[2] <= 0:
+            raise self.error("range step must be positive", call.args[2])
+        bounds = [self.scalar_i32(v, a) for v, a in zip(values, call.args)]
+        self.node = node
+        start, stop, step = (
+            [self.constant_i32(0), bounds[0], self.constant_i32(1)] if len(bounds) == 1 else
+            [*bounds, self.constant_i32(1)] if len(bounds) == 2 else bounds)
+        carried = [name for name in assigned_names(node.body)
+                   if name in self.env and not is_constexpr(self.env[name])]
+        self.check_loop_constexprs(node.body)
+        initial = [self.env[name] for name in carried]
+        body = Block(arg_types=[i32, *(v.type for v in initial)])
+        body.args[0].name_hint = node.target.id
+        outer_block, outer_env = self.block, dict(self.env)
+        self.block = body
+        self.env[node.target.id] = body.args[0]
+        for name, argument in zip(carried, body.args[1:]):
+            argument.name_hint = name
+            self.env[name] = argument
+        self.statements(node.body)
+        self.node = node
+        results = [self.materialize(self.env[name], before.type, body)
+                   for name, before in zip(carried, initial)]
+        for name, before, after in zip(carried, initial, results):
+            if before.type != after.type:
+                raise self.error(f"'{name}' changes type in the loop, from "
+                                 f"{ob.type_name(before.type)} to {ob.type_name(after.type)}; "
+                                 f"cast it with .to(...)", node)
+        self.emit(scf.YieldOp(*results))
+        self.block, self.env = outer_block, outer_env
+        loop = self.emit(scf.ForOp(start, stop, step, initial, body))
+        for name, result in zip(carried, loop.results):
+            result.name_hint = name
+            self.env[name] = result
+
+    def check_loop_constexprs(self, body: Sequence[ast.stmt]) -> None:
+        """A constexpr reassigned in a loop would change every iteration: not allowed."""
+        for name in assigned_names(body):
+            if name in self.env and is_constexpr(self.env[name]):
+                raise self.error(f"'{name}' is a compile-time constant and cannot be "
+                                 f"reassigned in a loop; start it as a runtime value "
+                                 f"(e.g. tl.zeros(...))", self.node)
+
+    def if_statement(self, node: ast.If) -> None:
+        condition = self.expression(node.test)
+        if is_constexpr(condition):
+            self.statements(node.body if condition else node.orelse)
+            return
+        self.node = node
+        if condition.type != i1:
+            condition = self.truth(condition, node.test)
+        outer_block, outer_env = self.block, dict(self.env)
+        branches = []
+        for body in (node.body, node.orelse):
+            self.env = dict(outer_env)
+            self.block = Block()
+            self.statements(body)
+            branches.append((self.block, self.env))
+        self.block, self.env = outer_block, outer_env
+        self.node = node
+        merged = self.merge_branches(node, outer_env, branches)
+        types = [branches[0][1][name].type for name in merged]
+        for block, env in branches:
+            block.add_op(self._located(scf.YieldOp(*(env[name] for name in merged)), node))
+        op = self.emit(scf.IfOp(condition, types, Region(branches[0][0]),
+                                Region(branches[1][0])))
+        for name, result in zip(merged, op.results):
+            result.name_hint = name
+            self.env[name] = result
+
+    def merge_branches(self, node: ast.If, outer: dict[str, Value],
+                       branches: list[tuple[Block, dict[str, Value]]]) -> list[str]:
+        """Variables an `if` changes that live on after it, of one type in both branches
+        (a constexpr in one branch becomes a constant of the other's type)."""
+        merged = []
+        for name in dict.fromkeys(n for _, env in branches for n in env):
+            values = [env.get(name) for _, env in branches]
+            if None in values or all(v is outer.get(name) for v in values):
+                continue  # new in one branch only (not visible after), or unchanged
+            if all(is_constexpr(v) for v in values):
+                if values[0] != values[1] or type(values[0]) is not type(values[1]):
+                    raise self.error(f"'{name}' gets different compile-time values in the "
+                                     f"branches of a runtime `if`: make it a runtime value",
+                                     node)
+                outer[name] = values[0]
+                continue
+            runtime_type = next(v.type for v in values if not is_constexpr(v))
+            for block, env in branches:
+                env[name] = self.materialize(env[name], runtime_type, block)
+            then_type, else_type = (env[name].type for _, env in branches)
+            if then_type != else_type:
+                raise self.error(f"'{name}' has type {ob.type_name(then_type)} in one branch "
+                                 f"and {ob.type_name(else_type)} in the other", node)
+            merged.append(name)
+        return merged
+
+    def materialize(self, value: Value, type_: Attribute, block: Block) -> SSAValue:
+        """`value` as an IR value, a constexpr becoming a constant of `type_` in `block`."""
+        if not is_constexpr(value):
+            return value
+        outer, self.block = self.block, block
+        try:
+            return self.to_value(value, type_)
+        finally:
+            self.block = outer
+
+    def _located(self, op: Operation, node: ast.AST) -> Operation:
+        line, col = self.source.location(node)
+        op.location = FileLineColLoc(StringAttr(self.source.path), IntAttr(line), IntAttr(col))
+        return op
+
+    # --- expressions --------------------------------------------------------------
+
+    def expression(self, node: ast.expr) -> Value:
+        saved, self.node = self.node, node
+        try:
+            return self._expression(node)
+        finally:
+            self.node = saved
+
+    def _expression(self, node: ast.expr) -> Value:
+        if isinstance(node, ast.Constant):
+            if node.value is None or isinstance(node.value, (bool, int)):
+                return node.value
+            raise self.error(f"unsupported constant {node.value!r} (kernels compute on "
+                             f"integers)")
+        if isinstance(node, ast.Name):
+            return self.name(node)
+        if isinstance(node, ast.Tuple):
+            return tuple(self.expression(e) for e in node.elts)
+        if isinstance(node, ast.BinOp):
+            if isinstance(node.op, ast.Div):
+                raise self.error("'/' is true division; kernels use integer '//'")
+            kind = self.op_kind(node.op, node)
+            return self.binary(kind, self.expression(node.left), self.expression(node.right))
+        if isinstance(node, ast.UnaryOp):
+            return self.unary(node)
+        if isinstance(node, ast.Compare):
+            return self.compare(node)
+        if isinstance(node, ast.BoolOp):
+            return self.bool_op(node)
+        if isinstance(node, ast.Call):
+            return self.call(node)
+        if isinstance(node, ast.Attribute):
+            resolved = self.resolve(node)
+            if resolved is not None:
+                return resolved
+            if self.resolve(node.value) is tl and node.attr.startswith(
+                    ("float", "bfloat", "fp", "int", "uint", "bool")):
+                raise self.error(f"unsupported dtype '{ast.unparse(node)}' (supported: "
+                                 f"tl.int8, tl.int16, tl.int32, tl.uint8)")
+            if not isinstance(self.resolve(node.value), ModuleType):
+                raise self.error(f"unsupported attribute '.{node.attr}' (kernel values "
+                                 f"have one method, .to(dtype))")
+            raise self.error(f"unknown name '{ast.unparse(node)}'")
+        if isinstance(node, ast.Subscript):
+            return self.subscript(node)
+        raise self.error(f"unsupported expression '{ast.unparse(node)}' in a kernel")
+
+    def op_kind(self, op: ast.operator, node: ast.AST) -> str:
+        if type(op) not in _BINARY:
+            raise self.error(f"unsupported operator '{type(op).__name__}'", node)
+        return _BINARY[type(op)]
+
+    def name(self, node: ast.Name) -> Value:
+        if node.id in self.env:
+            return self.env[node.id]
+        if node.id in self.globals:
+            value = self.globals[node.id]
+            if isinstance(value, (bool, int, tl.dtype, ModuleType)) or callable(value):
+                return value
+            raise self.error(f"global '{node.id}' is a {type(value).__name__}; kernels "
+                             f"can use integer globals, dtypes and tl functions")
+        if node.id in PYTHON_BUILTINS:
+            return getattr(builtins, node.id)
+        raise self.error(f"undefined name '{node.id}'")
+
+    def unary(self, node: ast.UnaryOp) -> Value:
+        operand = self.expression(node.operand)
+        if isinstance(node.op, ast.UAdd):
+            return operand
+        if isinstance(node.op, ast.USub):
+            return -operand if is_constexpr(operand) else self.binary("sub", 0, operand)
+        if isinstance(node.op, ast.Invert):
+            return ~operand if is_constexpr(operand) else self.binary("xor", operand, -1)
+        if is_constexpr(operand):
+            return not operand
+        raise self.error("'not' on a runtime value: compare it instead (x == 0)")
+
+    def compare(self, node: ast.Compare) -> Value:
+        if len(node.ops) != 1:
+            raise self.error("chained comparisons are not supported: combine two "
+                             "comparisons with '&'")
+        kind = _COMPARE.get(type(node.ops[0]))
+        if kind is None:
+            raise self.error(f"unsupported comparison '{type(node.ops[0]).__name__}'")
+        return self.binary(kind, self.expression(node.left),
+                           self.expression(node.comparators[0]), compare=True)
+
+    def bool_op(self, node: ast.BoolOp) -> Value:
+        values = [self.expression(v) for v in node.values]
+        if not all(is_constexpr(v) for v in values):
+            raise self.error("'and'/'or' need compile-time values; combine runtime "
+                             "conditions with '&' and '|'")
+        result = values[0]
+        for value in values[1:]:
+            result = (result and value) if isinstance(node.op, ast.And) else (result or value)
+        return result
+
+    def subscript(self, node: ast.Subscript) -> Value:
+        """`x[:, None]` / `x[None, :]`: insert size-1 dimensions."""
+        value = self.expression(node.value)
+        items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        if is_constexpr(value) or not isinstance(value.type, BlockType):
+            raise self.error("only blocks can be indexed, with ':' and 'None'")
+        full = [i for i in items if isinstance(i, ast.Slice)]
+        if any(not (isinstance(i, ast.Slice) and i.lower is i.upper is i.step is None)
+               and not (isinstance(i, ast.Constant) and i.value is None) for i in items) \
+                or len(full) != len(value.type.dims):
+            raise self.error(f"a block index must be ':' once per dimension "
+                             f"({len(value.type.dims)}) plus 'None' for new ones")
+        for axis, item in enumerate(items):
+            if isinstance(item, ast.Constant):
+                value = self.build_op(lambda v=value, a=axis: ob.ExpandDimsOp(v, a))
+        return value
+
+    # --- operands meeting -----------------------------------------------------------
+
+    def binary(self, kind: str, lhs: Value, rhs: Value, compare: bool = False) -> Value:
+        """lhs <kind> rhs by Triton's rules; compile-time when both sides are."""
+        if is_constexpr(lhs) and is_constexpr(rhs):
+            return self.python_binary(kind, lhs, rhs, compare)
+        if not compare and kind in ("add", "sub"):
+            pointer = self.pointer_arithmetic(kind, lhs, rhs)
+            if pointer is not None:
+                return pointer
+        lhs, rhs = self.unify(lhs, rhs, kind)
+        if isinstance(lhs.type, BlockType):
+            if compare:
+                return self.build_op(lambda: ob.CmpOp(kind, lhs, rhs))
+            return self.build_op(lambda: ob.BINARY_OPS[kind](lhs, rhs))
+        if compare:
+            return self.build_op(lambda: arith.CmpiOp(lhs, rhs, _ARITH_PREDICATE[kind]))
+        if lhs.type == i1 and kind not in ("and", "or", "xor"):
+            raise self.error(f"'{kind}' on booleans: use '&', '|', '^'")
+        return self.build_op(lambda: _ARITH_BINARY[kind](lhs, rhs))
+
+    def python_binary(self, kind: str, lhs: Any, rhs: Any, compare: bool) -> Any:
+        if not all(isinstance(v, (bool, int)) for v in (lhs, rhs)):
+            raise self.error(f"unsupported operands {lhs!r} and {rhs!r}")
+        try:
+            return (_PYTHON_COMPARE if compare else _PYTHON_BINARY)[kind](lhs, rhs)
+        except ZeroDivisionError:
+            raise self.error("division by zero in a compile-time expression") from None
+
+    def pointer_arithmetic(self, kind: str, lhs: Value, rhs: Value) -> Value | None:
+        """ptr + offsets (or offsets + ptr, ptr - offsets) -> addptr; None if no pointer."""
+        def is_pointer(v: Value) -> bool:
+            return not is_constexpr(v) and isinstance(ob.element_of(v.type), PointerType)
+        if not (is_pointer(lhs) or is_pointer(rhs)):
+            return None
+        if is_pointer(lhs) and is_pointer(rhs):
+            raise self.error("cannot add or subtract two pointers")
+        if is_pointer(rhs):
+            if kind == "sub":
+                raise self.error("cannot subtract a pointer from an offset")
+            lhs, rhs = rhs, lhs
+        offset = self.to_value(rhs, i32)
+        if ob.element_of(offset.type) not in ob.NUMBER_TYPES:
+            raise self.error(f"pointer offsets must be integers, got "
+                             f"{ob.type_name(offset.type)}")
+        offset = self.convert(offset, i32)
+        if kind == "sub":
+            offset = self.binary("sub", self.zero_like(offset), offset)
+        lhs, offset = self.broadcast_pair(lhs, offset)
+        return self.build_op(lambda: ob.AddPtrOp(lhs, offset))
+
+    def zero_like(self, value: SSAValue) -> SSAValue:
+        return self.constant(0, value.type)
+
+    def unify(self, lhs: Value, rhs: Value, kind: str) -> tuple[SSAValue, SSAValue]:
+        """Literals take the other side's type; then promote, then broadcast."""
+        if is_constexpr(lhs):
+            lhs = self.to_value(lhs, rhs.type)
+        if is_constexpr(rhs):
+            rhs = self.to_value(rhs, lhs.type)
+        for side in (lhs, rhs):
+            if isinstance(ob.element_of(side.type), PointerType):
+                raise self.error(f"'{kind}' does not take pointers")
+        common = self.promote(ob.element_of(lhs.type), ob.element_of(rhs.type))
+        lhs, rhs = self.convert(lhs, common), self.convert(rhs, common)
+        return self.broadcast_pair(lhs, rhs)
+
+    def promote(self, a: Attribute, b: Attribute) -> Attribute:
+        """Triton's integer promotion: wider wins; equal widths prefer unsigned, and an
+        unsigned type at least as wide as the signed one wins."""
+        if a == b:
+            return a
+        if i1 in (a, b):
+            return b if a == i1 else a
+        assert isinstance(a, IntegerType) and isinstance(b, IntegerType)
+        unsigned_a = a.signedness.data == Signedness.UNSIGNED
+        unsigned_b = b.signedness.data == Signedness.UNSIGNED
+        if unsigned_a == unsigned_b:
+            return a if a.width.data >= b.width.data else b
+        unsigned, signed = (a, b) if unsigned_a else (b, a)
+        return unsigned if unsigned.width.data >= signed.width.data else signed
+
+    def broadcast_pair(self, lhs: SSAValue, rhs: SSAValue) -> tuple[SSAValue, SSAValue]:
+        shape = self.broadcast_shape(ob.shape_of(lhs.type), ob.shape_of(rhs.type))
+        return self.broadcast_to(lhs, shape), self.broadcast_to(rhs, shape)
+
+    def broadcast_shape(self, a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
+        if not a or not b:
+            return a or b
+        if len(a) != len(b):
+            a, b = (1,) * (len(b) - len(a)) + a, (1,) * (len(a) - len(b)) + b
+        shape = []
+        for x, y in zip(a, b):
+            if x != y and 1 not in (x, y):
+                raise self.error(f"shape mismatch: cannot broadcast {ob.shape_text(a)} "
+                                 f"and {ob.shape_text(b)}")
+            shape.append(x if y == 1 else y)
+        return tuple(shape)
+
+    def broadcast_to(self, value: SSAValue, shape: tuple[int, ...]) -> SSAValue:
+        current = ob.shape_of(value.type)
+        if current == shape:
+            return value
+        if not current:
+            return self.build_op(lambda: ob.SplatOp(value, shape))
+        while len(current) < len(shape):
+            value = self.build_op(lambda v=value: ob.ExpandDimsOp(v, 0))
+            current = ob.shape_of(value.type)
+        if current == shape:
+            return value
+        return self.build_op(lambda: ob.BroadcastOp(value, shape))
+
+    def to_value(self, value: Value, type_: Attribute) -> SSAValue:
+        """A constexpr as an IR constant of `type_` (a block type or a scalar element
+        type); booleans become i1 and offsets for pointers i32. Runtime values pass."""
+        if not is_constexpr(value):
+            return value
+        if not isinstance(value, (bool, int)):
+            raise self.error(f"expected a number, got {value!r}")
+        element = ob.element_of(type_)
+        if isinstance(value, bool):
+            element = i1
+        elif isinstance(element, PointerType) or element == i1:
+            element = i32
+        if isinstance(type_, BlockType):
+            return self.constant(int(value), type_.with_element(element))
+        return self.scalar_constant(int(value), element)
+
+    def scalar_constant(self, value: int, element: Attribute) -> SSAValue:
+        self.check_fits(value, element)
+        if element not in SCALAR_TYPES:
+            raise self.error(f"{ob.type_name(element)} scalars are not supported; "
+                             f"use a block")
+        return self.build_op(lambda: arith.ConstantOp(IntegerAttr(value, element)))
+
+    def check_fits(self, value: int, element: Attribute) -> None:
+        assert isinstance(element, IntegerType)
+        bits = element.width.data
+        low, high = ((0, (1 << bits) - 1) if element.signedness.data == Signedness.UNSIGNED
+                     or bits == 1 else (-(1 << bits - 1), (1 << bits - 1) - 1))
+        if not low <= value <= high:
+            raise self.error(f"constant {value} does not fit in {ob.type_name(element)} "
+                             f"[{low}, {high}]")
+
+    def constant(self, value: int, type_: Attribute) -> SSAValue:
+        if isinstance(type_, BlockType):
+            self.check_fits(value, type_.element_type)
+            return self.build_op(lambda: ob.ConstantOp(value, type_))
+        return self.scalar_constant(value, type_)
+
+    def constant_i32(self, value: int) -> SSAValue:
+        return self.scalar_constant(value, i32)
+
+    def convert(self, value: SSAValue, element: Attribute) -> SSAValue:
+        """`value` with element type `element` (extended by its own signedness, or
+        truncated)."""
+        source = ob.element_of(value.type)
+        if source == element:
+            return value
+        if isinstance(value.type, BlockType):
+            return self.build_op(lambda: ob.CastOp(value, element))
+        if element not in SCALAR_TYPES:
+            raise self.error(f"{ob.type_name(element)} scalars are not supported; use a "
+                             f"block")
+        if source.width.data < element.width.data:
+            return self.build_op(lambda: (arith.ExtUIOp if source == i1 else arith.ExtSIOp)(
+                value, element))
+        return self.build_op(lambda: arith.TruncIOp(value, element))
+
+    def truth(self, value: SSAValue, node: ast.AST) -> SSAValue:
+        if isinstance(value.type, BlockType):
+            raise self.error("an `if` condition must be a scalar, not a block", node)
+        return self.binary("ne", value, 0, compare=True)
+
+    def scalar_i32(self, value: Value, node: ast.AST) -> SSAValue:
+        """A loop bound: an int32 scalar (constexprs become constants)."""
+        saved, self.node = self.node, node
+        try:
+            if is_constexpr(value):
+                if not isinstance(value, int) or isinstance(value, bool):
+                    raise self.error(f"range bounds must be integers, got {value!r}")
+                return self.constant_i32(value)
+            if isinstance(value.type, BlockType) or isinstance(value.type, PointerType):
+                raise self.error(f"range bounds must be integer scalars, got "
+                                 f"{ob.type_name(value.type)}")
+            return self.convert(value, i32)
+        finally:
+            self.node = saved
+
+    # --- calls ----------------------------------------------------------------------
+
+    def call(self, node: ast.Call) -> Value:
+        """`x.to(dtype)`, Python's min/max, or a `tl` function (recognised by identity)."""
+        if isinstance(node.func, ast.Attribute):
+            function = self.resolve(node.func)
+            if function is None and node.func.attr == "to":
+                return self.cast(node)
+        else:
+            function = self.expression(node.func)
+        if function is builtins.min or function is builtins.max:
+            return self.python_min_max(node, function.__name__)
+        name = getattr(function, "__name__", "")
+        if function is None or tl.BUILTINS.get(name) is not function:
+            raise self.error(f"'{ast.unparse(node.func)}' cannot be called in a kernel "
+                             f"(supported: the tl functions, see docs/compiler.md)")
+        arguments = self.arguments(node, inspect.signature(function.__wrapped__))
+        return _CALLS[name](self, **arguments)
+
+    def python_min_max(self, node: ast.Call, kind: str) -> Value:
+        """min(a, b, ...) / max(a, b, ...): element-wise, folded when all are constexprs."""
+        if len(node.args) < 2 or node.keywords:
+            raise self.error(f"{kind}() in a kernel takes two or more values")
+        values = [self.expression(a) for a in node.args]
+        result = values[0]
+        for value in values[1:]:
+            result = self.binary(kind, result, value)
+        return result
+
+    def arguments(self, node: ast.Call, signature: inspect.Signature) -> dict[str, Value]:
+        args = [self.expression(a) for a in node.args]
+        kwargs = {k.arg: self.expression(k.value) for k in node.keywords if k.arg}
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            raise self.error(f"{ast.unparse(node.func)}(): {exc}") from None
+        bound.apply_defaults()
+        return dict(bound.arguments)
+
+    def cast(self, node: ast.Call) -> SSAValue:
+        assert isinstance(node.func, ast.Attribute)
+        value = self.expression(node.func.value)
+        args = [self.expression(a) for a in node.args]
+        if len(args) != 1 or node.keywords or not isinstance(args[0], tl.dtype):
+            raise self.error(".to() takes one dtype: tl.int8, tl.int16, tl.int32, tl.uint8")
+        element = DTYPE_TYPES[args[0]]
+        if is_constexpr(value):
+            return self.to_value(value, element)
+        return self.convert(value, element)
+
+    def constexpr_int(self, value: Value, what: str) -> int:
+        if not is_constexpr(value) or not isinstance(value, int) or isinstance(value, bool):
+            raise self.error(f"{what} must be a compile-time integer (a constexpr), got "
+                             f"{self.describe(value)}")
+        return value
+
+    def describe(self, value: Value) -> str:
+        return f"a runtime {ob.type_name(value.type)}" if not is_constexpr(value) \
+            else repr(value)
+
+    def dtype_type(self, value: Value) -> IntegerType:
+        if not isinstance(value, tl.dtype):
+            raise self.error(f"expected a dtype (tl.int8, tl.int16, tl.int32, tl.uint8), "
+                             f"got {self.describe(value)}")
+        return DTYPE_TYPES[value]
+
+    def shape(self, value: Value) -> tuple[int, ...]:
+        dims = value if isinstance(value, (tuple, list)) else (value,)
+        shape = tuple(self.constexpr_int(d, "a block dimension") for d in dims)
+        for d in shape:
+            if d <= 0 or d & (d - 1):
+                raise self.error(f"block dimensions must be powers of two, got "
+                                 f"{list(shape)}")
+        return shape
+
+    def block_value(self, value: Value, what: str) -> SSAValue:
+        if is_constexpr(value) or not isinstance(value.type, BlockType):
+            raise self.error(f"{what} must be a block, got {self.describe(value)}")
+        return value
+
+    # --- tl functions (dispatched by name from _CALLS) ------------------------------
+
+    def tl_program_id(self, axis: Value) -> SSAValue:
+        axis = self.constexpr_int(axis, "the grid axis")
+        if axis not in (0, 1, 2):
+            raise self.error(f"grid axis must be 0, 1 or 2, got {axis}")
+        return self.build_op(lambda: ob.ProgramIdOp(axis))
+
+    def tl_num_programs(self, axis: Value) -> SSAValue:
+        axis = self.constexpr_int(axis, "the grid axis")
+        if axis not in (0, 1, 2):
+            raise self.error(f"grid axis must be 0, 1 or 2, got {axis}")
+        return self.build_op(lambda: ob.NumProgramsOp(axis))
+
+    def tl_cdiv(self, x: Value, div: Value) -> Value:
+        return self.binary("div", self.binary("sub", self.binary("add", x, div), 1), div)
+
+    def tl_arange(self, start: Value, end: Value) -> SSAValue:
+        start = self.constexpr_int(start, "arange start")
+        end = self.constexpr_int(end, "arange end")
+        return self.build_op(lambda: ob.ArangeOp(start, end))
+
+    def tl_zeros(self, shape: Value, dtype: Value) -> SSAValue:
+        return self.constant(0, BlockType(self.shape(shape), self.dtype_type(dtype)))
+
+    def tl_full(self, shape: Value, value: Value, dtype: Value) -> SSAValue:
+        block = BlockType(self.shape(shape), self.dtype_type(dtype))
+        if is_constexpr(value):
+            if not isinstance(value, int):
+                raise self.error(f"full value must be an integer, got {value!r}")
+            return self.constant(value, block)
+        if isinstance(value.type, BlockType):
+            raise self.error("full value must be a scalar")
+        return self.broadcast_to(self.convert(value, block.element_type), block.dims)
+
+    def tl_load(self, pointer: Value, mask: Value, other: Value) -> SSAValue:
+        pointer = self.pointer_value(pointer, "load")
+        if other is not None and mask is None:
+            raise self.error("tl.load: `other` needs a `mask` (it fills the masked-off "
+                             "lanes)")
+        mask = self.mask_for(pointer, mask)
+        if other is not None:
+            other = self.value_for(pointer, other)
+        return self.build_op(lambda: ob.LoadOp(pointer, mask, other))
+
+    def tl_store(self, pointer: Value, value: Value, mask: Value) -> None:
+        pointer = self.pointer_value(pointer, "store")
+        mask = self.mask_for(pointer, mask)
+        value = self.value_for(pointer, value)
+        self.build_op(lambda: ob.StoreOp(pointer, value, mask))
+
+    def pointer_value(self, pointer: Value, what: str) -> SSAValue:
+        if is_constexpr(pointer) or not isinstance(ob.element_of(pointer.type), PointerType):
+            raise self.error(f"tl.{what} needs a pointer or a block of pointers, got "
+                             f"{self.describe(pointer)}")
+        return pointer
+
+    def value_for(self, pointer: SSAValue, value: Value) -> SSAValue:
+        """`value` as what `pointer` points to: converted, broadcast to its shape."""
+        pointee = self.pointee(pointer)
+        loaded = pointer.type.with_element(pointee) if isinstance(pointer.type, BlockType) \
+            else pointee
+        value = self.to_value(value, loaded)
+        if isinstance(value.type, BlockType) and not isinstance(pointer.type, BlockType):
+            raise self.error(f"cannot store a block through a single pointer")
+        return self.broadcast_to(self.convert(value, pointee), ob.shape_of(pointer.type))
+
+    def pointee(self, pointer: SSAValue) -> Attribute:
+        return ob.element_of(pointer.type).pointee
+
+    def mask_for(self, pointer: SSAValue, mask: Value) -> SSAValue | None:
+        if mask is None:
+            return None
+        mask = self.to_value(mask, i1)
+        if ob.element_of(mask.type) != i1:
+            raise self.error(f"a mask must be a comparison result (i1), got "
+                             f"{ob.type_name(mask.type)}")
+        return self.broadcast_to(mask, ob.shape_of(pointer.type))
+
+    def tl_dot(self, a: Value, b: Value, acc: Value) -> SSAValue:
+        a, b = self.block_value(a, "dot operand a"), self.block_value(b, "dot operand b")
+        if acc is None:
+            m = ob.shape_of(a.type)[0]
+            n = ob.shape_of(b.type)[-1]
+            acc = self.constant(0, BlockType((m, n), i32))
+        acc = self.block_value(acc, "dot accumulator")
+        return self.build_op(lambda: ob.DotOp(a, b, acc))
+
+    def tl_where(self, condition: Value, x: Value, y: Value) -> Value:
+        condition = self.to_value(condition, i1)
+        if is_constexpr(x) and is_constexpr(y):
+            raise self.error("tl.where needs at least one runtime value")
+        x, y = self.unify(x, y, "where")
+        shape = self.broadcast_shape(ob.shape_of(condition.type), ob.shape_of(x.type))
+        condition, x, y = (self.broadcast_to(v, shape) for v in (condition, x, y))
+        if ob.element_of(condition.type) != i1:
+            raise self.error(f"tl.where condition must be a comparison result (i1), got "
+                             f"{ob.type_name(condition.type)}")
+        if not isinstance(condition.type, BlockType):
+            return self.build_op(lambda: arith.SelectOp(condition, x, y))
+        return self.build_op(lambda: ob.SelectOp(condition, x, y))
+
+    def tl_maximum(self, x: Value, y: Value) -> Value:
+        return self.binary("max", x, y)
+
+    def tl_minimum(self, x: Value, y: Value) -> Value:
+        return self.binary("min", x, y)
+
+    def tl_sum(self, input: Value, axis: Value) -> SSAValue:  # noqa: A002
+        return self.reduce("sum", input, axis)
+
+    def tl_max(self, input: Value, axis: Value) -> SSAValue:  # noqa: A002
+        return self.reduce("max", input, axis)
+
+    def reduce(self, kind: str, value: Value, axis: Value) -> SSAValue:
+        value = self.block_value(value, f"tl.{kind} input")
+        if axis is None:
+            if len(value.type.dims) != 1:
+                raise self.error(f"tl.{kind} of a {len(value.type.dims)}-D block needs an "
+                                 f"axis")
+            axis = 0
+        axis = self.constexpr_int(axis, f"tl.{kind} axis")
+        if axis < 0:
+            axis += len(value.type.dims)
+        return self.build_op(lambda: ob.ReduceOp(kind, value, axis))
+
+
+_CALLS: dict[str, Callable[..., Value]] = {
+    name: getattr(KernelBuilder, f"tl_{name}") for name in tl.BUILTINS}
+
+
+def assigned_names(body: Sequence[ast.stmt]) -> list[str]:
+    """Variables a statement list (re)binds, in order of first assignment."""
+    names: dict[str, None] = {}
+    for node in body:
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+                names[sub.id] = None
+    return list(names)
+
+
+def build_kernel_ir(kernel: tl.Kernel, signature: Signature, path: str | None = None
+                    ) -> ModuleOp:
+    """The `oxcore_block` IR of `kernel` specialised on `signature`; locations name the
+    kernel's file `path` (default: where Python loaded it from)."""
+    return KernelBuilder(kernel, signature, path).build()

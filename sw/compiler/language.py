@@ -1,0 +1,168 @@
+"""The kernel language: the names a kernel uses, Triton-style.
+
+A Triton kernel ports by its import and decorator::
+
+    from sw.compiler import language as tl
+
+    @tl.kernel                     # instead of @triton.jit
+    def add(x_ptr, y_ptr, out_ptr, n, BLOCK: tl.constexpr):
+        offsets = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+        ...
+
+Nothing here runs: `@kernel` records the function, and the front end
+(:mod:`sw.compiler.frontend`) reads its source and recognises these objects by
+identity, whatever name the kernel's module imported them under. Pointer arguments are
+untyped, as in Triton: their element type comes from the launch signature
+(``x_ptr:*i8``), like every scalar argument's type and every constexpr's value.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class dtype:  # noqa: N801 (Triton's spelling: tl.int8 is a tl.dtype)
+    """An element type: `tl.int8`, `tl.int16`, `tl.int32`, `tl.uint8`."""
+
+    name: str
+
+    @property
+    def bits(self) -> int:
+        return int(self.name.lstrip("uint"))
+
+    @property
+    def signed(self) -> bool:
+        return not self.name.startswith("u")
+
+    def __repr__(self) -> str:
+        return f"tl.{self.name}"
+
+
+int8, int16, int32, uint8 = dtype("int8"), dtype("int16"), dtype("int32"), dtype("uint8")
+DTYPES: dict[str, dtype] = {d.name: d for d in (int8, int16, int32, uint8)}
+
+
+class constexpr:  # noqa: N801 (Triton's spelling)
+    """Annotation of a parameter whose value is fixed when the kernel is specialised
+    (``BLOCK: tl.constexpr``): block sizes, flags."""
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """A function marked `@kernel`: compiled from its source, never called by Python."""
+
+    fn: Callable[..., Any]
+
+    @property
+    def name(self) -> str:
+        return self.fn.__name__
+
+    @property
+    def parameters(self) -> list[str]:
+        return list(inspect.signature(self.fn).parameters)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError(f"kernel '{self.name}' is compiled, not called: "
+                        f"use `oxcore compile` (see docs/compiler.md)")
+
+
+def kernel(fn: Callable[..., Any]) -> Kernel:
+    """Mark `fn` as a kernel (Triton's `@triton.jit`)."""
+    return Kernel(fn)
+
+
+jit = kernel  # so `@tl.jit` reads like Triton too
+
+
+def _builtin(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A language function: the front end compiles calls to it; Python cannot run it."""
+    def outside_a_kernel(*args: Any, **kwargs: Any) -> Any:
+        raise TypeError(f"tl.{fn.__name__} can only be used inside an @kernel function")
+    outside_a_kernel.__name__ = outside_a_kernel.__qualname__ = fn.__name__
+    outside_a_kernel.__doc__ = fn.__doc__
+    outside_a_kernel.__wrapped__ = fn  # type: ignore[attr-defined]
+    BUILTINS[fn.__name__] = outside_a_kernel
+    return outside_a_kernel
+
+
+#: name -> the function object kernels call; the front end dispatches on these.
+BUILTINS: dict[str, Callable[..., Any]] = {}
+
+
+@_builtin
+def program_id(axis):
+    """This program's index in the launch grid along `axis` (0, 1 or 2): int32."""
+
+
+@_builtin
+def num_programs(axis):
+    """The launch grid's size along `axis`: int32."""
+
+
+@_builtin
+def cdiv(x, div):
+    """Ceiling division ``(x + div - 1) // div``."""
+
+
+@_builtin
+def arange(start, end):
+    """int32 block [start, ..., end-1]; constexpr bounds, end - start a power of two."""
+
+
+@_builtin
+def zeros(shape, dtype):
+    """A block of `shape` (a tuple of constexprs) filled with 0."""
+
+
+@_builtin
+def full(shape, value, dtype):
+    """A block of `shape` filled with `value`."""
+
+
+@_builtin
+def load(pointer, mask=None, other=None):
+    """Read through a pointer or a block of pointers; masked-off lanes give `other`
+    (0 by default) and do not touch memory."""
+
+
+@_builtin
+def store(pointer, value, mask=None):
+    """Write through a pointer or a block of pointers; masked-off lanes write nothing."""
+
+
+@_builtin
+def dot(a, b, acc=None):
+    """int8 [M, K] @ int8 [K, N] -> int32 [M, N], added to `acc` when given."""
+
+
+@_builtin
+def where(condition, x, y):
+    """Element-wise `x` where `condition` holds, else `y`."""
+
+
+@_builtin
+def maximum(x, y):
+    """Element-wise maximum."""
+
+
+@_builtin
+def minimum(x, y):
+    """Element-wise minimum."""
+
+
+@_builtin
+def sum(input, axis=None):  # noqa: A001 (Triton's name)
+    """Sum along `axis` (wrapping, in the input's dtype); a 1-D block may omit it."""
+
+
+@_builtin
+def max(input, axis=None):  # noqa: A001 (Triton's name)
+    """Maximum along `axis`; a 1-D block may omit it."""
+
+
+__all__ = ["kernel", "jit", "constexpr", "dtype", "int8", "int16", "int32", "uint8",
+           *BUILTINS]

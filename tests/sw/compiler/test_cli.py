@@ -1,0 +1,91 @@
+"""`oxcore compile`: IR on stdout; every bad input one line on stderr, exit status 1."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from xdsl.parser import Parser
+
+from oxcore.cli import main
+from sw.compiler.passes import compiler_context
+from tests.sw.compiler import kernels
+from tests.sw.compiler.conftest import SIGNATURES, ops_named
+
+ROOT = Path(__file__).resolve().parents[3]
+EXAMPLE = ROOT / "examples" / "vector_add_kernel.py"
+EXAMPLE_SIGNATURE = "x_ptr:*i8,y_ptr:*i8,out_ptr:*i8,n:i32,BLOCK=64"
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(["compile", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_emit_ir_prints_a_module_that_parses(capsys) -> None:
+    code, out, err = run(capsys, str(EXAMPLE), "--signature", EXAMPLE_SIGNATURE)
+    assert (code, err) == (0, "")
+    module = Parser(compiler_context(), out).parse_module()
+    module.verify()
+    assert len(ops_named(module, "oxcore_block.load")) == 2
+    assert ops_named(module, "func.func")[0].sym_name.data == "vector_add"
+
+
+@pytest.mark.parametrize("emit", ["asm", "elf"])
+def test_asm_and_elf_are_not_implemented_yet(capsys, emit: str) -> None:
+    code, out, err = run(capsys, str(EXAMPLE), "--signature", EXAMPLE_SIGNATURE,
+                         "--emit", emit)
+    assert (code, out) == (1, "")
+    assert err == (f"oxcore: error: --emit {emit}: not implemented yet (issue #12 in "
+                   f"progress); use --emit ir\n")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--signature", "x:*i8"], "has several kernels (vector_add, gemm, row_sum, relu): "
+                               "choose one with --kernel"),
+    (["--kernel", "softmax", "--signature", "x:*i8"],
+     "no kernel 'softmax' (kernels: vector_add, gemm, row_sum, relu)"),
+    (["--kernel", "relu"], "--signature is required"),
+])
+def test_kernel_selection_errors(capsys, args: list[str], message: str) -> None:
+    code, out, err = run(capsys, kernels.__file__, *args)
+    assert (code, out) == (1, "")
+    assert err.startswith("oxcore: error: ") and message in err and err.count("\n") == 1
+
+
+def test_file_problems_are_one_line(capsys, tmp_path: Path) -> None:
+    code, _, err = run(capsys, str(tmp_path / "missing.py"), "--signature", "x:*i8")
+    assert code == 1 and err == f"oxcore: error: {tmp_path / 'missing.py'}: no such file\n"
+    broken = tmp_path / "broken.py"
+    broken.write_text("from sw.compiler import language as tl\n\nraise ValueError('boom')\n")
+    code, _, err = run(capsys, str(broken), "--signature", "x:*i8")
+    assert code == 1
+    assert err == (f"oxcore: error: {broken}:3: importing {broken} failed: "
+                   f"ValueError: boom\n")
+    empty = tmp_path / "empty.py"
+    empty.write_text("X = 1\n")
+    code, _, err = run(capsys, str(empty), "--signature", "x:*i8")
+    assert err == f"oxcore: error: {empty}: no @kernel function in this file\n"
+
+
+def test_kernels_are_not_callable_from_python() -> None:
+    with pytest.raises(TypeError, match="is compiled, not called"):
+        kernels.vector_add(1, 2, 3, 4, 64)
+
+
+def test_signature_for_each_test_kernel_is_complete(capsys) -> None:
+    for name, signature in SIGNATURES.items():
+        code, out, err = run(capsys, kernels.__file__, "--kernel", name, "--signature",
+                             signature)
+        assert (code, err) == (0, ""), name
+        assert f"func.func @{name}(" in out
+
+
+def test_errors_name_the_file_as_given(capsys, monkeypatch) -> None:
+    monkeypatch.chdir(ROOT)
+    code, out, err = run(capsys, "examples/vector_add_kernel.py", "--signature",
+                         "x_ptr:*i8,y_ptr:*i8,out_ptr:*i8,n:i32")
+    assert (code, out) == (1, "")
+    assert err == ("examples/vector_add_kernel.py:11:42: error: constexpr parameter "
+                   "'BLOCK' needs a value in the signature (BLOCK=...)\n")
