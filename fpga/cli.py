@@ -67,6 +67,11 @@ def make_component(design: Design, board, config: OxCoreConfig, *,
     if (program or kernel) and not design.runs_programs:
         raise FpgaError(f"design {design.name!r} runs no program: PROG/KERNEL need the "
                         "OxCore SoC (design 'oxcore')")
+    if config.engines:  # never a bitstream or an area figure without the asked-for engine
+        raise FpgaError(f"config {config.name!r} has the {', '.join(config.engines)} "
+                        "engine: the FPGA SoC does not include engines yet (their FPGA fit "
+                        "is open work, issues #10 and #11); use a configuration without "
+                        "[vector] or [tensor]")
     factory = design.load()
     if design.runs_programs:
         return factory(board, config, program=program, kernel=kernel)

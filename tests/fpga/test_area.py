@@ -58,3 +58,13 @@ def test_classify_cell():
     assert classify_cell("ecp5", "CCU2C") == {"LUT": 2}
     with pytest.raises(FpgaError, match="unknown FPGA family"):
         classify_cell("xilinx7", "LUT6")
+
+
+@pytest.mark.parametrize("config", ["vector", "tensor"])
+def test_a_configuration_with_engines_is_refused_not_built_without_them(config):
+    """The FPGA SoC has no engines yet: `oxcore area` and `make fpga` say so rather than
+    report the area of (or build) a core without the engine the configuration has."""
+    from fpga.cli import area_text
+    with pytest.raises(FpgaError, match=f"has the {config} engine: the FPGA SoC does not "
+                                        "include engines yet"):
+        area_text(config)
