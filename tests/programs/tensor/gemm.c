@@ -9,7 +9,9 @@
 #include "oxcore_tensor.h"
 
 #define M 16
+#ifndef K /* (-DK=...: 4*TDIM must divide it) */
 #define K 64
+#endif
 #define N 16
 
 static int8_t a[M][K], bt[N][K];

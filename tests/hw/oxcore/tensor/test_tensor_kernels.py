@@ -100,16 +100,15 @@ def test_c_gemm_through_the_header_on_the_rtl(tmp_path):
     import io
 
     from sw.cc.driver import compile_c
-    from tests.oxcore.test_tensor_programs import (GEMM_SHAPE, PROGRAM, RNE, _lcg_int8,
-                                                   _requantized,
+    from tests.oxcore.test_tensor_programs import (PROGRAM, RNE, _lcg_int8, _requantized,
                                                    requantize_saturating)
     cfg = config(4)
-    elf = compile_c([PROGRAM], tmp_path / "gemm.elf", cfg, opt="2")
+    m, k, n = 16, 16, 16  # K = 4 * TDIM: one k-step (the LCG fills A and B on the core)
+    elf = compile_c([PROGRAM], tmp_path / "gemm.elf", cfg, opt="2", extra_flags=[f"-DK={k}"])
     out = io.BytesIO()
     result = cosim_program(cfg, api.load(elf, cfg).program, backend="pysim", stdout=out)
     assert result.verdict == "pass", result.divergence.report() if result.divergence else \
         result.problems
-    m, k, n = GEMM_SHAPE
     values = _lcg_int8(12345, m * k + k * n)
     a, b = values[:m * k].reshape(m, k), values[m * k:].reshape(n, k).T  # the C has B^T
     c = a.astype(np.int64) @ b.astype(np.int64)
