@@ -215,23 +215,6 @@ def test_performance_counters_count_k_steps_and_stalls(tdim, tmp_path):
     assert waits["port"] >= tdim  # each tst.w waits while the one before uses the port
 
 
-def test_a_core_with_the_engine_has_no_combinational_loop(tmp_path):
-    """The whole top (core, engine, banked RAM) converts to RTLIL: Amaranth rejects a
-    combinational cycle there, which the Python simulator would run without noticing
-    (the CXXRTL backend of `make cosim` needs the conversion). The early load request's
-    address reaches the RAM's bank arbiter, whose ready must not come back into it."""
-    from amaranth.back import rtlil
-
-    from hw.oxcore.top import Top
-    cfg = config(4)
-    image = assemble_source(program(DIRECTED["tst.w"]), "t.S", cfg)
-    elf = tmp_path / "t.elf"
-    elf.write_bytes(render(image, "elf", cfg))
-    top = Top(cfg, api.load(elf, cfg).program)
-    ports = [top.core.retire.as_value()] + [c.signal.as_value() for c in top.engine_commits]
-    assert "tlsu_commit" in rtlil.convert(top, name="top", ports=ports)
-
-
 def test_waveform_save_file_has_the_tensor_groups(tmp_path):
     """A VCD of a tensor program comes with a .gtkw whose tensor groups name signals
     the VCD has (the queue head, each unit's instruction, the counters)."""
