@@ -30,7 +30,7 @@ class Kind(enum.IntEnum):
     LOAD = 4  # unit-stride or strided (`strided`) load
     STORE = 5  # unit-stride or strided store
     TO_SCALAR = 6  # vmv.x.s
-    REDUCE = 7  # single-width reduction (`sub`: REDUCTIONS)
+    REDUCE = 7  # reduction (`sub`: REDUCTIONS; with `widen`, WIDENING_REDUCTIONS)
     COMPARE = 8  # integer compare into a mask (`sub`: COMPARES)
     MASK_LOGIC = 9  # mask-register logical (`sub`: MASK_LOGIC)
     CSR = 10  # a Zicsr instruction on a vector CSR (`sub`: CSR_OPS; form VI: uimm)
@@ -135,6 +135,8 @@ EEW_CODE = {8: 0, 16: 1, 32: 2}
 # The `sub` operation of the reduction, compare and mask-logical kinds, by position.
 REDUCTIONS = ("vredsum", "vredand", "vredor", "vredxor", "vredminu", "vredmin",
               "vredmaxu", "vredmax")
+# Widening reductions (vd[0], vs1[0] 2*SEW; `sub` by position, with `widen`).
+WIDENING_REDUCTIONS = ("vwredsumu", "vwredsum")
 COMPARES = ("vmseq", "vmsne", "vmsltu", "vmslt", "vmsleu", "vmsle", "vmsgtu", "vmsgt")
 CSR_OPS = ("csrrw", "csrrs", "csrrc")  # and their immediate forms (form VI)
 MASK_LOGIC = ("vmandn", "vmand", "vmor", "vmxor", "vmorn", "vmnand", "vmnor", "vmxnor")
@@ -207,6 +209,8 @@ def micro_op(ins: Instruction) -> Decoded | None:
                        strided=True)
     if method == "reduction" and args[0] in REDUCTIONS:
         return Decoded(Kind.REDUCE, sub=REDUCTIONS.index(args[0]))
+    if method == "reduction" and args[0] in WIDENING_REDUCTIONS:
+        return Decoded(Kind.REDUCE, sub=WIDENING_REDUCTIONS.index(args[0]), widen=True)
     if method == "compare":
         return Decoded(Kind.COMPARE, form=Form[args[1].upper()], sub=COMPARES.index(args[0]))
     if method == "mask_logic":

@@ -361,10 +361,14 @@ class VectorEngine(Engine):
 
         sew_code = Signal(2, name=f"{role}_sew")
         m.d.comb += sew_code.eq(vtype[3:5])
+        # element-wise widening: vd's 2*SEW beats drive the sequencer (a widening
+        # reduction's first pass goes over its SEW source, as the others do)
+        widening = Signal(name=f"{role}_widening")
+        m.d.comb += widening.eq((uop.kind == Kind.ARITH) & uop.widen)
         eew_code = Signal(2, name=f"{role}_eew")  # the element width of this instruction
         with m.If((uop.kind == Kind.LOAD) | (uop.kind == Kind.STORE)):
             m.d.comb += eew_code.eq(uop.eew)
-        with m.Elif((uop.kind == Kind.ARITH) & uop.widen):  # vd's beats: 2*SEW
+        with m.Elif(widening):  # vd's beats: 2*SEW
             m.d.comb += eew_code.eq(sew_code + 1)
         with m.Else():
             m.d.comb += eew_code.eq(sew_code)
@@ -504,7 +508,7 @@ class VectorEngine(Engine):
             with m.If(uop.narrow):
                 m.d.comb += [vrf.read_rows[1].eq(vs2 * bpr + 2 * read_beat),
                              vrf.read_rows[2].eq(vs2 * bpr + 2 * read_beat + 1)]
-            with m.Elif(uop.widen):
+            with m.Elif(widening):
                 m.d.comb += [vrf.read_rows[1].eq(vs2 * bpr + Mux(uop.wide_vs2, read_beat,
                                                                  read_beat >> 1)),
                              vrf.read_rows[2].eq(vs1 * bpr + (read_beat >> 1))]
@@ -975,18 +979,26 @@ class VectorEngine(Engine):
                     elements = [(src2[k * sew:(k + 1) * sew], operand[k * sew:(k + 1) * sew],
                                  active[k * sew // 8]) for k in range(count)]
                     # reduction: fold the active elements into the accumulator
+                    reducing = gathering & (uop.kind == Kind.REDUCE)
                     start = Mux(beat == 0, src1[:sew], accumulator[:sew])
-                    with m.Switch(uop.sub):
-                        for index, name in enumerate(REDUCTIONS):
-                            with m.Case(index):
-                                folded = start
-                                for k, (value, _, on) in enumerate(elements):
-                                    step = Signal(sew, name=f"fold_{name}_{sew}_{k}")
-                                    m.d.comb += step.eq(
-                                        Mux(on, _reduce(name, folded, value, sew), folded))
-                                    folded = step  # a signal: min/max reuse their inputs
-                                with m.If(gathering & (uop.kind == Kind.REDUCE)):
-                                    m.d.sync += accumulator.eq(folded)
+                    with m.If(uop.widen):
+                        if sew < 32:  # (2*SEW > ELEN at SEW 32: the sequencer skips it)
+                            with m.If(reducing):
+                                m.d.sync += accumulator.eq(_widening_sum(
+                                    m, uop, elements, beat, src1, accumulator, sew))
+                    with m.Else():
+                        with m.Switch(uop.sub):
+                            for index, name in enumerate(REDUCTIONS):
+                                with m.Case(index):
+                                    folded = start
+                                    for k, (value, _, on) in enumerate(elements):
+                                        step = Signal(sew, name=f"fold_{name}_{sew}_{k}")
+                                        m.d.comb += step.eq(Mux(on, _reduce(name, folded,
+                                                                            value, sew),
+                                                                folded))
+                                        folded = step  # (min/max reuse their inputs)
+                                    with m.If(reducing):
+                                        m.d.sync += accumulator.eq(folded)
                     # compare: one mask bit per active element
                     results = Signal(count, name=f"compare_bits{sew}")
                     enables = Signal(count, name=f"compare_enables{sew}")
@@ -1020,11 +1032,12 @@ class VectorEngine(Engine):
                              enable.eq(mask_written.word_select(index, bits))]
             with m.Case(Kind.REDUCE):
                 m.d.comb += value.eq(accumulator)
-                with m.If(beat == 0):
+                with m.If(beat == 0):  # vd[0]: SEW bits, or 2*SEW (widening)
                     with m.Switch(sew_code):
                         for code, sew in enumerate((8, 16, 32)):
                             with m.Case(code):
-                                m.d.comb += enable.eq((1 << sew) - 1)
+                                wide = (1 << min(2 * sew, 32)) - 1
+                                m.d.comb += enable.eq(Mux(uop.widen, wide, (1 << sew) - 1))
         new = Signal(bits)
         byte_enables = Signal(pb)
         m.d.comb += new.eq((old_vd & ~enable) | (value & enable))
@@ -1060,6 +1073,20 @@ class VectorEngine(Engine):
         with m.If(writes & writable):
             m.d.comb += [commit.valid.eq(1), commit.csr.valid.eq(1), commit.csr.csr.eq(number),
                          commit.csr.value.eq(held)]
+
+
+def _widening_sum(m: Module, uop, elements, beat, src1, accumulator, sew: int):
+    """vwredsum[u]'s accumulator after a beat: 2*SEW bits, from vs1[0] (2*SEW) at the
+    first beat, plus the beat's active SEW-bit elements, sign-extended for vwredsum
+    (`sub` 1), zero-extended for vwredsumu."""
+    wide = 2 * sew
+    folded = Mux(beat == 0, src1[:wide], accumulator[:wide])
+    for k, (value, _, on) in enumerate(elements):
+        extended = Mux(uop.sub == 1, value.as_signed(), value)  # (Mux: signed, SEW+1 bits)
+        step = Signal(wide, name=f"fold_vwredsum_{sew}_{k}")
+        m.d.comb += step.eq(Mux(on, folded + extended, folded))
+        folded = step
+    return folded
 
 
 def _reduce(name: str, a, b, sew: int):

@@ -341,9 +341,9 @@ def _lmul(name: str) -> Fraction:
     return Fraction(1, int(name[2])) if name.startswith("mf") else Fraction(int(name[1]))
 
 
-def widening_program(seed: int, length: int = 60) -> str:
-    """Widening ops (vw*.vv/.vx, the .wv/.wx forms, widening multiply-add) at SEW 8 and
-    16, every LMUL up to 4, AVL 0, below and above VLMAX, masked or not, tail
+def widening_program(seed: int, length: int = 70) -> str:
+    """Widening ops (vw*.vv/.vx, the .wv/.wx forms, widening multiply-add, widening
+    reductions) at SEW 8 and 16, every LMUL up to 4, AVL 0, below and above VLMAX, masked or not, tail
     undisturbed, a non-zero vstart now and then, on random data; sources are distinct
     from the destination or (spec 5.2) the highest part of it."""
     rng = random.Random(seed)
@@ -365,6 +365,12 @@ def widening_program(seed: int, length: int = 60) -> str:
         outside = [r for r in range(narrow, 32, narrow) if not vd <= r < vd + wide]
         sources = outside + ([vd + wide - narrow] if lmul >= 1 else [])
         kind = rng.random()
+        if kind < 0.15:  # widening reduction: vd[0] = vs1[0] + sum(vs2), 2*SEW
+            op = rng.choice(["vwredsumu", "vwredsum"])
+            vs2 = rng.choice(range(0, 32, narrow))
+            lines.append(f"    {op}.vs v{rng.randrange(32)}, v{vs2}, v{rng.randrange(32)}"
+                         + (", v0.t" if masked else ""))
+            continue
         if kind < 0.45:
             op = rng.choice(WIDENING)
             form, vs2 = rng.choice(["vv", "vx"]), rng.choice(sources)
