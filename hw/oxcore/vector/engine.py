@@ -650,9 +650,14 @@ class VectorEngine(Engine):
                     with m.Else():
                         execute_beat()
                 with m.Case(State.COMPLETE):
-                    m.d.comb += complete.valid.eq(1)
-                    with m.If(complete.ready):
-                        m.d.sync += fsm.eq(State.DONE)
+                    # rd = x0 (vsetvli zero, ...; csrwi): nothing to hand over, so no
+                    # wait for a cycle in which WB leaves the register file free
+                    with m.If(rd == 0):
+                        finish()
+                    with m.Else():
+                        m.d.comb += complete.valid.eq(1)
+                        with m.If(complete.ready):
+                            m.d.sync += fsm.eq(State.DONE)
                 with m.Case(State.WB_READ):
                     m.d.sync += fsm.eq(State.WB_EXECUTE)
                 with m.Case(State.WB_EXECUTE):  # one register: beats 0 .. bpr-1
