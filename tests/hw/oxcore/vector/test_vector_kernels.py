@@ -19,7 +19,8 @@ from tests.hw.oxcore.vector.test_vector_engine import config
 VECTOR = PRESETS["vector"]  # VLEN 256, 4 lanes: VLMAX 64 (e32, m8), 256 (e8, m8)
 # Each shape leaves a remainder strip and runs the pipelined loop's every exit.
 SHAPES = {"rvv_vadd_i8": 600, "rvv_vadd_i32": 197, "rvv_relu_i8": 777,
-          "rvv_relu_i32": 250, "rvv_dot_i32": 333, "rvv_requant_i8": 150}
+          "rvv_relu_i32": 250, "rvv_dot_i32": 333, "rvv_dot_i8": 333,
+          "rvv_requant_i8": 150}
 
 
 def _run(name: str, n: int, cfg, seed: int = 3):
@@ -40,6 +41,30 @@ def test_rvv_kernel_matches_interpreter_and_numpy(name):
     assert result.verdict == "pass", result.divergence.report() if result.divergence else \
         result.problems
     assert check.ok, check.errors
+
+
+@pytest.mark.parametrize("n", [77, 201])
+def test_int8_dot_at_odd_lengths(n):
+    """rvv_dot_i8's other exits: the remainder strip alone (77 < VLMAX(e8, m4) = 128),
+    and one full strip then the remainder (leaving the loop at its first exit); 333 in
+    the test above takes the second."""
+    result, check = _run("rvv_dot_i8", n, VECTOR, seed=n)
+    assert result.verdict == "pass" and check.ok, check.errors
+
+
+def test_int8_dot_is_exact_at_the_extremes(monkeypatch):
+    """Products of -128 * -128 (16384, which int16 holds) summed past int16: exact in
+    int32 (an int16 accumulation would overflow at the second)."""
+    import numpy as np
+    from cosim import kernels as kernels_module
+
+    def extremes(kernel, params, seed):
+        values = np.full(params["N"], -128, np.int8)
+        values[::7] = 127
+        return {"X": values, "Y": np.full(params["N"], -128, np.int8)}
+    monkeypatch.setattr(kernels_module, "random_inputs", extremes)
+    result, check = _run("rvv_dot_i8", 203, config(128, 2))
+    assert result.verdict == "pass" and check.ok, check.errors
 
 
 def test_rvv_kernel_on_a_narrow_engine():
