@@ -98,6 +98,10 @@ class AluOp(enum.IntEnum):
     WMACC = 52
     WMACCSU = 53
     WMACCUS = 54
+    # integer extension (vzext/vsext.vf2/vf4): vd's SEW-bit elements from vs2's
+    # SEW/2- or SEW/4-bit ones (`extend`)
+    ZEXT = 55
+    SEXT = 56
 
 
 class Form(enum.IntEnum):
@@ -149,6 +153,7 @@ UOP = data.StructLayout({
     "narrow": 1,  # vs2 is 2*SEW wide: two of its beats make one of vd's
     "widen": 1,  # vd is 2*SEW wide: one beat of a SEW source makes two of vd's
     "wide_vs2": 1,  # (widening) vs2 is 2*SEW wide too: the .wv/.wx forms
+    "extend": 2,  # vzext/vsext: log2 of the factor (vs2 is SEW/2 or SEW/4 wide)
 })
 
 
@@ -168,6 +173,7 @@ class Decoded:
     narrow: bool = False
     widen: bool = False
     wide_vs2: bool = False
+    extend: int = 0
 
 
 def _call(ins: Instruction) -> tuple[str, list]:
@@ -194,6 +200,9 @@ def micro_op(ins: Instruction) -> Decoded | None:
     if method in ("widening", "widening_multiply_add"):
         return Decoded(Kind.ARITH, WIDENING_OPS[args[0]], Form[args[1].upper()], widen=True,
                        wide_vs2=args[0].endswith(".w"))
+    if method == "extend" and args[2] in (2, 4):  # (vf8 needs SEW 64: always illegal)
+        return Decoded(Kind.ARITH, AluOp.SEXT if args[3] else AluOp.ZEXT, Form.VI,
+                       extend=args[2].bit_length() - 1)
     if method == "multiply_add":
         return Decoded(Kind.ARITH, MULTIPLY_ADD_OPS[args[0]], Form[args[1].upper()])
     if method == "move":
@@ -306,7 +315,7 @@ class VectorDecoder(wiring.Component):
                         self.uop.sub.eq(uop.sub), self.uop.first_only.eq(uop.first_only),
                         self.uop.whole.eq(uop.whole), self.uop.strided.eq(uop.strided),
                         self.uop.narrow.eq(uop.narrow), self.uop.widen.eq(uop.widen),
-                        self.uop.wide_vs2.eq(uop.wide_vs2),
+                        self.uop.wide_vs2.eq(uop.wide_vs2), self.uop.extend.eq(uop.extend),
                     ]
         return m
 

@@ -508,6 +508,8 @@ class VectorEngine(Engine):
             with m.If(uop.narrow):
                 m.d.comb += [vrf.read_rows[1].eq(vs2 * bpr + 2 * read_beat),
                              vrf.read_rows[2].eq(vs2 * bpr + 2 * read_beat + 1)]
+            with m.Elif(uop.extend != 0):  # vzext/vsext: vs2's beat for 2 or 4 of vd's
+                m.d.comb += vrf.read_rows[1].eq(vs2 * bpr + (read_beat >> uop.extend))
             with m.Elif(widening):
                 m.d.comb += [vrf.read_rows[1].eq(vs2 * bpr + Mux(uop.wide_vs2, read_beat,
                                                                  read_beat >> 1)),
@@ -604,11 +606,12 @@ class VectorEngine(Engine):
                                          vtype.eq(Mux(legal, new_vtype, VILL)),
                                          result.eq(next_vl), fsm.eq(State.CONFIG_VL)]
                         with m.Case(Kind.ARITH, Kind.REDUCE, Kind.COMPARE):
-                            # (widening at SEW 32, illegal at ELEN 32, writes nothing:
+                            # (widening at SEW 32, illegal at ELEN 32, or vzext/vsext
+                            # from below 8 bits, writes nothing:
                             # the interpreter traps it, which an engine dispatched at
                             # retirement cannot)
-                            no_wide = uop.widen & (sew_code == 2)
-                            m.d.sync += fsm.eq(Mux(empty | no_wide, State.DONE,
+                            illegal = (uop.widen & (sew_code == 2)) | (uop.extend > sew_code)
+                            m.d.sync += fsm.eq(Mux(empty | illegal, State.DONE,
                                                    State.EXECUTE))
                         with m.Case(Kind.TO_SCALAR):
                             m.d.sync += fsm.eq(State.EXECUTE)
@@ -729,7 +732,9 @@ class VectorEngine(Engine):
         """The lanes' ALUs on this beat. Returns the vx/vi scalar (replicated to every
         element), the beat's results (element indices for vid.v) and which of its bytes
         belong to saturated elements (fixed point). A widening beat (2*SEW elements of
-        vd) takes the half of the SEW sources' beat that `beat`'s parity selects."""
+        vd) takes the half of the SEW sources' beat that `beat`'s parity selects; a
+        vzext/vsext.vf2 beat the half of vs2's beat, a .vf4 beat the quarter `beat`'s
+        low two bits select."""
         lanes, vlen = self.lanes, self.vlen
         insn = current.insn
         scalar = Signal(32, name="alu_scalar")
@@ -748,8 +753,10 @@ class VectorEngine(Engine):
         # widening: the half of the SEW sources' beat that makes this beat of vd
         widening_a = Signal(16 * lanes, name="alu_widening_vs2")
         widening_b = Signal(16 * lanes, name="alu_widening_vs1")
+        quarter = Signal(8 * lanes, name="alu_extension_vs2")  # vzext/vsext.vf4's
         m.d.comb += [widening_a.eq(_source_half(src2, beat, lanes)),
-                     widening_b.eq(_source_half(src1, beat, lanes))]
+                     widening_b.eq(_source_half(src1, beat, lanes)),
+                     quarter.eq(src2.word_select(beat[:2], 8 * lanes))]
         for lane in range(lanes):
             alu = LaneAlu()
             m.submodules[f"alu{lane}"] = alu
@@ -758,13 +765,17 @@ class VectorEngine(Engine):
                                        [:_log2(vlen)], 1) for k in range(4)))
             narrow_a, narrow_b = widening_a[16 * lane:16 * (lane + 1)], \
                 widening_b[16 * lane:16 * (lane + 1)]
-            with m.If(uop.widen):
+            with m.If(uop.extend == 1):  # vzext/vsext.vf2: half a lane of vs2
+                m.d.comb += alu.a.eq(narrow_a)
+            with m.Elif(uop.extend == 2):  # .vf4: a quarter
+                m.d.comb += alu.a.eq(quarter[8 * lane:8 * (lane + 1)])
+            with m.Elif(uop.widen):
                 m.d.comb += [alu.a.eq(Mux(uop.wide_vs2, src2[bits], narrow_a)),
                              alu.b.eq(Mux(uop.form == Form.VV, narrow_b, scalar[:16]))]
             with m.Else():
                 m.d.comb += [alu.a.eq(src2[bits]),
                              alu.b.eq(Mux(uop.form == Form.VV, src1[bits], scalar))]
-            m.d.comb += [alu.d.eq(old_vd[bits]),
+            m.d.comb += [alu.d.eq(old_vd[bits]), alu.extend.eq(uop.extend),
                          alu.sew.eq(sew_code), alu.op.eq(uop.op), alu.pick.eq(pick),
                          alu.vxrm.eq(vxrm), alu_result[bits].eq(alu.result),
                          alu.wide.eq(Cat(src2, src1)[64 * lane:64 * (lane + 1)]),

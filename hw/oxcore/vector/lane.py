@@ -133,6 +133,20 @@ def _widening(op: AluOp, a, b, d, sew: int) -> list:
     return parts
 
 
+def _extension(op: AluOp, a, sew: int, factor: int) -> list:
+    """vzext/vsext.vf<factor> (spec 11.3): the lane's SEW-bit elements from the
+    SEW/factor-bit ones in the low 32/factor bits of `a` (zeros where SEW/factor < 8,
+    which is illegal and never executed)."""
+    narrow = sew // factor
+    if narrow < 8:
+        return [Const(0, 32)]
+    parts = []
+    for k in range(32 // sew):
+        value = a[k * narrow:(k + 1) * narrow]
+        parts.append(_extend_to(value.as_signed() if op == AluOp.SEXT else value, sew)[:sew])
+    return parts
+
+
 def _extend_to(value, width: int):
     """`value` sign- or zero-extended (as its shape says) to at least `width` bits: a
     slice never extends, and a SEW + SEW sum has only SEW + 1."""
@@ -143,6 +157,7 @@ def _extend_to(value, width: int):
     return Cat(value, fill.replicate(missing))
 
 
+EXTENSION = (AluOp.ZEXT, AluOp.SEXT)
 NARROWING = (AluOp.NSRL, AluOp.NSRA, AluOp.NCLIPU, AluOp.NCLIP)
 FIXED_POINT = (AluOp.SADDU, AluOp.SADD, AluOp.SSUBU, AluOp.SSUB, AluOp.AADDU, AluOp.AADD,
                AluOp.ASUBU, AluOp.ASUB, AluOp.SMUL, AluOp.SSRL, AluOp.SSRA)
@@ -195,6 +210,7 @@ class LaneAlu(wiring.Component):
     pick: In(4)  # per byte: vmerge takes the source
     vxrm: In(2)  # fixed-point rounding mode
     wide: In(64)  # narrowing: this lane's 2*SEW-bit source elements
+    extend: In(2)  # vzext/vsext: log2 of the factor (`a` holds SEW/factor-bit elements)
     # (widening ops take their SEW-bit elements in the low halves of `a` and `b`, or
     # `a`'s 2*SEW-bit ones in the .w forms, and return 2*SEW-bit elements)
     result: Out(32)
@@ -212,7 +228,12 @@ class LaneAlu(wiring.Component):
                                 if op in WIDENING:  # (no 64-bit results at ELEN 32)
                                     parts = ([Const(0, 32)] if sew == 32 else
                                              _widening(op, self.a, self.b, self.d, sew))
-                                for k in range(32 // sew if op not in WIDENING else 0):
+                                if op in EXTENSION:
+                                    parts = [Mux(self.extend == 2,
+                                                 Cat(*_extension(op, self.a, sew, 4)),
+                                                 Cat(*_extension(op, self.a, sew, 2)))]
+                                whole_lane = op in WIDENING or op in EXTENSION
+                                for k in range(0 if whole_lane else 32 // sew):
                                     lo, hi = k * sew, (k + 1) * sew
                                     a, b = self.a[lo:hi], self.b[lo:hi]
                                     if op in NARROWING:
