@@ -16,9 +16,10 @@
  * Software pipelined over two load buffers, A = (v0, v4) and B = (v8, v12): the next
  * strip's loads (vle8 at e16/m8 is EMUL 4, the same elements) are placed after the
  * vsetvli to e16, so the load/store sequencer streams them while the arithmetic one
- * runs vwredsum; vwredsum sits between the two loads, since the engine issues in
- * order and the second load waits for the first one's sequencer. The last, shorter
- * strip runs on its own. */
+ * runs vwredsum. vwredsum comes first: the engine issues in program order, one
+ * instruction a cycle, and a second load waits for the first one's sequencer, so
+ * vwredsum placed after both loads would start only after the first. The last,
+ * shorter strip runs on its own. */
 #define SEW 8
 #include "sew.h"
 
@@ -42,8 +43,8 @@ kernel_begin:
 1:  vwmul.vv v24, v0, v4            /* A's products (e8, m4) */
     vsetvli zero, zero, e16, m8, ta, ma
     bltu a0, t0, last
-    vle8.v v8, (a1)                 /* the next strip -> B, while ... */
-    vwredsum.vs v16, v24, v16       /* ... A's products are summed */
+    vwredsum.vs v16, v24, v16       /* A's products are summed, while ... */
+    vle8.v v8, (a1)                 /* ... the next strip -> B */
     vle8.v v12, (a2)
     add a1, a1, t0
     add a2, a2, t0
@@ -52,8 +53,8 @@ kernel_begin:
     vwmul.vv v24, v8, v12           /* B's products */
     vsetvli zero, zero, e16, m8, ta, ma
     bltu a0, t0, last
-    vle8.v v0, (a1)                 /* the next strip -> A */
     vwredsum.vs v16, v24, v16
+    vle8.v v0, (a1)                 /* the next strip -> A */
     vle8.v v4, (a2)
     add a1, a1, t0
     add a2, a2, t0
