@@ -606,10 +606,9 @@ class VectorEngine(Engine):
                                          vtype.eq(Mux(legal, new_vtype, VILL)),
                                          result.eq(next_vl), fsm.eq(State.CONFIG_VL)]
                         with m.Case(Kind.ARITH, Kind.REDUCE, Kind.COMPARE):
-                            # (widening at SEW 32, illegal at ELEN 32, or vzext/vsext
-                            # from below 8 bits, writes nothing:
-                            # the interpreter traps it, which an engine dispatched at
-                            # retirement cannot)
+                            # widening at SEW 32 (2*SEW > ELEN) and vzext/vsext from
+                            # below 8 bits write nothing: the interpreter traps them,
+                            # which an engine dispatched at retirement cannot
                             illegal = (uop.widen & (sew_code == 2)) | (uop.extend > sew_code)
                             m.d.sync += fsm.eq(Mux(empty | illegal, State.DONE,
                                                    State.EXECUTE))
@@ -750,10 +749,11 @@ class VectorEngine(Engine):
                 m.d.comb += scalar.eq(raw)
         alu_result = Signal(32 * lanes)
         saturated = Signal(4 * lanes, name="alu_lanes_saturated")
-        # widening: the half of the SEW sources' beat that makes this beat of vd
+        # widening (and vzext/vsext.vf2): the half of the sources' beat that makes this
+        # beat of vd; .vf4: the quarter
         widening_a = Signal(16 * lanes, name="alu_widening_vs2")
         widening_b = Signal(16 * lanes, name="alu_widening_vs1")
-        quarter = Signal(8 * lanes, name="alu_extension_vs2")  # vzext/vsext.vf4's
+        quarter = Signal(8 * lanes, name="alu_extension_vs2")
         m.d.comb += [widening_a.eq(_source_half(src2, beat, lanes)),
                      widening_b.eq(_source_half(src1, beat, lanes)),
                      quarter.eq(src2.word_select(beat[:2], 8 * lanes))]

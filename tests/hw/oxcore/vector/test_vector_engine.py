@@ -346,9 +346,10 @@ def _lmul(name: str) -> Fraction:
 
 def widening_program(seed: int, length: int = 70) -> str:
     """Widening ops (vw*.vv/.vx, the .wv/.wx forms, widening multiply-add, widening
-    reductions) at SEW 8 and 16, every LMUL up to 4, AVL 0, below and above VLMAX, masked or not, tail
-    undisturbed, a non-zero vstart now and then, on random data; sources are distinct
-    from the destination or (spec 5.2) the highest part of it."""
+    reductions) at SEW 8 and 16, every LMUL up to 4, AVL 0, below and above VLMAX,
+    masked or not (v0 a destination too), tail undisturbed, a non-zero vstart now and
+    then, on random data; sources are distinct from the destination or (spec 5.2) the
+    highest part of it."""
     rng = random.Random(seed)
     lines = ["    .text", "    .globl _start", "_start:", "    la s0, data",
              "    li s1, 0x5a5a81f3", "    li s2, -7", "    li s3, 0x7fff",
@@ -363,7 +364,7 @@ def widening_program(seed: int, length: int = 70) -> str:
         lines += [f"    li t3, {avl}", f"    vsetvli t2, t3, e{sew}, {lmul_name}, tu, mu"]
         narrow, wide = max(1, int(lmul)), max(1, int(2 * lmul))
         masked = rng.random() < 0.4
-        vd = rng.choice(range(wide, 32, wide))  # (never v0)
+        vd = rng.choice(range(wide if masked else 0, 32, wide))  # (v0: unmasked, 5.3)
         # narrow sources: outside vd's group, or (LMUL >= 1) its highest part
         outside = [r for r in range(narrow, 32, narrow) if not vd <= r < vd + wide]
         sources = outside + ([vd + wide - narrow] if lmul >= 1 else [])
@@ -443,14 +444,14 @@ def extension_program(seed: int, length: int = 50) -> str:
         avl = rng.choice([0, 1, 3, 5, 17, 33, 77, 1000])
         lines += [f"    li t3, {avl}", f"    vsetvli t2, t3, e{sew}, {lmul_name}, tu, mu"]
         regs, source_regs = max(1, int(lmul)), max(1, int(lmul / factor))
-        vd = rng.choice(range(regs, 32, regs))  # (never v0)
+        mask = ", v0.t" if rng.random() < 0.4 else ""
+        vd = rng.choice(range(regs if mask else 0, 32, regs))  # (v0: unmasked, 5.3)
         sources = [r for r in range(source_regs, 32, source_regs)
                    if not vd <= r < vd + regs]
         if lmul / factor >= 1:
             sources.append(vd + regs - source_regs)
         if rng.random() < 0.1:
             lines.append(f"    csrwi vstart, {rng.randrange(1, 6)}")
-        mask = ", v0.t" if rng.random() < 0.4 else ""
         op = rng.choice(["vzext", "vsext"])
         lines.append(f"    {op}.vf{factor} v{vd}, v{rng.choice(sources)}{mask}")
     lines += ["    li a0, 0", "    li a7, 93", "    ecall", "    .data", "data:"]
