@@ -6,8 +6,10 @@ the lanes, and the memory port's ``LANES * 4`` bytes per cycle over the bytes th
 moves per element (vadd: two loads and a store; relu: a load and a store; dot: two
 loads; requant: an int32 load and an int8 store). Requantization makes several passes
 over its elements (vsmul, vssra, vsadd at SEW 32, two narrowing vnclip), so its compute
-bound divides by its passes (3.75 full-width passes); the figure against the one-pass
-formula is reported beside it. The timed part runs from the kernel's ``kernel_begin`` to ``kernel_end``
+bound divides by its passes (3.75 full-width passes); the int8 dot product makes two
+widening passes at the lanes' 16-bit rate (vwmul's int16 products, vwredsum reading
+them), 4 full-width SEW 8 passes. For both the figure against the one-pass formula is
+reported beside it. The timed part runs from the kernel's ``kernel_begin`` to ``kernel_end``
 retiring (a scalar load there waits for the engine's last store). Every run's outputs are
 checked against numpy before its figure counts.
 
@@ -31,9 +33,10 @@ VLEN = 256
 # kernel -> (its SEW, bytes it moves per element, full-width ALU passes per element)
 KERNEL_TRAFFIC = {"rvv_vadd_i8": (8, 3, 1), "rvv_vadd_i32": (32, 12, 1),
                   "rvv_relu_i8": (8, 2, 1), "rvv_relu_i32": (32, 8, 1),
-                  "rvv_dot_i32": (32, 8, 1), "rvv_requant_i8": (32, 5, 3.75)}
-# Not on the RTL yet (it needs the widening instructions).
-PENDING = {"int8 dot product": "vwmul/vwmacc/vwredsum"}
+                  "rvv_dot_i32": (32, 8, 1), "rvv_dot_i8": (8, 2, 4),
+                  "rvv_requant_i8": (32, 5, 3.75)}
+# Not on the RTL yet: what a kernel needs, by kernel.
+PENDING: dict[str, str] = {}
 
 
 def bound(lanes: int, sew: int, moved: float, passes: float = 1) -> float:

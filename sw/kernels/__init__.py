@@ -150,6 +150,11 @@ RVV_KERNELS = (
     _rvv("relu", 8, ("X",), (("Z", "N"),), _relu),
     _rvv("relu", 32, ("X",), (("Z", "N"),), _relu),
     _rvv("dot", 32, ("X", "Y"), (("S", "1"),), _wrapping_dot),
+    # int8 inputs, the exact int32 sum: vwmul + vwredsum (rvv/dot_i8.S says why)
+    Kernel("rvv_dot_i8", ("N",), (256,),
+           (Array("X", "int8", ("N",)), Array("Y", "int8", ("N",))),
+           (Array("S", "int32", ("1",)),), _dot,
+           source_file=RVV_SOURCES / "dot_i8.S", engines=("vector",)),
     Kernel("rvv_requant_i8", ("N",), (256,), (Array("X", "int32", ("N",)),),
            (Array("Z", "int8", ("N",)),), _requantize,
            source_file=RVV_SOURCES / "requant.S", engines=("vector",)),

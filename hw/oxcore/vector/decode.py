@@ -30,7 +30,7 @@ class Kind(enum.IntEnum):
     LOAD = 4  # unit-stride or strided (`strided`) load
     STORE = 5  # unit-stride or strided store
     TO_SCALAR = 6  # vmv.x.s
-    REDUCE = 7  # single-width reduction (`sub`: REDUCTIONS)
+    REDUCE = 7  # reduction (`sub`: REDUCTIONS; with `widen`, WIDENING_REDUCTIONS)
     COMPARE = 8  # integer compare into a mask (`sub`: COMPARES)
     MASK_LOGIC = 9  # mask-register logical (`sub`: MASK_LOGIC)
     CSR = 10  # a Zicsr instruction on a vector CSR (`sub`: CSR_OPS; form VI: uimm)
@@ -79,6 +79,29 @@ class AluOp(enum.IntEnum):
     NSRA = 37
     NCLIPU = 38
     NCLIP = 39
+    # widening (vd 2*SEW; vs2 SEW, or 2*SEW in the .w forms): operands extended by the
+    # signedness the name gives (U: both unsigned; SU: vs2 signed, source unsigned)
+    WADDU = 40
+    WADD = 41
+    WSUBU = 42
+    WSUB = 43
+    WADDU_W = 44  # vs2 already 2*SEW (.wv/.wx)
+    WADD_W = 45
+    WSUBU_W = 46
+    WSUB_W = 47
+    WMULU = 48
+    WMUL = 49
+    WMULSU = 50
+    # widening multiply-add: vd(2*SEW) += source * vs2 (MACCSU: signed source, unsigned
+    # vs2; MACCUS: unsigned source, signed vs2)
+    WMACCU = 51
+    WMACC = 52
+    WMACCSU = 53
+    WMACCUS = 54
+    # integer extension (vzext/vsext.vf2/vf4): vd's SEW-bit elements from vs2's
+    # SEW/2- or SEW/4-bit ones (`extend`)
+    ZEXT = 55
+    SEXT = 56
 
 
 class Form(enum.IntEnum):
@@ -100,6 +123,14 @@ BINARY_OPS = {"vadd": AluOp.ADD, "vsub": AluOp.SUB, "vrsub": AluOp.RSUB, "vand":
 # Narrowing ops (their .wx and .wi forms: .wv's vs1 would need a fourth read port).
 NARROWING_OPS = {"vnsrl": AluOp.NSRL, "vnsra": AluOp.NSRA, "vnclipu": AluOp.NCLIPU,
                  "vnclip": AluOp.NCLIP}
+# Widening ops, by the op name of their rows' semantics (`vec.widening`,
+# `vec.widening_multiply_add`).
+WIDENING_OPS = {"vwaddu": AluOp.WADDU, "vwadd": AluOp.WADD, "vwsubu": AluOp.WSUBU,
+                "vwsub": AluOp.WSUB, "vwaddu.w": AluOp.WADDU_W, "vwadd.w": AluOp.WADD_W,
+                "vwsubu.w": AluOp.WSUBU_W, "vwsub.w": AluOp.WSUB_W, "vwmulu": AluOp.WMULU,
+                "vwmul": AluOp.WMUL, "vwmulsu": AluOp.WMULSU, "vwmaccu": AluOp.WMACCU,
+                "vwmacc": AluOp.WMACC, "vwmaccsu": AluOp.WMACCSU,
+                "vwmaccus": AluOp.WMACCUS}
 # The ops whose elements may saturate (vxsat).
 SATURATING = (AluOp.SADDU, AluOp.SADD, AluOp.SSUBU, AluOp.SSUB, AluOp.SMUL)
 MULTIPLY_ADD_OPS = {"vmacc": AluOp.MACC, "vnmsac": AluOp.NMSAC, "vmadd": AluOp.MADD,
@@ -108,6 +139,8 @@ EEW_CODE = {8: 0, 16: 1, 32: 2}
 # The `sub` operation of the reduction, compare and mask-logical kinds, by position.
 REDUCTIONS = ("vredsum", "vredand", "vredor", "vredxor", "vredminu", "vredmin",
               "vredmaxu", "vredmax")
+# Widening reductions (vd[0], vs1[0] 2*SEW; `sub` by position, with `widen`).
+WIDENING_REDUCTIONS = ("vwredsumu", "vwredsum")
 COMPARES = ("vmseq", "vmsne", "vmsltu", "vmslt", "vmsleu", "vmsle", "vmsgtu", "vmsgt")
 CSR_OPS = ("csrrw", "csrrs", "csrrc")  # and their immediate forms (form VI)
 MASK_LOGIC = ("vmandn", "vmand", "vmor", "vmxor", "vmorn", "vmnand", "vmnor", "vmxnor")
@@ -118,6 +151,9 @@ UOP = data.StructLayout({
     "whole": 1,  # whole registers: nf+1 of them, whatever vl, vtype and v0 (vl<n>r, vs<n>r)
     "strided": 1,  # element i at rs1 + i * rs2 (vlse, vsse)
     "narrow": 1,  # vs2 is 2*SEW wide: two of its beats make one of vd's
+    "widen": 1,  # vd is 2*SEW wide: one beat of a SEW source makes two of vd's
+    "wide_vs2": 1,  # (widening) vs2 is 2*SEW wide too: the .wv/.wx forms
+    "extend": 2,  # vzext/vsext: log2 of the factor (vs2 is SEW/2 or SEW/4 wide)
 })
 
 
@@ -135,6 +171,9 @@ class Decoded:
     whole: bool = False
     strided: bool = False
     narrow: bool = False
+    widen: bool = False
+    wide_vs2: bool = False
+    extend: int = 0
 
 
 def _call(ins: Instruction) -> tuple[str, list]:
@@ -158,6 +197,12 @@ def micro_op(ins: Instruction) -> Decoded | None:
         return Decoded(Kind.ARITH, BINARY_OPS[args[0]], Form[args[1].upper()])
     if method == "narrowing" and args[1] in ("vx", "vi"):
         return Decoded(Kind.ARITH, NARROWING_OPS[args[0]], Form[args[1].upper()], narrow=True)
+    if method in ("widening", "widening_multiply_add"):
+        return Decoded(Kind.ARITH, WIDENING_OPS[args[0]], Form[args[1].upper()], widen=True,
+                       wide_vs2=args[0].endswith(".w"))
+    if method == "extend" and args[2] in (2, 4):  # (vf8 needs SEW 64: always illegal)
+        return Decoded(Kind.ARITH, AluOp.SEXT if args[3] else AluOp.ZEXT, Form.VI,
+                       extend=args[2].bit_length() - 1)
     if method == "multiply_add":
         return Decoded(Kind.ARITH, MULTIPLY_ADD_OPS[args[0]], Form[args[1].upper()])
     if method == "move":
@@ -173,6 +218,8 @@ def micro_op(ins: Instruction) -> Decoded | None:
                        strided=True)
     if method == "reduction" and args[0] in REDUCTIONS:
         return Decoded(Kind.REDUCE, sub=REDUCTIONS.index(args[0]))
+    if method == "reduction" and args[0] in WIDENING_REDUCTIONS:
+        return Decoded(Kind.REDUCE, sub=WIDENING_REDUCTIONS.index(args[0]), widen=True)
     if method == "compare":
         return Decoded(Kind.COMPARE, form=Form[args[1].upper()], sub=COMPARES.index(args[0]))
     if method == "mask_logic":
@@ -267,7 +314,8 @@ class VectorDecoder(wiring.Component):
                         self.uop.vtype_from_rs2.eq(uop.vtype_from_rs2),
                         self.uop.sub.eq(uop.sub), self.uop.first_only.eq(uop.first_only),
                         self.uop.whole.eq(uop.whole), self.uop.strided.eq(uop.strided),
-                        self.uop.narrow.eq(uop.narrow),
+                        self.uop.narrow.eq(uop.narrow), self.uop.widen.eq(uop.widen),
+                        self.uop.wide_vs2.eq(uop.wide_vs2), self.uop.extend.eq(uop.extend),
                     ]
         return m
 

@@ -133,6 +133,17 @@ def _group_mask(reg, ones):
     return (ones << reg)[:32]
 
 
+def _double_group(ones):
+    """A 2*SEW group's `ones`: twice the registers of the LMUL group `ones` (2^k - 1)."""
+    return Cat(Const(1, 1), ones)
+
+
+def _source_half(beat_data, beat, lanes: int):
+    """Widening: the half of a SEW source's beat that makes vd's beat `beat` (vd's beats
+    are twice the source's: even ones take the lower half, odd ones the upper)."""
+    return beat_data.word_select(beat[0], 16 * lanes)
+
+
 @dataclass
 class _Stream:
     """What the load/store sequencer needs of its memory stream (`_memory_stream`)."""
@@ -296,8 +307,12 @@ class VectorEngine(Engine):
         with m.If(memory_op):
             m.d.comb += touched.eq(_group_mask(vd, ones) | uses_v0)
         with m.Else():
-            wide_ones = Mux(uop.narrow, Cat(Const(1, 1), ones), ones)  # 2 * EMUL
-            m.d.comb += touched.eq(_group_mask(vd, ones) | _group_mask(vs2, wide_ones)
+            # the 2*SEW groups (narrowing vs2; widening vd, and vs2 in the .w forms) are
+            # twice LMUL: counted double
+            double = _double_group(ones)
+            vd_ones = Mux(uop.widen, double, ones)
+            vs2_ones = Mux(uop.narrow | uop.wide_vs2, double, ones)
+            m.d.comb += touched.eq(_group_mask(vd, vd_ones) | _group_mask(vs2, vs2_ones)
                                    | Mux(uop.form == Form.VV, _group_mask(vs1, ones), 0)
                                    | uses_v0)
         alone = Signal(name="head_alone")
@@ -346,9 +361,15 @@ class VectorEngine(Engine):
 
         sew_code = Signal(2, name=f"{role}_sew")
         m.d.comb += sew_code.eq(vtype[3:5])
+        # element-wise widening: vd's 2*SEW beats drive the sequencer (a widening
+        # reduction's first pass goes over its SEW source, as the others do)
+        widening = Signal(name=f"{role}_widening")
+        m.d.comb += widening.eq((uop.kind == Kind.ARITH) & uop.widen)
         eew_code = Signal(2, name=f"{role}_eew")  # the element width of this instruction
         with m.If((uop.kind == Kind.LOAD) | (uop.kind == Kind.STORE)):
             m.d.comb += eew_code.eq(uop.eew)
+        with m.Elif(widening):  # vd's beats: 2*SEW
+            m.d.comb += eew_code.eq(sew_code + 1)
         with m.Else():
             m.d.comb += eew_code.eq(sew_code)
         old_vd = vrf.read_data[0]  # vd (undisturbed bytes, stores' data)
@@ -396,7 +417,8 @@ class VectorEngine(Engine):
         gathers = Signal()  # a first pass gathers a result: reductions, compares
         if arithmetic:
             scalar, beat_source, lanes_saturated = self._lanes(
-                m, current, uop, sew_code, beat_offset, v0, old_vd, src2, src1, vstate.vxrm)
+                m, current, uop, sew_code, beat, beat_offset, v0, old_vd, src2, src1,
+                vstate.vxrm)
             # fixed point: an active element of this beat saturated, or one before did
             m.d.comb += saturated_now.eq((fsm == State.EXECUTE) & (uop.kind == Kind.ARITH)
                                          & (lanes_saturated & active).any())
@@ -481,10 +503,17 @@ class VectorEngine(Engine):
         m.d.comb += [group_row.eq(vd * bpr + beat),
                      vrf.read_rows[0].eq(vd * bpr + read_beat),
                      vrf.write_row.eq(group_row), vrf.write_data.eq(out_value)]
-        if arithmetic:  # (narrowing: vs2's two beats for one of vd's)
+        if arithmetic:  # (narrowing: vs2's two beats for one of vd's; widening: a
+            # SEW source's beat for two of vd's, and the .w forms' vs2 beat by beat)
             with m.If(uop.narrow):
                 m.d.comb += [vrf.read_rows[1].eq(vs2 * bpr + 2 * read_beat),
                              vrf.read_rows[2].eq(vs2 * bpr + 2 * read_beat + 1)]
+            with m.Elif(uop.extend != 0):  # vzext/vsext: vs2's beat for 2 or 4 of vd's
+                m.d.comb += vrf.read_rows[1].eq(vs2 * bpr + (read_beat >> uop.extend))
+            with m.Elif(widening):
+                m.d.comb += [vrf.read_rows[1].eq(vs2 * bpr + Mux(uop.wide_vs2, read_beat,
+                                                                 read_beat >> 1)),
+                             vrf.read_rows[2].eq(vs1 * bpr + (read_beat >> 1))]
             with m.Else():
                 m.d.comb += [vrf.read_rows[1].eq(vs2 * bpr + read_beat),
                              vrf.read_rows[2].eq(vs1 * bpr + read_beat)]
@@ -577,7 +606,12 @@ class VectorEngine(Engine):
                                          vtype.eq(Mux(legal, new_vtype, VILL)),
                                          result.eq(next_vl), fsm.eq(State.CONFIG_VL)]
                         with m.Case(Kind.ARITH, Kind.REDUCE, Kind.COMPARE):
-                            m.d.sync += fsm.eq(Mux(empty, State.DONE, State.EXECUTE))
+                            # widening at SEW 32 (2*SEW > ELEN) and vzext/vsext from
+                            # below 8 bits write nothing: the interpreter traps them,
+                            # which an engine dispatched at retirement cannot
+                            illegal = (uop.widen & (sew_code == 2)) | (uop.extend > sew_code)
+                            m.d.sync += fsm.eq(Mux(empty | illegal, State.DONE,
+                                                   State.EXECUTE))
                         with m.Case(Kind.TO_SCALAR):
                             m.d.sync += fsm.eq(State.EXECUTE)
                         with m.Case(Kind.MASK_LOGIC):
@@ -618,9 +652,14 @@ class VectorEngine(Engine):
                     with m.Else():
                         execute_beat()
                 with m.Case(State.COMPLETE):
-                    m.d.comb += complete.valid.eq(1)
-                    with m.If(complete.ready):
-                        m.d.sync += fsm.eq(State.DONE)
+                    # rd = x0 (vsetvli zero, ...; csrwi): nothing to hand over, so no
+                    # wait for a cycle in which WB leaves the register file free
+                    with m.If(rd == 0):
+                        finish()
+                    with m.Else():
+                        m.d.comb += complete.valid.eq(1)
+                        with m.If(complete.ready):
+                            m.d.sync += fsm.eq(State.DONE)
                 with m.Case(State.WB_READ):
                     m.d.sync += fsm.eq(State.WB_EXECUTE)
                 with m.Case(State.WB_EXECUTE):  # one register: beats 0 .. bpr-1
@@ -687,11 +726,14 @@ class VectorEngine(Engine):
                 finish()
         return fsm != State.IDLE
 
-    def _lanes(self, m: Module, current, uop, sew_code, beat_offset, v0, old_vd, src2,
-               src1, vxrm):
+    def _lanes(self, m: Module, current, uop, sew_code, beat, beat_offset, v0, old_vd,
+               src2, src1, vxrm):
         """The lanes' ALUs on this beat. Returns the vx/vi scalar (replicated to every
         element), the beat's results (element indices for vid.v) and which of its bytes
-        belong to saturated elements (fixed point)."""
+        belong to saturated elements (fixed point). A widening beat (2*SEW elements of
+        vd) takes the half of the SEW sources' beat that `beat`'s parity selects; a
+        vzext/vsext.vf2 beat the half of vs2's beat, a .vf4 beat the quarter `beat`'s
+        low two bits select."""
         lanes, vlen = self.lanes, self.vlen
         insn = current.insn
         scalar = Signal(32, name="alu_scalar")
@@ -707,14 +749,33 @@ class VectorEngine(Engine):
                 m.d.comb += scalar.eq(raw)
         alu_result = Signal(32 * lanes)
         saturated = Signal(4 * lanes, name="alu_lanes_saturated")
+        # widening (and vzext/vsext.vf2): the half of the sources' beat that makes this
+        # beat of vd; .vf4: the quarter
+        widening_a = Signal(16 * lanes, name="alu_widening_vs2")
+        widening_b = Signal(16 * lanes, name="alu_widening_vs1")
+        quarter = Signal(8 * lanes, name="alu_extension_vs2")
+        m.d.comb += [widening_a.eq(_source_half(src2, beat, lanes)),
+                     widening_b.eq(_source_half(src1, beat, lanes)),
+                     quarter.eq(src2.word_select(beat[:2], 8 * lanes))]
         for lane in range(lanes):
             alu = LaneAlu()
             m.submodules[f"alu{lane}"] = alu
             bits = slice(32 * lane, 32 * (lane + 1))
             pick = Cat(*(v0.bit_select(((beat_offset + 4 * lane + k) >> sew_code)
                                        [:_log2(vlen)], 1) for k in range(4)))
-            m.d.comb += [alu.a.eq(src2[bits]), alu.d.eq(old_vd[bits]),
-                         alu.b.eq(Mux(uop.form == Form.VV, src1[bits], scalar)),
+            narrow_a, narrow_b = widening_a[16 * lane:16 * (lane + 1)], \
+                widening_b[16 * lane:16 * (lane + 1)]
+            with m.If(uop.extend == 1):  # vzext/vsext.vf2: half a lane of vs2
+                m.d.comb += alu.a.eq(narrow_a)
+            with m.Elif(uop.extend == 2):  # .vf4: a quarter
+                m.d.comb += alu.a.eq(quarter[8 * lane:8 * (lane + 1)])
+            with m.Elif(uop.widen):
+                m.d.comb += [alu.a.eq(Mux(uop.wide_vs2, src2[bits], narrow_a)),
+                             alu.b.eq(Mux(uop.form == Form.VV, narrow_b, scalar[:16]))]
+            with m.Else():
+                m.d.comb += [alu.a.eq(src2[bits]),
+                             alu.b.eq(Mux(uop.form == Form.VV, src1[bits], scalar))]
+            m.d.comb += [alu.d.eq(old_vd[bits]), alu.extend.eq(uop.extend),
                          alu.sew.eq(sew_code), alu.op.eq(uop.op), alu.pick.eq(pick),
                          alu.vxrm.eq(vxrm), alu_result[bits].eq(alu.result),
                          alu.wide.eq(Cat(src2, src1)[64 * lane:64 * (lane + 1)]),
@@ -934,18 +995,26 @@ class VectorEngine(Engine):
                     elements = [(src2[k * sew:(k + 1) * sew], operand[k * sew:(k + 1) * sew],
                                  active[k * sew // 8]) for k in range(count)]
                     # reduction: fold the active elements into the accumulator
+                    reducing = gathering & (uop.kind == Kind.REDUCE)
                     start = Mux(beat == 0, src1[:sew], accumulator[:sew])
-                    with m.Switch(uop.sub):
-                        for index, name in enumerate(REDUCTIONS):
-                            with m.Case(index):
-                                folded = start
-                                for k, (value, _, on) in enumerate(elements):
-                                    step = Signal(sew, name=f"fold_{name}_{sew}_{k}")
-                                    m.d.comb += step.eq(
-                                        Mux(on, _reduce(name, folded, value, sew), folded))
-                                    folded = step  # a signal: min/max reuse their inputs
-                                with m.If(gathering & (uop.kind == Kind.REDUCE)):
-                                    m.d.sync += accumulator.eq(folded)
+                    with m.If(uop.widen):
+                        if sew < 32:  # (2*SEW > ELEN at SEW 32: the sequencer skips it)
+                            with m.If(reducing):
+                                m.d.sync += accumulator.eq(_widening_sum(
+                                    m, uop, elements, beat, src1, accumulator, sew))
+                    with m.Else():
+                        with m.Switch(uop.sub):
+                            for index, name in enumerate(REDUCTIONS):
+                                with m.Case(index):
+                                    folded = start
+                                    for k, (value, _, on) in enumerate(elements):
+                                        step = Signal(sew, name=f"fold_{name}_{sew}_{k}")
+                                        m.d.comb += step.eq(Mux(on, _reduce(name, folded,
+                                                                            value, sew),
+                                                                folded))
+                                        folded = step  # (min/max reuse their inputs)
+                                    with m.If(reducing):
+                                        m.d.sync += accumulator.eq(folded)
                     # compare: one mask bit per active element
                     results = Signal(count, name=f"compare_bits{sew}")
                     enables = Signal(count, name=f"compare_enables{sew}")
@@ -979,11 +1048,12 @@ class VectorEngine(Engine):
                              enable.eq(mask_written.word_select(index, bits))]
             with m.Case(Kind.REDUCE):
                 m.d.comb += value.eq(accumulator)
-                with m.If(beat == 0):
+                with m.If(beat == 0):  # vd[0]: SEW bits, or 2*SEW (widening)
                     with m.Switch(sew_code):
                         for code, sew in enumerate((8, 16, 32)):
                             with m.Case(code):
-                                m.d.comb += enable.eq((1 << sew) - 1)
+                                wide = (1 << min(2 * sew, 32)) - 1
+                                m.d.comb += enable.eq(Mux(uop.widen, wide, (1 << sew) - 1))
         new = Signal(bits)
         byte_enables = Signal(pb)
         m.d.comb += new.eq((old_vd & ~enable) | (value & enable))
@@ -1019,6 +1089,20 @@ class VectorEngine(Engine):
         with m.If(writes & writable):
             m.d.comb += [commit.valid.eq(1), commit.csr.valid.eq(1), commit.csr.csr.eq(number),
                          commit.csr.value.eq(held)]
+
+
+def _widening_sum(m: Module, uop, elements, beat, src1, accumulator, sew: int):
+    """vwredsum[u]'s accumulator after a beat: 2*SEW bits, from vs1[0] (2*SEW) at the
+    first beat, plus the beat's active SEW-bit elements, sign-extended for vwredsum
+    (`sub` 1), zero-extended for vwredsumu."""
+    wide = 2 * sew
+    folded = Mux(beat == 0, src1[:wide], accumulator[:wide])
+    for k, (value, _, on) in enumerate(elements):
+        extended = Mux(uop.sub == 1, value.as_signed(), value)  # (Mux: signed, SEW+1 bits)
+        step = Signal(wide, name=f"fold_vwredsum_{sew}_{k}")
+        m.d.comb += step.eq(Mux(on, folded + extended, folded))
+        folded = step
+    return folded
 
 
 def _reduce(name: str, a, b, sew: int):

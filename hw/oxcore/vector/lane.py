@@ -5,7 +5,8 @@ element width has its own datapath, selected by ``sew`` (carries never cross an
 element; shifts use the low log2(SEW) bits of the amount, RVV spec 11.6). ``pick``
 (one bit per byte: the v0 mask bit of that byte's element) selects the source for
 ``vmerge``. Fixed-point results round by ``vxrm`` (spec 12.1's roundoff) and report
-per byte whether their element saturated (``saturated``, for vxsat).
+per byte whether their element saturated (``saturated``, for vxsat). Widening ops make
+a lane's 32 bits of 2*SEW-bit elements from the SEW-bit elements of half a lane.
 """
 
 
@@ -90,6 +91,73 @@ def _narrowing(op: AluOp, wide, shift, sew: int, vxrm):
     return Mux(over, high, Mux(under, low & ((1 << sew) - 1), value[:sew]))[:sew], over | under
 
 
+# widening ops: (vs2's extension, the source's: "u" zero, "s" sign, "w" vs2 already
+# 2*SEW), and the 2*SEW-bit result of the extended (a, b, d)
+_WIDENING = {
+    AluOp.WADDU: ("u", "u", lambda a, b, d: a + b),
+    AluOp.WADD: ("s", "s", lambda a, b, d: a + b),
+    AluOp.WSUBU: ("u", "u", lambda a, b, d: a - b),
+    AluOp.WSUB: ("s", "s", lambda a, b, d: a - b),
+    AluOp.WADDU_W: ("w", "u", lambda a, b, d: a + b),
+    AluOp.WADD_W: ("w", "s", lambda a, b, d: a + b),
+    AluOp.WSUBU_W: ("w", "u", lambda a, b, d: a - b),
+    AluOp.WSUB_W: ("w", "s", lambda a, b, d: a - b),
+    AluOp.WMULU: ("u", "u", lambda a, b, d: a * b),
+    AluOp.WMUL: ("s", "s", lambda a, b, d: a * b),
+    AluOp.WMULSU: ("s", "u", lambda a, b, d: a * b),
+    AluOp.WMACCU: ("u", "u", lambda a, b, d: d + b * a),
+    AluOp.WMACC: ("s", "s", lambda a, b, d: d + b * a),
+    AluOp.WMACCSU: ("u", "s", lambda a, b, d: d + b * a),
+    AluOp.WMACCUS: ("s", "u", lambda a, b, d: d + b * a),
+}
+WIDENING = tuple(_WIDENING)
+
+
+def _widening(op: AluOp, a, b, d, sew: int) -> list:
+    """The lane's 2*SEW-bit results of a widening op (spec 11.2, 11.12, 11.14): element
+    k from the SEW-bit elements k of `a` (vs2; 2*SEW-bit in the .w forms) and `b` (the
+    source), both in the low 16 bits the engine gives this lane, and `d` (the
+    destination's old value, 2*SEW-bit elements)."""
+    how_a, how_b, fn = _WIDENING[op]
+    wide = 2 * sew
+
+    def extended(value, how):
+        return value.as_signed() if how == "s" else value
+    parts = []
+    for k in range(32 // wide):
+        narrow = slice(k * sew, (k + 1) * sew)
+        wide_bits = slice(k * wide, (k + 1) * wide)
+        a_k = a[wide_bits] if how_a == "w" else extended(a[narrow], how_a)
+        value = fn(a_k, extended(b[narrow], how_b), d[wide_bits])
+        parts.append(_extend_to(value, wide)[:wide])
+    return parts
+
+
+def _extension(op: AluOp, a, sew: int, factor: int) -> list:
+    """vzext/vsext.vf<factor> (spec 11.3): the lane's SEW-bit elements from the
+    SEW/factor-bit ones in the low 32/factor bits of `a` (zeros where SEW/factor < 8,
+    which is illegal and never executed)."""
+    narrow = sew // factor
+    if narrow < 8:
+        return [Const(0, 32)]
+    parts = []
+    for k in range(32 // sew):
+        value = a[k * narrow:(k + 1) * narrow]
+        parts.append(_extend_to(value.as_signed() if op == AluOp.SEXT else value, sew)[:sew])
+    return parts
+
+
+def _extend_to(value, width: int):
+    """`value` sign- or zero-extended (as its shape says) to at least `width` bits: a
+    slice never extends, and a SEW + SEW sum has only SEW + 1."""
+    missing = width - len(value)
+    if missing <= 0:
+        return value
+    fill = value[-1] if value.shape().signed else Const(0, 1)
+    return Cat(value, fill.replicate(missing))
+
+
+EXTENSION = (AluOp.ZEXT, AluOp.SEXT)
 NARROWING = (AluOp.NSRL, AluOp.NSRA, AluOp.NCLIPU, AluOp.NCLIP)
 FIXED_POINT = (AluOp.SADDU, AluOp.SADD, AluOp.SSUBU, AluOp.SSUB, AluOp.AADDU, AluOp.AADD,
                AluOp.ASUBU, AluOp.ASUB, AluOp.SMUL, AluOp.SSRL, AluOp.SSRA)
@@ -142,6 +210,9 @@ class LaneAlu(wiring.Component):
     pick: In(4)  # per byte: vmerge takes the source
     vxrm: In(2)  # fixed-point rounding mode
     wide: In(64)  # narrowing: this lane's 2*SEW-bit source elements
+    extend: In(2)  # vzext/vsext: log2 of the factor (`a` holds SEW/factor-bit elements)
+    # (widening ops take their SEW-bit elements in the low halves of `a` and `b`, or
+    # `a`'s 2*SEW-bit ones in the .w forms, and return 2*SEW-bit elements)
     result: Out(32)
     saturated: Out(4)  # per byte: its element saturated (fixed point)
 
@@ -154,7 +225,15 @@ class LaneAlu(wiring.Component):
                         for op in AluOp:
                             with m.Case(op):
                                 parts, flags = [], []
-                                for k in range(32 // sew):
+                                if op in WIDENING:  # (no 64-bit results at ELEN 32)
+                                    parts = ([Const(0, 32)] if sew == 32 else
+                                             _widening(op, self.a, self.b, self.d, sew))
+                                if op in EXTENSION:
+                                    parts = [Mux(self.extend == 2,
+                                                 Cat(*_extension(op, self.a, sew, 4)),
+                                                 Cat(*_extension(op, self.a, sew, 2)))]
+                                whole_lane = op in WIDENING or op in EXTENSION
+                                for k in range(0 if whole_lane else 32 // sew):
                                     lo, hi = k * sew, (k + 1) * sew
                                     a, b = self.a[lo:hi], self.b[lo:hi]
                                     if op in NARROWING:

@@ -96,3 +96,85 @@ def test_narrowing_ops_match_the_interpreter():
     sim.add_testbench(bench)
     sim.run()
     assert not mismatches, mismatches[:5]
+
+
+def test_widening_ops_match_the_interpreter():
+    """vwadd[u], vwsub[u] (.vv and .wv), vwmul[u|su], vwmacc[u|su|us]: a lane's SEW-bit
+    elements in the low 16 bits of `a` and `b` (or `a`'s 2*SEW-bit ones in the .w
+    forms), 2*SEW-bit results, SEW 8 and 16, against the interpreter's element
+    functions with its operand extensions."""
+    from hw.oxcore.vector.decode import WIDENING_OPS
+    from hw.oxcore.vector.lane import WIDENING
+    names = {op: name for name, op in WIDENING_OPS.items()}
+    dut = LaneAlu()
+    rng = random.Random(13)
+    mismatches = []
+
+    def elements(value: int, bits: int, count: int) -> np.ndarray:
+        return np.array([(value >> (k * bits)) & ((1 << bits) - 1) for k in range(count)],
+                        np.int64)
+
+    async def bench(ctx):
+        for _ in range(500):
+            op, code = rng.choice(WIDENING), rng.randrange(2)
+            sew = 8 << code
+            count = 16 // sew
+            a, b, d = rng.getrandbits(32), rng.getrandbits(32), rng.getrandbits(32)
+            if rng.random() < 0.3:
+                a, b, d = (rng.choice(EDGES) for _ in range(3))
+            for signal, value in ((dut.a, a), (dut.b, b), (dut.d, d), (dut.sew, code),
+                                  (dut.op, op)):
+                ctx.set(signal, value)
+            got = ctx.get(dut.result)
+            name = names[op]
+            if name in arith.WIDENING_MULTIPLY_ADD:
+                how2, how1 = arith.WIDENING_MULTIPLY_ADD[name]
+                result = elements(d, 2 * sew, count) + (
+                    arith.extend(elements(b, sew, count), sew, how1)
+                    * arith.extend(elements(a, sew, count), sew, how2))
+            else:
+                how2, how1, fn = arith.WIDENING[name]
+                wide_a = (elements(a, 2 * sew, count) if how2 == "w"
+                          else arith.extend(elements(a, sew, count), sew, how2))
+                result = fn(wide_a, arith.extend(elements(b, sew, count), sew, how1))
+            want = sum((int(r) & ((1 << 2 * sew) - 1)) << (k * 2 * sew)
+                       for k, r in enumerate(result))
+            if got != want:
+                mismatches.append((name, sew, hex(a), hex(b), hex(d), hex(got), hex(want)))
+
+    sim = Simulator(dut)
+    sim.add_testbench(bench)
+    sim.run()
+    assert not mismatches, mismatches[:5]
+
+
+def test_integer_extension_matches_the_interpreter():
+    """vzext/vsext .vf2 (SEW 16, 32) and .vf4 (SEW 32): the lane's SEW/factor-bit source
+    elements in the low bits of `a`, against the interpreter's extension."""
+    from hw.oxcore.vector.decode import AluOp
+    dut = LaneAlu()
+    rng = random.Random(17)
+    mismatches = []
+
+    async def bench(ctx):
+        for _ in range(300):
+            op = rng.choice([AluOp.ZEXT, AluOp.SEXT])
+            code, factor = rng.choice([(1, 2), (2, 2), (2, 4)])
+            sew, narrow = 8 << code, (8 << code) // factor
+            count = 32 // sew
+            a = rng.getrandbits(32) if rng.random() < 0.7 else rng.choice(EDGES)
+            for signal, value in ((dut.a, a), (dut.sew, code), (dut.op, op),
+                                  (dut.extend, factor.bit_length() - 1)):
+                ctx.set(signal, value)
+            got = ctx.get(dut.result)
+            source = np.array([(a >> (k * narrow)) & ((1 << narrow) - 1)
+                               for k in range(count)], np.int64)
+            values = arith.extend(source, narrow, "s" if op == AluOp.SEXT else "u")
+            want = sum((int(v) & ((1 << sew) - 1)) << (k * sew) for k, v in enumerate(values))
+            if got != want:
+                mismatches.append((op.name, sew, factor, hex(a), hex(got), hex(want)))
+
+    sim = Simulator(dut)
+    sim.add_testbench(bench)
+    sim.run()
+    assert not mismatches, mismatches[:5]

@@ -19,7 +19,8 @@ from tests.hw.oxcore.vector.test_vector_engine import config
 VECTOR = PRESETS["vector"]  # VLEN 256, 4 lanes: VLMAX 64 (e32, m8), 256 (e8, m8)
 # Each shape leaves a remainder strip and runs the pipelined loop's every exit.
 SHAPES = {"rvv_vadd_i8": 600, "rvv_vadd_i32": 197, "rvv_relu_i8": 777,
-          "rvv_relu_i32": 250, "rvv_dot_i32": 333, "rvv_requant_i8": 150}
+          "rvv_relu_i32": 250, "rvv_dot_i32": 333, "rvv_dot_i8": 333,
+          "rvv_requant_i8": 150}
 
 
 def _run(name: str, n: int, cfg, seed: int = 3):
@@ -40,6 +41,30 @@ def test_rvv_kernel_matches_interpreter_and_numpy(name):
     assert result.verdict == "pass", result.divergence.report() if result.divergence else \
         result.problems
     assert check.ok, check.errors
+
+
+@pytest.mark.parametrize("n", [77, 201])
+def test_int8_dot_at_odd_lengths(n):
+    """rvv_dot_i8's other exits: the remainder strip alone (77 < VLMAX(e8, m4) = 128),
+    and one full strip then the remainder (leaving the loop at its first exit); 333 in
+    the test above takes the second."""
+    result, check = _run("rvv_dot_i8", n, VECTOR, seed=n)
+    assert result.verdict == "pass" and check.ok, check.errors
+
+
+def test_int8_dot_is_exact_at_the_extremes(monkeypatch):
+    """Products of -128 * -128 (16384, which int16 holds) summed past int16: exact in
+    int32 (an int16 accumulation would overflow at the second)."""
+    import numpy as np
+    from cosim import kernels as kernels_module
+
+    def extremes(kernel, params, seed):
+        values = np.full(params["N"], -128, np.int8)
+        values[::7] = 127
+        return {"X": values, "Y": np.full(params["N"], -128, np.int8)}
+    monkeypatch.setattr(kernels_module, "random_inputs", extremes)
+    result, check = _run("rvv_dot_i8", 203, config(128, 2))
+    assert result.verdict == "pass" and check.ok, check.errors
 
 
 def test_rvv_kernel_on_a_narrow_engine():
@@ -109,3 +134,50 @@ def test_a_missed_register_hazard_is_caught(tmp_path, monkeypatch):
 def test_an_rvv_kernel_needs_a_vector_configuration():
     with pytest.raises(OxCoreError, match=r"runs on the vector engine.*--config vector"):
         prepare(KERNELS["rvv_vadd_i32"], {"N": 8}, PRESETS["default"], 1)
+
+
+# A widening op's 2*SEW destination spans twice its LMUL: vwmul at e8, m4 writes v16..v23,
+# so a load into v20 (the group's upper half) must wait for it (WAW), and vwadd.wv's
+# 2*SEW vs2 (v8..v15) must wait for a load into v12 (RAW); v20 and v16 are read back.
+WIDENING_HAZARDS = """
+    .text
+    .globl _start
+_start:
+    la s0, data
+    addi s1, s0, 256
+    li t0, 128
+    vsetvli t1, t0, e8, m4, ta, ma
+    vle8.v v0, (s0)
+    vle8.v v4, (s1)
+    vmv.x.s t1, v4          # the engine has done the loads, then (t1 waits)
+    add t1, t1, t1
+    vwmul.vv v16, v0, v4    # vd: v16..v23
+    vle8.v v20, (s1)        # WAW on vd's upper half
+    vmv.x.s a1, v20
+    vle8.v v12, (s0)        # RAW: v12..v15 is the upper half of vwadd.wv's vs2
+    vwadd.wv v24, v8, v4
+    vmv.x.s a2, v16
+    vmv.x.s a3, v28
+    li a7, 93
+    li a0, 0
+    ecall
+    .data
+    .p2align 6
+data:
+""" + "\n".join(f"    .byte {', '.join(str((i * 13 + k * 5) % 251) for k in range(16))}"
+                for i in range(32)) + "\n"
+
+
+def test_widening_register_hazards_are_waited_for(tmp_path):
+    from tests.hw.oxcore.vector.test_vector_engine import _cosim
+    verdict = _cosim(WIDENING_HAZARDS, VECTOR, tmp_path)
+    assert verdict.verdict == "pass", verdict.report
+
+
+def test_a_widening_group_counted_single_is_caught(tmp_path, monkeypatch):
+    """Fault injection: the issue logic counts a 2*SEW group as LMUL registers (not
+    2 * LMUL); the load into the widening destination's upper half then races it."""
+    from tests.hw.oxcore.vector.test_vector_engine import _cosim
+    monkeypatch.setattr(engine_module, "_double_group", lambda ones: ones)
+    verdict = _cosim(WIDENING_HAZARDS, VECTOR, tmp_path)
+    assert verdict.verdict == "fail", verdict.report
