@@ -50,7 +50,7 @@ from oxcore.isa import Isa, isa_for
 from oxcore.isa.ext.xoxtensor import (CSR_TACTIVE, CSR_TBUSY, CSR_TCOLB, CSR_TDIM,
                                       CSR_TLENB, CSR_TMACS, CSR_TQFULL, CSR_TQMUL, CSR_TQRM,
                                       CSR_TQSAT, CSR_TQSHIFT, CSR_TQZP, CSR_TROWS,
-                                      CSR_TSTALL_OPERAND, CSR_TSTALL_PORT)
+                                      CSR_TSTALL_OPERAND, CSR_TSTALL_PORT, WARL_BITS)
 from oxcore.isa.tensor.state import TILES
 from oxcore.retire.ports import tensor_commit_spec
 
@@ -59,9 +59,7 @@ def _log2(value: int) -> int:
     return value.bit_length() - 1
 
 
-# The writable tensor CSRs the LSU holds: their WARL widths, and numbers.
-CSR_WIDTHS = {"tqmul": 32, "tqshift": 5, "tqzp": 32, "tqrm": 2, "tqsat": 1, "trows": 5,
-              "tcolb": 7}
+# The writable tensor CSRs the LSU holds, by name (their WARL widths: `WARL_BITS`).
 CSR_NUMBERS = {"tqmul": CSR_TQMUL, "tqshift": CSR_TQSHIFT, "tqzp": CSR_TQZP, "tqrm": CSR_TQRM,
                "tqsat": CSR_TQSAT, "trows": CSR_TROWS, "tcolb": CSR_TCOLB}
 
@@ -332,7 +330,8 @@ class TensorEngine(Engine):
                    row_mask=Signal(self.row_bytes, name="lsu_row_mask"))
         used = Signal(TILES, name="lsu_tiles")
         state, uop = lsu.state, lsu.uop
-        csrs = {name: Signal(width, name=name) for name, width in CSR_WIDTHS.items()}
+        csrs = {name: Signal(WARL_BITS[number], name=name)
+                for name, number in CSR_NUMBERS.items()}
         colb = self._limit(m, csrs["tcolb"], self.row_bytes, "lsu_colb")
         m.d.comb += [unit.free.eq((state == LsuState.IDLE) | lsu.finishing),
                      unit.touched.eq(Mux((state != LsuState.IDLE) & ~lsu.finishing, used, 0)),
@@ -565,8 +564,9 @@ class TensorEngine(Engine):
         writes = Signal(name="csr_writes")  # csrrw always; csrrs/csrrc unless x0 / 0
         m.d.comb += writes.eq((uop.sub == 0) | (rs1_field != 0))
         held = Signal(32, name="csr_held")
-        for name, width in CSR_WIDTHS.items():
-            with m.If(number == CSR_NUMBERS[name]):
+        for name, csr_number in CSR_NUMBERS.items():
+            width = WARL_BITS[csr_number]
+            with m.If(number == csr_number):
                 m.d.comb += held.eq(new[:width])
                 with m.If(writes):
                     m.d.sync += csrs[name].eq(new[:width])

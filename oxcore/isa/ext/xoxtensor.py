@@ -103,6 +103,10 @@ INSTRUCTIONS: tuple[Instruction, ...] = (
 CSR_TQMUL, CSR_TQSHIFT, CSR_TQZP, CSR_TQRM, CSR_TQSAT = 0x800, 0x801, 0x802, 0x803, 0x804
 CSR_TROWS, CSR_TCOLB = 0x805, 0x806
 CSR_TDIM, CSR_TLENB = 0xCC0, 0xCC1
+# The writable CSRs' WARL widths: the bits each keeps of what is written (the
+# interpreter's masks and the RTL's registers both come from here).
+WARL_BITS = {CSR_TQMUL: 32, CSR_TQSHIFT: 5, CSR_TQZP: 32, CSR_TQRM: 2, CSR_TQSAT: 1,
+             CSR_TROWS: 5, CSR_TCOLB: 7}
 # Performance counters (read-only, 32 bits, from reset; docs/tensor.md).
 CSR_TACTIVE, CSR_TMACS, CSR_TSTALL_OPERAND, CSR_TSTALL_PORT, CSR_TQFULL, CSR_TBUSY = range(
     0xCC2, 0xCC8)

@@ -26,7 +26,7 @@ import numpy as np
 from oxcore.isa.ext.xoxtensor import (CSR_TACTIVE, CSR_TBUSY, CSR_TCOLB, CSR_TDIM,
                                       CSR_TLENB, CSR_TMACS, CSR_TQFULL, CSR_TQMUL, CSR_TQRM,
                                       CSR_TQSAT, CSR_TQSHIFT, CSR_TQZP, CSR_TROWS,
-                                      CSR_TSTALL_OPERAND, CSR_TSTALL_PORT)
+                                      CSR_TSTALL_OPERAND, CSR_TSTALL_PORT, CSRS, WARL_BITS)
 from oxcore.isa.tensor.requant import requantize
 from oxcore.isa.tensor.state import TensorState
 from oxcore.isa.traps import LOAD_FAULT, LOAD_MISALIGNED, STORE_FAULT, STORE_MISALIGNED, Trap
@@ -43,9 +43,7 @@ class TensorUnit:
     """The tensor unit of one interpreter machine, in one execution mode."""
 
     register_files = ("tile",)
-    csrs = (CSR_TQMUL, CSR_TQSHIFT, CSR_TQZP, CSR_TQRM, CSR_TQSAT, CSR_TROWS, CSR_TCOLB,
-            CSR_TDIM, CSR_TLENB, CSR_TACTIVE, CSR_TMACS, CSR_TSTALL_OPERAND, CSR_TSTALL_PORT,
-            CSR_TQFULL, CSR_TBUSY)
+    csrs = tuple(csr.number for csr in CSRS)
 
     def __init__(self, machine: Any, recording: bool) -> None:
         self.machine = machine
@@ -71,22 +69,23 @@ class TensorUnit:
     def csr_write(self, number: int, value: int) -> bool:
         """Write a writable tensor CSR (its WARL bits); False for tdim and tlenb."""
         s = self.state
-        if number == CSR_TQMUL:
-            s.multiplier = value & MASK32
-        elif number == CSR_TQSHIFT:
-            s.shift = value & 31
-        elif number == CSR_TQZP:
-            s.zero_point = value & MASK32
-        elif number == CSR_TQRM:
-            s.rounding = value & 3
-        elif number == CSR_TQSAT:
-            s.saturated = value & 1
-        elif number == CSR_TROWS:
-            s.rows_limit = value & 0x1F
-        elif number == CSR_TCOLB:
-            s.bytes_limit = value & 0x7F
-        else:
+        if number not in WARL_BITS:
             return False
+        value &= (1 << WARL_BITS[number]) - 1
+        if number == CSR_TQMUL:
+            s.multiplier = value
+        elif number == CSR_TQSHIFT:
+            s.shift = value
+        elif number == CSR_TQZP:
+            s.zero_point = value
+        elif number == CSR_TQRM:
+            s.rounding = value
+        elif number == CSR_TQSAT:
+            s.saturated = value
+        elif number == CSR_TROWS:
+            s.rows_limit = value
+        else:  # CSR_TCOLB
+            s.bytes_limit = value
         return True
 
     # ---- effects -----------------------------------------------------------------------
