@@ -16,16 +16,10 @@ cycles is issue (the queue empty, tzero cycles, instructions moving through issu
 
 from __future__ import annotations
 
-import io
-import os
-import time
-
 import numpy as np
 
-from cosim.kernels import check_outputs, output_ranges, prepare
-from cosim.rtl_backend import rtl_simulator
+from bench.timed_kernel import timed_kernel
 from oxcore.config import PRESETS, TensorConfig
-from sw.kernels import KERNELS
 
 # (kernel, M, N, K, TDIM)
 CASES = (
@@ -46,29 +40,11 @@ def measure(name: str, m: int, n: int, k: int, tdim: int, seed: int = 1,
             backend: str | None = None) -> dict:
     """One run: its timed cycles, checked outputs, utilization and counter split."""
     config = PRESETS["tensor"].replace(name=f"tensor-t{tdim}", tensor=TensorConfig(tdim=tdim))
-    case = prepare(KERNELS[name], {"M": m, "N": n, "K": k}, config, seed)
-    program = case.program
-    begin, end = program.symbol("kernel_begin").addr, program.symbol("kernel_end").addr
-    perf = program.symbol("PERF")
-    backend = backend or os.environ.get("OXCORE_BENCH_BACKEND", "pysim")
-    sim = rtl_simulator(backend, config, program, stdout=io.BytesIO(), stderr=io.BytesIO())
-    marks: dict[int, int] = {}
-
-    def mark(record) -> None:
-        if record.pc in (begin, end) and record.pc not in marks:
-            marks[record.pc] = sim.cycle
-    started = time.perf_counter()
-    stop = sim.run(on_retire=mark, read_back=output_ranges(case) + ((perf.addr, perf.size),))
-    wall = time.perf_counter() - started
-    if stop.reason != "exit" or stop.exit_code != 0:
-        raise RuntimeError(f"{name} {m}x{n}x{k} TDIM {tdim}: {stop.reason} "
-                           f"(exit {stop.exit_code})")
-    check = check_outputs(case, lambda addr, size: stop.memory[addr][:size])
-    if not check.ok:
-        raise RuntimeError(f"{name} {m}x{n}x{k} TDIM {tdim}: {'; '.join(check.errors)}")
-    raw = np.frombuffer(stop.memory[perf.addr][:perf.size], "<u4").astype(np.int64)
+    run = timed_kernel(name, {"M": m, "N": n, "K": k}, config, seed, backend,
+                       extra_symbols=("PERF",))
+    raw = np.frombuffer(run.symbols["PERF"], "<u4").astype(np.int64)
     delta = dict(zip(COUNTERS, ((raw[6:] - raw[:6]) % (1 << 32)).tolist()))
-    cycles = marks[end] - marks[begin]
+    cycles = run.cycles
     utilization = m * n * k / (cycles * tdim * tdim)
     split = {"compute": delta["active"] / cycles, "operand": delta["operand"] / cycles,
              "port": delta["port"] / cycles}
@@ -77,7 +53,7 @@ def measure(name: str, m: int, n: int, k: int, tdim: int, seed: int = 1,
             "mac_utilization": round(utilization, 4),
             "target": TARGETS.get((m, n, k, tdim)),
             "split": {key: round(value, 4) for key, value in split.items()},
-            "counters": delta, "backend": backend, "wall_s": round(wall, 1)}
+            "counters": delta, "backend": run.backend, "wall_s": run.wall_s}
 
 
 def run() -> dict:

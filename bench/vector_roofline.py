@@ -18,14 +18,8 @@ checked against numpy before its figure counts.
 
 from __future__ import annotations
 
-import io
-import os
-import time
-
-from cosim.kernels import check_outputs, output_ranges, prepare
-from cosim.rtl_backend import rtl_simulator
+from bench.timed_kernel import timed_kernel
 from oxcore.config import PRESETS, VectorConfig
-from sw.kernels import KERNELS
 
 ELEMENTS = 4096
 LANES = (2, 4, 8)
@@ -50,29 +44,10 @@ def bound(lanes: int, sew: int, moved: float, passes: float = 1) -> float:
 def measure(name: str, lanes: int, elements: int = ELEMENTS, seed: int = 1,
             backend: str | None = None) -> dict:
     """One kernel on one configuration: its timed cycles, checked outputs, and figures."""
-    kernel = KERNELS[name]
     config = PRESETS["vector"].replace(name=f"vector-v{VLEN}x{lanes}",
                                        vector=VectorConfig(vlen=VLEN, lanes=lanes))
-    case = prepare(kernel, {"N": elements}, config, seed)
-    begin = case.program.symbol("kernel_begin").addr
-    end = case.program.symbol("kernel_end").addr
-    backend = backend or os.environ.get("OXCORE_BENCH_BACKEND", "pysim")
-    sim = rtl_simulator(backend, config, case.program, stdout=io.BytesIO(),
-                        stderr=io.BytesIO())
-    marks: dict[int, int] = {}
-
-    def mark(record) -> None:
-        if record.pc in (begin, end) and record.pc not in marks:
-            marks[record.pc] = sim.cycle
-    started = time.perf_counter()
-    stop = sim.run(on_retire=mark, read_back=output_ranges(case))
-    wall = time.perf_counter() - started
-    if stop.reason != "exit" or stop.exit_code != 0:
-        raise RuntimeError(f"{name} on {config.name}: {stop.reason} (exit {stop.exit_code})")
-    check = check_outputs(case, lambda addr, n: stop.memory[addr][:n])
-    if not check.ok:
-        raise RuntimeError(f"{name} on {config.name}: {'; '.join(check.errors)}")
-    cycles = marks[end] - marks[begin]
+    run = timed_kernel(name, {"N": elements}, config, seed, backend)
+    cycles = run.cycles
     sew, moved, passes = KERNEL_TRAFFIC[name]
     rate = elements / cycles
     limit = bound(lanes, sew, moved, passes)
@@ -81,8 +56,8 @@ def measure(name: str, lanes: int, elements: int = ELEMENTS, seed: int = 1,
             "elements_per_cycle": round(rate, 4), "bound": round(limit, 4),
             "fraction_of_bound": round(rate / limit, 4),
             "one_pass_bound": round(one_pass, 4),
-            "fraction_of_one_pass_bound": round(rate / one_pass, 4), "backend": backend,
-            "wall_s": round(wall, 1)}
+            "fraction_of_one_pass_bound": round(rate / one_pass, 4), "backend": run.backend,
+            "wall_s": run.wall_s}
 
 
 def run() -> dict:

@@ -70,6 +70,7 @@ def _assemble_kernel(kernel: Kernel, defines: dict[str, int], config: OxCoreConf
     tensor engine), and includes the source, so errors point into the kernel's own file
     and line."""
     from oxcore import abi
+    from oxcore.outputs import open_output
     from sw.asm.assembler import assemble_source
     from sw.asm.driver import render
     defines = {**defines, "SYS_EXIT": abi.SYS_EXIT, "SYS_WRITE": abi.SYS_WRITE}
@@ -81,9 +82,8 @@ def _assemble_kernel(kernel: Kernel, defines: dict[str, int], config: OxCoreConf
     elf.parent.mkdir(parents=True, exist_ok=True)
     wrapper.write_text(text)
     image = assemble_source(text, str(wrapper), config)
-    partial = elf.with_name(elf.name + ".partial")
-    partial.write_bytes(render(image, "elf", config))
-    partial.replace(elf)
+    with open_output(elf, binary=True, executable=True) as handle:
+        handle.write(render(image, "elf", config))
     return elf
 
 

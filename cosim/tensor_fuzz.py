@@ -161,17 +161,23 @@ def random_body(seed: int, tdim: int, length: int = 40, vector: bool = False) ->
     return body
 
 
-def run_seed(seed: int, tdim: int, length: int, backend: str, workdir: Path):
-    """Co-simulate one seed; returns (source, verdict)."""
+def load_source(source: str, cfg, workdir: Path, name: str):
+    """Assemble `source` into ``<workdir>/<name>.elf`` and load it (`api.LoadedProgram`)."""
     from oxcore import api
     from sw.asm.assembler import assemble_source
     from sw.asm.driver import render
+    elf = workdir / f"{name}.elf"
+    elf.write_bytes(render(assemble_source(source, f"{name}.S", cfg), "elf", cfg))
+    return api.load(elf, cfg)
+
+
+def run_seed(seed: int, tdim: int, length: int, backend: str, workdir: Path):
+    """Co-simulate one seed; returns (source, verdict)."""
+    from oxcore import api
     cfg = config(tdim)
     source = program(random_body(seed, tdim, length, vector=True), seed)
-    image = assemble_source(source, f"tfuzz-{seed}.S", cfg)
-    elf = workdir / f"tfuzz-{seed}-t{tdim}.elf"
-    elf.write_bytes(render(image, "elf", cfg))
-    return source, api.cosim(api.load(elf, cfg), backend=backend, max_cycles=200_000)
+    loaded = load_source(source, cfg, workdir, f"tfuzz-{seed}-t{tdim}")
+    return source, api.cosim(loaded, backend=backend, max_cycles=200_000)
 
 
 def main(argv: list[str] | None = None) -> int:

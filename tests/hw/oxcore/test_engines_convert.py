@@ -6,18 +6,13 @@ back into it through a store's end.)"""
 
 from amaranth.back import rtlil
 
-from cosim.tensor_fuzz import config, program
+from cosim.tensor_fuzz import config, load_source, program
 from hw.oxcore.top import Top
-from oxcore import api
-from sw.asm.assembler import assemble_source
-from sw.asm.driver import render
 
 
 def test_a_core_with_both_engines_has_no_combinational_loop(tmp_path):
     cfg = config(4)  # default + [vector] + [tensor]
-    elf = tmp_path / "t.elf"
-    elf.write_bytes(render(assemble_source(program(["    tzero m0"]), "t.S", cfg), "elf", cfg))
-    top = Top(cfg, api.load(elf, cfg).program)
+    top = Top(cfg, load_source(program(["    tzero m0"]), cfg, tmp_path, "t").program)
     ports = [top.core.retire.as_value()] + [c.signal.as_value() for c in top.engine_commits]
     text = rtlil.convert(top, name="top", ports=ports)
     assert "tlsu_commit" in text and "vlsu_commit" in text  # both engines are in

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from amaranth import Const
 
-from cosim.tensor_fuzz import program, random_body
+from cosim.tensor_fuzz import load_source, program, random_body
 from cosim.tensor_fuzz import tile_load as _load
 from cosim.tensor_fuzz import tile_store as _store
 from hw.oxcore.tensor import engine as engine_module
@@ -22,8 +22,6 @@ from hw.oxcore.tensor.decode import mnemonics
 from oxcore import api
 from oxcore.config import PRESETS, TensorConfig
 from oxcore.isa import isa_for
-from sw.asm.assembler import assemble_source
-from sw.asm.driver import render
 
 def config(tdim: int, port_bits: int = 256):
     return PRESETS["default"].replace(
@@ -31,10 +29,8 @@ def config(tdim: int, port_bits: int = 256):
 
 
 def cosim(source: str, cfg, tmp_path: Path, name: str = "t") -> api.CosimVerdict:
-    image = assemble_source(source, f"{name}.S", cfg)
-    elf = tmp_path / f"{name}.elf"
-    elf.write_bytes(render(image, "elf", cfg))
-    return api.cosim(api.load(elf, cfg), backend="pysim", max_cycles=60_000)
+    return api.cosim(load_source(source, cfg, tmp_path, name), backend="pysim",
+                     max_cycles=60_000)
 
 
 REQUANT = ["    li t2, 0x40000000", "    csrw tqmul, t2", "    csrwi tqshift, 3",
@@ -180,10 +176,8 @@ def _counters_program(body: list[str]) -> str:
 
 
 def _counters(body: list[str], cfg, tmp_path: Path, name: str) -> dict[str, int]:
-    image = assemble_source(_counters_program(body), f"{name}.S", cfg)
-    elf = tmp_path / f"{name}.elf"
-    elf.write_bytes(render(image, "elf", cfg))
-    result = api.run(api.load(elf, cfg), sim="rtl", backend="pysim")
+    result = api.run(load_source(_counters_program(body), cfg, tmp_path, name), sim="rtl",
+                     backend="pysim")
     assert result.exit_code == 0
     values = [int.from_bytes(result.stdout[i:i + 4], "little") for i in range(0, 24, 4)]
     return dict(zip(["active", "macs", "operand", "port", "qfull", "busy"], values))
@@ -219,11 +213,9 @@ def test_waveform_save_file_has_the_tensor_groups(tmp_path):
     """A VCD of a tensor program comes with a .gtkw whose tensor groups name signals
     the VCD has (the queue head, each unit's instruction, the counters)."""
     cfg = config(4)
-    image = assemble_source(program(DIRECTED["tmma"] + DIRECTED["tst.w"]), "w.S", cfg)
-    elf = tmp_path / "w.elf"
-    elf.write_bytes(render(image, "elf", cfg))
+    loaded = load_source(program(DIRECTED["tmma"] + DIRECTED["tst.w"]), cfg, tmp_path, "w")
     vcd = tmp_path / "w.vcd"
-    assert api.run(api.load(elf, cfg), sim="rtl", backend="pysim", vcd=str(vcd)).exit_code == 0
+    assert api.run(loaded, sim="rtl", backend="pysim", vcd=str(vcd)).exit_code == 0
     save = vcd.with_suffix(".gtkw").read_text()
     for group in ("tensor issue", "tensor MAC unit", "tensor load/store", "tensor counters"):
         assert f"-{group}" in save

@@ -13,11 +13,10 @@ from amaranth import Mux, Signal
 
 from cosim.cosim_cmd import cosim_program
 from cosim.kernels import check_outputs, output_ranges, prepare
+from cosim.tensor_fuzz import load_source
 from hw.oxcore.tensor.engine import TensorEngine
 from oxcore import api
 from oxcore.config import PRESETS, TensorConfig
-from sw.asm.assembler import assemble_source
-from sw.asm.driver import render
 from sw.kernels import KERNELS
 from tests.hw.oxcore.tensor.test_tensor_engine import config
 
@@ -64,16 +63,8 @@ def test_a_dropped_tile_row_is_caught(monkeypatch):
     assert result.verdict == "fail"
 
 
-def _build(source: str, cfg, tmp_path: Path, name: str):
-    image = assemble_source(source, f"{name}.S", cfg)
-    elf = tmp_path / f"{name}.elf"
-    elf.write_bytes(render(image, "elf", cfg))
-    return api.load(elf, cfg).program
-
-
 def _cycles(source: str, cfg, tmp_path: Path, name: str) -> int:
-    result = api.run(api.LoadedProgram(_build(source, cfg, tmp_path, name), cfg), sim="rtl",
-                     backend="pysim")
+    result = api.run(load_source(source, cfg, tmp_path, name), sim="rtl", backend="pysim")
     assert result.exit_code == 0
     return result.cycles
 

@@ -46,6 +46,14 @@ def config(vlen: int, lanes: int):
                                vector=VectorConfig(vlen=vlen, lanes=lanes))
 
 
+def _finish(lines: list[str], data: bytes) -> str:
+    """A program generator's text: `lines`, exit(0), then `data` at the label ``data``."""
+    lines = lines + ["    li a0, 0", "    li a7, 93", "    ecall", "    .data", "data:"]
+    lines += [f"    .byte {', '.join(str(b) for b in data[i:i + 16])}"
+              for i in range(0, len(data), 16)]
+    return "\n".join(lines) + "\n"
+
+
 def random_program(seed: int, length: int = 40) -> str:
     rng = random.Random(seed)
     lines = ["    .text", "    .globl _start", "_start:", "    la s0, data",
@@ -185,11 +193,7 @@ def random_program(seed: int, length: int = 40) -> str:
             imm = rng.randint(0, 31) if shift else rng.randint(-16, 15)
             src = {"vv": f"v{vs1}", "vx": rng.choice(["s1", "s2", "s3"]), "vi": str(imm)}[form]
             lines.append(f"    {op}.{form} v{vd}, v{vs2}, {src}{mask}")
-    lines += ["    li a0, 0", "    li a7, 93", "    ecall", "    .data", "data:"]
-    data = random.Random(seed + 1).randbytes(4096)
-    lines += [f"    .byte {', '.join(str(b) for b in data[i:i + 16])}"
-              for i in range(0, len(data), 16)]
-    return "\n".join(lines) + "\n"
+    return _finish(lines, random.Random(seed + 1).randbytes(4096))
 
 
 def _cosim(source: str, cfg, tmp_path: Path, name: str = "v") -> api.CosimVerdict:
@@ -264,11 +268,7 @@ def strided_program(seed: int) -> str:
         if rng.random() < 0.15:
             lines.append(f"    csrwi vstart, {rng.randrange(1, 4)}")
         lines.append(f"    vsse{eew}.v v{vd}, (t4), t5{mask}")
-    lines += ["    li a0, 0", "    li a7, 93", "    ecall", "    .data", "data:"]
-    data = random.Random(seed + 7).randbytes(16384)
-    lines += [f"    .byte {', '.join(str(b) for b in data[i:i + 16])}"
-              for i in range(0, len(data), 16)]
-    return "\n".join(lines) + "\n"
+    return _finish(lines, random.Random(seed + 7).randbytes(16384))
 
 
 @pytest.mark.parametrize("vlen, lanes, seed", [(256, 4, 1), (64, 2, 2)])
@@ -394,11 +394,7 @@ def widening_program(seed: int, length: int = 70) -> str:
             lines.append(f"    {op}.{form} v{vd}, {src}, v{vs2}{mask}")
         else:
             lines.append(f"    {op}.{form} v{vd}, v{vs2}, {src}{mask}")
-    lines += ["    li a0, 0", "    li a7, 93", "    ecall", "    .data", "data:"]
-    data = random.Random(seed + 3).randbytes(512)
-    lines += [f"    .byte {', '.join(str(b) for b in data[i:i + 16])}"
-              for i in range(0, len(data), 16)]
-    return "\n".join(lines) + "\n"
+    return _finish(lines, random.Random(seed + 3).randbytes(512))
 
 
 @pytest.mark.parametrize("vlen, lanes, seed", [(256, 4, 1), (64, 2, 2), (128, 1, 3)])
@@ -454,11 +450,7 @@ def extension_program(seed: int, length: int = 50) -> str:
             lines.append(f"    csrwi vstart, {rng.randrange(1, 6)}")
         op = rng.choice(["vzext", "vsext"])
         lines.append(f"    {op}.vf{factor} v{vd}, v{rng.choice(sources)}{mask}")
-    lines += ["    li a0, 0", "    li a7, 93", "    ecall", "    .data", "data:"]
-    data = random.Random(seed + 5).randbytes(512)
-    lines += [f"    .byte {', '.join(str(b) for b in data[i:i + 16])}"
-              for i in range(0, len(data), 16)]
-    return "\n".join(lines) + "\n"
+    return _finish(lines, random.Random(seed + 5).randbytes(512))
 
 
 @pytest.mark.parametrize("vlen, lanes, seed", [(256, 4, 1), (64, 2, 2)])
