@@ -60,7 +60,8 @@ def _cmd_cc(args: argparse.Namespace) -> int:
 def _cmd_compile(args: argparse.Namespace) -> int:
     from sw.compiler.driver import compile_command
     sys.stdout.write(compile_command(Path(args.source), args.kernel, args.signature,
-                                     args.emit, args.print_ir_after_all))
+                                     args.emit, args.print_ir_after_all, args.config,
+                                     Path(args.output) if args.output else None))
     return 0
 
 
@@ -122,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_cc)
 
     p = sub.add_parser("compile", help="compile a Triton-style Python kernel "
-                                       "(docs/compiler.md; IR only for now)")
+                                       "(docs/compiler.md)")
     p.add_argument("source", help="Python file with @kernel functions")
     p.add_argument("--kernel", metavar="NAME",
                    help="which kernel (needed when the file has several)")
@@ -130,9 +131,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="parameter types and constexpr values, e.g. "
                         "\"x:*i8,y:*i8,n:i32,BLOCK=64\"")
     p.add_argument("--emit", choices=("ir", "asm", "elf"), default="ir",
-                   help="what to produce (only ir so far)")
+                   help="what to produce: the block-level IR, the kernel function's "
+                        "assembly, or an ELF object holding it (-o)")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="write the assembly or ELF here (default for asm: stdout)")
     p.add_argument("--print-ir-after-all", action="store_true",
                    help="print the IR after the front end and after every pass")
+    _add_config(p)
     p.set_defaults(func=_cmd_compile)
 
     p = sub.add_parser("run", help="run a program on a simulator")

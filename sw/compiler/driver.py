@@ -14,11 +14,21 @@ from io import StringIO
 from pathlib import Path
 from typing import TextIO
 
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects import func
+from xdsl.dialects.builtin import IntegerType, ModuleOp
+from xdsl.ir import Attribute
 from xdsl.passes import ModulePass
 
+from oxcore.config import OxCoreConfig, load_config
 from oxcore.errors import OxCoreError
+from oxcore.outputs import open_output
+from sw.compiler.artifact import CompiledKernel, Param
+from sw.compiler.dialect import PointerType
+from sw.compiler.emit import assembly
 from sw.compiler.frontend import build_kernel_ir
+from sw.compiler.isel import Selector
+from sw.compiler.mir import MFunction, print_mir
+from sw.compiler.regalloc import allocate
 from sw.compiler.language import Kernel
 from sw.compiler.passes import PIPELINE, PassManager, print_module
 from sw.compiler.signature import SignatureError, parse_signature
@@ -72,17 +82,105 @@ def compile_to_ir(kernel: Kernel, signature: str, print_ir_after_all: bool = Fal
     return manager.run(module)
 
 
+#: The back end's stages after the block-level PIPELINE, in order (what
+#: --print-ir-after-all names): machine IR over virtual registers, then physical.
+BACKEND_STAGES = ("select-instructions", "allocate-registers")
+
+
+def _type_text(type_: Attribute) -> str:
+    """A runtime parameter's IR type as signature text: *i8, *u8, i32."""
+    if isinstance(type_, PointerType):
+        return "*" + _type_text(type_.pointee)
+    assert isinstance(type_, IntegerType)
+    unsigned = type_.signedness.data.name == "UNSIGNED"
+    return f"{'u' if unsigned else 'i'}{type_.width.data}"
+
+
+def _report_mir(output: TextIO, stage: str, fn: MFunction) -> None:
+    output.write(f"// -----// machine IR after {stage} //----- //\n{print_mir(fn)}\n")
+
+
+def compile_kernel(kernel: Kernel, signature: str, config: OxCoreConfig, *,
+                   print_ir_after_all: bool = False, output: TextIO | None = None,
+                   path: str | None = None) -> CompiledKernel:
+    """One specialisation of `kernel` for `signature` and `config`, to assembly: the
+    block-level PIPELINE, instruction selection, register allocation, emission.
+    Cached in memory per (kernel source, signature, configuration); dumps (with
+    `print_ir_after_all`) bypass the cache."""
+    key = (kernel.fn.__code__, inspect_source_hash(kernel), signature, repr(config))
+    if not print_ir_after_all and key in _CACHE:
+        return _CACHE[key]
+    output = output or sys.stdout
+    module = compile_to_ir(kernel, signature, print_ir_after_all, output, path=path)
+    function = next(op for op in module.ops if isinstance(op, func.FuncOp))
+    params = tuple(Param(arg.name_hint or f"arg{i}", _type_text(arg.type))
+                   for i, arg in enumerate(function.body.block.args))
+    selector = Selector(function, config)
+    machine = selector.select()
+    if print_ir_after_all:
+        _report_mir(output, BACKEND_STAGES[0], machine)
+    stats = allocate(machine, config)
+    if print_ir_after_all:
+        _report_mir(output, BACKEND_STAGES[1], machine)
+    constexprs = tuple(parse_signature(signature).constexprs.items())
+    compiled = CompiledKernel(kernel.name, assembly(machine), params, constexprs,
+                              config.name, tuple(sorted(selector.engines)),
+                              _stat_items(stats))
+    _CACHE[key] = compiled
+    return compiled
+
+
+_CACHE: dict[tuple, CompiledKernel] = {}
+
+
+def _stat_items(stats) -> tuple[tuple[str, int], ...]:
+    """Register allocation's figures for reports: spills per class, frame bytes."""
+    items = [(f"spills_{cls}", count) for cls, count in sorted(stats.spills.items())]
+    return tuple(items + [("frame_bytes", stats.frame_bytes),
+                          ("spill_instructions", stats.spill_instructions)])
+
+
+def inspect_source_hash(kernel: Kernel) -> str:
+    """The kernel's source text, hashed: an edited kernel in a long-lived process (a
+    notebook) compiles again."""
+    import hashlib
+    import inspect
+    try:
+        text = inspect.getsource(kernel.fn)
+    except OSError:
+        text = repr(kernel.fn.__code__.co_code)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def compile_command(source: Path, kernel_name: str | None, signature: str | None,
-                    emit: str, print_ir_after_all: bool) -> str:
-    """What `oxcore compile` prints: the IR, or with `print_ir_after_all` the IR after
-    every stage (the last of which is the result, not repeated)."""
-    if emit != "ir":
-        raise OxCoreError(f"--emit {emit}: not implemented yet (issue #12 in progress); "
-                          f"use --emit ir")
+                    emit: str, print_ir_after_all: bool, config_spec: str | None = None,
+                    output_path: Path | None = None) -> str:
+    """What `oxcore compile` prints: the IR (`--emit ir`), the assembly (`--emit asm`),
+    nothing for `--emit elf` (written to `output_path`); with `print_ir_after_all`,
+    the IR after every stage first."""
     if signature is None:
         raise SignatureError("--signature is required, e.g. --signature "
                              "\"x:*i8,n:i32,BLOCK=64\"")
     kernel = select_kernel(load_kernels(source), source, kernel_name)
     dumps = StringIO()
-    module = compile_to_ir(kernel, signature, print_ir_after_all, dumps, path=str(source))
-    return dumps.getvalue() if print_ir_after_all else print_module(module)
+    if emit == "ir":
+        module = compile_to_ir(kernel, signature, print_ir_after_all, dumps, path=str(source))
+        return dumps.getvalue() if print_ir_after_all else print_module(module)
+    config = load_config(config_spec)
+    compiled = compile_kernel(kernel, signature, config,
+                              print_ir_after_all=print_ir_after_all, output=dumps,
+                              path=str(source))
+    if emit == "asm":
+        if output_path is not None:
+            with open_output(output_path) as handle:
+                handle.write(compiled.asm)
+            return dumps.getvalue()
+        return dumps.getvalue() + compiled.asm
+    if output_path is None:
+        raise OxCoreError("--emit elf needs -o FILE")
+    from sw.asm.assembler import assemble_source
+    from sw.asm.driver import render
+    image = assemble_source(compiled.asm, str(output_path.with_suffix(".s")), config)
+    with open_output(output_path, binary=True) as handle:
+        handle.write(render(image, "elf", config))
+    return dumps.getvalue()

@@ -95,6 +95,10 @@ PSEUDOS: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
     "csrwi": ((), ()),
     "beqz": ((), (0,)),
     "bnez": ((), (0,)),
+    "blez": ((), (0,)),
+    "bgez": ((), (0,)),
+    "bltz": ((), (0,)),
+    "bgtz": ((), (0,)),
     "bgt": ((), (0, 1)),
     "ble": ((), (0, 1)),
     "bgtu": ((), (0, 1)),
@@ -168,7 +172,8 @@ class MInstr:
     @property
     def is_branch(self) -> bool:
         ins = FULL_ISA.by_mnemonic.get(self.mnemonic)
-        return self.mnemonic in ("j", "ret", "beqz", "bnez", "bgt", "ble", "bgtu", "bleu") \
+        return self.mnemonic in ("j", "ret", "beqz", "bnez", "blez", "bgez", "bltz", "bgtz",
+                                 "bgt", "ble", "bgtu", "bleu") \
             or (ins is not None and ins.flow is not None)
 
     def targets(self) -> list[Label]:
@@ -199,14 +204,15 @@ class MFunction:
     name: str
     blocks: list[MBlock] = field(default_factory=list)
     _next_id: int = 0
+    _next_label: int = 0
 
     def new_vreg(self, cls: str, hint: str = "", group: int = 1) -> VReg:
         self._next_id += 1
         return VReg(cls, self._next_id, hint, group)
 
     def new_block(self, hint: str) -> MBlock:
-        block = MBlock(Label(f".L{self.name}_{hint}_{len(self.blocks)}"))
-        return block
+        self._next_label += 1
+        return MBlock(Label(f".L{self.name}_{hint}{self._next_label}"))
 
     def instructions(self) -> Iterator[MInstr]:
         for block in self.blocks:

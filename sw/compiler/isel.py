@@ -1,0 +1,930 @@
+"""Instruction selection: block-level IR -> machine IR over virtual registers.
+
+The block IR computes on whole blocks; the machine has x registers, vector register
+groups and tile registers. Selection gives every SSA value a *machine form*:
+
+- a scalar is a virtual x register, or a Python int while it is a known constant
+  (folded into immediates, materialised with `li` only where a register is needed);
+- an index or pointer block built from `arange`, splats, broadcasts, `+`, `-` and
+  multiplication by uniform values is `Affine`: ``base + sum(coeff[d] * i_d)`` over its
+  index i_d along each dimension d, with scalar base and coefficients. It is never
+  materialised: it is what a memory operation needs to know (base address, strides,
+  which dimension is contiguous), as triton-shared's pointer analysis does;
+- a mask built from comparisons of such blocks and `&` is `Mask`: ``i_d < bound[d]``
+  per dimension, which the tensor engine's `trows`/`tcolb` cut loads and stores to;
+- an int8 operand or int32 accumulator block on the tensor engine is `TileBlock`: a
+  grid of tile registers (TDIM rows of 4*TDIM bytes each). Loads into tiles are
+  emitted lazily, right before their first use, so that each `tld` sits just after
+  the previous `tmma` and overlaps the next (the engine issues in order: the
+  instruction order is the schedule).
+
+Anything else is a clear CompileError at the op's source location.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from xdsl.dialects import arith, func, scf
+from xdsl.dialects.builtin import IntegerAttr, IntegerType, ModuleOp
+from xdsl.ir import Attribute, Block, Operation, SSAValue
+
+from oxcore.config import OxCoreConfig
+from oxcore.errors import CompileError
+from sw.compiler import abi
+from sw.compiler import dialect as ob
+from sw.compiler.mir import (MBlock, MFunction, MInstr, Label, PReg, Text, VReg, ZERO,
+                             Operand)
+
+Scalar = VReg | int
+
+
+# --- machine forms -------------------------------------------------------------------
+
+@dataclass
+class Affine:
+    """``base + sum(terms[d] * i_d)``; pointer blocks count in bytes (`elem_size` > 0)."""
+
+    shape: tuple[int, ...]
+    base: Scalar
+    terms: dict[int, Scalar]
+    elem_size: int = 0
+
+    @property
+    def is_pointer(self) -> bool:
+        return self.elem_size > 0
+
+
+@dataclass
+class Mask:
+    """``all(i_d < bounds[d])``: a conjunction of per-dimension bounds."""
+
+    shape: tuple[int, ...]
+    bounds: dict[int, Scalar]
+
+
+@dataclass
+class PendingTile:
+    """A tile whose instruction is emitted at its first use: a load or a zero."""
+
+    emit: Callable[[VReg], None]
+    reg: VReg
+
+
+@dataclass
+class TileBlock:
+    """A 2-D block held in tile registers. `transposed`: tile rows run along the block's
+    dimension 1 (a [K, N] operand stored K-contiguous, as tmma's second operand wants);
+    otherwise along dimension 0. `tiles[(i, j)]` is indexed by block dimensions."""
+
+    shape: tuple[int, int]
+    element: str  # "i8" (operand) or "i32" (accumulator)
+    transposed: bool
+    tiles: dict[tuple[int, int], VReg | PendingTile] = field(default_factory=dict)
+
+
+Form = Scalar | Affine | Mask | TileBlock
+
+
+def _int_type_bits(type_: Attribute) -> int:
+    assert isinstance(type_, IntegerType)
+    return type_.width.data
+
+
+def _fits12(value: int) -> bool:
+    return -2048 <= value < 2048
+
+
+def _wrap32(value: int) -> int:
+    value &= 0xFFFF_FFFF
+    return value - (1 << 32) if value & 0x8000_0000 else value
+
+
+# --- the selector --------------------------------------------------------------------
+
+class Selector:
+    """Walks one kernel function and appends machine instructions to an MFunction."""
+
+    def __init__(self, function: func.FuncOp, config: OxCoreConfig) -> None:
+        self.function = function
+        self.config = config
+        self.tdim = config.tensor.tdim if config.tensor is not None else None
+        self.fn = MFunction(function.sym_name.data)
+        self.block = self._start_block("entry")
+        self.forms: dict[SSAValue, Form] = {}
+        self.record = self.fn.new_vreg("x", "record")
+        self.csr_state: dict[str, Scalar | None] = {}  # tensor edge CSRs, known values
+        self.current_op: Operation | None = None
+        self.engines: set[str] = set()
+
+    # -- plumbing --
+
+    def error(self, message: str, op: Operation | None = None) -> CompileError:
+        where = ob.op_location(op or self.current_op) if (op or self.current_op) else None
+        if where is None:
+            return CompileError(message, "<kernel>", 1, 1)
+        return CompileError(message, *where)
+
+    def _start_block(self, hint: str) -> MBlock:
+        block = self.fn.new_block(hint)
+        self.fn.blocks.append(block)
+        self.csr_state = {}  # another path may reach a label: nothing known
+        return block
+
+    def emit(self, mnemonic: str, *operands: Operand, accumulate: bool = False,
+             comment: str = "") -> MInstr:
+        ins = MInstr(mnemonic, list(operands), accumulate, comment)
+        self.block.instrs.append(ins)
+        if ins.engine != "scalar":
+            self.engines.add(ins.engine)
+        return ins
+
+    def new_x(self, hint: str = "") -> VReg:
+        return self.fn.new_vreg("x", hint)
+
+    def reg(self, value: Scalar) -> VReg | PReg:
+        """A register holding `value` (li for a constant; x0 for zero)."""
+        if isinstance(value, int):
+            if value == 0:
+                return ZERO
+            out = self.new_x()
+            self.emit("li", out, _wrap32(value))
+            return out
+        return value
+
+    # -- scalar arithmetic with folding --
+
+    def add(self, a: Scalar, b: Scalar) -> Scalar:
+        if isinstance(a, int) and isinstance(b, int):
+            return _wrap32(a + b)
+        if isinstance(a, int):
+            a, b = b, a
+        if isinstance(b, int):
+            if b == 0:
+                return a
+            if _fits12(b):
+                out = self.new_x()
+                self.emit("addi", out, a, b)
+                return out
+        out = self.new_x()
+        self.emit("add", out, a, self.reg(b))
+        return out
+
+    def neg(self, a: Scalar) -> Scalar:
+        return self.sub(0, a)
+
+    def sub(self, a: Scalar, b: Scalar) -> Scalar:
+        if isinstance(b, int):
+            return self.add(a, -b)
+        out = self.new_x()
+        self.emit("sub", out, self.reg(a), b)
+        return out
+
+    def mul(self, a: Scalar, b: Scalar) -> Scalar:
+        if isinstance(a, int) and isinstance(b, int):
+            return _wrap32(a * b)
+        if isinstance(a, int):
+            a, b = b, a
+        if isinstance(b, int):
+            if b == 0:
+                return 0
+            if b == 1:
+                return a
+            if b > 0 and b & (b - 1) == 0:
+                out = self.new_x()
+                self.emit("slli", out, a, b.bit_length() - 1)
+                return out
+        out = self.new_x()
+        self.emit("mul", out, a, self.reg(b))
+        return out
+
+    def min_const(self, a: Scalar, limit: int) -> Scalar:
+        """min(a, limit), branch-free: a + ((limit - a) & ((limit - a) >> 31))."""
+        if isinstance(a, int):
+            return min(a, limit)
+        d = self.sub(limit, a)
+        m = self.new_x()
+        self.emit("srai", m, d, 31)
+        t = self.new_x()
+        self.emit("and", t, d, m)
+        return self.add(a, t)
+
+    # -- walking --
+
+    def select(self) -> MFunction:
+        self.emit("mv", self.record, PReg("x", 10), comment="the launch record")
+        for index, arg in enumerate(self.function.body.block.args):
+            if arg.uses:
+                self.forms[arg] = self._argument(index, arg)
+        self.walk(self.function.body.block)
+        return self.fn
+
+    def _argument(self, index: int, arg: SSAValue) -> VReg:
+        out = self.new_x(_name_hint(arg) or f"arg{index}")
+        self.emit("lw", out, abi.argument_offset(index), self.record)
+        return out
+
+    def walk(self, block: Block) -> None:
+        for op in block.ops:
+            self.visit(op)
+
+    def visit(self, op: Operation) -> None:
+        """Select one op: the handler is named after the op (`op_arith_addi` for
+        arith.addi; the oxcore_block dialect's ops without their prefix)."""
+        self.current_op = op
+        name = op.name.removeprefix("oxcore_block.").replace(".", "_")
+        handler = getattr(self, "op_" + name, None)
+        if handler is None:
+            raise self.error(f"'{op.name}' is not supported by the code generator yet")
+        handler(op)
+
+    def form(self, value: SSAValue) -> Form:
+        return self.forms[value]
+
+    def scalar(self, value: SSAValue) -> Scalar:
+        form = self.forms[value]
+        if not isinstance(form, (VReg, int)):
+            raise self.error("a block is used where a scalar is needed")
+        return form
+
+    def affine(self, value: SSAValue) -> Affine:
+        form = self.forms[value]
+        if isinstance(form, (VReg, int)):
+            return Affine((), form, {})
+        if not isinstance(form, Affine):
+            raise self.error(f"this {type(form).__name__} block is not an index or pointer "
+                             f"expression the code generator can follow (arange, splat, "
+                             f"broadcast, +, -, * by a scalar)")
+        return form
+
+    # -- scalars: arith --
+
+    def op_arith_constant(self, op: arith.ConstantOp) -> None:
+        value = op.value
+        assert isinstance(value, IntegerAttr)
+        self.forms[op.result] = _wrap32(value.value.data)
+
+    def _binary_scalar(self, op: Operation, mnemonic: str, fold: Callable[[int, int], int]
+                       ) -> None:
+        a, b = self.scalar(op.operands[0]), self.scalar(op.operands[1])
+        if isinstance(a, int) and isinstance(b, int):
+            result: Scalar = _wrap32(fold(a, b))
+        elif mnemonic == "add":
+            result = self.add(a, b)
+        elif mnemonic == "sub":
+            result = self.sub(a, b)
+        elif mnemonic == "mul":
+            result = self.mul(a, b)
+        else:
+            out = self.new_x()
+            self.emit(mnemonic, out, self.reg(a), self.reg(b))
+            result = out
+        self.forms[op.results[0]] = self._wrap_type(result, op.results[0].type)
+
+    def _wrap_type(self, value: Scalar, type_: Attribute) -> Scalar:
+        """Keep an i8/i16 scalar sign-extended in its 32-bit register."""
+        bits = _int_type_bits(type_)
+        if bits >= 32:
+            return value
+        if isinstance(value, int):
+            value &= (1 << bits) - 1
+            return value - (1 << bits) if value >> (bits - 1) else value
+        shifted, out = self.new_x(), self.new_x()
+        self.emit("slli", shifted, value, 32 - bits)
+        self.emit("srai", out, shifted, 32 - bits)
+        return out
+
+    def op_arith_addi(self, op: Operation) -> None:
+        self._binary_scalar(op, "add", lambda a, b: a + b)
+
+    def op_arith_subi(self, op: Operation) -> None:
+        self._binary_scalar(op, "sub", lambda a, b: a - b)
+
+    def op_arith_muli(self, op: Operation) -> None:
+        self._binary_scalar(op, "mul", lambda a, b: a * b)
+
+    def op_arith_divsi(self, op: Operation) -> None:
+        self._binary_scalar(op, "div", _c_div)
+
+    def op_arith_remsi(self, op: Operation) -> None:
+        self._binary_scalar(op, "rem", lambda a, b: a - _c_div(a, b) * b)
+
+    def op_arith_andi(self, op: Operation) -> None:
+        self._binary_scalar(op, "and", lambda a, b: a & b)
+
+    def op_arith_ori(self, op: Operation) -> None:
+        self._binary_scalar(op, "or", lambda a, b: a | b)
+
+    def op_arith_xori(self, op: Operation) -> None:
+        self._binary_scalar(op, "xor", lambda a, b: a ^ b)
+
+    def op_arith_shli(self, op: Operation) -> None:
+        self._binary_scalar(op, "sll", lambda a, b: a << (b & 31))
+
+    def op_arith_shrsi(self, op: Operation) -> None:
+        self._binary_scalar(op, "sra", lambda a, b: a >> (b & 31))
+
+    def op_arith_maxsi(self, op: Operation) -> None:
+        self._minmax(op, max)
+
+    def op_arith_minsi(self, op: Operation) -> None:
+        self._minmax(op, min)
+
+    def _minmax(self, op: Operation, pick: Callable[[int, int], int]) -> None:
+        a, b = self.scalar(op.operands[0]), self.scalar(op.operands[1])
+        if isinstance(a, int) and isinstance(b, int):
+            self.forms[op.results[0]] = pick(a, b)
+            return
+        # min(a, b) = b ^ ((a ^ b) & -(a < b)); max with the comparison reversed
+        ra, rb = self.reg(a), self.reg(b)
+        less, negated, mixed, masked, out = (self.new_x() for _ in range(5))
+        if pick is min:
+            self.emit("slt", less, ra, rb)
+        else:
+            self.emit("slt", less, rb, ra)
+        self.emit("sub", negated, ZERO, less)
+        self.emit("xor", mixed, ra, rb)
+        self.emit("and", masked, mixed, negated)
+        self.emit("xor", out, rb, masked)
+        self.forms[op.results[0]] = out
+
+    def op_arith_cmpi(self, op: arith.CmpiOp) -> None:
+        a, b = self.scalar(op.lhs), self.scalar(op.rhs)
+        predicate = op.predicate.value.data  # 0 eq 1 ne 2 slt 3 sle 4 sgt 5 sge
+        if isinstance(a, int) and isinstance(b, int):
+            self.forms[op.result] = int([a == b, a != b, a < b, a <= b, a > b, a >= b][predicate])
+            return
+        ra, rb = self.reg(a), self.reg(b)
+        out = self.new_x()
+        if predicate in (0, 1):
+            diff = self.new_x()
+            self.emit("xor", diff, ra, rb)
+            self.emit("seqz" if predicate == 0 else "snez", out, diff)
+        elif predicate in (2, 4):  # a < b, a > b
+            self.emit("slt", out, *((ra, rb) if predicate == 2 else (rb, ra)))
+        else:  # a <= b is !(b < a); a >= b is !(a < b)
+            flipped = self.new_x()
+            self.emit("slt", flipped, *((rb, ra) if predicate == 3 else (ra, rb)))
+            self.emit("xori", out, flipped, 1)
+        self.forms[op.result] = out
+
+    def op_arith_select(self, op: arith.SelectOp) -> None:
+        cond, a, b = (self.scalar(v) for v in op.operands)
+        if isinstance(cond, int):
+            self.forms[op.result] = a if cond else b
+            return
+        # b ^ ((a ^ b) & -cond)
+        negated, mixed, masked, out = (self.new_x() for _ in range(4))
+        ra, rb = self.reg(a), self.reg(b)
+        self.emit("sub", negated, ZERO, cond)
+        self.emit("xor", mixed, ra, rb)
+        self.emit("and", masked, mixed, negated)
+        self.emit("xor", out, rb, masked)
+        self.forms[op.result] = out
+
+    def op_arith_extsi(self, op: Operation) -> None:
+        self.forms[op.results[0]] = self.scalar(op.operands[0])  # already sign-extended
+
+    def op_arith_extui(self, op: Operation) -> None:
+        self.forms[op.results[0]] = self.scalar(op.operands[0])  # i1 is 0 or 1
+
+    def op_arith_trunci(self, op: Operation) -> None:
+        self.forms[op.results[0]] = self._wrap_type(self.scalar(op.operands[0]),
+                                                    op.results[0].type)
+
+    # -- the grid --
+
+    def op_constant(self, op: ob.ConstantOp) -> None:
+        self.forms[op.result] = Affine(op.result.type.dims, _wrap32(op.value.value.data), {})
+
+    def op_program_id(self, op: ob.ProgramIdOp) -> None:
+        out = self.new_x(f"pid{op.axis.value.data}")
+        self.emit("lw", out, 4 * (abi.PROGRAM_ID_WORD + op.axis.value.data), self.record)
+        self.forms[op.result] = out
+
+    def op_num_programs(self, op: ob.NumProgramsOp) -> None:
+        out = self.new_x(f"nprog{op.axis.value.data}")
+        self.emit("lw", out, 4 * (abi.NUM_PROGRAMS_WORD + op.axis.value.data), self.record)
+        self.forms[op.result] = out
+
+    # -- index and pointer blocks --
+
+    def op_arange(self, op: ob.ArangeOp) -> None:
+        shape = op.result.type.dims
+        self.forms[op.result] = Affine(shape, op.start.value.data, {0: 1})
+
+    def op_splat(self, op: ob.SplatOp) -> None:
+        shape = op.result.type.dims
+        source = self.scalar(op.operand)
+        element = op.result.type.element_type
+        size = _pointee_size(element)
+        self.forms[op.result] = Affine(shape, source, {}, size)
+
+    def op_expand_dims(self, op: ob.ExpandDimsOp) -> None:
+        form = self.forms[op.operand]
+        axis = op.axis.value.data
+        shape = op.result.type.dims
+        shift = lambda d: d + 1 if d >= axis else d  # noqa: E731
+        if isinstance(form, Affine):
+            self.forms[op.result] = Affine(shape, form.base,
+                                           {shift(d): c for d, c in form.terms.items()},
+                                           form.elem_size)
+        elif isinstance(form, Mask):
+            self.forms[op.result] = Mask(shape, {shift(d): b for d, b in form.bounds.items()})
+        else:
+            raise self.error("expand_dims of a data block is not supported yet")
+
+    def op_broadcast(self, op: ob.BroadcastOp) -> None:
+        form = self.forms[op.operand]
+        shape = op.result.type.dims
+        if isinstance(form, Affine):
+            # a term on a size-1 dimension multiplies index 0: drop it
+            terms = {d: c for d, c in form.terms.items() if form.shape[d] != 1}
+            self.forms[op.result] = Affine(shape, form.base, terms, form.elem_size)
+        elif isinstance(form, Mask):
+            self.forms[op.result] = Mask(shape, dict(form.bounds))
+        else:
+            raise self.error("broadcast of a data block is not supported yet")
+
+    def _combine(self, a: Affine, b: Affine, sign: int, shape: tuple[int, ...],
+                 elem_size: int) -> Affine:
+        def combine(x: Scalar, y: Scalar) -> Scalar:
+            return self.add(x, y) if sign > 0 else self.sub(x, y)
+        terms = dict(a.terms)
+        for d, c in b.terms.items():
+            terms[d] = combine(terms.get(d, 0), c)
+        return Affine(shape, combine(a.base, b.base), terms, elem_size)
+
+    def op_add(self, op: Operation) -> None:
+        if isinstance(self.forms[op.operands[0]], Mask):
+            raise self.error("'+' of masks is not supported (use & or |)")
+        a, b = self.affine(op.operands[0]), self.affine(op.operands[1])
+        self.forms[op.results[0]] = self._combine(a, b, 1, op.results[0].type.dims, 0)
+
+    def op_sub(self, op: Operation) -> None:
+        a, b = self.affine(op.operands[0]), self.affine(op.operands[1])
+        self.forms[op.results[0]] = self._combine(a, b, -1, op.results[0].type.dims, 0)
+
+    def op_mul(self, op: Operation) -> None:
+        a, b = self.affine(op.operands[0]), self.affine(op.operands[1])
+        if a.terms and b.terms:
+            raise self.error("a product of two index blocks is not an affine index "
+                             "expression; the code generator cannot follow it yet")
+        if a.terms:
+            a, b = b, a
+        factor = a.base
+        self.forms[op.results[0]] = Affine(op.results[0].type.dims, self.mul(b.base, factor),
+                                           {d: self.mul(c, factor) for d, c in b.terms.items()})
+
+    def op_addptr(self, op: ob.AddPtrOp) -> None:
+        ptr, offset = self.affine(op.ptr), self.affine(op.offset)
+        size = _pointee_size(ob.element_of(op.ptr.type))
+        scaled = Affine(offset.shape, self.mul(offset.base, size),
+                        {d: self.mul(c, size) for d, c in offset.terms.items()})
+        result_type = op.result.type
+        if not isinstance(result_type, ob.BlockType):  # a scalar pointer
+            self.forms[op.result] = self.add(ptr.base, scaled.base)
+            return
+        self.forms[op.result] = self._combine(Affine(result_type.dims, ptr.base, ptr.terms),
+                                              scaled, 1, result_type.dims, size)
+
+    # -- masks --
+
+    def op_cmp(self, op: ob.CmpOp) -> None:
+        predicate = op.predicate.data
+        a, b = self.affine(op.lhs), self.affine(op.rhs)
+        shape = op.result.type.dims
+        if predicate in ("lt", "le"):
+            diff, limit = self._combine(a, b, -1, shape, 0), 0 if predicate == "lt" else 1
+        elif predicate in ("gt", "ge"):
+            diff, limit = self._combine(b, a, -1, shape, 0), 0 if predicate == "gt" else 1
+        else:
+            raise self.error(f"a '{predicate}' comparison of index blocks is not a bound "
+                             f"the code generator can use as a mask yet (use <, <=, >, >=)")
+        # diff < limit with diff = base + c * i_d and c == 1: i_d < limit - base
+        if len(diff.terms) != 1 or next(iter(diff.terms.values())) != 1:
+            raise self.error("a mask must compare one block index with a bound (such as "
+                             "offs[:, None] < M): this comparison is not of that form")
+        dim = next(iter(diff.terms))
+        self.forms[op.result] = Mask(shape, {dim: self.sub(limit, diff.base)})
+
+    def op_and(self, op: Operation) -> None:
+        a, b = self.forms[op.operands[0]], self.forms[op.operands[1]]
+        if not (isinstance(a, Mask) and isinstance(b, Mask)):
+            raise self.error("'&' of data blocks is not supported by the code generator yet")
+        bounds = dict(a.bounds)
+        for d, bound in b.bounds.items():
+            bounds[d] = self._min(bounds[d], bound) if d in bounds else bound
+        self.forms[op.results[0]] = Mask(op.results[0].type.dims, bounds)
+
+    def _min(self, a: Scalar, b: Scalar) -> Scalar:
+        if isinstance(a, int) and isinstance(b, int):
+            return min(a, b)
+        ra, rb = self.reg(a), self.reg(b)
+        less, negated, mixed, masked, out = (self.new_x() for _ in range(5))
+        self.emit("slt", less, ra, rb)
+        self.emit("sub", negated, ZERO, less)
+        self.emit("xor", mixed, ra, rb)
+        self.emit("and", masked, mixed, negated)
+        self.emit("xor", out, rb, masked)
+        return out
+
+    # -- tiles: loads, stores, dot --
+
+    def _need_tensor(self, what: str) -> int:
+        if self.tdim is None:
+            raise self.error(f"{what} needs the tensor engine, which configuration "
+                             f"'{self.config.name}' has not (use one with [tensor], e.g. "
+                             f"--config tensor)")
+        return self.tdim
+
+    def _tile_geometry(self, ptr: Affine, element: str, what: str
+                       ) -> tuple[bool, Scalar, int, int]:
+        """(transposed, row stride in bytes, tile rows, tile columns in elements) of a 2-D
+        block access: tile rows run along the dimension that is not contiguous."""
+        tdim = self._need_tensor(what)
+        size = ptr.elem_size
+        contiguous = [d for d in (0, 1) if ptr.terms.get(d) == size]
+        if not contiguous:
+            raise self.error(f"{what}: the tensor engine moves rows of consecutive "
+                             f"elements, but this block's pointers are consecutive along "
+                             f"neither dimension")
+        dim = 1 if 1 in contiguous else 0
+        transposed = dim == 0
+        other = 1 - dim
+        cols = 4 * tdim if element == "i8" else tdim
+        rows_total, cols_total = ptr.shape[other], ptr.shape[dim]
+        if cols_total % cols or rows_total % tdim:
+            raise self.error(f"{what}: a {ptr.shape[0]}x{ptr.shape[1]} {element} block does "
+                             f"not divide into tiles of {tdim} rows x {cols} consecutive "
+                             f"elements (TDIM={tdim}): make the block's size along the "
+                             f"consecutive dimension a multiple of {cols} and the other a "
+                             f"multiple of {tdim}")
+        return transposed, ptr.terms.get(other, 0), tdim, cols
+
+    def _edge(self, csr: str, value: Scalar | None) -> None:
+        """Set trows/tcolb to `value` (None: whole tiles), unless known to hold it."""
+        known = self.csr_state.get(csr, "unknown")
+        if value is None:
+            if known != 0:
+                self.emit("csrwi", Text(csr), 0)
+                self.csr_state[csr] = 0
+            return
+        if known is value:
+            return
+        self.emit("csrw", Text(csr), self.reg(value))
+        self.csr_state[csr] = value
+
+    def _tile_memory_op(self, emit_op: Callable[[], None], on_empty: Callable[[], None] | None,
+                        rows_left: Scalar | None, cols_left: Scalar | None,
+                        tdim: int, colbytes: int, elem_size: int) -> None:
+        """Emit a tile load/store cut to the block's bounds: rows_left/cols_left (elements)
+        beyond the tile's start (None: no bound). An empty tile takes `on_empty` instead
+        (0 in trows/tcolb would mean a whole tile)."""
+        counts = []
+        if rows_left is not None:
+            counts.append(rows_left)
+        if cols_left is not None:
+            counts.append(cols_left)
+        constant_empty = any(isinstance(c, int) and c <= 0 for c in counts)
+        if constant_empty:
+            if on_empty is not None:
+                on_empty()
+            return
+        runtime = [c for c in counts if not isinstance(c, int)]
+        empty_label = done_label = None
+        if runtime:
+            empty_label = self.fn.new_block("empty")
+            done_label = self.fn.new_block("tile_done")
+            for count in runtime:
+                self.emit("blez", count, empty_label.label)
+        rows = None if rows_left is None else self.min_const(rows_left, tdim)
+        cols = None if cols_left is None else self.mul(self.min_const(cols_left, colbytes // elem_size), elem_size)
+        self._edge("trows", None if isinstance(rows, int) and rows >= tdim else rows)
+        self._edge("tcolb", None if isinstance(cols, int) and cols >= colbytes else cols)
+        emit_op()
+        if runtime:
+            assert empty_label is not None and done_label is not None
+            self.emit("j", done_label.label)
+            self.fn.blocks.append(empty_label)
+            self.block = empty_label
+            if on_empty is not None:
+                on_empty()
+            self.fn.blocks.append(done_label)
+            self.block = done_label
+            # the CSRs are as set above on one path and untouched on the other
+            self.csr_state = {}
+
+    def op_load(self, op: ob.LoadOp) -> None:
+        result_type = op.result.type
+        if not isinstance(result_type, ob.BlockType):
+            self._scalar_load(op)
+            return
+        element = _element_name(result_type.element_type)
+        if len(result_type.dims) != 2 or element not in ("i8", "i32"):
+            raise self.error("only 2-D int8 and int32 block loads (tensor engine tiles) are "
+                             "supported by the code generator yet")
+        ptr = self.affine(op.ptr)
+        mask = self._mask(op.mask)
+        if op.other is not None:
+            other = self.forms[op.other]
+            if not (isinstance(other, Affine) and not other.terms and other.base == 0):
+                raise self.error("masked-off elements of a tile load are zero: 'other' must "
+                                 "be 0 (or omitted)")
+        what = "this load"
+        transposed, stride, tdim, cols = self._tile_geometry(ptr, element, what)
+        block = TileBlock(result_type.dims, element, transposed)
+        row_dim, col_dim = (1, 0) if transposed else (0, 1)
+        n_rows = result_type.dims[row_dim] // tdim
+        n_cols = result_type.dims[col_dim] // cols
+        stride_reg = self.reg(stride)
+        row_step = self.mul(stride, tdim)
+        mnemonic = "tld.b" if element == "i8" else "tld.w"
+        for r in range(n_rows):
+            row_base = self.add(ptr.base, self.mul(row_step, r))
+            for c in range(n_cols):
+                address = self.add(row_base, c * cols * ptr.elem_size)
+                rows_left = self._left(mask, row_dim, r * tdim)
+                cols_left = self._left(mask, col_dim, c * cols)
+                reg = self.fn.new_vreg("m", f"{_name_hint(op.result) or 'tile'}{r}{c}")
+
+                def emit(target: VReg, address=address, rows_left=rows_left,
+                         cols_left=cols_left) -> None:
+                    self._tile_memory_op(
+                        lambda: self.emit(mnemonic, target, self.reg(address), stride_reg),
+                        lambda: self.emit("tzero", target),
+                        rows_left, cols_left, tdim, cols * ptr.elem_size, ptr.elem_size)
+                index = (c, r) if transposed else (r, c)
+                block.tiles[index] = PendingTile(emit, reg)
+        self.forms[op.result] = block
+
+    def _left(self, mask: Mask | None, dim: int, start: int) -> Scalar | None:
+        if mask is None or dim not in mask.bounds:
+            return None
+        return self.sub(mask.bounds[dim], start)
+
+    def _mask(self, value: SSAValue | None) -> Mask | None:
+        if value is None:
+            return None
+        form = self.forms[value]
+        if not isinstance(form, Mask):
+            raise self.error("this mask is not a conjunction of index bounds (such as "
+                             "(offs_m[:, None] < M) & (offs_k[None, :] < K)), which is what "
+                             "the code generator supports for tile loads and stores")
+        return form
+
+    def tile(self, block: TileBlock, index: tuple[int, int]) -> VReg:
+        """The tile register at `index`, emitting its pending load or zero now."""
+        entry = block.tiles[index]
+        if isinstance(entry, PendingTile):
+            entry.emit(entry.reg)
+            block.tiles[index] = entry.reg
+            return entry.reg
+        return entry
+
+    def materialize(self, block: TileBlock) -> None:
+        for index in list(block.tiles):
+            self.tile(block, index)
+
+    def _zero_tiles(self, shape: tuple[int, int]) -> TileBlock:
+        tdim = self._need_tensor("an int32 accumulator block")
+        if shape[0] % tdim or shape[1] % tdim:
+            raise self.error(f"a {shape[0]}x{shape[1]} accumulator does not divide into "
+                             f"{tdim}x{tdim} tiles (TDIM={tdim})")
+        block = TileBlock(shape, "i32", False)
+        for r in range(shape[0] // tdim):
+            for c in range(shape[1] // tdim):
+                reg = self.fn.new_vreg("m", f"acc{r}{c}")
+                block.tiles[(r, c)] = PendingTile(lambda t: self.emit("tzero", t), reg)
+        return block
+
+    def op_dot(self, op: ob.DotOp) -> None:
+        tdim = self._need_tensor("tl.dot")
+        a, b = self.forms[op.a], self.forms[op.b]
+        acc = self.forms[op.acc]
+        if isinstance(acc, Affine) and not acc.terms and acc.base == 0:
+            acc = self._zero_tiles(op.result.type.dims)
+        if not isinstance(a, TileBlock) or a.element != "i8" or a.transposed:
+            raise self.error("tl.dot's first operand must be an int8 block loaded with "
+                             "consecutive elements along K (its dimension 1)")
+        if not isinstance(b, TileBlock) or b.element != "i8" or not b.transposed:
+            raise self.error("tl.dot's second operand must be an int8 block loaded with "
+                             "consecutive elements along K (its dimension 0): the tensor "
+                             "engine multiplies by B's transpose, so B is stored as B^T "
+                             "(N rows of K bytes), like a Linear layer's weights")
+        if not isinstance(acc, TileBlock) or acc.element != "i32":
+            raise self.error("tl.dot's accumulator must be zeros or a previous tl.dot result")
+        if len(list(op.acc.uses)) > 1:
+            raise self.error("tl.dot accumulates in place: its accumulator cannot be used "
+                             "again after the dot")
+        m, k = a.shape
+        n = b.shape[1]
+        k_tiles = k // (4 * tdim)
+        for kt in range(k_tiles):
+            for mt in range(m // tdim):
+                for nt in range(n // tdim):
+                    target = self.tile(acc, (mt, nt))
+                    lhs = self.tile(a, (mt, kt))
+                    rhs = self.tile(b, (kt, nt))
+                    self.emit("tmma", target, lhs, rhs, accumulate=True)
+        self.forms[op.result] = acc
+
+    def op_store(self, op: ob.StoreOp) -> None:
+        value = self.forms[op.value]
+        if not isinstance(op.value.type, ob.BlockType):
+            self._scalar_store(op)
+            return
+        if not isinstance(value, TileBlock) or value.element != "i32":
+            raise self.error("only int32 tl.dot results can be stored by the code generator "
+                             "yet")
+        ptr = self.affine(op.ptr)
+        if ptr.elem_size != 4:
+            raise self.error("an int32 block is stored through int32 pointers")
+        mask = self._mask(op.mask)
+        transposed, stride, tdim, cols = self._tile_geometry(ptr, "i32", "this store")
+        if transposed:
+            raise self.error("this store: the tensor engine stores accumulator rows, so "
+                             "the pointers must be consecutive along dimension 1")
+        stride_reg = self.reg(stride)
+        row_step = self.mul(stride, tdim)
+        for (r, c) in sorted(value.tiles):
+            reg = self.tile(value, (r, c))
+            address = self.add(self.add(ptr.base, self.mul(row_step, r)), c * cols * 4)
+            self._tile_memory_op(
+                lambda: self.emit("tst.w", reg, self.reg(address), stride_reg), None,
+                self._left(mask, 0, r * tdim), self._left(mask, 1, c * cols),
+                tdim, cols * 4, 4)
+
+    # -- scalar memory --
+
+    def _scalar_load(self, op: ob.LoadOp) -> None:
+        if op.mask is not None:
+            raise self.error("a masked scalar load is not supported yet")
+        size = _pointee_size(ob.element_of(op.ptr.type))
+        signed = _element_name(op.result.type) != "u8"
+        mnemonic = {1: "lb", 2: "lh", 4: "lw"}[size] + ("" if signed or size == 4 else "u")
+        out = self.new_x()
+        self.emit(mnemonic, out, 0, self.reg(self.scalar(op.ptr)))
+        self.forms[op.result] = out
+
+    def _scalar_store(self, op: ob.StoreOp) -> None:
+        if op.mask is not None:
+            raise self.error("a masked scalar store is not supported yet")
+        size = _pointee_size(ob.element_of(op.ptr.type))
+        self.emit({1: "sb", 2: "sh", 4: "sw"}[size], self.reg(self.scalar(op.value)), 0,
+                  self.reg(self.scalar(op.ptr)))
+
+    # -- control flow --
+
+    def op_scf_for(self, op: scf.ForOp) -> None:
+        lb, ub, step = self.scalar(op.lb), self.scalar(op.ub), self.scalar(op.step)
+        body = op.body.block
+        iv = self.new_x(_name_hint(body.args[0]) or "iv")
+        self.emit("mv", iv, self.reg(lb))
+        carried: list[Form] = []
+        for init, arg in zip(op.iter_args, body.args[1:]):
+            carried.append(self._enter_loop(self.forms[init], arg))
+            self.forms[arg] = carried[-1]
+        self.forms[body.args[0]] = iv
+        exit_block = self.fn.new_block("loop_exit")
+        self.emit("bge", iv, self.reg(ub), exit_block.label)
+        header = self._start_block("loop")
+        self.block = header
+        for inner in body.ops:
+            if isinstance(inner, scf.YieldOp):
+                self.current_op = inner
+                self._loop_yield(inner, carried)
+            else:
+                self.visit(inner)
+        self.current_op = op
+        next_iv = self.add(iv, step)
+        self.emit("mv", iv, next_iv)
+        self.emit("blt", iv, self.reg(ub), header.label)
+        self.fn.blocks.append(exit_block)
+        self.block = exit_block
+        self.csr_state = {}
+        for result, form in zip(op.results, carried):
+            self.forms[result] = form
+
+    def _enter_loop(self, form: Form, arg: SSAValue) -> Form:
+        """The loop-carried form of an initial value: scalars and affine bases move into
+        registers the loop updates; tiles must be materialised before the loop."""
+        hint = _name_hint(arg)
+        if isinstance(form, (VReg, int)):
+            reg = self.new_x(hint)
+            self.emit("mv", reg, self.reg(form))
+            return reg
+        if isinstance(form, Affine) and _is_dot_accumulator(arg):
+            if form.terms or form.base != 0:
+                raise self.error("a tl.dot accumulator starts as zeros or a tl.dot result")
+            form = self._zero_tiles(arg.type.dims)
+        if isinstance(form, Affine):
+            reg = self.new_x(hint)
+            self.emit("mv", reg, self.reg(form.base))
+            return Affine(form.shape, reg, dict(form.terms), form.elem_size)
+        if isinstance(form, TileBlock):
+            self.materialize(form)
+            return form
+        raise self.error("a mask cannot be carried through a loop yet")
+
+    def _loop_yield(self, op: scf.YieldOp, carried: list[Form]) -> None:
+        moves: list[tuple[VReg, Scalar]] = []
+        for value, form in zip(op.operands, carried):
+            new = self.forms[value]
+            if isinstance(form, VReg):
+                moves.append((form, self.scalar(value)))
+            elif isinstance(form, Affine):
+                if not isinstance(new, Affine) or not _same_terms(new.terms, form.terms):
+                    raise self.error("a loop-carried index or pointer block must keep its "
+                                     "strides through the loop (only its base may change, "
+                                     "as in ptrs += BLOCK_K)", op)
+                assert isinstance(form.base, VReg)
+                moves.append((form.base, new.base))
+            elif isinstance(form, TileBlock):
+                if new is not form:
+                    raise self.error("a loop-carried accumulator must be updated in place "
+                                     "by tl.dot (acc = tl.dot(a, b, acc))", op)
+            else:
+                raise self.error("unsupported loop-carried value", op)
+        # a parallel copy: read every new value before writing any carried register
+        temps = []
+        for target, source in moves:
+            temp = self.new_x()
+            self.emit("mv", temp, self.reg(source))
+            temps.append((target, temp))
+        for target, temp in temps:
+            self.emit("mv", target, temp)
+
+    def op_scf_if(self, op: scf.IfOp) -> None:
+        cond = self.scalar(op.cond)
+        results = [self.new_x(_name_hint(r)) for r in op.results]
+        for r in op.results:
+            if isinstance(r.type, ob.BlockType):
+                raise self.error("an `if` producing a block is not supported by the code "
+                                 "generator yet")
+        else_block = self.fn.new_block("else")
+        end_block = self.fn.new_block("endif")
+        self.emit("beqz", self.reg(cond), else_block.label)
+        self._branch(op.true_region.block, results)
+        self.emit("j", end_block.label)
+        self.fn.blocks.append(else_block)
+        self.block = else_block
+        self.csr_state = {}
+        if op.false_region.blocks:
+            self._branch(op.false_region.block, results)
+        self.fn.blocks.append(end_block)
+        self.block = end_block
+        self.csr_state = {}
+        for result, reg in zip(op.results, results):
+            self.forms[result] = reg
+
+    def _branch(self, block: Block, results: list[VReg]) -> None:
+        for inner in block.ops:
+            if isinstance(inner, scf.YieldOp):
+                self.current_op = inner
+                for target, value in zip(results, inner.operands):
+                    self.emit("mv", target, self.reg(self.scalar(value)))
+            else:
+                self.visit(inner)
+
+    def op_func_return(self, op: func.ReturnOp) -> None:
+        self.emit("ret")
+
+
+def _is_dot_accumulator(value: SSAValue) -> bool:
+    return any(isinstance(use.operation, ob.DotOp) and use.index == 2 for use in value.uses)
+
+
+def _same_terms(a: dict[int, Scalar], b: dict[int, Scalar]) -> bool:
+    return a.keys() == b.keys() and all(a[d] is b[d] or a[d] == b[d] for d in a)
+
+
+def _c_div(a: int, b: int) -> int:
+    if b == 0:
+        return -1
+    q = abs(a) // abs(b)
+    return q if (a < 0) == (b < 0) else -q
+
+
+def _pointee_size(element: Attribute) -> int:
+    if isinstance(element, ob.PointerType):
+        return _int_type_bits(element.pointee) // 8
+    return 0
+
+
+def _element_name(type_: Attribute) -> str:
+    assert isinstance(type_, IntegerType)
+    bits = type_.width.data
+    return f"u{bits}" if type_.signedness.data.name == "UNSIGNED" else f"i{bits}"
+
+
+def _name_hint(value: SSAValue) -> str:
+    return value.name_hint or ""
+
+
+def select_instructions(module: ModuleOp, config: OxCoreConfig) -> MFunction:
+    """The machine IR of the module's one kernel function."""
+    functions = [op for op in module.ops if isinstance(op, func.FuncOp)]
+    assert len(functions) == 1, "one kernel per module"
+    return Selector(functions[0], config).select()

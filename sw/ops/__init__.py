@@ -1,0 +1,1 @@
+"""The operator library: kernels in the kernel language, each with a numpy reference."""
