@@ -20,8 +20,7 @@ from oxcore.program import load_program
 from sw.asm.assembler import assemble_source
 from sw.asm.driver import render
 from sw.compiler.emit import assembly
-from sw.compiler.mir import (PSEUDOS, SP, Label, MBlock, MFunction, MInstr, PReg, Text,
-                             VReg)
+from sw.compiler.mir import PSEUDOS, MBlock, MFunction, MInstr, PReg, Text, VReg
 from sw.compiler.regalloc import (CALLEE_SAVED, AllocationStats, allocate, live_intervals,
                                   liveness, successors)
 
