@@ -383,16 +383,22 @@ def _run_iss(program, config: OxCoreConfig, layout: LaunchLayout,
 
 
 def _run_rtl(program, config: OxCoreConfig, layout: LaunchLayout, max_instructions: int,
-             backend: str) -> tuple[dict[int, bytes], int, int | None, int | None]:
+             backend: str, faults: tuple[str, ...]
+             ) -> tuple[dict[int, bytes], int, int | None, int | None]:
     from cosim.cosim_cmd import _rerun_command, cosim_program
+    from hw.oxcore.faults import parse_faults
+    try:
+        injected = parse_faults(faults)
+    except ValueError as exc:
+        raise LaunchError(str(exc)) from None
     ranges = tuple((slot.addr, slot.nbytes) for slot in layout.arrays if slot.nbytes)
     result = cosim_program(config, program, max_instructions=max_instructions,
-                           stdout=io.BytesIO(), stderr=io.BytesIO(),
+                           stdout=io.BytesIO(), stderr=io.BytesIO(), faults=injected,
                            read_back=ranges + ((layout.cycles, 8),), backend=backend)
     what = f"launch of {layout.kernel} on grid {layout.grid} (RTL in lockstep)"
     if result.divergence is not None:
-        report = result.divergence.report(_rerun_command(program, config.name, [],
-                                                         result.divergence))
+        report = result.divergence.report(_rerun_command(program, config.name,
+                                                         list(faults), result.divergence))
         raise LaunchError(f"{what}: the RTL diverged from the interpreter\n{report}")
     if result.problems:
         raise LaunchError(f"{what}: {'; '.join(result.problems)}")
@@ -407,21 +413,26 @@ def _run_rtl(program, config: OxCoreConfig, layout: LaunchLayout, max_instructio
 
 def run_launch_program(elf: Path, layout: LaunchLayout, config: str | OxCoreConfig | None,
                        sim: str = "iss", backend: str = "auto",
-                       max_instructions: int | None = None) -> LaunchResult:
-    """Run a program from `build_launch_program` and read its arrays back."""
+                       max_instructions: int | None = None,
+                       faults: tuple[str, ...] = ()) -> LaunchResult:
+    """Run a program from `build_launch_program` and read its arrays back. `faults`:
+    deliberate RTL bugs (`hw.oxcore.faults`, as `oxcore cosim --fault`), sim="rtl" only."""
     from cosim.options import RUNAWAY_GUARD
     from oxcore.program import load_program
     if sim not in SIMULATORS:
         raise LaunchError(f"sim={sim!r}: choose one of {', '.join(SIMULATORS)}")
     if sim == "iss" and backend != "auto":
         raise LaunchError("backend chooses the RTL simulator: it needs sim='rtl'")
+    if sim == "iss" and faults:
+        raise LaunchError("faults are injected into the RTL: they need sim='rtl'")
     config = _config(config)
     program = load_program(elf, config)
     limit = max_instructions if max_instructions is not None else RUNAWAY_GUARD
     if sim == "iss":
         memory, instret, cycles, total = _run_iss(program, config, layout, limit)
     else:
-        memory, instret, cycles, total = _run_rtl(program, config, layout, limit, backend)
+        memory, instret, cycles, total = _run_rtl(program, config, layout, limit, backend,
+                                                  tuple(faults))
     arrays = []
     for slot in layout.arrays:
         data = memory.get(slot.addr, b"")[:slot.nbytes]
