@@ -281,8 +281,8 @@ def _check_fit(compiled: CompiledKernel, config: OxCoreConfig, program_end: int,
         raise LaunchError(
             f"the arrays of kernel {compiled.name}'s launch do not fit in RAM: "
             f"{array_bytes} bytes of arrays + {program} bytes of program and launch "
-            f"data + {STACK_RESERVE} bytes of stack are {over} bytes over config "
-            f"{config.name!r}'s {config.mem_size} bytes")
+            f"data + {STACK_RESERVE} bytes of stack are {over} bytes over the "
+            f"{config.mem_size} bytes of RAM of config {config.name!r}")
 
 
 def build_launch_program(compiled: CompiledKernel, grid: Any, args: tuple | list,

@@ -262,8 +262,8 @@ def test_arrays_too_big_for_ram_say_how_many_bytes_over():
                                     "small")
     with pytest.raises(LaunchError, match=r"do not fit in RAM: 20000 bytes of arrays \+ "
                                           r"\d+ bytes of program and launch data \+ 1024 "
-                                          r"bytes of stack are (\d+) bytes over config "
-                                          r"'small''s 16384 bytes") as info:
+                                          r"bytes of stack are (\d+) bytes over the "
+                                          r"16384 bytes of RAM of config 'small'") as info:
         build(20000 - 4)  # + the 4 bytes of `out`
     over = int(re.search(r"are (\d+) bytes over", str(info.value)).group(1))
     assert over > 20000 - 16384
@@ -440,3 +440,17 @@ def test_rtl_trap_is_a_clear_error():
             "at pc ")) as info:
         run(BAD_KERNEL, 1, sim="rtl")
     assert re.search(r"lw t0, 0\(zero\) \(in bad\+0x4\)$", str(info.value))
+
+
+def test_import_oxcore_stays_light():
+    import subprocess
+    import sys
+    from pathlib import Path
+    code = ("import sys, oxcore\n"
+            "assert 'sw.compiler.launch' not in sys.modules and 'numpy' not in sys.modules\n"
+            "from sw.compiler.launch import launch\n"
+            "assert oxcore.launch is launch\n")
+    root = Path(__file__).resolve().parents[3]
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stderr
