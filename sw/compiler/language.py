@@ -69,6 +69,14 @@ class Kernel:
         raise TypeError(f"kernel '{self.name}' is compiled, not called: "
                         f"use `oxcore compile` (see docs/compiler.md)")
 
+    def __getitem__(self, grid: Any) -> Callable[..., Any]:
+        """``kernel[grid](*args, **constexprs)``: compile and run it on `grid`, as a
+        Triton launch does (`sw.compiler.launch.launch`; `sim=`, `config=` too)."""
+        def launch(*args: Any, **kwargs: Any) -> Any:
+            from sw.compiler.launch import launch as run
+            return run(self, grid, *args, **kwargs)
+        return launch
+
 
 def kernel(fn: Callable[..., Any]) -> Kernel:
     """Mark `fn` as a kernel (Triton's `@triton.jit`)."""
