@@ -114,7 +114,10 @@ class Selector:
         self.block = self._start_block("entry")
         self.forms: dict[SSAValue, Form] = {}
         self.record = self.fn.new_vreg("x", "record")
-        self.csr_state: dict[str, Scalar | None] = {}  # tensor edge CSRs, known values
+        self.cold_blocks: list[MBlock] = []
+        self.shadows: dict[str, VReg] = {}  # tensor edge CSRs' last values (_edge)
+        self._negation: dict[VReg, Scalar] = {}  # r -> x where r = -x
+        self._difference: dict[VReg, tuple[Scalar, Scalar]] = {}  # r -> (a, b): r = a - b
         self.current_op: Operation | None = None
         self.engines: set[str] = set()
 
@@ -129,7 +132,6 @@ class Selector:
     def _start_block(self, hint: str) -> MBlock:
         block = self.fn.new_block(hint)
         self.fn.blocks.append(block)
-        self.csr_state = {}  # another path may reach a label: nothing known
         return block
 
     def emit(self, mnemonic: str, *operands: Operand, accumulate: bool = False,
@@ -177,8 +179,16 @@ class Selector:
     def sub(self, a: Scalar, b: Scalar) -> Scalar:
         if isinstance(b, int):
             return self.add(a, -b)
+        if a == 0 and b in self._negation:  # -(-x)
+            return self._negation[b]
+        if a == 0 and b in self._difference:  # -(x - y)
+            x, y = self._difference[b]
+            return self.sub(y, x)
         out = self.new_x()
         self.emit("sub", out, self.reg(a), b)
+        self._difference[out] = (a, b)
+        if a == 0:
+            self._negation[out] = b
         return out
 
     def mul(self, a: Scalar, b: Scalar) -> Scalar:
@@ -218,6 +228,10 @@ class Selector:
             if arg.uses:
                 self.forms[arg] = self._argument(index, arg)
         self.walk(self.function.body.block)
+        self.fn.blocks += self.cold_blocks
+        entry = self.fn.blocks[0].instrs
+        for csr, shadow in self.shadows.items():  # no value a CSR can hold: first use sets it
+            entry.insert(1, MInstr("li", [shadow, -1], comment=f"{csr} unknown"))
         return self.fn
 
     def _argument(self, index: int, arg: SSAValue) -> VReg:
@@ -563,58 +577,64 @@ class Selector:
                              f"multiple of {tdim}")
         return transposed, ptr.terms.get(other, 0), tdim, cols
 
-    def _edge(self, csr: str, value: Scalar | None) -> None:
-        """Set trows/tcolb to `value` (None: whole tiles), unless known to hold it."""
-        known = self.csr_state.get(csr, "unknown")
-        if value is None:
-            if known != 0:
-                self.emit("csrwi", Text(csr), 0)
-                self.csr_state[csr] = 0
-            return
-        if known is value:
-            return
-        self.emit("csrw", Text(csr), self.reg(value))
-        self.csr_state[csr] = value
+    def _cold(self, hint: str) -> MBlock:
+        """A block placed after the function's end: code the steady state skips (an
+        empty edge tile, a CSR that changes), so the fast path has no taken branch."""
+        block = self.fn.new_block(hint)
+        self.cold_blocks.append(block)
+        return block
+
+    def _resume(self, hint: str) -> MBlock:
+        """Start a new block the current one falls into (a cold block jumps back)."""
+        block = self.fn.new_block(hint)
+        self.fn.blocks.append(block)
+        self.block = block
+        return block
+
+    def _edge(self, csr: str, value: Scalar) -> None:
+        """Set trows/tcolb to `value` unless it already holds it. Each CSR has a shadow
+        register with its last value, compared at run time: inside a matrix every tile
+        wants whole rows, so the steady state writes no CSR (each write would take an
+        engine queue slot and two load/store-unit cycles)."""
+        shadow = self.shadows.get(csr)
+        if shadow is None:
+            shadow = self.shadows[csr] = self.new_x(f"{csr}_shadow")
+        wanted = self.reg(value)
+        change = self._cold(f"{csr}_set")
+        self.emit("bne", wanted, shadow, change.label)
+        resume = self._resume(f"{csr}_ok")
+        change.instrs += [MInstr("csrw", [Text(csr), wanted]), MInstr("mv", [shadow, wanted]),
+                          MInstr("j", [resume.label])]
 
     def _tile_memory_op(self, emit_op: Callable[[], None], on_empty: Callable[[], None] | None,
                         rows_left: Scalar | None, cols_left: Scalar | None,
                         tdim: int, colbytes: int, elem_size: int) -> None:
         """Emit a tile load/store cut to the block's bounds: rows_left/cols_left (elements)
         beyond the tile's start (None: no bound). An empty tile takes `on_empty` instead
-        (0 in trows/tcolb would mean a whole tile)."""
-        counts = []
-        if rows_left is not None:
-            counts.append(rows_left)
-        if cols_left is not None:
-            counts.append(cols_left)
-        constant_empty = any(isinstance(c, int) and c <= 0 for c in counts)
-        if constant_empty:
+        (0 in trows/tcolb would mean a whole tile), out of line."""
+        counts = [c for c in (rows_left, cols_left) if c is not None]
+        if any(isinstance(c, int) and c <= 0 for c in counts):
             if on_empty is not None:
                 on_empty()
             return
+        columns = colbytes // elem_size
+        rows = tdim if rows_left is None else self.min_const(rows_left, tdim)
+        cols = colbytes if cols_left is None else \
+            self.mul(self.min_const(cols_left, columns), elem_size)
         runtime = [c for c in counts if not isinstance(c, int)]
-        empty_label = done_label = None
-        if runtime:
-            empty_label = self.fn.new_block("empty")
-            done_label = self.fn.new_block("tile_done")
-            for count in runtime:
-                self.emit("blez", count, empty_label.label)
-        rows = None if rows_left is None else self.min_const(rows_left, tdim)
-        cols = None if cols_left is None else self.mul(self.min_const(cols_left, colbytes // elem_size), elem_size)
-        self._edge("trows", None if isinstance(rows, int) and rows >= tdim else rows)
-        self._edge("tcolb", None if isinstance(cols, int) and cols >= colbytes else cols)
+        empty = self._cold("empty_tile") if runtime else None
+        for count in runtime:
+            self.emit("blez", count, empty.label)
+        self._edge("trows", rows)
+        self._edge("tcolb", cols)
         emit_op()
-        if runtime:
-            assert empty_label is not None and done_label is not None
-            self.emit("j", done_label.label)
-            self.fn.blocks.append(empty_label)
-            self.block = empty_label
+        if empty is not None:
+            resume = self._resume("tile_done")
+            main, self.block = self.block, empty
             if on_empty is not None:
                 on_empty()
-            self.fn.blocks.append(done_label)
-            self.block = done_label
-            # the CSRs are as set above on one path and untouched on the other
-            self.csr_state = {}
+            self.emit("j", resume.label)
+            self.block = main
 
     def op_load(self, op: ob.LoadOp) -> None:
         result_type = op.result.type
@@ -803,7 +823,6 @@ class Selector:
         self.emit("blt", iv, self.reg(ub), header.label)
         self.fn.blocks.append(exit_block)
         self.block = exit_block
-        self.csr_state = {}
         for result, form in zip(op.results, carried):
             self.forms[result] = form
 
@@ -870,12 +889,10 @@ class Selector:
         self.emit("j", end_block.label)
         self.fn.blocks.append(else_block)
         self.block = else_block
-        self.csr_state = {}
         if op.false_region.blocks:
             self._branch(op.false_region.block, results)
         self.fn.blocks.append(end_block)
         self.block = end_block
-        self.csr_state = {}
         for result, reg in zip(op.results, results):
             self.forms[result] = reg
 
