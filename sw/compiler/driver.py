@@ -28,6 +28,7 @@ from sw.compiler.emit import assembly
 from sw.compiler.frontend import build_kernel_ir
 from sw.compiler.isel import Selector
 from sw.compiler.mir import MFunction, print_mir
+from sw.compiler.mir_passes import MIR_PIPELINE
 from sw.compiler.regalloc import allocate
 from sw.compiler.language import Kernel
 from sw.compiler.passes import PIPELINE, PassManager, print_module
@@ -82,9 +83,11 @@ def compile_to_ir(kernel: Kernel, signature: str, print_ir_after_all: bool = Fal
     return manager.run(module)
 
 
-#: The back end's stages after the block-level PIPELINE, in order (what
-#: --print-ir-after-all names): machine IR over virtual registers, then physical.
-BACKEND_STAGES = ("select-instructions", "allocate-registers")
+#: The back end after the block-level PIPELINE, in order (what --print-ir-after-all
+#: names): selection to machine IR over virtual registers, the MIR_PIPELINE passes,
+#: then register allocation to physical registers.
+BACKEND_STAGES = ("select-instructions", *(name for name, _ in MIR_PIPELINE),
+                  "allocate-registers")
 
 
 def _type_text(type_: Attribute) -> str:
@@ -119,6 +122,10 @@ def compile_kernel(kernel: Kernel, signature: str, config: OxCoreConfig, *,
     machine = selector.select()
     if print_ir_after_all:
         _report_mir(output, BACKEND_STAGES[0], machine)
+    for name, run_pass in MIR_PIPELINE:
+        run_pass(machine)
+        if print_ir_after_all:
+            _report_mir(output, name, machine)
     stats = allocate(machine, config)
     if print_ir_after_all:
         _report_mir(output, BACKEND_STAGES[1], machine)

@@ -116,6 +116,8 @@ class Selector:
         self.record = self.fn.new_vreg("x", "record")
         self.cold_blocks: list[MBlock] = []
         self.shadows: dict[str, VReg] = {}  # tensor edge CSRs' last values (_edge)
+        self.mutable: set[VReg] = set()  # registers redefined later: loop-carried values
+        self._memo: list[dict[tuple, Scalar]] = [{}]  # pure results, by region (_pure)
         self._negation: dict[VReg, Scalar] = {}  # r -> x where r = -x
         self._difference: dict[VReg, tuple[Scalar, Scalar]] = {}  # r -> (a, b): r = a - b
         self.current_op: Operation | None = None
@@ -142,6 +144,17 @@ class Selector:
             self.engines.add(ins.engine)
         return ins
 
+    def _pure(self, key: tuple, compute: Callable[[], Scalar]) -> Scalar:
+        """`compute()` once per region: a value computed earlier in this region or an
+        enclosing one dominates the current point (regions are loop bodies and `if`
+        branches; the tile code's side paths never compute these values)."""
+        for memo in reversed(self._memo):
+            if key in memo:
+                return memo[key]
+        value = compute()
+        self._memo[-1][key] = value
+        return value
+
     def new_x(self, hint: str = "") -> VReg:
         return self.fn.new_vreg("x", hint)
 
@@ -150,14 +163,20 @@ class Selector:
         if isinstance(value, int):
             if value == 0:
                 return ZERO
-            out = self.new_x()
-            self.emit("li", out, _wrap32(value))
-            return out
+            return self._pure(("li", value), lambda: self._li(value))
         return value
+
+    def _li(self, value: int) -> VReg:
+        out = self.new_x()
+        self.emit("li", out, _wrap32(value))
+        return out
 
     # -- scalar arithmetic with folding --
 
     def add(self, a: Scalar, b: Scalar) -> Scalar:
+        return self._pure(("add", _key(a), _key(b)), lambda: self._add(a, b))
+
+    def _add(self, a: Scalar, b: Scalar) -> Scalar:
         if isinstance(a, int) and isinstance(b, int):
             return _wrap32(a + b)
         if isinstance(a, int):
@@ -177,6 +196,9 @@ class Selector:
         return self.sub(0, a)
 
     def sub(self, a: Scalar, b: Scalar) -> Scalar:
+        return self._pure(("sub", _key(a), _key(b)), lambda: self._sub(a, b))
+
+    def _sub(self, a: Scalar, b: Scalar) -> Scalar:
         if isinstance(b, int):
             return self.add(a, -b)
         if a == 0 and b in self._negation:  # -(-x)
@@ -186,12 +208,16 @@ class Selector:
             return self.sub(y, x)
         out = self.new_x()
         self.emit("sub", out, self.reg(a), b)
-        self._difference[out] = (a, b)
-        if a == 0:
-            self._negation[out] = b
+        if a not in self.mutable and b not in self.mutable:  # stable operands only
+            self._difference[out] = (a, b)
+            if a == 0:
+                self._negation[out] = b
         return out
 
     def mul(self, a: Scalar, b: Scalar) -> Scalar:
+        return self._pure(("mul", _key(a), _key(b)), lambda: self._mul(a, b))
+
+    def _mul(self, a: Scalar, b: Scalar) -> Scalar:
         if isinstance(a, int) and isinstance(b, int):
             return _wrap32(a * b)
         if isinstance(a, int):
@@ -211,6 +237,9 @@ class Selector:
 
     def min_const(self, a: Scalar, limit: int) -> Scalar:
         """min(a, limit), branch-free: a + ((limit - a) & ((limit - a) >> 31))."""
+        return self._pure(("min", _key(a), limit), lambda: self._min_const(a, limit))
+
+    def _min_const(self, a: Scalar, limit: int) -> Scalar:
         if isinstance(a, int):
             return min(a, limit)
         d = self.sub(limit, a)
@@ -801,6 +830,7 @@ class Selector:
         lb, ub, step = self.scalar(op.lb), self.scalar(op.ub), self.scalar(op.step)
         body = op.body.block
         iv = self.new_x(_name_hint(body.args[0]) or "iv")
+        self.mutable.add(iv)
         self.emit("mv", iv, self.reg(lb))
         carried: list[Form] = []
         for init, arg in zip(op.iter_args, body.args[1:]):
@@ -811,6 +841,7 @@ class Selector:
         self.emit("bge", iv, self.reg(ub), exit_block.label)
         header = self._start_block("loop")
         self.block = header
+        self._memo.append({})
         for inner in body.ops:
             if isinstance(inner, scf.YieldOp):
                 self.current_op = inner
@@ -818,8 +849,9 @@ class Selector:
             else:
                 self.visit(inner)
         self.current_op = op
-        next_iv = self.add(iv, step)
+        next_iv = self._add(iv, step)
         self.emit("mv", iv, next_iv)
+        self._memo.pop()
         self.emit("blt", iv, self.reg(ub), header.label)
         self.fn.blocks.append(exit_block)
         self.block = exit_block
@@ -832,6 +864,7 @@ class Selector:
         hint = _name_hint(arg)
         if isinstance(form, (VReg, int)):
             reg = self.new_x(hint)
+            self.mutable.add(reg)
             self.emit("mv", reg, self.reg(form))
             return reg
         if isinstance(form, Affine) and _is_dot_accumulator(arg):
@@ -840,6 +873,7 @@ class Selector:
             form = self._zero_tiles(arg.type.dims)
         if isinstance(form, Affine):
             reg = self.new_x(hint)
+            self.mutable.add(reg)
             self.emit("mv", reg, self.reg(form.base))
             return Affine(form.shape, reg, dict(form.terms), form.elem_size)
         if isinstance(form, TileBlock):
@@ -897,6 +931,13 @@ class Selector:
             self.forms[result] = reg
 
     def _branch(self, block: Block, results: list[VReg]) -> None:
+        self._memo.append({})
+        try:
+            self._branch_ops(block, results)
+        finally:
+            self._memo.pop()
+
+    def _branch_ops(self, block: Block, results: list[VReg]) -> None:
         for inner in block.ops:
             if isinstance(inner, scf.YieldOp):
                 self.current_op = inner
@@ -907,6 +948,11 @@ class Selector:
 
     def op_func_return(self, op: func.ReturnOp) -> None:
         self.emit("ret")
+
+
+def _key(value: Scalar) -> object:
+    """A memo key for a scalar: the register itself (by identity) or the constant."""
+    return ("r", id(value)) if isinstance(value, VReg) else value
 
 
 def _is_dot_accumulator(value: SSAValue) -> bool:
