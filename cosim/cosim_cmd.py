@@ -265,7 +265,7 @@ def _stats(result: CosimResult, config: OxCoreConfig, **extra: object) -> dict:
 
 
 def cosim_command(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    config = load_config(args.config or _kernel_default_config(args.kernel))
     try:
         faults = parse_faults(args.fault)
     except ValueError as exc:
@@ -304,6 +304,21 @@ def cosim_command(args: argparse.Namespace) -> int:
         return VERDICTS["fail"]
     print(_summary(result, program.path, guarded))
     return VERDICTS[result.verdict]
+
+
+def _launch_ranges(case) -> tuple[tuple[int, int], ...]:
+    """The launch program's cycle and counter words, read back for the report."""
+    from sw.compiler.launch import COUNTERS_SYMBOL, CYCLES_SYMBOL
+    return tuple((case.program.symbol(name).addr, case.program.symbol(name).size)
+                 for name in (CYCLES_SYMBOL, COUNTERS_SYMBOL))
+
+
+def _kernel_default_config(name: str | None) -> str | None:
+    """A kernel's own configuration when none is given (the compiled gemm runs on the
+    tensor engine: `make cosim KERNEL=gemm` needs no CONFIG)."""
+    from sw.kernels import KERNELS
+    kernel = KERNELS.get(name or "")
+    return kernel.default_config if kernel is not None else None
 
 
 def _cosim_one(args: argparse.Namespace, config: OxCoreConfig, program: Program,
@@ -365,10 +380,11 @@ def _cosim_kernels(args: argparse.Namespace, config: OxCoreConfig, faults: Fault
     for kernel in kernels:
         params = kernel.parse_shape(args.shape)
         case = prepare(kernel, params, config, args.seed)
+        measures = _launch_ranges(case) if kernel.launch is not None else ()
         result = _cosim_one(args, config, case.program,
                             max_instructions=args.max_instructions,
                             max_cycles=_cycle_budget(args), faults=faults,
-                            read_back=output_ranges(case), backend=args.backend)
+                            read_back=output_ranges(case) + measures, backend=args.backend)
         what = f"{kernel.name} {case.shape_text} (seed {args.seed})"
         check = None
         if result.ok:
@@ -386,6 +402,11 @@ def _cosim_kernels(args: argparse.Namespace, config: OxCoreConfig, faults: Fault
             out = check.outputs[array.name]
             print(f"  {array.name} ({array.dtype}{list(out.shape)}) read from the RTL's "
                   f"memory matches numpy")
+        if kernel.launch is not None:
+            from cosim.kernel_report import launch_report
+            report, figures = launch_report(case, config, result.rtl.memory)
+            print(report)
+            stats[kernel.name].update(figures)
     if args.stats_json:
         _write_stats(args.stats_json, stats if len(kernels) > 1 else stats[kernels[0].name])
     # A failure wins; otherwise the first kernel that did not simply pass says why.

@@ -55,6 +55,8 @@ def build_kernel(kernel: Kernel, params: dict[str, int], config: OxCoreConfig) -
     shape = "x".join(str(params[p]) for p in kernel.params)
     elf = BUILD_DIR / f"{kernel.name}-{shape}-{config.name}.elf"
     kernel.check_config(config)
+    if kernel.launch is not None:
+        return _compile_kernel(kernel, params, config, elf)
     defines = {**dict(kernel.defines), **params}
     if kernel.source.suffix == ".s":
         return _assemble_kernel(kernel, defines, config, elf)
@@ -84,6 +86,57 @@ def _assemble_kernel(kernel: Kernel, defines: dict[str, int], config: OxCoreConf
     image = assemble_source(text, str(wrapper), config)
     with open_output(elf, binary=True, executable=True) as handle:
         handle.write(render(image, "elf", config))
+    return elf
+
+
+def launch_values(kernel: Kernel, params: dict[str, int], config: OxCoreConfig
+                  ) -> dict[str, int]:
+    """The names a compiled kernel's launch expressions see: the shape, the
+    configuration's engine sizes, and the constexprs (which may use both)."""
+    names: dict[str, object] = dict(params)
+    if config.tensor is not None:
+        names["TDIM"] = config.tensor.tdim
+    if config.vector is not None:
+        names["VLEN"], names["LANES"] = config.vector.vlen, config.vector.lanes
+    names["cdiv"] = lambda x, d: -(-x // d)
+    assert kernel.launch is not None
+    for name, expr in kernel.launch.constexprs:
+        names[name] = _evaluate(expr, names, kernel)
+    return names  # type: ignore[return-value]
+
+
+def _evaluate(expr: str, names: dict[str, object], kernel: Kernel) -> int:
+    try:
+        return int(eval(expr, {"__builtins__": {}}, dict(names)))
+    except Exception as exc:  # a registry entry's mistake, named
+        raise OxCoreError(f"kernel {kernel.name}: cannot evaluate {expr!r}: {exc}") from None
+
+
+def _compile_kernel(kernel: Kernel, params: dict[str, int], config: OxCoreConfig,
+                    elf: Path) -> Path:
+    """A kernel-language kernel: compiled for this shape's constexprs, and launched over
+    its grid by a program whose arrays are the kernel's named arrays (zero here; the
+    harness writes the inputs in, as for the C kernels)."""
+    import shutil
+    from sw.compiler.driver import compile_kernel
+    from sw.compiler.launch import build_launch_program, signature_text
+    launch = kernel.launch
+    assert launch is not None
+    names = launch_values(kernel, params, config)
+    arrays = {a.name: np.zeros(a.shape(params), a.dtype) for a in kernel.inputs + kernel.outputs}
+    args = tuple(arrays[arg] if arg in arrays else _evaluate(arg, names, kernel)
+                 for arg in launch.arguments)
+    constexprs = {name: names[name] for name, _ in launch.constexprs}
+    fn = launch.load()
+    compiled = compile_kernel(fn, signature_text(fn, args, constexprs), config)
+    params_in_order = [p.name for p in compiled.params]
+    symbols = {param: arg for param, arg in zip(params_in_order, launch.arguments)
+               if arg in arrays}
+    grid = tuple(_evaluate(g, names, kernel) for g in launch.grid)
+    built, _ = build_launch_program(compiled, grid, args, config, symbols)
+    elf.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(built, elf.with_name(elf.name + ".partial"))
+    elf.with_name(elf.name + ".partial").replace(elf)
     return elf
 
 

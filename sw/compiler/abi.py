@@ -1,8 +1,7 @@
-"""The kernel launch ABI: how a launcher calls a compiled kernel for one program.
+"""The kernel launch ABI: how a launcher calls a compiled kernel over its grid.
 
-A compiled kernel is an ilp32 leaf function, global symbol = the kernel's name, called
-once per program of the launch grid (`call name`). Its only argument, in `a0`, is the
-address of a *launch record* of 32-bit words:
+A compiled kernel is an ilp32 leaf function, global symbol = the kernel's name. Its
+first argument, in `a0`, is the address of a *launch record* of 32-bit words:
 
 | word | contents |
 |---|---|
@@ -10,10 +9,21 @@ address of a *launch record* of 32-bit words:
 | 3, 4, 5 | `num_programs(0)`, `(1)`, `(2)` |
 | 6 + i | runtime parameter i in signature order: a pointer's address, or a scalar sign-extended to 32 bits |
 
+A kernel runs in one of two modes (`CompiledKernel.programs_per_call`):
+
+- *range* (what the compiler emits): one call runs `a1` programs, the first at the
+  record's program ids, the next ones in linear order (axis 0 fastest, then 1, then 2).
+  The kernel reads the record once and keeps the ids in registers. This matters for
+  speed: a scalar load or store waits until the engines are idle (the pipeline's
+  memory-order rule, docs/rtl.md), so a call per program would make every program's
+  start wait for the previous one's last tile store; inside one loop the scalar core
+  computes the next program's addresses while the engines finish this one. Several
+  cores will share a grid by each running a range.
+- *one*: a call per program (`a1` is not read); the simplest hand-written kernels.
+
 Why a record and not `a0..a7`: kernels often have more than eight runtime parameters
-(a GEMM has three pointers, three sizes and strides), and the record is what several
-cores sharing a grid need later (one record per core, the argument words shared). The
-kernel reads only the words it uses.
+(a GEMM has three pointers, three sizes and strides). The kernel reads only the words
+it uses, and never writes the record.
 
 The kernel keeps `sp` 16-byte aligned, may use stack below it (spill slots), preserves
 `s0..s11` and `sp` as ilp32 says, and returns with `ret`. Vector and tile registers,

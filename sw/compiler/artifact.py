@@ -36,3 +36,7 @@ class CompiledKernel:
     config_name: str
     engines: tuple[str, ...] = ()
     stats: tuple[tuple[str, int], ...] = field(default=())
+    # The launch ABI's mode (sw.compiler.abi): "range" (one call runs a1 programs from
+    # the record's program ids on; what the compiler emits) or "one" (a call per
+    # program, the simplest hand-written kernel).
+    programs_per_call: str = "one"

@@ -100,7 +100,8 @@ def _type_text(type_: Attribute) -> str:
 
 
 def _report_mir(output: TextIO, stage: str, fn: MFunction) -> None:
-    output.write(f"// -----// machine IR after {stage} //----- //\n{print_mir(fn)}\n")
+    output.write(f"// -----// IR Dump After {stage} (machine IR) //----- //\n"
+                 f"{print_mir(fn)}\n")
 
 
 def compile_kernel(kernel: Kernel, signature: str, config: OxCoreConfig, *,
@@ -128,11 +129,11 @@ def compile_kernel(kernel: Kernel, signature: str, config: OxCoreConfig, *,
             _report_mir(output, name, machine)
     stats = allocate(machine, config)
     if print_ir_after_all:
-        _report_mir(output, BACKEND_STAGES[1], machine)
+        _report_mir(output, BACKEND_STAGES[-1], machine)
     constexprs = tuple(parse_signature(signature).constexprs.items())
     compiled = CompiledKernel(kernel.name, assembly(machine), params, constexprs,
                               config.name, tuple(sorted(selector.engines)),
-                              _stat_items(stats))
+                              _stat_items(stats), programs_per_call="range")
     _CACHE[key] = compiled
     return compiled
 

@@ -252,16 +252,63 @@ class Selector:
     # -- walking --
 
     def select(self) -> MFunction:
+        """The kernel as one function running a range of programs (the launch ABI's
+        range mode): arguments are read once, then a loop runs the body once per
+        program with the program ids in registers. Scalar loads and stores wait for
+        the engines to drain (the pipeline's memory-order rule), so one call per
+        program would stall every program's start behind the previous one's last
+        tile store; in one loop the scalar core prepares the next program while the
+        engines finish this one."""
         self.emit("mv", self.record, PReg("x", 10), comment="the launch record")
+        count = self.new_x("programs")
+        self.emit("mv", count, PReg("x", 11), comment="programs to run")
         for index, arg in enumerate(self.function.body.block.args):
             if arg.uses:
                 self.forms[arg] = self._argument(index, arg)
+        self.grid = [self._record_word(abi.NUM_PROGRAMS_WORD + axis, f"nprog{axis}")
+                     for axis in range(abi.AXES)]
+        self.pids = [self._record_word(abi.PROGRAM_ID_WORD + axis, f"pid{axis}")
+                     for axis in range(abi.AXES)]
+        self.mutable.update(self.pids + [count])
+        done = self.fn.new_block("programs_done")
+        self.emit("blez", count, done.label)
+        program = self._start_block("program")
+        self.block = program
+        self._memo.append({})
         self.walk(self.function.body.block)
+        self._memo.pop()
+        self._next_program(count, program)
+        self.fn.blocks.append(done)
+        self.block = done
+        self.emit("ret")
         self.fn.blocks += self.cold_blocks
         entry = self.fn.blocks[0].instrs
         for csr, shadow in self.shadows.items():  # no value a CSR can hold: first use sets it
             entry.insert(1, MInstr("li", [shadow, -1], comment=f"{csr} unknown"))
         return self.fn
+
+    def _record_word(self, word: int, hint: str) -> VReg:
+        out = self.new_x(hint)
+        self.emit("lw", out, 4 * word, self.record)
+        return out
+
+    def _next_program(self, count: VReg, program: MBlock) -> None:
+        """count -= 1; the next program id in linear order (axis 0 fastest), branch-free:
+        pid0 += 1, and where it reaches its grid size it wraps to 0 and carries on."""
+        carry: Scalar = 1
+        for pid, size in zip(self.pids, self.grid):
+            bumped = self._add(pid, carry)
+            if pid is self.pids[-1]:
+                self.emit("mv", pid, bumped)
+                break
+            differs, wrapped, keep = self.new_x(), self.new_x(), self.new_x()
+            self.emit("xor", differs, bumped, size)
+            self.emit("seqz", wrapped, differs)
+            self.emit("addi", keep, wrapped, -1)  # 0 where it wrapped, else all ones
+            self.emit("and", pid, bumped, keep)
+            carry = wrapped
+        self.emit("addi", count, count, -1)
+        self.emit("bnez", count, program.label)
 
     def _argument(self, index: int, arg: SSAValue) -> VReg:
         out = self.new_x(_name_hint(arg) or f"arg{index}")
@@ -442,14 +489,10 @@ class Selector:
         self.forms[op.result] = Affine(op.result.type.dims, _wrap32(op.value.value.data), {})
 
     def op_program_id(self, op: ob.ProgramIdOp) -> None:
-        out = self.new_x(f"pid{op.axis.value.data}")
-        self.emit("lw", out, 4 * (abi.PROGRAM_ID_WORD + op.axis.value.data), self.record)
-        self.forms[op.result] = out
+        self.forms[op.result] = self.pids[op.axis.value.data]
 
     def op_num_programs(self, op: ob.NumProgramsOp) -> None:
-        out = self.new_x(f"nprog{op.axis.value.data}")
-        self.emit("lw", out, 4 * (abi.NUM_PROGRAMS_WORD + op.axis.value.data), self.record)
-        self.forms[op.result] = out
+        self.forms[op.result] = self.grid[op.axis.value.data]
 
     # -- index and pointer blocks --
 
@@ -947,7 +990,7 @@ class Selector:
                 self.visit(inner)
 
     def op_func_return(self, op: func.ReturnOp) -> None:
-        self.emit("ret")
+        """The end of one program: `select` continues with the next."""
 
 
 def _key(value: Scalar) -> object:

@@ -47,6 +47,10 @@ SIMULATORS = ("iss", "rtl")
 BUILD_DIR = Path(__file__).resolve().parents[2] / "build" / "launch"
 RECORD_SYMBOL = "launch_record"
 CYCLES_SYMBOL = "launch_cycles"
+COUNTERS_SYMBOL = "launch_counters"
+#: The tensor engine's performance counters the launch program reads at kernel_begin
+#: and kernel_end (into COUNTERS_SYMBOL: the six at the start, then the six at the end).
+TENSOR_COUNTERS = ("tactive", "tmacs", "tstall_operand", "tstall_port", "tqfull", "tbusy")
 ARRAY_PREFIX = "launch_arg_"
 
 
@@ -182,8 +186,15 @@ def _array_bytes(array: np.ndarray) -> bytes:
     return np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<")).tobytes()
 
 
+def array_symbol(param: str, symbols: dict[str, str] | None) -> str:
+    """The data symbol of a pointer parameter's array: `symbols[param]` if given (the
+    operator kernels name them after their arrays: A, BT, C), else launch_arg_<param>."""
+    return (symbols or {}).get(param, ARRAY_PREFIX + param)
+
+
 def launch_source(compiled: CompiledKernel, grid: tuple[int, int, int], args: tuple | list,
-                  config: OxCoreConfig, array_sizes: dict[str, int] | None = None) -> str:
+                  config: OxCoreConfig, array_sizes: dict[str, int] | None = None,
+                  symbols: dict[str, str] | None = None) -> str:
     """The launch program's assembly. Arrays are `.zero` of their size (or of
     `array_sizes[param]`), their contents go into the image after assembly."""
     from oxcore import abi as env
@@ -191,23 +202,39 @@ def launch_source(compiled: CompiledKernel, grid: tuple[int, int, int], args: tu
     arrays = []
     for param, value in zip(compiled.params, args):
         if param.is_pointer:
-            symbol = ARRAY_PREFIX + param.name
+            symbol = array_symbol(param.name, symbols)
             size = value.nbytes if array_sizes is None else array_sizes[param.name]
             arrays.append((symbol, size, param, value))
             words.append(symbol)
         else:
             words.append(f"{int(value) & 0xFFFF_FFFF:#x}")
     sp = config.mem_end & 0xFFFF_FFFF  # 16-byte aligned: RAM is a power of two >= 4 KiB
-    loops_open, loops_close = [], []
-    for axis, reg in ((2, "s3"), (1, "s2"), (0, "s1")):
-        loops_open += [f"    li {reg}, 0",
-                       f"__launch_axis{axis}:",
-                       f"    sw {reg}, {4 * (abi.PROGRAM_ID_WORD + axis)}(s0)"]
-        loops_close = [f"    addi {reg}, {reg}, 1",
-                       f"    li t0, {grid[axis]}",
-                       f"    blt {reg}, t0, __launch_axis{axis}"] + loops_close
+    if compiled.programs_per_call == "range":
+        # one call runs the whole grid, from program (0, 0, 0) on (sw.compiler.abi)
+        calls = ["    mv a0, s0",
+                 f"    li a1, {grid[0] * grid[1] * grid[2]}  /* programs */",
+                 f"    call {compiled.name}"]
+    else:
+        loops_open, loops_close = [], []
+        for axis, reg in ((2, "s3"), (1, "s2"), (0, "s1")):
+            loops_open += [f"    li {reg}, 0",
+                           f"__launch_axis{axis}:",
+                           f"    sw {reg}, {4 * (abi.PROGRAM_ID_WORD + axis)}(s0)"]
+            loops_close = [f"    addi {reg}, {reg}, 1",
+                           f"    li t0, {grid[axis]}",
+                           f"    blt {reg}, t0, __launch_axis{axis}"] + loops_close
+        calls = [*loops_open, "    mv a0, s0", f"    call {compiled.name}", *loops_close]
     # a tensor CSR read waits for the engine's earlier instructions (sw/kernels/tensor/gemm.s)
-    drain = ["    csrr t0, tdim"] if "tensor" in compiled.engines else []
+    tensor = "tensor" in compiled.engines
+    drain = ["    csrr t0, tdim"] if tensor else []
+
+    def counters(slot: int) -> list[str]:
+        if not tensor:
+            return []
+        lines = [f"    la t1, {COUNTERS_SYMBOL} + {24 * slot}"]
+        for i, name in enumerate(TENSOR_COUNTERS):
+            lines += [f"    csrr t0, {name}", f"    sw t0, {4 * i}(t1)"]
+        return lines
     lines = [
         f"/* Launch of kernel {compiled.name} on grid {grid} (config {config.name}), "
         f"written by sw/compiler/launch.py. */",
@@ -219,17 +246,16 @@ def launch_source(compiled: CompiledKernel, grid: tuple[int, int, int], args: tu
         f"    la s4, {CYCLES_SYMBOL}",
         "    .globl kernel_begin",
         "kernel_begin:",
+        *counters(0),
         "    rdcycle t0",
         "    sw t0, 0(s4)",
-        *loops_open,
-        "    mv a0, s0",
-        f"    call {compiled.name}",
-        *loops_close,
+        *calls,
         *drain,
         "    .globl kernel_end",
         "kernel_end:",
         "    rdcycle t0",
         "    sw t0, 4(s4)",
+        *counters(1),
         "    li a0, 0",
         f"    li a7, {env.SYS_EXIT}",
         "    ecall",
@@ -247,6 +273,10 @@ def launch_source(compiled: CompiledKernel, grid: tuple[int, int, int], args: tu
         f"{CYCLES_SYMBOL}:",
         "    .word 0, 0                     /* cycle at kernel_begin, at kernel_end */",
         f"    .size {CYCLES_SYMBOL}, 8",
+        f"    .globl {COUNTERS_SYMBOL}",
+        f"{COUNTERS_SYMBOL}:                 /* tensor counters at kernel_begin, kernel_end */",
+        f"    .zero {8 * len(TENSOR_COUNTERS)}",
+        f"    .size {COUNTERS_SYMBOL}, {8 * len(TENSOR_COUNTERS)}",
     ]
     for symbol, size, param, value in arrays:
         lines += [f"    .p2align {ARRAY_ALIGN.bit_length() - 1}",
@@ -286,7 +316,8 @@ def _check_fit(compiled: CompiledKernel, config: OxCoreConfig, program_end: int,
 
 
 def build_launch_program(compiled: CompiledKernel, grid: Any, args: tuple | list,
-                         config: str | OxCoreConfig | None = "default"
+                         config: str | OxCoreConfig | None = "default",
+                         symbols: dict[str, str] | None = None
                          ) -> tuple[Path, LaunchLayout]:
     """Write the launch program's ELF (under build/launch/, named after its contents)
     and return its path and layout. `args` are numpy arrays for pointer parameters and
@@ -301,14 +332,15 @@ def build_launch_program(compiled: CompiledKernel, grid: Any, args: tuple | list
         raise LaunchError(f"kernel name {compiled.name!r} is not a symbol name")
     contents = {p.name: _array_bytes(v) for p, v in zip(compiled.params, args)
                 if p.is_pointer}
-    source = launch_source(compiled, grid3, args, config)
+    source = launch_source(compiled, grid3, args, config, symbols=symbols)
     stem = f"{compiled.name}-{config.name}"
     digest = hashlib.sha256(f"{config.name}\n{source}".encode()).hexdigest()[:12]
     source_path = BUILD_DIR / f"{stem}-{digest}.s"
     _write(source_path, source)  # so assembler errors point into a file one can read
     # First without the arrays (the same lines, the `.zero`s empty): how much RAM the
     # program itself takes, so that arrays too big for RAM get their own message.
-    skeleton = launch_source(compiled, grid3, args, config, {n: 0 for n in contents})
+    skeleton = launch_source(compiled, grid3, args, config, {n: 0 for n in contents},
+                             symbols)
     arrays_end = _image_end(assemble_source(skeleton, str(source_path), config))
     for data in contents.values():
         arrays_end = _align(arrays_end) + len(data)
@@ -317,13 +349,13 @@ def build_launch_program(compiled: CompiledKernel, grid: Any, args: tuple | list
     _check_fit(compiled, config, _image_end(image), sum(map(len, contents.values())))
 
     # The inputs into the initialised data, where their symbols are.
-    symbols = {s.name: s for s in image.symbols}
+    symbol_table = {s.name: s for s in image.symbols}
     sections = {s.name: bytearray(s.data) for s in image.sections if not s.nobits}
     slots = []
     for param, value in zip(compiled.params, args):
         if not param.is_pointer:
             continue
-        symbol = symbols[ARRAY_PREFIX + param.name]
+        symbol = symbol_table[array_symbol(param.name, symbols)]
         section = next(s for s in image.sections
                        if s.addr <= symbol.value <= s.addr + s.size and not s.nobits
                        and (symbol.section in (None, s.name)))
@@ -341,9 +373,10 @@ def build_launch_program(compiled: CompiledKernel, grid: Any, args: tuple | list
     arguments = abi.record_words((0, 0, 0), grid3, [
         next(s.addr for s in slots if s.param == p.name) if p.is_pointer else int(v)
         for p, v in zip(compiled.params, args)])[abi.FIRST_ARGUMENT_WORD:]
-    layout = LaunchLayout(compiled.name, grid3, symbols[RECORD_SYMBOL].value,
-                          tuple(arguments), tuple(slots), symbols[CYCLES_SYMBOL].value,
-                          symbols["kernel_begin"].value, symbols["kernel_end"].value)
+    layout = LaunchLayout(compiled.name, grid3, symbol_table[RECORD_SYMBOL].value,
+                          tuple(arguments), tuple(slots), symbol_table[CYCLES_SYMBOL].value,
+                          symbol_table["kernel_begin"].value,
+                          symbol_table["kernel_end"].value)
     return elf_path, layout
 
 

@@ -36,6 +36,35 @@ class Array:
 
 
 @dataclass(frozen=True)
+class CompiledLaunch:
+    """How an operator-library kernel (`sw/ops/`, the kernel language) is compiled and
+    launched for a shape: the kernel (`module:function`), its arguments in order (an
+    array's name, or an expression over the shape parameters for a scalar), the grid
+    and the constexprs (expressions over the shape parameters, `TDIM`, `VLEN`, `LANES`
+    of the configuration, and `cdiv`)."""
+
+    kernel: str  # "sw.ops.gemm:gemm"
+    arguments: tuple[str, ...]
+    grid: tuple[str, ...]
+    constexprs: tuple[tuple[str, str], ...] = ()
+    # The work the shape needs, for the report's roofline: multiply-accumulates and the
+    # bytes that must cross the memory port at least (inputs read once, outputs written).
+    macs: str = "0"
+    min_bytes: str = "0"
+
+    def load(self):
+        import importlib
+        module, name = self.kernel.split(":")
+        return getattr(importlib.import_module(module), name)
+
+    def source(self) -> Path:
+        import importlib.util
+        spec = importlib.util.find_spec(self.kernel.split(":")[0])
+        assert spec is not None and spec.origin is not None
+        return Path(spec.origin)
+
+
+@dataclass(frozen=True)
 class Kernel:
     name: str
     params: tuple[str, ...]  # shape parameters, in SHAPE=... order
@@ -48,9 +77,13 @@ class Kernel:
     # (.s sources are our assembler's: the defines, the shape and the configuration's
     # TDIM arrive as .equ symbols; .c and .S go through `oxcore cc`)
     engines: tuple[str, ...] = ()  # configuration sections it needs ("vector")
+    launch: CompiledLaunch | None = None  # a kernel-language kernel, compiled
+    default_config: str | None = None  # the preset used when no --config is given
 
     @property
     def source(self) -> Path:
+        if self.launch is not None:
+            return self.launch.source()
         return self.source_file or SOURCES / f"{self.name}.c"
 
     def check_config(self, config: OxCoreConfig) -> None:
@@ -197,10 +230,31 @@ TENSOR_KERNELS = (
     _tensor("tensor_gemm_q", "int8", _tensor_gemm_q, 1),
 )
 
+def _compiled_gemm(A: np.ndarray, BT: np.ndarray) -> dict[str, np.ndarray]:
+    from sw.ops.gemm import reference
+    return {"C": reference(A, BT)}
+
+
+# The operator library, compiled from the kernel language (sw/ops/).
+COMPILED_KERNELS = (
+    Kernel("gemm", ("M", "N", "K"), (64, 64, 64),
+           (Array("A", "int8", ("M", "K")), Array("BT", "int8", ("N", "K"))),
+           (Array("C", "int32", ("M", "N")),), _compiled_gemm,
+           engines=("tensor",), default_config="tensor",
+           launch=CompiledLaunch("sw.ops.gemm:gemm",
+                                 ("A", "BT", "C", "M", "N", "K", "K", "K", "N"),
+                                 ("cdiv(M, BLOCK_M)", "cdiv(N, BLOCK_N)"),
+                                 (("BLOCK_M", "2 * TDIM"), ("BLOCK_N", "2 * TDIM"),
+                                  ("BLOCK_K", "4 * TDIM")),
+                                 macs="M * N * K", min_bytes="M * K + N * K + 4 * M * N")),
+)
+
 KERNELS: dict[str, Kernel] = {k.name: k for k in (
-    Kernel("gemm", ("M", "N", "K"), (8, 8, 8),
+    *COMPILED_KERNELS,
+    # C programs: the scalar baselines
+    Kernel("c_gemm", ("M", "N", "K"), (8, 8, 8),
            (Array("A", "int8", ("M", "K")), Array("B", "int8", ("K", "N"))),
-           (Array("C", "int32", ("M", "N")),), _gemm),
+           (Array("C", "int32", ("M", "N")),), _gemm, source_file=SOURCES / "gemm.c"),
     Kernel("conv2d", ("CI", "CO", "H", "W", "KH", "KW"), (2, 2, 8, 8, 3, 3),
            (Array("X", "int8", ("CI", "H", "W")), Array("Wt", "int8", ("CO", "CI", "KH", "KW"))),
            (Array("Y", "int32", ("CO", "H - KH + 1", "W - KW + 1")),), _conv2d),

@@ -32,13 +32,56 @@ def test_emit_ir_prints_a_module_that_parses(capsys) -> None:
     assert ops_named(module, "func.func")[0].sym_name.data == "vector_add"
 
 
-@pytest.mark.parametrize("emit", ["asm", "elf"])
-def test_asm_and_elf_are_not_implemented_yet(capsys, emit: str) -> None:
-    code, out, err = run(capsys, str(EXAMPLE), "--signature", EXAMPLE_SIGNATURE,
-                         "--emit", emit)
+GEMM = ROOT / "sw" / "ops" / "gemm.py"
+GEMM_SIGNATURE = ("a_ptr:*i8,bt_ptr:*i8,c_ptr:*i32,M:i32,N:i32,K:i32,stride_am:i32,"
+                  "stride_bn:i32,stride_cm:i32,BLOCK_M=16,BLOCK_N=16,BLOCK_K=32")
+
+
+def test_emit_asm_prints_assembly_our_assembler_takes(capsys) -> None:
+    from oxcore.config import load_config
+    from sw.asm.assembler import assemble_source
+    code, out, err = run(capsys, str(GEMM), "--signature", GEMM_SIGNATURE,
+                         "--config", "tensor", "--emit", "asm")
+    assert (code, err) == (0, "")
+    assert ".globl gemm" in out and "tmma m" in out and "tld.b m" in out
+    image = assemble_source(out, "gemm.s", load_config("tensor"))
+    assert any(symbol.name == "gemm" for symbol in image.symbols)
+
+
+def test_emit_elf_writes_the_file(capsys, tmp_path: Path) -> None:
+    target = tmp_path / "gemm.elf"
+    code, out, err = run(capsys, str(GEMM), "--signature", GEMM_SIGNATURE,
+                         "--config", "tensor", "--emit", "elf", "-o", str(target))
+    assert (code, out, err) == (0, "", "")
+    assert target.read_bytes()[:4] == b"\x7fELF"
+
+
+def test_emit_elf_needs_an_output(capsys) -> None:
+    code, out, err = run(capsys, str(GEMM), "--signature", GEMM_SIGNATURE,
+                         "--config", "tensor", "--emit", "elf")
     assert (code, out) == (1, "")
-    assert err == (f"oxcore: error: --emit {emit}: not implemented yet (issue #12 in "
-                   f"progress); use --emit ir\n")
+    assert err == "oxcore: error: --emit elf needs -o FILE\n"
+
+
+def test_print_ir_after_all_shows_every_back_end_stage(capsys) -> None:
+    from sw.compiler.driver import BACKEND_STAGES
+    code, out, err = run(capsys, str(GEMM), "--signature", GEMM_SIGNATURE,
+                         "--config", "tensor", "--emit", "asm", "--print-ir-after-all")
+    assert code == 0
+    for stage in BACKEND_STAGES:
+        assert f"IR Dump After {stage} (machine IR)" in out
+    before, after = out.split("After allocate-registers")
+    assert "After select-instructions" in before and "%m" in before  # virtual tiles
+    assert "%m" not in after and "%x" not in after
+
+
+def test_a_dot_without_the_tensor_engine_is_an_error_at_the_dot(capsys) -> None:
+    code, out, err = run(capsys, str(GEMM), "--signature", GEMM_SIGNATURE, "--emit", "asm")
+    line = next(i for i, text in enumerate(GEMM.read_text().splitlines(), 1)
+                if "tl.dot(" in text)
+    assert code == 1
+    assert err.startswith(f"oxcore: error: {GEMM}:{line}:")
+    assert "tl.dot needs the tensor engine, which configuration 'default' has not" in err
 
 
 @pytest.mark.parametrize("args, message", [
