@@ -21,8 +21,10 @@ from sw.asm.assembler import assemble_source
 from sw.asm.driver import render
 from sw.compiler.emit import assembly
 from sw.compiler.mir import PSEUDOS, MBlock, MFunction, MInstr, PReg, Text, VReg
-from sw.compiler.regalloc import (CALLEE_SAVED, AllocationStats, allocate, live_intervals,
-                                  liveness, successors)
+from sw.compiler import regalloc
+from sw.compiler.regalloc import (CALLEE_SAVED, AllocationStats, Interval, _linear_scan,
+                                  allocate, live_intervals, liveness, merge_ranges,
+                                  ranges_overlap, successors)
 
 A0 = PReg("x", 10)
 MASK = 0xFFFF_FFFF
@@ -214,6 +216,184 @@ def test_mask_operand_reads_v0() -> None:
     assert ivs.physical[PReg("v", 0)] == [(3, 5)]
 
 
+
+# --- lifetime holes --------------------------------------------------------------------
+
+def test_merge_and_overlap_of_ranges() -> None:
+    assert merge_ranges([(10, 12), (0, 3), (4, 6), (2, 5), (20, 20)]) == [(0, 6), (10, 12),
+                                                                         (20, 20)]
+    assert merge_ranges([(5, 5)]) == [(5, 5)]
+    assert ranges_overlap([(0, 3), (10, 13)], [(4, 9)]) is False  # inside the hole
+    assert ranges_overlap([(0, 3), (10, 13)], [(4, 10)]) is True  # reaches the next range
+    assert ranges_overlap([(0, 3)], [(3, 3)]) is True
+    assert ranges_overlap([], [(0, 100)]) is False
+
+
+def test_interval_covers_and_holes() -> None:
+    iv = Interval(VReg("x", 1), [(3, 7), (12, 15), (20, 21)])
+    assert (iv.start, iv.end) == (3, 21)
+    assert iv.holes == [(8, 11), (16, 19)]
+    assert [p for p in range(25) if iv.covers(p)] == [*range(3, 8), *range(12, 16), 20, 21]
+    assert iv.overlaps([(8, 11), (16, 19)]) is False
+    assert iv.overlaps(Interval(VReg("x", 2), [(0, 2), (21, 30)])) is True
+
+
+def test_linear_scan_places_a_value_in_another_ones_hole() -> None:
+    """b lives in a's hole: one register for both. c starts in a's hole but is still live
+    when a is live again: it needs another register, or, with one, the interval ending
+    furthest (a) is spilled."""
+    def make() -> tuple[Interval, Interval, Interval]:
+        return (Interval(VReg("x", 1), [(0, 3), (10, 13)]), Interval(VReg("x", 2), [(4, 9)]),
+                Interval(VReg("x", 3), [(5, 11)]))
+    a, b, _ = make()
+    _linear_scan([a, b], [5], {})
+    assert (a.register, b.register, a.spilled, b.spilled) == (5, 5, False, False)
+    a, _, c = make()
+    _linear_scan([a, c], [5, 6], {})
+    assert (a.register, c.register) == (5, 6)
+    a, _, c = make()
+    _linear_scan([a, c], [5], {})
+    assert a.spilled and c.register == 5
+    a, b, _ = make()  # a precoloured use of the register in the hole blocks it for b only
+    _linear_scan([a, b], [5, 6], {5: [(6, 6)]})
+    assert (a.register, b.register) == (5, 6)
+
+
+def cold_block_function() -> tuple[Builder, dict[str, VReg]]:
+    """A hot loop whose rare case (a zero word) is handled in a cold block placed after
+    the `ret`, using loop values and jumping back into the loop; the code between the
+    loop and the `ret` has other values live.
+
+       entry: out, ptr, end, acc = 0, zeros = 0
+       loop:  w = *ptr; acc += w; beqz w, cold
+       cont:  ptr += 4; bne ptr, end, loop
+       done:  three temporaries from acc, stored with acc and zeros; ret
+       cold:  zeros += end - ptr; j cont
+
+    At most six values are live at any point (in the loop: out, ptr, end, acc, zeros, w;
+    in `done`: out, acc, zeros and the three temporaries), but ptr's and end's hulls run
+    from entry to the cold block, across `done`: eight as hulls."""
+    b = Builder("coldpath")
+    rec = b.x("mv", A0)
+    out = b.x("lw", 0, rec)
+    ptr = b.x("lw", 4, rec)
+    n = b.x("lw", 8, rec)
+    end = b.x("slli", n, 2)
+    b("add", end, end, ptr)
+    acc = b.x("li", 0)
+    zeros = b.x("li", 0)
+    loop = b.new_block("loop")
+    w = b.x("lw", 0, ptr)
+    b("add", acc, acc, w)
+    cold_label = b.fn.new_block("cold")  # laid out last
+    b("beqz", w, cold_label.label)
+    cont = b.new_block("cont")
+    b("addi", ptr, ptr, 4)
+    b("bne", ptr, end, loop.label)
+    b.new_block("done")
+    t1 = b.x("slli", acc, 1)
+    t2 = b.x("addi", acc, 7)
+    t3 = b.x("xori", acc, 5)
+    for i, r in enumerate((t1, t2, t3, acc, zeros)):
+        b("sw", r, 4 * i, out)
+    b("ret")
+    b.fn.blocks.append(cold_label)
+    b.block = cold_label
+    d = b.x("sub", end, ptr)
+    b("add", zeros, zeros, d)
+    b("j", cont.label)
+    return b, {"out": out, "ptr": ptr, "end": end, "acc": acc, "zeros": zeros, "w": w,
+               "t1": t1, "d": d}
+
+
+def max_pressure(ivs: regalloc.Intervals, hull: bool) -> int:
+    last = max(iv.end for iv in ivs.virtual.values())
+    return max(sum(1 for iv in ivs.virtual.values()
+                   if (iv.start <= p <= iv.end if hull else iv.covers(p)))
+               for p in range(last + 1))
+
+
+def test_cold_block_intervals_have_a_hole_over_the_return_path() -> None:
+    b, v = cold_block_function()
+    ivs = live_intervals(b.fn)
+    names = [blk.label.name for blk in b.fn.blocks]
+    done = ivs.block_points[next(i for i, n in enumerate(names) if "done" in n)]
+    cold = ivs.block_points[-1]
+    for name in ("ptr", "end"):
+        iv = ivs.virtual[v[name]]
+        assert iv.holes == [done], name  # dead exactly from the loop exit to the cold block
+        assert not iv.covers(done[0]) and iv.covers(cold[0])
+        assert iv.end > cold[0]
+    for name in ("acc", "zeros", "out"):  # live into `done` and into the cold block
+        iv = ivs.virtual[v[name]]
+        assert iv.covers(done[0]) and iv.covers(cold[0])
+        assert len(iv.holes) == 1 and done[0] < iv.holes[0][0] <= done[1]  # from last use
+    assert ivs.virtual[v["t1"]].ranges == [(ivs.virtual[v["t1"]].start,
+                                            ivs.virtual[v["t1"]].end)]
+    assert max_pressure(ivs, hull=False) == 6
+    assert max_pressure(ivs, hull=True) == 8
+
+
+COLD_REGS = [5, 6, 7, 10, 11, 12]  # six caller-saved x registers
+
+
+def cold_block_expected(values: list[int]) -> list[int]:
+    acc = sum(values)
+    zeros = sum(4 * (len(values) - i) for i, x in enumerate(values) if x == 0)
+    return [wrap(2 * acc), acc + 7, acc ^ 5, acc, zeros]
+
+
+def test_cold_block_after_ret_allocates_without_spills(tmp_path: Path) -> None:
+    """Six registers for a function with at most six values live at once: no spills,
+    although the hull intervals of the loop values the cold block reads spill."""
+    b, _ = cold_block_function()
+    stats = allocate(b.fn, PRESETS["default"], {"x": COLD_REGS})
+    assert only_physical(b.fn)
+    assert stats.spills["x"] == 0 and stats.spill_instructions == 0
+    assert stats.frame_bytes == 0 and stats.saved == []
+    assert set(stats.registers_used["x"]) <= set(COLD_REGS)
+    values = [5, 0, -3, 0, 0, 100, 7, 0]
+    got = run(b.fn, PRESETS["default"], tmp_path, [len(values)], 5,
+              struct.pack(f"<{len(values)}i", *values), check_callee_saved=True)
+    assert got == cold_block_expected(values)
+
+
+def test_cold_block_with_hull_intervals_spills(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same function with every interval widened to its hull (the allocator before
+    lifetime holes) spills, and still computes the right result."""
+    def hulls(fn: MFunction) -> regalloc.Intervals:
+        ivs = real(fn)
+        for iv in ivs.virtual.values():
+            iv.ranges = [(iv.start, iv.end)]
+        return ivs
+    real = regalloc.live_intervals
+    monkeypatch.setattr(regalloc, "live_intervals", hulls)
+    b, _ = cold_block_function()
+    stats = allocate(b.fn, PRESETS["default"], {"x": COLD_REGS})
+    assert stats.spills["x"] >= 2
+    values = [0, 9, 0, -4]
+    got = run(b.fn, PRESETS["default"], tmp_path, [len(values)], 5,
+              struct.pack(f"<{len(values)}i", *values), check_callee_saved=True)
+    assert got == cold_block_expected(values)
+
+
+def test_self_moves_are_dropped(tmp_path: Path) -> None:
+    """`q = mv p` where p dies: both share a register and the move disappears."""
+    b = Builder("selfmv")
+    rec = b.x("mv", A0)
+    out = b.x("lw", 0, rec)
+    p = b.x("li", 41)
+    q = b.x("mv", p)
+    b("addi", q, q, 1)
+    b("sw", q, 0, out)
+    b("ret")
+    stats = allocate(b.fn, PRESETS["default"])
+    assert stats.moves_removed == 1
+    assert [ins.mnemonic for ins in b.fn.instructions()] == ["mv", "lw", "li", "addi", "sw",
+                                                            "ret"]
+    assert run(b.fn, PRESETS["default"], tmp_path, [], 1) == [42]
+
 # --- allocation on the interpreter -----------------------------------------------------
 
 def test_straight_line(tmp_path: Path) -> None:
@@ -310,10 +490,12 @@ def test_precoloured_a0_is_respected(tmp_path: Path) -> None:
     b("sw", s, 0, out)
     b("sw", rec, 4, out)
     b("ret")
-    allocate(b.fn, PRESETS["default"], {"x": [10, 11, 12, 13]})
+    stats = allocate(b.fn, PRESETS["default"], {"x": [10, 11, 12, 13]})
     first = b.fn.blocks[0].instrs
-    assert [ins.mnemonic for ins in first[:3]] == ["li", "li", "mv"]
+    assert [ins.mnemonic for ins in first[:2]] == ["li", "li"]
     assert all(str(ins.operands[0]) != "a0" for ins in first[:2])
+    # `rec` starts where a0 ends and takes it: `mv a0, a0` is dropped.
+    assert stats.moves_removed == 1 and "mv" not in [ins.mnemonic for ins in first]
     got = run(b.fn, PRESETS["default"], tmp_path, [], 2)
     assert got[0] == 33 and got[1] != 0
 
@@ -517,7 +699,9 @@ def test_emitted_pseudos_assemble() -> None:
         "neg": [t0, t1], "not": [t0, t1], "seqz": [t0, t1], "snez": [t0, t1],
         "j": [target], "ret": [], "csrr": [t0, Text("cycle")],
         "csrw": [Text("vxrm"), t0], "csrwi": [Text("vxrm"), 3],
-        "beqz": [t0, target], "bnez": [t0, target], "bgt": [t0, t1, target],
+        "beqz": [t0, target], "bnez": [t0, target], "blez": [t0, target],
+        "bgez": [t0, target], "bltz": [t0, target], "bgtz": [t0, target],
+        "bgt": [t0, t1, target],
         "ble": [t0, t1, target], "bgtu": [t0, t1, target], "bleu": [t0, t1, target],
         "vmv.v.v": [PReg("v", 1), PReg("v", 2)],
     }
