@@ -265,10 +265,15 @@ class Selector:
         for index, arg in enumerate(self.function.body.block.args):
             if arg.uses:
                 self.forms[arg] = self._argument(index, arg)
+        # the axes up to the highest the kernel asks about; higher ones only repeat
+        # the same programs' ids, which the kernel cannot tell apart (the count still
+        # runs every program of the grid)
+        axes = 1 + max((op.axis.value.data for op in self.function.walk()
+                        if isinstance(op, (ob.ProgramIdOp, ob.NumProgramsOp))), default=0)
         self.grid = [self._record_word(abi.NUM_PROGRAMS_WORD + axis, f"nprog{axis}")
-                     for axis in range(abi.AXES)]
+                     for axis in range(axes)]
         self.pids = [self._record_word(abi.PROGRAM_ID_WORD + axis, f"pid{axis}")
-                     for axis in range(abi.AXES)]
+                     for axis in range(axes)]
         self.mutable.update(self.pids + [count])
         done = self.fn.new_block("programs_done")
         self.emit("blez", count, done.label)
@@ -298,9 +303,6 @@ class Selector:
         carry: Scalar = 1
         for pid, size in zip(self.pids, self.grid):
             bumped = self._add(pid, carry)
-            if pid is self.pids[-1]:
-                self.emit("mv", pid, bumped)
-                break
             differs, wrapped, keep = self.new_x(), self.new_x(), self.new_x()
             self.emit("xor", differs, bumped, size)
             self.emit("seqz", wrapped, differs)
@@ -693,7 +695,11 @@ class Selector:
         rows = tdim if rows_left is None else self.min_const(rows_left, tdim)
         cols = colbytes if cols_left is None else \
             self.mul(self.min_const(cols_left, columns), elem_size)
-        runtime = [c for c in counts if not isinstance(c, int)]
+        # min(count, limit) <= 0 exactly when count <= 0: test the clamped values, so
+        # the raw counts need no register once these are computed
+        runtime = [c for c in (rows if rows_left is not None else None,
+                               cols if cols_left is not None else None)
+                   if c is not None and not isinstance(c, int)]
         empty = self._cold("empty_tile") if runtime else None
         for count in runtime:
             self.emit("blez", count, empty.label)

@@ -56,11 +56,11 @@ def eliminate_dead_code(fn: MFunction) -> int:
             return removed
 
 
-def _loops(fn: MFunction) -> list[tuple[int, int]]:
+def loops(fn: MFunction) -> list[tuple[int, int]]:
     """(header, latch) block indices of every loop: a branch back to an earlier (or the
     same) block in layout order. Selection lays loops out contiguously, so the loop is
     blocks header..latch; cold blocks after the function's end that jump back into it
-    belong to it too, which `_inside` accounts for."""
+    belong to it too, which `loop_blocks` accounts for."""
     index = {block.label: i for i, block in enumerate(fn.blocks)}
     loops = []
     for i, block in enumerate(fn.blocks):
@@ -72,7 +72,7 @@ def _loops(fn: MFunction) -> list[tuple[int, int]]:
     return sorted(loops, key=lambda loop: loop[1] - loop[0])  # innermost first
 
 
-def _inside(fn: MFunction, header: int, latch: int) -> set[int]:
+def loop_blocks(fn: MFunction, header: int, latch: int) -> set[int]:
     """Blocks of the loop: header..latch, plus out-of-line blocks reached from them that
     jump back into them."""
     blocks = set(range(header, latch + 1))
@@ -99,10 +99,10 @@ def hoist_loop_invariants(fn: MFunction) -> int:
     across its update. Returns how many instructions moved."""
     definitions = Counter(id(d) for ins in fn.instructions() for d in ins.defs())
     moved = 0
-    for header, latch in _loops(fn):
+    for header, latch in loops(fn):
         if header == 0:
             continue
-        body = _inside(fn, header, latch)
+        body = loop_blocks(fn, header, latch)
         defined_inside = {id(d) for i in body for ins in fn.blocks[i].instrs
                           for d in ins.defs()}
         hoisted: list[MInstr] = []
@@ -124,9 +124,18 @@ def hoist_loop_invariants(fn: MFunction) -> int:
     return moved
 
 
+def loop_depths(fn: MFunction) -> list[int]:
+    """How many loops contain each block (0: straight-line code)."""
+    depth = [0] * len(fn.blocks)
+    for header, latch in loops(fn):
+        for i in loop_blocks(fn, header, latch):
+            depth[i] += 1
+    return depth
+
+
 def _invariant(ins: MInstr, defined_inside: set[int], definitions: Counter) -> bool:
-    if not is_pure(ins):
-        return False
+    if not is_pure(ins) or ins.mnemonic == "li":  # a constant costs one instruction where
+        return False  # it is used; hoisted, it would hold a register across the loop
     defs = ins.defs()
     if len(defs) != 1 or not isinstance(defs[0], VReg) or definitions[id(defs[0])] != 1:
         return False

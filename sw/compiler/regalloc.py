@@ -213,6 +213,7 @@ class Interval:
 
     vreg: VReg
     ranges: list[tuple[int, int]]
+    weight: float = 0.0  # spill cost: its uses and definitions, x10 per enclosing loop
     register: int | None = None
     spilled: bool = False
     slot: int | None = None
@@ -342,13 +343,16 @@ def _linear_scan(intervals: list[Interval], order: list[int],
                       and not blocked(b, g, cur)]
         free = [b for b in placements if not any(u in conflicts for u in range(b, b + g))]
         if not free:
-            best, best_end, best_holders = None, cur.end, []
+            # spill what costs least: the holders of a placement, if together cheaper
+            # than `cur` (a value used in an inner loop is reloaded every iteration, and
+            # a scalar reload also waits for the engines to drain)
+            best, best_cost, best_holders = None, cur.weight, []
             for b in placements:
                 holders = list({id(h): h for u in range(b, b + g)
                                 for h in conflicts.get(u, ())}.values())
-                soonest = min(h.end for h in holders)
-                if soonest > best_end:
-                    best, best_end, best_holders = b, soonest, holders
+                cost = sum(h.weight for h in holders)
+                if cost < best_cost:
+                    best, best_cost, best_holders = b, cost, holders
             if best is None:
                 cur.spilled = True
                 continue
@@ -358,6 +362,23 @@ def _linear_scan(intervals: list[Interval], order: list[int],
             free = [best]
         cur.register = free[0]
         active.append(cur)
+
+
+def _spill_weights(fn: MFunction, ivs: Intervals) -> None:
+    """Each interval's spill cost: its registers' uses and definitions, each counting
+    10**(loops around it), divided by its length so that a long, rarely used value
+    (a pointer needed once per program) goes before a short one in a hot loop."""
+    from sw.compiler.mir_passes import loop_depths
+    depths = loop_depths(fn)
+    counts: dict[int, float] = defaultdict(float)
+    for block, depth in zip(fn.blocks, depths):
+        for ins in block.instrs:
+            for reg in ins.defs() + ins.uses():
+                if isinstance(reg, VReg):
+                    counts[id(reg)] += 10.0 ** depth
+    for vreg, interval in ivs.virtual.items():
+        length = sum(end - start + 1 for start, end in interval.ranges)
+        interval.weight = counts[id(vreg)] / max(length, 1)
 
 
 # --- the pass --------------------------------------------------------------------------
@@ -434,6 +455,7 @@ def allocate(fn: MFunction, config: OxCoreConfig,
                               "the spill code assumes at most two (t5, t6)")
 
     ivs = live_intervals(fn)
+    _spill_weights(fn, ivs)
     by_class: dict[str, list[Interval]] = defaultdict(list)
     for iv in ivs.virtual.values():
         by_class[iv.vreg.cls].append(iv)

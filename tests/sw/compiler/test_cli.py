@@ -75,13 +75,13 @@ def test_print_ir_after_all_shows_every_back_end_stage(capsys) -> None:
     assert "%m" not in after and "%x" not in after
 
 
-def test_a_dot_without_the_tensor_engine_is_an_error_at_the_dot(capsys) -> None:
+def test_a_dot_without_the_tensor_engine_is_an_error_in_the_kernel(capsys) -> None:
     code, out, err = run(capsys, str(GEMM), "--signature", GEMM_SIGNATURE, "--emit", "asm")
     line = next(i for i, text in enumerate(GEMM.read_text().splitlines(), 1)
-                if "tl.dot(" in text)
+                if "for k in range" in text)  # where the accumulator becomes tiles
     assert code == 1
-    assert err.startswith(f"oxcore: error: {GEMM}:{line}:")
-    assert "tl.dot needs the tensor engine, which configuration 'default' has not" in err
+    assert err.startswith(f"{GEMM}:{line}:5: error: an int32 accumulator block needs the "
+                          f"tensor engine, which configuration 'default' has not")
 
 
 @pytest.mark.parametrize("args, message", [

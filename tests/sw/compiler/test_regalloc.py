@@ -240,8 +240,8 @@ def test_interval_covers_and_holes() -> None:
 
 def test_linear_scan_places_a_value_in_another_ones_hole() -> None:
     """b lives in a's hole: one register for both. c starts in a's hole but is still live
-    when a is live again: it needs another register, or, with one, the interval ending
-    furthest (a) is spilled."""
+    when a is live again: it needs another register, or, with one, the cheaper of the
+    two (by spill weight) is spilled."""
     def make() -> tuple[Interval, Interval, Interval]:
         return (Interval(VReg("x", 1), [(0, 3), (10, 13)]), Interval(VReg("x", 2), [(4, 9)]),
                 Interval(VReg("x", 3), [(5, 11)]))
@@ -252,8 +252,13 @@ def test_linear_scan_places_a_value_in_another_ones_hole() -> None:
     _linear_scan([a, c], [5, 6], {})
     assert (a.register, c.register) == (5, 6)
     a, _, c = make()
+    a.weight, c.weight = 1.0, 2.0
     _linear_scan([a, c], [5], {})
     assert a.spilled and c.register == 5
+    a, _, c = make()
+    a.weight, c.weight = 2.0, 1.0  # c is cheaper: it spills, a keeps its register
+    _linear_scan([a, c], [5], {})
+    assert c.spilled and a.register == 5 and not a.spilled
     a, b, _ = make()  # a precoloured use of the register in the hole blocks it for b only
     _linear_scan([a, b], [5, 6], {5: [(6, 6)]})
     assert (a.register, b.register) == (5, 6)
