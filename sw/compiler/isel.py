@@ -101,6 +101,16 @@ def _wrap32(value: int) -> int:
     return value - (1 << 32) if value & 0x8000_0000 else value
 
 
+@dataclass
+class Scope:
+    """A region of the kernel during selection: the pure values computed in it, and
+    while an inner region is being selected, the branch into that region (`anchor`:
+    its block and instruction), before which this region's values are inserted."""
+
+    memo: dict[tuple, Scalar] = field(default_factory=dict)
+    anchor: tuple[MBlock, MInstr] | None = None
+
+
 # --- the selector --------------------------------------------------------------------
 
 class Selector:
@@ -117,7 +127,9 @@ class Selector:
         self.cold_blocks: list[MBlock] = []
         self.shadows: dict[str, VReg] = {}  # tensor edge CSRs' last values (_edge)
         self.mutable: set[VReg] = set()  # registers redefined later: loop-carried values
-        self._memo: list[dict[tuple, Scalar]] = [{}]  # pure results, by region (_pure)
+        self._scopes: list[Scope] = [Scope()]  # regions, outermost first (_pure)
+        self._depth: dict[int, int] = {}  # id(register) -> the scope defining it
+        self._hoisting_to: int | None = None
         self._negation: dict[VReg, Scalar] = {}  # r -> x where r = -x
         self._difference: dict[VReg, tuple[Scalar, Scalar]] = {}  # r -> (a, b): r = a - b
         self.current_op: Operation | None = None
@@ -144,26 +156,68 @@ class Selector:
             self.engines.add(ins.engine)
         return ins
 
-    def _pure(self, key: tuple, compute: Callable[[], Scalar]) -> Scalar:
-        """`compute()` once per region: a value computed earlier in this region or an
-        enclosing one dominates the current point (regions are loop bodies and `if`
-        branches; the tile code's side paths never compute these values)."""
-        for memo in reversed(self._memo):
-            if key in memo:
-                return memo[key]
-        value = compute()
-        self._memo[-1][key] = value
+    def _pure(self, key: tuple, compute: Callable[[], Scalar],
+              operands: tuple[Scalar, ...] = ()) -> Scalar:
+        """`compute()` once, in the outermost region where its operands are all defined
+        (regions: the kernel, the program loop, loop bodies, `if` branches). If that is
+        an enclosing region, the instructions go to its insertion point, just before
+        the branch into the region being selected: loop-invariant address and bound
+        arithmetic is computed once, and a tile store after a loop shares the bounds
+        its loop's loads computed."""
+        current = len(self._scopes) - 1 if self._hoisting_to is None else self._hoisting_to
+        depth = min(current, max((self._depth.get(id(o), 0) for o in operands
+                                  if isinstance(o, VReg)), default=0))
+        for scope in self._scopes[:current + 1]:
+            if key in scope.memo:
+                return scope.memo[key]
+        if depth == current:
+            value = compute()
+        else:
+            value = self._hoist(depth, compute)
+        self._scopes[depth].memo[key] = value
         return value
 
+    def _hoist(self, depth: int, compute: Callable[[], Scalar]) -> Scalar:
+        scope = self._scopes[depth]
+        assert scope.anchor is not None
+        block, branch = scope.anchor
+        main, self.block = self.block, MBlock(Label(".hoisted"))
+        outer, self._hoisting_to = self._hoisting_to, depth
+        try:
+            value = compute()
+        finally:
+            self._hoisting_to = outer
+            hoisted, self.block = self.block.instrs, main
+        at = block.instrs.index(branch)
+        block.instrs[at:at] = hoisted
+        return value
+
+    def _enter_scope(self, anchor: MInstr) -> None:
+        """Open a region; `anchor` is the branch into it, which the current region's
+        values computed later are inserted before."""
+        self._scopes[-1].anchor = (self.block, anchor)
+        self._scopes.append(Scope())
+
+    def _leave_scope(self) -> None:
+        self._scopes.pop()
+
     def new_x(self, hint: str = "") -> VReg:
-        return self.fn.new_vreg("x", hint)
+        reg = self.fn.new_vreg("x", hint)
+        self._depth[id(reg)] = len(self._scopes) - 1 if self._hoisting_to is None \
+            else self._hoisting_to
+        return reg
+
+    def _changes_in_this_scope(self, reg: VReg) -> None:
+        """`reg` is redefined in the region just opened (a loop-carried value)."""
+        self._depth[id(reg)] = len(self._scopes) - 1
 
     def reg(self, value: Scalar) -> VReg | PReg:
         """A register holding `value` (li for a constant; x0 for zero)."""
         if isinstance(value, int):
             if value == 0:
                 return ZERO
-            return self._pure(("li", value), lambda: self._li(value))
+            # a constant where it is used: one instruction, no register held for it
+            return self._li(value)
         return value
 
     def _li(self, value: int) -> VReg:
@@ -174,7 +228,7 @@ class Selector:
     # -- scalar arithmetic with folding --
 
     def add(self, a: Scalar, b: Scalar) -> Scalar:
-        return self._pure(("add", _key(a), _key(b)), lambda: self._add(a, b))
+        return self._pure(("add", _key(a), _key(b)), lambda: self._add(a, b), (a, b))
 
     def _add(self, a: Scalar, b: Scalar) -> Scalar:
         if isinstance(a, int) and isinstance(b, int):
@@ -196,7 +250,7 @@ class Selector:
         return self.sub(0, a)
 
     def sub(self, a: Scalar, b: Scalar) -> Scalar:
-        return self._pure(("sub", _key(a), _key(b)), lambda: self._sub(a, b))
+        return self._pure(("sub", _key(a), _key(b)), lambda: self._sub(a, b), (a, b))
 
     def _sub(self, a: Scalar, b: Scalar) -> Scalar:
         if isinstance(b, int):
@@ -215,7 +269,7 @@ class Selector:
         return out
 
     def mul(self, a: Scalar, b: Scalar) -> Scalar:
-        return self._pure(("mul", _key(a), _key(b)), lambda: self._mul(a, b))
+        return self._pure(("mul", _key(a), _key(b)), lambda: self._mul(a, b), (a, b))
 
     def _mul(self, a: Scalar, b: Scalar) -> Scalar:
         if isinstance(a, int) and isinstance(b, int):
@@ -237,17 +291,18 @@ class Selector:
 
     def min_const(self, a: Scalar, limit: int) -> Scalar:
         """min(a, limit), branch-free: a + ((limit - a) & ((limit - a) >> 31))."""
-        return self._pure(("min", _key(a), limit), lambda: self._min_const(a, limit))
+        return self._pure(("min", _key(a), limit), lambda: self._min_const(a, limit), (a,))
 
     def _min_const(self, a: Scalar, limit: int) -> Scalar:
+        """limit + min(a - limit, 0): four instructions and no constant register (so
+        it stays loop-invariant whenever `a` is)."""
         if isinstance(a, int):
             return min(a, limit)
-        d = self.sub(limit, a)
-        m = self.new_x()
-        self.emit("srai", m, d, 31)
-        t = self.new_x()
-        self.emit("and", t, d, m)
-        return self.add(a, t)
+        d = self._add(a, -limit)
+        sign, below = self.new_x(), self.new_x()
+        self.emit("srai", sign, d, 31)
+        self.emit("and", below, d, sign)
+        return self._add(below, limit)
 
     # -- walking --
 
@@ -276,12 +331,14 @@ class Selector:
                      for axis in range(axes)]
         self.mutable.update(self.pids + [count])
         done = self.fn.new_block("programs_done")
-        self.emit("blez", count, done.label)
+        enter = self.emit("blez", count, done.label)
         program = self._start_block("program")
+        self._enter_scope(enter)
+        for reg in self.pids + [count]:
+            self._changes_in_this_scope(reg)
         self.block = program
-        self._memo.append({})
         self.walk(self.function.body.block)
-        self._memo.pop()
+        self._leave_scope()
         self._next_program(count, program)
         self.fn.blocks.append(done)
         self.block = done
@@ -887,10 +944,14 @@ class Selector:
             self.forms[arg] = carried[-1]
         self.forms[body.args[0]] = iv
         exit_block = self.fn.new_block("loop_exit")
-        self.emit("bge", iv, self.reg(ub), exit_block.label)
+        guard = self.emit("bge", iv, self.reg(ub), exit_block.label)
+        self._enter_scope(guard)
+        for reg in [iv] + [f.base if isinstance(f, Affine) else f for f in carried
+                           if isinstance(f, (VReg, Affine))]:
+            if isinstance(reg, VReg):
+                self._changes_in_this_scope(reg)
         header = self._start_block("loop")
         self.block = header
-        self._memo.append({})
         for inner in body.ops:
             if isinstance(inner, scf.YieldOp):
                 self.current_op = inner
@@ -900,7 +961,7 @@ class Selector:
         self.current_op = op
         next_iv = self._add(iv, step)
         self.emit("mv", iv, next_iv)
-        self._memo.pop()
+        self._leave_scope()
         self.emit("blt", iv, self.reg(ub), header.label)
         self.fn.blocks.append(exit_block)
         self.block = exit_block
@@ -967,7 +1028,7 @@ class Selector:
                                  "generator yet")
         else_block = self.fn.new_block("else")
         end_block = self.fn.new_block("endif")
-        self.emit("beqz", self.reg(cond), else_block.label)
+        self._branch_into = self.emit("beqz", self.reg(cond), else_block.label)
         self._branch(op.true_region.block, results)
         self.emit("j", end_block.label)
         self.fn.blocks.append(else_block)
@@ -980,11 +1041,14 @@ class Selector:
             self.forms[result] = reg
 
     def _branch(self, block: Block, results: list[VReg]) -> None:
-        self._memo.append({})
+        """One side of an `if`: a region whose enclosing values go before the `beqz`."""
+        anchor_block = next(b for b in self.fn.blocks if self._branch_into in b.instrs)
+        self._scopes[-1].anchor = (anchor_block, self._branch_into)
+        self._scopes.append(Scope())
         try:
             self._branch_ops(block, results)
         finally:
-            self._memo.pop()
+            self._leave_scope()
 
     def _branch_ops(self, block: Block, results: list[VReg]) -> None:
         for inner in block.ops:

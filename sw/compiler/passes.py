@@ -24,6 +24,7 @@ from xdsl.pattern_rewriter import (GreedyRewritePatternApplier, PatternRewriter,
 from xdsl.printer import Printer
 from xdsl.transforms.canonicalize import CanonicalizePass
 from xdsl.transforms.common_subexpression_elimination import CommonSubexpressionElimination
+from xdsl.transforms.loop_invariant_code_motion import LoopInvariantCodeMotionPass
 from xdsl.utils.exceptions import DiagnosticException, VerifyException
 
 from oxcore.errors import CompileError
@@ -105,11 +106,12 @@ class FoldBlockConstantsPass(ModulePass):
         PatternRewriteWalker(patterns).rewrite_module(op)
 
 
-#: The pipeline, in order. Lowering to the engines comes after these (issue #12).
+#: The block-level pipeline, in order; the back end (driver.BACKEND_STAGES) follows.
 PIPELINE: tuple[ModulePass, ...] = (
     VerifyTypesPass(),        # shapes and dtypes sound before anything rewrites them
     FoldBlockConstantsPass(),  # splat/broadcast of constants -> block constants
     CanonicalizePass(),       # xDSL: fold arith constants, drop dead pure ops
+    LoopInvariantCodeMotionPass(),  # xDSL: masks and offsets a loop does not change
     CommonSubexpressionElimination(),  # xDSL: one op per repeated pure computation
 )
 
