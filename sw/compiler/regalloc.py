@@ -301,7 +301,7 @@ def live_intervals(fn: MFunction) -> Intervals:
 # --- linear scan -----------------------------------------------------------------------
 
 def _linear_scan(intervals: list[Interval], order: list[int],
-                 fixed: dict[int, list[tuple[int, int]]]) -> None:
+                 fixed: dict[int, list[tuple[int, int]]], rotate: bool = False) -> None:
     """Linear scan with lifetime holes over `intervals` (one class) with registers
     `order`; spills the interval ending furthest. Sets `register` or `spilled` on each
     interval.
@@ -309,8 +309,15 @@ def _linear_scan(intervals: list[Interval], order: list[int],
     At each interval's start, the intervals already placed are *active* (live there),
     *inactive* (in a hole there, live again later) or handled (ended). A register is
     free for the new interval when no active interval holds it, no inactive interval
-    holding it overlaps the new interval's ranges, and no precoloured use of it does."""
+    holding it overlaps the new interval's ranges, and no precoloured use of it does.
+
+    `rotate` (engine registers): among free registers take the one whose last value
+    ended earliest, not the first in `order`. The engines run instructions
+    asynchronously and check register hazards: a tile load into the register a running
+    tmma still reads must wait for it (a false dependency), while a register idle for
+    longest is free at once."""
     allowed = set(order)
+    last_end: dict[int, int] = {}
     active: list[Interval] = []
     inactive: list[Interval] = []
 
@@ -360,7 +367,11 @@ def _linear_scan(intervals: list[Interval], order: list[int],
                 (active if h in active else inactive).remove(h)
                 h.register, h.spilled = None, True
             free = [best]
+        if rotate:
+            free.sort(key=lambda b: max(last_end.get(u, -1) for u in range(b, b + g)))
         cur.register = free[0]
+        for u in range(cur.register, cur.register + g):
+            last_end[u] = max(last_end.get(u, -1), cur.end)
         active.append(cur)
 
 
@@ -472,7 +483,8 @@ def allocate(fn: MFunction, config: OxCoreConfig,
             continue
         while True:
             units = {u for b, g in scratch[cls] for u in range(b, b + g)}
-            _linear_scan(intervals, [r for r in orders[cls] if r not in units], fixed[cls])
+            _linear_scan(intervals, [r for r in orders[cls] if r not in units], fixed[cls],
+                         rotate=True)
             need: dict[int, int] = defaultdict(int)
             spilled = {iv.vreg for iv in intervals if iv.spilled}
             if not spilled:

@@ -242,7 +242,7 @@ COMPILED_KERNELS = (
            (Array("C", "int32", ("M", "N")),), _compiled_gemm,
            engines=("tensor",), default_config="tensor",
            launch=CompiledLaunch("sw.ops.gemm:gemm",
-                                 ("A", "BT", "C", "M", "N", "K", "K", "K", "N"),
+                                 ("A", "BT", "C", "M", "N", "K"),
                                  ("cdiv(M, BLOCK_M)", "cdiv(N, BLOCK_N)"),
                                  (("BLOCK_M", "2 * TDIM"), ("BLOCK_N", "2 * TDIM"),
                                   ("BLOCK_K", "4 * TDIM")),

@@ -33,8 +33,7 @@ def test_emit_ir_prints_a_module_that_parses(capsys) -> None:
 
 
 GEMM = ROOT / "sw" / "ops" / "gemm.py"
-GEMM_SIGNATURE = ("a_ptr:*i8,bt_ptr:*i8,c_ptr:*i32,M:i32,N:i32,K:i32,stride_am:i32,"
-                  "stride_bn:i32,stride_cm:i32,BLOCK_M=16,BLOCK_N=16,BLOCK_K=32")
+GEMM_SIGNATURE = "a_ptr:*i8,bt_ptr:*i8,c_ptr:*i32,M:i32,N:i32,K:i32,BLOCK_M=16,BLOCK_N=16,BLOCK_K=32"
 
 
 def test_emit_asm_prints_assembly_our_assembler_takes(capsys) -> None:
