@@ -26,7 +26,8 @@ Why a record and not `a0..a7`: kernels often have more than eight runtime parame
 it uses, and never writes the record.
 
 The kernel keeps `sp` 16-byte aligned, may use stack below it (spill slots), preserves
-`s0..s11` and `sp` as ilp32 says, and returns with `ret`. Vector and tile registers,
+`s0..s11` and `sp` as ilp32 says, and `gp` and `tp` too (it may use them as general
+registers: it has no small data or thread-local storage), and returns with `ret`. Vector and tile registers,
 `vl`/`vtype` and the tensor CSRs (`trows`, `tcolb`) are caller-saved: a kernel sets what
 it uses. Engine instructions may still be executing when the kernel returns; memory
 order between them and the scalar core's loads and stores is program order (the engine

@@ -101,6 +101,9 @@ def _wrap32(value: int) -> int:
     return value - (1 << 32) if value & 0x8000_0000 else value
 
 
+PROGRAM_SCOPE = 1  # scope 0 is the kernel's entry; 1 the loop over programs (`select`)
+
+
 @dataclass
 class Scope:
     """A region of the kernel during selection: the pure values computed in it, and
@@ -125,7 +128,7 @@ class Selector:
         self.forms: dict[SSAValue, Form] = {}
         self.record = self.fn.new_vreg("x", "record")
         self.cold_blocks: list[MBlock] = []
-        self.shadows: dict[str, VReg] = {}  # tensor edge CSRs' last values (_edge)
+        self.shadow: VReg | None = None  # the tensor edge CSRs' last values (_edges)
         self.mutable: set[VReg] = set()  # registers redefined later: loop-carried values
         self._scopes: list[Scope] = [Scope()]  # regions, outermost first (_pure)
         self._depth: dict[int, int] = {}  # id(register) -> the scope defining it
@@ -167,6 +170,10 @@ class Selector:
         current = len(self._scopes) - 1 if self._hoisting_to is None else self._hoisting_to
         depth = min(current, max((self._depth.get(id(o), 0) for o in operands
                                   if isinstance(o, VReg)), default=0))
+        # Not out of the program loop: a value computed once per program costs a few
+        # scalar cycles while the engines work, but one computed once per launch would
+        # hold a register through every program (the kernel's arguments already do).
+        depth = max(depth, min(current, PROGRAM_SCOPE))
         for scope in self._scopes[:current + 1]:
             if key in scope.memo:
                 return scope.memo[key]
@@ -333,6 +340,7 @@ class Selector:
         done = self.fn.new_block("programs_done")
         enter = self.emit("blez", count, done.label)
         program = self._start_block("program")
+        self.fn.program_loop = program.label
         self._enter_scope(enter)
         for reg in self.pids + [count]:
             self._changes_in_this_scope(reg)
@@ -345,8 +353,8 @@ class Selector:
         self.emit("ret")
         self.fn.blocks += self.cold_blocks
         entry = self.fn.blocks[0].instrs
-        for csr, shadow in self.shadows.items():  # no value a CSR can hold: first use sets it
-            entry.insert(1, MInstr("li", [shadow, -1], comment=f"{csr} unknown"))
+        if self.shadow is not None:  # no value the CSRs can hold: the first use sets them
+            entry.insert(1, MInstr("li", [self.shadow, -1], comment="trows, tcolb unknown"))
         return self.fn
 
     def _record_word(self, word: int, hint: str) -> VReg:
@@ -722,20 +730,27 @@ class Selector:
         self.block = block
         return block
 
-    def _edge(self, csr: str, value: Scalar) -> None:
-        """Set trows/tcolb to `value` unless it already holds it. Each CSR has a shadow
-        register with its last value, compared at run time: inside a matrix every tile
-        wants whole rows, so the steady state writes no CSR (each write would take an
-        engine queue slot and two load/store-unit cycles)."""
-        shadow = self.shadows.get(csr)
-        if shadow is None:
-            shadow = self.shadows[csr] = self.new_x(f"{csr}_shadow")
-        wanted = self.reg(value)
-        change = self._cold(f"{csr}_set")
-        self.emit("bne", wanted, shadow, change.label)
-        resume = self._resume(f"{csr}_ok")
-        change.instrs += [MInstr("csrw", [Text(csr), wanted]), MInstr("mv", [shadow, wanted]),
-                          MInstr("j", [resume.label])]
+    def _edges(self, rows: Scalar, cols: Scalar) -> None:
+        """Set trows and tcolb unless they already hold these values. One shadow
+        register keeps both as the engine last got them (rows | cols << 8: trows has 5
+        bits, tcolb 7), compared at run time: inside a matrix every tile wants whole
+        rows, so the steady state writes no CSR (each write takes an engine queue slot
+        and two load/store-unit cycles) and takes no branch. The rare write, out of line,
+        takes both from the packed value, so only that one register stays live."""
+        if self.shadow is None:
+            self.shadow = self.new_x("edges_shadow")
+        wanted = self.reg(self.add(rows, self.mul(cols, 256)))
+        change = self._cold("edges_set")
+        self.emit("bne", wanted, self.shadow, change.label)
+        resume = self._resume("edges_ok")
+        col_bytes = self.fn.new_vreg("x")
+        change.instrs += [
+            # trows is WARL over bits 4:0: it keeps the row count from the packed value
+            MInstr("csrw", [Text("trows"), wanted], comment="keeps bits 4:0: the rows"),
+            MInstr("mv", [self.shadow, wanted]),
+            MInstr("srli", [col_bytes, wanted, 8]),  # may reuse `wanted`'s register
+            MInstr("csrw", [Text("tcolb"), col_bytes]),
+            MInstr("j", [resume.label])]
 
     def _tile_memory_op(self, emit_op: Callable[[], None], on_empty: Callable[[], None] | None,
                         rows_left: Scalar | None, cols_left: Scalar | None,
@@ -760,8 +775,7 @@ class Selector:
         empty = self._cold("empty_tile") if runtime else None
         for count in runtime:
             self.emit("blez", count, empty.label)
-        self._edge("trows", rows)
-        self._edge("tcolb", cols)
+        self._edges(rows, cols)
         emit_op()
         if empty is not None:
             resume = self._resume("tile_done")

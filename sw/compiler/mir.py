@@ -203,6 +203,9 @@ class MFunction:
 
     name: str
     blocks: list[MBlock] = field(default_factory=list)
+    # The header of the loop over a launch's programs, whose invariants stay inside
+    # (sw.compiler.mir_passes.hoist_loop_invariants says why).
+    program_loop: Label | None = None
     _next_id: int = 0
     _next_label: int = 0
 

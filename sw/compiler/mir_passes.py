@@ -96,11 +96,14 @@ def hoist_loop_invariants(fn: MFunction) -> int:
     (before its final branch: the loop's guard; they are pure, so running them when
     the loop does not run is harmless). Only registers defined exactly once qualify,
     so a loop-carried register (redefined at the end of the body) is never hoisted
-    across its update. Returns how many instructions moved."""
+    across its update. The loop over a launch's programs is left alone: hoisting out
+    of it saves a few scalar cycles per program, which the scalar core has while the
+    engines work, but holds a register through every program, and a spilled value's
+    reload waits for the engines to drain. Returns how many instructions moved."""
     definitions = Counter(id(d) for ins in fn.instructions() for d in ins.defs())
     moved = 0
     for header, latch in loops(fn):
-        if header == 0:
+        if header == 0 or fn.blocks[header].label == fn.program_loop:
             continue
         body = loop_blocks(fn, header, latch)
         defined_inside = {id(d) for i in body for ins in fn.blocks[i].instrs

@@ -45,11 +45,12 @@ in the register whose nearest-ending holder ends furthest. Intervals are not spl
 Vector groups take LMUL-aligned registers. After rewriting, a ``mv r, r`` (source and
 destination given the same register) is dropped.
 
-- x: t0-t4, a0-a7 first (free to use), then s0-s11 and ra (each costs one save and one
-  restore). ra is allocatable because a kernel is a leaf: its return address only has to
-  be back in ra at ``ret``, which the epilogue restores like an s register. gp, tp (the
-  environment's) and sp, zero are never allocated; t5 and t6 are reserved as spill
-  scratch (reloaded operands, spill-slot addresses, the tile row stride, large frames).
+- x: t0-t4, a0-a7 first (free to use), then s0-s11, ra, gp and tp (each costs one save
+  and one restore). ra is allocatable because a kernel is a leaf: its return address
+  only has to be back in ra at ``ret``, which the epilogue restores like an s register;
+  gp and tp because a kernel has no small data or thread-local storage (the launch
+  ABI). sp and zero are never allocated; t5 and t6 are reserved as spill scratch
+  (reloaded operands, spill-slot addresses, the tile row stride, large frames).
 - v: v1..v31 (v0 is the mask register, only ever a precoloured PReg).
 - m: m0..m7.
 
@@ -85,12 +86,17 @@ _T0, _T1, _T2, _T3, _T4, _T5, _T6 = 5, 6, 7, 28, 29, 30, 31
 _S = [8, 9, *range(18, 28)]  # s0..s11
 _A = list(range(10, 18))  # a0..a7
 RA_INDEX = 1
+GP_INDEX, TP_INDEX = 3, 4
 X_SCRATCH = (PReg("x", _T5), PReg("x", _T6))
-CALLEE_SAVED = frozenset([*_S, RA_INDEX])
+# gp and tp are saved and restored like s0..s11 (the launch ABI, sw/compiler/abi.py): a
+# kernel has no small data or thread-local storage of its own, and two more registers
+# keep a GEMM's loop-invariant arguments out of memory (a scalar reload waits for the
+# engines to drain).
+CALLEE_SAVED = frozenset([*_S, RA_INDEX, GP_INDEX, TP_INDEX])
 
 #: Default allocation order per class (preference first).
 DEFAULT_ALLOCATABLE: dict[str, list[int]] = {
-    "x": [_T0, _T1, _T2, _T3, _T4, *_A, *_S, RA_INDEX],
+    "x": [_T0, _T1, _T2, _T3, _T4, *_A, *_S, RA_INDEX, GP_INDEX, TP_INDEX],
     "v": list(range(1, 32)),
     "m": list(range(8)),
 }
@@ -449,10 +455,10 @@ def allocate(fn: MFunction, config: OxCoreConfig,
     registers per class (default `DEFAULT_ALLOCATABLE`)."""
     orders = {cls: list((allocatable or {}).get(cls, DEFAULT_ALLOCATABLE[cls]))
               for cls in DEFAULT_ALLOCATABLE}
-    bad = [r for r in orders["x"] if r in (0, 2, 3, 4, _T5, _T6)]
+    bad = [r for r in orders["x"] if r in (0, 2, _T5, _T6)]
     if bad:
-        raise OxCoreError(f"register allocation: x{bad[0]} cannot be allocated (zero, sp, "
-                          "gp, tp and the spill scratch t5/t6 are reserved)")
+        raise OxCoreError(f"register allocation: x{bad[0]} cannot be allocated (zero, sp "
+                          "and the spill scratch t5/t6 are reserved)")
     if 0 in orders["v"]:
         raise OxCoreError("register allocation: v0 is the mask register, not allocatable")
     for ins in fn.instructions():
