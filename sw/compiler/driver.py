@@ -106,12 +106,15 @@ def _report_mir(output: TextIO, stage: str, fn: MFunction) -> None:
 
 def compile_kernel(kernel: Kernel, signature: str, config: OxCoreConfig, *,
                    print_ir_after_all: bool = False, output: TextIO | None = None,
-                   path: str | None = None) -> CompiledKernel:
+                   path: str | None = None,
+                   allocatable: dict[str, list[int]] | None = None) -> CompiledKernel:
     """One specialisation of `kernel` for `signature` and `config`, to assembly: the
     block-level PIPELINE, instruction selection, register allocation, emission.
     Cached in memory per (kernel source, signature, configuration); dumps (with
-    `print_ir_after_all`) bypass the cache."""
-    key = (kernel.fn.__code__, inspect_source_hash(kernel), signature, repr(config))
+    `print_ir_after_all`) bypass the cache. `allocatable` restricts the registers the
+    allocator may use (tests force spills with it)."""
+    key = (kernel.fn.__code__, inspect_source_hash(kernel), signature, repr(config),
+           repr(allocatable))
     if not print_ir_after_all and key in _CACHE:
         return _CACHE[key]
     output = output or sys.stdout
@@ -127,7 +130,7 @@ def compile_kernel(kernel: Kernel, signature: str, config: OxCoreConfig, *,
         run_pass(machine)
         if print_ir_after_all:
             _report_mir(output, name, machine)
-    stats = allocate(machine, config)
+    stats = allocate(machine, config, allocatable)
     if print_ir_after_all:
         _report_mir(output, BACKEND_STAGES[-1], machine)
     constexprs = tuple(parse_signature(signature).constexprs.items())
