@@ -10,12 +10,13 @@ import platform
 import sys
 import time
 
-from bench import iss_speed, rtl_speed, tensor_gemm, vector_roofline
+from bench import compiled_gemm, iss_speed, rtl_speed, tensor_gemm, vector_roofline
 from oxcore.outputs import write_json
 
 SUITES = {"iss_speed": iss_speed.run, "rtl": rtl_speed.run, "cosim": rtl_speed.cosim_throughput,
-          "vector": vector_roofline.run, "tensor": tensor_gemm.run}
-DEFAULT = ("iss_speed", "rtl", "vector", "tensor")  # "rtl" includes the co-simulation figures
+          "vector": vector_roofline.run, "tensor": tensor_gemm.run,
+          "compiled": compiled_gemm.run}
+DEFAULT = ("iss_speed", "rtl", "vector", "tensor", "compiled")  # "rtl" includes the co-simulation figures
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -528,6 +528,16 @@ class _BuildStatus:
         self.line.close()
 
 
+def model_ready(config: OxCoreConfig, faults: Faults = frozenset()) -> bool:
+    """Whether the compiled model of `config`'s own design is in the cache already, so a
+    run starts in seconds (for a configuration with engines; one without engines is
+    checked by converting it, which `auto` does anyway)."""
+    if not config.engines:
+        return True
+    return _from_index(cache_root() / "index" / f"{_source_key(config, faults)}.json") \
+        is not None
+
+
 def _from_index(index: Path) -> CxxrtlBuild | None:
     try:
         entry = json.loads(index.read_text())
