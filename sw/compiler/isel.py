@@ -128,11 +128,18 @@ class Selector:
         self.forms: dict[SSAValue, Form] = {}
         self.record = self.fn.new_vreg("x", "record")
         self.cold_blocks: list[MBlock] = []
+        self.plan: tuple[scf.ForOp, ob.StoreOp] | None = None  # deferred store (select)
+        self.deferred_acc: TileBlock | None = None  # the accumulator it stores
+        self.flush_before_tmma = False
+        self.pending: tuple[VReg, ...] = ()
+        self.entry_inits: list[MInstr] = []  # definitions to put at the kernel's entry
+        self._load_registers: dict[tuple[int, int, int], VReg] = {}
         self.shadow: VReg | None = None  # the tensor edge CSRs' last values (_edges)
         self.mutable: set[VReg] = set()  # registers redefined later: loop-carried values
         self._scopes: list[Scope] = [Scope()]  # regions, outermost first (_pure)
         self._depth: dict[int, int] = {}  # id(register) -> the scope defining it
         self._hoisting_to: int | None = None
+        self._inline = False  # compute pure values where they are used, unshared
         self._negation: dict[VReg, Scalar] = {}  # r -> x where r = -x
         self._difference: dict[VReg, tuple[Scalar, Scalar]] = {}  # r -> (a, b): r = a - b
         self.current_op: Operation | None = None
@@ -167,6 +174,8 @@ class Selector:
         the branch into the region being selected: loop-invariant address and bound
         arithmetic is computed once, and a tile store after a loop shares the bounds
         its loop's loads computed."""
+        if self._inline:
+            return compute()
         current = len(self._scopes) - 1 if self._hoisting_to is None else self._hoisting_to
         depth = min(current, max((self._depth.get(id(o), 0) for o in operands
                                   if isinstance(o, VReg)), default=0))
@@ -337,12 +346,18 @@ class Selector:
         self.pids = [self._record_word(abi.PROGRAM_ID_WORD + axis, f"pid{axis}")
                      for axis in range(axes)]
         self.mutable.update(self.pids + [count])
+        self.plan = _deferred_store_plan(self.function.body.block)
+        if self.plan is not None:
+            self.pending = tuple(self.new_x(hint) for hint in (
+                "pending_store", "pending_stride", "pending_rows", "pending_cols"))
+            self.emit("li", self.pending[0], 0, comment="no store pending")
+            self.mutable.update(self.pending)
         done = self.fn.new_block("programs_done")
         enter = self.emit("blez", count, done.label)
         program = self._start_block("program")
         self.fn.program_loop = program.label
         self._enter_scope(enter)
-        for reg in self.pids + [count]:
+        for reg in [*self.pids, count, *self.pending]:
             self._changes_in_this_scope(reg)
         self.block = program
         self.walk(self.function.body.block)
@@ -350,9 +365,16 @@ class Selector:
         self._next_program(count, program)
         self.fn.blocks.append(done)
         self.block = done
+        if self.plan is not None:
+            self._flush_deferred()  # the last program's store
+            self.entry_inits += [MInstr("li", [reg, 0]) for reg in self.pending[1:]]
+            assert self.deferred_acc is not None
+            self.entry_inits += [MInstr("tzero", [getattr(reg, "reg", reg)])
+                                 for reg in self.deferred_acc.tiles.values()]
         self.emit("ret")
         self.fn.blocks += self.cold_blocks
         entry = self.fn.blocks[0].instrs
+        entry[1:1] = self.entry_inits
         if self.shadow is not None:  # no value the CSRs can hold: the first use sets them
             entry.insert(1, MInstr("li", [self.shadow, -1], comment="trows, tcolb unknown"))
         return self.fn
@@ -807,23 +829,29 @@ class Selector:
         row_dim, col_dim = (1, 0) if transposed else (0, 1)
         n_rows = result_type.dims[row_dim] // tdim
         n_cols = result_type.dims[col_dim] // cols
-        stride_reg = self.reg(stride)
-        row_step = self.mul(stride, tdim)
         mnemonic = "tld.b" if element == "i8" else "tld.w"
         for r in range(n_rows):
-            row_base = self.add(ptr.base, self.mul(row_step, r))
             for c in range(n_cols):
-                address = self.add(row_base, c * cols * ptr.elem_size)
-                rows_left = self._left(mask, row_dim, r * tdim)
-                cols_left = self._left(mask, col_dim, c * cols)
-                reg = self.fn.new_vreg("m", f"{_name_hint(op.result) or 'tile'}{r}{c}")
+                # one register per tile of this load op, in a loop and in its peeled
+                # first iteration alike: the engine's register hazards across them are
+                # then those of the loop's own iterations (no false dependency)
+                key = (id(op), r, c)
+                reg = self._load_registers.get(key)
+                if reg is None:
+                    reg = self._load_registers[key] = self.fn.new_vreg(
+                        "m", f"{_name_hint(op.result) or 'tile'}{r}{c}")
 
-                def emit(target: VReg, address=address, rows_left=rows_left,
-                         cols_left=cols_left) -> None:
+                def emit(target: VReg, r=r, c=c) -> None:
+                    # the tile's address and bounds where it is loaded (its first use):
+                    # computed at the load op, they would hold registers until then
+                    row_base = self.add(ptr.base, self.mul(self.mul(stride, tdim), r))
+                    address = self.add(row_base, c * cols * ptr.elem_size)
                     self._tile_memory_op(
-                        lambda: self.emit(mnemonic, target, self.reg(address), stride_reg),
+                        lambda: self.emit(mnemonic, target, self.reg(address),
+                                          self.reg(stride)),
                         lambda: self.emit("tzero", target),
-                        rows_left, cols_left, tdim, cols * ptr.elem_size, ptr.elem_size)
+                        self._left(mask, row_dim, r * tdim), self._left(mask, col_dim, c * cols),
+                        tdim, cols * ptr.elem_size, ptr.elem_size)
                 index = (c, r) if transposed else (r, c)
                 block.tiles[index] = PendingTile(emit, reg)
         self.forms[op.result] = block
@@ -893,9 +921,12 @@ class Selector:
         for kt in range(k_tiles):
             for mt in range(m // tdim):
                 for nt in range(n // tdim):
-                    target = self.tile(acc, (mt, nt))
                     lhs = self.tile(a, (mt, kt))
                     rhs = self.tile(b, (kt, nt))
+                    if self.flush_before_tmma:  # the previous program's stores go here
+                        self.flush_before_tmma = False
+                        self._flush_deferred()
+                    target = self.tile(acc, (mt, nt))
                     self.emit("tmma", target, lhs, rhs, accumulate=True)
         self.forms[op.result] = acc
 
@@ -915,15 +946,64 @@ class Selector:
         if transposed:
             raise self.error("this store: the tensor engine stores accumulator rows, so "
                              "the pointers must be consecutive along dimension 1")
+        if self.plan is not None and op is self.plan[1]:
+            if value is not self.deferred_acc:
+                raise self.error("internal: the deferred store's accumulator is not the "
+                                 "dot loop's")
+            self._defer_store(ptr.base, stride, mask)
+            return
+        self._store_tiles(value, ptr.base, stride,
+                          None if mask is None else mask.bounds.get(0),
+                          None if mask is None else mask.bounds.get(1), tdim, cols)
+
+    def _store_tiles(self, value: TileBlock, base: Scalar, stride: Scalar,
+                     rows_bound: Scalar | None, cols_bound: Scalar | None,
+                     tdim: int, cols: int, previous: bool = False) -> None:
+        """tst.w of each tile of `value`. `previous`: the registers hold the previous
+        program's accumulators (a deferred store), whatever this program has pending
+        for them (its zeroing comes after)."""
         stride_reg = self.reg(stride)
         row_step = self.mul(stride, tdim)
         for (r, c) in sorted(value.tiles):
-            reg = self.tile(value, (r, c))
-            address = self.add(self.add(ptr.base, self.mul(row_step, r)), c * cols * 4)
+            entry = value.tiles[(r, c)]
+            reg = entry.reg if previous and isinstance(entry, PendingTile) \
+                else self.tile(value, (r, c))
+            address = self.add(self.add(base, self.mul(row_step, r)), c * cols * 4)
             self._tile_memory_op(
                 lambda: self.emit("tst.w", reg, self.reg(address), stride_reg), None,
-                self._left(mask, 0, r * tdim), self._left(mask, 1, c * cols),
+                None if rows_bound is None else self.sub(rows_bound, r * tdim),
+                None if cols_bound is None else self.sub(cols_bound, c * cols),
                 tdim, cols * 4, 4)
+
+    def _defer_store(self, base: Scalar, stride: Scalar, mask: Mask | None) -> None:
+        """A program's tile store waits for the next program: it is emitted there after
+        that program's first operand loads (`_flush_deferred`, in the peeled first
+        iteration of its dot loop), so that the load/store unit, which runs in order,
+        loads the next operands while the array finishes this program's last tmma,
+        instead of waiting behind the store of its result. The store's base, stride
+        and bounds move into registers the next program reads (`pending`); a zero base
+        means no store is pending (RAM never starts at address 0)."""
+        bounds = [None if mask is None else mask.bounds.get(d) for d in (0, 1)]
+        for reg, scalar in zip(self.pending, (base, stride, *bounds)):
+            self.emit("mv", reg, self.reg(_UNBOUNDED if scalar is None else scalar))
+
+    def _flush_deferred(self) -> None:
+        """Emit the pending tile store of the previous program, if there is one."""
+        value = self.deferred_acc
+        assert value is not None and self.tdim is not None
+        base, stride, rows, cols = self.pending
+        skip = self.fn.new_block("no_pending_store")
+        self.emit("beqz", base, skip.label)
+        # its address and bound arithmetic right here, shared with nothing: hoisted, it
+        # would hold a dozen registers through the next program's start
+        inline, self._inline = self._inline, True
+        try:
+            self._store_tiles(value, base, stride, rows, cols, self.tdim, self.tdim,
+                              previous=True)
+        finally:
+            self._inline = inline
+        self.fn.blocks.append(skip)
+        self.block = skip
 
     # -- scalar memory --
 
@@ -948,13 +1028,76 @@ class Selector:
 
     def op_scf_for(self, op: scf.ForOp) -> None:
         lb, ub, step = self.scalar(op.lb), self.scalar(op.ub), self.scalar(op.step)
+        inits = [self.forms[init] for init in op.iter_args]
+        if not self._peels(op):
+            self._loop(op, lb, ub, step, inits)
+            return
+        inits, skip, zeroed = self._peel_first_iteration(op, lb, ub, step, inits)
+        self._loop(op, self.add(lb, step), ub, step, inits)
+        # no iteration at all: the deferred store still happens, the accumulator is 0
+        after = self.fn.new_block("loop_done")
+        self.emit("j", after.label)
+        self.fn.blocks.append(skip)
+        self.block = skip
+        self._flush_deferred()
+        for reg in zeroed:
+            self.emit("tzero", reg)
+        self.fn.blocks.append(after)
+        self.block = after
+
+    def _peels(self, op: scf.ForOp) -> bool:
+        """The program's dot loop, when the previous program's store is deferred into
+        it: its first iteration is selected on its own, so that the deferred store can
+        follow that iteration's first operand loads."""
+        return self.plan is not None and op is self.plan[0]
+
+    def _peel_first_iteration(self, op: scf.ForOp, lb: Scalar, ub: Scalar, step: Scalar,
+                              inits: list[Form]) -> tuple[list[Form], MBlock, list[VReg]]:
+        """Iteration 0 of `op` in straight-line code (the loop then starts at lb + step),
+        flushing the deferred store before its first tmma. Returns the forms it yields,
+        the block for the case of no iteration (the caller fills it: flush the store,
+        zero the accumulators) and the accumulators' registers."""
+        body = op.body.block
+        zeroed: list[TileBlock] = []
+        forms: list[Form] = []
+        for form, arg in zip(inits, body.args[1:]):
+            if isinstance(form, Affine) and _is_dot_accumulator(arg):
+                form = self._zero_tiles(arg.type.dims)
+                zeroed.append(form)
+                self.deferred_acc = form
+            forms.append(form)
+        skip = self.fn.new_block("no_iterations")
+        guard = self.emit("bge", self.reg(lb), self.reg(ub), skip.label)
+        # a region of its own: its values do not reach the join (the skip path)
+        self._enter_scope(guard)
+        self.forms[body.args[0]] = lb
+        for form, arg in zip(forms, body.args[1:]):
+            self.forms[arg] = form
+        registers = [entry.reg for block in zeroed for entry in block.tiles.values()]
+        self.flush_before_tmma = True
+        # straight-line code run once per program: its arithmetic where it is used
+        # (hoisted before the guard, it would hold registers through the deferred store)
+        self._inline = True
+        yielded: list[Form] = []
+        for inner in body.ops:
+            if isinstance(inner, scf.YieldOp):
+                yielded = [self.forms[v] for v in inner.operands]
+            else:
+                self.visit(inner)
+        self._inline = False
+        self.flush_before_tmma = False
+        self._leave_scope()
+        return yielded, skip, registers
+
+    def _loop(self, op: scf.ForOp, lb: Scalar, ub: Scalar, step: Scalar,
+              inits: list[Form]) -> None:
         body = op.body.block
         iv = self.new_x(_name_hint(body.args[0]) or "iv")
         self.mutable.add(iv)
         self.emit("mv", iv, self.reg(lb))
         carried: list[Form] = []
-        for init, arg in zip(op.iter_args, body.args[1:]):
-            carried.append(self._enter_loop(self.forms[init], arg))
+        for init, arg in zip(inits, body.args[1:]):
+            carried.append(self._enter_loop(init, arg))
             self.forms[arg] = carried[-1]
         self.forms[body.args[0]] = iv
         exit_block = self.fn.new_block("loop_exit")
@@ -1080,6 +1223,31 @@ class Selector:
 def _key(value: Scalar) -> object:
     """A memo key for a scalar: the register itself (by identity) or the constant."""
     return ("r", id(value)) if isinstance(value, VReg) else value
+
+
+#: A bound no block index reaches: a deferred store without a mask on a dimension.
+_UNBOUNDED = 1 << 30
+
+
+def _deferred_store_plan(block: Block) -> tuple[scf.ForOp, ob.StoreOp] | None:
+    """The tile GEMM pattern, whose store can be deferred to the next program: a loop in
+    the kernel's body whose tl.dot accumulates a loop-carried block, the loop's only
+    used result, stored once by a store in the kernel's body."""
+    for loop in (op for op in block.ops if isinstance(op, scf.ForOp)):
+        body = loop.body.block
+        if not any(isinstance(o, ob.DotOp) for o in body.ops):
+            continue
+        results = [(r, body.args[1 + r.index]) for r in loop.results]
+        accumulators = [r for r, arg in results if _is_dot_accumulator(arg)]
+        others_used = [r for r, arg in results if not _is_dot_accumulator(arg) and
+                       list(r.uses)]
+        if len(accumulators) != 1 or others_used:
+            continue
+        uses = list(accumulators[0].uses)
+        if len(uses) == 1 and isinstance(uses[0].operation, ob.StoreOp) \
+                and uses[0].operation.parent_block() is block and uses[0].index == 1:
+            return loop, uses[0].operation
+    return None
 
 
 def _is_dot_accumulator(value: SSAValue) -> bool:
