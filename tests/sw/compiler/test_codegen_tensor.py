@@ -40,7 +40,7 @@ def run_gemm(m: int, n: int, k: int, config: OxCoreConfig = TENSOR, sim: str = "
     return c, reference(a, bt)
 
 
-@pytest.mark.parametrize("shape", [(17, 33, 9), (40, 24, 72), (1, 1, 1), (16, 16, 32),
+@pytest.mark.parametrize("shape", [(17, 33, 9), (40, 24, 72), (1, 1, 1), (16, 16, 32), (5, 7, 0),
                                    (33, 17, 65), (64, 8, 100)])
 def test_gemm_matches_numpy_on_the_interpreter(shape) -> None:
     got, want = run_gemm(*shape)
