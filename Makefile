@@ -23,7 +23,7 @@ help:
 	@echo "make bench     run benchmarks, print figures and write build/bench/*.json"
 	@echo "make fuzz N=20 long randomized campaigns (N scales their size; not in CI;"
 	@echo "               the vector ones compare with qemu-riscv32, skipped without it)"
-	@echo "make fpga BOARD=ulx3s [PROG=x.elf|KERNEL=gemm] [CONFIG=..] [PROGRAM=1]"
+	@echo "make fpga BOARD=ulx3s [PROG=x.elf|KERNEL=c_gemm] [CONFIG=..] [PROGRAM=1]"
 	@echo "make fpga-check  full place-and-route checks of every board (not in CI)"
 
 venv: $(STAMP)

@@ -95,7 +95,7 @@ def test_instruction_limit_is_a_match_over_that_prefix(mixed, capsys):
 
 
 @pytest.mark.parametrize("kernel, shape, seed, output", [
-    ("gemm", "4,4,4", 1, "C (int32[4, 4])"),
+    ("c_gemm", "4,4,4", 1, "C (int32[4, 4])"),
     ("dot", "12", 5, "S (int32[1])"),
 ])
 def test_pass_on_kernels(kernel, shape, seed, output, tmp_path, capsys):
@@ -130,9 +130,9 @@ def test_kernel_check_reads_the_rtl_memory(monkeypatch, capsys):
             return stop
 
     monkeypatch.setattr("cosim.rtl_backend.RtlSimulator", Corrupting)  # pysim in tests
-    status, out, err = oxcore(capsys, "cosim", "--kernel", "gemm", "--shape", "4,4,4")
+    status, out, err = oxcore(capsys, "cosim", "--kernel", "c_gemm", "--shape", "4,4,4")
     assert status == 1 and "PASS" not in out
-    assert re.search(r"cosim: FAIL  gemm 4,4,4 \(seed 1\): C: 1 of 16 elements differ; "
+    assert re.search(r"cosim: FAIL  c_gemm 4,4,4 \(seed 1\): C: 1 of 16 elements differ; "
                      r"first at \[0, 0\]", err), err
 
 
@@ -140,7 +140,7 @@ def test_kernel_outputs_in_rtl_memory_equal_numpy():
     """The RTL's memory after gemm holds A @ B computed here with numpy."""
     from cosim.kernels import output_ranges, prepare
     from sw.kernels import get_kernel
-    kernel = get_kernel("gemm")
+    kernel = get_kernel("c_gemm")
     case = prepare(kernel, {"M": 3, "N": 4, "K": 5}, SMALL, seed=11)
     A, B = case.inputs["A"], case.inputs["B"]
     assert A.shape == (3, 5) and B.shape == (5, 4) and A.dtype == B.dtype == np.int8
@@ -158,8 +158,21 @@ def test_kernel_outputs_in_rtl_memory_equal_numpy():
     assert nbytes == 48 and np.array_equal(got, want)
 
 
+def test_compiled_gemm_reports_its_performance(capsys):
+    """The compiled gemm (sw/ops/gemm.py) on its own configuration (tensor): C checked,
+    then the kernel's cycles, MAC utilization and roofline."""
+    status, out, err = oxcore(capsys, "cosim", "--kernel", "gemm", "--shape", "17,33,9")
+    assert status == 0, err
+    assert "cosim: PASS  gemm 17,33,9 (seed 1)" in out
+    assert "  C (int32[17, 33]) read from the RTL's memory matches numpy" in out
+    assert re.search(r"  kernel: [\d,]+ cycles from kernel_begin to kernel_end, 2x3 programs",
+                     out), out
+    assert re.search(r"tensor engine: MAC utilization [\d.]+% \(5,049 MACs over", out), out
+    assert "roofline: compute bound 79 cycles" in out
+
+
 def test_a_fault_makes_gemm_fail(capsys):
-    status, out, err = oxcore(capsys, "cosim", "--kernel", "gemm", "--shape", "4,4,4",
+    status, out, err = oxcore(capsys, "cosim", "--kernel", "c_gemm", "--shape", "4,4,4",
                               "--fault", "lb-no-sign-extend")
     assert status == 1 and "PASS" not in out
     assert "cosim: MISMATCH" in err and "lb " in err
