@@ -86,6 +86,20 @@ def kernel(fn: Callable[..., Any]) -> Kernel:
 jit = kernel  # so `@tl.jit` reads like Triton too
 
 
+def autotune(configs: list[Any], key: list[str]) -> Callable[[Kernel], Any]:
+    """``@autotune(configs=[Config({...}), ...], key=[...])`` above ``@kernel``, as
+    Triton's ``@triton.autotune`` (sw/compiler/autotune.py)."""
+    from sw.compiler.autotune import autotune as make
+    return make(configs, key)
+
+
+def Config(kwargs: dict[str, Any], **_launch_options: Any) -> Any:  # noqa: N802 (Triton's)
+    """A candidate's constexpr values (``triton.Config``); Triton's launch options
+    (num_warps, num_stages) mean nothing on OxCore and are ignored."""
+    from sw.compiler.autotune import Config as Candidate
+    return Candidate(dict(kwargs))
+
+
 def _builtin(fn: Callable[..., Any]) -> Callable[..., Any]:
     """A language function: the front end compiles calls to it; Python cannot run it."""
     def outside_a_kernel(*args: Any, **kwargs: Any) -> Any:

@@ -36,5 +36,16 @@ def gemm(a_ptr, bt_ptr, c_ptr, M, N, K,
     tl.store(c_ptrs, acc, mask=(offs_m[:, None] < M) & (offs_n[None, :] < N))
 
 
+#: gemm with its block sizes chosen by simulated cycles (`tl.autotune`): 2x2, 1x2 and
+#: 2x1 tiles of accumulators, one or two k-tiles a step, at TDIM 8; a candidate that
+#: does not fit the configuration is reported and skipped.
+gemm_tuned = tl.autotune(configs=[
+    tl.Config({"BLOCK_M": 16, "BLOCK_N": 16, "BLOCK_K": 32}),
+    tl.Config({"BLOCK_M": 16, "BLOCK_N": 16, "BLOCK_K": 64}),
+    tl.Config({"BLOCK_M": 8, "BLOCK_N": 16, "BLOCK_K": 32}),
+    tl.Config({"BLOCK_M": 16, "BLOCK_N": 8, "BLOCK_K": 32}),
+], key=["M", "N", "K"])(gemm)
+
+
 def reference(a: np.ndarray, bt: np.ndarray) -> np.ndarray:
     return (a.astype(np.int64) @ bt.astype(np.int64).T).astype(np.int32)
