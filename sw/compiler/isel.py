@@ -34,6 +34,7 @@ from oxcore.config import OxCoreConfig
 from oxcore.errors import CompileError
 from sw.compiler import abi
 from sw.compiler import dialect as ob
+from sw.compiler.isel_vector import VecBlock, VectorSelection
 from sw.compiler.mir import (MBlock, MFunction, MInstr, Label, PReg, Text, VReg, ZERO,
                              Operand)
 
@@ -103,8 +104,9 @@ def _wrap32(value: int) -> int:
 
 # --- the selector --------------------------------------------------------------------
 
-class Selector:
-    """Walks one kernel function and appends machine instructions to an MFunction."""
+class Selector(VectorSelection):
+    """Walks one kernel function and appends machine instructions to an MFunction.
+    1-D data blocks go to the vector engine (`VectorSelection`, isel_vector.py)."""
 
     def __init__(self, function: func.FuncOp, config: OxCoreConfig) -> None:
         self.function = function
@@ -122,6 +124,7 @@ class Selector:
         self._difference: dict[VReg, tuple[Scalar, Scalar]] = {}  # r -> (a, b): r = a - b
         self.current_op: Operation | None = None
         self.engines: set[str] = set()
+        self._init_vector()
 
     # -- plumbing --
 
@@ -275,6 +278,8 @@ class Selector:
     def visit(self, op: Operation) -> None:
         """Select one op: the handler is named after the op (`op_arith_addi` for
         arith.addi; the oxcore_block dialect's ops without their prefix)."""
+        if self.vector_pending() and not self.defers(op):
+            self.flush_vector()  # the element-wise region's code goes before this op
         self.current_op = op
         name = op.name.removeprefix("oxcore_block.").replace(".", "_")
         handler = getattr(self, "op_" + name, None)
@@ -500,16 +505,22 @@ class Selector:
         return Affine(shape, combine(a.base, b.base), terms, elem_size)
 
     def op_add(self, op: Operation) -> None:
+        if self.is_data(op):
+            return self.vector_binary(op, "add")
         if isinstance(self.forms[op.operands[0]], Mask):
             raise self.error("'+' of masks is not supported (use & or |)")
         a, b = self.affine(op.operands[0]), self.affine(op.operands[1])
         self.forms[op.results[0]] = self._combine(a, b, 1, op.results[0].type.dims, 0)
 
     def op_sub(self, op: Operation) -> None:
+        if self.is_data(op):
+            return self.vector_binary(op, "sub")
         a, b = self.affine(op.operands[0]), self.affine(op.operands[1])
         self.forms[op.results[0]] = self._combine(a, b, -1, op.results[0].type.dims, 0)
 
     def op_mul(self, op: Operation) -> None:
+        if self.is_data(op):
+            return self.vector_binary(op, "mul")
         a, b = self.affine(op.operands[0]), self.affine(op.operands[1])
         if a.terms and b.terms:
             raise self.error("a product of two index blocks is not an affine index "
@@ -535,6 +546,8 @@ class Selector:
     # -- masks --
 
     def op_cmp(self, op: ob.CmpOp) -> None:
+        if self.is_data(op):
+            return self.vector_cmp(op)
         predicate = op.predicate.data
         a, b = self.affine(op.lhs), self.affine(op.rhs)
         shape = op.result.type.dims
@@ -555,7 +568,7 @@ class Selector:
     def op_and(self, op: Operation) -> None:
         a, b = self.forms[op.operands[0]], self.forms[op.operands[1]]
         if not (isinstance(a, Mask) and isinstance(b, Mask)):
-            raise self.error("'&' of data blocks is not supported by the code generator yet")
+            return self.vector_binary(op, "and")
         bounds = dict(a.bounds)
         for d, bound in b.bounds.items():
             bounds[d] = self._min(bounds[d], bound) if d in bounds else bound
@@ -669,6 +682,9 @@ class Selector:
         result_type = op.result.type
         if not isinstance(result_type, ob.BlockType):
             self._scalar_load(op)
+            return
+        if len(result_type.dims) == 1:
+            self.vector_load(op)
             return
         element = _element_name(result_type.element_type)
         if len(result_type.dims) != 2 or element not in ("i8", "i32"):
@@ -784,6 +800,9 @@ class Selector:
         if not isinstance(op.value.type, ob.BlockType):
             self._scalar_store(op)
             return
+        if len(op.value.type.dims) == 1:
+            self.vector_store(op)
+            return
         if not isinstance(value, TileBlock) or value.element != "i32":
             raise self.error("only int32 tl.dot results can be stored by the code generator "
                              "yet")
@@ -844,6 +863,7 @@ class Selector:
         self._memo.append({})
         for inner in body.ops:
             if isinstance(inner, scf.YieldOp):
+                self.flush_vector()
                 self.current_op = inner
                 self._loop_yield(inner, carried)
             else:
@@ -879,6 +899,9 @@ class Selector:
         if isinstance(form, TileBlock):
             self.materialize(form)
             return form
+        if isinstance(form, VecBlock):
+            raise self.error("a 1-D data block cannot be carried through a loop yet (store "
+                             "it, or reduce it to a scalar, inside the loop)")
         raise self.error("a mask cannot be carried through a loop yet")
 
     def _loop_yield(self, op: scf.YieldOp, carried: list[Form]) -> None:
@@ -940,6 +963,7 @@ class Selector:
     def _branch_ops(self, block: Block, results: list[VReg]) -> None:
         for inner in block.ops:
             if isinstance(inner, scf.YieldOp):
+                self.flush_vector()
                 self.current_op = inner
                 for target, value in zip(results, inner.operands):
                     self.emit("mv", target, self.reg(self.scalar(value)))
