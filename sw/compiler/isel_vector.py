@@ -507,7 +507,8 @@ class VectorSelection:
         live: dict[int, tuple[int, int]] = {}  # id -> (base, group)
         for i, node in enumerate(steps):
             group = self._group(node, elements, vlen)
-            dying = [a for a in reads(node) if last.get(id(a)) == i and id(a) in live]
+            dying = list({id(a): a for a in reads(node)
+                          if last.get(id(a)) == i and id(a) in live}.values())
             same_width = node.kind in ("binary", "select") or \
                 (node.kind == "cast" and node.args[0].sew == node.sew)
             base = None
@@ -522,11 +523,14 @@ class VectorSelection:
                 base = pool.take(group, avoid if prefer_off else set())
             # temporaries: a materialised uniform operand, a narrowing's middle step,
             # mask logic
+            temp_group = group
+            if node.kind == "cast" and node.sew < node.args[0].sew:
+                temp_group = max(1, elements * 16 // vlen)  # the middle step at SEW 16
             for _ in range(self._temp_count(node)):
-                temps.append(pool.take(group))
+                temps.append(pool.take(temp_group))
             for t in temps:
-                pool.free(t, group)
-                plan.written.update(range(t, t + group))
+                pool.free(t, temp_group)
+                plan.written.update(range(t, t + temp_group))
             if node.kind == "select" or any(a.element == "i1" for a in node.args):
                 plan.written.add(0)
             for arg in dying:
@@ -601,13 +605,21 @@ class VectorSelection:
             self._start = self.new_x("start")
             self.mutable.add(self._start)
             self.emit("li", self._start, 0)
+        # every scalar operand into a register here, before the region branches: the
+        # strip loop's blocks do not dominate each other (unused ones are dead code)
+        for node in nodes:
+            if node.kind == "uniform":
+                self.reg(node.value)
+            elif node.kind == "index":
+                self.reg(node.value.terms[0])
+                self.reg(node.value.base)
         done = self.fn.new_block("vdone")
         self._memo.append({})
         try:
             if single:
                 if not isinstance(count, int):
                     self.emit("blez", count, done.label)
-                    self.block = self._start_block("vchunk")
+                    self.block = self._vblock("vchunk")
                 if not (isinstance(count, int) and count >= elements):
                     self.emit("vsetvli", self.new_x(), self.reg(count),
                               self._vtype(self._sew0))
@@ -636,7 +648,7 @@ class VectorSelection:
         tail = self.fn.new_block("vtail")
         self.emit("blt", rem, full, tail.label)
         a = plans[0]
-        self.block = self._start_block("vfirst")
+        self.block = self._vblock("vfirst")
         self._stage_load(loads, a)
         self._stage_compute(computed, reduces, a)
         if len(plans) == 1:
@@ -647,19 +659,19 @@ class VectorSelection:
         else:
             b = plans[1]
             self._advance_start(elements)
-            loop = self._start_block("vloop")
+            loop = self._vblock("vloop")
             self.block = loop
             drain_a, drain_b = self.fn.new_block("vdrain"), self.fn.new_block("vdrain")
             self.emit("addi", rem, rem, -elements)
             self.emit("blt", rem, full, drain_a.label)
-            self.block = self._start_block("vodd")
+            self.block = self._vblock("vodd")
             self._stage_load(loads, b)
             self._stage_store(stores, a)
             self._stage_compute(computed, reduces, b)
             self._advance_start(elements)
             self.emit("addi", rem, rem, -elements)
             self.emit("blt", rem, full, drain_b.label)
-            self.block = self._start_block("veven")
+            self.block = self._vblock("veven")
             self._stage_load(loads, a)
             self._stage_store(stores, b)
             self._stage_compute(computed, reduces, a)
@@ -667,19 +679,28 @@ class VectorSelection:
             self.emit("j", loop.label)
             self.fn.blocks.append(drain_b)
             self.block = drain_b
+            self._memo[-1] = {}
             self._stage_store(stores, b)
             self.emit("j", tail.label)
             self.fn.blocks.append(drain_a)
             self.block = drain_a
+            self._memo[-1] = {}
             self._stage_store(stores, a)
         self.fn.blocks.append(tail)
         self.block = tail
+        self._memo[-1] = {}
         self.emit("blez", rem, done.label)
-        self.block = self._start_block("vrest")
+        self.block = self._vblock("vrest")
         self.emit("vsetvli", self.new_x(), rem, self._vtype(self._sew0))
         self._stage_load(loads, a, advance=False)
         self._stage_compute(computed, reduces, a)
         self._stage_store(stores, a, advance=False)
+
+    def _vblock(self, hint: str):
+        """Start a block of the region's code: values memoised in another of its blocks
+        do not dominate it."""
+        self._memo[-1] = {}
+        return self._start_block(hint)
 
     def _advance_start(self, elements: int) -> None:
         if self._start is not None:
