@@ -208,6 +208,10 @@ def launch_source(compiled: CompiledKernel, grid: tuple[int, int, int], args: tu
                        f"    blt {reg}, t0, __launch_axis{axis}"] + loops_close
     # a tensor CSR read waits for the engine's earlier instructions (sw/kernels/tensor/gemm.s)
     drain = ["    csrr t0, tdim"] if "tensor" in compiled.engines else []
+    # a scalar load waits for the vector engine's stores (memory order), as the
+    # hand-written RVV kernels do before their kernel_end
+    if "vector" in compiled.engines:
+        drain.append(f"    lw t0, 0(s4)")
     lines = [
         f"/* Launch of kernel {compiled.name} on grid {grid} (config {config.name}), "
         f"written by sw/compiler/launch.py. */",

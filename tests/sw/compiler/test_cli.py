@@ -32,13 +32,20 @@ def test_emit_ir_prints_a_module_that_parses(capsys) -> None:
     assert ops_named(module, "func.func")[0].sym_name.data == "vector_add"
 
 
-@pytest.mark.parametrize("emit", ["asm", "elf"])
-def test_asm_and_elf_are_not_implemented_yet(capsys, emit: str) -> None:
+def test_emit_asm_vector_add_on_the_vector_engine(capsys) -> None:
     code, out, err = run(capsys, str(EXAMPLE), "--signature", EXAMPLE_SIGNATURE,
-                         "--emit", emit)
+                         "--emit", "asm", "--config", "vector")
+    assert (code, err) == (0, "")
+    assert "vector_add:" in out and "vadd.vv" in out and "vle8.v" in out
+
+
+def test_emit_asm_without_a_vector_engine(capsys) -> None:
+    code, out, err = run(capsys, str(EXAMPLE), "--signature", EXAMPLE_SIGNATURE,
+                         "--emit", "asm")
     assert (code, out) == (1, "")
-    assert err == (f"oxcore: error: --emit {emit}: not implemented yet (issue #12 in "
-                   f"progress); use --emit ir\n")
+    assert err == (f"{EXAMPLE}:16:5: error: 1-D data blocks run on the vector engine, "
+                   f"which configuration 'default' has not (use one with [vector], e.g. "
+                   f"--config vector)\n")
 
 
 @pytest.mark.parametrize("args, message", [
