@@ -555,11 +555,15 @@ class Selector(VectorSelection):
             diff, limit = self._combine(a, b, -1, shape, 0), 0 if predicate == "lt" else 1
         elif predicate in ("gt", "ge"):
             diff, limit = self._combine(b, a, -1, shape, 0), 0 if predicate == "gt" else 1
+        elif len(shape) == 1:  # not an index bound: an element-wise comparison
+            return self.vector_cmp(op)
         else:
             raise self.error(f"a '{predicate}' comparison of index blocks is not a bound "
                              f"the code generator can use as a mask yet (use <, <=, >, >=)")
         # diff < limit with diff = base + c * i_d and c == 1: i_d < limit - base
         if len(diff.terms) != 1 or next(iter(diff.terms.values())) != 1:
+            if len(shape) == 1:
+                return self.vector_cmp(op)
             raise self.error("a mask must compare one block index with a bound (such as "
                              "offs[:, None] < M): this comparison is not of that form")
         dim = next(iter(diff.terms))

@@ -217,7 +217,9 @@ class VectorSelection:
                 return VecBlock("uniform", length, element, value=form.base)
             return VecBlock("index", length, element, value=form)
         if isinstance(form, Mask):
-            return VecBlock("bound", length, "i1", value=form.bounds.get(0))
+            if 0 not in form.bounds:
+                raise self.error("this mask does not bound the block's index")
+            return VecBlock("bound", length, "i1", value=form.bounds[0])
         raise self.error(f"a {type(form).__name__} cannot be used as a 1-D data block")
 
     def _result_element(self, op: Operation) -> tuple[int, str]:
@@ -406,6 +408,8 @@ class VectorSelection:
         bound = self._region_bound(region, nodes)
         data = [n for n in nodes if n.element != "i1"]
         smax = max(n.sew for n in data)
+        if any(n.kind == "bound" for n in nodes):
+            smax = 32  # an index-bound mask compares int32 indices (vid.v)
         length = region.length
         fits = [lmul for lmul in (1, 2, 4, 8) if vlen * lmul // smax >= length]
         if fits:
@@ -526,6 +530,8 @@ class VectorSelection:
             temp_group = group
             if node.kind == "cast" and node.sew < node.args[0].sew:
                 temp_group = max(1, elements * 16 // vlen)  # the middle step at SEW 16
+            if node.kind == "select" and node.args[0].kind == "bound":
+                temp_group = max(1, elements * 32 // vlen)  # the indices (vid.v)
             for _ in range(self._temp_count(node)):
                 temps.append(pool.take(temp_group))
             for t in temps:
@@ -562,7 +568,7 @@ class VectorSelection:
         if node.kind == "cast" and node.args[0].sew == 32 and node.sew == 8:
             return 1
         if node.kind == "select":
-            return 1 if _mask_depth(node.args[0]) > 1 else 0
+            return 1 if _mask_depth(node.args[0]) > 1 or node.args[0].kind == "bound" else 0
         return 0
 
     # emission
@@ -609,6 +615,8 @@ class VectorSelection:
         # strip loop's blocks do not dominate each other (unused ones are dead code)
         for node in nodes:
             if node.kind == "uniform":
+                self.reg(node.value)
+            elif node.kind == "bound":
                 self.reg(node.value)
             elif node.kind == "index":
                 self.reg(node.value.terms[0])
@@ -924,7 +932,7 @@ class VectorSelection:
             self._emit_cmp(cond, v0, plan, invert)
             return
         if cond.kind == "bound":
-            self._emit_bound(cond, v0, invert)
+            self._emit_bound(cond, v0, invert, temps[0])
             return
         if cond.kind == "binary" and cond.element == "i1":
             left, right = cond.args
@@ -944,16 +952,19 @@ class VectorSelection:
     def _mask_into(self, cond: VecBlock, target: PReg, plan: _Plan) -> None:
         if cond.kind == "cmp":
             self._emit_cmp(cond, target, plan, False)
-        elif cond.kind == "bound":
-            self._emit_bound(cond, target, False)
         else:
             raise self.error("a mask combining more than two comparisons is not supported "
                              "on the vector engine yet", cond.op)
 
-    def _emit_bound(self, cond: VecBlock, target: PReg, invert: bool) -> None:
-        raise self.error("an index-bound mask (offsets < n) used as data is not supported "
-                         "on the vector engine yet: use it as the load's or store's mask",
-                         cond.op)
+    def _emit_bound(self, cond: VecBlock, target: PReg, invert: bool, temp: PReg) -> None:
+        """i < bound over the chunk's indices i = start + vid."""
+        self._need_sew(32)
+        self.emit("vid.v", temp, NO_MASK)
+        if self._start is not None:
+            self.emit("vadd.vx", temp, temp, self._start, NO_MASK)
+        self.emit("vmslt.vx", target, temp, self.reg(cond.value), NO_MASK)
+        if invert:
+            self.emit("vmnand.mm", target, target, target)
 
     def _emit_cmp(self, cond: VecBlock, target: PReg, plan: _Plan, invert: bool) -> None:
         a, b = cond.args
@@ -1118,7 +1129,9 @@ def _fill_value(node: VecBlock, bound) -> int | None:
         return None
     if kind == "uniform":
         return _wrap(node.value, node.element) if isinstance(node.value, int) else None
-    if kind in ("index", "bound", "materialize"):
+    if kind == "bound":  # false beyond the region's own bound
+        return 0 if _same(node.value, bound) else None
+    if kind in ("index", "materialize"):
         return None if kind != "materialize" else _fill_value(node.args[0], bound)
     values = [_fill_value(a, bound) for a in node.args]
     if any(v is None for v in values):

@@ -309,3 +309,16 @@ def test_rtl_short_arrays(family):
     else:
         launch(ew.reduce_max, len(sums), x, sums, n, BLOCK=block, LOWEST=-128, **rtl)
         assert np.array_equal(sums, ew.reference_reduce_max(x, block))
+
+
+@pytest.mark.parametrize("n,block,total", [(100, 64, 128), (700, 256, 768), (1000, 1024, 1024)])
+def test_index_masks_as_data(n, block, total):
+    """tl.where on `offsets < n` (vid.v and vmslt into v0) and on `offsets >= n` (an
+    element-wise comparison of the index block), unmasked loads and stores, and the sum
+    of the kept elements."""
+    x = np.random.default_rng(n).integers(-1000, 1000, total).astype(np.int32)
+    out, sums = np.zeros(total, np.int32), np.zeros(total // block, np.int32)
+    launch(vk.where_in_bounds, total // block, x, out, sums, n, BLOCK=block, config=CONFIG)
+    index = np.arange(total)
+    assert np.array_equal(out, np.where(index >= n, 7, x))
+    assert np.array_equal(sums, np.where(index < n, x, 0).reshape(-1, block).sum(1))

@@ -111,3 +111,13 @@ def two_d_data(x_ptr, out_ptr, BLOCK: tl.constexpr):
     offsets = tl.arange(0, BLOCK)
     x = tl.load(x_ptr + offsets)
     tl.store(out_ptr + offsets, tl.sum(x[:, None] + x[None, :], axis=0))
+
+
+@tl.kernel
+def where_in_bounds(x_ptr, out_ptr, sums_ptr, n, BLOCK: tl.constexpr):
+    pid = tl.program_id(0)
+    offsets = pid * BLOCK + tl.arange(0, BLOCK)
+    x = tl.load(x_ptr + offsets)
+    kept = tl.where(offsets < n, x, 0)
+    tl.store(out_ptr + offsets, tl.where(offsets >= n, 7, x))
+    tl.store(sums_ptr + pid, tl.sum(kept))
