@@ -16,7 +16,10 @@ groups and tile registers. Selection gives every SSA value a *machine form*:
   grid of tile registers (TDIM rows of 4*TDIM bytes each). Loads into tiles are
   emitted lazily, right before their first use, so that each `tld` sits just after
   the previous `tmma` and overlaps the next (the engine issues in order: the
-  instruction order is the schedule).
+  instruction order is the schedule);
+- a 1-D data block (loaded data and what is computed from it) is `VecBlock`, a node of
+  a lazily selected element-wise DAG that `isel_vector.py` emits for the vector engine
+  as strip-mined RVV loops.
 
 Anything else is a clear CompileError at the op's source location.
 """

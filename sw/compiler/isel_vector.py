@@ -14,6 +14,11 @@ kernel). Deferring is sound because the ops in between are pure scalar or index
 arithmetic, which the region's code only reads. Seeing the whole region is what lets it
 be strip-mined and software-pipelined as one loop, instead of op by op.
 
+A load that follows a store of the pending region flushes it first (the region's code
+loads each chunk before storing it). A data block is computed where its region is
+emitted, from memory as it is then: one used again after a later region stored over its
+source would be loaded anew (not supported: keep such a use in the same region).
+
 **Registers.** Each value of the region lives in a vector register group holding one
 *chunk* of E elements. E is the same for every value of the region, so `vl` is one
 element count throughout; a value of SEW s takes LMUL = E * s / VLEN (a fraction for
@@ -185,8 +190,9 @@ class VectorSelection:
             return False
         if isinstance(op, ob.DotOp):
             return False
-        if isinstance(op, ob.LoadOp):
-            return _is_1d_block(op.result.type)
+        if isinstance(op, ob.LoadOp):  # after a store of the region: memory order
+            return _is_1d_block(op.result.type) and \
+                not any(sink.kind == "store" for sink in self._region.sinks)
         if isinstance(op, ob.StoreOp):
             return _is_1d_block(op.value.type)
         return True

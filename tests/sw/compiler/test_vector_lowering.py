@@ -322,3 +322,10 @@ def test_index_masks_as_data(n, block, total):
     index = np.arange(total)
     assert np.array_equal(out, np.where(index >= n, 7, x))
     assert np.array_equal(sums, np.where(index < n, x, 0).reshape(-1, block).sum(1))
+
+
+def test_a_load_after_a_store_sees_it():
+    n, block = 300, 128
+    x, y = np.zeros(n, np.int32), np.zeros(n, np.int32)
+    launch(vk.store_then_load, cdiv(n, block), x, y, n, BLOCK=block, config=CONFIG)
+    assert np.array_equal(x, np.arange(n)) and np.array_equal(y, 2 * np.arange(n))

@@ -121,3 +121,12 @@ def where_in_bounds(x_ptr, out_ptr, sums_ptr, n, BLOCK: tl.constexpr):
     kept = tl.where(offsets < n, x, 0)
     tl.store(out_ptr + offsets, tl.where(offsets >= n, 7, x))
     tl.store(sums_ptr + pid, tl.sum(kept))
+
+
+@tl.kernel
+def store_then_load(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
+    offsets = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offsets < n
+    tl.store(x_ptr + offsets, offsets, mask=mask)
+    y = tl.load(x_ptr + offsets, mask=mask)
+    tl.store(y_ptr + offsets, y * 2, mask=mask)
