@@ -71,7 +71,7 @@ from typing import Callable
 from xdsl.ir import Operation, SSAValue
 
 from sw.compiler import dialect as ob
-from sw.compiler.mir import MInstr, PReg, Text, VReg, ZERO
+from sw.compiler.mir import PReg, Text, VReg, ZERO
 
 SEW_OF = {"i8": 8, "u8": 8, "i16": 16, "i32": 32, "i1": 0}
 SIGNED_MIN = {"i8": -128, "i16": -32768, "i32": -(1 << 31), "u8": 0}
@@ -211,9 +211,9 @@ class VectorSelection:
             return form
         type_ = value.type
         if not _is_1d_block(type_):
-            raise self.error("only 1-D data blocks are supported on the vector engine yet "
-                             "(this block has shape "
-                             f"{ob.shape_text(ob.shape_of(type_)) if isinstance(type_, ob.BlockType) else '()'})")
+            shape = ob.shape_text(type_.dims) if isinstance(type_, ob.BlockType) else "()"
+            raise self.error(f"only 1-D data blocks are supported on the vector engine yet "
+                             f"(this block has shape {shape})")
         length = type_.dims[0]
         element = _element_name(type_.element_type)
         if isinstance(form, Affine):
@@ -314,9 +314,7 @@ class VectorSelection:
             node = VecBlock("select", length, element,
                             (source, VecBlock("uniform", length, element, value=1),
                              VecBlock("uniform", length, element, value=0)), op=op)
-        elif source.sew == SEW_OF[element]:
-            node = VecBlock("cast", length, element, (source,), op=op)  # a new view
-        else:
+        else:  # same width: a new view (in place when the source dies); else extend/narrow
             node = VecBlock("cast", length, element, (source,), op=op)
         self.forms[op.result] = node
 
@@ -464,7 +462,6 @@ class VectorSelection:
     def _allocate(self, region: _Region, nodes: list[VecBlock], elements: int, vlen: int,
                   pipelined: bool) -> list[_Plan]:
         accumulators = [s for s in region.sinks if s.kind == "reduce"]
-        reserved: set[int] = set()
         self._acc_regs: dict[int, int] = {}
         pool = _Pool(set())
         for sink in accumulators:
