@@ -4,7 +4,8 @@ The output is one global function in ``.text``: its symbol, then each block's la
 instructions as `MInstr.text` prints them (real instructions, and the pseudo-instructions
 of `sw.compiler.mir.PSEUDOS`, which `sw.asm` expands). Only a function whose operands are
 all physical registers can be printed: a virtual register left means register
-allocation did not run.
+allocation did not run. A ``mv`` whose two registers allocation made the same is left
+out.
 """
 
 from __future__ import annotations
@@ -25,5 +26,10 @@ def assembly(fn: MFunction) -> str:
     lines = ["    .text", f"    .globl {fn.name}", "    .p2align 2", f"{fn.name}:"]
     for block in fn.blocks:
         lines.append(f"{block.label}:")
-        lines.extend(f"    {ins.text()}" for ins in block.instrs)
+        lines.extend(f"    {ins.text()}" for ins in block.instrs if not _self_move(ins))
     return "\n".join(lines) + "\n"
+
+
+def _self_move(ins) -> bool:
+    return ins.mnemonic == "mv" and len(ins.operands) == 2 and \
+        ins.operands[0] == ins.operands[1]

@@ -16,7 +16,10 @@ groups and tile registers. Selection gives every SSA value a *machine form*:
   grid of tile registers (TDIM rows of 4*TDIM bytes each). Loads into tiles are
   emitted lazily, right before their first use, so that each `tld` sits just after
   the previous `tmma` and overlaps the next (the engine issues in order: the
-  instruction order is the schedule).
+  instruction order is the schedule);
+- a 1-D data block (loaded data and what is computed from it) is `VecBlock`, a node of
+  a lazily selected element-wise DAG that `isel_vector.py` emits for the vector engine
+  as strip-mined RVV loops.
 
 Anything else is a clear CompileError at the op's source location.
 """
@@ -34,6 +37,7 @@ from oxcore.config import OxCoreConfig
 from oxcore.errors import CompileError
 from sw.compiler import abi
 from sw.compiler import dialect as ob
+from sw.compiler.isel_vector import VecBlock, VectorSelection
 from sw.compiler.mir import (MBlock, MFunction, MInstr, Label, PReg, Text, VReg, ZERO,
                              Operand)
 
@@ -116,8 +120,9 @@ class Scope:
 
 # --- the selector --------------------------------------------------------------------
 
-class Selector:
-    """Walks one kernel function and appends machine instructions to an MFunction."""
+class Selector(VectorSelection):
+    """Walks one kernel function and appends machine instructions to an MFunction.
+    1-D data blocks go to the vector engine (`VectorSelection`, isel_vector.py)."""
 
     def __init__(self, function: func.FuncOp, config: OxCoreConfig) -> None:
         self.function = function
@@ -144,6 +149,7 @@ class Selector:
         self._difference: dict[VReg, tuple[Scalar, Scalar]] = {}  # r -> (a, b): r = a - b
         self.current_op: Operation | None = None
         self.engines: set[str] = set()
+        self._init_vector()
 
     # -- plumbing --
 
@@ -411,6 +417,8 @@ class Selector:
     def visit(self, op: Operation) -> None:
         """Select one op: the handler is named after the op (`op_arith_addi` for
         arith.addi; the oxcore_block dialect's ops without their prefix)."""
+        if self.vector_pending() and not self.defers(op):
+            self.flush_vector()  # the element-wise region's code goes before this op
         self.current_op = op
         name = op.name.removeprefix("oxcore_block.").replace(".", "_")
         handler = getattr(self, "op_" + name, None)
@@ -632,16 +640,22 @@ class Selector:
         return Affine(shape, combine(a.base, b.base), terms, elem_size)
 
     def op_add(self, op: Operation) -> None:
+        if self.is_data(op):
+            return self.vector_binary(op, "add")
         if isinstance(self.forms[op.operands[0]], Mask):
             raise self.error("'+' of masks is not supported (use & or |)")
         a, b = self.affine(op.operands[0]), self.affine(op.operands[1])
         self.forms[op.results[0]] = self._combine(a, b, 1, op.results[0].type.dims, 0)
 
     def op_sub(self, op: Operation) -> None:
+        if self.is_data(op):
+            return self.vector_binary(op, "sub")
         a, b = self.affine(op.operands[0]), self.affine(op.operands[1])
         self.forms[op.results[0]] = self._combine(a, b, -1, op.results[0].type.dims, 0)
 
     def op_mul(self, op: Operation) -> None:
+        if self.is_data(op):
+            return self.vector_binary(op, "mul")
         a, b = self.affine(op.operands[0]), self.affine(op.operands[1])
         if a.terms and b.terms:
             raise self.error("a product of two index blocks is not an affine index "
@@ -667,6 +681,8 @@ class Selector:
     # -- masks --
 
     def op_cmp(self, op: ob.CmpOp) -> None:
+        if self.is_data(op):
+            return self.vector_cmp(op)
         predicate = op.predicate.data
         a, b = self.affine(op.lhs), self.affine(op.rhs)
         shape = op.result.type.dims
@@ -674,11 +690,15 @@ class Selector:
             diff, limit = self._combine(a, b, -1, shape, 0), 0 if predicate == "lt" else 1
         elif predicate in ("gt", "ge"):
             diff, limit = self._combine(b, a, -1, shape, 0), 0 if predicate == "gt" else 1
+        elif len(shape) == 1:  # not an index bound: an element-wise comparison
+            return self.vector_cmp(op)
         else:
             raise self.error(f"a '{predicate}' comparison of index blocks is not a bound "
                              f"the code generator can use as a mask yet (use <, <=, >, >=)")
         # diff < limit with diff = base + c * i_d and c == 1: i_d < limit - base
         if len(diff.terms) != 1 or next(iter(diff.terms.values())) != 1:
+            if len(shape) == 1:
+                return self.vector_cmp(op)
             raise self.error("a mask must compare one block index with a bound (such as "
                              "offs[:, None] < M): this comparison is not of that form")
         dim = next(iter(diff.terms))
@@ -687,7 +707,7 @@ class Selector:
     def op_and(self, op: Operation) -> None:
         a, b = self.forms[op.operands[0]], self.forms[op.operands[1]]
         if not (isinstance(a, Mask) and isinstance(b, Mask)):
-            raise self.error("'&' of data blocks is not supported by the code generator yet")
+            return self.vector_binary(op, "and")
         bounds = dict(a.bounds)
         for d, bound in b.bounds.items():
             bounds[d] = self._min(bounds[d], bound) if d in bounds else bound
@@ -812,6 +832,9 @@ class Selector:
         if not isinstance(result_type, ob.BlockType):
             self._scalar_load(op)
             return
+        if len(result_type.dims) == 1:
+            self.vector_load(op)
+            return
         element = _element_name(result_type.element_type)
         if len(result_type.dims) != 2 or element not in ("i8", "i32"):
             raise self.error("only 2-D int8 and int32 block loads (tensor engine tiles) are "
@@ -934,6 +957,9 @@ class Selector:
         value = self.forms[op.value]
         if not isinstance(op.value.type, ob.BlockType):
             self._scalar_store(op)
+            return
+        if len(op.value.type.dims) == 1:
+            self.vector_store(op)
             return
         if not isinstance(value, TileBlock) or value.element != "i32":
             raise self.error("only int32 tl.dot results can be stored by the code generator "
@@ -1111,6 +1137,7 @@ class Selector:
         self.block = header
         for inner in body.ops:
             if isinstance(inner, scf.YieldOp):
+                self.flush_vector()
                 self.current_op = inner
                 self._loop_yield(inner, carried)
             else:
@@ -1146,6 +1173,9 @@ class Selector:
         if isinstance(form, TileBlock):
             self.materialize(form)
             return form
+        if isinstance(form, VecBlock):
+            raise self.error("a 1-D data block cannot be carried through a loop yet (store "
+                             "it, or reduce it to a scalar, inside the loop)")
         raise self.error("a mask cannot be carried through a loop yet")
 
     def _loop_yield(self, op: scf.YieldOp, carried: list[Form]) -> None:
@@ -1210,6 +1240,7 @@ class Selector:
     def _branch_ops(self, block: Block, results: list[VReg]) -> None:
         for inner in block.ops:
             if isinstance(inner, scf.YieldOp):
+                self.flush_vector()
                 self.current_op = inner
                 for target, value in zip(results, inner.operands):
                     self.emit("mv", target, self.reg(self.scalar(value)))

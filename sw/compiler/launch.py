@@ -227,6 +227,10 @@ def launch_source(compiled: CompiledKernel, grid: tuple[int, int, int], args: tu
     # a tensor CSR read waits for the engine's earlier instructions (sw/kernels/tensor/gemm.s)
     tensor = "tensor" in compiled.engines
     drain = ["    csrr t0, tdim"] if tensor else []
+    # a scalar load waits for the vector engine's stores (memory order), as the
+    # hand-written RVV kernels do before their kernel_end
+    if "vector" in compiled.engines:
+        drain.append("    lw t0, 0(s4)")
 
     def counters(slot: int) -> list[str]:
         if not tensor:

@@ -83,6 +83,22 @@ def test_a_dot_without_the_tensor_engine_is_an_error_in_the_kernel(capsys) -> No
                           f"tensor engine, which configuration 'default' has not")
 
 
+def test_emit_asm_vector_add_on_the_vector_engine(capsys) -> None:
+    code, out, err = run(capsys, str(EXAMPLE), "--signature", EXAMPLE_SIGNATURE,
+                         "--emit", "asm", "--config", "vector")
+    assert (code, err) == (0, "")
+    assert "vector_add:" in out and "vadd.vv" in out and "vle8.v" in out
+
+
+def test_emit_asm_without_a_vector_engine(capsys) -> None:
+    code, out, err = run(capsys, str(EXAMPLE), "--signature", EXAMPLE_SIGNATURE,
+                         "--emit", "asm")
+    assert (code, out) == (1, "")
+    assert err == (f"{EXAMPLE}:16:5: error: 1-D data blocks run on the vector engine, "
+                   f"which configuration 'default' has not (use one with [vector], e.g. "
+                   f"--config vector)\n")
+
+
 @pytest.mark.parametrize("args, message", [
     (["--signature", "x:*i8"], "has several kernels (vector_add, gemm, row_sum, relu): "
                                "choose one with --kernel"),

@@ -1,0 +1,1157 @@
+"""Instruction selection for 1-D data blocks on the vector engine (RVV 1.0, Zve32x).
+
+`Selector` (isel.py) delegates here whenever a handler meets a 1-D block that holds
+data rather than indices, pointers or an index-bound mask: `tl.load` of a 1-D block,
+element-wise arithmetic on loaded data, comparisons and `tl.where`, casts, `tl.store` of
+such a block and `tl.sum`/`tl.max` of one.
+
+**A data block is a lazy DAG** (`VecBlock`): the handlers build nodes and emit nothing.
+Code is emitted for an *element-wise region* at once: the sinks (stores and reductions of
+same-length 1-D blocks) collect in a pending region, which is flushed into machine code
+when the walk meets an op that cannot be deferred past it (control flow, a scalar or
+tile memory access, a use of a reduction's result, the end of a loop body or of the
+kernel). Deferring is sound because the ops in between are pure scalar or index
+arithmetic, which the region's code only reads. Seeing the whole region is what lets it
+be strip-mined and software-pipelined as one loop, instead of op by op.
+
+A load that follows a store of the pending region flushes it first (the region's code
+loads each chunk before storing it). A data block is computed where its region is
+emitted, from memory as it is then: one used again after a later region stored over its
+source would be loaded anew (not supported: keep such a use in the same region).
+
+**Registers.** Each value of the region lives in a vector register group holding one
+*chunk* of E elements. E is the same for every value of the region, so `vl` is one
+element count throughout; a value of SEW s takes LMUL = E * s / VLEN (a fraction for
+the narrow side of a widening region), so changing SEW inside the region (int8 loaded,
+widened to int32) is ``vsetvli zero, zero, e<s>, m<E*s/VLEN>``, which keeps vl, and
+loads and stores need no vtype change at all (their EMUL = EEW * E / VLEN whatever
+the vtype). E = VLEN * LMUL / SEW_max with LMUL chosen per region: the smallest LMUL
+whose group holds the whole BLOCK when BLOCK fits one LMUL-8 group (one chunk, no
+loop), else LMUL 8 if the region's values fit twice into v1..v31 (two register sets
+for the software pipeline below), else 4, 2, 1. The region allocates its physical
+vector registers itself (aligned groups, v0 kept for the `where` masks): its values
+never outlive it, and an in-place update (``vadd.vv v8, v8, v16`` where the source
+dies) is what makes two pipelined sets fit at LMUL 8 (vadd: x/sum in v8 or v16, y in
+v24), which the general allocator cannot do (it never gives an engine instruction a
+destination overlapping a source).
+
+**Strip-mining.** A block larger than one chunk becomes a loop over chunks. The mask
+``offsets < n`` (`Mask` with a bound on dimension 0) becomes the element count
+``min(n - start, BLOCK)``: full chunks run at vl = VLMAX (one vsetvli before the loop),
+the remainder at ``vsetvli rem`` -- no v0 mask, and masked-off elements are neither
+loaded, computed nor stored, so a load's `other` does not matter for stores. A vsetvli
+runs alone on the engine (it waits for everything before it), which is why the steady
+state has none unless the region changes SEW. The engine issues in order to its
+arithmetic and load/store sequencers, so a loop "load; compute; store" would leave the
+memory port idle while each chunk computes. The loop is therefore software-pipelined
+over two register sets A and B, as the hand-written kernels (`sw/kernels/rvv/vadd.S`):
+``L(A) C(A) | loop: L(B) S(A) C(B) L(A) S(B) C(A)``: each chunk's loads go before the
+previous chunk's stores, and its arithmetic runs in the arithmetic sequencer while the
+load/store sequencer stores the previous chunk and loads the next. Values only the
+arithmetic reads may share registers between the sets (the in-order issue waits for the
+reader); the stored values and reduction accumulators may not.
+
+**Reductions** accumulate in element 0 of a register (``vredsum.vs acc, x, acc``,
+vredmax/vredmaxu), started at the identity, read with vmv.x.s after the loop. When the
+count can be below BLOCK, the masked-off elements' contribution is added in scalar code:
+their value is known at compile time from the loads' `other` (evaluated through the
+DAG): ``sum += c * (BLOCK - count)``, ``max = max(max, c)`` if any is masked off.
+
+Pointers are `Affine`: a unit coefficient equal to the element size gives unit-stride
+``vle<eew>.v``/``vse<eew>.v``, any other constant or scalar one ``vlse``/``vsse``.
+Operations pick ``.vi`` (a 5-bit immediate) or ``.vx`` (a scalar register: splats are
+never materialised unless both operands are uniform) before ``.vv``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from xdsl.ir import Operation, SSAValue
+
+from sw.compiler import dialect as ob
+from sw.compiler.mir import PReg, Text, VReg, ZERO
+
+SEW_OF = {"i8": 8, "u8": 8, "i16": 16, "i32": 32, "i1": 0}
+SIGNED_MIN = {"i8": -128, "i16": -32768, "i32": -(1 << 31), "u8": 0}
+NO_MASK = Text("")
+_COMMUTATIVE = {"add", "mul", "and", "or", "xor", "max", "min"}
+_VI_FORMS = {"add", "and", "or", "xor", "shl", "shr"}  # vadd.vi ... vsll.vi, vsr*.vi
+_FLIP = {"lt": "gt", "le": "ge", "gt": "lt", "ge": "le", "eq": "eq", "ne": "ne"}
+_NEGATE = {"lt": "ge", "le": "gt", "gt": "le", "ge": "lt", "eq": "ne", "ne": "eq"}
+
+
+@dataclass(eq=False)
+class VecBlock:
+    """A 1-D data block: a node of the region's element-wise DAG, selected lazily.
+
+    kinds: "load" (ptr, bound, other), "uniform" (value: a scalar every element has),
+    "index" (value: an `Affine` index block used as data), "binary" (name), "cmp"
+    (name: the predicate; an i1 mask), "bound" (i < value: an index-bound mask used as
+    data), "select", "cast", "materialize" (a uniform written into a register)."""
+
+    kind: str
+    length: int
+    element: str
+    args: tuple["VecBlock", ...] = ()
+    name: str = ""
+    value: object = None
+    ptr: object = None
+    bound: object = None
+    masked: bool = False
+    other: object = None
+    op: Operation | None = None
+
+    @property
+    def sew(self) -> int:
+        return SEW_OF[self.element]
+
+
+@dataclass
+class _Sink:
+    kind: str  # "store" or "reduce"
+    node: VecBlock
+    op: Operation
+    ptr: object = None  # store: the Affine pointer
+    masked: bool = False
+    bound: object = None
+    reduction: str = ""  # "sum" / "max"
+    result: VReg | None = None
+
+
+@dataclass
+class _Region:
+    length: int
+    sinks: list[_Sink] = field(default_factory=list)
+
+
+class NoRegisters(Exception):
+    """The region's values do not fit the vector registers at this LMUL."""
+
+
+# --- physical vector register allocation for one region ------------------------------
+
+class _Pool:
+    """Free physical vector registers v1..v31 (v0 is the mask register)."""
+
+    def __init__(self, reserved: set[int]) -> None:
+        self.used = set(reserved) | {0}
+
+    def take(self, group: int, avoid: set[int] = frozenset()) -> int:
+        candidates = [base for base in range(0, 32, group)
+                      if not any(r in self.used for r in range(base, base + group))]
+        if not candidates:
+            raise NoRegisters
+        preferred = [b for b in candidates
+                     if not any(r in avoid for r in range(b, b + group))]
+        base = (preferred or candidates)[0]
+        self.used.update(range(base, base + group))
+        return base
+
+    def free(self, base: int, group: int) -> None:
+        self.used.difference_update(range(base, base + group))
+
+
+@dataclass
+class _Plan:
+    """One register set's allocation: a base register per node, temporaries per step."""
+
+    regs: dict[int, int] = field(default_factory=dict)  # id(node) -> base register
+    temps: dict[int, list[int]] = field(default_factory=dict)  # id(node) -> temps
+    written: set[int] = field(default_factory=set)
+    stored: set[int] = field(default_factory=set)
+
+
+class VectorSelection:
+    """Mixin for `Selector`: 1-D data blocks on the vector engine."""
+
+    # -- state --
+
+    def _init_vector(self) -> None:
+        self._region: _Region | None = None
+        self._pending_results: set[int] = set()  # id() of reduction results not yet computed
+        self._vsew: int | None = None  # the SEW the vtype holds at this point of emission
+        self._velems = 0  # E of the region being emitted
+
+    def vector_pending(self) -> bool:
+        return self._region is not None
+
+    def defers(self, op: Operation) -> bool:
+        """Whether `op` may be selected before the pending region's code (it only reads
+        scalars, builds index forms or adds to the region)."""
+        for operand in op.operands:
+            form = self.forms.get(operand)
+            if isinstance(form, VReg) and id(form) in self._pending_results:
+                return False
+        if op.name.startswith("arith."):
+            return True
+        if not op.name.startswith("oxcore_block."):
+            return False
+        if isinstance(op, ob.DotOp):
+            return False
+        if isinstance(op, ob.LoadOp):  # after a store of the region: memory order
+            return _is_1d_block(op.result.type) and \
+                not any(sink.kind == "store" for sink in self._region.sinks)
+        if isinstance(op, ob.StoreOp):
+            return _is_1d_block(op.value.type)
+        return True
+
+    # -- forms --
+
+    def is_data(self, op: Operation) -> bool:
+        """An op that computes on data: an operand is a data block."""
+        return any(isinstance(self.forms.get(v), VecBlock) for v in op.operands)
+
+    def vec(self, value: SSAValue) -> VecBlock:
+        """The DAG node of a block operand (index blocks and masks become nodes too)."""
+        from sw.compiler.isel import Affine, Mask, _element_name
+        form = self.forms[value]
+        if isinstance(form, VecBlock):
+            return form
+        type_ = value.type
+        if not _is_1d_block(type_):
+            shape = ob.shape_text(type_.dims) if isinstance(type_, ob.BlockType) else "()"
+            raise self.error(f"only 1-D data blocks are supported on the vector engine yet "
+                             f"(this block has shape {shape})")
+        length = type_.dims[0]
+        element = _element_name(type_.element_type)
+        if isinstance(form, Affine):
+            if form.is_pointer:
+                raise self.error("a block of pointers cannot be used as data")
+            if not form.terms:
+                return VecBlock("uniform", length, element, value=form.base)
+            return VecBlock("index", length, element, value=form)
+        if isinstance(form, Mask):
+            if 0 not in form.bounds:
+                raise self.error("this mask does not bound the block's index")
+            return VecBlock("bound", length, "i1", value=form.bounds[0])
+        raise self.error(f"a {type(form).__name__} cannot be used as a 1-D data block")
+
+    def _result_element(self, op: Operation) -> tuple[int, str]:
+        from sw.compiler.isel import _element_name
+        type_ = op.results[0].type
+        if not _is_1d_block(type_):
+            raise self.error("only 1-D data blocks are supported on the vector engine yet "
+                             f"(this block has shape {ob.shape_text(type_.dims)})")
+        return type_.dims[0], _element_name(type_.element_type)
+
+    # -- handlers (called by Selector's handlers for data, or directly) --
+
+    def vector_binary(self, op: Operation, name: str) -> None:
+        length, element = self._result_element(op)
+        a, b = self.vec(op.operands[0]), self.vec(op.operands[1])
+        if element == "i1" and name not in ("and", "or", "xor"):
+            raise self.error(f"'{name}' of masks is not supported (use &, |, ^)")
+        if a.kind == "uniform" and b.kind == "uniform" and element != "i1":
+            from sw.compiler.isel import _c_div
+            if isinstance(a.value, int) and isinstance(b.value, int):
+                folds = {"add": lambda x, y: x + y, "sub": lambda x, y: x - y,
+                         "mul": lambda x, y: x * y, "and": lambda x, y: x & y,
+                         "or": lambda x, y: x | y, "xor": lambda x, y: x ^ y,
+                         "max": max, "min": min, "div": _c_div,
+                         "rem": lambda x, y: x - _c_div(x, y) * y if y else x,
+                         "shl": lambda x, y: x << (y & 31), "shr": lambda x, y: x >> (y & 31)}
+                if name in folds and not (name in ("div", "rem") and element == "u8"):
+                    self.forms[op.results[0]] = VecBlock(
+                        "uniform", length, element, value=_wrap(folds[name](a.value, b.value),
+                                                                element), op=op)
+                    return
+        self.forms[op.results[0]] = VecBlock("binary", length, element, (a, b), name, op=op)
+
+    def op_div(self, op: Operation) -> None:
+        self.vector_binary(op, "div")
+
+    def op_rem(self, op: Operation) -> None:
+        self.vector_binary(op, "rem")
+
+    def op_or(self, op: Operation) -> None:
+        self.vector_binary(op, "or")
+
+    def op_xor(self, op: Operation) -> None:
+        self.vector_binary(op, "xor")
+
+    def op_shl(self, op: Operation) -> None:
+        self.vector_binary(op, "shl")
+
+    def op_shr(self, op: Operation) -> None:
+        self.vector_binary(op, "shr")
+
+    def op_max(self, op: Operation) -> None:
+        self.vector_binary(op, "max")
+
+    def op_min(self, op: Operation) -> None:
+        self.vector_binary(op, "min")
+
+    def vector_cmp(self, op: ob.CmpOp) -> None:
+        length, _ = self._result_element(op)
+        a, b = self.vec(op.lhs), self.vec(op.rhs)
+        if a.element == "i1":
+            raise self.error("comparing masks is not supported (combine them with &, |, ^)")
+        self.forms[op.result] = VecBlock("cmp", length, "i1", (a, b), op.predicate.data, op=op)
+
+    def op_select(self, op: ob.SelectOp) -> None:
+        length, element = self._result_element(op)
+        cond = self.vec(op.condition)
+        a, b = self.vec(op.if_true), self.vec(op.if_false)
+        if element == "i1":
+            raise self.error("tl.where on masks is not supported (use &, |)")
+        self.forms[op.result] = VecBlock("select", length, element, (cond, a, b), op=op)
+
+    def op_cast(self, op: ob.CastOp) -> None:
+        length, element = self._result_element(op)
+        source = self.vec(op.operand)
+        if element == "i1":
+            raise self.error("a cast to i1 is not supported (compare with != 0)")
+        if source.kind == "uniform" and isinstance(source.value, int):
+            value = source.value
+            if source.element == "u8":
+                value &= 0xFF
+            self.forms[op.result] = VecBlock("uniform", length, element,
+                                             value=_wrap(value, element), op=op)
+            return
+        if source.element == "i1":  # true is 1
+            node = VecBlock("select", length, element,
+                            (source, VecBlock("uniform", length, element, value=1),
+                             VecBlock("uniform", length, element, value=0)), op=op)
+        else:  # same width: a new view (in place when the source dies); else extend/narrow
+            node = VecBlock("cast", length, element, (source,), op=op)
+        self.forms[op.result] = node
+
+    def op_reduce(self, op: ob.ReduceOp) -> None:
+        source = self.vec(op.operand)
+        if source.element == "i1":
+            raise self.error("reducing a mask is not supported (cast it to an integer "
+                             "type first)")
+        if source.kind == "uniform":
+            source = VecBlock("materialize", source.length, source.element, (source,), op=op)
+        kind = op.kind.data
+        result = self.new_x(f"{kind}")
+        self._pending_results.add(id(result))
+        self._add_sink(_Sink("reduce", source, op, reduction=kind, result=result), source.length)
+        self.forms[op.result] = result
+
+    def vector_load(self, op: ob.LoadOp) -> None:
+        from sw.compiler.isel import Mask
+        length, element = self._result_element(op)
+        ptr = self.affine(op.ptr)
+        bound, masked = self._vector_mask(op.mask, "load")
+        other = None
+        if op.other is not None:
+            other_form = self.forms[op.other]
+            if isinstance(other_form, VecBlock):
+                other = other_form.value if other_form.kind == "uniform" else None
+            elif not isinstance(other_form, Mask):
+                other = self.affine(op.other).base if not self.affine(op.other).terms else None
+        elif masked:
+            other = 0
+        self.forms[op.result] = VecBlock("load", length, element, ptr=ptr, bound=bound,
+                                         masked=masked, other=other, op=op)
+
+    def vector_store(self, op: ob.StoreOp) -> None:
+        node = self.vec(op.value)
+        if node.element == "i1":
+            raise self.error("storing a mask block is not supported (cast it to int8 first)")
+        if node.kind == "uniform":
+            node = VecBlock("materialize", node.length, node.element, (node,), op=op)
+        ptr = self.affine(op.ptr)
+        bound, masked = self._vector_mask(op.mask, "store")
+        self._add_sink(_Sink("store", node, op, ptr=ptr, masked=masked, bound=bound),
+                       node.length)
+
+    def _vector_mask(self, value: SSAValue | None, what: str) -> tuple[object, bool]:
+        from sw.compiler.isel import Mask
+        if value is None:
+            return None, False
+        form = self.forms[value]
+        if isinstance(form, Mask) and set(form.bounds) <= {0}:
+            if 0 not in form.bounds:
+                return None, False
+            return form.bounds[0], True
+        raise self.error(f"a {what} mask on the vector engine must bound the block's index "
+                         f"(such as offsets < n): this mask is not of that form")
+
+    def _add_sink(self, sink: _Sink, length: int) -> None:
+        if self._region is not None and self._region.length != length:
+            self.flush_vector()
+        if self._region is None:
+            self._region = _Region(length)
+        self._region.sinks.append(sink)
+
+    # -- emitting a region --
+
+    def flush_vector(self) -> None:
+        region, self._region = self._region, None
+        if region is None:
+            return
+        saved = self.current_op
+        try:
+            self._emit_region(region)
+        finally:
+            self.current_op = saved
+            for sink in region.sinks:
+                if sink.result is not None:
+                    self._pending_results.discard(id(sink.result))
+
+    def _need_vector(self) -> int:
+        if self.config.vector is None:
+            raise self.error(f"1-D data blocks run on the vector engine, which configuration "
+                             f"'{self.config.name}' has not (use one with [vector], e.g. "
+                             f"--config vector)")
+        return self.config.vector.vlen
+
+    def _emit_region(self, region: _Region) -> None:
+        first = region.sinks[0].op
+        self.current_op = first
+        vlen = self._need_vector()
+        nodes = _topological([s.node for s in region.sinks])
+        for node in nodes:
+            if node.kind == "load" and node.ptr.elem_size * 8 != node.sew:
+                raise self.error("a load's pointers and its block's elements differ in size",
+                                 node.op)
+        bound = self._region_bound(region, nodes)
+        data = [n for n in nodes if n.element != "i1"]
+        smax = max(n.sew for n in data)
+        if any(n.kind == "bound" for n in nodes):
+            smax = 32  # an index-bound mask compares int32 indices (vid.v)
+        length = region.length
+        fits = [lmul for lmul in (1, 2, 4, 8) if vlen * lmul // smax >= length]
+        if fits:
+            candidates = [(fits[0], False, True)] + \
+                [(lmul, p, False) for lmul in (4, 2, 1) if lmul < fits[0] for p in (True, False)]
+        else:
+            candidates = [(8, True, False), (4, True, False), (8, False, False),
+                          (2, True, False), (4, False, False), (1, True, False),
+                          (2, False, False), (1, False, False)]
+        for lmul, pipelined, single in candidates:
+            elements = vlen * lmul // smax
+            try:
+                plans = self._allocate(region, nodes, elements, vlen, pipelined)
+            except NoRegisters:
+                continue
+            self._emit_chunks(region, nodes, plans, elements, vlen, smax, lmul, bound,
+                              single)
+            return
+        raise self.error("this element-wise region has more live values than the vector "
+                         "registers hold, even at LMUL 1", first)
+
+    def _region_bound(self, region: _Region, nodes: list[VecBlock]) -> object:
+        """The one bound on the index that masks the region (None: every element)."""
+        bounds: list[tuple[object, Operation]] = []
+        for sink in region.sinks:
+            if sink.kind == "store" and sink.masked:
+                bounds.append((sink.bound, sink.op))
+        for node in nodes:
+            if node.kind == "load" and node.masked:
+                bounds.append((node.bound, node.op))
+        if not bounds:
+            return None
+        first = bounds[0][0]
+        for other, op in bounds[1:]:
+            if not _same(first, other):
+                raise self.error("the loads and stores of one element-wise region must share "
+                                 "one mask (such as offsets < n): this one differs", op)
+        for sink in region.sinks:
+            if sink.kind == "store" and not sink.masked:
+                raise self.error("an unmasked store of a block computed from masked loads is "
+                                 "not supported yet: mask the store as the loads", sink.op)
+        return first
+
+    # allocation
+
+    def _allocate(self, region: _Region, nodes: list[VecBlock], elements: int, vlen: int,
+                  pipelined: bool) -> list[_Plan]:
+        accumulators = [s for s in region.sinks if s.kind == "reduce"]
+        self._acc_regs: dict[int, int] = {}
+        pool = _Pool(set())
+        for sink in accumulators:
+            self._acc_regs[id(sink)] = pool.take(1)
+        reserved = set(self._acc_regs.values())
+        plan_a = self._plan(region, nodes, elements, vlen, reserved, set())
+        if not pipelined:
+            return [plan_a]
+        for every in (True, False):  # keep B's stored values off A's registers
+            try:
+                plan_b = self._plan(region, nodes, elements, vlen, reserved | plan_a.stored,
+                                    plan_a.written, every)
+            except NoRegisters:
+                continue
+            if not plan_b.stored & plan_a.written:
+                return [plan_a, plan_b]
+        raise NoRegisters
+
+    def _group(self, node: VecBlock, elements: int, vlen: int) -> int:
+        return max(1, elements * node.sew // vlen) if node.element != "i1" else 1
+
+    def _steps(self, region: _Region, nodes: list[VecBlock]) -> list[VecBlock]:
+        """Nodes that get a register, in emission order: loads, then computed values."""
+        loads = [n for n in nodes if n.kind == "load"]
+        return loads + [n for n in nodes if _is_step(n)]
+
+    def _plan(self, region: _Region, nodes: list[VecBlock], elements: int, vlen: int,
+              reserved: set[int], avoid: set[int], avoid_every: bool = False) -> _Plan:
+        steps = self._steps(region, nodes)
+        position = {id(n): i for i, n in enumerate(steps)}
+        last: dict[int, int] = {}
+        end = len(steps)
+
+        def reads(node: VecBlock) -> list[VecBlock]:
+            out = []
+            for arg in node.args:
+                if arg.kind in ("cmp",) or (arg.element == "i1" and arg.kind != "bound"):
+                    out += [r for r in _data_leaves(arg)]
+                elif arg.kind not in ("uniform", "bound"):
+                    out.append(arg)
+            return out
+
+        for node in steps:
+            for arg in reads(node):
+                last[id(arg)] = max(last.get(id(arg), -1), position[id(node)])
+        for sink in region.sinks:
+            last[id(sink.node)] = end
+        plan = _Plan()
+        pool = _Pool(reserved)
+        live: dict[int, tuple[int, int]] = {}  # id -> (base, group)
+        for i, node in enumerate(steps):
+            group = self._group(node, elements, vlen)
+            dying = list({id(a): a for a in reads(node)
+                          if last.get(id(a)) == i and id(a) in live}.values())
+            same_width = node.kind in ("binary", "select") or \
+                (node.kind == "cast" and node.args[0].sew == node.sew)
+            base = None
+            if same_width:
+                for arg in dying:
+                    if live[id(arg)][1] == group and arg.kind != "bound":
+                        base = live[id(arg)][0]
+                        break
+            temps: list[int] = []
+            if base is None:
+                prefer_off = avoid_every or id(node) in _stored_ids(region)
+                base = pool.take(group, avoid if prefer_off else set())
+            # temporaries: a materialised uniform operand, a narrowing's middle step,
+            # mask logic
+            temp_group = group
+            if node.kind == "cast" and node.sew < node.args[0].sew:
+                temp_group = max(1, elements * 16 // vlen)  # the middle step at SEW 16
+            if node.kind == "select" and node.args[0].kind == "bound":
+                temp_group = max(1, elements * 32 // vlen)  # the indices (vid.v)
+            for _ in range(self._temp_count(node)):
+                temps.append(pool.take(temp_group))
+            for t in temps:
+                pool.free(t, temp_group)
+                plan.written.update(range(t, t + temp_group))
+            if node.kind == "select" or any(a.element == "i1" for a in node.args):
+                plan.written.add(0)
+            for arg in dying:
+                b, g = live.pop(id(arg))
+                if b != base:
+                    pool.free(b, g)
+            plan.regs[id(node)] = base
+            plan.temps[id(node)] = temps
+            plan.written.update(range(base, base + group))
+            if last.get(id(node), -1) >= i + 1 or id(node) in _stored_ids(region):
+                live[id(node)] = (base, group)
+            else:
+                pool.free(base, group)
+        for sink in region.sinks:
+            if sink.kind == "store":
+                base = plan.regs[id(sink.node)]
+                group = self._group(sink.node, elements, vlen)
+                plan.stored.update(range(base, base + group))
+        return plan
+
+    def _temp_count(self, node: VecBlock) -> int:
+        if node.kind == "binary":
+            a, b = node.args
+            if b.kind == "uniform" and a.kind == "uniform":
+                return 1
+            if a.kind == "uniform" and node.name not in _COMMUTATIVE and node.name != "sub":
+                return 1
+            return 0
+        if node.kind == "cast" and node.args[0].sew == 32 and node.sew == 8:
+            return 1
+        if node.kind == "select":
+            return 1 if _mask_depth(node.args[0]) > 1 or node.args[0].kind == "bound" else 0
+        return 0
+
+    # emission
+
+    def _emit_chunks(self, region: _Region, nodes: list[VecBlock], plans: list[_Plan],
+                     elements: int, vlen: int, smax: int, lmul: int, bound: object,
+                     single: bool) -> None:
+        self._velems = elements
+        self._vlen = vlen
+        self._vplans = plans
+        computed = [n for n in nodes if _is_step(n)]
+        arithmetic = [n.sew for n in computed if n.kind != "materialize"] + \
+            [s.node.sew for s in region.sinks if s.kind == "reduce"]
+        self._sew0 = arithmetic[0] if arithmetic else smax
+        length = region.length
+        count = self.min_const(bound, length) if bound is not None else length
+        stores = [s for s in region.sinks if s.kind == "store"]
+        reduces = [s for s in region.sinks if s.kind == "reduce"]
+        loads = [n for n in nodes if n.kind == "load"]
+        uses_index = any(n.kind in ("index", "bound") for n in nodes) or \
+            any(a.kind == "bound" for n in nodes for a in n.args)
+        vl_reg = self.new_x("vlmax")
+        self.emit("vsetvli", vl_reg, ZERO, self._vtype(self._sew0))
+        self._vsew = self._sew0
+        for sink in reduces:
+            self._need_sew(sink.node.sew)
+            identity = 0 if sink.reduction == "sum" else SIGNED_MIN[sink.node.element]
+            self.emit("vmv.s.x", self._vreg(self._acc_regs[id(sink)]), self.reg(identity))
+        self._need_sew(self._sew0)
+        # running pointers (loads and stores apart: the pipeline stores a chunk late)
+        self._vptrs: dict[tuple, VReg] = {}
+        pointer_of: dict[int, VReg] = {}
+        for node in loads:
+            pointer_of[id(node)] = self._running_pointer(node.ptr, "load")
+        for sink in stores:
+            pointer_of[id(sink)] = self._running_pointer(sink.ptr, "store")
+        self._pointer_of = pointer_of
+        self._start = None
+        if uses_index:
+            self._start = self.new_x("start")
+            self.mutable.add(self._start)
+            self.emit("li", self._start, 0)
+        # every scalar operand into a register here, before the region branches: the
+        # strip loop's blocks do not dominate each other (unused ones are dead code)
+        for node in nodes:
+            if node.kind == "uniform":
+                self.reg(node.value)
+            elif node.kind == "bound":
+                self.reg(node.value)
+            elif node.kind == "index":
+                self.reg(node.value.terms[0])
+                self.reg(node.value.base)
+        done = self.fn.new_block("vdone")
+        # the region's blocks do not dominate each other: its scalar arithmetic is
+        # computed where it is used, neither shared nor hoisted (Selector._pure)
+        inline, self._inline = self._inline, True
+        try:
+            if single:
+                if not isinstance(count, int):
+                    self.emit("blez", count, done.label)
+                    self.block = self._vblock("vchunk")
+                if not (isinstance(count, int) and count >= elements):
+                    self.emit("vsetvli", self.new_x(), self.reg(count),
+                              self._vtype(self._sew0))
+                if not (isinstance(count, int) and count <= 0):
+                    self._stage_load(loads, plans[0], advance=False)
+                    self._stage_compute(computed, reduces, plans[0])
+                    self._stage_store(stores, plans[0], advance=False)
+            else:
+                self._strip_loop(count, elements, loads, computed, stores, reduces, plans,
+                                 done)
+        finally:
+            self._inline = inline
+        self._need_sew(self._sew0)
+        self.fn.blocks.append(done)
+        self.block = done
+        self._vsew = None
+        for sink in reduces:
+            self._read_reduction(sink, count, length, bound)
+
+    def _strip_loop(self, count, elements, loads, computed, stores, reduces, plans,
+                    done) -> None:
+        rem = self.new_x("remaining")
+        self.mutable.add(rem)
+        self.emit("mv", rem, self.reg(count))
+        full = self.reg(elements)
+        tail = self.fn.new_block("vtail")
+        self.emit("blt", rem, full, tail.label)
+        a = plans[0]
+        self.block = self._vblock("vfirst")
+        self._stage_load(loads, a)
+        self._stage_compute(computed, reduces, a)
+        if len(plans) == 1:
+            self._stage_store(stores, a)
+            self._advance_start(elements)
+            self.emit("addi", rem, rem, -elements)
+            self.emit("bge", rem, full, self.block.label)
+        else:
+            b = plans[1]
+            self._advance_start(elements)
+            loop = self._vblock("vloop")
+            self.block = loop
+            drain_a, drain_b = self.fn.new_block("vdrain"), self.fn.new_block("vdrain")
+            self.emit("addi", rem, rem, -elements)
+            self.emit("blt", rem, full, drain_a.label)
+            self.block = self._vblock("vodd")
+            self._stage_load(loads, b)
+            self._stage_store(stores, a)
+            self._stage_compute(computed, reduces, b)
+            self._advance_start(elements)
+            self.emit("addi", rem, rem, -elements)
+            self.emit("blt", rem, full, drain_b.label)
+            self.block = self._vblock("veven")
+            self._stage_load(loads, a)
+            self._stage_store(stores, b)
+            self._stage_compute(computed, reduces, a)
+            self._advance_start(elements)
+            self.emit("j", loop.label)
+            self.fn.blocks.append(drain_b)
+            self.block = drain_b
+            self._stage_store(stores, b)
+            self.emit("j", tail.label)
+            self.fn.blocks.append(drain_a)
+            self.block = drain_a
+            self._stage_store(stores, a)
+        self.fn.blocks.append(tail)
+        self.block = tail
+        self.emit("blez", rem, done.label)
+        self.block = self._vblock("vrest")
+        self.emit("vsetvli", self.new_x(), rem, self._vtype(self._sew0))
+        self._stage_load(loads, a, advance=False)
+        self._stage_compute(computed, reduces, a)
+        self._stage_store(stores, a, advance=False)
+
+    def _vblock(self, hint: str):
+        """Start a block of the region's code."""
+        return self._start_block(hint)
+
+    def _advance_start(self, elements: int) -> None:
+        if self._start is not None:
+            self.emit("addi", self._start, self._start, elements)
+
+    def _running_pointer(self, ptr, role: str) -> VReg:
+        key = (role, _skey(ptr.base), _skey(ptr.terms.get(0, 0)))
+        if key not in self._vptrs:
+            reg = self.new_x(f"{role}_ptr")
+            self.mutable.add(reg)
+            self.emit("mv", reg, self.reg(ptr.base))
+            step = self.mul(ptr.terms.get(0, 0), self._velems)
+            stride = ptr.terms.get(0, 0)
+            unit = isinstance(stride, int) and stride == ptr.elem_size
+            self._vptrs[key] = reg
+            self._vptrs[key + ("step",)] = step
+            self._vptrs[key + ("stride",)] = None if unit else self.reg(stride)
+        return self._vptrs[key]
+
+    def _pointer_info(self, ptr, role: str):
+        key = (role, _skey(ptr.base), _skey(ptr.terms.get(0, 0)))
+        return self._vptrs[key], self._vptrs[key + ("step",)], self._vptrs[key + ("stride",)]
+
+    def _advance(self, ptr, role: str, advanced: set) -> None:
+        reg, step, _ = self._pointer_info(ptr, role)
+        if id(reg) in advanced or step == 0:
+            return
+        advanced.add(id(reg))
+        if isinstance(step, int) and -2048 <= step < 2048:
+            self.emit("addi", reg, reg, step)
+        else:
+            self.emit("add", reg, reg, self.reg(step))
+
+    def _stage_load(self, loads: list[VecBlock], plan: _Plan, advance: bool = True) -> None:
+        advanced: set = set()
+        for node in loads:
+            reg, _, stride = self._pointer_info(node.ptr, "load")
+            vd = self._vreg(plan.regs[id(node)])
+            eew = node.sew
+            if stride is None:
+                self.emit(f"vle{eew}.v", vd, reg, NO_MASK)
+            else:
+                self.emit(f"vlse{eew}.v", vd, reg, stride, NO_MASK)
+        if advance:
+            for node in loads:
+                self._advance(node.ptr, "load", advanced)
+
+    def _stage_store(self, stores: list[_Sink], plan: _Plan, advance: bool = True) -> None:
+        advanced: set = set()
+        for sink in stores:
+            reg, _, stride = self._pointer_info(sink.ptr, "store")
+            vs = self._vreg(plan.regs[id(sink.node)])
+            eew = sink.node.sew
+            if stride is None:
+                self.emit(f"vse{eew}.v", vs, reg, NO_MASK)
+            else:
+                self.emit(f"vsse{eew}.v", vs, reg, stride, NO_MASK)
+        if advance:
+            for sink in stores:
+                self._advance(sink.ptr, "store", advanced)
+
+    def _stage_compute(self, computed: list[VecBlock], reduces: list[_Sink],
+                       plan: _Plan) -> None:
+        for node in computed:
+            self.current_op = node.op or self.current_op
+            self._emit_node(node, plan)
+        for sink in reduces:
+            self.current_op = sink.op
+            node = sink.node
+            self._need_sew(node.sew)
+            src = self._operand(node, plan)
+            mnemonic = {"sum": "vredsum.vs", "max": "vredmaxu.vs" if node.element == "u8"
+                        else "vredmax.vs"}[sink.reduction]
+            acc = self._vreg(self._acc_regs[id(sink)])
+            self.emit(mnemonic, acc, src, acc, NO_MASK)
+        self._need_sew(self._sew0)
+
+    # instruction helpers
+
+    def _vreg(self, index: int) -> PReg:
+        return PReg("v", index)
+
+    def _vtype(self, sew: int) -> Text:
+        lmul = self._velems * sew / self._vlen
+        text = f"m{int(lmul)}" if lmul >= 1 else f"mf{int(round(1 / lmul))}"
+        return Text(f"e{sew}, {text}, ta, ma")
+
+    def _need_sew(self, sew: int) -> None:
+        if self._vsew != sew:
+            self.emit("vsetvli", ZERO, ZERO, self._vtype(sew))
+            self._vsew = sew
+
+    def _operand(self, node: VecBlock, plan: _Plan) -> PReg:
+        if node.kind == "cast" and node.args[0].sew == node.sew and id(node) not in plan.regs:
+            return self._operand(node.args[0], plan)
+        return self._vreg(plan.regs[id(node)])
+
+    def _splat_into(self, target: PReg, node: VecBlock) -> None:
+        value = node.value
+        if isinstance(value, int) and -16 <= value < 16:
+            self.emit("vmv.v.i", target, value)
+        else:
+            self.emit("vmv.v.x", target, self.reg(value))
+
+    def _emit_node(self, node: VecBlock, plan: _Plan) -> None:
+        vd = self._vreg(plan.regs[id(node)])
+        temps = [self._vreg(t) for t in plan.temps.get(id(node), [])]
+        kind = node.kind
+        if kind == "materialize":
+            self._need_sew(node.sew)
+            self._splat_into(vd, node.args[0])
+        elif kind == "index":
+            affine = node.value
+            self._need_sew(32)
+            self.emit("vid.v", vd, NO_MASK)
+            if self._start is not None:
+                self.emit("vadd.vx", vd, vd, self._start, NO_MASK)
+            coeff = affine.terms[0]
+            if coeff != 1:
+                self.emit("vmul.vx", vd, vd, self.reg(coeff), NO_MASK)
+            if affine.base != 0:
+                self.emit("vadd.vx", vd, vd, self.reg(affine.base), NO_MASK)
+        elif kind == "binary":
+            self._emit_binary(node, vd, temps, plan)
+        elif kind == "select":
+            self._emit_select(node, vd, temps, plan)
+        elif kind == "cast":
+            source = node.args[0]
+            if source.sew == node.sew:
+                src = self._operand(source, plan)
+                if src != vd:
+                    self._need_sew(node.sew)
+                    self.emit("vmv.v.v", vd, src)
+            elif source.sew < node.sew:
+                factor = node.sew // source.sew
+                sign = "vzext" if source.element == "u8" else "vsext"
+                self._need_sew(node.sew)
+                self.emit(f"{sign}.vf{factor}", vd, self._operand(source, plan), NO_MASK)
+            else:
+                src = self._operand(source, plan)
+                if source.sew == 32 and node.sew == 8:
+                    self._need_sew(16)
+                    self.emit("vnsrl.wi", temps[0], src, 0, NO_MASK)
+                    src = temps[0]
+                self._need_sew(node.sew)
+                self.emit("vnsrl.wi", vd, src, 0, NO_MASK)
+        else:
+            raise AssertionError(kind)
+
+    def _emit_binary(self, node: VecBlock, vd: PReg, temps: list[PReg], plan: _Plan) -> None:
+        a, b = node.args
+        name = node.name
+        unsigned = node.element == "u8"
+        self._need_sew(node.sew)
+        if node.element == "i1":
+            raise self.error("a mask computed with &, |, ^ can only be used by tl.where",
+                             node.op)
+        if a.kind == "uniform" and b.kind != "uniform":
+            if name in _COMMUTATIVE:
+                a, b = b, a
+            elif name == "sub":  # a - b = vrsub(b, a)
+                if isinstance(a.value, int) and -16 <= a.value < 16:
+                    self.emit("vrsub.vi", vd, self._operand(b, plan), a.value, NO_MASK)
+                else:
+                    self.emit("vrsub.vx", vd, self._operand(b, plan), self.reg(a.value),
+                              NO_MASK)
+                return
+        if a.kind == "uniform":  # materialise the left operand
+            self._splat_into(temps[0], a)
+            left = temps[0]
+        else:
+            left = self._operand(a, plan)
+        base = {"add": "vadd", "sub": "vsub", "mul": "vmul", "div": "vdiv", "rem": "vrem",
+                "and": "vand", "or": "vor", "xor": "vxor", "shl": "vsll", "shr": "vsra",
+                "max": "vmax", "min": "vmin"}[name]
+        if unsigned and name in ("div", "rem", "max", "min"):
+            base += "u"
+        if unsigned and name == "shr":
+            base = "vsrl"
+        if b.kind == "uniform":
+            value = b.value
+            if isinstance(value, int):
+                if name == "sub" and -15 <= value <= 16:
+                    self.emit("vadd.vi", vd, left, -value, NO_MASK)
+                    return
+                if name in ("shl", "shr") and 0 <= value < 32:
+                    self.emit(f"{base}.vi", vd, left, value, NO_MASK)
+                    return
+                if name in _VI_FORMS and name not in ("shl", "shr") and -16 <= value < 16:
+                    self.emit(f"{base}.vi", vd, left, value, NO_MASK)
+                    return
+            self.emit(f"{base}.vx", vd, left, self.reg(value), NO_MASK)
+            return
+        self.emit(f"{base}.vv", vd, left, self._operand(b, plan), NO_MASK)
+
+    def _emit_select(self, node: VecBlock, vd: PReg, temps: list[PReg], plan: _Plan) -> None:
+        cond, a, b = node.args
+        invert = False
+        if b.kind == "uniform" and a.kind != "uniform":
+            a, b, invert = b, a, True  # cond ? a : u  ==  !cond ? u : a
+        self._mask_into_v0(cond, plan, temps, invert)  # first: vd may hold its operands
+        self._need_sew(node.sew)
+        if b.kind == "uniform":  # both uniform: the false value into vd first
+            self._splat_into(vd, b)
+            false_reg = vd
+        else:
+            false_reg = self._operand(b, plan)
+        v0 = Text("v0")
+        if a.kind == "uniform":
+            if isinstance(a.value, int) and -16 <= a.value < 16:
+                self.emit("vmerge.vim", vd, false_reg, a.value, v0)
+            else:
+                self.emit("vmerge.vxm", vd, false_reg, self.reg(a.value), v0)
+        else:
+            self.emit("vmerge.vvm", vd, false_reg, self._operand(a, plan), v0)
+
+    def _mask_into_v0(self, cond: VecBlock, plan: _Plan, temps: list[PReg],
+                      invert: bool) -> None:
+        v0 = PReg("v", 0)
+        if cond.kind == "cmp":
+            self._emit_cmp(cond, v0, plan, invert)
+            return
+        if cond.kind == "bound":
+            self._emit_bound(cond, v0, invert, temps[0])
+            return
+        if cond.kind == "binary" and cond.element == "i1":
+            left, right = cond.args
+            if _mask_depth(right) > 1 or not temps:
+                raise self.error("a mask combining more than two comparisons is not "
+                                 "supported on the vector engine yet", cond.op)
+            self._mask_into(left, temps[0], plan)
+            self._mask_into(right, v0, plan)
+            name = {"and": "vmand.mm", "or": "vmor.mm", "xor": "vmxor.mm"}[cond.name]
+            if invert:
+                name = {"and": "vmnand.mm", "or": "vmnor.mm", "xor": "vmxnor.mm"}[cond.name]
+            self.emit(name, v0, temps[0], v0)
+            return
+        raise self.error("this mask cannot be used by tl.where on the vector engine yet",
+                         cond.op)
+
+    def _mask_into(self, cond: VecBlock, target: PReg, plan: _Plan) -> None:
+        if cond.kind == "cmp":
+            self._emit_cmp(cond, target, plan, False)
+        else:
+            raise self.error("a mask combining more than two comparisons is not supported "
+                             "on the vector engine yet", cond.op)
+
+    def _emit_bound(self, cond: VecBlock, target: PReg, invert: bool, temp: PReg) -> None:
+        """i < bound over the chunk's indices i = start + vid."""
+        self._need_sew(32)
+        self.emit("vid.v", temp, NO_MASK)
+        if self._start is not None:
+            self.emit("vadd.vx", temp, temp, self._start, NO_MASK)
+        self.emit("vmslt.vx", target, temp, self.reg(cond.value), NO_MASK)
+        if invert:
+            self.emit("vmnand.mm", target, target, target)
+
+    def _emit_cmp(self, cond: VecBlock, target: PReg, plan: _Plan, invert: bool) -> None:
+        a, b = cond.args
+        predicate = _NEGATE[cond.name] if invert else cond.name
+        unsigned = a.element == "u8"
+        self._need_sew(a.sew)
+        if a.kind == "uniform" and b.kind == "uniform":
+            raise self.error("a comparison of two uniform blocks is not supported on the "
+                             "vector engine (compare the scalars)", cond.op)
+        if a.kind == "uniform":
+            a, b, predicate = b, a, _FLIP[predicate]
+        u = "u" if unsigned else ""
+        left = self._operand(a, plan)
+        if b.kind != "uniform":
+            right = self._operand(b, plan)
+            if predicate in ("gt", "ge"):
+                left, right, predicate = right, left, _FLIP[predicate]
+            mnemonic = {"eq": "vmseq", "ne": "vmsne", "lt": f"vmslt{u}",
+                        "le": f"vmsle{u}"}[predicate]
+            self.emit(f"{mnemonic}.vv", target, left, right, NO_MASK)
+            return
+        value = b.value
+        if isinstance(value, int):
+            imm = {"eq": value, "ne": value, "le": value, "gt": value, "lt": value - 1,
+                   "ge": value - 1}[predicate]
+            form = {"eq": "vmseq", "ne": "vmsne", "le": f"vmsle{u}", "gt": f"vmsgt{u}",
+                    "lt": f"vmsle{u}", "ge": f"vmsgt{u}"}[predicate]
+            ok = -16 <= imm < 16 and not (unsigned and predicate in ("lt", "ge") and value == 0)
+            if ok:
+                self.emit(f"{form}.vi", target, left, imm, NO_MASK)
+                return
+        if predicate == "ge":  # a >= x  ==  !(a < x)
+            self.emit(f"vmslt{u}.vx", target, left, self.reg(value), NO_MASK)
+            self.emit("vmnand.mm", target, target, target)
+            return
+        mnemonic = {"eq": "vmseq", "ne": "vmsne", "lt": f"vmslt{u}", "le": f"vmsle{u}",
+                    "gt": f"vmsgt{u}"}[predicate]
+        self.emit(f"{mnemonic}.vx", target, left, self.reg(value), NO_MASK)
+
+    # reductions: read out and add the masked-off elements
+
+    def _read_reduction(self, sink: _Sink, count, length: int, bound) -> None:
+        node = sink.node
+        self.current_op = sink.op
+        acc = self._vreg(self._acc_regs[id(sink)])
+        self.emit("vsetvli", ZERO, ZERO, self._vtype(node.sew))
+        self.emit("vmv.x.s", sink.result, acc)
+        if node.element == "u8":
+            self.emit("andi", sink.result, sink.result, 0xFF)
+        if bound is None or (isinstance(count, int) and count >= length):
+            return
+        fill = _fill_value(node, bound)
+        if fill is None:
+            raise self.error(f"tl.{sink.reduction} of a masked block: the masked-off "
+                             f"elements must have a known value (load with other=<a "
+                             f"constant>, and mask every load of the reduced block)", sink.op)
+        identity = 0 if sink.reduction == "sum" else SIGNED_MIN[node.element]
+        if fill == identity:
+            return
+        clamped = self._max0(count)
+        missing = self.sub(length, clamped)
+        if sink.reduction == "sum":
+            extra = self.mul(missing, fill)
+            total = self.new_x()
+            self.emit("add", total, sink.result, self.reg(extra))
+            self.forms[sink.op.result] = self._wrap_type(total, sink.op.result.type)
+            return
+        # max: if any element is masked off, max(result, fill)
+        result = sink.result
+        fill_reg = self.reg(fill)
+        less, any_missing, take, neg, mixed, masked, out = (self.new_x() for _ in range(7))
+        slt = "sltu" if node.element == "u8" else "slt"
+        self.emit(slt, less, result, fill_reg)
+        self.emit("snez", any_missing, self.reg(missing))
+        self.emit("and", take, less, any_missing)
+        self.emit("sub", neg, ZERO, take)
+        self.emit("xor", mixed, result, fill_reg)
+        self.emit("and", masked, mixed, neg)
+        self.emit("xor", out, result, masked)
+        self.forms[sink.op.result] = out
+
+    def _max0(self, value):
+        if isinstance(value, int):
+            return max(value, 0)
+        sign, keep, out = self.new_x(), self.new_x(), self.new_x()
+        self.emit("srai", sign, value, 31)
+        self.emit("xori", keep, sign, -1)
+        self.emit("and", out, value, keep)
+        return out
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+def _is_step(node: VecBlock) -> bool:
+    """A computed node that gets a register (masks are evaluated into v0 at their use)."""
+    return node.kind in ("index", "binary", "select", "cast", "materialize") and \
+        node.element != "i1"
+
+
+def _is_1d_block(type_) -> bool:
+    return isinstance(type_, ob.BlockType) and len(type_.dims) == 1
+
+
+def _same(a, b) -> bool:
+    return a is b or (isinstance(a, int) and isinstance(b, int) and a == b)
+
+
+def _skey(value) -> object:
+    return ("r", id(value)) if isinstance(value, VReg) else value
+
+
+def _wrap(value: int, element: str) -> int:
+    bits = SEW_OF[element] or 1
+    value &= (1 << bits) - 1
+    if element == "u8":
+        return value
+    return value - (1 << bits) if value >> (bits - 1) else value
+
+
+def _topological(roots: list[VecBlock]) -> list[VecBlock]:
+    order: list[VecBlock] = []
+    seen: set[int] = set()
+
+    def visit(node: VecBlock) -> None:
+        if id(node) in seen:
+            return
+        seen.add(id(node))
+        for arg in node.args:
+            visit(arg)
+        order.append(node)
+    for root in roots:
+        visit(root)
+    return order
+
+
+def _data_leaves(mask: VecBlock) -> list[VecBlock]:
+    """The registers a mask expression reads (its comparisons' non-uniform operands)."""
+    if mask.kind == "cmp":
+        return [a for a in mask.args if a.kind not in ("uniform",)]
+    if mask.kind == "binary":
+        return [r for a in mask.args for r in _data_leaves(a)]
+    return []
+
+
+def _mask_depth(mask: VecBlock) -> int:
+    if mask.kind == "binary" and mask.element == "i1":
+        return 1 + max(_mask_depth(a) for a in mask.args)
+    return 1
+
+
+def _stored_ids(region: _Region) -> set[int]:
+    return {id(s.node) for s in region.sinks if s.kind == "store"}
+
+
+def _fill_value(node: VecBlock, bound) -> int | None:
+    """The value every masked-off element (index >= bound) has, if known at compile time."""
+    from sw.compiler.isel import _c_div
+    kind = node.kind
+    if kind == "load":
+        if node.masked and _same(node.bound, bound) and isinstance(node.other, int):
+            return _wrap(node.other, node.element)
+        return None
+    if kind == "uniform":
+        return _wrap(node.value, node.element) if isinstance(node.value, int) else None
+    if kind == "bound":  # false beyond the region's own bound
+        return 0 if _same(node.value, bound) else None
+    if kind in ("index", "materialize"):
+        return None if kind != "materialize" else _fill_value(node.args[0], bound)
+    values = [_fill_value(a, bound) for a in node.args]
+    if any(v is None for v in values):
+        return None
+    if kind == "cast":
+        value = values[0]
+        if node.args[0].element == "u8":
+            value &= 0xFF
+        return _wrap(value, node.element)
+    if kind == "select":
+        return values[1] if values[0] else values[2]
+    if kind == "cmp":
+        a, b = values
+        return int({"eq": a == b, "ne": a != b, "lt": a < b, "le": a <= b, "gt": a > b,
+                    "ge": a >= b}[node.name])
+    a, b = values
+    ops: dict[str, Callable[[int, int], int]] = {
+        "add": lambda x, y: x + y, "sub": lambda x, y: x - y, "mul": lambda x, y: x * y,
+        "and": lambda x, y: x & y, "or": lambda x, y: x | y, "xor": lambda x, y: x ^ y,
+        "max": max, "min": min, "shl": lambda x, y: x << (y % max(SEW_OF[node.element], 1)),
+        "shr": lambda x, y: x >> (y % max(SEW_OF[node.element], 1)),
+        "div": lambda x, y: _c_div(x, y), "rem": lambda x, y: x - _c_div(x, y) * y if y else x}
+    return _wrap(ops[node.name](a, b), node.element)

@@ -1,0 +1,317 @@
+"""1-D data blocks on the vector engine (sw/compiler/isel_vector.py): the operator
+library's element-wise kernels (sw/ops/elementwise.py) and more element-wise forms run on
+the interpreter against numpy, at sizes that end mid-block, fit in one block, and need
+strip-mining (BLOCK above one LMUL-8 register group); the generated code's shape; the
+forms the lowering rejects, at their file:line:col. One short RTL run per kernel family
+when the `vector` preset's CXXRTL model is already built (never building it here)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from oxcore.config import load_config
+from oxcore.errors import CompileError
+from sw.compiler.driver import compile_kernel
+from sw.compiler.launch import launch
+from sw.ops import elementwise as ew
+from tests.sw.compiler import vector_kernels as vk
+
+CONFIG = "vector"
+# (n, BLOCK): mid-block end, n < BLOCK, exact multiple, strip-mined blocks (VLMAX at
+# e8/m8 is 256 elements, at e32/m8 64)
+SIZES = [(100, 64), (5, 128), (512, 256), (1000, 1024), (3000, 2048), (1, 64)]
+DTYPES = [np.int8, np.int32]
+
+
+def cdiv(a: int, b: int) -> int:
+    return (a + b - 1) // b
+
+
+def random(rng, n: int, dtype) -> np.ndarray:
+    info = np.iinfo(dtype)
+    return rng.integers(info.min, info.max, n, dtype=dtype, endpoint=True)
+
+
+def run_add(x, y, block):
+    out = np.zeros_like(x)
+    launch(ew.add, cdiv(len(x), block), x, y, out, len(x), BLOCK=block, config=CONFIG)
+    return out
+
+
+def run_relu(x, block):
+    out = np.zeros_like(x)
+    launch(ew.relu, cdiv(len(x), block), x, out, len(x), BLOCK=block, config=CONFIG)
+    return out
+
+
+def run_reduce(kernel, x, block, **constexprs):
+    out = np.zeros(cdiv(len(x), block), np.int32)
+    launch(kernel, len(out), x, out, len(x), BLOCK=block, config=CONFIG, **constexprs)
+    return out
+
+
+# ---- the operator library ------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n,block", SIZES)
+def test_add(n, block, dtype):
+    rng = np.random.default_rng(n)
+    x, y = random(rng, n, dtype), random(rng, n, dtype)
+    assert np.array_equal(run_add(x, y, block), ew.reference_add(x, y))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n,block", SIZES)
+def test_relu(n, block, dtype):
+    x = random(np.random.default_rng(n), n, dtype)
+    assert np.array_equal(run_relu(x, block), ew.reference_relu(x))
+
+
+@pytest.mark.parametrize("n,block", [(100, 64), (777, 256), (3000, 1024)])
+def test_bias(n, block):
+    rng = np.random.default_rng(n)
+    x, b = random(rng, n, np.int8), random(rng, n, np.int8)
+    out = np.zeros_like(x)
+    launch(ew.bias, cdiv(n, block), x, b, out, n, BLOCK=block, config=CONFIG)
+    assert np.array_equal(out, ew.reference_bias(x, b))
+    x32 = random(rng, n, np.int32)
+    out32 = np.zeros_like(x32)
+    launch(ew.bias_scalar, cdiv(n, block), x32, out32, n, -123456, BLOCK=block, config=CONFIG)
+    assert np.array_equal(out32, ew.reference_bias(x32, -123456))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n,block", SIZES)
+def test_reduce_sum(n, block, dtype):
+    x = random(np.random.default_rng(n), n, dtype)
+    assert np.array_equal(run_reduce(ew.reduce_sum, x, block),
+                          ew.reference_reduce_sum(x, block))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n,block", SIZES)
+def test_reduce_max(n, block, dtype):
+    x = random(np.random.default_rng(n), n, dtype)
+    lowest = int(np.iinfo(dtype).min)
+    assert np.array_equal(run_reduce(ew.reduce_max, x, block, LOWEST=lowest),
+                          ew.reference_reduce_max(x, block))
+
+
+@settings(max_examples=15, deadline=None)
+@given(n=st.integers(1, 2500), block=st.sampled_from([32, 64, 256, 1024, 4096]),
+       dtype=st.sampled_from(DTYPES), seed=st.integers(0, 2**16))
+def test_add_and_sum_property(n, block, dtype, seed):
+    rng = np.random.default_rng(seed)
+    x, y = random(rng, n, dtype), random(rng, n, dtype)
+    assert np.array_equal(run_add(x, y, block), ew.reference_add(x, y))
+    assert np.array_equal(run_reduce(ew.reduce_sum, x, block),
+                          ew.reference_reduce_sum(x, block))
+
+
+@settings(max_examples=15, deadline=None)
+@given(n=st.integers(1, 2500), block=st.sampled_from([16, 128, 512, 2048]),
+       dtype=st.sampled_from(DTYPES), seed=st.integers(0, 2**16))
+def test_relu_and_max_property(n, block, dtype, seed):
+    x = random(np.random.default_rng(seed), n, dtype)
+    assert np.array_equal(run_relu(x, block), ew.reference_relu(x))
+    lowest = int(np.iinfo(dtype).min)
+    assert np.array_equal(run_reduce(ew.reduce_max, x, block, LOWEST=lowest),
+                          ew.reference_reduce_max(x, block))
+
+
+# ---- more element-wise forms ---------------------------------------------------------
+
+def wrap(values, dtype):
+    return values.astype(np.int64).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.int32])
+@pytest.mark.parametrize("n,block", [(100, 64), (700, 512)])
+def test_mixed_operations(n, block, dtype):
+    """sub, mul, &, |, ^, <<, >>, where on comparisons (.vv, .vx, .vi forms), min, and a
+    scalar minus a block (vrsub)."""
+    rng = np.random.default_rng(n)
+    x = rng.integers(-100, 100, n).astype(dtype)
+    y = rng.integers(-100, 100, n).astype(dtype)
+    out = np.zeros(n, dtype)
+    launch(vk.mixed_ops, cdiv(n, block), x, y, out, n, BLOCK=block, config=CONFIG)
+    X, Y = x.astype(np.int64), y.astype(np.int64)
+    a = (X - Y) * 3 + (X & Y) - (X | 5) + (Y ^ X) + (X << 2) + (Y >> 1)
+    b = np.where(X > Y, X, Y) - np.minimum(X, Y) + np.where(X <= 7, 1, Y)
+    assert np.array_equal(out, wrap(a + b + (100 - X), dtype))
+
+
+def test_widening_and_narrowing_casts():
+    """int8 widened to int32 (vsext.vf4), an index block as data (vid.v), int32 narrowed
+    to int8 (two vnsrl): SEW changes inside one strip-mined region."""
+    n, block = 300, 128
+    x = random(np.random.default_rng(3), n, np.int8)
+    out32, out8 = np.zeros(n, np.int32), np.zeros(n, np.int8)
+    launch(vk.widen_narrow, cdiv(n, block), x, out32, out8, n, BLOCK=block, config=CONFIG)
+    wide = x.astype(np.int32) * 1000 + np.arange(n)
+    assert np.array_equal(out32, wide)
+    assert np.array_equal(out8, (wide >> 3).astype(np.int8))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_division_rounds_toward_zero(dtype):
+    n, block = 300, 128
+    rng = np.random.default_rng(4)
+    x = rng.integers(-100, 100, n).astype(dtype)
+    y = (rng.integers(1, 20, n) * rng.choice([-1, 1], n)).astype(dtype)
+    q, r = np.zeros(n, dtype), np.zeros(n, dtype)
+    launch(vk.divide, cdiv(n, block), x, y, q, r, n, BLOCK=block, config=CONFIG)
+    expected = np.trunc(x / y).astype(dtype)
+    assert np.array_equal(q, expected) and np.array_equal(r, x - expected * y)
+
+
+def test_uint8_is_unsigned():
+    n, block = 300, 128
+    x = np.random.default_rng(5).integers(0, 256, n).astype(np.uint8)
+    out = np.zeros(n, np.uint8)
+    launch(vk.unsigned_ops, cdiv(n, block), x, out, n, BLOCK=block, config=CONFIG)
+    X = x.astype(np.int64)
+    expected = np.where(X < 200, np.maximum(X, 100) + (X >> 2) + X // 3, X)
+    assert np.array_equal(out, expected.astype(np.uint8))
+
+
+def test_strided_loads_and_stores():
+    n, block = 300, 128
+    x = random(np.random.default_rng(6), 3 * n, np.int32)
+    out = np.zeros(2 * n, np.int32)
+    launch(vk.strided_copy, cdiv(n, block), x, out, n, 3, BLOCK=block, config=CONFIG)
+    assert np.array_equal(out[::2], x[::3][:n] + 1) and not out[1::2].any()
+
+
+def test_row_reductions_with_other_zero():
+    """Masked-off elements read other=0: they add nothing to the sum, and take part in
+    the max (Triton's semantics: max(row) or 0 when the row is shorter than BLOCK)."""
+    rows, cols, stride = 5, 77, 80
+    x = random(np.random.default_rng(7), rows * stride, np.int8)
+    out = np.zeros(2 * rows, np.int32)
+    launch(vk.row_sums, rows, x, out, cols, stride, BLOCK=128, config=CONFIG)
+    matrix = x.reshape(rows, stride)[:, :cols]
+    assert np.array_equal(out[0::2], matrix.astype(np.int32).sum(1))
+    assert np.array_equal(out[1::2], np.maximum(matrix.max(1), 0))
+
+
+def test_regions_inside_a_loop():
+    n = 1000
+    x = np.random.default_rng(8).integers(-1000, 1000, n).astype(np.int32)
+    before = x.copy()
+    total = np.zeros(1, np.int32)
+    launch(vk.loop_of_regions, 1, x, total, n, BLOCK=256, config=CONFIG)
+    assert np.array_equal(x, 2 * before) and total[0] == before.sum()
+
+
+# ---- the code's shape ------------------------------------------------------------------
+
+def asm(kernel, signature: str) -> str:
+    return compile_kernel(kernel, signature, load_config(CONFIG)).asm
+
+
+def test_strip_mined_add_is_software_pipelined():
+    """BLOCK 4096 at e8: LMUL 8 strips of 256, vl from the bound (no v0 mask), each
+    strip's loads before the previous strip's store, the add in place, and no vsetvli
+    in the steady state."""
+    text = asm(ew.add, "x_ptr:*i8,y_ptr:*i8,out_ptr:*i8,n:i32,BLOCK=4096")
+    assert "v0.t" not in text and "e8, m8" in text
+    body = text.split("vodd")[1].split("vdrain")[0]
+    assert "vsetvli" not in body
+    lines = [line.split()[0] for line in body.splitlines() if line.strip().startswith("v")]
+    assert lines[:4] == ["vle8.v", "vle8.v", "vse8.v", "vadd.vv"]
+    adds = [line.split() for line in body.splitlines() if "vadd.vv" in line]
+    assert all(words[1] == words[2] for words in adds)  # vd == vs2: in place
+
+
+def test_small_block_is_one_chunk_at_the_smallest_lmul():
+    text = asm(ew.add, "x_ptr:*i8,y_ptr:*i8,out_ptr:*i8,n:i32,BLOCK=64")
+    assert "e8, m2" in text and "vloop" not in text and "vrest" not in text
+
+
+def test_relu_uses_a_scalar_operand():
+    text = asm(ew.relu, "x_ptr:*i32,out_ptr:*i32,n:i32,BLOCK=1024")
+    assert "vmax.vx" in text and "vmv.v" not in text
+
+
+# ---- rejected forms ----------------------------------------------------------------------
+
+ERRORS = [
+    ("data_mask", "x_ptr:*i8,out_ptr:*i8,BLOCK=64", 83, 5,
+     "a store mask on the vector engine must bound the block's index"),
+    ("two_masks", "x_ptr:*i8,out_ptr:*i8,n:i32,m:i32,BLOCK=64", 89, 9,
+     "must share one mask"),
+    ("unknown_fill", "x_ptr:*i32,out_ptr:*i32,n:i32,BLOCK=64", 97, 23,
+     "the masked-off elements must have a known value"),
+    ("carried_block", "x_ptr:*i32,out_ptr:*i32,n:i32,BLOCK=64", 104, 5,
+     "a 1-D data block cannot be carried through a loop yet"),
+    ("two_d_data", "x_ptr:*i32,out_ptr:*i32,BLOCK=16", 113, 40,
+     "expand_dims of a data block is not supported yet"),
+]
+
+
+@pytest.mark.parametrize("name,signature,line,col,fragment", ERRORS)
+def test_unsupported_forms_point_at_the_source(name, signature, line, col, fragment):
+    with pytest.raises(CompileError) as info:
+        compile_kernel(getattr(vk, name), signature, load_config(CONFIG))
+    message = str(info.value)
+    assert f"{vk.__file__}:{line}:{col}: error: " in message
+    assert fragment in message
+
+
+def test_no_vector_engine():
+    with pytest.raises(CompileError) as info:
+        compile_kernel(ew.add, "x_ptr:*i8,y_ptr:*i8,out_ptr:*i8,n:i32,BLOCK=64",
+                       load_config("default"))
+    assert f"{ew.__file__}:22:5: error: 1-D data blocks run on the vector engine" \
+        in str(info.value)
+
+
+# ---- RTL in lockstep with the interpreter (pysim in tests: short arrays) --------------------
+
+@pytest.mark.parametrize("family", ["add", "relu", "bias", "reduce_sum", "reduce_max"])
+def test_rtl_short_arrays(family):
+    rng = np.random.default_rng(9)
+    n, block = 37, 32
+    x, y = random(rng, n, np.int8), random(rng, n, np.int8)
+    out = np.zeros(n, np.int8)
+    sums = np.zeros(cdiv(n, block), np.int32)
+    rtl = dict(config=CONFIG, sim="rtl")
+    if family == "add":
+        launch(ew.add, cdiv(n, block), x, y, out, n, BLOCK=block, **rtl)
+        assert np.array_equal(out, ew.reference_add(x, y))
+    elif family == "relu":
+        launch(ew.relu, cdiv(n, block), x, out, n, BLOCK=block, **rtl)
+        assert np.array_equal(out, ew.reference_relu(x))
+    elif family == "bias":
+        launch(ew.bias, cdiv(n, block), x, y, out, n, BLOCK=block, **rtl)
+        assert np.array_equal(out, ew.reference_bias(x, y))
+    elif family == "reduce_sum":
+        launch(ew.reduce_sum, len(sums), x, sums, n, BLOCK=block, **rtl)
+        assert np.array_equal(sums, ew.reference_reduce_sum(x, block))
+    else:
+        launch(ew.reduce_max, len(sums), x, sums, n, BLOCK=block, LOWEST=-128, **rtl)
+        assert np.array_equal(sums, ew.reference_reduce_max(x, block))
+
+
+@pytest.mark.parametrize("n,block,total", [(100, 64, 128), (700, 256, 768), (1000, 1024, 1024)])
+def test_index_masks_as_data(n, block, total):
+    """tl.where on `offsets < n` (vid.v and vmslt into v0) and on `offsets >= n` (an
+    element-wise comparison of the index block), unmasked loads and stores, and the sum
+    of the kept elements."""
+    x = np.random.default_rng(n).integers(-1000, 1000, total).astype(np.int32)
+    out, sums = np.zeros(total, np.int32), np.zeros(total // block, np.int32)
+    launch(vk.where_in_bounds, total // block, x, out, sums, n, BLOCK=block, config=CONFIG)
+    index = np.arange(total)
+    assert np.array_equal(out, np.where(index >= n, 7, x))
+    assert np.array_equal(sums, np.where(index < n, x, 0).reshape(-1, block).sum(1))
+
+
+def test_a_load_after_a_store_sees_it():
+    n, block = 300, 128
+    x, y = np.zeros(n, np.int32), np.zeros(n, np.int32)
+    launch(vk.store_then_load, cdiv(n, block), x, y, n, BLOCK=block, config=CONFIG)
+    assert np.array_equal(x, np.arange(n)) and np.array_equal(y, 2 * np.arange(n))

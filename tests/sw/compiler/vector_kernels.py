@@ -1,0 +1,132 @@
+"""Kernels for tests/sw/compiler/test_vector_lowering.py: element-wise forms beyond the
+operator library, and forms the vector lowering rejects (the error tests check the
+file:line:col of these lines, so keep them where they are)."""
+
+from sw.compiler import language as tl
+
+
+@tl.kernel
+def mixed_ops(x_ptr, y_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    offsets = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offsets < n
+    x = tl.load(x_ptr + offsets, mask=mask)
+    y = tl.load(y_ptr + offsets, mask=mask)
+    a = (x - y) * 3 + (x & y) - (x | 5) + (y ^ x) + (x << 2) + (y >> 1)
+    b = tl.where(x > y, x, y) - tl.minimum(x, y) + tl.where(x <= 7, 1, y)
+    c = 100 - x
+    tl.store(out_ptr + offsets, a + b + c, mask=mask)
+
+
+@tl.kernel
+def widen_narrow(x_ptr, out32_ptr, out8_ptr, n, BLOCK: tl.constexpr):
+    offsets = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offsets < n
+    x = tl.load(x_ptr + offsets, mask=mask)
+    wide = x.to(tl.int32) * 1000 + offsets
+    tl.store(out32_ptr + offsets, wide, mask=mask)
+    tl.store(out8_ptr + offsets, (wide >> 3).to(tl.int8), mask=mask)
+
+
+@tl.kernel
+def divide(x_ptr, y_ptr, q_ptr, r_ptr, n, BLOCK: tl.constexpr):
+    offsets = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offsets < n
+    x = tl.load(x_ptr + offsets, mask=mask)
+    y = tl.load(y_ptr + offsets, mask=mask)
+    tl.store(q_ptr + offsets, x // y, mask=mask)
+    tl.store(r_ptr + offsets, x % y, mask=mask)
+
+
+@tl.kernel
+def unsigned_ops(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    offsets = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offsets < n
+    x = tl.load(x_ptr + offsets, mask=mask)
+    y = tl.maximum(x, 100) + (x >> 2) + x // 3
+    tl.store(out_ptr + offsets, tl.where(x < 200, y, x), mask=mask)
+
+
+@tl.kernel
+def strided_copy(x_ptr, out_ptr, n, stride, BLOCK: tl.constexpr):
+    offsets = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offsets < n
+    x = tl.load(x_ptr + offsets * stride, mask=mask)
+    tl.store(out_ptr + offsets * 2, x + 1, mask=mask)
+
+
+@tl.kernel
+def row_sums(x_ptr, out_ptr, n_cols, stride, BLOCK: tl.constexpr):
+    row = tl.program_id(0)
+    cols = tl.arange(0, BLOCK)
+    x = tl.load(x_ptr + row * stride + cols, mask=cols < n_cols, other=0)
+    total = tl.sum(x.to(tl.int32))
+    biggest = tl.max(x)
+    tl.store(out_ptr + 2 * row, total)
+    tl.store(out_ptr + 2 * row + 1, biggest.to(tl.int32))
+
+
+@tl.kernel
+def loop_of_regions(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    total = n - n
+    for start in range(0, n, BLOCK):
+        offsets = start + tl.arange(0, BLOCK)
+        x = tl.load(x_ptr + offsets, mask=offsets < n, other=0)
+        tl.store(x_ptr + offsets, x * 2, mask=offsets < n)
+        total += tl.sum(x)
+    tl.store(out_ptr, total)
+
+
+@tl.kernel
+def data_mask(x_ptr, out_ptr, BLOCK: tl.constexpr):
+    offsets = tl.arange(0, BLOCK)
+    x = tl.load(x_ptr + offsets)
+    tl.store(out_ptr + offsets, x, mask=x > 0)
+
+
+@tl.kernel
+def two_masks(x_ptr, out_ptr, n, m, BLOCK: tl.constexpr):
+    offsets = tl.arange(0, BLOCK)
+    x = tl.load(x_ptr + offsets, mask=offsets < n)
+    tl.store(out_ptr + offsets, x, mask=offsets < m)
+
+
+@tl.kernel
+def unknown_fill(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    offsets = tl.arange(0, BLOCK)
+    x = tl.load(x_ptr + offsets, mask=offsets < n, other=n)
+    tl.store(out_ptr, tl.sum(x))
+
+
+@tl.kernel
+def carried_block(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    offsets = tl.arange(0, BLOCK)
+    acc = tl.load(x_ptr + offsets)
+    for i in range(0, n, 1):
+        acc = acc + 1
+    tl.store(out_ptr + offsets, acc)
+
+
+@tl.kernel
+def two_d_data(x_ptr, out_ptr, BLOCK: tl.constexpr):
+    offsets = tl.arange(0, BLOCK)
+    x = tl.load(x_ptr + offsets)
+    tl.store(out_ptr + offsets, tl.sum(x[:, None] + x[None, :], axis=0))
+
+
+@tl.kernel
+def where_in_bounds(x_ptr, out_ptr, sums_ptr, n, BLOCK: tl.constexpr):
+    pid = tl.program_id(0)
+    offsets = pid * BLOCK + tl.arange(0, BLOCK)
+    x = tl.load(x_ptr + offsets)
+    kept = tl.where(offsets < n, x, 0)
+    tl.store(out_ptr + offsets, tl.where(offsets >= n, 7, x))
+    tl.store(sums_ptr + pid, tl.sum(kept))
+
+
+@tl.kernel
+def store_then_load(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
+    offsets = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offsets < n
+    tl.store(x_ptr + offsets, offsets, mask=mask)
+    y = tl.load(x_ptr + offsets, mask=mask)
+    tl.store(y_ptr + offsets, y * 2, mask=mask)
