@@ -363,21 +363,30 @@ def _cycle_budget(args: argparse.Namespace) -> int | None:
     return None  # the watchdog still stops a hung core
 
 
+def _kernel_config(kernel, spec: str | None) -> OxCoreConfig:
+    """The configuration a kernel runs on: the one given, else the kernel's own (the
+    compiled library's), else the preset named after the engine it needs, else default."""
+    return load_config(spec or kernel.default_config or
+                       (kernel.engines[0] if kernel.engines else None))
+
+
 def _cosim_kernels(args: argparse.Namespace, config: OxCoreConfig, faults: Faults) -> int:
     from cosim.kernels import check_outputs, output_ranges, prepare
     from sw.kernels import KERNELS, get_kernel
     if args.kernel == "all":
         if args.shape:
             raise OxCoreError("--shape cannot go with --kernel all (shapes differ per kernel)")
-        kernels = [k for k in KERNELS.values() if set(k.engines) <= set(config.engines)]
+        kernels = [k for k in KERNELS.values()
+                   if set(k.engines) <= set(_kernel_config(k, args.config).engines)]
         skipped = [k.name for k in KERNELS.values() if k not in kernels]
         if skipped:
             print(f"cosim: skipping {', '.join(skipped)} (they need an engine config "
-                  f"{config.name!r} lacks: try --config vector)")
+                  f"{config.name!r} lacks)")
     else:
         kernels = [get_kernel(args.kernel)]
-    statuses, stats = [], {}
+    statuses, stats, rows = [], {}, []
     for kernel in kernels:
+        config = _kernel_config(kernel, args.config)
         params = kernel.parse_shape(args.shape)
         case = prepare(kernel, params, config, args.seed)
         measures = _launch_ranges(case) if kernel.launch is not None else ()
@@ -394,6 +403,10 @@ def _cosim_kernels(args: argparse.Namespace, config: OxCoreConfig, faults: Fault
         stats[kernel.name] = _stats(result, config, shape=case.shape_text, seed=args.seed,
                                     program=case.program.path)
         statuses.append(VERDICTS[result.verdict])
+        row = {"kernel": kernel.name, "shape": case.shape_text, "config": config.name,
+               "verdict": result.verdict.upper(), "instructions": result.rtl.instret,
+               "cycles": result.rtl.cycles}
+        rows.append(row)
         if not result.ok:
             _report_failure(result, case.program, args)
             continue
@@ -407,8 +420,31 @@ def _cosim_kernels(args: argparse.Namespace, config: OxCoreConfig, faults: Fault
             report, figures = launch_report(case, config, result.rtl.memory)
             print(report)
             stats[kernel.name].update(figures)
+            row.update(figures)
     if args.stats_json:
         _write_stats(args.stats_json, stats if len(kernels) > 1 else stats[kernels[0].name])
+    if len(kernels) > 1:
+        print(_summary_table(rows))
     # A failure wins; otherwise the first kernel that did not simply pass says why.
     return VERDICTS["fail"] if VERDICTS["fail"] in statuses else \
         next((status for status in statuses if status), 0)
+
+
+def _summary_table(rows: list[dict]) -> str:
+    """`--kernel all`'s closing table: one line per kernel."""
+    head = ("kernel", "shape", "config", "verdict", "instructions", "cycles",
+            "kernel cycles", "of roofline", "MAC util.")
+    lines = []
+    for row in rows:
+        kernel_cycles = row.get("kernel_cycles")
+        roofline = row.get("roofline_fraction")
+        mac = row.get("mac_utilization")
+        lines.append((row["kernel"], row["shape"], row["config"], row["verdict"],
+                      f"{row['instructions']:,}", f"{row['cycles']:,}",
+                      f"{kernel_cycles:,}" if kernel_cycles is not None else "-",
+                      f"{100 * roofline:.1f}%" if roofline is not None else "-",
+                      f"{100 * mac:.1f}%" if mac is not None else "-"))
+    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(head)]
+    fmt = lambda cells: "  ".join(c.ljust(w) if i < 4 else c.rjust(w)  # noqa: E731
+                                  for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+    return "\n".join(["cosim summary:", "  " + fmt(head)] + ["  " + fmt(line) for line in lines])

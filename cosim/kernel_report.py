@@ -69,4 +69,21 @@ def launch_report(case: KernelCase, config: OxCoreConfig, memory) -> tuple[str, 
         ]
         figures.update({"mac_utilization": utilization, "roofline_fraction":
                         bound / cycles if cycles else 0.0, "tensor_counters": delta})
+    if config.vector is not None and "vector" in kernel.engines:
+        elements = int(eval(launch.elements, {"__builtins__": {}}, dict(names)))
+        lanes = config.vector.lanes
+        per_cycle = lanes * 32 // launch.element_bits
+        port_bytes = lanes * 4
+        compute_bound = -(-elements // per_cycle)
+        memory_bound = -(-min_bytes // port_bytes)
+        bound = max(compute_bound, memory_bound)
+        rate = elements / cycles if cycles else 0.0
+        lines += [
+            f"  vector engine: {elements:,} elements in {cycles:,} cycles, {rate:.2f} a "
+            f"cycle; roofline bound {bound:,} cycles (compute {compute_bound:,}: "
+            f"{per_cycle} elements of {launch.element_bits} bits a cycle on {lanes} lanes; "
+            f"memory {memory_bound:,}: {min_bytes:,} bytes at {port_bytes} a cycle): "
+            f"{100 * bound / cycles:.1f}% of the bound" if cycles else ""]
+        figures.update({"elements_per_cycle": rate,
+                        "roofline_fraction": bound / cycles if cycles else 0.0})
     return "\n".join(lines), figures

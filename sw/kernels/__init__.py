@@ -51,6 +51,9 @@ class CompiledLaunch:
     # bytes that must cross the memory port at least (inputs read once, outputs written).
     macs: str = "0"
     min_bytes: str = "0"
+    # For the vector engine's roofline: element operations and their width (bits).
+    elements: str = "0"
+    element_bits: int = 32
 
     def load(self):
         import importlib
@@ -235,6 +238,39 @@ def _compiled_gemm(A: np.ndarray, BT: np.ndarray) -> dict[str, np.ndarray]:
     return {"C": reference(A, BT)}
 
 
+def _ew(name: str, inputs: tuple[str, ...], output: Array, reference: Callable,
+        element_bits: int, moved: str, extra: tuple[tuple[str, str], ...] = ()) -> Kernel:
+    """An element-wise library kernel (sw/ops/elementwise.py) on the vector engine: one
+    program of BLOCK = 4096 elements, strip-mined (N up to 4096 runs in one program)."""
+    dtype = f"int{element_bits}"
+    return Kernel(name, ("N",), (4096,), tuple(Array(a, dtype, ("N",)) for a in inputs),
+                  (output,), reference, engines=("vector",), default_config="vector",
+                  launch=CompiledLaunch(f"sw.ops.elementwise:{name}",
+                                        (*inputs, output.name, "N"), ("cdiv(N, BLOCK)",),
+                                        (("BLOCK", "4096"), *extra), min_bytes=moved,
+                                        elements="N", element_bits=element_bits))
+
+
+def _add(X: np.ndarray, Y: np.ndarray) -> dict[str, np.ndarray]:
+    from sw.ops.elementwise import reference_add
+    return {"Z": reference_add(X, Y)}
+
+
+def _relu_op(X: np.ndarray) -> dict[str, np.ndarray]:
+    from sw.ops.elementwise import reference_relu
+    return {"Z": reference_relu(X)}
+
+
+def _reduce_sum(X: np.ndarray) -> dict[str, np.ndarray]:
+    from sw.ops.elementwise import reference_reduce_sum
+    return {"S": reference_reduce_sum(X, 4096)}
+
+
+def _reduce_max(X: np.ndarray) -> dict[str, np.ndarray]:
+    from sw.ops.elementwise import reference_reduce_max
+    return {"S": reference_reduce_max(X, 4096)}
+
+
 # The operator library, compiled from the kernel language (sw/ops/).
 COMPILED_KERNELS = (
     Kernel("gemm", ("M", "N", "K"), (64, 64, 64),
@@ -247,6 +283,12 @@ COMPILED_KERNELS = (
                                  (("BLOCK_M", "2 * TDIM"), ("BLOCK_N", "2 * TDIM"),
                                   ("BLOCK_K", "4 * TDIM")),
                                  macs="M * N * K", min_bytes="M * K + N * K + 4 * M * N")),
+    _ew("add", ("X", "Y"), Array("Z", "int8", ("N",)), _add, 8, "3 * N"),
+    _ew("relu", ("X",), Array("Z", "int8", ("N",)), _relu_op, 8, "2 * N"),
+    _ew("reduce_sum", ("X",), Array("S", "int32", ("(N + 4095) // 4096",)), _reduce_sum, 8,
+        "N"),
+    _ew("reduce_max", ("X",), Array("S", "int32", ("(N + 4095) // 4096",)), _reduce_max, 8,
+        "N", (("LOWEST", "-128"),)),
 )
 
 KERNELS: dict[str, Kernel] = {k.name: k for k in (
@@ -255,17 +297,19 @@ KERNELS: dict[str, Kernel] = {k.name: k for k in (
     Kernel("c_gemm", ("M", "N", "K"), (8, 8, 8),
            (Array("A", "int8", ("M", "K")), Array("B", "int8", ("K", "N"))),
            (Array("C", "int32", ("M", "N")),), _gemm, source_file=SOURCES / "gemm.c"),
-    Kernel("conv2d", ("CI", "CO", "H", "W", "KH", "KW"), (2, 2, 8, 8, 3, 3),
+    Kernel("c_conv2d", ("CI", "CO", "H", "W", "KH", "KW"), (2, 2, 8, 8, 3, 3),
            (Array("X", "int8", ("CI", "H", "W")), Array("Wt", "int8", ("CO", "CI", "KH", "KW"))),
-           (Array("Y", "int32", ("CO", "H - KH + 1", "W - KW + 1")),), _conv2d),
-    Kernel("vadd", ("N",), (64,),
+           (Array("Y", "int32", ("CO", "H - KH + 1", "W - KW + 1")),), _conv2d,
+           source_file=SOURCES / "conv2d.c"),
+    Kernel("c_vadd", ("N",), (64,),
            (Array("X", "uint32", ("N",)), Array("Y", "uint32", ("N",))),
-           (Array("Z", "uint32", ("N",)),), _vadd),
-    Kernel("dot", ("N",), (64,),
+           (Array("Z", "uint32", ("N",)),), _vadd, source_file=SOURCES / "vadd.c"),
+    Kernel("c_dot", ("N",), (64,),
            (Array("X", "int8", ("N",)), Array("Y", "int8", ("N",))),
-           (Array("S", "int32", ("1",)),), _dot),
-    Kernel("relu", ("N",), (64,),
-           (Array("X", "int32", ("N",)),), (Array("Z", "int32", ("N",)),), _relu),
+           (Array("S", "int32", ("1",)),), _dot, source_file=SOURCES / "dot.c"),
+    Kernel("c_relu", ("N",), (64,),
+           (Array("X", "int32", ("N",)),), (Array("Z", "int32", ("N",)),), _relu,
+           source_file=SOURCES / "relu.c"),
     *RVV_KERNELS,
     *TENSOR_KERNELS,
 )}

@@ -96,7 +96,7 @@ def test_instruction_limit_is_a_match_over_that_prefix(mixed, capsys):
 
 @pytest.mark.parametrize("kernel, shape, seed, output", [
     ("c_gemm", "4,4,4", 1, "C (int32[4, 4])"),
-    ("dot", "12", 5, "S (int32[1])"),
+    ("c_dot", "12", 5, "S (int32[1])"),
 ])
 def test_pass_on_kernels(kernel, shape, seed, output, tmp_path, capsys):
     status, out, err = oxcore(capsys, "cosim", "--kernel", kernel, "--shape", shape,
@@ -169,6 +169,20 @@ def test_compiled_gemm_reports_its_performance(capsys):
                      out), out
     assert re.search(r"tensor engine: MAC utilization [\d.]+% \(5,049 MACs over", out), out
     assert "roofline: compute bound 79 cycles" in out
+
+
+def test_all_kernels_end_with_a_summary_table(capsys):
+    """--kernel all on a configuration without engines: the C baselines run, the
+    engine kernels are skipped with the reason, and one table sums them up."""
+    status, out, err = oxcore(capsys, "cosim", "--kernel", "all", "--config", "default")
+    assert status == 0, err
+    assert "cosim: skipping gemm, add, relu, reduce_sum, reduce_max" in out
+    table = out[out.index("cosim summary:"):].splitlines()
+    assert table[1].split()[:6] == ["kernel", "shape", "config", "verdict", "instructions",
+                                    "cycles"]
+    assert [line.split()[0] for line in table[2:]] == ["c_gemm", "c_conv2d", "c_vadd",
+                                                      "c_dot", "c_relu"]
+    assert all(line.split()[2:4] == ["default", "PASS"] for line in table[2:])
 
 
 def test_a_fault_makes_gemm_fail(capsys):
@@ -321,8 +335,8 @@ BAD = {
     "short shape": (["--kernel", "gemm", "--shape", "4,4"], "SHAPE"),
     "long shape": (["--kernel", "gemm", "--shape", "4,4,4,4"], "SHAPE"),
     "text shape": (["--kernel", "gemm", "--shape", "a,b,c"], "SHAPE"),
-    "zero shape": (["--kernel", "dot", "--shape", "0"], "SHAPE"),
-    "empty output": (["--kernel", "conv2d", "--shape", "1,1,2,2,3,3"], "empty"),
+    "zero shape": (["--kernel", "c_dot", "--shape", "0"], "SHAPE"),
+    "empty output": (["--kernel", "c_conv2d", "--shape", "1,1,2,2,3,3"], "empty"),
     "shape without kernel": (["{prog}", "--shape", "4,4,4"], "--shape"),
     "all with shape": (["--kernel", "all", "--shape", "4,4,4"], "--kernel all"),
     "unknown fault (program)": (["{prog}", "--fault", "bogus"], "bogus"),
