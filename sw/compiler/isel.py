@@ -1215,22 +1215,23 @@ class Selector(VectorSelection):
                                  "generator yet")
         else_block = self.fn.new_block("else")
         end_block = self.fn.new_block("endif")
-        self._branch_into = self.emit("beqz", self.reg(cond), else_block.label)
-        self._branch(op.true_region.block, results)
+        into = (self.block, self.emit("beqz", self.reg(cond), else_block.label))
+        self._branch(op.true_region.block, results, into)
         self.emit("j", end_block.label)
         self.fn.blocks.append(else_block)
         self.block = else_block
         if op.false_region.blocks:
-            self._branch(op.false_region.block, results)
+            self._branch(op.false_region.block, results, into)
         self.fn.blocks.append(end_block)
         self.block = end_block
         for result, reg in zip(op.results, results):
             self.forms[result] = reg
 
-    def _branch(self, block: Block, results: list[VReg]) -> None:
-        """One side of an `if`: a region whose enclosing values go before the `beqz`."""
-        anchor_block = next(b for b in self.fn.blocks if self._branch_into in b.instrs)
-        self._scopes[-1].anchor = (anchor_block, self._branch_into)
+    def _branch(self, block: Block, results: list[VReg],
+                into: tuple[MBlock, MInstr]) -> None:
+        """One side of an `if`: a region whose enclosing values go before `into`, the
+        `beqz` choosing the side (its block and instruction)."""
+        self._scopes[-1].anchor = into
         self._scopes.append(Scope())
         try:
             self._branch_ops(block, results)
