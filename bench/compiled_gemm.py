@@ -18,7 +18,8 @@ from bench.tensor_gemm import measure as measure_baseline
 from bench.timed_kernel import timed_kernel
 from oxcore.config import PRESETS, TensorConfig
 from sw.compiler import driver
-from sw.compiler.launch import COUNTERS_SYMBOL, TENSOR_COUNTERS, signature_text
+from cosim.kernel_report import counter_deltas, cycle_split
+from sw.compiler.launch import COUNTERS_SYMBOL, signature_text
 from sw.ops.gemm import gemm
 
 CASES = ((64, 64, 64, 8), (128, 128, 128, 8), (32, 32, 32, 8), (64, 128, 96, 8),
@@ -44,14 +45,9 @@ def measure(m: int, n: int, k: int, tdim: int, seed: int = 1) -> dict:
     config = PRESETS["tensor"].replace(name=f"tensor-t{tdim}", tensor=TensorConfig(tdim=tdim))
     run = timed_kernel("gemm", {"M": m, "N": n, "K": k}, config, seed,
                        extra_symbols=(COUNTERS_SYMBOL,))
-    raw = np.frombuffer(run.symbols[COUNTERS_SYMBOL], "<u4").astype(np.int64)
-    n_counters = len(TENSOR_COUNTERS)
-    delta = dict(zip(TENSOR_COUNTERS, ((raw[n_counters:] - raw[:n_counters])
-                                       % (1 << 32)).tolist()))
+    delta = counter_deltas(run.symbols[COUNTERS_SYMBOL])
     cycles = run.cycles
-    split = {"compute": delta["tactive"] / cycles, "operand": delta["tstall_operand"] / cycles,
-             "port": delta["tstall_port"] / cycles}
-    split["issue"] = 1 - sum(split.values())
+    split = cycle_split(delta, cycles)
     baseline = measure_baseline("tensor_gemm", m, n, k, tdim, seed)
     return {"m": m, "n": n, "k": k, "tdim": tdim, "cycles": cycles,
             "mac_utilization": round(m * n * k / (cycles * tdim * tdim), 4),

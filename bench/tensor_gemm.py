@@ -16,9 +16,8 @@ cycles is issue (the queue empty, tzero cycles, instructions moving through issu
 
 from __future__ import annotations
 
-import numpy as np
-
 from bench.timed_kernel import timed_kernel
+from cosim.kernel_report import counter_deltas, cycle_split
 from oxcore.config import PRESETS, TensorConfig
 
 # (kernel, M, N, K, TDIM)
@@ -42,13 +41,11 @@ def measure(name: str, m: int, n: int, k: int, tdim: int, seed: int = 1,
     config = PRESETS["tensor"].replace(name=f"tensor-t{tdim}", tensor=TensorConfig(tdim=tdim))
     run = timed_kernel(name, {"M": m, "N": n, "K": k}, config, seed, backend,
                        extra_symbols=("PERF",))
-    raw = np.frombuffer(run.symbols["PERF"], "<u4").astype(np.int64)
-    delta = dict(zip(COUNTERS, ((raw[6:] - raw[:6]) % (1 << 32)).tolist()))
+    counters = counter_deltas(run.symbols["PERF"])  # PERF: the counters, CSR order
+    delta = dict(zip(COUNTERS, counters.values()))
     cycles = run.cycles
     utilization = m * n * k / (cycles * tdim * tdim)
-    split = {"compute": delta["active"] / cycles, "operand": delta["operand"] / cycles,
-             "port": delta["port"] / cycles}
-    split["issue"] = 1 - sum(split.values())
+    split = cycle_split(counters, cycles)
     return {"kernel": name, "m": m, "n": n, "k": k, "tdim": tdim, "cycles": cycles,
             "mac_utilization": round(utilization, 4),
             "target": TARGETS.get((m, n, k, tdim)),

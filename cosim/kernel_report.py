@@ -14,7 +14,7 @@ from __future__ import annotations
 import struct
 from typing import Callable
 
-from cosim.kernels import KernelCase, launch_values
+from cosim.kernels import KernelCase, evaluate, launch_values
 from oxcore.config import OxCoreConfig
 from sw.compiler.launch import COUNTERS_SYMBOL, CYCLES_SYMBOL, TENSOR_COUNTERS
 
@@ -25,6 +25,24 @@ def _words(read: Callable[[int, int], bytes], case: KernelCase, symbol: str) -> 
     return list(struct.unpack(f"<{sym.size // 4}I", data))
 
 
+def counter_deltas(raw: bytes) -> dict[str, int]:
+    """The tensor counters' increase between two snapshots, each TENSOR_COUNTERS' words
+    in order (the launch program's `launch_counters`, the hand-written GEMM's `PERF`)."""
+    words = struct.unpack(f"<{len(raw) // 4}I", raw)
+    n = len(TENSOR_COUNTERS)
+    return {name: (words[n + i] - words[i]) & 0xFFFF_FFFF
+            for i, name in enumerate(TENSOR_COUNTERS)}
+
+
+def cycle_split(delta: dict[str, int], cycles: int) -> dict[str, float]:
+    """How the array's cycles split (fractions of `cycles`): k-steps (compute), waiting
+    for a tile being moved (operand) or for the load/store unit (port), the rest."""
+    split = {"compute": delta["tactive"] / cycles, "operand": delta["tstall_operand"] / cycles,
+             "port": delta["tstall_port"] / cycles}
+    split["issue"] = 1 - sum(split.values())
+    return split
+
+
 def launch_report(case: KernelCase, config: OxCoreConfig, memory) -> tuple[str, dict]:
     """Report lines and figures (for --stats-json) of a compiled kernel's run."""
     read = lambda addr, n: memory[addr][:n]  # noqa: E731
@@ -33,17 +51,15 @@ def launch_report(case: KernelCase, config: OxCoreConfig, memory) -> tuple[str, 
     kernel, launch = case.kernel, case.kernel.launch
     assert launch is not None
     names = launch_values(kernel, case.params, config)
-    grid = "x".join(str(eval(g, {"__builtins__": {}}, dict(names))) for g in launch.grid)
+    grid = "x".join(str(evaluate(g, names, kernel)) for g in launch.grid)
     lines = [f"  kernel: {cycles:,} cycles from kernel_begin to kernel_end, "
              f"{grid} programs"]
     figures: dict[str, object] = {"kernel_cycles": cycles}
-    macs = int(eval(launch.macs, {"__builtins__": {}}, dict(names)))
-    min_bytes = int(eval(launch.min_bytes, {"__builtins__": {}}, dict(names)))
+    macs = evaluate(launch.macs, names, kernel)
+    min_bytes = evaluate(launch.min_bytes, names, kernel)
     if config.tensor is not None and "tensor" in kernel.engines:
-        counters = _words(read, case, COUNTERS_SYMBOL)
-        n = len(TENSOR_COUNTERS)
-        delta = {name: (counters[n + i] - counters[i]) & 0xFFFF_FFFF
-                 for i, name in enumerate(TENSOR_COUNTERS)}
+        sym = case.program.symbol(COUNTERS_SYMBOL)
+        delta = counter_deltas(bytes(read(sym.addr, sym.size)))
         peak = config.tensor.tdim ** 2
         port_bytes = config.tensor.port_bits // 8
         compute_bound = -(-macs // peak)
@@ -51,7 +67,8 @@ def launch_report(case: KernelCase, config: OxCoreConfig, memory) -> tuple[str, 
         bound = max(compute_bound, memory_bound)
         utilization = macs / (cycles * peak) if cycles else 0.0
         share = lambda count: 100.0 * count / cycles if cycles else 0.0  # noqa: E731
-        issue = cycles - delta["tactive"] - delta["tstall_operand"] - delta["tstall_port"]
+        split = cycle_split(delta, cycles) if cycles else dict.fromkeys(
+            ("compute", "operand", "port", "issue"), 0.0)
         lines += [
             f"  tensor engine: MAC utilization {100 * utilization:.1f}% "
             f"({macs:,} MACs over {cycles:,} cycles x TDIM^2 = {peak} MACs/cycle); "
@@ -61,16 +78,16 @@ def launch_report(case: KernelCase, config: OxCoreConfig, memory) -> tuple[str, 
             f"{memory_bound:,} cycles ({min_bytes:,} bytes at {port_bytes} bytes/cycle): "
             f"{'compute' if compute_bound >= memory_bound else 'memory'}-bound; "
             f"{100 * bound / cycles:.1f}% of the bound" if cycles else "",
-            f"  where the array's cycles went: compute {share(delta['tactive']):.1f}%, "
-            f"operand wait {share(delta['tstall_operand']):.1f}%, port wait "
-            f"{share(delta['tstall_port']):.1f}%, issue/other {share(issue):.1f}% "
+            f"  where the array's cycles went: compute {100 * split['compute']:.1f}%, "
+            f"operand wait {100 * split['operand']:.1f}%, port wait "
+            f"{100 * split['port']:.1f}%, issue/other {100 * split['issue']:.1f}% "
             f"(queue full {share(delta['tqfull']):.1f}% of cycles, engine busy "
             f"{share(delta['tbusy']):.1f}%)",
         ]
         figures.update({"mac_utilization": utilization, "roofline_fraction":
                         bound / cycles if cycles else 0.0, "tensor_counters": delta})
     if config.vector is not None and "vector" in kernel.engines:
-        elements = int(eval(launch.elements, {"__builtins__": {}}, dict(names)))
+        elements = evaluate(launch.elements, names, kernel)
         lanes = config.vector.lanes
         per_cycle = lanes * 32 // launch.element_bits
         port_bytes = lanes * 4

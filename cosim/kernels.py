@@ -101,11 +101,12 @@ def launch_values(kernel: Kernel, params: dict[str, int], config: OxCoreConfig
     names["cdiv"] = lambda x, d: -(-x // d)
     assert kernel.launch is not None
     for name, expr in kernel.launch.constexprs:
-        names[name] = _evaluate(expr, names, kernel)
+        names[name] = evaluate(expr, names, kernel)
     return names  # type: ignore[return-value]
 
 
-def _evaluate(expr: str, names: dict[str, object], kernel: Kernel) -> int:
+def evaluate(expr: str, names: dict[str, object], kernel: Kernel) -> int:
+    """A registry expression (a shape, a grid, a constexpr) over `names`."""
     try:
         return int(eval(expr, {"__builtins__": {}}, dict(names)))
     except Exception as exc:  # a registry entry's mistake, named
@@ -117,14 +118,13 @@ def _compile_kernel(kernel: Kernel, params: dict[str, int], config: OxCoreConfig
     """A kernel-language kernel: compiled for this shape's constexprs, and launched over
     its grid by a program whose arrays are the kernel's named arrays (zero here; the
     harness writes the inputs in, as for the C kernels)."""
-    import shutil
     from sw.compiler.driver import compile_kernel
     from sw.compiler.launch import build_launch_program, signature_text
     launch = kernel.launch
     assert launch is not None
     names = launch_values(kernel, params, config)
     arrays = {a.name: np.zeros(a.shape(params), a.dtype) for a in kernel.inputs + kernel.outputs}
-    args = tuple(arrays[arg] if arg in arrays else _evaluate(arg, names, kernel)
+    args = tuple(arrays[arg] if arg in arrays else evaluate(arg, names, kernel)
                  for arg in launch.arguments)
     constexprs = {name: names[name] for name, _ in launch.constexprs}
     fn = launch.load()
@@ -132,11 +132,12 @@ def _compile_kernel(kernel: Kernel, params: dict[str, int], config: OxCoreConfig
     params_in_order = [p.name for p in compiled.params]
     symbols = {param: arg for param, arg in zip(params_in_order, launch.arguments)
                if arg in arrays}
-    grid = tuple(_evaluate(g, names, kernel) for g in launch.grid)
+    grid = tuple(evaluate(g, names, kernel) for g in launch.grid)
     built, _ = build_launch_program(compiled, grid, args, config, symbols)
+    from oxcore.outputs import open_output
     elf.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(built, elf.with_name(elf.name + ".partial"))
-    elf.with_name(elf.name + ".partial").replace(elf)
+    with open_output(elf, binary=True, executable=True) as handle:
+        handle.write(built.read_bytes())
     return elf
 
 

@@ -268,9 +268,6 @@ class Selector(VectorSelection):
         self.emit("add", out, a, self.reg(b))
         return out
 
-    def neg(self, a: Scalar) -> Scalar:
-        return self.sub(0, a)
-
     def sub(self, a: Scalar, b: Scalar) -> Scalar:
         return self._pure(("sub", _key(a), _key(b)), lambda: self._sub(a, b), (a, b))
 
@@ -312,7 +309,7 @@ class Selector(VectorSelection):
         return out
 
     def min_const(self, a: Scalar, limit: int) -> Scalar:
-        """min(a, limit), branch-free: a + ((limit - a) & ((limit - a) >> 31))."""
+        """min(a, limit), branch-free (`_min_const`), computed once per region."""
         return self._pure(("min", _key(a), limit), lambda: self._min_const(a, limit), (a,))
 
     def _min_const(self, a: Scalar, limit: int) -> Scalar:
@@ -341,7 +338,8 @@ class Selector(VectorSelection):
         self.emit("mv", count, PReg("x", 11), comment="programs to run")
         for index, arg in enumerate(self.function.body.block.args):
             if arg.uses:
-                self.forms[arg] = self._argument(index, arg)
+                self.forms[arg] = self._record_word(abi.FIRST_ARGUMENT_WORD + index,
+                                                    _name_hint(arg) or f"arg{index}")
         # the axes up to the highest the kernel asks about; higher ones only repeat
         # the same programs' ids, which the kernel cannot tell apart (the count still
         # runs every program of the grid)
@@ -356,7 +354,8 @@ class Selector(VectorSelection):
         if self.plan is not None:
             self.pending = tuple(self.new_x(hint) for hint in (
                 "pending_store", "pending_stride", "pending_rows", "pending_cols"))
-            self.emit("li", self.pending[0], 0, comment="no store pending")
+            for reg in self.pending:  # a zero base: no store pending
+                self.emit("li", reg, 0)
             self.mutable.update(self.pending)
         done = self.fn.new_block("programs_done")
         enter = self.emit("blez", count, done.label)
@@ -373,10 +372,11 @@ class Selector(VectorSelection):
         self.block = done
         if self.plan is not None:
             self._flush_deferred()  # the last program's store
-            self.entry_inits += [MInstr("li", [reg, 0]) for reg in self.pending[1:]]
             assert self.deferred_acc is not None
-            self.entry_inits += [MInstr("tzero", [getattr(reg, "reg", reg)])
-                                 for reg in self.deferred_acc.tiles.values()]
+            # defined on entry, so that no register is read before any write on a path
+            # the analysis sees (the zero base keeps the first program from storing)
+            self.entry_inits += [MInstr("tzero", [reg])
+                                 for reg in _registers(self.deferred_acc).values()]
         self.emit("ret")
         self.fn.blocks += self.cold_blocks
         entry = self.fn.blocks[0].instrs
@@ -405,11 +405,6 @@ class Selector(VectorSelection):
         self.emit("addi", count, count, -1)
         self.emit("bnez", count, program.label)
 
-    def _argument(self, index: int, arg: SSAValue) -> VReg:
-        out = self.new_x(_name_hint(arg) or f"arg{index}")
-        self.emit("lw", out, abi.argument_offset(index), self.record)
-        return out
-
     def walk(self, block: Block) -> None:
         for op in block.ops:
             self.visit(op)
@@ -425,9 +420,6 @@ class Selector(VectorSelection):
         if handler is None:
             raise self.error(f"'{op.name}' is not supported by the code generator yet")
         handler(op)
-
-    def form(self, value: SSAValue) -> Form:
-        return self.forms[value]
 
     def scalar(self, value: SSAValue) -> Scalar:
         form = self.forms[value]
@@ -520,21 +512,25 @@ class Selector(VectorSelection):
 
     def _minmax(self, op: Operation, pick: Callable[[int, int], int]) -> None:
         a, b = self.scalar(op.operands[0]), self.scalar(op.operands[1])
+        self.forms[op.results[0]] = self._pick(a, b, pick)
+
+    def _pick(self, a: Scalar, b: Scalar, pick: Callable[[int, int], int]) -> Scalar:
+        """min(a, b) or max(a, b) (`pick`), signed, branch-free."""
         if isinstance(a, int) and isinstance(b, int):
-            self.forms[op.results[0]] = pick(a, b)
-            return
-        # min(a, b) = b ^ ((a ^ b) & -(a < b)); max with the comparison reversed
+            return pick(a, b)
         ra, rb = self.reg(a), self.reg(b)
-        less, negated, mixed, masked, out = (self.new_x() for _ in range(5))
-        if pick is min:
-            self.emit("slt", less, ra, rb)
-        else:
-            self.emit("slt", less, rb, ra)
-        self.emit("sub", negated, ZERO, less)
-        self.emit("xor", mixed, ra, rb)
+        first = self.new_x()  # a is the one to take
+        self.emit("slt", first, *((ra, rb) if pick is min else (rb, ra)))
+        return self._select(first, ra, rb)
+
+    def _select(self, cond: VReg | PReg, a: VReg | PReg, b: VReg | PReg) -> VReg:
+        """`a if cond else b` for cond 0 or 1, branch-free: b ^ ((a ^ b) & -cond)."""
+        negated, mixed, masked, out = (self.new_x() for _ in range(4))
+        self.emit("sub", negated, ZERO, cond)
+        self.emit("xor", mixed, a, b)
         self.emit("and", masked, mixed, negated)
-        self.emit("xor", out, rb, masked)
-        self.forms[op.results[0]] = out
+        self.emit("xor", out, b, masked)
+        return out
 
     def op_arith_cmpi(self, op: arith.CmpiOp) -> None:
         a, b = self.scalar(op.lhs), self.scalar(op.rhs)
@@ -561,14 +557,7 @@ class Selector(VectorSelection):
         if isinstance(cond, int):
             self.forms[op.result] = a if cond else b
             return
-        # b ^ ((a ^ b) & -cond)
-        negated, mixed, masked, out = (self.new_x() for _ in range(4))
-        ra, rb = self.reg(a), self.reg(b)
-        self.emit("sub", negated, ZERO, cond)
-        self.emit("xor", mixed, ra, rb)
-        self.emit("and", masked, mixed, negated)
-        self.emit("xor", out, rb, masked)
-        self.forms[op.result] = out
+        self.forms[op.result] = self._select(cond, self.reg(a), self.reg(b))
 
     def op_arith_extsi(self, op: Operation) -> None:
         self.forms[op.results[0]] = self.scalar(op.operands[0])  # already sign-extended
@@ -710,20 +699,8 @@ class Selector(VectorSelection):
             return self.vector_binary(op, "and")
         bounds = dict(a.bounds)
         for d, bound in b.bounds.items():
-            bounds[d] = self._min(bounds[d], bound) if d in bounds else bound
+            bounds[d] = self._pick(bounds[d], bound, min) if d in bounds else bound
         self.forms[op.results[0]] = Mask(op.results[0].type.dims, bounds)
-
-    def _min(self, a: Scalar, b: Scalar) -> Scalar:
-        if isinstance(a, int) and isinstance(b, int):
-            return min(a, b)
-        ra, rb = self.reg(a), self.reg(b)
-        less, negated, mixed, masked, out = (self.new_x() for _ in range(5))
-        self.emit("slt", less, ra, rb)
-        self.emit("sub", negated, ZERO, less)
-        self.emit("xor", mixed, ra, rb)
-        self.emit("and", masked, mixed, negated)
-        self.emit("xor", out, rb, masked)
-        return out
 
     # -- tiles: loads, stores, dot --
 
@@ -767,10 +744,8 @@ class Selector(VectorSelection):
 
     def _resume(self, hint: str) -> MBlock:
         """Start a new block the current one falls into (a cold block jumps back)."""
-        block = self.fn.new_block(hint)
-        self.fn.blocks.append(block)
-        self.block = block
-        return block
+        self.block = self._start_block(hint)
+        return self.block
 
     def _edges(self, rows: Scalar, cols: Scalar) -> None:
         """Set trows and tcolb unless they already hold these values. One shadow
@@ -811,9 +786,8 @@ class Selector(VectorSelection):
             self.mul(self.min_const(cols_left, columns), elem_size)
         # min(count, limit) <= 0 exactly when count <= 0: test the clamped values, so
         # the raw counts need no register once these are computed
-        runtime = [c for c in (rows if rows_left is not None else None,
-                               cols if cols_left is not None else None)
-                   if c is not None and not isinstance(c, int)]
+        runtime = [clamped for clamped, left in ((rows, rows_left), (cols, cols_left))
+                   if left is not None and not isinstance(clamped, int)]
         empty = self._cold("empty_tile") if runtime else None
         for count in runtime:
             self.emit("blez", count, empty.label)
@@ -867,8 +841,8 @@ class Selector(VectorSelection):
                 def emit(target: VReg, r=r, c=c) -> None:
                     # the tile's address and bounds where it is loaded (its first use):
                     # computed at the load op, they would hold registers until then
-                    row_base = self.add(ptr.base, self.mul(self.mul(stride, tdim), r))
-                    address = self.add(row_base, c * cols * ptr.elem_size)
+                    address = self._tile_address(ptr.base, stride, tdim, r,
+                                                 c * cols * ptr.elem_size)
                     self._tile_memory_op(
                         lambda: self.emit(mnemonic, target, self.reg(address),
                                           self.reg(stride)),
@@ -878,6 +852,13 @@ class Selector(VectorSelection):
                 index = (c, r) if transposed else (r, c)
                 block.tiles[index] = PendingTile(emit, reg)
         self.forms[op.result] = block
+
+    def _tile_address(self, base: Scalar, stride: Scalar, tdim: int, row_tile: int,
+                      column_bytes: int) -> Scalar:
+        """The first byte of a tile: `row_tile` tiles of TDIM rows down, `column_bytes`
+        along the row."""
+        return self.add(self.add(base, self.mul(self.mul(stride, tdim), row_tile)),
+                        column_bytes)
 
     def _left(self, mask: Mask | None, dim: int, start: int) -> Scalar | None:
         if mask is None or dim not in mask.bounds:
@@ -989,12 +970,10 @@ class Selector(VectorSelection):
         program's accumulators (a deferred store), whatever this program has pending
         for them (its zeroing comes after)."""
         stride_reg = self.reg(stride)
-        row_step = self.mul(stride, tdim)
+        registers = _registers(value)
         for (r, c) in sorted(value.tiles):
-            entry = value.tiles[(r, c)]
-            reg = entry.reg if previous and isinstance(entry, PendingTile) \
-                else self.tile(value, (r, c))
-            address = self.add(self.add(base, self.mul(row_step, r)), c * cols * 4)
+            reg = registers[(r, c)] if previous else self.tile(value, (r, c))
+            address = self._tile_address(base, stride, tdim, r, c * cols * 4)
             self._tile_memory_op(
                 lambda: self.emit("tst.w", reg, self.reg(address), stride_reg), None,
                 None if rows_bound is None else self.sub(rows_bound, r * tdim),
@@ -1099,7 +1078,7 @@ class Selector(VectorSelection):
         self.forms[body.args[0]] = lb
         for form, arg in zip(forms, body.args[1:]):
             self.forms[arg] = form
-        registers = [entry.reg for block in zeroed for entry in block.tiles.values()]
+        registers = [reg for block in zeroed for reg in _registers(block).values()]
         self.flush_before_tmma = True
         # straight-line code run once per program: its arithmetic where it is used
         # (hoisted before the guard, it would hold registers through the deferred store)
@@ -1259,6 +1238,12 @@ def _key(value: Scalar) -> object:
 
 #: A bound no block index reaches: a deferred store without a mask on a dimension.
 _UNBOUNDED = 1 << 30
+
+
+def _registers(block: TileBlock) -> dict[tuple[int, int], VReg]:
+    """Each tile's register, whether its instruction is still pending or not."""
+    return {index: entry.reg if isinstance(entry, PendingTile) else entry
+            for index, entry in block.tiles.items()}
 
 
 def _deferred_store_plan(block: Block) -> tuple[scf.ForOp, ob.StoreOp] | None:
