@@ -115,7 +115,7 @@ class Core(wiring.Component):
         }
         if self.engine_count:
             self.probes["engines"] = [*self.engine_ports, p.scoreboard.pending,
-                                      p.engine_order_wait]
+                                      p.engine_order_wait, p.engine_load_order_wait]
         return m
 
 
@@ -176,7 +176,8 @@ def _connect_execute(p: Pipeline, m: Module) -> None:
         wires.d.comb += [stage.rf_data.rs1.eq(p.rf.rs1_data),
                          stage.rf_data.rs2.eq(p.rf.rs2_data)]
     if p.engines:
-        wires.d.comb += stage.order_wait.eq(p.engine_order_wait)
+        wires.d.comb += [stage.order_wait.eq(p.engine_order_wait),
+                         stage.load_order_wait.eq(p.engine_load_order_wait)]
 
 
 def _connect_fetch(p: Pipeline, m: Module) -> None:

@@ -21,6 +21,8 @@ An engine is a `wiring.Component` with two ports (`Engine`):
   imprecise engine faults: today it halts the core without writing.
 - **busy**: the engine holds dispatched instructions that are not finished (memory
   accesses included).
+- **writes_memory**: some of those may write memory (stores); ``busy`` when an engine
+  cannot tell (`Engine.conservative_memory_order`).
 
 ``mem`` (`bus.MemoryPortSignature`, ``Out``): the engine's own port on the banked RAM,
 ``port_bits`` wide.
@@ -30,10 +32,13 @@ write (set at dispatch, cleared on completion) plus the rds of claimed instructi
 still in EX/MEM/WB; ID stalls an instruction that reads or writes one of them: only on
 a true dependency (or an output dependency). **Memory order** is program order: an
 engine instruction is dispatched only after all older scalar loads and stores are done
-(it retires in WB, they access memory in EX), a scalar load or store (and an ecall,
-whose harness reads memory) waits in EX while any engine is busy or an engine
-instruction is in MEM or WB, and an instruction is dispatched to one engine only while
-every other engine is idle.
+(it retires in WB, they access memory in EX), a scalar store (and an ecall, whose
+harness reads memory) waits in EX while any engine is busy or an engine instruction is
+in MEM or WB, a scalar load while an engine holds an instruction that may write memory
+(``writes_memory``) or one is in MEM or WB, and an instruction is dispatched to one
+engine only while every other engine is idle. A load need not wait for the engines'
+loads and arithmetic, which cannot change what it reads: so a kernel's spill reloads
+and scalar parameters do not drain a tensor engine busy with tile loads and tmma.
 """
 
 from __future__ import annotations
@@ -70,6 +75,9 @@ class EngineSignature(wiring.Signature):
         Scalar register results.
     busy : ``In(1)``
         Dispatched instructions not yet finished.
+    writes_memory : ``In(1)``
+        Dispatched instructions not yet finished that may write memory (an engine
+        without a finer answer drives ``busy``: `Engine.conservative_memory_order`).
     """
 
     def __init__(self) -> None:
@@ -79,6 +87,7 @@ class EngineSignature(wiring.Signature):
             "dispatch": Out(stream.Signature(DISPATCH)),
             "complete": In(stream.Signature(COMPLETION)),
             "busy": In(1),
+            "writes_memory": In(1),
         })
 
     def __eq__(self, other: object) -> bool:
@@ -103,6 +112,11 @@ class Engine(wiring.Component):
 
     def __init__(self, port_bits: int) -> None:
         super().__init__({"pipe": In(EngineSignature()), "mem": Out(port_signature(port_bits))})
+
+    def conservative_memory_order(self, m) -> None:
+        """Drive ``writes_memory`` from ``busy``: any unfinished instruction may write
+        memory, so scalar loads wait for the engine to be idle (always correct)."""
+        m.d.comb += self.pipe.writes_memory.eq(self.pipe.busy)
 
     def claim_and_queue(self, m, claim, depth: int):
         """The front every engine has: `claim` (a decoder with ``insn`` in and ``match``,

@@ -152,6 +152,7 @@ class Pipeline:
         # Engines.
         self.engine_order_wait = Signal()  # an engine is busy or one of its instructions
         self.w_dispatch_wait = Signal()  # is in MEM/WB: memory order (engine.py)
+        self.engine_load_order_wait = Signal()  # the same for a load: writes_memory
         # An engine's completion this cycle: write rd (or halt on its trap).
         self.completion_write = Signal()
         self.completion_trap = Signal()

@@ -44,11 +44,15 @@ def _dispatch(p: Pipeline) -> None:
     sb = p.scoreboard
     dispatch.d.comb += [p.w_dispatch_wait.eq(waits),
                         sb.set.eq(fired & w.engine_writes), sb.set_rd.eq(w.rd)]
-    busy = 0
+    busy = writes = 0
     for engine in p.engines:
         busy = busy | engine.busy
+        writes = writes | engine.writes_memory
     in_flight = (p.mm.valid & p.mm.engine.any()) | (w.valid & w.engine.any())
-    dispatch.d.comb += p.engine_order_wait.eq(busy | in_flight)
+    # a scalar store (or ecall) waits for every engine instruction; a scalar load only
+    # for those that may write memory (reading alongside engine loads is in order)
+    dispatch.d.comb += [p.engine_order_wait.eq(busy | in_flight),
+                        p.engine_load_order_wait.eq(writes | in_flight)]
 
 
 def _completion(p: Pipeline) -> None:

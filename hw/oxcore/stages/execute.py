@@ -80,7 +80,7 @@ class Execute(wiring.Component):
     cycle's forwarding selects), ``m_value`` / ``w_value`` (MEM's and WB's forwardable
     results), ``advance`` and ``halted`` (WB's), with ``sync_rf`` ``rf_data`` (the
     synchronous register file's read data, EX's register values), with engines
-    ``order_wait`` (memory order: `stages/engines.py`).
+    ``order_wait`` and ``load_order_wait`` (memory order: `stages/engines.py`).
 
     Outputs: ``mm`` (the EX/MEM register), ``dmem`` (the data port, `bus.SCALAR_PORT`:
     the request; its ``ready`` comes back in), ``operands`` (rs1 and rs2 after
@@ -117,7 +117,8 @@ class Execute(wiring.Component):
         if sync_rf:
             members["rf_data"] = In(OPERANDS)
         if engines:
-            members["order_wait"] = In(1)
+            members["order_wait"] = In(1)  # a scalar store or an ecall waits
+            members["load_order_wait"] = In(1)  # a scalar load waits
         super().__init__(members)
 
     def elaborate(self, platform) -> Module:
@@ -340,10 +341,14 @@ class Execute(wiring.Component):
 
         # The data port: a request that does not depend on the port's `ready` (the
         # protocol's rule), and EX waits while it is not accepted. With engines, a load
-        # or store (or an ecall, whose harness reads memory) also waits for memory order.
+        # or store (or an ecall, whose harness reads memory) also waits for memory order:
+        # a load only for engine instructions that may write memory.
         dmem = self.dmem
         access = Signal()  # EX holds a load or store that may go this cycle
-        order_wait = self.order_wait if self.engines else 0
+        order_wait = Signal()
+        if self.engines:
+            control.d.comb += order_wait.eq(Mux(lsu.load, self.load_order_wait,
+                                                self.order_wait))
         control.d.comb += [
             access.eq((lsu.load | lsu.store) & ~x_hold & self.advance),
             dmem.valid.eq(access & ~order_wait),
@@ -352,8 +357,8 @@ class Execute(wiring.Component):
         ]
         mem_wait = access & ~dmem.ready
         if self.engines:
-            mem_wait = mem_wait | (order_wait & ((lsu.load | lsu.store)
-                                                 | (x_live & self._is_ecall)))
+            mem_wait = mem_wait | (order_wait & (lsu.load | lsu.store)) \
+                | (self.order_wait & x_live & self._is_ecall)
         control.d.comb += [
             x_hold.eq((self._is_div & ~self._div.done) | mul_hold),
             self.mem_wait.eq(mem_wait),

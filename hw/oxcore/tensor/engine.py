@@ -170,10 +170,30 @@ class TensorEngine(Engine):
         head, head_uop, head_tiles = self._issue(m, queue, mac, lsu)
         mac_busy, stepping = self._mac_unit(m, tiles, mac, head, head_uop, head_tiles)
         counters = self._performance_counters(m, queue, mac, lsu, head_tiles, stepping)
-        lsu_busy = self._lsu_unit(m, tiles, lsu, head, head_uop, head_tiles, counters)
+        lsu_busy, storing = self._lsu_unit(m, tiles, lsu, head, head_uop, head_tiles,
+                                           counters)
         m.d.comb += pipe.busy.eq((queue.level != 0) | mac_busy | lsu_busy)
+        self._memory_writes(m, lsu, head_uop, storing)
         self.probes = self._probes(queue, head, head_tiles, mac, lsu, counters)
         return m
+
+    def _memory_writes(self, m: Module, lsu: Unit, head_uop, storing) -> None:
+        """``writes_memory``: a tile store is queued or running. Scalar loads wait only
+        for these (`hw.oxcore.engine`), not for tile loads and tmma: a kernel's spill
+        reloads and scalar parameter loads then leave the array running. Stores are
+        counted as they enter the queue (decoded there too) and leave it."""
+        pipe = self.pipe
+        m.submodules.dispatch_decoder = decoder = TensorDecoder(self.isa)
+        m.d.comb += decoder.insn.eq(pipe.dispatch.payload.insn)
+        queued = Signal(range(self.queue_depth + 1), name="queued_stores")
+        pushed = pipe.dispatch.valid & pipe.dispatch.ready & (decoder.uop.kind == Kind.STORE)
+        popped = lsu.take & (head_uop.kind == Kind.STORE)
+        with m.If(pushed & ~popped):
+            m.d.sync += queued.eq(queued + 1)
+        with m.Elif(popped & ~pushed):
+            m.d.sync += queued.eq(queued - 1)
+        m.d.comb += pipe.writes_memory.eq((queued != 0) | storing)
+        self._watch["lsu"].append(queued)
 
     def _probes(self, queue, head, head_tiles, mac: Unit, lsu: Unit,
                 counters: dict) -> dict[str, list]:
@@ -320,7 +340,7 @@ class TensorEngine(Engine):
     def _lsu_unit(self, m: Module, tiles, unit: Unit, head, head_uop, head_tiles,
                   counters: dict) -> Signal:
         """Tile loads and stores on the memory port, and the tensor CSRs. Returns its
-        busy signal."""
+        busy signal and whether it is running a store."""
         t = self.tdim
         lsu = _Lsu(current=Signal(DISPATCH, name="lsu_insn"), uop=Signal(UOP, name="lsu_uop"),
                    state=Signal(LsuState, name="lsu_state"),
@@ -357,7 +377,7 @@ class TensorEngine(Engine):
                 with m.Default():
                     m.d.sync += state.eq(LsuState.CSR)
         self._start(m, unit, lsu.current, uop, used, head, head_uop, head_tiles)
-        return state != LsuState.IDLE
+        return state != LsuState.IDLE, state == LsuState.STORE
 
     @staticmethod
     def _limit(m: Module, csr, full: int, name: str) -> Signal:

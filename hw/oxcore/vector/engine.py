@@ -228,6 +228,7 @@ class VectorEngine(Engine):
         lsu_busy = self._sequencer(m, "lsu", queue, state, lsu_ports, lsu, head_touched,
                                    head_alone, self.lsu_commit)
         m.d.comb += pipe.busy.eq((queue.level != 0) | alu_busy | lsu_busy)
+        self.conservative_memory_order(m)
         self.probes = self._probes(queue, state, alu, lsu)
         return m
 

@@ -61,6 +61,7 @@ class AddEngine(Engine):
         count = Signal(range(self.latency + 1))
         rd, value, order = Signal(5), Signal(32), Signal(64)
         m.d.comb += [pipe.dispatch.ready.eq(~busy), pipe.busy.eq(busy)]
+        self.conservative_memory_order(m)
         with m.If(pipe.dispatch.valid & pipe.dispatch.ready):
             d = pipe.dispatch.payload
             m.d.sync += [busy.eq(1), count.eq(self.latency), rd.eq(d.insn[7:12]),

@@ -68,6 +68,12 @@ DIRECTED = {
     + [f"    tmma m{i % 4}, m4, m5" for i in range(8)]
     + ["    tzero m6", "    mul t5, t0, a6", "    mulh t4, t0, a6", "    mv a1, t5",
        "    li t1, 32", "    csrw tcolb, t1", "    mul t3, t5, a6", "    add a2, t3, t4"],
+    # a scalar load behind a queued tile store (behind tmma) reads what it stores; one
+    # behind only loads and tmma goes ahead (memory order, hw/oxcore/engine.py)
+    "load_behind_a_queued_store": _load(4, "s0", 8, 44, True) + ["    tzero m5"]
+    + [f"    tmma m{i % 4}, m5, m5" for i in range(6)] + _store(4, 12, 40, True)
+    + ["    lw a1, 12(s1)", "    lw a2, 52(s1)"] + _load(6, "s0", 64, 16, True)
+    + ["    tmma m0, m5, m5", "    lw a3, 16(s1)", "    sw a3, 20(s1)", "    lw a4, 20(s1)"],
     "csr": ["    csrr a1, tdim", "    csrr a2, tlenb", "    li t2, -1", "    csrw tqshift, t2",
             "    csrrs a3, tqshift, zero", "    csrrci a4, tqshift, 5", "    csrrw a5, tqmul, t2",
             "    csrrsi a6, tqrm, 7", "    csrrc a7, tqzp, t2", "    csrr a1, tqsat"],
@@ -207,6 +213,34 @@ def test_performance_counters_count_k_steps_and_stalls(tdim, tmp_path):
     assert waits["active"] == 4 * tdim
     assert waits["operand"] > 0  # the tmma waits for m1's rows
     assert waits["port"] >= tdim  # each tst.w waits while the one before uses the port
+
+
+def _cycles_after(body: list[str], access: str, cfg, tmp_path: Path, name: str) -> int:
+    """Cycles from before `body` to just after the scalar `access` behind it."""
+    lines = ["    rdcycle s2", *body, access, "    rdcycle s3", "    sub s3, s3, s2",
+             "    sw s3, 0(s1)", "    li a0, 1", "    mv a1, s1", "    li a2, 4",
+             "    li a7, 64", "    ecall"]
+    result = api.run(load_source(program(lines), cfg, tmp_path, name), sim="rtl",
+                     backend="pysim")
+    assert result.exit_code == 0
+    return int.from_bytes(result.stdout[:4], "little")
+
+
+def test_a_scalar_load_does_not_wait_for_tile_loads_and_tmma(tmp_path):
+    """Memory order (hw/oxcore/engine.py): a scalar store waits for the engine to be
+    idle, a scalar load only for tile stores. Behind eight tmma (32 k-steps each at
+    TDIM 8) and a tile load the load goes at once; a store waits for all of them, a
+    load behind a store of the last tmma's tile for that tmma and the store."""
+    cfg = config(8)
+    work = ["    tzero m4"] + [f"    tmma m{i % 4}, m4, m4" for i in range(8)] \
+        + _load(5, "s0", 0, 16, False)
+    steps = 8 * 4 * 8
+    load = _cycles_after(work, "    lw a1, 0(s0)", cfg, tmp_path, "load")
+    store = _cycles_after(work, "    sw a1, 0(s1)", cfg, tmp_path, "store")
+    after_store = _cycles_after(work + _store(3, 64, 32, True), "    lw a1, 0(s0)", cfg,
+                                tmp_path, "after_store")
+    assert load < 60 < steps < store
+    assert after_store > steps
 
 
 def test_waveform_save_file_has_the_tensor_groups(tmp_path):
