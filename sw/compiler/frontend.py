@@ -7,8 +7,9 @@ walked statement by statement, as Triton's code generator does:
   computed here (``BLOCK * 2`` is a number by the time an op sees it; an ``if`` on a
   constexpr keeps one branch);
 - everything else becomes SSA values: scalars in ``arith``, blocks in ``oxcore_block``,
-  ``for ... in range`` in ``scf.for`` and ``if`` on a runtime scalar in ``scf.if``, with
-  the variables they reassign carried as loop arguments and results;
+  ``for ... in range`` in ``scf.for`` (``tl.static_range`` is unrolled here) and ``if``
+  on a runtime scalar in ``scf.if``, with the variables they reassign carried as loop
+  arguments and results;
 - operands meet by Triton's rules: a literal takes the other side's type, scalars are
   splatted to blocks, blocks broadcast NumPy-style, differing integer types promote.
 
@@ -253,6 +254,9 @@ class KernelBuilder:
         if not isinstance(node.target, ast.Name) or node.orelse:
             raise self.error("a kernel loop is `for NAME in range(...)`, without `else`", node)
         call = node.iter
+        if isinstance(call, ast.Call) and self.resolve(call.func) is tl.static_range:
+            self.static_loop(node, call)
+            return
         if not (isinstance(call, ast.Call) and self.resolve(call.func) is range
                 and 1 <= len(call.args) <= 3 and not call.keywords):
             raise self.error("a kernel loop must iterate over range(...)", node.iter)
@@ -291,6 +295,19 @@ class KernelBuilder:
         for name, result in zip(carried, loop.results):
             result.name_hint = name
             self.env[name] = result
+
+    def static_loop(self, node: ast.For, call: ast.Call) -> None:
+        """`for i in tl.static_range(...)`: the body once per value, `i` a constexpr."""
+        values = [self.expression(a) for a in call.args]
+        if call.keywords or not 1 <= len(values) <= 3 or \
+                not all(isinstance(v, int) and is_constexpr(v) for v in values):
+            raise self.error("tl.static_range takes one to three constexpr integers "
+                             "(start, end, step)", call)
+        if len(values) == 3 and values[2] == 0:
+            raise self.error("range step must not be zero", call.args[2])
+        for value in range(*values):
+            self.env[node.target.id] = value
+            self.statements(node.body)
 
     def check_loop_constexprs(self, body: Sequence[ast.stmt]) -> None:
         """A constexpr reassigned in a loop would change every iteration: not allowed."""
@@ -768,6 +785,9 @@ class KernelBuilder:
 
     def tl_cdiv(self, x: Value, div: Value) -> Value:
         return self.binary("div", self.binary("sub", self.binary("add", x, div), 1), div)
+
+    def tl_static_range(self, **_arguments: Value) -> Value:
+        raise self.error("tl.static_range is only for `for NAME in tl.static_range(...)`")
 
     def tl_arange(self, start: Value, end: Value) -> SSAValue:
         start = self.constexpr_int(start, "arange start")

@@ -133,7 +133,9 @@ class Selector(VectorSelection):
         self.forms: dict[SSAValue, Form] = {}
         self.record = self.fn.new_vreg("x", "record")
         self.cold_blocks: list[MBlock] = []
-        self.plan: tuple[scf.ForOp, ob.StoreOp] | None = None  # deferred store (select)
+        # the deferred store (select): the loop whose first iteration takes it (None:
+        # the program's first tl.dot, in straight-line code) and the store
+        self.plan: tuple[scf.ForOp | None, ob.StoreOp] | None = None
         self.deferred_acc: TileBlock | None = None  # the accumulator it stores
         self.flush_before_tmma = False
         self.pending: tuple[VReg, ...] = ()
@@ -365,6 +367,8 @@ class Selector(VectorSelection):
         for reg in [*self.pids, count, *self.pending]:
             self._changes_in_this_scope(reg)
         self.block = program
+        # straight-line dots (taps unrolled): the first tmma takes the deferred store
+        self.flush_before_tmma = self.plan is not None and self.plan[0] is None
         self.walk(self.function.body.block)
         self._leave_scope()
         self._next_program(count, program)
@@ -722,10 +726,14 @@ class Selector(VectorSelection):
             raise self.error(f"{what}: the tensor engine moves rows of consecutive "
                              f"elements, but this block's pointers are consecutive along "
                              f"neither dimension")
-        dim = 1 if 1 in contiguous else 0
+        cols = 4 * tdim if element == "i8" else tdim
+        # consecutive along both (a stride equal to the element size, as a filter of one
+        # channel gives): the dimension that divides into tile rows
+        fits = [d for d in contiguous if ptr.shape[d] % cols == 0
+                and ptr.shape[1 - d] % tdim == 0]
+        dim = 1 if 1 in (fits or contiguous) else 0
         transposed = dim == 0
         other = 1 - dim
-        cols = 4 * tdim if element == "i8" else tdim
         rows_total, cols_total = ptr.shape[other], ptr.shape[dim]
         if cols_total % cols or rows_total % tdim:
             raise self.error(f"{what}: a {ptr.shape[0]}x{ptr.shape[1]} {element} block does "
@@ -906,6 +914,8 @@ class Selector(VectorSelection):
         acc = self.forms[op.acc]
         if isinstance(acc, Affine) and not acc.terms and acc.base == 0:
             acc = self._zero_tiles(op.result.type.dims)
+            if self.plan is not None and self.plan[0] is None and self.deferred_acc is None:
+                self.deferred_acc = acc  # the straight-line chain's (the only such dot)
         if not isinstance(a, TileBlock) or a.element != "i8" or a.transposed:
             raise self.error("tl.dot's first operand must be an int8 block loaded with "
                              "consecutive elements along K (its dimension 1)")
@@ -1037,8 +1047,14 @@ class Selector(VectorSelection):
         if not self._peels(op):
             self._loop(op, lb, ub, step, inits)
             return
-        inits, skip, zeroed = self._peel_first_iteration(op, lb, ub, step, inits)
+        # The peeled iteration and the loop are one region behind a guard: the values
+        # they hoist to an enclosing region go before the guard, so they are defined
+        # on the path that skips both too (a later loop may reuse them).
+        skip = self.fn.new_block("no_iterations")
+        self._enter_scope(self.emit("bge", self.reg(lb), self.reg(ub), skip.label))
+        inits, zeroed = self._peel_first_iteration(op, lb, inits)
         self._loop(op, self.add(lb, step), ub, step, inits)
+        self._leave_scope()
         # no iteration at all: the deferred store still happens, the accumulator is 0
         after = self.fn.new_block("loop_done")
         self.emit("j", after.label)
@@ -1054,14 +1070,13 @@ class Selector(VectorSelection):
         """The program's dot loop, when the previous program's store is deferred into
         it: its first iteration is selected on its own, so that the deferred store can
         follow that iteration's first operand loads."""
-        return self.plan is not None and op is self.plan[0]
+        return self.plan is not None and self.plan[0] is op
 
-    def _peel_first_iteration(self, op: scf.ForOp, lb: Scalar, ub: Scalar, step: Scalar,
-                              inits: list[Form]) -> tuple[list[Form], MBlock, list[VReg]]:
+    def _peel_first_iteration(self, op: scf.ForOp, lb: Scalar, inits: list[Form]
+                              ) -> tuple[list[Form], list[VReg]]:
         """Iteration 0 of `op` in straight-line code (the loop then starts at lb + step),
-        flushing the deferred store before its first tmma. Returns the forms it yields,
-        the block for the case of no iteration (the caller fills it: flush the store,
-        zero the accumulators) and the accumulators' registers."""
+        flushing the deferred store before its first tmma; the caller has checked that
+        there is one. Returns the forms it yields and the accumulators' registers."""
         body = op.body.block
         zeroed: list[TileBlock] = []
         forms: list[Form] = []
@@ -1071,10 +1086,6 @@ class Selector(VectorSelection):
                 zeroed.append(form)
                 self.deferred_acc = form
             forms.append(form)
-        skip = self.fn.new_block("no_iterations")
-        guard = self.emit("bge", self.reg(lb), self.reg(ub), skip.label)
-        # a region of its own: its values do not reach the join (the skip path)
-        self._enter_scope(guard)
         self.forms[body.args[0]] = lb
         for form, arg in zip(forms, body.args[1:]):
             self.forms[arg] = form
@@ -1091,8 +1102,7 @@ class Selector(VectorSelection):
                 self.visit(inner)
         self._inline = False
         self.flush_before_tmma = False
-        self._leave_scope()
-        return yielded, skip, registers
+        return yielded, registers
 
     def _loop(self, op: scf.ForOp, lb: Scalar, ub: Scalar, step: Scalar,
               inits: list[Form]) -> None:
@@ -1246,25 +1256,55 @@ def _registers(block: TileBlock) -> dict[tuple[int, int], VReg]:
             for index, entry in block.tiles.items()}
 
 
-def _deferred_store_plan(block: Block) -> tuple[scf.ForOp, ob.StoreOp] | None:
-    """The tile GEMM pattern, whose store can be deferred to the next program: a loop in
-    the kernel's body whose tl.dot accumulates a loop-carried block, the loop's only
-    used result, stored once by a store in the kernel's body."""
-    for loop in (op for op in block.ops if isinstance(op, scf.ForOp)):
-        body = loop.body.block
-        if not any(isinstance(o, ob.DotOp) for o in body.ops):
+def _deferred_store_plan(block: Block) -> tuple[scf.ForOp | None, ob.StoreOp] | None:
+    """The tile GEMM pattern, whose store can be deferred to the next program: a
+    tl.dot accumulator that starts as zeros and is stored once, at the end of the
+    kernel's body, by a store in that body. It is accumulated either in a chain of loops
+    (one loop, or one per filter tap when a convolution's taps are unrolled around a
+    channel loop), each next loop starting from the previous one's result; or by a
+    chain of tl.dot ops in the body itself (every loop unrolled). Returns the first
+    loop, whose first iteration takes the deferred store (None: the first tl.dot of
+    the straight-line chain takes it), and the store."""
+    for store in (op for op in block.ops if isinstance(op, ob.StoreOp)):
+        value = store.value
+        if len(list(value.uses)) != 1 or not isinstance(value.type, ob.BlockType) \
+                or len(value.type.dims) != 2:
             continue
-        results = [(r, body.args[1 + r.index]) for r in loop.results]
-        accumulators = [r for r, arg in results if _is_dot_accumulator(arg)]
-        others_used = [r for r, arg in results if not _is_dot_accumulator(arg) and
-                       list(r.uses)]
-        if len(accumulators) != 1 or others_used:
+        if isinstance(value.owner, ob.DotOp) and value.owner.parent_block() is block:
+            dot = value.owner
+            while isinstance(dot.acc.owner, ob.DotOp):  # back to the chain's first dot
+                if dot.acc.owner.parent_block() is not block or len(list(dot.acc.uses)) != 1:
+                    return None
+                dot = dot.acc.owner
+            return None, store
+        loop = value.owner
+        if not (isinstance(loop, scf.ForOp) and loop.parent_block() is block
+                and _dot_loop_accumulator(loop) is value):
             continue
-        uses = list(accumulators[0].uses)
-        if len(uses) == 1 and isinstance(uses[0].operation, ob.StoreOp) \
-                and uses[0].operation.parent_block() is block and uses[0].index == 1:
-            return loop, uses[0].operation
+        first, accumulator = loop, value
+        while True:  # back along the chain to the loop the accumulator starts in
+            init = first.iter_args[accumulator.index]
+            owner = init.owner
+            if not (isinstance(owner, scf.ForOp) and owner.parent_block() is block
+                    and _dot_loop_accumulator(owner) is init and len(list(init.uses)) == 1):
+                break
+            first, accumulator = owner, init
+        return first, store
     return None
+
+
+def _dot_loop_accumulator(loop: scf.ForOp) -> SSAValue | None:
+    """The result of `loop` that its tl.dot accumulates, when it is the loop's only
+    used result; None for any other loop."""
+    body = loop.body.block
+    if not any(isinstance(o, ob.DotOp) for o in body.ops):
+        return None
+    results = [(r, body.args[1 + r.index]) for r in loop.results]
+    accumulators = [r for r, arg in results if _is_dot_accumulator(arg)]
+    others_used = [r for r, arg in results if not _is_dot_accumulator(arg) and list(r.uses)]
+    if len(accumulators) != 1 or others_used:
+        return None
+    return accumulators[0]
 
 
 def _is_dot_accumulator(value: SSAValue) -> bool:

@@ -131,6 +131,12 @@ def cdiv(x, div):
 
 
 @_builtin
+def static_range(start, end=None, step=1):
+    """``for i in tl.static_range(...)``: a loop unrolled at compile time (constexpr
+    bounds; `i` is a constexpr in each copy of the body), as Triton's."""
+
+
+@_builtin
 def arange(start, end):
     """int32 block [start, ..., end-1]; constexpr bounds, end - start a power of two."""
 

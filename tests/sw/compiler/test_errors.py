@@ -48,6 +48,10 @@ ERRORS = [
      "block dimensions must be powers of two, got [16, 3]"),
     ("method_other_than_to", "x_ptr:*i8,BLOCK=16", 102, 12,
      "unsupported attribute '.shape' (kernel values have one method, .to(dtype))"),
+    ("static_range_over_a_runtime_value", "x_ptr:*i32,n:i32", 107, 14,
+     "tl.static_range takes one to three constexpr integers (start, end, step)"),
+    ("static_range_as_a_value", "x_ptr:*i32", 113, 9,
+     "tl.static_range is only for `for NAME in tl.static_range(...)`"),
 ]
 
 

@@ -125,3 +125,19 @@ def test_runtime_if_yields_the_reassigned_variables() -> None:
     (store,) = ops_named(module, "oxcore_block.store")
     assert store.value is branch.output[0]
     assert not ops_named(module, "oxcore_block.add")
+
+
+def test_static_range_unrolls_with_the_index_a_constant() -> None:
+    @tl.kernel
+    def taps(x_ptr, y_ptr, BLOCK: tl.constexpr, TAPS: tl.constexpr):
+        offsets = tl.arange(0, BLOCK)
+        acc = tl.zeros((BLOCK,), dtype=tl.int32)
+        for t in tl.static_range(1, TAPS, 2):
+            acc = acc + tl.load(x_ptr + offsets + t) * t
+        tl.store(y_ptr + offsets, acc)
+
+    module = build_kernel_ir(taps, parse_signature("x_ptr:*i32,y_ptr:*i32,BLOCK=16,TAPS=6"))
+    assert not ops_named(module, "scf.for")
+    assert len(ops_named(module, "oxcore_block.load")) == 3  # t = 1, 3, 5
+    constants = {op.value.value.data for op in ops_named(module, "arith.constant")}
+    assert {3, 5} <= constants

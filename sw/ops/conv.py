@@ -1,0 +1,122 @@
+"""conv2d: NHWC int8 convolution as an implicit GEMM on the tensor engine, int32 out.
+
+Layouts are TFLite's: the input X[N, H, W, C], the filters W[CO, KH, KW, C] ("OHWI":
+each output channel's filter is KH*KW*C consecutive bytes, i.e. B transposed, as
+tmma's second operand wants) and the output Y[N, OH, OW, CO].
+
+The GEMM is implicit: M runs over output pixels, N over output channels, K over (kh,
+kw, c). No im2col matrix is built: for one filter tap (kh, kw) the A tile's rows are
+TDIM output pixels of one output row, and row i's 4*TDIM bytes are input pixel
+(oh*S + kh, (ow0 + i)*S + kw)'s channels c..c+4*TDIM-1: consecutive bytes, rows
+S*C bytes apart, which is one `tld.b` with row stride S*C. A program computes a
+BLOCK_M x BLOCK_N block of Y (BLOCK_M pixels of one output row) and loops over the
+taps (unrolled: `tl.static_range`) and over C in steps of BLOCK_K.
+
+Padding: the tensor engine zeroes the *last* rows of a tile (`trows`), not the first,
+so a tap that reads left of the image cannot be masked row by row. The kernel reads a
+zero-bordered input instead: `conv2d_padded` takes XP[N, H + 2P, W + 2P, C], and the
+operator `conv2d` places the input into such a buffer (`pad_input`), as runtimes do
+when they allocate a tensor with a halo. Stride S, the taps and C are constexprs.
+
+A program's accumulator store is deferred into the next program, after its first
+operand loads (`sw/compiler/isel.py`), as in gemm: with the taps unrolled the body is
+straight-line code, and the first tl.dot takes the previous program's store.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sw.compiler import language as tl
+
+
+@tl.kernel
+def conv2d_padded(x_ptr, w_ptr, y_ptr, HP, WP, OH, OW, CO, C: tl.constexpr,
+                  KH: tl.constexpr, KW: tl.constexpr, STRIDE: tl.constexpr,
+                  BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr):
+    """Y = conv(XP, W) without padding ("valid") at stride STRIDE; XP is the padded
+    input [N, HP, WP, C]. Grid: (cdiv(OW, BLOCK_M), N * OH, cdiv(CO, BLOCK_N)).
+    C is a constexpr, like the filter size: a layer's structure, fixed when its kernel
+    is specialised; the channel loop is then unrolled and its bounds known."""
+    ow0 = tl.program_id(0) * BLOCK_M
+    row = tl.program_id(1)  # n * OH + oh
+    offs_m = tl.arange(0, BLOCK_M)
+    offs_n = tl.program_id(2) * BLOCK_N + tl.arange(0, BLOCK_N)
+    offs_k = tl.arange(0, BLOCK_K)
+    first_row = (row // OH) * HP + (row % OH) * STRIDE  # the window's top input row
+    acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.int32)
+    for kh in tl.static_range(KH):
+        for kw in tl.static_range(KW):
+            pixel = (first_row + kh) * WP + ow0 * STRIDE + kw
+            for c in tl.static_range(0, C, BLOCK_K):
+                a_ptrs = (x_ptr + pixel * C + c + offs_m[:, None] * (STRIDE * C)
+                          + offs_k[None, :])
+                b_ptrs = (w_ptr + (kh * KW + kw) * C + c + offs_k[:, None]
+                          + offs_n[None, :] * (KH * KW * C))
+                a = tl.load(a_ptrs, mask=(offs_m[:, None] < OW - ow0)
+                            & (offs_k[None, :] < C - c), other=0)
+                b = tl.load(b_ptrs, mask=(offs_k[:, None] < C - c)
+                            & (offs_n[None, :] < CO), other=0)
+                acc = tl.dot(a, b, acc)
+    y_ptrs = y_ptr + (row * OW + ow0 + offs_m[:, None]) * CO + offs_n[None, :]
+    tl.store(y_ptrs, acc, mask=(offs_m[:, None] < OW - ow0) & (offs_n[None, :] < CO))
+
+
+def conv2d(x: np.ndarray, filters: np.ndarray, stride: int = 1, padding: int = 0, *,
+           sim: str = "iss", config: str = "tensor", backend: str = "auto") -> np.ndarray:
+    """Y[N, OH, OW, CO] = conv2d(X[N, H, W, C] int8, filters[CO, KH, KW, C] int8), int32,
+    run on the tensor engine (`sim`: "iss" or "rtl", as `oxcore.launch`). Blocks are
+    2*TDIM pixels by 2*TDIM output channels (a 2x2 grid of accumulator tiles, half of
+    the tile registers) and 4*TDIM channels a step."""
+    from oxcore.config import load_config
+    from sw.compiler.launch import LaunchError, launch
+    if x.ndim != 4 or filters.ndim != 4 or x.shape[3] != filters.shape[3]:
+        raise LaunchError(f"conv2d: X must be [N, H, W, C] and the filters [CO, KH, KW, C] "
+                          f"with the same C; got {list(x.shape)} and {list(filters.shape)}")
+    if stride < 1 or padding < 0:
+        raise LaunchError(f"conv2d: stride {stride} must be >= 1 and padding {padding} >= 0")
+    n, h, w, c = x.shape
+    co, kh, kw, _ = filters.shape
+    oh, ow = output_size(h, kh, stride, padding), output_size(w, kw, stride, padding)
+    if oh < 1 or ow < 1:
+        raise LaunchError(f"conv2d: a {kh}x{kw} filter does not fit a {h}x{w} image with "
+                          f"padding {padding}")
+    tensor = load_config(config).tensor
+    if tensor is None:
+        raise LaunchError(f"conv2d runs on the tensor engine, which configuration "
+                          f"{config!r} has not (use config='tensor')")
+    tdim = tensor.tdim
+    xp = pad_input(x, padding)
+    y = np.zeros((n, oh, ow, co), dtype=np.int32)
+    block_m = block_n = 2 * tdim
+    grid = (-(-ow // block_m), n * oh, -(-co // block_n))
+    launch(conv2d_padded, grid, xp, filters, y, xp.shape[1], xp.shape[2], oh, ow, co,
+           sim=sim, config=config, backend=backend, C=c, KH=kh, KW=kw, STRIDE=stride,
+           BLOCK_M=block_m, BLOCK_N=block_n, BLOCK_K=4 * tdim)
+    return y
+
+
+def output_size(size: int, kernel: int, stride: int, padding: int) -> int:
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+def pad_input(x: np.ndarray, padding: int) -> np.ndarray:
+    """X[N, H, W, C] inside a zero border of `padding` pixels: the buffer the kernel
+    reads."""
+    return np.pad(x, ((0, 0), (padding, padding), (padding, padding), (0, 0)))
+
+
+def reference(x: np.ndarray, w: np.ndarray, stride: int = 1, padding: int = 0
+              ) -> np.ndarray:
+    """Y[N, OH, OW, CO] = conv2d(X[N, H, W, C], W[CO, KH, KW, C]) in int64, wrapped to
+    int32, by explicit sums over the taps (independent of the kernel's implicit GEMM)."""
+    n, h, w_in, c = x.shape
+    co, kh, kw, _ = w.shape
+    oh, ow = output_size(h, kh, stride, padding), output_size(w_in, kw, stride, padding)
+    xp = pad_input(x, padding).astype(np.int64)
+    y = np.zeros((n, oh, ow, co), dtype=np.int64)
+    for i in range(kh):
+        for j in range(kw):
+            window = xp[:, i:i + stride * oh:stride, j:j + stride * ow:stride, :]
+            y += np.einsum("nhwc,oc->nhwo", window, w[:, i, j, :].astype(np.int64))
+    return y.astype(np.int32)
