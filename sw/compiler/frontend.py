@@ -253,6 +253,9 @@ class KernelBuilder:
         if not isinstance(node.target, ast.Name) or node.orelse:
             raise self.error("a kernel loop is `for NAME in range(...)`, without `else`", node)
         call = node.iter
+        if isinstance(call, ast.Call) and self.resolve(call.func) is tl.static_range:
+            self.unrolled_loop(node, call)
+            return
         if not (isinstance(call, ast.Call) and self.resolve(call.func) is range
                 and 1 <= len(call.args) <= 3 and not call.keywords):
             raise self.error("a kernel loop must iterate over range(...)", node.iter)
@@ -291,6 +294,20 @@ class KernelBuilder:
         for name, result in zip(carried, loop.results):
             result.name_hint = name
             self.env[name] = result
+
+    def unrolled_loop(self, node: ast.For, call: ast.Call) -> None:
+        """`for i in tl.static_range(a, b, step)`: the body once per value, `i` a constexpr
+        (so blocks assigned in the body are plain values, not loop-carried)."""
+        if call.keywords or not 1 <= len(call.args) <= 3:
+            raise self.error("tl.static_range takes 1 to 3 positional bounds", call)
+        bounds = [self.constexpr_int(self.expression(a), "a tl.static_range bound")
+                  for a in call.args]
+        if len(bounds) == 3 and bounds[2] <= 0:
+            raise self.error("range step must be positive", call.args[2])
+        for value in range(*bounds):
+            self.env[node.target.id] = value
+            self.statements(node.body)
+            self.node = node
 
     def check_loop_constexprs(self, body: Sequence[ast.stmt]) -> None:
         """A constexpr reassigned in a loop would change every iteration: not allowed."""
@@ -774,7 +791,15 @@ class KernelBuilder:
         end = self.constexpr_int(end, "arange end")
         return self.build_op(lambda: ob.ArangeOp(start, end))
 
+    def tl_static_range(self, start: Value, end: Value, step: Value) -> Value:
+        raise self.error("tl.static_range is only a for loop's iterable "
+                         "(`for i in tl.static_range(KH):`)")
+
     def tl_zeros(self, shape: Value, dtype: Value) -> SSAValue:
+        """A block of zeros; shape () is a runtime scalar zero (Triton's 0-d zeros), the
+        start of a scalar accumulator a loop may update (a constexpr 0 may not)."""
+        if isinstance(shape, (tuple, list)) and not shape:
+            return self.constant(0, self.dtype_type(dtype))
         return self.constant(0, BlockType(self.shape(shape), self.dtype_type(dtype)))
 
     def tl_full(self, shape: Value, value: Value, dtype: Value) -> SSAValue:

@@ -162,6 +162,13 @@ def dot(a, b, acc=None):
 
 
 @_builtin
+def static_range(start, end=None, step=1):
+    """``for i in tl.static_range(...)``: a loop over constexpr bounds, unrolled by the
+    front end (each iteration's `i` is a constexpr); a data block may be updated across
+    its iterations (a window's running maximum), which a runtime loop cannot carry."""
+
+
+@_builtin
 def where(condition, x, y):
     """Element-wise `x` where `condition` holds, else `y`."""
 

@@ -1,0 +1,34 @@
+"""matvec: y[M] = A[M, K] @ x[K], int8 x int8 -> int32, on the vector engine.
+
+One program per row: the row and x are 1-D blocks of BLOCK bytes (``mask = cols < K``),
+widened to int32, multiplied and summed (`tl.sum`: ``vredsum``), over a loop of K chunks
+whose partial sums add up in a scalar. A BLOCK above one vector register group is
+strip-mined by the compiler (sw/compiler/isel_vector.py), so with BLOCK >= K a row is
+one region: one loop over register-group chunks, software-pipelined, and the K loop
+runs once. Widening before the multiply keeps the products and the sum exact (an
+int8 x int8 product needs 16 bits, a sum of K of them up to 16 + log2(K)).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sw.compiler import language as tl
+
+
+@tl.kernel
+def matvec(a_ptr, x_ptr, y_ptr, M, K, BLOCK: tl.constexpr):
+    row = tl.program_id(0)
+    acc = tl.zeros((), dtype=tl.int32)
+    for start in range(0, K, BLOCK):
+        cols = start + tl.arange(0, BLOCK)
+        mask = cols < K
+        a = tl.load(a_ptr + row * K + cols, mask=mask, other=0)
+        x = tl.load(x_ptr + cols, mask=mask, other=0)
+        acc += tl.sum(a.to(tl.int32) * x.to(tl.int32))
+    tl.store(y_ptr + row, acc)
+
+
+def reference_matvec(a: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """The exact product, in int64, then int32 (it fits for K < 2**17)."""
+    return (a.astype(np.int64) @ x.astype(np.int64)).astype(np.int32)

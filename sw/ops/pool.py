@@ -1,0 +1,46 @@
+"""maxpool2d: the maximum over KH x KW windows at a stride, NHWC int8, no padding
+("valid": OH = (H - KH) // STRIDE + 1, OW likewise), on the vector engine.
+
+One program per output pixel (n, oh, ow), its id split with // and %; the block runs
+over the channels, which NHWC keeps contiguous, so every window position is a
+unit-stride ``vle8`` of C bytes and the window's maximum is ``vmax.vv`` of KH * KW
+of them. The window loops are `tl.static_range` (unrolled): the running maximum is a
+data block, which a runtime loop cannot carry. C above BLOCK loops over channel chunks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sw.compiler import language as tl
+
+
+@tl.kernel
+def maxpool2d(x_ptr, out_ptr, H, W, C, OH, OW, KH: tl.constexpr, KW: tl.constexpr,
+              STRIDE: tl.constexpr, BLOCK: tl.constexpr):
+    pixel = tl.program_id(0)
+    ow = pixel % OW
+    oh = (pixel // OW) % OH
+    n = pixel // (OW * OH)
+    corner = x_ptr + ((n * H + oh * STRIDE) * W + ow * STRIDE) * C
+    for start in range(0, C, BLOCK):
+        channels = start + tl.arange(0, BLOCK)
+        mask = channels < C
+        biggest = tl.load(corner + channels, mask=mask)
+        for kh in tl.static_range(KH):
+            for kw in tl.static_range(KW):
+                if kh + kw > 0:
+                    window = tl.load(corner + (kh * W + kw) * C + channels, mask=mask)
+                    biggest = tl.maximum(biggest, window)
+        tl.store(out_ptr + pixel * C + channels, biggest, mask=mask)
+
+
+def pooled_size(size: int, window: int, stride: int) -> int:
+    """Output positions along one axis ("valid" pooling)."""
+    return (size - window) // stride + 1
+
+
+def reference_maxpool2d(x: np.ndarray, kh: int, kw: int, stride: int) -> np.ndarray:
+    """x[N, H, W, C] -> out[N, OH, OW, C]."""
+    windows = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(1, 2))
+    return windows[:, ::stride, ::stride].max(axis=(-2, -1))
