@@ -89,6 +89,14 @@ class Kernel:
             return self.launch.source()
         return self.source_file or SOURCES / f"{self.name}.c"
 
+    def expected(self, inputs: dict[str, np.ndarray], params: dict[str, int]
+                 ) -> dict[str, np.ndarray]:
+        """numpy's outputs for `inputs`; a reference that names shape parameters among
+        its arguments (maxpool2d's window KH, KW and stride S) gets them too."""
+        import inspect
+        wanted = inspect.signature(self.reference).parameters
+        return self.reference(**inputs, **{p: v for p, v in params.items() if p in wanted})
+
     def check_config(self, config: OxCoreConfig) -> None:
         """A clear error if `config` lacks an engine the kernel runs on."""
         missing = [name for name in self.engines if name not in config.engines]
@@ -271,6 +279,38 @@ def _reduce_max(X: np.ndarray) -> dict[str, np.ndarray]:
     return {"S": reference_reduce_max(X, 4096)}
 
 
+def _matvec(A: np.ndarray, X: np.ndarray) -> dict[str, np.ndarray]:
+    from sw.ops.matvec import reference_matvec
+    return {"Y": reference_matvec(A, X)}
+
+
+def _transpose(X: np.ndarray) -> dict[str, np.ndarray]:
+    from sw.ops.layout import reference_transpose
+    return {"Z": reference_transpose(X)}
+
+
+def _transpose_kernel(name: str, element_bits: int) -> Kernel:
+    """transpose (sw/ops/layout.py) of an int<element_bits> M x N matrix: one program
+    per output row, BLOCK 1024 rows strip-mined."""
+    dtype = f"int{element_bits}"
+    moved = f"2 * M * N * {element_bits // 8}"
+    return Kernel(name, ("M", "N"), (64, 64), (Array("X", dtype, ("M", "N")),),
+                  (Array("Z", dtype, ("N", "M")),), _transpose, engines=("vector",),
+                  default_config="vector",
+                  launch=CompiledLaunch("sw.ops.layout:transpose", ("X", "Z", "M", "N"),
+                                        ("N",), (("BLOCK", "1024"),), min_bytes=moved,
+                                        elements="M * N", element_bits=element_bits))
+
+
+POOLED = ("((H - KH) // S + 1)", "((W - KW) // S + 1)")  # OH, OW ("valid" pooling)
+PIXELS = f"{POOLED[0]} * {POOLED[1]}"
+
+
+def _maxpool2d(X: np.ndarray, KH: int, KW: int, S: int) -> dict[str, np.ndarray]:
+    from sw.ops.pool import reference_maxpool2d
+    return {"Z": reference_maxpool2d(X, KH, KW, S)}
+
+
 # The operator library, compiled from the kernel language (sw/ops/).
 COMPILED_KERNELS = (
     Kernel("gemm", ("M", "N", "K"), (64, 64, 64),
@@ -283,6 +323,27 @@ COMPILED_KERNELS = (
                                  (("BLOCK_M", "2 * TDIM"), ("BLOCK_N", "2 * TDIM"),
                                   ("BLOCK_K", "4 * TDIM")),
                                  macs="M * N * K", min_bytes="M * K + N * K + 4 * M * N")),
+    Kernel("matvec", ("M", "K"), (64, 256),
+           (Array("A", "int8", ("M", "K")), Array("X", "int8", ("K",))),
+           (Array("Y", "int32", ("M",)),), _matvec, engines=("vector",),
+           default_config="vector",
+           launch=CompiledLaunch("sw.ops.matvec:matvec", ("A", "X", "Y", "M", "K"), ("M",),
+                                 (("BLOCK", "1024"),), macs="M * K",
+                                 min_bytes="M * K + K + 4 * M", elements="M * K",
+                                 element_bits=8)),
+    _transpose_kernel("transpose", 8),
+    _transpose_kernel("transpose_i32", 32),
+    Kernel("maxpool2d", ("N", "H", "W", "C", "KH", "KW", "S"), (1, 16, 16, 64, 2, 2, 2),
+           (Array("X", "int8", ("N", "H", "W", "C")),),
+           (Array("Z", "int8", ("N", *POOLED, "C")),), _maxpool2d, engines=("vector",),
+           default_config="vector",
+           launch=CompiledLaunch("sw.ops.pool:maxpool2d",
+                                 ("X", "Z", "H", "W", "C", *POOLED),
+                                 (f"N * {PIXELS}",),
+                                 (("KH", "KH"), ("KW", "KW"), ("STRIDE", "S"),
+                                  ("BLOCK", "1024")),
+                                 min_bytes=f"N * H * W * C + N * {PIXELS} * C",
+                                 elements=f"N * {PIXELS} * C * KH * KW", element_bits=8)),
     _ew("add", ("X", "Y"), Array("Z", "int8", ("N",)), _add, 8, "3 * N"),
     _ew("relu", ("X",), Array("Z", "int8", ("N",)), _relu_op, 8, "2 * N"),
     _ew("reduce_sum", ("X",), Array("S", "int32", ("(N + 4095) // 4096",)), _reduce_sum, 8,

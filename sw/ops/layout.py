@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from sw.compiler import language as tl
+from sw.compiler.launch import launch
+from sw.ops.checks import require_array
 
 
 @tl.kernel
@@ -38,3 +40,13 @@ def transpose_by_rows(in_ptr, out_ptr, M, N, BLOCK: tl.constexpr):
 
 def reference_transpose(x: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(x.T)
+
+
+def run_transpose(x: np.ndarray, *, block: int = 1024, sim: str = "iss",
+                  config: str = "vector") -> np.ndarray:
+    """x.T on the vector engine (`sim` "iss" or "rtl"), for int8 or int32 x."""
+    x = require_array("transpose", "x", x, 2, ("int8", "int32"))
+    rows, cols = x.shape
+    out = np.zeros((cols, rows), x.dtype)
+    launch(transpose, cols, x, out, rows, cols, BLOCK=block, sim=sim, config=config)
+    return out

@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from sw.compiler import language as tl
+from sw.compiler.launch import LaunchError, launch
+from sw.ops.checks import require_array
 
 
 @tl.kernel
@@ -32,3 +34,17 @@ def matvec(a_ptr, x_ptr, y_ptr, M, K, BLOCK: tl.constexpr):
 def reference_matvec(a: np.ndarray, x: np.ndarray) -> np.ndarray:
     """The exact product, in int64, then int32 (it fits for K < 2**17)."""
     return (a.astype(np.int64) @ x.astype(np.int64)).astype(np.int32)
+
+
+def run_matvec(a: np.ndarray, x: np.ndarray, *, block: int = 1024, sim: str = "iss",
+               config: str = "vector") -> np.ndarray:
+    """y = a @ x on the vector engine (`sim` "iss" or "rtl"), checked arguments."""
+    a = require_array("matvec", "a", a, 2, ("int8",))
+    x = require_array("matvec", "x", x, 1, ("int8",))
+    rows, k = a.shape
+    if x.shape[0] != k:
+        raise LaunchError(f"matvec: a is {rows}x{k}, so x needs {k} elements, got "
+                          f"{x.shape[0]}")
+    y = np.zeros(rows, np.int32)
+    launch(matvec, rows, a, x, y, rows, k, BLOCK=block, sim=sim, config=config)
+    return y

@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from sw.compiler import language as tl
+from sw.compiler.launch import LaunchError, launch
+from sw.ops.checks import require_array
 
 
 @tl.kernel
@@ -44,3 +46,20 @@ def reference_maxpool2d(x: np.ndarray, kh: int, kw: int, stride: int) -> np.ndar
     """x[N, H, W, C] -> out[N, OH, OW, C]."""
     windows = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(1, 2))
     return windows[:, ::stride, ::stride].max(axis=(-2, -1))
+
+
+def run_maxpool2d(x: np.ndarray, window: tuple[int, int] = (2, 2), stride: int = 2, *,
+                  block: int = 1024, sim: str = "iss", config: str = "vector"
+                  ) -> np.ndarray:
+    """Max pooling of an int8 NHWC x on the vector engine (`sim` "iss" or "rtl")."""
+    x = require_array("maxpool2d", "x", x, 4, ("int8",))
+    batch, height, width, channels = x.shape
+    kh, kw = window
+    if min(kh, kw, stride) < 1 or kh > height or kw > width:
+        raise LaunchError(f"maxpool2d: window {kh}x{kw} at stride {stride} does not fit "
+                          f"a {height}x{width} image (window and stride at least 1)")
+    oh, ow = pooled_size(height, kh, stride), pooled_size(width, kw, stride)
+    out = np.zeros((batch, oh, ow, channels), np.int8)
+    launch(maxpool2d, batch * oh * ow, x, out, height, width, channels, oh, ow,
+           KH=kh, KW=kw, STRIDE=stride, BLOCK=block, sim=sim, config=config)
+    return out
