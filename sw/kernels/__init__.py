@@ -291,14 +291,14 @@ def _transpose(X: np.ndarray) -> dict[str, np.ndarray]:
 
 def _transpose_kernel(name: str, element_bits: int) -> Kernel:
     """transpose (sw/ops/layout.py) of an int<element_bits> M x N matrix: one program
-    per output row, BLOCK 1024 rows strip-mined."""
+    per input row, BLOCK 1024 columns strip-mined."""
     dtype = f"int{element_bits}"
     moved = f"2 * M * N * {element_bits // 8}"
     return Kernel(name, ("M", "N"), (64, 64), (Array("X", dtype, ("M", "N")),),
                   (Array("Z", dtype, ("N", "M")),), _transpose, engines=("vector",),
                   default_config="vector",
                   launch=CompiledLaunch("sw.ops.layout:transpose", ("X", "Z", "M", "N"),
-                                        ("N",), (("BLOCK", "1024"),), min_bytes=moved,
+                                        ("M",), (("BLOCK", "1024"),), min_bytes=moved,
                                         elements="M * N", element_bits=element_bits))
 
 

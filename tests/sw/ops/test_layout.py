@@ -1,6 +1,6 @@
 """transpose (sw/ops/layout.py) on the interpreter against numpy's .T for int8 and
 int32: square, tall, wide, single-element and single-row shapes, M below, at and above
-BLOCK; both program mappings (strided loads, strided stores); one RTL lockstep run."""
+BLOCK; both program mappings (strided stores, strided loads); one RTL lockstep run."""
 
 from __future__ import annotations
 
@@ -27,12 +27,12 @@ def test_transpose_odd_shapes(rows, cols, block, dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.int8, np.int32])
-def test_transpose_by_rows(dtype):
-    """The other mapping (one program per input row, a strided store)."""
+def test_transpose_by_columns(dtype):
+    """The other mapping (one program per input column, a strided load)."""
     rows, cols = 21, 13
     x = random_array(np.random.default_rng(5), (rows, cols), dtype)
     out = np.zeros((cols, rows), dtype)
-    launch(layout.transpose_by_rows, rows, x, out, rows, cols, BLOCK=8, config="vector")
+    launch(layout.transpose_by_columns, cols, x, out, rows, cols, BLOCK=8, config="vector")
     assert np.array_equal(out, x.T)
 
 
