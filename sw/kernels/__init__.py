@@ -294,7 +294,7 @@ def _transpose_kernel(name: str, element_bits: int) -> Kernel:
     per input row, BLOCK 1024 columns strip-mined."""
     dtype = f"int{element_bits}"
     moved = f"2 * M * N * {element_bits // 8}"
-    return Kernel(name, ("M", "N"), (64, 64), (Array("X", dtype, ("M", "N")),),
+    return Kernel(name, ("M", "N"), (32, 32), (Array("X", dtype, ("M", "N")),),
                   (Array("Z", dtype, ("N", "M")),), _transpose, engines=("vector",),
                   default_config="vector",
                   launch=CompiledLaunch("sw.ops.layout:transpose", ("X", "Z", "M", "N"),
@@ -323,7 +323,7 @@ COMPILED_KERNELS = (
                                  (("BLOCK_M", "2 * TDIM"), ("BLOCK_N", "2 * TDIM"),
                                   ("BLOCK_K", "4 * TDIM")),
                                  macs="M * N * K", min_bytes="M * K + N * K + 4 * M * N")),
-    Kernel("matvec", ("M", "K"), (64, 256),
+    Kernel("matvec", ("M", "K"), (16, 128),
            (Array("A", "int8", ("M", "K")), Array("X", "int8", ("K",))),
            (Array("Y", "int32", ("M",)),), _matvec, engines=("vector",),
            default_config="vector",
@@ -333,13 +333,13 @@ COMPILED_KERNELS = (
                                  element_bits=8)),
     _transpose_kernel("transpose", 8),
     _transpose_kernel("transpose_i32", 32),
-    Kernel("maxpool2d", ("N", "H", "W", "C", "KH", "KW", "S"), (1, 16, 16, 64, 2, 2, 2),
+    Kernel("maxpool2d", ("N", "H", "W", "C", "KH", "KW", "S"), (1, 12, 12, 32, 2, 2, 2),
            (Array("X", "int8", ("N", "H", "W", "C")),),
            (Array("Z", "int8", ("N", *POOLED, "C")),), _maxpool2d, engines=("vector",),
            default_config="vector",
            launch=CompiledLaunch("sw.ops.pool:maxpool2d",
                                  ("X", "Z", "H", "W", "C", *POOLED),
-                                 (f"N * {PIXELS}",),
+                                 (POOLED[1], POOLED[0], "N"),
                                  (("KH", "KH"), ("KW", "KW"), ("STRIDE", "S"),
                                   ("BLOCK", "1024")),
                                  min_bytes=f"N * H * W * C + N * {PIXELS} * C",

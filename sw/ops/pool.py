@@ -1,11 +1,13 @@
 """maxpool2d: the maximum over KH x KW windows at a stride, NHWC int8, no padding
 ("valid": OH = (H - KH) // STRIDE + 1, OW likewise), on the vector engine.
 
-One program per output pixel (n, oh, ow), its id split with // and %; the block runs
-over the channels, which NHWC keeps contiguous, so every window position is a
-unit-stride ``vle8`` of C bytes and the window's maximum is ``vmax.vv`` of KH * KW
-of them. The window loops are `tl.static_range` (unrolled): the running maximum is a
-data block, which a runtime loop cannot carry. C above BLOCK loops over channel chunks.
+One program per output pixel, on a 3-D grid (OW, OH, N): splitting a 1-D program id
+with // and % cost three divisions a program, two thirds of the RTL's cycles at
+12x12x32 (7,658 cycles, 4,932 of them waiting for the divider). The block runs over
+the channels, which NHWC keeps contiguous, so every window position is a unit-stride
+``vle8`` of C bytes and the window's maximum is ``vmax.vv`` of KH * KW of them. The
+window loops are `tl.static_range` (unrolled): the running maximum is a data block,
+which a runtime loop cannot carry. C above BLOCK loops over channel chunks.
 """
 
 from __future__ import annotations
@@ -20,10 +22,10 @@ from sw.ops.checks import require_array
 @tl.kernel
 def maxpool2d(x_ptr, out_ptr, H, W, C, OH, OW, KH: tl.constexpr, KW: tl.constexpr,
               STRIDE: tl.constexpr, BLOCK: tl.constexpr):
-    pixel = tl.program_id(0)
-    ow = pixel % OW
-    oh = (pixel // OW) % OH
-    n = pixel // (OW * OH)
+    ow = tl.program_id(0)
+    oh = tl.program_id(1)
+    n = tl.program_id(2)
+    pixel = (n * OH + oh) * OW + ow
     corner = x_ptr + ((n * H + oh * STRIDE) * W + ow * STRIDE) * C
     for start in range(0, C, BLOCK):
         channels = start + tl.arange(0, BLOCK)
@@ -60,6 +62,6 @@ def run_maxpool2d(x: np.ndarray, window: tuple[int, int] = (2, 2), stride: int =
                           f"a {height}x{width} image (window and stride at least 1)")
     oh, ow = pooled_size(height, kh, stride), pooled_size(width, kw, stride)
     out = np.zeros((batch, oh, ow, channels), np.int8)
-    launch(maxpool2d, batch * oh * ow, x, out, height, width, channels, oh, ow,
+    launch(maxpool2d, (ow, oh, batch), x, out, height, width, channels, oh, ow,
            KH=kh, KW=kw, STRIDE=stride, BLOCK=block, sim=sim, config=config)
     return out
