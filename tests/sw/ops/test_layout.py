@@ -54,5 +54,5 @@ def test_transpose_bad_arguments(x, message):
 
 
 def test_transpose_rtl_lockstep():
-    x = random_array(np.random.default_rng(6), (11, 6), np.int32)
-    assert np.array_equal(run_transpose(x, block=8, sim="rtl"), x.T)
+    x = random_array(np.random.default_rng(6), (5, 6), np.int32)
+    assert np.array_equal(run_transpose(x, block=4, sim="rtl"), x.T)
