@@ -27,7 +27,8 @@ def matvec(a_ptr, x_ptr, y_ptr, M, K, BLOCK: tl.constexpr):
         mask = cols < K
         a = tl.load(a_ptr + row * K + cols, mask=mask, other=0)
         x = tl.load(x_ptr + cols, mask=mask, other=0)
-        acc += tl.sum(a.to(tl.int32) * x.to(tl.int32))
+        products = a.to(tl.int16) * x.to(tl.int16)  # exact: |a * x| <= 2**14
+        acc += tl.sum(products.to(tl.int32))
     tl.store(y_ptr + row, acc)
 
 
