@@ -57,6 +57,13 @@ count can be below BLOCK, the masked-off elements' contribution is added in scal
 their value is known at compile time from the loads' `other` (evaluated through the
 DAG): ``sum += c * (BLOCK - count)``, ``max = max(max, c)`` if any is masked off.
 
+**Widening forms** fold a doubling sign-extension into the instruction that uses it:
+``a.to(2s) * b.to(2s)`` of s-bit blocks is ``vwmul.vv`` at SEW s (node "wmul"), and
+``tl.sum`` of a doubling extension is ``vwredsum.vs`` of its source (`_Sink.widened`;
+the int32 accumulator is set and read at vl 1, LMUL 1, since at the region's E its
+SEW may need more than LMUL 8). The extension's own pass (``vsext``) disappears, and
+the region's widest SEW, which sets E, can drop (matvec's int8 row: e16, not e32).
+
 Pointers are `Affine`: a unit coefficient equal to the element size gives unit-stride
 ``vle<eew>.v``/``vse<eew>.v``, any other constant or scalar one ``vlse``/``vsse``.
 Operations pick ``.vi`` (a 5-bit immediate) or ``.vx`` (a scalar register: splats are

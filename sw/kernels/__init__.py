@@ -323,6 +323,12 @@ COMPILED_KERNELS = (
                                  (("BLOCK_M", "2 * TDIM"), ("BLOCK_N", "2 * TDIM"),
                                   ("BLOCK_K", "4 * TDIM")),
                                  macs="M * N * K", min_bytes="M * K + N * K + 4 * M * N")),
+    _ew("add", ("X", "Y"), Array("Z", "int8", ("N",)), _add, 8, "3 * N"),
+    _ew("relu", ("X",), Array("Z", "int8", ("N",)), _relu_op, 8, "2 * N"),
+    _ew("reduce_sum", ("X",), Array("S", "int32", ("(N + 4095) // 4096",)), _reduce_sum, 8,
+        "N"),
+    _ew("reduce_max", ("X",), Array("S", "int32", ("(N + 4095) // 4096",)), _reduce_max, 8,
+        "N", (("LOWEST", "-128"),)),
     Kernel("matvec", ("M", "K"), (16, 128),
            (Array("A", "int8", ("M", "K")), Array("X", "int8", ("K",))),
            (Array("Y", "int32", ("M",)),), _matvec, engines=("vector",),
@@ -344,12 +350,6 @@ COMPILED_KERNELS = (
                                   ("BLOCK", "1024")),
                                  min_bytes=f"N * H * W * C + N * {PIXELS} * C",
                                  elements=f"N * {PIXELS} * C * KH * KW", element_bits=8)),
-    _ew("add", ("X", "Y"), Array("Z", "int8", ("N",)), _add, 8, "3 * N"),
-    _ew("relu", ("X",), Array("Z", "int8", ("N",)), _relu_op, 8, "2 * N"),
-    _ew("reduce_sum", ("X",), Array("S", "int32", ("(N + 4095) // 4096",)), _reduce_sum, 8,
-        "N"),
-    _ew("reduce_max", ("X",), Array("S", "int32", ("(N + 4095) // 4096",)), _reduce_max, 8,
-        "N", (("LOWEST", "-128"),)),
 )
 
 KERNELS: dict[str, Kernel] = {k.name: k for k in (
