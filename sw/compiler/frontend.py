@@ -300,8 +300,12 @@ class KernelBuilder:
         (so blocks assigned in the body are plain values, not loop-carried)."""
         if call.keywords or not 1 <= len(call.args) <= 3:
             raise self.error("tl.static_range takes 1 to 3 positional bounds", call)
-        bounds = [self.constexpr_int(self.expression(a), "a tl.static_range bound")
-                  for a in call.args]
+        bounds = []
+        for argument in call.args:
+            self.node = argument  # an error points at the bound
+            bounds.append(self.constexpr_int(self.expression(argument),
+                                             "a tl.static_range bound"))
+        self.node = node
         if len(bounds) == 3 and bounds[2] <= 0:
             raise self.error("range step must be positive", call.args[2])
         for value in range(*bounds):

@@ -100,3 +100,14 @@ def block_shape_not_power_of_two(x_ptr, BLOCK: tl.constexpr):
 @tl.kernel
 def method_other_than_to(x_ptr, BLOCK: tl.constexpr):
     size = tl.arange(0, BLOCK).shape
+
+
+@tl.kernel
+def static_range_runtime_bound(x_ptr, n):
+    for i in tl.static_range(n):
+        tl.store(x_ptr + i, i)
+
+
+@tl.kernel
+def static_range_as_a_value(x_ptr):
+    r = tl.static_range(4)
