@@ -137,7 +137,8 @@ def arange(start, end):
 
 @_builtin
 def zeros(shape, dtype):
-    """A block of `shape` (a tuple of constexprs) filled with 0."""
+    """A block of `shape` (a tuple of constexprs) filled with 0; shape () is a runtime
+    scalar 0 (Triton's 0-d zeros: a scalar accumulator a loop may update)."""
 
 
 @_builtin
