@@ -5,8 +5,8 @@ multiplied into int16 products (exact: an int8 x int8 product needs 16 bits) and
 into int32 (a sum of K products needs up to 16 + log2(K) bits), over a loop of K chunks
 whose partial sums add up in a scalar. The compiler folds the extensions into the
 widening instructions (``vwmul.vv`` at e8, ``vwredsum.vs`` at e16), as the hand-written
-`sw/kernels/rvv/dot_i8.S` does: extending to int32 first and multiplying at e32 took
-1.8x the cycles (three e32 passes a chunk instead of one e16 and one e8). A BLOCK above
+`sw/kernels/rvv/dot_i8.S` does: extending to int32 first took 1.8x the cycles at
+16x128 (four e32 passes a chunk: two vsext, vmul, vredsum; against two). A BLOCK above
 one register group is strip-mined and software-pipelined by the compiler, so with
 BLOCK >= K a row is one region and the K loop runs once.
 """
