@@ -7,9 +7,8 @@ walked statement by statement, as Triton's code generator does:
   computed here (``BLOCK * 2`` is a number by the time an op sees it; an ``if`` on a
   constexpr keeps one branch);
 - everything else becomes SSA values: scalars in ``arith``, blocks in ``oxcore_block``,
-  ``for ... in range`` in ``scf.for`` (``tl.static_range`` is unrolled here) and ``if``
-  on a runtime scalar in ``scf.if``, with the variables they reassign carried as loop
-  arguments and results;
+  ``for ... in range`` in ``scf.for`` and ``if`` on a runtime scalar in ``scf.if``, with
+  the variables they reassign carried as loop arguments and results;
 - operands meet by Triton's rules: a literal takes the other side's type, scalars are
   splatted to blocks, blocks broadcast NumPy-style, differing integer types promote.
 
@@ -255,7 +254,7 @@ class KernelBuilder:
             raise self.error("a kernel loop is `for NAME in range(...)`, without `else`", node)
         call = node.iter
         if isinstance(call, ast.Call) and self.resolve(call.func) is tl.static_range:
-            self.static_loop(node, call)
+            self.unrolled_loop(node, call)
             return
         if not (isinstance(call, ast.Call) and self.resolve(call.func) is range
                 and 1 <= len(call.args) <= 3 and not call.keywords):
@@ -296,18 +295,23 @@ class KernelBuilder:
             result.name_hint = name
             self.env[name] = result
 
-    def static_loop(self, node: ast.For, call: ast.Call) -> None:
-        """`for i in tl.static_range(...)`: the body once per value, `i` a constexpr."""
-        values = [self.expression(a) for a in call.args]
-        if call.keywords or not 1 <= len(values) <= 3 or \
-                not all(isinstance(v, int) and is_constexpr(v) for v in values):
-            raise self.error("tl.static_range takes one to three constexpr integers "
-                             "(start, end, step)", call)
-        if len(values) == 3 and values[2] == 0:
-            raise self.error("range step must not be zero", call.args[2])
-        for value in range(*values):
+    def unrolled_loop(self, node: ast.For, call: ast.Call) -> None:
+        """`for i in tl.static_range(a, b, step)`: the body once per value, `i` a constexpr
+        (so blocks assigned in the body are plain values, not loop-carried)."""
+        if call.keywords or not 1 <= len(call.args) <= 3:
+            raise self.error("tl.static_range takes 1 to 3 positional bounds", call)
+        bounds = []
+        for argument in call.args:
+            self.node = argument  # an error points at the bound
+            bounds.append(self.constexpr_int(self.expression(argument),
+                                             "a tl.static_range bound"))
+        self.node = node
+        if len(bounds) == 3 and bounds[2] <= 0:
+            raise self.error("range step must be positive", call.args[2])
+        for value in range(*bounds):
             self.env[node.target.id] = value
             self.statements(node.body)
+            self.node = node
 
     def check_loop_constexprs(self, body: Sequence[ast.stmt]) -> None:
         """A constexpr reassigned in a loop would change every iteration: not allowed."""
@@ -786,15 +790,20 @@ class KernelBuilder:
     def tl_cdiv(self, x: Value, div: Value) -> Value:
         return self.binary("div", self.binary("sub", self.binary("add", x, div), 1), div)
 
-    def tl_static_range(self, **_arguments: Value) -> Value:
-        raise self.error("tl.static_range is only for `for NAME in tl.static_range(...)`")
-
     def tl_arange(self, start: Value, end: Value) -> SSAValue:
         start = self.constexpr_int(start, "arange start")
         end = self.constexpr_int(end, "arange end")
         return self.build_op(lambda: ob.ArangeOp(start, end))
 
+    def tl_static_range(self, start: Value, end: Value, step: Value) -> Value:
+        raise self.error("tl.static_range is only a for loop's iterable "
+                         "(`for i in tl.static_range(KH):`)")
+
     def tl_zeros(self, shape: Value, dtype: Value) -> SSAValue:
+        """A block of zeros; shape () is a runtime scalar zero (Triton's 0-d zeros), the
+        start of a scalar accumulator a loop may update (a constexpr 0 may not)."""
+        if isinstance(shape, (tuple, list)) and not shape:
+            return self.constant(0, self.dtype_type(dtype))
         return self.constant(0, BlockType(self.shape(shape), self.dtype_type(dtype)))
 
     def tl_full(self, shape: Value, value: Value, dtype: Value) -> SSAValue:

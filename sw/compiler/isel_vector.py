@@ -57,6 +57,13 @@ count can be below BLOCK, the masked-off elements' contribution is added in scal
 their value is known at compile time from the loads' `other` (evaluated through the
 DAG): ``sum += c * (BLOCK - count)``, ``max = max(max, c)`` if any is masked off.
 
+**Widening forms** fold a doubling sign-extension into the instruction that uses it:
+``a.to(2s) * b.to(2s)`` of s-bit blocks is ``vwmul.vv`` at SEW s (node "wmul"), and
+``tl.sum`` of a doubling extension is ``vwredsum.vs`` of its source (`_Sink.widened`;
+the int32 accumulator is set and read at vl 1, LMUL 1, since at the region's E its
+SEW may need more than LMUL 8). The extension's own pass (``vsext``) disappears, and
+the region's widest SEW, which sets E, can drop (matvec's int8 row: e16, not e32).
+
 Pointers are `Affine`: a unit coefficient equal to the element size gives unit-stride
 ``vle<eew>.v``/``vse<eew>.v``, any other constant or scalar one ``vlse``/``vsse``.
 Operations pick ``.vi`` (a 5-bit immediate) or ``.vx`` (a scalar register: splats are
@@ -118,6 +125,12 @@ class _Sink:
     bound: object = None
     reduction: str = ""  # "sum" / "max"
     result: VReg | None = None
+    widened: bool = False  # a sum of a sign-extension by 2x: vwredsum of its source
+
+    @property
+    def operand(self) -> VecBlock:
+        """The node whose register the sink reads."""
+        return self.node.args[0] if self.widened else self.node
 
 
 @dataclass
@@ -257,6 +270,12 @@ class VectorSelection:
                         "uniform", length, element, value=_wrap(folds[name](a.value, b.value),
                                                                 element), op=op)
                     return
+        if name == "mul" and _doubles(a) and _doubles(b) and \
+                a.args[0].sew == b.args[0].sew and a.sew == SEW_OF[element]:
+            # (a.to(2s) * b.to(2s)) of s-bit a, b: vwmul at SEW s, no extension pass
+            self.forms[op.results[0]] = VecBlock("wmul", length, element,
+                                                 (a.args[0], b.args[0]), name, op=op)
+            return
         self.forms[op.results[0]] = VecBlock("binary", length, element, (a, b), name, op=op)
 
     def op_div(self, op: Operation) -> None:
@@ -328,7 +347,9 @@ class VectorSelection:
         kind = op.kind.data
         result = self.new_x(f"{kind}")
         self._pending_results.add(id(result))
-        self._add_sink(_Sink("reduce", source, op, reduction=kind, result=result), source.length)
+        widened = kind == "sum" and _doubles(source)  # vwredsum: no extension pass
+        self._add_sink(_Sink("reduce", source, op, reduction=kind, result=result,
+                             widened=widened), source.length)
         self.forms[op.result] = result
 
     def vector_load(self, op: ob.LoadOp) -> None:
@@ -404,7 +425,7 @@ class VectorSelection:
         first = region.sinks[0].op
         self.current_op = first
         vlen = self._need_vector()
-        nodes = _topological([s.node for s in region.sinks])
+        nodes = _topological([s.operand for s in region.sinks])
         for node in nodes:
             if node.kind == "load" and node.ptr.elem_size * 8 != node.sew:
                 raise self.error("a load's pointers and its block's elements differ in size",
@@ -508,7 +529,7 @@ class VectorSelection:
             for arg in reads(node):
                 last[id(arg)] = max(last.get(id(arg), -1), position[id(node)])
         for sink in region.sinks:
-            last[id(sink.node)] = end
+            last[id(sink.operand)] = end
         plan = _Plan()
         pool = _Pool(reserved)
         live: dict[int, tuple[int, int]] = {}  # id -> (base, group)
@@ -584,7 +605,7 @@ class VectorSelection:
         self._vplans = plans
         computed = [n for n in nodes if _is_step(n)]
         arithmetic = [n.sew for n in computed if n.kind != "materialize"] + \
-            [s.node.sew for s in region.sinks if s.kind == "reduce"]
+            [s.operand.sew for s in region.sinks if s.kind == "reduce"]
         self._sew0 = arithmetic[0] if arithmetic else smax
         length = region.length
         count = self.min_const(bound, length) if bound is not None else length
@@ -593,10 +614,16 @@ class VectorSelection:
         loads = [n for n in nodes if n.kind == "load"]
         uses_index = any(n.kind in ("index", "bound") for n in nodes) or \
             any(a.kind == "bound" for n in nodes for a in n.args)
+        for sink in reduces:  # a widened accumulator's SEW may exceed LMUL 8 at E
+            if sink.widened:
+                self._accumulator_vtype(sink)
+                self.emit("vmv.s.x", self._vreg(self._acc_regs[id(sink)]), ZERO)
         vl_reg = self.new_x("vlmax")
         self.emit("vsetvli", vl_reg, ZERO, self._vtype(self._sew0))
         self._vsew = self._sew0
         for sink in reduces:
+            if sink.widened:
+                continue
             self._need_sew(sink.node.sew)
             identity = 0 if sink.reduction == "sum" else SIGNED_MIN[sink.node.element]
             self.emit("vmv.s.x", self._vreg(self._acc_regs[id(sink)]), self.reg(identity))
@@ -777,16 +804,24 @@ class VectorSelection:
             self._emit_node(node, plan)
         for sink in reduces:
             self.current_op = sink.op
-            node = sink.node
+            node = sink.operand
             self._need_sew(node.sew)
             src = self._operand(node, plan)
             mnemonic = {"sum": "vredsum.vs", "max": "vredmaxu.vs" if node.element == "u8"
                         else "vredmax.vs"}[sink.reduction]
+            if sink.widened:
+                mnemonic = "vwredsum.vs"
             acc = self._vreg(self._acc_regs[id(sink)])
             self.emit(mnemonic, acc, src, acc, NO_MASK)
         self._need_sew(self._sew0)
 
     # instruction helpers
+
+    def _accumulator_vtype(self, sink: _Sink) -> None:
+        """vl 1 at the accumulator's SEW, LMUL 1: element 0 is all a reduction reads
+        and writes (vtype state is then unknown: `_vsew` None)."""
+        self.emit("vsetivli", ZERO, 1, Text(f"e{sink.node.sew}, m1, ta, ma"))
+        self._vsew = None
 
     def _vreg(self, index: int) -> PReg:
         return PReg("v", index)
@@ -833,6 +868,10 @@ class VectorSelection:
                 self.emit("vadd.vx", vd, vd, self.reg(affine.base), NO_MASK)
         elif kind == "binary":
             self._emit_binary(node, vd, temps, plan)
+        elif kind == "wmul":
+            a, b = node.args
+            self._need_sew(a.sew)
+            self.emit("vwmul.vv", vd, self._operand(a, plan), self._operand(b, plan), NO_MASK)
         elif kind == "select":
             self._emit_select(node, vd, temps, plan)
         elif kind == "cast":
@@ -1010,7 +1049,10 @@ class VectorSelection:
         node = sink.node
         self.current_op = sink.op
         acc = self._vreg(self._acc_regs[id(sink)])
-        self.emit("vsetvli", ZERO, ZERO, self._vtype(node.sew))
+        if sink.widened:
+            self._accumulator_vtype(sink)
+        else:
+            self.emit("vsetvli", ZERO, ZERO, self._vtype(node.sew))
         self.emit("vmv.x.s", sink.result, acc)
         if node.element == "u8":
             self.emit("andi", sink.result, sink.result, 0xFF)
@@ -1060,8 +1102,15 @@ class VectorSelection:
 
 def _is_step(node: VecBlock) -> bool:
     """A computed node that gets a register (masks are evaluated into v0 at their use)."""
-    return node.kind in ("index", "binary", "select", "cast", "materialize") and \
+    return node.kind in ("index", "binary", "wmul", "select", "cast", "materialize") and \
         node.element != "i1"
+
+
+def _doubles(node: VecBlock) -> bool:
+    """A sign-extension of a computed signed block to twice its width (int8 -> int16,
+    int16 -> int32): what vwmul and vwredsum do to their sources on the way."""
+    return node.kind == "cast" and node.args[0].element in ("i8", "i16") and \
+        node.sew == 2 * node.args[0].sew and node.args[0].kind != "uniform"
 
 
 def _is_1d_block(type_) -> bool:

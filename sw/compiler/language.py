@@ -131,19 +131,14 @@ def cdiv(x, div):
 
 
 @_builtin
-def static_range(start, end=None, step=1):
-    """``for i in tl.static_range(...)``: a loop unrolled at compile time (constexpr
-    bounds; `i` is a constexpr in each copy of the body), as Triton's."""
-
-
-@_builtin
 def arange(start, end):
     """int32 block [start, ..., end-1]; constexpr bounds, end - start a power of two."""
 
 
 @_builtin
 def zeros(shape, dtype):
-    """A block of `shape` (a tuple of constexprs) filled with 0."""
+    """A block of `shape` (a tuple of constexprs) filled with 0; shape () is a runtime
+    scalar 0 (Triton's 0-d zeros: a scalar accumulator a loop may update)."""
 
 
 @_builtin
@@ -165,6 +160,13 @@ def store(pointer, value, mask=None):
 @_builtin
 def dot(a, b, acc=None):
     """int8 [M, K] @ int8 [K, N] -> int32 [M, N], added to `acc` when given."""
+
+
+@_builtin
+def static_range(start, end=None, step=1):
+    """``for i in tl.static_range(...)``: a loop over constexpr bounds, unrolled by the
+    front end (each iteration's `i` is a constexpr); a data block may be updated across
+    its iterations (a window's running maximum), which a runtime loop cannot carry."""
 
 
 @_builtin

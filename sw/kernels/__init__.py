@@ -88,7 +88,8 @@ class Kernel:
     engines: tuple[str, ...] = ()  # configuration sections it needs ("vector")
     launch: CompiledLaunch | None = None  # a kernel-language kernel, compiled
     default_config: str | None = None  # the preset used when no --config is given
-    # shape parameters the reference takes too, by name (a convolution's stride)
+    # shape parameters the reference takes too, by name (a convolution's stride, a
+    # pooling window)
     reference_params: tuple[str, ...] = ()
 
     def expected(self, inputs: dict[str, np.ndarray], params: dict[str, int]
@@ -295,6 +296,38 @@ def _reduce_max(X: np.ndarray) -> dict[str, np.ndarray]:
     return {"S": reference_reduce_max(X, 4096)}
 
 
+def _matvec(A: np.ndarray, X: np.ndarray) -> dict[str, np.ndarray]:
+    from sw.ops.matvec import reference_matvec
+    return {"Y": reference_matvec(A, X)}
+
+
+def _transpose(X: np.ndarray) -> dict[str, np.ndarray]:
+    from sw.ops.layout import reference_transpose
+    return {"Z": reference_transpose(X)}
+
+
+def _transpose_kernel(name: str, element_bits: int) -> Kernel:
+    """transpose (sw/ops/layout.py) of an int<element_bits> M x N matrix: one program
+    per input row, BLOCK 1024 columns strip-mined."""
+    dtype = f"int{element_bits}"
+    moved = f"2 * M * N * {element_bits // 8}"
+    return Kernel(name, ("M", "N"), (32, 32), (Array("X", dtype, ("M", "N")),),
+                  (Array("Z", dtype, ("N", "M")),), _transpose, engines=("vector",),
+                  default_config="vector",
+                  launch=CompiledLaunch("sw.ops.layout:transpose", ("X", "Z", "M", "N"),
+                                        ("M",), (("BLOCK", "1024"),), min_bytes=moved,
+                                        elements="M * N", element_bits=element_bits))
+
+
+POOLED = ("((H - KH) // S + 1)", "((W - KW) // S + 1)")  # OH, OW ("valid" pooling)
+PIXELS = f"{POOLED[0]} * {POOLED[1]}"
+
+
+def _maxpool2d(X: np.ndarray, KH: int, KW: int, S: int) -> dict[str, np.ndarray]:
+    from sw.ops.pool import reference_maxpool2d
+    return {"Z": reference_maxpool2d(X, KH, KW, S)}
+
+
 # The operator library, compiled from the kernel language (sw/ops/).
 COMPILED_KERNELS = (
     Kernel("gemm", ("M", "N", "K"), (64, 64, 64),
@@ -329,6 +362,28 @@ COMPILED_KERNELS = (
         "N"),
     _ew("reduce_max", ("X",), Array("S", "int32", ("(N + 4095) // 4096",)), _reduce_max, 8,
         "N", (("LOWEST", "-128"),)),
+    Kernel("matvec", ("M", "K"), (16, 128),
+           (Array("A", "int8", ("M", "K")), Array("X", "int8", ("K",))),
+           (Array("Y", "int32", ("M",)),), _matvec, engines=("vector",),
+           default_config="vector",
+           launch=CompiledLaunch("sw.ops.matvec:matvec", ("A", "X", "Y", "M", "K"), ("M",),
+                                 (("BLOCK", "1024"),), macs="M * K",
+                                 min_bytes="M * K + K + 4 * M", elements="M * K",
+                                 element_bits=8)),
+    _transpose_kernel("transpose", 8),
+    _transpose_kernel("transpose_i32", 32),
+    Kernel("maxpool2d", ("N", "H", "W", "C", "KH", "KW", "S"), (1, 12, 12, 32, 2, 2, 2),
+           (Array("X", "int8", ("N", "H", "W", "C")),),
+           (Array("Z", "int8", ("N", *POOLED, "C")),), _maxpool2d, engines=("vector",),
+           reference_params=("KH", "KW", "S"),
+           default_config="vector",
+           launch=CompiledLaunch("sw.ops.pool:maxpool2d",
+                                 ("X", "Z", "H", "W", "C", *POOLED),
+                                 (POOLED[1], POOLED[0], "N"),
+                                 (("KH", "KH"), ("KW", "KW"), ("STRIDE", "S"),
+                                  ("BLOCK", "1024")),
+                                 min_bytes=f"N * H * W * C + N * {PIXELS} * C",
+                                 elements=f"N * {PIXELS} * C * KH * KW", element_bits=8)),
 )
 
 KERNELS: dict[str, Kernel] = {k.name: k for k in (

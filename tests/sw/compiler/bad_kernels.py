@@ -103,7 +103,7 @@ def method_other_than_to(x_ptr, BLOCK: tl.constexpr):
 
 
 @tl.kernel
-def static_range_over_a_runtime_value(x_ptr, n):
+def static_range_runtime_bound(x_ptr, n):
     for i in tl.static_range(n):
         tl.store(x_ptr + i, i)
 

@@ -48,10 +48,11 @@ ERRORS = [
      "block dimensions must be powers of two, got [16, 3]"),
     ("method_other_than_to", "x_ptr:*i8,BLOCK=16", 102, 12,
      "unsupported attribute '.shape' (kernel values have one method, .to(dtype))"),
-    ("static_range_over_a_runtime_value", "x_ptr:*i32,n:i32", 107, 14,
-     "tl.static_range takes one to three constexpr integers (start, end, step)"),
+    ("static_range_runtime_bound", "x_ptr:*i32,n:i32", 107, 30,
+     "a tl.static_range bound must be a compile-time integer (a constexpr), got a "
+     "runtime i32"),
     ("static_range_as_a_value", "x_ptr:*i32", 113, 9,
-     "tl.static_range is only for `for NAME in tl.static_range(...)`"),
+     "tl.static_range is only a for loop's iterable"),
 ]
 
 

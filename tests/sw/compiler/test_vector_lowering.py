@@ -207,6 +207,34 @@ def test_regions_inside_a_loop():
     assert np.array_equal(x, 2 * before) and total[0] == before.sum()
 
 
+@pytest.mark.parametrize("n,block", [(100, 64), (700, 256), (3000, 1024)])
+def test_widening_multiply_and_sum(n, block):
+    """x.to(int16) * y.to(int16) of int8 x, y is vwmul; the int32 sum of such products
+    and the int16 sum of int8 x are vwredsum (exact products, sums wrapping in the
+    sum's dtype)."""
+    rng = np.random.default_rng(n)
+    x, y = random(rng, n, np.int8), random(rng, n, np.int8)
+    products = np.zeros(n, np.int16)
+    sums = np.zeros(2 * cdiv(n, block), np.int32)
+    launch(vk.widening_products, cdiv(n, block), x, y, products, sums, n, BLOCK=block,
+           config=CONFIG)
+    exact = x.astype(np.int64) * y.astype(np.int64)
+    assert np.array_equal(products, exact)
+    slices = [slice(i, i + block) for i in range(0, n, block)]
+    assert np.array_equal(sums[0::2], [exact[s].sum() for s in slices])
+    assert np.array_equal(sums[1::2], [wrap(x[s].astype(np.int64).sum(), np.int16)
+                                       for s in slices])
+
+
+def test_widening_multiply_of_int16():
+    n, block = 300, 128
+    rng = np.random.default_rng(10)
+    x, y = random(rng, n, np.int16), random(rng, n, np.int16)
+    out = np.zeros(n, np.int32)
+    launch(vk.widening_products_16, cdiv(n, block), x, y, out, n, BLOCK=block, config=CONFIG)
+    assert np.array_equal(out, x.astype(np.int64) * y.astype(np.int64))
+
+
 # ---- the code's shape ------------------------------------------------------------------
 
 def asm(kernel, signature: str) -> str:
@@ -230,6 +258,15 @@ def test_strip_mined_add_is_software_pipelined():
 def test_small_block_is_one_chunk_at_the_smallest_lmul():
     text = asm(ew.add, "x_ptr:*i8,y_ptr:*i8,out_ptr:*i8,n:i32,BLOCK=64")
     assert "e8, m2" in text and "vloop" not in text and "vrest" not in text
+
+
+def test_widening_products_skip_the_extension_passes():
+    """matvec's row: vwmul at e8 and vwredsum at e16 into the int32 sum, no vsext (the
+    extensions to int16 and int32 are folded into the widening instructions)."""
+    from sw.ops.matvec import matvec
+    text = asm(matvec, "a_ptr:*i8,x_ptr:*i8,y_ptr:*i32,M:i32,K:i32,BLOCK=1024")
+    assert "vwmul.vv" in text and "vwredsum.vs" in text
+    assert "vsext" not in text and "vmul" not in text and "vredsum" not in text
 
 
 def test_relu_uses_a_scalar_operand():

@@ -130,3 +130,27 @@ def store_then_load(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
     tl.store(x_ptr + offsets, offsets, mask=mask)
     y = tl.load(x_ptr + offsets, mask=mask)
     tl.store(y_ptr + offsets, y * 2, mask=mask)
+
+
+@tl.kernel
+def widening_products(x_ptr, y_ptr, prod_ptr, sums_ptr, n, BLOCK: tl.constexpr):
+    """int8 x int8 -> int16 products (vwmul), their int32 sum (vwredsum) and the
+    int16 sum of x (vwredsum at e8, wrapping in int16)."""
+    pid = tl.program_id(0)
+    offsets = pid * BLOCK + tl.arange(0, BLOCK)
+    mask = offsets < n
+    x = tl.load(x_ptr + offsets, mask=mask, other=0)
+    y = tl.load(y_ptr + offsets, mask=mask, other=0)
+    products = x.to(tl.int16) * y.to(tl.int16)
+    tl.store(prod_ptr + offsets, products, mask=mask)
+    tl.store(sums_ptr + 2 * pid, tl.sum(products.to(tl.int32)))
+    tl.store(sums_ptr + 2 * pid + 1, tl.sum(x.to(tl.int16)).to(tl.int32))
+
+
+@tl.kernel
+def widening_products_16(x_ptr, y_ptr, prod_ptr, n, BLOCK: tl.constexpr):
+    offsets = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offsets < n
+    x = tl.load(x_ptr + offsets, mask=mask)
+    y = tl.load(y_ptr + offsets, mask=mask)
+    tl.store(prod_ptr + offsets, x.to(tl.int32) * y.to(tl.int32), mask=mask)

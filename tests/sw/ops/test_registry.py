@@ -1,0 +1,38 @@
+"""The library operators as `oxcore cosim` kernels (sw/kernels COMPILED_KERNELS): each
+registry entry's launch (arguments, grid, constexprs) built as `make cosim` builds it,
+with random inputs, run on the interpreter and its outputs checked against numpy, at
+the default shape and at SHAPE= overrides; a SHAPE that empties an array is refused."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from cosim.iss import Interpreter
+from cosim.kernels import check_outputs, prepare
+from oxcore.config import PRESETS
+from oxcore.errors import OxCoreError
+from sw.kernels import KERNELS
+
+CASES = [("matvec", None), ("matvec", "3,33"), ("transpose", None), ("transpose", "1,7"),
+         ("transpose_i32", "5,3"), ("maxpool2d", None), ("maxpool2d", "2,7,9,5,3,3,2"),
+         ("maxpool2d", "1,5,6,70,2,3,1")]
+
+
+@pytest.mark.parametrize("name,shape", CASES)
+def test_registry_entry_runs_on_the_interpreter(name, shape):
+    kernel = KERNELS[name]
+    assert kernel.engines == ("vector",) and kernel.default_config == "vector"
+    config = PRESETS["vector"]
+    case = prepare(kernel, kernel.parse_shape(shape), config, seed=5)
+    interp = Interpreter(config, case.program, io.BytesIO(), io.BytesIO())
+    stop = interp.run(5_000_000)
+    assert stop.trap is None and stop.exit_code == 0
+    check = check_outputs(case, interp.machine.read_bytes)
+    assert check.ok, check.errors
+
+
+def test_a_window_larger_than_the_image_is_refused():
+    with pytest.raises(OxCoreError, match="makes array Z empty"):
+        KERNELS["maxpool2d"].parse_shape("1,2,2,8,3,3,2")
