@@ -88,7 +88,17 @@ class TileBlock:
     tiles: dict[tuple[int, int], VReg | PendingTile] = field(default_factory=dict)
 
 
-Form = Scalar | Affine | Mask | TileBlock
+@dataclass
+class Requantized:
+    """An int32 TileBlock that `tl.requantize` turned into int8: still the accumulator
+    tiles, stored by tst.b, whose epilogue (the tq* CSRs, set at the requantize op)
+    does the arithmetic."""
+
+    tiles: TileBlock
+
+
+Form = Scalar | Affine | Mask | TileBlock | Requantized
+INT8_MIN, INT8_MAX = -128, 127
 
 
 def _int_type_bits(type_: Attribute) -> int:
@@ -942,9 +952,12 @@ class Selector(VectorSelection):
         if len(op.value.type.dims) == 1:
             self.vector_store(op)
             return
+        if isinstance(value, Requantized):
+            self._store_requantized(op, value)
+            return
         if not isinstance(value, TileBlock) or value.element != "i32":
-            raise self.error("only int32 tl.dot results can be stored by the code generator "
-                             "yet")
+            raise self.error("only int32 tl.dot results (or their tl.requantize) can be "
+                             "stored by the code generator yet")
         ptr = self.affine(op.ptr)
         if ptr.elem_size != 4:
             raise self.error("an int32 block is stored through int32 pointers")
@@ -963,22 +976,93 @@ class Selector(VectorSelection):
                           None if mask is None else mask.bounds.get(0),
                           None if mask is None else mask.bounds.get(1), tdim, cols)
 
+    def _store_requantized(self, op: ob.StoreOp, value: Requantized) -> None:
+        """tst.b of each accumulator tile: int8 rows of TDIM elements."""
+        ptr = self.affine(op.ptr)
+        if ptr.elem_size != 1:
+            raise self.error("a tl.requantize result (int8) is stored through int8 pointers")
+        mask = self._mask(op.mask)
+        # tile geometry as an accumulator's: rows of TDIM consecutive elements
+        transposed, stride, tdim, cols = self._tile_geometry(ptr, "i32", "this store")
+        if transposed:
+            raise self.error("this store: the tensor engine stores accumulator rows, so "
+                             "the pointers must be consecutive along dimension 1")
+        self._store_tiles(value.tiles, ptr.base, stride,
+                          None if mask is None else mask.bounds.get(0),
+                          None if mask is None else mask.bounds.get(1), tdim, cols,
+                          mnemonic="tst.b", element_bytes=1)
+
     def _store_tiles(self, value: TileBlock, base: Scalar, stride: Scalar,
                      rows_bound: Scalar | None, cols_bound: Scalar | None,
-                     tdim: int, cols: int, previous: bool = False) -> None:
-        """tst.w of each tile of `value`. `previous`: the registers hold the previous
-        program's accumulators (a deferred store), whatever this program has pending
-        for them (its zeroing comes after)."""
+                     tdim: int, cols: int, previous: bool = False,
+                     mnemonic: str = "tst.w", element_bytes: int = 4) -> None:
+        """tst.w (or tst.b: `element_bytes` 1 in memory) of each tile of `value`.
+        tcolb counts the accumulator's bytes either way (tst.b stores tcolb/4
+        elements). `previous`: the registers hold the previous program's accumulators
+        (a deferred store), whatever this program has pending for them (its zeroing
+        comes after)."""
         stride_reg = self.reg(stride)
         registers = _registers(value)
         for (r, c) in sorted(value.tiles):
             reg = registers[(r, c)] if previous else self.tile(value, (r, c))
-            address = self._tile_address(base, stride, tdim, r, c * cols * 4)
+            address = self._tile_address(base, stride, tdim, r, c * cols * element_bytes)
             self._tile_memory_op(
-                lambda: self.emit("tst.w", reg, self.reg(address), stride_reg), None,
+                lambda: self.emit(mnemonic, reg, self.reg(address), stride_reg), None,
                 None if rows_bound is None else self.sub(rows_bound, r * tdim),
                 None if cols_bound is None else self.sub(cols_bound, c * cols),
                 tdim, cols * 4, 4)
+
+    def op_requantize(self, op: ob.RequantizeOp) -> None:
+        """tst.b does the requantization: set its CSRs (once per kernel when the
+        parameters are the kernel's arguments or constants: hoisted out of the program
+        loop) and mark the accumulator for a tst.b store."""
+        self._need_tensor("tl.requantize")
+        source = self.forms[op.operand]
+        if not isinstance(source, TileBlock) or source.element != "i32":
+            raise self.error("tl.requantize is the tensor engine's tile store epilogue "
+                             "(tst.b): its input must be a tl.dot accumulator (plus a bias "
+                             "row, through tl.maximum(acc, 0), as in sw/ops/gemm.py's "
+                             "gemm_q)")
+        parameters = [self.scalar(v) for v in (op.multiplier, op.shift, op.zero_point)]
+        relu = op.activation.data == "relu"
+        rounding = op.rounding.value.data
+        if all(self._depth.get(id(p), 0) == 0 for p in parameters if isinstance(p, VReg)):
+            self._hoist(0, lambda: self._write_requantization(parameters, rounding, relu))
+        else:
+            self._write_requantization(parameters, rounding, relu)
+        self.forms[op.result] = Requantized(source)
+
+    def _write_requantization(self, parameters: list[Scalar], rounding: int,
+                              relu: bool) -> int:
+        """csrw of tqmul, tqshift, tqzp, tqrm and the activation clamp tqmin/tqmax
+        (written even without ReLU: an earlier kernel may have left a clamp). The
+        engine runs CSR writes in order with its tile stores, so no fence is needed."""
+        multiplier, shift, zero_point = parameters
+        low, high = self._relu_clamp(multiplier, zero_point) if relu else (INT8_MIN, INT8_MAX)
+        for csr, value in (("tqmul", multiplier), ("tqshift", shift), ("tqzp", zero_point),
+                           ("tqrm", rounding), ("tqmin", low), ("tqmax", high)):
+            self.emit("csrw", Text(csr), self.reg(value))
+        return 0
+
+    def _relu_clamp(self, multiplier: Scalar, zero_point: Scalar) -> tuple[Scalar, Scalar]:
+        """tqmin/tqmax for requantize(max(x, 0)): requantize(0) = sat8(zero_point) is
+        the lower bound when the multiplier is >= 0 (the chain is non-decreasing) and
+        the upper bound when it is negative (non-increasing): exact either way, chosen
+        at run time, branch-free, when the multiplier is an argument."""
+        floor = self._pick(self._pick(zero_point, INT8_MIN, max), INT8_MAX, min)
+        if isinstance(multiplier, int):
+            return (floor, INT8_MAX) if multiplier >= 0 else (INT8_MIN, floor)
+        negative = self.new_x("negative_multiplier")  # all ones if multiplier < 0
+        self.emit("srai", negative, multiplier, 31)
+        # low = floor, or -128 when negative; high = 127, or floor when negative
+        low = self._add(self._and(self._sub(INT8_MIN, floor), negative), floor)
+        high = self._add(self._and(self._sub(floor, INT8_MAX), negative), INT8_MAX)
+        return low, high
+
+    def _and(self, a: Scalar, b: VReg) -> VReg:
+        out = self.new_x()
+        self.emit("and", out, self.reg(a), b)
+        return out
 
     def _defer_store(self, base: Scalar, stride: Scalar, mask: Mask | None) -> None:
         """A program's tile store waits for the next program: it is emitted there after
