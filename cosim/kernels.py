@@ -146,7 +146,8 @@ def random_inputs(kernel: Kernel, params: dict[str, int], seed: int) -> dict[str
     inputs = {}
     for array in kernel.inputs:
         info = np.iinfo(array.dtype)
-        inputs[array.name] = rng.integers(info.min, info.max, size=array.shape(params),
+        low, high = array.values or (info.min, info.max)
+        inputs[array.name] = rng.integers(low, high, size=array.shape(params),
                                           endpoint=True, dtype=array.dtype)
     return inputs
 

@@ -99,6 +99,12 @@ class Requantized:
 
 Form = Scalar | Affine | Mask | TileBlock | Requantized
 INT8_MIN, INT8_MAX = -128, 127
+TILE_ARITHMETIC = (
+    "the tensor engine has no element-wise tile arithmetic: on a tl.dot accumulator the "
+    "code generator supports `acc + bias[None, :]` right after the dot loop (a 1-D bias "
+    "load with other=0: the accumulator starts at it) and `tl.maximum(acc, 0)` right "
+    "before tl.requantize (tst.b's activation clamp); store the int32 result and compute "
+    "other epilogues on the vector engine")
 
 
 def _int_type_bits(type_: Attribute) -> int:
@@ -425,6 +431,9 @@ class Selector(VectorSelection):
         if self.vector_pending() and not self.defers(op):
             self.flush_vector()  # the element-wise region's code goes before this op
         self.current_op = op
+        if isinstance(op, ob.ElementwiseBinaryOp) and any(
+                isinstance(self.forms.get(v), (TileBlock, Requantized)) for v in op.operands):
+            raise self.error(TILE_ARITHMETIC)
         name = op.name.removeprefix("oxcore_block.").replace(".", "_")
         handler = getattr(self, "op_" + name, None)
         if handler is None:

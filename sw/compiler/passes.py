@@ -210,7 +210,7 @@ class FoldAccumulatorBias(RewritePattern):
                        rewriter: PatternRewriter) -> None:
         for moved in moving:
             moved.detach()
-            rewriter.insert_op(moved, InsertPoint.before(loop))
+            rewriter.insert(moved, InsertPoint.before(loop))
 
         def rows(value: SSAValue) -> list[Operation]:
             expand = ob.ExpandDimsOp(value, 0)
@@ -223,12 +223,12 @@ class FoldAccumulatorBias(RewritePattern):
         new_ops = [*pointers, *masks, zero, load]
         for new in new_ops:
             new.location = row.location
-        rewriter.insert_op(new_ops, InsertPoint.before(loop))
+        rewriter.insert(new_ops, InsertPoint.before(loop))
         operands = list(loop.operands)
         operands[3 + index] = load.result  # lb, ub, step, then the inits
         loop.operands = operands
         rewriter.notify_op_modified(loop)
-        rewriter.replace_op(add, [], [loop.results[index]])
+        rewriter.replace(add, [], [loop.results[index]])
 
 
 def _erase_if_unused(value: SSAValue, rewriter: PatternRewriter) -> None:
@@ -238,7 +238,7 @@ def _erase_if_unused(value: SSAValue, rewriter: PatternRewriter) -> None:
     if not isinstance(owner, Operation) or any(list(r.uses) for r in owner.results):
         return
     operands = list(owner.operands)
-    rewriter.erase_op(owner)
+    rewriter.erase(owner)
     for operand in operands:
         _erase_if_unused(operand, rewriter)
 
@@ -274,7 +274,7 @@ class FuseRequantizeRelu(RewritePattern):
         fused = ob.RequantizeOp(source, op.multiplier, op.shift, op.zero_point,
                                 op.rounding.value.data, "relu")
         fused.location = op.location
-        rewriter.replace_op(op, fused)
+        rewriter.replace(op, fused)
         _erase_if_unused(relu.result, rewriter)
 
 

@@ -30,6 +30,9 @@ class Array:
     name: str  # the C symbol
     dtype: str  # numpy dtype name: int8, int32, uint32
     dims: tuple[str, ...]  # expressions over shape parameters, e.g. ("H - KH + 1",)
+    # random inputs' range, inclusive (default: the dtype's); a bias of the size a real
+    # layer's has, so that requantized outputs are not all saturated
+    values: tuple[int, int] | None = None
 
     def shape(self, params: dict[str, int]) -> tuple[int, ...]:
         return tuple(int(eval(d, {"__builtins__": {}}, dict(params))) for d in self.dims)
@@ -238,6 +241,17 @@ def _compiled_gemm(A: np.ndarray, BT: np.ndarray) -> dict[str, np.ndarray]:
     return {"C": reference(A, BT)}
 
 
+def _compiled_gemm_q(A: np.ndarray, BT: np.ndarray, bias: np.ndarray
+                     ) -> dict[str, np.ndarray]:
+    """gemm_q with RELU: relu(A @ BT^T + bias) (int32, wrapping) through tst.b's chain
+    with TQ_MULT, TQ_SHIFT, TQ_ZP, rnu, written here in numpy."""
+    wide = A.astype(np.int64) @ BT.astype(np.int64).T + bias.astype(np.int64)[None, :]
+    acc = np.maximum((wide + 2**31) % 2**32 - 2**31, 0)
+    t = np.clip(_round_shift(acc * TQ_MULT, 31), -2**31, 2**31 - 1)
+    v = np.clip(_round_shift(t, TQ_SHIFT) + TQ_ZP, -2**31, 2**31 - 1)
+    return {"C": np.clip(v, -128, 127).astype(np.int8)}
+
+
 def _ew(name: str, inputs: tuple[str, ...], output: Array, reference: Callable,
         element_bits: int, moved: str, extra: tuple[tuple[str, str], ...] = ()) -> Kernel:
     """An element-wise library kernel (sw/ops/elementwise.py) on the vector engine: one
@@ -283,6 +297,21 @@ COMPILED_KERNELS = (
                                  (("BLOCK_M", "2 * TDIM"), ("BLOCK_N", "2 * TDIM"),
                                   ("BLOCK_K", "4 * TDIM")),
                                  macs="M * N * K", min_bytes="M * K + N * K + 4 * M * N")),
+    # int8 Linear layer: bias, ReLU and requantization fused into the tensor engine's
+    # accumulator start (tld.w, stride 0) and tst.b's epilogue (tqmin = the zero point)
+    Kernel("gemm_q", ("M", "N", "K"), (64, 64, 64),
+           (Array("A", "int8", ("M", "K")), Array("BT", "int8", ("N", "K")),
+            Array("bias", "int32", ("N",), values=(-1 << 15, 1 << 15))),
+           (Array("C", "int8", ("M", "N")),), _compiled_gemm_q,
+           engines=("tensor",), default_config="tensor",
+           launch=CompiledLaunch("sw.ops.gemm:gemm_q",
+                                 ("A", "BT", "bias", "C", "M", "N", "K", str(TQ_MULT),
+                                  str(TQ_SHIFT), str(TQ_ZP)),
+                                 ("cdiv(M, BLOCK_M)", "cdiv(N, BLOCK_N)"),
+                                 (("BLOCK_M", "2 * TDIM"), ("BLOCK_N", "2 * TDIM"),
+                                  ("BLOCK_K", "4 * TDIM"), ("RELU", "1")),
+                                 macs="M * N * K",
+                                 min_bytes="M * K + N * K + 4 * N + M * N")),
     _ew("add", ("X", "Y"), Array("Z", "int8", ("N",)), _add, 8, "3 * N"),
     _ew("relu", ("X",), Array("Z", "int8", ("N",)), _relu_op, 8, "2 * N"),
     _ew("reduce_sum", ("X",), Array("S", "int32", ("(N + 4095) // 4096",)), _reduce_sum, 8,
