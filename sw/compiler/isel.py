@@ -151,6 +151,7 @@ class Selector(VectorSelection):
         self.cold_blocks: list[MBlock] = []
         self.plan: tuple[scf.ForOp, ob.StoreOp] | None = None  # deferred store (select)
         self.deferred_acc: TileBlock | None = None  # the accumulator it stores
+        self.deferred_kind = ("tst.w", 4)  # its store: mnemonic, element bytes in memory
         self.flush_before_tmma = False
         self.pending: tuple[VReg, ...] = ()
         self.entry_inits: list[MInstr] = []  # definitions to put at the kernel's entry
@@ -368,6 +369,9 @@ class Selector(VectorSelection):
         self.mutable.update(self.pids + [count])
         self.plan = _deferred_store_plan(self.function.body.block)
         if self.plan is not None:
+            # known now: the first program's loop emits the flush of "its previous" one
+            if isinstance(self.plan[1].value.owner, ob.RequantizeOp):
+                self.deferred_kind = ("tst.b", 1)
             self.pending = tuple(self.new_x(hint) for hint in (
                 "pending_store", "pending_stride", "pending_rows", "pending_cols"))
             for reg in self.pending:  # a zero base: no store pending
@@ -976,10 +980,7 @@ class Selector(VectorSelection):
             raise self.error("this store: the tensor engine stores accumulator rows, so "
                              "the pointers must be consecutive along dimension 1")
         if self.plan is not None and op is self.plan[1]:
-            if value is not self.deferred_acc:
-                raise self.error("internal: the deferred store's accumulator is not the "
-                                 "dot loop's")
-            self._defer_store(ptr.base, stride, mask)
+            self._defer(value, ptr.base, stride, mask, ("tst.w", 4))
             return
         self._store_tiles(value, ptr.base, stride,
                           None if mask is None else mask.bounds.get(0),
@@ -996,6 +997,9 @@ class Selector(VectorSelection):
         if transposed:
             raise self.error("this store: the tensor engine stores accumulator rows, so "
                              "the pointers must be consecutive along dimension 1")
+        if self.plan is not None and op is self.plan[1]:
+            self._defer(value.tiles, ptr.base, stride, mask, ("tst.b", 1))
+            return
         self._store_tiles(value.tiles, ptr.base, stride,
                           None if mask is None else mask.bounds.get(0),
                           None if mask is None else mask.bounds.get(1), tdim, cols,
@@ -1073,6 +1077,15 @@ class Selector(VectorSelection):
         self.emit("and", out, self.reg(a), b)
         return out
 
+    def _defer(self, value: TileBlock, base: Scalar, stride: Scalar, mask: Mask | None,
+               kind: tuple[str, int]) -> None:
+        """The planned store (`kind`: its mnemonic and element bytes in memory, as
+        `select` expected) of the dot loop's accumulator, deferred to the next program."""
+        if value is not self.deferred_acc or kind != self.deferred_kind:
+            raise self.error("internal: the deferred store is not the dot loop's "
+                             "accumulator's, as planned")
+        self._defer_store(base, stride, mask)
+
     def _defer_store(self, base: Scalar, stride: Scalar, mask: Mask | None) -> None:
         """A program's tile store waits for the next program: it is emitted there after
         that program's first operand loads (`_flush_deferred`, in the peeled first
@@ -1096,8 +1109,9 @@ class Selector(VectorSelection):
         # would hold a dozen registers through the next program's start
         inline, self._inline = self._inline, True
         try:
+            mnemonic, element_bytes = self.deferred_kind
             self._store_tiles(value, base, stride, rows, cols, self.tdim, self.tdim,
-                              previous=True)
+                              previous=True, mnemonic=mnemonic, element_bytes=element_bytes)
         finally:
             self._inline = inline
         self.fn.blocks.append(skip)
@@ -1130,7 +1144,7 @@ class Selector(VectorSelection):
         if not self._peels(op):
             self._loop(op, lb, ub, step, inits)
             return
-        inits, skip, zeroed = self._peel_first_iteration(op, lb, ub, step, inits)
+        inits, skip, starts = self._peel_first_iteration(op, lb, ub, step, inits)
         self._loop(op, self.add(lb, step), ub, step, inits)
         # no iteration at all: the deferred store still happens, the accumulator is 0
         after = self.fn.new_block("loop_done")
@@ -1138,8 +1152,10 @@ class Selector(VectorSelection):
         self.fn.blocks.append(skip)
         self.block = skip
         self._flush_deferred()
-        for reg in zeroed:
-            self.emit("tzero", reg)
+        inline, self._inline = self._inline, True
+        for emit, reg in starts:  # the accumulator is its start: zeros or the bias
+            emit(reg)
+        self._inline = inline
         self.fn.blocks.append(after)
         self.block = after
 
@@ -1150,18 +1166,24 @@ class Selector(VectorSelection):
         return self.plan is not None and op is self.plan[0]
 
     def _peel_first_iteration(self, op: scf.ForOp, lb: Scalar, ub: Scalar, step: Scalar,
-                              inits: list[Form]) -> tuple[list[Form], MBlock, list[VReg]]:
+                              inits: list[Form]
+                              ) -> tuple[list[Form], MBlock, list[tuple[Callable, VReg]]]:
         """Iteration 0 of `op` in straight-line code (the loop then starts at lb + step),
         flushing the deferred store before its first tmma. Returns the forms it yields,
         the block for the case of no iteration (the caller fills it: flush the store,
-        zero the accumulators) and the accumulators' registers."""
+        start the accumulators) and how each accumulator tile starts (its pending
+        instruction and register: a tzero, or a bias row's tld.w)."""
         body = op.body.block
-        zeroed: list[TileBlock] = []
+        starts: list[tuple[Callable, VReg]] = []
         forms: list[Form] = []
         for form, arg in zip(inits, body.args[1:]):
             if isinstance(form, Affine) and _is_dot_accumulator(arg):
                 form = self._zero_tiles(arg.type.dims)
-                zeroed.append(form)
+            if isinstance(form, TileBlock) and _is_dot_accumulator(arg):
+                if not all(isinstance(t, PendingTile) for t in form.tiles.values()):
+                    raise self.error("internal: the dot loop's accumulator start was "
+                                     "emitted before the loop")
+                starts += [(t.emit, t.reg) for t in form.tiles.values()]
                 self.deferred_acc = form
             forms.append(form)
         skip = self.fn.new_block("no_iterations")
@@ -1171,7 +1193,6 @@ class Selector(VectorSelection):
         self.forms[body.args[0]] = lb
         for form, arg in zip(forms, body.args[1:]):
             self.forms[arg] = form
-        registers = [reg for block in zeroed for reg in _registers(block).values()]
         self.flush_before_tmma = True
         # straight-line code run once per program: its arithmetic where it is used
         # (hoisted before the guard, it would hold registers through the deferred store)
@@ -1185,7 +1206,7 @@ class Selector(VectorSelection):
         self._inline = False
         self.flush_before_tmma = False
         self._leave_scope()
-        return yielded, skip, registers
+        return yielded, skip, starts
 
     def _loop(self, op: scf.ForOp, lb: Scalar, ub: Scalar, step: Scalar,
               inits: list[Form]) -> None:
@@ -1342,7 +1363,8 @@ def _registers(block: TileBlock) -> dict[tuple[int, int], VReg]:
 def _deferred_store_plan(block: Block) -> tuple[scf.ForOp, ob.StoreOp] | None:
     """The tile GEMM pattern, whose store can be deferred to the next program: a loop in
     the kernel's body whose tl.dot accumulates a loop-carried block, the loop's only
-    used result, stored once by a store in the kernel's body."""
+    used result, stored once by a store in the kernel's body (directly, or through
+    tl.requantize: a tst.b store, whose CSRs the requantize op sets)."""
     for loop in (op for op in block.ops if isinstance(op, scf.ForOp)):
         body = loop.body.block
         if not any(isinstance(o, ob.DotOp) for o in body.ops):
@@ -1354,6 +1376,9 @@ def _deferred_store_plan(block: Block) -> tuple[scf.ForOp, ob.StoreOp] | None:
         if len(accumulators) != 1 or others_used:
             continue
         uses = list(accumulators[0].uses)
+        if len(uses) == 1 and isinstance(uses[0].operation, ob.RequantizeOp) \
+                and uses[0].operation.parent_block() is block:  # stored by tst.b
+            uses = list(uses[0].operation.result.uses)
         if len(uses) == 1 and isinstance(uses[0].operation, ob.StoreOp) \
                 and uses[0].operation.parent_block() is block and uses[0].index == 1:
             return loop, uses[0].operation
