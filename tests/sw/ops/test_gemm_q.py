@@ -115,3 +115,30 @@ def test_requantize_parameters_must_be_scalars() -> None:
     with pytest.raises(CompileError, match="multiplier must be a scalar") as info:
         _compile(bad_quant_kernels.block_multiplier, bad_quant_kernels.SIGNATURE)
     assert "tl.requantize(" in _source_line(info.value)
+
+
+def test_gemm_q_keeps_its_arguments_in_registers() -> None:
+    """No spill at the registry's block sizes: a reloaded argument, a scalar load,
+    would wait for the engines to drain at every program's start (regalloc offers
+    t5/t6 when nothing spills; gemm_q needs 30 x registers)."""
+    signature = ("a_ptr:*i8,bt_ptr:*i8,bias_ptr:*i32,c_ptr:*i8,M:i32,N:i32,K:i32,"
+                 "multiplier:i32,shift:i32,zero_point:i32,BLOCK_M=16,BLOCK_N=16,"
+                 "BLOCK_K=32,RELU=true")
+    compiled = compile_kernel(gemm_q, signature, TENSOR)
+    assert dict(compiled.stats)["spills_x"] == 0
+    assert "tst.b" in compiled.asm and "csrw tqmin" in compiled.asm
+    assert "tzero" in compiled.asm  # the deferred store's registers at entry, empty tiles
+    assert "tld.w" in compiled.asm and "tst.w" not in compiled.asm
+
+
+def test_the_registry_reference_is_the_library_reference() -> None:
+    """sw/kernels' gemm_q reference (numpy, written there) agrees with sw/ops' one on
+    random data, so `oxcore cosim --kernel gemm_q` checks the same function."""
+    from sw.kernels import KERNELS, TQ_MULT, TQ_SHIFT, TQ_ZP
+    rng = np.random.default_rng(5)
+    a = rng.integers(-128, 128, (23, 50), dtype=np.int8)
+    bt = rng.integers(-128, 128, (31, 50), dtype=np.int8)
+    bias = rng.integers(-(1 << 15), 1 << 15, 31, dtype=np.int32)
+    registry = KERNELS["gemm_q"].reference(A=a, BT=bt, bias=bias)["C"]
+    np.testing.assert_array_equal(
+        registry, reference_q(a, bt, bias, TQ_MULT, TQ_SHIFT, TQ_ZP, True))
