@@ -1030,6 +1030,10 @@ class Selector(VectorSelection):
         parameters are the kernel's arguments or constants: hoisted out of the program
         loop) and mark the accumulator for a tst.b store."""
         self._need_tensor("tl.requantize")
+        first = next(o for o in self.function.walk() if isinstance(o, ob.RequantizeOp))
+        if op is not first:
+            raise self.error("one tl.requantize per kernel: its parameters are tst.b's "
+                             "CSRs, written once, before the kernel's tile stores")
         source = self.forms[op.operand]
         if not isinstance(source, TileBlock) or source.element != "i32":
             raise self.error("tl.requantize is the tensor engine's tile store epilogue "
@@ -1049,7 +1053,8 @@ class Selector(VectorSelection):
                               relu: bool) -> int:
         """csrw of tqmul, tqshift, tqzp, tqrm and the activation clamp tqmin/tqmax
         (written even without ReLU: an earlier kernel may have left a clamp). The
-        engine runs CSR writes in order with its tile stores, so no fence is needed."""
+        engine runs CSR writes in order with its tile stores, so no fence is needed.
+        Returns 0: `_hoist` moves computations that give a value."""
         multiplier, shift, zero_point = parameters
         low, high = self._relu_clamp(multiplier, zero_point) if relu else (INT8_MIN, INT8_MAX)
         for csr, value in (("tqmul", multiplier), ("tqshift", shift), ("tqzp", zero_point),

@@ -233,9 +233,14 @@ class FoldAccumulatorBias(RewritePattern):
 
 def _erase_if_unused(value: SSAValue, rewriter: PatternRewriter) -> None:
     """Erase `value`'s op if nothing uses it, then its operands' ops likewise (the bias
-    row's broadcast, expand_dims and 1-D load once the accumulator took it)."""
+    row's broadcast, expand_dims and 1-D load once the accumulator took it). Only loads
+    and pure ops: nothing that writes memory or holds a region."""
     owner = value.owner
-    if not isinstance(owner, Operation) or any(list(r.uses) for r in owner.results):
+    if not isinstance(owner, Operation) or owner.regions or not owner.results:
+        return
+    if not (isinstance(owner, ob.LoadOp) or owner.has_trait(Pure)):
+        return
+    if any(list(result.uses) for result in owner.results):
         return
     operands = list(owner.operands)
     rewriter.erase(owner)

@@ -97,6 +97,14 @@ def reference_q(a: np.ndarray, bt: np.ndarray, bias: np.ndarray, multiplier: int
     acc = ((wide + 2**31) % 2**32 - 2**31)  # int32 wrap-around
     if relu:
         acc = np.maximum(acc, 0)
+    return requantize_reference(acc, multiplier, shift, zero_point)
+
+
+def requantize_reference(acc: np.ndarray, multiplier: int, shift: int,
+                         zero_point: int) -> np.ndarray:
+    """tl.requantize with rnu rounding, in integer numpy: sat8(sat32(round(sat32(
+    round(acc * multiplier / 2**31)) / 2**shift) + zero_point))."""
+    acc = np.asarray(acc, dtype=np.int64)
     t = np.clip(_round_half_up(acc * multiplier, 31), -2**31, 2**31 - 1)
     v = np.clip(_round_half_up(t, shift) + zero_point, -2**31, 2**31 - 1)
     return np.clip(v, -128, 127).astype(np.int8)

@@ -3,7 +3,8 @@ rounding mode, the tensor unit's int8 epilogue stores the same bytes as the Zve3
 sequence it is defined by (vsmul.vx, vssra.vx, vsadd.vx at SEW 32, then vnclip.wi 0
 twice: 32 -> 16 -> 8 bits, then the activation clamp as vmax.vx tqmin and vmin.vx
 tqmax at SEW 8) with vxrm = tqrm, and sets tqsat exactly when that sequence sets vxsat
-(vmax/vmin do not: the clamp is not a saturation). Both run in one program on a configuration with [vector] and [tensor].
+(vmax/vmin do not: the clamp is not a saturation). Both run in one program on a
+configuration with [vector] and [tensor].
 """
 
 from __future__ import annotations

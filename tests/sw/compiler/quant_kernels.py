@@ -41,6 +41,15 @@ def bias_block(a_ptr, bt_ptr, bias_ptr, c_ptr, K, BLOCK: tl.constexpr,
     tl.store(c_ptr + offs[:, None] * BLOCK + offs[None, :], q)
 
 
+@tl.kernel
+def requantize_tile(x_ptr, out_ptr, multiplier, shift, zero_point, BLOCK: tl.constexpr):
+    """tl.requantize of an int32 block loaded from memory (tld.w, then tst.b)."""
+    offs = tl.arange(0, BLOCK)
+    x = tl.load(x_ptr + offs[:, None] * BLOCK + offs[None, :])
+    q = tl.requantize(x, multiplier, shift, zero_point)
+    tl.store(out_ptr + offs[:, None] * BLOCK + offs[None, :], q)
+
+
 BIASED_DOT = ("a_ptr:*i8,bt_ptr:*i8,bias_ptr:*i32,c_ptr:*i8,K:i32,multiplier:i32,shift:i32,"
               "zero_point:i32,BLOCK=16,BLOCK_K=32")
 BIAS_BLOCK = "a_ptr:*i8,bt_ptr:*i8,bias_ptr:*i32,c_ptr:*i8,K:i32,BLOCK=16,BLOCK_K=32"

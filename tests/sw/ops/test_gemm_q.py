@@ -15,7 +15,7 @@ from oxcore.config import OxCoreConfig, TensorConfig, load_config
 from oxcore.errors import CompileError
 from sw.compiler.driver import compile_kernel
 from sw.compiler.launch import launch
-from sw.ops.gemm import gemm_q, reference_q
+from sw.ops.gemm import gemm_q, reference_q, requantize_reference
 from tests.sw.compiler import quant_kernels
 
 TENSOR = load_config("tensor")
@@ -142,3 +142,22 @@ def test_the_registry_reference_is_the_library_reference() -> None:
     registry = KERNELS["gemm_q"].reference(A=a, BT=bt, bias=bias)["C"]
     np.testing.assert_array_equal(
         registry, reference_q(a, bt, bias, TQ_MULT, TQ_SHIFT, TQ_ZP, True))
+
+
+def test_a_second_requantization_is_a_clear_error_at_its_line() -> None:
+    """tst.b's parameters are CSRs written once per kernel: a second set would change
+    the first store's."""
+    from tests.sw.compiler import bad_quant_kernels
+    with pytest.raises(CompileError, match="one tl.requantize per kernel") as info:
+        _compile(bad_quant_kernels.two_requantizations, bad_quant_kernels.SIGNATURE)
+    assert "q = tl.requantize(x, 1 << 29" in _source_line(info.value)
+
+
+def test_requantize_of_a_loaded_int32_tile_runs() -> None:
+    """Not only a dot's accumulator: any int32 tile block, here straight from memory,
+    stored by tst.b."""
+    x = np.random.default_rng(3).integers(-(1 << 24), 1 << 24, (16, 16), dtype=np.int32)
+    out = np.zeros((16, 16), np.int8)
+    launch(quant_kernels.requantize_tile, (1,), x, out, 1 << 30, 4, -7, sim="iss",
+           config=TENSOR, BLOCK=16)
+    np.testing.assert_array_equal(out, requantize_reference(x, 1 << 30, 4, -7))
