@@ -146,7 +146,8 @@ def random_inputs(kernel: Kernel, params: dict[str, int], seed: int) -> dict[str
     inputs = {}
     for array in kernel.inputs:
         info = np.iinfo(array.dtype)
-        data = rng.integers(info.min, info.max, size=array.shape(params), endpoint=True,
+        low, high = array.values or (info.min, info.max)
+        data = rng.integers(low, high, size=array.shape(params), endpoint=True,
                             dtype=array.dtype)
         halo = array.halo_width(params)
         if halo:

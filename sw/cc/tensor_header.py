@@ -55,8 +55,9 @@ PREAMBLE = """\
 """
 
 POSTAMBLE = """
-/* The int8 epilogue of OXT_TST_B: q = sat8(vsadd(vssra(vsmul(acc, multiplier), shift),
- * zero_point)), every rounding as `rounding` (OXT_RNU ...) says. */
+/* The int8 epilogue of OXT_TST_B: q = clamp(sat8(vsadd(vssra(vsmul(acc, multiplier),
+ * shift), zero_point)), tqmin, tqmax), every rounding as `rounding` (OXT_RNU ...) says.
+ * The activation clamp keeps its bounds (reset: -128, 127; see oxt_set_activation). */
 static inline void oxt_set_requant(int32_t multiplier, uint32_t shift, int32_t zero_point,
                                    uint32_t rounding)
 {
@@ -64,6 +65,15 @@ static inline void oxt_set_requant(int32_t multiplier, uint32_t shift, int32_t z
     oxt_write_tqshift(shift);
     oxt_write_tqzp((uint32_t)zero_point);
     oxt_write_tqrm(rounding);
+}
+
+/* OXT_TST_B's activation clamp, TFLite's activation_min/max: min(max(q, min), max) after
+ * the int8 saturation (not a saturation itself: tqsat ignores it). ReLU with
+ * multiplier >= 0: oxt_set_activation(zero_point clamped to int8, 127); none: -128, 127. */
+static inline void oxt_set_activation(int8_t min, int8_t max)
+{
+    oxt_write_tqmin((uint32_t)(int32_t)min);
+    oxt_write_tqmax((uint32_t)(int32_t)max);
 }
 
 #endif /* OXCORE_TENSOR_H */

@@ -259,6 +259,29 @@ def infer_cast(operand: Attribute, element_type: Attribute) -> BlockType:
     return block.with_element(element_type)
 
 
+#: tl.requantize's rounding modes (vxrm's encoding, as tst.b's tqrm) and activations.
+ROUNDING_MODES = ("rnu", "rne", "rdn", "rod")
+ACTIVATIONS = ("none", "relu")
+
+
+def infer_requantize(operand: Attribute, scalars: Sequence[Attribute], rounding: int,
+                     activation: str) -> BlockType:
+    block = _require_block(operand, "'requantize' input")
+    if block.element_type != i32:
+        raise TypeRuleError(f"'requantize' takes an i32 block (accumulators), got "
+                            f"{type_name(block)}")
+    for name, type_ in zip(("multiplier", "shift", "zero_point"), scalars):
+        if type_ != i32:
+            raise TypeRuleError(f"'requantize' {name} must be an i32 scalar, got "
+                                f"{type_name(type_)}")
+    if not 0 <= rounding < len(ROUNDING_MODES):
+        raise TypeRuleError(f"'requantize' rounding must be 0..3 ({', '.join(ROUNDING_MODES)}"
+                            f"), got {rounding}")
+    if activation not in ACTIVATIONS:
+        raise TypeRuleError(f"unknown 'requantize' activation '{activation}'")
+    return block.with_element(i8)
+
+
 # --- ops --------------------------------------------------------------------------
 
 class OpWithTypeRule(IRDLOperation):
@@ -680,11 +703,45 @@ class CastOp(OpWithTypeRule):
         return [infer_cast(self.operand.type, self.result.type.element_type)]
 
 
+@irdl_op_definition
+class RequantizeOp(OpWithTypeRule):
+    """int32 accumulators to int8 by tst.b's fixed-point chain (docs/tensor.md):
+    sat8(sat32(roundoff(sat32(roundoff(x * multiplier, 31)), shift) + zero_point)),
+    every rounding by `rounding` (vxrm's encoding). `activation` "relu" means the input
+    was max(x, 0) (`fuse-requantize-relu` folded it in; the store's clamp does it)."""
+
+    name = "oxcore_block.requantize"
+    operand = operand_def(BlockType)
+    multiplier = operand_def(i32)
+    shift = operand_def(i32)
+    zero_point = operand_def(i32)
+    rounding = prop_def(IntegerAttr)
+    activation = prop_def(StringAttr)
+    result = result_def(BlockType)
+    assembly_format = ("$operand `,` $multiplier `,` $shift `,` $zero_point attr-dict `:` "
+                       "type($operand) `->` type($result)")
+    traits = traits_def(Pure())
+
+    def __init__(self, operand: SSAValue, multiplier: SSAValue, shift: SSAValue,
+                 zero_point: SSAValue, rounding: int, activation: str = "none"):
+        scalars = [multiplier.type, shift.type, zero_point.type]
+        super().__init__(operands=[operand, multiplier, shift, zero_point],
+                         properties={"rounding": IntegerAttr(rounding, i32),
+                                     "activation": StringAttr(activation)},
+                         result_types=[infer_requantize(operand.type, scalars, rounding,
+                                                        activation)])
+
+    def inferred_types(self) -> list[Attribute]:
+        scalars = [self.multiplier.type, self.shift.type, self.zero_point.type]
+        return [infer_requantize(self.operand.type, scalars, self.rounding.value.data,
+                                 self.activation.data)]
+
+
 OxCoreBlock = Dialect(
     "oxcore_block",
     [ProgramIdOp, NumProgramsOp, ArangeOp, ConstantOp, SplatOp, ExpandDimsOp, BroadcastOp,
      AddPtrOp, LoadOp, StoreOp, DotOp, *BINARY_OPS.values(), CmpOp, SelectOp, ReduceOp,
-     CastOp],
+     CastOp, RequantizeOp],
     [PointerType, BlockType],
 )
 

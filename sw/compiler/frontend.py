@@ -889,6 +889,24 @@ class KernelBuilder:
     def tl_minimum(self, x: Value, y: Value) -> Value:
         return self.binary("min", x, y)
 
+    def tl_requantize(self, input: Value, multiplier: Value, shift: Value,  # noqa: A002
+                      zero_point: Value, rounding: Value) -> SSAValue:
+        """The OxCore extension: an i32 block to i8 by tst.b's chain."""
+        value = self.block_value(input, "tl.requantize input")
+        if ob.element_of(value.type) != i32:
+            raise self.error(f"tl.requantize takes int32 accumulators, got "
+                             f"{ob.type_name(value.type)}")
+        scalars = []
+        for name, scalar in (("multiplier", multiplier), ("shift", shift),
+                             ("zero_point", zero_point)):
+            scalar = self.to_value(scalar, i32)
+            if isinstance(scalar.type, BlockType):
+                raise self.error(f"tl.requantize {name} must be a scalar (one value for "
+                                 f"the whole block, as tst.b's CSR holds), got a block")
+            scalars.append(self.convert(scalar, i32))
+        mode = self.constexpr_int(rounding, "tl.requantize rounding")
+        return self.build_op(lambda: ob.RequantizeOp(value, *scalars, mode))
+
     def tl_sum(self, input: Value, axis: Value) -> SSAValue:  # noqa: A002
         return self.reduce("sum", input, axis)
 

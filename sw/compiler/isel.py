@@ -88,7 +88,23 @@ class TileBlock:
     tiles: dict[tuple[int, int], VReg | PendingTile] = field(default_factory=dict)
 
 
-Form = Scalar | Affine | Mask | TileBlock
+@dataclass
+class Requantized:
+    """An int32 TileBlock that `tl.requantize` turned into int8: still the accumulator
+    tiles, stored by tst.b, whose epilogue (the tq* CSRs, set at the requantize op)
+    does the arithmetic."""
+
+    tiles: TileBlock
+
+
+Form = Scalar | Affine | Mask | TileBlock | Requantized
+INT8_MIN, INT8_MAX = -128, 127
+TILE_ARITHMETIC = (
+    "the tensor engine has no element-wise tile arithmetic: on a tl.dot accumulator the "
+    "code generator supports `acc + bias[None, :]` right after the dot loop (a 1-D bias "
+    "load with other=0: the accumulator starts at it) and `tl.maximum(acc, 0)` right "
+    "before tl.requantize (tst.b's activation clamp); store the int32 result and compute "
+    "other epilogues on the vector engine")
 
 
 def _int_type_bits(type_: Attribute) -> int:
@@ -137,6 +153,7 @@ class Selector(VectorSelection):
         # the program's first tl.dot, in straight-line code) and the store
         self.plan: tuple[scf.ForOp | None, ob.StoreOp] | None = None
         self.deferred_acc: TileBlock | None = None  # the accumulator it stores
+        self.deferred_kind = ("tst.w", 4)  # its store: mnemonic, element bytes in memory
         self.flush_before_tmma = False
         self.pending: tuple[VReg, ...] = ()
         self.entry_inits: list[MInstr] = []  # definitions to put at the kernel's entry
@@ -354,6 +371,9 @@ class Selector(VectorSelection):
         self.mutable.update(self.pids + [count])
         self.plan = _deferred_store_plan(self.function.body.block)
         if self.plan is not None:
+            # known now: the first program's loop emits the flush of "its previous" one
+            if isinstance(self.plan[1].value.owner, ob.RequantizeOp):
+                self.deferred_kind = ("tst.b", 1)
             self.pending = tuple(self.new_x(hint) for hint in (
                 "pending_store", "pending_stride", "pending_rows", "pending_cols"))
             for reg in self.pending:  # a zero base: no store pending
@@ -419,6 +439,9 @@ class Selector(VectorSelection):
         if self.vector_pending() and not self.defers(op):
             self.flush_vector()  # the element-wise region's code goes before this op
         self.current_op = op
+        if isinstance(op, ob.ElementwiseBinaryOp) and any(
+                isinstance(self.forms.get(v), (TileBlock, Requantized)) for v in op.operands):
+            raise self.error(TILE_ARITHMETIC)
         name = op.name.removeprefix("oxcore_block.").replace(".", "_")
         handler = getattr(self, "op_" + name, None)
         if handler is None:
@@ -952,9 +975,12 @@ class Selector(VectorSelection):
         if len(op.value.type.dims) == 1:
             self.vector_store(op)
             return
+        if isinstance(value, Requantized):
+            self._store_requantized(op, value)
+            return
         if not isinstance(value, TileBlock) or value.element != "i32":
-            raise self.error("only int32 tl.dot results can be stored by the code generator "
-                             "yet")
+            raise self.error("only int32 tl.dot results (or their tl.requantize) can be "
+                             "stored by the code generator yet")
         ptr = self.affine(op.ptr)
         if ptr.elem_size != 4:
             raise self.error("an int32 block is stored through int32 pointers")
@@ -964,31 +990,116 @@ class Selector(VectorSelection):
             raise self.error("this store: the tensor engine stores accumulator rows, so "
                              "the pointers must be consecutive along dimension 1")
         if self.plan is not None and op is self.plan[1]:
-            if value is not self.deferred_acc:
-                raise self.error("internal: the deferred store's accumulator is not the "
-                                 "dot loop's")
-            self._defer_store(ptr.base, stride, mask)
+            self._defer(value, ptr.base, stride, mask, ("tst.w", 4))
             return
         self._store_tiles(value, ptr.base, stride,
                           None if mask is None else mask.bounds.get(0),
                           None if mask is None else mask.bounds.get(1), tdim, cols)
 
+    def _store_requantized(self, op: ob.StoreOp, value: Requantized) -> None:
+        """tst.b of each accumulator tile: int8 rows of TDIM elements."""
+        ptr = self.affine(op.ptr)
+        if ptr.elem_size != 1:
+            raise self.error("a tl.requantize result (int8) is stored through int8 pointers")
+        mask = self._mask(op.mask)
+        # tile geometry as an accumulator's: rows of TDIM consecutive elements
+        transposed, stride, tdim, cols = self._tile_geometry(ptr, "i32", "this store")
+        if transposed:
+            raise self.error("this store: the tensor engine stores accumulator rows, so "
+                             "the pointers must be consecutive along dimension 1")
+        if self.plan is not None and op is self.plan[1]:
+            self._defer(value.tiles, ptr.base, stride, mask, ("tst.b", 1))
+            return
+        self._store_tiles(value.tiles, ptr.base, stride,
+                          None if mask is None else mask.bounds.get(0),
+                          None if mask is None else mask.bounds.get(1), tdim, cols,
+                          mnemonic="tst.b", element_bytes=1)
+
     def _store_tiles(self, value: TileBlock, base: Scalar, stride: Scalar,
                      rows_bound: Scalar | None, cols_bound: Scalar | None,
-                     tdim: int, cols: int, previous: bool = False) -> None:
-        """tst.w of each tile of `value`. `previous`: the registers hold the previous
-        program's accumulators (a deferred store), whatever this program has pending
-        for them (its zeroing comes after)."""
+                     tdim: int, cols: int, previous: bool = False,
+                     mnemonic: str = "tst.w", element_bytes: int = 4) -> None:
+        """tst.w (or tst.b: `element_bytes` 1 in memory) of each tile of `value`.
+        tcolb counts the accumulator's bytes either way (tst.b stores tcolb/4
+        elements). `previous`: the registers hold the previous program's accumulators
+        (a deferred store), whatever this program has pending for them (its zeroing
+        comes after)."""
         stride_reg = self.reg(stride)
         registers = _registers(value)
         for (r, c) in sorted(value.tiles):
             reg = registers[(r, c)] if previous else self.tile(value, (r, c))
-            address = self._tile_address(base, stride, tdim, r, c * cols * 4)
+            address = self._tile_address(base, stride, tdim, r, c * cols * element_bytes)
             self._tile_memory_op(
-                lambda: self.emit("tst.w", reg, self.reg(address), stride_reg), None,
+                lambda: self.emit(mnemonic, reg, self.reg(address), stride_reg), None,
                 None if rows_bound is None else self.sub(rows_bound, r * tdim),
                 None if cols_bound is None else self.sub(cols_bound, c * cols),
                 tdim, cols * 4, 4)
+
+    def op_requantize(self, op: ob.RequantizeOp) -> None:
+        """tst.b does the requantization: set its CSRs (once per kernel when the
+        parameters are the kernel's arguments or constants: hoisted out of the program
+        loop) and mark the accumulator for a tst.b store."""
+        self._need_tensor("tl.requantize")
+        first = next(o for o in self.function.walk() if isinstance(o, ob.RequantizeOp))
+        if op is not first:
+            raise self.error("one tl.requantize per kernel: its parameters are tst.b's "
+                             "CSRs, written once, before the kernel's tile stores")
+        source = self.forms[op.operand]
+        if not isinstance(source, TileBlock) or source.element != "i32":
+            raise self.error("tl.requantize is the tensor engine's tile store epilogue "
+                             "(tst.b): its input must be a tl.dot accumulator (plus a bias "
+                             "row, through tl.maximum(acc, 0), as in sw/ops/gemm.py's "
+                             "gemm_q)")
+        parameters = [self.scalar(v) for v in (op.multiplier, op.shift, op.zero_point)]
+        relu = op.activation.data == "relu"
+        rounding = op.rounding.value.data
+        if all(self._depth.get(id(p), 0) == 0 for p in parameters if isinstance(p, VReg)):
+            self._hoist(0, lambda: self._write_requantization(parameters, rounding, relu))
+        else:
+            self._write_requantization(parameters, rounding, relu)
+        self.forms[op.result] = Requantized(source)
+
+    def _write_requantization(self, parameters: list[Scalar], rounding: int,
+                              relu: bool) -> int:
+        """csrw of tqmul, tqshift, tqzp, tqrm and the activation clamp tqmin/tqmax
+        (written even without ReLU: an earlier kernel may have left a clamp). The
+        engine runs CSR writes in order with its tile stores, so no fence is needed.
+        Returns 0: `_hoist` moves computations that give a value."""
+        multiplier, shift, zero_point = parameters
+        low, high = self._relu_clamp(multiplier, zero_point) if relu else (INT8_MIN, INT8_MAX)
+        for csr, value in (("tqmul", multiplier), ("tqshift", shift), ("tqzp", zero_point),
+                           ("tqrm", rounding), ("tqmin", low), ("tqmax", high)):
+            self.emit("csrw", Text(csr), self.reg(value))
+        return 0
+
+    def _relu_clamp(self, multiplier: Scalar, zero_point: Scalar) -> tuple[Scalar, Scalar]:
+        """tqmin/tqmax for requantize(max(x, 0)): requantize(0) = sat8(zero_point) is
+        the lower bound when the multiplier is >= 0 (the chain is non-decreasing) and
+        the upper bound when it is negative (non-increasing): exact either way, chosen
+        at run time, branch-free, when the multiplier is an argument."""
+        floor = self._pick(self._pick(zero_point, INT8_MIN, max), INT8_MAX, min)
+        if isinstance(multiplier, int):
+            return (floor, INT8_MAX) if multiplier >= 0 else (INT8_MIN, floor)
+        negative = self.new_x("negative_multiplier")  # all ones if multiplier < 0
+        self.emit("srai", negative, multiplier, 31)
+        # low = floor, or -128 when negative; high = 127, or floor when negative
+        low = self._add(self._and(self._sub(INT8_MIN, floor), negative), floor)
+        high = self._add(self._and(self._sub(floor, INT8_MAX), negative), INT8_MAX)
+        return low, high
+
+    def _and(self, a: Scalar, b: VReg) -> VReg:
+        out = self.new_x()
+        self.emit("and", out, self.reg(a), b)
+        return out
+
+    def _defer(self, value: TileBlock, base: Scalar, stride: Scalar, mask: Mask | None,
+               kind: tuple[str, int]) -> None:
+        """The planned store (`kind`: its mnemonic and element bytes in memory, as
+        `select` expected) of the dot loop's accumulator, deferred to the next program."""
+        if value is not self.deferred_acc or kind != self.deferred_kind:
+            raise self.error("internal: the deferred store is not the dot loop's "
+                             "accumulator's, as planned")
+        self._defer_store(base, stride, mask)
 
     def _defer_store(self, base: Scalar, stride: Scalar, mask: Mask | None) -> None:
         """A program's tile store waits for the next program: it is emitted there after
@@ -1013,8 +1124,9 @@ class Selector(VectorSelection):
         # would hold a dozen registers through the next program's start
         inline, self._inline = self._inline, True
         try:
+            mnemonic, element_bytes = self.deferred_kind
             self._store_tiles(value, base, stride, rows, cols, self.tdim, self.tdim,
-                              previous=True)
+                              previous=True, mnemonic=mnemonic, element_bytes=element_bytes)
         finally:
             self._inline = inline
         self.fn.blocks.append(skip)
@@ -1047,22 +1159,25 @@ class Selector(VectorSelection):
         if not self._peels(op):
             self._loop(op, lb, ub, step, inits)
             return
-        # The peeled iteration and the loop are one region behind a guard: the values
-        # they hoist to an enclosing region go before the guard, so they are defined
-        # on the path that skips both too (a later loop may reuse them).
-        skip = self.fn.new_block("no_iterations")
-        self._enter_scope(self.emit("bge", self.reg(lb), self.reg(ub), skip.label))
-        inits, zeroed = self._peel_first_iteration(op, lb, inits)
+        memos = [set(scope.memo) for scope in self._scopes]
+        inits, skip, starts = self._peel_first_iteration(op, lb, ub, inits)
         self._loop(op, self.add(lb, step), ub, step, inits)
-        self._leave_scope()
+        # What the loop hoisted sits before its guard, which the path with no iteration
+        # skips: forgotten here, so that a later loop (a convolution's next tap)
+        # computes it again rather than read it undefined on that path.
+        for scope, known in zip(self._scopes, memos):
+            for key in set(scope.memo) - known:
+                del scope.memo[key]
         # no iteration at all: the deferred store still happens, the accumulator is 0
         after = self.fn.new_block("loop_done")
         self.emit("j", after.label)
         self.fn.blocks.append(skip)
         self.block = skip
         self._flush_deferred()
-        for reg in zeroed:
-            self.emit("tzero", reg)
+        inline, self._inline = self._inline, True
+        for emit, reg in starts:  # the accumulator is its start: zeros or the bias
+            emit(reg)
+        self._inline = inline
         self.fn.blocks.append(after)
         self.block = after
 
@@ -1072,24 +1187,34 @@ class Selector(VectorSelection):
         follow that iteration's first operand loads."""
         return self.plan is not None and self.plan[0] is op
 
-    def _peel_first_iteration(self, op: scf.ForOp, lb: Scalar, inits: list[Form]
-                              ) -> tuple[list[Form], list[VReg]]:
+    def _peel_first_iteration(self, op: scf.ForOp, lb: Scalar, ub: Scalar,
+                              inits: list[Form]
+                              ) -> tuple[list[Form], MBlock, list[tuple[Callable, VReg]]]:
         """Iteration 0 of `op` in straight-line code (the loop then starts at lb + step),
-        flushing the deferred store before its first tmma; the caller has checked that
-        there is one. Returns the forms it yields and the accumulators' registers."""
+        flushing the deferred store before its first tmma. Returns the forms it yields,
+        the block for the case of no iteration (the caller fills it: flush the store,
+        start the accumulators) and how each accumulator tile starts (its pending
+        instruction and register: a tzero, or a bias row's tld.w)."""
         body = op.body.block
-        zeroed: list[TileBlock] = []
+        starts: list[tuple[Callable, VReg]] = []
         forms: list[Form] = []
         for form, arg in zip(inits, body.args[1:]):
             if isinstance(form, Affine) and _is_dot_accumulator(arg):
                 form = self._zero_tiles(arg.type.dims)
-                zeroed.append(form)
+            if isinstance(form, TileBlock) and _is_dot_accumulator(arg):
+                if not all(isinstance(t, PendingTile) for t in form.tiles.values()):
+                    raise self.error("internal: the dot loop's accumulator start was "
+                                     "emitted before the loop")
+                starts += [(t.emit, t.reg) for t in form.tiles.values()]
                 self.deferred_acc = form
             forms.append(form)
+        skip = self.fn.new_block("no_iterations")
+        guard = self.emit("bge", self.reg(lb), self.reg(ub), skip.label)
+        # a region of its own: its values do not reach the join (the skip path)
+        self._enter_scope(guard)
         self.forms[body.args[0]] = lb
         for form, arg in zip(forms, body.args[1:]):
             self.forms[arg] = form
-        registers = [reg for block in zeroed for reg in _registers(block).values()]
         self.flush_before_tmma = True
         # straight-line code run once per program: its arithmetic where it is used
         # (hoisted before the guard, it would hold registers through the deferred store)
@@ -1102,7 +1227,8 @@ class Selector(VectorSelection):
                 self.visit(inner)
         self._inline = False
         self.flush_before_tmma = False
-        return yielded, registers
+        self._leave_scope()
+        return yielded, skip, starts
 
     def _loop(self, op: scf.ForOp, lb: Scalar, ub: Scalar, step: Scalar,
               inits: list[Form]) -> None:
@@ -1258,15 +1384,19 @@ def _registers(block: TileBlock) -> dict[tuple[int, int], VReg]:
 
 def _deferred_store_plan(block: Block) -> tuple[scf.ForOp | None, ob.StoreOp] | None:
     """The tile GEMM pattern, whose store can be deferred to the next program: a
-    tl.dot accumulator that starts as zeros and is stored once, at the end of the
-    kernel's body, by a store in that body. It is accumulated either in a chain of loops
-    (one loop, or one per filter tap when a convolution's taps are unrolled around a
-    channel loop), each next loop starting from the previous one's result; or by a
-    chain of tl.dot ops in the body itself (every loop unrolled). Returns the first
-    loop, whose first iteration takes the deferred store (None: the first tl.dot of
-    the straight-line chain takes it), and the store."""
+    tl.dot accumulator stored once, at the end of the kernel's body, by a store in that
+    body (directly, or through tl.requantize: a tst.b store, whose CSRs the requantize
+    op sets). It is accumulated either in a chain of loops (one loop, or one per
+    filter tap when a convolution's taps are unrolled around a channel loop), each next
+    loop starting from the previous one's result; or by a chain of tl.dot ops in the
+    body itself (every loop unrolled). Returns the first loop, whose first iteration
+    takes the deferred store (None: the first tl.dot of the straight-line chain takes
+    it), and the store."""
     for store in (op for op in block.ops if isinstance(op, ob.StoreOp)):
         value = store.value
+        if isinstance(value.owner, ob.RequantizeOp) and value.owner.parent_block() is block \
+                and len(list(value.uses)) == 1:  # stored by tst.b
+            value = value.owner.operand
         if len(list(value.uses)) != 1 or not isinstance(value.type, ob.BlockType) \
                 or len(value.type.dims) != 2:
             continue

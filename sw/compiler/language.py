@@ -185,6 +185,18 @@ def minimum(x, y):
 
 
 @_builtin
+def requantize(input, multiplier, shift, zero_point, rounding=0):
+    """**OxCore extension** (Triton has no fixed-point requantize): int32 accumulators
+    to int8, exactly as the tensor engine's ``tst.b`` stores them (docs/tensor.md):
+    ``sat8(sat32(roundoff(sat32(roundoff(x * multiplier, 31)), shift) + zero_point))``,
+    gemmlowp/TFLite's chain with RVV rounding. `multiplier` (Q0.31), `shift` (0..31,
+    WARL 5 bits) and `zero_point` are int32 scalars; `rounding` is a constexpr in
+    vxrm's encoding: 0 rnu (default, ties up), 1 rne, 2 rdn, 3 rod.
+    ``tl.requantize(tl.maximum(acc, 0), ...)`` (ReLU) is fused into the store's
+    activation clamp (tqmin/tqmax)."""
+
+
+@_builtin
 def sum(input, axis=None):  # noqa: A001 (Triton's name)
     """Sum along `axis` (wrapping, in the input's dtype); a 1-D block may omit it."""
 

@@ -15,13 +15,15 @@ from typing import TextIO
 
 from xdsl.context import Context
 from xdsl.dialects import arith, builtin, func, scf
-from xdsl.dialects.builtin import IntegerAttr, ModuleOp
-from xdsl.ir import Operation
+from xdsl.dialects.builtin import IntegerAttr, ModuleOp, i32
+from xdsl.ir import Block, BlockArgument, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (GreedyRewritePatternApplier, PatternRewriter,
                                    PatternRewriteWalker, RewritePattern,
                                    op_type_rewrite_pattern)
 from xdsl.printer import Printer
+from xdsl.rewriter import InsertPoint
+from xdsl.traits import Pure
 from xdsl.transforms.canonicalize import CanonicalizePass
 from xdsl.transforms.common_subexpression_elimination import CommonSubexpressionElimination
 from xdsl.transforms.loop_invariant_code_motion import LoopInvariantCodeMotionPass
@@ -106,10 +108,197 @@ class FoldBlockConstantsPass(ModulePass):
         PatternRewriteWalker(patterns).rewrite_module(op)
 
 
+def _is_zero_constant(value: SSAValue) -> bool:
+    owner = value.owner
+    return isinstance(owner, ob.ConstantOp) and owner.value.value.data == 0
+
+
+def _is_dot_accumulator(value: SSAValue) -> bool:
+    return any(isinstance(use.operation, ob.DotOp) and use.index == 2 for use in value.uses)
+
+
+def _broadcast_row(value: SSAValue) -> ob.LoadOp | None:
+    """The 1-D load `x` when `value` is ``broadcast(expand_dims(x, 0))`` (Triton's
+    ``x[None, :]`` broadcast to a 2-D block) and its masked-off lanes read 0."""
+    broadcast = value.owner
+    if not isinstance(broadcast, ob.BroadcastOp):
+        return None
+    expand = broadcast.operand.owner
+    if not isinstance(expand, ob.ExpandDimsOp) or expand.axis.value.data != 0:
+        return None
+    load = expand.operand.owner
+    if not isinstance(load, ob.LoadOp) or len(ob.shape_of(load.result.type)) != 1:
+        return None
+    if load.other is not None and not _is_zero_constant(load.other):
+        return None
+    return load
+
+
+def _enclosing_blocks(block: Block | None) -> list[Block]:
+    """`block` and the blocks around it, innermost first."""
+    blocks = []
+    while block is not None:
+        blocks.append(block)
+        parent = block.parent_op()
+        block = parent.parent_block() if parent is not None else None
+    return blocks
+
+
+def _ops_to_hoist(value: SSAValue, anchor: Operation, moving: list[Operation]) -> bool:
+    """Collect (operands first) the pure ops after `anchor` in its block that `value`
+    needs, so that it can be computed before `anchor`; False if it depends on
+    `anchor`'s results or on anything inside it, or on an op that is not pure."""
+    block = anchor.parent_block()
+    assert block is not None
+    if isinstance(value, BlockArgument):
+        return value.block in _enclosing_blocks(block)
+    owner = value.owner
+    assert isinstance(owner, Operation)
+    if owner is anchor:
+        return False
+    if owner.parent_block() is not block:
+        return owner.parent_block() in _enclosing_blocks(block)
+    ops = list(block.ops)
+    if ops.index(owner) < ops.index(anchor) or owner in moving:
+        return True
+    if not owner.has_trait(Pure) or owner.regions:
+        return False
+    if not all(_ops_to_hoist(operand, anchor, moving) for operand in owner.operands):
+        return False
+    moving.append(owner)
+    return True
+
+
+class FoldAccumulatorBias(RewritePattern):
+    """``loop_result + broadcast(bias_row)`` -> the loop's accumulator starts at the
+    broadcast bias row instead of zeros. The tensor engine has no tile add, but int32
+    wrap-around addition is associative and commutative, so (0 + sum of dots) + bias
+    equals bias + sum of dots: a 2-D load with row stride 0 (every row the same bias
+    row; instruction selection makes it one tld.w per tile instead of a tzero), whose
+    mask and `other=0` keep the 1-D load's N edge (tcolb)."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: ob.AddOp, rewriter: PatternRewriter) -> None:
+        shape = ob.shape_of(op.result.type)
+        if len(shape) != 2 or ob.element_of(op.result.type) != i32:
+            return
+        for acc, bias in ((op.lhs, op.rhs), (op.rhs, op.lhs)):
+            loop = acc.owner
+            if not isinstance(loop, scf.ForOp) or loop.parent_block() is not op.parent_block():
+                continue
+            if len(list(acc.uses)) != 1:
+                continue
+            index = acc.index
+            init = loop.iter_args[index]
+            if not _is_zero_constant(init) or not _is_dot_accumulator(
+                    loop.body.block.args[1 + index]):
+                continue
+            row = _broadcast_row(bias)
+            if row is None:
+                continue
+            moving: list[Operation] = []
+            needed = [row.ptr] + ([row.mask] if row.mask is not None else [])
+            if not all(_ops_to_hoist(v, loop, moving) for v in needed):
+                continue
+            self._start_at_bias(op, loop, index, row, moving, shape, rewriter)
+            _erase_if_unused(bias, rewriter)  # the broadcast row and its 1-D load
+            return
+
+    @staticmethod
+    def _start_at_bias(add: ob.AddOp, loop: scf.ForOp, index: int, row: ob.LoadOp,
+                       moving: list[Operation], shape: tuple[int, ...],
+                       rewriter: PatternRewriter) -> None:
+        for moved in moving:
+            moved.detach()
+            rewriter.insert(moved, InsertPoint.before(loop))
+
+        def rows(value: SSAValue) -> list[Operation]:
+            expand = ob.ExpandDimsOp(value, 0)
+            return [expand, ob.BroadcastOp(expand.result, shape)]
+        pointers = rows(row.ptr)
+        masks = rows(row.mask) if row.mask is not None else []
+        zero = ob.ConstantOp(0, ob.BlockType(shape, i32))
+        load = ob.LoadOp(pointers[-1].results[0], masks[-1].results[0] if masks else None,
+                         zero.result if masks else None)
+        new_ops = [*pointers, *masks, zero, load]
+        for new in new_ops:
+            new.location = row.location
+        rewriter.insert(new_ops, InsertPoint.before(loop))
+        operands = list(loop.operands)
+        operands[3 + index] = load.result  # lb, ub, step, then the inits
+        loop.operands = operands
+        rewriter.notify_op_modified(loop)
+        rewriter.replace(add, [], [loop.results[index]])
+
+
+def _erase_if_unused(value: SSAValue, rewriter: PatternRewriter) -> None:
+    """Erase `value`'s op if nothing uses it, then its operands' ops likewise (the bias
+    row's broadcast, expand_dims and 1-D load once the accumulator took it). Only loads
+    and pure ops: nothing that writes memory or holds a region."""
+    owner = value.owner
+    if not isinstance(owner, Operation) or owner.regions or not owner.results:
+        return
+    if not (isinstance(owner, ob.LoadOp) or owner.has_trait(Pure)):
+        return
+    if any(list(result.uses) for result in owner.results):
+        return
+    operands = list(owner.operands)
+    rewriter.erase(owner)
+    for operand in operands:
+        _erase_if_unused(operand, rewriter)
+
+
+@dataclass(frozen=True)
+class FoldAccumulatorBiasPass(ModulePass):
+    """A bias row added to a tl.dot loop's result becomes the accumulator's start."""
+
+    name = "fold-accumulator-bias"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        PatternRewriteWalker(FoldAccumulatorBias(), apply_recursively=False).rewrite_module(op)
+
+
+class FuseRequantizeRelu(RewritePattern):
+    """requantize(max(x, 0)) -> requantize(x) {activation = "relu"}: the ReLU becomes
+    tst.b's activation clamp. Exact for any multiplier: the chain is monotonic
+    (non-decreasing for multiplier >= 0, non-increasing below), so requantize(max(x, 0))
+    is max(requantize(x), requantize(0)) or min(...) respectively, and requantize(0)
+    is the zero point saturated to int8 (instruction selection sets tqmin/tqmax)."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: ob.RequantizeOp, rewriter: PatternRewriter) -> None:
+        relu = op.operand.owner
+        if op.activation.data != "none" or not isinstance(relu, ob.MaxOp):
+            return
+        if _is_zero_constant(relu.rhs):
+            source = relu.lhs
+        elif _is_zero_constant(relu.lhs):
+            source = relu.rhs
+        else:
+            return
+        fused = ob.RequantizeOp(source, op.multiplier, op.shift, op.zero_point,
+                                op.rounding.value.data, "relu")
+        fused.location = op.location
+        rewriter.replace(op, fused)
+        _erase_if_unused(relu.result, rewriter)
+
+
+@dataclass(frozen=True)
+class FuseRequantizeReluPass(ModulePass):
+    """tl.maximum(x, 0) feeding tl.requantize moves into the requantization."""
+
+    name = "fuse-requantize-relu"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        PatternRewriteWalker(FuseRequantizeRelu()).rewrite_module(op)
+
+
 #: The block-level pipeline, in order; the back end (driver.BACKEND_STAGES) follows.
 PIPELINE: tuple[ModulePass, ...] = (
     VerifyTypesPass(),        # shapes and dtypes sound before anything rewrites them
     FoldBlockConstantsPass(),  # splat/broadcast of constants -> block constants
+    FoldAccumulatorBiasPass(),  # acc + bias row -> the dot loop's accumulator starts there
+    FuseRequantizeReluPass(),  # requantize(max(x, 0)) -> tst.b's activation clamp
     CanonicalizePass(),       # xDSL: fold arith constants, drop dead pure ops
     LoopInvariantCodeMotionPass(),  # xDSL: masks and offsets a loop does not change
     CommonSubexpressionElimination(),  # xDSL: one op per repeated pure computation

@@ -381,6 +381,23 @@ def _linear_scan(intervals: list[Interval], order: list[int],
         active.append(cur)
 
 
+def _scan_x(intervals: list[Interval], order: list[int],
+            fixed: dict[int, list[tuple[int, int]]], with_scratch: bool) -> None:
+    """Linear scan of the x registers. First (`with_scratch`) with the spill code's
+    scratch t5/t6 last in the order too: when nothing spills, no spill code needs them,
+    and two more registers can keep a kernel's arguments out of memory (a reload, a
+    scalar load, waits for the engines to drain; sw/ops/gemm.py's gemm_q needs one
+    register more than gemm). If something spills, allocate again without them: the
+    same allocation as if they had never been offered."""
+    if with_scratch:
+        _linear_scan(intervals, [*order, _T5, _T6], fixed)
+        if not any(iv.spilled for iv in intervals):
+            return
+        for iv in intervals:
+            iv.register, iv.spilled = None, False
+    _linear_scan(intervals, order, fixed)
+
+
 def _spill_weights(fn: MFunction, ivs: Intervals) -> None:
     """Each interval's spill cost: its registers' uses and definitions, each counting
     10**(loops around it), divided by its length so that a long, rarely used value
@@ -485,7 +502,7 @@ def allocate(fn: MFunction, config: OxCoreConfig,
     scratch: dict[str, list[tuple[int, int]]] = {"v": [], "m": []}  # (base, group)
     for cls, intervals in by_class.items():
         if cls == "x":
-            _linear_scan(intervals, orders["x"], fixed["x"])
+            _scan_x(intervals, orders["x"], fixed["x"], with_scratch=allocatable is None)
             continue
         while True:
             units = {u for b, g in scratch[cls] for u in range(b, b + g)}
@@ -519,6 +536,11 @@ def allocate(fn: MFunction, config: OxCoreConfig,
                                           "spill code's scratch registers")
                     scratch[cls].append((base, g))
                     have[g] += 1
+
+    engine_spills = any(iv.spilled for cls, ivs_ in by_class.items() if cls != "x"
+                        for iv in ivs_)
+    if engine_spills and any(iv.register in (_T5, _T6) for iv in by_class.get("x", ())):
+        _scan_x(by_class["x"], orders["x"], fixed["x"], with_scratch=False)  # they need them
 
     # Stack frame: callee-saved saves at the bottom, spill slots above.
     used: dict[str, set[int]] = defaultdict(set)

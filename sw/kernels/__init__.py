@@ -33,6 +33,9 @@ class Array:
     # An NHWC image's zero padding, written into the buffer the kernel reads: this many
     # zero elements around dimensions 1 and 2 (within `dims`), an expression.
     halo: str = "0"
+    # random inputs' range, inclusive (default: the dtype's); a bias of the size a real
+    # layer's has, so that requantized outputs are not all saturated
+    values: tuple[int, int] | None = None
 
     def shape(self, params: dict[str, int]) -> tuple[int, ...]:
         return tuple(int(eval(d, {"__builtins__": {}}, dict(params))) for d in self.dims)
@@ -261,6 +264,15 @@ def _compiled_conv2d(XP: np.ndarray, F: np.ndarray, S: int, P: int) -> dict[str,
 
 
 _OH, _OW = "((H + 2 * P - K) // S + 1)", "((W + 2 * P - K) // S + 1)"
+def _compiled_gemm_q(A: np.ndarray, BT: np.ndarray, bias: np.ndarray
+                     ) -> dict[str, np.ndarray]:
+    """gemm_q with RELU: relu(A @ BT^T + bias) (int32, wrapping) through tst.b's chain
+    with TQ_MULT, TQ_SHIFT, TQ_ZP, rnu, written here in numpy."""
+    wide = A.astype(np.int64) @ BT.astype(np.int64).T + bias.astype(np.int64)[None, :]
+    acc = np.maximum((wide + 2**31) % 2**32 - 2**31, 0)
+    t = np.clip(_round_shift(acc * TQ_MULT, 31), -2**31, 2**31 - 1)
+    v = np.clip(_round_shift(t, TQ_SHIFT) + TQ_ZP, -2**31, 2**31 - 1)
+    return {"C": np.clip(v, -128, 127).astype(np.int8)}
 
 
 def _ew(name: str, inputs: tuple[str, ...], output: Array, reference: Callable,
@@ -356,6 +368,21 @@ COMPILED_KERNELS = (
                                  macs=f"N * {_OH} * {_OW} * CO * K * K * C",
                                  min_bytes="N * (H + 2 * P) * (W + 2 * P) * C + CO * K * K * C"
                                            f" + 4 * N * {_OH} * {_OW} * CO")),
+    # int8 Linear layer: bias, ReLU and requantization fused into the tensor engine's
+    # accumulator start (tld.w, stride 0) and tst.b's epilogue (tqmin = the zero point)
+    Kernel("gemm_q", ("M", "N", "K"), (64, 64, 64),
+           (Array("A", "int8", ("M", "K")), Array("BT", "int8", ("N", "K")),
+            Array("bias", "int32", ("N",), values=(-1 << 15, 1 << 15))),
+           (Array("C", "int8", ("M", "N")),), _compiled_gemm_q,
+           engines=("tensor",), default_config="tensor",
+           launch=CompiledLaunch("sw.ops.gemm:gemm_q",
+                                 ("A", "BT", "bias", "C", "M", "N", "K", str(TQ_MULT),
+                                  str(TQ_SHIFT), str(TQ_ZP)),
+                                 ("cdiv(M, BLOCK_M)", "cdiv(N, BLOCK_N)"),
+                                 (("BLOCK_M", "2 * TDIM"), ("BLOCK_N", "2 * TDIM"),
+                                  ("BLOCK_K", "4 * TDIM"), ("RELU", "1")),
+                                 macs="M * N * K",
+                                 min_bytes="M * K + N * K + 4 * N + M * N")),
     _ew("add", ("X", "Y"), Array("Z", "int8", ("N",)), _add, 8, "3 * N"),
     _ew("relu", ("X",), Array("Z", "int8", ("N",)), _relu_op, 8, "2 * N"),
     _ew("reduce_sum", ("X",), Array("S", "int32", ("(N + 4095) // 4096",)), _reduce_sum, 8,

@@ -49,3 +49,62 @@ gemm_tuned = tl.autotune(configs=[
 
 def reference(a: np.ndarray, bt: np.ndarray) -> np.ndarray:
     return (a.astype(np.int64) @ bt.astype(np.int64).T).astype(np.int32)
+
+
+@tl.kernel
+def gemm_q(a_ptr, bt_ptr, bias_ptr, c_ptr, M, N, K, multiplier, shift, zero_point,
+           BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr,
+           RELU: tl.constexpr):
+    """A quantized Linear layer: C = requantize(relu?(A @ B + bias)), int8 out.
+
+    On the tensor engine the bias row is the accumulator's starting value (one tld.w
+    with row stride 0: `fold-accumulator-bias`), the ReLU is the store's activation
+    clamp (`fuse-requantize-relu`) and the requantization is tst.b's own epilogue, so
+    the epilogue costs no instruction per tile beyond the int32 GEMM's."""
+    pid_m = tl.program_id(0)
+    pid_n = tl.program_id(1)
+    offs_m = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
+    offs_n = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)
+    offs_k = tl.arange(0, BLOCK_K)
+    a_ptrs = a_ptr + offs_m[:, None] * K + offs_k[None, :]
+    b_ptrs = bt_ptr + offs_k[:, None] + offs_n[None, :] * K
+    acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.int32)
+    for k in range(0, K, BLOCK_K):
+        a = tl.load(a_ptrs, mask=(offs_m[:, None] < M) & (offs_k[None, :] < K - k), other=0)
+        b = tl.load(b_ptrs, mask=(offs_k[:, None] < K - k) & (offs_n[None, :] < N), other=0)
+        acc = tl.dot(a, b, acc)
+        a_ptrs += BLOCK_K
+        b_ptrs += BLOCK_K
+    bias = tl.load(bias_ptr + offs_n, mask=offs_n < N, other=0)
+    acc = acc + bias[None, :]
+    if RELU:
+        acc = tl.maximum(acc, 0)
+    q = tl.requantize(acc, multiplier, shift, zero_point)
+    c_ptrs = c_ptr + offs_m[:, None] * N + offs_n[None, :]
+    tl.store(c_ptrs, q, mask=(offs_m[:, None] < M) & (offs_n[None, :] < N))
+
+
+def _round_half_up(value: np.ndarray, shift: int) -> np.ndarray:
+    """value / 2**shift rounded to nearest, ties up (rnu), for int64 `value`."""
+    return (value + (1 << (shift - 1))) >> shift if shift > 0 else value
+
+
+def reference_q(a: np.ndarray, bt: np.ndarray, bias: np.ndarray, multiplier: int,
+                shift: int, zero_point: int, relu: bool) -> np.ndarray:
+    """gemm_q in numpy, independent of the ISA's code: int32 wrap-around accumulation,
+    then the fixed-point chain with rnu rounding (tl.requantize's default)."""
+    wide = a.astype(np.int64) @ bt.astype(np.int64).T + bias.astype(np.int64)[None, :]
+    acc = ((wide + 2**31) % 2**32 - 2**31)  # int32 wrap-around
+    if relu:
+        acc = np.maximum(acc, 0)
+    return requantize_reference(acc, multiplier, shift, zero_point)
+
+
+def requantize_reference(acc: np.ndarray, multiplier: int, shift: int,
+                         zero_point: int) -> np.ndarray:
+    """tl.requantize with rnu rounding, in integer numpy: sat8(sat32(round(sat32(
+    round(acc * multiplier / 2**31)) / 2**shift) + zero_point))."""
+    acc = np.asarray(acc, dtype=np.int64)
+    t = np.clip(_round_half_up(acc * multiplier, 31), -2**31, 2**31 - 1)
+    v = np.clip(_round_half_up(t, shift) + zero_point, -2**31, 2**31 - 1)
+    return np.clip(v, -128, 127).astype(np.int8)

@@ -17,6 +17,7 @@ from math import floor
 import numpy as np
 import pytest
 
+from oxcore.isa.tensor.requant import requantize as interpreter_requantize
 from oxcore.retire import CsrWrite, MemAccess, TileWrite, TrapCause, XWrite
 from tests.oxcore.tensor_programs import run_program, tensor_config
 
@@ -112,6 +113,60 @@ def test_requantization_csrs_keep_their_legal_bits(tmp_path):
     sw t1, 16(t0)
 """, tmp_path, tensor_config(), out_size=20)
     assert ran.out_array("<u4").tolist() == [0xFFFF_FFFF, 31, 0xFFFF_FFFF, 3, 1]
+
+
+def test_activation_clamp_csrs_reset_to_no_clamp_and_read_back_sign_extended(tmp_path):
+    """tqmin/tqmax: reset -128/127 (existing programs unchanged); 8 WARL bits, read back
+    sign-extended (an int8 written as any int32 reads back as itself)."""
+    ran = run_program("""
+    la t0, out
+    csrr t1, tqmin
+    sw t1, 0(t0)
+    csrr t1, tqmax
+    sw t1, 4(t0)
+    li t1, -7
+    csrw tqmin, t1
+    li t1, 0x1234
+    csrw tqmax, t1
+    csrr t1, tqmin
+    sw t1, 8(t0)
+    csrr t1, tqmax
+    sw t1, 12(t0)
+""", tmp_path, tensor_config(), out_size=16)
+    assert ran.out_array("<i4").tolist() == [-128, 127, -7, 0x34]
+
+
+def _hand_requantize(acc: np.ndarray, multiplier: int, shift: int, zero_point: int,
+                     lo: int, hi: int) -> np.ndarray:
+    """tst.b's chain in plain integer numpy, rnu rounding (ties up): the reference the
+    interpreter's `requantize` must equal, written without it."""
+    def round_up(v: np.ndarray, d: int) -> np.ndarray:
+        return (v + (1 << (d - 1))) >> d if d else v
+    acc = acc.astype(np.int64)
+    t = np.clip(round_up(acc * multiplier, 31), -2**31, 2**31 - 1)
+    v = np.clip(round_up(t, shift) + zero_point, -2**31, 2**31 - 1)
+    return np.minimum(np.maximum(np.clip(v, -128, 127), lo), hi)
+
+
+@pytest.mark.parametrize("lo, hi", [(-128, 127), (0, 127), (-3, 127), (-20, 20), (5, -5)])
+def test_requantize_clamps_to_the_activation_bounds(lo, hi):
+    """The clamp after sat8, max first (lo > hi gives hi); it is not a saturation:
+    tqsat only reports the int32/int8 saturations of the unclamped chain."""
+    rng = np.random.default_rng((lo + 128) * 256 + hi + 128)
+    acc = rng.integers(-(1 << 31), 1 << 31, size=500, dtype=np.int64)
+    acc[::3] >>= 12
+    for multiplier, shift, zero_point in [(0x5A3B1C2D, 13, -3), (1 << 30, 20, 40),
+                                          (-(1 << 30), 18, 7), (0x7FFF_FFFF, 31, 0)]:
+        got, saturated = interpreter_requantize(acc, multiplier, shift, zero_point, 0,
+                                                lo, hi)
+        assert got.tolist() == _hand_requantize(acc, multiplier, shift, zero_point,
+                                                lo, hi).tolist()
+        _, unclamped_saturated = interpreter_requantize(acc, multiplier, shift, zero_point,
+                                                        0)
+        assert saturated == unclamped_saturated
+    small = np.array([-100, -1, 0, 1, 100], dtype=np.int64)  # ReLU: no saturation
+    got, saturated = interpreter_requantize(small, 1 << 30, 0, 0, 0, 0, 127)
+    assert (got.tolist(), saturated) == ([0, 0, 0, 1, 50], False)
 
 
 def test_tdim_is_read_only(tmp_path):

@@ -1,8 +1,10 @@
 """tst.b and the vector engine agree: for random accumulators and parameters, in every
 rounding mode, the tensor unit's int8 epilogue stores the same bytes as the Zve32x
 sequence it is defined by (vsmul.vx, vssra.vx, vsadd.vx at SEW 32, then vnclip.wi 0
-twice: 32 -> 16 -> 8 bits) with vxrm = tqrm, and sets tqsat exactly when that sequence
-sets vxsat. Both run in one program on a configuration with [vector] and [tensor].
+twice: 32 -> 16 -> 8 bits, then the activation clamp as vmax.vx tqmin and vmin.vx
+tqmax at SEW 8) with vxrm = tqrm, and sets tqsat exactly when that sequence sets vxsat
+(vmax/vmin do not: the clamp is not a saturation). Both run in one program on a
+configuration with [vector] and [tensor].
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ N = TDIM * TDIM
 INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
 
 
-def _program(multiplier: int, shift: int, zero_point: int, mode: int) -> str:
+def _program(multiplier: int, shift: int, zero_point: int, mode: int,
+             clamp: tuple[int, int]) -> str:
+    lo, hi = clamp
     return f"""
     la a0, acc
     li a1, {4 * TDIM}
@@ -28,6 +32,10 @@ def _program(multiplier: int, shift: int, zero_point: int, mode: int) -> str:
     csrw tqshift, t1
     li t1, {zero_point & 0xFFFF_FFFF}
     csrw tqzp, t1
+    li t1, {lo}
+    csrw tqmin, t1
+    li t1, {hi}
+    csrw tqmax, t1
     li t1, {mode}
     csrw tqrm, t1
     la a2, out
@@ -48,6 +56,10 @@ def _program(multiplier: int, shift: int, zero_point: int, mode: int) -> str:
     vnclip.wi v16, v8, 0
     vsetvli zero, t0, e8, m2, ta, ma
     vnclip.wi v20, v16, 0
+    li t2, {lo}
+    vmax.vx v20, v20, t2
+    li t2, {hi}
+    vmin.vx v20, v20, t2
     addi a2, a2, {N}
     vse8.v v20, (a2)
     csrr t3, tqsat
@@ -65,6 +77,16 @@ def _parameters(rng: np.random.Generator, trial: int) -> tuple[int, int, int]:
     return multiplier, shift, zero_point
 
 
+def _clamp(rng: np.random.Generator, trial: int, zero_point: int) -> tuple[int, int]:
+    """No clamp, ReLU's (the zero point's int8 value up), a random window (sometimes
+    empty: lo > hi gives hi)."""
+    if trial % 3 == 0:
+        return -128, 127
+    if trial % 3 == 1:
+        return int(np.clip(zero_point, -128, 127)), 127
+    return tuple(int(v) for v in rng.integers(-128, 128, size=2))
+
+
 def _accumulators(rng: np.random.Generator) -> np.ndarray:
     acc = rng.integers(INT32_MIN, INT32_MAX + 1, size=N, dtype=np.int64)
     acc[N // 4:] >>= rng.integers(0, 31, size=N - N // 4)  # every magnitude
@@ -78,13 +100,14 @@ def test_store_b_matches_the_vnclip_path(tmp_path, mode):
     saturated = 0
     for trial in range(10):
         multiplier, shift, zero_point = _parameters(rng, trial)
-        ran = run_program(_program(multiplier, shift, zero_point, mode), tmp_path,
+        clamp = _clamp(rng, trial, zero_point)
+        ran = run_program(_program(multiplier, shift, zero_point, mode, clamp), tmp_path,
                           tensor_config(TDIM, vector=True), {"acc": _accumulators(rng)},
                           out_size=2 * N + 8)
         assert ran.stop.trap is None
         tensor, vector = ran.out[:N], ran.out[N:2 * N]
         tqsat, vxsat = np.frombuffer(ran.out[2 * N:], "<u4").tolist()
-        params = (multiplier, shift, zero_point)
+        params = (multiplier, shift, zero_point, clamp)
         assert tensor == vector, params
         assert tqsat == vxsat, params
         saturated += tqsat

@@ -38,7 +38,7 @@ interpreter's traps for misaligned rows and rows outside RAM are not modelled.
 import enum
 from dataclasses import dataclass
 
-from amaranth import Cat, Const, Module, Mux, Signal
+from amaranth import Cat, Const, Module, Mux, Signal, signed
 
 from hw.oxcore.commit import commit_layout
 from hw.oxcore.engine import DISPATCH, ENGINE_CLASSES, Engine
@@ -48,9 +48,10 @@ from hw.oxcore.tensor.requant import Requantizer
 from oxcore.config import OxCoreConfig, TensorConfig
 from oxcore.isa import Isa, isa_for
 from oxcore.isa.ext.xoxtensor import (CSR_TACTIVE, CSR_TBUSY, CSR_TCOLB, CSR_TDIM,
-                                      CSR_TLENB, CSR_TMACS, CSR_TQFULL, CSR_TQMUL, CSR_TQRM,
-                                      CSR_TQSAT, CSR_TQSHIFT, CSR_TQZP, CSR_TROWS,
-                                      CSR_TSTALL_OPERAND, CSR_TSTALL_PORT, WARL_BITS)
+                                      CSR_TLENB, CSR_TMACS, CSR_TQFULL, CSR_TQMAX, CSR_TQMIN,
+                                      CSR_TQMUL, CSR_TQRM, CSR_TQSAT, CSR_TQSHIFT, CSR_TQZP,
+                                      CSR_TROWS, CSR_TSTALL_OPERAND, CSR_TSTALL_PORT, RESET,
+                                      SIGN_EXTENDED, WARL_BITS)
 from oxcore.isa.tensor.state import TILES
 from oxcore.retire.ports import tensor_commit_spec
 
@@ -61,7 +62,19 @@ def _log2(value: int) -> int:
 
 # The writable tensor CSRs the LSU holds, by name (their WARL widths: `WARL_BITS`).
 CSR_NUMBERS = {"tqmul": CSR_TQMUL, "tqshift": CSR_TQSHIFT, "tqzp": CSR_TQZP, "tqrm": CSR_TQRM,
-               "tqsat": CSR_TQSAT, "trows": CSR_TROWS, "tcolb": CSR_TCOLB}
+               "tqsat": CSR_TQSAT, "trows": CSR_TROWS, "tcolb": CSR_TCOLB,
+               "tqmin": CSR_TQMIN, "tqmax": CSR_TQMAX}
+
+
+def _csr_register(name: str, number: int) -> Signal:
+    """A writable tensor CSR's register: its WARL bits (signed where the CSR reads back
+    sign-extended, so every read widens it so), from the ISA table's reset value."""
+    width = WARL_BITS[number]
+    shape = signed(width) if number in SIGN_EXTENDED else width
+    reset = RESET[number] & ((1 << width) - 1)
+    if number in SIGN_EXTENDED and reset >> (width - 1):
+        reset -= 1 << width
+    return Signal(shape, name=name, init=reset)
 
 
 def _overlap(running, head):
@@ -350,8 +363,7 @@ class TensorEngine(Engine):
                    row_mask=Signal(self.row_bytes, name="lsu_row_mask"))
         used = Signal(TILES, name="lsu_tiles")
         state, uop = lsu.state, lsu.uop
-        csrs = {name: Signal(WARL_BITS[number], name=name)
-                for name, number in CSR_NUMBERS.items()}
+        csrs = {name: _csr_register(name, number) for name, number in CSR_NUMBERS.items()}
         colb = self._limit(m, csrs["tcolb"], self.row_bytes, "lsu_colb")
         m.d.comb += [unit.free.eq((state == LsuState.IDLE) | lsu.finishing),
                      unit.touched.eq(Mux((state != LsuState.IDLE) & ~lsu.finishing, used, 0)),
@@ -509,6 +521,8 @@ class TensorEngine(Engine):
                      requantizer.shift.eq(csrs["tqshift"]),
                      requantizer.zero_point.eq(csrs["tqzp"]),
                      requantizer.rounding.eq(csrs["tqrm"]),
+                     requantizer.clamp_min.eq(csrs["tqmin"]),
+                     requantizer.clamp_max.eq(csrs["tqmax"]),
                      stored.eq(Mux(uop.full_rows, source_row, requantizer.result))]
         offset = addr[:word_shift]
         shifted = Signal(max_words * self.port_bits, name="lsu_store_shifted")
@@ -586,8 +600,9 @@ class TensorEngine(Engine):
         held = Signal(32, name="csr_held")
         for name, csr_number in CSR_NUMBERS.items():
             width = WARL_BITS[csr_number]
+            kept = new[:width].as_signed() if csr_number in SIGN_EXTENDED else new[:width]
             with m.If(number == csr_number):
-                m.d.comb += held.eq(new[:width])
+                m.d.comb += held.eq(kept)
                 with m.If(writes):
                     m.d.sync += csrs[name].eq(new[:width])
                     m.d.comb += [commit.csr.valid.eq(1), commit.csr.csr.eq(number),

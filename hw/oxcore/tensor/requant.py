@@ -5,9 +5,11 @@ formula")::
     t = sat32(roundoff(acc * M, 31))   # vsmul
     u = roundoff(t, s)                  # vssra
     v = sat32(u + Z)                    # vsadd
-    q = sat8(v)                         # vnclip 0, twice
+    w = sat8(v)                         # vnclip 0, twice
+    q = min(max(w, lo), hi)             # the activation clamp: tqmin, tqmax
 
 ``roundoff`` is the RVV rounding shift under the mode in tqrm (vxrm's encoding). The
+clamp is not a saturation: it does not set tqsat (TFLite's activation_min/max). The
 row is combinational (TDIM elements a cycle, one row per store beat); a faster clock
 would put registers between the steps.
 """
@@ -65,6 +67,8 @@ class Requantizer(wiring.Component):
         The accumulators (int32), element j in bits [32j+31:32j].
     multiplier, shift, zero_point, rounding : ``In``
         tqmul (int32), tqshift (0..31), tqzp (int32), tqrm (vxrm's encoding).
+    clamp_min, clamp_max : ``In(signed(8))``
+        tqmin, tqmax: the activation clamp (max with clamp_min first, then min).
     result : ``Out(8 * tdim)``
         The int8 values, byte j for element j.
     saturated : ``Out(tdim)``
@@ -76,6 +80,7 @@ class Requantizer(wiring.Component):
         super().__init__({
             "row": In(32 * tdim), "multiplier": In(32), "shift": In(5),
             "zero_point": In(32), "rounding": In(2),
+            "clamp_min": In(signed(8), init=-128), "clamp_max": In(signed(8), init=127),
             "result": Out(8 * tdim), "saturated": Out(tdim),
         })
 
@@ -91,10 +96,19 @@ class Requantizer(wiring.Component):
             total = Signal(signed(34), name=f"sum{j}")
             m.d.comb += total.eq(u + self.zero_point.as_signed())
             v, v_clamped = saturate(m, total, 32, f"v{j}")
-            q, q_clamped = saturate(m, v, 8, f"q{j}")
-            m.d.comb += self.result[8 * j:8 * j + 8].eq(q)
-            m.d.comb += self.saturated[j].eq(t_clamped | v_clamped | q_clamped)
+            w, w_clamped = saturate(m, v, 8, f"w{j}")
+            m.d.comb += self.result[8 * j:8 * j + 8].eq(self._activation(m, w, j))
+            m.d.comb += self.saturated[j].eq(t_clamped | v_clamped | w_clamped)
         return m
+
+    def _activation(self, m: Module, value, j: int) -> Signal:
+        """min(max(`value`, tqmin), tqmax): the activation clamp, as vmax.vx then
+        vmin.vx (so tqmin > tqmax gives tqmax)."""
+        raised = Signal(signed(8), name=f"raised{j}")
+        clamped = Signal(signed(8), name=f"q{j}")
+        m.d.comb += [raised.eq(Mux(value < self.clamp_min, self.clamp_min, value)),
+                     clamped.eq(Mux(raised > self.clamp_max, self.clamp_max, raised))]
+        return clamped
 
 
 __all__ = ["Requantizer", "round_shift", "saturate"]

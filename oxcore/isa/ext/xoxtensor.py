@@ -91,8 +91,8 @@ INSTRUCTIONS: tuple[Instruction, ...] = (
          "aligned)"),
     _ins("tst.b", TILE_STORE, dict(opcode=Opcode.CUSTOM_1, funct3=STORE_B, funct7=0),
          "{ms}, ({rs1}), {rs2}", "tensor.store(ms, x[rs1], x[rs2], 1)",
-         "requantize to int8 and store: sat8(vsadd(vssra(vsmul(acc, tqmul), tqshift), "
-         "tqzp)), rounding by tqrm as vxrm"),
+         "requantize to int8 and store: clamp(sat8(vsadd(vssra(vsmul(acc, tqmul), "
+         "tqshift), tqzp)), tqmin, tqmax), rounding by tqrm as vxrm"),
     _ins("tst.w", TILE_STORE, dict(opcode=Opcode.CUSTOM_1, funct3=STORE_W, funct7=0),
          "{ms}, ({rs1}), {rs2}", "tensor.store(ms, x[rs1], x[rs2], 4)",
          "store an int32 tile (TDIM rows of TDIM words, row i at rs1 + i*rs2)"),
@@ -102,11 +102,15 @@ INSTRUCTIONS: tuple[Instruction, ...] = (
 # (0xCC0-0xCFF) ranges of the privileged spec's table 2.1.
 CSR_TQMUL, CSR_TQSHIFT, CSR_TQZP, CSR_TQRM, CSR_TQSAT = 0x800, 0x801, 0x802, 0x803, 0x804
 CSR_TROWS, CSR_TCOLB = 0x805, 0x806
+CSR_TQMIN, CSR_TQMAX = 0x807, 0x808  # tst.b's activation clamp (TFLite's activation_min/max)
 CSR_TDIM, CSR_TLENB = 0xCC0, 0xCC1
 # The writable CSRs' WARL widths: the bits each keeps of what is written (the
 # interpreter's masks and the RTL's registers both come from here).
 WARL_BITS = {CSR_TQMUL: 32, CSR_TQSHIFT: 5, CSR_TQZP: 32, CSR_TQRM: 2, CSR_TQSAT: 1,
-             CSR_TROWS: 5, CSR_TCOLB: 7}
+             CSR_TROWS: 5, CSR_TCOLB: 7, CSR_TQMIN: 8, CSR_TQMAX: 8}
+# WARL fields that read back sign-extended (int8 values): what software wrote, as long
+# as it was an int8.
+SIGN_EXTENDED = frozenset({CSR_TQMIN, CSR_TQMAX})
 # Performance counters (read-only, 32 bits, from reset; docs/tensor.md).
 CSR_TACTIVE, CSR_TMACS, CSR_TSTALL_OPERAND, CSR_TSTALL_PORT, CSR_TQFULL, CSR_TBUSY = range(
     0xCC2, 0xCC8)
@@ -126,6 +130,12 @@ CSRS: tuple[Csr, ...] = (
     Csr(CSR_TCOLB, "tcolb", "bytes of each row a tile load or tst.w moves, 1..4*TDIM (0 or "
                             "above: all); tst.b stores ceil(tcolb/4) elements; a load zeroes "
                             "the rest (WARL: bits 6:0)", writable=True),
+    Csr(CSR_TQMIN, "tqmin", "tst.b activation clamp's lower bound (int8; WARL: bits 7:0, "
+                          "read back sign-extended; reset -128: no clamp)", writable=True,
+        reset=0xFFFF_FF80),
+    Csr(CSR_TQMAX, "tqmax", "tst.b activation clamp's upper bound (int8; WARL: bits 7:0, "
+                          "read back sign-extended; reset 127: no clamp)", writable=True,
+        reset=0x7F),
     Csr(CSR_TDIM, "tdim", "TDIM: rows and columns of a tile"),
     Csr(CSR_TLENB, "tlenb", "bytes of a tile register (TDIM * TDIM * 4)"),
     Csr(CSR_TACTIVE, "tactive", "cycles the MAC array did a k-step (the interpreter: k-steps "
@@ -142,6 +152,18 @@ CSRS: tuple[Csr, ...] = (
                               "dispatch)", timing=True),
     Csr(CSR_TBUSY, "tbusy", "cycles the engine had work (queued or running)", timing=True),
 )
+#: Reset values of the writable CSRs, as software reads them (the others reset to 0).
+RESET = {csr.number: csr.reset for csr in CSRS if csr.writable}
+
+
+def warl_value(number: int, written: int) -> int:
+    """What a writable CSR reads back (32 bits) after `written`: its WARL bits,
+    sign-extended for the int8 clamp bounds."""
+    bits = WARL_BITS[number]
+    value = written & ((1 << bits) - 1)
+    if number in SIGN_EXTENDED and value >> (bits - 1):
+        value |= 0xFFFF_FFFF ^ ((1 << bits) - 1)
+    return value
 
 
 def _has_tensor(config) -> bool:

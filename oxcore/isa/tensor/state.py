@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from oxcore.isa.ext.xoxtensor import CSR_TQMAX, CSR_TQMIN, RESET
+
 TILES = 8
 
 
 class TensorState:
     """Tile registers (``tiles[m]`` is tile m, row-major) and tensor CSRs of one hart.
 
-    CSR fields hold what software reads back: the multiplier and zero point as 32-bit
-    patterns (their signed view is what `requantize` takes), the WARL fields masked.
+    CSR fields hold what software reads back: the multiplier, zero point and clamp
+    bounds as 32-bit patterns (their signed view is what `requantize` takes), the WARL
+    fields masked. Reset values come from the ISA table (`RESET`).
     """
 
     def __init__(self, tdim: int) -> None:
@@ -25,6 +28,8 @@ class TensorState:
         self.saturated = 0
         self.rows_limit = 0  # trows: 0 (or above TDIM) means all rows
         self.bytes_limit = 0  # tcolb: 0 (or above 4*TDIM) means all bytes of a row
+        self.clamp_min = RESET[CSR_TQMIN]  # tqmin, sign-extended: -128 (no clamp)
+        self.clamp_max = RESET[CSR_TQMAX]  # tqmax: 127 (no clamp)
         self.k_steps = 0  # of the tmma so far (the untimed tactive)
 
     @property

@@ -24,9 +24,10 @@ from typing import Any
 import numpy as np
 
 from oxcore.isa.ext.xoxtensor import (CSR_TACTIVE, CSR_TBUSY, CSR_TCOLB, CSR_TDIM,
-                                      CSR_TLENB, CSR_TMACS, CSR_TQFULL, CSR_TQMUL, CSR_TQRM,
-                                      CSR_TQSAT, CSR_TQSHIFT, CSR_TQZP, CSR_TROWS,
-                                      CSR_TSTALL_OPERAND, CSR_TSTALL_PORT, CSRS, WARL_BITS)
+                                      CSR_TLENB, CSR_TMACS, CSR_TQFULL, CSR_TQMAX, CSR_TQMIN,
+                                      CSR_TQMUL, CSR_TQRM, CSR_TQSAT, CSR_TQSHIFT, CSR_TQZP,
+                                      CSR_TROWS, CSR_TSTALL_OPERAND, CSR_TSTALL_PORT, CSRS,
+                                      WARL_BITS, warl_value)
 from oxcore.isa.tensor.requant import requantize
 from oxcore.isa.tensor.state import TensorState
 from oxcore.isa.traps import LOAD_FAULT, LOAD_MISALIGNED, STORE_FAULT, STORE_MISALIGNED, Trap
@@ -63,7 +64,8 @@ class TensorUnit:
                 CSR_TSTALL_OPERAND: 0, CSR_TSTALL_PORT: 0, CSR_TQFULL: 0, CSR_TBUSY: steps,
                 CSR_TQMUL: s.multiplier, CSR_TQSHIFT: s.shift, CSR_TQZP: s.zero_point,
                 CSR_TQRM: s.rounding, CSR_TQSAT: s.saturated, CSR_TROWS: s.rows_limit,
-                CSR_TCOLB: s.bytes_limit, CSR_TDIM: s.tdim,
+                CSR_TCOLB: s.bytes_limit, CSR_TQMIN: s.clamp_min, CSR_TQMAX: s.clamp_max,
+                CSR_TDIM: s.tdim,
                 CSR_TLENB: s.tile_bytes}[number]
 
     def csr_write(self, number: int, value: int) -> bool:
@@ -71,7 +73,7 @@ class TensorUnit:
         s = self.state
         if number not in WARL_BITS:
             return False
-        value &= (1 << WARL_BITS[number]) - 1
+        value = warl_value(number, value)
         if number == CSR_TQMUL:
             s.multiplier = value
         elif number == CSR_TQSHIFT:
@@ -84,6 +86,10 @@ class TensorUnit:
             s.saturated = value
         elif number == CSR_TROWS:
             s.rows_limit = value
+        elif number == CSR_TQMIN:
+            s.clamp_min = value
+        elif number == CSR_TQMAX:
+            s.clamp_max = value
         else:  # CSR_TCOLB
             s.bytes_limit = value
         return True
@@ -167,7 +173,8 @@ class TensorUnit:
         if size == 1:  # the elements stored: rows x ceil(tcolb / 4)
             values, saturated = requantize(values[:s.rows, :row_bytes],
                                            _signed32(s.multiplier), s.shift,
-                                           _signed32(s.zero_point), s.rounding)
+                                           _signed32(s.zero_point), s.rounding,
+                                           _signed32(s.clamp_min), _signed32(s.clamp_max))
             if saturated and not s.saturated:
                 from oxcore.retire import CsrWrite
                 s.saturated = 1

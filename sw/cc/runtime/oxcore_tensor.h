@@ -43,7 +43,7 @@
 #define OXT_TLD_W(md, base, stride) \
     __asm__ volatile(".insn r CUSTOM_1, 2, 0, x%0, %1, %2" :: "i"(md), "r"(base), "r"(stride) : "memory")
 
-/* tst.b ms, (rs1), rs2: requantize to int8 and store: sat8(vsadd(vssra(vsmul(acc, tqmul), tqshift), tqzp)), rounding by tqrm as vxrm */
+/* tst.b ms, (rs1), rs2: requantize to int8 and store: clamp(sat8(vsadd(vssra(vsmul(acc, tqmul), tqshift), tqzp)), tqmin, tqmax), rounding by tqrm as vxrm */
 #define OXT_TST_B(ms, base, stride) \
     __asm__ volatile(".insn r CUSTOM_1, 4, 0, x%0, %1, %2" :: "i"(ms), "r"(base), "r"(stride) : "memory")
 
@@ -135,6 +135,30 @@ static inline void oxt_write_tcolb(uint32_t value)
     __asm__ volatile("csrw 0x806, %0" :: "r"(value));
 }
 
+/* tqmin (0x807): tst.b activation clamp's lower bound (int8; WARL: bits 7:0, read back sign-extended; reset -128: no clamp) */
+static inline uint32_t oxt_read_tqmin(void)
+{
+    uint32_t value;
+    __asm__ volatile("csrr %0, 0x807" : "=r"(value));
+    return value;
+}
+static inline void oxt_write_tqmin(uint32_t value)
+{
+    __asm__ volatile("csrw 0x807, %0" :: "r"(value));
+}
+
+/* tqmax (0x808): tst.b activation clamp's upper bound (int8; WARL: bits 7:0, read back sign-extended; reset 127: no clamp) */
+static inline uint32_t oxt_read_tqmax(void)
+{
+    uint32_t value;
+    __asm__ volatile("csrr %0, 0x808" : "=r"(value));
+    return value;
+}
+static inline void oxt_write_tqmax(uint32_t value)
+{
+    __asm__ volatile("csrw 0x808, %0" :: "r"(value));
+}
+
 /* tdim (0xcc0): TDIM: rows and columns of a tile */
 static inline uint32_t oxt_read_tdim(void)
 {
@@ -201,8 +225,9 @@ static inline uint32_t oxt_read_tbusy(void)
 
 static inline uint32_t oxt_tdim(void) { return oxt_read_tdim(); }
 
-/* The int8 epilogue of OXT_TST_B: q = sat8(vsadd(vssra(vsmul(acc, multiplier), shift),
- * zero_point)), every rounding as `rounding` (OXT_RNU ...) says. */
+/* The int8 epilogue of OXT_TST_B: q = clamp(sat8(vsadd(vssra(vsmul(acc, multiplier),
+ * shift), zero_point)), tqmin, tqmax), every rounding as `rounding` (OXT_RNU ...) says.
+ * The activation clamp keeps its bounds (reset: -128, 127; see oxt_set_activation). */
 static inline void oxt_set_requant(int32_t multiplier, uint32_t shift, int32_t zero_point,
                                    uint32_t rounding)
 {
@@ -210,6 +235,15 @@ static inline void oxt_set_requant(int32_t multiplier, uint32_t shift, int32_t z
     oxt_write_tqshift(shift);
     oxt_write_tqzp((uint32_t)zero_point);
     oxt_write_tqrm(rounding);
+}
+
+/* OXT_TST_B's activation clamp, TFLite's activation_min/max: min(max(q, min), max) after
+ * the int8 saturation (not a saturation itself: tqsat ignores it). ReLU with
+ * multiplier >= 0: oxt_set_activation(zero_point clamped to int8, 127); none: -128, 127. */
+static inline void oxt_set_activation(int8_t min, int8_t max)
+{
+    oxt_write_tqmin((uint32_t)(int32_t)min);
+    oxt_write_tqmax((uint32_t)(int32_t)max);
 }
 
 #endif /* OXCORE_TENSOR_H */

@@ -39,7 +39,7 @@ GEMM_SIGNATURE = "a_ptr:*i8,bt_ptr:*i8,c_ptr:*i32,M:i32,N:i32,K:i32,BLOCK_M=16,B
 def test_emit_asm_prints_assembly_our_assembler_takes(capsys) -> None:
     from oxcore.config import load_config
     from sw.asm.assembler import assemble_source
-    code, out, err = run(capsys, str(GEMM), "--signature", GEMM_SIGNATURE,
+    code, out, err = run(capsys, str(GEMM), "--kernel", "gemm", "--signature", GEMM_SIGNATURE,
                          "--config", "tensor", "--emit", "asm")
     assert (code, err) == (0, "")
     assert ".globl gemm" in out and "tmma m" in out and "tld.b m" in out
@@ -49,14 +49,14 @@ def test_emit_asm_prints_assembly_our_assembler_takes(capsys) -> None:
 
 def test_emit_elf_writes_the_file(capsys, tmp_path: Path) -> None:
     target = tmp_path / "gemm.elf"
-    code, out, err = run(capsys, str(GEMM), "--signature", GEMM_SIGNATURE,
+    code, out, err = run(capsys, str(GEMM), "--kernel", "gemm", "--signature", GEMM_SIGNATURE,
                          "--config", "tensor", "--emit", "elf", "-o", str(target))
     assert (code, out, err) == (0, "", "")
     assert target.read_bytes()[:4] == b"\x7fELF"
 
 
 def test_emit_elf_needs_an_output(capsys) -> None:
-    code, out, err = run(capsys, str(GEMM), "--signature", GEMM_SIGNATURE,
+    code, out, err = run(capsys, str(GEMM), "--kernel", "gemm", "--signature", GEMM_SIGNATURE,
                          "--config", "tensor", "--emit", "elf")
     assert (code, out) == (1, "")
     assert err == "oxcore: error: --emit elf needs -o FILE\n"
@@ -64,7 +64,7 @@ def test_emit_elf_needs_an_output(capsys) -> None:
 
 def test_print_ir_after_all_shows_every_back_end_stage(capsys) -> None:
     from sw.compiler.driver import BACKEND_STAGES
-    code, out, err = run(capsys, str(GEMM), "--signature", GEMM_SIGNATURE,
+    code, out, err = run(capsys, str(GEMM), "--kernel", "gemm", "--signature", GEMM_SIGNATURE,
                          "--config", "tensor", "--emit", "asm", "--print-ir-after-all")
     assert code == 0
     for stage in BACKEND_STAGES:
@@ -75,7 +75,8 @@ def test_print_ir_after_all_shows_every_back_end_stage(capsys) -> None:
 
 
 def test_a_dot_without_the_tensor_engine_is_an_error_in_the_kernel(capsys) -> None:
-    code, out, err = run(capsys, str(GEMM), "--signature", GEMM_SIGNATURE, "--emit", "asm")
+    code, out, err = run(capsys, str(GEMM), "--kernel", "gemm", "--signature", GEMM_SIGNATURE,
+                         "--emit", "asm")
     line = next(i for i, text in enumerate(GEMM.read_text().splitlines(), 1)
                 if "for k in range" in text)  # where the accumulator becomes tiles
     assert code == 1

@@ -9,9 +9,10 @@ from xdsl.parser import Parser
 from xdsl.passes import ModulePass
 
 from sw.compiler.driver import compile_to_ir
-from sw.compiler.passes import (PIPELINE, FoldBlockConstantsPass, compiler_context,
-                                print_module, run_pipeline)
-from tests.sw.compiler import kernels
+from sw.compiler.passes import (PIPELINE, FoldAccumulatorBiasPass, FoldBlockConstantsPass,
+                                FuseRequantizeReluPass, compiler_context, print_module,
+                                run_pipeline)
+from tests.sw.compiler import kernels, quant_kernels
 from tests.sw.compiler.conftest import SIGNATURES, ops_named
 
 
@@ -23,6 +24,7 @@ def reparse(module: ModuleOp) -> ModuleOp:
 
 def test_pipeline_is_a_readable_list() -> None:
     assert [p.name for p in PIPELINE] == ["verify-types", "fold-block-constants",
+                                          "fold-accumulator-bias", "fuse-requantize-relu",
                                           "canonicalize", "licm", "cse"]
 
 
@@ -99,3 +101,98 @@ def test_print_ir_after_all_dumps_every_stage(capsys) -> None:
                                                    SIGNATURES["vector_add"])))
     for dump in out.split("// -----// IR Dump After ")[1:]:
         Parser(compiler_context(), dump.split("\n", 1)[1]).parse_module().verify()
+
+
+# ---- the quantized GEMM's epilogue: fold-accumulator-bias, fuse-requantize-relu ----------
+
+def quant_ir(kernel, signature: str, passes: tuple[ModulePass, ...]) -> ModuleOp:
+    """`kernel`'s front-end IR after `passes` only (verified after each)."""
+    from sw.compiler.frontend import build_kernel_ir
+    from sw.compiler.signature import parse_signature
+    return run_pipeline(build_kernel_ir(kernel, parse_signature(signature)), passes)
+
+
+BIAS_PASSES = (FoldBlockConstantsPass(), FoldAccumulatorBiasPass())
+
+
+def _loop(module: ModuleOp):
+    (loop,) = ops_named(module, "scf.for")
+    return loop
+
+
+def test_fold_accumulator_bias_starts_the_accumulator_at_the_bias_row() -> None:
+    """acc + bias[None, :] (either operand order) is gone; the loop's accumulator starts
+    at a 2-D int32 load of the bias row broadcast over rows (row stride 0), with the
+    1-D load's mask broadcast the same way and other = 0; the 1-D load is erased."""
+    module = quant_ir(quant_kernels.biased_dot, quant_kernels.BIASED_DOT
+                      + ",START=0,FLOOR=0", BIAS_PASSES)
+    start = _loop(module).iter_args[0].owner
+    assert start.name == "oxcore_block.load"
+    assert start.result.type.dims == (16, 16) and str(start.result.type.element_type) == "i32"
+    pointers = start.ptr.owner
+    assert pointers.name == "oxcore_block.broadcast"
+    assert pointers.operand.owner.name == "oxcore_block.expand_dims"
+    assert pointers.operand.owner.axis.value.data == 0
+    assert start.mask.owner.name == "oxcore_block.broadcast"
+    assert start.other.owner.value.value.data == 0
+    assert not [op for op in ops_named(module, "oxcore_block.add")
+                if len(op.result.type.dims) == 2]
+    assert not [op for op in ops_named(module, "oxcore_block.load")
+                if len(op.result.type.dims) == 1]
+    (requantize,) = ops_named(module, "oxcore_block.requantize")
+    assert requantize.operand.owner.name == "oxcore_block.max"  # fed by the loop now
+    assert requantize.operand.owner.lhs.owner is _loop(module)
+    module.verify()
+
+
+def test_fold_accumulator_bias_leaves_what_it_cannot_fold() -> None:
+    """A loop starting at non-zero values, and a bias that is a whole 2-D block, keep
+    their add (instruction selection then reports it at the add's line)."""
+    nonzero = quant_ir(quant_kernels.biased_dot, quant_kernels.BIASED_DOT
+                       + ",START=1,FLOOR=0", BIAS_PASSES)
+    assert _loop(nonzero).iter_args[0].owner.name == "oxcore_block.constant"
+    assert [op for op in ops_named(nonzero, "oxcore_block.add") if len(op.result.type.dims) == 2]
+    block = quant_ir(quant_kernels.bias_block, quant_kernels.BIAS_BLOCK, BIAS_PASSES)
+    assert _loop(block).iter_args[0].owner.name == "oxcore_block.constant"
+    assert [op for op in ops_named(block, "oxcore_block.add") if len(op.result.type.dims) == 2]
+
+
+@pytest.mark.parametrize("floor, fused", [(0, True), (5, False)])
+def test_fuse_requantize_relu_takes_only_max_with_zero(floor: int, fused: bool) -> None:
+    module = quant_ir(quant_kernels.biased_dot, quant_kernels.BIASED_DOT
+                      + f",START=0,FLOOR={floor}", (*BIAS_PASSES, FuseRequantizeReluPass()))
+    (requantize,) = ops_named(module, "oxcore_block.requantize")
+    assert requantize.activation.data == ("relu" if fused else "none")
+    assert bool(ops_named(module, "oxcore_block.max")) != fused
+
+
+def test_gemm_q_ir_after_every_pass_reparses_and_verifies() -> None:
+    """The library's gemm_q, with tl.requantize's op and its properties, round-trips."""
+    from sw.ops.gemm import gemm_q
+    stages: list[str] = []
+
+    def check(module_pass: ModulePass | None, module: ModuleOp) -> None:
+        stages.append(module_pass.name if module_pass else "frontend")
+        assert reparse(module).is_structurally_equivalent(module), stages[-1]
+
+    compile_to_ir(gemm_q, GEMM_Q_SIGNATURE, after_pass=check)
+    assert len(stages) == 1 + len(PIPELINE)
+
+
+GEMM_Q_SIGNATURE = ("a_ptr:*i8,bt_ptr:*i8,bias_ptr:*i32,c_ptr:*i8,M:i32,N:i32,K:i32,"
+                    "multiplier:i32,shift:i32,zero_point:i32,BLOCK_M=16,BLOCK_N=16,"
+                    "BLOCK_K=32,RELU=true")
+
+
+def test_print_ir_after_all_names_the_epilogue_passes(capsys) -> None:
+    from oxcore.cli import main
+    from sw.ops import gemm as library
+    code = main(["compile", library.__file__, "--kernel", "gemm_q", "--signature",
+                 GEMM_Q_SIGNATURE, "--print-ir-after-all"])
+    out = capsys.readouterr().out
+    assert code == 0
+    after_fold = out.split("IR Dump After fold-accumulator-bias //----- //\n")[1]
+    after_fold = after_fold.split("// -----//")[0]
+    assert "oxcore_block.max" in after_fold  # not fused yet
+    after_fuse = out.split("IR Dump After fuse-requantize-relu //----- //\n")[1]
+    assert 'activation = "relu"' in after_fuse.split("// -----//")[0]

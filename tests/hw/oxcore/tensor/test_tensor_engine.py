@@ -61,6 +61,17 @@ DIRECTED = {
     + _load(3, "s0", 512, 8, True) + _store(1, 300, 16, False) + _store(3, 700, 4, True)
     + ["    csrwi trows, 0", "    csrw tcolb, zero"] + _load(4, "s0", 64, 16, True)
     + ["    csrr a1, trows", "    csrr a2, tcolb"],
+    # the activation clamp: ReLU's window, a narrow one, an empty one (tqmin > tqmax),
+    # csr instructions reading them back sign-extended, and back to no clamp
+    "tst.b_clamp": _load(4, "s0", 8, 44, True) + REQUANT
+    + ["    csrr a1, tqmin", "    csrr a2, tqmax", "    li t2, -5", "    csrw tqmin, t2"]
+    + _store(4, 3, 9, False) + ["    li t2, -3", "    csrrw a3, tqmin, t2",
+                                "    csrwi tqmax, 9"]
+    + _store(4, 77, 5, False) + ["    li t2, 0x1f0", "    csrrs a4, tqmin, t2",
+                                 "    csrrc a5, tqmax, t2"]
+    + _store(4, 300, -11, False) + ["    li t2, -128", "    csrw tqmin, t2",
+                                    "    li t2, 127", "    csrrw a6, tqmax, t2"]
+    + _store(4, 500, 4, False) + ["    csrr a2, tqsat"],
     # WB waits to dispatch tzero m6 (the queue is full of tmma) while the mul behind it
     # is in flight: its result must not pass it by (the hazard unit holds the mul).
     "mul_behind_a_waiting_dispatch": ["    li t0, 8", "    li a6, 160", "    tzero m4",
@@ -259,3 +270,12 @@ def test_waveform_save_file_has_the_tensor_groups(tmp_path):
         hits = [t for t in traces if wanted in t]
         assert hits, wanted
         assert hits[0].rsplit(".", 1)[-1].split("[")[0] in names
+
+
+def test_a_missing_activation_clamp_is_caught_in_lockstep(tmp_path, monkeypatch):
+    """Fault injection: the requantizer ignores tqmax; the clamp program's stored bytes
+    must diverge from the interpreter's."""
+    from hw.oxcore.tensor.requant import Requantizer
+    monkeypatch.setattr(Requantizer, "_activation", lambda self, m, value, j: value)
+    verdict = cosim(program(DIRECTED["tst.b_clamp"]), config(4), tmp_path, "no_clamp")
+    assert verdict.verdict != "pass"
