@@ -8,8 +8,9 @@ os.environ.setdefault("OXCORE_RTL_BACKEND", "pysim")
 
 
 # Tests marked `long` spend minutes in tools (synthesis, place-and-route, the C++ build of
-# a CXXRTL model of their own): `make test` skips them to stay in its budget, and
-# `make test-long` runs them (OXCORE_LONG_TESTS=1).
+# a CXXRTL model of their own) or in the Amaranth simulator (the larger variants of a
+# randomized RTL test whose smaller ones run in `make test`): `make test` skips them to
+# stay in its budget, and `make test-long` runs them (OXCORE_LONG_TESTS=1).
 LONG_TESTS = os.environ.get("OXCORE_LONG_TESTS") == "1"
 
 
@@ -17,7 +18,7 @@ def pytest_collection_modifyitems(config, items):
     if LONG_TESTS:
         return
     import pytest
-    skip = pytest.mark.skip(reason="minutes of tool time: make test-long runs it "
+    skip = pytest.mark.skip(reason="minutes of tool or simulation time: make test-long runs it "
                                    "(OXCORE_LONG_TESTS=1)")
     for item in items:
         if item.get_closest_marker("long") is not None:

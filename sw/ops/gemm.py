@@ -108,3 +108,34 @@ def requantize_reference(acc: np.ndarray, multiplier: int, shift: int,
     t = np.clip(_round_half_up(acc * multiplier, 31), -2**31, 2**31 - 1)
     v = np.clip(_round_half_up(t, shift) + zero_point, -2**31, 2**31 - 1)
     return np.clip(v, -128, 127).astype(np.int8)
+
+
+def run_gemm_q(a: np.ndarray, bt: np.ndarray, bias: np.ndarray, multiplier: int, shift: int,
+               zero_point: int, relu: bool = True, *, sim: str = "iss",
+               config: str = "tensor", backend: str = "auto") -> np.ndarray:
+    """A quantized Linear layer on the tensor engine: int8 C[M, N] = requantize(relu?(
+    A[M, K] @ BT[N, K]^T + bias[N])) (`sim` "iss" or "rtl", as `oxcore.launch`), with
+    2*TDIM x 2*TDIM blocks and 4*TDIM-deep k-steps; checked arguments."""
+    from oxcore.config import load_config
+    from sw.compiler.launch import LaunchError, launch
+    from sw.ops.checks import require_array
+    a = require_array("gemm_q", "a", a, 2, ("int8",))
+    bt = require_array("gemm_q", "bt", bt, 2, ("int8",))
+    bias = require_array("gemm_q", "bias", bias, 1, ("int32",))
+    (m, k), n = a.shape, bt.shape[0]
+    if bt.shape[1] != k or bias.shape[0] != n:
+        raise LaunchError(f"gemm_q: a is {m}x{k}, so bt must be Nx{k} and bias N long; got "
+                          f"bt {list(bt.shape)} and bias {list(bias.shape)}")
+    if not (-2**31 <= multiplier < 2**31 and 0 <= shift < 32 and -2**31 <= zero_point < 2**31):
+        raise LaunchError(f"gemm_q: multiplier {multiplier} and zero point {zero_point} must "
+                          f"be int32 and the shift {shift} in 0..31")
+    tensor = load_config(config).tensor
+    if tensor is None:
+        raise LaunchError(f"gemm_q runs on the tensor engine, which configuration {config!r} "
+                          f"has not (use config='tensor')")
+    block = 2 * tensor.tdim
+    c = np.zeros((m, n), np.int8)
+    launch(gemm_q, (-(-m // block), -(-n // block)), a, bt, bias, c, m, n, k, multiplier,
+           shift, zero_point, sim=sim, config=config, backend=backend, BLOCK_M=block,
+           BLOCK_N=block, BLOCK_K=4 * tensor.tdim, RELU=relu)
+    return c

@@ -345,8 +345,9 @@ class Execute(wiring.Component):
         # a load only for engine instructions that may write memory.
         dmem = self.dmem
         access = Signal()  # EX holds a load or store that may go this cycle
-        order_wait = Signal()
+        order_wait = 0
         if self.engines:
+            order_wait = Signal()
             control.d.comb += order_wait.eq(Mux(lsu.load, self.load_order_wait,
                                                 self.order_wait))
         control.d.comb += [

@@ -309,7 +309,9 @@ def test_no_vector_engine():
 
 # ---- RTL in lockstep with the interpreter (pysim in tests: short arrays) --------------------
 
-@pytest.mark.parametrize("family", ["add", "relu", "bias", "reduce_sum", "reduce_max"])
+@pytest.mark.parametrize("family", [
+    "add", "reduce_max", *(pytest.param(f, marks=pytest.mark.long)
+                           for f in ("relu", "bias", "reduce_sum"))])
 def test_rtl_short_arrays(family):
     rng = np.random.default_rng(9)
     n, block = 37, 32

@@ -213,8 +213,10 @@ def test_decoder_implements_the_first_slice():
     assert "vsext.vf8" not in names  # (SEW 64 sources: always illegal, the core traps it)
 
 
-@pytest.mark.parametrize("vlen, lanes, seed", [(256, 4, 1), (256, 4, 5), (128, 1, 2), (64, 2, 3),
-                                               (512, 8, 4)])
+@pytest.mark.parametrize("vlen, lanes, seed", [
+    (256, 4, 1), (128, 1, 2), (64, 2, 3),
+    pytest.param(256, 4, 5, marks=pytest.mark.long),
+    pytest.param(512, 8, 4, marks=pytest.mark.long)])
 def test_random_programs_match_the_interpreter(vlen, lanes, seed, tmp_path):
     verdict = _cosim(random_program(seed), config(vlen, lanes), tmp_path)
     assert verdict.verdict == "pass", verdict.report
@@ -453,7 +455,8 @@ def extension_program(seed: int, length: int = 50) -> str:
     return _finish(lines, random.Random(seed + 5).randbytes(512))
 
 
-@pytest.mark.parametrize("vlen, lanes, seed", [(256, 4, 1), (64, 2, 2)])
+@pytest.mark.parametrize("vlen, lanes, seed", [
+    (256, 4, 1), pytest.param(64, 2, 2, marks=pytest.mark.long)])
 def test_integer_extension_matches_the_interpreter(vlen, lanes, seed, tmp_path):
     verdict = _cosim(extension_program(seed), config(vlen, lanes), tmp_path)
     assert verdict.verdict == "pass", verdict.report
