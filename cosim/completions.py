@@ -5,6 +5,12 @@ the vector engine) everything else it changes, keyed by the instruction's order.
 `Completions` holds records back from the first one still waiting, files each late
 effect under its record, and releases records in program order, so that what the
 comparator sees is the instruction's whole effect, as the interpreter reports it.
+
+On the way it notes how long each reporting instruction was in its engine (from the
+cycle after its record retired, when the engine has it, through the cycle of its last
+report beat, its last cycle there): the spans whose union is the time the engine was
+busy, the same on every simulator, since all of them file the same beats in the same
+cycles.
 """
 
 from __future__ import annotations
@@ -30,19 +36,30 @@ class Completions:
     held: deque[tuple[RetireRecord, int, int]] = field(default_factory=deque)
     late: dict[int, list[Effect]] = field(default_factory=dict)
     arrived: dict[int, int] = field(default_factory=dict)  # order -> AWAITS_* bits done
+    dispatched: dict[int, int] = field(default_factory=dict)  # order -> retire cycle
+    # engine index -> (first, last) cycle of each of its instructions, in finishing order
+    engine_spans: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
 
     def retired(self, record: RetireRecord, cycle: int,
                 awaits: int) -> list[tuple[RetireRecord, int]]:
         """A record from the retire port (retired at `cycle`); returns those released."""
         self.held.append((record, cycle, int(awaits)))
+        if awaits & AWAITS_ENGINE:
+            self.dispatched[record.order] = cycle
         return self._release()
 
     def completed(self, completion: RetireRecord) -> list[tuple[RetireRecord, int]]:
         """A completion port record: its effects belong to the record of its order."""
         return self._arrive(completion, AWAITS_X)
 
-    def reported(self, report: RetireRecord, last: bool) -> list[tuple[RetireRecord, int]]:
-        """A beat of an engine's report (its effects, for the record of its order)."""
+    def reported(self, report: RetireRecord, last: bool, cycle: int | None = None,
+                 engine: int = 0) -> list[tuple[RetireRecord, int]]:
+        """A beat of engine number `engine`'s report (its effects, for the record of
+        its order), arriving at `cycle`."""
+        if last and cycle is not None:
+            start = self.dispatched.pop(report.order, None)
+            if start is not None:
+                self.engine_spans.setdefault(engine, []).append((start + 1, cycle))
         return self._arrive(report, AWAITS_ENGINE if last else 0)
 
     def _arrive(self, part: RetireRecord, done: int) -> list[tuple[RetireRecord, int]]:
