@@ -169,6 +169,24 @@ def test_compiled_gemm_reports_its_performance(capsys):
                      out), out
     assert re.search(r"tensor engine: MAC utilization [\d.]+% \(5,049 MACs over", out), out
     assert "roofline: compute bound 79 cycles" in out
+    assert re.search(r"  engines busy: scalar [\d.]+%, tensor [\d.]+% \(scalar: cycles "
+                     r"retiring an instruction\)", out), out
+    # the loop profile: the program loop first, once per program (a 2x3 grid)
+    table = out[out.index("  where the time went (kernel_begin..kernel_end: "):].splitlines()
+    assert table[1].split()[:4] == ["loop", "pcs", "iterations", "cycles"]
+    assert table[2].split()[0].startswith("gemm+") and table[2].split()[2] == "6", out
+    assert table[-1].split()[:2] == ["(outside", "loops)"]
+
+
+def test_compiled_vector_kernel_reports_the_vector_engine_busy(capsys):
+    """The element-wise add on the vector configuration: the vector engine's busy share
+    (cycles holding an instruction) is there and within bounds."""
+    status, out, err = oxcore(capsys, "cosim", "--kernel", "add", "--shape", "256")
+    assert status == 0, err
+    busy = re.search(r"  engines busy: scalar ([\d.]+)%, vector ([\d.]+)%", out)
+    assert busy, out
+    assert 0 < float(busy[1]) <= 100 and 0 < float(busy[2]) <= 100
+    assert "  where the time went (kernel_begin..kernel_end: " in out
 
 
 def test_all_kernels_end_with_a_summary_table(capsys):
