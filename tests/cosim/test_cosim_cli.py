@@ -178,15 +178,22 @@ def test_compiled_gemm_reports_its_performance(capsys):
     assert table[-1].split()[:2] == ["(outside", "loops)"]
 
 
-def test_compiled_vector_kernel_reports_the_vector_engine_busy(capsys):
+def test_compiled_vector_kernel_reports_the_vector_engine_busy(tmp_path, capsys):
     """The element-wise add on the vector configuration: the vector engine's busy share
-    (cycles holding an instruction) is there and within bounds."""
-    status, out, err = oxcore(capsys, "cosim", "--kernel", "add", "--shape", "256")
+    (cycles holding an instruction) is there and within bounds, in --stats-json too."""
+    stats = tmp_path / "stats.json"
+    status, out, err = oxcore(capsys, "cosim", "--kernel", "add", "--shape", "256",
+                              "--stats-json", stats)
     assert status == 0, err
     busy = re.search(r"  engines busy: scalar ([\d.]+)%, vector ([\d.]+)%", out)
     assert busy, out
     assert 0 < float(busy[1]) <= 100 and 0 < float(busy[2]) <= 100
     assert "  where the time went (kernel_begin..kernel_end: " in out
+    figures = load_json(stats)
+    assert set(figures["engines_busy"]) == {"scalar", "vector"}
+    assert round(100 * figures["engines_busy"]["vector"], 1) == float(busy[2])
+    assert figures["loops"] and all(loop["cycles"] <= figures["kernel_cycles"]
+                                    for loop in figures["loops"])
 
 
 def test_all_kernels_end_with_a_summary_table(capsys):
