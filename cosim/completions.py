@@ -23,6 +23,8 @@ from oxcore.retire import Effect, RetireRecord, canonical
 from oxcore.retire.ports import AWAITS_ENGINE, AWAITS_X
 
 DRAIN_CYCLES = 10_000  # after a trap: at most this long for the engines to finish
+MERGE_SPANS = 4096  # an engine's spans are merged when there are this many (or twice
+# as many as after the last merge): a long run keeps its busy intervals, not every span
 
 
 @dataclass
@@ -37,8 +39,10 @@ class Completions:
     late: dict[int, list[Effect]] = field(default_factory=dict)
     arrived: dict[int, int] = field(default_factory=dict)  # order -> AWAITS_* bits done
     dispatched: dict[int, int] = field(default_factory=dict)  # order -> retire cycle
-    # engine index -> (first, last) cycle of each of its instructions, in finishing order
+    # engine index -> (first, last) cycles of its instructions (in finishing order; merged
+    # now and then, `merge_spans`)
     engine_spans: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    _merged: dict[int, int] = field(default_factory=dict)  # spans after the last merge
 
     def retired(self, record: RetireRecord, cycle: int,
                 awaits: int) -> list[tuple[RetireRecord, int]]:
@@ -59,8 +63,15 @@ class Completions:
         if last and cycle is not None:
             start = self.dispatched.pop(report.order, None)
             if start is not None:
-                self.engine_spans.setdefault(engine, []).append((start + 1, cycle))
+                self._note_span(engine, start + 1, cycle)
         return self._arrive(report, AWAITS_ENGINE if last else 0)
+
+    def _note_span(self, engine: int, first: int, last: int) -> None:
+        spans = self.engine_spans.setdefault(engine, [])
+        spans.append((first, last))
+        if len(spans) >= max(MERGE_SPANS, 2 * self._merged.get(engine, 0)):
+            spans[:] = merge_spans(spans)
+            self._merged[engine] = len(spans)
 
     def _arrive(self, part: RetireRecord, done: int) -> list[tuple[RetireRecord, int]]:
         self.late.setdefault(part.order, []).extend(part.effects)
@@ -103,3 +114,15 @@ class Completions:
         if effects:
             record.effects = canonical(record.effects + tuple(effects))
         return record, cycle
+
+
+def merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Inclusive (first, last) spans as the disjoint ones covering the same cycles."""
+    merged: list[tuple[int, int]] = []
+    for first, last in sorted(spans):
+        if merged and first <= merged[-1][1] + 1:
+            if last > merged[-1][1]:
+                merged[-1] = (merged[-1][0], last)
+        else:
+            merged.append((first, last))
+    return merged

@@ -186,6 +186,27 @@ def test_busy_cycles_is_the_union_of_the_spans_in_the_window():
     assert busy_cycles([], 0, 100) == 0
 
 
+def test_completions_note_each_reporting_instructions_span(monkeypatch):
+    """From the cycle after its record retires to its last report beat, per engine;
+    merged into disjoint spans once there are many."""
+    import cosim.completions as completions_module
+    from oxcore.retire import RetireRecord
+    from oxcore.retire.ports import AWAITS_ENGINE
+    monkeypatch.setattr(completions_module, "MERGE_SPANS", 3)
+    completions = completions_module.Completions()
+    for order, retired in enumerate((10, 11, 20)):
+        completions.retired(RetireRecord(order, 0, 0), retired, AWAITS_ENGINE)
+    completions.retired(RetireRecord(3, 0, 0), 21, 0)  # a scalar instruction: no span
+    completions.reported(RetireRecord(1, 0, 0), False, 12, engine=1)  # not its last beat
+    completions.reported(RetireRecord(1, 0, 0), True, 15, engine=1)
+    completions.reported(RetireRecord(0, 0, 0), True, 14, engine=1)
+    assert completions.engine_spans == {1: [(12, 15), (11, 14)]}
+    completions.reported(RetireRecord(2, 0, 0), True, 25, engine=1)  # the third: merged
+    assert completions.engine_spans == {1: [(11, 15), (21, 25)]}
+    assert completions_module.merge_spans([(5, 6), (1, 2), (3, 3), (9, 9)]) == \
+        [(1, 3), (5, 6), (9, 9)]
+
+
 def test_timeline_keeps_the_checked_records_pcs_and_cycles():
     timeline = Timeline()
     batch = RecordBatch(np.arange(3), np.array([8, 12, 16]), np.zeros(3, np.uint32), {},
