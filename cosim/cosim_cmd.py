@@ -402,7 +402,7 @@ def _cosim_kernels(args: argparse.Namespace, config: OxCoreConfig, faults: Fault
                             max_instructions=args.max_instructions,
                             max_cycles=_cycle_budget(args), faults=faults,
                             read_back=output_ranges(case) + measures, backend=args.backend,
-                            timeline=kernel.launch is not None)
+                            timeline=True)
         what = f"{kernel.name} {case.shape_text} (seed {args.seed})"
         check = None
         if result.ok:
@@ -424,13 +424,16 @@ def _cosim_kernels(args: argparse.Namespace, config: OxCoreConfig, faults: Fault
             out = check.outputs[array.name]
             print(f"  {array.name} ({array.dtype}{list(out.shape)}) read from the RTL's "
                   f"memory matches numpy")
+        from cosim.kernel_report import launch_report, run_report
+        timeline = result.timeline.arrays()
         if kernel.launch is not None:
-            from cosim.kernel_report import launch_report
-            report, figures = launch_report(case, config, result.rtl.memory,
-                                            result.timeline.arrays(), result.rtl)
-            print(report)
-            stats[kernel.name].update(figures)
-            row.update(figures)
+            report, figures = launch_report(case, config, result.rtl.memory, timeline,
+                                            result.rtl)
+        else:
+            report, figures = run_report(case.program, config, timeline, result.rtl)
+        print(report)
+        stats[kernel.name].update(figures)
+        row.update(figures)
     if args.stats_json:
         _write_stats(args.stats_json, stats if len(kernels) > 1 else stats[kernels[0].name])
     if len(kernels) > 1:

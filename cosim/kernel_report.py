@@ -10,7 +10,7 @@ its width per cycle).
 
 Given the run's retirement stream (pcs and retire cycles), it also says how busy each
 engine was over the same window and where the time went loop by loop
-(`cosim.loop_profile`): the scalar core is busy in the cycles it retires an
+(`cosim.loop_profile`; `run_report`, which every kernel's report ends with): the scalar core is busy in the cycles it retires an
 instruction; the vector engine while it holds an instruction (from the cycle after its
 record retires through its last report beat, `cosim.completions`); the tensor engine
 as its `tbusy` counter says.
@@ -25,6 +25,7 @@ from cosim.kernels import KernelCase, evaluate, launch_values
 from cosim.loop_profile import LoopProfile, busy_cycles, format_profile, profile_loops
 from cosim.loop_profile import figures as loop_figures
 from oxcore.config import OxCoreConfig
+from oxcore.program import Program
 from sw.compiler.launch import COUNTERS_SYMBOL, CYCLES_SYMBOL, TENSOR_COUNTERS
 
 
@@ -73,6 +74,19 @@ def engines_busy(profile: LoopProfile, config: OxCoreConfig,
 def _busy_line(busy: dict[str, float]) -> str:
     shares = ", ".join(f"{name} {100 * share:.1f}%" for name, share in busy.items())
     return f"  engines busy: {shares} (scalar: cycles retiring an instruction)"
+
+
+def run_report(program: Program, config: OxCoreConfig, timeline: tuple, rtl,
+               tensor_busy: float | None = None) -> tuple[str, dict]:
+    """The engines' busy shares and the loop profile of a run (any kernel's), from its
+    `timeline` (pcs, retire cycles) and its `RtlStop`; `tensor_busy` is the tensor
+    engine's `tbusy` share when the program read it (engines without a figure are left
+    out)."""
+    profile = profile_loops(*timeline, program)
+    busy = engines_busy(profile, config, rtl.engine_spans, tensor_busy)
+    lines = [_busy_line(busy)] if busy else []
+    lines.append(format_profile(profile))
+    return "\n".join(lines), {"engines_busy": busy, "loops": loop_figures(profile)}
 
 
 def launch_report(case: KernelCase, config: OxCoreConfig, memory,
@@ -140,12 +154,8 @@ def launch_report(case: KernelCase, config: OxCoreConfig, memory,
             f"{100 * bound / cycles:.1f}% of the bound" if cycles else ""]
         figures.update({"elements_per_cycle": rate,
                         "roofline_fraction": bound / cycles if cycles else 0.0})
-    if timeline is not None:
-        profile = profile_loops(*timeline, case.program)
-        busy = engines_busy(profile, config, rtl.engine_spans if rtl is not None else {},
-                            tensor_busy)
-        if busy:
-            lines.append(_busy_line(busy))
-        lines.append(format_profile(profile))
-        figures.update({"engines_busy": busy, "loops": loop_figures(profile)})
+    if timeline is not None and rtl is not None:
+        report, more = run_report(case.program, config, timeline, rtl, tensor_busy)
+        lines.append(report)
+        figures.update(more)
     return "\n".join(lines), figures

@@ -228,9 +228,13 @@ def _dominates(idom: dict[int, int], a: int, b: int) -> bool:
 
 
 def _code_symbols(program: Program) -> list[tuple[int, str]]:
-    """Named addresses inside the code, sorted (the functions' and labels' names)."""
+    """Named addresses inside the code, sorted (the functions' and labels' names; not
+    the assembler's own, `.L...` and `$x`, which compilers may leave in the ELF)."""
     code = [(s.addr, s.addr + len(s.data)) for s in program.segments if s.executable]
-    named = program.symbols_by_address()
+    named: dict[int, str] = {}
+    for sym in sorted(program.symbols.values(), key=lambda s: (s.kind != "func", s.name)):
+        if not sym.name.startswith((".L", "$")):
+            named.setdefault(sym.addr, sym.name)
     return sorted((addr, name) for addr, name in named.items()
                   if any(lo <= addr < hi for lo, hi in code))
 

@@ -107,7 +107,11 @@ def test_pass_on_kernels(kernel, shape, seed, output, tmp_path, capsys):
     match = SUMMARY.match(out)
     assert match and match["what"] == what, out
     assert (match["verdict"], match["ended"]) == ("PASS ", "exit status 0")
-    assert lines[-1] == f"  {output} read from the RTL's memory matches numpy"
+    checked = lines.index(f"  {output} read from the RTL's memory matches numpy")
+    # then how busy the core was, and the loop profile of the kernel's region
+    assert re.fullmatch(r"  engines busy: scalar [\d.]+% \(scalar: cycles retiring an "
+                        r"instruction\)", lines[checked + 1]), out
+    assert lines[checked + 2].startswith("  where the time went (the whole run: "), out
     stats = load_json(tmp_path / "s.json")
     assert (stats["result"], stats["shape"], stats["seed"]) == ("pass", shape, seed)
     assert stats["instret"] == number(match["n"])
