@@ -116,10 +116,14 @@ class RtlHarness:
 
     def engine_spans(self, completions: Completions) -> dict[str, list[tuple[int, int]]]:
         """The spans `completions` noted, by the engines' configuration names."""
+        if not completions.engine_spans:
+            return {}
         names = list(self.config.engines)
-        if len(names) != len(self.top.engines):  # a test's own engines
-            names = [f"engine{i}" for i in range(len(self.top.engines))]
-        return {names[i]: spans for i, spans in completions.engine_spans.items()}
+        engines = len(getattr(self.top, "engines", ()))
+        if len(names) != engines:  # a test's own engines
+            names = [f"engine{i}" for i in range(engines)]
+        return {names[i] if i < len(names) else f"engine{i}": spans
+                for i, spans in completions.engine_spans.items()}
 
     def _start(self) -> None:
         if self._ran:
