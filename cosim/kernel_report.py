@@ -10,10 +10,10 @@ its width per cycle).
 
 Given the run's retirement stream (pcs and retire cycles), it also says how busy each
 engine was over the same window and where the time went loop by loop
-(`cosim.loop_profile`; `run_report`, which every kernel's report ends with): the scalar core is busy in the cycles it retires an
-instruction; the vector engine while it holds an instruction (from the cycle after its
-record retires through its last report beat, `cosim.completions`); the tensor engine
-as its `tbusy` counter says.
+(`cosim.loop_profile`; `run_report`, which every kernel's report ends with): the
+scalar core is busy in the cycles it retires an instruction; the vector engine while it
+holds an instruction (from the cycle after its record retires through its last report
+beat, `cosim.completions`); the tensor engine as its `tbusy` counter says.
 """
 
 from __future__ import annotations
