@@ -5,6 +5,12 @@ the vector engine) everything else it changes, keyed by the instruction's order.
 `Completions` holds records back from the first one still waiting, files each late
 effect under its record, and releases records in program order, so that what the
 comparator sees is the instruction's whole effect, as the interpreter reports it.
+
+On the way it notes how long each reporting instruction was in its engine (from the
+cycle after its record retired, when the engine has it, through the cycle of its last
+report beat, its last cycle there): the spans whose union is the time the engine was
+busy, the same on every simulator, since all of them file the same beats in the same
+cycles.
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ from oxcore.retire import Effect, RetireRecord, canonical
 from oxcore.retire.ports import AWAITS_ENGINE, AWAITS_X
 
 DRAIN_CYCLES = 10_000  # after a trap: at most this long for the engines to finish
+MERGE_SPANS = 4096  # an engine's spans are merged when there are this many (or twice
+# as many as after the last merge): a long run keeps its busy intervals, not every span
 
 
 @dataclass
@@ -30,20 +38,40 @@ class Completions:
     held: deque[tuple[RetireRecord, int, int]] = field(default_factory=deque)
     late: dict[int, list[Effect]] = field(default_factory=dict)
     arrived: dict[int, int] = field(default_factory=dict)  # order -> AWAITS_* bits done
+    dispatched: dict[int, int] = field(default_factory=dict)  # order -> retire cycle
+    # engine index -> (first, last) cycles of its instructions (in finishing order; merged
+    # now and then, `merge_spans`)
+    engine_spans: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    _merged: dict[int, int] = field(default_factory=dict)  # spans after the last merge
 
     def retired(self, record: RetireRecord, cycle: int,
                 awaits: int) -> list[tuple[RetireRecord, int]]:
         """A record from the retire port (retired at `cycle`); returns those released."""
         self.held.append((record, cycle, int(awaits)))
+        if awaits & AWAITS_ENGINE:
+            self.dispatched[record.order] = cycle
         return self._release()
 
     def completed(self, completion: RetireRecord) -> list[tuple[RetireRecord, int]]:
         """A completion port record: its effects belong to the record of its order."""
         return self._arrive(completion, AWAITS_X)
 
-    def reported(self, report: RetireRecord, last: bool) -> list[tuple[RetireRecord, int]]:
-        """A beat of an engine's report (its effects, for the record of its order)."""
+    def reported(self, report: RetireRecord, last: bool, cycle: int | None = None,
+                 engine: int = 0) -> list[tuple[RetireRecord, int]]:
+        """A beat of engine number `engine`'s report (its effects, for the record of
+        its order), arriving at `cycle`."""
+        if last and cycle is not None:
+            start = self.dispatched.pop(report.order, None)
+            if start is not None:
+                self._note_span(engine, start + 1, cycle)
         return self._arrive(report, AWAITS_ENGINE if last else 0)
+
+    def _note_span(self, engine: int, first: int, last: int) -> None:
+        spans = self.engine_spans.setdefault(engine, [])
+        spans.append((first, last))
+        if len(spans) >= max(MERGE_SPANS, 2 * self._merged.get(engine, 0)):
+            spans[:] = merge_spans(spans)
+            self._merged[engine] = len(spans)
 
     def _arrive(self, part: RetireRecord, done: int) -> list[tuple[RetireRecord, int]]:
         self.late.setdefault(part.order, []).extend(part.effects)
@@ -86,3 +114,15 @@ class Completions:
         if effects:
             record.effects = canonical(record.effects + tuple(effects))
         return record, cycle
+
+
+def merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Inclusive (first, last) spans as the disjoint ones covering the same cycles."""
+    merged: list[tuple[int, int]] = []
+    for first, last in sorted(spans):
+        if merged and first <= merged[-1][1] + 1:
+            if last > merged[-1][1]:
+                merged[-1] = (merged[-1][0], last)
+        else:
+            merged.append((first, last))
+    return merged

@@ -29,6 +29,7 @@ from oxcore.isa import DEFAULT_ISA, Isa, format_instruction, isa_for
 from oxcore.program import Program, load_program
 from oxcore.retire import RetireRecord, TrapCause
 from cosim.iss import Interpreter
+from cosim.loop_profile import Timeline
 from cosim.lockstep import (OVERLAP_CHUNK, Divergence, Lockstep, choose_overlap,
                             run_in_lockstep)
 from cosim.options import (GUARD_NOTE, guard_instructions, require_non_negative,
@@ -69,6 +70,7 @@ class CosimResult:
     last: RetireRecord | None = None  # the last record both sides agreed on (a trap's)
     max_cycles: int | None = None
     isa: Isa = DEFAULT_ISA  # the configuration's, for disassembly
+    timeline: Timeline | None = None  # the checked records' pcs and cycles, if asked
 
     @property
     def verdict(self) -> str:
@@ -147,22 +149,28 @@ def cosim_program(config: OxCoreConfig, program: Program, *,
                   stderr: BinaryIO | None = None,
                   read_back: tuple[tuple[int, int], ...] = (),
                   backend: str = "auto", trace: TextIO | None = None,
-                  trace_cycles: bool = False, pipeview=None, status=None) -> CosimResult:
+                  trace_cycles: bool = False, pipeview=None, status=None,
+                  timeline: bool = False) -> CosimResult:
     """Run `program` on the RTL with the interpreter checking every retired record.
 
     `trace`: a stream for the commit log of the RTL's records as they are checked
     (through the divergent one), stamped with their cycles if `trace_cycles`;
     `pipeview`: a `cosim.pipeview.Tracker` (the RTL then runs in this process, cycle by
-    cycle); `status`: an `oxcore.progress.StatusLine` to keep up to date."""
+    cycle); `status`: an `oxcore.progress.StatusLine` to keep up to date; `timeline`:
+    keep the checked records' pcs and retire cycles (`CosimResult.timeline`, for the
+    loop profile)."""
     out = _Tee(stdout if stdout is not None else sys.stdout.buffer)
     err = _Tee(stderr if stderr is not None else sys.stderr.buffer)
     iss_out, iss_err = io.BytesIO(), io.BytesIO()
     interp = Interpreter(config, program, iss_out, iss_err)
     lockstep = Lockstep(interp)
-    if trace is not None or (status is not None and status.enabled):
+    kept = Timeline() if timeline else None
+    if trace is not None or (status is not None and status.enabled) or kept is not None:
         isa = interp.machine.isa
 
         def on_checked(batch, count: int) -> None:
+            if kept is not None:
+                kept.add(batch, count)
             if trace is not None:
                 from cosim.run import trace_line
                 for i, record in enumerate(batch.head(count).records()):
@@ -196,7 +204,7 @@ def cosim_program(config: OxCoreConfig, program: Program, *,
         divergence = lockstep.finish()
     last = lockstep.recent.record(len(lockstep.recent) - 1) if len(lockstep.recent) else None
     result = CosimResult(stop, divergence, wall_s=wall, last=last, max_cycles=max_cycles,
-                         isa=isa_for(config))
+                         isa=isa_for(config), timeline=kept)
     if divergence is None:
         if stop.reason == "hang":
             result.problems.append(f"the RTL retired nothing for {stop.cycles} cycles")
@@ -393,7 +401,8 @@ def _cosim_kernels(args: argparse.Namespace, config: OxCoreConfig, faults: Fault
         result = _cosim_one(args, config, case.program,
                             max_instructions=args.max_instructions,
                             max_cycles=_cycle_budget(args), faults=faults,
-                            read_back=output_ranges(case) + measures, backend=args.backend)
+                            read_back=output_ranges(case) + measures, backend=args.backend,
+                            timeline=True)
         what = f"{kernel.name} {case.shape_text} (seed {args.seed})"
         check = None
         if result.ok:
@@ -415,12 +424,16 @@ def _cosim_kernels(args: argparse.Namespace, config: OxCoreConfig, faults: Fault
             out = check.outputs[array.name]
             print(f"  {array.name} ({array.dtype}{list(out.shape)}) read from the RTL's "
                   f"memory matches numpy")
+        from cosim.kernel_report import launch_report, run_report
+        timeline = result.timeline.arrays()
         if kernel.launch is not None:
-            from cosim.kernel_report import launch_report
-            report, figures = launch_report(case, config, result.rtl.memory)
-            print(report)
-            stats[kernel.name].update(figures)
-            row.update(figures)
+            report, figures = launch_report(case, config, result.rtl.memory, timeline,
+                                            result.rtl)
+        else:
+            report, figures = run_report(case.program, config, timeline, result.rtl)
+        print(report)
+        stats[kernel.name].update(figures)
+        row.update(figures)
     if args.stats_json:
         _write_stats(args.stats_json, stats if len(kernels) > 1 else stats[kernels[0].name])
     if len(kernels) > 1:

@@ -7,6 +7,13 @@ tensor engine's performance counters at both points (`sw.compiler.launch`). The
 roofline bound is the larger of the compute bound (the shape's MACs at TDIM^2 per
 cycle) and the memory bound (the bytes that must cross the engine's port at least, at
 its width per cycle).
+
+Given the run's retirement stream (pcs and retire cycles), it also says how busy each
+engine was over the same window and where the time went loop by loop
+(`cosim.loop_profile`; `run_report`, which every kernel's report ends with): the
+scalar core is busy in the cycles it retires an instruction; the vector engine while it
+holds an instruction (from the cycle after its record retires through its last report
+beat, `cosim.completions`); the tensor engine as its `tbusy` counter says.
 """
 
 from __future__ import annotations
@@ -15,7 +22,10 @@ import struct
 from typing import Callable
 
 from cosim.kernels import KernelCase, evaluate, launch_values
+from cosim.loop_profile import LoopProfile, busy_cycles, format_profile, profile_loops
+from cosim.loop_profile import figures as loop_figures
 from oxcore.config import OxCoreConfig
+from oxcore.program import Program
 from sw.compiler.launch import COUNTERS_SYMBOL, CYCLES_SYMBOL, TENSOR_COUNTERS
 
 
@@ -43,8 +53,47 @@ def cycle_split(delta: dict[str, int], cycles: int) -> dict[str, float]:
     return split
 
 
-def launch_report(case: KernelCase, config: OxCoreConfig, memory) -> tuple[str, dict]:
-    """Report lines and figures (for --stats-json) of a compiled kernel's run."""
+def engines_busy(profile: LoopProfile, config: OxCoreConfig,
+                 engine_spans: dict[str, list[tuple[int, int]]],
+                 tensor_busy: float | None) -> dict[str, float]:
+    """Each engine's busy fraction of the kernel: scalar (cycles retiring an
+    instruction), vector (cycles holding an instruction, from its instructions' spans
+    over the profile's window), tensor (`tensor_busy`: its `tbusy` counter's share)."""
+    cycles = profile.cycles
+    if not cycles:
+        return {}
+    busy = {"scalar": profile.instructions / cycles}
+    if config.vector is not None:
+        busy["vector"] = busy_cycles(engine_spans.get("vector", []), profile.first_cycle,
+                                     profile.last_cycle) / cycles
+    if config.tensor is not None and tensor_busy is not None:
+        busy["tensor"] = tensor_busy
+    return busy
+
+
+def _busy_line(busy: dict[str, float]) -> str:
+    shares = ", ".join(f"{name} {100 * share:.1f}%" for name, share in busy.items())
+    return f"  engines busy: {shares} (scalar: cycles retiring an instruction)"
+
+
+def run_report(program: Program, config: OxCoreConfig, timeline: tuple, rtl,
+               tensor_busy: float | None = None) -> tuple[str, dict]:
+    """The engines' busy shares and the loop profile of a run (any kernel's), from its
+    `timeline` (pcs, retire cycles) and its `RtlStop`; `tensor_busy` is the tensor
+    engine's `tbusy` share when the program read it (engines without a figure are left
+    out)."""
+    profile = profile_loops(*timeline, program)
+    busy = engines_busy(profile, config, rtl.engine_spans, tensor_busy)
+    lines = [_busy_line(busy)] if busy else []
+    lines.append(format_profile(profile))
+    return "\n".join(lines), {"engines_busy": busy, "loops": loop_figures(profile)}
+
+
+def launch_report(case: KernelCase, config: OxCoreConfig, memory,
+                  timeline: tuple | None = None, rtl=None) -> tuple[str, dict]:
+    """Report lines and figures (for --stats-json) of a compiled kernel's run; with the
+    run's `timeline` (pcs, retire cycles) and its `RtlStop`, the engines' busy shares
+    and the loop profile too."""
     read = lambda addr, n: memory[addr][:n]  # noqa: E731
     begin, end = _words(read, case, CYCLES_SYMBOL)
     cycles = (end - begin) & 0xFFFF_FFFF
@@ -55,6 +104,7 @@ def launch_report(case: KernelCase, config: OxCoreConfig, memory) -> tuple[str, 
     lines = [f"  kernel: {cycles:,} cycles from kernel_begin to kernel_end, "
              f"{grid} programs"]
     figures: dict[str, object] = {"kernel_cycles": cycles}
+    tensor_busy = None
     macs = evaluate(launch.macs, names, kernel)
     min_bytes = evaluate(launch.min_bytes, names, kernel)
     if config.tensor is not None and "tensor" in kernel.engines:
@@ -86,6 +136,7 @@ def launch_report(case: KernelCase, config: OxCoreConfig, memory) -> tuple[str, 
         ]
         figures.update({"mac_utilization": utilization, "roofline_fraction":
                         bound / cycles if cycles else 0.0, "tensor_counters": delta})
+        tensor_busy = delta["tbusy"] / cycles if cycles else 0.0
     if config.vector is not None and "vector" in kernel.engines:
         elements = evaluate(launch.elements, names, kernel)
         lanes = config.vector.lanes
@@ -103,4 +154,8 @@ def launch_report(case: KernelCase, config: OxCoreConfig, memory) -> tuple[str, 
             f"{100 * bound / cycles:.1f}% of the bound" if cycles else ""]
         figures.update({"elements_per_cycle": rate,
                         "roofline_fraction": bound / cycles if cycles else 0.0})
+    if timeline is not None and rtl is not None:
+        report, more = run_report(case.program, config, timeline, rtl, tensor_busy)
+        lines.append(report)
+        figures.update(more)
     return "\n".join(lines), figures

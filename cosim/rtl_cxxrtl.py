@@ -180,7 +180,7 @@ class CxxrtlSimulator(RtlHarness):
         cycles = retire["cycle"].tolist()
         retired, retires = _stream(SCALAR_RETIRE, retire, extra="awaits")
         sources = [(*_stream(port.spec, self._format.decode(raw, port.fields), port.extra),
-                    port.extra) for port in self._ports]
+                    port.extra, port.engine) for port in self._ports]
         completions = self._completions
         pending: list[RetireRecord] = []
         cycle_of: list[int] = []
@@ -189,11 +189,12 @@ class CxxrtlSimulator(RtlHarness):
         stopped = False
         for row, cycle in enumerate(cycles):
             released: list[tuple[RetireRecord, int]] = []
-            for flags, stream, extra in sources:
+            for flags, stream, extra, engine in sources:
                 if flags[row]:
                     record, value = next(stream)
                     released += (completions.completed(record) if extra is None
-                                 else completions.reported(record, bool(value)))
+                                 else completions.reported(record, bool(value), cycle,
+                                                           engine))
             if retired[row]:
                 record, awaits = next(retires)
                 last_retire = cycle
@@ -283,7 +284,9 @@ class CxxrtlSimulator(RtlHarness):
         reason, exit_value, cause, pc, instret, cycles = stop
         memory = {addr: self._read_ram(model, addr, length) for addr, length in read_back}
         model.close()
-        return RtlStop(exit_value, cause, pc, instret, cycles, counters, reason, memory)
+        spans = self.engine_spans(self._completions) if self._ports else {}
+        return RtlStop(exit_value, cause, pc, instret, cycles, counters, reason, memory,
+                       spans)
 
     def _close_waveform(self, model) -> bool:
         start = (self.vcd_window or (0, None))[0]
@@ -400,6 +403,7 @@ class _Port:
     spec: PortSpec
     fields: dict
     extra: str | None
+    engine: int = 0  # the engine whose commit port it is
 
 
 def _engine_ports(top: Top) -> list[_Port]:
@@ -411,7 +415,7 @@ def _engine_ports(top: Top) -> list[_Port]:
     for port in top.engine_commits:
         name = port.signal.as_value().name
         ports.append(_Port(name, port.spec, layout_fields(name, commit_layout(port.spec)),
-                           "last"))
+                           "last", port.engine))
     return ports
 
 

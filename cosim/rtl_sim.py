@@ -58,6 +58,9 @@ class RtlStop:
     # cosim.lockstep.Lockstep.retired on a divergence)
     reason: str = "exit"
     memory: dict[int, bytes] = field(default_factory=dict)  # `read_back` ranges at the end
+    # engine name -> (first, last) cycle of each of its instructions (an engine with
+    # commit ports of its own), `cosim.completions.Completions.engine_spans`
+    engine_spans: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -111,6 +114,17 @@ class RtlHarness:
         self.waveform_written = False  # False too when the run ended before the window
         self._ran = False
 
+    def engine_spans(self, completions: Completions) -> dict[str, list[tuple[int, int]]]:
+        """The spans `completions` noted, by the engines' configuration names."""
+        if not completions.engine_spans:
+            return {}
+        names = list(self.config.engines)
+        engines = len(getattr(self.top, "engines", ()))
+        if len(names) != engines:  # a test's own engines
+            names = [f"engine{i}" for i in range(engines)]
+        return {names[i] if i < len(names) else f"engine{i}": spans
+                for i, spans in completions.engine_spans.items()}
+
     def _start(self) -> None:
         if self._ran:
             raise RuntimeError(f"{type(self).__name__}.run may be called once per instance")
@@ -157,8 +171,8 @@ class RtlSimulator(RtlHarness):
             completions = Completions()  # records waiting for an engine's result
             # engines' commit ports of their own (the vector engine's): their reports
             ports = getattr(self.top, "engine_commits", ())  # (a test's Top may have none)
-            reports = [(port.source.as_value(),
-                        record_unpacker(port.spec, extras=("last",))) for port in ports]
+            reports = [(port.source.as_value(), record_unpacker(port.spec, extras=("last",)),
+                        port.engine) for port in ports]
             env_valid = core.env_req.valid
             req, resp = core.env_req, core.env_resp
             instret = cycles = last_retire = 0
@@ -193,10 +207,11 @@ class RtlSimulator(RtlHarness):
                     done = _UNPACK_COMPLETION(ctx.get(completion))
                     if done is not None:
                         released += completions.completed(done)
-                for port, unpack in reports:
+                for port, unpack, engine in reports:
                     beat = unpack(ctx.get(port))
                     if beat is not None:
-                        released += completions.reported(beat[0], bool(beat[1]["last"]))
+                        released += completions.reported(beat[0], bool(beat[1]["last"]),
+                                                         cycles, engine)
                 return released
 
             stop: tuple | None = None  # (reason, exit_value, cause, pc)
@@ -262,7 +277,7 @@ class RtlSimulator(RtlHarness):
             counters = unpack_counters(ctx.get(core.counters.as_value()))
             memory = {addr: self._read_ram(ctx, addr, length) for addr, length in read_back}
             result.append(RtlStop(exit_value, cause, pc, instret, cycles, counters, reason,
-                                  memory))
+                                  memory, self.engine_spans(completions)))
 
         sim = Simulator(self.top)
         sim.add_clock(CLOCK_PERIOD)

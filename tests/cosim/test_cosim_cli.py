@@ -107,7 +107,11 @@ def test_pass_on_kernels(kernel, shape, seed, output, tmp_path, capsys):
     match = SUMMARY.match(out)
     assert match and match["what"] == what, out
     assert (match["verdict"], match["ended"]) == ("PASS ", "exit status 0")
-    assert lines[-1] == f"  {output} read from the RTL's memory matches numpy"
+    checked = lines.index(f"  {output} read from the RTL's memory matches numpy")
+    # then how busy the core was, and the loop profile of the kernel's region
+    assert re.fullmatch(r"  engines busy: scalar [\d.]+% \(scalar: cycles retiring an "
+                        r"instruction\)", lines[checked + 1]), out
+    assert lines[checked + 2].startswith("  where the time went (the whole run: "), out
     stats = load_json(tmp_path / "s.json")
     assert (stats["result"], stats["shape"], stats["seed"]) == ("pass", shape, seed)
     assert stats["instret"] == number(match["n"])
@@ -169,6 +173,31 @@ def test_compiled_gemm_reports_its_performance(capsys):
                      out), out
     assert re.search(r"tensor engine: MAC utilization [\d.]+% \(5,049 MACs over", out), out
     assert "roofline: compute bound 79 cycles" in out
+    assert re.search(r"  engines busy: scalar [\d.]+%, tensor [\d.]+% \(scalar: cycles "
+                     r"retiring an instruction\)", out), out
+    # the loop profile: the program loop first, once per program (a 2x3 grid)
+    table = out[out.index("  where the time went (kernel_begin..kernel_end: "):].splitlines()
+    assert table[1].split()[:4] == ["loop", "pcs", "iterations", "cycles"]
+    assert table[2].split()[0].startswith("gemm+") and table[2].split()[2] == "6", out
+    assert table[-1].split()[:2] == ["(outside", "loops)"]
+
+
+def test_compiled_vector_kernel_reports_the_vector_engine_busy(tmp_path, capsys):
+    """The element-wise add on the vector configuration: the vector engine's busy share
+    (cycles holding an instruction) is there and within bounds, in --stats-json too."""
+    stats = tmp_path / "stats.json"
+    status, out, err = oxcore(capsys, "cosim", "--kernel", "add", "--shape", "256",
+                              "--stats-json", stats)
+    assert status == 0, err
+    busy = re.search(r"  engines busy: scalar ([\d.]+)%, vector ([\d.]+)%", out)
+    assert busy, out
+    assert 0 < float(busy[1]) <= 100 and 0 < float(busy[2]) <= 100
+    assert "  where the time went (kernel_begin..kernel_end: " in out
+    figures = load_json(stats)
+    assert set(figures["engines_busy"]) == {"scalar", "vector"}
+    assert round(100 * figures["engines_busy"]["vector"], 1) == float(busy[2])
+    assert figures["loops"] and all(loop["cycles"] <= figures["kernel_cycles"]
+                                    for loop in figures["loops"])
 
 
 def test_compiled_vector_operator_with_a_shape(capsys):
