@@ -352,6 +352,21 @@ COMPILED_KERNELS = (
                                  (("BLOCK_M", "2 * TDIM"), ("BLOCK_N", "2 * TDIM"),
                                   ("BLOCK_K", "4 * TDIM")),
                                  macs="M * N * K", min_bytes="M * K + N * K + 4 * M * N")),
+    # int8 Linear layer: bias, ReLU and requantization fused into the tensor engine's
+    # accumulator start (tld.w, stride 0) and tst.b's epilogue (tqmin = the zero point)
+    Kernel("gemm_q", ("M", "N", "K"), (64, 64, 64),
+           (Array("A", "int8", ("M", "K")), Array("BT", "int8", ("N", "K")),
+            Array("bias", "int32", ("N",), values=(-1 << 15, 1 << 15))),
+           (Array("C", "int8", ("M", "N")),), _compiled_gemm_q,
+           engines=("tensor",), default_config="tensor",
+           launch=CompiledLaunch("sw.ops.gemm:gemm_q",
+                                 ("A", "BT", "bias", "C", "M", "N", "K", str(TQ_MULT),
+                                  str(TQ_SHIFT), str(TQ_ZP)),
+                                 ("cdiv(M, BLOCK_M)", "cdiv(N, BLOCK_N)"),
+                                 (("BLOCK_M", "2 * TDIM"), ("BLOCK_N", "2 * TDIM"),
+                                  ("BLOCK_K", "4 * TDIM"), ("RELU", "1")),
+                                 macs="M * N * K",
+                                 min_bytes="M * K + N * K + 4 * N + M * N")),
     # NHWC conv2d, filters F OHWI, as an implicit GEMM; the input's buffer has a zero
     # halo of P pixels (sw/ops/conv.py). SHAPE=N,H,W,C,CO,K,S,P (K x K filters, stride S).
     Kernel("conv2d", ("N", "H", "W", "C", "CO", "K", "S", "P"), (1, 8, 8, 32, 32, 3, 1, 1),
@@ -368,21 +383,6 @@ COMPILED_KERNELS = (
                                  macs=f"N * {_OH} * {_OW} * CO * K * K * C",
                                  min_bytes="N * (H + 2 * P) * (W + 2 * P) * C + CO * K * K * C"
                                            f" + 4 * N * {_OH} * {_OW} * CO")),
-    # int8 Linear layer: bias, ReLU and requantization fused into the tensor engine's
-    # accumulator start (tld.w, stride 0) and tst.b's epilogue (tqmin = the zero point)
-    Kernel("gemm_q", ("M", "N", "K"), (64, 64, 64),
-           (Array("A", "int8", ("M", "K")), Array("BT", "int8", ("N", "K")),
-            Array("bias", "int32", ("N",), values=(-1 << 15, 1 << 15))),
-           (Array("C", "int8", ("M", "N")),), _compiled_gemm_q,
-           engines=("tensor",), default_config="tensor",
-           launch=CompiledLaunch("sw.ops.gemm:gemm_q",
-                                 ("A", "BT", "bias", "C", "M", "N", "K", str(TQ_MULT),
-                                  str(TQ_SHIFT), str(TQ_ZP)),
-                                 ("cdiv(M, BLOCK_M)", "cdiv(N, BLOCK_N)"),
-                                 (("BLOCK_M", "2 * TDIM"), ("BLOCK_N", "2 * TDIM"),
-                                  ("BLOCK_K", "4 * TDIM"), ("RELU", "1")),
-                                 macs="M * N * K",
-                                 min_bytes="M * K + N * K + 4 * N + M * N")),
     _ew("add", ("X", "Y"), Array("Z", "int8", ("N",)), _add, 8, "3 * N"),
     _ew("relu", ("X",), Array("Z", "int8", ("N",)), _relu_op, 8, "2 * N"),
     _ew("reduce_sum", ("X",), Array("S", "int32", ("(N + 4095) // 4096",)), _reduce_sum, 8,
