@@ -15,7 +15,7 @@ taps (unrolled: `tl.static_range`) and over C in steps of BLOCK_K.
 Padding: the tensor engine zeroes the *last* rows of a tile (`trows`), not the first,
 so a tap that reads left of the image cannot be masked row by row. The kernel reads a
 zero-bordered input instead: `conv2d_padded` takes XP[N, H + 2P, W + 2P, C], and the
-operator `conv2d` places the input into such a buffer (`pad_input`), as runtimes do
+operator `run_conv2d` places the input into such a buffer (`pad_input`), as runtimes do
 when they allocate a tensor with a halo. Stride S, the taps and C are constexprs.
 
 A program's accumulator store is deferred into the next program, after its first
@@ -62,15 +62,19 @@ def conv2d_padded(x_ptr, w_ptr, y_ptr, HP, WP, OH, OW, CO, C: tl.constexpr,
     tl.store(y_ptrs, acc, mask=(offs_m[:, None] < OW - ow0) & (offs_n[None, :] < CO))
 
 
-def conv2d(x: np.ndarray, filters: np.ndarray, stride: int = 1, padding: int = 0, *,
-           sim: str = "iss", config: str = "tensor", backend: str = "auto") -> np.ndarray:
+def run_conv2d(x: np.ndarray, filters: np.ndarray, stride: int = 1, padding: int = 0, *,
+               sim: str = "iss", config: str = "tensor", backend: str = "auto"
+               ) -> np.ndarray:
     """Y[N, OH, OW, CO] = conv2d(X[N, H, W, C] int8, filters[CO, KH, KW, C] int8), int32,
     run on the tensor engine (`sim`: "iss" or "rtl", as `oxcore.launch`). Blocks are
     2*TDIM pixels by 2*TDIM output channels (a 2x2 grid of accumulator tiles, half of
     the tile registers) and 4*TDIM channels a step."""
     from oxcore.config import load_config
     from sw.compiler.launch import LaunchError, launch
-    if x.ndim != 4 or filters.ndim != 4 or x.shape[3] != filters.shape[3]:
+    from sw.ops.checks import require_array
+    x = require_array("conv2d", "x", x, 4, ("int8",))
+    filters = require_array("conv2d", "filters", filters, 4, ("int8",))
+    if x.shape[3] != filters.shape[3]:
         raise LaunchError(f"conv2d: X must be [N, H, W, C] and the filters [CO, KH, KW, C] "
                           f"with the same C; got {list(x.shape)} and {list(filters.shape)}")
     if stride < 1 or padding < 0:

@@ -49,7 +49,7 @@ def _naive(x: np.ndarray, f: np.ndarray, stride: int, padding: int) -> np.ndarra
 ])
 def test_conv2d_matches_numpy(n, h, w, c, co, k, stride, padding):
     x, f = _random((n, h, w, c), 1), _random((co, k, k, c), 2)
-    y = conv.conv2d(x, f, stride, padding)
+    y = conv.run_conv2d(x, f, stride, padding)
     expected = _naive(x, f, stride, padding)
     assert np.array_equal(y, expected)
     assert np.array_equal(conv.reference(x, f, stride, padding), expected)
@@ -63,22 +63,24 @@ def test_conv2d_random_shapes(h, w, c, co, k, stride, padding, seed):
     if h + 2 * padding < k or w + 2 * padding < k:
         return
     x, f = _random((1, h, w, c), seed), _random((co, k, k, c), seed + 1)
-    assert np.array_equal(conv.conv2d(x, f, stride, padding), _naive(x, f, stride, padding))
+    assert np.array_equal(conv.run_conv2d(x, f, stride, padding), _naive(x, f, stride, padding))
 
 
 def test_conv2d_in_lockstep_with_the_rtl():
     x, f = _random((1, 4, 6, 8), 3), _random((5, 3, 3, 8), 4)
-    y = conv.conv2d(x, f, 1, 1, sim="rtl", backend="pysim")
+    y = conv.run_conv2d(x, f, 1, 1, sim="rtl", backend="pysim")
     assert np.array_equal(y, _naive(x, f, 1, 1))
 
 
 def test_bad_shapes_are_clear_errors():
     with pytest.raises(LaunchError, match="same C"):
-        conv.conv2d(_random((1, 4, 4, 3), 0), _random((2, 3, 3, 4), 0))
+        conv.run_conv2d(_random((1, 4, 4, 3), 0), _random((2, 3, 3, 4), 0))
     with pytest.raises(LaunchError, match="does not fit"):
-        conv.conv2d(_random((1, 2, 2, 3), 0), _random((2, 3, 3, 3), 0))
+        conv.run_conv2d(_random((1, 2, 2, 3), 0), _random((2, 3, 3, 3), 0))
+    with pytest.raises(LaunchError, match="x must be int8"):
+        conv.run_conv2d(np.zeros((1, 4, 4, 3), np.int32), _random((2, 3, 3, 3), 0))
     with pytest.raises(LaunchError, match="tensor engine"):
-        conv.conv2d(_random((1, 4, 4, 3), 0), _random((2, 3, 3, 3), 0), config="default")
+        conv.run_conv2d(_random((1, 4, 4, 3), 0), _random((2, 3, 3, 3), 0), config="default")
 
 
 def _assembly(kernel, args, **constexprs) -> str:
