@@ -347,10 +347,11 @@ class Selector(VectorSelection):
     def select(self) -> MFunction:
         """The kernel as one function running a range of programs (the launch ABI's
         range mode): arguments are read once, then a loop runs the body once per
-        program with the program ids in registers. Scalar loads and stores wait for
-        the engines to drain (the pipeline's memory-order rule), so one call per
-        program would stall every program's start behind the previous one's last
-        tile store; in one loop the scalar core prepares the next program while the
+        program with the program ids in registers. Scalar stores wait for the
+        engines to be idle and loads for their queued stores (the pipeline's
+        memory-order rule), so one call per program (which stores the ids in the
+        record and reads them back) would stall every program's start behind the
+        previous one's last tile store; in one loop the scalar core prepares the next program while the
         engines finish this one."""
         self.emit("mv", self.record, PReg("x", 10), comment="the launch record")
         count = self.new_x("programs")

@@ -99,7 +99,7 @@ def hoist_loop_invariants(fn: MFunction) -> int:
     across its update. The loop over a launch's programs is left alone: hoisting out
     of it saves a few scalar cycles per program, which the scalar core has while the
     engines work, but holds a register through every program, and a spilled value's
-    reload waits for the engines to drain. Returns how many instructions moved."""
+    reload waits for the engines' queued stores. Returns how many instructions moved."""
     definitions = Counter(id(d) for ins in fn.instructions() for d in ins.defs())
     moved = 0
     for header, latch in loops(fn):

@@ -91,7 +91,7 @@ X_SCRATCH = (PReg("x", _T5), PReg("x", _T6))
 # gp and tp are saved and restored like s0..s11 (the launch ABI, sw/compiler/abi.py): a
 # kernel has no small data or thread-local storage of its own, and two more registers
 # keep a GEMM's loop-invariant arguments out of memory (a scalar reload waits for the
-# engines to drain).
+# engines' queued tile stores: docs/rtl.md, memory order).
 CALLEE_SAVED = frozenset([*_S, RA_INDEX, GP_INDEX, TP_INDEX])
 
 #: Default allocation order per class (preference first).
@@ -358,7 +358,7 @@ def _linear_scan(intervals: list[Interval], order: list[int],
         if not free:
             # spill what costs least: the holders of a placement, if together cheaper
             # than `cur` (a value used in an inner loop is reloaded every iteration, and
-            # a scalar reload also waits for the engines to drain)
+            # a scalar reload also waits for the engines' queued stores)
             best, best_cost, best_holders = None, cur.weight, []
             for b in placements:
                 holders = list({id(h): h for u in range(b, b + g)
@@ -386,7 +386,7 @@ def _scan_x(intervals: list[Interval], order: list[int],
     """Linear scan of the x registers. First (`with_scratch`) with the spill code's
     scratch t5/t6 last in the order too: when nothing spills, no spill code needs them,
     and two more registers can keep a kernel's arguments out of memory (a reload, a
-    scalar load, waits for the engines to drain; sw/ops/gemm.py's gemm_q needs one
+    scalar load, waits for the engines' queued stores; sw/ops/gemm.py's gemm_q needs one
     register more than gemm). If something spills, allocate again without them: the
     same allocation as if they had never been offered."""
     if with_scratch:
