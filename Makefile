@@ -15,7 +15,7 @@ FPGA_PROGRAM_ARGS = $(if $(PROG),--prog $(PROG),$(if $(filter-out file,$(origin 
 .PHONY: venv test test-long cosim docs bench fuzz fpga fpga-check clean distclean help
 
 help:
-	@echo "make cosim KERNEL=gemm [SHAPE=M,N,K] [SEED=1] [CONFIG=small] [SIM=cxxrtl|pysim]"
+	@echo "make cosim KERNEL=gemm [SHAPE=M,N,K] [SEED=1] [CONFIG=small] [SIM=cxxrtl|pysim] [VCD=f.vcd]"
 	@echo "make venv      create .venv with pinned tools (idempotent)"
 	@echo "make test      run the test suite (pytest -n $(JOBS))"
 	@echo "make test-long the tests make test skips for their minutes of tool time (not in CI)"
@@ -47,7 +47,8 @@ test-long: $(STAMP)
 # golden interpreter and its outputs against numpy.
 cosim: $(STAMP)
 	$(VENV)/bin/oxcore cosim --kernel $(KERNEL)$(if $(SHAPE), --shape=$(SHAPE))$(if \
-		$(SEED), --seed=$(SEED))$(if $(CONFIG), --config $(CONFIG))$(if $(SIM), --backend $(SIM))
+		$(SEED), --seed=$(SEED))$(if $(CONFIG), --config $(CONFIG))$(if $(SIM), --backend \
+		$(SIM))$(if $(VCD), --vcd $(VCD))
 
 docs: $(STAMP)
 	$(PY) -m oxcore.docgen docs

@@ -150,7 +150,8 @@ def cosim_program(config: OxCoreConfig, program: Program, *,
                   read_back: tuple[tuple[int, int], ...] = (),
                   backend: str = "auto", trace: TextIO | None = None,
                   trace_cycles: bool = False, pipeview=None, status=None,
-                  timeline: bool = False) -> CosimResult:
+                  timeline: bool = False, vcd_path: str | None = None,
+                  vcd_window: tuple[int, int] | None = None) -> CosimResult:
     """Run `program` on the RTL with the interpreter checking every retired record.
 
     `trace`: a stream for the commit log of the RTL's records as they are checked
@@ -158,7 +159,7 @@ def cosim_program(config: OxCoreConfig, program: Program, *,
     `pipeview`: a `cosim.pipeview.Tracker` (the RTL then runs in this process, cycle by
     cycle); `status`: an `oxcore.progress.StatusLine` to keep up to date; `timeline`:
     keep the checked records' pcs and retire cycles (`CosimResult.timeline`, for the
-    loop profile)."""
+    loop profile); `vcd_path`: the RTL's waveform over `vcd_window` (cycles)."""
     out = _Tee(stdout if stdout is not None else sys.stdout.buffer)
     err = _Tee(stderr if stderr is not None else sys.stderr.buffer)
     iss_out, iss_err = io.BytesIO(), io.BytesIO()
@@ -181,7 +182,8 @@ def cosim_program(config: OxCoreConfig, program: Program, *,
                 status.update(lambda: _status_text(status, cycle, lockstep.checked))
 
         lockstep = _Observed(interp, on_checked)
-    sim = rtl_simulator(backend, config, program, stdout=out, stderr=err, faults=faults)
+    sim = rtl_simulator(backend, config, program, stdout=out, stderr=err, faults=faults,
+                        vcd_path=vcd_path, vcd_window=vcd_window)
     overlap = choose_overlap(sim)
     if pipeview is not None:  # sampled every cycle, in this process
         sim.pipeview, overlap = pipeview, "none"
@@ -205,6 +207,8 @@ def cosim_program(config: OxCoreConfig, program: Program, *,
     last = lockstep.recent.record(len(lockstep.recent) - 1) if len(lockstep.recent) else None
     result = CosimResult(stop, divergence, wall_s=wall, last=last, max_cycles=max_cycles,
                          isa=isa_for(config), timeline=kept)
+    if vcd_path is not None:
+        _report_waveform(vcd_path, sim.waveform_written, stop.cycles, vcd_window)
     if divergence is None:
         if stop.reason == "hang":
             result.problems.append(f"the RTL retired nothing for {stop.cycles} cycles")
@@ -235,6 +239,19 @@ def _summary(result: CosimResult, what: str, guarded: bool = False) -> str:
             f"CPI {cpi}, {result.wall_s:.1f} s ({rate:,.0f} cycles/s)\n{stalls}\n"
             f"  ended: {result.ending()}"
             + (f" ({GUARD_NOTE})" if guarded and result.verdict == "limit" else ""))
+
+
+def _report_waveform(path: str, written: bool, cycles: int,
+                     window: tuple[int, int] | None) -> None:
+    if not written:
+        print(f"oxcore: no waveform written: the run ended after {cycles} cycles, before "
+              f"the window opened", file=sys.stderr)
+        return
+    print(f"oxcore: waveform written to {path} (GTKWave save file beside it)",
+          file=sys.stderr)
+    if window is not None and cycles > window[1]:
+        print(f"oxcore: note: the waveform holds cycles {window[0]:,}..{window[1]:,} of "
+              f"{cycles:,}; choose others with --vcd-window START:END", file=sys.stderr)
 
 
 def _rerun_command(program: Program, config_arg: str | None, faults: list[str],
@@ -287,13 +304,19 @@ def cosim_command(args: argparse.Namespace) -> int:
         raise OxCoreError("--pipeview-window needs --pipeview FILE")
     from cosim.run import parse_window
     parse_window(args.pipeview_window, "--pipeview-window")
-    if args.kernel == "all" and (args.trace or args.pipeview):
-        raise OxCoreError("--trace and --pipeview follow one program: name one kernel, "
-                          "not --kernel all")
+    if args.vcd_window and not args.vcd:
+        raise OxCoreError("--vcd-window needs --vcd FILE")
+    parse_window(args.vcd_window)
+    if args.kernel == "all" and (args.trace or args.pipeview or args.vcd):
+        raise OxCoreError("--trace, --pipeview and --vcd follow one program: name one "
+                          "kernel, not --kernel all")
     for flag, path in (("--stats-json", args.stats_json), ("--trace", args.trace),
-                       ("--pipeview", args.pipeview)):
+                       ("--pipeview", args.pipeview), ("--vcd", args.vcd)):
         if path:  # checked now, not after the whole simulation
             check_output(path, flag, inputs=[args.program] if args.program else [])
+    if args.vcd:
+        from cosim.waves import check_waveform_path
+        check_waveform_path(args.vcd)
     if args.kernel:
         args.seed = 1 if args.seed is None else args.seed
         return _cosim_kernels(args, config, faults)
@@ -343,6 +366,10 @@ def _cosim_one(args: argparse.Namespace, config: OxCoreConfig, program: Program,
             if args.trace:
                 options.update(trace=stack.enter_context(open_output(args.trace)),
                                trace_cycles=args.trace_cycles)
+            if args.vcd:  # a long run would fill the disk: its first cycles by default
+                from cosim.run import DEFAULT_VCD_CYCLES
+                options.update(vcd_path=args.vcd, vcd_window=parse_window(
+                    args.vcd_window) or (0, DEFAULT_VCD_CYCLES))
             if args.pipeview:
                 from cosim.pipeview import tracker_for
                 options["pipeview"] = tracker_for(

@@ -194,6 +194,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "as `oxcore run --trace`), the divergent one included")
     p.add_argument("--trace-cycles", action="store_true",
                    help="begin each --trace line with the cycle it retired in")
+    p.add_argument("--vcd", metavar="FILE",
+                   help="write the RTL's waveform, plus FILE.gtkw for GTKWave/Surfer")
+    p.add_argument("--vcd-window", metavar="START:END",
+                   help="only cycles START..END-1 in the waveform (default: the first "
+                        "100,000 cycles)")
     _add_pipeview(p)
     p.add_argument("--fault", action="append", default=[], metavar="NAME",
                    help="inject a deliberate RTL bug (see hw/oxcore/faults.py), to see "

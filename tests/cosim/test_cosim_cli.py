@@ -448,3 +448,26 @@ def test_how_the_program_ended_decides_the_verdict(body, status, ended, how, tmp
     assert stats["exit_status"] == status
     if number(match["n"]) == 0:
         assert "CPI n/a" in out
+
+
+def test_a_kernels_waveform(capsys, tmp_path):
+    """--vcd (make cosim VCD=...): the RTL's waveform of a kernel's co-simulation, with
+    its GTKWave save file, both complete."""
+    vcd = tmp_path / "k.vcd"
+    status, out, err = oxcore(capsys, "cosim", "--kernel", "c_gemm", "--shape", "2,2,2",
+                              "--vcd", str(vcd), "--backend", "pysim")
+    assert status == 0, err
+    assert f"waveform written to {vcd}" in err
+    text = vcd.read_text()
+    assert "$enddefinitions" in text and "#" in text.split("$enddefinitions")[1]
+    assert vcd.with_suffix(".gtkw").exists()
+    assert not list(tmp_path.glob("*.partial"))
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--kernel", "c_gemm", "--vcd-window", "0:10"], "--vcd-window needs --vcd FILE"),
+    (["--kernel", "all", "--vcd", "x.vcd"], "name one kernel, not --kernel all"),
+])
+def test_waveform_option_errors(capsys, argv, message):
+    status, out, err = oxcore(capsys, "cosim", *argv)
+    assert status == 1 and message in err and "Traceback" not in err
