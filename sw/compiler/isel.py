@@ -154,7 +154,10 @@ class Selector(VectorSelection):
         self.plan: tuple[scf.ForOp | None, ob.StoreOp] | None = None
         self.deferred_acc: TileBlock | None = None  # the accumulator it stores
         self.deferred_kind = ("tst.w", 4)  # its store: mnemonic, element bytes in memory
+        # flushing the deferred store: on while this program still has to store some of
+        # the previous program's accumulator tiles (`stored`: the tiles it has stored)
         self.flush_before_tmma = False
+        self.stored: set[tuple[int, int]] = set()
         self.pending: tuple[VReg, ...] = ()
         self.entry_inits: list[MInstr] = []  # definitions to put at the kernel's entry
         self._load_registers: dict[tuple[int, int, int], VReg] = {}
@@ -961,8 +964,7 @@ class Selector(VectorSelection):
                     lhs = self.tile(a, (mt, kt))
                     rhs = self.tile(b, (kt, nt))
                     if self.flush_before_tmma:  # the previous program's stores go here
-                        self.flush_before_tmma = False
-                        self._flush_deferred()
+                        self._flush_before_first_write(acc, (mt, nt))
                     target = self.tile(acc, (mt, nt))
                     self.emit("tmma", target, lhs, rhs, accumulate=True)
         self.forms[op.result] = acc
@@ -1018,15 +1020,16 @@ class Selector(VectorSelection):
     def _store_tiles(self, value: TileBlock, base: Scalar, stride: Scalar,
                      rows_bound: Scalar | None, cols_bound: Scalar | None,
                      tdim: int, cols: int, previous: bool = False,
-                     mnemonic: str = "tst.w", element_bytes: int = 4) -> None:
+                     mnemonic: str = "tst.w", element_bytes: int = 4,
+                     only: list[tuple[int, int]] | None = None) -> None:
         """tst.w (or tst.b: `element_bytes` 1 in memory) of each tile of `value`.
         tcolb counts the accumulator's bytes either way (tst.b stores tcolb/4
         elements). `previous`: the registers hold the previous program's accumulators
         (a deferred store), whatever this program has pending for them (its zeroing
-        comes after)."""
+        comes after). `only`: these tiles (a deferred store flushed tile by tile)."""
         stride_reg = self.reg(stride)
         registers = _registers(value)
-        for (r, c) in sorted(value.tiles):
+        for (r, c) in sorted(value.tiles) if only is None else only:
             reg = registers[(r, c)] if previous else self.tile(value, (r, c))
             address = self._tile_address(base, stride, tdim, r, c * cols * element_bytes)
             self._tile_memory_op(
@@ -1113,8 +1116,36 @@ class Selector(VectorSelection):
         for reg, scalar in zip(self.pending, (base, stride, *bounds)):
             self.emit("mv", reg, self.reg(_UNBOUNDED if scalar is None else scalar))
 
-    def _flush_deferred(self) -> None:
-        """Emit the pending tile store of the previous program, if there is one."""
+    def _flush_before_first_write(self, acc: TileBlock, index: tuple[int, int]) -> None:
+        """Store the previous program's tile `index` just before this program's first
+        write of its register (a tzero, a bias load, a tmma), one tile at a time: the
+        engine issues in order, so a tmma behind all the stores would wait for the
+        last one, whose tile the previous program's last tmma is still computing; this
+        way each store runs on the load/store unit while the array computes the tile
+        before. A dot on another accumulator (not planned) takes all the stores left."""
+        assert self.deferred_acc is not None
+        left = sorted(set(self.deferred_acc.tiles) - self.stored)
+        if acc is self.deferred_acc:
+            left = [index] if index in left else []
+        if left:
+            self._flush_deferred(left)
+        self.stored.update(left)
+        if self.stored >= set(self.deferred_acc.tiles):
+            self._end_flush()
+
+    def _end_flush(self) -> None:
+        """Store what is left of the previous program's accumulator (nothing once every
+        tile took its store before its first write) and stop flushing."""
+        if self.flush_before_tmma and self.deferred_acc is not None:
+            left = sorted(set(self.deferred_acc.tiles) - self.stored)
+            if left:
+                self._flush_deferred(left)
+        self.flush_before_tmma = False
+        self.stored = set()
+
+    def _flush_deferred(self, tiles: list[tuple[int, int]] | None = None) -> None:
+        """Emit the pending store of the previous program's accumulator tiles `tiles`
+        (all by default), if there is one."""
         value = self.deferred_acc
         assert value is not None and self.tdim is not None
         base, stride, rows, cols = self.pending
@@ -1126,7 +1157,8 @@ class Selector(VectorSelection):
         try:
             mnemonic, element_bytes = self.deferred_kind
             self._store_tiles(value, base, stride, rows, cols, self.tdim, self.tdim,
-                              previous=True, mnemonic=mnemonic, element_bytes=element_bytes)
+                              previous=True, mnemonic=mnemonic, element_bytes=element_bytes,
+                              only=tiles)
         finally:
             self._inline = inline
         self.fn.blocks.append(skip)
@@ -1226,7 +1258,7 @@ class Selector(VectorSelection):
             else:
                 self.visit(inner)
         self._inline = False
-        self.flush_before_tmma = False
+        self._end_flush()
         self._leave_scope()
         return yielded, skip, starts
 
