@@ -166,7 +166,11 @@ class Selector(VectorSelection):
         self._scopes: list[Scope] = [Scope()]  # regions, outermost first (_pure)
         self._depth: dict[int, int] = {}  # id(register) -> the scope defining it
         self._hoisting_to: int | None = None
-        self._inline = False  # compute pure values where they are used, unshared
+        self._inline = False  # compute pure values where they are used, not hoisted
+        # while _inline: what straight-line code computed already (None: share nothing)
+        self._inline_memo: dict[tuple, Scalar] | None = None
+        # the deferred store's arithmetic, shared by its tiles' stores in one program
+        self._flush_memo: dict[tuple, Scalar] = {}
         self._negation: dict[VReg, Scalar] = {}  # r -> x where r = -x
         self._difference: dict[VReg, tuple[Scalar, Scalar]] = {}  # r -> (a, b): r = a - b
         self.current_op: Operation | None = None
@@ -203,7 +207,7 @@ class Selector(VectorSelection):
         arithmetic is computed once, and a tile store after a loop shares the bounds
         its loop's loads computed."""
         if self._inline:
-            return compute()
+            return self._where_used(key, compute)
         current = len(self._scopes) - 1 if self._hoisting_to is None else self._hoisting_to
         depth = min(current, max((self._depth.get(id(o), 0) for o in operands
                                   if isinstance(o, VReg)), default=0))
@@ -220,6 +224,17 @@ class Selector(VectorSelection):
             value = self._hoist(depth, compute)
         self._scopes[depth].memo[key] = value
         return value
+
+    def _where_used(self, key: tuple, compute: Callable[[], Scalar]) -> Scalar:
+        """`compute()` here, not hoisted; or, for a bound (`_SHARED_BOUNDS`), what the
+        straight-line code being selected computed for `key` already (`_inline_memo`):
+        shared from its first use on, it holds no register before that."""
+        memo = self._inline_memo
+        if memo is None or key[0] not in _SHARED_BOUNDS:
+            return compute()
+        if key not in memo:
+            memo[key] = compute()
+        return memo[key]
 
     def _hoist(self, depth: int, compute: Callable[[], Scalar]) -> Scalar:
         scope = self._scopes[depth]
@@ -379,7 +394,7 @@ class Selector(VectorSelection):
                 self.deferred_kind = ("tst.b", 1)
             self.pending = tuple(self.new_x(hint) for hint in (
                 "pending_store", "pending_stride", "pending_rows", "pending_cols"))
-            for reg in self.pending:  # a zero base: no store pending
+            for reg in self.pending:  # no rows: no store pending
                 self.emit("li", reg, 0)
             self.mutable.update(self.pending)
         done = self.fn.new_block("programs_done")
@@ -401,7 +416,7 @@ class Selector(VectorSelection):
             self._flush_deferred()  # the last program's store
             assert self.deferred_acc is not None
             # defined on entry, so that no register is read before any write on a path
-            # the analysis sees (the zero base keeps the first program from storing)
+            # the analysis sees (zero rows keep the first program from storing)
             self.entry_inits += [MInstr("tzero", [reg])
                                  for reg in _registers(self.deferred_acc).values()]
         self.emit("ret")
@@ -1110,8 +1125,9 @@ class Selector(VectorSelection):
         iteration of its dot loop), so that the load/store unit, which runs in order,
         loads the next operands while the array finishes this program's last tmma,
         instead of waiting behind the store of its result. The store's base, stride
-        and bounds move into registers the next program reads (`pending`); a zero base
-        means no store is pending (RAM never starts at address 0)."""
+        and bounds move into registers the next program reads (`pending`); zero rows
+        mean no store is pending (every tile is empty: the tile's bound check, which a
+        deferred store always has, skips it, and no guard branch is needed)."""
         bounds = [None if mask is None else mask.bounds.get(d) for d in (0, 1)]
         for reg, scalar in zip(self.pending, (base, stride, *bounds)):
             self.emit("mv", reg, self.reg(_UNBOUNDED if scalar is None else scalar))
@@ -1142,27 +1158,27 @@ class Selector(VectorSelection):
                 self._flush_deferred(left)
         self.flush_before_tmma = False
         self.stored = set()
+        self._flush_memo = {}
 
     def _flush_deferred(self, tiles: list[tuple[int, int]] | None = None) -> None:
         """Emit the pending store of the previous program's accumulator tiles `tiles`
-        (all by default), if there is one."""
+        (all by default); with no store pending, its rows (0) make every tile empty."""
         value = self.deferred_acc
         assert value is not None and self.tdim is not None
         base, stride, rows, cols = self.pending
-        skip = self.fn.new_block("no_pending_store")
-        self.emit("beqz", base, skip.label)
-        # its address and bound arithmetic right here, shared with nothing: hoisted, it
-        # would hold a dozen registers through the next program's start
+        # its address and bound arithmetic right here, shared only with the other tiles'
+        # stores (each tile row's bound, each column's): hoisted, it would hold a dozen
+        # registers through the next program's start
         inline, self._inline = self._inline, True
+        # (tile by tile, in straight-line code; all at once, on a path of its own)
+        memo, self._inline_memo = self._inline_memo, {} if tiles is None else self._flush_memo
         try:
             mnemonic, element_bytes = self.deferred_kind
             self._store_tiles(value, base, stride, rows, cols, self.tdim, self.tdim,
                               previous=True, mnemonic=mnemonic, element_bytes=element_bytes,
                               only=tiles)
         finally:
-            self._inline = inline
-        self.fn.blocks.append(skip)
-        self.block = skip
+            self._inline, self._inline_memo = inline, memo
 
     # -- scalar memory --
 
@@ -1406,6 +1422,13 @@ def _key(value: Scalar) -> object:
 
 #: A bound no block index reaches: a deferred store without a mask on a dimension.
 _UNBOUNDED = 1 << 30
+
+#: What the tiles of a deferred store share (`Selector._where_used`): their bounds, a
+#: tile row's rows left and a tile column's, and their clamps to the tile. The values
+#: made from them (bytes, the packed CSR value, addresses: an instruction each) are
+#: computed where used: shared, they would stay live through the next program's first
+#: k-step, and gemm_q has no register to spare there.
+_SHARED_BOUNDS = ("sub", "min")
 
 
 def _registers(block: TileBlock) -> dict[tuple[int, int], VReg]:
