@@ -173,6 +173,7 @@ class Selector(VectorSelection):
         self._flush_memo: dict[tuple, Scalar] = {}
         self._negation: dict[VReg, Scalar] = {}  # r -> x where r = -x
         self._difference: dict[VReg, tuple[Scalar, Scalar]] = {}  # r -> (a, b): r = a - b
+        self._offset: dict[VReg, tuple[VReg, int]] = {}  # r -> (x, c): r = x + c
         self.current_op: Operation | None = None
         self.engines: set[str] = set()
         self._init_vector()
@@ -297,9 +298,15 @@ class Selector(VectorSelection):
         if isinstance(b, int):
             if b == 0:
                 return a
+            if a in self._offset and _fits12(self._offset[a][1] + b):
+                # (x + c) + b as x + (c + b): a tile's bound clamped (`_min_const`) in
+                # one addi, and `a` often dead then
+                a, b = self._offset[a][0], self._offset[a][1] + b
             if _fits12(b):
                 out = self.new_x()
                 self.emit("addi", out, a, b)
+                if a not in self.mutable:  # stable operands only
+                    self._offset[out] = (a, b)
                 return out
         out = self.new_x()
         self.emit("add", out, a, self.reg(b))
