@@ -154,7 +154,10 @@ class Selector(VectorSelection):
         self.plan: tuple[scf.ForOp | None, ob.StoreOp] | None = None
         self.deferred_acc: TileBlock | None = None  # the accumulator it stores
         self.deferred_kind = ("tst.w", 4)  # its store: mnemonic, element bytes in memory
+        # flushing the deferred store: on while this program still has to store some of
+        # the previous program's accumulator tiles (`stored`: the tiles it has stored)
         self.flush_before_tmma = False
+        self.stored: set[tuple[int, int]] = set()
         self.pending: tuple[VReg, ...] = ()
         self.entry_inits: list[MInstr] = []  # definitions to put at the kernel's entry
         self._load_registers: dict[tuple[int, int, int], VReg] = {}
@@ -163,9 +166,14 @@ class Selector(VectorSelection):
         self._scopes: list[Scope] = [Scope()]  # regions, outermost first (_pure)
         self._depth: dict[int, int] = {}  # id(register) -> the scope defining it
         self._hoisting_to: int | None = None
-        self._inline = False  # compute pure values where they are used, unshared
+        self._inline = False  # compute pure values where they are used, not hoisted
+        # while _inline: what straight-line code computed already (None: share nothing)
+        self._inline_memo: dict[tuple, Scalar] | None = None
+        # the deferred store's arithmetic, shared by its tiles' stores in one program
+        self._flush_memo: dict[tuple, Scalar] = {}
         self._negation: dict[VReg, Scalar] = {}  # r -> x where r = -x
         self._difference: dict[VReg, tuple[Scalar, Scalar]] = {}  # r -> (a, b): r = a - b
+        self._offset: dict[VReg, tuple[VReg, int]] = {}  # r -> (x, c): r = x + c
         self.current_op: Operation | None = None
         self.engines: set[str] = set()
         self._init_vector()
@@ -200,7 +208,7 @@ class Selector(VectorSelection):
         arithmetic is computed once, and a tile store after a loop shares the bounds
         its loop's loads computed."""
         if self._inline:
-            return compute()
+            return self._where_used(key, compute)
         current = len(self._scopes) - 1 if self._hoisting_to is None else self._hoisting_to
         depth = min(current, max((self._depth.get(id(o), 0) for o in operands
                                   if isinstance(o, VReg)), default=0))
@@ -217,6 +225,17 @@ class Selector(VectorSelection):
             value = self._hoist(depth, compute)
         self._scopes[depth].memo[key] = value
         return value
+
+    def _where_used(self, key: tuple, compute: Callable[[], Scalar]) -> Scalar:
+        """`compute()` here, not hoisted; or, for a bound (`_SHARED_BOUNDS`), what the
+        straight-line code being selected computed for `key` already (`_inline_memo`):
+        shared from its first use on, it holds no register before that."""
+        memo = self._inline_memo
+        if memo is None or key[0] not in _SHARED_BOUNDS:
+            return compute()
+        if key not in memo:
+            memo[key] = compute()
+        return memo[key]
 
     def _hoist(self, depth: int, compute: Callable[[], Scalar]) -> Scalar:
         scope = self._scopes[depth]
@@ -279,9 +298,15 @@ class Selector(VectorSelection):
         if isinstance(b, int):
             if b == 0:
                 return a
+            if a in self._offset and _fits12(self._offset[a][1] + b):
+                # (x + c) + b as x + (c + b): a tile's bound clamped (`_min_const`) in
+                # one addi, and `a` often dead then
+                a, b = self._offset[a][0], self._offset[a][1] + b
             if _fits12(b):
                 out = self.new_x()
                 self.emit("addi", out, a, b)
+                if a not in self.mutable:  # stable operands only
+                    self._offset[out] = (a, b)
                 return out
         out = self.new_x()
         self.emit("add", out, a, self.reg(b))
@@ -377,7 +402,7 @@ class Selector(VectorSelection):
                 self.deferred_kind = ("tst.b", 1)
             self.pending = tuple(self.new_x(hint) for hint in (
                 "pending_store", "pending_stride", "pending_rows", "pending_cols"))
-            for reg in self.pending:  # a zero base: no store pending
+            for reg in self.pending:  # no rows: no store pending
                 self.emit("li", reg, 0)
             self.mutable.update(self.pending)
         done = self.fn.new_block("programs_done")
@@ -399,7 +424,7 @@ class Selector(VectorSelection):
             self._flush_deferred()  # the last program's store
             assert self.deferred_acc is not None
             # defined on entry, so that no register is read before any write on a path
-            # the analysis sees (the zero base keeps the first program from storing)
+            # the analysis sees (zero rows keep the first program from storing)
             self.entry_inits += [MInstr("tzero", [reg])
                                  for reg in _registers(self.deferred_acc).values()]
         self.emit("ret")
@@ -962,8 +987,7 @@ class Selector(VectorSelection):
                     lhs = self.tile(a, (mt, kt))
                     rhs = self.tile(b, (kt, nt))
                     if self.flush_before_tmma:  # the previous program's stores go here
-                        self.flush_before_tmma = False
-                        self._flush_deferred()
+                        self._flush_before_first_write(acc, (mt, nt))
                     target = self.tile(acc, (mt, nt))
                     self.emit("tmma", target, lhs, rhs, accumulate=True)
         self.forms[op.result] = acc
@@ -1019,15 +1043,16 @@ class Selector(VectorSelection):
     def _store_tiles(self, value: TileBlock, base: Scalar, stride: Scalar,
                      rows_bound: Scalar | None, cols_bound: Scalar | None,
                      tdim: int, cols: int, previous: bool = False,
-                     mnemonic: str = "tst.w", element_bytes: int = 4) -> None:
+                     mnemonic: str = "tst.w", element_bytes: int = 4,
+                     only: list[tuple[int, int]] | None = None) -> None:
         """tst.w (or tst.b: `element_bytes` 1 in memory) of each tile of `value`.
         tcolb counts the accumulator's bytes either way (tst.b stores tcolb/4
         elements). `previous`: the registers hold the previous program's accumulators
         (a deferred store), whatever this program has pending for them (its zeroing
-        comes after)."""
+        comes after). `only`: these tiles (a deferred store flushed tile by tile)."""
         stride_reg = self.reg(stride)
         registers = _registers(value)
-        for (r, c) in sorted(value.tiles):
+        for (r, c) in sorted(value.tiles) if only is None else only:
             reg = registers[(r, c)] if previous else self.tile(value, (r, c))
             address = self._tile_address(base, stride, tdim, r, c * cols * element_bytes)
             self._tile_memory_op(
@@ -1108,30 +1133,60 @@ class Selector(VectorSelection):
         iteration of its dot loop), so that the load/store unit, which runs in order,
         loads the next operands while the array finishes this program's last tmma,
         instead of waiting behind the store of its result. The store's base, stride
-        and bounds move into registers the next program reads (`pending`); a zero base
-        means no store is pending (RAM never starts at address 0)."""
+        and bounds move into registers the next program reads (`pending`); zero rows
+        mean no store is pending (every tile is empty: the tile's bound check, which a
+        deferred store always has, skips it, and no guard branch is needed)."""
         bounds = [None if mask is None else mask.bounds.get(d) for d in (0, 1)]
         for reg, scalar in zip(self.pending, (base, stride, *bounds)):
             self.emit("mv", reg, self.reg(_UNBOUNDED if scalar is None else scalar))
 
-    def _flush_deferred(self) -> None:
-        """Emit the pending tile store of the previous program, if there is one."""
+    def _flush_before_first_write(self, acc: TileBlock, index: tuple[int, int]) -> None:
+        """Store the previous program's tile `index` just before this program's first
+        write of its register (a tzero, a bias load, a tmma), one tile at a time: the
+        engine issues in order, so a tmma behind all the stores would wait for the
+        last one, whose tile the previous program's last tmma is still computing; this
+        way each store runs on the load/store unit while the array computes the tile
+        before. A dot on another accumulator (not planned) takes all the stores left."""
+        assert self.deferred_acc is not None
+        left = sorted(set(self.deferred_acc.tiles) - self.stored)
+        if acc is self.deferred_acc:
+            left = [index] if index in left else []
+        if left:
+            self._flush_deferred(left)
+        self.stored.update(left)
+        if self.stored >= set(self.deferred_acc.tiles):
+            self._end_flush()
+
+    def _end_flush(self) -> None:
+        """Store what is left of the previous program's accumulator (nothing once every
+        tile took its store before its first write) and stop flushing."""
+        if self.flush_before_tmma and self.deferred_acc is not None:
+            left = sorted(set(self.deferred_acc.tiles) - self.stored)
+            if left:
+                self._flush_deferred(left)
+        self.flush_before_tmma = False
+        self.stored = set()
+        self._flush_memo = {}
+
+    def _flush_deferred(self, tiles: list[tuple[int, int]] | None = None) -> None:
+        """Emit the pending store of the previous program's accumulator tiles `tiles`
+        (all by default); with no store pending, its rows (0) make every tile empty."""
         value = self.deferred_acc
         assert value is not None and self.tdim is not None
         base, stride, rows, cols = self.pending
-        skip = self.fn.new_block("no_pending_store")
-        self.emit("beqz", base, skip.label)
-        # its address and bound arithmetic right here, shared with nothing: hoisted, it
-        # would hold a dozen registers through the next program's start
+        # its address and bound arithmetic right here, shared only with the other tiles'
+        # stores (each tile row's bound, each column's): hoisted, it would hold a dozen
+        # registers through the next program's start
         inline, self._inline = self._inline, True
+        # (tile by tile, in straight-line code; all at once, on a path of its own)
+        memo, self._inline_memo = self._inline_memo, {} if tiles is None else self._flush_memo
         try:
             mnemonic, element_bytes = self.deferred_kind
             self._store_tiles(value, base, stride, rows, cols, self.tdim, self.tdim,
-                              previous=True, mnemonic=mnemonic, element_bytes=element_bytes)
+                              previous=True, mnemonic=mnemonic, element_bytes=element_bytes,
+                              only=tiles)
         finally:
-            self._inline = inline
-        self.fn.blocks.append(skip)
-        self.block = skip
+            self._inline, self._inline_memo = inline, memo
 
     # -- scalar memory --
 
@@ -1227,7 +1282,7 @@ class Selector(VectorSelection):
             else:
                 self.visit(inner)
         self._inline = False
-        self.flush_before_tmma = False
+        self._end_flush()
         self._leave_scope()
         return yielded, skip, starts
 
@@ -1375,6 +1430,13 @@ def _key(value: Scalar) -> object:
 
 #: A bound no block index reaches: a deferred store without a mask on a dimension.
 _UNBOUNDED = 1 << 30
+
+#: What the tiles of a deferred store share (`Selector._where_used`): their bounds, a
+#: tile row's rows left and a tile column's, and their clamps to the tile. The values
+#: made from them (bytes, the packed CSR value, addresses: an instruction each) are
+#: computed where used: shared, they would stay live through the next program's first
+#: k-step, and gemm_q has no register to spare there.
+_SHARED_BOUNDS = ("sub", "min")
 
 
 def _registers(block: TileBlock) -> dict[tuple[int, int], VReg]:
