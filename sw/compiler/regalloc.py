@@ -398,18 +398,30 @@ def _scan_x(intervals: list[Interval], order: list[int],
     _linear_scan(intervals, order, fixed)
 
 
+# A spilled x register's definition inside a loop is a scalar store there, and a scalar
+# store waits until every engine is idle (the pipeline's memory order, docs/rtl.md): in
+# the loop over programs that drains the tensor engine once per program. A reload only
+# waits for the engines' queued stores. So a definition in a loop counts this many uses.
+STORE_IN_LOOP_COST = 50
+
+
 def _spill_weights(fn: MFunction, ivs: Intervals) -> None:
     """Each interval's spill cost: its registers' uses and definitions, each counting
-    10**(loops around it), divided by its length so that a long, rarely used value
-    (a pointer needed once per program) goes before a short one in a hot loop."""
+    10**(loops around it) (an x definition in a loop STORE_IN_LOOP_COST times more),
+    divided by its length so that a long, rarely used value (a pointer needed once per
+    program) goes before a short one in a hot loop or one updated every program."""
     from sw.compiler.mir_passes import loop_depths
     depths = loop_depths(fn)
     counts: dict[int, float] = defaultdict(float)
     for block, depth in zip(fn.blocks, depths):
         for ins in block.instrs:
-            for reg in ins.defs() + ins.uses():
+            for reg in ins.uses():
                 if isinstance(reg, VReg):
                     counts[id(reg)] += 10.0 ** depth
+            for reg in ins.defs():
+                if isinstance(reg, VReg):
+                    store = STORE_IN_LOOP_COST if reg.cls == "x" and depth else 1
+                    counts[id(reg)] += store * 10.0 ** depth
     for vreg, interval in ivs.virtual.items():
         length = sum(end - start + 1 for start, end in interval.ranges)
         interval.weight = counts[id(vreg)] / max(length, 1)

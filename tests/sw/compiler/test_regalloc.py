@@ -176,6 +176,22 @@ def test_intervals_cover_the_whole_loop() -> None:
     assert ivs.physical[A0] == [(0, 0)]  # a0: from entry to the `mv`
 
 
+def test_spill_weights_count_a_definition_in_a_loop_as_a_store_there() -> None:
+    """Uses and definitions count 10**depth; an x definition inside a loop counts
+    STORE_IN_LOOP_COST times that (spilled, it is a scalar store, which waits for idle
+    engines); the sum is divided by the interval's length."""
+    fn, v = loop_function()
+    ivs = live_intervals(fn)
+    regalloc._spill_weights(fn, ivs)
+    cost = regalloc.STORE_IN_LOOP_COST
+    # i: li (entry) 1; addi reads 10 and writes cost*10; mul and blt read 10 each
+    assert ivs.virtual[v["i"]].weight == pytest.approx((1 + 10 + cost * 10 + 20) / 9)
+    # n: lw (entry) 1; blt reads 10; live from 3 to 15
+    assert ivs.virtual[v["n"]].weight == pytest.approx(11 / 13)
+    # t: written in the loop, read once
+    assert ivs.virtual[v["t"]].weight == pytest.approx((cost * 10 + 10) / 2)
+
+
 def test_value_live_into_a_loop_from_its_back_edge_only() -> None:
     """A value defined late in the loop body and read early in it (next iteration) is
     live across the whole loop."""
