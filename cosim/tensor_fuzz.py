@@ -142,7 +142,8 @@ class Generator:
                 "    csrw tcolb, t2",
                 "    csrwi tqsat, 0", f"    csrrs a{rng.randrange(8)}, tqzp, s0",
                 # tst.b's activation clamp, bounds anywhere (WARL keeps 8 bits)
-                f"    li t2, {rng.randint(-300, 300)}\n    csrw {rng.choice(['tqmin', 'tqmax'])}, t2"])]
+                f"    li t2, {rng.randint(-300, 300)}\n"
+                f"    csrw {rng.choice(['tqmin', 'tqmax'])}, t2"])]
         if kind < 0.8 and self.vector:
             return self.vector_step()
         if kind < 0.9:  # scalar memory traffic on the engines' regions

@@ -376,8 +376,8 @@ class Selector(VectorSelection):
         engines to be idle and loads for their queued stores (the pipeline's
         memory-order rule), so one call per program (which stores the ids in the
         record and reads them back) would stall every program's start behind the
-        previous one's last tile store; in one loop the scalar core prepares the next program while the
-        engines finish this one."""
+        previous one's last tile store; in one loop the scalar core prepares the
+        next program while the engines finish this one."""
         self.emit("mv", self.record, PReg("x", 10), comment="the launch record")
         count = self.new_x("programs")
         self.emit("mv", count, PReg("x", 11), comment="programs to run")
