@@ -1009,36 +1009,32 @@ class Selector(VectorSelection):
         ptr = self.affine(op.ptr)
         if ptr.elem_size != 4:
             raise self.error("an int32 block is stored through int32 pointers")
-        mask = self._mask(op.mask)
-        transposed, stride, tdim, cols = self._tile_geometry(ptr, "i32", "this store")
-        if transposed:
-            raise self.error("this store: the tensor engine stores accumulator rows, so "
-                             "the pointers must be consecutive along dimension 1")
-        if self.plan is not None and op is self.plan[1]:
-            self._defer(value, ptr.base, stride, mask, ("tst.w", 4))
-            return
-        self._store_tiles(value, ptr.base, stride,
-                          None if mask is None else mask.bounds.get(0),
-                          None if mask is None else mask.bounds.get(1), tdim, cols)
+        self._store_accumulator(op, value, ptr, "tst.w", 4)
 
     def _store_requantized(self, op: ob.StoreOp, value: Requantized) -> None:
         """tst.b of each accumulator tile: int8 rows of TDIM elements."""
         ptr = self.affine(op.ptr)
         if ptr.elem_size != 1:
             raise self.error("a tl.requantize result (int8) is stored through int8 pointers")
+        self._store_accumulator(op, value.tiles, ptr, "tst.b", 1)
+
+    def _store_accumulator(self, op: ob.StoreOp, value: TileBlock, ptr: Affine,
+                           mnemonic: str, element_bytes: int) -> None:
+        """Store accumulator tiles (tst.w, or tst.b requantizing) by rows of TDIM
+        consecutive elements (the geometry is the int32 accumulator's either way),
+        deferred to the next program when this is the plan's store."""
         mask = self._mask(op.mask)
-        # tile geometry as an accumulator's: rows of TDIM consecutive elements
         transposed, stride, tdim, cols = self._tile_geometry(ptr, "i32", "this store")
         if transposed:
             raise self.error("this store: the tensor engine stores accumulator rows, so "
                              "the pointers must be consecutive along dimension 1")
         if self.plan is not None and op is self.plan[1]:
-            self._defer(value.tiles, ptr.base, stride, mask, ("tst.b", 1))
+            self._defer(value, ptr.base, stride, mask, (mnemonic, element_bytes))
             return
-        self._store_tiles(value.tiles, ptr.base, stride,
+        self._store_tiles(value, ptr.base, stride,
                           None if mask is None else mask.bounds.get(0),
                           None if mask is None else mask.bounds.get(1), tdim, cols,
-                          mnemonic="tst.b", element_bytes=1)
+                          mnemonic=mnemonic, element_bytes=element_bytes)
 
     def _store_tiles(self, value: TileBlock, base: Scalar, stride: Scalar,
                      rows_bound: Scalar | None, cols_bound: Scalar | None,

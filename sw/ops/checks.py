@@ -22,3 +22,13 @@ def require_array(op: str, name: str, value: Any, ndim: int, dtypes: tuple[str, 
         raise LaunchError(f"{op}: {name} must have {ndim} non-empty dimension"
                           f"{'s' * (ndim != 1)}, got shape {list(value.shape)}")
     return np.ascontiguousarray(value)
+
+
+def require_tensor_engine(op: str, config: str) -> int:
+    """TDIM of preset `config`: an op on the tensor engine refuses one without it."""
+    from oxcore.config import load_config
+    tensor = load_config(config).tensor
+    if tensor is None:
+        raise LaunchError(f"{op} runs on the tensor engine, which configuration {config!r} "
+                          f"has not (use config='tensor')")
+    return tensor.tdim

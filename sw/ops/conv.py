@@ -69,9 +69,8 @@ def run_conv2d(x: np.ndarray, filters: np.ndarray, stride: int = 1, padding: int
     run on the tensor engine (`sim`: "iss" or "rtl", as `oxcore.launch`). Blocks are
     2*TDIM pixels by 2*TDIM output channels (a 2x2 grid of accumulator tiles, half of
     the tile registers) and 4*TDIM channels a step."""
-    from oxcore.config import load_config
     from sw.compiler.launch import LaunchError, launch
-    from sw.ops.checks import require_array
+    from sw.ops.checks import require_array, require_tensor_engine
     x = require_array("conv2d", "x", x, 4, ("int8",))
     filters = require_array("conv2d", "filters", filters, 4, ("int8",))
     if x.shape[3] != filters.shape[3]:
@@ -85,11 +84,7 @@ def run_conv2d(x: np.ndarray, filters: np.ndarray, stride: int = 1, padding: int
     if oh < 1 or ow < 1:
         raise LaunchError(f"conv2d: a {kh}x{kw} filter does not fit a {h}x{w} image with "
                           f"padding {padding}")
-    tensor = load_config(config).tensor
-    if tensor is None:
-        raise LaunchError(f"conv2d runs on the tensor engine, which configuration "
-                          f"{config!r} has not (use config='tensor')")
-    tdim = tensor.tdim
+    tdim = require_tensor_engine("conv2d", config)
     xp = pad_input(x, padding)
     y = np.zeros((n, oh, ow, co), dtype=np.int32)
     block_m = block_n = 2 * tdim

@@ -116,9 +116,8 @@ def run_gemm_q(a: np.ndarray, bt: np.ndarray, bias: np.ndarray, multiplier: int,
     """A quantized Linear layer on the tensor engine: int8 C[M, N] = requantize(relu?(
     A[M, K] @ BT[N, K]^T + bias[N])) (`sim` "iss" or "rtl", as `oxcore.launch`), with
     2*TDIM x 2*TDIM blocks and 4*TDIM-deep k-steps; checked arguments."""
-    from oxcore.config import load_config
     from sw.compiler.launch import LaunchError, launch
-    from sw.ops.checks import require_array
+    from sw.ops.checks import require_array, require_tensor_engine
     a = require_array("gemm_q", "a", a, 2, ("int8",))
     bt = require_array("gemm_q", "bt", bt, 2, ("int8",))
     bias = require_array("gemm_q", "bias", bias, 1, ("int32",))
@@ -129,13 +128,10 @@ def run_gemm_q(a: np.ndarray, bt: np.ndarray, bias: np.ndarray, multiplier: int,
     if not (-2**31 <= multiplier < 2**31 and 0 <= shift < 32 and -2**31 <= zero_point < 2**31):
         raise LaunchError(f"gemm_q: multiplier {multiplier} and zero point {zero_point} must "
                           f"be int32 and the shift {shift} in 0..31")
-    tensor = load_config(config).tensor
-    if tensor is None:
-        raise LaunchError(f"gemm_q runs on the tensor engine, which configuration {config!r} "
-                          f"has not (use config='tensor')")
-    block = 2 * tensor.tdim
+    tdim = require_tensor_engine("gemm_q", config)
+    block = 2 * tdim
     c = np.zeros((m, n), np.int8)
     launch(gemm_q, (-(-m // block), -(-n // block)), a, bt, bias, c, m, n, k, multiplier,
            shift, zero_point, sim=sim, config=config, backend=backend, BLOCK_M=block,
-           BLOCK_N=block, BLOCK_K=4 * tensor.tdim, RELU=relu)
+           BLOCK_N=block, BLOCK_K=4 * tdim, RELU=relu)
     return c
