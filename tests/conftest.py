@@ -5,6 +5,9 @@ import os
 # Small RTL programs run faster on Amaranth's simulator than it takes to load a compiled
 # CXXRTL model; tests that exercise CXXRTL ask for it explicitly (--backend cxxrtl).
 os.environ.setdefault("OXCORE_RTL_BACKEND", "pysim")
+# Tests exercise the compiler: no compiled kernel comes from an earlier run's disk cache
+# (tests/sw/compiler/test_cache.py turns it on in a directory of its own).
+os.environ.setdefault("OXCORE_KERNEL_CACHE", "0")
 
 
 # Tests marked `long` spend minutes in tools (synthesis, place-and-route, the C++ build of

@@ -23,6 +23,7 @@ from oxcore.config import OxCoreConfig, load_config
 from oxcore.errors import OxCoreError
 from oxcore.outputs import open_output
 from sw.compiler.artifact import CompiledKernel, Param
+from sw.compiler.cache import kernel_key, lookup, store
 from sw.compiler.dialect import PointerType
 from sw.compiler.emit import assembly
 from sw.compiler.frontend import build_kernel_ir
@@ -107,16 +108,20 @@ def _report_mir(output: TextIO, stage: str, fn: MFunction) -> None:
 def compile_kernel(kernel: Kernel, signature: str, config: OxCoreConfig, *,
                    print_ir_after_all: bool = False, output: TextIO | None = None,
                    path: str | None = None,
-                   allocatable: dict[str, list[int]] | None = None) -> CompiledKernel:
+                   allocatable: dict[str, list[int]] | None = None,
+                   use_cache: bool = True) -> CompiledKernel:
     """One specialisation of `kernel` for `signature` and `config`, to assembly: the
     block-level PIPELINE, instruction selection, register allocation, emission.
-    Cached in memory per (kernel source, signature, configuration); dumps (with
-    `print_ir_after_all`) bypass the cache. `allocatable` restricts the registers the
-    allocator may use (tests force spills with it)."""
-    key = (kernel.fn.__code__, inspect_source_hash(kernel), signature, repr(config),
-           repr(allocatable))
-    if not print_ir_after_all and key in _CACHE:
-        return _CACHE[key]
+    Cached per specialisation in memory and on disk (`sw.compiler.cache`); dumps
+    (with `print_ir_after_all`) and `use_cache=False` (timing a compilation) bypass
+    the cache. `allocatable` restricts the registers the allocator may use (tests
+    force spills with it)."""
+    key = None
+    if use_cache and not print_ir_after_all:
+        key = kernel_key(kernel, signature, config, allocatable)
+        cached = lookup(key) if key is not None else None
+        if cached is not None:
+            return cached
     output = output or sys.stdout
     module = compile_to_ir(kernel, signature, print_ir_after_all, output, path=path)
     function = next(op for op in module.ops if isinstance(op, func.FuncOp))
@@ -137,11 +142,9 @@ def compile_kernel(kernel: Kernel, signature: str, config: OxCoreConfig, *,
     compiled = CompiledKernel(kernel.name, assembly(machine), params, constexprs,
                               config.name, tuple(sorted(selector.engines)),
                               _stat_items(stats), programs_per_call="range")
-    _CACHE[key] = compiled
+    if key is not None:
+        store(key, compiled)
     return compiled
-
-
-_CACHE: dict[tuple, CompiledKernel] = {}
 
 
 def _stat_items(stats) -> tuple[tuple[str, int], ...]:
@@ -149,18 +152,6 @@ def _stat_items(stats) -> tuple[tuple[str, int], ...]:
     items = [(f"spills_{cls}", count) for cls, count in sorted(stats.spills.items())]
     return tuple(items + [("frame_bytes", stats.frame_bytes),
                           ("spill_instructions", stats.spill_instructions)])
-
-
-def inspect_source_hash(kernel: Kernel) -> str:
-    """The kernel's source text, hashed: an edited kernel in a long-lived process (a
-    notebook) compiles again."""
-    import hashlib
-    import inspect
-    try:
-        text = inspect.getsource(kernel.fn)
-    except OSError:
-        text = repr(kernel.fn.__code__.co_code)
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def compile_command(source: Path, kernel_name: str | None, signature: str | None,

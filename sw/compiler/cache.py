@@ -1,0 +1,152 @@
+"""Compiled kernels cached per specialisation, in memory and on disk.
+
+A kernel's compiled code depends on its source, the values of the globals it names (an
+integer constant at module level is part of the kernel), the signature (types and
+constexprs), the core configuration, the register restriction tests use, and the
+compiler itself (its passes and the ISA table it selects from). The key hashes all of
+them, so an entry can only be reused by a compilation that would produce it again: an
+edited kernel, global, configuration or compiler misses and compiles anew.
+
+On disk the entries live under ``$OXCORE_CACHE_DIR/kernels`` (default: the
+repository's ``build/cache/kernels``; ``OXCORE_KERNEL_CACHE=0`` turns the disk cache
+off). Each entry is a JSON file written atomically; an unreadable or foreign entry is
+ignored and replaced, never trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from oxcore.config import OxCoreConfig
+from oxcore.outputs import write_json
+from sw.compiler.artifact import CompiledKernel, Param
+from sw.compiler.language import Kernel
+
+#: Bump when the entry layout changes (entries of another format are ignored).
+FORMAT = 1
+
+_ROOT = Path(__file__).resolve().parents[2]
+#: The sources compiled code depends on besides the kernel: the compiler and the ISA.
+_COMPILER_SOURCES = (_ROOT / "sw" / "compiler", _ROOT / "oxcore" / "isa")
+
+_MEMORY: dict[str, CompiledKernel] = {}
+
+
+def cache_dir() -> Path:
+    """Where compiled kernels are kept on disk."""
+    from sw.cc.driver import cache_dir as oxcore_cache_dir
+    return oxcore_cache_dir() / "kernels"
+
+
+def disk_enabled() -> bool:
+    return os.environ.get("OXCORE_KERNEL_CACHE", "1") not in ("0", "off", "no", "false")
+
+
+@cache
+def compiler_digest() -> str:
+    """A hash of every source file of the compiler and the ISA description."""
+    digest = hashlib.sha256()
+    for directory in _COMPILER_SOURCES:
+        for path in sorted(directory.rglob("*.py")):
+            digest.update(str(path.relative_to(_ROOT)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def kernel_key(kernel: Kernel, signature: str, config: OxCoreConfig,
+               allocatable: dict[str, list[int]] | None) -> str | None:
+    """The specialisation's key, or None when the kernel's source cannot be read (a
+    kernel defined in an interactive prompt: compiled every time)."""
+    try:
+        source = inspect.getsource(kernel.fn)
+    except (OSError, TypeError):
+        return None
+    text = json.dumps({"format": FORMAT, "compiler": compiler_digest(),
+                       "kernel": kernel.name, "source": source,
+                       "globals": _named_globals(kernel), "signature": signature,
+                       "config": repr(config), "allocatable": repr(allocatable)},
+                      sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _named_globals(kernel: Kernel) -> dict[str, str]:
+    """The values of the global and closure names the kernel's code mentions that the
+    front end can use (integers, dtypes, functions), as text."""
+    closure = inspect.getclosurevars(kernel.fn).nonlocals
+    scope = {**kernel.fn.__globals__, **closure}
+    values = {}
+    for name in sorted(set(_names(kernel.fn.__code__))):
+        if name not in scope:
+            continue
+        value = scope[name]
+        if isinstance(value, (bool, int)):
+            values[name] = repr(value)
+        elif callable(value) or hasattr(value, "__name__"):
+            values[name] = f"{getattr(value, '__module__', '')}." \
+                           f"{getattr(value, '__qualname__', getattr(value, '__name__', ''))}"
+        else:
+            values[name] = repr(value)
+    return values
+
+
+def _names(code) -> list[str]:
+    """Every name the code object (and nested ones) mentions."""
+    names = list(code.co_names) + list(code.co_freevars)
+    for const in code.co_consts:
+        if inspect.iscode(const):
+            names += _names(const)
+    return names
+
+
+def lookup(key: str) -> CompiledKernel | None:
+    if key in _MEMORY:
+        return _MEMORY[key]
+    if not disk_enabled():
+        return None
+    try:
+        entry = json.loads((cache_dir() / f"{key}.json").read_text())
+        compiled = _from_json(entry)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    _MEMORY[key] = compiled
+    return compiled
+
+
+def store(key: str, compiled: CompiledKernel) -> None:
+    _MEMORY[key] = compiled
+    if not disk_enabled():
+        return
+    try:
+        write_json(cache_dir() / f"{key}.json", _to_json(compiled))
+    except OSError:
+        pass  # a read-only cache directory costs a compilation next time, nothing else
+
+
+def clear_memory() -> None:
+    """Forget the in-memory entries (benchmarks timing a compilation use it)."""
+    _MEMORY.clear()
+
+
+def _to_json(compiled: CompiledKernel) -> dict[str, Any]:
+    return {"format": FORMAT, "name": compiled.name, "asm": compiled.asm,
+            "params": [[p.name, p.type] for p in compiled.params],
+            "constexprs": [list(c) for c in compiled.constexprs],
+            "config_name": compiled.config_name, "engines": list(compiled.engines),
+            "stats": [list(s) for s in compiled.stats],
+            "programs_per_call": compiled.programs_per_call}
+
+
+def _from_json(entry: dict[str, Any]) -> CompiledKernel:
+    if entry["format"] != FORMAT:
+        raise ValueError("another entry format")
+    return CompiledKernel(
+        entry["name"], entry["asm"], tuple(Param(n, t) for n, t in entry["params"]),
+        tuple((n, v) for n, v in entry["constexprs"]), entry["config_name"],
+        tuple(entry["engines"]), tuple((n, v) for n, v in entry["stats"]),
+        entry["programs_per_call"])
