@@ -31,6 +31,7 @@ from sw.compiler.isel import Selector
 from sw.compiler.mir import MFunction, print_mir
 from sw.compiler.mir_passes import MIR_PIPELINE
 from sw.compiler.regalloc import allocate
+from sw.compiler.schedule import schedule
 from sw.compiler.language import Kernel
 from sw.compiler.passes import PIPELINE, PassManager, print_module
 from sw.compiler.signature import SignatureError, parse_signature
@@ -88,7 +89,7 @@ def compile_to_ir(kernel: Kernel, signature: str, print_ir_after_all: bool = Fal
 #: names): selection to machine IR over virtual registers, the MIR_PIPELINE passes,
 #: then register allocation to physical registers.
 BACKEND_STAGES = ("select-instructions", *(name for name, _ in MIR_PIPELINE),
-                  "allocate-registers")
+                  "allocate-registers", "schedule")
 
 
 def _type_text(type_: Attribute) -> str:
@@ -137,21 +138,26 @@ def compile_kernel(kernel: Kernel, signature: str, config: OxCoreConfig, *,
             _report_mir(output, name, machine)
     stats = allocate(machine, config, allocatable)
     if print_ir_after_all:
-        _report_mir(output, BACKEND_STAGES[-1], machine)
+        _report_mir(output, "allocate-registers", machine)
+    scheduled = schedule(machine, config)
+    if print_ir_after_all:
+        _report_mir(output, "schedule", machine)
     constexprs = tuple(parse_signature(signature).constexprs.items())
     compiled = CompiledKernel(kernel.name, assembly(machine), params, constexprs,
                               config.name, tuple(sorted(selector.engines)),
-                              _stat_items(stats), programs_per_call="range")
+                              _stat_items(stats, scheduled), programs_per_call="range")
     if key is not None:
         store(key, compiled)
     return compiled
 
 
-def _stat_items(stats) -> tuple[tuple[str, int], ...]:
-    """Register allocation's figures for reports: spills per class, frame bytes."""
+def _stat_items(stats, scheduled) -> tuple[tuple[str, int], ...]:
+    """Figures for reports: register allocation's spills per class and frame bytes, the
+    scheduler's regions reordered."""
     items = [(f"spills_{cls}", count) for cls, count in sorted(stats.spills.items())]
     return tuple(items + [("frame_bytes", stats.frame_bytes),
-                          ("spill_instructions", stats.spill_instructions)])
+                          ("spill_instructions", stats.spill_instructions),
+                          ("regions_reordered", scheduled.reordered)])
 
 
 def compile_command(source: Path, kernel_name: str | None, signature: str | None,
