@@ -6,7 +6,7 @@ The scalar pipeline issues one instruction a cycle, in order. It stalls for
 
 - a load's result: the data arrives at the end of MEM, one bubble before a reader;
 - a multiply's: the product is ready `mul_latency` cycles after issue;
-- a divide: it holds EX for its 32 iterations (`hw.oxcore.divider.ITERATIONS`), so
+- a divide: it holds EX until done (at most 34 cycles, fewer for a small dividend), so
   nothing behind it moves;
 - a multiply behind a claimed engine instruction: a mul issues only while no claimed
   instruction is in EX, MEM or WB (three cycles after the claimed one issued);
@@ -32,8 +32,9 @@ from oxcore.config import OxCoreConfig
 from oxcore.isa import FULL_ISA
 from sw.compiler.mir import PSEUDOS, MInstr, Text
 
-#: Cycles a divide holds EX (the divider's iterations and its result cycle).
-DIVIDE_CYCLES = 33
+#: Cycles a divide holds EX at most (`hw.oxcore.divider.divide_cycles`: 2 + 8 a byte of
+#: the dividend; a small one, such as a program id, takes 10).
+DIVIDE_CYCLES = 34
 #: Cycles from an engine instruction's issue until the scalar core can read a result
 #: the engine returns (vsetvli's vl, vmv.x.s): dispatch at WB, then the engine's reply.
 ENGINE_RESULT_LATENCY = 5

@@ -1,10 +1,11 @@
-"""Iterative divider: random operands, division by zero, INT_MIN / -1, and its timing."""
+"""Iterative divider: random operands, division by zero, INT_MIN / -1, and its timing
+(the early out over the dividend's leading zero bytes)."""
 
 import random
 
 from oxcore.isa.semantics import div, divu, rem, remu, sx
 from hw.oxcore.control import DivOp
-from hw.oxcore.divider import ITERATIONS, Divider
+from hw.oxcore.divider import Divider, divide_cycles
 from tests.hw.oxcore.rtl_helpers import simulate
 
 M = 0xFFFF_FFFF
@@ -23,6 +24,11 @@ def test_divider():
                for b in (0, 1, 2, 0xFFFF_FFFF, 0x8000_0000, 3)]
     vectors += [(rnd.choice(list(DivOp)), rnd.getrandbits(32),
                  rnd.getrandbits(rnd.choice([4, 16, 32]))) for _ in range(40)]
+    # dividends of every byte length (the early out), signed ones negative too
+    vectors += [(rnd.choice(list(DivOp)), a, rnd.choice([0, 1, 3, 100, 0xFFFF_FFFD]))
+                for bits in (1, 7, 8, 9, 16, 17, 24, 25, 31)
+                for a in (rnd.getrandbits(bits) | 1 << (bits - 1),
+                          -(rnd.getrandbits(bits) | 1 << (bits - 1)) & M)]
     dut = Divider()
 
     async def bench(ctx):
@@ -41,7 +47,9 @@ def test_divider():
                 assert not ctx.get(dut.ready)
                 await ctx.tick()
                 cycles += 1
-            assert cycles == ITERATIONS + 1
+            signed = op in (DivOp.DIV, DivOp.REM)
+            magnitude = abs(sx(a)) if signed else a
+            assert cycles == divide_cycles(magnitude, b == 0), (op, hex(a), hex(b))
             assert ctx.get(dut.result) == REFERENCE[op](a, b), (op, hex(a), hex(b))
             await ctx.tick()  # done holds until ack
             assert ctx.get(dut.done)
@@ -50,6 +58,12 @@ def test_divider():
             ctx.set(dut.ack, 0)
 
     simulate(dut, bench)
+
+
+def test_the_early_out_by_hand():
+    assert [divide_cycles(a) for a in (0, 1, 255, 256, 65535, 1 << 31)] == \
+        [2, 10, 10, 18, 18, 34]
+    assert divide_cycles(5, divisor_is_zero=True) == 34
 
 
 def test_special_cases_match_the_spec():
