@@ -43,7 +43,7 @@ and scalar parameters do not drain a tensor engine busy with tile loads and tmma
 
 from __future__ import annotations
 
-from amaranth import Signal
+from amaranth import Signal, Value
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -141,6 +141,23 @@ class Engine(wiring.Component):
     def for_config(cls, config: OxCoreConfig, section: object) -> "Engine":
         """The engine for its configuration section (`engines_for_config` calls it)."""
         raise NotImplementedError(f"{cls.__name__}.for_config")
+
+
+def claims_csr_access(insn: Value, numbers: tuple[int, ...]) -> Value:
+    """Whether an engine claims the Zicsr instruction `insn` (a csrr* row matched): its
+    CSR is one of the engine's `numbers`, and it is not a write to a read-only one
+    (address bits 11:10 = 0b11: tdim, tlenb, vl, vtype, vlenb, the counters). Such a
+    write is left unclaimed, so the core traps it as an illegal instruction at once,
+    precisely, as the interpreter does (an engine sees instructions only after they
+    retire, too late to trap). csrrs/csrrc with rs1 = x0 and csrrsi/csrrci with a zero
+    immediate do not write; csrrw/csrrwi always do."""
+    csr, funct3, source = insn[20:32], insn[12:15], insn[15:20]
+    owned = 0
+    for number in numbers:
+        owned = owned | (csr == number)
+    writes = (funct3[:2] == 1) | (source != 0)
+    read_only = csr[10:12] == 3
+    return owned & ~(read_only & writes)
 
 
 def commit_ports(engine) -> list[tuple[str, PortSpec, Signal]]:
