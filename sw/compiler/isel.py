@@ -186,8 +186,8 @@ class Selector(VectorSelection):
             return CompileError(message, "<kernel>", 1, 1)
         return CompileError(message, *where)
 
-    def _start_block(self, hint: str) -> MBlock:
-        block = self.fn.new_block(hint)
+    def _start_block(self, hint: str, symbol: str | None = None) -> MBlock:
+        block = self.fn.new_block(hint, symbol)
         self.fn.blocks.append(block)
         return block
 
@@ -407,7 +407,7 @@ class Selector(VectorSelection):
             self.mutable.update(self.pending)
         done = self.fn.new_block("programs_done")
         enter = self.emit("blez", count, done.label)
-        program = self._start_block("program")
+        program = self._start_block("program", symbol="programs")
         self.fn.program_loop = program.label
         self._enter_scope(enter)
         for reg in [*self.pids, count, *self.pending]:
@@ -1300,7 +1300,8 @@ class Selector(VectorSelection):
                            if isinstance(f, (VReg, Affine))]:
             if isinstance(reg, VReg):
                 self._changes_in_this_scope(reg)
-        header = self._start_block("loop")
+        where = ob.op_location(op)
+        header = self._start_block("loop", symbol=f"line{where[1]}" if where else "loop")
         self.block = header
         for inner in body.ops:
             if isinstance(inner, scf.YieldOp):

@@ -208,14 +208,27 @@ class MFunction:
     program_loop: Label | None = None
     _next_id: int = 0
     _next_label: int = 0
+    _symbols: set[str] = field(default_factory=set)
 
     def new_vreg(self, cls: str, hint: str = "", group: int = 1) -> VReg:
         self._next_id += 1
         return VReg(cls, self._next_id, hint, group)
 
-    def new_block(self, hint: str) -> MBlock:
+    def new_block(self, hint: str, symbol: str | None = None) -> MBlock:
+        """A block with a local label (``.L<function>_<hint><n>``, left out of the ELF),
+        or, with `symbol`, a kept one, ``<function>.<symbol>``: the loops of a kernel
+        are labelled so (``gemm.programs``, ``gemm.line31``, the kernel line of the
+        ``for``), which the co-simulation's loop profile, the disassembler and
+        debuggers name code by."""
         self._next_label += 1
-        return MBlock(Label(f".L{self.name}_{hint}{self._next_label}"))
+        if symbol is None:
+            return MBlock(Label(f".L{self.name}_{hint}{self._next_label}"))
+        name, suffix = f"{self.name}.{symbol}", 1
+        while name in self._symbols:
+            suffix += 1
+            name = f"{self.name}.{symbol}_{suffix}"
+        self._symbols.add(name)
+        return MBlock(Label(name))
 
     def instructions(self) -> Iterator[MInstr]:
         for block in self.blocks:

@@ -112,3 +112,20 @@ def test_block_k_must_fill_operand_tiles() -> None:
     with pytest.raises(CompileError, match=r"gemm.py:\d+:\d+: error: this load: a 16x16 i8 "
                        r"block does not divide into tiles of 8 rows x 32 consecutive"):
         compile_kernel(gemm, signature, TENSOR)
+
+
+def test_the_kernels_loops_are_labelled_with_their_source_lines() -> None:
+    """`gemm.programs` and `gemm.line<N>` (N: the `for` line of sw/ops/gemm.py) are kept
+    symbols, which the loop profile and the disassembler name the loops by."""
+    import inspect
+    from sw.ops import gemm as gemm_module
+    lines, first = inspect.getsourcelines(gemm.fn)
+    for_line = first + next(i for i, text in enumerate(lines) if text.strip().startswith("for k"))
+    signature = "a_ptr:*i8,bt_ptr:*i8,c_ptr:*i32,M:i32,N:i32,K:i32,BLOCK_M=16,BLOCK_N=16," \
+                "BLOCK_K=32"
+    asm = compile_kernel(gemm, signature, TENSOR).asm
+    assert gemm_module.__file__.endswith("gemm.py")
+    labels = [line[:-1] for line in asm.splitlines() if line.endswith(":")]
+    assert "gemm.programs" in labels and f"gemm.line{for_line}" in labels
+    assert not [label for label in labels if label.startswith("gemm.") and
+                label not in ("gemm.programs", f"gemm.line{for_line}")]
