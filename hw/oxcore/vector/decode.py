@@ -17,6 +17,7 @@ from amaranth import Module
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from hw.oxcore.engine import claims_csr_access
 from oxcore.isa import Instruction, Isa
 
 
@@ -287,10 +288,7 @@ class VectorDecoder(wiring.Component):
 
     def elaborate(self, platform) -> Module:
         m = Module()
-        csr_field = self.insn[20:32]
-        owned = 0
-        for number in self.csrs:
-            owned = owned | (csr_field == number)
+        owned = claims_csr_access(self.insn, self.csrs)
         with m.Switch(self.insn):
             for ins, uop in self.csr_rows:
                 with m.Case(ins.match_pattern):

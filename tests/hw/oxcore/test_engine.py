@@ -201,3 +201,42 @@ def test_configured_engines_are_built_and_those_without_rtl_refused(monkeypatch)
     monkeypatch.delitem(ENGINE_CLASSES, "tensor")  # as before the tensor RTL existed
     with pytest.raises(NotImplementedError, match=r"tensor engine \(\[tensor\]\) has no RTL"):
         engines_for_config(config)  # what Top(config, program) asks
+
+
+# --- writes to an engine's read-only CSRs trap precisely -----------------------------
+
+def _engine_config(engine: str):
+    from oxcore.config import VectorConfig
+    if engine == "tensor":
+        return PRESETS["default"].replace(name="ro_t4", tensor=TensorConfig(tdim=4))
+    return PRESETS["default"].replace(name="ro_v64", vector=VectorConfig(vlen=64, lanes=1))
+
+
+@pytest.mark.parametrize("engine, access, traps", [
+    ("tensor", "csrw tdim, t1", True),          # a write to a read-only CSR: illegal
+    ("tensor", "csrrs a0, tlenb, t1", True),    # a set with a nonzero rs1 writes too
+    ("tensor", "csrrwi a0, tactive, 0", True),  # csrrwi always writes
+    ("tensor", "csrrs a0, tlenb, zero", False),  # csrr: reads only
+    ("tensor", "csrrci a0, tdim, 0", False),     # a zero immediate: reads only
+    ("tensor", "csrw trows, t1", False),         # a writable tensor CSR
+    ("vector", "csrw vl, t1", True),
+    ("vector", "csrrsi a0, vlenb, 1", True),
+    ("vector", "csrr a0, vtype", False),
+    ("vector", "csrwi vxrm, 1", False),
+])
+def test_writes_to_read_only_engine_csrs_trap_as_the_interpreter_does(engine, access, traps,
+                                                                      tmp_path):
+    """The engine does not claim them (`claims_csr_access`): the core traps them as
+    illegal instructions, at once, as the interpreter does."""
+    from cosim.tensor_fuzz import load_source, program
+    from oxcore import api
+    cfg = _engine_config(engine)
+    source = program(["    li t1, 4", f"    {access}", "    li t2, 5"])
+    verdict = api.cosim(load_source(source, cfg, tmp_path, "ro"), backend="pysim",
+                        max_cycles=20_000)
+    assert verdict.verdict == ("trap" if traps else "pass"), verdict.report
+    if traps:
+        assert verdict.ended["cause"] == "illegal_instruction", verdict.ended
+        csr = access.split(",")[-2].strip() if access.count(",") == 2 else \
+            access.split()[1].rstrip(",")
+        assert f" {csr}, " in verdict.ended["disassembly"], verdict.ended

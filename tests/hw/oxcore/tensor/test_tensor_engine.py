@@ -280,20 +280,3 @@ def test_a_missing_activation_clamp_is_caught_in_lockstep(tmp_path, monkeypatch)
     verdict = cosim(program(DIRECTED["tst.b_clamp"]), config(4), tmp_path, "no_clamp")
     assert verdict.verdict != "pass"
 
-
-@pytest.mark.parametrize("access, traps", [
-    ("csrw tdim, t1", True),          # a write to a read-only CSR: illegal, precisely
-    ("csrrs a0, tlenb, t1", True),    # a set with a nonzero rs1 writes too
-    ("csrrwi a0, tactive, 0", True),  # csrrwi always writes
-    ("csrrs a0, tlenb, zero", False),  # csrr: reads only
-    ("csrrci a0, tdim, 0", False),     # a zero immediate: reads only
-    ("csrw trows, t1", False),         # a writable tensor CSR
-])
-def test_writes_to_read_only_tensor_csrs_trap_as_the_interpreter_does(access, traps,
-                                                                      tmp_path):
-    source = program(["    li t1, 4", "    tzero m1", f"    {access}", "    tzero m2"])
-    verdict = cosim(source, config(4), tmp_path)
-    assert verdict.verdict == ("trap" if traps else "pass"), verdict.report
-    if traps:
-        assert verdict.ended["cause"] == "illegal_instruction", verdict.ended
-        assert verdict.ended["disassembly"].startswith(access.split()[0].replace("csrw", "csrrw"))
