@@ -947,13 +947,18 @@ class Selector(VectorSelection):
 
     def _write_first_rows(self) -> None:
         """In a function with a lower bound, every edge write sets trow0 as well (from
-        the shadow, just written): tiles without one need it back at 0."""
+        the shadow, just written): tiles without one need it back at 0. The function
+        returns with trow0 at 0, as it found it (`abi`): the kernels that never write
+        it (gemm) rely on that."""
         if not self.uses_first_row:
             return
         for change in self.edge_writes:
             first = self.fn.new_vreg("x")
             change.instrs[-1:-1] = [MInstr("srli", [first, self.shadow, 16]),
                                     MInstr("csrw", [Text("trow0"), first])]
+        assert self.block.instrs[-1].mnemonic == "ret"
+        self.block.instrs.insert(-1, MInstr("csrw", [Text("trow0"), ZERO],
+                                            comment="trow0 back at 0 (abi)"))
 
     def _tile_memory_op(self, emit_op: Callable[[], None], on_empty: Callable[[], None] | None,
                         rows_left: Scalar | None, cols_left: Scalar | None,

@@ -4,6 +4,8 @@ forced register spills, and compile errors at the kernel's source line."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -142,12 +144,17 @@ def test_lower_bounds_and_block_conditions_mask_tile_rows(lo, hi, on, step) -> N
 
 def test_trow0_is_written_only_where_a_mask_has_a_lower_bound() -> None:
     """The gemm's code does not change (no trow0 write: its edges stay those of trows
-    and tcolb); the windowed one writes trow0 with them."""
+    and tcolb); the windowed one writes trow0 with them, and clears it before it
+    returns (the ABI: the gemm relies on trow0 being 0)."""
     plain = "a_ptr:*i8,bt_ptr:*i8,c_ptr:*i32,M:i32,N:i32,K:i32,BLOCK_M=16,BLOCK_N=16,BLOCK_K=32"
     windowed = ("a_ptr:*i8,bt_ptr:*i8,c_ptr:*i32,M:i32,N:i32,K:i32,LO:i32,HI:i32,ON:i32,"
                 "STEP=1,BLOCK_M=16,BLOCK_N=16,BLOCK_K=32")
     assert "trow0" not in compile_kernel(gemm, plain, TENSOR).asm
-    assert "csrw trow0" in compile_kernel(window_kernels.row_window_gemm, windowed, TENSOR).asm
+    asm = compile_kernel(window_kernels.row_window_gemm, windowed, TENSOR).asm
+    assert re.search(r"csrw trow0, (?!zero)", asm)  # from the packed edges
+    body = asm.splitlines()
+    clear = body.index("    csrw trow0, zero    # trow0 back at 0 (abi)")
+    assert [line.split()[0] for line in body[clear:]].count("ret") == 1
 
 
 @pytest.mark.parametrize("name, message", [
