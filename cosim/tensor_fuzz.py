@@ -9,9 +9,8 @@ A program (`program`) has an input region of random bytes (``s0``) and an output
 region (``s1``) after it. It sets random requantization CSRs, fills every tile (int8
 rows or int32 ones), then runs `length` random steps: tile loads (positive, negative,
 zero, unaligned strides; from either region) and stores, tzero, tmma/tmmau on any
-tiles (overlapping operands included), the tensor CSRs (trows/tcolb edges, tqrm, the
-activation clamp tqmin/tqmax, ...),
-RVV steps the vector engine executes (vsetvli, unit-stride vle/vse on the same regions,
+tiles (overlapping operands included), the tensor CSRs (trow0/trows/tcolb edges, tqrm,
+the activation clamp tqmin/tqmax, ...), RVV steps the vector engine executes (vsetvli, unit-stride vle/vse on the same regions,
 vadd/vmul/vmacc), scalar loads, stores and arithmetic on the regions. Memory is shared
 by all three, so the order between the engines' accesses and the core's is exercised
 as well as each engine. Every record is compared (`oxcore.api.cosim`); a failing seed
@@ -133,11 +132,13 @@ class Generator:
             return [f"    {op} m{rng.randrange(8)}, m{rng.randrange(8)}, m{rng.randrange(8)}"]
         if kind < 0.64:
             csr = rng.choice(["tqmul", "tqshift", "tqzp", "tqrm", "tqsat", "trows", "tcolb",
-                              "tdim", "tlenb", "tqmin", "tqmax"])
+                              "trow0", "tdim", "tlenb", "tqmin", "tqmax"])
             return [rng.choice([
                 f"    csrr a{rng.randrange(8)}, {csr}",
                 f"    csrwi tqrm, {rng.randrange(4)}", f"    csrwi tqshift, {rng.randrange(32)}",
                 f"    csrwi trows, {rng.choice([0, 1, tdim - 1, tdim, rng.randrange(32)])}",
+                # the first row: back to 0 often, so that most accesses move rows
+                f"    csrwi trow0, {rng.choice([0, 0, 1, tdim - 1, tdim, rng.randrange(32)])}",
                 f"    li t2, {rng.choice([0, 1, 4 * tdim - 1, rng.randrange(128)])}\n"
                 "    csrw tcolb, t2",
                 "    csrwi tqsat, 0", f"    csrrs a{rng.randrange(8)}, tqzp, s0",

@@ -29,7 +29,9 @@ The kernel keeps `sp` 16-byte aligned, may use stack below it (spill slots), pre
 `s0..s11` and `sp` as ilp32 says, and `gp` and `tp` too (it may use them as general
 registers: it has no small data or thread-local storage), and returns with `ret`. Vector and tile registers,
 `vl`/`vtype` and the tensor CSRs (`trows`, `tcolb`) are caller-saved: a kernel sets what
-it uses. Engine instructions may still be executing when the kernel returns; memory
+it uses. `trow0` is 0 at a kernel's entry and at its return: a kernel that writes it
+(a lower bound in a tile-load mask) clears it before `ret`, so the others need not
+write it (their code is what it was before trow0 existed). Engine instructions may still be executing when the kernel returns; memory
 order between them and the scalar core's loads and stores is program order (the engine
 interface's rule), so the launcher needs no fence to read results.
 """

@@ -10,8 +10,10 @@ groups and tile registers. Selection gives every SSA value a *machine form*:
   index i_d along each dimension d, with scalar base and coefficients. It is never
   materialised: it is what a memory operation needs to know (base address, strides,
   which dimension is contiguous), as triton-shared's pointer analysis does;
-- a mask built from comparisons of such blocks and `&` is `Mask`: ``i_d < bound[d]``
-  per dimension, which the tensor engine's `trows`/`tcolb` cut loads and stores to;
+- a mask built from comparisons of such blocks and `&` is `Mask`: ``lows[d] <= i_d <
+  bound[d]`` per dimension, and a scalar condition for the whole block (`&` with a
+  scalar comparison), which the tensor engine's `trow0`/`trows`/`tcolb` cut loads and
+  stores to (a false condition skips the tile);
 - an int8 operand or int32 accumulator block on the tensor engine is `TileBlock`: a
   grid of tile registers (TDIM rows of 4*TDIM bytes each). Loads into tiles are
   emitted lazily, right before their first use, so that each `tld` sits just after
@@ -62,10 +64,26 @@ class Affine:
 
 @dataclass
 class Mask:
-    """``all(i_d < bounds[d])``: a conjunction of per-dimension bounds."""
+    """``predicate and all(lows[d] <= i_d < bounds[d])``: a conjunction of per-dimension
+    bounds (upper, and lower ones: a convolution's padding before the image) and of a
+    scalar condition the whole block shares (0 or 1; the input row of a convolution
+    inside the image). 1-D masks (the vector engine's) have upper bounds only."""
 
     shape: tuple[int, ...]
     bounds: dict[int, Scalar]
+    lows: dict[int, "Scalar | Callable[[], Scalar]"] = field(default_factory=dict)
+    predicate: Scalar = 1
+
+    @property
+    def upper_only(self) -> bool:
+        """Only upper bounds: what a vector access and a tile store take."""
+        return not self.lows and self.predicate == 1
+
+    def moved(self, shape: tuple[int, ...], shift: Callable[[int], int] = lambda d: d
+              ) -> "Mask":
+        """The same conditions on a block of `shape`, dimension d renamed shift(d)."""
+        return Mask(shape, {shift(d): b for d, b in self.bounds.items()},
+                    {shift(d): b for d, b in self.lows.items()}, self.predicate)
 
 
 @dataclass
@@ -162,6 +180,8 @@ class Selector(VectorSelection):
         self.entry_inits: list[MInstr] = []  # definitions to put at the kernel's entry
         self._load_registers: dict[tuple[int, int, int], VReg] = {}
         self.shadow: VReg | None = None  # the tensor edge CSRs' last values (_edges)
+        self.edge_writes: list[MBlock] = []  # their out-of-line writes
+        self.uses_first_row = False  # a tile's first rows are masked somewhere (trow0)
         self.mutable: set[VReg] = set()  # registers redefined later: loop-carried values
         self._scopes: list[Scope] = [Scope()]  # regions, outermost first (_pure)
         self._depth: dict[int, int] = {}  # id(register) -> the scope defining it
@@ -352,6 +372,44 @@ class Selector(VectorSelection):
         self.emit("mul", out, a, self.reg(b))
         return out
 
+    def floor_div(self, a: Scalar, divisor: int) -> Scalar:
+        """floor(a / divisor), signed, for a constant divisor > 0 (a mask's bound over
+        a strided index), computed once per region."""
+        if divisor == 1:
+            return a
+        return self._pure(("floordiv", _key(a), divisor),
+                          lambda: self._floor_div(a, divisor), (a,))
+
+    def _floor_div(self, a: Scalar, divisor: int) -> Scalar:
+        """An arithmetic shift for a power of two; else div, which rounds toward zero,
+        less one when the remainder is negative."""
+        if isinstance(a, int):
+            return a // divisor
+        out = self.new_x()
+        if divisor & (divisor - 1) == 0:
+            self.emit("srai", out, a, divisor.bit_length() - 1)
+            return out
+        quotient, remainder, negative = self.new_x(), self.new_x(), self.new_x()
+        self.emit("div", quotient, a, self._li(divisor))
+        self.emit("rem", remainder, a, self._li(divisor))
+        self.emit("slti", negative, remainder, 0)
+        self.emit("sub", out, quotient, negative)
+        return out
+
+    def max0(self, a: Scalar) -> Scalar:
+        """max(a, 0), branch-free, computed once per region."""
+        return self._pure(("max0", _key(a)), lambda: self._max0(a), (a,))
+
+    def _max0(self, a: Scalar) -> Scalar:
+        """a & ~(a >> 31): three instructions, no constant register."""
+        if isinstance(a, int):
+            return max(a, 0)
+        sign, keep, out = self.new_x(), self.new_x(), self.new_x()
+        self.emit("srai", sign, a, 31)
+        self.emit("not", keep, sign)
+        self.emit("and", out, a, keep)
+        return out
+
     def min_const(self, a: Scalar, limit: int) -> Scalar:
         """min(a, limit), branch-free (`_min_const`), computed once per region."""
         return self._pure(("min", _key(a), limit), lambda: self._min_const(a, limit), (a,))
@@ -428,6 +486,7 @@ class Selector(VectorSelection):
             self.entry_inits += [MInstr("tzero", [reg])
                                  for reg in _registers(self.deferred_acc).values()]
         self.emit("ret")
+        self._write_first_rows()
         self.fn.blocks += self.cold_blocks
         entry = self.fn.blocks[0].instrs
         entry[1:1] = self.entry_inits
@@ -656,7 +715,7 @@ class Selector(VectorSelection):
                                            {shift(d): c for d, c in form.terms.items()},
                                            form.elem_size)
         elif isinstance(form, Mask):
-            self.forms[op.result] = Mask(shape, {shift(d): b for d, b in form.bounds.items()})
+            self.forms[op.result] = form.moved(shape, shift)
         else:
             raise self.error("expand_dims of a data block is not supported yet")
 
@@ -668,7 +727,7 @@ class Selector(VectorSelection):
             terms = {d: c for d, c in form.terms.items() if form.shape[d] != 1}
             self.forms[op.result] = Affine(shape, form.base, terms, form.elem_size)
         elif isinstance(form, Mask):
-            self.forms[op.result] = Mask(shape, dict(form.bounds))
+            self.forms[op.result] = form.moved(shape)
         else:
             raise self.error("broadcast of a data block is not supported yet")
 
@@ -725,6 +784,19 @@ class Selector(VectorSelection):
     def op_cmp(self, op: ob.CmpOp) -> None:
         if self.is_data(op):
             return self.vector_cmp(op)
+        if len(op.result.type.dims) != 2 or op.predicate.data not in ("gt", "ge"):
+            return self._index_bound(op)
+        # a lower bound (a convolution's tap left of the image) is computed here for
+        # this mask alone: shared with the same comparison on the taps of other rows,
+        # it would hold a register through the program (the pid registers spilled)
+        inline, self._inline = self._inline, True
+        try:
+            self._index_bound(op)
+        finally:
+            self._inline = inline
+
+    def _index_bound(self, op: ob.CmpOp) -> None:
+        """The comparison of an index block with a scalar as the Mask of a bound."""
         predicate = op.predicate.data
         a, b = self.affine(op.lhs), self.affine(op.rhs)
         shape = op.result.type.dims
@@ -737,23 +809,60 @@ class Selector(VectorSelection):
         else:
             raise self.error(f"a '{predicate}' comparison of index blocks is not a bound "
                              f"the code generator can use as a mask yet (use <, <=, >, >=)")
-        # diff < limit with diff = base + c * i_d and c == 1: i_d < limit - base
-        if len(diff.terms) != 1 or next(iter(diff.terms.values())) != 1:
-            if len(shape) == 1:
-                return self.vector_cmp(op)
-            raise self.error("a mask must compare one block index with a bound (such as "
-                             "offs[:, None] < M): this comparison is not of that form")
+        # diff < limit with diff = base + c * i_d: i_d < ceil((limit - base) / c) for
+        # c > 0, i_d >= floor((base - limit) / -c) + 1 for c < 0 (a lower bound)
+        coefficient = next(iter(diff.terms.values())) if len(diff.terms) == 1 else None
+        if len(shape) == 1 and coefficient != 1:  # the vector engine's masks: i < n
+            return self.vector_cmp(op)
+        if not isinstance(coefficient, int) or coefficient == 0:
+            raise self.error("a mask must compare one block index, times a constant, with "
+                             "a bound (such as offs[:, None] < M, or offs[:, None] * S >= "
+                             "P): this comparison is not of that form")
         dim = next(iter(diff.terms))
-        self.forms[op.result] = Mask(shape, {dim: self.sub(limit, diff.base)})
+        if coefficient == 1:
+            self.forms[op.result] = Mask(shape, {dim: self.sub(limit, diff.base)})
+        elif coefficient > 0:  # ceil(x / c) = -floor(-x / c)
+            bound = self.sub(0, self.floor_div(self.sub(diff.base, limit), coefficient))
+            self.forms[op.result] = Mask(shape, {dim: bound})
+        else:
+            x, y = (b, a) if predicate in ("gt", "ge") else (a, b)  # diff = x - y
+
+            def low() -> Scalar:
+                """Computed where a tile load uses it (`_first`, inline), from the
+                operands, which the addresses keep live anyway: a register of its own
+                would be live from here to the taps of the last row."""
+                base = self.sub(x.base, y.base)
+                return self.add(self.floor_div(self.sub(base, limit), -coefficient), 1)
+            self.forms[op.result] = Mask(shape, {}, {dim: low})
 
     def op_and(self, op: Operation) -> None:
-        a, b = self.forms[op.operands[0]], self.forms[op.operands[1]]
+        shape = op.results[0].type.dims
+        a, b = (self._as_mask(self.forms[v], shape) for v in op.operands)
         if not (isinstance(a, Mask) and isinstance(b, Mask)):
             return self.vector_binary(op, "and")
-        bounds = dict(a.bounds)
+        bounds, lows = dict(a.bounds), dict(a.lows)
         for d, bound in b.bounds.items():
             bounds[d] = self._pick(bounds[d], bound, min) if d in bounds else bound
-        self.forms[op.results[0]] = Mask(op.results[0].type.dims, bounds)
+        for d, low in b.lows.items():
+            lows[d] = self._pick(_value(lows[d]), _value(low), max) if d in lows else low
+        self.forms[op.results[0]] = Mask(shape, bounds, lows,
+                                         self._both(a.predicate, b.predicate))
+
+    def _both(self, a: Scalar, b: Scalar) -> Scalar:
+        """a and b, two conditions (0 or 1)."""
+        if isinstance(a, int) or isinstance(b, int):
+            return (b if a else 0) if isinstance(a, int) else (a if b else 0)
+        return self._pure(("and", _key(a), _key(b)), lambda: self._and(a, b), (a, b))
+
+    @staticmethod
+    def _as_mask(form: Form, shape: tuple[int, ...]) -> Form:
+        """A scalar condition splat over a 2-D block (``(ih >= 0) & mask``) as the
+        mask of that condition alone; any other form as it is."""
+        if (len(shape) == 2 and isinstance(form, Affine) and not form.terms
+                and not form.is_pointer):  # a known condition as 0 or 1 (true may be -1)
+            return Mask(shape, {}, {}, int(form.base != 0) if isinstance(form.base, int)
+                        else form.base)
+        return form
 
     # -- tiles: loads, stores, dot --
 
@@ -804,16 +913,25 @@ class Selector(VectorSelection):
         self.block = self._start_block(hint)
         return self.block
 
-    def _edges(self, rows: Scalar, cols: Scalar) -> None:
-        """Set trows and tcolb unless they already hold these values. One shadow
-        register keeps both as the engine last got them (rows | cols << 8: trows has 5
-        bits, tcolb 7), compared at run time: inside a matrix every tile wants whole
-        rows, so the steady state writes no CSR (each write takes an engine queue slot
-        and two load/store-unit cycles) and takes no branch. The rare write, out of line,
-        takes both from the packed value, so only that one register stays live."""
+    def _packed_edges(self, rows: Scalar, cols: Scalar, first: Scalar) -> VReg | PReg:
+        """rows | cols << 8 | first << 16: the edge CSRs' values in one register."""
+        if not (isinstance(first, int) and first == 0):
+            self.uses_first_row = True
+        packed = self.add(rows, self.mul(cols, 256))
+        return self.reg(self.add(packed, self.mul(first, 1 << 16)))
+
+    def _edges(self, wanted: VReg | PReg) -> None:
+        """Set trows, tcolb (and trow0) unless they already hold these values. One
+        shadow register keeps them as the engine last got them (rows | cols << 8 |
+        first << 16: trows and trow0 have 5 bits, tcolb 7), compared at run time:
+        inside a matrix every tile wants whole rows, so the steady state writes no CSR
+        (each write takes an engine queue slot and two load/store-unit cycles) and
+        takes no branch. The rare write, out of line, takes each from the packed value,
+        so only that one register stays live. trow0 is written only in a function that
+        has a lower bound somewhere (`_write_first_rows`, at the end of selection):
+        elsewhere first is 0 and the code is what it was before trow0 existed."""
         if self.shadow is None:
             self.shadow = self.new_x("edges_shadow")
-        wanted = self.reg(self.add(rows, self.mul(cols, 256)))
         change = self._cold("edges_set")
         self.emit("bne", wanted, self.shadow, change.label)
         resume = self._resume("edges_ok")
@@ -825,15 +943,35 @@ class Selector(VectorSelection):
             MInstr("srli", [col_bytes, wanted, 8]),  # may reuse `wanted`'s register
             MInstr("csrw", [Text("tcolb"), col_bytes]),
             MInstr("j", [resume.label])]
+        self.edge_writes.append(change)
+
+    def _write_first_rows(self) -> None:
+        """In a function with a lower bound, every edge write sets trow0 as well (from
+        the shadow, just written): tiles without one need it back at 0. The function
+        returns with trow0 at 0, as it found it (`abi`): the kernels that never write
+        it (gemm) rely on that."""
+        if not self.uses_first_row:
+            return
+        for change in self.edge_writes:
+            first = self.fn.new_vreg("x")
+            change.instrs[-1:-1] = [MInstr("srli", [first, self.shadow, 16]),
+                                    MInstr("csrw", [Text("trow0"), first])]
+        assert self.block.instrs[-1].mnemonic == "ret"
+        self.block.instrs.insert(-1, MInstr("csrw", [Text("trow0"), ZERO],
+                                            comment="trow0 back at 0 (abi)"))
 
     def _tile_memory_op(self, emit_op: Callable[[], None], on_empty: Callable[[], None] | None,
                         rows_left: Scalar | None, cols_left: Scalar | None,
-                        tdim: int, colbytes: int, elem_size: int) -> None:
+                        tdim: int, colbytes: int, elem_size: int, first: Scalar = 0,
+                        predicate: Scalar = 1) -> None:
         """Emit a tile load/store cut to the block's bounds: rows_left/cols_left (elements)
-        beyond the tile's start (None: no bound). An empty tile takes `on_empty` instead
-        (0 in trows/tcolb would mean a whole tile), out of line."""
+        beyond the tile's start (None: no bound), from row `first` on (trow0, at most
+        TDIM: the engine zeroes a tile whose first row is past its rows). An empty tile,
+        or one whose `predicate` is 0, takes `on_empty` instead (0 in trows/tcolb would
+        mean a whole tile), out of line."""
         counts = [c for c in (rows_left, cols_left) if c is not None]
-        if any(isinstance(c, int) and c <= 0 for c in counts):
+        if predicate == 0 or isinstance(first, int) and first >= tdim \
+                or any(isinstance(c, int) and c <= 0 for c in counts):
             if on_empty is not None:
                 on_empty()
             return
@@ -845,10 +983,16 @@ class Selector(VectorSelection):
         # the raw counts need no register once these are computed
         runtime = [clamped for clamped, left in ((rows, rows_left), (cols, cols_left))
                    if left is not None and not isinstance(clamped, int)]
-        empty = self._cold("empty_tile") if runtime else None
+        guarded = not isinstance(predicate, int)
+        # computed before a condition's branch: the values are shared (`_pure`) with
+        # tiles whose condition differs (a convolution's taps on other input rows)
+        wanted = self._packed_edges(rows, cols, first) if guarded else None
+        empty = self._cold("empty_tile") if runtime or guarded else None
+        if guarded:
+            self.emit("beqz", predicate, empty.label)
         for count in runtime:
             self.emit("blez", count, empty.label)
-        self._edges(rows, cols)
+        self._edges(self._packed_edges(rows, cols, first) if wanted is None else wanted)
         emit_op()
         if empty is not None:
             resume = self._resume("tile_done")
@@ -881,6 +1025,10 @@ class Selector(VectorSelection):
         transposed, stride, tdim, cols = self._tile_geometry(ptr, element, what)
         block = TileBlock(result_type.dims, element, transposed)
         row_dim, col_dim = (1, 0) if transposed else (0, 1)
+        if mask is not None and col_dim in mask.lows:
+            raise self.error("this load's mask has a lower bound on the block's consecutive "
+                             f"dimension ({col_dim}): the tensor engine can skip a tile's "
+                             "first rows (trow0), not the first elements of a row")
         n_rows = result_type.dims[row_dim] // tdim
         n_cols = result_type.dims[col_dim] // cols
         mnemonic = "tld.b" if element == "i8" else "tld.w"
@@ -900,12 +1048,24 @@ class Selector(VectorSelection):
                     # computed at the load op, they would hold registers until then
                     address = self._tile_address(ptr.base, stride, tdim, r,
                                                  c * cols * ptr.elem_size)
-                    self._tile_memory_op(
-                        lambda: self.emit(mnemonic, target, self.reg(address),
-                                          self.reg(stride)),
-                        lambda: self.emit("tzero", target),
-                        self._left(mask, row_dim, r * tdim), self._left(mask, col_dim, c * cols),
-                        tdim, cols * ptr.elem_size, ptr.elem_size)
+                    inline = self._inline
+                    # a lower bound's edges (a convolution's taps left of the image) and
+                    # a block condition's: computed again at each load, where they are
+                    # used; shared across the taps, they would hold registers through
+                    # the program (and spill the program ids)
+                    self._inline = inline or mask is not None and not mask.upper_only
+                    try:
+                        self._tile_memory_op(
+                            lambda: self.emit(mnemonic, target, self.reg(address),
+                                              self.reg(stride)),
+                            lambda: self.emit("tzero", target),
+                            self._left(mask, row_dim, r * tdim),
+                            self._left(mask, col_dim, c * cols),
+                            tdim, cols * ptr.elem_size, ptr.elem_size,
+                            self._first(mask, row_dim, r * tdim, tdim),
+                            1 if mask is None else mask.predicate)
+                    finally:
+                        self._inline = inline
                 index = (c, r) if transposed else (r, c)
                 block.tiles[index] = PendingTile(emit, reg)
         self.forms[op.result] = block
@@ -916,6 +1076,13 @@ class Selector(VectorSelection):
         along the row."""
         return self.add(self.add(base, self.mul(self.mul(stride, tdim), row_tile)),
                         column_bytes)
+
+    def _first(self, mask: Mask | None, dim: int, start: int, tdim: int) -> Scalar:
+        """The tile's first row inside the mask's lower bound on `dim` (0: none),
+        clamped to 0..TDIM (trow0 keeps 5 bits; TDIM already means no row)."""
+        if mask is None or dim not in mask.lows:
+            return 0
+        return self.min_const(self.max0(self.sub(_value(mask.lows[dim]), start)), tdim)
 
     def _left(self, mask: Mask | None, dim: int, start: int) -> Scalar | None:
         if mask is None or dim not in mask.bounds:
@@ -1024,6 +1191,10 @@ class Selector(VectorSelection):
         consecutive elements (the geometry is the int32 accumulator's either way),
         deferred to the next program when this is the plan's store."""
         mask = self._mask(op.mask)
+        if mask is not None and not mask.upper_only:
+            raise self.error("this store's mask has a lower bound or a condition on the "
+                             "whole block, which tile stores do not support yet (only "
+                             "upper bounds such as offs[:, None] < M)")
         transposed, stride, tdim, cols = self._tile_geometry(ptr, "i32", "this store")
         if transposed:
             raise self.error("this store: the tensor engine stores accumulator rows, so "
@@ -1418,6 +1589,11 @@ class Selector(VectorSelection):
 
     def op_func_return(self, op: func.ReturnOp) -> None:
         """The end of one program: `select` continues with the next."""
+
+
+def _value(value: "Scalar | Callable[[], Scalar]") -> Scalar:
+    """A bound, computed now if it is computed where used (a lower bound's)."""
+    return value() if callable(value) else value
 
 
 def _key(value: Scalar) -> object:

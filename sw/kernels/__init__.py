@@ -30,18 +30,12 @@ class Array:
     name: str  # the C symbol
     dtype: str  # numpy dtype name: int8, int32, uint32
     dims: tuple[str, ...]  # expressions over shape parameters, e.g. ("H - KH + 1",)
-    # An NHWC image's zero padding, written into the buffer the kernel reads: this many
-    # zero elements around dimensions 1 and 2 (within `dims`), an expression.
-    halo: str = "0"
     # random inputs' range, inclusive (default: the dtype's); a bias of the size a real
     # layer's has, so that requantized outputs are not all saturated
     values: tuple[int, int] | None = None
 
     def shape(self, params: dict[str, int]) -> tuple[int, ...]:
         return tuple(int(eval(d, {"__builtins__": {}}, dict(params))) for d in self.dims)
-
-    def halo_width(self, params: dict[str, int]) -> int:
-        return int(eval(self.halo, {"__builtins__": {}}, dict(params)))
 
 
 @dataclass(frozen=True)
@@ -94,6 +88,7 @@ class Kernel:
     # shape parameters the reference takes too, by name (a convolution's stride, a
     # pooling window)
     reference_params: tuple[str, ...] = ()
+    may_be_zero: tuple[str, ...] = ()  # shape parameters SHAPE may set to 0 (padding)
 
     def expected(self, inputs: dict[str, np.ndarray], params: dict[str, int]
                  ) -> dict[str, np.ndarray]:
@@ -124,9 +119,12 @@ class Kernel:
         except ValueError:
             raise OxCoreError(f"kernel {self.name}: SHAPE {text!r} must be integers "
                               f"{','.join(self.params)}") from None
-        if len(values) != len(self.params) or any(v <= 0 for v in values):
+        if len(values) != len(self.params) or any(
+                v < 0 or (v == 0 and name not in self.may_be_zero)
+                for name, v in zip(self.params, values)):
+            zero = f" ({', '.join(self.may_be_zero)} may be 0)" if self.may_be_zero else ""
             raise OxCoreError(f"kernel {self.name}: SHAPE needs {len(self.params)} positive "
-                              f"integers {','.join(self.params)}, got {text!r}")
+                              f"integers {','.join(self.params)}{zero}, got {text!r}")
         params = dict(zip(self.params, values))
         for array in self.inputs + self.outputs:
             if any(n <= 0 for n in array.shape(params)):
@@ -255,12 +253,11 @@ def _compiled_gemm(A: np.ndarray, BT: np.ndarray) -> dict[str, np.ndarray]:
     return {"C": reference(A, BT)}
 
 
-def _compiled_conv2d(XP: np.ndarray, F: np.ndarray, S: int, P: int) -> dict[str, np.ndarray]:
-    """The convolution of XP's inside (XP without its zero halo of P pixels) with
-    padding P: numpy's sums over the taps, not the kernel's implicit GEMM."""
+def _compiled_conv2d(X: np.ndarray, F: np.ndarray, S: int, P: int) -> dict[str, np.ndarray]:
+    """The convolution with padding P: numpy's sums over the taps, not the kernel's
+    implicit GEMM."""
     from sw.ops.conv import reference
-    h, w = XP.shape[1] - 2 * P, XP.shape[2] - 2 * P
-    return {"Y": reference(XP[:, P:P + h, P:P + w, :], F, S, P)}
+    return {"Y": reference(X, F, S, P)}
 
 
 _OH, _OW = "((H + 2 * P - K) // S + 1)", "((W + 2 * P - K) // S + 1)"
@@ -367,21 +364,22 @@ COMPILED_KERNELS = (
                                   ("BLOCK_K", "4 * TDIM"), ("RELU", "1")),
                                  macs="M * N * K",
                                  min_bytes="M * K + N * K + 4 * N + M * N")),
-    # NHWC conv2d, filters F OHWI, as an implicit GEMM; the input's buffer has a zero
-    # halo of P pixels (sw/ops/conv.py). SHAPE=N,H,W,C,CO,K,S,P (K x K filters, stride S).
+    # NHWC conv2d, filters F OHWI, as an implicit GEMM; padding P masked in the kernel
+    # (sw/ops/conv.py). SHAPE=N,H,W,C,CO,K,S,P (K x K filters, stride S).
     Kernel("conv2d", ("N", "H", "W", "C", "CO", "K", "S", "P"), (1, 8, 8, 32, 32, 3, 1, 1),
-           (Array("XP", "int8", ("N", "H + 2 * P", "W + 2 * P", "C"), halo="P"),
+           (Array("X", "int8", ("N", "H", "W", "C")),
             Array("F", "int8", ("CO", "K", "K", "C"))),
            (Array("Y", "int32", ("N", _OH, _OW, "CO")),), _compiled_conv2d,
            engines=("tensor",), default_config="tensor", reference_params=("S", "P"),
-           launch=CompiledLaunch("sw.ops.conv:conv2d_padded",
-                                 ("XP", "F", "Y", "H + 2 * P", "W + 2 * P", _OH, _OW, "CO"),
+           may_be_zero=("P",),
+           launch=CompiledLaunch("sw.ops.conv:conv2d",
+                                 ("X", "F", "Y", "H", "W", _OH, _OW, "CO"),
                                  (f"cdiv({_OW}, BLOCK_M)", f"N * {_OH}", "cdiv(CO, BLOCK_N)"),
                                  (("C", "C"), ("KH", "K"), ("KW", "K"), ("STRIDE", "S"),
-                                  ("BLOCK_M", "2 * TDIM"), ("BLOCK_N", "2 * TDIM"),
-                                  ("BLOCK_K", "4 * TDIM")),
+                                  ("PAD", "P"), ("BLOCK_M", "2 * TDIM"),
+                                  ("BLOCK_N", "2 * TDIM"), ("BLOCK_K", "4 * TDIM")),
                                  macs=f"N * {_OH} * {_OW} * CO * K * K * C",
-                                 min_bytes="N * (H + 2 * P) * (W + 2 * P) * C + CO * K * K * C"
+                                 min_bytes="N * H * W * C + CO * K * K * C"
                                            f" + 4 * N * {_OH} * {_OW} * CO")),
     _ew("add", ("X", "Y"), Array("Z", "int8", ("N",)), _add, 8, "3 * N"),
     _ew("relu", ("X",), Array("Z", "int8", ("N",)), _relu_op, 8, "2 * N"),

@@ -617,3 +617,109 @@ def test_edge_rows_outside_are_neither_checked_nor_saturated(tmp_path):
 """, tmp_path, tensor_config(tdim), {"acc": acc}, out_size=20)
     assert ran.stop.trap is None
     assert ran.out_array("<u4")[4] == 0
+
+
+# ---- trow0: a tile's first rows (a convolution's padding) -------------------------------
+def test_first_row_csr_resets_to_0_and_keeps_its_legal_bits(tmp_path):
+    ran = run_program("""
+    la t0, out
+    csrr t1, trow0
+    sw t1, 0(t0)
+    li t1, -1
+    csrw trow0, t1
+    csrr t1, trow0
+    sw t1, 4(t0)
+""", tmp_path, tensor_config(), out_size=8)
+    assert ran.out_array("<u4").tolist() == [0, 0x1F]
+
+
+@pytest.mark.parametrize("tdim, row0, rows, colb", [(4, 1, 0, 0), (4, 2, 3, 5), (8, 7, 8, 32),
+                                                    (8, 3, 6, 13), (16, 15, 0, 63),
+                                                    (4, 3, 3, 0), (8, 31, 0, 0)])
+def test_first_row_loads_zero_the_rows_before_and_stores_leave_them(tmp_path, tdim, row0,
+                                                                     rows, colb):
+    """With trow0 set (and trows/tcolb), tld.b fills rows trow0..trows-1 (their first
+    tcolb bytes) and zeroes the rest; tst.w and tst.b write only those rows over a
+    pattern. trow0 >= trows: the loaded tile is all zero and the stores write nothing."""
+    last = rows if 1 <= rows <= tdim else tdim
+    first = min(row0, last)
+    eff_colb = colb if 1 <= colb <= 4 * tdim else 4 * tdim
+    matrix = int8((tdim, 4 * tdim + 3))
+    row_out = 4 * tdim
+    ran = run_program(f"""
+    la a0, matrix
+    li a1, {4 * tdim + 3}
+    tld.b m1, (a0), a1
+    li t1, {rows}
+    csrw trows, t1
+    li t1, {colb}
+    csrw tcolb, t1
+    li t1, {row0}
+    csrw trow0, t1
+    tld.b m2, (a0), a1
+    la a2, out
+    li a3, {row_out}
+    tst.w m1, (a2), a3
+    li t1, 0x7fffffff
+    csrw tqmul, t1
+    addi a2, a2, {tdim * row_out}
+    li a3, {tdim}
+    tst.b m1, (a2), a3
+    csrw trows, zero
+    csrw tcolb, zero
+    csrw trow0, zero
+    addi a2, a2, {tdim * tdim}
+    li a3, {row_out}
+    tst.w m2, (a2), a3
+""", tmp_path, tensor_config(tdim), {"matrix": matrix}, out_size=9 * tdim * tdim,
+                      out_fill=0xA5)
+    whole = matrix[:, :4 * tdim]  # m1: loaded before the edges were set
+    loaded = np.zeros((tdim, 4 * tdim), np.int8)
+    loaded[first:last, :eff_colb] = whole[first:last, :eff_colb]
+    out = np.frombuffer(ran.out, np.uint8)
+    pattern = np.uint8(0xA5)
+    expected_w = np.full((tdim, row_out), pattern)
+    expected_w[first:last, :eff_colb] = whole.view(np.uint8)[first:last, :eff_colb]
+    np.testing.assert_array_equal(out[:tdim * row_out].reshape(tdim, row_out), expected_w)
+    elements = -(-eff_colb // 4)
+    acc = whole.copy().view("<i4").astype(np.int64)
+    expected_b = np.full((tdim, tdim), pattern)
+    expected_b[first:last, :elements] = np.array(
+        [[requantize(int(v), 0x7FFF_FFFF, 0, 0, RNU) for v in row[:elements]]
+         for row in acc[first:last]], dtype=np.int8).reshape(-1, elements).view(np.uint8)
+    stored_b = out[tdim * row_out:tdim * row_out + tdim * tdim].reshape(tdim, tdim)
+    np.testing.assert_array_equal(stored_b, expected_b)
+    m2 = out[tdim * row_out + tdim * tdim:2 * tdim * row_out + tdim * tdim]
+    np.testing.assert_array_equal(m2.reshape(tdim, row_out), loaded.view(np.uint8))
+
+
+def test_first_rows_skipped_are_neither_checked_nor_recorded(tmp_path):
+    """Rows before trow0 are not accessed: with row 0..2 below RAM (trow0 = 3) a load
+    and a store do not trap and record row 3 only; with trow0 >= trows a load from
+    address 0 records no access and zeroes its tile."""
+    tdim, stride = 4, 64
+    base = tensor_config(tdim).mem_base - 3 * stride + 64  # row 3: RAM's byte 64 on
+    ran = run_program(f"""
+    li t1, 3
+    csrw trow0, t1
+    li a0, {base:#x}
+    li a1, {stride}
+    tld.w m2, (a0), a1
+    tst.w m2, (a0), a1
+    li t1, 4
+    csrw trows, t1
+    csrw trow0, t1
+    tld.w m3, (zero), a1
+""", tmp_path, tensor_config(tdim), out_size=4)
+    assert ran.stop.trap is None
+    isa = ran.interpreter.machine.isa
+    tensor = [r for r in ran.records if isa.decode(r.insn).mnemonic in ("tld.w", "tst.w")]
+    row3 = base + 3 * stride
+    memory = bytes(ran.interpreter.machine.ram[64:80])
+    tile = np.zeros((tdim, 4 * tdim), np.uint8)
+    tile[3] = np.frombuffer(memory, np.uint8)
+    row_value = int.from_bytes(memory, "little")
+    assert tensor[0].effects == (TileWrite(2, 64, int.from_bytes(tile.tobytes(), "little")),
+                                 MemAccess(row3, 16, False, row_value, 0xFFFF))
+    assert tensor[1].effects == (MemAccess(row3, 16, True, row_value, 0xFFFF),)
+    assert tensor[2].effects == (TileWrite(3, 64, 0),)

@@ -50,8 +50,8 @@ from oxcore.isa import Isa, isa_for
 from oxcore.isa.ext.xoxtensor import (CSR_TACTIVE, CSR_TBUSY, CSR_TCOLB, CSR_TDIM,
                                       CSR_TLENB, CSR_TMACS, CSR_TQFULL, CSR_TQMAX, CSR_TQMIN,
                                       CSR_TQMUL, CSR_TQRM, CSR_TQSAT, CSR_TQSHIFT, CSR_TQZP,
-                                      CSR_TROWS, CSR_TSTALL_OPERAND, CSR_TSTALL_PORT, RESET,
-                                      SIGN_EXTENDED, WARL_BITS)
+                                      CSR_TROW0, CSR_TROWS, CSR_TSTALL_OPERAND,
+                                      CSR_TSTALL_PORT, RESET, SIGN_EXTENDED, WARL_BITS)
 from oxcore.isa.tensor.state import TILES
 from oxcore.retire.ports import tensor_commit_spec
 
@@ -63,7 +63,7 @@ def _log2(value: int) -> int:
 # The writable tensor CSRs the LSU holds, by name (their WARL widths: `WARL_BITS`).
 CSR_NUMBERS = {"tqmul": CSR_TQMUL, "tqshift": CSR_TQSHIFT, "tqzp": CSR_TQZP, "tqrm": CSR_TQRM,
                "tqsat": CSR_TQSAT, "trows": CSR_TROWS, "tcolb": CSR_TCOLB,
-               "tqmin": CSR_TQMIN, "tqmax": CSR_TQMAX}
+               "tqmin": CSR_TQMIN, "tqmax": CSR_TQMAX, "trow0": CSR_TROW0}
 
 
 def _csr_register(name: str, number: int) -> Signal:
@@ -94,8 +94,8 @@ class LsuState(enum.IntEnum):
 @dataclass
 class _Lsu:
     """What the load/store unit's parts share: its instruction, state, commit port and
-    the current access geometry: rows moved (trows), bytes a row (tcolb, or tst.b's
-    elements) and their byte mask."""
+    the current access geometry: rows moved (first..rows-1: trow0 and trows), bytes a
+    row (tcolb, or tst.b's elements) and their byte mask."""
 
     current: Signal
     uop: Signal
@@ -103,10 +103,17 @@ class _Lsu:
     finishing: Signal  # the instruction's last cycle: the unit may take the next
     commit: Signal
     rows: Signal
+    first: Signal  # trow0, at most `rows`: equal to it, no row moves (`empty`)
     row_bytes: Signal
     row_mask: Signal
     tile_index: object = None  # md or ms
     tile: Signal | None = None  # its value
+    start_addr: Signal | None = None  # the queue head's row `first`: rs1 + first * rs2
+
+    @property
+    def empty(self):
+        """No row to move (trow0 >= trows): a load only zeroes its tile."""
+        return self.first == self.rows
 
     def finish(self, m: Module) -> None:
         """The instruction's last beat (`last`); the unit is free for the next."""
@@ -359,6 +366,7 @@ class TensorEngine(Engine):
                    state=Signal(LsuState, name="lsu_state"),
                    finishing=Signal(name="lsu_finishing"), commit=self.lsu_commit,
                    rows=Signal(range(t + 1), name="lsu_rows"),
+                   first=Signal(range(t + 1), name="lsu_first_row"),
                    row_bytes=Signal(range(self.row_bytes + 1), name="lsu_row_bytes"),
                    row_mask=Signal(self.row_bytes, name="lsu_row_mask"))
         used = Signal(TILES, name="lsu_tiles")
@@ -371,7 +379,9 @@ class TensorEngine(Engine):
                      lsu.rows.eq(self._limit(m, csrs["trows"], t, "lsu_rows_limit")),
                      lsu.row_bytes.eq(Mux(uop.full_rows, colb, (colb + 3) >> 2)),
                      lsu.row_mask.eq(Cat(*(lsu.row_bytes > b for b in range(self.row_bytes))))]
-        self._watch["lsu"] = [(lsu.current, "insn"), state, lsu.rows, lsu.row_bytes, used]
+        self._first_row(m, lsu, csrs["trow0"], head)
+        self._watch["lsu"] = [(lsu.current, "insn"), state, lsu.first, lsu.rows,
+                              lsu.row_bytes, used]
         lsu.tile_index = self._tile_operand(lsu.current.insn, "md")  # md or ms: one slot
         lsu.tile = self._select(m, tiles, lsu.tile_index, "lsu_tile")
 
@@ -390,6 +400,15 @@ class TensorEngine(Engine):
                     m.d.sync += state.eq(LsuState.CSR)
         self._start(m, unit, lsu.current, uop, used, head, head_uop, head_tiles)
         return state != LsuState.IDLE, state == LsuState.STORE
+
+    @staticmethod
+    def _first_row(m: Module, lsu: "_Lsu", trow0, head) -> None:
+        """trow0 as an access uses it (at most trows: from there on, no row) and the
+        address of that row for the queue's head, where a load or store starts (rows
+        before it are skipped, never requested)."""
+        m.d.comb += lsu.first.eq(Mux(trow0 > lsu.rows, lsu.rows, trow0))
+        lsu.start_addr = Signal(32, name="lsu_start_addr")
+        m.d.comb += lsu.start_addr.eq(head.rs1 + (lsu.first * head.rs2)[:32])
 
     @staticmethod
     def _limit(m: Module, csr, full: int, name: str) -> Signal:
@@ -412,12 +431,14 @@ class TensorEngine(Engine):
         return (port_bytes - 1 + self.row_bytes + port_bytes - 1) // port_bytes
 
     def _tile_loads(self, m: Module, lsu: "_Lsu", tiles, head, head_uop, unit: Unit, colb):
-        """tld.b/tld.w: requests stream ahead of responses, one port word a cycle; a row
-        completes with its last word: shifted down, its bytes past tcolb cleared, written
-        into its tile row and reported; the last row (trows) also clears the rows after
-        it and reports the tile. A load taken while the port is free makes its first
-        request in the take cycle, straight from the queue's head, so back-to-back loads
-        leave the port no idle cycle. Returns the statements that reset the stream for a
+        """tld.b/tld.w: requests stream ahead of responses, one port word a cycle, from
+        row trow0 on; a row completes with its last word: shifted down, its bytes past
+        tcolb cleared, written into its tile row and reported; the last row (trows) also
+        clears the rows before trow0 and after it and reports the tile. With no row to
+        move (trow0 >= trows) the load zeroes the tile in one cycle. A load taken while
+        the port is free makes its first request in the take cycle, straight from the
+        queue's head (when it starts at row 0), so back-to-back loads leave the port no
+        idle cycle. Returns the statements that reset the stream for a
         new instruction, and those that count that first request."""
         t, mem, commit, current = self.tdim, self.mem, lsu.commit, lsu.current
         word_shift, max_words = _log2(self.port_bits // 8), self._max_words
@@ -442,9 +463,17 @@ class TensorEngine(Engine):
         row_width = 8 * self.row_bytes
         loaded_tile = Signal(32 * t * t, name="lsu_loaded_tile")  # with the last row
         m.d.comb += loaded_tile.eq(Cat(*(
-            Mux(r < resp_row, lsu.tile[row_width * r:row_width * (r + 1)],
-                Mux(r == resp_row, new_row, 0)) for r in range(t))))
+            Mux(r < lsu.first, 0,
+                Mux(r < resp_row, lsu.tile[row_width * r:row_width * (r + 1)],
+                    Mux(r == resp_row, new_row, 0))) for r in range(t))))
 
+        with m.If((lsu.state == LsuState.LOAD) & lsu.empty):  # trow0 >= trows: all 0
+            for index, target in enumerate(tiles):
+                with m.If(lsu.tile_index == index):
+                    m.d.sync += target.eq(0)
+            m.d.comb += [commit.tile.valid.eq(1), commit.tile.reg.eq(lsu.tile_index),
+                         commit.tile.data.eq(0), load_done.eq(1)]
+            lsu.finish(m)
         with m.If(lsu.state == LsuState.LOAD):
             m.d.comb += [requesting.eq(req_row < lsu.rows), mem.valid.eq(requesting),
                          mem.addr.eq(req_addr[word_shift:] + req_word)]
@@ -468,8 +497,8 @@ class TensorEngine(Engine):
                     with m.If(resp_row == lsu.rows - 1):
                         for index, target in enumerate(tiles):
                             with m.If(lsu.tile_index == index):
-                                for r in range(1, t):  # rows past trows: 0
-                                    with m.If(r > resp_row):
+                                for r in range(t):  # rows before trow0, past trows: 0
+                                    with m.If((r > resp_row) | (r < lsu.first)):
                                         m.d.sync += target[row_width * r:
                                                            row_width * (r + 1)].eq(0)
                         m.d.comb += [commit.tile.valid.eq(1), commit.tile.reg.eq(lsu.tile_index),
@@ -487,23 +516,26 @@ class TensorEngine(Engine):
         early = Signal(name="lsu_early_request")
         head_words = self._words_of(m, head.rs1, colb, "lsu_head_words")
         m.d.comb += [unit.free_early.eq((state == LsuState.IDLE) | load_done),
-                     early.eq(unit.take_early & (head_uop.kind == Kind.LOAD) & port_free)]
+                     early.eq(unit.take_early & (head_uop.kind == Kind.LOAD) & port_free
+                              & (lsu.first == 0))]
         with m.If(early):
             m.d.comb += [mem.valid.eq(1), mem.write.eq(0), mem.addr.eq(head.rs1[word_shift:])]
-        restart = [resp_row.eq(0), resp_word.eq(0), resp_addr.eq(head.rs1)]
+        restart = [resp_row.eq(lsu.first), resp_word.eq(0), resp_addr.eq(lsu.start_addr)]
         one_requested = Signal(name="lsu_first_requested")
         m.d.comb += one_requested.eq(early & mem.ready)
-        first_request = [  # the request side starts at row 0, or after the first word
-            req_row.eq(Mux(one_requested & (head_words == 1), 1, 0)),
-            req_addr.eq(Mux(one_requested & (head_words == 1), head.rs1 + head.rs2, head.rs1)),
+        first_request = [  # the request side starts at row trow0, or after the first word
+            req_row.eq(Mux(one_requested & (head_words == 1), 1, lsu.first)),
+            req_addr.eq(Mux(one_requested & (head_words == 1), head.rs1 + head.rs2,
+                            lsu.start_addr)),
             req_word.eq(Mux(one_requested & (head_words != 1), 1, 0)),
         ]
         return restart, first_request
 
     def _tile_stores(self, m: Module, lsu: "_Lsu", csrs: dict, head) -> list:
-        """tst.w/tst.b: each row (tst.b: through the requantizer) shifted up into the
-        port words it straddles, written one word a cycle with byte enables, and
-        reported when its last word is written. A tst.b that saturated sets tqsat at its
+        """tst.w/tst.b: each row from trow0 on (tst.b: through the requantizer) shifted
+        up into the port words it straddles, written one word a cycle with byte enables,
+        and reported when its last word is written; with no row (trow0 >= trows) the
+        store ends at once. A tst.b that saturated sets tqsat at its
         end, reported when that changes tqsat (the interpreter records it so). Returns
         the statements that reset the store for a new instruction."""
         t, mem, commit, current, uop = self.tdim, self.mem, lsu.commit, lsu.current, lsu.uop
@@ -531,7 +563,9 @@ class TensorEngine(Engine):
         saturated = Signal(name="lsu_saturated")  # an earlier row of this tst.b clamped
         tqsat = csrs["tqsat"]
 
-        with m.If(lsu.state == LsuState.STORE):
+        with m.If((lsu.state == LsuState.STORE) & lsu.empty):
+            lsu.finish(m)
+        with m.If((lsu.state == LsuState.STORE) & ~lsu.empty):
             m.d.comb += [mem.valid.eq(1), mem.write.eq(1),
                          mem.addr.eq(addr[word_shift:] + word),
                          mem.wdata.eq(shifted.word_select(word, self.port_bits)),
@@ -552,7 +586,7 @@ class TensorEngine(Engine):
                         lsu.finish(m)
                 with m.Else():
                     m.d.sync += word.eq(word + 1)
-        return [row.eq(0), word.eq(0), addr.eq(head.rs1), saturated.eq(0)]
+        return [row.eq(lsu.first), word.eq(0), addr.eq(lsu.start_addr), saturated.eq(0)]
 
     def _csr_instructions(self, m: Module, lsu: "_Lsu", csrs: dict, counters: dict) -> None:
         """A csr instruction on a tensor CSR: read, write and report it (CSR state), then

@@ -103,11 +103,12 @@ INSTRUCTIONS: tuple[Instruction, ...] = (
 CSR_TQMUL, CSR_TQSHIFT, CSR_TQZP, CSR_TQRM, CSR_TQSAT = 0x800, 0x801, 0x802, 0x803, 0x804
 CSR_TROWS, CSR_TCOLB = 0x805, 0x806
 CSR_TQMIN, CSR_TQMAX = 0x807, 0x808  # tst.b's activation clamp (TFLite's activation_min/max)
+CSR_TROW0 = 0x809  # a tile access's first row (the edge before the tile: a conv's padding)
 CSR_TDIM, CSR_TLENB = 0xCC0, 0xCC1
 # The writable CSRs' WARL widths: the bits each keeps of what is written (the
 # interpreter's masks and the RTL's registers both come from here).
 WARL_BITS = {CSR_TQMUL: 32, CSR_TQSHIFT: 5, CSR_TQZP: 32, CSR_TQRM: 2, CSR_TQSAT: 1,
-             CSR_TROWS: 5, CSR_TCOLB: 7, CSR_TQMIN: 8, CSR_TQMAX: 8}
+             CSR_TROWS: 5, CSR_TCOLB: 7, CSR_TQMIN: 8, CSR_TQMAX: 8, CSR_TROW0: 5}
 # WARL fields that read back sign-extended (int8 values): what software wrote, as long
 # as it was an int8.
 SIGN_EXTENDED = frozenset({CSR_TQMIN, CSR_TQMAX})
@@ -136,6 +137,10 @@ CSRS: tuple[Csr, ...] = (
     Csr(CSR_TQMAX, "tqmax", "tst.b activation clamp's upper bound (int8; WARL: bits 7:0, "
                           "read back sign-extended; reset 127: no clamp)", writable=True,
         reset=0x7F),
+    Csr(CSR_TROW0, "trow0", "first row a tile load or store moves: rows before it are "
+                            "not accessed (a load zeroes them); trow0 >= the rows trows "
+                            "gives: nothing accessed, a load zeroes the tile (WARL: bits "
+                            "4:0)", writable=True),
     Csr(CSR_TDIM, "tdim", "TDIM: rows and columns of a tile"),
     Csr(CSR_TLENB, "tlenb", "bytes of a tile register (TDIM * TDIM * 4)"),
     Csr(CSR_TACTIVE, "tactive", "cycles the MAC array did a k-step (the interpreter: k-steps "

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from oxcore.isa.ext.xoxtensor import CSR_TQMAX, CSR_TQMIN, RESET
+from oxcore.isa.ext.xoxtensor import CSR_TQMAX, CSR_TQMIN, CSR_TROW0, RESET
 
 TILES = 8
 
@@ -27,6 +27,7 @@ class TensorState:
         self.rounding = 0  # vxrm encoding: rnu, rne, rdn, rod
         self.saturated = 0
         self.rows_limit = 0  # trows: 0 (or above TDIM) means all rows
+        self.first_row_limit = RESET[CSR_TROW0]  # trow0 (0): rows before it are not moved
         self.bytes_limit = 0  # tcolb: 0 (or above 4*TDIM) means all bytes of a row
         self.clamp_min = RESET[CSR_TQMIN]  # tqmin, sign-extended: -128 (no clamp)
         self.clamp_max = RESET[CSR_TQMAX]  # tqmax: 127 (no clamp)
@@ -45,6 +46,12 @@ class TensorState:
     def rows(self) -> int:
         """Rows a tile load or store moves (trows, 0 or out of range: TDIM)."""
         return self.rows_limit if 1 <= self.rows_limit <= self.tdim else self.tdim
+
+    @property
+    def first_row(self) -> int:
+        """The first row a tile load or store moves (trow0, at most `rows`: a trow0 at
+        or past the last row moved leaves no row to move)."""
+        return min(self.first_row_limit, self.rows)
 
     @property
     def row_bytes_moved(self) -> int:

@@ -5,12 +5,15 @@ state, so a trapping instruction has no effect. Tile memory accesses are TDIM ro
 row i at ``base + i * stride`` (stride: rs2 as a signed 32-bit byte count; 0 and
 negative strides are allowed). A tile row is 4*TDIM bytes (TDIM int32 or 4*TDIM int8:
 tld.b and tld.w move the same bytes and differ only in alignment); tst.b's rows are
-TDIM bytes. The ``trows`` and ``tcolb`` CSRs cut every access to its first rows and
-bytes (a tile's edge inside a matrix): a load zeroes the tile outside them, a store
-leaves memory there alone, and only the bytes moved are checked and recorded. Each
-row moved must be element-aligned (every address a multiple of the element
-size: 1 for ``.b``, 4 for ``.w``) and lie inside RAM, else the instruction traps with a
-misaligned or access-fault cause naming the row.
+TDIM bytes. The ``trow0``, ``trows`` and ``tcolb`` CSRs cut every access to rows
+trow0..trows-1 and to the first tcolb bytes of each (a tile's edges inside a matrix, or
+a convolution's padding before it): a load zeroes the tile outside them, a store leaves
+memory there alone, and only the bytes moved are checked and recorded. With trow0 at
+or past trows no row moves: a load zeroes the whole tile and touches no memory (so its
+base address is not checked), a store does nothing. Each row moved must be
+element-aligned (every address a multiple of the element size: 1 for ``.b``, 4 for
+``.w``) and lie inside RAM, else the instruction traps with a misaligned or access-fault
+cause naming the row.
 
 Retire effects (recording mode): a `TileWrite` (the whole tile afterwards) for each tile
 written, a `MemAccess` per row loaded or stored, and a `CsrWrite` of tqsat when a
@@ -26,8 +29,8 @@ import numpy as np
 from oxcore.isa.ext.xoxtensor import (CSR_TACTIVE, CSR_TBUSY, CSR_TCOLB, CSR_TDIM,
                                       CSR_TLENB, CSR_TMACS, CSR_TQFULL, CSR_TQMAX, CSR_TQMIN,
                                       CSR_TQMUL, CSR_TQRM, CSR_TQSAT, CSR_TQSHIFT, CSR_TQZP,
-                                      CSR_TROWS, CSR_TSTALL_OPERAND, CSR_TSTALL_PORT, CSRS,
-                                      WARL_BITS, warl_value)
+                                      CSR_TROW0, CSR_TROWS, CSR_TSTALL_OPERAND,
+                                      CSR_TSTALL_PORT, CSRS, WARL_BITS, warl_value)
 from oxcore.isa.tensor.requant import requantize
 from oxcore.isa.tensor.state import TensorState
 from oxcore.isa.traps import LOAD_FAULT, LOAD_MISALIGNED, STORE_FAULT, STORE_MISALIGNED, Trap
@@ -64,8 +67,8 @@ class TensorUnit:
                 CSR_TSTALL_OPERAND: 0, CSR_TSTALL_PORT: 0, CSR_TQFULL: 0, CSR_TBUSY: steps,
                 CSR_TQMUL: s.multiplier, CSR_TQSHIFT: s.shift, CSR_TQZP: s.zero_point,
                 CSR_TQRM: s.rounding, CSR_TQSAT: s.saturated, CSR_TROWS: s.rows_limit,
-                CSR_TCOLB: s.bytes_limit, CSR_TQMIN: s.clamp_min, CSR_TQMAX: s.clamp_max,
-                CSR_TDIM: s.tdim,
+                CSR_TCOLB: s.bytes_limit, CSR_TROW0: s.first_row_limit,
+                CSR_TQMIN: s.clamp_min, CSR_TQMAX: s.clamp_max, CSR_TDIM: s.tdim,
                 CSR_TLENB: s.tile_bytes}[number]
 
     def csr_write(self, number: int, value: int) -> bool:
@@ -86,6 +89,8 @@ class TensorUnit:
             s.saturated = value
         elif number == CSR_TROWS:
             s.rows_limit = value
+        elif number == CSR_TROW0:
+            s.first_row_limit = value
         elif number == CSR_TQMIN:
             s.clamp_min = value
         elif number == CSR_TQMAX:
@@ -125,12 +130,14 @@ class TensorUnit:
     # ---- memory ------------------------------------------------------------------------
     def _row_offsets(self, mnemonic: str, base: int, stride: int, size: int,
                      row_bytes: int, store: bool, pc: int) -> np.ndarray:
-        """RAM offsets of the TDIM rows of `row_bytes` (`size`-byte elements), or a Trap
-        naming the first row that is misaligned or not wholly inside RAM."""
+        """RAM offsets of the rows moved (trow0..trows-1) of `row_bytes` (`size`-byte
+        elements), or a Trap naming the first row that is misaligned or not wholly inside
+        RAM. Rows outside them are not checked."""
         m = self.machine
-        addrs = (base + np.arange(self.state.rows, dtype=np.int64) * _signed32(stride)) & MASK32
+        moved = np.arange(self.state.first_row, self.state.rows, dtype=np.int64)
+        addrs = (base + moved * _signed32(stride)) & MASK32
         offsets = (addrs - m.base) & MASK32
-        for row, (addr, offset) in enumerate(zip(addrs.tolist(), offsets.tolist())):
+        for row, addr, offset in zip(moved.tolist(), addrs.tolist(), offsets.tolist()):
             if addr % size:
                 raise Trap(STORE_MISALIGNED if store else LOAD_MISALIGNED, pc, addr,
                            f"{mnemonic} row {row} at {addr:#010x} is not {size}-byte "
@@ -158,20 +165,22 @@ class TensorUnit:
         offsets = self._row_offsets(mnemonic, base, stride, size, row_bytes, False, pc)
         rows = self.memory[offsets[:, None] + np.arange(row_bytes)]
         self._record_rows(offsets, rows, False)
-        tile = np.zeros((s.tdim, s.row_bytes), dtype=np.uint8)  # outside trows/tcolb: 0
-        tile[:len(rows), :row_bytes] = rows
+        tile = np.zeros((s.tdim, s.row_bytes), dtype=np.uint8)  # outside the edges: 0
+        tile[s.first_row:s.rows, :row_bytes] = rows
         self._set_tile(md, tile.view("<i4").astype(np.int64))
 
     def store(self, ms: int, base: int, stride: int, size: int, pc: int) -> None:
         """tst.w (int32 elements) or tst.b (requantized to int8, see `requantize`).
         Rows are written in order, so with overlapping rows (stride 0) the later wins."""
         s = self.state
+        if s.first_row == s.rows:  # trow0 at or past trows: nothing to store
+            return
         mnemonic = "tst.b" if size == 1 else "tst.w"
         row_bytes = s.row_bytes_moved if size == 4 else -(-s.row_bytes_moved // 4)
         offsets = self._row_offsets(mnemonic, base, stride, size, row_bytes, True, pc)
-        values = s.tiles[ms].astype(np.int64)
-        if size == 1:  # the elements stored: rows x ceil(tcolb / 4)
-            values, saturated = requantize(values[:s.rows, :row_bytes],
+        values = s.tiles[ms].astype(np.int64)[s.first_row:s.rows]
+        if size == 1:  # the elements stored: the rows moved x ceil(tcolb / 4)
+            values, saturated = requantize(values[:, :row_bytes],
                                            _signed32(s.multiplier), s.shift,
                                            _signed32(s.zero_point), s.rounding,
                                            _signed32(s.clamp_min), _signed32(s.clamp_max))
@@ -180,7 +189,7 @@ class TensorUnit:
                 s.saturated = 1
                 self._effect(CsrWrite(CSR_TQSAT, 1))
         rows = values.astype(ELEMENT_TYPES[size]).view(np.uint8).reshape(len(values), -1)
-        rows = rows[:s.rows, :row_bytes]
+        rows = rows[:, :row_bytes]
         for offset, row in zip(offsets.tolist(), rows):
             self.memory[offset:offset + row.size] = row
         self._record_rows(offsets, rows, True)

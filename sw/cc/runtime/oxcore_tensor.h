@@ -159,6 +159,18 @@ static inline void oxt_write_tqmax(uint32_t value)
     __asm__ volatile("csrw 0x808, %0" :: "r"(value));
 }
 
+/* trow0 (0x809): first row a tile load or store moves: rows before it are not accessed (a load zeroes them); trow0 >= the rows trows gives: nothing accessed, a load zeroes the tile (WARL: bits 4:0) */
+static inline uint32_t oxt_read_trow0(void)
+{
+    uint32_t value;
+    __asm__ volatile("csrr %0, 0x809" : "=r"(value));
+    return value;
+}
+static inline void oxt_write_trow0(uint32_t value)
+{
+    __asm__ volatile("csrw 0x809, %0" :: "r"(value));
+}
+
 /* tdim (0xcc0): TDIM: rows and columns of a tile */
 static inline uint32_t oxt_read_tdim(void)
 {

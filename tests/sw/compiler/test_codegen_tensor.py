@@ -4,6 +4,8 @@ forced register spills, and compile errors at the kernel's source line."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -14,7 +16,7 @@ from sw.compiler.driver import compile_kernel
 from sw.compiler.launch import (LaunchError, build_launch_program, launch, run_launch_program,
                                 signature_text)
 from sw.ops.gemm import gemm, reference
-from tests.sw.compiler import kernels
+from tests.sw.compiler import kernels, window_kernels
 
 TENSOR = load_config("tensor")
 
@@ -129,3 +131,62 @@ def test_the_kernels_loops_are_labelled_with_their_source_lines() -> None:
     assert "gemm.programs" in labels and f"gemm.line{for_line}" in labels
     assert not [label for label in labels if label.startswith("gemm.") and
                 label not in ("gemm.programs", f"gemm.line{for_line}")]
+
+
+# ---- masks with lower bounds: trow0 ----------------------------------------------------
+def _window_reference(a: np.ndarray, bt: np.ndarray, m: int, lo: int, hi: int, on: int,
+                      step: int) -> np.ndarray:
+    """Row by row, in Python's terms: which rows of A the mask lets through."""
+    rows = np.zeros((m, a.shape[1]), np.int64)
+    for i in range(m):
+        if on and lo <= i * step < hi:
+            rows[i] = a[i * step]
+    return (rows @ bt.astype(np.int64).T).astype(np.int32)
+
+
+@pytest.mark.parametrize("lo, hi, on, step", [(3, 13, 1, 1), (-5, 40, 1, 2), (9, 31, 1, 3),
+                                              (0, 40, 0, 1), (20, 5, 1, 1), (17, 60, 1, 2)])
+def test_lower_bounds_and_block_conditions_mask_tile_rows(lo, hi, on, step) -> None:
+    """Rows before LO (trow0), from HI on (trows), all when ON is 0 (the tile skipped),
+    over an index strided by STEP (a shift, or a division for 3), on the interpreter."""
+    m, n, k = 24, 16, 40
+    rng = np.random.default_rng(lo + 100 * step)
+    a = rng.integers(-128, 128, (m * step, k), dtype=np.int8)
+    bt = rng.integers(-128, 128, (n, k), dtype=np.int8)
+    c = np.full((m, n), 0x5A5A5A5A, np.int32)
+    launch(window_kernels.row_window_gemm, (2, 1), a, bt, c, m, n, k, lo, hi, on, config="tensor",
+           STEP=step, BLOCK_M=16, BLOCK_N=16, BLOCK_K=32)
+    np.testing.assert_array_equal(c, _window_reference(a, bt, m, lo, hi, on, step))
+
+
+def test_trow0_is_written_only_where_a_mask_has_a_lower_bound() -> None:
+    """The gemm's code does not change (no trow0 write: its edges stay those of trows
+    and tcolb); the windowed one writes trow0 with them, and clears it before it
+    returns (the ABI: the gemm relies on trow0 being 0)."""
+    plain = "a_ptr:*i8,bt_ptr:*i8,c_ptr:*i32,M:i32,N:i32,K:i32,BLOCK_M=16,BLOCK_N=16,BLOCK_K=32"
+    windowed = ("a_ptr:*i8,bt_ptr:*i8,c_ptr:*i32,M:i32,N:i32,K:i32,LO:i32,HI:i32,ON:i32,"
+                "STEP=1,BLOCK_M=16,BLOCK_N=16,BLOCK_K=32")
+    assert "trow0" not in compile_kernel(gemm, plain, TENSOR).asm
+    asm = compile_kernel(window_kernels.row_window_gemm, windowed, TENSOR).asm
+    assert re.search(r"csrw trow0, (?!zero)", asm)  # from the packed edges
+    body = asm.splitlines()
+    clear = body.index("    csrw trow0, zero    # trow0 back at 0 (abi)")
+    assert [line.split()[0] for line in body[clear:]].count("ret") == 1
+
+
+@pytest.mark.parametrize("name, message", [
+    ("column_lower_bound", "this load's mask has a lower bound on the block's consecutive "
+                           "dimension (1): the tensor engine can skip a tile's first rows"),
+    ("store_lower_bound", "this store's mask has a lower bound or a condition on the whole "
+                          "block, which tile stores do not support yet"),
+])
+def test_masks_the_tile_engine_cannot_express_are_errors_at_their_line(name, message) -> None:
+    kernel = getattr(window_kernels, name)
+    with pytest.raises(CompileError) as info:
+        compile_kernel(kernel, "a_ptr:*i8,bt_ptr:*i8,c_ptr:*i32,K:i32,LO:i32,BLOCK=8", TENSOR)
+    source = open(window_kernels.__file__).read().splitlines()
+    start = next(i for i, text in enumerate(source) if f"def {name}(" in text)
+    wanted = "tl.load(a_ptr" if name == "column_lower_bound" else "tl.store("
+    line = next(i for i, text in enumerate(source[start:], start + 1) if wanted in text)
+    assert f"window_kernels.py:{line}:" in str(info.value)
+    assert message in str(info.value)

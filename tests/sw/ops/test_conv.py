@@ -1,6 +1,8 @@
 """conv2d (sw/ops/conv.py): the implicit GEMM on the tensor engine against numpy's sums
-over the taps, at odd shapes, strides and paddings; its static_range taps; the deferred
-store in straight-line code; one lockstep RTL run."""
+over the taps, at odd shapes, strides and paddings (masked in the kernel: trow0/trows
+for the columns left and right of the image, skipped tiles for the rows above and
+below); its static_range taps; the deferred store in straight-line code; one lockstep
+RTL run."""
 
 from __future__ import annotations
 
@@ -46,6 +48,11 @@ def _naive(x: np.ndarray, f: np.ndarray, stride: int, padding: int) -> np.ndarra
     (1, 3, 20, 64, 16, 3, 1, 1),   # a row wider than one block of pixels
     (1, 6, 5, 4, 4, 3, 1, 0),      # no padding
     (1, 1, 1, 1, 1, 1, 1, 0),
+    (1, 5, 7, 8, 8, 3, 1, 2),      # padding 2: two rows of each tile before the image
+    (1, 7, 9, 8, 8, 3, 2, 2),      # padding 2, stride 2
+    (1, 3, 19, 8, 8, 3, 1, 1),     # the right edge in a second block of pixels
+    (1, 8, 11, 16, 8, 5, 3, 2),    # 5x5, stride 3 (a mask bound divided by 3)
+    (1, 2, 2, 4, 4, 3, 1, 2),      # padding wider than the image: taps all outside
 ])
 def test_conv2d_matches_numpy(n, h, w, c, co, k, stride, padding):
     x, f = _random((n, h, w, c), 1), _random((co, k, k, c), 2)
@@ -67,9 +74,18 @@ def test_conv2d_random_shapes(h, w, c, co, k, stride, padding, seed):
 
 
 def test_conv2d_in_lockstep_with_the_rtl():
+    """Padding 1: trow0 for the left column's taps, skipped tiles for the rows above
+    and below, on the RTL's load/store unit."""
     x, f = _random((1, 4, 6, 8), 3), _random((5, 3, 3, 8), 4)
     y = conv.run_conv2d(x, f, 1, 1, sim="rtl", backend="pysim")
     assert np.array_equal(y, _naive(x, f, 1, 1))
+
+
+@pytest.mark.long
+def test_conv2d_padding_2_stride_2_in_lockstep_with_the_rtl():
+    x, f = _random((1, 5, 7, 8), 5), _random((4, 3, 3, 8), 6)
+    y = conv.run_conv2d(x, f, 2, 2, sim="rtl", backend="pysim")
+    assert np.array_equal(y, _naive(x, f, 2, 2))
 
 
 def test_bad_shapes_are_clear_errors():
@@ -92,10 +108,10 @@ def test_the_previous_programs_store_follows_the_first_loads():
     """Straight-line taps: the accumulator store of program p is emitted in program
     p+1, after its first two tile loads and before its first tmma (the in-order
     load/store unit then loads ahead of the store, which waits for the last tmma)."""
-    x, f, y = np.zeros((1, 10, 10, 32), np.int8), np.zeros((16, 3, 3, 32), np.int8), \
+    x, f, y = np.zeros((1, 8, 8, 32), np.int8), np.zeros((16, 3, 3, 32), np.int8), \
         np.zeros((1, 8, 8, 16), np.int32)
-    asm = _assembly(conv.conv2d_padded, (x, f, y, 10, 10, 8, 8, 16), C=32, KH=3, KW=3,
-                    STRIDE=1, BLOCK_M=16, BLOCK_N=16, BLOCK_K=32)
+    asm = _assembly(conv.conv2d, (x, f, y, 8, 8, 8, 8, 16), C=32, KH=3, KW=3,
+                    STRIDE=1, PAD=1, BLOCK_M=16, BLOCK_N=16, BLOCK_K=32)
     body = asm[asm.index("_program"):]
     ops = [line.split()[0] for line in body.splitlines()
            if line.strip().split(" ")[0] in ("tld.b", "tst.w", "tmma")]
@@ -144,18 +160,25 @@ def test_a_chain_of_tap_loops_defers_the_store_and_handles_no_channels(c):
                           if c else np.zeros_like(y))
 
 
-def test_the_registrys_input_has_a_zero_halo_and_its_reference_convolves_the_inside():
-    """`make cosim KERNEL=conv2d` writes XP with a zero border of P pixels: the kernel's
-    padding; the registry's reference convolves the inside with padding P."""
-    from cosim.kernels import random_inputs
+def test_the_registry_entry_reads_the_plain_image_and_pads_in_the_kernel():
+    """`make cosim KERNEL=conv2d` writes X[N, H, W, C] with random values up to its
+    borders (no halo); its launch, built as `make cosim` builds it, runs on the
+    interpreter and matches the padded convolution, computed pixel by pixel."""
+    import io
+
+    from cosim.iss import Interpreter
+    from cosim.kernels import check_outputs, prepare
+    from oxcore.config import PRESETS
     from sw.kernels import KERNELS
     kernel = KERNELS["conv2d"]
     params = kernel.parse_shape("1,5,6,3,4,3,2,1")
-    inputs = random_inputs(kernel, params, seed=3)
-    xp = inputs["XP"]
-    assert xp.shape == (1, 7, 8, 3)
-    assert not xp[:, 0].any() and not xp[:, -1].any()
-    assert not xp[:, :, 0].any() and not xp[:, :, -1].any()
-    assert xp[:, 1:-1, 1:-1].any()
-    y = kernel.expected(inputs, params)["Y"]
-    assert np.array_equal(y, _naive(xp[:, 1:-1, 1:-1], inputs["F"], 2, 1))
+    case = prepare(kernel, params, PRESETS["tensor"], seed=3)
+    x = case.inputs["X"]
+    assert x.shape == (1, 5, 6, 3) and x[:, 0].any() and x[:, :, 0].any()
+    assert np.array_equal(kernel.expected(case.inputs, params)["Y"],
+                          _naive(x, case.inputs["F"], 2, 1))
+    interp = Interpreter(PRESETS["tensor"], case.program, io.BytesIO(), io.BytesIO())
+    stop = interp.run(5_000_000)
+    assert stop.trap is None and stop.exit_code == 0
+    check = check_outputs(case, interp.machine.read_bytes)
+    assert check.ok, check.errors

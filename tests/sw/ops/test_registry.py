@@ -36,3 +36,12 @@ def test_registry_entry_runs_on_the_interpreter(name, shape):
 def test_a_window_larger_than_the_image_is_refused():
     with pytest.raises(OxCoreError, match="makes array Z empty"):
         KERNELS["maxpool2d"].parse_shape("1,2,2,8,3,3,2")
+
+
+def test_only_the_padding_may_be_zero():
+    conv = KERNELS["conv2d"]
+    assert conv.parse_shape("1,8,8,32,32,1,1,0")["P"] == 0  # a 1x1 conv has no padding
+    with pytest.raises(OxCoreError, match=r"positive integers .* \(P may be 0\)"):
+        conv.parse_shape("1,8,8,32,32,1,0,0")  # stride 0
+    with pytest.raises(OxCoreError, match="positive integers M,N,K, got"):
+        KERNELS["gemm"].parse_shape("64,0,64")

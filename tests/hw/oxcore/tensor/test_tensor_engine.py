@@ -61,6 +61,20 @@ DIRECTED = {
     + _load(3, "s0", 512, 8, True) + _store(1, 300, 16, False) + _store(3, 700, 4, True)
     + ["    csrwi trows, 0", "    csrw tcolb, zero"] + _load(4, "s0", 64, 16, True)
     + ["    csrr a1, trows", "    csrr a2, tcolb"],
+    # trow0: loads and stores from a first row on (over stale tile data), with trows
+    # and tcolb; trow0 >= trows (a load zeroes its tile, a store does nothing); a base
+    # whose skipped rows lie below RAM (never requested); reading trow0 back (WARL)
+    "first_row": _load(1, "s0", 0, 16, True) + _load(2, "s0", 64, 16, True)
+    + ["    csrwi trow0, 1"] + _load(1, "s0", 3, 7, False) + _store(2, 8, 24, True)
+    + ["    csrwi trows, 3", "    li t2, 9", "    csrw tcolb, t2", "    csrwi trow0, 2"]
+    + _load(2, "s0", 40, -20, True) + REQUANT + ["    tmma m0, m1, m2"]
+    + _store(0, 101, 5, False) + _store(2, 200, 16, True)
+    + ["    csrwi trow0, 3"] + _load(3, "s0", 128, 16, True) + _store(3, 300, 16, True)
+    + ["    csrwi trows, 0", "    csrw tcolb, zero", "    csrwi trow0, 3",
+       "    li t0, 0x30000000", "    sub t0, s0, t0", "    li t1, 0x10000000",
+       "    tld.b m4, (t0), t1"] + _store(4, 400, 0, False)
+    + ["    li t2, -1", "    csrrw a1, trow0, t2", "    csrr a2, trow0"]
+    + _load(5, "s0", 0, 16, False) + ["    csrwi trow0, 0"] + _store(5, 500, 16, True),
     # the activation clamp: ReLU's window, a narrow one, an empty one (tqmin > tqmax),
     # csr instructions reading them back sign-extended, and back to no clamp
     "tst.b_clamp": _load(4, "s0", 8, 44, True) + REQUANT
@@ -155,6 +169,17 @@ def test_a_wrong_accumulator_index_is_caught(tmp_path, monkeypatch):
     verdict = cosim(program(DIRECTED["tmma"]), config(4), tmp_path, "transposed")
     assert verdict.verdict == "fail"
     assert "tmma" in verdict.report
+
+
+def test_a_first_row_ignored_is_caught(tmp_path, monkeypatch):
+    """Fault injection: the load/store unit ignores trow0 (starts every access at row
+    0); the first-row program's tiles and stores must diverge from the interpreter's."""
+    real = engine_module.TensorEngine._first_row
+    monkeypatch.setattr(engine_module.TensorEngine, "_first_row",
+                        staticmethod(lambda m, lsu, trow0, head: real(m, lsu, Const(0, 5),
+                                                                      head)))
+    verdict = cosim(program(DIRECTED["first_row"]), config(4), tmp_path, "no_row0")
+    assert verdict.verdict == "fail", verdict.report
 
 
 def test_tdim16_rows_straddle_three_port_words(tmp_path):
