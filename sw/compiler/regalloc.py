@@ -60,7 +60,7 @@ register, each instruction writing it stores it right after. x: ``lw``/``sw`` of
 into t5/t6 (an instruction reads at most two x registers). v: whole-register
 ``vl<n>re8.v``/``vs<n>r.v`` (independent of vl/vtype) with the slot address in t5.
 m: ``tld.w``/``tst.w`` with the address in t5 and the row stride 4*TDIM in t6 (refused
-in a function that writes trows/tcolb, which would cut the spill's rows). Vector and
+in a function that writes trows/tcolb/trow0, which would cut the spill's rows). Vector and
 tile scratch registers are taken out of the class's registers only when the class
 spills (as many as the worst instruction's spilled operands need), and the class is
 allocated again without them.
@@ -78,6 +78,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from oxcore.config import OxCoreConfig
+from oxcore.isa.ext.xoxtensor import CSR_TCOLB, CSR_TROW0, CSR_TROWS
 from oxcore.errors import OxCoreError
 from sw.compiler.mir import (SP, Label, MBlock, MFunction, MInstr, PReg, Reg, Text, VReg)
 
@@ -468,10 +469,17 @@ def _reg_operands(ins: MInstr, cls: str) -> list[VReg]:
     return seen
 
 
+#: The tensor CSRs that cut a tile access (a spilled tile's store or reload would be cut),
+#: by name and number.
+_TILE_EDGE_CSRS = tuple(text for number, name in ((CSR_TROWS, "trows"), (CSR_TCOLB, "tcolb"),
+                                                  (CSR_TROW0, "trow0"))
+                        for text in (name, hex(number)))
+
+
 def _writes_tile_edges(fn: MFunction) -> bool:
     for ins in fn.instructions():
         if ins.mnemonic.startswith("csr") and any(
-                isinstance(op, Text) and op.text.strip() in ("trows", "tcolb", "0x805", "0x806")
+                isinstance(op, Text) and op.text.strip() in _TILE_EDGE_CSRS
                 for op in ins.operands):
             return True
     return False
@@ -574,7 +582,7 @@ def allocate(fn: MFunction, config: OxCoreConfig,
     frame = _align(offset, 16)
     if spills["m"] and _writes_tile_edges(fn):
         raise OxCoreError(f"{fn.name}: a tile value spills in a function that writes "
-                          "trows/tcolb (tile spill code moves whole tiles)")
+                          "trows/tcolb/trow0 (tile spill code moves whole tiles)")
 
     rewriter = _Rewriter(config, ivs.virtual, scratch)
     for block in fn.blocks:
