@@ -102,6 +102,10 @@ class AluOp(enum.IntEnum):
     # SEW/2- or SEW/4-bit ones (`extend`)
     ZEXT = 55
     SEXT = 56
+    # add with carry / subtract with borrow (vadc, vsbc): the element's v0 bit (`pick`)
+    # is the carry/borrow in, so every body element is written (`carry`)
+    ADC = 57
+    SBC = 58
 
 
 class Form(enum.IntEnum):
@@ -143,6 +147,10 @@ REDUCTIONS = ("vredsum", "vredand", "vredor", "vredxor", "vredminu", "vredmin",
 WIDENING_REDUCTIONS = ("vwredsumu", "vwredsum")
 COMPARES = ("vmseq", "vmsne", "vmsltu", "vmslt", "vmsleu", "vmsle", "vmsgtu", "vmsgt")
 CSR_OPS = ("csrrw", "csrrs", "csrrc")  # and their immediate forms (form VI)
+# The carry/borrow-out masks (Kind.COMPARE with `carry`; `sub` by position): with a v0
+# carry/borrow in when the row is masked (vm = 0: .vvm/.vxm/.vim), without when not.
+CARRY_OUTS = ("vmadc", "vmsbc")
+CARRY_OPS = {"vadc": AluOp.ADC, "vsbc": AluOp.SBC}
 MASK_LOGIC = ("vmandn", "vmand", "vmor", "vmxor", "vmorn", "vmnand", "vmnor", "vmxnor")
 
 UOP = data.StructLayout({
@@ -154,6 +162,7 @@ UOP = data.StructLayout({
     "widen": 1,  # vd is 2*SEW wide: one beat of a SEW source makes two of vd's
     "wide_vs2": 1,  # (widening) vs2 is 2*SEW wide too: the .wv/.wx forms
     "extend": 2,  # vzext/vsext: log2 of the factor (vs2 is SEW/2 or SEW/4 wide)
+    "carry": 1,  # v0 holds carries/borrows, not a mask: every body element is written
 })
 
 
@@ -174,6 +183,7 @@ class Decoded:
     widen: bool = False
     wide_vs2: bool = False
     extend: int = 0
+    carry: bool = False
 
 
 def _call(ins: Instruction) -> tuple[str, list]:
@@ -203,6 +213,11 @@ def micro_op(ins: Instruction) -> Decoded | None:
     if method == "extend" and args[2] in (2, 4):  # (vf8 needs SEW 64: always illegal)
         return Decoded(Kind.ARITH, AluOp.SEXT if args[3] else AluOp.ZEXT, Form.VI,
                        extend=args[2].bit_length() - 1)
+    if method == "carry" and args[0] in CARRY_OPS:
+        return Decoded(Kind.ARITH, CARRY_OPS[args[0]], Form[args[1].upper()], carry=True)
+    if method == "carry":  # vmadc/vmsbc: a mask of carries/borrows out, as compares write
+        return Decoded(Kind.COMPARE, form=Form[args[1].upper()],
+                       sub=CARRY_OUTS.index(args[0]), carry=True)
     if method == "multiply_add":
         return Decoded(Kind.ARITH, MULTIPLY_ADD_OPS[args[0]], Form[args[1].upper()])
     if method == "move":
@@ -316,6 +331,7 @@ class VectorDecoder(wiring.Component):
                         self.uop.whole.eq(uop.whole), self.uop.strided.eq(uop.strided),
                         self.uop.narrow.eq(uop.narrow), self.uop.widen.eq(uop.widen),
                         self.uop.wide_vs2.eq(uop.wide_vs2), self.uop.extend.eq(uop.extend),
+                        self.uop.carry.eq(uop.carry),
                     ]
         return m
 

@@ -48,7 +48,7 @@ from amaranth.lib import memory
 
 from hw.oxcore.commit import commit_layout
 from hw.oxcore.engine import DISPATCH, ENGINE_CLASSES, Engine
-from hw.oxcore.vector.decode import (COMPARES, MASK_LOGIC, REDUCTIONS, UOP, AluOp, Form,
+from hw.oxcore.vector.decode import (CARRY_OUTS, COMPARES, MASK_LOGIC, REDUCTIONS, UOP, AluOp, Form,
                                      Kind, VectorDecoder)
 from hw.oxcore.vector.lane import LaneAlu
 from oxcore.config import OxCoreConfig, VectorConfig
@@ -392,12 +392,17 @@ class VectorEngine(Engine):
         m.d.comb += beat_offset.eq(beat * pb)
         # per byte of the beat: its element, body and mask bits
         active = Signal(pb, name=f"{role}_active")
-        every = Signal()  # vmerge: every body element is written (v0 picks the source)
-        m.d.comb += every.eq(unmasked | ((uop.kind == Kind.ARITH) & (uop.op == AluOp.MERGE)))
+        # vmerge, vadc/vsbc, vmadc/vmsbc: every body element is written (v0 picks the
+        # source, or holds carries)
+        every = Signal()
+        m.d.comb += every.eq(unmasked | uop.carry
+                             | ((uop.kind == Kind.ARITH) & (uop.op == AluOp.MERGE)))
+        carry_in = Signal(pb, name=f"{role}_carry_in")  # per byte: its element's v0 carry
         for j in range(pb):
             element = Signal(range(8 * vlenb), name=f"{role}_element{j}")
             m.d.comb += element.eq((beat_offset + j) >> eew_code)
             mask_bit = v0.bit_select(element[:_log2(vlen)], 1)
+            m.d.comb += carry_in[j].eq(mask_bit & ~unmasked)
             m.d.comb += active[j].eq((element < length) & (element >= vstart)
                                      & (every | mask_bit) & ~(uop.first_only & (element != 0)))
         last_of_reg = Signal()
@@ -428,7 +433,7 @@ class VectorEngine(Engine):
             m.d.comb += gathers.eq((uop.kind == Kind.REDUCE) | (uop.kind == Kind.COMPARE))
             wb_new, wb_bytes = self._gather(m, uop, fsm, beat, beat_offset, sew_code, vl,
                                             vstart, active, old_vd, src2, src1, scalar,
-                                            gathers)
+                                            gathers, carry_in)
         else:
             wb_new, wb_bytes = 0, 0
             stream = self._memory_stream(
@@ -973,10 +978,12 @@ class VectorEngine(Engine):
         return result, csr_old, csr_new, csr_writes, next_vl, legal, new_vtype
 
     def _gather(self, m: Module, uop, fsm, beat, beat_offset, sew_code, vl, vstart,
-                active, old_vd, src2, src1, scalar, gathers):
+                active, old_vd, src2, src1, scalar, gathers, carry_in):
         """Reductions, compares and mask logic. The first pass (EXECUTE over the source
         group's beats) folds the active elements into the reduction's accumulator
-        (started from vs1[0]) or sets the compare's mask bits; the second (WB_*, over
+        (started from vs1[0]) or sets the compare's mask bits (vmadc/vmsbc: the carry or
+        borrow out of vs2 +/- source +/- `carry_in`, per byte its element's v0 carry
+        in, so they share the compares' mask path); the second (WB_*, over
         vd's beats) merges them, or the mask logic's bits, into vd. Returns the second
         pass's beat value and byte enables."""
         lanes, pb, vlen = self.lanes, self.beat_bytes, self.vlen
@@ -995,6 +1002,7 @@ class VectorEngine(Engine):
                     count = bits // sew  # elements per beat
                     elements = [(src2[k * sew:(k + 1) * sew], operand[k * sew:(k + 1) * sew],
                                  active[k * sew // 8]) for k in range(count)]
+                    carries = [carry_in[k * sew // 8] for k in range(count)]
                     # reduction: fold the active elements into the accumulator
                     reducing = gathering & (uop.kind == Kind.REDUCE)
                     start = Mux(beat == 0, src1[:sew], accumulator[:sew])
@@ -1019,11 +1027,16 @@ class VectorEngine(Engine):
                     # compare: one mask bit per active element
                     results = Signal(count, name=f"compare_bits{sew}")
                     enables = Signal(count, name=f"compare_enables{sew}")
-                    with m.Switch(uop.sub):
+                    with m.Switch(Cat(uop.sub, uop.carry)):
                         for index, name in enumerate(COMPARES):
                             with m.Case(index):
                                 m.d.comb += results.eq(Cat(*(_compare(name, a, b)
                                                              for a, b, _ in elements)))
+                        for index, name in enumerate(CARRY_OUTS):
+                            with m.Case(8 + index):
+                                m.d.comb += results.eq(Cat(*(
+                                    _carry_out(name, a, b, c, sew)
+                                    for (a, b, _), c in zip(elements, carries))))
                     m.d.comb += enables.eq(Cat(*(on for _, _, on in elements)))
                     with m.If(gathering & (uop.kind == Kind.COMPARE)):
                         slot = beat[:_log2(vlen // count)] if vlen > count else 0
@@ -1119,6 +1132,14 @@ def _compare(name: str, a, b):
     sa, sb = a.as_signed(), b.as_signed()
     return {"vmseq": a == b, "vmsne": a != b, "vmsltu": a < b, "vmslt": sa < sb,
             "vmsleu": a <= b, "vmsle": sa <= sb, "vmsgtu": a > b, "vmsgt": sa > sb}[name]
+
+
+def _carry_out(name: str, a, b, carry, sew: int):
+    """vmadc: bit SEW of a + b + carry; vmsbc: the borrow of a - b - carry (a < b + carry,
+    all unsigned)."""
+    if name == "vmadc":
+        return (a + b + carry)[sew]
+    return a < b + carry
 
 
 def _mask_logic(name: str, a, b):
