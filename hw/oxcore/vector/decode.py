@@ -34,6 +34,7 @@ class Kind(enum.IntEnum):
     COMPARE = 8  # integer compare into a mask (`sub`: COMPARES)
     MASK_LOGIC = 9  # mask-register logical (`sub`: MASK_LOGIC)
     CSR = 10  # a Zicsr instruction on a vector CSR (`sub`: CSR_OPS; form VI: uimm)
+    MASK_SCAN = 11  # a pass over the mask vs2, then a result (`sub`: MASK_SCANS)
 
 
 class AluOp(enum.IntEnum):
@@ -151,6 +152,9 @@ CSR_OPS = ("csrrw", "csrrs", "csrrc")  # and their immediate forms (form VI)
 # carry/borrow in when the row is masked (vm = 0: .vvm/.vxm/.vim), without when not.
 CARRY_OUTS = ("vmadc", "vmsbc")
 CARRY_OPS = {"vadc": AluOp.ADC, "vsbc": AluOp.SBC}
+# Mask scans (`sub` by position): a scalar count or index (vcpop.m, vfirst.m), a mask
+# around the first set bit (vmsbf.m, vmsif.m, vmsof.m), or SEW-bit prefix counts (viota.m).
+MASK_SCANS = ("vcpop", "vfirst", "vmsbf", "vmsif", "vmsof", "viota")
 MASK_LOGIC = ("vmandn", "vmand", "vmor", "vmxor", "vmorn", "vmnand", "vmnor", "vmxnor")
 
 UOP = data.StructLayout({
@@ -239,6 +243,14 @@ def micro_op(ins: Instruction) -> Decoded | None:
         return Decoded(Kind.COMPARE, form=Form[args[1].upper()], sub=COMPARES.index(args[0]))
     if method == "mask_logic":
         return Decoded(Kind.MASK_LOGIC, sub=MASK_LOGIC.index(args[0]))
+    if method == "population":
+        return Decoded(Kind.MASK_SCAN, sub=MASK_SCANS.index("vcpop"))
+    if method == "find_first":
+        return Decoded(Kind.MASK_SCAN, sub=MASK_SCANS.index("vfirst"))
+    if method == "set_first":
+        return Decoded(Kind.MASK_SCAN, sub=MASK_SCANS.index(args[0]))
+    if method == "iota":
+        return Decoded(Kind.MASK_SCAN, sub=MASK_SCANS.index("viota"))
     if method == "move_from_scalar":
         return Decoded(Kind.ARITH, AluOp.MOVE, Form.VX, first_only=True)
     if method == "index":

@@ -48,7 +48,7 @@ from amaranth.lib import memory
 
 from hw.oxcore.commit import commit_layout
 from hw.oxcore.engine import DISPATCH, ENGINE_CLASSES, Engine
-from hw.oxcore.vector.decode import (CARRY_OUTS, COMPARES, MASK_LOGIC, REDUCTIONS, UOP, AluOp, Form,
+from hw.oxcore.vector.decode import (CARRY_OUTS, COMPARES, MASK_LOGIC, MASK_SCANS, REDUCTIONS, UOP, AluOp, Form,
                                      Kind, VectorDecoder)
 from hw.oxcore.vector.lane import LaneAlu
 from oxcore.config import OxCoreConfig, VectorConfig
@@ -82,6 +82,8 @@ class State(enum.IntEnum):
     GATHER = 13  # a strided load's element: its word requested (or skipped, inactive)
     GATHER_WAIT = 14  # ... its data arrives, into the beat
     SCATTER = 15  # a strided store's element: its word written (or skipped)
+    IOTA_READ = 16  # viota.m: vd's first beat read after the scan of vs2
+    IOTA = 17  # ... an element-wise beat of prefix counts
 
 
 def _log2(value: int) -> int:
@@ -170,6 +172,16 @@ class _Elements:
     last_of_beat: Signal  # it is the beat's last element
     step: list  # statements that move on to the next element
     restart: list  # statements that reset the stream for a new instruction
+
+
+@dataclass
+class _Scan:
+    """What a mask scan (`VectorEngine._mask_scan`) gives the sequencer."""
+
+    scalar: Signal  # vcpop/vfirst's result, at the first pass's last beat
+    marks: Signal  # vmsbf/vmsif/vmsof: the beat's mask bits
+    active: Signal  # ... and which of them are written (the beat's active elements)
+    iota: Signal  # viota: the beat's element values
 
 
 class VectorEngine(Engine):
@@ -420,7 +432,8 @@ class VectorEngine(Engine):
         out_bytes = Signal(pb)
         phase_b = Signal()  # reductions, compares, mask logic: the destination's pass
         m.d.comb += phase_b.eq((fsm == State.WB_READ) | (fsm == State.WB_EXECUTE))
-        gathers = Signal()  # a first pass gathers a result: reductions, compares
+        # a first pass gathers a result: reductions, compares, mask scans
+        gathers = Signal(name=f"{role}_gathers")
         if arithmetic:
             scalar, beat_source, lanes_saturated = self._lanes(
                 m, current, uop, sew_code, beat, beat_offset, v0, old_vd, src2, src1,
@@ -430,10 +443,12 @@ class VectorEngine(Engine):
                                          & (lanes_saturated & active).any())
             with m.If(saturated_now):
                 m.d.sync += saturation_seen.eq(1)
-            m.d.comb += gathers.eq((uop.kind == Kind.REDUCE) | (uop.kind == Kind.COMPARE))
-            wb_new, wb_bytes = self._gather(m, uop, fsm, beat, beat_offset, sew_code, vl,
-                                            vstart, active, old_vd, src2, src1, scalar,
-                                            gathers, carry_in)
+            m.d.comb += gathers.eq((uop.kind == Kind.REDUCE) | (uop.kind == Kind.COMPARE)
+                                   | ((uop.kind == Kind.MASK_SCAN) & (fsm != State.IOTA)))
+            wb_new, wb_bytes, scan = self._gather(m, uop, fsm, beat, beat_offset, sew_code,
+                                                  vl, vstate, unmasked, active, old_vd,
+                                                  src2, src1, scalar, gathers, carry_in)
+            beat_source = Mux(fsm == State.IOTA, scan.iota, beat_source)
         else:
             wb_new, wb_bytes = 0, 0
             stream = self._memory_stream(
@@ -603,7 +618,8 @@ class VectorEngine(Engine):
             with m.Case(State.IDLE):
                 take_next()
             with m.Case(State.START):
-                m.d.sync += beats.eq(body_regs * bpr)
+                # (a mask scan's first pass: the one register of vs2)
+                m.d.sync += beats.eq(Mux(uop.kind == Kind.MASK_SCAN, bpr, body_regs * bpr))
                 empty = body_regs == 0
                 with m.Switch(uop.kind):
                     if arithmetic:
@@ -620,6 +636,10 @@ class VectorEngine(Engine):
                                                    State.EXECUTE))
                         with m.Case(Kind.TO_SCALAR):
                             m.d.sync += fsm.eq(State.EXECUTE)
+                        with m.Case(Kind.MASK_SCAN):  # (vl = 0: viota writes nothing;
+                            # vcpop and vfirst scan to a result, 0 and -1)
+                            viota = uop.sub == MASK_SCANS.index("viota")
+                            m.d.sync += fsm.eq(Mux(empty & viota, State.DONE, State.EXECUTE))
                         with m.Case(Kind.MASK_LOGIC):
                             m.d.sync += fsm.eq(Mux(vl == 0, State.DONE, State.WB_READ))
                         with m.Case(Kind.CSR):
@@ -655,6 +675,14 @@ class VectorEngine(Engine):
                         m.d.sync += fsm.eq(State.COMPLETE)
                     with m.Elif(gathers):  # first pass: gather (`_gather`)
                         next_beat()
+                        with m.If((beat + 1 == beats) & (uop.kind == Kind.MASK_SCAN)):
+                            # vcpop/vfirst: the scalar; viota: an element-wise pass
+                            with m.If(uop.sub <= MASK_SCANS.index("vfirst")):
+                                m.d.sync += [result.eq(scan.scalar),
+                                             fsm.eq(State.COMPLETE)]
+                            with m.Elif(uop.sub == MASK_SCANS.index("viota")):
+                                m.d.sync += [fsm.eq(State.IOTA_READ),
+                                             beats.eq(body_regs * bpr)]
                     with m.Else():
                         execute_beat()
                 with m.Case(State.COMPLETE):
@@ -668,6 +696,10 @@ class VectorEngine(Engine):
                             m.d.sync += fsm.eq(State.DONE)
                 with m.Case(State.WB_READ):
                     m.d.sync += fsm.eq(State.WB_EXECUTE)
+                with m.Case(State.IOTA_READ):
+                    m.d.sync += fsm.eq(State.IOTA)
+                with m.Case(State.IOTA):
+                    execute_beat()
                 with m.Case(State.WB_EXECUTE):  # one register: beats 0 .. bpr-1
                     m.d.comb += [vrf.write_bytes.eq(wb_bytes), advance.eq(1)]
                     write_v0()
@@ -977,8 +1009,9 @@ class VectorEngine(Engine):
         result = Signal(32, name="scalar_result")
         return result, csr_old, csr_new, csr_writes, next_vl, legal, new_vtype
 
-    def _gather(self, m: Module, uop, fsm, beat, beat_offset, sew_code, vl, vstart,
-                active, old_vd, src2, src1, scalar, gathers, carry_in):
+    def _gather(self, m: Module, uop, fsm, beat, beat_offset, sew_code, vl,
+                vstate: VectorState, unmasked, active, old_vd, src2, src1, scalar, gathers,
+                carry_in):
         """Reductions, compares and mask logic. The first pass (EXECUTE over the source
         group's beats) folds the active elements into the reduction's accumulator
         (started from vs1[0]) or sets the compare's mask bits (vmadc/vmsbc: the carry or
@@ -987,6 +1020,7 @@ class VectorEngine(Engine):
         vd's beats) merges them, or the mask logic's bits, into vd. Returns the second
         pass's beat value and byte enables."""
         lanes, pb, vlen = self.lanes, self.beat_bytes, self.vlen
+        vstart = vstate.vstart
         bits = 8 * pb
         operand = Mux(uop.form == Form.VV, src1, scalar.replicate(lanes))
         gathering = Signal()
@@ -1044,11 +1078,15 @@ class VectorEngine(Engine):
                             mask_bits.word_select(slot, count).eq(results),
                             mask_written.word_select(slot, count).eq(enables),
                         ]
+        scan = self._mask_scan(m, uop, fsm, beat, sew_code, vl, vstate, unmasked, src2,
+                               gathering, mask_bits)
         # second pass: the value and bit enables of vd's beat
         value = Signal(bits)
         enable = Signal(bits)
         index = beat[:_log2(self.beats_per_reg)] if self.beats_per_reg > 1 else 0
         with m.Switch(uop.kind):
+            with m.Case(Kind.MASK_SCAN):  # vmsbf/vmsif/vmsof
+                m.d.comb += [value.eq(scan.marks), enable.eq(scan.active)]
             with m.Case(Kind.MASK_LOGIC):
                 with m.Switch(uop.sub):
                     for i, name in enumerate(MASK_LOGIC):
@@ -1072,7 +1110,80 @@ class VectorEngine(Engine):
         byte_enables = Signal(pb)
         m.d.comb += new.eq((old_vd & ~enable) | (value & enable))
         m.d.comb += byte_enables.eq(Cat(*(enable[8 * j:8 * (j + 1)].any() for j in range(pb))))
-        return new, byte_enables
+        return new, byte_enables, scan
+
+    def _mask_scan(self, m: Module, uop, fsm, beat, sew_code, vl, vstate: VectorState,
+                   unmasked, src2, gathering, mask_bits) -> _Scan:
+        """vcpop.m, vfirst.m, vmsbf/vmsif/vmsof.m and viota.m. The first pass goes over
+        the one register of vs2, a beat (LANES x 32 mask bits, one per element) a cycle:
+        its active set bits (below vl, from vstart, v0-enabled when masked) are counted,
+        the first one's index kept, and the bits stored in `mask_bits` (the compares'
+        flip-flops, free meanwhile). vcpop/vfirst then hand their scalar over; vmsbf,
+        vmsif and vmsof write vd from the first index in a second pass over one
+        register (as compares do); viota writes each active element of vd's group the
+        count of stored bits below it, a beat a cycle, from a count carried across beats
+        and a prefix count within the beat."""
+        vlen, pb = self.vlen, self.beat_bytes
+        bits = 8 * pb
+        count = Signal(range(vlen + 1), name="scan_count")
+        first = Signal(range(vlen), name="scan_first")
+        found = Signal(name="scan_found")
+        iota_base = Signal(range(vlen + 1), name="iota_base")  # set bits before the beat
+        with m.If(fsm == State.START):
+            m.d.sync += [count.eq(0), found.eq(0), iota_base.eq(0)]
+        # the beat's bits: element index = beat * bits + k (vs2, or vd's one register)
+        base = Signal(range(vlen + bits), name="scan_base")
+        m.d.comb += base.eq(beat * bits)
+        active = Signal(bits, name="scan_active")
+        enabled = Mux(unmasked, (1 << bits) - 1, vstate.v0.word_select(beat, bits))
+        m.d.comb += active.eq(_below(vl, base, bits) & ~_below(vstate.vstart, base, bits)
+                              & enabled)
+        hits = Signal(bits, name="scan_hits")
+        m.d.comb += hits.eq(src2 & active)
+        in_beat = Signal(range(bits), name="scan_first_in_beat")
+        for k in reversed(range(bits)):  # the lowest set bit wins
+            with m.If(hits[k]):
+                m.d.comb += in_beat.eq(k)
+        total = Signal(range(vlen + 1), name="scan_total")  # with this beat's bits
+        m.d.comb += total.eq(count + _popcount(hits))
+        first_now = Signal(range(vlen), name="scan_first_now")
+        m.d.comb += first_now.eq(Mux(found, first, base + in_beat))
+        found_now = found | hits.any()
+        scanning = gathering & (uop.kind == Kind.MASK_SCAN)
+        with m.If(scanning):
+            m.d.sync += [count.eq(total), first.eq(first_now), found.eq(found_now),
+                         mask_bits.word_select(beat, bits).eq(hits)]
+        scalar = Signal(32, name="scan_scalar")  # at the last beat of the first pass
+        m.d.comb += scalar.eq(Mux(uop.sub == MASK_SCANS.index("vcpop"), total,
+                                  Mux(found_now, first_now, 0xFFFF_FFFF)))
+        # vmsbf/vmsif/vmsof: the bits before / up to / at the first (vl when none)
+        limit = Signal(range(vlen + 1), name="scan_limit")
+        m.d.comb += limit.eq(Mux(found, first, vl))
+        before, up_to = _below(limit, base, bits), _below(limit + 1, base, bits)
+        marks = Signal(bits, name="scan_marks")
+        with m.Switch(uop.sub):
+            for name, value in (("vmsbf", before), ("vmsif", up_to),
+                                ("vmsof", up_to & ~before)):
+                with m.Case(MASK_SCANS.index(name)):
+                    m.d.comb += marks.eq(value)
+        # viota: the prefix counts of the beat's elements
+        iota = Signal(bits, name="iota_values")
+        with m.Switch(sew_code):
+            for code, sew in enumerate((8, 16, 32)):
+                with m.Case(code):
+                    per_beat = bits // sew
+                    start = beat * per_beat
+                    stored = mask_bits.bit_select(start[:_log2(vlen)], per_beat)
+                    running = iota_base
+                    values = []
+                    for k in range(per_beat):
+                        values.append(running[:sew] if len(running) >= sew
+                                      else Cat(running, Const(0, sew - len(running))))
+                        running = running + stored[k]
+                    m.d.comb += iota.eq(Cat(*values))
+                    with m.If(fsm == State.IOTA):
+                        m.d.sync += iota_base.eq(running)
+        return _Scan(scalar, marks, active, iota)
 
     def _csr(self, m: Module, commit, current, uop, new, writes, vstate: VectorState) -> None:
         """A csr instruction on a vector CSR (its WARL bits kept); its write reported as
@@ -1103,6 +1214,24 @@ class VectorEngine(Engine):
         with m.If(writes & writable):
             m.d.comb += [commit.valid.eq(1), commit.csr.valid.eq(1), commit.csr.csr.eq(number),
                          commit.csr.value.eq(held)]
+
+
+def _below(limit, base, bits: int):
+    """`bits` bits, bit k set when base + k < limit (a thermometer code: one shift, not a
+    comparator per bit)."""
+    span = Cat(limit, Const(0, 1)).as_signed() - Cat(base, Const(0, 1)).as_signed()
+    width = bits.bit_length()
+    return Mux(span <= 0, 0, Mux(span >= bits, (1 << bits) - 1,
+                                 ((Const(1, bits + 1) << span[:width]) - 1)[:bits]))
+
+
+def _popcount(bits):
+    """The number of set bits of `bits` (an adder tree)."""
+    values = [bits[k] for k in range(len(bits))]
+    while len(values) > 1:
+        values = [values[i] + values[i + 1] if i + 1 < len(values) else values[i]
+                  for i in range(0, len(values), 2)]
+    return values[0]
 
 
 def _widening_sum(m: Module, uop, elements, beat, src1, accumulator, sew: int):

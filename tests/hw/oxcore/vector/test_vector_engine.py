@@ -5,7 +5,7 @@ vsetvli/vsetivli/vsetvl with random SEW, LMUL and AVL (0, below and above VLMAX)
 unit-stride loads and stores at unaligned bases, strided ones (zero, negative and
 positive strides), single-width arithmetic (fixed point too, under every vxrm) in every
 form, widening arithmetic and reductions, integer extension, carry ops,
-masked and not, vmerge/vmv, vmv.x.s. Every vector register, memory and CSR effect is
+mask scans (vcpop, vfirst, vmsbf/vmsif/vmsof, viota), masked and not, vmerge/vmv, vmv.x.s. Every vector register, memory and CSR effect is
 compared (`oxcore.api.cosim`), at several VLEN/LANES configurations. A deliberately
 broken lane (fault injection) must be caught at the instruction it corrupts.
 """
@@ -191,6 +191,16 @@ def random_program(seed: int, length: int = 40) -> str:
             carry = op in ("vadc", "vsbc") or masked
             lines.append(f"    {op}.{form}{'m' if carry else ''} v{vd}, v{vs2}, {src}"
                          + (", v0" if carry else ""))
+        elif kind < 0.68:  # mask scans (vstart 0): vd apart from vs2 (and v0 if masked)
+            op = rng.choice(["vcpop", "vfirst", "vmsbf", "vmsif", "vmsof", "viota"])
+            vs2 = rng.randrange(1, 32)
+            if op in ("vcpop", "vfirst"):
+                lines.append(f"    {op}.m a{rng.randrange(8)}, v{vs2}{mask}")
+            else:
+                step = max(1, int(lmul)) if op == "viota" else 1
+                vd = rng.choice([r for r in range(step if masked else 0, 32, step)
+                                 if not r <= vs2 < r + step])
+                lines.append(f"    {op}.m v{vd}, v{vs2}{mask}")
         else:
             op = rng.choice(ARITH + ["vrsub"] + FIXED_POINT)
             vd, vs2, vs1 = group(3, avoid_v0=masked)
@@ -220,6 +230,7 @@ def test_decoder_implements_the_first_slice():
     assert {"vadc.vvm", "vadc.vim", "vsbc.vxm", "vmadc.vvm", "vmadc.vi", "vmsbc.vv",
             "vmsbc.vxm"} <= names
     assert "vadc.vv" not in names  # (vm = 1: reserved, no row)
+    assert {"vcpop.m", "vfirst.m", "vmsbf.m", "vmsif.m", "vmsof.m", "viota.m"} <= names
     assert "vle8ff.v" not in names and "vlseg2e8.v" not in names  # not yet
     assert "vsext.vf8" not in names  # (SEW 64 sources: always illegal, the core traps it)
 
@@ -568,3 +579,81 @@ def test_a_carry_out_ignoring_its_carry_in_is_caught(tmp_path, monkeypatch):
     verdict = _cosim(source, config(64, 1), tmp_path, "broken")
     assert verdict.verdict == "fail"
     assert "vmadc.vvm" in verdict.report
+
+
+MASK_SCAN_VTYPES = [(8, "mf4"), (8, "mf2"), (8, "m1"), (8, "m2"), (8, "m8"), (16, "mf2"),
+                    (16, "m1"), (16, "m4"), (32, "m1"), (32, "m2"), (32, "m8")]
+
+
+def mask_scan_program(seed: int, length: int = 32) -> str:
+    """vcpop.m and vfirst.m (their x results), vmsbf/vmsif/vmsof.m and viota.m, masked or
+    not, at every SEW and legal LMUL, AVL 0, below and above VLMAX, on sparse and dense
+    masks (all zeros and a single bit too); vd distinct from vs2 (and from v0 when
+    masked), as the interpreter requires."""
+    rng = random.Random(seed)
+    lines = ["    .text", "    .globl _start", "_start:", "    la s0, data",
+             "    vsetvli t0, zero, e8, m8, ta, ma"]
+    lines += [f"    addi t1, s0, {64 * k}\n    vle8.v v{8 * k}, (t1)" for k in range(4)]
+    lines += ["    vsetvli t0, zero, e8, m1, ta, ma", "    vmv.v.i v5, 0", "    li t1, 64",
+              "    vmv.s.x v6, t1", "    addi t1, s0, 300", "    vle8.v v0, (t1)"]
+    for _ in range(length):
+        sew, lmul_name = rng.choice(MASK_SCAN_VTYPES)
+        regs = max(1, int(_lmul(lmul_name)))
+        avl = rng.choice([0, 1, 3, 5, 9, 17, 33, 70, 1000])
+        lines += [f"    li t3, {avl}", f"    vsetvli t2, t3, e{sew}, {lmul_name}, tu, mu"]
+        masked = rng.random() < 0.4
+        mask = ", v0.t" if masked else ""
+        op = rng.choice(["vcpop", "vfirst", "vmsbf", "vmsif", "vmsof", "viota"])
+        vs2 = rng.choice([1, 2, 3, 5, 6, 9, 17, 24] + ([0] if not masked else []))
+        if op in ("vcpop", "vfirst"):
+            lines.append(f"    {op}.m a{rng.randrange(8)}, v{vs2}{mask}")
+        elif op == "viota":  # vd's group holds neither vs2 nor (masked) v0
+            vd = rng.choice([r for r in range(regs, 32, regs)
+                             if not r <= vs2 < r + regs])
+            lines.append(f"    viota.m v{vd}, v{vs2}{mask}")
+        else:
+            vd = rng.choice([r for r in range(1 if masked else 0, 32) if r != vs2])
+            lines.append(f"    {op}.m v{vd}, v{vs2}{mask}")
+    data = bytes(rng.choice([0, 0, 0x10, 0x81, 0xFF]) if rng.random() < 0.5
+                 else rng.randrange(256) for _ in range(512))
+    return _finish(lines, data)
+
+
+@pytest.mark.parametrize("vlen, lanes, seed", [
+    (128, 2, 1), pytest.param(64, 1, 2, marks=pytest.mark.long),
+    pytest.param(256, 4, 3, marks=pytest.mark.long)])
+def test_mask_scans_match_the_interpreter(vlen, lanes, seed, tmp_path):
+    verdict = _cosim(mask_scan_program(seed), config(vlen, lanes), tmp_path)
+    assert verdict.verdict == "pass", verdict.report
+
+
+def test_mask_scans_give_hand_computed_results(tmp_path):
+    """vs2 = 0b0110_1000 (elements 3, 5, 6) and v0 = 0b1101_0111 at vl 8, SEW 8,
+    against values worked out by hand (the program exits non-zero on a difference)."""
+    checks = [("vcpop.m a1, v1", None, 3), ("vcpop.m a1, v1, v0.t", None, 1),
+              ("vfirst.m a1, v1", None, 3), ("vfirst.m a1, v1, v0.t", None, 6),
+              ("vfirst.m a1, v2", None, -1),
+              ("vmsbf.m v3, v1", 3, 0b0000_0111), ("vmsif.m v3, v1", 3, 0b0000_1111),
+              ("vmsof.m v3, v1", 3, 0b0000_1000), ("vmsbf.m v3, v2", 3, 0b1111_1111),
+              ("vmsof.m v3, v1, v0.t", 3, 0b0100_0000),
+              ("vmsbf.m v3, v1, v0.t", 3, 0b0001_0111)]
+    lines = ["    .text", "    .globl _start", "_start:", "    li a0, 0",
+             "    vsetivli zero, 8, e8, m1, tu, mu", "    li t1, 0x68", "    vmv.s.x v1, t1",
+             "    li t1, 0xd7", "    vmv.s.x v0, t1", "    vmv.s.x v2, zero"]
+    for instruction, reg, expected in checks:
+        lines += ["    vmv.s.x v3, zero", f"    {instruction}"]
+        if reg is not None:
+            lines += [f"    vmv.x.s a1, v{reg}", "    andi a1, a1, 255"]
+        lines += [f"    li t2, {expected}", "    xor a1, a1, t2", "    or a0, a0, a1"]
+    # viota.m: vs2 bits 3, 5, 6 -> [0, 0, 0, 0, 1, 1, 2, 3]; masked by v0 (elements 3
+    # and 5 off: only 6 counts) -> [0, 0, 0, old, 0, old, 0, 1] with old = 9; checked
+    # as the sum of the two 32-bit words
+    for instruction, expected in (("viota.m v4, v1", 0x03020101),
+                                  ("viota.m v4, v1, v0.t", 0x09000000 + 0x01000900)):
+        lines += ["    vsetivli zero, 8, e8, m1, tu, mu", "    vmv.v.i v4, 9",
+                  f"    {instruction}", "    vsetivli zero, 2, e32, m1, tu, mu",
+                  "    vmv.s.x v8, zero", "    vredsum.vs v7, v4, v8", "    vmv.x.s a1, v7",
+                  f"    li t2, {expected}", "    xor a1, a1, t2", "    or a0, a0, a1"]
+    lines += ["    li a7, 93", "    ecall"]
+    verdict = _cosim("\n".join(lines) + "\n", config(64, 1), tmp_path, "scan")
+    assert verdict.verdict == "pass", verdict.report
