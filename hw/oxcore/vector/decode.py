@@ -35,6 +35,8 @@ class Kind(enum.IntEnum):
     MASK_LOGIC = 9  # mask-register logical (`sub`: MASK_LOGIC)
     CSR = 10  # a Zicsr instruction on a vector CSR (`sub`: CSR_OPS; form VI: uimm)
     MASK_SCAN = 11  # a pass over the mask vs2, then a result (`sub`: MASK_SCANS)
+    PERMUTE = 12  # vd[i] from an element of vs2 or the scalar, element by element
+    # (`sub`: PERMUTES)
 
 
 class AluOp(enum.IntEnum):
@@ -155,6 +157,9 @@ CARRY_OPS = {"vadc": AluOp.ADC, "vsbc": AluOp.SBC}
 # Mask scans (`sub` by position): a scalar count or index (vcpop.m, vfirst.m), a mask
 # around the first set bit (vmsbf.m, vmsif.m, vmsof.m), or SEW-bit prefix counts (viota.m).
 MASK_SCANS = ("vcpop", "vfirst", "vmsbf", "vmsif", "vmsof", "viota")
+# Permutations, element by element (`sub` by position): vd[i] = vs2[j] for the j each
+# computes from i (0 where j >= VLMAX; the slide1 ops' scalar at one end).
+PERMUTES = ("vslideup", "vslidedown", "vslide1up", "vslide1down")
 MASK_LOGIC = ("vmandn", "vmand", "vmor", "vmxor", "vmorn", "vmnand", "vmnor", "vmxnor")
 
 UOP = data.StructLayout({
@@ -243,6 +248,8 @@ def micro_op(ins: Instruction) -> Decoded | None:
         return Decoded(Kind.COMPARE, form=Form[args[1].upper()], sub=COMPARES.index(args[0]))
     if method == "mask_logic":
         return Decoded(Kind.MASK_LOGIC, sub=MASK_LOGIC.index(args[0]))
+    if method == "slide":
+        return Decoded(Kind.PERMUTE, form=Form[args[1].upper()], sub=PERMUTES.index(args[0]))
     if method == "population":
         return Decoded(Kind.MASK_SCAN, sub=MASK_SCANS.index("vcpop"))
     if method == "find_first":

@@ -48,7 +48,7 @@ from amaranth.lib import memory
 
 from hw.oxcore.commit import commit_layout
 from hw.oxcore.engine import DISPATCH, ENGINE_CLASSES, Engine
-from hw.oxcore.vector.decode import (CARRY_OUTS, COMPARES, MASK_LOGIC, MASK_SCANS, REDUCTIONS, UOP, AluOp, Form,
+from hw.oxcore.vector.decode import (CARRY_OUTS, COMPARES, MASK_LOGIC, MASK_SCANS, PERMUTES, REDUCTIONS, UOP, AluOp, Form,
                                      Kind, VectorDecoder)
 from hw.oxcore.vector.lane import LaneAlu
 from oxcore.config import OxCoreConfig, VectorConfig
@@ -84,6 +84,9 @@ class State(enum.IntEnum):
     SCATTER = 15  # a strided store's element: its word written (or skipped)
     IOTA_READ = 16  # viota.m: vd's first beat read after the scan of vs2
     IOTA = 17  # ... an element-wise beat of prefix counts
+    PERM_INDEX = 18  # a permutation's element: vs1's index element read (vrgather.vv)
+    PERM_FETCH = 19  # ... its source index j, the row of vs2[j] read
+    PERM_PLACE = 20  # ... vs2[j] (or the scalar, or 0) into the beat; its last writes it
 
 
 def _log2(value: int) -> int:
@@ -172,6 +175,21 @@ class _Elements:
     last_of_beat: Signal  # it is the beat's last element
     step: list  # statements that move on to the next element
     restart: list  # statements that reset the stream for a new instruction
+
+
+@dataclass
+class _Permutation:
+    """What a permutation (`VectorEngine._permute`) gives the sequencer."""
+
+    first_state: object  # an element's first state (PERM_INDEX if vs1 holds its index)
+    slot: Signal  # the element within vd's beat
+    last_slot: object  # ... it is the beat's last
+    element_active: object  # ... it is active (mask, vl, vstart, vslideup's offset)
+    source_row: object  # the row (in vs2's group) of the source element, in PERM_FETCH
+    index_row: object  # the row (in vs1's group) of the index element, in PERM_INDEX
+    fetch: list  # PERM_FETCH's statements: the source element's place, or 0 or the scalar
+    place: list  # PERM_PLACE's statements: the element into the beat
+    placed: Signal  # the beat with this cycle's element (the beat's write value)
 
 
 @dataclass
@@ -410,12 +428,18 @@ class VectorEngine(Engine):
         m.d.comb += every.eq(unmasked | uop.carry
                              | ((uop.kind == Kind.ARITH) & (uop.op == AluOp.MERGE)))
         carry_in = Signal(pb, name=f"{role}_carry_in")  # per byte: its element's v0 carry
+        # vslideup leaves vd[i] alone below the offset (rs1 or uimm5)
+        floor = Signal(32, name=f"{role}_floor")
+        slide_up = (uop.kind == Kind.PERMUTE) & (uop.sub == PERMUTES.index("vslideup"))
+        m.d.comb += floor.eq(Mux(slide_up, Mux(uop.form == Form.VX, current.rs1, insn[15:20]),
+                                 0))
         for j in range(pb):
             element = Signal(range(8 * vlenb), name=f"{role}_element{j}")
             m.d.comb += element.eq((beat_offset + j) >> eew_code)
             mask_bit = v0.bit_select(element[:_log2(vlen)], 1)
             m.d.comb += carry_in[j].eq(mask_bit & ~unmasked)
             m.d.comb += active[j].eq((element < length) & (element >= vstart)
+                                     & (element >= floor)
                                      & (every | mask_bit) & ~(uop.first_only & (element != 0)))
         last_of_reg = Signal()
         m.d.comb += last_of_reg.eq((beat % bpr) == bpr - 1)
@@ -449,6 +473,11 @@ class VectorEngine(Engine):
                                                   vl, vstate, unmasked, active, old_vd,
                                                   src2, src1, scalar, gathers, carry_in)
             beat_source = Mux(fsm == State.IOTA, scan.iota, beat_source)
+            perm = self._permute(m, current, uop, fsm, beat_offset, sew_code, vl, vtype,
+                                 active, src2, src1, scalar)
+            permuting = ((fsm == State.PERM_INDEX) | (fsm == State.PERM_FETCH)
+                         | (fsm == State.PERM_PLACE))
+            beat_source = Mux(permuting, perm.placed, beat_source)
         else:
             wb_new, wb_bytes = 0, 0
             stream = self._memory_stream(
@@ -525,8 +554,12 @@ class VectorEngine(Engine):
                      vrf.read_rows[0].eq(vd * bpr + read_beat),
                      vrf.write_row.eq(group_row), vrf.write_data.eq(out_value)]
         if arithmetic:  # (narrowing: vs2's two beats for one of vd's; widening: a
-            # SEW source's beat for two of vd's, and the .w forms' vs2 beat by beat)
-            with m.If(uop.narrow):
+            # SEW source's beat for two of vd's, and the .w forms' vs2 beat by beat;
+            # permutations: the rows of an element's source and index)
+            with m.If(uop.kind == Kind.PERMUTE):
+                m.d.comb += [vrf.read_rows[1].eq(vs2 * bpr + perm.source_row),
+                             vrf.read_rows[2].eq(vs1 * bpr + perm.index_row)]
+            with m.Elif(uop.narrow):
                 m.d.comb += [vrf.read_rows[1].eq(vs2 * bpr + 2 * read_beat),
                              vrf.read_rows[2].eq(vs2 * bpr + 2 * read_beat + 1)]
             with m.Elif(uop.extend != 0):  # vzext/vsext: vs2's beat for 2 or 4 of vd's
@@ -642,6 +675,8 @@ class VectorEngine(Engine):
                             m.d.sync += fsm.eq(Mux(empty & viota, State.DONE, State.EXECUTE))
                         with m.Case(Kind.MASK_LOGIC):
                             m.d.sync += fsm.eq(Mux(vl == 0, State.DONE, State.WB_READ))
+                        with m.Case(Kind.PERMUTE):
+                            m.d.sync += fsm.eq(Mux(empty, State.DONE, perm.first_state))
                         with m.Case(Kind.CSR):
                             m.d.sync += fsm.eq(State.CSR)
                     else:
@@ -700,6 +735,28 @@ class VectorEngine(Engine):
                     m.d.sync += fsm.eq(State.IOTA)
                 with m.Case(State.IOTA):
                     execute_beat()
+
+                def next_element() -> None:
+                    """A permutation moves on to the next element of vd; after the beat's
+                    last, the beat is written and reported (`execute_beat`)."""
+                    m.d.sync += [perm.slot.eq(perm.slot + 1), fsm.eq(perm.first_state)]
+                    with m.If(perm.last_slot):
+                        m.d.sync += perm.slot.eq(0)
+                        execute_beat()  # (after: its finish() sets the state last)
+
+                with m.Case(State.PERM_INDEX):
+                    with m.If(perm.element_active):
+                        m.d.sync += fsm.eq(State.PERM_FETCH)
+                    with m.Else():
+                        next_element()
+                with m.Case(State.PERM_FETCH):
+                    with m.If(perm.element_active):
+                        m.d.sync += perm.fetch + [fsm.eq(State.PERM_PLACE)]
+                    with m.Else():
+                        next_element()
+                with m.Case(State.PERM_PLACE):
+                    m.d.sync += perm.place
+                    next_element()
                 with m.Case(State.WB_EXECUTE):  # one register: beats 0 .. bpr-1
                     m.d.comb += [vrf.write_bytes.eq(wb_bytes), advance.eq(1)]
                     write_v0()
@@ -1111,6 +1168,69 @@ class VectorEngine(Engine):
         m.d.comb += new.eq((old_vd & ~enable) | (value & enable))
         m.d.comb += byte_enables.eq(Cat(*(enable[8 * j:8 * (j + 1)].any() for j in range(pb))))
         return new, byte_enables, scan
+
+    def _permute(self, m: Module, current, uop, fsm, beat_offset, sew_code, vl, vtype,
+                 active, src2, src1, scalar) -> _Permutation:
+        """Slides, element by element (vd's beats in order; a beat's elements one after
+        the other, then the beat written as an element-wise one is): element i's source
+        index j (vslideup: i - offset; vslidedown: i + offset; vslide1up/down: i -/+ 1),
+        vs2's row holding element j read in PERM_FETCH, the element taken from it in
+        PERM_PLACE (0 where j >= VLMAX; the scalar at element 0 of vslide1up and vl - 1
+        of vslide1down). Two cycles an active element, one an inactive one. vd may be
+        vs2 for the downward slides: a beat is written only after its last element, and
+        its sources lie in it or after it."""
+        pb, vlen = self.beat_bytes, self.vlen
+        insn = current.insn
+        slot = Signal(range(pb), name="perm_slot")
+        per_beat = Signal(range(pb + 1), name="perm_per_beat")
+        m.d.comb += per_beat.eq(pb >> sew_code)
+        index = Signal(range(vlen), name="perm_element")  # i
+        m.d.comb += index.eq((beat_offset >> sew_code) + slot)
+        element_active = active.bit_select(slot << sew_code, 1)
+        # VLMAX of the current vtype (LMUL 1/8 .. 8)
+        vlmax = Signal(range(vlen + 1), name="perm_vlmax")
+        per_reg = Const(self.vlenb) >> sew_code
+        with m.Switch(vtype[:3]):
+            for code, shift in ((0, 0), (1, 1), (2, 2), (3, 3), (5, -3), (6, -2), (7, -1)):
+                with m.Case(code):
+                    m.d.comb += vlmax.eq(per_reg << shift if shift >= 0 else per_reg >> -shift)
+        offset = Signal(32, name="perm_offset")  # rs1, or uimm5
+        m.d.comb += offset.eq(Mux(uop.form == Form.VX, current.rs1, insn[15:20]))
+        source = Signal(34, name="perm_source")  # j (out of range when >= VLMAX)
+        with m.Switch(uop.sub):
+            for name, value in (("vslideup", index - offset), ("vslidedown", index + offset),
+                                ("vslide1up", index - 1), ("vslide1down", index + 1)):
+                with m.Case(PERMUTES.index(name)):
+                    m.d.comb += source.eq(value)
+        takes_scalar = Signal(name="perm_takes_scalar")
+        m.d.comb += takes_scalar.eq(
+            ((uop.sub == PERMUTES.index("vslide1up")) & (index == 0))
+            | ((uop.sub == PERMUTES.index("vslide1down")) & (index == vl - 1)))
+        source_byte = Signal(37, name="perm_source_byte")  # j's first byte in vs2's group
+        m.d.comb += source_byte.eq(source << sew_code)
+        # registered in PERM_FETCH for PERM_PLACE: the element's byte in the row, what
+        # it takes
+        position = Signal(range(pb), name="perm_position")
+        zero = Signal(name="perm_zero")
+        scalar_taken = Signal(name="perm_scalar")
+        fetch = [position.eq(source_byte[:_log2(pb)]),
+                 zero.eq(source >= vlmax), scalar_taken.eq(takes_scalar)]
+        value = Signal(32, name="perm_value")
+        m.d.comb += value.eq(Mux(scalar_taken, scalar, Mux(zero, 0, src2 >> (position * 8))))
+        buffer = Signal(8 * pb, name="perm_buffer")  # the beat's elements so far
+        placed = Signal(8 * pb, name="perm_placed")
+        m.d.comb += placed.eq(buffer)
+        with m.If(fsm == State.PERM_PLACE):
+            with m.Switch(sew_code):
+                for code, sew in enumerate((8, 16, 32)):
+                    with m.Case(code):
+                        m.d.comb += placed.word_select(slot, sew).eq(
+                            value[:sew])
+        return _Permutation(
+            first_state=State.PERM_FETCH, slot=slot, last_slot=slot == per_beat - 1,
+            element_active=element_active,
+            source_row=source_byte[_log2(pb):_log2(pb) + _log2(8 * self.beats_per_reg)],
+            index_row=0, fetch=fetch, place=[buffer.eq(placed)], placed=placed)
 
     def _mask_scan(self, m: Module, uop, fsm, beat, sew_code, vl, vstate: VectorState,
                    unmasked, src2, gathering, mask_bits) -> _Scan:

@@ -5,7 +5,7 @@ vsetvli/vsetivli/vsetvl with random SEW, LMUL and AVL (0, below and above VLMAX)
 unit-stride loads and stores at unaligned bases, strided ones (zero, negative and
 positive strides), single-width arithmetic (fixed point too, under every vxrm) in every
 form, widening arithmetic and reductions, integer extension, carry ops,
-mask scans (vcpop, vfirst, vmsbf/vmsif/vmsof, viota), masked and not, vmerge/vmv, vmv.x.s. Every vector register, memory and CSR effect is
+mask scans (vcpop, vfirst, vmsbf/vmsif/vmsof, viota), slides, masked and not, vmerge/vmv, vmv.x.s. Every vector register, memory and CSR effect is
 compared (`oxcore.api.cosim`), at several VLEN/LANES configurations. A deliberately
 broken lane (fault injection) must be caught at the instruction it corrupts.
 """
@@ -201,6 +201,12 @@ def random_program(seed: int, length: int = 40) -> str:
                 vd = rng.choice([r for r in range(step if masked else 0, 32, step)
                                  if not r <= vs2 < r + step])
                 lines.append(f"    {op}.m v{vd}, v{vs2}{mask}")
+        elif kind < 0.71:  # slides: an upward one's vd apart from vs2
+            op = rng.choice(["vslideup", "vslidedown", "vslide1up", "vslide1down"])
+            vd, vs2 = group(2, avoid_v0=masked)
+            form = "vx" if op.startswith("vslide1") else rng.choice(["vx", "vi"])
+            src = rng.choice(["s1", "s2", "s3"]) if form == "vx" else str(rng.randrange(32))
+            lines.append(f"    {op}.{form} v{vd}, v{vs2}, {src}{mask}")
         else:
             op = rng.choice(ARITH + ["vrsub"] + FIXED_POINT)
             vd, vs2, vs1 = group(3, avoid_v0=masked)
@@ -231,6 +237,8 @@ def test_decoder_implements_the_first_slice():
             "vmsbc.vxm"} <= names
     assert "vadc.vv" not in names  # (vm = 1: reserved, no row)
     assert {"vcpop.m", "vfirst.m", "vmsbf.m", "vmsif.m", "vmsof.m", "viota.m"} <= names
+    assert {"vslideup.vx", "vslideup.vi", "vslidedown.vx", "vslidedown.vi", "vslide1up.vx",
+            "vslide1down.vx"} <= names
     assert "vle8ff.v" not in names and "vlseg2e8.v" not in names  # not yet
     assert "vsext.vf8" not in names  # (SEW 64 sources: always illegal, the core traps it)
 
@@ -656,4 +664,88 @@ def test_mask_scans_give_hand_computed_results(tmp_path):
                   f"    li t2, {expected}", "    xor a1, a1, t2", "    or a0, a0, a1"]
     lines += ["    li a7, 93", "    ecall"]
     verdict = _cosim("\n".join(lines) + "\n", config(64, 1), tmp_path, "scan")
+    assert verdict.verdict == "pass", verdict.report
+
+
+SLIDE_VTYPES = [(8, "mf4"), (8, "mf2"), (8, "m1"), (8, "m2"), (8, "m8"), (16, "mf2"),
+                (16, "m1"), (16, "m4"), (32, "m1"), (32, "m2"), (32, "m8")]
+
+
+def slide_program(seed: int, length: int = 28) -> str:
+    """vslideup/vslidedown (.vx, .vi) and vslide1up/vslide1down (.vx) at every SEW and
+    legal LMUL, offsets 0, small, past vl and VLMAX and huge (rs1 = -1), AVL 0, below and
+    above VLMAX, masked or not, a non-zero vstart now and then; the upward slides with vd
+    apart from vs2, the downward ones with vd = vs2 sometimes (allowed)."""
+    rng = random.Random(seed)
+    lines = ["    .text", "    .globl _start", "_start:", "    la s0, data",
+             "    li s1, 0x8badf00d", "    vsetvli t0, zero, e8, m8, ta, ma"]
+    lines += [f"    addi t1, s0, {64 * k}\n    vle8.v v{8 * k}, (t1)" for k in range(4)]
+    for _ in range(length):
+        sew, lmul_name = rng.choice(SLIDE_VTYPES)
+        regs = max(1, int(_lmul(lmul_name)))
+        avl = rng.choice([0, 1, 3, 5, 17, 33, 1000, 1000])
+        lines += [f"    li t3, {avl}", f"    vsetvli t2, t3, e{sew}, {lmul_name}, tu, mu"]
+        masked = rng.random() < 0.4
+        mask = ", v0.t" if masked else ""
+        op = rng.choice(["vslideup", "vslidedown", "vslide1up", "vslide1down"])
+        form = "vx" if op.startswith("vslide1") else rng.choice(["vx", "vi"])
+        vs2 = rng.choice(range(regs, 32, regs))
+        choices = [r for r in range(regs, 32, regs)
+                   if r != vs2 or op in ("vslidedown", "vslide1down")]
+        vd = rng.choice(choices)
+        if form == "vi":  # (1 with vl = VLMAX reads vs2[VLMAX]: 0)
+            src = str(rng.choice([0, 1, 1, 2, 5, 13, 31]))
+        else:
+            lines.append(f"    li t4, {rng.choice([0, 1, 1, 3, 7, 40, 300, -1])}")
+            src = "s1" if op.startswith("vslide1") else "t4"
+        if rng.random() < 0.1:
+            lines.append(f"    csrwi vstart, {rng.randrange(1, 6)}")
+        lines.append(f"    {op}.{form} v{vd}, v{vs2}, {src}{mask}")
+    return _finish(lines, random.Random(seed + 9).randbytes(256))
+
+
+@pytest.mark.parametrize("vlen, lanes, seed", [
+    (128, 2, 1), pytest.param(64, 1, 2, marks=pytest.mark.long),
+    pytest.param(256, 4, 3, marks=pytest.mark.long)])
+def test_slides_match_the_interpreter(vlen, lanes, seed, tmp_path):
+    verdict = _cosim(slide_program(seed), config(vlen, lanes), tmp_path)
+    assert verdict.verdict == "pass", verdict.report
+
+
+
+def _word_checks(checks, setup: list[str]) -> str:
+    """A directed program: each (vtype, instruction, (word 0, word 1)) runs on v1 into
+    v2 (first filled with 0xff), and v2's first two 32-bit words are checked against the
+    values given (word 0, and the sum of both through vredsum); the exit status is
+    non-zero on any difference, on the interpreter and the RTL alike."""
+    lines = ["    .text", "    .globl _start", "_start:", "    li a0, 0", "    li t5, 0x5a",
+             "    li t6, 2", "    li s1, -1"] + setup
+    for vtype, instruction, (low, high) in checks:
+        lines += ["    vsetivli zero, 8, e8, m1, tu, mu", "    vmv.v.i v2, -1",
+                  f"    vsetivli zero, {vtype}, tu, mu", f"    {instruction}",
+                  "    vsetivli zero, 2, e32, m1, tu, mu", "    vmv.x.s a1, v2",
+                  f"    li t2, {low}", "    xor a1, a1, t2", "    or a0, a0, a1",
+                  "    vmv.s.x v8, zero", "    vredsum.vs v7, v2, v8", "    vmv.x.s a1, v7",
+                  f"    li t2, {(low + high) & 0xFFFFFFFF}", "    xor a1, a1, t2",
+                  "    or a0, a0, a1"]
+    return "\n".join(lines + ["    li a7, 93", "    ecall"]) + "\n"
+
+
+def test_slides_give_hand_computed_results(tmp_path):
+    """v1 = [0, 1, .., 7] at SEW 8 (VLEN 64: VLMAX 8 at m1, 4 at mf2), v0 = 0xaa."""
+    checks = [
+        ("8, e8, m1", "vslidedown.vi v2, v1, 1", (0x04030201, 0x00070605)),  # v1[8]: 0
+        ("8, e8, m1", "vslideup.vi v2, v1, 3", (0x00FFFFFF, 0x04030201)),
+        ("8, e8, m1", "vslide1up.vx v2, v1, t5", (0x0201005A, 0x06050403)),
+        ("8, e8, m1", "vslide1down.vx v2, v1, t5", (0x04030201, 0x5A070605)),
+        ("5, e8, m1", "vslide1down.vx v2, v1, t5", (0x04030201, 0xFFFFFF5A)),
+        ("4, e8, mf2", "vslidedown.vi v2, v1, 2", (0x00000302, 0xFFFFFFFF)),
+        ("8, e8, m1", "vslideup.vx v2, v1, t6, v0.t", (0x01FFFFFF, 0x05FF03FF)),
+        ("8, e8, m1", "vslidedown.vx v2, v1, s1", (0, 0)),
+        ("8, e8, m1", "vslideup.vx v2, v1, s1", (0xFFFFFFFF, 0xFFFFFFFF)),
+        ("4, e16, m1", "vslidedown.vi v2, v1, 1", (0x05040302, 0x00000706)),
+    ]
+    setup = ["    vsetivli zero, 8, e8, m1, tu, mu", "    vid.v v1", "    li t1, 0xaa",
+             "    vmv.s.x v0, t1"]
+    verdict = _cosim(_word_checks(checks, setup), config(64, 1), tmp_path, "slides")
     assert verdict.verdict == "pass", verdict.report
