@@ -159,7 +159,7 @@ CARRY_OPS = {"vadc": AluOp.ADC, "vsbc": AluOp.SBC}
 MASK_SCANS = ("vcpop", "vfirst", "vmsbf", "vmsif", "vmsof", "viota")
 # Permutations, element by element (`sub` by position): vd[i] = vs2[j] for the j each
 # computes from i (0 where j >= VLMAX; the slide1 ops' scalar at one end).
-PERMUTES = ("vslideup", "vslidedown", "vslide1up", "vslide1down")
+PERMUTES = ("vslideup", "vslidedown", "vslide1up", "vslide1down", "vrgather", "vrgatherei16")
 MASK_LOGIC = ("vmandn", "vmand", "vmor", "vmxor", "vmorn", "vmnand", "vmnor", "vmxnor")
 
 UOP = data.StructLayout({
@@ -248,7 +248,7 @@ def micro_op(ins: Instruction) -> Decoded | None:
         return Decoded(Kind.COMPARE, form=Form[args[1].upper()], sub=COMPARES.index(args[0]))
     if method == "mask_logic":
         return Decoded(Kind.MASK_LOGIC, sub=MASK_LOGIC.index(args[0]))
-    if method == "slide":
+    if method in ("slide", "gather"):
         return Decoded(Kind.PERMUTE, form=Form[args[1].upper()], sub=PERMUTES.index(args[0]))
     if method == "population":
         return Decoded(Kind.MASK_SCAN, sub=MASK_SCANS.index("vcpop"))

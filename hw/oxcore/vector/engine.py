@@ -343,8 +343,11 @@ class VectorEngine(Engine):
             double = _double_group(ones)
             vd_ones = Mux(uop.widen, double, ones)
             vs2_ones = Mux(uop.narrow | uop.wide_vs2, double, ones)
+            # vrgatherei16's 16-bit indices: EMUL 2 x LMUL at SEW 8
+            ei16 = (uop.kind == Kind.PERMUTE) & (uop.sub == PERMUTES.index("vrgatherei16"))
+            vs1_ones = Mux(ei16 & (state.vtype[3:6] == 0), double, ones)
             m.d.comb += touched.eq(_group_mask(vd, vd_ones) | _group_mask(vs2, vs2_ones)
-                                   | Mux(uop.form == Form.VV, _group_mask(vs1, ones), 0)
+                                   | Mux(uop.form == Form.VV, _group_mask(vs1, vs1_ones), 0)
                                    | uses_v0)
         alone = Signal(name="head_alone")
         m.d.comb += alone.eq((uop.kind == Kind.SET_VL) | (uop.kind == Kind.SET_VL_IMM)
@@ -1171,14 +1174,16 @@ class VectorEngine(Engine):
 
     def _permute(self, m: Module, current, uop, fsm, beat_offset, sew_code, vl, vtype,
                  active, src2, src1, scalar) -> _Permutation:
-        """Slides, element by element (vd's beats in order; a beat's elements one after
-        the other, then the beat written as an element-wise one is): element i's source
-        index j (vslideup: i - offset; vslidedown: i + offset; vslide1up/down: i -/+ 1),
-        vs2's row holding element j read in PERM_FETCH, the element taken from it in
-        PERM_PLACE (0 where j >= VLMAX; the scalar at element 0 of vslide1up and vl - 1
-        of vslide1down). Two cycles an active element, one an inactive one. vd may be
-        vs2 for the downward slides: a beat is written only after its last element, and
-        its sources lie in it or after it."""
+        """Slides and gathers, element by element (vd's beats in order; a beat's
+        elements one after the other, then the beat written as an element-wise one is):
+        element i's source index j (vslideup: i - offset; vslidedown: i + offset;
+        vslide1up/down: i -/+ 1; vrgather: rs1, uimm5, or vs1[i], SEW or (ei16) 16 bits,
+        its row read in PERM_INDEX), vs2's row holding element j read in PERM_FETCH, the
+        element taken from it in PERM_PLACE (0 where j >= VLMAX; the scalar at element 0
+        of vslide1up and vl - 1 of vslide1down). Two cycles an active element (three
+        with a vs1 index), one an inactive one. vd may be vs2 for the downward slides:
+        a beat is written only after its last element, and its sources lie in it or
+        after it."""
         pb, vlen = self.beat_bytes, self.vlen
         insn = current.insn
         slot = Signal(range(pb), name="perm_slot")
@@ -1196,8 +1201,22 @@ class VectorEngine(Engine):
                     m.d.comb += vlmax.eq(per_reg << shift if shift >= 0 else per_reg >> -shift)
         offset = Signal(32, name="perm_offset")  # rs1, or uimm5
         m.d.comb += offset.eq(Mux(uop.form == Form.VX, current.rs1, insn[15:20]))
+        # a vrgather.vv/vrgatherei16 index: vs1[i], SEW or 16 bits, from the row read
+        index_code = Mux(uop.sub == PERMUTES.index("vrgatherei16"), 1, sew_code)
+        index_byte = Signal(range(8 * self.vlenb), name="perm_index_byte")
+        m.d.comb += index_byte.eq(index << index_code)
+        raw_index = src1 >> (index_byte[:_log2(pb)] * 8)
+        vs1_index = Signal(32, name="perm_vs1_index")
+        with m.Switch(index_code):
+            for code in range(3):
+                with m.Case(code):
+                    m.d.comb += vs1_index.eq(raw_index[:8 << code])
+        gathered = Mux(uop.form == Form.VV, vs1_index, offset)
         source = Signal(34, name="perm_source")  # j (out of range when >= VLMAX)
         with m.Switch(uop.sub):
+            for name in ("vrgather", "vrgatherei16"):
+                with m.Case(PERMUTES.index(name)):
+                    m.d.comb += source.eq(gathered)
             for name, value in (("vslideup", index - offset), ("vslidedown", index + offset),
                                 ("vslide1up", index - 1), ("vslide1down", index + 1)):
                 with m.Case(PERMUTES.index(name)):
@@ -1226,11 +1245,14 @@ class VectorEngine(Engine):
                     with m.Case(code):
                         m.d.comb += placed.word_select(slot, sew).eq(
                             value[:sew])
+        by_vs1 = uop.form == Form.VV  # (slides have no .vv form)
         return _Permutation(
-            first_state=State.PERM_FETCH, slot=slot, last_slot=slot == per_beat - 1,
+            first_state=Mux(by_vs1, State.PERM_INDEX, State.PERM_FETCH), slot=slot,
+            last_slot=slot == per_beat - 1,
             element_active=element_active,
             source_row=source_byte[_log2(pb):_log2(pb) + _log2(8 * self.beats_per_reg)],
-            index_row=0, fetch=fetch, place=[buffer.eq(placed)], placed=placed)
+            index_row=index_byte[_log2(pb):], fetch=fetch, place=[buffer.eq(placed)],
+            placed=placed)
 
     def _mask_scan(self, m: Module, uop, fsm, beat, sew_code, vl, vstate: VectorState,
                    unmasked, src2, gathering, mask_bits) -> _Scan:

@@ -5,7 +5,7 @@ vsetvli/vsetivli/vsetvl with random SEW, LMUL and AVL (0, below and above VLMAX)
 unit-stride loads and stores at unaligned bases, strided ones (zero, negative and
 positive strides), single-width arithmetic (fixed point too, under every vxrm) in every
 form, widening arithmetic and reductions, integer extension, carry ops,
-mask scans (vcpop, vfirst, vmsbf/vmsif/vmsof, viota), slides, masked and not, vmerge/vmv, vmv.x.s. Every vector register, memory and CSR effect is
+mask scans (vcpop, vfirst, vmsbf/vmsif/vmsof, viota), slides, gathers, masked and not, vmerge/vmv, vmv.x.s. Every vector register, memory and CSR effect is
 compared (`oxcore.api.cosim`), at several VLEN/LANES configurations. A deliberately
 broken lane (fault injection) must be caught at the instruction it corrupts.
 """
@@ -207,6 +207,12 @@ def random_program(seed: int, length: int = 40) -> str:
             form = "vx" if op.startswith("vslide1") else rng.choice(["vx", "vi"])
             src = rng.choice(["s1", "s2", "s3"]) if form == "vx" else str(rng.randrange(32))
             lines.append(f"    {op}.{form} v{vd}, v{vs2}, {src}{mask}")
+        elif kind < 0.73:  # vrgather: vd apart from vs2 and the indices
+            vd, vs2, vs1 = group(3, avoid_v0=masked)
+            form = rng.choice(["vv", "vx", "vi"])
+            src = {"vv": f"v{vs1}", "vx": rng.choice(["s1", "s3"]),
+                   "vi": str(rng.randrange(32))}[form]
+            lines.append(f"    vrgather.{form} v{vd}, v{vs2}, {src}{mask}")
         else:
             op = rng.choice(ARITH + ["vrsub"] + FIXED_POINT)
             vd, vs2, vs1 = group(3, avoid_v0=masked)
@@ -239,6 +245,7 @@ def test_decoder_implements_the_first_slice():
     assert {"vcpop.m", "vfirst.m", "vmsbf.m", "vmsif.m", "vmsof.m", "viota.m"} <= names
     assert {"vslideup.vx", "vslideup.vi", "vslidedown.vx", "vslidedown.vi", "vslide1up.vx",
             "vslide1down.vx"} <= names
+    assert {"vrgather.vv", "vrgather.vx", "vrgather.vi", "vrgatherei16.vv"} <= names
     assert "vle8ff.v" not in names and "vlseg2e8.v" not in names  # not yet
     assert "vsext.vf8" not in names  # (SEW 64 sources: always illegal, the core traps it)
 
@@ -748,4 +755,83 @@ def test_slides_give_hand_computed_results(tmp_path):
     setup = ["    vsetivli zero, 8, e8, m1, tu, mu", "    vid.v v1", "    li t1, 0xaa",
              "    vmv.s.x v0, t1"]
     verdict = _cosim(_word_checks(checks, setup), config(64, 1), tmp_path, "slides")
+    assert verdict.verdict == "pass", verdict.report
+
+
+
+def gather_program(seed: int, length: int = 24) -> str:
+    """vrgather (.vv, .vx, .vi) and vrgatherei16.vv at every SEW and legal LMUL (ei16's
+    index EMUL too), indices in and out of range (VLMAX exactly, huge), AVL 0, below and
+    above VLMAX, masked or not, a non-zero vstart now and then; vd apart from vs2 and the
+    index group (and v0 when masked)."""
+    rng = random.Random(seed)
+    lines = ["    .text", "    .globl _start", "_start:", "    la s0, data",
+             "    vsetvli t0, zero, e8, m8, ta, ma"]
+    lines += [f"    addi t1, s0, {64 * k}\n    vle8.v v{8 * k}, (t1)" for k in range(4)]
+    for _ in range(length):
+        sew, lmul_name = rng.choice(SLIDE_VTYPES)
+        lmul = _lmul(lmul_name)
+        regs = max(1, int(lmul))
+        op, form = rng.choice([("vrgather", "vv"), ("vrgather", "vx"), ("vrgather", "vi"),
+                               ("vrgatherei16", "vv")])
+        index_regs = max(1, int(lmul * 16 / sew)) if op == "vrgatherei16" else regs
+        if op == "vrgatherei16" and lmul * 16 / sew > 8:
+            continue
+        avl = rng.choice([0, 1, 3, 5, 17, 33, 1000])
+        lines += [f"    li t3, {avl}", f"    vsetvli t2, t3, e{sew}, {lmul_name}, tu, mu"]
+        masked = rng.random() < 0.4
+        mask = ", v0.t" if masked else ""
+        vs2 = rng.choice(range(regs, 32, regs))
+        vs1 = rng.choice([r for r in range(index_regs, 32, index_regs)
+                          if not (r < vs2 + regs and vs2 < r + index_regs)])
+        vd = rng.choice([r for r in range(regs, 32, regs)
+                         if not (r < vs2 + regs and vs2 < r + regs)
+                         and not (form == "vv" and r < vs1 + index_regs and vs1 < r + regs)])
+        if form == "vv" and rng.random() < 0.7:  # small indices: mostly in range
+            eew = 16 if op == "vrgatherei16" else sew
+            lines += [f"    vsetvli t0, zero, e{eew}, m1, ta, mu",
+                      f"    li t4, {rng.choice([7, 15, 31, 63])}"]
+            lines += [f"    vand.vx v{r}, v{r}, t4" for r in range(vs1, vs1 + index_regs)]
+            lines.append(f"    vsetvli t2, t3, e{sew}, {lmul_name}, tu, mu")
+        if form == "vv":
+            src = f"v{vs1}"
+        elif form == "vx":
+            lines.append(f"    li t4, {rng.choice([0, 1, 3, 7, 16, 33, 255, -1])}")
+            src = "t4"
+        else:
+            src = str(rng.randrange(32))
+        if rng.random() < 0.1:
+            lines.append(f"    csrwi vstart, {rng.randrange(1, 6)}")
+        lines.append(f"    {op}.{form} v{vd}, v{vs2}, {src}{mask}")
+    return _finish(lines, random.Random(seed + 11).randbytes(256))
+
+
+@pytest.mark.parametrize("vlen, lanes, seed", [
+    (128, 2, 1), pytest.param(64, 1, 2, marks=pytest.mark.long),
+    pytest.param(256, 4, 3, marks=pytest.mark.long)])
+def test_gathers_match_the_interpreter(vlen, lanes, seed, tmp_path):
+    verdict = _cosim(gather_program(seed), config(vlen, lanes), tmp_path)
+    assert verdict.verdict == "pass", verdict.report
+
+
+def test_gathers_give_hand_computed_results(tmp_path):
+    """v1 = [0x10, .., 0x17] at SEW 8 (VLEN 64: VLMAX 8 at m1, 4 at mf2), indices v3 =
+    [7, 0, 8, 2, 255, 1, 1, 3], 16-bit indices v4 = [3, 256, 5, 0], v0 = 0xaa."""
+    checks = [
+        ("8, e8, m1", "vrgather.vv v2, v1, v3", (0x12001017, 0x13111100)),
+        ("8, e8, m1", "vrgather.vx v2, v1, t6", (0x12121212, 0x12121212)),
+        ("8, e8, m1", "vrgather.vi v2, v1, 9", (0, 0)),
+        ("8, e8, m1", "vrgather.vx v2, v1, s1", (0, 0)),
+        ("4, e8, mf2", "vrgather.vv v2, v1, v3", (0x12001000, 0xFFFFFFFF)),
+        ("4, e8, m1", "vrgatherei16.vv v2, v1, v4", (0x10150013, 0xFFFFFFFF)),
+        ("8, e8, m1", "vrgather.vx v2, v1, t6, v0.t", (0x12FF12FF, 0x12FF12FF)),
+        ("4, e16, m1", "vrgather.vi v2, v1, 1", (0x13121312, 0x13121312)),
+    ]
+    setup = ["    vsetivli zero, 8, e8, m1, tu, mu", "    vid.v v1", "    vadd.vi v1, v1, 8",
+             "    vadd.vi v1, v1, 8", "    li t1, 0xaa", "    vmv.s.x v0, t1",
+             "    vsetivli zero, 2, e32, m1, tu, mu", "    li t1, 0x030101ff",
+             "    vmv.v.x v3, t1", "    li t1, 0x02080007", "    vmv.s.x v3, t1",
+             "    li t1, 5", "    vmv.v.x v4, t1", "    li t1, 0x01000003",
+             "    vmv.s.x v4, t1"]
+    verdict = _cosim(_word_checks(checks, setup), config(64, 1), tmp_path, "gathers")
     assert verdict.verdict == "pass", verdict.report
