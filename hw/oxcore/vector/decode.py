@@ -158,8 +158,10 @@ CARRY_OPS = {"vadc": AluOp.ADC, "vsbc": AluOp.SBC}
 # around the first set bit (vmsbf.m, vmsif.m, vmsof.m), or SEW-bit prefix counts (viota.m).
 MASK_SCANS = ("vcpop", "vfirst", "vmsbf", "vmsif", "vmsof", "viota")
 # Permutations, element by element (`sub` by position): vd[i] = vs2[j] for the j each
-# computes from i (0 where j >= VLMAX; the slide1 ops' scalar at one end).
-PERMUTES = ("vslideup", "vslidedown", "vslide1up", "vslide1down", "vrgather", "vrgatherei16")
+# computes from i (0 where j >= VLMAX; the slide1 ops' scalar at one end); vcompress's j
+# is the next element of vs2 its mask vs1 selects.
+PERMUTES = ("vslideup", "vslidedown", "vslide1up", "vslide1down", "vrgather", "vrgatherei16",
+            "vcompress")
 MASK_LOGIC = ("vmandn", "vmand", "vmor", "vmxor", "vmorn", "vmnand", "vmnor", "vmxnor")
 
 UOP = data.StructLayout({
@@ -250,6 +252,8 @@ def micro_op(ins: Instruction) -> Decoded | None:
         return Decoded(Kind.MASK_LOGIC, sub=MASK_LOGIC.index(args[0]))
     if method in ("slide", "gather"):
         return Decoded(Kind.PERMUTE, form=Form[args[1].upper()], sub=PERMUTES.index(args[0]))
+    if method == "compress":
+        return Decoded(Kind.PERMUTE, form=Form.VV, sub=PERMUTES.index("vcompress"))
     if method == "population":
         return Decoded(Kind.MASK_SCAN, sub=MASK_SCANS.index("vcpop"))
     if method == "find_first":

@@ -48,8 +48,8 @@ from amaranth.lib import memory
 
 from hw.oxcore.commit import commit_layout
 from hw.oxcore.engine import DISPATCH, ENGINE_CLASSES, Engine
-from hw.oxcore.vector.decode import (CARRY_OUTS, COMPARES, MASK_LOGIC, MASK_SCANS, PERMUTES, REDUCTIONS, UOP, AluOp, Form,
-                                     Kind, VectorDecoder)
+from hw.oxcore.vector.decode import (CARRY_OUTS, COMPARES, MASK_LOGIC, MASK_SCANS, PERMUTES,
+                                     REDUCTIONS, UOP, AluOp, Form, Kind, VectorDecoder)
 from hw.oxcore.vector.lane import LaneAlu
 from oxcore.config import OxCoreConfig, VectorConfig
 from oxcore.isa import Isa, isa_for
@@ -188,6 +188,10 @@ class _Permutation:
     source_row: object  # the row (in vs2's group) of the source element, in PERM_FETCH
     index_row: object  # the row (in vs1's group) of the index element, in PERM_INDEX
     fetch: list  # PERM_FETCH's statements: the source element's place, or 0 or the scalar
+    skip_source: object  # vcompress: vs2's next element is not selected, look further
+    skip: list  # ... the statements doing that
+    unfilled: object  # vcompress: bytes of the beat no element is placed in (not written)
+    clear: list  # statements starting a new beat
     place: list  # PERM_PLACE's statements: the element into the beat
     placed: Signal  # the beat with this cycle's element (the beat's write value)
 
@@ -431,6 +435,8 @@ class VectorEngine(Engine):
         m.d.comb += every.eq(unmasked | uop.carry
                              | ((uop.kind == Kind.ARITH) & (uop.op == AluOp.MERGE)))
         carry_in = Signal(pb, name=f"{role}_carry_in")  # per byte: its element's v0 carry
+        # vcompress writes only the elements it fills (`_permute`)
+        unfilled = Signal(pb, name=f"{role}_unfilled")
         # vslideup leaves vd[i] alone below the offset (rs1 or uimm5)
         floor = Signal(32, name=f"{role}_floor")
         slide_up = (uop.kind == Kind.PERMUTE) & (uop.sub == PERMUTES.index("vslideup"))
@@ -442,7 +448,7 @@ class VectorEngine(Engine):
             mask_bit = v0.bit_select(element[:_log2(vlen)], 1)
             m.d.comb += carry_in[j].eq(mask_bit & ~unmasked)
             m.d.comb += active[j].eq((element < length) & (element >= vstart)
-                                     & (element >= floor)
+                                     & (element >= floor) & ~unfilled[j]
                                      & (every | mask_bit) & ~(uop.first_only & (element != 0)))
         last_of_reg = Signal()
         m.d.comb += last_of_reg.eq((beat % bpr) == bpr - 1)
@@ -481,6 +487,7 @@ class VectorEngine(Engine):
             permuting = ((fsm == State.PERM_INDEX) | (fsm == State.PERM_FETCH)
                          | (fsm == State.PERM_PLACE))
             beat_source = Mux(permuting, perm.placed, beat_source)
+            m.d.comb += unfilled.eq(perm.unfilled)
         else:
             wb_new, wb_bytes = 0, 0
             stream = self._memory_stream(
@@ -744,7 +751,7 @@ class VectorEngine(Engine):
                     last, the beat is written and reported (`execute_beat`)."""
                     m.d.sync += [perm.slot.eq(perm.slot + 1), fsm.eq(perm.first_state)]
                     with m.If(perm.last_slot):
-                        m.d.sync += perm.slot.eq(0)
+                        m.d.sync += [perm.slot.eq(0)] + perm.clear
                         execute_beat()  # (after: its finish() sets the state last)
 
                 with m.Case(State.PERM_INDEX):
@@ -753,7 +760,9 @@ class VectorEngine(Engine):
                     with m.Else():
                         next_element()
                 with m.Case(State.PERM_FETCH):
-                    with m.If(perm.element_active):
+                    with m.If(perm.element_active & perm.skip_source):  # (vcompress)
+                        m.d.sync += perm.skip + [fsm.eq(State.PERM_INDEX)]
+                    with m.Elif(perm.element_active):
                         m.d.sync += perm.fetch + [fsm.eq(State.PERM_PLACE)]
                     with m.Else():
                         next_element()
@@ -1183,7 +1192,9 @@ class VectorEngine(Engine):
         of vslide1up and vl - 1 of vslide1down). Two cycles an active element (three
         with a vs1 index), one an inactive one. vd may be vs2 for the downward slides:
         a beat is written only after its last element, and its sources lie in it or
-        after it."""
+        after it. vcompress walks a source cursor over vs1's mask bits (PERM_INDEX reads
+        the row of its bit, PERM_FETCH looks: two cycles an unselected element, three a
+        selected one), fills vd's elements in order and writes only those filled."""
         pb, vlen = self.beat_bytes, self.vlen
         insn = current.insn
         slot = Signal(range(pb), name="perm_slot")
@@ -1191,7 +1202,13 @@ class VectorEngine(Engine):
         m.d.comb += per_beat.eq(pb >> sew_code)
         index = Signal(range(vlen), name="perm_element")  # i
         m.d.comb += index.eq((beat_offset >> sew_code) + slot)
-        element_active = active.bit_select(slot << sew_code, 1)
+        compress = uop.sub == PERMUTES.index("vcompress")
+        cursor = Signal(range(vlen + 1), name="compress_cursor")  # vs2's next element
+        with m.If(fsm == State.START):
+            m.d.sync += cursor.eq(0)
+        bits = 8 * pb
+        selected = src1.bit_select(cursor[:_log2(bits)], 1)  # (vs1's row of the cursor)
+        element_active = Mux(compress, cursor < vl, active.bit_select(slot << sew_code, 1))
         # VLMAX of the current vtype (LMUL 1/8 .. 8)
         vlmax = Signal(range(vlen + 1), name="perm_vlmax")
         per_reg = Const(self.vlenb) >> sew_code
@@ -1217,6 +1234,8 @@ class VectorEngine(Engine):
             for name in ("vrgather", "vrgatherei16"):
                 with m.Case(PERMUTES.index(name)):
                     m.d.comb += source.eq(gathered)
+            with m.Case(PERMUTES.index("vcompress")):
+                m.d.comb += source.eq(cursor)
             for name, value in (("vslideup", index - offset), ("vslidedown", index + offset),
                                 ("vslide1up", index - 1), ("vslide1down", index + 1)):
                 with m.Case(PERMUTES.index(name)):
@@ -1233,13 +1252,21 @@ class VectorEngine(Engine):
         zero = Signal(name="perm_zero")
         scalar_taken = Signal(name="perm_scalar")
         fetch = [position.eq(source_byte[:_log2(pb)]),
-                 zero.eq(source >= vlmax), scalar_taken.eq(takes_scalar)]
+                 zero.eq(source >= vlmax), scalar_taken.eq(takes_scalar),
+                 cursor.eq(cursor + 1)]
         value = Signal(32, name="perm_value")
         m.d.comb += value.eq(Mux(scalar_taken, scalar, Mux(zero, 0, src2 >> (position * 8))))
         buffer = Signal(8 * pb, name="perm_buffer")  # the beat's elements so far
         placed = Signal(8 * pb, name="perm_placed")
         m.d.comb += placed.eq(buffer)
+        filled = Signal(pb, name="compress_filled")  # the beat's bytes placed so far
+        with m.If(fsm == State.START):
+            m.d.sync += filled.eq(0)
+        filled_now = Signal(pb)
+        m.d.comb += filled_now.eq(filled)
         with m.If(fsm == State.PERM_PLACE):
+            m.d.comb += filled_now.eq(filled | ((((1 << (1 << sew_code)) - 1)
+                                                 << (slot << sew_code))[:pb]))
             with m.Switch(sew_code):
                 for code, sew in enumerate((8, 16, 32)):
                     with m.Case(code):
@@ -1251,8 +1278,10 @@ class VectorEngine(Engine):
             last_slot=slot == per_beat - 1,
             element_active=element_active,
             source_row=source_byte[_log2(pb):_log2(pb) + _log2(8 * self.beats_per_reg)],
-            index_row=index_byte[_log2(pb):], fetch=fetch, place=[buffer.eq(placed)],
-            placed=placed)
+            index_row=Mux(compress, cursor >> _log2(bits), index_byte[_log2(pb):]),
+            fetch=fetch, skip_source=compress & ~selected, skip=[cursor.eq(cursor + 1)],
+            unfilled=Mux(compress, ~filled_now, 0), clear=[filled.eq(0)],
+            place=[buffer.eq(placed), filled.eq(filled_now)], placed=placed)
 
     def _mask_scan(self, m: Module, uop, fsm, beat, sew_code, vl, vstate: VectorState,
                    unmasked, src2, gathering, mask_bits) -> _Scan:

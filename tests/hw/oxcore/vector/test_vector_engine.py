@@ -4,8 +4,9 @@ Random programs over the instructions the engine implements (`decode.implemented
 vsetvli/vsetivli/vsetvl with random SEW, LMUL and AVL (0, below and above VLMAX),
 unit-stride loads and stores at unaligned bases, strided ones (zero, negative and
 positive strides), single-width arithmetic (fixed point too, under every vxrm) in every
-form, widening arithmetic and reductions, integer extension, carry ops,
-mask scans (vcpop, vfirst, vmsbf/vmsif/vmsof, viota), slides, gathers, masked and not, vmerge/vmv, vmv.x.s. Every vector register, memory and CSR effect is
+form, widening arithmetic and reductions, integer extension, carry ops, mask scans
+(vcpop, vfirst, vmsbf/vmsif/vmsof, viota), slides, gathers, masked and not,
+vmerge/vmv, vmv.x.s. Every vector register, memory and CSR effect is
 compared (`oxcore.api.cosim`), at several VLEN/LANES configurations. A deliberately
 broken lane (fault injection) must be caught at the instruction it corrupts.
 """
@@ -245,7 +246,8 @@ def test_decoder_implements_the_first_slice():
     assert {"vcpop.m", "vfirst.m", "vmsbf.m", "vmsif.m", "vmsof.m", "viota.m"} <= names
     assert {"vslideup.vx", "vslideup.vi", "vslidedown.vx", "vslidedown.vi", "vslide1up.vx",
             "vslide1down.vx"} <= names
-    assert {"vrgather.vv", "vrgather.vx", "vrgather.vi", "vrgatherei16.vv"} <= names
+    assert {"vrgather.vv", "vrgather.vx", "vrgather.vi", "vrgatherei16.vv",
+            "vcompress.vm"} <= names
     assert "vle8ff.v" not in names and "vlseg2e8.v" not in names  # not yet
     assert "vsext.vf8" not in names  # (SEW 64 sources: always illegal, the core traps it)
 
@@ -505,9 +507,9 @@ CARRY_VTYPES = [(8, "mf4"), (8, "mf2"), (8, "m1"), (8, "m4"), (16, "mf2"), (16, 
 
 def carry_program(seed: int, length: int = 36) -> str:
     """vadc/vsbc (.vvm/.vxm/.vim) and vmadc/vmsbc with and without the v0 carry-in, at
-    every SEW and legal LMUL (1/4..8 at ELEN 32), AVL 0, below and above VLMAX, a non-zero vstart now and
-    then, on data with extremes (so carries and borrows happen); v0 changes now and then,
-    and vmadc/vmsbc may write v0 itself."""
+    every SEW and legal LMUL (1/4..8 at ELEN 32), AVL 0, below and above VLMAX, a
+    non-zero vstart now and then, on data with extremes (so carries and borrows
+    happen); v0 changes now and then, and vmadc/vmsbc may write v0 itself."""
     rng = random.Random(seed)
     lines = ["    .text", "    .globl _start", "_start:", "    la s0, data",
              "    li s1, -1", "    li s2, 0x80017fff", "    li s3, 1",
@@ -573,7 +575,7 @@ def test_carry_ops_give_hand_computed_results(tmp_path):
                   f"    vmv.x.s a1, v{reg}", f"    li t2, {expected}"]
         if bits < 32:
             lines.append(f"    andi a1, a1, {(1 << bits) - 1}")
-        lines += ["    xor a1, a1, t2", "    or a0, a0, a1",
+        lines += ["    xor a1, a1, t2", "    snez a1, a1", "    or a0, a0, a1",
                   "    vsetvli zero, t0, e8, m1, tu, mu"]
     lines += ["    li a7, 93", "    ecall"]
     verdict = _cosim("\n".join(lines) + "\n", config(64, 1), tmp_path, "carry")
@@ -659,7 +661,8 @@ def test_mask_scans_give_hand_computed_results(tmp_path):
         lines += ["    vmv.s.x v3, zero", f"    {instruction}"]
         if reg is not None:
             lines += [f"    vmv.x.s a1, v{reg}", "    andi a1, a1, 255"]
-        lines += [f"    li t2, {expected}", "    xor a1, a1, t2", "    or a0, a0, a1"]
+        lines += [f"    li t2, {expected}", "    xor a1, a1, t2", "    snez a1, a1",
+                  "    or a0, a0, a1"]
     # viota.m: vs2 bits 3, 5, 6 -> [0, 0, 0, 0, 1, 1, 2, 3]; masked by v0 (elements 3
     # and 5 off: only 6 counts) -> [0, 0, 0, old, 0, old, 0, 1] with old = 9; checked
     # as the sum of the two 32-bit words
@@ -668,7 +671,8 @@ def test_mask_scans_give_hand_computed_results(tmp_path):
         lines += ["    vsetivli zero, 8, e8, m1, tu, mu", "    vmv.v.i v4, 9",
                   f"    {instruction}", "    vsetivli zero, 2, e32, m1, tu, mu",
                   "    vmv.s.x v8, zero", "    vredsum.vs v7, v4, v8", "    vmv.x.s a1, v7",
-                  f"    li t2, {expected}", "    xor a1, a1, t2", "    or a0, a0, a1"]
+                  f"    li t2, {expected}", "    xor a1, a1, t2", "    snez a1, a1",
+                  "    or a0, a0, a1"]
     lines += ["    li a7, 93", "    ecall"]
     verdict = _cosim("\n".join(lines) + "\n", config(64, 1), tmp_path, "scan")
     assert verdict.verdict == "pass", verdict.report
@@ -724,17 +728,19 @@ def _word_checks(checks, setup: list[str]) -> str:
     """A directed program: each (vtype, instruction, (word 0, word 1)) runs on v1 into
     v2 (first filled with 0xff), and v2's first two 32-bit words are checked against the
     values given (word 0, and the sum of both through vredsum); the exit status is
-    non-zero on any difference, on the interpreter and the RTL alike."""
+    non-zero on any difference (each folded to one bit: exit keeps 8 bits), on the
+    interpreter and the RTL alike."""
     lines = ["    .text", "    .globl _start", "_start:", "    li a0, 0", "    li t5, 0x5a",
              "    li t6, 2", "    li s1, -1"] + setup
     for vtype, instruction, (low, high) in checks:
         lines += ["    vsetivli zero, 8, e8, m1, tu, mu", "    vmv.v.i v2, -1",
                   f"    vsetivli zero, {vtype}, tu, mu", f"    {instruction}",
                   "    vsetivli zero, 2, e32, m1, tu, mu", "    vmv.x.s a1, v2",
-                  f"    li t2, {low}", "    xor a1, a1, t2", "    or a0, a0, a1",
+                  f"    li t2, {low}", "    xor a1, a1, t2", "    snez a1, a1",
+                  "    or a0, a0, a1",
                   "    vmv.s.x v8, zero", "    vredsum.vs v7, v2, v8", "    vmv.x.s a1, v7",
                   f"    li t2, {(low + high) & 0xFFFFFFFF}", "    xor a1, a1, t2",
-                  "    or a0, a0, a1"]
+                  "    snez a1, a1", "    or a0, a0, a1"]
     return "\n".join(lines + ["    li a7, 93", "    ecall"]) + "\n"
 
 
@@ -834,4 +840,52 @@ def test_gathers_give_hand_computed_results(tmp_path):
              "    li t1, 5", "    vmv.v.x v4, t1", "    li t1, 0x01000003",
              "    vmv.s.x v4, t1"]
     verdict = _cosim(_word_checks(checks, setup), config(64, 1), tmp_path, "gathers")
+    assert verdict.verdict == "pass", verdict.report
+
+
+
+def compress_program(seed: int, length: int = 20) -> str:
+    """vcompress.vm at every SEW and legal LMUL, AVL 0, below and above VLMAX, on sparse,
+    dense, empty and full masks; vd apart from vs2's group and the mask vs1."""
+    rng = random.Random(seed)
+    lines = ["    .text", "    .globl _start", "_start:", "    la s0, data",
+             "    vsetvli t0, zero, e8, m8, ta, ma"]
+    lines += [f"    addi t1, s0, {64 * k}\n    vle8.v v{8 * k}, (t1)" for k in range(4)]
+    lines += ["    vsetvli t0, zero, e8, m1, ta, ma", "    vmv.v.i v7, 0", "    vmv.v.i v6, -1"]
+    for _ in range(length):
+        sew, lmul_name = rng.choice(SLIDE_VTYPES)
+        regs = max(1, int(_lmul(lmul_name)))
+        avl = rng.choice([0, 1, 3, 5, 17, 33, 1000])
+        lines += [f"    li t3, {avl}", f"    vsetvli t2, t3, e{sew}, {lmul_name}, tu, mu"]
+        vs2 = rng.choice(range(regs, 32, regs))
+        vs1 = rng.choice([r for r in range(32) if not vs2 <= r < vs2 + regs])
+        vd = rng.choice([r for r in range(0, 32, regs) if not (r < vs2 + regs and vs2 < r + regs)
+                         and not r <= vs1 < r + regs])
+        lines.append(f"    vcompress.vm v{vd}, v{vs2}, v{vs1}")
+    data = bytes(rng.choice([0, 0x11, 0x80, 0xFF]) if rng.random() < 0.5 else rng.randrange(256)
+                 for _ in range(256))
+    return _finish(lines, data)
+
+
+@pytest.mark.parametrize("vlen, lanes, seed", [
+    (128, 2, 1), pytest.param(64, 1, 2, marks=pytest.mark.long),
+    pytest.param(256, 4, 3, marks=pytest.mark.long)])
+def test_vcompress_matches_the_interpreter(vlen, lanes, seed, tmp_path):
+    verdict = _cosim(compress_program(seed), config(vlen, lanes), tmp_path)
+    assert verdict.verdict == "pass", verdict.report
+
+
+def test_vcompress_gives_hand_computed_results(tmp_path):
+    """v1 = [0x10, .., 0x17] at SEW 8 (VLEN 64), selected by v3 = 0b1010_0110
+    (elements 1, 2, 5, 7), and at SEW 16 by 0b0101."""
+    checks = [
+        ("8, e8, m1", "vcompress.vm v2, v1, v3", (0x17151211, 0xFFFFFFFF)),
+        ("6, e8, m1", "vcompress.vm v2, v1, v3", (0xFF151211, 0xFFFFFFFF)),
+        ("8, e8, m1", "vcompress.vm v2, v1, v5", (0xFFFFFFFF, 0xFFFFFFFF)),
+        ("4, e16, m1", "vcompress.vm v2, v1, v4", (0x15141110, 0xFFFFFFFF)),
+    ]
+    setup = ["    vsetivli zero, 8, e8, m1, tu, mu", "    vid.v v1", "    vadd.vi v1, v1, 8",
+             "    vadd.vi v1, v1, 8", "    li t1, 0xa6", "    vmv.s.x v3, t1",
+             "    li t1, 5", "    vmv.s.x v4, t1", "    vmv.s.x v5, zero"]
+    verdict = _cosim(_word_checks(checks, setup), config(64, 1), tmp_path, "compress")
     assert verdict.verdict == "pass", verdict.report
