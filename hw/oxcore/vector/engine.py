@@ -1202,7 +1202,7 @@ class VectorEngine(Engine):
         m.d.comb += per_beat.eq(pb >> sew_code)
         index = Signal(range(vlen), name="perm_element")  # i
         m.d.comb += index.eq((beat_offset >> sew_code) + slot)
-        compress = uop.sub == PERMUTES.index("vcompress")
+        compress = (uop.kind == Kind.PERMUTE) & (uop.sub == PERMUTES.index("vcompress"))
         cursor = Signal(range(vlen + 1), name="compress_cursor")  # vs2's next element
         with m.If(fsm == State.START):
             m.d.sync += cursor.eq(0)
