@@ -37,6 +37,7 @@ class Kind(enum.IntEnum):
     MASK_SCAN = 11  # a pass over the mask vs2, then a result (`sub`: MASK_SCANS)
     PERMUTE = 12  # vd[i] from an element of vs2 or the scalar, element by element
     # (`sub`: PERMUTES)
+    DIVIDE = 13  # integer divide and remainder, multi-cycle (`sub`: DIVIDES)
 
 
 class AluOp(enum.IntEnum):
@@ -162,6 +163,8 @@ MASK_SCANS = ("vcpop", "vfirst", "vmsbf", "vmsif", "vmsof", "viota")
 # is the next element of vs2 its mask vs1 selects.
 PERMUTES = ("vslideup", "vslidedown", "vslide1up", "vslide1down", "vrgather", "vrgatherei16",
             "vcompress")
+# Integer divide and remainder (`sub` by position; bit 0: signed, bit 1: remainder).
+DIVIDES = ("vdivu", "vdiv", "vremu", "vrem")
 MASK_LOGIC = ("vmandn", "vmand", "vmor", "vmxor", "vmorn", "vmnand", "vmnor", "vmxnor")
 
 UOP = data.StructLayout({
@@ -216,6 +219,8 @@ def micro_op(ins: Instruction) -> Decoded | None:
         return Decoded(Kind.SET_VL_IMM)
     if method == "binary" and args[0] in BINARY_OPS:
         return Decoded(Kind.ARITH, BINARY_OPS[args[0]], Form[args[1].upper()])
+    if method == "binary" and args[0] in DIVIDES:
+        return Decoded(Kind.DIVIDE, form=Form[args[1].upper()], sub=DIVIDES.index(args[0]))
     if method == "narrowing" and args[1] in ("vx", "vi"):
         return Decoded(Kind.ARITH, NARROWING_OPS[args[0]], Form[args[1].upper()], narrow=True)
     if method in ("widening", "widening_multiply_add"):

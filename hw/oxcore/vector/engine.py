@@ -87,6 +87,7 @@ class State(enum.IntEnum):
     PERM_INDEX = 18  # a permutation's element: vs1's index element read (vrgather.vv)
     PERM_FETCH = 19  # ... its source index j, the row of vs2[j] read
     PERM_PLACE = 20  # ... vs2[j] (or the scalar, or 0) into the beat; its last writes it
+    DIVIDE = 21  # a beat's divisions: one element per lane at a time, a bit a cycle
 
 
 def _log2(value: int) -> int:
@@ -194,6 +195,14 @@ class _Permutation:
     clear: list  # statements starting a new beat
     place: list  # PERM_PLACE's statements: the element into the beat
     placed: Signal  # the beat with this cycle's element (the beat's write value)
+
+
+@dataclass
+class _Divider:
+    """What the lanes' dividers (`VectorEngine._divide`) give the sequencer."""
+
+    result: Signal  # the beat's quotients or remainders (the last one placed this cycle)
+    beat_done: object  # the beat's last element finishes this cycle
 
 
 @dataclass
@@ -488,6 +497,9 @@ class VectorEngine(Engine):
                          | (fsm == State.PERM_PLACE))
             beat_source = Mux(permuting, perm.placed, beat_source)
             m.d.comb += unfilled.eq(perm.unfilled)
+            divider = self._divide(m, uop, fsm, sew_code, src2,
+                                   Mux(uop.form == Form.VV, src1, scalar.replicate(lanes)))
+            beat_source = Mux(fsm == State.DIVIDE, divider.result, beat_source)
         else:
             wb_new, wb_bytes = 0, 0
             stream = self._memory_stream(
@@ -687,6 +699,8 @@ class VectorEngine(Engine):
                             m.d.sync += fsm.eq(Mux(vl == 0, State.DONE, State.WB_READ))
                         with m.Case(Kind.PERMUTE):
                             m.d.sync += fsm.eq(Mux(empty, State.DONE, perm.first_state))
+                        with m.Case(Kind.DIVIDE):
+                            m.d.sync += fsm.eq(Mux(empty, State.DONE, State.DIVIDE))
                         with m.Case(Kind.CSR):
                             m.d.sync += fsm.eq(State.CSR)
                     else:
@@ -754,6 +768,9 @@ class VectorEngine(Engine):
                         m.d.sync += [perm.slot.eq(0)] + perm.clear
                         execute_beat()  # (after: its finish() sets the state last)
 
+                with m.Case(State.DIVIDE):
+                    with m.If(divider.beat_done):
+                        execute_beat()
                 with m.Case(State.PERM_INDEX):
                     with m.If(perm.element_active):
                         m.d.sync += fsm.eq(State.PERM_FETCH)
@@ -1282,6 +1299,94 @@ class VectorEngine(Engine):
             fetch=fetch, skip_source=compress & ~selected, skip=[cursor.eq(cursor + 1)],
             unfilled=Mux(compress, ~filled_now, 0), clear=[filled.eq(0)],
             place=[buffer.eq(placed), filled.eq(filled_now)], placed=placed)
+
+    def _divide(self, m: Module, uop, fsm, sew_code, dividends, divisors) -> _Divider:
+        """vdivu, vdiv, vremu, vrem: one radix-2 restoring divider per lane (a 33-bit
+        subtract a cycle, no combinational divider), over the lane's elements one after
+        the other: a load cycle (magnitudes, signs), then SEW steps of a quotient bit
+        each, the last also placing the result, so SEW + 1 cycles an element and 32 +
+        32/SEW a beat at any LANES. Signed ops divide magnitudes and set the signs after
+        (the quotient negative when the signs differ, the remainder takes the
+        dividend's), which gives RVV's overflow results by itself (-2^(SEW-1) / -1 =
+        -2^(SEW-1) rem 0); a divisor of 0 gives a quotient of all ones and the dividend
+        as remainder (spec 11.11)."""
+        lanes = self.lanes
+        is_signed, is_remainder = uop.sub[0], uop.sub[1]
+        step = Signal(range(33), name="div_step")  # 0: load; 1..SEW: quotient bits
+        element = Signal(2, name="div_element")  # within each lane
+        with m.If(fsm == State.START):
+            m.d.sync += [step.eq(0), element.eq(0)]
+        sew = Signal(range(33), name="div_sew")
+        m.d.comb += sew.eq(8 << sew_code)
+        last_step = step == sew
+        last_element = element == (4 >> sew_code) - 1
+        dividing = fsm == State.DIVIDE
+        with m.If(dividing):
+            m.d.sync += step.eq(Mux(last_step, 0, step + 1))
+            with m.If(last_step):
+                m.d.sync += element.eq(Mux(last_element, 0, element + 1))
+        result = Signal(32 * lanes, name="div_result")
+        for lane in range(lanes):
+            bits = slice(32 * lane, 32 * (lane + 1))
+            word = self._divide_lane(m, f"div{lane}", dividing, step == 0, last_step, element,
+                                     sew_code, dividends[bits], divisors[bits], is_signed,
+                                     is_remainder)
+            m.d.comb += result[bits].eq(word)
+        return _Divider(result, dividing & last_step & last_element)
+
+    def _divide_lane(self, m: Module, name: str, dividing, loading, last_step, element,
+                     sew_code, dividend_word, divisor_word, is_signed, is_remainder):
+        """One lane's divider (`_divide`); returns the lane's result word, with the
+        element finishing this cycle in place."""
+        a, b = Signal(32, name=f"{name}_a"), Signal(32, name=f"{name}_b")
+        sign_a, sign_b = Signal(name=f"{name}_sign_a"), Signal(name=f"{name}_sign_b")
+        mask = Signal(32, name=f"{name}_mask")
+        with m.Switch(sew_code):
+            for code, sew in enumerate((8, 16, 32)):
+                with m.Case(code):
+                    m.d.comb += [a.eq(dividend_word.word_select(element, sew)),
+                                 b.eq(divisor_word.word_select(element, sew)),
+                                 sign_a.eq(a[sew - 1]), sign_b.eq(b[sew - 1]),
+                                 mask.eq((1 << sew) - 1)]
+        negative_a, negative_b = is_signed & sign_a, is_signed & sign_b
+        magnitude_a = Mux(negative_a, (0 - a)[:32] & mask, a)
+        magnitude_b = Mux(negative_b, (0 - b)[:32] & mask, b)
+        remainder = Signal(33, name=f"{name}_remainder")
+        quotient = Signal(32, name=f"{name}_quotient")
+        shifting = Signal(32, name=f"{name}_dividend")  # its next bit at the top
+        divisor = Signal(32, name=f"{name}_divisor")
+        negate_q, negate_r = Signal(name=f"{name}_negate_q"), Signal(name=f"{name}_negate_r")
+        by_zero = Signal(name=f"{name}_by_zero")
+        # one step: shift the next dividend bit in, subtract the divisor if it fits
+        trial = Cat(shifting[31], remainder[:32])
+        fits = trial >= divisor
+        next_remainder = Signal(33, name=f"{name}_next_remainder")
+        next_quotient = Signal(32, name=f"{name}_next_quotient")
+        m.d.comb += [next_remainder.eq(Mux(fits, trial - divisor, trial)),
+                     next_quotient.eq(Cat(fits, quotient[:31]))]
+        with m.If(dividing & loading):
+            top = Mux(sew_code == 0, magnitude_a << 24,
+                      Mux(sew_code == 1, magnitude_a << 16, magnitude_a))
+            m.d.sync += [remainder.eq(0), quotient.eq(0), shifting.eq(top),
+                         divisor.eq(magnitude_b), negate_q.eq(negative_a ^ negative_b),
+                         negate_r.eq(negative_a), by_zero.eq(b == 0)]
+        with m.Elif(dividing):
+            m.d.sync += [remainder.eq(next_remainder), quotient.eq(next_quotient),
+                         shifting.eq(shifting << 1)]
+        q = Mux(by_zero, 0xFFFF_FFFF, Mux(negate_q, 0 - next_quotient, next_quotient))
+        r = Mux(negate_r, 0 - next_remainder, next_remainder)
+        final = Signal(32, name=f"{name}_final")
+        m.d.comb += final.eq(Mux(is_remainder, r, q))
+        results = Signal(32, name=f"{name}_results")  # the lane's elements done so far
+        placed = Signal(32, name=f"{name}_placed")
+        m.d.comb += placed.eq(results)
+        with m.If(dividing & last_step):
+            with m.Switch(sew_code):
+                for code, sew in enumerate((8, 16, 32)):
+                    with m.Case(code):
+                        m.d.comb += placed.word_select(element, sew).eq(final[:sew])
+            m.d.sync += results.eq(placed)
+        return placed
 
     def _mask_scan(self, m: Module, uop, fsm, beat, sew_code, vl, vstate: VectorState,
                    unmasked, src2, gathering, mask_bits) -> _Scan:

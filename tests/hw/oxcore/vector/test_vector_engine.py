@@ -5,7 +5,7 @@ vsetvli/vsetivli/vsetvl with random SEW, LMUL and AVL (0, below and above VLMAX)
 unit-stride loads and stores at unaligned bases, strided ones (zero, negative and
 positive strides), single-width arithmetic (fixed point too, under every vxrm) in every
 form, widening arithmetic and reductions, integer extension, carry ops, mask scans
-(vcpop, vfirst, vmsbf/vmsif/vmsof, viota), slides, gathers, masked and not,
+(vcpop, vfirst, vmsbf/vmsif/vmsof, viota), slides, gathers, divide, masked and not,
 vmerge/vmv, vmv.x.s. Every vector register, memory and CSR effect is
 compared (`oxcore.api.cosim`), at several VLEN/LANES configurations. A deliberately
 broken lane (fault injection) must be caught at the instruction it corrupts.
@@ -214,6 +214,12 @@ def random_program(seed: int, length: int = 40) -> str:
             src = {"vv": f"v{vs1}", "vx": rng.choice(["s1", "s3"]),
                    "vi": str(rng.randrange(32))}[form]
             lines.append(f"    vrgather.{form} v{vd}, v{vs2}, {src}{mask}")
+        elif kind < 0.75:  # divide (multi-cycle: rarer)
+            op = rng.choice(["vdivu", "vdiv", "vremu", "vrem"])
+            vd, vs2, vs1 = group(3, avoid_v0=masked)
+            src = rng.choice([f"v{vs1}", "s1", "s2", "s3", "zero"])
+            form = "vv" if src.startswith("v") else "vx"
+            lines.append(f"    {op}.{form} v{vd}, v{vs2}, {src}{mask}")
         else:
             op = rng.choice(ARITH + ["vrsub"] + FIXED_POINT)
             vd, vs2, vs1 = group(3, avoid_v0=masked)
@@ -248,6 +254,7 @@ def test_decoder_implements_the_first_slice():
             "vslide1down.vx"} <= names
     assert {"vrgather.vv", "vrgather.vx", "vrgather.vi", "vrgatherei16.vv",
             "vcompress.vm"} <= names
+    assert {"vdivu.vv", "vdiv.vx", "vremu.vx", "vrem.vv"} <= names
     assert "vle8ff.v" not in names and "vlseg2e8.v" not in names  # not yet
     assert "vsext.vf8" not in names  # (SEW 64 sources: always illegal, the core traps it)
 
@@ -888,4 +895,70 @@ def test_vcompress_gives_hand_computed_results(tmp_path):
              "    vadd.vi v1, v1, 8", "    li t1, 0xa6", "    vmv.s.x v3, t1",
              "    li t1, 5", "    vmv.s.x v4, t1", "    vmv.s.x v5, zero"]
     verdict = _cosim(_word_checks(checks, setup), config(64, 1), tmp_path, "compress")
+    assert verdict.verdict == "pass", verdict.report
+
+
+def divide_program(seed: int, length: int = 16) -> str:
+    """vdivu, vdiv, vremu, vrem (.vv, .vx) at every SEW and legal LMUL, AVL 0, below and
+    above VLMAX, masked or not, a non-zero vstart now and then, on data full of 0, -1,
+    1 and the most negative value (division by zero, signed overflow)."""
+    rng = random.Random(seed)
+    lines = ["    .text", "    .globl _start", "_start:", "    la s0, data",
+             "    vsetvli t0, zero, e8, m8, ta, ma"]
+    lines += [f"    addi t1, s0, {64 * k}\n    vle8.v v{8 * k}, (t1)" for k in range(4)]
+    for _ in range(length):
+        sew, lmul_name = rng.choice([(8, "mf2"), (8, "m1"), (8, "m2"), (16, "mf2"),
+                                     (16, "m1"), (32, "m1"), (32, "m2")])
+        regs = max(1, int(_lmul(lmul_name)))
+        avl = rng.choice([0, 1, 3, 5, 17, 1000])
+        lines += [f"    li t3, {avl}", f"    vsetvli t2, t3, e{sew}, {lmul_name}, tu, mu"]
+        masked = rng.random() < 0.4
+        vd, vs2, vs1 = rng.sample(range(regs, 32, regs), 3)
+        op = rng.choice(["vdivu", "vdiv", "vremu", "vrem"])
+        if rng.random() < 0.5:
+            src = f"v{vs1}"
+        else:
+            value = rng.choice([0, 1, -1, 3, 7, -128, 0x8000, -(1 << 31), 0x1234567])
+            lines.append(f"    li t4, {value}")
+            src = "t4"
+        if rng.random() < 0.1:
+            lines.append(f"    csrwi vstart, {rng.randrange(1, 4)}")
+        form = "vv" if src.startswith("v") else "vx"
+        lines.append(f"    {op}.{form} v{vd}, v{vs2}, {src}" + (", v0.t" if masked else ""))
+    extremes = [0x00, 0xFF, 0x80, 0x01, 0x7F]
+    data = bytes(rng.choice(extremes) if rng.random() < 0.6 else rng.randrange(256)
+                 for _ in range(256))
+    return _finish(lines, data)
+
+
+@pytest.mark.parametrize("vlen, lanes, seed", [
+    (64, 2, 1), pytest.param(128, 1, 2, marks=pytest.mark.long),
+    pytest.param(256, 4, 3, marks=pytest.mark.long)])
+def test_divide_matches_the_interpreter(vlen, lanes, seed, tmp_path):
+    verdict = _cosim(divide_program(seed), config(vlen, lanes), tmp_path)
+    assert verdict.verdict == "pass", verdict.report
+
+
+def test_divide_gives_hand_computed_results(tmp_path):
+    """SEW 8: v1 = [-128, 7, -7, 100, 5, -1, 0, 9], v3 = [-1, 2, 2, 0, -3, 0, 5, -4]
+    (signed overflow, rounding toward zero, division by zero, signs of remainders);
+    SEW 16 by 2; SEW 32 by -1 and 0, v4 = [-2^31, 7]."""
+    checks = [
+        ("8, e8, m1", "vdiv.vv v2, v1, v3", (0xFFFD0380, 0xFE00FFFF)),
+        ("8, e8, m1", "vrem.vv v2, v1, v3", (0x64FF0100, 0x0100FF02)),
+        ("8, e8, m1", "vdivu.vv v2, v1, v3", (0xFF7C0300, 0x0000FF00)),
+        ("8, e8, m1", "vremu.vv v2, v1, v3", (0x64010180, 0x0900FF05)),
+        ("4, e16, m1", "vdiv.vx v2, v1, t6", (0x327C03C0, 0x0480FF83)),
+        ("2, e32, m1", "vdiv.vx v2, v1, s1", (0x9B06F880, 0xF6FF00FB)),
+        ("2, e32, m1", "vdiv.vx v2, v4, s1", (0x80000000, 0xFFFFFFF9)),
+        ("2, e32, m1", "vrem.vx v2, v4, s1", (0, 0)),
+        ("2, e32, m1", "vdivu.vx v2, v1, zero", (0xFFFFFFFF, 0xFFFFFFFF)),
+        ("2, e32, m1", "vremu.vx v2, v1, zero", (0x64F90780, 0x0900FF05)),
+    ]
+    setup = ["    vsetivli zero, 2, e32, m1, tu, mu", "    li t1, 0x0900ff05",
+             "    vmv.v.x v1, t1", "    li t1, 0x64f90780", "    vmv.s.x v1, t1",
+             "    li t1, 0xfc0500fd", "    vmv.v.x v3, t1", "    li t1, 0x000202ff",
+             "    vmv.s.x v3, t1", "    li t1, 7", "    vmv.v.x v4, t1", "    lui t1, 0x80000",
+             "    vmv.s.x v4, t1"]
+    verdict = _cosim(_word_checks(checks, setup), config(64, 1), tmp_path, "divide")
     assert verdict.verdict == "pass", verdict.report
