@@ -311,6 +311,14 @@ def csr_rows(isa: Isa) -> tuple[tuple[Instruction, Decoded], ...]:
     return tuple(rows)
 
 
+def _packed(uop: Decoded) -> int:
+    """`uop` as the bits of a `UOP` (one constant per row: four decoders elaborate
+    every row, and field by field that was most of the engine's elaboration time)."""
+    fields = {name: getattr(uop, name) for name in UOP.members}
+    fields["eew"] = EEW_CODE[uop.eew]
+    return UOP.const(fields).as_value().value
+
+
 class VectorDecoder(wiring.Component):
     """Word -> `UOP` (``match`` when the engine executes it), and the scalar registers it
     reads and writes, from the row attributes (`Instruction.reads`/`writes`)."""
@@ -352,14 +360,7 @@ class VectorDecoder(wiring.Component):
                         self.reads_rs1.eq("rs1" in x_reads),
                         self.reads_rs2.eq("rs2" in x_reads),
                         self.writes_rd.eq("rd" in x_writes),
-                        self.uop.kind.eq(uop.kind), self.uop.op.eq(uop.op),
-                        self.uop.form.eq(uop.form), self.uop.eew.eq(EEW_CODE[uop.eew]),
-                        self.uop.vtype_from_rs2.eq(uop.vtype_from_rs2),
-                        self.uop.sub.eq(uop.sub), self.uop.first_only.eq(uop.first_only),
-                        self.uop.whole.eq(uop.whole), self.uop.strided.eq(uop.strided),
-                        self.uop.narrow.eq(uop.narrow), self.uop.widen.eq(uop.widen),
-                        self.uop.wide_vs2.eq(uop.wide_vs2), self.uop.extend.eq(uop.extend),
-                        self.uop.carry.eq(uop.carry),
+                        self.uop.as_value().eq(_packed(uop)),
                     ]
         return m
 
