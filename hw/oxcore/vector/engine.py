@@ -16,7 +16,10 @@ Structure (docs/vector.md has the diagram):
 - **sequencers**: one instruction each, one *beat* (``LANES`` x 32 bits of a register
   group) per cycle: register file reads for the next beat, the lanes' ALUs (arithmetic)
   or the memory port (loads, stores), the register file write, and the report of what
-  changed, on the sequencer's own commit port;
+  changed, on the sequencer's own commit port. Some beats take longer: permutations
+  (slides, gathers, vcompress: `_permute`) build a beat element by element, divide
+  (`_divide`) a bit a cycle per lane; mask scans (`_mask_scan`) pass over their mask
+  first;
 - **register file**: lane-sliced, one 32-bit-wide memory per lane, ``32 * VLEN /
   (32 * LANES)`` rows; three read ports and a write port for the arithmetic sequencer,
   one of each for the load/store sequencer;
