@@ -259,14 +259,15 @@ def micro_op(ins: Instruction) -> Decoded | None:
         return Decoded(Kind.PERMUTE, form=Form[args[1].upper()], sub=PERMUTES.index(args[0]))
     if method == "compress":
         return Decoded(Kind.PERMUTE, form=Form.VV, sub=PERMUTES.index("vcompress"))
+    # (form VI: their vs1 field is funct5, no register for the issue check to wait on)
     if method == "population":
-        return Decoded(Kind.MASK_SCAN, sub=MASK_SCANS.index("vcpop"))
+        return Decoded(Kind.MASK_SCAN, form=Form.VI, sub=MASK_SCANS.index("vcpop"))
     if method == "find_first":
-        return Decoded(Kind.MASK_SCAN, sub=MASK_SCANS.index("vfirst"))
+        return Decoded(Kind.MASK_SCAN, form=Form.VI, sub=MASK_SCANS.index("vfirst"))
     if method == "set_first":
-        return Decoded(Kind.MASK_SCAN, sub=MASK_SCANS.index(args[0]))
+        return Decoded(Kind.MASK_SCAN, form=Form.VI, sub=MASK_SCANS.index(args[0]))
     if method == "iota":
-        return Decoded(Kind.MASK_SCAN, sub=MASK_SCANS.index("viota"))
+        return Decoded(Kind.MASK_SCAN, form=Form.VI, sub=MASK_SCANS.index("viota"))
     if method == "move_from_scalar":
         return Decoded(Kind.ARITH, AluOp.MOVE, Form.VX, first_only=True)
     if method == "index":
