@@ -35,6 +35,10 @@ class Kind(enum.IntEnum):
     COMPARE = 8  # integer compare into a mask (`sub`: COMPARES)
     MASK_LOGIC = 9  # mask-register logical (`sub`: MASK_LOGIC)
     CSR = 10  # a Zicsr instruction on a vector CSR (`sub`: CSR_OPS; form VI: uimm)
+    MASK_SCAN = 11  # a pass over the mask vs2, then a result (`sub`: MASK_SCANS)
+    PERMUTE = 12  # vd[i] from an element of vs2 or the scalar, element by element
+    # (`sub`: PERMUTES)
+    DIVIDE = 13  # integer divide and remainder, multi-cycle (`sub`: DIVIDES)
 
 
 class AluOp(enum.IntEnum):
@@ -103,6 +107,10 @@ class AluOp(enum.IntEnum):
     # SEW/2- or SEW/4-bit ones (`extend`)
     ZEXT = 55
     SEXT = 56
+    # add with carry / subtract with borrow (vadc, vsbc): the element's v0 bit (`pick`)
+    # is the carry/borrow in, so every body element is written (`carry`)
+    ADC = 57
+    SBC = 58
 
 
 class Form(enum.IntEnum):
@@ -144,6 +152,20 @@ REDUCTIONS = ("vredsum", "vredand", "vredor", "vredxor", "vredminu", "vredmin",
 WIDENING_REDUCTIONS = ("vwredsumu", "vwredsum")
 COMPARES = ("vmseq", "vmsne", "vmsltu", "vmslt", "vmsleu", "vmsle", "vmsgtu", "vmsgt")
 CSR_OPS = ("csrrw", "csrrs", "csrrc")  # and their immediate forms (form VI)
+# The carry/borrow-out masks (Kind.COMPARE with `carry`; `sub` by position): with a v0
+# carry/borrow in when the row is masked (vm = 0: .vvm/.vxm/.vim), without when not.
+CARRY_OUTS = ("vmadc", "vmsbc")
+CARRY_OPS = {"vadc": AluOp.ADC, "vsbc": AluOp.SBC}
+# Mask scans (`sub` by position): a scalar count or index (vcpop.m, vfirst.m), a mask
+# around the first set bit (vmsbf.m, vmsif.m, vmsof.m), or SEW-bit prefix counts (viota.m).
+MASK_SCANS = ("vcpop", "vfirst", "vmsbf", "vmsif", "vmsof", "viota")
+# Permutations, element by element (`sub` by position): vd[i] = vs2[j] for the j each
+# computes from i (0 where j >= VLMAX; the slide1 ops' scalar at one end); vcompress's j
+# is the next element of vs2 its mask vs1 selects.
+PERMUTES = ("vslideup", "vslidedown", "vslide1up", "vslide1down", "vrgather", "vrgatherei16",
+            "vcompress")
+# Integer divide and remainder (`sub` by position; bit 0: signed, bit 1: remainder).
+DIVIDES = ("vdivu", "vdiv", "vremu", "vrem")
 MASK_LOGIC = ("vmandn", "vmand", "vmor", "vmxor", "vmorn", "vmnand", "vmnor", "vmxnor")
 
 UOP = data.StructLayout({
@@ -155,6 +177,7 @@ UOP = data.StructLayout({
     "widen": 1,  # vd is 2*SEW wide: one beat of a SEW source makes two of vd's
     "wide_vs2": 1,  # (widening) vs2 is 2*SEW wide too: the .wv/.wx forms
     "extend": 2,  # vzext/vsext: log2 of the factor (vs2 is SEW/2 or SEW/4 wide)
+    "carry": 1,  # v0 holds carries/borrows, not a mask: every body element is written
 })
 
 
@@ -175,6 +198,7 @@ class Decoded:
     widen: bool = False
     wide_vs2: bool = False
     extend: int = 0
+    carry: bool = False
 
 
 def _call(ins: Instruction) -> tuple[str, list]:
@@ -196,6 +220,8 @@ def micro_op(ins: Instruction) -> Decoded | None:
         return Decoded(Kind.SET_VL_IMM)
     if method == "binary" and args[0] in BINARY_OPS:
         return Decoded(Kind.ARITH, BINARY_OPS[args[0]], Form[args[1].upper()])
+    if method == "binary" and args[0] in DIVIDES:
+        return Decoded(Kind.DIVIDE, form=Form[args[1].upper()], sub=DIVIDES.index(args[0]))
     if method == "narrowing" and args[1] in ("vx", "vi"):
         return Decoded(Kind.ARITH, NARROWING_OPS[args[0]], Form[args[1].upper()], narrow=True)
     if method in ("widening", "widening_multiply_add"):
@@ -204,6 +230,11 @@ def micro_op(ins: Instruction) -> Decoded | None:
     if method == "extend" and args[2] in (2, 4):  # (vf8 needs SEW 64: always illegal)
         return Decoded(Kind.ARITH, AluOp.SEXT if args[3] else AluOp.ZEXT, Form.VI,
                        extend=args[2].bit_length() - 1)
+    if method == "carry" and args[0] in CARRY_OPS:
+        return Decoded(Kind.ARITH, CARRY_OPS[args[0]], Form[args[1].upper()], carry=True)
+    if method == "carry":  # vmadc/vmsbc: a mask of carries/borrows out, as compares write
+        return Decoded(Kind.COMPARE, form=Form[args[1].upper()],
+                       sub=CARRY_OUTS.index(args[0]), carry=True)
     if method == "multiply_add":
         return Decoded(Kind.ARITH, MULTIPLY_ADD_OPS[args[0]], Form[args[1].upper()])
     if method == "move":
@@ -225,6 +256,19 @@ def micro_op(ins: Instruction) -> Decoded | None:
         return Decoded(Kind.COMPARE, form=Form[args[1].upper()], sub=COMPARES.index(args[0]))
     if method == "mask_logic":
         return Decoded(Kind.MASK_LOGIC, sub=MASK_LOGIC.index(args[0]))
+    if method in ("slide", "gather"):
+        return Decoded(Kind.PERMUTE, form=Form[args[1].upper()], sub=PERMUTES.index(args[0]))
+    if method == "compress":
+        return Decoded(Kind.PERMUTE, form=Form.VV, sub=PERMUTES.index("vcompress"))
+    # (form VI: their vs1 field is funct5, no register for the issue check to wait on)
+    if method == "population":
+        return Decoded(Kind.MASK_SCAN, form=Form.VI, sub=MASK_SCANS.index("vcpop"))
+    if method == "find_first":
+        return Decoded(Kind.MASK_SCAN, form=Form.VI, sub=MASK_SCANS.index("vfirst"))
+    if method == "set_first":
+        return Decoded(Kind.MASK_SCAN, form=Form.VI, sub=MASK_SCANS.index(args[0]))
+    if method == "iota":
+        return Decoded(Kind.MASK_SCAN, form=Form.VI, sub=MASK_SCANS.index("viota"))
     if method == "move_from_scalar":
         return Decoded(Kind.ARITH, AluOp.MOVE, Form.VX, first_only=True)
     if method == "index":
@@ -269,6 +313,14 @@ def csr_rows(isa: Isa) -> tuple[tuple[Instruction, Decoded], ...]:
     return tuple(rows)
 
 
+def _packed(uop: Decoded) -> int:
+    """`uop` as the bits of a `UOP` (one constant per row: four decoders elaborate
+    every row, and field by field that was most of the engine's elaboration time)."""
+    fields = {name: getattr(uop, name) for name in UOP.members}
+    fields["eew"] = EEW_CODE[uop.eew]
+    return UOP.const(fields).as_value().value
+
+
 class VectorDecoder(wiring.Component):
     """Word -> `UOP` (``match`` when the engine executes it), and the scalar registers it
     reads and writes, from the row attributes (`Instruction.reads`/`writes`)."""
@@ -307,13 +359,7 @@ class VectorDecoder(wiring.Component):
                         self.reads_rs1.eq("rs1" in x_reads),
                         self.reads_rs2.eq("rs2" in x_reads),
                         self.writes_rd.eq("rd" in x_writes),
-                        self.uop.kind.eq(uop.kind), self.uop.op.eq(uop.op),
-                        self.uop.form.eq(uop.form), self.uop.eew.eq(EEW_CODE[uop.eew]),
-                        self.uop.vtype_from_rs2.eq(uop.vtype_from_rs2),
-                        self.uop.sub.eq(uop.sub), self.uop.first_only.eq(uop.first_only),
-                        self.uop.whole.eq(uop.whole), self.uop.strided.eq(uop.strided),
-                        self.uop.narrow.eq(uop.narrow), self.uop.widen.eq(uop.widen),
-                        self.uop.wide_vs2.eq(uop.wide_vs2), self.uop.extend.eq(uop.extend),
+                        self.uop.as_value().eq(_packed(uop)),
                     ]
         return m
 

@@ -16,7 +16,10 @@ Structure (docs/vector.md has the diagram):
 - **sequencers**: one instruction each, one *beat* (``LANES`` x 32 bits of a register
   group) per cycle: register file reads for the next beat, the lanes' ALUs (arithmetic)
   or the memory port (loads, stores), the register file write, and the report of what
-  changed, on the sequencer's own commit port;
+  changed, on the sequencer's own commit port. Some beats take longer: permutations
+  (slides, gathers, vcompress: `_permute`) build a beat element by element, divide
+  (`_divide`) a bit a cycle per lane; mask scans (`_mask_scan`) pass over their mask
+  first;
 - **register file**: lane-sliced, one 32-bit-wide memory per lane, ``32 * VLEN /
   (32 * LANES)`` rows; three read ports and a write port for the arithmetic sequencer,
   one of each for the load/store sequencer;
@@ -48,8 +51,8 @@ from amaranth.lib import memory
 
 from hw.oxcore.commit import commit_layout
 from hw.oxcore.engine import DISPATCH, ENGINE_CLASSES, Engine
-from hw.oxcore.vector.decode import (COMPARES, MASK_LOGIC, REDUCTIONS, UOP, AluOp, Form,
-                                     Kind, VectorDecoder)
+from hw.oxcore.vector.decode import (CARRY_OUTS, COMPARES, MASK_LOGIC, MASK_SCANS, PERMUTES,
+                                     REDUCTIONS, UOP, AluOp, Form, Kind, VectorDecoder)
 from hw.oxcore.vector.lane import LaneAlu
 from oxcore.config import OxCoreConfig, VectorConfig
 from oxcore.isa import Isa, isa_for
@@ -82,6 +85,12 @@ class State(enum.IntEnum):
     GATHER = 13  # a strided load's element: its word requested (or skipped, inactive)
     GATHER_WAIT = 14  # ... its data arrives, into the beat
     SCATTER = 15  # a strided store's element: its word written (or skipped)
+    IOTA_READ = 16  # viota.m: vd's first beat read after the scan of vs2
+    IOTA = 17  # ... an element-wise beat of prefix counts
+    PERM_INDEX = 18  # a permutation's element: vs1's index element read (vrgather.vv)
+    PERM_FETCH = 19  # ... its source index j, the row of vs2[j] read
+    PERM_PLACE = 20  # ... vs2[j] (or the scalar, or 0) into the beat; its last writes it
+    DIVIDE = 21  # a beat's divisions: one element per lane at a time, a bit a cycle
 
 
 def _log2(value: int) -> int:
@@ -170,6 +179,43 @@ class _Elements:
     last_of_beat: Signal  # it is the beat's last element
     step: list  # statements that move on to the next element
     restart: list  # statements that reset the stream for a new instruction
+
+
+@dataclass
+class _Permutation:
+    """What a permutation (`VectorEngine._permute`) gives the sequencer."""
+
+    first_state: object  # an element's first state (PERM_INDEX if vs1 holds its index)
+    slot: Signal  # the element within vd's beat
+    last_slot: object  # ... it is the beat's last
+    element_active: object  # ... it is active (mask, vl, vstart, vslideup's offset)
+    source_row: object  # the row (in vs2's group) of the source element, in PERM_FETCH
+    index_row: object  # the row (in vs1's group) of the index element, in PERM_INDEX
+    fetch: list  # PERM_FETCH's statements: the source element's place, or 0 or the scalar
+    skip_source: object  # vcompress: vs2's next element is not selected, look further
+    skip: list  # ... the statements doing that
+    unfilled: object  # vcompress: bytes of the beat no element is placed in (not written)
+    clear: list  # statements starting a new beat
+    place: list  # PERM_PLACE's statements: the element into the beat
+    placed: Signal  # the beat with this cycle's element (the beat's write value)
+
+
+@dataclass
+class _Divider:
+    """What the lanes' dividers (`VectorEngine._divide`) give the sequencer."""
+
+    result: Signal  # the beat's quotients or remainders (the last one placed this cycle)
+    beat_done: object  # the beat's last element finishes this cycle
+
+
+@dataclass
+class _Scan:
+    """What a mask scan (`VectorEngine._mask_scan`) gives the sequencer."""
+
+    scalar: Signal  # vcpop/vfirst's result, at the first pass's last beat
+    marks: Signal  # vmsbf/vmsif/vmsof: the beat's mask bits
+    active: Signal  # ... and which of them are written (the beat's active elements)
+    iota: Signal  # viota: the beat's element values
 
 
 class VectorEngine(Engine):
@@ -313,8 +359,11 @@ class VectorEngine(Engine):
             double = _double_group(ones)
             vd_ones = Mux(uop.widen, double, ones)
             vs2_ones = Mux(uop.narrow | uop.wide_vs2, double, ones)
+            # vrgatherei16's 16-bit indices: EMUL 2 x LMUL at SEW 8
+            ei16 = (uop.kind == Kind.PERMUTE) & (uop.sub == PERMUTES.index("vrgatherei16"))
+            vs1_ones = Mux(ei16 & (state.vtype[3:6] == 0), double, ones)
             m.d.comb += touched.eq(_group_mask(vd, vd_ones) | _group_mask(vs2, vs2_ones)
-                                   | Mux(uop.form == Form.VV, _group_mask(vs1, ones), 0)
+                                   | Mux(uop.form == Form.VV, _group_mask(vs1, vs1_ones), 0)
                                    | uses_v0)
         alone = Signal(name="head_alone")
         m.d.comb += alone.eq((uop.kind == Kind.SET_VL) | (uop.kind == Kind.SET_VL_IMM)
@@ -392,13 +441,26 @@ class VectorEngine(Engine):
         m.d.comb += beat_offset.eq(beat * pb)
         # per byte of the beat: its element, body and mask bits
         active = Signal(pb, name=f"{role}_active")
-        every = Signal()  # vmerge: every body element is written (v0 picks the source)
-        m.d.comb += every.eq(unmasked | ((uop.kind == Kind.ARITH) & (uop.op == AluOp.MERGE)))
+        # vmerge, vadc/vsbc, vmadc/vmsbc: every body element is written (v0 picks the
+        # source, or holds carries)
+        every = Signal()
+        m.d.comb += every.eq(unmasked | uop.carry
+                             | ((uop.kind == Kind.ARITH) & (uop.op == AluOp.MERGE)))
+        carry_in = Signal(pb, name=f"{role}_carry_in")  # per byte: its element's v0 carry
+        # vcompress writes only the elements it fills (`_permute`)
+        unfilled = Signal(pb, name=f"{role}_unfilled")
+        # vslideup leaves vd[i] alone below the offset (rs1 or uimm5)
+        floor = Signal(32, name=f"{role}_floor")
+        slide_up = (uop.kind == Kind.PERMUTE) & (uop.sub == PERMUTES.index("vslideup"))
+        m.d.comb += floor.eq(Mux(slide_up, Mux(uop.form == Form.VX, current.rs1, insn[15:20]),
+                                 0))
         for j in range(pb):
             element = Signal(range(8 * vlenb), name=f"{role}_element{j}")
             m.d.comb += element.eq((beat_offset + j) >> eew_code)
             mask_bit = v0.bit_select(element[:_log2(vlen)], 1)
+            m.d.comb += carry_in[j].eq(mask_bit & ~unmasked)
             m.d.comb += active[j].eq((element < length) & (element >= vstart)
+                                     & (element >= floor) & ~unfilled[j]
                                      & (every | mask_bit) & ~(uop.first_only & (element != 0)))
         last_of_reg = Signal()
         m.d.comb += last_of_reg.eq((beat % bpr) == bpr - 1)
@@ -415,7 +477,8 @@ class VectorEngine(Engine):
         out_bytes = Signal(pb)
         phase_b = Signal()  # reductions, compares, mask logic: the destination's pass
         m.d.comb += phase_b.eq((fsm == State.WB_READ) | (fsm == State.WB_EXECUTE))
-        gathers = Signal()  # a first pass gathers a result: reductions, compares
+        # a first pass gathers a result: reductions, compares, mask scans
+        gathers = Signal(name=f"{role}_gathers")
         if arithmetic:
             scalar, beat_source, lanes_saturated = self._lanes(
                 m, current, uop, sew_code, beat, beat_offset, v0, old_vd, src2, src1,
@@ -425,10 +488,21 @@ class VectorEngine(Engine):
                                          & (lanes_saturated & active).any())
             with m.If(saturated_now):
                 m.d.sync += saturation_seen.eq(1)
-            m.d.comb += gathers.eq((uop.kind == Kind.REDUCE) | (uop.kind == Kind.COMPARE))
-            wb_new, wb_bytes = self._gather(m, uop, fsm, beat, beat_offset, sew_code, vl,
-                                            vstart, active, old_vd, src2, src1, scalar,
-                                            gathers)
+            m.d.comb += gathers.eq((uop.kind == Kind.REDUCE) | (uop.kind == Kind.COMPARE)
+                                   | ((uop.kind == Kind.MASK_SCAN) & (fsm != State.IOTA)))
+            wb_new, wb_bytes, scan = self._gather(m, uop, fsm, beat, beat_offset, sew_code,
+                                                  vl, vstate, unmasked, active, old_vd,
+                                                  src2, src1, scalar, gathers, carry_in)
+            beat_source = Mux(fsm == State.IOTA, scan.iota, beat_source)
+            perm = self._permute(m, current, uop, fsm, beat_offset, sew_code, vl, vtype,
+                                 active, src2, src1, scalar)
+            permuting = ((fsm == State.PERM_INDEX) | (fsm == State.PERM_FETCH)
+                         | (fsm == State.PERM_PLACE))
+            beat_source = Mux(permuting, perm.placed, beat_source)
+            m.d.comb += unfilled.eq(perm.unfilled)
+            divider = self._divide(m, uop, fsm, sew_code, src2,
+                                   Mux(uop.form == Form.VV, src1, scalar.replicate(lanes)))
+            beat_source = Mux(fsm == State.DIVIDE, divider.result, beat_source)
         else:
             wb_new, wb_bytes = 0, 0
             stream = self._memory_stream(
@@ -505,8 +579,12 @@ class VectorEngine(Engine):
                      vrf.read_rows[0].eq(vd * bpr + read_beat),
                      vrf.write_row.eq(group_row), vrf.write_data.eq(out_value)]
         if arithmetic:  # (narrowing: vs2's two beats for one of vd's; widening: a
-            # SEW source's beat for two of vd's, and the .w forms' vs2 beat by beat)
-            with m.If(uop.narrow):
+            # SEW source's beat for two of vd's, and the .w forms' vs2 beat by beat;
+            # permutations: the rows of an element's source and index)
+            with m.If(uop.kind == Kind.PERMUTE):
+                m.d.comb += [vrf.read_rows[1].eq(vs2 * bpr + perm.source_row),
+                             vrf.read_rows[2].eq(vs1 * bpr + perm.index_row)]
+            with m.Elif(uop.narrow):
                 m.d.comb += [vrf.read_rows[1].eq(vs2 * bpr + 2 * read_beat),
                              vrf.read_rows[2].eq(vs2 * bpr + 2 * read_beat + 1)]
             with m.Elif(uop.extend != 0):  # vzext/vsext: vs2's beat for 2 or 4 of vd's
@@ -598,7 +676,8 @@ class VectorEngine(Engine):
             with m.Case(State.IDLE):
                 take_next()
             with m.Case(State.START):
-                m.d.sync += beats.eq(body_regs * bpr)
+                # (a mask scan's first pass: the one register of vs2)
+                m.d.sync += beats.eq(Mux(uop.kind == Kind.MASK_SCAN, bpr, body_regs * bpr))
                 empty = body_regs == 0
                 with m.Switch(uop.kind):
                     if arithmetic:
@@ -615,8 +694,16 @@ class VectorEngine(Engine):
                                                    State.EXECUTE))
                         with m.Case(Kind.TO_SCALAR):
                             m.d.sync += fsm.eq(State.EXECUTE)
+                        with m.Case(Kind.MASK_SCAN):  # (vl = 0: viota writes nothing;
+                            # vcpop and vfirst scan to a result, 0 and -1)
+                            viota = uop.sub == MASK_SCANS.index("viota")
+                            m.d.sync += fsm.eq(Mux(empty & viota, State.DONE, State.EXECUTE))
                         with m.Case(Kind.MASK_LOGIC):
                             m.d.sync += fsm.eq(Mux(vl == 0, State.DONE, State.WB_READ))
+                        with m.Case(Kind.PERMUTE):
+                            m.d.sync += fsm.eq(Mux(empty, State.DONE, perm.first_state))
+                        with m.Case(Kind.DIVIDE):
+                            m.d.sync += fsm.eq(Mux(empty, State.DONE, State.DIVIDE))
                         with m.Case(Kind.CSR):
                             m.d.sync += fsm.eq(State.CSR)
                     else:
@@ -650,6 +737,14 @@ class VectorEngine(Engine):
                         m.d.sync += fsm.eq(State.COMPLETE)
                     with m.Elif(gathers):  # first pass: gather (`_gather`)
                         next_beat()
+                        with m.If((beat + 1 == beats) & (uop.kind == Kind.MASK_SCAN)):
+                            # vcpop/vfirst: the scalar; viota: an element-wise pass
+                            with m.If(uop.sub <= MASK_SCANS.index("vfirst")):
+                                m.d.sync += [result.eq(scan.scalar),
+                                             fsm.eq(State.COMPLETE)]
+                            with m.Elif(uop.sub == MASK_SCANS.index("viota")):
+                                m.d.sync += [fsm.eq(State.IOTA_READ),
+                                             beats.eq(body_regs * bpr)]
                     with m.Else():
                         execute_beat()
                 with m.Case(State.COMPLETE):
@@ -663,6 +758,37 @@ class VectorEngine(Engine):
                             m.d.sync += fsm.eq(State.DONE)
                 with m.Case(State.WB_READ):
                     m.d.sync += fsm.eq(State.WB_EXECUTE)
+                with m.Case(State.IOTA_READ):
+                    m.d.sync += fsm.eq(State.IOTA)
+                with m.Case(State.IOTA):
+                    execute_beat()
+
+                def next_element() -> None:
+                    """A permutation moves on to the next element of vd; after the beat's
+                    last, the beat is written and reported (`execute_beat`)."""
+                    m.d.sync += [perm.slot.eq(perm.slot + 1), fsm.eq(perm.first_state)]
+                    with m.If(perm.last_slot):
+                        m.d.sync += [perm.slot.eq(0)] + perm.clear
+                        execute_beat()  # (after: its finish() sets the state last)
+
+                with m.Case(State.DIVIDE):
+                    with m.If(divider.beat_done):
+                        execute_beat()
+                with m.Case(State.PERM_INDEX):
+                    with m.If(perm.element_active):
+                        m.d.sync += fsm.eq(State.PERM_FETCH)
+                    with m.Else():
+                        next_element()
+                with m.Case(State.PERM_FETCH):
+                    with m.If(perm.element_active & perm.skip_source):  # (vcompress)
+                        m.d.sync += perm.skip + [fsm.eq(State.PERM_INDEX)]
+                    with m.Elif(perm.element_active):
+                        m.d.sync += perm.fetch + [fsm.eq(State.PERM_PLACE)]
+                    with m.Else():
+                        next_element()
+                with m.Case(State.PERM_PLACE):
+                    m.d.sync += perm.place
+                    next_element()
                 with m.Case(State.WB_EXECUTE):  # one register: beats 0 .. bpr-1
                     m.d.comb += [vrf.write_bytes.eq(wb_bytes), advance.eq(1)]
                     write_v0()
@@ -972,14 +1098,18 @@ class VectorEngine(Engine):
         result = Signal(32, name="scalar_result")
         return result, csr_old, csr_new, csr_writes, next_vl, legal, new_vtype
 
-    def _gather(self, m: Module, uop, fsm, beat, beat_offset, sew_code, vl, vstart,
-                active, old_vd, src2, src1, scalar, gathers):
+    def _gather(self, m: Module, uop, fsm, beat, beat_offset, sew_code, vl,
+                vstate: VectorState, unmasked, active, old_vd, src2, src1, scalar, gathers,
+                carry_in):
         """Reductions, compares and mask logic. The first pass (EXECUTE over the source
         group's beats) folds the active elements into the reduction's accumulator
-        (started from vs1[0]) or sets the compare's mask bits; the second (WB_*, over
+        (started from vs1[0]) or sets the compare's mask bits (vmadc/vmsbc: the carry or
+        borrow out of vs2 +/- source +/- `carry_in`, per byte its element's v0 carry
+        in, so they share the compares' mask path); the second (WB_*, over
         vd's beats) merges them, or the mask logic's bits, into vd. Returns the second
         pass's beat value and byte enables."""
         lanes, pb, vlen = self.lanes, self.beat_bytes, self.vlen
+        vstart = vstate.vstart
         bits = 8 * pb
         operand = Mux(uop.form == Form.VV, src1, scalar.replicate(lanes))
         gathering = Signal()
@@ -995,6 +1125,7 @@ class VectorEngine(Engine):
                     count = bits // sew  # elements per beat
                     elements = [(src2[k * sew:(k + 1) * sew], operand[k * sew:(k + 1) * sew],
                                  active[k * sew // 8]) for k in range(count)]
+                    carries = [carry_in[k * sew // 8] for k in range(count)]
                     # reduction: fold the active elements into the accumulator
                     reducing = gathering & (uop.kind == Kind.REDUCE)
                     start = Mux(beat == 0, src1[:sew], accumulator[:sew])
@@ -1019,11 +1150,16 @@ class VectorEngine(Engine):
                     # compare: one mask bit per active element
                     results = Signal(count, name=f"compare_bits{sew}")
                     enables = Signal(count, name=f"compare_enables{sew}")
-                    with m.Switch(uop.sub):
+                    with m.Switch(Cat(uop.sub, uop.carry)):
                         for index, name in enumerate(COMPARES):
                             with m.Case(index):
                                 m.d.comb += results.eq(Cat(*(_compare(name, a, b)
                                                              for a, b, _ in elements)))
+                        for index, name in enumerate(CARRY_OUTS):
+                            with m.Case(8 + index):
+                                m.d.comb += results.eq(Cat(*(
+                                    _carry_out(name, a, b, c, sew)
+                                    for (a, b, _), c in zip(elements, carries))))
                     m.d.comb += enables.eq(Cat(*(on for _, _, on in elements)))
                     with m.If(gathering & (uop.kind == Kind.COMPARE)):
                         slot = beat[:_log2(vlen // count)] if vlen > count else 0
@@ -1031,11 +1167,15 @@ class VectorEngine(Engine):
                             mask_bits.word_select(slot, count).eq(results),
                             mask_written.word_select(slot, count).eq(enables),
                         ]
+        scan = self._mask_scan(m, uop, fsm, beat, sew_code, vl, vstate, unmasked, src2,
+                               gathering, mask_bits)
         # second pass: the value and bit enables of vd's beat
         value = Signal(bits)
         enable = Signal(bits)
         index = beat[:_log2(self.beats_per_reg)] if self.beats_per_reg > 1 else 0
         with m.Switch(uop.kind):
+            with m.Case(Kind.MASK_SCAN):  # vmsbf/vmsif/vmsof
+                m.d.comb += [value.eq(scan.marks), enable.eq(scan.active)]
             with m.Case(Kind.MASK_LOGIC):
                 with m.Switch(uop.sub):
                     for i, name in enumerate(MASK_LOGIC):
@@ -1059,7 +1199,270 @@ class VectorEngine(Engine):
         byte_enables = Signal(pb)
         m.d.comb += new.eq((old_vd & ~enable) | (value & enable))
         m.d.comb += byte_enables.eq(Cat(*(enable[8 * j:8 * (j + 1)].any() for j in range(pb))))
-        return new, byte_enables
+        return new, byte_enables, scan
+
+    def _permute(self, m: Module, current, uop, fsm, beat_offset, sew_code, vl, vtype,
+                 active, src2, src1, scalar) -> _Permutation:
+        """Slides and gathers, element by element (vd's beats in order; a beat's
+        elements one after the other, then the beat written as an element-wise one is):
+        element i's source index j (vslideup: i - offset; vslidedown: i + offset;
+        vslide1up/down: i -/+ 1; vrgather: rs1, uimm5, or vs1[i], SEW or (ei16) 16 bits,
+        its row read in PERM_INDEX), vs2's row holding element j read in PERM_FETCH, the
+        element taken from it in PERM_PLACE (0 where j >= VLMAX; the scalar at element 0
+        of vslide1up and vl - 1 of vslide1down). Two cycles an active element (three
+        with a vs1 index), one an inactive one. vd may be vs2 for the downward slides:
+        a beat is written only after its last element, and its sources lie in it or
+        after it. vcompress walks a source cursor over vs1's mask bits (PERM_INDEX reads
+        the row of its bit, PERM_FETCH looks: two cycles an unselected element, three a
+        selected one), fills vd's elements in order and writes only those filled."""
+        pb, vlen = self.beat_bytes, self.vlen
+        insn = current.insn
+        slot = Signal(range(pb), name="perm_slot")
+        per_beat = Signal(range(pb + 1), name="perm_per_beat")
+        m.d.comb += per_beat.eq(pb >> sew_code)
+        index = Signal(range(vlen), name="perm_element")  # i
+        m.d.comb += index.eq((beat_offset >> sew_code) + slot)
+        compress = (uop.kind == Kind.PERMUTE) & (uop.sub == PERMUTES.index("vcompress"))
+        cursor = Signal(range(vlen + 1), name="compress_cursor")  # vs2's next element
+        with m.If(fsm == State.START):
+            m.d.sync += cursor.eq(0)
+        bits = 8 * pb
+        selected = src1.bit_select(cursor[:_log2(bits)], 1)  # (vs1's row of the cursor)
+        element_active = Mux(compress, cursor < vl, active.bit_select(slot << sew_code, 1))
+        # VLMAX of the current vtype (LMUL 1/8 .. 8)
+        vlmax = Signal(range(vlen + 1), name="perm_vlmax")
+        per_reg = Const(self.vlenb) >> sew_code
+        with m.Switch(vtype[:3]):
+            for code, shift in ((0, 0), (1, 1), (2, 2), (3, 3), (5, -3), (6, -2), (7, -1)):
+                with m.Case(code):
+                    m.d.comb += vlmax.eq(per_reg << shift if shift >= 0 else per_reg >> -shift)
+        offset = Signal(32, name="perm_offset")  # rs1, or uimm5
+        m.d.comb += offset.eq(Mux(uop.form == Form.VX, current.rs1, insn[15:20]))
+        # a vrgather.vv/vrgatherei16 index: vs1[i], SEW or 16 bits, from the row read
+        index_code = Mux(uop.sub == PERMUTES.index("vrgatherei16"), 1, sew_code)
+        index_byte = Signal(range(8 * self.vlenb), name="perm_index_byte")
+        m.d.comb += index_byte.eq(index << index_code)
+        raw_index = src1 >> (index_byte[:_log2(pb)] * 8)
+        vs1_index = Signal(32, name="perm_vs1_index")
+        with m.Switch(index_code):
+            for code in range(3):
+                with m.Case(code):
+                    m.d.comb += vs1_index.eq(raw_index[:8 << code])
+        gathered = Mux(uop.form == Form.VV, vs1_index, offset)
+        source = Signal(34, name="perm_source")  # j (out of range when >= VLMAX)
+        with m.Switch(uop.sub):
+            for name in ("vrgather", "vrgatherei16"):
+                with m.Case(PERMUTES.index(name)):
+                    m.d.comb += source.eq(gathered)
+            with m.Case(PERMUTES.index("vcompress")):
+                m.d.comb += source.eq(cursor)
+            for name, value in (("vslideup", index - offset), ("vslidedown", index + offset),
+                                ("vslide1up", index - 1), ("vslide1down", index + 1)):
+                with m.Case(PERMUTES.index(name)):
+                    m.d.comb += source.eq(value)
+        takes_scalar = Signal(name="perm_takes_scalar")
+        m.d.comb += takes_scalar.eq(
+            ((uop.sub == PERMUTES.index("vslide1up")) & (index == 0))
+            | ((uop.sub == PERMUTES.index("vslide1down")) & (index == vl - 1)))
+        source_byte = Signal(37, name="perm_source_byte")  # j's first byte in vs2's group
+        m.d.comb += source_byte.eq(source << sew_code)
+        # registered in PERM_FETCH for PERM_PLACE: the element's byte in the row, what
+        # it takes
+        position = Signal(range(pb), name="perm_position")
+        zero = Signal(name="perm_zero")
+        scalar_taken = Signal(name="perm_scalar")
+        fetch = [position.eq(source_byte[:_log2(pb)]),
+                 zero.eq(source >= vlmax), scalar_taken.eq(takes_scalar),
+                 cursor.eq(cursor + 1)]
+        value = Signal(32, name="perm_value")
+        m.d.comb += value.eq(Mux(scalar_taken, scalar, Mux(zero, 0, src2 >> (position * 8))))
+        buffer = Signal(8 * pb, name="perm_buffer")  # the beat's elements so far
+        placed = Signal(8 * pb, name="perm_placed")
+        m.d.comb += placed.eq(buffer)
+        filled = Signal(pb, name="compress_filled")  # the beat's bytes placed so far
+        with m.If(fsm == State.START):
+            m.d.sync += filled.eq(0)
+        filled_now = Signal(pb)
+        m.d.comb += filled_now.eq(filled)
+        with m.If(fsm == State.PERM_PLACE):
+            m.d.comb += filled_now.eq(filled | ((((1 << (1 << sew_code)) - 1)
+                                                 << (slot << sew_code))[:pb]))
+            with m.Switch(sew_code):
+                for code, sew in enumerate((8, 16, 32)):
+                    with m.Case(code):
+                        m.d.comb += placed.word_select(slot, sew).eq(
+                            value[:sew])
+        by_vs1 = uop.form == Form.VV  # (slides have no .vv form)
+        return _Permutation(
+            first_state=Mux(by_vs1, State.PERM_INDEX, State.PERM_FETCH), slot=slot,
+            last_slot=slot == per_beat - 1,
+            element_active=element_active,
+            source_row=source_byte[_log2(pb):_log2(pb) + _log2(8 * self.beats_per_reg)],
+            index_row=Mux(compress, cursor >> _log2(bits), index_byte[_log2(pb):]),
+            fetch=fetch, skip_source=compress & ~selected, skip=[cursor.eq(cursor + 1)],
+            unfilled=Mux(compress, ~filled_now, 0), clear=[filled.eq(0)],
+            place=[buffer.eq(placed), filled.eq(filled_now)], placed=placed)
+
+    def _divide(self, m: Module, uop, fsm, sew_code, dividends, divisors) -> _Divider:
+        """vdivu, vdiv, vremu, vrem: one radix-2 restoring divider per lane (a 33-bit
+        subtract a cycle, no combinational divider), over the lane's elements one after
+        the other: a load cycle (magnitudes, signs), then SEW steps of a quotient bit
+        each, the last also placing the result, so SEW + 1 cycles an element and 32 +
+        32/SEW a beat at any LANES. Signed ops divide magnitudes and set the signs after
+        (the quotient negative when the signs differ, the remainder takes the
+        dividend's), which gives RVV's overflow results by itself (-2^(SEW-1) / -1 =
+        -2^(SEW-1) rem 0); a divisor of 0 gives a quotient of all ones and the dividend
+        as remainder (spec 11.11)."""
+        lanes = self.lanes
+        is_signed, is_remainder = uop.sub[0], uop.sub[1]
+        step = Signal(range(33), name="div_step")  # 0: load; 1..SEW: quotient bits
+        element = Signal(2, name="div_element")  # within each lane
+        with m.If(fsm == State.START):
+            m.d.sync += [step.eq(0), element.eq(0)]
+        sew = Signal(range(33), name="div_sew")
+        m.d.comb += sew.eq(8 << sew_code)
+        last_step = step == sew
+        last_element = element == (4 >> sew_code) - 1
+        dividing = fsm == State.DIVIDE
+        with m.If(dividing):
+            m.d.sync += step.eq(Mux(last_step, 0, step + 1))
+            with m.If(last_step):
+                m.d.sync += element.eq(Mux(last_element, 0, element + 1))
+        result = Signal(32 * lanes, name="div_result")
+        for lane in range(lanes):
+            bits = slice(32 * lane, 32 * (lane + 1))
+            word = self._divide_lane(m, f"div{lane}", dividing, step == 0, last_step, element,
+                                     sew_code, dividends[bits], divisors[bits], is_signed,
+                                     is_remainder)
+            m.d.comb += result[bits].eq(word)
+        return _Divider(result, dividing & last_step & last_element)
+
+    def _divide_lane(self, m: Module, name: str, dividing, loading, last_step, element,
+                     sew_code, dividend_word, divisor_word, is_signed, is_remainder):
+        """One lane's divider (`_divide`); returns the lane's result word, with the
+        element finishing this cycle in place."""
+        a, b = Signal(32, name=f"{name}_a"), Signal(32, name=f"{name}_b")
+        sign_a, sign_b = Signal(name=f"{name}_sign_a"), Signal(name=f"{name}_sign_b")
+        mask = Signal(32, name=f"{name}_mask")
+        with m.Switch(sew_code):
+            for code, sew in enumerate((8, 16, 32)):
+                with m.Case(code):
+                    m.d.comb += [a.eq(dividend_word.word_select(element, sew)),
+                                 b.eq(divisor_word.word_select(element, sew)),
+                                 sign_a.eq(a[sew - 1]), sign_b.eq(b[sew - 1]),
+                                 mask.eq((1 << sew) - 1)]
+        negative_a, negative_b = is_signed & sign_a, is_signed & sign_b
+        magnitude_a = Mux(negative_a, (0 - a)[:32] & mask, a)
+        magnitude_b = Mux(negative_b, (0 - b)[:32] & mask, b)
+        remainder = Signal(33, name=f"{name}_remainder")
+        quotient = Signal(32, name=f"{name}_quotient")
+        shifting = Signal(32, name=f"{name}_dividend")  # its next bit at the top
+        divisor = Signal(32, name=f"{name}_divisor")
+        negate_q, negate_r = Signal(name=f"{name}_negate_q"), Signal(name=f"{name}_negate_r")
+        by_zero = Signal(name=f"{name}_by_zero")
+        # one step: shift the next dividend bit in, subtract the divisor if it fits
+        trial = Cat(shifting[31], remainder[:32])
+        fits = trial >= divisor
+        next_remainder = Signal(33, name=f"{name}_next_remainder")
+        next_quotient = Signal(32, name=f"{name}_next_quotient")
+        m.d.comb += [next_remainder.eq(Mux(fits, trial - divisor, trial)),
+                     next_quotient.eq(Cat(fits, quotient[:31]))]
+        with m.If(dividing & loading):
+            top = Mux(sew_code == 0, magnitude_a << 24,
+                      Mux(sew_code == 1, magnitude_a << 16, magnitude_a))
+            m.d.sync += [remainder.eq(0), quotient.eq(0), shifting.eq(top),
+                         divisor.eq(magnitude_b), negate_q.eq(negative_a ^ negative_b),
+                         negate_r.eq(negative_a), by_zero.eq(b == 0)]
+        with m.Elif(dividing):
+            m.d.sync += [remainder.eq(next_remainder), quotient.eq(next_quotient),
+                         shifting.eq(shifting << 1)]
+        q = Mux(by_zero, 0xFFFF_FFFF, Mux(negate_q, 0 - next_quotient, next_quotient))
+        r = Mux(negate_r, 0 - next_remainder, next_remainder)
+        final = Signal(32, name=f"{name}_final")
+        m.d.comb += final.eq(Mux(is_remainder, r, q))
+        results = Signal(32, name=f"{name}_results")  # the lane's elements done so far
+        placed = Signal(32, name=f"{name}_placed")
+        m.d.comb += placed.eq(results)
+        with m.If(dividing & last_step):
+            with m.Switch(sew_code):
+                for code, sew in enumerate((8, 16, 32)):
+                    with m.Case(code):
+                        m.d.comb += placed.word_select(element, sew).eq(final[:sew])
+            m.d.sync += results.eq(placed)
+        return placed
+
+    def _mask_scan(self, m: Module, uop, fsm, beat, sew_code, vl, vstate: VectorState,
+                   unmasked, src2, gathering, mask_bits) -> _Scan:
+        """vcpop.m, vfirst.m, vmsbf/vmsif/vmsof.m and viota.m. The first pass goes over
+        the one register of vs2, a beat (LANES x 32 mask bits, one per element) a cycle:
+        its active set bits (below vl, from vstart, v0-enabled when masked) are counted,
+        the first one's index kept, and the bits stored in `mask_bits` (the compares'
+        flip-flops, free meanwhile). vcpop/vfirst then hand their scalar over; vmsbf,
+        vmsif and vmsof write vd from the first index in a second pass over one
+        register (as compares do); viota writes each active element of vd's group the
+        count of stored bits below it, a beat a cycle, from a count carried across beats
+        and a prefix count within the beat."""
+        vlen, pb = self.vlen, self.beat_bytes
+        bits = 8 * pb
+        count = Signal(range(vlen + 1), name="scan_count")
+        first = Signal(range(vlen), name="scan_first")
+        found = Signal(name="scan_found")
+        iota_base = Signal(range(vlen + 1), name="iota_base")  # set bits before the beat
+        with m.If(fsm == State.START):
+            m.d.sync += [count.eq(0), found.eq(0), iota_base.eq(0)]
+        # the beat's bits: element index = beat * bits + k (vs2, or vd's one register)
+        base = Signal(range(vlen + bits), name="scan_base")
+        m.d.comb += base.eq(beat * bits)
+        active = Signal(bits, name="scan_active")
+        enabled = Mux(unmasked, (1 << bits) - 1, vstate.v0.word_select(beat, bits))
+        m.d.comb += active.eq(_below(vl, base, bits) & ~_below(vstate.vstart, base, bits)
+                              & enabled)
+        hits = Signal(bits, name="scan_hits")
+        m.d.comb += hits.eq(src2 & active)
+        in_beat = Signal(range(bits), name="scan_first_in_beat")
+        for k in reversed(range(bits)):  # the lowest set bit wins
+            with m.If(hits[k]):
+                m.d.comb += in_beat.eq(k)
+        total = Signal(range(vlen + 1), name="scan_total")  # with this beat's bits
+        m.d.comb += total.eq(count + _popcount(hits))
+        first_now = Signal(range(vlen), name="scan_first_now")
+        m.d.comb += first_now.eq(Mux(found, first, base + in_beat))
+        found_now = found | hits.any()
+        scanning = gathering & (uop.kind == Kind.MASK_SCAN)
+        with m.If(scanning):
+            m.d.sync += [count.eq(total), first.eq(first_now), found.eq(found_now),
+                         mask_bits.word_select(beat, bits).eq(hits)]
+        scalar = Signal(32, name="scan_scalar")  # at the last beat of the first pass
+        m.d.comb += scalar.eq(Mux(uop.sub == MASK_SCANS.index("vcpop"), total,
+                                  Mux(found_now, first_now, 0xFFFF_FFFF)))
+        # vmsbf/vmsif/vmsof: the bits before / up to / at the first (vl when none)
+        limit = Signal(range(vlen + 1), name="scan_limit")
+        m.d.comb += limit.eq(Mux(found, first, vl))
+        before, up_to = _below(limit, base, bits), _below(limit + 1, base, bits)
+        marks = Signal(bits, name="scan_marks")
+        with m.Switch(uop.sub):
+            for name, value in (("vmsbf", before), ("vmsif", up_to),
+                                ("vmsof", up_to & ~before)):
+                with m.Case(MASK_SCANS.index(name)):
+                    m.d.comb += marks.eq(value)
+        # viota: the prefix counts of the beat's elements
+        iota = Signal(bits, name="iota_values")
+        with m.Switch(sew_code):
+            for code, sew in enumerate((8, 16, 32)):
+                with m.Case(code):
+                    per_beat = bits // sew
+                    start = beat * per_beat
+                    stored = mask_bits.bit_select(start[:_log2(vlen)], per_beat)
+                    running = iota_base
+                    values = []
+                    for k in range(per_beat):
+                        values.append(running[:sew] if len(running) >= sew
+                                      else Cat(running, Const(0, sew - len(running))))
+                        running = running + stored[k]
+                    m.d.comb += iota.eq(Cat(*values))
+                    with m.If(fsm == State.IOTA):
+                        m.d.sync += iota_base.eq(running)
+        return _Scan(scalar, marks, active, iota)
 
     def _csr(self, m: Module, commit, current, uop, new, writes, vstate: VectorState) -> None:
         """A csr instruction on a vector CSR (its WARL bits kept); its write reported as
@@ -1092,6 +1495,24 @@ class VectorEngine(Engine):
                          commit.csr.value.eq(held)]
 
 
+def _below(limit, base, bits: int):
+    """`bits` bits, bit k set when base + k < limit (a thermometer code: one shift, not a
+    comparator per bit)."""
+    span = Cat(limit, Const(0, 1)).as_signed() - Cat(base, Const(0, 1)).as_signed()
+    width = bits.bit_length()
+    return Mux(span <= 0, 0, Mux(span >= bits, (1 << bits) - 1,
+                                 ((Const(1, bits + 1) << span[:width]) - 1)[:bits]))
+
+
+def _popcount(bits):
+    """The number of set bits of `bits` (an adder tree)."""
+    values = [bits[k] for k in range(len(bits))]
+    while len(values) > 1:
+        values = [values[i] + values[i + 1] if i + 1 < len(values) else values[i]
+                  for i in range(0, len(values), 2)]
+    return values[0]
+
+
 def _widening_sum(m: Module, uop, elements, beat, src1, accumulator, sew: int):
     """vwredsum[u]'s accumulator after a beat: 2*SEW bits, from vs1[0] (2*SEW) at the
     first beat, plus the beat's active SEW-bit elements, sign-extended for vwredsum
@@ -1119,6 +1540,14 @@ def _compare(name: str, a, b):
     sa, sb = a.as_signed(), b.as_signed()
     return {"vmseq": a == b, "vmsne": a != b, "vmsltu": a < b, "vmslt": sa < sb,
             "vmsleu": a <= b, "vmsle": sa <= sb, "vmsgtu": a > b, "vmsgt": sa > sb}[name]
+
+
+def _carry_out(name: str, a, b, carry, sew: int):
+    """vmadc: bit SEW of a + b + carry; vmsbc: the borrow of a - b - carry (a < b + carry,
+    all unsigned)."""
+    if name == "vmadc":
+        return (a + b + carry)[sew]
+    return a < b + carry
 
 
 def _mask_logic(name: str, a, b):

@@ -180,6 +180,8 @@ def _element(op: AluOp, a, b, sew: int, pick, d=None):
         return (product + a)[:sew] if op == AluOp.MADD else (a - product)[:sew]
     return {
         AluOp.ADD: (a + b)[:sew],
+        AluOp.ADC: (a + b + pick)[:sew],  # (`pick`: the element's v0 bit, its carry in)
+        AluOp.SBC: (a - b - pick)[:sew],
         AluOp.SUB: (a - b)[:sew],
         AluOp.RSUB: (b - a)[:sew],
         AluOp.AND: a & b,
@@ -207,7 +209,7 @@ class LaneAlu(wiring.Component):
     d: In(32)  # the destination's old value (multiply-add)
     sew: In(2)
     op: In(AluOp)
-    pick: In(4)  # per byte: vmerge takes the source
+    pick: In(4)  # per byte: vmerge takes the source; vadc/vsbc's carry/borrow in
     vxrm: In(2)  # fixed-point rounding mode
     wide: In(64)  # narrowing: this lane's 2*SEW-bit source elements
     extend: In(2)  # vzext/vsext: log2 of the factor (`a` holds SEW/factor-bit elements)
