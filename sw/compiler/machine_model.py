@@ -16,7 +16,8 @@ The scalar pipeline issues one instruction a cycle, in order. It stalls for
 
 Engine instructions leave the scalar pipeline at WB into their engine's in-order queue;
 the engine then spends `occupancy` cycles on each (a tmma's 4*TDIM k-steps, a tile
-load's rows at the port's width, a vector instruction's beats).
+load's rows at the port's width, a vector instruction's beats over one register: the
+model does not follow vtype's LMUL).
 
 What an engine instruction does to memory comes from its row's semantics in the ISA
 table (the engine unit's ``load*``/``store*`` calls), as the RTL decoders derive it.
@@ -69,7 +70,9 @@ class MachineModel:
     tdim: int | None
     tile_port_bytes: int
     vector_beats: int  # beats of one vector register (VLEN / (32 * LANES))
-    vector_memory_order: bool  # every vector instruction orders scalar loads
+    # every vector instruction orders scalar loads: the vector engine answers its
+    # writes_memory with busy (`Engine.conservative_memory_order`)
+    vector_memory_order: bool
 
     @classmethod
     def from_config(cls, config: OxCoreConfig) -> "MachineModel":
