@@ -175,10 +175,10 @@ def test_compiled_gemm_reports_its_performance(capsys):
     assert "roofline: compute bound 79 cycles" in out
     assert re.search(r"  engines busy: scalar [\d.]+%, tensor [\d.]+% \(scalar: cycles "
                      r"retiring an instruction\)", out), out
-    # the loop profile: the program loop first, once per program (a 2x3 grid)
+    # the loop profile: the program loop first (its kept label), once per program (2x3)
     table = out[out.index("  where the time went (kernel_begin..kernel_end: "):].splitlines()
     assert table[1].split()[:4] == ["loop", "pcs", "iterations", "cycles"]
-    assert table[2].split()[0].startswith("gemm+") and table[2].split()[2] == "6", out
+    assert table[2].split()[0] == "gemm.programs" and table[2].split()[2] == "6", out
     assert table[-1].split()[:2] == ["(outside", "loops)"]
 
 
