@@ -327,13 +327,20 @@ def cosim_command(args: argparse.Namespace) -> int:
     program = load_program(args.program, config)
     guarded = guard_instructions(args)
     result = _cosim_one(args, config, program, max_instructions=args.max_instructions,
-                        max_cycles=_cycle_budget(args), faults=faults, backend=args.backend)
+                        max_cycles=_cycle_budget(args), faults=faults, backend=args.backend,
+                        timeline=args.profile)
+    report, figures = "", {}
+    if args.profile and result.ok:
+        from cosim.kernel_report import run_report
+        report, figures = run_report(program, config, result.timeline.arrays(), result.rtl)
     if args.stats_json:
-        _write_stats(args.stats_json, _stats(result, config, program=args.program))
+        _write_stats(args.stats_json, _stats(result, config, program=args.program, **figures))
     if not result.ok:
         _report_failure(result, program, args)
         return VERDICTS["fail"]
     print(_summary(result, program.path, guarded))
+    if report:
+        print(report)
     return VERDICTS[result.verdict]
 
 

@@ -189,6 +189,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "per instruction allowed by --max-instructions; a core that retires "
                         "nothing for 10,000 cycles is reported as hung either way)")
     p.add_argument("--stats-json", metavar="FILE", help="write statistics as JSON")
+    p.add_argument("--profile", action="store_true",
+                   help="a program's report ends, as a kernel's does, with how busy each "
+                        "engine was and where the time went loop by loop (between the "
+                        "kernel_begin and kernel_end symbols if it has both)")
     p.add_argument("--trace", metavar="FILE",
                    help="write one line per instruction checked (Spike commit-log style, "
                         "as `oxcore run --trace`), the divergent one included")

@@ -471,3 +471,38 @@ def test_a_kernels_waveform(capsys, tmp_path):
 def test_waveform_option_errors(capsys, argv, message):
     status, out, err = oxcore(capsys, "cosim", *argv)
     assert status == 1 and message in err and "Traceback" not in err
+
+
+NESTED_LOOPS_S = """
+    .text
+    .globl _start
+_start:
+    li t0, 0
+    li t1, 25
+outer:
+    li t2, 0
+inner:
+    addi t2, t2, 1
+    li t3, 4
+    blt t2, t3, inner
+    addi t0, t0, 1
+    blt t0, t1, outer
+    li a0, 0
+    li a7, 93
+    ecall
+"""
+
+
+def test_profile_of_a_program(tmp_path, capsys):
+    """--profile: a program's loops by hand: outer 25 iterations of 3 instructions plus
+    the inner loop's 4 iterations of 3 (300 in all), named after their labels."""
+    elf = assemble(tmp_path, NESTED_LOOPS_S, "loops")
+    status, out, err = oxcore(capsys, "cosim", elf, "--profile", "--stats-json",
+                              tmp_path / "s.json")
+    assert status == 0, err
+    rows = {line.split()[0]: line.split() for line in out.splitlines()
+            if line.strip().startswith(("outer", "inner"))}
+    assert rows["outer"][2] == "25" and rows["outer"][5] == "375"
+    assert rows["inner"][2] == "100" and rows["inner"][5] == "300"
+    loops = {loop["loop"]: loop for loop in load_json(tmp_path / "s.json")["loops"]}
+    assert (loops["inner"]["iterations"], loops["inner"]["instructions"]) == (100, 300)
