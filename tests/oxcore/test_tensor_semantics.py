@@ -574,22 +574,31 @@ def test_edge_loads_zero_the_rest_and_stores_leave_memory(tmp_path, tdim, rows, 
                       out_fill=0xA5)
     tile = np.zeros((tdim, 4 * tdim), np.int8)  # the tile as loaded
     tile[:eff_rows, :eff_colb] = matrix[:eff_rows, :eff_colb]
-    out = np.frombuffer(ran.out, np.uint8)
+    _check_edge_stores(ran.out, tile, 0, eff_rows, eff_colb, tile)
+
+
+def _check_edge_stores(out: bytes, stored: np.ndarray, first: int, last: int, colb: int,
+                       loaded: np.ndarray) -> None:
+    """The edge programs' output, each part over the 0xA5 fill: a tst.w then a tst.b of
+    `stored` (TDIM x 4*TDIM int8) that move rows first..last-1, tst.w their first `colb`
+    bytes, tst.b ceil(colb / 4) elements requantized (tqmul 0x7fffffff, no shift, RNU);
+    then a whole tst.w of `loaded`."""
+    tdim, row_out = stored.shape[0], stored.shape[1]
+    out = np.frombuffer(out, np.uint8)
     pattern = np.uint8(0xA5)
-    stored_w = out[:tdim * row_out].reshape(tdim, row_out)
     expected_w = np.full((tdim, row_out), pattern)
-    expected_w[:eff_rows, :eff_colb] = tile.view(np.uint8)[:eff_rows, :eff_colb]
-    np.testing.assert_array_equal(stored_w, expected_w)
-    stored_b = out[tdim * row_out:tdim * row_out + tdim * tdim].reshape(tdim, tdim)
-    elements = -(-eff_colb // 4)
-    acc = tile.view("<i4").astype(np.int64)
+    expected_w[first:last, :colb] = stored.view(np.uint8)[first:last, :colb]
+    np.testing.assert_array_equal(out[:tdim * row_out].reshape(tdim, row_out), expected_w)
+    elements = -(-colb // 4)
+    acc = np.ascontiguousarray(stored).view("<i4").astype(np.int64)
     expected_b = np.full((tdim, tdim), pattern)
-    expected_b[:eff_rows, :elements] = np.array(
+    expected_b[first:last, :elements] = np.array(
         [[requantize(int(v), 0x7FFF_FFFF, 0, 0, RNU) for v in row[:elements]]
-         for row in acc[:eff_rows]], dtype=np.int8).view(np.uint8)
+         for row in acc[first:last]], dtype=np.int8).reshape(-1, elements).view(np.uint8)
+    stored_b = out[tdim * row_out:tdim * row_out + tdim * tdim].reshape(tdim, tdim)
     np.testing.assert_array_equal(stored_b, expected_b)
     whole = out[tdim * row_out + tdim * tdim:2 * tdim * row_out + tdim * tdim]
-    np.testing.assert_array_equal(whole.reshape(tdim, row_out), tile.view(np.uint8))
+    np.testing.assert_array_equal(whole.reshape(tdim, row_out), loaded.view(np.uint8))
 
 
 def test_edge_rows_outside_are_neither_checked_nor_saturated(tmp_path):
@@ -673,24 +682,10 @@ def test_first_row_loads_zero_the_rows_before_and_stores_leave_them(tmp_path, td
     tst.w m2, (a2), a3
 """, tmp_path, tensor_config(tdim), {"matrix": matrix}, out_size=9 * tdim * tdim,
                       out_fill=0xA5)
-    whole = matrix[:, :4 * tdim]  # m1: loaded before the edges were set
+    whole = np.ascontiguousarray(matrix[:, :4 * tdim])  # m1: loaded before the edges
     loaded = np.zeros((tdim, 4 * tdim), np.int8)
     loaded[first:last, :eff_colb] = whole[first:last, :eff_colb]
-    out = np.frombuffer(ran.out, np.uint8)
-    pattern = np.uint8(0xA5)
-    expected_w = np.full((tdim, row_out), pattern)
-    expected_w[first:last, :eff_colb] = whole.view(np.uint8)[first:last, :eff_colb]
-    np.testing.assert_array_equal(out[:tdim * row_out].reshape(tdim, row_out), expected_w)
-    elements = -(-eff_colb // 4)
-    acc = whole.copy().view("<i4").astype(np.int64)
-    expected_b = np.full((tdim, tdim), pattern)
-    expected_b[first:last, :elements] = np.array(
-        [[requantize(int(v), 0x7FFF_FFFF, 0, 0, RNU) for v in row[:elements]]
-         for row in acc[first:last]], dtype=np.int8).reshape(-1, elements).view(np.uint8)
-    stored_b = out[tdim * row_out:tdim * row_out + tdim * tdim].reshape(tdim, tdim)
-    np.testing.assert_array_equal(stored_b, expected_b)
-    m2 = out[tdim * row_out + tdim * tdim:2 * tdim * row_out + tdim * tdim]
-    np.testing.assert_array_equal(m2.reshape(tdim, row_out), loaded.view(np.uint8))
+    _check_edge_stores(ran.out, whole, first, last, eff_colb, loaded)
 
 
 def test_first_rows_skipped_are_neither_checked_nor_recorded(tmp_path):

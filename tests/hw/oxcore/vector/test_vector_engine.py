@@ -57,10 +57,36 @@ def _finish(lines: list[str], data: bytes) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _start(*setup: str, groups: bool = False) -> list[str]:
+    """A program generator's first lines: s0 = the data, then `setup`; with `groups`,
+    v0, v8, v16 and v24 loaded whole (e8, m8) from the data's first 256 bytes."""
+    lines = ["    .text", "    .globl _start", "_start:", "    la s0, data", *setup]
+    if groups:
+        lines.append("    vsetvli t0, zero, e8, m8, ta, ma")
+        lines += [f"    addi t1, s0, {64 * k}\n    vle8.v v{8 * k}, (t1)" for k in range(4)]
+    return lines
+
+
+def _set_vl(avl: int, sew: int, lmul_name: str) -> list[str]:
+    """vl from `avl` at e`sew`, `lmul_name`, tail and mask undisturbed."""
+    return [f"    li t3, {avl}", f"    vsetvli t2, t3, e{sew}, {lmul_name}, tu, mu"]
+
+
+def _lmul(name: str) -> Fraction:
+    return Fraction(1, int(name[2])) if name.startswith("mf") else Fraction(int(name[1]))
+
+
+def _biased_bytes(rng: random.Random, extremes: list[int], share: float,
+                  count: int = 256) -> bytes:
+    """`count` random bytes, a `share` of them drawn from `extremes` (carries,
+    saturation, signs)."""
+    return bytes(rng.choice(extremes) if rng.random() < share else rng.randrange(256)
+                 for _ in range(count))
+
+
 def random_program(seed: int, length: int = 40) -> str:
     rng = random.Random(seed)
-    lines = ["    .text", "    .globl _start", "_start:", "    la s0, data",
-             "    li s1, 0x5a5a1234", "    li s2, -7", "    li s3, 3"]
+    lines = _start("    li s1, 0x5a5a1234", "    li s2, -7", "    li s3, 3")
     vtypes = [("e8", "m1"), ("e8", "mf2"), ("e8", "m2"), ("e16", "m1"), ("e16", "mf2"),
               ("e16", "m4"), ("e32", "m1"), ("e32", "m2"), ("e32", "m8"), ("e8", "m8")]
     sew, lmul = 8, Fraction(1)
@@ -96,12 +122,12 @@ def random_program(seed: int, length: int = 40) -> str:
         if rng.random() < 0.2:
             name, lm = rng.choice(vtypes)
             sew = int(name[1:])
-            lmul = Fraction(1, int(lm[2])) if lm.startswith("mf") else Fraction(int(lm[1]))
+            lmul = _lmul(lm)
             avl = rng.choice([0, 1, 3, 5, 17, 33, 1000])
             if rng.random() < 0.3:
                 lines.append(f"    vsetivli t2, {min(avl, 31)}, {name}, {lm}, ta, mu")
             else:
-                lines += [f"    li t3, {avl}", f"    vsetvli t2, t3, {name}, {lm}, tu, mu"]
+                lines += _set_vl(avl, sew, lm)
             continue
         if rng.random() < 0.08:  # the vector CSRs, through csr instructions
             lines.append(rng.choice([
@@ -296,15 +322,13 @@ def strided_program(seed: int) -> str:
     zero, negative, positive and larger than a port word, masked or not, with a non-zero
     vstart now and then; each load is stored back elsewhere so memory shows it too."""
     rng = random.Random(seed)
-    lines = ["    .text", "    .globl _start", "_start:", "    la s0, data",
-             "    li s1, 8192", "    add s1, s1, s0",  # the middle of the data
-             "    vsetvli t0, zero, e8, m1, ta, ma", "    vle8.v v0, (s0)"]
+    lines = _start("    li s1, 8192", "    add s1, s1, s0",  # the middle of the data
+                   "    vsetvli t0, zero, e8, m1, ta, ma", "    vle8.v v0, (s0)")
     for _ in range(24):
         eew = rng.choice([8, 16, 32])
         sew, lmul = rng.choice([(8, "m1"), (8, "m2"), (16, "m1"), (16, "mf2"), (32, "m1"),
                                 (32, "m4"), (8, "mf4")])
-        emul = Fraction(eew, sew) * (Fraction(1, int(lmul[2])) if lmul.startswith("mf")
-                                     else int(lmul[1]))
+        emul = Fraction(eew, sew) * _lmul(lmul)
         if not Fraction(1, 8) <= emul <= 8:
             continue
         step = max(1, int(emul))
@@ -313,8 +337,8 @@ def strided_program(seed: int) -> str:
         stride = rng.choice([0, 1, -1, 2, -3, 5, 17, -9]) * size
         mask = ", v0.t" if rng.random() < 0.4 else ""
         avl = rng.choice([1, 3, 9, 40, 1000])
-        lines += [f"    li t3, {avl}", f"    vsetvli t2, t3, e{sew}, {lmul}, tu, mu",
-                  f"    li t5, {stride}", f"    addi t4, s1, {rng.randrange(0, 96) // size * size}"]
+        lines += _set_vl(avl, sew, lmul) + [
+            f"    li t5, {stride}", f"    addi t4, s1, {rng.randrange(0, 96) // size * size}"]
         if rng.random() < 0.15:
             lines.append(f"    csrwi vstart, {rng.randrange(1, 4)}")
         lines.append(f"    vlse{eew}.v v{vd}, (t4), t5{mask}")
@@ -338,9 +362,8 @@ def fixed_point_program(seed: int) -> str:
     some with a non-zero vstart (vxsat and vstart then both change at the end of one
     instruction)."""
     rng = random.Random(seed)
-    lines = ["    .text", "    .globl _start", "_start:", "    la s0, data",
-             "    li s1, 0x7fff8000", "    li s2, -1",
-             "    vsetvli t0, zero, e8, m1, ta, ma", "    vle8.v v0, (s0)"]
+    lines = _start("    li s1, 0x7fff8000", "    li s2, -1",
+                   "    vsetvli t0, zero, e8, m1, ta, ma", "    vle8.v v0, (s0)")
     for vxrm in range(4):
         lines.append(f"    csrwi vxrm, {vxrm}")
         for op in FIXED_POINT:
@@ -375,8 +398,7 @@ def fixed_point_program(seed: int) -> str:
     lines += ["    li a0, 0", "    li a7, 93", "    ecall", "    .data", "    .p2align 2",
               "data:"]
     extremes = [0x80, 0x7F, 0xFF, 0x00, 0x01, 0xC0, 0x3F]
-    data = bytes(rng.choice(extremes) if rng.random() < 0.6 else rng.randrange(256)
-                 for _ in range(512))
+    data = _biased_bytes(rng, extremes, 0.6, 512)
     lines += [f"    .byte {', '.join(str(b) for b in data[i:i + 16])}"
               for i in range(0, len(data), 16)]
     return "\n".join(lines) + "\n"
@@ -395,10 +417,6 @@ WIDENING_VTYPES = [(8, "mf4"), (8, "mf2"), (8, "m1"), (8, "m2"), (8, "m4"), (16,
                    (16, "m1"), (16, "m2"), (16, "m4")]
 
 
-def _lmul(name: str) -> Fraction:
-    return Fraction(1, int(name[2])) if name.startswith("mf") else Fraction(int(name[1]))
-
-
 def widening_program(seed: int, length: int = 70) -> str:
     """Widening ops (vw*.vv/.vx, the .wv/.wx forms, widening multiply-add, widening
     reductions) at SEW 8 and 16, every LMUL up to 4, AVL 0, below and above VLMAX,
@@ -406,17 +424,14 @@ def widening_program(seed: int, length: int = 70) -> str:
     then, on random data; sources are distinct from the destination or (spec 5.2) the
     highest part of it."""
     rng = random.Random(seed)
-    lines = ["    .text", "    .globl _start", "_start:", "    la s0, data",
-             "    li s1, 0x5a5a81f3", "    li s2, -7", "    li s3, 0x7fff",
-             "    vsetvli t0, zero, e8, m8, ta, ma"]
-    lines += [f"    addi t1, s0, {64 * k}\n    vle8.v v{8 * k}, (t1)" for k in range(4)]
+    lines = _start("    li s1, 0x5a5a81f3", "    li s2, -7", "    li s3, 0x7fff", groups=True)
     lines += ["    vsetvli t0, zero, e8, m1, ta, ma", "    addi t1, s0, 301",
               "    vle8.v v0, (t1)"]
     for _ in range(length):
         sew, lmul_name = rng.choice(WIDENING_VTYPES)
         lmul = _lmul(lmul_name)
         avl = rng.choice([0, 1, 3, 5, 17, 33, 77, 1000])
-        lines += [f"    li t3, {avl}", f"    vsetvli t2, t3, e{sew}, {lmul_name}, tu, mu"]
+        lines += _set_vl(avl, sew, lmul_name)
         narrow, wide = max(1, int(lmul)), max(1, int(2 * lmul))
         masked = rng.random() < 0.4
         vd = rng.choice(range(wide if masked else 0, 32, wide))  # (v0: unmasked, 5.3)
@@ -483,9 +498,7 @@ def extension_program(seed: int, length: int = 50) -> str:
     VLMAX, masked or not, a non-zero vstart now and then; the source (EMUL LMUL/factor)
     outside vd's group or (source EMUL >= 1, spec 5.2) its highest part."""
     rng = random.Random(seed)
-    lines = ["    .text", "    .globl _start", "_start:", "    la s0, data",
-             "    vsetvli t0, zero, e8, m8, ta, ma"]
-    lines += [f"    addi t1, s0, {64 * k}\n    vle8.v v{8 * k}, (t1)" for k in range(4)]
+    lines = _start(groups=True)
     lines += ["    vsetvli t0, zero, e8, m1, ta, ma", "    addi t1, s0, 301",
               "    vle8.v v0, (t1)"]
     for _ in range(length):
@@ -493,7 +506,7 @@ def extension_program(seed: int, length: int = 50) -> str:
         lmul = _lmul(lmul_name)
         factor = rng.choice([2, 4] if sew == 32 else [2])
         avl = rng.choice([0, 1, 3, 5, 17, 33, 77, 1000])
-        lines += [f"    li t3, {avl}", f"    vsetvli t2, t3, e{sew}, {lmul_name}, tu, mu"]
+        lines += _set_vl(avl, sew, lmul_name)
         regs, source_regs = max(1, int(lmul)), max(1, int(lmul / factor))
         mask = ", v0.t" if rng.random() < 0.4 else ""
         vd = rng.choice(range(regs if mask else 0, 32, regs))  # (v0: unmasked, 5.3)
@@ -525,15 +538,12 @@ def carry_program(seed: int, length: int = 36) -> str:
     non-zero vstart now and then, on data with extremes (so carries and borrows
     happen); v0 changes now and then, and vmadc/vmsbc may write v0 itself."""
     rng = random.Random(seed)
-    lines = ["    .text", "    .globl _start", "_start:", "    la s0, data",
-             "    li s1, -1", "    li s2, 0x80017fff", "    li s3, 1",
-             "    vsetvli t0, zero, e8, m8, ta, ma"]
-    lines += [f"    addi t1, s0, {64 * k}\n    vle8.v v{8 * k}, (t1)" for k in range(4)]
+    lines = _start("    li s1, -1", "    li s2, 0x80017fff", "    li s3, 1", groups=True)
     for _ in range(length):
         sew, lmul_name = rng.choice(CARRY_VTYPES)
         regs = max(1, int(_lmul(lmul_name)))
         avl = rng.choice([0, 1, 3, 5, 17, 33, 1000])
-        lines += [f"    li t3, {avl}", f"    vsetvli t2, t3, e{sew}, {lmul_name}, tu, mu"]
+        lines += _set_vl(avl, sew, lmul_name)
         if rng.random() < 0.15:
             lines.append(f"    vmv.s.x v0, s{rng.randrange(1, 4)}")
         if rng.random() < 0.1:
@@ -555,8 +565,7 @@ def carry_program(seed: int, length: int = 36) -> str:
         lines.append(f"    {op}.{form}{suffix} v{vd}, v{vs2}, {src}"
                      + (", v0" if with_carry else ""))
     extremes = [0x00, 0xFF, 0x80, 0x7F, 0x01]
-    data = bytes(rng.choice(extremes) if rng.random() < 0.5 else rng.randrange(256)
-                 for _ in range(256))
+    data = _biased_bytes(rng, extremes, 0.5)
     return _finish(lines, data)
 
 
@@ -620,16 +629,14 @@ def mask_scan_program(seed: int, length: int = 32) -> str:
     masks (all zeros and a single bit too); vd distinct from vs2 (and from v0 when
     masked), as the interpreter requires."""
     rng = random.Random(seed)
-    lines = ["    .text", "    .globl _start", "_start:", "    la s0, data",
-             "    vsetvli t0, zero, e8, m8, ta, ma"]
-    lines += [f"    addi t1, s0, {64 * k}\n    vle8.v v{8 * k}, (t1)" for k in range(4)]
+    lines = _start(groups=True)
     lines += ["    vsetvli t0, zero, e8, m1, ta, ma", "    vmv.v.i v5, 0", "    li t1, 64",
               "    vmv.s.x v6, t1", "    addi t1, s0, 300", "    vle8.v v0, (t1)"]
     for _ in range(length):
         sew, lmul_name = rng.choice(MASK_SCAN_VTYPES)
         regs = max(1, int(_lmul(lmul_name)))
         avl = rng.choice([0, 1, 3, 5, 9, 17, 33, 70, 1000])
-        lines += [f"    li t3, {avl}", f"    vsetvli t2, t3, e{sew}, {lmul_name}, tu, mu"]
+        lines += _set_vl(avl, sew, lmul_name)
         masked = rng.random() < 0.4
         mask = ", v0.t" if masked else ""
         op = rng.choice(["vcpop", "vfirst", "vmsbf", "vmsif", "vmsof", "viota"])
@@ -643,8 +650,7 @@ def mask_scan_program(seed: int, length: int = 32) -> str:
         else:
             vd = rng.choice([r for r in range(1 if masked else 0, 32) if r != vs2])
             lines.append(f"    {op}.m v{vd}, v{vs2}{mask}")
-    data = bytes(rng.choice([0, 0, 0x10, 0x81, 0xFF]) if rng.random() < 0.5
-                 else rng.randrange(256) for _ in range(512))
+    data = _biased_bytes(rng, [0, 0, 0x10, 0x81, 0xFF], 0.5, 512)
     return _finish(lines, data)
 
 
@@ -698,14 +704,12 @@ def slide_program(seed: int, length: int = 28) -> str:
     above VLMAX, masked or not, a non-zero vstart now and then; the upward slides with vd
     apart from vs2, the downward ones with vd = vs2 sometimes (allowed)."""
     rng = random.Random(seed)
-    lines = ["    .text", "    .globl _start", "_start:", "    la s0, data",
-             "    li s1, 0x8badf00d", "    vsetvli t0, zero, e8, m8, ta, ma"]
-    lines += [f"    addi t1, s0, {64 * k}\n    vle8.v v{8 * k}, (t1)" for k in range(4)]
+    lines = _start("    li s1, 0x8badf00d", groups=True)
     for _ in range(length):
         sew, lmul_name = rng.choice(SLIDE_VTYPES)
         regs = max(1, int(_lmul(lmul_name)))
         avl = rng.choice([0, 1, 3, 5, 17, 33, 1000, 1000])
-        lines += [f"    li t3, {avl}", f"    vsetvli t2, t3, e{sew}, {lmul_name}, tu, mu"]
+        lines += _set_vl(avl, sew, lmul_name)
         masked = rng.random() < 0.4
         mask = ", v0.t" if masked else ""
         op = rng.choice(["vslideup", "vslidedown", "vslide1up", "vslide1down"])
@@ -779,9 +783,7 @@ def gather_program(seed: int, length: int = 24) -> str:
     above VLMAX, masked or not, a non-zero vstart now and then; vd apart from vs2 and the
     index group (and v0 when masked)."""
     rng = random.Random(seed)
-    lines = ["    .text", "    .globl _start", "_start:", "    la s0, data",
-             "    vsetvli t0, zero, e8, m8, ta, ma"]
-    lines += [f"    addi t1, s0, {64 * k}\n    vle8.v v{8 * k}, (t1)" for k in range(4)]
+    lines = _start(groups=True)
     for _ in range(length):
         sew, lmul_name = rng.choice(SLIDE_VTYPES)
         lmul = _lmul(lmul_name)
@@ -792,7 +794,7 @@ def gather_program(seed: int, length: int = 24) -> str:
         if op == "vrgatherei16" and lmul * 16 / sew > 8:
             continue
         avl = rng.choice([0, 1, 3, 5, 17, 33, 1000])
-        lines += [f"    li t3, {avl}", f"    vsetvli t2, t3, e{sew}, {lmul_name}, tu, mu"]
+        lines += _set_vl(avl, sew, lmul_name)
         masked = rng.random() < 0.4
         mask = ", v0.t" if masked else ""
         vs2 = rng.choice(range(regs, 32, regs))
@@ -854,22 +856,19 @@ def compress_program(seed: int, length: int = 20) -> str:
     """vcompress.vm at every SEW and legal LMUL, AVL 0, below and above VLMAX, on sparse,
     dense, empty and full masks; vd apart from vs2's group and the mask vs1."""
     rng = random.Random(seed)
-    lines = ["    .text", "    .globl _start", "_start:", "    la s0, data",
-             "    vsetvli t0, zero, e8, m8, ta, ma"]
-    lines += [f"    addi t1, s0, {64 * k}\n    vle8.v v{8 * k}, (t1)" for k in range(4)]
+    lines = _start(groups=True)
     lines += ["    vsetvli t0, zero, e8, m1, ta, ma", "    vmv.v.i v7, 0", "    vmv.v.i v6, -1"]
     for _ in range(length):
         sew, lmul_name = rng.choice(SLIDE_VTYPES)
         regs = max(1, int(_lmul(lmul_name)))
         avl = rng.choice([0, 1, 3, 5, 17, 33, 1000])
-        lines += [f"    li t3, {avl}", f"    vsetvli t2, t3, e{sew}, {lmul_name}, tu, mu"]
+        lines += _set_vl(avl, sew, lmul_name)
         vs2 = rng.choice(range(regs, 32, regs))
         vs1 = rng.choice([r for r in range(32) if not vs2 <= r < vs2 + regs])
         vd = rng.choice([r for r in range(0, 32, regs) if not (r < vs2 + regs and vs2 < r + regs)
                          and not r <= vs1 < r + regs])
         lines.append(f"    vcompress.vm v{vd}, v{vs2}, v{vs1}")
-    data = bytes(rng.choice([0, 0x11, 0x80, 0xFF]) if rng.random() < 0.5 else rng.randrange(256)
-                 for _ in range(256))
+    data = _biased_bytes(rng, [0, 0x11, 0x80, 0xFF], 0.5)
     return _finish(lines, data)
 
 
@@ -900,15 +899,13 @@ def divide_program(seed: int, length: int = 16) -> str:
     above VLMAX, masked or not, a non-zero vstart now and then, on data full of 0, -1,
     1 and the most negative value (division by zero, signed overflow)."""
     rng = random.Random(seed)
-    lines = ["    .text", "    .globl _start", "_start:", "    la s0, data",
-             "    vsetvli t0, zero, e8, m8, ta, ma"]
-    lines += [f"    addi t1, s0, {64 * k}\n    vle8.v v{8 * k}, (t1)" for k in range(4)]
+    lines = _start(groups=True)
     for _ in range(length):
         sew, lmul_name = rng.choice([(8, "mf2"), (8, "m1"), (8, "m2"), (16, "mf2"),
                                      (16, "m1"), (32, "m1"), (32, "m2")])
         regs = max(1, int(_lmul(lmul_name)))
         avl = rng.choice([0, 1, 3, 5, 17, 1000])
-        lines += [f"    li t3, {avl}", f"    vsetvli t2, t3, e{sew}, {lmul_name}, tu, mu"]
+        lines += _set_vl(avl, sew, lmul_name)
         masked = rng.random() < 0.4
         vd, vs2, vs1 = rng.sample(range(regs, 32, regs), 3)
         op = rng.choice(["vdivu", "vdiv", "vremu", "vrem"])
@@ -923,8 +920,7 @@ def divide_program(seed: int, length: int = 16) -> str:
         form = "vv" if src.startswith("v") else "vx"
         lines.append(f"    {op}.{form} v{vd}, v{vs2}, {src}" + (", v0.t" if masked else ""))
     extremes = [0x00, 0xFF, 0x80, 0x01, 0x7F]
-    data = bytes(rng.choice(extremes) if rng.random() < 0.6 else rng.randrange(256)
-                 for _ in range(256))
+    data = _biased_bytes(rng, extremes, 0.6)
     return _finish(lines, data)
 
 
