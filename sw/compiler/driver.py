@@ -139,25 +139,25 @@ def compile_kernel(kernel: Kernel, signature: str, config: OxCoreConfig, *,
     stats = allocate(machine, config, allocatable)
     if print_ir_after_all:
         _report_mir(output, "allocate-registers", machine)
-    scheduled = schedule(machine, config)
+    reordered = schedule(machine, config)
     if print_ir_after_all:
         _report_mir(output, "schedule", machine)
     constexprs = tuple(parse_signature(signature).constexprs.items())
     compiled = CompiledKernel(kernel.name, assembly(machine), params, constexprs,
                               config.name, tuple(sorted(selector.engines)),
-                              _stat_items(stats, scheduled), programs_per_call="range")
+                              _stat_items(stats, reordered), programs_per_call="range")
     if key is not None:
         store(key, compiled)
     return compiled
 
 
-def _stat_items(stats, scheduled) -> tuple[tuple[str, int], ...]:
+def _stat_items(stats, reordered: int) -> tuple[tuple[str, int], ...]:
     """Figures for reports: register allocation's spills per class and frame bytes, the
     scheduler's regions reordered."""
     items = [(f"spills_{cls}", count) for cls, count in sorted(stats.spills.items())]
     return tuple(items + [("frame_bytes", stats.frame_bytes),
                           ("spill_instructions", stats.spill_instructions),
-                          ("regions_reordered", scheduled.reordered)])
+                          ("regions_reordered", reordered)])
 
 
 def compile_command(source: Path, kernel_name: str | None, signature: str | None,

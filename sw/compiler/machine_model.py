@@ -98,7 +98,7 @@ class MachineModel:
             return 2
         if ins.mnemonic in _MULTIPLIES:
             return max(1, self.mul_latency)
-        if self.engine(ins) != "scalar":
+        if ins.engine != "scalar":
             return ENGINE_RESULT_LATENCY
         return 1
 
@@ -107,14 +107,10 @@ class MachineModel:
 
     # -- what orders instructions --
 
-    @staticmethod
-    def engine(ins: MInstr) -> str:
-        return ins.engine
-
     def is_claimed(self, ins: MInstr) -> bool:
         """Handed to an engine at WB (CSR instructions conservatively: an engine claims
         those on its own CSRs)."""
-        return self.engine(ins) != "scalar" or self.is_csr(ins)
+        return ins.engine != "scalar" or self.is_csr(ins)
 
     @staticmethod
     def is_csr(ins: MInstr) -> bool:
@@ -143,7 +139,7 @@ class MachineModel:
         """A scalar load after this engine instruction waits until it has finished: it
         may write memory (a store, or any vector instruction: the vector engine cannot
         tell)."""
-        engine = self.engine(ins)
+        engine = ins.engine
         if engine == "vector" and self.vector_memory_order:
             return True
         return engine != "scalar" and self.memory(ins) == "store"
@@ -152,7 +148,7 @@ class MachineModel:
 
     def occupancy(self, ins: MInstr) -> int:
         """Cycles the instruction's engine spends on it (0 for scalar instructions)."""
-        engine = self.engine(ins)
+        engine = ins.engine
         if engine == "tensor":
             return self._tensor_cycles(ins)
         if engine == "vector":

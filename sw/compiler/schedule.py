@@ -60,34 +60,28 @@ class _Node:
     preds: int = 0
     height: int = 0
     earliest: int = 0
-    cycle: int = -1
 
 
-@dataclass
-class ScheduleStats:
-    regions: int = 0
-    reordered: int = 0  # regions whose order changed
-    cycles_before: int = 0  # the model's estimate over all regions
-    cycles_after: int = 0
-
-
-def schedule(fn: MFunction, config: OxCoreConfig) -> ScheduleStats:
-    """Reorder each region of `fn` (allocated to physical registers) in place."""
+def schedule(fn: MFunction, config: OxCoreConfig) -> int:
+    """Reorder each region of `fn` (allocated to physical registers) in place; returns
+    how many regions changed order."""
     model = MachineModel.from_config(config)
-    stats = ScheduleStats()
+    reordered = 0
     for block in fn.blocks:
         out: list[MInstr] = []
         region: list[MInstr] = []
         for ins in block.instrs:
             if model.is_barrier(ins):
-                out += _schedule_region(region, model, stats, _last_claimed(out, model))
-                out.append(ins)
+                order = _schedule_region(region, model, _last_claimed(out, model))
+                reordered += order != region
+                out += order + [ins]
                 region = []
             else:
                 region.append(ins)
-        out += _schedule_region(region, model, stats, _last_claimed(out, model))
-        block.instrs = out
-    return stats
+        order = _schedule_region(region, model, _last_claimed(out, model))
+        reordered += order != region
+        block.instrs = out + order
+    return reordered
 
 
 def _last_claimed(before: list[MInstr], model: MachineModel) -> int:
@@ -101,20 +95,15 @@ def _last_claimed(before: list[MInstr], model: MachineModel) -> int:
 
 
 def _schedule_region(region: list[MInstr], model: MachineModel,
-                     stats: ScheduleStats, last_claimed: int) -> list[MInstr]:
+                     last_claimed: int) -> list[MInstr]:
+    """The region's new order, or `region` itself when the model finds it no better
+    (not faster, nor the engines served sooner)."""
     if len(region) < 2:
         return region
-    stats.regions += 1
-    before = estimate_cycles(region, model, last_claimed)
-    nodes = _dependence_graph(region, model)
-    order = _list_schedule(nodes, model, last_claimed)
-    after = estimate_cycles(order, model, last_claimed)
-    if after >= before:  # not faster, nor the engines served sooner: keep it as it was
-        order, after = region, before
-    elif order != region:
-        stats.reordered += 1
-    stats.cycles_before += before[0]
-    stats.cycles_after += after[0]
+    order = _list_schedule(_dependence_graph(region, model), model, last_claimed)
+    if estimate_cycles(order, model, last_claimed) >= \
+            estimate_cycles(region, model, last_claimed):
+        return region
     return order
 
 
@@ -148,7 +137,7 @@ def _dependence_graph(region: list[MInstr], model: MachineModel) -> list[_Node]:
                     edge(reader, node, 1)
             if reg in writer:
                 edge(writer[reg], node, 1)
-        engine = model.engine(ins)
+        engine = ins.engine
         if engine != "scalar":
             if engine in last_of_engine:
                 previous = last_of_engine[engine]
@@ -175,7 +164,7 @@ def _memory_ordered(first: MInstr, second: MInstr, model: MachineModel) -> bool:
     if a and b and "store" in (a, b):
         return True
     for scalar, access, engine_ins in ((first, a, second), (second, b, first)):
-        if model.engine(scalar) != "scalar" or model.engine(engine_ins) == "scalar":
+        if scalar.engine != "scalar" or engine_ins.engine == "scalar":
             continue
         if access == "store":
             return True
@@ -202,16 +191,15 @@ def _list_schedule(nodes: list[_Node], model: MachineModel,
             continue
         node = max(issuable, key=lambda n: (n.height, -n.index))
         ready.remove(node)
-        node.cycle = cycle
         order.append(node.ins)
         if model.is_claimed(node.ins):
             last_claimed = cycle
-        cycle += model.issue_cycles(node.ins)
         for succ, distance, _ in node.succs:
-            succ.earliest = max(succ.earliest, node.cycle + distance)
+            succ.earliest = max(succ.earliest, cycle + distance)
             waiting[id(succ)] -= 1
             if waiting[id(succ)] == 0:
                 ready.append(succ)
+        cycle += model.issue_cycles(node.ins)
     return order
 
 
@@ -230,7 +218,7 @@ def estimate_cycles(region: list[MInstr], model: MachineModel,
             ready_at[reg] = at + model.result_latency(ins)
         if model.is_claimed(ins):
             last_claimed = at
-        if model.engine(ins) != "scalar":
+        if ins.engine != "scalar":
             engine_issue += at
         cycle = at + model.issue_cycles(ins)
     return cycle, engine_issue
