@@ -28,8 +28,8 @@ class Kind(enum.IntEnum):
     SET_VL = 1  # vsetvli / vsetvl: AVL from rs1 (x0 rules), vtype from the word or rs2
     SET_VL_IMM = 2  # vsetivli
     ARITH = 3  # element-wise, single width: vd = vs2 op source
-    LOAD = 4  # unit-stride or strided (`strided`) load
-    STORE = 5  # unit-stride or strided store
+    LOAD = 4  # unit-stride, strided (`strided`) or indexed (`strided` and `indexed`) load
+    STORE = 5  # unit-stride, strided or indexed store
     TO_SCALAR = 6  # vmv.x.s
     REDUCE = 7  # reduction (`sub`: REDUCTIONS; with `widen`, WIDENING_REDUCTIONS)
     COMPARE = 8  # integer compare into a mask (`sub`: COMPARES)
@@ -172,7 +172,8 @@ UOP = data.StructLayout({
     "kind": Kind, "op": AluOp, "form": Form, "eew": 2, "vtype_from_rs2": 1, "sub": 3,
     "first_only": 1,  # only element 0 (vmv.s.x)
     "whole": 1,  # whole registers: nf+1 of them, whatever vl, vtype and v0 (vl<n>r, vs<n>r)
-    "strided": 1,  # element i at rs1 + i * rs2 (vlse, vsse)
+    "strided": 1,  # element i at rs1 + i * rs2 (vlse, vsse), one port access each
+    "indexed": 1,  # (with `strided`) element i at rs1 + vs2[i], `eew` the index width
     "narrow": 1,  # vs2 is 2*SEW wide: two of its beats make one of vd's
     "widen": 1,  # vd is 2*SEW wide: one beat of a SEW source makes two of vd's
     "wide_vs2": 1,  # (widening) vs2 is 2*SEW wide too: the .wv/.wx forms
@@ -194,6 +195,7 @@ class Decoded:
     first_only: bool = False
     whole: bool = False
     strided: bool = False
+    indexed: bool = False
     narrow: bool = False
     widen: bool = False
     wide_vs2: bool = False
@@ -248,6 +250,11 @@ def micro_op(ins: Instruction) -> Decoded | None:
     if method in ("load_strided", "store_strided") and args[4] == 1:  # no segments
         return Decoded(Kind.LOAD if method == "load_strided" else Kind.STORE, eew=args[3],
                        strided=True)
+    if method in ("load_indexed", "store_indexed") and args[4] == 1:  # no segments
+        # (data elements are SEW wide; `eew` is the index width; ordered or not, the
+        # engine accesses the elements in order)
+        return Decoded(Kind.LOAD if method == "load_indexed" else Kind.STORE, eew=args[3],
+                       strided=True, indexed=True)
     if method == "reduction" and args[0] in REDUCTIONS:
         return Decoded(Kind.REDUCE, sub=REDUCTIONS.index(args[0]))
     if method == "reduction" and args[0] in WIDENING_REDUCTIONS:

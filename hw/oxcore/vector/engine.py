@@ -91,6 +91,9 @@ class State(enum.IntEnum):
     PERM_FETCH = 19  # ... its source index j, the row of vs2[j] read
     PERM_PLACE = 20  # ... vs2[j] (or the scalar, or 0) into the beat; its last writes it
     DIVIDE = 21  # a beat's divisions: one element per lane at a time, a bit a cycle
+    INDEX_BEAT = 22  # an indexed access's beat: vd's row held (a store's data, a load's
+    # undisturbed bytes), so the read port is free for the index rows
+    INDEX = 23  # ... an element's index from its row of vs2: its address (or skipped)
 
 
 def _log2(value: int) -> int:
@@ -147,6 +150,18 @@ def _double_group(ones):
     return Cat(Const(1, 1), ones)
 
 
+def _index_group(ones):
+    """An indexed access's index group as the issue check counts it (its `ones`, from
+    the index EMUL; a hook for fault injection)."""
+    return ones
+
+
+def _index_value(shifted, index_code):
+    """An indexed access's offset: the low 8, 16 or 32 bits of `shifted` (its row of vs2,
+    shifted to the element) by the index EEW, zero-extended (spec 7.6)."""
+    return Mux(index_code == 0, shifted[:8], Mux(index_code == 1, shifted[:16], shifted[:32]))
+
+
 def _source_half(beat_data, beat, lanes: int):
     """Widening: the half of a SEW source's beat that makes vd's beat `beat` (vd's beats
     are twice the source's: even ones take the lower half, odd ones the upper)."""
@@ -179,6 +194,9 @@ class _Elements:
     last_of_beat: Signal  # it is the beat's last element
     step: list  # statements that move on to the next element
     restart: list  # statements that reset the stream for a new instruction
+    reads_index: Signal  # indexed: the read port addresses an index row of vs2 ...
+    index_row: Signal  # ... this one, in vs2's group (the next element's, or the beat's
+    # first in INDEX_BEAT)
 
 
 @dataclass
@@ -332,27 +350,36 @@ class VectorEngine(Engine):
         vd, vs1, vs2, masked = insn[7:12], insn[15:20], insn[20:25], ~insn[25]
         memory_op = (uop.kind == Kind.LOAD) | (uop.kind == Kind.STORE)
         # the register group's size, as 2^k - 1 ones: LMUL, a memory access's EMUL
-        # (EEW/SEW * LMUL), or a whole-register count
+        # (EEW/SEW * LMUL; an indexed access's data is SEW wide: LMUL), or a
+        # whole-register count
         lmul = state.vtype[:3].as_signed()
+        emul = lmul + uop.eew - state.vtype[3:5]  # (an indexed access's index group)
         log_size = Signal(range(-8, 8), name="head_group_log2")
         with m.If(uop.whole):
             whole = Mux(memory_op, insn[29:32], insn[15:18])  # nf: 0, 1, 3 or 7
             m.d.comb += log_size.eq(Mux(whole[2], 3, Mux(whole[1], 2, whole[0])))
-        with m.Elif(memory_op):
-            m.d.comb += log_size.eq(lmul + uop.eew - state.vtype[3:5])
+        with m.Elif(memory_op & ~uop.indexed):
+            m.d.comb += log_size.eq(emul)
         with m.Else():
             m.d.comb += log_size.eq(lmul)
-        ones = Signal(8, name="head_group_ones")
-        with m.Switch(log_size):
-            for k in range(4):
-                with m.Case(k):
-                    m.d.comb += ones.eq((1 << (1 << k)) - 1)
-            with m.Default():  # fractional: one register
-                m.d.comb += ones.eq(1)
+
+        def group_ones(log2, name: str) -> Signal:
+            ones = Signal(8, name=name)
+            with m.Switch(log2):
+                for k in range(4):
+                    with m.Case(k):
+                        m.d.comb += ones.eq((1 << (1 << k)) - 1)
+                with m.Default():  # fractional: one register
+                    m.d.comb += ones.eq(1)
+            return ones
+        ones = group_ones(log_size, "head_group_ones")
+        index_ones = group_ones(emul, "head_index_ones")
         uses_v0 = masked | ((uop.kind == Kind.ARITH) & (uop.op == AluOp.MERGE))
         touched = Signal(32, name="head_touched")
         with m.If(memory_op):
-            m.d.comb += touched.eq(_group_mask(vd, ones) | uses_v0)
+            # indexed: the index group of vs2 (EMUL = index EEW/SEW * LMUL) is read too
+            index_group = Mux(uop.indexed, _group_mask(vs2, _index_group(index_ones)), 0)
+            m.d.comb += touched.eq(_group_mask(vd, ones) | index_group | uses_v0)
         with m.Else():
             # the 2*SEW groups (narrowing vs2; widening vd, and vs2 in the .w forms) are
             # twice LMUL: counted double
@@ -417,13 +444,22 @@ class VectorEngine(Engine):
         m.d.comb += widening.eq((uop.kind == Kind.ARITH) & uop.widen)
         eew_code = Signal(2, name=f"{role}_eew")  # the element width of this instruction
         with m.If((uop.kind == Kind.LOAD) | (uop.kind == Kind.STORE)):
-            m.d.comb += eew_code.eq(uop.eew)
+            # (an indexed access's data is SEW wide; `eew` is its index width)
+            m.d.comb += eew_code.eq(Mux(uop.indexed, sew_code, uop.eew))
         with m.Elif(widening):  # vd's beats: 2*SEW
             m.d.comb += eew_code.eq(sew_code + 1)
         with m.Else():
             m.d.comb += eew_code.eq(sew_code)
         old_vd = vrf.read_data[0]  # vd (undisturbed bytes, stores' data)
         src2, src1 = (vrf.read_data[1], vrf.read_data[2]) if arithmetic else (0, 0)
+        if not arithmetic:
+            # an indexed access reads vd's beat once, at the beat's start, and its one
+            # read port then serves the index rows of vs2 (`_element_stream`)
+            held = Signal(32 * lanes, name="lsu_held_beat")
+            with m.If(fsm == State.INDEX_BEAT):
+                m.d.sync += held.eq(vrf.read_data[0])
+            old_vd = Signal(32 * lanes, name="lsu_beat_data")
+            m.d.comb += old_vd.eq(Mux(uop.indexed, held, vrf.read_data[0]))
 
         # ---- beat bookkeeping ----
         beat = Signal(range(8 * bpr + 1), name=f"{role}_beat")  # beat within the group
@@ -508,7 +544,8 @@ class VectorEngine(Engine):
             stream = self._memory_stream(
                 m, current, fsm, beat, beats, active, old_vd,
                 first_load=(uop.kind == Kind.LOAD) & ~uop.strided & (body_regs != 0))
-            elements = self._element_stream(m, current, fsm, eew_code, active, old_vd)
+            elements = self._element_stream(m, current, uop, fsm, eew_code, beat_offset,
+                                            active, old_vd, vrf.read_data[0])
             beat_source = Mux(uop.strided, elements.gathered, stream.loaded)
         for j in range(pb):
             byte = slice(8 * j, 8 * (j + 1))
@@ -596,6 +633,9 @@ class VectorEngine(Engine):
             with m.Else():
                 m.d.comb += [vrf.read_rows[1].eq(vs2 * bpr + read_beat),
                              vrf.read_rows[2].eq(vs1 * bpr + read_beat)]
+        else:  # an indexed access: the next element's index row, unless a beat follows
+            with m.If(elements.reads_index):
+                m.d.comb += vrf.read_rows[0].eq(vs2 * bpr + elements.index_row)
 
         # ---- the sequencer ----
         def next_beat() -> None:
@@ -709,10 +749,12 @@ class VectorEngine(Engine):
                     else:
                         with m.Case(Kind.STORE):
                             m.d.sync += fsm.eq(Mux(empty, State.DONE, Mux(
-                                uop.strided, State.SCATTER, State.STORE)))
+                                uop.indexed, State.INDEX_BEAT, Mux(
+                                    uop.strided, State.SCATTER, State.STORE))))
                         with m.Case(Kind.LOAD):
                             m.d.sync += fsm.eq(Mux(empty, State.DONE, Mux(
-                                uop.strided, State.GATHER, State.LOAD)))
+                                uop.indexed, State.INDEX_BEAT, Mux(
+                                    uop.strided, State.GATHER, State.LOAD))))
                     with m.Default():
                         m.d.sync += fsm.eq(State.DONE)
             if arithmetic:
@@ -815,8 +857,13 @@ class VectorEngine(Engine):
 
                 def next_element() -> None:
                     """On to the next element; after a beat's last, the beat is done
-                    (a load writes it) and the sequencer moves on to the next."""
+                    (a load writes it) and the sequencer moves on to the next (an
+                    indexed access to its next element's index, or the next beat's
+                    row)."""
                     m.d.sync += elements.step
+                    with m.If(uop.indexed):
+                        m.d.sync += fsm.eq(Mux(elements.last_of_beat, State.INDEX_BEAT,
+                                               State.INDEX))
                     with m.If(elements.last_of_beat):
                         with m.If(uop.kind == Kind.LOAD):
                             execute_beat()
@@ -843,6 +890,13 @@ class VectorEngine(Engine):
                     m.d.sync += fsm.eq(State.GATHER)
                     report_element()
                     next_element()
+                with m.Case(State.INDEX_BEAT):
+                    m.d.sync += fsm.eq(State.INDEX)
+                with m.Case(State.INDEX):  # (`_element_stream` takes the address)
+                    with m.If(elements.active):
+                        m.d.sync += fsm.eq(Mux(is_store, State.SCATTER, State.GATHER))
+                    with m.Else():
+                        next_element()
                 with m.Case(State.SCATTER):
                     with m.If(~elements.active):
                         next_element()
@@ -979,17 +1033,35 @@ class VectorEngine(Engine):
         restart = [requested.eq(0), primed.eq(0), carry_data.eq(0), carry_enables.eq(0)]
         return _Stream(loaded, shift, load_beat, store_beat, tail_done, restart)
 
-    def _element_stream(self, m: Module, current, fsm, eew_code, active, old_vd):
-        """A strided access, element by element (vlse, vsse): element i of the group at
-        rs1 + i * rs2 (rs2 signed), one port word each, the element's bytes at its
-        offset in the word (an element-aligned element never straddles two). A load
-        takes two cycles an element (request, data), a store one; inactive elements are
-        skipped in one cycle. Loads gather a beat's elements before it is written."""
+    def _element_stream(self, m: Module, current, uop, fsm, eew_code, beat_offset, active,
+                        old_vd, index_data):
+        """A strided or indexed access, element by element (vlse, vsse; vl/sx[u/o]xei):
+        element i of the group at rs1 + i * rs2 (rs2 signed), or at rs1 + vs2[i] (the
+        index zero-extended from its EEW), one port word each, the element's bytes at
+        its offset in the word (an element-aligned element never straddles two). A
+        strided load takes two cycles an element (request, data), a store one; inactive
+        elements are skipped in one cycle. Loads gather a beat's elements before it is
+        written. An indexed access shares the load/store sequencer's one read port
+        between vd's beat and vs2's index rows: a cycle a beat reads vd's row and holds
+        it (INDEX_BEAT), and each element spends a cycle taking its index from the row
+        read for it (INDEX): three cycles an active load element, two a store element,
+        one an inactive element, plus one a beat. Ordered and unordered accesses both
+        go in element order (an unordered one may)."""
         mem, lanes, pb = self.mem, self.lanes, self.beat_bytes
         elem = Signal(range(pb), name="lsu_element")  # element within the beat
         addr = Signal(32, name="lsu_element_addr")
         with m.If(fsm == State.START):
             m.d.sync += addr.eq(current.rs1)
+        # indexed: element i's index, at byte (i << index EEW) of vs2's group
+        number = Signal(range(8 * self.vlenb), name="lsu_element_number")  # i
+        m.d.comb += number.eq((beat_offset >> eew_code) + elem)
+        index_byte = Signal(range(32 * self.vlenb), name="lsu_index_byte")
+        m.d.comb += index_byte.eq(number << uop.eew)
+        index = Signal(32, name="lsu_index")
+        m.d.comb += index.eq(_index_value(index_data >> (index_byte[:_log2(pb)] * 8),
+                                          uop.eew))
+        with m.If(fsm == State.INDEX):
+            m.d.sync += addr.eq(current.rs1 + index)
         offset = addr[:_log2(pb)]  # the element's first byte in its port word
         position = Signal(range(pb), name="lsu_element_byte")  # ... in the beat
         m.d.comb += position.eq(elem << eew_code)
@@ -1030,11 +1102,24 @@ class VectorEngine(Engine):
         step = [addr.eq(addr + current.rs2),
                 elem.eq(Mux(last_of_beat, 0, elem + 1))]
         beat_done = last_of_beat & ((fsm == State.GATHER_WAIT)
-                                    | ((fsm == State.GATHER) & ~is_active))  # (skipped)
+                                    | (((fsm == State.GATHER) | (fsm == State.INDEX))
+                                       & ~is_active))  # (skipped)
         with m.If(beat_done):
             m.d.sync += buffer.eq(0)  # (after the statement above: a fresh beat)
+        # the read port's next row: the index of the beat's first element (INDEX_BEAT)
+        # or of the next one, unless the next is the next beat's (then vd's row)
+        reads_index = Signal(name="lsu_reads_index")
+        per_element = ((fsm == State.INDEX) | (fsm == State.GATHER)
+                       | (fsm == State.GATHER_WAIT) | (fsm == State.SCATTER))
+        m.d.comb += reads_index.eq(uop.indexed & ((fsm == State.INDEX_BEAT)
+                                                  | (per_element & ~last_of_beat)))
+        following = Signal(range(8 * self.vlenb + 1), name="lsu_index_following")
+        m.d.comb += following.eq(number + (fsm != State.INDEX_BEAT))
+        index_row = Signal(range(8 * self.beats_per_reg), name="lsu_index_row")
+        m.d.comb += index_row.eq((following << uop.eew) >> _log2(pb))
         return _Elements(is_active, requested, addr, size, value, byte_mask, gathered,
-                         last_of_beat, step, [elem.eq(0), buffer.eq(0)])
+                         last_of_beat, step, [elem.eq(0), buffer.eq(0)], reads_index,
+                         index_row)
 
     def _scalar_side(self, m: Module, current, uop, vstate: VectorState):
         """vset{i}vl{i}'s new vl and vtype, the CSR instructions' values, and the
