@@ -6,8 +6,9 @@ unit-stride loads and stores at unaligned bases, strided ones (zero, negative an
 positive strides), single-width arithmetic (fixed point too, under every vxrm) in every
 form, widening arithmetic and reductions, integer extension, carry ops, mask scans
 (vcpop, vfirst, vmsbf/vmsif/vmsof, viota), slides, gathers, vcompress, divide, masked
-and not, vmerge/vmv, vmv.x.s. Every vector register, memory and CSR effect is compared
-(`oxcore.api.cosim`), at several VLEN/LANES configurations. A deliberately broken lane
+and not, vmerge/vmv, vmv.x.s; indexed loads and stores have a program of their own.
+Every vector register, memory and CSR effect is compared (`oxcore.api.cosim`), at
+several VLEN/LANES configurations. A deliberately broken lane
 (fault injection) must be caught at the instruction it corrupts. Each class added after
 the first slices also has a random program of its own (make test-long) and directed
 checks against hand-computed values (`DIRECTED`).
@@ -288,7 +289,10 @@ def test_decoder_implements_the_first_slice():
     assert {"vrgather.vv", "vrgather.vx", "vrgather.vi", "vrgatherei16.vv",
             "vcompress.vm"} <= names
     assert {"vdivu.vv", "vdiv.vx", "vremu.vx", "vrem.vv"} <= names
+    assert {f"v{op}{order}xei{eew}.v" for op in ("l", "s") for order in "uo"
+            for eew in (8, 16, 32)} <= names
     assert "vle8ff.v" not in names and "vlseg2e8.v" not in names  # not yet
+    assert "vluxseg2ei8.v" not in names and "vsoxseg2ei32.v" not in names  # (segments)
     assert "vsext.vf8" not in names  # (SEW 64 sources: always illegal, the core traps it)
 
 
@@ -354,6 +358,118 @@ def strided_program(seed: int) -> str:
 def test_strided_accesses_match_the_interpreter(vlen, lanes, seed, tmp_path):
     verdict = _cosim(strided_program(seed), config(vlen, lanes), tmp_path)
     assert verdict.verdict == "pass", verdict.report
+
+
+# (SEW, LMUL) for indexed accesses: fractional LMUL, and index EMUL above and below the
+# data's (EMUL = index EEW / SEW * LMUL; the illegal ones are skipped)
+INDEXED_VTYPES = [(8, "mf4"), (8, "mf2"), (8, "m1"), (8, "m2"), (16, "mf2"), (16, "m1"),
+                  (16, "m4"), (32, "m1"), (32, "m2"), (32, "m8")]
+INDEX_REACH = 512  # indices address [base - 64, base + 512): every access in the data
+
+
+def _indices(rng: random.Random, count: int, index_eew: int, size: int,
+             skew: int) -> list[int]:
+    """`count` index values for `size`-byte elements at a base `skew` bytes past an
+    element boundary: element-aligned addresses, repeated, descending or random
+    (an 8-bit index up to 255: zero extension matters), and for 32-bit indices
+    some that wrap below the base."""
+    reach = min(INDEX_REACH, 1 << index_eew)
+
+    def aligned() -> int:  # (>= 0: a 16-bit index never wraps)
+        return rng.randrange(1 if skew else 0, reach // size) * size - skew
+    pattern = rng.choice(["random", "repeated", "descending", "wrap"])
+    values = [aligned() for _ in range(count)]
+    if pattern == "repeated":
+        values = [rng.choice(values[:3]) for _ in range(count)]
+    elif pattern == "descending":
+        values.sort(reverse=True)
+    elif pattern == "wrap" and index_eew == 32:  # rs1 + index wraps: below the base
+        values = [v if rng.random() < 0.5 else (-rng.randrange(1, 64 // size) * size
+                                                - skew) % (1 << 32) for v in values]
+    return values
+
+
+def indexed_program(seed: int, vlen: int, length: int = 14) -> str:
+    """Indexed loads and stores (vlux/vlox/vsux/vsoxei8/16/32) at several SEW/LMUL,
+    masked or not, vl = 0, below and at VLMAX, a non-zero vstart now and then, their
+    index groups loaded from tables of repeated, out-of-order and wrapping byte offsets
+    (from bases that are not element-aligned where the indices make the addresses so);
+    loads and stores share one region, so each load also reads what the stores before
+    it wrote, and the region is read back whole at the end."""
+    rng = random.Random(seed)
+    region = 1024  # s1 = data + region: the accesses' base
+    lines = _start(f"    li s1, {region}", "    add s1, s1, s0",
+                   "    vsetvli t0, zero, e8, m1, ta, ma", "    vle8.v v0, (s0)")
+    tables = bytearray()
+    table_base = region + INDEX_REACH + 128  # the index tables follow the region
+    done = 0
+    while done < length:
+        sew, lmul_name = rng.choice(INDEXED_VTYPES)
+        index_eew = rng.choice([8, 16, 32])
+        lmul = _lmul(lmul_name)
+        index_emul = Fraction(index_eew, sew) * lmul
+        if not Fraction(1, 8) <= index_emul <= 8:
+            continue
+        done += 1
+        size = sew // 8
+        vlmax = int(vlen * lmul) // sew
+        avl = rng.choice([0, 1, 3, vlmax - 1, vlmax, 1000])
+        count = max(1, min(avl, vlmax))
+        skew = rng.randrange(size)  # the base's offset from an element boundary
+        values = _indices(rng, count, index_eew, size, skew)
+        table = table_base + len(tables)
+        tables += b"".join(v.to_bytes(index_eew // 8, "little") for v in values)
+        tables += bytes(-len(tables) % 4)
+        step, index_step = max(1, int(lmul)), max(1, int(index_emul))
+        masked = rng.random() < 0.4
+        mask = ", v0.t" if masked else ""
+        vs2 = rng.choice(range(index_step, 32, index_step))
+        index_regs = range(vs2, vs2 + index_step)
+        # the data group apart from the index group, or (equal EEWs) the same group
+        data = [r for r in range(step, 32, step) if not set(index_regs)
+                & set(range(r, r + step))]
+        vd = vs2 if index_eew == sew and rng.random() < 0.25 else rng.choice(data)
+        store = rng.random() < 0.5
+        order = rng.choice("uo")
+        lines += _set_vl(avl, sew, lmul_name) + [
+            f"    li t6, {table}", "    add t6, t6, s0", f"    vle{index_eew}.v v{vs2}, (t6)",
+            f"    addi t4, s1, {skew}"]
+        if rng.random() < 0.15:
+            lines.append(f"    csrwi vstart, {rng.randrange(1, 4)}")
+        op = f"vs{order}xei" if store else f"vl{order}xei"
+        lines.append(f"    {op}{index_eew}.v v{vd}, (t4), v{vs2}{mask}")
+    # the region, whole: every store's bytes
+    lines.append("    vsetvli t0, zero, e8, m8, ta, ma")
+    for chunk in range(-64, INDEX_REACH + 64, vlen):
+        lines += [f"    addi t4, s1, {chunk}", "    vle8.v v8, (t4)"]
+    lines += ["    li a0, 0", "    li a7, 93", "    ecall", "    .data", "    .p2align 6",
+              "data:"]  # (aligned: a wrapping index lands on an element boundary)
+    data = random.Random(seed + 11).randbytes(table_base) + bytes(tables)
+    lines += [f"    .byte {', '.join(str(b) for b in data[i:i + 16])}"
+              for i in range(0, len(data), 16)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("vlen, lanes, seed", [(128, 2, 1), (256, 4, 2), (64, 1, 3)])
+def test_indexed_accesses_match_the_interpreter(vlen, lanes, seed, tmp_path):
+    verdict = _cosim(indexed_program(seed, vlen), config(vlen, lanes), tmp_path)
+    assert verdict.verdict == "pass", verdict.report
+
+
+def test_an_index_taken_signed_is_caught(tmp_path, monkeypatch):
+    """Fault injection: the engine sign-extends an 8-bit index (spec 7.6 zero-extends
+    it): index 0xf0 then addresses base - 16, not base + 240. Co-simulation must fail
+    at the indexed load."""
+    from hw.oxcore.vector import engine as engine_module
+    monkeypatch.setattr(engine_module, "_index_value",
+                        lambda shifted, index_code: shifted[:8].as_signed())
+    source = _finish(_start("    li t0, 4", "    vsetvli t1, t0, e8, m1, ta, ma",
+                            "    vle8.v v1, (s0)", "    addi t4, s0, 32",
+                            "    vluxei8.v v2, (t4), v1"),
+                     bytes([0, 1, 0xF0, 3]) + bytes(range(4, 32)) + bytes(range(256)))
+    verdict = _cosim(source, config(128, 2), tmp_path, "signed_index")
+    assert verdict.verdict == "fail"
+    assert "vluxei8.v" in verdict.report
 
 
 def fixed_point_program(seed: int) -> str:
