@@ -25,7 +25,8 @@ Structure (docs/vector.md has the diagram):
   one of each for the load/store sequencer;
 - **load/store unit**: unit-stride accesses streamed on the engine's ``LANES x 32``-bit
   memory port, any element-aligned base (a beat straddling two port words takes both,
-  each word shared with the neighbouring beat); strided ones element by element;
+  each word shared with the neighbouring beat); strided and indexed ones element by
+  element (`_element_stream`);
 - **state**: vl, vtype (vill in bit 31) and a copy of v0 in flip-flops for masking.
 
 Every instruction's architectural effects leave on its sequencer's commit port
