@@ -1036,18 +1036,18 @@ class VectorEngine(Engine):
 
     def _element_stream(self, m: Module, current, uop, fsm, eew_code, beat_offset, active,
                         old_vd, index_data):
-        """A strided or indexed access, element by element (vlse, vsse; vl/sx[u/o]xei):
-        element i of the group at rs1 + i * rs2 (rs2 signed), or at rs1 + vs2[i] (the
-        index zero-extended from its EEW), one port word each, the element's bytes at
-        its offset in the word (an element-aligned element never straddles two). A
-        strided load takes two cycles an element (request, data), a store one; inactive
-        elements are skipped in one cycle. Loads gather a beat's elements before it is
-        written. An indexed access shares the load/store sequencer's one read port
-        between vd's beat and vs2's index rows: a cycle a beat reads vd's row and holds
-        it (INDEX_BEAT), and each element spends a cycle taking its index from the row
-        read for it (INDEX): three cycles an active load element, two a store element,
-        one an inactive element, plus one a beat. Ordered and unordered accesses both
-        go in element order (an unordered one may)."""
+        """A strided or indexed access, element by element (vlse, vsse; vluxei, vloxei,
+        vsuxei, vsoxei): element i of the group at rs1 + i * rs2 (rs2 signed), or at
+        rs1 + vs2[i] (the index zero-extended from its EEW), one port word each, the
+        element's bytes at its offset in the word (an element-aligned element never
+        straddles two). A strided load takes two cycles an element (request, data), a
+        store one; inactive elements are skipped in one cycle. Loads gather a beat's
+        elements before it is written. An indexed access shares the load/store
+        sequencer's one read port between vd's beat and vs2's index rows: a cycle a beat
+        reads vd's row and holds it (INDEX_BEAT), and each element spends a cycle taking
+        its index from the row read for it (INDEX): three cycles an active load element,
+        two a store element, one an inactive element, plus one a beat. Ordered and
+        unordered accesses both go in element order (an unordered one may)."""
         mem, lanes, pb = self.mem, self.lanes, self.beat_bytes
         elem = Signal(range(pb), name="lsu_element")  # element within the beat
         addr = Signal(32, name="lsu_element_addr")
