@@ -14,8 +14,9 @@ Structure (docs/tensor.md, "The RTL engine", has the diagram):
   stay in one unit, in order, so memory order among them is program order;
 - **tile registers**: eight tiles of TDIM rows x 4*TDIM bytes in flip-flops, each one
   row-major vector (a `TileWrite`'s layout): the MAC unit reads a byte column of two
-  tiles and all of a third each cycle, and writes a whole tile; the LSU reads or
-  writes one row a beat;
+  tiles and all of a third each cycle, the LSU reads a row a beat; one write port
+  (`_TileWrites`) takes a whole tile a cycle from either unit (a load's rows gather in
+  a buffer first);
 - **MAC unit** (`mac_array.MacArray`): 4*TDIM k-steps per tmma, one per cycle, each an
   outer product into TDIM^2 accumulators; the last step writes the destination tile,
   and the next tmma starts in the next cycle (its first step reads the tile just
@@ -107,7 +108,7 @@ class _Lsu:
     row_bytes: Signal
     row_mask: Signal
     tile_index: object = None  # md or ms
-    tile: Signal | None = None  # its value
+    buffer: Signal | None = None  # a load's rows so far, or the tile a store copied
     start_addr: Signal | None = None  # the queue head's row `first`: rs1 + first * rs2
 
     @property
@@ -133,6 +134,40 @@ class _Lsu:
                      mem.mask.eq(self.row_mask), mem.data.eq(data & self.row_bits)]
 
 
+class _TileWrites:
+    """The tile registers' one write port: a whole tile a cycle, from the MAC unit (tzero,
+    tmma) or the LSU (a tile load's end). On an FPGA a per-unit, per-row write path
+    into every tile multiplies into a multiplexer per flip-flop; one shared bus and a
+    write enable per tile cost a single tile-wide multiplexer. The units never write
+    the same tile (the issue logic keeps their tiles apart); when both write in one
+    cycle, the LSU goes first (its data is the memory's response of this cycle) and
+    the MAC unit holds its last step for a cycle (`mac_granted` low)."""
+
+    def __init__(self, tdim: int) -> None:
+        width = 32 * tdim * tdim
+        self.mac_request = Signal(name="mac_write_request")
+        self.mac_granted = Signal(name="mac_write_granted")
+        self.mac_index = Signal(3, name="mac_write_tile")
+        self.mac_value = Signal(width, name="mac_write_value")
+        self.lsu_write = Signal(name="lsu_write")
+        self.lsu_index = Signal(3, name="lsu_write_tile")
+        self.lsu_value = Signal(width, name="lsu_write_value")
+
+        self.data = Signal(width, name="tile_write_data")  # what the port writes
+
+    def writes_tile(self, index):
+        """Tile `index` takes `data` at the end of this cycle."""
+        return ((self.lsu_write & (self.lsu_index == index))
+                | (self.mac_granted & (self.mac_index == index)))
+
+    def elaborate(self, m: Module, tiles) -> None:
+        m.d.comb += [self.mac_granted.eq(self.mac_request & ~self.lsu_write),
+                     self.data.eq(Mux(self.lsu_write, self.lsu_value, self.mac_value))]
+        for index, tile in enumerate(tiles):
+            with m.If(self.writes_tile(index)):
+                m.d.sync += tile.eq(self.data)
+
+
 class Unit:
     """A unit as the issue logic sees it."""
 
@@ -146,6 +181,9 @@ class Unit:
         self.take_early = Signal(name=f"{name}_take_early")
         self.free = Signal(name=f"{name}_free")  # out: it can take one this cycle
         self.touched = Signal(TILES, name=f"{name}_touched")  # out: tiles in use
+        # out (MAC unit): it reads its destination tile through the tile read port this
+        # cycle (a tmma's first k-step), so a tile store may not start
+        self.reads_tile = Signal(name=f"{name}_reads_tile")
 
 
 class TensorEngine(Engine):
@@ -186,12 +224,21 @@ class TensorEngine(Engine):
         queue = self.claim_and_queue(m, TensorDecoder(self.isa), self.queue_depth)
 
         tiles = [Signal(32 * self.tdim * self.tdim, name=f"m{t}") for t in range(TILES)]
+        writes = _TileWrites(self.tdim)
         mac, lsu = Unit("mac"), Unit("lsu")
         head, head_uop, head_tiles = self._issue(m, queue, mac, lsu)
-        mac_busy, stepping = self._mac_unit(m, tiles, mac, head, head_uop, head_tiles)
+        # The tile read port: the MAC unit's destination tile in a tmma's first k-step,
+        # else the queue head's ms, which a tile store copies as it starts.
+        read_index = Signal(3, name="tile_read_index")
+        read_tile = self._select(m, tiles, read_index, "tile_read")
+        mac_busy, stepping, mac_md = self._mac_unit(m, tiles, read_tile, writes, mac, head,
+                                                    head_uop, head_tiles)
+        m.d.comb += read_index.eq(Mux(mac.reads_tile, mac_md,
+                                      self._tile_operand(head.insn, "ms")))
         counters = self._performance_counters(m, queue, mac, lsu, head_tiles, stepping)
-        lsu_busy, storing = self._lsu_unit(m, tiles, lsu, head, head_uop, head_tiles,
-                                           counters)
+        lsu_busy, storing = self._lsu_unit(m, read_tile, writes, lsu, head, head_uop,
+                                           head_tiles, counters)
+        writes.elaborate(m, tiles)
         m.d.comb += pipe.busy.eq((queue.level != 0) | mac_busy | lsu_busy)
         self._memory_writes(m, lsu, head_uop, storing)
         self.probes = self._probes(queue, head, head_tiles, mac, lsu, counters)
@@ -269,7 +316,8 @@ class TensorEngine(Engine):
     def _issue(self, m: Module, queue, mac: Unit, lsu: Unit):
         """Which unit takes the queue's head this cycle, if any: compute to the MAC unit,
         memory and CSRs to the LSU, in order, and only when the other unit's running
-        instruction uses none of the head's tiles."""
+        instruction uses none of the head's tiles (a store also waits while a tmma's
+        first k-step has the tile read port)."""
         m.submodules.head_decoder = decoder = TensorDecoder(self.isa)
         head = Signal(DISPATCH, name="head")
         m.d.comb += [head.eq(queue.r_data), decoder.insn.eq(head.insn)]
@@ -279,7 +327,8 @@ class TensorEngine(Engine):
         m.d.comb += [mac.take_kind.eq(compute), lsu.take_kind.eq(~compute)]
         m.d.comb += [
             mac.take.eq(queue.r_rdy & compute & mac.free & ~_overlap(lsu.touched, tiles)),
-            lsu.take.eq(queue.r_rdy & ~compute & lsu.free & ~_overlap(mac.touched, tiles)),
+            lsu.take.eq(queue.r_rdy & ~compute & lsu.free & ~_overlap(mac.touched, tiles)
+                        & ~((uop.kind == Kind.STORE) & mac.reads_tile)),
             queue.r_en.eq(mac.take | lsu.take),
             lsu.take_early.eq(queue.r_rdy & ~compute & lsu.free_early
                               & ~_overlap(mac.touched, tiles)),
@@ -288,8 +337,15 @@ class TensorEngine(Engine):
 
     @staticmethod
     def _select(m: Module, values, index, name: str) -> Signal:
-        """values[index] through one multiplexer (a Signal, reused by its readers)."""
-        out = Signal(len(values[0]), name=name)
+        """values[index] through one multiplexer (a Signal, reused by its readers). A
+        power-of-two count is a word select, which Yosys maps to a binary tree of
+        multiplexers (6 LUT4 a bit for 8 values on ECP5, where a case statement's
+        one-hot multiplexer takes 9)."""
+        width = len(values[0])
+        out = Signal(width, name=name)
+        if len(values) & (len(values) - 1) == 0:
+            m.d.comb += out.eq(Cat(*values).word_select(index, width))
+            return out
         with m.Switch(index):
             for i, value in enumerate(values):
                 with m.Case(i):
@@ -303,8 +359,11 @@ class TensorEngine(Engine):
             m.d.sync += [current.eq(head), uop.eq(head_uop), running_tiles.eq(head_tiles)]
 
     # ---- the MAC unit ------------------------------------------------------------------
-    def _mac_unit(self, m: Module, tiles, unit: Unit, head, head_uop, head_tiles) -> Signal:
-        """tzero (one cycle) and tmma/tmmau (4*TDIM k-steps). Returns its busy signal."""
+    def _mac_unit(self, m: Module, tiles, read_tile, writes: _TileWrites, unit: Unit, head,
+                  head_uop, head_tiles):
+        """tzero (one cycle) and tmma/tmmau (4*TDIM k-steps; the first reads md on the
+        tile read port, `read_tile`; the last is held while the LSU has the tiles' write
+        port). Returns its busy signal, its k-steps and md."""
         t, commit = self.tdim, self.commit
         current = Signal(DISPATCH, name="mac_insn")
         uop = Signal(UOP, name="mac_uop")
@@ -316,9 +375,7 @@ class TensorEngine(Engine):
         m.d.comb += [unit.free.eq(~running | finishing),
                      unit.touched.eq(Mux(running & ~finishing, used, 0))]
         md, ms1, ms2 = (self._tile_operand(current.insn, f) for f in ("md", "ms1", "ms2"))
-        a_tile = self._select(m, tiles, ms1, "mac_a_tile")
-        b_tile = self._select(m, tiles, ms2, "mac_b_tile")
-        d_tile = self._select(m, tiles, md, "mac_d_tile")
+        m.d.comb += unit.reads_tile.eq(running & (uop.kind == Kind.MMA) & (k == 0))
 
         m.submodules.mac_array = array = MacArray(t)
         self._watch["mac"] = [(current, "insn"), running, k, array.step, used]
@@ -327,22 +384,28 @@ class TensorEngine(Engine):
             return Cat(*(tile[32 * t * i:32 * t * (i + 1)].word_select(k, 8)
                          for i in range(t)))
 
+        # Every tile's byte column k, then ms1's and ms2's: the column multiplexers are
+        # shared by both operands and the tile choice is TDIM bytes wide, not a tile.
+        columns = [byte_column(tile) for tile in tiles]
         m.d.comb += [
-            array.a.eq(byte_column(a_tile)), array.b.eq(byte_column(b_tile)),
-            array.a_unsigned.eq(uop.unsigned_a), array.base.eq(d_tile),
-            array.first.eq(k == 0), array.step.eq(running & (uop.kind == Kind.MMA)),
-            commit.order.eq(current.order),
+            array.a.eq(self._select(m, columns, ms1, "mac_a_column")),
+            array.b.eq(self._select(m, columns, ms2, "mac_b_column")),
+            array.a_unsigned.eq(uop.unsigned_a), array.base.eq(read_tile),
+            array.first.eq(k == 0),
+            array.step.eq(running & (uop.kind == Kind.MMA)
+                          & ~(writes.mac_request & ~writes.mac_granted)),
+            commit.order.eq(current.order), writes.mac_index.eq(md),
         ]
 
         def write_tile(value) -> None:
-            """The destination tile's new value, written and reported; the end."""
-            for index, tile in enumerate(tiles):
-                with m.If(md == index):
-                    m.d.sync += tile.eq(value)
-            m.d.comb += [finishing.eq(1), commit.valid.eq(1), commit.last.eq(1),
-                         commit.tile.valid.eq(1), commit.tile.reg.eq(md),
-                         commit.tile.data.eq(value)]
-            m.d.sync += [running.eq(0), k.eq(0)]
+            """The destination tile's new value, written and reported when the write
+            port is granted; the end."""
+            m.d.comb += [writes.mac_request.eq(1), writes.mac_value.eq(value)]
+            with m.If(writes.mac_granted):
+                m.d.comb += [finishing.eq(1), commit.valid.eq(1), commit.last.eq(1),
+                             commit.tile.valid.eq(1), commit.tile.reg.eq(md),
+                             commit.tile.data.eq(value)]
+                m.d.sync += [running.eq(0), k.eq(0)]
 
         with m.If(running):
             with m.If(uop.kind == Kind.ZERO):
@@ -354,11 +417,11 @@ class TensorEngine(Engine):
         with m.If(unit.take):
             m.d.sync += running.eq(1)
         self._start(m, unit, current, uop, used, head, head_uop, head_tiles)
-        return running, array.step
+        return running, array.step, md
 
     # ---- the load/store unit -----------------------------------------------------------
-    def _lsu_unit(self, m: Module, tiles, unit: Unit, head, head_uop, head_tiles,
-                  counters: dict) -> Signal:
+    def _lsu_unit(self, m: Module, read_tile, writes: _TileWrites, unit: Unit, head,
+                  head_uop, head_tiles, counters: dict) -> Signal:
         """Tile loads and stores on the memory port, and the tensor CSRs. Returns its
         busy signal and whether it is running a store."""
         t = self.tdim
@@ -383,11 +446,16 @@ class TensorEngine(Engine):
         self._watch["lsu"] = [(lsu.current, "insn"), state, lsu.first, lsu.rows,
                               lsu.row_bytes, used]
         lsu.tile_index = self._tile_operand(lsu.current.insn, "md")  # md or ms: one slot
-        lsu.tile = self._select(m, tiles, lsu.tile_index, "lsu_tile")
 
-        load_restart, load_first_request = self._tile_loads(m, lsu, tiles, head, head_uop,
+        # A load's rows as they arrive (the rest 0), or the tile a store copied as it
+        # started (so that it reads a row, not a tile, a cycle)
+        lsu.buffer = Signal(32 * t * t, name="lsu_tile_buffer")
+        head_ms = self._tile_operand(head.insn, "ms")
+        snapshot = Mux(writes.writes_tile(head_ms), writes.data, read_tile)
+        load_restart, load_first_request = self._tile_loads(m, lsu, writes, head, head_uop,
                                                             unit, colb)
         store_restart = self._tile_stores(m, lsu, csrs, head)
+        store_restart.append(lsu.buffer.eq(Mux(head_uop.kind == Kind.STORE, snapshot, 0)))
         self._csr_instructions(m, lsu, csrs, counters)
         with m.If(unit.take):
             m.d.sync += load_restart + load_first_request + store_restart
@@ -430,12 +498,14 @@ class TensorEngine(Engine):
         port_bytes = self.port_bits // 8
         return (port_bytes - 1 + self.row_bytes + port_bytes - 1) // port_bytes
 
-    def _tile_loads(self, m: Module, lsu: "_Lsu", tiles, head, head_uop, unit: Unit, colb):
+    def _tile_loads(self, m: Module, lsu: "_Lsu", writes: _TileWrites, head, head_uop,
+                    unit: Unit, colb):
         """tld.b/tld.w: requests stream ahead of responses, one port word a cycle, from
         row trow0 on; a row completes with its last word: shifted down, its bytes past
-        tcolb cleared, written into its tile row and reported; the last row (trows) also
-        clears the rows before trow0 and after it and reports the tile. With no row to
-        move (trow0 >= trows) the load zeroes the tile in one cycle. A load taken while
+        tcolb cleared, kept in the load's row buffer (cleared when the load starts, so
+        the rows before trow0 and after trows stay 0) and reported; with the last row
+        (trows) the whole tile goes to the tiles' write port and is reported. With no
+        row to move (trow0 >= trows) the load zeroes the tile in one cycle. A load taken while
         the port is free makes its first request in the take cycle, straight from the
         queue's head (when it starts at row 0), so back-to-back loads leave the port no
         idle cycle. Returns the statements that reset the stream for a
@@ -461,17 +531,17 @@ class TensorEngine(Engine):
         m.d.comb += new_row.eq((arrived >> (resp_addr[:word_shift] * 8))[:8 * self.row_bytes]
                                & lsu.row_bits)
         row_width = 8 * self.row_bytes
-        loaded_tile = Signal(32 * t * t, name="lsu_loaded_tile")  # with the last row
+        buffer = lsu.buffer
+        row_arrives = Signal(name="lsu_row_arrives")  # a row's last word, this cycle
+        loaded_tile = Signal(32 * t * t, name="lsu_loaded_tile")  # with that row
         m.d.comb += loaded_tile.eq(Cat(*(
-            Mux(r < lsu.first, 0,
-                Mux(r < resp_row, lsu.tile[row_width * r:row_width * (r + 1)],
-                    Mux(r == resp_row, new_row, 0))) for r in range(t))))
+            Mux(row_arrives & (resp_row == r), new_row,
+                buffer[row_width * r:row_width * (r + 1)]) for r in range(t))))
+        m.d.comb += [writes.lsu_index.eq(lsu.tile_index), writes.lsu_value.eq(loaded_tile)]
 
         with m.If((lsu.state == LsuState.LOAD) & lsu.empty):  # trow0 >= trows: all 0
-            for index, target in enumerate(tiles):
-                with m.If(lsu.tile_index == index):
-                    m.d.sync += target.eq(0)
-            m.d.comb += [commit.tile.valid.eq(1), commit.tile.reg.eq(lsu.tile_index),
+            m.d.comb += [writes.lsu_write.eq(1),
+                         commit.tile.valid.eq(1), commit.tile.reg.eq(lsu.tile_index),
                          commit.tile.data.eq(0), load_done.eq(1)]
             lsu.finish(m)
         with m.If(lsu.state == LsuState.LOAD):
@@ -489,19 +559,13 @@ class TensorEngine(Engine):
                         m.d.sync += span[j].eq(mem.rdata)
                 with m.If(resp_word + 1 == resp_words):  # the row is complete
                     lsu.report_row(m, resp_addr, new_row, write=0)
-                    for index, target in enumerate(tiles):
-                        with m.If(lsu.tile_index == index):
-                            m.d.sync += target.word_select(resp_row, 32 * t).eq(new_row)
-                    m.d.sync += [resp_word.eq(0), resp_row.eq(resp_row + 1),
+                    m.d.comb += row_arrives.eq(1)
+                    m.d.sync += [buffer.word_select(resp_row, row_width).eq(new_row),
+                                 resp_word.eq(0), resp_row.eq(resp_row + 1),
                                  resp_addr.eq(resp_addr + current.rs2)]
                     with m.If(resp_row == lsu.rows - 1):
-                        for index, target in enumerate(tiles):
-                            with m.If(lsu.tile_index == index):
-                                for r in range(t):  # rows before trow0, past trows: 0
-                                    with m.If((r > resp_row) | (r < lsu.first)):
-                                        m.d.sync += target[row_width * r:
-                                                           row_width * (r + 1)].eq(0)
-                        m.d.comb += [commit.tile.valid.eq(1), commit.tile.reg.eq(lsu.tile_index),
+                        m.d.comb += [writes.lsu_write.eq(1),
+                                     commit.tile.valid.eq(1), commit.tile.reg.eq(lsu.tile_index),
                                      commit.tile.data.eq(loaded_tile)]
                         lsu.finish(m)
                         m.d.comb += load_done.eq(1)
@@ -532,7 +596,10 @@ class TensorEngine(Engine):
         return restart, first_request
 
     def _tile_stores(self, m: Module, lsu: "_Lsu", csrs: dict, head) -> list:
-        """tst.w/tst.b: each row from trow0 on (tst.b: through the requantizer) shifted
+        """tst.w/tst.b: the tile is copied into the LSU's buffer as the store starts (on
+        the tile read port, which a tmma's first k-step has first; a tile the write port
+        writes in that cycle comes from the port). Each row from trow0 on (tst.b:
+        through the requantizer) shifted
         up into the port words it straddles, written one word a cycle with byte enables,
         and reported when its last word is written; with no row (trow0 >= trows) the
         store ends at once. A tst.b that saturated sets tqsat at its
@@ -547,7 +614,7 @@ class TensorEngine(Engine):
         addr = Signal(32, name="lsu_store_addr")
         words = self._words_of(m, addr, lsu.row_bytes, "lsu_store_words")
         stored = Signal(8 * self.row_bytes, name="lsu_stored")  # the row's bytes
-        source_row = lsu.tile.word_select(row, 32 * t)
+        source_row = lsu.buffer.word_select(row, 32 * t)  # the copy taken at the start
         m.d.comb += [requantizer.row.eq(source_row),
                      requantizer.multiplier.eq(csrs["tqmul"]),
                      requantizer.shift.eq(csrs["tqshift"]),
