@@ -497,7 +497,7 @@ CSRS: tuple[Csr, ...] = (
                                         "instruction", timing=True),
     Csr(CSR_VELEMENTS, "velements", "body elements (vstart..EVL-1; EVL: vl, or a whole-"
                                     "register access's or move's registers' elements) of "
-                                    "the vector instructions executed, but vset{i}vl{i}, "
+                                    "the vector instructions executed, except vset{i}vl{i}, "
                                     "vmv.x.s and CSR instructions"),
     Csr(CSR_VSTALL_ISSUE, "vstall_issue", "cycles the queue's head waited while its "
                                           "sequencer was free: the issue check held it "
