@@ -702,6 +702,7 @@ class VectorUnit:
             hits = np.flatnonzero(bad)
             if len(hits) and hits[0] > 0:  # a fault past element 0 trims vl instead
                 vl = s.vl = int(hits[0])
+                self._count(vl)  # (the trimmed body)
                 active, element_addrs = active[:vl], element_addrs[:vl]
                 self._effect(CsrWrite(CSR_VL, vl))
         field_addrs = element_addrs[:, None] + np.arange(nf) * eb
