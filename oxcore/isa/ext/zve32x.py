@@ -495,10 +495,11 @@ CSRS: tuple[Csr, ...] = (
                                         "instruction", timing=True),
     Csr(CSR_VACTIVE_LSU, "vactive_lsu", "cycles the load/store sequencer held an "
                                         "instruction", timing=True),
-    Csr(CSR_VELEMENTS, "velements", "body elements (vstart..EVL-1; EVL: vl, or a whole-"
-                                    "register access's or move's registers' elements) of "
-                                    "the vector instructions executed, except vset{i}vl{i}, "
-                                    "vmv.x.s and CSR instructions"),
+    Csr(CSR_VELEMENTS, "velements", "body elements (vstart..EVL-1; EVL: vl, a whole-"
+                                    "register access's or move's registers' elements, a "
+                                    "mask load's or store's bytes) of the vector "
+                                    "instructions executed, except vset{i}vl{i}, vmv.x.s "
+                                    "and CSR instructions"),
     Csr(CSR_VSTALL_ISSUE, "vstall_issue", "cycles the queue's head waited while its "
                                           "sequencer was free: the issue check held it "
                                           "(registers the other sequencer's instruction "
