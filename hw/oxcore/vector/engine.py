@@ -27,7 +27,9 @@ Structure (docs/vector.md has the diagram):
   memory port, any element-aligned base (a beat straddling two port words takes both,
   each word shared with the neighbouring beat); strided and indexed ones element by
   element (`_element_stream`);
-- **state**: vl, vtype (vill in bit 31) and a copy of v0 in flip-flops for masking.
+- **state**: vl, vtype (vill in bit 31) and a copy of v0 in flip-flops for masking;
+- **performance counters** (`_performance_counters`): read-only CSRs 0xCD0-0xCD5, read
+  through the CSR path like vl (docs/vector.md, "Performance counters").
 
 Every instruction's architectural effects leave on its sequencer's commit port
 (``commit``, ``lsu_commit``; layouts generated from
