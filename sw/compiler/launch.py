@@ -54,8 +54,9 @@ TENSOR_COUNTERS = ("tactive", "tmacs", "tstall_operand", "tstall_port", "tqfull"
 VECTOR_COUNTERS_SYMBOL = "launch_vector_counters"
 #: The vector engine's counters, read the same way into VECTOR_COUNTERS_SYMBOL, but in
 #: reverse order at kernel_end: a csrr is itself a vector instruction (its cycles count
-#: in vbusy and vactive_alu), and so only the reads between a counter's two keep out of
-#: its difference: none for vbusy, two for vactive_alu (the others do not count them).
+#: in vbusy and vactive_alu), and so besides its own two reads only the reads between
+#: them count in a counter's difference: none for vbusy, two for vactive_alu (the
+#: others do not count csrr cycles).
 VECTOR_COUNTERS = ("velements", "vactive_lsu", "vstall_queue", "vstall_issue", "vactive_alu",
                    "vbusy")
 ARRAY_PREFIX = "launch_arg_"
