@@ -346,9 +346,9 @@ def cosim_command(args: argparse.Namespace) -> int:
 
 def _launch_ranges(case) -> tuple[tuple[int, int], ...]:
     """The launch program's cycle and counter words, read back for the report."""
-    from sw.compiler.launch import COUNTERS_SYMBOL, CYCLES_SYMBOL
+    from sw.compiler.launch import COUNTERS_SYMBOL, CYCLES_SYMBOL, VECTOR_COUNTERS_SYMBOL
     return tuple((case.program.symbol(name).addr, case.program.symbol(name).size)
-                 for name in (CYCLES_SYMBOL, COUNTERS_SYMBOL))
+                 for name in (CYCLES_SYMBOL, COUNTERS_SYMBOL, VECTOR_COUNTERS_SYMBOL))
 
 
 def _kernel_default_config(name: str | None) -> str | None:

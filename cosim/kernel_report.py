@@ -3,7 +3,7 @@ configuration and why.
 
 Figures come from the launch program's own measurements, read back from the RTL's
 memory: the cycle counter at `kernel_begin` and `kernel_end` (the grid loop) and the
-tensor engine's performance counters at both points (`sw.compiler.launch`). The
+engines' performance counters at both points (`sw.compiler.launch`). The
 roofline bound is the larger of the compute bound (the shape's MACs at TDIM^2 per
 cycle) and the memory bound (the bytes that must cross the engine's port at least, at
 its width per cycle).
@@ -26,7 +26,8 @@ from cosim.loop_profile import LoopProfile, busy_cycles, format_profile, profile
 from cosim.loop_profile import figures as loop_figures
 from oxcore.config import OxCoreConfig
 from oxcore.program import Program
-from sw.compiler.launch import COUNTERS_SYMBOL, CYCLES_SYMBOL, TENSOR_COUNTERS
+from sw.compiler.launch import (COUNTERS_SYMBOL, CYCLES_SYMBOL, TENSOR_COUNTERS,
+                                VECTOR_COUNTERS, VECTOR_COUNTERS_SYMBOL)
 
 
 def _words(read: Callable[[int, int], bytes], case: KernelCase, symbol: str) -> list[int]:
@@ -35,13 +36,26 @@ def _words(read: Callable[[int, int], bytes], case: KernelCase, symbol: str) -> 
     return list(struct.unpack(f"<{sym.size // 4}I", data))
 
 
-def counter_deltas(raw: bytes) -> dict[str, int]:
-    """The tensor counters' increase between two snapshots, each TENSOR_COUNTERS' words
-    in order (the launch program's `launch_counters`, the hand-written GEMM's `PERF`)."""
+def counter_deltas(raw: bytes, names: tuple[str, ...] = TENSOR_COUNTERS) -> dict[str, int]:
+    """The counters' increase between two snapshots, each the words of `names` in order
+    (the launch program's `launch_counters` and `launch_vector_counters`, the
+    hand-written GEMM's `PERF`)."""
     words = struct.unpack(f"<{len(raw) // 4}I", raw)
-    n = len(TENSOR_COUNTERS)
-    return {name: (words[n + i] - words[i]) & 0xFFFF_FFFF
-            for i, name in enumerate(TENSOR_COUNTERS)}
+    n = len(names)
+    return {name: (words[n + i] - words[i]) & 0xFFFF_FFFF for i, name in enumerate(names)}
+
+
+def vector_line(delta: dict[str, int], cycles: int) -> str:
+    """Where the vector engine's cycles went, from its counters (`VECTOR_COUNTERS`):
+    each sequencer's active share, the issue-check and full-queue waits, busy
+    (`sw.compiler.launch` keeps its own reads out of them, but for two csrr's worth of
+    vactive_alu)."""
+    share = lambda count: 100.0 * count / cycles if cycles else 0.0  # noqa: E731
+    return (f"  vector counters: arithmetic sequencer active {share(delta['vactive_alu']):.1f}%, "
+            f"load/store {share(delta['vactive_lsu']):.1f}%, issue-check wait "
+            f"{share(delta['vstall_issue']):.1f}%, queue full {share(delta['vstall_queue']):.1f}%"
+            f", engine busy {share(delta['vbusy']):.1f}% of cycles; "
+            f"{delta['velements']:,} body elements")
 
 
 def cycle_split(delta: dict[str, int], cycles: int) -> dict[str, float]:
@@ -152,8 +166,12 @@ def launch_report(case: KernelCase, config: OxCoreConfig, memory,
             f"{per_cycle} elements of {launch.element_bits} bits a cycle on {lanes} lanes; "
             f"memory {memory_bound:,}: {min_bytes:,} bytes at {port_bytes} a cycle): "
             f"{100 * bound / cycles:.1f}% of the bound" if cycles else ""]
+        sym = case.program.symbol(VECTOR_COUNTERS_SYMBOL)
+        delta = counter_deltas(bytes(read(sym.addr, sym.size)), VECTOR_COUNTERS)
+        lines.append(vector_line(delta, cycles))
         figures.update({"elements_per_cycle": rate,
-                        "roofline_fraction": bound / cycles if cycles else 0.0})
+                        "roofline_fraction": bound / cycles if cycles else 0.0,
+                        "vector_counters": delta})
     if timeline is not None and rtl is not None:
         report, more = run_report(case.program, config, timeline, rtl, tensor_busy)
         lines.append(report)

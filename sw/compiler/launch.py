@@ -51,6 +51,14 @@ COUNTERS_SYMBOL = "launch_counters"
 #: The tensor engine's performance counters the launch program reads at kernel_begin
 #: and kernel_end (into COUNTERS_SYMBOL: the six at the start, then the six at the end).
 TENSOR_COUNTERS = ("tactive", "tmacs", "tstall_operand", "tstall_port", "tqfull", "tbusy")
+VECTOR_COUNTERS_SYMBOL = "launch_vector_counters"
+#: The vector engine's counters, read the same way into VECTOR_COUNTERS_SYMBOL, but in
+#: reverse order at kernel_end: a csrr is itself a vector instruction (its cycles count
+#: in vbusy and vactive_alu), and so besides its own two reads only the reads between
+#: them count in a counter's difference: none for vbusy, two for vactive_alu (the
+#: others do not count csrr cycles).
+VECTOR_COUNTERS = ("velements", "vactive_lsu", "vstall_queue", "vstall_issue", "vactive_alu",
+                   "vbusy")
 ARRAY_PREFIX = "launch_arg_"
 
 
@@ -233,11 +241,16 @@ def launch_source(compiled: CompiledKernel, grid: tuple[int, int, int], args: tu
         drain.append("    lw t0, 0(s4)")
 
     def counters(slot: int) -> list[str]:
-        if not tensor:
-            return []
-        lines = [f"    la t1, {COUNTERS_SYMBOL} + {24 * slot}"]
-        for i, name in enumerate(TENSOR_COUNTERS):
-            lines += [f"    csrr t0, {name}", f"    sw t0, {4 * i}(t1)"]
+        lines = []
+        for engine, symbol, names in (("tensor", COUNTERS_SYMBOL, TENSOR_COUNTERS),
+                                      ("vector", VECTOR_COUNTERS_SYMBOL, VECTOR_COUNTERS)):
+            if engine in compiled.engines:
+                lines.append(f"    la t1, {symbol} + {4 * len(names) * slot}")
+                order = list(enumerate(names))
+                if engine == "vector" and slot:
+                    order.reverse()
+                for i, name in order:
+                    lines += [f"    csrr t0, {name}", f"    sw t0, {4 * i}(t1)"]
         return lines
     lines = [
         f"/* Launch of kernel {compiled.name} on grid {grid} (config {config.name}), "
@@ -281,6 +294,10 @@ def launch_source(compiled: CompiledKernel, grid: tuple[int, int, int], args: tu
         f"{COUNTERS_SYMBOL}:                 /* tensor counters at kernel_begin, kernel_end */",
         f"    .zero {8 * len(TENSOR_COUNTERS)}",
         f"    .size {COUNTERS_SYMBOL}, {8 * len(TENSOR_COUNTERS)}",
+        f"    .globl {VECTOR_COUNTERS_SYMBOL}",
+        f"{VECTOR_COUNTERS_SYMBOL}:          /* vector counters at kernel_begin, kernel_end */",
+        f"    .zero {8 * len(VECTOR_COUNTERS)}",
+        f"    .size {VECTOR_COUNTERS_SYMBOL}, {8 * len(VECTOR_COUNTERS)}",
     ]
     for symbol, size, param, value in arrays:
         lines += [f"    .p2align {ARRAY_ALIGN.bit_length() - 1}",

@@ -184,7 +184,8 @@ def test_compiled_gemm_reports_its_performance(capsys):
 
 def test_compiled_vector_kernel_reports_the_vector_engine_busy(tmp_path, capsys):
     """The element-wise add on the vector configuration: the vector engine's busy share
-    (cycles holding an instruction) is there and within bounds, in --stats-json too."""
+    (cycles holding an instruction) is there and within bounds, in --stats-json too, and
+    so are its performance counters."""
     stats = tmp_path / "stats.json"
     status, out, err = oxcore(capsys, "cosim", "--kernel", "add", "--shape", "256",
                               "--stats-json", stats)
@@ -198,6 +199,16 @@ def test_compiled_vector_kernel_reports_the_vector_engine_busy(tmp_path, capsys)
     assert round(100 * figures["engines_busy"]["vector"], 1) == float(busy[2])
     assert figures["loops"] and all(loop["cycles"] <= figures["kernel_cycles"]
                                     for loop in figures["loops"])
+    # the engine's counters (docs/vector.md): a and b loaded, added, Z stored, 256
+    # elements each; each sequencer active within the engine's busy cycles
+    shares = re.search(r"  vector counters: arithmetic sequencer active ([\d.]+)%, load/store "
+                       r"([\d.]+)%, issue-check wait [\d.]+%, queue full [\d.]+%, engine "
+                       r"busy ([\d.]+)% of cycles; 1,024 body elements", out)
+    assert shares, out
+    counters = figures["vector_counters"]
+    assert counters["velements"] == 4 * 256
+    assert max(counters["vactive_alu"], counters["vactive_lsu"]) <= counters["vbusy"]
+    assert 0 < float(shares[2]) <= float(shares[3]) <= 100
 
 
 def test_compiled_vector_operator_with_a_shape(capsys):

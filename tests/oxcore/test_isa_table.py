@@ -286,3 +286,19 @@ def test_encode_rejects_bad_operands():
         BY_MNEMONIC["add"].encode(rd=1, rs1=2)  # missing rs2
     with pytest.raises(EncodingError):
         BY_MNEMONIC["ecall"].encode(rd=1)  # ecall has no operands
+
+
+def test_engine_csrs_are_distinct_and_counters_read_only():
+    """Every extension's CSRs together (FULL_ISA) have distinct numbers and names; the
+    engines' performance counters sit in the user custom read-only range 0xCC0-0xCFF
+    (tensor from 0xCC0, vector from 0xCD0), so a write to one traps."""
+    from oxcore.isa import FULL_ISA
+    from oxcore.isa.csrs import is_read_only
+    numbers = [c.number for c in FULL_ISA.csrs]
+    names = [c.name for c in FULL_ISA.csrs]
+    assert len(set(numbers)) == len(numbers) and len(set(names)) == len(names)
+    counters = {c.name: c for c in FULL_ISA.csrs if c.number >> 4 in (0xCC, 0xCD)}
+    assert {"vbusy", "vactive_alu", "vactive_lsu", "velements", "vstall_issue",
+            "vstall_queue", "tbusy"} <= set(counters)
+    assert all(is_read_only(c.number) and not c.writable for c in counters.values())
+    assert not counters["velements"].timing and counters["vbusy"].timing

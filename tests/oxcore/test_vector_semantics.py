@@ -76,3 +76,36 @@ def test_single_field_indexed_load_may_overlap_an_index_of_its_eew(tmp_path):
 """, tmp_path)
     assert outcome.trap is None
     assert outcome.stdout[:4] == b"\x5a" * 4
+
+
+
+def test_velements_counts_body_elements(tmp_path):
+    """The velements counter (docs/vector.md), on rows the RTL engine does not execute
+    yet too: vl - vstart for each instruction with a body, masked or not (8 + 8); the
+    bytes of a mask load or store (2 + 2 at vl 9); 9 - 6 with vstart 6; the registers'
+    elements of a whole-register load (32 bytes); the trimmed vl of a fault-only-first
+    load (4: element 4 is past the end of RAM); nothing for vset{i}vl{i}, vmv.x.s and
+    csr instructions."""
+    outcome = run(f"""
+    csrr s1, velements
+    vsetivli t0, 8, e8, m1, ta, ma
+    vadd.vv v8, v9, v9
+    vsub.vv v8, v9, v9, v0.t
+    vmv.x.s t1, v8
+    vsetivli t0, 9, e8, m1, ta, ma
+    vlm.v v9, (a1)
+    vsm.v v9, (a1)
+    csrwi vstart, 6
+    vadd.vv v10, v9, v9
+    csrwi vxrm, 1
+    vl2re8.v v12, (a1)
+    vsetivli t0, 8, e8, m1, ta, ma
+    li t3, {CONFIG.mem_base + CONFIG.mem_size - 4:#x}  # (RAM's last word)
+    vle8ff.v v14, (t3)
+    csrr s2, velements
+    sub a0, s2, s1
+    li a7, 93
+    ecall
+""", tmp_path)
+    assert outcome.trap is None
+    assert outcome.exit_code == 8 + 8 + 2 + 2 + 3 + 32 + 4

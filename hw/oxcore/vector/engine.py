@@ -27,7 +27,9 @@ Structure (docs/vector.md has the diagram):
   memory port, any element-aligned base (a beat straddling two port words takes both,
   each word shared with the neighbouring beat); strided and indexed ones element by
   element (`_element_stream`);
-- **state**: vl, vtype (vill in bit 31) and a copy of v0 in flip-flops for masking.
+- **state**: vl, vtype (vill in bit 31) and a copy of v0 in flip-flops for masking;
+- **performance counters** (`_performance_counters`): read-only CSRs 0xCD0-0xCD5, read
+  through the CSR path like vl (docs/vector.md, "Performance counters").
 
 Every instruction's architectural effects leave on its sequencer's commit port
 (``commit``, ``lsu_commit``; layouts generated from
@@ -57,11 +59,19 @@ from hw.oxcore.vector.decode import (CARRY_OUTS, COMPARES, MASK_LOGIC, MASK_SCAN
 from hw.oxcore.vector.lane import LaneAlu
 from oxcore.config import OxCoreConfig, VectorConfig
 from oxcore.isa import Isa, isa_for
+from oxcore.isa.ext.zve32x import (CSR_VACTIVE_ALU, CSR_VACTIVE_LSU, CSR_VBUSY,
+                                   CSR_VELEMENTS, CSR_VSTALL_ISSUE, CSR_VSTALL_QUEUE)
 from oxcore.retire.ports import vector_commit_spec
 
 VILL = 1 << 31
 CSR_VSTART, CSR_VXSAT, CSR_VXRM, CSR_VCSR = 0x008, 0x009, 0x00A, 0x00F
 CSR_VL, CSR_VTYPE, CSR_VLENB = 0xC20, 0xC21, 0xC22
+COUNTERS = (CSR_VBUSY, CSR_VACTIVE_ALU, CSR_VACTIVE_LSU, CSR_VELEMENTS, CSR_VSTALL_ISSUE,
+            CSR_VSTALL_QUEUE)
+#: The instruction kinds with a body of elements, as velements counts them (not
+#: vset{i}vl{i}, vmv.x.s, CSR instructions).
+BODY_KINDS = (Kind.ARITH, Kind.LOAD, Kind.STORE, Kind.REDUCE, Kind.COMPARE, Kind.MASK_LOGIC,
+              Kind.MASK_SCAN, Kind.PERMUTE, Kind.DIVIDE)
 
 
 class State(enum.IntEnum):
@@ -111,6 +121,14 @@ class VectorState:
     vxrm: Signal
     vxsat: Signal
     v0: Signal  # a copy of v0, for masking
+
+
+@dataclass
+class Sequencer:
+    """What a sequencer tells the rest of the engine (`VectorEngine._sequencer`)."""
+
+    busy: Signal  # it holds an instruction (any state but IDLE)
+    body: Signal  # the elements of the instruction it starts this cycle (velements)
 
 
 @dataclass
@@ -287,20 +305,41 @@ class VectorEngine(Engine):
                    Signal(32, name="alu_touched"), Signal(name="alu_alone"))
         lsu = Slot(Signal(name="lsu_take"), Signal(name="lsu_free"),
                    Signal(32, name="lsu_touched"), Signal(name="lsu_alone"))
-        head_touched, head_alone = self._issue(m, queue, state, alu, lsu)
-        alu_busy = self._sequencer(m, "alu", queue, state, alu_ports, alu, head_touched,
-                                   head_alone, self.commit)
-        lsu_busy = self._sequencer(m, "lsu", queue, state, lsu_ports, lsu, head_touched,
-                                   head_alone, self.lsu_commit)
-        m.d.comb += pipe.busy.eq((queue.level != 0) | alu_busy | lsu_busy)
+        # the performance counters (csr reads in `_scalar_side`; `_performance_counters`)
+        self._counters = {number: Signal(32, name=f"count_{number:03x}")
+                          for number in COUNTERS}
+        head_touched, head_alone, held = self._issue(m, queue, state, alu, lsu)
+        alu_seq = self._sequencer(m, "alu", queue, state, alu_ports, alu, head_touched,
+                                  head_alone, self.commit)
+        lsu_seq = self._sequencer(m, "lsu", queue, state, lsu_ports, lsu, head_touched,
+                                  head_alone, self.lsu_commit)
+        m.d.comb += pipe.busy.eq((queue.level != 0) | alu_seq.busy | lsu_seq.busy)
         self.conservative_memory_order(m)
+        self._performance_counters(m, alu_seq, lsu_seq, held)
         self.probes = self._probes(queue, state, alu, lsu)
         return m
+
+    def _performance_counters(self, m: Module, alu: Sequencer, lsu: Sequencer,
+                              held) -> None:
+        """The counter CSRs (32 bits, from reset): cycles the engine had work, each
+        sequencer held an instruction, the queue's head was held by the issue check
+        (`held`), the core waited on a full queue; and the body elements of the
+        instructions the sequencers start (both may start one in the same cycle)."""
+        pipe, counters = self.pipe, self._counters
+        events = {CSR_VBUSY: pipe.busy, CSR_VACTIVE_ALU: alu.busy, CSR_VACTIVE_LSU: lsu.busy,
+                  CSR_VSTALL_ISSUE: held,
+                  CSR_VSTALL_QUEUE: pipe.dispatch.valid & ~pipe.dispatch.ready}
+        for number, event in events.items():
+            with m.If(event):
+                m.d.sync += counters[number].eq(counters[number] + 1)
+        elements = counters[CSR_VELEMENTS]
+        m.d.sync += elements.eq(elements + alu.body + lsu.body)
 
     def _probes(self, queue, state: VectorState, alu: Slot, lsu: Slot) -> dict[str, list]:
         """The engine's waveform groups (`hw.oxcore.top.Top.probes`), by signal name:
         the queue and issue, each sequencer's instruction (shown as disassembly), state
-        and beat, the vector state, the memory port and the commit ports' valid bits."""
+        and beat, the vector state, the memory port and the commit ports' valid bits,
+        and the performance counters."""
         watch = self._watch
         return {
             "vector issue": [queue.level, (watch["head"], "insn"), watch["head_touched"],
@@ -310,6 +349,7 @@ class VectorEngine(Engine):
             "vector state": [state.vl, state.vtype, state.vstart, state.v0,
                              (self.commit, "valid"), (self.commit, "last"),
                              (self.lsu_commit, "valid"), (self.lsu_commit, "last")],
+            "vector counters": [self._counters[number] for number in COUNTERS],
         }
 
     def _register_file(self, m: Module) -> tuple[RegisterFilePorts, RegisterFilePorts]:
@@ -343,7 +383,8 @@ class VectorEngine(Engine):
 
     def _issue(self, m: Module, queue, state: VectorState, alu: Slot, lsu: Slot):
         """Which sequencer takes the queue's head this cycle, if any (see the module
-        docstring). Returns the head's touched registers and whether it runs alone."""
+        docstring). Returns the head's touched registers, whether it runs alone, and
+        whether the issue check holds it while its sequencer is free (vstall_issue)."""
         m.submodules.head_decoder = decoder = VectorDecoder(self.isa)
         head = Signal(DISPATCH, name="head")
         m.d.comb += [head.eq(queue.r_data), decoder.insn.eq(head.insn)]
@@ -403,14 +444,16 @@ class VectorEngine(Engine):
         m.d.comb += [alu.take.eq(~memory_op & may_take(alu, lsu)),
                      lsu.take.eq(memory_op & may_take(lsu, alu)),
                      queue.r_en.eq(alu.take | lsu.take)]
+        held = Signal(name="head_held")
+        m.d.comb += held.eq(queue.r_rdy & Mux(memory_op, lsu.free, alu.free) & ~queue.r_en)
         self._watch.update(head=head, head_touched=touched)
-        return touched, alone
+        return touched, alone, held
 
     def _sequencer(self, m: Module, role: str, queue, vstate: VectorState,
                    vrf: RegisterFilePorts, slot: Slot, head_touched, head_alone,
-                   commit) -> Signal:
+                   commit) -> Sequencer:
         """One sequencer: ``role`` "alu" (everything but loads and stores) or "lsu"
-        (loads and stores, on the memory port). Returns its busy signal."""
+        (loads and stores, on the memory port)."""
         arithmetic = role == "alu"
         pipe, mem = self.pipe, self.mem
         lanes, bpr, pb = self.lanes, self.beats_per_reg, self.beat_bytes
@@ -906,7 +949,10 @@ class VectorEngine(Engine):
                         next_element()
             with m.Case(State.DONE):
                 finish()
-        return fsm != State.IDLE
+        busy = Signal(name=f"{role}_busy")
+        m.d.comb += busy.eq(fsm != State.IDLE)
+        return Sequencer(busy, _body_elements(m, role, fsm == State.START, uop.kind, length,
+                                              vstart))
 
     def _lanes(self, m: Module, current, uop, sew_code, beat, beat_offset, v0, old_vd,
                src2, src1, vxrm):
@@ -1167,7 +1213,7 @@ class VectorEngine(Engine):
                                   (CSR_VXRM, vstate.vxrm),
                                   (CSR_VCSR, Cat(vstate.vxsat, vstate.vxrm)),
                                   (CSR_VL, vstate.vl), (CSR_VTYPE, vstate.vtype),
-                                  (CSR_VLENB, self.vlenb)):
+                                  (CSR_VLENB, self.vlenb), *self._counters.items()):
                 with m.Case(number):
                     m.d.comb += csr_old.eq(value)
         source = Mux(uop.form == Form.VI, insn[15:20], current.rs1)
@@ -1579,6 +1625,18 @@ class VectorEngine(Engine):
         with m.If(writes & writable):
             m.d.comb += [commit.valid.eq(1), commit.csr.valid.eq(1), commit.csr.csr.eq(number),
                          commit.csr.value.eq(held)]
+
+
+def _body_elements(m: Module, role: str, starting, kind, length, vstart) -> Signal:
+    """velements' increment: the body (vstart..length-1) of an instruction in its START
+    cycle, if its kind has one (`BODY_KINDS`); a hook for fault injection."""
+    body = Signal.like(length, name=f"{role}_body_elements")
+    counted = 0
+    for k in BODY_KINDS:
+        counted = counted | (kind == k)
+    with m.If(starting & counted & (length > vstart)):
+        m.d.comb += body.eq(length - vstart)
+    return body
 
 
 def _below(limit, base, bits: int):

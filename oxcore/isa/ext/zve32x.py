@@ -473,6 +473,12 @@ def _arithmetic() -> list[Instruction]:
 
 INSTRUCTIONS: tuple[Instruction, ...] = (*CONFIG, *_memory(), *_arithmetic())
 
+# Performance counters (read-only, 32 bits, from reset; docs/vector.md): in the user
+# custom read-only range 0xCC0-0xCFF of the privileged spec's table 2.1, from 0xCD0 so
+# that the tensor engine's (0xCC0..) keep room to grow.
+CSR_VBUSY, CSR_VACTIVE_ALU, CSR_VACTIVE_LSU, CSR_VELEMENTS, CSR_VSTALL_ISSUE, \
+    CSR_VSTALL_QUEUE = range(0xCD0, 0xCD6)
+
 # Vector CSRs (RVV spec 3). vl, vtype and vlenb are read-only (vsetvl writes vl and
 # vtype); vcsr holds vxrm and vxsat. Their state lives in the vector unit.
 CSRS: tuple[Csr, ...] = (
@@ -483,6 +489,23 @@ CSRS: tuple[Csr, ...] = (
     Csr(0xC20, "vl", "vector length"),
     Csr(0xC21, "vtype", "vector data type register"),
     Csr(0xC22, "vlenb", "VLEN/8 (vector register length in bytes)"),
+    Csr(CSR_VBUSY, "vbusy", "cycles the vector engine had work (queued or running)",
+        timing=True),
+    Csr(CSR_VACTIVE_ALU, "vactive_alu", "cycles the arithmetic sequencer held an "
+                                        "instruction", timing=True),
+    Csr(CSR_VACTIVE_LSU, "vactive_lsu", "cycles the load/store sequencer held an "
+                                        "instruction", timing=True),
+    Csr(CSR_VELEMENTS, "velements", "body elements (vstart..EVL-1; EVL: vl, a whole-"
+                                    "register access's or move's registers' elements, a "
+                                    "mask load's or store's bytes) of the vector "
+                                    "instructions executed, except vset{i}vl{i}, vmv.x.s "
+                                    "and CSR instructions"),
+    Csr(CSR_VSTALL_ISSUE, "vstall_issue", "cycles the queue's head waited while its "
+                                          "sequencer was free: the issue check held it "
+                                          "(registers the other sequencer's instruction "
+                                          "touches, or the run-alone rule)", timing=True),
+    Csr(CSR_VSTALL_QUEUE, "vstall_queue", "cycles the core waited to dispatch a vector "
+                                          "instruction: the queue was full", timing=True),
 )
 
 

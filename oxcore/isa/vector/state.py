@@ -62,6 +62,8 @@ class VectorState:
         self.vstart = 0
         self.vxrm = 0
         self.vxsat = 0
+        # the velements counter: body elements of the instructions executed (32 bits)
+        self.body_elements = 0
 
     def register(self, reg: int) -> np.ndarray:
         """The bytes of one register (a view)."""

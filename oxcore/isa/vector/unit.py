@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from oxcore.isa.ext.zve32x import (CSR_VACTIVE_ALU, CSR_VACTIVE_LSU, CSR_VBUSY,
+                                   CSR_VELEMENTS, CSR_VSTALL_ISSUE, CSR_VSTALL_QUEUE)
 from oxcore.isa.traps import (ILLEGAL, LOAD_FAULT, LOAD_MISALIGNED, STORE_FAULT,
                               STORE_MISALIGNED, Trap)
 from oxcore.isa.vector import arith
@@ -36,7 +38,9 @@ class VectorUnit:
     """The vector unit of one interpreter machine, in one execution mode."""
 
     register_files = ("v",)
-    csrs = (CSR_VSTART, CSR_VXSAT, CSR_VXRM, CSR_VCSR, CSR_VL, CSR_VTYPE, CSR_VLENB)
+    csrs = (CSR_VSTART, CSR_VXSAT, CSR_VXRM, CSR_VCSR, CSR_VL, CSR_VTYPE, CSR_VLENB,
+            CSR_VBUSY, CSR_VACTIVE_ALU, CSR_VACTIVE_LSU, CSR_VELEMENTS, CSR_VSTALL_ISSUE,
+            CSR_VSTALL_QUEUE)
 
     def __init__(self, machine: Any, recording: bool) -> None:
         self.machine = machine
@@ -47,13 +51,19 @@ class VectorUnit:
         self.memory = np.frombuffer(machine.ram, dtype=np.uint8)
         self._written: dict[int, np.ndarray] = {}  # register -> bytes written (this insn)
         self._saturated = False
+        self._body = 0  # this instruction's body elements, for velements (`_finish`)
 
     # ---- CSRs (spec 3) -----------------------------------------------------------------
     def csr_read(self, number: int) -> int:
+        """The CSR's value. The counters: velements is exact (no timing in it); the
+        cycle counts are timing CSRs, which an untimed interpreter reads as 0 (and
+        co-simulation replaces with the RTL's values)."""
         s = self.state
         return {CSR_VSTART: s.vstart, CSR_VXSAT: s.vxsat, CSR_VXRM: s.vxrm,
                 CSR_VCSR: s.vxrm << 1 | s.vxsat, CSR_VL: s.vl, CSR_VTYPE: s.vtype,
-                CSR_VLENB: s.vlenb}[number]
+                CSR_VLENB: s.vlenb, CSR_VELEMENTS: s.body_elements, CSR_VBUSY: 0,
+                CSR_VACTIVE_ALU: 0, CSR_VACTIVE_LSU: 0, CSR_VSTALL_ISSUE: 0,
+                CSR_VSTALL_QUEUE: 0}[number]
 
     def csr_write(self, number: int, value: int) -> bool:
         """Write a writable vector CSR (its WARL bits); False for the read-only ones."""
@@ -96,6 +106,8 @@ class VectorUnit:
                 self._effect(VWrite(reg, s.vlenb, int.from_bytes(s.register(reg).tobytes(),
                                                                  "little"), mask))
         self._written.clear()
+        s.body_elements = (s.body_elements + self._body) & MASK32
+        self._body = 0
         if self._saturated and not s.vxsat:
             s.vxsat = 1
             self._effect(CsrWrite(CSR_VXSAT, 1))
@@ -110,11 +122,20 @@ class VectorUnit:
         return Trap(ILLEGAL, pc, 0, why)
 
     def _vtype(self, pc: int) -> VType:
+        """The legal vtype, or an illegal-instruction trap. Every instruction with a body
+        of vl elements starts here, so this also notes its body for velements (the
+        others set theirs: `_count`)."""
         vtype = VType.decode(self.state.vtype) if not self.state.vtype & VILL else None
         if vtype is None:
             raise self._illegal(pc, "vector instruction with vtype.vill set (no legal "
                                     "vsetvl since reset, or an illegal vtype)")
+        self._count(self.state.vl)
         return vtype
+
+    def _count(self, evl: int) -> None:
+        """This instruction's body for velements: elements vstart..evl-1 (the RTL counts
+        the same as a sequencer starts it); added when it finishes without a trap."""
+        self._body = max(0, evl - self.state.vstart)
 
     def _group(self, pc: int, reg: int, emul: Fraction, what: str = "register group") -> int:
         """Registers in the group at `reg` of EMUL `emul`; illegal if EMUL > 8 or `reg`
@@ -209,6 +230,7 @@ class VectorUnit:
         sets vill and vl = 0. Keeping vl (AVL None) clamps it to the new VLMAX."""
         from oxcore.retire import CsrWrite
         s = self.state
+        self._body = 0  # (no body: velements leaves vset{i}vl{i} out)
         legal = VType.decode(vtype)
         if legal is None:
             s.vtype, s.vl = VILL, 0
@@ -485,6 +507,7 @@ class VectorUnit:
     # ---- permutation (spec 16) ------------------------------------------------------------
     def move_to_scalar(self, vs2: int, pc: int) -> int:
         t = self._vtype(pc)
+        self._body = 0  # (element 0 whatever vl: velements leaves vmv.x.s out)
         value = int(signed(self._read(vs2, t.sew, 1), t.sew)[0])
         self._finish()
         return value & MASK32
@@ -576,8 +599,10 @@ class VectorUnit:
         if vd % nregs or vs2 % nregs:
             raise self._illegal(pc, f"vmv{nregs}r.v with a misaligned register group")
         s = self.state
-        start = s.vstart * (VType.decode(s.vtype).sew // 8 if not s.vtype & VILL else 1)
+        sew_bytes = VType.decode(s.vtype).sew // 8 if not s.vtype & VILL else 1
+        start = s.vstart * sew_bytes
         size = nregs * s.vlenb
+        self._count(size // sew_bytes)
         data = s.regs[vs2 * s.vlenb:vs2 * s.vlenb + size].copy()
         flags = np.arange(size) >= start
         s.regs[vd * s.vlenb:vd * s.vlenb + size][flags] = data[flags]
@@ -677,6 +702,7 @@ class VectorUnit:
             hits = np.flatnonzero(bad)
             if len(hits) and hits[0] > 0:  # a fault past element 0 trims vl instead
                 vl = s.vl = int(hits[0])
+                self._count(vl)  # (the trimmed body)
                 active, element_addrs = active[:vl], element_addrs[:vl]
                 self._effect(CsrWrite(CSR_VL, vl))
         field_addrs = element_addrs[:, None] + np.arange(nf) * eb
@@ -748,6 +774,7 @@ class VectorUnit:
                          pc: int) -> None:
         """Load `count` EEW elements from `base` into the `regs` registers from `vd`."""
         eb = eew // 8
+        self._count(count)
         active, addrs = self._contiguous(base, count, eb, False, pc)
         data = self._read_active(addrs[:, None], active, eb)
         self._record_span(base, np.repeat(active, eb), False)
@@ -832,6 +859,7 @@ class VectorUnit:
     def _store_contiguous(self, base: int, data: np.ndarray, pc: int) -> None:
         """Store the register bytes `data` to consecutive addresses from `base`."""
         count = len(data)
+        self._count(count)
         active, addrs = self._contiguous(base, count, 1, True, pc)
         lowest = self._store_bytes(addrs[active], data.reshape(count, 1)[active])
         self._record_span(base, active, True)
