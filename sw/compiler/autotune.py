@@ -4,9 +4,9 @@ As Triton's ``@triton.autotune(configs=[...], key=[...])``: the first launch wit
 value of the `key` arguments runs the kernel once per candidate `Config` on the RTL (in
 lockstep with the interpreter, so a wrong candidate fails loudly instead of winning),
 on copies of the arguments, and keeps the one with the fewest cycles from
-``kernel_begin`` to ``kernel_end``. The choice is cached on disk (build/cache/autotune,
-one JSON file per kernel source, configuration and key), so later launches and later
-processes use it at once; every tuning prints what it tried::
+``kernel_begin`` to ``kernel_end``. The choice is cached on disk
+(``$OXCORE_CACHE_DIR/autotune``, default build/cache/autotune; one JSON file per kernel
+source, configuration and key), so later launches and later processes use it at once; every tuning prints what it tried::
 
     autotune gemm (M=64, N=64, K=64; config tensor):
       BLOCK_M=16, BLOCK_N=16, BLOCK_K=32: 4,461 cycles  <- chosen
@@ -33,7 +33,11 @@ from oxcore.config import OxCoreConfig
 from oxcore.errors import OxCoreError
 from sw.compiler.language import Kernel
 
-CACHE_DIR = Path(__file__).resolve().parents[2] / "build" / "cache" / "autotune"
+def choices_dir() -> Path:
+    """Where the choices are kept: ``$OXCORE_CACHE_DIR/autotune`` (default: the
+    repository's ``build/cache/autotune``), beside the kernel and zig caches."""
+    from sw.cc.driver import cache_dir
+    return cache_dir() / "autotune"
 
 
 @dataclass(frozen=True)
@@ -167,7 +171,7 @@ class Autotuned:
         text = json.dumps([source, repr(config), key_values,
                            [c.text() for c in self.configs]], sort_keys=True)
         digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-        return CACHE_DIR / f"{self.name}-{config.name}-{digest}.json"
+        return choices_dir() / f"{self.name}-{config.name}-{digest}.json"
 
 
 def _is_constexpr(kernel: Kernel, name: str) -> bool:

@@ -31,7 +31,7 @@ def grid_for(m: int, n: int):
 
 
 def test_autotune_runs_every_candidate_and_keeps_the_fastest(tmp_path, monkeypatch):
-    monkeypatch.setattr(tuning, "CACHE_DIR", tmp_path)
+    monkeypatch.setenv("OXCORE_CACHE_DIR", str(tmp_path))
     out = io.StringIO()
     tuned = Autotuned(gemm, CONFIGS, ["M", "N", "K"], output=out)
     m, n, k = 24, 16, 40
@@ -51,7 +51,9 @@ def test_autotune_runs_every_candidate_and_keeps_the_fastest(tmp_path, monkeypat
     chosen = next(line for line in report if line.endswith("<- chosen")).strip()
     assert chosen.startswith(min(cycles, key=cycles.get))
     assert result.sim == "iss"
-    # the choice is on disk: a new tuner (another process) does not tune again
+    # the choice is on disk, under $OXCORE_CACHE_DIR: a new tuner (another process)
+    # does not tune again
+    assert len(list((tmp_path / "autotune").glob("gemm-tensor-*.json"))) == 1
     again = io.StringIO()
     fresh = Autotuned(gemm, CONFIGS, ["M", "N", "K"], output=again)
     a2, bt2, c2 = operands(m, n, k)
