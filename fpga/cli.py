@@ -68,10 +68,15 @@ def make_component(design: Design, board, config: OxCoreConfig, *,
         raise FpgaError(f"design {design.name!r} runs no program: PROG/KERNEL need the "
                         "OxCore SoC (design 'oxcore')")
     if config.engines:  # never a bitstream or an area figure without the asked-for engine
-        raise FpgaError(f"config {config.name!r} has the {', '.join(config.engines)} "
-                        "engine: the FPGA SoC does not include engines yet (their FPGA fit "
-                        "is open work, issues #10 and #11); use a configuration without "
-                        "[vector] or [tensor]")
+        engines = f"config {config.name!r} has the {', '.join(config.engines)} engine"
+        if not design.runs_programs:
+            raise FpgaError(f"{engines}: design {design.name!r} has no core to attach it "
+                            "to; use design 'oxcore'")
+        if board.family != "ecp5":
+            raise FpgaError(f"{engines}: only the ECP5 SoC has room for engines; "
+                            f"{board.name} ({board.family}) takes a configuration without "
+                            "[vector] or [tensor] (its default: "
+                            f"{board.default_config!r})")
     factory = design.load()
     if design.runs_programs:
         return factory(board, config, program=program, kernel=kernel)

@@ -37,15 +37,26 @@ On an FPGA that array is a problem twice over:
   at 12 MHz). It runs once: its flag is not reset, so the reset button restarts the
   core with both copies as the program left them (as with a one-array RAM).
 
+With engines (``engine_port_bits``, ECP5 only) the data copy is a
+`hw.oxcore.banked_ram.BankedRam`: the scalar data port first (it wins every bank
+conflict, so it stays always ready), then one port per engine (`engine_ports`, as wide
+as the engine asks), as in the simulators' `hw.oxcore.top.Top`. The engines' stores do
+not reach the fetch window (no self-modifying engine code, as in `Top`). A store is then
+written in its own cycle: the banked RAM has one port for the scalar side, which a load
+in the next cycle needs.
+
 ``spram_primitive`` instantiates the `SB_SPRAM256KA` cells (for synthesis); without it
 the iCE40 data copy is an Amaranth memory with the same timing (for Amaranth's
 simulator, which cannot simulate instances).
 """
 
+from typing import Sequence
+
 from amaranth import Cat, ClockSignal, Const, Instance, Module, Mux, Signal
 from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
 
+from hw.oxcore.banked_ram import BankedRam, port_signature
 from hw.oxcore.bus import SCALAR_PORT
 from hw.oxcore.memory import FETCH_BUS, image_words
 from oxcore.config import OxCoreConfig
@@ -55,14 +66,17 @@ SPRAM_WORDS = 16384  # one SB_SPRAM256KA: 16K x 16; a pair makes 16K x 32
 
 
 class SplitRam(wiring.Component):
-    fetch: In(FETCH_BUS)
-    data: In(SCALAR_PORT)  # always ready; a read's data arrives the next cycle
-    busy: Out(1)  # the boot copy runs: hold the core
+    """Ports: ``fetch``; ``data`` (always ready; a read's data arrives the next cycle);
+    ``busy`` (the boot copy runs: hold the core); ``engine0``, ... (`engine_ports`)."""
 
     def __init__(self, config: OxCoreConfig, program: Program | None, *, window_words: int,
-                 family: str = "ice40", spram_primitive: bool = False) -> None:
+                 family: str = "ice40", spram_primitive: bool = False,
+                 engine_port_bits: Sequence[int] = ()) -> None:
         self.depth = config.mem_size // 4
         self.family = family
+        if engine_port_bits and family != "ecp5":
+            raise ValueError(f"config {config.name!r}: engines need the ECP5 SoC's banked "
+                             f"RAM; the {family} SoC has none")
         if family == "ice40" and self.depth > SPRAM_WORDS:
             raise ValueError(f"config {config.name!r}: {config.mem_size // 1024} KiB of RAM "
                              "is more than a pair of iCE40 SPRAMs holds (64 KiB)")
@@ -73,8 +87,15 @@ class SplitRam(wiring.Component):
                 f"program image ({len(init) * 4} bytes) larger than the fetch window "
                 f"({self.window_words * 4} bytes of block RAM)")
         self.spram_primitive = spram_primitive
-        super().__init__()
+        super().__init__({"fetch": In(FETCH_BUS), "data": In(SCALAR_PORT), "busy": Out(1)}
+                         | {f"engine{i}": In(port_signature(bits))
+                            for i, bits in enumerate(engine_port_bits)})
+        self.engine_port_bits = tuple(engine_port_bits)
         self._init = init  # the memories are made in elaborate (none left unused)
+
+    @property
+    def engine_ports(self) -> list:
+        return [getattr(self, f"engine{i}") for i in range(len(self.engine_port_bits))]
 
     def elaborate(self, platform) -> Module:
         m = Module()
@@ -82,12 +103,13 @@ class SplitRam(wiring.Component):
         init = self._init
         window = memory.Memory(shape=32, depth=window_words, init=init[:window_words])
         # ECP5: the data copy is block RAM with the image; iCE40: filled by the boot copy.
-        data_copy = None if self.family == "ice40" and self.spram_primitive else \
+        banked = bool(self.engine_port_bits)
+        data_copy = None if self.family == "ice40" and self.spram_primitive or banked else \
             memory.Memory(shape=32, depth=depth, init=init if self.family == "ecp5" else [])
         index_bits = depth.bit_length() - 1
         window_bits = (window_words - 1).bit_length()
         boot_copy = self.family == "ice40"
-        delayed_store = self.family == "ecp5"
+        delayed_store = self.family == "ecp5" and not banked
 
         # Boot copy: step n reads window word n, the next cycle writes it (or 0 beyond
         # the window) to the data copy's word n.
@@ -165,7 +187,16 @@ class SplitRam(wiring.Component):
                     m.d.sync += step.eq(step + 1)
         m.d.comb += self.data.rdata.eq(d_rdata)
 
-        if data_copy is None:
+        if banked:  # the scalar side on port 0, the engines on the others
+            m.submodules.data_copy = ram = BankedRam(depth, (32,) + self.engine_port_bits,
+                                                     init)
+            scalar = ram.port0
+            m.d.comb += [scalar.valid.eq(d_read | d_wmask.any()), scalar.write.eq(~d_read),
+                         scalar.addr.eq(d_addr), scalar.mask.eq(d_wmask),
+                         scalar.wdata.eq(d_wdata), d_rdata.eq(scalar.rdata)]
+            for port, engine_port in zip(ram.ports[1:], self.engine_ports):
+                wiring.connect(m, wiring.flipped(engine_port), port)
+        elif data_copy is None:
             writing = d_wmask.any()
             for half in range(2):
                 lanes = d_wmask[2 * half:2 * half + 2]

@@ -6,7 +6,10 @@
 
 Blocks (`elaborate`):
 
-* `hw.oxcore.core.Core`, started at the program's entry (or the boot loader's);
+* `hw.oxcore.core.Core`, started at the program's entry (or the boot loader's), and the
+  engines its configuration asks for (`hw.oxcore.engine.engines_for_config`), each on
+  its engine port and on a memory port of its own (ECP5 only: the banked data RAM of
+  `fpga.ram.SplitRam`; the iCE40 SoC has neither the room nor the RAM ports);
 * the RAM: on ECP5 `hw.oxcore.memory.Ram` (one array; true dual-port block RAM); on
   iCE40 `fpga.ram.SplitRam` (a block RAM fetch window plus an SPRAM data copy, filled
   by a boot copy after configuration);
@@ -52,12 +55,14 @@ from fpga.uart import DEFAULT_BAUD, UARTTransmitter, baud_divisor
 from hw.oxcore.arbiter import Arbiter
 from hw.oxcore.bus import SCALAR_PORT
 from hw.oxcore.core import Core
+from hw.oxcore.engine import engines_for_config
 from hw.oxcore.memory import image_words
 from oxcore.config import KIB, OxCoreConfig
 from oxcore.program import Program, load_program
 
 REPO = Path(__file__).resolve().parent.parent
 HELLO_SOURCE = Path(__file__).resolve().parent / "programs" / "hello.c"
+ENGINES_SOURCE = HELLO_SOURCE.with_name("engines.c")
 PROGRAM_DIR = REPO / "build" / "fpga" / "programs"
 
 # iCE40 fetch window: 8 KiB (16 of the UP5K's 30 block RAMs), more if the image needs
@@ -89,14 +94,23 @@ class OxSoc(wiring.Component):
         self.divisor = divisor if divisor is not None else baud_divisor(clk_hz, DEFAULT_BAUD)
         self.bootloader = bootloader
         self.blink_period = max(2, int(clk_hz / blink_hz / 2))  # cycles per LED toggle
+        if config.engines and family != "ecp5":
+            self._MustUse__silence = True  # a refused SoC is no leak
+            raise ValueError(f"config {config.name!r} has the "
+                             f"{', '.join(config.engines)} engine: only the ECP5 SoC has "
+                             "room for engines (their RAM ports are banked block RAM)")
         self.loader = BootLoader(config, program.entry) if bootloader else None
-        self.core = Core(config, self.loader.entry if bootloader else program.entry)
+        self.engines = engines_for_config(config)
+        self.core = Core(config, self.loader.entry if bootloader else program.entry,
+                         engines=len(self.engines))
         self.syscall = SyscallUnit(config)
         self.uart = UARTTransmitter(self.divisor)
         window = (ice40_window if family == "ice40" else ecp5_window)(
             config, program, window_bytes)
         self.ram = SplitRam(config, program, window_words=window // 4, family=family,
-                            spram_primitive=spram_primitive)
+                            spram_primitive=spram_primitive,
+                            engine_port_bits=[e.mem.signature.data_width
+                                              for e in self.engines])
         super().__init__(SOC_SIGNATURE)
 
     def elaborate(self, platform) -> Module:
@@ -120,6 +134,10 @@ class OxSoc(wiring.Component):
         m.submodules.core = ResetInserter(hold)(core)
         m.submodules.ram = ram
         m.submodules.syscall = ResetInserter(hold)(sysu)
+        for i, (name, engine) in enumerate(zip(self.config.engines, self.engines)):
+            m.submodules[name] = ResetInserter(hold)(engine)  # reset with the core
+            wiring.connect(m, core.engine_ports[i], engine.pipe)
+            wiring.connect(m, engine.mem, ram.engine_ports[i])
 
         # Core <-> syscall unit.
         m.d.comb += [sysu.env_req.eq(core.env_req), core.env_resp.eq(sysu.env_resp),
@@ -213,11 +231,17 @@ def expected_uart(stdout: bytes, exit_value: int | None = None,
 
 
 def hello_program(config: OxCoreConfig) -> Path:
-    """The default program (fpga/programs/hello.c), compiled for ``config``."""
+    """The default program, compiled for ``config``: fpga/programs/hello.c, or with
+    engines fpga/programs/engines.c (each engine's result checked by the core)."""
     from sw.cc.driver import compile_c
-    elf = PROGRAM_DIR / f"hello-{config.name}.elf"
-    return compile_c([HELLO_SOURCE], elf, config, opt="2",
-                     extra_flags=["-Wall", "-Werror"])
+    flags = ["-Wall", "-Werror"]
+    if not config.engines:
+        return compile_c([HELLO_SOURCE], PROGRAM_DIR / f"hello-{config.name}.elf", config,
+                         opt="2", extra_flags=flags)
+    if config.tensor is not None:
+        flags.append("-DOXCORE_TENSOR")
+    return compile_c([ENGINES_SOURCE], PROGRAM_DIR / f"engines-{config.name}.elf", config,
+                     opt="2", extra_flags=flags)
 
 
 def kernel_program(name: str, config: OxCoreConfig, seed: int = 1) -> Program:
@@ -350,7 +374,8 @@ STAGE_COMPONENTS = ("fetch", "decode", "execute", "memory_access", "writeback")
 def soc_area_report(soc: wiring.Component, family: str, *,
                     work_dir: Path | None = None) -> dict[str, dict[str, int]]:
     """Per-unit resources of an OxSoc synthesized for ``family`` with the hierarchy kept:
-    the core's units (`CORE_UNITS`, the rest of the core as "pipeline"), the SoC's
+    the core's units (`CORE_UNITS`, the rest of the core as "pipeline"), each engine
+    (its own logic as "tensor", its parts as "tensor.mac_array", ...), the SoC's
     blocks, "(top)" and "total" (see `fpga.area.area_report`)."""
     import re
 
@@ -387,10 +412,14 @@ def soc_area_report(soc: wiring.Component, family: str, *,
             return None  # a stage component: look inside for the units it holds
         return sub if sub in CORE_UNITS else "pipeline"
 
+    engines = set(soc.config.engines) if hasattr(soc, "config") else set()
     for cell_type, count in modules["top"].items():
         name = cell_type.lstrip("\\")
         if name in modules and short(name, "top") == "core":
             split(name, core_unit)
+        elif name in modules and short(name, "top") in engines:  # engine, its parts
+            engine = short(name, "top")
+            split(name, lambda sub, engine=engine: f"{engine}.{sub}" if sub else engine)
         elif name in modules:
             sub = short(name, "top")
             add(SOC_UNIT_NAMES.get(sub, sub), _subtree(family, name, modules, cache), count)

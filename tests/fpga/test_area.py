@@ -61,10 +61,16 @@ def test_classify_cell():
 
 
 @pytest.mark.parametrize("config", ["vector", "tensor"])
-def test_a_configuration_with_engines_is_refused_not_built_without_them(config):
-    """The FPGA SoC has no engines yet: `oxcore area` and `make fpga` say so rather than
-    report the area of (or build) a core without the engine the configuration has."""
-    from fpga.cli import area_text
-    with pytest.raises(FpgaError, match=f"has the {config} engine: the FPGA SoC does not "
-                                        "include engines yet"):
-        area_text(config)
+def test_a_configuration_with_engines_needs_a_soc_that_holds_them(config):
+    """`oxcore area` and `make fpga` never report or build a core without the engine
+    its configuration has: soc-lite (no core) and the iCE40 SoC (no room) refuse."""
+    from fpga.boards import get_board
+    from fpga.cli import DESIGNS, make_component
+    from oxcore.config import load_config
+    cfg = load_config(config)
+    with pytest.raises(FpgaError, match=f"has the {config} engine: design 'soc-lite' has "
+                                        "no core"):
+        make_component(DESIGNS["soc-lite"], get_board("ulx3s"), cfg)
+    with pytest.raises(FpgaError, match=f"has the {config} engine: only the ECP5 SoC has "
+                                        "room for engines; icebreaker"):
+        make_component(DESIGNS["oxcore"], get_board("icebreaker"), cfg)

@@ -11,10 +11,10 @@ import shutil
 import pytest
 
 from fpga.bootload import ERROR_TEXT, OK_TEXT, load_frame
-from fpga.soc import (OxSoc, expected_uart, hello_program, interpreter_uart, postsynth_check,
-                      simulate_soc)
+from fpga.soc import (ENGINES_SOURCE, OxSoc, expected_uart, hello_program, interpreter_uart,
+                      postsynth_check, simulate_soc)
 from fpga.syscall import exit_text, message_rom, trap_text
-from oxcore.config import PRESETS
+from oxcore.config import KIB, PRESETS, TensorConfig, VectorConfig
 from oxcore.program import load_program
 from oxcore.retire import TrapCause
 from tests.hw.oxcore.rtl_helpers import A0, A1, A2, A7, Asm
@@ -165,6 +165,33 @@ def test_message_rom_and_lines():
     assert trap_text(2, 0x80000010) == b"trap: illegal instruction at pc 0x80000010\n"
     assert trap_text(99, 0x4) == b"trap: cause 99 at pc 0x00000004\n"
     assert expected_uart(b"x", 3) == b"xexit 3\n"
+
+
+# ---- engines -------------------------------------------------------------------------
+
+def test_both_engines_on_the_ecp5_soc_check_out_as_on_the_interpreter(tmp_path):
+    """The tensor and vector engines in one SoC (engine ports, the banked RAM's engine
+    ports, reset with the core): fpga/programs/engines.c's engine results agree with
+    the core's own, and the UART says what the interpreter says."""
+    from sw.cc.driver import compile_c
+    config = PRESETS["default"].replace(name="engines", mem_size=32 * KIB,
+                                        vector=VectorConfig(vlen=128, lanes=2),
+                                        tensor=TensorConfig(tdim=4, port_bits=128))
+    elf = compile_c([ENGINES_SOURCE], tmp_path / "engines.elf", config, opt="2",
+                    extra_flags=["-DOXCORE_TENSOR", "-DM=8", "-DN=4", "-DK=16",
+                                 "-DLENGTH=19"])
+    program = load_program(elf, config)
+    text, leds, _ = run(program, config=config)
+    assert text == interpreter_uart(config, program)
+    assert b"tensor engine: 8x4x16 int8 gemm, TDIM 4: ok (0 of 32 wrong)\n" in text
+    assert b"vector engine: 19-element multiply-add and sum, VLEN 128: ok (0 wrong)" in text
+    assert text.endswith(b"exit 0\n") and leds == 0b1
+
+
+def test_engines_need_the_ecp5_soc():
+    tensor = PRESETS["tensor"]
+    with pytest.raises(ValueError, match="only the ECP5 SoC has room for engines"):
+        soc_for(exit_with(0).program(), config=tensor, family="ice40")
 
 
 # ---- the UART boot loader ---------------------------------------------------------------
