@@ -118,6 +118,25 @@ class Engine(wiring.Component):
         memory, so scalar loads wait for the engine to be idle (always correct)."""
         m.d.comb += self.pipe.writes_memory.eq(self.pipe.busy)
 
+    def store_memory_order(self, m, decoder, is_store, depth: int, popped, running):
+        """Drive ``writes_memory`` from the stores the engine holds, so that scalar loads
+        wait only for those (a kernel's parameter loads and spill reloads then leave
+        the engine computing): stores are counted as they are dispatched (`decoder`, a
+        fresh instance of the engine's decoder, with `is_store(uop)`) and as they leave
+        the queue of `depth` (`popped`), and `running` says a unit holds one. Returns
+        the count of queued stores (for waveforms)."""
+        pipe = self.pipe
+        m.submodules.dispatch_decoder = decoder
+        m.d.comb += decoder.insn.eq(pipe.dispatch.payload.insn)
+        queued = Signal(range(depth + 1), name="queued_stores")
+        pushed = pipe.dispatch.valid & pipe.dispatch.ready & is_store(decoder.uop)
+        with m.If(pushed & ~popped):
+            m.d.sync += queued.eq(queued + 1)
+        with m.Elif(popped & ~pushed):
+            m.d.sync += queued.eq(queued - 1)
+        m.d.comb += pipe.writes_memory.eq((queued != 0) | running)
+        return queued
+
     def claim_and_queue(self, m, claim, depth: int):
         """The front every engine has: `claim` (a decoder with ``insn`` in and ``match``,
         ``reads_rs1``, ``reads_rs2``, ``writes_rd`` out) answers for the word in ID, and

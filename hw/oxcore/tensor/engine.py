@@ -245,21 +245,11 @@ class TensorEngine(Engine):
         return m
 
     def _memory_writes(self, m: Module, lsu: Unit, head_uop, storing) -> None:
-        """``writes_memory``: a tile store is queued or running. Scalar loads wait only
-        for these (`hw.oxcore.engine`), not for tile loads and tmma: a kernel's spill
-        reloads and scalar parameter loads then leave the array running. Stores are
-        counted as they enter the queue (decoded there too) and leave it."""
-        pipe = self.pipe
-        m.submodules.dispatch_decoder = decoder = TensorDecoder(self.isa)
-        m.d.comb += decoder.insn.eq(pipe.dispatch.payload.insn)
-        queued = Signal(range(self.queue_depth + 1), name="queued_stores")
-        pushed = pipe.dispatch.valid & pipe.dispatch.ready & (decoder.uop.kind == Kind.STORE)
-        popped = lsu.take & (head_uop.kind == Kind.STORE)
-        with m.If(pushed & ~popped):
-            m.d.sync += queued.eq(queued + 1)
-        with m.Elif(popped & ~pushed):
-            m.d.sync += queued.eq(queued - 1)
-        m.d.comb += pipe.writes_memory.eq((queued != 0) | storing)
+        """``writes_memory``: a tile store is queued or running (not tile loads and
+        tmma: `Engine.store_memory_order`)."""
+        queued = self.store_memory_order(
+            m, TensorDecoder(self.isa), lambda uop: uop.kind == Kind.STORE,
+            self.queue_depth, lsu.take & (head_uop.kind == Kind.STORE), storing)
         self._watch["lsu"].append(queued)
 
     def _probes(self, queue, head, head_tiles, mac: Unit, lsu: Unit,

@@ -129,6 +129,7 @@ class Sequencer:
 
     busy: Signal  # it holds an instruction (any state but IDLE)
     body: Signal  # the elements of the instruction it starts this cycle (velements)
+    storing: Signal  # it holds a store (`writes_memory`)
 
 
 @dataclass
@@ -314,10 +315,18 @@ class VectorEngine(Engine):
         lsu_seq = self._sequencer(m, "lsu", queue, state, lsu_ports, lsu, head_touched,
                                   head_alone, self.lsu_commit)
         m.d.comb += pipe.busy.eq((queue.level != 0) | alu_seq.busy | lsu_seq.busy)
-        self.conservative_memory_order(m)
+        self._memory_writes(m, lsu, lsu_seq)
         self._performance_counters(m, alu_seq, lsu_seq, held)
         self.probes = self._probes(queue, state, alu, lsu)
         return m
+
+    def _memory_writes(self, m: Module, lsu: Slot, lsu_seq: Sequencer) -> None:
+        """``writes_memory``: a store is queued or in the load/store sequencer (not
+        loads and arithmetic: `Engine.store_memory_order`)."""
+        queued = self.store_memory_order(
+            m, VectorDecoder(self.isa), lambda uop: uop.kind == Kind.STORE,
+            self.queue_depth, lsu.take & (self._head_kind == Kind.STORE), lsu_seq.storing)
+        self._watch["lsu"].append(queued)
 
     def _performance_counters(self, m: Module, alu: Sequencer, lsu: Sequencer,
                               held) -> None:
@@ -389,6 +398,7 @@ class VectorEngine(Engine):
         head = Signal(DISPATCH, name="head")
         m.d.comb += [head.eq(queue.r_data), decoder.insn.eq(head.insn)]
         uop, insn = decoder.uop, head.insn
+        self._head_kind = uop.kind  # (counting stores: `_memory_writes`)
         vd, vs1, vs2, masked = insn[7:12], insn[15:20], insn[20:25], ~insn[25]
         memory_op = (uop.kind == Kind.LOAD) | (uop.kind == Kind.STORE)
         # the register group's size, as 2^k - 1 ones: LMUL, a memory access's EMUL
@@ -952,7 +962,8 @@ class VectorEngine(Engine):
         busy = Signal(name=f"{role}_busy")
         m.d.comb += busy.eq(fsm != State.IDLE)
         return Sequencer(busy, _body_elements(m, role, fsm == State.START, uop.kind, length,
-                                              vstart))
+                                              vstart),
+                         busy & (uop.kind == Kind.STORE))
 
     def _lanes(self, m: Module, current, uop, sew_code, beat, beat_offset, v0, old_vd,
                src2, src1, vxrm):

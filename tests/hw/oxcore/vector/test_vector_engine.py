@@ -1101,3 +1101,58 @@ def test_new_classes_give_hand_computed_results(tmp_path):
     status = verdict.ended.get("exit_code") or 0
     failed = [name for bit, (name, _) in enumerate(DIRECTED) if status >> bit & 1]
     assert verdict.verdict == "pass", (failed, verdict.report)
+
+
+def _cycles_after(body: list[str], access: str, cfg, tmp_path: Path, name: str) -> int:
+    """RTL cycles from before `body` (after a vsetvli e32, m8) to just after the scalar
+    `access` behind it, run alone on the RTL and written out by the program."""
+    lines = _start("    addi s1, s0, 512", "    vsetvli t0, zero, e32, m8, ta, ma",
+                   "    rdcycle s2", *body, access, "    rdcycle s3", "    sub s3, s3, s2",
+                   "    sw s3, 0(s1)", "    li a0, 1", "    mv a1, s1", "    li a2, 4",
+                   "    li a7, 64", "    ecall")
+    image = assemble_source(_finish(lines, bytes(range(256)) * 3), f"{name}.S", cfg)
+    elf = tmp_path / f"{name}.elf"
+    elf.write_bytes(render(image, "elf", cfg))
+    result = api.run(api.load(elf, cfg), sim="rtl", backend="pysim")
+    assert result.exit_code == 0
+    return int.from_bytes(result.stdout[:4], "little")
+
+
+def test_a_scalar_load_waits_only_for_vector_stores(tmp_path):
+    """Memory order (hw/oxcore/engine.py): a scalar store waits for the engine to be
+    idle, a scalar load only while a vector store is queued or running. Behind four
+    m8 vadds (17 cycles each at VLEN 256, 4 lanes) a load goes at once, a store waits
+    for them; behind a vse it waits for the vse too (and, in lockstep, reads what the
+    vse wrote)."""
+    cfg = config(256, 4)
+    work = ["    vadd.vv v8, v16, v24"] * 4
+    load = _cycles_after(work, "    lw a1, 0(s0)", cfg, tmp_path, "load")
+    store = _cycles_after(work, "    sw a1, 0(s1)", cfg, tmp_path, "store")
+    after_vse = _cycles_after(work + ["    vse32.v v8, (s0)"], "    lw a1, 0(s0)", cfg,
+                              tmp_path, "after_vse")
+    assert load < 30 < 4 * 17 < store
+    assert after_vse > 4 * 17
+    verdict = _cosim(_load_behind_a_store(), cfg, tmp_path, "order")
+    assert verdict.verdict == "pass", verdict.report
+
+
+def _load_behind_a_store() -> str:
+    """Scalar loads right behind a vse of the words they read."""
+    lines = _start("    vsetvli t0, zero, e32, m8, ta, ma", "    vle32.v v16, (s0)",
+                   "    vadd.vv v8, v16, v16", "    vse32.v v8, (s0)", "    lw a1, 4(s0)",
+                   "    lw a2, 1020(s0)", "    sw a1, 0(s0)", "    sw a2, 4(s0)",
+                   "    vle32.v v0, (s0)", "    vmv.x.s a3, v0", "    add a0, a1, a3")
+    return _finish(lines, bytes(range(256)) * 4)
+
+
+def test_a_load_not_waiting_for_a_vector_store_is_caught(tmp_path, monkeypatch):
+    """With writes_memory never raised, the loads behind the vse read stale words: the
+    co-simulation fails there."""
+    from hw.oxcore.vector.engine import VectorEngine
+
+    def never(self, m, lsu, lsu_seq) -> None:
+        m.d.comb += self.pipe.writes_memory.eq(0)
+    monkeypatch.setattr(VectorEngine, "_memory_writes", never)
+    verdict = _cosim(_load_behind_a_store(), config(256, 4), tmp_path, "stale")
+    assert verdict.verdict == "fail"
+    assert "lw" in verdict.report
