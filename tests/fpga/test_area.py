@@ -74,3 +74,28 @@ def test_a_configuration_with_engines_needs_a_soc_that_holds_them(config):
     with pytest.raises(FpgaError, match=f"has the {config} engine: only the ECP5 SoC has "
                                         "room for engines; icebreaker"):
         make_component(DESIGNS["oxcore"], get_board("icebreaker"), cfg)
+
+
+def test_the_soc_area_splits_each_engine_into_its_parts(monkeypatch):
+    """`oxcore area` on a configuration with an engine: the engine's own cells as
+    "tensor", its submodules as "tensor.<name>", next to the core's units (a made-up
+    netlist statistic in Yosys's module naming; no synthesis)."""
+    from types import SimpleNamespace
+
+    from fpga import area
+    from fpga.soc import soc_area_report
+    stat = {"modules": {
+        "\\top": {"num_cells_by_type": {"\\top.core": 1, "\\top.tensor": 1, "LUT4": 3}},
+        "\\top.core": {"num_cells_by_type": {"\\top.core.alu": 1, "LUT4": 10}},
+        "\\top.core.alu": {"num_cells_by_type": {"LUT4": 100, "CCU2C": 16}},
+        "\\top.tensor": {"num_cells_by_type": {"\\top.tensor.mac_array": 1, "LUT4": 1000,
+                                               "TRELLIS_FF": 50}},
+        "\\top.tensor.mac_array": {"num_cells_by_type": {"MULT18X18D": 64, "LUT4": 400}},
+    }}
+    monkeypatch.setattr(area, "synthesize", lambda soc, family, work_dir=None: stat)
+    soc = SimpleNamespace(config=SimpleNamespace(engines={"tensor": None}))
+    report = soc_area_report(soc, "ecp5")
+    assert report["alu"]["LUT"] == 132 and report["pipeline"]["LUT"] == 10
+    assert report["tensor"] == {"LUT": 1000, "FF": 50, "DSP": 0, "BRAM": 0, "LUTRAM": 0}
+    assert report["tensor.mac_array"]["DSP"] == 64 and report["tensor.mac_array"]["LUT"] == 400
+    assert report["total"]["LUT"] == 3 + 10 + 132 + 1000 + 400
