@@ -26,7 +26,8 @@ Structure (docs/vector.md has the diagram):
 - **load/store unit**: unit-stride accesses streamed on the engine's ``LANES x 32``-bit
   memory port, any element-aligned base (a beat straddling two port words takes both,
   each word shared with the neighbouring beat); strided and indexed ones element by
-  element (`_element_stream`);
+  element (`_element_stream`), and segment ones (of any addressing) element by element
+  with their fields in turn;
 - **state**: vl, vtype (vill in bit 31) and a copy of v0 in flip-flops for masking;
 - **performance counters** (`_performance_counters`): read-only CSRs 0xCD0-0xCD5, read
   through the CSR path like vl (docs/vector.md, "Performance counters").
@@ -549,7 +550,7 @@ class VectorEngine(Engine):
             with m.If(fsm == State.INDEX_BEAT):
                 m.d.sync += held.eq(vrf.read_data[0])
             old_vd = Signal(32 * lanes, name="lsu_beat_data")
-            # (a segment access reads each field's row when it needs it: `_segment`)
+            # (a segment access reads each field's row when it needs it: SEG_FETCH)
             m.d.comb += old_vd.eq(Mux(uop.indexed & ~uop.segment, held, vrf.read_data[0]))
         # a segment access's field (nf = insn[29:32] + 1), and its group's registers
         field = Signal(3, name=f"{role}_field")
@@ -685,7 +686,8 @@ class VectorEngine(Engine):
                     ]
         m.d.comb += commit.order.eq(current.order)
         group_reg = Signal(5)
-        first_reg = _field_group(vd, field, regs_log)  # (vd but in a segment access)
+        # the group's first register: vd, or a segment access's field's
+        first_reg = vd if arithmetic else _field_group(vd, field, regs_log)
         m.d.comb += group_reg.eq(first_reg + reg_in_group)
         reg_span = Signal(range(8 * vlenb + 1))  # bytes of this register in the body
         m.d.comb += reg_span.eq(group_bytes - reg_in_group * vlenb)

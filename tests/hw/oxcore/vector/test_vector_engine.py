@@ -6,7 +6,8 @@ unit-stride loads and stores at unaligned bases, strided ones (zero, negative an
 positive strides), single-width arithmetic (fixed point too, under every vxrm) in every
 form, widening arithmetic and reductions, integer extension, carry ops, mask scans
 (vcpop, vfirst, vmsbf/vmsif/vmsof, viota), slides, gathers, vcompress, divide, masked
-and not, vmerge/vmv, vmv.x.s; indexed loads and stores have a program of their own.
+and not, vmerge/vmv, vmv.x.s; indexed loads and stores, and segment accesses, have
+programs of their own.
 Every vector register, memory and CSR effect is compared (`oxcore.api.cosim`), at
 several VLEN/LANES configurations. A deliberately broken lane
 (fault injection) must be caught at the instruction it corrupts. Each class added after
