@@ -482,7 +482,7 @@ SEGMENT_VTYPES = [(8, "mf4"), (8, "mf2"), (8, "m1"), (8, "m2"), (16, "mf2"), (16
 SEGMENT_REACH = 1024  # every access lies in [s1 - REACH, s1 + REACH)
 
 
-def segment_program(seed: int, vlen: int, length: int = 12) -> str:
+def segment_program(seed: int, vlen: int, length: int = 20) -> str:
     """Segment loads and stores (vlseg/vsseg, vlsseg/vssseg, vluxseg/vloxseg/vsuxseg/
     vsoxseg) of nf 2..8 and every EEW at several SEW/LMUL, masked or not, vl = 0, below
     and at VLMAX, a non-zero vstart now and then, all in one region (a load reads what
@@ -564,7 +564,9 @@ def segment_program(seed: int, vlen: int, length: int = 12) -> str:
     return "\n".join(lines) + "\n"
 
 
-@pytest.mark.parametrize("vlen, lanes, seed", [(128, 2, 1), (256, 4, 2)])
+@pytest.mark.parametrize("vlen, lanes, seed", [
+    (128, 2, 1), (256, 4, 2), pytest.param(64, 1, 3, marks=pytest.mark.long),
+    pytest.param(512, 8, 4, marks=pytest.mark.long)])
 def test_segment_accesses_match_the_interpreter(vlen, lanes, seed, tmp_path):
     verdict = _cosim(segment_program(seed, vlen), config(vlen, lanes), tmp_path)
     assert verdict.verdict == "pass", verdict.report
