@@ -28,8 +28,9 @@ class Kind(enum.IntEnum):
     SET_VL = 1  # vsetvli / vsetvl: AVL from rs1 (x0 rules), vtype from the word or rs2
     SET_VL_IMM = 2  # vsetivli
     ARITH = 3  # element-wise, single width: vd = vs2 op source
-    LOAD = 4  # unit-stride, strided (`strided`) or indexed (`strided` and `indexed`) load
-    STORE = 5  # unit-stride, strided or indexed store
+    LOAD = 4  # unit-stride, strided (`strided`) or indexed (`strided` and `indexed`) load;
+    # with `segment`, nf fields an element (element by element, as strided ones go)
+    STORE = 5  # unit-stride, strided or indexed store (or their segment forms)
     TO_SCALAR = 6  # vmv.x.s
     REDUCE = 7  # reduction (`sub`: REDUCTIONS; with `widen`, WIDENING_REDUCTIONS)
     COMPARE = 8  # integer compare into a mask (`sub`: COMPARES)
@@ -179,6 +180,8 @@ UOP = data.StructLayout({
     "wide_vs2": 1,  # (widening) vs2 is 2*SEW wide too: the .wv/.wx forms
     "extend": 2,  # vzext/vsext: log2 of the factor (vs2 is SEW/2 or SEW/4 wide)
     "carry": 1,  # v0 holds carries/borrows, not a mask: every body element is written
+    "segment": 1,  # (with `strided`) nf = insn[29:32] + 1 fields an element (vlseg, ...)
+    "span": 1,  # (with `segment`) unit-stride: stride nf * EEW/8, reported as a span
 })
 
 
@@ -201,6 +204,8 @@ class Decoded:
     wide_vs2: bool = False
     extend: int = 0
     carry: bool = False
+    segment: bool = False
+    span: bool = False
 
 
 def _call(ins: Instruction) -> tuple[str, list]:
@@ -245,16 +250,22 @@ def micro_op(ins: Instruction) -> Decoded | None:
         return Decoded(Kind.ARITH, AluOp.MERGE, Form[args[0].upper()])
     if method in ("load_unit", "store_unit"):
         eew, nf = args[2], args[3]
-        if nf == 1 and not (method == "load_unit" and args[5]):  # no segments, no ff
-            return Decoded(Kind.LOAD if method == "load_unit" else Kind.STORE, eew=eew)
-    if method in ("load_strided", "store_strided") and args[4] == 1:  # no segments
+        kind = Kind.LOAD if method == "load_unit" else Kind.STORE
+        if method == "load_unit" and args[5]:  # (fault-only-first: not yet)
+            return None
+        if nf == 1:
+            return Decoded(kind, eew=eew)
+        # a unit-stride segment access goes element by element, as a strided one
+        # with stride nf * EEW/8, and reports its bytes as unit-stride accesses do
+        return Decoded(kind, eew=eew, strided=True, segment=True, span=True)
+    if method in ("load_strided", "store_strided"):
         return Decoded(Kind.LOAD if method == "load_strided" else Kind.STORE, eew=args[3],
-                       strided=True)
-    if method in ("load_indexed", "store_indexed") and args[4] == 1:  # no segments
+                       strided=True, segment=args[4] > 1)
+    if method in ("load_indexed", "store_indexed"):
         # (data elements are SEW wide; `eew` is the index width; ordered or not, the
         # engine accesses the elements in order)
         return Decoded(Kind.LOAD if method == "load_indexed" else Kind.STORE, eew=args[3],
-                       strided=True, indexed=True)
+                       strided=True, indexed=True, segment=args[4] > 1)
     if method == "reduction" and args[0] in REDUCTIONS:
         return Decoded(Kind.REDUCE, sub=REDUCTIONS.index(args[0]))
     if method == "reduction" and args[0] in WIDENING_REDUCTIONS:

@@ -26,7 +26,8 @@ Structure (docs/vector.md has the diagram):
 - **load/store unit**: unit-stride accesses streamed on the engine's ``LANES x 32``-bit
   memory port, any element-aligned base (a beat straddling two port words takes both,
   each word shared with the neighbouring beat); strided and indexed ones element by
-  element (`_element_stream`);
+  element (`_element_stream`), and segment ones (of any addressing) element by element
+  with their fields in turn;
 - **state**: vl, vtype (vill in bit 31) and a copy of v0 in flip-flops for masking;
 - **performance counters** (`_performance_counters`): read-only CSRs 0xCD0-0xCD5, read
   through the CSR path like vl (docs/vector.md, "Performance counters").
@@ -105,6 +106,9 @@ class State(enum.IntEnum):
     INDEX_BEAT = 22  # an indexed access's beat: vd's row held (a store's data, a load's
     # undisturbed bytes), so the read port is free for the index rows
     INDEX = 23  # ... an element's index from its row of vs2: its address (or skipped)
+    SEG_FETCH = 24  # a segment store's field: its row read (or the element skipped)
+    SEG_ROW = 25  # a segment load, its elements loaded: the first row of its report pass
+    SEG_REPORT = 26  # ... a beat of a field's group reported (the next one's row read)
 
 
 def _log2(value: int) -> int:
@@ -176,6 +180,18 @@ def _index_group(ones):
     return ones
 
 
+def _data_registers(nf, regs_log):
+    """A memory access's data registers as the issue check counts them: nf fields of
+    2^regs_log registers (a hook for fault injection)."""
+    return nf << regs_log
+
+
+def _field_group(vd, field, regs_log):
+    """A segment access's field `field`: the first register of its group (vd + field x
+    EMUL registers); a hook for fault injection."""
+    return (vd + (field << regs_log))[:5]
+
+
 def _index_value(shifted, index_code):
     """An indexed access's offset: the low 8, 16 or 32 bits of `shifted` (its row of vs2,
     shifted to the element) by the index EEW, zero-extended (spec 7.6)."""
@@ -217,6 +233,24 @@ class _Elements:
     reads_index: Signal  # indexed: the read port addresses an index row of vs2 ...
     index_row: Signal  # ... this one, in vs2's group (the next element's, or the beat's
     # first in INDEX_BEAT)
+    number: Signal  # the element's index i
+    position: Signal  # its first byte in the beat
+    chunk: "_Chunk"  # a unit-stride segment access's report (`span`)
+
+
+@dataclass
+class _Chunk:
+    """A unit-stride segment access's memory report: VLENB-byte chunks of its span from
+    rs1 (the interpreter's `_record_span`), each gathered field by field and reported
+    with its last field."""
+
+    data: Signal  # the chunk's bytes moved so far, with the current field's
+    mask: Signal  # ... and which they are
+    addr: Signal  # the chunk's address
+    size: Signal  # its bytes (the span's last chunk may be short)
+    last: Signal  # the current field is the chunk's last (or the span's)
+    keep: list  # statements that keep the chunk so far (the field not its last)
+    clear: list  # ... and that start a new one
 
 
 @dataclass
@@ -426,12 +460,25 @@ class VectorEngine(Engine):
             return ones
         ones = group_ones(log_size, "head_group_ones")
         index_ones = group_ones(emul, "head_index_ones")
+        # a segment access's data: nf fields of a group each, nf x EMUL registers (at
+        # most 8 when legal; the interpreter traps more, which the engine cannot)
+        field_regs = Mux(log_size < 0, 0, log_size)[:2]
+        data_regs = Signal(7, name="head_data_regs")
+        m.d.comb += data_regs.eq(_data_registers(Mux(uop.segment, insn[29:32] + 1, 1),
+                                                 field_regs))
+        data_ones = Signal(8, name="head_data_ones")
+        with m.Switch(data_regs):
+            for count in range(1, 8):
+                with m.Case(count):
+                    m.d.comb += data_ones.eq((1 << count) - 1)
+            with m.Default():
+                m.d.comb += data_ones.eq(0xFF)
         uses_v0 = masked | ((uop.kind == Kind.ARITH) & (uop.op == AluOp.MERGE))
         touched = Signal(32, name="head_touched")
         with m.If(memory_op):
             # indexed: the index group of vs2 (EMUL = index EEW/SEW * LMUL) is read too
             index_group = Mux(uop.indexed, _group_mask(vs2, _index_group(index_ones)), 0)
-            m.d.comb += touched.eq(_group_mask(vd, ones) | index_group | uses_v0)
+            m.d.comb += touched.eq(_group_mask(vd, data_ones) | index_group | uses_v0)
         with m.Else():
             # the 2*SEW groups (narrowing vs2; widening vd, and vs2 in the .w forms) are
             # twice LMUL: counted double
@@ -513,7 +560,16 @@ class VectorEngine(Engine):
             with m.If(fsm == State.INDEX_BEAT):
                 m.d.sync += held.eq(vrf.read_data[0])
             old_vd = Signal(32 * lanes, name="lsu_beat_data")
-            m.d.comb += old_vd.eq(Mux(uop.indexed, held, vrf.read_data[0]))
+            # (a segment access reads each field's row when it needs it: SEG_FETCH)
+            m.d.comb += old_vd.eq(Mux(uop.indexed & ~uop.segment, held, vrf.read_data[0]))
+        # a segment access's field (nf = insn[29:32] + 1), and its group's registers
+        field = Signal(3, name=f"{role}_field")
+        nf = Signal(4, name=f"{role}_nf")
+        m.d.comb += nf.eq(Mux(uop.segment, insn[29:32] + 1, 1))
+        data_log = Signal(range(-8, 8), name=f"{role}_data_emul")  # log2 of its EMUL
+        m.d.comb += data_log.eq(vtype[:3].as_signed() + eew_code - sew_code)
+        regs_log = Signal(2, name=f"{role}_field_regs")  # (a fractional EMUL: 1 register)
+        m.d.comb += regs_log.eq(Mux(data_log < 0, 0, data_log))
 
         # ---- beat bookkeeping ----
         beat = Signal(range(8 * bpr + 1), name=f"{role}_beat")  # beat within the group
@@ -599,8 +655,11 @@ class VectorEngine(Engine):
                 m, current, fsm, beat, beats, active, old_vd,
                 first_load=(uop.kind == Kind.LOAD) & ~uop.strided & (body_regs != 0))
             elements = self._element_stream(m, current, uop, fsm, eew_code, beat_offset,
-                                            active, old_vd, vrf.read_data[0])
-            beat_source = Mux(uop.strided, elements.gathered, stream.loaded)
+                                            active, old_vd, vrf.read_data[0], field, nf,
+                                            length)
+            # (a segment load's report pass reports what its elements wrote)
+            beat_source = Mux(fsm == State.SEG_REPORT, old_vd,
+                              Mux(uop.strided, elements.gathered, stream.loaded))
         for j in range(pb):
             byte = slice(8 * j, 8 * (j + 1))
             m.d.comb += new_value[byte].eq(Mux(active[j], beat_source[byte], old_vd[byte]))
@@ -637,7 +696,9 @@ class VectorEngine(Engine):
                     ]
         m.d.comb += commit.order.eq(current.order)
         group_reg = Signal(5)
-        m.d.comb += group_reg.eq(vd + reg_in_group)
+        # the group's first register: vd, or a segment access's field's
+        first_reg = vd if arithmetic else _field_group(vd, field, regs_log)
+        m.d.comb += group_reg.eq(first_reg + reg_in_group)
         reg_span = Signal(range(8 * vlenb + 1))  # bytes of this register in the body
         m.d.comb += reg_span.eq(group_bytes - reg_in_group * vlenb)
 
@@ -688,6 +749,12 @@ class VectorEngine(Engine):
                 m.d.comb += [vrf.read_rows[1].eq(vs2 * bpr + read_beat),
                              vrf.read_rows[2].eq(vs1 * bpr + read_beat)]
         else:  # an indexed access: the next element's index row, unless a beat follows
+            with m.If(uop.segment):  # the field's row; the report pass's next one
+                last_beat = beat + 1 == beats
+                following = _field_group(vd, field + last_beat, regs_log)
+                m.d.comb += vrf.read_rows[0].eq(Mux(
+                    fsm == State.SEG_REPORT,
+                    following * bpr + Mux(last_beat, 0, beat + 1), first_reg * bpr + beat))
             with m.If(elements.reads_index):
                 m.d.comb += vrf.read_rows[0].eq(vs2 * bpr + elements.index_row)
 
@@ -748,7 +815,7 @@ class VectorEngine(Engine):
                              beat.eq(0), report_data.eq(0), report_mask.eq(0),
                              report_mem.eq(0), store_mask.eq(0), saturation_seen.eq(0)]
                 if not arithmetic:
-                    m.d.sync += stream.restart + elements.restart
+                    m.d.sync += stream.restart + elements.restart + [field.eq(0)]
 
         def execute_beat() -> None:
             """An element-wise beat (or a load's): write, report at a register's end."""
@@ -804,7 +871,8 @@ class VectorEngine(Engine):
                         with m.Case(Kind.STORE):
                             m.d.sync += fsm.eq(Mux(empty, State.DONE, Mux(
                                 uop.indexed, State.INDEX_BEAT, Mux(
-                                    uop.strided, State.SCATTER, State.STORE))))
+                                    uop.segment, State.SEG_FETCH, Mux(
+                                        uop.strided, State.SCATTER, State.STORE)))))
                         with m.Case(Kind.LOAD):
                             m.d.sync += fsm.eq(Mux(empty, State.DONE, Mux(
                                 uop.indexed, State.INDEX_BEAT, Mux(
@@ -926,6 +994,48 @@ class VectorEngine(Engine):
                                 report_register()
                             next_beat()
 
+                def segment_step() -> None:
+                    """A segment access's field is done: on to the next field, or the
+                    next element (an inactive one skips its fields at once, but in a
+                    unit-stride access, whose chunks may end in any field); after the
+                    last element, a load's report pass, a store's end."""
+                    chunk = elements.chunk
+                    with m.If(uop.span):  # the chunk so far, reported at its end
+                        with m.If(chunk.last):
+                            m.d.comb += [commit.valid.eq(1),
+                                         commit.mem.valid.eq(chunk.mask.any()),
+                                         commit.mem.addr.eq(chunk.addr),
+                                         commit.mem.size.eq(chunk.size),
+                                         commit.mem.write.eq(is_store),
+                                         commit.mem.data.eq(chunk.data),
+                                         commit.mem.mask.eq(chunk.mask)]
+                            m.d.sync += chunk.clear
+                        with m.Else():
+                            m.d.sync += chunk.keep
+                    fields_done = (field == nf - 1) | (~elements.active & ~uop.span)
+                    next_field = Mux(is_store, State.SEG_FETCH, State.GATHER)
+                    with m.If(~fields_done):
+                        m.d.sync += [field.eq(field + 1), fsm.eq(next_field)]
+                    with m.Else():
+                        m.d.sync += elements.step + [
+                            field.eq(0),
+                            fsm.eq(Mux(uop.indexed, State.INDEX_BEAT, next_field))]
+                        with m.If(elements.last_of_beat):
+                            m.d.sync += beat.eq(beat + 1)
+                        with m.If((elements.number + 1 >= length)
+                                  | (elements.last_of_beat & (beat + 1 == beats))):
+                            with m.If(is_store):
+                                finish()
+                            with m.Else():
+                                m.d.sync += [fsm.eq(State.SEG_ROW), beat.eq(0),
+                                             report_data.eq(0), report_mask.eq(0)]
+
+                def element_done() -> None:
+                    with m.If(uop.segment):
+                        segment_step()
+                    with m.Else():
+                        next_element()
+
                 def report_element() -> None:
                     m.d.comb += [commit.valid.eq(1), commit.mem.valid.eq(1),
                                  commit.mem.addr.eq(elements.addr),
@@ -939,24 +1049,56 @@ class VectorEngine(Engine):
                         with m.If(elements.requested):
                             m.d.sync += fsm.eq(State.GATHER_WAIT)
                     with m.Else():
-                        next_element()
+                        element_done()
                 with m.Case(State.GATHER_WAIT):  # the data: the port answers a cycle later
                     m.d.sync += fsm.eq(State.GATHER)
-                    report_element()
-                    next_element()
+                    with m.If(~uop.span):
+                        report_element()
+                    with m.If(uop.segment):  # the field, into its group's row at once
+                        position = elements.position
+                        m.d.comb += [
+                            vrf.write_row.eq(first_reg * bpr + beat),
+                            vrf.write_data.eq((elements.value << (position * 8))
+                                              [:32 * lanes]),
+                            vrf.write_bytes.eq((elements.byte_mask << position)[:pb])]
+                    element_done()
                 with m.Case(State.INDEX_BEAT):
                     m.d.sync += fsm.eq(State.INDEX)
                 with m.Case(State.INDEX):  # (`_element_stream` takes the address)
                     with m.If(elements.active):
-                        m.d.sync += fsm.eq(Mux(is_store, State.SCATTER, State.GATHER))
+                        m.d.sync += fsm.eq(Mux(is_store, Mux(uop.segment, State.SEG_FETCH,
+                                                             State.SCATTER), State.GATHER))
                     with m.Else():
-                        next_element()
+                        element_done()
+                with m.Case(State.SEG_FETCH):  # (the read port addresses the field's row)
+                    with m.If(elements.active):
+                        m.d.sync += fsm.eq(State.SCATTER)
+                    with m.Else():
+                        element_done()
                 with m.Case(State.SCATTER):
                     with m.If(~elements.active):
-                        next_element()
+                        element_done()
                     with m.Elif(elements.requested):
-                        report_element()
-                        next_element()
+                        with m.If(~uop.span):
+                            report_element()
+                        element_done()
+                with m.Case(State.SEG_ROW):
+                    m.d.sync += fsm.eq(State.SEG_REPORT)
+                with m.Case(State.SEG_REPORT):  # a beat of field `field`'s group
+                    with m.If(field == 0):
+                        write_v0()
+                    last_beat = beat + 1 == beats
+                    with m.If(last_of_reg | last_beat):
+                        report_register()
+                        m.d.sync += [report_data.eq(0), report_mask.eq(0)]
+                    with m.Else():
+                        m.d.sync += [report_data.eq(full_data), report_mask.eq(full_mask)]
+                    with m.If(last_beat):
+                        m.d.sync += [beat.eq(0), field.eq(field + 1)]
+                        with m.If(field == nf - 1):
+                            finish()
+                    with m.Else():
+                        m.d.sync += beat.eq(beat + 1)
             with m.Case(State.DONE):
                 finish()
         busy = Signal(name=f"{role}_busy")
@@ -1092,7 +1234,7 @@ class VectorEngine(Engine):
         return _Stream(loaded, shift, load_beat, store_beat, tail_done, restart)
 
     def _element_stream(self, m: Module, current, uop, fsm, eew_code, beat_offset, active,
-                        old_vd, index_data):
+                        old_vd, index_data, field, nf, vl):
         """A strided or indexed access, element by element (vlse, vsse; vluxei, vloxei,
         vsuxei, vsoxei): element i of the group at rs1 + i * rs2 (rs2 signed), or at
         rs1 + vs2[i] (the index zero-extended from its EEW), one port word each, the
@@ -1104,7 +1246,12 @@ class VectorEngine(Engine):
         reads vd's row and holds it (INDEX_BEAT), and each element spends a cycle taking
         its index from the row read for it (INDEX): three cycles an active load element,
         two a store element, one an inactive element, plus one a beat. Ordered and
-        unordered accesses both go in element order (an unordered one may)."""
+        unordered accesses both go in element order (an unordered one may).
+
+        A segment access (`uop.segment`) visits each element's nf fields in turn (field
+        f at the element's address + f x EEW/8): the memory sees the order the
+        interpreter records, element by element. A unit-stride one steps nf x EEW/8 an
+        element and reports VLENB-byte chunks of its span (`_Chunk`)."""
         mem, lanes, pb = self.mem, self.lanes, self.beat_bytes
         elem = Signal(range(pb), name="lsu_element")  # element within the beat
         addr = Signal(32, name="lsu_element_addr")
@@ -1120,7 +1267,9 @@ class VectorEngine(Engine):
                                           uop.eew))
         with m.If(fsm == State.INDEX):
             m.d.sync += addr.eq(current.rs1 + index)
-        offset = addr[:_log2(pb)]  # the element's first byte in its port word
+        field_addr = Signal(32, name="lsu_field_addr")  # the element's field `field`
+        m.d.comb += field_addr.eq(addr + (field << eew_code))
+        offset = field_addr[:_log2(pb)]  # the element's first byte in its port word
         position = Signal(range(pb), name="lsu_element_byte")  # ... in the beat
         m.d.comb += position.eq(elem << eew_code)
         size = Signal(3, name="lsu_element_size")
@@ -1147,18 +1296,18 @@ class VectorEngine(Engine):
         requested = Signal()
         with m.Switch(fsm):
             with m.Case(State.GATHER):
-                m.d.comb += [mem.valid.eq(is_active), mem.addr.eq(addr[_log2(pb):])]
+                m.d.comb += [mem.valid.eq(is_active), mem.addr.eq(field_addr[_log2(pb):])]
             with m.Case(State.GATHER_WAIT):
                 m.d.sync += buffer.eq(gathered)
             with m.Case(State.SCATTER):
-                m.d.comb += [mem.valid.eq(is_active), mem.addr.eq(addr[_log2(pb):]),
+                m.d.comb += [mem.valid.eq(is_active), mem.addr.eq(field_addr[_log2(pb):]),
                              mem.write.eq(1), mem.wdata.eq(stored << (offset * 8)),
                              mem.mask.eq(byte_mask << offset)]
         m.d.comb += requested.eq(mem.valid & mem.ready)
         last_of_beat = Signal(name="lsu_element_last")
         m.d.comb += last_of_beat.eq(elem == (pb >> eew_code) - 1)
-        step = [addr.eq(addr + current.rs2),
-                elem.eq(Mux(last_of_beat, 0, elem + 1))]
+        stride = Mux(uop.span, nf << eew_code, current.rs2)  # (unit-stride segments)
+        step = [addr.eq(addr + stride), elem.eq(Mux(last_of_beat, 0, elem + 1))]
         beat_done = last_of_beat & ((fsm == State.GATHER_WAIT)
                                     | (((fsm == State.GATHER) | (fsm == State.INDEX))
                                        & ~is_active))  # (skipped)
@@ -1169,15 +1318,57 @@ class VectorEngine(Engine):
         reads_index = Signal(name="lsu_reads_index")
         per_element = ((fsm == State.INDEX) | (fsm == State.GATHER)
                        | (fsm == State.GATHER_WAIT) | (fsm == State.SCATTER))
+        # (a segment access reads each element's index in an INDEX_BEAT of its own: its
+        # fields' rows take the read port meanwhile)
         m.d.comb += reads_index.eq(uop.indexed & ((fsm == State.INDEX_BEAT)
-                                                  | (per_element & ~last_of_beat)))
+                                                  | (per_element & ~last_of_beat
+                                                     & ~uop.segment)))
         following = Signal(range(8 * self.vlenb + 1), name="lsu_index_following")
         m.d.comb += following.eq(number + (fsm != State.INDEX_BEAT))
         index_row = Signal(range(8 * self.beats_per_reg), name="lsu_index_row")
         m.d.comb += index_row.eq((following << uop.eew) >> _log2(pb))
-        return _Elements(is_active, requested, addr, size, value, byte_mask, gathered,
-                         last_of_beat, step, [elem.eq(0), buffer.eq(0)], reads_index,
-                         index_row)
+        chunk = self._chunk(m, current, uop, eew_code, field_addr, size, value, byte_mask,
+                            is_active, nf, vl)
+        return _Elements(is_active, requested, field_addr, size, value, byte_mask, gathered,
+                         last_of_beat, step, [elem.eq(0), buffer.eq(0)] + chunk.clear,
+                         reads_index, index_row, number, position, chunk)
+
+    def _chunk(self, m: Module, current, uop, eew_code, field_addr, size, value,
+               byte_mask, is_active, nf, vl) -> _Chunk:
+        """A unit-stride segment access's report, as the interpreter records a
+        unit-stride access: a MemAccess per VLENB bytes of its span (vl x nf x EEW/8
+        bytes from rs1) with a mask of the bytes moved. Fields come in address order
+        and none straddles a chunk (VLENB is a multiple of EEW/8), so a chunk is whole
+        after the field that ends it, or the span."""
+        vlenb, vlen = self.vlenb, self.vlen
+        log_vlenb = _log2(vlenb)
+        offset = Signal(32, name="lsu_span_offset")  # the field's byte in the span
+        m.d.comb += offset.eq(field_addr - current.rs1)
+        span = Signal(range(32 * vlen + 1), name="lsu_span_bytes")
+        m.d.comb += span.eq((vl << eew_code) * nf)
+        end = Signal(33)
+        m.d.comb += end.eq(offset + size)
+        start = Signal(32, name="lsu_chunk_start")
+        m.d.comb += start.eq(Cat(Const(0, log_vlenb), offset[log_vlenb:]))
+        left = Signal(33)
+        m.d.comb += left.eq(span - start)
+        position = offset[:log_vlenb]
+        data = Signal(vlen, name="lsu_chunk_data")  # the chunk before this field
+        mask = Signal(vlenb, name="lsu_chunk_mask")
+        full_data = Signal(vlen, name="lsu_chunk_full_data")
+        full_mask = Signal(vlenb, name="lsu_chunk_full_mask")
+        m.d.comb += [
+            full_data.eq(data | Mux(is_active, (value << (position * 8))[:vlen], 0)),
+            full_mask.eq(mask | Mux(is_active, (byte_mask << position)[:vlenb], 0)),
+        ]
+        chunk_addr = Signal(32, name="lsu_chunk_addr")
+        chunk_size = Signal(range(vlenb + 1), name="lsu_chunk_size")
+        last = Signal(name="lsu_chunk_last")
+        m.d.comb += [chunk_addr.eq(current.rs1 + start),
+                     chunk_size.eq(Mux(left > vlenb, vlenb, left)),
+                     last.eq((end[:log_vlenb] == 0) | (end >= span))]
+        return _Chunk(full_data, full_mask, chunk_addr, chunk_size, last,
+                      [data.eq(full_data), mask.eq(full_mask)], [data.eq(0), mask.eq(0)])
 
     def _scalar_side(self, m: Module, current, uop, vstate: VectorState):
         """vset{i}vl{i}'s new vl and vtype, the CSR instructions' values, and the

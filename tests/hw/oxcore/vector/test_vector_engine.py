@@ -6,7 +6,8 @@ unit-stride loads and stores at unaligned bases, strided ones (zero, negative an
 positive strides), single-width arithmetic (fixed point too, under every vxrm) in every
 form, widening arithmetic and reductions, integer extension, carry ops, mask scans
 (vcpop, vfirst, vmsbf/vmsif/vmsof, viota), slides, gathers, vcompress, divide, masked
-and not, vmerge/vmv, vmv.x.s; indexed loads and stores have a program of their own.
+and not, vmerge/vmv, vmv.x.s; indexed loads and stores, and segment accesses, have
+programs of their own.
 Every vector register, memory and CSR effect is compared (`oxcore.api.cosim`), at
 several VLEN/LANES configurations. A deliberately broken lane
 (fault injection) must be caught at the instruction it corrupts. Each class added after
@@ -291,8 +292,11 @@ def test_decoder_implements_the_first_slice():
     assert {"vdivu.vv", "vdiv.vx", "vremu.vx", "vrem.vv"} <= names
     assert {f"v{op}{order}xei{eew}.v" for op in ("l", "s") for order in "uo"
             for eew in (8, 16, 32)} <= names
-    assert "vle8ff.v" not in names and "vlseg2e8.v" not in names  # not yet
-    assert "vluxseg2ei8.v" not in names and "vsoxseg2ei32.v" not in names  # (segments)
+    assert {f"v{op}seg{nf}e{eew}.v" for op in ("l", "s", "ls", "ss") for nf in range(2, 9)
+            for eew in (8, 16, 32)} <= names  # (segments)
+    assert {f"v{op}{order}xseg{nf}ei{eew}.v" for op in ("l", "s") for order in "uo"
+            for nf in range(2, 9) for eew in (8, 16, 32)} <= names
+    assert "vle8ff.v" not in names and "vlseg2e8ff.v" not in names  # not yet
     assert "vsext.vf8" not in names  # (SEW 64 sources: always illegal, the core traps it)
 
 
@@ -470,6 +474,136 @@ def test_an_index_taken_signed_is_caught(tmp_path, monkeypatch):
     verdict = _cosim(source, config(128, 2), tmp_path, "signed_index")
     assert verdict.verdict == "fail"
     assert "vluxei8.v" in verdict.report
+
+
+# (SEW, LMUL) for segment accesses: fractional LMUL, and EMUL above and below LMUL
+SEGMENT_VTYPES = [(8, "mf4"), (8, "mf2"), (8, "m1"), (8, "m2"), (16, "mf2"), (16, "m1"),
+                  (16, "m2"), (32, "m1"), (32, "m4")]
+SEGMENT_REACH = 1024  # every access lies in [s1 - REACH, s1 + REACH)
+
+
+def segment_program(seed: int, vlen: int, length: int = 20) -> str:
+    """Segment loads and stores (vlseg/vsseg, vlsseg/vssseg, vluxseg/vloxseg/vsuxseg/
+    vsoxseg) of nf 2..8 and every EEW at several SEW/LMUL, masked or not, vl = 0, below
+    and at VLMAX, a non-zero vstart now and then, all in one region (a load reads what
+    the stores before it wrote; the region is read back whole at the end). After each
+    load a vmv.x.s reads its last field's last register: the issue check must count all
+    nf x EMUL registers."""
+    rng = random.Random(seed)
+    lines = _start(f"    li s1, {2 * SEGMENT_REACH}", "    add s1, s1, s0",
+                   "    vsetvli t0, zero, e8, m1, ta, ma", "    vle8.v v0, (s0)")
+    tables = bytearray()
+    table_base = 4 * SEGMENT_REACH  # the index tables follow the region
+    done = 0
+    while done < length:
+        sew, lmul_name = rng.choice(SEGMENT_VTYPES)
+        lmul = _lmul(lmul_name)
+        how = rng.choice(["unit", "unit", "strided", "indexed"])
+        eew = sew if how == "indexed" else rng.choice([8, 16, 32])
+        index_eew = rng.choice([8, 16, 32])
+        emul = Fraction(eew, sew) * lmul
+        index_emul = Fraction(index_eew, sew) * lmul
+        regs = max(1, int(emul))
+        nf = rng.randrange(2, 9)
+        if not Fraction(1, 8) <= emul <= 8 or nf * regs > 8 or (
+                how == "indexed" and not Fraction(1, 8) <= index_emul <= 8):
+            continue
+        masked = rng.random() < 0.4
+        index_step = max(1, int(index_emul))
+        vs2 = rng.choice(range(index_step, 32, index_step))
+        index_regs = set(range(vs2, vs2 + index_step)) if how == "indexed" else set()
+        fields = [r for r in range(regs if masked else 0, 33 - nf * regs, regs)
+                  if not index_regs & set(range(r, r + nf * regs))]
+        if not fields:
+            continue
+        done += 1
+        vd = rng.choice(fields)
+        size = eew // 8
+        vlmax = int(vlen * lmul) // sew
+        avl = rng.choice([0, 1, 3, max(1, vlmax - 1), vlmax, 1000])
+        count = max(1, min(avl, vlmax))
+        store = rng.random() < 0.5
+        lines += _set_vl(avl, sew, lmul_name)
+        segment = nf * size
+        if how == "indexed":
+            reach = min(SEGMENT_REACH, 1 << index_eew) - segment
+            values = [rng.randrange(0, reach // size) * size for _ in range(count)]
+            if rng.random() < 0.3:
+                values = [rng.choice(values[:3]) for _ in values]
+            table = table_base + len(tables)
+            tables += b"".join(v.to_bytes(index_eew // 8, "little") for v in values)
+            tables += bytes(-len(tables) % 4)
+            lines += [f"    li t6, {table}", "    add t6, t6, s0",
+                      f"    vle{index_eew}.v v{vs2}, (t6)"]
+            base, operand = 0, f", v{vs2}"
+        elif how == "strided":
+            stride = rng.choice([0, 1, -1, 2, -2]) * segment + rng.choice([0, size, -size])
+            base = rng.randrange(-8, 8) * size
+            lines.append(f"    li t5, {stride}")
+            operand = ", t5"
+        else:
+            base, operand = rng.randrange(-64, 64) * size, ""
+        lines.append(f"    addi t4, s1, {base}")
+        if rng.random() < 0.15:
+            lines.append(f"    csrwi vstart, {rng.randrange(1, 4)}")
+        mnemonic = {"unit": f"v{'s' if store else 'l'}seg{nf}e{eew}",
+                    "strided": f"v{'s' if store else 'l'}sseg{nf}e{eew}",
+                    "indexed": f"v{'s' if store else 'l'}{rng.choice('uo')}xseg{nf}ei"
+                               f"{index_eew}"}[how]
+        lines.append(f"    {mnemonic}.v v{vd}, (t4){operand}{', v0.t' if masked else ''}")
+        if not store:
+            lines.append(f"    vmv.x.s a1, v{vd + nf * regs - 1}")
+    lines.append("    vsetvli t0, zero, e8, m8, ta, ma")  # the region, whole
+    for chunk in range(-SEGMENT_REACH, 2 * SEGMENT_REACH, vlen):
+        lines += [f"    li t4, {chunk}", "    add t4, t4, s1", "    vle8.v v8, (t4)"]
+    lines += ["    li a0, 0", "    li a7, 93", "    ecall", "    .data", "    .p2align 6",
+              "data:"]
+    data = random.Random(seed + 13).randbytes(table_base) + bytes(tables)
+    lines += [f"    .byte {', '.join(str(b) for b in data[i:i + 16])}"
+              for i in range(0, len(data), 16)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("vlen, lanes, seed", [
+    (128, 2, 1), (256, 4, 2), pytest.param(64, 1, 3, marks=pytest.mark.long),
+    pytest.param(512, 8, 4, marks=pytest.mark.long)])
+def test_segment_accesses_match_the_interpreter(vlen, lanes, seed, tmp_path):
+    verdict = _cosim(segment_program(seed, vlen), config(vlen, lanes), tmp_path)
+    assert verdict.verdict == "pass", verdict.report
+
+
+def test_a_field_in_the_wrong_group_is_caught(tmp_path, monkeypatch):
+    """Fault injection: a segment access swaps fields 0 and 1 (each goes to the other's
+    register group). Co-simulation must fail at the segment load."""
+    from hw.oxcore.vector import engine as engine_module
+    monkeypatch.setattr(engine_module, "_field_group",
+                        lambda vd, field, regs_log: (vd + ((field ^ 1) << regs_log))[:5])
+    source = _finish(_start("    li t0, 4", "    vsetvli t1, t0, e8, m1, ta, ma",
+                            "    vlseg2e8.v v2, (s0)"), bytes(range(64)))
+    verdict = _cosim(source, config(128, 2), tmp_path, "swapped_fields")
+    assert verdict.verdict == "fail"
+    assert "vlseg2e8.v" in verdict.report
+
+
+# vlseg4e8 at e8, m1 writes v8..v11, field by field, element by element: a vadd of v11
+# issued meanwhile (RAW and WAW) must wait for it.
+SEGMENT_HAZARD = _finish(_start("    vsetvli t0, zero, e8, m1, ta, ma",
+                                "    vlseg4e8.v v8, (s0)", "    vadd.vi v11, v11, 1",
+                                "    vmv.x.s a1, v11"), bytes(range(256)) * 2)
+
+
+def test_a_segment_access_waits_for_its_fields(tmp_path):
+    verdict = _cosim(SEGMENT_HAZARD, config(128, 2), tmp_path)
+    assert verdict.verdict == "pass", verdict.report
+
+
+def test_fields_left_out_of_the_issue_check_are_caught(tmp_path, monkeypatch):
+    """Fault injection: the issue check counts one field's group (not nf of them); the
+    vadd then races the load into its last field."""
+    from hw.oxcore.vector import engine as engine_module
+    monkeypatch.setattr(engine_module, "_data_registers", lambda nf, regs_log: 1 << regs_log)
+    verdict = _cosim(SEGMENT_HAZARD, config(128, 2), tmp_path)
+    assert verdict.verdict == "fail", verdict.report
 
 
 def fixed_point_program(seed: int) -> str:
