@@ -327,19 +327,13 @@ class TensorEngine(Engine):
 
     @staticmethod
     def _select(m: Module, values, index, name: str) -> Signal:
-        """values[index] through one multiplexer (a Signal, reused by its readers). A
-        power-of-two count is a word select, which Yosys maps to a binary tree of
-        multiplexers (6 LUT4 a bit for 8 values on ECP5, where a case statement's
-        one-hot multiplexer takes 9)."""
+        """values[index] (one per tile) through one multiplexer, a Signal reused by its
+        readers: a word select, which Yosys maps to a binary tree of multiplexers (6
+        LUT4 a bit for 8 values on ECP5, where a case statement's one-hot multiplexer
+        takes 9)."""
         width = len(values[0])
         out = Signal(width, name=name)
-        if len(values) & (len(values) - 1) == 0:
-            m.d.comb += out.eq(Cat(*values).word_select(index, width))
-            return out
-        with m.Switch(index):
-            for i, value in enumerate(values):
-                with m.Case(i):
-                    m.d.comb += out.eq(value)
+        m.d.comb += out.eq(Cat(*values).word_select(index, width))
         return out
 
     def _start(self, m: Module, unit: Unit, current, uop, running_tiles, head, head_uop,
