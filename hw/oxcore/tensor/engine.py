@@ -168,6 +168,27 @@ class _TileWrites:
                 m.d.sync += tile.eq(self.data)
 
 
+class _StoreRow:
+    """The row a tile store writes next: its bytes (reported), the same shifted up into
+    the port words it straddles with their byte enables (written a word a cycle), and
+    whether requantizing it saturated. A register, so that the memory's write data
+    comes from flip-flops and a mux, not from the tile buffer and the requantizer."""
+
+    def __init__(self, row_bytes: int, max_words: int, port_bits: int) -> None:
+        self.valid = Signal(name="lsu_out_valid")
+        self.data = Signal(8 * row_bytes, name="lsu_out_row")
+        self.words = Signal(max_words * port_bits, name="lsu_out_words")
+        self.enables = Signal(max_words * port_bits // 8, name="lsu_out_enables")
+        self.clamped = Signal(name="lsu_out_clamped")
+
+    def load(self, m: Module, valid, data, offset, clamped, row_mask) -> None:
+        """Take the next row (`valid` low: none), at byte `offset` in its first word."""
+        bytes_ = data[:len(self.data)]
+        m.d.sync += [self.valid.eq(valid), self.data.eq(bytes_),
+                     self.words.eq(bytes_ << (offset * 8)),
+                     self.enables.eq(row_mask << offset), self.clamped.eq(clamped)]
+
+
 class Unit:
     """A unit as the issue logic sees it."""
 
@@ -184,6 +205,9 @@ class Unit:
         # out (MAC unit): it reads its destination tile through the tile read port this
         # cycle (a tmma's first k-step), so a tile store may not start
         self.reads_tile = Signal(name=f"{name}_reads_tile")
+        # out (MAC unit): the tile write port writes the head's operand tiles this
+        # cycle, so the MAC unit may not take it (it fetches operands as it takes)
+        self.operands_written = Signal(name=f"{name}_operands_written")
 
 
 class TensorEngine(Engine):
@@ -316,7 +340,8 @@ class TensorEngine(Engine):
         compute = (uop.kind == Kind.ZERO) | (uop.kind == Kind.MMA)
         m.d.comb += [mac.take_kind.eq(compute), lsu.take_kind.eq(~compute)]
         m.d.comb += [
-            mac.take.eq(queue.r_rdy & compute & mac.free & ~_overlap(lsu.touched, tiles)),
+            mac.take.eq(queue.r_rdy & compute & mac.free & ~_overlap(lsu.touched, tiles)
+                        & ~mac.operands_written),
             lsu.take.eq(queue.r_rdy & ~compute & lsu.free & ~_overlap(mac.touched, tiles)
                         & ~((uop.kind == Kind.STORE) & mac.reads_tile)),
             queue.r_en.eq(mac.take | lsu.take),
@@ -364,16 +389,10 @@ class TensorEngine(Engine):
         m.submodules.mac_array = array = MacArray(t)
         self._watch["mac"] = [(current, "insn"), running, k, array.step, used]
 
-        def byte_column(tile):  # byte k of every row (rows of 4*TDIM bytes)
-            return Cat(*(tile[32 * t * i:32 * t * (i + 1)].word_select(k, 8)
-                         for i in range(t)))
-
-        # Every tile's byte column k, then ms1's and ms2's: the column multiplexers are
-        # shared by both operands and the tile choice is TDIM bytes wide, not a tile.
-        columns = [byte_column(tile) for tile in tiles]
+        a, b = self._operand_columns(m, tiles, writes, unit, array, k, head, head_uop,
+                                     (ms1, ms2))
         m.d.comb += [
-            array.a.eq(self._select(m, columns, ms1, "mac_a_column")),
-            array.b.eq(self._select(m, columns, ms2, "mac_b_column")),
+            array.a.eq(a), array.b.eq(b),
             array.a_unsigned.eq(uop.unsigned_a), array.base.eq(read_tile),
             array.first.eq(k == 0),
             array.step.eq(running & (uop.kind == Kind.MMA)
@@ -403,6 +422,38 @@ class TensorEngine(Engine):
         self._start(m, unit, current, uop, used, head, head_uop, head_tiles)
         return running, array.step, md
 
+    def _operand_columns(self, m: Module, tiles, writes: _TileWrites, unit: Unit, array,
+                         k, head, head_uop, operands) -> tuple[Signal, Signal]:
+        """The MAC array's operands, byte column k of ms1 and of ms2, fetched into
+        registers a cycle ahead of their k-step: column 0 of the head's tiles as the unit
+        takes it, column k+1 of its own with each k-step. The column and tile selects
+        thus end in flip-flops instead of running on into the multipliers and the
+        accumulators (the SoC clock). A head whose operand tile the write port writes
+        this cycle waits a cycle (`Unit.operands_written`): its fetch would miss it."""
+        t = self.tdim
+        head_ms1, head_ms2 = (self._tile_operand(head.insn, f) for f in ("ms1", "ms2"))
+        m.d.comb += unit.operands_written.eq(
+            (head_uop.kind == Kind.MMA)
+            & (writes.writes_tile(head_ms1) | writes.writes_tile(head_ms2)))
+        column = Signal(range(4 * t), name="mac_fetch_column")
+        m.d.comb += column.eq(Mux(unit.take, 0, k + 1))
+
+        def byte_column(tile):  # byte `column` of every row (rows of 4*TDIM bytes)
+            return Cat(*(tile[32 * t * i:32 * t * (i + 1)].word_select(column, 8)
+                         for i in range(t)))
+
+        # Every tile's byte column, then ms1's and ms2's: the column multiplexers are
+        # shared by both operands and the tile choice is TDIM bytes wide, not a tile.
+        columns = [byte_column(tile) for tile in tiles]
+        fetched = []
+        for name, own, heads in zip(("a", "b"), operands, (head_ms1, head_ms2)):
+            value = self._select(m, columns, Mux(unit.take, heads, own), f"mac_{name}_column")
+            held = Signal(8 * t, name=f"mac_{name}_operand")
+            with m.If(unit.take | array.step):
+                m.d.sync += held.eq(value)
+            fetched.append(held)
+        return fetched[0], fetched[1]
+
     # ---- the load/store unit -----------------------------------------------------------
     def _lsu_unit(self, m: Module, read_tile, writes: _TileWrites, unit: Unit, head,
                   head_uop, head_tiles, counters: dict) -> Signal:
@@ -421,7 +472,9 @@ class TensorEngine(Engine):
         csrs = {name: _csr_register(name, number) for name, number in CSR_NUMBERS.items()}
         colb = self._limit(m, csrs["tcolb"], self.row_bytes, "lsu_colb")
         m.d.comb += [unit.free.eq((state == LsuState.IDLE) | lsu.finishing),
-                     unit.touched.eq(Mux((state != LsuState.IDLE) & ~lsu.finishing, used, 0)),
+                     # a store has its tile copied as it starts: the tile is free again
+                     unit.touched.eq(Mux((state != LsuState.IDLE) & (state != LsuState.STORE)
+                                         & ~lsu.finishing, used, 0)),
                      lsu.commit.order.eq(lsu.current.order),
                      lsu.rows.eq(self._limit(m, csrs["trows"], t, "lsu_rows_limit")),
                      lsu.row_bytes.eq(Mux(uop.full_rows, colb, (colb + 3) >> 2)),
@@ -582,62 +635,84 @@ class TensorEngine(Engine):
     def _tile_stores(self, m: Module, lsu: "_Lsu", csrs: dict, head) -> list:
         """tst.w/tst.b: the tile is copied into the LSU's buffer as the store starts (on
         the tile read port, which a tmma's first k-step has first; a tile the write port
-        writes in that cycle comes from the port). Each row from trow0 on (tst.b:
-        through the requantizer) shifted
-        up into the port words it straddles, written one word a cycle with byte enables,
-        and reported when its last word is written; with no row (trow0 >= trows) the
-        store ends at once. A tst.b that saturated sets tqsat at its
-        end, reported when that changes tqsat (the interpreter records it so). Returns
-        the statements that reset the store for a new instruction."""
+        writes in that cycle comes from the port). Rows from trow0 on are fed, one a
+        cycle while there is room, into the *row register* (`_StoreRow`): tst.w's
+        straight from the buffer, tst.b's through the requantizer's pipeline; each is
+        written from there, one port word a cycle with byte enables, and reported when
+        its last word is written. The register cuts the path from the buffer through
+        the requantizer and the shifter into the RAM (the SoC clock). With no row
+        (trow0 >= trows) the store ends at once. A tst.b that saturated sets tqsat at
+        its end, reported when that changes tqsat (the interpreter records it so).
+        Returns the statements that reset the store for a new instruction."""
         t, mem, commit, current, uop = self.tdim, self.mem, lsu.commit, lsu.current, lsu.uop
         port_bytes = self.port_bits // 8
         word_shift, max_words = _log2(port_bytes), self._max_words
         m.submodules.requantizer = requantizer = Requantizer(t)
+        latency = Requantizer.LATENCY
+        out = _StoreRow(self.row_bytes, max_words, self.port_bits)
+        # the feed: the next row into the pipeline, its address (offset in a word)
+        feed_row = Signal(range(t + 1), name="lsu_feed_row")
+        feed_offset = Signal(word_shift, name="lsu_feed_offset")
+        feeding = Signal(name="lsu_feeding")
+        in_flight = Signal(latency, name="lsu_requant_valid")  # tst.b rows in the pipe
+        offsets = [Signal(word_shift, name=f"lsu_requant_offset{i}") for i in range(latency)]
+        # the row being written: its row, address, word
         row = Signal(range(t), name="lsu_store_row")
         word = Signal(range(max_words), name="lsu_store_word")
         addr = Signal(32, name="lsu_store_addr")
         words = self._words_of(m, addr, lsu.row_bytes, "lsu_store_words")
-        stored = Signal(8 * self.row_bytes, name="lsu_stored")  # the row's bytes
-        source_row = lsu.buffer.word_select(row, 32 * t)  # the copy taken at the start
-        m.d.comb += [requantizer.row.eq(source_row),
+        row_done = Signal(name="lsu_row_written")  # its last word, this cycle
+        advance = Signal(name="lsu_store_advance")  # the pipeline moves (room ahead)
+        saturated = Signal(name="lsu_saturated")  # an earlier row of this tst.b clamped
+        tqsat = csrs["tqsat"]
+        storing = lsu.state == LsuState.STORE
+        source_row = lsu.buffer.word_select(feed_row[:_log2(t) or 1], 32 * t)
+        m.d.comb += [requantizer.row.eq(source_row), requantizer.advance.eq(advance),
                      requantizer.multiplier.eq(csrs["tqmul"]),
                      requantizer.shift.eq(csrs["tqshift"]),
                      requantizer.zero_point.eq(csrs["tqzp"]),
                      requantizer.rounding.eq(csrs["tqrm"]),
                      requantizer.clamp_min.eq(csrs["tqmin"]),
                      requantizer.clamp_max.eq(csrs["tqmax"]),
-                     stored.eq(Mux(uop.full_rows, source_row, requantizer.result))]
-        offset = addr[:word_shift]
-        shifted = Signal(max_words * self.port_bits, name="lsu_store_shifted")
-        enables = Signal(max_words * port_bytes, name="lsu_store_enables")
-        m.d.comb += [shifted.eq(stored << (offset * 8)), enables.eq(lsu.row_mask << offset)]
-        saturated = Signal(name="lsu_saturated")  # an earlier row of this tst.b clamped
-        tqsat = csrs["tqsat"]
+                     feeding.eq(storing & (feed_row < lsu.rows)),
+                     advance.eq(~out.valid | row_done)]
+        with m.If(advance):
+            m.d.sync += [in_flight.eq(Cat(feeding & ~uop.full_rows, in_flight)),
+                         Cat(*offsets).eq(Cat(feed_offset, *offsets[:-1]))]
+            with m.If(feeding):
+                m.d.sync += [feed_row.eq(feed_row + 1),
+                             feed_offset.eq(feed_offset + current.rs2[:word_shift])]
+            stored_elements = Cat(*(lsu.row_bytes > j for j in range(t)))
+            with m.If(uop.full_rows):
+                out.load(m, feeding, source_row, feed_offset, 0, lsu.row_mask)
+            with m.Else():
+                out.load(m, in_flight[-1], requantizer.result, offsets[-1],
+                         (requantizer.saturated & stored_elements).any(), lsu.row_mask)
 
-        with m.If((lsu.state == LsuState.STORE) & lsu.empty):
+        with m.If(storing & lsu.empty):
             lsu.finish(m)
-        with m.If((lsu.state == LsuState.STORE) & ~lsu.empty):
+        with m.If(storing & out.valid):
             m.d.comb += [mem.valid.eq(1), mem.write.eq(1),
                          mem.addr.eq(addr[word_shift:] + word),
-                         mem.wdata.eq(shifted.word_select(word, self.port_bits)),
-                         mem.mask.eq(enables.word_select(word, port_bytes))]
+                         mem.wdata.eq(out.words.word_select(word, self.port_bits)),
+                         mem.mask.eq(out.enables.word_select(word, port_bytes))]
             with m.If(mem.ready):
                 with m.If(word + 1 == words):  # the row is written
-                    lsu.report_row(m, addr, stored, write=1)
-                    stored_elements = Cat(*(lsu.row_bytes > j for j in range(t)))
-                    row_clamped = ~uop.full_rows & (requantizer.saturated
-                                                    & stored_elements).any()
+                    lsu.report_row(m, addr, out.data, write=1)
+                    m.d.comb += row_done.eq(1)
                     m.d.sync += [word.eq(0), row.eq(row + 1), addr.eq(addr + current.rs2),
-                                 saturated.eq(saturated | row_clamped)]
+                                 saturated.eq(saturated | out.clamped)]
                     with m.If(row == lsu.rows - 1):
-                        with m.If((saturated | row_clamped) & ~tqsat):
+                        with m.If((saturated | out.clamped) & ~tqsat):
                             m.d.comb += [commit.csr.valid.eq(1), commit.csr.csr.eq(CSR_TQSAT),
                                          commit.csr.value.eq(1)]
                             m.d.sync += tqsat.eq(1)
                         lsu.finish(m)
                 with m.Else():
                     m.d.sync += word.eq(word + 1)
-        return [row.eq(lsu.first), word.eq(0), addr.eq(lsu.start_addr), saturated.eq(0)]
+        return [row.eq(lsu.first), word.eq(0), addr.eq(lsu.start_addr), saturated.eq(0),
+                feed_row.eq(lsu.first), feed_offset.eq(lsu.start_addr[:word_shift]),
+                in_flight.eq(0), out.valid.eq(0)]
 
     def _csr_instructions(self, m: Module, lsu: "_Lsu", csrs: dict, counters: dict) -> None:
         """A csr instruction on a tensor CSR: read, write and report it (CSR state), then

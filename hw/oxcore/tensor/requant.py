@@ -9,12 +9,17 @@ formula")::
     q = min(max(w, lo), hi)             # the activation clamp: tqmin, tqmax
 
 ``roundoff`` is the RVV rounding shift under the mode in tqrm (vxrm's encoding). The
-clamp is not a saturation: it does not set tqsat (TFLite's activation_min/max). The
-row is combinational (TDIM elements a cycle, one row per store beat); a faster clock
-would put registers between the steps.
+clamp is not a saturation: it does not set tqsat (TFLite's activation_min/max).
+
+A row (TDIM elements) enters a cycle, and leaves `Requantizer.LATENCY` cycles later:
+registers split the chain where one step would hold the SoC clock back (on ECP5 the
+whole chain in one cycle ran at 13.6 MHz): the 32x32 product as four 17x17 partial
+products (one DSP block each), their sum, vsmul's rounding and saturation, vssra's
+rounding shift, and the zero point with the saturations and the clamp. The pipeline
+moves only with `advance` (a store row waiting for the memory port holds it whole).
 """
 
-from amaranth import Const, Module, Mux, Signal, signed
+from amaranth import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -59,26 +64,32 @@ def saturate(m: Module, value, bits: int, name: str):
 
 
 class Requantizer(wiring.Component):
-    """A row of TDIM accumulators to TDIM int8 bytes, and whether any step saturated.
+    """A row of TDIM accumulators to TDIM int8 bytes, and whether any step saturated,
+    through a pipeline of `LATENCY` stages that moves when `advance` is high.
 
     Members
     -------
     row : ``In(32 * tdim)``
-        The accumulators (int32), element j in bits [32j+31:32j].
+        The accumulators (int32), element j in bits [32j+31:32j], taken when `advance`.
+    advance : ``In(1)``
+        Every stage takes the one before it (and the first, `row`) this cycle.
     multiplier, shift, zero_point, rounding : ``In``
-        tqmul (int32), tqshift (0..31), tqzp (int32), tqrm (vxrm's encoding).
+        tqmul (int32), tqshift (0..31), tqzp (int32), tqrm (vxrm's encoding); held
+        while rows are in the pipeline (every stage reads them).
     clamp_min, clamp_max : ``In(signed(8))``
         tqmin, tqmax: the activation clamp (max with clamp_min first, then min).
     result : ``Out(8 * tdim)``
-        The int8 values, byte j for element j.
+        The int8 values of the row taken `LATENCY` advances ago, byte j for element j.
     saturated : ``Out(tdim)``
         Bit j: a step of element j clamped (sets tqsat if element j is stored).
     """
 
+    LATENCY = 5
+
     def __init__(self, tdim: int) -> None:
         self.tdim = tdim
         super().__init__({
-            "row": In(32 * tdim), "multiplier": In(32), "shift": In(5),
+            "row": In(32 * tdim), "advance": In(1), "multiplier": In(32), "shift": In(5),
             "zero_point": In(32), "rounding": In(2),
             "clamp_min": In(signed(8), init=-128), "clamp_max": In(signed(8), init=127),
             "result": Out(8 * tdim), "saturated": Out(tdim),
@@ -87,19 +98,49 @@ class Requantizer(wiring.Component):
     def elaborate(self, platform) -> Module:
         m = Module()
         for j in range(self.tdim):
-            acc = self.row[32 * j:32 * j + 32].as_signed()
-            product = Signal(signed(64), name=f"product{j}")
-            m.d.comb += product.eq(acc * self.multiplier.as_signed())
-            scaled = round_shift(m, product, 31, self.rounding, f"vsmul{j}")
-            t, t_clamped = saturate(m, scaled, 32, f"t{j}")
-            u = round_shift(m, t, self.shift, self.rounding, f"vssra{j}")
-            total = Signal(signed(34), name=f"sum{j}")
-            m.d.comb += total.eq(u + self.zero_point.as_signed())
-            v, v_clamped = saturate(m, total, 32, f"v{j}")
-            w, w_clamped = saturate(m, v, 8, f"w{j}")
-            m.d.comb += self.result[8 * j:8 * j + 8].eq(self._activation(m, w, j))
-            m.d.comb += self.saturated[j].eq(t_clamped | v_clamped | w_clamped)
+            self._element(m, self.row[32 * j:32 * j + 32].as_signed(), j)
         return m
+
+    def _stage(self, m: Module, value, name: str) -> Signal:
+        """`value` registered, taken when the pipeline advances."""
+        held = Signal(value.shape(), name=name)
+        with m.If(self.advance):
+            m.d.sync += held.eq(value)
+        return held
+
+    def _element(self, m: Module, acc, j: int) -> None:
+        """Element j's chain, a register after each step."""
+        product = self._product(m, acc, j)  # stages 1 and 2
+        scaled = round_shift(m, product, 31, self.rounding, f"vsmul{j}")
+        t, t_clamped = saturate(m, scaled, 32, f"t{j}")
+        t = self._stage(m, t, f"t{j}_q")  # stage 3
+        t_clamped = self._stage(m, t_clamped, f"t{j}_clamped_q")
+        u = self._stage(m, round_shift(m, t, self.shift, self.rounding, f"vssra{j}"),
+                        f"u{j}_q")  # stage 4
+        t_clamped = self._stage(m, t_clamped, f"t{j}_clamped_qq")
+        total = Signal(signed(34), name=f"sum{j}")
+        m.d.comb += total.eq(u + self.zero_point.as_signed())
+        v, v_clamped = saturate(m, total, 32, f"v{j}")
+        w, w_clamped = saturate(m, v, 8, f"w{j}")
+        q = self._stage(m, self._activation(m, w, j), f"q{j}_q")  # stage 5
+        clamped = self._stage(m, t_clamped | v_clamped | w_clamped, f"clamped{j}_q")
+        m.d.comb += [self.result[8 * j:8 * j + 8].eq(q), self.saturated[j].eq(clamped)]
+
+    def _product(self, m: Module, acc, j: int) -> Signal:
+        """acc * tqmul (64 bits, signed) in two stages: four 17x17 signed partial
+        products of the 16-bit halves (the low halves zero-extended), each one ECP5
+        MULT18X18D with a register after it, then their sum."""
+        def halves(value):
+            return Cat(value[:16], Const(0, 1)).as_signed(), value[16:32].as_signed()
+        a_low, a_high = halves(acc)
+        b_low, b_high = halves(self.multiplier)
+        partial = {name: self._stage(m, x * y, f"product{j}_{name}")  # stage 1
+                   for name, x, y in (("ll", a_low, b_low), ("lh", a_low, b_high),
+                                      ("hl", a_high, b_low), ("hh", a_high, b_high))}
+        product = Signal(signed(64), name=f"product{j}")
+        m.d.comb += product.eq(partial["ll"] + ((partial["lh"] + partial["hl"]) << 16)
+                               + (partial["hh"] << 32))
+        return self._stage(m, product, f"product{j}_q")  # stage 2
 
     def _activation(self, m: Module, value, j: int) -> Signal:
         """min(max(`value`, tqmin), tqmax): the activation clamp, as vmax.vx then
