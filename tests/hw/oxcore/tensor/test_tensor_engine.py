@@ -99,6 +99,12 @@ DIRECTED = {
     + [f"    tmma m{i % 4}, m5, m5" for i in range(6)] + _store(4, 12, 40, True)
     + ["    lw a1, 12(s1)", "    lw a2, 52(s1)"] + _load(6, "s0", 64, 16, True)
     + ["    tmma m0, m5, m5", "    lw a3, 16(s1)", "    sw a3, 20(s1)", "    lw a4, 20(s1)"],
+    # a store's tile is free once copied (the store writes its rows from the copy):
+    # tzero and tmma into it right behind tst.w and the pipelined tst.b must not change
+    # what they store
+    "rewritten_while_stored": _load(2, "s0", 8, 44, True) + _load(1, "s0", 0, 16, False)
+    + _store(2, 12, 40, True) + ["    tzero m2"] + _load(2, "s0", 8, 44, True) + REQUANT
+    + _store(2, 3, 9, False) + ["    tmma m2, m1, m1"] + _store(2, 600, -36, True),
     "csr": ["    csrr a1, tdim", "    csrr a2, tlenb", "    li t2, -1", "    csrw tqshift, t2",
             "    csrrs a3, tqshift, zero", "    csrrci a4, tqshift, 5", "    csrrw a5, tqmul, t2",
             "    csrrsi a6, tqrm, 7", "    csrrc a7, tqzp, t2", "    csrr a1, tqsat"],
