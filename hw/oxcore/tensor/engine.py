@@ -10,11 +10,13 @@ Structure (docs/tensor.md, "The RTL engine", has the diagram):
   and tmmau to the *MAC unit*, tile loads, stores and CSR instructions to the
   *load/store unit* (LSU). The two run at once on different tiles; a head waits while
   the other unit's instruction touches one of its tiles (`_overlap`: a scoreboard of
-  the eight tiles, any use, so no read/write ordering to get wrong). Loads and stores
+  the eight tiles, any use, so no read/write ordering to get wrong; a store's tile is
+  free once the store has copied it). Loads and stores
   stay in one unit, in order, so memory order among them is program order;
 - **tile registers**: eight tiles of TDIM rows x 4*TDIM bytes in flip-flops, each one
   row-major vector (a `TileWrite`'s layout): the MAC unit reads a byte column of two
-  tiles and all of a third each cycle, the LSU reads a row a beat; one write port
+  tiles (fetched a cycle ahead into operand registers) and all of a third each cycle,
+  the LSU copies a tile as a store starts; one write port
   (`_TileWrites`) takes a whole tile a cycle from either unit (a load's rows gather in
   a buffer first);
 - **MAC unit** (`mac_array.MacArray`): 4*TDIM k-steps per tmma, one per cycle, each an
@@ -23,8 +25,9 @@ Structure (docs/tensor.md, "The RTL engine", has the diagram):
   written), so back-to-back tmma keep every MAC busy every cycle;
 - **LSU**: a tile row at ``rs1 + i*rs2`` is ``4*TDIM`` bytes (tst.b: ``TDIM``) anywhere
   in memory; it takes the port words it straddles, one a cycle,
-  requests streaming ahead of responses across rows. tst.b's rows go through the
-  requantizer (`requant.Requantizer`); tqsat is set (and reported) at the end.
+  requests streaming ahead of responses across rows. A store's rows are written from
+  a row register, tst.b's after the requantizer's pipeline (`requant.Requantizer`);
+  tqsat is set (and reported) at the end.
 
 Every instruction's effects leave on its unit's commit port (``commit``, ``lsu_commit``;
 layouts from `oxcore.retire.ports.tensor_commit_spec`), keyed by the instruction's
