@@ -10,9 +10,12 @@ element; and an engine that never trims (fault injection).
 
 from __future__ import annotations
 
+import random
+from fractions import Fraction
+
 import pytest
 
-from tests.hw.oxcore.vector.test_vector_engine import _cosim, _finish, _start, config
+from tests.hw.oxcore.vector.test_vector_engine import _cosim, _finish, _lmul, _start, config
 
 TOP_WORDS = (0x00020001, 0x00040003, 0x00060005)  # written at the end of RAM
 DATA = bytes(range(256))  # the program's data (`data`, s0)
@@ -108,3 +111,54 @@ def test_an_engine_that_never_trims_is_caught(tmp_path, monkeypatch):
     verdict = _cosim(source, cfg, tmp_path, "never_trims")
     assert verdict.verdict == "fail"
     assert "vle32ff.v" in verdict.report
+
+
+# (SEW, LMUL) for the random fault-only-first loads (their EEW and nf are drawn for each)
+RANDOM_VTYPES = [(8, "mf2"), (8, "m1"), (8, "m2"), (16, "mf2"), (16, "m1"), (16, "m4"),
+                 (32, "m1"), (32, "m2")]
+
+
+def random_program(seed: int, vlen: int, mem_end: int, length: int = 16) -> str:
+    """Random fault-only-first loads (vle<eew>ff, vlseg<nf>e<eew>ff) at several SEW/LMUL,
+    EEW and nf, masked or not, a non-zero vstart now and then, from the data (all in
+    RAM) or from up to 12 elements below the end of RAM (vl trimmed, or not when
+    those elements are masked off or vl is short); after each, csrr reads vl and a vadd
+    runs at it."""
+    rng = random.Random(seed)
+    lines = _start("    vsetvli t0, zero, e8, m1, ta, ma", "    vle8.v v0, (s0)")
+    done = 0
+    while done < length:
+        sew, lmul_name = rng.choice(RANDOM_VTYPES)
+        lmul = _lmul(lmul_name)
+        eew, nf = rng.choice([8, 16, 32]), rng.choice([1, 1, 2, 3, 4, 8])
+        emul = Fraction(eew, sew) * lmul
+        regs = max(1, int(emul))
+        if not Fraction(1, 8) <= emul <= 8 or nf * regs > 8:
+            continue
+        done += 1
+        masked = rng.random() < 0.4
+        vd = rng.choice(range(regs if masked else 0, 33 - nf * regs, regs))
+        segment = nf * eew // 8
+        groups = range(0, 32, max(1, int(lmul)))  # (LMUL-aligned, for the vadd)
+        lines += [f"    li t3, {rng.choice([1, 3, 5, 17, 1000])}",
+                  f"    vsetvli t2, t3, e{sew}, {lmul_name}, tu, mu"]
+        if rng.random() < 0.5:
+            lines.append(f"    addi t4, s0, {rng.randrange(0, 32) * segment}")
+        else:
+            lines.append(f"    li t4, {mem_end - rng.randrange(1, 13) * segment:#x}")
+        if rng.random() < 0.15:
+            lines.append(f"    csrwi vstart, {rng.randrange(1, 4)}")
+        name = f"vle{eew}ff" if nf == 1 else f"vlseg{nf}e{eew}ff"
+        lines += [f"    {name}.v v{vd}, (t4){', v0.t' if masked else ''}",
+                  f"    csrr a{rng.randrange(1, 8)}, vl",
+                  f"    vadd.vi v{rng.choice(groups)}, v{rng.choice(groups)}, 1"]
+    return _finish(lines, random.Random(seed + 17).randbytes(1024))
+
+
+@pytest.mark.parametrize("vlen, lanes, seed", [
+    (128, 2, 1), pytest.param(64, 1, 2, marks=pytest.mark.long),
+    pytest.param(256, 4, 3, marks=pytest.mark.long)])
+def test_random_fault_first_loads_match_the_interpreter(vlen, lanes, seed, tmp_path):
+    cfg = config(vlen, lanes)
+    verdict = _cosim(random_program(seed, vlen, cfg.mem_end), cfg, tmp_path)
+    assert verdict.verdict == "pass", verdict.report
