@@ -31,7 +31,8 @@ class _Checks:
 
     def equal(self, register: str, value: int | str) -> list[str]:
         self.count += 1
-        load = f"    mv t2, {value}" if isinstance(value, str) else f"    li t2, {value & MASK32:#x}"
+        load = f"    mv t2, {value}" if isinstance(value, str) else \
+            f"    li t2, {value & MASK32:#x}"
         return [f"    li a2, {self.count}", load, f"    bne {register}, t2, fail"]
 
     def vl(self, value: int | str) -> list[str]:
