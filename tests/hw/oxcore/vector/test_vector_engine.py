@@ -314,7 +314,8 @@ def test_decoder_implements_the_first_slice():
     pytest.param(256, 4, 5, marks=pytest.mark.long),
     pytest.param(512, 8, 4, marks=pytest.mark.long)])
 def test_random_programs_match_the_interpreter(vlen, lanes, seed, tmp_path):
-    verdict = _cosim(random_program(seed), config(vlen, lanes), tmp_path)
+    cfg = config(vlen, lanes)
+    verdict = _cosim(random_program(seed, mem_end=cfg.mem_end), cfg, tmp_path)
     assert verdict.verdict == "pass", verdict.report
 
 
