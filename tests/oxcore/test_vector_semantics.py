@@ -109,3 +109,40 @@ def test_velements_counts_body_elements(tmp_path):
 """, tmp_path)
     assert outcome.trap is None
     assert outcome.exit_code == 8 + 8 + 2 + 2 + 3 + 32 + 4
+
+
+def test_a_masked_off_element_outside_ram_is_not_recorded(tmp_path):
+    """A unit-stride load's record (MemAccess per VLENB bytes, with a mask of the bytes
+    moved) when a masked-off element lies outside RAM: past its end (vle32 from its last
+    word, element 1 off) and, wrapping, below its start (element 0 off): the bytes not
+    moved are not read, they are 0 and unmasked in the record."""
+    from oxcore import api
+    end, start = CONFIG.mem_base + CONFIG.mem_size, CONFIG.mem_base
+    src = f"""
+    .text
+    .globl _start
+_start:
+    li t0, {end - 4:#x}
+    li t1, 0x11223344
+    sw t1, 0(t0)
+    vsetivli zero, 2, e32, m1, ta, mu
+    li t2, 1
+    vmv.s.x v0, t2
+    vle32.v v8, (t0), v0.t
+    li t2, 2
+    vmv.s.x v0, t2
+    li t0, {start - 4:#x}
+    vle32.v v9, (t0), v0.t
+    li a0, 0
+    li a7, 93
+    ecall
+"""
+    elf = tmp_path / "t.elf"
+    elf.write_bytes(render(assemble_source(src, "t.S", CONFIG), "elf", CONFIG))
+    result = api.run(api.load(elf, CONFIG), records=True)
+    mem = result.records.effects_of("mem")
+    loads = [(int(a), int(d), int(k)) for a, s, w, d, k in zip(
+        *(mem.columns[f] for f in ("addr", "size", "write", "data", "mask"))) if s == 8 and not w]
+    assert result.exit_code == 0
+    assert loads[0] == (end - 4, 0x11223344, 0x0F)
+    assert loads[1][0] == start - 4 and loads[1][1] & 0xFFFF_FFFF == 0 and loads[1][2] == 0xF0

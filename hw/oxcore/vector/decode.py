@@ -182,6 +182,7 @@ UOP = data.StructLayout({
     "carry": 1,  # v0 holds carries/borrows, not a mask: every body element is written
     "segment": 1,  # (with `strided`) nf = insn[29:32] + 1 fields an element (vlseg, ...)
     "span": 1,  # (with `segment`) unit-stride: stride nf * EEW/8, reported as a span
+    "fault_first": 1,  # (unit-stride loads) a fault past element 0 trims vl instead
 })
 
 
@@ -206,6 +207,7 @@ class Decoded:
     carry: bool = False
     segment: bool = False
     span: bool = False
+    fault_first: bool = False
 
 
 def _call(ins: Instruction) -> tuple[str, list]:
@@ -251,13 +253,13 @@ def micro_op(ins: Instruction) -> Decoded | None:
     if method in ("load_unit", "store_unit"):
         eew, nf = args[2], args[3]
         kind = Kind.LOAD if method == "load_unit" else Kind.STORE
-        if method == "load_unit" and args[5]:  # (fault-only-first: not yet)
-            return None
+        fault_first = method == "load_unit" and args[5]  # (vle<eew>ff, vlseg<nf>e<eew>ff)
         if nf == 1:
-            return Decoded(kind, eew=eew)
+            return Decoded(kind, eew=eew, fault_first=fault_first)
         # a unit-stride segment access goes element by element, as a strided one
         # with stride nf * EEW/8, and reports its bytes as unit-stride accesses do
-        return Decoded(kind, eew=eew, strided=True, segment=True, span=True)
+        return Decoded(kind, eew=eew, strided=True, segment=True, span=True,
+                       fault_first=fault_first)
     if method in ("load_strided", "store_strided"):
         return Decoded(Kind.LOAD if method == "load_strided" else Kind.STORE, eew=args[3],
                        strided=True, segment=args[4] > 1)

@@ -27,7 +27,9 @@ Structure (docs/vector.md has the diagram):
   memory port, any element-aligned base (a beat straddling two port words takes both,
   each word shared with the neighbouring beat); strided and indexed ones element by
   element (`_element_stream`), and segment ones (of any addressing) element by element
-  with their fields in turn;
+  with their fields in turn; fault-only-first loads (vle<eew>ff, vlseg<nf>e<eew>ff) are
+  these unit-stride loads after a probe of their addresses against the RAM
+  (`_first_fault`), which may trim vl first;
 - **state**: vl, vtype (vill in bit 31) and a copy of v0 in flip-flops for masking;
 - **performance counters** (`_performance_counters`): read-only CSRs 0xCD0-0xCD5, read
   through the CSR path like vl (docs/vector.md, "Performance counters").
@@ -42,7 +44,8 @@ instruction. Scalar results (vsetvl's vl, vmv.x.s) go through ``pipe.complete``.
 docs/vector.md lists the rows this engine executes; the other Zve32x rows are not
 claimed: the core traps them as illegal, and co-simulation names them. Not yet
 modelled: the traps the interpreter raises for vill, misaligned groups and accesses
-outside RAM.
+outside RAM (a fault-only-first load's element 0 among them: the engine, dispatched at
+retirement, only sees the ones that trim vl, or load all their elements).
 """
 
 from __future__ import annotations
@@ -109,6 +112,8 @@ class State(enum.IntEnum):
     SEG_FETCH = 24  # a segment store's field: its row read (or the element skipped)
     SEG_ROW = 25  # a segment load, its elements loaded: the first row of its report pass
     SEG_REPORT = 26  # ... a beat of a field's group reported (the next one's row read)
+    PROBE = 27  # a fault-only-first load's element: in RAM, or vl trimmed to it
+    # (`_first_fault`; then START again, at the new vl)
 
 
 def _log2(value: int) -> int:
@@ -192,6 +197,12 @@ def _field_group(vd, field, regs_log):
     return (vd + (field << regs_log))[:5]
 
 
+def _trims(active, outside, index):
+    """A fault-only-first load's element trims vl: active, outside RAM (or misaligned)
+    and not element 0 (which traps); a hook for fault injection."""
+    return active & outside & (index != 0)
+
+
 def _index_value(shifted, index_code):
     """An indexed access's offset: the low 8, 16 or 32 bits of `shifted` (its row of vs2,
     shifted to the element) by the index EEW, zero-extended (spec 7.6)."""
@@ -254,6 +265,21 @@ class _Chunk:
 
 
 @dataclass
+class _Probe:
+    """What a fault-only-first load's probe (`VectorEngine._first_fault`) gives the
+    load/store sequencer."""
+
+    needed: Signal  # in START: some element may be outside RAM, probe them first
+    index: Signal  # in PROBE: the element probed, i
+    trim: Signal  # ... it is active, outside RAM (or misaligned) and not element 0:
+    # vl becomes i
+    last: Signal  # ... it is the body's last
+    step: list  # statements that move on to the next element
+    done: list  # statements that end the probe (START again, without one)
+    restart: list  # statements that reset the probe for a new instruction
+
+
+@dataclass
 class _Permutation:
     """What a permutation (`VectorEngine._permute`) gives the sequencer."""
 
@@ -293,11 +319,13 @@ class _Scan:
 class VectorEngine(Engine):
     """The vector unit. Parameters come from `VectorConfig` (VLEN, lanes, queue depth)."""
 
-    def __init__(self, vector: VectorConfig, isa: Isa) -> None:
+    def __init__(self, vector: VectorConfig, isa: Isa, mem_base: int, mem_size: int) -> None:
         self.vlen = vector.vlen
         self.lanes = vector.lanes
         self.queue_depth = vector.queue_depth
         self.isa = isa
+        # the data RAM, as the interpreter bounds accesses (fault-only-first loads)
+        self.mem_base, self.mem_size = mem_base, mem_size
         self.vlenb = self.vlen // 8
         self.beat_bytes = 4 * self.lanes
         self.beats_per_reg = self.vlen // (32 * self.lanes)
@@ -318,7 +346,7 @@ class VectorEngine(Engine):
 
     @classmethod
     def for_config(cls, config: OxCoreConfig, section: VectorConfig) -> "VectorEngine":
-        return cls(section, isa_for(config))
+        return cls(section, isa_for(config), config.mem_base, config.mem_size)
 
 
     # ------------------------------------------------------------------------------------
@@ -492,8 +520,10 @@ class VectorEngine(Engine):
                                    | Mux(uop.form == Form.VV, _group_mask(vs1, vs1_ones), 0)
                                    | uses_v0)
         alone = Signal(name="head_alone")
+        # (a fault-only-first load may change vl: as vset{i}vl{i} does)
         m.d.comb += alone.eq((uop.kind == Kind.SET_VL) | (uop.kind == Kind.SET_VL_IMM)
-                             | (uop.kind == Kind.CSR) | (state.vstart != 0))
+                             | (uop.kind == Kind.CSR) | uop.fault_first
+                             | (state.vstart != 0))
         def may_take(slot: Slot, other: Slot):
             """The head may go to `slot` while `other` runs what it runs."""
             return (queue.r_rdy & slot.free & ~other.alone & ~_overlap(other.touched, touched)
@@ -651,9 +681,11 @@ class VectorEngine(Engine):
             beat_source = Mux(fsm == State.DIVIDE, divider.result, beat_source)
         else:
             wb_new, wb_bytes = 0, 0
+            probe = self._first_fault(m, current, uop, fsm, eew_code, nf, vstate, unmasked)
             stream = self._memory_stream(
                 m, current, fsm, beat, beats, active, old_vd,
-                first_load=(uop.kind == Kind.LOAD) & ~uop.strided & (body_regs != 0))
+                first_load=(uop.kind == Kind.LOAD) & ~uop.strided & (body_regs != 0)
+                & ~probe.needed)
             elements = self._element_stream(m, current, uop, fsm, eew_code, beat_offset,
                                             active, old_vd, vrf.read_data[0], field, nf,
                                             length)
@@ -815,7 +847,8 @@ class VectorEngine(Engine):
                              beat.eq(0), report_data.eq(0), report_mask.eq(0),
                              report_mem.eq(0), store_mask.eq(0), saturation_seen.eq(0)]
                 if not arithmetic:
-                    m.d.sync += stream.restart + elements.restart + [field.eq(0)]
+                    m.d.sync += (stream.restart + elements.restart + probe.restart
+                                 + [field.eq(0)])
 
         def execute_beat() -> None:
             """An element-wise beat (or a load's): write, report at a register's end."""
@@ -874,9 +907,10 @@ class VectorEngine(Engine):
                                     uop.segment, State.SEG_FETCH, Mux(
                                         uop.strided, State.SCATTER, State.STORE)))))
                         with m.Case(Kind.LOAD):
-                            m.d.sync += fsm.eq(Mux(empty, State.DONE, Mux(
-                                uop.indexed, State.INDEX_BEAT, Mux(
-                                    uop.strided, State.GATHER, State.LOAD))))
+                            m.d.sync += fsm.eq(Mux(probe.needed, State.PROBE, Mux(
+                                empty, State.DONE, Mux(
+                                    uop.indexed, State.INDEX_BEAT, Mux(
+                                        uop.strided, State.GATHER, State.LOAD)))))
                     with m.Default():
                         m.d.sync += fsm.eq(State.DONE)
             if arithmetic:
@@ -976,6 +1010,17 @@ class VectorEngine(Engine):
                 with m.Case(State.STORE_TAIL):
                     with m.If(stream.tail_done):
                         finish()
+                with m.Case(State.PROBE):  # (the vl write: the instruction's first effect,
+                    # as the interpreter records it)
+                    with m.If(probe.trim):
+                        m.d.comb += [commit.valid.eq(1), commit.csr.valid.eq(1),
+                                     commit.csr.csr.eq(CSR_VL),
+                                     commit.csr.value.eq(probe.index)]
+                        m.d.sync += vl.eq(probe.index)
+                    with m.If(probe.trim | probe.last):
+                        m.d.sync += probe.done + [fsm.eq(State.START)]
+                    with m.Else():
+                        m.d.sync += probe.step
 
                 def next_element() -> None:
                     """On to the next element; after a beat's last, the beat is done
@@ -1103,8 +1148,9 @@ class VectorEngine(Engine):
                 finish()
         busy = Signal(name=f"{role}_busy")
         m.d.comb += busy.eq(fsm != State.IDLE)
-        return Sequencer(busy, _body_elements(m, role, fsm == State.START, uop.kind, length,
-                                              vstart),
+        # (a fault-only-first load counts its body when it starts after its probe)
+        starting = (fsm == State.START) & (~probe.needed if not arithmetic else 1)
+        return Sequencer(busy, _body_elements(m, role, starting, uop.kind, length, vstart),
                          busy & (uop.kind == Kind.STORE))
 
     def _lanes(self, m: Module, current, uop, sew_code, beat, beat_offset, v0, old_vd,
@@ -1232,6 +1278,48 @@ class VectorEngine(Engine):
                              tail_done.eq(mem.ready | ~carry_enables.any())]
         restart = [requested.eq(0), primed.eq(0), carry_data.eq(0), carry_enables.eq(0)]
         return _Stream(loaded, shift, load_beat, store_beat, tail_done, restart)
+
+    def _first_fault(self, m: Module, current, uop, fsm, eew_code, nf,
+                     vstate: VectorState, unmasked) -> _Probe:
+        """A fault-only-first load (spec 7.7) as the interpreter's `load_unit` does it:
+        the first active element (field 0 of a segment) outside the RAM or misaligned,
+        if not element 0, trims vl to its index; element 0 there traps, which the
+        interpreter takes at retirement, so the engine never sees it. In START the whole
+        span (vl x nf x EEW/8 bytes from rs1) is checked at once: aligned and in RAM
+        (the common case), the load runs as an ordinary one. Otherwise PROBE walks the
+        elements, one a cycle (their addresses step nf x EEW/8 from rs1: the same
+        arithmetic, wrapping at 2^32, as the interpreter's), to the first that trims vl
+        or the last; then the load starts again at the vl it leaves (`beats`, the span,
+        velements all from it)."""
+        vl, vlen = vstate.vl, self.vlen
+        size = Signal(range(33), name="ff_segment_bytes")  # an element's nf fields
+        m.d.comb += size.eq(nf << eew_code)
+
+        def outside(offset, span):
+            """An access of `span` bytes at RAM offset `offset` (32 bits, wrapped)
+            leaves the RAM, or is not aligned to EEW."""
+            misaligned = Mux(eew_code == 0, 0, Mux(eew_code == 1, offset[0],
+                                                   offset[:2].any()))
+            return misaligned | (offset + span > self.mem_size)
+        first_offset = Signal(32, name="ff_first_offset")
+        m.d.comb += first_offset.eq(current.rs1 - self.mem_base)
+        probed = Signal(name="ff_probed")
+        needed = Signal(name="ff_probe_needed")
+        m.d.comb += needed.eq((fsm == State.START) & uop.fault_first & ~probed & (vl != 0)
+                              & outside(first_offset, (vl << eew_code) * nf))
+        index = Signal(range(vlen), name="ff_element")
+        addr = Signal(32, name="ff_element_addr")
+        with m.If(fsm == State.START):
+            m.d.sync += [index.eq(0), addr.eq(current.rs1)]
+        offset = Signal(32, name="ff_element_offset")
+        m.d.comb += offset.eq(addr - self.mem_base)
+        enabled = unmasked | vstate.v0.bit_select(index, 1)
+        trim = Signal(name="ff_trim")
+        m.d.comb += trim.eq((fsm == State.PROBE) & _trims(
+            (index >= vstate.vstart) & enabled, outside(offset, size), index))
+        return _Probe(needed, index, trim, index + 1 >= vl,
+                      [index.eq(index + 1), addr.eq(addr + size)], [probed.eq(1)],
+                      [probed.eq(0)])
 
     def _element_stream(self, m: Module, current, uop, fsm, eew_code, beat_offset, active,
                         old_vd, index_data, field, nf, vl):

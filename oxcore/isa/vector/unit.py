@@ -662,10 +662,13 @@ class VectorUnit:
             part = flags[start:start + chunk]
             if not part.any():
                 continue
-            raw = self.memory[offset0 + start:offset0 + start + len(part)] * part
+            # (only the moved bytes are read: a masked-off element may lie outside RAM)
+            raw = np.zeros(len(part), np.uint8)
+            moved = np.flatnonzero(part)
+            raw[moved] = self.memory[(offset0 + start + moved) & MASK32]
             mask = int.from_bytes(np.packbits(part, bitorder="little").tobytes(), "little")
             self._effect(MemAccess((base + start) & MASK32, len(part), store,
-                                   int.from_bytes(raw.astype(np.uint8).tobytes(), "little"),
+                                   int.from_bytes(raw.tobytes(), "little"),
                                    mask))
 
     def _data_groups(self, pc: int, vd: int, eew: int, nf: int, t: VType) -> int:

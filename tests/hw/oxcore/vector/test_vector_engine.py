@@ -2,7 +2,8 @@
 
 Random programs over the instructions the engine implements (`decode.implemented`):
 vsetvli/vsetivli/vsetvl with random SEW, LMUL and AVL (0, below and above VLMAX),
-unit-stride loads and stores at unaligned bases, strided ones (zero, negative and
+unit-stride loads and stores at unaligned bases (fault-only-first loads too, some
+running off the end of RAM), strided ones (zero, negative and
 positive strides), single-width arithmetic (fixed point too, under every vxrm) in every
 form, widening arithmetic and reductions, integer extension, carry ops, mask scans
 (vcpop, vfirst, vmsbf/vmsif/vmsof, viota), slides, gathers, vcompress, divide, masked
@@ -86,7 +87,9 @@ def _biased_bytes(rng: random.Random, extremes: list[int], share: float,
                  for _ in range(count))
 
 
-def random_program(seed: int, length: int = 40) -> str:
+def random_program(seed: int, length: int = 40,
+                   mem_end: int = PRESETS["default"].mem_end) -> str:
+    """(`mem_end`: the end of RAM, where some fault-only-first loads run off it)"""
     rng = random.Random(seed)
     lines = _start("    li s1, 0x5a5a1234", "    li s2, -7", "    li s3, 3")
     vtypes = [("e8", "m1"), ("e8", "mf2"), ("e8", "m2"), ("e16", "m1"), ("e16", "mf2"),
@@ -151,8 +154,13 @@ def random_program(seed: int, length: int = 40) -> str:
             (vd,) = group(1, avoid_v0=masked, emul=emul)
             offset = rng.randrange(0, 64)
             offset -= offset % (eew // 8)
-            if rng.random() < 0.35:
+            how = rng.random()
+            if how < 0.35:
                 lines += strided(eew) + [f"    vlse{eew}.v v{vd}, (t4), t5{mask}"]
+            elif how < 0.5:  # fault-only-first: in the data, or off the end of RAM
+                base = f"    addi t4, s0, {offset}" if rng.random() < 0.5 else \
+                    f"    li t4, {mem_end - rng.randrange(1, 9) * (eew // 8):#x}"
+                lines += [base, f"    vle{eew}ff.v v{vd}, (t4){mask}"]
             else:
                 lines += [f"    addi t4, s0, {offset}", f"    vle{eew}.v v{vd}, (t4){mask}"]
         elif kind < 0.25:
@@ -296,7 +304,8 @@ def test_decoder_implements_the_first_slice():
             for eew in (8, 16, 32)} <= names  # (segments)
     assert {f"v{op}{order}xseg{nf}ei{eew}.v" for op in ("l", "s") for order in "uo"
             for nf in range(2, 9) for eew in (8, 16, 32)} <= names
-    assert "vle8ff.v" not in names and "vlseg2e8ff.v" not in names  # not yet
+    assert {f"vle{eew}ff.v" for eew in (8, 16, 32)} | {
+        f"vlseg{nf}e{eew}ff.v" for nf in range(2, 9) for eew in (8, 16, 32)} <= names
     assert "vsext.vf8" not in names  # (SEW 64 sources: always illegal, the core traps it)
 
 
@@ -305,7 +314,8 @@ def test_decoder_implements_the_first_slice():
     pytest.param(256, 4, 5, marks=pytest.mark.long),
     pytest.param(512, 8, 4, marks=pytest.mark.long)])
 def test_random_programs_match_the_interpreter(vlen, lanes, seed, tmp_path):
-    verdict = _cosim(random_program(seed), config(vlen, lanes), tmp_path)
+    cfg = config(vlen, lanes)
+    verdict = _cosim(random_program(seed, mem_end=cfg.mem_end), cfg, tmp_path)
     assert verdict.verdict == "pass", verdict.report
 
 
@@ -484,7 +494,8 @@ SEGMENT_REACH = 1024  # every access lies in [s1 - REACH, s1 + REACH)
 
 def segment_program(seed: int, vlen: int, length: int = 20) -> str:
     """Segment loads and stores (vlseg/vsseg, vlsseg/vssseg, vluxseg/vloxseg/vsuxseg/
-    vsoxseg) of nf 2..8 and every EEW at several SEW/LMUL, masked or not, vl = 0, below
+    vsoxseg; unit-stride loads fault-only-first too, in the region: vl kept) of nf 2..8
+    and every EEW at several SEW/LMUL, masked or not, vl = 0, below
     and at VLMAX, a non-zero vstart now and then, all in one region (a load reads what
     the stores before it wrote; the region is read back whole at the end). After each
     load a vmv.x.s reads its last field's last register: the issue check must count all
@@ -546,7 +557,8 @@ def segment_program(seed: int, vlen: int, length: int = 20) -> str:
         lines.append(f"    addi t4, s1, {base}")
         if rng.random() < 0.15:
             lines.append(f"    csrwi vstart, {rng.randrange(1, 4)}")
-        mnemonic = {"unit": f"v{'s' if store else 'l'}seg{nf}e{eew}",
+        first = "ff" if how == "unit" and not store and rng.random() < 0.3 else ""
+        mnemonic = {"unit": f"v{'s' if store else 'l'}seg{nf}e{eew}{first}",
                     "strided": f"v{'s' if store else 'l'}sseg{nf}e{eew}",
                     "indexed": f"v{'s' if store else 'l'}{rng.choice('uo')}xseg{nf}ei"
                                f"{index_eew}"}[how]
