@@ -144,7 +144,7 @@ class _TileWrites:
     write enable per tile cost a single tile-wide multiplexer. The units never write
     the same tile (the issue logic keeps their tiles apart); when both write in one
     cycle, the LSU goes first (its data is the memory's response of this cycle) and
-    the MAC unit holds its last step for a cycle (`mac_granted` low)."""
+    the MAC unit's result register waits a cycle (`mac_granted` low)."""
 
     def __init__(self, tdim: int) -> None:
         width = 32 * tdim * tdim
@@ -190,6 +190,26 @@ class _StoreRow:
         m.d.sync += [self.valid.eq(valid), self.data.eq(bytes_),
                      self.words.eq(bytes_ << (offset * 8)),
                      self.enables.eq(row_mask << offset), self.clamped.eq(clamped)]
+
+
+class _MacResult:
+    """The MAC unit's finished tile on its way to the tiles' write port (tzero's zeros or
+    a tmma's accumulators): a register, so that the write port's data comes from
+    flip-flops, not from the multipliers and adders of the last k-step (the SoC clock),
+    and the next instruction starts while it waits for the port."""
+
+    def __init__(self, tdim: int, order_bits: int) -> None:
+        self.full = Signal(name="mac_result_full")
+        self.index = Signal(3, name="mac_result_tile")
+        self.value = Signal(32 * tdim * tdim, name="mac_result")
+        self.order = Signal(order_bits, name="mac_result_order")
+        self.free = Signal(name="mac_result_free")  # it may take a tile this cycle
+        self.unwritten = Signal(TILES, name="mac_result_unwritten")  # its tile, not yet
+        self.arriving = Signal(TILES, name="mac_result_arriving")  # the tile it takes
+
+    def holds(self, index):
+        """Tile `index`'s value is here (written to the tile at the earliest this cycle)."""
+        return self.full & (self.index == index)
 
 
 class Unit:
@@ -374,9 +394,13 @@ class TensorEngine(Engine):
     def _mac_unit(self, m: Module, tiles, read_tile, writes: _TileWrites, unit: Unit, head,
                   head_uop, head_tiles):
         """tzero (one cycle) and tmma/tmmau (4*TDIM k-steps; the first reads md on the
-        tile read port, `read_tile`; the last is held while the LSU has the tiles' write
-        port). Returns its busy signal, its k-steps and md."""
-        t, commit = self.tdim, self.commit
+        tile read port, `read_tile`). An instruction ends by leaving its tile in the
+        *result register* (`_MacResult`), which writes it through the tiles' write port
+        in a later cycle (as soon as the LSU does not have the port) and reports it
+        then; meanwhile the next instruction runs. The last step waits while the
+        register still holds an unwritten tile. Returns its busy signal, its k-steps
+        and md."""
+        t = self.tdim
         current = Signal(DISPATCH, name="mac_insn")
         uop = Signal(UOP, name="mac_uop")
         used = Signal(TILES, name="mac_tiles")
@@ -384,60 +408,74 @@ class TensorEngine(Engine):
         finishing = Signal(name="mac_finishing")  # the last cycle: may take the next
         steps = 4 * t  # a k-step per operand byte column
         k = Signal(range(steps), name="mac_k")
-        m.d.comb += [unit.free.eq(~running | finishing),
-                     unit.touched.eq(Mux(running & ~finishing, used, 0))]
         md, ms1, ms2 = (self._tile_operand(current.insn, f) for f in ("md", "ms1", "ms2"))
-        m.d.comb += unit.reads_tile.eq(running & (uop.kind == Kind.MMA) & (k == 0))
+        result = self._mac_result(m, writes)
+        # md from the end of its instruction until the result register has written it
+        m.d.comb += result.arriving.eq(Mux(finishing, Const(1, TILES) << md, 0))
+        m.d.comb += [unit.free.eq(~running | finishing),
+                     unit.touched.eq(Mux(running & ~finishing, used, 0) | result.arriving
+                                     | result.unwritten),
+                     unit.reads_tile.eq(running & (uop.kind == Kind.MMA) & (k == 0))]
 
         m.submodules.mac_array = array = MacArray(t)
-        self._watch["mac"] = [(current, "insn"), running, k, array.step, used]
+        self._watch["mac"] = [(current, "insn"), running, k, array.step, used, result.full]
 
         a, b = self._operand_columns(m, tiles, writes, unit, array, k, head, head_uop,
-                                     (ms1, ms2))
+                                     (ms1, ms2), result)
+        last = running & ((uop.kind == Kind.ZERO) | (k == steps - 1))
         m.d.comb += [
-            array.a.eq(a), array.b.eq(b),
-            array.a_unsigned.eq(uop.unsigned_a), array.base.eq(read_tile),
+            array.a.eq(a), array.b.eq(b), array.a_unsigned.eq(uop.unsigned_a),
+            # a tmma on the tile still in the result register starts from it
+            array.base.eq(Mux(result.holds(md), result.value, read_tile)),
             array.first.eq(k == 0),
-            array.step.eq(running & (uop.kind == Kind.MMA)
-                          & ~(writes.mac_request & ~writes.mac_granted)),
-            commit.order.eq(current.order), writes.mac_index.eq(md),
+            array.step.eq(running & (uop.kind == Kind.MMA) & ~(last & ~result.free)),
         ]
-
-        def write_tile(value) -> None:
-            """The destination tile's new value, written and reported when the write
-            port is granted; the end."""
-            m.d.comb += [writes.mac_request.eq(1), writes.mac_value.eq(value)]
-            with m.If(writes.mac_granted):
-                m.d.comb += [finishing.eq(1), commit.valid.eq(1), commit.last.eq(1),
-                             commit.tile.valid.eq(1), commit.tile.reg.eq(md),
-                             commit.tile.data.eq(value)]
-                m.d.sync += [running.eq(0), k.eq(0)]
-
-        with m.If(running):
-            with m.If(uop.kind == Kind.ZERO):
-                write_tile(0)
-            with m.Elif(k == steps - 1):
-                write_tile(array.result)
-            with m.Else():
-                m.d.sync += k.eq(k + 1)
+        with m.If(last & result.free):  # the end: the tile into the result register
+            m.d.comb += finishing.eq(1)
+            m.d.sync += [running.eq(0), k.eq(0), result.full.eq(1), result.index.eq(md),
+                         result.order.eq(current.order),
+                         result.value.eq(Mux(uop.kind == Kind.ZERO, 0, array.result))]
+        with m.Elif(running & ~last):
+            m.d.sync += k.eq(k + 1)
         with m.If(unit.take):
             m.d.sync += running.eq(1)
         self._start(m, unit, current, uop, used, head, head_uop, head_tiles)
-        return running, array.step, md
+        return running | result.full, array.step, md
+
+    def _mac_result(self, m: Module, writes: _TileWrites) -> "_MacResult":
+        """The MAC unit's result register on the tiles' write port: written and reported
+        (a `TileWrite`, the instruction's end on the commit port) when granted."""
+        commit = self.commit
+        result = _MacResult(self.tdim, len(commit.order))
+        m.d.comb += [writes.mac_request.eq(result.full), writes.mac_index.eq(result.index),
+                     writes.mac_value.eq(result.value), commit.order.eq(result.order),
+                     result.free.eq(~result.full | writes.mac_granted),
+                     result.unwritten.eq(Mux(result.full & ~writes.mac_granted,
+                                             Const(1, TILES) << result.index, 0))]
+        with m.If(writes.mac_granted):
+            m.d.comb += [commit.valid.eq(1), commit.last.eq(1), commit.tile.valid.eq(1),
+                         commit.tile.reg.eq(result.index), commit.tile.data.eq(result.value)]
+            m.d.sync += result.full.eq(0)  # (unless the next tile comes in: later wins)
+        return result
 
     def _operand_columns(self, m: Module, tiles, writes: _TileWrites, unit: Unit, array,
-                         k, head, head_uop, operands) -> tuple[Signal, Signal]:
+                         k, head, head_uop, operands, result: "_MacResult"
+                         ) -> tuple[Signal, Signal]:
         """The MAC array's operands, byte column k of ms1 and of ms2, fetched into
         registers a cycle ahead of their k-step: column 0 of the head's tiles as the unit
         takes it, column k+1 of its own with each k-step. The column and tile selects
         thus end in flip-flops instead of running on into the multipliers and the
         accumulators (the SoC clock). A head whose operand tile the write port writes
-        this cycle waits a cycle (`Unit.operands_written`): its fetch would miss it."""
+        this cycle, or which waits in the result register, waits (`Unit.operands_written`):
+        its fetch would miss it."""
         t = self.tdim
         head_ms1, head_ms2 = (self._tile_operand(head.insn, f) for f in ("ms1", "ms2"))
         m.d.comb += unit.operands_written.eq(
             (head_uop.kind == Kind.MMA)
-            & (writes.writes_tile(head_ms1) | writes.writes_tile(head_ms2)))
+            & (writes.writes_tile(head_ms1) | writes.writes_tile(head_ms2)
+               | result.holds(head_ms1) | result.holds(head_ms2)
+               | result.arriving.bit_select(head_ms1, 1)
+               | result.arriving.bit_select(head_ms2, 1)))
         column = Signal(range(4 * t), name="mac_fetch_column")
         m.d.comb += column.eq(Mux(unit.take, 0, k + 1))
 
@@ -563,9 +601,14 @@ class TensorEngine(Engine):
         req_words = self._words_of(m, req_addr, lsu.row_bytes, "lsu_req_words")
         resp_words = self._words_of(m, resp_addr, lsu.row_bytes, "lsu_resp_words")
 
+        # the memory's responses, registered: a block RAM's read data is late in the
+        # cycle, too late to go on through the row's shift into the tiles (the SoC clock)
+        resp_valid = Signal(name="lsu_resp_valid")
+        resp_data = Signal(self.port_bits, name="lsu_resp_data")
+        m.d.sync += [resp_valid.eq(mem.rvalid), resp_data.eq(mem.rdata)]
         span = [Signal(self.port_bits, name=f"lsu_span{j}") for j in range(max_words)]
         arrived = Signal(max_words * self.port_bits, name="lsu_arrived")
-        m.d.comb += arrived.eq(Cat(*(Mux(resp_word == j, mem.rdata, span[j])
+        m.d.comb += arrived.eq(Cat(*(Mux(resp_word == j, resp_data, span[j])
                                      for j in range(max_words))))
         new_row = Signal(8 * self.row_bytes, name="lsu_new_row")  # the row's bytes
         m.d.comb += new_row.eq((arrived >> (resp_addr[:word_shift] * 8))[:8 * self.row_bytes]
@@ -593,10 +636,10 @@ class TensorEngine(Engine):
                                  req_addr.eq(req_addr + current.rs2)]
                 with m.Else():
                     m.d.sync += req_word.eq(req_word + 1)
-            with m.If(mem.rvalid):
+            with m.If(resp_valid):
                 for j in range(max_words):
                     with m.If(resp_word == j):
-                        m.d.sync += span[j].eq(mem.rdata)
+                        m.d.sync += span[j].eq(resp_data)
                 with m.If(resp_word + 1 == resp_words):  # the row is complete
                     lsu.report_row(m, resp_addr, new_row, write=0)
                     m.d.comb += row_arrives.eq(1)

@@ -15,7 +15,7 @@ A row (TDIM elements) enters a cycle, and leaves `Requantizer.LATENCY` cycles la
 registers split the chain where one step would hold the SoC clock back (on ECP5 the
 whole chain in one cycle ran at 13.6 MHz): the 32x32 product as four 17x17 partial
 products (one DSP block each), their sum, vsmul's rounding and saturation, vssra's
-rounding shift, and the zero point with the saturations and the clamp. The pipeline
+rounding shift, the zero point with the saturations, and the clamp. The pipeline
 moves only with `advance` (a store row waiting for the memory port holds it whole).
 """
 
@@ -56,11 +56,16 @@ def round_shift(m: Module, value, amount, mode, name: str):
 
 
 def saturate(m: Module, value, bits: int, name: str):
-    """(`value` clamped to a signed `bits`-bit range, whether it was clamped)."""
+    """(`value` clamped to a signed `bits`-bit range, whether it was clamped). In range
+    means the bits from `bits`-1 up all equal the sign: a reduction, not the carry chain
+    a comparison with the bounds would take."""
     low, high = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    top = value.as_unsigned()[bits - 1:]
+    fits = Signal(name=f"{name}_fits")
+    m.d.comb += fits.eq(top.all() | ~top.any())
     clamped = Signal(signed(bits), name=name)
-    m.d.comb += clamped.eq(Mux(value > high, high, Mux(value < low, low, value)))
-    return clamped, clamped != value
+    m.d.comb += clamped.eq(Mux(fits, value[:bits], Mux(value[-1], low, high)))
+    return clamped, ~fits
 
 
 class Requantizer(wiring.Component):
@@ -84,7 +89,7 @@ class Requantizer(wiring.Component):
         Bit j: a step of element j clamped (sets tqsat if element j is stored).
     """
 
-    LATENCY = 5
+    LATENCY = 6
 
     def __init__(self, tdim: int) -> None:
         self.tdim = tdim
@@ -120,10 +125,13 @@ class Requantizer(wiring.Component):
         t_clamped = self._stage(m, t_clamped, f"t{j}_clamped_qq")
         total = Signal(signed(34), name=f"sum{j}")
         m.d.comb += total.eq(u + self.zero_point.as_signed())
-        v, v_clamped = saturate(m, total, 32, f"v{j}")
-        w, w_clamped = saturate(m, v, 8, f"w{j}")
-        q = self._stage(m, self._activation(m, w, j), f"q{j}_q")  # stage 5
-        clamped = self._stage(m, t_clamped | v_clamped | w_clamped, f"clamped{j}_q")
+        # sat8(sat32(total)) is sat8(total), and one of the two clamps exactly when the
+        # other does: int8 range or not
+        w, w_clamped = saturate(m, total, 8, f"w{j}")
+        w = self._stage(m, w, f"w{j}_q")  # stage 5
+        clamped = self._stage(m, t_clamped | w_clamped, f"clamped{j}_q")
+        q = self._stage(m, self._activation(m, w, j), f"q{j}_q")  # stage 6
+        clamped = self._stage(m, clamped, f"clamped{j}_qq")
         m.d.comb += [self.result[8 * j:8 * j + 8].eq(q), self.saturated[j].eq(clamped)]
 
     def _product(self, m: Module, acc, j: int) -> Signal:
