@@ -93,6 +93,7 @@ class LsuState(enum.IntEnum):
     STORE = 2  # one port word a cycle; a row is done when its last word is written
     CSR = 3  # a csr instruction on a tensor CSR: read, write, report
     COMPLETE = 4  # hand the CSR's old value to the core
+    LOAD_WRITE = 5  # a load's rows are in the buffer: it writes the tile
 
 
 @dataclass
@@ -582,8 +583,9 @@ class TensorEngine(Engine):
         row trow0 on; a row completes with its last word: shifted down, its bytes past
         tcolb cleared, kept in the load's row buffer (cleared when the load starts, so
         the rows before trow0 and after trows stay 0) and reported; with the last row
-        (trows) the whole tile goes to the tiles' write port and is reported. With no
-        row to move (trow0 >= trows) the load zeroes the tile in one cycle. A load taken while
+        (trows) in the buffer, the buffer goes to the tiles' write port in the next
+        cycle (LOAD_WRITE) and is reported. With no row to move (trow0 >= trows) the load
+        zeroes the tile in one cycle. A load taken while
         the port is free makes its first request in the take cycle, straight from the
         queue's head (when it starts at row 0), so back-to-back loads leave the port no
         idle cycle. Returns the statements that reset the stream for a
@@ -597,7 +599,7 @@ class TensorEngine(Engine):
         resp_word = Signal(range(max_words), name="lsu_resp_word")
         resp_addr = Signal(32, name="lsu_resp_addr")
         requesting = Signal(name="lsu_load_request")  # a request of the running load
-        load_done = Signal(name="lsu_load_done")  # the load's last response: its end
+        load_done = Signal(name="lsu_load_done")  # the load writes its tile: its end
         req_words = self._words_of(m, req_addr, lsu.row_bytes, "lsu_req_words")
         resp_words = self._words_of(m, resp_addr, lsu.row_bytes, "lsu_resp_words")
 
@@ -615,17 +617,16 @@ class TensorEngine(Engine):
                                & lsu.row_bits)
         row_width = 8 * self.row_bytes
         buffer = lsu.buffer
-        row_arrives = Signal(name="lsu_row_arrives")  # a row's last word, this cycle
-        loaded_tile = Signal(32 * t * t, name="lsu_loaded_tile")  # with that row
-        m.d.comb += loaded_tile.eq(Cat(*(
-            Mux(row_arrives & (resp_row == r), new_row,
-                buffer[row_width * r:row_width * (r + 1)]) for r in range(t))))
-        m.d.comb += [writes.lsu_index.eq(lsu.tile_index), writes.lsu_value.eq(loaded_tile)]
+        # the tile is written from the buffer (flip-flops) in the cycle after its last
+        # row arrived, not from that row's shift: the path into the tiles stays short
+        m.d.comb += [writes.lsu_index.eq(lsu.tile_index), writes.lsu_value.eq(buffer)]
 
-        with m.If((lsu.state == LsuState.LOAD) & lsu.empty):  # trow0 >= trows: all 0
+        # trow0 >= trows: the buffer, cleared as the load started, is the tile (all 0)
+        with m.If(((lsu.state == LsuState.LOAD) & lsu.empty)
+                  | (lsu.state == LsuState.LOAD_WRITE)):
             m.d.comb += [writes.lsu_write.eq(1),
                          commit.tile.valid.eq(1), commit.tile.reg.eq(lsu.tile_index),
-                         commit.tile.data.eq(0), load_done.eq(1)]
+                         commit.tile.data.eq(buffer), load_done.eq(1)]
             lsu.finish(m)
         with m.If(lsu.state == LsuState.LOAD):
             m.d.comb += [requesting.eq(req_row < lsu.rows), mem.valid.eq(requesting),
@@ -642,16 +643,11 @@ class TensorEngine(Engine):
                         m.d.sync += span[j].eq(resp_data)
                 with m.If(resp_word + 1 == resp_words):  # the row is complete
                     lsu.report_row(m, resp_addr, new_row, write=0)
-                    m.d.comb += row_arrives.eq(1)
                     m.d.sync += [buffer.word_select(resp_row, row_width).eq(new_row),
                                  resp_word.eq(0), resp_row.eq(resp_row + 1),
                                  resp_addr.eq(resp_addr + current.rs2)]
                     with m.If(resp_row == lsu.rows - 1):
-                        m.d.comb += [writes.lsu_write.eq(1),
-                                     commit.tile.valid.eq(1), commit.tile.reg.eq(lsu.tile_index),
-                                     commit.tile.data.eq(loaded_tile)]
-                        lsu.finish(m)
-                        m.d.comb += load_done.eq(1)
+                        m.d.sync += lsu.state.eq(LsuState.LOAD_WRITE)
                 with m.Else():
                     m.d.sync += resp_word.eq(resp_word + 1)
 
@@ -659,7 +655,8 @@ class TensorEngine(Engine):
         # the LSU idle or ending a load, never a store, whose end waits on the port)
         state = lsu.state
         port_free = ((state == LsuState.IDLE) | (state == LsuState.CSR)
-                     | (state == LsuState.COMPLETE) | ((state == LsuState.LOAD) & ~requesting))
+                     | (state == LsuState.COMPLETE) | (state == LsuState.LOAD_WRITE)
+                     | ((state == LsuState.LOAD) & ~requesting))
         early = Signal(name="lsu_early_request")
         head_words = self._words_of(m, head.rs1, colb, "lsu_head_words")
         m.d.comb += [unit.free_early.eq((state == LsuState.IDLE) | load_done),
