@@ -44,6 +44,7 @@ from dataclasses import dataclass
 
 from amaranth import Cat, Const, Module, Mux, Signal, signed
 
+from hw.oxcore.banked_ram import port_signature
 from hw.oxcore.commit import commit_layout
 from hw.oxcore.engine import DISPATCH, ENGINE_CLASSES, Engine
 from hw.oxcore.tensor.decode import UOP, Kind, TensorDecoder, tile_field
@@ -270,6 +271,7 @@ class TensorEngine(Engine):
         pipe = self.pipe
         self._watch: dict[str, list] = {}  # signals for the waveform groups (`_probes`)
         queue = self.claim_and_queue(m, TensorDecoder(self.isa), self.queue_depth)
+        self._lsu_port = self._request_register(m)
 
         tiles = [Signal(32 * self.tdim * self.tdim, name=f"m{t}") for t in range(TILES)]
         writes = _TileWrites(self.tdim)
@@ -287,10 +289,27 @@ class TensorEngine(Engine):
         lsu_busy, storing = self._lsu_unit(m, read_tile, writes, lsu, head, head_uop,
                                            head_tiles, counters)
         writes.elaborate(m, tiles)
-        m.d.comb += pipe.busy.eq((queue.level != 0) | mac_busy | lsu_busy)
-        self._memory_writes(m, lsu, head_uop, storing)
+        m.d.comb += pipe.busy.eq((queue.level != 0) | mac_busy | lsu_busy | self.mem.valid)
+        # a store's last word may still wait in the request register
+        self._memory_writes(m, lsu, head_uop, storing | (self.mem.valid & self.mem.write))
         self.probes = self._probes(queue, head, head_tiles, mac, lsu, counters)
         return m
+
+    def _request_register(self, m: Module):
+        """The LSU's port on the memory, through a register: requests (address, write
+        data, byte enables) reach the banked RAM from flip-flops a cycle after the LSU
+        makes them, so that the LSU's request logic and the long wires to the block RAMs
+        spread over the device are not one path (the SoC clock). A request waiting
+        there holds the register (``ready`` low); responses pass straight through."""
+        port = port_signature(self.port_bits).create(path=("tensor_lsu_port",))
+        mem = self.mem
+        m.d.comb += [port.ready.eq(~mem.valid | mem.ready),
+                     port.rvalid.eq(mem.rvalid), port.rdata.eq(mem.rdata)]
+        with m.If(port.ready):
+            m.d.sync += [mem.valid.eq(port.valid), mem.addr.eq(port.addr),
+                         mem.write.eq(port.write), mem.wdata.eq(port.wdata),
+                         mem.mask.eq(port.mask)]
+        return port
 
     def _memory_writes(self, m: Module, lsu: Unit, head_uop, storing) -> None:
         """``writes_memory``: a tile store is queued or running (not tile loads and
@@ -590,7 +609,7 @@ class TensorEngine(Engine):
         queue's head (when it starts at row 0), so back-to-back loads leave the port no
         idle cycle. Returns the statements that reset the stream for a
         new instruction, and those that count that first request."""
-        t, mem, commit, current = self.tdim, self.mem, lsu.commit, lsu.current
+        t, mem, commit, current = self.tdim, self._lsu_port, lsu.commit, lsu.current
         word_shift, max_words = _log2(self.port_bits // 8), self._max_words
         req_row = Signal(range(t + 1), name="lsu_req_row")
         req_word = Signal(range(max_words), name="lsu_req_word")
@@ -687,7 +706,8 @@ class TensorEngine(Engine):
         (trow0 >= trows) the store ends at once. A tst.b that saturated sets tqsat at
         its end, reported when that changes tqsat (the interpreter records it so).
         Returns the statements that reset the store for a new instruction."""
-        t, mem, commit, current, uop = self.tdim, self.mem, lsu.commit, lsu.current, lsu.uop
+        t, mem, commit, current, uop = (self.tdim, self._lsu_port, lsu.commit, lsu.current,
+                                        lsu.uop)
         port_bytes = self.port_bits // 8
         word_shift, max_words = _log2(port_bytes), self._max_words
         m.submodules.requantizer = requantizer = Requantizer(t)

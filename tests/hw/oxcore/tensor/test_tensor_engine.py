@@ -105,6 +105,12 @@ DIRECTED = {
     "rewritten_while_stored": _load(2, "s0", 8, 44, True) + _load(1, "s0", 0, 16, False)
     + _store(2, 12, 40, True) + ["    tzero m2"] + _load(2, "s0", 8, 44, True) + REQUANT
     + _store(2, 3, 9, False) + ["    tmma m2, m1, m1"] + _store(2, 600, -36, True),
+    # scalar loads right behind a lone tile store, of its last row and of its first:
+    # the store's last word may still be in the LSU's request register when the LSU is
+    # done (writes_memory must cover it)
+    "load_right_behind_a_store": _load(4, "s0", 8, 44, True)
+    + _store(4, 12, 16, True) + ["    lw a1, 60(s1)", "    lw a2, 12(s1)"]
+    + _store(4, 100, 20, True) + ["    lw a3, 160(s1)", "    lw a4, 172(s1)"],
     "csr": ["    csrr a1, tdim", "    csrr a2, tlenb", "    li t2, -1", "    csrw tqshift, t2",
             "    csrrs a3, tqshift, zero", "    csrrci a4, tqshift, 5", "    csrrw a5, tqmul, t2",
             "    csrrsi a6, tqrm, 7", "    csrrc a7, tqzp, t2", "    csrr a1, tqsat"],
