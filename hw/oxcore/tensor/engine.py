@@ -533,9 +533,12 @@ class TensorEngine(Engine):
         csrs = {name: _csr_register(name, number) for name, number in CSR_NUMBERS.items()}
         colb = self._limit(m, csrs["tcolb"], self.row_bytes, "lsu_colb")
         m.d.comb += [unit.free.eq((state == LsuState.IDLE) | lsu.finishing),
-                     # a store has its tile copied as it starts: the tile is free again
-                     unit.touched.eq(Mux((state != LsuState.IDLE) & (state != LsuState.STORE)
-                                         & ~lsu.finishing, used, 0)),
+                     # only a load holds its tile, until it writes it (LOAD_WRITE); a
+                     # store has its tile copied as it starts; csr instructions use none.
+                     # (From flip-flops alone: a store's end waits on the memory, which
+                     # waits on the core's requests, a path too long to run on into the
+                     # MAC unit's issue.)
+                     unit.touched.eq(Mux((state == LsuState.LOAD) & ~lsu.empty, used, 0)),
                      lsu.commit.order.eq(lsu.current.order),
                      lsu.rows.eq(self._limit(m, csrs["trows"], t, "lsu_rows_limit")),
                      lsu.row_bytes.eq(Mux(uop.full_rows, colb, (colb + 3) >> 2)),
