@@ -482,8 +482,9 @@ class TensorEngine(Engine):
                          k, head, head_uop, operands, result: "_MacResult"
                          ) -> tuple[Signal, Signal]:
         """The MAC array's operands, byte column k of ms1 and of ms2, fetched into
-        registers a cycle ahead of their k-step: column 0 of the head's tiles as the unit
-        takes it, column k+1 of its own with each k-step. The column and tile selects
+        registers a cycle ahead of their k-step: column 0 of the head's tiles while the
+        unit is free (so in the cycle it takes the head), column k+1 of its own with each
+        k-step. The column and tile selects
         thus end in flip-flops instead of running on into the multipliers and the
         accumulators (the SoC clock). A head whose operand tile the write port writes
         this cycle, or which waits in the result register, waits (`Unit.operands_written`):
@@ -496,8 +497,13 @@ class TensorEngine(Engine):
                | result.holds(head_ms1) | result.holds(head_ms2)
                | result.arriving.bit_select(head_ms1, 1)
                | result.arriving.bit_select(head_ms2, 1)))
+        # While the unit is free (idle, or ending its instruction) it fetches the head's
+        # column 0 every cycle, taken or not: the selects then do not wait for the issue
+        # decision (the other unit's claims, the queue), only the registers' enable does
+        fetch_head = Signal(name="mac_fetch_head")
+        m.d.comb += fetch_head.eq(unit.free)
         column = Signal(range(4 * t), name="mac_fetch_column")
-        m.d.comb += column.eq(Mux(unit.take, 0, k + 1))
+        m.d.comb += column.eq(Mux(fetch_head, 0, k + 1))
 
         def byte_column(tile):  # byte `column` of every row (rows of 4*TDIM bytes)
             return Cat(*(tile[32 * t * i:32 * t * (i + 1)].word_select(column, 8)
@@ -508,9 +514,9 @@ class TensorEngine(Engine):
         columns = [byte_column(tile) for tile in tiles]
         fetched = []
         for name, own, heads in zip(("a", "b"), operands, (head_ms1, head_ms2)):
-            value = self._select(m, columns, Mux(unit.take, heads, own), f"mac_{name}_column")
+            value = self._select(m, columns, Mux(fetch_head, heads, own), f"mac_{name}_column")
             held = Signal(8 * t, name=f"mac_{name}_operand")
-            with m.If(unit.take | array.step):
+            with m.If(fetch_head | array.step):
                 m.d.sync += held.eq(value)
             fetched.append(held)
         return fetched[0], fetched[1]
