@@ -20,9 +20,10 @@ Structure (docs/tensor.md, "The RTL engine", has the diagram):
   (`_TileWrites`) takes a whole tile a cycle from either unit (a load's rows gather in
   a buffer first);
 - **MAC unit** (`mac_array.MacArray`): 4*TDIM k-steps per tmma, one per cycle, each an
-  outer product into TDIM^2 accumulators; the last step writes the destination tile,
-  and the next tmma starts in the next cycle (its first step reads the tile just
-  written), so back-to-back tmma keep every MAC busy every cycle;
+  outer product into TDIM^2 accumulators; the last step leaves the destination tile in
+  a result register that writes it in a later cycle, and the next tmma starts in the
+  next cycle (from that register, if it is the same tile), so back-to-back tmma keep
+  every MAC busy every cycle;
 - **LSU**: a tile row at ``rs1 + i*rs2`` is ``4*TDIM`` bytes (tst.b: ``TDIM``) anywhere
   in memory; it takes the port words it straddles, one a cycle,
   requests streaming ahead of responses across rows. A store's rows are written from
