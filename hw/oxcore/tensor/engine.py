@@ -749,13 +749,13 @@ class TensorEngine(Engine):
                      requantizer.clamp_max.eq(csrs["tqmax"]),
                      feeding.eq(storing & (feed_row < lsu.rows)),
                      advance.eq(~out.valid | row_done)]
+        stored_elements = Cat(*(lsu.row_bytes > j for j in range(t)))  # tst.b's bytes
         with m.If(advance):
             m.d.sync += [in_flight.eq(Cat(feeding & ~uop.full_rows, in_flight)),
                          Cat(*offsets).eq(Cat(feed_offset, *offsets[:-1]))]
             with m.If(feeding):
                 m.d.sync += [feed_row.eq(feed_row + 1),
                              feed_offset.eq(feed_offset + current.rs2[:word_shift])]
-            stored_elements = Cat(*(lsu.row_bytes > j for j in range(t)))
             with m.If(uop.full_rows):
                 out.load(m, feeding, source_row, feed_offset, 0, lsu.row_mask)
             with m.Else():
