@@ -29,7 +29,7 @@ from oxcore.config import OxCoreConfig, load_config
 from oxcore.errors import OxCoreError
 
 from fpga.boards import BOARDS, DEFAULT_BOARD, get_board
-from fpga.tools import FpgaError
+from fpga.tools import ROUTERS, FpgaError
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,8 @@ def _cmd_build(args) -> int:
     try:
         result = build(board, component, design=design.name, build_root=args.build_root,
                        config=config.name, target_mhz=args.target_mhz,
-                       allow_timing_fail=args.allow_timing_fail, seed=args.seed)
+                       allow_timing_fail=args.allow_timing_fail, seed=args.seed,
+                       router=args.router)
     except FpgaError as exc:
         if getattr(exc, "report_text", None):
             print(exc.report_text)
@@ -254,6 +255,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-timing-fail", action="store_true",
                    help="write the bitstream even if timing fails")
     p.add_argument("--seed", type=int, default=1, help="nextpnr placement seed")
+    p.add_argument("--router", choices=ROUTERS, default=None,
+                   help="nextpnr's router (default: nextpnr's own, router1); router2 "
+                        "finishes congested designs such as the tensor SoC far sooner")
     p.add_argument("--build-root", default="build/fpga", type=Path)
     p.set_defaults(func=_cmd_build)
 

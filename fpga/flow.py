@@ -12,7 +12,9 @@ step is timed and a failure names the step. Extra tool options the flow adds:
   -spram`` (UltraPlus timing, SB_MAC16 multipliers, SPRAM where a memory fits it);
 * nextpnr: ``--report report.json`` (utilisation, Fmax, critical paths),
   ``--timing-allow-fail`` (so a timing failure still produces the report; the flow
-  then fails by itself), ``--seed`` (reproducible placement).
+  then fails by itself), ``--seed`` (reproducible placement), ``--router`` when asked
+  (``router2`` finishes congested designs, such as the tensor SoC, in minutes where
+  nextpnr's default router1 can stall for an hour).
 
 Layout under ``build/fpga/<board>/``: ``<design>/`` the tools' working files
 (``top.rpt`` Yosys log, ``top.tim`` nextpnr log, ``report.json``), and on success
@@ -45,7 +47,7 @@ from amaranth.lib import wiring
 from fpga.area import SYNTH_OPTS
 from fpga.boards import Board, BoardTop, get_board
 from fpga.report import PnrReport, parse_report
-from fpga.tools import FpgaError, env_var, tool_env
+from fpga.tools import ROUTERS, FpgaError, env_var, tool_env
 
 DEFAULT_BUILD_ROOT = Path("build") / "fpga"
 
@@ -195,8 +197,8 @@ def _write_atomic(path: Path, text: str) -> None:
 def build(board: Board | str, soc: wiring.Component | SocFactory, *,
           design: str = "soc", build_root: Path | str = DEFAULT_BUILD_ROOT,
           config: str | None = None, target_mhz: float | None = None,
-          allow_timing_fail: bool = False, seed: int = 1, program: bool = False,
-          log: Callable[[str], None] = print) -> BuildResult:
+          allow_timing_fail: bool = False, seed: int = 1, router: str | None = None,
+          program: bool = False, log: Callable[[str], None] = print) -> BuildResult:
     """Synthesize, place, route and pack ``soc`` for ``board``; return the result, or raise
     `DoesNotFit`, `TimingFailed` or `BuildStepFailed`.
 
@@ -204,7 +206,10 @@ def build(board: Board | str, soc: wiring.Component | SocFactory, *,
     ``soc(board) -> component``. ``target_mhz`` additionally requires that Fmax (the
     board clock is always required). ``allow_timing_fail`` installs the bitstream even if
     timing fails (the report still says FAIL). ``program`` runs openFPGALoader after a
-    successful build (`program_board`)."""
+    successful build (`program_board`). ``router`` picks nextpnr's router (``router1``,
+    ``router2``; None: nextpnr's default)."""
+    if router not in (None, *ROUTERS):
+        raise ValueError(f"router {router!r}: nextpnr has {', '.join(ROUTERS)}")
     board = get_board(board) if isinstance(board, str) else board
     component = soc(board) if callable(soc) and not isinstance(soc, wiring.Component) else soc
     out_dir = Path(build_root) / board.name
@@ -221,7 +226,8 @@ def build(board: Board | str, soc: wiring.Component | SocFactory, *,
     platform = board.platform()
     overrides = {
         "script_after_synth": "tee -q -o synth_stat.json stat -json",
-        "nextpnr_opts": f"--report report.json --timing-allow-fail --seed {int(seed)}",
+        "nextpnr_opts": f"--report report.json --timing-allow-fail --seed {int(seed)}"
+                        + (f" --router {router}" if router else ""),
     }
     if SYNTH_OPTS.get(board.family):
         overrides["synth_opts"] = SYNTH_OPTS[board.family]

@@ -21,6 +21,8 @@ from pathlib import Path
 
 from oxcore.errors import OxCoreError, ToolError
 
+ROUTERS = ("router1", "router2")  # nextpnr's --router choices
+
 # Amaranth's tool name -> YoWASP console script. The variable Amaranth reads is the
 # tool name upper-cased with '-' -> '_' (amaranth._toolchain.tool_env_var).
 YOWASP_TOOLS: dict[str, str] = {

@@ -290,26 +290,40 @@ class TensorEngine(Engine):
         lsu_busy, storing = self._lsu_unit(m, read_tile, writes, lsu, head, head_uop,
                                            head_tiles, counters)
         writes.elaborate(m, tiles)
+        # a store's last words may still wait in the request register and the skid
+        # entry (which holds a request only behind one in the register, of the same
+        # access: the register's terms cover both)
         m.d.comb += pipe.busy.eq((queue.level != 0) | mac_busy | lsu_busy | self.mem.valid)
-        # a store's last word may still wait in the request register
         self._memory_writes(m, lsu, head_uop, storing | (self.mem.valid & self.mem.write))
         self.probes = self._probes(queue, head, head_tiles, mac, lsu, counters)
         return m
 
     def _request_register(self, m: Module):
-        """The LSU's port on the memory, through a register: requests (address, write
-        data, byte enables) reach the banked RAM from flip-flops a cycle after the LSU
-        makes them, so that the LSU's request logic and the long wires to the block RAMs
-        spread over the device are not one path (the SoC clock). A request waiting
-        there holds the register (``ready`` low); responses pass straight through."""
+        """The LSU's port on the memory, through a two-entry skid buffer: requests
+        (address, write data, byte enables) reach the banked RAM from flip-flops a cycle
+        after the LSU makes them, and the LSU's ``ready`` is a flip-flop too (the skid
+        entry is empty), so that neither the LSU's request logic and the long wires to
+        the block RAMs spread over the device, nor the RAM's arbitration (which decides
+        from the scalar core's address in the same cycle) and the LSU's counters and
+        buffers, are one path (the SoC clock). A request the RAM refuses stays in the
+        output register; the LSU's next one waits in the skid entry, and the LSU stalls
+        from the cycle after. Requests keep their order; responses pass straight
+        through."""
         port = port_signature(self.port_bits).create(path=("tensor_lsu_port",))
+        skid = port_signature(self.port_bits).create(path=("tensor_lsu_skid",))
         mem = self.mem
-        m.d.comb += [port.ready.eq(~mem.valid | mem.ready),
+        fields = ("addr", "write", "wdata", "mask")
+        m.d.comb += [port.ready.eq(~skid.valid),
                      port.rvalid.eq(mem.rvalid), port.rdata.eq(mem.rdata)]
-        with m.If(port.ready):
-            m.d.sync += [mem.valid.eq(port.valid), mem.addr.eq(port.addr),
-                         mem.write.eq(port.write), mem.wdata.eq(port.wdata),
-                         mem.mask.eq(port.mask)]
+        with m.If(mem.valid & ~mem.ready):  # the output register holds; park the next
+            with m.If(port.valid & ~skid.valid):
+                m.d.sync += [skid.valid.eq(1)] + [getattr(skid, f).eq(getattr(port, f))
+                                                  for f in fields]
+        with m.Else():  # the output register moves on: the parked request first
+            m.d.sync += [mem.valid.eq(skid.valid | port.valid), skid.valid.eq(0)]
+            m.d.sync += [getattr(mem, f).eq(Mux(skid.valid, getattr(skid, f), getattr(port, f)))
+                         for f in fields]
+        self._skid = skid
         return port
 
     def _memory_writes(self, m: Module, lsu: Unit, head_uop, storing) -> None:
@@ -329,7 +343,7 @@ class TensorEngine(Engine):
         return {
             "tensor issue": [queue.level, (head, "insn"), head_tiles, mac.take, lsu.take],
             "tensor MAC unit": watch["mac"],
-            "tensor load/store": watch["lsu"] + [self.mem],
+            "tensor load/store": watch["lsu"] + [self._skid, self.mem],
             "tensor counters": list(counters.values())[:-1] + [
                 (self.commit, "valid"), (self.lsu_commit, "valid")],
         }
