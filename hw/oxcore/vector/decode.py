@@ -130,7 +130,7 @@ BINARY_OPS = {"vadd": AluOp.ADD, "vsub": AluOp.SUB, "vrsub": AluOp.RSUB, "vand":
               "vssub": AluOp.SSUB, "vaaddu": AluOp.AADDU, "vaadd": AluOp.AADD,
               "vasubu": AluOp.ASUBU, "vasub": AluOp.ASUB, "vsmul": AluOp.SMUL,
               "vssrl": AluOp.SSRL, "vssra": AluOp.SSRA}
-# Narrowing ops (their .wx and .wi forms: .wv's vs1 would need a fourth read port).
+# Narrowing ops, every form (.wv spends two cycles a beat: `engine.State.NARROW_SHIFTS`).
 NARROWING_OPS = {"vnsrl": AluOp.NSRL, "vnsra": AluOp.NSRA, "vnclipu": AluOp.NCLIPU,
                  "vnclip": AluOp.NCLIP}
 # Widening ops, by the op name of their rows' semantics (`vec.widening`,
@@ -231,7 +231,7 @@ def micro_op(ins: Instruction) -> Decoded | None:
         return Decoded(Kind.ARITH, BINARY_OPS[args[0]], Form[args[1].upper()])
     if method == "binary" and args[0] in DIVIDES:
         return Decoded(Kind.DIVIDE, form=Form[args[1].upper()], sub=DIVIDES.index(args[0]))
-    if method == "narrowing" and args[1] in ("vx", "vi"):
+    if method == "narrowing":
         return Decoded(Kind.ARITH, NARROWING_OPS[args[0]], Form[args[1].upper()], narrow=True)
     if method in ("widening", "widening_multiply_add"):
         return Decoded(Kind.ARITH, WIDENING_OPS[args[0]], Form[args[1].upper()], widen=True,

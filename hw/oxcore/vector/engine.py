@@ -19,7 +19,7 @@ Structure (docs/vector.md has the diagram):
   changed, on the sequencer's own commit port. Some beats take longer: permutations
   (slides, gathers, vcompress: `_permute`) build a beat element by element, divide
   (`_divide`) a bit a cycle per lane; mask scans (`_mask_scan`) pass over their mask
-  first;
+  first; a .wv narrowing op takes two cycles a beat (`State.NARROW_SHIFTS`);
 - **register file**: lane-sliced, one 32-bit-wide memory per lane, ``32 * VLEN /
   (32 * LANES)`` rows; three read ports and a write port for the arithmetic sequencer,
   one of each for the load/store sequencer;
@@ -114,6 +114,9 @@ class State(enum.IntEnum):
     SEG_REPORT = 26  # ... a beat of a field's group reported (the next one's row read)
     PROBE = 27  # a fault-only-first load's element: in RAM, or vl trimmed to it
     # (`_first_fault`; then START again, at the new vl)
+    NARROW_SHIFTS = 28  # a .wv narrowing beat: vs1's beat (the shift amounts) arrives and
+    # is held, while the ports address vs2's two beats and vd's; EXECUTE follows. (The
+    # three read ports cannot fetch all four rows in one cycle.)
 
 
 def _log2(value: int) -> int:
@@ -207,6 +210,12 @@ def _index_value(shifted, index_code):
     """An indexed access's offset: the low 8, 16 or 32 bits of `shifted` (its row of vs2,
     shifted to the element) by the index EEW, zero-extended (spec 7.6)."""
     return Mux(index_code == 0, shifted[:8], Mux(index_code == 1, shifted[:16], shifted[:32]))
+
+
+def _shift_row(vs1, beat, bpr: int):
+    """A .wv narrowing beat's shift amounts: the row of vs1's beat `beat` (vs1 is SEW
+    wide, as vd is); a hook for fault injection."""
+    return vs1 * bpr + beat
 
 
 def _source_half(beat_data, beat, lanes: int):
@@ -573,6 +582,10 @@ class VectorEngine(Engine):
         # reduction's first pass goes over its SEW source, as the others do)
         widening = Signal(name=f"{role}_widening")
         m.d.comb += widening.eq((uop.kind == Kind.ARITH) & uop.widen)
+        # a .wv narrowing op: two cycles a beat (NARROW_SHIFTS, then EXECUTE)
+        wv_narrowing = Signal(name=f"{role}_wv_narrowing")
+        m.d.comb += wv_narrowing.eq((uop.kind == Kind.ARITH) & uop.narrow
+                                    & (uop.form == Form.VV))
         eew_code = Signal(2, name=f"{role}_eew")  # the element width of this instruction
         with m.If((uop.kind == Kind.LOAD) | (uop.kind == Kind.STORE)):
             # (an indexed access's data is SEW wide; `eew` is its index width)
@@ -656,9 +669,13 @@ class VectorEngine(Engine):
         # a first pass gathers a result: reductions, compares, mask scans
         gathers = Signal(name=f"{role}_gathers")
         if arithmetic:
+            # a .wv narrowing beat's shift amounts (vs1's beat), held from NARROW_SHIFTS
+            shifts = Signal(32 * lanes, name="alu_narrow_shifts")
+            with m.If(fsm == State.NARROW_SHIFTS):
+                m.d.sync += shifts.eq(src1)
             scalar, beat_source, lanes_saturated = self._lanes(
                 m, current, uop, sew_code, beat, beat_offset, v0, old_vd, src2, src1,
-                vstate.vxrm)
+                shifts, vstate.vxrm)
             # fixed point: an active element of this beat saturated, or one before did
             m.d.comb += saturated_now.eq((fsm == State.EXECUTE) & (uop.kind == Kind.ARITH)
                                          & (lanes_saturated & active).any())
@@ -768,9 +785,12 @@ class VectorEngine(Engine):
             with m.If(uop.kind == Kind.PERMUTE):
                 m.d.comb += [vrf.read_rows[1].eq(vs2 * bpr + perm.source_row),
                              vrf.read_rows[2].eq(vs1 * bpr + perm.index_row)]
-            with m.Elif(uop.narrow):
+            with m.Elif(uop.narrow):  # (.wv: vs1's beat first, for NARROW_SHIFTS)
+                fetch_shifts = wv_narrowing & (fsm != State.NARROW_SHIFTS)
                 m.d.comb += [vrf.read_rows[1].eq(vs2 * bpr + 2 * read_beat),
-                             vrf.read_rows[2].eq(vs2 * bpr + 2 * read_beat + 1)]
+                             vrf.read_rows[2].eq(Mux(fetch_shifts,
+                                                     _shift_row(vs1, read_beat, bpr),
+                                                     vs2 * bpr + 2 * read_beat + 1))]
             with m.Elif(uop.extend != 0):  # vzext/vsext: vs2's beat for 2 or 4 of vd's
                 m.d.comb += vrf.read_rows[1].eq(vs2 * bpr + (read_beat >> uop.extend))
             with m.Elif(widening):
@@ -885,7 +905,8 @@ class VectorEngine(Engine):
                             # which an engine dispatched at retirement cannot
                             illegal = (uop.widen & (sew_code == 2)) | (uop.extend > sew_code)
                             m.d.sync += fsm.eq(Mux(empty | illegal, State.DONE,
-                                                   State.EXECUTE))
+                                                   Mux(wv_narrowing, State.NARROW_SHIFTS,
+                                                       State.EXECUTE)))
                         with m.Case(Kind.TO_SCALAR):
                             m.d.sync += fsm.eq(State.EXECUTE)
                         with m.Case(Kind.MASK_SCAN):  # (vl = 0: viota writes nothing;
@@ -944,7 +965,11 @@ class VectorEngine(Engine):
                                 m.d.sync += [fsm.eq(State.IOTA_READ),
                                              beats.eq(body_regs * bpr)]
                     with m.Else():
+                        with m.If(wv_narrowing):  # (the last beat: finish() overrides)
+                            m.d.sync += fsm.eq(State.NARROW_SHIFTS)
                         execute_beat()
+                with m.Case(State.NARROW_SHIFTS):
+                    m.d.sync += fsm.eq(State.EXECUTE)
                 with m.Case(State.COMPLETE):
                     # rd = x0 (vsetvli zero, ...; csrwi): nothing to hand over, so no
                     # wait for a cycle in which WB leaves the register file free
@@ -1154,13 +1179,14 @@ class VectorEngine(Engine):
                          busy & (uop.kind == Kind.STORE))
 
     def _lanes(self, m: Module, current, uop, sew_code, beat, beat_offset, v0, old_vd,
-               src2, src1, vxrm):
+               src2, src1, shifts, vxrm):
         """The lanes' ALUs on this beat. Returns the vx/vi scalar (replicated to every
         element), the beat's results (element indices for vid.v) and which of its bytes
         belong to saturated elements (fixed point). A widening beat (2*SEW elements of
         vd) takes the half of the SEW sources' beat that `beat`'s parity selects; a
         vzext/vsext.vf2 beat the half of vs2's beat, a .vf4 beat the quarter `beat`'s
-        low two bits select."""
+        low two bits select. A narrowing beat's 2*SEW elements are vs2's two beats (`src2`,
+        `src1`); a .wv one's shift amounts are `shifts` (vs1's beat, held)."""
         lanes, vlen = self.lanes, self.vlen
         insn = current.insn
         scalar = Signal(32, name="alu_scalar")
@@ -1200,8 +1226,9 @@ class VectorEngine(Engine):
                 m.d.comb += [alu.a.eq(Mux(uop.wide_vs2, src2[bits], narrow_a)),
                              alu.b.eq(Mux(uop.form == Form.VV, narrow_b, scalar[:16]))]
             with m.Else():
+                vector_source = Mux(uop.narrow, shifts[bits], src1[bits])
                 m.d.comb += [alu.a.eq(src2[bits]),
-                             alu.b.eq(Mux(uop.form == Form.VV, src1[bits], scalar))]
+                             alu.b.eq(Mux(uop.form == Form.VV, vector_source, scalar))]
             m.d.comb += [alu.d.eq(old_vd[bits]), alu.extend.eq(uop.extend),
                          alu.sew.eq(sew_code), alu.op.eq(uop.op), alu.pick.eq(pick),
                          alu.vxrm.eq(vxrm), alu_result[bits].eq(alu.result),

@@ -7,8 +7,8 @@ running off the end of RAM), strided ones (zero, negative and
 positive strides), single-width arithmetic (fixed point too, under every vxrm) in every
 form, widening arithmetic and reductions, integer extension, carry ops, mask scans
 (vcpop, vfirst, vmsbf/vmsif/vmsof, viota), slides, gathers, vcompress, divide, masked
-and not, vmerge/vmv, vmv.x.s; indexed loads and stores, and segment accesses, have
-programs of their own.
+and not, vmerge/vmv, vmv.x.s; indexed loads and stores, segment accesses and the .wv
+narrowing forms (two cycles a beat) have programs of their own.
 Every vector register, memory and CSR effect is compared (`oxcore.api.cosim`), at
 several VLEN/LANES configurations. A deliberately broken lane
 (fault injection) must be caught at the instruction it corrupts. Each class added after
@@ -307,6 +307,7 @@ def test_decoder_implements_the_first_slice():
     assert {f"vle{eew}ff.v" for eew in (8, 16, 32)} | {
         f"vlseg{nf}e{eew}ff.v" for nf in range(2, 9) for eew in (8, 16, 32)} <= names
     assert "vsext.vf8" not in names  # (SEW 64 sources: always illegal, the core traps it)
+    assert {f"{op}.{form}" for op in NARROWING for form in ("wv", "wx", "wi")} <= names
 
 
 @pytest.mark.parametrize("vlen, lanes, seed", [
@@ -646,8 +647,9 @@ def fixed_point_program(seed: int) -> str:
             lines += [f"    {op}.{form} v24, v8, {src}{mask}", "    csrr a1, vxsat"]
         for op in NARROWING:  # vd SEW from vs2 (v16...) 2*SEW: SEW 8 or 16
             sew, lmul = rng.choice([(8, "m1"), (16, "m2"), (8, "mf2"), (16, "m1")])
-            form = rng.choice(["wx", "wi"])
-            src = rng.choice(["s1", "s2", "s3"]) if form == "wx" else str(rng.randrange(32))
+            form = rng.choice(["wv", "wx", "wi"])  # (.wv: v8's elements, left by the above)
+            src = {"wv": "v8", "wx": rng.choice(["s1", "s2", "s3"]),
+                   "wi": str(rng.randrange(32))}[form]
             mask = ", v0.t" if rng.random() < 0.3 else ""
             lines += [f"    li s3, {rng.choice([0, 1, 4, 7, 8, 13, 16, 31, 33])}",
                       f"    vsetvli t0, zero, e{2 * sew}, m4, ta, mu",
@@ -669,6 +671,64 @@ def fixed_point_program(seed: int) -> str:
 def test_fixed_point_and_vxsat_match_the_interpreter(tmp_path):
     verdict = _cosim(fixed_point_program(3), config(128, 2), tmp_path)
     assert verdict.verdict == "pass", verdict.report
+
+
+# (SEW, LMUL) for narrowing: vd SEW 8 or 16, vs2 2*SEW at EMUL 2*LMUL <= 8
+NARROWING_VTYPES = [(8, "mf4"), (8, "mf2"), (8, "m1"), (8, "m2"), (8, "m4"), (16, "mf2"),
+                    (16, "m1"), (16, "m2"), (16, "m4")]
+
+
+def narrowing_wv_program(seed: int) -> str:
+    """vnsrl, vnsra, vnclipu, vnclip .wv: each op under every vxrm, masked and not (32
+    instructions), over every narrowing SEW and LMUL, AVL below and above VLMAX, a
+    non-zero vstart now and then; vs2 (v16..) and vs1 (v8..) reloaded before each from
+    data with extremes, so clips saturate (vxsat cleared before, read after) and vs1's
+    elements carry every shift amount up to 2*SEW - 1 under random upper bits; vd apart
+    from both, or vs1 itself, or the lowest part of vs2 (spec 5.2)."""
+    rng = random.Random(seed)
+    lines = _start("    vsetvli t0, zero, e8, m8, ta, ma", "    addi t1, s0, 900",
+                   "    vle8.v v24, (t1)", "    vsetvli t0, zero, e8, m1, ta, ma",
+                   "    addi t1, s0, 1000", "    vle8.v v0, (t1)")
+    cases = [(op, vxrm, masked) for vxrm in range(4) for op in NARROWING
+             for masked in (False, True)]
+    vtypes = NARROWING_VTYPES * 4
+    rng.shuffle(vtypes)
+    for (op, vxrm, masked), (sew, lmul_name) in zip(cases, vtypes):
+        vlmax = 64 * _lmul(lmul_name) / sew  # (at VLEN 64; more at larger VLEN)
+        avl = rng.choice([1, 3, max(1, int(vlmax) - 1), 9, 33, 1000])
+        vd = rng.choice([24, 24, 8, 16])
+        lines += [f"    csrwi vxrm, {vxrm}", "    vsetvli t0, zero, e8, m8, ta, ma",
+                  f"    addi t4, s0, {rng.randrange(0, 640)}", "    vle8.v v16, (t4)",
+                  f"    addi t4, s0, {rng.randrange(0, 640)}", "    vle8.v v8, (t4)",
+                  *_set_vl(avl, sew, lmul_name), "    csrwi vxsat, 0"]
+        if rng.random() < 0.15:
+            lines.append(f"    csrwi vstart, {rng.randrange(1, 4)}")
+        lines += [f"    {op}.wv v{vd}, v16, v8{', v0.t' if masked else ''}",
+                  "    csrr a1, vxsat"]
+    data = _biased_bytes(rng, [0x80, 0x7F, 0xFF, 0x00, 0x01, 0xC0, 0x3F, 0x0F, 0x1F],
+                         0.5, 1024)
+    return _finish(lines, data)
+
+
+@pytest.mark.parametrize("vlen, lanes, seed", [(64, 1, 1), (256, 4, 2)])
+def test_narrowing_wv_matches_the_interpreter(vlen, lanes, seed, tmp_path):
+    verdict = _cosim(narrowing_wv_program(seed), config(vlen, lanes), tmp_path)
+    assert verdict.verdict == "pass", verdict.report
+
+
+def test_a_wv_narrowing_taking_the_wrong_shifts_is_caught(tmp_path, monkeypatch):
+    """Fault injection: every beat of a .wv narrowing op takes vs1's first beat as its
+    shift amounts (0..7 where beat 1's are 8..15, on 0xffff). Co-simulation must fail at
+    the narrowing instruction."""
+    from hw.oxcore.vector import engine as engine_module
+    monkeypatch.setattr(engine_module, "_shift_row", lambda vs1, beat, bpr: vs1 * bpr)
+    source = ("    .text\n    .globl _start\n_start:\n"
+              "    vsetvli t1, zero, e16, m2, ta, ma\n    li t2, -1\n    vmv.v.x v16, t2\n"
+              "    vsetvli t1, zero, e8, m1, ta, ma\n    vid.v v8\n"
+              "    vnsrl.wv v24, v16, v8\n    li a0, 0\n    li a7, 93\n    ecall\n")
+    verdict = _cosim(source, config(128, 2), tmp_path, "broken")
+    assert verdict.verdict == "fail"
+    assert "vnsrl.wv" in verdict.report
 
 
 WIDENING = ["vwaddu", "vwadd", "vwsubu", "vwsub", "vwmulu", "vwmul", "vwmulsu"]
