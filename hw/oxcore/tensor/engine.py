@@ -44,6 +44,7 @@ import enum
 from dataclasses import dataclass
 
 from amaranth import Cat, Const, Module, Mux, Signal, signed
+from amaranth.lib import data
 
 from hw.oxcore.banked_ram import port_signature
 from hw.oxcore.commit import commit_layout
@@ -96,6 +97,7 @@ class LsuState(enum.IntEnum):
     CSR = 3  # a csr instruction on a tensor CSR: read, write, report
     COMPLETE = 4  # hand the CSR's old value to the core
     LOAD_WRITE = 5  # a load's rows are in the buffer: it writes the tile
+    DRAIN = 6  # a store's rows are all fed: the last ones are still on their way out
 
 
 @dataclass
@@ -176,23 +178,33 @@ class _TileWrites:
 
 class _StoreRow:
     """The row a tile store writes next: its bytes (reported), the same shifted up into
-    the port words it straddles with their byte enables (written a word a cycle), and
-    whether requantizing it saturated. A register, so that the memory's write data
-    comes from flip-flops and a mux, not from the tile buffer and the requantizer."""
+    the port words it straddles with their byte enables (written a word a cycle), its
+    address, whether it is its instruction's last row and that instruction's order
+    (rows of two stores may be on their way out at once), and whether requantizing it
+    saturated. A register, so that the memory's write data comes from flip-flops and a
+    mux, not from the tile buffer and the requantizer."""
 
-    def __init__(self, row_bytes: int, max_words: int, port_bits: int) -> None:
+    def __init__(self, row_bytes: int, max_words: int, port_bits: int,
+                 order_bits: int) -> None:
         self.valid = Signal(name="lsu_out_valid")
         self.data = Signal(8 * row_bytes, name="lsu_out_row")
         self.words = Signal(max_words * port_bits, name="lsu_out_words")
         self.enables = Signal(max_words * port_bits // 8, name="lsu_out_enables")
         self.clamped = Signal(name="lsu_out_clamped")
+        self.tag = Signal(_row_tag(order_bits), name="lsu_out_tag")
 
-    def load(self, m: Module, valid, data, offset, clamped, row_mask) -> None:
-        """Take the next row (`valid` low: none), at byte `offset` in its first word."""
+    def load(self, m: Module, valid, data, tag, clamped, row_mask, word_shift: int) -> None:
+        """Take the next row (`valid` low: none) with its `_row_tag`."""
         bytes_ = data[:len(self.data)]
-        m.d.sync += [self.valid.eq(valid), self.data.eq(bytes_),
+        offset = tag.addr[:word_shift]
+        m.d.sync += [self.valid.eq(valid), self.data.eq(bytes_), self.tag.eq(tag),
                      self.words.eq(bytes_ << (offset * 8)),
                      self.enables.eq(row_mask << offset), self.clamped.eq(clamped)]
+
+
+def _row_tag(order_bits: int) -> data.StructLayout:
+    """What a store row carries down the requantizer's pipeline to the row register."""
+    return data.StructLayout({"addr": 32, "last": 1, "order": order_bits})
 
 
 class _MacResult:
@@ -553,7 +565,8 @@ class TensorEngine(Engine):
         state, uop = lsu.state, lsu.uop
         csrs = {name: _csr_register(name, number) for name, number in CSR_NUMBERS.items()}
         colb = self._limit(m, csrs["tcolb"], self.row_bytes, "lsu_colb")
-        m.d.comb += [unit.free.eq((state == LsuState.IDLE) | lsu.finishing),
+        store_follows = Signal(name="lsu_store_follows")  # a store behind a store's feed
+        m.d.comb += [unit.free.eq((state == LsuState.IDLE) | lsu.finishing | store_follows),
                      # only a load holds its tile, until it writes it (LOAD_WRITE); a
                      # store has its tile copied as it starts; csr instructions use none.
                      # (From flip-flops alone: a store's end waits on the memory, which
@@ -576,7 +589,8 @@ class TensorEngine(Engine):
         snapshot = Mux(writes.writes_tile(head_ms), writes.data, read_tile)
         load_restart, load_first_request = self._tile_loads(m, lsu, writes, head, head_uop,
                                                             unit, colb)
-        store_restart = self._tile_stores(m, lsu, csrs, head)
+        store_restart, next_store = self._tile_stores(m, lsu, csrs, head, head_uop)
+        m.d.comb += store_follows.eq(next_store)
         store_restart.append(lsu.buffer.eq(Mux(head_uop.kind == Kind.STORE, snapshot, 0)))
         self._csr_instructions(m, lsu, csrs, counters)
         with m.If(unit.take):
@@ -589,7 +603,7 @@ class TensorEngine(Engine):
                 with m.Default():
                     m.d.sync += state.eq(LsuState.CSR)
         self._start(m, unit, lsu.current, uop, used, head, head_uop, head_tiles)
-        return state != LsuState.IDLE, state == LsuState.STORE
+        return state != LsuState.IDLE, (state == LsuState.STORE) | (state == LsuState.DRAIN)
 
     @staticmethod
     def _first_row(m: Module, lsu: "_Lsu", trow0, head) -> None:
@@ -718,7 +732,8 @@ class TensorEngine(Engine):
         ]
         return restart, first_request
 
-    def _tile_stores(self, m: Module, lsu: "_Lsu", csrs: dict, head) -> list:
+    def _tile_stores(self, m: Module, lsu: "_Lsu", csrs: dict, head, head_uop
+                     ) -> tuple[list, Signal]:
         """tst.w/tst.b: the tile is copied into the LSU's buffer as the store starts (on
         the tile read port, which a tmma's first k-step has first; a tile the write port
         writes in that cycle comes from the port). Rows from trow0 on are fed, one a
@@ -726,28 +741,37 @@ class TensorEngine(Engine):
         straight from the buffer, tst.b's through the requantizer's pipeline; each is
         written from there, one port word a cycle with byte enables, and reported when
         its last word is written. The register cuts the path from the buffer through
-        the requantizer and the shifter into the RAM (the SoC clock). With no row
-        (trow0 >= trows) the store ends at once. A tst.b that saturated sets tqsat at
-        its end, reported when that changes tqsat (the interpreter records it so).
-        Returns the statements that reset the store for a new instruction."""
+        the requantizer and the shifter into the RAM (the SoC clock).
+
+        Each row travels with its address, its instruction's order and whether it is
+        that instruction's last (`_row_tag`), so the feed and the write are decoupled:
+        once a store has fed its last row (DRAIN), the next store of the same kind
+        starts feeding behind it, and back-to-back tst.b pay the requantizer's pipeline
+        fill once, not per store. Nothing else starts until the rows are out: the
+        CSRs that shape a row stay fixed while rows are in flight, and a load never
+        passes a store. With no row (trow0 >= trows) the store ends at once. A tst.b
+        that saturated sets tqsat at its end, reported when that changes tqsat (the
+        interpreter records it so). Returns the statements that start a store, and
+        whether the unit may take the queue's head, a store, this cycle as the
+        running store's feed ends."""
         t, mem, commit, current, uop = (self.tdim, self._lsu_port, lsu.commit, lsu.current,
                                         lsu.uop)
         port_bytes = self.port_bits // 8
         word_shift, max_words = _log2(port_bytes), self._max_words
         m.submodules.requantizer = requantizer = Requantizer(t)
         latency = Requantizer.LATENCY
-        out = _StoreRow(self.row_bytes, max_words, self.port_bits)
-        # the feed: the next row into the pipeline, its address (offset in a word)
+        tag_layout = _row_tag(len(current.order))
+        out = _StoreRow(self.row_bytes, max_words, self.port_bits, len(current.order))
+        # the feed: the next row into the pipeline, its address
         feed_row = Signal(range(t + 1), name="lsu_feed_row")
-        feed_offset = Signal(word_shift, name="lsu_feed_offset")
+        feed_addr = Signal(32, name="lsu_feed_addr")
         feeding = Signal(name="lsu_feeding")
+        feed_tag = Signal(tag_layout, name="lsu_feed_tag")
         in_flight = Signal(latency, name="lsu_requant_valid")  # tst.b rows in the pipe
-        offsets = [Signal(word_shift, name=f"lsu_requant_offset{i}") for i in range(latency)]
-        # the row being written: its row, address, word
-        row = Signal(range(t), name="lsu_store_row")
+        tags = [Signal(tag_layout, name=f"lsu_requant_tag{i}") for i in range(latency)]
+        # the row being written: its word
         word = Signal(range(max_words), name="lsu_store_word")
-        addr = Signal(32, name="lsu_store_addr")
-        words = self._words_of(m, addr, lsu.row_bytes, "lsu_store_words")
+        words = self._words_of(m, out.tag.addr, lsu.row_bytes, "lsu_store_words")
         row_done = Signal(name="lsu_row_written")  # its last word, this cycle
         advance = Signal(name="lsu_store_advance")  # the pipeline moves (room ahead)
         saturated = Signal(name="lsu_saturated")  # an earlier row of this tst.b clamped
@@ -762,44 +786,56 @@ class TensorEngine(Engine):
                      requantizer.clamp_min.eq(csrs["tqmin"]),
                      requantizer.clamp_max.eq(csrs["tqmax"]),
                      feeding.eq(storing & (feed_row < lsu.rows)),
+                     feed_tag.addr.eq(feed_addr), feed_tag.order.eq(current.order),
+                     feed_tag.last.eq(feed_row == lsu.rows - 1),
                      advance.eq(~out.valid | row_done)]
         stored_elements = Cat(*(lsu.row_bytes > j for j in range(t)))  # tst.b's bytes
         with m.If(advance):
             m.d.sync += [in_flight.eq(Cat(feeding & ~uop.full_rows, in_flight)),
-                         Cat(*offsets).eq(Cat(feed_offset, *offsets[:-1]))]
+                         Cat(*tags).eq(Cat(feed_tag, *tags[:-1]))]
             with m.If(feeding):
-                m.d.sync += [feed_row.eq(feed_row + 1),
-                             feed_offset.eq(feed_offset + current.rs2[:word_shift])]
+                m.d.sync += [feed_row.eq(feed_row + 1), feed_addr.eq(feed_addr + current.rs2)]
+                with m.If(feed_tag.last):
+                    m.d.sync += lsu.state.eq(LsuState.DRAIN)
             with m.If(uop.full_rows):
-                out.load(m, feeding, source_row, feed_offset, 0, lsu.row_mask)
+                out.load(m, feeding, source_row, feed_tag, 0, lsu.row_mask, word_shift)
             with m.Else():
-                out.load(m, in_flight[-1], requantizer.result, offsets[-1],
-                         (requantizer.saturated & stored_elements).any(), lsu.row_mask)
+                out.load(m, in_flight[-1], requantizer.result, tags[-1],
+                         (requantizer.saturated & stored_elements).any(), lsu.row_mask,
+                         word_shift)
 
         with m.If(storing & lsu.empty):
             lsu.finish(m)
-        with m.If(storing & out.valid):
+        with m.If(out.valid):
             m.d.comb += [mem.valid.eq(1), mem.write.eq(1),
-                         mem.addr.eq(addr[word_shift:] + word),
+                         mem.addr.eq(out.tag.addr[word_shift:] + word),
                          mem.wdata.eq(out.words.word_select(word, self.port_bits)),
-                         mem.mask.eq(out.enables.word_select(word, port_bytes))]
+                         mem.mask.eq(out.enables.word_select(word, port_bytes)),
+                         commit.order.eq(out.tag.order)]
             with m.If(mem.ready):
                 with m.If(word + 1 == words):  # the row is written
-                    lsu.report_row(m, addr, out.data, write=1)
+                    lsu.report_row(m, out.tag.addr, out.data, write=1)
                     m.d.comb += row_done.eq(1)
-                    m.d.sync += [word.eq(0), row.eq(row + 1), addr.eq(addr + current.rs2),
-                                 saturated.eq(saturated | out.clamped)]
-                    with m.If(row == lsu.rows - 1):
+                    m.d.sync += [word.eq(0), saturated.eq(saturated | out.clamped)]
+                    with m.If(out.tag.last):  # its store's last row
+                        m.d.sync += saturated.eq(0)
                         with m.If((saturated | out.clamped) & ~tqsat):
                             m.d.comb += [commit.csr.valid.eq(1), commit.csr.csr.eq(CSR_TQSAT),
                                          commit.csr.value.eq(1)]
                             m.d.sync += tqsat.eq(1)
-                        lsu.finish(m)
+                        with m.If((lsu.state == LsuState.DRAIN) & ~in_flight.any()):
+                            lsu.finish(m)  # the last row out: the unit is free
+                        with m.Else():  # the next store's rows follow
+                            m.d.comb += commit.last.eq(1)
                 with m.Else():
                     m.d.sync += word.eq(word + 1)
-        return [row.eq(lsu.first), word.eq(0), addr.eq(lsu.start_addr), saturated.eq(0),
-                feed_row.eq(lsu.first), feed_offset.eq(lsu.start_addr[:word_shift]),
-                in_flight.eq(0), out.valid.eq(0)]
+        # the next store may start as this one's feed ends (its last row fed, or out)
+        next_store = Signal(name="lsu_next_store")
+        m.d.comb += next_store.eq(
+            (head_uop.kind == Kind.STORE) & (head_uop.full_rows == uop.full_rows)
+            & ((lsu.state == LsuState.DRAIN) | (feeding & feed_tag.last & advance)))
+        start = [feed_row.eq(lsu.first), feed_addr.eq(lsu.start_addr)]
+        return start, next_store
 
     def _csr_instructions(self, m: Module, lsu: "_Lsu", csrs: dict, counters: dict) -> None:
         """A csr instruction on a tensor CSR: read, write and report it (CSR state), then

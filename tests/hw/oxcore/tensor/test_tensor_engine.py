@@ -111,6 +111,23 @@ DIRECTED = {
     "load_right_behind_a_store": _load(4, "s0", 8, 44, True)
     + _store(4, 12, 16, True) + ["    lw a1, 60(s1)", "    lw a2, 12(s1)"]
     + _store(4, 100, 20, True) + ["    lw a3, 160(s1)", "    lw a4, 172(s1)"],
+    # stores back to back: the next starts feeding its rows while the last rows of the
+    # one before are still in the requantizer's pipeline or the row register. Writes
+    # must stay in order (overlapping rows, the later store's bytes win), tqsat must
+    # be set by the store that saturated (a zero tile first: no clamp), single-row
+    # stores put rows of several stores in the pipeline at once; a tile load, a
+    # tst.w (the other kind) and scalar loads right behind must see every row
+    "stores_back_to_back": _load(4, "s0", 8, 44, True) + _load(3, "s0", 5, 11, False)
+    + ["    tzero m5"] + REQUANT + ["    li t2, 0x7fffffff", "    csrw tqmul, t2"]
+    + _store(5, 3, 9, False) + _store(4, 8, 9, False) + _store(3, 14, 7, False)
+    + _load(6, "s1", 0, 12, False) + _store(4, 100, 16, True) + _store(3, 160, 8, True)
+    + _store(5, 164, 8, True) + _store(6, 400, 12, True) + _store(3, 200, 8, False)
+    + ["    lw a1, 200(s1)", "    lw a2, 400(s1)", "    csrwi trows, 1", "    csrwi tqsat, 0"]
+    + _store(5, 300, 4, False) + _store(4, 301, 4, False) + _store(3, 302, 4, False)
+    + _store(4, 303, 4, False) + ["    csrr a3, tqsat", "    csrwi trows, 3",
+                                  "    csrwi trow0, 1"]
+    + _store(4, 320, -8, False) + _store(3, 324, 8, False) + _store(6, 340, 4, True)
+    + ["    lw a4, 324(s1)"],
     "csr": ["    csrr a1, tdim", "    csrr a2, tlenb", "    li t2, -1", "    csrw tqshift, t2",
             "    csrrs a3, tqshift, zero", "    csrrci a4, tqshift, 5", "    csrrw a5, tqmul, t2",
             "    csrrsi a6, tqrm, 7", "    csrrc a7, tqzp, t2", "    csrr a1, tqsat"],
