@@ -38,9 +38,9 @@ On an FPGA that array is a problem twice over:
   core with both copies as the program left them (as with a one-array RAM).
 
 With engines (``engine_port_bits``, ECP5 only) the data copy is a
-`hw.oxcore.banked_ram.BankedRam`: the scalar data port first (it wins every bank
-conflict, so it stays always ready), then one port per engine (`engine_ports`, as wide
-as the engine asks), as in the simulators' `hw.oxcore.top.Top`. The engines' stores do
+`hw.oxcore.banked_ram.BankedRam`: the scalar data port first (on the banks' side A,
+its own, so it stays always ready), then one port per engine on side B (`engine_ports`,
+as wide as the engine asks), as in the simulators' `hw.oxcore.top.Top`. The engines' stores do
 not reach the fetch window (no self-modifying engine code, as in `Top`). A store is then
 written in its own cycle: the banked RAM has one port for the scalar side, which a load
 in the next cycle needs.

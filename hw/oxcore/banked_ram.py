@@ -4,14 +4,29 @@ The RAM is ``banks`` memories of 32-bit words, word ``w`` in bank ``w % banks``,
 ``banks`` is the widest port's words (`OxCoreConfig`: the scalar 32-bit port, the vector
 engine's LANES x 32, the tensor engine's ``port_bits``). A port of ``k`` words reads or
 writes ``k`` consecutive, aligned words in one cycle: ``k`` banks, each at the same row.
-Each bank serves one port per cycle: when two ports' banks overlap, the lower-numbered
-port wins (the scalar core is port 0) and the other sees ``ready`` low and stalls
-(`bus.MemoryPortSignature`); ports on disjoint banks proceed in the same cycle. Reads
-return a cycle later with ``rvalid``.
+Reads return a cycle later with ``rvalid``.
 
-Why fixed priority, as in `arbiter.Arbiter`: no state on the path from a request to the
-banks' enables, and the scalar pipeline's stall stays a function of the engines'
-requests of the same cycle, which the pipeline's `stall_memory` counter sees.
+Each bank has two sides (a true dual-port block RAM: ECP5's DP16KD): side A serves
+port 0, the scalar core, which is therefore always ready; side B serves the engines'
+ports, which share it by fixed priority (the lower-numbered port wins a bank; the other
+sees ``ready`` low and stalls, `bus.MemoryPortSignature`; ports on disjoint banks
+proceed in the same cycle). So the core never contends with an engine, and no path
+runs from the core's address (its register file, forwarding and adder) through an
+arbitration into an engine's ``ready`` and on into the banks' address and enables:
+on the FPGA that path, to block RAMs spread over the device, was the SoC's slowest
+(docs/fpga.md). Both sides reaching one word in one cycle is never a write against
+anything: memory order (`hw.oxcore.engine`) holds a scalar store while any engine is
+busy and a scalar load while an engine may write memory, and dispatches to one engine
+only while the others are idle.
+
+Synthesis must be told that a read on one side and a write on the other to one word
+in one cycle need no defined result (Amaranth says: the old data), or no block RAM can
+serve both sides and Yosys builds the banks from flip-flops: two-sided banks carry the
+`COLLISION_X_ATTR` attribute, on which the FPGA flow's synthesis script sets Yosys's
+collision mask (`fpga.area.PREPARE_MEMORIES`).
+
+Why fixed priority among the engines, as in `arbiter.Arbiter`: no state on the path
+from a request to the banks' enables.
 """
 
 from __future__ import annotations
@@ -24,6 +39,11 @@ from amaranth.lib.wiring import In
 
 from hw.oxcore.bus import MemoryPortSignature
 from oxcore.config import OxCoreConfig
+
+
+# A two-sided bank (two read and two write ports): a read's result when the other side
+# writes its word in the same cycle is undefined (Yosys's RD_COLLISION_X_MASK)
+COLLISION_X_ATTR = "oxcore.collision_x"
 
 
 def _log2(value: int) -> int:
@@ -45,7 +65,8 @@ class BankedRam(wiring.Component):
     depth : int
         Words of 32 bits in all; a power of two, a multiple of the bank count.
     port_bits : sequence of int
-        Each port's data width (a power of two from 32 to 1024); port 0 has priority.
+        Each port's data width (a power of two from 32 to 1024); port 0 (the scalar
+        core) has side A to itself; the others share side B, lower-numbered first.
     init : sequence of int
         Initial words (the rest are zero).
 
@@ -71,8 +92,9 @@ class BankedRam(wiring.Component):
         self._init = list(init)
         super().__init__({f"port{i}": In(sig) for i, sig in enumerate(signatures)})
         # The banks, made here so that simulators can read them (`read_words`).
+        attrs = {COLLISION_X_ATTR: "1"} if len(port_bits) > 1 else {}
         self.bank_memories = [memory.Memory(shape=32, depth=depth // self.banks,
-                                            init=self.bank_init(b))
+                                            init=self.bank_init(b), attrs=attrs)
                               for b in range(self.banks)]
 
     @classmethod
@@ -117,31 +139,36 @@ class BankedRam(wiring.Component):
             return (first[i] >> shift) == (first[j] >> shift)
 
         for i, port in enumerate(ports):
-            conflict = 0
-            for j in range(i):
+            conflict = 0  # only among the engines' ports (side B)
+            for j in range(1, i):
                 conflict = conflict | (ports[j].valid & overlap(i, j))
             m.d.comb += port.ready.eq(~conflict if i else 1)
 
-        bank_data = []
+        sides = [[0], list(range(1, len(ports)))] if len(ports) > 1 else [[0]]
+        side_of = {i: side for side, members in enumerate(sides) for i in members}
+        bank_data = [[] for _ in sides]  # per side, per bank
         for b, mem in enumerate(self.bank_memories):
             m.submodules[f"bank{b}"] = mem
-            write = mem.write_port(granularity=8)
-            read = mem.read_port()
-            bank_data.append(read.data)
-            # The highest-priority port whose group covers this bank drives it.
-            for i in reversed(range(len(ports))):
-                port, k = ports[i], words[i]
-                group_bits = _log2(banks // k)
-                covers = (port.addr[:group_bits] == b // k) if group_bits else 1
-                row = port.addr[group_bits:group_bits + _log2(rows)]
-                lane = b % k
-                with m.If(port.valid & port.ready & covers):
-                    m.d.comb += [
-                        read.addr.eq(row), write.addr.eq(row),
-                        read.en.eq(~port.write),
-                        write.data.eq(port.wdata[32 * lane:32 * lane + 32]),
-                        write.en.eq(port.mask[4 * lane:4 * lane + 4] & port.write.replicate(4)),
-                    ]
+            for side, members in enumerate(sides):
+                write = mem.write_port(granularity=8)
+                read = mem.read_port()
+                bank_data[side].append(read.data)
+                # The highest-priority port of the side whose group covers this bank
+                # drives it.
+                for i in reversed(members):
+                    port, k = ports[i], words[i]
+                    group_bits = _log2(banks // k)
+                    covers = (port.addr[:group_bits] == b // k) if group_bits else 1
+                    row = port.addr[group_bits:group_bits + _log2(rows)]
+                    lane = b % k
+                    with m.If(port.valid & port.ready & covers):
+                        m.d.comb += [
+                            read.addr.eq(row), write.addr.eq(row),
+                            read.en.eq(~port.write),
+                            write.data.eq(port.wdata[32 * lane:32 * lane + 32]),
+                            write.en.eq(port.mask[4 * lane:4 * lane + 4]
+                                        & port.write.replicate(4)),
+                        ]
         # Responses: the banks of the read accepted last cycle, in lane order.
         for i, (port, k) in enumerate(zip(ports, words)):
             m.d.sync += port.rvalid.eq(port.valid & port.ready & ~port.write)
@@ -153,5 +180,5 @@ class BankedRam(wiring.Component):
                     with m.Case(start):
                         for lane in range(k):
                             m.d.comb += port.rdata[32 * lane:32 * lane + 32].eq(
-                                bank_data[start + lane])
+                                bank_data[side_of[i]][start + lane])
         return m

@@ -99,3 +99,14 @@ def test_the_soc_area_splits_each_engine_into_its_parts(monkeypatch):
     assert report["tensor"] == {"LUT": 1000, "FF": 50, "DSP": 0, "BRAM": 0, "LUTRAM": 0}
     assert report["tensor.mac_array"]["DSP"] == 64 and report["tensor.mac_array"]["LUT"] == 400
     assert report["total"]["LUT"] == 3 + 10 + 132 + 1000 + 400
+
+
+def test_two_sided_banked_ram_maps_to_true_dual_port_block_ram():
+    """The banked RAM's banks have a side for the core and one for the engines; the
+    synthesis script's collision mask (`PREPARE_MEMORIES`) lets both sides share each
+    block RAM. 4 banks of 4K x 32 bits: 8 DP16KD each (4K x 4), not 512 Kbit of
+    flip-flops."""
+    from hw.oxcore.banked_ram import BankedRam
+    total = area_report(BankedRam(16384, [32, 128]), "ecp5")["total"]
+    assert total["BRAM"] == 32
+    assert total["FF"] < 200
