@@ -100,11 +100,54 @@ class LsuState(enum.IntEnum):
     DRAIN = 6  # a store's rows are all fed: the last ones are still on their way out
 
 
+def _limit(value, full: int):
+    """trows/tcolb as an access uses them: 0 or above `full` mean `full`."""
+    return Mux((value == 0) | (value > full), full, value)
+
+
+def _first_row(row0, rows):
+    """trow0 as an access uses it: at most trows (from there on, no row). A function of
+    its own for fault injection."""
+    return Mux(row0 > rows, rows, row0)
+
+
+class _Geometry:
+    """The access geometry the tensor CSRs set, in registers of its own: trows and tcolb
+    as accesses use them (`_limit`) and trow0 capped at trows. They change only as a
+    csr instruction writes those CSRs, so they are written then, from the new value
+    (an access taken right after sees it), and the LSU's counters and enables start
+    from flip-flops, not from the CSRs through the limits' compares (the SoC clock)."""
+
+    def __init__(self, tdim: int, row_bytes: int, trow0: Signal) -> None:
+        self.tdim, self.full_colb, self.trow0 = tdim, row_bytes, trow0
+        rows, colb, row0 = (self._reset(n) for n in (CSR_TROWS, CSR_TCOLB, CSR_TROW0))
+        rows = tdim if rows == 0 or rows > tdim else rows
+        colb = row_bytes if colb == 0 or colb > row_bytes else colb
+        self.rows = Signal(range(tdim + 1), name="lsu_rows", init=rows)
+        self.colb = Signal(range(row_bytes + 1), name="lsu_colb", init=colb)
+        self.first = Signal(range(tdim + 1), name="lsu_first_row", init=min(row0, rows))
+
+    @staticmethod
+    def _reset(number: int) -> int:
+        return RESET[number] & ((1 << WARL_BITS[number]) - 1)
+
+    def follow(self, m: Module, number: int, value) -> None:
+        """The csr instruction writes `value` (its WARL bits) to CSR `number`."""
+        if number == CSR_TROWS:
+            rows = _limit(value, self.tdim)
+            m.d.sync += [self.rows.eq(rows), self.first.eq(_first_row(self.trow0, rows))]
+        elif number == CSR_TCOLB:
+            m.d.sync += self.colb.eq(_limit(value, self.full_colb))
+        elif number == CSR_TROW0:
+            m.d.sync += self.first.eq(_first_row(value, self.rows))
+
+
 @dataclass
 class _Lsu:
     """What the load/store unit's parts share: its instruction, state, commit port and
     the current access geometry: rows moved (first..rows-1: trow0 and trows), bytes a
-    row (tcolb, or tst.b's elements) and their byte mask."""
+    row (tcolb, or tst.b's elements; set as the instruction starts), their byte mask and
+    the bytes a row spans past its first (row_bytes - 1: `_words_of`)."""
 
     current: Signal
     uop: Signal
@@ -115,6 +158,7 @@ class _Lsu:
     first: Signal  # trow0, at most `rows`: equal to it, no row moves (`empty`)
     row_bytes: Signal
     row_mask: Signal
+    row_span: Signal
     tile_index: object = None  # md or ms
     buffer: Signal | None = None  # a load's rows so far, or the tile a store copied
     start_addr: Signal | None = None  # the queue head's row `first`: rs1 + first * rs2
@@ -554,17 +598,18 @@ class TensorEngine(Engine):
         """Tile loads and stores on the memory port, and the tensor CSRs. Returns its
         busy signal and whether it is running a store."""
         t = self.tdim
+        csrs = {name: _csr_register(name, number) for name, number in CSR_NUMBERS.items()}
+        geometry = self._geometry = _Geometry(t, self.row_bytes, csrs["trow0"])
         lsu = _Lsu(current=Signal(DISPATCH, name="lsu_insn"), uop=Signal(UOP, name="lsu_uop"),
                    state=Signal(LsuState, name="lsu_state"),
                    finishing=Signal(name="lsu_finishing"), commit=self.lsu_commit,
-                   rows=Signal(range(t + 1), name="lsu_rows"),
-                   first=Signal(range(t + 1), name="lsu_first_row"),
+                   rows=geometry.rows, first=geometry.first,
                    row_bytes=Signal(range(self.row_bytes + 1), name="lsu_row_bytes"),
-                   row_mask=Signal(self.row_bytes, name="lsu_row_mask"))
+                   row_mask=Signal(self.row_bytes, name="lsu_row_mask"),
+                   row_span=Signal(range(self.row_bytes), name="lsu_row_span"))
         used = Signal(TILES, name="lsu_tiles")
         state, uop = lsu.state, lsu.uop
-        csrs = {name: _csr_register(name, number) for name, number in CSR_NUMBERS.items()}
-        colb = self._limit(m, csrs["tcolb"], self.row_bytes, "lsu_colb")
+        colb = geometry.colb
         store_follows = Signal(name="lsu_store_follows")  # a store behind a store's feed
         m.d.comb += [unit.free.eq((state == LsuState.IDLE) | lsu.finishing | store_follows),
                      # only a load holds its tile, until it writes it (LOAD_WRITE); a
@@ -573,11 +618,15 @@ class TensorEngine(Engine):
                      # waits on the core's requests, a path too long to run on into the
                      # MAC unit's issue.)
                      unit.touched.eq(Mux((state == LsuState.LOAD) & ~lsu.empty, used, 0)),
-                     lsu.commit.order.eq(lsu.current.order),
-                     lsu.rows.eq(self._limit(m, csrs["trows"], t, "lsu_rows_limit")),
-                     lsu.row_bytes.eq(Mux(uop.full_rows, colb, (colb + 3) >> 2)),
-                     lsu.row_mask.eq(Cat(*(lsu.row_bytes > b for b in range(self.row_bytes))))]
-        self._first_row(m, lsu, csrs["trow0"], head)
+                     lsu.commit.order.eq(lsu.current.order)]
+        # the head's bytes a row, into registers as it starts
+        head_row_bytes = Signal.like(lsu.row_bytes, name="head_row_bytes")
+        m.d.comb += head_row_bytes.eq(Mux(head_uop.full_rows, colb, (colb + 3) >> 2))
+        with m.If(unit.take):
+            m.d.sync += [lsu.row_bytes.eq(head_row_bytes), lsu.row_span.eq(head_row_bytes - 1),
+                         lsu.row_mask.eq(Cat(*(head_row_bytes > b
+                                               for b in range(self.row_bytes))))]
+        self._first_row(m, lsu, head)
         self._watch["lsu"] = [(lsu.current, "insn"), state, lsu.first, lsu.rows,
                               lsu.row_bytes, used]
         lsu.tile_index = self._tile_operand(lsu.current.insn, "md")  # md or ms: one slot
@@ -606,26 +655,17 @@ class TensorEngine(Engine):
         return state != LsuState.IDLE, (state == LsuState.STORE) | (state == LsuState.DRAIN)
 
     @staticmethod
-    def _first_row(m: Module, lsu: "_Lsu", trow0, head) -> None:
-        """trow0 as an access uses it (at most trows: from there on, no row) and the
-        address of that row for the queue's head, where a load or store starts (rows
-        before it are skipped, never requested)."""
-        m.d.comb += lsu.first.eq(Mux(trow0 > lsu.rows, lsu.rows, trow0))
+    def _first_row(m: Module, lsu: "_Lsu", head) -> None:
+        """The address of row trow0 (`_Geometry.first`) for the queue's head, where a
+        load or store starts (rows before it are skipped, never requested)."""
         lsu.start_addr = Signal(32, name="lsu_start_addr")
         m.d.comb += lsu.start_addr.eq(head.rs1 + (lsu.first * head.rs2)[:32])
 
-    @staticmethod
-    def _limit(m: Module, csr, full: int, name: str) -> Signal:
-        """trows/tcolb as an access uses them: 0 or above `full` mean `full`."""
-        value = Signal(range(full + 1), name=name)
-        m.d.comb += value.eq(Mux((csr == 0) | (csr > full), full, csr))
-        return value
-
-    def _words_of(self, m: Module, addr, row_bytes, name: str) -> Signal:
-        """Port words a row of `row_bytes` at `addr` straddles."""
+    def _words_of(self, m: Module, addr, span, name: str) -> Signal:
+        """Port words a row at `addr` straddles, `span` + 1 bytes long."""
         word_shift = _log2(self.port_bits // 8)
         count = Signal(range(self._max_words + 1), name=name)
-        m.d.comb += count.eq(((addr[:word_shift] + row_bytes - 1) >> word_shift) + 1)
+        m.d.comb += count.eq(((addr[:word_shift] + span) >> word_shift) + 1)
         return count
 
     @property
@@ -657,8 +697,8 @@ class TensorEngine(Engine):
         resp_addr = Signal(32, name="lsu_resp_addr")
         requesting = Signal(name="lsu_load_request")  # a request of the running load
         load_done = Signal(name="lsu_load_done")  # the load writes its tile: its end
-        req_words = self._words_of(m, req_addr, lsu.row_bytes, "lsu_req_words")
-        resp_words = self._words_of(m, resp_addr, lsu.row_bytes, "lsu_resp_words")
+        req_words = self._words_of(m, req_addr, lsu.row_span, "lsu_req_words")
+        resp_words = self._words_of(m, resp_addr, lsu.row_span, "lsu_resp_words")
 
         # the memory's responses, registered: a block RAM's read data is late in the
         # cycle, too late to go on through the row's shift into the tiles (the SoC clock)
@@ -715,7 +755,7 @@ class TensorEngine(Engine):
                      | (state == LsuState.COMPLETE) | (state == LsuState.LOAD_WRITE)
                      | ((state == LsuState.LOAD) & ~requesting))
         early = Signal(name="lsu_early_request")
-        head_words = self._words_of(m, head.rs1, colb, "lsu_head_words")
+        head_words = self._words_of(m, head.rs1, colb - 1, "lsu_head_words")
         m.d.comb += [unit.free_early.eq((state == LsuState.IDLE) | load_done),
                      early.eq(unit.take_early & (head_uop.kind == Kind.LOAD) & port_free
                               & (lsu.first == 0))]
@@ -771,7 +811,7 @@ class TensorEngine(Engine):
         tags = [Signal(tag_layout, name=f"lsu_requant_tag{i}") for i in range(latency)]
         # the row being written: its word
         word = Signal(range(max_words), name="lsu_store_word")
-        words = self._words_of(m, out.tag.addr, lsu.row_bytes, "lsu_store_words")
+        words = self._words_of(m, out.tag.addr, lsu.row_span, "lsu_store_words")
         row_done = Signal(name="lsu_row_written")  # its last word, this cycle
         advance = Signal(name="lsu_store_advance")  # the pipeline moves (room ahead)
         saturated = Signal(name="lsu_saturated")  # an earlier row of this tst.b clamped
@@ -888,6 +928,7 @@ class TensorEngine(Engine):
                 m.d.comb += held.eq(kept)
                 with m.If(writes):
                     m.d.sync += csrs[name].eq(new[:width])
+                    self._geometry.follow(m, csr_number, new[:width])
                     m.d.comb += [commit.csr.valid.eq(1), commit.csr.csr.eq(number),
                                  commit.csr.value.eq(held)]
         m.d.comb += [commit.valid.eq(1), commit.last.eq(1)]

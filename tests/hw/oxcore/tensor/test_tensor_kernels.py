@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from amaranth import Mux, Signal
+from amaranth import Signal
 
 from cosim.cosim_cmd import cosim_program
 from cosim.kernels import check_outputs, output_ranges, prepare
 from cosim.tensor_fuzz import load_source
-from hw.oxcore.tensor.engine import TensorEngine
+from hw.oxcore.tensor import engine as engine_module
 from oxcore import api
 from oxcore.config import PRESETS, TensorConfig
 from sw.kernels import KERNELS
@@ -48,17 +48,15 @@ def test_gemm_kernel_matches_interpreter_and_numpy(name, shape, tdim):
 
 
 def test_a_dropped_tile_row_is_caught(monkeypatch):
-    """Fault injection: the load/store unit moves one row fewer than a whole tile."""
-    real = TensorEngine._limit
+    """Fault injection: the load/store unit moves one row fewer than a whole tile (its
+    rows register starts at TDIM - 1; the kernel writes no trows before its first
+    loads)."""
+    real_init = engine_module._Geometry.__init__
 
-    def dropping(m, csr, full, name):
-        value = real(m, csr, full, name)
-        if name != "lsu_rows_limit":
-            return value
-        dropped = Signal.like(value, name="lsu_rows_dropped")
-        m.d.comb += dropped.eq(Mux(value == full, full - 1, value))
-        return dropped
-    monkeypatch.setattr(TensorEngine, "_limit", staticmethod(dropping))
+    def dropping(geometry, tdim, row_bytes, trow0):
+        real_init(geometry, tdim, row_bytes, trow0)
+        geometry.rows = Signal(range(tdim + 1), name="lsu_rows", init=tdim - 1)
+    monkeypatch.setattr(engine_module._Geometry, "__init__", dropping)
     result, _ = _gemm("tensor_gemm", (32, 32, 64), 8)
     assert result.verdict == "fail"
 
