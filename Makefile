@@ -69,7 +69,8 @@ fuzz: $(STAMP)
 
 fpga: $(STAMP)
 	$(PY) -m fpga build --board $(or $(BOARD),ulx3s) $(FPGA_PROGRAM_ARGS) \
-		$(if $(CONFIG),--config $(CONFIG)) $(if $(filter 1,$(PROGRAM)),--program)
+		$(if $(CONFIG),--config $(CONFIG)) $(if $(filter 1,$(PROGRAM)),--program) \
+		$(if $(ROUTER),--router $(ROUTER))
 
 fpga-check: $(STAMP)
 	$(PY) -m fpga check
