@@ -359,12 +359,13 @@ class TensorEngine(Engine):
         (address, write data, byte enables) reach the banked RAM from flip-flops a cycle
         after the LSU makes them, and the LSU's ``ready`` is a flip-flop too (the skid
         entry is empty), so that neither the LSU's request logic and the long wires to
-        the block RAMs spread over the device, nor the RAM's arbitration (which decides
-        from the scalar core's address in the same cycle) and the LSU's counters and
-        buffers, are one path (the SoC clock). A request the RAM refuses stays in the
-        output register; the LSU's next one waits in the skid entry, and the LSU stalls
-        from the cycle after. Requests keep their order; responses pass straight
-        through."""
+        the block RAMs spread over the device, nor the RAM's arbitration between
+        engines' ports (`hw.oxcore.banked_ram`), and the LSU's counters and buffers are
+        one path (the SoC clock). A request the RAM refuses stays in the output
+        register; the LSU's next one waits in the skid entry, and the LSU stalls from
+        the cycle after. Requests keep their order; responses pass straight through.
+        (With one engine at a time on the banks' engine side, the RAM never refuses
+        today; tests refuse on purpose, `tests/hw/oxcore/refusing_ram.py`.)"""
         port = port_signature(self.port_bits).create(path=("tensor_lsu_port",))
         skid = port_signature(self.port_bits).create(path=("tensor_lsu_skid",))
         mem = self.mem
@@ -844,8 +845,8 @@ class TensorEngine(Engine):
                          (requantizer.saturated & stored_elements).any(), lsu.row_mask,
                          word_shift)
 
-        with m.If(storing & lsu.empty):
-            lsu.finish(m)
+        with m.If(storing & lsu.empty):  # (never behind a draining store: the same
+            lsu.finish(m)                # CSRs made that one's rows, so it has rows)
         with m.If(out.valid):
             m.d.comb += [mem.valid.eq(1), mem.write.eq(1),
                          mem.addr.eq(out.tag.addr[word_shift:] + word),

@@ -164,6 +164,22 @@ def test_random_programs_match_the_interpreter(tdim, port_bits, seed, tmp_path):
     assert verdict.verdict == "pass", verdict.report
 
 
+@pytest.mark.parametrize("name", ["stores_back_to_back", "edges", "load_right_behind_a_store",
+                                  "random"])
+def test_a_memory_port_that_refuses_requests_only_changes_the_timing(name, tmp_path,
+                                                                      monkeypatch):
+    """The RAM refuses the engine's port about one cycle in four (`RefusingRam`; a real
+    configuration never does, the core having its own side of the banks): the skid
+    buffer, the stalled load requests and the store pipeline held on `ready` must keep
+    every record as the interpreter has it."""
+    from hw.oxcore import top
+    from tests.hw.oxcore.refusing_ram import RefusingRam
+    monkeypatch.setattr(top, "BankedRam", RefusingRam)
+    body = random_body(12, 4) if name == "random" else DIRECTED[name]
+    verdict = cosim(program(body, 12), config(4, 64), tmp_path, f"refused_{name}")
+    assert verdict.verdict == "pass", verdict.report
+
+
 def test_a_random_program_with_both_engines_matches_the_interpreter(tmp_path):
     """cosim.tensor_fuzz's mix (make fuzz runs many): tile, RVV and scalar instructions
     on shared memory, with the vector engine beside the tensor engine."""

@@ -320,6 +320,24 @@ def test_random_programs_match_the_interpreter(vlen, lanes, seed, tmp_path):
     assert verdict.verdict == "pass", verdict.report
 
 
+@pytest.mark.parametrize("kind", ["random", "strided", "indexed", "segment"])
+def test_a_memory_port_that_refuses_requests_only_changes_the_timing(kind, tmp_path,
+                                                                      monkeypatch):
+    """The RAM refuses the engine's port about one cycle in four (`RefusingRam`; a real
+    configuration never does): the load/store sequencer's waits on `ready` must keep
+    every record as the interpreter has it."""
+    from hw.oxcore import top
+    from tests.hw.oxcore.refusing_ram import RefusingRam
+    monkeypatch.setattr(top, "BankedRam", RefusingRam)
+    cfg = config(128, 2)
+    source = {"random": lambda: random_program(6, mem_end=cfg.mem_end),
+              "strided": lambda: strided_program(6),
+              "indexed": lambda: indexed_program(6, 128),
+              "segment": lambda: segment_program(6, 128)}[kind]()
+    verdict = _cosim(source, cfg, tmp_path)
+    assert verdict.verdict == "pass", verdict.report
+
+
 def test_a_broken_lane_is_caught(tmp_path, monkeypatch):
     """Fault injection: vadd computes a - b in the lanes. Co-simulation must fail, at the
     first vadd whose result that changes."""
