@@ -153,6 +153,9 @@ class BankedRam(wiring.Component):
                 write = mem.write_port(granularity=8)
                 read = mem.read_port()
                 bank_data[side].append(read.data)
+                if len(members) == 1:
+                    self._drive_alone(m, b, members[0], read, write)
+                    continue
                 # The highest-priority port of the side whose group covers this bank
                 # drives it.
                 for i in reversed(members):
@@ -169,6 +172,29 @@ class BankedRam(wiring.Component):
                             write.en.eq(port.mask[4 * lane:4 * lane + 4]
                                         & port.write.replicate(4)),
                         ]
+        self._respond(m, first, bank_data, side_of)
+        return m
+
+    def _drive_alone(self, m: Module, bank: int, i: int, read, write) -> None:
+        """A side with one port: the bank's address and write data are that port's,
+        whatever the request (the enables alone say whether it is one), so the path
+        from the port's address to the block RAM's address pins holds no decision (for
+        the core: its address adder, not its load/store control, the SoC clock)."""
+        port, k = self.ports[i], self.ports[i].signature.words
+        banks, rows = self.banks, self.depth // self.banks
+        group_bits = _log2(banks // k)
+        covers = (port.addr[:group_bits] == bank // k) if group_bits else 1
+        row = port.addr[group_bits:group_bits + _log2(rows)]
+        lane = bank % k
+        m.d.comb += [read.addr.eq(row), write.addr.eq(row),
+                     write.data.eq(port.wdata[32 * lane:32 * lane + 32])]
+        with m.If(port.valid & port.ready & covers):
+            m.d.comb += [read.en.eq(~port.write),
+                         write.en.eq(port.mask[4 * lane:4 * lane + 4]
+                                     & port.write.replicate(4))]
+
+    def _respond(self, m: Module, first, bank_data, side_of) -> None:
+        ports, words, banks = self.ports, [p.signature.words for p in self.ports], self.banks
         # Responses: the banks of the read accepted last cycle, in lane order.
         for i, (port, k) in enumerate(zip(ports, words)):
             m.d.sync += port.rvalid.eq(port.valid & port.ready & ~port.write)
@@ -181,4 +207,3 @@ class BankedRam(wiring.Component):
                         for lane in range(k):
                             m.d.comb += port.rdata[32 * lane:32 * lane + 32].eq(
                                 bank_data[side_of[i]][start + lane])
-        return m
