@@ -502,12 +502,17 @@ class TensorEngine(Engine):
         k = Signal(range(steps), name="mac_k")
         md, ms1, ms2 = (self._tile_operand(current.insn, f) for f in ("md", "ms1", "ms2"))
         result = self._mac_result(m, writes)
+        # a tmma's first k-step (it reads md on the tile read port): the cycle after it
+        # was taken, a flip-flop, so that the tile read port's select, which fans out
+        # to a tile's worth of multiplexers, starts from flip-flops (the SoC clock)
+        first_step = Signal(name="mac_first_step")
+        m.d.sync += first_step.eq(unit.take & (head_uop.kind == Kind.MMA))
         # md from the end of its instruction until the result register has written it
         m.d.comb += result.arriving.eq(Mux(finishing, Const(1, TILES) << md, 0))
         m.d.comb += [unit.free.eq(~running | finishing),
                      unit.touched.eq(Mux(running & ~finishing, used, 0) | result.arriving
                                      | result.unwritten),
-                     unit.reads_tile.eq(running & (uop.kind == Kind.MMA) & (k == 0))]
+                     unit.reads_tile.eq(first_step)]
 
         m.submodules.mac_array = array = MacArray(t)
         self._watch["mac"] = [(current, "insn"), running, k, array.step, used, result.full]
@@ -519,7 +524,7 @@ class TensorEngine(Engine):
             array.a.eq(a), array.b.eq(b), array.a_unsigned.eq(uop.unsigned_a),
             # a tmma on the tile still in the result register starts from it
             array.base.eq(Mux(result.holds(md), result.value, read_tile)),
-            array.first.eq(k == 0),
+            array.first.eq(first_step),
             array.step.eq(running & (uop.kind == Kind.MMA) & ~(last & ~result.free)),
         ]
         with m.If(last & result.free):  # the end: the tile into the result register
