@@ -194,8 +194,9 @@ class BankedRam(wiring.Component):
                                      & port.write.replicate(4))]
 
     def _respond(self, m: Module, first, bank_data, side_of) -> None:
+        """Each port's read data: the banks of its read accepted last cycle, in lane
+        order, from its side's read ports."""
         ports, words, banks = self.ports, [p.signature.words for p in self.ports], self.banks
-        # Responses: the banks of the read accepted last cycle, in lane order.
         for i, (port, k) in enumerate(zip(ports, words)):
             m.d.sync += port.rvalid.eq(port.valid & port.ready & ~port.write)
             group = Signal.like(first[i], name=f"port{i}_read_bank")
