@@ -52,12 +52,20 @@ def config(vlen: int, lanes: int):
                                vector=VectorConfig(vlen=vlen, lanes=lanes))
 
 
-def _finish(lines: list[str], data: bytes) -> str:
-    """A program generator's text: `lines`, exit(0), then `data` at the label ``data``."""
-    lines = lines + ["    li a0, 0", "    li a7, 93", "    ecall", "    .data", "data:"]
+def _finish(lines: list[str], data: bytes, align: int | None = None) -> str:
+    """A program generator's text: `lines`, exit(0), then `data` at the label ``data``
+    (aligned to 2**`align` bytes if given)."""
+    lines = lines + ["    li a0, 0", "    li a7, 93", "    ecall", "    .data"]
+    lines += [f"    .p2align {align}"] * (align is not None) + ["data:"]
     lines += [f"    .byte {', '.join(str(b) for b in data[i:i + 16])}"
               for i in range(0, len(data), 16)]
     return "\n".join(lines) + "\n"
+
+
+def _directed(*instructions: str) -> str:
+    """A short directed program (a fault injection's): `instructions`, then exit(0)."""
+    return _finish(["    .text", "    .globl _start", "_start:",
+                    *(f"    {ins}" for ins in instructions)], b"")
 
 
 def _start(*setup: str, groups: bool = False) -> list[str]:
@@ -346,9 +354,8 @@ def test_a_broken_lane_is_caught(tmp_path, monkeypatch):
     def broken(op, a, b, sew, pick, d=None):
         return original(AluOp.SUB if op == AluOp.ADD else op, a, b, sew, pick, d)
     monkeypatch.setattr(lane_module, "_element", broken)
-    source = ("    .text\n    .globl _start\n_start:\n    li t0, 4\n"
-              "    vsetvli t1, t0, e32, m1, ta, ma\n    vmv.v.i v1, 3\n    vmv.v.i v2, 1\n"
-              "    vadd.vv v3, v1, v2\n    li a0, 0\n    li a7, 93\n    ecall\n")
+    source = _directed("li t0, 4", "vsetvli t1, t0, e32, m1, ta, ma", "vmv.v.i v1, 3",
+                       "vmv.v.i v2, 1", "vadd.vv v3, v1, v2")
     verdict = _cosim(source, config(128, 2), tmp_path, "broken")
     assert verdict.verdict == "fail"
     assert "vadd.vv" in verdict.report
@@ -475,12 +482,9 @@ def indexed_program(seed: int, vlen: int, length: int = 14) -> str:
     lines.append("    vsetvli t0, zero, e8, m8, ta, ma")
     for chunk in range(-64, INDEX_REACH + 64, vlen):
         lines += [f"    addi t4, s1, {chunk}", "    vle8.v v8, (t4)"]
-    lines += ["    li a0, 0", "    li a7, 93", "    ecall", "    .data", "    .p2align 6",
-              "data:"]  # (aligned: a wrapping index lands on an element boundary)
+    # (aligned: a wrapping index lands on an element boundary)
     data = random.Random(seed + 11).randbytes(table_base) + bytes(tables)
-    lines += [f"    .byte {', '.join(str(b) for b in data[i:i + 16])}"
-              for i in range(0, len(data), 16)]
-    return "\n".join(lines) + "\n"
+    return _finish(lines, data, align=6)
 
 
 @pytest.mark.parametrize("vlen, lanes, seed", [(128, 2, 1), (256, 4, 2), (64, 1, 3)])
@@ -587,12 +591,8 @@ def segment_program(seed: int, vlen: int, length: int = 20) -> str:
     lines.append("    vsetvli t0, zero, e8, m8, ta, ma")  # the region, whole
     for chunk in range(-SEGMENT_REACH, 2 * SEGMENT_REACH, vlen):
         lines += [f"    li t4, {chunk}", "    add t4, t4, s1", "    vle8.v v8, (t4)"]
-    lines += ["    li a0, 0", "    li a7, 93", "    ecall", "    .data", "    .p2align 6",
-              "data:"]
     data = random.Random(seed + 13).randbytes(table_base) + bytes(tables)
-    lines += [f"    .byte {', '.join(str(b) for b in data[i:i + 16])}"
-              for i in range(0, len(data), 16)]
-    return "\n".join(lines) + "\n"
+    return _finish(lines, data, align=6)
 
 
 @pytest.mark.parametrize("vlen, lanes, seed", [
@@ -677,13 +677,8 @@ def fixed_point_program(seed: int) -> str:
             if rng.random() < 0.25:
                 lines.append(f"    csrwi vstart, {rng.randrange(1, 3)}")
             lines += [f"    {op}.{form} v24, v16, {src}{mask}", "    csrr a1, vxsat"]
-    lines += ["    li a0, 0", "    li a7, 93", "    ecall", "    .data", "    .p2align 2",
-              "data:"]
     extremes = [0x80, 0x7F, 0xFF, 0x00, 0x01, 0xC0, 0x3F]
-    data = _biased_bytes(rng, extremes, 0.6, 512)
-    lines += [f"    .byte {', '.join(str(b) for b in data[i:i + 16])}"
-              for i in range(0, len(data), 16)]
-    return "\n".join(lines) + "\n"
+    return _finish(lines, _biased_bytes(rng, extremes, 0.6, 512), align=2)
 
 
 def test_fixed_point_and_vxsat_match_the_interpreter(tmp_path):
@@ -740,10 +735,9 @@ def test_a_wv_narrowing_taking_the_wrong_shifts_is_caught(tmp_path, monkeypatch)
     the narrowing instruction."""
     from hw.oxcore.vector import engine as engine_module
     monkeypatch.setattr(engine_module, "_shift_row", lambda vs1, beat, bpr: vs1 * bpr)
-    source = ("    .text\n    .globl _start\n_start:\n"
-              "    vsetvli t1, zero, e16, m2, ta, ma\n    li t2, -1\n    vmv.v.x v16, t2\n"
-              "    vsetvli t1, zero, e8, m1, ta, ma\n    vid.v v8\n"
-              "    vnsrl.wv v24, v16, v8\n    li a0, 0\n    li a7, 93\n    ecall\n")
+    source = _directed("vsetvli t1, zero, e16, m2, ta, ma", "li t2, -1", "vmv.v.x v16, t2",
+                       "vsetvli t1, zero, e8, m1, ta, ma", "vid.v v8",
+                       "vnsrl.wv v24, v16, v8")
     verdict = _cosim(source, config(128, 2), tmp_path, "broken")
     assert verdict.verdict == "fail"
     assert "vnsrl.wv" in verdict.report
@@ -820,9 +814,8 @@ def test_a_widening_op_reading_the_wrong_half_is_caught(tmp_path, monkeypatch):
     from hw.oxcore.vector import engine as engine_module
     monkeypatch.setattr(engine_module, "_source_half",
                         lambda data, beat, lanes: data[:16 * lanes])
-    source = ("    .text\n    .globl _start\n_start:\n"
-              "    vsetvli t1, zero, e8, m1, ta, ma\n    vid.v v1\n"
-              "    vwaddu.vx v2, v1, zero\n    li a0, 0\n    li a7, 93\n    ecall\n")
+    source = _directed("vsetvli t1, zero, e8, m1, ta, ma", "vid.v v1",
+                       "vwaddu.vx v2, v1, zero")
     verdict = _cosim(source, config(128, 2), tmp_path, "broken")
     assert verdict.verdict == "fail"
     assert "vwaddu.vx" in verdict.report
@@ -950,10 +943,8 @@ def test_a_carry_out_ignoring_its_carry_in_is_caught(tmp_path, monkeypatch):
     original = engine_module._carry_out
     monkeypatch.setattr(engine_module, "_carry_out",
                         lambda name, a, b, carry, sew: original(name, a, b, 0, sew))
-    source = ("    .text\n    .globl _start\n_start:\n"
-              "    vsetivli zero, 4, e8, m1, tu, mu\n    vmv.v.i v1, -1\n"
-              "    vmv.v.i v2, 0\n    vmv.v.i v0, 1\n    vmadc.vvm v3, v1, v2, v0\n"
-              "    li a0, 0\n    li a7, 93\n    ecall\n")
+    source = _directed("vsetivli zero, 4, e8, m1, tu, mu", "vmv.v.i v1, -1",
+                       "vmv.v.i v2, 0", "vmv.v.i v0, 1", "vmadc.vvm v3, v1, v2, v0")
     verdict = _cosim(source, config(64, 1), tmp_path, "broken")
     assert verdict.verdict == "fail"
     assert "vmadc.vvm" in verdict.report
