@@ -51,15 +51,15 @@ SYNTH_OPTS: dict[str, str] = {
 }
 
 
-# Run right after read_rtlil (memory_collect skips modules with processes: proc first):
-# the banked RAM's two-sided banks (tagged by
-# `hw.oxcore.banked_ram.COLLISION_X_ATTR`: two read and two write ports) get Yosys's
-# collision mask, a read's data undefined when the other side writes its word in that
-# cycle, which memory order never lets happen; without it no block RAM mode serves both
-# sides and Yosys maps the banks to flip-flops.
-PREPARE_MEMORIES = (f"hierarchy -top top\nproc\nmemory_collect\n"
-                    f"setparam -set RD_COLLISION_X_MASK 4'b1111 t:$mem_v2 "
-                    f"a:{COLLISION_X_ATTR} %i")
+def prepare_memories(top: str = "top") -> str:
+    """Yosys commands to run right after read_rtlil, for the top module `top`: the
+    banked RAM's two-sided banks (tagged by `hw.oxcore.banked_ram.COLLISION_X_ATTR`:
+    two read and two write ports) get Yosys's collision mask, a read's data undefined
+    when the other side writes its word in that cycle, which memory order never lets
+    happen; without it no block RAM mode serves both sides and Yosys maps the banks to
+    flip-flops. (memory_collect skips modules with processes: proc first.)"""
+    return (f"hierarchy -top {top}\nproc\nmemory_collect\n"
+            f"setparam -set RD_COLLISION_X_MASK 4'b1111 t:$mem_v2 a:{COLLISION_X_ATTR} %i")
 
 
 def classify_cell(family: str, cell_type: str) -> dict[str, int]:
@@ -102,7 +102,7 @@ def synth_script(family: str, top: str = "top", *, flatten: bool = False,
     opts = " ".join(o for o in (SYNTH_OPTS[family], extra_opts,
                                 "" if flatten else "-noflatten") if o)
     return (f"read_rtlil {top}.il\n"
-            f"{PREPARE_MEMORIES.replace('-top top', f'-top {top}')}\n"
+            f"{prepare_memories(top)}\n"
             f"synth_{family} -top {top} {opts}\n"
             "tee -q -o stat.json stat -json\n")
 

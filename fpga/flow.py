@@ -44,7 +44,7 @@ from pathlib import Path
 
 from amaranth.lib import wiring
 
-from fpga.area import PREPARE_MEMORIES, SYNTH_OPTS
+from fpga.area import SYNTH_OPTS, prepare_memories
 from fpga.boards import Board, BoardTop, get_board
 from fpga.report import PnrReport, parse_report
 from fpga.tools import ROUTERS, FpgaError, env_var, tool_env
@@ -225,7 +225,7 @@ def build(board: Board | str, soc: wiring.Component | SocFactory, *,
 
     platform = board.platform()
     overrides = {
-        "script_after_read": PREPARE_MEMORIES,
+        "script_after_read": prepare_memories(),
         "script_after_synth": "tee -q -o synth_stat.json stat -json",
         "nextpnr_opts": f"--report report.json --timing-allow-fail --seed {int(seed)}"
                         + (f" --router {router}" if router else ""),

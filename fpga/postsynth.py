@@ -51,7 +51,7 @@ from pathlib import Path
 
 from amaranth.back import rtlil
 
-from fpga.area import PREPARE_MEMORIES, SYNTH_OPTS
+from fpga.area import SYNTH_OPTS, prepare_memories
 from fpga.tools import FpgaError, run_yosys
 from fpga.uart import decode_uart
 
@@ -175,7 +175,7 @@ def synthesize_netlist(component, family: str, cwd: Path) -> dict[str, int]:
     cwd.mkdir(parents=True, exist_ok=True)
     (cwd / "top.il").write_text(rtlil.convert(component, name="top"))
     run_yosys(f"read_rtlil top.il\n"
-              f"{PREPARE_MEMORIES}\n"
+              f"{prepare_memories()}\n"
               f"synth_{family} -top top {SYNTH_OPTS.get(family, '')}\n"
               "tee -q -o stat.json stat -json\n"
               "write_verilog -noattr netlist.v\n", cwd, log_name="synth.log")

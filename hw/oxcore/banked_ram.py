@@ -23,7 +23,7 @@ Synthesis must be told that a read on one side and a write on the other to one w
 in one cycle need no defined result (Amaranth says: the old data), or no block RAM can
 serve both sides and Yosys builds the banks from flip-flops: two-sided banks carry the
 `COLLISION_X_ATTR` attribute, on which the FPGA flow's synthesis script sets Yosys's
-collision mask (`fpga.area.PREPARE_MEMORIES`).
+collision mask (`fpga.area.prepare_memories`).
 
 Why fixed priority among the engines, as in `arbiter.Arbiter`: no state on the path
 from a request to the banks' enables.
@@ -123,7 +123,7 @@ class BankedRam(wiring.Component):
 
     def elaborate(self, platform) -> Module:
         m = Module()
-        banks, rows = self.banks, self.depth // self.banks
+        banks = self.banks
         ports = self.ports
         words = [port.signature.words for port in ports]
         # Each port's first bank: its address's low bits, times its width in words.
@@ -159,11 +159,8 @@ class BankedRam(wiring.Component):
                 # The highest-priority port of the side whose group covers this bank
                 # drives it.
                 for i in reversed(members):
-                    port, k = ports[i], words[i]
-                    group_bits = _log2(banks // k)
-                    covers = (port.addr[:group_bits] == b // k) if group_bits else 1
-                    row = port.addr[group_bits:group_bits + _log2(rows)]
-                    lane = b % k
+                    port = ports[i]
+                    covers, row, lane = self._bank_view(port, b)
                     with m.If(port.valid & port.ready & covers):
                         m.d.comb += [
                             read.addr.eq(row), write.addr.eq(row),
@@ -175,17 +172,22 @@ class BankedRam(wiring.Component):
         self._respond(m, first, bank_data, side_of)
         return m
 
+    def _bank_view(self, port, bank: int):
+        """Whether `port`'s request covers `bank`, the bank row it addresses, and which
+        32-bit lane of its data the bank holds."""
+        k = port.signature.words
+        group_bits = _log2(self.banks // k)
+        covers = (port.addr[:group_bits] == bank // k) if group_bits else 1
+        row = port.addr[group_bits:group_bits + _log2(self.depth // self.banks)]
+        return covers, row, bank % k
+
     def _drive_alone(self, m: Module, bank: int, i: int, read, write) -> None:
         """A side with one port: the bank's address and write data are that port's,
         whatever the request (the enables alone say whether it is one), so the path
         from the port's address to the block RAM's address pins holds no decision (for
         the core: its address adder, not its load/store control, the SoC clock)."""
-        port, k = self.ports[i], self.ports[i].signature.words
-        banks, rows = self.banks, self.depth // self.banks
-        group_bits = _log2(banks // k)
-        covers = (port.addr[:group_bits] == bank // k) if group_bits else 1
-        row = port.addr[group_bits:group_bits + _log2(rows)]
-        lane = bank % k
+        port = self.ports[i]
+        covers, row, lane = self._bank_view(port, bank)
         m.d.comb += [read.addr.eq(row), write.addr.eq(row),
                      write.data.eq(port.wdata[32 * lane:32 * lane + 32])]
         with m.If(port.valid & port.ready & covers):

@@ -103,7 +103,7 @@ def test_the_soc_area_splits_each_engine_into_its_parts(monkeypatch):
 
 def test_two_sided_banked_ram_maps_to_true_dual_port_block_ram():
     """The banked RAM's banks have a side for the core and one for the engines; the
-    synthesis script's collision mask (`PREPARE_MEMORIES`) lets both sides share each
+    synthesis script's collision mask (`prepare_memories`) lets both sides share each
     block RAM. 4 banks of 4K x 32 bits: 8 DP16KD each (4K x 4), not 512 Kbit of
     flip-flops."""
     from hw.oxcore.banked_ram import BankedRam

@@ -236,11 +236,12 @@ class _StoreRow:
         self.enables = Signal(max_words * port_bits // 8, name="lsu_out_enables")
         self.clamped = Signal(name="lsu_out_clamped")
         self.tag = Signal(_row_tag(order_bits), name="lsu_out_tag")
+        self.word_shift = _log2(port_bits // 8)
 
-    def load(self, m: Module, valid, data, tag, clamped, row_mask, word_shift: int) -> None:
+    def load(self, m: Module, valid, data, tag, clamped, row_mask) -> None:
         """Take the next row (`valid` low: none) with its `_row_tag`."""
         bytes_ = data[:len(self.data)]
-        offset = tag.addr[:word_shift]
+        offset = tag.addr[:self.word_shift]
         m.d.sync += [self.valid.eq(valid), self.data.eq(bytes_), self.tag.eq(tag),
                      self.words.eq(bytes_ << (offset * 8)),
                      self.enables.eq(row_mask << offset), self.clamped.eq(clamped)]
@@ -632,7 +633,7 @@ class TensorEngine(Engine):
             m.d.sync += [lsu.row_bytes.eq(head_row_bytes), lsu.row_span.eq(head_row_bytes - 1),
                          lsu.row_mask.eq(Cat(*(head_row_bytes > b
                                                for b in range(self.row_bytes))))]
-        self._first_row(m, lsu, head)
+        self._start_address(m, lsu, head)
         self._watch["lsu"] = [(lsu.current, "insn"), state, lsu.first, lsu.rows,
                               lsu.row_bytes, used]
         lsu.tile_index = self._tile_operand(lsu.current.insn, "md")  # md or ms: one slot
@@ -661,7 +662,7 @@ class TensorEngine(Engine):
         return state != LsuState.IDLE, (state == LsuState.STORE) | (state == LsuState.DRAIN)
 
     @staticmethod
-    def _first_row(m: Module, lsu: "_Lsu", head) -> None:
+    def _start_address(m: Module, lsu: "_Lsu", head) -> None:
         """The address of row trow0 (`_Geometry.first`) for the queue's head, where a
         load or store starts (rows before it are skipped, never requested)."""
         lsu.start_addr = Signal(32, name="lsu_start_addr")
@@ -844,11 +845,10 @@ class TensorEngine(Engine):
                 with m.If(feed_tag.last):
                     m.d.sync += lsu.state.eq(LsuState.DRAIN)
             with m.If(uop.full_rows):
-                out.load(m, feeding, source_row, feed_tag, 0, lsu.row_mask, word_shift)
+                out.load(m, feeding, source_row, feed_tag, 0, lsu.row_mask)
             with m.Else():
                 out.load(m, in_flight[-1], requantizer.result, tags[-1],
-                         (requantizer.saturated & stored_elements).any(), lsu.row_mask,
-                         word_shift)
+                         (requantizer.saturated & stored_elements).any(), lsu.row_mask)
 
         with m.If(storing & lsu.empty):  # (never behind a draining store: the same
             lsu.finish(m)                # CSRs made that one's rows, so it has rows)
