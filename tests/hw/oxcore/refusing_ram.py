@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from amaranth import Cat, Module, Signal
 
+from hw.oxcore import top
 from hw.oxcore.banked_ram import BankedRam
 
 
@@ -26,3 +27,8 @@ class RefusingRam(BankedRam):
         for i, port in enumerate(self.ports[1:], start=1):
             m.d.comb += port.ready.eq(lfsr[i] | lfsr[i + 6])
         return m
+
+
+def install(monkeypatch) -> None:
+    """Make `hw.oxcore.top.Top` build its data RAM as a `RefusingRam` for this test."""
+    monkeypatch.setattr(top, "BankedRam", RefusingRam)

@@ -172,9 +172,8 @@ def test_a_memory_port_that_refuses_requests_only_changes_the_timing(name, tmp_p
     configuration never does, the core having its own side of the banks): the skid
     buffer, the stalled load requests and the store pipeline held on `ready` must keep
     every record as the interpreter has it."""
-    from hw.oxcore import top
-    from tests.hw.oxcore.refusing_ram import RefusingRam
-    monkeypatch.setattr(top, "BankedRam", RefusingRam)
+    from tests.hw.oxcore import refusing_ram
+    refusing_ram.install(monkeypatch)
     body = random_body(12, 4) if name == "random" else DIRECTED[name]
     verdict = cosim(program(body, 12), config(4, 64), tmp_path, f"refused_{name}")
     assert verdict.verdict == "pass", verdict.report

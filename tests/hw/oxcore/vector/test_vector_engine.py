@@ -334,9 +334,8 @@ def test_a_memory_port_that_refuses_requests_only_changes_the_timing(kind, tmp_p
     """The RAM refuses the engine's port about one cycle in four (`RefusingRam`; a real
     configuration never does): the load/store sequencer's waits on `ready` must keep
     every record as the interpreter has it."""
-    from hw.oxcore import top
-    from tests.hw.oxcore.refusing_ram import RefusingRam
-    monkeypatch.setattr(top, "BankedRam", RefusingRam)
+    from tests.hw.oxcore import refusing_ram
+    refusing_ram.install(monkeypatch)
     cfg = config(128, 2)
     source = {"random": lambda: random_program(6, mem_end=cfg.mem_end),
               "strided": lambda: strided_program(6),
