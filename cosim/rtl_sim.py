@@ -267,11 +267,12 @@ class RtlSimulator(RtlHarness):
                     ctx.set(resp.valid, 0)
                     ctx.set(resp.fault, 0)
             # After a trap the engines finish (`Completions.drain`); a limit keeps
-            # records as far as they got.
+            # records as far as they got. (The loop's last tick moved on to the cycle
+            # after the trap: its beats are filed before the next tick.)
             if stop[0] == "trap":
                 for _ in completions.drain(1):
-                    await ctx.tick()
                     deliver(late_effects(), last=False)
+                    await ctx.tick()
             deliver(completions.flush(), last=True)  # what is still held or queued
             reason, exit_value, cause, pc = stop
             counters = unpack_counters(ctx.get(core.counters.as_value()))

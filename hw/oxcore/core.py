@@ -223,7 +223,7 @@ def _connect_writeback(p: Pipeline, m: Module) -> None:
     if p.engines:
         done = stage.completion
         wires.d.comb += [
-            stage.dispatch_wait.eq(p.w_dispatch_wait),
+            stage.dispatch_wait.eq(p.w_dispatch_wait), stage.engine_fault.eq(p.w_engine_fault),
             done.write.eq(p.completion_write), done.trap.eq(p.completion_trap),
             done.rd.eq(p.completion_rd), done.value.eq(p.completion_value),
         ]

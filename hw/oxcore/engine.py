@@ -19,6 +19,15 @@ An engine is a `wiring.Component` with two ports (`Engine`):
   register, its ``order``, ``rd`` and ``value``; the core writes the register file
   when WB does not (``ready`` is low while WB holds an instruction that writes rd). ``trap`` is reserved for
   imprecise engine faults: today it halts the core without writing.
+- **check** (to the engine) and **fault** (back): precise traps for what an engine
+  finds wrong before it executes (a tile row outside RAM). ``check`` shows the
+  instruction in MEM (``valid`` when it is this engine's), its scalar operands and
+  ``advance`` (it moves to WB at the end of the cycle); the engine keeps what it needs
+  of it and, while the instruction is in WB, answers ``fault`` (``valid``, ``cause``)
+  from that and from its state *as dispatched so far*: every older instruction has
+  been dispatched by then, so CSRs it tracks at dispatch are exact. A faulting
+  instruction retires as a trap record instead of being dispatched, exactly as the
+  interpreter traps it. An engine with nothing to check leaves ``fault`` at 0.
 - **busy**: the engine holds dispatched instructions that are not finished (memory
   accesses included).
 - **writes_memory**: some of those may write memory (stores); ``busy`` when an engine
@@ -54,6 +63,10 @@ from oxcore.retire.batch import PortSpec
 
 CLAIM = data.StructLayout({"match": 1, "reads_rs1": 1, "reads_rs2": 1, "writes_rd": 1})
 DISPATCH = data.StructLayout({"insn": 32, "order": 64, "pc": 32, "rs1": 32, "rs2": 32})
+# The instruction in MEM, for an engine's precise traps (`EngineSignature`, ``check``).
+CHECK = data.StructLayout({"valid": 1, "insn": 32, "rs1": 32, "rs2": 32, "advance": 1})
+# The engine's verdict on the instruction in WB: it traps, with this cause.
+FAULT = data.StructLayout({"valid": 1, "cause": TRAP_CAUSE_WIDTH})
 COMPLETION = data.StructLayout({
     "order": 64, "rd": 5, "value": 32,
     "trap": data.StructLayout({"valid": 1, "cause": TRAP_CAUSE_WIDTH}),
@@ -73,6 +86,10 @@ class EngineSignature(wiring.Signature):
         Instructions in program order, at retirement.
     complete : ``In(stream.Signature(COMPLETION))``
         Scalar register results.
+    check : ``Out(CHECK)``
+        The instruction in MEM, its operands, and whether it moves to WB.
+    fault : ``In(FAULT)``
+        The instruction in WB traps (precise: it is not dispatched).
     busy : ``In(1)``
         Dispatched instructions not yet finished.
     writes_memory : ``In(1)``
@@ -86,6 +103,8 @@ class EngineSignature(wiring.Signature):
             "claimed": In(CLAIM),
             "dispatch": Out(stream.Signature(DISPATCH)),
             "complete": In(stream.Signature(COMPLETION)),
+            "check": Out(CHECK),
+            "fault": In(FAULT),
             "busy": In(1),
             "writes_memory": In(1),
         })
@@ -137,11 +156,18 @@ class Engine(wiring.Component):
         m.d.comb += pipe.writes_memory.eq((queued != 0) | running)
         return queued
 
-    def claim_and_queue(self, m, claim, depth: int):
+    def claim_and_queue(self, m, claim, depth: int, predecoded: data.StructLayout | None = None,
+                        predecode=None):
         """The front every engine has: `claim` (a decoder with ``insn`` in and ``match``,
         ``reads_rs1``, ``reads_rs2``, ``writes_rd`` out) answers for the word in ID, and
         dispatched instructions wait in a FIFO of `depth` (returned: its ``r_*`` side is
-        the engine's to read) with their scalar operands."""
+        the engine's to read) with their scalar operands.
+
+        With `predecoded` (a layout) and `predecode(m, payload)` (its fields' values for
+        the dispatched instruction `payload`), each entry also carries what the engine
+        works out from the instruction as it is dispatched (`queue_entry`), so that the
+        queue's head brings it from flip-flops instead of decoding it on the issue
+        path (the tensor engine: the micro-operation and the tiles it uses)."""
         from amaranth.lib import fifo
         pipe = self.pipe
         m.submodules.claim_decoder = claim
@@ -150,9 +176,16 @@ class Engine(wiring.Component):
                      pipe.claimed.reads_rs1.eq(claim.reads_rs1),
                      pipe.claimed.reads_rs2.eq(claim.reads_rs2),
                      pipe.claimed.writes_rd.eq(claim.writes_rd)]
-        m.submodules.queue = queue = fifo.SyncFIFOBuffered(width=DISPATCH.size, depth=depth)
-        m.d.comb += [queue.w_data.eq(pipe.dispatch.payload.as_value()),
-                     queue.w_en.eq(pipe.dispatch.valid),
+        layout = queue_entry(predecoded) if predecoded else DISPATCH
+        m.submodules.queue = queue = fifo.SyncFIFOBuffered(width=layout.size, depth=depth)
+        entry = Signal(layout, name="queue_in")
+        if predecoded:
+            m.d.comb += entry.dispatched.eq(pipe.dispatch.payload)
+            for name, value in predecode(m, pipe.dispatch.payload).items():
+                m.d.comb += entry.predecoded[name].eq(value)
+        else:
+            m.d.comb += entry.eq(pipe.dispatch.payload)
+        m.d.comb += [queue.w_data.eq(entry.as_value()), queue.w_en.eq(pipe.dispatch.valid),
                      pipe.dispatch.ready.eq(queue.w_rdy)]
         return queue
 
@@ -160,6 +193,11 @@ class Engine(wiring.Component):
     def for_config(cls, config: OxCoreConfig, section: object) -> "Engine":
         """The engine for its configuration section (`engines_for_config` calls it)."""
         raise NotImplementedError(f"{cls.__name__}.for_config")
+
+
+def queue_entry(predecoded: data.StructLayout) -> data.StructLayout:
+    """An engine queue's entry with what it predecodes (`Engine.claim_and_queue`)."""
+    return data.StructLayout({"dispatched": DISPATCH, "predecoded": predecoded})
 
 
 def claims_csr_access(insn: Value, numbers: tuple[int, ...]) -> Value:

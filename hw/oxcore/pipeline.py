@@ -153,6 +153,9 @@ class Pipeline:
         self.engine_order_wait = Signal()  # an engine is busy or one of its instructions
         self.w_dispatch_wait = Signal()  # is in MEM/WB: memory order (engine.py)
         self.engine_load_order_wait = Signal()  # the same for a load: writes_memory
+        # An engine finds WB's instruction of its own faulting (`engine.py`, ``fault``):
+        # it retires as a trap, not dispatched.
+        self.w_engine_fault = Signal(TRAP)
         # An engine's completion this cycle: write rd (or halt on its trap).
         self.completion_write = Signal()
         self.completion_trap = Signal()

@@ -11,6 +11,7 @@ from hw.oxcore.pipeline import Pipeline
 def elaborate_engines(p: Pipeline) -> None:
     if not p.engines:
         return
+    _check(p)
     _dispatch(p)
     _completion(p)
     _pending(p)
@@ -22,12 +23,28 @@ def _others_idle(p: Pipeline, index: int):
     return ~Cat(*others).any() if others else Const(1)
 
 
+def _check(p: Pipeline) -> None:
+    """Each engine sees MEM's instruction (``check``) and may find WB's own faulting
+    (``fault``): WB's trap, ``w_engine_fault``, unless WB already holds one."""
+    mm, w = p.mm, p.w
+    check = p.block("engine_check")
+    fault = p.w_engine_fault
+    for i, engine in enumerate(p.engines):
+        check.d.comb += [engine.check.valid.eq(mm.valid & mm.engine[i] & ~mm.trap.valid),
+                         engine.check.insn.eq(mm.insn), engine.check.rs1.eq(mm.engine_rs1),
+                         engine.check.rs2.eq(mm.engine_rs2),
+                         engine.check.advance.eq(p.advance)]
+        with check.If(w.valid & w.engine[i] & ~w.trap.valid & engine.fault.valid):
+            check.d.comb += [fault.valid.eq(1), fault.cause.eq(engine.fault.cause)]
+
+
 def _dispatch(p: Pipeline) -> None:
     """WB's claimed instruction goes to its engine as it retires: it waits there (and
-    WB with it) until the engine accepts it and every other engine is idle."""
+    WB with it) until the engine accepts it and every other engine is idle. One its
+    engine finds faulting (`_check`) is not dispatched: it retires as a trap."""
     w, halted = p.w, p.halted
     dispatch = p.block("engine_dispatch")
-    here = w.valid & ~w.trap.valid & ~halted
+    here = w.valid & ~w.trap.valid & ~p.w_engine_fault.valid & ~halted
     waits = 0
     fired = 0
     for i, engine in enumerate(p.engines):
@@ -65,11 +82,13 @@ def _completion(p: Pipeline) -> None:
     writes rd, or an ecall), not from whether WB retires this cycle: that depends on
     the dispatch handshake, which an engine may couple to its completion (a queue slot
     freed), and must not loop back into ``complete.ready``. (An ecall waits in EX for
-    the engines to be idle, so this costs nothing.)"""
+    the engines to be idle, so this costs nothing.) Once the core has halted on a
+    trap, what WB holds never retires: the engines' completions go on (they finish
+    what they were dispatched before the trap)."""
     sb, w = p.scoreboard, p.w
     complete = p.block("engine_complete")
     taken = Signal()  # the write port is WB's, or an earlier engine has it
-    complete.d.comb += taken.eq(w.valid & (w.writes | w.ecall) & ~w.trap.valid)
+    complete.d.comb += taken.eq(w.valid & (w.writes | w.ecall) & ~w.trap.valid & ~p.halted)
     for i, engine in enumerate(p.engines):
         port = engine.complete
         accept = Signal(name=f"complete{i}_accept")

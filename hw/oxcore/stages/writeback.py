@@ -3,7 +3,8 @@
 An ecall in WB raises `env_req` (its pc and word, a0, a1, a2, a7) and waits; the
 harness answers on `env_resp` with a0's new value (or `fault` for an unknown call),
 then the ecall retires with rd = a0. A trap retires as a record with `trap` set and
-halts the core. With engines, WB also waits while an engine instruction cannot be
+halts the core; so does an engine's instruction its engine finds faulting
+(``engine_fault``, the engine interface's precise traps), instead of being dispatched. With engines, WB also waits while an engine instruction cannot be
 dispatched (`stages/engines.py`), and the register file's write port takes an engine's
 completion in a cycle WB does not write.
 
@@ -20,7 +21,7 @@ from amaranth.lib.wiring import In, Out
 
 from hw.oxcore.commit import commit_layout
 from hw.oxcore.control import MemOp, Unit
-from hw.oxcore.pipeline import ENV_ARGS, ENV_REQ, ENV_RESP
+from hw.oxcore.pipeline import ENV_ARGS, ENV_REQ, ENV_RESP, TRAP
 from oxcore.retire import ENGINE_COMPLETION, SCALAR_RETIRE, TrapCause
 
 __all__ = ["COMPLETION_LAYOUT", "COMPLETION_WRITE", "RETIRE_LAYOUT", "RF_WRITE", "Writeback",
@@ -43,7 +44,7 @@ class Writeback(wiring.Component):
     Inputs: ``w`` (the MEM/WB register), ``mul_result`` (the multiplier's, WB's result
     at ``mul_latency`` >= 2), ``instret`` (the retire record's order), ``env_args``
     (a0, a1, a2, a7 from the register file's taps), ``env_resp``; with engines
-    ``dispatch_wait`` and ``completion``. Outputs: ``record`` (the retire record: not
+    ``dispatch_wait``, ``completion`` and ``engine_fault``. Outputs: ``record`` (the retire record: not
     named ``retire``, which is the core's port it drives: one name per signal in a
     waveform), ``env_req``, ``rf_write``,
     ``retired`` (one instruction counted in instret), ``advance`` (EX -> MEM -> WB move
@@ -68,6 +69,7 @@ class Writeback(wiring.Component):
         if engines:
             members["dispatch_wait"] = In(1)
             members["completion"] = In(COMPLETION_WRITE)
+            members["engine_fault"] = In(TRAP)  # an engine finds w's instruction faulting
         super().__init__(members)
 
     def elaborate(self, platform) -> Module:
@@ -77,13 +79,15 @@ class Writeback(wiring.Component):
         w_ecall, w_wait, w_retire, w_trap, w_value = (self.ecall, self.wait, self.retiring,
                                                       self.trap, self.value)
         w_fault = w_ecall & self.env_resp.fault  # unknown ecall
+        # an engine's instruction its engine finds faulting (`stages/engines.py`)
+        engine_fault = self.engine_fault.valid if self.engine_count else 0
         control.d.comb += [
             w_ecall.eq(w.valid & w.ecall & ~w.trap.valid),
             self.env_wait.eq(w_ecall & ~self.env_resp.valid),
             w_wait.eq(self.env_wait | self.dispatch_wait if self.engine_count
                       else self.env_wait),
             w_retire.eq(w.valid & ~w_wait & ~halted),
-            w_trap.eq(w.trap.valid | w_fault),
+            w_trap.eq(w.trap.valid | w_fault | engine_fault),
             # WB's forwardable value: its result, or the multiplier's at latency >= 2.
             w_value.eq(Mux(w.unit == Unit.MUL, self.mul_result, w.result)
                        if self.mul_latency >= 2 else w.result),
@@ -127,6 +131,9 @@ def retire_port(self, port: Module, w, w_retire, w_trap, w_ecall, w_fault, w_wri
         r.trap.valid.eq(w_trap),
         r.trap.cause.eq(Mux(w.trap.valid, w.trap.cause, TrapCause.UNKNOWN_ECALL)),
     ]
+    if self.engine_count:
+        with port.If(self.engine_fault.valid):
+            port.d.comb += r.trap.cause.eq(self.engine_fault.cause)
     with port.If(w_ecall & ~w_fault):
         port.d.comb += [r.x.valid.eq(1), r.x.reg.eq(ENV_ARGS[0]),
                         r.x.value.eq(self.env_resp.a0)]

@@ -40,6 +40,7 @@ UOP = data.StructLayout({
     "kind": Kind,
     "unsigned_a": 1,  # tmmau: ms1's bytes are uint8
     "full_rows": 1,  # rows of 4*TDIM bytes: every load, tst.w (tst.b's rows are TDIM)
+    "word": 1,  # int32 elements in memory (tld.w, tst.w): rows must be 4-byte aligned
     "sub": 2,  # CSR: csrrw, csrrs, csrrc
     "immediate": 1,  # CSR: the source is the uimm field (csrr*i)
 })
@@ -52,6 +53,7 @@ class Decoded:
     kind: Kind
     unsigned_a: bool = False
     full_rows: bool = False
+    word: bool = False
     sub: int = 0
     immediate: bool = False
 
@@ -73,9 +75,9 @@ def micro_op(ins: Instruction) -> Decoded | None:
     if method == "multiply_accumulate":
         return Decoded(Kind.MMA, unsigned_a=bool(args[3]))
     if method == "load":  # tld.b and tld.w move the same rows (they differ in alignment)
-        return Decoded(Kind.LOAD, full_rows=True)
+        return Decoded(Kind.LOAD, full_rows=True, word=args[3] == 4)
     if method == "store":
-        return Decoded(Kind.STORE, full_rows=args[3] == 4)
+        return Decoded(Kind.STORE, full_rows=args[3] == 4, word=args[3] == 4)
     return None
 
 
@@ -156,7 +158,7 @@ class TensorDecoder(wiring.Component):
                         self.reads_rs2.eq("rs2" in x_reads),
                         self.writes_rd.eq("rd" in x_writes),
                         self.uop.kind.eq(uop.kind), self.uop.unsigned_a.eq(uop.unsigned_a),
-                        self.uop.full_rows.eq(uop.full_rows),
+                        self.uop.full_rows.eq(uop.full_rows), self.uop.word.eq(uop.word),
                     ]
         return m
 

@@ -36,8 +36,9 @@ order: a `TileWrite` of the whole tile written (tzero, tmma, tld), one `MemAcces
 row moved, a `CsrWrite` of tqsat or of a csr instruction's CSR; ``last`` ends the
 instruction. CSR reads go through ``pipe.complete``.
 
-The engine sees instructions after they retired (as the vector engine does), so the
-interpreter's traps for misaligned rows and rows outside RAM are not modelled.
+The engine sees instructions after they retired (as the vector engine does); a tile
+load or store with a misaligned row or one outside RAM traps before that, precisely,
+in WB (`access_check.TileAccessCheck`, on the engine interface's ``check`` port).
 """
 
 import enum
@@ -48,8 +49,10 @@ from amaranth.lib import data
 
 from hw.oxcore.banked_ram import port_signature
 from hw.oxcore.commit import commit_layout
-from hw.oxcore.engine import DISPATCH, ENGINE_CLASSES, Engine
+from hw.oxcore.engine import DISPATCH, ENGINE_CLASSES, Engine, queue_entry
+from hw.oxcore.tensor.access_check import TileAccessCheck
 from hw.oxcore.tensor.decode import UOP, Kind, TensorDecoder, tile_field
+from hw.oxcore.tensor.geometry import Geometry, csr_result, csr_writes
 from hw.oxcore.tensor.mac_array import MacArray
 from hw.oxcore.tensor.requant import Requantizer
 from oxcore.config import OxCoreConfig, TensorConfig
@@ -84,6 +87,10 @@ def _csr_register(name: str, number: int) -> Signal:
     return Signal(shape, name=name, init=reset)
 
 
+# What the queue holds with each instruction, worked out at dispatch (`_predecode`).
+PREDECODED = data.StructLayout({"uop": UOP, "tiles": TILES, "compute": 1})
+
+
 def _overlap(running, head):
     """The head's tiles meet those of the instruction running in the other unit (the
     hazard the issue logic waits on; a function of its own for fault injection)."""
@@ -98,48 +105,6 @@ class LsuState(enum.IntEnum):
     COMPLETE = 4  # hand the CSR's old value to the core
     LOAD_WRITE = 5  # a load's rows are in the buffer: it writes the tile
     DRAIN = 6  # a store's rows are all fed: the last ones are still on their way out
-
-
-def _limit(value, full: int):
-    """trows/tcolb as an access uses them: 0 or above `full` mean `full`."""
-    return Mux((value == 0) | (value > full), full, value)
-
-
-def _first_row(row0, rows):
-    """trow0 as an access uses it: at most trows (from there on, no row). A function of
-    its own for fault injection."""
-    return Mux(row0 > rows, rows, row0)
-
-
-class _Geometry:
-    """The access geometry the tensor CSRs set, in registers of its own: trows and tcolb
-    as accesses use them (`_limit`) and trow0 capped at trows. They change only as a
-    csr instruction writes those CSRs, so they are written then, from the new value
-    (an access taken right after sees it), and the LSU's counters and enables start
-    from flip-flops, not from the CSRs through the limits' compares (the SoC clock)."""
-
-    def __init__(self, tdim: int, row_bytes: int, trow0: Signal) -> None:
-        self.tdim, self.full_colb, self.trow0 = tdim, row_bytes, trow0
-        rows, colb, row0 = (self._reset(n) for n in (CSR_TROWS, CSR_TCOLB, CSR_TROW0))
-        rows = tdim if rows == 0 or rows > tdim else rows
-        colb = row_bytes if colb == 0 or colb > row_bytes else colb
-        self.rows = Signal(range(tdim + 1), name="lsu_rows", init=rows)
-        self.colb = Signal(range(row_bytes + 1), name="lsu_colb", init=colb)
-        self.first = Signal(range(tdim + 1), name="lsu_first_row", init=min(row0, rows))
-
-    @staticmethod
-    def _reset(number: int) -> int:
-        return RESET[number] & ((1 << WARL_BITS[number]) - 1)
-
-    def follow(self, m: Module, number: int, value) -> None:
-        """The csr instruction writes `value` (its WARL bits) to CSR `number`."""
-        if number == CSR_TROWS:
-            rows = _limit(value, self.tdim)
-            m.d.sync += [self.rows.eq(rows), self.first.eq(_first_row(self.trow0, rows))]
-        elif number == CSR_TCOLB:
-            m.d.sync += self.colb.eq(_limit(value, self.full_colb))
-        elif number == CSR_TROW0:
-            m.d.sync += self.first.eq(_first_row(value, self.rows))
 
 
 @dataclass
@@ -294,9 +259,11 @@ class Unit:
 
 
 class TensorEngine(Engine):
-    """The tensor unit. Parameters come from `TensorConfig` (TDIM, port width, queue)."""
+    """The tensor unit. Parameters come from `TensorConfig` (TDIM, port width, queue);
+    the RAM's base and size bound the rows of tile loads and stores (precise traps)."""
 
-    def __init__(self, tensor: TensorConfig, isa: Isa) -> None:
+    def __init__(self, tensor: TensorConfig, isa: Isa, mem_base: int, mem_size: int) -> None:
+        self.mem_base, self.mem_size = mem_base, mem_size  # the RAM tile rows must lie in
         self.tdim = tensor.tdim
         self.port_bits = tensor.port_bits
         self.queue_depth = tensor.queue_depth
@@ -317,7 +284,7 @@ class TensorEngine(Engine):
 
     @classmethod
     def for_config(cls, config: OxCoreConfig, section: TensorConfig) -> "TensorEngine":
-        return cls(section, isa_for(config))
+        return cls(section, isa_for(config), config.mem_base, config.mem_size)
 
     def _tile_operand(self, insn, name: str):
         lo, hi = self.fields[name]
@@ -328,7 +295,9 @@ class TensorEngine(Engine):
         m = Module()
         pipe = self.pipe
         self._watch: dict[str, list] = {}  # signals for the waveform groups (`_probes`)
-        queue = self.claim_and_queue(m, TensorDecoder(self.isa), self.queue_depth)
+        queue = self.claim_and_queue(m, TensorDecoder(self.isa), self.queue_depth,
+                                     PREDECODED, self._predecode)
+        self._precise_traps(m)
         self._lsu_port = self._request_register(m)
 
         tiles = [Signal(32 * self.tdim * self.tdim, name=f"m{t}") for t in range(TILES)]
@@ -354,6 +323,18 @@ class TensorEngine(Engine):
         self._memory_writes(m, lsu, head_uop, storing | (self.mem.valid & self.mem.write))
         self.probes = self._probes(queue, head, head_tiles, mac, lsu, counters)
         return m
+
+    def _precise_traps(self, m: Module) -> None:
+        """Tile loads and stores with a misaligned row or one outside RAM trap in WB,
+        before they are dispatched (`access_check.TileAccessCheck`)."""
+        pipe, dispatch = self.pipe, self.pipe.dispatch
+        m.submodules.access_check = check = TileAccessCheck(self.isa, self.tdim,
+                                                            self.mem_base, self.mem_size)
+        m.d.comb += [check.check.eq(pipe.check),
+                     check.dispatched.valid.eq(dispatch.valid & dispatch.ready),
+                     check.dispatched.insn.eq(dispatch.payload.insn),
+                     check.dispatched.rs1.eq(dispatch.payload.rs1),
+                     pipe.fault.eq(check.fault)]
 
     def _request_register(self, m: Module):
         """The LSU's port on the memory, through a two-entry skid buffer: requests
@@ -443,17 +424,30 @@ class TensorEngine(Engine):
                 m.d.comb += used.eq((one << md) | (one << ms1) | (one << ms2))
         return used
 
+    def _predecode(self, m: Module, payload) -> dict:
+        """What the issue logic needs of an instruction, worked out as it is dispatched
+        and queued with it (`Engine.claim_and_queue`): its micro-operation, its tiles and
+        which unit runs it. The head's decoder is then off the issue decision's path
+        (the SoC clock)."""
+        m.submodules.predecoder = decoder = TensorDecoder(self.isa)
+        m.d.comb += decoder.insn.eq(payload.insn)
+        uop = decoder.uop
+        return {"uop": uop, "tiles": self._tiles_used(m, payload.insn, uop, "dispatched_tiles"),
+                "compute": (uop.kind == Kind.ZERO) | (uop.kind == Kind.MMA)}
+
     def _issue(self, m: Module, queue, mac: Unit, lsu: Unit):
         """Which unit takes the queue's head this cycle, if any: compute to the MAC unit,
         memory and CSRs to the LSU, in order, and only when the other unit's running
         instruction uses none of the head's tiles (a store also waits while a tmma's
-        first k-step has the tile read port)."""
-        m.submodules.head_decoder = decoder = TensorDecoder(self.isa)
+        first k-step has the tile read port). The head comes predecoded (`_predecode`)."""
+        entry = Signal(queue_entry(PREDECODED), name="queue_head")
         head = Signal(DISPATCH, name="head")
-        m.d.comb += [head.eq(queue.r_data), decoder.insn.eq(head.insn)]
-        uop = decoder.uop
-        tiles = self._tiles_used(m, head.insn, uop, "head_tiles")
-        compute = (uop.kind == Kind.ZERO) | (uop.kind == Kind.MMA)
+        uop = Signal(UOP, name="head_uop")
+        tiles = Signal(TILES, name="head_tiles")
+        compute = Signal(name="head_compute")
+        m.d.comb += [entry.eq(queue.r_data), head.eq(entry.dispatched),
+                     uop.eq(entry.predecoded.uop), tiles.eq(entry.predecoded.tiles),
+                     compute.eq(entry.predecoded.compute)]
         m.d.comb += [mac.take_kind.eq(compute), lsu.take_kind.eq(~compute)]
         m.d.comb += [
             mac.take.eq(queue.r_rdy & compute & mac.free & ~_overlap(lsu.touched, tiles)
@@ -606,7 +600,7 @@ class TensorEngine(Engine):
         busy signal and whether it is running a store."""
         t = self.tdim
         csrs = {name: _csr_register(name, number) for name, number in CSR_NUMBERS.items()}
-        geometry = self._geometry = _Geometry(t, self.row_bytes, csrs["trow0"])
+        geometry = self._geometry = Geometry(t, self.row_bytes, csrs["trow0"])
         lsu = _Lsu(current=Signal(DISPATCH, name="lsu_insn"), uop=Signal(UOP, name="lsu_uop"),
                    state=Signal(LsuState, name="lsu_state"),
                    finishing=Signal(name="lsu_finishing"), commit=self.lsu_commit,
@@ -663,7 +657,7 @@ class TensorEngine(Engine):
 
     @staticmethod
     def _start_address(m: Module, lsu: "_Lsu", head) -> None:
-        """The address of row trow0 (`_Geometry.first`) for the queue's head, where a
+        """The address of row trow0 (`Geometry.first`) for the queue's head, where a
         load or store starts (rows before it are skipped, never requested)."""
         lsu.start_addr = Signal(32, name="lsu_start_addr")
         m.d.comb += lsu.start_addr.eq(head.rs1 + (lsu.first * head.rs2)[:32])
@@ -916,16 +910,9 @@ class TensorEngine(Engine):
                 with m.Case(csr):
                     m.d.comb += old.eq(value)
         source = Mux(uop.immediate, rs1_field, current.rs1)
-        new = Signal(32, name="csr_new")
-        with m.Switch(uop.sub):
-            with m.Case(0):
-                m.d.comb += new.eq(source)
-            with m.Case(1):
-                m.d.comb += new.eq(old | source)
-            with m.Default():
-                m.d.comb += new.eq(old & ~source)
-        writes = Signal(name="csr_writes")  # csrrw always; csrrs/csrrc unless x0 / 0
-        m.d.comb += writes.eq((uop.sub == 0) | (rs1_field != 0))
+        new = csr_result(m, uop.sub, old, source, "csr_new")
+        writes = Signal(name="csr_writes")
+        m.d.comb += writes.eq(csr_writes(uop.sub, rs1_field))
         held = Signal(32, name="csr_held")
         for name, csr_number in CSR_NUMBERS.items():
             width = WARL_BITS[csr_number]

@@ -17,6 +17,7 @@ from cosim.tensor_fuzz import load_source, program, random_body
 from cosim.tensor_fuzz import tile_load as _load
 from cosim.tensor_fuzz import tile_store as _store
 from hw.oxcore.tensor import engine as engine_module
+from hw.oxcore.tensor import geometry as geometry_module
 from hw.oxcore.tensor import mac_array as mac_array_module
 from hw.oxcore.tensor.decode import mnemonics
 from oxcore import api
@@ -146,7 +147,7 @@ def test_engine_converts_to_rtlil():
 
     from hw.oxcore.tensor import TensorEngine
     cfg = config(4)
-    assert "tlsu_commit" in rtlil.convert(TensorEngine(cfg.tensor, isa_for(cfg)), name="tensor")
+    assert "tlsu_commit" in rtlil.convert(TensorEngine.for_config(cfg, cfg.tensor), name="tensor")
 
 
 @pytest.mark.parametrize("name", sorted(DIRECTED))
@@ -218,7 +219,7 @@ def test_a_wrong_accumulator_index_is_caught(tmp_path, monkeypatch):
 def test_a_first_row_ignored_is_caught(tmp_path, monkeypatch):
     """Fault injection: the load/store unit ignores trow0 (starts every access at row
     0); the first-row program's tiles and stores must diverge from the interpreter's."""
-    monkeypatch.setattr(engine_module, "_first_row", lambda row0, rows: Const(0, 5))
+    monkeypatch.setattr(geometry_module, "first_row", lambda row0, rows: Const(0, 5))
     verdict = cosim(program(DIRECTED["first_row"]), config(4), tmp_path, "no_row0")
     assert verdict.verdict == "fail", verdict.report
 

@@ -14,7 +14,7 @@ from amaranth import Signal
 from cosim.cosim_cmd import cosim_program
 from cosim.kernels import check_outputs, output_ranges, prepare
 from cosim.tensor_fuzz import load_source
-from hw.oxcore.tensor import engine as engine_module
+from hw.oxcore.tensor.geometry import Geometry
 from oxcore import api
 from oxcore.config import PRESETS, TensorConfig
 from sw.kernels import KERNELS
@@ -51,12 +51,13 @@ def test_a_dropped_tile_row_is_caught(monkeypatch):
     """Fault injection: the load/store unit moves one row fewer than a whole tile (its
     rows register starts at TDIM - 1; the kernel writes no trows before its first
     loads)."""
-    real_init = engine_module._Geometry.__init__
+    real_init = Geometry.__init__
 
-    def dropping(geometry, tdim, row_bytes, trow0):
-        real_init(geometry, tdim, row_bytes, trow0)
-        geometry.rows = Signal(range(tdim + 1), name="lsu_rows", init=tdim - 1)
-    monkeypatch.setattr(engine_module._Geometry, "__init__", dropping)
+    def dropping(geometry, tdim, row_bytes, trow0, prefix="lsu"):
+        real_init(geometry, tdim, row_bytes, trow0, prefix)
+        if prefix == "lsu":  # the load/store unit's, not the precise traps' copy
+            geometry.rows = Signal(range(tdim + 1), name="lsu_rows", init=tdim - 1)
+    monkeypatch.setattr(Geometry, "__init__", dropping)
     result, _ = _gemm("tensor_gemm", (32, 32, 64), 8)
     assert result.verdict == "fail"
 

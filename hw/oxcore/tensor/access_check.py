@@ -1,0 +1,159 @@
+"""Precise traps for tile loads and stores, decided before the engine sees them.
+
+The interpreter traps a tile load or store when one of the rows it moves (trow0 to
+trows - 1) is not element-aligned (tld.w, tst.w: 4 bytes) or not wholly inside RAM,
+naming the first such row: a misaligned cause if that row is misaligned, else an
+access fault (`oxcore.isa.tensor.unit`, ``_row_offsets``). The engine receives
+instructions after they retire, too late to trap; this unit decides it on the engine
+interface's ``check`` port, so that such an instruction retires as a trap record
+instead of being dispatched, with no effect, as in the interpreter:
+
+- **in MEM** (kept as the instruction moves on to WB): every row's offset into RAM,
+  ``(rs1 - mem_base + i * rs2) mod 2**32`` for rows i < TDIM, each a few adders deep
+  (a row's multiple of the stride by shifts and adds: `times`), and the kind of access;
+- **in WB**: which rows move and how many of their bytes (trow0, trows, tcolb) as they
+  stand once every older instruction has been dispatched (the unit's own `Geometry`,
+  written as csr instructions on those CSRs are *dispatched*: the load/store unit's
+  copy changes only as it executes them, later), the rows misaligned or reaching past
+  RAM, and the first of them.
+"""
+
+from amaranth import Cat, Const, Module, Mux, Signal
+from amaranth.lib import data, wiring
+from amaranth.lib.wiring import In, Out
+
+from hw.oxcore.engine import CHECK, FAULT
+from hw.oxcore.tensor.decode import Kind, TensorDecoder
+from hw.oxcore.tensor.geometry import Geometry, csr_result, csr_writes, reset_value
+from oxcore.isa import Isa
+from oxcore.isa.ext.xoxtensor import CSR_TCOLB, CSR_TROW0, CSR_TROWS, WARL_BITS
+from oxcore.retire import TrapCause
+
+# A dispatched instruction (the engine's ``dispatch`` handshake, fired): the unit follows
+# the csr instructions on the geometry CSRs.
+DISPATCHED = data.StructLayout({"valid": 1, "insn": 32, "rs1": 32})
+GEOMETRY_CSRS = {"trows": CSR_TROWS, "tcolb": CSR_TCOLB, "trow0": CSR_TROW0}
+
+
+def signed_digits(factor: int) -> list[tuple[int, int]]:
+    """`factor` as canonical signed digits, (+1 or -1, power of two) pairs: the fewest
+    shifted terms whose sum is `factor` (7 = 8 - 1)."""
+    digits, shift = [], 0
+    while factor:
+        if factor & 1:
+            digit = 2 - (factor & 3)
+            digits.append((digit, shift))
+            factor -= digit
+        factor >>= 1
+        shift += 1
+    return digits
+
+
+def times(value, factor: int):
+    """`value` * `factor` modulo 2**32, from shifts, adds and subtracts (no multiplier:
+    Yosys would map a multiply to DSP blocks the MAC array needs)."""
+    total = Const(0, 32)
+    for digit, shift in signed_digits(factor):
+        term = (value << shift)[:32]
+        total = (total + term)[:32] if digit > 0 else (total - term)[:32]
+    return total
+
+
+def _row_offset(start, stride, row: int):
+    """Row `row`'s offset into RAM, from that of row 0. A function of its own for
+    fault injection."""
+    return (start + times(stride, row))[:32]
+
+
+class TileAccessCheck(wiring.Component):
+    """See the module text. ``check`` and ``fault`` are the engine's ports of those names
+    (`hw.oxcore.engine.EngineSignature`); ``dispatched`` its dispatch handshake."""
+
+    check: In(CHECK)
+    dispatched: In(DISPATCHED)
+    fault: Out(FAULT)
+
+    def __init__(self, isa: Isa, tdim: int, mem_base: int, mem_size: int) -> None:
+        self.isa, self.tdim = isa, tdim
+        self.mem_base, self.mem_size = mem_base, mem_size
+        super().__init__()
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        geometry = self._follow_dispatch(m)
+        access = self._in_mem(m)
+        self._in_wb(m, geometry, access)
+        return m
+
+    def _follow_dispatch(self, m: Module) -> Geometry:
+        """trows, tcolb and trow0 as the dispatched csr instructions leave them."""
+        m.submodules.dispatch_decoder = decoder = TensorDecoder(self.isa)
+        insn, source_field = self.dispatched.insn, self.dispatched.insn[15:20]
+        m.d.comb += decoder.insn.eq(insn)
+        held = {name: Signal(WARL_BITS[number], name=f"check_{name}", init=reset_value(number))
+                for name, number in GEOMETRY_CSRS.items()}
+        geometry = Geometry(self.tdim, 4 * self.tdim, held["trow0"], prefix="check")
+        uop, number = decoder.uop, insn[20:32]
+        source = Mux(uop.immediate, source_field, self.dispatched.rs1)
+        old = Signal(32, name="check_csr_old")
+        for name, csr in GEOMETRY_CSRS.items():
+            with m.If(number == csr):
+                m.d.comb += old.eq(held[name])
+        new = csr_result(m, uop.sub, old, source, "check_csr_new")
+        with m.If(self.dispatched.valid & (uop.kind == Kind.CSR)
+                  & csr_writes(uop.sub, source_field)):
+            for name, csr in GEOMETRY_CSRS.items():
+                with m.If(number == csr):
+                    value = new[:WARL_BITS[csr]]
+                    m.d.sync += held[name].eq(value)
+                    geometry.follow(m, csr, value)
+        return geometry
+
+    def _in_mem(self, m: Module) -> dict:
+        """MEM's instruction, as much as does not depend on the geometry, into registers
+        as it moves on to WB: whether it is a tile access, a store, of int32 elements,
+        of full rows, and each row's offset into RAM."""
+        check = self.check
+        m.submodules.mem_decoder = decoder = TensorDecoder(self.isa)
+        m.d.comb += decoder.insn.eq(check.insn)
+        uop = decoder.uop
+        kind = {"access": check.valid & ((uop.kind == Kind.LOAD) | (uop.kind == Kind.STORE)),
+                "store": uop.kind == Kind.STORE, "word": uop.word,
+                "full_rows": uop.full_rows}
+        kept = {name: Signal(name=f"check_{name}") for name in kind}
+        start = Signal(32, name="check_start")  # row 0's offset into RAM
+        m.d.comb += start.eq((check.rs1 - self.mem_base)[:32])
+        offsets = [Signal(32, name=f"check_offset{row}") for row in range(self.tdim)]
+        with m.If(check.advance):
+            m.d.sync += [kept[name].eq(value) for name, value in kind.items()]
+            m.d.sync += [offset.eq(_row_offset(start, check.rs2, row))
+                         for row, offset in enumerate(offsets)]
+        return {**kept, "offsets": offsets}
+
+    def _in_wb(self, m: Module, geometry: Geometry, access: dict) -> None:
+        """WB's verdict: the first moved row that is misaligned or not inside RAM."""
+        colb = geometry.colb
+        row_bytes = Mux(access["full_rows"], colb, (colb + 3) >> 2)  # tst.b: ceil(tcolb/4)
+        room = Signal(range(self.mem_size + 1), name="check_room")  # the last row offset
+        m.d.comb += room.eq(self.mem_size - row_bytes)
+        bad, misaligned = [], []
+        for row, offset in enumerate(access["offsets"]):
+            moved = (geometry.first <= row) & (row < geometry.rows)
+            wrong_alignment = access["word"] & (offset[:2] != 0)  # (mem_base: aligned)
+            misaligned.append(wrong_alignment)
+            bad.append(moved & (wrong_alignment | (offset > room)))
+        bad_rows = Signal(self.tdim, name="check_bad_rows")
+        m.d.comb += bad_rows.eq(Cat(*bad))
+        # the first bad row: bad, with none before it
+        first_misaligned = Signal(name="check_first_misaligned")
+        m.d.comb += first_misaligned.eq(Cat(*(
+            bad_rows[row] & ~bad_rows[:row].any() & misaligned[row] if row else
+            bad_rows[0] & misaligned[0] for row in range(self.tdim))).any())
+        store = access["store"]
+        m.d.comb += [
+            self.fault.valid.eq(access["access"] & bad_rows.any()),
+            self.fault.cause.eq(Mux(
+                first_misaligned,
+                Mux(store, TrapCause.STORE_MISALIGNED, TrapCause.LOAD_MISALIGNED),
+                Mux(store, TrapCause.STORE_ACCESS_FAULT, TrapCause.LOAD_ACCESS_FAULT))),
+        ]

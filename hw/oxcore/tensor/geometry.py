@@ -1,0 +1,75 @@
+"""The access geometry the tensor CSRs trow0, trows and tcolb set, as tile loads and
+stores use it (the interpreter's `oxcore.isa.tensor.state.TensorState.rows`,
+``first_row`` and ``row_bytes_moved``), and the csr instructions' read-modify-write.
+
+Two places keep it: the load/store unit, as it executes csr instructions (its
+`Geometry`), and the engine's precise traps (`access_check.TileAccessCheck`), as
+instructions are dispatched (so that it is exact for the instruction in WB).
+"""
+
+from amaranth import Module, Mux, Signal
+
+from oxcore.isa.ext.xoxtensor import CSR_TCOLB, CSR_TROW0, CSR_TROWS, RESET, WARL_BITS
+
+
+def limit(value, full: int):
+    """trows/tcolb as an access uses them: 0 or above `full` mean `full`."""
+    return Mux((value == 0) | (value > full), full, value)
+
+
+def first_row(row0, rows):
+    """trow0 as an access uses it: at most trows (from there on, no row). A function of
+    its own for fault injection."""
+    return Mux(row0 > rows, rows, row0)
+
+
+def reset_value(number: int) -> int:
+    """A tensor CSR's reset value, in its WARL bits."""
+    return RESET[number] & ((1 << WARL_BITS[number]) - 1)
+
+
+def csr_result(m: Module, sub, old, source, name: str) -> Signal:
+    """What csrrw (`sub` 0), csrrs (1) or csrrc (2) make of CSR value `old` with
+    `source` (rs1, or the uimm field)."""
+    new = Signal(32, name=name)
+    with m.Switch(sub):
+        with m.Case(0):
+            m.d.comb += new.eq(source)
+        with m.Case(1):
+            m.d.comb += new.eq(old | source)
+        with m.Default():
+            m.d.comb += new.eq(old & ~source)
+    return new
+
+
+def csr_writes(sub, rs1_field):
+    """The instruction writes its CSR: csrrw always, csrrs/csrrc unless x0 / 0."""
+    return (sub == 0) | (rs1_field != 0)
+
+
+class Geometry:
+    """trows and tcolb as accesses use them (`limit`) and trow0 capped at trows, in
+    registers of their own. They change only as a csr instruction writes those CSRs, so
+    they are written then, from the new value (an access right after sees it), and
+    what reads them starts from flip-flops, not from the CSRs through the limits'
+    compares (the SoC clock)."""
+
+    def __init__(self, tdim: int, row_bytes: int, trow0: Signal, prefix: str = "lsu") -> None:
+        self.tdim, self.full_colb, self.trow0 = tdim, row_bytes, trow0
+        rows, colb, row0 = (reset_value(n) for n in (CSR_TROWS, CSR_TCOLB, CSR_TROW0))
+        rows = tdim if rows == 0 or rows > tdim else rows
+        colb = row_bytes if colb == 0 or colb > row_bytes else colb
+        self.rows = Signal(range(tdim + 1), name=f"{prefix}_rows", init=rows)
+        self.colb = Signal(range(row_bytes + 1), name=f"{prefix}_colb", init=colb)
+        self.first = Signal(range(tdim + 1), name=f"{prefix}_first_row",
+                            init=min(row0, rows))
+
+    def follow(self, m: Module, number: int, value) -> None:
+        """The csr instruction writes `value` (its WARL bits) to CSR `number`."""
+        if number == CSR_TROWS:
+            rows = limit(value, self.tdim)
+            m.d.sync += [self.rows.eq(rows), self.first.eq(first_row(self.trow0, rows))]
+        elif number == CSR_TCOLB:
+            m.d.sync += self.colb.eq(limit(value, self.full_colb))
+        elif number == CSR_TROW0:
+            m.d.sync += self.first.eq(first_row(value, self.rows))
