@@ -194,6 +194,12 @@ def _data_registers(nf, regs_log):
     return nf << regs_log
 
 
+def _mask_bytes(vl):
+    """A mask load's or store's effective length: ceil(vl/8) bytes, one bit an element
+    (spec 7.4; a hook for fault injection)."""
+    return (vl + 7) >> 3
+
+
 def _field_group(vd, field, regs_log):
     """A segment access's field `field`: the first register of its group (vd + field x
     EMUL registers); a hook for fault injection."""
@@ -481,6 +487,8 @@ class VectorEngine(Engine):
         with m.If(uop.whole):
             whole = Mux(memory_op, insn[29:32], insn[15:18])  # nf: 0, 1, 3 or 7
             m.d.comb += log_size.eq(Mux(whole[2], 3, Mux(whole[1], 2, whole[0])))
+        with m.Elif(uop.mask_access):  # vlm.v, vsm.v: one register, whatever vtype
+            m.d.comb += log_size.eq(0)
         with m.Elif(memory_op & ~uop.indexed):
             m.d.comb += log_size.eq(emul)
         with m.Else():
@@ -617,11 +625,13 @@ class VectorEngine(Engine):
         # ---- beat bookkeeping ----
         beat = Signal(range(8 * bpr + 1), name=f"{role}_beat")  # beat within the group
         beats = Signal(range(8 * bpr + 1), name=f"{role}_beats")  # of body registers
-        # the body's length in elements: vl, or whole registers' worth (vl<n>r, vmv<n>r)
+        # the body's length in elements: vl, whole registers' worth (vl<n>r, vmv<n>r), or
+        # a mask access's bytes (vlm.v, vsm.v)
         length = Signal(range(8 * vlenb + 1), name=f"{role}_length")
         whole_regs = Signal(4)
         m.d.comb += whole_regs.eq(Mux(uop.kind == Kind.ARITH, insn[15:18], insn[29:32]) + 1)
-        m.d.comb += length.eq(Mux(uop.whole, (whole_regs * vlenb) >> eew_code, vl))
+        m.d.comb += length.eq(Mux(uop.whole, (whole_regs * vlenb) >> eew_code,
+                                  Mux(uop.mask_access, _mask_bytes(vl), vl)))
         group_bytes = Signal(range(8 * vlenb + 1))  # length * EEW/8: the body's bytes
         m.d.comb += group_bytes.eq(length << eew_code)
         body_regs = Signal(range(9))
