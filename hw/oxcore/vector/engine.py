@@ -29,7 +29,8 @@ Structure (docs/vector.md has the diagram):
   element (`_element_stream`), and segment ones (of any addressing) element by element
   with their fields in turn; fault-only-first loads (vle<eew>ff, vlseg<nf>e<eew>ff) are
   these unit-stride loads after a probe of their addresses against the RAM
-  (`_first_fault`), which may trim vl first;
+  (`_first_fault`), which may trim vl first; the mask load and store (vlm.v, vsm.v) are
+  unit-stride byte accesses of ceil(vl/8) bytes (`_mask_bytes`);
 - **state**: vl, vtype (vill in bit 31) and a copy of v0 in flip-flops for masking;
 - **performance counters** (`_performance_counters`): read-only CSRs 0xCD0-0xCD5, read
   through the CSR path like vl (docs/vector.md, "Performance counters").
@@ -41,8 +42,8 @@ Every instruction's architectural effects leave on its sequencer's commit port
 the unit-stride access of that register's bytes, vl/vtype writes; ``last`` ends the
 instruction. Scalar results (vsetvl's vl, vmv.x.s) go through ``pipe.complete``.
 
-docs/vector.md lists the rows this engine executes; the other Zve32x rows are not
-claimed: the core traps them as illegal, and co-simulation names them. Not yet
+docs/vector.md lists the rows this engine executes: every Zve32x row but vzext/vsext.vf8
+(SEW 64 sources, always illegal), which it does not claim, so the core traps them. Not yet
 modelled: the traps the interpreter raises for vill, misaligned groups and accesses
 outside RAM (a fault-only-first load's element 0 among them: the engine, dispatched at
 retirement, only sees the ones that trim vl, or load all their elements).

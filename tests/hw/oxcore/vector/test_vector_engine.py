@@ -8,7 +8,8 @@ positive strides), single-width arithmetic (fixed point too, under every vxrm) i
 form, widening arithmetic and reductions, integer extension, carry ops, mask scans
 (vcpop, vfirst, vmsbf/vmsif/vmsof, viota), slides, gathers, vcompress, divide, masked
 and not, vmerge/vmv, vmv.x.s; indexed loads and stores, segment accesses and the .wv
-narrowing forms (two cycles a beat) have programs of their own.
+narrowing forms (two cycles a beat) have programs of their own, and the mask load and
+store theirs in `test_vector_mask_access.py`.
 Every vector register, memory and CSR effect is compared (`oxcore.api.cosim`), at
 several VLEN/LANES configurations. A deliberately broken lane
 (fault injection) must be caught at the instruction it corrupts. Each class added after
