@@ -29,8 +29,9 @@ class Kind(enum.IntEnum):
     SET_VL_IMM = 2  # vsetivli
     ARITH = 3  # element-wise, single width: vd = vs2 op source
     LOAD = 4  # unit-stride, strided (`strided`) or indexed (`strided` and `indexed`) load;
-    # with `segment`, nf fields an element (element by element, as strided ones go)
-    STORE = 5  # unit-stride, strided or indexed store (or their segment forms)
+    # with `segment`, nf fields an element (element by element, as strided ones go);
+    # with `mask_access`, vlm.v
+    STORE = 5  # unit-stride, strided or indexed store (or their segment forms); vsm.v
     TO_SCALAR = 6  # vmv.x.s
     REDUCE = 7  # reduction (`sub`: REDUCTIONS; with `widen`, WIDENING_REDUCTIONS)
     COMPARE = 8  # integer compare into a mask (`sub`: COMPARES)
@@ -183,6 +184,8 @@ UOP = data.StructLayout({
     "segment": 1,  # (with `strided`) nf = insn[29:32] + 1 fields an element (vlseg, ...)
     "span": 1,  # (with `segment`) unit-stride: stride nf * EEW/8, reported as a span
     "fault_first": 1,  # (unit-stride loads) a fault past element 0 trims vl instead
+    "mask_access": 1,  # vlm.v, vsm.v: a unit-stride access of ceil(vl/8) bytes (EEW 8)
+    # of one register, unmasked, whatever vtype
 })
 
 
@@ -208,6 +211,7 @@ class Decoded:
     segment: bool = False
     span: bool = False
     fault_first: bool = False
+    mask_access: bool = False
 
 
 def _call(ins: Instruction) -> tuple[str, list]:
@@ -220,8 +224,9 @@ def _call(ins: Instruction) -> tuple[str, list]:
 
 
 def micro_op(ins: Instruction) -> Decoded | None:
-    """The engine's micro-operation for a row, or None if the RTL does not implement
-    it yet (the core then traps it as illegal, and co-simulation reports the row)."""
+    """The engine's micro-operation for a row, or None if the engine does not claim it
+    (only vzext/vsext.vf8, whose SEW 64 makes them always illegal: the core traps them
+    as the interpreter does)."""
     method, args = _call(ins)
     if method == "set_vl":
         return Decoded(Kind.SET_VL, vtype_from_rs2=ins.mnemonic == "vsetvl")
@@ -295,6 +300,9 @@ def micro_op(ins: Instruction) -> Decoded | None:
         return Decoded(Kind.ARITH, AluOp.INDEX)
     if method == "move_whole":
         return Decoded(Kind.ARITH, AluOp.COPY, whole=True)
+    if method in ("load_mask", "store_mask"):  # (vm = 1 in the row: never masked)
+        return Decoded(Kind.LOAD if method == "load_mask" else Kind.STORE, eew=8,
+                       mask_access=True)
     if method == "load_whole":
         return Decoded(Kind.LOAD, eew=args[2], whole=True)
     if method == "store_whole":

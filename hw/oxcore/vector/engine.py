@@ -29,7 +29,8 @@ Structure (docs/vector.md has the diagram):
   element (`_element_stream`), and segment ones (of any addressing) element by element
   with their fields in turn; fault-only-first loads (vle<eew>ff, vlseg<nf>e<eew>ff) are
   these unit-stride loads after a probe of their addresses against the RAM
-  (`_first_fault`), which may trim vl first;
+  (`_first_fault`), which may trim vl first; the mask load and store (vlm.v, vsm.v) are
+  unit-stride byte accesses of ceil(vl/8) bytes (`_mask_bytes`);
 - **state**: vl, vtype (vill in bit 31) and a copy of v0 in flip-flops for masking;
 - **performance counters** (`_performance_counters`): read-only CSRs 0xCD0-0xCD5, read
   through the CSR path like vl (docs/vector.md, "Performance counters").
@@ -41,8 +42,8 @@ Every instruction's architectural effects leave on its sequencer's commit port
 the unit-stride access of that register's bytes, vl/vtype writes; ``last`` ends the
 instruction. Scalar results (vsetvl's vl, vmv.x.s) go through ``pipe.complete``.
 
-docs/vector.md lists the rows this engine executes; the other Zve32x rows are not
-claimed: the core traps them as illegal, and co-simulation names them. Not yet
+docs/vector.md lists the rows this engine executes: every Zve32x row but vzext/vsext.vf8
+(SEW 64 sources, always illegal), which it does not claim, so the core traps them. Not yet
 modelled: the traps the interpreter raises for vill, misaligned groups and accesses
 outside RAM (a fault-only-first load's element 0 among them: the engine, dispatched at
 retirement, only sees the ones that trim vl, or load all their elements).
@@ -192,6 +193,12 @@ def _data_registers(nf, regs_log):
     """A memory access's data registers as the issue check counts them: nf fields of
     2^regs_log registers (a hook for fault injection)."""
     return nf << regs_log
+
+
+def _mask_bytes(vl):
+    """A mask load's or store's effective length: ceil(vl/8) bytes, one bit an element
+    (spec 7.4; a hook for fault injection)."""
+    return (vl + 7) >> 3
 
 
 def _field_group(vd, field, regs_log):
@@ -481,6 +488,8 @@ class VectorEngine(Engine):
         with m.If(uop.whole):
             whole = Mux(memory_op, insn[29:32], insn[15:18])  # nf: 0, 1, 3 or 7
             m.d.comb += log_size.eq(Mux(whole[2], 3, Mux(whole[1], 2, whole[0])))
+        with m.Elif(uop.mask_access):  # vlm.v, vsm.v: one register, whatever vtype
+            m.d.comb += log_size.eq(0)
         with m.Elif(memory_op & ~uop.indexed):
             m.d.comb += log_size.eq(emul)
         with m.Else():
@@ -617,11 +626,13 @@ class VectorEngine(Engine):
         # ---- beat bookkeeping ----
         beat = Signal(range(8 * bpr + 1), name=f"{role}_beat")  # beat within the group
         beats = Signal(range(8 * bpr + 1), name=f"{role}_beats")  # of body registers
-        # the body's length in elements: vl, or whole registers' worth (vl<n>r, vmv<n>r)
+        # the body's length in elements: vl, whole registers' worth (vl<n>r, vmv<n>r), or
+        # a mask access's bytes (vlm.v, vsm.v)
         length = Signal(range(8 * vlenb + 1), name=f"{role}_length")
         whole_regs = Signal(4)
         m.d.comb += whole_regs.eq(Mux(uop.kind == Kind.ARITH, insn[15:18], insn[29:32]) + 1)
-        m.d.comb += length.eq(Mux(uop.whole, (whole_regs * vlenb) >> eew_code, vl))
+        m.d.comb += length.eq(Mux(uop.whole, (whole_regs * vlenb) >> eew_code,
+                                  Mux(uop.mask_access, _mask_bytes(vl), vl)))
         group_bytes = Signal(range(8 * vlenb + 1))  # length * EEW/8: the body's bytes
         m.d.comb += group_bytes.eq(length << eew_code)
         body_regs = Signal(range(9))

@@ -44,6 +44,8 @@ ELEMENT_PROGRAM = (
     ("vmv2r.v v14, v12", 32),  # whole registers: 2 x 16 bytes at SEW 8
     ("vl2re32.v v16, (s0)", 8),  # ... 2 x 4 words
     ("vs1r.v v16, (s0)", 16),  # ... 16 bytes
+    ("vlm.v v20, (s0)", 1),  # a mask's bytes: ceil(5 / 8)
+    ("vsm.v v20, (s1)", 1),
     ("csrwi vstart, 2", 0),
     ("vadd.vv v18, v1, v1", 3),  # elements 2..4
 )
