@@ -10,7 +10,8 @@ instead of being dispatched, with no effect, as in the interpreter:
 
 - **in MEM** (kept as the instruction moves on to WB): every row's offset into RAM,
   ``(rs1 - mem_base + i * rs2) mod 2**32`` for rows i < TDIM, each a few adders deep
-  (a row's multiple of the stride by shifts and adds: `times`), and the kind of access;
+  (a row's multiple of the stride by shifts and adds: `times`), reduced to what WB
+  needs (misaligned, past the end, bytes left before it), and the kind of access;
 - **in WB**: which rows move and how many of their bytes (trow0, trows, tcolb) as they
   stand once every older instruction has been dispatched (the unit's own `Geometry`,
   written as csr instructions on those CSRs are *dispatched*: the load/store unit's
@@ -33,6 +34,7 @@ from oxcore.retire import TrapCause
 # the csr instructions on the geometry CSRs.
 DISPATCHED = data.StructLayout({"valid": 1, "insn": 32, "rs1": 32})
 GEOMETRY_CSRS = {"trows": CSR_TROWS, "tcolb": CSR_TCOLB, "trow0": CSR_TROW0}
+NEAR_END = 127  # bytes left to the end of RAM that a row's check tells apart (rows: <= 64)
 
 
 def signed_digits(factor: int) -> list[tuple[int, int]]:
@@ -111,44 +113,57 @@ class TileAccessCheck(wiring.Component):
 
     def _in_mem(self, m: Module) -> dict:
         """MEM's instruction, as much as does not depend on the geometry, into registers
-        as it moves on to WB: whether it is a tile access, a store, of int32 elements,
-        of full rows, and each row's offset into RAM."""
+        as it moves on to WB: whether it is a tile access, a store, of full rows, and
+        for each row whether it is misaligned (int32 elements), starts past RAM, and how
+        many bytes of RAM it has left (at most `NEAR_END`: more than any row needs), so
+        that WB's verdict is a few small compares (the SoC clock: it decides WB's wait,
+        which decides the pipeline's advance)."""
         check = self.check
         m.submodules.mem_decoder = decoder = TensorDecoder(self.isa)
         m.d.comb += decoder.insn.eq(check.insn)
         uop = decoder.uop
         kind = {"access": check.valid & ((uop.kind == Kind.LOAD) | (uop.kind == Kind.STORE)),
-                "store": uop.kind == Kind.STORE, "word": uop.word,
-                "full_rows": uop.full_rows}
+                "store": uop.kind == Kind.STORE, "full_rows": uop.full_rows}
         kept = {name: Signal(name=f"check_{name}") for name in kind}
         start = Signal(32, name="check_start")  # row 0's offset into RAM
         m.d.comb += start.eq((check.rs1 - self.mem_base)[:32])
-        offsets = [Signal(32, name=f"check_offset{row}") for row in range(self.tdim)]
+        size_bits = self.mem_size.bit_length() - 1
+        rows = []
+        for row in range(self.tdim):
+            offset = Signal(32, name=f"check_offset{row}")
+            m.d.comb += offset.eq(_row_offset(start, check.rs2, row))
+            left = Signal(range(self.mem_size + 1), name=f"check_left{row}")  # bytes to the end
+            m.d.comb += left.eq(self.mem_size - offset[:size_bits])
+            kept_row = {"misaligned": Signal(name=f"check_misaligned{row}"),
+                        "past": Signal(name=f"check_past{row}"),
+                        "left": Signal(range(NEAR_END + 1), name=f"check_near{row}")}
+            with m.If(check.advance):
+                m.d.sync += [kept_row["misaligned"].eq(uop.word & offset[:2].any()),
+                             kept_row["past"].eq(offset[size_bits:].any()),
+                             kept_row["left"].eq(Mux(left > NEAR_END, NEAR_END, left))]
+            rows.append(kept_row)
         with m.If(check.advance):
             m.d.sync += [kept[name].eq(value) for name, value in kind.items()]
-            m.d.sync += [offset.eq(_row_offset(start, check.rs2, row))
-                         for row, offset in enumerate(offsets)]
-        return {**kept, "offsets": offsets}
+        return {**kept, "rows": rows}
 
     def _in_wb(self, m: Module, geometry: Geometry, access: dict) -> None:
         """WB's verdict: the first moved row that is misaligned or not inside RAM."""
         colb = geometry.colb
-        row_bytes = Mux(access["full_rows"], colb, (colb + 3) >> 2)  # tst.b: ceil(tcolb/4)
-        room = Signal(range(self.mem_size + 1), name="check_room")  # the last row offset
-        m.d.comb += room.eq(self.mem_size - row_bytes)
-        bad, misaligned = [], []
-        for row, offset in enumerate(access["offsets"]):
+        row_bytes = Signal(range(4 * self.tdim + 1), name="check_row_bytes")
+        m.d.comb += row_bytes.eq(Mux(access["full_rows"], colb, (colb + 3) >> 2))  # tst.b
+        bad = []
+        for row, kept in enumerate(access["rows"]):
             moved = (geometry.first <= row) & (row < geometry.rows)
-            wrong_alignment = access["word"] & (offset[:2] != 0)  # (mem_base: aligned)
-            misaligned.append(wrong_alignment)
-            bad.append(moved & (wrong_alignment | (offset > room)))
+            outside = kept["past"] | (kept["left"] < row_bytes)
+            bad.append(moved & (kept["misaligned"] | outside))
         bad_rows = Signal(self.tdim, name="check_bad_rows")
         m.d.comb += bad_rows.eq(Cat(*bad))
         # the first bad row: bad, with none before it
         first_misaligned = Signal(name="check_first_misaligned")
+        rows = access["rows"]
         m.d.comb += first_misaligned.eq(Cat(*(
-            bad_rows[row] & ~bad_rows[:row].any() & misaligned[row] if row else
-            bad_rows[0] & misaligned[0] for row in range(self.tdim))).any())
+            bad_rows[row] & ~bad_rows[:row].any() & rows[row]["misaligned"] if row else
+            bad_rows[0] & rows[0]["misaligned"] for row in range(self.tdim))).any())
         store = access["store"]
         m.d.comb += [
             self.fault.valid.eq(access["access"] & bad_rows.any()),

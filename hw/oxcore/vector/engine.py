@@ -12,7 +12,9 @@ Structure (docs/vector.md has the diagram):
   A head waits while the other sequencer's instruction touches one of its registers
   (any overlap of the register groups either names: no read/write ordering to get
   wrong), and instructions that change or read the vector state as a whole
-  (vset{i}vl{i}, CSR instructions, anything while vstart != 0) run alone;
+  (vset{i}vl{i}, CSR instructions, anything while vstart != 0) run alone: nothing
+  starts beside them; they wait for the other sequencer to finish, except
+  vset{i}vl{i} (each sequencer keeps the vl and vtype its instruction was taken with);
 - **sequencers**: one instruction each, one *beat* (``LANES`` x 32 bits of a register
   group) per cycle: register file reads for the next beat, the lanes' ALUs (arithmetic)
   or the memory port (loads, stores), the register file write, and the report of what
@@ -87,8 +89,7 @@ class State(enum.IntEnum):
 
     IDLE = 0
     START = 1  # the instruction's decode; the reads of its first beat
-    CONFIG_VL = 2  # report vl
-    CONFIG_VTYPE = 3  # report vtype
+    CONFIG_VTYPE = 3  # report vtype (a vset{i}vl{i} reports vl in START)
     EXECUTE = 4  # a beat's data: compute, write, report (or gather)
     LOAD = 5  # memory read requests, one word a cycle, and the beats they complete
     STORE = 6  # a beat's bytes to memory, with the bytes the last beat carried over
@@ -539,13 +540,21 @@ class VectorEngine(Engine):
                                    | uses_v0)
         alone = Signal(name="head_alone")
         # (a fault-only-first load may change vl: as vset{i}vl{i} does)
-        m.d.comb += alone.eq((uop.kind == Kind.SET_VL) | (uop.kind == Kind.SET_VL_IMM)
-                             | (uop.kind == Kind.CSR) | uop.fault_first
+        set_vl = (uop.kind == Kind.SET_VL) | (uop.kind == Kind.SET_VL_IMM)
+        m.d.comb += alone.eq(set_vl | (uop.kind == Kind.CSR) | uop.fault_first
                              | (state.vstart != 0))
+        # Nothing starts while an instruction that runs alone runs; it waits for the
+        # other sequencer to finish, except vset{i}vl{i}: each sequencer keeps the vl
+        # and vtype its instruction was taken with, so a vsetvli between two strips'
+        # work does not drain the engine (the next strip's load overlaps this one's
+        # arithmetic)
+        waits_for_idle = Signal(name="head_waits_for_idle")
+        m.d.comb += waits_for_idle.eq(alone & ~set_vl)
+
         def may_take(slot: Slot, other: Slot):
             """The head may go to `slot` while `other` runs what it runs."""
             return (queue.r_rdy & slot.free & ~other.alone & ~_overlap(other.touched, touched)
-                    & ~(alone & ~other.free))
+                    & ~(waits_for_idle & ~other.free))
         m.d.comb += [alu.take.eq(~memory_op & may_take(alu, lsu)),
                      lsu.take.eq(memory_op & may_take(lsu, alu)),
                      queue.r_en.eq(alu.take | lsu.take)]
@@ -563,7 +572,13 @@ class VectorEngine(Engine):
         pipe, mem = self.pipe, self.mem
         lanes, bpr, pb = self.lanes, self.beats_per_reg, self.beat_bytes
         vlen, vlenb = self.vlen, self.vlenb
-        vl, vtype, vstart, v0 = vstate.vl, vstate.vtype, vstate.vstart, vstate.v0
+        vstart, v0 = vstate.vstart, vstate.v0
+        # vl and vtype as the instruction was taken (a vset{i}vl{i} may change them while
+        # it runs: `_issue`)
+        vl = Signal.like(vstate.vl, name=f"{role}_vl")
+        vtype = Signal.like(vstate.vtype, name=f"{role}_vtype")
+        with m.If(slot.take):
+            m.d.sync += [vl.eq(vstate.vl), vtype.eq(vstate.vtype)]
 
         # ---- the instruction being executed ----
         fsm = Signal(State, name=f"{role}_state")
@@ -907,9 +922,12 @@ class VectorEngine(Engine):
                 with m.Switch(uop.kind):
                     if arithmetic:
                         with m.Case(Kind.SET_VL, Kind.SET_VL_IMM):
-                            m.d.sync += [vl.eq(next_vl),
-                                         vtype.eq(Mux(legal, new_vtype, VILL)),
-                                         result.eq(next_vl), fsm.eq(State.CONFIG_VL)]
+                            # vl reported now, vtype next cycle (one CSR a beat)
+                            m.d.comb += [commit.valid.eq(1), commit.csr.valid.eq(1),
+                                         commit.csr.csr.eq(CSR_VL), commit.csr.value.eq(next_vl)]
+                            m.d.sync += [vstate.vl.eq(next_vl),
+                                         vstate.vtype.eq(Mux(legal, new_vtype, VILL)),
+                                         result.eq(next_vl), fsm.eq(State.CONFIG_VTYPE)]
                         with m.Case(Kind.ARITH, Kind.REDUCE, Kind.COMPARE):
                             # widening at SEW 32 (2*SEW > ELEN) and vzext/vsext from
                             # below 8 bits write nothing: the interpreter traps them,
@@ -946,14 +964,13 @@ class VectorEngine(Engine):
                     with m.Default():
                         m.d.sync += fsm.eq(State.DONE)
             if arithmetic:
-                with m.Case(State.CONFIG_VL):
-                    m.d.comb += [commit.valid.eq(1), commit.csr.valid.eq(1),
-                                 commit.csr.csr.eq(CSR_VL), commit.csr.value.eq(vl)]
-                    m.d.sync += fsm.eq(State.CONFIG_VTYPE)
                 with m.Case(State.CONFIG_VTYPE):
                     m.d.comb += [commit.valid.eq(1), commit.csr.valid.eq(1),
-                                 commit.csr.csr.eq(CSR_VTYPE), commit.csr.value.eq(vtype)]
-                    m.d.sync += fsm.eq(State.COMPLETE)
+                                 commit.csr.csr.eq(CSR_VTYPE), commit.csr.value.eq(vstate.vtype)]
+                    with m.If(rd == 0):  # nothing to hand over: done (a vset a 2 cycles)
+                        finish()
+                    with m.Else():
+                        m.d.sync += fsm.eq(State.COMPLETE)
                 with m.Case(State.EXECUTE):
                     with m.If(uop.kind == Kind.TO_SCALAR):
                         element = src2[:32]
@@ -1052,7 +1069,7 @@ class VectorEngine(Engine):
                         m.d.comb += [commit.valid.eq(1), commit.csr.valid.eq(1),
                                      commit.csr.csr.eq(CSR_VL),
                                      commit.csr.value.eq(probe.index)]
-                        m.d.sync += vl.eq(probe.index)
+                        m.d.sync += [vstate.vl.eq(probe.index), vl.eq(probe.index)]
                     with m.If(probe.trim | probe.last):
                         m.d.sync += probe.done + [fsm.eq(State.START)]
                     with m.Else():

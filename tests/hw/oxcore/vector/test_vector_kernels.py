@@ -54,6 +54,16 @@ def test_int8_dot_at_odd_lengths(n):
     assert result.verdict == "pass" and check.ok, check.errors
 
 
+@pytest.mark.parametrize("n", [40, 128, 300, 513])
+def test_requantization_at_every_exit(n):
+    """rvv_requant_i8's exits (a strip is VLMAX(e32, m8) = 64, whole strips go in
+    pairs): the last strips alone (40), exactly one pair (128), two pairs, the second
+    on the other register set, and a remainder (300), four pairs and one element
+    (513); 150 above takes one pair and 22."""
+    result, check = _run("rvv_requant_i8", n, VECTOR, seed=n)
+    assert result.verdict == "pass" and check.ok, check.errors
+
+
 def test_int8_dot_is_exact_at_the_extremes(monkeypatch):
     """Products of -128 * -128 (16384, which int16 holds) summed past int16: exact in
     int32 (an int16 accumulation would overflow at the second)."""
