@@ -1191,32 +1191,44 @@ class Selector(VectorSelection):
         consecutive elements (the geometry is the int32 accumulator's either way),
         deferred to the next program when this is the plan's store."""
         mask = self._mask(op.mask)
-        if mask is not None and not mask.upper_only:
-            raise self.error("this store's mask has a lower bound or a condition on the "
-                             "whole block, which tile stores do not support yet (only "
-                             "upper bounds such as offs[:, None] < M)")
+        if mask is not None and mask.predicate != 1:
+            raise self.error("this store's mask has a condition on the whole block, which "
+                             "tile stores do not support yet (only bounds such as "
+                             "offs[:, None] < M, and lower bounds on the rows)")
+        if mask is not None and 1 in mask.lows:
+            raise self.error("this store's mask has a lower bound on the block's consecutive "
+                             "dimension (1): the tensor engine can skip a tile's first rows "
+                             "(trow0), not the first elements of a row")
         transposed, stride, tdim, cols = self._tile_geometry(ptr, "i32", "this store")
         if transposed:
             raise self.error("this store: the tensor engine stores accumulator rows, so "
                              "the pointers must be consecutive along dimension 1")
+        first_rows = mask is not None and 0 in mask.lows
         if self.plan is not None and op is self.plan[1]:
-            self._defer(value, ptr.base, stride, mask, (mnemonic, element_bytes))
-            return
+            if not first_rows:
+                self._defer(value, ptr.base, stride, mask, (mnemonic, element_bytes))
+                return
+            # stored now, with trow0: the next program finds no store pending
+            self._defer_nothing(value, (mnemonic, element_bytes))
         self._store_tiles(value, ptr.base, stride,
                           None if mask is None else mask.bounds.get(0),
                           None if mask is None else mask.bounds.get(1), tdim, cols,
-                          mnemonic=mnemonic, element_bytes=element_bytes)
+                          mnemonic=mnemonic, element_bytes=element_bytes,
+                          lows=mask if first_rows else None)
 
     def _store_tiles(self, value: TileBlock, base: Scalar, stride: Scalar,
                      rows_bound: Scalar | None, cols_bound: Scalar | None,
                      tdim: int, cols: int, previous: bool = False,
                      mnemonic: str = "tst.w", element_bytes: int = 4,
-                     only: list[tuple[int, int]] | None = None) -> None:
+                     only: list[tuple[int, int]] | None = None,
+                     lows: Mask | None = None) -> None:
         """tst.w (or tst.b: `element_bytes` 1 in memory) of each tile of `value`.
         tcolb counts the accumulator's bytes either way (tst.b stores tcolb/4
         elements). `previous`: the registers hold the previous program's accumulators
         (a deferred store), whatever this program has pending for them (its zeroing
-        comes after). `only`: these tiles (a deferred store flushed tile by tile)."""
+        comes after). `only`: these tiles (a deferred store flushed tile by tile).
+        `lows`: a mask whose lower bound on the rows skips each tile's first rows
+        (trow0)."""
         stride_reg = self.reg(stride)
         registers = _registers(value)
         for (r, c) in sorted(value.tiles) if only is None else only:
@@ -1226,7 +1238,7 @@ class Selector(VectorSelection):
                 lambda: self.emit(mnemonic, reg, self.reg(address), stride_reg), None,
                 None if rows_bound is None else self.sub(rows_bound, r * tdim),
                 None if cols_bound is None else self.sub(cols_bound, c * cols),
-                tdim, cols * 4, 4)
+                tdim, cols * 4, 4, self._first(lows, 0, r * tdim, tdim))
 
     def op_requantize(self, op: ob.RequantizeOp) -> None:
         """tst.b does the requantization: set its CSRs (once per kernel when the
@@ -1293,6 +1305,15 @@ class Selector(VectorSelection):
             raise self.error("internal: the deferred store is not the dot loop's "
                              "accumulator's, as planned")
         self._defer_store(base, stride, mask)
+
+    def _defer_nothing(self, value: TileBlock, kind: tuple[str, int]) -> None:
+        """The planned store is made in its own program (its mask has a lower bound on
+        the rows, which the pending registers do not carry): zero rows pending."""
+        if value is not self.deferred_acc or kind != self.deferred_kind:
+            raise self.error("internal: the deferred store is not the dot loop's "
+                             "accumulator's, as planned")
+        for reg in self.pending:
+            self.emit("mv", reg, self.reg(0))
 
     def _defer_store(self, base: Scalar, stride: Scalar, mask: Mask | None) -> None:
         """A program's tile store waits for the next program: it is emitted there after
