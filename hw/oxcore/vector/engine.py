@@ -45,10 +45,12 @@ the unit-stride access of that register's bytes, vl/vtype writes; ``last`` ends 
 instruction. Scalar results (vsetvl's vl, vmv.x.s) go through ``pipe.complete``.
 
 docs/vector.md lists the rows this engine executes: every Zve32x row but vzext/vsext.vf8
-(SEW 64 sources, always illegal), which it does not claim, so the core traps them. Not yet
-modelled: the traps the interpreter raises for vill, misaligned groups and accesses
-outside RAM (a fault-only-first load's element 0 among them: the engine, dispatched at
-retirement, only sees the ones that trim vl, or load all their elements).
+(SEW 64 sources, always illegal), which it does not claim, so the core traps them. The
+traps vtype decides (vill, widening at SEW 32, extension from below 8 bits) are taken
+precisely in WB (`_precise_traps`). Not yet modelled: the traps for misaligned groups,
+illegal overlaps and accesses outside RAM (a fault-only-first load's element 0 among
+them: the engine, dispatched at retirement, only sees the ones that trim vl, or load
+all their elements).
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ from oxcore.config import OxCoreConfig, VectorConfig
 from oxcore.isa import Isa, isa_for
 from oxcore.isa.ext.zve32x import (CSR_VACTIVE_ALU, CSR_VACTIVE_LSU, CSR_VBUSY,
                                    CSR_VELEMENTS, CSR_VSTALL_ISSUE, CSR_VSTALL_QUEUE)
+from oxcore.retire import TrapCause
 from oxcore.retire.ports import vector_commit_spec
 
 VILL = 1 << 31
@@ -194,6 +197,21 @@ def _data_registers(nf, regs_log):
     """A memory access's data registers as the issue check counts them: nf fields of
     2^regs_log registers (a hook for fault injection)."""
     return nf << regs_log
+
+
+def _vtype_legal_hook(vtype):
+    """`legal_vtype` as the precise traps use it (a function of its own for fault
+    injection)."""
+    return legal_vtype(vtype)
+
+
+def legal_vtype(vtype):
+    """A vtype value vset{i}vl{i} may set (else vill): no reserved bits, SEW 8-32,
+    LMUL 1/8..8 with SEW/LMUL <= ELEN (spec 3.4: e16 at mf8, e32 at mf8 and mf4 are
+    reserved at ELEN 32)."""
+    vlmul, vsew = vtype[:3], vtype[3:6]
+    return ((vtype[8:] == 0) & (vlmul != 4) & (vsew <= 2)
+            & ~((vlmul == 5) | ((vlmul == 6) & (vsew > 0)) | ((vlmul == 7) & (vsew > 1))))
 
 
 def _mask_bytes(vl):
@@ -374,6 +392,7 @@ class VectorEngine(Engine):
         self._watch: dict = {}  # signals for the waveform groups (`_probes`)
 
         queue = self.claim_and_queue(m, VectorDecoder(self.isa), self.queue_depth)
+        self._precise_traps(m)
 
         state = VectorState(vl=Signal(range(vlen + 1), name="vl"),
                             vtype=Signal(32, init=VILL, name="vtype"),
@@ -562,6 +581,45 @@ class VectorEngine(Engine):
         m.d.comb += held.eq(queue.r_rdy & Mux(memory_op, lsu.free, alu.free) & ~queue.r_en)
         self._watch.update(head=head, head_touched=touched)
         return touched, alone, held
+
+    def _precise_traps(self, m: Module) -> None:
+        """The illegal-instruction traps vtype decides, precisely (the engine
+        interface's ``check``/``fault``): with vill set, every vector instruction but
+        vset{i}vl{i}, the whole-register loads, stores and moves and the CSR
+        instructions (the interpreter's `_vtype`); a widening or narrowing op (2*SEW
+        operands) at SEW 32; vzext/vsext from below 8 bits. vtype changes only with
+        vset{i}vl{i}, whose new vtype is in the instruction (or rs2 for vsetvl), so a
+        copy of vill and SEW follows the instructions as they are dispatched, exact for
+        the one in WB; MEM says what that one needs."""
+        pipe = self.pipe
+        m.submodules.check_decoder = decoder = VectorDecoder(self.isa)
+        m.d.comb += decoder.insn.eq(pipe.check.insn)
+        uop = decoder.uop
+        needs_vtype = Signal(name="check_needs_vtype")
+        widening = Signal(name="check_widening")  # 2*SEW operands: SEW 32 is illegal
+        extend = Signal(2, name="check_extend")  # vzext/vsext: SEW/factor below 8 is
+        with m.If(pipe.check.advance):
+            m.d.sync += [needs_vtype.eq(pipe.check.valid & ~uop.whole
+                                        & (uop.kind != Kind.SET_VL)
+                                        & (uop.kind != Kind.SET_VL_IMM)
+                                        & (uop.kind != Kind.CSR)),
+                         widening.eq(uop.widen | uop.narrow), extend.eq(uop.extend)]
+        m.submodules.dispatched_decoder = dispatched = VectorDecoder(self.isa)
+        payload = pipe.dispatch.payload
+        m.d.comb += dispatched.insn.eq(payload.insn)
+        vill = Signal(name="dispatched_vill", init=1)  # (reset: vill, spec 3.11)
+        sew = Signal(2, name="dispatched_sew")
+        new_vtype = Signal(32, name="dispatched_vtype")
+        m.d.comb += new_vtype.eq(Mux(
+            dispatched.uop.kind == Kind.SET_VL_IMM, payload.insn[20:30],
+            Mux(dispatched.uop.vtype_from_rs2, payload.rs2, payload.insn[20:31])))
+        with m.If(pipe.dispatch.valid & pipe.dispatch.ready
+                  & ((dispatched.uop.kind == Kind.SET_VL)
+                     | (dispatched.uop.kind == Kind.SET_VL_IMM))):
+            m.d.sync += [vill.eq(~_vtype_legal_hook(new_vtype)), sew.eq(new_vtype[3:5])]
+        m.d.comb += [pipe.fault.valid.eq(needs_vtype & (vill | (widening & (sew == 2))
+                                                        | (extend > sew))),
+                     pipe.fault.cause.eq(TrapCause.ILLEGAL_INSTRUCTION)]
 
     def _sequencer(self, m: Module, role: str, queue, vstate: VectorState,
                    vrf: RegisterFilePorts, slot: Slot, head_touched, head_alone,
@@ -929,11 +987,9 @@ class VectorEngine(Engine):
                                          vstate.vtype.eq(Mux(legal, new_vtype, VILL)),
                                          result.eq(next_vl), fsm.eq(State.CONFIG_VTYPE)]
                         with m.Case(Kind.ARITH, Kind.REDUCE, Kind.COMPARE):
-                            # widening at SEW 32 (2*SEW > ELEN) and vzext/vsext from
-                            # below 8 bits write nothing: the interpreter traps them,
-                            # which an engine dispatched at retirement cannot
-                            illegal = (uop.widen & (sew_code == 2)) | (uop.extend > sew_code)
-                            m.d.sync += fsm.eq(Mux(empty | illegal, State.DONE,
+                            # (widening at SEW 32 and vzext/vsext from below 8 bits
+                            # trap in WB: `_precise_traps`)
+                            m.d.sync += fsm.eq(Mux(empty, State.DONE,
                                                    Mux(wv_narrowing, State.NARROW_SHIFTS,
                                                        State.EXECUTE)))
                         with m.Case(Kind.TO_SCALAR):
@@ -1533,10 +1589,7 @@ class VectorEngine(Engine):
                 m.d.comb += avl.eq(vstate.vl)
         vlmul, vsew = new_vtype[:3], new_vtype[3:6]
         legal = Signal(name="vtype_legal")
-        m.d.comb += legal.eq((new_vtype[8:] == 0) & (vlmul != 4) & (vsew <= 2)
-                             & ~((vlmul == 5)
-                                 | ((vlmul == 6) & (vsew > 0))
-                                 | ((vlmul == 7) & (vsew > 1))))
+        m.d.comb += legal.eq(legal_vtype(new_vtype))
         vlmax = Signal(range(vlen + 1))
         per_reg = Signal(range(vlen // 8 + 1))
         m.d.comb += per_reg.eq(Const(vlen // 8) >> vsew)  # VLEN / SEW

@@ -1,0 +1,69 @@
+"""The illegal-instruction traps vtype decides, precise on the RTL
+(`VectorEngine._precise_traps`), in lockstep with the interpreter.
+
+Each program ends with the instruction that must trap, named here by hand from the rules
+(spec 3.4.1: with vill set, an instruction that depends on vtype is illegal; vset{i}vl{i},
+the whole-register loads, stores and moves and the CSR instructions are not; 2*SEW
+operands need 2*SEW <= ELEN = 32; vzext/vsext need SEW/factor >= 8): both simulators
+must trap there, and everything before it must agree.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from hw.oxcore.vector import engine as engine_module
+from tests.hw.oxcore.vector.test_vector_engine import _cosim, _start, config
+
+SETUP = ["vsetvli t0, zero, e32, m1, ta, ma", "vle32.v v1, (s0)", "vadd.vv v2, v1, v1"]
+
+# name: (instructions, the mnemonic that traps)
+CASES = {
+    # vill from reset: the first vector instruction that needs vtype
+    "from_reset": (["vl1re32.v v3, (s0)", "vmv1r.v v4, v3", "vs1r.v v4, (s0)",
+                    "csrr a1, vl", "csrr a2, vtype", "vadd.vv v5, v3, v4"], "vadd.vv"),
+    # an illegal vtype (SEW 64) from vsetvli's immediate, then a legal one, then
+    # vsetvl's rs2 (e16 at mf8: reserved at ELEN 32)
+    "illegal_immediate": (SETUP + ["vsetvli t0, zero, e64, m1, ta, ma",
+                                   "vl1re32.v v3, (s0)", "vmv.x.s a1, v1"], "vmv.x.s"),
+    "legal_again": (SETUP + ["vsetvli t0, zero, e64, m1, ta, ma",
+                             "vsetivli t0, 3, e8, m2, ta, ma", "vadd.vv v2, v4, v6",
+                             "li t1, 0x0d", "vsetvl t0, zero, t1", "vse8.v v2, (s0)"],
+                    "vse8.v"),
+    # 2*SEW operands at SEW 32 (ELEN 32): widening, narrowing, a widening reduction;
+    # extension from below 8 bits (vf2 at e16 is fine, vf4 is not)
+    "widening_at_e32": (SETUP + ["vsetvli t0, zero, e16, m1, ta, ma",
+                                 "vwadd.vv v4, v1, v2", "vsetvli t0, zero, e32, m1, ta, ma",
+                                 "vwadd.vv v4, v1, v2"], "vwadd.vv"),
+    "narrowing_at_e32": (SETUP + ["vnsrl.wi v4, v2, 1"], "vnsrl.wi"),
+    "widening_reduction_at_e32": (SETUP + ["vwredsum.vs v4, v1, v2"], "vwredsum.vs"),
+    "extension_below_8_bits": (SETUP + ["vsetvli t0, zero, e16, m1, ta, ma",
+                                        "vzext.vf2 v4, v1", "vsext.vf4 v5, v1"], "vsext.vf4"),
+    # a vill vtype right before, in the same dispatch stream as the load behind it
+    "right_behind": (SETUP + ["li t1, 0x100", "vsetvl t0, zero, t1", "vle8.v v1, (s0)"],
+                     "vle8.v"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_vill_traps_precisely(name, tmp_path):
+    lines, mnemonic = CASES[name]
+    source = "\n".join(_start(*(f"    {line}" for line in lines))) + "\n" + _tail()
+    verdict = _cosim(source, config(128, 2), tmp_path, name)
+    assert verdict.verdict == "trap", verdict.report
+    assert verdict.ended["cause"] == "illegal_instruction", verdict.ended
+    assert verdict.ended["disassembly"].split()[0] == mnemonic, verdict.ended
+
+
+def _tail() -> str:
+    return "    li a0, 0\n    li a7, 93\n    ecall\n    .data\ndata:\n" + \
+        "    .word 1, 2, 3, 4, 5, 6, 7, 8\n"
+
+
+def test_vill_followed_only_at_execution_is_caught(tmp_path, monkeypatch):
+    """Fault injection: the dispatched copy of vill takes every vtype as legal; the
+    program with an illegal vtype must then diverge."""
+    monkeypatch.setattr(engine_module, "_vtype_legal_hook", lambda vtype: 1)
+    lines, _ = CASES["illegal_immediate"]
+    source = "\n".join(_start(*(f"    {line}" for line in lines))) + "\n" + _tail()
+    assert _cosim(source, config(128, 2), tmp_path, "no_vill").verdict == "fail"
