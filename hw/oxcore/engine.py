@@ -20,8 +20,8 @@ An engine is a `wiring.Component` with two ports (`Engine`):
   when WB does not (``ready`` is low while WB holds an instruction that writes rd). ``trap`` is reserved for
   imprecise engine faults: today it halts the core without writing.
 - **check** (to the engine) and **fault** (back): precise traps for what an engine
-  finds wrong before it executes (a tile row outside RAM). ``check`` shows the
-  instruction in MEM (``valid`` when it is this engine's), its scalar operands and
+  finds wrong before it executes (a tile row outside RAM, vtype.vill). ``check`` shows
+  the instruction in MEM (``valid`` when it is this engine's), its scalar operands and
   ``advance`` (it moves to WB at the end of the cycle); the engine keeps what it needs
   of it and, while the instruction is in WB, answers ``fault`` (``valid``, ``cause``)
   from that and from its state *as dispatched so far*: every older instruction has
