@@ -199,6 +199,20 @@ def _data_registers(nf, regs_log):
     return nf << regs_log
 
 
+def _writes_its_mask(insn, uop):
+    """A masked instruction whose destination is v0, its own mask (spec 5.3; vadc/vsbc:
+    their carry input), which the interpreter traps as illegal: element-wise ops
+    (vmerge, vid and the extensions among them), divides, loads, slides and gathers,
+    viota. Not compares, mask logic and vmadc/vmsbc (a mask destination), stores,
+    reductions, vcompress (never masked) or whole-register and mask accesses."""
+    kind = uop.kind
+    writes_vector = (((kind == Kind.ARITH) & ~uop.whole) | (kind == Kind.DIVIDE)
+                     | ((kind == Kind.LOAD) & ~uop.whole & ~uop.mask_access)
+                     | ((kind == Kind.PERMUTE) & (uop.sub != PERMUTES.index("vcompress")))
+                     | ((kind == Kind.MASK_SCAN) & (uop.sub == MASK_SCANS.index("viota"))))
+    return writes_vector & ~insn[25] & (insn[7:12] == 0)
+
+
 def _vtype_legal_hook(vtype):
     """`legal_vtype` as the precise traps use it (a function of its own for fault
     injection)."""
@@ -587,7 +601,8 @@ class VectorEngine(Engine):
         interface's ``check``/``fault``): with vill set, every vector instruction but
         vset{i}vl{i}, the whole-register loads, stores and moves and the CSR
         instructions (the interpreter's `_vtype`); a widening or narrowing op (2*SEW
-        operands) at SEW 32; vzext/vsext from below 8 bits. vtype changes only with
+        operands) at SEW 32; vzext/vsext from below 8 bits; and, from the instruction
+        alone, a masked one that writes v0 (`_writes_its_mask`). vtype changes only with
         vset{i}vl{i}, whose new vtype is in the instruction (or rs2 for vsetvl), so a
         copy of vill and SEW follows the instructions as they are dispatched, exact for
         the one in WB; MEM says what that one needs."""
@@ -598,12 +613,14 @@ class VectorEngine(Engine):
         needs_vtype = Signal(name="check_needs_vtype")
         widening = Signal(name="check_widening")  # 2*SEW operands: SEW 32 is illegal
         extend = Signal(2, name="check_extend")  # vzext/vsext: SEW/factor below 8 is
+        v0_destination = Signal(name="check_v0_destination")  # (needs no vtype)
         with m.If(pipe.check.advance):
             m.d.sync += [needs_vtype.eq(pipe.check.valid & ~uop.whole
                                         & (uop.kind != Kind.SET_VL)
                                         & (uop.kind != Kind.SET_VL_IMM)
                                         & (uop.kind != Kind.CSR)),
-                         widening.eq(uop.widen | uop.narrow), extend.eq(uop.extend)]
+                         widening.eq(uop.widen | uop.narrow), extend.eq(uop.extend),
+                         v0_destination.eq(_writes_its_mask(pipe.check.insn, uop))]
         m.submodules.dispatched_decoder = dispatched = VectorDecoder(self.isa)
         payload = pipe.dispatch.payload
         m.d.comb += dispatched.insn.eq(payload.insn)
@@ -618,7 +635,7 @@ class VectorEngine(Engine):
                      | (dispatched.uop.kind == Kind.SET_VL_IMM))):
             m.d.sync += [vill.eq(~_vtype_legal_hook(new_vtype)), sew.eq(new_vtype[3:5])]
         m.d.comb += [pipe.fault.valid.eq(needs_vtype & (vill | (widening & (sew == 2))
-                                                        | (extend > sew))),
+                                                        | (extend > sew) | v0_destination)),
                      pipe.fault.cause.eq(TrapCause.ILLEGAL_INSTRUCTION)]
 
     def _sequencer(self, m: Module, role: str, queue, vstate: VectorState,

@@ -4,8 +4,9 @@
 Each program ends with the instruction that must trap, named here by hand from the rules
 (spec 3.4.1: with vill set, an instruction that depends on vtype is illegal; vset{i}vl{i},
 the whole-register loads, stores and moves and the CSR instructions are not; 2*SEW
-operands need 2*SEW <= ELEN = 32; vzext/vsext need SEW/factor >= 8): both simulators
-must trap there, and everything before it must agree.
+operands need 2*SEW <= ELEN = 32; vzext/vsext need SEW/factor >= 8; spec 5.3: a
+masked instruction's destination, unless a mask, cannot be v0): both simulators must
+trap there, and everything before it must agree.
 """
 
 from pathlib import Path
@@ -39,6 +40,18 @@ CASES = {
     "widening_reduction_at_e32": (SETUP + ["vwredsum.vs v4, v1, v2"], "vwredsum.vs"),
     "extension_below_8_bits": (SETUP + ["vsetvli t0, zero, e16, m1, ta, ma",
                                         "vzext.vf2 v4, v1", "vsext.vf4 v5, v1"], "vsext.vf4"),
+    # a masked instruction writing v0, its own mask (spec 5.3): not a compare, a
+    # store or a reduction; vmerge, vadc (v0 its carry input), a masked load do trap
+    "masked_v0_compare_store_ok": (SETUP + ["vmseq.vv v0, v1, v2, v0.t",
+                                            "vse32.v v0, (s0), v0.t",
+                                            "vredsum.vs v0, v1, v2, v0.t",
+                                            "vadd.vv v0, v1, v2, v0.t"], "vadd.vv"),
+    "masked_v0_merge": (SETUP + ["vmerge.vvm v3, v1, v2, v0",
+                                 "vmerge.vvm v0, v1, v2, v0"], "vmerge.vvm"),
+    "masked_v0_carry": (SETUP + ["vadc.vvm v3, v1, v2, v0", "vadc.vvm v0, v1, v2, v0"],
+                        "vadc.vvm"),
+    "masked_v0_load": (SETUP + ["vle32.v v3, (s0), v0.t", "vle32.v v0, (s0), v0.t"],
+                       "vle32.v"),
     # a vill vtype right before, in the same dispatch stream as the load behind it
     "right_behind": (SETUP + ["li t1, 0x100", "vsetvl t0, zero, t1", "vle8.v v1, (s0)"],
                      "vle8.v"),
@@ -67,3 +80,12 @@ def test_vill_followed_only_at_execution_is_caught(tmp_path, monkeypatch):
     lines, _ = CASES["illegal_immediate"]
     source = "\n".join(_start(*(f"    {line}" for line in lines))) + "\n" + _tail()
     assert _cosim(source, config(128, 2), tmp_path, "no_vill").verdict == "fail"
+
+
+def test_a_missed_v0_destination_is_caught(tmp_path, monkeypatch):
+    """Fault injection: no masked instruction is found writing v0; the masked load into
+    v0 must then diverge."""
+    monkeypatch.setattr(engine_module, "_writes_its_mask", lambda insn, uop: 0)
+    lines, _ = CASES["masked_v0_load"]
+    source = "\n".join(_start(*(f"    {line}" for line in lines))) + "\n" + _tail()
+    assert _cosim(source, config(128, 2), tmp_path, "no_v0_check").verdict == "fail"
