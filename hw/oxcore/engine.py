@@ -52,7 +52,7 @@ and scalar parameters do not drain a tensor engine busy with tile loads and tmma
 
 from __future__ import annotations
 
-from amaranth import Signal, Value
+from amaranth import Module, Signal, Value
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -137,18 +137,25 @@ class Engine(wiring.Component):
         memory, so scalar loads wait for the engine to be idle (always correct)."""
         m.d.comb += self.pipe.writes_memory.eq(self.pipe.busy)
 
-    def store_memory_order(self, m, decoder, is_store, depth: int, popped, running):
+    def decode_dispatched(self, m, decoder):
+        """`decoder` (a fresh instance of the engine's decoder) on the instruction being
+        dispatched: one for everything the engine works out at dispatch (predecoding,
+        counting stores, state it follows for precise traps). Returns it."""
+        m.submodules.dispatch_decoder = decoder
+        m.d.comb += decoder.insn.eq(self.pipe.dispatch.payload.insn)
+        return decoder
+
+    def store_memory_order(self, m, dispatched_store, depth: int, popped, running):
         """Drive ``writes_memory`` from the stores the engine holds, so that scalar loads
         wait only for those (a kernel's parameter loads and spill reloads then leave
-        the engine computing): stores are counted as they are dispatched (`decoder`, a
-        fresh instance of the engine's decoder, with `is_store(uop)`) and as they leave
-        the queue of `depth` (`popped`), and `running` says a unit holds one. Returns
-        the count of queued stores (for waveforms)."""
+        the engine computing): stores are counted as they are dispatched
+        (`dispatched_store`: the instruction on the dispatch port is one, from
+        `decode_dispatched`) and as they leave the queue of `depth` (`popped`), and
+        `running` says a unit holds one. Returns the count of queued stores (for
+        waveforms)."""
         pipe = self.pipe
-        m.submodules.dispatch_decoder = decoder
-        m.d.comb += decoder.insn.eq(pipe.dispatch.payload.insn)
         queued = Signal(range(depth + 1), name="queued_stores")
-        pushed = pipe.dispatch.valid & pipe.dispatch.ready & is_store(decoder.uop)
+        pushed = pipe.dispatch.valid & pipe.dispatch.ready & dispatched_store
         with m.If(pushed & ~popped):
             m.d.sync += queued.eq(queued + 1)
         with m.Elif(popped & ~pushed):
@@ -198,6 +205,25 @@ class Engine(wiring.Component):
 def queue_entry(predecoded: data.StructLayout) -> data.StructLayout:
     """An engine queue's entry with what it predecodes (`Engine.claim_and_queue`)."""
     return data.StructLayout({"dispatched": DISPATCH, "predecoded": predecoded})
+
+
+def csr_result(m: Module, sub, old, source, name: str) -> Signal:
+    """What csrrw (`sub` 0), csrrs (1) or csrrc (2) make of CSR value `old` with
+    `source` (rs1, or the uimm field): an engine's csr instructions on its own CSRs."""
+    new = Signal(32, name=name)
+    with m.Switch(sub):
+        with m.Case(0):
+            m.d.comb += new.eq(source)
+        with m.Case(1):
+            m.d.comb += new.eq(old | source)
+        with m.Default():
+            m.d.comb += new.eq(old & ~source)
+    return new
+
+
+def csr_writes(sub, rs1_field):
+    """The instruction writes its CSR: csrrw always, csrrs/csrrc unless x0 / 0."""
+    return (sub == 0) | (rs1_field != 0)
 
 
 def claims_csr_access(insn: Value, numbers: tuple[int, ...]) -> Value:

@@ -4,7 +4,8 @@ An ecall in WB raises `env_req` (its pc and word, a0, a1, a2, a7) and waits; the
 harness answers on `env_resp` with a0's new value (or `fault` for an unknown call),
 then the ecall retires with rd = a0. A trap retires as a record with `trap` set and
 halts the core; so does an engine's instruction its engine finds faulting
-(``engine_fault``, the engine interface's precise traps), instead of being dispatched. With engines, WB also waits while an engine instruction cannot be
+(``engine_fault``, the engine interface's precise traps), instead of being
+dispatched. With engines, WB also waits while an engine instruction cannot be
 dispatched (`stages/engines.py`), and the register file's write port takes an engine's
 completion in a cycle WB does not write.
 
@@ -44,9 +45,9 @@ class Writeback(wiring.Component):
     Inputs: ``w`` (the MEM/WB register), ``mul_result`` (the multiplier's, WB's result
     at ``mul_latency`` >= 2), ``instret`` (the retire record's order), ``env_args``
     (a0, a1, a2, a7 from the register file's taps), ``env_resp``; with engines
-    ``dispatch_wait``, ``completion`` and ``engine_fault``. Outputs: ``record`` (the retire record: not
-    named ``retire``, which is the core's port it drives: one name per signal in a
-    waveform), ``env_req``, ``rf_write``,
+    ``dispatch_wait``, ``completion`` and ``engine_fault``. Outputs: ``record`` (the
+    retire record: not named ``retire``, which is the core's port it drives: one name
+    per signal in a waveform), ``env_req``, ``rf_write``,
     ``retired`` (one instruction counted in instret), ``advance`` (EX -> MEM -> WB move
     on), ``halted`` (a register), and WB's state for the other stages: ``ecall``,
     ``env_wait``, ``wait``, ``retiring``, ``writes_rf``, ``trap``, ``value`` (forwarded

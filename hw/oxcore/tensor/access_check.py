@@ -23,16 +23,16 @@ from amaranth import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from hw.oxcore.engine import CHECK, FAULT
-from hw.oxcore.tensor.decode import Kind, TensorDecoder
-from hw.oxcore.tensor.geometry import Geometry, csr_result, csr_writes, reset_value
+from hw.oxcore.engine import CHECK, FAULT, csr_result, csr_writes
+from hw.oxcore.tensor.decode import UOP, Kind, TensorDecoder
+from hw.oxcore.tensor.geometry import Geometry, reset_value
 from oxcore.isa import Isa
 from oxcore.isa.ext.xoxtensor import CSR_TCOLB, CSR_TROW0, CSR_TROWS, WARL_BITS
 from oxcore.retire import TrapCause
 
-# A dispatched instruction (the engine's ``dispatch`` handshake, fired): the unit follows
-# the csr instructions on the geometry CSRs.
-DISPATCHED = data.StructLayout({"valid": 1, "insn": 32, "rs1": 32})
+# A dispatched instruction (the engine's ``dispatch`` handshake, fired) and its
+# micro-operation: the unit follows the csr instructions on the geometry CSRs.
+DISPATCHED = data.StructLayout({"valid": 1, "uop": UOP, "insn": 32, "rs1": 32})
 GEOMETRY_CSRS = {"trows": CSR_TROWS, "tcolb": CSR_TCOLB, "trow0": CSR_TROW0}
 NEAR_END = 127  # bytes left to the end of RAM that a row's check tells apart (rows: <= 64)
 
@@ -89,13 +89,11 @@ class TileAccessCheck(wiring.Component):
 
     def _follow_dispatch(self, m: Module) -> Geometry:
         """trows, tcolb and trow0 as the dispatched csr instructions leave them."""
-        m.submodules.dispatch_decoder = decoder = TensorDecoder(self.isa)
         insn, source_field = self.dispatched.insn, self.dispatched.insn[15:20]
-        m.d.comb += decoder.insn.eq(insn)
         held = {name: Signal(WARL_BITS[number], name=f"check_{name}", init=reset_value(number))
                 for name, number in GEOMETRY_CSRS.items()}
         geometry = Geometry(self.tdim, 4 * self.tdim, held["trow0"], prefix="check")
-        uop, number = decoder.uop, insn[20:32]
+        uop, number = self.dispatched.uop, insn[20:32]
         source = Mux(uop.immediate, source_field, self.dispatched.rs1)
         old = Signal(32, name="check_csr_old")
         for name, csr in GEOMETRY_CSRS.items():

@@ -49,10 +49,11 @@ from amaranth.lib import data
 
 from hw.oxcore.banked_ram import port_signature
 from hw.oxcore.commit import commit_layout
-from hw.oxcore.engine import DISPATCH, ENGINE_CLASSES, Engine, queue_entry
+from hw.oxcore.engine import (DISPATCH, ENGINE_CLASSES, Engine, csr_result, csr_writes,
+                              queue_entry)
 from hw.oxcore.tensor.access_check import TileAccessCheck
 from hw.oxcore.tensor.decode import UOP, Kind, TensorDecoder, tile_field
-from hw.oxcore.tensor.geometry import Geometry, csr_result, csr_writes
+from hw.oxcore.tensor.geometry import Geometry
 from hw.oxcore.tensor.mac_array import MacArray
 from hw.oxcore.tensor.requant import Requantizer
 from oxcore.config import OxCoreConfig, TensorConfig
@@ -295,9 +296,11 @@ class TensorEngine(Engine):
         m = Module()
         pipe = self.pipe
         self._watch: dict[str, list] = {}  # signals for the waveform groups (`_probes`)
-        queue = self.claim_and_queue(m, TensorDecoder(self.isa), self.queue_depth,
-                                     PREDECODED, self._predecode)
-        self._precise_traps(m)
+        dispatched = self.decode_dispatched(m, TensorDecoder(self.isa)).uop
+        queue = self.claim_and_queue(
+            m, TensorDecoder(self.isa), self.queue_depth, PREDECODED,
+            lambda m, payload: self._predecode(m, payload, dispatched))
+        self._precise_traps(m, dispatched)
         self._lsu_port = self._request_register(m)
 
         tiles = [Signal(32 * self.tdim * self.tdim, name=f"m{t}") for t in range(TILES)]
@@ -320,18 +323,21 @@ class TensorEngine(Engine):
         # entry (which holds a request only behind one in the register, of the same
         # access: the register's terms cover both)
         m.d.comb += pipe.busy.eq((queue.level != 0) | mac_busy | lsu_busy | self.mem.valid)
-        self._memory_writes(m, lsu, head_uop, storing | (self.mem.valid & self.mem.write))
+        self._memory_writes(m, lsu, dispatched, head_uop,
+                            storing | (self.mem.valid & self.mem.write))
         self.probes = self._probes(queue, head, head_tiles, mac, lsu, counters)
         return m
 
-    def _precise_traps(self, m: Module) -> None:
+    def _precise_traps(self, m: Module, dispatched) -> None:
         """Tile loads and stores with a misaligned row or one outside RAM trap in WB,
-        before they are dispatched (`access_check.TileAccessCheck`)."""
+        before they are dispatched (`access_check.TileAccessCheck`; `dispatched`: the
+        micro-operation being dispatched)."""
         pipe, dispatch = self.pipe, self.pipe.dispatch
         m.submodules.access_check = check = TileAccessCheck(self.isa, self.tdim,
                                                             self.mem_base, self.mem_size)
         m.d.comb += [check.check.eq(pipe.check),
                      check.dispatched.valid.eq(dispatch.valid & dispatch.ready),
+                     check.dispatched.uop.eq(dispatched),
                      check.dispatched.insn.eq(dispatch.payload.insn),
                      check.dispatched.rs1.eq(dispatch.payload.rs1),
                      pipe.fault.eq(check.fault)]
@@ -365,12 +371,12 @@ class TensorEngine(Engine):
         self._skid = skid
         return port
 
-    def _memory_writes(self, m: Module, lsu: Unit, head_uop, storing) -> None:
+    def _memory_writes(self, m: Module, lsu: Unit, dispatched, head_uop, storing) -> None:
         """``writes_memory``: a tile store is queued or running (not tile loads and
         tmma: `Engine.store_memory_order`)."""
         queued = self.store_memory_order(
-            m, TensorDecoder(self.isa), lambda uop: uop.kind == Kind.STORE,
-            self.queue_depth, lsu.take & (head_uop.kind == Kind.STORE), storing)
+            m, dispatched.kind == Kind.STORE, self.queue_depth,
+            lsu.take & (head_uop.kind == Kind.STORE), storing)
         self._watch["lsu"].append(queued)
 
     def _probes(self, queue, head, head_tiles, mac: Unit, lsu: Unit,
@@ -424,14 +430,11 @@ class TensorEngine(Engine):
                 m.d.comb += used.eq((one << md) | (one << ms1) | (one << ms2))
         return used
 
-    def _predecode(self, m: Module, payload) -> dict:
+    def _predecode(self, m: Module, payload, uop) -> dict:
         """What the issue logic needs of an instruction, worked out as it is dispatched
-        and queued with it (`Engine.claim_and_queue`): its micro-operation, its tiles and
-        which unit runs it. The head's decoder is then off the issue decision's path
-        (the SoC clock)."""
-        m.submodules.predecoder = decoder = TensorDecoder(self.isa)
-        m.d.comb += decoder.insn.eq(payload.insn)
-        uop = decoder.uop
+        (`uop`: its micro-operation) and queued with it (`Engine.claim_and_queue`): the
+        micro-operation, its tiles and which unit runs it. The head's decoder is then
+        off the issue decision's path (the SoC clock)."""
         return {"uop": uop, "tiles": self._tiles_used(m, payload.insn, uop, "dispatched_tiles"),
                 "compute": (uop.kind == Kind.ZERO) | (uop.kind == Kind.MMA)}
 

@@ -1,6 +1,6 @@
 """The access geometry the tensor CSRs trow0, trows and tcolb set, as tile loads and
 stores use it (the interpreter's `oxcore.isa.tensor.state.TensorState.rows`,
-``first_row`` and ``row_bytes_moved``), and the csr instructions' read-modify-write.
+``first_row`` and ``row_bytes_moved``).
 
 Two places keep it: the load/store unit, as it executes csr instructions (its
 `Geometry`), and the engine's precise traps (`access_check.TileAccessCheck`), as
@@ -26,25 +26,6 @@ def first_row(row0, rows):
 def reset_value(number: int) -> int:
     """A tensor CSR's reset value, in its WARL bits."""
     return RESET[number] & ((1 << WARL_BITS[number]) - 1)
-
-
-def csr_result(m: Module, sub, old, source, name: str) -> Signal:
-    """What csrrw (`sub` 0), csrrs (1) or csrrc (2) make of CSR value `old` with
-    `source` (rs1, or the uimm field)."""
-    new = Signal(32, name=name)
-    with m.Switch(sub):
-        with m.Case(0):
-            m.d.comb += new.eq(source)
-        with m.Case(1):
-            m.d.comb += new.eq(old | source)
-        with m.Default():
-            m.d.comb += new.eq(old & ~source)
-    return new
-
-
-def csr_writes(sub, rs1_field):
-    """The instruction writes its CSR: csrrw always, csrrs/csrrc unless x0 / 0."""
-    return (sub == 0) | (rs1_field != 0)
 
 
 class Geometry:

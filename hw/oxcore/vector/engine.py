@@ -46,8 +46,8 @@ instruction. Scalar results (vsetvl's vl, vmv.x.s) go through ``pipe.complete``.
 
 docs/vector.md lists the rows this engine executes: every Zve32x row but vzext/vsext.vf8
 (SEW 64 sources, always illegal), which it does not claim, so the core traps them. The
-traps vtype decides (vill, widening at SEW 32, extension from below 8 bits) are taken
-precisely in WB (`_precise_traps`). Not yet modelled: the traps for misaligned groups,
+traps vtype decides (vill, widening at SEW 32, extension from below 8 bits), and a
+masked instruction writing v0, are taken precisely in WB (`_precise_traps`). Not yet modelled: the traps for misaligned groups,
 illegal overlaps and accesses outside RAM (a fault-only-first load's element 0 among
 them: the engine, dispatched at retirement, only sees the ones that trim vl, or load
 all their elements).
@@ -62,7 +62,7 @@ from amaranth import Cat, Const, Module, Mux, Signal
 from amaranth.lib import memory
 
 from hw.oxcore.commit import commit_layout
-from hw.oxcore.engine import DISPATCH, ENGINE_CLASSES, Engine
+from hw.oxcore.engine import DISPATCH, ENGINE_CLASSES, Engine, csr_result, csr_writes
 from hw.oxcore.vector.decode import (CARRY_OUTS, COMPARES, MASK_LOGIC, MASK_SCANS, PERMUTES,
                                      REDUCTIONS, UOP, AluOp, Form, Kind, VectorDecoder)
 from hw.oxcore.vector.lane import LaneAlu
@@ -406,7 +406,8 @@ class VectorEngine(Engine):
         self._watch: dict = {}  # signals for the waveform groups (`_probes`)
 
         queue = self.claim_and_queue(m, VectorDecoder(self.isa), self.queue_depth)
-        self._precise_traps(m)
+        dispatched = self.decode_dispatched(m, VectorDecoder(self.isa)).uop
+        self._precise_traps(m, dispatched)
 
         state = VectorState(vl=Signal(range(vlen + 1), name="vl"),
                             vtype=Signal(32, init=VILL, name="vtype"),
@@ -427,17 +428,18 @@ class VectorEngine(Engine):
         lsu_seq = self._sequencer(m, "lsu", queue, state, lsu_ports, lsu, head_touched,
                                   head_alone, self.lsu_commit)
         m.d.comb += pipe.busy.eq((queue.level != 0) | alu_seq.busy | lsu_seq.busy)
-        self._memory_writes(m, lsu, lsu_seq)
+        self._memory_writes(m, lsu, lsu_seq, dispatched)
         self._performance_counters(m, alu_seq, lsu_seq, held)
         self.probes = self._probes(queue, state, alu, lsu)
         return m
 
-    def _memory_writes(self, m: Module, lsu: Slot, lsu_seq: Sequencer) -> None:
+    def _memory_writes(self, m: Module, lsu: Slot, lsu_seq: Sequencer, dispatched) -> None:
         """``writes_memory``: a store is queued or in the load/store sequencer (not
-        loads and arithmetic: `Engine.store_memory_order`)."""
+        loads and arithmetic: `Engine.store_memory_order`; `dispatched`: the
+        micro-operation being dispatched)."""
         queued = self.store_memory_order(
-            m, VectorDecoder(self.isa), lambda uop: uop.kind == Kind.STORE,
-            self.queue_depth, lsu.take & (self._head_kind == Kind.STORE), lsu_seq.storing)
+            m, dispatched.kind == Kind.STORE, self.queue_depth,
+            lsu.take & (self._head_kind == Kind.STORE), lsu_seq.storing)
         self._watch["lsu"].append(queued)
 
     def _performance_counters(self, m: Module, alu: Sequencer, lsu: Sequencer,
@@ -596,7 +598,7 @@ class VectorEngine(Engine):
         self._watch.update(head=head, head_touched=touched)
         return touched, alone, held
 
-    def _precise_traps(self, m: Module) -> None:
+    def _precise_traps(self, m: Module, dispatched) -> None:
         """The illegal-instruction traps vtype decides, precisely (the engine
         interface's ``check``/``fault``): with vill set, every vector instruction but
         vset{i}vl{i}, the whole-register loads, stores and moves and the CSR
@@ -604,8 +606,9 @@ class VectorEngine(Engine):
         operands) at SEW 32; vzext/vsext from below 8 bits; and, from the instruction
         alone, a masked one that writes v0 (`_writes_its_mask`). vtype changes only with
         vset{i}vl{i}, whose new vtype is in the instruction (or rs2 for vsetvl), so a
-        copy of vill and SEW follows the instructions as they are dispatched, exact for
-        the one in WB; MEM says what that one needs."""
+        copy of vill and SEW follows the instructions as they are dispatched
+        (`dispatched`: the micro-operation on the dispatch port), exact for the one in
+        WB; MEM says what that one needs."""
         pipe = self.pipe
         m.submodules.check_decoder = decoder = VectorDecoder(self.isa)
         m.d.comb += decoder.insn.eq(pipe.check.insn)
@@ -621,18 +624,15 @@ class VectorEngine(Engine):
                                         & (uop.kind != Kind.CSR)),
                          widening.eq(uop.widen | uop.narrow), extend.eq(uop.extend),
                          v0_destination.eq(_writes_its_mask(pipe.check.insn, uop))]
-        m.submodules.dispatched_decoder = dispatched = VectorDecoder(self.isa)
         payload = pipe.dispatch.payload
-        m.d.comb += dispatched.insn.eq(payload.insn)
         vill = Signal(name="dispatched_vill", init=1)  # (reset: vill, spec 3.11)
         sew = Signal(2, name="dispatched_sew")
         new_vtype = Signal(32, name="dispatched_vtype")
         m.d.comb += new_vtype.eq(Mux(
-            dispatched.uop.kind == Kind.SET_VL_IMM, payload.insn[20:30],
-            Mux(dispatched.uop.vtype_from_rs2, payload.rs2, payload.insn[20:31])))
+            dispatched.kind == Kind.SET_VL_IMM, payload.insn[20:30],
+            Mux(dispatched.vtype_from_rs2, payload.rs2, payload.insn[20:31])))
         with m.If(pipe.dispatch.valid & pipe.dispatch.ready
-                  & ((dispatched.uop.kind == Kind.SET_VL)
-                     | (dispatched.uop.kind == Kind.SET_VL_IMM))):
+                  & ((dispatched.kind == Kind.SET_VL) | (dispatched.kind == Kind.SET_VL_IMM))):
             m.d.sync += [vill.eq(~_vtype_legal_hook(new_vtype)), sew.eq(new_vtype[3:5])]
         m.d.comb += [pipe.fault.valid.eq(needs_vtype & (vill | (widening & (sew == 2))
                                                         | (extend > sew) | v0_destination)),
@@ -981,7 +981,7 @@ class VectorEngine(Engine):
 
         self._watch[role] = [(current, "insn"), fsm, beat, touched]
         if arithmetic:
-            result, csr_old, csr_new, csr_writes, next_vl, legal, new_vtype = \
+            result, csr_old, csr_new, writes_csr, next_vl, legal, new_vtype = \
                 self._scalar_side(m, current, uop, vstate)
             complete = pipe.complete
             m.d.comb += [complete.payload.order.eq(current.order),
@@ -1122,7 +1122,7 @@ class VectorEngine(Engine):
                         report_register()
                         finish()
                 with m.Case(State.CSR):
-                    self._csr(m, commit, current, uop, csr_new, csr_writes, vstate)
+                    self._csr(m, commit, current, uop, csr_new, writes_csr, vstate)
                     m.d.sync += [result.eq(csr_old), fsm.eq(State.COMPLETE)]
             else:
                 with m.Case(State.LOAD):
@@ -1632,18 +1632,11 @@ class VectorEngine(Engine):
                 with m.Case(number):
                     m.d.comb += csr_old.eq(value)
         source = Mux(uop.form == Form.VI, insn[15:20], current.rs1)
-        csr_new = Signal(32, name="csr_new")
-        with m.Switch(uop.sub):
-            with m.Case(0):
-                m.d.comb += csr_new.eq(source)
-            with m.Case(1):
-                m.d.comb += csr_new.eq(csr_old | source)
-            with m.Default():
-                m.d.comb += csr_new.eq(csr_old & ~source)
-        csr_writes = Signal()  # csrrw always writes; csrrs/csrrc when the source is not x0/0
-        m.d.comb += csr_writes.eq((uop.sub == 0) | (rs1_field != 0))
+        csr_new = csr_result(m, uop.sub, csr_old, source, "csr_new")
+        writes = Signal(name="csr_writes")
+        m.d.comb += writes.eq(csr_writes(uop.sub, rs1_field))
         result = Signal(32, name="scalar_result")
-        return result, csr_old, csr_new, csr_writes, next_vl, legal, new_vtype
+        return result, csr_old, csr_new, writes, next_vl, legal, new_vtype
 
     def _gather(self, m: Module, uop, fsm, beat, beat_offset, sew_code, vl,
                 vstate: VectorState, unmasked, active, old_vd, src2, src1, scalar, gathers,
