@@ -1376,7 +1376,7 @@ def test_a_load_not_waiting_for_a_vector_store_is_caught(tmp_path, monkeypatch):
     co-simulation fails there."""
     from hw.oxcore.vector.engine import VectorEngine
 
-    def never(self, m, lsu, lsu_seq) -> None:
+    def never(self, m, lsu, lsu_seq, dispatched) -> None:
         m.d.comb += self.pipe.writes_memory.eq(0)
     monkeypatch.setattr(VectorEngine, "_memory_writes", never)
     verdict = _cosim(_load_behind_a_store(), config(256, 4), tmp_path, "stale")
