@@ -1,7 +1,8 @@
 """Instruction decoder generated from the ISA table.
 
 Each instruction of the `Isa` (default: the one `oxcore.isa` selects by default)
-becomes one `m.Case(entry.match_pattern)`; operand fields (register numbers, every
+becomes one `m.Case(entry.match_pattern)` (nested on the bits the patterns fix:
+`hw.oxcore.pattern_switch`); operand fields (register numbers, every
 immediate, CSR number, an extension's own operands) are extracted with the entry's own
 `Field` pieces, so a new or changed encoding in the table needs no RTL edit. The
 per-mnemonic execution details of scalar instructions come from
@@ -16,6 +17,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from hw.oxcore.control import CONTROL_LAYOUT, control_constant
+from hw.oxcore.pattern_switch import switch_patterns
 from oxcore.isa import DEFAULT_ISA, INSTRUCTIONS, Field, Isa
 from oxcore.isa.instruction import ENGINES
 
@@ -97,18 +99,21 @@ class Decoder(wiring.Component):
 
         # Immediates differ by format: per position, pick the entry's placement.
         selects = [self._immediate(m, word, k) for k in range(len(self.imms))]
-        with m.Switch(word):
-            for index, ins in enumerate(self.isa.instructions):
-                with m.Case(ins.match_pattern):
-                    m.d.comb += [self.index.eq(index),
-                                 self.engine.eq(ENGINES.index(ins.engine))]
-                    if ins.engine == "scalar":
-                        m.d.comb += self.ctl.eq(CONTROL_LAYOUT.const(control_constant(ins)))
-                    for (sel, placements), field in zip(selects, ins.immediates):
-                        m.d.comb += sel.eq(placements.index(_placement(field)) + 1)
-            with m.Default():
-                # The control word stays all-zero: Unit.NONE, no flow, no memory.
-                m.d.comb += [self.index.eq(self.illegal_index), self.illegal.eq(1)]
+        def row(index: int) -> None:
+            ins = self.isa.instructions[index]
+            m.d.comb += [self.index.eq(index), self.engine.eq(ENGINES.index(ins.engine))]
+            if ins.engine == "scalar":
+                m.d.comb += self.ctl.eq(CONTROL_LAYOUT.const(control_constant(ins)))
+            for (sel, placements), field in zip(selects, ins.immediates):
+                m.d.comb += sel.eq(placements.index(_placement(field)) + 1)
+
+        def illegal() -> None:
+            # The control word stays all-zero: Unit.NONE, no flow, no memory.
+            m.d.comb += [self.index.eq(self.illegal_index), self.illegal.eq(1)]
+
+        switch_patterns(m, word, [(ins.match_pattern, index)
+                                  for index, ins in enumerate(self.isa.instructions)],
+                        row, illegal)
         m.d.comb += self.imm.eq(self.imms[0])
         return m
 

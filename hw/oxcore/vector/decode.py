@@ -18,6 +18,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from hw.oxcore.engine import claims_csr_access
+from hw.oxcore.pattern_switch import switch_patterns
 from oxcore.isa import Instruction, Isa
 
 
@@ -369,26 +370,29 @@ class VectorDecoder(wiring.Component):
     def elaborate(self, platform) -> Module:
         m = Module()
         owned = claims_csr_access(self.insn, self.csrs)
-        with m.Switch(self.insn):
-            for ins, uop in self.csr_rows:
-                with m.Case(ins.match_pattern):
-                    with m.If(owned):
-                        m.d.comb += [
-                            self.match.eq(1), self.writes_rd.eq(1),
-                            self.reads_rs1.eq("rs1" in ins.reads.get("x", ())),
-                            self.uop.kind.eq(uop.kind), self.uop.form.eq(uop.form),
-                            self.uop.sub.eq(uop.sub),
-                        ]
-            for ins, uop in self.rows:
-                with m.Case(ins.match_pattern):
-                    x_reads, x_writes = ins.reads.get("x", ()), ins.writes.get("x", ())
-                    m.d.comb += [
-                        self.match.eq(1),
-                        self.reads_rs1.eq("rs1" in x_reads),
-                        self.reads_rs2.eq("rs2" in x_reads),
-                        self.writes_rd.eq("rd" in x_writes),
-                        self.uop.as_value().eq(_packed(uop)),
-                    ]
+
+        def csr_row(ins: Instruction, uop: Decoded) -> None:
+            with m.If(owned):
+                m.d.comb += [
+                    self.match.eq(1), self.writes_rd.eq(1),
+                    self.reads_rs1.eq("rs1" in ins.reads.get("x", ())),
+                    self.uop.kind.eq(uop.kind), self.uop.form.eq(uop.form),
+                    self.uop.sub.eq(uop.sub),
+                ]
+
+        def vector_row(ins: Instruction, uop: Decoded) -> None:
+            x_reads, x_writes = ins.reads.get("x", ()), ins.writes.get("x", ())
+            m.d.comb += [
+                self.match.eq(1),
+                self.reads_rs1.eq("rs1" in x_reads),
+                self.reads_rs2.eq("rs2" in x_reads),
+                self.writes_rd.eq("rd" in x_writes),
+                self.uop.as_value().eq(_packed(uop)),
+            ]
+
+        rows = ([(ins.match_pattern, (csr_row, ins, uop)) for ins, uop in self.csr_rows]
+                + [(ins.match_pattern, (vector_row, ins, uop)) for ins, uop in self.rows])
+        switch_patterns(m, self.insn, rows, lambda row: row[0](row[1], row[2]))
         return m
 
 
