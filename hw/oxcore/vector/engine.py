@@ -59,10 +59,11 @@ import enum
 from dataclasses import dataclass
 
 from amaranth import Cat, Const, Module, Mux, Signal
-from amaranth.lib import memory
+from amaranth.lib import data, memory
 
 from hw.oxcore.commit import commit_layout
-from hw.oxcore.engine import DISPATCH, ENGINE_CLASSES, Engine, csr_result, csr_writes
+from hw.oxcore.engine import (DISPATCH, ENGINE_CLASSES, Engine, csr_result, csr_writes,
+                              queue_entry)
 from hw.oxcore.vector.decode import (CARRY_OUTS, COMPARES, MASK_LOGIC, MASK_SCANS, PERMUTES,
                                      REDUCTIONS, UOP, AluOp, Form, Kind, VectorDecoder)
 from hw.oxcore.vector.lane import LaneAlu
@@ -82,6 +83,11 @@ COUNTERS = (CSR_VBUSY, CSR_VACTIVE_ALU, CSR_VACTIVE_LSU, CSR_VELEMENTS, CSR_VSTA
 #: vset{i}vl{i}, vmv.x.s, CSR instructions).
 BODY_KINDS = (Kind.ARITH, Kind.LOAD, Kind.STORE, Kind.REDUCE, Kind.COMPARE, Kind.MASK_LOGIC,
               Kind.MASK_SCAN, Kind.PERMUTE, Kind.DIVIDE)
+
+
+#: What the queue holds with each instruction, decoded as it is dispatched: the issue
+#: logic and the sequencers take the micro-operation from flip-flops.
+PREDECODED = data.StructLayout({"uop": UOP})
 
 
 class State(enum.IntEnum):
@@ -405,8 +411,9 @@ class VectorEngine(Engine):
         vlen = self.vlen
         self._watch: dict = {}  # signals for the waveform groups (`_probes`)
 
-        queue = self.claim_and_queue(m, VectorDecoder(self.isa), self.queue_depth)
         dispatched = self.decode_dispatched(m, VectorDecoder(self.isa)).uop
+        queue = self.claim_and_queue(m, VectorDecoder(self.isa), self.queue_depth, PREDECODED,
+                                     lambda m, payload: {"uop": dispatched})
         self._precise_traps(m, dispatched)
 
         state = VectorState(vl=Signal(range(vlen + 1), name="vl"),
@@ -508,10 +515,11 @@ class VectorEngine(Engine):
         """Which sequencer takes the queue's head this cycle, if any (see the module
         docstring). Returns the head's touched registers, whether it runs alone, and
         whether the issue check holds it while its sequencer is free (vstall_issue)."""
-        m.submodules.head_decoder = decoder = VectorDecoder(self.isa)
-        head = Signal(DISPATCH, name="head")
-        m.d.comb += [head.eq(queue.r_data), decoder.insn.eq(head.insn)]
-        uop, insn = decoder.uop, head.insn
+        entry = Signal(queue_entry(PREDECODED), name="queue_head")
+        m.d.comb += entry.eq(queue.r_data)
+        head = Signal(DISPATCH, name="head")  # (a signal of its own: waveforms show it)
+        m.d.comb += head.eq(entry.dispatched)
+        uop, insn = entry.predecoded.uop, head.insn
         self._head_kind = uop.kind  # (counting stores: `_memory_writes`)
         vd, vs1, vs2, masked = insn[7:12], insn[15:20], insn[20:25], ~insn[25]
         memory_op = (uop.kind == Kind.LOAD) | (uop.kind == Kind.STORE)
@@ -658,9 +666,9 @@ class VectorEngine(Engine):
         # ---- the instruction being executed ----
         fsm = Signal(State, name=f"{role}_state")
         current = Signal(DISPATCH, name=f"{role}_insn")
-        m.submodules[f"{role}_decoder"] = decoder = VectorDecoder(self.isa)
-        uop = Signal(UOP, name=f"{role}_uop")
-        m.d.comb += [decoder.insn.eq(current.insn), uop.eq(decoder.uop)]
+        uop = Signal(UOP, name=f"{role}_uop")  # (decoded at dispatch: `PREDECODED`)
+        head = Signal(queue_entry(PREDECODED), name=f"{role}_head")
+        m.d.comb += head.eq(queue.r_data)
         insn = current.insn
         rd, rs1_field = insn[7:12], insn[15:20]
         vd, vs1, vs2 = insn[7:12], insn[15:20], insn[20:25]
@@ -963,7 +971,8 @@ class VectorEngine(Engine):
         def take_next() -> None:
             """Start the queue's head, if the issue logic gives it to this sequencer."""
             with m.If(slot.take):
-                m.d.sync += [current.eq(queue.r_data), fsm.eq(State.START),
+                m.d.sync += [current.eq(head.dispatched), uop.eq(head.predecoded.uop),
+                             fsm.eq(State.START),
                              touched.eq(head_touched), alone.eq(head_alone),
                              beat.eq(0), report_data.eq(0), report_mask.eq(0),
                              report_mem.eq(0), store_mask.eq(0), saturation_seen.eq(0)]
