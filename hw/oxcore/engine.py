@@ -164,7 +164,7 @@ class Engine(wiring.Component):
         return queued
 
     def claim_and_queue(self, m, claim, depth: int, predecoded: data.StructLayout | None = None,
-                        predecode=None):
+                        predecode=None, hold=None):
         """The front every engine has: `claim` (a decoder with ``insn`` in and ``match``,
         ``reads_rs1``, ``reads_rs2``, ``writes_rd`` out) answers for the word in ID, and
         dispatched instructions wait in a FIFO of `depth` (returned: its ``r_*`` side is
@@ -174,7 +174,10 @@ class Engine(wiring.Component):
         the dispatched instruction `payload`), each entry also carries what the engine
         works out from the instruction as it is dispatched (`queue_entry`), so that the
         queue's head brings it from flip-flops instead of decoding it on the issue
-        path (the tensor engine: the micro-operation and the tiles it uses)."""
+        path (the tensor engine: the micro-operation and the tiles it uses).
+
+        `hold` (a signal), while set, keeps the instruction on the dispatch port waiting
+        (the vector engine, deciding whether a memory access traps)."""
         from amaranth.lib import fifo
         pipe = self.pipe
         m.submodules.claim_decoder = claim
@@ -192,8 +195,10 @@ class Engine(wiring.Component):
                 m.d.comb += entry.predecoded[name].eq(value)
         else:
             m.d.comb += entry.eq(pipe.dispatch.payload)
-        m.d.comb += [queue.w_data.eq(entry.as_value()), queue.w_en.eq(pipe.dispatch.valid),
-                     pipe.dispatch.ready.eq(queue.w_rdy)]
+        held = hold if hold is not None else 0
+        m.d.comb += [queue.w_data.eq(entry.as_value()),
+                     queue.w_en.eq(pipe.dispatch.valid & ~held),
+                     pipe.dispatch.ready.eq(queue.w_rdy & ~held)]
         return queue
 
     @classmethod

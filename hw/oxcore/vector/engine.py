@@ -47,10 +47,10 @@ instruction. Scalar results (vsetvl's vl, vmv.x.s) go through ``pipe.complete``.
 docs/vector.md lists the rows this engine executes: every Zve32x row but vzext/vsext.vf8
 (SEW 64 sources, always illegal), which it does not claim, so the core traps them. The
 traps vtype decides (vill, widening at SEW 32, extension from below 8 bits), and a
-masked instruction writing v0, are taken precisely in WB (`_precise_traps`). Not yet modelled: the traps for misaligned groups,
-illegal overlaps and accesses outside RAM (a fault-only-first load's element 0 among
-them: the engine, dispatched at retirement, only sees the ones that trim vl, or load
-all their elements).
+masked instruction writing v0, are taken precisely in WB (`_precise_traps`), and so
+are loads and stores misaligned or outside RAM (`access_check.VectorAccessCheck`), but
+for indexed ones. Not yet modelled: the traps for misaligned groups and illegal
+overlaps.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ from amaranth.lib import data, memory
 from hw.oxcore.commit import commit_layout
 from hw.oxcore.engine import (DISPATCH, ENGINE_CLASSES, Engine, csr_result, csr_writes,
                               queue_entry)
+from hw.oxcore.vector.access_check import VectorAccessCheck
 from hw.oxcore.vector.decode import (CARRY_OUTS, COMPARES, MASK_LOGIC, MASK_SCANS, PERMUTES,
                                      REDUCTIONS, UOP, AluOp, Form, Kind, VectorDecoder)
 from hw.oxcore.vector.lane import LaneAlu
@@ -411,16 +412,16 @@ class VectorEngine(Engine):
         vlen = self.vlen
         self._watch: dict = {}  # signals for the waveform groups (`_probes`)
 
-        dispatched = self.decode_dispatched(m, VectorDecoder(self.isa)).uop
-        queue = self.claim_and_queue(m, VectorDecoder(self.isa), self.queue_depth, PREDECODED,
-                                     lambda m, payload: {"uop": dispatched})
-        self._precise_traps(m, dispatched)
-
         state = VectorState(vl=Signal(range(vlen + 1), name="vl"),
                             vtype=Signal(32, init=VILL, name="vtype"),
                             vstart=Signal(range(vlen), name="vstart"),
                             vxrm=Signal(2, name="vxrm"), vxsat=Signal(1, name="vxsat"),
                             v0=Signal(vlen, name="v0_copy"))
+        dispatched = self.decode_dispatched(m, VectorDecoder(self.isa)).uop
+        hold = Signal(name="dispatch_hold")  # (`_precise_traps`: a memory access's verdict)
+        queue = self.claim_and_queue(m, VectorDecoder(self.isa), self.queue_depth, PREDECODED,
+                                     lambda m, payload: {"uop": dispatched}, hold)
+        self._precise_traps(m, dispatched, state, hold)
         alu_ports, lsu_ports = self._register_file(m)
         alu = Slot(Signal(name="alu_take"), Signal(name="alu_free"),
                    Signal(32, name="alu_touched"), Signal(name="alu_alone"))
@@ -436,7 +437,7 @@ class VectorEngine(Engine):
                                   head_alone, self.lsu_commit)
         m.d.comb += pipe.busy.eq((queue.level != 0) | alu_seq.busy | lsu_seq.busy)
         self._memory_writes(m, lsu, lsu_seq, dispatched)
-        self._performance_counters(m, alu_seq, lsu_seq, held)
+        self._performance_counters(m, alu_seq, lsu_seq, held, hold)
         self.probes = self._probes(queue, state, alu, lsu)
         return m
 
@@ -450,7 +451,7 @@ class VectorEngine(Engine):
         self._watch["lsu"].append(queued)
 
     def _performance_counters(self, m: Module, alu: Sequencer, lsu: Sequencer,
-                              held) -> None:
+                              held, hold) -> None:
         """The counter CSRs (32 bits, from reset): cycles the engine had work, each
         sequencer held an instruction, the queue's head was held by the issue check
         (`held`), the core waited on a full queue; and the body elements of the
@@ -458,7 +459,7 @@ class VectorEngine(Engine):
         pipe, counters = self.pipe, self._counters
         events = {CSR_VBUSY: pipe.busy, CSR_VACTIVE_ALU: alu.busy, CSR_VACTIVE_LSU: lsu.busy,
                   CSR_VSTALL_ISSUE: held,
-                  CSR_VSTALL_QUEUE: pipe.dispatch.valid & ~pipe.dispatch.ready}
+                  CSR_VSTALL_QUEUE: pipe.dispatch.valid & ~pipe.dispatch.ready & ~hold}
         for number, event in events.items():
             with m.If(event):
                 m.d.sync += counters[number].eq(counters[number] + 1)
@@ -606,7 +607,7 @@ class VectorEngine(Engine):
         self._watch.update(head=head, head_touched=touched)
         return touched, alone, held
 
-    def _precise_traps(self, m: Module, dispatched) -> None:
+    def _precise_traps(self, m: Module, dispatched, state: VectorState, hold) -> None:
         """The illegal-instruction traps vtype decides, precisely (the engine
         interface's ``check``/``fault``): with vill set, every vector instruction but
         vset{i}vl{i}, the whole-register loads, stores and moves and the CSR
@@ -616,7 +617,9 @@ class VectorEngine(Engine):
         vset{i}vl{i}, whose new vtype is in the instruction (or rs2 for vsetvl), so a
         copy of vill and SEW follows the instructions as they are dispatched
         (`dispatched`: the micro-operation on the dispatch port), exact for the one in
-        WB; MEM says what that one needs."""
+        WB; MEM says what that one needs. Loads and stores misaligned or outside RAM
+        are `VectorAccessCheck`'s (`hold` keeps WB's waiting for its verdict); the
+        illegal-instruction traps come first, as in the interpreter."""
         pipe = self.pipe
         m.submodules.check_decoder = decoder = VectorDecoder(self.isa)
         m.d.comb += decoder.insn.eq(pipe.check.insn)
@@ -642,9 +645,18 @@ class VectorEngine(Engine):
         with m.If(pipe.dispatch.valid & pipe.dispatch.ready
                   & ((dispatched.kind == Kind.SET_VL) | (dispatched.kind == Kind.SET_VL_IMM))):
             m.d.sync += [vill.eq(~_vtype_legal_hook(new_vtype)), sew.eq(new_vtype[3:5])]
-        m.d.comb += [pipe.fault.valid.eq(needs_vtype & (vill | (widening & (sew == 2))
-                                                        | (extend > sew) | v0_destination)),
-                     pipe.fault.cause.eq(TrapCause.ILLEGAL_INSTRUCTION)]
+        illegal = Signal(name="check_illegal")
+        m.d.comb += illegal.eq(needs_vtype & (vill | (widening & (sew == 2))
+                                              | (extend > sew) | v0_destination))
+        m.submodules.access_check = access = VectorAccessCheck(self.vlen, self.mem_base,
+                                                               self.mem_size)
+        m.d.comb += [access.check.eq(pipe.check), access.uop.eq(uop),
+                     access.idle.eq(~pipe.busy), access.vl.eq(state.vl),
+                     access.vstart.eq(state.vstart), access.v0.eq(state.v0),
+                     hold.eq(access.hold & ~illegal),
+                     pipe.fault.valid.eq(illegal | access.fault.valid),
+                     pipe.fault.cause.eq(Mux(illegal, TrapCause.ILLEGAL_INSTRUCTION,
+                                             access.fault.cause))]
 
     def _sequencer(self, m: Module, role: str, queue, vstate: VectorState,
                    vrf: RegisterFilePorts, slot: Slot, head_touched, head_alone,

@@ -1,0 +1,167 @@
+"""Precise traps for vector loads and stores outside RAM or misaligned.
+
+The engine executes an instruction after it has retired (dispatch is at WB), so a
+memory access that would trap must be found while the instruction is still in WB,
+and whether it traps depends on state the instructions queued before it may still
+change: vl, vstart and the mask v0. Two paths:
+
+- **cannot fault** (MEM, the common case): a unit-stride access (with its segment
+  fields, fault-only-first, whole-register and mask forms) whose base is
+  element-aligned and at least the most it can move (8 registers; one for vlm/vsm)
+  before the end of RAM cannot fault, whatever vl and v0 are. Decided in MEM from the
+  base alone, registered for WB: no cycle lost.
+- **scan** (WB, anything else: a base near the end of RAM or outside it, a misaligned
+  one, strided accesses): WB's instruction waits (``hold``: not dispatched) until the
+  engine is idle, when vl, vstart and v0 are those it will run with, then its
+  elements' addresses are walked in the interpreter's order, one field a cycle (as
+  `oxcore.isa.vector.unit.VectorUnit._addresses_ok` checks them), and the first
+  active one that is misaligned or not wholly in RAM names the trap's cause
+  (``fault``); none found, it is dispatched. A fault-only-first load traps only on
+  element 0 (a later fault trims vl, which the engine does itself: `_first_fault`).
+
+Not modelled: indexed accesses (their addresses need the index register's elements;
+they are dispatched unchecked, as before).
+"""
+
+from __future__ import annotations
+
+import enum
+
+from amaranth import Module, Mux, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from hw.oxcore.engine import CHECK, FAULT
+from hw.oxcore.vector.decode import UOP, Kind
+from oxcore.retire import TrapCause
+
+
+class Scan(enum.IntEnum):
+    IDLE = 0  # WB's instruction cannot fault (or is not a checked access)
+    WAIT = 1  # ... may: waiting for the engine to be idle
+    WALK = 2  # ... one field of an element a cycle
+    DONE = 3  # ... the verdict: ``fault`` or dispatch
+
+
+def _cannot_fault_hook(safe):
+    """The fast path's verdict (tests replace it to inject a fault)."""
+    return safe
+
+
+class VectorAccessCheck(wiring.Component):
+    """``check``/``uop``: MEM's instruction and its micro-operation; ``idle``: the engine
+    has nothing left to do; ``vl``, ``vstart``, ``v0``: its
+    state (exact when idle). ``hold``: WB's instruction may not be dispatched yet;
+    ``fault``: it traps (misaligned or access fault, load or store)."""
+
+    def __init__(self, vlen: int, mem_base: int, mem_size: int) -> None:
+        self.vlen, self.vlenb = vlen, vlen // 8
+        self.mem_base, self.mem_size = mem_base, mem_size
+        super().__init__({
+            "check": In(CHECK), "uop": In(UOP), "idle": In(1),
+            "vl": In(range(vlen + 1)), "vstart": In(range(vlen)), "v0": In(vlen),
+            "hold": Out(1), "fault": Out(FAULT),
+        })
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        check, uop = self.check, self.uop
+        vlenb, size = self.vlenb, self.mem_size
+        memory = (uop.kind == Kind.LOAD) | (uop.kind == Kind.STORE)
+        # (`strided` with `span` is a unit-stride segment access: nf fields an element)
+        by_stride = uop.strided & ~uop.span
+        checked = check.valid & memory & ~(uop.strided & uop.indexed)  # (not indexed)
+        # ---- MEM: the fast path, from the base alone ----
+        offset = Signal(32, name="access_offset")
+        m.d.comb += offset.eq(check.rs1 - self.mem_base)
+        eew = uop.eew  # (8 for vlm/vsm and whole-register stores: bytes)
+        aligned = Signal(name="access_aligned")
+        m.d.comb += aligned.eq(Mux(eew == 0, 1, Mux(eew == 1, ~offset[0], offset[:2] == 0)))
+        # the most a unit-stride access moves: nf x EMUL <= 8 registers (spec 7.8), a
+        # whole-register one 8, vlm/vsm one
+        reach = Mux(uop.mask_access, vlenb, 8 * vlenb)
+        safe = Signal(name="access_cannot_fault")
+        m.d.comb += safe.eq(_cannot_fault_hook(
+            ~by_stride & aligned & (offset + reach <= size)))
+
+        # ---- WB: what the scan needs of the instruction, registered as it moves ----
+        store = Signal(name="access_store")
+        eew_log = Signal(2, name="access_eew")
+        strided = Signal(name="access_strided")
+        fields = Signal(4, name="access_fields")  # nf (segment fields), else 1
+        whole = Signal(name="access_whole")  # a whole-register count of bytes/elements
+        nregs = Signal(4, name="access_registers")
+        mask_access = Signal(name="access_mask")
+        first_only = Signal(name="access_first_only")  # fault-only-first: element 0
+        masked = Signal(name="access_masked")
+        base = Signal(32, name="access_base")
+        stride = Signal(32, name="access_stride")
+        fsm = Signal(Scan, name="access_scan")
+        nf = check.insn[29:32]
+        with m.If(check.advance):
+            m.d.sync += [
+                store.eq(uop.kind == Kind.STORE), eew_log.eq(eew),
+                strided.eq(by_stride), whole.eq(uop.whole), nregs.eq(nf + 1),
+                fields.eq(Mux(uop.segment, nf + 1, 1)), mask_access.eq(uop.mask_access),
+                first_only.eq(uop.fault_first), masked.eq(~check.insn[25] & ~uop.whole
+                                                          & ~uop.mask_access),
+                base.eq(check.rs1), stride.eq(check.rs2),
+                fsm.eq(Mux(checked & ~safe, Scan.WAIT, Scan.IDLE)),
+            ]
+
+        # ---- the scan ----
+        vlen_bits = self.vlen.bit_length() + 1
+        element = Signal(vlen_bits + 3, name="access_element")  # (whole: up to 8 x VLENB)
+        count = Signal(vlen_bits + 3, name="access_count")
+        field = Signal(4, name="access_field")
+        element_address = Signal(32, name="access_element_address")
+        address = Signal(32, name="access_address")
+        mask = Signal(self.vlen, name="access_mask_bits")  # v0 from the element on
+        found = Signal(name="access_found")
+        misaligned_found = Signal(name="access_misaligned")
+        element_bytes = Signal(3, name="access_element_bytes")
+        m.d.comb += element_bytes.eq(1 << eew_log)
+        step = Mux(strided, stride, (fields << eew_log)[:8])  # to the next element
+        with m.Switch(fsm):
+            with m.Case(Scan.WAIT):
+                # vl, vstart, v0 are the instruction's once everything before it is done
+                with m.If(self.idle):
+                    with m.If(whole):
+                        m.d.sync += count.eq((nregs * vlenb) >> eew_log)
+                    with m.Elif(mask_access):
+                        m.d.sync += count.eq((self.vl + 7) >> 3)
+                    with m.Elif(first_only):
+                        m.d.sync += count.eq(Mux(self.vl != 0, 1, 0))
+                    with m.Else():
+                        m.d.sync += count.eq(self.vl)
+                    m.d.sync += [element.eq(0), field.eq(0), element_address.eq(base),
+                                 address.eq(base), mask.eq(self.v0), found.eq(0),
+                                 fsm.eq(Scan.WALK)]
+            with m.Case(Scan.WALK):
+                with m.If(element >= count):
+                    m.d.sync += fsm.eq(Scan.DONE)
+                with m.Else():
+                    offset_now = address - self.mem_base
+                    misaligned = Mux(eew_log == 0, 0,
+                                     Mux(eew_log == 1, offset_now[0], offset_now[:2] != 0))
+                    outside = offset_now[:32] > size - element_bytes
+                    active = (element >= self.vstart) & (~masked | mask[0])
+                    with m.If(active & (misaligned | outside)):
+                        m.d.sync += [found.eq(1), misaligned_found.eq(misaligned),
+                                     fsm.eq(Scan.DONE)]
+                    with m.Elif(field + 1 < fields):
+                        m.d.sync += [field.eq(field + 1),
+                                     address.eq(address + element_bytes)]
+                    with m.Else():
+                        next_element = element_address + step
+                        m.d.sync += [field.eq(0), element.eq(element + 1),
+                                     element_address.eq(next_element),
+                                     address.eq(next_element), mask.eq(mask >> 1)]
+        scanning = (fsm == Scan.WAIT) | (fsm == Scan.WALK)
+        cause = Mux(misaligned_found,
+                    Mux(store, TrapCause.STORE_MISALIGNED, TrapCause.LOAD_MISALIGNED),
+                    Mux(store, TrapCause.STORE_ACCESS_FAULT, TrapCause.LOAD_ACCESS_FAULT))
+        m.d.comb += [self.hold.eq(scanning),
+                     self.fault.valid.eq((fsm == Scan.DONE) & found),
+                     self.fault.cause.eq(cause)]
+        return m
