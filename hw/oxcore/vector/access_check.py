@@ -19,8 +19,9 @@ change: vl, vstart and the mask v0. Two paths:
   (``fault``); none found, it is dispatched. A fault-only-first load traps only on
   element 0 (a later fault trims vl, which the engine does itself: `_first_fault`).
 
-Not modelled: indexed accesses (their addresses need the index register's elements;
-they are dispatched unchecked, as before).
+An indexed access (always the scan) reads each element's index from its group on the
+load/store sequencer's register file port, free while the engine is idle: two cycles
+an element more.
 """
 
 from __future__ import annotations
@@ -41,6 +42,17 @@ class Scan(enum.IntEnum):
     WAIT = 1  # ... may: waiting for the engine to be idle
     WALK = 2  # ... one field of an element a cycle
     DONE = 3  # ... the verdict: ``fault`` or dispatch
+    INDEX = 4  # (indexed) an element's index: its row of the index group read
+    INDEX_DATA = 5  # ... the row arrives: the element's address
+
+
+def _log2(value: int) -> int:
+    return value.bit_length() - 1
+
+
+def _index_hook(index):
+    """An indexed access's element index as read (tests replace it to inject a fault)."""
+    return index
 
 
 def _cannot_fault_hook(safe):
@@ -50,17 +62,24 @@ def _cannot_fault_hook(safe):
 
 class VectorAccessCheck(wiring.Component):
     """``check``/``uop``: MEM's instruction and its micro-operation; ``idle``: the engine
-    has nothing left to do; ``vl``, ``vstart``, ``v0``: its
+    has nothing left to do; ``vl``, ``vstart``, ``sew`` (vtype's code), ``v0``: its
     state (exact when idle). ``hold``: WB's instruction may not be dispatched yet;
-    ``fault``: it traps (misaligned or access fault, load or store)."""
+    ``fault``: it traps (misaligned or access fault, load or store). An indexed access's
+    indices are read on the load/store sequencer's register file port, idle then:
+    ``index_read`` asks for row ``index_row``, ``index_data`` brings it a cycle later."""
 
-    def __init__(self, vlen: int, mem_base: int, mem_size: int) -> None:
+    def __init__(self, vlen: int, lanes: int, mem_base: int, mem_size: int) -> None:
         self.vlen, self.vlenb = vlen, vlen // 8
+        self.beat_bytes = 4 * lanes
+        self.beats_per_reg = self.vlenb // self.beat_bytes
         self.mem_base, self.mem_size = mem_base, mem_size
         super().__init__({
             "check": In(CHECK), "uop": In(UOP), "idle": In(1),
-            "vl": In(range(vlen + 1)), "vstart": In(range(vlen)), "v0": In(vlen),
+            "vl": In(range(vlen + 1)), "vstart": In(range(vlen)), "sew": In(2),
+            "v0": In(vlen),
             "hold": Out(1), "fault": Out(FAULT),
+            "index_read": Out(1), "index_row": Out(range(32 * self.beats_per_reg)),
+            "index_data": In(32 * lanes),
         })
 
     def elaborate(self, platform) -> Module:
@@ -70,7 +89,7 @@ class VectorAccessCheck(wiring.Component):
         memory = (uop.kind == Kind.LOAD) | (uop.kind == Kind.STORE)
         # (`strided` with `span` is a unit-stride segment access: nf fields an element)
         by_stride = uop.strided & ~uop.span
-        checked = check.valid & memory & ~(uop.strided & uop.indexed)  # (not indexed)
+        checked = check.valid & memory
         # ---- MEM: the fast path, from the base alone ----
         offset = Signal(32, name="access_offset")
         m.d.comb += offset.eq(check.rs1 - self.mem_base)
@@ -96,6 +115,9 @@ class VectorAccessCheck(wiring.Component):
         masked = Signal(name="access_masked")
         base = Signal(32, name="access_base")
         stride = Signal(32, name="access_stride")
+        indexed = Signal(name="access_indexed")
+        index_log = Signal(2, name="access_index_eew")
+        index_group = Signal(5, name="access_index_group")
         fsm = Signal(Scan, name="access_scan")
         nf = check.insn[29:32]
         with m.If(check.advance):
@@ -106,6 +128,8 @@ class VectorAccessCheck(wiring.Component):
                 first_only.eq(uop.fault_first), masked.eq(~check.insn[25] & ~uop.whole
                                                           & ~uop.mask_access),
                 base.eq(check.rs1), stride.eq(check.rs2),
+                indexed.eq(uop.strided & uop.indexed), index_log.eq(uop.eew),
+                index_group.eq(check.insn[20:25]),
                 fsm.eq(Mux(checked & ~safe, Scan.WAIT, Scan.IDLE)),
             ]
 
@@ -136,7 +160,24 @@ class VectorAccessCheck(wiring.Component):
                         m.d.sync += count.eq(self.vl)
                     m.d.sync += [element.eq(0), field.eq(0), element_address.eq(base),
                                  address.eq(base), mask.eq(self.v0), found.eq(0),
-                                 fsm.eq(Scan.WALK)]
+                                 fsm.eq(Mux(indexed, Scan.INDEX, Scan.WALK))]
+                    with m.If(indexed):  # (its data is SEW wide; `eew` is the index's)
+                        m.d.sync += eew_log.eq(self.sew)
+            with m.Case(Scan.INDEX):
+                with m.If(element >= count):
+                    m.d.sync += fsm.eq(Scan.DONE)
+                with m.Else():
+                    m.d.comb += [self.index_read.eq(1), self.index_row.eq(
+                        index_group * self.beats_per_reg
+                        + ((element << index_log) >> _log2(self.beat_bytes)))]
+                    m.d.sync += fsm.eq(Scan.INDEX_DATA)
+            with m.Case(Scan.INDEX_DATA):
+                byte = (element << index_log)[:_log2(self.beat_bytes)]
+                word = self.index_data.bit_select(byte * 8, 32)
+                index = _index_hook(
+                    Mux(index_log == 0, word[:8], Mux(index_log == 1, word[:16], word)))
+                m.d.sync += [element_address.eq(base + index), address.eq(base + index),
+                             fsm.eq(Scan.WALK)]
             with m.Case(Scan.WALK):
                 with m.If(element >= count):
                     m.d.sync += fsm.eq(Scan.DONE)
@@ -157,7 +198,9 @@ class VectorAccessCheck(wiring.Component):
                         m.d.sync += [field.eq(0), element.eq(element + 1),
                                      element_address.eq(next_element),
                                      address.eq(next_element), mask.eq(mask >> 1)]
-        scanning = (fsm == Scan.WAIT) | (fsm == Scan.WALK)
+                        with m.If(indexed):
+                            m.d.sync += fsm.eq(Scan.INDEX)
+        scanning = (fsm != Scan.IDLE) & (fsm != Scan.DONE)
         cause = Mux(misaligned_found,
                     Mux(store, TrapCause.STORE_MISALIGNED, TrapCause.LOAD_MISALIGNED),
                     Mux(store, TrapCause.STORE_ACCESS_FAULT, TrapCause.LOAD_ACCESS_FAULT))

@@ -48,8 +48,8 @@ docs/vector.md lists the rows this engine executes: every Zve32x row but vzext/v
 (SEW 64 sources, always illegal), which it does not claim, so the core traps them. The
 traps vtype decides (vill, widening at SEW 32, extension from below 8 bits), and a
 masked instruction writing v0, are taken precisely in WB (`_precise_traps`), and so
-are loads and stores misaligned or outside RAM (`access_check.VectorAccessCheck`), but
-for indexed ones. Not yet modelled: the traps for misaligned groups and illegal
+are loads and stores misaligned or outside RAM (`access_check.VectorAccessCheck`). Not
+yet modelled: the traps for misaligned groups and illegal
 overlaps.
 """
 
@@ -436,10 +436,20 @@ class VectorEngine(Engine):
         lsu_seq = self._sequencer(m, "lsu", queue, state, lsu_ports, lsu, head_touched,
                                   head_alone, self.lsu_commit)
         m.d.comb += pipe.busy.eq((queue.level != 0) | alu_seq.busy | lsu_seq.busy)
+        self._index_reads(m, lsu_ports)
         self._memory_writes(m, lsu, lsu_seq, dispatched)
         self._performance_counters(m, alu_seq, lsu_seq, held, hold)
         self.probes = self._probes(queue, state, alu, lsu)
         return m
+
+    def _index_reads(self, m: Module, lsu_ports: RegisterFilePorts) -> None:
+        """The access check reads an indexed access's indices on the load/store
+        sequencer's read port while the engine is idle (after the sequencer's own
+        drive: this one wins)."""
+        access = self._access_check
+        with m.If(access.index_read):
+            m.d.comb += lsu_ports.read_rows[0].eq(access.index_row)
+        m.d.comb += access.index_data.eq(lsu_ports.read_data[0])
 
     def _memory_writes(self, m: Module, lsu: Slot, lsu_seq: Sequencer, dispatched) -> None:
         """``writes_memory``: a store is queued or in the load/store sequencer (not
@@ -648,10 +658,12 @@ class VectorEngine(Engine):
         illegal = Signal(name="check_illegal")
         m.d.comb += illegal.eq(needs_vtype & (vill | (widening & (sew == 2))
                                               | (extend > sew) | v0_destination))
-        m.submodules.access_check = access = VectorAccessCheck(self.vlen, self.mem_base,
-                                                               self.mem_size)
+        m.submodules.access_check = access = VectorAccessCheck(
+            self.vlen, self.lanes, self.mem_base, self.mem_size)
+        self._access_check = access  # (its index reads: `_index_reads`)
         m.d.comb += [access.check.eq(pipe.check), access.uop.eq(uop),
                      access.idle.eq(~pipe.busy), access.vl.eq(state.vl),
+                     access.sew.eq(state.vtype[3:5]),
                      access.vstart.eq(state.vstart), access.v0.eq(state.v0),
                      hold.eq(access.hold & ~illegal),
                      pipe.fault.valid.eq(illegal | access.fault.valid),

@@ -89,6 +89,28 @@ CASES = {
     "mask_bytes": (["vsetivli t0, 8, e8, m1, ta, mu", _at(END - 1), "vlm.v v4, (s1)",
                     "vsm.v v4, (s1)", "vsetivli t0, 9, e8, m1, ta, mu", "vsm.v v4, (s1)"],
                    ("store_access_fault", "vsm.v")),
+    # indexed (always the scan, indices read from the register file): byte offsets
+    # 4 * i from vid, at ei8, ei16 and ei32, within one row or across rows and registers
+    "indexed_past_end": ([E32, "vid.v v2", "vsll.vi v2, v2, 2", _at(END - 8),
+                          "vloxei32.v v1, (s1), v2"], ("load_access_fault", "vloxei32.v")),
+    "indexed_masked_off": ([E32, "vid.v v2", "vsll.vi v2, v2, 2", "vmv.v.i v0, 3",
+                            _at(END - 8), "vluxei32.v v1, (s1), v2, v0.t"], None),
+    "indexed_ei8_fits_then_not": (["vsetivli t0, 4, e8, m1, ta, mu", "vid.v v2",
+                                   "vsll.vi v2, v2, 2", E32, _at(END - 16),
+                                   "vluxei8.v v1, (s1), v2", "vsuxei8.v v1, (s1), v2",
+                                   "addi s1, s1, 4", "vsoxei8.v v1, (s1), v2"],
+                                  ("store_access_fault", "vsoxei8.v")),
+    "indexed_misaligned": (["vsetivli t0, 4, e16, m1, ta, mu", "vid.v v2",
+                            "vsll.vi v2, v2, 1", E32, "vloxei16.v v1, (s0), v2"],
+                           ("load_misaligned", "vloxei16.v")),
+    "indexed_segment_last_field": (["vsetivli t0, 4, e8, m1, ta, mu", "vid.v v2",
+                                    "vsll.vi v2, v2, 2", "vsetivli t0, 4, e16, m1, ta, mu",
+                                    _at(END - 14), "vloxseg2ei8.v v4, (s1), v2"],
+                                   ("load_access_fault", "vloxseg2ei8.v")),
+    "indexed_group_rows": (["vsetivli t0, 8, e32, m2, ta, mu", "vid.v v2",
+                            "vsll.vi v2, v2, 2", _at(END - 32), "vloxei32.v v4, (s1), v2",
+                            _at(END - 28), "vloxei32.v v4, (s1), v2"],
+                           ("load_access_fault", "vloxei32.v")),
 }
 
 
@@ -116,4 +138,12 @@ def test_a_fast_path_that_misses_the_end_is_caught(tmp_path, monkeypatch):
     past the end of RAM must then diverge."""
     monkeypatch.setattr(access_check, "_cannot_fault_hook", lambda safe: ~safe | safe)
     verdict = _cosim(_source(CASES["load_past_end"][0]), config(128, 2), tmp_path, "inj")
+    assert verdict.verdict == "fail", verdict.report
+
+
+def test_a_misread_index_is_caught(tmp_path, monkeypatch):
+    """Fault injection: the scan reads every index as 0; the indexed load whose last
+    elements are past the end of RAM must then diverge."""
+    monkeypatch.setattr(access_check, "_index_hook", lambda index: 0)
+    verdict = _cosim(_source(CASES["indexed_past_end"][0]), config(128, 2), tmp_path, "inj")
     assert verdict.verdict == "fail", verdict.report
