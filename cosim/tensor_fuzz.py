@@ -108,6 +108,8 @@ class Generator:
         may wrap the address space: it traps or not (`hw.oxcore.tensor.access_check`);
         a trap ends the program in both simulators, before its exit."""
         rng, tdim = self.rng, self.tdim
+        if self.vector and rng.random() < 0.5:
+            return self.vector_edge_access(mem_base, mem_size)
         word, load = rng.random() < 0.5, rng.random() < 0.5
         row = 4 * tdim if load or word else tdim
         stride = rng.choice([row, -row, 0, row + rng.choice([1, 2, 4]), -(1 << 31),
@@ -118,6 +120,36 @@ class Generator:
         mnemonic = f"{'tld' if load else 'tst'}.{'w' if word else 'b'}"
         return [f"    li t0, {addr:#x}", f"    li t1, {stride}",
                 f"    {mnemonic} m{rng.randrange(8)}, (t0), t1"]
+
+    def vector_edge_access(self, mem_base: int, mem_size: int) -> list[str]:
+        """A vector load or store near an end of RAM (e32, m1, the vl the program set;
+        unit-stride, strided, indexed by v0's elements masked to 0..63, or a mask
+        access; masked by v0 or not; misaligned or not): it traps or not
+        (`hw.oxcore.vector.access_check`)."""
+        rng = self.rng
+        end = mem_base + mem_size
+        addr = rng.choice([end - rng.randint(0, 200), mem_base - rng.randint(0, 64),
+                           end - 4 * rng.randint(0, 50)]) & 0xFFFF_FFFF
+        vd = rng.randrange(1, 32)  # (a masked load may not write v0)
+        mask = rng.choice(["", ", v0.t"])
+        store = rng.random() < 0.5
+        kind = rng.choice(["unit", "unit", "byte", "strided", "indexed", "mask"])
+        lines = [f"    li t0, {addr:#x}"]
+        if kind == "unit":
+            lines.append(f"    {'vse32.v' if store else 'vle32.v'} v{vd}, (t0){mask}")
+        elif kind == "byte":
+            lines.append(f"    {'vse8.v' if store else 'vle8.v'} v{vd}, (t0){mask}")
+        elif kind == "strided":
+            lines += [f"    li t1, {rng.choice([4, -4, 8, 0, 6, rng.randint(-64, 64)])}",
+                      f"    {'vsse32.v' if store else 'vlse32.v'} v{vd}, (t0), t1{mask}"]
+        elif kind == "indexed":  # indices: v0's elements, 0..63 (v31 as the index group)
+            lines += ["    vand.vi v31, v0, 15", "    vsll.vi v31, v31, 2"]
+            vd = rng.randrange(1, 31)
+            lines.append(f"    {'vsoxei32.v' if store else 'vluxei32.v'} v{vd}, (t0), v31"
+                         f"{mask}")
+        else:
+            lines.append(f"    {'vsm.v' if store else 'vlm.v'} v{vd}, (t0)")
+        return lines
 
     def vector_step(self) -> list[str]:
         """An RVV step the vector engine executes, on the same memory regions."""

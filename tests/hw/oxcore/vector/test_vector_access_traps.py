@@ -147,3 +147,23 @@ def test_a_misread_index_is_caught(tmp_path, monkeypatch):
     monkeypatch.setattr(access_check, "_index_hook", lambda index: 0)
     verdict = _cosim(_source(CASES["indexed_past_end"][0]), config(128, 2), tmp_path, "inj")
     assert verdict.verdict == "fail", verdict.report
+
+
+def test_random_programs_ending_near_the_edges_of_ram(tmp_path):
+    """cosim.tensor_fuzz's programs (scalar, vector and tensor steps) may end with a
+    vector access near an end of RAM (`Generator.vector_edge_access`; make fuzz runs
+    many): these seeds must all agree, and both endings must occur among them."""
+    from cosim.tensor_fuzz import AGREE, Generator, config as fuzz_config, load_source
+    from cosim.tensor_fuzz import program
+    from oxcore import api
+    verdicts = []
+    for seed in range(6):
+        generator = Generator(seed, 4, vector=True)
+        body = generator.prologue() + ["    vsetivli t3, 8, e32, m1, ta, ma"]
+        for _ in range(12):
+            body += generator.step()
+        body += generator.vector_edge_access(BASE, END - BASE)
+        loaded = load_source(program(body, seed), fuzz_config(4), tmp_path, f"vedge{seed}")
+        verdicts.append(api.cosim(loaded, backend="pysim", max_cycles=40_000))
+    assert all(v.verdict in AGREE for v in verdicts), [v.report for v in verdicts]
+    assert {v.verdict for v in verdicts} == set(AGREE), [v.ended for v in verdicts]
