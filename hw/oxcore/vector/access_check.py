@@ -8,10 +8,12 @@ change: vl, vstart and the mask v0. Two paths:
 - **cannot fault** (MEM, the common case): a unit-stride access (with its segment
   fields, fault-only-first, whole-register and mask forms) whose base is
   element-aligned and at least the most it can move (8 registers; one for vlm/vsm)
-  before the end of RAM cannot fault, whatever vl and v0 are. Decided in MEM from the
-  base alone, registered for WB: no cycle lost.
+  before the end of RAM cannot fault, whatever vl and v0 are; nor can a strided one
+  whose base and stride are element-aligned and whose elements stay in RAM for the
+  most elements it can move (`_strided_safe`). Decided in MEM from the base and
+  stride alone, registered for WB: no cycle lost.
 - **scan** (WB, anything else: a base near the end of RAM or outside it, a misaligned
-  one, strided accesses): WB's instruction waits (``hold``: not dispatched) until the
+  one, indexed accesses): WB's instruction waits (``hold``: not dispatched) until the
   engine is idle, when vl, vstart and v0 are those it will run with, then its
   elements' addresses are walked in the interpreter's order, one field a cycle (as
   `oxcore.isa.vector.unit.VectorUnit._addresses_ok` checks them), and the first
@@ -101,7 +103,8 @@ class VectorAccessCheck(wiring.Component):
         reach = Mux(uop.mask_access, vlenb, 8 * vlenb)
         safe = Signal(name="access_cannot_fault")
         m.d.comb += safe.eq(_cannot_fault_hook(
-            ~by_stride & aligned & (offset + reach <= size)))
+            Mux(by_stride, self._strided_safe(m, uop, offset, aligned),
+                aligned & (offset + reach <= size))))
 
         # ---- WB: what the scan needs of the instruction, registered as it moves ----
         store = Signal(name="access_store")
@@ -208,3 +211,29 @@ class VectorAccessCheck(wiring.Component):
                      self.fault.valid.eq((fsm == Scan.DONE) & found),
                      self.fault.cause.eq(cause)]
         return m
+
+    def _strided_safe(self, m: Module, uop, offset, aligned) -> Signal:
+        """A strided access (not indexed) that cannot fault: base and stride
+        element-aligned, and every element within RAM for any vl. An access moves at
+        most 2^k elements, k = log2(8 x VLENB) - log2(EEW bytes) (EMUL <= 8), so its
+        elements lie within ``|stride| << k`` bytes of the base, on the stride's side,
+        plus one element's fields."""
+        check, size = self.check, self.mem_size
+        stride = check.rs2.as_signed()
+        eew = uop.eew
+        stride_aligned = Mux(eew == 0, 1, Mux(eew == 1, ~check.rs2[0], check.rs2[:2] == 0))
+        magnitude = Signal(33, name="access_stride_magnitude")
+        m.d.comb += magnitude.eq(Mux(stride < 0, -stride, stride))
+        top = _log2(8 * self.vlenb)
+        reach = Signal(33 + top, name="access_stride_reach")
+        with m.Switch(eew):
+            for code in range(3):
+                with m.Case(code):
+                    m.d.comb += reach.eq(magnitude << (top - code))
+        element = Signal(6, name="access_element_span")  # nf fields of EEW bytes
+        m.d.comb += element.eq(Mux(uop.segment, check.insn[29:32] + 1, 1) << eew)
+        ahead = (stride >= 0) & (offset + reach + element <= size)
+        behind = (stride < 0) & (offset >= reach) & (offset + element <= size)
+        safe = Signal(name="access_strided_safe")
+        m.d.comb += safe.eq(~uop.indexed & aligned & stride_aligned & (ahead | behind))
+        return safe

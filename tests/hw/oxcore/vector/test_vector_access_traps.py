@@ -65,9 +65,12 @@ CASES = {
                                 "vsetivli t0, 1, e32, m1, ta, mu", _at(END - 4),
                                 "vse32.v v3, (s1)", "vsetivli t0, 2, e32, m1, ta, mu",
                                 "vse32.v v3, (s1)"], ("store_access_fault", "vse32.v")),
-    # strided (always the scan): far from the edges, then element 3 below RAM
+    # strided: far from the edges (MEM's verdict), near them (the scan's)
     "strided_inside": ([E32, "li t1, 64", "vlse32.v v1, (s0), t1", "li t1, -4",
                         "addi s1, s0, 12", "vsse32.v v1, (s1), t1"], None),
+    "strided_near_end_fits": ([E32, _at(END - 64), "li t1, 16", "vsse32.v v1, (s1), t1",
+                               "li t1, 24", "vlse32.v v1, (s1), t1"],
+                              ("load_access_fault", "vlse32.v")),
     "strided_below_ram": ([E32, _at(BASE + 8), "li t1, -4", "vlse32.v v1, (s1), t1"],
                           ("load_access_fault", "vlse32.v")),
     "strided_misaligned_stride": ([E32, "li t1, 6", "vlse32.v v1, (s0), t1"],
