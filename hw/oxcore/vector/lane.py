@@ -43,8 +43,9 @@ def roundoff(v, d, vxrm):
     return shifted + increment
 
 
-def _fixed_point(op: AluOp, a, b, sew: int, vxrm):
-    """(result, saturated) of a fixed-point op on one element (spec 12.1-12.4)."""
+def _fixed_point(op: AluOp, a, b, sew: int, vxrm, scaled):
+    """(result, saturated) of a fixed-point op on one element (spec 12.1-12.4);
+    `scaled`: the element's scaling shift (vssrl/vssra), shared by both (`_scaled`)."""
     sa, sb = a.as_signed(), b.as_signed()
     high, low = (1 << (sew - 1)) - 1, -(1 << (sew - 1))
 
@@ -67,25 +68,38 @@ def _fixed_point(op: AluOp, a, b, sew: int, vxrm):
         AluOp.AADD: lambda: roundoff(sa + sb, 1, vxrm),
         AluOp.ASUBU: lambda: roundoff((a - b).as_signed(), 1, vxrm),  # (SEW+1 bits)
         AluOp.ASUB: lambda: roundoff(sa - sb, 1, vxrm),
-        AluOp.SSRL: lambda: roundoff(a, b[:sew.bit_length() - 1], vxrm),
-        AluOp.SSRA: lambda: roundoff(sa, b[:sew.bit_length() - 1], vxrm),
+        AluOp.SSRL: lambda: scaled,
+        AluOp.SSRA: lambda: scaled,
     }[op]()
     return rounded[:sew], Const(0)
 
 
-def _narrowing(op: AluOp, wide, shift, sew: int, vxrm):
-    """(result, saturated) of a narrowing op on one 2*SEW-bit element (spec 11.7,
-    12.5): shifted right by `shift` (its low log2(2*SEW) bits), clipped for vnclip[u]."""
+def _scaled(op, a, shift, vxrm):
+    """`a` shifted right by `shift` and rounded by `vxrm` (spec 12.1), arithmetically
+    for vssra: one shifter for vssrl and vssra (`a` widened by its sign bit or a 0)."""
+    signed = Cat(a, Mux(op == AluOp.SSRA, a[-1], 0)).as_signed()
+    return roundoff(signed, shift, vxrm)
+
+
+def _narrowed(op, wide, shift, sew: int, vxrm):
+    """One 2*SEW-bit element shifted right by `shift` (its low log2(2*SEW) bits) for
+    all four narrowing ops: one shifter, arithmetic for vnsra and vnclip, rounded by
+    `vxrm` for vnclip[u] (rdn, no increment, for vnsrl and vnsra)."""
+    signed_op = (op == AluOp.NSRA) | (op == AluOp.NCLIP)
+    rounds = (op == AluOp.NCLIPU) | (op == AluOp.NCLIP)
     amount = shift[:(2 * sew).bit_length() - 1]
-    if op == AluOp.NSRL:
-        return (wide >> amount)[:sew], Const(0)
-    if op == AluOp.NSRA:
-        return (wide.as_signed() >> amount)[:sew], Const(0)
+    signed = Cat(wide, Mux(signed_op, wide[-1], 0)).as_signed()
+    return roundoff(signed, amount, Mux(rounds, vxrm, 2))
+
+
+def _narrowing(op: AluOp, sew: int, value):
+    """(result, saturated) of a narrowing op on one element (spec 11.7, 12.5), from its
+    shifted value (`_narrowed`): vnclip[u] clip it to SEW bits."""
+    if op in (AluOp.NSRL, AluOp.NSRA):
+        return value[:sew], Const(0)
     if op == AluOp.NCLIPU:
-        value = roundoff(wide, amount, vxrm)
         over = value > (1 << sew) - 1
         return Mux(over, (1 << sew) - 1, value[:sew]), over
-    value = roundoff(wide.as_signed(), amount, vxrm)
     high, low = (1 << (sew - 1)) - 1, -(1 << (sew - 1))
     over, under = value > high, value < low
     return Mux(over, high, Mux(under, low & ((1 << sew) - 1), value[:sew]))[:sew], over | under
@@ -163,10 +177,21 @@ FIXED_POINT = (AluOp.SADDU, AluOp.SADD, AluOp.SSUBU, AluOp.SSUB, AluOp.AADDU, Al
                AluOp.ASUBU, AluOp.ASUB, AluOp.SMUL, AluOp.SSRL, AluOp.SSRA)
 
 
-def _element(op: AluOp, a, b, sew: int, pick, d=None):
-    """One element's result (`sew` bits) for `op`; `a` from vs2, `b` the source, `d`
-    the destination's old value (multiply-add)."""
+def _shifted(op, a, b, sew: int):
+    """vsll, vsrl, vsra on one element with one right shifter: vsra's operand widened
+    by its sign bit (vsrl's by a 0), vsll's bit-reversed in and out."""
     shamt = b[:sew.bit_length() - 1]
+    left = op == AluOp.SLL
+    operand = Mux(left, a[::-1], a)
+    signed = Cat(operand, Mux(op == AluOp.SRA, a[-1], 0)).as_signed()
+    right = (signed >> shamt)[:sew]
+    return Mux(left, right[::-1], right)
+
+
+def _element(op: AluOp, a, b, sew: int, pick, d=None, shifted=None):
+    """One element's result (`sew` bits) for `op`; `a` from vs2, `b` the source, `d`
+    the destination's old value (multiply-add), `shifted` the element's shift
+    (`_shifted`, shared by the three shift ops)."""
     sa, sb = a.as_signed(), b.as_signed()
     if op in (AluOp.MUL, AluOp.MULH, AluOp.MULHU, AluOp.MULHSU):
         product = {AluOp.MUL: a * b, AluOp.MULH: sa * sb, AluOp.MULHU: a * b,
@@ -187,9 +212,9 @@ def _element(op: AluOp, a, b, sew: int, pick, d=None):
         AluOp.AND: a & b,
         AluOp.OR: a | b,
         AluOp.XOR: a ^ b,
-        AluOp.SLL: (a << shamt)[:sew],
-        AluOp.SRL: a >> shamt,
-        AluOp.SRA: (sa >> shamt)[:sew],
+        AluOp.SLL: shifted,
+        AluOp.SRL: shifted,
+        AluOp.SRA: shifted,
         AluOp.MINU: Mux(a < b, a, b),
         AluOp.MIN: Mux(sa < sb, a, b),
         AluOp.MAXU: Mux(a > b, a, b),
@@ -223,6 +248,17 @@ class LaneAlu(wiring.Component):
         with m.Switch(self.sew):
             for code, sew in enumerate(SEWS):
                 with m.Case(code):
+                    # shifters shared by the ops that differ only in sign or rounding
+                    scaled, narrowed, shifted = [], [], []
+                    for k in range(32 // sew):
+                        lo, hi = k * sew, (k + 1) * sew
+                        shifted.append(_shifted(self.op, self.a[lo:hi], self.b[lo:hi], sew))
+                        scaled.append(_scaled(self.op, self.a[lo:hi],
+                                              self.b[lo:lo + sew.bit_length() - 1],
+                                              self.vxrm))
+                        if sew < 32:
+                            narrowed.append(_narrowed(self.op, self.wide[2 * lo:2 * hi],
+                                                      self.b[lo:hi], sew, self.vxrm))
                     with m.Switch(self.op):
                         for op in AluOp:
                             with m.Case(op):
@@ -242,17 +278,16 @@ class LaneAlu(wiring.Component):
                                         if sew == 32:  # (no 64-bit sources at ELEN 32)
                                             parts.append(Const(0, 32))
                                             continue
-                                        value, saturated = _narrowing(
-                                            op, self.wide[2 * lo:2 * hi], b, sew, self.vxrm)
+                                        value, saturated = _narrowing(op, sew, narrowed[k])
                                         flags.append(saturated.replicate(sew // 8))
                                     elif op in FIXED_POINT:
                                         value, saturated = _fixed_point(op, a, b, sew,
-                                                                        self.vxrm)
+                                                                        self.vxrm, scaled[k])
                                         value = value[:sew]  # (a signed Mux is wider)
                                         flags.append(saturated.replicate(sew // 8))
                                     else:
                                         value = _element(op, a, b, sew, self.pick[lo // 8],
-                                                         self.d[lo:hi])
+                                                         self.d[lo:hi], shifted[k])
                                     parts.append(value)
                                 m.d.comb += self.result.eq(Cat(*parts))
                                 if flags:

@@ -1,4 +1,4 @@
-"""One lane's ALU (`hw.oxcore.vector.lane.LaneAlu`) on its own: the fixed-point ops,
+"""One lane's ALU (`hw.oxcore.vector.lane.LaneAlu`) on its own: the binary ops,
 element by element at every SEW and vxrm, against the interpreter's element operations
 (`oxcore.isa.vector.arith`, themselves checked against QEMU), with the saturation flags
 that make vxsat; random operands plus the edges (MIN, MAX, -1, 0)."""
@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import pytest
 from amaranth.sim import Simulator
 
 from hw.oxcore.vector.decode import BINARY_OPS
@@ -28,14 +29,18 @@ def _expected(name: str, a: int, b: int, sew: int, vxrm: int) -> tuple[int, list
     return value, flags
 
 
-def test_fixed_point_ops_match_the_interpreter():
+@pytest.mark.parametrize("ops, count", [(FIXED_POINT, 600), (tuple(BINARY_OPS.values()), 900)],
+                         ids=["fixed_point", "every_binary_op"])
+def test_binary_ops_match_the_interpreter(ops, count):
+    """The fixed-point ops, then every single-width binary op (add ... shifts, min/max,
+    multiplies: the lane shares shifters between ops that differ in sign or rounding)."""
     dut = LaneAlu()
     rng = random.Random(7)
     mismatches = []
 
     async def bench(ctx):
-        for _ in range(600):
-            op, code, vxrm = rng.choice(FIXED_POINT), rng.randrange(3), rng.randrange(4)
+        for _ in range(count):
+            op, code, vxrm = rng.choice(ops), rng.randrange(3), rng.randrange(4)
             sew = 8 << code
             a, b = rng.getrandbits(32), rng.getrandbits(32)
             if rng.random() < 0.3:
