@@ -962,11 +962,12 @@ class VectorEngine(Engine):
             with m.Elif(beat + 1 == beats):
                 finish()
 
+        v0_write = Signal(name=f"{role}_v0_write")
+
         def write_v0() -> None:
-            """Keep the copy of v0 in step with its register's beats."""
-            index = beat[:_log2(bpr)] if bpr > 1 else 0
-            with m.If((vd == 0) & (beat < bpr)):
-                m.d.sync += v0.word_select(index, 32 * lanes).eq(out_value)
+            """Keep the copy of v0 in step with its register's beats (written once, below
+            the state machine: one write port on the copy, not one for each state)."""
+            m.d.comb += v0_write.eq(1)
 
         def finish() -> None:
             """The instruction's last cycle: `last` on the commit port (with this cycle's
@@ -993,7 +994,14 @@ class VectorEngine(Engine):
                 take_next()
 
         def take_next() -> None:
-            """Start the queue's head, if the issue logic gives it to this sequencer."""
+            """Where the sequencer may start the queue's head (its last cycle, or idle).
+            The issue logic sets ``slot.take`` only then, and the start itself is one
+            block below the state machine (`start`): one write of each register it
+            resets, not one for each state an instruction can end in."""
+
+        def start() -> None:
+            """Start the queue's head, if the issue logic gives it to this sequencer (after
+            every other statement: the new instruction's start wins)."""
             with m.If(slot.take):
                 m.d.sync += [current.eq(head.dispatched), uop.eq(head.predecoded.uop),
                              fsm.eq(State.START),
@@ -1309,6 +1317,10 @@ class VectorEngine(Engine):
         m.d.comb += busy.eq(fsm != State.IDLE)
         # (a fault-only-first load counts its body when it starts after its probe)
         starting = (fsm == State.START) & (~probe.needed if not arithmetic else 1)
+        start()
+        v0_index = beat[:_log2(bpr)] if bpr > 1 else 0
+        with m.If(v0_write & (vd == 0) & (beat < bpr)):
+            m.d.sync += v0.word_select(v0_index, 32 * lanes).eq(out_value)
         return Sequencer(busy, _body_elements(m, role, starting, uop.kind, length, vstart),
                          busy & (uop.kind == Kind.STORE))
 

@@ -362,8 +362,8 @@ def test_a_broken_lane_is_caught(tmp_path, monkeypatch):
     first vadd whose result that changes."""
     original = lane_module._element
 
-    def broken(op, a, b, sew, pick, d=None):
-        return original(AluOp.SUB if op == AluOp.ADD else op, a, b, sew, pick, d)
+    def broken(op, a, b, sew, pick, d=None, shifted=None):
+        return original(AluOp.SUB if op == AluOp.ADD else op, a, b, sew, pick, d, shifted)
     monkeypatch.setattr(lane_module, "_element", broken)
     source = _directed("li t0, 4", "vsetvli t1, t0, e32, m1, ta, ma", "vmv.v.i v1, 3",
                        "vmv.v.i v2, 1", "vadd.vv v3, v1, v2")
