@@ -981,23 +981,18 @@ class VectorEngine(Engine):
                 m.d.comb += [commit.csr.valid.eq(1), commit.csr.csr.eq(CSR_VXSAT),
                              commit.csr.value.eq(1)]
                 m.d.sync += [vstate.vxsat.eq(1), saturation_seen.eq(0)]
-                with m.If(resets_vstart):
+                with m.If(resets_vstart):  # (not finishing yet: no take this cycle)
                     m.d.comb += [finishing.eq(0), commit.last.eq(0)]
                     m.d.sync += fsm.eq(State.DONE)
-                with m.Else():
-                    take_next()
             with m.Else():
                 with m.If(resets_vstart):
                     m.d.comb += [commit.csr.valid.eq(1), commit.csr.csr.eq(CSR_VSTART),
                                  commit.csr.value.eq(0)]
                     m.d.sync += vstart.eq(0)
-                take_next()
-
-        def take_next() -> None:
-            """Where the sequencer may start the queue's head (its last cycle, or idle).
-            The issue logic sets ``slot.take`` only then, and the start itself is one
-            block below the state machine (`start`): one write of each register it
-            resets, not one for each state an instruction can end in."""
+            # The queue's head may start in this cycle (``slot.take``, which the issue
+            # logic sets only when the sequencer is finishing or idle): `start`, one
+            # block below the state machine, not one for each state an instruction can
+            # end in.
 
         def start() -> None:
             """Start the queue's head, if the issue logic gives it to this sequencer (after
@@ -1030,7 +1025,7 @@ class VectorEngine(Engine):
 
         with m.Switch(fsm):
             with m.Case(State.IDLE):
-                take_next()
+                pass  # (the queue's head may start: `start`)
             with m.Case(State.START):
                 # (a mask scan's first pass: the one register of vs2)
                 m.d.sync += beats.eq(Mux(uop.kind == Kind.MASK_SCAN, bpr, body_regs * bpr))
