@@ -49,8 +49,7 @@ docs/vector.md lists the rows this engine executes: every Zve32x row but vzext/v
 traps vtype decides (vill, widening at SEW 32, extension from below 8 bits), and a
 masked instruction writing v0, are taken precisely in WB (`_precise_traps`), and so
 are loads and stores misaligned or outside RAM (`access_check.VectorAccessCheck`). Not
-yet modelled: the traps for misaligned groups and illegal
-overlaps.
+yet modelled: the traps for misaligned register groups and illegal overlaps.
 """
 
 from __future__ import annotations
