@@ -52,6 +52,11 @@ def _log2(value: int) -> int:
     return value.bit_length() - 1
 
 
+def _misaligned(value, eew_code):
+    """`value` (an offset or a stride) is not a multiple of the element size 2^eew_code."""
+    return Mux(eew_code == 0, 0, Mux(eew_code == 1, value[0], value[:2] != 0))
+
+
 def _index_hook(index):
     """An indexed access's element index as read (tests replace it to inject a fault)."""
     return index
@@ -97,7 +102,7 @@ class VectorAccessCheck(wiring.Component):
         m.d.comb += offset.eq(check.rs1 - self.mem_base)
         eew = uop.eew  # (8 for vlm/vsm and whole-register stores: bytes)
         aligned = Signal(name="access_aligned")
-        m.d.comb += aligned.eq(Mux(eew == 0, 1, Mux(eew == 1, ~offset[0], offset[:2] == 0)))
+        m.d.comb += aligned.eq(~_misaligned(offset, eew))
         # the most a unit-stride access moves: nf x EMUL <= 8 registers (spec 7.8), a
         # whole-register one 8, vlm/vsm one
         reach = Mux(uop.mask_access, vlenb, 8 * vlenb)
@@ -186,8 +191,7 @@ class VectorAccessCheck(wiring.Component):
                     m.d.sync += fsm.eq(Scan.DONE)
                 with m.Else():
                     offset_now = address - self.mem_base
-                    misaligned = Mux(eew_log == 0, 0,
-                                     Mux(eew_log == 1, offset_now[0], offset_now[:2] != 0))
+                    misaligned = _misaligned(offset_now, eew_log)
                     outside = offset_now[:32] > size - element_bytes
                     active = (element >= self.vstart) & (~masked | mask[0])
                     with m.If(active & (misaligned | outside)):
@@ -221,7 +225,7 @@ class VectorAccessCheck(wiring.Component):
         check, size = self.check, self.mem_size
         stride = check.rs2.as_signed()
         eew = uop.eew
-        stride_aligned = Mux(eew == 0, 1, Mux(eew == 1, ~check.rs2[0], check.rs2[:2] == 0))
+        stride_aligned = ~_misaligned(check.rs2, eew)
         magnitude = Signal(33, name="access_stride_magnitude")
         m.d.comb += magnitude.eq(Mux(stride < 0, -stride, stride))
         top = _log2(8 * self.vlenb)
