@@ -58,6 +58,7 @@ from amaranth.lib.wiring import In, Out
 
 from hw.oxcore.banked_ram import port_signature
 from hw.oxcore.control import TRAP_CAUSE_WIDTH
+from hw.oxcore.pattern_switch import switch_patterns
 from oxcore.config import OxCoreConfig
 from oxcore.retire.batch import PortSpec
 
@@ -246,6 +247,46 @@ def claims_csr_access(insn: Value, numbers: tuple[int, ...]) -> Value:
     writes = (funct3[:2] == 1) | (source != 0)
     read_only = csr[10:12] == 3
     return owned & ~(read_only & writes)
+
+
+class EngineDecoder(wiring.Component):
+    """Word -> an engine's micro-operation (``uop``; ``match`` when the engine executes
+    the word) and the scalar registers it reads and writes, from the rows' attributes
+    (`Instruction.reads`/`writes`): the engine's own rows and the Zicsr rows, which it
+    claims on its own CSRs only (`claims_csr_access`). Each row's micro-operation is one
+    constant (`packed`, a subclass's); the switch nests on the bits every pattern fixes
+    (`switch_patterns`: a flat one over hundreds of patterns stalls Yosys)."""
+
+    def __init__(self, uop_layout: data.Layout, rows, csr_rows, csrs: tuple[int, ...]):
+        self.rows, self.csr_rows, self.csrs = rows, csr_rows, csrs
+        super().__init__({"insn": In(32), "match": Out(1), "reads_rs1": Out(1),
+                          "reads_rs2": Out(1), "writes_rd": Out(1), "uop": Out(uop_layout)})
+
+    def packed(self, uop) -> int:
+        """A row's micro-operation as the bits of the ``uop`` layout."""
+        raise NotImplementedError
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        owned = claims_csr_access(self.insn, self.csrs)
+
+        def csr_row(ins, uop) -> None:
+            with m.If(owned):
+                m.d.comb += [self.match.eq(1), self.writes_rd.eq(1),
+                             self.reads_rs1.eq("rs1" in ins.reads.get("x", ())),
+                             self.uop.as_value().eq(self.packed(uop))]
+
+        def engine_row(ins, uop) -> None:
+            x_reads, x_writes = ins.reads.get("x", ()), ins.writes.get("x", ())
+            m.d.comb += [self.match.eq(1), self.reads_rs1.eq("rs1" in x_reads),
+                         self.reads_rs2.eq("rs2" in x_reads),
+                         self.writes_rd.eq("rd" in x_writes),
+                         self.uop.as_value().eq(self.packed(uop))]
+
+        rows = ([(ins.match_pattern, (csr_row, ins, uop)) for ins, uop in self.csr_rows]
+                + [(ins.match_pattern, (engine_row, ins, uop)) for ins, uop in self.rows])
+        switch_patterns(m, self.insn, rows, lambda row: row[0](row[1], row[2]))
+        return m
 
 
 def commit_ports(engine) -> list[tuple[str, PortSpec, Signal]]:

@@ -10,15 +10,14 @@ claims them on its own.
 """
 
 import ast
+import dataclasses
 import enum
 from dataclasses import dataclass
 from functools import cache
 
-from amaranth import Module
-from amaranth.lib import data, wiring
-from amaranth.lib.wiring import In, Out
+from amaranth.lib import data
 
-from hw.oxcore.engine import claims_csr_access
+from hw.oxcore.engine import EngineDecoder
 from oxcore.isa import Instruction, Isa
 
 ENGINE = "tensor"
@@ -119,48 +118,14 @@ def tile_field(isa: Isa, name: str) -> tuple[int, int]:
     return spans.pop()
 
 
-class TensorDecoder(wiring.Component):
-    """Word -> `UOP` (``match`` when the engine executes it), and the scalar registers it
-    reads and writes, from the row attributes (`Instruction.reads`/`writes`)."""
-
-    insn: In(32)
-    match: Out(1)
-    reads_rs1: Out(1)
-    reads_rs2: Out(1)
-    writes_rd: Out(1)
-    uop: Out(UOP)
+class TensorDecoder(EngineDecoder):
+    """Word -> `UOP`, for the tensor rows and the Zicsr rows on the tensor CSRs."""
 
     def __init__(self, isa: Isa) -> None:
-        self.rows = implemented(isa)
-        self.csr_rows = csr_rows(isa)
-        self.csrs = tensor_csrs(isa)
-        super().__init__()
+        super().__init__(UOP, implemented(isa), csr_rows(isa), tensor_csrs(isa))
 
-    def elaborate(self, platform) -> Module:
-        m = Module()
-        owned = claims_csr_access(self.insn, self.csrs)
-        with m.Switch(self.insn):
-            for ins, uop in self.csr_rows:
-                with m.Case(ins.match_pattern):
-                    with m.If(owned):
-                        m.d.comb += [
-                            self.match.eq(1), self.writes_rd.eq(1),
-                            self.reads_rs1.eq("rs1" in ins.reads.get("x", ())),
-                            self.uop.kind.eq(uop.kind), self.uop.sub.eq(uop.sub),
-                            self.uop.immediate.eq(uop.immediate),
-                        ]
-            for ins, uop in self.rows:
-                with m.Case(ins.match_pattern):
-                    x_reads, x_writes = ins.reads.get("x", ()), ins.writes.get("x", ())
-                    m.d.comb += [
-                        self.match.eq(1),
-                        self.reads_rs1.eq("rs1" in x_reads),
-                        self.reads_rs2.eq("rs2" in x_reads),
-                        self.writes_rd.eq("rd" in x_writes),
-                        self.uop.kind.eq(uop.kind), self.uop.unsigned_a.eq(uop.unsigned_a),
-                        self.uop.full_rows.eq(uop.full_rows), self.uop.word.eq(uop.word),
-                    ]
-        return m
+    def packed(self, uop: Decoded) -> int:
+        return UOP.const(dataclasses.asdict(uop)).as_value().value
 
 
 def mnemonics(isa: Isa) -> list[str]:

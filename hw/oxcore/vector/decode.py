@@ -13,12 +13,9 @@ import enum
 from dataclasses import dataclass
 from functools import cache
 
-from amaranth import Module
-from amaranth.lib import data, wiring
-from amaranth.lib.wiring import In, Out
+from amaranth.lib import data
 
-from hw.oxcore.engine import claims_csr_access
-from hw.oxcore.pattern_switch import switch_patterns
+from hw.oxcore.engine import EngineDecoder
 from oxcore.isa import Instruction, Isa
 
 
@@ -350,50 +347,14 @@ def _packed(uop: Decoded) -> int:
     return UOP.const(fields).as_value().value
 
 
-class VectorDecoder(wiring.Component):
-    """Word -> `UOP` (``match`` when the engine executes it), and the scalar registers it
-    reads and writes, from the row attributes (`Instruction.reads`/`writes`)."""
-
-    insn: In(32)
-    match: Out(1)
-    reads_rs1: Out(1)
-    reads_rs2: Out(1)
-    writes_rd: Out(1)
-    uop: Out(UOP)
+class VectorDecoder(EngineDecoder):
+    """Word -> `UOP`, for the vector rows and the Zicsr rows on the vector CSRs."""
 
     def __init__(self, isa: Isa) -> None:
-        self.rows = implemented(isa)
-        self.csr_rows = csr_rows(isa)
-        self.csrs = vector_csrs(isa)
-        super().__init__()
+        super().__init__(UOP, implemented(isa), csr_rows(isa), vector_csrs(isa))
 
-    def elaborate(self, platform) -> Module:
-        m = Module()
-        owned = claims_csr_access(self.insn, self.csrs)
-
-        def csr_row(ins: Instruction, uop: Decoded) -> None:
-            with m.If(owned):
-                m.d.comb += [
-                    self.match.eq(1), self.writes_rd.eq(1),
-                    self.reads_rs1.eq("rs1" in ins.reads.get("x", ())),
-                    self.uop.kind.eq(uop.kind), self.uop.form.eq(uop.form),
-                    self.uop.sub.eq(uop.sub),
-                ]
-
-        def vector_row(ins: Instruction, uop: Decoded) -> None:
-            x_reads, x_writes = ins.reads.get("x", ()), ins.writes.get("x", ())
-            m.d.comb += [
-                self.match.eq(1),
-                self.reads_rs1.eq("rs1" in x_reads),
-                self.reads_rs2.eq("rs2" in x_reads),
-                self.writes_rd.eq("rd" in x_writes),
-                self.uop.as_value().eq(_packed(uop)),
-            ]
-
-        rows = ([(ins.match_pattern, (csr_row, ins, uop)) for ins, uop in self.csr_rows]
-                + [(ins.match_pattern, (vector_row, ins, uop)) for ins, uop in self.rows])
-        switch_patterns(m, self.insn, rows, lambda row: row[0](row[1], row[2]))
-        return m
+    def packed(self, uop: Decoded) -> int:
+        return _packed(uop)
 
 
 def mnemonics(isa: Isa) -> list[str]:

@@ -64,9 +64,11 @@ from hw.oxcore.commit import commit_layout
 from hw.oxcore.engine import (DISPATCH, ENGINE_CLASSES, Engine, csr_result, csr_writes,
                               queue_entry)
 from hw.oxcore.vector.access_check import VectorAccessCheck
-from hw.oxcore.vector.decode import (CARRY_OUTS, COMPARES, MASK_LOGIC, MASK_SCANS, PERMUTES,
-                                     REDUCTIONS, UOP, AluOp, Form, Kind, VectorDecoder)
+from hw.oxcore.vector.compare import BeatCompare
+from hw.oxcore.vector.decode import (MASK_LOGIC, MASK_SCANS, PERMUTES, UOP, AluOp, Form, Kind,
+                                     VectorDecoder)
 from hw.oxcore.vector.lane import LaneAlu
+from hw.oxcore.vector.reduction import ReductionTree
 from oxcore.config import OxCoreConfig, VectorConfig
 from oxcore.isa import Isa, isa_for
 from oxcore.isa.ext.zve32x import (CSR_VACTIVE_ALU, CSR_VACTIVE_LSU, CSR_VBUSY,
@@ -262,6 +264,19 @@ def _shift_row(vs1, beat, bpr: int):
     """A .wv narrowing beat's shift amounts: the row of vs1's beat `beat` (vs1 is SEW
     wide, as vd is); a hook for fault injection."""
     return vs1 * bpr + beat
+
+
+def _beat_mask_bits(v0, beat, size_code, beat_bytes: int):
+    """Per byte of beat `beat` of a register group (`beat_bytes` bytes a beat; `beat`
+    modulo the group's beats), the v0 bit of its element, the elements being 8 <<
+    `size_code` bits: byte j's element is beat * (beat_bytes >> size) + (j >> size), so
+    a beat's bits are one word of v0 per element size (a 16:1 multiplexer of a few bits
+    where a select per byte would be a 256:1 multiplexer each)."""
+    per_size = []
+    for code in range(3):
+        bits = v0.word_select(beat, beat_bytes >> code)
+        per_size.append(Cat(*(bits[j >> code] for j in range(beat_bytes))))
+    return Mux(size_code == 0, per_size[0], Mux(size_code == 1, per_size[1], per_size[2]))
 
 
 def _source_half(beat_data, beat, lanes: int):
@@ -775,10 +790,12 @@ class VectorEngine(Engine):
         slide_up = (uop.kind == Kind.PERMUTE) & (uop.sub == PERMUTES.index("vslideup"))
         m.d.comb += floor.eq(Mux(slide_up, Mux(uop.form == Form.VX, current.rs1, insn[15:20]),
                                  0))
+        mask_bits = Signal(pb, name=f"{role}_beat_v0")  # per byte: its element's v0 bit
+        m.d.comb += mask_bits.eq(_beat_mask_bits(v0, beat[:_log2(8 * bpr)], eew_code, pb))
         for j in range(pb):
             element = Signal(range(8 * vlenb), name=f"{role}_element{j}")
             m.d.comb += element.eq((beat_offset + j) >> eew_code)
-            mask_bit = v0.bit_select(element[:_log2(vlen)], 1)
+            mask_bit = mask_bits[j]
             m.d.comb += carry_in[j].eq(mask_bit & ~unmasked)
             m.d.comb += active[j].eq((element < length) & (element >= vstart)
                                      & (element >= floor) & ~unfilled[j]
@@ -1327,7 +1344,7 @@ class VectorEngine(Engine):
         vzext/vsext.vf2 beat the half of vs2's beat, a .vf4 beat the quarter `beat`'s
         low two bits select. A narrowing beat's 2*SEW elements are vs2's two beats (`src2`,
         `src1`); a .wv one's shift amounts are `shifts` (vs1's beat, held)."""
-        lanes, vlen = self.lanes, self.vlen
+        lanes = self.lanes
         insn = current.insn
         scalar = Signal(32, name="alu_scalar")
         imm = Signal(32)
@@ -1350,12 +1367,14 @@ class VectorEngine(Engine):
         m.d.comb += [widening_a.eq(_source_half(src2, beat, lanes)),
                      widening_b.eq(_source_half(src1, beat, lanes)),
                      quarter.eq(src2.word_select(beat[:2], 8 * lanes))]
+        picks = Signal(4 * lanes, name="alu_pick")  # per byte: its SEW element's v0 bit
+        group_beat = beat[:_log2(8 * self.beats_per_reg)]
+        m.d.comb += picks.eq(_beat_mask_bits(v0, group_beat, sew_code, 4 * lanes))
         for lane in range(lanes):
             alu = LaneAlu()
             m.submodules[f"alu{lane}"] = alu
             bits = slice(32 * lane, 32 * (lane + 1))
-            pick = Cat(*(v0.bit_select(((beat_offset + 4 * lane + k) >> sew_code)
-                                       [:_log2(vlen)], 1) for k in range(4)))
+            pick = picks[4 * lane:4 * (lane + 1)]
             narrow_a, narrow_b = widening_a[16 * lane:16 * (lane + 1)], \
                 widening_b[16 * lane:16 * (lane + 1)]
             with m.If(uop.extend == 1):  # vzext/vsext.vf2: half a lane of vs2
@@ -1694,6 +1713,20 @@ class VectorEngine(Engine):
         gathering = Signal()
         m.d.comb += gathering.eq((fsm == State.EXECUTE) & gathers)
         accumulator = Signal(32)
+        # single-width reductions: the beat's active elements folded by a tree, then
+        # into the accumulator (started from vs1[0])
+        reducing = gathering & (uop.kind == Kind.REDUCE)
+        tree = m.submodules.reduction_tree = ReductionTree(bits)
+        m.d.comb += [tree.beat.eq(src2), tree.active.eq(active), tree.sub.eq(uop.sub),
+                     tree.sew.eq(sew_code), tree.start.eq(Mux(beat == 0, src1[:32], accumulator))]
+        with m.If(reducing & ~uop.widen):
+            m.d.sync += accumulator.eq(tree.result)
+        # compares and carry-outs: per byte, its element's bit
+        compare = m.submodules.beat_compare = BeatCompare(bits)
+        m.d.comb += [compare.a.eq(src2), compare.b.eq(operand), compare.sub.eq(uop.sub),
+                     compare.carry.eq(uop.carry), compare.carry_in.eq(carry_in),
+                     compare.sew.eq(sew_code)]
+        compared = compare.result
         mask_bits = Signal(vlen)
         mask_written = Signal(vlen)
         with m.If(fsm == State.START):
@@ -1704,41 +1737,15 @@ class VectorEngine(Engine):
                     count = bits // sew  # elements per beat
                     elements = [(src2[k * sew:(k + 1) * sew], operand[k * sew:(k + 1) * sew],
                                  active[k * sew // 8]) for k in range(count)]
-                    carries = [carry_in[k * sew // 8] for k in range(count)]
-                    # reduction: fold the active elements into the accumulator
-                    reducing = gathering & (uop.kind == Kind.REDUCE)
-                    start = Mux(beat == 0, src1[:sew], accumulator[:sew])
-                    with m.If(uop.widen):
-                        if sew < 32:  # (2*SEW > ELEN at SEW 32: the sequencer skips it)
-                            with m.If(reducing):
-                                m.d.sync += accumulator.eq(_widening_sum(
-                                    m, uop, elements, beat, src1, accumulator, sew))
-                    with m.Else():
-                        with m.Switch(uop.sub):
-                            for index, name in enumerate(REDUCTIONS):
-                                with m.Case(index):
-                                    folded = start
-                                    for k, (value, _, on) in enumerate(elements):
-                                        step = Signal(sew, name=f"fold_{name}_{sew}_{k}")
-                                        m.d.comb += step.eq(Mux(on, _reduce(name, folded,
-                                                                            value, sew),
-                                                                folded))
-                                        folded = step  # (min/max reuse their inputs)
-                                    with m.If(reducing):
-                                        m.d.sync += accumulator.eq(folded)
+                    # widening reduction: fold the active elements into the accumulator
+                    if sew < 32:  # (2*SEW > ELEN at SEW 32: the sequencer skips it)
+                        with m.If(reducing & uop.widen):
+                            m.d.sync += accumulator.eq(_widening_sum(
+                                m, uop, elements, beat, src1, accumulator, sew))
                     # compare: one mask bit per active element
                     results = Signal(count, name=f"compare_bits{sew}")
                     enables = Signal(count, name=f"compare_enables{sew}")
-                    with m.Switch(Cat(uop.sub, uop.carry)):
-                        for index, name in enumerate(COMPARES):
-                            with m.Case(index):
-                                m.d.comb += results.eq(Cat(*(_compare(name, a, b)
-                                                             for a, b, _ in elements)))
-                        for index, name in enumerate(CARRY_OUTS):
-                            with m.Case(8 + index):
-                                m.d.comb += results.eq(Cat(*(
-                                    _carry_out(name, a, b, c, sew)
-                                    for (a, b, _), c in zip(elements, carries))))
+                    m.d.comb += results.eq(Cat(*(compared[k * sew // 8] for k in range(count))))
                     m.d.comb += enables.eq(Cat(*(on for _, _, on in elements)))
                     with m.If(gathering & (uop.kind == Kind.COMPARE)):
                         slot = beat[:_log2(vlen // count)] if vlen > count else 0
@@ -2116,29 +2123,6 @@ def _widening_sum(m: Module, uop, elements, beat, src1, accumulator, sew: int):
         m.d.comb += step.eq(Mux(on, folded + extended, folded))
         folded = step
     return folded
-
-
-def _reduce(name: str, a, b, sew: int):
-    sa, sb = a.as_signed(), b.as_signed()
-    return {
-        "vredsum": (a + b)[:sew], "vredand": a & b, "vredor": a | b, "vredxor": a ^ b,
-        "vredminu": Mux(a < b, a, b), "vredmin": Mux(sa < sb, a, b),
-        "vredmaxu": Mux(a > b, a, b), "vredmax": Mux(sa > sb, a, b),
-    }[name]
-
-
-def _compare(name: str, a, b):
-    sa, sb = a.as_signed(), b.as_signed()
-    return {"vmseq": a == b, "vmsne": a != b, "vmsltu": a < b, "vmslt": sa < sb,
-            "vmsleu": a <= b, "vmsle": sa <= sb, "vmsgtu": a > b, "vmsgt": sa > sb}[name]
-
-
-def _carry_out(name: str, a, b, carry, sew: int):
-    """vmadc: bit SEW of a + b + carry; vmsbc: the borrow of a - b - carry (a < b + carry,
-    all unsigned)."""
-    if name == "vmadc":
-        return (a + b + carry)[sew]
-    return a < b + carry
 
 
 def _mask_logic(name: str, a, b):

@@ -1,229 +1,280 @@
 """One 32-bit vector lane's ALU: element-wise integer operations on packed elements.
 
-A lane holds 4, 2 or 1 elements of SEW 8, 16 or 32 bits (``sew``: 0, 1, 2). Each
-element width has its own datapath, selected by ``sew`` (carries never cross an
-element; shifts use the low log2(SEW) bits of the amount, RVV spec 11.6). ``pick``
-(one bit per byte: the v0 mask bit of that byte's element) selects the source for
-``vmerge``. Fixed-point results round by ``vxrm`` (spec 12.1's roundoff) and report
-per byte whether their element saturated (``saturated``, for vxsat). Widening ops make
-a lane's 32 bits of 2*SEW-bit elements from the SEW-bit elements of half a lane.
+A lane holds 4, 2 or 1 elements of SEW 8, 16 or 32 bits (``sew``: 0, 1, 2). The ALU is
+SIMD: one datapath of each kind, segmented by the element width, serves every SEW and
+every operation that needs it (a datapath per SEW and operation cost four times the
+area: docs/fpga.md "The vector SoC"):
+
+- a **segmented adder** (carries cut at element starts, each element its own carry in)
+  for add/sub/rsub, vadc/vsbc, min/max (a - b's sign), saturating and averaging add/sub,
+  the add of multiply-add, and widening add/sub/multiply-add at 2*SEW;
+- a **multiplier** of four 17x17 products (one DSP each): four 8x8, two 16x16 or the
+  four partial products of one 32x32, by SEW;
+- a **segmented right shifter** on 2*SEW-bit elements for every shift: vsrl/vsra and
+  vssrl/vssra (the element extended to 2*SEW), vsll (the element placed so that a right
+  shift by SEW-1-amount is the left shift) and the narrowing ops (their 2*SEW-bit source);
+- a **rounding stage** (spec 12.1's roundoff by ``vxrm``, the increment one more
+  segmented add) and a **clamp** to SEW bits: scaling shifts, vnclip[u], averaging
+  add/sub (the exact sum shifted by one) and vsmul (the product shifted by SEW-1), with
+  the saturating add/sub's clamp of the adder's sum; per byte ``saturated`` (vxsat).
+
+Shifts use the low log2(SEW) bits of the amount (log2(2*SEW) when narrowing; RVV spec
+11.6, 11.7). ``pick`` (one bit per byte: the v0 bit of that byte's element) selects the
+source for vmerge and is vadc/vsbc's carry or borrow in. Widening ops make a lane's 32
+bits of 2*SEW-bit elements from the SEW-bit elements of half a lane.
+
+What each op uses is a row of `CONTROL`, decoded once from ``op``.
 """
 
+import enum
 
-from amaranth import Cat, Const, Module, Mux
-from amaranth.lib import wiring
+from amaranth import Cat, Const, Module, Mux, Signal, signed
+from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from hw.oxcore.vector.decode import AluOp
+from hw.oxcore.vector.simd import by_size, element_flag, ones, segmented_add, starts
 
 SEWS = (8, 16, 32)
 
 
-def roundoff(v, d, vxrm):
-    """Spec 12.1: ``v >> d`` (arithmetic if `v` is signed) plus the rounding increment
-    vxrm selects (rnu: v[d-1]; rne: v[d-1] & (v[d-2:0] != 0 | v[d]); rdn: 0;
-    rod: !v[d] & v[d-1:0] != 0). `d` a constant or a signal."""
-    width = len(v)
-    shifted = v >> d
-    if isinstance(d, int):
-        below = (v[:d] != 0) if d > 0 else Const(0)  # v[d-1:0] != 0
-        half = v[d - 1] if d > 0 else Const(0)  # v[d-1]
-        below_half = (v[:d - 1] != 0) if d > 1 else Const(0)  # v[d-2:0] != 0
-    else:
-        one = Const(1, width + 1)
-        d_less = (d - 1)[:len(d)]  # d - 1 (unused when d = 0)
-        bits = v.as_unsigned()
-        below = (bits & ((one << d) - 1)[:width]) != 0
-        half = (bits >> d_less)[0] & (d != 0)
-        below_half = ((bits & ((one << d_less) - 1)[:width]) != 0) & (d > 1)
-    lsb = shifted[0]
-    increment = Mux(vxrm == 0, half,
-                    Mux(vxrm == 1, half & (below_half | lsb),
-                        Mux(vxrm == 2, 0, ~lsb & below)))
-    return shifted + increment
+class Result(enum.IntEnum):
+    """Which datapath gives the lane's result."""
+    A = 0  # vs2 (vmv<n>r.v; vid.v, whose indices the engine supplies)
+    B = 1  # the source (vmv.v.*)
+    AND = 2
+    OR = 3
+    XOR = 4
+    MERGE = 5  # pick ? source : vs2
+    SUM = 6  # the segmented adder
+    MIN_MAX = 7  # vs2 or the source, by the sign of vs2 - source
+    CLAMPED = 8  # the rounding stage or the adder's sum, clamped to SEW bits
+    EXTENDED = 9  # vs2's narrower elements, extended (vzext/vsext)
 
 
-def _fixed_point(op: AluOp, a, b, sew: int, vxrm, scaled):
-    """(result, saturated) of a fixed-point op on one element (spec 12.1-12.4);
-    `scaled`: the element's scaling shift (vssrl/vssra), shared by both (`_scaled`)."""
-    sa, sb = a.as_signed(), b.as_signed()
-    high, low = (1 << (sew - 1)) - 1, -(1 << (sew - 1))
-
-    def clamp_signed(v):
-        over, under = v > high, v < low
-        return Mux(over, Const(high, sew), Mux(under, Const(low, sew), v[:sew])), over | under
-    if op == AluOp.SADDU:
-        total = a + b
-        return Mux(total[sew], (1 << sew) - 1, total[:sew]), total[sew]
-    if op == AluOp.SSUBU:
-        return Mux(a < b, 0, (a - b)[:sew]), a < b
-    if op == AluOp.SADD:
-        return clamp_signed(sa + sb)
-    if op == AluOp.SSUB:
-        return clamp_signed(sa - sb)
-    if op == AluOp.SMUL:
-        return clamp_signed(roundoff(sa * sb, sew - 1, vxrm))
-    rounded = {
-        AluOp.AADDU: lambda: roundoff(a + b, 1, vxrm),
-        AluOp.AADD: lambda: roundoff(sa + sb, 1, vxrm),
-        AluOp.ASUBU: lambda: roundoff((a - b).as_signed(), 1, vxrm),  # (SEW+1 bits)
-        AluOp.ASUB: lambda: roundoff(sa - sb, 1, vxrm),
-        AluOp.SSRL: lambda: scaled,
-        AluOp.SSRA: lambda: scaled,
-    }[op]()
-    return rounded[:sew], Const(0)
+class AddX(enum.IntEnum):
+    """The adder's first operand."""
+    A = 0
+    ZERO = 1
+    B = 2
+    D = 3
+    A_EXTENDED = 4  # vs2's SEW-bit elements extended to 2*SEW (widening)
 
 
-def _scaled(op, a, shift, vxrm):
-    """`a` shifted right by `shift` and rounded by `vxrm` (spec 12.1), arithmetically
-    for vssra: one shifter for vssrl and vssra (`a` widened by its sign bit or a 0)."""
-    signed = Cat(a, Mux(op == AluOp.SSRA, a[-1], 0)).as_signed()
-    return roundoff(signed, shift, vxrm)
+class AddY(enum.IntEnum):
+    """The adder's second operand (inverted for subtraction: ``invert``)."""
+    B = 0
+    A = 1
+    B_EXTENDED = 2  # the source's SEW-bit elements extended to 2*SEW (widening)
+    PRODUCT_LOW = 3  # each product's low SEW bits
+    PRODUCT_HIGH = 4  # its high SEW bits (vmulh*)
+    PRODUCT_WIDE = 5  # the 2*SEW-bit products of half a lane (widening multiplies)
 
 
-def _narrowed(op, wide, shift, sew: int, vxrm):
-    """One 2*SEW-bit element shifted right by `shift` (its low log2(2*SEW) bits) for
-    all four narrowing ops: one shifter, arithmetic for vnsra and vnclip, rounded by
-    `vxrm` for vnclip[u] (rdn, no increment, for vnsrl and vnsra)."""
-    signed_op = (op == AluOp.NSRA) | (op == AluOp.NCLIP)
-    rounds = (op == AluOp.NCLIPU) | (op == AluOp.NCLIP)
-    amount = shift[:(2 * sew).bit_length() - 1]
-    signed = Cat(wide, Mux(signed_op, wide[-1], 0)).as_signed()
-    return roundoff(signed, amount, Mux(rounds, vxrm, 2))
+class Carry(enum.IntEnum):
+    """Each element's carry into the adder."""
+    ZERO = 0
+    ONE = 1  # a - b = a + ~b + 1
+    PICK = 2  # vadc
+    NOT_PICK = 3  # vsbc: a - b - borrow = a + ~b + (1 - borrow)
 
 
-def _narrowing(op: AluOp, sew: int, value):
-    """(result, saturated) of a narrowing op on one element (spec 11.7, 12.5), from its
-    shifted value (`_narrowed`): vnclip[u] clip it to SEW bits."""
-    if op in (AluOp.NSRL, AluOp.NSRA):
-        return value[:sew], Const(0)
-    if op == AluOp.NCLIPU:
-        over = value > (1 << sew) - 1
-        return Mux(over, (1 << sew) - 1, value[:sew]), over
-    high, low = (1 << (sew - 1)) - 1, -(1 << (sew - 1))
-    over, under = value > high, value < low
-    return Mux(over, high, Mux(under, low & ((1 << sew) - 1), value[:sew]))[:sew], over | under
+class RoundSource(enum.IntEnum):
+    """What the rounding stage rounds: a 2*SEW-bit value per element, already shifted
+    right, with the bits shifted out (their top one, and whether any below it is set)."""
+    SHIFTER = 0
+    AVERAGE = 1  # the adder's exact SEW+1-bit sum, shifted by 1
+    PRODUCT = 2  # the signed product, shifted by SEW-1 (vsmul)
 
 
-# widening ops: (vs2's extension, the source's: "u" zero, "s" sign, "w" vs2 already
-# 2*SEW), and the 2*SEW-bit result of the extended (a, b, d)
-_WIDENING = {
-    AluOp.WADDU: ("u", "u", lambda a, b, d: a + b),
-    AluOp.WADD: ("s", "s", lambda a, b, d: a + b),
-    AluOp.WSUBU: ("u", "u", lambda a, b, d: a - b),
-    AluOp.WSUB: ("s", "s", lambda a, b, d: a - b),
-    AluOp.WADDU_W: ("w", "u", lambda a, b, d: a + b),
-    AluOp.WADD_W: ("w", "s", lambda a, b, d: a + b),
-    AluOp.WSUBU_W: ("w", "u", lambda a, b, d: a - b),
-    AluOp.WSUB_W: ("w", "s", lambda a, b, d: a - b),
-    AluOp.WMULU: ("u", "u", lambda a, b, d: a * b),
-    AluOp.WMUL: ("s", "s", lambda a, b, d: a * b),
-    AluOp.WMULSU: ("s", "u", lambda a, b, d: a * b),
-    AluOp.WMACCU: ("u", "u", lambda a, b, d: d + b * a),
-    AluOp.WMACC: ("s", "s", lambda a, b, d: d + b * a),
-    AluOp.WMACCSU: ("u", "s", lambda a, b, d: d + b * a),
-    AluOp.WMACCUS: ("s", "u", lambda a, b, d: d + b * a),
+class ShiftInput(enum.IntEnum):
+    """How the shifter's 2*SEW-bit elements are made, and its amount."""
+    RIGHT = 0  # vs2's element extended (sign or zero); amount: the low log2(SEW) bits
+    LEFT = 1  # vs2's element at bits SEW-1..2*SEW-2; amount SEW-1 - the low log2(SEW) bits
+    NARROW = 2  # the 2*SEW-bit source element; amount: the low log2(2*SEW) bits
+
+
+class Clip(enum.IntEnum):
+    """How a CLAMPED result saturates."""
+    NONE = 0
+    UNSIGNED = 1  # the rounded value to [0, 2^SEW - 1] (vnclipu)
+    SIGNED = 2  # to [-2^(SEW-1), 2^(SEW-1) - 1] (vnclip, vsmul)
+    SUM = 3  # the adder's sum, by its carry (unsigned) or overflow (signed): vsadd...
+
+
+CONTROL_LAYOUT = data.StructLayout({
+    "result": Result, "x": AddX, "y": AddY, "invert": 1, "carry": Carry,
+    "signed": 1,  # the adder's operands, the clamp's bounds
+    "widen": 1,  # the adder's elements are 2*SEW bits
+    "max": 1,  # MIN_MAX: the larger
+    "mul_vd": 1,  # multiply the source by vd instead of vs2 (vmadd, vnmsub)
+    "mul_x_signed": 1, "mul_y_signed": 1,  # (x: vs2 or vd; y: the source)
+    "round": RoundSource, "shift": ShiftInput,
+    "arithmetic": 1,  # the shifter fills with the sign
+    "rounds": 1,  # by vxrm (else truncates)
+    "clip": Clip,
+    "a_signed": 1, "b_signed": 1,  # extensions of vs2 and the source (widening, vsext)
+})
+
+_SUB = {"invert": 1, "carry": Carry.ONE}
+_SHIFT = {"result": Result.CLAMPED, "round": RoundSource.SHIFTER}
+_ADD_SAT = {"result": Result.CLAMPED, "clip": Clip.SUM}
+_AVERAGE = {"result": Result.CLAMPED, "round": RoundSource.AVERAGE, "rounds": 1}
+_PRODUCT = {"result": Result.SUM, "x": AddX.ZERO}
+_WIDE = {"result": Result.SUM, "widen": 1}
+_SIGNED_PRODUCT = {"mul_x_signed": 1, "mul_y_signed": 1}
+
+# Each op's datapath settings (fields left out are 0).
+CONTROL: dict[AluOp, dict] = {
+    AluOp.ADD: {"result": Result.SUM},
+    AluOp.SUB: {"result": Result.SUM, **_SUB},
+    AluOp.RSUB: {"result": Result.SUM, "x": AddX.B, "y": AddY.A, **_SUB},
+    AluOp.AND: {"result": Result.AND},
+    AluOp.OR: {"result": Result.OR},
+    AluOp.XOR: {"result": Result.XOR},
+    AluOp.SLL: {**_SHIFT, "shift": ShiftInput.LEFT},
+    AluOp.SRL: _SHIFT,
+    AluOp.SRA: {**_SHIFT, "arithmetic": 1},
+    AluOp.MINU: {"result": Result.MIN_MAX, **_SUB},
+    AluOp.MIN: {"result": Result.MIN_MAX, **_SUB, "signed": 1},
+    AluOp.MAXU: {"result": Result.MIN_MAX, **_SUB, "max": 1},
+    AluOp.MAX: {"result": Result.MIN_MAX, **_SUB, "signed": 1, "max": 1},
+    AluOp.MOVE: {"result": Result.B},
+    AluOp.MERGE: {"result": Result.MERGE},
+    AluOp.MUL: {**_PRODUCT, "y": AddY.PRODUCT_LOW},
+    AluOp.MULH: {**_PRODUCT, "y": AddY.PRODUCT_HIGH, **_SIGNED_PRODUCT},
+    AluOp.MULHU: {**_PRODUCT, "y": AddY.PRODUCT_HIGH},
+    AluOp.MULHSU: {**_PRODUCT, "y": AddY.PRODUCT_HIGH, "mul_x_signed": 1},
+    AluOp.MACC: {"result": Result.SUM, "x": AddX.D, "y": AddY.PRODUCT_LOW},
+    AluOp.NMSAC: {"result": Result.SUM, "x": AddX.D, "y": AddY.PRODUCT_LOW, **_SUB},
+    AluOp.MADD: {"result": Result.SUM, "y": AddY.PRODUCT_LOW, "mul_vd": 1},
+    AluOp.NMSUB: {"result": Result.SUM, "y": AddY.PRODUCT_LOW, "mul_vd": 1, **_SUB},
+    AluOp.COPY: {"result": Result.A},
+    AluOp.INDEX: {"result": Result.A},
+    AluOp.SADDU: _ADD_SAT,
+    AluOp.SADD: {**_ADD_SAT, "signed": 1},
+    AluOp.SSUBU: {**_ADD_SAT, **_SUB},
+    AluOp.SSUB: {**_ADD_SAT, **_SUB, "signed": 1},
+    AluOp.AADDU: _AVERAGE,
+    AluOp.AADD: {**_AVERAGE, "signed": 1},
+    AluOp.ASUBU: {**_AVERAGE, **_SUB},
+    AluOp.ASUB: {**_AVERAGE, **_SUB, "signed": 1},
+    AluOp.SMUL: {"result": Result.CLAMPED, "round": RoundSource.PRODUCT, "rounds": 1,
+                 "clip": Clip.SIGNED, **_SIGNED_PRODUCT},
+    AluOp.SSRL: {**_SHIFT, "rounds": 1},
+    AluOp.SSRA: {**_SHIFT, "rounds": 1, "arithmetic": 1},
+    AluOp.NSRL: {**_SHIFT, "shift": ShiftInput.NARROW},
+    AluOp.NSRA: {**_SHIFT, "shift": ShiftInput.NARROW, "arithmetic": 1},
+    AluOp.NCLIPU: {**_SHIFT, "shift": ShiftInput.NARROW, "rounds": 1, "clip": Clip.UNSIGNED},
+    AluOp.NCLIP: {**_SHIFT, "shift": ShiftInput.NARROW, "rounds": 1, "arithmetic": 1,
+                  "clip": Clip.SIGNED},
+    AluOp.WADDU: {**_WIDE, "x": AddX.A_EXTENDED, "y": AddY.B_EXTENDED},
+    AluOp.WADD: {**_WIDE, "x": AddX.A_EXTENDED, "y": AddY.B_EXTENDED, "a_signed": 1,
+                 "b_signed": 1},
+    AluOp.WSUBU: {**_WIDE, "x": AddX.A_EXTENDED, "y": AddY.B_EXTENDED, **_SUB},
+    AluOp.WSUB: {**_WIDE, "x": AddX.A_EXTENDED, "y": AddY.B_EXTENDED, **_SUB,
+                 "a_signed": 1, "b_signed": 1},
+    AluOp.WADDU_W: {**_WIDE, "y": AddY.B_EXTENDED},
+    AluOp.WADD_W: {**_WIDE, "y": AddY.B_EXTENDED, "b_signed": 1},
+    AluOp.WSUBU_W: {**_WIDE, "y": AddY.B_EXTENDED, **_SUB},
+    AluOp.WSUB_W: {**_WIDE, "y": AddY.B_EXTENDED, **_SUB, "b_signed": 1},
+    AluOp.WMULU: {**_WIDE, "x": AddX.ZERO, "y": AddY.PRODUCT_WIDE},
+    AluOp.WMUL: {**_WIDE, "x": AddX.ZERO, "y": AddY.PRODUCT_WIDE, **_SIGNED_PRODUCT},
+    AluOp.WMULSU: {**_WIDE, "x": AddX.ZERO, "y": AddY.PRODUCT_WIDE, "mul_x_signed": 1},
+    AluOp.WMACCU: {**_WIDE, "x": AddX.D, "y": AddY.PRODUCT_WIDE},
+    AluOp.WMACC: {**_WIDE, "x": AddX.D, "y": AddY.PRODUCT_WIDE, **_SIGNED_PRODUCT},
+    AluOp.WMACCSU: {**_WIDE, "x": AddX.D, "y": AddY.PRODUCT_WIDE, "mul_y_signed": 1},
+    AluOp.WMACCUS: {**_WIDE, "x": AddX.D, "y": AddY.PRODUCT_WIDE, "mul_x_signed": 1},
+    AluOp.ZEXT: {"result": Result.EXTENDED},
+    AluOp.SEXT: {"result": Result.EXTENDED, "a_signed": 1},
+    AluOp.ADC: {"result": Result.SUM, "carry": Carry.PICK},
+    AluOp.SBC: {"result": Result.SUM, "invert": 1, "carry": Carry.NOT_PICK},
 }
-WIDENING = tuple(_WIDENING)
 
-
-def _widening(op: AluOp, a, b, d, sew: int) -> list:
-    """The lane's 2*SEW-bit results of a widening op (spec 11.2, 11.12, 11.14): element
-    k from the SEW-bit elements k of `a` (vs2; 2*SEW-bit in the .w forms) and `b` (the
-    source), both in the low 16 bits the engine gives this lane, and `d` (the
-    destination's old value, 2*SEW-bit elements)."""
-    how_a, how_b, fn = _WIDENING[op]
-    wide = 2 * sew
-
-    def extended(value, how):
-        return value.as_signed() if how == "s" else value
-    parts = []
-    for k in range(32 // wide):
-        narrow = slice(k * sew, (k + 1) * sew)
-        wide_bits = slice(k * wide, (k + 1) * wide)
-        a_k = a[wide_bits] if how_a == "w" else extended(a[narrow], how_a)
-        value = fn(a_k, extended(b[narrow], how_b), d[wide_bits])
-        parts.append(_extend_to(value, wide)[:wide])
-    return parts
-
-
-def _extension(op: AluOp, a, sew: int, factor: int) -> list:
-    """vzext/vsext.vf<factor> (spec 11.3): the lane's SEW-bit elements from the
-    SEW/factor-bit ones in the low 32/factor bits of `a` (zeros where SEW/factor < 8,
-    which is illegal and never executed)."""
-    narrow = sew // factor
-    if narrow < 8:
-        return [Const(0, 32)]
-    parts = []
-    for k in range(32 // sew):
-        value = a[k * narrow:(k + 1) * narrow]
-        parts.append(_extend_to(value.as_signed() if op == AluOp.SEXT else value, sew)[:sew])
-    return parts
-
-
-def _extend_to(value, width: int):
-    """`value` sign- or zero-extended (as its shape says) to at least `width` bits: a
-    slice never extends, and a SEW + SEW sum has only SEW + 1."""
-    missing = width - len(value)
-    if missing <= 0:
-        return value
-    fill = value[-1] if value.shape().signed else Const(0, 1)
-    return Cat(value, fill.replicate(missing))
-
-
+WIDENING = (AluOp.WADDU, AluOp.WADD, AluOp.WSUBU, AluOp.WSUB, AluOp.WADDU_W, AluOp.WADD_W,
+            AluOp.WSUBU_W, AluOp.WSUB_W, AluOp.WMULU, AluOp.WMUL, AluOp.WMULSU,
+            AluOp.WMACCU, AluOp.WMACC, AluOp.WMACCSU, AluOp.WMACCUS)
 EXTENSION = (AluOp.ZEXT, AluOp.SEXT)
 NARROWING = (AluOp.NSRL, AluOp.NSRA, AluOp.NCLIPU, AluOp.NCLIP)
 FIXED_POINT = (AluOp.SADDU, AluOp.SADD, AluOp.SSUBU, AluOp.SSUB, AluOp.AADDU, AluOp.AADD,
                AluOp.ASUBU, AluOp.ASUB, AluOp.SMUL, AluOp.SSRL, AluOp.SSRA)
 
 
-def _shifted(op, a, b, sew: int):
-    """vsll, vsrl, vsra on one element with one right shifter: vsra's operand widened
-    by its sign bit (vsrl's by a 0), vsll's bit-reversed in and out."""
-    shamt = b[:sew.bit_length() - 1]
-    left = op == AluOp.SLL
-    operand = Mux(left, a[::-1], a)
-    signed = Cat(operand, Mux(op == AluOp.SRA, a[-1], 0)).as_signed()
-    right = (signed >> shamt)[:sew]
-    return Mux(left, right[::-1], right)
+def _extended(value, narrow: int, wide: int, sign) -> "Value":
+    """The 32 // `wide` elements of `narrow` bits in the low bits of `value`, each sign-
+    (where `sign`) or zero-extended to `wide` bits."""
+    parts = []
+    for k in range(32 // wide):
+        element = value[k * narrow:(k + 1) * narrow]
+        parts += [element, ones((element[-1] & sign), wide - narrow)]
+    return Cat(*parts)
 
 
-def _element(op: AluOp, a, b, sew: int, pick, d=None, shifted=None):
-    """One element's result (`sew` bits) for `op`; `a` from vs2, `b` the source, `d`
-    the destination's old value (multiply-add), `shifted` the element's shift
-    (`_shifted`, shared by the three shift ops)."""
-    sa, sb = a.as_signed(), b.as_signed()
-    if op in (AluOp.MUL, AluOp.MULH, AluOp.MULHU, AluOp.MULHSU):
-        product = {AluOp.MUL: a * b, AluOp.MULH: sa * sb, AluOp.MULHU: a * b,
-                   AluOp.MULHSU: sa * b}[op]
-        return product[:sew] if op == AluOp.MUL else product[sew:2 * sew]
-    if op in (AluOp.MACC, AluOp.NMSAC):
-        product = (b * a)[:sew]
-        return (d + product)[:sew] if op == AluOp.MACC else (d - product)[:sew]
-    if op in (AluOp.MADD, AluOp.NMSUB):
-        product = (b * d)[:sew]
-        return (product + a)[:sew] if op == AluOp.MADD else (a - product)[:sew]
-    return {
-        AluOp.ADD: (a + b)[:sew],
-        AluOp.ADC: (a + b + pick)[:sew],  # (`pick`: the element's v0 bit, its carry in)
-        AluOp.SBC: (a - b - pick)[:sew],
-        AluOp.SUB: (a - b)[:sew],
-        AluOp.RSUB: (b - a)[:sew],
-        AluOp.AND: a & b,
-        AluOp.OR: a | b,
-        AluOp.XOR: a ^ b,
-        AluOp.SLL: shifted,
-        AluOp.SRL: shifted,
-        AluOp.SRA: shifted,
-        AluOp.MINU: Mux(a < b, a, b),
-        AluOp.MIN: Mux(sa < sb, a, b),
-        AluOp.MAXU: Mux(a > b, a, b),
-        AluOp.MAX: Mux(sa > sb, a, b),
-        AluOp.MOVE: b,
-        AluOp.MERGE: Mux(pick, b, a),
-        AluOp.COPY: a,
-        AluOp.INDEX: a,  # the engine supplies element indices instead (vid.v)
-    }[op]
+def _compact(wide, half: int) -> list:
+    """Per SEW, the lane's SEW-bit elements from the 2*SEW-bit ones of `wide` (64 bits):
+    their low (`half` 0) or high (1) halves."""
+    return [Cat(*(wide[(2 * k + half) * sew:(2 * k + half + 1) * sew]
+                  for k in range(32 // sew))) for sew in SEWS]
+
+
+def _spread(value, sew: int, fill) -> "Value":
+    """The lane's SEW-bit elements of `value` as 2*SEW-bit ones (64 bits): each in the
+    low half, the high half filled with its sign bit where `fill` (else 0)."""
+    return Cat(*(Cat(value[k * sew:(k + 1) * sew],
+                     ones((value[(k + 1) * sew - 1] & fill), sew))
+                 for k in range(32 // sew)))
+
+
+def _shift_right(m, value, size, amounts: list, fills: list):
+    """`value` (64 bits) in elements of 2*SEW bits (`size`: SEW's code), each shifted
+    right by its amount (per 16-bit chunk: that chunk's element's amount, 6 bits) and
+    filled with its `fills` bit (per chunk): a log shifter whose stages stop at element
+    boundaries, written on whole words (as fast to simulate as to synthesize)."""
+    fill = Cat(*(ones(f, 16) for f in fills))
+    for stage in range(6):
+        step = 1 << stage
+        inside = by_size(size, *(Const(sum(1 << j for j in range(64)
+                                            if j % (2 * sew) + step < 2 * sew), 64)
+                                   for sew in SEWS))
+        enable = Cat(*(ones(amount[stage], 16) for amount in amounts))
+        moved = ((value >> step) & inside) | (fill & ~inside)
+        stage_value = Signal(64, name=f"shift_stage{stage}")
+        m.d.comb += stage_value.eq((moved & enable) | (value & ~enable))
+        value = stage_value
+    return value
+
+
+def _shifted_out(value, sew: int, amounts: list) -> tuple[list, list]:
+    """For each 2*SEW-bit element of `value` shifted right by its amount d: the last bit
+    shifted out (``half``: bit d-1) and whether any below it was set (bits d-2..0)."""
+    width = 2 * sew
+    halves, belows = [], []
+    for k in range(64 // width):
+        element, amount = value[k * width:(k + 1) * width], amounts[k]
+        lost = ~(Const((1 << width) - 1, width) << amount)[:width]  # bits d-1..0
+        below_half = lost >> 1  # bits d-2..0
+        halves.append((element & lost & ~below_half) != 0)
+        belows.append((element & below_half) != 0)
+    return halves, belows
+
+
+# The four multiplies' operands, per SEW 8, 16, 32: (x's bits, y's bits). SEW 8: an
+# element each; 16: two elements (the last two multiplies idle); 32: the partial
+# products lo*lo, hi*hi, lo*hi, hi*lo of one element's 16-bit halves.
+_MULTIPLY_INPUTS = (
+    (((0, 8), (0, 8)), ((0, 16), (0, 16)), ((0, 16), (0, 16))),
+    (((8, 16), (8, 16)), ((16, 32), (16, 32)), ((16, 32), (16, 32))),
+    (((16, 24), (16, 24)), ((16, 24), (16, 24)), ((0, 16), (16, 32))),
+    (((24, 32), (24, 32)), ((24, 32), (24, 32)), ((16, 32), (0, 16))),
+)
+
+
+def _increment(vxrm, half, below_half, lsb):
+    """Spec 12.1's rounding increment of a value shifted right by d, from its bit d-1
+    (`half`), whether any of bits d-2..0 is set and its new bit 0 (`lsb`)."""
+    return Mux(vxrm == 0, half,
+               Mux(vxrm == 1, half & (below_half | lsb),
+                   Mux(vxrm == 2, 0, ~lsb & (half | below_half))))
 
 
 class LaneAlu(wiring.Component):
@@ -245,51 +296,232 @@ class LaneAlu(wiring.Component):
 
     def elaborate(self, platform) -> Module:
         m = Module()
-        with m.Switch(self.sew):
-            for code, sew in enumerate(SEWS):
-                with m.Case(code):
-                    # shifters shared by the ops that differ only in sign or rounding
-                    scaled, narrowed, shifted = [], [], []
-                    for k in range(32 // sew):
-                        lo, hi = k * sew, (k + 1) * sew
-                        shifted.append(_shifted(self.op, self.a[lo:hi], self.b[lo:hi], sew))
-                        scaled.append(_scaled(self.op, self.a[lo:hi],
-                                              self.b[lo:lo + sew.bit_length() - 1],
-                                              self.vxrm))
-                        if sew < 32:
-                            narrowed.append(_narrowed(self.op, self.wide[2 * lo:2 * hi],
-                                                      self.b[lo:hi], sew, self.vxrm))
-                    with m.Switch(self.op):
-                        for op in AluOp:
-                            with m.Case(op):
-                                parts, flags = [], []
-                                if op in WIDENING:  # (no 64-bit results at ELEN 32)
-                                    parts = ([Const(0, 32)] if sew == 32 else
-                                             _widening(op, self.a, self.b, self.d, sew))
-                                if op in EXTENSION:
-                                    parts = [Mux(self.extend == 2,
-                                                 Cat(*_extension(op, self.a, sew, 4)),
-                                                 Cat(*_extension(op, self.a, sew, 2)))]
-                                whole_lane = op in WIDENING or op in EXTENSION
-                                for k in range(0 if whole_lane else 32 // sew):
-                                    lo, hi = k * sew, (k + 1) * sew
-                                    a, b = self.a[lo:hi], self.b[lo:hi]
-                                    if op in NARROWING:
-                                        if sew == 32:  # (no 64-bit sources at ELEN 32)
-                                            parts.append(Const(0, 32))
-                                            continue
-                                        value, saturated = _narrowing(op, sew, narrowed[k])
-                                        flags.append(saturated.replicate(sew // 8))
-                                    elif op in FIXED_POINT:
-                                        value, saturated = _fixed_point(op, a, b, sew,
-                                                                        self.vxrm, scaled[k])
-                                        value = value[:sew]  # (a signed Mux is wider)
-                                        flags.append(saturated.replicate(sew // 8))
-                                    else:
-                                        value = _element(op, a, b, sew, self.pick[lo // 8],
-                                                         self.d[lo:hi], shifted[k])
-                                    parts.append(value)
-                                m.d.comb += self.result.eq(Cat(*parts))
-                                if flags:
-                                    m.d.comb += self.saturated.eq(Cat(*flags))
+        control = Signal(CONTROL_LAYOUT)
+        with m.Switch(self.op):
+            for op, fields in CONTROL.items():
+                with m.Case(op):
+                    m.d.comb += control.eq(CONTROL_LAYOUT.const(fields))
+
+        a_extended, b_extended = self._extensions(m, control)
+        product = self._multiplier(m, control)
+        total, top = self._adder(m, control, a_extended, b_extended, product)
+        rounded, clip_over, clip_under = self._rounding(m, control, total, top, product)
+        self._result(m, control, a_extended, total, top, rounded, clip_over, clip_under)
         return m
+
+    def _extensions(self, m, control):
+        """vs2's and the source's narrower elements extended: vzext/vsext (SEW/2 or
+        SEW/4 bits to SEW) and the widening ops' operands (SEW to 2*SEW)."""
+        size = self.sew + control.widen  # the extended elements' size code
+        quarter = self.extend == 2
+        a_extended, b_extended = Signal(32), Signal(32)
+        m.d.comb += [
+            a_extended.eq(Mux(size == 1, _extended(self.a, 8, 16, control.a_signed),
+                              Mux(quarter, _extended(self.a, 8, 32, control.a_signed),
+                                  _extended(self.a, 16, 32, control.a_signed)))),
+            b_extended.eq(Mux(size == 1, _extended(self.b, 8, 16, control.b_signed),
+                              _extended(self.b, 16, 32, control.b_signed))),
+        ]
+        return a_extended, b_extended
+
+    def _multiplier(self, m, control):
+        """The products, 2*SEW bits each (64 bits: SEW 8's four, SEW 16's two, SEW 32's
+        one; widening multiplies use half a lane's elements, whose products are the low
+        32 bits), from four signed 17x17 multiplies: at SEW 32 the partial products
+        lo*lo, hi*hi, lo*hi and hi*lo of 16-bit halves."""
+        x = Mux(control.mul_vd, self.d, self.a)
+        y = self.b
+        sew = self.sew
+
+        def operand(source, bits, sew: int, sign):
+            """`source`'s `bits` (lo, hi) extended to 17 bits: by `sign` (the op's
+            signedness) where they end an element, by 0 where a SEW 32 low half."""
+            value = source[bits[0]:bits[1]]
+            ends_element = sew < 32 or bits[1] == 32
+            top = value[-1] & (sign if ends_element else Const(0, 1))
+            return Cat(value, ones(top, 17 - len(value))).as_signed()
+
+        def multiplicand(k, source, which, sign):
+            return by_size(sew, *(operand(source, bits[which], s, sign)
+                                   for s, bits in zip(SEWS, _MULTIPLY_INPUTS[k])))
+        products = []
+        for k in range(4):
+            px, py = Signal(signed(17), name=f"mul{k}_x"), Signal(signed(17), name=f"mul{k}_y")
+            m.d.comb += [px.eq(multiplicand(k, x, 0, control.mul_x_signed)),
+                         py.eq(multiplicand(k, y, 1, control.mul_y_signed))]
+            p = Signal(signed(34), name=f"mul{k}")
+            m.d.comb += p.eq(px * py)
+            products.append(p)
+        p0, p1, p2, p3 = products
+        whole = Signal(64, name="mul_sew32")
+        m.d.comb += whole.eq(p0 + ((p2 + p3) << 16) + (p1 << 32))
+        product = Signal(64)
+        m.d.comb += product.eq(by_size(sew, Cat(*(p[:16] for p in products)),
+                                       Cat(p0[:32], p1[:32]), whole))
+        return product
+
+    def _adder(self, m, control, a_extended, b_extended, product):
+        """The segmented adder: x + (y or ~y) + carry per element of SEW bits (2*SEW when
+        widening). Returns the sum and, per byte, the top bit of its element's exact
+        (SEW+1)-bit value: the carry (unsigned add), the borrow (unsigned subtract), the
+        sign (signed)."""
+        size = self.sew + control.widen
+        low, high = _compact(product, 0), _compact(product, 1)
+        x = Signal(32, name="add_x")
+        y = Signal(32, name="add_y")
+        m.d.comb += [
+            x.eq(Mux(control.x == AddX.A, self.a,
+                     Mux(control.x == AddX.B, self.b,
+                         Mux(control.x == AddX.D, self.d,
+                             Mux(control.x == AddX.A_EXTENDED, a_extended, 0))))),
+            y.eq(Mux(control.y == AddY.B, self.b,
+                     Mux(control.y == AddY.A, self.a,
+                         Mux(control.y == AddY.B_EXTENDED, b_extended,
+                             Mux(control.y == AddY.PRODUCT_LOW, by_size(self.sew, *low),
+                                 Mux(control.y == AddY.PRODUCT_HIGH,
+                                     by_size(self.sew, *high), product[:32])))))
+                 ^ ones(control.invert, 32)),
+        ]
+        pick = self.pick
+        carries = [Mux(control.carry == Carry.ZERO, 0,
+                       Mux(control.carry == Carry.ONE, 1,
+                           Mux(control.carry == Carry.PICK, pick[i], ~pick[i])))
+                   for i in range(4)]
+        total, carry_out = segmented_add(m, "add_total", x, y, 8, starts(size, 4), carries)
+        # the exact sum's extra bit: x's and y's extensions (signed: their sign bits;
+        # unsigned: 0, and 1 for an inverted y) plus the carry out
+        tops = [carry_out[j] ^ Mux(control.signed, x[8 * j + 7] ^ y[8 * j + 7], control.invert)
+                for j in range(4)]
+        sum_signal = Signal(32, name="add_sum")
+        top = Signal(4, name="add_top")  # per byte
+        m.d.comb += [sum_signal.eq(total), top.eq(Cat(*element_flag(tops, size)))]
+        return sum_signal, top
+
+    def _rounding(self, m, control, total, top, product):
+        """The 2*SEW-bit value to round per element (the shifter's, the average's or
+        vsmul's), its rounding increment by vxrm, the rounded value, and where it is
+        outside SEW bits (over, under; per byte, for the clips)."""
+        sew = self.sew
+        b = self.b
+        # the shifter's input and amount (per 16-bit chunk of 2*SEW-bit elements)
+        arithmetic = control.arithmetic
+        shift_in = Signal(64, name="shift_in")
+        right = by_size(sew, *(_spread(self.a, s, arithmetic) for s in SEWS))
+        left = by_size(sew, *(Cat(*(Cat(Const(0, s - 1), self.a[k * s:(k + 1) * s], Const(0, 1))
+                                    for k in range(32 // s))) for s in SEWS))
+        m.d.comb += shift_in.eq(Mux(control.shift == ShiftInput.NARROW, self.wide,
+                                    Mux(control.shift == ShiftInput.LEFT, left, right)))
+        amounts_by_sew = []  # per SEW, per element: 6 bits
+        for s in SEWS:
+            bits = s.bit_length() - 1  # log2(SEW)
+            per_element = []
+            for k in range(32 // s):
+                element = b[k * s:(k + 1) * s]
+                narrow_bit = element[bits] if s < 32 else Const(0, 1)
+                low_bits = element[:bits] ^ ones((control.shift == ShiftInput.LEFT), bits)
+                amount = Cat(low_bits, narrow_bit & (control.shift == ShiftInput.NARROW))
+                per_element.append(Cat(amount, Const(0, 6 - len(amount)))[:6])
+            amounts_by_sew.append(per_element)
+        amounts = []
+        for c in range(4):
+            amount = Signal(6, name=f"shift_amount{c}")
+            m.d.comb += amount.eq(by_size(sew, amounts_by_sew[0][c], amounts_by_sew[1][c // 2],
+                                          amounts_by_sew[2][0]))
+            amounts.append(amount)
+        fills = [arithmetic & by_size(sew, shift_in[16 * c + 15], shift_in[32 * (c // 2) + 31],
+                                       shift_in[63]) for c in range(4)]
+        shifted = Signal(64, name="shift_out")
+        m.d.comb += shifted.eq(_shift_right(m, shift_in, sew, amounts, fills))
+
+        # the value to round, per SEW layout; bit d-1 and the sticky bits below it
+        average = [Cat(*(Cat(total[k * s + 1:(k + 1) * s], top[((k + 1) * s - 1) // 8],
+                             Const(0, s)) for k in range(32 // s))) for s in SEWS]
+        smul = [Cat(*(Cat(product[k * 2 * s + s - 1:(k + 1) * 2 * s],
+                          ones(product[(k + 1) * 2 * s - 1], s - 1))
+                      for k in range(32 // s))) for s in SEWS]
+        value = Signal(64, name="round_in")
+        m.d.comb += value.eq(Mux(control.round == RoundSource.SHIFTER, shifted,
+                                 Mux(control.round == RoundSource.AVERAGE,
+                                     by_size(sew, *average), by_size(sew, *smul))))
+        halves, belows = [], []  # per SEW, per element
+        for code, s in enumerate(SEWS):
+            h, bl = _shifted_out(shift_in, s, amounts_by_sew[code])
+            avg_h = [total[k * s] for k in range(32 // s)]
+            smul_h = [product[k * 2 * s + s - 2] for k in range(32 // s)]
+            smul_b = [product[k * 2 * s:k * 2 * s + s - 2] != 0 for k in range(32 // s)]
+            halves.append([Mux(control.round == RoundSource.SHIFTER, h[k],
+                               Mux(control.round == RoundSource.AVERAGE, avg_h[k], smul_h[k]))
+                           for k in range(32 // s)])
+            belows.append([Mux(control.round == RoundSource.SHIFTER, bl[k],
+                               Mux(control.round == RoundSource.AVERAGE, 0, smul_b[k]))
+                           for k in range(32 // s)])
+        vxrm = Mux(control.rounds, self.vxrm, 2)
+        increments = []  # per 16-bit chunk (used where an element starts)
+        for c in range(4):
+            half, below = Signal(name=f"round_half{c}"), Signal(name=f"round_below{c}")
+            m.d.comb += [half.eq(by_size(sew, halves[0][c], halves[1][c // 2], halves[2][0])),
+                         below.eq(by_size(sew, belows[0][c], belows[1][c // 2], belows[2][0]))]
+            increments.append(_increment(vxrm, half, below, value[16 * c]))
+        rounded_sum, _ = segmented_add(m, "round_total", value, Const(0, 64), 16,
+                                        starts(sew, 4), increments)
+        rounded = Signal(64, name="rounded")
+        m.d.comb += rounded.eq(rounded_sum)
+
+        # outside SEW bits: per SEW, per element; then per byte of the result
+        overs, unders = [], []
+        for s in SEWS:
+            over_s, under_s = [], []
+            for k in range(32 // s):
+                element = rounded[2 * k * s:2 * (k + 1) * s]
+                high = element[s - 1:]  # the sign and the bits above SEW
+                negative = element[-1]
+                signed_over = ~negative & (high != 0)
+                signed_under = negative & (high != (1 << (s + 1)) - 1)
+                over_s.append(Mux(control.clip == Clip.SIGNED, signed_over,
+                                  (control.clip == Clip.UNSIGNED) & (element[s:] != 0)))
+                under_s.append((control.clip == Clip.SIGNED) & signed_under)
+            overs.append(Cat(*(ones(o, s // 8) for o in over_s)))
+            unders.append(Cat(*(ones(u, s // 8) for u in under_s)))
+        over, under = Signal(4, name="clip_over"), Signal(4, name="clip_under")
+        m.d.comb += [over.eq(by_size(sew, *overs)), under.eq(by_size(sew, *unders))]
+        return rounded, over, under
+
+    def _result(self, m, control, a_extended, total, top, rounded, clip_over, clip_under):
+        """The result by `control.result`, and the saturation flags."""
+        sew, a, b = self.sew, self.a, self.b
+        # min/max: vs2 < source where a - b's exact value is negative
+        less = top
+        min_max = Cat(*(Mux(less[i] ^ control.max, a[8 * i:8 * i + 8], b[8 * i:8 * i + 8])
+                        for i in range(4)))
+        # the clamp: the rounding stage's value or the adder's (saturating add/sub)
+        from_sum = control.clip == Clip.SUM
+        value = Mux(from_sum, total, by_size(sew, *_compact(rounded, 0)))
+        # the sum's element overflowed: signed, its exact sign differs from its sign
+        # bit; unsigned, a carry out of an add (over) or a borrow of a subtract (under)
+        sign = element_flag([total[8 * j + 7] for j in range(4)], sew)
+        sum_over = Cat(*(Mux(control.signed, ~top[i] & sign[i], top[i] & ~control.invert)
+                         for i in range(4)))
+        sum_under = Cat(*(Mux(control.signed, top[i] & ~sign[i], top[i] & control.invert)
+                          for i in range(4)))
+        over = Mux(from_sum, sum_over, clip_over)
+        under = Mux(from_sum, sum_under, clip_under)
+        signed_bounds = control.signed | (control.clip == Clip.SIGNED)
+        clamped = []
+        for i in range(4):
+            top_byte = by_size(sew, Const(1), Const(i % 2 == 1), Const(i == 3))
+            maximum = Mux(signed_bounds & top_byte, 0x7F, 0xFF)
+            minimum = Mux(signed_bounds & top_byte, 0x80, 0x00)
+            clamped.append(Mux(over[i], maximum, Mux(under[i], minimum, value[8 * i:8 * i + 8])))
+        merged = Cat(*(Mux(self.pick[i], b[8 * i:8 * i + 8], a[8 * i:8 * i + 8])
+                       for i in range(4)))
+        with m.Switch(control.result):
+            for result, value_of in (
+                    (Result.A, a), (Result.B, b), (Result.AND, a & b), (Result.OR, a | b),
+                    (Result.XOR, a ^ b), (Result.MERGE, merged), (Result.SUM, total),
+                    (Result.MIN_MAX, min_max), (Result.CLAMPED, Cat(*clamped)),
+                    (Result.EXTENDED, a_extended)):
+                with m.Case(result):
+                    m.d.comb += self.result.eq(value_of)
+        with m.If(control.result == Result.CLAMPED):
+            m.d.comb += self.saturated.eq(over | under)
+

@@ -1,0 +1,57 @@
+"""Segmented (SIMD) arithmetic on words of packed elements, shared by the lane ALU and
+the reduction tree: a word is cut into chunks (bytes, or 16-bit chunks of 2*SEW-bit
+elements), an element is 1, 2 or 4 chunks (a size code 0, 1, 2), and one datapath
+serves every element size. Written on whole words where it can be: Amaranth's
+simulator runs a word operation as one Python operation, a per-bit one bit by bit."""
+
+from amaranth import Cat, Const, Mux, Signal
+
+
+def ones(bit, width: int):
+    """`width` copies of `bit`: a Mux, which simulates as one operation where
+    ``bit.replicate(width)`` is one per bit."""
+    return Mux(bit, Const((1 << width) - 1, width), Const(0, width))
+
+
+def by_size(size, *options):
+    """``options[size]`` for a size code (0, 1, 2: 8, 16, 32 bits; or 16, 32, 64 for
+    2*SEW elements); the last for any larger code."""
+    value = options[-1]
+    for code in reversed(range(len(options) - 1)):
+        value = Mux(size == code, options[code], value)
+    return value
+
+
+def starts(size, count: int) -> list:
+    """Per chunk of a segmented word: whether an element starts there, elements being
+    1, 2 or 4 chunks (size code 0, 1, 2+)."""
+    return [by_size(size, *(Const(i % (1 << code) == 0) for code in range(3)))
+            for i in range(count)]
+
+
+def element_flag(flags: list, size) -> list:
+    """Per chunk, the flag of its element, from `flags` given at each element's last
+    chunk (an adder's carry out, a sign bit); elements of 1, 2 or 4 chunks by `size`."""
+    count = len(flags)
+    return [by_size(size, *(flags[min(i | ((1 << code) - 1), count - 1)]
+                            for code in range(3))) for i in range(count)]
+
+
+def segmented_add(m, name: str, x, y, chunk: int, element_starts: list, carries: list):
+    """``x + y`` cut into elements of whole `chunk`-bit chunks: where an element starts
+    (`element_starts`), the carry into it is that chunk's `carries` bit, not the carry out of the
+    chunk below. One carry chain: a spacer bit in front of each chunk kills (0 + 0),
+    generates (1 + 1) or propagates (1 + 0) the carry; the spacer's sum bit in front of
+    an element is the carry out of the element before it.
+    Returns (sum, carry out of each chunk: valid at an element's last chunk)."""
+    count = len(x) // chunk
+    xs, ys = [], []
+    for i in range(count):
+        bits = slice(i * chunk, (i + 1) * chunk)
+        xs += [Mux(element_starts[i], carries[i], 1), x[bits]]
+        ys += [Mux(element_starts[i], carries[i], 0), y[bits]]
+    total = Signal(count * (chunk + 1) + 1, name=name)
+    m.d.comb += total.eq(Cat(*xs) + Cat(*ys))
+    step = chunk + 1
+    result = Cat(*(total[i * step + 1:(i + 1) * step] for i in range(count)))
+    return result, [total[(i + 1) * step] for i in range(count)]
