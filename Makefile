@@ -36,7 +36,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $(STAMP)
 
 test: $(STAMP)
-	$(PY) -m pytest -n $(JOBS) -q
+	$(PY) -m pytest -n $(JOBS) --dist worksteal -q
 
 # Synthesis fit checks, post-synthesis netlist runs, CXXRTL speed and the vector
 # engine's CXXRTL models: minutes of tool time each (tests marked `long`).

@@ -58,7 +58,7 @@ import enum
 from dataclasses import dataclass
 
 from amaranth import Cat, Const, Module, Mux, Signal
-from amaranth.lib import data, memory
+from amaranth.lib import data
 
 from hw.oxcore.commit import commit_layout
 from hw.oxcore.engine import (DISPATCH, ENGINE_CLASSES, Engine, csr_result, csr_writes,
@@ -69,6 +69,7 @@ from hw.oxcore.vector.decode import (MASK_LOGIC, MASK_SCANS, PERMUTES, UOP, AluO
                                      VectorDecoder)
 from hw.oxcore.vector.lane import LaneAlu
 from hw.oxcore.vector.reduction import ReductionTree
+from hw.oxcore.vector.register_file import LaneRegisterFile
 from oxcore.config import OxCoreConfig, VectorConfig
 from oxcore.isa import Isa, isa_for
 from oxcore.isa.ext.zve32x import (CSR_VACTIVE_ALU, CSR_VACTIVE_LSU, CSR_VBUSY,
@@ -508,9 +509,10 @@ class VectorEngine(Engine):
         }
 
     def _register_file(self, m: Module) -> tuple[RegisterFilePorts, RegisterFilePorts]:
-        """One memory per lane; each row is a lane's 32 bits of a register's beat. The
-        read ports see the same cycle's writes (the sequencers never read a row the
-        other writes: `_issue` keeps their registers apart)."""
+        """One slice per lane (`LaneRegisterFile`: block-RAM copies and a live-value
+        table); each row is a lane's 32 bits of a register's beat. The read ports see
+        the same cycle's writes (the sequencers never read a row the other writes:
+        `_issue` keeps their registers apart)."""
         lanes, pb, rows = self.lanes, self.beat_bytes, 32 * self.beats_per_reg
 
         def ports(role: str, reads: int) -> RegisterFilePorts:
@@ -520,20 +522,20 @@ class VectorEngine(Engine):
                 Signal(range(rows), name=f"{role}_write_row"),
                 Signal(32 * lanes, name=f"{role}_write_data"), Signal(pb, name=f"{role}_write_bytes"))
         alu, lsu = ports("alu", 3), ports("lsu", 1)
+        reads = [(row, data) for side in (alu, lsu)
+                 for row, data in zip(side.read_rows, side.read_data)]
         for lane in range(lanes):
             bits = slice(32 * lane, 32 * (lane + 1))
-            mem = memory.Memory(shape=32, depth=rows, init=[])
-            m.submodules[f"vrf_lane{lane}"] = mem
-            writes = []
-            for side in (alu, lsu):
-                wp = mem.write_port(granularity=8)
-                m.d.comb += [wp.addr.eq(side.write_row), wp.data.eq(side.write_data[bits]),
-                             wp.en.eq(side.write_bytes[4 * lane:4 * (lane + 1)])]
-                writes.append(wp)
-            for side in (alu, lsu):
-                for row, data in zip(side.read_rows, side.read_data):
-                    rp = mem.read_port(domain="sync", transparent_for=writes)
-                    m.d.comb += [rp.addr.eq(row), data[bits].eq(rp.data)]
+            slice_ = LaneRegisterFile(rows, writes=2, reads=len(reads))
+            m.submodules[f"vrf_lane{lane}"] = slice_
+            for w, side in enumerate((alu, lsu)):  # (the load/store side wins a tie)
+                m.d.comb += [getattr(slice_, f"write_addr{w}").eq(side.write_row),
+                             getattr(slice_, f"write_data{w}").eq(side.write_data[bits]),
+                             getattr(slice_, f"write_en{w}").eq(
+                                 side.write_bytes[4 * lane:4 * (lane + 1)])]
+            for r, (row, data) in enumerate(reads):
+                m.d.comb += [getattr(slice_, f"read_addr{r}").eq(row),
+                             data[bits].eq(getattr(slice_, f"read_data{r}"))]
         return alu, lsu
 
     def _issue(self, m: Module, queue, state: VectorState, alu: Slot, lsu: Slot):
