@@ -13,18 +13,14 @@ from hw.oxcore.vector.compare import BeatCompare
 from hw.oxcore.vector.decode import CARRY_OUTS, COMPARES
 from oxcore.isa.vector import arith
 from oxcore.isa.vector.arith import signed
+from tests.hw.oxcore.vector.packing import elements, per_byte
 
 EDGE_BYTES = (0x00, 0xFF, 0x80, 0x7F, 0x01)
 
 
-def _elements(value: int, sew: int, count: int) -> np.ndarray:
-    return np.array([(value >> (k * sew)) & ((1 << sew) - 1) for k in range(count)],
-                    np.int64)
-
-
 def _expected(carry: int, sub: int, a: int, b: int, carries: list[int], sew: int,
               count: int) -> list[bool]:
-    x, y = _elements(a, sew, count), _elements(b, sew, count)
+    x, y = elements(a, sew, count), elements(b, sew, count)
     if carry:
         c = np.array(carries, np.int64)
         if CARRY_OUTS[sub] == "vmadc":
@@ -57,10 +53,8 @@ def test_compares_and_carry_outs_match_the_interpreter(width):
             a = beat()
             b = a if rng.random() < 0.15 else beat()
             carries = [rng.randrange(2) for _ in range(count)]
-            per_byte = sum(c << (k * sew // 8 + j) for k, c in enumerate(carries)
-                           for j in range(sew // 8))
             for signal, value in ((dut.a, a), (dut.b, b), (dut.sub, sub), (dut.carry, carry),
-                                  (dut.carry_in, per_byte), (dut.sew, code)):
+                                  (dut.carry_in, per_byte(carries, sew)), (dut.sew, code)):
                 ctx.set(signal, value)
             result = ctx.get(dut.result)
             got = [bool(result >> (k * sew // 8) & 1) for k in range(count)]

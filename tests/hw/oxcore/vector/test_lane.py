@@ -15,20 +15,10 @@ from hw.oxcore.vector.decode import (BINARY_OPS, MULTIPLY_ADD_OPS, NARROWING_OPS
                                      AluOp)
 from hw.oxcore.vector.lane import FIXED_POINT, NARROWING, WIDENING, LaneAlu
 from oxcore.isa.vector import arith
+from tests.hw.oxcore.vector.packing import elements, packed, per_byte
 
 NAMES = {op: name for name, op in BINARY_OPS.items()}
 EDGES = [0x80808080, 0x7F7F7F7F, 0xFFFFFFFF, 0x80008000, 0x80000000, 0x7FFF7FFF, 0]
-
-
-def _elements(value: int, bits: int, count: int) -> np.ndarray:
-    """The `count` unsigned `bits`-bit elements packed in `value`."""
-    return np.array([(value >> (k * bits)) & ((1 << bits) - 1) for k in range(count)],
-                    np.int64)
-
-
-def _packed(values, bits: int) -> int:
-    """`values` truncated to `bits` bits each and packed, element 0 lowest."""
-    return sum((int(v) & ((1 << bits) - 1)) << (k * bits) for k, v in enumerate(values))
 
 
 def _mismatches(seed: int, count: int, case) -> list:
@@ -47,9 +37,9 @@ def _mismatches(seed: int, count: int, case) -> list:
 
 def _expected(name: str, a: int, b: int, sew: int, vxrm: int) -> tuple[int, list[bool]]:
     count = 32 // sew
-    result, saturated = arith.BINARY[name](_elements(a, sew, count), _elements(b, sew, count),
+    result, saturated = arith.BINARY[name](elements(a, sew, count), elements(b, sew, count),
                                            sew, vxrm)
-    value = _packed(result, sew)
+    value = packed(result, sew)
     flags = [bool(f) for f in saturated] if saturated is not None else [False] * count
     return value, flags
 
@@ -99,9 +89,9 @@ def test_narrowing_ops_match_the_interpreter():
             ctx.set(signal, value)
         got, saturated = ctx.get(dut.result), ctx.get(dut.saturated)
         shifts = np.full(count, shift & ((1 << sew) - 1), np.int64)
-        result, flags = arith.NARROWING[names[op]](_elements(wide, 2 * sew, count), shifts,
+        result, flags = arith.NARROWING[names[op]](elements(wide, 2 * sew, count), shifts,
                                                    sew, vxrm)
-        want = _packed(result, sew)
+        want = packed(result, sew)
         want_flags = [bool(f) for f in flags] if flags is not None else [False] * count
         got_flags = [bool(saturated >> (k * sew // 8) & 1) for k in range(count)]
         if (got, got_flags) != (want, want_flags):
@@ -131,15 +121,15 @@ def test_widening_ops_match_the_interpreter():
         name = names[op]
         if name in arith.WIDENING_MULTIPLY_ADD:
             how2, how1 = arith.WIDENING_MULTIPLY_ADD[name]
-            result = _elements(d, 2 * sew, count) + (
-                arith.extend(_elements(b, sew, count), sew, how1)
-                * arith.extend(_elements(a, sew, count), sew, how2))
+            result = elements(d, 2 * sew, count) + (
+                arith.extend(elements(b, sew, count), sew, how1)
+                * arith.extend(elements(a, sew, count), sew, how2))
         else:
             how2, how1, fn = arith.WIDENING[name]
-            wide_a = (_elements(a, 2 * sew, count) if how2 == "w"
-                      else arith.extend(_elements(a, sew, count), sew, how2))
-            result = fn(wide_a, arith.extend(_elements(b, sew, count), sew, how1))
-        want = _packed(result, 2 * sew)
+            wide_a = (elements(a, 2 * sew, count) if how2 == "w"
+                      else arith.extend(elements(a, sew, count), sew, how2))
+            result = fn(wide_a, arith.extend(elements(b, sew, count), sew, how1))
+        want = packed(result, 2 * sew)
         if got != want:
             report((name, sew, hex(a), hex(b), hex(d), hex(got), hex(want)))
 
@@ -160,9 +150,9 @@ def test_integer_extension_matches_the_interpreter():
                               (dut.extend, factor.bit_length() - 1)):
             ctx.set(signal, value)
         got = ctx.get(dut.result)
-        values = arith.extend(_elements(a, narrow, count), narrow,
+        values = arith.extend(elements(a, narrow, count), narrow,
                               "s" if op == AluOp.SEXT else "u")
-        want = _packed(values, sew)
+        want = packed(values, sew)
         if got != want:
             report((op.name, sew, factor, hex(a), hex(got), hex(want)))
 
@@ -179,8 +169,7 @@ def test_add_with_carry_and_subtract_with_borrow():
         sew, count = 8 << code, 4 >> code
         a, b = rng.choice(EDGES + [rng.getrandbits(32)]), rng.choice(EDGES + [1, 0])
         carries = [rng.randrange(2) for _ in range(count)]
-        pick = sum(c << (k * sew // 8 + j) for k, c in enumerate(carries)
-                   for j in range(sew // 8))  # (every byte of the element)
+        pick = per_byte(carries, sew)
         for signal, value in ((dut.a, a), (dut.b, b), (dut.sew, code), (dut.op, op),
                               (dut.pick, pick)):
             ctx.set(signal, value)
@@ -209,21 +198,20 @@ def test_multiply_add_and_merge():
         a, b, d = (rng.choice(EDGES) if rng.random() < 0.3 else rng.getrandbits(32)
                    for _ in range(3))
         picks = [rng.randrange(2) for _ in range(32 // sew)]
-        pick = sum(p << (k * sew // 8 + j) for k, p in enumerate(picks)
-                   for j in range(sew // 8))
+        pick = per_byte(picks, sew)
         for signal, value in ((dut.a, a), (dut.b, b), (dut.d, d), (dut.sew, code),
                               (dut.op, op), (dut.pick, pick)):
             ctx.set(signal, value)
         got = ctx.get(dut.result)
         if op == AluOp.MERGE:
-            result = np.where(picks, _elements(b, sew, len(picks)),
-                              _elements(a, sew, len(picks)))
+            result = np.where(picks, elements(b, sew, len(picks)),
+                              elements(a, sew, len(picks)))
             name = "vmerge"
         else:
             name = names[op]
-            result = arith.MULTIPLY_ADD[name](*(_elements(v, sew, 32 // sew)
+            result = arith.MULTIPLY_ADD[name](*(elements(v, sew, 32 // sew)
                                                 for v in (d, a, b)))
-        want = _packed(result, sew)
+        want = packed(result, sew)
         if got != want:
             report((name, sew, hex(a), hex(b), hex(d), hex(got), hex(want)))
 

@@ -14,6 +14,7 @@ from hw.oxcore.vector.decode import REDUCTIONS
 from hw.oxcore.vector.reduction import ReductionTree
 from oxcore.isa.vector import arith
 from oxcore.isa.vector.arith import signed
+from tests.hw.oxcore.vector.packing import elements, per_byte
 
 EDGE_BYTES = (0x00, 0xFF, 0x80, 0x7F, 0x01)
 
@@ -21,8 +22,7 @@ EDGE_BYTES = (0x00, 0xFF, 0x80, 0x7F, 0x01)
 def _expected(name: str, beat: int, active: list[bool], start: int, sew: int,
               width: int) -> int:
     count = width // sew
-    items = np.array([(beat >> (k * sew)) & ((1 << sew) - 1) for k in range(count)],
-                     np.int64)
+    items = elements(beat, sew, count)
     first = np.array([start & ((1 << sew) - 1)], np.int64)
     is_signed, fn = arith.REDUCTION[name]
     if is_signed:
@@ -51,10 +51,8 @@ def test_reductions_match_the_interpreter(width):
             if rng.random() < 0.1:
                 active = [False] * count
             start = rng.getrandbits(32)
-            per_byte = sum(1 << (k * sew // 8 + j) for k, on in enumerate(active) if on
-                           for j in range(sew // 8))
-            for signal, value in ((dut.beat, beat), (dut.active, per_byte), (dut.sub, sub),
-                                  (dut.sew, code), (dut.start, start)):
+            for signal, value in ((dut.beat, beat), (dut.active, per_byte(active, sew)),
+                                  (dut.sub, sub), (dut.sew, code), (dut.start, start)):
                 ctx.set(signal, value)
             got = ctx.get(dut.result)
             want = _expected(REDUCTIONS[sub], beat, active, start, sew, width)

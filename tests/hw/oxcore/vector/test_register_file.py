@@ -52,7 +52,7 @@ class Pair(wiring.Component):
 
     def __init__(self) -> None:
         self.dut, self.reference = LaneRegisterFile(ROWS, WRITES, READS), Reference()
-        super().__init__({name: member for name, member in self.reference.signature.members.items()})
+        super().__init__(dict(self.reference.signature.members.items()))
 
     def elaborate(self, platform) -> Module:
         m = Module()
