@@ -12,7 +12,7 @@ port itself when it writes that byte in the same cycle (the copies read the old 
 then).
 """
 
-from amaranth import Cat, Module, Mux, Signal
+from amaranth import Cat, Const, Module, Mux, Signal
 from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -41,15 +41,24 @@ class LaneRegisterFile(wiring.Component):
     def elaborate(self, platform) -> Module:
         m = Module()
         rows, writes = self.rows, self.writes
-        # the live-value table: per row and byte, the write port that wrote it last
-        live = [Signal(range(max(writes, 2)), name=f"live{row}_{byte}")
-                for row in range(rows) for byte in range(BYTES)]
-        for w in range(writes):  # (later ports last: they win a same-cycle write)
-            addr, _, en = self._write_port(w)
-            for row in range(rows):
-                for byte in range(BYTES):
-                    with m.If((addr == row) & en[byte]):
-                        m.d.sync += live[row * BYTES + byte].eq(w)
+        # the live-value table: per byte, per row, the write port that wrote it last
+        # (bit-planes of the port number, one bit a row: a word per plane and byte)
+        planes = max(writes - 1, 1).bit_length()
+        live = [[Signal(rows, name=f"live_byte{byte}_bit{p}") for p in range(planes)]
+                for byte in range(BYTES)]
+        for byte in range(BYTES):
+            selects = [Mux(en[byte], Const(1, rows) << addr, 0)
+                       for addr, _, en in map(self._write_port, range(writes))]
+            written = 0
+            for w in reversed(range(writes)):  # a later port wins a same-cycle write
+                selects[w] = selects[w] & ~written
+                written = written | selects[w]
+            for p, plane in enumerate(live[byte]):
+                ones = 0
+                for w in range(writes):
+                    if w >> p & 1:
+                        ones = ones | selects[w]
+                m.d.sync += plane.eq((plane & ~written) | ones)
         for r in range(self.reads):
             read_addr = getattr(self, f"read_addr{r}")
             copies = []
@@ -74,7 +83,7 @@ class LaneRegisterFile(wiring.Component):
                 bypass.append((hit, value))
             read_data = getattr(self, f"read_data{r}")
             for byte in range(BYTES):
-                owner = Cat(*live[byte::BYTES]).word_select(row, len(live[0]))
+                owner = Cat(*(plane.bit_select(row, 1) for plane in live[byte]))
                 chosen = copies[0][8 * byte:8 * byte + 8]
                 for w in range(1, writes):
                     chosen = Mux(owner == w, copies[w][8 * byte:8 * byte + 8], chosen)

@@ -15,15 +15,16 @@ from amaranth.sim import Simulator
 
 from hw.oxcore.vector.register_file import LaneRegisterFile
 
-ROWS, WRITES, READS = 16, 2, 4
+ROWS, READS = 16, 4
 
 
 class Reference(wiring.Component):
     """The same ports on one `memory.Memory` (what the engine used before)."""
 
-    def __init__(self) -> None:
+    def __init__(self, writes: int) -> None:
+        self.writes = writes
         members = {}
-        for w in range(WRITES):
+        for w in range(writes):
             members |= {f"write_addr{w}": In(range(ROWS)), f"write_data{w}": In(32),
                         f"write_en{w}": In(4)}
         for r in range(READS):
@@ -34,7 +35,7 @@ class Reference(wiring.Component):
         m = Module()
         mem = m.submodules.mem = memory.Memory(shape=32, depth=ROWS, init=[])
         writes = []
-        for w in range(WRITES):
+        for w in range(self.writes):
             wp = mem.write_port(granularity=8)
             m.d.comb += [wp.addr.eq(getattr(self, f"write_addr{w}")),
                          wp.data.eq(getattr(self, f"write_data{w}")),
@@ -50,8 +51,8 @@ class Reference(wiring.Component):
 class Pair(wiring.Component):
     """Both, on the same inputs."""
 
-    def __init__(self) -> None:
-        self.dut, self.reference = LaneRegisterFile(ROWS, WRITES, READS), Reference()
+    def __init__(self, writes: int) -> None:
+        self.dut, self.reference = LaneRegisterFile(ROWS, writes, READS), Reference(writes)
         super().__init__(dict(self.reference.signature.members.items()))
 
     def elaborate(self, platform) -> Module:
@@ -64,16 +65,18 @@ class Pair(wiring.Component):
         return m
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-def test_reads_match_a_multiport_memory(seed):
-    pair = Pair()
+@pytest.mark.parametrize("seed, writes", [(1, 2), (2, 2), (3, 3)])
+def test_reads_match_a_multiport_memory(seed, writes):
+    """Two write ports (the engine's), and three (the table's port numbers in two
+    bit-planes)."""
+    pair = Pair(writes)
     rng = random.Random(seed)
     mismatches = []
 
     async def bench(ctx):
         hot = rng.randrange(ROWS)  # a row both ports and the reads keep coming back to
         for cycle in range(1500):
-            for w in range(WRITES):
+            for w in range(writes):
                 row = hot if rng.random() < 0.4 else rng.randrange(ROWS)
                 ctx.set(getattr(pair, f"write_addr{w}"), row)
                 ctx.set(getattr(pair, f"write_data{w}"), rng.getrandbits(32))
