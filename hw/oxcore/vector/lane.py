@@ -397,13 +397,10 @@ class LaneAlu(wiring.Component):
         m.d.comb += [sum_signal.eq(total), top.eq(Cat(*element_flag(tops, size)))]
         return sum_signal, top
 
-    def _rounding(self, m, control, total, top, product):
-        """The 2*SEW-bit value to round per element (the shifter's, the average's or
-        vsmul's), its rounding increment by vxrm, the rounded value, and where it is
-        outside SEW bits (over, under; per byte, for the clips)."""
-        sew = self.sew
-        b = self.b
-        # the shifter's input and amount (per 16-bit chunk of 2*SEW-bit elements)
+    def _shifter(self, m, control):
+        """The segmented shifter: its 2*SEW-bit input elements, their amounts (per SEW,
+        per element) and the shifted value."""
+        sew, b = self.sew, self.b
         arithmetic = control.arithmetic
         shift_in = Signal(64, name="shift_in")
         right = by_size(sew, *(_spread(self.a, s, arithmetic) for s in SEWS))
@@ -432,7 +429,14 @@ class LaneAlu(wiring.Component):
                                        shift_in[63]) for c in range(4)]
         shifted = Signal(64, name="shift_out")
         m.d.comb += shifted.eq(_shift_right(m, shift_in, sew, amounts, fills))
+        return shift_in, amounts_by_sew, shifted
 
+    def _rounding(self, m, control, total, top, product):
+        """The 2*SEW-bit value to round per element (the shifter's, the average's or
+        vsmul's), rounded by vxrm (spec 12.1), and where it is outside SEW bits (over,
+        under; per byte, for the clips)."""
+        sew = self.sew
+        shift_in, amounts_by_sew, shifted = self._shifter(m, control)
         # the value to round, per SEW layout; bit d-1 and the sticky bits below it
         average = [Cat(*(Cat(total[k * s + 1:(k + 1) * s], top[((k + 1) * s - 1) // 8],
                              Const(0, s)) for k in range(32 // s))) for s in SEWS]
@@ -466,8 +470,13 @@ class LaneAlu(wiring.Component):
                                         starts(sew, 4), increments)
         rounded = Signal(64, name="rounded")
         m.d.comb += rounded.eq(rounded_sum)
+        over, under = self._clip_flags(m, control, rounded)
+        return rounded, over, under
 
-        # outside SEW bits: per SEW, per element; then per byte of the result
+    def _clip_flags(self, m, control, rounded):
+        """Per byte of the result, whether its element's rounded 2*SEW-bit value is above
+        (over) or below (under) what SEW bits hold, as `control.clip` bounds it."""
+        sew = self.sew
         overs, unders = [], []
         for s in SEWS:
             over_s, under_s = [], []
@@ -484,7 +493,7 @@ class LaneAlu(wiring.Component):
             unders.append(Cat(*(ones(u, s // 8) for u in under_s)))
         over, under = Signal(4, name="clip_over"), Signal(4, name="clip_under")
         m.d.comb += [over.eq(by_size(sew, *overs)), under.eq(by_size(sew, *unders))]
-        return rounded, over, under
+        return over, under
 
     def _result(self, m, control, a_extended, total, top, rounded, clip_over, clip_under):
         """The result by `control.result`, and the saturation flags."""
