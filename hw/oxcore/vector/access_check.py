@@ -52,7 +52,7 @@ def _log2(value: int) -> int:
     return value.bit_length() - 1
 
 
-def _misaligned(value, eew_code):
+def misaligned(value, eew_code):
     """`value` (an offset or a stride) is not a multiple of the element size 2^eew_code."""
     return Mux(eew_code == 0, 0, Mux(eew_code == 1, value[0], value[:2] != 0))
 
@@ -102,7 +102,7 @@ class VectorAccessCheck(wiring.Component):
         m.d.comb += offset.eq(check.rs1 - self.mem_base)
         eew = uop.eew  # (8 for vlm/vsm and whole-register stores: bytes)
         aligned = Signal(name="access_aligned")
-        m.d.comb += aligned.eq(~_misaligned(offset, eew))
+        m.d.comb += aligned.eq(~misaligned(offset, eew))
         # the most a unit-stride access moves: nf x EMUL <= 8 registers (spec 7.8), a
         # whole-register one 8, vlm/vsm one
         reach = Mux(uop.mask_access, vlenb, 8 * vlenb)
@@ -191,11 +191,11 @@ class VectorAccessCheck(wiring.Component):
                     m.d.sync += fsm.eq(Scan.DONE)
                 with m.Else():
                     offset_now = address - self.mem_base
-                    misaligned = _misaligned(offset_now, eew_log)
+                    unaligned = misaligned(offset_now, eew_log)
                     outside = offset_now[:32] > size - element_bytes
                     active = (element >= self.vstart) & (~masked | mask[0])
-                    with m.If(active & (misaligned | outside)):
-                        m.d.sync += [found.eq(1), misaligned_found.eq(misaligned),
+                    with m.If(active & (unaligned | outside)):
+                        m.d.sync += [found.eq(1), misaligned_found.eq(unaligned),
                                      fsm.eq(Scan.DONE)]
                     with m.Elif(field + 1 < fields):
                         m.d.sync += [field.eq(field + 1),
@@ -225,7 +225,7 @@ class VectorAccessCheck(wiring.Component):
         check, size = self.check, self.mem_size
         stride = check.rs2.as_signed()
         eew = uop.eew
-        stride_aligned = ~_misaligned(check.rs2, eew)
+        stride_aligned = ~misaligned(check.rs2, eew)
         magnitude = Signal(33, name="access_stride_magnitude")
         m.d.comb += magnitude.eq(Mux(stride < 0, -stride, stride))
         top = _log2(8 * self.vlenb)

@@ -11,7 +11,8 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from hw.oxcore.vector.decode import CARRY_OUTS, COMPARES
-from hw.oxcore.vector.simd import by_size, element_flag, ones, segmented_add, starts
+from hw.oxcore.vector.simd import (by_size, element_flag, exact_tops, ones, segmented_add,
+                                   starts)
 
 VMSEQ, VMSNE, VMSLTU, VMSLT, VMSLEU, VMSLE, VMSGTU, VMSGT = range(8)
 VMADC, VMSBC = range(2)
@@ -37,9 +38,7 @@ class BeatCompare(wiring.Component):
         carries = _carries(self.carry, adds, list(self.carry_in))
         _, carry_out = segmented_add(m, "compare_total", a, y, 8, starts(sew, count), carries)
         signed = ~self.carry & sub[0] & (sub >= VMSLTU)
-        # a - b < 0 exactly: the carry out, corrected by the operands' extensions
-        negative = [carry_out[j] ^ Mux(signed, a[8 * j + 7] ^ y[8 * j + 7], 1)
-                    for j in range(count)]
+        negative = exact_tops(a, y, carry_out, signed, 1)  # a - b < 0 (compares subtract)
         less = Signal(count, name="less")
         carry = Signal(count, name="carry_out")  # per byte, its element's
         m.d.comb += [less.eq(Cat(*element_flag(negative, sew))),
@@ -48,7 +47,7 @@ class BeatCompare(wiring.Component):
         equal = Signal(count, name="equal")
         m.d.comb += equal.eq(Cat(*(by_size(sew, equal_bytes[j],
                                            equal_bytes[j & ~1] & equal_bytes[j | 1],
-                                           _all(equal_bytes[j & ~3:(j & ~3) + 4]))
+                                           Cat(*equal_bytes[j & ~3:(j & ~3) + 4]).all())
                                    for j in range(count))))
         at_most = less | equal
         with m.If(self.carry):
@@ -68,9 +67,3 @@ def _carries(carry, adds, carry_in: list) -> list:
     the v0 carry for vmadc, 1 - the v0 borrow for vmsbc (a + ~b + 1 - borrow)."""
     return [Mux(carry, Mux(adds, bit, ~bit), 1) for bit in carry_in]
 
-
-def _all(bits):
-    value = bits[0]
-    for bit in bits[1:]:
-        value = value & bit
-    return value

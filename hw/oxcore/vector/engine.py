@@ -63,7 +63,7 @@ from amaranth.lib import data
 from hw.oxcore.commit import commit_layout
 from hw.oxcore.engine import (DISPATCH, ENGINE_CLASSES, Engine, csr_result, csr_writes,
                               queue_entry)
-from hw.oxcore.vector.access_check import VectorAccessCheck
+from hw.oxcore.vector.access_check import VectorAccessCheck, misaligned
 from hw.oxcore.vector.compare import BeatCompare
 from hw.oxcore.vector.decode import (MASK_LOGIC, MASK_SCANS, PERMUTES, UOP, AluOp, Form, Kind,
                                      VectorDecoder)
@@ -825,8 +825,8 @@ class VectorEngine(Engine):
             with m.If(fsm == State.NARROW_SHIFTS):
                 m.d.sync += shifts.eq(src1)
             scalar, beat_source, lanes_saturated = self._lanes(
-                m, current, uop, sew_code, beat, beat_offset, v0, old_vd, src2, src1,
-                shifts, vstate.vxrm)
+                m, current, uop, sew_code, beat, beat_offset, mask_bits, old_vd, src2,
+                src1, shifts, vstate.vxrm)
             # fixed point: an active element of this beat saturated, or one before did
             m.d.comb += saturated_now.eq((fsm == State.EXECUTE) & (uop.kind == Kind.ARITH)
                                          & (lanes_saturated & active).any())
@@ -1337,7 +1337,7 @@ class VectorEngine(Engine):
         return Sequencer(busy, _body_elements(m, role, starting, uop.kind, length, vstart),
                          busy & (uop.kind == Kind.STORE))
 
-    def _lanes(self, m: Module, current, uop, sew_code, beat, beat_offset, v0, old_vd,
+    def _lanes(self, m: Module, current, uop, sew_code, beat, beat_offset, picks, old_vd,
                src2, src1, shifts, vxrm):
         """The lanes' ALUs on this beat. Returns the vx/vi scalar (replicated to every
         element), the beat's results (element indices for vid.v) and which of its bytes
@@ -1345,7 +1345,9 @@ class VectorEngine(Engine):
         vd) takes the half of the SEW sources' beat that `beat`'s parity selects; a
         vzext/vsext.vf2 beat the half of vs2's beat, a .vf4 beat the quarter `beat`'s
         low two bits select. A narrowing beat's 2*SEW elements are vs2's two beats (`src2`,
-        `src1`); a .wv one's shift amounts are `shifts` (vs1's beat, held)."""
+        `src1`); a .wv one's shift amounts are `shifts` (vs1's beat, held). `picks`: per
+        byte, its element's v0 bit (the sequencer's; the ops that use it, vmerge and
+        vadc/vsbc, are single-width, so their elements are SEW wide)."""
         lanes = self.lanes
         insn = current.insn
         scalar = Signal(32, name="alu_scalar")
@@ -1369,9 +1371,6 @@ class VectorEngine(Engine):
         m.d.comb += [widening_a.eq(_source_half(src2, beat, lanes)),
                      widening_b.eq(_source_half(src1, beat, lanes)),
                      quarter.eq(src2.word_select(beat[:2], 8 * lanes))]
-        picks = Signal(4 * lanes, name="alu_pick")  # per byte: its SEW element's v0 bit
-        group_beat = beat[:_log2(8 * self.beats_per_reg)]
-        m.d.comb += picks.eq(_beat_mask_bits(v0, group_beat, sew_code, 4 * lanes))
         for lane in range(lanes):
             alu = LaneAlu()
             m.submodules[f"alu{lane}"] = alu
@@ -1486,9 +1485,7 @@ class VectorEngine(Engine):
         def outside(offset, span):
             """An access of `span` bytes at RAM offset `offset` (32 bits, wrapped)
             leaves the RAM, or is not aligned to EEW."""
-            misaligned = Mux(eew_code == 0, 0, Mux(eew_code == 1, offset[0],
-                                                   offset[:2].any()))
-            return misaligned | (offset + span > self.mem_size)
+            return misaligned(offset, eew_code) | (offset + span > self.mem_size)
         first_offset = Signal(32, name="ff_first_offset")
         m.d.comb += first_offset.eq(current.rs1 - self.mem_base)
         probed = Signal(name="ff_probed")
@@ -1737,8 +1734,8 @@ class VectorEngine(Engine):
             for code, sew in enumerate((8, 16, 32)):
                 with m.Case(code):
                     count = bits // sew  # elements per beat
-                    elements = [(src2[k * sew:(k + 1) * sew], operand[k * sew:(k + 1) * sew],
-                                 active[k * sew // 8]) for k in range(count)]
+                    elements = [(src2[k * sew:(k + 1) * sew], active[k * sew // 8])
+                                for k in range(count)]
                     # widening reduction: fold the active elements into the accumulator
                     if sew < 32:  # (2*SEW > ELEN at SEW 32: the sequencer skips it)
                         with m.If(reducing & uop.widen):
@@ -1748,7 +1745,7 @@ class VectorEngine(Engine):
                     results = Signal(count, name=f"compare_bits{sew}")
                     enables = Signal(count, name=f"compare_enables{sew}")
                     m.d.comb += results.eq(Cat(*(compared[k * sew // 8] for k in range(count))))
-                    m.d.comb += enables.eq(Cat(*(on for _, _, on in elements)))
+                    m.d.comb += enables.eq(Cat(*(on for _, on in elements)))
                     with m.If(gathering & (uop.kind == Kind.COMPARE)):
                         slot = beat[:_log2(vlen // count)] if vlen > count else 0
                         m.d.sync += [
@@ -2119,7 +2116,7 @@ def _widening_sum(m: Module, uop, elements, beat, src1, accumulator, sew: int):
     (`sub` 1), zero-extended for vwredsumu."""
     wide = 2 * sew
     folded = Mux(beat == 0, src1[:wide], accumulator[:wide])
-    for k, (value, _, on) in enumerate(elements):
+    for k, (value, on) in enumerate(elements):
         extended = Mux(uop.sub == 1, value.as_signed(), value)  # (Mux: signed, SEW+1 bits)
         step = Signal(wide, name=f"fold_vwredsum_{sew}_{k}")
         m.d.comb += step.eq(Mux(on, folded + extended, folded))

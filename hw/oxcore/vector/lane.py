@@ -33,7 +33,8 @@ from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from hw.oxcore.vector.decode import AluOp
-from hw.oxcore.vector.simd import by_size, element_flag, ones, segmented_add, starts
+from hw.oxcore.vector.simd import (by_size, element_flag, ends, exact_tops, ones, segmented_add,
+                                   starts)
 
 SEWS = (8, 16, 32)
 
@@ -388,10 +389,7 @@ class LaneAlu(wiring.Component):
                            Mux(control.carry == Carry.PICK, pick[i], ~pick[i])))
                    for i in range(4)]
         total, carry_out = segmented_add(m, "add_total", x, y, 8, starts(size, 4), carries)
-        # the exact sum's extra bit: x's and y's extensions (signed: their sign bits;
-        # unsigned: 0, and 1 for an inverted y) plus the carry out
-        tops = [carry_out[j] ^ Mux(control.signed, x[8 * j + 7] ^ y[8 * j + 7], control.invert)
-                for j in range(4)]
+        tops = exact_tops(x, y, carry_out, control.signed, control.invert)
         sum_signal = Signal(32, name="add_sum")
         top = Signal(4, name="add_top")  # per byte
         m.d.comb += [sum_signal.eq(total), top.eq(Cat(*element_flag(tops, size)))]
@@ -516,8 +514,7 @@ class LaneAlu(wiring.Component):
         under = Mux(from_sum, sum_under, clip_under)
         signed_bounds = control.signed | (control.clip == Clip.SIGNED)
         clamped = []
-        for i in range(4):
-            top_byte = by_size(sew, Const(1), Const(i % 2 == 1), Const(i == 3))
+        for i, top_byte in enumerate(ends(sew, 4)):
             maximum = Mux(signed_bounds & top_byte, 0x7F, 0xFF)
             minimum = Mux(signed_bounds & top_byte, 0x80, 0x00)
             clamped.append(Mux(over[i], maximum, Mux(under[i], minimum, value[8 * i:8 * i + 8])))

@@ -12,12 +12,13 @@ gives the interpreter's left-to-right result; it has log2 of a beat's elements l
 where a chain would have one per element.
 """
 
-from amaranth import Cat, Const, Module, Mux, Signal
+from amaranth import Cat, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from hw.oxcore.vector.decode import REDUCTIONS
-from hw.oxcore.vector.simd import by_size, element_flag, ones, segmented_add, starts
+from hw.oxcore.vector.simd import (by_size, element_flag, ends, exact_tops, ones, segmented_add,
+                                   starts)
 
 SUM, AND, OR, XOR, MINU, MIN, MAXU, MAX = range(8)
 assert REDUCTIONS[MAX] == "vredmax" and REDUCTIONS[SUM] == "vredsum"
@@ -43,9 +44,7 @@ def fold(m: Module, name: str, sub, x, y, size):
     y_in = y ^ ones(compares, len(y))
     total, carry_out = segmented_add(m, f"{name}_total", x, y_in, 8, starts(size, chunks),
                                      [compares] * chunks)
-    negative = [carry_out[j] ^ Mux(signed, x[8 * j + 7] ^ y_in[8 * j + 7], compares)
-                for j in range(chunks)]  # x - y < 0, at each element's top byte
-    less = element_flag(negative, size)
+    less = element_flag(exact_tops(x, y_in, carry_out, signed, compares), size)  # x < y
     picked = Cat(*(Mux(less[j] ^ larger, x[8 * j:8 * j + 8], y[8 * j:8 * j + 8])
                    for j in range(chunks)))
     result = Signal(len(x), name=name)
@@ -68,8 +67,7 @@ class ReductionTree(wiring.Component):
     def elaborate(self, platform) -> Module:
         m = Module()
         sew, sub = self.sew, self.sub
-        top_bytes = [by_size(sew, Const(1), Const(j % 2 == 1), Const(j % 4 == 3))
-                     for j in range(self.width // 8)]
+        top_bytes = ends(sew, self.width // 8)
         value = Signal(self.width, name="filled")
         m.d.comb += value.eq(Cat(*(Mux(self.active[j], self.beat[8 * j:8 * j + 8],
                                        _identity_byte(sub, top_bytes[j]))

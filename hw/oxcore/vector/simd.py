@@ -29,6 +29,22 @@ def starts(size, count: int) -> list:
             for i in range(count)]
 
 
+def ends(size, count: int) -> list:
+    """Per chunk of a segmented word: whether an element ends there (its most
+    significant chunk), elements being 1, 2 or 4 chunks (size code 0, 1, 2+)."""
+    return [by_size(size, *(Const(i % (1 << code) == (1 << code) - 1) for code in range(3)))
+            for i in range(count)]
+
+
+def exact_tops(x, y, carry_out: list, signed, inverted) -> list:
+    """Per byte, the bit above an element's sum x + y (+ carry in) computed exactly (at
+    the element's last byte): the carry out, plus the operands' extensions: their sign
+    bits where `signed`, else 0 for x and `inverted` for y (y as added: ~b for a
+    subtract). For a subtract it is 1 exactly where a - b < 0."""
+    return [carry_out[j] ^ Mux(signed, x[8 * j + 7] ^ y[8 * j + 7], inverted)
+            for j in range(len(carry_out))]
+
+
 def element_flag(flags: list, size) -> list:
     """Per chunk, the flag of its element, from `flags` given at each element's last
     chunk (an adder's carry out, a sign bit); elements of 1, 2 or 4 chunks by `size`."""
