@@ -14,7 +14,9 @@ Structure (docs/vector.md has the diagram):
   wrong), and instructions that change or read the vector state as a whole
   (vset{i}vl{i}, CSR instructions, anything while vstart != 0) run alone: nothing
   starts beside them; they wait for the other sequencer to finish, except
-  vset{i}vl{i} (each sequencer keeps the vl and vtype its instruction was taken with);
+  vset{i}vl{i} (each sequencer keeps the vl and vtype its instruction was taken with).
+  A vset{i}vl{i} with rd = x0 takes no sequencer: the issue stage executes it
+  (`_configure_at_issue`);
 - **sequencers**: one instruction each, one *beat* (``LANES`` x 32 bits of a register
   group) per cycle: register file reads for the next beat, the lanes' ALUs (arithmetic)
   or the memory port (loads, stores), the register file write, and the report of what
@@ -46,10 +48,11 @@ instruction. Scalar results (vsetvl's vl, vmv.x.s) go through ``pipe.complete``.
 
 docs/vector.md lists the rows this engine executes: every Zve32x row but vzext/vsext.vf8
 (SEW 64 sources, always illegal), which it does not claim, so the core traps them. The
-traps vtype decides (vill, widening at SEW 32, extension from below 8 bits), and a
-masked instruction writing v0, are taken precisely in WB (`_precise_traps`), and so
-are loads and stores misaligned or outside RAM (`access_check.VectorAccessCheck`). Not
-yet modelled: the traps for misaligned register groups and illegal overlaps.
+traps vtype decides (vill, widening at SEW 32, extension from below 8 bits), a
+masked instruction writing v0 and the register-group rules (EMUL and alignment,
+overlaps, vstart = 0: `group_check.RegisterGroupCheck`) are taken precisely in WB
+(`_precise_traps`), and so are loads and stores misaligned or outside RAM
+(`access_check.VectorAccessCheck`).
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ from hw.oxcore.vector.access_check import VectorAccessCheck, misaligned
 from hw.oxcore.vector.compare import BeatCompare
 from hw.oxcore.vector.decode import (MASK_LOGIC, MASK_SCANS, PERMUTES, UOP, AluOp, Form, Kind,
                                      VectorDecoder)
+from hw.oxcore.vector.group_check import RegisterGroupCheck
 from hw.oxcore.vector.lane import LaneAlu
 from hw.oxcore.vector.reduction import ReductionTree
 from hw.oxcore.vector.register_file import LaneRegisterFile
@@ -108,8 +112,9 @@ class State(enum.IntEnum):
     STORE_TAIL = 7  # the carried-over bytes of the last beat (an unaligned base)
     COMPLETE = 8  # hand a scalar result to the core
     DONE = 9  # report the end of the instruction (and take the next one)
-    WB_READ = 10  # the destination register's beat (reductions, compares, mask logic)
-    WB_EXECUTE = 11  # ... merged with the result gathered before, written and reported
+    WB_EXECUTE = 11  # the destination register's beat (reductions, compares, mask logic,
+    # read in START or the first pass's last beat), merged with the result gathered
+    # before, written and reported
     CSR = 12  # a CSR instruction on a vector CSR: read, write, report
     GATHER = 13  # a strided load's element: its word requested (or skipped, inactive)
     GATHER_WAIT = 14  # ... its data arrives, into the beat
@@ -404,12 +409,16 @@ class VectorEngine(Engine):
         super().__init__(port_bits=self.vector_port_bits)
         self.commit = Signal(commit_layout(self.commit_spec), name="vcommit")
         self.lsu_commit = Signal(commit_layout(self.commit_spec), name="vlsu_commit")
+        # vset{i}vl{i} with rd = x0, executed as it issues (`_configure_at_issue`)
+        self.config_commit = Signal(commit_layout(self.commit_spec), name="vconfig_commit")
 
     @property
     def commits(self) -> list[tuple[str, object, Signal]]:
-        """The commit ports: one per sequencer (`hw.oxcore.engine.commit_ports`)."""
+        """The commit ports: one per sequencer and one for the vset{i}vl{i} the issue
+        stage executes (`hw.oxcore.engine.commit_ports`)."""
         return [("commit", self.commit_spec, self.commit),
-                ("lsu_commit", self.commit_spec, self.lsu_commit)]
+                ("lsu_commit", self.commit_spec, self.lsu_commit),
+                ("config_commit", self.commit_spec, self.config_commit)]
 
     @property
     def vector_port_bits(self) -> int:
@@ -450,7 +459,8 @@ class VectorEngine(Engine):
                                   head_alone, self.commit)
         lsu_seq = self._sequencer(m, "lsu", queue, state, lsu_ports, lsu, head_touched,
                                   head_alone, self.lsu_commit)
-        m.d.comb += pipe.busy.eq((queue.level != 0) | alu_seq.busy | lsu_seq.busy)
+        m.d.comb += pipe.busy.eq((queue.level != 0) | alu_seq.busy | lsu_seq.busy
+                                 | self._configuring)
         self._index_reads(m, lsu_ports)
         self._memory_writes(m, lsu, lsu_seq, dispatched)
         self._performance_counters(m, alu_seq, lsu_seq, held, hold)
@@ -499,12 +509,14 @@ class VectorEngine(Engine):
         watch = self._watch
         return {
             "vector issue": [queue.level, (watch["head"], "insn"), watch["head_touched"],
-                             alu.take, lsu.take],
+                             alu.take, lsu.take, watch["config_now"],
+                             watch["config_reporting"]],
             "vector arithmetic": watch["alu"],
             "vector load/store": watch["lsu"] + [self.mem],
             "vector state": [state.vl, state.vtype, state.vstart, state.v0,
                              (self.commit, "valid"), (self.commit, "last"),
-                             (self.lsu_commit, "valid"), (self.lsu_commit, "last")],
+                             (self.lsu_commit, "valid"), (self.lsu_commit, "last"),
+                             (self.config_commit, "valid"), (self.config_commit, "last")],
             "vector counters": [self._counters[number] for number in COUNTERS],
         }
 
@@ -578,7 +590,7 @@ class VectorEngine(Engine):
         ones = group_ones(log_size, "head_group_ones")
         index_ones = group_ones(emul, "head_index_ones")
         # a segment access's data: nf fields of a group each, nf x EMUL registers (at
-        # most 8 when legal; the interpreter traps more, which the engine cannot)
+        # most 8: more traps in WB, `RegisterGroupCheck`)
         field_regs = Mux(log_size < 0, 0, log_size)[:2]
         data_regs = Signal(7, name="head_data_regs")
         m.d.comb += data_regs.eq(_data_registers(Mux(uop.segment, insn[29:32] + 1, 1),
@@ -624,60 +636,126 @@ class VectorEngine(Engine):
         def may_take(slot: Slot, other: Slot):
             """The head may go to `slot` while `other` runs what it runs."""
             return (queue.r_rdy & slot.free & ~other.alone & ~_overlap(other.touched, touched)
-                    & ~(waits_for_idle & ~other.free))
+                    & ~(waits_for_idle & ~other.free) & ~configures)
+        configures = self._configure_at_issue(m, queue, head, uop, state, alu, lsu)
         m.d.comb += [alu.take.eq(~memory_op & may_take(alu, lsu)),
                      lsu.take.eq(memory_op & may_take(lsu, alu)),
-                     queue.r_en.eq(alu.take | lsu.take)]
+                     queue.r_en.eq(alu.take | lsu.take | configures)]
         held = Signal(name="head_held")
         m.d.comb += held.eq(queue.r_rdy & Mux(memory_op, lsu.free, alu.free) & ~queue.r_en)
         self._watch.update(head=head, head_touched=touched)
         return touched, alone, held
 
+    def _configure_at_issue(self, m: Module, queue, head, uop, state: VectorState,
+                            alu: Slot, lsu: Slot) -> Signal:
+        """vset{i}vl{i} with rd = x0 (the form strip-mined loops switch SEW with) runs in
+        the issue stage, not in a sequencer: vl and vtype change as it leaves the queue,
+        while the sequencers go on with the instructions they took, each with the vl and
+        vtype it was taken with; its report is the vl write then, the vtype write the
+        next cycle, on a commit port of its own. Not while an instruction that runs
+        alone (a CSR instruction, a fault-only-first load, the other vset{i}vl{i}) runs,
+        nor with vstart != 0 (which it would reset): those go to the arithmetic
+        sequencer, as do the forms with a scalar result. Returns whether it takes the
+        head this cycle."""
+        commit = self.config_commit
+        set_vl = (uop.kind == Kind.SET_VL) | (uop.kind == Kind.SET_VL_IMM)
+        reporting = Signal(name="config_reporting")  # the vtype beat, this cycle
+        order = Signal(64, name="config_order")
+        now = Signal(name="config_now")
+        m.d.comb += now.eq(queue.r_rdy & set_vl & (head.insn[7:12] == 0) & ~reporting
+                           & ~alu.alone & ~lsu.alone & (state.vstart == 0))
+        next_vl, legal, new_vtype = self._new_configuration(
+            m, head.insn, head.rs1, head.rs2, uop, state.vl, "issue")
+        with m.If(now):
+            m.d.comb += [commit.valid.eq(1), commit.order.eq(head.order),
+                         commit.csr.valid.eq(1), commit.csr.csr.eq(CSR_VL),
+                         commit.csr.value.eq(next_vl)]
+            m.d.sync += [state.vl.eq(next_vl), state.vtype.eq(Mux(legal, new_vtype, VILL)),
+                         order.eq(head.order)]
+        m.d.sync += reporting.eq(now)
+        with m.If(reporting):
+            m.d.comb += [commit.valid.eq(1), commit.last.eq(1), commit.order.eq(order),
+                         commit.csr.valid.eq(1), commit.csr.csr.eq(CSR_VTYPE),
+                         commit.csr.value.eq(state.vtype)]
+        self._configuring = reporting  # (the engine is busy until it has reported)
+        self._watch.update(config_now=now, config_reporting=reporting)
+        return now
+
+    def _new_configuration(self, m: Module, insn, rs1, rs2, uop, vl, prefix: str):
+        """vset{i}vl{i}'s new vl, whether its vtype is legal, and that vtype (spec 6:
+        AVL from rs1, VLMAX for rs1 = x0 with rd != x0, the current `vl` kept for both
+        x0; vtype from the word, or rs2 for vsetvl)."""
+        vlen = self.vlen
+        rd, rs1_field = insn[7:12], insn[15:20]
+        new_vtype = Signal(32, name=f"{prefix}_new_vtype")
+        avl = Signal(32, name=f"{prefix}_avl")
+        with m.If(uop.kind == Kind.SET_VL_IMM):
+            m.d.comb += [new_vtype.eq(insn[20:30]), avl.eq(insn[15:20])]
+        with m.Else():
+            m.d.comb += new_vtype.eq(Mux(uop.vtype_from_rs2, rs2, insn[20:31]))
+            with m.If(rs1_field != 0):
+                m.d.comb += avl.eq(rs1)
+            with m.Elif(rd != 0):
+                m.d.comb += avl.eq(0xFFFF_FFFF)
+            with m.Else():
+                m.d.comb += avl.eq(vl)
+        vlmul, vsew = new_vtype[:3], new_vtype[3:6]
+        legal = Signal(name=f"{prefix}_vtype_legal")
+        m.d.comb += legal.eq(legal_vtype(new_vtype))
+        vlmax = Signal(range(vlen + 1), name=f"{prefix}_vlmax")
+        per_reg = Signal(range(vlen // 8 + 1), name=f"{prefix}_per_register")
+        m.d.comb += per_reg.eq(Const(vlen // 8) >> vsew)  # VLEN / SEW
+        with m.Switch(vlmul):
+            for code, scale in ((0, 0), (1, 1), (2, 2), (3, 3)):
+                with m.Case(code):
+                    m.d.comb += vlmax.eq(per_reg << scale)
+            for code, scale in ((5, 3), (6, 2), (7, 1)):
+                with m.Case(code):
+                    m.d.comb += vlmax.eq(per_reg >> scale)
+        next_vl = Signal(range(vlen + 1), name=f"{prefix}_next_vl")
+        m.d.comb += next_vl.eq(Mux(~legal, 0, Mux(avl < vlmax, avl, vlmax)))
+        return next_vl, legal, new_vtype
+
     def _precise_traps(self, m: Module, dispatched, state: VectorState, hold) -> None:
-        """The illegal-instruction traps vtype decides, precisely (the engine
+        """The illegal-instruction traps vtype and vstart decide, precisely (the engine
         interface's ``check``/``fault``): with vill set, every vector instruction but
         vset{i}vl{i}, the whole-register loads, stores and moves and the CSR
         instructions (the interpreter's `_vtype`); a widening or narrowing op (2*SEW
-        operands) at SEW 32; vzext/vsext from below 8 bits; and, from the instruction
-        alone, a masked one that writes v0 (`_writes_its_mask`). vtype changes only with
-        vset{i}vl{i}, whose new vtype is in the instruction (or rs2 for vsetvl), so a
-        copy of vill and SEW follows the instructions as they are dispatched
-        (`dispatched`: the micro-operation on the dispatch port), exact for the one in
-        WB; MEM says what that one needs. Loads and stores misaligned or outside RAM
-        are `VectorAccessCheck`'s (`hold` keeps WB's waiting for its verdict); the
+        operands) at SEW 32; vzext/vsext from below 8 bits; from the instruction alone,
+        a masked one that writes v0 (`_writes_its_mask`); and the register-group rules
+        (`RegisterGroupCheck`: EMUL and alignment, overlaps, vstart = 0). vtype changes
+        only with vset{i}vl{i}, whose new vtype is in the instruction (or rs2 for
+        vsetvl), and vstart only with csr instructions (each other vector instruction
+        resets it), so a copy of vill, SEW, LMUL and vstart follows the instructions as
+        they are dispatched (`dispatched`: the micro-operation on the dispatch port),
+        exact for the one in WB. Loads and stores misaligned or outside RAM are
+        `VectorAccessCheck`'s (`hold` keeps WB's waiting for its verdict); the
         illegal-instruction traps come first, as in the interpreter."""
         pipe = self.pipe
         m.submodules.check_decoder = decoder = VectorDecoder(self.isa)
         m.d.comb += decoder.insn.eq(pipe.check.insn)
-        uop = decoder.uop
-        needs_vtype = Signal(name="check_needs_vtype")
-        widening = Signal(name="check_widening")  # 2*SEW operands: SEW 32 is illegal
-        extend = Signal(2, name="check_extend")  # vzext/vsext: SEW/factor below 8 is
-        v0_destination = Signal(name="check_v0_destination")  # (needs no vtype)
+        checked = Signal(name="check_valid")  # WB's instruction, decoded in MEM
+        insn = Signal(32, name="check_insn")
+        uop = Signal(UOP, name="check_uop")
         with m.If(pipe.check.advance):
-            m.d.sync += [needs_vtype.eq(pipe.check.valid & ~uop.whole
-                                        & (uop.kind != Kind.SET_VL)
-                                        & (uop.kind != Kind.SET_VL_IMM)
-                                        & (uop.kind != Kind.CSR)),
-                         widening.eq(uop.widen | uop.narrow), extend.eq(uop.extend),
-                         v0_destination.eq(_writes_its_mask(pipe.check.insn, uop))]
-        payload = pipe.dispatch.payload
-        vill = Signal(name="dispatched_vill", init=1)  # (reset: vill, spec 3.11)
-        sew = Signal(2, name="dispatched_sew")
-        new_vtype = Signal(32, name="dispatched_vtype")
-        m.d.comb += new_vtype.eq(Mux(
-            dispatched.kind == Kind.SET_VL_IMM, payload.insn[20:30],
-            Mux(dispatched.vtype_from_rs2, payload.rs2, payload.insn[20:31])))
-        with m.If(pipe.dispatch.valid & pipe.dispatch.ready
-                  & ((dispatched.kind == Kind.SET_VL) | (dispatched.kind == Kind.SET_VL_IMM))):
-            m.d.sync += [vill.eq(~_vtype_legal_hook(new_vtype)), sew.eq(new_vtype[3:5])]
+            m.d.sync += [checked.eq(pipe.check.valid), insn.eq(pipe.check.insn),
+                         uop.eq(decoder.uop)]
+        needs_vtype = Signal(name="check_needs_vtype")
+        m.d.comb += needs_vtype.eq(checked & ~uop.whole & (uop.kind != Kind.SET_VL)
+                                   & (uop.kind != Kind.SET_VL_IMM) & (uop.kind != Kind.CSR))
+        vill, sew, vlmul, vstart = self._dispatched_state(m, dispatched)
+        m.submodules.group_check = groups = RegisterGroupCheck()
+        m.d.comb += [groups.insn.eq(insn), groups.uop.eq(uop), groups.vlmul.eq(vlmul),
+                     groups.sew.eq(sew), groups.vstart_zero.eq(vstart == 0)]
         illegal = Signal(name="check_illegal")
-        m.d.comb += illegal.eq(needs_vtype & (vill | (widening & (sew == 2))
-                                              | (extend > sew) | v0_destination))
+        m.d.comb += illegal.eq(
+            (needs_vtype & (vill | ((uop.widen | uop.narrow) & (sew == 2))
+                            | (uop.extend > sew) | _writes_its_mask(insn, uop)))
+            | (checked & groups.illegal))
         m.submodules.access_check = access = VectorAccessCheck(
             self.vlen, self.lanes, self.mem_base, self.mem_size)
         self._access_check = access  # (its index reads: `_index_reads`)
-        m.d.comb += [access.check.eq(pipe.check), access.uop.eq(uop),
+        m.d.comb += [access.check.eq(pipe.check), access.uop.eq(decoder.uop),  # (MEM's)
                      access.idle.eq(~pipe.busy), access.vl.eq(state.vl),
                      access.sew.eq(state.vtype[3:5]),
                      access.vstart.eq(state.vstart), access.v0.eq(state.v0),
@@ -685,6 +763,33 @@ class VectorEngine(Engine):
                      pipe.fault.valid.eq(illegal | access.fault.valid),
                      pipe.fault.cause.eq(Mux(illegal, TrapCause.ILLEGAL_INSTRUCTION,
                                              access.fault.cause))]
+
+    def _dispatched_state(self, m: Module, dispatched):
+        """vill, SEW and LMUL (vtype's codes) and vstart as the instructions dispatched so
+        far left them: what WB's instruction will run with (`_precise_traps`)."""
+        payload = self.pipe.dispatch.payload
+        dispatching = self.pipe.dispatch.valid & self.pipe.dispatch.ready
+        vill = Signal(name="dispatched_vill", init=1)  # (reset: vill, spec 3.11)
+        sew = Signal(2, name="dispatched_sew")
+        vlmul = Signal(3, name="dispatched_vlmul")
+        new_vtype = Signal(32, name="dispatched_vtype")
+        m.d.comb += new_vtype.eq(Mux(
+            dispatched.kind == Kind.SET_VL_IMM, payload.insn[20:30],
+            Mux(dispatched.vtype_from_rs2, payload.rs2, payload.insn[20:31])))
+        with m.If(dispatching & ((dispatched.kind == Kind.SET_VL)
+                                 | (dispatched.kind == Kind.SET_VL_IMM))):
+            m.d.sync += [vill.eq(~_vtype_legal_hook(new_vtype)), sew.eq(new_vtype[3:5]),
+                         vlmul.eq(new_vtype[:3])]
+        vstart = Signal(_log2(self.vlen), name="dispatched_vstart")
+        source = Mux(dispatched.form == Form.VI, payload.insn[15:20], payload.rs1)
+        written = csr_result(m, dispatched.sub, vstart, source, "dispatched_vstart_new")
+        with m.If(dispatching):
+            with m.If(dispatched.kind != Kind.CSR):  # (every other one ends at vstart 0)
+                m.d.sync += vstart.eq(0)
+            with m.Elif((payload.insn[20:32] == CSR_VSTART)
+                        & csr_writes(dispatched.sub, payload.insn[15:20])):
+                m.d.sync += vstart.eq(written)
+        return vill, sew, vlmul, vstart
 
     def _sequencer(self, m: Module, role: str, queue, vstate: VectorState,
                    vrf: RegisterFilePorts, slot: Slot, head_touched, head_alone,
@@ -816,7 +921,7 @@ class VectorEngine(Engine):
         out_value = Signal(32 * lanes, name=f"{role}_out_value")
         out_bytes = Signal(pb)
         phase_b = Signal()  # reductions, compares, mask logic: the destination's pass
-        m.d.comb += phase_b.eq((fsm == State.WB_READ) | (fsm == State.WB_EXECUTE))
+        m.d.comb += phase_b.eq(fsm == State.WB_EXECUTE)
         # a first pass gathers a result: reductions, compares, mask scans
         gathers = Signal(name=f"{role}_gathers")
         if arithmetic:
@@ -924,8 +1029,10 @@ class VectorEngine(Engine):
 
         # ---- register file addresses: reads for the beat of the next cycle ----
         advance = Signal(name=f"{role}_advance")  # moves on to the next beat (`next_beat`)
+        to_destination = Signal(name=f"{role}_to_destination")  # a gather's last beat:
+        # the destination pass comes next, from vd's first beat
         read_beat = Signal(range(8 * bpr + 1))
-        m.d.comb += read_beat.eq(beat + advance)
+        m.d.comb += read_beat.eq(Mux(to_destination, 0, beat + advance))
         group_row = Signal(range(32 * bpr))
         m.d.comb += [group_row.eq(vd * bpr + beat),
                      vrf.read_rows[0].eq(vd * bpr + read_beat),
@@ -971,8 +1078,10 @@ class VectorEngine(Engine):
             with m.Else():
                 m.d.sync += [report_data.eq(full_data), report_mask.eq(full_mask),
                              report_mem.eq(full_mem), store_mask.eq(full_mask_store)]
-            with m.If((beat + 1 == beats) & gathers):  # then write the destination
-                m.d.sync += [beat.eq(0), fsm.eq(State.WB_READ), report_data.eq(0),
+            with m.If((beat + 1 == beats) & gathers):  # then write the destination,
+                # whose first beat the read ports fetch now (`to_destination`)
+                m.d.comb += to_destination.eq(1)
+                m.d.sync += [beat.eq(0), fsm.eq(State.WB_EXECUTE), report_data.eq(0),
                              report_mask.eq(0)]
             if not arithmetic:
                 with m.Elif((beat + 1 == beats) & is_store & (stream.shift != 0)):
@@ -1069,8 +1178,8 @@ class VectorEngine(Engine):
                             # vcpop and vfirst scan to a result, 0 and -1)
                             viota = uop.sub == MASK_SCANS.index("viota")
                             m.d.sync += fsm.eq(Mux(empty & viota, State.DONE, State.EXECUTE))
-                        with m.Case(Kind.MASK_LOGIC):
-                            m.d.sync += fsm.eq(Mux(vl == 0, State.DONE, State.WB_READ))
+                        with m.Case(Kind.MASK_LOGIC):  # (START read the first beat)
+                            m.d.sync += fsm.eq(Mux(vl == 0, State.DONE, State.WB_EXECUTE))
                         with m.Case(Kind.PERMUTE):
                             m.d.sync += fsm.eq(Mux(empty, State.DONE, perm.first_state))
                         with m.Case(Kind.DIVIDE):
@@ -1094,7 +1203,9 @@ class VectorEngine(Engine):
                 with m.Case(State.CONFIG_VTYPE):
                     m.d.comb += [commit.valid.eq(1), commit.csr.valid.eq(1),
                                  commit.csr.csr.eq(CSR_VTYPE), commit.csr.value.eq(vstate.vtype)]
-                    with m.If(rd == 0):  # nothing to hand over: done (a vset a 2 cycles)
+                    # nothing to hand over: done (a vset a 2 cycles), unless vstart's
+                    # reset is to be reported too (a beat of its own: COMPLETE's finish)
+                    with m.If((rd == 0) & (vstart == 0)):
                         finish()
                     with m.Else():
                         m.d.sync += fsm.eq(State.COMPLETE)
@@ -1134,8 +1245,6 @@ class VectorEngine(Engine):
                         m.d.comb += complete.valid.eq(1)
                         with m.If(complete.ready):
                             m.d.sync += fsm.eq(State.DONE)
-                with m.Case(State.WB_READ):
-                    m.d.sync += fsm.eq(State.WB_EXECUTE)
                 with m.Case(State.IOTA_READ):
                     m.d.sync += fsm.eq(State.IOTA)
                 with m.Case(State.IOTA):
@@ -1646,36 +1755,10 @@ class VectorEngine(Engine):
     def _scalar_side(self, m: Module, current, uop, vstate: VectorState):
         """vset{i}vl{i}'s new vl and vtype, the CSR instructions' values, and the
         scalar result register (vl, vmv.x.s, a CSR's old value)."""
-        vlen = self.vlen
         insn = current.insn
-        rd, rs1_field = insn[7:12], insn[15:20]
-        new_vtype = Signal(32, name="new_vtype")
-        avl = Signal(32, name="avl")
-        with m.If(uop.kind == Kind.SET_VL_IMM):
-            m.d.comb += [new_vtype.eq(insn[20:30]), avl.eq(insn[15:20])]
-        with m.Else():
-            m.d.comb += new_vtype.eq(Mux(uop.vtype_from_rs2, current.rs2, insn[20:31]))
-            with m.If(rs1_field != 0):
-                m.d.comb += avl.eq(current.rs1)
-            with m.Elif(rd != 0):
-                m.d.comb += avl.eq(0xFFFF_FFFF)
-            with m.Else():
-                m.d.comb += avl.eq(vstate.vl)
-        vlmul, vsew = new_vtype[:3], new_vtype[3:6]
-        legal = Signal(name="vtype_legal")
-        m.d.comb += legal.eq(legal_vtype(new_vtype))
-        vlmax = Signal(range(vlen + 1))
-        per_reg = Signal(range(vlen // 8 + 1))
-        m.d.comb += per_reg.eq(Const(vlen // 8) >> vsew)  # VLEN / SEW
-        with m.Switch(vlmul):
-            for code, scale in ((0, 0), (1, 1), (2, 2), (3, 3)):
-                with m.Case(code):
-                    m.d.comb += vlmax.eq(per_reg << scale)
-            for code, scale in ((5, 3), (6, 2), (7, 1)):
-                with m.Case(code):
-                    m.d.comb += vlmax.eq(per_reg >> scale)
-        next_vl = Signal(range(vlen + 1), name="next_vl")
-        m.d.comb += next_vl.eq(Mux(~legal, 0, Mux(avl < vlmax, avl, vlmax)))
+        rs1_field = insn[15:20]
+        next_vl, legal, new_vtype = self._new_configuration(
+            m, insn, current.rs1, current.rs2, uop, vstate.vl, "alu")
 
         # the vector CSRs, as csr instructions see them
         csr_number = insn[20:32]

@@ -139,10 +139,15 @@ def random_program(seed: int, length: int = 40,
             sew = int(name[1:])
             lmul = _lmul(lm)
             avl = rng.choice([0, 1, 3, 5, 17, 33, 1000])
-            if rng.random() < 0.3:
-                lines.append(f"    vsetivli t2, {min(avl, 31)}, {name}, {lm}, ta, mu")
+            # rd = x0 half the time: those the engine executes as they issue
+            rd = rng.choice(["t2", "zero"])
+            how = rng.random()
+            if how < 0.3:
+                lines.append(f"    vsetivli {rd}, {min(avl, 31)}, {name}, {lm}, ta, mu")
+            elif how < 0.45:  # keep vl (clamped to the new VLMAX)
+                lines.append(f"    vsetvli zero, zero, {name}, {lm}, ta, mu")
             else:
-                lines += _set_vl(avl, sew, lm)
+                lines += [f"    li t3, {avl}", f"    vsetvli {rd}, t3, {name}, {lm}, tu, mu"]
             continue
         if rng.random() < 0.08:  # the vector CSRs, through csr instructions
             lines.append(rng.choice([
@@ -1379,3 +1384,33 @@ def test_a_load_not_waiting_for_a_vector_store_is_caught(tmp_path, monkeypatch):
     verdict = _cosim(_load_behind_a_store(), config(256, 4), tmp_path, "stale")
     assert verdict.verdict == "fail"
     assert "lw" in verdict.report
+
+
+def test_vsetvli_without_a_result_runs_as_it_issues(tmp_path):
+    """vset{i}vl{i} with rd = x0 runs in the issue stage (`_configure_at_issue`): between
+    two m8 vadds (17 cycles each at VLEN 256, 4 lanes; vtype e32/m8 both sides) it costs
+    no arithmetic cycle, where with a result (rd = t1) it waits for the first vadd and
+    takes the arithmetic sequencer's cycles. In lockstep: back-to-back ones, ones behind
+    a csr write of vstart, a fault-only-first load and a vsetvl with a result (which
+    take the sequencer's path), and the vl each leaves to the instructions after it."""
+    cfg = config(256, 4)
+    vadd = "    vadd.vv v8, v16, v24"
+    keep = "    vsetvli zero, zero, e32, m8, ta, ma"
+    store = "    sw a1, 0(s1)"  # (waits for the engine to be idle)
+    alone = _cycles_after([vadd, vadd], store, cfg, tmp_path, "none")
+    fast = _cycles_after([vadd, keep, vadd], store, cfg, tmp_path, "fast")
+    slow = _cycles_after([vadd, "    vsetvli t1, zero, e32, m8, ta, ma", vadd], store, cfg,
+                         tmp_path, "slow")
+    assert 2 * 17 < alone and fast <= alone + 1 and slow >= alone + 2, (alone, fast, slow)
+    lines = _start("    vsetvli zero, zero, e8, m1, ta, ma", "    vsetivli zero, 5, e16, m2, ta, ma",
+                   "    vle16.v v2, (s0)", "    vsetvli zero, zero, e8, m1, ta, ma",
+                   "    vredsum.vs v4, v2, v2", "    li t3, 3",
+                   "    vsetvli zero, t3, e32, m4, tu, mu", "    vadd.vv v8, v4, v4",
+                   "    csrwi vstart, 1", "    vsetvli zero, zero, e32, m1, ta, ma",
+                   "    vle32ff.v v12, (s0)", "    vsetivli zero, 7, e8, m1, ta, ma",
+                   "    vsetivli zero, 9, e8, m1, ta, ma", "    vsetvli a4, zero, e16, m1, ta, ma",
+                   "    vsetvli zero, zero, e64, m1, ta, ma", "    csrr a5, vtype",
+                   "    vsetivli zero, 2, e32, m1, ta, ma", "    vmv.x.s a6, v2",
+                   "    csrr a7, vl", "    add a0, a6, a7")
+    verdict = _cosim(_finish(lines, bytes(range(256)) * 2), cfg, tmp_path, "config")
+    assert verdict.verdict == "pass", verdict.report

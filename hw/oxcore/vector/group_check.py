@@ -1,0 +1,208 @@
+"""The register-group rules of RVV 1.0, checked before an instruction is dispatched,
+so that breaking one traps precisely (illegal instruction), as in the interpreter
+(`oxcore.isa.vector.unit.VectorUnit`: `_group`, `_no_overlap`, `_distinct`,
+`_data_groups`, `_vstart_zero`).
+
+- **alignment and EMUL** (spec 3.4.2, 5.2, 7.3): each vector operand's group has
+  EMUL = EEW/SEW x LMUL registers, which must lie in 1/8..8, and its first register must
+  be a multiple of EMUL (when EMUL > 1); a segment access's nf fields take nf x EMUL
+  <= 8 registers, ending at v31 at most (7.8); whole-register accesses and moves are
+  aligned to their register count, whatever vtype is (7.9, 16.6);
+- **overlaps** of the destination group with a source group (5.2): allowed when the
+  EEWs are equal; when the destination is narrower only at the source's lowest register
+  (a mask destination: a compare's, vmadc's); when it is wider only at the destination's
+  highest part, from a source of EMUL >= 1; never for the permutations that read what
+  they may already have written (vslideup, vslide1up, vrgather, vcompress, viota,
+  vmsbf/vmsif/vmsof) nor between an indexed segment load's fields and its index
+  (7.8.3); a masked vmsbf/vmsif/vmsof may not write v0 (15.4-15.6);
+- **vstart = 0** for the reductions, the mask scans and vcompress (14, 15.2-15.8, 16.5).
+
+The masked-v0 destination of spec 5.3 and the vtype traps are the engine's
+(`VectorEngine._precise_traps`); this unit is combinational, given the instruction, its
+micro-operation and the vtype and vstart it will run with.
+"""
+
+
+import enum
+
+from amaranth import Cat, Module, Mux, Signal, signed
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from hw.oxcore.vector.decode import MASK_SCANS, PERMUTES, UOP, AluOp, Form, Kind
+
+
+class Overlap(enum.IntEnum):
+    """How a source group may overlap the destination group (spec 5.2)."""
+
+    ANY = 0  # same EEW (or no rule: stores, whose vs3 is a source)
+    NARROWER_DST = 1  # the destination's EEW is smaller: only at the source's first register
+    WIDER_DST = 2  # the destination's EEW is larger: only its highest part, source EMUL >= 1
+    NONE = 3  # not at all
+
+
+class Operand:
+    """One register operand's rule: checked or not, its EMUL (log2, signed) and, for a
+    source, how it may overlap the destination."""
+
+    def __init__(self, name: str) -> None:
+        self.checked = Signal(name=f"{name}_checked")
+        self.emul = Signal(signed(5), name=f"{name}_emul")
+        self.overlap = Signal(2, name=f"{name}_overlap")  # (an `Overlap`)
+
+    def set(self, emul, overlap=Overlap.ANY) -> list:
+        return [self.checked.eq(1), self.emul.eq(emul), self.overlap.eq(overlap)]
+
+
+def log2_count(field):
+    """log2 of a whole-register count n from its n - 1 field (1, 2, 4, 8: the only
+    counts the ISA table has rows for)."""
+    return Mux(field[2], 3, Mux(field[1], 2, Mux(field[0], 1, 0)))
+
+
+def misaligned(reg, emul):
+    """EMUL (log2) out of 1/8..8, or the group's first register not a multiple of it."""
+    return ((emul > 3) | (emul < -3) | ((emul == 1) & reg[0]) | ((emul == 2) & (reg[:2] != 0))
+            | ((emul == 3) & (reg[:3] != 0)))
+
+
+def registers(emul):
+    """The registers of a group of EMUL 2^emul (1 when fractional), as a 4-bit count."""
+    return Mux(emul >= 3, 8, Mux(emul == 2, 4, Mux(emul == 1, 2, 1)))
+
+
+def _overlap_hook(dst, dst_count, src, src_count):
+    """Whether [dst, dst + dst_count) meets [src, src + src_count) (a hook for fault
+    injection)."""
+    return (dst < src + src_count) & (src < dst + dst_count)
+
+
+def breaks_overlap_rule(rule, dst, dst_count, src, src_count, src_emul):
+    """Spec 5.2's rule `rule` broken by source group [src, +src_count) against the
+    destination [dst, +dst_count)."""
+    meets = _overlap_hook(dst, dst_count, src, src_count)
+    highest = (src_emul >= 0) & (src == dst + dst_count - src_count)
+    return meets & Mux(rule == Overlap.NONE, 1,
+                       Mux(rule == Overlap.NARROWER_DST, src != dst,
+                           Mux(rule == Overlap.WIDER_DST, ~highest, 0)))
+
+
+class RegisterGroupCheck(wiring.Component):
+    """``illegal``: the instruction ``insn`` (micro-operation ``uop``) breaks a register-
+    group rule under vtype's ``vlmul`` and ``sew`` (codes), or needs vstart = 0 and
+    ``vstart_zero`` is 0. Combinational."""
+
+    insn: In(32)
+    uop: In(UOP)
+    vlmul: In(3)
+    sew: In(2)
+    vstart_zero: In(1)
+    illegal: Out(1)
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        insn, uop = self.insn, self.uop
+        vd, vs1, vs2 = insn[7:12], insn[15:20], insn[20:25]
+        lmul = Signal(signed(5), name="lmul")
+        sew = Signal(signed(5), name="sew_code")
+        eew = Signal(signed(5), name="eew_code")
+        m.d.comb += [lmul.eq(self.vlmul.as_signed()), sew.eq(self.sew), eew.eq(uop.eew)]
+        dst, src2, src1 = Operand("vd"), Operand("vs2"), Operand("vs1")
+        fields = Signal(4, name="fields")  # a segment access's nf (the data group's copies)
+        m.d.comb += fields.eq(Mux(uop.segment, insn[29:32] + 1, 1))
+        needs_vstart_zero = Signal(name="needs_vstart_zero")
+        masked_v0 = Signal(name="masked_mask_to_v0")  # vmsbf/vmsif/vmsof, masked, into v0
+        vv = uop.form == Form.VV
+        self._rules(m, uop, insn, lmul, sew, eew, vv, dst, src2, src1, needs_vstart_zero,
+                    masked_v0)
+
+        dst_count = Signal(7, name="vd_count")  # (up to 8 fields of 8)
+        m.d.comb += dst_count.eq(fields * registers(dst.emul))
+        # (a mask destination is one register: its rule is checked with EMUL 1)
+        fields_too_many = dst.checked & ((dst_count > 8) | (vd + dst_count > 32))
+        breaks = [fields_too_many, needs_vstart_zero & ~self.vstart_zero, masked_v0 & (vd == 0)]
+        for operand, reg in ((dst, vd), (src2, vs2), (src1, vs1)):
+            breaks.append(operand.checked & misaligned(reg, operand.emul))
+        for operand, reg in ((src2, vs2), (src1, vs1)):
+            breaks.append(operand.checked & dst.checked & breaks_overlap_rule(
+                operand.overlap, vd, dst_count, reg, registers(operand.emul), operand.emul))
+        m.d.comb += self.illegal.eq(Cat(*breaks).any())
+        return m
+
+    @staticmethod
+    def _rules(m: Module, uop, insn, lmul, sew, eew, vv, dst: Operand, src2: Operand,
+               src1: Operand, needs_vstart_zero, masked_v0) -> None:
+        """Each kind's operands: EMUL and overlap rule (the interpreter's checks, kind by
+        kind)."""
+        sub = uop.sub
+        with m.Switch(uop.kind):
+            with m.Case(Kind.ARITH, Kind.DIVIDE):
+                with m.If(uop.whole):  # vmv<n>r.v: both groups aligned to n
+                    count = log2_count(insn[15:18])
+                    m.d.comb += dst.set(count) + src2.set(count)
+                with m.Elif(uop.first_only):  # vmv.s.x: element 0 of vd, no group
+                    pass
+                with m.Elif(uop.op == AluOp.INDEX):  # vid.v
+                    m.d.comb += dst.set(lmul)
+                with m.Elif(uop.op == AluOp.MOVE):  # vmv.v.*: no vs2
+                    m.d.comb += dst.set(lmul)
+                    with m.If(vv):
+                        m.d.comb += src1.set(lmul)
+                with m.Elif(uop.widen):
+                    m.d.comb += dst.set(lmul + 1)
+                    with m.If(uop.wide_vs2):
+                        m.d.comb += src2.set(lmul + 1)
+                    with m.Else():
+                        m.d.comb += src2.set(lmul, Overlap.WIDER_DST)
+                    with m.If(vv):
+                        m.d.comb += src1.set(lmul, Overlap.WIDER_DST)
+                with m.Elif(uop.narrow):
+                    m.d.comb += dst.set(lmul) + src2.set(lmul + 1, Overlap.NARROWER_DST)
+                    with m.If(vv):
+                        m.d.comb += src1.set(lmul)
+                with m.Elif(uop.extend != 0):
+                    m.d.comb += dst.set(lmul) + src2.set(lmul - uop.extend, Overlap.WIDER_DST)
+                with m.Else():  # single width (vadc/vsbc, vmerge, multiply-add included)
+                    m.d.comb += dst.set(lmul) + src2.set(lmul)
+                    with m.If(vv):
+                        m.d.comb += src1.set(lmul)
+            with m.Case(Kind.COMPARE):  # (vmadc/vmsbc too) a mask destination
+                m.d.comb += dst.set(0) + src2.set(lmul, Overlap.NARROWER_DST)  # (one register)
+                with m.If(vv):
+                    m.d.comb += src1.set(lmul, Overlap.NARROWER_DST)
+            with m.Case(Kind.REDUCE):  # vd and vs1 are element 0 of one register
+                m.d.comb += [src2.checked.eq(1), src2.emul.eq(lmul), needs_vstart_zero.eq(1)]
+            with m.Case(Kind.MASK_SCAN):
+                m.d.comb += needs_vstart_zero.eq(1)
+                with m.If(sub == MASK_SCANS.index("viota")):
+                    m.d.comb += dst.set(lmul) + src2.set(0, Overlap.NONE)
+                with m.Elif(sub >= MASK_SCANS.index("vmsbf")):  # vmsbf, vmsif, vmsof
+                    m.d.comb += dst.set(0) + src2.set(0, Overlap.NONE) + [masked_v0.eq(~insn[25])]
+            with m.Case(Kind.PERMUTE):
+                with m.If(sub == PERMUTES.index("vcompress")):
+                    m.d.comb += (dst.set(lmul) + src2.set(lmul, Overlap.NONE)
+                                 + src1.set(0, Overlap.NONE) + [needs_vstart_zero.eq(1)])
+                with m.Else():
+                    slides_down = ((sub == PERMUTES.index("vslidedown"))
+                                   | (sub == PERMUTES.index("vslide1down")))
+                    m.d.comb += dst.set(lmul) + src2.set(
+                        lmul, Mux(slides_down, Overlap.ANY, Overlap.NONE))
+                    with m.If(sub == PERMUTES.index("vrgatherei16")):  # EMUL = 16/SEW x LMUL
+                        m.d.comb += src1.set(lmul + 1 - sew, Overlap.NONE)
+                    with m.Elif((sub == PERMUTES.index("vrgather")) & vv):
+                        m.d.comb += src1.set(lmul, Overlap.NONE)
+            with m.Case(Kind.LOAD, Kind.STORE):
+                load = uop.kind == Kind.LOAD
+                with m.If(uop.whole):  # nf + 1 registers, aligned to their count
+                    m.d.comb += dst.set(log2_count(insn[29:32]))
+                with m.Elif(uop.mask_access):  # vlm.v, vsm.v: one register
+                    pass
+                with m.Elif(uop.indexed):  # data EEW = SEW; the index group's EEW is `eew`
+                    relation = Mux(~load, Overlap.ANY,
+                                   Mux(uop.segment, Overlap.NONE,  # (7.8.3: fields clear)
+                                       Mux(sew == eew, Overlap.ANY,
+                                           Mux(sew < eew, Overlap.NARROWER_DST,
+                                               Overlap.WIDER_DST))))
+                    m.d.comb += dst.set(lmul) + src2.set(lmul + eew - sew, relation)
+                with m.Else():  # unit-stride and strided: data EEW = `eew`
+                    m.d.comb += dst.set(lmul + eew - sew)
