@@ -22,7 +22,8 @@ help:
 	@echo "make docs      regenerate generated docs (docs/isa.md, sw/cc/runtime/oxcore_tensor.h)"
 	@echo "make bench     run benchmarks, print figures and write build/bench/*.json"
 	@echo "make fuzz N=20 long randomized campaigns (N scales their size; not in CI;"
-	@echo "               the vector ones compare with qemu-riscv32, skipped without it)"
+	@echo "               the vector ones compare with qemu-riscv32, skipped without it,"
+	@echo "               and co-simulate the same programs on the RTL)"
 	@echo "make fpga BOARD=ulx3s [PROG=x.elf|KERNEL=c_gemm] [CONFIG=..] [PROGRAM=1]"
 	@echo "make fpga-check  full place-and-route checks of every board (not in CI)"
 
@@ -65,6 +66,10 @@ fuzz: $(STAMP)
 		--out build/vector-fuzz
 	$(PY) -m cosim.vector_fuzz --seeds $$(( $(N) * 25 )) --vlen 256 --length 4 --wild \
 		--out build/vector-fuzz-wild
+	$(PY) -m cosim.vector_fuzz --rtl --seeds $(N) --vlen 128 --vlen 256 --lanes 2 --lanes 4 \
+		--vstart-rate 0.1 --out build/vector-fuzz-rtl
+	$(PY) -m cosim.vector_fuzz --rtl --wild --seeds $$(( $(N) * 2 )) --vlen 256 --length 4 \
+		--out build/vector-fuzz-rtl-wild
 	$(PY) -m cosim.tensor_fuzz --seeds $$(( $(N) * 2 )) --tdim 4 --tdim 8 --out build/tensor-fuzz
 
 fpga: $(STAMP)

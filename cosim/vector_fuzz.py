@@ -118,8 +118,12 @@ XREG_NUMBERS = {"zero": 0, "ra": 1, "sp": 2, "gp": 3, "tp": 4, "t0": 5, "t1": 6,
                 **{f"t{i}": 25 + i for i in range(3, 7)}}
 
 
-def vector_config(vlen: int) -> OxCoreConfig:
-    return PRESETS["default"].replace(name=f"vector{vlen}", vector=VectorConfig(vlen=vlen))
+def vector_config(vlen: int, lanes: int | None = None) -> OxCoreConfig:
+    """`default` with the vector engine at `vlen` (and `lanes`, for the RTL; the
+    interpreter and QEMU do not depend on it)."""
+    section = VectorConfig(vlen=vlen, lanes=lanes or min(4, vlen // 32))
+    return PRESETS["default"].replace(name=f"vector{vlen}" + (f"x{lanes}" if lanes else ""),
+                                      vector=section)
 
 
 # ---- the ISA table, by category ---------------------------------------------------------
@@ -977,6 +981,24 @@ def compare(seed: int, vlen: int, length: int = 60, workdir: Path | None = None,
     return ""
 
 
+def cosim_rtl(seed: int, vlen: int, lanes: int, length: int = 60, vstart_rate: float = 0.0,
+              wild: bool = False, backend: str = "pysim", workdir: Path | None = None) -> str:
+    """'' if the program of `seed` runs on the RTL (VLEN `vlen`, `lanes` lanes) in
+    lockstep with the interpreter to its exit (a wild one: or to the same trap), every
+    retired instruction's record equal; else the co-simulation's report."""
+    from oxcore import api
+    config = vector_config(vlen, lanes)
+    prog = generate(seed, vlen, length, vstart_rate, wild)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = workdir or Path(tmp)
+        elf = build(prog, None, work / f"vfuzz-{seed}-{vlen}x{lanes}.elf", config)
+        verdict = api.cosim(api.load(elf, config), backend=backend, max_cycles=2_000_000)
+    if verdict.verdict == "pass" or (wild and verdict.verdict == "trap"):
+        return ""
+    return (f"seed {seed}, VLEN {vlen}, LANES {lanes}{' (wild)' if wild else ''}: "
+            f"{verdict.verdict}\n{verdict.report}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cosim.vector_fuzz", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -992,11 +1014,20 @@ def main(argv: list[str] | None = None) -> int:
                         help="fraction of instructions run with a non-zero vstart")
     parser.add_argument("--list", type=int, metavar="SEED",
                         help="print the program of SEED (first --vlen) and exit")
+    parser.add_argument("--rtl", action="store_true",
+                        help="co-simulate each program on the RTL, in lockstep with the "
+                             "interpreter, instead of comparing the interpreter with QEMU")
+    parser.add_argument("--lanes", type=int, action="append",
+                        help="(--rtl) the engine's lanes; repeat for several (default 4)")
+    parser.add_argument("--backend", default="pysim", choices=("pysim", "cxxrtl"),
+                        help="(--rtl) the RTL simulator")
     args = parser.parse_args(argv)
     vlens = args.vlen or [256]
     if args.list is not None:
         print(generate(args.list, vlens[0], args.length, args.vstart_rate, args.wild).source())
         return 0
+    if args.rtl:
+        return _main_rtl(args, vlens)
     from cosim.oracles import qemu as oracle
     if oracle.find_qemu() is None:
         print(f"vector fuzz: skipped: {oracle.EXECUTABLE} not found ({oracle.INSTALL_HINT})")
@@ -1024,6 +1055,36 @@ def main(argv: list[str] | None = None) -> int:
           f"(VLEN {', '.join(map(str, vlens))}, {args.length} steps each), "
           f"{len(failures)} differ; {time.perf_counter() - started:.0f} s"
           + (f"; reproducers in {out}" if failures else ""))
+    return 1 if failures else 0
+
+
+def _main_rtl(args, vlens: list[int]) -> int:
+    """`--rtl`: every (VLEN, LANES, seed) in lockstep; reproducers for the failures."""
+    out = Path(args.out)
+    started = time.perf_counter()
+    failures, total = 0, 0
+    for vlen in vlens:
+        for lanes in args.lanes or [4]:
+            for seed in range(args.first_seed, args.first_seed + args.seeds):
+                total += 1
+                report = cosim_rtl(seed, vlen, lanes, args.length, args.vstart_rate,
+                                   args.wild, args.backend)
+                if report:
+                    failures += 1
+                    out.mkdir(parents=True, exist_ok=True)
+                    stem = out / f"seed-{seed}-vlen{vlen}x{lanes}"
+                    stem.with_suffix(".S").write_text(generate(
+                        seed, vlen, args.length, args.vstart_rate, args.wild).source())
+                    stem.with_suffix(".txt").write_text(report + "\n")
+                    print(report, flush=True)
+                if total % 10 == 0:
+                    print(f"vector RTL fuzz: {total} programs, {failures} failing, "
+                          f"{time.perf_counter() - started:.0f} s", flush=True)
+    print(f"vector RTL fuzz: {total - failures} of {total} programs co-simulate in lockstep "
+          f"(VLEN {', '.join(map(str, vlens))}, LANES "
+          f"{', '.join(map(str, args.lanes or [4]))}, {args.length} steps each), {failures} "
+          f"fail; {time.perf_counter() - started:.0f} s"
+          + (f"; reproducers (.S, .txt) in {out}" if failures else ""))
     return 1 if failures else 0
 
 

@@ -904,9 +904,11 @@ class VectorEngine(Engine):
             m.d.comb += element.eq((beat_offset + j) >> eew_code)
             mask_bit = mask_bits[j]
             m.d.comb += carry_in[j].eq(mask_bit & ~unmasked)
-            m.d.comb += active[j].eq((element < length) & (element >= vstart)
-                                     & (element >= floor) & ~unfilled[j]
-                                     & (every | mask_bit) & ~(uop.first_only & (element != 0)))
+            # (vmv.s.x writes element 0 whenever vstart < vl, spec 16.1)
+            m.d.comb += active[j].eq((element < length)
+                                     & (element >= Mux(uop.first_only, 0, vstart))
+                                     & (element >= floor) & ~unfilled[j] & (every | mask_bit)
+                                     & ~(uop.first_only & ((element != 0) | (vstart >= length))))
         last_of_reg = Signal()
         m.d.comb += last_of_reg.eq((beat % bpr) == bpr - 1)
         reg_in_group = Signal(range(8))

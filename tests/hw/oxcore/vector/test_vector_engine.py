@@ -1414,3 +1414,19 @@ def test_vsetvli_without_a_result_runs_as_it_issues(tmp_path):
                    "    csrr a7, vl", "    add a0, a6, a7")
     verdict = _cosim(_finish(lines, bytes(range(256)) * 2), cfg, tmp_path, "config")
     assert verdict.verdict == "pass", verdict.report
+
+
+def test_vmv_s_x_writes_element_0_below_vl_whatever_vstart(tmp_path):
+    """Spec 16.1: vmv.s.x writes element 0 unless vstart >= vl, even with vstart > 0
+    (found by `cosim.vector_fuzz --rtl`: the engine took element 0 as a prestart one).
+    Worked out by hand: the first writes 7 (vstart 1 < vl 4), the second nothing
+    (vstart 3 >= vl 2), so the program exits with 7."""
+    source = "\n".join([
+        "    .text", "    .globl _start", "_start:",
+        "    vsetivli zero, 4, e32, m1, ta, ma", "    vmv.v.i v3, 0", "    li a1, 7",
+        "    csrwi vstart, 1", "    vmv.s.x v3, a1", "    vsetivli zero, 2, e32, m1, ta, ma",
+        "    csrwi vstart, 3", "    li a2, 9", "    vmv.s.x v3, a2", "    vmv.x.s a0, v3",
+        "    li a7, 93", "    ecall"]) + "\n"
+    verdict = _cosim(source, config(128, 2), tmp_path, "vmv_s_x")
+    assert verdict.verdict in ("pass", "exit"), verdict.report
+    assert verdict.ended.get("exit_code") == 7, verdict.ended
