@@ -155,6 +155,15 @@ class VectorState:
 
 
 @dataclass
+class _QuickStart:
+    """An arithmetic sequencer's start without a START cycle (`VectorEngine._quick_start`)."""
+
+    now: Signal  # the head is taken so this cycle
+    beats: Signal  # its beats, counted from the head
+    first_cycle: Signal  # (registered) the instruction's first EXECUTE cycle
+
+
+@dataclass
 class Sequencer:
     """What a sequencer tells the rest of the engine (`VectorEngine._sequencer`)."""
 
@@ -828,6 +837,8 @@ class VectorEngine(Engine):
                      slot.touched.eq(Mux(running, touched, 0)),
                      slot.alone.eq(running & alone)]
 
+        if arithmetic:  # (driven by `_quick_start`; the destination pass's reset uses it)
+            self._quick_now = Signal(name=f"{role}_quick_start")
         sew_code = Signal(2, name=f"{role}_sew")
         m.d.comb += sew_code.eq(vtype[3:5])
         # element-wise widening: vd's 2*SEW beats drive the sequencer (a widening
@@ -1070,6 +1081,12 @@ class VectorEngine(Engine):
             with m.If(elements.reads_index):
                 m.d.comb += vrf.read_rows[0].eq(vs2 * bpr + elements.index_row)
 
+        # An element-wise, reduction or compare instruction starts without its START
+        # cycle when taken by an arithmetic sequencer: its first beat's rows are read in
+        # the take cycle (the last of the instruction before, whose reads are done) and
+        # its beats counted from the head (`_quick_start`).
+        quick = self._quick_start(m, role, head, vstate, vrf, slot) if arithmetic else None
+
         # ---- the sequencer ----
         def next_beat() -> None:
             m.d.comb += advance.eq(1)
@@ -1135,6 +1152,9 @@ class VectorEngine(Engine):
                 if not arithmetic:
                     m.d.sync += (stream.restart + elements.restart + probe.restart
                                  + [field.eq(0)])
+                else:
+                    with m.If(quick.now):
+                        m.d.sync += [fsm.eq(State.EXECUTE), beats.eq(quick.beats)]
 
         def execute_beat() -> None:
             """An element-wise beat (or a load's): write, report at a register's end."""
@@ -1440,7 +1460,8 @@ class VectorEngine(Engine):
         busy = Signal(name=f"{role}_busy")
         m.d.comb += busy.eq(fsm != State.IDLE)
         # (a fault-only-first load counts its body when it starts after its probe)
-        starting = (fsm == State.START) & (~probe.needed if not arithmetic else 1)
+        starting = ((fsm == State.START) & ~probe.needed if not arithmetic
+                    else (fsm == State.START) | quick.first_cycle)
         start()
         v0_index = beat[:_log2(bpr)] if bpr > 1 else 0
         with m.If(v0_write & (vd == 0) & (beat < bpr)):
@@ -1754,6 +1775,39 @@ class VectorEngine(Engine):
         return _Chunk(full_data, full_mask, chunk_addr, chunk_size, last,
                       [data.eq(full_data), mask.eq(full_mask)], [data.eq(0), mask.eq(0)])
 
+    def _quick_start(self, m: Module, role: str, head, vstate: VectorState,
+                     vrf: RegisterFilePorts, slot: Slot) -> "_QuickStart":
+        """Whether the arithmetic sequencer takes the queue's head without a START cycle
+        (``now``): element-wise ops (not whole-register moves, vmv.s.x or the .wv
+        narrowing ops, whose first cycle reads vs1's shifts), reductions and compares,
+        with vl != 0. In that cycle the register file's read ports address the head's
+        first beat (vd, vs2 and vs1's first rows; a narrowing op's vs2 rows 0 and 1),
+        which the rows the instruction before would read next no longer need; the read
+        ports see the same cycle's writes, so its last beat is read as written. The
+        beats come from the head's vl and element width as START would count them
+        (``beats``); ``first_cycle`` is the instruction's first EXECUTE cycle (where
+        velements counts its body)."""
+        uop, insn = head.predecoded.uop, head.dispatched.insn
+        bpr, vlenb = self.beats_per_reg, self.vlenb
+        kind = uop.kind
+        simple = (((kind == Kind.ARITH) & ~uop.whole & ~uop.first_only
+                   & ~(uop.narrow & (uop.form == Form.VV)))
+                  | (kind == Kind.REDUCE) | (kind == Kind.COMPARE))
+        now = self._quick_now
+        m.d.comb += now.eq(slot.take & simple & (vstate.vl != 0))
+        eew = vstate.vtype[3:5] + ((kind == Kind.ARITH) & uop.widen)
+        group_bytes = Signal(range(16 * vlenb + 1), name=f"{role}_quick_bytes")
+        m.d.comb += group_bytes.eq(vstate.vl << eew)
+        beats = Signal(range(8 * bpr + 1), name=f"{role}_quick_beats")
+        m.d.comb += beats.eq(((group_bytes + vlenb - 1) >> _log2(vlenb)) * bpr)
+        vd, vs1, vs2 = insn[7:12], insn[15:20], insn[20:25]
+        with m.If(now):
+            m.d.comb += [vrf.read_rows[0].eq(vd * bpr), vrf.read_rows[1].eq(vs2 * bpr),
+                         vrf.read_rows[2].eq(Mux(uop.narrow, vs2 * bpr + 1, vs1 * bpr))]
+        first_cycle = Signal(name=f"{role}_quick_first_cycle")
+        m.d.sync += first_cycle.eq(now)
+        return _QuickStart(now, beats, first_cycle)
+
     def _scalar_side(self, m: Module, current, uop, vstate: VectorState):
         """vset{i}vl{i}'s new vl and vtype, the CSR instructions' values, and the
         scalar result register (vl, vmv.x.s, a CSR's old value)."""
@@ -1813,7 +1867,7 @@ class VectorEngine(Engine):
         compared = compare.result
         mask_bits = Signal(vlen)
         mask_written = Signal(vlen)
-        with m.If(fsm == State.START):
+        with m.If((fsm == State.START) | self._quick_now):
             m.d.sync += [mask_written.eq(0), mask_bits.eq(0)]
         with m.Switch(sew_code):
             for code, sew in enumerate((8, 16, 32)):

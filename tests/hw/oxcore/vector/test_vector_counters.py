@@ -126,9 +126,10 @@ def _steps(values: list[int]) -> list[int]:
 
 def test_cycle_counters_on_a_directed_program(tmp_path):
     """Before any vector instruction the counters read 0 (vactive_alu: the reading
-    csrr's own start cycle); each counter only grows; an element-wise op or an aligned
-    unit-stride load holds its sequencer 1 + beats cycles (start, then a beat a cycle:
-    4 beats at e32, m2 on 2 lanes; 16 at m8); a vadd reading the registers a load is
+    csrr's own start cycle); each counter only grows; an aligned unit-stride load holds
+    its sequencer 1 + beats cycles (start, then a beat a cycle: 4 beats at e32, m2 on 2
+    lanes; 16 at m8), an element-wise op its beats alone (it starts in the last cycle of
+    the instruction before, or as it is taken: `_quick_start`); a vadd reading the registers a load is
     writing waits in the issue check, an independent one does not; eight m8 vadds fill
     the queue, so the core waits to dispatch; vbusy covers both sequencers."""
     values = _reads(["READ vactive_alu", "READ vactive_lsu", "READ velements",
@@ -149,7 +150,7 @@ def test_cycle_counters_on_a_directed_program(tmp_path):
                     "READ vactive_alu", "READ vactive_lsu", "READ vbusy"], tmp_path, "timing")
     assert values[:5] == [1, 0, 0, 0, 0]
     read, vadd, two = _steps(values[5:9])
-    assert vadd - read == 1 + 4 and two - read == 2 * (1 + 4)
+    assert vadd - read == 4 and two - read == 2 * 4
     assert _steps(values[9:12]) == [0, 1 + 4]  # the vadd is not the load/store sequencer's
     nothing, dependent, independent = _steps(values[12:16])
     assert nothing == 0 and independent == 0  # (a csrr waits for its own sequencer)
@@ -159,7 +160,7 @@ def test_cycle_counters_on_a_directed_program(tmp_path):
     full_after, active_after, busy_after = queue[4:7]
     assert queue[0] == full_before and full_after > full_before  # (eight m8 vadds)
     # the vadds, and three csrr's worth (the rest of the first read, the two between)
-    assert active_after - active_before == 8 * (1 + 16) + 3 * read
+    assert active_after - active_before == 8 * 16 + 3 * read
     assert busy_after - busy_before >= active_after - active_before
     assert busy_after - busy_before >= full_after - full_before
     assert queue[9] >= max(queue[7], queue[8])  # vbusy >= each vactive
