@@ -1065,6 +1065,10 @@ def _main_rtl(args, vlens: list[int]) -> int:
     failures, total = 0, 0
     for vlen in vlens:
         for lanes in args.lanes or [4]:
+            if lanes * 32 > vlen:
+                print(f"vector RTL fuzz: VLEN {vlen} with {lanes} lanes skipped (a beat of "
+                      f"{lanes} x 32 bits exceeds the register)", flush=True)
+                continue
             for seed in range(args.first_seed, args.first_seed + args.seeds):
                 total += 1
                 report = cosim_rtl(seed, vlen, lanes, args.length, args.vstart_rate,

@@ -160,7 +160,9 @@ class _QuickStart:
 
     now: Signal  # the head is taken so this cycle
     beats: Signal  # its beats, counted from the head
-    first_cycle: Signal  # (registered) the instruction's first EXECUTE cycle
+    first_cycle: Signal  # (registered) the instruction's first cycle after it
+    state: object  # the state it starts in (EXECUTE, LOAD or STORE)
+    load: Signal  # (load/store sequencer) a load: its first word is asked for now
 
 
 @dataclass
@@ -310,6 +312,8 @@ class _Stream:
     store_beat: Signal  # the beat's lower word is written (or had no bytes to write)
     tail_done: Signal  # the last carry is written
     restart: list  # statements that reset the stream for a new instruction
+    port_free: Signal  # the instruction leaves the memory port unused this cycle
+    first_request: list  # (after `restart`) a quick-started load's first word asked
 
 
 @dataclass
@@ -968,10 +972,12 @@ class VectorEngine(Engine):
         else:
             wb_new, wb_bytes = 0, 0
             probe = self._first_fault(m, current, uop, fsm, eew_code, nf, vstate, unmasked)
+            quick_load = Signal(name="lsu_quick_load")  # (`_quick_start`)
+            self._quick_load = quick_load
             stream = self._memory_stream(
                 m, current, fsm, beat, beats, active, old_vd,
                 first_load=(uop.kind == Kind.LOAD) & ~uop.strided & (body_regs != 0)
-                & ~probe.needed)
+                & ~probe.needed, quick_load=quick_load, quick_base=head.dispatched.rs1)
             elements = self._element_stream(m, current, uop, fsm, eew_code, beat_offset,
                                             active, old_vd, vrf.read_data[0], field, nf,
                                             length)
@@ -1081,11 +1087,12 @@ class VectorEngine(Engine):
             with m.If(elements.reads_index):
                 m.d.comb += vrf.read_rows[0].eq(vs2 * bpr + elements.index_row)
 
-        # An element-wise, reduction or compare instruction starts without its START
-        # cycle when taken by an arithmetic sequencer: its first beat's rows are read in
-        # the take cycle (the last of the instruction before, whose reads are done) and
-        # its beats counted from the head (`_quick_start`).
-        quick = self._quick_start(m, role, head, vstate, vrf, slot) if arithmetic else None
+        # Element-wise, reduction and compare instructions, and unit-stride loads and
+        # stores, start without their START cycle: the first beat's rows are read in the
+        # take cycle (the last of the instruction before, whose reads are done), a load's
+        # first word asked for then, and the beats counted from the head (`_quick_start`).
+        quick = self._quick_start(m, role, head, vstate, vrf, slot,
+                                  None if arithmetic else stream.port_free)
 
         # ---- the sequencer ----
         def next_beat() -> None:
@@ -1152,9 +1159,11 @@ class VectorEngine(Engine):
                 if not arithmetic:
                     m.d.sync += (stream.restart + elements.restart + probe.restart
                                  + [field.eq(0)])
-                else:
-                    with m.If(quick.now):
-                        m.d.sync += [fsm.eq(State.EXECUTE), beats.eq(quick.beats)]
+                with m.If(quick.now):
+                    m.d.sync += [fsm.eq(quick.state), beats.eq(quick.beats)]
+                    if not arithmetic:
+                        with m.If(quick.load):
+                            m.d.sync += stream.first_request
 
         def execute_beat() -> None:
             """An element-wise beat (or a load's): write, report at a register's end."""
@@ -1460,8 +1469,8 @@ class VectorEngine(Engine):
         busy = Signal(name=f"{role}_busy")
         m.d.comb += busy.eq(fsm != State.IDLE)
         # (a fault-only-first load counts its body when it starts after its probe)
-        starting = ((fsm == State.START) & ~probe.needed if not arithmetic
-                    else (fsm == State.START) | quick.first_cycle)
+        starting = ((fsm == State.START) & (~probe.needed if not arithmetic else 1)
+                    | quick.first_cycle)
         start()
         v0_index = beat[:_log2(bpr)] if bpr > 1 else 0
         with m.If(v0_write & (vd == 0) & (beat < bpr)):
@@ -1536,7 +1545,7 @@ class VectorEngine(Engine):
         return scalar, Mux(uop.op == AluOp.INDEX, indices, alu_result), saturated
 
     def _memory_stream(self, m: Module, current, fsm, beat, beats, active, old_vd,
-                       first_load):
+                       first_load, quick_load, quick_base):
         """The load/store sequencer's memory port: a stream of port words.
 
         A beat at an unaligned base straddles two port words, each shared with the
@@ -1544,8 +1553,9 @@ class VectorEngine(Engine):
         one a cycle, and complete a beat from each word that arrives and the one
         before it; stores write each beat's lower part with the upper part the
         previous beat carried over, and the last carry after the last beat. A load's
-        first word is requested in START (`first_load`), so its data arrives with the
-        first LOAD cycle."""
+        first word is requested in START (`first_load`), or, started quickly
+        (`quick_load`, base `quick_base`), in the cycle it is taken, so its data arrives
+        with the first LOAD cycle."""
         mem, lanes, pb = self.mem, self.lanes, self.beat_bytes
         bpr = self.beats_per_reg
         base = current.rs1
@@ -1596,7 +1606,17 @@ class VectorEngine(Engine):
                              mem.wdata.eq(carry_data),
                              tail_done.eq(mem.ready | ~carry_enables.any())]
         restart = [requested.eq(0), primed.eq(0), carry_data.eq(0), carry_enables.eq(0)]
-        return _Stream(loaded, shift, load_beat, store_beat, tail_done, restart)
+        # (a load whose words are all asked for, as in its last cycle, or no instruction)
+        port_free = Signal(name="lsu_port_free")
+        m.d.comb += port_free.eq((fsm == State.IDLE) | (fsm == State.DONE)
+                                 | ((fsm == State.LOAD) & (requested >= words)))
+        # a quick-started load asks for its first word in its take cycle (`_quick_start`)
+        with m.If(quick_load):
+            m.d.comb += [mem.valid.eq(1), mem.addr.eq(quick_base[_log2(pb):]),
+                         mem.write.eq(0)]
+        first_request = [requested.eq(mem.ready)]
+        return _Stream(loaded, shift, load_beat, store_beat, tail_done, restart, port_free,
+                       first_request)
 
     def _first_fault(self, m: Module, current, uop, fsm, eew_code, nf,
                      vstate: VectorState, unmasked) -> _Probe:
@@ -1776,37 +1796,53 @@ class VectorEngine(Engine):
                       [data.eq(full_data), mask.eq(full_mask)], [data.eq(0), mask.eq(0)])
 
     def _quick_start(self, m: Module, role: str, head, vstate: VectorState,
-                     vrf: RegisterFilePorts, slot: Slot) -> "_QuickStart":
-        """Whether the arithmetic sequencer takes the queue's head without a START cycle
-        (``now``): element-wise ops (not whole-register moves, vmv.s.x or the .wv
-        narrowing ops, whose first cycle reads vs1's shifts), reductions and compares,
-        with vl != 0. In that cycle the register file's read ports address the head's
-        first beat (vd, vs2 and vs1's first rows; a narrowing op's vs2 rows 0 and 1),
-        which the rows the instruction before would read next no longer need; the read
-        ports see the same cycle's writes, so its last beat is read as written. The
-        beats come from the head's vl and element width as START would count them
-        (``beats``); ``first_cycle`` is the instruction's first EXECUTE cycle (where
-        velements counts its body)."""
+                     vrf: RegisterFilePorts, slot: Slot, port_free) -> "_QuickStart":
+        """Whether a sequencer takes the queue's head without a START cycle (``now``),
+        with vl != 0: the arithmetic one element-wise ops (not whole-register moves,
+        vmv.s.x or the .wv narrowing ops, whose first cycle reads vs1's shifts),
+        reductions and compares; the load/store one unit-stride loads and stores (not
+        segment, fault-only-first, whole-register or mask accesses), a load only when
+        the instruction before leaves the memory port free this cycle (`port_free`): its
+        first word is asked for now (``load``). In that cycle the register file's read
+        ports address the head's first beat (vd, vs2 and vs1's first rows; a narrowing
+        op's vs2 rows 0 and 1; a store's data), which the rows the instruction before
+        would read next no longer need; the read ports see the same cycle's writes, so
+        its last beat is read as written. The beats come from the head's vl and element
+        width as START counts them (``beats``); ``first_cycle`` is the instruction's
+        first cycle after it (where velements counts its body)."""
         uop, insn = head.predecoded.uop, head.dispatched.insn
         bpr, vlenb = self.beats_per_reg, self.vlenb
         kind = uop.kind
-        simple = (((kind == Kind.ARITH) & ~uop.whole & ~uop.first_only
-                   & ~(uop.narrow & (uop.form == Form.VV)))
-                  | (kind == Kind.REDUCE) | (kind == Kind.COMPARE))
-        now = self._quick_now
+        sew = vstate.vtype[3:5]
+        load = Signal(name=f"{role}_quick_load_start")
+        if port_free is None:  # arithmetic
+            simple = (((kind == Kind.ARITH) & ~uop.whole & ~uop.first_only
+                       & ~(uop.narrow & (uop.form == Form.VV)))
+                      | (kind == Kind.REDUCE) | (kind == Kind.COMPARE))
+            eew = sew + ((kind == Kind.ARITH) & uop.widen)
+            state = State.EXECUTE
+        else:
+            unit = ~uop.strided & ~uop.whole & ~uop.mask_access & ~uop.fault_first
+            simple = unit & ((kind == Kind.STORE) | ((kind == Kind.LOAD) & port_free))
+            eew = uop.eew
+            state = Mux(kind == Kind.LOAD, State.LOAD, State.STORE)
+        now = self._quick_now if port_free is None else Signal(name=f"{role}_quick_start")
         m.d.comb += now.eq(slot.take & simple & (vstate.vl != 0))
-        eew = vstate.vtype[3:5] + ((kind == Kind.ARITH) & uop.widen)
+        if port_free is not None:
+            m.d.comb += [load.eq(now & (kind == Kind.LOAD)), self._quick_load.eq(load)]
         group_bytes = Signal(range(16 * vlenb + 1), name=f"{role}_quick_bytes")
         m.d.comb += group_bytes.eq(vstate.vl << eew)
         beats = Signal(range(8 * bpr + 1), name=f"{role}_quick_beats")
         m.d.comb += beats.eq(((group_bytes + vlenb - 1) >> _log2(vlenb)) * bpr)
         vd, vs1, vs2 = insn[7:12], insn[15:20], insn[20:25]
         with m.If(now):
-            m.d.comb += [vrf.read_rows[0].eq(vd * bpr), vrf.read_rows[1].eq(vs2 * bpr),
-                         vrf.read_rows[2].eq(Mux(uop.narrow, vs2 * bpr + 1, vs1 * bpr))]
+            m.d.comb += vrf.read_rows[0].eq(vd * bpr)
+            if port_free is None:
+                m.d.comb += [vrf.read_rows[1].eq(vs2 * bpr),
+                             vrf.read_rows[2].eq(Mux(uop.narrow, vs2 * bpr + 1, vs1 * bpr))]
         first_cycle = Signal(name=f"{role}_quick_first_cycle")
         m.d.sync += first_cycle.eq(now)
-        return _QuickStart(now, beats, first_cycle)
+        return _QuickStart(now, beats, first_cycle, state, load)
 
     def _scalar_side(self, m: Module, current, uop, vstate: VectorState):
         """vset{i}vl{i}'s new vl and vtype, the CSR instructions' values, and the
