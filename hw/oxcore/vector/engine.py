@@ -203,13 +203,14 @@ def _overlap(running, head):
 
 
 def _group_mask(reg, ones):
-    """The registers of a group: `ones` (2^k - 1, k = log2 of its size) from `reg`."""
+    """The registers of a group: `ones` (2^n - 1 for its n registers) from `reg`."""
     return (ones << reg)[:32]
 
 
 def _double_group(ones):
-    """A 2*SEW group's `ones`: twice the registers of the LMUL group `ones` (2^k - 1)."""
-    return Cat(Const(1, 1), ones)
+    """A 2*SEW group's `ones`: twice the registers of the LMUL group `ones` (its 1, 2, 4
+    or 8 registers as as many low ones; a hook for fault injection)."""
+    return Mux(ones[7], 0xFFFF, Mux(ones[3], 0xFF, Mux(ones[1], 0xF, 0x3)))
 
 
 def _index_group(ones):

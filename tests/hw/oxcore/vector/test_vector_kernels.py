@@ -166,6 +166,9 @@ _start:
     vwmul.vv v16, v0, v4    # vd: v16..v23
     vle8.v v20, (s1)        # WAW on vd's upper half
     vmv.x.s a1, v20
+    vwmul.vv v16, v0, v4
+    vl1re8.v v23, (s0)      # WAW on vd's last register (a group counted 5 wide missed it)
+    vmv.x.s a4, v23
     vle8.v v12, (s0)        # RAW: v12..v15 is the upper half of vwadd.wv's vs2
     vwadd.wv v24, v8, v4
     vmv.x.s a2, v16
