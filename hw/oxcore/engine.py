@@ -291,8 +291,9 @@ class EngineDecoder(wiring.Component):
 
 def commit_ports(engine) -> list[tuple[str, PortSpec, Signal]]:
     """An engine's own commit ports as (name, spec, signal): its ``commits`` if it has
-    several (the vector engine: one per sequencer), else its ``commit`` port laid out
-    from ``commit_spec``, else none (an engine that only completes scalar results).
+    several (the vector engine: one per sequencer and one for its issue stage), else its
+    ``commit`` port laid out from ``commit_spec``, else none (an engine that only
+    completes scalar results).
     Each instruction's report comes on one port; `cosim.completions` merges them."""
     if hasattr(engine, "commits"):
         return list(engine.commits)
