@@ -1720,16 +1720,19 @@ class VectorEngine(Engine):
         gathered = Signal(32 * lanes)  # ... with the one arriving
         m.d.comb += gathered.eq(buffer | (arriving << (position * 8))[:32 * lanes])
         requested = Signal()
+        asking = Signal(name="lsu_element_asking")  # (its own request: not mem.valid,
+        # which a quick-started load drives from the issue decision this depends on)
         with m.Switch(fsm):
             with m.Case(State.GATHER):
-                m.d.comb += [mem.valid.eq(is_active), mem.addr.eq(field_addr[_log2(pb):])]
+                m.d.comb += [mem.valid.eq(is_active), mem.addr.eq(field_addr[_log2(pb):]),
+                             asking.eq(is_active)]
             with m.Case(State.GATHER_WAIT):
                 m.d.sync += buffer.eq(gathered)
             with m.Case(State.SCATTER):
                 m.d.comb += [mem.valid.eq(is_active), mem.addr.eq(field_addr[_log2(pb):]),
                              mem.write.eq(1), mem.wdata.eq(stored << (offset * 8)),
-                             mem.mask.eq(byte_mask << offset)]
-        m.d.comb += requested.eq(mem.valid & mem.ready)
+                             mem.mask.eq(byte_mask << offset), asking.eq(is_active)]
+        m.d.comb += requested.eq(asking & mem.ready)
         last_of_beat = Signal(name="lsu_element_last")
         m.d.comb += last_of_beat.eq(elem == (pb >> eew_code) - 1)
         stride = Mux(uop.span, nf << eew_code, current.rs2)  # (unit-stride segments)
