@@ -70,7 +70,7 @@ from hw.oxcore.vector.access_check import VectorAccessCheck, misaligned
 from hw.oxcore.vector.compare import BeatCompare
 from hw.oxcore.vector.decode import (MASK_LOGIC, MASK_SCANS, PERMUTES, UOP, AluOp, Form, Kind,
                                      VectorDecoder)
-from hw.oxcore.vector.group_check import RegisterGroupCheck
+from hw.oxcore.vector.group_check import RegisterGroupCheck, log2_count
 from hw.oxcore.vector.lane import LaneAlu
 from hw.oxcore.vector.reduction import ReductionTree
 from hw.oxcore.vector.register_file import LaneRegisterFile
@@ -156,13 +156,11 @@ class VectorState:
 
 @dataclass
 class _QuickStart:
-    """An arithmetic sequencer's start without a START cycle (`VectorEngine._quick_start`)."""
+    """A sequencer's start without a START cycle (`VectorEngine._quick_start`)."""
 
-    now: Signal  # the head is taken so this cycle
     beats: Signal  # its beats, counted from the head
     first_cycle: Signal  # (registered) the instruction's first cycle after it
     state: object  # the state it starts in (EXECUTE, LOAD or STORE)
-    load: Signal  # (load/store sequencer) a load: its first word is asked for now
 
 
 @dataclass
@@ -237,6 +235,13 @@ def _writes_its_mask(insn, uop):
                      | ((kind == Kind.PERMUTE) & (uop.sub != PERMUTES.index("vcompress")))
                      | ((kind == Kind.MASK_SCAN) & (uop.sub == MASK_SCANS.index("viota"))))
     return writes_vector & ~insn[25] & (insn[7:12] == 0)
+
+
+def _requested_vtype(insn, rs2, uop):
+    """The vtype a vset{i}vl{i} asks for: vsetivli's 10-bit immediate, vsetvli's 11-bit
+    one, or vsetvl's rs2."""
+    return Mux(uop.kind == Kind.SET_VL_IMM, insn[20:30],
+               Mux(uop.vtype_from_rs2, rs2, insn[20:31]))
 
 
 def _vtype_legal_hook(vtype):
@@ -583,8 +588,8 @@ class VectorEngine(Engine):
         emul = lmul + uop.eew - state.vtype[3:5]  # (an indexed access's index group)
         log_size = Signal(range(-8, 8), name="head_group_log2")
         with m.If(uop.whole):
-            whole = Mux(memory_op, insn[29:32], insn[15:18])  # nf: 0, 1, 3 or 7
-            m.d.comb += log_size.eq(Mux(whole[2], 3, Mux(whole[1], 2, whole[0])))
+            # (nf: 0, 1, 3 or 7)
+            m.d.comb += log_size.eq(log2_count(Mux(memory_op, insn[29:32], insn[15:18])))
         with m.Elif(uop.mask_access):  # vlm.v, vsm.v: one register, whatever vtype
             m.d.comb += log_size.eq(0)
         with m.Elif(memory_op & ~uop.indexed):
@@ -651,7 +656,7 @@ class VectorEngine(Engine):
             """The head may go to `slot` while `other` runs what it runs."""
             return (queue.r_rdy & slot.free & ~other.alone & ~_overlap(other.touched, touched)
                     & ~(waits_for_idle & ~other.free) & ~configures)
-        configures = self._configure_at_issue(m, queue, head, uop, state, alu, lsu)
+        configures = self._configure_at_issue(m, queue, head, set_vl, uop, state, alu, lsu)
         m.d.comb += [alu.take.eq(~memory_op & may_take(alu, lsu)),
                      lsu.take.eq(memory_op & may_take(lsu, alu)),
                      queue.r_en.eq(alu.take | lsu.take | configures)]
@@ -660,7 +665,7 @@ class VectorEngine(Engine):
         self._watch.update(head=head, head_touched=touched)
         return touched, alone, held
 
-    def _configure_at_issue(self, m: Module, queue, head, uop, state: VectorState,
+    def _configure_at_issue(self, m: Module, queue, head, set_vl, uop, state: VectorState,
                             alu: Slot, lsu: Slot) -> Signal:
         """vset{i}vl{i} with rd = x0 (the form strip-mined loops switch SEW with) runs in
         the issue stage, not in a sequencer: vl and vtype change as it leaves the queue,
@@ -672,7 +677,6 @@ class VectorEngine(Engine):
         sequencer, as do the forms with a scalar result. Returns whether it takes the
         head this cycle."""
         commit = self.config_commit
-        set_vl = (uop.kind == Kind.SET_VL) | (uop.kind == Kind.SET_VL_IMM)
         reporting = Signal(name="config_reporting")  # the vtype beat, this cycle
         order = Signal(64, name="config_order")
         now = Signal(name="config_now")
@@ -702,11 +706,11 @@ class VectorEngine(Engine):
         vlen = self.vlen
         rd, rs1_field = insn[7:12], insn[15:20]
         new_vtype = Signal(32, name=f"{prefix}_new_vtype")
+        m.d.comb += new_vtype.eq(_requested_vtype(insn, rs2, uop))
         avl = Signal(32, name=f"{prefix}_avl")
         with m.If(uop.kind == Kind.SET_VL_IMM):
-            m.d.comb += [new_vtype.eq(insn[20:30]), avl.eq(insn[15:20])]
+            m.d.comb += avl.eq(insn[15:20])
         with m.Else():
-            m.d.comb += new_vtype.eq(Mux(uop.vtype_from_rs2, rs2, insn[20:31]))
             with m.If(rs1_field != 0):
                 m.d.comb += avl.eq(rs1)
             with m.Elif(rd != 0):
@@ -787,9 +791,7 @@ class VectorEngine(Engine):
         sew = Signal(2, name="dispatched_sew")
         vlmul = Signal(3, name="dispatched_vlmul")
         new_vtype = Signal(32, name="dispatched_vtype")
-        m.d.comb += new_vtype.eq(Mux(
-            dispatched.kind == Kind.SET_VL_IMM, payload.insn[20:30],
-            Mux(dispatched.vtype_from_rs2, payload.rs2, payload.insn[20:31])))
+        m.d.comb += new_vtype.eq(_requested_vtype(payload.insn, payload.rs2, dispatched))
         with m.If(dispatching & ((dispatched.kind == Kind.SET_VL)
                                  | (dispatched.kind == Kind.SET_VL_IMM))):
             m.d.sync += [vill.eq(~_vtype_legal_hook(new_vtype)), sew.eq(new_vtype[3:5]),
@@ -842,8 +844,11 @@ class VectorEngine(Engine):
                      slot.touched.eq(Mux(running, touched, 0)),
                      slot.alone.eq(running & alone)]
 
-        if arithmetic:  # (driven by `_quick_start`; the destination pass's reset uses it)
-            self._quick_now = Signal(name=f"{role}_quick_start")
+        # the head taken without a START cycle, a load asking for its first word then
+        # (driven by `_quick_start`; the destination pass's reset and the memory stream
+        # use them)
+        quick_now = Signal(name=f"{role}_quick_start")
+        quick_load = Signal(name=f"{role}_quick_load")
         sew_code = Signal(2, name=f"{role}_sew")
         m.d.comb += sew_code.eq(vtype[3:5])
         # element-wise widening: vd's 2*SEW beats drive the sequencer (a widening
@@ -895,7 +900,7 @@ class VectorEngine(Engine):
         group_bytes = Signal(range(8 * vlenb + 1))  # length * EEW/8: the body's bytes
         m.d.comb += group_bytes.eq(length << eew_code)
         body_regs = Signal(range(9))
-        m.d.comb += body_regs.eq((group_bytes + vlenb - 1) >> _log2(vlenb))
+        m.d.comb += body_regs.eq(self._registers_of(group_bytes))
         beat_offset = Signal(range(8 * vlenb))  # the beat's first byte in the group
         m.d.comb += beat_offset.eq(beat * pb)
         # per byte of the beat: its element, body and mask bits
@@ -959,7 +964,8 @@ class VectorEngine(Engine):
                                    | ((uop.kind == Kind.MASK_SCAN) & (fsm != State.IOTA)))
             wb_new, wb_bytes, scan = self._gather(m, uop, fsm, beat, beat_offset, sew_code,
                                                   vl, vstate, unmasked, active, old_vd,
-                                                  src2, src1, scalar, gathers, carry_in)
+                                                  src2, src1, scalar, gathers, carry_in,
+                                                  quick_now)
             beat_source = Mux(fsm == State.IOTA, scan.iota, beat_source)
             perm = self._permute(m, current, uop, fsm, beat_offset, sew_code, vl, vtype,
                                  active, src2, src1, scalar)
@@ -973,8 +979,6 @@ class VectorEngine(Engine):
         else:
             wb_new, wb_bytes = 0, 0
             probe = self._first_fault(m, current, uop, fsm, eew_code, nf, vstate, unmasked)
-            quick_load = Signal(name="lsu_quick_load")  # (`_quick_start`)
-            self._quick_load = quick_load
             stream = self._memory_stream(
                 m, current, fsm, beat, beats, active, old_vd,
                 first_load=(uop.kind == Kind.LOAD) & ~uop.strided & (body_regs != 0)
@@ -1092,7 +1096,7 @@ class VectorEngine(Engine):
         # stores, start without their START cycle: the first beat's rows are read in the
         # take cycle (the last of the instruction before, whose reads are done), a load's
         # first word asked for then, and the beats counted from the head (`_quick_start`).
-        quick = self._quick_start(m, role, head, vstate, vrf, slot,
+        quick = self._quick_start(m, head, vstate, vrf, slot, quick_now, quick_load,
                                   None if arithmetic else stream.port_free)
 
         # ---- the sequencer ----
@@ -1160,10 +1164,10 @@ class VectorEngine(Engine):
                 if not arithmetic:
                     m.d.sync += (stream.restart + elements.restart + probe.restart
                                  + [field.eq(0)])
-                with m.If(quick.now):
+                with m.If(quick_now):
                     m.d.sync += [fsm.eq(quick.state), beats.eq(quick.beats)]
                     if not arithmetic:
-                        with m.If(quick.load):
+                        with m.If(quick_load):
                             m.d.sync += stream.first_request
 
         def execute_beat() -> None:
@@ -1799,15 +1803,15 @@ class VectorEngine(Engine):
         return _Chunk(full_data, full_mask, chunk_addr, chunk_size, last,
                       [data.eq(full_data), mask.eq(full_mask)], [data.eq(0), mask.eq(0)])
 
-    def _quick_start(self, m: Module, role: str, head, vstate: VectorState,
-                     vrf: RegisterFilePorts, slot: Slot, port_free) -> "_QuickStart":
-        """Whether a sequencer takes the queue's head without a START cycle (``now``),
+    def _quick_start(self, m: Module, head, vstate: VectorState, vrf: RegisterFilePorts,
+                     slot: Slot, now, load, port_free) -> "_QuickStart":
+        """Drives `now`: a sequencer takes the queue's head without a START cycle,
         with vl != 0: the arithmetic one element-wise ops (not whole-register moves,
         vmv.s.x or the .wv narrowing ops, whose first cycle reads vs1's shifts),
         reductions and compares; the load/store one unit-stride loads and stores (not
         segment, fault-only-first, whole-register or mask accesses), a load only when
         the instruction before leaves the memory port free this cycle (`port_free`): its
-        first word is asked for now (``load``). In that cycle the register file's read
+        first word is asked for now (`load`). In that cycle the register file's read
         ports address the head's first beat (vd, vs2 and vs1's first rows; a narrowing
         op's vs2 rows 0 and 1; a store's data), which the rows the instruction before
         would read next no longer need; the read ports see the same cycle's writes, so
@@ -1815,10 +1819,10 @@ class VectorEngine(Engine):
         width as START counts them (``beats``); ``first_cycle`` is the instruction's
         first cycle after it (where velements counts its body)."""
         uop, insn = head.predecoded.uop, head.dispatched.insn
-        bpr, vlenb = self.beats_per_reg, self.vlenb
+        bpr = self.beats_per_reg
         kind = uop.kind
         sew = vstate.vtype[3:5]
-        load = Signal(name=f"{role}_quick_load_start")
+        role = "alu" if port_free is None else "lsu"
         if port_free is None:  # arithmetic
             simple = (((kind == Kind.ARITH) & ~uop.whole & ~uop.first_only
                        & ~(uop.narrow & (uop.form == Form.VV)))
@@ -1830,14 +1834,13 @@ class VectorEngine(Engine):
             simple = unit & ((kind == Kind.STORE) | ((kind == Kind.LOAD) & port_free))
             eew = uop.eew
             state = Mux(kind == Kind.LOAD, State.LOAD, State.STORE)
-        now = self._quick_now if port_free is None else Signal(name=f"{role}_quick_start")
         m.d.comb += now.eq(slot.take & simple & (vstate.vl != 0))
         if port_free is not None:
-            m.d.comb += [load.eq(now & (kind == Kind.LOAD)), self._quick_load.eq(load)]
-        group_bytes = Signal(range(16 * vlenb + 1), name=f"{role}_quick_bytes")
+            m.d.comb += load.eq(now & (kind == Kind.LOAD))
+        group_bytes = Signal(range(16 * self.vlenb + 1), name=f"{role}_quick_bytes")
         m.d.comb += group_bytes.eq(vstate.vl << eew)
         beats = Signal(range(8 * bpr + 1), name=f"{role}_quick_beats")
-        m.d.comb += beats.eq(((group_bytes + vlenb - 1) >> _log2(vlenb)) * bpr)
+        m.d.comb += beats.eq(self._registers_of(group_bytes) * bpr)
         vd, vs1, vs2 = insn[7:12], insn[15:20], insn[20:25]
         with m.If(now):
             m.d.comb += vrf.read_rows[0].eq(vd * bpr)
@@ -1846,7 +1849,11 @@ class VectorEngine(Engine):
                              vrf.read_rows[2].eq(Mux(uop.narrow, vs2 * bpr + 1, vs1 * bpr))]
         first_cycle = Signal(name=f"{role}_quick_first_cycle")
         m.d.sync += first_cycle.eq(now)
-        return _QuickStart(now, beats, first_cycle, state, load)
+        return _QuickStart(beats, first_cycle, state)
+
+    def _registers_of(self, group_bytes):
+        """The registers `group_bytes` of a group's body occupy (rounded up)."""
+        return (group_bytes + self.vlenb - 1) >> _log2(self.vlenb)
 
     def _scalar_side(self, m: Module, current, uop, vstate: VectorState):
         """vset{i}vl{i}'s new vl and vtype, the CSR instructions' values, and the
@@ -1876,7 +1883,7 @@ class VectorEngine(Engine):
 
     def _gather(self, m: Module, uop, fsm, beat, beat_offset, sew_code, vl,
                 vstate: VectorState, unmasked, active, old_vd, src2, src1, scalar, gathers,
-                carry_in):
+                carry_in, quick_now):
         """Reductions, compares and mask logic. The first pass (EXECUTE over the source
         group's beats) folds the active elements into the reduction's accumulator
         (started from vs1[0]) or sets the compare's mask bits (vmadc/vmsbc: the carry or
@@ -1907,7 +1914,7 @@ class VectorEngine(Engine):
         compared = compare.result
         mask_bits = Signal(vlen)
         mask_written = Signal(vlen)
-        with m.If((fsm == State.START) | self._quick_now):
+        with m.If((fsm == State.START) | quick_now):
             m.d.sync += [mask_written.eq(0), mask_bits.eq(0)]
         with m.Switch(sew_code):
             for code, sew in enumerate((8, 16, 32)):

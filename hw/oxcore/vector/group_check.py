@@ -60,7 +60,7 @@ def log2_count(field):
     return Mux(field[2], 3, Mux(field[1], 2, Mux(field[0], 1, 0)))
 
 
-def misaligned(reg, emul):
+def misaligned_group(reg, emul):
     """EMUL (log2) out of 1/8..8, or the group's first register not a multiple of it."""
     return ((emul > 3) | (emul < -3) | ((emul == 1) & reg[0]) | ((emul == 2) & (reg[:2] != 0))
             | ((emul == 3) & (reg[:3] != 0)))
@@ -122,7 +122,7 @@ class RegisterGroupCheck(wiring.Component):
         fields_too_many = dst.checked & ((dst_count > 8) | (vd + dst_count > 32))
         breaks = [fields_too_many, needs_vstart_zero & ~self.vstart_zero, masked_v0 & (vd == 0)]
         for operand, reg in ((dst, vd), (src2, vs2), (src1, vs1)):
-            breaks.append(operand.checked & misaligned(reg, operand.emul))
+            breaks.append(operand.checked & misaligned_group(reg, operand.emul))
         for operand, reg in ((src2, vs2), (src1, vs1)):
             breaks.append(operand.checked & dst.checked & breaks_overlap_rule(
                 operand.overlap, vd, dst_count, reg, registers(operand.emul), operand.emul))
@@ -171,7 +171,7 @@ class RegisterGroupCheck(wiring.Component):
                 with m.If(vv):
                     m.d.comb += src1.set(lmul, Overlap.NARROWER_DST)
             with m.Case(Kind.REDUCE):  # vd and vs1 are element 0 of one register
-                m.d.comb += [src2.checked.eq(1), src2.emul.eq(lmul), needs_vstart_zero.eq(1)]
+                m.d.comb += src2.set(lmul) + [needs_vstart_zero.eq(1)]
             with m.Case(Kind.MASK_SCAN):
                 m.d.comb += needs_vstart_zero.eq(1)
                 with m.If(sub == MASK_SCANS.index("viota")):

@@ -138,7 +138,7 @@ def test_a_missed_group_rule_is_caught(tmp_path, monkeypatch):
     """Fault injection: no register group is misaligned; the misaligned vadd must then
     diverge."""
     from hw.oxcore.vector import group_check
-    monkeypatch.setattr(group_check, "misaligned", lambda reg, emul: 0)
+    monkeypatch.setattr(group_check, "misaligned_group", lambda reg, emul: 0)
     lines, _ = CASES["misaligned_group"]
     source = "\n".join(_start(*(f"    {line}" for line in lines))) + "\n" + _tail()
     assert _cosim(source, config(128, 2), tmp_path, "no_alignment").verdict == "fail"
