@@ -1032,65 +1032,65 @@ def main(argv: list[str] | None = None) -> int:
     if oracle.find_qemu() is None:
         print(f"vector fuzz: skipped: {oracle.EXECUTABLE} not found ({oracle.INSTALL_HINT})")
         return 0
-    out = Path(args.out)
-    started = time.perf_counter()
-    failures: list[str] = []
-    total = 0
-    for vlen in vlens:
-        for seed in range(args.first_seed, args.first_seed + args.seeds):
-            total += 1
-            report = compare(seed, vlen, args.length, vstart_rate=args.vstart_rate,
-                             wild=args.wild)
-            if report:
-                failures.append(report)
-                out.mkdir(parents=True, exist_ok=True)
-                (out / f"seed-{seed}-vlen{vlen}.S").write_text(
-                    generate(seed, vlen, args.length, args.vstart_rate, args.wild).source())
-                (out / f"seed-{seed}-vlen{vlen}.txt").write_text(report + "\n")
-                print(report, flush=True)
-            if total % 20 == 0:
-                print(f"vector fuzz: {total} programs, {len(failures)} differing, "
-                      f"{time.perf_counter() - started:.0f} s", flush=True)
-    print(f"vector fuzz: {total - len(failures)} of {total} programs agree with QEMU "
-          f"(VLEN {', '.join(map(str, vlens))}, {args.length} steps each), "
-          f"{len(failures)} differ; {time.perf_counter() - started:.0f} s"
-          + (f"; reproducers in {out}" if failures else ""))
-    return 1 if failures else 0
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    cases = ((seed, vlen, f"vlen{vlen}",
+              lambda seed=seed, vlen=vlen: compare(seed, vlen, args.length,
+                                                   vstart_rate=args.vstart_rate,
+                                                   wild=args.wild))
+             for vlen in vlens for seed in seeds)
+    return _campaign(args, cases, "vector fuzz", "differing", 20, lambda total, failed: (
+        f"{total - failed} of {total} programs agree with QEMU (VLEN "
+        f"{', '.join(map(str, vlens))}, {args.length} steps each), {failed} differ"))
 
 
 def _main_rtl(args, vlens: list[int]) -> int:
     """`--rtl`: every (VLEN, LANES, seed) in lockstep; reproducers for the failures."""
+    lanes_list = args.lanes or [4]
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+
+    def cases():
+        for vlen in vlens:
+            for lanes in lanes_list:
+                if lanes * 32 > vlen:
+                    print(f"vector RTL fuzz: VLEN {vlen} with {lanes} lanes skipped (a beat "
+                          f"of {lanes} x 32 bits exceeds the register)", flush=True)
+                    continue
+                for seed in seeds:
+                    yield (seed, vlen, f"vlen{vlen}x{lanes}",
+                           lambda seed=seed, vlen=vlen, lanes=lanes: cosim_rtl(
+                               seed, vlen, lanes, args.length, args.vstart_rate, args.wild,
+                               args.backend))
+    return _campaign(args, cases(), "vector RTL fuzz", "failing", 10, lambda total, failed: (
+        f"{total - failed} of {total} programs co-simulate in lockstep (VLEN "
+        f"{', '.join(map(str, vlens))}, LANES {', '.join(map(str, lanes_list))}, "
+        f"{args.length} steps each), {failed} fail"))
+
+
+def _campaign(args, cases, label: str, failing: str, every: int, summary) -> int:
+    """Run `cases` ((seed, vlen, tag, run): `run()` gives '' or a failure's report). A
+    failure's report is printed and kept with its program under ``--out``
+    (``seed-<seed>-<tag>.S`` and ``.txt``); progress every `every` programs; last,
+    `summary(total, failed)`, and the exit status (1 if any failed)."""
     out = Path(args.out)
     started = time.perf_counter()
-    failures, total = 0, 0
-    for vlen in vlens:
-        for lanes in args.lanes or [4]:
-            if lanes * 32 > vlen:
-                print(f"vector RTL fuzz: VLEN {vlen} with {lanes} lanes skipped (a beat of "
-                      f"{lanes} x 32 bits exceeds the register)", flush=True)
-                continue
-            for seed in range(args.first_seed, args.first_seed + args.seeds):
-                total += 1
-                report = cosim_rtl(seed, vlen, lanes, args.length, args.vstart_rate,
-                                   args.wild, args.backend)
-                if report:
-                    failures += 1
-                    out.mkdir(parents=True, exist_ok=True)
-                    stem = out / f"seed-{seed}-vlen{vlen}x{lanes}"
-                    stem.with_suffix(".S").write_text(generate(
-                        seed, vlen, args.length, args.vstart_rate, args.wild).source())
-                    stem.with_suffix(".txt").write_text(report + "\n")
-                    print(report, flush=True)
-                if total % 10 == 0:
-                    print(f"vector RTL fuzz: {total} programs, {failures} failing, "
-                          f"{time.perf_counter() - started:.0f} s", flush=True)
-    print(f"vector RTL fuzz: {total - failures} of {total} programs co-simulate in lockstep "
-          f"(VLEN {', '.join(map(str, vlens))}, LANES "
-          f"{', '.join(map(str, args.lanes or [4]))}, {args.length} steps each), {failures} "
-          f"fail; {time.perf_counter() - started:.0f} s"
-          + (f"; reproducers (.S, .txt) in {out}" if failures else ""))
-    return 1 if failures else 0
-
+    failed = total = 0
+    for seed, vlen, tag, run in cases:
+        total += 1
+        report = run()
+        if report:
+            failed += 1
+            out.mkdir(parents=True, exist_ok=True)
+            stem = out / f"seed-{seed}-{tag}"
+            stem.with_suffix(".S").write_text(
+                generate(seed, vlen, args.length, args.vstart_rate, args.wild).source())
+            stem.with_suffix(".txt").write_text(report + "\n")
+            print(report, flush=True)
+        if total % every == 0:
+            print(f"{label}: {total} programs, {failed} {failing}, "
+                  f"{time.perf_counter() - started:.0f} s", flush=True)
+    print(f"{label}: {summary(total, failed)}; {time.perf_counter() - started:.0f} s"
+          + (f"; reproducers (.S, .txt) in {out}" if failed else ""))
+    return 1 if failed else 0
 
 if __name__ == "__main__":
     sys.exit(main())
