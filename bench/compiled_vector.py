@@ -1,5 +1,6 @@
 """Compiled element-wise kernels against the vector engine's roofline: the operator
-library's `add` (int8, int32) and `relu` (int8, int32) from `sw/ops/elementwise.py`,
+library's `add` and `relu` (int8, int32), `bias` and `bias_scalar` (int32) and the
+int8 reductions `reduce_sum` and `reduce_max` from `sw/ops/elementwise.py`,
 compiled by the kernel compiler (`sw/compiler/isel_vector.py`) and launched on the RTL
 (`sw.compiler.launch`, in lockstep with the interpreter, outputs checked against numpy),
 at 4K elements on the `vector` preset (VLEN 256, LANES 4).
@@ -31,9 +32,28 @@ from sw.ops import elementwise as ew
 ELEMENTS = 4096
 BLOCK = 4096
 TARGET = 0.85
+BIAS = -123_456  # bias_scalar's b
 # case -> (kernel, numpy dtype, SEW, bytes moved per element)
 CASES = {"add_i8": ("add", np.int8, 8, 3), "add_i32": ("add", np.int32, 32, 12),
-         "relu_i8": ("relu", np.int8, 8, 2), "relu_i32": ("relu", np.int32, 32, 8)}
+         "relu_i8": ("relu", np.int8, 8, 2), "relu_i32": ("relu", np.int32, 32, 8),
+         "bias_i32": ("bias", np.int32, 32, 12), "bias_scalar_i32": ("bias_scalar", np.int32, 32, 8),
+         # (one int32 result per BLOCK: the bytes it moves are the input's)
+         "reduce_sum_i8": ("reduce_sum", np.int8, 8, 1),
+         "reduce_max_i8": ("reduce_max", np.int8, 8, 1)}
+
+
+def _arguments(name: str, x, y, out, elements: int, block: int) -> tuple:
+    """The kernel, its launch arguments and constexprs, and its numpy result."""
+    if name in ("add", "bias"):
+        return getattr(ew, name), (x, y, out, elements), {}, ew.reference_add(x, y)
+    if name == "relu":
+        return ew.relu, (x, out, elements), {}, ew.reference_relu(x)
+    if name == "bias_scalar":
+        return ew.bias_scalar, (x, out, elements, BIAS), {}, ew.reference_bias(x, BIAS)
+    if name == "reduce_sum":
+        return ew.reduce_sum, (x, out, elements), {}, ew.reference_reduce_sum(x, block)
+    return (ew.reduce_max, (x, out, elements), {"LOWEST": int(np.iinfo(x.dtype).min)},
+            ew.reference_reduce_max(x, block))
 
 
 def measure(case: str, elements: int = ELEMENTS, block: int = BLOCK, seed: int = 1,
@@ -47,18 +67,15 @@ def measure(case: str, elements: int = ELEMENTS, block: int = BLOCK, seed: int =
     rng = np.random.default_rng(seed)
     info = np.iinfo(dtype)
     x = rng.integers(info.min, info.max, elements, dtype=dtype, endpoint=True)
-    out = np.zeros_like(x)
+    y = rng.integers(info.min, info.max, elements, dtype=dtype, endpoint=True)
+    reduces = name.startswith("reduce")
+    out = np.zeros((elements + block - 1) // block if reduces else elements,
+                   np.int32 if reduces else dtype)
     grid = (elements + block - 1) // block
+    kernel, args, constexprs, expected = _arguments(name, x, y, out, elements, block)
     started = time.perf_counter()
-    if name == "add":
-        y = rng.integers(info.min, info.max, elements, dtype=dtype, endpoint=True)
-        run = launch(ew.add, grid, x, y, out, elements, BLOCK=block, config=config,
-                     sim="rtl", backend=backend)
-        expected = ew.reference_add(x, y)
-    else:
-        run = launch(ew.relu, grid, x, out, elements, BLOCK=block, config=config,
-                     sim="rtl", backend=backend)
-        expected = ew.reference_relu(x)
+    run = launch(kernel, grid, *args, BLOCK=block, **constexprs, config=config, sim="rtl",
+                 backend=backend)
     wall = time.perf_counter() - started
     if not np.array_equal(out, expected):
         raise RuntimeError(f"compiled {case} at {elements} elements: wrong outputs")

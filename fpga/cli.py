@@ -150,6 +150,20 @@ def _cmd_area(args) -> int:
     return 0
 
 
+def _cmd_timing(args) -> int:
+    from fpga.unit_timing import UNITS, make_unit, unit_timing
+    if args.list:
+        for name, (what, _) in UNITS.items():
+            print(f"{name:<10} {what}")
+        return 0
+    config = load_config(args.config or "vector")
+    unit = make_unit(args.unit, config)
+    work = args.build_root / "units" / f"{args.unit}-{config.name}"
+    result = unit_timing(unit, args.unit, work, seed=args.seed)
+    print(result.format())
+    return 0
+
+
 def _cmd_postsynth(args) -> int:
     design = args.design or default_design()
     if design == "oxcore":
@@ -266,6 +280,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--family", choices=("ecp5", "ice40"), default="ecp5")
     p.add_argument("--design", choices=sorted(DESIGNS), default=None)
     p.set_defaults(func=_cmd_area)
+
+    p = sub.add_parser("timing", help="place and route one unit between registers and "
+                                      "print its critical path (minutes, not an hour)")
+    p.add_argument("--unit", default="lane", help="which unit (--list names them)")
+    p.add_argument("--list", action="store_true", help="list the units")
+    p.add_argument("--config", default=None, metavar="NAME|FILE.toml",
+                   help="core configuration the unit is built for (default: vector)")
+    p.add_argument("--seed", type=int, default=1, help="nextpnr placement seed")
+    p.add_argument("--build-root", default="build/fpga", type=Path)
+    p.set_defaults(func=_cmd_timing)
 
     p = sub.add_parser("postsynth", help="RTL vs post-synthesis netlist UART text")
     p.add_argument("--design", choices=sorted(DESIGNS), default=None)

@@ -167,9 +167,13 @@ class Autotuned:
                     else int(values[k])) for k in self.key}
 
     def _cache_path(self, config: OxCoreConfig, key_values: dict[str, Any]) -> Path:
+        """The choice's file: per kernel source, configuration, key values and candidates,
+        and per compiler and RTL (either changes the candidates' cycles)."""
+        from sw.compiler.cache import compiler_digest, hardware_digest
         source = inspect.getsource(self.kernel.fn)
         text = json.dumps([source, repr(config), key_values,
-                           [c.text() for c in self.configs]], sort_keys=True)
+                           [c.text() for c in self.configs], compiler_digest(),
+                           hardware_digest()], sort_keys=True)
         digest = hashlib.sha256(text.encode()).hexdigest()[:16]
         return choices_dir() / f"{self.name}-{config.name}-{digest}.json"
 

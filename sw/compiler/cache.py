@@ -34,6 +34,8 @@ FORMAT = 1
 _ROOT = Path(__file__).resolve().parents[2]
 #: The sources compiled code depends on besides the kernel: the compiler and the ISA.
 _COMPILER_SOURCES = (_ROOT / "sw" / "compiler", _ROOT / "oxcore" / "isa")
+#: The sources a kernel's RTL cycle count depends on besides its code: the RTL.
+_HARDWARE_SOURCES = (_ROOT / "hw" / "oxcore",)
 
 _MEMORY: dict[str, CompiledKernel] = {}
 
@@ -48,15 +50,25 @@ def disk_enabled() -> bool:
     return os.environ.get("OXCORE_KERNEL_CACHE", "1") not in ("0", "off", "no", "false")
 
 
-@cache
-def compiler_digest() -> str:
-    """A hash of every source file of the compiler and the ISA description."""
+def _sources_digest(directories: tuple[Path, ...]) -> str:
     digest = hashlib.sha256()
-    for directory in _COMPILER_SOURCES:
+    for directory in directories:
         for path in sorted(directory.rglob("*.py")):
             digest.update(str(path.relative_to(_ROOT)).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+@cache
+def compiler_digest() -> str:
+    """A hash of every source file of the compiler and the ISA description."""
+    return _sources_digest(_COMPILER_SOURCES)
+
+
+@cache
+def hardware_digest() -> str:
+    """A hash of every source file of the RTL (autotuning's choices are by its cycles)."""
+    return _sources_digest(_HARDWARE_SOURCES)
 
 
 def kernel_key(kernel: Kernel, signature: str, config: OxCoreConfig,

@@ -295,6 +295,19 @@ def _relu_op(X: np.ndarray) -> dict[str, np.ndarray]:
     return {"Z": reference_relu(X)}
 
 
+def _bias(X: np.ndarray, B: np.ndarray) -> dict[str, np.ndarray]:
+    from sw.ops.elementwise import reference_bias
+    return {"Z": reference_bias(X, B)}
+
+
+BIAS_SCALAR = -123_456  # bias_scalar's b (a launch argument, in the reference too)
+
+
+def _bias_scalar(X: np.ndarray) -> dict[str, np.ndarray]:
+    from sw.ops.elementwise import reference_bias
+    return {"Z": reference_bias(X, BIAS_SCALAR)}
+
+
 def _reduce_sum(X: np.ndarray) -> dict[str, np.ndarray]:
     from sw.ops.elementwise import reference_reduce_sum
     return {"S": reference_reduce_sum(X, 4096)}
@@ -383,6 +396,15 @@ COMPILED_KERNELS = (
                                            f" + 4 * N * {_OH} * {_OW} * CO")),
     _ew("add", ("X", "Y"), Array("Z", "int8", ("N",)), _add, 8, "3 * N"),
     _ew("relu", ("X",), Array("Z", "int8", ("N",)), _relu_op, 8, "2 * N"),
+    # a bias on int32 accumulators: per element, and one scalar for all (a launch argument)
+    _ew("bias", ("X", "B"), Array("Z", "int32", ("N",)), _bias, 32, "12 * N"),
+    Kernel("bias_scalar", ("N",), (4096,), (Array("X", "int32", ("N",)),),
+           (Array("Z", "int32", ("N",)),), _bias_scalar, engines=("vector",),
+           default_config="vector",
+           launch=CompiledLaunch("sw.ops.elementwise:bias_scalar",
+                                 ("X", "Z", "N", str(BIAS_SCALAR)), ("cdiv(N, BLOCK)",),
+                                 (("BLOCK", "4096"),), min_bytes="8 * N", elements="N",
+                                 element_bits=32)),
     _ew("reduce_sum", ("X",), Array("S", "int32", ("(N + 4095) // 4096",)), _reduce_sum, 8,
         "N"),
     _ew("reduce_max", ("X",), Array("S", "int32", ("(N + 4095) // 4096",)), _reduce_max, 8,

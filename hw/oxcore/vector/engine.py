@@ -211,6 +211,13 @@ def _double_group(ones):
     return Mux(ones[7], 0xFFFF, Mux(ones[3], 0xFF, Mux(ones[1], 0xF, 0x3)))
 
 
+def _single_register(single, ones):
+    """An operand's `ones` as the issue check counts them: one register where `single`
+    (a reduction's vd and vs1, a compare's vd), else the group's `ones` (a hook for
+    fault injection)."""
+    return Mux(single, 1, ones)
+
+
 def _index_group(ones):
     """An indexed access's index group as the issue check counts it (its `ones`, from
     the index EMUL; a hook for fault injection)."""
@@ -631,11 +638,16 @@ class VectorEngine(Engine):
             # the 2*SEW groups (narrowing vs2; widening vd, and vs2 in the .w forms) are
             # twice LMUL: counted double
             double = _double_group(ones)
-            vd_ones = Mux(uop.widen, double, ones)
+            # a reduction's vd and vs1, and a compare's mask destination, are one
+            # register whatever LMUL (spec 14, 11.8), so that a strip's reduction does
+            # not hold the next strip's load into the registers after its vd
+            one_vd = (uop.kind == Kind.REDUCE) | (uop.kind == Kind.COMPARE)
+            vd_ones = _single_register(one_vd, Mux(uop.widen, double, ones))
             vs2_ones = Mux(uop.narrow | uop.wide_vs2, double, ones)
             # vrgatherei16's 16-bit indices: EMUL 2 x LMUL at SEW 8
             ei16 = (uop.kind == Kind.PERMUTE) & (uop.sub == PERMUTES.index("vrgatherei16"))
-            vs1_ones = Mux(ei16 & (state.vtype[3:6] == 0), double, ones)
+            vs1_ones = _single_register(uop.kind == Kind.REDUCE,
+                                        Mux(ei16 & (state.vtype[3:6] == 0), double, ones))
             m.d.comb += touched.eq(_group_mask(vd, vd_ones) | _group_mask(vs2, vs2_ones)
                                    | Mux(uop.form == Form.VV, _group_mask(vs1, vs1_ones), 0)
                                    | uses_v0)

@@ -69,3 +69,16 @@ def test_autotune_errors() -> None:
         Autotuned(gemm, [], ["M"])
     with pytest.raises(OxCoreError, match="@autotune goes above @kernel"):
         tl.autotune(CONFIGS, ["M"])(lambda x: x)
+
+
+def test_a_changed_compiler_or_rtl_tunes_again(monkeypatch):
+    """A changed compiler or RTL changes the candidates' cycles: the choice is kept in
+    another file, so the old one is not reused."""
+    from oxcore.config import load_config
+    tuned = Autotuned(gemm, CONFIGS, ["M", "N", "K"])
+    keys = {"M": 64, "N": 64, "K": 64}
+    paths = {tuned._cache_path(load_config("tensor"), keys)}
+    for digest in ("compiler_digest", "hardware_digest"):
+        monkeypatch.setattr(f"sw.compiler.cache.{digest}", lambda: f"another {digest}")
+        paths.add(tuned._cache_path(load_config("tensor"), keys))
+    assert len(paths) == 3

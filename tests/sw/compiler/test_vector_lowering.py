@@ -354,3 +354,74 @@ def test_a_load_after_a_store_sees_it():
     x, y = np.zeros(n, np.int32), np.zeros(n, np.int32)
     launch(vk.store_then_load, cdiv(n, block), x, y, n, BLOCK=block, config=CONFIG)
     assert np.array_equal(x, np.arange(n)) and np.array_equal(y, 2 * np.arange(n))
+
+
+# ---- int8 sums: two widening reductions (`_Sink.quad`) -------------------------------
+
+def _vector_config(vlen: int):
+    import dataclasses
+    from oxcore.config import VectorConfig
+    base = load_config(CONFIG)
+    return dataclasses.replace(base, name=f"vector{vlen}",
+                               vector=dataclasses.replace(base.vector, vlen=vlen,
+                                                          lanes=min(4, vlen // 32)))
+
+
+@pytest.mark.parametrize("vlen", [64, 256, 1024])
+@pytest.mark.parametrize("fill", ["lowest", "highest", "random"])
+def test_int8_sums_are_exact_in_every_chunk(vlen, fill):
+    """A chunk's int16 partial sum holds every sum of at most 256 int8 elements
+    (-128 x 256 = -32768 just fits): all-lowest, all-highest and random blocks, at a
+    VLEN whose LMUL-8 chunk would be larger (1024: 1,024 elements, so LMUL 2)."""
+    n, block = 5000, 4096
+    x = {"lowest": np.full(n, -128, np.int8), "highest": np.full(n, 127, np.int8),
+         "random": random(np.random.default_rng(vlen), n, np.int8)}[fill]
+    out = np.zeros(cdiv(n, block), np.int32)
+    launch(ew.reduce_sum, len(out), x, out, n, BLOCK=block, config=_vector_config(vlen))
+    assert np.array_equal(out, ew.reference_reduce_sum(x, block))
+
+
+def test_an_int8_sum_widens_twice_without_extension_passes():
+    text = asm(ew.reduce_sum, "x_ptr:*i8,out_ptr:*i32,n:i32,BLOCK=4096")
+    body = text.split("vodd")[1].split("vdrain")[0]
+    ops = [line.split()[0] for line in body.splitlines() if line.strip().startswith("v")]
+    assert ops == ["vle8.v", "vwredsum.vs", "vsetivli", "vwredsum.vs", "vsetvli"], ops
+    assert "e16, m1" in body and "vsext" not in text and "vredsum" not in text
+    # at VLEN 1024 a chunk is kept to 256 elements: e8, m2
+    wide = compile_kernel(ew.reduce_sum, "x_ptr:*i8,out_ptr:*i32,n:i32,BLOCK=4096",
+                          _vector_config(1024)).asm
+    assert "e8, m2" in wide and "e8, m4" not in wide and "e8, m8" not in wide
+
+
+def test_a_reduction_strip_computes_after_the_next_load():
+    """Without stores, each chunk's reduction comes after the next chunk's load, on the
+    other register set, so the two sequencers overlap."""
+    text = asm(ew.reduce_max, "x_ptr:*i8,out_ptr:*i32,n:i32,BLOCK=4096,LOWEST=-128")
+    for block in ("vodd", "veven"):
+        body = text.split(block)[1].split("\n.L")[0]
+        lines = [line.split() for line in body.splitlines() if line.strip().startswith("v")]
+        assert [words[0] for words in lines] == ["vle8.v", "vredmax.vs"], lines
+        loaded, reduced = lines[0][1].rstrip(","), lines[1][2].rstrip(",")
+        assert loaded != reduced, (block, lines)
+    assert "vfirst" in text and "vredmax" not in text.split("vfirst")[1].split("vloop")[0]
+
+
+def test_rtl_strip_mined_int8_sum():
+    """Lockstep on the RTL: two programs, one of two chunks (the pipelined loop and its
+    drain), one of a tail only."""
+    rng = np.random.default_rng(11)
+    n, block = 600, 512
+    x = random(rng, n, np.int8)
+    sums = np.zeros(cdiv(n, block), np.int32)
+    launch(ew.reduce_sum, len(sums), x, sums, n, BLOCK=block, config=CONFIG, sim="rtl")
+    assert np.array_equal(sums, ew.reference_reduce_sum(x, block))
+
+
+def test_a_strip_mined_sum_of_indices():
+    """A reduction-only region that uses the index block: each chunk's indices are its
+    own (the region keeps the compute beside its load when it has an index block)."""
+    block = 2048
+    x = np.random.default_rng(1).integers(-1000, 1000, 2 * block).astype(np.int32)
+    out = np.zeros(2, np.int32)
+    launch(vk.sum_with_indices, 2, x, out, BLOCK=block, config=CONFIG)
+    assert np.array_equal(out, (x + np.arange(2 * block)).reshape(2, -1).sum(1))

@@ -154,3 +154,13 @@ def widening_products_16(x_ptr, y_ptr, prod_ptr, n, BLOCK: tl.constexpr):
     x = tl.load(x_ptr + offsets, mask=mask)
     y = tl.load(y_ptr + offsets, mask=mask)
     tl.store(prod_ptr + offsets, x.to(tl.int32) * y.to(tl.int32), mask=mask)
+
+
+@tl.kernel
+def sum_with_indices(x_ptr, out_ptr, BLOCK: tl.constexpr):
+    """out[pid] = sum of x[i] + i over the program's slice: a reduction-only region
+    whose data uses the index block (strip-mined chunks must see their own indices)."""
+    pid = tl.program_id(0)
+    offsets = pid * BLOCK + tl.arange(0, BLOCK)
+    x = tl.load(x_ptr + offsets)
+    tl.store(out_ptr + pid, tl.sum(x + offsets))

@@ -15,7 +15,8 @@ from oxcore.config import PRESETS
 from oxcore.errors import OxCoreError
 from sw.kernels import KERNELS
 
-CASES = [("matvec", None), ("matvec", "3,33"), ("transpose", None), ("transpose", "1,7"),
+CASES = [("bias", None), ("bias", "77"), ("bias_scalar", None), ("bias_scalar", "4099"),
+         ("matvec", None), ("matvec", "3,33"), ("transpose", None), ("transpose", "1,7"),
          ("transpose_i32", "5,3"), ("maxpool2d", None), ("maxpool2d", "2,7,9,5,3,3,2"),
          ("maxpool2d", "1,5,6,70,2,3,1")]
 

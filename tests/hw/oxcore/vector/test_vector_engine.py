@@ -1430,3 +1430,47 @@ def test_vmv_s_x_writes_element_0_below_vl_whatever_vstart(tmp_path):
     verdict = _cosim(source, config(128, 2), tmp_path, "vmv_s_x")
     assert verdict.verdict in ("pass", "exit"), verdict.report
     assert verdict.ended.get("exit_code") == 7, verdict.ended
+
+
+def _single_registers() -> str:
+    """Loads right after and onto a reduction's and a compare's one-register operands,
+    and a whole-register load into the middle of an m8 vadd's destination."""
+    lines = _start("    vsetvli t0, zero, e32, m8, ta, ma", "    vle32.v v16, (s0)",
+                   "    vmv.v.i v8, 3", "    vmv.v.i v24, 5",
+                   "    vredsum.vs v7, v16, v7", "    vle32.v v8, (s0)",
+                   "    vmseq.vi v15, v24, 5", "    addi t1, s0, 32", "    vle32.v v16, (t1)",
+                   "    vredmax.vs v2, v8, v2", "    vle32.v v0, (t1)",
+                   "    vmv.x.s a1, v7", "    vmv.x.s a2, v2", "    vmv.x.s a3, v16",
+                   "    vadd.vv v8, v16, v24", "    vl1re32.v v13, (s0)",
+                   "    vsetivli zero, 1, e32, m1, ta, ma", "    vmv.x.s a4, v15",
+                   "    vmv.x.s a5, v13", "    add a0, a1, a2", "    add a0, a0, a3",
+                   "    add a0, a0, a4", "    add a0, a0, a5")
+    return _finish(lines, bytes(range(256)) * 2)
+
+
+def test_a_reduction_holds_only_its_vd_and_vs1(tmp_path):
+    """A reduction's vd and vs1, and a compare's mask destination, are one register
+    whatever LMUL (the issue check counts them so): a load into v8.. runs alongside
+    ``vredsum.vs v1, v16, v1`` at m8 (the check once counted vd as v1..v8), as a load
+    into v24 always did. In lockstep (`_single_registers`): loads into the registers
+    right after a reduction's and a compare's vd, and into vd itself (which must wait),
+    each followed by reads of what both wrote."""
+    cfg = config(256, 4)
+    reduce = "    vredsum.vs v1, v16, v1"
+    store = "    sw a1, 0(s1)"  # (waits for the engine to be idle)
+    beside = _cycles_after([reduce, "    vle32.v v24, (s0)"], store, cfg, tmp_path, "v24")
+    after_vd = _cycles_after([reduce, "    vle32.v v8, (s0)"], store, cfg, tmp_path, "v8")
+    alone = _cycles_after([reduce], store, cfg, tmp_path, "alone")
+    assert after_vd <= beside + 1 < alone + 8, (beside, after_vd, alone)
+    verdict = _cosim(_single_registers(), cfg, tmp_path, "single")
+    assert verdict.verdict == "pass", verdict.report
+
+
+def test_every_destination_counted_single_is_caught(tmp_path, monkeypatch):
+    """Fault injection: the issue check counts every vd as one register; the whole-
+    register load into v13 then overtakes the m8 vadd whose group holds it."""
+    from amaranth import Const
+    from hw.oxcore.vector import engine as engine_module
+    monkeypatch.setattr(engine_module, "_single_register", lambda single, ones: Const(1, 8))
+    verdict = _cosim(_single_registers(), config(256, 4), tmp_path, "single_fault")
+    assert verdict.verdict == "fail", verdict.report
