@@ -39,7 +39,11 @@ destination overlapping a source).
 ``offsets < n`` (`Mask` with a bound on dimension 0) becomes the element count
 ``min(n - start, BLOCK)``: full chunks run at vl = VLMAX (one vsetvli before the loop),
 the remainder at ``vsetvli rem`` -- no v0 mask, and masked-off elements are neither
-loaded, computed nor stored, so a load's `other` does not matter for stores. A vsetvli
+loaded, computed nor stored, so a load's `other` does not matter for stores. A store's
+data-dependent mask (``mask & (x > 0)``: the bound is still vl) is a "mask" node: the
+comparison computed with the chunk's arithmetic into a register kept until the store,
+and copied into v0 just before its ``vse ..., v0.t`` (a `tl.where` may have used v0 in
+between). A vsetvli
 runs alone on the engine (it waits for everything before it), which is why the steady
 state has none unless the region changes SEW. The engine issues in order to its
 arithmetic and load/store sequencers, so a loop "load; compute; store" would leave the
@@ -138,6 +142,7 @@ class _Sink:
     reduction: str = ""  # "sum" / "max"
     result: VReg | None = None
     widened: bool = False  # a sum of a sign-extension by 2x: vwredsum of its source
+    data_mask: VecBlock | None = None  # store: a "mask" node, v0 for a masked vse
     quad: bool = False  # a sum of an int8 block sign-extended to int32: two vwredsums
 
     @property
@@ -391,9 +396,39 @@ class VectorSelection:
         if node.kind == "uniform":
             node = VecBlock("materialize", node.length, node.element, (node,), op=op)
         ptr = self.affine(op.ptr)
-        bound, masked = self._vector_mask(op.mask, "store")
-        self._add_sink(_Sink("store", node, op, ptr=ptr, masked=masked, bound=bound),
-                       node.length)
+        bound, masked, data = self._store_mask(op.mask)
+        self._add_sink(_Sink("store", node, op, ptr=ptr, masked=masked, bound=bound,
+                             data_mask=data), node.length)
+
+    def _store_mask(self, value: SSAValue | None) -> tuple[object, bool, VecBlock | None]:
+        """A store's mask: its index bound (``offsets < n``, the region's element count)
+        and the rest, a data-dependent mask (``x > 0``; ``offsets < n & x > 0`` has
+        both), as a "mask" node whose register the store copies into v0."""
+        from sw.compiler.isel import Mask
+        if value is None or isinstance(self.forms[value], Mask):
+            return (*self._vector_mask(value, "store"), None)
+        cond = self.vec(value)
+        conjuncts, pending = [], [cond]
+        while pending:
+            c = pending.pop()
+            if c.kind == "binary" and c.name == "and" and c.element == "i1":
+                pending += list(c.args)
+            else:
+                conjuncts.append(c)
+        bounds = [c for c in conjuncts if c.kind == "bound"]
+        data = [c for c in conjuncts if c.kind != "bound"]
+        if len(bounds) > 1 or any(_has_bound(c) for c in data):
+            raise self.error("a store mask on the vector engine is an index bound (such as "
+                             "offsets < n), a data mask, or the two joined by &")
+        if not data:
+            return bounds[0].value, True, None
+        if len(data) > 2:
+            raise self.error("a store mask combining more than two comparisons is not "
+                             "supported on the vector engine yet")
+        joined = data[0] if len(data) == 1 else VecBlock("binary", cond.length, "i1",
+                                                        tuple(data), "and", op=cond.op)
+        mask = VecBlock("mask", cond.length, "i1", (joined,), op=value.owner)
+        return (bounds[0].value if bounds else None), bool(bounds), mask
 
     def _vector_mask(self, value: SSAValue | None, what: str) -> tuple[object, bool]:
         from sw.compiler.isel import Mask
@@ -440,7 +475,8 @@ class VectorSelection:
         first = region.sinks[0].op
         self.current_op = first
         vlen = self._need_vector()
-        nodes = _topological([s.operand for s in region.sinks])
+        nodes = _topological([s.operand for s in region.sinks]
+                             + [s.data_mask for s in region.sinks if s.data_mask is not None])
         for node in nodes:
             if node.kind == "load" and node.ptr.elem_size * 8 != node.sew:
                 raise self.error("a load's pointers and its block's elements differ in size",
@@ -603,6 +639,8 @@ class VectorSelection:
                 base = plan.regs[id(sink.node)]
                 group = self._group(sink.node, elements, vlen)
                 plan.stored.update(range(base, base + group))
+                if sink.data_mask is not None:
+                    plan.stored.add(plan.regs[id(sink.data_mask)])
         return plan
 
     def _temp_count(self, node: VecBlock) -> int:
@@ -617,6 +655,8 @@ class VectorSelection:
             return 1
         if node.kind == "select":
             return 1 if _mask_depth(node.args[0]) > 1 or node.args[0].kind == "bound" else 0
+        if node.kind == "mask":
+            return 1 if _mask_depth(node.args[0]) > 1 else 0
         return 0
 
     # emission
@@ -628,7 +668,7 @@ class VectorSelection:
         self._vlen = vlen
         self._vplans = plans
         computed = [n for n in nodes if _is_step(n)]
-        arithmetic = [n.sew for n in computed if n.kind != "materialize"] + \
+        arithmetic = [n.sew for n in computed if n.kind not in ("materialize", "mask")] + \
             [s.operand.sew for s in region.sinks if s.kind == "reduce"]
         self._sew0 = arithmetic[0] if arithmetic else smax
         length = region.length
@@ -644,9 +684,13 @@ class VectorSelection:
                 self.emit("vmv.s.x", self._vreg(self._acc_regs[id(sink)]), ZERO)
             if sink.quad:
                 self.emit("vmv.s.x", self._vreg(self._quad_regs[id(sink)][1]), ZERO)
-        vl_reg = self.new_x("vlmax")
+        # vl = E, from a register holding E: with rd = x0 the engine's issue stage runs
+        # the vsetvli, where a scalar result (the usual rd, x0 form for VLMAX) takes its
+        # arithmetic sequencer and a round trip to the scalar core (rd = rs1 = x0 would
+        # keep vl instead)
+        vl_reg = self.reg(elements)
         self._vl_reg = vl_reg
-        self.emit("vsetvli", vl_reg, ZERO, self._vtype(self._sew0))
+        self.emit("vsetvli", ZERO, vl_reg, self._vtype(self._sew0))
         self._vsew = self._sew0
         for sink in reduces:
             if sink.widened or sink.quad:
@@ -688,7 +732,7 @@ class VectorSelection:
                     self.emit("blez", count, done.label)
                     self.block = self._vblock("vchunk")
                 if not (isinstance(count, int) and count >= elements):
-                    self.emit("vsetvli", self.new_x(), self.reg(count),
+                    self.emit("vsetvli", ZERO, self.reg(count),
                               self._vtype(self._sew0))
                 if not (isinstance(count, int) and count <= 0):
                     self._stage_load(loads, plans[0], advance=False)
@@ -771,7 +815,7 @@ class VectorSelection:
         self.block = tail
         self.emit("blez", rem, done.label)
         self.block = self._vblock("vrest")
-        self.emit("vsetvli", self.new_x(), rem, self._vtype(self._sew0))
+        self.emit("vsetvli", ZERO, rem, self._vtype(self._sew0))
         self._stage_load(loads, a, advance=False)
         self._stage_compute(computed, reduces, a, rem)
         self._stage_store(stores, a, advance=False)
@@ -832,10 +876,16 @@ class VectorSelection:
             reg, _, stride = self._pointer_info(sink.ptr, "store")
             vs = self._vreg(plan.regs[id(sink.node)])
             eew = sink.node.sew
+            mask = NO_MASK
+            if sink.data_mask is not None:  # (v0 may hold another chunk's mask by now)
+                self.current_op = sink.op
+                held = self._vreg(plan.regs[id(sink.data_mask)])
+                self.emit("vmand.mm", PReg("v", 0), held, held)
+                mask = Text("v0.t")
             if stride is None:
-                self.emit(f"vse{eew}.v", vs, reg, NO_MASK)
+                self.emit(f"vse{eew}.v", vs, reg, mask)
             else:
-                self.emit(f"vsse{eew}.v", vs, reg, stride, NO_MASK)
+                self.emit(f"vsse{eew}.v", vs, reg, stride, mask)
         if advance:
             for sink in stores:
                 self._advance(sink.ptr, "store", advanced)
@@ -930,6 +980,13 @@ class VectorSelection:
                 self.emit("vadd.vx", vd, vd, self.reg(affine.base), NO_MASK)
         elif kind == "binary":
             self._emit_binary(node, vd, temps, plan)
+        elif kind == "mask":  # a store's data mask, kept in a register until the store
+            (cond,) = node.args
+            if cond.kind == "cmp":
+                self._emit_cmp(cond, vd, plan, False)
+            else:
+                self._mask_into_v0(cond, plan, temps, False)
+                self.emit("vmand.mm", vd, PReg("v", 0), PReg("v", 0))
         elif kind == "wmul":
             a, b = node.args
             self._need_sew(a.sew)
@@ -1163,9 +1220,15 @@ class VectorSelection:
 # --- helpers -----------------------------------------------------------------------------
 
 def _is_step(node: VecBlock) -> bool:
-    """A computed node that gets a register (masks are evaluated into v0 at their use)."""
-    return node.kind in ("index", "binary", "wmul", "select", "cast", "materialize") and \
-        node.element != "i1"
+    """A computed node that gets a register (masks are evaluated into v0 at their use,
+    but a store's data mask is kept in one: `VectorSelection._store_mask`)."""
+    return node.kind == "mask" or (
+        node.kind in ("index", "binary", "wmul", "select", "cast", "materialize")
+        and node.element != "i1")
+
+
+def _has_bound(node: VecBlock) -> bool:
+    return node.kind == "bound" or any(_has_bound(a) for a in node.args)
 
 
 def _doubles(node: VecBlock) -> bool:
@@ -1233,7 +1296,9 @@ def _mask_depth(mask: VecBlock) -> int:
 
 
 def _stored_ids(region: _Region) -> set[int]:
-    return {id(s.node) for s in region.sinks if s.kind == "store"}
+    """The values a store reads after the chunk's compute (its data, its data mask)."""
+    return {id(n) for s in region.sinks if s.kind == "store"
+            for n in (s.node, s.data_mask) if n is not None}
 
 
 def _fill_value(node: VecBlock, bound) -> int | None:

@@ -57,3 +57,27 @@ def test_a_loop_with_scalar_loads_stores_and_division(d: int) -> None:
     quotient = np.trunc(totals / d).astype(np.int64)
     want = quotient + (totals - quotient * d)
     np.testing.assert_array_equal(out, want)
+
+
+@tl.kernel
+def grid_shape(out_ptr):
+    """Each program writes its ids and the grid's size along each axis."""
+    x, y, z = tl.program_id(0), tl.program_id(1), tl.program_id(2)
+    nx, ny, nz = tl.num_programs(0), tl.num_programs(1), tl.num_programs(2)
+    slot = out_ptr + ((z * ny + y) * nx + x) * 6
+    tl.store(slot, x)
+    tl.store(slot + 1, y)
+    tl.store(slot + 2, z)
+    tl.store(slot + 3, nx)
+    tl.store(slot + 4, ny)
+    tl.store(slot + 5, nz)
+
+
+@pytest.mark.parametrize("grid", [(5,), (3, 2), (2, 3, 4)])
+def test_program_ids_and_the_grid_size(grid: tuple[int, ...]) -> None:
+    full = tuple(grid) + (1,) * (3 - len(grid))
+    out = np.full(int(np.prod(full)) * 6, -1, np.int32)
+    launch(grid_shape, grid, out)
+    want = [[x, y, z, *full] for z in range(full[2]) for y in range(full[1])
+            for x in range(full[0])]
+    np.testing.assert_array_equal(out.reshape(-1, 6), np.array(want, np.int32))

@@ -80,7 +80,7 @@ def loop_of_regions(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
 def data_mask(x_ptr, out_ptr, BLOCK: tl.constexpr):
     offsets = tl.arange(0, BLOCK)
     x = tl.load(x_ptr + offsets)
-    tl.store(out_ptr + offsets, x, mask=x > 0)
+    tl.store(out_ptr + offsets, x, mask=(x > 0) & (x < 9) & (x != 4))
 
 
 @tl.kernel
@@ -164,3 +164,24 @@ def sum_with_indices(x_ptr, out_ptr, BLOCK: tl.constexpr):
     offsets = pid * BLOCK + tl.arange(0, BLOCK)
     x = tl.load(x_ptr + offsets)
     tl.store(out_ptr + pid, tl.sum(x + offsets))
+
+
+@tl.kernel
+def positive_sums(x_ptr, y_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    """out[i] = where(x > y, x + y, 0) at i < n where x + y > 0; out keeps its value
+    elsewhere (a data-dependent store mask beside a tl.where: both use v0)."""
+    offsets = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offsets < n
+    x = tl.load(x_ptr + offsets, mask=mask)
+    y = tl.load(y_ptr + offsets, mask=mask)
+    s = x + y
+    tl.store(out_ptr + offsets, tl.where(x > y, s, 0), mask=mask & (s > 0))
+
+
+@tl.kernel
+def in_window(x_ptr, out_ptr, n, low, high, BLOCK: tl.constexpr):
+    """out[i] = x[i] where low < x[i] < high (i < n): two comparisons in the store mask."""
+    offsets = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offsets < n
+    x = tl.load(x_ptr + offsets, mask=mask)
+    tl.store(out_ptr + offsets, x, mask=mask & (x > low) & (x < high))
