@@ -12,7 +12,7 @@ KERNEL ?= gemm
 # the SoC's own hello program.
 FPGA_PROGRAM_ARGS = $(if $(PROG),--prog $(PROG),$(if $(filter-out file,$(origin KERNEL)),--kernel $(KERNEL)))
 
-.PHONY: venv test test-long cosim docs bench fuzz fpga fpga-check clean distclean help
+.PHONY: venv test test-long cosim docs bench fuzz fpga fpga-check fpga-timing clean distclean help
 
 help:
 	@echo "make cosim KERNEL=gemm [SHAPE=M,N,K] [SEED=1] [CONFIG=small] [SIM=cxxrtl|pysim] [VCD=f.vcd]"
@@ -26,6 +26,7 @@ help:
 	@echo "               and co-simulate the same programs on the RTL)"
 	@echo "make fpga BOARD=ulx3s [PROG=x.elf|KERNEL=c_gemm] [CONFIG=..] [PROGRAM=1]"
 	@echo "make fpga-check  full place-and-route checks of every board (not in CI)"
+	@echo "make fpga-timing UNIT=lane [CONFIG=vector]  one unit placed alone: Fmax, critical path"
 
 venv: $(STAMP)
 
@@ -79,6 +80,9 @@ fpga: $(STAMP)
 
 fpga-check: $(STAMP)
 	$(PY) -m fpga check
+
+fpga-timing: $(STAMP)
+	$(PY) -m fpga timing --unit $(or $(UNIT),lane) $(if $(CONFIG),--config $(CONFIG))
 
 # clean keeps the tool caches (zig's C++ runtime, compiled CXXRTL models, YoWASP):
 # rebuilding them costs minutes. distclean removes everything, .venv included.
