@@ -406,7 +406,7 @@ class KernelBuilder:
                              f"integers)")
         if isinstance(node, ast.Name):
             return self.name(node)
-        if isinstance(node, ast.Tuple):
+        if isinstance(node, (ast.Tuple, ast.List)):  # (a shape: Triton takes [BLOCK] too)
             return tuple(self.expression(e) for e in node.elts)
         if isinstance(node, ast.BinOp):
             if isinstance(node.op, ast.Div):

@@ -1442,6 +1442,10 @@ class Selector(VectorSelection):
         body = op.body.block
         starts: list[tuple[Callable, VReg]] = []
         forms: list[Form] = []
+        for index, form in enumerate(inits):
+            if isinstance(form, VecBlock) or _carries_data(op, index):
+                raise self.error("a 1-D data block carried through the tl.dot loop is not "
+                                 "supported yet (carry it through a loop of its own)")
         for form, arg in zip(inits, body.args[1:]):
             if isinstance(form, Affine) and _is_dot_accumulator(arg):
                 form = self._zero_tiles(arg.type.dims)
@@ -1481,8 +1485,12 @@ class Selector(VectorSelection):
         self.mutable.add(iv)
         self.emit("mv", iv, self.reg(lb))
         carried: list[Form] = []
-        for init, arg in zip(inits, body.args[1:]):
-            carried.append(self._enter_loop(init, arg))
+        for index, (init, arg) in enumerate(zip(inits, body.args[1:])):
+            if isinstance(init, VecBlock) or _carries_data(op, index):  # a 1-D data
+                # block: in vector registers
+                carried.append(self.carry_into_loop(op.iter_args[index], op))
+            else:
+                carried.append(self._enter_loop(init, arg))
             self.forms[arg] = carried[-1]
         self.forms[body.args[0]] = iv
         exit_block = self.fn.new_block("loop_exit")
@@ -1497,6 +1505,9 @@ class Selector(VectorSelection):
         self.block = header
         for inner in body.ops:
             if isinstance(inner, scf.YieldOp):
+                for value, form in zip(inner.operands, carried):
+                    if isinstance(form, VecBlock):
+                        self.carry_at_yield(value, form, inner)
                 self.flush_vector()
                 self.current_op = inner
                 self._loop_yield(inner, carried)
@@ -1533,9 +1544,6 @@ class Selector(VectorSelection):
         if isinstance(form, TileBlock):
             self.materialize(form)
             return form
-        if isinstance(form, VecBlock):
-            raise self.error("a 1-D data block cannot be carried through a loop yet (store "
-                             "it, or reduce it to a scalar, inside the loop)")
         raise self.error("a mask cannot be carried through a loop yet")
 
     def _loop_yield(self, op: scf.YieldOp, carried: list[Form]) -> None:
@@ -1555,6 +1563,8 @@ class Selector(VectorSelection):
                 if new is not form:
                     raise self.error("a loop-carried accumulator must be updated in place "
                                      "by tl.dot (acc = tl.dot(a, b, acc))", op)
+            elif isinstance(form, VecBlock):
+                pass  # (written by the body's last region: `carry_at_yield`)
             else:
                 raise self.error("unsupported loop-carried value", op)
         # a parallel copy: read every new value before writing any carried register
@@ -1637,6 +1647,27 @@ def _registers(block: TileBlock) -> dict[tuple[int, int], VReg]:
     """Each tile's register, whether its instruction is still pending or not."""
     return {index: entry.reg if isinstance(entry, PendingTile) else entry
             for index, entry in block.tiles.items()}
+
+
+def _carries_data(loop: scf.ForOp, index: int) -> bool:
+    """Whether the loop's `index`-th carried value is a 1-D data block: a 1-D block
+    whose new value (the yield's operand) is computed from a 1-D block's load."""
+    arg = loop.body.block.args[index + 1]
+    if not isinstance(arg.type, ob.BlockType) or len(arg.type.dims) != 1:
+        return False
+    yielded = loop.body.block.last_op.operands[index]
+    seen: set[int] = set()
+    pending = [yielded]
+    while pending:
+        value = pending.pop()
+        owner = value.owner
+        if id(owner) in seen or not isinstance(owner, Operation):
+            continue
+        seen.add(id(owner))
+        if isinstance(owner, ob.LoadOp) and isinstance(owner.result.type, ob.BlockType):
+            return True
+        pending += list(owner.operands)
+    return False
 
 
 def _deferred_store_plan(block: Block) -> tuple[scf.ForOp | None, ob.StoreOp] | None:

@@ -143,6 +143,7 @@ class _Sink:
     result: VReg | None = None
     widened: bool = False  # a sum of a sign-extension by 2x: vwredsum of its source
     data_mask: VecBlock | None = None  # store: a "mask" node, v0 for a masked vse
+    target: VecBlock | None = None  # carry: the "carried" node whose registers it writes
     quad: bool = False  # a sum of an int8 block sign-extended to int32: two vwredsums
 
     @property
@@ -205,6 +206,9 @@ class VectorSelection:
         self._pending_results: set[int] = set()  # id() of reduction results not yet computed
         self._vsew: int | None = None  # the SEW the vtype holds at this point of emission
         self._velems = 0  # E of the region being emitted
+        # loop-carried 1-D data blocks: (base, group) of the registers each holds, kept
+        # out of every region's allocation (`carry_into_loop`)
+        self._carried_groups: list[tuple[int, int]] = []
 
     def vector_pending(self) -> bool:
         return self._region is not None
@@ -442,6 +446,81 @@ class VectorSelection:
         raise self.error(f"a {what} mask on the vector engine must bound the block's index "
                          f"(such as offsets < n): this mask is not of that form")
 
+    # -- loop-carried data blocks --
+
+    def carry_into_loop(self, init: SSAValue, op: Operation) -> VecBlock:
+        """A 1-D data block carried through a loop (``acc = tl.zeros(...)`` then
+        ``acc += tl.load(...)`` in the body): it lives in a register group of its own,
+        reserved from here on (the top registers, aligned), written with its initial
+        value now; the body's region updates it (`carry_at_yield`)."""
+        start = self.vec(init)
+        vlen = self._need_vector()
+        bits = start.length * start.sew
+        if bits > 8 * vlen:
+            raise self.error(f"a loop-carried block must fit one register group: "
+                             f"{start.length} x {start.sew} bits is more than 8 x VLEN "
+                             f"({8 * vlen} bits)", op)
+        group = 1
+        while group * vlen < bits:
+            group *= 2
+        used = {u for b, g in self._carried_groups for u in range(b, b + g)}
+        base = next((b for b in range(32 - group, 0, -group)
+                     if not used & set(range(b, b + group))), None)
+        if base is None or 31 - len(used) - group < 8:
+            raise self.error("too many loop-carried blocks for the vector registers (the "
+                             "regions need 8 of their own)", op)
+        self._carried_groups.append((base, group))
+        node = VecBlock("carried", start.length, start.element, value=base)
+        self.flush_vector()
+        self._add_sink(_Sink("carry", start, op, target=node), start.length)
+        self.flush_vector()
+        return node
+
+    def carry_at_yield(self, value: SSAValue, carried: VecBlock, op: Operation) -> None:
+        """The loop body's new value of a carried block, written into its registers by
+        the body's last region."""
+        self._add_sink(_Sink("carry", self.vec(value), op, target=carried), carried.length)
+
+    def _carried_units(self) -> set[int]:
+        return {u for b, g in self._carried_groups for u in range(b, b + g)}
+
+    def _check_carry(self, region: _Region, nodes: list[VecBlock], bound: object) -> int | None:
+        """The E a region touching carried blocks must run at (one chunk exactly their
+        group's elements: their registers are read and written in place), or None. A
+        masked region leaves the elements past its count alone, which is right only for
+        ``acc = acc op x`` whose masked-off x is op's identity (0 for +, -, |, ^; the
+        dtype's minimum for maximum, maximum for minimum)."""
+        carried = [n for n in nodes if n.kind == "carried"] + \
+            [s.target for s in region.sinks if s.kind == "carry"]
+        if not carried:
+            return None
+        vlen = self._need_vector()
+        sizes = {dict(self._carried_groups)[c.value] * vlen // c.sew for c in carried}
+        if len(sizes) > 1:
+            raise self.error("loop-carried blocks of different widths in one region are "
+                             "not supported yet", region.sinks[0].op)
+        if bound is not None:
+            for sink in region.sinks:
+                if sink.kind == "carry" and not self._identity_update(sink, bound):
+                    raise self.error(
+                        "a carried block updated under a mask must be `acc = acc op x` (op "
+                        "+, -, |, ^, maximum, minimum) with x's masked-off value (the "
+                        "load's other) op's identity: the elements past the mask keep "
+                        "their value", sink.node.op or sink.op)
+        return sizes.pop()
+
+    def _identity_update(self, sink: _Sink, bound: object) -> bool:
+        node, target = sink.node, sink.target
+        if node.kind != "binary" or target not in node.args:
+            return False
+        other = node.args[1] if node.args[0] is target else node.args[0]
+        if node.name == "sub" and node.args[0] is not target:
+            return False
+        identity = {"add": 0, "sub": 0, "or": 0, "xor": 0,
+                    "max": SIGNED_MIN.get(node.element),
+                    "min": (1 << (node.sew - (0 if node.element == "u8" else 1))) - 1}
+        return node.name in identity and _fill_value(other, bound) == identity[node.name]
+
     def _add_sink(self, sink: _Sink, length: int) -> None:
         if self._region is not None and self._region.length != length:
             self.flush_vector()
@@ -488,7 +567,17 @@ class VectorSelection:
             smax = 32  # an index-bound mask compares int32 indices (vid.v)
         length = region.length
         fits = [lmul for lmul in (1, 2, 4, 8) if vlen * lmul // smax >= length]
-        if fits:
+        carry_elements = self._check_carry(region, nodes, bound)
+        if carry_elements is not None:  # one chunk of exactly the carried group's elements
+            lmul = carry_elements * smax // vlen
+            if lmul not in (1, 2, 4, 8) or carry_elements * smax % vlen:
+                raise self.error(f"a region with a {carry_elements}-element carried block and "
+                                 f"{smax}-bit values needs LMUL {carry_elements * smax / vlen:g}",
+                                 first)
+            fits = [lmul]
+        if carry_elements is not None:
+            candidates = [(fits[0], False, True)]
+        elif fits:
             candidates = [(fits[0], False, True)] + \
                 [(lmul, p, False) for lmul in (4, 2, 1) if lmul < fits[0] for p in (True, False)]
         else:
@@ -538,14 +627,14 @@ class VectorSelection:
                   pipelined: bool) -> list[_Plan]:
         accumulators = [s for s in region.sinks if s.kind == "reduce"]
         self._acc_regs: dict[int, int] = {}
-        pool = _Pool(set())
+        pool = _Pool(self._carried_units())
         self._quad_regs: dict[int, tuple[int, int]] = {}
         for sink in accumulators:
             self._acc_regs[id(sink)] = pool.take(1)
             if sink.quad:  # a chunk's int16 partial sum, and its zero start
                 self._quad_regs[id(sink)] = (pool.take(1), pool.take(1))
         reserved = set(self._acc_regs.values()) | \
-            {r for pair in self._quad_regs.values() for r in pair}
+            {r for pair in self._quad_regs.values() for r in pair} | self._carried_units()
         plan_a = self._plan(region, nodes, elements, vlen, reserved, set())
         if not pipelined:
             return [plan_a]
@@ -591,6 +680,9 @@ class VectorSelection:
         plan = _Plan()
         pool = _Pool(reserved)
         live: dict[int, tuple[int, int]] = {}  # id -> (base, group)
+        # a carried block's update whose operand is the block itself, read last there
+        in_place = {id(s.node): s.target for s in region.sinks
+                    if s.kind == "carry" and s.target in s.node.args}
         for i, node in enumerate(steps):
             group = self._group(node, elements, vlen)
             dying = list({id(a): a for a in reads(node)
@@ -598,7 +690,10 @@ class VectorSelection:
             same_width = node.kind in ("binary", "select") or \
                 (node.kind == "cast" and node.args[0].sew == node.sew)
             base = None
-            if same_width:
+            target = in_place.get(id(node))
+            if same_width and target is not None and last.get(id(target)) == i:
+                base = target.value  # acc = acc op x: written where acc is
+            if same_width and base is None:
                 for arg in dying:
                     if live[id(arg)][1] == group and arg.kind != "bound":
                         base = live[id(arg)][0]
@@ -625,6 +720,11 @@ class VectorSelection:
                 b, g = live.pop(id(arg))
                 if b != base:
                     pool.free(b, g)
+            if base in self._carried_units():  # (never back to the pool)
+                plan.regs[id(node)] = base
+                plan.temps[id(node)] = temps
+                live[id(node)] = (base, group)
+                continue
             plan.regs[id(node)] = base
             plan.temps[id(node)] = temps
             plan.written.update(range(base, base + group))
@@ -635,7 +735,7 @@ class VectorSelection:
             else:
                 pool.free(base, group)
         for sink in region.sinks:
-            if sink.kind == "store":
+            if sink.kind == "store" and sink.node.kind != "carried":
                 base = plan.regs[id(sink.node)]
                 group = self._group(sink.node, elements, vlen)
                 plan.stored.update(range(base, base + group))
@@ -675,6 +775,7 @@ class VectorSelection:
         count = self.min_const(bound, length) if bound is not None else length
         stores = [s for s in region.sinks if s.kind == "store"]
         reduces = [s for s in region.sinks if s.kind == "reduce"]
+        self._carries = [s for s in region.sinks if s.kind == "carry"]
         loads = [n for n in nodes if n.kind == "load"]
         uses_index = any(n.kind in ("index", "bound") for n in nodes) or \
             any(a.kind == "bound" for n in nodes for a in n.args)
@@ -740,6 +841,7 @@ class VectorSelection:
                                         vl_reg if isinstance(count, int) and count >= elements
                                         else self.reg(count))
                     self._stage_store(stores, plans[0], advance=False)
+                    self._stage_carry(plans[0])
             else:
                 self._strip_loop(count, elements, loads, computed, stores, reduces, plans,
                                  done)
@@ -874,7 +976,7 @@ class VectorSelection:
         advanced: set = set()
         for sink in stores:
             reg, _, stride = self._pointer_info(sink.ptr, "store")
-            vs = self._vreg(plan.regs[id(sink.node)])
+            vs = self._operand(sink.node, plan)
             eew = sink.node.sew
             mask = NO_MASK
             if sink.data_mask is not None:  # (v0 may hold another chunk's mask by now)
@@ -892,8 +994,9 @@ class VectorSelection:
 
     def _stage_compute(self, computed: list[VecBlock], reduces: list[_Sink],
                        plan: _Plan, count) -> None:
-        """A chunk's arithmetic and reductions; `count`: the register holding its element
-        count (vl), which a quad-widened sum sets again after its vl-1 step."""
+        """A chunk's arithmetic, its carried blocks' new values and its reductions;
+        `count`: the register holding its element count (vl), which a quad-widened sum
+        sets again after its vl-1 step."""
         for node in computed:
             self.current_op = node.op or self.current_op
             self._emit_node(node, plan)
@@ -912,6 +1015,19 @@ class VectorSelection:
             acc = self._vreg(self._acc_regs[id(sink)])
             self.emit(mnemonic, acc, src, acc, NO_MASK)
         self._need_sew(self._sew0)
+
+    def _stage_carry(self, plan: _Plan) -> None:
+        """The carried blocks' new values into their registers, last (the chunk's stores
+        and reductions may read the old ones), unless computed there in place."""
+        for sink in self._carries:
+            self.current_op = sink.op
+            target = self._vreg(sink.target.value)
+            if sink.node.kind == "uniform":
+                self._need_sew(sink.target.sew)
+                self._splat_into(target, sink.node)
+            elif self._operand(sink.node, plan) != target:
+                self._need_sew(sink.target.sew)
+                self.emit("vmv.v.v", target, self._operand(sink.node, plan))
 
     def _quad_sum(self, sink: _Sink, src: PReg, count) -> None:
         """int32 sum += the chunk's int8 elements: vwredsum at e8 into an int16 partial sum
@@ -949,6 +1065,8 @@ class VectorSelection:
             self._vsew = sew
 
     def _operand(self, node: VecBlock, plan: _Plan) -> PReg:
+        if node.kind == "carried":
+            return self._vreg(node.value)
         if node.kind == "cast" and node.args[0].sew == node.sew and id(node) not in plan.regs:
             return self._operand(node.args[0], plan)
         return self._vreg(plan.regs[id(node)])

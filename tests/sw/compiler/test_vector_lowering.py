@@ -283,8 +283,10 @@ ERRORS = [
      "must share one mask"),
     ("unknown_fill", "x_ptr:*i32,out_ptr:*i32,n:i32,BLOCK=64", 97, 23,
      "the masked-off elements must have a known value"),
-    ("carried_block", "x_ptr:*i32,out_ptr:*i32,n:i32,BLOCK=64", 104, 5,
-     "a 1-D data block cannot be carried through a loop yet"),
+    ("masked_scale", "x_ptr:*i32,out_ptr:*i32,n:i32,BLOCK=64", 221, 15,
+     "a carried block updated under a mask must be `acc = acc op x`"),
+    ("column_sums", "x_ptr:*i32,out_ptr:*i32,n:i32,BLOCK=256", 196, 5,
+     "a loop-carried block must fit one register group"),
     ("two_d_data", "x_ptr:*i32,out_ptr:*i32,BLOCK=16", 113, 40,
      "expand_dims of a data block is not supported yet"),
 ]
@@ -462,3 +464,54 @@ def test_a_data_masked_store_on_the_rtl():
     launch(vk.positive_sums, cdiv(n, block), x, y, out, n, BLOCK=block, config=CONFIG,
            sim="rtl")
     assert np.array_equal(out, want)
+
+
+# ---- 1-D data blocks carried through loops ------------------------------------------
+
+@pytest.mark.parametrize("n,block", [(1000, 64), (64, 64), (5, 64), (0, 64), (777, 16)])
+def test_a_block_carried_through_a_loop(n, block):
+    """`acc += tl.load(...)` in a runtime loop over a masked range: acc stays in its own
+    register group across iterations (updated in place), the masked-off elements
+    of the last iteration keep their sums (other=0)."""
+    x = np.random.default_rng(n).integers(-1000, 1000, max(n, 1)).astype(np.int32)
+    out = np.zeros(block, np.int32)
+    launch(vk.column_sums, 1, x, out, n, BLOCK=block, config=CONFIG)
+    want = np.zeros(block, np.int64)
+    np.add.at(want, np.arange(n) % block, x[:n])
+    assert np.array_equal(out, want.astype(np.int32))
+
+
+@pytest.mark.parametrize("n", [1000, 77, 0])
+def test_a_carried_maximum_stored_and_reduced(n):
+    block = 128
+    x = np.random.default_rng(n).integers(-128, 128, max(n, 1)).astype(np.int8)
+    out, total = np.zeros(block, np.int8), np.zeros(1, np.int32)
+    launch(vk.running_max, 1, x, out, total, n, BLOCK=block, config=CONFIG)
+    want = np.full(block, -128, np.int64)
+    np.maximum.at(want, np.arange(n) % block, x[:n])
+    assert np.array_equal(out, want.astype(np.int8)) and total[0] == want.max()
+
+
+def test_a_loaded_block_carried_unmasked():
+    x = np.arange(16, dtype=np.int32) * 3 - 7
+    out = np.zeros(16, np.int32)
+    launch(vk.carried_block, 1, x, out, 5, BLOCK=16, config=CONFIG)
+    assert np.array_equal(out, x + 5)
+
+
+def test_a_carried_block_is_updated_in_place():
+    text = asm(vk.column_sums, "x_ptr:*i32,out_ptr:*i32,n:i32,BLOCK=64")
+    body = text.split("column_sums.line")[1].split("loop_exit")[0]
+    adds = [line.split() for line in body.splitlines() if "vadd.vv" in line]
+    assert len(adds) == 1 and adds[0][1] == adds[0][2], adds  # vadd.vv vC, vC, vx
+    assert "vmv.v.v" not in body
+
+
+def test_a_block_carried_through_a_loop_on_the_rtl():
+    n, block = 300, 64
+    x = np.random.default_rng(8).integers(-1000, 1000, n).astype(np.int32)
+    out = np.zeros(block, np.int32)
+    launch(vk.column_sums, 1, x, out, n, BLOCK=block, config=CONFIG, sim="rtl")
+    want = np.zeros(block, np.int64)
+    np.add.at(want, np.arange(n) % block, x)
+    assert np.array_equal(out, want.astype(np.int32))

@@ -185,3 +185,38 @@ def in_window(x_ptr, out_ptr, n, low, high, BLOCK: tl.constexpr):
     mask = offsets < n
     x = tl.load(x_ptr + offsets, mask=mask)
     tl.store(out_ptr + offsets, x, mask=mask & (x > low) & (x < high))
+
+
+@tl.kernel
+def column_sums(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    """out[i] = sum of x[j * BLOCK + i] over j (below n): an int32 block carried through
+    a runtime loop, updated under the loop's mask (other=0, +'s identity)."""
+    offsets = tl.arange(0, BLOCK)
+    acc = tl.zeros([BLOCK], dtype=tl.int32)
+    for start in range(0, n, BLOCK):
+        x = tl.load(x_ptr + start + offsets, mask=start + offsets < n, other=0)
+        acc += x.to(tl.int32)
+    tl.store(out_ptr + offsets, acc)
+
+
+@tl.kernel
+def running_max(x_ptr, out_ptr, total_ptr, n, BLOCK: tl.constexpr):
+    """The int8 column maxima (other=-128, maximum's identity), stored and reduced."""
+    offsets = tl.arange(0, BLOCK)
+    best = tl.full([BLOCK], -128, dtype=tl.int8)
+    for start in range(0, n, BLOCK):
+        x = tl.load(x_ptr + start + offsets, mask=start + offsets < n, other=-128)
+        best = tl.maximum(best, x)
+    tl.store(out_ptr + offsets, best)
+    tl.store(total_ptr, tl.max(best).to(tl.int32))
+
+
+@tl.kernel
+def masked_scale(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    """acc = acc * x under a mask: not an identity update (rejected)."""
+    offsets = tl.arange(0, BLOCK)
+    acc = tl.full([BLOCK], 1, dtype=tl.int32)
+    for start in range(0, n, BLOCK):
+        x = tl.load(x_ptr + start + offsets, mask=start + offsets < n, other=0)
+        acc = acc * x
+    tl.store(out_ptr + offsets, acc)
