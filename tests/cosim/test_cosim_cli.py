@@ -240,6 +240,19 @@ def test_all_kernels_end_with_a_summary_table(capsys):
     assert all(line.split()[2:4] == ["default", "PASS"] for line in table[2:])
 
 
+@pytest.mark.long
+def test_every_kernel_passes_on_its_own_configuration(capsys):
+    """`make cosim KERNEL=all` as a user runs it: every registered kernel at its default
+    shape on its own configuration (the engines' included), each PASS in the table."""
+    from sw.kernels import KERNELS
+    status, out, err = oxcore(capsys, "cosim", "--kernel", "all")
+    assert status == 0, err
+    assert "skipping" not in out
+    table = out[out.index("cosim summary:"):].splitlines()[2:]
+    assert sorted(line.split()[0] for line in table) == sorted(KERNELS)
+    assert all(line.split()[3] == "PASS" for line in table), table
+
+
 def test_a_fault_makes_gemm_fail(capsys):
     status, out, err = oxcore(capsys, "cosim", "--kernel", "c_gemm", "--shape", "4,4,4",
                               "--fault", "lb-no-sign-extend")
