@@ -159,7 +159,8 @@ def _cmd_timing(args) -> int:
     config = load_config(args.config or "vector")
     unit = make_unit(args.unit, config)
     work = args.build_root / "units" / f"{args.unit}-{config.name}"
-    result = unit_timing(unit, args.unit, work, seed=args.seed)
+    result = unit_timing(unit, args.unit, work, seed=args.seed, place_only=args.place_only,
+                         router=args.router)
     print(result.format())
     return 0
 
@@ -288,6 +289,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", default=None, metavar="NAME|FILE.toml",
                    help="core configuration the unit is built for (default: vector)")
     p.add_argument("--seed", type=int, default=1, help="nextpnr placement seed")
+    p.add_argument("--place-only", action="store_true",
+                   help="stop after placement: nextpnr's estimated Fmax (no path), in "
+                        "minutes where routing an engine can take an hour")
+    p.add_argument("--router", choices=ROUTERS, default="router2",
+                   help="nextpnr's router (default router2)")
     p.add_argument("--build-root", default="build/fpga", type=Path)
     p.set_defaults(func=_cmd_timing)
 

