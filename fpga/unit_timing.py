@@ -171,8 +171,8 @@ def unit_timing(unit: wiring.Component, name: str, work: Path, *, seed: int = 1,
     seconds: dict[str, float] = {}
     harness = UnitHarness(unit)
     design = rtlil.convert(harness, name="top", ports=harness.ports())
-    il, netlist, stat = work / "top.il", work / "top.json", work / "synth_stat.json"
-    if il.exists() and il.read_text() == design and netlist.exists() and stat.exists():
+    il, netlist, stat_path = work / "top.il", work / "top.json", work / "synth_stat.json"
+    if il.exists() and il.read_text() == design and netlist.exists() and stat_path.exists():
         log(f"timing {name}: synthesis reused ({netlist}: the design is unchanged)")
     else:
         netlist.unlink(missing_ok=True)
@@ -200,8 +200,8 @@ def unit_timing(unit: wiring.Component, name: str, work: Path, *, seed: int = 1,
         raise FpgaError(f"timing {name}: nextpnr-ecp5 failed (exit {proc.returncode}); "
                         f"log {work / 'nextpnr.log'}:\n{tail}")
     report = json.loads((work / "report.json").read_text())
-    stat = json.loads((work / "synth_stat.json").read_text())
-    parsed = parse_report("ecp5", report=report, log=log_text, synth_stat=stat)
+    parsed = parse_report("ecp5", report=report, log=log_text,
+                          synth_stat=json.loads(stat_path.read_text()))
     if not parsed.clocks:  # (placed only: the estimate is in the log, with no path)
         parsed.clocks = parse_log_fmax(log_text)
     result = UnitTiming(name, parsed, _critical_steps(report), seconds, work, place_only)
