@@ -515,3 +515,24 @@ def test_a_block_carried_through_a_loop_on_the_rtl():
     want = np.zeros(block, np.int64)
     np.add.at(want, np.arange(n) % block, x)
     assert np.array_equal(out, want.astype(np.int32))
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(0, 1500), block=st.sampled_from([16, 32, 64]),
+       seed=st.integers(0, 2**16))
+def test_carried_blocks_property(n, block, seed):
+    """Random lengths and blocks: the carried int32 sums and the carried int8 maxima
+    (its block up to 256: an LMUL-8 group of int8 at VLEN 256) against numpy."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-1000, 1000, max(n, 1)).astype(np.int32)
+    sums = np.zeros(block, np.int32)
+    launch(vk.column_sums, 1, x, sums, n, BLOCK=block, config=CONFIG)
+    want = np.zeros(block, np.int64)
+    np.add.at(want, np.arange(n) % block, x[:n])
+    assert np.array_equal(sums, want.astype(np.int32))
+    x8 = rng.integers(-128, 128, max(n, 1)).astype(np.int8)
+    best, total = np.zeros(4 * block, np.int8), np.zeros(1, np.int32)
+    launch(vk.running_max, 1, x8, best, total, n, BLOCK=4 * block, config=CONFIG)
+    top = np.full(4 * block, -128, np.int64)
+    np.maximum.at(top, np.arange(n) % (4 * block), x8[:n])
+    assert np.array_equal(best, top.astype(np.int8)) and total[0] == top.max()
