@@ -1443,7 +1443,7 @@ class Selector(VectorSelection):
         starts: list[tuple[Callable, VReg]] = []
         forms: list[Form] = []
         for index, form in enumerate(inits):
-            if isinstance(form, VecBlock) or _carries_data(op, index):
+            if _carries_data(op, index, form):
                 raise self.error("a 1-D data block carried through the tl.dot loop is not "
                                  "supported yet (carry it through a loop of its own)")
         for form, arg in zip(inits, body.args[1:]):
@@ -1486,8 +1486,7 @@ class Selector(VectorSelection):
         self.emit("mv", iv, self.reg(lb))
         carried: list[Form] = []
         for index, (init, arg) in enumerate(zip(inits, body.args[1:])):
-            if isinstance(init, VecBlock) or _carries_data(op, index):  # a 1-D data
-                # block: in vector registers
+            if _carries_data(op, index, init):  # in vector registers
                 carried.append(self.carry_into_loop(op.iter_args[index], op))
             else:
                 carried.append(self._enter_loop(init, arg))
@@ -1649,9 +1648,12 @@ def _registers(block: TileBlock) -> dict[tuple[int, int], VReg]:
             for index, entry in block.tiles.items()}
 
 
-def _carries_data(loop: scf.ForOp, index: int) -> bool:
-    """Whether the loop's `index`-th carried value is a 1-D data block: a 1-D block
-    whose new value (the yield's operand) is computed from a 1-D block's load."""
+def _carries_data(loop: scf.ForOp, index: int, init: Form) -> bool:
+    """Whether the loop's `index`-th carried value (starting as `init`) is a 1-D data
+    block: it starts as one, or it is a 1-D block whose new value (the yield's operand)
+    is computed from a 1-D block's load."""
+    if isinstance(init, VecBlock):
+        return True
     arg = loop.body.block.args[index + 1]
     if not isinstance(arg.type, ob.BlockType) or len(arg.type.dims) != 1:
         return False

@@ -463,7 +463,7 @@ class VectorSelection:
         group = 1
         while group * vlen < bits:
             group *= 2
-        used = {u for b, g in self._carried_groups for u in range(b, b + g)}
+        used = self._carried_units()
         base = next((b for b in range(32 - group, 0, -group)
                      if not used & set(range(b, b + group))), None)
         if base is None or 31 - len(used) - group < 8:
@@ -679,6 +679,7 @@ class VectorSelection:
             last[id(sink.operand)] = end
         plan = _Plan()
         pool = _Pool(reserved)
+        carried = self._carried_units()
         live: dict[int, tuple[int, int]] = {}  # id -> (base, group)
         # a carried block's update whose operand is the block itself, read last there
         in_place = {id(s.node): s.target for s in region.sinks
@@ -720,13 +721,11 @@ class VectorSelection:
                 b, g = live.pop(id(arg))
                 if b != base:
                     pool.free(b, g)
-            if base in self._carried_units():  # (never back to the pool)
-                plan.regs[id(node)] = base
-                plan.temps[id(node)] = temps
-                live[id(node)] = (base, group)
-                continue
             plan.regs[id(node)] = base
             plan.temps[id(node)] = temps
+            if base in carried:  # (a carried block's registers: never back to the pool)
+                live[id(node)] = (base, group)
+                continue
             plan.written.update(range(base, base + group))
             if node.kind == "load":
                 plan.loaded.update(range(base, base + group))
@@ -832,14 +831,13 @@ class VectorSelection:
                 if not isinstance(count, int):
                     self.emit("blez", count, done.label)
                     self.block = self._vblock("vchunk")
+                chunk_vl = vl_reg  # (vl = E already, unless the count may be less)
                 if not (isinstance(count, int) and count >= elements):
-                    self.emit("vsetvli", ZERO, self.reg(count),
-                              self._vtype(self._sew0))
+                    chunk_vl = self.reg(count)
+                    self.emit("vsetvli", ZERO, chunk_vl, self._vtype(self._sew0))
                 if not (isinstance(count, int) and count <= 0):
                     self._stage_load(loads, plans[0], advance=False)
-                    self._stage_compute(computed, reduces, plans[0],
-                                        vl_reg if isinstance(count, int) and count >= elements
-                                        else self.reg(count))
+                    self._stage_compute(computed, reduces, plans[0], chunk_vl)
                     self._stage_store(stores, plans[0], advance=False)
                     self._stage_carry(plans[0])
             else:
@@ -1025,9 +1023,9 @@ class VectorSelection:
             if sink.node.kind == "uniform":
                 self._need_sew(sink.target.sew)
                 self._splat_into(target, sink.node)
-            elif self._operand(sink.node, plan) != target:
+            elif (source := self._operand(sink.node, plan)) != target:
                 self._need_sew(sink.target.sew)
-                self.emit("vmv.v.v", target, self._operand(sink.node, plan))
+                self.emit("vmv.v.v", target, source)
 
     def _quad_sum(self, sink: _Sink, src: PReg, count) -> None:
         """int32 sum += the chunk's int8 elements: vwredsum at e8 into an int16 partial sum
