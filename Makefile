@@ -26,7 +26,7 @@ help:
 	@echo "               and co-simulate the same programs on the RTL)"
 	@echo "make fpga BOARD=ulx3s [PROG=x.elf|KERNEL=c_gemm] [CONFIG=..] [PROGRAM=1]"
 	@echo "make fpga-check  full place-and-route checks of every board (not in CI)"
-	@echo "make fpga-timing UNIT=lane [CONFIG=vector] [PLACE_ONLY=1]  one unit placed alone:"
+	@echo "make fpga-timing UNIT=lane [CONFIG=vector] [PLACE_ONLY=1] [FAST=1]  one unit alone:"
 	@echo "               Fmax and its critical path by HDL line"
 
 venv: $(STAMP)
@@ -84,7 +84,7 @@ fpga-check: $(STAMP)
 
 fpga-timing: $(STAMP)
 	$(PY) -m fpga timing --unit $(or $(UNIT),lane) $(if $(CONFIG),--config $(CONFIG)) \
-		$(if $(filter 1,$(PLACE_ONLY)),--place-only)
+		$(if $(filter 1,$(PLACE_ONLY)),--place-only) $(if $(filter 1,$(FAST)),--no-abc9)
 
 # clean keeps the tool caches (zig's C++ runtime, compiled CXXRTL models, YoWASP):
 # rebuilding them costs minutes. distclean removes everything, .venv included.

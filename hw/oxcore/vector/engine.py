@@ -974,7 +974,7 @@ class VectorEngine(Engine):
                 m.d.sync += saturation_seen.eq(1)
             m.d.comb += gathers.eq((uop.kind == Kind.REDUCE) | (uop.kind == Kind.COMPARE)
                                    | ((uop.kind == Kind.MASK_SCAN) & (fsm != State.IOTA)))
-            wb_new, wb_bytes, scan = self._gather(m, uop, fsm, beat, beat_offset, sew_code,
+            wb_new, wb_bytes, scan, draining = self._gather(m, uop, fsm, beat, beat_offset, sew_code,
                                                   vl, vstate, unmasked, active, old_vd,
                                                   src2, src1, scalar, gathers, carry_in,
                                                   quick_now)
@@ -1325,13 +1325,14 @@ class VectorEngine(Engine):
                     m.d.sync += perm.place
                     next_element()
                 with m.Case(State.WB_EXECUTE):  # one register: beats 0 .. bpr-1
-                    m.d.comb += [vrf.write_bytes.eq(wb_bytes), advance.eq(1)]
-                    write_v0()
-                    m.d.sync += [beat.eq(beat + 1), report_data.eq(full_data),
-                                 report_mask.eq(full_mask)]
-                    with m.If(beat == bpr - 1):
-                        report_register()
-                        finish()
+                    with m.If(~draining):  # (a reduction's last beats still in the tree)
+                        m.d.comb += [vrf.write_bytes.eq(wb_bytes), advance.eq(1)]
+                        write_v0()
+                        m.d.sync += [beat.eq(beat + 1), report_data.eq(full_data),
+                                     report_mask.eq(full_mask)]
+                        with m.If(beat == bpr - 1):
+                            report_register()
+                            finish()
                 with m.Case(State.CSR):
                     self._csr(m, commit, current, uop, csr_new, writes_csr, vstate)
                     m.d.sync += [result.eq(csr_old), fsm.eq(State.COMPLETE)]
@@ -1902,22 +1903,23 @@ class VectorEngine(Engine):
         borrow out of vs2 +/- source +/- `carry_in`, per byte its element's v0 carry
         in, so they share the compares' mask path); the second (WB_*, over
         vd's beats) merges them, or the mask logic's bits, into vd. Returns the second
-        pass's beat value and byte enables."""
+        pass's beat value and byte enables, the mask scan, and whether a reduction's
+        beats are still in the tree (the second pass waits for them)."""
         lanes, pb, vlen = self.lanes, self.beat_bytes, self.vlen
         vstart = vstate.vstart
         bits = 8 * pb
         operand = Mux(uop.form == Form.VV, src1, scalar.replicate(lanes))
         gathering = Signal()
         m.d.comb += gathering.eq((fsm == State.EXECUTE) & gathers)
-        accumulator = Signal(32)
-        # single-width reductions: the beat's active elements folded by a tree, then
-        # into the accumulator (started from vs1[0])
-        reducing = gathering & (uop.kind == Kind.REDUCE)
+        # reductions, widening too: the beats' active elements folded by the pipelined
+        # tree into its accumulator, started from vs1[0] at the first beat; the
+        # destination pass waits for the tree to drain (`reduction_draining`)
         tree = m.submodules.reduction_tree = ReductionTree(bits)
-        m.d.comb += [tree.beat.eq(src2), tree.active.eq(active), tree.sub.eq(uop.sub),
-                     tree.sew.eq(sew_code), tree.start.eq(Mux(beat == 0, src1[:32], accumulator))]
-        with m.If(reducing & ~uop.widen):
-            m.d.sync += accumulator.eq(tree.result)
+        m.d.comb += [tree.valid.eq(gathering & (uop.kind == Kind.REDUCE)),
+                     tree.first.eq(beat == 0), tree.beat.eq(src2), tree.active.eq(active),
+                     tree.sub.eq(uop.sub), tree.sew.eq(sew_code), tree.widen.eq(uop.widen),
+                     tree.start.eq(src1[:32])]
+        accumulator = tree.result
         # compares and carry-outs: per byte, its element's bit
         compare = m.submodules.beat_compare = BeatCompare(bits)
         m.d.comb += [compare.a.eq(src2), compare.b.eq(operand), compare.sub.eq(uop.sub),
@@ -1932,18 +1934,11 @@ class VectorEngine(Engine):
             for code, sew in enumerate((8, 16, 32)):
                 with m.Case(code):
                     count = bits // sew  # elements per beat
-                    elements = [(src2[k * sew:(k + 1) * sew], active[k * sew // 8])
-                                for k in range(count)]
-                    # widening reduction: fold the active elements into the accumulator
-                    if sew < 32:  # (2*SEW > ELEN at SEW 32: the sequencer skips it)
-                        with m.If(reducing & uop.widen):
-                            m.d.sync += accumulator.eq(_widening_sum(
-                                m, uop, elements, beat, src1, accumulator, sew))
                     # compare: one mask bit per active element
                     results = Signal(count, name=f"compare_bits{sew}")
                     enables = Signal(count, name=f"compare_enables{sew}")
                     m.d.comb += results.eq(Cat(*(compared[k * sew // 8] for k in range(count))))
-                    m.d.comb += enables.eq(Cat(*(on for _, on in elements)))
+                    m.d.comb += enables.eq(Cat(*(active[k * sew // 8] for k in range(count))))
                     with m.If(gathering & (uop.kind == Kind.COMPARE)):
                         slot = beat[:_log2(vlen // count)] if vlen > count else 0
                         m.d.sync += [
@@ -1982,7 +1977,7 @@ class VectorEngine(Engine):
         byte_enables = Signal(pb)
         m.d.comb += new.eq((old_vd & ~enable) | (value & enable))
         m.d.comb += byte_enables.eq(Cat(*(enable[8 * j:8 * (j + 1)].any() for j in range(pb))))
-        return new, byte_enables, scan
+        return new, byte_enables, scan, tree.busy
 
     def _permute(self, m: Module, current, uop, fsm, beat_offset, sew_code, vl, vtype,
                  active, src2, src1, scalar) -> _Permutation:
@@ -2306,20 +2301,6 @@ def _popcount(bits):
         values = [values[i] + values[i + 1] if i + 1 < len(values) else values[i]
                   for i in range(0, len(values), 2)]
     return values[0]
-
-
-def _widening_sum(m: Module, uop, elements, beat, src1, accumulator, sew: int):
-    """vwredsum[u]'s accumulator after a beat: 2*SEW bits, from vs1[0] (2*SEW) at the
-    first beat, plus the beat's active SEW-bit elements, sign-extended for vwredsum
-    (`sub` 1), zero-extended for vwredsumu."""
-    wide = 2 * sew
-    folded = Mux(beat == 0, src1[:wide], accumulator[:wide])
-    for k, (value, on) in enumerate(elements):
-        extended = Mux(uop.sub == 1, value.as_signed(), value)  # (Mux: signed, SEW+1 bits)
-        step = Signal(wide, name=f"fold_vwredsum_{sew}_{k}")
-        m.d.comb += step.eq(Mux(on, folded + extended, folded))
-        folded = step
-    return folded
 
 
 def _mask_logic(name: str, a, b):

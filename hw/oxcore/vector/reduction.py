@@ -1,6 +1,6 @@
 """The reduction tree: one beat's active elements folded into one SEW-bit value and into
 the running value (vredsum, vredand, vredor, vredxor, vredminu, vredmin, vredmaxu,
-vredmax; RVV spec 14.1).
+vredmax; RVV spec 14.1), and the widening sums (vwredsumu, vwredsum; spec 14.2).
 
 Inactive elements are replaced by the operation's identity (0 for sum, or, xor and
 maxu; all ones for and and minu; the largest signed value for min, the smallest for
@@ -9,7 +9,16 @@ its lower half, element by element, by one segmented (SIMD) fold at each level (
 32, 16, 8 bits for a 128-bit beat; SEW 32 stops at 32 bits, SEW 16 at 16). All eight
 operations are associative and commutative on integers modulo 2^SEW, so the tree
 gives the interpreter's left-to-right result; it has log2 of a beat's elements levels
-where a chain would have one per element.
+where a chain would have one per element. A widening sum first adds each pair of
+neighbouring SEW-bit elements, extended, into one 2*SEW-bit element (exact: SEW+1 bits
+fit), and is then a sum at 2*SEW.
+
+The tree is pipelined: a register after every ``folds_per_stage`` levels (a level is
+one segmented add and a select; five in series for a 128-bit beat ran at 24.6 MHz on
+the ECP5, docs/fpga.md "Timing one unit"), then the fold into the running value, its
+own stage (the one loop: one fold a cycle). A beat enters every cycle; ``busy`` says
+that beats are still in the stages, so the sequencer waits for it to fall before it
+writes the result.
 """
 
 from amaranth import Cat, Module, Mux, Signal
@@ -56,30 +65,101 @@ def fold(m: Module, name: str, sub, x, y, size):
 
 
 class ReductionTree(wiring.Component):
-    """``result`` = ``start`` op (the active elements of ``beat``), SEW bits
-    (zero-extended), combinational."""
+    """Each cycle with ``valid``, one beat (its ``active`` bytes) enters; ``latency``
+    cycles later it is folded into ``result`` (SEW bits, or 2*SEW with ``widen``,
+    zero-extended), from ``start`` (vs1[0]) for the beat marked ``first`` (an
+    instruction's first), else from ``result``; with ``widen``, ``sub`` 1
+    sign-extends, 0 zero-extends. ``busy``: beats in the stages, not yet in
+    ``result``. A beat carries its operation down the stages, so another instruction's
+    beats may follow it at once."""
 
-    def __init__(self, width: int) -> None:
+    def __init__(self, width: int, folds_per_stage: int = 2) -> None:
         self.width = width  # a beat's bits: LANES x 32
-        super().__init__({"beat": In(width), "active": In(width // 8), "sub": In(3),
-                          "sew": In(2), "start": In(32), "result": Out(32)})
+        self.folds_per_stage = folds_per_stage
+        # the levels in order: the fill (with the widening pairs), a fold per halving
+        # down to 8 bits, the fold into the running value; a register before a level
+        # when the stage has its `folds_per_stage` levels
+        self.halves = [width >> k for k in range(1, (width // 8).bit_length())]
+        self.registered, done = [], 1
+        for _ in self.halves + ["start"]:
+            self.registered.append(done == folds_per_stage)
+            done = 1 if self.registered[-1] else done + 1
+        self.latency = 1 + sum(self.registered)  # cycles from a beat to `result`
+        super().__init__({"valid": In(1), "first": In(1), "beat": In(width),
+                          "active": In(width // 8), "sub": In(3), "sew": In(2),
+                          "widen": In(1), "start": In(32), "result": Out(32),
+                          "busy": Out(1)})
 
     def elaborate(self, platform) -> Module:
         m = Module()
-        sew, sub = self.sew, self.sub
-        top_bytes = ends(sew, self.width // 8)
+        sew, widen = self.sew, self.widen
+        size = Signal(2, name="element_size")  # the folds' elements: SEW or 2*SEW
+        op = Signal(3, name="operation")
+        m.d.comb += [size.eq(sew + widen), op.eq(Mux(widen, SUM, self.sub))]
+        chunks = self.width // 8
+        top_bytes = ends(sew, chunks)
         value = Signal(self.width, name="filled")
         m.d.comb += value.eq(Cat(*(Mux(self.active[j], self.beat[8 * j:8 * j + 8],
-                                       _identity_byte(sub, top_bytes[j]))
-                                   for j in range(self.width // 8))))
-        by_width = {self.width: value}
-        half = self.width // 2
-        while half >= 8:
-            value = fold(m, f"level{half}", sub, value[:half], value[half:], sew)
-            by_width[half] = value
-            half //= 2
-        tree = Signal(32, name="tree")
-        m.d.comb += tree.eq(by_size(sew, by_width[8], by_width[16], by_width[32]))
-        folded = fold(m, "with_start", sub, self.start, tree, sew)
-        m.d.comb += self.result.eq(folded & by_size(sew, 0xFF, 0xFFFF, 0xFFFFFFFF))
+                                       _identity_byte(op, top_bytes[j]))
+                                   for j in range(chunks))))
+        value = self._pairs(m, value)
+        valid, first, start = self.valid, self.first, self.start
+        stage_valids = []
+        for half, registered in zip(self.halves + [None], self.registered):
+            if registered:
+                value, valid, first, start, op, size = self._register(
+                    m, len(stage_valids), value, valid, first, start, op, size)
+                stage_valids.append(valid)
+            if half is not None:
+                value = self._level(m, value, half, size, op)
+        accumulated = Signal(32, name="accumulated")
+        folded = fold(m, "with_start", op, Mux(first, start, accumulated), value[:32], size)
+        with m.If(valid):
+            m.d.sync += accumulated.eq(folded & by_size(size, 0xFF, 0xFFFF, 0xFFFFFFFF))
+        m.d.comb += [self.result.eq(accumulated),
+                     self.busy.eq(Cat(*stage_valids).any() if stage_valids else 0)]
         return m
+
+    def _pairs(self, m: Module, value):
+        """Widening: each 2*SEW-bit slot's two SEW-bit elements, extended, added (one
+        segmented add at 2*SEW); otherwise `value` itself."""
+        chunks = self.width // 8
+        signed = self.sub[0]
+        halves = {}
+        for code, sew in ((0, 8), (1, 16)):
+            lows, highs = [], []
+            for slot in range(self.width // (2 * sew)):
+                low = value[2 * sew * slot:2 * sew * slot + sew]
+                high = value[2 * sew * slot + sew:2 * sew * (slot + 1)]
+                lows.append(Cat(low, ones(signed & low[-1], sew)))
+                highs.append(Cat(high, ones(signed & high[-1], sew)))
+            halves[code] = (Cat(*lows), Cat(*highs))
+        x = Mux(self.sew == 0, halves[0][0], halves[1][0])
+        y = Mux(self.sew == 0, halves[0][1], halves[1][1])
+        total, _ = segmented_add(m, "pair_sums", x, y, 8, starts(self.sew + 1, chunks),
+                                 [0] * chunks)
+        paired = Signal(self.width, name="paired")
+        m.d.comb += paired.eq(Mux(self.widen, total, value))
+        return paired
+
+    @staticmethod
+    def _level(m: Module, value, half: int, size, op):
+        """One level: the upper half folded into the lower. Above 32 bits every element
+        is narrower than the half; below, an element as wide as the word is kept."""
+        folded = fold(m, f"level{half}", op, value[:half], value[half:2 * half], size)
+        if half >= 32:
+            return folded
+        keep = size > (0 if half == 8 else 1)  # the element is wider than `half`
+        result = Signal(32, name=f"level{half}_kept")
+        m.d.comb += result.eq(Mux(keep, value[:32], folded))
+        return result
+
+    @staticmethod
+    def _register(m: Module, index: int, *carried):
+        """A pipeline register: the partial value, its beat's valid and first flags, the
+        start value that comes with a first beat, the operation and the element size
+        (so that beats of different instructions may follow each other)."""
+        names = ("value", "valid", "first", "start", "operation", "element_size")
+        staged = [Signal(len(s), name=f"stage{index}_{n}") for s, n in zip(carried, names)]
+        m.d.sync += [reg.eq(s) for reg, s in zip(staged, carried)]
+        return staged
