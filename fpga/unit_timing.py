@@ -245,8 +245,9 @@ def _lanes(config: OxCoreConfig) -> int:
 
 
 def _lane(config: OxCoreConfig) -> wiring.Component:
+    from hw.oxcore.vector.engine import LANE_STAGES
     from hw.oxcore.vector.lane import LaneAlu
-    return LaneAlu()
+    return LaneAlu(LANE_STAGES)
 
 
 def _reduction(config: OxCoreConfig) -> wiring.Component:
@@ -261,7 +262,8 @@ def _compare(config: OxCoreConfig) -> wiring.Component:
 
 # name -> (what it is, factory from the configuration)
 UNITS: dict[str, tuple[str, Callable[[OxCoreConfig], wiring.Component]]] = {
-    "lane": ("one vector lane's ALU (hw/oxcore/vector/lane.py)", _lane),
+    "lane": ("one vector lane's ALU, pipelined as in the engine (hw/oxcore/vector/lane.py)",
+             _lane),
     "reduction": ("the vector reduction tree, LANES x 32 bits", _reduction),
     "compare": ("the vector beat compare, LANES x 32 bits", _compare),
     "vector": ("the whole vector engine of the configuration", _vector_engine),

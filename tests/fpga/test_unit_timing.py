@@ -107,3 +107,14 @@ def test_a_placed_unit_reports_its_path(tmp_path):
     assert "synth" not in placed.seconds and placed.placed_only
     assert 20 < placed.fmax_mhz < 500 and not placed.path  # (nextpnr gives none unrouted)
     assert "estimated after placement" in (tmp_path / "timing.txt").read_text()
+
+
+def test_the_fast_mapping_synthesizes_again_and_places(tmp_path):
+    """``abc9=False`` (``--no-abc9``): LUTs mapped by abc between synth_ecp5's steps; a
+    synthesis made the other way is not reused, and the unit still places."""
+    unit_timing(MultiplyAdd(), "multiply_add", tmp_path, place_only=True, log=lambda _: None)
+    fast = unit_timing(MultiplyAdd(), "multiply_add", tmp_path, place_only=True, abc9=False,
+                       log=lambda _: None)
+    assert "synth" in fast.seconds  # (synthesized again, not reused)
+    assert "abc -lut 4" in (tmp_path / "synth.ys").read_text()
+    assert 20 < fast.fmax_mhz < 500

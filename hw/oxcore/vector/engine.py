@@ -82,6 +82,9 @@ from oxcore.retire import TrapCause
 from oxcore.retire.ports import vector_commit_spec
 
 VILL = 1 << 31
+# the lanes' pipeline registers (`LaneAlu`): with 2 a lane alone reaches 49.8 MHz on the
+# ECP5, with 1 30.5, with none 20.6 (docs/fpga.md "Timing one unit")
+LANE_STAGES = 2
 CSR_VSTART, CSR_VXSAT, CSR_VXRM, CSR_VCSR = 0x008, 0x009, 0x00A, 0x00F
 CSR_VL, CSR_VTYPE, CSR_VLENB = 0xC20, 0xC21, 0xC22
 COUNTERS = (CSR_VBUSY, CSR_VACTIVE_ALU, CSR_VACTIVE_LSU, CSR_VELEMENTS, CSR_VSTALL_ISSUE,
@@ -170,6 +173,7 @@ class Sequencer:
     busy: Signal  # it holds an instruction (any state but IDLE)
     body: Signal  # the elements of the instruction it starts this cycle (velements)
     storing: Signal  # it holds a store (`writes_memory`)
+    draining: Signal  # its back end still has records to carry out
 
 
 @dataclass
@@ -191,13 +195,157 @@ class Slot:
     take: Signal  # in: start the queue's head this cycle
     free: Signal  # out: it can take an instruction this cycle
     touched: Signal  # out: the registers its instruction touches (32 bits), while running
+    # or while its writes are still on their way to the register file
     alone: Signal  # out: its instruction must run alone (and is running)
+    pending: Signal  # out: registers a write of its back end has yet to reach (its
+    # next instruction may not read them in its first cycle)
+
+
+class Report(enum.IntEnum):
+    """What a beat does to the report of the register being written (`_BackEnd`)."""
+    HOLD = 0
+    ACCUMULATE = 1  # its word joins the register's report (not its last beat)
+    CLEAR = 2  # the report starts again (after a register's last beat, at a start)
+
+
+@dataclass
+class RegisterWrite:
+    row: Signal
+    data: Signal
+    bytes: Signal
+
+
+@dataclass
+class BeatRecord:
+    """What a sequencer's front decides in a cycle, for its back end to carry out."""
+
+    write: RegisterWrite  # the write port (data: loads' and segment fields'; the
+    # arithmetic sequencer's is the beat's value)
+    commit: Signal  # the record for the commit port (v: the register, data by the back)
+    report: Signal  # Report
+    beat_in_reg: Signal  # the beat's word in its register's report
+    is_store: object  # (a store reports vd's old beat as the data it moved)
+    old_vd: Signal
+    value: Signal  # the beat's value (the arithmetic sequencer's: the lanes' are late)
+    value_bytes: Signal  # its bytes that count
+    saturated: Signal  # an active element saturated (fixed point)
+    v0_write: object  # the beat is v0's: the copy of v0 follows it
+    v0_index: object
+
+
+class _BackEnd:
+    """A sequencer's back end: `delay` cycles after the front decided them, it writes the
+    beat to the register file and the copy of v0, builds the register's report and
+    drives the commit port, with the beat's value as it is then (`late_value`: the
+    lanes' pipeline delivers it). Delay 0 (loads and stores) is the front itself.
+
+    It holds ``busy`` while records are on their way, and ``pending``: the registers a
+    read issued this cycle could miss (the rows written in the last `delay` cycles
+    land after it)."""
+
+    def __init__(self, role: str, delay: int, vlen: int, lanes: int) -> None:
+        self.role, self.delay = role, delay
+        self.full_data = Signal(vlen, name=f"{role}_report_full_data")
+        self.full_mask = Signal(vlen // 8, name=f"{role}_report_full_mask")
+        self.vxsat_slot = Signal(name=f"{role}_vxsat_slot")  # front: vxsat may go here
+        self.busy = Signal(name=f"{role}_back_busy")
+        # the instruction before holds records in the back end (its vxsat not yet set)
+        self.earlier = Signal(name=f"{role}_back_earlier")
+        self.pending = Signal(32, name=f"{role}_pending_regs")
+        self.late_value = None  # (the arithmetic sequencer's: set before `connect`)
+        self.late_saturated = None
+
+    def late(self, m: Module, value, name: str, cycles: int | None = None):
+        """`value` as it was `cycles` (default: the delay) cycles ago. (Call it outside
+        any m.If or m.Switch: a register chain made inside one loads only when its
+        condition holds.)"""
+        for k in range(self.delay if cycles is None else cycles):
+            reg = Signal.like(value, name=f"{self.role}_{name}_late{k + 1}")
+            m.d.sync += reg.eq(value)
+            value = reg
+        return value
+
+    def connect(self, m: Module, front: BeatRecord, port, vrf: RegisterFilePorts,
+                vstate: VectorState, front_active, finishing, written) -> None:
+        role, lanes = self.role, len(front.value) // 32
+        late = lambda value, name: self.late(m, value, name)  # noqa: E731
+        record = late(front.commit, "record")
+        m.d.comb += port.eq(record)
+        value = self.late_value if self.late_value is not None else late(front.value, "value")
+        value_bytes = late(front.value_bytes, "value_bytes")
+        is_store = late(front.is_store, "is_store")
+        # (only stores report vd's old beat: the load/store sequencer, delay 0)
+        old_vd = front.old_vd if self.delay == 0 else 0
+        # the register's report: the beats before this one, and this one's word
+        report_data = Signal(len(self.full_data), name=f"{role}_report_data")
+        report_mask = Signal(len(self.full_mask), name=f"{role}_report_mask")
+        m.d.comb += [self.full_data.eq(report_data), self.full_mask.eq(report_mask)]
+        beat_in_reg = late(front.beat_in_reg, "beat_in_reg")
+        pb = len(value_bytes)
+        with m.Switch(beat_in_reg):
+            for b in range(len(report_mask) // pb):
+                with m.Case(b):
+                    m.d.comb += [
+                        self.full_data.word_select(b, 32 * lanes).eq(
+                            Mux(is_store, old_vd, value)),
+                        self.full_mask.word_select(b, pb).eq(Mux(is_store, 0, value_bytes)),
+                    ]
+        with m.Switch(late(front.report, "report")):
+            with m.Case(Report.ACCUMULATE):
+                m.d.sync += [report_data.eq(self.full_data), report_mask.eq(self.full_mask)]
+            with m.Case(Report.CLEAR):
+                m.d.sync += [report_data.eq(0), report_mask.eq(0)]
+        with m.If(record.v.valid):
+            m.d.comb += [port.v.valid.eq(self.full_mask.any()), port.v.data.eq(self.full_data),
+                         port.v.mask.eq(self.full_mask)]
+        # the register file and the copy of v0
+        m.d.comb += [vrf.write_row.eq(late(front.write.row, "write_row")),
+                     vrf.write_bytes.eq(late(front.write.bytes, "write_bytes")),
+                     vrf.write_data.eq(value if self.delay else front.write.data)]
+        v0_index = late(front.v0_index, "v0_index")  # (outside the If: a register
+        # chain made inside one would load only when its condition holds)
+        with m.If(late(front.v0_write, "v0_write")):
+            m.d.sync += vstate.v0.word_select(v0_index, 32 * lanes).eq(value)
+        # vxsat: reported with the instruction's last beat (`vxsat_slot`), if one of its
+        # active elements saturated and vxsat was clear (spec 12)
+        saturated = (self.late_saturated if self.late_saturated is not None
+                     else late(front.saturated, "saturated"))
+        seen = Signal(name=f"{role}_saturation_seen")
+        newly = (saturated | seen) & ~vstate.vxsat
+        with m.If(saturated):
+            m.d.sync += seen.eq(1)
+        with m.If(late(self.vxsat_slot, "vxsat_slot")):
+            m.d.sync += seen.eq(0)
+            with m.If(newly):
+                m.d.comb += [port.csr.valid.eq(1), port.csr.csr.eq(CSR_VXSAT),
+                             port.csr.value.eq(1)]
+                m.d.sync += vstate.vxsat.eq(1)
+        # records on their way; registers whose writes a read now would miss
+        on_the_way = [self.late(m, front_active, "active", k) for k in range(1, self.delay + 1)]
+        m.d.comb += self.busy.eq(Cat(*on_the_way).any() if on_the_way else 0)
+        # (the last record, sent as its instruction finished, is carried out `delay`
+        # cycles later, at the end of that cycle)
+        last_ones = [self.late(m, finishing, "finishing", k) for k in range(1, self.delay + 1)]
+        m.d.comb += self.earlier.eq(Cat(*last_ones).any() if last_ones else 0)
+        if self.delay:
+            mine = Signal(32, name=f"{role}_writing_now")
+            m.d.comb += mine.eq(Mux(front_active, written, 0))
+            pending = 0
+            for k in range(self.delay):  # (this cycle's, and the delay - 1 before it)
+                pending = pending | self.late(m, mine, "writing", k)
+            m.d.comb += self.pending.eq(_pending_rows(pending))
 
 
 def _overlap(running, head):
     """The head's registers meet those of the instruction running in the other
     sequencer (the hazard the issue logic waits on)."""
     return (running & head).any()
+
+
+def _pending_rows(pending):
+    """The registers the issue check holds for the back end's writes in flight (a hook:
+    the fault injection test drops them)."""
+    return pending
 
 
 def _group_mask(reg, ones):
@@ -409,6 +557,18 @@ class _Divider:
 
 
 @dataclass
+class _Destination:
+    """The destination pass of a reduction, compare or mask op (`VectorEngine._gather`)."""
+
+    value: Signal  # the beat's value (a reduction's: `result` at the back end)
+    bytes: Signal  # its byte enables
+    scan: "_Scan"
+    draining: object  # a reduction's beats the back end would read too early
+    result: Signal  # the reduction's result (the tree's accumulator)
+    enable: Signal  # the bits of the beat it writes
+
+
+@dataclass
 class _Scan:
     """What a mask scan (`VectorEngine._mask_scan`) gives the sequencer."""
 
@@ -430,6 +590,10 @@ class VectorEngine(Engine):
         self.mem_base, self.mem_size = mem_base, mem_size
         self.vlenb = self.vlen // 8
         self.beat_bytes = 4 * self.lanes
+        # the lanes' pipeline: cycles from an arithmetic beat's issue to its write
+        # (`_BackEnd`)
+        self.lane_stages = LANE_STAGES
+        self.alu_delay = self.lane_stages
         self.beats_per_reg = self.vlen // (32 * self.lanes)
         self.commit_spec = vector_commit_spec(self.vlenb)
         super().__init__(port_bits=self.vector_port_bits)
@@ -474,19 +638,22 @@ class VectorEngine(Engine):
         self._precise_traps(m, dispatched, state, hold)
         alu_ports, lsu_ports = self._register_file(m)
         alu = Slot(Signal(name="alu_take"), Signal(name="alu_free"),
-                   Signal(32, name="alu_touched"), Signal(name="alu_alone"))
+                   Signal(32, name="alu_touched"), Signal(name="alu_alone"),
+                   Signal(32, name="alu_pending"))
         lsu = Slot(Signal(name="lsu_take"), Signal(name="lsu_free"),
-                   Signal(32, name="lsu_touched"), Signal(name="lsu_alone"))
+                   Signal(32, name="lsu_touched"), Signal(name="lsu_alone"),
+                   Signal(32, name="lsu_pending"))
         # the performance counters (csr reads in `_scalar_side`; `_performance_counters`)
         self._counters = {number: Signal(32, name=f"count_{number:03x}")
                           for number in COUNTERS}
         head_touched, head_alone, held = self._issue(m, queue, state, alu, lsu)
+        head_touched = (head_touched, self._head_writes)
         alu_seq = self._sequencer(m, "alu", queue, state, alu_ports, alu, head_touched,
                                   head_alone, self.commit)
         lsu_seq = self._sequencer(m, "lsu", queue, state, lsu_ports, lsu, head_touched,
                                   head_alone, self.lsu_commit)
         m.d.comb += pipe.busy.eq((queue.level != 0) | alu_seq.busy | lsu_seq.busy
-                                 | self._configuring)
+                                 | alu_seq.draining | lsu_seq.draining | self._configuring)
         self._index_reads(m, lsu_ports)
         self._memory_writes(m, lsu, lsu_seq, dispatched)
         self._performance_counters(m, alu_seq, lsu_seq, held, hold)
@@ -630,10 +797,13 @@ class VectorEngine(Engine):
                 m.d.comb += data_ones.eq(0xFF)
         uses_v0 = masked | ((uop.kind == Kind.ARITH) & (uop.op == AluOp.MERGE))
         touched = Signal(32, name="head_touched")
+        # the registers it writes (a subset of `touched`: the back end's pending rows)
+        writes = self._head_writes = Signal(32, name="head_writes")
         with m.If(memory_op):
             # indexed: the index group of vs2 (EMUL = index EEW/SEW * LMUL) is read too
             index_group = Mux(uop.indexed, _group_mask(vs2, _index_group(index_ones)), 0)
-            m.d.comb += touched.eq(_group_mask(vd, data_ones) | index_group | uses_v0)
+            m.d.comb += [touched.eq(_group_mask(vd, data_ones) | index_group | uses_v0),
+                         writes.eq(Mux(uop.kind == Kind.LOAD, _group_mask(vd, data_ones), 0))]
         with m.Else():
             # the 2*SEW groups (narrowing vs2; widening vd, and vs2 in the .w forms) are
             # twice LMUL: counted double
@@ -648,9 +818,10 @@ class VectorEngine(Engine):
             ei16 = (uop.kind == Kind.PERMUTE) & (uop.sub == PERMUTES.index("vrgatherei16"))
             vs1_ones = _single_register(uop.kind == Kind.REDUCE,
                                         Mux(ei16 & (state.vtype[3:6] == 0), double, ones))
-            m.d.comb += touched.eq(_group_mask(vd, vd_ones) | _group_mask(vs2, vs2_ones)
-                                   | Mux(uop.form == Form.VV, _group_mask(vs1, vs1_ones), 0)
-                                   | uses_v0)
+            m.d.comb += [touched.eq(_group_mask(vd, vd_ones) | _group_mask(vs2, vs2_ones)
+                                    | Mux(uop.form == Form.VV, _group_mask(vs1, vs1_ones), 0)
+                                    | uses_v0),
+                         writes.eq(_group_mask(vd, vd_ones))]
         alone = Signal(name="head_alone")
         # (a fault-only-first load may change vl: as vset{i}vl{i} does)
         set_vl = (uop.kind == Kind.SET_VL) | (uop.kind == Kind.SET_VL_IMM)
@@ -667,6 +838,7 @@ class VectorEngine(Engine):
         def may_take(slot: Slot, other: Slot):
             """The head may go to `slot` while `other` runs what it runs."""
             return (queue.r_rdy & slot.free & ~other.alone & ~_overlap(other.touched, touched)
+                    & ~_overlap(slot.pending, touched)
                     & ~(waits_for_idle & ~other.free) & ~configures)
         configures = self._configure_at_issue(m, queue, head, set_vl, uop, state, alu, lsu)
         m.d.comb += [alu.take.eq(~memory_op & may_take(alu, lsu)),
@@ -821,10 +993,19 @@ class VectorEngine(Engine):
 
     def _sequencer(self, m: Module, role: str, queue, vstate: VectorState,
                    vrf: RegisterFilePorts, slot: Slot, head_touched, head_alone,
-                   commit) -> Sequencer:
+                   port) -> Sequencer:
         """One sequencer: ``role`` "alu" (everything but loads and stores) or "lsu"
-        (loads and stores, on the memory port)."""
+        (loads and stores, on the memory port).
+
+        The sequencer's front decides, cycle by cycle, what each beat writes and
+        reports (``commit``, a record of the port's layout, and the write port's row and
+        bytes); its back end (`_back_end`) does it `delay` cycles later, with the beat's
+        value, which the lanes' pipeline delivers then: 1 cycle for the arithmetic
+        sequencer (`LaneAlu.latency`), none for loads and stores."""
         arithmetic = role == "alu"
+        delay = self.alu_delay if arithmetic else 0
+        commit = Signal.like(port, name=f"{role}_record")
+        back = _BackEnd(role, delay, self.vlen, self.lanes)
         pipe, mem = self.pipe, self.mem
         lanes, bpr, pb = self.lanes, self.beats_per_reg, self.beat_bytes
         vlen, vlenb = self.vlen, self.vlenb
@@ -850,10 +1031,13 @@ class VectorEngine(Engine):
         running = Signal(name=f"{role}_running")
         finishing = Signal(name=f"{role}_finishing")  # this is the last cycle (`finish`)
         m.d.comb += running.eq((fsm != State.IDLE) & (fsm != State.DONE) & ~finishing)
+        head_touched, head_writes = head_touched
         touched = Signal(32, name=f"{role}_touched_regs")
+        written = Signal(32, name=f"{role}_written_regs")  # (of `touched`: vd's group)
         alone = Signal(name=f"{role}_runs_alone")
         m.d.comb += [slot.free.eq(~running),
-                     slot.touched.eq(Mux(running, touched, 0)),
+                     slot.touched.eq(Mux(running, touched, 0) | back.pending),
+                     slot.pending.eq(back.pending),
                      slot.alone.eq(running & alone)]
 
         # the head taken without a START cycle, a load asking for its first word then
@@ -948,8 +1132,6 @@ class VectorEngine(Engine):
         m.d.comb += reg_in_group.eq(beat >> _log2(bpr) if bpr > 1 else beat)
 
         saturated_now = Signal(name=f"{role}_saturated")
-        saturation_seen = Signal(name=f"{role}_saturation_seen")
-        newly_saturated = (saturated_now | saturation_seen) & ~vstate.vxsat
 
         # ---- the beat's new value: lanes (arithmetic), or memory words (loads) ----
         new_value = Signal(32 * lanes, name=f"{role}_new_value")
@@ -964,20 +1146,40 @@ class VectorEngine(Engine):
             shifts = Signal(32 * lanes, name="alu_narrow_shifts")
             with m.If(fsm == State.NARROW_SHIFTS):
                 m.d.sync += shifts.eq(src1)
-            scalar, beat_source, lanes_saturated = self._lanes(
+            scalar, lane_result, lanes_saturated, indices = self._lanes(
                 m, current, uop, sew_code, beat, beat_offset, mask_bits, old_vd, src2,
                 src1, shifts, vstate.vxrm)
-            # fixed point: an active element of this beat saturated, or one before did
-            m.d.comb += saturated_now.eq((fsm == State.EXECUTE) & (uop.kind == Kind.ARITH)
-                                         & (lanes_saturated & active).any())
-            with m.If(saturated_now):
-                m.d.sync += saturation_seen.eq(1)
+            beat_source = indices
             m.d.comb += gathers.eq((uop.kind == Kind.REDUCE) | (uop.kind == Kind.COMPARE)
                                    | ((uop.kind == Kind.MASK_SCAN) & (fsm != State.IOTA)))
-            wb_new, wb_bytes, scan, draining = self._gather(m, uop, fsm, beat, beat_offset, sew_code,
-                                                  vl, vstate, unmasked, active, old_vd,
-                                                  src2, src1, scalar, gathers, carry_in,
-                                                  quick_now)
+            destination = self._gather(m, uop, fsm, beat, beat_offset, sew_code, vl, vstate,
+                                       unmasked, active, old_vd, src2, src1, scalar, gathers,
+                                       carry_in, quick_now, delay)
+            wb_new, wb_bytes, scan = destination.value, destination.bytes, destination.scan
+            draining = destination.draining
+            # An element-wise beat's value comes from the lanes `delay` cycles later, a
+            # reduction's result from its tree then too: the back end merges them with
+            # vd's old bytes (and sees the lanes' saturation). Every other source is
+            # ready now.
+            executing = (fsm == State.EXECUTE) & (uop.kind == Kind.ARITH)
+            from_lanes = Signal(name="alu_from_lanes")
+            from_tree = Signal(name="alu_from_tree")
+            m.d.comb += [from_lanes.eq(executing & (uop.op != AluOp.INDEX)),
+                         from_tree.eq(phase_b & (uop.kind == Kind.REDUCE))]
+            late_active = back.late(m, active, "active")
+            late_old = back.late(m, old_vd, "old_vd")
+            late_enable = back.late(m, destination.enable, "reduction_enable")
+            merged = Cat(*(Mux(late_active[j], lane_result[8 * j:8 * j + 8],
+                               late_old[8 * j:8 * j + 8]) for j in range(pb)))
+            reduced = (late_old & ~late_enable) | (destination.result & late_enable)
+            back.late_value = Signal(32 * lanes, name="alu_late_value")
+            m.d.comb += back.late_value.eq(
+                Mux(back.late(m, from_lanes, "from_lanes"), merged,
+                    Mux(back.late(m, from_tree, "from_tree"), reduced,
+                        back.late(m, out_value, "out_value"))))
+            back.late_saturated = Signal(name="alu_late_saturated")
+            m.d.comb += back.late_saturated.eq(back.late(m, executing, "executing")
+                                               & (lanes_saturated & late_active).any())
             beat_source = Mux(fsm == State.IOTA, scan.iota, beat_source)
             perm = self._permute(m, current, uop, fsm, beat_offset, sew_code, vl, vtype,
                                  active, src2, src1, scalar)
@@ -1008,14 +1210,12 @@ class VectorEngine(Engine):
                      out_bytes.eq(Mux(phase_b, wb_bytes, active))]
 
         # ---- the report of the register being written (and the memory it moved) ----
-        report_data = Signal(vlen, name=f"{role}_report_data")  # the beats before this one
-        report_mask = Signal(vlenb, name=f"{role}_report_mask")
+        # (what the back end does with its report_data/report_mask: `_back_end`)
+        report_action = Signal(Report, name=f"{role}_report_action")
         report_mem = Signal(vlen, name=f"{role}_report_mem")
         store_mask = Signal(vlenb, name=f"{role}_store_mask")  # a store's moved bytes
         beat_in_reg = Signal(range(bpr))
         m.d.comb += beat_in_reg.eq(beat % bpr)
-        full_data = Signal(vlen)
-        full_mask = Signal(vlenb)
         full_mem = Signal(vlen)
         full_mask_store = Signal(vlenb)
         moved = Signal(32 * lanes)  # the bytes the memory access moves
@@ -1024,14 +1224,11 @@ class VectorEngine(Engine):
         for j in range(pb):
             byte = slice(8 * j, 8 * (j + 1))
             m.d.comb += moved[byte].eq(Mux(active[j], mem_value[byte], 0))
-        m.d.comb += [full_data.eq(report_data), full_mask.eq(report_mask),
-                     full_mem.eq(report_mem), full_mask_store.eq(store_mask)]
+        m.d.comb += [full_mem.eq(report_mem), full_mask_store.eq(store_mask)]
         with m.Switch(beat_in_reg):
             for b in range(bpr):
                 with m.Case(b):
                     m.d.comb += [
-                        full_data.word_select(b, 32 * lanes).eq(Mux(is_store, old_vd, out_value)),
-                        full_mask.word_select(b, pb).eq(Mux(is_store, 0, out_bytes)),
                         full_mem.word_select(b, 32 * lanes).eq(moved),
                         full_mask_store.word_select(b, pb).eq(active),
                     ]
@@ -1047,12 +1244,12 @@ class VectorEngine(Engine):
             """At a register's last beat: its VWrite and memory access, if any bytes."""
             is_memory = (uop.kind == Kind.LOAD) | is_store
             mem_mask = Signal(vlenb, name=f"{role}_mem_mask")
-            m.d.comb += mem_mask.eq(Mux(is_store, full_mask_store, full_mask))
-            m.d.comb += [
-                commit.valid.eq(1),
-                commit.v.valid.eq(~is_store & full_mask.any()),
-                commit.v.reg.eq(group_reg), commit.v.data.eq(full_data),
-                commit.v.mask.eq(full_mask),
+            # (a load's bytes: the back end's mask, the same cycle's at the load/store
+            # sequencer's delay 0)
+            m.d.comb += mem_mask.eq(Mux(is_store, full_mask_store, back.full_mask))
+            m.d.comb += [  # (v.valid: "report vd's register"; its data and mask, and
+                # whether any byte was written, the back end's)
+                commit.valid.eq(1), commit.v.valid.eq(~is_store), commit.v.reg.eq(group_reg),
             ]
             with m.If(~uop.strided):  # (a strided access reports its elements instead)
                 m.d.comb += [
@@ -1070,9 +1267,13 @@ class VectorEngine(Engine):
         read_beat = Signal(range(8 * bpr + 1))
         m.d.comb += read_beat.eq(Mux(to_destination, 0, beat + advance))
         group_row = Signal(range(32 * bpr))
+        # the write port as the front drives it (`back` carries it out)
+        write = RegisterWrite(Signal(range(32 * bpr), name=f"{role}_front_row"),
+                              Signal(32 * lanes, name=f"{role}_front_data"),
+                              Signal(pb, name=f"{role}_front_bytes"))
         m.d.comb += [group_row.eq(vd * bpr + beat),
                      vrf.read_rows[0].eq(vd * bpr + read_beat),
-                     vrf.write_row.eq(group_row), vrf.write_data.eq(out_value)]
+                     write.row.eq(group_row), write.data.eq(out_value)]
         if arithmetic:  # (narrowing: vs2's two beats for one of vd's; widening: a
             # SEW source's beat for two of vd's, and the .w forms' vs2 beat by beat;
             # permutations: the rows of an element's source and index)
@@ -1116,16 +1317,15 @@ class VectorEngine(Engine):
             m.d.comb += advance.eq(1)
             m.d.sync += beat.eq(beat + 1)
             with m.If(last_of_reg):
-                m.d.sync += [report_data.eq(0), report_mask.eq(0), report_mem.eq(0),
-                             store_mask.eq(0)]
+                m.d.comb += report_action.eq(Report.CLEAR)
+                m.d.sync += [report_mem.eq(0), store_mask.eq(0)]
             with m.Else():
-                m.d.sync += [report_data.eq(full_data), report_mask.eq(full_mask),
-                             report_mem.eq(full_mem), store_mask.eq(full_mask_store)]
+                m.d.comb += report_action.eq(Report.ACCUMULATE)
+                m.d.sync += [report_mem.eq(full_mem), store_mask.eq(full_mask_store)]
             with m.If((beat + 1 == beats) & gathers):  # then write the destination,
                 # whose first beat the read ports fetch now (`to_destination`)
-                m.d.comb += to_destination.eq(1)
-                m.d.sync += [beat.eq(0), fsm.eq(State.WB_EXECUTE), report_data.eq(0),
-                             report_mask.eq(0)]
+                m.d.comb += [to_destination.eq(1), report_action.eq(Report.CLEAR)]
+                m.d.sync += [beat.eq(0), fsm.eq(State.WB_EXECUTE)]
             if not arithmetic:
                 with m.Elif((beat + 1 == beats) & is_store & (stream.shift != 0)):
                     m.d.sync += fsm.eq(State.STORE_TAIL)
@@ -1147,14 +1347,20 @@ class VectorEngine(Engine):
             m.d.comb += [finishing.eq(1), commit.valid.eq(1), commit.last.eq(1)]
             m.d.sync += fsm.eq(State.IDLE)
             resets_vstart = (uop.kind != Kind.CSR) & (vstart != 0)
-            with m.If(newly_saturated):
-                m.d.comb += [commit.csr.valid.eq(1), commit.csr.csr.eq(CSR_VXSAT),
-                             commit.csr.value.eq(1)]
-                m.d.sync += [vstate.vxsat.eq(1), saturation_seen.eq(0)]
-                with m.If(resets_vstart):  # (not finishing yet: no take this cycle)
-                    m.d.comb += [finishing.eq(0), commit.last.eq(0)]
-                    m.d.sync += fsm.eq(State.DONE)
-            with m.Else():
+            if arithmetic:
+                # vxsat is reported with the last beat by the back end, which sees the
+                # lanes' saturation; vstart's reset then needs a record of its own
+                # (DONE's), so that one record carries one CSR
+                with m.If(fsm != State.DONE):
+                    m.d.comb += back.vxsat_slot.eq(1)
+                    with m.If(resets_vstart):  # (not finishing yet: no take this cycle)
+                        m.d.comb += [finishing.eq(0), commit.last.eq(0)]
+                        m.d.sync += fsm.eq(State.DONE)
+                with m.Elif(resets_vstart):
+                    m.d.comb += [commit.csr.valid.eq(1), commit.csr.csr.eq(CSR_VSTART),
+                                 commit.csr.value.eq(0)]
+                    m.d.sync += vstart.eq(0)
+            else:
                 with m.If(resets_vstart):
                     m.d.comb += [commit.csr.valid.eq(1), commit.csr.csr.eq(CSR_VSTART),
                                  commit.csr.value.eq(0)]
@@ -1170,9 +1376,10 @@ class VectorEngine(Engine):
             with m.If(slot.take):
                 m.d.sync += [current.eq(head.dispatched), uop.eq(head.predecoded.uop),
                              fsm.eq(State.START),
-                             touched.eq(head_touched), alone.eq(head_alone),
-                             beat.eq(0), report_data.eq(0), report_mask.eq(0),
-                             report_mem.eq(0), store_mask.eq(0), saturation_seen.eq(0)]
+                             touched.eq(head_touched), written.eq(head_writes),
+                             alone.eq(head_alone),
+                             beat.eq(0), report_mem.eq(0), store_mask.eq(0)]
+                m.d.comb += report_action.eq(Report.CLEAR)
                 if not arithmetic:
                     m.d.sync += (stream.restart + elements.restart + probe.restart
                                  + [field.eq(0)])
@@ -1184,7 +1391,7 @@ class VectorEngine(Engine):
 
         def execute_beat() -> None:
             """An element-wise beat (or a load's): write, report at a register's end."""
-            m.d.comb += vrf.write_bytes.eq(active)
+            m.d.comb += write.bytes.eq(active)
             write_v0()
             with m.If(last_of_reg | (beat + 1 == beats)):
                 report_register()
@@ -1326,16 +1533,18 @@ class VectorEngine(Engine):
                     next_element()
                 with m.Case(State.WB_EXECUTE):  # one register: beats 0 .. bpr-1
                     with m.If(~draining):  # (a reduction's last beats still in the tree)
-                        m.d.comb += [vrf.write_bytes.eq(wb_bytes), advance.eq(1)]
+                        m.d.comb += [write.bytes.eq(wb_bytes), advance.eq(1),
+                                     report_action.eq(Report.ACCUMULATE)]
                         write_v0()
-                        m.d.sync += [beat.eq(beat + 1), report_data.eq(full_data),
-                                     report_mask.eq(full_mask)]
+                        m.d.sync += beat.eq(beat + 1)
                         with m.If(beat == bpr - 1):
                             report_register()
                             finish()
-                with m.Case(State.CSR):
-                    self._csr(m, commit, current, uop, csr_new, writes_csr, vstate)
-                    m.d.sync += [result.eq(csr_old), fsm.eq(State.COMPLETE)]
+                with m.Case(State.CSR):  # (vxsat, vcsr: once the back end has set vxsat)
+                    number = insn[20:32]
+                    with m.If(~(back.earlier & ((number == CSR_VXSAT) | (number == CSR_VCSR)))):
+                        self._csr(m, commit, current, uop, csr_new, writes_csr, vstate)
+                        m.d.sync += [result.eq(csr_old), fsm.eq(State.COMPLETE)]
             else:
                 with m.Case(State.LOAD):
                     with m.If(stream.load_beat):  # a word that completes a beat
@@ -1410,8 +1619,8 @@ class VectorEngine(Engine):
                             with m.If(is_store):
                                 finish()
                             with m.Else():
-                                m.d.sync += [fsm.eq(State.SEG_ROW), beat.eq(0),
-                                             report_data.eq(0), report_mask.eq(0)]
+                                m.d.comb += report_action.eq(Report.CLEAR)
+                                m.d.sync += [fsm.eq(State.SEG_ROW), beat.eq(0)]
 
                 def element_done() -> None:
                     with m.If(uop.segment):
@@ -1440,10 +1649,9 @@ class VectorEngine(Engine):
                     with m.If(uop.segment):  # the field, into its group's row at once
                         position = elements.position
                         m.d.comb += [
-                            vrf.write_row.eq(first_reg * bpr + beat),
-                            vrf.write_data.eq((elements.value << (position * 8))
-                                              [:32 * lanes]),
-                            vrf.write_bytes.eq((elements.byte_mask << position)[:pb])]
+                            write.row.eq(first_reg * bpr + beat),
+                            write.data.eq((elements.value << (position * 8))[:32 * lanes]),
+                            write.bytes.eq((elements.byte_mask << position)[:pb])]
                     element_done()
                 with m.Case(State.INDEX_BEAT):
                     m.d.sync += fsm.eq(State.INDEX)
@@ -1473,9 +1681,9 @@ class VectorEngine(Engine):
                     last_beat = beat + 1 == beats
                     with m.If(last_of_reg | last_beat):
                         report_register()
-                        m.d.sync += [report_data.eq(0), report_mask.eq(0)]
+                        m.d.comb += report_action.eq(Report.CLEAR)
                     with m.Else():
-                        m.d.sync += [report_data.eq(full_data), report_mask.eq(full_mask)]
+                        m.d.comb += report_action.eq(Report.ACCUMULATE)
                     with m.If(last_beat):
                         m.d.sync += [beat.eq(0), field.eq(field + 1)]
                         with m.If(field == nf - 1):
@@ -1491,16 +1699,19 @@ class VectorEngine(Engine):
                     | quick.first_cycle)
         start()
         v0_index = beat[:_log2(bpr)] if bpr > 1 else 0
-        with m.If(v0_write & (vd == 0) & (beat < bpr)):
-            m.d.sync += v0.word_select(v0_index, 32 * lanes).eq(out_value)
+        front = BeatRecord(write, commit, report_action, beat_in_reg, is_store, old_vd,
+                           out_value, out_bytes, saturated_now,
+                           v0_write & (vd == 0) & (beat < bpr), v0_index)
+        back.connect(m, front, port, vrf, vstate, fsm != State.IDLE, finishing, written)
         return Sequencer(busy, _body_elements(m, role, starting, uop.kind, length, vstart),
-                         busy & (uop.kind == Kind.STORE))
+                         busy & (uop.kind == Kind.STORE), back.busy)
 
     def _lanes(self, m: Module, current, uop, sew_code, beat, beat_offset, picks, old_vd,
                src2, src1, shifts, vxrm):
         """The lanes' ALUs on this beat. Returns the vx/vi scalar (replicated to every
-        element), the beat's results (element indices for vid.v) and which of its bytes
-        belong to saturated elements (fixed point). A widening beat (2*SEW elements of
+        element), the beat's results and which of its bytes belong to saturated
+        elements (fixed point), both `lane_stages` cycles later, and the beat's element
+        indices (vid.v), now. A widening beat (2*SEW elements of
         vd) takes the half of the SEW sources' beat that `beat`'s parity selects; a
         vzext/vsext.vf2 beat the half of vs2's beat, a .vf4 beat the quarter `beat`'s
         low two bits select. A narrowing beat's 2*SEW elements are vs2's two beats (`src2`,
@@ -1531,7 +1742,7 @@ class VectorEngine(Engine):
                      widening_b.eq(_source_half(src1, beat, lanes)),
                      quarter.eq(src2.word_select(beat[:2], 8 * lanes))]
         for lane in range(lanes):
-            alu = LaneAlu()
+            alu = LaneAlu(self.lane_stages)
             m.submodules[f"alu{lane}"] = alu
             bits = slice(32 * lane, 32 * (lane + 1))
             pick = picks[4 * lane:4 * (lane + 1)]
@@ -1560,7 +1771,7 @@ class VectorEngine(Engine):
                     m.d.comb += indices.eq(Cat(*(
                         Cat((beat_offset + k * sew // 8) >> code, Const(0, sew))[:sew]
                         for k in range(32 * lanes // sew))))
-        return scalar, Mux(uop.op == AluOp.INDEX, indices, alu_result), saturated
+        return scalar, alu_result, saturated, indices
 
     def _memory_stream(self, m: Module, current, fsm, beat, beats, active, old_vd,
                        first_load, quick_load, quick_base):
@@ -1896,15 +2107,15 @@ class VectorEngine(Engine):
 
     def _gather(self, m: Module, uop, fsm, beat, beat_offset, sew_code, vl,
                 vstate: VectorState, unmasked, active, old_vd, src2, src1, scalar, gathers,
-                carry_in, quick_now):
+                carry_in, quick_now, delay: int) -> "_Destination":
         """Reductions, compares and mask logic. The first pass (EXECUTE over the source
         group's beats) folds the active elements into the reduction's accumulator
         (started from vs1[0]) or sets the compare's mask bits (vmadc/vmsbc: the carry or
         borrow out of vs2 +/- source +/- `carry_in`, per byte its element's v0 carry
         in, so they share the compares' mask path); the second (WB_*, over
-        vd's beats) merges them, or the mask logic's bits, into vd. Returns the second
-        pass's beat value and byte enables, the mask scan, and whether a reduction's
-        beats are still in the tree (the second pass waits for them)."""
+        vd's beats) merges them, or the mask logic's bits, into vd. A reduction's result
+        is read by the back end, `delay` cycles after its destination beat: the second
+        pass waits only for beats the tree holds longer than that."""
         lanes, pb, vlen = self.lanes, self.beat_bytes, self.vlen
         vstart = vstate.vstart
         bits = 8 * pb
@@ -1912,14 +2123,13 @@ class VectorEngine(Engine):
         gathering = Signal()
         m.d.comb += gathering.eq((fsm == State.EXECUTE) & gathers)
         # reductions, widening too: the beats' active elements folded by the pipelined
-        # tree into its accumulator, started from vs1[0] at the first beat; the
-        # destination pass waits for the tree to drain (`reduction_draining`)
+        # tree into its accumulator, started from vs1[0] at the first beat; the back
+        # end reads it for the destination's beat (`_Destination`)
         tree = m.submodules.reduction_tree = ReductionTree(bits)
         m.d.comb += [tree.valid.eq(gathering & (uop.kind == Kind.REDUCE)),
                      tree.first.eq(beat == 0), tree.beat.eq(src2), tree.active.eq(active),
                      tree.sub.eq(uop.sub), tree.sew.eq(sew_code), tree.widen.eq(uop.widen),
                      tree.start.eq(src1[:32])]
-        accumulator = tree.result
         # compares and carry-outs: per byte, its element's bit
         compare = m.submodules.beat_compare = BeatCompare(bits)
         m.d.comb += [compare.a.eq(src2), compare.b.eq(operand), compare.sub.eq(uop.sub),
@@ -1965,8 +2175,7 @@ class VectorEngine(Engine):
             with m.Case(Kind.COMPARE):
                 m.d.comb += [value.eq(mask_bits.word_select(index, bits)),
                              enable.eq(mask_written.word_select(index, bits))]
-            with m.Case(Kind.REDUCE):
-                m.d.comb += value.eq(accumulator)
+            with m.Case(Kind.REDUCE):  # (the value: the tree's, at the back end)
                 with m.If(beat == 0):  # vd[0]: SEW bits, or 2*SEW (widening)
                     with m.Switch(sew_code):
                         for code, sew in enumerate((8, 16, 32)):
@@ -1977,7 +2186,10 @@ class VectorEngine(Engine):
         byte_enables = Signal(pb)
         m.d.comb += new.eq((old_vd & ~enable) | (value & enable))
         m.d.comb += byte_enables.eq(Cat(*(enable[8 * j:8 * (j + 1)].any() for j in range(pb))))
-        return new, byte_enables, scan, tree.busy
+        # a beat in stage k reaches the accumulator in latency - 1 - k cycles
+        slow = tree.stages[:max(0, tree.latency - 1 - delay)]
+        return _Destination(new, byte_enables, scan, slow.any() if len(slow) else Const(0),
+                            tree.result, enable)
 
     def _permute(self, m: Module, current, uop, fsm, beat_offset, sew_code, vl, vtype,
                  active, src2, src1, scalar) -> _Permutation:

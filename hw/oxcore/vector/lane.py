@@ -27,6 +27,7 @@ What each op uses is a row of `CONTROL`, decoded once from ``op``.
 """
 
 import enum
+from dataclasses import dataclass
 
 from amaranth import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import data, wiring
@@ -278,8 +279,27 @@ def _increment(vxrm, half, below_half, lsb):
                    Mux(vxrm == 2, 0, ~lsb & (half | below_half))))
 
 
+@dataclass
+class _Live:
+    """What the lane's later stages use of its inputs and earlier results (each cut
+    registers all of it: `LaneAlu._cut`)."""
+
+    values: dict
+
+    def __getattr__(self, name):
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
 class LaneAlu(wiring.Component):
-    """``result = a op b`` per element of width ``sew`` (combinational)."""
+    """``result = a op b`` per element of width ``sew``, `stages` cycles after the
+    operands (0: combinational). A cycle's operands may follow the last's at once.
+
+    The cuts, in order: after the multiplies (their 17x17 products, in the DSP blocks'
+    output registers) and the shifter; after the segmented adder. The rounding,
+    clamping and the result's select come last."""
 
     a: In(32)
     b: In(32)
@@ -295,6 +315,26 @@ class LaneAlu(wiring.Component):
     result: Out(32)
     saturated: Out(4)  # per byte: its element saturated (fixed point)
 
+    CUTS = ("products", "sum")
+
+    def __init__(self, stages: int = 0) -> None:
+        if not 0 <= stages <= len(self.CUTS):
+            self._MustUse__silence = True  # (refused, so never elaborated: no warning)
+            raise ValueError(f"a lane has 0 to {len(self.CUTS)} stages, not {stages}")
+        self.stages = stages
+        super().__init__()
+
+    def _cut(self, m: Module, name: str, live: _Live) -> _Live:
+        """The values after cut `name`: registered if the lane has that stage."""
+        if self.CUTS.index(name) >= self.stages:
+            return live
+        registered = {}
+        for key, value in live.values.items():
+            reg = Signal.like(value, name=f"{name}_{key}")
+            m.d.sync += reg.eq(value)
+            registered[key] = reg
+        return _Live(registered)
+
     def elaborate(self, platform) -> Module:
         m = Module()
         control = Signal(CONTROL_LAYOUT)
@@ -303,11 +343,21 @@ class LaneAlu(wiring.Component):
                 with m.Case(op):
                     m.d.comb += control.eq(CONTROL_LAYOUT.const(fields))
 
+        live = _Live(dict(a=self.a, b=self.b, d=self.d, sew=self.sew, pick=self.pick,
+                          vxrm=self.vxrm, control=control))
         a_extended, b_extended = self._extensions(m, control)
-        product = self._multiplier(m, control)
-        total, top = self._adder(m, control, a_extended, b_extended, product)
-        rounded, clip_over, clip_under = self._rounding(m, control, total, top, product)
-        self._result(m, control, a_extended, total, top, rounded, clip_over, clip_under)
+        products = self._products(m, control)
+        shifted, shift_half, shift_below = self._shifter(m, control)
+        live.values.update(a_extended=a_extended, b_extended=b_extended, shifted=shifted,
+                           shift_half=shift_half, shift_below=shift_below,
+                           **{f"p{k}": p for k, p in enumerate(products)})
+        live = self._cut(m, "products", live)
+        product = self._product(m, live)
+        total, top = self._adder(m, live, product)
+        live.values.update(product=product, total=total, top=top)
+        live = self._cut(m, "sum", live)
+        rounded, clip_over, clip_under = self._rounding(m, live)
+        self._result(m, live, rounded, clip_over, clip_under)
         return m
 
     def _extensions(self, m, control):
@@ -315,7 +365,7 @@ class LaneAlu(wiring.Component):
         SEW/4 bits to SEW) and the widening ops' operands (SEW to 2*SEW)."""
         size = self.sew + control.widen  # the extended elements' size code
         quarter = self.extend == 2
-        a_extended, b_extended = Signal(32), Signal(32)
+        a_extended, b_extended = Signal(32, name="a_extended"), Signal(32, name="b_extended")
         m.d.comb += [
             a_extended.eq(Mux(size == 1, _extended(self.a, 8, 16, control.a_signed),
                               Mux(quarter, _extended(self.a, 8, 32, control.a_signed),
@@ -325,11 +375,10 @@ class LaneAlu(wiring.Component):
         ]
         return a_extended, b_extended
 
-    def _multiplier(self, m, control):
-        """The products, 2*SEW bits each (64 bits: SEW 8's four, SEW 16's two, SEW 32's
-        one; widening multiplies use half a lane's elements, whose products are the low
-        32 bits), from four signed 17x17 multiplies: at SEW 32 the partial products
-        lo*lo, hi*hi, lo*hi and hi*lo of 16-bit halves."""
+    def _products(self, m, control) -> list:
+        """Four signed 17x17 multiplies (a DSP block each): SEW 8's four products, SEW
+        16's two, or at SEW 32 the partial products lo*lo, hi*hi, lo*hi and hi*lo of
+        16-bit halves (widening multiplies use half a lane's elements)."""
         x = Mux(control.mul_vd, self.d, self.a)
         y = self.b
         sew = self.sew
@@ -353,37 +402,46 @@ class LaneAlu(wiring.Component):
             p = Signal(signed(34), name=f"mul{k}")
             m.d.comb += p.eq(px * py)
             products.append(p)
-        p0, p1, p2, p3 = products
+        return products
+
+    @staticmethod
+    def _product(m, live: _Live):
+        """The products, 2*SEW bits each (64 bits: SEW 8's four, SEW 16's two, SEW 32's
+        one, the sum of its partial products)."""
+        p0, p1, p2, p3 = (live.values[f"p{k}"] for k in range(4))
         whole = Signal(64, name="mul_sew32")
-        m.d.comb += whole.eq(p0 + ((p2 + p3) << 16) + (p1 << 32))
-        product = Signal(64)
-        m.d.comb += product.eq(by_size(sew, Cat(*(p[:16] for p in products)),
+        m.d.comb += whole.eq(p0.as_signed() + ((p2.as_signed() + p3.as_signed()) << 16)
+                             + (p1.as_signed() << 32))
+        product = Signal(64, name="product")
+        m.d.comb += product.eq(by_size(live.sew, Cat(*(p[:16] for p in (p0, p1, p2, p3))),
                                        Cat(p0[:32], p1[:32]), whole))
         return product
 
-    def _adder(self, m, control, a_extended, b_extended, product):
+    @staticmethod
+    def _adder(m, live: _Live, product):
         """The segmented adder: x + (y or ~y) + carry per element of SEW bits (2*SEW when
         widening). Returns the sum and, per byte, the top bit of its element's exact
         (SEW+1)-bit value: the carry (unsigned add), the borrow (unsigned subtract), the
         sign (signed)."""
-        size = self.sew + control.widen
+        control, sew = live.control, live.sew
+        size = sew + control.widen
         low, high = _compact(product, 0), _compact(product, 1)
         x = Signal(32, name="add_x")
         y = Signal(32, name="add_y")
         m.d.comb += [
-            x.eq(Mux(control.x == AddX.A, self.a,
-                     Mux(control.x == AddX.B, self.b,
-                         Mux(control.x == AddX.D, self.d,
-                             Mux(control.x == AddX.A_EXTENDED, a_extended, 0))))),
-            y.eq(Mux(control.y == AddY.B, self.b,
-                     Mux(control.y == AddY.A, self.a,
-                         Mux(control.y == AddY.B_EXTENDED, b_extended,
-                             Mux(control.y == AddY.PRODUCT_LOW, by_size(self.sew, *low),
+            x.eq(Mux(control.x == AddX.A, live.a,
+                     Mux(control.x == AddX.B, live.b,
+                         Mux(control.x == AddX.D, live.d,
+                             Mux(control.x == AddX.A_EXTENDED, live.a_extended, 0))))),
+            y.eq(Mux(control.y == AddY.B, live.b,
+                     Mux(control.y == AddY.A, live.a,
+                         Mux(control.y == AddY.B_EXTENDED, live.b_extended,
+                             Mux(control.y == AddY.PRODUCT_LOW, by_size(sew, *low),
                                  Mux(control.y == AddY.PRODUCT_HIGH,
-                                     by_size(self.sew, *high), product[:32])))))
+                                     by_size(sew, *high), product[:32])))))
                  ^ ones(control.invert, 32)),
         ]
-        pick = self.pick
+        pick = live.pick
         carries = [Mux(control.carry == Carry.ZERO, 0,
                        Mux(control.carry == Carry.ONE, 1,
                            Mux(control.carry == Carry.PICK, pick[i], ~pick[i])))
@@ -396,8 +454,9 @@ class LaneAlu(wiring.Component):
         return sum_signal, top
 
     def _shifter(self, m, control):
-        """The segmented shifter: its 2*SEW-bit input elements, their amounts (per SEW,
-        per element) and the shifted value."""
+        """The segmented shifter on the 2*SEW-bit input elements: the shifted value and,
+        per 16-bit chunk (where an element starts), the last bit shifted out of its
+        element and whether any below it was set (for the rounding)."""
         sew, b = self.sew, self.b
         arithmetic = control.arithmetic
         shift_in = Signal(64, name="shift_in")
@@ -427,14 +486,21 @@ class LaneAlu(wiring.Component):
                                        shift_in[63]) for c in range(4)]
         shifted = Signal(64, name="shift_out")
         m.d.comb += shifted.eq(_shift_right(m, shift_in, sew, amounts, fills))
-        return shift_in, amounts_by_sew, shifted
+        by_sew = [_shifted_out(shift_in, s, amounts_by_sew[code]) for code, s in enumerate(SEWS)]
+        half, below = Signal(4, name="shift_half"), Signal(4, name="shift_below")
+        for c in range(4):
+            m.d.comb += [
+                half[c].eq(by_size(sew, by_sew[0][0][c], by_sew[1][0][c // 2], by_sew[2][0][0])),
+                below[c].eq(by_size(sew, by_sew[0][1][c], by_sew[1][1][c // 2], by_sew[2][1][0])),
+            ]
+        return shifted, half, below
 
-    def _rounding(self, m, control, total, top, product):
+    def _rounding(self, m, live: _Live):
         """The 2*SEW-bit value to round per element (the shifter's, the average's or
         vsmul's), rounded by vxrm (spec 12.1), and where it is outside SEW bits (over,
         under; per byte, for the clips)."""
-        sew = self.sew
-        shift_in, amounts_by_sew, shifted = self._shifter(m, control)
+        control, sew, total, top, product = (live.control, live.sew, live.total, live.top,
+                                             live.product)
         # the value to round, per SEW layout; bit d-1 and the sticky bits below it
         average = [Cat(*(Cat(total[k * s + 1:(k + 1) * s], top[((k + 1) * s - 1) // 8],
                              Const(0, s)) for k in range(32 // s))) for s in SEWS]
@@ -442,39 +508,37 @@ class LaneAlu(wiring.Component):
                           ones(product[(k + 1) * 2 * s - 1], s - 1))
                       for k in range(32 // s))) for s in SEWS]
         value = Signal(64, name="round_in")
-        m.d.comb += value.eq(Mux(control.round == RoundSource.SHIFTER, shifted,
+        m.d.comb += value.eq(Mux(control.round == RoundSource.SHIFTER, live.shifted,
                                  Mux(control.round == RoundSource.AVERAGE,
                                      by_size(sew, *average), by_size(sew, *smul))))
-        halves, belows = [], []  # per SEW, per element
-        for code, s in enumerate(SEWS):
-            h, bl = _shifted_out(shift_in, s, amounts_by_sew[code])
-            avg_h = [total[k * s] for k in range(32 // s)]
-            smul_h = [product[k * 2 * s + s - 2] for k in range(32 // s)]
-            smul_b = [product[k * 2 * s:k * 2 * s + s - 2] != 0 for k in range(32 // s)]
-            halves.append([Mux(control.round == RoundSource.SHIFTER, h[k],
-                               Mux(control.round == RoundSource.AVERAGE, avg_h[k], smul_h[k]))
-                           for k in range(32 // s)])
-            belows.append([Mux(control.round == RoundSource.SHIFTER, bl[k],
-                               Mux(control.round == RoundSource.AVERAGE, 0, smul_b[k]))
-                           for k in range(32 // s)])
-        vxrm = Mux(control.rounds, self.vxrm, 2)
+        vxrm = Mux(control.rounds, live.vxrm, 2)
         increments = []  # per 16-bit chunk (used where an element starts)
         for c in range(4):
+            element = [c, c // 2, 0]  # per SEW, the 2*SEW-bit element of chunk c
+            avg_half = by_size(sew, *(total[element[i] * s] for i, s in enumerate(SEWS)))
+            smul_half = by_size(sew, *(product[element[i] * 2 * s + s - 2]
+                                       for i, s in enumerate(SEWS)))
+            smul_below = by_size(sew, *(product[element[i] * 2 * s:element[i] * 2 * s + s - 2]
+                                        != 0 for i, s in enumerate(SEWS)))
             half, below = Signal(name=f"round_half{c}"), Signal(name=f"round_below{c}")
-            m.d.comb += [half.eq(by_size(sew, halves[0][c], halves[1][c // 2], halves[2][0])),
-                         below.eq(by_size(sew, belows[0][c], belows[1][c // 2], belows[2][0]))]
+            m.d.comb += [
+                half.eq(Mux(control.round == RoundSource.SHIFTER, live.shift_half[c],
+                            Mux(control.round == RoundSource.AVERAGE, avg_half, smul_half))),
+                below.eq(Mux(control.round == RoundSource.SHIFTER, live.shift_below[c],
+                             Mux(control.round == RoundSource.AVERAGE, 0, smul_below))),
+            ]
             increments.append(_increment(vxrm, half, below, value[16 * c]))
         rounded_sum, _ = segmented_add(m, "round_total", value, Const(0, 64), 16,
                                         starts(sew, 4), increments)
         rounded = Signal(64, name="rounded")
         m.d.comb += rounded.eq(rounded_sum)
-        over, under = self._clip_flags(m, control, rounded)
+        over, under = self._clip_flags(m, control, sew, rounded)
         return rounded, over, under
 
-    def _clip_flags(self, m, control, rounded):
+    @staticmethod
+    def _clip_flags(m, control, sew, rounded):
         """Per byte of the result, whether its element's rounded 2*SEW-bit value is above
         (over) or below (under) what SEW bits hold, as `control.clip` bounds it."""
-        sew = self.sew
         overs, unders = [], []
         for s in SEWS:
             over_s, under_s = [], []
@@ -493,9 +557,10 @@ class LaneAlu(wiring.Component):
         m.d.comb += [over.eq(by_size(sew, *overs)), under.eq(by_size(sew, *unders))]
         return over, under
 
-    def _result(self, m, control, a_extended, total, top, rounded, clip_over, clip_under):
+    def _result(self, m, live: _Live, rounded, clip_over, clip_under):
         """The result by `control.result`, and the saturation flags."""
-        sew, a, b = self.sew, self.a, self.b
+        control, sew, a, b, total, top = (live.control, live.sew, live.a, live.b, live.total,
+                                          live.top)
         # min/max: vs2 < source where a - b's exact value is negative
         less = top
         min_max = Cat(*(Mux(less[i] ^ control.max, a[8 * i:8 * i + 8], b[8 * i:8 * i + 8])
@@ -518,16 +583,15 @@ class LaneAlu(wiring.Component):
             maximum = Mux(signed_bounds & top_byte, 0x7F, 0xFF)
             minimum = Mux(signed_bounds & top_byte, 0x80, 0x00)
             clamped.append(Mux(over[i], maximum, Mux(under[i], minimum, value[8 * i:8 * i + 8])))
-        merged = Cat(*(Mux(self.pick[i], b[8 * i:8 * i + 8], a[8 * i:8 * i + 8])
+        merged = Cat(*(Mux(live.pick[i], b[8 * i:8 * i + 8], a[8 * i:8 * i + 8])
                        for i in range(4)))
         with m.Switch(control.result):
             for result, value_of in (
                     (Result.A, a), (Result.B, b), (Result.AND, a & b), (Result.OR, a | b),
                     (Result.XOR, a ^ b), (Result.MERGE, merged), (Result.SUM, total),
                     (Result.MIN_MAX, min_max), (Result.CLAMPED, Cat(*clamped)),
-                    (Result.EXTENDED, a_extended)):
+                    (Result.EXTENDED, live.a_extended)):
                 with m.Case(result):
                     m.d.comb += self.result.eq(value_of)
         with m.If(control.result == Result.CLAMPED):
             m.d.comb += self.saturated.eq(over | under)
-

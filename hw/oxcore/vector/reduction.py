@@ -70,8 +70,9 @@ class ReductionTree(wiring.Component):
     zero-extended), from ``start`` (vs1[0]) for the beat marked ``first`` (an
     instruction's first), else from ``result``; with ``widen``, ``sub`` 1
     sign-extends, 0 zero-extends. ``busy``: beats in the stages, not yet in
-    ``result``. A beat carries its operation down the stages, so another instruction's
-    beats may follow it at once."""
+    ``result``; ``stages``: which stage holds a beat (stage 0 first: a beat there is
+    in ``result`` latency - 1 cycles later). A beat carries its operation down the
+    stages, so another instruction's beats may follow it at once."""
 
     def __init__(self, width: int, folds_per_stage: int = 2) -> None:
         self.width = width  # a beat's bits: LANES x 32
@@ -88,7 +89,7 @@ class ReductionTree(wiring.Component):
         super().__init__({"valid": In(1), "first": In(1), "beat": In(width),
                           "active": In(width // 8), "sub": In(3), "sew": In(2),
                           "widen": In(1), "start": In(32), "result": Out(32),
-                          "busy": Out(1)})
+                          "busy": Out(1), "stages": Out(max(1, self.latency - 1))})
 
     def elaborate(self, platform) -> Module:
         m = Module()
@@ -117,7 +118,8 @@ class ReductionTree(wiring.Component):
         with m.If(valid):
             m.d.sync += accumulated.eq(folded & by_size(size, 0xFF, 0xFFFF, 0xFFFFFFFF))
         m.d.comb += [self.result.eq(accumulated),
-                     self.busy.eq(Cat(*stage_valids).any() if stage_valids else 0)]
+                     self.busy.eq(Cat(*stage_valids).any() if stage_valids else 0),
+                     self.stages.eq(Cat(*stage_valids) if stage_valids else 0)]
         return m
 
     def _pairs(self, m: Module, value):
