@@ -243,7 +243,7 @@ class _BackEnd:
     read issued this cycle could miss (the rows written in the last `delay` cycles
     land after it)."""
 
-    def __init__(self, role: str, delay: int, vlen: int, lanes: int) -> None:
+    def __init__(self, role: str, delay: int, vlen: int) -> None:
         self.role, self.delay = role, delay
         self.full_data = Signal(vlen, name=f"{role}_report_full_data")
         self.full_mask = Signal(vlen // 8, name=f"{role}_report_full_mask")
@@ -1005,7 +1005,7 @@ class VectorEngine(Engine):
         arithmetic = role == "alu"
         delay = self.alu_delay if arithmetic else 0
         commit = Signal.like(port, name=f"{role}_record")
-        back = _BackEnd(role, delay, self.vlen, self.lanes)
+        back = _BackEnd(role, delay, self.vlen)
         pipe, mem = self.pipe, self.mem
         lanes, bpr, pb = self.lanes, self.beats_per_reg, self.beat_bytes
         vlen, vlenb = self.vlen, self.vlenb
