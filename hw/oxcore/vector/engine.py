@@ -228,7 +228,6 @@ class BeatRecord:
     old_vd: Signal
     value: Signal  # the beat's value (the arithmetic sequencer's: the lanes' are late)
     value_bytes: Signal  # its bytes that count
-    saturated: Signal  # an active element saturated (fixed point)
     v0_write: object  # the beat is v0's: the copy of v0 follows it
     v0_index: object
 
@@ -253,17 +252,24 @@ class _BackEnd:
         self.earlier = Signal(name=f"{role}_back_earlier")
         self.pending = Signal(32, name=f"{role}_pending_regs")
         self.late_value = None  # (the arithmetic sequencer's: set before `connect`)
-        self.late_saturated = None
+        # an active element saturated, as the lanes say (only the arithmetic
+        # sequencer's can: set before `connect`)
+        self.late_saturated = Const(0)
 
-    def late(self, m: Module, value, name: str, cycles: int | None = None):
-        """`value` as it was `cycles` (default: the delay) cycles ago. (Call it outside
-        any m.If or m.Switch: a register chain made inside one loads only when its
-        condition holds.)"""
-        for k in range(self.delay if cycles is None else cycles):
+    def history(self, m: Module, value, name: str) -> list:
+        """`value` as it is now and as it was 1 .. `delay` cycles ago, from one register
+        chain. (Call it outside any m.If or m.Switch: a register chain made inside one
+        loads only when its condition holds.)"""
+        values = [value]
+        for k in range(self.delay):
             reg = Signal.like(value, name=f"{self.role}_{name}_late{k + 1}")
-            m.d.sync += reg.eq(value)
-            value = reg
-        return value
+            m.d.sync += reg.eq(values[-1])
+            values.append(reg)
+        return values
+
+    def late(self, m: Module, value, name: str):
+        """`value` as it was `delay` cycles ago (see `history`)."""
+        return self.history(m, value, name)[-1]
 
     def connect(self, m: Module, front: BeatRecord, port, vrf: RegisterFilePorts,
                 vstate: VectorState, front_active, finishing, written) -> None:
@@ -308,8 +314,7 @@ class _BackEnd:
             m.d.sync += vstate.v0.word_select(v0_index, 32 * lanes).eq(value)
         # vxsat: reported with the instruction's last beat (`vxsat_slot`), if one of its
         # active elements saturated and vxsat was clear (spec 12)
-        saturated = (self.late_saturated if self.late_saturated is not None
-                     else late(front.saturated, "saturated"))
+        saturated = self.late_saturated
         seen = Signal(name=f"{role}_saturation_seen")
         newly = (saturated | seen) & ~vstate.vxsat
         with m.If(saturated):
@@ -321,18 +326,17 @@ class _BackEnd:
                              port.csr.value.eq(1)]
                 m.d.sync += vstate.vxsat.eq(1)
         # records on their way; registers whose writes a read now would miss
-        on_the_way = [self.late(m, front_active, "active", k) for k in range(1, self.delay + 1)]
-        m.d.comb += self.busy.eq(Cat(*on_the_way).any() if on_the_way else 0)
+        m.d.comb += self.busy.eq(
+            Cat(*self.history(m, front_active, "front_active")[1:]).any())
         # (the last record, sent as its instruction finished, is carried out `delay`
         # cycles later, at the end of that cycle)
-        last_ones = [self.late(m, finishing, "finishing", k) for k in range(1, self.delay + 1)]
-        m.d.comb += self.earlier.eq(Cat(*last_ones).any() if last_ones else 0)
+        m.d.comb += self.earlier.eq(Cat(*self.history(m, finishing, "finishing")[1:]).any())
         if self.delay:
             mine = Signal(32, name=f"{role}_writing_now")
             m.d.comb += mine.eq(Mux(front_active, written, 0))
-            pending = 0
-            for k in range(self.delay):  # (this cycle's, and the delay - 1 before it)
-                pending = pending | self.late(m, mine, "writing", k)
+            pending = 0  # (this cycle's, and the delay - 1 before it)
+            for writing in self.history(m, mine, "writing")[:-1]:
+                pending = pending | writing
             m.d.comb += self.pending.eq(_pending_rows(pending))
 
 
@@ -590,10 +594,9 @@ class VectorEngine(Engine):
         self.mem_base, self.mem_size = mem_base, mem_size
         self.vlenb = self.vlen // 8
         self.beat_bytes = 4 * self.lanes
-        # the lanes' pipeline: cycles from an arithmetic beat's issue to its write
-        # (`_BackEnd`)
+        # the lanes' pipeline: also the cycles from an arithmetic beat's issue to its
+        # write (`_BackEnd`)
         self.lane_stages = LANE_STAGES
-        self.alu_delay = self.lane_stages
         self.beats_per_reg = self.vlen // (32 * self.lanes)
         self.commit_spec = vector_commit_spec(self.vlenb)
         super().__init__(port_bits=self.vector_port_bits)
@@ -646,12 +649,11 @@ class VectorEngine(Engine):
         # the performance counters (csr reads in `_scalar_side`; `_performance_counters`)
         self._counters = {number: Signal(32, name=f"count_{number:03x}")
                           for number in COUNTERS}
-        head_touched, head_alone, held = self._issue(m, queue, state, alu, lsu)
-        head_touched = (head_touched, self._head_writes)
+        head_touched, head_writes, head_alone, held = self._issue(m, queue, state, alu, lsu)
         alu_seq = self._sequencer(m, "alu", queue, state, alu_ports, alu, head_touched,
-                                  head_alone, self.commit)
+                                  head_writes, head_alone, self.commit)
         lsu_seq = self._sequencer(m, "lsu", queue, state, lsu_ports, lsu, head_touched,
-                                  head_alone, self.lsu_commit)
+                                  head_writes, head_alone, self.lsu_commit)
         m.d.comb += pipe.busy.eq((queue.level != 0) | alu_seq.busy | lsu_seq.busy
                                  | alu_seq.draining | lsu_seq.draining | self._configuring)
         self._index_reads(m, lsu_ports)
@@ -745,7 +747,8 @@ class VectorEngine(Engine):
 
     def _issue(self, m: Module, queue, state: VectorState, alu: Slot, lsu: Slot):
         """Which sequencer takes the queue's head this cycle, if any (see the module
-        docstring). Returns the head's touched registers, whether it runs alone, and
+        docstring). Returns the head's touched registers, those of them it writes,
+        whether it runs alone, and
         whether the issue check holds it while its sequencer is free (vstall_issue)."""
         entry = Signal(queue_entry(PREDECODED), name="queue_head")
         m.d.comb += entry.eq(queue.r_data)
@@ -798,7 +801,7 @@ class VectorEngine(Engine):
         uses_v0 = masked | ((uop.kind == Kind.ARITH) & (uop.op == AluOp.MERGE))
         touched = Signal(32, name="head_touched")
         # the registers it writes (a subset of `touched`: the back end's pending rows)
-        writes = self._head_writes = Signal(32, name="head_writes")
+        writes = Signal(32, name="head_writes")
         with m.If(memory_op):
             # indexed: the index group of vs2 (EMUL = index EEW/SEW * LMUL) is read too
             index_group = Mux(uop.indexed, _group_mask(vs2, _index_group(index_ones)), 0)
@@ -847,7 +850,7 @@ class VectorEngine(Engine):
         held = Signal(name="head_held")
         m.d.comb += held.eq(queue.r_rdy & Mux(memory_op, lsu.free, alu.free) & ~queue.r_en)
         self._watch.update(head=head, head_touched=touched)
-        return touched, alone, held
+        return touched, writes, alone, held
 
     def _configure_at_issue(self, m: Module, queue, head, set_vl, uop, state: VectorState,
                             alu: Slot, lsu: Slot) -> Signal:
@@ -992,18 +995,18 @@ class VectorEngine(Engine):
         return vill, sew, vlmul, vstart
 
     def _sequencer(self, m: Module, role: str, queue, vstate: VectorState,
-                   vrf: RegisterFilePorts, slot: Slot, head_touched, head_alone,
-                   port) -> Sequencer:
+                   vrf: RegisterFilePorts, slot: Slot, head_touched, head_writes,
+                   head_alone, port) -> Sequencer:
         """One sequencer: ``role`` "alu" (everything but loads and stores) or "lsu"
         (loads and stores, on the memory port).
 
         The sequencer's front decides, cycle by cycle, what each beat writes and
         reports (``commit``, a record of the port's layout, and the write port's row and
-        bytes); its back end (`_back_end`) does it `delay` cycles later, with the beat's
-        value, which the lanes' pipeline delivers then: 1 cycle for the arithmetic
-        sequencer (`LaneAlu.latency`), none for loads and stores."""
+        bytes); its back end (`_BackEnd`) does it `delay` cycles later, with the beat's
+        value, which the lanes' pipeline delivers then: `lane_stages` cycles for the
+        arithmetic sequencer, none for loads and stores."""
         arithmetic = role == "alu"
-        delay = self.alu_delay if arithmetic else 0
+        delay = self.lane_stages if arithmetic else 0
         commit = Signal.like(port, name=f"{role}_record")
         back = _BackEnd(role, delay, self.vlen)
         pipe, mem = self.pipe, self.mem
@@ -1031,7 +1034,6 @@ class VectorEngine(Engine):
         running = Signal(name=f"{role}_running")
         finishing = Signal(name=f"{role}_finishing")  # this is the last cycle (`finish`)
         m.d.comb += running.eq((fsm != State.IDLE) & (fsm != State.DONE) & ~finishing)
-        head_touched, head_writes = head_touched
         touched = Signal(32, name=f"{role}_touched_regs")
         written = Signal(32, name=f"{role}_written_regs")  # (of `touched`: vd's group)
         alone = Signal(name=f"{role}_runs_alone")
@@ -1131,8 +1133,6 @@ class VectorEngine(Engine):
         reg_in_group = Signal(range(8))
         m.d.comb += reg_in_group.eq(beat >> _log2(bpr) if bpr > 1 else beat)
 
-        saturated_now = Signal(name=f"{role}_saturated")
-
         # ---- the beat's new value: lanes (arithmetic), or memory words (loads) ----
         new_value = Signal(32 * lanes, name=f"{role}_new_value")
         out_value = Signal(32 * lanes, name=f"{role}_out_value")
@@ -1210,7 +1210,7 @@ class VectorEngine(Engine):
                      out_bytes.eq(Mux(phase_b, wb_bytes, active))]
 
         # ---- the report of the register being written (and the memory it moved) ----
-        # (what the back end does with its report_data/report_mask: `_back_end`)
+        # (what the back end does with its report_data/report_mask: `_BackEnd`)
         report_action = Signal(Report, name=f"{role}_report_action")
         report_mem = Signal(vlen, name=f"{role}_report_mem")
         store_mask = Signal(vlenb, name=f"{role}_store_mask")  # a store's moved bytes
@@ -1347,6 +1347,11 @@ class VectorEngine(Engine):
             m.d.comb += [finishing.eq(1), commit.valid.eq(1), commit.last.eq(1)]
             m.d.sync += fsm.eq(State.IDLE)
             resets_vstart = (uop.kind != Kind.CSR) & (vstart != 0)
+
+            def reset_vstart() -> None:
+                m.d.comb += [commit.csr.valid.eq(1), commit.csr.csr.eq(CSR_VSTART),
+                             commit.csr.value.eq(0)]
+                m.d.sync += vstart.eq(0)
             if arithmetic:
                 # vxsat is reported with the last beat by the back end, which sees the
                 # lanes' saturation; vstart's reset then needs a record of its own
@@ -1357,14 +1362,10 @@ class VectorEngine(Engine):
                         m.d.comb += [finishing.eq(0), commit.last.eq(0)]
                         m.d.sync += fsm.eq(State.DONE)
                 with m.Elif(resets_vstart):
-                    m.d.comb += [commit.csr.valid.eq(1), commit.csr.csr.eq(CSR_VSTART),
-                                 commit.csr.value.eq(0)]
-                    m.d.sync += vstart.eq(0)
+                    reset_vstart()
             else:
                 with m.If(resets_vstart):
-                    m.d.comb += [commit.csr.valid.eq(1), commit.csr.csr.eq(CSR_VSTART),
-                                 commit.csr.value.eq(0)]
-                    m.d.sync += vstart.eq(0)
+                    reset_vstart()
             # The queue's head may start in this cycle (``slot.take``, which the issue
             # logic sets only when the sequencer is finishing or idle): `start`, one
             # block below the state machine, not one for each state an instruction can
@@ -1700,7 +1701,7 @@ class VectorEngine(Engine):
         start()
         v0_index = beat[:_log2(bpr)] if bpr > 1 else 0
         front = BeatRecord(write, commit, report_action, beat_in_reg, is_store, old_vd,
-                           out_value, out_bytes, saturated_now,
+                           out_value, out_bytes,
                            v0_write & (vd == 0) & (beat < bpr), v0_index)
         back.connect(m, front, port, vrf, vstate, fsm != State.IDLE, finishing, written)
         return Sequencer(busy, _body_elements(m, role, starting, uop.kind, length, vstart),

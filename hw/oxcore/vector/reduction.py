@@ -16,9 +16,9 @@ fit), and is then a sum at 2*SEW.
 The tree is pipelined: a register after every ``folds_per_stage`` levels (a level is
 one segmented add and a select; five in series for a 128-bit beat ran at 24.6 MHz on
 the ECP5, docs/fpga.md "Timing one unit"), then the fold into the running value, its
-own stage (the one loop: one fold a cycle). A beat enters every cycle; ``busy`` says
-that beats are still in the stages, so the sequencer waits for it to fall before it
-writes the result.
+own stage (the one loop: one fold a cycle). A beat enters every cycle; ``stages`` says
+which stages hold one, so that the sequencer reads the result only once its last beat
+is in.
 """
 
 from amaranth import Cat, Module, Mux, Signal
@@ -69,9 +69,9 @@ class ReductionTree(wiring.Component):
     cycles later it is folded into ``result`` (SEW bits, or 2*SEW with ``widen``,
     zero-extended), from ``start`` (vs1[0]) for the beat marked ``first`` (an
     instruction's first), else from ``result``; with ``widen``, ``sub`` 1
-    sign-extends, 0 zero-extends. ``busy``: beats in the stages, not yet in
-    ``result``; ``stages``: which stage holds a beat (stage 0 first: a beat there is
-    in ``result`` latency - 1 cycles later). A beat carries its operation down the
+    sign-extends, 0 zero-extends. ``stages``: which stage holds a beat not yet in
+    ``result`` (stage 0 first: a beat there is in ``result`` latency - 1 cycles
+    later). A beat carries its operation down the
     stages, so another instruction's beats may follow it at once."""
 
     def __init__(self, width: int, folds_per_stage: int = 2) -> None:
@@ -89,7 +89,7 @@ class ReductionTree(wiring.Component):
         super().__init__({"valid": In(1), "first": In(1), "beat": In(width),
                           "active": In(width // 8), "sub": In(3), "sew": In(2),
                           "widen": In(1), "start": In(32), "result": Out(32),
-                          "busy": Out(1), "stages": Out(max(1, self.latency - 1))})
+                          "stages": Out(max(1, self.latency - 1))})
 
     def elaborate(self, platform) -> Module:
         m = Module()
@@ -118,7 +118,6 @@ class ReductionTree(wiring.Component):
         with m.If(valid):
             m.d.sync += accumulated.eq(folded & by_size(size, 0xFF, 0xFFFF, 0xFFFFFFFF))
         m.d.comb += [self.result.eq(accumulated),
-                     self.busy.eq(Cat(*stage_valids).any() if stage_valids else 0),
                      self.stages.eq(Cat(*stage_valids) if stage_valids else 0)]
         return m
 
