@@ -28,6 +28,8 @@ help:
 	@echo "make fpga-check  full place-and-route checks of every board (not in CI)"
 	@echo "make fpga-timing UNIT=lane [CONFIG=vector] [PLACE_ONLY=1] [FAST=1]  one unit alone:"
 	@echo "               Fmax and its critical path by HDL line"
+	@echo "make fpga-timing UNIT=vector FAST=1 DEPTH=1  no place and route: the deepest"
+	@echo "               paths of the synthesized netlist, each endpoint once (minutes)"
 
 venv: $(STAMP)
 
@@ -84,7 +86,8 @@ fpga-check: $(STAMP)
 
 fpga-timing: $(STAMP)
 	$(PY) -m fpga timing --unit $(or $(UNIT),lane) $(if $(CONFIG),--config $(CONFIG)) \
-		$(if $(filter 1,$(PLACE_ONLY)),--place-only) $(if $(filter 1,$(FAST)),--no-abc9)
+		$(if $(filter 1,$(PLACE_ONLY)),--place-only) $(if $(filter 1,$(FAST)),--no-abc9) \
+		$(if $(filter 1,$(DEPTH)),--depth)
 
 # clean keeps the tool caches (zig's C++ runtime, compiled CXXRTL models, YoWASP):
 # rebuilding them costs minutes. distclean removes everything, .venv included.

@@ -159,6 +159,16 @@ def _cmd_timing(args) -> int:
     config = load_config(args.config or "vector")
     unit = make_unit(args.unit, config)
     work = args.build_root / "units" / f"{args.unit}-{config.name}"
+    if args.depth:
+        from fpga.logic_depth import deepest_paths, format_paths
+        from fpga.unit_timing import synthesize_unit
+        synthesize_unit(unit, args.unit, work, abc9=not args.no_abc9)
+        paths = deepest_paths(work / "top.json", limit=args.paths)
+        text = format_paths(paths, detail=args.detail)
+        (work / "depth.txt").write_text(text + "\n")
+        print(f"unit {args.unit}: the deepest path into each register, estimated from the "
+              f"synthesized netlist (no placement; fpga/logic_depth.py)\n{text}")
+        return 0
     result = unit_timing(unit, args.unit, work, seed=args.seed, place_only=args.place_only,
                          router=args.router, abc9=not args.no_abc9)
     print(result.format())
@@ -297,6 +307,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-abc9", action="store_true",
                    help="map LUTs with Yosys's older abc instead of synth_ecp5's abc9 "
                         "(an engine's abc9 takes an hour); for finding paths")
+    p.add_argument("--depth", action="store_true",
+                   help="no place and route: the deepest paths of the synthesized netlist "
+                        "(LUT levels, estimated ns, HDL lines), in seconds after synthesis")
+    p.add_argument("--paths", type=int, default=30, help="--depth: how many paths to list")
+    p.add_argument("--detail", type=int, default=5,
+                   help="--depth: how many of them to show step by step")
     p.add_argument("--build-root", default="build/fpga", type=Path)
     p.set_defaults(func=_cmd_timing)
 

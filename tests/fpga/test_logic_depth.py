@@ -1,0 +1,100 @@
+"""The logic-depth report (`fpga.logic_depth`): on a hand-built netlist its delays are
+the model's sums, counted by hand; on a synthesized unit it finds the deeper of two
+paths, with its level count and HDL line."""
+
+import inspect
+import json
+from pathlib import Path
+
+from amaranth.hdl import Module
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from fpga.logic_depth import DelayModel, deepest_paths, format_paths
+from fpga.unit_timing import synthesize_unit
+
+_LUT_PORTS = {"A": "input", "B": "input", "C": "input", "D": "input", "Z": "output"}
+_FF_PORTS = {"CLK": "input", "DI": "input", "LSR": "input", "Q": "output"}
+_CCU_PORTS = {**{f"{p}{i}": "input" for p in "ABCD" for i in (0, 1)}, "CIN": "input",
+              "COUT": "output", "S0": "output", "S1": "output"}
+
+
+def _cell(kind: str, ports: dict, **connections) -> dict:
+    return {"type": kind, "port_directions": ports, "parameters": {}, "attributes": {},
+            "connections": {p: connections.get(p, ["0"]) for p in ports}}
+
+
+def _netlist() -> dict:
+    """Registers q1 -> three LUTs -> r1; q2 -> one LUT -> r2; q3 -> a carry chain of three
+    cells -> r3 (nets numbered by hand; 2 is the clock)."""
+    cells = {
+        "q1": _cell("TRELLIS_FF", _FF_PORTS, CLK=[2], DI=[3], Q=[10]),
+        "l1": _cell("LUT4", _LUT_PORTS, A=[10], Z=[11]),
+        "l2": _cell("LUT4", _LUT_PORTS, A=[11], B=[10], Z=[12]),
+        "l3": _cell("LUT4", _LUT_PORTS, C=[12], Z=[13]),
+        "r1": _cell("TRELLIS_FF", _FF_PORTS, CLK=[2], DI=[13], Q=[14]),
+        "q2": _cell("TRELLIS_FF", _FF_PORTS, CLK=[2], DI=[3], Q=[20]),
+        "l4": _cell("LUT4", _LUT_PORTS, A=[20], Z=[21]),
+        "r2": _cell("TRELLIS_FF", _FF_PORTS, CLK=[2], DI=[21], Q=[22]),
+        "q3": _cell("TRELLIS_FF", _FF_PORTS, CLK=[2], DI=[3], Q=[30]),
+        "c1": _cell("CCU2C", _CCU_PORTS, A0=[30], COUT=[31], S0=[35]),
+        "c2": _cell("CCU2C", _CCU_PORTS, CIN=[31], COUT=[32]),
+        "c3": _cell("CCU2C", _CCU_PORTS, CIN=[32], S1=[33]),
+        "r3": _cell("TRELLIS_FF", _FF_PORTS, CLK=[2], DI=[33], Q=[34]),
+    }
+    names = {"deep_in": 10, "deep_out": 14, "shallow_in": 20, "shallow_out": 22,
+             "sum_in": 30, "sum_out": 34}
+    netnames = {name: {"bits": [bit], "hide_name": 0,
+                       "attributes": {"src": f"/x/unit.py:{bit}"}}
+                for name, bit in names.items()}
+    netnames["mid"] = {"bits": [12], "hide_name": 0, "attributes": {"src": "/x/unit.py:99"}}
+    return {"modules": {"top": {"cells": cells, "netnames": netnames}}}
+
+
+def test_hand_counted_paths(tmp_path):
+    (tmp_path / "top.json").write_text(json.dumps(_netlist()))
+    model = DelayModel()
+    paths = {p.endpoint: p for p in deepest_paths(tmp_path / "top.json")}
+    deep, shallow, carry = paths["deep_out"], paths["shallow_out"], paths["sum_out"]
+    # clock-to-q, then a net and a LUT for each of three levels, then the net into r1
+    assert deep.delay_ns == 0.52 + 3 * (model.net + model.lut) + model.net
+    assert deep.levels == 3 and shallow.levels == 1
+    assert shallow.delay_ns == 0.52 + model.net + model.lut + model.net
+    # into the chain, along it (no routed net), out of its last cell
+    assert carry.delay_ns == (0.52 + model.net + model.carry_in + model.carry_through
+                              + model.carry_out + model.net)
+    assert carry.levels == 1  # (a carry chain counts once)
+    assert [p.endpoint for p in deepest_paths(tmp_path / "top.json")][0] == "deep_out"
+    assert [s.net for s in deep.steps][0] == "deep_in"
+    assert "/x/unit.py:99" in [source for source, _, _ in deep.runs()]
+    text = format_paths(list(paths.values()), detail=1)
+    assert "deep_out" in text.splitlines()[1] and "3 levels" in text
+
+
+class TwoDepths(wiring.Component):
+    """Registered: a 64-input XOR (three levels of LUT4 at least) beside a 2-input AND
+    (one)."""
+
+    wide: In(64)
+    narrow: In(2)
+    parity: Out(1)
+    both: Out(1)
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        m.d.sync += self.parity.eq(self.wide.xor())
+        m.d.sync += self.both.eq(self.narrow.all())
+        return m
+
+
+def test_a_synthesized_unit_ranks_its_deeper_path_first(tmp_path):
+    synthesize_unit(TwoDepths(), "two_depths", tmp_path, abc9=False, log=lambda _: None)
+    found = deepest_paths(tmp_path / "top.json", limit=100)
+    text = format_paths(found)
+    paths = {p.endpoint.rpartition(".")[2]: p for p in found}
+    parity, both = paths["parity"], paths["both"]
+    assert 3 <= parity.levels <= 4, text  # (ceil(log4(64)) = 3; abc may spend one more)
+    assert both.levels == 1, text
+    assert found[0] is parity
+    # both paths start at the harness's input registers
+    assert parity.steps[0].kind == "clk-to-q" and parity.steps[0].net.startswith("held")
