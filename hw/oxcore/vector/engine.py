@@ -139,6 +139,8 @@ class State(enum.IntEnum):
     NARROW_SHIFTS = 28  # a .wv narrowing beat: vs1's beat (the shift amounts) arrives and
     # is held, while the ports address vs2's two beats and vd's; EXECUTE follows. (The
     # three read ports cannot fetch all four rows in one cycle.)
+    SCAN_TOTAL = 29  # vcpop/vfirst: the last beat's bits counted (`_mask_scan`'s
+    # register stage, a cycle), then the result taken; COMPLETE follows
 
 
 def _log2(value: int) -> int:
@@ -567,7 +569,8 @@ class _Destination:
     value: Signal  # the beat's value (a reduction's: `result` at the back end)
     bytes: Signal  # its byte enables
     scan: "_Scan"
-    draining: object  # a reduction's beats the back end would read too early
+    draining: object  # a reduction's beats the back end would read too early (or a mask
+    # scan's bits not yet counted)
     result: Signal  # the reduction's result (the tree's accumulator)
     enable: Signal  # the bits of the beat it writes
 
@@ -576,7 +579,8 @@ class _Destination:
 class _Scan:
     """What a mask scan (`VectorEngine._mask_scan`) gives the sequencer."""
 
-    scalar: Signal  # vcpop/vfirst's result, at the first pass's last beat
+    scalar: Signal  # vcpop/vfirst's result, once no beat is `pending`
+    pending: Signal  # a beat's bits are yet to be counted (the cycle after it)
     marks: Signal  # vmsbf/vmsif/vmsof: the beat's mask bits
     active: Signal  # ... and which of them are written (the beat's active elements)
     iota: Signal  # viota: the beat's element values
@@ -1043,8 +1047,7 @@ class VectorEngine(Engine):
                      slot.alone.eq(running & alone)]
 
         # the head taken without a START cycle, a load asking for its first word then
-        # (driven by `_quick_start`; the destination pass's reset and the memory stream
-        # use them)
+        # (driven by `_quick_start`; the memory stream uses them)
         quick_now = Signal(name=f"{role}_quick_start")
         quick_load = Signal(name=f"{role}_quick_load")
         sew_code = Signal(2, name=f"{role}_sew")
@@ -1152,7 +1155,7 @@ class VectorEngine(Engine):
                                    | ((uop.kind == Kind.MASK_SCAN) & (fsm != State.IOTA)))
             destination = self._gather(m, uop, fsm, beat, beat_offset, sew_code, vl, vstate,
                                        unmasked, active, old_vd, src2, src1, scalar, gathers,
-                                       carry_in, quick_now, delay)
+                                       carry_in, slot.free, delay)
             wb_new, wb_bytes, scan = destination.value, destination.bytes, destination.scan
             draining = destination.draining
             # An element-wise beat's value comes from the lanes `delay` cycles later, a
@@ -1479,8 +1482,7 @@ class VectorEngine(Engine):
                         with m.If((beat + 1 == beats) & (uop.kind == Kind.MASK_SCAN)):
                             # vcpop/vfirst: the scalar; viota: an element-wise pass
                             with m.If(uop.sub <= MASK_SCANS.index("vfirst")):
-                                m.d.sync += [result.eq(scan.scalar),
-                                             fsm.eq(State.COMPLETE)]
+                                m.d.sync += fsm.eq(State.SCAN_TOTAL)
                             with m.Elif(uop.sub == MASK_SCANS.index("viota")):
                                 m.d.sync += [fsm.eq(State.IOTA_READ),
                                              beats.eq(body_regs * bpr)]
@@ -1490,6 +1492,9 @@ class VectorEngine(Engine):
                         execute_beat()
                 with m.Case(State.NARROW_SHIFTS):
                     m.d.sync += fsm.eq(State.EXECUTE)
+                with m.Case(State.SCAN_TOTAL):  # (the last beat's bits counted now)
+                    with m.If(~scan.pending):
+                        m.d.sync += [result.eq(scan.scalar), fsm.eq(State.COMPLETE)]
                 with m.Case(State.COMPLETE):
                     # rd = x0 (vsetvli zero, ...; csrwi): nothing to hand over, so no
                     # wait for a cycle in which WB leaves the register file free
@@ -2042,8 +2047,9 @@ class VectorEngine(Engine):
         first word is asked for now (`load`). In that cycle the register file's read
         ports address the head's first beat (vd, vs2 and vs1's first rows; a narrowing
         op's vs2 rows 0 and 1; a store's data), which the rows the instruction before
-        would read next no longer need; the read ports see the same cycle's writes, so
-        its last beat is read as written. The beats are the head's `body_regs` (its
+        would read next no longer need (they are addressed whenever the sequencer is
+        free); the read ports see the same cycle's writes, so its last beat is read as
+        written. The beats are the head's `body_regs` (its
         `_shape`) as START counts them (``beats``); ``first_cycle`` is the instruction's
         first cycle after it (where velements counts its body)."""
         uop, insn = head.predecoded.uop, head.dispatched.insn
@@ -2065,7 +2071,10 @@ class VectorEngine(Engine):
         beats = Signal(range(8 * bpr + 1), name=f"{role}_quick_beats")
         m.d.comb += beats.eq(body_regs * bpr)
         vd, vs1, vs2 = insn[7:12], insn[15:20], insn[20:25]
-        with m.If(now):
+        # (whenever the sequencer is free, whether the head is taken or not: rows read
+        # for nothing are harmless, and the issue decision stays off the path into the
+        # register file's addresses)
+        with m.If(slot.free):
             m.d.comb += vrf.read_rows[0].eq(vd * bpr)
             if port_free is None:
                 m.d.comb += [vrf.read_rows[1].eq(vs2 * bpr),
@@ -2126,7 +2135,7 @@ class VectorEngine(Engine):
 
     def _gather(self, m: Module, uop, fsm, beat, beat_offset, sew_code, vl,
                 vstate: VectorState, unmasked, active, old_vd, src2, src1, scalar, gathers,
-                carry_in, quick_now, delay: int) -> "_Destination":
+                carry_in, free, delay: int) -> "_Destination":
         """Reductions, compares and mask logic. The first pass (EXECUTE over the source
         group's beats) folds the active elements into the reduction's accumulator
         (started from vs1[0]) or sets the compare's mask bits (vmadc/vmsbc: the carry or
@@ -2157,7 +2166,9 @@ class VectorEngine(Engine):
         compared = compare.result
         mask_bits = Signal(vlen)
         mask_written = Signal(vlen)
-        with m.If((fsm == State.START) | quick_now):
+        # (cleared whenever the sequencer is free: before any instruction's first beat,
+        # and with no path from the issue decision)
+        with m.If(free):
             m.d.sync += [mask_written.eq(0), mask_bits.eq(0)]
         with m.Switch(sew_code):
             for code, sew in enumerate((8, 16, 32)):
@@ -2207,7 +2218,10 @@ class VectorEngine(Engine):
         m.d.comb += byte_enables.eq(Cat(*(enable[8 * j:8 * (j + 1)].any() for j in range(pb))))
         # a beat in stage k reaches the accumulator in latency - 1 - k cycles
         slow = tree.stages[:max(0, tree.latency - 1 - delay)]
-        return _Destination(new, byte_enables, scan, slow.any() if len(slow) else Const(0),
+        # (and a mask scan's last bits, counted the cycle after: vmsbf/vmsif/vmsof's
+        # destination pass needs the first index)
+        return _Destination(new, byte_enables, scan,
+                            (slow.any() if len(slow) else Const(0)) | scan.pending,
                             tree.result, enable)
 
     def _permute(self, m: Module, current, uop, fsm, beat_offset, sew_code, vl, vtype,
@@ -2404,9 +2418,11 @@ class VectorEngine(Engine):
                    unmasked, src2, gathering, mask_bits) -> _Scan:
         """vcpop.m, vfirst.m, vmsbf/vmsif/vmsof.m and viota.m. The first pass goes over
         the one register of vs2, a beat (LANES x 32 mask bits, one per element) a cycle:
-        its active set bits (below vl, from vstart, v0-enabled when masked) are counted,
-        the first one's index kept, and the bits stored in `mask_bits` (the compares'
-        flip-flops, free meanwhile). vcpop/vfirst then hand their scalar over; vmsbf,
+        its active set bits (below vl, from vstart, v0-enabled when masked) are stored
+        in `mask_bits` (the compares' flip-flops, free meanwhile) and in a register,
+        from which they are counted and the first one's index kept the cycle after (a
+        128-bit count after the active-bit masks was the engine's deepest path).
+        vcpop/vfirst then hand their scalar over (SCAN_TOTAL, the cycle after); vmsbf,
         vmsif and vmsof write vd from the first index in a second pass over one
         register (as compares do); viota writes each active element of vd's group the
         count of stored bits below it, a beat a cycle, from a count carried across beats
@@ -2417,8 +2433,6 @@ class VectorEngine(Engine):
         first = Signal(range(vlen), name="scan_first")
         found = Signal(name="scan_found")
         iota_base = Signal(range(vlen + 1), name="iota_base")  # set bits before the beat
-        with m.If(fsm == State.START):
-            m.d.sync += [count.eq(0), found.eq(0), iota_base.eq(0)]
         # the beat's bits: element index = beat * bits + k (vs2, or vd's one register)
         base = Signal(range(vlen + bits), name="scan_base")
         m.d.comb += base.eq(beat * bits)
@@ -2428,22 +2442,29 @@ class VectorEngine(Engine):
                               & enabled)
         hits = Signal(bits, name="scan_hits")
         m.d.comb += hits.eq(src2 & active)
-        in_beat = Signal(range(bits), name="scan_first_in_beat")
-        for k in reversed(range(bits)):  # the lowest set bit wins
-            with m.If(hits[k]):
-                m.d.comb += in_beat.eq(k)
-        total = Signal(range(vlen + 1), name="scan_total")  # with this beat's bits
-        m.d.comb += total.eq(count + _popcount(hits))
-        first_now = Signal(range(vlen), name="scan_first_now")
-        m.d.comb += first_now.eq(Mux(found, first, base + in_beat))
-        found_now = found | hits.any()
         scanning = gathering & (uop.kind == Kind.MASK_SCAN)
         with m.If(scanning):
-            m.d.sync += [count.eq(total), first.eq(first_now), found.eq(found_now),
-                         mask_bits.word_select(beat, bits).eq(hits)]
-        scalar = Signal(32, name="scan_scalar")  # at the last beat of the first pass
-        m.d.comb += scalar.eq(Mux(uop.sub == MASK_SCANS.index("vcpop"), total,
-                                  Mux(found_now, first_now, 0xFFFF_FFFF)))
+            m.d.sync += mask_bits.word_select(beat, bits).eq(hits)
+        # the register stage: a beat's hits (none when no beat was scanned) counted, and
+        # the first found, the cycle after
+        late_hits = Signal(bits, name="scan_late_hits")
+        late_base = Signal.like(base, name="scan_late_base")
+        pending = Signal(name="scan_pending")
+        m.d.sync += [late_hits.eq(Mux(scanning, hits, 0)), late_base.eq(base),
+                     pending.eq(scanning)]
+        in_beat = Signal(range(bits), name="scan_first_in_beat")
+        for k in reversed(range(bits)):  # the lowest set bit wins
+            with m.If(late_hits[k]):
+                m.d.comb += in_beat.eq(k)
+        first_now = Signal(range(vlen), name="scan_first_now")
+        m.d.comb += first_now.eq(Mux(found, first, late_base + in_beat))
+        m.d.sync += [count.eq(count + _popcount(late_hits)), first.eq(first_now),
+                     found.eq(found | late_hits.any())]
+        with m.If(fsm == State.START):  # (after the register stage: START wins)
+            m.d.sync += [count.eq(0), found.eq(0), iota_base.eq(0)]
+        scalar = Signal(32, name="scan_scalar")  # in SCAN_TOTAL: every beat counted
+        m.d.comb += scalar.eq(Mux(uop.sub == MASK_SCANS.index("vcpop"), count,
+                                  Mux(found, first, 0xFFFF_FFFF)))
         # vmsbf/vmsif/vmsof: the bits before / up to / at the first (vl when none)
         limit = Signal(range(vlen + 1), name="scan_limit")
         m.d.comb += limit.eq(Mux(found, first, vl))
@@ -2471,7 +2492,7 @@ class VectorEngine(Engine):
                     m.d.comb += iota.eq(Cat(*values))
                     with m.If(fsm == State.IOTA):
                         m.d.sync += iota_base.eq(running)
-        return _Scan(scalar, marks, active, iota)
+        return _Scan(scalar, pending, marks, active, iota)
 
     def _csr(self, m: Module, commit, current, uop, new, writes, vstate: VectorState) -> None:
         """A csr instruction on a vector CSR (its WARL bits kept); its write reported as
