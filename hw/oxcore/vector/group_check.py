@@ -71,17 +71,32 @@ def registers(emul):
     return Mux(emul >= 3, 8, Mux(emul == 2, 4, Mux(emul == 1, 2, 1)))
 
 
-def _overlap_hook(dst, dst_count, src, src_count):
-    """Whether [dst, dst + dst_count) meets [src, src + src_count) (a hook for fault
-    injection)."""
-    return (dst < src + src_count) & (src < dst + dst_count)
+def group_bits(reg, count):
+    """The registers [reg, reg + count) as a mask (bit r: register r; up to bit 38, past
+    v31 for a group that runs off the end, which `fields_too_many` traps). A count above
+    8 (a segment group that traps anyway) is taken as 8. Masks, not adders and
+    comparators: this check sits between WB's instruction and the dispatch, and the
+    comparisons of sums were the engine's deepest path."""
+    thermometer = Cat(*(count > k for k in range(8)))
+    return thermometer << reg
 
 
-def breaks_overlap_rule(rule, dst, dst_count, src, src_count, src_emul):
-    """Spec 5.2's rule `rule` broken by source group [src, +src_count) against the
-    destination [dst, +dst_count)."""
-    meets = _overlap_hook(dst, dst_count, src, src_count)
-    highest = (src_emul >= 0) & (src == dst + dst_count - src_count)
+def _overlap_hook(dst_bits, src_bits):
+    """Whether two groups' register masks meet (a hook for fault injection)."""
+    return (dst_bits & src_bits).any()
+
+
+def _end(bits):
+    """The register just past a group's last (one bit of the mask, shifted once)."""
+    return (bits << 1) & ~bits
+
+
+def breaks_overlap_rule(rule, dst, dst_bits, src, src_bits, src_emul):
+    """Spec 5.2's rule `rule` broken by the source group at `src` (mask `src_bits`)
+    against the destination at `dst` (mask `dst_bits`)."""
+    meets = _overlap_hook(dst_bits, src_bits)
+    # (the source is the destination's highest part: their groups end together)
+    highest = (src_emul >= 0) & (_end(src_bits) == _end(dst_bits))
     return meets & Mux(rule == Overlap.NONE, 1,
                        Mux(rule == Overlap.NARROWER_DST, src != dst,
                            Mux(rule == Overlap.WIDER_DST, ~highest, 0)))
@@ -123,9 +138,11 @@ class RegisterGroupCheck(wiring.Component):
         breaks = [fields_too_many, needs_vstart_zero & ~self.vstart_zero, masked_v0 & (vd == 0)]
         for operand, reg in ((dst, vd), (src2, vs2), (src1, vs1)):
             breaks.append(operand.checked & misaligned_group(reg, operand.emul))
+        dst_bits = group_bits(vd, dst_count)
         for operand, reg in ((src2, vs2), (src1, vs1)):
             breaks.append(operand.checked & dst.checked & breaks_overlap_rule(
-                operand.overlap, vd, dst_count, reg, registers(operand.emul), operand.emul))
+                operand.overlap, vd, dst_bits, reg, group_bits(reg, registers(operand.emul)),
+                operand.emul))
         m.d.comb += self.illegal.eq(Cat(*breaks).any())
         return m
 
