@@ -164,7 +164,7 @@ def _cmd_timing(args) -> int:
         from fpga.unit_timing import synthesize_unit
         synthesize_unit(unit, args.unit, work, abc9=not args.no_abc9)
         paths = deepest_paths(work / "top.json", limit=args.paths)
-        text = format_paths(paths, detail=args.detail)
+        text = format_paths(paths, detail=args.detail, nets=args.nets)
         (work / "depth.txt").write_text(text + "\n")
         print(f"unit {args.unit}: the deepest path into each register, estimated from the "
               f"synthesized netlist (no placement; fpga/logic_depth.py)\n{text}")
@@ -313,6 +313,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--paths", type=int, default=30, help="--depth: how many paths to list")
     p.add_argument("--detail", type=int, default=5,
                    help="--depth: how many of them to show step by step")
+    p.add_argument("--nets", action="store_true",
+                   help="--depth: show those steps net by net, not by HDL line")
     p.add_argument("--build-root", default="build/fpga", type=Path)
     p.set_defaults(func=_cmd_timing)
 

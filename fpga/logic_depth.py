@@ -269,8 +269,10 @@ def _trace(net: _Netlist, label: str, value: float, bit: int,
     return DeepPath(label, value, levels, steps)
 
 
-def format_paths(paths: list[DeepPath], detail: int = 3) -> str:
-    """A table of the paths, and the `detail` deepest step by step (by HDL line)."""
+def format_paths(paths: list[DeepPath], detail: int = 3, nets: bool = False) -> str:
+    """A table of the paths, and the `detail` deepest step by step: by HDL line, or
+    (`nets`) net by net, where the mapped netlist's names say more than the lines
+    Yosys kept."""
     lines = [f"{'est. ns':>8} {'levels':>6}  endpoint  <- start"]
     for path in paths:
         alike = f" (+{path.alike} alike)" if path.alike else ""
@@ -279,6 +281,11 @@ def format_paths(paths: list[DeepPath], detail: int = 3) -> str:
     for path in paths[:detail]:
         lines.append(f"\n{path.endpoint}: {path.delay_ns:.2f} ns estimated, "
                      f"{path.levels} levels (cumulative ns, ns here, steps, HDL line):")
+        if nets:
+            for step in path.steps:
+                lines.append(f"  {step.arrival_ns:7.2f}  {step.kind:<10} {step.net}"
+                             + (f"  ({step.source})" if step.source else ""))
+            continue
         total = 0.0
         for source, delay, count in path.runs():
             total += delay

@@ -1063,7 +1063,8 @@ class VectorEngine(Engine):
         # The instruction's shape, a function of the instruction, vl and vtype alone: the
         # element width (``eew_code``), the body's length in elements (vl, whole
         # registers' worth for vl<n>r and vmv<n>r, or a mask access's bytes for vlm.v
-        # and vsm.v), its bytes (``group_bytes``) and registers (``body_regs``). Computed
+        # and vsm.v), its bytes (``group_bytes``) and registers (``body_regs``), and a
+        # segment access's bytes over all its fields (``span_bytes``). Computed
         # from the queue's head as it is taken (and again when a fault-only-first load
         # trims vl) and held in registers: every beat's
         # element masks compare against the length, and computing it from the
@@ -1072,11 +1073,12 @@ class VectorEngine(Engine):
         length = Signal(range(8 * vlenb + 1), name=f"{role}_length")
         group_bytes = Signal(range(8 * vlenb + 1), name=f"{role}_group_bytes")
         body_regs = Signal(range(9), name=f"{role}_body_regs")
+        span_bytes = Signal(range(64 * vlenb + 1), name=f"{role}_span_bytes")
         head_shape = self._shape(m, role, head.dispatched.insn, head.predecoded.uop,
                                  vstate.vl, vstate.vtype)
         with m.If(slot.take):
             m.d.sync += [target.eq(value) for target, value in zip(
-                (eew_code, length, group_bytes, body_regs), head_shape)]
+                (eew_code, length, group_bytes, body_regs, span_bytes), head_shape)]
         old_vd = vrf.read_data[0]  # vd (undisturbed bytes, stores' data)
         src2, src1 = (vrf.read_data[1], vrf.read_data[2]) if arithmetic else (0, 0)
         if not arithmetic:
@@ -1193,14 +1195,15 @@ class VectorEngine(Engine):
             beat_source = Mux(fsm == State.DIVIDE, divider.result, beat_source)
         else:
             wb_new, wb_bytes = 0, 0
-            probe = self._first_fault(m, current, uop, fsm, eew_code, nf, vstate, unmasked)
+            probe = self._first_fault(m, current, uop, fsm, eew_code, nf, span_bytes, vstate,
+                                      unmasked)
             stream = self._memory_stream(
                 m, current, fsm, beat, beats, active, old_vd,
                 first_load=(uop.kind == Kind.LOAD) & ~uop.strided & (body_regs != 0)
                 & ~probe.needed, quick_load=quick_load, quick_base=head.dispatched.rs1)
             elements = self._element_stream(m, current, uop, fsm, eew_code, beat_offset,
                                             active, old_vd, vrf.read_data[0], field, nf,
-                                            length)
+                                            length, span_bytes)
             # (a segment load's report pass reports what its elements wrote)
             beat_source = Mux(fsm == State.SEG_REPORT, old_vd,
                               Mux(uop.strided, elements.gathered, stream.loaded))
@@ -1570,7 +1573,7 @@ class VectorEngine(Engine):
                         m.d.sync += [vstate.vl.eq(probe.index), vl.eq(probe.index)]
                         # (the shape under the trimmed vl, for the load's new START)
                         m.d.sync += [target.eq(value) for target, value in zip(
-                            (length, group_bytes, body_regs),
+                            (length, group_bytes, body_regs, span_bytes),
                             self._shape(m, "lsu_trimmed", insn, uop, probe.index,
                                         vtype)[1:])]
                     with m.If(probe.trim | probe.last):
@@ -1856,7 +1859,7 @@ class VectorEngine(Engine):
         return _Stream(loaded, shift, load_beat, store_beat, tail_done, restart, port_free,
                        first_request)
 
-    def _first_fault(self, m: Module, current, uop, fsm, eew_code, nf,
+    def _first_fault(self, m: Module, current, uop, fsm, eew_code, nf, span_bytes,
                      vstate: VectorState, unmasked) -> _Probe:
         """A fault-only-first load (spec 7.7) as the interpreter's `load_unit` does it:
         the first active element (field 0 of a segment) outside the RAM or misaligned,
@@ -1881,7 +1884,7 @@ class VectorEngine(Engine):
         probed = Signal(name="ff_probed")
         needed = Signal(name="ff_probe_needed")
         m.d.comb += needed.eq((fsm == State.START) & uop.fault_first & ~probed & (vl != 0)
-                              & outside(first_offset, (vl << eew_code) * nf))
+                              & outside(first_offset, span_bytes))
         index = Signal(range(vlen), name="ff_element")
         addr = Signal(32, name="ff_element_addr")
         with m.If(fsm == State.START):
@@ -1897,7 +1900,7 @@ class VectorEngine(Engine):
                       [probed.eq(0)])
 
     def _element_stream(self, m: Module, current, uop, fsm, eew_code, beat_offset, active,
-                        old_vd, index_data, field, nf, vl):
+                        old_vd, index_data, field, nf, vl, span_bytes):
         """A strided or indexed access, element by element (vlse, vsse; vluxei, vloxei,
         vsuxei, vsoxei): element i of the group at rs1 + i * rs2 (rs2 signed), or at
         rs1 + vs2[i] (the index zero-extended from its EEW), one port word each, the
@@ -1994,13 +1997,13 @@ class VectorEngine(Engine):
         index_row = Signal(range(8 * self.beats_per_reg), name="lsu_index_row")
         m.d.comb += index_row.eq((following << uop.eew) >> _log2(pb))
         chunk = self._chunk(m, current, uop, eew_code, field_addr, size, value, byte_mask,
-                            is_active, nf, vl)
+                            is_active, span_bytes)
         return _Elements(is_active, requested, field_addr, size, value, byte_mask, gathered,
                          last_of_beat, step, [elem.eq(0), buffer.eq(0)] + chunk.clear,
                          reads_index, index_row, number, position, chunk)
 
     def _chunk(self, m: Module, current, uop, eew_code, field_addr, size, value,
-               byte_mask, is_active, nf, vl) -> _Chunk:
+               byte_mask, is_active, span) -> _Chunk:
         """A unit-stride segment access's report, as the interpreter records a
         unit-stride access: a MemAccess per VLENB bytes of its span (vl x nf x EEW/8
         bytes from rs1) with a mask of the bytes moved. Fields come in address order
@@ -2010,8 +2013,6 @@ class VectorEngine(Engine):
         log_vlenb = _log2(vlenb)
         offset = Signal(32, name="lsu_span_offset")  # the field's byte in the span
         m.d.comb += offset.eq(field_addr - current.rs1)
-        span = Signal(range(32 * vlen + 1), name="lsu_span_bytes")
-        m.d.comb += span.eq((vl << eew_code) * nf)
         end = Signal(33)
         m.d.comb += end.eq(offset + size)
         start = Signal(32, name="lsu_chunk_start")
@@ -2084,8 +2085,9 @@ class VectorEngine(Engine):
         return _QuickStart(beats, first_cycle, state)
 
     def _shape(self, m: Module, role: str, insn, uop, vl, vtype):
-        """An instruction's element width code, body length in elements, body bytes
-        and body registers, under `vl` and `vtype` (`_sequencer`)."""
+        """An instruction's element width code, body length in elements, body bytes,
+        body registers and bytes over all its fields (a segment access's nf), under `vl`
+        and `vtype` (`_sequencer`)."""
         sew_code = vtype[3:5]
         eew_code = Signal(2, name=f"{role}_head_eew")
         with m.If((uop.kind == Kind.LOAD) | (uop.kind == Kind.STORE)):
@@ -2101,7 +2103,12 @@ class VectorEngine(Engine):
                                   Mux(uop.mask_access, _mask_bytes(vl), vl)))
         group_bytes = Signal(range(8 * self.vlenb + 1), name=f"{role}_head_group_bytes")
         m.d.comb += group_bytes.eq(length << eew_code)
-        return eew_code, length, group_bytes, self._registers_of(group_bytes)
+        # x nf fields: shifts and adds (nf <= 8), not a multiplier (Yosys gave it a DSP
+        # block)
+        fields = Mux(uop.segment, insn[29:32] + 1, 1)
+        span_bytes = Signal(range(64 * self.vlenb + 1), name=f"{role}_head_span_bytes")
+        m.d.comb += span_bytes.eq(sum(Mux(fields[k], group_bytes << k, 0) for k in range(4)))
+        return eew_code, length, group_bytes, self._registers_of(group_bytes), span_bytes
 
     def _registers_of(self, group_bytes):
         """The registers `group_bytes` of a group's body occupy (rounded up)."""

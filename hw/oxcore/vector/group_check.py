@@ -132,7 +132,10 @@ class RegisterGroupCheck(wiring.Component):
                     masked_v0)
 
         dst_count = Signal(7, name="vd_count")  # (up to 8 fields of 8)
-        m.d.comb += dst_count.eq(fields * registers(dst.emul))
+        # (registers() is a power of two: a shift, not a multiplier, which Yosys gave a
+        # DSP block)
+        m.d.comb += dst_count.eq(fields << Mux(dst.emul >= 3, 3, Mux(dst.emul < 0, 0,
+                                                                    dst.emul[:2])))
         # (a mask destination is one register: its rule is checked with EMUL 1)
         fields_too_many = dst.checked & ((dst_count > 8) | (vd + dst_count > 32))
         breaks = [fields_too_many, needs_vstart_zero & ~self.vstart_zero, masked_v0 & (vd == 0)]
