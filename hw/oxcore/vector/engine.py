@@ -57,6 +57,7 @@ overlaps, vstart = 0: `group_check.RegisterGroupCheck`) are taken precisely in W
 
 from __future__ import annotations
 
+import contextlib
 import enum
 from dataclasses import dataclass
 
@@ -141,6 +142,19 @@ class State(enum.IntEnum):
     # three read ports cannot fetch all four rows in one cycle.)
     SCAN_TOTAL = 29  # vcpop/vfirst: the last beat's bits counted (`_mask_scan`'s
     # register stage, a cycle), then the result taken; COMPLETE follows
+
+
+# The states whose ends do not free their sequencer for the next instruction in the same
+# cycle (`VectorEngine._sequencer`'s ``frees``): their end conditions (element counts
+# against the length, the last field, slot or divide step) are long, and the issue
+# decision, the queue's pop and the register file's next rows would wait for them. Their
+# instructions (strided, indexed and segment accesses, permutations, divisions, viota,
+# a fault-only-first probe) take one more cycle; the streaming ones still end and start
+# in the same cycle.
+SLOW_ENDS = frozenset({State.IOTA, State.DIVIDE, State.PERM_INDEX, State.PERM_FETCH,
+                       State.PERM_PLACE, State.PROBE, State.GATHER, State.GATHER_WAIT,
+                       State.SCATTER, State.INDEX_BEAT, State.INDEX, State.SEG_FETCH,
+                       State.SEG_ROW, State.SEG_REPORT})
 
 
 def _log2(value: int) -> int:
@@ -1037,7 +1051,11 @@ class VectorEngine(Engine):
         # between take and the last cycle (which may take the next instruction)
         running = Signal(name=f"{role}_running")
         finishing = Signal(name=f"{role}_finishing")  # this is the last cycle (`finish`)
-        m.d.comb += running.eq((fsm != State.IDLE) & (fsm != State.DONE) & ~finishing)
+        # ... and the next instruction may start in it: the streaming states' ends only
+        # (`finish`), so that the issue decision (and the register-file rows and queue
+        # pop behind it) waits for no permutation, element stream or segment logic
+        frees = Signal(name=f"{role}_frees")
+        m.d.comb += running.eq((fsm != State.IDLE) & (fsm != State.DONE) & ~frees)
         touched = Signal(32, name=f"{role}_touched_regs")
         written = Signal(32, name=f"{role}_written_regs")  # (of `touched`: vd's group)
         alone = Signal(name=f"{role}_runs_alone")
@@ -1343,12 +1361,29 @@ class VectorEngine(Engine):
             the state machine: one write port on the copy, not one for each state)."""
             m.d.comb += v0_write.eq(1)
 
+        # Whether a `finish` the elaboration reaches now frees the sequencer for the next
+        # instruction in the same cycle (`frees`): false in the `SLOW_ENDS` states (set
+        # by `state_case`), true elsewhere.
+        ends_free = [True]
+
+        @contextlib.contextmanager
+        def state_case(state: State):
+            """``m.Case(state)``, with `ends_free` for its `finish` calls."""
+            with m.Case(state):
+                ends_free[0] = state not in SLOW_ENDS
+                try:
+                    yield
+                finally:
+                    ends_free[0] = True
+
         def finish() -> None:
             """The instruction's last cycle: `last` on the commit port (with this cycle's
             report, if any), vxsat set if an element saturated (spec 12), vstart back to
-            0 (spec 3.7), and the next instruction. (Both CSRs to report: vxsat now,
-            vstart from DONE, a cycle later.)"""
+            0 (spec 3.7), and the next instruction (now, or from IDLE: `ends_free`).
+            (Both CSRs to report: vxsat now, vstart from DONE, a cycle later.)"""
             m.d.comb += [finishing.eq(1), commit.valid.eq(1), commit.last.eq(1)]
+            if ends_free[0]:
+                m.d.comb += frees.eq(1)
             m.d.sync += fsm.eq(State.IDLE)
             resets_vstart = (uop.kind != Kind.CSR) & (vstart != 0)
 
@@ -1363,7 +1398,7 @@ class VectorEngine(Engine):
                 with m.If(fsm != State.DONE):
                     m.d.comb += back.vxsat_slot.eq(1)
                     with m.If(resets_vstart):  # (not finishing yet: no take this cycle)
-                        m.d.comb += [finishing.eq(0), commit.last.eq(0)]
+                        m.d.comb += [finishing.eq(0), frees.eq(0), commit.last.eq(0)]
                         m.d.sync += fsm.eq(State.DONE)
                 with m.Elif(resets_vstart):
                     reset_vstart()
@@ -1411,9 +1446,9 @@ class VectorEngine(Engine):
                          complete.payload.rd.eq(rd), complete.payload.value.eq(result)]
 
         with m.Switch(fsm):
-            with m.Case(State.IDLE):
+            with state_case(State.IDLE):
                 pass  # (the queue's head may start: `start`)
-            with m.Case(State.START):
+            with state_case(State.START):
                 # (a mask scan's first pass: the one register of vs2)
                 m.d.sync += beats.eq(Mux(uop.kind == Kind.MASK_SCAN, bpr, body_regs * bpr))
                 empty = body_regs == 0
@@ -1460,7 +1495,7 @@ class VectorEngine(Engine):
                     with m.Default():
                         m.d.sync += fsm.eq(State.DONE)
             if arithmetic:
-                with m.Case(State.CONFIG_VTYPE):
+                with state_case(State.CONFIG_VTYPE):
                     m.d.comb += [commit.valid.eq(1), commit.csr.valid.eq(1),
                                  commit.csr.csr.eq(CSR_VTYPE), commit.csr.value.eq(vstate.vtype)]
                     # nothing to hand over: done (a vset a 2 cycles), unless vstart's
@@ -1469,7 +1504,7 @@ class VectorEngine(Engine):
                         finish()
                     with m.Else():
                         m.d.sync += fsm.eq(State.COMPLETE)
-                with m.Case(State.EXECUTE):
+                with state_case(State.EXECUTE):
                     with m.If(uop.kind == Kind.TO_SCALAR):
                         element = src2[:32]
                         with m.Switch(sew_code):
@@ -1493,12 +1528,12 @@ class VectorEngine(Engine):
                         with m.If(wv_narrowing):  # (the last beat: finish() overrides)
                             m.d.sync += fsm.eq(State.NARROW_SHIFTS)
                         execute_beat()
-                with m.Case(State.NARROW_SHIFTS):
+                with state_case(State.NARROW_SHIFTS):
                     m.d.sync += fsm.eq(State.EXECUTE)
-                with m.Case(State.SCAN_TOTAL):  # (the last beat's bits counted now)
+                with state_case(State.SCAN_TOTAL):  # (the last beat's bits counted now)
                     with m.If(~scan.pending):
                         m.d.sync += [result.eq(scan.scalar), fsm.eq(State.COMPLETE)]
-                with m.Case(State.COMPLETE):
+                with state_case(State.COMPLETE):
                     # rd = x0 (vsetvli zero, ...; csrwi): nothing to hand over, so no
                     # wait for a cycle in which WB leaves the register file free
                     with m.If(rd == 0):
@@ -1507,9 +1542,9 @@ class VectorEngine(Engine):
                         m.d.comb += complete.valid.eq(1)
                         with m.If(complete.ready):
                             m.d.sync += fsm.eq(State.DONE)
-                with m.Case(State.IOTA_READ):
+                with state_case(State.IOTA_READ):
                     m.d.sync += fsm.eq(State.IOTA)
-                with m.Case(State.IOTA):
+                with state_case(State.IOTA):
                     execute_beat()
 
                 def next_element() -> None:
@@ -1520,25 +1555,25 @@ class VectorEngine(Engine):
                         m.d.sync += [perm.slot.eq(0)] + perm.clear
                         execute_beat()  # (after: its finish() sets the state last)
 
-                with m.Case(State.DIVIDE):
+                with state_case(State.DIVIDE):
                     with m.If(divider.beat_done):
                         execute_beat()
-                with m.Case(State.PERM_INDEX):
+                with state_case(State.PERM_INDEX):
                     with m.If(perm.element_active):
                         m.d.sync += fsm.eq(State.PERM_FETCH)
                     with m.Else():
                         next_element()
-                with m.Case(State.PERM_FETCH):
+                with state_case(State.PERM_FETCH):
                     with m.If(perm.element_active & perm.skip_source):  # (vcompress)
                         m.d.sync += perm.skip + [fsm.eq(State.PERM_INDEX)]
                     with m.Elif(perm.element_active):
                         m.d.sync += perm.fetch + [fsm.eq(State.PERM_PLACE)]
                     with m.Else():
                         next_element()
-                with m.Case(State.PERM_PLACE):
+                with state_case(State.PERM_PLACE):
                     m.d.sync += perm.place
                     next_element()
-                with m.Case(State.WB_EXECUTE):  # one register: beats 0 .. bpr-1
+                with state_case(State.WB_EXECUTE):  # one register: beats 0 .. bpr-1
                     with m.If(~draining):  # (a reduction's last beats still in the tree)
                         m.d.comb += [write.bytes.eq(wb_bytes), advance.eq(1),
                                      report_action.eq(Report.ACCUMULATE)]
@@ -1547,24 +1582,24 @@ class VectorEngine(Engine):
                         with m.If(beat == bpr - 1):
                             report_register()
                             finish()
-                with m.Case(State.CSR):  # (vxsat, vcsr: once the back end has set vxsat)
+                with state_case(State.CSR):  # (vxsat, vcsr: once the back end has set vxsat)
                     number = insn[20:32]
                     with m.If(~(back.earlier & ((number == CSR_VXSAT) | (number == CSR_VCSR)))):
                         self._csr(m, commit, current, uop, csr_new, writes_csr, vstate)
                         m.d.sync += [result.eq(csr_old), fsm.eq(State.COMPLETE)]
             else:
-                with m.Case(State.LOAD):
+                with state_case(State.LOAD):
                     with m.If(stream.load_beat):  # a word that completes a beat
                         execute_beat()
-                with m.Case(State.STORE):
+                with state_case(State.STORE):
                     with m.If(stream.store_beat):  # the beat's lower word is written
                         with m.If(last_of_reg | (beat + 1 == beats)):
                             report_register()
                         next_beat()
-                with m.Case(State.STORE_TAIL):
+                with state_case(State.STORE_TAIL):
                     with m.If(stream.tail_done):
                         finish()
-                with m.Case(State.PROBE):  # (the vl write: the instruction's first effect,
+                with state_case(State.PROBE):  # (the vl write: the instruction's first effect,
                     # as the interpreter records it)
                     with m.If(probe.trim):
                         m.d.comb += [commit.valid.eq(1), commit.csr.valid.eq(1),
@@ -1648,13 +1683,13 @@ class VectorEngine(Engine):
                                  commit.mem.data.eq(elements.value),
                                  commit.mem.mask.eq(elements.byte_mask)]
 
-                with m.Case(State.GATHER):
+                with state_case(State.GATHER):
                     with m.If(elements.active):
                         with m.If(elements.requested):
                             m.d.sync += fsm.eq(State.GATHER_WAIT)
                     with m.Else():
                         element_done()
-                with m.Case(State.GATHER_WAIT):  # the data: the port answers a cycle later
+                with state_case(State.GATHER_WAIT):  # the data: the port answers a cycle later
                     m.d.sync += fsm.eq(State.GATHER)
                     with m.If(~uop.span):
                         report_element()
@@ -1665,29 +1700,29 @@ class VectorEngine(Engine):
                             write.data.eq((elements.value << (position * 8))[:32 * lanes]),
                             write.bytes.eq((elements.byte_mask << position)[:pb])]
                     element_done()
-                with m.Case(State.INDEX_BEAT):
+                with state_case(State.INDEX_BEAT):
                     m.d.sync += fsm.eq(State.INDEX)
-                with m.Case(State.INDEX):  # (`_element_stream` takes the address)
+                with state_case(State.INDEX):  # (`_element_stream` takes the address)
                     with m.If(elements.active):
                         m.d.sync += fsm.eq(Mux(is_store, Mux(uop.segment, State.SEG_FETCH,
                                                              State.SCATTER), State.GATHER))
                     with m.Else():
                         element_done()
-                with m.Case(State.SEG_FETCH):  # (the read port addresses the field's row)
+                with state_case(State.SEG_FETCH):  # (the read port addresses the field's row)
                     with m.If(elements.active):
                         m.d.sync += fsm.eq(State.SCATTER)
                     with m.Else():
                         element_done()
-                with m.Case(State.SCATTER):
+                with state_case(State.SCATTER):
                     with m.If(~elements.active):
                         element_done()
                     with m.Elif(elements.requested):
                         with m.If(~uop.span):
                             report_element()
                         element_done()
-                with m.Case(State.SEG_ROW):
+                with state_case(State.SEG_ROW):
                     m.d.sync += fsm.eq(State.SEG_REPORT)
-                with m.Case(State.SEG_REPORT):  # a beat of field `field`'s group
+                with state_case(State.SEG_REPORT):  # a beat of field `field`'s group
                     with m.If(field == 0):
                         write_v0()
                     last_beat = beat + 1 == beats
@@ -1702,7 +1737,7 @@ class VectorEngine(Engine):
                             finish()
                     with m.Else():
                         m.d.sync += beat.eq(beat + 1)
-            with m.Case(State.DONE):
+            with state_case(State.DONE):
                 finish()
         busy = Signal(name=f"{role}_busy")
         m.d.comb += busy.eq(fsm != State.IDLE)
