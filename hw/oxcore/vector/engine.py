@@ -1082,11 +1082,11 @@ class VectorEngine(Engine):
         # element width (``eew_code``), the body's length in elements (vl, whole
         # registers' worth for vl<n>r and vmv<n>r, or a mask access's bytes for vlm.v
         # and vsm.v), its bytes (``group_bytes``) and registers (``body_regs``), and a
-        # segment access's bytes over all its fields (``span_bytes``). Computed
-        # from the queue's head as it is taken (and again when a fault-only-first load
-        # trims vl) and held in registers: every beat's
-        # element masks compare against the length, and computing it from the
-        # instruction each cycle was the load/store sequencer's critical path.
+        # segment access's bytes over all its fields (``span_bytes``). Computed from the
+        # queue's head as it is taken (and again when a fault-only-first load trims vl)
+        # and held in registers: every beat's element masks compare against the length,
+        # and computing it from the instruction each cycle was the load/store
+        # sequencer's critical path.
         eew_code = Signal(2, name=f"{role}_eew")
         length = Signal(range(8 * vlenb + 1), name=f"{role}_length")
         group_bytes = Signal(range(8 * vlenb + 1), name=f"{role}_group_bytes")
