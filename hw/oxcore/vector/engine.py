@@ -1132,11 +1132,18 @@ class VectorEngine(Engine):
         carry_in = Signal(pb, name=f"{role}_carry_in")  # per byte: its element's v0 carry
         # vcompress writes only the elements it fills (`_permute`)
         unfilled = Signal(pb, name=f"{role}_unfilled")
-        # vslideup leaves vd[i] alone below the offset (rs1 or uimm5)
-        floor = Signal(32, name=f"{role}_floor")
-        slide_up = (uop.kind == Kind.PERMUTE) & (uop.sub == PERMUTES.index("vslideup"))
-        m.d.comb += floor.eq(Mux(slide_up, Mux(uop.form == Form.VX, current.rs1, insn[15:20]),
-                                 0))
+        # vslideup leaves vd[i] alone below the offset (rs1 or uimm5), taken from the head
+        # into a register, saturated at the largest group's element count (its 32-bit
+        # compare against every byte's element sat on the path into the read rows)
+        floor = Signal(range(8 * vlenb + 1), name=f"{role}_floor")
+        if arithmetic:
+            head_uop, head_insn = head.predecoded.uop, head.dispatched.insn
+            slide_up = ((head_uop.kind == Kind.PERMUTE)
+                        & (head_uop.sub == PERMUTES.index("vslideup")))
+            offset = Mux(head_uop.form == Form.VX, head.dispatched.rs1, head_insn[15:20])
+            with m.If(slot.take):
+                m.d.sync += floor.eq(Mux(slide_up, Mux(offset >= 8 * vlenb, 8 * vlenb, offset),
+                                         0))
         mask_bits = Signal(pb, name=f"{role}_beat_v0")  # per byte: its element's v0 bit
         m.d.comb += mask_bits.eq(_beat_mask_bits(v0, beat[:_log2(8 * bpr)], eew_code, pb))
         for j in range(pb):
