@@ -71,7 +71,7 @@ from hw.oxcore.vector.access_check import VectorAccessCheck, misaligned
 from hw.oxcore.vector.compare import BeatCompare
 from hw.oxcore.vector.decode import (MASK_LOGIC, MASK_SCANS, PERMUTES, UOP, AluOp, Form, Kind,
                                      VectorDecoder)
-from hw.oxcore.vector.group_check import RegisterGroupCheck, log2_count
+from hw.oxcore.vector.group_check import RULES, group_rules, log2_count, rules_broken
 from hw.oxcore.vector.lane import LaneAlu
 from hw.oxcore.vector.reduction import ReductionTree
 from hw.oxcore.vector.register_file import LaneRegisterFile
@@ -946,7 +946,8 @@ class VectorEngine(Engine):
         instructions (the interpreter's `_vtype`); a widening or narrowing op (2*SEW
         operands) at SEW 32; vzext/vsext from below 8 bits; from the instruction alone,
         a masked one that writes v0 (`_writes_its_mask`); and the register-group rules
-        (`RegisterGroupCheck`: EMUL and alignment, overlaps, vstart = 0). vtype changes
+        (`group_check`: EMUL and alignment, overlaps, vstart = 0; the instruction's own
+        part, `group_rules`, worked out in MEM, the vtype's in WB). vtype changes
         only with vset{i}vl{i}, whose new vtype is in the instruction (or rs2 for
         vsetvl), and vstart only with csr instructions (each other vector instruction
         resets it), so a copy of vill, SEW, LMUL and vstart follows the instructions as
@@ -960,21 +961,23 @@ class VectorEngine(Engine):
         checked = Signal(name="check_valid")  # WB's instruction, decoded in MEM
         insn = Signal(32, name="check_insn")
         uop = Signal(UOP, name="check_uop")
+        # its register-group rules, worked out in MEM too: what the instruction alone
+        # decides (WB then adds vtype: the dispatch path was the engine's deepest)
+        rules = Signal(RULES, name="check_group_rules")
         with m.If(pipe.check.advance):
             m.d.sync += [checked.eq(pipe.check.valid), insn.eq(pipe.check.insn),
-                         uop.eq(decoder.uop)]
+                         uop.eq(decoder.uop),
+                         rules.eq(group_rules(m, pipe.check.insn, decoder.uop))]
         needs_vtype = Signal(name="check_needs_vtype")
         m.d.comb += needs_vtype.eq(checked & ~uop.whole & (uop.kind != Kind.SET_VL)
                                    & (uop.kind != Kind.SET_VL_IMM) & (uop.kind != Kind.CSR))
         vill, sew, vlmul, vstart = self._dispatched_state(m, dispatched)
-        m.submodules.group_check = groups = RegisterGroupCheck()
-        m.d.comb += [groups.insn.eq(insn), groups.uop.eq(uop), groups.vlmul.eq(vlmul),
-                     groups.sew.eq(sew), groups.vstart_zero.eq(vstart == 0)]
+        groups_broken = rules_broken(m, rules, insn, uop, vlmul, sew, vstart == 0)
         illegal = Signal(name="check_illegal")
         m.d.comb += illegal.eq(
             (needs_vtype & (vill | ((uop.widen | uop.narrow) & (sew == 2))
                             | (uop.extend > sew) | _writes_its_mask(insn, uop)))
-            | (checked & groups.illegal))
+            | (checked & groups_broken))
         m.submodules.access_check = access = VectorAccessCheck(
             self.vlen, self.lanes, self.mem_base, self.mem_size)
         self._access_check = access  # (its index reads: `_index_reads`)

@@ -26,7 +26,7 @@ micro-operation and the vtype and vstart it will run with.
 import enum
 
 from amaranth import Cat, Module, Mux, Signal, signed
-from amaranth.lib import wiring
+from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
 from hw.oxcore.vector.decode import MASK_SCANS, PERMUTES, UOP, AluOp, Form, Kind
@@ -41,17 +41,50 @@ class Overlap(enum.IntEnum):
     NONE = 3  # not at all
 
 
-class Operand:
-    """One register operand's rule: checked or not, its EMUL (log2, signed) and, for a
-    source, how it may overlap the destination."""
+# An operand's rule as the instruction alone gives it (`group_rules`): checked or not;
+# its EMUL (log2) as LMUL + `delta`, less SEW's code when `minus_sew`, or `delta` itself
+# when `absolute` (whole registers, masks); how it may overlap the destination
+# (`overlap`, or by SEW against the index EEW when `by_sew`: an indexed load's index).
+OPERAND_RULE = data.StructLayout({"checked": 1, "absolute": 1, "delta": signed(5),
+                                  "minus_sew": 1, "overlap": 2, "by_sew": 1})
+RULES = data.StructLayout({"vd": OPERAND_RULE, "vs2": OPERAND_RULE, "vs1": OPERAND_RULE,
+                           "needs_vstart_zero": 1,
+                           "masked_v0": 1})  # vmsbf/vmsif/vmsof, masked, into v0
 
-    def __init__(self, name: str) -> None:
-        self.checked = Signal(name=f"{name}_checked")
-        self.emul = Signal(signed(5), name=f"{name}_emul")
-        self.overlap = Signal(2, name=f"{name}_overlap")  # (an `Overlap`)
+
+class Emul:
+    """An EMUL as a rule states it: LMUL + delta (- SEW's code), or an absolute one."""
+
+    def __init__(self, delta, absolute: bool = False, minus_sew: bool = False) -> None:
+        self.delta, self.absolute, self.minus_sew = delta, absolute, minus_sew
+
+    def __add__(self, delta) -> "Emul":
+        return Emul(self.delta + delta, self.absolute, self.minus_sew)
+
+    def __sub__(self, delta) -> "Emul":
+        return Emul(self.delta - delta, self.absolute, self.minus_sew)
+
+
+LMUL = Emul(0)
+BY_SEW = object()  # (an `Operand.set` overlap: decided by SEW against the index EEW)
+
+
+class Operand:
+    """One register operand's rule, as `group_rules` sets it."""
+
+    def __init__(self, rule) -> None:
+        self.rule = rule
 
     def set(self, emul, overlap=Overlap.ANY) -> list:
-        return [self.checked.eq(1), self.emul.eq(emul), self.overlap.eq(overlap)]
+        """Checked with `emul` (an `Emul`, or a value: absolute) and `overlap`."""
+        if not isinstance(emul, Emul):
+            emul = Emul(emul, absolute=True)
+        rule = self.rule
+        statements = [rule.checked.eq(1), rule.absolute.eq(emul.absolute),
+                      rule.delta.eq(emul.delta), rule.minus_sew.eq(emul.minus_sew)]
+        if overlap is BY_SEW:
+            return statements + [rule.by_sew.eq(1)]
+        return statements + [rule.overlap.eq(overlap)]
 
 
 def log2_count(field):
@@ -102,10 +135,66 @@ def breaks_overlap_rule(rule, dst, dst_bits, src, src_bits, src_emul):
                            Mux(rule == Overlap.WIDER_DST, ~highest, 0)))
 
 
+def group_rules(m: Module, insn, uop) -> data.View:
+    """The group rules of instruction ``insn`` (micro-operation ``uop``), a `RULES`
+    record: what the instruction alone decides, so that it can be worked out a stage
+    before the vtype it will run with is known (`VectorEngine._precise_traps`)."""
+    rules = Signal(RULES, name="group_rules")
+    dst, src2, src1 = Operand(rules.vd), Operand(rules.vs2), Operand(rules.vs1)
+    _rules(m, uop, insn, uop.form == Form.VV, dst, src2, src1, rules.needs_vstart_zero,
+           rules.masked_v0)
+    return rules
+
+
+def _emul(m: Module, rule, lmul, sew, name: str) -> Signal:
+    emul = Signal(signed(5), name=f"{name}_emul")
+    m.d.comb += emul.eq(Mux(rule.absolute, rule.delta,
+                            lmul + rule.delta - Mux(rule.minus_sew, sew, 0)))
+    return emul
+
+
+def rules_broken(m: Module, rules, insn, uop, vlmul, sew_code, vstart_zero) -> Signal:
+    """Whether instruction ``insn`` with group rules `rules` (`group_rules`) breaks one
+    under vtype's ``vlmul`` and ``sew_code``, or needs vstart = 0 without
+    ``vstart_zero``."""
+    vd, vs1, vs2 = insn[7:12], insn[15:20], insn[20:25]
+    lmul = Signal(signed(5), name="lmul")
+    sew = Signal(signed(5), name="sew_code")
+    eew = Signal(signed(5), name="eew_code")
+    m.d.comb += [lmul.eq(vlmul.as_signed()), sew.eq(sew_code), eew.eq(uop.eew)]
+    dst, src2, src1 = rules.vd, rules.vs2, rules.vs1
+    dst_emul = _emul(m, dst, lmul, sew, "vd")
+    fields = Signal(4, name="fields")  # a segment access's nf (the data group's copies)
+    m.d.comb += fields.eq(Mux(uop.segment, insn[29:32] + 1, 1))
+    dst_count = Signal(7, name="vd_count")  # (up to 8 fields of 8)
+    # (registers() is a power of two: a shift, not a multiplier, which Yosys gave a DSP
+    # block)
+    m.d.comb += dst_count.eq(fields << Mux(dst_emul >= 3, 3, Mux(dst_emul < 0, 0,
+                                                                 dst_emul[:2])))
+    # (a mask destination is one register: its rule is checked with EMUL 1)
+    fields_too_many = dst.checked & ((dst_count > 8) | (vd + dst_count > 32))
+    breaks = [fields_too_many, rules.needs_vstart_zero & ~vstart_zero,
+              rules.masked_v0 & (vd == 0), dst.checked & misaligned_group(vd, dst_emul)]
+    dst_bits = group_bits(vd, dst_count)
+    # an indexed load's index group against its data (spec 5.2, by EEW)
+    by_sew = Mux(sew == eew, Overlap.ANY, Mux(sew < eew, Overlap.NARROWER_DST,
+                                              Overlap.WIDER_DST))
+    for rule, reg, name in ((src2, vs2, "vs2"), (src1, vs1, "vs1")):
+        emul = _emul(m, rule, lmul, sew, name)
+        breaks.append(rule.checked & misaligned_group(reg, emul))
+        breaks.append(rule.checked & dst.checked & breaks_overlap_rule(
+            Mux(rule.by_sew, by_sew, rule.overlap), vd, dst_bits, reg,
+            group_bits(reg, registers(emul)), emul))
+    broken = Signal(name="group_rule_broken")
+    m.d.comb += broken.eq(Cat(*breaks).any())
+    return broken
+
+
 class RegisterGroupCheck(wiring.Component):
     """``illegal``: the instruction ``insn`` (micro-operation ``uop``) breaks a register-
     group rule under vtype's ``vlmul`` and ``sew`` (codes), or needs vstart = 0 and
-    ``vstart_zero`` is 0. Combinational."""
+    ``vstart_zero`` is 0. Combinational: `group_rules` then `rules_broken` (the engine
+    puts a register between them)."""
 
     insn: In(32)
     uop: In(UOP)
@@ -116,113 +205,86 @@ class RegisterGroupCheck(wiring.Component):
 
     def elaborate(self, platform) -> Module:
         m = Module()
-        insn, uop = self.insn, self.uop
-        vd, vs1, vs2 = insn[7:12], insn[15:20], insn[20:25]
-        lmul = Signal(signed(5), name="lmul")
-        sew = Signal(signed(5), name="sew_code")
-        eew = Signal(signed(5), name="eew_code")
-        m.d.comb += [lmul.eq(self.vlmul.as_signed()), sew.eq(self.sew), eew.eq(uop.eew)]
-        dst, src2, src1 = Operand("vd"), Operand("vs2"), Operand("vs1")
-        fields = Signal(4, name="fields")  # a segment access's nf (the data group's copies)
-        m.d.comb += fields.eq(Mux(uop.segment, insn[29:32] + 1, 1))
-        needs_vstart_zero = Signal(name="needs_vstart_zero")
-        masked_v0 = Signal(name="masked_mask_to_v0")  # vmsbf/vmsif/vmsof, masked, into v0
-        vv = uop.form == Form.VV
-        self._rules(m, uop, insn, lmul, sew, eew, vv, dst, src2, src1, needs_vstart_zero,
-                    masked_v0)
-
-        dst_count = Signal(7, name="vd_count")  # (up to 8 fields of 8)
-        # (registers() is a power of two: a shift, not a multiplier, which Yosys gave a
-        # DSP block)
-        m.d.comb += dst_count.eq(fields << Mux(dst.emul >= 3, 3, Mux(dst.emul < 0, 0,
-                                                                    dst.emul[:2])))
-        # (a mask destination is one register: its rule is checked with EMUL 1)
-        fields_too_many = dst.checked & ((dst_count > 8) | (vd + dst_count > 32))
-        breaks = [fields_too_many, needs_vstart_zero & ~self.vstart_zero, masked_v0 & (vd == 0)]
-        for operand, reg in ((dst, vd), (src2, vs2), (src1, vs1)):
-            breaks.append(operand.checked & misaligned_group(reg, operand.emul))
-        dst_bits = group_bits(vd, dst_count)
-        for operand, reg in ((src2, vs2), (src1, vs1)):
-            breaks.append(operand.checked & dst.checked & breaks_overlap_rule(
-                operand.overlap, vd, dst_bits, reg, group_bits(reg, registers(operand.emul)),
-                operand.emul))
-        m.d.comb += self.illegal.eq(Cat(*breaks).any())
+        rules = group_rules(m, self.insn, self.uop)
+        m.d.comb += self.illegal.eq(rules_broken(m, rules, self.insn, self.uop, self.vlmul,
+                                                 self.sew, self.vstart_zero))
         return m
 
-    @staticmethod
-    def _rules(m: Module, uop, insn, lmul, sew, eew, vv, dst: Operand, src2: Operand,
-               src1: Operand, needs_vstart_zero, masked_v0) -> None:
-        """Each kind's operands: EMUL and overlap rule (the interpreter's checks, kind by
-        kind)."""
-        sub = uop.sub
-        with m.Switch(uop.kind):
-            with m.Case(Kind.ARITH, Kind.DIVIDE):
-                with m.If(uop.whole):  # vmv<n>r.v: both groups aligned to n
-                    count = log2_count(insn[15:18])
-                    m.d.comb += dst.set(count) + src2.set(count)
-                with m.Elif(uop.first_only):  # vmv.s.x: element 0 of vd, no group
-                    pass
-                with m.Elif(uop.op == AluOp.INDEX):  # vid.v
-                    m.d.comb += dst.set(lmul)
-                with m.Elif(uop.op == AluOp.MOVE):  # vmv.v.*: no vs2
-                    m.d.comb += dst.set(lmul)
-                    with m.If(vv):
-                        m.d.comb += src1.set(lmul)
-                with m.Elif(uop.widen):
-                    m.d.comb += dst.set(lmul + 1)
-                    with m.If(uop.wide_vs2):
-                        m.d.comb += src2.set(lmul + 1)
-                    with m.Else():
-                        m.d.comb += src2.set(lmul, Overlap.WIDER_DST)
-                    with m.If(vv):
-                        m.d.comb += src1.set(lmul, Overlap.WIDER_DST)
-                with m.Elif(uop.narrow):
-                    m.d.comb += dst.set(lmul) + src2.set(lmul + 1, Overlap.NARROWER_DST)
-                    with m.If(vv):
-                        m.d.comb += src1.set(lmul)
-                with m.Elif(uop.extend != 0):
-                    m.d.comb += dst.set(lmul) + src2.set(lmul - uop.extend, Overlap.WIDER_DST)
-                with m.Else():  # single width (vadc/vsbc, vmerge, multiply-add included)
-                    m.d.comb += dst.set(lmul) + src2.set(lmul)
-                    with m.If(vv):
-                        m.d.comb += src1.set(lmul)
-            with m.Case(Kind.COMPARE):  # (vmadc/vmsbc too) a mask destination
-                m.d.comb += dst.set(0) + src2.set(lmul, Overlap.NARROWER_DST)  # (one register)
+
+def _rules(m: Module, uop, insn, vv, dst: Operand, src2: Operand, src1: Operand,
+           needs_vstart_zero, masked_v0) -> None:
+    """Each kind's operands: EMUL and overlap rule (the interpreter's checks, kind by
+    kind), in terms of LMUL and SEW (`Emul`)."""
+    lmul, eew = LMUL, uop.eew
+    sub = uop.sub
+    with m.Switch(uop.kind):
+        with m.Case(Kind.ARITH, Kind.DIVIDE):
+            with m.If(uop.whole):  # vmv<n>r.v: both groups aligned to n
+                count = log2_count(insn[15:18])
+                m.d.comb += dst.set(count) + src2.set(count)
+            with m.Elif(uop.first_only):  # vmv.s.x: element 0 of vd, no group
+                pass
+            with m.Elif(uop.op == AluOp.INDEX):  # vid.v
+                m.d.comb += dst.set(lmul)
+            with m.Elif(uop.op == AluOp.MOVE):  # vmv.v.*: no vs2
+                m.d.comb += dst.set(lmul)
                 with m.If(vv):
-                    m.d.comb += src1.set(lmul, Overlap.NARROWER_DST)
-            with m.Case(Kind.REDUCE):  # vd and vs1 are element 0 of one register
-                m.d.comb += src2.set(lmul) + [needs_vstart_zero.eq(1)]
-            with m.Case(Kind.MASK_SCAN):
-                m.d.comb += needs_vstart_zero.eq(1)
-                with m.If(sub == MASK_SCANS.index("viota")):
-                    m.d.comb += dst.set(lmul) + src2.set(0, Overlap.NONE)
-                with m.Elif(sub >= MASK_SCANS.index("vmsbf")):  # vmsbf, vmsif, vmsof
-                    m.d.comb += dst.set(0) + src2.set(0, Overlap.NONE) + [masked_v0.eq(~insn[25])]
-            with m.Case(Kind.PERMUTE):
-                with m.If(sub == PERMUTES.index("vcompress")):
-                    m.d.comb += (dst.set(lmul) + src2.set(lmul, Overlap.NONE)
-                                 + src1.set(0, Overlap.NONE) + [needs_vstart_zero.eq(1)])
+                    m.d.comb += src1.set(lmul)
+            with m.Elif(uop.widen):
+                m.d.comb += dst.set(lmul + 1)
+                with m.If(uop.wide_vs2):
+                    m.d.comb += src2.set(lmul + 1)
                 with m.Else():
-                    slides_down = ((sub == PERMUTES.index("vslidedown"))
-                                   | (sub == PERMUTES.index("vslide1down")))
-                    m.d.comb += dst.set(lmul) + src2.set(
-                        lmul, Mux(slides_down, Overlap.ANY, Overlap.NONE))
-                    with m.If(sub == PERMUTES.index("vrgatherei16")):  # EMUL = 16/SEW x LMUL
-                        m.d.comb += src1.set(lmul + 1 - sew, Overlap.NONE)
-                    with m.Elif((sub == PERMUTES.index("vrgather")) & vv):
-                        m.d.comb += src1.set(lmul, Overlap.NONE)
-            with m.Case(Kind.LOAD, Kind.STORE):
-                load = uop.kind == Kind.LOAD
-                with m.If(uop.whole):  # nf + 1 registers, aligned to their count
-                    m.d.comb += dst.set(log2_count(insn[29:32]))
-                with m.Elif(uop.mask_access):  # vlm.v, vsm.v: one register
-                    pass
-                with m.Elif(uop.indexed):  # data EEW = SEW; the index group's EEW is `eew`
-                    relation = Mux(~load, Overlap.ANY,
-                                   Mux(uop.segment, Overlap.NONE,  # (7.8.3: fields clear)
-                                       Mux(sew == eew, Overlap.ANY,
-                                           Mux(sew < eew, Overlap.NARROWER_DST,
-                                               Overlap.WIDER_DST))))
-                    m.d.comb += dst.set(lmul) + src2.set(lmul + eew - sew, relation)
-                with m.Else():  # unit-stride and strided: data EEW = `eew`
-                    m.d.comb += dst.set(lmul + eew - sew)
+                    m.d.comb += src2.set(lmul, Overlap.WIDER_DST)
+                with m.If(vv):
+                    m.d.comb += src1.set(lmul, Overlap.WIDER_DST)
+            with m.Elif(uop.narrow):
+                m.d.comb += dst.set(lmul) + src2.set(lmul + 1, Overlap.NARROWER_DST)
+                with m.If(vv):
+                    m.d.comb += src1.set(lmul)
+            with m.Elif(uop.extend != 0):
+                m.d.comb += dst.set(lmul) + src2.set(lmul - uop.extend, Overlap.WIDER_DST)
+            with m.Else():  # single width (vadc/vsbc, vmerge, multiply-add included)
+                m.d.comb += dst.set(lmul) + src2.set(lmul)
+                with m.If(vv):
+                    m.d.comb += src1.set(lmul)
+        with m.Case(Kind.COMPARE):  # (vmadc/vmsbc too) a mask destination
+            m.d.comb += dst.set(0) + src2.set(lmul, Overlap.NARROWER_DST)  # (one register)
+            with m.If(vv):
+                m.d.comb += src1.set(lmul, Overlap.NARROWER_DST)
+        with m.Case(Kind.REDUCE):  # vd and vs1 are element 0 of one register
+            m.d.comb += src2.set(lmul) + [needs_vstart_zero.eq(1)]
+        with m.Case(Kind.MASK_SCAN):
+            m.d.comb += needs_vstart_zero.eq(1)
+            with m.If(sub == MASK_SCANS.index("viota")):
+                m.d.comb += dst.set(lmul) + src2.set(0, Overlap.NONE)
+            with m.Elif(sub >= MASK_SCANS.index("vmsbf")):  # vmsbf, vmsif, vmsof
+                m.d.comb += dst.set(0) + src2.set(0, Overlap.NONE) + [masked_v0.eq(~insn[25])]
+        with m.Case(Kind.PERMUTE):
+            with m.If(sub == PERMUTES.index("vcompress")):
+                m.d.comb += (dst.set(lmul) + src2.set(lmul, Overlap.NONE)
+                             + src1.set(0, Overlap.NONE) + [needs_vstart_zero.eq(1)])
+            with m.Else():
+                slides_down = ((sub == PERMUTES.index("vslidedown"))
+                               | (sub == PERMUTES.index("vslide1down")))
+                m.d.comb += dst.set(lmul) + src2.set(
+                    lmul, Mux(slides_down, Overlap.ANY, Overlap.NONE))
+                with m.If(sub == PERMUTES.index("vrgatherei16")):  # EMUL = 16/SEW x LMUL
+                    m.d.comb += src1.set(Emul(1, minus_sew=True), Overlap.NONE)
+                with m.Elif((sub == PERMUTES.index("vrgather")) & vv):
+                    m.d.comb += src1.set(lmul, Overlap.NONE)
+        with m.Case(Kind.LOAD, Kind.STORE):
+            load = uop.kind == Kind.LOAD
+            with m.If(uop.whole):  # nf + 1 registers, aligned to their count
+                m.d.comb += dst.set(log2_count(insn[29:32]))
+            with m.Elif(uop.mask_access):  # vlm.v, vsm.v: one register
+                pass
+            with m.Elif(uop.indexed):  # data EEW = SEW; the index group's EEW is `eew`
+                index_emul = Emul(eew, minus_sew=True)  # (EEW/SEW x LMUL)
+                m.d.comb += dst.set(lmul)
+                with m.If(load & ~uop.segment):  # (by the EEWs: `rules_broken`)
+                    m.d.comb += src2.set(index_emul, BY_SEW)
+                with m.Else():  # (a segment load's fields clear of it, 7.8.3; stores)
+                    m.d.comb += src2.set(index_emul, Mux(load, Overlap.NONE, Overlap.ANY))
+            with m.Else():  # unit-stride and strided: data EEW = `eew`
+                m.d.comb += dst.set(Emul(eew, minus_sew=True))
