@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fpga.report import _short_source
+from fpga.tools import FpgaError
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,9 @@ class _Netlist:
     input waits for, and each bit's best name and HDL line."""
 
     def __init__(self, netlist: dict, top: str = "top") -> None:
+        if top not in netlist.get("modules", {}):
+            raise FpgaError(f"the netlist has no module {top!r} (a Yosys JSON netlist of "
+                            "the unit harness, `synthesize_unit`, is expected)")
         module = netlist["modules"][top]
         self.cells: dict[str, dict] = {
             name: cell for name, cell in module["cells"].items()
@@ -181,16 +185,22 @@ def deepest_paths(netlist_path: Path, *, limit: int = 20,
     came_from: dict[int, tuple[int, str]] = {}
     carry_ports = {"COUT", "CIN"}
 
+    visiting: set[int] = set()
+
     def settle(bit: int) -> float:
-        """Longest arrival at `bit` (iterative depth-first: chains run thousands deep)."""
+        """Longest arrival at `bit` (iterative depth-first: chains run thousands deep; a
+        combinational loop, which a synthesized design should not have, is cut where
+        the walk meets it again)."""
         stack = [bit]
         while stack:
             top = stack[-1]
             if top in arrival:
                 stack.pop()
                 continue
-            pending = [b for b, _, _ in fanin.get(top, ()) if b not in arrival]
+            pending = [b for b, _, _ in fanin.get(top, ())
+                       if b not in arrival and b not in visiting]
             if pending:
+                visiting.add(top)
                 stack.extend(pending)
                 continue
             best, best_from = 0.0, None
@@ -198,10 +208,11 @@ def deepest_paths(netlist_path: Path, *, limit: int = 20,
                 driver = net.driver.get(bit_in)
                 # a routed net between cells, except along a carry chain
                 hop = 0.0 if (driver and driver[1] in carry_ports) else model.net
-                value = arrival[bit_in] + hop + delay
+                value = arrival.get(bit_in, 0.0) + hop + delay
                 if value > best:
                     best, best_from = value, (bit_in, cell)
             arrival[top] = best
+            visiting.discard(top)
             if best_from is not None:
                 came_from[top] = best_from
             stack.pop()

@@ -6,11 +6,13 @@ import inspect
 import json
 from pathlib import Path
 
+import pytest
 from amaranth.hdl import Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from fpga.logic_depth import DelayModel, deepest_paths, format_paths
+from fpga.tools import FpgaError
 from fpga.unit_timing import synthesize_unit
 
 _LUT_PORTS = {"A": "input", "B": "input", "C": "input", "D": "input", "Z": "output"}
@@ -69,6 +71,20 @@ def test_hand_counted_paths(tmp_path):
     assert "/x/unit.py:99" in [source for source, _, _ in deep.runs()]
     text = format_paths(list(paths.values()), detail=1)
     assert "deep_out" in text.splitlines()[1] and "3 levels" in text
+
+
+def test_a_combinational_loop_and_a_wrong_netlist(tmp_path):
+    """A loop (which synthesis should never leave) is cut, not followed for ever; a
+    netlist without the harness's module is a clear error."""
+    netlist = _netlist()
+    cells = netlist["modules"]["top"]["cells"]
+    cells["l1"]["connections"]["B"] = [13]  # l1 <- l3: a loop l1 -> l2 -> l3 -> l1
+    (tmp_path / "top.json").write_text(json.dumps(netlist))
+    paths = {p.endpoint: p for p in deepest_paths(tmp_path / "top.json")}
+    assert paths["deep_out"].levels >= 3 and paths["shallow_out"].levels == 1
+    (tmp_path / "other.json").write_text(json.dumps({"modules": {"soc": {}}}))
+    with pytest.raises(FpgaError, match="no module 'top'"):
+        deepest_paths(tmp_path / "other.json")
 
 
 class TwoDepths(wiring.Component):
