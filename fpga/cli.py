@@ -160,6 +160,9 @@ def _cmd_timing(args) -> int:
     unit = make_unit(args.unit, config)
     work = args.build_root / "units" / f"{args.unit}-{config.name}"
     if args.depth:
+        if args.place_only:
+            raise FpgaError("--depth places nothing (it reads the synthesized netlist): "
+                            "drop --place-only")
         from fpga.logic_depth import deepest_paths, format_paths
         from fpga.unit_timing import synthesize_unit
         synthesize_unit(unit, args.unit, work, abc9=not args.no_abc9)

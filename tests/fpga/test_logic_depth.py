@@ -114,3 +114,9 @@ def test_a_synthesized_unit_ranks_its_deeper_path_first(tmp_path):
     assert found[0] is parity
     # both paths start at the harness's input registers
     assert parity.steps[0].kind == "clk-to-q" and parity.steps[0].net.startswith("held")
+
+
+def test_depth_with_place_only_is_refused(capsys):
+    from fpga.cli import main
+    assert main(["timing", "--unit", "lane", "--depth", "--place-only"]) != 0
+    assert "drop --place-only" in capsys.readouterr().err

@@ -35,7 +35,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from hw.oxcore.engine import CHECK, FAULT
-from hw.oxcore.vector.decode import UOP, Kind
+from hw.oxcore.vector.decode import UOP, Kind, segment_fields
 from oxcore.retire import TrapCause
 
 
@@ -235,7 +235,7 @@ class VectorAccessCheck(wiring.Component):
                 with m.Case(code):
                     m.d.comb += reach.eq(magnitude << (top - code))
         element = Signal(6, name="access_element_span")  # nf fields of EEW bytes
-        m.d.comb += element.eq(Mux(uop.segment, check.insn[29:32] + 1, 1) << eew)
+        m.d.comb += element.eq(segment_fields(check.insn, uop) << eew)
         ahead = (stride >= 0) & (offset + reach + element <= size)
         behind = (stride < 0) & (offset >= reach) & (offset + element <= size)
         safe = Signal(name="access_strided_safe")

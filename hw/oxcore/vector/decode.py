@@ -13,6 +13,7 @@ import enum
 from dataclasses import dataclass
 from functools import cache
 
+from amaranth import Mux
 from amaranth.lib import data
 
 from hw.oxcore.engine import EngineDecoder
@@ -185,6 +186,12 @@ UOP = data.StructLayout({
     "mask_access": 1,  # vlm.v, vsm.v: a unit-stride access of ceil(vl/8) bytes (EEW 8)
     # of one register, unmasked, whatever vtype
 })
+
+
+def segment_fields(insn, uop):
+    """The fields an element of instruction ``insn`` has: a segment access's nf
+    (insn[29:32] + 1), 1 for everything else."""
+    return Mux(uop.segment, insn[29:32] + 1, 1)
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,7 @@ from __future__ import annotations
 import contextlib
 import enum
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from amaranth import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data
@@ -70,7 +71,7 @@ from hw.oxcore.engine import (DISPATCH, ENGINE_CLASSES, Engine, csr_result, csr_
 from hw.oxcore.vector.access_check import VectorAccessCheck, misaligned
 from hw.oxcore.vector.compare import BeatCompare
 from hw.oxcore.vector.decode import (MASK_LOGIC, MASK_SCANS, PERMUTES, UOP, AluOp, Form, Kind,
-                                     VectorDecoder)
+                                     VectorDecoder, segment_fields)
 from hw.oxcore.vector.group_check import RULES, group_rules, log2_count, rules_broken
 from hw.oxcore.vector.lane import LaneAlu
 from hw.oxcore.vector.reduction import ReductionTree
@@ -589,6 +590,20 @@ class _Destination:
     enable: Signal  # the bits of the beat it writes
 
 
+class _Shape(NamedTuple):
+    """An instruction's shape under a vl and vtype (`VectorEngine._shape`)."""
+
+    eew_code: object  # its element width
+    length: object  # the body's elements
+    group_bytes: object  # ... their bytes
+    body_regs: object  # ... the registers they occupy
+    span_bytes: object  # the bytes over all a segment access's fields
+
+    def load(self, other: "_Shape") -> list:
+        """Statements giving these signals `other`'s values."""
+        return [mine.eq(theirs) for mine, theirs in zip(self, other)]
+
+
 @dataclass
 class _Scan:
     """What a mask scan (`VectorEngine._mask_scan`) gives the sequencer."""
@@ -807,7 +822,7 @@ class VectorEngine(Engine):
         # most 8: more traps in WB, `RegisterGroupCheck`)
         field_regs = Mux(log_size < 0, 0, log_size)[:2]
         data_regs = Signal(7, name="head_data_regs")
-        m.d.comb += data_regs.eq(_data_registers(Mux(uop.segment, insn[29:32] + 1, 1),
+        m.d.comb += data_regs.eq(_data_registers(segment_fields(insn, uop),
                                                  field_regs))
         data_ones = Signal(8, name="head_data_ones")
         with m.Switch(data_regs):
@@ -1090,16 +1105,16 @@ class VectorEngine(Engine):
         # and held in registers: every beat's element masks compare against the length,
         # and computing it from the instruction each cycle was the load/store
         # sequencer's critical path.
-        eew_code = Signal(2, name=f"{role}_eew")
-        length = Signal(range(8 * vlenb + 1), name=f"{role}_length")
-        group_bytes = Signal(range(8 * vlenb + 1), name=f"{role}_group_bytes")
-        body_regs = Signal(range(9), name=f"{role}_body_regs")
-        span_bytes = Signal(range(64 * vlenb + 1), name=f"{role}_span_bytes")
+        shape = _Shape(Signal(2, name=f"{role}_eew"),
+                       Signal(range(8 * vlenb + 1), name=f"{role}_length"),
+                       Signal(range(8 * vlenb + 1), name=f"{role}_group_bytes"),
+                       Signal(range(9), name=f"{role}_body_regs"),
+                       Signal(range(64 * vlenb + 1), name=f"{role}_span_bytes"))
+        eew_code, length, group_bytes, body_regs, span_bytes = shape
         head_shape = self._shape(m, role, head.dispatched.insn, head.predecoded.uop,
                                  vstate.vl, vstate.vtype)
         with m.If(slot.take):
-            m.d.sync += [target.eq(value) for target, value in zip(
-                (eew_code, length, group_bytes, body_regs, span_bytes), head_shape)]
+            m.d.sync += shape.load(head_shape)
         old_vd = vrf.read_data[0]  # vd (undisturbed bytes, stores' data)
         src2, src1 = (vrf.read_data[1], vrf.read_data[2]) if arithmetic else (0, 0)
         if not arithmetic:
@@ -1114,7 +1129,7 @@ class VectorEngine(Engine):
         # a segment access's field (nf = insn[29:32] + 1), and its group's registers
         field = Signal(3, name=f"{role}_field")
         nf = Signal(4, name=f"{role}_nf")
-        m.d.comb += nf.eq(Mux(uop.segment, insn[29:32] + 1, 1))
+        m.d.comb += nf.eq(segment_fields(insn, uop))
         data_log = Signal(range(-8, 8), name=f"{role}_data_emul")  # log2 of its EMUL
         m.d.comb += data_log.eq(vtype[:3].as_signed() + eew_code - sew_code)
         regs_log = Signal(2, name=f"{role}_field_regs")  # (a fractional EMUL: 1 register)
@@ -1342,7 +1357,8 @@ class VectorEngine(Engine):
         # take cycle (the last of the instruction before, whose reads are done), a load's
         # first word asked for then, and the beats counted from the head (`_quick_start`).
         quick = self._quick_start(m, head, vstate, vrf, slot, quick_now, quick_load,
-                                  None if arithmetic else stream.port_free, head_shape[3])
+                                  None if arithmetic else stream.port_free,
+                                  head_shape.body_regs)
 
         # ---- the sequencer ----
         def next_beat() -> None:
@@ -1617,10 +1633,8 @@ class VectorEngine(Engine):
                                      commit.csr.value.eq(probe.index)]
                         m.d.sync += [vstate.vl.eq(probe.index), vl.eq(probe.index)]
                         # (the shape under the trimmed vl, for the load's new START)
-                        m.d.sync += [target.eq(value) for target, value in zip(
-                            (length, group_bytes, body_regs, span_bytes),
-                            self._shape(m, "lsu_trimmed", insn, uop, probe.index,
-                                        vtype)[1:])]
+                        m.d.sync += shape.load(self._shape(m, "lsu_trimmed", insn, uop,
+                                                           probe.index, vtype))
                     with m.If(probe.trim | probe.last):
                         m.d.sync += probe.done + [fsm.eq(State.START)]
                     with m.Else():
@@ -2129,7 +2143,7 @@ class VectorEngine(Engine):
         m.d.sync += first_cycle.eq(now)
         return _QuickStart(beats, first_cycle, state)
 
-    def _shape(self, m: Module, role: str, insn, uop, vl, vtype):
+    def _shape(self, m: Module, role: str, insn, uop, vl, vtype) -> _Shape:
         """An instruction's element width code, body length in elements, body bytes,
         body registers and bytes over all its fields (a segment access's nf), under `vl`
         and `vtype` (`_sequencer`)."""
@@ -2150,10 +2164,11 @@ class VectorEngine(Engine):
         m.d.comb += group_bytes.eq(length << eew_code)
         # x nf fields: shifts and adds (nf <= 8), not a multiplier (Yosys gave it a DSP
         # block)
-        fields = Mux(uop.segment, insn[29:32] + 1, 1)
+        fields = segment_fields(insn, uop)
         span_bytes = Signal(range(64 * self.vlenb + 1), name=f"{role}_head_span_bytes")
         m.d.comb += span_bytes.eq(sum(Mux(fields[k], group_bytes << k, 0) for k in range(4)))
-        return eew_code, length, group_bytes, self._registers_of(group_bytes), span_bytes
+        return _Shape(eew_code, length, group_bytes, self._registers_of(group_bytes),
+                      span_bytes)
 
     def _registers_of(self, group_bytes):
         """The registers `group_bytes` of a group's body occupy (rounded up)."""

@@ -25,11 +25,12 @@ micro-operation and the vtype and vstart it will run with.
 
 import enum
 
-from amaranth import Cat, Module, Mux, Signal, signed
+from amaranth import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from hw.oxcore.vector.decode import MASK_SCANS, PERMUTES, UOP, AluOp, Form, Kind
+from hw.oxcore.vector.decode import (MASK_SCANS, PERMUTES, UOP, AluOp, Form, Kind,
+                                     segment_fields)
 
 
 class Overlap(enum.IntEnum):
@@ -99,9 +100,15 @@ def misaligned_group(reg, emul):
             | ((emul == 3) & (reg[:3] != 0)))
 
 
+def registers_log2(emul):
+    """log2 of the registers of a group of EMUL 2^emul: emul, 0 when fractional, at most
+    3."""
+    return Mux(emul >= 3, 3, Mux(emul < 0, 0, emul[:2]))
+
+
 def registers(emul):
-    """The registers of a group of EMUL 2^emul (1 when fractional), as a 4-bit count."""
-    return Mux(emul >= 3, 8, Mux(emul == 2, 4, Mux(emul == 1, 2, 1)))
+    """The registers of a group of EMUL 2^emul (1 when fractional), as a count."""
+    return Const(1, 4) << registers_log2(emul)
 
 
 def group_bits(reg, count):
@@ -165,12 +172,11 @@ def rules_broken(m: Module, rules, insn, uop, vlmul, sew_code, vstart_zero) -> S
     dst, src2, src1 = rules.vd, rules.vs2, rules.vs1
     dst_emul = _emul(m, dst, lmul, sew, "vd")
     fields = Signal(4, name="fields")  # a segment access's nf (the data group's copies)
-    m.d.comb += fields.eq(Mux(uop.segment, insn[29:32] + 1, 1))
+    m.d.comb += fields.eq(segment_fields(insn, uop))
     dst_count = Signal(7, name="vd_count")  # (up to 8 fields of 8)
     # (registers() is a power of two: a shift, not a multiplier, which Yosys gave a DSP
     # block)
-    m.d.comb += dst_count.eq(fields << Mux(dst_emul >= 3, 3, Mux(dst_emul < 0, 0,
-                                                                 dst_emul[:2])))
+    m.d.comb += dst_count.eq(fields << registers_log2(dst_emul))
     # (a mask destination is one register: its rule is checked with EMUL 1)
     fields_too_many = dst.checked & ((dst_count > 8) | (vd + dst_count > 32))
     breaks = [fields_too_many, rules.needs_vstart_zero & ~vstart_zero,
