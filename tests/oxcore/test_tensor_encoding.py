@@ -34,6 +34,7 @@ ORACLE = {
     "tmma": ("m{md}, m{ms1}, m{ms2}", ".insn r CUSTOM_0, 1, 0, x{md}, x{ms1}, x{ms2}"),
     "tmmau": ("m{md}, m{ms1}, m{ms2}", ".insn r CUSTOM_0, 1, 1, x{md}, x{ms1}, x{ms2}"),
     "tld.b": ("m{md}, (x{rs1}), x{rs2}", ".insn r CUSTOM_1, 0, 0, x{md}, x{rs1}, x{rs2}"),
+    "tld.bt": ("m{md}, (x{rs1}), x{rs2}", ".insn r CUSTOM_1, 0, 1, x{md}, x{rs1}, x{rs2}"),
     "tld.w": ("m{md}, (x{rs1}), x{rs2}", ".insn r CUSTOM_1, 2, 0, x{md}, x{rs1}, x{rs2}"),
     "tst.b": ("m{md}, (x{rs1}), x{rs2}", ".insn r CUSTOM_1, 4, 0, x{md}, x{rs1}, x{rs2}"),
     "tst.w": ("m{md}, (x{rs1}), x{rs2}", ".insn r CUSTOM_1, 6, 0, x{md}, x{rs1}, x{rs2}"),

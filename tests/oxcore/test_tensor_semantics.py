@@ -718,3 +718,98 @@ def test_first_rows_skipped_are_neither_checked_nor_recorded(tmp_path):
                                  MemAccess(row3, 16, False, row_value, 0xFFFF))
     assert tensor[1].effects == (MemAccess(row3, 16, True, row_value, 0xFFFF),)
     assert tensor[2].effects == (TileWrite(3, 64, 0),)
+
+
+# ---- tld.bt: the transposed load --------------------------------------------------------
+@pytest.mark.parametrize("tdim", TDIMS)
+def test_transposed_load_gives_tmma_a_k_by_n_block(tmp_path, tdim):
+    """tld.bt of a [4*TDIM, TDIM] block of a row-major int8 B[K][N] (N consecutive;
+    stride TDIM + 5, so rows start at every byte offset): the tile is the block
+    transposed (stored back with tst.w), and tmma of an A tile with it is A @ B, numpy's
+    product of the untransposed matrices."""
+    k, stride = 4 * tdim, tdim + 5
+    b = int8((k, stride))
+    a = int8((tdim, k))
+    ran = run_program(f"""
+    la a0, b
+    li a1, {stride}
+    tld.bt m6, (a0), a1
+    la a2, a
+    li a3, {k}
+    tld.b m1, (a2), a3
+    tzero m3
+    tmma m3, m1, m6
+    la a4, out
+    li a5, {4 * tdim}
+    tst.w m6, (a4), a5
+    addi a4, a4, {4 * tdim * tdim}
+    tst.w m3, (a4), a5
+""", tmp_path, tensor_config(tdim), {"b": b, "a": a}, out_size=8 * tdim * tdim)
+    out = np.frombuffer(ran.out, np.uint8)
+    tile = out[:4 * tdim * tdim].view(np.int8).reshape(tdim, k)
+    np.testing.assert_array_equal(tile, b[:, :tdim].T)
+    product = out[4 * tdim * tdim:].view("<i4").reshape(tdim, tdim)
+    np.testing.assert_array_equal(product, a.astype(np.int64) @ b[:, :tdim].astype(np.int64))
+
+
+@pytest.mark.parametrize("tdim, rows, colb, row0", [(8, 3, 5, 0), (4, 4, 16, 2), (16, 9, 63, 7),
+                                                    (8, 0, 0, 31)])
+def test_transposed_load_edges_are_the_tiles_and_trow0_is_not_used(tmp_path, tdim, rows,
+                                                                    colb, row0):
+    """trows cuts each memory row to its first bytes (the tile's rows), tcolb the memory
+    rows moved (the tile's byte columns); the rest of the tile is 0; trow0 changes
+    nothing. The retire record holds one access of trows bytes per memory row moved."""
+    eff_rows = rows if 1 <= rows <= tdim else tdim
+    eff_colb = colb if 1 <= colb <= 4 * tdim else 4 * tdim
+    stride = tdim + 1
+    b = int8((4 * tdim, stride))
+    ran = run_program(f"""
+    li t1, {rows}
+    csrw trows, t1
+    li t1, {colb}
+    csrw tcolb, t1
+    li t1, {row0}
+    csrw trow0, t1
+    la a0, b
+    li a1, {stride}
+    tld.bt m2, (a0), a1
+    csrw trows, zero
+    csrw tcolb, zero
+    csrw trow0, zero
+    la a2, out
+    li a3, {4 * tdim}
+    tst.w m2, (a2), a3
+""", tmp_path, tensor_config(tdim), {"b": b}, out_size=4 * tdim * tdim)
+    expected = np.zeros((tdim, 4 * tdim), np.int8)
+    expected[:eff_rows, :eff_colb] = b[:eff_colb, :eff_rows].T
+    np.testing.assert_array_equal(
+        np.frombuffer(ran.out, np.int8).reshape(tdim, 4 * tdim), expected)
+    isa = ran.interpreter.machine.isa
+    load, = [r for r in ran.records if isa.decode(r.insn).mnemonic == "tld.bt"]
+    accesses = [e for e in load.effects if isinstance(e, MemAccess)]
+    assert [(e.size, int.from_bytes(np.asarray(b[i, :eff_rows]).tobytes(), "little"))
+            for i, e in enumerate(accesses)] == \
+        [(eff_rows, e.data) for e in accesses]
+    assert len(accesses) == eff_colb
+    assert [e.addr - accesses[0].addr for e in accesses] == [i * stride for i in range(eff_colb)]
+
+
+def test_transposed_load_traps_on_the_first_memory_row_outside_ram(tmp_path):
+    """Memory row 20 of a TDIM-8 tld.bt (8 bytes a row, stride 16) reaches past the end of
+    RAM: the trap names it and the tile keeps its old value."""
+    tile = np.arange(64, dtype="<i4") + 1
+    base = MEM_END - 20 * 16 - 4
+    ran = run_program(f"""
+    la t2, tile
+    li t3, 32
+    tld.w m1, (t2), t3
+    li a0, {base:#x}
+    li a1, 16
+    tld.bt m1, (a0), a1
+""", tmp_path, tensor_config(8), {"tile": tile})
+    trap = ran.stop.trap
+    assert trap.cause == TrapCause.LOAD_ACCESS_FAULT
+    assert trap.tval == base + 20 * 16
+    assert f"tld.bt row 20 at {base + 20 * 16:#010x} (8 bytes) is outside memory" in trap.detail
+    np.testing.assert_array_equal(
+        ran.interpreter.machine.engine_state["tensor"].tiles[1].reshape(-1), tile)

@@ -36,6 +36,8 @@ ZERO, MMA = 0b000, 0b001
 # funct3 of custom-1 (memory): bit 2 says store, bits 1:0 the element width as in
 # RISC-V's loads (0: byte, 2: word).
 LOAD_B, LOAD_W, STORE_B, STORE_W = 0b000, 0b010, 0b100, 0b110
+# funct7 of a tile load: 1 loads the tile transposed (tld.bt)
+TRANSPOSED = 0b0000001
 
 _OPCODE = simple("opcode", 6, 0)
 _FUNCT3 = simple("funct3", 14, 12)
@@ -85,6 +87,11 @@ INSTRUCTIONS: tuple[Instruction, ...] = (
          "{md}, ({rs1}), {rs2}", "tensor.load(md, x[rs1], x[rs2], 1)",
          "load an int8 operand tile: TDIM rows of 4*TDIM bytes, row i at rs1 + i*rs2 "
          "(any alignment)"),
+    _ins("tld.bt", TILE_LOAD, dict(opcode=Opcode.CUSTOM_1, funct3=LOAD_B, funct7=TRANSPOSED),
+         "{md}, ({rs1}), {rs2}", "tensor.load_transposed(md, x[rs1], x[rs2])",
+         "load an int8 operand tile transposed: 4*TDIM memory rows of TDIM bytes, row k "
+         "at rs1 + k*rs2 is the tile's byte column k (a [K, N] matrix's block as tmma's "
+         "second operand; trow0 not used)"),
     _ins("tld.w", TILE_LOAD, dict(opcode=Opcode.CUSTOM_1, funct3=LOAD_W, funct7=0),
          "{md}, ({rs1}), {rs2}", "tensor.load(md, x[rs1], x[rs2], 4)",
          "load an int32 tile: TDIM rows of TDIM words, row i at rs1 + i*rs2 (4-byte "

@@ -129,12 +129,14 @@ class TensorUnit:
 
     # ---- memory ------------------------------------------------------------------------
     def _row_offsets(self, mnemonic: str, base: int, stride: int, size: int,
-                     row_bytes: int, store: bool, pc: int) -> np.ndarray:
-        """RAM offsets of the rows moved (trow0..trows-1) of `row_bytes` (`size`-byte
-        elements), or a Trap naming the first row that is misaligned or not wholly inside
-        RAM. Rows outside them are not checked."""
+                     row_bytes: int, store: bool, pc: int,
+                     moved: np.ndarray | None = None) -> np.ndarray:
+        """RAM offsets of the rows moved (`moved`; by default trow0..trows-1) of
+        `row_bytes` (`size`-byte elements), or a Trap naming the first row that is
+        misaligned or not wholly inside RAM. Rows outside them are not checked."""
         m = self.machine
-        moved = np.arange(self.state.first_row, self.state.rows, dtype=np.int64)
+        if moved is None:
+            moved = np.arange(self.state.first_row, self.state.rows, dtype=np.int64)
         addrs = (base + moved * _signed32(stride)) & MASK32
         offsets = (addrs - m.base) & MASK32
         for row, addr, offset in zip(moved.tolist(), addrs.tolist(), offsets.tolist()):
@@ -167,6 +169,20 @@ class TensorUnit:
         self._record_rows(offsets, rows, False)
         tile = np.zeros((s.tdim, s.row_bytes), dtype=np.uint8)  # outside the edges: 0
         tile[s.first_row:s.rows, :row_bytes] = rows
+        self._set_tile(md, tile.view("<i4").astype(np.int64))
+
+    def load_transposed(self, md: int, base: int, stride: int, pc: int) -> None:
+        """tld.bt: memory row k (k < tcolb: the tile's byte columns moved), trows bytes
+        at base + k*stride, is byte column k of the tile's first trows rows, the rest 0:
+        a [K, N] int8 block, N consecutive, becomes the N x K operand tmma's second
+        source wants. trow0 is not used (rows are all from 0)."""
+        s = self.state
+        k_rows = np.arange(s.row_bytes_moved, dtype=np.int64)
+        offsets = self._row_offsets("tld.bt", base, stride, 1, s.rows, False, pc, k_rows)
+        rows = self.memory[offsets[:, None] + np.arange(s.rows)]  # [k, n]
+        self._record_rows(offsets, rows, False)
+        tile = np.zeros((s.tdim, s.row_bytes), dtype=np.uint8)
+        tile[:s.rows, :len(k_rows)] = rows.T
         self._set_tile(md, tile.view("<i4").astype(np.int64))
 
     def store(self, ms: int, base: int, stride: int, size: int, pc: int) -> None:

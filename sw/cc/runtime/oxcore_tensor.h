@@ -39,6 +39,10 @@
 #define OXT_TLD_B(md, base, stride) \
     __asm__ volatile(".insn r CUSTOM_1, 0, 0, x%0, %1, %2" :: "i"(md), "r"(base), "r"(stride) : "memory")
 
+/* tld.bt md, (rs1), rs2: load an int8 operand tile transposed: 4*TDIM memory rows of TDIM bytes, row k at rs1 + k*rs2 is the tile's byte column k (a [K, N] matrix's block as tmma's second operand; trow0 not used) */
+#define OXT_TLD_BT(md, base, stride) \
+    __asm__ volatile(".insn r CUSTOM_1, 0, 1, x%0, %1, %2" :: "i"(md), "r"(base), "r"(stride) : "memory")
+
 /* tld.w md, (rs1), rs2: load an int32 tile: TDIM rows of TDIM words, row i at rs1 + i*rs2 (4-byte aligned) */
 #define OXT_TLD_W(md, base, stride) \
     __asm__ volatile(".insn r CUSTOM_1, 2, 0, x%0, %1, %2" :: "i"(md), "r"(base), "r"(stride) : "memory")
