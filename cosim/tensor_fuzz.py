@@ -8,7 +8,7 @@
 A program (`program`) has an input region of random bytes (``s0``) and an output
 region (``s1``) after it. It sets random requantization CSRs, fills every tile (int8
 rows or int32 ones), then runs `length` random steps: tile loads (positive, negative,
-zero, unaligned strides; from either region) and stores, tzero, tmma/tmmau on any
+zero, unaligned strides; from either region; transposed ones, tld.bt) and stores, tzero, tmma/tmmau on any
 tiles (overlapping operands included), the tensor CSRs (trow0/trows/tcolb edges, tqrm,
 the activation clamp tqmin/tqmax, ...), RVV steps the vector engine executes (vsetvli, unit-stride vle/vse on the same regions,
 vadd/vmul/vmacc), scalar loads, stores and arithmetic on the regions. Memory is shared
@@ -55,9 +55,11 @@ def program(body: list[str], seed: int = 0) -> str:
     return "\n".join(lines) + "\n"
 
 
-def tile_load(tile: int, base: str, offset: int, stride: int, word: bool) -> list[str]:
+def tile_load(tile: int, base: str, offset: int, stride: int, word: bool,
+              transposed: bool = False) -> list[str]:
+    mnemonic = "tld.bt" if transposed else f"tld.{'w' if word else 'b'}"
     return [f"    addi t0, {base}, {offset}", f"    li t1, {stride}",
-            f"    tld.{'w' if word else 'b'} m{tile}, (t0), t1"]
+            f"    {mnemonic} m{tile}, (t0), t1"]
 
 
 def tile_store(tile: int, offset: int, stride: int, word: bool) -> list[str]:
@@ -87,17 +89,18 @@ class Generator:
             body += ["    li t2, 8", "    vsetvli t3, t2, e32, m1, ta, ma"]
         return body
 
-    def row_span(self, word: bool, load: bool) -> tuple[int, int]:
-        """(offset, stride) of a tile access whose rows stay in a region (rows of
-        4*TDIM bytes, but TDIM for tst.b)."""
+    def row_span(self, word: bool, load: bool, transposed: bool = False) -> tuple[int, int]:
+        """(offset, stride) of a tile access whose rows stay in a region (TDIM rows of
+        4*TDIM bytes, but TDIM bytes for tst.b; tld.bt: 4*TDIM rows of TDIM bytes)."""
         rng, tdim = self.rng, self.tdim
         size = 4 if word else 1
-        row = 4 * tdim if load or word else tdim
+        row = 4 * tdim if (load or word) and not transposed else tdim
+        rows = 4 * tdim if transposed else tdim
         while True:  # (a wide stride of a large tile may not fit: choose again)
             stride = rng.choice([0, row, row + size, 3 * size, -row, -(row + 5 * size),
                                  size * rng.randint(-20, 20)])
-            low = max(0, -(tdim - 1) * stride)
-            high = DATA_BYTES - row - max(0, (tdim - 1) * stride)
+            low = max(0, -(rows - 1) * stride)
+            high = DATA_BYTES - row - max(0, (rows - 1) * stride)
             if low <= high:
                 break
         offset = rng.randint(low, high)
@@ -111,13 +114,15 @@ class Generator:
         if self.vector and rng.random() < 0.5:
             return self.vector_edge_access(mem_base, mem_size)
         word, load = rng.random() < 0.5, rng.random() < 0.5
-        row = 4 * tdim if load or word else tdim
+        transposed = load and not word and rng.random() < 0.5
+        row = 4 * tdim if (load or word) and not transposed else tdim
+        rows = 4 * tdim if transposed else tdim
         stride = rng.choice([row, -row, 0, row + rng.choice([1, 2, 4]), -(1 << 31),
                              rng.randint(-3 * row, 3 * row)])
         end = mem_base + mem_size
-        addr = rng.choice([end - rng.randint(0, tdim * row + 8),
-                           mem_base + rng.randint(-row, tdim * row)]) & 0xFFFF_FFFF
-        mnemonic = f"{'tld' if load else 'tst'}.{'w' if word else 'b'}"
+        addr = rng.choice([end - rng.randint(0, rows * row + 8),
+                           mem_base + rng.randint(-row, rows * row)]) & 0xFFFF_FFFF
+        mnemonic = "tld.bt" if transposed else f"{'tld' if load else 'tst'}.{'w' if word else 'b'}"
         return [f"    li t0, {addr:#x}", f"    li t1, {stride}",
                 f"    {mnemonic} m{rng.randrange(8)}, (t0), t1"]
 
@@ -171,8 +176,10 @@ class Generator:
         kind = rng.random()
         word = rng.random() < 0.5
         if kind < 0.2:
-            offset, stride = self.row_span(word, load=True)
-            return tile_load(rng.randrange(8), rng.choice(["s0", "s1"]), offset, stride, word)
+            transposed = not word and rng.random() < 0.4
+            offset, stride = self.row_span(word, load=True, transposed=transposed)
+            return tile_load(rng.randrange(8), rng.choice(["s0", "s1"]), offset, stride, word,
+                             transposed)
         if kind < 0.32:
             offset, stride = self.row_span(word, load=False)
             return tile_store(rng.randrange(8), offset, stride, word)

@@ -1022,6 +1022,9 @@ class Selector(VectorSelection):
                 raise self.error("masked-off elements of a tile load are zero: 'other' must "
                                  "be 0 (or omitted)")
         what = "this load"
+        if self._loads_dot_rhs_by_rows(op, ptr, element):
+            self._transposed_load(op, ptr, mask)
+            return
         transposed, stride, tdim, cols = self._tile_geometry(ptr, element, what)
         block = TileBlock(result_type.dims, element, transposed)
         row_dim, col_dim = (1, 0) if transposed else (0, 1)
@@ -1068,6 +1071,53 @@ class Selector(VectorSelection):
                         self._inline = inline
                 index = (c, r) if transposed else (r, c)
                 block.tiles[index] = PendingTile(emit, reg)
+        self.forms[op.result] = block
+
+    @staticmethod
+    def _loads_dot_rhs_by_rows(op: ob.LoadOp, ptr: Affine, element: str) -> bool:
+        """An int8 [K, N] block that is tl.dot's second operand, with N consecutive (a
+        row-major B, Triton's layout) and K not: tld.bt loads it as the N x K tiles
+        tmma wants (a B stored transposed, K consecutive, loads by tld.b)."""
+        return (element == "i8" and ptr.terms.get(1) == 1 and ptr.terms.get(0) != 1
+                and any(isinstance(use.operation, ob.DotOp) and use.operation.b == op.result
+                        for use in op.result.uses))
+
+    def _transposed_load(self, op: ob.LoadOp, ptr: Affine, mask: Mask | None) -> None:
+        """tld.bt per tile of a row-major [K, N] int8 block: tile (kt, nt) is 4*TDIM rows
+        of B (K, the tile's byte columns: tcolb) of TDIM bytes (N, the tile's rows:
+        trows), at base + kt*4*TDIM*stride + nt*TDIM. tld.bt has no first row (trow0),
+        so neither dimension may have a lower bound."""
+        tdim = self._need_tensor("this load")
+        k_size, n_size = op.result.type.dims
+        depth = 4 * tdim
+        if k_size % depth or n_size % tdim:
+            raise self.error(f"this load: a {k_size}x{n_size} int8 block, tl.dot's second "
+                             f"operand with N consecutive, is loaded transposed (tld.bt) in "
+                             f"tiles of {depth} rows (K) x {tdim} consecutive elements (N) "
+                             f"(TDIM={tdim}): make K a multiple of {depth} and N of {tdim}")
+        if mask is not None and mask.lows:
+            raise self.error("this load's mask has a lower bound: a transposed tile load "
+                             "(tld.bt, tl.dot's second operand with N consecutive) cannot "
+                             "skip a tile's first rows or columns")
+        stride = ptr.terms.get(0, 0)
+        block = TileBlock(op.result.type.dims, "i8", True)
+        for kt in range(k_size // depth):
+            for nt in range(n_size // tdim):
+                key = (id(op), nt, kt)
+                reg = self._load_registers.get(key)
+                if reg is None:
+                    reg = self._load_registers[key] = self.fn.new_vreg(
+                        "m", f"{_name_hint(op.result) or 'tile'}{nt}{kt}")
+
+                def emit(target: VReg, kt=kt, nt=nt) -> None:
+                    address = self.add(self.add(ptr.base, self.mul(self.mul(stride, depth), kt)),
+                                       nt * tdim)
+                    self._tile_memory_op(
+                        lambda: self.emit("tld.bt", target, self.reg(address), self.reg(stride)),
+                        lambda: self.emit("tzero", target),
+                        self._left(mask, 1, nt * tdim), self._left(mask, 0, kt * depth),
+                        tdim, depth, 1, 0, 1 if mask is None else mask.predicate)
+                block.tiles[(kt, nt)] = PendingTile(emit, reg)
         self.forms[op.result] = block
 
     def _tile_address(self, base: Scalar, stride: Scalar, tdim: int, row_tile: int,

@@ -159,6 +159,8 @@ class MachineModel:
         tdim = self.tdim or 8
         if ins.mnemonic == "tmma":
             return 4 * tdim
+        if ins.mnemonic == "tld.bt":  # 4*TDIM memory rows of TDIM bytes, a port word each
+            return 4 * tdim * -(-tdim // self.tile_port_bytes)
         row_bytes = {"tld.b": 4 * tdim, "tld.w": 4 * tdim, "tst.w": 4 * tdim,
                      "tst.b": tdim}.get(ins.mnemonic)
         if row_bytes is None:

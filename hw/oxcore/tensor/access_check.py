@@ -1,7 +1,7 @@
 """Precise traps for tile loads and stores, decided before the engine sees them.
 
 The interpreter traps a tile load or store when one of the rows it moves (trow0 to
-trows - 1) is not element-aligned (tld.w, tst.w: 4 bytes) or not wholly inside RAM,
+trows - 1; tld.bt's memory rows 0 to tcolb - 1, of trows bytes) is not element-aligned (tld.w, tst.w: 4 bytes) or not wholly inside RAM,
 naming the first such row: a misaligned cause if that row is misaligned, else an
 access fault (`oxcore.isa.tensor.unit`, ``_row_offsets``). The engine receives
 instructions after they retire, too late to trap; this unit decides it on the engine
@@ -9,9 +9,11 @@ interface's ``check`` port, so that such an instruction retires as a trap record
 instead of being dispatched, with no effect, as in the interpreter:
 
 - **in MEM** (kept as the instruction moves on to WB): every row's offset into RAM,
-  ``(rs1 - mem_base + i * rs2) mod 2**32`` for rows i < TDIM, each a few adders deep
-  (a row's multiple of the stride by shifts and adds: `times`), reduced to what WB
-  needs (misaligned, past the end, bytes left before it), and the kind of access;
+  ``(rs1 - mem_base + i * rs2) mod 2**32`` for rows i < 4*TDIM (tld.bt's; the others
+  use the first TDIM), each a few adders deep (a row's multiple of the stride by
+  shifts and adds: `times`; a row past TDIM adds a multiple of TDIM rows to a row
+  before it), reduced to what WB needs (misaligned, past the end, bytes left before
+  it), and the kind of access;
 - **in WB**: which rows move and how many of their bytes (trow0, trows, tcolb) as they
   stand once every older instruction has been dispatched (the unit's own `Geometry`,
   written as csr instructions on those CSRs are *dispatched*: the load/store unit's
@@ -35,6 +37,7 @@ from oxcore.retire import TrapCause
 DISPATCHED = data.StructLayout({"valid": 1, "uop": UOP, "insn": 32, "rs1": 32})
 GEOMETRY_CSRS = {"trows": CSR_TROWS, "tcolb": CSR_TCOLB, "trow0": CSR_TROW0}
 NEAR_END = 127  # bytes left to the end of RAM that a row's check tells apart (rows: <= 64)
+ROW_BLOCKS = 4  # tld.bt's memory rows: 4*TDIM (a byte column each)
 
 
 def signed_digits(factor: int) -> list[tuple[int, int]]:
@@ -121,22 +124,28 @@ class TileAccessCheck(wiring.Component):
         m.d.comb += decoder.insn.eq(check.insn)
         uop = decoder.uop
         kind = {"access": check.valid & ((uop.kind == Kind.LOAD) | (uop.kind == Kind.STORE)),
-                "store": uop.kind == Kind.STORE, "full_rows": uop.full_rows}
+                "store": uop.kind == Kind.STORE, "full_rows": uop.full_rows,
+                "transposed": uop.transposed}
         kept = {name: Signal(name=f"check_{name}") for name in kind}
         start = Signal(32, name="check_start")  # row 0's offset into RAM
         m.d.comb += start.eq((check.rs1 - self.mem_base)[:32])
         size_bits = self.mem_size.bit_length() - 1
-        rows = []
-        for row in range(self.tdim):
+        rows, offsets = [], []
+        blocks = [times(check.rs2, block * self.tdim) for block in range(ROW_BLOCKS)]
+        for row in range(ROW_BLOCKS * self.tdim):
             offset = Signal(32, name=f"check_offset{row}")
-            m.d.comb += offset.eq(_row_offset(start, check.rs2, row))
+            block, within = divmod(row, self.tdim)
+            m.d.comb += offset.eq(_row_offset(start, check.rs2, row) if not block else
+                                  (offsets[within] + blocks[block])[:32])
+            offsets.append(offset)
             left = Signal(range(self.mem_size + 1), name=f"check_left{row}")  # bytes to the end
             m.d.comb += left.eq(self.mem_size - offset[:size_bits])
             kept_row = {"misaligned": Signal(name=f"check_misaligned{row}"),
                         "past": Signal(name=f"check_past{row}"),
                         "left": Signal(range(NEAR_END + 1), name=f"check_near{row}")}
-            with m.If(check.advance):
-                m.d.sync += [kept_row["misaligned"].eq(uop.word & offset[:2].any()),
+            with m.If(check.advance):  # (rows past TDIM are tld.bt's: bytes, never misaligned)
+                m.d.sync += [kept_row["misaligned"].eq(uop.word & offset[:2].any()
+                                                       if not block else 0),
                              kept_row["past"].eq(offset[size_bits:].any()),
                              kept_row["left"].eq(Mux(left > NEAR_END, NEAR_END, left))]
             rows.append(kept_row)
@@ -146,22 +155,24 @@ class TileAccessCheck(wiring.Component):
 
     def _in_wb(self, m: Module, geometry: Geometry, access: dict) -> None:
         """WB's verdict: the first moved row that is misaligned or not inside RAM."""
-        colb = geometry.colb
+        colb, transposed = geometry.colb, access["transposed"]
         row_bytes = Signal(range(4 * self.tdim + 1), name="check_row_bytes")
-        m.d.comb += row_bytes.eq(Mux(access["full_rows"], colb, (colb + 3) >> 2))  # tst.b
+        m.d.comb += row_bytes.eq(Mux(transposed, geometry.rows,  # tld.bt: trows bytes a row
+                                     Mux(access["full_rows"], colb, (colb + 3) >> 2)))  # tst.b
         bad = []
         for row, kept in enumerate(access["rows"]):
-            moved = (geometry.first <= row) & (row < geometry.rows)
+            moved = Mux(transposed, row < colb,
+                        (geometry.first <= row) & (row < geometry.rows))
             outside = kept["past"] | (kept["left"] < row_bytes)
             bad.append(moved & (kept["misaligned"] | outside))
-        bad_rows = Signal(self.tdim, name="check_bad_rows")
+        bad_rows = Signal(len(bad), name="check_bad_rows")
         m.d.comb += bad_rows.eq(Cat(*bad))
         # the first bad row: bad, with none before it
         first_misaligned = Signal(name="check_first_misaligned")
         rows = access["rows"]
         m.d.comb += first_misaligned.eq(Cat(*(
             bad_rows[row] & ~bad_rows[:row].any() & rows[row]["misaligned"] if row else
-            bad_rows[0] & rows[0]["misaligned"] for row in range(self.tdim))).any())
+            bad_rows[0] & rows[0]["misaligned"] for row in range(len(bad)))).any())
         store = access["store"]
         m.d.comb += [
             self.fault.valid.eq(access["access"] & bad_rows.any()),

@@ -30,7 +30,7 @@ class Kind(enum.IntEnum):
     NONE = 0
     ZERO = 1  # tzero: the MAC unit writes a zero tile
     MMA = 2  # tmma/tmmau: the MAC array, 4*TDIM k-steps
-    LOAD = 3  # tld.b/tld.w: the load/store unit
+    LOAD = 3  # tld.b/tld.w/tld.bt: the load/store unit
     STORE = 4  # tst.b/tst.w: the load/store unit (tst.b through the requantizer)
     CSR = 5  # a Zicsr instruction on a tensor CSR (`sub`: index in CSR_OPS)
 
@@ -40,6 +40,7 @@ UOP = data.StructLayout({
     "unsigned_a": 1,  # tmmau: ms1's bytes are uint8
     "full_rows": 1,  # rows of 4*TDIM bytes: every load, tst.w (tst.b's rows are TDIM)
     "word": 1,  # int32 elements in memory (tld.w, tst.w): rows must be 4-byte aligned
+    "transposed": 1,  # tld.bt: 4*TDIM memory rows of trows bytes, each a byte column
     "sub": 2,  # CSR: csrrw, csrrs, csrrc
     "immediate": 1,  # CSR: the source is the uimm field (csrr*i)
 })
@@ -53,6 +54,7 @@ class Decoded:
     unsigned_a: bool = False
     full_rows: bool = False
     word: bool = False
+    transposed: bool = False
     sub: int = 0
     immediate: bool = False
 
@@ -75,6 +77,8 @@ def micro_op(ins: Instruction) -> Decoded | None:
         return Decoded(Kind.MMA, unsigned_a=bool(args[3]))
     if method == "load":  # tld.b and tld.w move the same rows (they differ in alignment)
         return Decoded(Kind.LOAD, full_rows=True, word=args[3] == 4)
+    if method == "load_transposed":
+        return Decoded(Kind.LOAD, full_rows=True, transposed=True)
     if method == "store":
         return Decoded(Kind.STORE, full_rows=args[3] == 4, word=args[3] == 4)
     return None

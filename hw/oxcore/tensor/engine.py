@@ -131,8 +131,9 @@ class _Lsu:
 
     @property
     def empty(self):
-        """No row to move (trow0 >= trows): a load only zeroes its tile."""
-        return self.first == self.rows
+        """No row to move (trow0 >= trows): a load only zeroes its tile. (A transposed
+        load does not use trow0, and moves at least one row.)"""
+        return (self.first == self.rows) & ~self.uop.transposed
 
     def finish(self, m: Module) -> None:
         """The instruction's last beat (`last`); the unit is free for the next."""
@@ -625,7 +626,8 @@ class TensorEngine(Engine):
                      lsu.commit.order.eq(lsu.current.order)]
         # the head's bytes a row, into registers as it starts
         head_row_bytes = Signal.like(lsu.row_bytes, name="head_row_bytes")
-        m.d.comb += head_row_bytes.eq(Mux(head_uop.full_rows, colb, (colb + 3) >> 2))
+        m.d.comb += head_row_bytes.eq(Mux(head_uop.transposed, lsu.rows,  # tld.bt: trows
+                                          Mux(head_uop.full_rows, colb, (colb + 3) >> 2)))
         with m.If(unit.take):
             m.d.sync += [lsu.row_bytes.eq(head_row_bytes), lsu.row_span.eq(head_row_bytes - 1),
                          lsu.row_mask.eq(Cat(*(head_row_bytes > b
@@ -685,7 +687,9 @@ class TensorEngine(Engine):
         tcolb cleared, kept in the load's row buffer (cleared when the load starts, so
         the rows before trow0 and after trows stay 0) and reported; with the last row
         (trows) in the buffer, the buffer goes to the tiles' write port in the next
-        cycle (LOAD_WRITE) and is reported. With no row to move (trow0 >= trows) the load
+        cycle (LOAD_WRITE) and is reported. tld.bt runs the same stream over tcolb
+        memory rows of trows bytes from row 0, and each row fills a byte column of the
+        buffer instead of a row (its first request is not made early). With no row to move (trow0 >= trows) the load
         zeroes the tile in one cycle. A load taken while
         the port is free makes its first request in the take cycle, straight from the
         queue's head (when it starts at row 0), so back-to-back loads leave the port no
@@ -693,13 +697,18 @@ class TensorEngine(Engine):
         new instruction, and those that count that first request."""
         t, mem, commit, current = self.tdim, self._lsu_port, lsu.commit, lsu.current
         word_shift, max_words = _log2(self.port_bits // 8), self._max_words
-        req_row = Signal(range(t + 1), name="lsu_req_row")
+        memory_rows = 4 * t  # (tld.bt's; the others move at most t)
+        req_row = Signal(range(memory_rows + 1), name="lsu_req_row")
         req_word = Signal(range(max_words), name="lsu_req_word")
         req_addr = Signal(32, name="lsu_req_addr")
-        resp_row = Signal(range(t), name="lsu_resp_row")
+        resp_row = Signal(range(memory_rows), name="lsu_resp_row")
         resp_word = Signal(range(max_words), name="lsu_resp_word")
         resp_addr = Signal(32, name="lsu_resp_addr")
         requesting = Signal(name="lsu_load_request")  # a request of the running load
+        transposed = lsu.uop.transposed
+        # the memory rows a load moves: trows (from trow0), or tld.bt's tcolb (from 0)
+        load_rows = Signal(range(memory_rows + 1), name="lsu_load_rows")
+        m.d.comb += load_rows.eq(Mux(transposed, colb, lsu.rows))
         load_done = Signal(name="lsu_load_done")  # the load writes its tile: its end
         req_words = self._words_of(m, req_addr, lsu.row_span, "lsu_req_words")
         resp_words = self._words_of(m, resp_addr, lsu.row_span, "lsu_resp_words")
@@ -730,7 +739,7 @@ class TensorEngine(Engine):
                          commit.tile.data.eq(buffer), load_done.eq(1)]
             lsu.finish(m)
         with m.If(lsu.state == LsuState.LOAD):
-            m.d.comb += [requesting.eq(req_row < lsu.rows), mem.valid.eq(requesting),
+            m.d.comb += [requesting.eq(req_row < load_rows), mem.valid.eq(requesting),
                          mem.addr.eq(req_addr[word_shift:] + req_word)]
             with m.If(requesting & mem.ready):
                 with m.If(req_word + 1 == req_words):
@@ -744,10 +753,16 @@ class TensorEngine(Engine):
                         m.d.sync += span[j].eq(resp_data)
                 with m.If(resp_word + 1 == resp_words):  # the row is complete
                     lsu.report_row(m, resp_addr, new_row, write=0)
-                    m.d.sync += [buffer.word_select(resp_row, row_width).eq(new_row),
-                                 resp_word.eq(0), resp_row.eq(resp_row + 1),
+                    with m.If(transposed):  # byte j of the row is byte resp_row of row j
+                        for j in range(t):
+                            m.d.sync += buffer.word_select(j * self.row_bytes + resp_row,
+                                                           8).eq(new_row.word_select(j, 8))
+                    with m.Else():
+                        m.d.sync += buffer.word_select(resp_row[:_log2(t)],
+                                                       row_width).eq(new_row)
+                    m.d.sync += [resp_word.eq(0), resp_row.eq(resp_row + 1),
                                  resp_addr.eq(resp_addr + current.rs2)]
-                    with m.If(resp_row == lsu.rows - 1):
+                    with m.If(resp_row == load_rows - 1):
                         m.d.sync += lsu.state.eq(LsuState.LOAD_WRITE)
                 with m.Else():
                     m.d.sync += resp_word.eq(resp_word + 1)
@@ -762,16 +777,19 @@ class TensorEngine(Engine):
         head_words = self._words_of(m, head.rs1, colb - 1, "lsu_head_words")
         m.d.comb += [unit.free_early.eq((state == LsuState.IDLE) | load_done),
                      early.eq(unit.take_early & (head_uop.kind == Kind.LOAD) & port_free
-                              & (lsu.first == 0))]
+                              & (lsu.first == 0) & ~head_uop.transposed)]
         with m.If(early):
             m.d.comb += [mem.valid.eq(1), mem.write.eq(0), mem.addr.eq(head.rs1[word_shift:])]
-        restart = [resp_row.eq(lsu.first), resp_word.eq(0), resp_addr.eq(lsu.start_addr)]
+        from_row0 = head_uop.transposed  # (tld.bt does not use trow0)
+        restart = [resp_row.eq(Mux(from_row0, 0, lsu.first)), resp_word.eq(0),
+                   resp_addr.eq(Mux(from_row0, head.rs1, lsu.start_addr))]
         one_requested = Signal(name="lsu_first_requested")
         m.d.comb += one_requested.eq(early & mem.ready)
         first_request = [  # the request side starts at row trow0, or after the first word
-            req_row.eq(Mux(one_requested & (head_words == 1), 1, lsu.first)),
+            req_row.eq(Mux(one_requested & (head_words == 1), 1,
+                           Mux(from_row0, 0, lsu.first))),
             req_addr.eq(Mux(one_requested & (head_words == 1), head.rs1 + head.rs2,
-                            lsu.start_addr)),
+                            Mux(from_row0, head.rs1, lsu.start_addr))),
             req_word.eq(Mux(one_requested & (head_words != 1), 1, 0)),
         ]
         return restart, first_request

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
 from xdsl.dialects.builtin import i32
 
 from sw.compiler.dialect import BlockType, i8
@@ -30,3 +32,24 @@ def test_tutorial_matmul_compiles_with_int8_dtypes() -> None:
     assert ops_named(module, "arith.minsi")  # min(...) on runtime scalars
     (loop,) = ops_named(module, "scf.for")
     assert len(loop.iter_args) == 3  # accumulator, a_ptrs, b_ptrs
+
+
+@pytest.mark.parametrize("shape, sim", [((17, 33, 9), "iss"), ((40, 24, 72), "iss"),
+                                        ((24, 16, 40), "rtl")])
+def test_ported_matmul_runs_with_b_row_major(shape, sim) -> None:
+    """The walkthrough's port, launched as Triton launches it (a grid function of the
+    meta-parameters), with A [M, K] and B [K, N] both row-major and int32 C: numpy's
+    A @ B (on the RTL in lockstep with the interpreter)."""
+    m, n, k = shape
+    rng = np.random.default_rng(3)
+    a = rng.integers(-128, 128, (m, k), dtype=np.int8)
+    b = rng.integers(-128, 128, (k, n), dtype=np.int8)
+    c = np.zeros((m, n), dtype=np.int32)
+
+    def grid(meta):
+        return (-(-m // meta["BLOCK_SIZE_M"]) * -(-n // meta["BLOCK_SIZE_N"]),)
+
+    triton_port.matmul_kernel_ported[grid](
+        a, b, c, m, n, k, k, n, n, stride_ak=1, stride_bn=1, stride_cn=1, BLOCK_SIZE_M=16,
+        BLOCK_SIZE_N=16, BLOCK_SIZE_K=32, GROUP_SIZE_M=8, config="tensor", sim=sim)
+    np.testing.assert_array_equal(c, a.astype(np.int64) @ b.astype(np.int64))

@@ -42,6 +42,16 @@ DIRECTED = {
     "tld.b": _load(1, "s0", 3, 7, False) + _load(2, "s0", 200, -9, False),
     "tld.w": _load(1, "s0", 4, 36, True) + _load(5, "s0", 400, -40, True)
     + _load(6, "s0", 60, 0, True),
+    # transposed loads: strides not a multiple of the port (memory rows straddle port
+    # words), negative, zero; tmma from them; then with the edges (trows cuts each
+    # memory row, tcolb the memory rows; trow0 not used) over stale tile data
+    "tld.bt": _load(1, "s0", 3, 7, False, True) + _load(2, "s0", 500, -9, False, True)
+    + _load(3, "s0", 61, 0, False, True) + _load(4, "s0", 0, 16, False)
+    + ["    tzero m0", "    tmma m0, m4, m1", "    tmma m0, m4, m2", "    tmma m3, m3, m3"]
+    + ["    csrwi trows, 3", "    li t2, 9", "    csrw tcolb, t2", "    csrwi trow0, 2"]
+    + _load(1, "s0", 30, 29, False, True) + _load(2, "s0", 800, -3, False, True)
+    + ["    csrwi trows, 0", "    csrw tcolb, zero", "    csrwi trow0, 0"]
+    + _store(1, 0, 64, True) + _store(2, 256, 64, True) + _store(0, 512, 16, True),
     "tmma": _load(1, "s0", 0, 16, False) + _load(2, "s0", 100, 5, False)
     + ["    tzero m0", "    tmma m0, m1, m2", "    tmma m0, m1, m2", "    tmma m1, m1, m1"],
     "tmmau": _load(1, "s0", 0, 16, False) + _load(2, "s0", 100, 5, False)

@@ -74,6 +74,21 @@ CASES = {
     "tst.b_row_bytes": (
         _at("tst.b", 1, END - 4, -8) + ["    csrwi tcolb, 12"] + _at("tst.b", 1, END - 3, -8)
         + ["    csrw tcolb, zero", "    tst.b m1, (t0), t1"], "store_access_fault"),
+    # tld.bt at TDIM 4: 16 memory rows of 4 bytes (trows), stride 8 from END - 106:
+    # rows 0-12 fit, row 13 (END - 2) does not; with tcolb 13 (rows 0-12) none is out,
+    # with trows 2 (2 bytes a row) row 13 fits too; then both back, and row 13 traps
+    "tld.bt_row_past_the_end": (WORK + _at("tld.bt", 3, END - 106, 8), "load_access_fault"),
+    "tld.bt_tcolb_and_trows_cut_rows": (
+        ["    csrwi tcolb, 13"] + _at("tld.bt", 3, END - 106, 8)
+        + ["    csrw tcolb, zero", "    csrwi trows, 2", "    tld.bt m3, (t0), t1",
+           "    csrwi trows, 0", "    tld.bt m3, (t0), t1"], "load_access_fault"),
+    # memory row 5 below RAM (a negative stride), any alignment otherwise
+    "tld.bt_negative_stride_below_ram": (
+        _at_s("tld.bt", 1, "s0", 3, 7) + _at("tld.bt", 2, BASE + 37, -8), "load_access_fault"),
+    # trow0 is not used: row 0 below RAM traps although trow0 would skip it for tld.b
+    "tld.bt_does_not_skip_rows": (
+        ["    csrwi trow0, 1"] + _at("tld.b", 2, BASE - 16, 16)
+        + ["    tld.bt m2, (t0), t1"], "load_access_fault"),
     # the geometry as the csr instructions right before set it (csrrs, csrrc included):
     # tcolb 8, then 8 bytes at END-8 fit; tcolb 8 | 4 = 12 does not
     "csr_right_before": (
