@@ -8,7 +8,8 @@
 A program (`program`) has an input region of random bytes (``s0``) and an output
 region (``s1``) after it. It sets random requantization CSRs, fills every tile (int8
 rows or int32 ones), then runs `length` random steps: tile loads (positive, negative,
-zero, unaligned strides; from either region; transposed ones, tld.bt) and stores, tzero, tmma/tmmau on any
+zero, unaligned strides; from either region; transposed ones, tld.bt) and stores,
+whole-tile saves and reloads (tlr, tsr), tzero, tmma/tmmau on any
 tiles (overlapping operands included), the tensor CSRs (trow0/trows/tcolb edges, tqrm,
 the activation clamp tqmin/tqmax, ...), RVV steps the vector engine executes (vsetvli, unit-stride vle/vse on the same regions,
 vadd/vmul/vmacc), scalar loads, stores and arithmetic on the regions. Memory is shared
@@ -183,8 +184,12 @@ class Generator:
         if kind < 0.32:
             offset, stride = self.row_span(word, load=False)
             return tile_store(rng.randrange(8), offset, stride, word)
-        if kind < 0.4:
+        if kind < 0.36:
             return [f"    tzero m{rng.randrange(8)}"]
+        if kind < 0.4:  # a whole tile saved or reloaded, whatever the edges
+            offset = rng.randrange(0, DATA_BYTES - 4 * tdim * tdim + 1, 4)
+            return [f"    addi t0, {rng.choice(['s0', 's1']) if rng.random() < 0.5 else 's1'}, "
+                    f"{offset}", f"    {rng.choice(['tlr', 'tsr'])} m{rng.randrange(8)}, (t0)"]
         if kind < 0.58:
             op = rng.choice(["tmma", "tmmau"])
             return [f"    {op} m{rng.randrange(8)}, m{rng.randrange(8)}, m{rng.randrange(8)}"]

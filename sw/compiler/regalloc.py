@@ -59,8 +59,8 @@ whole interval; each instruction reading it reloads it just before into a scratc
 register, each instruction writing it stores it right after. x: ``lw``/``sw`` off sp
 into t5/t6 (an instruction reads at most two x registers). v: whole-register
 ``vl<n>re8.v``/``vs<n>r.v`` (independent of vl/vtype) with the slot address in t5.
-m: ``tld.w``/``tst.w`` with the address in t5 and the row stride 4*TDIM in t6 (refused
-in a function that writes trows/tcolb/trow0, which would cut the spill's rows). Vector and
+m: the whole-tile ``tlr``/``tsr`` with the address in t5 (they ignore trows/tcolb/trow0,
+so a spill in code that has set edges for its own tiles moves the whole tile). Vector and
 tile scratch registers are taken out of the class's registers only when the class
 spills (as many as the worst instruction's spilled operands need), and the class is
 allocated again without them.
@@ -469,22 +469,6 @@ def _reg_operands(ins: MInstr, cls: str) -> list[VReg]:
     return seen
 
 
-#: The tensor CSRs that cut a tile access (a spilled tile's store or reload would be cut),
-#: by name and number.
-_TILE_EDGE_CSRS = tuple(text for number, name in ((CSR_TROWS, "trows"), (CSR_TCOLB, "tcolb"),
-                                                  (CSR_TROW0, "trow0"))
-                        for text in (name, hex(number)))
-
-
-def _writes_tile_edges(fn: MFunction) -> bool:
-    for ins in fn.instructions():
-        if ins.mnemonic.startswith("csr") and any(
-                isinstance(op, Text) and op.text.strip() in _TILE_EDGE_CSRS
-                for op in ins.operands):
-            return True
-    return False
-
-
 def allocate(fn: MFunction, config: OxCoreConfig,
              allocatable: dict[str, list[int]] | None = None) -> AllocationStats:
     """Allocate `fn`'s virtual registers, rewriting it in place to physical registers,
@@ -580,9 +564,6 @@ def allocate(fn: MFunction, config: OxCoreConfig,
             offset += size
             spills[iv.vreg.cls] += 1
     frame = _align(offset, 16)
-    if spills["m"] and _writes_tile_edges(fn):
-        raise OxCoreError(f"{fn.name}: a tile value spills in a function that writes "
-                          "trows/tcolb/trow0 (tile spill code moves whole tiles)")
 
     rewriter = _Rewriter(config, ivs.virtual, scratch)
     for block in fn.blocks:
@@ -632,10 +613,8 @@ class _Rewriter:
             g = iv.group
             code.append(MInstr(f"vl{g}re8.v" if load else f"vs{g}r.v", [reg, t5],
                                comment="spill"))
-        else:
-            row = 4 * self.config.tensor.tdim
-            code += [MInstr("li", [t6, row]),
-                     MInstr("tld.w" if load else "tst.w", [reg, t5, t6], comment="spill")]
+        else:  # (whatever trows/tcolb/trow0 hold: the code around may have set them)
+            code.append(MInstr("tlr" if load else "tsr", [reg, t5], comment="spill"))
         return code
 
     def rewrite(self, ins: MInstr) -> list[MInstr]:

@@ -36,6 +36,8 @@ ORACLE = {
     "tld.b": ("m{md}, (x{rs1}), x{rs2}", ".insn r CUSTOM_1, 0, 0, x{md}, x{rs1}, x{rs2}"),
     "tld.bt": ("m{md}, (x{rs1}), x{rs2}", ".insn r CUSTOM_1, 0, 1, x{md}, x{rs1}, x{rs2}"),
     "tld.w": ("m{md}, (x{rs1}), x{rs2}", ".insn r CUSTOM_1, 2, 0, x{md}, x{rs1}, x{rs2}"),
+    "tlr": ("m{md}, (x{rs1})", ".insn r CUSTOM_1, 2, 2, x{md}, x{rs1}, x0"),
+    "tsr": ("m{md}, (x{rs1})", ".insn r CUSTOM_1, 6, 2, x{md}, x{rs1}, x0"),
     "tst.b": ("m{md}, (x{rs1}), x{rs2}", ".insn r CUSTOM_1, 4, 0, x{md}, x{rs1}, x{rs2}"),
     "tst.w": ("m{md}, (x{rs1}), x{rs2}", ".insn r CUSTOM_1, 6, 0, x{md}, x{rs1}, x{rs2}"),
 }

@@ -813,3 +813,54 @@ def test_transposed_load_traps_on_the_first_memory_row_outside_ram(tmp_path):
     assert f"tld.bt row 20 at {base + 20 * 16:#010x} (8 bytes) is outside memory" in trap.detail
     np.testing.assert_array_equal(
         ran.interpreter.machine.engine_state["tensor"].tiles[1].reshape(-1), tile)
+
+
+# ---- tlr / tsr: whole tile registers ----------------------------------------------------
+@pytest.mark.parametrize("tdim", TDIMS)
+def test_whole_tile_store_and_load_ignore_the_edges(tmp_path, tdim):
+    """Under edges that would cut a tld.w/tst.w (trow0 1, trows 3, tcolb 5), tsr writes
+    all TDIM rows of 4*TDIM bytes contiguously and tlr reads them all back: the tile
+    round-trips through memory unchanged, and each records one access a row."""
+    tile = int32((tdim, tdim))
+    ran = run_program(f"""
+    la a0, tile
+    li a1, {4 * tdim}
+    tld.w m2, (a0), a1
+    csrwi trow0, 1
+    csrwi trows, 3
+    csrwi tcolb, 5
+    la a2, out
+    tsr m2, (a2)
+    tzero m2
+    tlr m4, (a2)
+    csrwi trow0, 0
+    csrwi trows, 0
+    csrwi tcolb, 0
+    addi a2, a2, {4 * tdim * tdim}
+    tst.w m4, (a2), a1
+""", tmp_path, tensor_config(tdim), {"tile": tile}, out_size=8 * tdim * tdim)
+    out = np.frombuffer(ran.out, "<i4").reshape(2, tdim, tdim)
+    np.testing.assert_array_equal(out[0], tile)
+    np.testing.assert_array_equal(out[1], tile)
+    isa = ran.interpreter.machine.isa
+    for mnemonic in ("tlr", "tsr"):
+        record, = [r for r in ran.records if isa.decode(r.insn).mnemonic == mnemonic]
+        accesses = [e for e in record.effects if isinstance(e, MemAccess)]
+        assert [e.size for e in accesses] == [4 * tdim] * tdim
+        assert [e.addr - accesses[0].addr for e in accesses] == [4 * tdim * i for i in range(tdim)]
+
+
+@pytest.mark.parametrize("line, cause, message", [
+    ("tlr m1, (a0)", TrapCause.LOAD_MISALIGNED, "tlr row 0 at {addr:#010x} is not 4-byte aligned"),
+    ("tsr m1, (a0)", TrapCause.STORE_MISALIGNED, "tsr row 0 at {addr:#010x} is not 4-byte aligned"),
+])
+def test_whole_tile_accesses_must_be_word_aligned(tmp_path, line, cause, message):
+    ran = run_program(f"""
+    la a0, out
+    addi a0, a0, 2
+    {line}
+""", tmp_path, tensor_config(4), {}, out_size=128)
+    trap = ran.stop.trap
+    addr = ran.interpreter.machine.x[10]
+    assert trap.cause == cause and trap.tval == addr
+    assert message.format(addr=addr) in trap.detail

@@ -125,17 +125,19 @@ class TileAccessCheck(wiring.Component):
         uop = decoder.uop
         kind = {"access": check.valid & ((uop.kind == Kind.LOAD) | (uop.kind == Kind.STORE)),
                 "store": uop.kind == Kind.STORE, "full_rows": uop.full_rows,
-                "transposed": uop.transposed}
+                "transposed": uop.transposed, "whole": uop.whole}
         kept = {name: Signal(name=f"check_{name}") for name in kind}
         start = Signal(32, name="check_start")  # row 0's offset into RAM
         m.d.comb += start.eq((check.rs1 - self.mem_base)[:32])
         size_bits = self.mem_size.bit_length() - 1
         rows, offsets = [], []
-        blocks = [times(check.rs2, block * self.tdim) for block in range(ROW_BLOCKS)]
+        stride = Signal(32, name="check_stride")  # tlr/tsr: whole rows, back to back
+        m.d.comb += stride.eq(Mux(uop.whole, 4 * self.tdim, check.rs2))
+        blocks = [times(stride, block * self.tdim) for block in range(ROW_BLOCKS)]
         for row in range(ROW_BLOCKS * self.tdim):
             offset = Signal(32, name=f"check_offset{row}")
             block, within = divmod(row, self.tdim)
-            m.d.comb += offset.eq(_row_offset(start, check.rs2, row) if not block else
+            m.d.comb += offset.eq(_row_offset(start, stride, row) if not block else
                                   (offsets[within] + blocks[block])[:32])
             offsets.append(offset)
             left = Signal(range(self.mem_size + 1), name=f"check_left{row}")  # bytes to the end
@@ -155,14 +157,16 @@ class TileAccessCheck(wiring.Component):
 
     def _in_wb(self, m: Module, geometry: Geometry, access: dict) -> None:
         """WB's verdict: the first moved row that is misaligned or not inside RAM."""
-        colb, transposed = geometry.colb, access["transposed"]
+        colb, transposed, whole = geometry.colb, access["transposed"], access["whole"]
         row_bytes = Signal(range(4 * self.tdim + 1), name="check_row_bytes")
-        m.d.comb += row_bytes.eq(Mux(transposed, geometry.rows,  # tld.bt: trows bytes a row
-                                     Mux(access["full_rows"], colb, (colb + 3) >> 2)))  # tst.b
+        m.d.comb += row_bytes.eq(Mux(whole, 4 * self.tdim,  # tlr, tsr: whole rows
+                                     Mux(transposed, geometry.rows,  # tld.bt: trows bytes
+                                         Mux(access["full_rows"], colb, (colb + 3) >> 2))))
         bad = []
         for row, kept in enumerate(access["rows"]):
             moved = Mux(transposed, row < colb,
-                        (geometry.first <= row) & (row < geometry.rows))
+                        Mux(whole, row < self.tdim,
+                            (geometry.first <= row) & (row < geometry.rows)))
             outside = kept["past"] | (kept["left"] < row_bytes)
             bad.append(moved & (kept["misaligned"] | outside))
         bad_rows = Signal(len(bad), name="check_bad_rows")

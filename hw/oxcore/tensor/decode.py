@@ -30,8 +30,8 @@ class Kind(enum.IntEnum):
     NONE = 0
     ZERO = 1  # tzero: the MAC unit writes a zero tile
     MMA = 2  # tmma/tmmau: the MAC array, 4*TDIM k-steps
-    LOAD = 3  # tld.b/tld.w/tld.bt: the load/store unit
-    STORE = 4  # tst.b/tst.w: the load/store unit (tst.b through the requantizer)
+    LOAD = 3  # tld.b/tld.w/tld.bt/tlr: the load/store unit
+    STORE = 4  # tst.b/tst.w/tsr: the load/store unit (tst.b through the requantizer)
     CSR = 5  # a Zicsr instruction on a tensor CSR (`sub`: index in CSR_OPS)
 
 
@@ -41,6 +41,7 @@ UOP = data.StructLayout({
     "full_rows": 1,  # rows of 4*TDIM bytes: every load, tst.w (tst.b's rows are TDIM)
     "word": 1,  # int32 elements in memory (tld.w, tst.w): rows must be 4-byte aligned
     "transposed": 1,  # tld.bt: 4*TDIM memory rows of trows bytes, each a byte column
+    "whole": 1,  # tlr, tsr: every row, whole, at a stride of 4*TDIM (edges not used)
     "sub": 2,  # CSR: csrrw, csrrs, csrrc
     "immediate": 1,  # CSR: the source is the uimm field (csrr*i)
 })
@@ -55,6 +56,7 @@ class Decoded:
     full_rows: bool = False
     word: bool = False
     transposed: bool = False
+    whole: bool = False
     sub: int = 0
     immediate: bool = False
 
@@ -79,6 +81,9 @@ def micro_op(ins: Instruction) -> Decoded | None:
         return Decoded(Kind.LOAD, full_rows=True, word=args[3] == 4)
     if method == "load_transposed":
         return Decoded(Kind.LOAD, full_rows=True, transposed=True)
+    if method in ("load_whole", "store_whole"):
+        return Decoded(Kind.LOAD if method == "load_whole" else Kind.STORE, full_rows=True,
+                       word=True, whole=True)
     if method == "store":
         return Decoded(Kind.STORE, full_rows=args[3] == 4, word=args[3] == 4)
     return None

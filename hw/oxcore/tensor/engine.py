@@ -132,8 +132,8 @@ class _Lsu:
     @property
     def empty(self):
         """No row to move (trow0 >= trows): a load only zeroes its tile. (A transposed
-        load does not use trow0, and moves at least one row.)"""
-        return (self.first == self.rows) & ~self.uop.transposed
+        load does not use trow0, nor a whole-tile access the edges: they move rows.)"""
+        return (self.first == self.rows) & ~self.uop.transposed & ~self.uop.whole
 
     def finish(self, m: Module) -> None:
         """The instruction's last beat (`last`); the unit is free for the next."""
@@ -626,8 +626,10 @@ class TensorEngine(Engine):
                      lsu.commit.order.eq(lsu.current.order)]
         # the head's bytes a row, into registers as it starts
         head_row_bytes = Signal.like(lsu.row_bytes, name="head_row_bytes")
-        m.d.comb += head_row_bytes.eq(Mux(head_uop.transposed, lsu.rows,  # tld.bt: trows
-                                          Mux(head_uop.full_rows, colb, (colb + 3) >> 2)))
+        m.d.comb += head_row_bytes.eq(
+            Mux(head_uop.whole, self.row_bytes,  # tlr, tsr: whole rows
+                Mux(head_uop.transposed, lsu.rows,  # tld.bt: trows
+                    Mux(head_uop.full_rows, colb, (colb + 3) >> 2))))
         with m.If(unit.take):
             m.d.sync += [lsu.row_bytes.eq(head_row_bytes), lsu.row_span.eq(head_row_bytes - 1),
                          lsu.row_mask.eq(Cat(*(head_row_bytes > b
@@ -658,6 +660,8 @@ class TensorEngine(Engine):
                 with m.Default():
                     m.d.sync += state.eq(LsuState.CSR)
         self._start(m, unit, lsu.current, uop, used, head, head_uop, head_tiles)
+        with m.If(unit.take & head_uop.whole):  # tlr, tsr: rows 4*TDIM bytes apart
+            m.d.sync += lsu.current.rs2.eq(self.row_bytes)
         return state != LsuState.IDLE, (state == LsuState.STORE) | (state == LsuState.DRAIN)
 
     @staticmethod
@@ -708,7 +712,7 @@ class TensorEngine(Engine):
         transposed = lsu.uop.transposed
         # the memory rows a load moves: trows (from trow0), or tld.bt's tcolb (from 0)
         load_rows = Signal(range(memory_rows + 1), name="lsu_load_rows")
-        m.d.comb += load_rows.eq(Mux(transposed, colb, lsu.rows))
+        m.d.comb += load_rows.eq(Mux(transposed, colb, Mux(lsu.uop.whole, t, lsu.rows)))
         load_done = Signal(name="lsu_load_done")  # the load writes its tile: its end
         req_words = self._words_of(m, req_addr, lsu.row_span, "lsu_req_words")
         resp_words = self._words_of(m, resp_addr, lsu.row_span, "lsu_resp_words")
@@ -777,10 +781,10 @@ class TensorEngine(Engine):
         head_words = self._words_of(m, head.rs1, colb - 1, "lsu_head_words")
         m.d.comb += [unit.free_early.eq((state == LsuState.IDLE) | load_done),
                      early.eq(unit.take_early & (head_uop.kind == Kind.LOAD) & port_free
-                              & (lsu.first == 0) & ~head_uop.transposed)]
+                              & (lsu.first == 0) & ~head_uop.transposed & ~head_uop.whole)]
         with m.If(early):
             m.d.comb += [mem.valid.eq(1), mem.write.eq(0), mem.addr.eq(head.rs1[word_shift:])]
-        from_row0 = head_uop.transposed  # (tld.bt does not use trow0)
+        from_row0 = head_uop.transposed | head_uop.whole  # (they do not use trow0)
         restart = [resp_row.eq(Mux(from_row0, 0, lsu.first)), resp_word.eq(0),
                    resp_addr.eq(Mux(from_row0, head.rs1, lsu.start_addr))]
         one_requested = Signal(name="lsu_first_requested")
@@ -839,6 +843,8 @@ class TensorEngine(Engine):
         saturated = Signal(name="lsu_saturated")  # an earlier row of this tst.b clamped
         tqsat = csrs["tqsat"]
         storing = lsu.state == LsuState.STORE
+        store_rows = Signal(range(t + 1), name="lsu_store_rows")  # tsr: all, else trows
+        m.d.comb += store_rows.eq(Mux(uop.whole, t, lsu.rows))
         source_row = lsu.buffer.word_select(feed_row[:_log2(t) or 1], 32 * t)
         m.d.comb += [requantizer.row.eq(source_row), requantizer.advance.eq(advance),
                      requantizer.multiplier.eq(csrs["tqmul"]),
@@ -847,9 +853,9 @@ class TensorEngine(Engine):
                      requantizer.rounding.eq(csrs["tqrm"]),
                      requantizer.clamp_min.eq(csrs["tqmin"]),
                      requantizer.clamp_max.eq(csrs["tqmax"]),
-                     feeding.eq(storing & (feed_row < lsu.rows)),
+                     feeding.eq(storing & (feed_row < store_rows)),
                      feed_tag.addr.eq(feed_addr), feed_tag.order.eq(current.order),
-                     feed_tag.last.eq(feed_row == lsu.rows - 1),
+                     feed_tag.last.eq(feed_row == store_rows - 1),
                      advance.eq(~out.valid | row_done)]
         stored_elements = Cat(*(lsu.row_bytes > j for j in range(t)))  # tst.b's bytes
         with m.If(advance):
@@ -894,8 +900,10 @@ class TensorEngine(Engine):
         next_store = Signal(name="lsu_next_store")
         m.d.comb += next_store.eq(
             (head_uop.kind == Kind.STORE) & (head_uop.full_rows == uop.full_rows)
+            & (head_uop.whole == uop.whole)  # (the rows in flight keep their size)
             & ((lsu.state == LsuState.DRAIN) | (feeding & feed_tag.last & advance)))
-        start = [feed_row.eq(lsu.first), feed_addr.eq(lsu.start_addr)]
+        start = [feed_row.eq(Mux(head_uop.whole, 0, lsu.first)),
+                 feed_addr.eq(Mux(head_uop.whole, head.rs1, lsu.start_addr))]
         return start, next_store
 
     def _csr_instructions(self, m: Module, lsu: "_Lsu", csrs: dict, counters: dict) -> None:

@@ -36,8 +36,9 @@ ZERO, MMA = 0b000, 0b001
 # funct3 of custom-1 (memory): bit 2 says store, bits 1:0 the element width as in
 # RISC-V's loads (0: byte, 2: word).
 LOAD_B, LOAD_W, STORE_B, STORE_W = 0b000, 0b010, 0b100, 0b110
-# funct7 of a tile load: 1 loads the tile transposed (tld.bt)
-TRANSPOSED = 0b0000001
+# funct7 of a tile load: 1 loads the tile transposed (tld.bt); of a word load or store:
+# 2 moves the whole tile, edges not used (tlr, tsr: a tile register saved and restored)
+TRANSPOSED, WHOLE = 0b0000001, 0b0000010
 
 _OPCODE = simple("opcode", 6, 0)
 _FUNCT3 = simple("funct3", 14, 12)
@@ -96,6 +97,14 @@ INSTRUCTIONS: tuple[Instruction, ...] = (
          "{md}, ({rs1}), {rs2}", "tensor.load(md, x[rs1], x[rs2], 4)",
          "load an int32 tile: TDIM rows of TDIM words, row i at rs1 + i*rs2 (4-byte "
          "aligned)"),
+    _ins("tlr", TILE_LOAD, dict(opcode=Opcode.CUSTOM_1, funct3=LOAD_W, funct7=WHOLE, rs2=0),
+         "{md}, ({rs1})", "tensor.load_whole(md, x[rs1])",
+         "load a whole tile register: TDIM rows of 4*TDIM bytes at rs1 + i*4*TDIM "
+         "(4-byte aligned); trow0, trows and tcolb not used (spill code's reload)"),
+    _ins("tsr", TILE_STORE, dict(opcode=Opcode.CUSTOM_1, funct3=STORE_W, funct7=WHOLE, rs2=0),
+         "{ms}, ({rs1})", "tensor.store_whole(ms, x[rs1])",
+         "store a whole tile register: TDIM rows of 4*TDIM bytes at rs1 + i*4*TDIM "
+         "(4-byte aligned); trow0, trows and tcolb not used (spill code's save)"),
     _ins("tst.b", TILE_STORE, dict(opcode=Opcode.CUSTOM_1, funct3=STORE_B, funct7=0),
          "{ms}, ({rs1}), {rs2}", "tensor.store(ms, x[rs1], x[rs2], 1)",
          "requantize to int8 and store: clamp(sat8(vsadd(vssra(vsmul(acc, tqmul), "

@@ -185,6 +185,30 @@ class TensorUnit:
         tile[:s.rows, :len(k_rows)] = rows.T
         self._set_tile(md, tile.view("<i4").astype(np.int64))
 
+    def load_whole(self, md: int, base: int, pc: int) -> None:
+        """tlr: the whole tile from TDIM rows of 4*TDIM bytes at base + i*4*TDIM (4-byte
+        aligned), whatever trow0, trows and tcolb say: a tile register's spill reload,
+        which must not be cut by the edges of the code around it (as RVV's whole-register
+        loads ignore vl)."""
+        s = self.state
+        offsets = self._row_offsets("tlr", base, s.row_bytes, 4, s.row_bytes, False, pc,
+                                    np.arange(s.tdim, dtype=np.int64))
+        rows = self.memory[offsets[:, None] + np.arange(s.row_bytes)]
+        self._record_rows(offsets, rows, False)
+        self._set_tile(md, np.ascontiguousarray(rows).view("<i4").astype(np.int64))
+
+    def store_whole(self, ms: int, base: int, pc: int) -> None:
+        """tsr: the whole tile to TDIM rows of 4*TDIM bytes at base + i*4*TDIM (4-byte
+        aligned), whatever the edge CSRs say (a tile register's spill)."""
+        s = self.state
+        offsets = self._row_offsets("tsr", base, s.row_bytes, 4, s.row_bytes, True, pc,
+                                    np.arange(s.tdim, dtype=np.int64))
+        rows = s.tiles[ms].astype("<i4").view(np.uint8).reshape(s.tdim, s.row_bytes)
+        for offset, row in zip(offsets.tolist(), rows):
+            self.memory[offset:offset + row.size] = row
+        self._record_rows(offsets, rows, True)
+        self.machine.check_code_write(int(offsets.min()), pc)
+
     def store(self, ms: int, base: int, stride: int, size: int, pc: int) -> None:
         """tst.w (int32 elements) or tst.b (requantized to int8, see `requantize`).
         Rows are written in order, so with overlapping rows (stride 0) the later wins."""

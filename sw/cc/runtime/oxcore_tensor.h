@@ -47,6 +47,14 @@
 #define OXT_TLD_W(md, base, stride) \
     __asm__ volatile(".insn r CUSTOM_1, 2, 0, x%0, %1, %2" :: "i"(md), "r"(base), "r"(stride) : "memory")
 
+/* tlr md, (rs1): load a whole tile register: TDIM rows of 4*TDIM bytes at rs1 + i*4*TDIM (4-byte aligned); trow0, trows and tcolb not used (spill code's reload) */
+#define OXT_TLR(md, base) \
+    __asm__ volatile(".insn r CUSTOM_1, 2, 2, x%0, %1, x0" :: "i"(md), "r"(base) : "memory")
+
+/* tsr ms, (rs1): store a whole tile register: TDIM rows of 4*TDIM bytes at rs1 + i*4*TDIM (4-byte aligned); trow0, trows and tcolb not used (spill code's save) */
+#define OXT_TSR(ms, base) \
+    __asm__ volatile(".insn r CUSTOM_1, 6, 2, x%0, %1, x0" :: "i"(ms), "r"(base) : "memory")
+
 /* tst.b ms, (rs1), rs2: requantize to int8 and store: clamp(sat8(vsadd(vssra(vsmul(acc, tqmul), tqshift), tqzp)), tqmin, tqmax), rounding by tqrm as vxrm */
 #define OXT_TST_B(ms, base, stride) \
     __asm__ volatile(".insn r CUSTOM_1, 4, 0, x%0, %1, %2" :: "i"(ms), "r"(base), "r"(stride) : "memory")

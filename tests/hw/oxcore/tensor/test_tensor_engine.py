@@ -52,6 +52,17 @@ DIRECTED = {
     + _load(1, "s0", 30, 29, False, True) + _load(2, "s0", 800, -3, False, True)
     + ["    csrwi trows, 0", "    csrw tcolb, zero", "    csrwi trow0, 0"]
     + _store(1, 0, 64, True) + _store(2, 256, 64, True) + _store(0, 512, 16, True),
+    # whole tiles under edges that would cut tld.w/tst.w: saved and reloaded whole,
+    # back to back with edged tst.w before and after (the rows in flight keep their
+    # size), a tlr right behind its tsr, and tzero/tmma on the saved tile meanwhile
+    "tlr_tsr": _load(1, "s0", 0, 16, True) + _load(2, "s0", 64, 16, False)
+    + ["    csrwi trow0, 1", "    csrwi trows, 3", "    li t2, 6", "    csrw tcolb, t2"]
+    + _store(1, 0, 20, True) + ["    addi t0, s1, 128", "    tsr m1, (t0)",
+                                 "    tsr m2, (t0)", "    tzero m1", "    tlr m3, (t0)",
+                                 "    tmma m1, m2, m2", "    addi t0, s1, 64", "    tsr m1, (t0)"]
+    + _store(3, 400, 24, True) + ["    tlr m5, (t0)", "    lw a1, 64(s1)"]
+    + ["    csrwi trow0, 0", "    csrwi trows, 0", "    csrw tcolb, zero"]
+    + _store(5, 600, 16, True),
     "tmma": _load(1, "s0", 0, 16, False) + _load(2, "s0", 100, 5, False)
     + ["    tzero m0", "    tmma m0, m1, m2", "    tmma m0, m1, m2", "    tmma m1, m1, m1"],
     "tmmau": _load(1, "s0", 0, 16, False) + _load(2, "s0", 100, 5, False)

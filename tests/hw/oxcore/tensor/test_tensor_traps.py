@@ -89,6 +89,13 @@ CASES = {
     "tld.bt_does_not_skip_rows": (
         ["    csrwi trow0, 1"] + _at("tld.b", 2, BASE - 16, 16)
         + ["    tld.bt m2, (t0), t1"], "load_access_fault"),
+    # tlr/tsr: every row, whatever the edges (trows 1 would keep tld.w's rows in RAM);
+    # 4-byte aligned
+    "tlr_ignores_the_edges": (["    csrwi trows, 1"] + _at("tld.w", 3, END - 32, 16)
+                              + ["    tlr m3, (t0)"], "load_access_fault"),
+    "tsr_misaligned": (WORK + ["    addi t0, s1, 6", "    tsr m1, (t0)"], "store_misaligned"),
+    "tsr_fits_at_the_end": (["    li t0, %#x" % (END - 64), "    tsr m1, (t0)",
+                             "    tlr m2, (t0)"], None),
     # the geometry as the csr instructions right before set it (csrrs, csrrc included):
     # tcolb 8, then 8 bytes at END-8 fit; tcolb 8 | 4 = 12 does not
     "csr_right_before": (
@@ -117,7 +124,8 @@ def _expect(verdict: api.CosimVerdict, cause: str | None, mnemonic: str | None) 
 
 
 def _last_tile_instruction(body: list[str]) -> str:
-    return [line.split()[0] for line in body if line.split()[0][:3] in ("tld", "tst")][-1]
+    return [line.split()[0] for line in body
+            if line.split()[0][:3] in ("tld", "tst", "tlr", "tsr")][-1]
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
