@@ -11,14 +11,19 @@ instead of being dispatched, with no effect, as in the interpreter:
 - **in MEM** (kept as the instruction moves on to WB): every row's offset into RAM,
   ``(rs1 - mem_base + i * rs2) mod 2**32`` for rows i < 4*TDIM (tld.bt's; the others
   use the first TDIM), each a few adders deep (a row's multiple of the stride by
-  shifts and adds: `times`; a row past TDIM adds a multiple of TDIM rows to a row
-  before it), reduced to what WB needs (misaligned, past the end, bytes left before
-  it), and the kind of access;
+  shifts and adds: `times`; row q*TDIM + r is block q's first row plus r strides, the
+  r strides shared by the four blocks), reduced to what WB needs (misaligned, past the
+  end, bytes left before it), and the kind of access. A whole tile (tlr, tsr: rows
+  4*TDIM bytes apart) is one block of TDIM*4*TDIM bytes, so its verdict is row 0's
+  with that size, decided here: the trap record names the cause, which is that of
+  the first bad row either way (every row is misaligned if row 0 is; else the first
+  outside row is an access fault);
 - **in WB**: which rows move and how many of their bytes (trow0, trows, tcolb) as they
   stand once every older instruction has been dispatched (the unit's own `Geometry`,
   written as csr instructions on those CSRs are *dispatched*: the load/store unit's
-  copy changes only as it executes them, later), the rows misaligned or reaching past
-  RAM, and the first of them.
+  copy changes only as it executes them, later; which rows move is kept as a bit a
+  row, written with the CSRs), the rows misaligned or reaching past RAM, and the first
+  of them.
 """
 
 from amaranth import Cat, Const, Module, Mux, Signal
@@ -95,7 +100,8 @@ class TileAccessCheck(wiring.Component):
         insn, source_field = self.dispatched.insn, self.dispatched.insn[15:20]
         held = {name: Signal(WARL_BITS[number], name=f"check_{name}", init=reset_value(number))
                 for name, number in GEOMETRY_CSRS.items()}
-        geometry = Geometry(self.tdim, 4 * self.tdim, held["trow0"], prefix="check")
+        geometry = Geometry(self.tdim, 4 * self.tdim, held["trow0"], prefix="check",
+                            moved_bits=True)
         uop, number = self.dispatched.uop, insn[20:32]
         source = Mux(uop.immediate, source_field, self.dispatched.rs1)
         old = Signal(32, name="check_csr_old")
@@ -123,23 +129,21 @@ class TileAccessCheck(wiring.Component):
         m.submodules.mem_decoder = decoder = TensorDecoder(self.isa)
         m.d.comb += decoder.insn.eq(check.insn)
         uop = decoder.uop
-        kind = {"access": check.valid & ((uop.kind == Kind.LOAD) | (uop.kind == Kind.STORE)),
+        access = check.valid & ((uop.kind == Kind.LOAD) | (uop.kind == Kind.STORE))
+        kind = {"access": access & ~uop.whole, "whole": access & uop.whole,
                 "store": uop.kind == Kind.STORE, "full_rows": uop.full_rows,
-                "transposed": uop.transposed, "whole": uop.whole}
+                "transposed": uop.transposed}
         kept = {name: Signal(name=f"check_{name}") for name in kind}
         start = Signal(32, name="check_start")  # row 0's offset into RAM
         m.d.comb += start.eq((check.rs1 - self.mem_base)[:32])
         size_bits = self.mem_size.bit_length() - 1
-        rows, offsets = [], []
-        stride = Signal(32, name="check_stride")  # tlr/tsr: whole rows, back to back
-        m.d.comb += stride.eq(Mux(uop.whole, 4 * self.tdim, check.rs2))
-        blocks = [times(stride, block * self.tdim) for block in range(ROW_BLOCKS)]
+        rows = []
+        block_starts = [start] + [(start + times(check.rs2, block * self.tdim))[:32]
+                                  for block in range(1, ROW_BLOCKS)]
         for row in range(ROW_BLOCKS * self.tdim):
             offset = Signal(32, name=f"check_offset{row}")
             block, within = divmod(row, self.tdim)
-            m.d.comb += offset.eq(_row_offset(start, stride, row) if not block else
-                                  (offsets[within] + blocks[block])[:32])
-            offsets.append(offset)
+            m.d.comb += offset.eq(_row_offset(block_starts[block], check.rs2, within))
             left = Signal(range(self.mem_size + 1), name=f"check_left{row}")  # bytes to the end
             m.d.comb += left.eq(self.mem_size - offset[:size_bits])
             kept_row = {"misaligned": Signal(name=f"check_misaligned{row}"),
@@ -150,6 +154,12 @@ class TileAccessCheck(wiring.Component):
                                                        if not block else 0),
                              kept_row["past"].eq(offset[size_bits:].any()),
                              kept_row["left"].eq(Mux(left > NEAR_END, NEAR_END, left))]
+            if row == 0:  # a whole tile: one block of TDIM rows from here
+                whole_bytes = self.tdim * 4 * self.tdim
+                kept["whole_bad"] = Signal(name="check_whole_bad")
+                with m.If(check.advance):
+                    m.d.sync += kept["whole_bad"].eq(offset[:2].any() | offset[size_bits:].any()
+                                                     | (left < whole_bytes))
             rows.append(kept_row)
         with m.If(check.advance):
             m.d.sync += [kept[name].eq(value) for name, value in kind.items()]
@@ -157,16 +167,14 @@ class TileAccessCheck(wiring.Component):
 
     def _in_wb(self, m: Module, geometry: Geometry, access: dict) -> None:
         """WB's verdict: the first moved row that is misaligned or not inside RAM."""
-        colb, transposed, whole = geometry.colb, access["transposed"], access["whole"]
+        colb, transposed = geometry.colb, access["transposed"]
         row_bytes = Signal(range(4 * self.tdim + 1), name="check_row_bytes")
-        m.d.comb += row_bytes.eq(Mux(whole, 4 * self.tdim,  # tlr, tsr: whole rows
-                                     Mux(transposed, geometry.rows,  # tld.bt: trows bytes
-                                         Mux(access["full_rows"], colb, (colb + 3) >> 2))))
+        m.d.comb += row_bytes.eq(Mux(transposed, geometry.rows,  # tld.bt: trows bytes
+                                     Mux(access["full_rows"], colb, (colb + 3) >> 2)))  # tst.b
         bad = []
         for row, kept in enumerate(access["rows"]):
-            moved = Mux(transposed, row < colb,
-                        Mux(whole, row < self.tdim,
-                            (geometry.first <= row) & (row < geometry.rows)))
+            moved = Mux(transposed, geometry.columns_moved[row],
+                        geometry.rows_moved[row] if row < self.tdim else 0)
             outside = kept["past"] | (kept["left"] < row_bytes)
             bad.append(moved & (kept["misaligned"] | outside))
         bad_rows = Signal(len(bad), name="check_bad_rows")
@@ -178,10 +186,11 @@ class TileAccessCheck(wiring.Component):
             bad_rows[row] & ~bad_rows[:row].any() & rows[row]["misaligned"] if row else
             bad_rows[0] & rows[0]["misaligned"] for row in range(len(bad)))).any())
         store = access["store"]
+        whole_bad = access["whole"] & access["whole_bad"]
         m.d.comb += [
-            self.fault.valid.eq(access["access"] & bad_rows.any()),
+            self.fault.valid.eq(access["access"] & bad_rows.any() | whole_bad),
             self.fault.cause.eq(Mux(
-                first_misaligned,
+                Mux(access["whole"], rows[0]["misaligned"], first_misaligned),
                 Mux(store, TrapCause.STORE_MISALIGNED, TrapCause.LOAD_MISALIGNED),
                 Mux(store, TrapCause.STORE_ACCESS_FAULT, TrapCause.LOAD_ACCESS_FAULT))),
         ]

@@ -7,7 +7,7 @@ Two places keep it: the load/store unit, as it executes csr instructions (its
 instructions are dispatched (so that it is exact for the instruction in WB).
 """
 
-from amaranth import Module, Mux, Signal
+from amaranth import Cat, Module, Mux, Signal
 
 from oxcore.isa.ext.xoxtensor import CSR_TCOLB, CSR_TROW0, CSR_TROWS, RESET, WARL_BITS
 
@@ -35,22 +35,44 @@ class Geometry:
     what reads them starts from flip-flops, not from the CSRs through the limits'
     compares (the SoC clock)."""
 
-    def __init__(self, tdim: int, row_bytes: int, trow0: Signal, prefix: str = "lsu") -> None:
+    def __init__(self, tdim: int, row_bytes: int, trow0: Signal, prefix: str = "lsu",
+                 moved_bits: bool = False) -> None:
         self.tdim, self.full_colb, self.trow0 = tdim, row_bytes, trow0
         rows, colb, row0 = (reset_value(n) for n in (CSR_TROWS, CSR_TCOLB, CSR_TROW0))
         rows = tdim if rows == 0 or rows > tdim else rows
         colb = row_bytes if colb == 0 or colb > row_bytes else colb
+        first = min(row0, rows)
         self.rows = Signal(range(tdim + 1), name=f"{prefix}_rows", init=rows)
         self.colb = Signal(range(row_bytes + 1), name=f"{prefix}_colb", init=colb)
-        self.first = Signal(range(tdim + 1), name=f"{prefix}_first_row",
-                            init=min(row0, rows))
+        self.first = Signal(range(tdim + 1), name=f"{prefix}_first_row", init=first)
+        # (`moved_bits`) a bit a row: row i moves (first <= i < rows), and a bit a byte
+        # column: column k moves (k < colb; tld.bt's memory row k): what a check reads
+        # without compares
+        self.moved_bits = moved_bits
+        self.rows_moved = Signal(tdim, name=f"{prefix}_rows_moved",
+                                 init=sum(1 << i for i in range(first, rows)))
+        self.columns_moved = Signal(row_bytes, name=f"{prefix}_columns_moved",
+                                    init=(1 << colb) - 1)
+
+    def _rows_moved(self, m: Module, first, rows) -> None:
+        if self.moved_bits:
+            m.d.sync += self.rows_moved.eq(Cat(*((first <= i) & (i < rows)
+                                                 for i in range(self.tdim))))
 
     def follow(self, m: Module, number: int, value) -> None:
         """The csr instruction writes `value` (its WARL bits) to CSR `number`."""
         if number == CSR_TROWS:
             rows = limit(value, self.tdim)
-            m.d.sync += [self.rows.eq(rows), self.first.eq(first_row(self.trow0, rows))]
+            first = first_row(self.trow0, rows)
+            m.d.sync += [self.rows.eq(rows), self.first.eq(first)]
+            self._rows_moved(m, first, rows)
         elif number == CSR_TCOLB:
-            m.d.sync += self.colb.eq(limit(value, self.full_colb))
+            colb = limit(value, self.full_colb)
+            m.d.sync += self.colb.eq(colb)
+            if self.moved_bits:
+                m.d.sync += self.columns_moved.eq(Cat(*(k < colb
+                                                        for k in range(self.full_colb))))
         elif number == CSR_TROW0:
-            m.d.sync += self.first.eq(first_row(value, self.rows))
+            first = first_row(value, self.rows)
+            m.d.sync += self.first.eq(first)
+            self._rows_moved(m, first, self.rows)

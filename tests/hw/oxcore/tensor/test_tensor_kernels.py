@@ -53,8 +53,8 @@ def test_a_dropped_tile_row_is_caught(monkeypatch):
     loads)."""
     real_init = Geometry.__init__
 
-    def dropping(geometry, tdim, row_bytes, trow0, prefix="lsu"):
-        real_init(geometry, tdim, row_bytes, trow0, prefix)
+    def dropping(geometry, tdim, row_bytes, trow0, prefix="lsu", **options):
+        real_init(geometry, tdim, row_bytes, trow0, prefix, **options)
         if prefix == "lsu":  # the load/store unit's, not the precise traps' copy
             geometry.rows = Signal(range(tdim + 1), name="lsu_rows", init=tdim - 1)
     monkeypatch.setattr(Geometry, "__init__", dropping)
