@@ -74,20 +74,26 @@ def _lcg_int8(seed: int, count: int) -> np.ndarray:
     return np.array(values, dtype=np.uint8).view(np.int8)
 
 
-def _tensor_instructions(elf: Path, config) -> int:
+def _tensor_instructions(elf: Path, config) -> list[str]:
+    """The mnemonics of the tensor instructions in the ELF's text."""
     isa = isa_for(config)
     with open(elf, "rb") as handle:
         text = ELFFile(handle).get_section_by_name(".text").data()
     words = np.frombuffer(text[:len(text) // 4 * 4], dtype="<u4")
-    return sum(1 for word in words.tolist()
-               if (ins := isa.decode(word)) is not None and ins.engine == "tensor")
+    return [ins.mnemonic for word in words.tolist()
+            if (ins := isa.decode(word)) is not None and ins.engine == "tensor"]
 
 
-@pytest.mark.parametrize("tdim", [4, 8, 16])
-def test_c_gemm_through_the_header(tmp_path, tdim):
+@pytest.mark.parametrize("tdim, row_major_b", [(4, False), (8, False), (16, False),
+                                                (4, True), (8, True)])
+def test_c_gemm_through_the_header(tmp_path, tdim, row_major_b):
+    """The C gemm, B given transposed (tld.b) or row-major (-DROW_MAJOR_B: tld.bt)."""
     config = tensor_config(tdim)
-    elf = compile_c([PROGRAM], tmp_path / "gemm.elf", config, opt="2")
-    assert _tensor_instructions(elf, config) >= 6  # the header's instructions are there
+    elf = compile_c([PROGRAM], tmp_path / "gemm.elf", config, opt="2",
+                    extra_flags=["-DROW_MAJOR_B"] if row_major_b else None)
+    mnemonics = _tensor_instructions(elf, config)
+    assert len(mnemonics) >= 6  # the header's instructions are there
+    assert ("tld.bt" in mnemonics) == row_major_b
     result = api.run(api.load(elf, config), "iss")
     assert (result.exit_code, result.stderr) == (0, b"")
     m, k, n = GEMM_SHAPE

@@ -1,8 +1,9 @@
 /* An int8 GEMM on the tensor engine through oxcore_tensor.h: C = A x B (int32) and its
  * requantized int8 version Q, for any TDIM (4, 8 or 16: TDIM divides M and N, 4*TDIM
- * divides K). B is held transposed, bt[N][K], as tmma multiplies by ms2's transpose.
- * A and bt come from an LCG that the test reproduces; the program writes C, Q and
- * tqsat. */
+ * divides K). B is held transposed, bt[N][K], as tmma multiplies by ms2's transpose;
+ * with -DROW_MAJOR_B it is b[K][N] (the same values) and its tiles load transposed
+ * (tld.bt). A and B come from an LCG that the test reproduces; the program writes C, Q
+ * and tqsat. */
 #include <stdint.h>
 
 #include "oxcore.h"
@@ -14,7 +15,12 @@
 #endif
 #define N 16
 
-static int8_t a[M][K], bt[N][K];
+static int8_t a[M][K];
+#ifdef ROW_MAJOR_B
+static int8_t b[K][N];
+#else
+static int8_t bt[N][K];
+#endif
 static int32_t c[M][N];
 static int8_t q[M][N];
 static uint32_t lcg_state = 12345;
@@ -32,7 +38,11 @@ int main(void)
             a[i][k] = next_int8();
     for (int j = 0; j < N; j++)
         for (int k = 0; k < K; k++)
+#ifdef ROW_MAJOR_B
+            b[k][j] = next_int8();
+#else
             bt[j][k] = next_int8();
+#endif
 
     uint32_t t = oxt_tdim();
     oxt_set_requant(1518500250, 11, -5, OXT_RNE); /* 0.7071 * 2**-11, zero point -5 */
@@ -41,7 +51,11 @@ int main(void)
             OXT_TZERO(0);
             for (uint32_t k0 = 0; k0 < K; k0 += 4 * t) {
                 OXT_TLD_B(1, &a[i0][k0], K);
+#ifdef ROW_MAJOR_B
+                OXT_TLD_BT(2, &b[k0][j0], N);
+#else
                 OXT_TLD_B(2, &bt[j0][k0], K);
+#endif
                 OXT_TMMA(0, 1, 2);
             }
             OXT_TST_W(0, &c[i0][j0], N * sizeof(int32_t));
