@@ -25,6 +25,8 @@ from sw.ops.gemm import gemm
 CASES = ((64, 64, 64, 8), (128, 128, 128, 8), (32, 32, 32, 8), (64, 128, 96, 8),
          (17, 33, 9, 8), (64, 64, 64, 4), (64, 64, 64, 16))
 TARGETS = {(64, 64, 64, 8): 0.90, (128, 128, 128, 8): 0.95}  # issue #12
+# gemm_kn (B row-major, its tiles loaded transposed by tld.bt): no baseline, no target
+ROW_MAJOR_B_CASES = ((64, 64, 64, 8), (128, 128, 128, 8))
 SPEED_TARGET = 0.95  # of the hand-written kernel's speed at 64^3
 
 
@@ -57,6 +59,17 @@ def measure(m: int, n: int, k: int, tdim: int, seed: int = 1) -> dict:
             "counters": delta, "backend": run.backend, "wall_s": run.wall_s}
 
 
+def measure_row_major_b(m: int, n: int, k: int, tdim: int, seed: int = 1) -> dict:
+    config = PRESETS["tensor"].replace(name=f"tensor-t{tdim}", tensor=TensorConfig(tdim=tdim))
+    run = timed_kernel("gemm_kn", {"M": m, "N": n, "K": k}, config, seed,
+                       extra_symbols=(COUNTERS_SYMBOL,))
+    split = cycle_split(counter_deltas(run.symbols[COUNTERS_SYMBOL]), run.cycles)
+    return {"m": m, "n": n, "k": k, "tdim": tdim, "cycles": run.cycles,
+            "mac_utilization": round(m * n * k / (run.cycles * tdim * tdim), 4),
+            "split": {key: round(value, 4) for key, value in split.items()},
+            "backend": run.backend, "wall_s": run.wall_s}
+
+
 def run() -> dict:
     results = []
     for m, n, k, tdim in CASES:
@@ -70,7 +83,17 @@ def run() -> dict:
               f"({figure['baseline_cycles']:,} cycles); compute {100 * split['compute']:.1f}%, "
               f"operand wait {100 * split['operand']:.1f}%, port wait "
               f"{100 * split['port']:.1f}%, issue {100 * split['issue']:.1f}%", flush=True)
+    row_major = []
+    for m, n, k, tdim in ROW_MAJOR_B_CASES:
+        figure = measure_row_major_b(m, n, k, tdim)
+        row_major.append(figure)
+        split = figure["split"]
+        print(f"  gemm_kn (B row-major, tld.bt) {m:>3}x{n:>3}x{k:>3} TDIM {tdim:>2}: "
+              f"{figure['cycles']:>6,} cycles, MAC utilization "
+              f"{100 * figure['mac_utilization']:5.1f}%; compute {100 * split['compute']:.1f}%, "
+              f"operand wait {100 * split['operand']:.1f}%, port wait "
+              f"{100 * split['port']:.1f}%, issue {100 * split['issue']:.1f}%", flush=True)
     seconds = {tdim: round(compile_seconds(tdim), 3) for tdim in (4, 8, 16)}
     print(f"  compile time of gemm (uncached): " + ", ".join(
         f"TDIM {tdim}: {s:.2f} s" for tdim, s in seconds.items()) + " (target < 2 s)")
-    return {"runs": results, "compile_seconds": seconds}
+    return {"runs": results, "row_major_b": row_major, "compile_seconds": seconds}

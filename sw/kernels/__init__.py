@@ -253,6 +253,11 @@ def _compiled_gemm(A: np.ndarray, BT: np.ndarray) -> dict[str, np.ndarray]:
     return {"C": reference(A, BT)}
 
 
+def _compiled_gemm_kn(A: np.ndarray, B: np.ndarray) -> dict[str, np.ndarray]:
+    from sw.ops.gemm import reference_kn
+    return {"C": reference_kn(A, B)}
+
+
 def _compiled_conv2d(X: np.ndarray, F: np.ndarray, S: int, P: int) -> dict[str, np.ndarray]:
     """The convolution with padding P: numpy's sums over the taps, not the kernel's
     implicit GEMM."""
@@ -358,6 +363,17 @@ COMPILED_KERNELS = (
            engines=("tensor",), default_config="tensor",
            launch=CompiledLaunch("sw.ops.gemm:gemm",
                                  ("A", "BT", "C", "M", "N", "K"),
+                                 ("cdiv(M, BLOCK_M)", "cdiv(N, BLOCK_N)"),
+                                 (("BLOCK_M", "2 * TDIM"), ("BLOCK_N", "2 * TDIM"),
+                                  ("BLOCK_K", "4 * TDIM")),
+                                 macs="M * N * K", min_bytes="M * K + N * K + 4 * M * N")),
+    # B row-major, [K, N]: its tiles load transposed (tld.bt)
+    Kernel("gemm_kn", ("M", "N", "K"), (64, 64, 64),
+           (Array("A", "int8", ("M", "K")), Array("B", "int8", ("K", "N"))),
+           (Array("C", "int32", ("M", "N")),), _compiled_gemm_kn,
+           engines=("tensor",), default_config="tensor",
+           launch=CompiledLaunch("sw.ops.gemm:gemm_kn",
+                                 ("A", "B", "C", "M", "N", "K"),
                                  ("cdiv(M, BLOCK_M)", "cdiv(N, BLOCK_N)"),
                                  (("BLOCK_M", "2 * TDIM"), ("BLOCK_N", "2 * TDIM"),
                                   ("BLOCK_K", "4 * TDIM")),

@@ -46,3 +46,16 @@ def test_only_the_padding_may_be_zero():
         conv.parse_shape("1,8,8,32,32,1,0,0")  # stride 0
     with pytest.raises(OxCoreError, match="positive integers M,N,K, got"):
         KERNELS["gemm"].parse_shape("64,0,64")
+
+
+@pytest.mark.parametrize("shape", [None, "17,33,9", "40,8,96"])
+def test_gemm_with_b_row_major_runs_on_the_interpreter(shape):
+    """gemm_kn: B given as [K, N], loaded by tld.bt, against numpy's A @ B."""
+    kernel = KERNELS["gemm_kn"]
+    config = PRESETS["tensor"]
+    case = prepare(kernel, kernel.parse_shape(shape), config, seed=3)
+    interp = Interpreter(config, case.program, io.BytesIO(), io.BytesIO())
+    stop = interp.run(5_000_000)
+    assert stop.trap is None and stop.exit_code == 0
+    check = check_outputs(case, interp.machine.read_bytes)
+    assert check.ok, check.errors
