@@ -851,8 +851,10 @@ def test_whole_tile_store_and_load_ignore_the_edges(tmp_path, tdim):
 
 
 @pytest.mark.parametrize("line, cause, message", [
-    ("tlr m1, (a0)", TrapCause.LOAD_MISALIGNED, "tlr row 0 at {addr:#010x} is not 4-byte aligned"),
-    ("tsr m1, (a0)", TrapCause.STORE_MISALIGNED, "tsr row 0 at {addr:#010x} is not 4-byte aligned"),
+    ("tlr m1, (a0)", TrapCause.LOAD_MISALIGNED,
+     "tlr row 0 at {addr:#010x} is not 4-byte aligned"),
+    ("tsr m1, (a0)", TrapCause.STORE_MISALIGNED,
+     "tsr row 0 at {addr:#010x} is not 4-byte aligned"),
 ])
 def test_whole_tile_accesses_must_be_word_aligned(tmp_path, line, cause, message):
     ran = run_program(f"""

@@ -1,7 +1,8 @@
 """Precise traps for tile loads and stores, decided before the engine sees them.
 
 The interpreter traps a tile load or store when one of the rows it moves (trow0 to
-trows - 1; tld.bt's memory rows 0 to tcolb - 1, of trows bytes) is not element-aligned (tld.w, tst.w: 4 bytes) or not wholly inside RAM,
+trows - 1; tld.bt's memory rows 0 to tcolb - 1, of trows bytes; tlr/tsr: all TDIM) is
+not element-aligned (tld.w, tst.w, tlr, tsr: 4 bytes) or not wholly inside RAM,
 naming the first such row: a misaligned cause if that row is misaligned, else an
 access fault (`oxcore.isa.tensor.unit`, ``_row_offsets``). The engine receives
 instructions after they retire, too late to trap; this unit decides it on the engine

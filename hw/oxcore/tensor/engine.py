@@ -693,8 +693,9 @@ class TensorEngine(Engine):
         (trows) in the buffer, the buffer goes to the tiles' write port in the next
         cycle (LOAD_WRITE) and is reported. tld.bt runs the same stream over tcolb
         memory rows of trows bytes from row 0, and each row fills a byte column of the
-        buffer instead of a row (its first request is not made early). With no row to move (trow0 >= trows) the load
-        zeroes the tile in one cycle. A load taken while
+        buffer instead of a row (its first request is not made early); tlr takes every
+        row whole, from row 0. With no row to move (trow0 >= trows) the load zeroes
+        the tile in one cycle. A load taken while
         the port is free makes its first request in the take cycle, straight from the
         queue's head (when it starts at row 0), so back-to-back loads leave the port no
         idle cycle. Returns the statements that reset the stream for a
