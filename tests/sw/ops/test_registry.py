@@ -21,17 +21,23 @@ CASES = [("bias", None), ("bias", "77"), ("bias_scalar", None), ("bias_scalar", 
          ("maxpool2d", "1,5,6,70,2,3,1")]
 
 
-@pytest.mark.parametrize("name,shape", CASES)
-def test_registry_entry_runs_on_the_interpreter(name, shape):
+def _run_entry(name: str, shape: str | None, config_name: str, seed: int) -> None:
+    """The registry entry's launch at `shape` on the interpreter, outputs vs numpy."""
     kernel = KERNELS[name]
-    assert kernel.engines == ("vector",) and kernel.default_config == "vector"
-    config = PRESETS["vector"]
-    case = prepare(kernel, kernel.parse_shape(shape), config, seed=5)
+    config = PRESETS[config_name]
+    case = prepare(kernel, kernel.parse_shape(shape), config, seed=seed)
     interp = Interpreter(config, case.program, io.BytesIO(), io.BytesIO())
     stop = interp.run(5_000_000)
     assert stop.trap is None and stop.exit_code == 0
     check = check_outputs(case, interp.machine.read_bytes)
     assert check.ok, check.errors
+
+
+@pytest.mark.parametrize("name,shape", CASES)
+def test_registry_entry_runs_on_the_interpreter(name, shape):
+    kernel = KERNELS[name]
+    assert kernel.engines == ("vector",) and kernel.default_config == "vector"
+    _run_entry(name, shape, "vector", seed=5)
 
 
 def test_a_window_larger_than_the_image_is_refused():
@@ -51,11 +57,4 @@ def test_only_the_padding_may_be_zero():
 @pytest.mark.parametrize("shape", [None, "17,33,9", "40,8,96"])
 def test_gemm_with_b_row_major_runs_on_the_interpreter(shape):
     """gemm_kn: B given as [K, N], loaded by tld.bt, against numpy's A @ B."""
-    kernel = KERNELS["gemm_kn"]
-    config = PRESETS["tensor"]
-    case = prepare(kernel, kernel.parse_shape(shape), config, seed=3)
-    interp = Interpreter(config, case.program, io.BytesIO(), io.BytesIO())
-    stop = interp.run(5_000_000)
-    assert stop.trap is None and stop.exit_code == 0
-    check = check_outputs(case, interp.machine.read_bytes)
-    assert check.ok, check.errors
+    _run_entry("gemm_kn", shape, "tensor", seed=3)
