@@ -98,6 +98,13 @@ def _overlap(running, head):
     return (running & head).any()
 
 
+def _may_pass_parked(head_kind, parked_tiles, head_tiles):
+    """The queue's head may go to the LSU before the parked compute instruction: a tile
+    load or store on none of its tiles (a function of its own for fault injection)."""
+    return (((head_kind == Kind.LOAD) | (head_kind == Kind.STORE))
+            & ~_overlap(parked_tiles, head_tiles))
+
+
 class LsuState(enum.IntEnum):
     IDLE = 0
     LOAD = 1  # requests run ahead of responses; a row is done when its last word arrives
@@ -307,13 +314,13 @@ class TensorEngine(Engine):
         tiles = [Signal(32 * self.tdim * self.tdim, name=f"m{t}") for t in range(TILES)]
         writes = _TileWrites(self.tdim)
         mac, lsu = Unit("mac"), Unit("lsu")
-        head, head_uop, head_tiles = self._issue(m, queue, mac, lsu)
+        head, head_uop, head_tiles, mac_head = self._issue(m, queue, mac, lsu)
         # The tile read port: the MAC unit's destination tile in a tmma's first k-step,
         # else the queue head's ms, which a tile store copies as it starts.
         read_index = Signal(3, name="tile_read_index")
         read_tile = self._select(m, tiles, read_index, "tile_read")
-        mac_busy, stepping, mac_md = self._mac_unit(m, tiles, read_tile, writes, mac, head,
-                                                    head_uop, head_tiles)
+        mac_busy, stepping, mac_md = self._mac_unit(m, tiles, read_tile, writes, mac,
+                                                    *mac_head)
         m.d.comb += read_index.eq(Mux(mac.reads_tile, mac_md,
                                       self._tile_operand(head.insn, "ms")))
         counters = self._performance_counters(m, queue, mac, lsu, head_tiles, stepping)
@@ -323,7 +330,8 @@ class TensorEngine(Engine):
         # a store's last words may still wait in the request register and the skid
         # entry (which holds a request only behind one in the register, of the same
         # access: the register's terms cover both)
-        m.d.comb += pipe.busy.eq((queue.level != 0) | mac_busy | lsu_busy | self.mem.valid)
+        m.d.comb += pipe.busy.eq((queue.level != 0) | self._parked_valid | mac_busy | lsu_busy
+                                 | self.mem.valid)
         self._memory_writes(m, lsu, dispatched, head_uop,
                             storing | (self.mem.valid & self.mem.write))
         self.probes = self._probes(queue, head, head_tiles, mac, lsu, counters)
@@ -387,7 +395,8 @@ class TensorEngine(Engine):
         the memory port, and the performance counters."""
         watch = self._watch
         return {
-            "tensor issue": [queue.level, (head, "insn"), head_tiles, mac.take, lsu.take],
+            "tensor issue": [queue.level, (head, "insn"), head_tiles, self._parked_valid,
+                             self._parked_tiles, mac.take, lsu.take],
             "tensor MAC unit": watch["mac"],
             "tensor load/store": watch["lsu"] + [self._skid, self.mem],
             "tensor counters": list(counters.values())[:-1] + [
@@ -402,9 +411,11 @@ class TensorEngine(Engine):
         busy load/store unit (port busy), so that k-steps, these and the rest (issue)
         split the cycles; the queue full; the engine busy."""
         head_memory = ~(mac.take_kind)
-        operand_wait = queue.r_rdy & Mux(head_memory, _overlap(mac.touched, head_tiles),
-                                         _overlap(lsu.touched, head_tiles))
-        port_wait = queue.r_rdy & head_memory & ~operand_wait & ~lsu.free
+        parked = self._parked_valid  # the MAC unit's next: its operands, else the head's
+        operand_wait = Mux(parked, _overlap(lsu.touched, self._parked_tiles),
+                           queue.r_rdy & Mux(head_memory, _overlap(mac.touched, head_tiles),
+                                             _overlap(lsu.touched, head_tiles)))
+        port_wait = ~parked & queue.r_rdy & head_memory & ~operand_wait & ~lsu.free
         events = {CSR_TACTIVE: stepping, CSR_TSTALL_OPERAND: operand_wait & ~stepping,
                   CSR_TSTALL_PORT: port_wait & ~stepping, CSR_TQFULL: ~queue.w_rdy,
                   CSR_TBUSY: self.pipe.busy}
@@ -441,9 +452,20 @@ class TensorEngine(Engine):
 
     def _issue(self, m: Module, queue, mac: Unit, lsu: Unit):
         """Which unit takes the queue's head this cycle, if any: compute to the MAC unit,
-        memory and CSRs to the LSU, in order, and only when the other unit's running
-        instruction uses none of the head's tiles (a store also waits while a tmma's
-        first k-step has the tile read port). The head comes predecoded (`_predecode`)."""
+        memory and CSRs to the LSU, in program order, and only when the other unit's
+        running instruction uses none of the head's tiles (a store also waits while a
+        tmma's first k-step has the tile read port). The head comes predecoded
+        (`_predecode`).
+
+        A compute instruction the MAC unit cannot take yet (busy, or an operand still
+        loading) leaves the queue into the *parked* register, the MAC unit's next
+        instruction, so that a tile load or store behind it that touches none of its
+        tiles goes to the LSU first: the next k-step's operand load starts while this
+        k-step's last tmma waits for the array, instead of after it has started. Loads
+        and stores keep their order among themselves, compute instructions theirs (one
+        behind the parked one waits), and csr instructions pass nothing. Returns the
+        queue's head (the LSU's candidate) and the MAC unit's (the parked instruction,
+        else the head)."""
         entry = Signal(queue_entry(PREDECODED), name="queue_head")
         head = Signal(DISPATCH, name="head")
         uop = Signal(UOP, name="head_uop")
@@ -453,16 +475,35 @@ class TensorEngine(Engine):
                      uop.eq(entry.predecoded.uop), tiles.eq(entry.predecoded.tiles),
                      compute.eq(entry.predecoded.compute)]
         m.d.comb += [mac.take_kind.eq(compute), lsu.take_kind.eq(~compute)]
+        parked = Signal(queue_entry(PREDECODED), name="parked")
+        parked_valid = self._parked_valid = Signal(name="parked_valid")
+        mac_head = Signal(DISPATCH, name="mac_head")
+        mac_uop = Signal(UOP, name="mac_head_uop")
+        mac_tiles = Signal(TILES, name="mac_head_tiles")
+        m.d.comb += [mac_head.eq(Mux(parked_valid, parked.dispatched.as_value(), head.as_value())),
+                     mac_uop.eq(Mux(parked_valid, parked.predecoded.uop.as_value(),
+                                    uop.as_value())),
+                     mac_tiles.eq(Mux(parked_valid, parked.predecoded.tiles, tiles))]
+        # the head may pass the parked instruction: a load or store on other tiles
+        passes = ~parked_valid | _may_pass_parked(uop.kind, parked.predecoded.tiles, tiles)
+        park = Signal(name="park")
         m.d.comb += [
-            mac.take.eq(queue.r_rdy & compute & mac.free & ~_overlap(lsu.touched, tiles)
-                        & ~mac.operands_written),
+            mac.take.eq((parked_valid | (queue.r_rdy & compute)) & mac.free
+                        & ~_overlap(lsu.touched, mac_tiles) & ~mac.operands_written),
             lsu.take.eq(queue.r_rdy & ~compute & lsu.free & ~_overlap(mac.touched, tiles)
-                        & ~((uop.kind == Kind.STORE) & mac.reads_tile)),
-            queue.r_en.eq(mac.take | lsu.take),
+                        & ~((uop.kind == Kind.STORE) & mac.reads_tile) & passes),
+            park.eq(queue.r_rdy & compute & ~parked_valid & ~mac.take),
+            queue.r_en.eq((mac.take & ~parked_valid) | lsu.take | park),
             lsu.take_early.eq(queue.r_rdy & ~compute & lsu.free_early
-                              & ~_overlap(mac.touched, tiles)),
+                              & ~_overlap(mac.touched, tiles) & passes),
         ]
-        return head, uop, tiles
+        with m.If(park):
+            m.d.sync += [parked.eq(entry), parked_valid.eq(1)]
+        with m.Elif(mac.take & parked_valid):
+            m.d.sync += parked_valid.eq(0)
+        self._parked_tiles = Signal(TILES, name="parked_tiles")
+        m.d.comb += self._parked_tiles.eq(parked.predecoded.tiles)
+        return head, uop, tiles, (mac_head, mac_uop, mac_tiles)
 
     @staticmethod
     def _select(m: Module, values, index, name: str) -> Signal:
