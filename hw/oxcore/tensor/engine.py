@@ -118,9 +118,11 @@ class LsuState(enum.IntEnum):
 @dataclass
 class _Lsu:
     """What the load/store unit's parts share: its instruction, state, commit port and
-    the current access geometry: rows moved (first..rows-1: trow0 and trows), bytes a
-    row (tcolb, or tst.b's elements; set as the instruction starts), their byte mask and
-    the bytes a row spans past its first (row_bytes - 1: `_words_of`)."""
+    the current access geometry, set as the instruction starts: the memory rows moved
+    (first..rows-1: trow0 and trows; tld.bt's tcolb rows from 0; tlr/tsr's TDIM from 0),
+    bytes a row (tcolb, tst.b's elements, tld.bt's trows, or a whole row), their byte
+    mask and the bytes a row spans past its first (row_bytes - 1: `_words_of`); and the
+    queue head's first row and its address, where an access taken now starts."""
 
     current: Signal
     uop: Signal
@@ -128,19 +130,19 @@ class _Lsu:
     finishing: Signal  # the instruction's last cycle: the unit may take the next
     commit: Signal
     rows: Signal
-    first: Signal  # trow0, at most `rows`: equal to it, no row moves (`empty`)
+    first: Signal  # at most `rows`: equal to it, no row moves (`empty`)
     row_bytes: Signal
     row_mask: Signal
     row_span: Signal
     tile_index: object = None  # md or ms
     buffer: Signal | None = None  # a load's rows so far, or the tile a store copied
-    start_addr: Signal | None = None  # the queue head's row `first`: rs1 + first * rs2
+    head_first: Signal | None = None  # the queue head's first row
+    start_addr: Signal | None = None  # its address: rs1 + head_first * rs2
 
     @property
     def empty(self):
-        """No row to move (trow0 >= trows): a load only zeroes its tile. (A transposed
-        load does not use trow0, nor a whole-tile access the edges: they move rows.)"""
-        return (self.first == self.rows) & ~self.uop.transposed & ~self.uop.whole
+        """No row to move (trow0 >= trows): a load only zeroes its tile."""
+        return self.first == self.rows
 
     def finish(self, m: Module) -> None:
         """The instruction's last beat (`last`); the unit is free for the next."""
@@ -649,7 +651,8 @@ class TensorEngine(Engine):
         lsu = _Lsu(current=Signal(DISPATCH, name="lsu_insn"), uop=Signal(UOP, name="lsu_uop"),
                    state=Signal(LsuState, name="lsu_state"),
                    finishing=Signal(name="lsu_finishing"), commit=self.lsu_commit,
-                   rows=geometry.rows, first=geometry.first,
+                   rows=Signal(range(4 * t + 1), name="lsu_access_rows"),
+                   first=Signal(range(t + 1), name="lsu_access_first"),
                    row_bytes=Signal(range(self.row_bytes + 1), name="lsu_row_bytes"),
                    row_mask=Signal(self.row_bytes, name="lsu_row_mask"),
                    row_span=Signal(range(self.row_bytes), name="lsu_row_span"))
@@ -665,14 +668,24 @@ class TensorEngine(Engine):
                      # MAC unit's issue.)
                      unit.touched.eq(Mux((state == LsuState.LOAD) & ~lsu.empty, used, 0)),
                      lsu.commit.order.eq(lsu.current.order)]
-        # the head's bytes a row, into registers as it starts
+        # the head's access, into registers as it starts: its rows (trow0..trows; tld.bt:
+        # tcolb memory rows, tlr and tsr: all TDIM, both from row 0) and bytes a row
+        from_row0 = head_uop.transposed | head_uop.whole
+        lsu.head_first = Signal.like(lsu.first, name="head_first_row")
+        head_rows = Signal.like(lsu.rows, name="head_rows")
         head_row_bytes = Signal.like(lsu.row_bytes, name="head_row_bytes")
-        m.d.comb += head_row_bytes.eq(
-            Mux(head_uop.whole, self.row_bytes,  # tlr, tsr: whole rows
-                Mux(head_uop.transposed, lsu.rows,  # tld.bt: trows
-                    Mux(head_uop.full_rows, colb, (colb + 3) >> 2))))
+        m.d.comb += [
+            lsu.head_first.eq(Mux(from_row0, 0, geometry.first)),
+            head_rows.eq(Mux(head_uop.transposed, colb,
+                             Mux(head_uop.whole, t, geometry.rows))),
+            head_row_bytes.eq(
+                Mux(head_uop.whole, self.row_bytes,  # tlr, tsr: whole rows
+                    Mux(head_uop.transposed, geometry.rows,  # tld.bt: trows
+                        Mux(head_uop.full_rows, colb, (colb + 3) >> 2)))),
+        ]
         with m.If(unit.take):
-            m.d.sync += [lsu.row_bytes.eq(head_row_bytes), lsu.row_span.eq(head_row_bytes - 1),
+            m.d.sync += [lsu.first.eq(lsu.head_first), lsu.rows.eq(head_rows),
+                         lsu.row_bytes.eq(head_row_bytes), lsu.row_span.eq(head_row_bytes - 1),
                          lsu.row_mask.eq(Cat(*(head_row_bytes > b
                                                for b in range(self.row_bytes))))]
         self._start_address(m, lsu, head)
@@ -707,10 +720,10 @@ class TensorEngine(Engine):
 
     @staticmethod
     def _start_address(m: Module, lsu: "_Lsu", head) -> None:
-        """The address of row trow0 (`Geometry.first`) for the queue's head, where a
-        load or store starts (rows before it are skipped, never requested)."""
+        """The address of the queue head's first row (trow0, or 0), where a load or
+        store starts (rows before it are skipped, never requested)."""
         lsu.start_addr = Signal(32, name="lsu_start_addr")
-        m.d.comb += lsu.start_addr.eq(head.rs1 + (lsu.first * head.rs2)[:32])
+        m.d.comb += lsu.start_addr.eq(head.rs1 + (lsu.head_first * head.rs2)[:32])
 
     def _words_of(self, m: Module, addr, span, name: str) -> Signal:
         """Port words a row at `addr` straddles, `span` + 1 bytes long."""
@@ -752,9 +765,6 @@ class TensorEngine(Engine):
         resp_addr = Signal(32, name="lsu_resp_addr")
         requesting = Signal(name="lsu_load_request")  # a request of the running load
         transposed = lsu.uop.transposed
-        # the memory rows a load moves: trows (from trow0), or tld.bt's tcolb (from 0)
-        load_rows = Signal(range(memory_rows + 1), name="lsu_load_rows")
-        m.d.comb += load_rows.eq(Mux(transposed, colb, Mux(lsu.uop.whole, t, lsu.rows)))
         load_done = Signal(name="lsu_load_done")  # the load writes its tile: its end
         req_words = self._words_of(m, req_addr, lsu.row_span, "lsu_req_words")
         resp_words = self._words_of(m, resp_addr, lsu.row_span, "lsu_resp_words")
@@ -785,7 +795,7 @@ class TensorEngine(Engine):
                          commit.tile.data.eq(buffer), load_done.eq(1)]
             lsu.finish(m)
         with m.If(lsu.state == LsuState.LOAD):
-            m.d.comb += [requesting.eq(req_row < load_rows), mem.valid.eq(requesting),
+            m.d.comb += [requesting.eq(req_row < lsu.rows), mem.valid.eq(requesting),
                          mem.addr.eq(req_addr[word_shift:] + req_word)]
             with m.If(requesting & mem.ready):
                 with m.If(req_word + 1 == req_words):
@@ -808,7 +818,7 @@ class TensorEngine(Engine):
                                                        row_width).eq(new_row)
                     m.d.sync += [resp_word.eq(0), resp_row.eq(resp_row + 1),
                                  resp_addr.eq(resp_addr + current.rs2)]
-                    with m.If(resp_row == load_rows - 1):
+                    with m.If(resp_row == lsu.rows - 1):
                         m.d.sync += lsu.state.eq(LsuState.LOAD_WRITE)
                 with m.Else():
                     m.d.sync += resp_word.eq(resp_word + 1)
@@ -823,19 +833,17 @@ class TensorEngine(Engine):
         head_words = self._words_of(m, head.rs1, colb - 1, "lsu_head_words")
         m.d.comb += [unit.free_early.eq((state == LsuState.IDLE) | load_done),
                      early.eq(unit.take_early & (head_uop.kind == Kind.LOAD) & port_free
-                              & (lsu.first == 0) & ~head_uop.transposed & ~head_uop.whole)]
+                              & (lsu.head_first == 0) & ~head_uop.transposed
+                              & ~head_uop.whole)]
         with m.If(early):
             m.d.comb += [mem.valid.eq(1), mem.write.eq(0), mem.addr.eq(head.rs1[word_shift:])]
-        from_row0 = head_uop.transposed | head_uop.whole  # (they do not use trow0)
-        restart = [resp_row.eq(Mux(from_row0, 0, lsu.first)), resp_word.eq(0),
-                   resp_addr.eq(Mux(from_row0, head.rs1, lsu.start_addr))]
+        restart = [resp_row.eq(lsu.head_first), resp_word.eq(0), resp_addr.eq(lsu.start_addr)]
         one_requested = Signal(name="lsu_first_requested")
         m.d.comb += one_requested.eq(early & mem.ready)
         first_request = [  # the request side starts at row trow0, or after the first word
-            req_row.eq(Mux(one_requested & (head_words == 1), 1,
-                           Mux(from_row0, 0, lsu.first))),
+            req_row.eq(Mux(one_requested & (head_words == 1), 1, lsu.head_first)),
             req_addr.eq(Mux(one_requested & (head_words == 1), head.rs1 + head.rs2,
-                            Mux(from_row0, head.rs1, lsu.start_addr))),
+                            lsu.start_addr)),
             req_word.eq(Mux(one_requested & (head_words != 1), 1, 0)),
         ]
         return restart, first_request
@@ -885,8 +893,6 @@ class TensorEngine(Engine):
         saturated = Signal(name="lsu_saturated")  # an earlier row of this tst.b clamped
         tqsat = csrs["tqsat"]
         storing = lsu.state == LsuState.STORE
-        store_rows = Signal(range(t + 1), name="lsu_store_rows")  # tsr: all, else trows
-        m.d.comb += store_rows.eq(Mux(uop.whole, t, lsu.rows))
         source_row = lsu.buffer.word_select(feed_row[:_log2(t) or 1], 32 * t)
         m.d.comb += [requantizer.row.eq(source_row), requantizer.advance.eq(advance),
                      requantizer.multiplier.eq(csrs["tqmul"]),
@@ -895,9 +901,9 @@ class TensorEngine(Engine):
                      requantizer.rounding.eq(csrs["tqrm"]),
                      requantizer.clamp_min.eq(csrs["tqmin"]),
                      requantizer.clamp_max.eq(csrs["tqmax"]),
-                     feeding.eq(storing & (feed_row < store_rows)),
+                     feeding.eq(storing & (feed_row < lsu.rows)),
                      feed_tag.addr.eq(feed_addr), feed_tag.order.eq(current.order),
-                     feed_tag.last.eq(feed_row == store_rows - 1),
+                     feed_tag.last.eq(feed_row == lsu.rows - 1),
                      advance.eq(~out.valid | row_done)]
         stored_elements = Cat(*(lsu.row_bytes > j for j in range(t)))  # tst.b's bytes
         with m.If(advance):
@@ -944,8 +950,7 @@ class TensorEngine(Engine):
             (head_uop.kind == Kind.STORE) & (head_uop.full_rows == uop.full_rows)
             & (head_uop.whole == uop.whole)  # (the rows in flight keep their size)
             & ((lsu.state == LsuState.DRAIN) | (feeding & feed_tag.last & advance)))
-        start = [feed_row.eq(Mux(head_uop.whole, 0, lsu.first)),
-                 feed_addr.eq(Mux(head_uop.whole, head.rs1, lsu.start_addr))]
+        start = [feed_row.eq(lsu.head_first), feed_addr.eq(lsu.start_addr)]
         return start, next_store
 
     def _csr_instructions(self, m: Module, lsu: "_Lsu", csrs: dict, counters: dict) -> None:
