@@ -1037,14 +1037,7 @@ class Selector(VectorSelection):
         mnemonic = "tld.b" if element == "i8" else "tld.w"
         for r in range(n_rows):
             for c in range(n_cols):
-                # one register per tile of this load op, in a loop and in its peeled
-                # first iteration alike: the engine's register hazards across them are
-                # then those of the loop's own iterations (no false dependency)
-                key = (id(op), r, c)
-                reg = self._load_registers.get(key)
-                if reg is None:
-                    reg = self._load_registers[key] = self.fn.new_vreg(
-                        "m", f"{_name_hint(op.result) or 'tile'}{r}{c}")
+                reg = self._load_register(op, r, c)
 
                 def emit(target: VReg, r=r, c=c) -> None:
                     # the tile's address and bounds where it is loaded (its first use):
@@ -1103,15 +1096,10 @@ class Selector(VectorSelection):
         block = TileBlock(op.result.type.dims, "i8", True)
         for kt in range(k_size // depth):
             for nt in range(n_size // tdim):
-                key = (id(op), nt, kt)
-                reg = self._load_registers.get(key)
-                if reg is None:
-                    reg = self._load_registers[key] = self.fn.new_vreg(
-                        "m", f"{_name_hint(op.result) or 'tile'}{nt}{kt}")
+                reg = self._load_register(op, nt, kt)
 
                 def emit(target: VReg, kt=kt, nt=nt) -> None:
-                    address = self.add(self.add(ptr.base, self.mul(self.mul(stride, depth), kt)),
-                                       nt * tdim)
+                    address = self._tile_address(ptr.base, stride, depth, kt, nt * tdim)
                     self._tile_memory_op(
                         lambda: self.emit("tld.bt", target, self.reg(address), self.reg(stride)),
                         lambda: self.emit("tzero", target),
@@ -1120,11 +1108,23 @@ class Selector(VectorSelection):
                 block.tiles[(kt, nt)] = PendingTile(emit, reg)
         self.forms[op.result] = block
 
-    def _tile_address(self, base: Scalar, stride: Scalar, tdim: int, row_tile: int,
+    def _load_register(self, op: ob.LoadOp, row: int, column: int) -> VReg:
+        """The tile register of tile (row, column) of a load op: one per tile of the op,
+        in a loop and in its peeled first iteration alike, so that the engine's register
+        hazards across them are those of the loop's own iterations (no false
+        dependency)."""
+        key = (id(op), row, column)
+        reg = self._load_registers.get(key)
+        if reg is None:
+            reg = self._load_registers[key] = self.fn.new_vreg(
+                "m", f"{_name_hint(op.result) or 'tile'}{row}{column}")
+        return reg
+
+    def _tile_address(self, base: Scalar, stride: Scalar, tile_rows: int, row_tile: int,
                       column_bytes: int) -> Scalar:
-        """The first byte of a tile: `row_tile` tiles of TDIM rows down, `column_bytes`
-        along the row."""
-        return self.add(self.add(base, self.mul(self.mul(stride, tdim), row_tile)),
+        """The first byte of a tile: `row_tile` tiles of `tile_rows` memory rows down
+        (TDIM; tld.bt's 4*TDIM), `column_bytes` along the row."""
+        return self.add(self.add(base, self.mul(self.mul(stride, tile_rows), row_tile)),
                         column_bytes)
 
     def _first(self, mask: Mask | None, dim: int, start: int, tdim: int) -> Scalar:

@@ -162,7 +162,7 @@ class MachineModel:
         if ins.mnemonic == "tld.bt":  # 4*TDIM memory rows of TDIM bytes, a port word each
             return 4 * tdim * -(-tdim // self.tile_port_bytes)
         row_bytes = {"tld.b": 4 * tdim, "tld.w": 4 * tdim, "tst.w": 4 * tdim,
-                     "tst.b": tdim}.get(ins.mnemonic)
+                     "tlr": 4 * tdim, "tsr": 4 * tdim, "tst.b": tdim}.get(ins.mnemonic)
         if row_bytes is None:
             return 1
         return tdim * -(-row_bytes // self.tile_port_bytes)

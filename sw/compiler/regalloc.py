@@ -78,7 +78,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from oxcore.config import OxCoreConfig
-from oxcore.isa.ext.xoxtensor import CSR_TCOLB, CSR_TROW0, CSR_TROWS
 from oxcore.errors import OxCoreError
 from sw.compiler.mir import (SP, Label, MBlock, MFunction, MInstr, PReg, Reg, Text, VReg)
 
@@ -607,7 +606,7 @@ class _Rewriter:
         return [*self._address(offset, temp), MInstr(mnemonic, [reg, 0, temp], comment="spill")]
 
     def _engine_access(self, cls: str, load: bool, reg: PReg, iv: Interval) -> list[MInstr]:
-        t5, t6 = X_SCRATCH
+        t5 = X_SCRATCH[0]
         code = self._address(iv.slot, t5)
         if cls == "v":
             g = iv.group

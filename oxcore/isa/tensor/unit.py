@@ -158,15 +158,29 @@ class TensorUnit:
                                              row.size, store,
                                              int.from_bytes(row.tobytes(), "little")))
 
+    def _read_rows(self, mnemonic: str, base: int, stride: int, size: int, row_bytes: int,
+                   pc: int, moved: np.ndarray | None = None) -> np.ndarray:
+        """The rows a load moves (checked by `_row_offsets`, recorded), row_bytes each."""
+        offsets = self._row_offsets(mnemonic, base, stride, size, row_bytes, False, pc, moved)
+        rows = self.memory[offsets[:, None] + np.arange(row_bytes)]
+        self._record_rows(offsets, rows, False)
+        return rows
+
+    def _write_rows(self, offsets: np.ndarray, rows: np.ndarray, pc: int) -> None:
+        """A store's rows into memory, in order (a later row wins where rows overlap),
+        recorded."""
+        for offset, row in zip(offsets.tolist(), rows):
+            self.memory[offset:offset + row.size] = row
+        self._record_rows(offsets, rows, True)
+        self.machine.check_code_write(int(offsets.min()), pc)
+
     def load(self, md: int, base: int, stride: int, size: int, pc: int) -> None:
         """tld.b (4*TDIM int8 a row, any alignment) or tld.w (TDIM int32, 4-byte
         aligned): the same bytes, a row of the tile from each row address."""
         s = self.state
         mnemonic = "tld.b" if size == 1 else "tld.w"
         row_bytes = s.row_bytes_moved
-        offsets = self._row_offsets(mnemonic, base, stride, size, row_bytes, False, pc)
-        rows = self.memory[offsets[:, None] + np.arange(row_bytes)]
-        self._record_rows(offsets, rows, False)
+        rows = self._read_rows(mnemonic, base, stride, size, row_bytes, pc)
         tile = np.zeros((s.tdim, s.row_bytes), dtype=np.uint8)  # outside the edges: 0
         tile[s.first_row:s.rows, :row_bytes] = rows
         self._set_tile(md, tile.view("<i4").astype(np.int64))
@@ -178,9 +192,7 @@ class TensorUnit:
         source wants. trow0 is not used (rows are all from 0)."""
         s = self.state
         k_rows = np.arange(s.row_bytes_moved, dtype=np.int64)
-        offsets = self._row_offsets("tld.bt", base, stride, 1, s.rows, False, pc, k_rows)
-        rows = self.memory[offsets[:, None] + np.arange(s.rows)]  # [k, n]
-        self._record_rows(offsets, rows, False)
+        rows = self._read_rows("tld.bt", base, stride, 1, s.rows, pc, k_rows)  # [k, n]
         tile = np.zeros((s.tdim, s.row_bytes), dtype=np.uint8)
         tile[:s.rows, :len(k_rows)] = rows.T
         self._set_tile(md, tile.view("<i4").astype(np.int64))
@@ -191,10 +203,8 @@ class TensorUnit:
         which must not be cut by the edges of the code around it (as RVV's whole-register
         loads ignore vl)."""
         s = self.state
-        offsets = self._row_offsets("tlr", base, s.row_bytes, 4, s.row_bytes, False, pc,
-                                    np.arange(s.tdim, dtype=np.int64))
-        rows = self.memory[offsets[:, None] + np.arange(s.row_bytes)]
-        self._record_rows(offsets, rows, False)
+        rows = self._read_rows("tlr", base, s.row_bytes, 4, s.row_bytes, pc,
+                               np.arange(s.tdim, dtype=np.int64))
         self._set_tile(md, np.ascontiguousarray(rows).view("<i4").astype(np.int64))
 
     def store_whole(self, ms: int, base: int, pc: int) -> None:
@@ -204,10 +214,7 @@ class TensorUnit:
         offsets = self._row_offsets("tsr", base, s.row_bytes, 4, s.row_bytes, True, pc,
                                     np.arange(s.tdim, dtype=np.int64))
         rows = s.tiles[ms].astype("<i4").view(np.uint8).reshape(s.tdim, s.row_bytes)
-        for offset, row in zip(offsets.tolist(), rows):
-            self.memory[offset:offset + row.size] = row
-        self._record_rows(offsets, rows, True)
-        self.machine.check_code_write(int(offsets.min()), pc)
+        self._write_rows(offsets, rows, pc)
 
     def store(self, ms: int, base: int, stride: int, size: int, pc: int) -> None:
         """tst.w (int32 elements) or tst.b (requantized to int8, see `requantize`).
@@ -229,8 +236,4 @@ class TensorUnit:
                 s.saturated = 1
                 self._effect(CsrWrite(CSR_TQSAT, 1))
         rows = values.astype(ELEMENT_TYPES[size]).view(np.uint8).reshape(len(values), -1)
-        rows = rows[:, :row_bytes]
-        for offset, row in zip(offsets.tolist(), rows):
-            self.memory[offset:offset + row.size] = row
-        self._record_rows(offsets, rows, True)
-        self.machine.check_code_write(int(offsets.min()), pc)
+        self._write_rows(offsets, rows[:, :row_bytes], pc)
