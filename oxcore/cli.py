@@ -61,7 +61,8 @@ def _cmd_compile(args: argparse.Namespace) -> int:
     from sw.compiler.driver import compile_command
     sys.stdout.write(compile_command(Path(args.source), args.kernel, args.signature,
                                      args.emit, args.print_ir_after_all, args.config,
-                                     Path(args.output) if args.output else None))
+                                     Path(args.output) if args.output else None,
+                                     args.num_stages))
     return 0
 
 
@@ -137,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="write the assembly or ELF here (default for asm: stdout)")
     p.add_argument("--print-ir-after-all", action="store_true",
                    help="print the IR after the front end and after every pass")
+    p.add_argument("--num-stages", type=int, default=None, metavar="N",
+                   help="K-loop software pipelining, as Triton's num_stages: 1 off, 2 "
+                        "on (default: the tensor engine's model decides)")
     _add_config(p)
     p.set_defaults(func=_cmd_compile)
 

@@ -42,12 +42,20 @@ def choices_dir() -> Path:
 
 @dataclass(frozen=True)
 class Config:
-    """One candidate: constexpr values (Triton's ``triton.Config(kwargs)``)."""
+    """One candidate: constexpr values (Triton's ``triton.Config(kwargs)``) and its
+    num_stages (None: the compiler decides)."""
 
     kwargs: dict[str, Any]
+    num_stages: int | None = None
 
     def text(self) -> str:
-        return ", ".join(f"{k}={v}" for k, v in self.kwargs.items())
+        stages = [] if self.num_stages is None else [f"num_stages={self.num_stages}"]
+        return ", ".join([f"{k}={v}" for k, v in self.kwargs.items()] + stages)
+
+    def options(self) -> dict[str, Any]:
+        """The launch's keyword arguments: the constexprs and num_stages."""
+        return {**self.kwargs, **({} if self.num_stages is None
+                                  else {"num_stages": self.num_stages})}
 
 
 @dataclass
@@ -95,7 +103,7 @@ class Autotuned:
         core = _config(config)
         best = self.best(grid, args, core, options.get("backend", "auto"))
         return launch(self.kernel, grid, *args, sim=sim, config=core, **options,
-                      **best.kwargs)
+                      **best.options())
 
     def best(self, grid: Any, args: tuple, config: OxCoreConfig,
              backend: str = "auto") -> Config:
@@ -130,7 +138,7 @@ class Autotuned:
             text = candidate.text()
             try:
                 result = launch(self.kernel, grid, *copies, sim="rtl", config=config,
-                                backend=backend, **candidate.kwargs)
+                                backend=backend, **candidate.options())
             except OxCoreError as exc:
                 tuning.cycles[text] = None
                 tuning.errors[text] = str(exc).splitlines()[0]

@@ -72,7 +72,8 @@ def hardware_digest() -> str:
 
 
 def kernel_key(kernel: Kernel, signature: str, config: OxCoreConfig,
-               allocatable: dict[str, list[int]] | None) -> str | None:
+               allocatable: dict[str, list[int]] | None,
+               num_stages: int | None = None) -> str | None:
     """The specialisation's key, or None when the kernel's source cannot be read (a
     kernel defined in an interactive prompt: compiled every time)."""
     try:
@@ -82,7 +83,8 @@ def kernel_key(kernel: Kernel, signature: str, config: OxCoreConfig,
     text = json.dumps({"format": FORMAT, "compiler": compiler_digest(),
                        "kernel": kernel.name, "source": source,
                        "globals": _named_globals(kernel), "signature": signature,
-                       "config": repr(config), "allocatable": repr(allocatable)},
+                       "config": repr(config), "allocatable": repr(allocatable),
+                       "num_stages": num_stages},
                       sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 

@@ -110,16 +110,20 @@ def compile_kernel(kernel: Kernel, signature: str, config: OxCoreConfig, *,
                    print_ir_after_all: bool = False, output: TextIO | None = None,
                    path: str | None = None,
                    allocatable: dict[str, list[int]] | None = None,
-                   use_cache: bool = True) -> CompiledKernel:
+                   use_cache: bool = True, num_stages: int | None = None) -> CompiledKernel:
     """One specialisation of `kernel` for `signature` and `config`, to assembly: the
     block-level PIPELINE, instruction selection, register allocation, emission.
     Cached per specialisation in memory and on disk (`sw.compiler.cache`); dumps
     (with `print_ir_after_all`) and `use_cache=False` (timing a compilation) bypass
     the cache. `allocatable` restricts the registers the allocator may use (tests
-    force spills with it)."""
+    force spills with it). `num_stages` is Triton's: 1 keeps a tl.dot loop in
+    selection's order, 2 or more software-pipelines it (the next k-step's tiles
+    loaded during this one's; one iteration ahead is all the tile registers allow),
+    None lets the tensor engine's model decide (docs/compiler.md)."""
+    check_num_stages(num_stages)
     key = None
     if use_cache and not print_ir_after_all:
-        key = kernel_key(kernel, signature, config, allocatable)
+        key = kernel_key(kernel, signature, config, allocatable, num_stages)
         cached = lookup(key) if key is not None else None
         if cached is not None:
             return cached
@@ -128,7 +132,7 @@ def compile_kernel(kernel: Kernel, signature: str, config: OxCoreConfig, *,
     function = next(op for op in module.ops if isinstance(op, func.FuncOp))
     params = tuple(Param(arg.name_hint or f"arg{i}", _type_text(arg.type))
                    for i, arg in enumerate(function.body.block.args))
-    selector = Selector(function, config)
+    selector = Selector(function, config, num_stages)
     machine = selector.select()
     if print_ir_after_all:
         _report_mir(output, BACKEND_STAGES[0], machine)
@@ -160,9 +164,18 @@ def _stat_items(stats, reordered: int) -> tuple[tuple[str, int], ...]:
                           ("regions_reordered", reordered)])
 
 
+def check_num_stages(num_stages: object) -> None:
+    """A clear error for a num_stages that is not None or an int >= 1."""
+    if num_stages is not None and (isinstance(num_stages, bool)
+                                   or not isinstance(num_stages, int) or num_stages < 1):
+        raise OxCoreError(f"num_stages={num_stages!r}: give 1 (no K-loop software "
+                          f"pipelining), 2 or more (pipelined), or leave it out (the "
+                          f"compiler decides)")
+
+
 def compile_command(source: Path, kernel_name: str | None, signature: str | None,
                     emit: str, print_ir_after_all: bool, config_spec: str | None = None,
-                    output_path: Path | None = None) -> str:
+                    output_path: Path | None = None, num_stages: int | None = None) -> str:
     """What `oxcore compile` prints: the IR (`--emit ir`), the assembly (`--emit asm`),
     nothing for `--emit elf` (written to `output_path`); with `print_ir_after_all`,
     the IR after every stage first."""
@@ -177,7 +190,7 @@ def compile_command(source: Path, kernel_name: str | None, signature: str | None
     config = load_config(config_spec)
     compiled = compile_kernel(kernel, signature, config,
                               print_ir_after_all=print_ir_after_all, output=dumps,
-                              path=str(source))
+                              path=str(source), num_stages=num_stages)
     if emit == "asm":
         if output_path is not None:
             with open_output(output_path) as handle:

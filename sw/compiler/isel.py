@@ -33,13 +33,16 @@ from typing import Callable
 
 from xdsl.dialects import arith, func, scf
 from xdsl.dialects.builtin import IntegerAttr, IntegerType, ModuleOp
-from xdsl.ir import Attribute, Block, Operation, SSAValue
+from xdsl.ir import Attribute, Block, BlockArgument, Operation, SSAValue
 
 from oxcore.config import OxCoreConfig
 from oxcore.errors import CompileError
 from sw.compiler import abi
 from sw.compiler import dialect as ob
 from sw.compiler.isel_vector import VecBlock, VectorSelection
+from sw.compiler.kloop import (LOAD_OVERHEAD, KLoopPlan, KStep, plan_k_loop,
+                               selection_order)
+from sw.compiler.machine_model import MachineModel
 from sw.compiler.mir import (MBlock, MFunction, MInstr, Label, PReg, Text, VReg, ZERO,
                              Operand)
 
@@ -104,6 +107,20 @@ class TileBlock:
     element: str  # "i8" (operand) or "i32" (accumulator)
     transposed: bool
     tiles: dict[tuple[int, int], VReg | PendingTile] = field(default_factory=dict)
+    load: str = ""  # the tile load that fills it (tld.b, tld.bt, tld.w); "" if none
+
+
+@dataclass
+class KPipeline:
+    """A software-pipelined tl.dot loop being selected (`kloop`): its peeled first
+    iteration (`first`), then the loop."""
+
+    loop: scf.ForOp
+    dot: ob.DotOp
+    step: Scalar
+    ub: Scalar
+    plans: tuple[KLoopPlan, KLoopPlan]  # the peeled iteration's, the loop's
+    first: bool = True
 
 
 @dataclass
@@ -158,9 +175,13 @@ class Selector(VectorSelection):
     """Walks one kernel function and appends machine instructions to an MFunction.
     1-D data blocks go to the vector engine (`VectorSelection`, isel_vector.py)."""
 
-    def __init__(self, function: func.FuncOp, config: OxCoreConfig) -> None:
+    def __init__(self, function: func.FuncOp, config: OxCoreConfig,
+                 num_stages: int | None = None) -> None:
         self.function = function
         self.config = config
+        # K-loop software pipelining (Triton's num_stages): None, the engine model
+        # decides; 1, never; 2 or more, pipelined (one iteration ahead) when possible
+        self.num_stages = num_stages
         self.tdim = config.tensor.tdim if config.tensor is not None else None
         self.fn = MFunction(function.sym_name.data)
         self.block = self._start_block("entry")
@@ -179,6 +200,9 @@ class Selector(VectorSelection):
         self.pending: tuple[VReg, ...] = ()
         self.entry_inits: list[MInstr] = []  # definitions to put at the kernel's entry
         self._load_registers: dict[tuple[int, int, int], VReg] = {}
+        self.k_pipeline: KPipeline | None = None  # the pipelined dot loop being selected
+        # loads of a pipelined loop's dot: one register per row of tiles (a slot)
+        self._slot_loads: set[int] = set()
         self.shadow: VReg | None = None  # the tensor edge CSRs' last values (_edges)
         self.edge_writes: list[MBlock] = []  # their out-of-line writes
         self.uses_first_row = False  # a tile's first rows are masked somewhere (trow0)
@@ -1026,7 +1050,8 @@ class Selector(VectorSelection):
             self._transposed_load(op, ptr, mask)
             return
         transposed, stride, tdim, cols = self._tile_geometry(ptr, element, what)
-        block = TileBlock(result_type.dims, element, transposed)
+        mnemonic = "tld.b" if element == "i8" else "tld.w"
+        block = TileBlock(result_type.dims, element, transposed, load=mnemonic)
         row_dim, col_dim = (1, 0) if transposed else (0, 1)
         if mask is not None and col_dim in mask.lows:
             raise self.error("this load's mask has a lower bound on the block's consecutive "
@@ -1034,7 +1059,6 @@ class Selector(VectorSelection):
                              "first rows (trow0), not the first elements of a row")
         n_rows = result_type.dims[row_dim] // tdim
         n_cols = result_type.dims[col_dim] // cols
-        mnemonic = "tld.b" if element == "i8" else "tld.w"
         for r in range(n_rows):
             for c in range(n_cols):
                 reg = self._load_register(op, r, c)
@@ -1093,7 +1117,7 @@ class Selector(VectorSelection):
                              "(tld.bt, tl.dot's second operand with N consecutive) cannot "
                              "skip a tile's first rows or columns")
         stride = ptr.terms.get(0, 0)
-        block = TileBlock(op.result.type.dims, "i8", True)
+        block = TileBlock(op.result.type.dims, "i8", True, load="tld.bt")
         for kt in range(k_size // depth):
             for nt in range(n_size // tdim):
                 reg = self._load_register(op, nt, kt)
@@ -1112,8 +1136,9 @@ class Selector(VectorSelection):
         """The tile register of tile (row, column) of a load op: one per tile of the op,
         in a loop and in its peeled first iteration alike, so that the engine's register
         hazards across them are those of the loop's own iterations (no false
-        dependency)."""
-        key = (id(op), row, column)
+        dependency). In a software-pipelined dot loop, the k-tiles of a row of tiles
+        share one register (`kloop.slot`): the schedule decides when it is reloaded."""
+        key = (id(op), row, 0 if id(op) in self._slot_loads else column)
         reg = self._load_registers.get(key)
         if reg is None:
             reg = self._load_registers[key] = self.fn.new_vreg(
@@ -1198,16 +1223,109 @@ class Selector(VectorSelection):
         m, k = a.shape
         n = b.shape[1]
         k_tiles = k // (4 * tdim)
-        for kt in range(k_tiles):
-            for mt in range(m // tdim):
-                for nt in range(n // tdim):
-                    lhs = self.tile(a, (mt, kt))
-                    rhs = self.tile(b, (kt, nt))
-                    if self.flush_before_tmma:  # the previous program's stores go here
-                        self._flush_before_first_write(acc, (mt, nt))
-                    target = self.tile(acc, (mt, nt))
-                    self.emit("tmma", target, lhs, rhs, accumulate=True)
+        pipeline = self.k_pipeline
+        if pipeline is not None and pipeline.dot is op:
+            self._pipelined_dot(pipeline, a, b, acc)
+        else:
+            for kt in range(k_tiles):
+                for mt in range(m // tdim):
+                    for nt in range(n // tdim):
+                        self._tmma(a, b, acc, kt, mt, nt)
         self.forms[op.result] = acc
+
+    def _tmma(self, a: TileBlock, b: TileBlock, acc: TileBlock, kt: int, mt: int,
+              nt: int) -> None:
+        """acc(mt, nt) += a(mt, kt) b(kt, nt), loading the operands if still pending."""
+        lhs = self.tile(a, (mt, kt))
+        rhs = self.tile(b, (kt, nt))
+        if self.flush_before_tmma:  # the previous program's stores go here
+            self._flush_before_first_write(acc, (mt, nt))
+        target = self.tile(acc, (mt, nt))
+        self.emit("tmma", target, lhs, rhs, accumulate=True)
+
+    # -- the software-pipelined dot loop (kloop) --
+
+    def _pipelined_dot(self, pipeline: KPipeline, a: TileBlock, b: TileBlock,
+                       acc: TileBlock) -> None:
+        """One iteration of a pipelined dot loop in its plan's order: each operand tile
+        loaded where the plan puts it, and the next iteration's prefetched tiles loaded
+        in this one (in the loop, this iteration's came from the one before)."""
+        plan = pipeline.plans[0 if pipeline.first else 1]
+        blocks = {"a": a, "b": b}
+        if not pipeline.first:  # loaded by the previous iteration
+            for operand, index in pipeline.plans[1].prefetched():
+                entry = blocks[operand].tiles[index]
+                if isinstance(entry, PendingTile):
+                    blocks[operand].tiles[index] = entry.reg
+        for position in range(-1, len(plan.order)):
+            if position >= 0:
+                self._tmma(a, b, acc, *plan.order[position])
+            for at, (operand, index) in plan.loads:
+                if at == position:
+                    self.tile(blocks[operand], index)
+            prefetch = [tile for at, tile in plan.prefetches if at == position]
+            if prefetch:
+                self._prefetch(pipeline, prefetch)
+
+    def _prefetch(self, pipeline: KPipeline, tiles: list[tuple[str, tuple[int, int]]]
+                  ) -> None:
+        """Load `tiles` of the next iteration's operands now, if there is a next
+        iteration: their addresses and masks are the loads' own, selected again with
+        the loop's values for the next iteration."""
+        body = pipeline.loop.body.block
+        iv = self.scalar(body.args[0])
+        next_iv = self.add(iv, pipeline.step)
+        done = self.fn.new_block("prefetched")
+        guard = self.emit("bge", self.reg(next_iv), self.reg(pipeline.ub), done.label,
+                          comment="no next iteration: nothing to prefetch")
+        self._enter_scope(guard)
+        # the next iteration's addresses and bounds where they are used, behind the
+        # guard: hoisted before it, the last iteration would compute them for nothing
+        inline, self._inline = self._inline, True
+        try:
+            blocks = self._next_iteration_operands(pipeline, next_iv)
+            for operand, index in tiles:
+                self.tile(blocks[operand], index)
+        finally:
+            self._inline = inline
+        self._leave_scope()
+        self.fn.blocks.append(done)
+        self.block = done
+
+    def _next_iteration_operands(self, pipeline: KPipeline, next_iv: Scalar
+                                 ) -> dict[str, TileBlock]:
+        """The dot's operand blocks (pending loads) as the next iteration will load
+        them: the body's ops the loads depend on, selected with the induction variable
+        and carried pointers the next iteration starts with. The forms of this
+        iteration's values are restored afterwards."""
+        body = pipeline.loop.body.block
+        dot = pipeline.dot
+        loads = [dot.a.owner, dot.b.owner]
+        needed = _feeding_ops(body, [v for o in loads for v in o.operands])
+        args = {value for o in needed + loads for value in o.operands
+                if isinstance(value, BlockArgument) and value.owner is body}
+        yielded = body.last_op
+        carried = sorted((arg for arg in args if arg.index > 0), key=lambda a: a.index)
+        current_op = self.current_op
+        # the carried values' next forms, computed in this iteration (ptrs += BLOCK_K)
+        for o in _feeding_ops(body, [yielded.operands[a.index - 1] for a in carried]):
+            self.visit(o)
+        next_forms: dict[SSAValue, Form] = {a: self.forms[yielded.operands[a.index - 1]]
+                                            for a in carried}
+        next_forms[body.args[0]] = next_iv
+        touched = list(body.args) + [r for o in body.ops for r in o.results]
+        saved = {value: self.forms[value] for value in touched if value in self.forms}
+        try:
+            self.forms.update(next_forms)
+            for o in needed + loads:
+                self.visit(o)
+            return {"a": self.forms[loads[0].results[0]],
+                    "b": self.forms[loads[1].results[0]]}
+        finally:
+            for value in touched:
+                self.forms.pop(value, None)
+            self.forms.update(saved)
+            self.current_op = current_op
 
     def op_store(self, op: ob.StoreOp) -> None:
         value = self.forms[op.value]
@@ -1454,8 +1572,15 @@ class Selector(VectorSelection):
             self._loop(op, lb, ub, step, inits)
             return
         memos = [set(scope.memo) for scope in self._scopes]
+        self.k_pipeline = self._k_pipeline(op, step, ub, inits)
+        if self.k_pipeline is not None:  # its loads' k-tiles share registers (kloop.slot)
+            dot = self.k_pipeline.dot
+            self._slot_loads.update({id(dot.a.owner), id(dot.b.owner)})
         inits, skip, starts = self._peel_first_iteration(op, lb, ub, inits)
+        if self.k_pipeline is not None:
+            self.k_pipeline.first = False
         self._loop(op, self.add(lb, step), ub, step, inits)
+        self.k_pipeline = None
         # What the loop hoisted sits before its guard, which the path with no iteration
         # skips: forgotten here, so that a later loop (a convolution's next tap)
         # computes it again rather than read it undefined on that path.
@@ -1474,6 +1599,48 @@ class Selector(VectorSelection):
         self._inline = inline
         self.fn.blocks.append(after)
         self.block = after
+
+    def _k_pipeline(self, op: scf.ForOp, step: Scalar, ub: Scalar, inits: list[Form]
+                    ) -> KPipeline | None:
+        """The software-pipelining plans (`kloop`) of a dot loop whose first iteration is
+        peeled, when the engine model finds an order faster than selection's (None: the
+        loop is selected as it was, each tile loaded at its first use). The model's
+        costs: the loads' (A by tld.b; B by tld.b, or tld.bt when N is consecutive),
+        the accumulator's start (a tzero, or a bias row's tld.w) and the previous
+        program's deferred store."""
+        dot = _k_pipelined_dot(op) if self.tdim is not None else None
+        if dot is None or self.num_stages == 1:
+            return None
+        tdim = self.tdim
+        (m, k), n = dot.a.type.dims, dot.b.type.dims[1]
+        if m % tdim or n % tdim or k % (4 * tdim):
+            return None  # (the loads' selection says why)
+        body = op.body.block
+        b_load = dot.b.owner
+        b_ptr = b_load.ptr
+        if isinstance(b_ptr, BlockArgument) and b_ptr.owner is body:
+            b_ptr_form = inits[b_ptr.index - 1]
+        else:
+            b_ptr_form = self.forms.get(b_ptr)
+        rows_of_b = isinstance(b_ptr_form, Affine) and \
+            self._loads_dot_rhs_by_rows(b_load, b_ptr_form, "i8")
+        start = inits[dot.acc.index - 1]
+        model = MachineModel.from_config(self.config)
+
+        def cycles(mnemonic: str) -> int:
+            return model.occupancy(MInstr(mnemonic, [])) + LOAD_OVERHEAD
+        step_model = KStep(
+            m // tdim, n // tdim, k // (4 * tdim),
+            tmma_cycles=model.occupancy(MInstr("tmma", [])),
+            a_load_cycles=cycles("tld.b"),
+            b_load_cycles=cycles("tld.bt" if rows_of_b else "tld.b"),
+            store_cycles=cycles(self.deferred_kind[0]),
+            start_cycles=(cycles(start.load) if isinstance(start, TileBlock) and start.load
+                          else 0))
+        plans = plan_k_loop(step_model, None if self.num_stages is None else True)
+        if plans == selection_order(step_model):
+            return None
+        return KPipeline(op, dot, step, ub, plans=plans)
 
     def _peels(self, op: scf.ForOp) -> bool:
         """The program's dot loop, when the previous program's store is deferred into
@@ -1722,6 +1889,47 @@ def _carries_data(loop: scf.ForOp, index: int, init: Form) -> bool:
     return False
 
 
+def _feeding_ops(body: Block, roots: list[SSAValue]) -> list[Operation]:
+    """The ops of `body` that compute `roots`, directly or through other such ops, in
+    the body's order."""
+    needed: set[int] = set()
+    pending = list(roots)
+    while pending:
+        owner = pending.pop().owner
+        if isinstance(owner, Operation) and owner.parent_block() is body \
+                and id(owner) not in needed:
+            needed.add(id(owner))
+            pending += list(owner.operands)
+    return [o for o in body.ops if id(o) in needed]
+
+
+def _k_pipelined_dot(loop: scf.ForOp) -> ob.DotOp | None:
+    """The tl.dot of a loop that `kloop` may software-pipeline: the Triton GEMM loop,
+    whose body is two int8 block loads feeding one dot on the carried accumulator, and
+    pure arithmetic (indices, masks, pointers) that uses neither. The loads' operands
+    then depend only on the induction variable and carried pointers, so the next
+    iteration's loads can be selected ahead."""
+    body = loop.body.block
+    dots = [o for o in body.ops if isinstance(o, ob.DotOp)]
+    if len(dots) != 1:
+        return None
+    dot = dots[0]
+    loads = [dot.a.owner, dot.b.owner]
+    if not all(isinstance(o, ob.LoadOp) and o.parent_block() is body
+               and len(list(o.results[0].uses)) == 1 for o in loads):
+        return None
+    if not (isinstance(dot.acc, BlockArgument) and dot.acc.owner is body):
+        return None
+    if [use.operation for use in dot.result.uses] != [body.last_op]:
+        return None
+    for o in body.ops:  # the rest: pure, so selection may repeat it for the next one
+        if o is not dot and o not in loads and o is not body.last_op and (
+                o.regions or isinstance(o, (ob.LoadOp, ob.StoreOp, ob.DotOp, ob.ReduceOp,
+                                            ob.RequantizeOp))):
+            return None
+    return dot
+
+
 def _deferred_store_plan(block: Block) -> tuple[scf.ForOp | None, ob.StoreOp] | None:
     """The tile GEMM pattern, whose store can be deferred to the next program: a
     tl.dot accumulator stored once, at the end of the kernel's body, by a store in that
@@ -1808,8 +2016,9 @@ def _name_hint(value: SSAValue) -> str:
     return value.name_hint or ""
 
 
-def select_instructions(module: ModuleOp, config: OxCoreConfig) -> MFunction:
+def select_instructions(module: ModuleOp, config: OxCoreConfig,
+                        num_stages: int | None = None) -> MFunction:
     """The machine IR of the module's one kernel function."""
     functions = [op for op in module.ops if isinstance(op, func.FuncOp)]
     assert len(functions) == 1, "one kernel per module"
-    return Selector(functions[0], config).select()
+    return Selector(functions[0], config, num_stages).select()

@@ -93,11 +93,13 @@ def autotune(configs: list[Any], key: list[str]) -> Callable[[Kernel], Any]:
     return make(configs, key)
 
 
-def Config(kwargs: dict[str, Any], **_launch_options: Any) -> Any:  # noqa: N802 (Triton's)
-    """A candidate's constexpr values (``triton.Config``); Triton's launch options
-    (num_warps, num_stages) mean nothing on OxCore and are ignored."""
+def Config(kwargs: dict[str, Any], num_stages: int | None = None,  # noqa: N802 (Triton's)
+           **_launch_options: Any) -> Any:
+    """A candidate's constexpr values (``triton.Config``) and `num_stages` (K-loop
+    software pipelining: 1 off, 2 or more on; docs/compiler.md); Triton's other launch
+    options (num_warps, num_ctas, ...) mean nothing on OxCore and are ignored."""
     from sw.compiler.autotune import Config as Candidate
-    return Candidate(dict(kwargs))
+    return Candidate(dict(kwargs), num_stages)
 
 
 def _builtin(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -551,7 +551,8 @@ def signature_text(kernel, args: tuple, constexprs: dict[str, Any]) -> str:
 
 def launch(kernel, grid: Any, *args: Any, sim: str = "iss",
            config: str | OxCoreConfig | None = "default", backend: str = "auto",
-           max_instructions: int | None = None, **constexprs: Any) -> LaunchResult:
+           max_instructions: int | None = None, num_stages: int | None = None,
+           **constexprs: Any) -> LaunchResult:
     """Compile `kernel` for these arguments, run it on `grid` and copy the arrays back.
 
     `grid`: 1 to 3 positive ints (or a callable taking the constexprs, as Triton's
@@ -559,6 +560,7 @@ def launch(kernel, grid: Any, *args: Any, sim: str = "iss",
     int32, uint8), ints for scalars (i32); `constexprs`: the kernel's constexpr
     parameters. `sim`: "iss" (the golden interpreter) or "rtl" (the RTL, every retired
     instruction checked against the interpreter; `backend` chooses its simulator).
+    `num_stages`: Triton's launch option, K-loop software pipelining (`compile_kernel`).
     """
     from sw.compiler.language import Kernel
     if not isinstance(kernel, Kernel):
@@ -571,7 +573,7 @@ def launch(kernel, grid: Any, *args: Any, sim: str = "iss",
     config = _config(config)
     signature = signature_text(kernel, args, constexprs)
     from sw.compiler.driver import compile_kernel
-    compiled = compile_kernel(kernel, signature, config)
+    compiled = compile_kernel(kernel, signature, config, num_stages=num_stages)
     elf, layout = build_launch_program(compiled, grid3, args, config)
     result = run_launch_program(elf, layout, config, sim, backend, max_instructions)
     for value, out in zip((a for a in args if isinstance(a, np.ndarray)), result.arrays):

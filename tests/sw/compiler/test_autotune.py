@@ -17,6 +17,9 @@ from sw.ops.gemm import gemm, reference
 CONFIGS = [tl.Config({"BLOCK_M": 16, "BLOCK_N": 16, "BLOCK_K": 32}),
            tl.Config({"BLOCK_M": 8, "BLOCK_N": 16, "BLOCK_K": 32}),
            tl.Config({"BLOCK_M": 16, "BLOCK_N": 16, "BLOCK_K": 16}),  # K tile too small
+           # Triton's num_stages: the K loop software-pipelined (num_warps: ignored)
+           tl.Config({"BLOCK_M": 16, "BLOCK_N": 16, "BLOCK_K": 32}, num_stages=2,
+                     num_warps=4),
            ]
 
 
@@ -47,7 +50,8 @@ def test_autotune_runs_every_candidate_and_keeps_the_fastest(tmp_path, monkeypat
             assert "BLOCK_K=16" in text and "does not divide into tiles" in rest
         else:
             cycles[text] = int(rest.split(" cycles")[0].replace(",", ""))
-    assert len(cycles) == 2
+    assert len(cycles) == 3
+    assert "BLOCK_M=16, BLOCK_N=16, BLOCK_K=32, num_stages=2" in cycles
     chosen = next(line for line in report if line.endswith("<- chosen")).strip()
     assert chosen.startswith(min(cycles, key=cycles.get))
     assert result.sim == "iss"

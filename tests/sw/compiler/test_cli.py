@@ -47,6 +47,23 @@ def test_emit_asm_prints_assembly_our_assembler_takes(capsys) -> None:
     assert any(symbol.name == "gemm" for symbol in image.symbols)
 
 
+def test_num_stages_sets_k_loop_pipelining(capsys) -> None:
+    """--num-stages 2 software-pipelines the gemm's K loop (a guarded prefetch), 1
+    (and the default, for B^T's short loads) keeps selection's order; 0 is an error."""
+    common = [str(GEMM), "--kernel", "gemm", "--signature", GEMM_SIGNATURE, "--config",
+              "tensor", "--emit", "asm"]
+    outs = {}
+    for stages in ([], ["--num-stages", "1"], ["--num-stages", "2"]):
+        code, outs[tuple(stages)], err = run(capsys, *common, *stages)
+        assert (code, err) == (0, "")
+    assert "nothing to prefetch" in outs[("--num-stages", "2")]
+    assert outs[()] == outs[("--num-stages", "1")]
+    assert "nothing to prefetch" not in outs[()]
+    code, out, err = run(capsys, *common, "--num-stages", "0")
+    assert (code, out) == (1, "")
+    assert err.startswith("oxcore: error: num_stages=0: give 1 (no K-loop software pipelining)")
+
+
 def test_emit_elf_writes_the_file(capsys, tmp_path: Path) -> None:
     target = tmp_path / "gemm.elf"
     code, out, err = run(capsys, str(GEMM), "--kernel", "gemm", "--signature", GEMM_SIGNATURE,

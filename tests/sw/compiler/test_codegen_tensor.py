@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from oxcore.config import OxCoreConfig, TensorConfig, load_config
-from oxcore.errors import CompileError
+from oxcore.errors import CompileError, OxCoreError
 from sw.compiler.driver import compile_kernel
 from sw.compiler.launch import (LaunchError, build_launch_program, launch, run_launch_program,
                                 signature_text)
@@ -132,6 +132,81 @@ def test_row_major_b_is_loaded_by_tld_bt() -> None:
     mnemonics = [line.split()[0] for line in compiled.asm.splitlines()
                  if line.startswith("    ")]
     assert mnemonics.count("tld.bt") >= 2 and "tld.b" in mnemonics  # B's tiles, A's
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 40), st.integers(1, 140), st.sampled_from([32, 64]))
+def test_row_major_b_random_shapes(m: int, n: int, k: int, block_k: int) -> None:
+    """The software-pipelined K loop (tld.bt's B) over random shapes: 1 to 5
+    iterations, so the prefetch is taken, skipped at the last one, or never made."""
+    got, want = run_row_major_b(m, n, k, block_k=block_k)
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("m, n, k, block_k", [(20, 19, 100, 32), (9, 30, 150, 64)])
+def test_pipelined_k_loop_in_lockstep_with_the_rtl(m, n, k, block_k) -> None:
+    """Prefetched tiles over several iterations (4 and 3) and programs, every retired
+    instruction compared with the interpreter's."""
+    got, want = run_row_major_b(m, n, k, sim="rtl", block_k=block_k)
+    np.testing.assert_array_equal(got, want)
+
+
+def _loop_body(asm: str) -> list[str]:
+    """The instructions of the kernel's K loop (its label to its back branch)."""
+    lines = asm.splitlines()
+    start = next(i for i, line in enumerate(lines) if re.match(r"\w+\.line\d+:", line))
+    label = lines[start].rstrip(":")
+    end = next(i for i in range(start, len(lines)) if lines[i].strip().endswith(label))
+    return [line.strip() for line in lines[start + 1:end + 1] if line.startswith("    ")]
+
+
+def test_row_major_b_k_loop_is_software_pipelined() -> None:
+    """B's tld.bt (36 cycles at TDIM 8) is longer than a tmma (32): the engine model
+    picks the pipelined order (sw/compiler/kloop.py, test_kloop.py's hand schedule):
+    load A0; tmma C00; load A1, B1; tmma C10, C01; then, unless this is the last
+    iteration, B0's next tile into the register C00 and C10 read; tmma C11."""
+    compiled = compile_kernel(kernels.gemm, ROW_MAJOR_B.format(n=16, k=32), TENSOR)
+    body = _loop_body(compiled.asm)
+    tiles = [line.split(",")[0].split() for line in body
+             if line.split()[0] in ("tld.b", "tld.bt", "tmma")]
+    assert [t[0] for t in tiles] == ["tld.b", "tmma", "tld.b", "tld.bt", "tmma", "tmma",
+                                     "tld.bt", "tmma"]
+    reads = [line.split(",")[1:] for line in body if line.startswith("tmma")]
+    b0 = tiles[6][1]  # the prefetched tile's register: C00's and C10's B
+    assert reads[0][1].strip() == b0 and reads[1][1].strip() == b0
+    guard = next(i for i, line in enumerate(body) if "nothing to prefetch" in line)
+    assert body[guard].startswith("bge") and \
+        guard < next(i for i, line in enumerate(body) if line.startswith("tld.bt m") and
+                     line.split()[1].rstrip(",") == b0)
+
+
+def test_b_transposed_k_loop_keeps_selection_order() -> None:
+    """With B^T's 12-cycle tld.b loads the model finds no faster order: the loop is
+    selected as before (each tile loaded just before its first use, no prefetch)."""
+    signature = "a_ptr:*i8,bt_ptr:*i8,c_ptr:*i32,M:i32,N:i32,K:i32,BLOCK_M=16,BLOCK_N=16,BLOCK_K=32"
+    asm = compile_kernel(gemm, signature, TENSOR).asm
+    assert "tmma" in asm and "nothing to prefetch" not in asm
+
+
+def test_num_stages_turns_k_loop_pipelining_off_and_on() -> None:
+    """Triton's num_stages: 1 keeps selection's order even where the model pipelines
+    (B row-major); 2 pipelines where the model would not (B^T), and the result still
+    matches numpy on odd shapes, on the interpreter and the RTL in lockstep."""
+    row_major = compile_kernel(kernels.gemm, ROW_MAJOR_B.format(n=16, k=32), TENSOR,
+                               num_stages=1)
+    assert "nothing to prefetch" not in row_major.asm
+    signature = "a_ptr:*i8,bt_ptr:*i8,c_ptr:*i32,M:i32,N:i32,K:i32,BLOCK_M=16,BLOCK_N=16,BLOCK_K=32"
+    assert "nothing to prefetch" in compile_kernel(gemm, signature, TENSOR, num_stages=2).asm
+    for shape, sim in (((33, 17, 65), "iss"), ((40, 24, 100), "iss"), ((20, 9, 72), "rtl")):
+        got, want = run_gemm(*shape, sim=sim, num_stages=3)
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("value", [0, -1, "2", 1.5, True])
+def test_a_bad_num_stages_is_a_clear_error(value) -> None:
+    with pytest.raises(OxCoreError, match=r"num_stages=.*: give 1 \(no K-loop software "
+                       r"pipelining\), 2 or more"):
+        run_gemm(16, 16, 32, num_stages=value)
 
 
 def test_block_k_must_fill_operand_tiles() -> None:

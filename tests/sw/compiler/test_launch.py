@@ -343,8 +343,8 @@ def fake_compiler(monkeypatch):
     """sw.compiler.driver.compile_kernel returning the hand-written add_i32."""
     calls = []
 
-    def compile_kernel(kernel, signature, config):
-        calls.append((kernel, signature, config.name))
+    def compile_kernel(kernel, signature, config, num_stages=None):
+        calls.append((kernel, signature, config.name) + ((num_stages,) if num_stages else ()))
         return add_kernel(config.name)
     monkeypatch.setattr("sw.compiler.driver.compile_kernel", compile_kernel,
                         raising=False)
@@ -360,6 +360,9 @@ def test_kernel_getitem_launches_like_triton(fake_compiler):
     assert fake_compiler == [(add_i32, "x:*i32,y:*i32,out:*i32,n:i32,BLOCK=4", "default")]
     assert np.array_equal(out, x + y)  # the caller's array, as a Triton launch leaves it
     assert np.array_equal(result.arrays[2], out) and result.sim == "iss"
+    # Triton's launch option num_stages goes to the compiler, not into the signature
+    add_i32[(tl_cdiv(n, BLOCK),)](x, y, out, n, BLOCK=BLOCK, num_stages=1)
+    assert fake_compiler[-1] == (add_i32, "x:*i32,y:*i32,out:*i32,n:i32,BLOCK=4", "default", 1)
 
 
 def tl_cdiv(a: int, b: int) -> int:
