@@ -1008,9 +1008,14 @@ class Selector(VectorSelection):
         runtime = [clamped for clamped, left in ((rows, rows_left), (cols, cols_left))
                    if left is not None and not isinstance(clamped, int)]
         guarded = not isinstance(predicate, int)
-        # computed before a condition's branch: the values are shared (`_pure`) with
-        # tiles whose condition differs (a convolution's taps on other input rows)
-        wanted = self._packed_edges(rows, cols, first) if guarded else None
+        # computed before the branches to the empty path: the values are shared
+        # (`_pure`) with later tiles, which may be on paths where this tile is empty
+        # (a convolution's taps on other input rows; a software-pipelined K loop's A
+        # tile past M loaded before B's); computed after them, an empty tile skipped
+        # a shift a later tile's packed value read. Inline code shares only the
+        # counts (`_SHARED_BOUNDS`), which the branches test.
+        early = guarded or runtime and not self._inline
+        wanted = self._packed_edges(rows, cols, first) if early else None
         empty = self._cold("empty_tile") if runtime or guarded else None
         if guarded:
             self.emit("beqz", predicate, empty.label)
@@ -1234,14 +1239,14 @@ class Selector(VectorSelection):
         self.forms[op.result] = acc
 
     def _tmma(self, a: TileBlock, b: TileBlock, acc: TileBlock, kt: int, mt: int,
-              nt: int) -> None:
+              nt: int, comment: str = "") -> None:
         """acc(mt, nt) += a(mt, kt) b(kt, nt), loading the operands if still pending."""
         lhs = self.tile(a, (mt, kt))
         rhs = self.tile(b, (kt, nt))
         if self.flush_before_tmma:  # the previous program's stores go here
             self._flush_before_first_write(acc, (mt, nt))
         target = self.tile(acc, (mt, nt))
-        self.emit("tmma", target, lhs, rhs, accumulate=True)
+        self.emit("tmma", target, lhs, rhs, accumulate=True, comment=comment)
 
     # -- the software-pipelined dot loop (kloop) --
 
@@ -1258,8 +1263,11 @@ class Selector(VectorSelection):
                 if isinstance(entry, PendingTile):
                     blocks[operand].tiles[index] = entry.reg
         for position in range(-1, len(plan.order)):
-            if position >= 0:
-                self._tmma(a, b, acc, *plan.order[position])
+            if position >= 0:  # the first tmma says what the plan is, for the reader
+                comment = "" if position else \
+                    f"K loop {'peeled iteration' if pipeline.first else 'body'}: " \
+                    f"{plan.describe()}"
+                self._tmma(a, b, acc, *plan.order[position], comment=comment)
             for at, (operand, index) in plan.loads:
                 if at == position:
                     self.tile(blocks[operand], index)
