@@ -75,6 +75,7 @@ fuzz: $(STAMP)
 	$(PY) -m cosim.vector_fuzz --rtl --wild --seeds $$(( $(N) * 2 )) --vlen 256 --length 4 \
 		--out build/vector-fuzz-rtl-wild
 	$(PY) -m cosim.tensor_fuzz --seeds $$(( $(N) * 2 )) --tdim 4 --tdim 8 --out build/tensor-fuzz
+	$(PY) -m cosim.gemm_fuzz --cases $$(( $(N) * 25 )) --rtl-every 25 --out build/gemm-fuzz
 
 fpga: $(STAMP)
 	$(PY) -m fpga build --board $(or $(BOARD),ulx3s) $(FPGA_PROGRAM_ARGS) \
