@@ -15,13 +15,19 @@ TDIM 8) is longer than a tmma (32).
 last reader (`offset` 1; or right after the reader, 0), but before its own first use.
 A load whose place falls before the iteration's start goes into the previous iteration
 (a *prefetch*: selection emits it there with the next iteration's addresses and masks,
-behind a branch for the loop's last iteration). Which tmma order (the accumulator block
-by rows or by columns) and which offset are best depends on the loads' costs (tld.b
-against tld.bt); `plan_k_loop` simulates the engine's queue (`simulate`) over a few
-iterations for each candidate and keeps the fastest. Worked out by hand for 2x2 tiles
-with B transposed on load (the doc string's example in tests/sw/compiler/test_kloop.py):
-order C00, C10, C01, C11; B0 prefetched after C01; A0 at the iteration's start; A1, B1
-after C00: the array never waits in the steady state.
+behind a branch for the loop's last iteration). Loads at one place go in the order
+their slots were last read. Which tmma order (the accumulator block by rows or by
+columns) and which offset are best depends on the loads' costs (tld.b against
+tld.bt), so `plan_k_loop` runs a model of the engine's queue (`simulate_queue`) over a
+few programs for every candidate pair (the peeled first iteration's plan, the loop's)
+and keeps the fastest; selection's own order is a candidate, and wins ties. Worked out
+by hand for 2x2 tiles with B loaded transposed (tests/sw/compiler/test_kloop.py): order
+C00, C10, C01, C11; B0 prefetched after C01; A0 at the iteration's start; A1, B1 after
+C00: the array never waits in the steady state.
+
+The model leaves out the scalar core, which must keep the queue fed: Triton's
+`num_stages` (`Selector.num_stages`) lets a kernel turn the pipelining off (1) or on
+(2 or more) where the model's choice is wrong for it.
 
 Operand tiles of k-tile `kt` share their slot's register with every other k-tile's
 (`slot`): the register allocator sees one register per slot, and the schedule, not the
@@ -215,8 +221,7 @@ def simulate_queue(queue: list[tuple]) -> int:
             cycles, tiles = entry[1], entry[2:]
             leave = max(head, previous_start)  # into the array, or parked
             start = max([leave, mac_free] + [lsu_done.get(t, 0) for t in tiles])
-            mac_free = previous_start = start
-            mac_free = start + cycles
+            previous_start, mac_free = start, start + cycles
             for tile in tiles:
                 mac_done[tile] = mac_free
             head = leave + 1
