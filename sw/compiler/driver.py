@@ -132,20 +132,16 @@ def compile_kernel(kernel: Kernel, signature: str, config: OxCoreConfig, *,
     function = next(op for op in module.ops if isinstance(op, func.FuncOp))
     params = tuple(Param(arg.name_hint or f"arg{i}", _type_text(arg.type))
                    for i, arg in enumerate(function.body.block.args))
-    selector = Selector(function, config, num_stages)
-    machine = selector.select()
-    if print_ir_after_all:
-        _report_mir(output, BACKEND_STAGES[0], machine)
-    for name, run_pass in MIR_PIPELINE:
-        run_pass(machine)
-        if print_ir_after_all:
-            _report_mir(output, name, machine)
-    stats = allocate(machine, config, allocatable)
-    if print_ir_after_all:
-        _report_mir(output, "allocate-registers", machine)
-    reordered = schedule(machine, config)
-    if print_ir_after_all:
-        _report_mir(output, "schedule", machine)
+    # The peeled iteration's tile bounds shared between its tiles save the scalar
+    # core a dozen instructions a program, but hold registers: kept only when the
+    # allocation spills no more for them.
+    shared = _back_end(function, config, allocatable, num_stages, True)
+    plain = _back_end(function, config, allocatable, num_stages, False)
+    share = shared[1].spill_instructions <= plain[1].spill_instructions
+    selector, stats, machine, reordered = _back_end(
+        function, config, allocatable, num_stages, share,
+        output if print_ir_after_all else None) if print_ir_after_all else \
+        (shared if share else plain)
     constexprs = tuple(parse_signature(signature).constexprs.items())
     compiled = CompiledKernel(kernel.name, assembly(machine), params, constexprs,
                               config.name, tuple(sorted(selector.engines)),
@@ -153,6 +149,30 @@ def compile_kernel(kernel: Kernel, signature: str, config: OxCoreConfig, *,
     if key is not None:
         store(key, compiled)
     return compiled
+
+
+def _back_end(function: func.FuncOp, config: OxCoreConfig,
+              allocatable: dict[str, list[int]] | None, num_stages: int | None,
+              share_peeled_bounds: bool, dumps: TextIO | None = None) -> tuple:
+    """Instruction selection, the machine-IR passes, register allocation and scheduling
+    (`BACKEND_STAGES`), with the IR after each stage written to `dumps`; returns the
+    selector, the allocation's stats, the machine function and the regions the
+    scheduler reordered."""
+    selector = Selector(function, config, num_stages, share_peeled_bounds)
+    machine = selector.select()
+    if dumps is not None:
+        _report_mir(dumps, BACKEND_STAGES[0], machine)
+    for name, run_pass in MIR_PIPELINE:
+        run_pass(machine)
+        if dumps is not None:
+            _report_mir(dumps, name, machine)
+    stats = allocate(machine, config, allocatable)
+    if dumps is not None:
+        _report_mir(dumps, "allocate-registers", machine)
+    reordered = schedule(machine, config)
+    if dumps is not None:
+        _report_mir(dumps, "schedule", machine)
+    return selector, stats, machine, reordered
 
 
 def _stat_items(stats, reordered: int) -> tuple[tuple[str, int], ...]:

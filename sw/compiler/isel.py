@@ -176,12 +176,17 @@ class Selector(VectorSelection):
     1-D data blocks go to the vector engine (`VectorSelection`, isel_vector.py)."""
 
     def __init__(self, function: func.FuncOp, config: OxCoreConfig,
-                 num_stages: int | None = None) -> None:
+                 num_stages: int | None = None, share_peeled_bounds: bool = False) -> None:
         self.function = function
         self.config = config
         # K-loop software pipelining (Triton's num_stages): None, the engine model
         # decides; 1, never; 2 or more, pipelined (one iteration ahead) when possible
         self.num_stages = num_stages
+        # the peeled iteration's tiles share their bounds (`_where_used`) from each
+        # bound's first use on, rather than compute each tile's again: fewer scalar
+        # instructions a program, more registers held (the driver keeps it only when
+        # the allocation spills no more for it)
+        self.share_peeled_bounds = share_peeled_bounds
         self.tdim = config.tensor.tdim if config.tensor is not None else None
         self.fn = MFunction(function.sym_name.data)
         self.block = self._start_block("entry")
@@ -1288,14 +1293,18 @@ class Selector(VectorSelection):
                           comment="no next iteration: nothing to prefetch")
         self._enter_scope(guard)
         # the next iteration's addresses and bounds where they are used, behind the
-        # guard: hoisted before it, the last iteration would compute them for nothing
+        # guard: hoisted before it, the last iteration would compute them for nothing;
+        # what they share with the code before stays shared, what they compute is not
+        # kept for the code after (which the guard may skip them for)
         inline, self._inline = self._inline, True
+        memo = self._inline_memo
+        self._inline_memo = None if memo is None else dict(memo)
         try:
             blocks = self._next_iteration_operands(pipeline, next_iv)
             for operand, index in tiles:
                 self.tile(blocks[operand], index)
         finally:
-            self._inline = inline
+            self._inline, self._inline_memo = inline, memo
         self._leave_scope()
         self.fn.blocks.append(done)
         self.block = done
@@ -1692,6 +1701,7 @@ class Selector(VectorSelection):
         # straight-line code run once per program: its arithmetic where it is used
         # (hoisted before the guard, it would hold registers through the deferred store)
         self._inline = True
+        self._inline_memo = {} if self.share_peeled_bounds else None
         yielded: list[Form] = []
         for inner in body.ops:
             if isinstance(inner, scf.YieldOp):
@@ -1699,6 +1709,7 @@ class Selector(VectorSelection):
             else:
                 self.visit(inner)
         self._inline = False
+        self._inline_memo = None
         self._end_flush()
         self._leave_scope()
         return yielded, skip, starts

@@ -4,6 +4,7 @@ forced register spills, and compile errors at the kernel's source line."""
 
 from __future__ import annotations
 
+import io
 import re
 
 import numpy as np
@@ -15,7 +16,8 @@ from oxcore.errors import CompileError, OxCoreError
 from sw.compiler.driver import compile_kernel
 from sw.compiler.launch import (LaunchError, build_launch_program, launch, run_launch_program,
                                 signature_text)
-from sw.ops.gemm import gemm, reference
+from sw.compiler.emit import assembly
+from sw.ops.gemm import gemm, gemm_q, reference
 from tests.sw.compiler import kernels, window_kernels
 
 TENSOR = load_config("tensor")
@@ -329,3 +331,25 @@ def test_masks_the_tile_engine_cannot_express_are_errors_at_their_line(name, mes
     line = next(i for i, text in enumerate(source[start:], start + 1) if wanted in text)
     assert f"window_kernels.py:{line}:" in str(info.value)
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize("kernel, signature, shares", [
+    (gemm, "a_ptr:*i8,bt_ptr:*i8,c_ptr:*i32,M:i32,N:i32,K:i32,BLOCK_M=16,BLOCK_N=16,"
+           "BLOCK_K=32", True),
+    (gemm_q, "a_ptr:*i8,bt_ptr:*i8,bias_ptr:*i32,c_ptr:*i8,M:i32,N:i32,K:i32,multiplier:i32,"
+             "shift:i32,zero_point:i32,RELU=1,BLOCK_M=16,BLOCK_N=16,BLOCK_K=32", False)])
+def test_the_peeled_iteration_shares_its_bounds_unless_that_spills(kernel, signature,
+                                                                    shares) -> None:
+    """Shared, the peeled iteration's tile bounds (the K clamp each tile computed again)
+    take 12 instructions off every gemm program; in gemm_q, whose program uses 30 x
+    registers, they would spill, so the driver keeps the unshared code."""
+    from xdsl.dialects import func
+    from sw.compiler.driver import _back_end, compile_to_ir
+    module = compile_to_ir(kernel, signature, False, io.StringIO())
+    function = next(op for op in module.ops if isinstance(op, func.FuncOp))
+    variants = {share: _back_end(function, TENSOR, None, None, share) for share in (True, False)}
+    size = {share: sum(len(b.instrs) for b in v[2].blocks) for share, v in variants.items()}
+    assert size[True] < size[False]
+    assert (variants[True][1].spill_instructions > 0) == (not shares)
+    compiled = compile_kernel(kernel, signature, TENSOR, use_cache=False)
+    assert compiled.asm == assembly(variants[shares][2])
