@@ -12,7 +12,7 @@ import traceback
 from collections.abc import Callable
 from io import StringIO
 from pathlib import Path
-from typing import TextIO
+from typing import NamedTuple, TextIO
 
 from xdsl.dialects import func
 from xdsl.dialects.builtin import IntegerType, ModuleOp
@@ -30,7 +30,7 @@ from sw.compiler.frontend import build_kernel_ir
 from sw.compiler.isel import Selector
 from sw.compiler.mir import MFunction, print_mir
 from sw.compiler.mir_passes import MIR_PIPELINE
-from sw.compiler.regalloc import allocate
+from sw.compiler.regalloc import AllocationStats, allocate
 from sw.compiler.schedule import schedule
 from sw.compiler.language import Kernel
 from sw.compiler.passes import PIPELINE, PassManager, print_module
@@ -132,16 +132,18 @@ def compile_kernel(kernel: Kernel, signature: str, config: OxCoreConfig, *,
     function = next(op for op in module.ops if isinstance(op, func.FuncOp))
     params = tuple(Param(arg.name_hint or f"arg{i}", _type_text(arg.type))
                    for i, arg in enumerate(function.body.block.args))
-    # The peeled iteration's tile bounds shared between its tiles save the scalar
-    # core a dozen instructions a program, but hold registers: kept only when the
+    # A peeled iteration's tile bounds shared between its tiles save the scalar core
+    # a dozen instructions a program, but hold registers: kept only when the
     # allocation spills no more for them.
-    shared = _back_end(function, config, allocatable, num_stages, True)
-    plain = _back_end(function, config, allocatable, num_stages, False)
-    share = shared[1].spill_instructions <= plain[1].spill_instructions
-    selector, stats, machine, reordered = _back_end(
-        function, config, allocatable, num_stages, share,
-        output if print_ir_after_all else None) if print_ir_after_all else \
-        (shared if share else plain)
+    chosen = _back_end(function, config, allocatable, num_stages, True)
+    if chosen.selector.peeled:
+        plain = _back_end(function, config, allocatable, num_stages, False)
+        if plain.stats.spill_instructions < chosen.stats.spill_instructions:
+            chosen = plain
+    if print_ir_after_all:  # once more, writing the IR after every stage
+        chosen = _back_end(function, config, allocatable, num_stages,
+                           chosen.selector.share_peeled_bounds, output)
+    selector, stats, machine, reordered = chosen
     constexprs = tuple(parse_signature(signature).constexprs.items())
     compiled = CompiledKernel(kernel.name, assembly(machine), params, constexprs,
                               config.name, tuple(sorted(selector.engines)),
@@ -151,13 +153,20 @@ def compile_kernel(kernel: Kernel, signature: str, config: OxCoreConfig, *,
     return compiled
 
 
+class BackEnd(NamedTuple):
+    """What the back end made of a kernel function."""
+
+    selector: Selector
+    stats: AllocationStats
+    machine: MFunction
+    reordered: int  # regions the scheduler reordered
+
+
 def _back_end(function: func.FuncOp, config: OxCoreConfig,
               allocatable: dict[str, list[int]] | None, num_stages: int | None,
-              share_peeled_bounds: bool, dumps: TextIO | None = None) -> tuple:
+              share_peeled_bounds: bool, dumps: TextIO | None = None) -> BackEnd:
     """Instruction selection, the machine-IR passes, register allocation and scheduling
-    (`BACKEND_STAGES`), with the IR after each stage written to `dumps`; returns the
-    selector, the allocation's stats, the machine function and the regions the
-    scheduler reordered."""
+    (`BACKEND_STAGES`), with the IR after each stage written to `dumps`."""
     selector = Selector(function, config, num_stages, share_peeled_bounds)
     machine = selector.select()
     if dumps is not None:
@@ -172,7 +181,7 @@ def _back_end(function: func.FuncOp, config: OxCoreConfig,
     reordered = schedule(machine, config)
     if dumps is not None:
         _report_mir(dumps, "schedule", machine)
-    return selector, stats, machine, reordered
+    return BackEnd(selector, stats, machine, reordered)
 
 
 def _stat_items(stats, reordered: int) -> tuple[tuple[str, int], ...]:

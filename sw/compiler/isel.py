@@ -187,6 +187,7 @@ class Selector(VectorSelection):
         # instructions a program, more registers held (the driver keeps it only when
         # the allocation spills no more for it)
         self.share_peeled_bounds = share_peeled_bounds
+        self.peeled = False  # a loop's first iteration was selected on its own
         self.tdim = config.tensor.tdim if config.tensor is not None else None
         self.fn = MFunction(function.sym_name.data)
         self.block = self._start_block("entry")
@@ -1698,6 +1699,7 @@ class Selector(VectorSelection):
         for form, arg in zip(forms, body.args[1:]):
             self.forms[arg] = form
         self.flush_before_tmma = True
+        self.peeled = True
         # straight-line code run once per program: its arithmetic where it is used
         # (hoisted before the guard, it would hold registers through the deferred store)
         self._inline = True
