@@ -101,17 +101,19 @@ class Autotuned:
         this key is new); returns the chosen launch's `LaunchResult`."""
         from sw.compiler.launch import _config, launch
         core = _config(config)
-        best = self.best(grid, args, core, options.get("backend", "auto"))
-        return launch(self.kernel, grid, *args, sim=sim, config=core, **options,
-                      **best.options())
+        stages = options.get("num_stages")
+        best = self.best(grid, args, core, options.get("backend", "auto"), stages)
+        # the caller's num_stages holds for the candidates that do not set their own
+        return launch(self.kernel, grid, *args, sim=sim, config=core,
+                      **{**options, **best.options()})
 
     def best(self, grid: Any, args: tuple, config: OxCoreConfig,
-             backend: str = "auto") -> Config:
+             backend: str = "auto", num_stages: int | None = None) -> Config:
         key_values = self._key_values(args)
-        memo_key = (config.name, tuple(key_values.items()))
+        memo_key = (config.name, tuple(key_values.items()), num_stages)
         if memo_key in self.chosen:
             return self.chosen[memo_key]
-        path = self._cache_path(config, key_values)
+        path = self._cache_path(config, key_values, num_stages)
         config_by_text = {c.text(): c for c in self.configs}
         try:
             cached = json.loads(path.read_text())
@@ -119,7 +121,7 @@ class Autotuned:
         except (OSError, ValueError, KeyError):
             best = None
         if best is None:
-            tuning = self.tune(grid, args, config, backend)
+            tuning = self.tune(grid, args, config, backend, num_stages)
             best = config_by_text[tuning.chosen]
             from oxcore.outputs import write_json
             write_json(path, {"kernel": self.name, "config": config.name, "key": key_values,
@@ -129,8 +131,10 @@ class Autotuned:
         return best
 
     def tune(self, grid: Any, args: tuple, config: OxCoreConfig,
-             backend: str = "auto") -> Tuning:
-        """Run every candidate on the RTL (on copies of the arrays) and pick the fastest."""
+             backend: str = "auto", num_stages: int | None = None) -> Tuning:
+        """Run every candidate on the RTL (on copies of the arrays) and pick the fastest
+        (`num_stages`: the caller's, for candidates that do not set their own)."""
+        default = {} if num_stages is None else {"num_stages": num_stages}
         from sw.compiler.launch import launch
         tuning = Tuning(self._key_values(args))
         for candidate in self.configs:
@@ -138,7 +142,7 @@ class Autotuned:
             text = candidate.text()
             try:
                 result = launch(self.kernel, grid, *copies, sim="rtl", config=config,
-                                backend=backend, **candidate.options())
+                                backend=backend, **{**default, **candidate.options()})
             except OxCoreError as exc:
                 tuning.cycles[text] = None
                 tuning.errors[text] = str(exc).splitlines()[0]
@@ -174,14 +178,15 @@ class Autotuned:
         return {k: (list(values[k].shape) if isinstance(values[k], np.ndarray)
                     else int(values[k])) for k in self.key}
 
-    def _cache_path(self, config: OxCoreConfig, key_values: dict[str, Any]) -> Path:
+    def _cache_path(self, config: OxCoreConfig, key_values: dict[str, Any],
+                    num_stages: int | None = None) -> Path:
         """The choice's file: per kernel source, configuration, key values and candidates,
         and per compiler and RTL (either changes the candidates' cycles)."""
         from sw.compiler.cache import compiler_digest, hardware_digest
         source = inspect.getsource(self.kernel.fn)
         text = json.dumps([source, repr(config), key_values,
                            [c.text() for c in self.configs], compiler_digest(),
-                           hardware_digest()], sort_keys=True)
+                           hardware_digest(), num_stages], sort_keys=True)
         digest = hashlib.sha256(text.encode()).hexdigest()[:16]
         return choices_dir() / f"{self.name}-{config.name}-{digest}.json"
 

@@ -167,6 +167,10 @@ class Scope:
 
     memo: dict[tuple, Scalar] = field(default_factory=dict)
     anchor: tuple[MBlock, MInstr] | None = None
+    # the straight-line code's shared values (`Selector._inline_memo`) as the region
+    # began: restored when it ends, since the path around the region computed none of
+    # what the region added
+    outer_inline_memo: dict[tuple, Scalar] | None = None
 
 
 # --- the selector --------------------------------------------------------------------
@@ -306,10 +310,17 @@ class Selector(VectorSelection):
         """Open a region; `anchor` is the branch into it, which the current region's
         values computed later are inserted before."""
         self._scopes[-1].anchor = (self.block, anchor)
-        self._scopes.append(Scope())
+        self._push_scope()
+
+    def _push_scope(self) -> None:
+        """The new region sees the shared straight-line values computed before it (they
+        dominate it) and keeps its own to itself (`_leave_scope`)."""
+        memo = self._inline_memo
+        self._scopes.append(Scope(outer_inline_memo=memo))
+        self._inline_memo = None if memo is None else dict(memo)
 
     def _leave_scope(self) -> None:
-        self._scopes.pop()
+        self._inline_memo = self._scopes.pop().outer_inline_memo
 
     def new_x(self, hint: str = "") -> VReg:
         reg = self.fn.new_vreg("x", hint)
@@ -1294,18 +1305,16 @@ class Selector(VectorSelection):
                           comment="no next iteration: nothing to prefetch")
         self._enter_scope(guard)
         # the next iteration's addresses and bounds where they are used, behind the
-        # guard: hoisted before it, the last iteration would compute them for nothing;
-        # what they share with the code before stays shared, what they compute is not
-        # kept for the code after (which the guard may skip them for)
+        # guard: hoisted before it, the last iteration would compute them for nothing
+        # (what they share with the code before stays shared; the scope keeps what
+        # they compute from the code after, which the guard may skip them for)
         inline, self._inline = self._inline, True
-        memo = self._inline_memo
-        self._inline_memo = None if memo is None else dict(memo)
         try:
             blocks = self._next_iteration_operands(pipeline, next_iv)
             for operand, index in tiles:
                 self.tile(blocks[operand], index)
         finally:
-            self._inline, self._inline_memo = inline, memo
+            self._inline = inline
         self._leave_scope()
         self.fn.blocks.append(done)
         self.block = done
@@ -1325,14 +1334,16 @@ class Selector(VectorSelection):
         yielded = body.last_op
         carried = sorted((arg for arg in args if arg.index > 0), key=lambda a: a.index)
         current_op = self.current_op
-        # the carried values' next forms, computed in this iteration (ptrs += BLOCK_K)
+        touched = list(body.args) + [r for o in body.ops for r in o.results]
+        saved = {value: self.forms[value] for value in touched if value in self.forms}
+        # the carried values' next forms (ptrs += BLOCK_K), computed here, behind the
+        # guard: restored below, so the iteration's own selection of these ops (for
+        # its yield) computes them again on its path
         for o in _feeding_ops(body, [yielded.operands[a.index - 1] for a in carried]):
             self.visit(o)
         next_forms: dict[SSAValue, Form] = {a: self.forms[yielded.operands[a.index - 1]]
                                             for a in carried}
         next_forms[body.args[0]] = next_iv
-        touched = list(body.args) + [r for o in body.ops for r in o.results]
-        saved = {value: self.forms[value] for value in touched if value in self.forms}
         try:
             self.forms.update(next_forms)
             for o in needed + loads:
@@ -1839,7 +1850,7 @@ class Selector(VectorSelection):
         """One side of an `if`: a region whose enclosing values go before `into`, the
         `beqz` choosing the side (its block and instruction)."""
         self._scopes[-1].anchor = into
-        self._scopes.append(Scope())
+        self._push_scope()
         try:
             self._branch_ops(block, results)
         finally:

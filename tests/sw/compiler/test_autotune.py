@@ -8,6 +8,7 @@ import io
 import numpy as np
 import pytest
 
+from oxcore.config import load_config
 from oxcore.errors import OxCoreError
 from sw.compiler import autotune as tuning
 from sw.compiler import language as tl
@@ -86,3 +87,25 @@ def test_a_changed_compiler_or_rtl_tunes_again(monkeypatch):
         monkeypatch.setattr(f"sw.compiler.cache.{digest}", lambda: f"another {digest}")
         paths.add(tuned._cache_path(load_config("tensor"), keys))
     assert len(paths) == 3
+
+
+def test_a_callers_num_stages_holds_for_candidates_without_their_own(monkeypatch):
+    """`tuned[grid](..., num_stages=1)`: tuning and the launch pass 1 to the candidates
+    that do not set num_stages; a candidate's own wins (no duplicate keyword)."""
+    calls = []
+
+    def fake_launch(kernel, grid, *args, **options):
+        calls.append(options.get("num_stages"))
+        class Result:
+            cycles = 100 + len(calls)
+        return Result()
+    monkeypatch.setattr("sw.compiler.launch.launch", fake_launch)
+    configs = [tl.Config({"BLOCK_M": 16, "BLOCK_N": 16, "BLOCK_K": 32}),
+               tl.Config({"BLOCK_M": 8, "BLOCK_N": 16, "BLOCK_K": 32}, num_stages=2)]
+    tuned = Autotuned(gemm, configs, ["M", "N", "K"], output=io.StringIO())
+    tuned.tune(grid_for(16, 16), operands(16, 16, 32) + (16, 16, 32), load_config("tensor"),
+               num_stages=1)
+    assert calls == [1, 2]
+    tuned.chosen[("tensor", (("M", 16), ("N", 16), ("K", 32)), 1)] = configs[1]
+    tuned[grid_for(16, 16)](*operands(16, 16, 32), 16, 16, 32, config="tensor", num_stages=1)
+    assert calls[-1] == 2

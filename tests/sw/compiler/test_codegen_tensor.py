@@ -18,7 +18,7 @@ from sw.compiler.launch import (LaunchError, build_launch_program, launch, run_l
                                 signature_text)
 from sw.compiler.emit import assembly
 from sw.ops.gemm import gemm, gemm_q, reference
-from tests.sw.compiler import kernels, window_kernels
+from tests.sw.compiler import kernels, pipelined_kernels, window_kernels
 
 TENSOR = load_config("tensor")
 
@@ -220,6 +220,34 @@ def test_a_tile_loaded_first_may_be_empty(m, n, k) -> None:
     launch(gemm, (-(-m // 16), -(-n // 8)), a, bt, c, m, n, k, config=TENSOR, num_stages=2,
            BLOCK_M=16, BLOCK_N=8, BLOCK_K=32)
     np.testing.assert_array_equal(c, reference(a, bt))
+
+
+@pytest.mark.parametrize("m, n, k", [(17, 33, 9), (40, 24, 72), (16, 16, 100)])
+def test_a_value_computed_in_a_branch_of_the_k_loop_is_not_reused_after_it(m, n, k) -> None:
+    """The peeled iteration shares its bounds between tiles; one computed inside an
+    `if` of the loop body (`t - M`) must not be read after the join, where the other
+    side never computed it (review finding: C was wrong everywhere)."""
+    rng = np.random.default_rng(m + n + k)
+    a = rng.integers(-128, 128, (m, k), dtype=np.int8)
+    bt = rng.integers(-128, 128, (n, k), dtype=np.int8)
+    c = np.zeros((m, n), np.int32)
+    launch(pipelined_kernels.gemm_branch_in_k_loop, (-(-m // 16), -(-n // 16)), a, bt, c, m, n, k,
+           config=TENSOR, BLOCK_M=16, BLOCK_N=16, BLOCK_K=32)
+    np.testing.assert_array_equal(c, reference(a, bt))
+
+
+@pytest.mark.parametrize("num_stages", [None, 2])
+@pytest.mark.parametrize("m, n, k", [(17, 33, 9), (40, 24, 72), (16, 16, 130)])
+def test_pointer_steps_before_the_dot(m, n, k, num_stages) -> None:
+    """A K loop stepping its pointers before tl.dot: the prefetch selects the steps
+    too, behind its guard; the loop's own yield must use its own."""
+    rng = np.random.default_rng(m * n + k)
+    a = rng.integers(-128, 128, (m, k), dtype=np.int8)
+    b = rng.integers(-128, 128, (k, n), dtype=np.int8)
+    c = np.zeros((m, n), np.int32)
+    launch(pipelined_kernels.gemm_kn_pointers_first, (-(-m // 16), -(-n // 16)), a, b, c, m, n, k,
+           config=TENSOR, num_stages=num_stages, BLOCK_M=16, BLOCK_N=16, BLOCK_K=32)
+    np.testing.assert_array_equal(c, a.astype(np.int64) @ b.astype(np.int64))
 
 
 @pytest.mark.parametrize("value", [0, -1, "2", 1.5, True])
