@@ -29,7 +29,7 @@ from sw.compiler.emit import assembly
 from sw.compiler.frontend import build_kernel_ir
 from sw.compiler.isel import Selector
 from sw.compiler.mir import MFunction, print_mir
-from sw.compiler.mir_passes import MIR_PIPELINE
+from sw.compiler.mir_passes import MIR_PIPELINE, check_defined_before_use
 from sw.compiler.regalloc import AllocationStats, allocate
 from sw.compiler.schedule import schedule
 from sw.compiler.language import Kernel
@@ -175,6 +175,7 @@ def _back_end(function: func.FuncOp, config: OxCoreConfig,
         run_pass(machine)
         if dumps is not None:
             _report_mir(dumps, name, machine)
+    check_defined_before_use(machine)
     stats = allocate(machine, config, allocatable)
     if dumps is not None:
         _report_mir(dumps, "allocate-registers", machine)

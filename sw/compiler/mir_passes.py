@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Callable
 
+from oxcore.errors import OxCoreError
 from oxcore.isa import FULL_ISA
 from sw.compiler.mir import MFunction, MInstr, PReg, VReg
 
@@ -150,3 +151,53 @@ MIR_PIPELINE: tuple[tuple[str, Callable[[MFunction], int]], ...] = (
     ("eliminate-dead-code", eliminate_dead_code),
     ("hoist-loop-invariants", hoist_loop_invariants),
 )
+
+
+def check_defined_before_use(fn: MFunction) -> None:
+    """Raise an internal error if a virtual register is read on a path from the entry
+    that never wrote it. Selection's memoised values (computed once, shared by later
+    code) must dominate their uses; a value computed on one side of a branch (an `if`,
+    an empty tile's path, a prefetch's guard) and read after the join is a miscompile
+    the register allocator cannot see, since its liveness is per block and a block may
+    branch out in its middle. Forward dataflow over instructions: the registers
+    written on every path to each one (bit sets)."""
+    instrs = [ins for block in fn.blocks for ins in block.instrs]
+    start: dict[str, int] = {}
+    at = 0
+    for block in fn.blocks:
+        start[block.label.name] = at
+        at += len(block.instrs)
+    bit: dict[int, int] = {}
+    for ins in instrs:
+        for reg in ins.defs() + ins.uses():
+            if isinstance(reg, VReg):
+                bit.setdefault(id(reg), 1 << len(bit))
+    writes = [sum({bit[id(r)] for r in ins.defs() if isinstance(r, VReg)}) for ins in instrs]
+    preds: list[list[int]] = [[] for _ in instrs]
+    for i, ins in enumerate(instrs):
+        targets = [start[t.name] for t in ins.targets()] if ins.is_branch else []
+        falls = not (ins.is_branch and ins.mnemonic in ("j", "ret"))
+        for j in targets + ([i + 1] if falls else []):
+            if j < len(instrs):
+                preds[j].append(i)
+    everything = (1 << len(bit)) - 1
+    defined = [everything] * len(instrs)  # written on every path to instruction i
+    if instrs:
+        defined[0] = 0
+    changed = True
+    while changed:
+        changed = False
+        for i in range(1, len(instrs)):
+            new = everything
+            for p in preds[i]:
+                new &= defined[p] | writes[p]
+            if not preds[i]:  # unreachable: nothing to check
+                new = everything
+            if new != defined[i]:
+                defined[i], changed = new, True
+    for i, ins in enumerate(instrs):
+        for reg in ins.uses():
+            if isinstance(reg, VReg) and not defined[i] & bit[id(reg)]:
+                raise OxCoreError(f"internal compiler error: in {fn.name}, `{ins.text()}` "
+                                  f"reads {reg} on a path that never wrote it (please "
+                                  f"report it with the kernel)")
