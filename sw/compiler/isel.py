@@ -1722,9 +1722,8 @@ class Selector(VectorSelection):
             else:
                 self.visit(inner)
         self._inline = False
-        self._inline_memo = None
         self._end_flush()
-        self._leave_scope()
+        self._leave_scope()  # (which drops the shared values: `_push_scope`)
         return yielded, skip, starts
 
     def _loop(self, op: scf.ForOp, lb: Scalar, ub: Scalar, step: Scalar,

@@ -213,10 +213,7 @@ def test_a_tile_loaded_first_may_be_empty(m, n, k) -> None:
     empty (a tzero). Its edge CSR value used to be computed after the branch to its
     empty path and shared with B0's load, which then read a stale register at the K
     edge (wrong columns, found by a random sweep)."""
-    rng = np.random.default_rng(k)
-    a = rng.integers(-128, 128, (m, k), dtype=np.int8)
-    bt = rng.integers(-128, 128, (n, k), dtype=np.int8)
-    c = np.zeros((m, n), np.int32)
+    a, bt, c = operands(m, n, k, seed=k)
     launch(gemm, (-(-m // 16), -(-n // 8)), a, bt, c, m, n, k, config=TENSOR, num_stages=2,
            BLOCK_M=16, BLOCK_N=8, BLOCK_K=32)
     np.testing.assert_array_equal(c, reference(a, bt))
@@ -227,10 +224,7 @@ def test_a_value_computed_in_a_branch_of_the_k_loop_is_not_reused_after_it(m, n,
     """The peeled iteration shares its bounds between tiles; one computed inside an
     `if` of the loop body (`t - M`) must not be read after the join, where the other
     side never computed it (review finding: C was wrong everywhere)."""
-    rng = np.random.default_rng(m + n + k)
-    a = rng.integers(-128, 128, (m, k), dtype=np.int8)
-    bt = rng.integers(-128, 128, (n, k), dtype=np.int8)
-    c = np.zeros((m, n), np.int32)
+    a, bt, c = operands(m, n, k, seed=m + n + k)
     launch(pipelined_kernels.gemm_branch_in_k_loop, (-(-m // 16), -(-n // 16)), a, bt, c, m, n, k,
            config=TENSOR, BLOCK_M=16, BLOCK_N=16, BLOCK_K=32)
     np.testing.assert_array_equal(c, reference(a, bt))
