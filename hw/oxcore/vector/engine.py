@@ -143,6 +143,9 @@ class State(enum.IntEnum):
     # three read ports cannot fetch all four rows in one cycle.)
     SCAN_TOTAL = 29  # vcpop/vfirst: the last beat's bits counted (`_mask_scan`'s
     # register stage, a cycle), then the result taken; COMPLETE follows
+    PERM_WRITE = 30  # a permutation's beat whose last element is inactive: written and
+    # reported (an inactive element's activity, from v0 and the slide's floor, stays
+    # off the path into `advance` and the register file's rows)
 
 
 # The states whose ends do not free their sequencer for the next instruction in the same
@@ -153,7 +156,8 @@ class State(enum.IntEnum):
 # a fault-only-first probe) take one more cycle; the streaming ones still end and start
 # in the same cycle.
 SLOW_ENDS = frozenset({State.IOTA, State.DIVIDE, State.PERM_INDEX, State.PERM_FETCH,
-                       State.PERM_PLACE, State.PROBE, State.GATHER, State.GATHER_WAIT,
+                       State.PERM_PLACE, State.PERM_WRITE, State.PROBE, State.GATHER,
+                       State.GATHER_WAIT,
                        State.SCATTER, State.INDEX_BEAT, State.INDEX, State.SEG_FETCH,
                        State.SEG_ROW, State.SEG_REPORT})
 
@@ -1230,7 +1234,7 @@ class VectorEngine(Engine):
             perm = self._permute(m, current, uop, fsm, beat_offset, sew_code, vl, vtype,
                                  active, src2, src1, scalar)
             permuting = ((fsm == State.PERM_INDEX) | (fsm == State.PERM_FETCH)
-                         | (fsm == State.PERM_PLACE))
+                         | (fsm == State.PERM_PLACE) | (fsm == State.PERM_WRITE))
             beat_source = Mux(permuting, perm.placed, beat_source)
             m.d.comb += unfilled.eq(perm.unfilled)
             divider = self._divide(m, uop, fsm, sew_code, src2,
@@ -1307,50 +1311,64 @@ class VectorEngine(Engine):
                     commit.mem.data.eq(full_mem), commit.mem.mask.eq(mem_mask),
                 ]
 
-        # ---- register file addresses: reads for the beat of the next cycle ----
-        advance = Signal(name=f"{role}_advance")  # moves on to the next beat (`next_beat`)
-        to_destination = Signal(name=f"{role}_to_destination")  # a gather's last beat:
-        # the destination pass comes next, from vd's first beat
-        read_beat = Signal(range(8 * bpr + 1))
-        m.d.comb += read_beat.eq(Mux(to_destination, 0, beat + advance))
         group_row = Signal(range(32 * bpr))
         # the write port as the front drives it (`back` carries it out)
         write = RegisterWrite(Signal(range(32 * bpr), name=f"{role}_front_row"),
                               Signal(32 * lanes, name=f"{role}_front_data"),
                               Signal(pb, name=f"{role}_front_bytes"))
-        m.d.comb += [group_row.eq(vd * bpr + beat),
-                     vrf.read_rows[0].eq(vd * bpr + read_beat),
-                     write.row.eq(group_row), write.data.eq(out_value)]
-        if arithmetic:  # (narrowing: vs2's two beats for one of vd's; widening: a
-            # SEW source's beat for two of vd's, and the .w forms' vs2 beat by beat;
-            # permutations: the rows of an element's source and index)
-            with m.If(uop.kind == Kind.PERMUTE):
-                m.d.comb += [vrf.read_rows[1].eq(vs2 * bpr + perm.source_row),
-                             vrf.read_rows[2].eq(vs1 * bpr + perm.index_row)]
-            with m.Elif(uop.narrow):  # (.wv: vs1's beat first, for NARROW_SHIFTS)
-                fetch_shifts = wv_narrowing & (fsm != State.NARROW_SHIFTS)
-                m.d.comb += [vrf.read_rows[1].eq(vs2 * bpr + 2 * read_beat),
-                             vrf.read_rows[2].eq(Mux(fetch_shifts,
-                                                     _shift_row(vs1, read_beat, bpr),
-                                                     vs2 * bpr + 2 * read_beat + 1))]
-            with m.Elif(uop.extend != 0):  # vzext/vsext: vs2's beat for 2 or 4 of vd's
-                m.d.comb += vrf.read_rows[1].eq(vs2 * bpr + (read_beat >> uop.extend))
-            with m.Elif(widening):
-                m.d.comb += [vrf.read_rows[1].eq(vs2 * bpr + Mux(uop.wide_vs2, read_beat,
-                                                                 read_beat >> 1)),
-                             vrf.read_rows[2].eq(vs1 * bpr + (read_beat >> 1))]
-            with m.Else():
-                m.d.comb += [vrf.read_rows[1].eq(vs2 * bpr + read_beat),
-                             vrf.read_rows[2].eq(vs1 * bpr + read_beat)]
-        else:  # an indexed access: the next element's index row, unless a beat follows
-            with m.If(uop.segment):  # the field's row; the report pass's next one
-                last_beat = beat + 1 == beats
-                following = _field_group(vd, field + last_beat, regs_log)
-                m.d.comb += vrf.read_rows[0].eq(Mux(
-                    fsm == State.SEG_REPORT,
-                    following * bpr + Mux(last_beat, 0, beat + 1), first_reg * bpr + beat))
-            with m.If(elements.reads_index):
-                m.d.comb += vrf.read_rows[0].eq(vs2 * bpr + elements.index_row)
+        m.d.comb += [group_row.eq(vd * bpr + beat), write.row.eq(group_row),
+                     write.data.eq(out_value)]
+
+        def rows_at(read_beat, case: str) -> list:
+            """The ports' rows if the next cycle works on beat `read_beat`."""
+            rows = [Signal(range(32 * bpr), name=f"{role}_rows{p}_{case}")
+                    for p in range(len(vrf.read_rows))]
+            m.d.comb += rows[0].eq(vd * bpr + read_beat)
+            if arithmetic:  # (narrowing: vs2's two beats for one of vd's; widening: a
+                # SEW source's beat for two of vd's, and the .w forms' vs2 beat by beat;
+                # permutations: the rows of an element's source and index)
+                with m.If(uop.kind == Kind.PERMUTE):
+                    m.d.comb += [rows[1].eq(vs2 * bpr + perm.source_row),
+                                 rows[2].eq(vs1 * bpr + perm.index_row)]
+                with m.Elif(uop.narrow):  # (.wv: vs1's beat first, for NARROW_SHIFTS)
+                    fetch_shifts = wv_narrowing & (fsm != State.NARROW_SHIFTS)
+                    m.d.comb += [rows[1].eq(vs2 * bpr + 2 * read_beat),
+                                 rows[2].eq(Mux(fetch_shifts, _shift_row(vs1, read_beat, bpr),
+                                                vs2 * bpr + 2 * read_beat + 1))]
+                with m.Elif(uop.extend != 0):  # vzext/vsext: vs2's beat for 2 or 4 of vd's
+                    m.d.comb += rows[1].eq(vs2 * bpr + (read_beat >> uop.extend))
+                with m.Elif(widening):
+                    m.d.comb += [rows[1].eq(vs2 * bpr + Mux(uop.wide_vs2, read_beat,
+                                                            read_beat >> 1)),
+                                 rows[2].eq(vs1 * bpr + (read_beat >> 1))]
+                with m.Else():
+                    m.d.comb += [rows[1].eq(vs2 * bpr + read_beat),
+                                 rows[2].eq(vs1 * bpr + read_beat)]
+            else:  # an indexed access: the next element's index row, unless a beat follows
+                with m.If(uop.segment):  # the field's row; the report pass's next one
+                    last_beat = beat + 1 == beats
+                    following = _field_group(vd, field + last_beat, regs_log)
+                    m.d.comb += rows[0].eq(Mux(
+                        fsm == State.SEG_REPORT,
+                        following * bpr + Mux(last_beat, 0, beat + 1), first_reg * bpr + beat))
+                with m.If(elements.reads_index):
+                    m.d.comb += rows[0].eq(vs2 * bpr + elements.index_row)
+            return rows
+
+        # ---- register file addresses: reads for the beat of the next cycle ----
+        # Each port's row for the three beats the next cycle can work on (this one, the
+        # next, the destination pass's first) is computed from registers, and whether
+        # the beat moves on selects among them last: `advance` is decided late (a
+        # permutation's last element, a load's word arriving), and a row computed after
+        # it was the engine's deepest path (v0's bits through the element activity,
+        # `advance`, the row's adders into the register file's address and bypass).
+        advance = Signal(name=f"{role}_advance")  # moves on to the next beat (`next_beat`)
+        to_destination = Signal(name=f"{role}_to_destination")  # a gather's last beat:
+        # the destination pass comes next, from vd's first beat
+        staying, following, first = (rows_at(beat, "stay"), rows_at(beat + 1, "next"),
+                                     rows_at(0, "destination"))
+        for read_row, stay, nxt, dest in zip(vrf.read_rows, staying, following, first):
+            m.d.comb += read_row.eq(Mux(to_destination, dest, Mux(advance, nxt, stay)))
 
         # Element-wise, reduction and compare instructions, and unit-stride loads and
         # stores, start without their START cycle: the first beat's rows are read in the
@@ -1581,6 +1599,14 @@ class VectorEngine(Engine):
                         m.d.sync += [perm.slot.eq(0)] + perm.clear
                         execute_beat()  # (after: its finish() sets the state last)
 
+                def skip_element() -> None:
+                    """An inactive element: the next one, or, the beat's last, PERM_WRITE
+                    (whether an element is active decides no write here)."""
+                    with m.If(perm.last_slot):
+                        m.d.sync += fsm.eq(State.PERM_WRITE)
+                    with m.Else():
+                        m.d.sync += [perm.slot.eq(perm.slot + 1), fsm.eq(perm.first_state)]
+
                 with state_case(State.DIVIDE):
                     with m.If(divider.beat_done):
                         execute_beat()
@@ -1588,16 +1614,18 @@ class VectorEngine(Engine):
                     with m.If(perm.element_active):
                         m.d.sync += fsm.eq(State.PERM_FETCH)
                     with m.Else():
-                        next_element()
+                        skip_element()
                 with state_case(State.PERM_FETCH):
                     with m.If(perm.element_active & perm.skip_source):  # (vcompress)
                         m.d.sync += perm.skip + [fsm.eq(State.PERM_INDEX)]
                     with m.Elif(perm.element_active):
                         m.d.sync += perm.fetch + [fsm.eq(State.PERM_PLACE)]
                     with m.Else():
-                        next_element()
+                        skip_element()
                 with state_case(State.PERM_PLACE):
                     m.d.sync += perm.place
+                    next_element()
+                with state_case(State.PERM_WRITE):
                     next_element()
                 with state_case(State.WB_EXECUTE):  # one register: beats 0 .. bpr-1
                     with m.If(~draining):  # (a reduction's last beats still in the tree)
