@@ -72,7 +72,8 @@ from hw.oxcore.vector.access_check import VectorAccessCheck, misaligned
 from hw.oxcore.vector.compare import BeatCompare
 from hw.oxcore.vector.decode import (MASK_LOGIC, MASK_SCANS, PERMUTES, UOP, AluOp, Form, Kind,
                                      VectorDecoder, segment_fields)
-from hw.oxcore.vector.group_check import RULES, group_rules, log2_count, rules_broken
+from hw.oxcore.vector.group_check import (GEOMETRY, RULES, group_geometry, group_rules,
+                                          log2_count, rules_broken)
 from hw.oxcore.vector.lane import LaneAlu
 from hw.oxcore.vector.reduction import ReductionTree
 from hw.oxcore.vector.register_file import LaneRegisterFile
@@ -983,15 +984,17 @@ class VectorEngine(Engine):
         # its register-group rules, worked out in MEM too: what the instruction alone
         # decides (WB then adds vtype: the dispatch path was the engine's deepest)
         rules = Signal(RULES, name="check_group_rules")
+        geometry = Signal(GEOMETRY, name="check_group_geometry")
         with m.If(pipe.check.advance):
             m.d.sync += [checked.eq(pipe.check.valid), insn.eq(pipe.check.insn),
                          uop.eq(decoder.uop),
-                         rules.eq(group_rules(m, pipe.check.insn, decoder.uop))]
+                         rules.eq(group_rules(m, pipe.check.insn, decoder.uop)),
+                         geometry.eq(group_geometry(m, pipe.check.insn, decoder.uop))]
         needs_vtype = Signal(name="check_needs_vtype")
         m.d.comb += needs_vtype.eq(checked & ~uop.whole & (uop.kind != Kind.SET_VL)
                                    & (uop.kind != Kind.SET_VL_IMM) & (uop.kind != Kind.CSR))
         vill, sew, vlmul, vstart = self._dispatched_state(m, dispatched)
-        groups_broken = rules_broken(m, rules, insn, uop, vlmul, sew, vstart == 0)
+        groups_broken = rules_broken(m, rules, geometry, insn, uop, vlmul, sew, vstart == 0)
         illegal = Signal(name="check_illegal")
         m.d.comb += illegal.eq(
             (needs_vtype & (vill | ((uop.widen | uop.narrow) & (sew == 2))

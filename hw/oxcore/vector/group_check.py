@@ -51,6 +51,15 @@ OPERAND_RULE = data.StructLayout({"checked": 1, "absolute": 1, "delta": signed(5
 RULES = data.StructLayout({"vd": OPERAND_RULE, "vs2": OPERAND_RULE, "vs1": OPERAND_RULE,
                            "needs_vstart_zero": 1,
                            "masked_v0": 1})  # vmsbf/vmsif/vmsof, masked, into v0
+# What the register numbers alone decide about a source group against the destination,
+# for every pair of their sizes (bit 4 * d + s: the destination 2^d registers x fields,
+# the source 2^s registers; `group_geometry`): whether they meet, whether they end
+# together (the source is the destination's highest part), and whether they start at
+# the same register.
+SOURCE_GEOMETRY = data.StructLayout({"meets": 16, "ends_together": 16, "same_start": 1})
+GEOMETRY = data.StructLayout({"too_many": 4,  # bit d: the destination's fields x 2^d
+                              # registers are more than 8, or run past v31
+                              "vs2": SOURCE_GEOMETRY, "vs1": SOURCE_GEOMETRY})
 
 
 class Emul:
@@ -106,17 +115,11 @@ def registers_log2(emul):
     return Mux(emul >= 3, 3, Mux(emul < 0, 0, emul[:2]))
 
 
-def registers(emul):
-    """The registers of a group of EMUL 2^emul (1 when fractional), as a count."""
-    return Const(1, 4) << registers_log2(emul)
-
-
 def group_bits(reg, count):
     """The registers [reg, reg + count) as a mask (bit r: register r; up to bit 38, past
     v31 for a group that runs off the end, which `fields_too_many` traps). A count above
     8 (a segment group that traps anyway) is taken as 8. Masks, not adders and
-    comparators: this check sits between WB's instruction and the dispatch, and the
-    comparisons of sums were the engine's deepest path."""
+    comparators: the comparisons of sums were once the engine's deepest path."""
     thermometer = Cat(*(count > k for k in range(8)))
     return thermometer << reg
 
@@ -131,14 +134,12 @@ def _end(bits):
     return (bits << 1) & ~bits
 
 
-def breaks_overlap_rule(rule, dst, dst_bits, src, src_bits, src_emul):
-    """Spec 5.2's rule `rule` broken by the source group at `src` (mask `src_bits`)
-    against the destination at `dst` (mask `dst_bits`)."""
-    meets = _overlap_hook(dst_bits, src_bits)
-    # (the source is the destination's highest part: their groups end together)
-    highest = (src_emul >= 0) & (_end(src_bits) == _end(dst_bits))
+def breaks_overlap_rule(rule, meets, same_start, highest):
+    """Spec 5.2's rule `rule` broken by a source group against the destination: they
+    `meet`, start at the same register (`same_start`), the source is the destination's
+    highest part (`highest`)."""
     return meets & Mux(rule == Overlap.NONE, 1,
-                       Mux(rule == Overlap.NARROWER_DST, src != dst,
+                       Mux(rule == Overlap.NARROWER_DST, ~same_start,
                            Mux(rule == Overlap.WIDER_DST, ~highest, 0)))
 
 
@@ -153,6 +154,34 @@ def group_rules(m: Module, insn, uop) -> data.View:
     return rules
 
 
+def group_geometry(m: Module, insn, uop) -> data.View:
+    """What the instruction's register numbers (and a segment access's fields) decide
+    of its groups for every size vtype can give them, a `GEOMETRY` record: worked out in
+    MEM with `group_rules`, so that WB, where vtype is known, only picks the sizes'
+    bits (`rules_broken`). The masks and their comparisons had been WB's, between the
+    instruction and the dispatch: the engine's deepest path."""
+    geometry = Signal(GEOMETRY, name="group_geometry")
+    vd = insn[7:12]
+    fields = Signal(4, name="geometry_fields")
+    m.d.comb += fields.eq(segment_fields(insn, uop))
+    dst_bits = []
+    for d in range(4):
+        count = Signal(7, name=f"geometry_vd_count{d}")  # (up to 8 fields of 8)
+        m.d.comb += count.eq(fields << d)
+        m.d.comb += geometry.too_many[d].eq((count > 8) | (vd + count > 32))
+        dst_bits.append(group_bits(vd, count))
+    for name, reg in (("vs2", insn[20:25]), ("vs1", insn[15:20])):
+        source = geometry[name]
+        m.d.comb += source.same_start.eq(reg == vd)
+        for d in range(4):
+            for s in range(4):
+                src_bits = group_bits(reg, Const(1 << s, 4))
+                m.d.comb += [source.meets[4 * d + s].eq(_overlap_hook(dst_bits[d], src_bits)),
+                             source.ends_together[4 * d + s].eq(
+                                 _end(src_bits) == _end(dst_bits[d]))]
+    return geometry
+
+
 def _emul(m: Module, rule, lmul, sew, name: str) -> Signal:
     emul = Signal(signed(5), name=f"{name}_emul")
     m.d.comb += emul.eq(Mux(rule.absolute, rule.delta,
@@ -160,10 +189,11 @@ def _emul(m: Module, rule, lmul, sew, name: str) -> Signal:
     return emul
 
 
-def rules_broken(m: Module, rules, insn, uop, vlmul, sew_code, vstart_zero) -> Signal:
-    """Whether instruction ``insn`` with group rules `rules` (`group_rules`) breaks one
-    under vtype's ``vlmul`` and ``sew_code``, or needs vstart = 0 without
-    ``vstart_zero``."""
+def rules_broken(m: Module, rules, geometry, insn, uop, vlmul, sew_code,
+                 vstart_zero) -> Signal:
+    """Whether instruction ``insn`` with group rules `rules` (`group_rules`) and
+    `geometry` (`group_geometry`) breaks one under vtype's ``vlmul`` and ``sew_code``,
+    or needs vstart = 0 without ``vstart_zero``."""
     vd, vs1, vs2 = insn[7:12], insn[15:20], insn[20:25]
     lmul = Signal(signed(5), name="lmul")
     sew = Signal(signed(5), name="sew_code")
@@ -171,26 +201,27 @@ def rules_broken(m: Module, rules, insn, uop, vlmul, sew_code, vstart_zero) -> S
     m.d.comb += [lmul.eq(vlmul.as_signed()), sew.eq(sew_code), eew.eq(uop.eew)]
     dst, src2, src1 = rules.vd, rules.vs2, rules.vs1
     dst_emul = _emul(m, dst, lmul, sew, "vd")
-    fields = Signal(4, name="fields")  # a segment access's nf (the data group's copies)
-    m.d.comb += fields.eq(segment_fields(insn, uop))
-    dst_count = Signal(7, name="vd_count")  # (up to 8 fields of 8)
-    # (registers() is a power of two: a shift, not a multiplier, which Yosys gave a DSP
-    # block)
-    m.d.comb += dst_count.eq(fields << registers_log2(dst_emul))
+    dst_size = Signal(2, name="vd_size")  # log2 of its registers (x fields)
+    m.d.comb += dst_size.eq(registers_log2(dst_emul))
     # (a mask destination is one register: its rule is checked with EMUL 1)
-    fields_too_many = dst.checked & ((dst_count > 8) | (vd + dst_count > 32))
+    fields_too_many = dst.checked & geometry.too_many.bit_select(dst_size, 1)
     breaks = [fields_too_many, rules.needs_vstart_zero & ~vstart_zero,
               rules.masked_v0 & (vd == 0), dst.checked & misaligned_group(vd, dst_emul)]
-    dst_bits = group_bits(vd, dst_count)
     # an indexed load's index group against its data (spec 5.2, by EEW)
     by_sew = Mux(sew == eew, Overlap.ANY, Mux(sew < eew, Overlap.NARROWER_DST,
                                               Overlap.WIDER_DST))
     for rule, reg, name in ((src2, vs2, "vs2"), (src1, vs1, "vs1")):
         emul = _emul(m, rule, lmul, sew, name)
+        size = Signal(2, name=f"{name}_size")
+        m.d.comb += size.eq(registers_log2(emul))
+        pair = Cat(size, dst_size)
+        source = geometry[name]
+        # (the source is the destination's highest part: their groups end together)
+        highest = (emul >= 0) & source.ends_together.bit_select(pair, 1)
         breaks.append(rule.checked & misaligned_group(reg, emul))
         breaks.append(rule.checked & dst.checked & breaks_overlap_rule(
-            Mux(rule.by_sew, by_sew, rule.overlap), vd, dst_bits, reg,
-            group_bits(reg, registers(emul)), emul))
+            Mux(rule.by_sew, by_sew, rule.overlap), source.meets.bit_select(pair, 1),
+            source.same_start, highest))
     broken = Signal(name="group_rule_broken")
     m.d.comb += broken.eq(Cat(*breaks).any())
     return broken
@@ -200,7 +231,7 @@ class RegisterGroupCheck(wiring.Component):
     """``illegal``: the instruction ``insn`` (micro-operation ``uop``) breaks a register-
     group rule under vtype's ``vlmul`` and ``sew`` (codes), or needs vstart = 0 and
     ``vstart_zero`` is 0. Combinational: `group_rules` then `rules_broken` (the engine
-    puts a register between them)."""
+    puts a register between them, and `group_geometry` beside the first)."""
 
     insn: In(32)
     uop: In(UOP)
@@ -212,8 +243,9 @@ class RegisterGroupCheck(wiring.Component):
     def elaborate(self, platform) -> Module:
         m = Module()
         rules = group_rules(m, self.insn, self.uop)
-        m.d.comb += self.illegal.eq(rules_broken(m, rules, self.insn, self.uop, self.vlmul,
-                                                 self.sew, self.vstart_zero))
+        geometry = group_geometry(m, self.insn, self.uop)
+        m.d.comb += self.illegal.eq(rules_broken(m, rules, geometry, self.insn, self.uop,
+                                                 self.vlmul, self.sew, self.vstart_zero))
         return m
 
 
