@@ -86,8 +86,10 @@ from oxcore.retire.ports import vector_commit_spec
 
 VILL = 1 << 31
 # the lanes' pipeline registers (`LaneAlu`): with 2 a lane alone reaches 49.8 MHz on the
-# ECP5, with 1 30.5, with none 20.6 (docs/fpga.md "Timing one unit")
-LANE_STAGES = 2
+# ECP5, with 1 30.5, with none 20.6 (docs/fpga.md "Timing one unit"); the third, after
+# the rounding, takes it off the engine's path from the lanes through the back end's
+# merge into the register file and the copy of v0
+LANE_STAGES = 3
 CSR_VSTART, CSR_VXSAT, CSR_VXRM, CSR_VCSR = 0x008, 0x009, 0x00A, 0x00F
 CSR_VL, CSR_VTYPE, CSR_VLENB = 0xC20, 0xC21, 0xC22
 COUNTERS = (CSR_VBUSY, CSR_VACTIVE_ALU, CSR_VACTIVE_LSU, CSR_VELEMENTS, CSR_VSTALL_ISSUE,

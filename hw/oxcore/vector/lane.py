@@ -298,8 +298,8 @@ class LaneAlu(wiring.Component):
     operands (0: combinational). A cycle's operands may follow the last's at once.
 
     The cuts, in order: after the multiplies (their 17x17 products, in the DSP blocks'
-    output registers) and the shifter; after the segmented adder. The rounding,
-    clamping and the result's select come last."""
+    output registers) and the shifter; after the segmented adder; after the rounding
+    (its adder and the clip flags). The clamping and the result's select come last."""
 
     a: In(32)
     b: In(32)
@@ -315,7 +315,7 @@ class LaneAlu(wiring.Component):
     result: Out(32)
     saturated: Out(4)  # per byte: its element saturated (fixed point)
 
-    CUTS = ("products", "sum")
+    CUTS = ("products", "sum", "rounded")
 
     def __init__(self, stages: int = 0) -> None:
         if not 0 <= stages <= len(self.CUTS):
@@ -357,7 +357,9 @@ class LaneAlu(wiring.Component):
         live.values.update(product=product, total=total, top=top)
         live = self._cut(m, "sum", live)
         rounded, clip_over, clip_under = self._rounding(m, live)
-        self._result(m, live, rounded, clip_over, clip_under)
+        live.values.update(rounded=rounded, clip_over=clip_over, clip_under=clip_under)
+        live = self._cut(m, "rounded", live)
+        self._result(m, live, live.rounded, live.clip_over, live.clip_under)
         return m
 
     def _extensions(self, m, control):

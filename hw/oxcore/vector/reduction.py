@@ -13,10 +13,11 @@ where a chain would have one per element. A widening sum first adds each pair of
 neighbouring SEW-bit elements, extended, into one 2*SEW-bit element (exact: SEW+1 bits
 fit), and is then a sum at 2*SEW.
 
-The tree is pipelined: a register after every ``folds_per_stage`` levels (a level is
-one segmented add and a select; five in series for a 128-bit beat ran at 24.6 MHz on
-the ECP5, docs/fpga.md "Timing one unit"), then the fold into the running value, its
-own stage (the one loop: one fold a cycle). A beat enters every cycle; ``stages`` says
+The tree is pipelined: a register on its inputs (the beat and its active bytes, which
+the sequencer selects from v0 late in the cycle), a register after every
+``folds_per_stage`` levels (a level is one segmented add and a select; five in series
+for a 128-bit beat ran at 24.6 MHz on the ECP5, docs/fpga.md "Timing one unit"), then
+the fold into the running value, its own stage (the one loop: one fold a cycle). A beat enters every cycle; ``stages`` says
 which stages hold one, so that the sequencer reads the result only once its last beat
 is in.
 """
@@ -85,27 +86,30 @@ class ReductionTree(wiring.Component):
         for _ in self.halves + ["start"]:
             self.registered.append(done == folds_per_stage)
             done = 1 if self.registered[-1] else done + 1
-        self.latency = 1 + sum(self.registered)  # cycles from a beat to `result`
+        # cycles from a beat to `result` (the input register's, the stages', the fold's)
+        self.latency = 2 + sum(self.registered)
         super().__init__({"valid": In(1), "first": In(1), "beat": In(width),
                           "active": In(width // 8), "sub": In(3), "sew": In(2),
                           "widen": In(1), "start": In(32), "result": Out(32),
-                          "stages": Out(max(1, self.latency - 1))})
+                          "stages": Out(self.latency - 1)})
 
     def elaborate(self, platform) -> Module:
         m = Module()
-        sew, widen = self.sew, self.widen
+        names = ("beat", "active", "valid", "first", "start", "sub", "sew", "widen")
+        inputs = [Signal.like(getattr(self, n), name=f"input_{n}") for n in names]
+        m.d.sync += [reg.eq(getattr(self, n)) for reg, n in zip(inputs, names)]
+        beat, active, valid, first, start, sub, sew, widen = inputs
+        stage_valids = [valid]
         size = Signal(2, name="element_size")  # the folds' elements: SEW or 2*SEW
         op = Signal(3, name="operation")
-        m.d.comb += [size.eq(sew + widen), op.eq(Mux(widen, SUM, self.sub))]
+        m.d.comb += [size.eq(sew + widen), op.eq(Mux(widen, SUM, sub))]
         chunks = self.width // 8
         top_bytes = ends(sew, chunks)
         value = Signal(self.width, name="filled")
-        m.d.comb += value.eq(Cat(*(Mux(self.active[j], self.beat[8 * j:8 * j + 8],
+        m.d.comb += value.eq(Cat(*(Mux(active[j], beat[8 * j:8 * j + 8],
                                        _identity_byte(op, top_bytes[j]))
                                    for j in range(chunks))))
-        value = self._pairs(m, value)
-        valid, first, start = self.valid, self.first, self.start
-        stage_valids = []
+        value = self._pairs(m, value, sub, sew, widen)
         for half, registered in zip(self.halves + [None], self.registered):
             if registered:
                 value, valid, first, start, op, size = self._register(
@@ -117,30 +121,29 @@ class ReductionTree(wiring.Component):
         folded = fold(m, "with_start", op, Mux(first, start, accumulated), value[:32], size)
         with m.If(valid):
             m.d.sync += accumulated.eq(folded & by_size(size, 0xFF, 0xFFFF, 0xFFFFFFFF))
-        m.d.comb += [self.result.eq(accumulated),
-                     self.stages.eq(Cat(*stage_valids) if stage_valids else 0)]
+        m.d.comb += [self.result.eq(accumulated), self.stages.eq(Cat(*stage_valids))]
         return m
 
-    def _pairs(self, m: Module, value):
+    def _pairs(self, m: Module, value, sub, sew, widen):
         """Widening: each 2*SEW-bit slot's two SEW-bit elements, extended, added (one
         segmented add at 2*SEW); otherwise `value` itself."""
         chunks = self.width // 8
-        signed = self.sub[0]
+        signed = sub[0]
         halves = {}
-        for code, sew in ((0, 8), (1, 16)):
+        for code, bits in ((0, 8), (1, 16)):
             lows, highs = [], []
-            for slot in range(self.width // (2 * sew)):
-                low = value[2 * sew * slot:2 * sew * slot + sew]
-                high = value[2 * sew * slot + sew:2 * sew * (slot + 1)]
-                lows.append(Cat(low, ones(signed & low[-1], sew)))
-                highs.append(Cat(high, ones(signed & high[-1], sew)))
+            for slot in range(self.width // (2 * bits)):
+                low = value[2 * bits * slot:2 * bits * slot + bits]
+                high = value[2 * bits * slot + bits:2 * bits * (slot + 1)]
+                lows.append(Cat(low, ones(signed & low[-1], bits)))
+                highs.append(Cat(high, ones(signed & high[-1], bits)))
             halves[code] = (Cat(*lows), Cat(*highs))
-        x = Mux(self.sew == 0, halves[0][0], halves[1][0])
-        y = Mux(self.sew == 0, halves[0][1], halves[1][1])
-        total, _ = segmented_add(m, "pair_sums", x, y, 8, starts(self.sew + 1, chunks),
+        x = Mux(sew == 0, halves[0][0], halves[1][0])
+        y = Mux(sew == 0, halves[0][1], halves[1][1])
+        total, _ = segmented_add(m, "pair_sums", x, y, 8, starts(sew + 1, chunks),
                                  [0] * chunks)
         paired = Signal(self.width, name="paired")
-        m.d.comb += paired.eq(Mux(self.widen, total, value))
+        m.d.comb += paired.eq(Mux(widen, total, value))
         return paired
 
     @staticmethod
