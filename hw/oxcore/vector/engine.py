@@ -101,8 +101,10 @@ BODY_KINDS = (Kind.ARITH, Kind.LOAD, Kind.STORE, Kind.REDUCE, Kind.COMPARE, Kind
 
 
 #: What the queue holds with each instruction, decoded as it is dispatched: the issue
-#: logic and the sequencers take the micro-operation from flip-flops.
-PREDECODED = data.StructLayout({"uop": UOP})
+#: logic and the sequencers take the micro-operation, and the registers the instruction
+#: touches and writes and whether it runs alone (`VectorEngine._registers_used`, under
+#: the vtype and vstart it will run with), from flip-flops.
+PREDECODED = data.StructLayout({"uop": UOP, "touched": 32, "writes": 32, "alone": 1})
 
 
 class State(enum.IntEnum):
@@ -676,9 +678,18 @@ class VectorEngine(Engine):
                             v0=Signal(vlen, name="v0_copy"))
         dispatched = self.decode_dispatched(m, VectorDecoder(self.isa)).uop
         hold = Signal(name="dispatch_hold")  # (`_precise_traps`: a memory access's verdict)
+        # (vill, SEW, LMUL and vstart as the instructions dispatched so far leave them:
+        # what the one being dispatched will run with)
+        as_dispatched = self._dispatched_state(m, dispatched)
+
+        def predecode(m, payload) -> dict:
+            vill, sew, vlmul, vstart = as_dispatched
+            touched, writes, alone = self._registers_used(m, payload.insn, dispatched, vlmul,
+                                                          sew, vstart != 0)
+            return {"uop": dispatched, "touched": touched, "writes": writes, "alone": alone}
         queue = self.claim_and_queue(m, VectorDecoder(self.isa), self.queue_depth, PREDECODED,
-                                     lambda m, payload: {"uop": dispatched}, hold)
-        self._precise_traps(m, dispatched, state, hold)
+                                     predecode, hold)
+        self._precise_traps(m, dispatched, as_dispatched, state, hold)
         alu_ports, lsu_ports = self._register_file(m)
         alu = Slot(Signal(name="alu_take"), Signal(name="alu_free"),
                    Signal(32, name="alu_touched"), Signal(name="alu_alone"),
@@ -796,80 +807,13 @@ class VectorEngine(Engine):
         m.d.comb += head.eq(entry.dispatched)
         uop, insn = entry.predecoded.uop, head.insn
         self._head_kind = uop.kind  # (counting stores: `_memory_writes`)
-        vd, vs1, vs2, masked = insn[7:12], insn[15:20], insn[20:25], ~insn[25]
         memory_op = (uop.kind == Kind.LOAD) | (uop.kind == Kind.STORE)
-        # the register group's size, as 2^k - 1 ones: LMUL, a memory access's EMUL
-        # (EEW/SEW * LMUL; an indexed access's data is SEW wide: LMUL), or a
-        # whole-register count
-        lmul = state.vtype[:3].as_signed()
-        emul = lmul + uop.eew - state.vtype[3:5]  # (an indexed access's index group)
-        log_size = Signal(range(-8, 8), name="head_group_log2")
-        with m.If(uop.whole):
-            # (nf: 0, 1, 3 or 7)
-            m.d.comb += log_size.eq(log2_count(Mux(memory_op, insn[29:32], insn[15:18])))
-        with m.Elif(uop.mask_access):  # vlm.v, vsm.v: one register, whatever vtype
-            m.d.comb += log_size.eq(0)
-        with m.Elif(memory_op & ~uop.indexed):
-            m.d.comb += log_size.eq(emul)
-        with m.Else():
-            m.d.comb += log_size.eq(lmul)
-
-        def group_ones(log2, name: str) -> Signal:
-            ones = Signal(8, name=name)
-            with m.Switch(log2):
-                for k in range(4):
-                    with m.Case(k):
-                        m.d.comb += ones.eq((1 << (1 << k)) - 1)
-                with m.Default():  # fractional: one register
-                    m.d.comb += ones.eq(1)
-            return ones
-        ones = group_ones(log_size, "head_group_ones")
-        index_ones = group_ones(emul, "head_index_ones")
-        # a segment access's data: nf fields of a group each, nf x EMUL registers (at
-        # most 8: more traps in WB, `RegisterGroupCheck`)
-        field_regs = Mux(log_size < 0, 0, log_size)[:2]
-        data_regs = Signal(7, name="head_data_regs")
-        m.d.comb += data_regs.eq(_data_registers(segment_fields(insn, uop),
-                                                 field_regs))
-        data_ones = Signal(8, name="head_data_ones")
-        with m.Switch(data_regs):
-            for count in range(1, 8):
-                with m.Case(count):
-                    m.d.comb += data_ones.eq((1 << count) - 1)
-            with m.Default():
-                m.d.comb += data_ones.eq(0xFF)
-        uses_v0 = masked | ((uop.kind == Kind.ARITH) & (uop.op == AluOp.MERGE))
         touched = Signal(32, name="head_touched")
-        # the registers it writes (a subset of `touched`: the back end's pending rows)
-        writes = Signal(32, name="head_writes")
-        with m.If(memory_op):
-            # indexed: the index group of vs2 (EMUL = index EEW/SEW * LMUL) is read too
-            index_group = Mux(uop.indexed, _group_mask(vs2, _index_group(index_ones)), 0)
-            m.d.comb += [touched.eq(_group_mask(vd, data_ones) | index_group | uses_v0),
-                         writes.eq(Mux(uop.kind == Kind.LOAD, _group_mask(vd, data_ones), 0))]
-        with m.Else():
-            # the 2*SEW groups (narrowing vs2; widening vd, and vs2 in the .w forms) are
-            # twice LMUL: counted double
-            double = _double_group(ones)
-            # a reduction's vd and vs1, and a compare's mask destination, are one
-            # register whatever LMUL (spec 14, 11.8), so that a strip's reduction does
-            # not hold the next strip's load into the registers after its vd
-            one_vd = (uop.kind == Kind.REDUCE) | (uop.kind == Kind.COMPARE)
-            vd_ones = _single_register(one_vd, Mux(uop.widen, double, ones))
-            vs2_ones = Mux(uop.narrow | uop.wide_vs2, double, ones)
-            # vrgatherei16's 16-bit indices: EMUL 2 x LMUL at SEW 8
-            ei16 = (uop.kind == Kind.PERMUTE) & (uop.sub == PERMUTES.index("vrgatherei16"))
-            vs1_ones = _single_register(uop.kind == Kind.REDUCE,
-                                        Mux(ei16 & (state.vtype[3:6] == 0), double, ones))
-            m.d.comb += [touched.eq(_group_mask(vd, vd_ones) | _group_mask(vs2, vs2_ones)
-                                    | Mux(uop.form == Form.VV, _group_mask(vs1, vs1_ones), 0)
-                                    | uses_v0),
-                         writes.eq(_group_mask(vd, vd_ones))]
+        writes = Signal(32, name="head_writes")  # (a subset of `touched`)
         alone = Signal(name="head_alone")
-        # (a fault-only-first load may change vl: as vset{i}vl{i} does)
+        m.d.comb += [touched.eq(entry.predecoded.touched), writes.eq(entry.predecoded.writes),
+                     alone.eq(entry.predecoded.alone)]
         set_vl = (uop.kind == Kind.SET_VL) | (uop.kind == Kind.SET_VL_IMM)
-        m.d.comb += alone.eq(set_vl | (uop.kind == Kind.CSR) | uop.fault_first
-                             | (state.vstart != 0))
         # Nothing starts while an instruction that runs alone runs; it waits for the
         # other sequencer to finish, except vset{i}vl{i}: each sequencer keeps the vl
         # and vtype its instruction was taken with, so a vsetvli between two strips'
@@ -891,6 +835,89 @@ class VectorEngine(Engine):
         m.d.comb += held.eq(queue.r_rdy & Mux(memory_op, lsu.free, alu.free) & ~queue.r_en)
         self._watch.update(head=head, head_touched=touched)
         return touched, writes, alone, held
+
+    def _registers_used(self, m: Module, insn, uop, vlmul, sew, vstart_set):
+        """The registers instruction `insn` (micro-operation `uop`) touches (reads or
+        writes) and writes, as masks, and whether it runs alone, under vtype's `vlmul`
+        and `sew` and with vstart != 0 (`vstart_set`): worked out as it is dispatched,
+        from the vtype and vstart the instructions dispatched before it leave (exact:
+        only they change them), and queued with it, so that the issue decision starts
+        from flip-flops (computing them from the queue's head and vtype had been the
+        path into the queue's pop)."""
+        vd, vs1, vs2, masked = insn[7:12], insn[15:20], insn[20:25], ~insn[25]
+        memory_op = (uop.kind == Kind.LOAD) | (uop.kind == Kind.STORE)
+        # the register group's size, as 2^k - 1 ones: LMUL, a memory access's EMUL
+        # (EEW/SEW * LMUL; an indexed access's data is SEW wide: LMUL), or a
+        # whole-register count
+        lmul = vlmul.as_signed()
+        emul = lmul + uop.eew - sew  # (an indexed access's index group)
+        log_size = Signal(range(-8, 8), name="dispatch_group_log2")
+        with m.If(uop.whole):
+            # (nf: 0, 1, 3 or 7)
+            m.d.comb += log_size.eq(log2_count(Mux(memory_op, insn[29:32], insn[15:18])))
+        with m.Elif(uop.mask_access):  # vlm.v, vsm.v: one register, whatever vtype
+            m.d.comb += log_size.eq(0)
+        with m.Elif(memory_op & ~uop.indexed):
+            m.d.comb += log_size.eq(emul)
+        with m.Else():
+            m.d.comb += log_size.eq(lmul)
+
+        def group_ones(log2, name: str) -> Signal:
+            ones = Signal(8, name=name)
+            with m.Switch(log2):
+                for k in range(4):
+                    with m.Case(k):
+                        m.d.comb += ones.eq((1 << (1 << k)) - 1)
+                with m.Default():  # fractional: one register
+                    m.d.comb += ones.eq(1)
+            return ones
+        ones = group_ones(log_size, "dispatch_group_ones")
+        index_ones = group_ones(emul, "dispatch_index_ones")
+        # a segment access's data: nf fields of a group each, nf x EMUL registers (at
+        # most 8: more traps in WB, `RegisterGroupCheck`)
+        field_regs = Mux(log_size < 0, 0, log_size)[:2]
+        data_regs = Signal(7, name="dispatch_data_regs")
+        m.d.comb += data_regs.eq(_data_registers(segment_fields(insn, uop),
+                                                 field_regs))
+        data_ones = Signal(8, name="dispatch_data_ones")
+        with m.Switch(data_regs):
+            for count in range(1, 8):
+                with m.Case(count):
+                    m.d.comb += data_ones.eq((1 << count) - 1)
+            with m.Default():
+                m.d.comb += data_ones.eq(0xFF)
+        uses_v0 = masked | ((uop.kind == Kind.ARITH) & (uop.op == AluOp.MERGE))
+        touched = Signal(32, name="dispatch_touched")
+        # the registers it writes (a subset of `touched`: the back end's pending rows)
+        writes = Signal(32, name="dispatch_writes")
+        with m.If(memory_op):
+            # indexed: the index group of vs2 (EMUL = index EEW/SEW * LMUL) is read too
+            index_group = Mux(uop.indexed, _group_mask(vs2, _index_group(index_ones)), 0)
+            m.d.comb += [touched.eq(_group_mask(vd, data_ones) | index_group | uses_v0),
+                         writes.eq(Mux(uop.kind == Kind.LOAD, _group_mask(vd, data_ones), 0))]
+        with m.Else():
+            # the 2*SEW groups (narrowing vs2; widening vd, and vs2 in the .w forms) are
+            # twice LMUL: counted double
+            double = _double_group(ones)
+            # a reduction's vd and vs1, and a compare's mask destination, are one
+            # register whatever LMUL (spec 14, 11.8), so that a strip's reduction does
+            # not hold the next strip's load into the registers after its vd
+            one_vd = (uop.kind == Kind.REDUCE) | (uop.kind == Kind.COMPARE)
+            vd_ones = _single_register(one_vd, Mux(uop.widen, double, ones))
+            vs2_ones = Mux(uop.narrow | uop.wide_vs2, double, ones)
+            # vrgatherei16's 16-bit indices: EMUL 2 x LMUL at SEW 8
+            ei16 = (uop.kind == Kind.PERMUTE) & (uop.sub == PERMUTES.index("vrgatherei16"))
+            vs1_ones = _single_register(uop.kind == Kind.REDUCE,
+                                        Mux(ei16 & (sew == 0), double, ones))
+            m.d.comb += [touched.eq(_group_mask(vd, vd_ones) | _group_mask(vs2, vs2_ones)
+                                    | Mux(uop.form == Form.VV, _group_mask(vs1, vs1_ones), 0)
+                                    | uses_v0),
+                         writes.eq(_group_mask(vd, vd_ones))]
+        alone = Signal(name="dispatch_alone")
+        # (a fault-only-first load may change vl: as vset{i}vl{i} does)
+        set_vl = (uop.kind == Kind.SET_VL) | (uop.kind == Kind.SET_VL_IMM)
+        m.d.comb += alone.eq(set_vl | (uop.kind == Kind.CSR) | uop.fault_first | vstart_set)
+        return touched, writes, alone
 
     def _configure_at_issue(self, m: Module, queue, head, set_vl, uop, state: VectorState,
                             alu: Slot, lsu: Slot) -> Signal:
@@ -961,7 +988,8 @@ class VectorEngine(Engine):
         m.d.comb += next_vl.eq(Mux(~legal, 0, Mux(avl < vlmax, avl, vlmax)))
         return next_vl, legal, new_vtype
 
-    def _precise_traps(self, m: Module, dispatched, state: VectorState, hold) -> None:
+    def _precise_traps(self, m: Module, dispatched, as_dispatched, state: VectorState,
+                       hold) -> None:
         """The illegal-instruction traps vtype and vstart decide, precisely (the engine
         interface's ``check``/``fault``): with vill set, every vector instruction but
         vset{i}vl{i}, the whole-register loads, stores and moves and the CSR
@@ -995,7 +1023,7 @@ class VectorEngine(Engine):
         needs_vtype = Signal(name="check_needs_vtype")
         m.d.comb += needs_vtype.eq(checked & ~uop.whole & (uop.kind != Kind.SET_VL)
                                    & (uop.kind != Kind.SET_VL_IMM) & (uop.kind != Kind.CSR))
-        vill, sew, vlmul, vstart = self._dispatched_state(m, dispatched)
+        vill, sew, vlmul, vstart = as_dispatched
         groups_broken = rules_broken(m, rules, geometry, insn, uop, vlmul, sew, vstart == 0)
         illegal = Signal(name="check_illegal")
         m.d.comb += illegal.eq(
@@ -1978,18 +2006,24 @@ class VectorEngine(Engine):
         m.d.comb += needed.eq((fsm == State.START) & uop.fault_first & ~probed & (vl != 0)
                               & outside(first_offset, span_bytes))
         index = Signal(range(vlen), name="ff_element")
-        addr = Signal(32, name="ff_element_addr")
-        with m.If(fsm == State.START):
-            m.d.sync += [index.eq(0), addr.eq(current.rs1)]
+        # the probed element's RAM offset and the end of its fields: registers stepping
+        # by its size, so that the compare with the RAM's size is the one carry chain
+        # before `trim` (an address less the RAM's base, then the size added, had been
+        # on the load/store sequencer's deepest path)
         offset = Signal(32, name="ff_element_offset")
-        m.d.comb += offset.eq(addr - self.mem_base)
+        end = Signal(33, name="ff_element_end")
+        with m.If(fsm == State.START):
+            m.d.sync += [index.eq(0), offset.eq(first_offset), end.eq(first_offset + size)]
+        next_offset = Signal(32, name="ff_next_offset")
+        m.d.comb += next_offset.eq(offset + size)
         enabled = unmasked | vstate.v0.bit_select(index, 1)
         trim = Signal(name="ff_trim")
         m.d.comb += trim.eq((fsm == State.PROBE) & _trims(
-            (index >= vstate.vstart) & enabled, outside(offset, size), index))
+            (index >= vstate.vstart) & enabled,
+            misaligned(offset, eew_code) | (end > self.mem_size), index))
         return _Probe(needed, index, trim, index + 1 >= vl,
-                      [index.eq(index + 1), addr.eq(addr + size)], [probed.eq(1)],
-                      [probed.eq(0)])
+                      [index.eq(index + 1), offset.eq(next_offset),
+                       end.eq(next_offset + size)], [probed.eq(1)], [probed.eq(0)])
 
     def _element_stream(self, m: Module, current, uop, fsm, eew_code, beat_offset, active,
                         old_vd, index_data, field, nf, vl, span_bytes):
