@@ -599,6 +599,17 @@ class _Destination:
     enable: Signal  # the bits of the beat it writes
 
 
+class _Check(NamedTuple):
+    """WB's instruction as the engine registered it from MEM (`VectorEngine._check_stage`)."""
+
+    valid: Signal  # it is this engine's
+    insn: Signal
+    uop: Signal  # decoded
+    rules: Signal  # its register-group rules (`group_check.RULES`)
+    geometry: Signal  # ... and their geometry (`group_check.GEOMETRY`)
+    mem_uop: object  # MEM's instruction decoded (the access check works it out there)
+
+
 class _Shape(NamedTuple):
     """An instruction's shape under a vl and vtype (`VectorEngine._shape`)."""
 
@@ -682,14 +693,16 @@ class VectorEngine(Engine):
         # what the one being dispatched will run with)
         as_dispatched = self._dispatched_state(m, dispatched)
 
+        check = self._check_stage(m)  # (WB's instruction: the one dispatched)
+
         def predecode(m, payload) -> dict:
             vill, sew, vlmul, vstart = as_dispatched
-            touched, writes, alone = self._registers_used(m, payload.insn, dispatched, vlmul,
+            touched, writes, alone = self._registers_used(m, check.insn, check.uop, vlmul,
                                                           sew, vstart != 0)
-            return {"uop": dispatched, "touched": touched, "writes": writes, "alone": alone}
+            return {"uop": check.uop, "touched": touched, "writes": writes, "alone": alone}
         queue = self.claim_and_queue(m, VectorDecoder(self.isa), self.queue_depth, PREDECODED,
                                      predecode, hold)
-        self._precise_traps(m, dispatched, as_dispatched, state, hold)
+        self._precise_traps(m, check, as_dispatched, state, hold)
         alu_ports, lsu_ports = self._register_file(m)
         alu = Slot(Signal(name="alu_take"), Signal(name="alu_free"),
                    Signal(32, name="alu_touched"), Signal(name="alu_alone"),
@@ -988,7 +1001,27 @@ class VectorEngine(Engine):
         m.d.comb += next_vl.eq(Mux(~legal, 0, Mux(avl < vlmax, avl, vlmax)))
         return next_vl, legal, new_vtype
 
-    def _precise_traps(self, m: Module, dispatched, as_dispatched, state: VectorState,
+    def _check_stage(self, m: Module) -> "_Check":
+        """The instruction in MEM (the engine interface's ``check``), decoded and
+        registered as it moves to WB, with its register-group rules and geometry (what
+        the instruction alone decides of its traps: WB then adds vtype, `_precise_traps`).
+        WB's instruction is the one the core dispatches, so the queue's predecoding
+        starts from these registers too (`_registers_used`), not from a decoder on the
+        dispatch port."""
+        pipe = self.pipe
+        m.submodules.check_decoder = decoder = VectorDecoder(self.isa)
+        m.d.comb += decoder.insn.eq(pipe.check.insn)
+        check = _Check(Signal(name="check_valid"), Signal(32, name="check_insn"),
+                       Signal(UOP, name="check_uop"), Signal(RULES, name="check_group_rules"),
+                       Signal(GEOMETRY, name="check_group_geometry"), decoder.uop)
+        with m.If(pipe.check.advance):
+            m.d.sync += [check.valid.eq(pipe.check.valid), check.insn.eq(pipe.check.insn),
+                         check.uop.eq(decoder.uop),
+                         check.rules.eq(group_rules(m, pipe.check.insn, decoder.uop)),
+                         check.geometry.eq(group_geometry(m, pipe.check.insn, decoder.uop))]
+        return check
+
+    def _precise_traps(self, m: Module, check: "_Check", as_dispatched, state: VectorState,
                        hold) -> None:
         """The illegal-instruction traps vtype and vstart decide, precisely (the engine
         interface's ``check``/``fault``): with vill set, every vector instruction but
@@ -1006,20 +1039,7 @@ class VectorEngine(Engine):
         `VectorAccessCheck`'s (`hold` keeps WB's waiting for its verdict); the
         illegal-instruction traps come first, as in the interpreter."""
         pipe = self.pipe
-        m.submodules.check_decoder = decoder = VectorDecoder(self.isa)
-        m.d.comb += decoder.insn.eq(pipe.check.insn)
-        checked = Signal(name="check_valid")  # WB's instruction, decoded in MEM
-        insn = Signal(32, name="check_insn")
-        uop = Signal(UOP, name="check_uop")
-        # its register-group rules, worked out in MEM too: what the instruction alone
-        # decides (WB then adds vtype: the dispatch path was the engine's deepest)
-        rules = Signal(RULES, name="check_group_rules")
-        geometry = Signal(GEOMETRY, name="check_group_geometry")
-        with m.If(pipe.check.advance):
-            m.d.sync += [checked.eq(pipe.check.valid), insn.eq(pipe.check.insn),
-                         uop.eq(decoder.uop),
-                         rules.eq(group_rules(m, pipe.check.insn, decoder.uop)),
-                         geometry.eq(group_geometry(m, pipe.check.insn, decoder.uop))]
+        checked, insn, uop, rules, geometry, mem_uop = check
         needs_vtype = Signal(name="check_needs_vtype")
         m.d.comb += needs_vtype.eq(checked & ~uop.whole & (uop.kind != Kind.SET_VL)
                                    & (uop.kind != Kind.SET_VL_IMM) & (uop.kind != Kind.CSR))
@@ -1033,7 +1053,7 @@ class VectorEngine(Engine):
         m.submodules.access_check = access = VectorAccessCheck(
             self.vlen, self.lanes, self.mem_base, self.mem_size)
         self._access_check = access  # (its index reads: `_index_reads`)
-        m.d.comb += [access.check.eq(pipe.check), access.uop.eq(decoder.uop),  # (MEM's)
+        m.d.comb += [access.check.eq(pipe.check), access.uop.eq(mem_uop),  # (MEM's)
                      access.idle.eq(~pipe.busy), access.vl.eq(state.vl),
                      access.sew.eq(state.vtype[3:5]),
                      access.vstart.eq(state.vstart), access.v0.eq(state.v0),
