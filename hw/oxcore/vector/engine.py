@@ -76,6 +76,7 @@ from hw.oxcore.vector.group_check import (GEOMETRY, RULES, group_geometry, group
                                           log2_count, rules_broken)
 from hw.oxcore.vector.lane import LaneAlu
 from hw.oxcore.vector.reduction import ReductionTree
+from hw.oxcore.vector.simd import shifted
 from hw.oxcore.vector.register_file import LaneRegisterFile
 from oxcore.config import OxCoreConfig, VectorConfig
 from oxcore.isa import Isa, isa_for
@@ -1802,8 +1803,10 @@ class VectorEngine(Engine):
                         position = elements.position
                         m.d.comb += [
                             write.row.eq(first_reg * bpr + beat),
-                            write.data.eq((elements.value << (position * 8))[:32 * lanes]),
-                            write.bytes.eq((elements.byte_mask << position)[:pb])]
+                            write.data.eq(shifted(elements.value, position, 32 * lanes, 8,
+                                                  left=True)),
+                            write.bytes.eq(shifted(elements.byte_mask, position, pb,
+                                                   left=True))]
                     element_done()
                 with state_case(State.INDEX_BEAT):
                     m.d.sync += fsm.eq(State.INDEX)
@@ -1951,11 +1954,11 @@ class VectorEngine(Engine):
         previous = Signal(32 * lanes, name="lsu_previous")  # the word before this one
         loaded = Signal(32 * lanes, name="lsu_loaded")
         lower = Mux(shift == 0, mem.rdata, previous)
-        m.d.comb += loaded.eq((Cat(lower, mem.rdata) >> (shift * 8))[:32 * lanes])
+        m.d.comb += loaded.eq(shifted(Cat(lower, mem.rdata), shift, 32 * lanes, 8))
         store_shifted = Signal(64 * lanes)
         store_enables = Signal(2 * pb)
-        m.d.comb += [store_shifted.eq(old_vd << (shift * 8)),
-                     store_enables.eq(active << shift)]
+        m.d.comb += [store_shifted.eq(shifted(old_vd, shift, 64 * lanes, 8, left=True)),
+                     store_enables.eq(shifted(active, shift, 2 * pb, left=True))]
         carry_data = Signal(32 * lanes, name="lsu_carry")  # the last beat's upper part
         carry_enables = Signal(pb)
         load_beat, store_beat, tail_done = Signal(), Signal(), Signal()
@@ -2075,7 +2078,7 @@ class VectorEngine(Engine):
         index_byte = Signal(range(32 * self.vlenb), name="lsu_index_byte")
         m.d.comb += index_byte.eq(number << uop.eew)
         index = Signal(32, name="lsu_index")
-        m.d.comb += index.eq(_index_value(index_data >> (index_byte[:_log2(pb)] * 8),
+        m.d.comb += index.eq(_index_value(shifted(index_data, index_byte[:_log2(pb)], 32, 8),
                                           uop.eew))
         with m.If(fsm == State.INDEX):
             m.d.sync += addr.eq(current.rs1 + index)
@@ -2097,14 +2100,14 @@ class VectorEngine(Engine):
         m.d.comb += is_active.eq(active.bit_select(position, 1))
         # the element's value: from the word arriving (loads) or the register (stores)
         arriving = Signal(32)
-        m.d.comb += arriving.eq((mem.rdata >> (offset * 8))[:32] & bit_mask)
+        m.d.comb += arriving.eq(shifted(mem.rdata, offset, 32, 8) & bit_mask)
         stored = Signal(32)
-        m.d.comb += stored.eq((old_vd >> (position * 8))[:32] & bit_mask)
+        m.d.comb += stored.eq(shifted(old_vd, position, 32, 8) & bit_mask)
         value = Signal(32, name="lsu_element_value")
         m.d.comb += value.eq(Mux(fsm == State.SCATTER, stored, arriving))
         buffer = Signal(32 * lanes, name="lsu_gather_buffer")  # the beat's elements so far
         gathered = Signal(32 * lanes)  # ... with the one arriving
-        m.d.comb += gathered.eq(buffer | (arriving << (position * 8))[:32 * lanes])
+        m.d.comb += gathered.eq(buffer | shifted(arriving, position, 32 * lanes, 8, left=True))
         requested = Signal()
         asking = Signal(name="lsu_element_asking")  # (its own request: not mem.valid,
         # which a quick-started load drives from the issue decision this depends on)
@@ -2116,8 +2119,10 @@ class VectorEngine(Engine):
                 m.d.sync += buffer.eq(gathered)
             with m.Case(State.SCATTER):
                 m.d.comb += [mem.valid.eq(is_active), mem.addr.eq(field_addr[_log2(pb):]),
-                             mem.write.eq(1), mem.wdata.eq(stored << (offset * 8)),
-                             mem.mask.eq(byte_mask << offset), asking.eq(is_active)]
+                             mem.write.eq(1),
+                             mem.wdata.eq(shifted(stored, offset, 32 * lanes, 8, left=True)),
+                             mem.mask.eq(shifted(byte_mask, offset, pb, left=True)),
+                             asking.eq(is_active)]
         m.d.comb += requested.eq(asking & mem.ready)
         last_of_beat = Signal(name="lsu_element_last")
         m.d.comb += last_of_beat.eq(elem == (pb >> eew_code) - 1)
@@ -2171,8 +2176,8 @@ class VectorEngine(Engine):
         full_data = Signal(vlen, name="lsu_chunk_full_data")
         full_mask = Signal(vlenb, name="lsu_chunk_full_mask")
         m.d.comb += [
-            full_data.eq(data | Mux(is_active, (value << (position * 8))[:vlen], 0)),
-            full_mask.eq(mask | Mux(is_active, (byte_mask << position)[:vlenb], 0)),
+            full_data.eq(data | Mux(is_active, shifted(value, position, vlen, 8, left=True), 0)),
+            full_mask.eq(mask | Mux(is_active, shifted(byte_mask, position, vlenb, left=True), 0)),
         ]
         chunk_addr = Signal(32, name="lsu_chunk_addr")
         chunk_size = Signal(range(vlenb + 1), name="lsu_chunk_size")
@@ -2419,7 +2424,7 @@ class VectorEngine(Engine):
         index_code = Mux(uop.sub == PERMUTES.index("vrgatherei16"), 1, sew_code)
         index_byte = Signal(range(8 * self.vlenb), name="perm_index_byte")
         m.d.comb += index_byte.eq(index << index_code)
-        raw_index = src1 >> (index_byte[:_log2(pb)] * 8)
+        raw_index = shifted(src1, index_byte[:_log2(pb)], 32, 8)
         vs1_index = Signal(32, name="perm_vs1_index")
         with m.Switch(index_code):
             for code in range(3):
@@ -2452,7 +2457,8 @@ class VectorEngine(Engine):
                  zero.eq(source >= vlmax), scalar_taken.eq(takes_scalar),
                  cursor.eq(cursor + 1)]
         value = Signal(32, name="perm_value")
-        m.d.comb += value.eq(Mux(scalar_taken, scalar, Mux(zero, 0, src2 >> (position * 8))))
+        m.d.comb += value.eq(Mux(scalar_taken, scalar,
+                                 Mux(zero, 0, shifted(src2, position, 32, 8))))
         buffer = Signal(8 * pb, name="perm_buffer")  # the beat's elements so far
         placed = Signal(8 * pb, name="perm_placed")
         m.d.comb += placed.eq(buffer)

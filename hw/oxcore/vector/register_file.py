@@ -71,9 +71,15 @@ class LaneRegisterFile(wiring.Component):
                 m.d.comb += [wp.addr.eq(addr), wp.data.eq(data), wp.en.eq(en),
                              rp.addr.eq(read_addr)]
                 copies.append(rp.data)
-            # the read row and the same cycle's writes to it, for the next cycle
-            row = Signal.like(read_addr, name=f"read{r}_row")
-            m.d.sync += row.eq(read_addr)
+            # the same cycle's writes to the row, for the next cycle, and per byte the
+            # write port that wrote it last before this cycle: looked up with the
+            # address and registered (a byte this cycle writes is the bypass's, which
+            # overrides it), so the read data's path is two selects after the copies
+            owners = [Signal(range(writes), name=f"read{r}_owner{byte}")
+                      for byte in range(BYTES)]
+            for byte, owner in enumerate(owners):
+                m.d.sync += owner.eq(Cat(*(plane.bit_select(read_addr, 1)
+                                           for plane in live[byte])))
             bypass = []
             for w in range(writes):
                 addr, data, en = self._write_port(w)
@@ -82,8 +88,7 @@ class LaneRegisterFile(wiring.Component):
                 m.d.sync += [hit.eq(Mux(addr == read_addr, en, 0)), value.eq(data)]
                 bypass.append((hit, value))
             read_data = getattr(self, f"read_data{r}")
-            for byte in range(BYTES):
-                owner = Cat(*(plane.bit_select(row, 1) for plane in live[byte]))
+            for byte, owner in enumerate(owners):
                 chosen = copies[0][8 * byte:8 * byte + 8]
                 for w in range(1, writes):
                     chosen = Mux(owner == w, copies[w][8 * byte:8 * byte + 8], chosen)

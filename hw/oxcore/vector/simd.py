@@ -71,3 +71,22 @@ def segmented_add(m, name: str, x, y, chunk: int, element_starts: list, carries:
     step = chunk + 1
     result = Cat(*(total[i * step + 1:(i + 1) * step] for i in range(count)))
     return result, [total[(i + 1) * step] for i in range(count)]
+
+
+def shifted(value, amount, width: int, unit: int = 1, left: bool = False):
+    """`value` shifted right (or `left`) by `amount` units of `unit` bits, zeros in, as
+    `width` bits: a log shifter of multiplexers, not a variable shift. Yosys's resource
+    sharing (`share`, in synth_ecp5) merges two variable-shift cells that never work in
+    the same cycle into one, behind multiplexers on its operands selected by the
+    conditions that choose between them, which come late in the cycle (the vector
+    engine's load/store paths ran through them); it leaves multiplexers alone."""
+    size = max(width, len(value))
+    value = Cat(value, Const(0, size - len(value)))
+    for k in range(len(amount)):
+        step = unit << k
+        if step >= size:
+            moved = Const(0, size)
+        else:
+            moved = (value << step)[:size] if left else value >> step
+        value = Mux(amount[k], moved, value)
+    return value[:width]
