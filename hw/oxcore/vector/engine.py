@@ -358,19 +358,28 @@ class _BackEnd:
         # (the last record, sent as its instruction finished, is carried out `delay`
         # cycles later, at the end of that cycle)
         m.d.comb += self.earlier.eq(Cat(*self.history(m, finishing, "finishing")[1:]).any())
-        if self.delay:
-            mine = Signal(32, name=f"{role}_writing_now")
-            m.d.comb += mine.eq(Mux(front_active, written, 0))
-            pending = 0  # (this cycle's, and the delay - 1 before it)
-            for writing in self.history(m, mine, "writing")[:-1]:
-                pending = pending | writing
-            m.d.comb += self.pending.eq(_pending_rows(pending))
+        # v0 is held one cycle longer, up to the cycle its last write lands: the
+        # sequencers select v0's bits for the next beat a cycle ahead (``mask_bits``)
+        mine = Signal(32, name=f"{role}_writing_now")
+        m.d.comb += mine.eq(Mux(front_active, written, 0))
+        writing = self.history(m, mine, "writing")
+        pending = 0  # (this cycle's, and the delay - 1 before it)
+        for value in writing[:-1]:
+            pending = pending | value
+        m.d.comb += self.pending.eq(_pending_rows(pending | _v0_landing(writing[-1])))
 
 
 def _overlap(running, head):
     """The head's registers meet those of the instruction running in the other
     sequencer (the hazard the issue logic waits on)."""
     return (running & head).any()
+
+
+def _v0_landing(written):
+    """Of the registers whose write lands this cycle (`written`), v0: the issue check
+    holds it one cycle longer than the others, for the sequencers' mask bits selected a
+    cycle ahead (a hook: the fault injection test drops it)."""
+    return written & 1
 
 
 def _pending_rows(pending):
@@ -1195,6 +1204,11 @@ class VectorEngine(Engine):
 
         # ---- beat bookkeeping ----
         beat = Signal(range(8 * bpr + 1), name=f"{role}_beat")  # beat within the group
+        # the beat of the next cycle: the states set it (`beat` follows it), and v0's
+        # bits for it are selected a cycle ahead (``mask_bits``)
+        beat_next = Signal.like(beat, name=f"{role}_beat_next")
+        m.d.comb += beat_next.eq(beat)
+        m.d.sync += beat.eq(beat_next)
         beats = Signal(range(8 * bpr + 1), name=f"{role}_beats")  # of body registers
         beat_offset = Signal(range(8 * vlenb))  # the beat's first byte in the group
         m.d.comb += beat_offset.eq(beat * pb)
@@ -1220,8 +1234,22 @@ class VectorEngine(Engine):
             with m.If(slot.take):
                 m.d.sync += floor.eq(Mux(slide_up, Mux(offset >= 8 * vlenb, 8 * vlenb, offset),
                                          0))
-        mask_bits = Signal(pb, name=f"{role}_beat_v0")  # per byte: its element's v0 bit
-        m.d.comb += mask_bits.eq(_beat_mask_bits(v0, beat[:_log2(8 * bpr)], eew_code, pb))
+        # per byte: its element's v0 bit. Selected a cycle ahead for the beat and element
+        # width of the next cycle and registered: v0's word for the beat, behind the
+        # element activity, was the root of the engine's deepest paths. (The issue check
+        # keeps an instruction that touches v0 from starting in the cycle a write to v0
+        # lands, `_BackEnd`, which this register would miss.)
+        mask_bits = Signal(pb, name=f"{role}_beat_v0")
+        beat_bits = _log2(8 * bpr)
+
+        def bits_for(beat_value, size_code):
+            return _beat_mask_bits(v0, beat_value[:beat_bits], size_code, pb)
+        following = beat + 1
+        m.d.sync += mask_bits.eq(
+            Mux(slot.take, bits_for(Const(0, beat_bits), head_shape.eew_code),
+                Mux(beat_next == following, bits_for(following, eew_code),
+                    Mux(beat_next == 0, bits_for(Const(0, beat_bits), eew_code),
+                        bits_for(beat, eew_code)))))
         for j in range(pb):
             element = Signal(range(8 * vlenb), name=f"{role}_element{j}")
             m.d.comb += element.eq((beat_offset + j) >> eew_code)
@@ -1434,8 +1462,7 @@ class VectorEngine(Engine):
 
         # ---- the sequencer ----
         def next_beat() -> None:
-            m.d.comb += advance.eq(1)
-            m.d.sync += beat.eq(beat + 1)
+            m.d.comb += [advance.eq(1), beat_next.eq(beat + 1)]
             with m.If(last_of_reg):
                 m.d.comb += report_action.eq(Report.CLEAR)
                 m.d.sync += [report_mem.eq(0), store_mask.eq(0)]
@@ -1444,8 +1471,9 @@ class VectorEngine(Engine):
                 m.d.sync += [report_mem.eq(full_mem), store_mask.eq(full_mask_store)]
             with m.If((beat + 1 == beats) & gathers):  # then write the destination,
                 # whose first beat the read ports fetch now (`to_destination`)
-                m.d.comb += [to_destination.eq(1), report_action.eq(Report.CLEAR)]
-                m.d.sync += [beat.eq(0), fsm.eq(State.WB_EXECUTE)]
+                m.d.comb += [to_destination.eq(1), report_action.eq(Report.CLEAR),
+                             beat_next.eq(0)]
+                m.d.sync += fsm.eq(State.WB_EXECUTE)
             if not arithmetic:
                 with m.Elif((beat + 1 == beats) & is_store & (stream.shift != 0)):
                     m.d.sync += fsm.eq(State.STORE_TAIL)
@@ -1515,9 +1543,8 @@ class VectorEngine(Engine):
                 m.d.sync += [current.eq(head.dispatched), uop.eq(head.predecoded.uop),
                              fsm.eq(State.START),
                              touched.eq(head_touched), written.eq(head_writes),
-                             alone.eq(head_alone),
-                             beat.eq(0), report_mem.eq(0), store_mask.eq(0)]
-                m.d.comb += report_action.eq(Report.CLEAR)
+                             alone.eq(head_alone), report_mem.eq(0), store_mask.eq(0)]
+                m.d.comb += [report_action.eq(Report.CLEAR), beat_next.eq(0)]
                 if not arithmetic:
                     m.d.sync += (stream.restart + elements.restart + probe.restart
                                  + [field.eq(0)])
@@ -1686,7 +1713,7 @@ class VectorEngine(Engine):
                         m.d.comb += [write.bytes.eq(wb_bytes), advance.eq(1),
                                      report_action.eq(Report.ACCUMULATE)]
                         write_v0()
-                        m.d.sync += beat.eq(beat + 1)
+                        m.d.comb += beat_next.eq(beat + 1)
                         with m.If(beat == bpr - 1):
                             report_register()
                             finish()
@@ -1766,14 +1793,15 @@ class VectorEngine(Engine):
                             field.eq(0),
                             fsm.eq(Mux(uop.indexed, State.INDEX_BEAT, next_field))]
                         with m.If(elements.last_of_beat):
-                            m.d.sync += beat.eq(beat + 1)
+                            m.d.comb += beat_next.eq(beat + 1)
                         with m.If((elements.number + 1 >= length)
                                   | (elements.last_of_beat & (beat + 1 == beats))):
                             with m.If(is_store):
                                 finish()
                             with m.Else():
-                                m.d.comb += report_action.eq(Report.CLEAR)
-                                m.d.sync += [fsm.eq(State.SEG_ROW), beat.eq(0)]
+                                m.d.comb += [report_action.eq(Report.CLEAR),
+                                             beat_next.eq(0)]
+                                m.d.sync += fsm.eq(State.SEG_ROW)
 
                 def element_done() -> None:
                     with m.If(uop.segment):
@@ -1840,11 +1868,12 @@ class VectorEngine(Engine):
                     with m.Else():
                         m.d.comb += report_action.eq(Report.ACCUMULATE)
                     with m.If(last_beat):
-                        m.d.sync += [beat.eq(0), field.eq(field + 1)]
+                        m.d.comb += beat_next.eq(0)
+                        m.d.sync += field.eq(field + 1)
                         with m.If(field == nf - 1):
                             finish()
                     with m.Else():
-                        m.d.sync += beat.eq(beat + 1)
+                        m.d.comb += beat_next.eq(beat + 1)
             with state_case(State.DONE):
                 finish()
         busy = Signal(name=f"{role}_busy")
