@@ -13,13 +13,14 @@
  * vwredsum is two vsetvli a strip (SEW 8 -> 16 -> 8, vsetvli x0, x0 keeping vl:
  * e8/m4 and e16/m8 have the same VLMAX), which run alone in the engine.
  *
- * Software pipelined over two load buffers, A = (v0, v4) and B = (v8, v12): the next
- * strip's loads (vle8 at e16/m8 is EMUL 4, the same elements) are placed after the
- * vsetvli to e16, so the load/store sequencer streams them while the arithmetic one
- * runs vwredsum. vwredsum comes first: the engine issues in program order, one
- * instruction a cycle, and a second load waits for the first one's sequencer, so
- * vwredsum placed after both loads would start only after the first. The last,
- * shorter strip runs on its own. */
+ * Software pipelined over one load buffer A = (v0, v4) and two product buffers, P =
+ * v24 and Q = v8: a strip's vwredsum runs after the next strip's vwmul, so it never
+ * reads products still in the lanes' pipeline (an instruction that reads what the one
+ * before it wrote waits for its last beats to land), while the load/store sequencer
+ * streams the strip after that into A (vle8 at e16/m8 is EMUL 4, the same elements as
+ * at e8/m4). The engine issues in program order, one instruction a cycle, and a load
+ * waits for the vwmul reading A: so vwredsum comes before the loads, and runs beside
+ * them. The last, shorter strip runs on its own. */
 #define SEW 8
 #include "sew.h"
 
@@ -40,28 +41,33 @@ kernel_begin:
     add a1, a1, t0
     add a2, a2, t0
     sub a0, a0, t0
-1:  vwmul.vv v24, v0, v4            /* A's products (e8, m4) */
+    vwmul.vv v24, v0, v4            /* its products -> P (e8, m4) */
     vsetvli zero, zero, e16, m8, ta, ma
-    bltu a0, t0, last
-    vwredsum.vs v16, v24, v16       /* A's products are summed, while ... */
-    vle8.v v8, (a1)                 /* ... the next strip -> B */
-    vle8.v v12, (a2)
-    add a1, a1, t0
-    add a2, a2, t0
-    sub a0, a0, t0
-    vsetvli zero, zero, e8, m4, ta, ma
-    vwmul.vv v24, v8, v12           /* B's products */
-    vsetvli zero, zero, e16, m8, ta, ma
-    bltu a0, t0, last
-    vwredsum.vs v16, v24, v16
-    vle8.v v0, (a1)                 /* the next strip -> A */
+1:  bltu a0, t0, last_p             /* P holds a strip's products */
+    vle8.v v0, (a1)                 /* the next strip -> A, once vwmul has read it */
     vle8.v v4, (a2)
     add a1, a1, t0
     add a2, a2, t0
     sub a0, a0, t0
     vsetvli zero, zero, e8, m4, ta, ma
+    vwmul.vv v8, v0, v4             /* its products -> Q */
+    vsetvli zero, zero, e16, m8, ta, ma
+    vwredsum.vs v16, v24, v16       /* P summed, while ... */
+    bltu a0, t0, last_q
+    vle8.v v0, (a1)                 /* ... the next strip -> A */
+    vle8.v v4, (a2)
+    add a1, a1, t0
+    add a2, a2, t0
+    sub a0, a0, t0
+    vsetvli zero, zero, e8, m4, ta, ma
+    vwmul.vv v24, v0, v4            /* its products -> P */
+    vsetvli zero, zero, e16, m8, ta, ma
+    vwredsum.vs v16, v8, v16        /* Q summed */
     j 1b
-last:
+last_q:
+    vwredsum.vs v16, v8, v16
+    j remainder
+last_p:
     vwredsum.vs v16, v24, v16
 remainder:                          /* a0 < t0 elements left */
     beqz a0, 3f
