@@ -76,7 +76,7 @@ from hw.oxcore.vector.group_check import (GEOMETRY, RULES, group_geometry, group
                                           log2_count, rules_broken)
 from hw.oxcore.vector.lane import LaneAlu
 from hw.oxcore.vector.reduction import ReductionTree
-from hw.oxcore.vector.simd import shifted
+from hw.oxcore.vector.simd import shifted, shl, shr
 from hw.oxcore.vector.register_file import LaneRegisterFile
 from oxcore.config import OxCoreConfig, VectorConfig
 from oxcore.isa import Isa, isa_for
@@ -390,7 +390,7 @@ def _pending_rows(pending):
 
 def _group_mask(reg, ones):
     """The registers of a group: `ones` (2^n - 1 for its n registers) from `reg`."""
-    return (ones << reg)[:32]
+    return shl(ones, reg)[:32]
 
 
 def _double_group(ones):
@@ -1252,7 +1252,7 @@ class VectorEngine(Engine):
                         bits_for(beat, eew_code)))))
         for j in range(pb):
             element = Signal(range(8 * vlenb), name=f"{role}_element{j}")
-            m.d.comb += element.eq((beat_offset + j) >> eew_code)
+            m.d.comb += element.eq(shr(beat_offset + j, eew_code))
             mask_bit = mask_bits[j]
             m.d.comb += carry_in[j].eq(mask_bit & ~unmasked)
             # (vmv.s.x writes element 0 whenever vstart < vl, spec 16.1)
@@ -2103,9 +2103,9 @@ class VectorEngine(Engine):
             m.d.sync += addr.eq(current.rs1)
         # indexed: element i's index, at byte (i << index EEW) of vs2's group
         number = Signal(range(8 * self.vlenb), name="lsu_element_number")  # i
-        m.d.comb += number.eq((beat_offset >> eew_code) + elem)
+        m.d.comb += number.eq(shr(beat_offset, eew_code) + elem)
         index_byte = Signal(range(32 * self.vlenb), name="lsu_index_byte")
-        m.d.comb += index_byte.eq(number << uop.eew)
+        m.d.comb += index_byte.eq(shl(number, uop.eew))
         index = Signal(32, name="lsu_index")
         m.d.comb += index.eq(_index_value(shifted(index_data, index_byte[:_log2(pb)], 32, 8),
                                           uop.eew))
@@ -2279,10 +2279,10 @@ class VectorEngine(Engine):
             m.d.comb += eew_code.eq(sew_code)
         length = Signal(range(8 * self.vlenb + 1), name=f"{role}_head_length")
         whole_regs = Mux(uop.kind == Kind.ARITH, insn[15:18], insn[29:32]) + 1
-        m.d.comb += length.eq(Mux(uop.whole, (whole_regs * self.vlenb) >> eew_code,
+        m.d.comb += length.eq(Mux(uop.whole, shr(whole_regs * self.vlenb, eew_code),
                                   Mux(uop.mask_access, _mask_bytes(vl), vl)))
         group_bytes = Signal(range(8 * self.vlenb + 1), name=f"{role}_head_group_bytes")
-        m.d.comb += group_bytes.eq(length << eew_code)
+        m.d.comb += group_bytes.eq(shl(length, eew_code))
         # x nf fields: shifts and adds (nf <= 8), not a multiplier (Yosys gave it a DSP
         # block)
         fields = segment_fields(insn, uop)
@@ -2432,7 +2432,7 @@ class VectorEngine(Engine):
         per_beat = Signal(range(pb + 1), name="perm_per_beat")
         m.d.comb += per_beat.eq(pb >> sew_code)
         index = Signal(range(vlen), name="perm_element")  # i
-        m.d.comb += index.eq((beat_offset >> sew_code) + slot)
+        m.d.comb += index.eq(shr(beat_offset, sew_code) + slot)
         compress = (uop.kind == Kind.PERMUTE) & (uop.sub == PERMUTES.index("vcompress"))
         cursor = Signal(range(vlen + 1), name="compress_cursor")  # vs2's next element
         with m.If(fsm == State.START):
@@ -2452,7 +2452,7 @@ class VectorEngine(Engine):
         # a vrgather.vv/vrgatherei16 index: vs1[i], SEW or 16 bits, from the row read
         index_code = Mux(uop.sub == PERMUTES.index("vrgatherei16"), 1, sew_code)
         index_byte = Signal(range(8 * self.vlenb), name="perm_index_byte")
-        m.d.comb += index_byte.eq(index << index_code)
+        m.d.comb += index_byte.eq(shl(index, index_code))
         raw_index = shifted(src1, index_byte[:_log2(pb)], 32, 8)
         vs1_index = Signal(32, name="perm_vs1_index")
         with m.Switch(index_code):
@@ -2476,7 +2476,7 @@ class VectorEngine(Engine):
             ((uop.sub == PERMUTES.index("vslide1up")) & (index == 0))
             | ((uop.sub == PERMUTES.index("vslide1down")) & (index == vl - 1)))
         source_byte = Signal(37, name="perm_source_byte")  # j's first byte in vs2's group
-        m.d.comb += source_byte.eq(source << sew_code)
+        m.d.comb += source_byte.eq(shl(source, sew_code))
         # registered in PERM_FETCH for PERM_PLACE: the element's byte in the row, what
         # it takes
         position = Signal(range(pb), name="perm_position")
@@ -2497,8 +2497,8 @@ class VectorEngine(Engine):
         filled_now = Signal(pb)
         m.d.comb += filled_now.eq(filled)
         with m.If(fsm == State.PERM_PLACE):
-            m.d.comb += filled_now.eq(filled | ((((1 << (1 << sew_code)) - 1)
-                                                 << (slot << sew_code))[:pb]))
+            m.d.comb += filled_now.eq(filled | shifted((1 << (1 << sew_code)) - 1,
+                                                       slot << sew_code, pb, left=True))
             with m.Switch(sew_code):
                 for code, sew in enumerate((8, 16, 32)):
                     with m.Case(code):
@@ -2732,7 +2732,7 @@ def _below(limit, base, bits: int):
     span = Cat(limit, Const(0, 1)).as_signed() - Cat(base, Const(0, 1)).as_signed()
     width = bits.bit_length()
     return Mux(span <= 0, 0, Mux(span >= bits, (1 << bits) - 1,
-                                 ((Const(1, bits + 1) << span[:width]) - 1)[:bits]))
+                                 (shl(Const(1, bits + 1), span[:width]) - 1)[:bits]))
 
 
 def _popcount(bits):

@@ -90,3 +90,13 @@ def shifted(value, amount, width: int, unit: int = 1, left: bool = False):
             moved = (value << step)[:size] if left else value >> step
         value = Mux(amount[k], moved, value)
     return value[:width]
+
+
+def shl(value, amount):
+    """``value << amount`` (its width too), as `shifted`'s multiplexers."""
+    return shifted(value, amount, len(value) + (1 << len(amount)) - 1, left=True)
+
+
+def shr(value, amount):
+    """``value >> amount`` of an unsigned `value`, as `shifted`'s multiplexers."""
+    return shifted(value, amount, len(value))
