@@ -14,12 +14,12 @@ neighbouring SEW-bit elements, extended, into one 2*SEW-bit element (exact: SEW+
 fit), and is then a sum at 2*SEW.
 
 The tree is pipelined: a register on its inputs (the beat and its active bytes, which
-the sequencer selects from v0 late in the cycle), a register after every
-``folds_per_stage`` levels (a level is one segmented add and a select; five in series
-for a 128-bit beat ran at 24.6 MHz on the ECP5, docs/fpga.md "Timing one unit"), then
-the fold into the running value, its own stage (the one loop: one fold a cycle). A beat enters every cycle; ``stages`` says
-which stages hold one, so that the sequencer reads the result only once its last beat
-is in.
+the sequencer works out late in the cycle), a register after every ``folds_per_stage``
+levels (a level is one segmented add and a select; five in series for a 128-bit beat
+ran at 24.6 MHz on the ECP5, docs/fpga.md "Timing one unit"), then the fold into the
+running value, its own stage (the one loop: one fold a cycle). A beat enters every
+cycle; ``stages`` says which stages hold one, so that the sequencer reads the result
+only once its last beat is in.
 """
 
 from amaranth import Cat, Module, Mux, Signal
