@@ -152,6 +152,10 @@ class State(enum.IntEnum):
     PERM_WRITE = 30  # a permutation's beat whose last element is inactive: written and
     # reported (an inactive element's activity, from v0 and the slide's floor, stays
     # off the path into `advance` and the register file's rows)
+    PERM_HOLD = 31  # vrgather.vv, vrgatherei16: the index element (its row read in
+    # PERM_INDEX) taken into a register; PERM_FETCH follows (the index, from the read
+    # data through the source row into the register file's address in one cycle, was
+    # the engine's routed critical path)
 
 
 # The states whose ends do not free their sequencer for the next instruction in the same
@@ -162,7 +166,8 @@ class State(enum.IntEnum):
 # a fault-only-first probe) take one more cycle; the streaming ones still end and start
 # in the same cycle.
 SLOW_ENDS = frozenset({State.IOTA, State.DIVIDE, State.PERM_INDEX, State.PERM_FETCH,
-                       State.PERM_PLACE, State.PERM_WRITE, State.PROBE, State.GATHER,
+                       State.PERM_PLACE, State.PERM_WRITE, State.PERM_HOLD, State.PROBE,
+                       State.GATHER,
                        State.GATHER_WAIT,
                        State.SCATTER, State.INDEX_BEAT, State.INDEX, State.SEG_FETCH,
                        State.SEG_ROW, State.SEG_REPORT})
@@ -574,6 +579,8 @@ class _Permutation:
     """What a permutation (`VectorEngine._permute`) gives the sequencer."""
 
     first_state: object  # an element's first state (PERM_INDEX if vs1 holds its index)
+    after_index: object  # ... PERM_INDEX's next: PERM_HOLD (a gather's index), PERM_FETCH
+    hold: list  # PERM_HOLD's statements: the index element into a register
     slot: Signal  # the element within vd's beat
     last_slot: object  # ... it is the beat's last
     element_active: object  # ... it is active (mask, vl, vstart, vslideup's offset)
@@ -1315,8 +1322,9 @@ class VectorEngine(Engine):
             beat_source = Mux(fsm == State.IOTA, scan.iota, beat_source)
             perm = self._permute(m, current, uop, fsm, beat_offset, sew_code, vl, vtype,
                                  active, src2, src1, scalar)
-            permuting = ((fsm == State.PERM_INDEX) | (fsm == State.PERM_FETCH)
-                         | (fsm == State.PERM_PLACE) | (fsm == State.PERM_WRITE))
+            permuting = ((fsm == State.PERM_INDEX) | (fsm == State.PERM_HOLD)
+                         | (fsm == State.PERM_FETCH) | (fsm == State.PERM_PLACE)
+                         | (fsm == State.PERM_WRITE))
             beat_source = Mux(permuting, perm.placed, beat_source)
             m.d.comb += unfilled.eq(perm.unfilled)
             divider = self._divide(m, uop, fsm, sew_code, src2,
@@ -1693,9 +1701,11 @@ class VectorEngine(Engine):
                         execute_beat()
                 with state_case(State.PERM_INDEX):
                     with m.If(perm.element_active):
-                        m.d.sync += fsm.eq(State.PERM_FETCH)
+                        m.d.sync += fsm.eq(perm.after_index)
                     with m.Else():
                         skip_element()
+                with state_case(State.PERM_HOLD):
+                    m.d.sync += perm.hold + [fsm.eq(State.PERM_FETCH)]
                 with state_case(State.PERM_FETCH):
                     with m.If(perm.element_active & perm.skip_source):  # (vcompress)
                         m.d.sync += perm.skip + [fsm.eq(State.PERM_INDEX)]
@@ -2455,11 +2465,12 @@ class VectorEngine(Engine):
         m.d.comb += index_byte.eq(shl(index, index_code))
         raw_index = shifted(src1, index_byte[:_log2(pb)], 32, 8)
         vs1_index = Signal(32, name="perm_vs1_index")
+        held_index = Signal(32, name="perm_held_index")  # (PERM_HOLD's)
         with m.Switch(index_code):
             for code in range(3):
                 with m.Case(code):
                     m.d.comb += vs1_index.eq(raw_index[:8 << code])
-        gathered = Mux(uop.form == Form.VV, vs1_index, offset)
+        gathered = Mux(uop.form == Form.VV, held_index, offset)
         source = Signal(34, name="perm_source")  # j (out of range when >= VLMAX)
         with m.Switch(uop.sub):
             for name in ("vrgather", "vrgatherei16"):
@@ -2507,6 +2518,8 @@ class VectorEngine(Engine):
         by_vs1 = uop.form == Form.VV  # (slides have no .vv form)
         return _Permutation(
             first_state=Mux(by_vs1, State.PERM_INDEX, State.PERM_FETCH), slot=slot,
+            after_index=Mux(compress, State.PERM_FETCH, State.PERM_HOLD),
+            hold=[held_index.eq(vs1_index)],
             last_slot=slot == per_beat - 1,
             element_active=element_active,
             source_row=source_byte[_log2(pb):_log2(pb) + _log2(8 * self.beats_per_reg)],
