@@ -76,8 +76,8 @@ from hw.oxcore.vector.group_check import (GEOMETRY, RULES, group_geometry, group
                                           log2_count, rules_broken)
 from hw.oxcore.vector.lane import LaneAlu
 from hw.oxcore.vector.reduction import ReductionTree
-from hw.oxcore.vector.simd import shifted, shl, shr
 from hw.oxcore.vector.register_file import LaneRegisterFile
+from hw.oxcore.vector.simd import shifted, shl, shr
 from oxcore.config import OxCoreConfig, VectorConfig
 from oxcore.isa import Isa, isa_for
 from oxcore.isa.ext.zve32x import (CSR_VACTIVE_ALU, CSR_VACTIVE_LSU, CSR_VBUSY,
@@ -167,9 +167,7 @@ class State(enum.IntEnum):
 # in the same cycle.
 SLOW_ENDS = frozenset({State.IOTA, State.DIVIDE, State.PERM_INDEX, State.PERM_FETCH,
                        State.PERM_PLACE, State.PERM_WRITE, State.PERM_HOLD, State.PROBE,
-                       State.GATHER,
-                       State.GATHER_WAIT,
-                       State.SCATTER, State.INDEX_BEAT, State.INDEX, State.SEG_FETCH,
+                       State.GATHER, State.GATHER_WAIT, State.SCATTER, State.INDEX_BEAT, State.INDEX, State.SEG_FETCH,
                        State.SEG_ROW, State.SEG_REPORT})
 
 
@@ -713,7 +711,7 @@ class VectorEngine(Engine):
         check = self._check_stage(m)  # (WB's instruction: the one dispatched)
 
         def predecode(m, payload) -> dict:
-            vill, sew, vlmul, vstart = as_dispatched
+            _, sew, vlmul, vstart = as_dispatched
             touched, writes, alone = self._registers_used(m, check.insn, check.uop, vlmul,
                                                           sew, vstart != 0)
             return {"uop": check.uop, "touched": touched, "writes": writes, "alone": alone}
@@ -835,7 +833,7 @@ class VectorEngine(Engine):
         m.d.comb += entry.eq(queue.r_data)
         head = Signal(DISPATCH, name="head")  # (a signal of its own: waveforms show it)
         m.d.comb += head.eq(entry.dispatched)
-        uop, insn = entry.predecoded.uop, head.insn
+        uop = entry.predecoded.uop
         self._head_kind = uop.kind  # (counting stores: `_memory_writes`)
         memory_op = (uop.kind == Kind.LOAD) | (uop.kind == Kind.STORE)
         touched = Signal(32, name="head_touched")
@@ -1251,10 +1249,10 @@ class VectorEngine(Engine):
 
         def bits_for(beat_value, size_code):
             return _beat_mask_bits(v0, beat_value[:beat_bits], size_code, pb)
-        following = beat + 1
+        beat_after = beat + 1
         m.d.sync += mask_bits.eq(
             Mux(slot.take, bits_for(Const(0, beat_bits), head_shape.eew_code),
-                Mux(beat_next == following, bits_for(following, eew_code),
+                Mux(beat_next == beat_after, bits_for(beat_after, eew_code),
                     Mux(beat_next == 0, bits_for(Const(0, beat_bits), eew_code),
                         bits_for(beat, eew_code)))))
         for j in range(pb):
@@ -1455,9 +1453,10 @@ class VectorEngine(Engine):
         advance = Signal(name=f"{role}_advance")  # moves on to the next beat (`next_beat`)
         to_destination = Signal(name=f"{role}_to_destination")  # a gather's last beat:
         # the destination pass comes next, from vd's first beat
-        staying, following, first = (rows_at(beat, "stay"), rows_at(beat + 1, "next"),
-                                     rows_at(0, "destination"))
-        for read_row, stay, nxt, dest in zip(vrf.read_rows, staying, following, first):
+        rows_stay, rows_next, rows_destination = (
+            rows_at(beat, "stay"), rows_at(beat + 1, "next"), rows_at(0, "destination"))
+        for read_row, stay, nxt, dest in zip(vrf.read_rows, rows_stay, rows_next,
+                                             rows_destination):
             m.d.comb += read_row.eq(Mux(to_destination, dest, Mux(advance, nxt, stay)))
 
         # Element-wise, reduction and compare instructions, and unit-stride loads and
@@ -2185,7 +2184,7 @@ class VectorEngine(Engine):
         following = Signal(range(8 * self.vlenb + 1), name="lsu_index_following")
         m.d.comb += following.eq(number + (fsm != State.INDEX_BEAT))
         index_row = Signal(range(8 * self.beats_per_reg), name="lsu_index_row")
-        m.d.comb += index_row.eq((following << uop.eew) >> _log2(pb))
+        m.d.comb += index_row.eq(shl(following, uop.eew) >> _log2(pb))
         chunk = self._chunk(m, current, uop, eew_code, field_addr, size, value, byte_mask,
                             is_active, span_bytes)
         return _Elements(is_active, requested, field_addr, size, value, byte_mask, gathered,

@@ -173,9 +173,9 @@ def group_geometry(m: Module, insn, uop) -> data.View:
     for name, reg in (("vs2", insn[20:25]), ("vs1", insn[15:20])):
         source = geometry[name]
         m.d.comb += source.same_start.eq(reg == vd)
-        for d in range(4):
-            for s in range(4):
-                src_bits = group_bits(reg, Const(1 << s, 4))
+        for s in range(4):
+            src_bits = group_bits(reg, Const(1 << s, 4))
+            for d in range(4):
                 m.d.comb += [source.meets[4 * d + s].eq(_overlap_hook(dst_bits[d], src_bits)),
                              source.ends_together[4 * d + s].eq(
                                  _end(src_bits) == _end(dst_bits[d]))]
