@@ -38,27 +38,33 @@ class BeatCompare(wiring.Component):
         carries = _carries(self.carry, adds, list(self.carry_in))
         _, carry_out = segmented_add(m, "compare_total", a, y, 8, starts(sew, count), carries)
         signed = ~self.carry & sub[0] & (sub >= VMSLTU)
-        negative = exact_tops(a, y, carry_out, signed, 1)  # a - b < 0 (compares subtract)
-        less = Signal(count, name="less")
-        carry = Signal(count, name="carry_out")  # per byte, its element's
-        m.d.comb += [less.eq(Cat(*element_flag(negative, sew))),
-                     carry.eq(Cat(*element_flag(carry_out, sew)))]
+        # Per byte, its element's one flag from the adder: the carry out (vmadc/vmsbc)
+        # or a - b < 0 (compares), and what the result is with that flag set and clear,
+        # worked out from the operation and the equality beside the carry chain: the
+        # chain's end passes through the flag's element select and one multiplexer.
+        flags = exact_tops(a, y, carry_out, signed, ~self.carry)  # (0: the carry itself)
+        flag = Signal(count, name="flag")
+        m.d.comb += flag.eq(Cat(*element_flag(flags, sew)))
         equal_bytes = [a[8 * j:8 * j + 8] == b[8 * j:8 * j + 8] for j in range(count)]
         equal = Signal(count, name="equal")
         m.d.comb += equal.eq(Cat(*(by_size(sew, equal_bytes[j],
                                            equal_bytes[j & ~1] & equal_bytes[j | 1],
                                            Cat(*equal_bytes[j & ~3:(j & ~3) + 4]).all())
                                    for j in range(count))))
-        at_most = less | equal
-        with m.If(self.carry):
-            m.d.comb += self.result.eq(Mux(sub == VMADC, carry, ~carry))
-        with m.Else():
+        when_set, when_clear = Signal(count, name="when_set"), Signal(count, name="when_clear")
+        with m.If(self.carry):  # vmadc: the carry; vmsbc: the borrow, ~carry
+            adc = ones(sub == VMADC, count)
+            m.d.comb += [when_set.eq(adc), when_clear.eq(~adc)]
+        with m.Else():  # the flag is "less"
             with m.Switch(sub):
-                for code, value in ((VMSEQ, equal), (VMSNE, ~equal), (VMSLTU, less),
-                                    (VMSLT, less), (VMSLEU, at_most), (VMSLE, at_most),
-                                    (VMSGTU, ~at_most), (VMSGT, ~at_most)):
+                for code, if_less, if_not in (
+                        (VMSEQ, equal, equal), (VMSNE, ~equal, ~equal),
+                        (VMSLTU, ones(1, count), 0), (VMSLT, ones(1, count), 0),
+                        (VMSLEU, ones(1, count), equal), (VMSLE, ones(1, count), equal),
+                        (VMSGTU, 0, ~equal), (VMSGT, 0, ~equal)):
                     with m.Case(code):
-                        m.d.comb += self.result.eq(value)
+                        m.d.comb += [when_set.eq(if_less), when_clear.eq(if_not)]
+        m.d.comb += self.result.eq((flag & when_set) | (~flag & when_clear))
         return m
 
 

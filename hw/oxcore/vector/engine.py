@@ -1255,16 +1255,28 @@ class VectorEngine(Engine):
                 Mux(beat_next == beat_after, bits_for(beat_after, eew_code),
                     Mux(beat_next == 0, bits_for(Const(0, beat_bits), eew_code),
                         bits_for(beat, eew_code)))))
+        # The element bounds in bytes of the group, from registers: byte b's element
+        # b >> eew is below the length exactly when b is below the body's bytes, and from
+        # vstart (or the slide's floor) exactly when b is from vstart << eew. Each byte
+        # compares its own index (the beat's, and its place in the beat: no adder) with
+        # them, not its element's index (an add and a shift per byte, on the path from
+        # vstart through the element activity).
+        start_bytes = Signal(range(32 * vlenb), name=f"{role}_start_bytes")
+        floor_bytes = Signal(range(32 * vlenb + 1), name=f"{role}_floor_bytes")
+        first_bytes = Signal(range(5), name=f"{role}_first_bytes")  # element 0's bytes
+        m.d.comb += [start_bytes.eq(Mux(uop.first_only, 0, shl(vstart, eew_code))),
+                     floor_bytes.eq(shl(floor, eew_code)),
+                     first_bytes.eq(shl(Const(1, 1), eew_code))]
         for j in range(pb):
-            element = Signal(range(8 * vlenb), name=f"{role}_element{j}")
-            m.d.comb += element.eq(shr(beat_offset + j, eew_code))
+            byte_index = Cat(Const(j, _log2(pb)), beat)  # (beat_offset + j)
             mask_bit = mask_bits[j]
             m.d.comb += carry_in[j].eq(mask_bit & ~unmasked)
             # (vmv.s.x writes element 0 whenever vstart < vl, spec 16.1)
-            m.d.comb += active[j].eq((element < length)
-                                     & (element >= Mux(uop.first_only, 0, vstart))
-                                     & (element >= floor) & ~unfilled[j] & (every | mask_bit)
-                                     & ~(uop.first_only & ((element != 0) | (vstart >= length))))
+            m.d.comb += active[j].eq((byte_index < group_bytes) & (byte_index >= start_bytes)
+                                     & (byte_index >= floor_bytes) & ~unfilled[j]
+                                     & (every | mask_bit)
+                                     & ~(uop.first_only & ((byte_index >= first_bytes)
+                                                           | (vstart >= length))))
         last_of_reg = Signal()
         m.d.comb += last_of_reg.eq((beat % bpr) == bpr - 1)
         reg_in_group = Signal(range(8))
@@ -2014,11 +2026,15 @@ class VectorEngine(Engine):
                     m.d.sync += [previous.eq(mem.rdata), primed.eq(1)]
                     m.d.comb += load_beat.eq((shift == 0) | primed)
             with m.Case(State.STORE):
+                # every beat asks for the port, its bytes or none (a write with no byte
+                # enabled changes nothing): whether the beat moves on waits for `ready`
+                # alone, not for the element activity behind the enables, which sat on
+                # the path from vstart into the issue decision
                 low = store_enables[:pb] | carry_enables
-                m.d.comb += [mem.valid.eq(low.any()), mem.addr.eq(word), mem.write.eq(1),
+                m.d.comb += [mem.valid.eq(1), mem.addr.eq(word), mem.write.eq(1),
                              mem.mask.eq(low),
                              mem.wdata.eq(store_shifted[:32 * lanes] | carry_data),
-                             store_beat.eq(mem.ready | ~low.any())]
+                             store_beat.eq(mem.ready)]
                 with m.If(store_beat):
                     m.d.sync += [carry_data.eq(store_shifted[32 * lanes:]),
                                  carry_enables.eq(store_enables[pb:])]
@@ -2654,9 +2670,7 @@ class VectorEngine(Engine):
         m.d.sync += [late_hits.eq(Mux(scanning, hits, 0)), late_base.eq(base),
                      pending.eq(scanning)]
         in_beat = Signal(range(bits), name="scan_first_in_beat")
-        for k in reversed(range(bits)):  # the lowest set bit wins
-            with m.If(late_hits[k]):
-                m.d.comb += in_beat.eq(k)
+        m.d.comb += in_beat.eq(_lowest_set(late_hits)[1])
         first_now = Signal(range(vlen), name="scan_first_now")
         m.d.comb += first_now.eq(Mux(found, first, late_base + in_beat))
         m.d.sync += [count.eq(count + _popcount(late_hits)), first.eq(first_now),
@@ -2682,17 +2696,20 @@ class VectorEngine(Engine):
             for code, sew in enumerate((8, 16, 32)):
                 with m.Case(code):
                     per_beat = bits // sew
-                    start = beat * per_beat
-                    stored = mask_bits.bit_select(start[:_log2(vlen)], per_beat)
-                    running = iota_base
+                    # (the beat's element bits: a word of per_beat bits, selected by
+                    # multiplexers, not a shifter by beat * per_beat)
+                    words = _log2(vlen // per_beat)
+                    stored = (mask_bits.word_select(beat[:words], per_beat) if words
+                              else mask_bits[:per_beat])
+                    below = [Const(0, 1)] + _prefix_counts(stored)  # (set bits before k)
                     values = []
                     for k in range(per_beat):
-                        values.append(running[:sew] if len(running) >= sew
-                                      else Cat(running, Const(0, sew - len(running))))
-                        running = running + stored[k]
+                        value = iota_base + below[k]
+                        values.append(value[:sew] if len(value) >= sew
+                                      else Cat(value, Const(0, sew - len(value))))
                     m.d.comb += iota.eq(Cat(*values))
                     with m.If(fsm == State.IOTA):
-                        m.d.sync += iota_base.eq(running)
+                        m.d.sync += iota_base.eq(iota_base + below[per_beat])
         return _Scan(scalar, pending, marks, active, iota)
 
     def _csr(self, m: Module, commit, current, uop, new, writes, vstate: VectorState) -> None:
@@ -2745,6 +2762,34 @@ def _below(limit, base, bits: int):
     width = bits.bit_length()
     return Mux(span <= 0, 0, Mux(span >= bits, (1 << bits) - 1,
                                  (shl(Const(1, bits + 1), span[:width]) - 1)[:bits]))
+
+
+def _lowest_set(bits) -> tuple:
+    """Whether any bit of `bits` is set, and the lowest set one's index (when one is): a
+    tree of halves, log2(len) multiplexers deep (an `m.If` per bit made a chain as long
+    as the word, 128 bits a beat at LANES 4, the mask scan's deepest path)."""
+    if len(bits) == 1:
+        return bits[0], Const(0, 0)
+    half = 1 << ((len(bits) - 1).bit_length() - 1)
+    low_any, low_index = _lowest_set(bits[:half])
+    high_any, high_index = _lowest_set(bits[half:])
+    width = (half - 1).bit_length()
+    high_index = Cat(high_index, Const(0, width - len(high_index)))
+    return low_any | high_any, Mux(low_any, Cat(low_index, Const(0, width - len(low_index)), 0),
+                                   Cat(high_index, 1))
+
+
+def _prefix_counts(bits) -> list:
+    """Per bit k of `bits`, how many of bits 0..k are set: log2(len) rounds of adds, each
+    count taking the one `step` below it (viota's counts had been a chain of adds as
+    long as a beat's elements)."""
+    counts = [bits[k] for k in range(len(bits))]
+    step = 1
+    while step < len(counts):
+        counts = [counts[k] + counts[k - step] if k >= step else counts[k]
+                  for k in range(len(counts))]
+        step *= 2
+    return counts
 
 
 def _popcount(bits):

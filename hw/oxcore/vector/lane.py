@@ -534,24 +534,37 @@ class LaneAlu(wiring.Component):
                                         starts(sew, 4), increments)
         rounded = Signal(64, name="rounded")
         m.d.comb += rounded.eq(rounded_sum)
-        over, under = self._clip_flags(m, control, sew, rounded)
+        over, under = self._clip_flags(m, control, sew, value, increments)
         return rounded, over, under
 
     @staticmethod
-    def _clip_flags(m, control, sew, rounded):
-        """Per byte of the result, whether its element's rounded 2*SEW-bit value is above
-        (over) or below (under) what SEW bits hold, as `control.clip` bounds it."""
+    def _clip_flags(m, control, sew, value, increments):
+        """Per byte of the result, whether its element's rounded 2*SEW-bit value (`value`
+        plus its `increments` bit, per 16-bit chunk where the element starts) is above
+        (over) or below (under) what SEW bits hold, as `control.clip` bounds it.
+
+        Worked out beside the rounding adder, not after it: the increment reaches the
+        bits that decide (the sign and those above SEW: `high`) only when every bit
+        below them is set, and then adds one to `high`; the flags of `high` and of
+        `high` + 1 are compares with constants, and that carry selects between them."""
         overs, unders = [], []
         for s in SEWS:
             over_s, under_s = [], []
+            top, largest = (1 << (s + 1)) - 1, (1 << s) - 1  # high: -1; the largest positive
             for k in range(32 // s):
-                element = rounded[2 * k * s:2 * (k + 1) * s]
+                element = value[2 * k * s:2 * (k + 1) * s]
                 high = element[s - 1:]  # the sign and the bits above SEW
-                negative = element[-1]
-                signed_over = ~negative & (high != 0)
-                signed_under = negative & (high != (1 << (s + 1)) - 1)
+                carried = increments[(2 * k * s) // 16] & element[:s - 1].all()
+                negative = high[-1]
+                # (high + 1: the largest positive becomes negative, -1 becomes 0)
+                signed_over = Mux(carried, ~negative & (high != largest),
+                                  ~negative & (high != 0))
+                signed_under = Mux(carried, (high == largest)
+                                   | (negative & (high != top) & (high != top - 1)),
+                                   negative & (high != top))
+                unsigned_over = Mux(carried, (high != 0) & (high != top), high[1:] != 0)
                 over_s.append(Mux(control.clip == Clip.SIGNED, signed_over,
-                                  (control.clip == Clip.UNSIGNED) & (element[s:] != 0)))
+                                  (control.clip == Clip.UNSIGNED) & unsigned_over))
                 under_s.append((control.clip == Clip.SIGNED) & signed_under)
             overs.append(Cat(*(ones(o, s // 8) for o in over_s)))
             unders.append(Cat(*(ones(u, s // 8) for u in under_s)))

@@ -58,10 +58,12 @@ def fold(m: Module, name: str, sub, x, y, size):
     picked = Cat(*(Mux(less[j] ^ larger, x[8 * j:8 * j + 8], y[8 * j:8 * j + 8])
                    for j in range(chunks)))
     result = Signal(len(x), name=name)
-    m.d.comb += result.eq(Mux(sub == SUM, total,
-                              Mux(sub == AND, x & y,
-                                  Mux(sub == OR, x | y,
-                                      Mux(sub == XOR, x ^ y, picked)))))
+    # (the compares' pick, which waits for the carry chain's end, through one select;
+    # the bitwise results, ready at once, through the others)
+    m.d.comb += result.eq(Mux(compares, picked,
+                              Mux(sub == SUM, total,
+                                  Mux(sub == AND, x & y,
+                                      Mux(sub == OR, x | y, x ^ y)))))
     return result
 
 

@@ -7,6 +7,9 @@ simulator runs a word operation as one Python operation, a per-bit one bit by bi
 from amaranth import Cat, Const, Mux, Signal
 
 
+MAX_CHUNKS = 4  # the longest element, in chunks (size code 2: `starts`, `ends`)
+
+
 def ones(bit, width: int):
     """`width` copies of `bit`: a Mux, which simulates as one operation where
     ``bit.replicate(width)`` is one per bit."""
@@ -56,21 +59,29 @@ def element_flag(flags: list, size) -> list:
 def segmented_add(m, name: str, x, y, chunk: int, element_starts: list, carries: list):
     """``x + y`` cut into elements of whole `chunk`-bit chunks: where an element starts
     (`element_starts`), the carry into it is that chunk's `carries` bit, not the carry out of the
-    chunk below. One carry chain: a spacer bit in front of each chunk kills (0 + 0),
-    generates (1 + 1) or propagates (1 + 0) the carry; the spacer's sum bit in front of
-    an element is the carry out of the element before it.
+    chunk below. One carry chain per `MAX_CHUNKS` chunks (an element is never longer,
+    so no carry crosses their boundary: a 128-bit beat is four short chains, not one
+    long one): a spacer bit in front of each chunk kills (0 + 0), generates (1 + 1) or
+    propagates (1 + 0) the carry; the spacer's sum bit in front of an element is the
+    carry out of the element before it.
     Returns (sum, carry out of each chunk: valid at an element's last chunk)."""
     count = len(x) // chunk
-    xs, ys = [], []
-    for i in range(count):
-        bits = slice(i * chunk, (i + 1) * chunk)
-        xs += [Mux(element_starts[i], carries[i], 1), x[bits]]
-        ys += [Mux(element_starts[i], carries[i], 0), y[bits]]
-    total = Signal(count * (chunk + 1) + 1, name=name)
-    m.d.comb += total.eq(Cat(*xs) + Cat(*ys))
     step = chunk + 1
-    result = Cat(*(total[i * step + 1:(i + 1) * step] for i in range(count)))
-    return result, [total[(i + 1) * step] for i in range(count)]
+    sums, carry_outs = [], []
+    for first in range(0, count, MAX_CHUNKS):
+        group = range(first, min(first + MAX_CHUNKS, count))
+        xs, ys = [], []
+        for i in group:
+            bits = slice(i * chunk, (i + 1) * chunk)
+            # (a group's first chunk always starts an element: its carry is its own)
+            starts_here = 1 if i == first else element_starts[i]
+            xs += [Mux(starts_here, carries[i], 1), x[bits]]
+            ys += [Mux(starts_here, carries[i], 0), y[bits]]
+        total = Signal(len(group) * step + 1, name=f"{name}{first // MAX_CHUNKS}")
+        m.d.comb += total.eq(Cat(*xs) + Cat(*ys))
+        sums += [total[k * step + 1:(k + 1) * step] for k in range(len(group))]
+        carry_outs += [total[(k + 1) * step] for k in range(len(group))]
+    return Cat(*sums), carry_outs
 
 
 def shifted(value, amount, width: int, unit: int = 1, left: bool = False):
