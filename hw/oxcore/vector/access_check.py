@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import enum
 
-from amaranth import Module, Mux, Signal
+from amaranth import Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -105,11 +105,13 @@ class VectorAccessCheck(wiring.Component):
         m.d.comb += aligned.eq(~misaligned(offset, eew))
         # the most a unit-stride access moves: nf x EMUL <= 8 registers (spec 7.8), a
         # whole-register one 8, vlm/vsm one
-        reach = Mux(uop.mask_access, vlenb, 8 * vlenb)
+        # (offset + reach <= size as offset against the last base that fits, a constant
+        # the decoded instruction selects: no adder after the decoder)
+        last_base = Mux(uop.mask_access, size - vlenb, size - 8 * vlenb)
         safe = Signal(name="access_cannot_fault")
         m.d.comb += safe.eq(_cannot_fault_hook(
             Mux(by_stride, self._strided_safe(m, uop, offset, aligned),
-                aligned & (offset + reach <= size))))
+                aligned & (offset <= last_base))))
 
         # ---- WB: what the scan needs of the instruction, registered as it moves ----
         store = Signal(name="access_store")
@@ -226,18 +228,23 @@ class VectorAccessCheck(wiring.Component):
         stride = check.rs2.as_signed()
         eew = uop.eew
         stride_aligned = ~misaligned(check.rs2, eew)
-        magnitude = Signal(33, name="access_stride_magnitude")
-        m.d.comb += magnitude.eq(Mux(stride < 0, -stride, stride))
         top = _log2(8 * self.vlenb)
-        reach = Signal(33 + top, name="access_stride_reach")
+        scaled = Signal(signed(32 + top), name="access_stride_reach")  # stride << k
         with m.Switch(eew):
             for code in range(3):
                 with m.Case(code):
-                    m.d.comb += reach.eq(magnitude << (top - code))
+                    m.d.comb += scaled.eq(stride << (top - code))
         element = Signal(6, name="access_element_span")  # nf fields of EEW bytes
         m.d.comb += element.eq(segment_fields(check.insn, uop) << eew)
-        ahead = (stride >= 0) & (offset + reach + element <= size)
-        behind = (stride < 0) & (offset >= reach) & (offset + element <= size)
+        # the far end, offset + (stride << k): ahead, it and an element's fields within
+        # RAM; behind, at or above RAM's base (offset >= |stride| << k, without the
+        # negation and the three-way add that were the check's carry chains)
+        far = Signal(signed(34 + top), name="access_stride_far")
+        last_start = Signal(range(size + 1), name="access_last_start")  # (a constant
+        # less the fields: beside the adder)
+        m.d.comb += [far.eq(offset + scaled), last_start.eq(size - element)]
+        ahead = (stride >= 0) & (far <= last_start)
+        behind = (stride < 0) & (far >= 0) & (offset <= last_start)
         safe = Signal(name="access_strided_safe")
         m.d.comb += safe.eq(~uop.indexed & aligned & stride_aligned & (ahead | behind))
         return safe

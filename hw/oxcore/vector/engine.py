@@ -2089,18 +2089,24 @@ class VectorEngine(Engine):
         # on the load/store sequencer's deepest path)
         offset = Signal(32, name="ff_element_offset")
         end = Signal(33, name="ff_element_end")
+        # v0's bits from the probed element on, shifted as it steps (a register's low bit,
+        # not a select of v0's bit by the index, in front of `trim`; the load runs alone:
+        # v0 stays as START found it)
+        mask = Signal(vlen, name="ff_mask")
         with m.If(fsm == State.START):
-            m.d.sync += [index.eq(0), offset.eq(first_offset), end.eq(first_offset + size)]
+            m.d.sync += [index.eq(0), offset.eq(first_offset), end.eq(first_offset + size),
+                         mask.eq(vstate.v0)]
         next_offset = Signal(32, name="ff_next_offset")
         m.d.comb += next_offset.eq(offset + size)
-        enabled = unmasked | vstate.v0.bit_select(index, 1)
+        enabled = unmasked | mask[0]
         trim = Signal(name="ff_trim")
         m.d.comb += trim.eq((fsm == State.PROBE) & _trims(
             (index >= vstate.vstart) & enabled,
             misaligned(offset, eew_code) | (end > self.mem_size), index))
         return _Probe(needed, index, trim, index + 1 >= vl,
                       [index.eq(index + 1), offset.eq(next_offset),
-                       end.eq(next_offset + size)], [probed.eq(1)], [probed.eq(0)])
+                       end.eq(next_offset + size), mask.eq(mask >> 1)], [probed.eq(1)],
+                      [probed.eq(0)])
 
     def _element_stream(self, m: Module, current, uop, fsm, eew_code, beat_offset, active,
                         old_vd, index_data, field, nf, vl, span_bytes):
