@@ -30,12 +30,12 @@ from __future__ import annotations
 
 import enum
 
-from amaranth import Module, Mux, Signal, signed
+from amaranth import Const, Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from hw.oxcore.engine import CHECK, FAULT
-from hw.oxcore.vector.decode import UOP, Kind, segment_fields
+from hw.oxcore.vector.decode import UOP, Kind
 from oxcore.retire import TrapCause
 
 
@@ -98,20 +98,25 @@ class VectorAccessCheck(wiring.Component):
         by_stride = uop.strided & ~uop.span
         checked = check.valid & memory
         # ---- MEM: the fast path, from the base alone ----
+        # Its arithmetic starts from the operands and the instruction's raw bits (the
+        # element width is the width field's, for every load and store row), and MEM's
+        # decoded micro-operation only selects among its verdicts: the decoder is as
+        # deep as the arithmetic, and the two in series were the engine's deepest path.
         offset = Signal(32, name="access_offset")
         m.d.comb += offset.eq(check.rs1 - self.mem_base)
-        eew = uop.eew  # (8 for vlm/vsm and whole-register stores: bytes)
+        width = check.insn[12:15]
+        eew = Signal(2, name="access_width")  # (8 for vlm/vsm and whole-register stores)
+        m.d.comb += eew.eq(Mux(width[2], width[:2], 0))
         aligned = Signal(name="access_aligned")
         m.d.comb += aligned.eq(~misaligned(offset, eew))
         # the most a unit-stride access moves: nf x EMUL <= 8 registers (spec 7.8), a
-        # whole-register one 8, vlm/vsm one
-        # (offset + reach <= size as offset against the last base that fits, a constant
-        # the decoded instruction selects: no adder after the decoder)
-        last_base = Mux(uop.mask_access, size - vlenb, size - 8 * vlenb)
+        # whole-register one 8, vlm/vsm one; offset + that <= size as the offset against
+        # the last base that fits (constants: no adder)
+        fits = Mux(uop.mask_access, offset <= size - vlenb, offset <= size - 8 * vlenb)
         safe = Signal(name="access_cannot_fault")
         m.d.comb += safe.eq(_cannot_fault_hook(
-            Mux(by_stride, self._strided_safe(m, uop, offset, aligned),
-                aligned & (offset <= last_base))))
+            Mux(by_stride, self._strided_safe(m, uop, offset, aligned, eew),
+                aligned & fits)))
 
         # ---- WB: what the scan needs of the instruction, registered as it moves ----
         store = Signal(name="access_store")
@@ -132,7 +137,7 @@ class VectorAccessCheck(wiring.Component):
         nf = check.insn[29:32]
         with m.If(check.advance):
             m.d.sync += [
-                store.eq(uop.kind == Kind.STORE), eew_log.eq(eew),
+                store.eq(uop.kind == Kind.STORE), eew_log.eq(uop.eew),
                 strided.eq(by_stride), whole.eq(uop.whole), nregs.eq(nf + 1),
                 fields.eq(Mux(uop.segment, nf + 1, 1)), mask_access.eq(uop.mask_access),
                 first_only.eq(uop.fault_first), masked.eq(~check.insn[25] & ~uop.whole
@@ -218,15 +223,15 @@ class VectorAccessCheck(wiring.Component):
                      self.fault.cause.eq(cause)]
         return m
 
-    def _strided_safe(self, m: Module, uop, offset, aligned) -> Signal:
+    def _strided_safe(self, m: Module, uop, offset, aligned, eew) -> Signal:
         """A strided access (not indexed) that cannot fault: base and stride
-        element-aligned, and every element within RAM for any vl. An access moves at
-        most 2^k elements, k = log2(8 x VLENB) - log2(EEW bytes) (EMUL <= 8), so its
-        elements lie within ``|stride| << k`` bytes of the base, on the stride's side,
-        plus one element's fields."""
+        element-aligned (`eew`: the width field's code), and every element within RAM
+        for any vl. An access moves at most 2^k elements, k = log2(8 x VLENB) - log2(EEW
+        bytes) (EMUL <= 8), so its elements lie within ``|stride| << k`` bytes of the
+        base, on the stride's side, plus one element's fields (nf of a segment access:
+        worked out for both counts, the decoded instruction picking one)."""
         check, size = self.check, self.mem_size
         stride = check.rs2.as_signed()
-        eew = uop.eew
         stride_aligned = ~misaligned(check.rs2, eew)
         top = _log2(8 * self.vlenb)
         scaled = Signal(signed(32 + top), name="access_stride_reach")  # stride << k
@@ -234,17 +239,20 @@ class VectorAccessCheck(wiring.Component):
             for code in range(3):
                 with m.Case(code):
                     m.d.comb += scaled.eq(stride << (top - code))
-        element = Signal(6, name="access_element_span")  # nf fields of EEW bytes
-        m.d.comb += element.eq(segment_fields(check.insn, uop) << eew)
         # the far end, offset + (stride << k): ahead, it and an element's fields within
-        # RAM; behind, at or above RAM's base (offset >= |stride| << k, without the
-        # negation and the three-way add that were the check's carry chains)
+        # RAM; behind, at or above RAM's base (offset >= |stride| << k, without a
+        # negation or a three-way add)
         far = Signal(signed(34 + top), name="access_stride_far")
-        last_start = Signal(range(size + 1), name="access_last_start")  # (a constant
-        # less the fields: beside the adder)
-        m.d.comb += [far.eq(offset + scaled), last_start.eq(size - element)]
-        ahead = (stride >= 0) & (far <= last_start)
-        behind = (stride < 0) & (far >= 0) & (offset <= last_start)
+        m.d.comb += far.eq(offset + scaled)
+        verdicts = []
+        for name, fields in (("single", Const(1, 4)), ("segment", check.insn[29:32] + 1)):
+            element = Signal(6, name=f"access_{name}_span")  # its fields' bytes
+            last_start = Signal(range(size + 1), name=f"access_{name}_last_start")
+            m.d.comb += [element.eq(fields << eew), last_start.eq(size - element)]
+            ahead = (stride >= 0) & (far <= last_start)
+            behind = (stride < 0) & (far >= 0) & (offset <= last_start)
+            verdicts.append(ahead | behind)
         safe = Signal(name="access_strided_safe")
-        m.d.comb += safe.eq(~uop.indexed & aligned & stride_aligned & (ahead | behind))
+        m.d.comb += safe.eq(~uop.indexed & aligned & stride_aligned
+                            & Mux(uop.segment, verdicts[1], verdicts[0]))
         return safe
