@@ -249,8 +249,13 @@ class VectorAccessCheck(wiring.Component):
             element = Signal(6, name=f"access_{name}_span")  # its fields' bytes
             last_start = Signal(range(size + 1), name=f"access_{name}_last_start")
             m.d.comb += [element.eq(fields << eew), last_start.eq(size - element)]
-            ahead = (stride >= 0) & (far <= last_start)
-            behind = (stride < 0) & (far >= 0) & (offset <= last_start)
+            # (x <= last_start as the sign of a difference: a carry chain; Yosys had
+            # made these compares a dozen levels of LUTs)
+            room = Signal(signed(35 + top), name=f"access_{name}_room")  # to the far end
+            room_behind = Signal(signed(34), name=f"access_{name}_room_behind")
+            m.d.comb += [room.eq(last_start - far), room_behind.eq(last_start - offset)]
+            ahead = (stride >= 0) & ~room[-1]
+            behind = (stride < 0) & ~far[-1] & ~room_behind[-1]
             verdicts.append(ahead | behind)
         safe = Signal(name="access_strided_safe")
         m.d.comb += safe.eq(~uop.indexed & aligned & stride_aligned

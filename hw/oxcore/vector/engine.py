@@ -582,6 +582,7 @@ class _Permutation:
     slot: Signal  # the element within vd's beat
     last_slot: object  # ... it is the beat's last
     element_active: object  # ... it is active (mask, vl, vstart, vslideup's offset)
+    step: list  # statements moving on to vd's next element (a slide's source)
     source_row: object  # the row (in vs2's group) of the source element, in PERM_FETCH
     index_row: object  # the row (in vs1's group) of the index element, in PERM_INDEX
     fetch: list  # PERM_FETCH's statements: the source element's place, or 0 or the scalar
@@ -1212,7 +1213,11 @@ class VectorEngine(Engine):
         # the beat of the next cycle: the states set it (`beat` follows it), and v0's
         # bits for it are selected a cycle ahead (``mask_bits``)
         beat_next = Signal.like(beat, name=f"{role}_beat_next")
-        m.d.comb += beat_next.eq(beat)
+        # (the states say which: the flags select v0's bits, a compare of beat_next's
+        # value had sat behind its multiplexers)
+        beat_moves = Signal(name=f"{role}_beat_moves")  # the next cycle: beat + 1
+        beat_restarts = Signal(name=f"{role}_beat_restarts")  # ... beat 0 (wins)
+        m.d.comb += beat_next.eq(Mux(beat_restarts, 0, Mux(beat_moves, beat + 1, beat)))
         m.d.sync += beat.eq(beat_next)
         beats = Signal(range(8 * bpr + 1), name=f"{role}_beats")  # of body registers
         beat_offset = Signal(range(8 * vlenb))  # the beat's first byte in the group
@@ -1252,8 +1257,8 @@ class VectorEngine(Engine):
         beat_after = beat + 1
         m.d.sync += mask_bits.eq(
             Mux(slot.take, bits_for(Const(0, beat_bits), head_shape.eew_code),
-                Mux(beat_next == beat_after, bits_for(beat_after, eew_code),
-                    Mux(beat_next == 0, bits_for(Const(0, beat_bits), eew_code),
+                Mux(beat_restarts, bits_for(Const(0, beat_bits), eew_code),
+                    Mux(beat_moves, bits_for(beat_after, eew_code),
                         bits_for(beat, eew_code)))))
         # The element bounds in bytes of the group, from registers: byte b's element
         # b >> eew is below the length exactly when b is below the body's bytes, and from
@@ -1481,7 +1486,7 @@ class VectorEngine(Engine):
 
         # ---- the sequencer ----
         def next_beat() -> None:
-            m.d.comb += [advance.eq(1), beat_next.eq(beat + 1)]
+            m.d.comb += [advance.eq(1), beat_moves.eq(1)]
             with m.If(last_of_reg):
                 m.d.comb += report_action.eq(Report.CLEAR)
                 m.d.sync += [report_mem.eq(0), store_mask.eq(0)]
@@ -1491,7 +1496,7 @@ class VectorEngine(Engine):
             with m.If((beat + 1 == beats) & gathers):  # then write the destination,
                 # whose first beat the read ports fetch now (`to_destination`)
                 m.d.comb += [to_destination.eq(1), report_action.eq(Report.CLEAR),
-                             beat_next.eq(0)]
+                             beat_restarts.eq(1)]
                 m.d.sync += fsm.eq(State.WB_EXECUTE)
             if not arithmetic:
                 with m.Elif((beat + 1 == beats) & is_store & (stream.shift != 0)):
@@ -1563,7 +1568,7 @@ class VectorEngine(Engine):
                              fsm.eq(State.START),
                              touched.eq(head_touched), written.eq(head_writes),
                              alone.eq(head_alone), report_mem.eq(0), store_mask.eq(0)]
-                m.d.comb += [report_action.eq(Report.CLEAR), beat_next.eq(0)]
+                m.d.comb += [report_action.eq(Report.CLEAR), beat_restarts.eq(1)]
                 if not arithmetic:
                     m.d.sync += (stream.restart + elements.restart + probe.restart
                                  + [field.eq(0)])
@@ -1695,6 +1700,7 @@ class VectorEngine(Engine):
                     """A permutation moves on to the next element of vd; after the beat's
                     last, the beat is written and reported (`execute_beat`)."""
                     m.d.sync += [perm.slot.eq(perm.slot + 1), fsm.eq(perm.first_state)]
+                    m.d.sync += perm.step
                     with m.If(perm.last_slot):
                         m.d.sync += [perm.slot.eq(0)] + perm.clear
                         execute_beat()  # (after: its finish() sets the state last)
@@ -1706,6 +1712,7 @@ class VectorEngine(Engine):
                         m.d.sync += fsm.eq(State.PERM_WRITE)
                     with m.Else():
                         m.d.sync += [perm.slot.eq(perm.slot + 1), fsm.eq(perm.first_state)]
+                        m.d.sync += perm.step
 
                 with state_case(State.DIVIDE):
                     with m.If(divider.beat_done):
@@ -1734,7 +1741,7 @@ class VectorEngine(Engine):
                         m.d.comb += [write.bytes.eq(wb_bytes), advance.eq(1),
                                      report_action.eq(Report.ACCUMULATE)]
                         write_v0()
-                        m.d.comb += beat_next.eq(beat + 1)
+                        m.d.comb += beat_moves.eq(1)
                         with m.If(beat == bpr - 1):
                             report_register()
                             finish()
@@ -1814,14 +1821,14 @@ class VectorEngine(Engine):
                             field.eq(0),
                             fsm.eq(Mux(uop.indexed, State.INDEX_BEAT, next_field))]
                         with m.If(elements.last_of_beat):
-                            m.d.comb += beat_next.eq(beat + 1)
+                            m.d.comb += beat_moves.eq(1)
                         with m.If((elements.number + 1 >= length)
                                   | (elements.last_of_beat & (beat + 1 == beats))):
                             with m.If(is_store):
                                 finish()
                             with m.Else():
                                 m.d.comb += [report_action.eq(Report.CLEAR),
-                                             beat_next.eq(0)]
+                                             beat_restarts.eq(1)]
                                 m.d.sync += fsm.eq(State.SEG_ROW)
 
                 def element_done() -> None:
@@ -1889,12 +1896,12 @@ class VectorEngine(Engine):
                     with m.Else():
                         m.d.comb += report_action.eq(Report.ACCUMULATE)
                     with m.If(last_beat):
-                        m.d.comb += beat_next.eq(0)
+                        m.d.comb += beat_restarts.eq(1)
                         m.d.sync += field.eq(field + 1)
                         with m.If(field == nf - 1):
                             finish()
                     with m.Else():
-                        m.d.comb += beat_next.eq(beat + 1)
+                        m.d.comb += beat_moves.eq(1)
             with state_case(State.DONE):
                 finish()
         busy = Signal(name=f"{role}_busy")
@@ -2492,6 +2499,17 @@ class VectorEngine(Engine):
                 with m.Case(code):
                     m.d.comb += vs1_index.eq(raw_index[:8 << code])
         gathered = Mux(uop.form == Form.VV, held_index, offset)
+        # A slide's source, i -/+ offset (or 1), in a register stepped with i (set in
+        # START for element 0, one more each element after): the element index's shift
+        # and adds had been in series with the source row's into the register file's
+        # address
+        slid = Signal(34, name="perm_slide_source")
+        with m.If(fsm == State.START):
+            with m.Switch(uop.sub):
+                for name, value in (("vslideup", -offset), ("vslidedown", offset),
+                                    ("vslide1up", -1), ("vslide1down", 1)):
+                    with m.Case(PERMUTES.index(name)):
+                        m.d.sync += slid.eq(value)
         source = Signal(34, name="perm_source")  # j (out of range when >= VLMAX)
         with m.Switch(uop.sub):
             for name in ("vrgather", "vrgatherei16"):
@@ -2499,10 +2517,8 @@ class VectorEngine(Engine):
                     m.d.comb += source.eq(gathered)
             with m.Case(PERMUTES.index("vcompress")):
                 m.d.comb += source.eq(cursor)
-            for name, value in (("vslideup", index - offset), ("vslidedown", index + offset),
-                                ("vslide1up", index - 1), ("vslide1down", index + 1)):
-                with m.Case(PERMUTES.index(name)):
-                    m.d.comb += source.eq(value)
+            with m.Default():
+                m.d.comb += source.eq(slid)
         takes_scalar = Signal(name="perm_takes_scalar")
         m.d.comb += takes_scalar.eq(
             ((uop.sub == PERMUTES.index("vslide1up")) & (index == 0))
@@ -2545,6 +2561,7 @@ class VectorEngine(Engine):
             element_active=element_active,
             source_row=source_byte[_log2(pb):_log2(pb) + _log2(8 * self.beats_per_reg)],
             index_row=Mux(compress, cursor >> _log2(bits), index_byte[_log2(pb):]),
+            step=[slid.eq(slid + 1)],
             fetch=fetch, skip_source=compress & ~selected, skip=[cursor.eq(cursor + 1)],
             unfilled=Mux(compress, ~filled_now, 0), clear=[filled.eq(0)],
             place=[buffer.eq(placed), filled.eq(filled_now)], placed=placed)
