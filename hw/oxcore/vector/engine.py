@@ -1118,7 +1118,7 @@ class VectorEngine(Engine):
         delay = self.lane_stages if arithmetic else 0
         commit = Signal.like(port, name=f"{role}_record")
         back = _BackEnd(role, delay, self.vlen)
-        pipe, mem = self.pipe, self.mem
+        pipe = self.pipe
         lanes, bpr, pb = self.lanes, self.beats_per_reg, self.beat_bytes
         vlen, vlenb = self.vlen, self.vlenb
         vstart, v0 = vstate.vstart, vstate.v0
@@ -1136,7 +1136,7 @@ class VectorEngine(Engine):
         head = Signal(queue_entry(PREDECODED), name=f"{role}_head")
         m.d.comb += head.eq(queue.r_data)
         insn = current.insn
-        rd, rs1_field = insn[7:12], insn[15:20]
+        rd = insn[7:12]
         vd, vs1, vs2 = insn[7:12], insn[15:20], insn[20:25]
         unmasked = insn[25]
         # between take and the last cycle (which may take the next instruction)
