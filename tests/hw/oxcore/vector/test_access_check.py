@@ -9,11 +9,10 @@ and strides, negative and huge strides, every EEW and segment field count."""
 
 import random
 
-from amaranth.sim import Simulator
-
 from hw.oxcore.vector.access_check import VectorAccessCheck
 from hw.oxcore.vector.decode import Kind, _packed, implemented
 from oxcore.isa import isa_for
+from tests.hw.oxcore.rtl_helpers import simulate
 from tests.hw.oxcore.vector.test_vector_engine import config
 
 EEW_CODE = {8: 0, 16: 1, 32: 2}
@@ -115,10 +114,7 @@ def _verdicts(cfg, cases) -> list[tuple]:
             ctx.set(dut.check.valid, 0)  # (back to IDLE: nothing checked)
             await ctx.tick()
 
-    sim = Simulator(dut)
-    sim.add_clock(1e-6)
-    sim.add_testbench(bench)
-    sim.run()
+    simulate(dut, bench)
     return results
 
 
