@@ -35,7 +35,7 @@ from amaranth.lib.wiring import In, Out
 
 from hw.oxcore.vector.decode import AluOp
 from hw.oxcore.vector.simd import (by_size, element_flag, ends, exact_tops, ones, segmented_add,
-                                   shifted, starts)
+                                   starts)
 
 SEWS = (8, 16, 32)
 
@@ -253,10 +253,7 @@ def _shifted_out(value, sew: int, amounts: list) -> tuple[list, list]:
     halves, belows = [], []
     for k in range(64 // width):
         element, amount = value[k * width:(k + 1) * width], amounts[k]
-        # bits d-1..0: multiplexers over constants, which map to a few LUT levels from
-        # the amount (a variable shift of a constant had been a shifter, on the path
-        # from the register file through the shift amounts into the rounding bits)
-        lost = ~shifted(Const((1 << width) - 1, width), amount, width, left=True)
+        lost = ~(Const((1 << width) - 1, width) << amount)[:width]  # bits d-1..0
         below_half = lost >> 1  # bits d-2..0
         halves.append((element & lost & ~below_half) != 0)
         belows.append((element & below_half) != 0)
