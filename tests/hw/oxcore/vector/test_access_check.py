@@ -118,6 +118,15 @@ def _verdicts(cfg, cases) -> list[tuple]:
     return results
 
 
+def test_the_width_field_gives_every_memory_rows_eew():
+    """The fast path takes the element width from the width field (insn[14:12]), not
+    from MEM's decoder: that must be the row's EEW for every load and store."""
+    cfg = config(128, 2)
+    by_field = {0b000: 8, 0b101: 16, 0b110: 32}
+    assert all(by_field.get(ins.match >> 12 & 7) == uop.eew
+               for ins, uop in _memory_rows(cfg))
+
+
 def test_fast_path_follows_its_rule():
     cfg = config(128, 2)
     cases = list(_cases(cfg, random.Random(5), 3000, _memory_rows(cfg)))
