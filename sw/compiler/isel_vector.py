@@ -43,9 +43,11 @@ loaded, computed nor stored, so a load's `other` does not matter for stores. A s
 data-dependent mask (``mask & (x > 0)``: the bound is still vl) is a "mask" node: the
 comparison computed with the chunk's arithmetic into a register kept until the store,
 and copied into v0 just before its ``vse ..., v0.t`` (a `tl.where` may have used v0 in
-between). A vsetvli
-runs alone on the engine (it waits for everything before it), which is why the steady
-state has none unless the region changes SEW. The engine issues in order to its
+between). A load's data-dependent mask (``mask & (x > 0)``, x loaded) is computed into
+v0 in the load's stage, after `other` is written into its destination: ``vle ...,
+v0.t`` under a mask-undisturbed vtype (`_load_condition`). The steady state has no
+vsetvli unless the region changes SEW (then ``vsetvli zero, ...``, which the engine's
+issue stage runs without draining it: docs/vector.md). The engine issues in order to its
 arithmetic and load/store sequencers, so a loop "load; compute; store" would leave the
 memory port idle while each chunk computes. The loop is therefore software-pipelined
 over two register sets A and B, as the hand-written kernels (`sw/kernels/rvv/vadd.S`):
@@ -58,10 +60,18 @@ reader); the stored values and reduction accumulators may not. A region without 
 ``L(A) | loop: L(B) C(A) L(A) C(B)``, so that the load/store sequencer streams chunk
 after chunk while the arithmetic one reduces the one before (otherwise each reduction
 waits for its own load, and the next load for it); that needs each set's loads off
-the other set's registers, else the region keeps the first order.
+the other set's registers, else the region keeps the first order. With two sets the
+two sequencers still take turns: a load waits for the reduction reading its set, the
+next reduction (behind it in program order) for that load. So a region that only
+reduces goes through *three* sets when they fit (`_ring_loop`): each chunk is loaded
+two chunks ahead, its load issued right after the reduction of the chunk before it in
+that set, and both sequencers stream.
 
 **Reductions** accumulate in element 0 of a register (``vredsum.vs acc, x, acc``,
-vredmax/vredmaxu), started at the identity, read with vmv.x.s after the loop. When the
+vredmax/vredmaxu), started at the identity, read with vmv.x.s after the loop. Each
+register set has an accumulator of its own, combined at the end (``vadd.vv``/``vmax.vv``
+at vl 1): a reduction reading the accumulator the one just before wrote would wait
+for that one's write (the engine's back end) with the in-order issue held. When the
 count can be below BLOCK, the masked-off elements' contribution is added in scalar code:
 their value is known at compile time from the loads' `other` (evaluated through the
 DAG): ``sum += c * (BLOCK - count)``, ``max = max(max, c)`` if any is masked off.
@@ -77,7 +87,12 @@ at e8 sums the chunk into an int16 partial (exact, since a chunk is kept to at m
 256 elements: 256 x -128 = -32768), and ``vwredsum.vs`` at e16, vl 1, adds it to the
 int32 accumulator; both passes go at the int8 rate, where ``vsext.vf4`` and
 ``vredsum`` at e32 made two passes at a quarter of it (reduce_sum at 4K elements:
-2,502 -> 428 cycles).
+2,502 -> 428 cycles). In a ring each set has its partial, and a chunk's partial is
+added one chunk late (after the next chunk's load), when its reduction has long
+written it. Work on element 0 alone (the accumulators' starts, the vl-1 fold, the
+final combine) runs at vl 1 and the smallest LMUL for its SEW (mf4 at e8, mf2 at
+e16): the engine passes over a group register by register (a reduction over vl's beats
+only), and that is one register, where the region's LMUL 8 would be eight.
 
 Pointers are `Affine`: a unit coefficient equal to the element size gives unit-stride
 ``vle<eew>.v``/``vse<eew>.v``, any other constant or scalar one ``vlse``/``vsse``.
@@ -205,6 +220,7 @@ class VectorSelection:
         self._region: _Region | None = None
         self._pending_results: set[int] = set()  # id() of reduction results not yet computed
         self._vsew: int | None = None  # the SEW the vtype holds at this point of emission
+        self._mask_policy = "ma"  # (the region's: `_vtype`)
         self._velems = 0  # E of the region being emitted
         # loop-carried 1-D data blocks: (base, group) of the registers each holds, kept
         # out of every region's allocation (`carry_into_loop`)
@@ -380,7 +396,11 @@ class VectorSelection:
         from sw.compiler.isel import Mask
         length, element = self._result_element(op)
         ptr = self.affine(op.ptr)
-        bound, masked = self._vector_mask(op.mask, "load")
+        condition = None
+        if op.mask is not None and not isinstance(self.forms[op.mask], Mask):
+            bound, masked, condition = self._load_condition(op.mask)
+        else:
+            bound, masked = self._vector_mask(op.mask, "load")
         other = None
         if op.other is not None:
             other_form = self.forms[op.other]
@@ -388,10 +408,31 @@ class VectorSelection:
                 other = other_form.value if other_form.kind == "uniform" else None
             elif not isinstance(other_form, Mask):
                 other = self.affine(op.other).base if not self.affine(op.other).terms else None
-        elif masked:
+        elif masked or condition is not None:
             other = 0
-        self.forms[op.result] = VecBlock("load", length, element, ptr=ptr, bound=bound,
-                                         masked=masked, other=other, op=op)
+        if condition is not None and other is None:
+            raise self.error("a load masked by data needs `other` as a constant or a scalar "
+                             "(the masked-off elements' value)", op)
+        self.forms[op.result] = VecBlock("load", length, element,
+                                         () if condition is None else (condition,),
+                                         ptr=ptr, bound=bound, masked=masked, other=other,
+                                         op=op)
+
+    def _load_condition(self, value: SSAValue) -> tuple[object, bool, VecBlock]:
+        """A load's mask that depends on data: its index bound (``offsets < n``, the
+        region's element count, if any) and one comparison of a loaded block (``x > 0``),
+        which the load's chunk computes into v0 before the masked load
+        (`_stage_load`): the masked-off elements are not accessed and read `other`."""
+        cond = self.vec(value)
+        bounds, data = _conjuncts(cond)
+        simple = len(data) == 1 and data[0].kind == "cmp" and all(
+            a.kind in ("load", "uniform") for a in data[0].args)
+        if len(bounds) > 1 or not simple:
+            raise self.error("a load mask on the vector engine is an index bound (such as "
+                             "offsets < n), one comparison of a loaded block with a "
+                             "scalar or another loaded block (such as x > 0), or the two "
+                             "joined by &", value.owner)
+        return (bounds[0].value if bounds else None), bool(bounds), data[0]
 
     def vector_store(self, op: ob.StoreOp) -> None:
         node = self.vec(op.value)
@@ -412,15 +453,7 @@ class VectorSelection:
         if value is None or isinstance(self.forms[value], Mask):
             return (*self._vector_mask(value, "store"), None)
         cond = self.vec(value)
-        conjuncts, pending = [], [cond]
-        while pending:
-            c = pending.pop()
-            if c.kind == "binary" and c.name == "and" and c.element == "i1":
-                pending += list(c.args)
-            else:
-                conjuncts.append(c)
-        bounds = [c for c in conjuncts if c.kind == "bound"]
-        data = [c for c in conjuncts if c.kind != "bound"]
+        bounds, data = _conjuncts(cond)
         if len(bounds) > 1 or any(_has_bound(c) for c in data):
             raise self.error("a store mask on the vector engine is an index bound (such as "
                              "offsets < n), a data mask, or the two joined by &")
@@ -584,18 +617,26 @@ class VectorSelection:
             candidates = [(8, True, False), (4, True, False), (8, False, False),
                           (2, True, False), (4, False, False), (1, True, False),
                           (2, False, False), (1, False, False)]
+        if any(n.kind == "load" and n.args for n in nodes):
+            # (a load masked by data computes its mask in its chunk's load stage: one
+            # register set, loads, arithmetic and stores in turn)
+            candidates = [c for c in candidates if not c[1]]
         quads = any(s.quad for s in region.sinks)
+        # a region that only reduces streams its chunks through three register sets
+        # when they fit (`_ring_loop`), else two
+        ring = not any(s.kind != "reduce" for s in region.sinks) and not _uses_index(nodes)
         for lmul, pipelined, single in candidates:
             elements = vlen * lmul // smax
             if quads and elements > QUAD_CHUNK:
                 continue  # (a chunk's int16 partial sum must be exact)
-            try:
-                plans = self._allocate(region, nodes, elements, vlen, pipelined)
-            except NoRegisters:
-                continue
-            self._emit_chunks(region, nodes, plans, elements, vlen, smax, lmul, bound,
-                              single)
-            return
+            for sets in ((3, 2) if pipelined and ring else (2,) if pipelined else (1,)):
+                try:
+                    plans = self._allocate(region, nodes, elements, vlen, sets)
+                except NoRegisters:
+                    continue
+                self._emit_chunks(region, nodes, plans, elements, vlen, smax, lmul, bound,
+                                  single)
+                return
         raise self.error("this element-wise region has more live values than the vector "
                          "registers hold, even at LMUL 1", first)
 
@@ -624,20 +665,34 @@ class VectorSelection:
     # allocation
 
     def _allocate(self, region: _Region, nodes: list[VecBlock], elements: int, vlen: int,
-                  pipelined: bool) -> list[_Plan]:
+                  sets: int) -> list[_Plan]:
+        """`sets` register sets (plans) for the region's values, and its reductions'
+        registers: an accumulator per set (a reduction into the one its chunk's set
+        wrote three chunks back does not wait for the one before), or for a quad-widened
+        sum one int32 accumulator, an int16 partial per set and the partials' zero
+        start. A ring of three sets (`_ring_loop`) shares no register between sets."""
         accumulators = [s for s in region.sinks if s.kind == "reduce"]
-        self._acc_regs: dict[int, int] = {}
+        self._acc_regs: dict[int, list[int]] = {}
         pool = _Pool(self._carried_units())
-        self._quad_regs: dict[int, tuple[int, int]] = {}
+        self._quad_regs: dict[int, tuple[list[int], int]] = {}
         for sink in accumulators:
-            self._acc_regs[id(sink)] = pool.take(1)
-            if sink.quad:  # a chunk's int16 partial sum, and its zero start
-                self._quad_regs[id(sink)] = (pool.take(1), pool.take(1))
-        reserved = set(self._acc_regs.values()) | \
-            {r for pair in self._quad_regs.values() for r in pair} | self._carried_units()
+            if sink.quad:
+                self._acc_regs[id(sink)] = [pool.take(1)]
+                self._quad_regs[id(sink)] = ([pool.take(1) for _ in range(sets)],
+                                             pool.take(1))
+            else:
+                self._acc_regs[id(sink)] = [pool.take(1) for _ in range(sets)]
+        reserved = {r for regs in self._acc_regs.values() for r in regs} | \
+            {r for partials, zero in self._quad_regs.values() for r in partials + [zero]} | \
+            self._carried_units()
         plan_a = self._plan(region, nodes, elements, vlen, reserved, set())
-        if not pipelined:
+        if sets == 1:
             return [plan_a]
+        if sets == 3:
+            plan_b = self._plan(region, nodes, elements, vlen, reserved | plan_a.written, set())
+            plan_c = self._plan(region, nodes, elements, vlen,
+                                reserved | plan_a.written | plan_b.written, set())
+            return [plan_a, plan_b, plan_c]
         for every in (True, False):  # keep B's stored values off A's registers
             try:
                 plan_b = self._plan(region, nodes, elements, vlen, reserved | plan_a.stored,
@@ -766,6 +821,7 @@ class VectorSelection:
         self._velems = elements
         self._vlen = vlen
         self._vplans = plans
+        self._mask_policy = "mu" if any(n.kind == "load" and n.args for n in nodes) else "ma"
         computed = [n for n in nodes if _is_step(n)]
         arithmetic = [n.sew for n in computed if n.kind not in ("materialize", "mask")] + \
             [s.operand.sew for s in region.sinks if s.kind == "reduce"]
@@ -776,14 +832,19 @@ class VectorSelection:
         reduces = [s for s in region.sinks if s.kind == "reduce"]
         self._carries = [s for s in region.sinks if s.kind == "carry"]
         loads = [n for n in nodes if n.kind == "load"]
-        uses_index = any(n.kind in ("index", "bound") for n in nodes) or \
-            any(a.kind == "bound" for n in nodes for a in n.args)
-        for sink in reduces:  # a widened accumulator's SEW may exceed LMUL 8 at E
-            if sink.widened or sink.quad:
-                self._accumulator_vtype(sink)
-                self.emit("vmv.s.x", self._vreg(self._acc_regs[id(sink)]), ZERO)
+        uses_index = _uses_index(nodes)
+        # the accumulators' starts, at vl 1 and LMUL 1 (a widened accumulator's SEW may
+        # exceed LMUL 8 at E, and the engine passes over vmv.s.x's whole LMUL group)
+        for sink in reduces:
+            self._accumulator_vtype(sink)
+            identity = 0 if sink.reduction == "sum" else SIGNED_MIN[sink.node.element]
+            for acc in self._acc_regs[id(sink)]:
+                self.emit("vmv.s.x", self._vreg(acc), self.reg(identity))
             if sink.quad:
-                self.emit("vmv.s.x", self._vreg(self._quad_regs[id(sink)][1]), ZERO)
+                partials, zero = self._quad_regs[id(sink)]
+                self.emit("vmv.s.x", self._vreg(zero), ZERO)
+                if len(plans) == 3:  # (the ring's first chunk folds the last set's)
+                    self.emit("vmv.s.x", self._vreg(partials[-1]), ZERO)
         # vl = E, from a register holding E: with rd = x0 the engine's issue stage runs
         # the vsetvli, where a scalar result (the usual rd, x0 form for VLMAX) takes its
         # arithmetic sequencer and a round trip to the scalar core (rd = rs1 = x0 would
@@ -792,12 +853,6 @@ class VectorSelection:
         self._vl_reg = vl_reg
         self.emit("vsetvli", ZERO, vl_reg, self._vtype(self._sew0))
         self._vsew = self._sew0
-        for sink in reduces:
-            if sink.widened or sink.quad:
-                continue
-            self._need_sew(sink.node.sew)
-            identity = 0 if sink.reduction == "sum" else SIGNED_MIN[sink.node.element]
-            self.emit("vmv.s.x", self._vreg(self._acc_regs[id(sink)]), self.reg(identity))
         self._need_sew(self._sew0)
         # running pointers (loads and stores apart: the pipeline stores a chunk late)
         self._vptrs: dict[tuple, VReg] = {}
@@ -850,6 +905,7 @@ class VectorSelection:
         self.block = done
         self._vsew = None
         for sink in reduces:
+            self._combine_accumulators(sink)
             self._read_reduction(sink, count, length, bound)
 
     def _strip_loop(self, count, elements, loads, computed, stores, reduces, plans,
@@ -861,6 +917,10 @@ class VectorSelection:
         tail = self.fn.new_block("vtail")
         self.emit("blt", rem, full, tail.label)
         a = plans[0]
+        if len(plans) == 3:
+            self._ring_loop(rem, full, elements, loads, computed, reduces, plans, tail)
+            self._strip_rest(rem, loads, computed, stores, reduces, a, tail, done)
+            return
         vl_reg = self._vl_reg
         # a region without stores computes each chunk after the next one's loads, so that
         # the load/store sequencer streams them while the arithmetic one works (a
@@ -890,27 +950,31 @@ class VectorSelection:
             self.block = self._vblock("vodd")
             self._stage_load(loads, b)
             self._stage_store(stores, a)
-            self._stage_compute(computed, reduces, a if late else b, vl_reg)
+            self._stage_compute(computed, reduces, a if late else b, vl_reg, 0 if late else 1)
             self._advance_start(elements)
             self.emit("addi", rem, rem, -elements)
             self.emit("blt", rem, full, drain_b.label)
             self.block = self._vblock("veven")
             self._stage_load(loads, a)
             self._stage_store(stores, b)
-            self._stage_compute(computed, reduces, b if late else a, vl_reg)
+            self._stage_compute(computed, reduces, b if late else a, vl_reg, 1 if late else 0)
             self._advance_start(elements)
             self.emit("j", loop.label)
             self.fn.blocks.append(drain_b)
             self.block = drain_b
             self._stage_store(stores, b)
             if late:
-                self._stage_compute(computed, reduces, b, vl_reg)
+                self._stage_compute(computed, reduces, b, vl_reg, 1)
             self.emit("j", tail.label)
             self.fn.blocks.append(drain_a)
             self.block = drain_a
             self._stage_store(stores, a)
             if late:
                 self._stage_compute(computed, reduces, a, vl_reg)
+        self._strip_rest(rem, loads, computed, stores, reduces, a, tail, done)
+
+    def _strip_rest(self, rem, loads, computed, stores, reduces, a, tail, done) -> None:
+        """The strip loop's last, partial chunk (`rem` elements, if any), in set A."""
         self.fn.blocks.append(tail)
         self.block = tail
         self.emit("blez", rem, done.label)
@@ -919,6 +983,75 @@ class VectorSelection:
         self._stage_load(loads, a, advance=False)
         self._stage_compute(computed, reduces, a, rem)
         self._stage_store(stores, a, advance=False)
+
+    def _ring_loop(self, rem, full, elements, loads, computed, reduces, plans, tail) -> None:
+        """The full chunks of a region that only reduces, through three register sets:
+        chunk j is loaded into set j % 3 two chunks before it is reduced, and its load is
+        issued right after the reduction of chunk j - 2, which last read that set. The
+        engine issues in order; with two sets, each load waited for the reduction that
+        read its set, and the next reduction for that load, so that neither sequencer
+        streamed. Unrolled by three (a set is named in the code):
+
+            L0 | L1 | loop: C0 L2 | C1 L0 | C2 L1 | ...
+
+        with an exit before each stage, to a drain that reduces the two loaded chunks.
+        A quad-widened sum folds each chunk's partial one chunk late (`_quad_sum`):
+        at a stage's start, the previous set's partial is the one not yet folded (the
+        last set's is zero before the first stage), and each drain folds its last."""
+        vl_reg = self._vl_reg
+        quads = any(s.quad for s in reduces)
+
+        def compute(k: int, fold_now: bool = True) -> None:
+            self._stage_compute(computed, reduces, plans[k], vl_reg, k,
+                                (k - 1) % 3 if fold_now else -1)
+
+        def settle(k: int) -> None:  # fold set k's partial, the last not yet folded
+            for sink in reduces:
+                if sink.quad:
+                    self.current_op = sink.op
+                    self._quad_fold(sink, k, vl_reg)
+
+        def step() -> None:
+            self._advance_start(elements)
+            self.emit("addi", rem, rem, -elements)
+
+        self.block = self._vblock("vfirst")
+        self._stage_load(loads, plans[0])
+        step()
+        first_drain = self.fn.new_block("vdrain")
+        self.emit("blt", rem, full, first_drain.label)
+        self.block = self._vblock("vsecond")
+        self._stage_load(loads, plans[1])
+        step()
+        loop = self.block = self._vblock("vloop")
+        drains = []
+        for k in range(3):
+            if k:
+                self.block = self._vblock("vring")
+            drain = self.fn.new_block("vdrain")
+            drains.append(drain)
+            self.emit("blt", rem, full, drain.label)
+            self.block = self._vblock("vstage")
+            compute(k, fold_now=False)  # (the load goes before the fold: it waits for
+            self._stage_load(loads, plans[(k + 2) % 3])  # the reduction's issue alone)
+            if quads:
+                settle((k - 1) % 3)
+            step()
+        self.emit("j", loop.label)
+        self.fn.blocks.append(first_drain)
+        self.block = first_drain
+        compute(0)
+        if quads:
+            settle(0)
+        self.emit("j", tail.label)
+        for k, drain in enumerate(drains):
+            self.fn.blocks.append(drain)
+            self.block = drain
+            compute(k)
+            compute((k + 1) % 3)
+            if quads:
+                settle((k + 1) % 3)
+            self.emit("j", tail.label)
 
     def _vblock(self, hint: str):
         """Start a block of the region's code."""
@@ -962,10 +1095,18 @@ class VectorSelection:
             reg, _, stride = self._pointer_info(node.ptr, "load")
             vd = self._vreg(plan.regs[id(node)])
             eew = node.sew
+            mask = NO_MASK
+            if node.args:  # masked by data: `other` everywhere, then the active elements
+                self.current_op = node.op
+                self._need_sew(node.sew)
+                self._splat_into(vd, VecBlock("uniform", node.length, node.element,
+                                              value=node.other))
+                self._emit_cmp(node.args[0], PReg("v", 0), plan, False)
+                mask = Text("v0.t")
             if stride is None:
-                self.emit(f"vle{eew}.v", vd, reg, NO_MASK)
+                self.emit(f"vle{eew}.v", vd, reg, mask)
             else:
-                self.emit(f"vlse{eew}.v", vd, reg, stride, NO_MASK)
+                self.emit(f"vlse{eew}.v", vd, reg, stride, mask)
         if advance:
             for node in loads:
                 self._advance(node.ptr, "load", advanced)
@@ -991,10 +1132,13 @@ class VectorSelection:
                 self._advance(sink.ptr, "store", advanced)
 
     def _stage_compute(self, computed: list[VecBlock], reduces: list[_Sink],
-                       plan: _Plan, count) -> None:
-        """A chunk's arithmetic, its carried blocks' new values and its reductions;
-        `count`: the register holding its element count (vl), which a quad-widened sum
-        sets again after its vl-1 step."""
+                       plan: _Plan, count, index: int = 0, fold: int | None = None) -> None:
+        """A chunk's arithmetic, its carried blocks' new values and its reductions, with
+        register set `plan`, the `index`-th (its accumulators); `count`: the register
+        holding its element count (vl), which a quad-widened sum sets again after its
+        vl-1 step. `fold`: which set's int16 partial a quad-widened sum adds to its
+        accumulator after this chunk's (`_quad_sum`; None: this chunk's own; -1: none,
+        the caller folds one later)."""
         for node in computed:
             self.current_op = node.op or self.current_op
             self._emit_node(node, plan)
@@ -1004,13 +1148,14 @@ class VectorSelection:
             self._need_sew(node.sew)
             src = self._operand(node, plan)
             if sink.quad:
-                self._quad_sum(sink, src, count)
+                self._quad_sum(sink, src, count, index,
+                               index if fold is None else None if fold < 0 else fold)
                 continue
             mnemonic = {"sum": "vredsum.vs", "max": "vredmaxu.vs" if node.element == "u8"
                         else "vredmax.vs"}[sink.reduction]
             if sink.widened:
                 mnemonic = "vwredsum.vs"
-            acc = self._vreg(self._acc_regs[id(sink)])
+            acc = self._vreg(self._acc_regs[id(sink)][index])
             self.emit(mnemonic, acc, src, acc, NO_MASK)
         self._need_sew(self._sew0)
 
@@ -1027,35 +1172,60 @@ class VectorSelection:
                 self._need_sew(sink.target.sew)
                 self.emit("vmv.v.v", target, source)
 
-    def _quad_sum(self, sink: _Sink, src: PReg, count) -> None:
-        """int32 sum += the chunk's int8 elements: vwredsum at e8 into an int16 partial sum
-        (exact: a chunk has at most QUAD_CHUNK elements), then vwredsum at e16, vl 1,
-        adds the partial to the int32 accumulator. Two passes over one int8 chunk and
-        one element, where vsext.vf4 and vredsum at e32 make two passes at a quarter of
-        the rate; and vl is set back to the chunk's `count`."""
-        partial, zero = (self._vreg(r) for r in self._quad_regs[id(sink)])
-        acc = self._vreg(self._acc_regs[id(sink)])
-        self.emit("vwredsum.vs", partial, src, zero, NO_MASK)
-        self.emit("vsetivli", ZERO, 1, Text("e16, m1, ta, ma"))
+    def _quad_sum(self, sink: _Sink, src: PReg, count, index: int, fold: int | None) -> None:
+        """int32 sum += the chunk's int8 elements: vwredsum at e8 into set `index`'s
+        int16 partial sum (exact: a chunk has at most QUAD_CHUNK elements), then
+        vwredsum at e16, vl 1, adds partial `fold` to the int32 accumulator. Two passes
+        over one int8 chunk and one element, where vsext.vf4 and vredsum at e32 make two
+        passes at a quarter of the rate. A ring (`_ring_loop`) folds the partial of the
+        chunk before: that one's tree has long drained, where this chunk's own would
+        hold the engine's in-order issue (and the next chunk's load) until it has."""
+        partials, zero = self._quad_regs[id(sink)]
+        self.emit("vwredsum.vs", self._vreg(partials[index]), src, self._vreg(zero), NO_MASK)
+        if fold is not None:
+            self._quad_fold(sink, fold, count)
+
+    def _quad_fold(self, sink: _Sink, index: int, count) -> None:
+        """accumulator += partial `index` (vwredsum at e16, vl 1); vl back to `count`.
+        (vwadd.wv there, element-wise, took 16 cycles more at 4K elements.)"""
+        partial = self._vreg(self._quad_regs[id(sink)][0][index])
+        acc = self._vreg(self._acc_regs[id(sink)][0])
+        self.emit("vsetivli", ZERO, 1, _one_element_vtype(16))
         self.emit("vwredsum.vs", acc, partial, acc, NO_MASK)
         self.emit("vsetvli", ZERO, count, self._vtype(self._sew0))
         self._vsew = self._sew0
+
+    def _combine_accumulators(self, sink: _Sink) -> None:
+        """The sets' accumulators of a reduction into the first (vl 1)."""
+        accs = self._acc_regs[id(sink)]
+        if len(accs) == 1:
+            return
+        node = sink.node
+        mnemonic = {"sum": "vadd.vv", "max": "vmaxu.vv" if node.element == "u8"
+                    else "vmax.vv"}[sink.reduction]
+        self.current_op = sink.op
+        self._accumulator_vtype(sink)
+        first = self._vreg(accs[0])
+        for other in accs[1:]:
+            self.emit(mnemonic, first, first, self._vreg(other), NO_MASK)
 
     # instruction helpers
 
     def _accumulator_vtype(self, sink: _Sink) -> None:
         """vl 1 at the accumulator's SEW, LMUL 1: element 0 is all a reduction reads
         and writes (vtype state is then unknown: `_vsew` None)."""
-        self.emit("vsetivli", ZERO, 1, Text(f"e{sink.node.sew}, m1, ta, ma"))
+        self.emit("vsetivli", ZERO, 1, _one_element_vtype(sink.node.sew))
         self._vsew = None
 
     def _vreg(self, index: int) -> PReg:
         return PReg("v", index)
 
     def _vtype(self, sew: int) -> Text:
+        """The region's vtype at `sew`: mask-undisturbed when a load is masked by data
+        (its masked-off elements keep `other`, written before it)."""
         lmul = self._velems * sew / self._vlen
         text = f"m{int(lmul)}" if lmul >= 1 else f"mf{int(round(1 / lmul))}"
-        return Text(f"e{sew}, {text}, ta, ma")
+        return Text(f"e{sew}, {text}, ta, {self._mask_policy}")
 
     def _need_sew(self, sew: int) -> None:
         if self._vsew != sew:
@@ -1283,11 +1453,10 @@ class VectorSelection:
     def _read_reduction(self, sink: _Sink, count, length: int, bound) -> None:
         node = sink.node
         self.current_op = sink.op
-        acc = self._vreg(self._acc_regs[id(sink)])
-        if sink.widened or sink.quad:
-            self._accumulator_vtype(sink)
-        else:
-            self.emit("vsetvli", ZERO, ZERO, self._vtype(node.sew))
+        acc = self._vreg(self._acc_regs[id(sink)][0])
+        # (vl 1: `vsetvli zero, zero` from the combine's vl-1 vtype would change VLMAX,
+        # which the spec reserves)
+        self._accumulator_vtype(sink)
         self.emit("vmv.x.s", sink.result, acc)
         if node.element == "u8":
             self.emit("andi", sink.result, sink.result, 0xFF)
@@ -1334,6 +1503,32 @@ class VectorSelection:
 
 
 # --- helpers -----------------------------------------------------------------------------
+
+def _conjuncts(cond: VecBlock) -> tuple[list[VecBlock], list[VecBlock]]:
+    """The terms of a mask joined by &: the index bounds, and the rest (data masks)."""
+    conjuncts, pending = [], [cond]
+    while pending:
+        c = pending.pop()
+        if c.kind == "binary" and c.name == "and" and c.element == "i1":
+            pending += list(c.args)
+        else:
+            conjuncts.append(c)
+    return ([c for c in conjuncts if c.kind == "bound"],
+            [c for c in conjuncts if c.kind != "bound"])
+
+
+def _one_element_vtype(sew: int) -> Text:
+    """vtype for work on element 0 alone: SEW `sew` at the smallest LMUL Zve32x allows
+    it (SEW/ELEN): one register for the engine to pass over."""
+    lmul = {8: "mf4", 16: "mf2", 32: "m1"}[sew]
+    return Text(f"e{sew}, {lmul}, ta, ma")
+
+
+def _uses_index(nodes: list[VecBlock]) -> bool:
+    """Whether the region computes with element indices (its start moves per chunk)."""
+    return any(n.kind in ("index", "bound") for n in nodes) or \
+        any(a.kind == "bound" for n in nodes for a in n.args)
+
 
 def _is_step(node: VecBlock) -> bool:
     """A computed node that gets a register (masks are evaluated into v0 at their use,

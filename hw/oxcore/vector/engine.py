@@ -1482,7 +1482,7 @@ class VectorEngine(Engine):
         # first word asked for then, and the beats counted from the head (`_quick_start`).
         quick = self._quick_start(m, head, vstate, vrf, slot, quick_now, quick_load,
                                   None if arithmetic else stream.port_free,
-                                  head_shape.body_regs)
+                                  head_shape)
 
         # ---- the sequencer ----
         def next_beat() -> None:
@@ -1599,7 +1599,8 @@ class VectorEngine(Engine):
                 pass  # (the queue's head may start: `start`)
             with state_case(State.START):
                 # (a mask scan's first pass: the one register of vs2)
-                m.d.sync += beats.eq(Mux(uop.kind == Kind.MASK_SCAN, bpr, body_regs * bpr))
+                m.d.sync += beats.eq(Mux(uop.kind == Kind.MASK_SCAN, bpr,
+                                         self._pass_beats(uop.kind, shape)))
                 empty = body_regs == 0
                 with m.Switch(uop.kind):
                     if arithmetic:
@@ -2256,7 +2257,7 @@ class VectorEngine(Engine):
                       [data.eq(full_data), mask.eq(full_mask)], [data.eq(0), mask.eq(0)])
 
     def _quick_start(self, m: Module, head, vstate: VectorState, vrf: RegisterFilePorts,
-                     slot: Slot, now, load, port_free, body_regs) -> "_QuickStart":
+                     slot: Slot, now, load, port_free, shape: "_Shape") -> "_QuickStart":
         """Drives `now`: a sequencer takes the queue's head without a START cycle,
         with vl != 0: the arithmetic one element-wise ops (not whole-register moves,
         vmv.s.x or the .wv narrowing ops, whose first cycle reads vs1's shifts),
@@ -2268,9 +2269,9 @@ class VectorEngine(Engine):
         op's vs2 rows 0 and 1; a store's data), which the rows the instruction before
         would read next no longer need (they are addressed whenever the sequencer is
         free); the read ports see the same cycle's writes, so its last beat is read as
-        written. The beats are the head's `body_regs` (its
-        `_shape`) as START counts them (``beats``); ``first_cycle`` is the instruction's
-        first cycle after it (where velements counts its body)."""
+        written. The beats are the head's (`_pass_beats` of its `_shape`) as START
+        counts them (``beats``); ``first_cycle`` is the instruction's first cycle after
+        it (where velements counts its body)."""
         uop, insn = head.predecoded.uop, head.dispatched.insn
         bpr = self.beats_per_reg
         kind = uop.kind
@@ -2288,7 +2289,7 @@ class VectorEngine(Engine):
         if port_free is not None:
             m.d.comb += load.eq(now & (kind == Kind.LOAD))
         beats = Signal(range(8 * bpr + 1), name=f"{role}_quick_beats")
-        m.d.comb += beats.eq(body_regs * bpr)
+        m.d.comb += beats.eq(self._pass_beats(kind, shape))
         vd, vs1, vs2 = insn[7:12], insn[15:20], insn[20:25]
         # (whenever the sequencer is free, whether the head is taken or not: rows read
         # for nothing are harmless, and the issue decision stays off the path into the
@@ -2328,6 +2329,15 @@ class VectorEngine(Engine):
         m.d.comb += span_bytes.eq(sum(Mux(fields[k], group_bytes << k, 0) for k in range(4)))
         return _Shape(eew_code, length, group_bytes, self._registers_of(group_bytes),
                       span_bytes)
+
+    def _pass_beats(self, kind, shape: "_Shape"):
+        """The beats of an instruction's first pass: its body registers' (the tail's
+        bytes stay undisturbed, beat by beat), but only those holding body elements for
+        a reduction, which writes none of them (its fold of the partial sums into the
+        total at vl 1: one beat, not a register's)."""
+        pb = self.beat_bytes
+        used = (shape.group_bytes + pb - 1) >> _log2(pb)
+        return Mux(kind == Kind.REDUCE, used, shape.body_regs * self.beats_per_reg)
 
     def _registers_of(self, group_bytes):
         """The registers `group_bytes` of a group's body occupy (rounded up)."""

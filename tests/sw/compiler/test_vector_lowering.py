@@ -289,6 +289,8 @@ ERRORS = [
      "a loop-carried block must fit one register group"),
     ("two_d_data", "x_ptr:*i32,out_ptr:*i32,BLOCK=16", 113, 40,
      "expand_dims of a data block is not supported yet"),
+    ("computed_load_mask", "x_ptr:*i32,out_ptr:*i32,n:i32,BLOCK=64", 251, 41,
+     "one comparison of a loaded block with a scalar or another loaded block"),
 ]
 
 
@@ -362,7 +364,6 @@ def test_a_load_after_a_store_sees_it():
 
 def _vector_config(vlen: int):
     import dataclasses
-    from oxcore.config import VectorConfig
     base = load_config(CONFIG)
     return dataclasses.replace(base, name=f"vector{vlen}",
                                vector=dataclasses.replace(base.vector, vlen=vlen,
@@ -383,29 +384,77 @@ def test_int8_sums_are_exact_in_every_chunk(vlen, fill):
     assert np.array_equal(out, ew.reference_reduce_sum(x, block))
 
 
+def _ring_stages(text: str) -> list[list[list[str]]]:
+    """The vector instructions of a ring loop's three stages (`_ring_loop`), split."""
+    stages = text.split(".L")
+    stages = [block for block in stages if block.split(":")[0].split("_")[-1].startswith(
+        "vstage")]
+    return [[line.split() for line in block.splitlines()[1:] if line.strip().startswith("v")]
+            for block in stages]
+
+
 def test_an_int8_sum_widens_twice_without_extension_passes():
+    """vwredsum at e8 into the set's int16 partial, the chunk two ahead's load, then
+    vwredsum at e16, vl 1, of the previous set's partial into the int32 sum."""
     text = asm(ew.reduce_sum, "x_ptr:*i8,out_ptr:*i32,n:i32,BLOCK=4096")
-    body = text.split("vodd")[1].split("vdrain")[0]
-    ops = [line.split()[0] for line in body.splitlines() if line.strip().startswith("v")]
-    assert ops == ["vle8.v", "vwredsum.vs", "vsetivli", "vwredsum.vs", "vsetvli"], ops
-    assert "e16, m1" in body and "vsext" not in text and "vredsum" not in text
+    stages = _ring_stages(text)
+    assert len(stages) == 3
+    partials = []
+    for lines in stages:
+        assert [words[0] for words in lines] == \
+            ["vwredsum.vs", "vle8.v", "vsetivli", "vwredsum.vs", "vsetvli"], lines
+        partials.append(lines[0][1].rstrip(","))
+        assert lines[2][3] == "e16," and lines[2][4] == "mf2,"
+    folded = [lines[3][2].rstrip(",") for lines in stages]
+    assert len(set(partials)) == 3 and folded == partials[-1:] + partials[:-1]
+    assert "vsext" not in text and "vredsum" not in text
     # at VLEN 1024 a chunk is kept to 256 elements: e8, m2
     wide = compile_kernel(ew.reduce_sum, "x_ptr:*i8,out_ptr:*i32,n:i32,BLOCK=4096",
                           _vector_config(1024)).asm
     assert "e8, m2" in wide and "e8, m4" not in wide and "e8, m8" not in wide
 
 
-def test_a_reduction_strip_computes_after_the_next_load():
-    """Without stores, each chunk's reduction comes after the next chunk's load, on the
-    other register set, so the two sequencers overlap."""
+def test_a_reduction_ring_loads_two_chunks_ahead():
+    """Without stores, three register sets: each stage reduces one set into its own
+    accumulator, then loads the chunk two ahead into the set the stage before reduced,
+    so that neither sequencer waits for the other; two loads go before the loop."""
     text = asm(ew.reduce_max, "x_ptr:*i8,out_ptr:*i32,n:i32,BLOCK=4096,LOWEST=-128")
-    for block in ("vodd", "veven"):
-        body = text.split(block)[1].split("\n.L")[0]
-        lines = [line.split() for line in body.splitlines() if line.strip().startswith("v")]
-        assert [words[0] for words in lines] == ["vle8.v", "vredmax.vs"], lines
-        loaded, reduced = lines[0][1].rstrip(","), lines[1][2].rstrip(",")
-        assert loaded != reduced, (block, lines)
-    assert "vfirst" in text and "vredmax" not in text.split("vfirst")[1].split("vloop")[0]
+    stages = _ring_stages(text)
+    assert len(stages) == 3
+    reduced, accumulators, loaded = [], [], []
+    for lines in stages:
+        assert [words[0] for words in lines] == ["vredmax.vs", "vle8.v"], lines
+        accumulators.append(lines[0][1].rstrip(","))
+        reduced.append(lines[0][2].rstrip(","))
+        loaded.append(lines[1][1].rstrip(","))
+    assert len(set(reduced)) == 3 and len(set(accumulators)) == 3
+    assert loaded == reduced[-1:] + reduced[:-1]
+    head = text.split("vfirst")[1].split("vloop")[0]
+    assert "vredmax" not in head and head.count("vle8.v") == 2
+
+
+@pytest.mark.parametrize("kernel,dtype", [("reduce_sum", np.int8), ("reduce_max", np.int8),
+                                          ("reduce_sum", np.int16),
+                                          ("reduce_sum", np.int32)])
+def test_every_exit_of_the_reduction_ring(kernel, dtype):
+    """Counts that leave the ring at each of its exits (after one load, before each
+    of the three stages), with and without a partial last chunk, against numpy: every
+    accumulator and partial sum is folded exactly once. (A chunk at VLEN 256 and
+    LMUL 8 is 256 int8, 128 int16 or 64 int32 elements.)"""
+    chunk = 256 * 8 // np.iinfo(dtype).bits
+    rng = np.random.default_rng(7)
+    for chunks in range(1, 8):
+        for extra in (0, 5):
+            n = chunks * chunk + extra
+            x = random(rng, n, dtype)
+            block = 16 * chunk
+            if kernel == "reduce_max":
+                out = run_reduce(ew.reduce_max, x, block, LOWEST=int(np.iinfo(dtype).min))
+                expected = ew.reference_reduce_max(x, block)
+            else:
+                out = run_reduce(ew.reduce_sum, x, block)
+                expected = ew.reference_reduce_sum(x, block)
+            assert np.array_equal(out, expected), (chunks, extra)
 
 
 def test_rtl_strip_mined_int8_sum():
@@ -464,6 +513,57 @@ def test_a_data_masked_store_on_the_rtl():
     launch(vk.positive_sums, cdiv(n, block), x, y, out, n, BLOCK=block, config=CONFIG,
            sim="rtl")
     assert np.array_equal(out, want)
+
+
+# ---- loads masked by data ---------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype,fill", [(np.int8, -7), (np.int32, 123_456)])
+@pytest.mark.parametrize("n,block", [(100, 64), (5, 128), (1000, 256), (3000, 1024)])
+def test_a_load_masked_by_data(n, block, dtype, fill):
+    """y[i] is read where i < n and x[i] > 0; elsewhere the load gives `other`."""
+    rng = np.random.default_rng(n)
+    x, y = random(rng, n, dtype), random(rng, n, dtype)
+    out = np.zeros(n, dtype)
+    launch(vk.gather_where_positive, cdiv(n, block), x, y, out, n, fill, BLOCK=block,
+           config=CONFIG)
+    want = (x.astype(np.int64) + np.where(x > 0, y, fill)).astype(dtype)
+    assert np.array_equal(out, want)
+
+
+def test_a_load_masked_by_a_comparison_of_two_loaded_blocks():
+    rng = np.random.default_rng(5)
+    block = 128
+    x, y = random(rng, block, np.int16), random(rng, block, np.int16)
+    out = np.zeros(1, np.int32)
+    launch(vk.sum_where_below, 1, x, y, out, BLOCK=block, config=CONFIG)
+    masked_y = np.where(x > 0, y, 0)
+    want = np.where(masked_y < x, y, 0).astype(np.int64).sum()
+    assert out[0] == want
+
+
+def test_a_load_masked_by_data_is_a_masked_load_after_its_other():
+    """`other` splat into the destination, the comparison into v0, the load under
+    v0.t, all under a mask-undisturbed vtype (the masked-off elements keep `other`)."""
+    text = asm(vk.gather_where_positive,
+               "x_ptr:*i8,y_ptr:*i8,out_ptr:*i8,n:i32,fill:i32,BLOCK=64")
+    lines = [line.split() for line in text.splitlines() if line.strip().startswith("v")]
+    ops = [words[0] for words in lines]
+    masked = ops.index("vle8.v", ops.index("vle8.v") + 1)
+    assert ops[masked - 2:masked + 1] == ["vmv.v.x", "vmsgt.vi", "vle8.v"], ops
+    assert lines[masked][-1] == "v0.t" and lines[masked - 1][1] == "v0,"
+    assert lines[masked - 2][1] == lines[masked][1]  # (other, where the load writes)
+    vtypes = [line for line in text.splitlines() if "vsetvli" in line]
+    assert vtypes and all(line.rstrip().endswith("ta, mu") for line in vtypes), vtypes
+
+
+def test_a_load_masked_by_data_on_the_rtl():
+    rng = np.random.default_rng(23)
+    n, block = 300, 256
+    x, y = random(rng, n, np.int8), random(rng, n, np.int8)
+    out = np.zeros(n, np.int8)
+    launch(vk.gather_where_positive, cdiv(n, block), x, y, out, n, -3, BLOCK=block,
+           config=CONFIG, sim="rtl")
+    assert np.array_equal(out, (x.astype(np.int16) + np.where(x > 0, y, -3)).astype(np.int8))
 
 
 # ---- 1-D data blocks carried through loops ------------------------------------------

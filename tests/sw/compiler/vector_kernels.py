@@ -220,3 +220,33 @@ def masked_scale(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
         x = tl.load(x_ptr + start + offsets, mask=start + offsets < n, other=0)
         acc = acc * x
     tl.store(out_ptr + offsets, acc)
+
+
+@tl.kernel
+def gather_where_positive(x_ptr, y_ptr, out_ptr, n, fill, BLOCK: tl.constexpr):
+    """out[i] = x[i] + (y[i] where x[i] > 0, else fill): a load masked by data (y's
+    elements where x[i] <= 0 are not read), with the index bound."""
+    offsets = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offsets < n
+    x = tl.load(x_ptr + offsets, mask=mask, other=0)
+    y = tl.load(y_ptr + offsets, mask=mask & (x > 0), other=fill)
+    tl.store(out_ptr + offsets, x + y, mask=mask)
+
+
+@tl.kernel
+def sum_where_below(x_ptr, y_ptr, out_ptr, BLOCK: tl.constexpr):
+    """The sum of y[i] where y[i] < x[i] (a comparison of two loaded blocks), no bound."""
+    offsets = tl.arange(0, BLOCK)
+    x = tl.load(x_ptr + offsets)
+    y = tl.load(y_ptr + offsets, mask=x > 0, other=0)
+    z = tl.load(y_ptr + offsets, mask=y < x, other=0)
+    tl.store(out_ptr, tl.sum(z.to(tl.int32)))
+
+
+@tl.kernel
+def computed_load_mask(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    """A load masked by a comparison of a computed block: rejected."""
+    offsets = tl.arange(0, BLOCK)
+    x = tl.load(x_ptr + offsets, mask=offsets < n, other=0)
+    y = tl.load(out_ptr + offsets, mask=(x * 2) > 0, other=0)
+    tl.store(out_ptr + offsets, y, mask=offsets < n)
