@@ -837,9 +837,9 @@ class VectorSelection:
         # exceed LMUL 8 at E, and the engine passes over vmv.s.x's whole LMUL group)
         for sink in reduces:
             self._accumulator_vtype(sink)
-            identity = 0 if sink.reduction == "sum" else SIGNED_MIN[sink.node.element]
+            identity = self.reg(0 if sink.reduction == "sum" else SIGNED_MIN[sink.node.element])
             for acc in self._acc_regs[id(sink)]:
-                self.emit("vmv.s.x", self._vreg(acc), self.reg(identity))
+                self.emit("vmv.s.x", self._vreg(acc), identity)
             if sink.quad:
                 partials, zero = self._quad_regs[id(sink)]
                 self.emit("vmv.s.x", self._vreg(zero), ZERO)
