@@ -617,7 +617,7 @@ class VectorSelection:
             candidates = [(8, True, False), (4, True, False), (8, False, False),
                           (2, True, False), (4, False, False), (1, True, False),
                           (2, False, False), (1, False, False)]
-        if any(n.kind == "load" and n.args for n in nodes):
+        if _masked_by_data(nodes):
             # (a load masked by data computes its mask in its chunk's load stage: one
             # register set, loads, arithmetic and stores in turn)
             candidates = [c for c in candidates if not c[1]]
@@ -821,7 +821,7 @@ class VectorSelection:
         self._velems = elements
         self._vlen = vlen
         self._vplans = plans
-        self._mask_policy = "mu" if any(n.kind == "load" and n.args for n in nodes) else "ma"
+        self._mask_policy = "mu" if _masked_by_data(nodes) else "ma"
         computed = [n for n in nodes if _is_step(n)]
         arithmetic = [n.sew for n in computed if n.kind not in ("materialize", "mask")] + \
             [s.operand.sew for s in region.sinks if s.kind == "reduce"]
@@ -833,8 +833,9 @@ class VectorSelection:
         self._carries = [s for s in region.sinks if s.kind == "carry"]
         loads = [n for n in nodes if n.kind == "load"]
         uses_index = _uses_index(nodes)
-        # the accumulators' starts, at vl 1 and LMUL 1 (a widened accumulator's SEW may
-        # exceed LMUL 8 at E, and the engine passes over vmv.s.x's whole LMUL group)
+        # the accumulators' starts, at vl 1 and the smallest LMUL (a widened
+        # accumulator's SEW may exceed LMUL 8 at E, and the engine passes over vmv.s.x's
+        # whole LMUL group)
         for sink in reduces:
             self._accumulator_vtype(sink)
             identity = self.reg(0 if sink.reduction == "sum" else SIGNED_MIN[sink.node.element])
@@ -995,15 +996,13 @@ class VectorSelection:
             L0 | L1 | loop: C0 L2 | C1 L0 | C2 L1 | ...
 
         with an exit before each stage, to a drain that reduces the two loaded chunks.
-        A quad-widened sum folds each chunk's partial one chunk late (`_quad_sum`):
-        at a stage's start, the previous set's partial is the one not yet folded (the
-        last set's is zero before the first stage), and each drain folds its last."""
+        A quad-widened sum folds each chunk's partial one chunk late (`settle`): at a
+        stage's start, the previous set's partial is the one not yet folded (the last
+        set's is zero before the first stage), and each drain folds what is left."""
         vl_reg = self._vl_reg
-        quads = any(s.quad for s in reduces)
 
-        def compute(k: int, fold_now: bool = True) -> None:
-            self._stage_compute(computed, reduces, plans[k], vl_reg, k,
-                                (k - 1) % 3 if fold_now else -1)
+        def compute(k: int) -> None:  # (a quad-widened sum's partial left to `settle`)
+            self._stage_compute(computed, reduces, plans[k], vl_reg, k, fold=False)
 
         def settle(k: int) -> None:  # fold set k's partial, the last not yet folded
             for sink in reduces:
@@ -1032,25 +1031,24 @@ class VectorSelection:
             drains.append(drain)
             self.emit("blt", rem, full, drain.label)
             self.block = self._vblock("vstage")
-            compute(k, fold_now=False)  # (the load goes before the fold: it waits for
-            self._stage_load(loads, plans[(k + 2) % 3])  # the reduction's issue alone)
-            if quads:
-                settle((k - 1) % 3)
+            compute(k)  # (the load goes before the fold: it waits for the reduction's
+            self._stage_load(loads, plans[(k + 2) % 3])  # issue alone)
+            settle((k - 1) % 3)
             step()
         self.emit("j", loop.label)
         self.fn.blocks.append(first_drain)
         self.block = first_drain
         compute(0)
-        if quads:
-            settle(0)
+        settle(0)
         self.emit("j", tail.label)
         for k, drain in enumerate(drains):
             self.fn.blocks.append(drain)
             self.block = drain
             compute(k)
+            settle((k - 1) % 3)
             compute((k + 1) % 3)
-            if quads:
-                settle((k + 1) % 3)
+            settle(k)
+            settle((k + 1) % 3)
             self.emit("j", tail.label)
 
     def _vblock(self, hint: str):
@@ -1132,13 +1130,12 @@ class VectorSelection:
                 self._advance(sink.ptr, "store", advanced)
 
     def _stage_compute(self, computed: list[VecBlock], reduces: list[_Sink],
-                       plan: _Plan, count, index: int = 0, fold: int | None = None) -> None:
+                       plan: _Plan, count, index: int = 0, fold: bool = True) -> None:
         """A chunk's arithmetic, its carried blocks' new values and its reductions, with
         register set `plan`, the `index`-th (its accumulators); `count`: the register
         holding its element count (vl), which a quad-widened sum sets again after its
-        vl-1 step. `fold`: which set's int16 partial a quad-widened sum adds to its
-        accumulator after this chunk's (`_quad_sum`; None: this chunk's own; -1: none,
-        the caller folds one later)."""
+        vl-1 step. `fold`: a quad-widened sum adds the chunk's int16 partial to its
+        accumulator at once (else the caller folds it later: `_quad_fold`)."""
         for node in computed:
             self.current_op = node.op or self.current_op
             self._emit_node(node, plan)
@@ -1148,8 +1145,7 @@ class VectorSelection:
             self._need_sew(node.sew)
             src = self._operand(node, plan)
             if sink.quad:
-                self._quad_sum(sink, src, count, index,
-                               index if fold is None else None if fold < 0 else fold)
+                self._quad_sum(sink, src, count, index, fold)
                 continue
             mnemonic = {"sum": "vredsum.vs", "max": "vredmaxu.vs" if node.element == "u8"
                         else "vredmax.vs"}[sink.reduction]
@@ -1172,18 +1168,18 @@ class VectorSelection:
                 self._need_sew(sink.target.sew)
                 self.emit("vmv.v.v", target, source)
 
-    def _quad_sum(self, sink: _Sink, src: PReg, count, index: int, fold: int | None) -> None:
+    def _quad_sum(self, sink: _Sink, src: PReg, count, index: int, fold: bool) -> None:
         """int32 sum += the chunk's int8 elements: vwredsum at e8 into set `index`'s
-        int16 partial sum (exact: a chunk has at most QUAD_CHUNK elements), then
-        vwredsum at e16, vl 1, adds partial `fold` to the int32 accumulator. Two passes
+        int16 partial sum (exact: a chunk has at most QUAD_CHUNK elements), then (`fold`)
+        vwredsum at e16, vl 1, adds it to the int32 accumulator. Two passes
         over one int8 chunk and one element, where vsext.vf4 and vredsum at e32 make two
         passes at a quarter of the rate. A ring (`_ring_loop`) folds the partial of the
         chunk before: that one's tree has long drained, where this chunk's own would
         hold the engine's in-order issue (and the next chunk's load) until it has."""
         partials, zero = self._quad_regs[id(sink)]
         self.emit("vwredsum.vs", self._vreg(partials[index]), src, self._vreg(zero), NO_MASK)
-        if fold is not None:
-            self._quad_fold(sink, fold, count)
+        if fold:
+            self._quad_fold(sink, index, count)
 
     def _quad_fold(self, sink: _Sink, index: int, count) -> None:
         """accumulator += partial `index` (vwredsum at e16, vl 1); vl back to `count`.
@@ -1212,8 +1208,8 @@ class VectorSelection:
     # instruction helpers
 
     def _accumulator_vtype(self, sink: _Sink) -> None:
-        """vl 1 at the accumulator's SEW, LMUL 1: element 0 is all a reduction reads
-        and writes (vtype state is then unknown: `_vsew` None)."""
+        """vl 1 at the accumulator's SEW, the smallest LMUL: element 0 is all a reduction
+        reads and writes (vtype state is then unknown: `_vsew` None)."""
         self.emit("vsetivli", ZERO, 1, _one_element_vtype(sink.node.sew))
         self._vsew = None
 
@@ -1522,6 +1518,11 @@ def _one_element_vtype(sew: int) -> Text:
     it (SEW/ELEN): one register for the engine to pass over."""
     lmul = {8: "mf4", 16: "mf2", 32: "m1"}[sew]
     return Text(f"e{sew}, {lmul}, ta, ma")
+
+
+def _masked_by_data(nodes: list[VecBlock]) -> bool:
+    """Whether a load of the region is masked by data (its comparison: its one arg)."""
+    return any(n.kind == "load" and n.args for n in nodes)
 
 
 def _uses_index(nodes: list[VecBlock]) -> bool:
