@@ -235,7 +235,7 @@ def gather_where_positive(x_ptr, y_ptr, out_ptr, n, fill, BLOCK: tl.constexpr):
 
 @tl.kernel
 def sum_where_below(x_ptr, y_ptr, out_ptr, BLOCK: tl.constexpr):
-    """The sum of y[i] where y[i] < x[i] (a comparison of two loaded blocks), no bound."""
+    """Sum of y[i] where m[i] < x[i], m = (y where x > 0, else 0): two masked loads."""
     offsets = tl.arange(0, BLOCK)
     x = tl.load(x_ptr + offsets)
     y = tl.load(y_ptr + offsets, mask=x > 0, other=0)
