@@ -13,6 +13,15 @@ drives it from one async testbench, cycle by cycle:
 
 CSR reads of cycle/time/hpmcounters return what the RTL counts (the interpreter,
 being untimed, returns instret for cycle and 0 for hpmcounters).
+
+Building the simulator is most of a short run's time (about 12 s for a core with the
+vector engine: elaboration and pysim's compile, against well under a second to run a
+test program), so a run without a waveform reuses one built before for the same
+design (`_Reusable`): reset, with the program written into the RAM as the run starts,
+as the CXXRTL models are loaded. The same design means the same configuration, faults
+and entry point, and the same objects in every RTL module (`_design_objects`: a test
+that monkeypatches a unit gets a simulator of its own). `OXCORE_PYSIM_REUSE=0` builds
+one for every run.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ import contextlib
 import os
 import shutil
 import sys
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import BinaryIO, Callable
 
@@ -31,6 +41,8 @@ from cosim.syscalls import Environment
 from hw.oxcore.csr import unpack_counters
 from hw.oxcore.faults import Faults
 from cosim.waves import write_gtkw
+from hw.oxcore.memory import image_words
+import hw.oxcore.top as top_module
 from hw.oxcore.top import Top
 from oxcore.config import OxCoreConfig
 from oxcore.program import Program
@@ -108,11 +120,15 @@ class RtlHarness:
         self.vcd_window = vcd_window
         if vcd_path:  # create its directory (as --trace and --stats-json do), early
             os.makedirs(os.path.dirname(os.path.abspath(vcd_path)), exist_ok=True)
-        self.top = Top(config, program, faults)
+        self.top = self._design(faults)
         self.cycle = 0
         self.instret = 0  # instructions retired so far (where an interrupted run stopped)
         self.waveform_written = False  # False too when the run ended before the window
         self._ran = False
+
+    def _design(self, faults: Faults) -> Top:
+        """The design that runs the program (a subclass may reuse one)."""
+        return Top(self.config, self.program, faults)
 
     def engine_spans(self, completions: Completions) -> dict[str, list[tuple[int, int]]]:
         """The spans `completions` noted, by the engines' configuration names."""
@@ -133,6 +149,13 @@ class RtlHarness:
 
 class RtlSimulator(RtlHarness):
     """One program on the RTL in Amaranth's simulator (see `RtlHarness`)."""
+
+    _reused: "_Reusable | None" = None
+
+    def _design(self, faults: Faults) -> Top:
+        if not self.vcd_path:
+            self._reused = _Reusable.get(self.config, self.program.entry, faults)
+        return super()._design(faults) if self._reused is None else self._reused.top
 
     # ---- syscalls ----------------------------------------------------------------------
     def _read_ram(self, ctx, addr: int, length: int) -> bytes:
@@ -162,10 +185,16 @@ class RtlSimulator(RtlHarness):
         returned in `RtlStop.memory` as they are at the end. Records go to `on_retire`
         one by one and/or to `on_batch` in `RecordBatch`es (False from either stops)."""
         self._start()
+        reused = self._reused
+        if reused is not None and reused.job is not None:  # (running another program:
+            reused = None  # one run inside another's callback) a design of its own
+            self.top = super()._design(self.top.core.faults)
         core = self.top.core
         result: list[RtlStop] = []
 
         async def harness(ctx) -> None:
+            if reused is not None:
+                reused.load(ctx, image_words(self.config, self.program))
             retire = core.retire.as_value()
             completion = core.completion.as_value() if core.engine_count else None
             completions = Completions()  # records waiting for an engine's result
@@ -280,6 +309,9 @@ class RtlSimulator(RtlHarness):
             result.append(RtlStop(exit_value, cause, pc, instret, cycles, counters, reason,
                                   memory, self.engine_spans(completions)))
 
+        if reused is not None:
+            reused.run(harness)
+            return result[0]
         sim = Simulator(self.top)
         sim.add_clock(CLOCK_PERIOD)
         sim.add_testbench(harness)
@@ -317,6 +349,89 @@ class RtlSimulator(RtlHarness):
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(partial)
+
+
+class _Reusable:
+    """A simulator of one design, kept to run program after program (see the module
+    docstring): its RAMs start empty, and its one testbench runs the current run's
+    harness, which first writes the program in."""
+
+    LIMIT = 3  # designs kept (a core with the vector engine holds some 200 MB)
+    kept: OrderedDict[tuple, "_Reusable"] = OrderedDict()
+
+    def __init__(self, config: OxCoreConfig, entry: int, faults: Faults) -> None:
+        self.objects: tuple = ()
+        self.top = Top(config, Program("reused", entry, []), faults)
+        self.top.ram.storage.init = []
+        if self.top.data_ram is not None:
+            for bank in self.top.data_ram.bank_memories:
+                bank.init = []
+        self.job: Callable | None = None
+        self.runs = 0
+        self.sim = Simulator(self.top)
+        self.sim.add_clock(CLOCK_PERIOD)
+
+        async def current_job(ctx) -> None:
+            await self.job(ctx)
+        self.sim.add_testbench(current_job)
+
+    @classmethod
+    def get(cls, config: OxCoreConfig, entry: int, faults: Faults) -> "_Reusable | None":
+        if os.environ.get("OXCORE_PYSIM_REUSE", "1") == "0" or Top is not top_module.Top:
+            return None  # (off, or a test's own design in place of Top)
+        def key(objects: tuple) -> tuple:
+            return (config, entry, frozenset(faults), tuple(map(id, objects)))
+        found = cls.kept.pop(key(_design_objects()), None)
+        if found is None:  # (keyed once built: building imports the units' modules)
+            found = cls(config, entry, faults)
+            found.objects = _design_objects()  # (held: their ids stay theirs)
+        cls.kept[key(found.objects)] = found  # (most recently used last)
+        while len(cls.kept) > cls.LIMIT:
+            cls.kept.popitem(last=False)
+        return found
+
+    def load(self, ctx, words: list[int]) -> None:
+        """The program's image into the (reset, zeroed) RAMs: the fetch RAM and, with
+        engines, the banked data RAM (word i in bank i % banks, row i // banks)."""
+        storage = self.top.ram.storage.data
+        banked = self.top.data_ram
+        for index, word in enumerate(words):
+            if word:
+                ctx.set(storage[index], word)
+                if banked is not None:
+                    bank = banked.bank_memories[index % banked.banks].data
+                    ctx.set(bank[index // banked.banks], word)
+
+    def run(self, harness: Callable) -> None:
+        self.job = harness
+        try:
+            if self.runs:
+                self.sim.reset()
+            self.runs += 1
+            self.sim.run()
+        except BaseException:  # (its state is anyone's guess now)
+            for key, kept in list(self.kept.items()):
+                if kept is self:
+                    del self.kept[key]
+            raise
+        finally:
+            self.job = None
+
+
+def _design_objects() -> tuple:
+    """Every module global and class attribute of the RTL's modules (`hw.*`), the
+    ISA's, the configuration's and this module's (its `Top`): what the design is built
+    from. A test's monkeypatch changes one of them."""
+    objects: list = []
+    for name, module in list(sys.modules.items()):
+        if module is None or not (name.startswith(("hw.", "oxcore.isa")) or
+                                  name in ("oxcore.config", __name__)):
+            continue
+        for value in list(vars(module).values()):
+            objects.append(value)
+            if isinstance(value, type) and value.__module__ == name:
+                objects.extend(vars(value).values())
+    return tuple(objects)
 
 
 def _write_vcd_from_now(sim: Simulator, vcd: str):

@@ -346,9 +346,11 @@ def csr_rows(isa: Isa) -> tuple[tuple[Instruction, Decoded], ...]:
     return tuple(rows)
 
 
+@cache
 def _packed(uop: Decoded) -> int:
     """`uop` as the bits of a `UOP` (one constant per row: four decoders elaborate
-    every row, and field by field that was most of the engine's elaboration time)."""
+    every row, and field by field that was most of the engine's elaboration time;
+    cached, since every engine a process elaborates has the same rows)."""
     fields = {name: getattr(uop, name) for name in UOP.members}
     fields["eew"] = EEW_CODE[uop.eew]
     return UOP.const(fields).as_value().value

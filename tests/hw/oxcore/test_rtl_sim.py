@@ -83,3 +83,62 @@ def test_randprog_generator_programs(seed, predictor, latency):
     from cosim.randprog import generate
     config = SMALL.replace(branch_predictor=predictor, mul_latency=latency)
     assert_same_run(config, generate(seed, config, length=150).program(), max_cycles=50_000)
+
+
+# ---- reuse of a built simulator (`cosim.rtl_sim._Reusable`) ----------------------------
+
+def _store_then_load(config, value: int, stored: int, data: int) -> "Program":
+    """Loads the word at `data` (initialized to `value`) and the word at `stored` (not
+    initialized), exits with their sum, then stores 0x5A5 at `stored`."""
+    a = Asm(config)
+    a.li(5, stored)
+    a.li(6, data)
+    a.lw(rd=7, rs1=6, imm=0)
+    a.lw(rd=8, rs1=5, imm=0)
+    a.add(rd=9, rs1=7, rs2=8)
+    a.addi(rd=28, rs1=0, imm=0x5A5)
+    a.sw(rs1=5, rs2=28, imm=0)
+    a.syscall_exit(9)
+    a.put(data, value.to_bytes(4, "little"))
+    return a.program()
+
+
+def test_a_reused_simulator_starts_every_program_afresh():
+    """One simulator runs three programs (the vector preset: its banked data RAM too).
+    Each reads a word its image sets and one the program before it stored to: the
+    exit value is its own word alone (RAM reset between programs), the records are the
+    interpreter's, and the first program's second run takes exactly its cycles (no
+    other state, such as the branch predictor's, survives a program)."""
+    config = PRESETS["vector"]
+    stored = config.mem_base + 0x1000
+    first = _store_then_load(config, 77, stored, config.mem_base + 0x1100)
+    second = _store_then_load(config, 1000, stored, config.mem_base + 0x1200)
+    runs = []
+    for program, value in ((first, 77), (second, 1000), (first, 77)):
+        sim = RtlSimulator(config, program)
+        records = []
+        stop = sim.run(on_retire=records.append)
+        assert stop.exit_value == value
+        assert records == interpreter_records(config, program)[0]
+        runs.append((sim._reused, stop.cycles))
+    assert runs[0][0] is not None and runs[0][0] is runs[1][0] is runs[2][0]
+    assert runs[0][1] == runs[2][1]
+
+
+def test_a_patched_unit_or_a_waveform_gets_a_simulator_of_its_own(monkeypatch, tmp_path):
+    """Reuse needs the same design: a monkeypatched function of an RTL module (a fault
+    injection test's) changes the key, and undone finds the first again;
+    OXCORE_PYSIM_REUSE=0 and a waveform build one for the run."""
+    import hw.oxcore.alu as alu
+    program = loop_sum(SMALL, n=2).program()
+    first = RtlSimulator(SMALL, program)._reused
+    assert first is not None and RtlSimulator(SMALL, program)._reused is first
+    with monkeypatch.context() as patch:
+        patch.setattr(alu, "Alu", type("Alu", (alu.Alu,), {}))
+        patched = RtlSimulator(SMALL, program)._reused
+        assert patched is not None and patched is not first
+    assert RtlSimulator(SMALL, program)._reused is first
+    monkeypatch.setenv("OXCORE_PYSIM_REUSE", "0")
+    assert RtlSimulator(SMALL, program)._reused is None
+    monkeypatch.delenv("OXCORE_PYSIM_REUSE")
+    assert RtlSimulator(SMALL, program, vcd_path=str(tmp_path / "w.vcd"))._reused is None
