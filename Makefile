@@ -16,6 +16,7 @@ FPGA_PROGRAM_ARGS = $(if $(PROG),--prog $(PROG),$(if $(filter-out file,$(origin 
 
 help:
 	@echo "make cosim KERNEL=gemm [SHAPE=M,N,K] [SEED=1] [CONFIG=small] [SIM=cxxrtl|pysim] [VCD=f.vcd]"
+	@echo "               [SWEEP='tensor.tdim=4,8,16 ...']  the kernel on each configuration, one table"
 	@echo "make venv      create .venv with pinned tools (idempotent)"
 	@echo "make test      run the test suite (pytest -n $(JOBS))"
 	@echo "make test-long the tests make test skips for their minutes of tool time (not in CI)"
@@ -53,7 +54,7 @@ test-long: $(STAMP)
 cosim: $(STAMP)
 	$(VENV)/bin/oxcore cosim --kernel $(KERNEL)$(if $(SHAPE), --shape=$(SHAPE))$(if \
 		$(SEED), --seed=$(SEED))$(if $(CONFIG), --config $(CONFIG))$(if $(SIM), --backend \
-		$(SIM))$(if $(VCD), --vcd $(VCD))
+		$(SIM))$(if $(VCD), --vcd $(VCD))$(if $(SWEEP), $(addprefix --sweep=,$(SWEEP)))
 
 docs: $(STAMP)
 	$(PY) -m oxcore.docgen docs

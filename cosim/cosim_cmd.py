@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 from typing import BinaryIO, TextIO
 
-from oxcore.config import OxCoreConfig, load_config
+from oxcore.config import OxCoreConfig, load_config, sweep
 from oxcore.errors import OxCoreError
 from oxcore.isa import DEFAULT_ISA, Isa, format_instruction, isa_for
 from oxcore.program import Program, load_program
@@ -310,6 +310,13 @@ def cosim_command(args: argparse.Namespace) -> int:
     if args.kernel == "all" and (args.trace or args.pipeview or args.vcd):
         raise OxCoreError("--trace, --pipeview and --vcd follow one program: name one "
                           "kernel, not --kernel all")
+    if args.sweep:
+        if not args.kernel or args.kernel == "all":
+            raise OxCoreError("--sweep runs one kernel on each configuration: name one "
+                              "with --kernel")
+        if args.trace or args.pipeview or args.vcd:
+            raise OxCoreError("--trace, --pipeview and --vcd follow one program: drop "
+                              "--sweep, or them")
     for flag, path in (("--stats-json", args.stats_json), ("--trace", args.trace),
                        ("--pipeview", args.pipeview), ("--vcd", args.vcd)):
         if path:  # checked now, not after the whole simulation
@@ -426,9 +433,12 @@ def _cosim_kernels(args: argparse.Namespace, config: OxCoreConfig, faults: Fault
                   f"{config.name!r} lacks)")
     else:
         kernels = [get_kernel(args.kernel)]
+    runs = [(kernel, _kernel_config(kernel, args.config)) for kernel in kernels]
+    if args.sweep:  # (every variant checked before the first runs)
+        runs = [(kernel, variant) for kernel, base in runs
+                for variant in sweep(base, args.sweep)]
     statuses, stats, rows = [], {}, []
-    for kernel in kernels:
-        config = _kernel_config(kernel, args.config)
+    for kernel, config in runs:
         params = kernel.parse_shape(args.shape)
         case = prepare(kernel, params, config, args.seed)
         measures = _launch_ranges(case) if kernel.launch is not None else ()
@@ -443,8 +453,9 @@ def _cosim_kernels(args: argparse.Namespace, config: OxCoreConfig, faults: Fault
             check = check_outputs(case, lambda addr, n: result.rtl.memory[addr][:n])
             if not check.ok:
                 result.problems += [f"{what}: {error}" for error in check.errors]
-        stats[kernel.name] = _stats(result, config, shape=case.shape_text, seed=args.seed,
-                                    program=case.program.path)
+        key = config.name if args.sweep else kernel.name
+        stats[key] = _stats(result, config, shape=case.shape_text, seed=args.seed,
+                            program=case.program.path)
         statuses.append(VERDICTS[result.verdict])
         row = {"kernel": kernel.name, "shape": case.shape_text, "config": config.name,
                "verdict": result.verdict.upper(), "instructions": result.rtl.instret,
@@ -466,11 +477,11 @@ def _cosim_kernels(args: argparse.Namespace, config: OxCoreConfig, faults: Fault
         else:
             report, figures = run_report(case.program, config, timeline, result.rtl)
         print(report)
-        stats[kernel.name].update(figures)
+        stats[key].update(figures)
         row.update(figures)
     if args.stats_json:
-        _write_stats(args.stats_json, stats if len(kernels) > 1 else stats[kernels[0].name])
-    if len(kernels) > 1:
+        _write_stats(args.stats_json, stats if len(runs) > 1 else stats[key])
+    if len(runs) > 1:
         print(_summary_table(rows))
     # A failure wins; otherwise the first kernel that did not simply pass says why.
     return VERDICTS["fail"] if VERDICTS["fail"] in statuses else \

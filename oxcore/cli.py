@@ -185,6 +185,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--shape", metavar="A,B,...", help="kernel shape, e.g. M,N,K for gemm")
     p.add_argument("--seed", type=int, default=None,
                    help="seed of the kernel's random inputs (default 1)")
+    p.add_argument("--sweep", action="append", default=[], metavar="FIELD=V1,V2,...",
+                   help="run the kernel on each value of a configuration field (a "
+                        "section's as vector.lanes, tensor.tdim; repeat for every "
+                        "combination), and end with a table comparing them")
     p.add_argument("--max-instructions", type=int, default=None, metavar="N",
                    help="stop after N instructions (default for a program: 1,000,000,000, "
                         "a guard against runaway programs)")

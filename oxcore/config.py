@@ -20,6 +20,7 @@ its rule: ``cfg.toml: [vector] lanes = 3: must be a power of two from 1 to 32``.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -291,3 +292,76 @@ def load_config(spec: str | None) -> OxCoreConfig:
         return PRESETS[base].replace(**data)
     except ConfigError as exc:
         raise ConfigError(f"{spec}: {exc}") from None
+
+
+def parse_sweep(text: str) -> tuple[str, list[Any]]:
+    """``FIELD=V1,V2,...`` (FIELD a top-level field, ``mem_size``, or a section's,
+    ``vector.lanes``) -> (FIELD, values). Values read as TOML values (``4``,
+    ``0x1000``, ``true``), else as strings (``static``)."""
+    field, sep, values = text.partition("=")
+    field = field.strip()
+    if not sep or not field or not values.strip():
+        raise ConfigError(f"--sweep {text!r}: expected FIELD=V1,V2,... "
+                          f"(e.g. vector.lanes=2,4,8)")
+    return field, [_override_value(value.strip()) for value in values.split(",")]
+
+
+def _override_value(text: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def with_overrides(config: OxCoreConfig, changes: dict[str, Any]) -> OxCoreConfig:
+    """`config` with each ``FIELD: value`` of `changes` set (a section's field adds that
+    engine, with its defaults, if `config` has none), named after what changed:
+    ``vector[vector.lanes=2]``. Raises ConfigError naming the field at fault."""
+    name = config.name + "[" + ",".join(f"{k}={_shown(v)}" for k, v in changes.items()) + "]"
+    top: dict[str, Any] = {}
+    sections: dict[str, dict[str, Any]] = {}
+    for key, value in changes.items():
+        section, dot, field = key.rpartition(".")
+        if not dot:
+            if key == "name":
+                raise ConfigError("name cannot be swept (a variant is named after what "
+                                  "it changes)")
+            if key in SECTIONS:
+                raise ConfigError(f"{key}={value!r}: name one of [{key}]'s fields ("
+                                  + ", ".join(f"{key}.{f.name}" for f in fields(SECTIONS[key]))
+                                  + ")")
+            owners = [f"{name}.{key}" for name, section in SECTIONS.items()
+                      if key in {f.name for f in fields(section)}]
+            if owners and key not in {f.name for f in fields(OxCoreConfig)}:
+                raise ConfigError(f"{key}={value!r}: {key} is a field of an engine's section: "
+                                  f"{' or '.join(owners)}")
+            top[key] = value
+        elif section not in SECTIONS:
+            raise ConfigError(f"{key}={value!r}: unknown section {section!r} "
+                              f"(sections: {', '.join(SECTIONS)})")
+        else:
+            sections.setdefault(section, {})[field] = value
+    for section, table in sections.items():
+        current = getattr(config, section)
+        base = dataclasses.asdict(current) if current is not None else {}
+        top[section] = SECTIONS[section].from_table({**base, **table})
+    return config.replace(name=name, **top)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    return f"{value:#x}" if isinstance(value, int) and value >= 1 << 16 else str(value)
+
+
+def sweep(config: OxCoreConfig, specs: list[str]) -> list[OxCoreConfig]:
+    """Every combination of the ``FIELD=V1,V2,...`` `specs` (`parse_sweep`) applied to
+    `config`, the first field varying slowest; all checked before any is used."""
+    axes = [parse_sweep(spec) for spec in specs]
+    fields_ = [field for field, _ in axes]
+    repeated = next((f for f in fields_ if fields_.count(f) > 1), None)
+    if repeated is not None:
+        raise ConfigError(f"--sweep {repeated}: given twice (list its values in one "
+                          f"--sweep {repeated}=V1,V2,...)")
+    return [with_overrides(config, dict(zip(fields_, values)))
+            for values in itertools.product(*(values for _, values in axes))]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -69,6 +70,21 @@ def workspace(tmp_path_factory) -> Path:
     return directory
 
 
+# `make cosim`'s variables as the Makefile passes them on (SWEEP: one option a word)
+MAKE_COSIM = {"KERNEL": "--kernel", "SHAPE": "--shape", "SEED": "--seed", "CONFIG": "--config",
+              "SIM": "--backend", "VCD": "--vcd", "SWEEP": "--sweep"}
+
+
+def _make_cosim(command: str) -> str:
+    """`make cosim VAR=value ...` as the oxcore command the Makefile runs."""
+    words = ["oxcore", "cosim"]
+    for assignment in shlex.split(command)[2:]:
+        name, _, value = assignment.partition("=")
+        for item in value.split() if name == "SWEEP" else [value]:
+            words += [MAKE_COSIM[name], item]
+    return shlex.join(words)
+
+
 TIMING = re.compile(r"[\d.]+ s \([\d,]+ cycles/s\)")  # how long it took: varies
 # printed only while the configuration's CXXRTL model is not built (a fresh clone, as
 # the README shows); a machine that has built it runs the same command on it, silently
@@ -88,7 +104,7 @@ def test_documented_commands(workspace: Path, doc: str) -> None:
         if name != doc:
             continue
         if command.startswith("make cosim"):  # the line the Makefile runs, minus make's venv
-            command = command.replace("make cosim KERNEL=", "oxcore cosim --kernel ")
+            command = _make_cosim(command)
         done = subprocess.run(["bash", "-c", command], cwd=workspace, env=env,
                               capture_output=True, text=True, timeout=900)
         printed = TIMING.sub("T", (done.stdout + done.stderr).replace(f"{ROOT}/", ""))

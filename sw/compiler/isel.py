@@ -909,9 +909,14 @@ class Selector(VectorSelection):
 
     def _need_tensor(self, what: str) -> int:
         if self.tdim is None:
+            hint = ""
+            if what in ("this load", "this store"):  # (element-wise work on 2-D blocks?)
+                hint = ("; a 2-D block moves as tensor-engine tiles, for tl.dot: element-wise "
+                        "work runs on the vector engine over 1-D blocks (one tl.arange, as "
+                        "in sw/ops/elementwise.py)")
             raise self.error(f"{what} needs the tensor engine, which configuration "
                              f"'{self.config.name}' has not (use one with [tensor], e.g. "
-                             f"--config tensor)")
+                             f"--config tensor){hint}")
         return self.tdim
 
     def _tile_geometry(self, ptr: Affine, element: str, what: str

@@ -240,6 +240,39 @@ def test_all_kernels_end_with_a_summary_table(capsys):
     assert all(line.split()[2:4] == ["default", "PASS"] for line in table[2:])
 
 
+def test_a_sweep_runs_the_kernel_on_each_configuration(capsys, tmp_path):
+    """--sweep vector.lanes=2,4: the compiled add twice, checked each time, then a table
+    of both; twice the lanes (and memory port) take fewer kernel cycles. --stats-json
+    keys each variant's figures by its name."""
+    stats = tmp_path / "sweep.json"
+    status, out, err = oxcore(capsys, "cosim", "--kernel", "add", "--config", "vector",
+                              "--shape", "300", "--sweep", "vector.lanes=2,4",
+                              "--stats-json", str(stats))
+    assert status == 0, err
+    assert out.count("cosim: PASS  add 300") == 2
+    table = out[out.index("cosim summary:"):].splitlines()[2:]
+    names = ["vector[vector.lanes=2]", "vector[vector.lanes=4]"]
+    assert [line.split()[2:4] for line in table] == [[name, "PASS"] for name in names]
+    figures = json.loads(stats.read_text())
+    assert sorted(figures) == names
+    assert figures[names[1]]["kernel_cycles"] < figures[names[0]]["kernel_cycles"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--kernel", "add", "--config", "vector", "--sweep", "vector.lane=2,4"],
+     "oxcore: error: [vector] unknown field 'lane' (known: lanes, queue_depth, vlen)"),
+    (["--kernel", "all", "--sweep", "vector.lanes=2"],
+     "oxcore: error: --sweep runs one kernel on each configuration: name one with --kernel"),
+    (["--kernel", "add", "--sweep", "vector.lanes=2", "--trace", "t.log"],
+     "oxcore: error: --trace, --pipeview and --vcd follow one program"),
+])
+def test_a_bad_sweep_is_refused_before_anything_runs(capsys, tmp_path, monkeypatch, args,
+                                                     message):
+    monkeypatch.chdir(tmp_path)
+    status, out, err = oxcore(capsys, "cosim", *args)
+    assert status == 1 and out == "" and err.startswith(message), err
+
+
 @pytest.mark.long
 def test_every_kernel_passes_on_its_own_configuration(capsys):
     """`make cosim KERNEL=all` as a user runs it: every registered kernel at its default

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from oxcore.config import (PRESETS, OxCoreConfig, TensorConfig, VectorConfig,
-                           load_config)
+                           load_config, parse_sweep, sweep, with_overrides)
 from oxcore.errors import ConfigError
 
 
@@ -100,3 +100,47 @@ def test_section_replace_validates():
     assert VectorConfig().replace(lanes=2).lanes == 2
     with pytest.raises(ConfigError, match=r"\[vector\] unknown field 'width'"):
         VectorConfig().replace(width=2)
+
+
+# ---- overrides and sweeps (`oxcore cosim --sweep`) ---------------------------------------
+
+def test_sweep_values_read_as_toml_else_as_text():
+    assert parse_sweep("vector.lanes=2,4, 8") == ("vector.lanes", [2, 4, 8])
+    assert parse_sweep("mem_size=0x10000,65_536") == ("mem_size", [0x10000, 65536])
+    assert parse_sweep("registered_fetch=true,false") == ("registered_fetch", [True, False])
+    assert parse_sweep("branch_predictor=static,nlp") == ("branch_predictor", ["static", "nlp"])
+
+
+def test_an_override_changes_that_field_only_and_names_the_variant():
+    lanes2 = with_overrides(PRESETS["vector"], {"vector.lanes": 2})
+    assert lanes2 == PRESETS["vector"].replace(name="vector[vector.lanes=2]",
+                                               vector=VectorConfig(lanes=2))
+    both = with_overrides(PRESETS["vector"], {"tensor.tdim": 4, "mem_size": 0x20000})
+    assert both.name == "vector[tensor.tdim=4,mem_size=0x20000]"
+    assert both.tensor == TensorConfig(tdim=4) and both.vector == VectorConfig()
+    assert both.mem_size == 0x20000
+
+
+def test_a_sweep_is_every_combination_first_field_slowest():
+    variants = sweep(PRESETS["vector"], ["vector.lanes=2,4", "vector.vlen=128,256"])
+    assert [(c.vector.lanes, c.vector.vlen) for c in variants] == [
+        (2, 128), (2, 256), (4, 128), (4, 256)]
+    assert variants[1].name == "vector[vector.lanes=2,vector.vlen=256]"
+
+
+@pytest.mark.parametrize("specs, message", [
+    (["lanes=2"], "lanes=2: lanes is a field of an engine's section: vector.lanes"),
+    (["vector=2"], "vector=2: name one of [vector]'s fields (vector.vlen, vector.lanes, "
+                   "vector.queue_depth)"),
+    (["vectr.lanes=2"], "vectr.lanes=2: unknown section 'vectr' (sections: vector, tensor)"),
+    (["vector.lane=2"], "[vector] unknown field 'lane' (known: lanes, queue_depth, vlen)"),
+    (["vector.lanes=2,3"], "[vector] lanes = 3: must be a power of two from 1 to 32"),
+    (["mem_size=1000"], "mem_size = 1000: must be from 4096 to 1073741824"),
+    (["name=x"], "name cannot be swept"),
+    (["lanes"], "--sweep 'lanes': expected FIELD=V1,V2,..."),
+    (["vector.lanes=2", "vector.lanes=4"], "--sweep vector.lanes: given twice"),
+])
+def test_bad_sweeps_name_the_field(specs, message):
+    with pytest.raises(ConfigError) as info:
+        sweep(PRESETS["vector"], specs)
+    assert message in str(info.value)

@@ -8,6 +8,7 @@ import pytest
 
 from cosim.rtl_sim import RtlSimulator
 from oxcore.config import PRESETS
+from oxcore.program import Program
 from oxcore.retire import RetireRecord, TrapCause
 from tests.hw.oxcore.rtl_helpers import (Asm, assert_same_run, interpreter_records,
                                          rtl_records)
@@ -87,7 +88,7 @@ def test_randprog_generator_programs(seed, predictor, latency):
 
 # ---- reuse of a built simulator (`cosim.rtl_sim._Reusable`) ----------------------------
 
-def _store_then_load(config, value: int, stored: int, data: int) -> "Program":
+def _store_then_load(config, value: int, stored: int, data: int) -> Program:
     """Loads the word at `data` (initialized to `value`) and the word at `stored` (not
     initialized), exits with their sum, then stores 0x5A5 at `stored`."""
     a = Asm(config)

@@ -117,6 +117,35 @@ def test_emit_asm_without_a_vector_engine(capsys) -> None:
                    f"--config vector)\n")
 
 
+ELEMENTWISE_2D = """from sw.compiler import language as tl
+
+
+@tl.kernel
+def add2d(x_ptr, out_ptr, M, N, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK_M + tl.arange(0, BLOCK_M)
+    ptrs = offs[:, None] * N + tl.arange(0, BLOCK_N)[None, :]
+    mask = (offs[:, None] < M) & (tl.arange(0, BLOCK_N)[None, :] < N)
+    x = tl.load(x_ptr + ptrs, mask=mask, other=0)
+    tl.store(out_ptr + ptrs, x + x, mask=mask)
+"""
+
+
+def test_element_wise_work_on_a_2d_block_says_where_it_runs(capsys, tmp_path) -> None:
+    """A 2-D block is a tile: without the tensor engine the error says so and where
+    element-wise work goes instead (the vector engine, 1-D blocks)."""
+    source = tmp_path / "add2d.py"
+    source.write_text(ELEMENTWISE_2D)
+    code, out, err = run(capsys, str(source), "--signature",
+                         "x_ptr:*i32,out_ptr:*i32,M:i32,N:i32,BLOCK_M=4,BLOCK_N=64", "--emit", "asm",
+                         "--config", "vector")
+    assert (code, out) == (1, "")
+    assert err == (f"{source}:9:9: error: this load needs the tensor engine, which "
+                   f"configuration 'vector' has not (use one with [tensor], e.g. --config "
+                   f"tensor); a 2-D block moves as tensor-engine tiles, for tl.dot: "
+                   f"element-wise work runs on the vector engine over 1-D blocks (one "
+                   f"tl.arange, as in sw/ops/elementwise.py)\n")
+
+
 @pytest.mark.parametrize("args, message", [
     (["--signature", "x:*i8"], "has several kernels (vector_add, gemm, row_sum, relu): "
                                "choose one with --kernel"),
