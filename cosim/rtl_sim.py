@@ -371,10 +371,6 @@ class _Reusable:
         self.sim = Simulator(self.top)
         self.sim.add_clock(CLOCK_PERIOD)
 
-        async def current_job(ctx) -> None:
-            await self.job(ctx)
-        self.sim.add_testbench(current_job)
-
     @classmethod
     def get(cls, config: OxCoreConfig, entry: int, faults: Faults) -> "_Reusable | None":
         if os.environ.get("OXCORE_PYSIM_REUSE", "1") == "0" or Top is not top_module.Top:
@@ -407,6 +403,10 @@ class _Reusable:
         try:
             if self.runs:
                 self.sim.reset()
+            else:  # (added at the first run: an unrun one would leave a coroutine unawaited)
+                async def current_job(ctx) -> None:
+                    await self.job(ctx)
+                self.sim.add_testbench(current_job)
             self.runs += 1
             self.sim.run()
         except BaseException:  # (its state is anyone's guess now)

@@ -132,14 +132,19 @@ def test_a_patched_unit_or_a_waveform_gets_a_simulator_of_its_own(monkeypatch, t
     OXCORE_PYSIM_REUSE=0 and a waveform build one for the run."""
     import hw.oxcore.alu as alu
     program = loop_sum(SMALL, n=2).program()
-    first = RtlSimulator(SMALL, program)._reused
-    assert first is not None and RtlSimulator(SMALL, program)._reused is first
+
+    def reused(**options):
+        sim = RtlSimulator(SMALL, program, **options)
+        assert sim.run().exit_value == 3  # (1 + 2)
+        return sim._reused
+    first = reused()
+    assert first is not None and reused() is first
     with monkeypatch.context() as patch:
         patch.setattr(alu, "Alu", type("Alu", (alu.Alu,), {}))
-        patched = RtlSimulator(SMALL, program)._reused
+        patched = reused()
         assert patched is not None and patched is not first
-    assert RtlSimulator(SMALL, program)._reused is first
+    assert reused() is first
     monkeypatch.setenv("OXCORE_PYSIM_REUSE", "0")
-    assert RtlSimulator(SMALL, program)._reused is None
+    assert reused() is None
     monkeypatch.delenv("OXCORE_PYSIM_REUSE")
-    assert RtlSimulator(SMALL, program, vcd_path=str(tmp_path / "w.vcd"))._reused is None
+    assert reused(vcd_path=str(tmp_path / "w.vcd")) is None
