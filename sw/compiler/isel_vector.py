@@ -906,8 +906,8 @@ class VectorSelection:
         self.block = done
         self._vsew = None
         for sink in reduces:
-            self._combine_accumulators(sink)
-            self._read_reduction(sink, count, length, bound)
+            combined = self._combine_accumulators(sink)
+            self._read_reduction(sink, count, length, bound, vtype_set=combined)
 
     def _strip_loop(self, count, elements, loads, computed, stores, reduces, plans,
                     done) -> None:
@@ -1191,11 +1191,12 @@ class VectorSelection:
         self.emit("vsetvli", ZERO, count, self._vtype(self._sew0))
         self._vsew = self._sew0
 
-    def _combine_accumulators(self, sink: _Sink) -> None:
-        """The sets' accumulators of a reduction into the first (vl 1)."""
+    def _combine_accumulators(self, sink: _Sink) -> bool:
+        """The sets' accumulators of a reduction into the first (vl 1); whether there
+        were several (the accumulator's vtype is then set)."""
         accs = self._acc_regs[id(sink)]
         if len(accs) == 1:
-            return
+            return False
         node = sink.node
         mnemonic = {"sum": "vadd.vv", "max": "vmaxu.vv" if node.element == "u8"
                     else "vmax.vv"}[sink.reduction]
@@ -1204,6 +1205,7 @@ class VectorSelection:
         first = self._vreg(accs[0])
         for other in accs[1:]:
             self.emit(mnemonic, first, first, self._vreg(other), NO_MASK)
+        return True
 
     # instruction helpers
 
@@ -1446,13 +1448,18 @@ class VectorSelection:
 
     # reductions: read out and add the masked-off elements
 
-    def _read_reduction(self, sink: _Sink, count, length: int, bound) -> None:
+    def _read_reduction(self, sink: _Sink, count, length: int, bound,
+                        vtype_set: bool = False) -> None:
+        """vmv.x.s of the accumulator (at its own vl-1 vtype, unless `vtype_set`: the
+        combine just set it), then the masked-off elements' share if they are not the
+        identity."""
         node = sink.node
         self.current_op = sink.op
         acc = self._vreg(self._acc_regs[id(sink)][0])
-        # (vl 1: `vsetvli zero, zero` from the combine's vl-1 vtype would change VLMAX,
+        # (not `vsetvli zero, zero` from the region's vtype: that would change VLMAX,
         # which the spec reserves)
-        self._accumulator_vtype(sink)
+        if not vtype_set:
+            self._accumulator_vtype(sink)
         self.emit("vmv.x.s", sink.result, acc)
         if node.element == "u8":
             self.emit("andi", sink.result, sink.result, 0xFF)
