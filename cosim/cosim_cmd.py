@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import os
 import shlex
 import sys
 import time
@@ -267,13 +268,23 @@ def _rerun_command(program: Program, config_arg: str | None, faults: list[str],
     return " ".join(parts)
 
 
-def _report_failure(result: CosimResult, program: Program, args: argparse.Namespace) -> None:
+def _report_failure(result: CosimResult, program: Program, args: argparse.Namespace,
+                    config: OxCoreConfig | None = None) -> None:
     if result.divergence is not None:
         print(result.divergence.report(
-            _rerun_command(program, args.config, args.fault, result.divergence)),
-            file=sys.stderr)
+            _rerun_command(program, _config_arg(args, config), args.fault,
+                           result.divergence)), file=sys.stderr)
     for problem in result.problems:
         print(f"cosim: FAIL  {problem}", file=sys.stderr)
+
+
+def _config_arg(args: argparse.Namespace, config: OxCoreConfig | None) -> str | None:
+    """--config as given, or for a sweep's variant (named ``base[FIELD=VALUE,...]``)
+    that argument followed by the variant's overrides, which `load_config` reads."""
+    if config is None or not args.sweep:
+        return args.config
+    base, bracket, overrides = config.name.partition("[")
+    return f"{args.config or base}{bracket}{overrides}"
 
 
 def _stats(result: CosimResult, config: OxCoreConfig, **extra: object) -> dict:
@@ -311,9 +322,9 @@ def cosim_command(args: argparse.Namespace) -> int:
         raise OxCoreError("--trace, --pipeview and --vcd follow one program: name one "
                           "kernel, not --kernel all")
     if args.sweep:
-        if not args.kernel or args.kernel == "all":
-            raise OxCoreError("--sweep runs one kernel on each configuration: name one "
-                              "with --kernel")
+        if args.kernel == "all":
+            raise OxCoreError("--sweep runs one kernel or program on each configuration: "
+                              "name one kernel, not --kernel all")
         if args.trace or args.pipeview or args.vcd:
             raise OxCoreError("--trace, --pipeview and --vcd follow one program: drop "
                               "--sweep, or them")
@@ -331,24 +342,42 @@ def cosim_command(args: argparse.Namespace) -> int:
         raise OxCoreError("--shape goes with --kernel")
     if args.seed is not None:
         raise OxCoreError("--seed goes with --kernel (it seeds a kernel's random inputs)")
-    program = load_program(args.program, config)
+    configs = sweep(config, args.sweep) if args.sweep else [config]
+    programs = [load_program(args.program, variant) for variant in configs]  # (all checked)
     guarded = guard_instructions(args)
-    result = _cosim_one(args, config, program, max_instructions=args.max_instructions,
-                        max_cycles=_cycle_budget(args), faults=faults, backend=args.backend,
-                        timeline=args.profile)
-    report, figures = "", {}
-    if args.profile and result.ok:
-        from cosim.kernel_report import run_report
-        report, figures = run_report(program, config, result.timeline.arrays(), result.rtl)
+    statuses, stats, rows = [], {}, []
+    for variant, program in zip(configs, programs):
+        result = _cosim_one(args, variant, program, max_instructions=args.max_instructions,
+                            max_cycles=_cycle_budget(args), faults=faults,
+                            backend=args.backend, timeline=args.profile)
+        report, figures = "", {}
+        if args.profile and result.ok:
+            from cosim.kernel_report import run_report
+            report, figures = run_report(program, variant, result.timeline.arrays(),
+                                         result.rtl)
+        stats[variant.name] = _stats(result, variant, program=args.program, **figures)
+        statuses.append(VERDICTS[result.verdict])
+        rows.append({"kernel": os.path.basename(program.path), "shape": "-",
+                     "config": variant.name, "verdict": result.verdict.upper(),
+                     "instructions": result.rtl.instret, "cycles": result.rtl.cycles,
+                     **figures})
+        if not result.ok:
+            _report_failure(result, program, args, variant)
+            continue
+        print(_summary(result, program.path, guarded))
+        if report:
+            print(report)
     if args.stats_json:
-        _write_stats(args.stats_json, _stats(result, config, program=args.program, **figures))
-    if not result.ok:
-        _report_failure(result, program, args)
-        return VERDICTS["fail"]
-    print(_summary(result, program.path, guarded))
-    if report:
-        print(report)
-    return VERDICTS[result.verdict]
+        _write_stats(args.stats_json, stats if len(configs) > 1 else stats[configs[0].name])
+    if len(configs) > 1:
+        print(_summary_table(rows))
+    return _combined_status(statuses)
+
+
+def _combined_status(statuses: list[int]) -> int:
+    """A failure wins; otherwise the first run that did not simply pass says why."""
+    return VERDICTS["fail"] if VERDICTS["fail"] in statuses else \
+        next((status for status in statuses if status), 0)
 
 
 def _launch_ranges(case) -> tuple[tuple[int, int], ...]:
@@ -462,7 +491,7 @@ def _cosim_kernels(args: argparse.Namespace, config: OxCoreConfig, faults: Fault
                "cycles": result.rtl.cycles}
         rows.append(row)
         if not result.ok:
-            _report_failure(result, case.program, args)
+            _report_failure(result, case.program, args, config)
             continue
         print(_summary(result, what))
         for array in kernel.outputs:
@@ -483,9 +512,7 @@ def _cosim_kernels(args: argparse.Namespace, config: OxCoreConfig, faults: Fault
         _write_stats(args.stats_json, stats if len(runs) > 1 else stats[key])
     if len(runs) > 1:
         print(_summary_table(rows))
-    # A failure wins; otherwise the first kernel that did not simply pass says why.
-    return VERDICTS["fail"] if VERDICTS["fail"] in statuses else \
-        next((status for status in statuses if status), 0)
+    return _combined_status(statuses)
 
 
 def _summary_table(rows: list[dict]) -> str:

@@ -268,9 +268,21 @@ PRESETS: dict[str, OxCoreConfig] = {
 
 
 def load_config(spec: str | None) -> OxCoreConfig:
-    """A preset name, or a path to a TOML file (``preset = ...`` plus overrides)."""
+    """A preset name, or a path to a TOML file (``preset = ...`` plus overrides); either
+    followed by ``[FIELD=VALUE,...]`` overrides (`with_overrides`: what a sweep's
+    variants are named, ``vector[vector.lanes=2]``)."""
     if spec is None or spec in PRESETS:
         return PRESETS[spec or "default"]
+    if spec.endswith("]") and "[" in spec:
+        base, _, inner = spec[:-1].partition("[")
+        changes = {}
+        for item in inner.split(","):
+            field, values = parse_sweep(item, what=spec)
+            if len(values) != 1 or field in changes:
+                raise ConfigError(f"{spec}: one value a field in [...] (a sweep's values "
+                                  f"go to --sweep)")
+            changes[field] = values[0]
+        return with_overrides(load_config(base), changes)
     path = Path(spec)
     if not path.suffix == ".toml":
         raise ConfigError(f"unknown config {spec!r}: presets are {', '.join(PRESETS)}, "
@@ -294,15 +306,17 @@ def load_config(spec: str | None) -> OxCoreConfig:
         raise ConfigError(f"{spec}: {exc}") from None
 
 
-def parse_sweep(text: str) -> tuple[str, list[Any]]:
+def parse_sweep(text: str, what: str = "") -> tuple[str, list[Any]]:
     """``FIELD=V1,V2,...`` (FIELD a top-level field, ``mem_size``, or a section's,
     ``vector.lanes``) -> (FIELD, values). Values read as TOML values (``4``,
-    ``0x1000``, ``true``), else as strings (``static``)."""
+    ``0x1000``, ``true``), else as strings (``static``). `what`: where it was written
+    (for the error), ``--sweep`` by default."""
     field, sep, values = text.partition("=")
     field = field.strip()
     if not sep or not field or not values.strip():
-        raise ConfigError(f"--sweep {text!r}: expected FIELD=V1,V2,... "
-                          f"(e.g. vector.lanes=2,4,8)")
+        raise ConfigError(f"{what}: {text!r}: expected FIELD=VALUE (e.g. vector.lanes=2)"
+                          if what else f"--sweep {text!r}: expected FIELD=V1,V2,... "
+                                       f"(e.g. vector.lanes=2,4,8)")
     return field, [_override_value(value.strip()) for value in values.split(",")]
 
 

@@ -258,11 +258,31 @@ def test_a_sweep_runs_the_kernel_on_each_configuration(capsys, tmp_path):
     assert figures[names[1]]["kernel_cycles"] < figures[names[0]]["kernel_cycles"]
 
 
+def test_a_program_sweeps_too_and_a_variant_is_a_config(mixed, tmp_path, capsys):
+    """A program on each branch predictor: the same 86 instructions checked each time
+    (it exits with 55: status 3, as alone), one table; the variant's name, given back
+    to --config, is that configuration."""
+    status, out, err = oxcore(capsys, "cosim", mixed, "--sweep",
+                              "branch_predictor=static,none", "--stats-json",
+                              str(tmp_path / "s.json"))
+    assert status == 3, err
+    table = out[out.index("cosim summary:"):].splitlines()[2:]
+    names = ["default[branch_predictor=static]", "default[branch_predictor=none]"]
+    assert [line.split()[2:5] for line in table] == [[name, "EXIT", "86"] for name in names]
+    figures = load_json(tmp_path / "s.json")
+    assert sorted(figures) == sorted(names)
+    status, out, err = oxcore(capsys, "cosim", mixed, "--config", names[1], "--stats-json",
+                              str(tmp_path / "one.json"))
+    assert status == 3 and load_json(tmp_path / "one.json")["cycles"] == \
+        figures[names[1]]["cycles"]
+
+
 @pytest.mark.parametrize("args, message", [
     (["--kernel", "add", "--config", "vector", "--sweep", "vector.lane=2,4"],
      "oxcore: error: [vector] unknown field 'lane' (known: lanes, queue_depth, vlen)"),
     (["--kernel", "all", "--sweep", "vector.lanes=2"],
-     "oxcore: error: --sweep runs one kernel on each configuration: name one with --kernel"),
+     "oxcore: error: --sweep runs one kernel or program on each configuration: name one "
+     "kernel, not --kernel all"),
     (["--kernel", "add", "--sweep", "vector.lanes=2", "--trace", "t.log"],
      "oxcore: error: --trace, --pipeview and --vcd follow one program"),
 ])
@@ -386,6 +406,22 @@ def test_divergence_report_and_its_waveform_command(tmp_path, capsys, monkeypatc
     port = wave.retire_at_cycle(cycle)
     assert (port["valid"], port["order"], port["pc"], port["insn"], port["x.valid"],
             port["x.reg"], port["x.value"]) == (1, order, lb.pc, lb.insn, 1, 10, 0x0000_0080)
+
+
+def test_a_variant_that_diverges_names_itself_in_the_waveform_command(tmp_path, capsys):
+    """In a sweep, a divergence's rerun command carries the variant's configuration
+    (its name, which --config reads), not the base one."""
+    from oxcore.config import load_config
+    program = assemble(tmp_path, diverge_source(3), "diverge", SMALL)
+    status, out, err = oxcore(capsys, "cosim", program, "--config", "small", "--sweep",
+                              "branch_predictor=static,none", "--fault", "lb-no-sign-extend")
+    assert status == 1
+    commands = [shlex.split(line) for line in err.splitlines() if "oxcore run" in line]
+    configs = [argv[argv.index("--config") + 1] for argv in commands]
+    assert configs == ["small[branch_predictor=static]", "small[branch_predictor=none]"]
+    assert [load_config(c).branch_predictor for c in configs] == ["static", "none"]
+    assert [line.split()[3] for line in out[out.index("cosim summary:"):].splitlines()[2:]] \
+        == ["FAIL", "FAIL"]
 
 
 @pytest.mark.parametrize("fault, body, order, expected, actual", [

@@ -144,3 +144,15 @@ def test_bad_sweeps_name_the_field(specs, message):
     with pytest.raises(ConfigError) as info:
         sweep(PRESETS["vector"], specs)
     assert message in str(info.value)
+
+
+def test_a_variant_name_is_a_config_spec():
+    """`load_config` reads ``base[FIELD=VALUE,...]``: each sweep variant's name gives
+    that variant back (--config after a sweep, and a divergence's rerun command)."""
+    for variant in sweep(PRESETS["vector"], ["vector.lanes=2,8", "mem_size=0x20000",
+                                             "registered_fetch=false"]):
+        assert load_config(variant.name) == variant
+    with pytest.raises(ConfigError, match=r"one value a field in \[\.\.\.\]"):
+        load_config("vector[vector.lanes=2,vector.lanes=4]")
+    with pytest.raises(ConfigError, match="expected FIELD=VALUE"):
+        load_config("vector[vector.lanes=2,4]")
