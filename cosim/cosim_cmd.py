@@ -284,7 +284,8 @@ def _config_arg(args: argparse.Namespace, config: OxCoreConfig | None) -> str | 
     if config is None or not args.sweep:
         return args.config
     base, bracket, overrides = config.name.partition("[")
-    return f"{args.config or base}{bracket}{overrides}"
+    given = (args.config or base).partition("[")[0]  # (its own overrides are the name's)
+    return f"{given}{bracket}{overrides}"
 
 
 def _stats(result: CosimResult, config: OxCoreConfig, **extra: object) -> dict:
@@ -462,14 +463,15 @@ def _cosim_kernels(args: argparse.Namespace, config: OxCoreConfig, faults: Fault
                   f"{config.name!r} lacks)")
     else:
         kernels = [get_kernel(args.kernel)]
-    runs = [(kernel, _kernel_config(kernel, args.config)) for kernel in kernels]
-    if args.sweep:  # (every variant checked before the first runs)
-        runs = [(kernel, variant) for kernel, base in runs
-                for variant in sweep(base, args.sweep)]
+    runs = [(kernel, _kernel_config(kernel, args.config), None) for kernel in kernels]
+    if args.sweep:  # (every variant checked, and its program built, before the first runs)
+        runs = [(kernel, variant, prepare(kernel, kernel.parse_shape(args.shape), variant,
+                                          args.seed))
+                for kernel, base, _ in runs for variant in sweep(base, args.sweep)]
     statuses, stats, rows = [], {}, []
-    for kernel, config in runs:
-        params = kernel.parse_shape(args.shape)
-        case = prepare(kernel, params, config, args.seed)
+    for kernel, config, case in runs:
+        if case is None:
+            case = prepare(kernel, kernel.parse_shape(args.shape), config, args.seed)
         measures = _launch_ranges(case) if kernel.launch is not None else ()
         result = _cosim_one(args, config, case.program,
                             max_instructions=args.max_instructions,

@@ -14,14 +14,14 @@ drives it from one async testbench, cycle by cycle:
 CSR reads of cycle/time/hpmcounters return what the RTL counts (the interpreter,
 being untimed, returns instret for cycle and 0 for hpmcounters).
 
-Building the simulator is most of a short run's time (about 12 s for a core with the
+Building the simulator is most of a short run's time (about 5 s for a core with the
 vector engine: elaboration and pysim's compile, against well under a second to run a
 test program), so a run without a waveform reuses one built before for the same
 design (`_Reusable`): reset, with the program written into the RAM as the run starts,
 as the CXXRTL models are loaded. The same design means the same configuration, faults
 and entry point, and the same objects in every RTL module (`_design_objects`: a test
-that monkeypatches a unit gets a simulator of its own). `OXCORE_PYSIM_REUSE=0` builds
-one for every run.
+that monkeypatches a unit gets a simulator of its own). `OXCORE_PYSIM_REUSE=0` (or
+false, no, off) builds one for every run.
 """
 
 from __future__ import annotations
@@ -155,7 +155,10 @@ class RtlSimulator(RtlHarness):
     def _design(self, faults: Faults) -> Top:
         if not self.vcd_path:
             self._reused = _Reusable.get(self.config, self.program.entry, faults)
-        return super()._design(faults) if self._reused is None else self._reused.top
+        if self._reused is None:
+            return super()._design(faults)
+        self._image = image_words(self.config, self.program)  # (a bad image fails here)
+        return self._reused.top
 
     # ---- syscalls ----------------------------------------------------------------------
     def _read_ram(self, ctx, addr: int, length: int) -> bytes:
@@ -194,7 +197,7 @@ class RtlSimulator(RtlHarness):
 
         async def harness(ctx) -> None:
             if reused is not None:
-                reused.load(ctx, image_words(self.config, self.program))
+                reused.load(ctx, self._image)
             retire = core.retire.as_value()
             completion = core.completion.as_value() if core.engine_count else None
             completions = Completions()  # records waiting for an engine's result
@@ -373,7 +376,8 @@ class _Reusable:
 
     @classmethod
     def get(cls, config: OxCoreConfig, entry: int, faults: Faults) -> "_Reusable | None":
-        if os.environ.get("OXCORE_PYSIM_REUSE", "1") == "0" or Top is not top_module.Top:
+        off = os.environ.get("OXCORE_PYSIM_REUSE", "1").lower() in ("0", "false", "no", "off")
+        if off or Top is not top_module.Top:
             return None  # (off, or a test's own design in place of Top)
         def key(objects: tuple) -> tuple:
             return (config, entry, frozenset(faults), tuple(map(id, objects)))
@@ -419,18 +423,24 @@ class _Reusable:
 
 
 def _design_objects() -> tuple:
-    """Every module global and class attribute of the RTL's modules (`hw.*`), the
-    ISA's, the configuration's and this module's (its `Top`): what the design is built
-    from. A test's monkeypatch changes one of them."""
-    objects: list = []
+    """What the design is built from: every module global and class attribute of the
+    RTL's modules (`hw.*`), the ISA's and the configuration's, and the items of their
+    public module-level containers (a test's `monkeypatch.setitem` on a table such as
+    the lanes' CONTROL; private ones, ``_ISAS``, are memo caches that grow as
+    configurations come), and this module's `Top`. A test's monkeypatch changes one."""
+    objects: list = [Top]
     for name, module in list(sys.modules.items()):
-        if module is None or not (name.startswith(("hw.", "oxcore.isa")) or
-                                  name in ("oxcore.config", __name__)):
+        if module is None or not name.startswith(("hw.", "oxcore.isa", "oxcore.config")):
             continue
-        for value in list(vars(module).values()):
+        for global_name, value in list(vars(module).items()):
             objects.append(value)
             if isinstance(value, type) and value.__module__ == name:
                 objects.extend(vars(value).values())
+            elif isinstance(value, dict) and not global_name.startswith("_"):
+                objects.extend(value.keys())
+                objects.extend(value.values())
+            elif isinstance(value, (list, set)) and not global_name.startswith("_"):
+                objects.extend(value)
     return tuple(objects)
 
 

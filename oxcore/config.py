@@ -331,7 +331,10 @@ def with_overrides(config: OxCoreConfig, changes: dict[str, Any]) -> OxCoreConfi
     """`config` with each ``FIELD: value`` of `changes` set (a section's field adds that
     engine, with its defaults, if `config` has none), named after what changed:
     ``vector[vector.lanes=2]``. Raises ConfigError naming the field at fault."""
-    name = config.name + "[" + ",".join(f"{k}={_shown(v)}" for k, v in changes.items()) + "]"
+    base, _, given = config.name.partition("[")  # (a variant's variant: one list)
+    shown = dict(item.split("=", 1) for item in given.rstrip("]").split(",") if "=" in item)
+    shown.update((k, _shown(v)) for k, v in changes.items())
+    name = base + "[" + ",".join(f"{k}={v}" for k, v in shown.items()) + "]"
     top: dict[str, Any] = {}
     sections: dict[str, dict[str, Any]] = {}
     for key, value in changes.items():
@@ -377,5 +380,10 @@ def sweep(config: OxCoreConfig, specs: list[str]) -> list[OxCoreConfig]:
     if repeated is not None:
         raise ConfigError(f"--sweep {repeated}: given twice (list its values in one "
                           f"--sweep {repeated}=V1,V2,...)")
-    return [with_overrides(config, dict(zip(fields_, values)))
-            for values in itertools.product(*(values for _, values in axes))]
+    variants = [with_overrides(config, dict(zip(fields_, values)))
+                for values in itertools.product(*(values for _, values in axes))]
+    names = [variant.name for variant in variants]
+    twice = next((name for name in names if names.count(name) > 1), None)
+    if twice is not None:
+        raise ConfigError(f"--sweep: {twice} comes twice (a value repeats)")
+    return variants

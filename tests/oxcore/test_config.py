@@ -156,3 +156,13 @@ def test_a_variant_name_is_a_config_spec():
         load_config("vector[vector.lanes=2,vector.lanes=4]")
     with pytest.raises(ConfigError, match="expected FIELD=VALUE"):
         load_config("vector[vector.lanes=2,4]")
+    # a variant's variants: one list of overrides, the later value of a field winning
+    nested = sweep(load_config("vector[vector.lanes=2]"), ["vector.vlen=512", "vector.lanes=4"])
+    assert [v.name for v in nested] == ["vector[vector.lanes=4,vector.vlen=512]"]
+    assert load_config(nested[0].name) == nested[0]
+
+
+@pytest.mark.parametrize("spec", ["branch_predictor=static,static", "vector.lanes=4,0x4"])
+def test_a_sweep_value_given_twice_is_refused(spec):
+    with pytest.raises(ConfigError, match="comes twice"):
+        sweep(PRESETS["vector"], [spec])

@@ -144,6 +144,11 @@ def test_a_patched_unit_or_a_waveform_gets_a_simulator_of_its_own(monkeypatch, t
         patched = reused()
         assert patched is not None and patched is not first
     assert reused() is first
+    from hw.oxcore import engine  # (an item of a public table, as the lanes' CONTROL)
+    with monkeypatch.context() as patch:
+        patch.setitem(engine.ENGINE_CLASSES, "test-only", object)
+        assert reused() not in (None, first, patched)
+    assert reused() is first
     monkeypatch.setenv("OXCORE_PYSIM_REUSE", "0")
     assert reused() is None
     monkeypatch.delenv("OXCORE_PYSIM_REUSE")
