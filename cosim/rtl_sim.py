@@ -359,7 +359,7 @@ class _Reusable:
     docstring): its RAMs start empty, and its one testbench runs the current run's
     harness, which first writes the program in."""
 
-    LIMIT = 3  # designs kept (a core with the vector engine holds some 200 MB)
+    LIMIT = 3  # designs kept (a core with the vector engine holds 100-200 MB)
     kept: OrderedDict[tuple, "_Reusable"] = OrderedDict()
 
     def __init__(self, config: OxCoreConfig, entry: int, faults: Faults) -> None:

@@ -26,6 +26,7 @@ Resource keys (LUT4-equivalents for LUT):
 from __future__ import annotations
 
 import json
+import sys
 import tempfile
 import time
 from collections.abc import Mapping
@@ -34,6 +35,7 @@ from pathlib import Path
 from amaranth.back import rtlil
 
 from fpga.tools import FpgaError, run_yosys
+from oxcore.errors import ToolError
 from hw.oxcore.banked_ram import COLLISION_X_ATTR
 
 FAMILIES = ("ecp5", "ice40")
@@ -96,15 +98,29 @@ def classify_cell(family: str, cell_type: str) -> dict[str, int]:
 
 
 def synth_script(family: str, top: str = "top", *, flatten: bool = False,
-                 extra_opts: str = "") -> str:
+                 extra_opts: str = "", abc9: bool = True) -> str:
+    """``abc9=False`` (ECP5): LUTs mapped by Yosys's older ``abc -lut 4`` between
+    synth_ecp5's own steps (synth_ecp5 always maps with abc9), as `fpga-timing
+    --no-abc9` does."""
     if family not in FAMILIES:
         raise FpgaError(f"unknown FPGA family {family!r} (families: {', '.join(FAMILIES)})")
     opts = " ".join(o for o in (SYNTH_OPTS[family], extra_opts,
                                 "" if flatten else "-noflatten") if o)
+    synth = f"synth_{family} -top {top} {opts}\n"
+    if family == "ecp5" and not abc9:
+        synth = (f"synth_ecp5 -top {top} {opts} -run :map_luts\n"
+                 "techmap -map +/lattice/latches_map.v\n"
+                 "abc -lut 4 -dress\nclean\n"
+                 f"synth_ecp5 -top {top} {opts} -run map_cells:\n")
     return (f"read_rtlil {top}.il\n"
             f"{prepare_memories(top)}\n"
-            f"synth_{family} -top {top} {opts}\n"
+            + synth +
             "tee -q -o stat.json stat -json\n")
+
+
+#: What Yosys 0.70's abc9 stops with on some designs synthesized with the hierarchy
+#: kept (`small`'s SoC: ABC_OPS_REINTEGRATE on the core's register file).
+ABC9_HIERARCHY_BUG = "Assert `count_id(wire->name) == 0' failed"
 
 
 def _module_counts(stat: Mapping) -> dict[str, dict[str, int]]:
@@ -164,9 +180,19 @@ def synthesize(component, family: str, *, work_dir: Path | None = None,
         cwd.mkdir(parents=True, exist_ok=True)
         (cwd / "top.il").write_text(text)
         start = time.monotonic()
-        run_yosys(synth_script(family, flatten=flatten, extra_opts=extra_opts), cwd)
+        mapping = "abc9"
+        try:
+            run_yosys(synth_script(family, flatten=flatten, extra_opts=extra_opts), cwd)
+        except ToolError as exc:  # (the per-unit estimate then maps with abc)
+            if family != "ecp5" or flatten or ABC9_HIERARCHY_BUG not in str(exc):
+                raise
+            mapping = "abc"
+            print("oxcore: note: Yosys's abc9 failed on this design with its hierarchy kept "
+                  "(a Yosys 0.70 bug); LUTs mapped by abc instead", file=sys.stderr)
+            run_yosys(synth_script(family, extra_opts=extra_opts, abc9=False), cwd)
         stat = json.loads((cwd / "stat.json").read_text())
         stat["seconds"] = time.monotonic() - start
+        stat["lut_mapping"] = mapping  # (what mapped the LUTs: abc9, or abc after its bug)
         return stat
 
 

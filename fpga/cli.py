@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from oxcore.config import OxCoreConfig, load_config
+from oxcore.config import OxCoreConfig, load_config, sweep
 from oxcore.errors import OxCoreError
 
 from fpga.boards import BOARDS, DEFAULT_BOARD, get_board
@@ -117,10 +117,42 @@ def area_text(config_name: str | None = None, family: str = "ecp5",
               design_name: str | None = None) -> str:
     """The per-unit area table of a design (the body of ``oxcore area``). For the OxCore
     SoC the core is split into its units (`fpga.soc.soc_area_report`)."""
+    board = _family_board(family)
+    return _area(load_config(config_name or board.default_config), family, design_name)[0]
+
+
+def area_sweep(config_name: str | None, family: str, specs: list[str]):
+    """``oxcore area --sweep``: each variant's table as it is synthesized (they take
+    minutes apiece), then one of their totals. Every variant is checked first."""
+    from fpga.area import RESOURCES
+    board = _family_board(family)
+    variants = sweep(load_config(config_name or board.default_config), specs)
+    totals = []
+    for variant in variants:
+        text, report = _area(variant, family, None)
+        totals.append((variant.name, report["total"]))
+        yield text
+    keys = RESOURCES[family]
+    avail = DEVICE_CAPACITY[board.name]
+    width = max(len("config"), *(len(name) for name, _ in totals))
+    lines = [f"area summary ({board.device}):",
+             f"  {'config':<{width}}  " + "  ".join(f"{k:>14}" for k in keys)]
+    for name, total in totals:
+        cells = [f"{total.get(k, 0):>7} {100 * total.get(k, 0) / avail[k]:>5.1f}%"
+                 if avail.get(k) else f"{total.get(k, 0):>14}" for k in keys]
+        lines.append(f"  {name:<{width}}  " + "  ".join(cells))
+    yield "\n".join(lines)
+
+
+def _family_board(family: str):
+    return next(b for b in BOARDS.values() if b.family == family)
+
+
+def _area(config: OxCoreConfig, family: str, design_name: str | None) -> tuple[str, dict]:
+    """(the table's text, the report) of `config`'s SoC, synthesized for `family`."""
     from fpga.area import area_report, format_area
     design = DESIGNS[design_name or default_design()]
-    board = next(b for b in BOARDS.values() if b.family == family)
-    config = load_config(config_name or board.default_config)
+    board = _family_board(family)
     component = make_component(design, board, config)
     start = time.monotonic()
     if design.name == "oxcore":
@@ -132,7 +164,7 @@ def area_text(config_name: str | None = None, family: str = "ecp5",
     avail = DEVICE_CAPACITY[board.name]
     return (f"area of {design.name} (config {config.name}), Yosys synth_{family}, "
             f"hierarchy kept ({seconds:.1f} s); % of {board.device}\n"
-            + format_area(report, family, avail))
+            + format_area(report, family, avail)), report
 
 
 # Capacity of each board's device by generic resource (nextpnr's figures; see

@@ -77,8 +77,12 @@ def _cmd_cosim(args: argparse.Namespace) -> int:
 
 
 def _cmd_area(args: argparse.Namespace) -> int:
-    from fpga.cli import area_text
-    print(area_text(args.config, args.family))
+    from fpga.cli import area_sweep, area_text
+    if not args.sweep:
+        print(area_text(args.config, args.family))
+        return 0
+    for number, text in enumerate(area_sweep(args.config, args.family, args.sweep)):
+        print(("\n" if number else "") + text, flush=True)
     return 0
 
 
@@ -223,6 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
                                     "OxCore SoC, from Yosys synthesis")
     p.add_argument("--family", choices=("ecp5", "ice40"), default="ecp5",
                    help="FPGA family to synthesize for (default ecp5)")
+    p.add_argument("--sweep", action="append", default=[], metavar="FIELD=V1,V2,...",
+                   help="synthesize each value of a configuration field (as oxcore cosim "
+                        "--sweep), then a table of their totals")
     _add_config(p)
     p.set_defaults(func=_cmd_area)
     return parser
