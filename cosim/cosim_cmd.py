@@ -358,25 +358,33 @@ def cosim_command(args: argparse.Namespace) -> int:
                                          result.rtl)
         stats[variant.name] = _stats(result, variant, program=args.program, **figures)
         statuses.append(VERDICTS[result.verdict])
-        rows.append({"kernel": os.path.basename(program.path), "shape": "-",
-                     "config": variant.name, "verdict": result.verdict.upper(),
-                     "instructions": result.rtl.instret, "cycles": result.rtl.cycles,
-                     **figures})
+        rows.append(_table_row(os.path.basename(program.path), "-", variant, result)
+                    | figures)
         if not result.ok:
             _report_failure(result, program, args, variant)
             continue
         print(_summary(result, program.path, guarded))
         if report:
             print(report)
+    return _close_runs(args, stats, rows, statuses)
+
+
+def _table_row(what: str, shape: str, config: OxCoreConfig, result: CosimResult) -> dict:
+    """One run's line of `_summary_table` (its figures are added once reported)."""
+    return {"kernel": what, "shape": shape, "config": config.name,
+            "verdict": result.verdict.upper(), "instructions": result.rtl.instret,
+            "cycles": result.rtl.cycles}
+
+
+def _close_runs(args: argparse.Namespace, stats: dict, rows: list[dict],
+                statuses: list[int]) -> int:
+    """After the runs: --stats-json (one run's statistics, or several keyed by name),
+    the summary table of several, and the exit status: a failure wins; otherwise the
+    first run that did not simply pass says why."""
     if args.stats_json:
-        _write_stats(args.stats_json, stats if len(configs) > 1 else stats[configs[0].name])
-    if len(configs) > 1:
+        _write_stats(args.stats_json, stats if len(rows) > 1 else next(iter(stats.values())))
+    if len(rows) > 1:
         print(_summary_table(rows))
-    return _combined_status(statuses)
-
-
-def _combined_status(statuses: list[int]) -> int:
-    """A failure wins; otherwise the first run that did not simply pass says why."""
     return VERDICTS["fail"] if VERDICTS["fail"] in statuses else \
         next((status for status in statuses if status), 0)
 
@@ -488,9 +496,7 @@ def _cosim_kernels(args: argparse.Namespace, config: OxCoreConfig, faults: Fault
         stats[key] = _stats(result, config, shape=case.shape_text, seed=args.seed,
                             program=case.program.path)
         statuses.append(VERDICTS[result.verdict])
-        row = {"kernel": kernel.name, "shape": case.shape_text, "config": config.name,
-               "verdict": result.verdict.upper(), "instructions": result.rtl.instret,
-               "cycles": result.rtl.cycles}
+        row = _table_row(kernel.name, case.shape_text, config, result)
         rows.append(row)
         if not result.ok:
             _report_failure(result, case.program, args, config)
@@ -510,11 +516,7 @@ def _cosim_kernels(args: argparse.Namespace, config: OxCoreConfig, faults: Fault
         print(report)
         stats[key].update(figures)
         row.update(figures)
-    if args.stats_json:
-        _write_stats(args.stats_json, stats if len(runs) > 1 else stats[key])
-    if len(runs) > 1:
-        print(_summary_table(rows))
-    return _combined_status(statuses)
+    return _close_runs(args, stats, rows, statuses)
 
 
 def _summary_table(rows: list[dict]) -> str:

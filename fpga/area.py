@@ -180,19 +180,16 @@ def synthesize(component, family: str, *, work_dir: Path | None = None,
         cwd.mkdir(parents=True, exist_ok=True)
         (cwd / "top.il").write_text(text)
         start = time.monotonic()
-        mapping = "abc9"
         try:
             run_yosys(synth_script(family, flatten=flatten, extra_opts=extra_opts), cwd)
         except ToolError as exc:  # (the per-unit estimate then maps with abc)
             if family != "ecp5" or flatten or ABC9_HIERARCHY_BUG not in str(exc):
                 raise
-            mapping = "abc"
             print("oxcore: note: Yosys's abc9 failed on this design with its hierarchy kept "
                   "(a Yosys 0.70 bug); LUTs mapped by abc instead", file=sys.stderr)
             run_yosys(synth_script(family, extra_opts=extra_opts, abc9=False), cwd)
         stat = json.loads((cwd / "stat.json").read_text())
         stat["seconds"] = time.monotonic() - start
-        stat["lut_mapping"] = mapping  # (what mapped the LUTs: abc9, or abc after its bug)
         return stat
 
 

@@ -347,8 +347,8 @@ def with_overrides(config: OxCoreConfig, changes: dict[str, Any]) -> OxCoreConfi
                 raise ConfigError(f"{key}={value!r}: name one of [{key}]'s fields ("
                                   + ", ".join(f"{key}.{f.name}" for f in fields(SECTIONS[key]))
                                   + ")")
-            owners = [f"{name}.{key}" for name, section in SECTIONS.items()
-                      if key in {f.name for f in fields(section)}]
+            owners = [f"{owner}.{key}" for owner, kind in SECTIONS.items()
+                      if key in {f.name for f in fields(kind)}]
             if owners and key not in {f.name for f in fields(OxCoreConfig)}:
                 raise ConfigError(f"{key}={value!r}: {key} is a field of an engine's section: "
                                   f"{' or '.join(owners)}")
@@ -360,8 +360,8 @@ def with_overrides(config: OxCoreConfig, changes: dict[str, Any]) -> OxCoreConfi
             sections.setdefault(section, {})[field] = value
     for section, table in sections.items():
         current = getattr(config, section)
-        base = dataclasses.asdict(current) if current is not None else {}
-        top[section] = SECTIONS[section].from_table({**base, **table})
+        present = dataclasses.asdict(current) if current is not None else {}
+        top[section] = SECTIONS[section].from_table({**present, **table})
     return config.replace(name=name, **top)
 
 

@@ -907,13 +907,13 @@ class Selector(VectorSelection):
 
     # -- tiles: loads, stores, dot --
 
-    def _need_tensor(self, what: str) -> int:
+    def _need_tensor(self, what: str, moves_a_block: bool = False) -> int:
+        """TDIM, or an error naming `what`; `moves_a_block` (a 2-D load or store, perhaps
+        written for element-wise work) adds where element-wise work runs instead."""
         if self.tdim is None:
-            hint = ""
-            if what in ("this load", "this store"):  # (element-wise work on 2-D blocks?)
-                hint = ("; a 2-D block moves as tensor-engine tiles, for tl.dot: element-wise "
-                        "work runs on the vector engine over 1-D blocks (one tl.arange, as "
-                        "in sw/ops/elementwise.py)")
+            hint = ("; a 2-D block moves as tensor-engine tiles, for tl.dot: element-wise "
+                    "work runs on the vector engine over 1-D blocks (one tl.arange, as in "
+                    "sw/ops/elementwise.py)") if moves_a_block else ""
             raise self.error(f"{what} needs the tensor engine, which configuration "
                              f"'{self.config.name}' has not (use one with [tensor], e.g. "
                              f"--config tensor){hint}")
@@ -923,7 +923,7 @@ class Selector(VectorSelection):
                        ) -> tuple[bool, Scalar, int, int]:
         """(transposed, row stride in bytes, tile rows, tile columns in elements) of a 2-D
         block access: tile rows run along the dimension that is not contiguous."""
-        tdim = self._need_tensor(what)
+        tdim = self._need_tensor(what, moves_a_block=True)
         size = ptr.elem_size
         contiguous = [d for d in (0, 1) if ptr.terms.get(d) == size]
         if not contiguous:
@@ -1131,7 +1131,7 @@ class Selector(VectorSelection):
         of B (K, the tile's byte columns: tcolb) of TDIM bytes (N, the tile's rows:
         trows), at base + kt*4*TDIM*stride + nt*TDIM. tld.bt has no first row (trow0),
         so neither dimension may have a lower bound."""
-        tdim = self._need_tensor("this load")
+        tdim = self._need_tensor("this load", moves_a_block=True)
         k_size, n_size = op.result.type.dims
         depth = 4 * tdim
         if k_size % depth or n_size % tdim:
