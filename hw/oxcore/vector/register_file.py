@@ -59,8 +59,21 @@ class LaneRegisterFile(wiring.Component):
                     if w >> p & 1:
                         ones = ones | selects[w]
                 m.d.sync += plane.eq((plane & ~written) | ones)
+        # the same cycle's writes, kept for the reads' next cycle: their rows are
+        # compared with the read rows there, from registers, not on the read row's
+        # way in (the engine's latest signal, spread over every lane's block RAMs)
+        written = []
+        for w in range(writes):
+            addr, data, en = self._write_port(w)
+            row, bytes_, value = (Signal.like(addr, name=f"written{w}_row"),
+                                  Signal.like(en, name=f"written{w}_bytes"),
+                                  Signal.like(data, name=f"written{w}_data"))
+            m.d.sync += [row.eq(addr), bytes_.eq(en), value.eq(data)]
+            written.append((row, bytes_, value))
         for r in range(self.reads):
             read_addr = getattr(self, f"read_addr{r}")
+            read_row = Signal.like(read_addr, name=f"read{r}_row")
+            m.d.sync += read_row.eq(read_addr)
             copies = []
             for w in range(writes):
                 addr, data, en = self._write_port(w)
@@ -71,28 +84,22 @@ class LaneRegisterFile(wiring.Component):
                 m.d.comb += [wp.addr.eq(addr), wp.data.eq(data), wp.en.eq(en),
                              rp.addr.eq(read_addr)]
                 copies.append(rp.data)
-            # the same cycle's writes to the row, for the next cycle, and per byte the
-            # write port that wrote it last before this cycle: looked up with the
-            # address and registered (a byte this cycle writes is the bypass's, which
-            # overrides it), so the read data's path is two selects after the copies
+            # per byte, the write port that wrote the row last before the address's
+            # cycle, looked up with the address and registered (as a lookup from the
+            # registered row the 64:1 selects would follow the copies' output); a byte
+            # that cycle writes is the bypass's (the copies read the old value then)
             owners = [Signal(range(writes), name=f"read{r}_owner{byte}")
                       for byte in range(BYTES)]
             for byte, owner in enumerate(owners):
                 m.d.sync += owner.eq(Cat(*(plane.bit_select(read_addr, 1)
                                            for plane in live[byte])))
-            bypass = []
-            for w in range(writes):
-                addr, data, en = self._write_port(w)
-                hit = Signal(BYTES, name=f"read{r}_hit{w}")
-                value = Signal(32, name=f"read{r}_written{w}")
-                m.d.sync += [hit.eq(Mux(addr == read_addr, en, 0)), value.eq(data)]
-                bypass.append((hit, value))
+            hits = [Mux(row == read_row, bytes_, 0) for row, bytes_, _ in written]
             read_data = getattr(self, f"read_data{r}")
             for byte, owner in enumerate(owners):
                 chosen = copies[0][8 * byte:8 * byte + 8]
                 for w in range(1, writes):
                     chosen = Mux(owner == w, copies[w][8 * byte:8 * byte + 8], chosen)
-                for hit, value in bypass:  # (later ports last, as the table)
+                for hit, (_, _, value) in zip(hits, written):  # (later ports last)
                     chosen = Mux(hit[byte], value[8 * byte:8 * byte + 8], chosen)
                 m.d.comb += read_data[8 * byte:8 * byte + 8].eq(chosen)
         return m

@@ -84,12 +84,14 @@ def test_reads_match_a_multiport_memory(seed, writes):
             for r in range(READS):
                 ctx.set(getattr(pair, f"read_addr{r}"),
                         hot if rng.random() < 0.4 else rng.randrange(ROWS))
-            await ctx.tick()
-            for r in range(READS):
+            # compared after the next cycle's inputs are set: the read data must not
+            # depend on them (the engine moves its rows on right after the edge)
+            for r in range(READS if cycle else 0):
                 got = ctx.get(getattr(pair.dut, f"read_data{r}"))
                 want = ctx.get(getattr(pair.reference, f"read_data{r}"))
                 if got != want:
                     mismatches.append((cycle, r, hex(got), hex(want)))
+            await ctx.tick()
             if rng.random() < 0.02:
                 hot = rng.randrange(ROWS)
 
