@@ -91,8 +91,8 @@ class CxxrtlSimulator(RtlHarness):
             banked = self.top.data_ram
             image = np.zeros(banked.depth, np.uint32)
             image[:len(words)] = words
-            for bank in range(banked.banks):
-                model.load_memory(f"data_ram bank{bank}", image[bank::banked.banks])
+            for bank, rows in enumerate(banked.split(image)):
+                model.load_memory(f"data_ram bank{bank}", rows)
         fields = layout_fields("retire", RETIRE_LAYOUT)
         valid_bit, trap_bit = fields["valid"][1], fields["trap.valid"][1]
         env_valid = layout_fields("env_req", ENV_REQ)["valid"][1]

@@ -392,15 +392,17 @@ class _Reusable:
 
     def load(self, ctx, words: list[int]) -> None:
         """The program's image into the (reset, zeroed) RAMs: the fetch RAM and, with
-        engines, the banked data RAM (word i in bank i % banks, row i // banks)."""
+        engines, the banked data RAM (`BankedRam.split`)."""
         storage = self.top.ram.storage.data
-        banked = self.top.data_ram
         for index, word in enumerate(words):
             if word:
                 ctx.set(storage[index], word)
-                if banked is not None:
-                    bank = banked.bank_memories[index % banked.banks].data
-                    ctx.set(bank[index // banked.banks], word)
+        banked = self.top.data_ram
+        if banked is not None:
+            for memory, rows in zip(banked.bank_memories, banked.split(words)):
+                for row, word in enumerate(rows):
+                    if word:
+                        ctx.set(memory.data[row], word)
 
     def run(self, harness: Callable) -> None:
         self.job = harness

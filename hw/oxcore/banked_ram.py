@@ -109,7 +109,13 @@ class BankedRam(wiring.Component):
 
     def bank_init(self, bank: int) -> list[int]:
         """Initial words of one bank."""
-        return self._init[bank::self.banks]
+        return self.split(self._init)[bank]
+
+    def split(self, words: Sequence[int]) -> list[Sequence[int]]:
+        """An image of the RAM from word 0, as each bank's rows: word i is row
+        i // banks of bank i % banks (the one place that rule is written: the
+        simulators load their images with it)."""
+        return [words[bank::self.banks] for bank in range(self.banks)]
 
     def read_words(self, bank_rows, first: int, count: int) -> list[int]:
         """Words `first` .. `first + count - 1` of the RAM, given `bank_rows(bank, row0,
