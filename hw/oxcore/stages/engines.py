@@ -65,11 +65,23 @@ def _dispatch(p: Pipeline) -> None:
     for engine in p.engines:
         busy = busy | engine.busy
         writes = writes | engine.writes_memory
-    in_flight = (p.mm.valid & p.mm.engine.any()) | (w.valid & w.engine.any())
+    # The engines' status as of the cycle before, in flip-flops beside the core: the
+    # wait then starts at a register, not in an engine's state logic across the chip
+    # (it selects the data RAM's address in EX: the SoC clock). What the delay hides
+    # is covered: an instruction dispatched in the cycle before (`dispatched`) is not
+    # in `busy` yet; an engine's end reaches the core a cycle later (the wait is a
+    # cycle longer, never shorter)
+    busy_before, writes_before, dispatched = (Signal(name="engines_busy_before"),
+                                              Signal(name="engines_write_before"),
+                                              Signal(name="engine_dispatched_before"))
+    dispatch.d.sync += [busy_before.eq(busy), writes_before.eq(writes),
+                        dispatched.eq(fired)]
+    in_flight = ((p.mm.valid & p.mm.engine.any()) | (w.valid & w.engine.any())
+                 | dispatched)
     # a scalar store (or ecall) waits for every engine instruction; a scalar load only
     # for those that may write memory (reading alongside engine loads is in order)
-    dispatch.d.comb += [p.engine_order_wait.eq(busy | in_flight),
-                        p.engine_load_order_wait.eq(writes | in_flight)]
+    dispatch.d.comb += [p.engine_order_wait.eq(busy_before | in_flight),
+                        p.engine_load_order_wait.eq(writes_before | in_flight)]
 
 
 def _completion(p: Pipeline) -> None:

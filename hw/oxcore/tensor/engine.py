@@ -131,6 +131,9 @@ class _Lsu:
     commit: Signal
     rows: Signal
     first: Signal  # at most `rows`: equal to it, no row moves (`empty`)
+    empty: Signal  # no row to move (trow0 >= trows): a load only zeroes its tile; set
+    # as the instruction starts, a flip-flop (it decides the tile write port's grant,
+    # which the MAC unit's end waits on)
     row_bytes: Signal
     row_mask: Signal
     row_span: Signal
@@ -138,11 +141,6 @@ class _Lsu:
     buffer: Signal | None = None  # a load's rows so far, or the tile a store copied
     head_first: Signal | None = None  # the queue head's first row
     start_addr: Signal | None = None  # its address: rs1 + head_first * rs2
-
-    @property
-    def empty(self):
-        """No row to move (trow0 >= trows): a load only zeroes its tile."""
-        return self.first == self.rows
 
     def finish(self, m: Module) -> None:
         """The instruction's last beat (`last`); the unit is free for the next."""
@@ -559,8 +557,8 @@ class TensorEngine(Engine):
         m.submodules.mac_array = array = MacArray(t)
         self._watch["mac"] = [(current, "insn"), running, k, array.step, used, result.full]
 
-        a, b = self._operand_columns(m, tiles, writes, unit, array, k, head, head_uop,
-                                     (ms1, ms2), result)
+        a, b = self._operand_columns(m, tiles, writes, unit, array, k, first_step, head,
+                                     head_uop, (ms1, ms2), result)
         last = running & ((uop.kind == Kind.ZERO) | (k == steps - 1))
         m.d.comb += [
             array.a.eq(a), array.b.eq(b), array.a_unsigned.eq(uop.unsigned_a),
@@ -598,11 +596,11 @@ class TensorEngine(Engine):
         return result
 
     def _operand_columns(self, m: Module, tiles, writes: _TileWrites, unit: Unit, array,
-                         k, head, head_uop, operands, result: "_MacResult"
+                         k, first_step, head, head_uop, operands, result: "_MacResult"
                          ) -> tuple[Signal, Signal]:
         """The MAC array's operands, byte column k of ms1 and of ms2, fetched into
-        registers a cycle ahead of their k-step: column 0 of the head's tiles while the
-        unit is free (so in the cycle it takes the head), column k+1 of its own with each
+        registers a cycle ahead of their k-step: column 0 of the head's tiles every
+        cycle (so in the cycle the unit takes the head), column k+1 of its own with each
         k-step. The column and tile selects
         thus end in flip-flops instead of running on into the multipliers and the
         accumulators (the SoC clock). A head whose operand tile the write port writes
@@ -616,28 +614,35 @@ class TensorEngine(Engine):
                | result.holds(head_ms1) | result.holds(head_ms2)
                | result.arriving.bit_select(head_ms1, 1)
                | result.arriving.bit_select(head_ms2, 1)))
-        # While the unit is free (idle, or ending its instruction) it fetches the head's
-        # column 0 every cycle, taken or not: the selects then do not wait for the issue
-        # decision (the other unit's claims, the queue), only the registers' enable does
-        fetch_head = Signal(name="mac_fetch_head")
-        m.d.comb += fetch_head.eq(unit.free)
-        column = Signal(range(4 * t), name="mac_fetch_column")
-        m.d.comb += column.eq(Mux(fetch_head, 0, k + 1))
-
-        def byte_column(tile):  # byte `column` of every row (rows of 4*TDIM bytes)
+        # Two registers an operand: column 0 of the head's tiles, fetched every cycle
+        # (taken or not), and column k+1 of the unit's own, fetched with each k-step;
+        # the first k-step (`first_step`, a flip-flop) reads the first. Neither fetch
+        # waits for the issue decision or the unit's end (which waits on the tile
+        # write port's grant, hence on the load/store unit): only flip-flops and the
+        # tile selects lie before the operand registers (the SoC clock)
+        def byte_column(tile, column):  # byte `column` of every row (rows of 4*TDIM bytes)
+            if isinstance(column, int):
+                return Cat(*(tile[32 * t * i + 8 * column:32 * t * i + 8 * column + 8]
+                             for i in range(t)))
             return Cat(*(tile[32 * t * i:32 * t * (i + 1)].word_select(column, 8)
                          for i in range(t)))
 
         # Every tile's byte column, then ms1's and ms2's: the column multiplexers are
         # shared by both operands and the tile choice is TDIM bytes wide, not a tile.
-        columns = [byte_column(tile) for tile in tiles]
+        next_column = Signal(range(4 * t), name="mac_fetch_column")
+        m.d.comb += next_column.eq(k + 1)
+        firsts = [byte_column(tile, 0) for tile in tiles]
+        nexts = [byte_column(tile, next_column) for tile in tiles]
         fetched = []
         for name, own, heads in zip(("a", "b"), operands, (head_ms1, head_ms2)):
-            value = self._select(m, columns, Mux(fetch_head, heads, own), f"mac_{name}_column")
-            held = Signal(8 * t, name=f"mac_{name}_operand")
-            with m.If(fetch_head | array.step):
-                m.d.sync += held.eq(value)
-            fetched.append(held)
+            head_held = Signal(8 * t, name=f"mac_{name}_head_operand")
+            m.d.sync += head_held.eq(self._select(m, firsts, heads, f"mac_{name}_head_column"))
+            own_held = Signal(8 * t, name=f"mac_{name}_operand")
+            with m.If(array.step):
+                m.d.sync += own_held.eq(self._select(m, nexts, own, f"mac_{name}_column"))
+            operand = Signal(8 * t, name=f"mac_{name}")
+            m.d.comb += operand.eq(Mux(first_step, head_held, own_held))
+            fetched.append(operand)
         return fetched[0], fetched[1]
 
     # ---- the load/store unit -----------------------------------------------------------
@@ -653,6 +658,7 @@ class TensorEngine(Engine):
                    finishing=Signal(name="lsu_finishing"), commit=self.lsu_commit,
                    rows=Signal(range(4 * t + 1), name="lsu_access_rows"),
                    first=Signal(range(t + 1), name="lsu_access_first"),
+                   empty=Signal(name="lsu_access_empty"),
                    row_bytes=Signal(range(self.row_bytes + 1), name="lsu_row_bytes"),
                    row_mask=Signal(self.row_bytes, name="lsu_row_mask"),
                    row_span=Signal(range(self.row_bytes), name="lsu_row_span"))
@@ -685,6 +691,7 @@ class TensorEngine(Engine):
         ]
         with m.If(unit.take):
             m.d.sync += [lsu.first.eq(lsu.head_first), lsu.rows.eq(head_rows),
+                         lsu.empty.eq(lsu.head_first == head_rows),
                          lsu.row_bytes.eq(head_row_bytes), lsu.row_span.eq(head_row_bytes - 1),
                          lsu.row_mask.eq(Cat(*(head_row_bytes > b
                                                for b in range(self.row_bytes))))]
