@@ -48,6 +48,8 @@ in MEM or WB, a scalar load while an engine holds an instruction that may write 
 engine only while every other engine is idle. A load need not wait for the engines'
 loads and arithmetic, which cannot change what it reads: so a kernel's spill reloads
 and scalar parameters do not drain a tensor engine busy with tile loads and tmma.
+(The core registers ``busy`` and ``writes_memory`` and waits on them a cycle late, an
+instruction dispatched the cycle before counting as in flight: `stages/engines.py`.)
 """
 
 from __future__ import annotations
