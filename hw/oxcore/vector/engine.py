@@ -2399,7 +2399,18 @@ class VectorEngine(Engine):
         m.d.comb += [compare.a.eq(src2), compare.b.eq(operand), compare.sub.eq(uop.sub),
                      compare.carry.eq(uop.carry), compare.carry_in.eq(carry_in),
                      compare.sew.eq(sew_code)]
-        compared = compare.result
+        # its bits and the beat's active bytes are registered before they are placed in
+        # the mask (the register file's read, the operand select and the segmented
+        # subtract take the cycle: the SoC clock); the destination pass waits for the
+        # last beat's (`placing`, in `draining`)
+        compared = Signal(pb, name="compare_result")
+        compared_active = Signal(pb, name="compare_active")
+        compared_beat = Signal.like(beat, name="compare_beat")
+        placing = Signal(name="compare_placing")
+        m.d.sync += placing.eq(gathering & (uop.kind == Kind.COMPARE))
+        with m.If(gathering & (uop.kind == Kind.COMPARE)):
+            m.d.sync += [compared.eq(compare.result), compared_active.eq(active),
+                         compared_beat.eq(beat)]
         mask_bits = Signal(vlen)
         mask_written = Signal(vlen)
         # (cleared whenever the sequencer is free: before any instruction's first beat,
@@ -2414,9 +2425,11 @@ class VectorEngine(Engine):
                     results = Signal(count, name=f"compare_bits{sew}")
                     enables = Signal(count, name=f"compare_enables{sew}")
                     m.d.comb += results.eq(Cat(*(compared[k * sew // 8] for k in range(count))))
-                    m.d.comb += enables.eq(Cat(*(active[k * sew // 8] for k in range(count))))
-                    with m.If(gathering & (uop.kind == Kind.COMPARE)):
-                        slot = beat[:_log2(vlen // count)] if vlen > count else 0
+                    m.d.comb += enables.eq(Cat(*(compared_active[k * sew // 8]
+                                                 for k in range(count))))
+                    with m.If(placing):
+                        slot = (compared_beat[:_log2(vlen // count)] if vlen > count
+                                else 0)
                         m.d.sync += [
                             mask_bits.word_select(slot, count).eq(results),
                             mask_written.word_select(slot, count).eq(enables),
@@ -2457,7 +2470,8 @@ class VectorEngine(Engine):
         # (and a mask scan's last bits, counted the cycle after: vmsbf/vmsif/vmsof's
         # destination pass needs the first index)
         return _Destination(new, byte_enables, scan,
-                            (slow.any() if len(slow) else Const(0)) | scan.pending,
+                            (slow.any() if len(slow) else Const(0)) | scan.pending
+                            | placing,
                             tree.result, enable)
 
     def _permute(self, m: Module, current, uop, fsm, beat_offset, sew_code, vl, vtype,
