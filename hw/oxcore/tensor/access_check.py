@@ -171,7 +171,8 @@ class TileAccessCheck(wiring.Component):
         colb, transposed = geometry.colb, access["transposed"]
         row_bytes = Signal(range(4 * self.tdim + 1), name="check_row_bytes")
         m.d.comb += row_bytes.eq(Mux(transposed, geometry.rows,  # tld.bt: trows bytes
-                                     Mux(access["full_rows"], colb, (colb + 3) >> 2)))  # tst.b
+                                     Mux(access["full_rows"], colb,
+                                         geometry.narrow_bytes)))  # tst.b
         bad = []
         for row, kept in enumerate(access["rows"]):
             moved = Mux(transposed, geometry.columns_moved[row],

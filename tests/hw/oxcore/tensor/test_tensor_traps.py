@@ -74,6 +74,11 @@ CASES = {
     "tst.b_row_bytes": (
         _at("tst.b", 1, END - 4, -8) + ["    csrwi tcolb, 12"] + _at("tst.b", 1, END - 3, -8)
         + ["    csrw tcolb, zero", "    tst.b m1, (t0), t1"], "store_access_fault"),
+    # tcolb 9: ceil(9 / 4) = 3 bytes a row (rounded up, not down): at END-3 they fit,
+    # at END-2 the third byte is past RAM
+    "tst.b_row_bytes_round_up": (
+        ["    csrwi tcolb, 9"] + _at("tst.b", 1, END - 3, -8)
+        + ["    addi t0, t0, 1", "    tst.b m1, (t0), t1"], "store_access_fault"),
     # tld.bt at TDIM 4: 16 memory rows of 4 bytes (trows), stride 8 from END - 106:
     # rows 0-12 fit, row 13 (END - 2) does not; with tcolb 13 (rows 0-12) none is out,
     # with trows 2 (2 bytes a row) row 13 fits too; then both back, and row 13 traps
