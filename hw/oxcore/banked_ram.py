@@ -94,8 +94,8 @@ class BankedRam(wiring.Component):
         # The banks, made here so that simulators can read them (`read_words`).
         attrs = {COLLISION_X_ATTR: "1"} if len(port_bits) > 1 else {}
         self.bank_memories = [memory.Memory(shape=32, depth=depth // self.banks,
-                                            init=self.bank_init(b), attrs=attrs)
-                              for b in range(self.banks)]
+                                            init=rows, attrs=attrs)
+                              for rows in self.split(self._init)]
 
     @classmethod
     def for_config(cls, config: OxCoreConfig, init: Sequence[int] = ()) -> "BankedRam":
@@ -106,10 +106,6 @@ class BankedRam(wiring.Component):
     @property
     def ports(self) -> list:
         return [getattr(self, f"port{i}") for i in range(len(self.port_bits))]
-
-    def bank_init(self, bank: int) -> list[int]:
-        """Initial words of one bank."""
-        return self.split(self._init)[bank]
 
     def split(self, words: Sequence[int]) -> list[Sequence[int]]:
         """An image of the RAM from word 0, as each bank's rows: word i is row

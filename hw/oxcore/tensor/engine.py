@@ -621,9 +621,6 @@ class TensorEngine(Engine):
         # write port's grant, hence on the load/store unit): only flip-flops and the
         # tile selects lie before the operand registers (the SoC clock)
         def byte_column(tile, column):  # byte `column` of every row (rows of 4*TDIM bytes)
-            if isinstance(column, int):
-                return Cat(*(tile[32 * t * i + 8 * column:32 * t * i + 8 * column + 8]
-                             for i in range(t)))
             return Cat(*(tile[32 * t * i:32 * t * (i + 1)].word_select(column, 8)
                          for i in range(t)))
 
@@ -687,7 +684,7 @@ class TensorEngine(Engine):
             head_row_bytes.eq(
                 Mux(head_uop.whole, self.row_bytes,  # tlr, tsr: whole rows
                     Mux(head_uop.transposed, geometry.rows,  # tld.bt: trows
-                        Mux(head_uop.full_rows, colb, (colb + 3) >> 2)))),
+                        Mux(head_uop.full_rows, colb, geometry.narrow_bytes)))),
         ]
         with m.If(unit.take):
             m.d.sync += [lsu.first.eq(lsu.head_first), lsu.rows.eq(head_rows),

@@ -53,7 +53,7 @@ class Geometry:
                                  init=sum(1 << i for i in range(first, rows)))
         self.columns_moved = Signal(row_bytes, name=f"{prefix}_columns_moved",
                                     init=(1 << colb) - 1)
-        # ... and tst.b's bytes a row (a byte for each of tcolb's int32 elements)
+        # tst.b's bytes a row (a byte for each of tcolb's int32 elements)
         self.narrow_bytes = Signal(range(row_bytes // 4 + 1), name=f"{prefix}_narrow_bytes",
                                    init=(colb + 3) // 4)
 
@@ -71,11 +71,10 @@ class Geometry:
             self._rows_moved(m, first, rows)
         elif number == CSR_TCOLB:
             colb = limit(value, self.full_colb)
-            m.d.sync += self.colb.eq(colb)
+            m.d.sync += [self.colb.eq(colb), self.narrow_bytes.eq((colb + 3) >> 2)]
             if self.moved_bits:
-                m.d.sync += [self.columns_moved.eq(Cat(*(k < colb
-                                                         for k in range(self.full_colb)))),
-                             self.narrow_bytes.eq((colb + 3) >> 2)]
+                m.d.sync += self.columns_moved.eq(Cat(*(k < colb
+                                                        for k in range(self.full_colb))))
         elif number == CSR_TROW0:
             first = first_row(value, self.rows)
             m.d.sync += self.first.eq(first)

@@ -2406,9 +2406,10 @@ class VectorEngine(Engine):
         compared = Signal(pb, name="compare_result")
         compared_active = Signal(pb, name="compare_active")
         compared_beat = Signal.like(beat, name="compare_beat")
-        placing = Signal(name="compare_placing")
-        m.d.sync += placing.eq(gathering & (uop.kind == Kind.COMPARE))
-        with m.If(gathering & (uop.kind == Kind.COMPARE)):
+        comparing, placing = Signal(name="comparing"), Signal(name="compare_placing")
+        m.d.comb += comparing.eq(gathering & (uop.kind == Kind.COMPARE))
+        m.d.sync += placing.eq(comparing)
+        with m.If(comparing):
             m.d.sync += [compared.eq(compare.result), compared_active.eq(active),
                          compared_beat.eq(beat)]
         mask_bits = Signal(vlen)
