@@ -28,6 +28,11 @@ An engine is a `wiring.Component` with two ports (`Engine`):
   been dispatched by then, so CSRs it tracks at dispatch are exact. A faulting
   instruction retires as a trap record instead of being dispatched, exactly as the
   interpreter traps it. An engine with nothing to check leaves ``fault`` at 0.
+  ``fault`` decides WB's wait, and so the whole pipeline's advance: an engine should
+  drive it from flip-flops, written as the instruction moves from MEM to WB (the
+  vector engine does: it decodes ``next_insn``, the word in EX, into registers as it
+  moves to MEM, and judges it there under its state as it will stand once WB's
+  instruction is dispatched, which it is whenever the pipeline advances).
 - **busy**: the engine holds dispatched instructions that are not finished (memory
   accesses included).
 - **writes_memory**: some of those may write memory (stores); ``busy`` when an engine
@@ -67,7 +72,10 @@ from oxcore.retire.batch import PortSpec
 CLAIM = data.StructLayout({"match": 1, "reads_rs1": 1, "reads_rs2": 1, "writes_rd": 1})
 DISPATCH = data.StructLayout({"insn": 32, "order": 64, "pc": 32, "rs1": 32, "rs2": 32})
 # The instruction in MEM, for an engine's precise traps (`EngineSignature`, ``check``).
-CHECK = data.StructLayout({"valid": 1, "insn": 32, "rs1": 32, "rs2": 32, "advance": 1})
+# ``next_insn`` is the word in EX, which MEM takes at ``advance``: an engine may decode
+# it a stage early.
+CHECK = data.StructLayout({"valid": 1, "insn": 32, "rs1": 32, "rs2": 32, "advance": 1,
+                           "next_insn": 32})
 # The engine's verdict on the instruction in WB: it traps, with this cause.
 FAULT = data.StructLayout({"valid": 1, "cause": TRAP_CAUSE_WIDTH})
 COMPLETION = data.StructLayout({

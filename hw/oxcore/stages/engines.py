@@ -33,7 +33,8 @@ def _check(p: Pipeline) -> None:
         check.d.comb += [engine.check.valid.eq(mm.valid & mm.engine[i] & ~mm.trap.valid),
                          engine.check.insn.eq(mm.insn), engine.check.rs1.eq(mm.engine_rs1),
                          engine.check.rs2.eq(mm.engine_rs2),
-                         engine.check.advance.eq(p.advance)]
+                         engine.check.advance.eq(p.advance),
+                         engine.check.next_insn.eq(p.x.insn)]
         with check.If(w.valid & w.engine[i] & ~w.trap.valid & engine.fault.valid):
             check.d.comb += [fault.valid.eq(1), fault.cause.eq(engine.fault.cause)]
 

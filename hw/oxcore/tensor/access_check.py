@@ -24,7 +24,10 @@ instead of being dispatched, with no effect, as in the interpreter:
   written as csr instructions on those CSRs are *dispatched*: the load/store unit's
   copy changes only as it executes them, later; which rows move is kept as a bit a
   row, written with the CSRs), the rows misaligned or reaching past RAM, and the first
-  of them.
+  of them, into registers in an access's first cycle there (``hold`` keeps it
+  waiting): the verdict reaches the core's wait from flip-flops, not through these
+  compares (the SoC clock: WB's wait decides the whole pipeline's advance). Nothing
+  else is dispatched while the access waits, so the geometry cannot change under it.
 """
 
 from amaranth import Cat, Const, Module, Mux, Signal
@@ -83,6 +86,7 @@ class TileAccessCheck(wiring.Component):
     check: In(CHECK)
     dispatched: In(DISPATCHED)
     fault: Out(FAULT)
+    hold: Out(1)
 
     def __init__(self, isa: Isa, tdim: int, mem_base: int, mem_size: int) -> None:
         self.isa, self.tdim = isa, tdim
@@ -189,10 +193,20 @@ class TileAccessCheck(wiring.Component):
             bad_rows[0] & rows[0]["misaligned"] for row in range(len(bad)))).any())
         store = access["store"]
         whole_bad = access["whole"] & access["whole_bad"]
-        m.d.comb += [
-            self.fault.valid.eq(access["access"] & bad_rows.any() | whole_bad),
-            self.fault.cause.eq(Mux(
-                Mux(access["whole"], rows[0]["misaligned"], first_misaligned),
-                Mux(store, TrapCause.STORE_MISALIGNED, TrapCause.LOAD_MISALIGNED),
-                Mux(store, TrapCause.STORE_ACCESS_FAULT, TrapCause.LOAD_ACCESS_FAULT))),
-        ]
+        # the verdict, registered in the access's first cycle in WB (`judged` then)
+        judged = Signal(name="check_judged")
+        verdict = Signal(FAULT, name="check_verdict")
+        with m.If(self.check.advance):  # (a new instruction in WB)
+            m.d.sync += judged.eq(0)
+        with m.Else():
+            m.d.sync += [judged.eq(1), verdict.valid.eq(access["access"] & bad_rows.any()
+                                                        | whole_bad),
+                         verdict.cause.eq(Mux(
+                             Mux(access["whole"], rows[0]["misaligned"], first_misaligned),
+                             Mux(store, TrapCause.STORE_MISALIGNED,
+                                 TrapCause.LOAD_MISALIGNED),
+                             Mux(store, TrapCause.STORE_ACCESS_FAULT,
+                                 TrapCause.LOAD_ACCESS_FAULT)))]
+        m.d.comb += [self.hold.eq((access["access"] | access["whole"]) & ~judged),
+                     self.fault.valid.eq(judged & verdict.valid),
+                     self.fault.cause.eq(verdict.cause)]

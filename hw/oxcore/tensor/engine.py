@@ -305,10 +305,11 @@ class TensorEngine(Engine):
         pipe = self.pipe
         self._watch: dict[str, list] = {}  # signals for the waveform groups (`_probes`)
         dispatched = self.decode_dispatched(m, TensorDecoder(self.isa)).uop
+        hold = Signal(name="dispatch_hold")  # (`_precise_traps`: an access's verdict)
         queue = self.claim_and_queue(
             m, TensorDecoder(self.isa), self.queue_depth, PREDECODED,
-            lambda m, payload: self._predecode(m, payload, dispatched))
-        self._precise_traps(m, dispatched)
+            lambda m, payload: self._predecode(m, payload, dispatched), hold)
+        self._precise_traps(m, dispatched, hold)
         self._lsu_port = self._request_register(m)
 
         tiles = [Signal(32 * self.tdim * self.tdim, name=f"m{t}") for t in range(TILES)]
@@ -337,9 +338,10 @@ class TensorEngine(Engine):
         self.probes = self._probes(queue, head, head_tiles, mac, lsu, counters)
         return m
 
-    def _precise_traps(self, m: Module, dispatched) -> None:
+    def _precise_traps(self, m: Module, dispatched, hold) -> None:
         """Tile loads and stores with a misaligned row or one outside RAM trap in WB,
-        before they are dispatched (`access_check.TileAccessCheck`; `dispatched`: the
+        before they are dispatched (`access_check.TileAccessCheck`, whose ``hold`` keeps
+        an access waiting a cycle there for its verdict; `dispatched`: the
         micro-operation being dispatched)."""
         pipe, dispatch = self.pipe, self.pipe.dispatch
         m.submodules.access_check = check = TileAccessCheck(self.isa, self.tdim,
@@ -349,7 +351,7 @@ class TensorEngine(Engine):
                      check.dispatched.uop.eq(dispatched),
                      check.dispatched.insn.eq(dispatch.payload.insn),
                      check.dispatched.rs1.eq(dispatch.payload.rs1),
-                     pipe.fault.eq(check.fault)]
+                     pipe.fault.eq(check.fault), hold.eq(check.hold)]
 
     def _request_register(self, m: Module):
         """The LSU's port on the memory, through a two-entry skid buffer: requests

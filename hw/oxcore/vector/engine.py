@@ -50,8 +50,9 @@ docs/vector.md lists the rows this engine executes: every Zve32x row but vzext/v
 (SEW 64 sources, always illegal), which it does not claim, so the core traps them. The
 traps vtype decides (vill, widening at SEW 32, extension from below 8 bits), a
 masked instruction writing v0 and the register-group rules (EMUL and alignment,
-overlaps, vstart = 0: `group_check.RegisterGroupCheck`) are taken precisely in WB
-(`_precise_traps`), and so are loads and stores misaligned or outside RAM
+overlaps, vstart = 0: `group_check.RegisterGroupCheck`) are judged in MEM
+(`_judge_in_mem`) and taken precisely in WB (`_precise_traps`), and so are loads and
+stores misaligned or outside RAM
 (`access_check.VectorAccessCheck`).
 """
 
@@ -89,7 +90,8 @@ VILL = 1 << 31
 # the lanes' pipeline registers (`LaneAlu`): with 2 a lane alone reaches 49.8 MHz on the
 # ECP5, with 1 30.5, with none 20.6 (docs/fpga.md "Timing one unit"); the third, after
 # the rounding, takes it off the engine's path from the lanes through the back end's
-# merge into the register file and the copy of v0
+# merge into the register file and the copy of v0; the fourth, on the operands, the
+# register file's read through the operand selects into the shifter
 LANE_STAGES = 3
 CSR_VSTART, CSR_VXSAT, CSR_VXRM, CSR_VCSR = 0x008, 0x009, 0x00A, 0x00F
 CSR_VL, CSR_VTYPE, CSR_VLENB = 0xC20, 0xC21, 0xC22
@@ -616,14 +618,16 @@ class _Destination:
 
 
 class _Check(NamedTuple):
-    """WB's instruction as the engine registered it from MEM (`VectorEngine._check_stage`)."""
+    """MEM's and WB's instructions as the engine registered them (`VectorEngine.
+    _check_stage`)."""
 
-    valid: Signal  # it is this engine's
+    valid: Signal  # WB's is this engine's
     insn: Signal
     uop: Signal  # decoded
-    rules: Signal  # its register-group rules (`group_check.RULES`)
-    geometry: Signal  # ... and their geometry (`group_check.GEOMETRY`)
-    mem_uop: object  # MEM's instruction decoded (the access check works it out there)
+    illegal: Signal  # ... and it traps as illegal (`VectorEngine._judge_in_mem`)
+    mem_uop: Signal  # MEM's decoded (from EX's word, as it moved to MEM)
+    mem_rules: Signal  # its register-group rules (`group_check.RULES`)
+    mem_geometry: Signal  # ... and their geometry (`group_check.GEOMETRY`)
 
 
 class _Shape(NamedTuple):
@@ -705,11 +709,11 @@ class VectorEngine(Engine):
                             v0=Signal(vlen, name="v0_copy"))
         dispatched = self.decode_dispatched(m, VectorDecoder(self.isa)).uop
         hold = Signal(name="dispatch_hold")  # (`_precise_traps`: a memory access's verdict)
-        # (vill, SEW, LMUL and vstart as the instructions dispatched so far leave them:
-        # what the one being dispatched will run with)
-        as_dispatched = self._dispatched_state(m, dispatched)
-
         check = self._check_stage(m)  # (WB's instruction: the one dispatched)
+        # (vill, SEW, LMUL and vstart as the instructions dispatched so far leave them:
+        # what the one being dispatched will run with; and once it is: MEM's)
+        as_dispatched, after_wb = self._dispatched_state(m, check)
+        self._judge_in_mem(m, check, after_wb)
 
         def predecode(m, payload) -> dict:
             _, sew, vlmul, vstart = as_dispatched
@@ -718,7 +722,7 @@ class VectorEngine(Engine):
             return {"uop": check.uop, "touched": touched, "writes": writes, "alone": alone}
         queue = self.claim_and_queue(m, VectorDecoder(self.isa), self.queue_depth, PREDECODED,
                                      predecode, hold)
-        self._precise_traps(m, check, as_dispatched, state, hold)
+        self._precise_traps(m, check, state, hold)
         alu_ports, lsu_ports = self._register_file(m)
         alu = Slot(Signal(name="alu_take"), Signal(name="alu_free"),
                    Signal(32, name="alu_touched"), Signal(name="alu_alone"),
@@ -1018,58 +1022,73 @@ class VectorEngine(Engine):
         return next_vl, legal, new_vtype
 
     def _check_stage(self, m: Module) -> "_Check":
-        """The instruction in MEM (the engine interface's ``check``), decoded and
-        registered as it moves to WB, with its register-group rules and geometry (what
-        the instruction alone decides of its traps: WB then adds vtype, `_precise_traps`).
-        WB's instruction is the one the core dispatches, so the queue's predecoding
-        starts from these registers too (`_registers_used`), not from a decoder on the
-        dispatch port."""
+        """The instruction about to reach MEM (the engine interface's ``check.next_insn``,
+        EX's word) decoded, with its register-group rules and geometry (what the
+        instruction alone decides of its traps), into registers as it moves to MEM;
+        then MEM's into registers as it moves to WB. WB's instruction is the one the
+        core dispatches, so the queue's predecoding starts from these registers too
+        (`_registers_used`), not from a decoder on the dispatch port. Its verdict
+        (``illegal``) is `_judge_in_mem`'s."""
         pipe = self.pipe
         m.submodules.check_decoder = decoder = VectorDecoder(self.isa)
-        m.d.comb += decoder.insn.eq(pipe.check.insn)
+        m.d.comb += decoder.insn.eq(pipe.check.next_insn)
         check = _Check(Signal(name="check_valid"), Signal(32, name="check_insn"),
-                       Signal(UOP, name="check_uop"), Signal(RULES, name="check_group_rules"),
-                       Signal(GEOMETRY, name="check_group_geometry"), decoder.uop)
-        with m.If(pipe.check.advance):
-            m.d.sync += [check.valid.eq(pipe.check.valid), check.insn.eq(pipe.check.insn),
-                         check.uop.eq(decoder.uop),
-                         check.rules.eq(group_rules(m, pipe.check.insn, decoder.uop)),
-                         check.geometry.eq(group_geometry(m, pipe.check.insn, decoder.uop))]
+                       Signal(UOP, name="check_uop"), Signal(name="check_illegal"),
+                       Signal(UOP, name="mem_uop"), Signal(RULES, name="mem_group_rules"),
+                       Signal(GEOMETRY, name="mem_group_geometry"))
+        with m.If(pipe.check.advance):  # (EX's moves to MEM, MEM's to WB)
+            m.d.sync += [check.mem_uop.eq(decoder.uop),
+                         check.mem_rules.eq(group_rules(m, pipe.check.next_insn, decoder.uop)),
+                         check.mem_geometry.eq(group_geometry(m, pipe.check.next_insn,
+                                                              decoder.uop)),
+                         check.valid.eq(pipe.check.valid), check.insn.eq(pipe.check.insn),
+                         check.uop.eq(check.mem_uop)]
         return check
 
-    def _precise_traps(self, m: Module, check: "_Check", as_dispatched, state: VectorState,
-                       hold) -> None:
-        """The illegal-instruction traps vtype and vstart decide, precisely (the engine
-        interface's ``check``/``fault``): with vill set, every vector instruction but
+    def _judge_in_mem(self, m: Module, check: "_Check", after_wb) -> None:
+        """The illegal-instruction traps vtype and vstart decide, for MEM's instruction,
+        into ``check.illegal`` as it moves to WB, where it traps precisely (the engine
+        interface's ``fault``): with vill set, every vector instruction but
         vset{i}vl{i}, the whole-register loads, stores and moves and the CSR
         instructions (the interpreter's `_vtype`); a widening or narrowing op (2*SEW
         operands) at SEW 32; vzext/vsext from below 8 bits; from the instruction alone,
         a masked one that writes v0 (`_writes_its_mask`); and the register-group rules
-        (`group_check`: EMUL and alignment, overlaps, vstart = 0; the instruction's own
-        part, `group_rules`, worked out in MEM, the vtype's in WB). vtype changes
-        only with vset{i}vl{i}, whose new vtype is in the instruction (or rs2 for
-        vsetvl), and vstart only with csr instructions (each other vector instruction
-        resets it), so a copy of vill, SEW, LMUL and vstart follows the instructions as
-        they are dispatched (`dispatched`: the micro-operation on the dispatch port),
-        exact for the one in WB. Loads and stores misaligned or outside RAM are
-        `VectorAccessCheck`'s (`hold` keeps WB's waiting for its verdict); the
-        illegal-instruction traps come first, as in the interpreter."""
+        (`group_check`: EMUL and alignment, overlaps, vstart = 0). vtype changes only
+        with vset{i}vl{i}, whose new vtype is in the instruction (or rs2 for vsetvl),
+        and vstart only with csr instructions (each other vector instruction resets
+        it), so a copy of vill, SEW, LMUL and vstart follows the instructions as they
+        are dispatched (`_dispatched_state`), and MEM's is judged under that copy as WB's
+        instruction will leave it (`after_wb`): MEM's moves to WB only as WB's is
+        dispatched. The verdict is a flip-flop in WB, not logic in front of the core's
+        wait (the SoC clock: it decides the pipeline's advance)."""
         pipe = self.pipe
-        checked, insn, uop, rules, geometry, mem_uop = check
-        needs_vtype = Signal(name="check_needs_vtype")
-        m.d.comb += needs_vtype.eq(checked & ~uop.whole & (uop.kind != Kind.SET_VL)
+        insn, uop = pipe.check.insn, check.mem_uop
+        needs_vtype = Signal(name="mem_needs_vtype")
+        m.d.comb += needs_vtype.eq(~uop.whole & (uop.kind != Kind.SET_VL)
                                    & (uop.kind != Kind.SET_VL_IMM) & (uop.kind != Kind.CSR))
-        vill, sew, vlmul, vstart = as_dispatched
-        groups_broken = rules_broken(m, rules, geometry, insn, uop, vlmul, sew, vstart == 0)
-        illegal = Signal(name="check_illegal")
+        vill, sew, vlmul, vstart = after_wb
+        groups_broken = rules_broken(m, check.mem_rules, check.mem_geometry, insn, uop,
+                                     vlmul, sew, vstart == 0)
+        illegal = Signal(name="mem_illegal")
         m.d.comb += illegal.eq(
             (needs_vtype & (vill | ((uop.widen | uop.narrow) & (sew == 2))
                             | (uop.extend > sew) | _writes_its_mask(insn, uop)))
-            | (checked & groups_broken))
+            | groups_broken)
+        with m.If(pipe.check.advance):
+            m.d.sync += check.illegal.eq(pipe.check.valid & illegal)
+
+    def _precise_traps(self, m: Module, check: "_Check", state: VectorState, hold) -> None:
+        """WB's precise traps (the engine interface's ``check``/``fault``): the illegal-
+        instruction ones, judged in MEM (`_judge_in_mem`), then loads and stores
+        misaligned or outside RAM, `VectorAccessCheck`'s (``hold`` keeps WB's waiting
+        for its verdict); the illegal-instruction traps come first, as in the
+        interpreter."""
+        pipe = self.pipe
+        illegal = check.illegal
         m.submodules.access_check = access = VectorAccessCheck(
             self.vlen, self.lanes, self.mem_base, self.mem_size)
         self._access_check = access  # (its index reads: `_index_reads`)
-        m.d.comb += [access.check.eq(pipe.check), access.uop.eq(mem_uop),  # (MEM's)
+        m.d.comb += [access.check.eq(pipe.check), access.uop.eq(check.mem_uop),  # (MEM's)
                      access.idle.eq(~pipe.busy), access.vl.eq(state.vl),
                      access.sew.eq(state.vtype[3:5]),
                      access.vstart.eq(state.vstart), access.v0.eq(state.v0),
@@ -1078,30 +1097,38 @@ class VectorEngine(Engine):
                      pipe.fault.cause.eq(Mux(illegal, TrapCause.ILLEGAL_INSTRUCTION,
                                              access.fault.cause))]
 
-    def _dispatched_state(self, m: Module, dispatched):
+    def _dispatched_state(self, m: Module, check: "_Check"):
         """vill, SEW and LMUL (vtype's codes) and vstart as the instructions dispatched so
-        far left them: what WB's instruction will run with (`_precise_traps`)."""
-        payload = self.pipe.dispatch.payload
-        dispatching = self.pipe.dispatch.valid & self.pipe.dispatch.ready
+        far left them: what WB's instruction will run with; and as WB's instruction
+        (``check``: this engine's when ``check.valid``), once dispatched, leaves them:
+        what MEM's will run with (`_judge_in_mem`). Returns both."""
+        pipe = self.pipe
+        payload = pipe.dispatch.payload
+        dispatching = pipe.dispatch.valid & pipe.dispatch.ready
         vill = Signal(name="dispatched_vill", init=1)  # (reset: vill, spec 3.11)
         sew = Signal(2, name="dispatched_sew")
         vlmul = Signal(3, name="dispatched_vlmul")
-        new_vtype = Signal(32, name="dispatched_vtype")
-        m.d.comb += new_vtype.eq(_requested_vtype(payload.insn, payload.rs2, dispatched))
-        with m.If(dispatching & ((dispatched.kind == Kind.SET_VL)
-                                 | (dispatched.kind == Kind.SET_VL_IMM))):
-            m.d.sync += [vill.eq(~_vtype_legal_hook(new_vtype)), sew.eq(new_vtype[3:5]),
-                         vlmul.eq(new_vtype[:3])]
         vstart = Signal(_log2(self.vlen), name="dispatched_vstart")
-        source = Mux(dispatched.form == Form.VI, payload.insn[15:20], payload.rs1)
-        written = csr_result(m, dispatched.sub, vstart, source, "dispatched_vstart_new")
+        after = (Signal(name="after_wb_vill"), Signal(2, name="after_wb_sew"),
+                 Signal(3, name="after_wb_vlmul"), Signal.like(vstart, name="after_wb_vstart"))
+        insn, uop = check.insn, check.uop
+        new_vtype = Signal(32, name="dispatched_vtype")
+        m.d.comb += new_vtype.eq(_requested_vtype(insn, payload.rs2, uop))
+        sets_vtype = check.valid & ((uop.kind == Kind.SET_VL) | (uop.kind == Kind.SET_VL_IMM))
+        m.d.comb += [after[0].eq(Mux(sets_vtype, ~_vtype_legal_hook(new_vtype), vill)),
+                     after[1].eq(Mux(sets_vtype, new_vtype[3:5], sew)),
+                     after[2].eq(Mux(sets_vtype, new_vtype[:3], vlmul)),
+                     after[3].eq(vstart)]
+        source = Mux(uop.form == Form.VI, insn[15:20], payload.rs1)
+        written = csr_result(m, uop.sub, vstart, source, "dispatched_vstart_new")
+        with m.If(check.valid):
+            with m.If(uop.kind != Kind.CSR):  # (every other one ends at vstart 0)
+                m.d.comb += after[3].eq(0)
+            with m.Elif((insn[20:32] == CSR_VSTART) & csr_writes(uop.sub, insn[15:20])):
+                m.d.comb += after[3].eq(written)
         with m.If(dispatching):
-            with m.If(dispatched.kind != Kind.CSR):  # (every other one ends at vstart 0)
-                m.d.sync += vstart.eq(0)
-            with m.Elif((payload.insn[20:32] == CSR_VSTART)
-                        & csr_writes(dispatched.sub, payload.insn[15:20])):
-                m.d.sync += vstart.eq(written)
-        return vill, sew, vlmul, vstart
+            m.d.sync += [mine.eq(new) for mine, new in zip((vill, sew, vlmul, vstart), after)]
+        return (vill, sew, vlmul, vstart), after
 
     def _sequencer(self, m: Module, role: str, queue, vstate: VectorState,
                    vrf: RegisterFilePorts, slot: Slot, head_touched, head_writes,
@@ -1613,7 +1640,7 @@ class VectorEngine(Engine):
                                          result.eq(next_vl), fsm.eq(State.CONFIG_VTYPE)]
                         with m.Case(Kind.ARITH, Kind.REDUCE, Kind.COMPARE):
                             # (widening at SEW 32 and vzext/vsext from below 8 bits
-                            # trap in WB: `_precise_traps`)
+                            # trap in WB: `_judge_in_mem`)
                             m.d.sync += fsm.eq(Mux(empty, State.DONE,
                                                    Mux(wv_narrowing, State.NARROW_SHIFTS,
                                                        State.EXECUTE)))

@@ -18,7 +18,7 @@ so that breaking one traps precisely (illegal instruction), as in the interprete
 - **vstart = 0** for the reductions, the mask scans and vcompress (14, 15.2-15.8, 16.5).
 
 The masked-v0 destination of spec 5.3 and the vtype traps are the engine's
-(`VectorEngine._precise_traps`); this unit is combinational, given the instruction, its
+(`VectorEngine._judge_in_mem`); this unit is combinational, given the instruction, its
 micro-operation and the vtype and vstart it will run with.
 """
 
@@ -146,7 +146,8 @@ def breaks_overlap_rule(rule, meets, same_start, highest):
 def group_rules(m: Module, insn, uop) -> data.View:
     """The group rules of instruction ``insn`` (micro-operation ``uop``), a `RULES`
     record: what the instruction alone decides, so that it can be worked out a stage
-    before the vtype it will run with is known (`VectorEngine._precise_traps`)."""
+    before the vtype it will run with is known (`VectorEngine._check_stage`: as the
+    instruction moves from EX to MEM)."""
     rules = Signal(RULES, name="group_rules")
     dst, src2, src1 = Operand(rules.vd), Operand(rules.vs2), Operand(rules.vs1)
     _rules(m, uop, insn, uop.form == Form.VV, dst, src2, src1, rules.needs_vstart_zero,
@@ -156,10 +157,11 @@ def group_rules(m: Module, insn, uop) -> data.View:
 
 def group_geometry(m: Module, insn, uop) -> data.View:
     """What the instruction's register numbers (and a segment access's fields) decide
-    of its groups for every size vtype can give them, a `GEOMETRY` record: worked out in
-    MEM with `group_rules`, so that WB, where vtype is known, only picks the sizes'
-    bits (`rules_broken`). The masks and their comparisons had been WB's, between the
-    instruction and the dispatch: the engine's deepest path."""
+    of its groups for every size vtype can give them, a `GEOMETRY` record: worked out
+    with `group_rules` as the instruction moves from EX to MEM, so that MEM, where
+    vtype is known, only picks the sizes' bits (`rules_broken`). The masks and their
+    comparisons had been WB's, between the instruction and the dispatch: the engine's
+    deepest path."""
     geometry = Signal(GEOMETRY, name="group_geometry")
     vd = insn[7:12]
     fields = Signal(4, name="geometry_fields")
