@@ -92,7 +92,7 @@ VILL = 1 << 31
 # the rounding, takes it off the engine's path from the lanes through the back end's
 # merge into the register file and the copy of v0; the fourth, on the operands, the
 # register file's read through the operand selects into the shifter
-LANE_STAGES = 3
+LANE_STAGES = 4
 CSR_VSTART, CSR_VXSAT, CSR_VXRM, CSR_VCSR = 0x008, 0x009, 0x00A, 0x00F
 CSR_VL, CSR_VTYPE, CSR_VLENB = 0xC20, 0xC21, 0xC22
 COUNTERS = (CSR_VBUSY, CSR_VACTIVE_ALU, CSR_VACTIVE_LSU, CSR_VELEMENTS, CSR_VSTALL_ISSUE,

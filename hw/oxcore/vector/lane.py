@@ -297,9 +297,12 @@ class LaneAlu(wiring.Component):
     """``result = a op b`` per element of width ``sew``, `stages` cycles after the
     operands (0: combinational). A cycle's operands may follow the last's at once.
 
-    The cuts, in order: after the multiplies (their 17x17 products, in the DSP blocks'
-    output registers) and the shifter; after the segmented adder; after the rounding
-    (its adder and the clip flags). The clamping and the result's select come last."""
+    The cuts, in the order a lane gains them: after the multiplies (their 17x17
+    products, in the DSP blocks' output registers) and the shifter; after the segmented
+    adder; after the rounding (its adder and the clip flags); and before all of it, on
+    the operands as they arrive (from the register file's block RAMs through the
+    engine's operand selects: that and the shifter were one path). The clamping and the
+    result's select come last."""
 
     a: In(32)
     b: In(32)
@@ -315,7 +318,7 @@ class LaneAlu(wiring.Component):
     result: Out(32)
     saturated: Out(4)  # per byte: its element saturated (fixed point)
 
-    CUTS = ("products", "sum", "rounded")
+    CUTS = ("products", "sum", "rounded", "operands")
 
     def __init__(self, stages: int = 0) -> None:
         if not 0 <= stages <= len(self.CUTS):
@@ -343,11 +346,14 @@ class LaneAlu(wiring.Component):
                 with m.Case(op):
                     m.d.comb += control.eq(CONTROL_LAYOUT.const(fields))
 
-        live = _Live(dict(a=self.a, b=self.b, d=self.d, sew=self.sew, pick=self.pick,
-                          vxrm=self.vxrm, control=control))
-        a_extended, b_extended = self._extensions(m, control)
-        products = self._products(m, control)
-        shifted, shift_half, shift_below = self._shifter(m, control)
+        front = self._cut(m, "operands", _Live(dict(
+            a=self.a, b=self.b, d=self.d, sew=self.sew, pick=self.pick, vxrm=self.vxrm,
+            wide=self.wide, extend=self.extend, control=control)))
+        a_extended, b_extended = self._extensions(m, front)
+        products = self._products(m, front)
+        shifted, shift_half, shift_below = self._shifter(m, front)
+        live = _Live({key: front.values[key]
+                      for key in ("a", "b", "d", "sew", "pick", "vxrm", "control")})
         live.values.update(a_extended=a_extended, b_extended=b_extended, shifted=shifted,
                            shift_half=shift_half, shift_below=shift_below,
                            **{f"p{k}": p for k, p in enumerate(products)})
@@ -362,28 +368,32 @@ class LaneAlu(wiring.Component):
         self._result(m, live, live.rounded, live.clip_over, live.clip_under)
         return m
 
-    def _extensions(self, m, control):
+    @staticmethod
+    def _extensions(m, front: _Live):
         """vs2's and the source's narrower elements extended: vzext/vsext (SEW/2 or
         SEW/4 bits to SEW) and the widening ops' operands (SEW to 2*SEW)."""
-        size = self.sew + control.widen  # the extended elements' size code
-        quarter = self.extend == 2
+        control, a, b = front.control, front.a, front.b
+        size = front.sew + control.widen  # the extended elements' size code
+        quarter = front.extend == 2
         a_extended, b_extended = Signal(32, name="a_extended"), Signal(32, name="b_extended")
         m.d.comb += [
-            a_extended.eq(Mux(size == 1, _extended(self.a, 8, 16, control.a_signed),
-                              Mux(quarter, _extended(self.a, 8, 32, control.a_signed),
-                                  _extended(self.a, 16, 32, control.a_signed)))),
-            b_extended.eq(Mux(size == 1, _extended(self.b, 8, 16, control.b_signed),
-                              _extended(self.b, 16, 32, control.b_signed))),
+            a_extended.eq(Mux(size == 1, _extended(a, 8, 16, control.a_signed),
+                              Mux(quarter, _extended(a, 8, 32, control.a_signed),
+                                  _extended(a, 16, 32, control.a_signed)))),
+            b_extended.eq(Mux(size == 1, _extended(b, 8, 16, control.b_signed),
+                              _extended(b, 16, 32, control.b_signed))),
         ]
         return a_extended, b_extended
 
-    def _products(self, m, control) -> list:
+    @staticmethod
+    def _products(m, front: _Live) -> list:
         """Four signed 17x17 multiplies (a DSP block each): SEW 8's four products, SEW
         16's two, or at SEW 32 the partial products lo*lo, hi*hi, lo*hi and hi*lo of
         16-bit halves (widening multiplies use half a lane's elements)."""
-        x = Mux(control.mul_vd, self.d, self.a)
-        y = self.b
-        sew = self.sew
+        control = front.control
+        x = Mux(control.mul_vd, front.d, front.a)
+        y = front.b
+        sew = front.sew
 
         def operand(source, bits, sew: int, sign):
             """`source`'s `bits` (lo, hi) extended to 17 bits: by `sign` (the op's
@@ -455,17 +465,18 @@ class LaneAlu(wiring.Component):
         m.d.comb += [sum_signal.eq(total), top.eq(Cat(*element_flag(tops, size)))]
         return sum_signal, top
 
-    def _shifter(self, m, control):
+    @staticmethod
+    def _shifter(m, front: _Live):
         """The segmented shifter on the 2*SEW-bit input elements: the shifted value and,
         per 16-bit chunk (where an element starts), the last bit shifted out of its
         element and whether any below it was set (for the rounding)."""
-        sew, b = self.sew, self.b
+        control, sew, a, b = front.control, front.sew, front.a, front.b
         arithmetic = control.arithmetic
         shift_in = Signal(64, name="shift_in")
-        right = by_size(sew, *(_spread(self.a, s, arithmetic) for s in SEWS))
-        left = by_size(sew, *(Cat(*(Cat(Const(0, s - 1), self.a[k * s:(k + 1) * s], Const(0, 1))
+        right = by_size(sew, *(_spread(a, s, arithmetic) for s in SEWS))
+        left = by_size(sew, *(Cat(*(Cat(Const(0, s - 1), a[k * s:(k + 1) * s], Const(0, 1))
                                     for k in range(32 // s))) for s in SEWS))
-        m.d.comb += shift_in.eq(Mux(control.shift == ShiftInput.NARROW, self.wide,
+        m.d.comb += shift_in.eq(Mux(control.shift == ShiftInput.NARROW, front.wide,
                                     Mux(control.shift == ShiftInput.LEFT, left, right)))
         amounts_by_sew = []  # per SEW, per element: 6 bits
         for s in SEWS:

@@ -60,7 +60,7 @@ def _expected(name: str, a: int, b: int, sew: int, vxrm: int) -> tuple[int, list
     return value, flags
 
 
-STAGES = pytest.mark.parametrize("stages", [0, 1, 2, 3], ids=lambda n: f"stages{n}")
+STAGES = pytest.mark.parametrize("stages", [0, 1, 2, 3, 4], ids=lambda n: f"stages{n}")
 
 
 def _flags(saturated: int, sew: int, count: int) -> list[bool]:
@@ -241,5 +241,5 @@ def test_multiply_add_and_merge(stages):
 
 
 def test_a_lane_of_more_stages_than_its_cuts_is_refused():
-    with pytest.raises(ValueError, match="0 to 3 stages, not 4"):
-        LaneAlu(4)
+    with pytest.raises(ValueError, match="0 to 4 stages, not 5"):
+        LaneAlu(5)
