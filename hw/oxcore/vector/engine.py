@@ -74,7 +74,7 @@ from hw.oxcore.vector.compare import BeatCompare
 from hw.oxcore.vector.decode import (MASK_LOGIC, MASK_SCANS, PERMUTES, UOP, AluOp, Form, Kind,
                                      VectorDecoder, segment_fields)
 from hw.oxcore.vector.group_check import (GEOMETRY, RULES, group_geometry, group_rules,
-                                          log2_count, rules_broken)
+                                          log2_count, pick_verdict, verdicts_by_vtype)
 from hw.oxcore.vector.lane import LaneAlu
 from hw.oxcore.vector.reduction import ReductionTree
 from hw.oxcore.vector.register_file import LaneRegisterFile
@@ -624,6 +624,8 @@ class _Check(NamedTuple):
     valid: Signal  # WB's is this engine's
     insn: Signal
     uop: Signal  # decoded
+    rs1: Signal  # its scalar operands (the dispatch port's, kept here: `_dispatched_state`)
+    rs2: Signal
     illegal: Signal  # ... and it traps as illegal (`VectorEngine._judge_in_mem`)
     mem_uop: Signal  # MEM's decoded (from EX's word, as it moved to MEM)
     mem_rules: Signal  # its register-group rules (`group_check.RULES`)
@@ -1033,7 +1035,8 @@ class VectorEngine(Engine):
         m.submodules.check_decoder = decoder = VectorDecoder(self.isa)
         m.d.comb += decoder.insn.eq(pipe.check.next_insn)
         check = _Check(Signal(name="check_valid"), Signal(32, name="check_insn"),
-                       Signal(UOP, name="check_uop"), Signal(name="check_illegal"),
+                       Signal(UOP, name="check_uop"), Signal(32, name="check_rs1"),
+                       Signal(32, name="check_rs2"), Signal(name="check_illegal"),
                        Signal(UOP, name="mem_uop"), Signal(RULES, name="mem_group_rules"),
                        Signal(GEOMETRY, name="mem_group_geometry"))
         with m.If(pipe.check.advance):  # (EX's moves to MEM, MEM's to WB)
@@ -1042,7 +1045,8 @@ class VectorEngine(Engine):
                          check.mem_geometry.eq(group_geometry(m, pipe.check.next_insn,
                                                               decoder.uop)),
                          check.valid.eq(pipe.check.valid), check.insn.eq(pipe.check.insn),
-                         check.uop.eq(check.mem_uop)]
+                         check.uop.eq(check.mem_uop), check.rs1.eq(pipe.check.rs1),
+                         check.rs2.eq(pipe.check.rs2)]
         return check
 
     def _judge_in_mem(self, m: Module, check: "_Check", after_wb) -> None:
@@ -1067,8 +1071,10 @@ class VectorEngine(Engine):
         m.d.comb += needs_vtype.eq(~uop.whole & (uop.kind != Kind.SET_VL)
                                    & (uop.kind != Kind.SET_VL_IMM) & (uop.kind != Kind.CSR))
         vill, sew, vlmul, vstart = after_wb
-        groups_broken = rules_broken(m, check.mem_rules, check.mem_geometry, insn, uop,
-                                     vlmul, sew, vstart == 0)
+        # (the rules under every vtype, from MEM's registers; the late vtype picks one)
+        m.submodules.group_verdicts = verdicts = Module()
+        table = verdicts_by_vtype(verdicts, check.mem_rules, check.mem_geometry, insn, uop)
+        groups_broken = pick_verdict(table, check.mem_rules, vlmul, sew, vstart == 0)
         illegal = Signal(name="mem_illegal")
         m.d.comb += illegal.eq(
             (needs_vtype & (vill | ((uop.widen | uop.narrow) & (sew == 2))
@@ -1101,9 +1107,10 @@ class VectorEngine(Engine):
         """vill, SEW and LMUL (vtype's codes) and vstart as the instructions dispatched so
         far left them: what WB's instruction will run with; and as WB's instruction
         (``check``: this engine's when ``check.valid``), once dispatched, leaves them:
-        what MEM's will run with (`_judge_in_mem`). Returns both."""
+        what MEM's will run with (`_judge_in_mem`). Returns both. WB's operands are the
+        engine's copies (``check.rs1``, ``rs2``: the dispatch port's, registered from MEM's
+        beside the core's), so that the verdict's path starts in the engine."""
         pipe = self.pipe
-        payload = pipe.dispatch.payload
         dispatching = pipe.dispatch.valid & pipe.dispatch.ready
         vill = Signal(name="dispatched_vill", init=1)  # (reset: vill, spec 3.11)
         sew = Signal(2, name="dispatched_sew")
@@ -1113,13 +1120,13 @@ class VectorEngine(Engine):
                  Signal(3, name="after_wb_vlmul"), Signal.like(vstart, name="after_wb_vstart"))
         insn, uop = check.insn, check.uop
         new_vtype = Signal(32, name="dispatched_vtype")
-        m.d.comb += new_vtype.eq(_requested_vtype(insn, payload.rs2, uop))
+        m.d.comb += new_vtype.eq(_requested_vtype(insn, check.rs2, uop))
         sets_vtype = check.valid & ((uop.kind == Kind.SET_VL) | (uop.kind == Kind.SET_VL_IMM))
         m.d.comb += [after[0].eq(Mux(sets_vtype, ~_vtype_legal_hook(new_vtype), vill)),
                      after[1].eq(Mux(sets_vtype, new_vtype[3:5], sew)),
                      after[2].eq(Mux(sets_vtype, new_vtype[:3], vlmul)),
                      after[3].eq(vstart)]
-        source = Mux(uop.form == Form.VI, insn[15:20], payload.rs1)
+        source = Mux(uop.form == Form.VI, insn[15:20], check.rs1)
         written = csr_result(m, uop.sub, vstart, source, "dispatched_vstart_new")
         with m.If(check.valid):
             with m.If(uop.kind != Kind.CSR):  # (every other one ends at vstart 0)

@@ -229,11 +229,40 @@ def rules_broken(m: Module, rules, geometry, insn, uop, vlmul, sew_code,
     return broken
 
 
+# The vtype codes a verdict table covers: LMUL 1/8..8 (vlmul 4 is reserved) x SEW 8..32.
+LEGAL_VTYPE_CODES = [(vlmul, sew) for vlmul in (0, 1, 2, 3, 5, 6, 7) for sew in range(3)]
+
+
+def verdicts_by_vtype(m: Module, rules, geometry, insn, uop) -> Signal:
+    """`rules_broken` under every legal vtype at once, bit 4 * vlmul + sew of a 32-bit
+    table, so that the vtype the instruction will run with, known late (a vset{i}vl{i}
+    just before it), only selects a bit (`pick_verdict`). A reserved code's bit is
+    LMUL 1, SEW 8's: an instruction that depends on vtype traps for vill then anyway,
+    and the others' rules (whole registers, masks) do not depend on it. vstart's rule
+    is `pick_verdict`'s. Give it a module of its own: Amaranth's simulator then re-runs
+    these copies only as the instruction changes."""
+    table = Signal(32, name="group_verdicts")
+    by_code = {code: rules_broken(m, rules, geometry, insn, uop, Const(code[0], 3),
+                                  Const(code[1], 2), Const(1, 1))
+               for code in LEGAL_VTYPE_CODES}
+    m.d.comb += table.eq(Cat(*(by_code.get((vlmul, sew), by_code[(0, 0)])
+                               for vlmul in range(8) for sew in range(4))))
+    return table
+
+
+def pick_verdict(table, rules, vlmul, sew_code, vstart_zero):
+    """Whether the instruction of `verdicts_by_vtype`'s `table` breaks a group rule under
+    vtype's ``vlmul`` and ``sew_code``, or needs vstart = 0 without ``vstart_zero``."""
+    return (table.bit_select(Cat(sew_code, vlmul), 1)
+            | (rules.needs_vstart_zero & ~vstart_zero))
+
+
 class RegisterGroupCheck(wiring.Component):
     """``illegal``: the instruction ``insn`` (micro-operation ``uop``) breaks a register-
     group rule under vtype's ``vlmul`` and ``sew`` (codes), or needs vstart = 0 and
-    ``vstart_zero`` is 0. Combinational: `group_rules` then `rules_broken` (the engine
-    puts a register between them, and `group_geometry` beside the first)."""
+    ``vstart_zero`` is 0. Combinational: `group_rules` and `group_geometry`, then
+    `verdicts_by_vtype` and `pick_verdict`, as the engine has them (with a register
+    between the first two and the rest)."""
 
     insn: In(32)
     uop: In(UOP)
@@ -246,8 +275,9 @@ class RegisterGroupCheck(wiring.Component):
         m = Module()
         rules = group_rules(m, self.insn, self.uop)
         geometry = group_geometry(m, self.insn, self.uop)
-        m.d.comb += self.illegal.eq(rules_broken(m, rules, geometry, self.insn, self.uop,
-                                                 self.vlmul, self.sew, self.vstart_zero))
+        table = verdicts_by_vtype(m, rules, geometry, self.insn, self.uop)
+        m.d.comb += self.illegal.eq(pick_verdict(table, rules, self.vlmul, self.sew,
+                                                 self.vstart_zero))
         return m
 
 
