@@ -28,6 +28,9 @@ instead of being dispatched, with no effect, as in the interpreter:
   waiting): the verdict reaches the core's wait from flip-flops, not through these
   compares (the SoC clock: WB's wait decides the whole pipeline's advance). Nothing
   else is dispatched while the access waits, so the geometry cannot change under it.
+  An access whose every row it could move is aligned and has a whole row's bytes of
+  RAM left (``safe``, decided in MEM: no geometry can make it trap) does not wait; nor
+  does a whole tile, whose verdict is MEM's.
 """
 
 from amaranth import Cat, Const, Module, Mux, Signal
@@ -142,7 +145,7 @@ class TileAccessCheck(wiring.Component):
         start = Signal(32, name="check_start")  # row 0's offset into RAM
         m.d.comb += start.eq((check.rs1 - self.mem_base)[:32])
         size_bits = self.mem_size.bit_length() - 1
-        rows = []
+        rows, fine = [], []  # (fine: a row no geometry can make bad)
         block_starts = [start] + [(start + times(check.rs2, block * self.tdim))[:32]
                                   for block in range(1, ROW_BLOCKS)]
         for row in range(ROW_BLOCKS * self.tdim):
@@ -154,11 +157,12 @@ class TileAccessCheck(wiring.Component):
             kept_row = {"misaligned": Signal(name=f"check_misaligned{row}"),
                         "past": Signal(name=f"check_past{row}"),
                         "left": Signal(range(NEAR_END + 1), name=f"check_near{row}")}
+            misaligned = uop.word & offset[:2].any() if not block else Const(0)
+            past = offset[size_bits:].any()
             with m.If(check.advance):  # (rows past TDIM are tld.bt's: bytes, never misaligned)
-                m.d.sync += [kept_row["misaligned"].eq(uop.word & offset[:2].any()
-                                                       if not block else 0),
-                             kept_row["past"].eq(offset[size_bits:].any()),
+                m.d.sync += [kept_row["misaligned"].eq(misaligned), kept_row["past"].eq(past),
                              kept_row["left"].eq(Mux(left > NEAR_END, NEAR_END, left))]
+            fine.append(~misaligned & ~past & (left >= 4 * self.tdim))  # (a row's most bytes)
             if row == 0:  # a whole tile: one block of TDIM rows from here
                 whole_bytes = self.tdim * 4 * self.tdim
                 kept["whole_bad"] = Signal(name="check_whole_bad")
@@ -166,8 +170,15 @@ class TileAccessCheck(wiring.Component):
                     m.d.sync += kept["whole_bad"].eq(offset[:2].any() | offset[size_bits:].any()
                                                      | (left < whole_bytes))
             rows.append(kept_row)
+        # every row the access could move is fine whatever trow0, trows and tcolb say
+        # (tld.bt's memory rows: all of them; the others' first TDIM): WB need not wait
+        # for its verdict (`_in_wb`)
+        t = self.tdim
+        safe = Cat(*fine[:t]).all() & (~uop.transposed | Cat(*fine[t:]).all())
+        kept["safe"] = Signal(name="check_safe")
         with m.If(check.advance):
             m.d.sync += [kept[name].eq(value) for name, value in kind.items()]
+            m.d.sync += kept["safe"].eq(safe)
         return {**kept, "rows": rows}
 
     def _in_wb(self, m: Module, geometry: Geometry, access: dict) -> None:
@@ -192,21 +203,25 @@ class TileAccessCheck(wiring.Component):
             bad_rows[row] & ~bad_rows[:row].any() & rows[row]["misaligned"] if row else
             bad_rows[0] & rows[0]["misaligned"] for row in range(len(bad)))).any())
         store = access["store"]
+
+        def cause(misaligned):
+            return Mux(misaligned,
+                       Mux(store, TrapCause.STORE_MISALIGNED, TrapCause.LOAD_MISALIGNED),
+                       Mux(store, TrapCause.STORE_ACCESS_FAULT, TrapCause.LOAD_ACCESS_FAULT))
+        # a whole tile's verdict is MEM's (`_in_mem`); the others' are registered in
+        # their first cycle in WB, which they wait (`hold`) unless every row they could
+        # move is fine (`safe`, MEM's too)
         whole_bad = access["whole"] & access["whole_bad"]
-        # the verdict, registered in the access's first cycle in WB (`judged` then)
+        whole_cause = Signal.like(self.fault.cause, name="check_whole_cause")
+        m.d.comb += whole_cause.eq(cause(rows[0]["misaligned"]))
+        # the rows' verdict, registered in the access's first cycle in WB (`judged` then)
         judged = Signal(name="check_judged")
         verdict = Signal(FAULT, name="check_verdict")
         with m.If(self.check.advance):  # (a new instruction in WB)
             m.d.sync += judged.eq(0)
         with m.Else():
-            m.d.sync += [judged.eq(1), verdict.valid.eq(access["access"] & bad_rows.any()
-                                                        | whole_bad),
-                         verdict.cause.eq(Mux(
-                             Mux(access["whole"], rows[0]["misaligned"], first_misaligned),
-                             Mux(store, TrapCause.STORE_MISALIGNED,
-                                 TrapCause.LOAD_MISALIGNED),
-                             Mux(store, TrapCause.STORE_ACCESS_FAULT,
-                                 TrapCause.LOAD_ACCESS_FAULT)))]
-        m.d.comb += [self.hold.eq((access["access"] | access["whole"]) & ~judged),
-                     self.fault.valid.eq(judged & verdict.valid),
-                     self.fault.cause.eq(verdict.cause)]
+            m.d.sync += [judged.eq(1), verdict.valid.eq(access["access"] & bad_rows.any()),
+                         verdict.cause.eq(cause(first_misaligned))]
+        m.d.comb += [self.hold.eq(access["access"] & ~access["safe"] & ~judged),
+                     self.fault.valid.eq(whole_bad | (judged & verdict.valid)),
+                     self.fault.cause.eq(Mux(access["whole"], whole_cause, verdict.cause))]
