@@ -341,7 +341,8 @@ class TensorEngine(Engine):
     def _precise_traps(self, m: Module, dispatched, hold) -> None:
         """Tile loads and stores with a misaligned row or one outside RAM trap in WB,
         before they are dispatched (`access_check.TileAccessCheck`, whose ``hold`` keeps
-        an access waiting a cycle there for its verdict; `dispatched`: the
+        an access that MEM could not clear waiting a cycle there for its verdict;
+        `dispatched`: the
         micro-operation being dispatched)."""
         pipe, dispatch = self.pipe, self.pipe.dispatch
         m.submodules.access_check = check = TileAccessCheck(self.isa, self.tdim,
