@@ -552,9 +552,13 @@ class TensorEngine(Engine):
         m.d.sync += first_step.eq(unit.take & (head_uop.kind == Kind.MMA))
         # md from the end of its instruction until the result register has written it
         m.d.comb += result.arriving.eq(Mux(finishing, Const(1, TILES) << md, 0))
+        # (the tiles it touches, from flip-flops: its tiles while it runs, the result
+        # register's while full; a cycle late at its end and at the result's write, so
+        # that the LSU's take, which loads the LSU's tile buffer, does not wait on the
+        # k-step count and the write port's grant: the SoC clock)
         m.d.comb += [unit.free.eq(~running | finishing),
-                     unit.touched.eq(Mux(running & ~finishing, used, 0) | result.arriving
-                                     | result.unwritten),
+                     unit.touched.eq(Mux(running, used, 0)
+                                     | Mux(result.full, Const(1, TILES) << result.index, 0)),
                      unit.reads_tile.eq(first_step)]
 
         m.submodules.mac_array = array = MacArray(t)

@@ -69,7 +69,7 @@ DIRECTED = {
     # instruction; then the results
     "pass_a_parked_tmma": _load(4, "s0", 0, 16, False) + _load(5, "s0", 64, 16, False)
     + ["    tzero m0", "    tmma m0, m4, m5", "    tmma m1, m4, m5"]
-    + _load(2, "s0", 128, 16, False) + _load(5, "s0", 200, 16, False)
+    + _load(2, "s0", 128, 16, False) + _load(1, "s0", 200, 16, False)
     + _load(3, "s0", 3, 7, False, True) + ["    tmma m7, m4, m5"]
     + _load(1, "s0", 300, 16, True) + _store(0, 0, 16, True)
     + ["    csrwi trows, 3", "    tmma m6, m2, m3"] + _load(4, "s0", 400, 16, False)
