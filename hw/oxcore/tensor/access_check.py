@@ -167,7 +167,7 @@ class TileAccessCheck(wiring.Component):
                 whole_bytes = self.tdim * 4 * self.tdim
                 kept["whole_bad"] = Signal(name="check_whole_bad")
                 with m.If(check.advance):
-                    m.d.sync += kept["whole_bad"].eq(offset[:2].any() | offset[size_bits:].any()
+                    m.d.sync += kept["whole_bad"].eq(offset[:2].any() | past
                                                      | (left < whole_bytes))
             rows.append(kept_row)
         # every row the access could move is fine whatever trow0, trows and tcolb say
