@@ -709,7 +709,6 @@ class VectorEngine(Engine):
                             vstart=Signal(range(vlen), name="vstart"),
                             vxrm=Signal(2, name="vxrm"), vxsat=Signal(1, name="vxsat"),
                             v0=Signal(vlen, name="v0_copy"))
-        dispatched = self.decode_dispatched(m, VectorDecoder(self.isa)).uop
         hold = Signal(name="dispatch_hold")  # (`_precise_traps`: a memory access's verdict)
         check = self._check_stage(m)  # (WB's instruction: the one dispatched)
         # (vill, SEW, LMUL and vstart as the instructions dispatched so far leave them:
@@ -743,7 +742,7 @@ class VectorEngine(Engine):
         m.d.comb += pipe.busy.eq((queue.level != 0) | alu_seq.busy | lsu_seq.busy
                                  | alu_seq.draining | lsu_seq.draining | self._configuring)
         self._index_reads(m, lsu_ports)
-        self._memory_writes(m, lsu, lsu_seq, dispatched)
+        self._memory_writes(m, lsu, lsu_seq, check.uop)
         self._performance_counters(m, alu_seq, lsu_seq, held, hold)
         self.probes = self._probes(queue, state, alu, lsu)
         return m
@@ -760,7 +759,7 @@ class VectorEngine(Engine):
     def _memory_writes(self, m: Module, lsu: Slot, lsu_seq: Sequencer, dispatched) -> None:
         """``writes_memory``: a store is queued or in the load/store sequencer (not
         loads and arithmetic: `Engine.store_memory_order`; `dispatched`: the
-        micro-operation being dispatched)."""
+        micro-operation being dispatched, WB's, from `_check_stage`'s registers)."""
         queued = self.store_memory_order(
             m, dispatched.kind == Kind.STORE, self.queue_depth,
             lsu.take & (self._head_kind == Kind.STORE), lsu_seq.storing)
