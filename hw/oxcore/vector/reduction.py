@@ -14,10 +14,13 @@ neighbouring SEW-bit elements, extended, into one 2*SEW-bit element (exact: SEW+
 fit), and is then a sum at 2*SEW.
 
 The tree is pipelined: a register on its inputs (the beat and its active bytes, which
-the sequencer works out late in the cycle), a register after every ``folds_per_stage``
-levels (a level is one segmented add and a select; five in series for a 128-bit beat
-ran at 24.6 MHz on the ECP5, docs/fpga.md "Timing one unit"), then the fold into the
-running value, its own stage (the one loop: one fold a cycle). A beat enters every
+the sequencer works out late in the cycle), one after the fill (and the widening pairs'
+add), then one before every ``folds_per_stage``-th level (a level is one segmented add
+and a select; five in series for a 128-bit beat ran at 24.6 MHz on the ECP5,
+docs/fpga.md "Timing one unit"), the fold into the running value last (the one loop:
+one fold a cycle). Latency 4 at LANES 1 and 2, 5 at LANES 4 and 8: the arithmetic
+sequencer's back end reads the result LANE_STAGES (4) cycles after the destination
+beat, so the destination pass waits for none of it. A beat enters every
 cycle; ``stages`` says which stages hold one, so that the sequencer reads the result
 only once its last beat is in.
 """
@@ -80,14 +83,14 @@ class ReductionTree(wiring.Component):
     def __init__(self, width: int, folds_per_stage: int = 2) -> None:
         self.width = width  # a beat's bits: LANES x 32
         self.folds_per_stage = folds_per_stage
-        # the levels in order: the fill (with the widening pairs), a fold per halving
-        # down to 8 bits, the fold into the running value; a register before a level
-        # when the stage has its `folds_per_stage` levels
+        # the levels in order: the fill (with the widening pairs, an add of its own), a
+        # fold per halving down to 8 bits, the fold into the running value; a register
+        # after the fill, then before every `folds_per_stage`-th level (the fill, the
+        # pairs and a fold in one stage was the engine's deepest path after the
+        # verdicts: 18 levels, where two folds are 16)
         self.halves = [width >> k for k in range(1, (width // 8).bit_length())]
-        self.registered, done = [], 1
-        for _ in self.halves + ["start"]:
-            self.registered.append(done == folds_per_stage)
-            done = 1 if self.registered[-1] else done + 1
+        self.registered = [k % folds_per_stage == 0
+                           for k in range(len(self.halves) + 1)]
         # cycles from a beat to `result` (the input register's, the stages', the fold's)
         self.latency = 2 + sum(self.registered)
         super().__init__({"valid": In(1), "first": In(1), "beat": In(width),
