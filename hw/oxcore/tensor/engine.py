@@ -141,6 +141,7 @@ class _Lsu:
     buffer: Signal | None = None  # a load's rows so far, or the tile a store copied
     head_first: Signal | None = None  # the queue head's first row
     start_addr: Signal | None = None  # its address: rs1 + head_first * rs2
+    head_row_bytes: Signal | None = None  # its bytes a row
 
     def finish(self, m: Module) -> None:
         """The instruction's last beat (`last`); the unit is free for the next."""
@@ -683,7 +684,7 @@ class TensorEngine(Engine):
         from_row0 = head_uop.transposed | head_uop.whole
         lsu.head_first = Signal.like(lsu.first, name="head_first_row")
         head_rows = Signal.like(lsu.rows, name="head_rows")
-        head_row_bytes = Signal.like(lsu.row_bytes, name="head_row_bytes")
+        head_row_bytes = lsu.head_row_bytes = Signal.like(lsu.row_bytes, name="head_row_bytes")
         m.d.comb += [
             lsu.head_first.eq(Mux(from_row0, 0, geometry.first)),
             head_rows.eq(Mux(head_uop.transposed, colb,
@@ -778,7 +779,13 @@ class TensorEngine(Engine):
         transposed = lsu.uop.transposed
         load_done = Signal(name="lsu_load_done")  # the load writes its tile: its end
         req_words = self._words_of(m, req_addr, lsu.row_span, "lsu_req_words")
-        resp_words = self._words_of(m, resp_addr, lsu.row_span, "lsu_resp_words")
+        # the port words of the row the responses fill, a register set with its address
+        # (from the head's as the load starts, from the next row's as one completes):
+        # worked out from the address and the span as each response came, it sat in
+        # front of every byte of the row buffer (the TDIM 4 proxy's routed path)
+        resp_words = Signal(range(max_words + 1), name="lsu_resp_words")
+        next_resp_words = self._words_of(m, (resp_addr + current.rs2)[:word_shift],
+                                         lsu.row_span, "lsu_next_resp_words")
 
         # the memory's responses, registered: a block RAM's read data is late in the
         # cycle, too late to go on through the row's shift into the tiles (the SoC clock)
@@ -828,7 +835,8 @@ class TensorEngine(Engine):
                         m.d.sync += buffer.word_select(resp_row[:_log2(t)],
                                                        row_width).eq(new_row)
                     m.d.sync += [resp_word.eq(0), resp_row.eq(resp_row + 1),
-                                 resp_addr.eq(resp_addr + current.rs2)]
+                                 resp_addr.eq(resp_addr + current.rs2),
+                                 resp_words.eq(next_resp_words)]
                     with m.If(resp_row == lsu.rows - 1):
                         m.d.sync += lsu.state.eq(LsuState.LOAD_WRITE)
                 with m.Else():
@@ -848,7 +856,11 @@ class TensorEngine(Engine):
                               & ~head_uop.whole)]
         with m.If(early):
             m.d.comb += [mem.valid.eq(1), mem.write.eq(0), mem.addr.eq(head.rs1[word_shift:])]
-        restart = [resp_row.eq(lsu.head_first), resp_word.eq(0), resp_addr.eq(lsu.start_addr)]
+        head_span = (lsu.head_row_bytes - 1)[:len(lsu.row_span)]  # (as `row_span` takes it)
+        head_resp_words = self._words_of(m, lsu.start_addr[:word_shift], head_span,
+                                         "lsu_head_resp_words")
+        restart = [resp_row.eq(lsu.head_first), resp_word.eq(0), resp_addr.eq(lsu.start_addr),
+                   resp_words.eq(head_resp_words)]
         one_requested = Signal(name="lsu_first_requested")
         m.d.comb += one_requested.eq(early & mem.ready)
         first_request = [  # the request side starts at row trow0, or after the first word
