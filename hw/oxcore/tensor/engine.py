@@ -142,6 +142,7 @@ class _Lsu:
     head_first: Signal | None = None  # the queue head's first row
     start_addr: Signal | None = None  # its address: rs1 + head_first * rs2
     head_row_bytes: Signal | None = None  # its bytes a row
+    head_rows: Signal | None = None  # its `rows`
 
     def finish(self, m: Module) -> None:
         """The instruction's last beat (`last`); the unit is free for the next."""
@@ -211,14 +212,19 @@ class _StoreRow:
         self.enables = Signal(max_words * port_bits // 8, name="lsu_out_enables")
         self.clamped = Signal(name="lsu_out_clamped")
         self.tag = Signal(_row_tag(order_bits), name="lsu_out_tag")
+        # the port words it straddles (worked out as it is loaded: from its address as
+        # each word was written, it sat in front of the next store's start)
+        self.word_count = Signal(range(max_words + 1), name="lsu_out_word_count")
         self.word_shift = _log2(port_bits // 8)
 
-    def load(self, m: Module, valid, data, tag, clamped, row_mask) -> None:
-        """Take the next row (`valid` low: none) with its `_row_tag`."""
+    def load(self, m: Module, valid, data, tag, clamped, row_mask, span) -> None:
+        """Take the next row (`valid` low: none) with its `_row_tag`; `span`: its bytes
+        past the first."""
         bytes_ = data[:len(self.data)]
         offset = tag.addr[:self.word_shift]
         m.d.sync += [self.valid.eq(valid), self.data.eq(bytes_), self.tag.eq(tag),
                      self.words.eq(bytes_ << (offset * 8)),
+                     self.word_count.eq(((offset + span) >> self.word_shift) + 1),
                      self.enables.eq(row_mask << offset), self.clamped.eq(clamped)]
 
 
@@ -683,7 +689,7 @@ class TensorEngine(Engine):
         # tcolb memory rows, tlr and tsr: all TDIM, both from row 0) and bytes a row
         from_row0 = head_uop.transposed | head_uop.whole
         lsu.head_first = Signal.like(lsu.first, name="head_first_row")
-        head_rows = Signal.like(lsu.rows, name="head_rows")
+        head_rows = lsu.head_rows = Signal.like(lsu.rows, name="head_rows")
         head_row_bytes = lsu.head_row_bytes = Signal.like(lsu.row_bytes, name="head_row_bytes")
         m.d.comb += [
             lsu.head_first.eq(Mux(from_row0, 0, geometry.first)),
@@ -905,12 +911,17 @@ class TensorEngine(Engine):
         feed_row = Signal(range(t + 1), name="lsu_feed_row")
         feed_addr = Signal(32, name="lsu_feed_addr")
         feeding = Signal(name="lsu_feeding")
+        # whether rows are left to feed and the next is the last (feed_row < rows,
+        # feed_row == rows - 1): flip-flops, set as the store starts and as each row
+        # goes; compared as each row went, they sat in front of the next store's start
+        feed_more = Signal(name="lsu_feed_more")
+        feed_final = Signal(name="lsu_feed_final")
         feed_tag = Signal(tag_layout, name="lsu_feed_tag")
         in_flight = Signal(latency, name="lsu_requant_valid")  # tst.b rows in the pipe
         tags = [Signal(tag_layout, name=f"lsu_requant_tag{i}") for i in range(latency)]
         # the row being written: its word
         word = Signal(range(max_words), name="lsu_store_word")
-        words = self._words_of(m, out.tag.addr, lsu.row_span, "lsu_store_words")
+        words = out.word_count
         row_done = Signal(name="lsu_row_written")  # its last word, this cycle
         advance = Signal(name="lsu_store_advance")  # the pipeline moves (room ahead)
         saturated = Signal(name="lsu_saturated")  # an earlier row of this tst.b clamped
@@ -924,23 +935,25 @@ class TensorEngine(Engine):
                      requantizer.rounding.eq(csrs["tqrm"]),
                      requantizer.clamp_min.eq(csrs["tqmin"]),
                      requantizer.clamp_max.eq(csrs["tqmax"]),
-                     feeding.eq(storing & (feed_row < lsu.rows)),
+                     feeding.eq(storing & feed_more),
                      feed_tag.addr.eq(feed_addr), feed_tag.order.eq(current.order),
-                     feed_tag.last.eq(feed_row == lsu.rows - 1),
+                     feed_tag.last.eq(feed_final),
                      advance.eq(~out.valid | row_done)]
         stored_elements = Cat(*(lsu.row_bytes > j for j in range(t)))  # tst.b's bytes
         with m.If(advance):
             m.d.sync += [in_flight.eq(Cat(feeding & ~uop.full_rows, in_flight)),
                          Cat(*tags).eq(Cat(feed_tag, *tags[:-1]))]
             with m.If(feeding):
-                m.d.sync += [feed_row.eq(feed_row + 1), feed_addr.eq(feed_addr + current.rs2)]
+                m.d.sync += [feed_row.eq(feed_row + 1), feed_addr.eq(feed_addr + current.rs2),
+                             feed_more.eq(~feed_final), feed_final.eq(feed_row + 2 == lsu.rows)]
                 with m.If(feed_tag.last):
                     m.d.sync += lsu.state.eq(LsuState.DRAIN)
             with m.If(uop.full_rows):
-                out.load(m, feeding, source_row, feed_tag, 0, lsu.row_mask)
+                out.load(m, feeding, source_row, feed_tag, 0, lsu.row_mask, lsu.row_span)
             with m.Else():
                 out.load(m, in_flight[-1], requantizer.result, tags[-1],
-                         (requantizer.saturated & stored_elements).any(), lsu.row_mask)
+                         (requantizer.saturated & stored_elements).any(), lsu.row_mask,
+                         lsu.row_span)
 
         with m.If(storing & lsu.empty):  # (never behind a draining store: the same
             lsu.finish(m)                # CSRs made that one's rows, so it has rows)
@@ -973,7 +986,9 @@ class TensorEngine(Engine):
             (head_uop.kind == Kind.STORE) & (head_uop.full_rows == uop.full_rows)
             & (head_uop.whole == uop.whole)  # (the rows in flight keep their size)
             & ((lsu.state == LsuState.DRAIN) | (feeding & feed_tag.last & advance)))
-        start = [feed_row.eq(lsu.head_first), feed_addr.eq(lsu.start_addr)]
+        start = [feed_row.eq(lsu.head_first), feed_addr.eq(lsu.start_addr),
+                 feed_more.eq(lsu.head_first != lsu.head_rows),
+                 feed_final.eq(lsu.head_first + 1 == lsu.head_rows)]
         return start, next_store
 
     def _csr_instructions(self, m: Module, lsu: "_Lsu", csrs: dict, counters: dict) -> None:
