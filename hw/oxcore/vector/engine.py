@@ -825,9 +825,9 @@ class VectorEngine(Engine):
                              getattr(slice_, f"write_data{w}").eq(side.write_data[bits]),
                              getattr(slice_, f"write_en{w}").eq(
                                  side.write_bytes[4 * lane:4 * (lane + 1)])]
-            for r, (row, data) in enumerate(reads):
+            for r, (row, read_data) in enumerate(reads):
                 m.d.comb += [getattr(slice_, f"read_addr{r}").eq(row),
-                             data[bits].eq(getattr(slice_, f"read_data{r}"))]
+                             read_data[bits].eq(getattr(slice_, f"read_data{r}"))]
         return alu, lsu
 
     def _issue(self, m: Module, queue, state: VectorState, alu: Slot, lsu: Slot):
@@ -2482,9 +2482,11 @@ class VectorEngine(Engine):
                     for i, name in enumerate(MASK_LOGIC):
                         with m.Case(i):
                             m.d.comb += value.eq(_mask_logic(name, src2, src1))
-                m.d.comb += enable.eq(Cat(*(((beat_offset * 8 + k) < vl)
-                                            & ((beat_offset * 8 + k) >= vstart)
-                                            for k in range(bits))))
+                # (mask bit beat_offset * 8 + k in [vstart, vl): two thermometer codes,
+                # not two comparators a bit, 2,900 LUT4s at LANES 4)
+                first_bit = beat_offset * 8
+                m.d.comb += enable.eq(_below(vl, first_bit, bits)
+                                      & ~_below(vstart, first_bit, bits))
             with m.Case(Kind.COMPARE):
                 m.d.comb += [value.eq(mask_bits.word_select(index, bits)),
                              enable.eq(mask_written.word_select(index, bits))]

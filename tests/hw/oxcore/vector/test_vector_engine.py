@@ -162,8 +162,9 @@ def random_program(seed: int, length: int = 40,
         masked = rng.random() < 0.4
         mask = ", v0.t" if masked else ""
         kind = rng.random()
-        if vstart:  # only before instructions that allow it (not reductions, ...)
-            kind = rng.choice([0.1, 0.2, 0.35, 0.42, 0.7, 0.9])
+        if vstart:  # only before instructions that allow it (not reductions, ...):
+            # loads, stores, merges, splats, compares, mask logic, element-wise ops
+            kind = rng.choice([0.1, 0.2, 0.35, 0.42, 0.47, 0.51, 0.7, 0.9])
         if kind < 0.15:
             eew, emul = memory_eew()
             (vd,) = group(1, avoid_v0=masked, emul=emul)
