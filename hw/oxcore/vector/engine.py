@@ -2124,29 +2124,31 @@ class VectorEngine(Engine):
         m.d.comb += needed.eq((fsm == State.START) & uop.fault_first & ~probed & (vl != 0)
                               & outside(first_offset, span_bytes))
         index = Signal(range(vlen), name="ff_element")
-        # the probed element's RAM offset and the end of its fields: registers stepping
-        # by its size, so that the compare with the RAM's size is the one carry chain
-        # before `trim` (an address less the RAM's base, then the size added, had been
-        # on the load/store sequencer's deepest path)
+        # the probed element's RAM offset, stepping by its size, and whether its fields
+        # end past the RAM, worked out as it steps: registers, so that no carry chain
+        # is in front of `trim` (an address less the RAM's base, then the size added,
+        # had been on the load/store sequencer's deepest path, and then the compare
+        # of their sum with the RAM's size, into the shape's registers)
         offset = Signal(32, name="ff_element_offset")
-        end = Signal(33, name="ff_element_end")
+        past = Signal(name="ff_element_past")
         # v0's bits from the probed element on, shifted as it steps (a register's low bit,
         # not a select of v0's bit by the index, in front of `trim`; the load runs alone:
         # v0 stays as START found it)
         mask = Signal(vlen, name="ff_mask")
         with m.If(fsm == State.START):
-            m.d.sync += [index.eq(0), offset.eq(first_offset), end.eq(first_offset + size),
-                         mask.eq(vstate.v0)]
+            m.d.sync += [index.eq(0), offset.eq(first_offset),
+                         past.eq(first_offset + size > self.mem_size), mask.eq(vstate.v0)]
         next_offset = Signal(32, name="ff_next_offset")
         m.d.comb += next_offset.eq(offset + size)
         enabled = unmasked | mask[0]
         trim = Signal(name="ff_trim")
         m.d.comb += trim.eq((fsm == State.PROBE) & _trims(
             (index >= vstate.vstart) & enabled,
-            misaligned(offset, eew_code) | (end > self.mem_size), index))
+            misaligned(offset, eew_code) | past, index))
         return _Probe(needed, index, trim, index + 1 >= vl,
                       [index.eq(index + 1), offset.eq(next_offset),
-                       end.eq(next_offset + size), mask.eq(mask >> 1)], [probed.eq(1)],
+                       past.eq(next_offset + size > self.mem_size), mask.eq(mask >> 1)],
+                      [probed.eq(1)],
                       [probed.eq(0)])
 
     def _element_stream(self, m: Module, current, uop, fsm, eew_code, beat_offset, active,
