@@ -136,7 +136,7 @@ class State(enum.IntEnum):
     IOTA = 17  # ... an element-wise beat of prefix counts
     PERM_INDEX = 18  # a permutation's element: vs1's index element read (vrgather.vv)
     PERM_FETCH = 19  # ... its source index j, the row of vs2[j] read
-    PERM_PLACE = 20  # ... vs2[j] (or the scalar, or 0) into the beat; its last writes it
+    PERM_PLACE = 20  # ... vs2[j] (or the scalar, or 0) into the beat (the beat's buffer)
     DIVIDE = 21  # a beat's divisions: one element per lane at a time, a bit a cycle
     INDEX_BEAT = 22  # an indexed access's beat: vd's row held (a store's data, a load's
     # undisturbed bytes), so the read port is free for the index rows
@@ -151,9 +151,11 @@ class State(enum.IntEnum):
     # three read ports cannot fetch all four rows in one cycle.)
     SCAN_TOTAL = 29  # vcpop/vfirst: the last beat's bits counted (`_mask_scan`'s
     # register stage, a cycle), then the result taken; COMPLETE follows
-    PERM_WRITE = 30  # a permutation's beat whose last element is inactive: written and
-    # reported (an inactive element's activity, from v0 and the slide's floor, stays
-    # off the path into `advance` and the register file's rows)
+    PERM_WRITE = 30  # a permutation's beat, after its last element: written from the
+    # buffer and reported (an inactive element's activity, from v0 and the slide's
+    # floor, stays off the path into `advance` and the register file's rows; and the
+    # element just read, taken from a row of vs2 that spans the lanes and placed, off
+    # the path into the write port: the unit's routed critical path, 34.4 ns)
     PERM_HOLD = 31  # vrgather.vv, vrgatherei16: the index element (its row read in
     # PERM_INDEX) taken into a register; PERM_FETCH follows (the index, from the read
     # data through the source row into the register file's address in one cycle, was
@@ -1767,7 +1769,10 @@ class VectorEngine(Engine):
                         skip_element()
                 with state_case(State.PERM_PLACE):
                     m.d.sync += perm.place
-                    next_element()
+                    with m.If(perm.last_slot):  # the beat is written from the buffer
+                        m.d.sync += fsm.eq(State.PERM_WRITE)
+                    with m.Else():
+                        next_element()
                 with state_case(State.PERM_WRITE):
                     next_element()
                 with state_case(State.WB_EXECUTE):  # one register: beats 0 .. bpr-1
@@ -2521,7 +2526,8 @@ class VectorEngine(Engine):
         its row read in PERM_INDEX), vs2's row holding element j read in PERM_FETCH, the
         element taken from it in PERM_PLACE (0 where j >= VLMAX; the scalar at element 0
         of vslide1up and vl - 1 of vslide1down). Two cycles an active element (three
-        with a vs1 index), one an inactive one. vd may be vs2 for the downward slides:
+        with a vs1 index), one an inactive one, and a cycle to write the beat from its
+        buffer (PERM_WRITE). vd may be vs2 for the downward slides:
         a beat is written only after its last element, and its sources lie in it or
         after it. vcompress walks a source cursor over vs1's mask bits (PERM_INDEX reads
         the row of its bit, PERM_FETCH looks: two cycles an unselected element, three a
