@@ -67,6 +67,12 @@ from oxcore.isa.tensor.state import TILES
 from oxcore.retire.ports import tensor_commit_spec
 
 
+def _port_words(addr, span, word_shift: int):
+    """Port words of 2**word_shift bytes a row at `addr` straddles, `span` + 1 bytes
+    long (only the address's low `word_shift` bits matter)."""
+    return ((addr[:word_shift] + span) >> word_shift) + 1
+
+
 def _log2(value: int) -> int:
     return value.bit_length() - 1
 
@@ -141,7 +147,7 @@ class _Lsu:
     buffer: Signal | None = None  # a load's rows so far, or the tile a store copied
     head_first: Signal | None = None  # the queue head's first row
     start_addr: Signal | None = None  # its address: rs1 + head_first * rs2
-    head_row_bytes: Signal | None = None  # its bytes a row
+    head_row_span: Signal | None = None  # its `row_span`
     head_rows: Signal | None = None  # its `rows`
 
     def finish(self, m: Module) -> None:
@@ -224,7 +230,7 @@ class _StoreRow:
         offset = tag.addr[:self.word_shift]
         m.d.sync += [self.valid.eq(valid), self.data.eq(bytes_), self.tag.eq(tag),
                      self.words.eq(bytes_ << (offset * 8)),
-                     self.word_count.eq(((offset + span) >> self.word_shift) + 1),
+                     self.word_count.eq(_port_words(tag.addr, span, self.word_shift)),
                      self.enables.eq(row_mask << offset), self.clamped.eq(clamped)]
 
 
@@ -690,7 +696,8 @@ class TensorEngine(Engine):
         from_row0 = head_uop.transposed | head_uop.whole
         lsu.head_first = Signal.like(lsu.first, name="head_first_row")
         head_rows = lsu.head_rows = Signal.like(lsu.rows, name="head_rows")
-        head_row_bytes = lsu.head_row_bytes = Signal.like(lsu.row_bytes, name="head_row_bytes")
+        head_row_bytes = Signal.like(lsu.row_bytes, name="head_row_bytes")
+        lsu.head_row_span = Signal.like(lsu.row_span, name="head_row_span")
         m.d.comb += [
             lsu.head_first.eq(Mux(from_row0, 0, geometry.first)),
             head_rows.eq(Mux(head_uop.transposed, colb,
@@ -699,11 +706,12 @@ class TensorEngine(Engine):
                 Mux(head_uop.whole, self.row_bytes,  # tlr, tsr: whole rows
                     Mux(head_uop.transposed, geometry.rows,  # tld.bt: trows
                         Mux(head_uop.full_rows, colb, geometry.narrow_bytes)))),
+            lsu.head_row_span.eq(head_row_bytes - 1),  # (bytes past a row's first)
         ]
         with m.If(unit.take):
             m.d.sync += [lsu.first.eq(lsu.head_first), lsu.rows.eq(head_rows),
                          lsu.empty.eq(lsu.head_first == head_rows),
-                         lsu.row_bytes.eq(head_row_bytes), lsu.row_span.eq(head_row_bytes - 1),
+                         lsu.row_bytes.eq(head_row_bytes), lsu.row_span.eq(lsu.head_row_span),
                          lsu.row_mask.eq(Cat(*(head_row_bytes > b
                                                for b in range(self.row_bytes))))]
         self._start_address(m, lsu, head)
@@ -747,7 +755,7 @@ class TensorEngine(Engine):
         """Port words a row at `addr` straddles, `span` + 1 bytes long."""
         word_shift = _log2(self.port_bits // 8)
         count = Signal(range(self._max_words + 1), name=name)
-        m.d.comb += count.eq(((addr[:word_shift] + span) >> word_shift) + 1)
+        m.d.comb += count.eq(_port_words(addr, span, word_shift))
         return count
 
     @property
@@ -790,8 +798,10 @@ class TensorEngine(Engine):
         # worked out from the address and the span as each response came, it sat in
         # front of every byte of the row buffer (the TDIM 4 proxy's routed path)
         resp_words = Signal(range(max_words + 1), name="lsu_resp_words")
-        next_resp_words = self._words_of(m, (resp_addr + current.rs2)[:word_shift],
-                                         lsu.row_span, "lsu_next_resp_words")
+        next_resp_addr = Signal(32, name="lsu_next_resp_addr")  # the next row's
+        m.d.comb += next_resp_addr.eq(resp_addr + current.rs2)
+        next_resp_words = self._words_of(m, next_resp_addr, lsu.row_span,
+                                         "lsu_next_resp_words")
 
         # the memory's responses, registered: a block RAM's read data is late in the
         # cycle, too late to go on through the row's shift into the tiles (the SoC clock)
@@ -841,7 +851,7 @@ class TensorEngine(Engine):
                         m.d.sync += buffer.word_select(resp_row[:_log2(t)],
                                                        row_width).eq(new_row)
                     m.d.sync += [resp_word.eq(0), resp_row.eq(resp_row + 1),
-                                 resp_addr.eq(resp_addr + current.rs2),
+                                 resp_addr.eq(next_resp_addr),
                                  resp_words.eq(next_resp_words)]
                     with m.If(resp_row == lsu.rows - 1):
                         m.d.sync += lsu.state.eq(LsuState.LOAD_WRITE)
@@ -862,8 +872,7 @@ class TensorEngine(Engine):
                               & ~head_uop.whole)]
         with m.If(early):
             m.d.comb += [mem.valid.eq(1), mem.write.eq(0), mem.addr.eq(head.rs1[word_shift:])]
-        head_span = (lsu.head_row_bytes - 1)[:len(lsu.row_span)]  # (as `row_span` takes it)
-        head_resp_words = self._words_of(m, lsu.start_addr[:word_shift], head_span,
+        head_resp_words = self._words_of(m, lsu.start_addr, lsu.head_row_span,
                                          "lsu_head_resp_words")
         restart = [resp_row.eq(lsu.head_first), resp_word.eq(0), resp_addr.eq(lsu.start_addr),
                    resp_words.eq(head_resp_words)]
