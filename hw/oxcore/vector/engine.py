@@ -2118,10 +2118,14 @@ class VectorEngine(Engine):
         size = Signal(range(33), name="ff_segment_bytes")  # an element's nf fields
         m.d.comb += size.eq(nf << eew_code)
 
+        def ends_past(offset, span):
+            """`span` bytes at RAM offset `offset` (32 bits, wrapped) end past the RAM."""
+            return offset + span > self.mem_size
+
         def outside(offset, span):
-            """An access of `span` bytes at RAM offset `offset` (32 bits, wrapped)
-            leaves the RAM, or is not aligned to EEW."""
-            return misaligned(offset, eew_code) | (offset + span > self.mem_size)
+            """An access of `span` bytes at RAM offset `offset` leaves the RAM, or is
+            not aligned to EEW."""
+            return misaligned(offset, eew_code) | ends_past(offset, span)
         first_offset = Signal(32, name="ff_first_offset")
         m.d.comb += first_offset.eq(current.rs1 - self.mem_base)
         probed = Signal(name="ff_probed")
@@ -2142,7 +2146,7 @@ class VectorEngine(Engine):
         mask = Signal(vlen, name="ff_mask")
         with m.If(fsm == State.START):
             m.d.sync += [index.eq(0), offset.eq(first_offset),
-                         past.eq(first_offset + size > self.mem_size), mask.eq(vstate.v0)]
+                         past.eq(ends_past(first_offset, size)), mask.eq(vstate.v0)]
         next_offset = Signal(32, name="ff_next_offset")
         m.d.comb += next_offset.eq(offset + size)
         enabled = unmasked | mask[0]
@@ -2152,7 +2156,7 @@ class VectorEngine(Engine):
             misaligned(offset, eew_code) | past, index))
         return _Probe(needed, index, trim, index + 1 >= vl,
                       [index.eq(index + 1), offset.eq(next_offset),
-                       past.eq(next_offset + size > self.mem_size), mask.eq(mask >> 1)],
+                       past.eq(ends_past(next_offset, size)), mask.eq(mask >> 1)],
                       [probed.eq(1)],
                       [probed.eq(0)])
 
@@ -2489,11 +2493,9 @@ class VectorEngine(Engine):
                     for i, name in enumerate(MASK_LOGIC):
                         with m.Case(i):
                             m.d.comb += value.eq(_mask_logic(name, src2, src1))
-                # (mask bit beat_offset * 8 + k in [vstart, vl): two thermometer codes,
-                # not two comparators a bit, 2,900 LUT4s at LANES 4)
-                first_bit = beat_offset * 8
-                m.d.comb += enable.eq(_below(vl, first_bit, bits)
-                                      & ~_below(vstart, first_bit, bits))
+                # (mask bit beat_offset * 8 + k in [vstart, vl): thermometer codes, not
+                # two comparators a bit, 2,900 LUT4s at LANES 4)
+                m.d.comb += enable.eq(_body_bits(vstart, vl, beat_offset * 8, bits))
             with m.Case(Kind.COMPARE):
                 m.d.comb += [value.eq(mask_bits.word_select(index, bits)),
                              enable.eq(mask_written.word_select(index, bits))]
@@ -2746,8 +2748,7 @@ class VectorEngine(Engine):
         m.d.comb += base.eq(beat * bits)
         active = Signal(bits, name="scan_active")
         enabled = Mux(unmasked, (1 << bits) - 1, vstate.v0.word_select(beat, bits))
-        m.d.comb += active.eq(_below(vl, base, bits) & ~_below(vstate.vstart, base, bits)
-                              & enabled)
+        m.d.comb += active.eq(_body_bits(vstate.vstart, vl, base, bits) & enabled)
         hits = Signal(bits, name="scan_hits")
         m.d.comb += hits.eq(src2 & active)
         scanning = gathering & (uop.kind == Kind.MASK_SCAN)
@@ -2853,6 +2854,12 @@ def _below(limit, base, bits: int):
     width = bits.bit_length()
     return Mux(span <= 0, 0, Mux(span >= bits, (1 << bits) - 1,
                                  (shl(Const(1, bits + 1), span[:width]) - 1)[:bits]))
+
+
+def _body_bits(vstart, vl, base, bits: int):
+    """`bits` bits, bit k set when vstart <= base + k < vl: element base + k is in the
+    body (two thermometer codes)."""
+    return _below(vl, base, bits) & ~_below(vstart, base, bits)
 
 
 def _lowest_set(bits) -> tuple:
