@@ -449,6 +449,36 @@ class BroadcastOp(OpWithTypeRule):
 
 
 @irdl_op_definition
+class RowOp(OpWithTypeRule):
+    """Row `index` of a 2-D block, as a 1-D block (of a 1-D block: element `index`, a
+    scalar): what `split-rows` gives each iteration of the loop it makes over a 2-D
+    element-wise computation's rows, for the index, pointer and mask blocks (and
+    constants) that computation reads, and the pointer and mask element of a row
+    reduction's store."""
+
+    name = "oxcore_block.row"
+    operand = operand_def(BlockType)
+    index = operand_def(i32)
+    result = result_def()
+    assembly_format = "$operand `,` $index attr-dict `:` type($operand) `->` type($result)"
+    traits = traits_def(Pure())
+
+    def __init__(self, operand: SSAValue, index: SSAValue):
+        super().__init__(operands=[operand, index], result_types=[self.infer(operand.type)])
+
+    @staticmethod
+    def infer(operand: Attribute) -> Attribute:
+        block = _require_block(operand, "'row' operand")
+        if len(block.dims) not in (1, 2):
+            raise TypeRuleError(f"'row' takes a 1-D or 2-D block, got {type_name(block)}")
+        return BlockType(block.dims[1:], block.element_type) if len(block.dims) == 2 \
+            else block.element_type
+
+    def inferred_types(self) -> list[Attribute]:
+        return [self.infer(self.operand.type)]
+
+
+@irdl_op_definition
 class AddPtrOp(OpWithTypeRule):
     """Pointer(s) advanced by element offsets."""
 
@@ -740,7 +770,7 @@ class RequantizeOp(OpWithTypeRule):
 OxCoreBlock = Dialect(
     "oxcore_block",
     [ProgramIdOp, NumProgramsOp, ArangeOp, ConstantOp, SplatOp, ExpandDimsOp, BroadcastOp,
-     AddPtrOp, LoadOp, StoreOp, DotOp, *BINARY_OPS.values(), CmpOp, SelectOp, ReduceOp,
+     RowOp, AddPtrOp, LoadOp, StoreOp, DotOp, *BINARY_OPS.values(), CmpOp, SelectOp, ReduceOp,
      CastOp, RequantizeOp],
     [PointerType, BlockType],
 )

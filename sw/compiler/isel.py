@@ -772,6 +772,53 @@ class Selector(VectorSelection):
         else:
             raise self.error("broadcast of a data block is not supported yet")
 
+    def op_row(self, op: ob.RowOp) -> None:
+        """Row r of an index, pointer or mask block (`split-rows`' loops): the row's
+        base moves by r times the row term; a mask's conditions on the row (dimension
+        0) make the column bound 0 for a row they turn off. Of a 1-D block, element r:
+        a scalar (an address; a mask's 0 or 1)."""
+        form, r = self.forms[op.operand], self.scalar(op.index)
+        shape = tuple(op.result.type.dims) if isinstance(op.result.type, ob.BlockType) else ()
+        if isinstance(form, Affine):
+            base = self.add(form.base, self.mul(r, form.terms[0])) if 0 in form.terms \
+                else form.base
+            if not shape:
+                self.forms[op.result] = base
+                return
+            terms = {0: form.terms[1]} if 1 in form.terms else {}
+            self.forms[op.result] = Affine(shape, base, terms, form.elem_size)
+            return
+        if not isinstance(form, Mask) or form.lows.get(1) is not None:
+            raise self.error("a row of this block is not an index, pointer or mask block "
+                             "the code generator can follow (a 2-D mask on the vector "
+                             "engine bounds the columns from above)")
+        row_on = form.predicate  # 0 or 1
+        if 0 in form.bounds:
+            row_on = self._both(row_on, self._less(r, form.bounds[0]))
+        if 0 in form.lows:
+            row_on = self._both(row_on, self._less(_value(form.lows[0]), self.add(r, 1)))
+        if not shape:
+            self.forms[op.result] = row_on
+            return
+        bound = form.bounds.get(1, shape[0])
+        if isinstance(row_on, int):
+            bound = bound if row_on else 0
+        else:  # bound & -row_on
+            on = self.new_x()
+            self.emit("sub", on, ZERO, row_on)
+            gated = self._and(bound, on)
+            self._row_gates[gated] = bound
+            bound = gated
+        self.forms[op.result] = Mask(shape, {0: bound})
+
+    def _less(self, a: Scalar, b: Scalar) -> Scalar:
+        """1 if a < b (signed) else 0."""
+        if isinstance(a, int) and isinstance(b, int):
+            return int(a < b)
+        out = self.new_x()
+        self.emit("slt", out, self.reg(a), self.reg(b))
+        return out
+
     def _combine(self, a: Affine, b: Affine, sign: int, shape: tuple[int, ...],
                  elem_size: int) -> Affine:
         def combine(x: Scalar, y: Scalar) -> Scalar:
@@ -911,9 +958,10 @@ class Selector(VectorSelection):
         """TDIM, or an error naming `what`; `moves_a_block` (a 2-D load or store, perhaps
         written for element-wise work) adds where element-wise work runs instead."""
         if self.tdim is None:
-            hint = ("; a 2-D block moves as tensor-engine tiles, for tl.dot: element-wise "
-                    "work runs on the vector engine over 1-D blocks (one tl.arange, as in "
-                    "sw/ops/elementwise.py)") if moves_a_block else ""
+            hint = ("; a 2-D block moves as tensor-engine tiles for tl.dot and "
+                    "tl.requantize: the vector engine takes a 2-D block that is only "
+                    "loaded, computed on element by element and stored (row by row, "
+                    "split-rows)") if moves_a_block else ""
             raise self.error(f"{what} needs the tensor engine, which configuration "
                              f"'{self.config.name}' has not (use one with [tensor], e.g. "
                              f"--config tensor){hint}")

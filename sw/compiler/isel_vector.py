@@ -225,6 +225,8 @@ class VectorSelection:
         # loop-carried 1-D data blocks: (base, group) of the registers each holds, kept
         # out of every region's allocation (`carry_into_loop`)
         self._carried_groups: list[tuple[int, int]] = []
+        # a row's column bound (Selector.op_row) -> the bound it gates: it is that or 0
+        self._row_gates: dict[VReg, object] = {}
 
     def vector_pending(self) -> bool:
         return self._region is not None
@@ -578,7 +580,8 @@ class VectorSelection:
 
     def _need_vector(self) -> int:
         if self.config.vector is None:
-            raise self.error(f"1-D data blocks run on the vector engine, which configuration "
+            raise self.error(f"element-wise work on data blocks (1-D, or a 2-D block's "
+                             f"rows) runs on the vector engine, which configuration "
                              f"'{self.config.name}' has not (use one with [vector], e.g. "
                              f"--config vector)")
         return self.config.vector.vlen
@@ -652,6 +655,14 @@ class VectorSelection:
         if not bounds:
             return None
         first = bounds[0][0]
+        gated = [b for b, _ in bounds if isinstance(b, VReg) and b in self._row_gates]
+        if gated and not any(sink.kind == "reduce" for sink in region.sinks):
+            # a row of a 2-D block (split-rows) with a 1-D block read in every row
+            # (``b[None, :]``): the row's bound is the columns' or 0, and a row at 0
+            # stores nothing, so loading b under the row's bound is exact
+            first = gated[0]
+            bounds = [(first if _same(b, self._row_gates[first]) else b, op)
+                      for b, op in bounds]
         for other, op in bounds[1:]:
             if not _same(first, other):
                 raise self.error("the loads and stores of one element-wise region must share "

@@ -31,6 +31,7 @@ from xdsl.utils.exceptions import DiagnosticException, VerifyException
 
 from oxcore.errors import CompileError
 from sw.compiler import dialect as ob
+from sw.compiler.row_split import SplitRowsPass
 
 
 def compiler_context() -> Context:
@@ -299,6 +300,7 @@ PIPELINE: tuple[ModulePass, ...] = (
     FoldBlockConstantsPass(),  # splat/broadcast of constants -> block constants
     FoldAccumulatorBiasPass(),  # acc + bias row -> the dot loop's accumulator starts there
     FuseRequantizeReluPass(),  # requantize(max(x, 0)) -> tst.b's activation clamp
+    SplitRowsPass(),          # 2-D element-wise work -> a loop over 1-D rows
     CanonicalizePass(),       # xDSL: fold arith constants, drop dead pure ops
     LoopInvariantCodeMotionPass(),  # xDSL: masks and offsets a loop does not change
     CommonSubexpressionElimination(),  # xDSL: one op per repeated pure computation

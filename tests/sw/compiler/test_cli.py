@@ -112,9 +112,9 @@ def test_emit_asm_without_a_vector_engine(capsys) -> None:
     code, out, err = run(capsys, str(EXAMPLE), "--signature", EXAMPLE_SIGNATURE,
                          "--emit", "asm")
     assert (code, out) == (1, "")
-    assert err == (f"{EXAMPLE}:16:5: error: 1-D data blocks run on the vector engine, "
-                   f"which configuration 'default' has not (use one with [vector], e.g. "
-                   f"--config vector)\n")
+    assert err == (f"{EXAMPLE}:16:5: error: element-wise work on data blocks (1-D, or a "
+                   f"2-D block's rows) runs on the vector engine, which configuration "
+                   f"'default' has not (use one with [vector], e.g. --config vector)\n")
 
 
 ELEMENTWISE_2D = """from sw.compiler import language as tl
@@ -130,20 +130,23 @@ def add2d(x_ptr, out_ptr, M, N, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr):
 """
 
 
-def test_element_wise_work_on_a_2d_block_says_where_it_runs(capsys, tmp_path) -> None:
-    """A 2-D block is a tile: without the tensor engine the error says so and where
-    element-wise work goes instead (the vector engine, 1-D blocks)."""
+def test_element_wise_work_on_a_2d_block_runs_row_by_row(capsys, tmp_path) -> None:
+    """A 2-D block only loaded, added and stored runs on the vector engine, one row at a
+    time (split-rows): the IR after that pass has the row loop; without a vector engine
+    the error is at the store, the region's first sink."""
     source = tmp_path / "add2d.py"
     source.write_text(ELEMENTWISE_2D)
-    code, out, err = run(capsys, str(source), "--signature",
-                         "x_ptr:*i32,out_ptr:*i32,M:i32,N:i32,BLOCK_M=4,BLOCK_N=64", "--emit", "asm",
-                         "--config", "vector")
+    signature = ["--signature", "x_ptr:*i32,out_ptr:*i32,M:i32,N:i32,BLOCK_M=4,BLOCK_N=64"]
+    code, out, err = run(capsys, str(source), *signature, "--emit", "asm",
+                         "--config", "vector", "--print-ir-after-all")
+    assert (code, err) == (0, "")
+    after_split = out.split("IR Dump After split-rows")[1].split("IR Dump After")[0]
+    assert "scf.for %row" in after_split and "oxcore_block.row" in after_split
+    assert "vle32.v" in out and "vadd.vv" in out and "vse32.v" in out
+    code, out, err = run(capsys, str(source), *signature, "--emit", "asm")
     assert (code, out) == (1, "")
-    assert err == (f"{source}:9:9: error: this load needs the tensor engine, which "
-                   f"configuration 'vector' has not (use one with [tensor], e.g. --config "
-                   f"tensor); a 2-D block moves as tensor-engine tiles, for tl.dot: "
-                   f"element-wise work runs on the vector engine over 1-D blocks (one "
-                   f"tl.arange, as in sw/ops/elementwise.py)\n")
+    assert err.startswith(f"{source}:10:5: error: element-wise work on data blocks (1-D, "
+                          f"or a 2-D block's rows) runs on the vector engine")
 
 
 @pytest.mark.parametrize("args, message", [

@@ -307,7 +307,8 @@ def test_no_vector_engine():
     with pytest.raises(CompileError) as info:
         compile_kernel(ew.add, "x_ptr:*i8,y_ptr:*i8,out_ptr:*i8,n:i32,BLOCK=64",
                        load_config("default"))
-    assert f"{ew.__file__}:22:5: error: 1-D data blocks run on the vector engine" \
+    assert f"{ew.__file__}:22:5: error: element-wise work on data blocks (1-D, or a 2-D " \
+        "block's rows) runs on the vector engine" \
         in str(info.value)
 
 

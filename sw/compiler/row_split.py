@@ -1,0 +1,320 @@
+"""`split-rows`: 2-D element-wise work becomes a loop over rows of 1-D blocks.
+
+The vector engine computes on 1-D blocks (isel_vector.py: strip-mined, software
+pipelined regions); the tensor engine moves 2-D blocks as tiles for `tl.dot`. A 2-D
+block that holds loaded data and is only computed on element-wise and stored (a 2-D add,
+a ReLU over a matrix, ``x + b[None, :]``) is neither, so this pass rewrites it::
+
+    x = load(p2d, mask2d); store(q2d, x + 1, mask2d)
+    ->
+    for r in range(R):
+        x = load(row(p2d, r), row(mask2d, r)); store(row(q2d, r), x + 1, row(mask2d, r))
+
+Each row is a 1-D block of the block's C columns, which the vector engine strip-mines as
+any other: `row` of an index, pointer or mask block is symbolic in instruction
+selection (the row's base address and its column bound, zero for a row the mask turns
+off), so the loop costs a few scalar instructions a row.
+
+What moves into the loop (a *component*): the 2-D stores whose value and mask are data
+(computed from 2-D loads) or index blocks, with the loads and element-wise ops they
+read, joined when they share one. ``b[None, :]`` (a 1-D block broadcast down the rows)
+is the 1-D block itself in every row. Left as they are, for the tensor engine or for
+instruction selection's error: tiles (tl.dot and tl.requantize results, loop-carried
+blocks) and anything that reads them, reductions and other uses of a component's
+values, gathers (pointers from loaded data), ``x[:, None]`` of data, and components
+spread over several blocks. The loop goes where the component's last store was, so a
+component must not have another store between its first load and its last store (a
+clear error: its loads would move past it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects import arith, scf
+from xdsl.dialects.builtin import IntegerAttr, ModuleOp, i32
+from xdsl.ir import Block, BlockArgument, Operation, SSAValue
+from xdsl.passes import ModulePass
+
+from sw.compiler import dialect as ob
+
+FORM, DATA, OPAQUE = "form", "data", "opaque"
+#: ops computed element by element, which a row loop clones on 1-D rows
+_ELEMENTWISE = (ob.ElementwiseBinaryOp, ob.CmpOp, ob.SelectOp, ob.CastOp)
+#: ops whose result is a block of indices, pointers or masks when their operands are
+_STRUCTURAL = (*_ELEMENTWISE, ob.BroadcastOp, ob.ExpandDimsOp, ob.AddPtrOp)
+
+
+def _is_2d(value: SSAValue) -> bool:
+    return isinstance(value.type, ob.BlockType) and len(value.type.dims) == 2
+
+
+class _Kinds:
+    """What a value holds: FORM (a scalar, or an index, pointer, mask or uniform block:
+    instruction selection follows it symbolically), DATA (computed from loaded elements)
+    or OPAQUE (a tile, a loop-carried block, what is computed from them)."""
+
+    def __init__(self) -> None:
+        self._memo: dict[SSAValue, str] = {}
+
+    def __call__(self, value: SSAValue) -> str:
+        if value not in self._memo:
+            self._memo[value] = self._kind(value)
+        return self._memo[value]
+
+    def _kind(self, value: SSAValue) -> str:
+        if not isinstance(value.type, ob.BlockType):
+            return FORM
+        if isinstance(value, BlockArgument):
+            return OPAQUE
+        owner = value.owner
+        if isinstance(owner, ob.LoadOp):
+            return DATA
+        if isinstance(owner, _STRUCTURAL):
+            kinds = {self(operand) for operand in owner.operands}
+            return OPAQUE if OPAQUE in kinds else DATA if DATA in kinds else FORM
+        if isinstance(owner, (ob.ArangeOp, ob.ConstantOp, ob.SplatOp, ob.RowOp)):
+            return FORM
+        if isinstance(owner, ob.ReduceOp):  # along an axis of a 2-D block
+            return OPAQUE if self(owner.operand) == OPAQUE else DATA
+        return OPAQUE  # dot, requantize, scf results
+
+
+def _broadcast_row_source(value: SSAValue) -> SSAValue | None:
+    """`x` when `value` is ``broadcast(expand_dims(x, 0))`` of a 1-D x (``x[None, :]``):
+    every row of it is x."""
+    broadcast = value.owner
+    if isinstance(broadcast, ob.ExpandDimsOp):
+        expand = broadcast
+    elif isinstance(broadcast, ob.BroadcastOp) and isinstance(broadcast.operand.owner,
+                                                               ob.ExpandDimsOp):
+        expand = broadcast.operand.owner
+    else:
+        return None
+    if expand.axis.value.data != 0 or len(expand.operand.type.dims) != 1:
+        return None
+    return expand.operand
+
+
+@dataclass
+class _Component:
+    """What moves into one row loop: stores (2-D ones, and 1-D ones of row
+    reductions), the ops they read that are cloned on rows, in block order, and the
+    ``v[:, None]`` broadcasts of row reductions, which become splats of each row's
+    scalar."""
+
+    stores: list[ob.StoreOp]
+    ops: list[Operation]
+    absorbed: list[Operation]
+
+
+def _row_reduction(value: SSAValue) -> ob.ReduceOp | None:
+    """The op when `value` is ``tl.sum/max(x, axis=1)`` of 2-D data: one scalar a row."""
+    owner = value.owner
+    if isinstance(owner, ob.ReduceOp) and owner.axis.value.data == 1 and _is_2d(
+            owner.operand):
+        return owner
+    return None
+
+
+def _broadcast_column(value: SSAValue) -> tuple[SSAValue, list[Operation]] | None:
+    """(v, the expand_dims and broadcast ops) when `value` is ``v[:, None]`` of a 1-D v,
+    broadcast along the columns or not."""
+    ops = []
+    owner = value.owner
+    if isinstance(owner, ob.BroadcastOp):
+        ops.append(owner)
+        owner = owner.operand.owner
+    if not isinstance(owner, ob.ExpandDimsOp) or owner.axis.value.data != 1 or len(
+            owner.operand.type.dims) != 1:
+        return None
+    return owner.operand, [owner, *ops]
+
+
+class _Splitter:
+    def __init__(self) -> None:
+        self.kind = _Kinds()
+
+    # -- finding components --
+
+    def _reads(self, store: ob.StoreOp) -> tuple[set[Operation], set[Operation]] | None:
+        """The ops `store` reads (transitively) that are cloned on rows, and the
+        broadcasts absorbed; None when the store does not move into a row loop."""
+        if self.kind(store.ptr) != FORM or OPAQUE in (self.kind(v) for v in store.operands):
+            return None  # a scatter, or a tile's store
+        if not _is_2d(store.value) and (_row_reduction(store.value) is None or (
+                store.mask is not None and self.kind(store.mask) != FORM)):
+            return None  # 1-D work, for the vector engine as it is
+        block = store.parent_block()
+        found: set[Operation] = set()
+        absorbed: set[Operation] = set()
+        pending = [store.value] + ([store.mask] if store.mask is not None else [])
+        while pending:
+            value = pending.pop()
+            if self.kind(value) != DATA:
+                continue  # a form: a row of it in the loop
+            owner = value.owner
+            reduction = _row_reduction(value)
+            column = _broadcast_column(value) if _is_2d(value) else None
+            if column is not None:
+                reduction = _row_reduction(column[0])
+                if reduction is None:
+                    return None  # x[:, None] of data: an element of x a row
+                absorbed.update(column[1])
+            if reduction is not None:
+                owner = reduction
+            elif not _is_2d(value) or _broadcast_row_source(value) is not None:
+                continue  # 1-D data: the same block in every row (b[None, :])
+            elif not isinstance(owner, (ob.LoadOp, *_ELEMENTWISE)):
+                return None  # a gather, a broadcast of something else
+            if owner.parent_block() is not block:
+                return None
+            if owner not in found:
+                found.add(owner)
+                pending.extend(owner.operands)
+        return found, absorbed
+
+    def components(self, block: Block) -> list[_Component]:
+        stores = [op for op in block.ops if isinstance(op, ob.StoreOp)
+                  and isinstance(op.value.type, ob.BlockType)]
+        groups: list[tuple[list[ob.StoreOp], set[Operation], set[Operation]]] = []
+        for store in stores:
+            reads = self._reads(store)
+            if reads is None:
+                continue
+            ops, absorbed = reads
+            joined = [g for g in groups if g[1] & ops]
+            merged = ([store], set(ops), set(absorbed))
+            for group in joined:
+                groups.remove(group)
+                merged[0].extend(group[0])
+                merged[1].update(group[1])
+                merged[2].update(group[2])
+            groups.append(merged)
+        order = {op: index for index, op in enumerate(block.ops)}
+        components = []
+        for group_stores, ops, absorbed in groups:
+            inside = ops | absorbed | set(group_stores)
+            if any(use.operation not in inside for op in ops | absorbed
+                   for result in op.results for use in result.uses):
+                continue  # a value also used elsewhere (a tile, a branch, a yield)
+            components.append(_Component(*(sorted(group, key=order.__getitem__)
+                                           for group in (group_stores, ops, absorbed))))
+        return components
+
+    # -- rewriting one --
+
+    def split(self, component: _Component) -> None:
+        last = component.stores[-1]
+        block = last.parent_block()
+        assert block is not None
+        members = set(component.ops) | set(component.stores)
+        ordered = list(block.ops)
+        first = min(ordered.index(op) for op in members)
+        for op in ordered[first:ordered.index(last)]:
+            if op not in members and _writes_memory(op):
+                from sw.compiler.passes import error_at
+                raise error_at(op, "this store lies between the loads and the store of a 2-D "
+                                   "block computed row by row (split-rows), which would move "
+                                   "those loads after it; store it before them or after")
+        rows = last.ptr.type.dims[0]
+        body = Block(arg_types=[i32])
+        index = body.args[0]
+        index.name_hint = "row"
+        mapped: dict[SSAValue, SSAValue] = {}
+
+        def add(op: Operation, location) -> Operation:
+            op.location = location
+            body.add_op(op)
+            return op
+
+        def row_of(value: SSAValue) -> SSAValue:
+            if value not in mapped:
+                column = _broadcast_column(value) if self.kind(value) == DATA else None
+                source = _broadcast_row_source(value) if self.kind(value) == DATA else None
+                if column is not None:  # the row's scalar, splat
+                    mapped[value] = add(ob.SplatOp(mapped[column[0]], value.type.dims[1:]),
+                                        value.owner.location).results[0]
+                elif source is not None:
+                    mapped[value] = source
+                elif isinstance(value.type, ob.BlockType):
+                    mapped[value] = add(ob.RowOp(value, index), last.location).results[0]
+                else:
+                    mapped[value] = value  # a scalar
+            return mapped[value]
+
+        for op in sorted(members, key=ordered.index):
+            if isinstance(op, ob.ReduceOp):
+                clone = ob.ReduceOp(op.kind.data, row_of(op.operand), 0)
+            elif isinstance(op, ob.StoreOp) and not _is_2d(op.value):
+                clone = _row_store(row_of(op.ptr), mapped[op.value],
+                                   row_of(op.mask) if op.mask is not None else None,
+                                   op.location)
+            else:
+                clone = _on_rows(op, [row_of(operand) for operand in op.operands])
+            add(clone, op.location)
+            for old, new in zip(op.results, clone.results):
+                mapped[old] = new
+        body.add_op(scf.YieldOp())
+        bounds = [arith.ConstantOp(IntegerAttr(v, i32)) for v in (0, rows, 1)]
+        loop = scf.ForOp(*(c.result for c in bounds), [], body)
+        for new in (*bounds, loop):
+            new.location = last.location
+        block.insert_ops_before([*bounds, loop], last)
+        for op in sorted(members | set(component.absorbed), key=ordered.index, reverse=True):
+            op.detach()
+            op.erase()
+
+
+def _row_store(ptr: SSAValue, value: SSAValue, on: SSAValue | None, location
+               ) -> Operation:
+    """A row reduction's store: its element of the 1-D pointer block, if the mask has
+    that element on."""
+    store = ob.StoreOp(ptr, value)
+    store.location = location
+    if on is None:
+        return store
+    yield_ = scf.YieldOp()
+    yield_.location = location
+    return scf.IfOp(on, [], [store, yield_])
+
+
+def _on_rows(op: Operation, operands: list[SSAValue]) -> Operation:
+    """`op` rebuilt on the 1-D rows of its operands."""
+    if isinstance(op, ob.LoadOp):
+        ptr, rest = operands[0], operands[1:]
+        mask = rest.pop(0) if op.mask is not None else None
+        other = rest.pop(0) if op.other is not None else None
+        return ob.LoadOp(ptr, mask, other)
+    if isinstance(op, ob.StoreOp):
+        return ob.StoreOp(*operands[:2], operands[2] if op.mask is not None else None)
+    if isinstance(op, ob.CmpOp):
+        return ob.CmpOp(op.predicate.data, *operands)
+    if isinstance(op, ob.SelectOp):
+        return ob.SelectOp(*operands)
+    if isinstance(op, ob.CastOp):
+        return ob.CastOp(operands[0], op.result.type.element_type)
+    assert isinstance(op, ob.ElementwiseBinaryOp)
+    return type(op)(*operands)
+
+
+def _writes_memory(op: Operation) -> bool:
+    return isinstance(op, ob.StoreOp) or any(isinstance(inner, ob.StoreOp)
+                                             for region in op.regions
+                                             for inner in region.walk())
+
+
+@dataclass(frozen=True)
+class SplitRowsPass(ModulePass):
+    """2-D element-wise loads, arithmetic and stores -> a loop over 1-D rows."""
+
+    name = "split-rows"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        splitter = _Splitter()
+        blocks = [block for inner in op.walk() for region in inner.regions
+                  for block in region.blocks]
+        for block in blocks:
+            for component in splitter.components(block):
+                splitter.split(component)

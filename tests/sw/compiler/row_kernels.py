@@ -1,0 +1,106 @@
+"""Kernels on 2-D data blocks, which `split-rows` turns into loops over 1-D rows
+(tests/sw/compiler/test_row_split.py). Line numbers of `store_between` matter to the
+error test."""
+
+from sw.compiler import language as tl
+
+
+@tl.kernel
+def add2d(x_ptr, y_ptr, out_ptr, M, N, stride, BM: tl.constexpr, BN: tl.constexpr):
+    """out = x + y over an M x N matrix in rows of `stride` elements, BM x BN blocks."""
+    offs_m = tl.program_id(0) * BM + tl.arange(0, BM)
+    offs_n = tl.program_id(1) * BN + tl.arange(0, BN)
+    offs = offs_m[:, None] * stride + offs_n[None, :]
+    mask = (offs_m[:, None] < M) & (offs_n[None, :] < N)
+    x = tl.load(x_ptr + offs, mask=mask)
+    y = tl.load(y_ptr + offs, mask=mask)
+    tl.store(out_ptr + offs, x + y, mask=mask)
+
+
+@tl.kernel
+def bias_relu2d(x_ptr, b_ptr, out_ptr, M, N, BM: tl.constexpr, BN: tl.constexpr):
+    """out = max(x + b[None, :], 0): a 1-D bias row broadcast down the rows."""
+    offs_m = tl.program_id(0) * BM + tl.arange(0, BM)
+    offs_n = tl.arange(0, BN)
+    offs = offs_m[:, None] * N + offs_n[None, :]
+    mask = (offs_m[:, None] < M) & (offs_n[None, :] < N)
+    x = tl.load(x_ptr + offs, mask=mask)
+    b = tl.load(b_ptr + offs_n, mask=offs_n < N, other=0)
+    tl.store(out_ptr + offs, tl.maximum(x + b[None, :], 0), mask=mask)
+
+
+@tl.kernel
+def widen_where2d(x_ptr, out_ptr, M, N, BM: tl.constexpr, BN: tl.constexpr):
+    """int8 in, int32 out: 3x where x > 0, else -x, minus the element's column."""
+    offs_m = tl.program_id(0) * BM + tl.arange(0, BM)
+    offs_n = tl.arange(0, BN)
+    offs = offs_m[:, None] * N + offs_n[None, :]
+    mask = (offs_m[:, None] < M) & (offs_n[None, :] < N)
+    x = tl.load(x_ptr + offs, mask=mask).to(tl.int32)
+    y = tl.where(x > 0, x * 3, -x) - offs_n[None, :]
+    tl.store(out_ptr + offs, y, mask=mask)
+
+
+@tl.kernel
+def transpose2d(x_ptr, out_ptr, M, N, BM: tl.constexpr, BN: tl.constexpr):
+    """out[N, M] = x[M, N]^T: out's rows are x's columns (strided loads)."""
+    offs_n = tl.program_id(0) * BN + tl.arange(0, BN)
+    offs_m = tl.program_id(1) * BM + tl.arange(0, BM)
+    mask = (offs_n[:, None] < N) & (offs_m[None, :] < M)
+    x = tl.load(x_ptr + offs_m[None, :] * N + offs_n[:, None], mask=mask)
+    tl.store(out_ptr + offs_n[:, None] * M + offs_m[None, :], x, mask=mask)
+
+
+@tl.kernel
+def index_and_band(out_ptr, idx_ptr, M, N, LO, BM: tl.constexpr, BN: tl.constexpr):
+    """idx[i, j] = i * N + j, an index block stored; out's rows LO <= i < M set to 7
+    (a lower bound on the rows), two stores of one component."""
+    offs_m = tl.arange(0, BM)
+    offs_n = tl.arange(0, BN)
+    offs = offs_m[:, None] * N + offs_n[None, :]
+    inside = offs_n[None, :] < N
+    tl.store(idx_ptr + offs, offs, mask=(offs_m[:, None] < M) & inside)
+    band = (offs_m[:, None] >= LO) & (offs_m[:, None] < M) & inside
+    tl.store(out_ptr + offs, tl.full((BM, BN), 7, tl.int32), mask=band)
+
+
+@tl.kernel
+def copy_twice(x_ptr, a_ptr, b_ptr, N, BM: tl.constexpr, BN: tl.constexpr):
+    """a = x and b = 2x: two stores sharing one load (one loop, one load a row)."""
+    offs = tl.arange(0, BM)[:, None] * N + tl.arange(0, BN)[None, :]
+    mask = tl.arange(0, BN)[None, :] < N
+    x = tl.load(x_ptr + offs, mask=mask)
+    tl.store(a_ptr + offs, x, mask=mask)
+    tl.store(b_ptr + offs, x + x, mask=mask)
+
+
+@tl.kernel
+def store_between(x_ptr, out_ptr, flag_ptr, BM: tl.constexpr, BN: tl.constexpr):
+    offs = tl.arange(0, BM)[:, None] * BN + tl.arange(0, BN)[None, :]
+    x = tl.load(x_ptr + offs)
+    tl.store(flag_ptr, 1)
+    tl.store(out_ptr + offs, x)
+
+
+@tl.kernel
+def row_sums(x_ptr, sums_ptr, maxes_ptr, M, N, BM: tl.constexpr, BN: tl.constexpr):
+    """sums[i] = sum of row i (int8 widened to int32), maxes[i] = its maximum."""
+    offs_m = tl.program_id(0) * BM + tl.arange(0, BM)
+    offs_n = tl.arange(0, BN)
+    mask = (offs_m[:, None] < M) & (offs_n[None, :] < N)
+    x = tl.load(x_ptr + offs_m[:, None] * N + offs_n[None, :], mask=mask, other=0)
+    tl.store(sums_ptr + offs_m, tl.sum(x.to(tl.int32), axis=1), mask=offs_m < M)
+    lowest = tl.load(x_ptr + offs_m[:, None] * N + offs_n[None, :], mask=mask, other=-128)
+    tl.store(maxes_ptr + offs_m, tl.max(lowest, axis=1), mask=offs_m < M)
+
+
+@tl.kernel
+def center_rows(x_ptr, out_ptr, M, N, BM: tl.constexpr, BN: tl.constexpr):
+    """out = x - max(x's row) (softmax's first step, in int32): x[:, None] of a row
+    reduction is each row's scalar."""
+    offs_m = tl.program_id(0) * BM + tl.arange(0, BM)
+    offs_n = tl.arange(0, BN)
+    offs = offs_m[:, None] * N + offs_n[None, :]
+    mask = (offs_m[:, None] < M) & (offs_n[None, :] < N)
+    x = tl.load(x_ptr + offs, mask=mask, other=-2147483648)
+    tl.store(out_ptr + offs, x - tl.max(x, axis=1)[:, None], mask=mask)

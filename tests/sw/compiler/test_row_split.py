@@ -1,0 +1,204 @@
+"""2-D element-wise work on the vector engine, row by row (`split-rows`,
+sw/compiler/row_split.py): the pass's IR, kernels on the interpreter against numpy at
+shapes that end mid-block in both dimensions, a property test over random shapes, the
+forms it leaves alone, its error, and RTL runs in lockstep with the interpreter."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from oxcore.config import load_config
+from oxcore.errors import CompileError
+from sw.compiler.driver import compile_kernel, compile_to_ir
+from sw.compiler.launch import launch
+from sw.compiler.passes import print_module
+from tests.sw.compiler import quant_kernels, row_kernels as rk
+
+CONFIG = "vector"
+
+
+def cdiv(a: int, b: int) -> int:
+    return (a + b - 1) // b
+
+
+def random(rng, shape, dtype) -> np.ndarray:
+    info = np.iinfo(dtype)
+    return rng.integers(info.min, info.max, shape, dtype=dtype, endpoint=True)
+
+
+def run_add2d(x, y, m, n, bm, bn, sim="iss"):
+    """x + y over the top-left m x n of x's rows; the rest of `out` keeps its fill."""
+    out = np.full_like(x, 77)
+    launch(rk.add2d, (cdiv(m, bm), cdiv(n, bn)), x, y, out, m, n, x.shape[1], BM=bm, BN=bn,
+           config=CONFIG, sim=sim)
+    return out
+
+
+def expected_add2d(x, y, m, n):
+    out = np.full_like(x, 77)
+    out[:m, :n] = x[:m, :n] + y[:m, :n]  # numpy wraps in the dtype
+    return out
+
+
+# ---- the pass ------------------------------------------------------------------------------
+
+def ir_after_split(kernel, signature: str) -> str:
+    return print_module(compile_to_ir(kernel, signature))
+
+
+def test_the_row_loop_reads_rows_of_the_index_and_mask_blocks():
+    text = ir_after_split(rk.add2d, "x_ptr:*i8,y_ptr:*i8,out_ptr:*i8,M:i32,N:i32,"
+                                    "stride:i32,BM=4,BN=64")
+    loop = text[text.index("scf.for"):]
+    assert "block<4x64xi8>" not in text  # no 2-D data left
+    assert loop.count("oxcore_block.load") == 2 and loop.count("oxcore_block.store") == 1
+    assert "oxcore_block.row" in loop and "-> !oxcore_block.block<64xi1>" in loop
+    assert "oxcore_block.add %" in loop and "block<64xi8>" in loop
+
+
+def test_a_broadcast_row_enters_as_itself():
+    text = ir_after_split(rk.bias_relu2d, "x_ptr:*i8,b_ptr:*i8,out_ptr:*i8,M:i32,N:i32,"
+                                          "BM=4,BN=64")
+    assert "expand_dims" not in text[text.index("scf.for"):]
+
+
+@pytest.mark.parametrize("kernel,signature", [
+    (quant_kernels.bias_block, "a_ptr:*i8,bt_ptr:*i8,bias_ptr:*i32,c_ptr:*i8,K:i32,"
+                               "BLOCK=16,BLOCK_K=16"),
+])
+def test_tiles_are_left_to_the_tensor_engine(kernel, signature):
+    """A 2-D load added to a tl.dot accumulator is tile arithmetic: not split."""
+    assert "oxcore_block.row" not in ir_after_split(kernel, signature)
+
+
+# ---- kernels on the interpreter ----------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int32])
+@pytest.mark.parametrize("m,n,bm,bn", [(7, 45, 4, 64), (8, 64, 8, 64), (3, 300, 2, 512),
+                                       (9, 20, 4, 16), (1, 1, 2, 32)])
+def test_add2d(m, n, bm, bn, dtype):
+    rng = np.random.default_rng(m * 1000 + n)
+    stride = n + 3  # rows not contiguous
+    x, y = random(rng, (m + 1, stride), dtype), random(rng, (m + 1, stride), dtype)
+    assert np.array_equal(run_add2d(x, y, m, n, bm, bn), expected_add2d(x, y, m, n))
+
+
+@settings(max_examples=12, deadline=None)
+@given(m=st.integers(1, 12), n=st.integers(1, 130), log_bm=st.integers(0, 3),
+       log_bn=st.integers(3, 8), seed=st.integers(0, 2**16))
+def test_add2d_property(m, n, log_bm, log_bn, seed):
+    rng = np.random.default_rng(seed)
+    x, y = random(rng, (m, n), np.int8), random(rng, (m, n), np.int8)
+    bm, bn = 1 << log_bm, 1 << log_bn
+    assert np.array_equal(run_add2d(x, y, m, n, bm, bn), expected_add2d(x, y, m, n))
+
+
+@pytest.mark.parametrize("m,n", [(7, 45), (4, 64), (13, 3)])
+def test_bias_relu2d(m, n):
+    rng = np.random.default_rng(n)
+    x, b = random(rng, (m, n), np.int8), random(rng, n, np.int8)
+    out = np.zeros_like(x)
+    launch(rk.bias_relu2d, cdiv(m, 4), x, b, out, m, n, BM=4, BN=64, config=CONFIG)
+    assert np.array_equal(out, np.maximum((x + b[None, :]).astype(np.int8), 0))
+
+
+def test_widen_where2d():
+    rng = np.random.default_rng(3)
+    m, n = 6, 40
+    x = random(rng, (m, n), np.int8)
+    out = np.zeros((m, n), np.int32)
+    launch(rk.widen_where2d, cdiv(m, 4), x, out, m, n, BM=4, BN=64, config=CONFIG)
+    wide = x.astype(np.int32)
+    assert np.array_equal(out, np.where(wide > 0, 3 * wide, -wide) - np.arange(n)[None, :])
+
+
+@pytest.mark.parametrize("m,n,bm,bn", [(7, 45, 8, 16), (16, 16, 8, 8), (5, 3, 4, 4)])
+def test_transpose2d(m, n, bm, bn):
+    """Each output row is a column of x: strided loads (vlse32)."""
+    x = random(np.random.default_rng(m + n), (m, n), np.int32)
+    out = np.zeros((n, m), np.int32)
+    launch(rk.transpose2d, (cdiv(n, bn), cdiv(m, bm)), x, out, m, n, BM=bm, BN=bn,
+           config=CONFIG)
+    assert np.array_equal(out, x.T)
+
+
+@pytest.mark.parametrize("m,lo", [(6, 2), (8, 0), (3, 5)])
+def test_index_blocks_and_a_lower_row_bound(m, lo):
+    bm, n = 8, 20
+    out, idx = np.zeros((bm, n), np.int32), np.full((bm, n), -1, np.int32)
+    launch(rk.index_and_band, 1, out, idx, m, n, lo, BM=bm, BN=32, config=CONFIG)
+    expected_idx = np.full((bm, n), -1, np.int32)
+    expected_idx[:m] = np.arange(m)[:, None] * n + np.arange(n)[None, :]
+    expected_out = np.zeros((bm, n), np.int32)
+    expected_out[lo:m] = 7
+    assert np.array_equal(idx, expected_idx) and np.array_equal(out, expected_out)
+
+
+@pytest.mark.parametrize("m,n,bm,bn", [(7, 45, 4, 64), (5, 300, 2, 512), (3, 8, 4, 8)])
+def test_row_reductions(m, n, bm, bn):
+    """tl.sum/tl.max along axis 1: one scalar a row, stored if the row is in the mask
+    (the rows past m keep their fill)."""
+    x = random(np.random.default_rng(m * n), (m, n), np.int8)
+    rows = cdiv(m, bm) * bm
+    sums, maxes = np.full(rows, 5, np.int32), np.full(rows, 5, np.int8)
+    launch(rk.row_sums, cdiv(m, bm), x, sums, maxes, m, n, BM=bm, BN=bn, config=CONFIG)
+    assert np.array_equal(sums[:m], x.astype(np.int32).sum(axis=1))
+    assert np.array_equal(maxes[:m], x.max(axis=1))
+    assert (sums[m:] == 5).all() and (maxes[m:] == 5).all()
+
+
+def test_a_row_reduction_broadcast_along_the_row():
+    x = random(np.random.default_rng(8), (7, 45), np.int32)
+    out = np.zeros_like(x)
+    launch(rk.center_rows, 2, x, out, 7, 45, BM=4, BN=64, config=CONFIG)
+    assert np.array_equal(out, x - x.max(axis=1)[:, None])
+    text = ir_after_split(rk.center_rows, "x_ptr:*i32,out_ptr:*i32,M:i32,N:i32,BM=4,BN=64")
+    loop = text[text.index("scf.for"):]
+    assert "{kind = \"max\", axis = 0 : i32} : !oxcore_block.block<64xi32> -> i32" in loop
+    assert "oxcore_block.splat" in loop and "expand_dims" not in loop
+
+
+def test_two_stores_of_one_load_share_the_loop():
+    text = ir_after_split(rk.copy_twice, "x_ptr:*i8,a_ptr:*i8,b_ptr:*i8,N:i32,BM=4,BN=32")
+    assert text.count("scf.for") == 1 and text.count("oxcore_block.load") == 1
+    x = random(np.random.default_rng(5), (4, 30), np.int8)
+    a, b = np.zeros_like(x), np.zeros_like(x)
+    launch(rk.copy_twice, 1, x, a, b, 30, BM=4, BN=32, config=CONFIG)
+    assert np.array_equal(a, x) and np.array_equal(b, (x + x).astype(np.int8))
+
+
+def test_a_store_between_the_loads_and_the_store_is_an_error():
+    with pytest.raises(CompileError) as info:
+        compile_kernel(rk.store_between, "x_ptr:*i8,out_ptr:*i8,flag_ptr:*i32,BM=4,BN=32",
+                       load_config(CONFIG))
+    assert f"{rk.__file__}:81:5: error: this store lies between the loads and the store " \
+        "of a 2-D block computed row by row" in str(info.value)
+
+
+# ---- RTL in lockstep with the interpreter (pysim: small blocks) ------------------------------
+
+def test_rtl_add2d():
+    rng = np.random.default_rng(11)
+    x, y = random(rng, (5, 23), np.int8), random(rng, (5, 23), np.int8)
+    assert np.array_equal(run_add2d(x, y, 5, 20, 4, 32, sim="rtl"),
+                          expected_add2d(x, y, 5, 20))
+
+
+def test_rtl_row_reductions():
+    x = random(np.random.default_rng(13), (3, 40), np.int8)
+    sums, maxes = np.full(4, 5, np.int32), np.full(4, 5, np.int8)
+    launch(rk.row_sums, 1, x, sums, maxes, 3, 40, BM=4, BN=64, config=CONFIG, sim="rtl")
+    assert np.array_equal(sums[:3], x.astype(np.int32).sum(axis=1)) and sums[3] == 5
+    assert np.array_equal(maxes[:3], x.max(axis=1)) and maxes[3] == 5
+
+
+@pytest.mark.long
+def test_rtl_bias_relu2d():
+    rng = np.random.default_rng(12)
+    x, b = random(rng, (5, 45), np.int8), random(rng, 45, np.int8)
+    out = np.zeros_like(x)
+    launch(rk.bias_relu2d, 2, x, b, out, 5, 45, BM=4, BN=64, config=CONFIG, sim="rtl")
+    assert np.array_equal(out, np.maximum((x + b[None, :]).astype(np.int8), 0))
