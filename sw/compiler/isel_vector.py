@@ -541,7 +541,9 @@ class VectorSelection:
                         "a carried block updated under a mask must be `acc = acc op x` (op "
                         "+, -, |, ^, maximum, minimum) with x's masked-off value (the "
                         "load's other) op's identity: the elements past the mask keep "
-                        "their value", sink.node.op or sink.op)
+                        "their value (tl.sum or tl.max of a masked 2-D block along axis 0 "
+                        "is that update, row by row: other=0 for tl.sum, the dtype's "
+                        "minimum for tl.max)", sink.node.op or sink.op)
         return sizes.pop()
 
     def _identity_update(self, sink: _Sink, bound: object) -> bool:

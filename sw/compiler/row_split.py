@@ -15,16 +15,25 @@ any other: `row` of an index, pointer or mask block is symbolic in instruction
 selection (the row's base address and its column bound, zero for a row the mask turns
 off), so the loop costs a few scalar instructions a row.
 
-What moves into the loop (a *component*): the 2-D stores whose value and mask are data
-(computed from 2-D loads) or index blocks, with the loads and element-wise ops they
-read, joined when they share one. ``b[None, :]`` (a 1-D block broadcast down the rows)
-is the 1-D block itself in every row. Left as they are, for the tensor engine or for
+Along the rows, one value a row is a scalar: a row reduction (``tl.sum(x, axis=1)``,
+tl.max) is the row's 1-D reduction, and a 1-D block of pointers stores it as the row's
+element (`row` of a 1-D block is an element) under ``scf.if`` on the row's mask element;
+``s[:, None]`` of a row reduction or of a 1-D load (one element a row, loaded under
+``scf.if``, else `other`) is a splat of the row's scalar. A column reduction
+(``tl.sum(x, axis=0)``) is a block the loop carries: ``acc = acc op row``, from op's
+identity (the masked-off elements must read it: instruction selection's check).
+
+What moves into the loop (a *component*): its sinks (the 2-D stores whose value and
+mask are data or index blocks, the 1-D stores of row reductions, the column
+reductions) with the loads and element-wise ops they read, joined when they share one
+(one loop, one load a row). ``b[None, :]`` (a 1-D block broadcast down the rows) is the
+1-D block itself in every row. Left as they are, for the tensor engine or for
 instruction selection's error: tiles (tl.dot and tl.requantize results, loop-carried
-blocks) and anything that reads them, reductions and other uses of a component's
-values, gathers (pointers from loaded data), ``x[:, None]`` of data, and components
-spread over several blocks. The loop goes where the component's last store was, so a
-component must not have another store between its first load and its last store (a
-clear error: its loads would move past it).
+blocks) and anything that reads them, other uses of a component's values, gathers
+(pointers from loaded data), ``x[:, None]`` of other data, and components spread over
+several blocks. The loop goes where the component's last sink was (a column
+reduction's uses must come after it), so a component must not have another store
+between its first load and its last sink (a clear error: its loads would move past it).
 """
 
 from __future__ import annotations
@@ -99,20 +108,20 @@ def _broadcast_row_source(value: SSAValue) -> SSAValue | None:
 
 @dataclass
 class _Component:
-    """What moves into one row loop: stores (2-D ones, and 1-D ones of row
-    reductions), the ops they read that are cloned on rows, in block order, and the
-    ``v[:, None]`` broadcasts of row reductions, which become splats of each row's
-    scalar."""
+    """What moves into one row loop: its sinks (2-D stores, 1-D stores of row
+    reductions, column reductions), the ops they read that are cloned on rows, and the
+    ``v[:, None]`` broadcasts of one value a row, which become splats of each row's
+    scalar; each in block order."""
 
-    stores: list[ob.StoreOp]
+    sinks: list[Operation]
     ops: list[Operation]
     absorbed: list[Operation]
 
 
-def _row_reduction(value: SSAValue) -> ob.ReduceOp | None:
-    """The op when `value` is ``tl.sum/max(x, axis=1)`` of 2-D data: one scalar a row."""
+def _reduction(value: SSAValue, axis: int) -> ob.ReduceOp | None:
+    """The op when `value` is ``tl.sum/max(x, axis=axis)`` of a 2-D x."""
     owner = value.owner
-    if isinstance(owner, ob.ReduceOp) and owner.axis.value.data == 1 and _is_2d(
+    if isinstance(owner, ob.ReduceOp) and owner.axis.value.data == axis and _is_2d(
             owner.operand):
         return owner
     return None
@@ -132,38 +141,63 @@ def _broadcast_column(value: SSAValue) -> tuple[SSAValue, list[Operation]] | Non
     return owner.operand, [owner, *ops]
 
 
+def _identity(reduction: ob.ReduceOp) -> int:
+    """The value a column reduction's accumulator starts at."""
+    element = reduction.operand.type.element_type
+    if reduction.kind.data == "sum" or element == ob.ui8:
+        return 0
+    return -(1 << (element.width.data - 1))
+
+
 class _Splitter:
     def __init__(self) -> None:
         self.kind = _Kinds()
 
     # -- finding components --
 
-    def _reads(self, store: ob.StoreOp) -> tuple[set[Operation], set[Operation]] | None:
-        """The ops `store` reads (transitively) that are cloned on rows, and the
-        broadcasts absorbed; None when the store does not move into a row loop."""
-        if self.kind(store.ptr) != FORM or OPAQUE in (self.kind(v) for v in store.operands):
-            return None  # a scatter, or a tile's store
-        if not _is_2d(store.value) and (_row_reduction(store.value) is None or (
-                store.mask is not None and self.kind(store.mask) != FORM)):
-            return None  # 1-D work, for the vector engine as it is
-        block = store.parent_block()
+    def _is_sink(self, op: Operation) -> bool:
+        """A 2-D store of data or indices, a 1-D store of a row reduction, or a column
+        reduction of data: what a row loop is made for."""
+        if isinstance(op, ob.ReduceOp):
+            return _reduction(op.result, 0) is not None and self.kind(op.operand) == DATA
+        if not isinstance(op, ob.StoreOp) or not isinstance(op.value.type, ob.BlockType):
+            return False
+        if self.kind(op.ptr) != FORM or OPAQUE in (self.kind(v) for v in op.operands):
+            return False  # a scatter, or a tile's store
+        return _is_2d(op.value) or (_reduction(op.value, 1) is not None and (
+            op.mask is None or self.kind(op.mask) == FORM))
+
+    def _per_row(self, value: SSAValue) -> Operation | None:
+        """The op making one scalar a row of the 1-D `value`: a row reduction, or a
+        load of one element a row (a 1-D load through index pointers)."""
+        reduction = _reduction(value, 1)
+        if reduction is not None:
+            return reduction
+        owner = value.owner
+        if isinstance(owner, ob.LoadOp) and all(self.kind(v) == FORM for v in owner.operands):
+            return owner
+        return None
+
+    def _reads(self, sink: Operation) -> tuple[set[Operation], set[Operation]] | None:
+        """The ops `sink` reads (transitively) that are cloned on rows, and the
+        broadcasts absorbed; None when the sink cannot move into a row loop."""
+        block = sink.parent_block()
         found: set[Operation] = set()
         absorbed: set[Operation] = set()
-        pending = [store.value] + ([store.mask] if store.mask is not None else [])
+        pending = list(sink.operands)
         while pending:
             value = pending.pop()
             if self.kind(value) != DATA:
                 continue  # a form: a row of it in the loop
             owner = value.owner
-            reduction = _row_reduction(value)
             column = _broadcast_column(value) if _is_2d(value) else None
             if column is not None:
-                reduction = _row_reduction(column[0])
-                if reduction is None:
-                    return None  # x[:, None] of data: an element of x a row
+                owner = self._per_row(column[0])
+                if owner is None:
+                    return None  # x[:, None] of other data
                 absorbed.update(column[1])
-            if reduction is not None:
-                owner = reduction
+            elif _reduction(value, 1) is not None:
+                owner = value.owner
             elif not _is_2d(value) or _broadcast_row_source(value) is not None:
                 continue  # 1-D data: the same block in every row (b[None, :])
             elif not isinstance(owner, (ob.LoadOp, *_ELEMENTWISE)):
@@ -176,16 +210,14 @@ class _Splitter:
         return found, absorbed
 
     def components(self, block: Block) -> list[_Component]:
-        stores = [op for op in block.ops if isinstance(op, ob.StoreOp)
-                  and isinstance(op.value.type, ob.BlockType)]
-        groups: list[tuple[list[ob.StoreOp], set[Operation], set[Operation]]] = []
-        for store in stores:
-            reads = self._reads(store)
+        groups: list[tuple[list[Operation], set[Operation], set[Operation]]] = []
+        for sink in [op for op in block.ops if self._is_sink(op)]:
+            reads = self._reads(sink)
             if reads is None:
                 continue
             ops, absorbed = reads
             joined = [g for g in groups if g[1] & ops]
-            merged = ([store], set(ops), set(absorbed))
+            merged = ([sink], set(ops), set(absorbed))
             for group in joined:
                 groups.remove(group)
                 merged[0].extend(group[0])
@@ -194,22 +226,26 @@ class _Splitter:
             groups.append(merged)
         order = {op: index for index, op in enumerate(block.ops)}
         components = []
-        for group_stores, ops, absorbed in groups:
-            inside = ops | absorbed | set(group_stores)
+        for sinks, ops, absorbed in groups:
+            inside = ops | absorbed | set(sinks)
             if any(use.operation not in inside for op in ops | absorbed
                    for result in op.results for use in result.uses):
                 continue  # a value also used elsewhere (a tile, a branch, a yield)
+            last = max(order[op] for op in sinks)
+            if any(order.get(_in_block(use.operation, block), -1) < last
+                   for sink in sinks for result in sink.results for use in result.uses):
+                continue  # a column reduction used before the loop's place
             components.append(_Component(*(sorted(group, key=order.__getitem__)
-                                           for group in (group_stores, ops, absorbed))))
+                                           for group in (sinks, ops, absorbed))))
         return components
 
     # -- rewriting one --
 
     def split(self, component: _Component) -> None:
-        last = component.stores[-1]
+        last = component.sinks[-1]
         block = last.parent_block()
         assert block is not None
-        members = set(component.ops) | set(component.stores)
+        members = set(component.ops) | set(component.sinks)
         ordered = list(block.ops)
         first = min(ordered.index(op) for op in members)
         for op in ordered[first:ordered.index(last)]:
@@ -218,11 +254,13 @@ class _Splitter:
                 raise error_at(op, "this store lies between the loads and the store of a 2-D "
                                    "block computed row by row (split-rows), which would move "
                                    "those loads after it; store it before them or after")
-        rows = last.ptr.type.dims[0]
-        body = Block(arg_types=[i32])
+        columns = [op for op in component.sinks if isinstance(op, ob.ReduceOp)]
+        rows = (last.ptr if isinstance(last, ob.StoreOp) else last.operand).type.dims[0]
+        body = Block(arg_types=[i32, *(op.result.type for op in columns)])
         index = body.args[0]
         index.name_hint = "row"
         mapped: dict[SSAValue, SSAValue] = {}
+        carried = dict(zip(columns, body.args[1:]))
 
         def add(op: Operation, location) -> Operation:
             op.location = location
@@ -245,26 +283,42 @@ class _Splitter:
             return mapped[value]
 
         for op in sorted(members, key=ordered.index):
-            if isinstance(op, ob.ReduceOp):
+            if op in carried:  # acc = acc op row
+                combine = ob.AddOp if op.kind.data == "sum" else ob.MaxOp
+                clone = combine(carried[op], row_of(op.operand))
+            elif isinstance(op, ob.ReduceOp):
                 clone = ob.ReduceOp(op.kind.data, row_of(op.operand), 0)
             elif isinstance(op, ob.StoreOp) and not _is_2d(op.value):
                 clone = _row_store(row_of(op.ptr), mapped[op.value],
                                    row_of(op.mask) if op.mask is not None else None,
                                    op.location)
+            elif isinstance(op, ob.LoadOp) and not _is_2d(op.result):
+                clone = _row_load(*(row_of(v) if v is not None else None
+                                    for v in (op.ptr, op.mask, op.other)), op.location)
             else:
                 clone = _on_rows(op, [row_of(operand) for operand in op.operands])
             add(clone, op.location)
             for old, new in zip(op.results, clone.results):
                 mapped[old] = new
-        body.add_op(scf.YieldOp())
+        body.add_op(scf.YieldOp(*(mapped[op.result] for op in columns)))
         bounds = [arith.ConstantOp(IntegerAttr(v, i32)) for v in (0, rows, 1)]
-        loop = scf.ForOp(*(c.result for c in bounds), [], body)
-        for new in (*bounds, loop):
+        starts = [ob.ConstantOp(_identity(op), op.result.type) for op in columns]
+        loop = scf.ForOp(*(c.result for c in bounds), [c.result for c in starts], body)
+        for new in (*bounds, *starts, loop):
             new.location = last.location
-        block.insert_ops_before([*bounds, loop], last)
+        block.insert_ops_before([*bounds, *starts, loop], last)
+        for op, result in zip(columns, loop.results):
+            op.result.replace_all_uses_with(result)
         for op in sorted(members | set(component.absorbed), key=ordered.index, reverse=True):
             op.detach()
             op.erase()
+
+
+def _in_block(op: Operation, block: Block) -> Operation | None:
+    """`op`, or the op of `block` that holds it."""
+    while op is not None and op.parent_block() is not block:
+        op = op.parent_op()
+    return op
 
 
 def _row_store(ptr: SSAValue, value: SSAValue, on: SSAValue | None, location
@@ -278,6 +332,26 @@ def _row_store(ptr: SSAValue, value: SSAValue, on: SSAValue | None, location
     yield_ = scf.YieldOp()
     yield_.location = location
     return scf.IfOp(on, [], [store, yield_])
+
+
+def _row_load(ptr: SSAValue, on: SSAValue | None, other: SSAValue | None, location
+              ) -> Operation:
+    """One element a row of a 1-D load: a scalar load if the mask has the element on,
+    else `other` (0 when absent)."""
+    load = ob.LoadOp(ptr)
+    load.location = location
+    if on is None:
+        return load
+    if other is None:
+        other_op = arith.ConstantOp(IntegerAttr(0, load.result.type))
+        other_op.location = location
+        otherwise = [other_op, scf.YieldOp(other_op.result)]
+    else:
+        otherwise = [scf.YieldOp(other)]
+    taken = [load, scf.YieldOp(load.result)]
+    for op in (*taken, *otherwise):
+        op.location = location
+    return scf.IfOp(on, [load.result.type], taken, otherwise)
 
 
 def _on_rows(op: Operation, operands: list[SSAValue]) -> Operation:

@@ -104,3 +104,38 @@ def center_rows(x_ptr, out_ptr, M, N, BM: tl.constexpr, BN: tl.constexpr):
     mask = (offs_m[:, None] < M) & (offs_n[None, :] < N)
     x = tl.load(x_ptr + offs, mask=mask, other=-2147483648)
     tl.store(out_ptr + offs, x - tl.max(x, axis=1)[:, None], mask=mask)
+
+
+@tl.kernel
+def scale_rows(x_ptr, s_ptr, out_ptr, M, N, BM: tl.constexpr, BN: tl.constexpr):
+    """out = x * s[:, None]: one scale a row (s loaded with other=0 past M)."""
+    offs_m = tl.program_id(0) * BM + tl.arange(0, BM)
+    offs_n = tl.arange(0, BN)
+    offs = offs_m[:, None] * N + offs_n[None, :]
+    mask = (offs_m[:, None] < M) & (offs_n[None, :] < N)
+    s = tl.load(s_ptr + offs_m, mask=offs_m < M)
+    x = tl.load(x_ptr + offs, mask=mask)
+    tl.store(out_ptr + offs, x * s[:, None], mask=mask)
+
+
+@tl.kernel
+def column_sums(x_ptr, sums_ptr, maxes_ptr, M, N, BM: tl.constexpr, BN: tl.constexpr):
+    """sums[j] = sum of column j over M rows (int32), maxes[j] its maximum, in one
+    program: BM covers M, a loop over rows carries both accumulators."""
+    offs_m = tl.arange(0, BM)
+    offs_n = tl.program_id(0) * BN + tl.arange(0, BN)
+    mask = (offs_m[:, None] < M) & (offs_n[None, :] < N)
+    x = tl.load(x_ptr + offs_m[:, None] * N + offs_n[None, :], mask=mask, other=0)
+    tl.store(sums_ptr + offs_n, tl.sum(x, axis=0), mask=offs_n < N)
+    low = tl.load(x_ptr + offs_m[:, None] * N + offs_n[None, :], mask=mask,
+                  other=-2147483648)
+    tl.store(maxes_ptr + offs_n, tl.max(low, axis=0), mask=offs_n < N)
+
+
+@tl.kernel
+def column_sums_other_one(x_ptr, sums_ptr, M, N, BM: tl.constexpr, BN: tl.constexpr):
+    offs_m = tl.arange(0, BM)
+    offs_n = tl.arange(0, BN)
+    mask = (offs_m[:, None] < M) & (offs_n[None, :] < N)
+    x = tl.load(x_ptr + offs_m[:, None] * N + offs_n[None, :], mask=mask, other=1)
+    tl.store(sums_ptr + offs_n, tl.sum(x, axis=0), mask=offs_n < N)

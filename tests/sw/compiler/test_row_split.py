@@ -161,6 +161,41 @@ def test_a_row_reduction_broadcast_along_the_row():
     assert "oxcore_block.splat" in loop and "expand_dims" not in loop
 
 
+@pytest.mark.parametrize("dtype", [np.int8, np.int32])
+def test_one_loaded_scale_a_row(dtype):
+    """x * s[:, None], s a 1-D load: a scalar load a row, under the row's mask."""
+    rng = np.random.default_rng(4)
+    m, n = 7, 45
+    x, s = random(rng, (m, n), dtype), random(rng, m, dtype)
+    out = np.zeros_like(x)
+    launch(rk.scale_rows, 2, x, s, out, m, n, BM=4, BN=64, config=CONFIG)
+    assert np.array_equal(out, (x * s[:, None]).astype(dtype))
+
+
+@pytest.mark.parametrize("m,n,bm,bn", [(7, 45, 8, 32), (16, 64, 16, 64), (1, 5, 2, 8)])
+def test_column_reductions(m, n, bm, bn):
+    """tl.sum/tl.max along axis 0: a block carried through the row loop."""
+    x = random(np.random.default_rng(m + n), (m, n), np.int32)
+    columns = cdiv(n, bn) * bn
+    sums, maxes = np.full(columns, 5, np.int32), np.full(columns, 5, np.int32)
+    launch(rk.column_sums, cdiv(n, bn), x, sums, maxes, m, n, BM=bm, BN=bn, config=CONFIG)
+    assert np.array_equal(sums[:n], x.sum(axis=0, dtype=np.int64).astype(np.int32))
+    assert np.array_equal(maxes[:n], x.max(axis=0))
+    assert (sums[n:] == 5).all() and (maxes[n:] == 5).all()
+    text = ir_after_split(rk.column_sums, "x_ptr:*i32,sums_ptr:*i32,maxes_ptr:*i32,M:i32,"
+                                          "N:i32,BM=8,BN=32")
+    assert "oxcore_block.reduce" not in text and text.count("iter_args") == 2
+
+
+def test_a_column_reduction_needs_the_identity_past_the_mask():
+    with pytest.raises(CompileError) as info:
+        compile_kernel(rk.column_sums_other_one, "x_ptr:*i32,sums_ptr:*i32,M:i32,N:i32,"
+                       "BM=8,BN=32", load_config(CONFIG))
+    assert "tl.sum or tl.max of a masked 2-D block along axis 0 is that update" \
+        in str(info.value)
+    assert f"{rk.__file__}:141:" in str(info.value)
+
+
 def test_two_stores_of_one_load_share_the_loop():
     text = ir_after_split(rk.copy_twice, "x_ptr:*i8,a_ptr:*i8,b_ptr:*i8,N:i32,BM=4,BN=32")
     assert text.count("scf.for") == 1 and text.count("oxcore_block.load") == 1
@@ -185,6 +220,18 @@ def test_rtl_add2d():
     x, y = random(rng, (5, 23), np.int8), random(rng, (5, 23), np.int8)
     assert np.array_equal(run_add2d(x, y, 5, 20, 4, 32, sim="rtl"),
                           expected_add2d(x, y, 5, 20))
+
+
+def test_rtl_scale_rows_and_column_sums():
+    rng = np.random.default_rng(14)
+    x, s = random(rng, (3, 20), np.int32), random(rng, 3, np.int32)
+    out = np.zeros_like(x)
+    launch(rk.scale_rows, 1, x, s, out, 3, 20, BM=4, BN=32, config=CONFIG, sim="rtl")
+    assert np.array_equal(out, x * s[:, None])
+    sums, maxes = np.full(32, 5, np.int32), np.full(32, 5, np.int32)
+    launch(rk.column_sums, 1, x, sums, maxes, 3, 20, BM=4, BN=32, config=CONFIG, sim="rtl")
+    assert np.array_equal(sums[:20], x.sum(axis=0, dtype=np.int64).astype(np.int32))
+    assert np.array_equal(maxes[:20], x.max(axis=0)) and (sums[20:] == 5).all()
 
 
 def test_rtl_row_reductions():
