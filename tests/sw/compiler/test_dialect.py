@@ -78,6 +78,13 @@ BROKEN = [
      "'where' condition must be i1 of shape [4, 8]"),
     ('%c = oxcore_block.constant {value = 1 : i32} : !oxcore_block.block<4xi8>',
      "constant value type i32 differs from the block's i8"),
+    (f'%a = "test.op"() : () -> {BLOCK_I8}\n%i = "test.op"() : () -> i32\n'
+     f'%r = oxcore_block.row %a, %i : {BLOCK_I8} -> !oxcore_block.block<4xi8>',
+     "'oxcore_block.row' result must be !oxcore_block.block<8xi8>"),
+    ('%a = "test.op"() : () -> !oxcore_block.block<8x!oxcore_block.ptr<i8>>\n'
+     '%i = "test.op"() : () -> i32\n'
+     '%r = oxcore_block.row %a, %i : !oxcore_block.block<8x!oxcore_block.ptr<i8>> -> i8',
+     "'oxcore_block.row' result must be !oxcore_block.ptr<i8>"),
 ]
 
 
