@@ -136,8 +136,9 @@ Form = Scalar | Affine | Mask | TileBlock | Requantized
 INT8_MIN, INT8_MAX = -128, 127
 TILE_ARITHMETIC = (
     "the tensor engine has no element-wise tile arithmetic: on a tl.dot accumulator the "
-    "code generator supports `acc + bias[None, :]` right after the dot loop (a 1-D bias "
-    "load with other=0: the accumulator starts at it) and `tl.maximum(acc, 0)` right "
+    "code generator supports `acc + bias[None, :]` or `acc + tl.load(r2d)` right after "
+    "the dot loop (a load with other=0, nothing stored in between: the accumulator "
+    "starts at it) and `tl.maximum(acc, 0)` right "
     "before tl.requantize (tst.b's activation clamp); store the int32 result and compute "
     "other epilogues on the vector engine")
 

@@ -176,7 +176,9 @@ class FoldAccumulatorBias(RewritePattern):
     wrap-around addition is associative and commutative, so (0 + sum of dots) + bias
     equals bias + sum of dots: a 2-D load with row stride 0 (every row the same bias
     row; instruction selection makes it one tld.w per tile instead of a tzero), whose
-    mask and `other=0` keep the 1-D load's N edge (tcolb)."""
+    mask and `other=0` keep the 1-D load's N edge (tcolb). ``loop_result +
+    tl.load(r2d)`` (a residual; C = A @ B + C) likewise starts at that 2-D load, moved
+    before the loop when nothing from the loop to it writes memory."""
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: ob.AddOp, rewriter: PatternRewriter) -> None:
@@ -196,6 +198,8 @@ class FoldAccumulatorBias(RewritePattern):
                 continue
             row = _broadcast_row(bias)
             if row is None:
+                if self._start_at_block(op, loop, index, bias, rewriter):
+                    return
                 continue
             moving: list[Operation] = []
             needed = [row.ptr] + ([row.mask] if row.mask is not None else [])
@@ -204,6 +208,38 @@ class FoldAccumulatorBias(RewritePattern):
             self._start_at_bias(op, loop, index, row, moving, shape, rewriter)
             _erase_if_unused(bias, rewriter)  # the broadcast row and its 1-D load
             return
+
+    @staticmethod
+    def _start_at_block(add: ob.AddOp, loop: scf.ForOp, index: int, value: SSAValue,
+                        rewriter: PatternRewriter) -> bool:
+        """``loop_result + tl.load(r2d)`` (a residual, C = A @ B + C): the 2-D int32 load
+        moves before the loop and becomes the accumulator's start, when nothing from
+        the loop to the load writes memory (the load reads what it would have)."""
+        load = value.owner
+        if not isinstance(load, ob.LoadOp) or len(list(value.uses)) != 1:
+            return False
+        if load.other is not None and not _is_zero_constant(load.other):
+            return False
+        block = loop.parent_block()
+        if load.parent_block() is not block:
+            return False
+        ops = list(block.ops)
+        between = ops[ops.index(loop):ops.index(load)] if ops.index(load) > ops.index(loop) \
+            else []
+        if any(isinstance(inner, ob.StoreOp) for op in between for inner in op.walk()):
+            return False
+        moving: list[Operation] = []
+        if not all(_ops_to_hoist(v, loop, moving) for v in load.operands):
+            return False
+        for moved in [*moving, load] if between else moving:
+            moved.detach()
+            rewriter.insert(moved, InsertPoint.before(loop))
+        operands = list(loop.operands)
+        operands[3 + index] = load.result  # lb, ub, step, then the inits
+        loop.operands = operands
+        rewriter.notify_op_modified(loop)
+        rewriter.replace(add, [], [loop.results[index]])
+        return True
 
     @staticmethod
     def _start_at_bias(add: ob.AddOp, loop: scf.ForOp, index: int, row: ob.LoadOp,
@@ -298,7 +334,7 @@ class FuseRequantizeReluPass(ModulePass):
 PIPELINE: tuple[ModulePass, ...] = (
     VerifyTypesPass(),        # shapes and dtypes sound before anything rewrites them
     FoldBlockConstantsPass(),  # splat/broadcast of constants -> block constants
-    FoldAccumulatorBiasPass(),  # acc + bias row -> the dot loop's accumulator starts there
+    FoldAccumulatorBiasPass(),  # acc + bias row (or 2-D block) -> the accumulator starts there
     FuseRequantizeReluPass(),  # requantize(max(x, 0)) -> tst.b's activation clamp
     SplitRowsPass(),          # 2-D element-wise work -> a loop over 1-D rows
     CanonicalizePass(),       # xDSL: fold arith constants, drop dead pure ops

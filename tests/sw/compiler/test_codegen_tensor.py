@@ -18,7 +18,7 @@ from sw.compiler.launch import (LaunchError, build_launch_program, launch, run_l
                                 signature_text)
 from sw.compiler.emit import assembly
 from sw.ops.gemm import gemm, gemm_q, reference
-from tests.sw.compiler import kernels, pipelined_kernels, window_kernels
+from tests.sw.compiler import kernels, pipelined_kernels, quant_kernels, window_kernels
 
 TENSOR = load_config("tensor")
 
@@ -68,6 +68,33 @@ def test_gemm_in_lockstep_with_the_rtl() -> None:
     """Every retired instruction compared with the interpreter (pysim in tests), edges
     in all three dimensions."""
     got, want = run_gemm(17, 33, 9, sim="rtl")
+    np.testing.assert_array_equal(got, want)
+
+
+def run_residual(m: int, n: int, k: int, in_place: bool = False, sim: str = "iss"
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """C = A @ B + R through `quant_kernels.gemm_residual` (R is C when `in_place`)."""
+    a, bt, c = operands(m, n, k)
+    r = np.random.default_rng(k).integers(-2**31, 2**31, (m, n)).astype(np.int32)
+    if in_place:
+        c = r.copy()
+    launch(quant_kernels.gemm_residual, (-(-m // 16), -(-n // 16)), a, bt, c if in_place else r,
+           c, m, n, k, BLOCK_M=16, BLOCK_N=16, BLOCK_K=32, config=TENSOR, sim=sim)
+    want = reference(a, bt).astype(np.int64) + r
+    return c, ((want + 2**31) % 2**32 - 2**31).astype(np.int32)
+
+
+@pytest.mark.parametrize("shape", [(17, 33, 9), (40, 24, 72), (16, 16, 0)])
+@pytest.mark.parametrize("in_place", [False, True], ids=["c_r", "c_c"])
+def test_a_residual_added_to_the_dot_starts_the_accumulator(shape, in_place) -> None:
+    """acc + tl.load(r2d) after the K loop: the accumulator starts at R's tiles (tld.w),
+    also when R is C itself (BLAS's beta = 1)."""
+    got, want = run_residual(*shape, in_place)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_a_residual_in_lockstep_with_the_rtl() -> None:
+    got, want = run_residual(17, 20, 40, sim="rtl")
     np.testing.assert_array_equal(got, want)
 
 

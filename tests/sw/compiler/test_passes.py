@@ -145,16 +145,31 @@ def test_fold_accumulator_bias_starts_the_accumulator_at_the_bias_row() -> None:
     module.verify()
 
 
+def test_fold_accumulator_bias_starts_at_a_whole_block() -> None:
+    """acc + tl.load(r2d) (a residual): the 2-D load itself moves before the loop and
+    starts the accumulator; the add is gone."""
+    module = quant_ir(quant_kernels.bias_block, quant_kernels.BIAS_BLOCK, BIAS_PASSES)
+    loop = _loop(module)
+    start = loop.iter_args[0].owner
+    assert start.name == "oxcore_block.load" and start.result.type.dims == (16, 16)
+    ops = list(loop.parent_block().ops)
+    assert ops.index(start) < ops.index(loop)
+    assert not [op for op in ops_named(module, "oxcore_block.add") if len(op.result.type.dims) == 2]
+    module.verify()
+
+
 def test_fold_accumulator_bias_leaves_what_it_cannot_fold() -> None:
-    """A loop starting at non-zero values, and a bias that is a whole 2-D block, keep
-    their add (instruction selection then reports it at the add's line)."""
+    """A loop starting at non-zero values, and a residual loaded after a store (moving
+    the load before the loop could read what the store changes), keep their add
+    (instruction selection then reports it at the add's line)."""
     nonzero = quant_ir(quant_kernels.biased_dot, quant_kernels.BIASED_DOT
                        + ",START=1,FLOOR=0", BIAS_PASSES)
     assert _loop(nonzero).iter_args[0].owner.name == "oxcore_block.constant"
     assert [op for op in ops_named(nonzero, "oxcore_block.add") if len(op.result.type.dims) == 2]
-    block = quant_ir(quant_kernels.bias_block, quant_kernels.BIAS_BLOCK, BIAS_PASSES)
-    assert _loop(block).iter_args[0].owner.name == "oxcore_block.constant"
-    assert [op for op in ops_named(block, "oxcore_block.add") if len(op.result.type.dims) == 2]
+    stored = quant_ir(quant_kernels.residual_after_store, quant_kernels.RESIDUAL_AFTER_STORE,
+                      BIAS_PASSES)
+    assert _loop(stored).iter_args[0].owner.name == "oxcore_block.constant"
+    assert [op for op in ops_named(stored, "oxcore_block.add") if len(op.result.type.dims) == 2]
 
 
 @pytest.mark.parametrize("floor, fused", [(0, True), (5, False)])

@@ -97,11 +97,24 @@ def _source_line(error: CompileError) -> str:
     return open(error.path).read().splitlines()[error.line - 1]
 
 
-def test_an_unfusable_bias_is_a_clear_error_at_its_line() -> None:
+def test_an_unfusable_residual_is_a_clear_error_at_its_line() -> None:
     with pytest.raises(CompileError, match="no element-wise tile arithmetic") as info:
-        _compile(quant_kernels.bias_block, quant_kernels.BIAS_BLOCK)
+        _compile(quant_kernels.residual_after_store, quant_kernels.RESIDUAL_AFTER_STORE)
     assert "acc = acc + tl.load(" in _source_line(info.value)
     assert info.value.path == quant_kernels.__file__
+
+
+def test_a_whole_bias_block_before_requantization() -> None:
+    """requantize(A @ B^T + bias2d): the accumulator starts at the 2-D bias (tld.w)."""
+    rng = np.random.default_rng(6)
+    a = rng.integers(-128, 128, (16, 64), dtype=np.int8)
+    bt = rng.integers(-128, 128, (16, 64), dtype=np.int8)
+    bias = rng.integers(-40_000, 40_000, (16, 16), dtype=np.int32)
+    c = np.zeros((16, 16), np.int8)
+    launch(quant_kernels.bias_block, 1, a, bt, bias, c, 64, BLOCK=16, BLOCK_K=32,
+           config=TENSOR)
+    acc = a.astype(np.int64) @ bt.astype(np.int64).T + bias
+    np.testing.assert_array_equal(c, requantize_reference(acc, 1 << 30, 4, 0))
 
 
 def test_a_relu_with_another_floor_is_a_clear_error_at_its_line() -> None:
