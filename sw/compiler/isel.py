@@ -2025,7 +2025,10 @@ def _deferred_store_plan(block: Block) -> tuple[scf.ForOp | None, ob.StoreOp] | 
     body itself (every loop unrolled). Returns the first loop, whose first iteration
     takes the deferred store (None: the first tl.dot of the straight-line chain takes
     it), and the store."""
-    for store in (op for op in block.ops if isinstance(op, ob.StoreOp)):
+    ops = list(block.ops)
+    for store in (op for op in ops if isinstance(op, ob.StoreOp)):
+        if any(_touches_memory(later) for later in ops[ops.index(store) + 1:]):
+            continue  # the program reads or writes memory after it: not the end
         value = store.value
         if isinstance(value.owner, ob.RequantizeOp) and value.owner.parent_block() is block \
                 and len(list(value.uses)) == 1:  # stored by tst.b
@@ -2054,6 +2057,11 @@ def _deferred_store_plan(block: Block) -> tuple[scf.ForOp | None, ob.StoreOp] | 
             first, accumulator = owner, init
         return first, store
     return None
+
+
+def _touches_memory(op: Operation) -> bool:
+    """A load or store, or a region holding one."""
+    return any(isinstance(inner, (ob.LoadOp, ob.StoreOp)) for inner in op.walk())
 
 
 def _dot_loop_accumulator(loop: scf.ForOp) -> SSAValue | None:

@@ -99,3 +99,20 @@ def residual_after_store(a_ptr, bt_ptr, r_ptr, c_ptr, flag_ptr, K, BLOCK: tl.con
     tl.store(flag_ptr, 1)
     acc = acc + tl.load(r_ptr + offs[:, None] * BLOCK + offs[None, :])
     tl.store(c_ptr + offs[:, None] * BLOCK + offs[None, :], acc)
+
+
+@tl.kernel
+def gemm_then_read_back(a_ptr, bt_ptr, c_ptr, first_ptr, K, BLOCK: tl.constexpr,
+                        BLOCK_K: tl.constexpr):
+    """The accumulator stored, then its first element read back and copied: memory
+    after the tile store must see it (the store cannot be deferred to the next
+    program)."""
+    offs = tl.arange(0, BLOCK)
+    offs_k = tl.arange(0, BLOCK_K)
+    acc = tl.zeros((BLOCK, BLOCK), dtype=tl.int32)
+    for k in range(0, K, BLOCK_K):
+        a = tl.load(a_ptr + offs[:, None] * K + offs_k[None, :] + k)
+        b = tl.load(bt_ptr + offs_k[:, None] + offs[None, :] * K + k)
+        acc = tl.dot(a, b, acc)
+    tl.store(c_ptr + offs[:, None] * BLOCK + offs[None, :], acc)
+    tl.store(first_ptr + tl.program_id(0), tl.load(c_ptr))

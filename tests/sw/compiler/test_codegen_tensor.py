@@ -98,6 +98,18 @@ def test_a_residual_in_lockstep_with_the_rtl() -> None:
     np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.parametrize("sim", ["iss", pytest.param("rtl", marks=pytest.mark.long)])
+def test_memory_after_the_accumulator_store_sees_it(sim) -> None:
+    """A load after the tile store reads what it stored: such a store is not deferred
+    into the next program (it was, and the load read the old C)."""
+    a, bt, _ = operands(16, 16, 64)
+    c, first = np.full((16, 16), 7, np.int32), np.zeros(2, np.int32)
+    launch(quant_kernels.gemm_then_read_back, 2, a, bt, c, first, 64, BLOCK=16, BLOCK_K=32,
+           config=TENSOR, sim=sim)
+    np.testing.assert_array_equal(c, reference(a, bt))
+    assert first.tolist() == [c[0, 0], c[0, 0]]
+
+
 def test_a_broken_core_is_caught_running_compiled_code() -> None:
     with pytest.raises(LaunchError, match="diverge|differ|mismatch"):
         a, bt, c = operands(9, 9, 9)
