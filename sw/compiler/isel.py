@@ -960,9 +960,10 @@ class Selector(VectorSelection):
         written for element-wise work) adds where element-wise work runs instead."""
         if self.tdim is None:
             hint = ("; a 2-D block moves as tensor-engine tiles for tl.dot and "
-                    "tl.requantize: the vector engine takes a 2-D block that is only "
-                    "loaded, computed on element by element and stored (row by row, "
-                    "split-rows)") if moves_a_block else ""
+                    "tl.requantize: the vector engine takes a 2-D block row by row "
+                    "(split-rows) when its loads, element-wise ops and reductions end in "
+                    "stores, a row reduction (axis=1) stored or broadcast back along the "
+                    "rows (docs/compiler.md)") if moves_a_block else ""
             raise self.error(f"{what} needs the tensor engine, which configuration "
                              f"'{self.config.name}' has not (use one with [tensor], e.g. "
                              f"--config tensor){hint}")
