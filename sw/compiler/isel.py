@@ -39,7 +39,7 @@ from oxcore.config import OxCoreConfig
 from oxcore.errors import CompileError
 from sw.compiler import abi
 from sw.compiler import dialect as ob
-from sw.compiler.isel_vector import VecBlock, VectorSelection
+from sw.compiler.isel_vector import VecBlock, VectorSelection, _is_1d_block, loads_of
 from sw.compiler.kloop import (LOAD_OVERHEAD, KLoopPlan, KStep, plan_k_loop,
                                selection_order)
 from sw.compiler.machine_model import MachineModel
@@ -231,6 +231,7 @@ class Selector(VectorSelection):
         self._offset: dict[VReg, tuple[VReg, int]] = {}  # r -> (x, c): r = x + c
         self.current_op: Operation | None = None
         self.engines: set[str] = set()
+        self._order: dict[Operation, int] | None = None  # (_op_order)
         self._init_vector()
 
     # -- plumbing --
@@ -566,6 +567,8 @@ class Selector(VectorSelection):
         if self.vector_pending() and not self.defers(op):
             self.flush_vector()  # the element-wise region's code goes before this op
         self.current_op = op
+        if _writes_memory(op):
+            self._loads_before(op)
         if isinstance(op, ob.ElementwiseBinaryOp) and any(
                 isinstance(self.forms.get(v), (TileBlock, Requantized)) for v in op.operands):
             raise self.error(TILE_ARITHMETIC)
@@ -574,6 +577,51 @@ class Selector(VectorSelection):
         if handler is None:
             raise self.error(f"'{op.name}' is not supported by the code generator yet")
         handler(op)
+
+    def _loads_before(self, op: Operation) -> None:
+        """Loads are emitted where their values are used (a tile's at its first use, a
+        1-D block's in the element-wise region that reads it), which may be after `op`,
+        a write to memory: a load through the pointer argument `op` writes through must
+        read memory as it was before it. (Different pointer arguments are taken not to
+        overlap, as C's `restrict`.) Such a tile load is emitted now; a 1-D block is
+        loaded in each region that uses it (its registers do not outlive a region), so
+        one used after the write (other than by the region's own stores, whose chunks
+        are each loaded before stored) is an error at the write, never a read of what
+        it wrote."""
+        if isinstance(op, ob.StoreOp) and _is_1d_block(op.value.type):
+            return  # a store of an element-wise region (its chunks: loaded, then stored)
+        written = {_pointer_argument(inner.ptr) for inner in op.walk()
+                   if isinstance(inner, ob.StoreOp)}
+
+        def may_overlap(load: ob.LoadOp) -> bool:
+            source = _pointer_argument(load.ptr)
+            return source is None or None in written or source in written
+
+        order = self._op_order()
+        for value, form in list(self.forms.items()):
+            if isinstance(form, TileBlock) and form.load and any(
+                    isinstance(t, PendingTile) for t in form.tiles.values()) \
+                    and may_overlap(value.owner):
+                if any(isinstance(use.operation, scf.ForOp) for use in value.uses):
+                    raise self.error("this store comes between the tile load that starts "
+                                     "a tl.dot accumulator and its loop, through the same "
+                                     "pointer argument: load it after the store")
+                self.materialize(form)
+            elif isinstance(form, VecBlock) and any(
+                    may_overlap(node.op) for node in loads_of(form)) and any(
+                    order[use.operation] > order[op] and not op.is_ancestor(use.operation)
+                    for use in value.uses):
+                raise self.error("this store comes between the load of a 1-D block through "
+                                 "the same pointer argument and a use of the block, and the "
+                                 "vector engine loads a block where its element-wise region "
+                                 "uses it, which would read memory after the store: move "
+                                 "the store after that use, or the load after the store")
+
+    def _op_order(self) -> dict[Operation, int]:
+        """Every op of the kernel by its place in the text (its program order)."""
+        if self._order is None:
+            self._order = {op: index for index, op in enumerate(self.function.walk())}
+        return self._order
 
     def scalar(self, value: SSAValue) -> Scalar:
         form = self.forms[value]
@@ -2058,6 +2106,30 @@ def _deferred_store_plan(block: Block) -> tuple[scf.ForOp | None, ob.StoreOp] | 
             first, accumulator = owner, init
         return first, store
     return None
+
+
+def _pointer_argument(value: SSAValue) -> BlockArgument | None:
+    """The kernel's pointer argument that `value` (a pointer or block of pointers) is
+    an offset of; None if it is not one (a pointer loaded from memory)."""
+    while True:
+        if isinstance(value, BlockArgument):
+            owner = value.block.parent_op()
+            if isinstance(owner, scf.ForOp) and value.index > 0:  # a carried pointer
+                value = owner.iter_args[value.index - 1]
+                continue
+            return value if isinstance(owner, func.FuncOp) else None
+        owner = value.owner
+        if isinstance(owner, ob.AddPtrOp):
+            value = owner.ptr
+        elif isinstance(owner, (ob.SplatOp, ob.BroadcastOp, ob.ExpandDimsOp, ob.RowOp)):
+            value = owner.operand
+        else:
+            return None
+
+
+def _writes_memory(op: Operation) -> bool:
+    """A store, or a region holding one."""
+    return any(isinstance(inner, ob.StoreOp) for inner in op.walk())
 
 
 def _touches_memory(op: Operation) -> bool:

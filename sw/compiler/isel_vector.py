@@ -1596,6 +1596,11 @@ def _wrap(value: int, element: str) -> int:
     return value - (1 << bits) if value >> (bits - 1) else value
 
 
+def loads_of(node: VecBlock) -> list[VecBlock]:
+    """The "load" nodes of `node`'s DAG: the loads computing it takes."""
+    return [n for n in _topological([node]) if n.kind == "load"]
+
+
 def _topological(roots: list[VecBlock]) -> list[VecBlock]:
     order: list[VecBlock] = []
     seen: set[int] = set()

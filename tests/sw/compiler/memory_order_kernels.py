@@ -1,0 +1,48 @@
+"""Kernels whose stores come between a load and the use of what it loaded
+(tests/sw/compiler/test_memory_order.py). Line numbers matter to the error tests."""
+
+from sw.compiler import language as tl
+
+
+@tl.kernel
+def tile_load_then_store(a_ptr, bt_ptr, c_ptr, BLOCK: tl.constexpr, BLOCK_K: tl.constexpr):
+    """A's tiles loaded, then A[0] overwritten, then the dot: it uses the old A."""
+    offs = tl.arange(0, BLOCK)
+    offs_k = tl.arange(0, BLOCK_K)
+    a = tl.load(a_ptr + offs[:, None] * BLOCK_K + offs_k[None, :])
+    b = tl.load(bt_ptr + offs_k[:, None] + offs[None, :] * BLOCK_K)
+    tl.store(a_ptr, tl.load(a_ptr + 1))
+    acc = tl.dot(a, b, tl.zeros((BLOCK, BLOCK), dtype=tl.int32))
+    tl.store(c_ptr + offs[:, None] * BLOCK + offs[None, :], acc)
+
+
+@tl.kernel
+def vector_load_then_store(x_ptr, out_ptr, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    x = tl.load(x_ptr + offs)
+    tl.store(x_ptr, tl.load(x_ptr + 1))
+    tl.store(out_ptr + offs, x)
+
+
+@tl.kernel
+def vector_load_then_other_store(x_ptr, out_ptr, count_ptr, BLOCK: tl.constexpr):
+    """The store between goes through another pointer argument: taken not to overlap."""
+    offs = tl.arange(0, BLOCK)
+    x = tl.load(x_ptr + offs)
+    tl.store(count_ptr, BLOCK)
+    tl.store(out_ptr + offs, x + 1)
+
+
+@tl.kernel
+def accumulator_start_then_store(a_ptr, bt_ptr, c_ptr, K, BLOCK: tl.constexpr,
+                                 BLOCK_K: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    offs_k = tl.arange(0, BLOCK_K)
+    c_ptrs = c_ptr + offs[:, None] * BLOCK + offs[None, :]
+    acc = tl.load(c_ptrs)
+    tl.store(c_ptr, 0)
+    for k in range(0, K, BLOCK_K):
+        a = tl.load(a_ptr + offs[:, None] * K + offs_k[None, :] + k)
+        b = tl.load(bt_ptr + offs_k[:, None] + offs[None, :] * K + k)
+        acc = tl.dot(a, b, acc)
+    tl.store(c_ptrs, acc)
