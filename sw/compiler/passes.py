@@ -203,7 +203,8 @@ class FoldAccumulatorBias(RewritePattern):
                 continue
             moving: list[Operation] = []
             needed = [row.ptr] + ([row.mask] if row.mask is not None else [])
-            if not all(_ops_to_hoist(v, loop, moving) for v in needed):
+            if _stores_between(loop, row) or not all(
+                    _ops_to_hoist(v, loop, moving) for v in needed):
                 continue
             self._start_at_bias(op, loop, index, row, moving, shape, rewriter)
             _erase_if_unused(bias, rewriter)  # the broadcast row and its 1-D load
@@ -220,18 +221,14 @@ class FoldAccumulatorBias(RewritePattern):
             return False
         if load.other is not None and not _is_zero_constant(load.other):
             return False
-        block = loop.parent_block()
-        if load.parent_block() is not block:
-            return False
-        ops = list(block.ops)
-        between = ops[ops.index(loop):ops.index(load)] if ops.index(load) > ops.index(loop) \
-            else []
-        if any(isinstance(inner, ob.StoreOp) for op in between for inner in op.walk()):
+        if load.parent_block() is not loop.parent_block() or _stores_between(loop, load):
             return False
         moving: list[Operation] = []
         if not all(_ops_to_hoist(v, loop, moving) for v in load.operands):
             return False
-        for moved in [*moving, load] if between else moving:
+        ops = list(loop.parent_block().ops)
+        after = ops.index(load) > ops.index(loop)
+        for moved in [*moving, load] if after else moving:
             moved.detach()
             rewriter.insert(moved, InsertPoint.before(loop))
         operands = list(loop.operands)
@@ -266,6 +263,16 @@ class FoldAccumulatorBias(RewritePattern):
         loop.operands = operands
         rewriter.notify_op_modified(loop)
         rewriter.replace(add, [], [loop.results[index]])
+
+
+def _stores_between(loop: scf.ForOp, load: ob.LoadOp) -> bool:
+    """Whether memory is written from `loop` (itself included) to `load`, which a fold
+    would move before the loop: then it might read what that store changed."""
+    ops = list(loop.parent_block().ops)
+    if load.parent_block() is not loop.parent_block() or ops.index(load) < ops.index(loop):
+        return False
+    return any(isinstance(inner, ob.StoreOp) for op in ops[ops.index(loop):ops.index(load)]
+               for inner in op.walk())
 
 
 def _erase_if_unused(value: SSAValue, rewriter: PatternRewriter) -> None:
