@@ -228,24 +228,14 @@ class FoldAccumulatorBias(RewritePattern):
             return False
         ops = list(loop.parent_block().ops)
         after = ops.index(load) > ops.index(loop)
-        for moved in [*moving, load] if after else moving:
-            moved.detach()
-            rewriter.insert(moved, InsertPoint.before(loop))
-        operands = list(loop.operands)
-        operands[3 + index] = load.result  # lb, ub, step, then the inits
-        loop.operands = operands
-        rewriter.notify_op_modified(loop)
-        rewriter.replace(add, [], [loop.results[index]])
+        _start_loop_at(add, loop, index, load, [*moving, load] if after else moving, [],
+                       rewriter)
         return True
 
     @staticmethod
     def _start_at_bias(add: ob.AddOp, loop: scf.ForOp, index: int, row: ob.LoadOp,
                        moving: list[Operation], shape: tuple[int, ...],
                        rewriter: PatternRewriter) -> None:
-        for moved in moving:
-            moved.detach()
-            rewriter.insert(moved, InsertPoint.before(loop))
-
         def rows(value: SSAValue) -> list[Operation]:
             expand = ob.ExpandDimsOp(value, 0)
             return [expand, ob.BroadcastOp(expand.result, shape)]
@@ -257,12 +247,23 @@ class FoldAccumulatorBias(RewritePattern):
         new_ops = [*pointers, *masks, zero, load]
         for new in new_ops:
             new.location = row.location
-        rewriter.insert(new_ops, InsertPoint.before(loop))
-        operands = list(loop.operands)
-        operands[3 + index] = load.result  # lb, ub, step, then the inits
-        loop.operands = operands
-        rewriter.notify_op_modified(loop)
-        rewriter.replace(add, [], [loop.results[index]])
+        _start_loop_at(add, loop, index, load, moving, new_ops, rewriter)
+
+
+def _start_loop_at(add: ob.AddOp, loop: scf.ForOp, index: int, load: ob.LoadOp,
+                   moving: list[Operation], new_ops: list[Operation],
+                   rewriter: PatternRewriter) -> None:
+    """The fold itself: `moving` (existing ops) and `new_ops` go before the loop, whose
+    accumulator `index` starts at `load`, and `add`'s result is the loop's."""
+    for moved in moving:
+        moved.detach()
+        rewriter.insert(moved, InsertPoint.before(loop))
+    rewriter.insert(new_ops, InsertPoint.before(loop))
+    operands = list(loop.operands)
+    operands[3 + index] = load.result  # lb, ub, step, then the inits
+    loop.operands = operands
+    rewriter.notify_op_modified(loop)
+    rewriter.replace(add, [], [loop.results[index]])
 
 
 def _stores_between(loop: scf.ForOp, load: ob.LoadOp) -> bool:
