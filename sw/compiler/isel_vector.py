@@ -38,7 +38,9 @@ destination overlapping a source).
 **Strip-mining.** A block larger than one chunk becomes a loop over chunks. The mask
 ``offsets < n`` (`Mask` with a bound on dimension 0) becomes the element count
 ``min(n - start, BLOCK)``: full chunks run at vl = VLMAX (one vsetvli before the loop),
-the remainder at ``vsetvli rem`` -- no v0 mask, and masked-off elements are neither
+the remainder at ``vsetvli rem`` (a block of one chunk of exactly VLMAX elements
+skips the min: ``blez n - start``, then ``vsetvli`` clamps it, vl = min(AVL, VLMAX)
+being OxCore's rule) -- no v0 mask, and masked-off elements are neither
 loaded, computed nor stored, so a load's `other` does not matter for stores. A store's
 data-dependent mask (``mask & (x > 0)``: the bound is still vl) is a "mask" node: the
 comparison computed with the chunk's arithmetic into a register kept until the store,
@@ -840,9 +842,16 @@ class VectorSelection:
             [s.operand.sew for s in region.sinks if s.kind == "reduce"]
         self._sew0 = arithmetic[0] if arithmetic else smax
         length = region.length
-        count = self.min_const(bound, length) if bound is not None else length
         stores = [s for s in region.sinks if s.kind == "store"]
         reduces = [s for s in region.sinks if s.kind == "reduce"]
+        # one chunk of exactly BLOCK = VLMAX elements and a runtime bound: vsetvli clamps
+        # it (vl = min(AVL, VLMAX), the interpreter's rule, oxcore/isa/vector/unit.py)
+        # once the chunk's guard has skipped a bound <= 0, so the count is the bound
+        # itself (reductions need the exact count for the masked-off elements)
+        direct = single and length == elements and not reduces and bound is not None \
+            and not isinstance(bound, int)
+        count = bound if direct else \
+            self.min_const(bound, length) if bound is not None else length
         self._carries = [s for s in region.sinks if s.kind == "carry"]
         loads = [n for n in nodes if n.kind == "load"]
         uses_index = _uses_index(nodes)
@@ -865,7 +874,9 @@ class VectorSelection:
         # keep vl instead)
         vl_reg = self.reg(elements)
         self._vl_reg = vl_reg
-        self.emit("vsetvli", ZERO, vl_reg, self._vtype(self._sew0))
+        if not (single and not isinstance(count, int) and not reduces):
+            # (a single chunk's own vsetvli sets the vtype: none before its guard)
+            self.emit("vsetvli", ZERO, vl_reg, self._vtype(self._sew0))
         self._vsew = self._sew0
         self._need_sew(self._sew0)
         # running pointers (loads and stores apart: the pipeline stores a chunk late)
