@@ -65,7 +65,8 @@ bench: $(STAMP)
 
 fuzz: $(STAMP)
 	OXCORE_FUZZ_SCALE=$(N) $(PY) -m pytest -n $(JOBS) -q \
-		tests/cosim/iss/test_unicorn_lockstep.py tests/cosim/iss/test_modes.py
+		tests/cosim/iss/test_unicorn_lockstep.py tests/cosim/iss/test_modes.py \
+		tests/sw/compiler/test_vector_fuzz.py
 	$(PY) -m cosim.fuzz --count $$(( $(N) * 10 )) --out build/fuzz
 	$(PY) -m cosim.vector_fuzz --seeds $$(( $(N) * 10 )) --vlen 128 --vlen 256 --vstart-rate 0.1 \
 		--out build/vector-fuzz

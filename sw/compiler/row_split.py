@@ -31,7 +31,8 @@ reductions) with the loads and element-wise ops they read, joined when they shar
 instruction selection's error: tiles (tl.dot and tl.requantize results, loop-carried
 blocks) and anything that reads them, other uses of a component's values, gathers
 (pointers from loaded data), ``x[:, None]`` of other data, and components spread over
-several blocks. The loop goes where the component's last sink was (a column
+several blocks. A 2-D load whose value nothing uses is dropped (an unused 1-D block is
+never loaded either). The loop goes where the component's last sink was (a column
 reduction's uses must come after it), so a component must not have another store
 between its first load and its last sink (a clear error: its loads would move past it).
 """
@@ -390,5 +391,9 @@ class SplitRowsPass(ModulePass):
         blocks = [block for inner in op.walk() for region in inner.regions
                   for block in region.blocks]
         for block in blocks:
+            for load in [op for op in block.ops if isinstance(op, ob.LoadOp)
+                         and _is_2d(op.result) and not list(op.result.uses)]:
+                load.detach()  # never used: not loaded (as an unused 1-D block is not)
+                load.erase()
             for component in splitter.components(block):
                 splitter.split(component)
