@@ -1,9 +1,10 @@
 """Random element-wise kernels on the vector engine against numpy: expression trees of
 the kernel language's element-wise operations (arithmetic, bitwise, shifts, division,
 maximum/minimum, comparisons and `tl.where`, casts) over int8, int16, int32 and uint8
-blocks, written as kernel source, compiled, run on the golden interpreter and compared
-with the same expression evaluated in numpy with C's (and Triton's) integer rules:
-wrap-around, division toward zero, arithmetic right shifts of signed types.
+blocks, written as kernel source (stored as 1-D or 2-D blocks, or reduced), compiled,
+run on the golden interpreter and compared with the same expression evaluated in numpy
+with C's (and Triton's) integer rules: wrap-around, division toward zero, arithmetic
+right shifts of signed types.
 
 Operands that C leaves undefined are kept out by construction, as a kernel writer
 would: divisors are 1..8 (``(y & 7) + 1``), shift amounts below the width. A failing
@@ -246,3 +247,48 @@ def test_random_element_wise_2d_kernels_match_numpy(seed: int, tmp_path) -> None
 def test_random_element_wise_kernels_on_the_rtl(seed: int, tmp_path) -> None:
     """In lockstep with the interpreter (every retired instruction compared)."""
     _run_1d(seed, tmp_path, sim="rtl")
+
+
+KERNEL_REDUCE = '''from sw.compiler import language as tl
+
+
+@tl.kernel
+def fuzz(a_ptr, b_ptr, c_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    pid = tl.program_id(0)
+    offs = pid * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n
+    a = tl.load(a_ptr + offs, mask=mask, other=0)
+    b = tl.load(b_ptr + offs, mask=mask, other=0)
+    c = tl.load(c_ptr + offs, mask=mask, other=0)
+    tl.store(out_ptr + pid, tl.{reduction}({expr}))
+'''
+
+
+@pytest.mark.parametrize("seed", range(2 * CASES, 2 * CASES + CASES // 2))
+def test_random_reductions_match_numpy(seed: int, tmp_path) -> None:
+    """tl.sum (wrapping in the block's type) and tl.max of random expressions over
+    blocks whose last one ends mid-block: the masked-off elements take part with the
+    value the expression has on the loads' `other` (0), as in Triton."""
+    rng = pyrandom.Random(seed)
+    types = {name: rng.choice(list(DTYPES)) for name in INPUTS}
+    out_type = rng.choice(["int8", "int16", "int32"])
+    reduction = rng.choice(["sum", "max"])
+    expr = _cast(Generator(seed, types).expr(out_type, rng.randint(1, 3)), out_type)
+    source = KERNEL_REDUCE.format(expr=expr.text, reduction=reduction)
+    path = tmp_path / f"fuzz_{seed}.py"
+    path.write_text(source)
+    kernel = _load_kernel(path)
+    n, block = rng.choice([(100, 64), (700, 512), (37, 256), (1000, 1024)])
+    programs = -(-n // block)
+    env = _inputs(np.random.default_rng(seed), types, n)
+    out = np.zeros(programs, DTYPES[out_type])
+    launch(kernel, programs, env["a"], env["b"], env["c"], out, n, BLOCK=block,
+           config="vector")
+    padded = {k: np.concatenate([v, np.zeros(programs * block - n, v.dtype)])
+              for k, v in env.items()}
+    values = expr.value(padded).reshape(programs, block)
+    if reduction == "sum":
+        want = _wrap(values.astype(np.int64).sum(axis=1), out_type)
+    else:
+        want = values.max(axis=1)
+    _check(out, want, {k: v[:programs] for k, v in env.items()}, source)
