@@ -1,7 +1,8 @@
 """Random element-wise kernels on the vector engine against numpy: expression trees of
 the kernel language's element-wise operations (arithmetic, bitwise, shifts, division,
 maximum/minimum, comparisons and `tl.where`, casts) over int8, int16, int32 and uint8
-blocks, written as kernel source (stored as 1-D or 2-D blocks, or reduced), compiled,
+blocks, written as kernel source (stored as 1-D or 2-D blocks, or reduced; and on
+scalars, for the scalar core), compiled,
 run on the golden interpreter and compared with the same expression evaluated in numpy
 with C's (and Triton's) integer rules: wrap-around, division toward zero, arithmetic
 right shifts of signed types.
@@ -63,9 +64,11 @@ def _divide(x: np.ndarray, d: np.ndarray) -> np.ndarray:
 
 
 class Generator:
-    def __init__(self, seed: int, input_types: dict[str, str]) -> None:
+    def __init__(self, seed: int, input_types: dict[str, str],
+                 dtypes: tuple[str, ...] = tuple(DTYPES)) -> None:
         self.rng = pyrandom.Random(seed)
         self.input_types = input_types
+        self.dtypes = list(dtypes)  # what casts and comparisons may go through
 
     def expr(self, dtype: str, depth: int) -> Expr:
         choice = self.rng.random()
@@ -78,7 +81,7 @@ class Generator:
         if choice < 0.45:
             return self.where(dtype, depth)
         if choice < 0.55:  # a cast through another type
-            middle = self.rng.choice(list(DTYPES))
+            middle = self.rng.choice(self.dtypes)
             return _cast(_cast(self.expr(middle, depth - 1), middle), dtype)
         return self.binary(dtype, depth)
 
@@ -128,7 +131,7 @@ class Generator:
                     lambda env, x=x: _wrap(python(x.value(env).astype(np.int64)), dtype))
 
     def where(self, dtype: str, depth: int) -> Expr:
-        compared = self.rng.choice(list(DTYPES))
+        compared = self.rng.choice(self.dtypes)
         p, q = self.expr(compared, depth - 1), self.expr(compared, depth - 1)
         predicate = self.rng.choice(["<", "<=", ">", ">=", "==", "!="])
         x, y = self.expr(dtype, depth - 1), self.expr(dtype, depth - 1)
@@ -292,3 +295,35 @@ def test_random_reductions_match_numpy(seed: int, tmp_path) -> None:
     else:
         want = values.max(axis=1)
     _check(out, want, {k: v[:programs] for k, v in env.items()}, source)
+
+
+KERNEL_SCALAR = '''from sw.compiler import language as tl
+
+
+@tl.kernel
+def fuzz(a_ptr, b_ptr, c_ptr, out_ptr):
+    pid = tl.program_id(0)
+    a = tl.load(a_ptr + pid)
+    b = tl.load(b_ptr + pid)
+    c = tl.load(c_ptr + pid)
+    tl.store(out_ptr + pid, {expr})
+'''
+
+
+@pytest.mark.parametrize("seed", range(3 * CASES, 3 * CASES + CASES // 2))
+def test_random_scalar_kernels_match_numpy(seed: int, tmp_path) -> None:
+    """The same expressions on scalars (the scalar core: no vector engine), one program
+    an element; uint8 exists in blocks only."""
+    scalar_types = ("int8", "int16", "int32")
+    rng = pyrandom.Random(seed)
+    types = {name: rng.choice(scalar_types) for name in INPUTS}
+    out_type = rng.choice(scalar_types)
+    expr = _cast(Generator(seed, types, scalar_types).expr(out_type, rng.randint(1, 3)),
+                 out_type)
+    source = KERNEL_SCALAR.format(expr=expr.text)
+    path = tmp_path / f"fuzz_{seed}.py"
+    path.write_text(source)
+    env = _inputs(np.random.default_rng(seed), types, 16)
+    out = np.zeros(16, DTYPES[out_type])
+    launch(_load_kernel(path), 16, env["a"], env["b"], env["c"], out, config="default")
+    _check(out, expr.value(env), env, source)
