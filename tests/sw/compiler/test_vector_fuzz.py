@@ -1,11 +1,10 @@
-"""Random element-wise kernels on the vector engine against numpy: expression trees of
-the kernel language's element-wise operations (arithmetic, bitwise, shifts, division,
-maximum/minimum, comparisons and `tl.where`, casts) over int8, int16, int32 and uint8
-blocks, written as kernel source (stored as 1-D or 2-D blocks, or reduced; and on
-scalars, for the scalar core), compiled,
-run on the golden interpreter and compared with the same expression evaluated in numpy
-with C's (and Triton's) integer rules: wrap-around, division toward zero, arithmetic
-right shifts of signed types.
+"""Random element-wise kernels against numpy: expression trees of the kernel language's
+element-wise operations (arithmetic, bitwise, shifts, division, maximum/minimum,
+comparisons and `tl.where`, casts) over int8, int16, int32 and uint8 blocks, written as
+kernel source (stored as 1-D or 2-D blocks, or reduced, on the vector engine; on
+scalars, for the scalar core), compiled, run on the golden interpreter and compared
+with the same expression evaluated in numpy with C's (and Triton's) integer rules:
+wrap-around, division toward zero, arithmetic right shifts of signed types.
 
 Operands that C leaves undefined are kept out by construction, as a kernel writer
 would: divisors are 1..8 (``(y & 7) + 1``), shift amounts below the width. A failing
