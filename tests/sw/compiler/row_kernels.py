@@ -139,3 +139,15 @@ def column_sums_other_one(x_ptr, sums_ptr, M, N, BM: tl.constexpr, BN: tl.conste
     mask = (offs_m[:, None] < M) & (offs_n[None, :] < N)
     x = tl.load(x_ptr + offs_m[:, None] * N + offs_n[None, :], mask=mask, other=1)
     tl.store(sums_ptr + offs_n, tl.sum(x, axis=0), mask=offs_n < N)
+
+
+@tl.kernel
+def positive_doubled(x_ptr, out_ptr, M, N, BM: tl.constexpr, BN: tl.constexpr):
+    """out = 2x where x > 0 (a store mask that depends on data), the rest untouched;
+    and a tl.where on the column index."""
+    offs_m = tl.program_id(0) * BM + tl.arange(0, BM)
+    offs_n = tl.arange(0, BN)
+    offs = offs_m[:, None] * N + offs_n[None, :]
+    mask = (offs_m[:, None] < M) & (offs_n[None, :] < N)
+    x = tl.load(x_ptr + offs, mask=mask, other=0)
+    tl.store(out_ptr + offs, tl.where(offs_n[None, :] < 3, x, x * 2), mask=mask & (x > 0))

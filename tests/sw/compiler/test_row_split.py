@@ -196,6 +196,14 @@ def test_a_column_reduction_needs_the_identity_past_the_mask():
     assert f"{rk.__file__}:141:" in str(info.value)
 
 
+def test_a_data_mask_and_a_column_condition_on_rows():
+    x = random(np.random.default_rng(15), (7, 45), np.int32)
+    out = np.full_like(x, 5)
+    launch(rk.positive_doubled, 2, x, out, 7, 45, BM=4, BN=64, config=CONFIG)
+    doubled = np.where(np.arange(45)[None, :] < 3, x, 2 * x)
+    assert np.array_equal(out, np.where(x > 0, doubled, 5))
+
+
 def test_two_stores_of_one_load_share_the_loop():
     text = ir_after_split(rk.copy_twice, "x_ptr:*i8,a_ptr:*i8,b_ptr:*i8,N:i32,BM=4,BN=32")
     assert text.count("scf.for") == 1 and text.count("oxcore_block.load") == 1
