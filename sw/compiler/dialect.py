@@ -776,6 +776,16 @@ OxCoreBlock = Dialect(
 )
 
 
+def writes_memory(op: Operation) -> bool:
+    """A store, or an op whose regions hold one."""
+    return any(isinstance(inner, StoreOp) for inner in op.walk())
+
+
+def touches_memory(op: Operation) -> bool:
+    """A load or a store, or an op whose regions hold one."""
+    return any(isinstance(inner, (LoadOp, StoreOp)) for inner in op.walk())
+
+
 def op_location(op: Operation) -> tuple[str, int, int] | None:
     """(file, line, column) of the source an op came from, if the front end recorded it."""
     from xdsl.dialects.builtin import FileLineColLoc

@@ -567,7 +567,7 @@ class Selector(VectorSelection):
         if self.vector_pending() and not self.defers(op):
             self.flush_vector()  # the element-wise region's code goes before this op
         self.current_op = op
-        if _writes_memory(op):
+        if ob.writes_memory(op):
             self._loads_before(op)
         if isinstance(op, ob.ElementwiseBinaryOp) and any(
                 isinstance(self.forms.get(v), (TileBlock, Requantized)) for v in op.operands):
@@ -2076,7 +2076,7 @@ def _deferred_store_plan(block: Block) -> tuple[scf.ForOp | None, ob.StoreOp] | 
     it), and the store."""
     ops = list(block.ops)
     for store in (op for op in ops if isinstance(op, ob.StoreOp)):
-        if any(_touches_memory(later) for later in ops[ops.index(store) + 1:]):
+        if any(ob.touches_memory(later) for later in ops[ops.index(store) + 1:]):
             continue  # the program reads or writes memory after it: not the end
         value = store.value
         if isinstance(value.owner, ob.RequantizeOp) and value.owner.parent_block() is block \
@@ -2125,16 +2125,6 @@ def _pointer_argument(value: SSAValue) -> BlockArgument | None:
             value = owner.operand
         else:
             return None
-
-
-def _writes_memory(op: Operation) -> bool:
-    """A store, or a region holding one."""
-    return any(isinstance(inner, ob.StoreOp) for inner in op.walk())
-
-
-def _touches_memory(op: Operation) -> bool:
-    """A load or store, or a region holding one."""
-    return any(isinstance(inner, (ob.LoadOp, ob.StoreOp)) for inner in op.walk())
 
 
 def _dot_loop_accumulator(loop: scf.ForOp) -> SSAValue | None:

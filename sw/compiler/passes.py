@@ -272,8 +272,7 @@ def _stores_between(loop: scf.ForOp, load: ob.LoadOp) -> bool:
     ops = list(loop.parent_block().ops)
     if load.parent_block() is not loop.parent_block() or ops.index(load) < ops.index(loop):
         return False
-    return any(isinstance(inner, ob.StoreOp) for op in ops[ops.index(loop):ops.index(load)]
-               for inner in op.walk())
+    return any(ob.writes_memory(op) for op in ops[ops.index(loop):ops.index(load)])
 
 
 def _erase_if_unused(value: SSAValue, rewriter: PatternRewriter) -> None:

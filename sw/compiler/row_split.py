@@ -250,7 +250,7 @@ class _Splitter:
         ordered = list(block.ops)
         first = min(ordered.index(op) for op in members)
         for op in ordered[first:ordered.index(last)]:
-            if op not in members and _writes_memory(op):
+            if op not in members and ob.writes_memory(op):
                 from sw.compiler.passes import error_at
                 raise error_at(op, "this store lies between the loads and the store of a 2-D "
                                    "block computed row by row (split-rows), which would move "
@@ -374,12 +374,6 @@ def _on_rows(op: Operation, operands: list[SSAValue]) -> Operation:
     return type(op)(*operands)
 
 
-def _writes_memory(op: Operation) -> bool:
-    return isinstance(op, ob.StoreOp) or any(isinstance(inner, ob.StoreOp)
-                                             for region in op.regions
-                                             for inner in region.walk())
-
-
 @dataclass(frozen=True)
 class SplitRowsPass(ModulePass):
     """2-D element-wise loads, arithmetic and stores -> a loop over 1-D rows."""
@@ -391,8 +385,9 @@ class SplitRowsPass(ModulePass):
         blocks = [block for inner in op.walk() for region in inner.regions
                   for block in region.blocks]
         for block in blocks:
-            for load in [op for op in block.ops if isinstance(op, ob.LoadOp)
-                         and _is_2d(op.result) and not list(op.result.uses)]:
+            for load in [candidate for candidate in block.ops
+                         if isinstance(candidate, ob.LoadOp) and _is_2d(candidate.result)
+                         and not list(candidate.result.uses)]:
                 load.detach()  # never used: not loaded (as an unused 1-D block is not)
                 load.erase()
             for component in splitter.components(block):
