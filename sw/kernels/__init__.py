@@ -412,6 +412,15 @@ COMPILED_KERNELS = (
                                            f" + 4 * N * {_OH} * {_OW} * CO")),
     _ew("add", ("X", "Y"), Array("Z", "int8", ("N",)), _add, 8, "3 * N"),
     _ew("relu", ("X",), Array("Z", "int8", ("N",)), _relu_op, 8, "2 * N"),
+    # the 2-D form (split-rows: row by row), blocks of 16 rows x 64 columns
+    Kernel("add_2d", ("M", "N"), (32, 100),
+           (Array("X", "int8", ("M", "N")), Array("Y", "int8", ("M", "N"))),
+           (Array("Z", "int8", ("M", "N")),), _add, engines=("vector",),
+           default_config="vector",
+           launch=CompiledLaunch("sw.ops.elementwise:add_2d", ("X", "Y", "Z", "M", "N", "N"),
+                                 ("cdiv(M, BM)", "cdiv(N, BN)"),
+                                 (("BM", "16"), ("BN", "64")), min_bytes="3 * M * N",
+                                 elements="M * N", element_bits=8)),
     # a bias on int32 accumulators: per element, and one scalar for all (a launch argument)
     _ew("bias", ("X", "B"), Array("Z", "int32", ("N",)), _bias, 32, "12 * N"),
     Kernel("bias_scalar", ("N",), (4096,), (Array("X", "int32", ("N",)),),

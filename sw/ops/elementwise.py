@@ -32,6 +32,20 @@ def relu(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
 
 
 @tl.kernel
+def add_2d(x_ptr, y_ptr, out_ptr, M, N, stride, BM: tl.constexpr, BN: tl.constexpr):
+    """out = x + y over an M x N matrix whose rows are `stride` elements apart, in BM x BN
+    blocks on a 2-D grid: Triton's 2-D form, which the compiler runs row by row
+    (`split-rows`, docs/compiler.md)."""
+    offs_m = tl.program_id(0) * BM + tl.arange(0, BM)
+    offs_n = tl.program_id(1) * BN + tl.arange(0, BN)
+    offs = offs_m[:, None] * stride + offs_n[None, :]
+    mask = (offs_m[:, None] < M) & (offs_n[None, :] < N)
+    x = tl.load(x_ptr + offs, mask=mask)
+    y = tl.load(y_ptr + offs, mask=mask)
+    tl.store(out_ptr + offs, x + y, mask=mask)
+
+
+@tl.kernel
 def bias(x_ptr, b_ptr, out_ptr, n, BLOCK: tl.constexpr):
     """out = x + b, b per element (same length as x)."""
     offsets = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)

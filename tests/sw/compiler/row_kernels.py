@@ -1,20 +1,8 @@
 """Kernels on 2-D data blocks, which `split-rows` turns into loops over 1-D rows
-(tests/sw/compiler/test_row_split.py). Line numbers of `store_between` matter to the
-error test."""
+(tests/sw/compiler/test_row_split.py), beside the library's `add_2d`
+(sw/ops/elementwise.py)."""
 
 from sw.compiler import language as tl
-
-
-@tl.kernel
-def add2d(x_ptr, y_ptr, out_ptr, M, N, stride, BM: tl.constexpr, BN: tl.constexpr):
-    """out = x + y over an M x N matrix in rows of `stride` elements, BM x BN blocks."""
-    offs_m = tl.program_id(0) * BM + tl.arange(0, BM)
-    offs_n = tl.program_id(1) * BN + tl.arange(0, BN)
-    offs = offs_m[:, None] * stride + offs_n[None, :]
-    mask = (offs_m[:, None] < M) & (offs_n[None, :] < N)
-    x = tl.load(x_ptr + offs, mask=mask)
-    y = tl.load(y_ptr + offs, mask=mask)
-    tl.store(out_ptr + offs, x + y, mask=mask)
 
 
 @tl.kernel

@@ -15,9 +15,18 @@ from oxcore.errors import CompileError
 from sw.compiler.driver import compile_kernel, compile_to_ir
 from sw.compiler.launch import launch
 from sw.compiler.passes import print_module
+from sw.ops.elementwise import add_2d
 from tests.sw.compiler import quant_kernels, row_kernels as rk
 
 CONFIG = "vector"
+
+
+def line_of(text: str, kernel: str) -> int:
+    """The line of row_kernels.py that holds `text`, the first in `kernel`'s body."""
+    lines = open(rk.__file__).read().splitlines()
+    start = next(number for number, line in enumerate(lines) if f"def {kernel}(" in line)
+    return next(number for number, line in enumerate(lines[start:], start + 1)
+                if text in line)
 
 
 def cdiv(a: int, b: int) -> int:
@@ -32,7 +41,7 @@ def random(rng, shape, dtype) -> np.ndarray:
 def run_add2d(x, y, m, n, bm, bn, sim="iss"):
     """x + y over the top-left m x n of x's rows; the rest of `out` keeps its fill."""
     out = np.full_like(x, 77)
-    launch(rk.add2d, (cdiv(m, bm), cdiv(n, bn)), x, y, out, m, n, x.shape[1], BM=bm, BN=bn,
+    launch(add_2d, (cdiv(m, bm), cdiv(n, bn)), x, y, out, m, n, x.shape[1], BM=bm, BN=bn,
            config=CONFIG, sim=sim)
     return out
 
@@ -50,7 +59,7 @@ def ir_after_split(kernel, signature: str) -> str:
 
 
 def test_the_row_loop_reads_rows_of_the_index_and_mask_blocks():
-    text = ir_after_split(rk.add2d, "x_ptr:*i8,y_ptr:*i8,out_ptr:*i8,M:i32,N:i32,"
+    text = ir_after_split(add_2d, "x_ptr:*i8,y_ptr:*i8,out_ptr:*i8,M:i32,N:i32,"
                                     "stride:i32,BM=4,BN=64")
     loop = text[text.index("scf.for"):]
     assert "block<4x64xi8>" not in text  # no 2-D data left
@@ -193,7 +202,8 @@ def test_a_column_reduction_needs_the_identity_past_the_mask():
                        "BM=8,BN=32", load_config(CONFIG))
     assert "tl.sum or tl.max of a masked 2-D block along axis 0 is that update" \
         in str(info.value)
-    assert f"{rk.__file__}:141:" in str(info.value)
+    assert f"{rk.__file__}:{line_of('tl.sum(x, axis=0)', 'column_sums_other_one')}:" \
+        in str(info.value)
 
 
 def test_a_data_mask_and_a_column_condition_on_rows():
@@ -217,7 +227,8 @@ def test_a_store_between_the_loads_and_the_store_is_an_error():
     with pytest.raises(CompileError) as info:
         compile_kernel(rk.store_between, "x_ptr:*i8,out_ptr:*i8,flag_ptr:*i32,BM=4,BN=32",
                        load_config(CONFIG))
-    assert f"{rk.__file__}:81:5: error: this store lies between the loads and the store " \
+    assert f"{rk.__file__}:{line_of('tl.store(flag_ptr, 1)', 'store_between')}:5: error: this store lies " \
+        "between the loads and the store " \
         "of a 2-D block computed row by row" in str(info.value)
 
 
