@@ -776,6 +776,22 @@ OxCoreBlock = Dialect(
 )
 
 
+def broadcast_source(value: SSAValue, axis: int
+                     ) -> tuple[SSAValue, list[Operation]] | None:
+    """(x, the expand_dims and broadcast ops) when `value` is a 1-D x with a size-1
+    dimension inserted at `axis` (``x[None, :]`` for 0, ``x[:, None]`` for 1), broadcast
+    to a 2-D shape or not."""
+    ops: list[Operation] = []
+    owner = value.owner
+    if isinstance(owner, BroadcastOp):
+        ops.append(owner)
+        owner = owner.operand.owner
+    if not isinstance(owner, ExpandDimsOp) or owner.axis.value.data != axis or len(
+            owner.operand.type.dims) != 1:
+        return None
+    return owner.operand, [owner, *ops]
+
+
 def writes_memory(op: Operation) -> bool:
     """A store, or an op whose regions hold one."""
     return any(isinstance(inner, StoreOp) for inner in op.walk())

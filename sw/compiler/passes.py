@@ -121,14 +121,11 @@ def _is_dot_accumulator(value: SSAValue) -> bool:
 def _broadcast_row(value: SSAValue) -> ob.LoadOp | None:
     """The 1-D load `x` when `value` is ``broadcast(expand_dims(x, 0))`` (Triton's
     ``x[None, :]`` broadcast to a 2-D block) and its masked-off lanes read 0."""
-    broadcast = value.owner
-    if not isinstance(broadcast, ob.BroadcastOp):
+    found = ob.broadcast_source(value, 0)
+    if found is None or not isinstance(value.owner, ob.BroadcastOp):
         return None
-    expand = broadcast.operand.owner
-    if not isinstance(expand, ob.ExpandDimsOp) or expand.axis.value.data != 0:
-        return None
-    load = expand.operand.owner
-    if not isinstance(load, ob.LoadOp) or len(ob.shape_of(load.result.type)) != 1:
+    load = found[0].owner
+    if not isinstance(load, ob.LoadOp):
         return None
     if load.other is not None and not _is_zero_constant(load.other):
         return None

@@ -92,19 +92,9 @@ class _Kinds:
 
 
 def _broadcast_row_source(value: SSAValue) -> SSAValue | None:
-    """`x` when `value` is ``broadcast(expand_dims(x, 0))`` of a 1-D x (``x[None, :]``):
-    every row of it is x."""
-    broadcast = value.owner
-    if isinstance(broadcast, ob.ExpandDimsOp):
-        expand = broadcast
-    elif isinstance(broadcast, ob.BroadcastOp) and isinstance(broadcast.operand.owner,
-                                                               ob.ExpandDimsOp):
-        expand = broadcast.operand.owner
-    else:
-        return None
-    if expand.axis.value.data != 0 or len(expand.operand.type.dims) != 1:
-        return None
-    return expand.operand
+    """`x` when `value` is ``x[None, :]`` of a 1-D x: every row of it is x."""
+    found = ob.broadcast_source(value, 0)
+    return found[0] if found is not None else None
 
 
 @dataclass
@@ -126,20 +116,6 @@ def _reduction(value: SSAValue, axis: int) -> ob.ReduceOp | None:
             owner.operand):
         return owner
     return None
-
-
-def _broadcast_column(value: SSAValue) -> tuple[SSAValue, list[Operation]] | None:
-    """(v, the expand_dims and broadcast ops) when `value` is ``v[:, None]`` of a 1-D v,
-    broadcast along the columns or not."""
-    ops = []
-    owner = value.owner
-    if isinstance(owner, ob.BroadcastOp):
-        ops.append(owner)
-        owner = owner.operand.owner
-    if not isinstance(owner, ob.ExpandDimsOp) or owner.axis.value.data != 1 or len(
-            owner.operand.type.dims) != 1:
-        return None
-    return owner.operand, [owner, *ops]
 
 
 def _identity(reduction: ob.ReduceOp) -> int:
@@ -191,7 +167,7 @@ class _Splitter:
             if self.kind(value) != DATA:
                 continue  # a form: a row of it in the loop
             owner = value.owner
-            column = _broadcast_column(value) if _is_2d(value) else None
+            column = ob.broadcast_source(value, 1) if _is_2d(value) else None
             if column is not None:
                 owner = self._per_row(column[0])
                 if owner is None:
@@ -270,7 +246,7 @@ class _Splitter:
 
         def row_of(value: SSAValue) -> SSAValue:
             if value not in mapped:
-                column = _broadcast_column(value) if self.kind(value) == DATA else None
+                column = ob.broadcast_source(value, 1) if self.kind(value) == DATA else None
                 source = _broadcast_row_source(value) if self.kind(value) == DATA else None
                 if column is not None:  # the row's scalar, splat
                     mapped[value] = add(ob.SplatOp(mapped[column[0]], value.type.dims[1:]),
