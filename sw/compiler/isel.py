@@ -608,9 +608,9 @@ class Selector(VectorSelection):
                                      "pointer argument: load it after the store")
                 self.materialize(form)
             elif isinstance(form, VecBlock) and any(
-                    may_overlap(node.op) for node in loads_of(form)) and any(
                     order[use.operation] > order[op] and not op.is_ancestor(use.operation)
-                    for use in value.uses):
+                    for use in value.uses) and any(
+                    may_overlap(node.op) for node in loads_of(form)):
                 raise self.error("this store comes between the load of a 1-D block through "
                                  "the same pointer argument and a use of the block, and the "
                                  "vector engine loads a block where its element-wise region "

@@ -171,7 +171,11 @@ def fuzz(a_ptr, b_ptr, c_ptr, out_ptr, M, N, BM: tl.constexpr, BN: tl.constexpr)
 '''
 
 
-def _load_kernel(path):
+def _load_kernel(source: str, tmp_path, seed: int):
+    """The kernel `fuzz` of `source`, written to a file (the front end reads kernels'
+    source from their files, for its file:line:col)."""
+    path = tmp_path / f"fuzz_{seed}.py"
+    path.write_text(source)
     spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -199,9 +203,7 @@ def _case(seed: int, tmp_path, two_d: bool = False):
     out_type = rng.choice(list(DTYPES))
     expr = _cast(Generator(seed, types).expr(out_type, rng.randint(1, 4)), out_type)
     source = (KERNEL_2D if two_d else KERNEL).format(expr=expr.text)
-    path = tmp_path / f"fuzz_{seed}.py"
-    path.write_text(source)
-    return _load_kernel(path), source, expr, types, out_type
+    return _load_kernel(source, tmp_path, seed), source, expr, types, out_type
 
 
 def _check(out: np.ndarray, want: np.ndarray, env: dict, source: str) -> None:
@@ -277,9 +279,7 @@ def test_random_reductions_match_numpy(seed: int, tmp_path) -> None:
     reduction = rng.choice(["sum", "max"])
     expr = _cast(Generator(seed, types).expr(out_type, rng.randint(1, 3)), out_type)
     source = KERNEL_REDUCE.format(expr=expr.text, reduction=reduction)
-    path = tmp_path / f"fuzz_{seed}.py"
-    path.write_text(source)
-    kernel = _load_kernel(path)
+    kernel = _load_kernel(source, tmp_path, seed)
     n, block = rng.choice([(100, 64), (700, 512), (37, 256), (1000, 1024)])
     programs = -(-n // block)
     env = _inputs(np.random.default_rng(seed), types, n)
@@ -320,9 +320,7 @@ def test_random_scalar_kernels_match_numpy(seed: int, tmp_path) -> None:
     expr = _cast(Generator(seed, types, scalar_types).expr(out_type, rng.randint(1, 3)),
                  out_type)
     source = KERNEL_SCALAR.format(expr=expr.text)
-    path = tmp_path / f"fuzz_{seed}.py"
-    path.write_text(source)
     env = _inputs(np.random.default_rng(seed), types, 16)
     out = np.zeros(16, DTYPES[out_type])
-    launch(_load_kernel(path), 16, env["a"], env["b"], env["c"], out, config="default")
+    launch(_load_kernel(source, tmp_path, seed), 16, env["a"], env["b"], env["c"], out, config="default")
     _check(out, expr.value(env), env, source)
