@@ -17,7 +17,8 @@ waits for the previous program's vector stores).
 
     .venv/bin/python -m bench.run compiled_vector
 
-Also reported, with no target: the 2-D int8 add (`split-rows`), 64x64 and 16x256.
+Also reported, with no target: the 2-D int8 add (`split-rows`: a strip loop whose
+chunks are the rows), 64x64 and 16x256.
 """
 
 from __future__ import annotations
@@ -91,9 +92,9 @@ def measure(case: str, elements: int = ELEMENTS, block: int = BLOCK, seed: int =
 
 def measure_rows(rows: int = 64, columns: int = 64, seed: int = 1,
                  backend: str | None = None) -> dict:
-    """The library's 2-D int8 add, `add_2d` (`split-rows`: one 1-D
-    region a row), one program of `rows` x `columns`, against the same bound as the
-    1-D add (no target: docs/compiler.md says why rows fall short of it)."""
+    """The library's 2-D int8 add, `add_2d` (`split-rows`, its rows the chunks of one
+    strip loop), one program of `rows` x `columns`, against the same bound as the 1-D
+    add (no target: docs/compiler.md says what a row costs)."""
     from sw.compiler.launch import launch
     config = PRESETS["vector"]
     backend = backend or os.environ.get("OXCORE_BENCH_BACKEND", "pysim")
@@ -125,7 +126,7 @@ def run() -> dict:
     for rows, columns in ((64, 64), (16, 256)):
         figure = measure_rows(rows, columns)
         results[figure["case"]] = figure
-        print(f"  compiled {figure['case']} (2-D, row by row): {figure['cycles']:>6,} cycles  "
+        print(f"  compiled {figure['case']} (2-D, rows as chunks): {figure['cycles']:>6,} cycles  "
               f"{figure['elements_per_cycle']:6.3f} elements/cycle of a bound of "
               f"{figure['bound']:6.3f} = {100 * figure['fraction_of_bound']:5.1f}% "
               f"(no target)", flush=True)

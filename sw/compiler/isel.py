@@ -39,7 +39,8 @@ from oxcore.config import OxCoreConfig
 from oxcore.errors import CompileError
 from sw.compiler import abi
 from sw.compiler import dialect as ob
-from sw.compiler.isel_vector import VecBlock, VectorSelection, _is_1d_block, loads_of
+from sw.compiler.isel_vector import (RowStrip, RowsDoNotFit, VecBlock, VectorSelection,
+                                     _is_1d_block, loads_of)
 from sw.compiler.kloop import (LOAD_OVERHEAD, KLoopPlan, KStep, plan_k_loop,
                                selection_order)
 from sw.compiler.machine_model import MachineModel
@@ -59,6 +60,9 @@ class Affine:
     base: Scalar
     terms: dict[int, Scalar]
     elem_size: int = 0
+    # a row of a 2-D block in a row loop selected as a strip loop (`_rows_as_strips`):
+    # what its base moves by from one row to the next
+    row_step: Scalar = 0
 
     @property
     def is_pointer(self) -> bool:
@@ -835,12 +839,17 @@ class Selector(VectorSelection):
                 self.forms[op.result] = base
                 return
             terms = {0: form.terms[1]} if 1 in form.terms else {}
-            self.forms[op.result] = Affine(shape, base, terms, form.elem_size)
+            self.forms[op.result] = Affine(shape, base, terms, form.elem_size,
+                                           row_step=form.terms.get(0, 0))
             return
         if not isinstance(form, Mask) or form.lows.get(1) is not None:
             raise self.error("a row of this block is not an index, pointer or mask block "
                              "the code generator can follow (a 2-D mask on the vector "
                              "engine bounds the columns from above)")
+        if self._row_strip is not None and shape:
+            # (the loop runs only the rows the mask turns on: `_rows_as_strips`)
+            self.forms[op.result] = Mask(shape, {0: form.bounds.get(1, shape[0])})
+            return
         row_on = form.predicate  # 0 or 1
         if 0 in form.bounds:
             row_on = self._both(row_on, self._less(r, form.bounds[0]))
@@ -1831,6 +1840,8 @@ class Selector(VectorSelection):
 
     def _loop(self, op: scf.ForOp, lb: Scalar, ub: Scalar, step: Scalar,
               inits: list[Form]) -> None:
+        if self._rows_as_strips(op, lb, ub, step):
+            return
         body = op.body.block
         iv = self.new_x(_name_hint(body.args[0]) or "iv")
         self.mutable.add(iv)
@@ -1872,6 +1883,151 @@ class Selector(VectorSelection):
         self.block = exit_block
         for result, form in zip(op.results, carried):
             self.forms[result] = form
+
+    def _rows_as_strips(self, op: scf.ForOp, lb: Scalar, ub: Scalar, step: Scalar) -> bool:
+        """split-rows' loop over the rows of a 2-D element-wise block, selected as one
+        strip loop whose chunks are the rows (`VectorSelection._row_loop`) when a row is
+        one chunk: the next row's loads then stream beside this row's arithmetic and
+        store, as a 1-D region's chunks do, where a loop around each row's region runs
+        loads, arithmetic and store in turn (2.9 elements a cycle for a 64x64 int8 add).
+        The loop runs the rows the mask turns on, which all have the same columns, so vl
+        is set once. False: the loop is selected as any other."""
+        conditions = self._row_strip_conditions(op, step)
+        if conditions is None:
+            return False
+        bound, predicate = conditions
+        end = ub if bound is None else self._pick(ub, bound, min)
+        rows = self._max0(self.sub(end, lb))
+        if predicate != 1:
+            rows = 0 if predicate == 0 else self._and(rows, self.sub(0, predicate))
+        if isinstance(rows, int) and rows <= 0:
+            return True  # (no row is on: nothing to load or store)
+        body = op.body.block
+        self.forms[body.args[0]] = lb
+        self._row_strip = RowStrip(rows)
+        try:
+            for inner in body.ops:
+                if not isinstance(inner, scf.YieldOp):
+                    self.visit(inner)
+            self.flush_vector()
+        except RowsDoNotFit:
+            # (what the body emitted before the loop is dead code now; its memoized
+            # values are computed there, before any use the loop makes of them)
+            return False
+        finally:
+            self._row_strip = None
+        return True
+
+    def _row_strip_conditions(self, op: scf.ForOp, step: Scalar
+                              ) -> tuple[Scalar | None, Scalar] | None:
+        """When `op` is a row loop `_rows_as_strips` takes: the rows' upper bound (None:
+        every row of the loop) and the scalar condition on all rows (0 or 1) that its
+        masks share. It takes a loop of step 1 with no carried value whose body is rows
+        of pointer and mask blocks, 1-D loads, element-wise ops and 1-D stores (no
+        reduction, no index block as data, no mask computed from data, nothing to
+        branch on); whose rows fit one register group (columns x the widest element
+        <= 8 x VLEN); whose masks on the rows agree and bound every store (a row they
+        turn off is skipped, not run with no columns); and whose stores write through
+        other pointer arguments than its loads, or through the same row of one pointer
+        block (in place: each row is loaded before it is stored)."""
+        if self.config.vector is None or step != 1 or op.iter_args:
+            return None
+        body = op.body.block
+        row = body.args[0]
+        rows_of_masks: list[Mask] = []
+        loads: list[ob.LoadOp] = []
+        stores: list[ob.StoreOp] = []
+        widest, columns = 8, None
+        for inner in body.ops:
+            if isinstance(inner, scf.YieldOp):
+                continue
+            if not isinstance(inner, (ob.RowOp, ob.LoadOp, ob.StoreOp, ob.ElementwiseBinaryOp,
+                                      ob.CmpOp, ob.SelectOp, ob.CastOp)) \
+                    and not inner.name.startswith("arith."):
+                return None
+            if isinstance(inner, ob.RowOp):
+                form = self.forms.get(inner.operand)
+                if inner.index is not row or not _is_1d_block(inner.result.type):
+                    return None
+                if isinstance(form, Mask):
+                    if form.lows or not all(isinstance(use.operation, (ob.LoadOp, ob.StoreOp))
+                                            for use in inner.result.uses):
+                        return None  # (a mask used as data: select by it at SEW 32)
+                    rows_of_masks.append(form)
+                elif not (isinstance(form, Affine) and (form.is_pointer or not form.terms)):
+                    return None  # (an index block as data: its rows differ)
+            elif isinstance(inner, ob.LoadOp):
+                loads.append(inner)
+                if stores:
+                    return None  # (a load after a store: memory order within the row)
+            elif isinstance(inner, ob.StoreOp):
+                stores.append(inner)
+            # (a row's operand is the 2-D block, from outside: its form was checked)
+            values = inner.results if isinstance(inner, ob.RowOp) else \
+                [*inner.operands, *inner.results]
+            for value in values:
+                type_ = value.type
+                if not isinstance(type_, ob.BlockType):
+                    continue
+                if not _is_1d_block(type_):
+                    return None
+                outside = value.block is not body if isinstance(value, BlockArgument) \
+                    else value.owner.parent_block() is not body
+                if outside and not self._row_invariant_block(value):
+                    return None
+                if outside and isinstance(self.forms.get(value), Mask) and \
+                        not isinstance(inner, (ob.LoadOp, ob.StoreOp)):
+                    widest = 32  # (a mask used as data compares int32 indices)
+                columns = columns or type_.dims[0]
+                element = type_.element_type
+                if isinstance(element, IntegerType) and element.width.data > 1:
+                    widest = max(widest, element.width.data)
+        if columns is None or columns * widest > 8 * self.config.vector.vlen:
+            return None
+        for load in loads:
+            if load.mask is not None and not self._mask_row_or_invariant(load.mask, body):
+                return None
+        for store in stores:
+            if store.mask is None or not isinstance(store.mask.owner, ob.RowOp) or \
+                    store.mask.owner.parent_block() is not body:
+                if rows_of_masks:
+                    return None  # (it would run on the rows the masks turn off)
+            for load in loads:
+                if not self._rows_apart(load.ptr, store.ptr):
+                    return None
+        if not rows_of_masks:
+            return None, 1
+        first = rows_of_masks[0]
+        for mask in rows_of_masks[1:]:
+            if _key(mask.bounds.get(0)) != _key(first.bounds.get(0)) or \
+                    _key(mask.predicate) != _key(first.predicate):
+                return None
+        return first.bounds.get(0), first.predicate
+
+    def _row_invariant_block(self, value: SSAValue) -> bool:
+        """A 1-D block from outside a row loop that each row reads as it is: data (a
+        ``b[None, :]`` load's), a pointer block or a mask (not an index block as data)."""
+        form = self.forms.get(value)
+        if isinstance(form, Affine):
+            return form.is_pointer or not form.terms
+        return isinstance(form, (VecBlock, Mask))
+
+    def _mask_row_or_invariant(self, mask: SSAValue, body: Block) -> bool:
+        owner = mask.owner
+        if isinstance(owner, Operation) and owner.parent_block() is body:
+            return isinstance(owner, ob.RowOp)
+        return isinstance(self.forms.get(mask), Mask)
+
+    @staticmethod
+    def _rows_apart(load_ptr: SSAValue, store_ptr: SSAValue) -> bool:
+        """The store of a row cannot write what a later row's load reads: other pointer
+        arguments (taken not to overlap, as C's `restrict`), or the same row of one
+        pointer block."""
+        load_arg, store_arg = _pointer_argument(load_ptr), _pointer_argument(store_ptr)
+        if load_arg is not None and store_arg is not None and load_arg is not store_arg:
+            return True
+        return isinstance(load_ptr.owner, ob.RowOp) and isinstance(store_ptr.owner, ob.RowOp) \
+            and load_ptr.owner.operand is store_ptr.owner.operand
 
     def _enter_loop(self, form: Form, arg: SSAValue) -> Form:
         """The loop-carried form of an initial value: scalars and affine bases move into

@@ -175,6 +175,21 @@ class _Region:
     sinks: list[_Sink] = field(default_factory=list)
 
 
+@dataclass
+class RowStrip:
+    """split-rows' row loop selected as one strip loop whose chunks are its rows
+    (`Selector._rows_as_strips`, `VectorSelection._row_loop`): while it is set, a row
+    of a mask is its column bound alone and the region's pointers step by a row."""
+
+    rows: object  # how many rows the loop runs (the rows the mask turns on): a scalar
+    emitted: bool = False  # (its one region)
+
+
+class RowsDoNotFit(Exception):
+    """A row loop taken as a strip loop (`RowStrip`) whose row is not one chunk of a
+    register set: it is selected as any loop instead."""
+
+
 class NoRegisters(Exception):
     """The region's values do not fit the vector registers at this LMUL."""
 
@@ -229,6 +244,7 @@ class VectorSelection:
         self._carried_groups: list[tuple[int, int]] = []
         # a row's column bound (Selector.op_row) -> the bound it gates: it is that or 0
         self._row_gates: dict[VReg, object] = {}
+        self._row_strip: RowStrip | None = None
 
     def vector_pending(self) -> bool:
         return self._region is not None
@@ -615,7 +631,11 @@ class VectorSelection:
                                  f"{smax}-bit values needs LMUL {carry_elements * smax / vlen:g}",
                                  first)
             fits = [lmul]
-        if carry_elements is not None:
+        if self._row_strip is not None:  # (one chunk a row: `_row_loop`)
+            if not fits:
+                raise RowsDoNotFit
+            candidates = [(fits[0], True, False), (fits[0], False, False)]
+        elif carry_elements is not None:
             candidates = [(fits[0], False, True)]
         elif fits:
             candidates = [(fits[0], False, True)] + \
@@ -644,6 +664,8 @@ class VectorSelection:
                 self._emit_chunks(region, nodes, plans, elements, vlen, smax, lmul, bound,
                                   single)
                 return
+        if self._row_strip is not None:
+            raise RowsDoNotFit
         raise self.error("this element-wise region has more live values than the vector "
                          "registers hold, even at LMUL 1", first)
 
@@ -848,6 +870,12 @@ class VectorSelection:
         # it (vl = min(AVL, VLMAX), the interpreter's rule, oxcore/isa/vector/unit.py)
         # once the chunk's guard has skipped a bound <= 0, so the count is the bound
         # itself (reductions need the exact count for the masked-off elements)
+        rows = self._row_strip
+        if rows is not None:
+            if rows.emitted:
+                raise self.error("internal: a row loop taken as a strip loop has two "
+                                 "element-wise regions", region.sinks[0].op)
+            rows.emitted = True
         direct = single and length == elements and not reduces and bound is not None \
             and not isinstance(bound, int)
         count = bound if direct else \
@@ -874,7 +902,7 @@ class VectorSelection:
         # keep vl instead)
         vl_reg = self.reg(elements)
         self._vl_reg = vl_reg
-        if not (single and not isinstance(count, int) and not reduces):
+        if not (single and not isinstance(count, int) and not reduces) and rows is None:
             # (a single chunk's own vsetvli sets the vtype: none before its guard)
             self.emit("vsetvli", ZERO, vl_reg, self._vtype(self._sew0))
         self._vsew = self._sew0
@@ -920,6 +948,8 @@ class VectorSelection:
                     self._stage_compute(computed, reduces, plans[0], chunk_vl)
                     self._stage_store(stores, plans[0], advance=False)
                     self._stage_carry(plans[0])
+            elif rows is not None:
+                self._row_loop(count, loads, computed, stores, plans, done)
             else:
                 self._strip_loop(count, elements, loads, computed, stores, reduces, plans,
                                  done)
@@ -997,6 +1027,56 @@ class VectorSelection:
             if late:
                 self._stage_compute(computed, reduces, a, vl_reg)
         self._strip_rest(rem, loads, computed, stores, reduces, a, tail, done)
+
+    def _row_loop(self, count, loads, computed, stores, plans, done) -> None:
+        """The rows of split-rows' loop as the chunks of one strip loop
+        (`Selector._rows_as_strips`): each row is `count` columns (vl, set once: every
+        row the loop runs has the same) and moves the pointers on by a row. With two
+        register sets, row r + 1 is loaded before row r is stored, so the load/store
+        sequencer streams while the arithmetic one computes (as `_strip_loop`):
+
+            L0 C0 | loop: L1 S0 C1 | L0 S1 C0 | ...
+
+        with an exit after each stage to a drain that stores the last row."""
+        if isinstance(count, int) and count <= 0:
+            return
+        if not isinstance(count, int):
+            self.emit("blez", count, done.label)
+        left = self.new_x("rows_left")
+        self.mutable.add(left)
+        self.emit("mv", left, self.reg(self._row_strip.rows))
+        self.emit("blez", left, done.label)
+        self.block = self._vblock("vrows")
+        self.emit("vsetvli", ZERO, self.reg(count), self._vtype(self._sew0))
+        a = plans[0]
+        if len(plans) == 1:
+            loop = self.block = self._vblock("vrow")
+            self._stage_load(loads, a)
+            self._stage_compute(computed, [], a, self._vl_reg)
+            self._stage_store(stores, a)
+            self.emit("addi", left, left, -1)
+            self.emit("bgtz", left, loop.label)
+            return
+        b = plans[1]
+        self._stage_load(loads, a)
+        self._stage_compute(computed, [], a, self._vl_reg)
+        loop = self.block = self._vblock("vloop")
+        drain_a, drain_b = self.fn.new_block("vdrain"), self.fn.new_block("vdrain")
+        for this, other, drain, last in ((a, b, drain_a, False), (b, a, drain_b, True)):
+            self.emit("addi", left, left, -1)
+            self.emit("blez", left, drain.label)
+            self.block = self._vblock("vrow")
+            self._stage_load(loads, other)
+            self._stage_store(stores, this)
+            self._stage_compute(computed, [], other, self._vl_reg)
+        self.emit("j", loop.label)
+        self.fn.blocks.append(drain_b)
+        self.block = drain_b
+        self._stage_store(stores, b, advance=False)
+        self.emit("j", done.label)
+        self.fn.blocks.append(drain_a)
+        self.block = drain_a
+        self._stage_store(stores, a, advance=False)
 
     def _strip_rest(self, rem, loads, computed, stores, reduces, a, tail, done) -> None:
         """The strip loop's last, partial chunk (`rem` elements, if any), in set A."""
@@ -1084,12 +1164,14 @@ class VectorSelection:
             self.emit("addi", self._start, self._start, elements)
 
     def _running_pointer(self, ptr, role: str) -> VReg:
-        key = (role, _skey(ptr.base), _skey(ptr.terms.get(0, 0)))
+        key = self._pointer_key(ptr, role)
         if key not in self._vptrs:
             reg = self.new_x(f"{role}_ptr")
             self.mutable.add(reg)
             self.emit("mv", reg, self.reg(ptr.base))
-            step = self.mul(ptr.terms.get(0, 0), self._velems)
+            # (a chunk is a row in a row loop taken as a strip loop: `_row_loop`)
+            step = ptr.row_step if self._row_strip is not None else \
+                self.mul(ptr.terms.get(0, 0), self._velems)
             stride = ptr.terms.get(0, 0)
             unit = isinstance(stride, int) and stride == ptr.elem_size
             self._vptrs[key] = reg
@@ -1097,8 +1179,12 @@ class VectorSelection:
             self._vptrs[key + ("stride",)] = None if unit else self.reg(stride)
         return self._vptrs[key]
 
+    @staticmethod
+    def _pointer_key(ptr, role: str) -> tuple:
+        return (role, _skey(ptr.base), _skey(ptr.terms.get(0, 0)), _skey(ptr.row_step))
+
     def _pointer_info(self, ptr, role: str):
-        key = (role, _skey(ptr.base), _skey(ptr.terms.get(0, 0)))
+        key = self._pointer_key(ptr, role)
         return self._vptrs[key], self._vptrs[key + ("step",)], self._vptrs[key + ("stride",)]
 
     def _advance(self, ptr, role: str, advanced: set) -> None:

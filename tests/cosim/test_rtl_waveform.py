@@ -301,7 +301,8 @@ class _Null:
         return len(data)
 
 
-@pytest.mark.parametrize("backend", ["pysim", "cxxrtl"])
+@pytest.mark.parametrize("backend", [
+    "pysim", pytest.param("cxxrtl", marks=pytest.mark.long)])  # (a C++ build with VCD)
 def test_interrupted_command_keeps_the_waveform_so_far(tmp_path, capsys, monkeypatch, backend):
     """Ctrl-C in `oxcore run --vcd --trace`: status 130 and one line saying where it
     stopped; the waveform up to there is kept, complete (a VCD a reader parses, with its

@@ -20,6 +20,7 @@ from .harness import run_cxxrtl
 build_module = sys.modules["cosim.cxxrtl.build"]  # the package's `build` is the function
 
 
+@pytest.mark.long  # (three C++ builds: two minutes)
 def test_first_build_then_cache_hit_then_rebuilds(tmp_path, cxx, capsys, monkeypatch):
     start = time.perf_counter()
     first = build(Counter(), root=tmp_path)  # default progress: stderr

@@ -4,12 +4,14 @@ default of `make cosim`) and synthesis need the conversion. (The tensor engine h
 its early load request's address reached the banked RAM's arbiter, whose ready came
 back into it through a store's end.)"""
 
+import pytest
 from amaranth.back import rtlil
 
 from cosim.tensor_fuzz import config, load_source, program
 from hw.oxcore.top import Top
 
 
+@pytest.mark.long  # (the whole core with both engines to RTLIL: two minutes)
 def test_a_core_with_both_engines_has_no_combinational_loop(tmp_path):
     cfg = config(4)  # default + [vector] + [tensor]
     top = Top(cfg, load_source(program(["    tzero m0"]), cfg, tmp_path, "t").program)

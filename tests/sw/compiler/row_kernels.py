@@ -139,3 +139,42 @@ def positive_doubled(x_ptr, out_ptr, M, N, BM: tl.constexpr, BN: tl.constexpr):
     mask = (offs_m[:, None] < M) & (offs_n[None, :] < N)
     x = tl.load(x_ptr + offs, mask=mask, other=0)
     tl.store(out_ptr + offs, tl.where(offs_n[None, :] < 3, x, x * 2), mask=mask & (x > 0))
+
+
+@tl.kernel
+def triple_in_place(x_ptr, M, N, stride, BM: tl.constexpr, BN: tl.constexpr):
+    """x = 3x in place over M x N of rows `stride` apart: each row is loaded and stored
+    through one pointer block (the row loop runs as a strip loop, the next row loaded
+    before this one is stored)."""
+    offs_m = tl.program_id(0) * BM + tl.arange(0, BM)
+    offs_n = tl.program_id(1) * BN + tl.arange(0, BN)
+    p = x_ptr + offs_m[:, None] * stride + offs_n[None, :]
+    mask = (offs_m[:, None] < M) & (offs_n[None, :] < N)
+    tl.store(p, tl.load(p, mask=mask) * 3, mask=mask)
+
+
+@tl.kernel
+def copy_row_down(x_ptr, M, N, BM: tl.constexpr, BN: tl.constexpr):
+    """Row r + 1 = row r, through one pointer argument: a store that a later row's load
+    could read, so each row is loaded and stored in turn (no strip loop)."""
+    offs_m = tl.arange(0, BM)
+    offs_n = tl.arange(0, BN)
+    mask = (offs_m[:, None] < M - 1) & (offs_n[None, :] < N)
+    x = tl.load(x_ptr + offs_m[:, None] * N + offs_n[None, :], mask=mask)
+    tl.store(x_ptr + (offs_m[:, None] + 1) * N + offs_n[None, :], x, mask=mask)
+
+
+@tl.kernel
+def products_sum(x_ptr, y_ptr, z_ptr, w_ptr, out_ptr, M, N, BM: tl.constexpr,
+                 BN: tl.constexpr):
+    """out = x*y + z*w: four loaded rows live at once, which at int32 and 64 columns
+    (a register group of 8 at VLEN 256) do not fit one register set."""
+    offs_m = tl.arange(0, BM)
+    offs_n = tl.arange(0, BN)
+    offs = offs_m[:, None] * N + offs_n[None, :]
+    mask = (offs_m[:, None] < M) & (offs_n[None, :] < N)
+    x = tl.load(x_ptr + offs, mask=mask)
+    y = tl.load(y_ptr + offs, mask=mask)
+    z = tl.load(z_ptr + offs, mask=mask)
+    w = tl.load(w_ptr + offs, mask=mask)
+    tl.store(out_ptr + offs, x * y + z * w, mask=mask)

@@ -234,6 +234,82 @@ def test_a_store_between_the_loads_and_the_store_is_an_error():
 
 # ---- RTL in lockstep with the interpreter (pysim: small blocks) ------------------------------
 
+def test_programs_past_the_matrix_store_nothing():
+    """A grid wider and taller than the matrix: the extra programs' rows are all off
+    (the row loop runs none) or their columns are (vl would be 0): nothing is written
+    outside m x n, in `out` or in the arrays around it."""
+    rng = np.random.default_rng(5)
+    m, n, bm, bn = 6, 40, 4, 32
+    rows = (cdiv(m, bm) + 2) * bm + 1  # (the arrays hold the extra programs' rows)
+    x, y = random(rng, (rows, n + 5), np.int8), random(rng, (rows, n + 5), np.int8)
+    x0, y0 = x.copy(), y.copy()
+    out = np.full_like(x, 77)
+    launch(add_2d, (cdiv(m, bm) + 2, cdiv(n, bn) + 2), x, y, out, m, n, x.shape[1],
+           BM=bm, BN=bn, config=CONFIG)
+    assert np.array_equal(out, expected_add2d(x, y, m, n))
+    assert np.array_equal(x, x0) and np.array_equal(y, y0)
+
+
+@pytest.mark.parametrize("m,n,bm,bn", [(7, 45, 4, 64), (9, 100, 8, 32), (2, 3, 4, 8)])
+@pytest.mark.parametrize("dtype", [np.int8, np.int32])
+def test_in_place_rows(m, n, bm, bn, dtype):
+    rng = np.random.default_rng(m + n)
+    x = random(rng, (m + 2, n + 7), dtype)
+    expected = x.copy()
+    expected[:m, :n] = (x[:m, :n].astype(np.int64) * 3).astype(dtype)  # wraps
+    launch(rk.triple_in_place, (cdiv(m, bm), cdiv(n, bn)), x, m, n, x.shape[1], BM=bm,
+           BN=bn, config=CONFIG)
+    assert np.array_equal(x, expected)
+
+
+def test_a_store_a_later_row_loads_keeps_the_rows_in_turn():
+    """Row r + 1 = row r through one pointer argument: loaded and stored row by row,
+    each row reads what the row before stored (the loop's order: Triton leaves
+    overlapping loads and stores of one block unordered)."""
+    x = np.arange(5 * 10, dtype=np.int32).reshape(5, 10)
+    expected = x.copy()
+    expected[1:] = x[0]
+    launch(rk.copy_row_down, 1, x, 5, 10, BM=8, BN=16, config=CONFIG)
+    assert np.array_equal(x, expected)
+
+
+def test_rows_that_do_not_fit_one_register_set_are_regions_of_their_own():
+    """Four int32 rows of 64 live at once (LMUL 8 each): no register set holds a row,
+    so the loop is selected row by row, each row strip-mined at a smaller LMUL."""
+    rng = np.random.default_rng(8)
+    m, n = 5, 60
+    arrays = [random(rng, (m, n), np.int32) for _ in range(4)]
+    out = np.zeros((m, n), np.int32)
+    launch(rk.products_sum, 1, *arrays, out, m, n, BM=8, BN=64, config=CONFIG)
+    x, y, z, w = (a.astype(np.int64) for a in arrays)
+    assert np.array_equal(out, (x * y + z * w).astype(np.int32))  # wraps
+
+
+def rows_loop_of(asm: str) -> list[str]:
+    """The instructions of the strip loop over rows (`_row_loop`): from its loop
+    label to the jump back."""
+    lines = [line.split("#")[0].strip() for line in asm.splitlines()]
+    start = next(i for i, line in enumerate(lines) if "_vloop" in line and line.endswith(":"))
+    label = lines[start][:-1]
+    end = next(i for i, line in enumerate(lines[start:], start) if line == f"j {label}")
+    return lines[start:end + 1]
+
+
+def test_the_row_loop_loads_the_next_row_before_it_stores_this_one():
+    """split-rows' loop as a strip loop over rows: vl set once (every row it runs has
+    the same columns), no per-row mask arithmetic, and in each row the next row's loads
+    come before this row's store, so that the load/store sequencer streams."""
+    asm = compile_kernel(add_2d, "x_ptr:*i8,y_ptr:*i8,out_ptr:*i8,M:i32,N:i32,stride:i32,"
+                                 "BM=64,BN=64", load_config(CONFIG)).asm
+    loop = rows_loop_of(asm)
+    mnemonics = [line.split()[0] for line in loop if line and not line.endswith(":")]
+    assert not any(m.startswith("vset") or m in ("mul", "slt") for m in mnemonics)
+    assert mnemonics.count("vse8.v") == 2 and mnemonics.count("vle8.v") == 4
+    first_store = mnemonics.index("vse8.v")
+    assert mnemonics[:first_store].count("vle8.v") == 2
+    assert asm.count("vsetvli") == 1
+
+
 def test_rtl_add2d():
     rng = np.random.default_rng(11)
     x, y = random(rng, (5, 23), np.int8), random(rng, (5, 23), np.int8)
