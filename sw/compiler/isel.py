@@ -233,6 +233,8 @@ class Selector(VectorSelection):
         self._negation: dict[VReg, Scalar] = {}  # r -> x where r = -x
         self._difference: dict[VReg, tuple[Scalar, Scalar]] = {}  # r -> (a, b): r = a - b
         self._offset: dict[VReg, tuple[VReg, int]] = {}  # r -> (x, c): r = x + c
+        # the same for any constant c (what `_offset` keeps fits an addi)
+        self._plus: dict[VReg, tuple[VReg, int]] = {}
         self.current_op: Operation | None = None
         self.engines: set[str] = set()
         self._order: dict[Operation, int] | None = None  # (_op_order)
@@ -374,9 +376,12 @@ class Selector(VectorSelection):
                 self.emit("addi", out, a, b)
                 if a not in self.mutable:  # stable operands only
                     self._offset[out] = (a, b)
+                    self._plus[out] = (a, b)
                 return out
         out = self.new_x()
         self.emit("add", out, a, self.reg(b))
+        if isinstance(b, int) and a not in self.mutable:
+            self._plus[out] = (a, b)
         return out
 
     def sub(self, a: Scalar, b: Scalar) -> Scalar:
@@ -1840,6 +1845,7 @@ class Selector(VectorSelection):
 
     def _loop(self, op: scf.ForOp, lb: Scalar, ub: Scalar, step: Scalar,
               inits: list[Form]) -> None:
+        self._check_row_order(op)
         if self._rows_as_strips(op, lb, ub, step):
             return
         body = op.body.block
@@ -1883,6 +1889,33 @@ class Selector(VectorSelection):
         self.block = exit_block
         for result, form in zip(op.results, carried):
             self.forms[result] = form
+
+    def _check_row_order(self, op: scf.ForOp) -> None:
+        """split-rows' loop loads and stores a 2-D block row after row, where a block's
+        loads all come before its stores: a store through a load's pointer argument,
+        other than to the row that load reads (in place), could write what a later
+        row loads (a 1-D block every row reads, ``b[None, :]``, included). An error
+        rather than a wrong result."""
+        body = op.body.block
+        if not any(isinstance(inner, ob.RowOp) and inner.index is body.args[0]
+                   for inner in body.ops):
+            return
+        inside = list(op.walk())
+        loads = [inner for inner in inside if isinstance(inner, ob.LoadOp)]
+        loads += [value.owner for inner in inside for value in inner.operands
+                  if isinstance(value.owner, ob.LoadOp) and value.owner not in inside]
+        for store in (inner for inner in inside if isinstance(inner, ob.StoreOp)):
+            written = _pointer_argument(store.ptr)
+            for load in loads:
+                if written is None or _pointer_argument(load.ptr) is not written or \
+                        self._rows_apart(load.ptr, store.ptr):
+                    continue
+                raise self.error(
+                    f"this store writes through '{written.name_hint or 'its pointer'}' at "
+                    f"other addresses than a load of the same 2-D block: split-rows loads "
+                    f"and stores the block a row at a time, so a later row could load "
+                    f"what this store wrote (a block's loads come before its stores); "
+                    f"store to another array", store)
 
     def _rows_as_strips(self, op: scf.ForOp, lb: Scalar, ub: Scalar, step: Scalar) -> bool:
         """split-rows' loop over the rows of a 2-D element-wise block, selected as one

@@ -902,6 +902,8 @@ class VectorSelection:
         # keep vl instead)
         vl_reg = self.reg(elements)
         self._vl_reg = vl_reg
+        if not single and rows is None:
+            self._check_chunk_order(stores, loads, elements)
         if not (single and not isinstance(count, int) and not reduces) and rows is None:
             # (a single chunk's own vsetvli sets the vtype: none before its guard)
             self.emit("vsetvli", ZERO, vl_reg, self._vtype(self._sew0))
@@ -962,6 +964,54 @@ class VectorSelection:
         for sink in reduces:
             combined = self._combine_accumulators(sink)
             self._read_reduction(sink, count, length, bound, vtype_set=combined)
+
+    def _check_chunk_order(self, stores: list[_Sink], loads: list[VecBlock],
+                           elements: int) -> None:
+        """A strip-mined block is loaded and stored a chunk at a time, where a block's
+        loads all come before its stores: a store through a load's pointer argument at
+        other addresses could write what a later chunk's load reads, which is an error
+        here rather than a wrong result (the same addresses are safe: each chunk is
+        loaded before it is stored; so are addresses a known constant apart by at least
+        the block's span)."""
+        from sw.compiler.isel import _pointer_argument
+        for sink in stores:
+            written = _pointer_argument(sink.op.ptr)
+            for node in loads:
+                if written is None or _pointer_argument(node.op.ptr) is not written \
+                        or self._apart(node.ptr, sink.ptr, node.length):
+                    continue
+                name = written.name_hint or "its pointer"
+                raise self.error(
+                    f"this store writes through '{name}' at other addresses than a load of "
+                    f"the same element-wise block: the block is loaded and stored "
+                    f"{elements} elements at a time, so a later chunk could load what "
+                    f"this store wrote (a block's loads come before its stores); store to "
+                    f"another array, or make the block at most {elements} elements",
+                    sink.op)
+
+    def _apart(self, a, b, length: int) -> bool:
+        """Pointer blocks `a` and `b` are the same addresses, or never meet: the same
+        steps, bases a known constant apart by at least the block's span."""
+        if _skey(a.terms.get(0, 0)) != _skey(b.terms.get(0, 0)) or \
+                _skey(a.row_step) != _skey(b.row_step):
+            return False
+        difference = self._constant_difference(a.base, b.base)
+        if difference is None:
+            return False
+        stride = a.terms.get(0, 0)
+        return difference == 0 or (isinstance(stride, int)
+                                   and abs(difference) >= length * abs(stride))
+
+    def _constant_difference(self, a, b) -> int | None:
+        """b - a when it is a known constant (registers as x + c: `Selector._plus`)."""
+        def split(value):
+            constant = 0
+            while not isinstance(value, int) and value in self._plus:
+                value, step = self._plus[value]
+                constant += step
+            return (None, value + constant) if isinstance(value, int) else (value, constant)
+        (root_a, ca), (root_b, cb) = split(a), split(b)
+        return cb - ca if root_a is root_b else None
 
     def _strip_loop(self, count, elements, loads, computed, stores, reduces, plans,
                     done) -> None:

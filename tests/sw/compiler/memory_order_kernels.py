@@ -46,3 +46,19 @@ def accumulator_start_then_store(a_ptr, bt_ptr, c_ptr, K, BLOCK: tl.constexpr,
         b = tl.load(bt_ptr + offs_k[:, None] + offs[None, :] * K + k)
         acc = tl.dot(a, b, acc)
     tl.store(c_ptrs, acc)
+
+
+@tl.kernel
+def shift_in_place(x_ptr, n, K, BLOCK: tl.constexpr):
+    """x[K:K + n] = x[:n]: a block stored through its load's pointer, K elements on."""
+    offs = tl.arange(0, BLOCK)
+    x = tl.load(x_ptr + offs, mask=offs < n)
+    tl.store(x_ptr + offs + K, x, mask=offs < n)
+
+
+@tl.kernel
+def shift_by_a_block(x_ptr, n, BLOCK: tl.constexpr):
+    """x[BLOCK:BLOCK + n] = x[:n] + 1: the store's addresses start where the load's end."""
+    offs = tl.arange(0, BLOCK)
+    x = tl.load(x_ptr + offs, mask=offs < n)
+    tl.store(x_ptr + BLOCK + offs, x + 1, mask=offs < n)

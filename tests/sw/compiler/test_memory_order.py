@@ -51,3 +51,46 @@ def test_a_store_between_an_accumulator_start_and_its_loop_is_an_error() -> None
                        load_config("tensor"))
     assert f"{mk.__file__}:43:5: error: this store comes between the tile load that " \
         "starts a tl.dot accumulator and its loop" in str(info.value)
+
+
+def shift_error(block: int) -> CompileError | None:
+    try:
+        compile_kernel(mk.shift_in_place, f"x_ptr:*i32,n:i32,K:i32,BLOCK={block}",
+                       load_config("vector"))
+    except CompileError as error:
+        return error
+    return None
+
+
+def test_a_strip_mined_store_a_later_chunk_could_load_is_an_error() -> None:
+    """x[K:] = x[:n] with a block of 1,024 int32 (16 chunks of 64 at VLEN 256): the strip
+    loop would load chunk j + 2 after chunk j is stored K elements on (the wrong result
+    this error replaced: tests below)."""
+    error = shift_error(1024)
+    source = open(mk.__file__).read().splitlines()
+    start = source.index("def shift_in_place(x_ptr, n, K, BLOCK: tl.constexpr):")
+    line = next(i for i, text in enumerate(source[start:], start + 1) if "tl.store(" in text)
+    assert error is not None and (error.line, error.col) == (line, 5)
+    assert "writes through 'x_ptr' at other addresses than a load of the same " \
+        "element-wise block: the block is loaded and stored 64 elements at a time" \
+        in error.message
+
+
+@pytest.mark.parametrize("k", [1, 64, 200])
+def test_a_block_of_one_chunk_stores_after_all_its_loads(k) -> None:
+    """The same kernel with a block of one chunk (64 int32): loaded whole, then stored,
+    as the block's semantics say: numpy's shifted copy."""
+    assert shift_error(64) is None
+    x = np.arange(400, dtype=np.int32)
+    want = x.copy()
+    want[k:k + 60] = x[:60]
+    launch(mk.shift_in_place, 1, x, 60, k, BLOCK=64, config="vector")
+    np.testing.assert_array_equal(x, want)
+
+
+def test_addresses_a_block_apart_are_strip_mined() -> None:
+    x = np.arange(2048 + 16, dtype=np.int32)
+    want = x.copy()
+    want[1024:1024 + 1000] = x[:1000] + 1
+    launch(mk.shift_by_a_block, 1, x, 1000, BLOCK=1024, config="vector")
+    np.testing.assert_array_equal(x, want)
