@@ -245,6 +245,8 @@ class VectorSelection:
         # a row's column bound (Selector.op_row) -> the bound it gates: it is that or 0
         self._row_gates: dict[VReg, object] = {}
         self._row_strip: RowStrip | None = None
+        self._fixed_regs: dict[int, int] = {}  # id(load) -> its register, all sets'
+        self._hoisted: set[int] = set()  # id() of the loads a row loop loads once
 
     def vector_pending(self) -> bool:
         return self._region is not None
@@ -652,22 +654,40 @@ class VectorSelection:
         # a region that only reduces streams its chunks through three register sets
         # when they fit (`_ring_loop`), else two
         ring = not any(s.kind != "reduce" for s in region.sinks) and not _uses_index(nodes)
+        # a row loop's loads that read the same addresses in every row (`b[None, :]`)
+        # are loaded once, before it, into registers of their own, when they fit
+        invariant = self._row_invariant_loads(region, nodes)
         for lmul, pipelined, single in candidates:
             elements = vlen * lmul // smax
             if quads and elements > QUAD_CHUNK:
                 continue  # (a chunk's int16 partial sum must be exact)
             for sets in ((3, 2) if pipelined and ring else (2,) if pipelined else (1,)):
-                try:
-                    plans = self._allocate(region, nodes, elements, vlen, sets)
-                except NoRegisters:
-                    continue
-                self._emit_chunks(region, nodes, plans, elements, vlen, smax, lmul, bound,
-                                  single)
-                return
+                for hoisted in ([invariant, []] if invariant else [[]]):
+                    try:
+                        plans = self._allocate(region, nodes, elements, vlen, sets, hoisted)
+                    except NoRegisters:
+                        continue
+                    self._hoisted = {id(node) for node in hoisted}
+                    self._emit_chunks(region, nodes, plans, elements, vlen, smax, lmul,
+                                      bound, single)
+                    return
         if self._row_strip is not None:
             raise RowsDoNotFit
         raise self.error("this element-wise region has more live values than the vector "
                          "registers hold, even at LMUL 1", first)
+
+    def _row_invariant_loads(self, region: _Region, nodes: list[VecBlock]) -> list[VecBlock]:
+        """In a row loop taken as a strip loop (`_row_loop`): the loads whose addresses
+        do not move from row to row, through a pointer argument no store of the region
+        writes."""
+        if self._row_strip is None:
+            return []
+        from sw.compiler.isel import _pointer_argument
+        written = {_pointer_argument(sink.op.ptr) for sink in region.sinks
+                   if sink.kind == "store"}
+        return [node for node in nodes if node.kind == "load" and not node.args
+                and _skey(node.ptr.row_step) == _skey(0) and None not in written
+                and _pointer_argument(node.op.ptr) not in written]
 
     def _region_bound(self, region: _Region, nodes: list[VecBlock]) -> object:
         """The one bound on the index that masks the region (None: every element)."""
@@ -702,7 +722,7 @@ class VectorSelection:
     # allocation
 
     def _allocate(self, region: _Region, nodes: list[VecBlock], elements: int, vlen: int,
-                  sets: int) -> list[_Plan]:
+                  sets: int, hoisted: list[VecBlock] = ()) -> list[_Plan]:
         """`sets` register sets (plans) for the region's values, and its reductions'
         registers: an accumulator per set (a reduction into the one its chunk's set
         wrote three chunks back does not wait for the one before), or for a quad-widened
@@ -719,9 +739,16 @@ class VectorSelection:
                                              pool.take(1))
             else:
                 self._acc_regs[id(sink)] = [pool.take(1) for _ in range(sets)]
+        # hoisted loads: one register group each, shared by every set and never written
+        # in the loop
+        self._fixed_regs = {id(node): pool.take(self._group(node, elements, vlen))
+                            for node in hoisted}
         reserved = {r for regs in self._acc_regs.values() for r in regs} | \
             {r for partials, zero in self._quad_regs.values() for r in partials + [zero]} | \
-            self._carried_units()
+            self._carried_units() | \
+            {r for node in hoisted
+             for r in range(self._fixed_regs[id(node)],
+                            self._fixed_regs[id(node)] + self._group(node, elements, vlen))}
         plan_a = self._plan(region, nodes, elements, vlen, reserved, set())
         if sets == 1:
             return [plan_a]
@@ -777,6 +804,10 @@ class VectorSelection:
         in_place = {id(s.node): s.target for s in region.sinks
                     if s.kind == "carry" and s.target in s.node.args}
         for i, node in enumerate(steps):
+            if id(node) in self._fixed_regs:  # (a hoisted load: `_allocate`)
+                plan.regs[id(node)] = self._fixed_regs[id(node)]
+                plan.temps[id(node)] = []
+                continue
             group = self._group(node, elements, vlen)
             dying = list({id(a): a for a in reads(node)
                           if last.get(id(a)) == i and id(a) in live}.values())
@@ -1099,6 +1130,9 @@ class VectorSelection:
         self.block = self._vblock("vrows")
         self.emit("vsetvli", ZERO, self.reg(count), self._vtype(self._sew0))
         a = plans[0]
+        self._stage_load([node for node in loads if id(node) in self._hoisted], a,
+                         advance=False)
+        loads = [node for node in loads if id(node) not in self._hoisted]
         if len(plans) == 1:
             loop = self.block = self._vblock("vrow")
             self._stage_load(loads, a)

@@ -312,6 +312,18 @@ def test_the_row_loop_loads_the_next_row_before_it_stores_this_one():
     assert asm.count("vsetvli") == 1
 
 
+def test_a_row_every_row_reads_is_loaded_once():
+    """relu(x + b[None, :]) (examples/matrix_add_kernel.py): b's addresses are the same
+    in every row, so the row loop loads it once, before the loop, into registers no
+    row writes; each row then loads x alone."""
+    from examples.matrix_add_kernel import matrix_add_bias
+    asm = compile_kernel(matrix_add_bias, "x_ptr:*i8,b_ptr:*i8,out_ptr:*i8,M:i32,N:i32,"
+                                          "stride:i32,BM=4,BN=64", load_config(CONFIG)).asm
+    loop = rows_loop_of(asm)
+    assert sum(line.startswith("vle8.v") for line in loop) == 2  # x, in each of 2 rows
+    assert asm.count("vle8.v") == 4  # and b and the first row's x before the loop
+
+
 def test_rtl_add2d():
     rng = np.random.default_rng(11)
     x, y = random(rng, (5, 23), np.int8), random(rng, (5, 23), np.int8)
