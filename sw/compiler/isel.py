@@ -1902,8 +1902,10 @@ class Selector(VectorSelection):
             return
         inside = list(op.walk())
         loads = [inner for inner in inside if isinstance(inner, ob.LoadOp)]
-        loads += [value.owner for inner in inside for value in inner.operands
-                  if isinstance(value.owner, ob.LoadOp) and value.owner not in inside]
+        # (1-D blocks from outside the loop, computed from loads: loaded in every row)
+        loads += [node.op for inner in inside for value in inner.operands
+                  if isinstance(self.forms.get(value), VecBlock)
+                  for node in loads_of(self.forms[value]) if node.op is not None]
         for store in (inner for inner in inside if isinstance(inner, ob.StoreOp)):
             written = _pointer_argument(store.ptr)
             for load in loads:
@@ -1912,10 +1914,11 @@ class Selector(VectorSelection):
                     continue
                 raise self.error(
                     f"this store writes through '{written.name_hint or 'its pointer'}' at "
-                    f"other addresses than a load of the same 2-D block: split-rows loads "
-                    f"and stores the block a row at a time, so a later row could load "
+                    f"addresses a later row of the same 2-D block could load: split-rows "
+                    f"loads and stores the block a row at a time, so that row could load "
                     f"what this store wrote (a block's loads come before its stores); "
-                    f"store to another array", store)
+                    f"store to another array, or in place through one pointer form whose "
+                    f"rows do not overlap", store)
 
     def _rows_as_strips(self, op: scf.ForOp, lb: Scalar, ub: Scalar, step: Scalar) -> bool:
         """split-rows' loop over the rows of a 2-D element-wise block, selected as one
@@ -2051,16 +2054,28 @@ class Selector(VectorSelection):
             return isinstance(owner, ob.RowOp)
         return isinstance(self.forms.get(mask), Mask)
 
-    @staticmethod
-    def _rows_apart(load_ptr: SSAValue, store_ptr: SSAValue) -> bool:
+    def _rows_apart(self, load_ptr: SSAValue, store_ptr: SSAValue) -> bool:
         """The store of a row cannot write what a later row's load reads: other pointer
-        arguments (taken not to overlap, as C's `restrict`), or the same row of one
-        pointer block."""
+        arguments (taken not to overlap, as C's `restrict`), or the same addresses
+        (the rows of two pointer blocks of one form: the same base and strides) when
+        rows do not overlap (a row step known to be smaller than a row's span is
+        overlap; a runtime one is taken to be a row apart)."""
         load_arg, store_arg = _pointer_argument(load_ptr), _pointer_argument(store_ptr)
         if load_arg is not None and store_arg is not None and load_arg is not store_arg:
             return True
-        return isinstance(load_ptr.owner, ob.RowOp) and isinstance(store_ptr.owner, ob.RowOp) \
-            and load_ptr.owner.operand is store_ptr.owner.operand
+        if not (isinstance(load_ptr.owner, ob.RowOp) and isinstance(store_ptr.owner, ob.RowOp)):
+            return False
+        load, store = self.forms.get(load_ptr.owner.operand), \
+            self.forms.get(store_ptr.owner.operand)
+        if not (isinstance(load, Affine) and isinstance(store, Affine)) or \
+                _key(load.base) != _key(store.base) or \
+                {d: _key(c) for d, c in load.terms.items()} != \
+                {d: _key(c) for d, c in store.terms.items()}:
+            return False
+        row, column = load.terms.get(0, 0), load.terms.get(1, 0)
+        columns = load.shape[1] if len(load.shape) == 2 else 1
+        return not (isinstance(row, int) and isinstance(column, int)
+                    and abs(row) < columns * abs(column))
 
     def _enter_loop(self, form: Form, arg: SSAValue) -> Form:
         """The loop-carried form of an initial value: scalars and affine bases move into

@@ -1021,8 +1021,11 @@ class VectorSelection:
                     sink.op)
 
     def _apart(self, a, b, length: int) -> bool:
-        """Pointer blocks `a` and `b` are the same addresses, or never meet: the same
-        steps, bases a known constant apart by at least the block's span."""
+        """A store through pointer block `b` cannot write what a later chunk's load
+        through `a` reads: the same steps and bases a known constant apart, by 0 (the
+        same addresses), by at least the block's span, or backwards (the store's
+        addresses behind the load's in the direction the chunks go: ``x[i] = x[i+1]``
+        stores what this chunk or an earlier one loaded)."""
         if _skey(a.terms.get(0, 0)) != _skey(b.terms.get(0, 0)) or \
                 _skey(a.row_step) != _skey(b.row_step):
             return False
@@ -1030,8 +1033,8 @@ class VectorSelection:
         if difference is None:
             return False
         stride = a.terms.get(0, 0)
-        return difference == 0 or (isinstance(stride, int)
-                                   and abs(difference) >= length * abs(stride))
+        return difference == 0 or (isinstance(stride, int) and (
+            abs(difference) >= length * abs(stride) or difference * stride < 0))
 
     def _constant_difference(self, a, b) -> int | None:
         """b - a when it is a known constant (registers as x + c: `Selector._plus`)."""

@@ -62,3 +62,11 @@ def shift_by_a_block(x_ptr, n, BLOCK: tl.constexpr):
     offs = tl.arange(0, BLOCK)
     x = tl.load(x_ptr + offs, mask=offs < n)
     tl.store(x_ptr + BLOCK + offs, x + 1, mask=offs < n)
+
+
+@tl.kernel
+def shift_down(x_ptr, n, BLOCK: tl.constexpr):
+    """x[i] = x[i + 1] for i < n: each store is behind the loads of its chunk."""
+    offs = tl.arange(0, BLOCK)
+    x = tl.load(x_ptr + offs + 1, mask=offs < n)
+    tl.store(x_ptr + offs, x, mask=offs < n)

@@ -178,3 +178,36 @@ def products_sum(x_ptr, y_ptr, z_ptr, w_ptr, out_ptr, M, N, BM: tl.constexpr,
     z = tl.load(z_ptr + offs, mask=mask)
     w = tl.load(w_ptr + offs, mask=mask)
     tl.store(out_ptr + offs, x * y + z * w, mask=mask)
+
+
+@tl.kernel
+def triple_regrouped(x_ptr, M, N, BM: tl.constexpr, BN: tl.constexpr):
+    """x = 3x in place, the load's pointers x + (rows + columns), the store's
+    (x + rows) + columns: other ops, the same addresses."""
+    offs_m = tl.program_id(0) * BM + tl.arange(0, BM)
+    offs_n = tl.arange(0, BN)
+    mask = (offs_m[:, None] < M) & (offs_n[None, :] < N)
+    x = tl.load(x_ptr + (offs_m[:, None] * N + offs_n[None, :]), mask=mask)
+    tl.store(x_ptr + offs_m[:, None] * N + offs_n[None, :], x * 3, mask=mask)
+
+
+@tl.kernel
+def add_twice_row0(x_ptr, M, N, BM: tl.constexpr, BN: tl.constexpr):
+    """x[i, :] += 2 * x[0, :] in place: row 0 read, through an op, in every row."""
+    offs_m = tl.arange(0, BM)
+    offs_n = tl.arange(0, BN)
+    p = x_ptr + offs_m[:, None] * N + offs_n[None, :]
+    mask = (offs_m[:, None] < M) & (offs_n[None, :] < N)
+    b = tl.load(x_ptr + offs_n, mask=offs_n < N, other=0)
+    twice = b * 2
+    tl.store(p, tl.load(p, mask=mask) + twice[None, :], mask=mask)
+
+
+@tl.kernel
+def increment_one_row_each_row(x_ptr, N, BM: tl.constexpr, BN: tl.constexpr):
+    """x[:N] += 1 through a pointer block whose BM rows are all x[:N] (row term 0)."""
+    offs_m = tl.arange(0, BM)
+    offs_n = tl.arange(0, BN)
+    p = x_ptr + offs_m[:, None] * 0 + offs_n[None, :]
+    mask = offs_n[None, :] < N
+    tl.store(p, tl.load(p, mask=mask) + 1, mask=mask)

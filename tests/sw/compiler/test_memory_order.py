@@ -94,3 +94,13 @@ def test_addresses_a_block_apart_are_strip_mined() -> None:
     want[1024:1024 + 1000] = x[:1000] + 1
     launch(mk.shift_by_a_block, 1, x, 1000, BLOCK=1024, config="vector")
     np.testing.assert_array_equal(x, want)
+
+
+def test_a_store_behind_its_loads_is_strip_mined() -> None:
+    """x[i] = x[i + 1] over 1,000 int32 (16 chunks): chunk j stores addresses its own
+    and earlier chunks loaded, so chunk order keeps the block's meaning."""
+    x = np.arange(1100, dtype=np.int32)
+    want = x.copy()
+    want[:1000] = x[1:1001]
+    launch(mk.shift_down, 1, x, 1000, BLOCK=1024, config="vector")
+    np.testing.assert_array_equal(x, want)

@@ -271,8 +271,30 @@ def test_a_store_a_later_row_could_load_is_an_error():
                        load_config(CONFIG))
     error = caught.value
     assert error.line == line_of("tl.store(", "copy_row_down")
-    assert "writes through 'x_ptr' at other addresses than a load of the same 2-D block" \
-        in str(error)
+    assert "this store writes through 'x_ptr' at addresses a later row of the same 2-D " \
+        "block could load" in str(error)
+
+
+@pytest.mark.parametrize("kernel,line", [("add_twice_row0", "tl.store("),
+                                         ("increment_one_row_each_row", "tl.store(")])
+def test_rows_that_read_what_an_earlier_row_stored_are_an_error(kernel, line):
+    """Row 0 read in every row through an op (`twice[None, :]`) while the rows are
+    updated in place; a pointer block whose rows are the same addresses (row term 0,
+    smaller than a row): a later row would load what an earlier one stored."""
+    signature = "x_ptr:*i32,M:i32,N:i32,BM=4,BN=8" if kernel == "add_twice_row0" \
+        else "x_ptr:*i32,N:i32,BM=4,BN=8"
+    with pytest.raises(CompileError) as caught:
+        compile_kernel(getattr(rk, kernel), signature, load_config(CONFIG))
+    assert caught.value.line == line_of(line, kernel)
+    assert "could load what this store wrote" in str(caught.value)
+
+
+def test_in_place_through_pointers_grouped_otherwise():
+    """x + (rows + columns) for the load, (x + rows) + columns for the store: the same
+    pointer form, so in place (and a strip loop)."""
+    x = np.arange(7 * 9, dtype=np.int32).reshape(7, 9)
+    launch(rk.triple_regrouped, 2, x, 7, 9, BM=4, BN=16, config=CONFIG)
+    np.testing.assert_array_equal(x, np.arange(7 * 9).reshape(7, 9) * 3)
 
 
 def test_rows_that_do_not_fit_one_register_set_are_regions_of_their_own():
