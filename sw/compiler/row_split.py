@@ -16,8 +16,9 @@ selection (the row's base address and its column bound, zero for a row the mask 
 off), so the loop costs a few scalar instructions a row.
 
 Along the rows, one value a row is a scalar: a row reduction (``tl.sum(x, axis=1)``,
-tl.max) is the row's 1-D reduction, and a 1-D block of pointers stores it as the row's
-element (`row` of a 1-D block is an element) under ``scf.if`` on the row's mask element;
+tl.max) is the row's 1-D reduction, and a 1-D block of pointers stores it (converted to
+the pointers' element type, as ``tl.store`` does) as the row's element (`row` of a 1-D
+block is an element) under ``scf.if`` on the row's mask element;
 ``s[:, None]`` of a row reduction or of a 1-D load (one element a row, loaded under
 ``scf.if``, else `other`) is a splat of the row's scalar. A column reduction
 (``tl.sum(x, axis=0)``) is a block the loop carries: ``acc = acc op row``, from op's
@@ -118,6 +119,25 @@ def _reduction(value: SSAValue, axis: int) -> ob.ReduceOp | None:
     return None
 
 
+def _row_value(value: SSAValue) -> ob.ReduceOp | None:
+    """The row reduction a 1-D store's value is, itself or converted (``tl.store`` of an
+    int8 ``tl.max(x, axis=1)`` through int32 pointers casts it)."""
+    owner = value.owner
+    if isinstance(owner, ob.CastOp) and not _is_2d(owner.operand):
+        value = owner.operand
+    return _reduction(value, 1)
+
+
+def _scalar_cast(value: SSAValue, element) -> Operation:
+    """A row's scalar converted as `oxcore_block.cast` converts its block: sign-extended
+    (zero-extended from i1 and ui8) or truncated."""
+    source = value.type
+    if source.width.data < element.width.data:
+        unsigned = source.width.data == 1 or source == ob.ui8
+        return (arith.ExtUIOp if unsigned else arith.ExtSIOp)(value, element)
+    return arith.TruncIOp(value, element)
+
+
 def _identity(reduction: ob.ReduceOp) -> int:
     """The value a column reduction's accumulator starts at."""
     element = reduction.operand.type.element_type
@@ -141,7 +161,7 @@ class _Splitter:
             return False
         if self.kind(op.ptr) != FORM or OPAQUE in (self.kind(v) for v in op.operands):
             return False  # a scatter, or a tile's store
-        return _is_2d(op.value) or (_reduction(op.value, 1) is not None and (
+        return _is_2d(op.value) or (_row_value(op.value) is not None and (
             op.mask is None or self.kind(op.mask) == FORM))
 
     def _per_row(self, value: SSAValue) -> Operation | None:
@@ -173,8 +193,8 @@ class _Splitter:
                 if owner is None:
                     return None  # x[:, None] of other data
                 absorbed.update(column[1])
-            elif _reduction(value, 1) is not None:
-                owner = value.owner
+            elif _row_value(value) is not None:
+                owner = value.owner  # (the reduction, or its conversion)
             elif not _is_2d(value) or _broadcast_row_source(value) is not None:
                 continue  # 1-D data: the same block in every row (b[None, :])
             elif not isinstance(owner, (ob.LoadOp, *_ELEMENTWISE)):
@@ -265,6 +285,8 @@ class _Splitter:
                 clone = combine(carried[op], row_of(op.operand))
             elif isinstance(op, ob.ReduceOp):
                 clone = ob.ReduceOp(op.kind.data, row_of(op.operand), 0)
+            elif isinstance(op, ob.CastOp) and not _is_2d(op.operand):
+                clone = _scalar_cast(mapped[op.operand], op.result.type.element_type)
             elif isinstance(op, ob.StoreOp) and not _is_2d(op.value):
                 clone = _row_store(row_of(op.ptr), mapped[op.value],
                                    row_of(op.mask) if op.mask is not None else None,

@@ -159,6 +159,18 @@ def test_row_reductions(m, n, bm, bn):
     assert (sums[m:] == 5).all() and (maxes[m:] == 5).all()
 
 
+def test_row_reductions_stored_through_other_element_types():
+    """tl.store converts: an int8 row max through int32 pointers (sign-extended), an
+    int32 row sum through int16 ones (truncated, as C)."""
+    m, n = 6, 45
+    x = random(np.random.default_rng(2), (m, n), np.int8)
+    sums, maxes = np.full(8, 5, np.int16), np.full(8, 5, np.int32)
+    launch(rk.row_sums, 2, x, sums, maxes, m, n, BM=4, BN=64, config=CONFIG)
+    assert np.array_equal(sums[:m], x.astype(np.int32).sum(axis=1).astype(np.int16))
+    assert np.array_equal(maxes[:m], x.max(axis=1).astype(np.int32))
+    assert (sums[m:] == 5).all() and (maxes[m:] == 5).all()
+
+
 def test_a_row_reduction_broadcast_along_the_row():
     x = random(np.random.default_rng(8), (7, 45), np.int32)
     out = np.zeros_like(x)
