@@ -1941,10 +1941,16 @@ class Selector(VectorSelection):
         body = op.body.block
         self.forms[body.args[0]] = lb
         self._row_strip = RowStrip(rows)
+        stored = _reduction_row_stores(body)
+        skipped = {id(o) for store, (_, ptr, cond) in stored.items()
+                   for o in (store, ptr.owner, cond and cond.owner) if o is not None}
         try:
             for inner in body.ops:
-                if not isinstance(inner, scf.YieldOp):
-                    self.visit(inner)
+                if isinstance(inner, scf.YieldOp) or id(inner) in skipped:
+                    continue
+                self.visit(inner)
+                if isinstance(inner, ob.ReduceOp):
+                    self._store_each_row(inner, stored, lb)
             self.flush_vector()
         except RowsDoNotFit:
             # (what the body emitted before the loop is dead code now; its memoized
@@ -1953,6 +1959,19 @@ class Selector(VectorSelection):
         finally:
             self._row_strip = None
         return True
+
+    def _store_each_row(self, reduce: ob.ReduceOp, stored: dict, lb: Scalar) -> None:
+        """A row reduction stored a row at a time: the region's reduction sink stores its
+        accumulator's element 0 through a pointer that starts at row `lb`'s element and
+        steps by one a row (`VectorSelection._row_loop`), where the row loop read it
+        into a scalar register and stored it from there."""
+        for store, (value, ptr, _) in stored.items():
+            if value is reduce.result:
+                form = self.forms[ptr.owner.operand]
+                step = form.terms.get(0, 0)
+                base = self.add(form.base, self.mul(lb, step)) if step else form.base
+                self._region.sinks[-1].row_store = (self.reg(base), step)
+                return
 
     def _row_strip_conditions(self, op: scf.ForOp, step: Scalar
                               ) -> tuple[Scalar | None, Scalar] | None:
@@ -1974,8 +1993,27 @@ class Selector(VectorSelection):
         loads: list[ob.LoadOp] = []
         stores: list[ob.StoreOp] = []
         widest, columns = 8, None
+        stored = _reduction_row_stores(body)
+        reductions = [inner for inner in body.ops if isinstance(inner, ob.ReduceOp)]
+        if len(stored) != len(reductions):
+            return None  # (a reduction used otherwise: in arithmetic, a splat)
+        skipped = {id(o) for store, (_, ptr, cond) in stored.items()
+                   for o in (store, ptr.owner, cond and cond.owner) if o is not None}
+        for store, (_, ptr, cond) in stored.items():
+            form = self.forms.get(ptr.owner.operand)
+            if not (isinstance(form, Affine) and form.is_pointer):
+                return None
+            if cond is not None:
+                mask = self.forms.get(cond.owner.operand)
+                if not isinstance(mask, Mask) or mask.lows:
+                    return None
+                rows_of_masks.append(mask)
         for inner in body.ops:
-            if isinstance(inner, scf.YieldOp):
+            if isinstance(inner, scf.YieldOp) or id(inner) in skipped:
+                continue
+            if isinstance(inner, ob.ReduceOp):
+                if inner.axis.value.data != 0 or not _is_1d_block(inner.operand.type):
+                    return None
                 continue
             if not isinstance(inner, (ob.RowOp, ob.LoadOp, ob.StoreOp, ob.ElementwiseBinaryOp,
                                       ob.CmpOp, ob.SelectOp, ob.CastOp)) \
@@ -2014,7 +2052,9 @@ class Selector(VectorSelection):
                 if outside and isinstance(self.forms.get(value), Mask) and \
                         not isinstance(inner, (ob.LoadOp, ob.StoreOp)):
                     widest = 32  # (a mask used as data compares int32 indices)
-                columns = columns or type_.dims[0]
+                if columns not in (None, type_.dims[0]):
+                    return None  # (one region a row: one length)
+                columns = type_.dims[0]
                 element = type_.element_type
                 if isinstance(element, IntegerType) and element.width.data > 1:
                     widest = max(widest, element.width.data)
@@ -2023,6 +2063,8 @@ class Selector(VectorSelection):
         for load in loads:
             if load.mask is not None and not self._mask_row_or_invariant(load.mask, body):
                 return None
+        if rows_of_masks and any(cond is None for _, _, cond in stored.values()):
+            return None  # (a reduction stored in every row, the rows off included)
         for store in stores:
             if store.mask is None or not isinstance(store.mask.owner, ob.RowOp) or \
                     store.mask.owner.parent_block() is not body:
@@ -2329,6 +2371,39 @@ def _pointer_argument(value: SSAValue) -> BlockArgument | None:
             value = owner.operand
         else:
             return None
+
+
+def _reduction_row_stores(body: Block
+                          ) -> dict[Operation, tuple[SSAValue, SSAValue, SSAValue | None]]:
+    """split-rows' stores of a row reduction in a row loop's `body`: store -> (the
+    reduction's result, the row's pointer, the row's mask element or None), for
+    ``store(row(p1d, r), reduce(...))`` alone or alone under ``scf.if row(mask1d, r)``,
+    the reduction's result not converted and used by nothing else."""
+    found = {}
+    row = body.args[0]
+
+    def row_of_1d(value: SSAValue | None) -> bool:
+        owner = value.owner if value is not None else None
+        return isinstance(owner, ob.RowOp) and owner.index is row and \
+            owner.parent_block() is body and len(list(value.uses)) == 1
+
+    for inner in body.ops:
+        store, cond = inner, None
+        if isinstance(inner, scf.IfOp):
+            ops = list(inner.true_region.block.ops) if inner.true_region.blocks else []
+            if inner.results or inner.false_region.blocks and \
+                    list(inner.false_region.block.ops)[:-1] or len(ops) != 2:
+                continue
+            store, cond = ops[0], inner.cond
+            if not row_of_1d(cond):
+                continue
+        if not (isinstance(store, ob.StoreOp) and store.mask is None
+                and isinstance(store.value.owner, ob.ReduceOp)
+                and store.value.owner.parent_block() is body
+                and len(list(store.value.uses)) == 1 and row_of_1d(store.ptr)):
+            continue
+        found[inner] = (store.value, store.ptr, cond)
+    return found
 
 
 def _dot_loop_accumulator(loop: scf.ForOp) -> SSAValue | None:

@@ -162,6 +162,9 @@ class _Sink:
     data_mask: VecBlock | None = None  # store: a "mask" node, v0 for a masked vse
     target: VecBlock | None = None  # carry: the "carried" node whose registers it writes
     quad: bool = False  # a sum of an int8 block sign-extended to int32: two vwredsums
+    # a row loop's reduction stored a row at a time (`_row_loop`): the pointer register
+    # at the first row and its step a row
+    row_store: tuple | None = None
 
     @property
     def operand(self) -> VecBlock:
@@ -653,7 +656,10 @@ class VectorSelection:
         quads = any(s.quad for s in region.sinks)
         # a region that only reduces streams its chunks through three register sets
         # when they fit (`_ring_loop`), else two
-        ring = not any(s.kind != "reduce" for s in region.sinks) and not _uses_index(nodes)
+        ring = not any(s.kind != "reduce" for s in region.sinks) and not _uses_index(nodes) \
+            and self._row_strip is None
+        if self._row_strip is not None and not self._rows_reduce_exactly(region, nodes, bound):
+            raise RowsDoNotFit
         # a row loop's loads that read the same addresses in every row (`b[None, :]`)
         # are loaded once, before it, into registers of their own, when they fit
         invariant = self._row_invariant_loads(region, nodes)
@@ -675,6 +681,19 @@ class VectorSelection:
             raise RowsDoNotFit
         raise self.error("this element-wise region has more live values than the vector "
                          "registers hold, even at LMUL 1", first)
+
+    def _rows_reduce_exactly(self, region: _Region, nodes: list[VecBlock], bound) -> bool:
+        """A row loop's reductions are each stored a row at a time, and its masked-off
+        columns (past vl, which the reduction leaves out) hold the reduction's identity
+        (else the row's read-back adds their share: `_read_reduction`)."""
+        for sink in region.sinks:
+            if sink.kind == "carry" or sink.kind == "reduce" and sink.row_store is None:
+                return False
+            if sink.kind == "reduce" and bound is not None:
+                identity = 0 if sink.reduction == "sum" else SIGNED_MIN[sink.node.element]
+                if _fill_value(sink.node, bound) != identity:
+                    return False
+        return True
 
     def _row_invariant_loads(self, region: _Region, nodes: list[VecBlock]) -> list[VecBlock]:
         """In a row loop taken as a strip loop (`_row_loop`): the loads whose addresses
@@ -732,20 +751,26 @@ class VectorSelection:
         self._acc_regs: dict[int, list[int]] = {}
         pool = _Pool(self._carried_units())
         self._quad_regs: dict[int, tuple[list[int], int]] = {}
+        # (a row loop starts each row's reduction afresh, from an identity register, and
+        # stores each set's accumulator: `_row_loop`)
+        rows = self._row_strip is not None
+        self._identity_regs: dict[int, int] = {}
         for sink in accumulators:
             if sink.quad:
-                self._acc_regs[id(sink)] = [pool.take(1)]
+                self._acc_regs[id(sink)] = [pool.take(1) for _ in range(sets if rows else 1)]
                 self._quad_regs[id(sink)] = ([pool.take(1) for _ in range(sets)],
                                              pool.take(1))
             else:
                 self._acc_regs[id(sink)] = [pool.take(1) for _ in range(sets)]
+                if rows:
+                    self._identity_regs[id(sink)] = pool.take(1)
         # hoisted loads: one register group each, shared by every set and never written
         # in the loop
         self._fixed_regs = {id(node): pool.take(self._group(node, elements, vlen))
                             for node in hoisted}
         reserved = {r for regs in self._acc_regs.values() for r in regs} | \
             {r for partials, zero in self._quad_regs.values() for r in partials + [zero]} | \
-            self._carried_units() | \
+            set(self._identity_regs.values()) | self._carried_units() | \
             {r for node in hoisted
              for r in range(self._fixed_regs[id(node)],
                             self._fixed_regs[id(node)] + self._group(node, elements, vlen))}
@@ -920,7 +945,8 @@ class VectorSelection:
         for sink in reduces:
             self._accumulator_vtype(sink)
             identity = self.reg(0 if sink.reduction == "sum" else SIGNED_MIN[sink.node.element])
-            for acc in self._acc_regs[id(sink)]:
+            for acc in self._acc_regs[id(sink)] + ([self._identity_regs[id(sink)]]
+                                                   if id(sink) in self._identity_regs else []):
                 self.emit("vmv.s.x", self._vreg(acc), identity)
             if sink.quad:
                 partials, zero = self._quad_regs[id(sink)]
@@ -982,7 +1008,7 @@ class VectorSelection:
                     self._stage_store(stores, plans[0], advance=False)
                     self._stage_carry(plans[0])
             elif rows is not None:
-                self._row_loop(count, loads, computed, stores, plans, done)
+                self._row_loop(count, loads, computed, stores, reduces, plans, done)
             else:
                 self._strip_loop(count, elements, loads, computed, stores, reduces, plans,
                                  done)
@@ -993,6 +1019,8 @@ class VectorSelection:
         self.block = done
         self._vsew = None
         for sink in reduces:
+            if sink.row_store is not None:
+                continue  # (stored a row at a time)
             combined = self._combine_accumulators(sink)
             self._read_reduction(sink, count, length, bound, vtype_set=combined)
 
@@ -1112,7 +1140,7 @@ class VectorSelection:
                 self._stage_compute(computed, reduces, a, vl_reg)
         self._strip_rest(rem, loads, computed, stores, reduces, a, tail, done)
 
-    def _row_loop(self, count, loads, computed, stores, plans, done) -> None:
+    def _row_loop(self, count, loads, computed, stores, reduces, plans, done) -> None:
         """The rows of split-rows' loop as the chunks of one strip loop
         (`Selector._rows_as_strips`): each row is `count` columns (vl, set once: every
         row the loop runs has the same) and moves the pointers on by a row. With two
@@ -1123,9 +1151,15 @@ class VectorSelection:
 
         with an exit after each stage to a drain that stores the last row."""
         if isinstance(count, int) and count <= 0:
-            return
+            return  # (a row reduction would store its identity: `_rows_reduce_exactly`)
         if not isinstance(count, int):
             self.emit("blez", count, done.label)
+        self._row_pointers = {}
+        for sink in reduces:  # (the row's element of the reductions' 1-D pointer blocks)
+            reg = self.new_x("row_result_ptr")
+            self.mutable.add(reg)
+            self.emit("mv", reg, sink.row_store[0])
+            self._row_pointers[id(sink)] = reg
         left = self.new_x("rows_left")
         self.mutable.add(left)
         self.emit("mv", left, self.reg(self._row_strip.rows))
@@ -1136,34 +1170,89 @@ class VectorSelection:
         self._stage_load([node for node in loads if id(node) in self._hoisted], a,
                          advance=False)
         loads = [node for node in loads if id(node) not in self._hoisted]
+        row_vl = self.reg(count)
+
+        def compute(index: int) -> None:
+            self._stage_compute(computed, [], plans[index], self._vl_reg)
+            self._row_reductions(reduces, plans[index], index, row_vl)
+
+        def store(index: int, advance: bool = True) -> None:
+            self._stage_store(stores, plans[index], advance)
+            self._store_row_reductions(reduces, index, row_vl, advance)
+
         if len(plans) == 1:
             loop = self.block = self._vblock("vrow")
             self._stage_load(loads, a)
-            self._stage_compute(computed, [], a, self._vl_reg)
-            self._stage_store(stores, a)
+            compute(0)
+            store(0)
             self.emit("addi", left, left, -1)
             self.emit("bgtz", left, loop.label)
             return
-        b = plans[1]
         self._stage_load(loads, a)
-        self._stage_compute(computed, [], a, self._vl_reg)
+        compute(0)
         loop = self.block = self._vblock("vloop")
         drain_a, drain_b = self.fn.new_block("vdrain"), self.fn.new_block("vdrain")
-        for this, other, drain, last in ((a, b, drain_a, False), (b, a, drain_b, True)):
+        for this, other, drain in ((0, 1, drain_a), (1, 0, drain_b)):
             self.emit("addi", left, left, -1)
             self.emit("blez", left, drain.label)
             self.block = self._vblock("vrow")
-            self._stage_load(loads, other)
-            self._stage_store(stores, this)
-            self._stage_compute(computed, [], other, self._vl_reg)
+            self._stage_load(loads, plans[other])
+            store(this)
+            compute(other)
         self.emit("j", loop.label)
         self.fn.blocks.append(drain_b)
         self.block = drain_b
-        self._stage_store(stores, b, advance=False)
+        store(1, advance=False)
         self.emit("j", done.label)
         self.fn.blocks.append(drain_a)
         self.block = drain_a
-        self._stage_store(stores, a, advance=False)
+        store(0, advance=False)
+
+    def _row_reductions(self, reduces: list[_Sink], plan: _Plan, index: int, row_vl) -> None:
+        """Each row's reductions into set `index`'s accumulators, started afresh from
+        the identity (an int8 sum widened to int32: its int16 partial, then that into the
+        accumulator at vl 1, from zero)."""
+        for sink in reduces:
+            self.current_op = sink.op
+            node = sink.operand
+            self._need_sew(node.sew)
+            src = self._operand(node, plan)
+            acc = self._vreg(self._acc_regs[id(sink)][index])
+            if sink.quad:
+                partials, zero = self._quad_regs[id(sink)]
+                self.emit("vwredsum.vs", self._vreg(partials[index]), src, self._vreg(zero),
+                          NO_MASK)
+                self.emit("vsetivli", ZERO, 1, _one_element_vtype(16))
+                self.emit("vwredsum.vs", acc, self._vreg(partials[index]), self._vreg(zero),
+                          NO_MASK)
+                self.emit("vsetvli", ZERO, row_vl, self._vtype(self._sew0))
+                self._vsew = self._sew0
+                continue
+            mnemonic = "vwredsum.vs" if sink.widened else \
+                {"sum": "vredsum.vs", "max": "vredmaxu.vs" if node.element == "u8"
+                 else "vredmax.vs"}[sink.reduction]
+            self.emit(mnemonic, acc, src, self._vreg(self._identity_regs[id(sink)]), NO_MASK)
+        self._need_sew(self._sew0)
+
+    def _store_row_reductions(self, reduces: list[_Sink], index: int, row_vl,
+                              advance: bool) -> None:
+        """Element 0 of set `index`'s accumulators to the row's result, at vl 1 (no
+        round trip through a scalar register), then vl back to the row's."""
+        for sink in reduces:
+            self.current_op = sink.op
+            width = int(sink.op.result.type.width.data)
+            self.emit("vsetivli", ZERO, 1, _one_element_vtype(width))
+            pointer = self._row_pointers[id(sink)]
+            self.emit(f"vse{width}.v", self._vreg(self._acc_regs[id(sink)][index]), pointer,
+                      NO_MASK)
+            self.emit("vsetvli", ZERO, row_vl, self._vtype(self._sew0))
+            self._vsew = self._sew0
+            step = sink.row_store[1]
+            if advance and step:
+                if isinstance(step, int) and -2048 <= step < 2048:
+                    self.emit("addi", pointer, pointer, step)
+                else:
+                    self.emit("add", pointer, pointer, self.reg(step))
 
     def _strip_rest(self, rem, loads, computed, stores, reduces, a, tail, done) -> None:
         """The strip loop's last, partial chunk (`rem` elements, if any), in set A."""

@@ -211,3 +211,13 @@ def increment_one_row_each_row(x_ptr, N, BM: tl.constexpr, BN: tl.constexpr):
     p = x_ptr + offs_m[:, None] * 0 + offs_n[None, :]
     mask = offs_n[None, :] < N
     tl.store(p, tl.load(p, mask=mask) + 1, mask=mask)
+
+
+@tl.kernel
+def row_sums_other_one(x_ptr, sums_ptr, M, N, BM: tl.constexpr, BN: tl.constexpr):
+    """sums[i] = sum of row i's BN elements, the BN - N masked-off ones reading 1."""
+    offs_m = tl.program_id(0) * BM + tl.arange(0, BM)
+    offs_n = tl.arange(0, BN)
+    mask = (offs_m[:, None] < M) & (offs_n[None, :] < N)
+    x = tl.load(x_ptr + offs_m[:, None] * N + offs_n[None, :], mask=mask, other=1)
+    tl.store(sums_ptr + offs_m, tl.sum(x, axis=1), mask=offs_m < M)

@@ -159,6 +159,32 @@ def test_row_reductions(m, n, bm, bn):
     assert (sums[m:] == 5).all() and (maxes[m:] == 5).all()
 
 
+@pytest.mark.parametrize("m,n,bm", [(13, 50, 8), (4, 64, 4), (1, 1, 16)])
+def test_row_reductions_stored_a_row_at_a_time(m, n, bm):
+    """A row loop of row reductions taken as a strip loop: each row's sum (int8 to
+    int32: a widening to int16, then one to int32, from zero) and max start afresh and
+    are stored from the vector registers at vl 1, only for the rows the mask turns on;
+    a grid one program too wide stores nothing past m."""
+    x = random(np.random.default_rng(m + n), (m, n), np.int8)
+    rows = (cdiv(m, bm) + 1) * bm
+    sums, maxes = np.full(rows, 5, np.int32), np.full(rows, 5, np.int8)
+    launch(rk.row_sums, cdiv(m, bm) + 1, x, sums, maxes, m, n, BM=bm, BN=64, config=CONFIG)
+    assert np.array_equal(sums[:m], x.astype(np.int32).sum(axis=1))
+    assert np.array_equal(maxes[:m], x.max(axis=1))
+    assert (sums[m:] == 5).all() and (maxes[m:] == 5).all()
+
+
+def test_a_row_reduction_counts_the_masked_off_elements_other():
+    """tl.sum over a row whose masked-off elements read other=1: they count (Triton's
+    rule), so this loop keeps its row-by-row read-back, which adds their share."""
+    m, n, bn = 5, 37, 64
+    x = random(np.random.default_rng(4), (m, n), np.int32)
+    sums = np.zeros(8, np.int32)
+    launch(rk.row_sums_other_one, 1, x, sums, m, n, BM=8, BN=bn, config=CONFIG)
+    want = (x.astype(np.int64).sum(axis=1) + (bn - n)).astype(np.int32)
+    assert np.array_equal(sums[:m], want)
+
+
 def test_row_reductions_stored_through_other_element_types():
     """tl.store converts: an int8 row max through int32 pointers (sign-extended), an
     int32 row sum through int16 ones (truncated, as C)."""
