@@ -2382,10 +2382,10 @@ def _reduction_row_stores(body: Block
     found = {}
     row = body.args[0]
 
-    def row_of_1d(value: SSAValue | None) -> bool:
+    def row_of_1d(value: SSAValue | None, uses: int | None = 1) -> bool:
         owner = value.owner if value is not None else None
         return isinstance(owner, ob.RowOp) and owner.index is row and \
-            owner.parent_block() is body and len(list(value.uses)) == 1
+            owner.parent_block() is body and uses in (None, len(list(value.uses)))
 
     for inner in body.ops:
         store, cond = inner, None
@@ -2395,7 +2395,7 @@ def _reduction_row_stores(body: Block
                     list(inner.false_region.block.ops)[:-1] or len(ops) != 2:
                 continue
             store, cond = ops[0], inner.cond
-            if not row_of_1d(cond):
+            if not row_of_1d(cond, None):  # (one mask row may guard several stores)
                 continue
         if not (isinstance(store, ob.StoreOp) and store.mask is None
                 and isinstance(store.value.owner, ob.ReduceOp)
@@ -2403,7 +2403,10 @@ def _reduction_row_stores(body: Block
                 and len(list(store.value.uses)) == 1 and row_of_1d(store.ptr)):
             continue
         found[inner] = (store.value, store.ptr, cond)
-    return found
+    # (a mask row used otherwise too stays: its other uses read it)
+    return {op: found[op] for op in found
+            if found[op][2] is None or all(use.operation in found
+                                           for use in found[op][2].uses)}
 
 
 def _dot_loop_accumulator(loop: scf.ForOp) -> SSAValue | None:

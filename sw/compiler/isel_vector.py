@@ -1149,11 +1149,11 @@ class VectorSelection:
 
             L0 C0 | loop: L1 S0 C1 | L0 S1 C0 | ...
 
-        with an exit after each stage to a drain that stores the last row."""
-        if isinstance(count, int) and count <= 0:
-            return  # (a row reduction would store its identity: `_rows_reduce_exactly`)
-        if not isinstance(count, int):
-            self.emit("blez", count, done.label)
+        with an exit after each stage to a drain that stores the last row. Rows of no
+        columns (count <= 0) still store their reductions: the identity, which the
+        masked-off elements read (`_rows_reduce_exactly`)."""
+        if isinstance(count, int) and count <= 0 and not reduces:
+            return  # (nothing to load or store)
         self._row_pointers = {}
         for sink in reduces:  # (the row's element of the reductions' 1-D pointer blocks)
             reg = self.new_x("row_result_ptr")
@@ -1164,6 +1164,32 @@ class VectorSelection:
         self.mutable.add(left)
         self.emit("mv", left, self.reg(self._row_strip.rows))
         self.emit("blez", left, done.label)
+        empty = None
+        if reduces and not (isinstance(count, int) and count > 0):
+            empty = self.fn.new_block("vrows_empty")
+            self.emit("blez" if not isinstance(count, int) else "j",
+                      *([count] if not isinstance(count, int) else []), empty.label)
+        elif not isinstance(count, int):
+            self.emit("blez", count, done.label)
+        if not (isinstance(count, int) and count <= 0):
+            self._row_stages(count, loads, computed, stores, reduces, plans, left, done)
+            if empty is not None:
+                self.emit("j", done.label)
+        if empty is not None:
+            self.fn.blocks.append(empty)
+            self.block = empty
+            for sink in reduces:
+                identity = self._quad_regs[id(sink)][1] if sink.quad else \
+                    self._identity_regs[id(sink)]
+                self._store_row_result(sink, self._vreg(identity), None, True)
+            self.emit("addi", left, left, -1)
+            self.emit("bgtz", left, empty.label)
+            self._vsew = self._sew0  # (no vsetvli here: the join after the region
+            # forgets the vtype, and this path's vl-1 one differs in SEW/LMUL ratio)
+
+    def _row_stages(self, count, loads, computed, stores, reduces, plans, left,
+                    done) -> None:
+        """`_row_loop`'s loop over rows of `count` > 0 columns."""
         self.block = self._vblock("vrows")
         self.emit("vsetvli", ZERO, self.reg(count), self._vtype(self._sew0))
         a = plans[0]
@@ -1239,20 +1265,26 @@ class VectorSelection:
         """Element 0 of set `index`'s accumulators to the row's result, at vl 1 (no
         round trip through a scalar register), then vl back to the row's."""
         for sink in reduces:
-            self.current_op = sink.op
-            width = int(sink.op.result.type.width.data)
-            self.emit("vsetivli", ZERO, 1, _one_element_vtype(width))
-            pointer = self._row_pointers[id(sink)]
-            self.emit(f"vse{width}.v", self._vreg(self._acc_regs[id(sink)][index]), pointer,
-                      NO_MASK)
+            self._store_row_result(sink, self._vreg(self._acc_regs[id(sink)][index]),
+                                   row_vl, advance)
+
+    def _store_row_result(self, sink: _Sink, source: PReg, row_vl, advance: bool) -> None:
+        """Element 0 of `source` to the row's result at vl 1, vl back to `row_vl` (if
+        any), the pointer on to the next row's (if `advance`)."""
+        self.current_op = sink.op
+        width = int(sink.op.result.type.width.data)
+        self.emit("vsetivli", ZERO, 1, _one_element_vtype(width))
+        pointer = self._row_pointers[id(sink)]
+        self.emit(f"vse{width}.v", source, pointer, NO_MASK)
+        if row_vl is not None:
             self.emit("vsetvli", ZERO, row_vl, self._vtype(self._sew0))
             self._vsew = self._sew0
-            step = sink.row_store[1]
-            if advance and step:
-                if isinstance(step, int) and -2048 <= step < 2048:
-                    self.emit("addi", pointer, pointer, step)
-                else:
-                    self.emit("add", pointer, pointer, self.reg(step))
+        step = sink.row_store[1]
+        if advance and step:
+            if isinstance(step, int) and -2048 <= step < 2048:
+                self.emit("addi", pointer, pointer, step)
+            else:
+                self.emit("add", pointer, pointer, self.reg(step))
 
     def _strip_rest(self, rem, loads, computed, stores, reduces, a, tail, done) -> None:
         """The strip loop's last, partial chunk (`rem` elements, if any), in set A."""

@@ -221,3 +221,27 @@ def row_sums_other_one(x_ptr, sums_ptr, M, N, BM: tl.constexpr, BN: tl.constexpr
     mask = (offs_m[:, None] < M) & (offs_n[None, :] < N)
     x = tl.load(x_ptr + offs_m[:, None] * N + offs_n[None, :], mask=mask, other=1)
     tl.store(sums_ptr + offs_m, tl.sum(x, axis=1), mask=offs_m < M)
+
+
+@tl.kernel
+def partial_row_sums(x_ptr, s_ptr, M, N, BM: tl.constexpr, BN: tl.constexpr):
+    """s[j * M + i] = sum of row i's columns in column block j (other=0): a grid wider
+    than N has blocks with no column, whose sums are 0."""
+    pid_n = tl.program_id(1)
+    offs_m = tl.program_id(0) * BM + tl.arange(0, BM)
+    offs_n = pid_n * BN + tl.arange(0, BN)
+    mask = (offs_m[:, None] < M) & (offs_n[None, :] < N)
+    x = tl.load(x_ptr + offs_m[:, None] * N + offs_n[None, :], mask=mask, other=0)
+    tl.store(s_ptr + pid_n * M + offs_m, tl.sum(x, axis=1), mask=offs_m < M)
+
+
+@tl.kernel
+def row_sums_and_squares(x_ptr, sums_ptr, squares_ptr, M, N, BM: tl.constexpr,
+                         BN: tl.constexpr):
+    """The sum of each row and of its squares from one load, stored under one row mask."""
+    offs_m = tl.program_id(0) * BM + tl.arange(0, BM)
+    offs_n = tl.arange(0, BN)
+    mask = (offs_m[:, None] < M) & (offs_n[None, :] < N)
+    x = tl.load(x_ptr + offs_m[:, None] * N + offs_n[None, :], mask=mask, other=0)
+    tl.store(sums_ptr + offs_m, tl.sum(x, axis=1), mask=offs_m < M)
+    tl.store(squares_ptr + offs_m, tl.sum(x * x, axis=1), mask=offs_m < M)

@@ -174,6 +174,39 @@ def test_row_reductions_stored_a_row_at_a_time(m, n, bm):
     assert (sums[m:] == 5).all() and (maxes[m:] == 5).all()
 
 
+@pytest.mark.parametrize("sim", ["iss", "rtl"])
+def test_rows_of_no_columns_still_store_their_reductions(sim):
+    """Column blocks past N: every row on stores the sum of its BN masked-off elements
+    (other=0), 0, from the strip loop's path for rows of no columns."""
+    m, n, bn = 8, 40, 16
+    x = random(np.random.default_rng(6), (m, n), np.int8)
+    blocks = cdiv(n, bn) + 1
+    s = np.full(blocks * m, 9, np.int8)
+    launch(rk.partial_row_sums, (1, blocks), x, s, m, n, BM=8, BN=bn, config=CONFIG,
+           sim=sim)
+    want = np.zeros((blocks, m), np.int8)
+    for j in range(blocks):
+        want[j] = x[:, j * bn:(j + 1) * bn].sum(axis=1, dtype=np.int8)  # wraps
+    assert np.array_equal(s.reshape(blocks, m), want)
+
+
+def test_two_row_reductions_under_one_row_mask():
+    """Two reductions of one row stored under one mask row (both `scf.if`s read it):
+    both join the strip loop."""
+    m, n = 11, 50
+    x = random(np.random.default_rng(7), (m, n), np.int32)
+    sums, squares = np.full(16, 5, np.int32), np.full(16, 5, np.int32)
+    launch(rk.row_sums_and_squares, 2, x, sums, squares, m, n, BM=8, BN=64, config=CONFIG)
+    wide = x.astype(np.int64)
+    assert np.array_equal(sums[:m], wide.sum(axis=1).astype(np.int32))  # wraps
+    squared = (wide * wide).astype(np.int32).astype(np.int64)  # x * x wraps in int32
+    assert np.array_equal(squares[:m], squared.sum(axis=1).astype(np.int32))
+    assert (sums[m:] == 5).all() and (squares[m:] == 5).all()
+    asm = compile_kernel(rk.row_sums_and_squares, "x_ptr:*i32,sums_ptr:*i32,"
+                         "squares_ptr:*i32,M:i32,N:i32,BM=8,BN=64", load_config(CONFIG)).asm
+    assert "vmv.x.s" not in asm and asm.count("vse32.v") >= 2
+
+
 def test_a_row_reduction_counts_the_masked_off_elements_other():
     """tl.sum over a row whose masked-off elements read other=1: they count (Triton's
     rule), so this loop keeps its row-by-row read-back, which adds their share."""
