@@ -1980,8 +1980,8 @@ class Selector(VectorSelection):
         masks share. It takes a loop of step 1 with no carried value whose body is rows
         of pointer and mask blocks, 1-D loads, element-wise ops and 1-D stores (no
         reduction, no index block as data, no mask computed from data, nothing to
-        branch on); whose rows fit one register group (columns x the widest element
-        <= 8 x VLEN); whose masks on the rows agree and bound every store (a row they
+        branch on; a row that does not fit one register set falls back: `RowsDoNotFit`);
+        whose masks on the rows agree and bound every store (a row they
         turn off is skipped, not run with no columns); and whose stores write through
         other pointer arguments than its loads, or through the same row of one pointer
         block (in place: each row is loaded before it is stored)."""
@@ -1992,7 +1992,7 @@ class Selector(VectorSelection):
         rows_of_masks: list[Mask] = []
         loads: list[ob.LoadOp] = []
         stores: list[ob.StoreOp] = []
-        widest, columns = 8, None
+        columns = None
         stored = _reduction_row_stores(body)
         reductions = [inner for inner in body.ops if isinstance(inner, ob.ReduceOp)]
         if len(stored) != len(reductions):
@@ -2049,16 +2049,10 @@ class Selector(VectorSelection):
                     else value.owner.parent_block() is not body
                 if outside and not self._row_invariant_block(value):
                     return None
-                if outside and isinstance(self.forms.get(value), Mask) and \
-                        not isinstance(inner, (ob.LoadOp, ob.StoreOp)):
-                    widest = 32  # (a mask used as data compares int32 indices)
                 if columns not in (None, type_.dims[0]):
                     return None  # (one region a row: one length)
                 columns = type_.dims[0]
-                element = type_.element_type
-                if isinstance(element, IntegerType) and element.width.data > 1:
-                    widest = max(widest, element.width.data)
-        if columns is None or columns * widest > 8 * self.config.vector.vlen:
+        if columns is None:
             return None
         for load in loads:
             if load.mask is not None and not self._mask_row_or_invariant(load.mask, body):

@@ -34,14 +34,43 @@ def matvec(a_ptr, x_ptr, y_ptr, M, K, BLOCK: tl.constexpr):
     tl.store(y_ptr + row, acc)
 
 
+@tl.kernel
+def matvec_rows(a_ptr, x_ptr, y_ptr, M, K, BM: tl.constexpr, BK: tl.constexpr):
+    """BM rows a program, each row whole (BK >= K): a 2-D block whose row sums are the
+    result, which the compiler runs as one strip loop over the rows (`split-rows`, then
+    the row loop's strip loop): x loaded once, each row's products summed and stored
+    from the vector registers, the next row loaded meanwhile."""
+    offs_m = tl.program_id(0) * BM + tl.arange(0, BM)
+    offs_k = tl.arange(0, BK)
+    x = tl.load(x_ptr + offs_k, mask=offs_k < K, other=0)
+    a = tl.load(a_ptr + offs_m[:, None] * K + offs_k[None, :],
+                mask=(offs_m[:, None] < M) & (offs_k[None, :] < K), other=0)
+    products = a.to(tl.int16) * x.to(tl.int16)[None, :]  # exact: |a * x| <= 2**14
+    tl.store(y_ptr + offs_m, tl.sum(products.to(tl.int32), axis=1), mask=offs_m < M)
+
+
 def reference_matvec(a: np.ndarray, x: np.ndarray) -> np.ndarray:
     """The exact product, in int64, then int32 (it fits for K < 2**17)."""
     return (a.astype(np.int64) @ x.astype(np.int64)).astype(np.int32)
 
 
-def run_matvec(a: np.ndarray, x: np.ndarray, *, block: int = 1024, sim: str = "iss",
+#: rows a program of `matvec_rows`
+ROWS = 16
+
+
+def rows_fit(k: int, vlen: int) -> bool:
+    """`matvec_rows` takes K when a row's int16 products fill at most one register group
+    (K x 16 <= 8 x VLEN: 128 at VLEN 256), so that a row is one chunk of the row loop's
+    strip loop."""
+    return (1 << (k - 1).bit_length()) * 16 <= 8 * vlen
+
+
+def run_matvec(a: np.ndarray, x: np.ndarray, *, block: int | None = None, sim: str = "iss",
                config: str = "vector") -> np.ndarray:
-    """y = a @ x on the vector engine (`sim` "iss" or "rtl"), checked arguments."""
+    """y = a @ x on the vector engine (`sim` "iss" or "rtl"), checked arguments: with
+    `matvec_rows` (ROWS rows a program) when K fits it and no `block` is asked for, else
+    `matvec` (a program a row, K in chunks of `block`, 1024 by default)."""
+    from oxcore.config import load_config
     a = require_array("matvec", "a", a, 2, ("int8",))
     x = require_array("matvec", "x", x, 1, ("int8",))
     rows, k = a.shape
@@ -49,5 +78,10 @@ def run_matvec(a: np.ndarray, x: np.ndarray, *, block: int = 1024, sim: str = "i
         raise LaunchError(f"matvec: a is {rows}x{k}, so x needs {k} elements, got "
                           f"{x.shape[0]}")
     y = np.zeros(rows, np.int32)
-    launch(matvec, rows, a, x, y, rows, k, BLOCK=block, sim=sim, config=config)
+    vector = load_config(config).vector
+    if block is None and vector is not None and rows_fit(k, vector.vlen):
+        launch(matvec_rows, -(-rows // ROWS), a, x, y, rows, k, BM=ROWS,
+               BK=1 << (k - 1).bit_length(), sim=sim, config=config)
+    else:
+        launch(matvec, rows, a, x, y, rows, k, BLOCK=block or 1024, sim=sim, config=config)
     return y

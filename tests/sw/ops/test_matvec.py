@@ -67,3 +67,31 @@ def test_matvec_rtl_lockstep():
     rng = np.random.default_rng(3)
     a, x = random_array(rng, (2, 20), np.int8), random_array(rng, 20, np.int8)
     assert np.array_equal(run_matvec(a, x, block=16, sim="rtl"), exact_product(a, x))
+
+
+@pytest.mark.parametrize("rows,k", [(37, 100), (16, 128), (5, 1), (1, 64), (17, 3)])
+def test_matvec_rows_odd_shapes(rows, k):
+    """matvec_rows (16 rows a program, a row whole): rows past M in the last program,
+    K below its power-of-two block; run_matvec picks it for K <= 128 at VLEN 256."""
+    from sw.ops.matvec import rows_fit
+    assert rows_fit(k, 256)
+    rng = np.random.default_rng(rows * 1000 + k)
+    a, x = random_array(rng, (rows, k), np.int8), random_array(rng, k, np.int8)
+    assert np.array_equal(run_matvec(a, x), exact_product(a, x))
+
+
+def test_matvec_rows_extremes_need_int32():
+    a = np.full((3, 128), -128, np.int8)
+    x = np.full(128, -128, np.int8)
+    assert np.array_equal(run_matvec(a, x), exact_product(a, x))
+
+
+def test_matvec_rows_only_for_rows_that_fit():
+    from sw.ops.matvec import rows_fit
+    assert rows_fit(128, 256) and not rows_fit(129, 256) and rows_fit(64, 128)
+
+
+def test_matvec_rows_rtl_lockstep():
+    rng = np.random.default_rng(9)
+    a, x = random_array(rng, (19, 40), np.int8), random_array(rng, 40, np.int8)
+    assert np.array_equal(run_matvec(a, x, sim="rtl"), exact_product(a, x))
