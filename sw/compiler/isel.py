@@ -1989,6 +1989,8 @@ class Selector(VectorSelection):
             return None
         body = op.body.block
         row = body.args[0]
+        if not any(isinstance(inner, ob.RowOp) and inner.index is row for inner in body.ops):
+            return None  # (not split-rows' loop)
         rows_of_masks: list[Mask] = []
         loads: list[ob.LoadOp] = []
         stores: list[ob.StoreOp] = []
