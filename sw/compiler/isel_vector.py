@@ -249,6 +249,7 @@ class VectorSelection:
         self._row_gates: dict[VReg, object] = {}
         self._row_strip: RowStrip | None = None
         self._fixed_regs: dict[int, int] = {}  # id(load) -> its register, all sets'
+        self._disjoint_sets = False  # (the last allocation's sets share no register)
         self._hoisted: set[int] = set()  # id() of the loads a row loop loads once
 
     def vector_pending(self) -> bool:
@@ -775,8 +776,19 @@ class VectorSelection:
              for r in range(self._fixed_regs[id(node)],
                             self._fixed_regs[id(node)] + self._group(node, elements, vlen))}
         plan_a = self._plan(region, nodes, elements, vlen, reserved, set())
+        self._disjoint_sets = False
         if sets == 1:
             return [plan_a]
+        if rows and not any(s.kind == "store" for s in region.sinks):
+            # (a row loop that only reduces computes a row a stage before it reduces
+            # it, so each set's values live across a stage: `_reducing_row_stages`)
+            try:
+                plan_b = self._plan(region, nodes, elements, vlen, reserved | plan_a.written,
+                                    set())
+                self._disjoint_sets = True
+                return [plan_a, plan_b]
+            except NoRegisters:
+                pass
         if sets == 3:
             plan_b = self._plan(region, nodes, elements, vlen, reserved | plan_a.written, set())
             plan_c = self._plan(region, nodes, elements, vlen,
@@ -1214,6 +1226,9 @@ class VectorSelection:
             self.emit("addi", left, left, -1)
             self.emit("bgtz", left, loop.label)
             return
+        if reduces and not stores and computed and self._disjoint_sets:
+            self._reducing_row_stages(loads, computed, reduces, plans, left, done, row_vl)
+            return
         self._stage_load(loads, a)
         compute(0)
         loop = self.block = self._vblock("vloop")
@@ -1232,6 +1247,61 @@ class VectorSelection:
         self.emit("j", done.label)
         self.fn.blocks.append(drain_a)
         self.block = drain_a
+        store(0, advance=False)
+
+    def _reducing_row_stages(self, loads, computed, reduces, plans, left, done,
+                             row_vl) -> None:
+        """Rows that are only reduced (no element-wise store), their element-wise work
+        (C1) a stage ahead of their reductions (C2), so that the arithmetic sequencer
+        reduces row r while row r + 1's products are next, not right after their own
+        (matvec: `vwmul` then `vwredsum` of the same row waited for the whole `vwmul`):
+
+            L0 C1(0) | L1 C2(0) C1(1) | loop: L2 S0 C2(1) C1(2) | L3 S1 C2(2) C1(3) | ...
+
+        Row r's loads and products are set r % 2's, its accumulator too; a load into a
+        set follows the stage that read it last, as in `_row_stages`."""
+        def elementwise(index: int) -> None:
+            self._stage_compute(computed, [], plans[index], self._vl_reg)
+
+        def reduce(index: int) -> None:
+            self._row_reductions(reduces, plans[index], index, row_vl)
+
+        def store(index: int, advance: bool = True) -> None:
+            self._store_row_reductions(reduces, index, row_vl, advance)
+
+        def load(index: int) -> None:
+            self._stage_load(loads, plans[index])
+            self.emit("addi", left, left, -1)
+
+        last_one = self.fn.new_block("vdrain")
+        load(0)
+        elementwise(0)
+        self.emit("blez", left, last_one.label)
+        self.block = self._vblock("vrow")
+        load(1)
+        reduce(0)
+        elementwise(1)
+        loop = self.block = self._vblock("vloop")
+        drains = [self.fn.new_block("vdrain"), self.fn.new_block("vdrain")]
+        for this in (1, 0):  # (the row whose products are ready; the other's sum waits)
+            other = 1 - this
+            self.emit("blez", left, drains[this].label)
+            self.block = self._vblock("vrow")
+            load(other)
+            store(other)
+            reduce(this)
+            elementwise(other)
+        self.emit("j", loop.label)
+        for this, drain in enumerate(drains):
+            self.fn.blocks.append(drain)
+            self.block = drain
+            store(1 - this)
+            reduce(this)
+            store(this, advance=False)
+            self.emit("j", done.label)
+        self.fn.blocks.append(last_one)
+        self.block = last_one
+        reduce(0)
         store(0, advance=False)
 
     def _row_reductions(self, reduces: list[_Sink], plan: _Plan, index: int, row_vl) -> None:
