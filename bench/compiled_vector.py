@@ -18,7 +18,8 @@ waits for the previous program's vector stores).
     .venv/bin/python -m bench.run compiled_vector
 
 Also reported, with no target: the 2-D int8 add (`split-rows`: a strip loop whose
-chunks are the rows), 64x64 and 16x256.
+chunks are the rows), 64x64 and 16x256, and the int8 matvec, `matvec` (a program a
+row) and `matvec_rows` (16 rows a program), 16x128 and 64x128.
 """
 
 from __future__ import annotations
@@ -114,6 +115,35 @@ def measure_rows(rows: int = 64, columns: int = 64, seed: int = 1,
             "backend": backend}
 
 
+def measure_matvec(rows: int, k: int, kernel: str, seed: int = 1,
+                   backend: str | None = None) -> dict:
+    """The library's int8 matvec, `matvec` (a program a row, its sum read back into a
+    scalar register) or `matvec_rows` (16 rows a program: the row loop's strip loop,
+    sums stored from the vector registers), against the port's bound for the bytes it
+    must move (no target: two widening passes a row make it compute-bound)."""
+    from sw.compiler.launch import launch
+    from sw.ops import matvec as mv
+    config = PRESETS["vector"]
+    backend = backend or os.environ.get("OXCORE_BENCH_BACKEND", "pysim")
+    rng = np.random.default_rng(seed)
+    a = rng.integers(-128, 128, (rows, k), dtype=np.int8)
+    x = rng.integers(-128, 128, k, dtype=np.int8)
+    y = np.zeros(rows, np.int32)
+    if kernel == "matvec_rows":
+        run = launch(mv.matvec_rows, -(-rows // mv.ROWS), a, x, y, rows, k, BM=mv.ROWS,
+                     BK=1 << (k - 1).bit_length(), config=config, sim="rtl", backend=backend)
+    else:
+        run = launch(mv.matvec, rows, a, x, y, rows, k, BLOCK=1024, config=config,
+                     sim="rtl", backend=backend)
+    if not np.array_equal(y, mv.reference_matvec(a, x)):
+        raise RuntimeError(f"compiled {kernel} {rows}x{k}: wrong outputs")
+    moved = rows * k + k + 4 * rows
+    bound_cycles = moved / (config.vector.lanes * 4)  # the port: LANES x 4 bytes a cycle
+    return {"case": f"{kernel} {rows}x{k}", "cycles": run.cycles,
+            "fraction_of_bound": round(bound_cycles / run.cycles, 4), "target": None,
+            "backend": backend}
+
+
 def run() -> dict:
     results = {}
     for case in CASES:
@@ -130,4 +160,11 @@ def run() -> dict:
               f"{figure['elements_per_cycle']:6.3f} elements/cycle of a bound of "
               f"{figure['bound']:6.3f} = {100 * figure['fraction_of_bound']:5.1f}% "
               f"(no target)", flush=True)
+    for kernel in ("matvec", "matvec_rows"):
+        for rows, k in ((16, 128), (64, 128)):
+            figure = measure_matvec(rows, k, kernel)
+            results[figure["case"]] = figure
+            print(f"  compiled {figure['case']}: {figure['cycles']:>6,} cycles = "
+                  f"{100 * figure['fraction_of_bound']:5.1f}% of the port's bound "
+                  f"(no target)", flush=True)
     return {"kernels": results}
