@@ -55,6 +55,7 @@ def build_kernel(kernel: Kernel, params: dict[str, int], config: OxCoreConfig) -
     shape = "x".join(str(params[p]) for p in kernel.params)
     elf = BUILD_DIR / f"{kernel.name}-{shape}-{config.name}.elf"
     kernel.check_config(config)
+    kernel.check_shape(params, config)
     if kernel.launch is not None:
         return _compile_kernel(kernel, params, config, elf)
     defines = {**dict(kernel.defines), **params}

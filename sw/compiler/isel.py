@@ -1978,13 +1978,14 @@ class Selector(VectorSelection):
         """When `op` is a row loop `_rows_as_strips` takes: the rows' upper bound (None:
         every row of the loop) and the scalar condition on all rows (0 or 1) that its
         masks share. It takes a loop of step 1 with no carried value whose body is rows
-        of pointer and mask blocks, 1-D loads, element-wise ops and 1-D stores (no
-        reduction, no index block as data, no mask computed from data, nothing to
-        branch on; a row that does not fit one register set falls back: `RowsDoNotFit`);
-        whose masks on the rows agree and bound every store (a row they
-        turn off is skipped, not run with no columns); and whose stores write through
-        other pointer arguments than its loads, or through the same row of one pointer
-        block (in place: each row is loaded before it is stored)."""
+        of pointer and mask blocks, 1-D loads, element-wise ops, 1-D stores and row
+        reductions each stored as it is through a row of a 1-D pointer block, under the
+        row's mask element or not (`_reduction_row_stores`; no other scalar use, no
+        index block as data, no mask computed from data; a row that does not fit one
+        register set falls back: `RowsDoNotFit`); whose masks on the rows agree and
+        bound every store (a row they turn off is skipped, not run with no columns);
+        and whose stores write through other pointer arguments than its loads, or the
+        same addresses a row (`_rows_apart`)."""
         if self.config.vector is None or step != 1 or op.iter_args:
             return None
         body = op.body.block

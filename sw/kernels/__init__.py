@@ -89,6 +89,8 @@ class Kernel:
     # pooling window)
     reference_params: tuple[str, ...] = ()
     may_be_zero: tuple[str, ...] = ()  # shape parameters SHAPE may set to 0 (padding)
+    # what a shape needs of the configuration: an error message, or None when it fits
+    limit: Callable[[dict[str, int], OxCoreConfig], str | None] | None = None
 
     def expected(self, inputs: dict[str, np.ndarray], params: dict[str, int]
                  ) -> dict[str, np.ndarray]:
@@ -109,6 +111,12 @@ class Kernel:
                               f"config {config.name!r} has not: use a configuration with "
                               f"[{missing[0]}], e.g. --config {missing[0]} (make cosim "
                               f"KERNEL={self.name} CONFIG={missing[0]})")
+
+    def check_shape(self, params: dict[str, int], config: OxCoreConfig) -> None:
+        """A clear error if this shape is beyond what the kernel does on `config`."""
+        problem = self.limit(params, config) if self.limit is not None else None
+        if problem:
+            raise OxCoreError(f"kernel {self.name}: {problem}")
 
     def parse_shape(self, text: str | None) -> dict[str, int]:
         """`"M,N,K"` values in `params` order; None gives the default shape."""
@@ -131,6 +139,17 @@ class Kernel:
                 raise OxCoreError(f"kernel {self.name}: SHAPE {text!r} makes array "
                                   f"{array.name} empty ({array.dims})")
         return params
+
+
+def _matvec_rows_limit(params: dict[str, int], config: OxCoreConfig) -> str | None:
+    """matvec_rows keeps each row whole in one register group of int16 products."""
+    from sw.ops.matvec import rows_fit
+    vlen = config.vector.vlen if config.vector is not None else 0
+    if vlen and not rows_fit(params["K"], vlen):
+        return (f"K = {params['K']} does not fit a row in one register group at VLEN "
+                f"{vlen} (K <= {8 * vlen // 16}): use KERNEL=matvec, which takes K in "
+                f"chunks")
+    return None
 
 
 def _gemm(A: np.ndarray, B: np.ndarray) -> dict[str, np.ndarray]:
@@ -450,7 +469,8 @@ COMPILED_KERNELS = (
                                  ("cdiv(M, BM)",),
                                  (("BM", "16"), ("BK", "1 << (K - 1).bit_length()")),
                                  macs="M * K", min_bytes="M * K + K + 4 * M",
-                                 elements="M * K", element_bits=8)),
+                                 elements="M * K", element_bits=8),
+           limit=_matvec_rows_limit),
     _transpose_kernel("transpose", 8),
     _transpose_kernel("transpose_i32", 32),
     Kernel("maxpool2d", ("N", "H", "W", "C", "KH", "KW", "S"), (1, 12, 12, 32, 2, 2, 2),

@@ -13,11 +13,16 @@ BLOCK >= K a row is one region and the K loop runs once.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from sw.compiler import language as tl
 from sw.compiler.launch import LaunchError, launch
 from sw.ops.checks import require_array
+
+if TYPE_CHECKING:
+    from oxcore.config import OxCoreConfig
 
 
 @tl.kernel
@@ -66,11 +71,11 @@ def rows_fit(k: int, vlen: int) -> bool:
 
 
 def run_matvec(a: np.ndarray, x: np.ndarray, *, block: int | None = None, sim: str = "iss",
-               config: str = "vector") -> np.ndarray:
+               config: str | OxCoreConfig = "vector") -> np.ndarray:
     """y = a @ x on the vector engine (`sim` "iss" or "rtl"), checked arguments: with
     `matvec_rows` (ROWS rows a program) when K fits it and no `block` is asked for, else
     `matvec` (a program a row, K in chunks of `block`, 1024 by default)."""
-    from oxcore.config import load_config
+    from oxcore.config import OxCoreConfig, load_config
     a = require_array("matvec", "a", a, 2, ("int8",))
     x = require_array("matvec", "x", x, 1, ("int8",))
     rows, k = a.shape
@@ -78,7 +83,7 @@ def run_matvec(a: np.ndarray, x: np.ndarray, *, block: int | None = None, sim: s
         raise LaunchError(f"matvec: a is {rows}x{k}, so x needs {k} elements, got "
                           f"{x.shape[0]}")
     y = np.zeros(rows, np.int32)
-    vector = load_config(config).vector
+    vector = (config if isinstance(config, OxCoreConfig) else load_config(config)).vector
     if block is None and vector is not None and rows_fit(k, vector.vlen):
         launch(matvec_rows, -(-rows // ROWS), a, x, y, rows, k, BM=ROWS,
                BK=1 << (k - 1).bit_length(), sim=sim, config=config)

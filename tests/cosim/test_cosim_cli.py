@@ -231,7 +231,7 @@ def test_all_kernels_end_with_a_summary_table(capsys):
     status, out, err = oxcore(capsys, "cosim", "--kernel", "all", "--config", "default")
     assert status == 0, err
     assert "cosim: skipping gemm, gemm_kn, gemm_q, conv2d, add, relu, add_2d, bias, bias_scalar, " \
-        "reduce_sum, reduce_max, matvec, transpose, transpose_i32, maxpool2d" in out
+        "reduce_sum, reduce_max, matvec, matvec_rows, transpose, transpose_i32, maxpool2d" in out
     table = out[out.index("cosim summary:"):].splitlines()
     assert table[1].split()[:6] == ["kernel", "shape", "config", "verdict", "instructions",
                                     "cycles"]

@@ -95,3 +95,21 @@ def test_matvec_rows_rtl_lockstep():
     rng = np.random.default_rng(9)
     a, x = random_array(rng, (19, 40), np.int8), random_array(rng, 40, np.int8)
     assert np.array_equal(run_matvec(a, x, sim="rtl"), exact_product(a, x))
+
+
+def test_matvec_takes_a_configuration_object():
+    from oxcore.config import load_config
+    a, x = np.ones((3, 10), np.int8), np.ones(10, np.int8)
+    assert np.array_equal(run_matvec(a, x, config=load_config("vector")), [10, 10, 10])
+
+
+def test_matvec_rows_refuses_rows_beyond_a_register_group():
+    """make cosim KERNEL=matvec_rows SHAPE=5,300: a clear error naming K's limit."""
+    from oxcore.config import load_config
+    from oxcore.errors import OxCoreError
+    from sw.kernels import KERNELS
+    kernel = KERNELS["matvec_rows"]
+    kernel.check_shape({"M": 5, "K": 128}, load_config("vector"))
+    with pytest.raises(OxCoreError, match=r"kernel matvec_rows: K = 300 does not fit a row "
+                                          r"in one register group at VLEN 256 \(K <= 128\)"):
+        kernel.check_shape({"M": 5, "K": 300}, load_config("vector"))
