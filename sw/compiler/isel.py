@@ -1942,8 +1942,7 @@ class Selector(VectorSelection):
         self.forms[body.args[0]] = lb
         self._row_strip = RowStrip(rows)
         stored = _reduction_row_stores(body)
-        skipped = {id(o) for store, (_, ptr, cond) in stored.items()
-                   for o in (store, ptr.owner, cond and cond.owner) if o is not None}
+        skipped = _row_store_ops(stored)
         try:
             for inner in body.ops:
                 if isinstance(inner, scf.YieldOp) or id(inner) in skipped:
@@ -2000,8 +1999,7 @@ class Selector(VectorSelection):
         reductions = [inner for inner in body.ops if isinstance(inner, ob.ReduceOp)]
         if len(stored) != len(reductions):
             return None  # (a reduction used otherwise: in arithmetic, a splat)
-        skipped = {id(o) for store, (_, ptr, cond) in stored.items()
-                   for o in (store, ptr.owner, cond and cond.owner) if o is not None}
+        skipped = _row_store_ops(stored)
         for store, (_, ptr, cond) in stored.items():
             form = self.forms.get(ptr.owner.operand)
             if not (isinstance(form, Affine) and form.is_pointer):
@@ -2404,6 +2402,15 @@ def _reduction_row_stores(body: Block
     return {op: found[op] for op in found
             if found[op][2] is None or all(use.operation in found
                                            for use in found[op][2].uses)}
+
+
+def _row_store_ops(stored: dict[Operation, tuple[SSAValue, SSAValue, SSAValue | None]]
+                   ) -> set[int]:
+    """id() of the ops of `_reduction_row_stores`' stores (the store or its `scf.if`,
+    the rows of the pointer block and the mask) that the row loop's region does instead."""
+    return {id(op) for store, (_, ptr, cond) in stored.items()
+            for op in (store, ptr.owner, cond.owner if cond is not None else None)
+            if op is not None}
 
 
 def _dot_loop_accumulator(loop: scf.ForOp) -> SSAValue | None:
