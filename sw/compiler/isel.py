@@ -232,9 +232,7 @@ class Selector(VectorSelection):
         self._flush_memo: dict[tuple, Scalar] = {}
         self._negation: dict[VReg, Scalar] = {}  # r -> x where r = -x
         self._difference: dict[VReg, tuple[Scalar, Scalar]] = {}  # r -> (a, b): r = a - b
-        self._offset: dict[VReg, tuple[VReg, int]] = {}  # r -> (x, c): r = x + c
-        # the same for any constant c (what `_offset` keeps fits an addi)
-        self._plus: dict[VReg, tuple[VReg, int]] = {}
+        self._plus: dict[VReg, tuple[VReg, int]] = {}  # r -> (x, c): r = x + c
         self.current_op: Operation | None = None
         self.engines: set[str] = set()
         self._order: dict[Operation, int] | None = None  # (_op_order)
@@ -367,15 +365,15 @@ class Selector(VectorSelection):
         if isinstance(b, int):
             if b == 0:
                 return a
-            if a in self._offset and _fits12(self._offset[a][1] + b):
+            if a in self._plus and _fits12(self._plus[a][1]) and \
+                    _fits12(self._plus[a][1] + b):
                 # (x + c) + b as x + (c + b): a tile's bound clamped (`_min_const`) in
                 # one addi, and `a` often dead then
-                a, b = self._offset[a][0], self._offset[a][1] + b
+                a, b = self._plus[a][0], self._plus[a][1] + b
             if _fits12(b):
                 out = self.new_x()
                 self.emit("addi", out, a, b)
                 if a not in self.mutable:  # stable operands only
-                    self._offset[out] = (a, b)
                     self._plus[out] = (a, b)
                 return out
         out = self.new_x()
@@ -1931,7 +1929,7 @@ class Selector(VectorSelection):
         conditions = self._row_strip_conditions(op, step)
         if conditions is None:
             return False
-        bound, predicate = conditions
+        bound, predicate, stored = conditions
         end = ub if bound is None else self._pick(ub, bound, min)
         rows = self._max0(self.sub(end, lb))
         if predicate != 1:
@@ -1941,7 +1939,6 @@ class Selector(VectorSelection):
         body = op.body.block
         self.forms[body.args[0]] = lb
         self._row_strip = RowStrip(rows)
-        stored = _reduction_row_stores(body)
         skipped = _row_store_ops(stored)
         try:
             for inner in body.ops:
@@ -1973,10 +1970,10 @@ class Selector(VectorSelection):
                 return
 
     def _row_strip_conditions(self, op: scf.ForOp, step: Scalar
-                              ) -> tuple[Scalar | None, Scalar] | None:
+                              ) -> tuple[Scalar | None, Scalar, dict] | None:
         """When `op` is a row loop `_rows_as_strips` takes: the rows' upper bound (None:
-        every row of the loop) and the scalar condition on all rows (0 or 1) that its
-        masks share. It takes a loop of step 1 with no carried value whose body is rows
+        every row of the loop), the scalar condition on all rows (0 or 1) that its
+        masks share and its reductions' stores (`_reduction_row_stores`). It takes a loop of step 1 with no carried value whose body is rows
         of pointer and mask blocks, 1-D loads, element-wise ops, 1-D stores and row
         reductions each stored as it is through a row of a 1-D pointer block, under the
         row's mask element or not (`_reduction_row_stores`; no other scalar use, no
@@ -2069,13 +2066,13 @@ class Selector(VectorSelection):
                 if not self._rows_apart(load.ptr, store.ptr):
                     return None
         if not rows_of_masks:
-            return None, 1
+            return None, 1, stored
         first = rows_of_masks[0]
         for mask in rows_of_masks[1:]:
             if _key(mask.bounds.get(0)) != _key(first.bounds.get(0)) or \
                     _key(mask.predicate) != _key(first.predicate):
                 return None
-        return first.bounds.get(0), first.predicate
+        return first.bounds.get(0), first.predicate, stored
 
     def _row_invariant_block(self, value: SSAValue) -> bool:
         """A 1-D block from outside a row loop that each row reads as it is: data (a

@@ -691,8 +691,7 @@ class VectorSelection:
             if sink.kind == "carry" or sink.kind == "reduce" and sink.row_store is None:
                 return False
             if sink.kind == "reduce" and bound is not None:
-                identity = 0 if sink.reduction == "sum" else SIGNED_MIN[sink.node.element]
-                if _fill_value(sink.node, bound) != identity:
+                if _fill_value(sink.node, bound) != _identity(sink):
                     return False
         return True
 
@@ -956,7 +955,7 @@ class VectorSelection:
         # whole LMUL group)
         for sink in reduces:
             self._accumulator_vtype(sink)
-            identity = self.reg(0 if sink.reduction == "sum" else SIGNED_MIN[sink.node.element])
+            identity = self.reg(_identity(sink))
             for acc in self._acc_regs[id(sink)] + ([self._identity_regs[id(sink)]]
                                                    if id(sink) in self._identity_regs else []):
                 self.emit("vmv.s.x", self._vreg(acc), identity)
@@ -1324,10 +1323,8 @@ class VectorSelection:
                 self.emit("vsetvli", ZERO, row_vl, self._vtype(self._sew0))
                 self._vsew = self._sew0
                 continue
-            mnemonic = "vwredsum.vs" if sink.widened else \
-                {"sum": "vredsum.vs", "max": "vredmaxu.vs" if node.element == "u8"
-                 else "vredmax.vs"}[sink.reduction]
-            self.emit(mnemonic, acc, src, self._vreg(self._identity_regs[id(sink)]), NO_MASK)
+            self.emit(_reduction_mnemonic(sink), acc, src,
+                      self._vreg(self._identity_regs[id(sink)]), NO_MASK)
         self._need_sew(self._sew0)
 
     def _store_row_reductions(self, reduces: list[_Sink], index: int, row_vl,
@@ -1349,12 +1346,8 @@ class VectorSelection:
         if row_vl is not None:
             self.emit("vsetvli", ZERO, row_vl, self._vtype(self._sew0))
             self._vsew = self._sew0
-        step = sink.row_store[1]
-        if advance and step:
-            if isinstance(step, int) and -2048 <= step < 2048:
-                self.emit("addi", pointer, pointer, step)
-            else:
-                self.emit("add", pointer, pointer, self.reg(step))
+        if advance:
+            self._step_pointer(pointer, sink.row_store[1])
 
     def _strip_rest(self, rem, loads, computed, stores, reduces, a, tail, done) -> None:
         """The strip loop's last, partial chunk (`rem` elements, if any), in set A."""
@@ -1470,8 +1463,13 @@ class VectorSelection:
         if id(reg) in advanced or step == 0:
             return
         advanced.add(id(reg))
+        self._step_pointer(reg, step)
+
+    def _step_pointer(self, reg, step) -> None:
+        """A running pointer on by `step` bytes (none if 0): one addi when it fits."""
         if isinstance(step, int) and -2048 <= step < 2048:
-            self.emit("addi", reg, reg, step)
+            if step:
+                self.emit("addi", reg, reg, step)
         else:
             self.emit("add", reg, reg, self.reg(step))
 
@@ -1535,12 +1533,8 @@ class VectorSelection:
             if sink.quad:
                 self._quad_sum(sink, src, count, index, fold)
                 continue
-            mnemonic = {"sum": "vredsum.vs", "max": "vredmaxu.vs" if node.element == "u8"
-                        else "vredmax.vs"}[sink.reduction]
-            if sink.widened:
-                mnemonic = "vwredsum.vs"
             acc = self._vreg(self._acc_regs[id(sink)][index])
-            self.emit(mnemonic, acc, src, acc, NO_MASK)
+            self.emit(_reduction_mnemonic(sink), acc, src, acc, NO_MASK)
         self._need_sew(self._sew0)
 
     def _stage_carry(self, plan: _Plan) -> None:
@@ -1858,8 +1852,7 @@ class VectorSelection:
             raise self.error(f"tl.{sink.reduction} of a masked block: the masked-off "
                              f"elements must have a known value (load with other=<a "
                              f"constant>, and mask every load of the reduced block)", sink.op)
-        identity = 0 if sink.reduction == "sum" else SIGNED_MIN[node.element]
-        if fill == identity:
+        if fill == _identity(sink):
             return
         clamped = self._max0(count)
         missing = self.sub(length, clamped)
@@ -1894,6 +1887,22 @@ class VectorSelection:
 
 
 # --- helpers -----------------------------------------------------------------------------
+
+def _identity(sink: _Sink) -> int:
+    """The value a reduction starts from: 0 for a sum, the element type's minimum for a
+    max."""
+    return 0 if sink.reduction == "sum" else SIGNED_MIN[sink.node.element]
+
+
+def _reduction_mnemonic(sink: _Sink) -> str:
+    """A reduction sink's instruction (a sum of a 2x sign-extension: vwredsum of the
+    source; a quad-widened sum takes two: `_quad_sum`)."""
+    if sink.widened:
+        return "vwredsum.vs"
+    if sink.reduction == "sum":
+        return "vredsum.vs"
+    return "vredmaxu.vs" if sink.operand.element == "u8" else "vredmax.vs"
+
 
 def _conjuncts(cond: VecBlock) -> tuple[list[VecBlock], list[VecBlock]]:
     """The terms of a mask joined by &: the index bounds, and the rest (data masks)."""
