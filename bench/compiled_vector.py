@@ -131,7 +131,7 @@ def measure_matvec(rows: int, k: int, kernel: str, seed: int = 1,
     y = np.zeros(rows, np.int32)
     if kernel == "matvec_rows":
         run = launch(mv.matvec_rows, -(-rows // mv.ROWS), a, x, y, rows, k, BM=mv.ROWS,
-                     BK=1 << (k - 1).bit_length(), config=config, sim="rtl", backend=backend)
+                     BK=mv.row_block(k), config=config, sim="rtl", backend=backend)
     else:
         run = launch(mv.matvec, rows, a, x, y, rows, k, BLOCK=1024, config=config,
                      sim="rtl", backend=backend)

@@ -1312,17 +1312,11 @@ class VectorSelection:
             node = sink.operand
             self._need_sew(node.sew)
             src = self._operand(node, plan)
-            acc = self._vreg(self._acc_regs[id(sink)][index])
-            if sink.quad:
-                partials, zero = self._quad_regs[id(sink)]
-                self.emit("vwredsum.vs", self._vreg(partials[index]), src, self._vreg(zero),
-                          NO_MASK)
-                self.emit("vsetivli", ZERO, 1, _one_element_vtype(16))
-                self.emit("vwredsum.vs", acc, self._vreg(partials[index]), self._vreg(zero),
-                          NO_MASK)
-                self.emit("vsetvli", ZERO, row_vl, self._vtype(self._sew0))
-                self._vsew = self._sew0
+            if sink.quad:  # (the int16 partial, then that alone into the accumulator)
+                self._quad_sum(sink, src, row_vl, index, fold=False)
+                self._quad_fold(sink, index, row_vl, fresh=True)
                 continue
+            acc = self._vreg(self._acc_regs[id(sink)][index])
             self.emit(_reduction_mnemonic(sink), acc, src,
                       self._vreg(self._identity_regs[id(sink)]), NO_MASK)
         self._need_sew(self._sew0)
@@ -1563,13 +1557,16 @@ class VectorSelection:
         if fold:
             self._quad_fold(sink, index, count)
 
-    def _quad_fold(self, sink: _Sink, index: int, count) -> None:
+    def _quad_fold(self, sink: _Sink, index: int, count, fresh: bool = False) -> None:
         """accumulator += partial `index` (vwredsum at e16, vl 1); vl back to `count`.
-        (vwadd.wv there, element-wise, took 16 cycles more at 4K elements.)"""
-        partial = self._vreg(self._quad_regs[id(sink)][0][index])
-        acc = self._vreg(self._acc_regs[id(sink)][0])
+        `fresh` (a row loop: `_row_reductions`): set `index`'s accumulator = the partial,
+        from the zero register. (vwadd.wv there, element-wise, took 16 cycles more at 4K
+        elements.)"""
+        partials, zero = self._quad_regs[id(sink)]
+        acc = self._vreg(self._acc_regs[id(sink)][index if fresh else 0])
         self.emit("vsetivli", ZERO, 1, _one_element_vtype(16))
-        self.emit("vwredsum.vs", acc, partial, acc, NO_MASK)
+        self.emit("vwredsum.vs", acc, self._vreg(partials[index]),
+                  self._vreg(zero) if fresh else acc, NO_MASK)
         self.emit("vsetvli", ZERO, count, self._vtype(self._sew0))
         self._vsew = self._sew0
 

@@ -63,11 +63,16 @@ def reference_matvec(a: np.ndarray, x: np.ndarray) -> np.ndarray:
 ROWS = 16
 
 
+def row_block(k: int) -> int:
+    """`matvec_rows`' BK for K: the power of two at or above it."""
+    return 1 << (k - 1).bit_length()
+
+
 def rows_fit(k: int, vlen: int) -> bool:
     """`matvec_rows` takes K when a row's int16 products fill at most one register group
     (K x 16 <= 8 x VLEN: 128 at VLEN 256), so that a row is one chunk of the row loop's
     strip loop."""
-    return (1 << (k - 1).bit_length()) * 16 <= 8 * vlen
+    return row_block(k) * 16 <= 8 * vlen
 
 
 def run_matvec(a: np.ndarray, x: np.ndarray, *, block: int | None = None, sim: str = "iss",
@@ -86,7 +91,7 @@ def run_matvec(a: np.ndarray, x: np.ndarray, *, block: int | None = None, sim: s
     vector = (config if isinstance(config, OxCoreConfig) else load_config(config)).vector
     if block is None and vector is not None and rows_fit(k, vector.vlen):
         launch(matvec_rows, -(-rows // ROWS), a, x, y, rows, k, BM=ROWS,
-               BK=1 << (k - 1).bit_length(), sim=sim, config=config)
+               BK=row_block(k), sim=sim, config=config)
     else:
         launch(matvec, rows, a, x, y, rows, k, BLOCK=block or 1024, sim=sim, config=config)
     return y
