@@ -235,9 +235,11 @@ def _summary(result: CosimResult, what: str, guarded: bool = False) -> str:
               f"{c.get('stall_memory', 0)}, environment {c.get('stall_env', 0)}; branches "
               f"{c.get('branches', 0)}, mispredicted {c.get('mispredicts', 0)}")
     cpi = f"{rtl.cpi:.3f}" if rtl.instret else "n/a"
+    ipc = f"{rtl.instret / rtl.cycles:.3f}" if rtl.instret and rtl.cycles else "n/a"
     word = "PASS " if result.verdict == "pass" else "MATCH"
     return (f"cosim: {word} {what}: {rtl.instret:,} instructions, {rtl.cycles:,} cycles, "
-            f"CPI {cpi}, {result.wall_s:.1f} s ({rate:,.0f} cycles/s)\n{stalls}\n"
+            f"CPI {cpi} (IPC {ipc}), {result.wall_s:.1f} s ({rate:,.0f} cycles/s)\n"
+            f"{stalls}\n"
             f"  ended: {result.ending()}"
             + (f" ({GUARD_NOTE})" if guarded and result.verdict == "limit" else ""))
 
@@ -295,7 +297,9 @@ def _stats(result: CosimResult, config: OxCoreConfig, **extra: object) -> dict:
             "verdict": verdict, "exit_status": VERDICTS[verdict], "ended": result.ended(),
             "config": config.name,
             "instret": rtl.instret, "cycles": rtl.cycles,
-            "cpi": round(rtl.cpi, 4) if rtl.instret else None, "counters": rtl.counters,
+            "cpi": round(rtl.cpi, 4) if rtl.instret else None,
+            "ipc": round(rtl.instret / rtl.cycles, 4) if rtl.instret and rtl.cycles else None,
+            "counters": rtl.counters,
             "wall_s": round(result.wall_s, 4),
             "cycles_per_s": round(rtl.cycles / result.wall_s) if result.wall_s else None,
             "exit_code": rtl.exit_code if rtl.reason == "exit" else None, **extra}

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from xdsl.dialects import arith, func, scf
-from xdsl.dialects.builtin import IntegerAttr, IntegerType, ModuleOp
+from xdsl.dialects.builtin import IntegerAttr, IntegerType, ModuleOp, i1
 from xdsl.ir import Attribute, Block, BlockArgument, Operation, SSAValue
 
 from oxcore.config import OxCoreConfig
@@ -112,6 +112,15 @@ class TileBlock:
     transposed: bool
     tiles: dict[tuple[int, int], VReg | PendingTile] = field(default_factory=dict)
     load: str = ""  # the tile load that fills it (tld.b, tld.bt, tld.w); "" if none
+
+
+@dataclass
+class _IfBlock:
+    """An index or pointer block an `if` produces: its base in a register each side
+    writes; `block` is the shared form once the first side has given its strides."""
+
+    base: VReg
+    block: "Affine | None" = None
 
 
 @dataclass
@@ -2165,12 +2174,12 @@ class Selector(VectorSelection):
             self.emit("mv", target, temp)
 
     def op_scf_if(self, op: scf.IfOp) -> None:
+        """An `if` on a runtime value: a branch to each side, which writes the results
+        into registers they share: a scalar's, an index or pointer block's base (its
+        strides the same on both sides), a 1-D data block's register group
+        (`block_of_if`)."""
         cond = self.scalar(op.cond)
-        results = [self.new_x(_name_hint(r)) for r in op.results]
-        for r in op.results:
-            if isinstance(r.type, ob.BlockType):
-                raise self.error("an `if` producing a block is not supported by the code "
-                                 "generator yet")
+        results = [self._if_result(op, index) for index in range(len(op.results))]
         else_block = self.fn.new_block("else")
         end_block = self.fn.new_block("endif")
         into = (self.block, self.emit("beqz", self.reg(cond), else_block.label))
@@ -2182,11 +2191,33 @@ class Selector(VectorSelection):
             self._branch(op.false_region.block, results, into)
         self.fn.blocks.append(end_block)
         self.block = end_block
-        for result, reg in zip(op.results, results):
-            self.forms[result] = reg
+        for result, form in zip(op.results, results):
+            self.forms[result] = form.block if isinstance(form, _IfBlock) else form
 
-    def _branch(self, block: Block, results: list[VReg],
-                into: tuple[MBlock, MInstr]) -> None:
+    def _if_result(self, op: scf.IfOp, index: int) -> "VReg | VecBlock | _IfBlock":
+        """Where the `index`-th result of `op` goes: a register (a scalar, or an index or
+        pointer block's base, `_IfBlock`) or a data block's register group."""
+        result = op.results[index]
+        if not isinstance(result.type, ob.BlockType):
+            return self.new_x(_name_hint(result))
+        dims = result.type.dims
+        if len(dims) != 1:
+            raise self.error(f"an `if` producing a {len(dims)}-D block is not supported by "
+                             f"the code generator yet (produce its 1-D parts, or compute "
+                             f"both and select with tl.where)")
+        element = result.type.element_type
+        if element == i1:
+            raise self.error("an `if` producing a mask is not supported by the code "
+                             "generator yet (produce the bound it compares with instead)")
+        sides = [region.block.last_op.operands[index] for region in op.regions
+                 if region.blocks]
+        if any(_loaded_from_memory(value, self.forms) for value in sides):
+            return self.block_of_if(dims[0], _element_name(element), op)
+        base = self.new_x(_name_hint(result))
+        self.mutable.add(base)
+        return _IfBlock(base)
+
+    def _branch(self, block: Block, results: list, into: tuple[MBlock, MInstr]) -> None:
         """One side of an `if`: a region whose enclosing values go before `into`, the
         `beqz` choosing the side (its block and instruction)."""
         self._scopes[-1].anchor = into
@@ -2196,15 +2227,37 @@ class Selector(VectorSelection):
         finally:
             self._leave_scope()
 
-    def _branch_ops(self, block: Block, results: list[VReg]) -> None:
+    def _branch_ops(self, block: Block, results: list) -> None:
         for inner in block.ops:
-            if isinstance(inner, scf.YieldOp):
-                self.flush_vector()
-                self.current_op = inner
-                for target, value in zip(results, inner.operands):
-                    self.emit("mv", target, self.reg(self.scalar(value)))
-            else:
+            if not isinstance(inner, scf.YieldOp):
                 self.visit(inner)
+                continue
+            for target, value in zip(results, inner.operands):
+                if isinstance(target, VecBlock):
+                    self.current_op = inner
+                    self.chosen_at_yield(value, target, inner)
+            self.flush_vector()
+            self.current_op = inner
+            for target, value in zip(results, inner.operands):
+                if isinstance(target, VReg):
+                    self.emit("mv", target, self.reg(self.scalar(value)))
+                elif isinstance(target, _IfBlock):
+                    self._yield_affine(target, value, inner)
+
+    def _yield_affine(self, target: "_IfBlock", value: SSAValue, op: scf.YieldOp) -> None:
+        """One side's index or pointer block: its base into the shared register; the
+        first side sets the strides, the second must have the same."""
+        form = self.forms[value]
+        if not isinstance(form, Affine):
+            raise self.error("an `if` whose block is an index or pointer block on one side "
+                             "must produce one on the other too", op)
+        if target.block is None:
+            target.block = Affine(form.shape, target.base, dict(form.terms), form.elem_size)
+        elif not _same_terms(form.terms, target.block.terms) or \
+                form.elem_size != target.block.elem_size:
+            raise self.error("the two sides of this `if` produce index or pointer blocks "
+                             "with different strides (only the base may differ)", op)
+        self.emit("mv", target.base, self.reg(form.base))
 
     def op_func_return(self, op: func.ReturnOp) -> None:
         """The end of one program: `select` continues with the next."""
@@ -2246,17 +2299,30 @@ def _carries_data(loop: scf.ForOp, index: int, init: Form) -> bool:
     arg = loop.body.block.args[index + 1]
     if not isinstance(arg.type, ob.BlockType) or len(arg.type.dims) != 1:
         return False
-    yielded = loop.body.block.last_op.operands[index]
+    return _loaded_from_memory(loop.body.block.last_op.operands[index])
+
+
+def _loaded_from_memory(value: SSAValue, known: "dict | None" = None) -> bool:
+    """Whether `value` is computed from a block's load (through an `if`, from either
+    side's value), or from a value `known` (forms already selected) holds as a data
+    block."""
     seen: set[int] = set()
-    pending = [yielded]
+    pending = [value]
     while pending:
         value = pending.pop()
+        if known is not None and value in known:
+            if isinstance(known[value], VecBlock):
+                return True
+            continue
         owner = value.owner
         if id(owner) in seen or not isinstance(owner, Operation):
             continue
         seen.add(id(owner))
         if isinstance(owner, ob.LoadOp) and isinstance(owner.result.type, ob.BlockType):
             return True
+        if isinstance(owner, scf.IfOp):
+            pending += [region.block.last_op.operands[value.index] for region in owner.regions
+                        if region.blocks]
         pending += list(owner.operands)
     return False
 

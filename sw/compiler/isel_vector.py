@@ -129,7 +129,10 @@ class VecBlock:
     kinds: "load" (ptr, bound, other), "uniform" (value: a scalar every element has),
     "index" (value: an `Affine` index block used as data), "binary" (name), "cmp"
     (name: the predicate; an i1 mask), "bound" (i < value: an index-bound mask used as
-    data), "select", "cast", "materialize" (a uniform written into a register)."""
+    data), "select", "cast", "materialize" (a uniform written into a register),
+    "carried" (value: the base of a register group of its own: a loop-carried block, or
+    with name "if" a block an `if` produces, defined below `bound` when `masked`, with
+    `other` past it if known)."""
 
     kind: str
     length: int
@@ -245,6 +248,7 @@ class VectorSelection:
         # loop-carried 1-D data blocks: (base, group) of the registers each holds, kept
         # out of every region's allocation (`carry_into_loop`)
         self._carried_groups: list[tuple[int, int]] = []
+        self._defined_sides: set[int] = set()  # id() of `if` blocks one side has written
         # a row's column bound (Selector.op_row) -> the bound it gates: it is that or 0
         self._row_gates: dict[VReg, object] = {}
         self._row_strip: RowStrip | None = None
@@ -513,12 +517,34 @@ class VectorSelection:
         reserved from here on (the top registers, aligned), written with its initial
         value now; the body's region updates it (`carry_at_yield`)."""
         start = self.vec(init)
+        node = self._reserve_block(start.length, start.element, "a loop-carried block", op)
+        self.flush_vector()
+        self._add_sink(_Sink("carry", start, op, target=node), start.length)
+        self.flush_vector()
+        return node
+
+    def block_of_if(self, length: int, element: str, op: Operation) -> VecBlock:
+        """A 1-D data block an `if` produces: a register group of its own, as a
+        loop-carried block's, which each side's last region writes whole
+        (`chosen_at_yield`). Where that region is masked (offsets < n), the block is
+        defined below that bound only: every region that reads it must share the mask
+        (`_region_bound`), and its masked-off elements have the sides' common fill value,
+        if they have one (`_fill_value`)."""
+        return self._reserve_block(length, element, "a block an `if` produces", op,
+                                   chosen=True)
+
+    def chosen_at_yield(self, value: SSAValue, block: VecBlock, op: Operation) -> None:
+        """One side's value of an `if`'s block, written into its registers."""
+        self._add_sink(_Sink("carry", self.vec(value), op, target=block), block.length)
+
+    def _reserve_block(self, length: int, element: str, what: str, op: Operation,
+                       chosen: bool = False) -> VecBlock:
         vlen = self._need_vector()
-        bits = start.length * start.sew
+        bits = length * SEW_OF[element]
         if bits > 8 * vlen:
-            raise self.error(f"a loop-carried block must fit one register group: "
-                             f"{start.length} x {start.sew} bits is more than 8 x VLEN "
-                             f"({8 * vlen} bits)", op)
+            raise self.error(f"{what} must fit one register group: {length} x "
+                             f"{SEW_OF[element]} bits is more than 8 x VLEN ({8 * vlen} "
+                             f"bits)", op)
         group = 1
         while group * vlen < bits:
             group *= 2
@@ -526,14 +552,11 @@ class VectorSelection:
         base = next((b for b in range(32 - group, 0, -group)
                      if not used & set(range(b, b + group))), None)
         if base is None or 31 - len(used) - group < 8:
-            raise self.error("too many loop-carried blocks for the vector registers (the "
-                             "regions need 8 of their own)", op)
+            raise self.error("too many loop-carried blocks and blocks `if`s produce for the "
+                             "vector registers (the regions need 8 of their own)", op)
         self._carried_groups.append((base, group))
-        node = VecBlock("carried", start.length, start.element, value=base)
-        self.flush_vector()
-        self._add_sink(_Sink("carry", start, op, target=node), start.length)
-        self.flush_vector()
-        return node
+        return VecBlock("carried", length, element, value=base, op=op,
+                        name="if" if chosen else "")
 
     def carry_at_yield(self, value: SSAValue, carried: VecBlock, op: Operation) -> None:
         """The loop body's new value of a carried block, written into its registers by
@@ -558,9 +581,13 @@ class VectorSelection:
         if len(sizes) > 1:
             raise self.error("loop-carried blocks of different widths in one region are "
                              "not supported yet", region.sinks[0].op)
+        for sink in region.sinks:
+            if sink.kind == "carry" and sink.target.name == "if":
+                self._define_chosen(sink, bound)
         if bound is not None:
             for sink in region.sinks:
-                if sink.kind == "carry" and not self._identity_update(sink, bound):
+                if sink.kind == "carry" and sink.target.name != "if" and \
+                        not self._identity_update(sink, bound):
                     raise self.error(
                         "a carried block updated under a mask must be `acc = acc op x` (op "
                         "+, -, |, ^, maximum, minimum) with x's masked-off value (the "
@@ -569,6 +596,24 @@ class VectorSelection:
                         "is that update, row by row: other=0 for tl.sum, the dtype's "
                         "minimum for tl.max)", sink.node.op or sink.op)
         return sizes.pop()
+
+    def _define_chosen(self, sink: _Sink, bound: object) -> None:
+        """An `if`'s side writes its block under `bound` (None: whole): the first side
+        sets where the block is defined and its fill value past that, the second must
+        agree on the bound (a fill value they differ on is unknown)."""
+        block = sink.target
+        fill = _fill_value(sink.node, bound) if bound is not None else None
+        if id(block) not in self._defined_sides:  # (the first side)
+            block.masked, block.bound, block.other = bound is not None, bound, fill
+            self._defined_sides.add(id(block))
+            return
+        if (bound is None) != (not block.masked) or \
+                (bound is not None and not _same(bound, block.bound)):
+            raise self.error("the two sides of this `if` compute its block under different "
+                             "masks: mask both as the same index bound (such as offsets < "
+                             "n), or neither", sink.node.op or sink.op)
+        if fill != block.other:
+            block.other = None
 
     def _identity_update(self, sink: _Sink, bound: object) -> bool:
         node, target = sink.node, sink.target
@@ -715,7 +760,7 @@ class VectorSelection:
             if sink.kind == "store" and sink.masked:
                 bounds.append((sink.bound, sink.op))
         for node in nodes:
-            if node.kind == "load" and node.masked:
+            if node.kind in ("load", "carried") and node.masked:
                 bounds.append((node.bound, node.op))
         if not bounds:
             return None
@@ -1845,6 +1890,11 @@ class VectorSelection:
         if bound is None or (isinstance(count, int) and count >= length):
             return
         fill = _fill_value(node, bound)
+        if fill is None and node.kind == "carried" and node.name == "if":
+            raise self.error(f"tl.{sink.reduction} of a masked block an `if` produces: its "
+                             f"masked-off elements must have one known value, the same on "
+                             f"both sides (each side's loads with other=<a constant>)",
+                             sink.op)
         if fill is None:
             raise self.error(f"tl.{sink.reduction} of a masked block: the masked-off "
                              f"elements must have a known value (load with other=<a "
@@ -2029,6 +2079,8 @@ def _fill_value(node: VecBlock, bound) -> int | None:
         return None
     if kind == "uniform":
         return _wrap(node.value, node.element) if isinstance(node.value, int) else None
+    if kind == "carried":  # (an `if`'s block past the bound its sides computed it under)
+        return node.other if node.masked and _same(node.bound, bound) else None
     if kind == "bound":  # false beyond the region's own bound
         return 0 if _same(node.value, bound) else None
     if kind in ("index", "materialize"):

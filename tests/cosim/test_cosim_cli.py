@@ -27,7 +27,7 @@ from .rtl_programs import (MIXED_EXIT, MIXED_S, MIXED_STDERR, MIXED_STDOUT, RETI
 SUMMARY = re.compile(
     r"cosim: (?P<verdict>PASS |MATCH) (?P<what>.+): (?P<n>[\d,]+) instructions, "
     r"(?P<cycles>[\d,]+) cycles, "
-    r"CPI (?P<cpi>\d+\.\d{3}), [\d.]+ s \([\d,]+ cycles/s\)\n"
+    r"CPI (?P<cpi>\d+\.\d{3}) \(IPC (?P<ipc>\d+\.\d{3})\), [\d.]+ s \([\d,]+ cycles/s\)\n"
     r"  stall cycles: load-use (?P<stall_load_use>\d+), branch (?P<stall_branch>\d+), "
     r"mul/div (?P<stall_muldiv>\d+), memory (?P<stall_memory>\d+), environment "
     r"(?P<stall_env>\d+); branches (?P<branches>\d+), mispredicted (?P<mispredicts>\d+)\n"
@@ -68,6 +68,7 @@ def test_pass_on_a_program(mixed, tmp_path, capsys):
     assert instructions == ref.stop.instret == len(ref.records) == 86
     assert cycles >= instructions
     assert match["cpi"] == f"{cycles / instructions:.3f}"
+    assert match["ipc"] == f"{instructions / cycles:.3f}"
     # By hand (see MIXED_S): one load-use pair, single-cycle RAM, 12 control transfers.
     assert (int(match["stall_load_use"]), int(match["stall_memory"]),
             int(match["branches"])) == (1, 0, 12)
@@ -80,6 +81,7 @@ def test_pass_on_a_program(mixed, tmp_path, capsys):
     assert (stats["instret"], stats["cycles"]) == (instructions, cycles)
     assert stats["exit_code"] == MIXED_EXIT == ref.status
     assert stats["cpi"] == pytest.approx(cycles / instructions, abs=1e-4)
+    assert stats["ipc"] == pytest.approx(instructions / cycles, abs=1e-4)
     assert {name: stats["counters"][name] for name in COUNTERS} == \
         {name: int(match[name]) for name in COUNTERS}
     assert stats["counters"]["instret"] == instructions

@@ -63,10 +63,14 @@ class Builder:
 # --- running ---------------------------------------------------------------------------
 
 def run(fn: MFunction, config: OxCoreConfig, tmp_path: Path, record: list[int],
-        out_words: int, data: bytes = b"", check_callee_saved: bool = False) -> list[int]:
+        out_words: int, data: bytes = b"", check_callee_saved: bool = False,
+        rtl: bool = False) -> list[int]:
     """Call `fn` (allocated) with a0 = the address of `record`, whose word 0 the test
     sets to the address of the `out` buffer (and word 1 to `data`'s); return `out` as
-    int32s. With `check_callee_saved`, s0..s11 and sp after the call follow in `out`."""
+    int32s. With `check_callee_saved`, s0..s11 and sp after the call follow in `out`.
+    With `rtl`, the program also runs on the RTL in lockstep with the interpreter
+    (every retired record compared, the spills' and reloads' whole registers too), and
+    must print the same."""
     extra = 13 if check_callee_saved else 0
     size = 4 * (out_words + extra)
     words = ["out", "data", *(str(w) for w in record)]
@@ -110,6 +114,13 @@ def run(fn: MFunction, config: OxCoreConfig, tmp_path: Path, record: list[int],
     stop = Interpreter(config, load_program(elf, config), stdout=out,
                        stderr=io.BytesIO()).run(200_000)
     assert stop.trap is None and stop.exit_code == 0, (stop, source)
+    if rtl:
+        from cosim.cosim_cmd import cosim_program
+        rtl_out = io.BytesIO()
+        result = cosim_program(config, load_program(elf, config), stdout=rtl_out,
+                               stderr=io.BytesIO(), backend="pysim")
+        assert result.verdict == "pass" and result.rtl.instret > 10, result.ending()
+        assert rtl_out.getvalue() == out.getvalue()
     values = list(struct.unpack(f"<{size // 4}i", out.getvalue()))
     if check_callee_saved:
         assert values[out_words:out_words + 12] == [0x5A000000 + i for i in range(12)]
@@ -554,9 +565,10 @@ def tile_rows(tdim: int) -> int:
     return 4 * tdim
 
 
-@pytest.mark.parametrize("tile_registers, edges", [(3, False), (5, False), (3, True)])
+@pytest.mark.parametrize("tile_registers, edges, rtl", [(3, False, True), (5, False, False),
+                                                       (3, True, False)])
 def test_forced_tile_spills_across_tld_tmma(tmp_path: Path, tile_registers: int,
-                                            edges: bool) -> None:
+                                            edges: bool, rtl: bool) -> None:
     """Tiles restricted to 3 (every tile spills: a tmma may need three scratch tiles) or
     5 registers (some tiles stay in registers) with six tile values live across loads
     and tmmas: C1 = A0 B0^T + A1 B1^T, C2 = A1 B1^T + A0 B0^T + A1 B1^T. With `edges`,
@@ -605,7 +617,8 @@ def test_forced_tile_spills_across_tld_tmma(tmp_path: Path, tile_registers: int,
     assert set(stats.registers_used["m"]) <= set(regs)
     if tile_registers == 5:
         assert stats.spills["m"] < 6 and len(stats.scratch["m"]) < 5
-    got = np.array(run(bld.fn, config, tmp_path, [], 2 * tdim * tdim, data), dtype=np.int32)
+    got = np.array(run(bld.fn, config, tmp_path, [], 2 * tdim * tdim, data, rtl=rtl),
+                   dtype=np.int32)
     p0 = a0.astype(np.int64) @ b0.astype(np.int64).T
     p1 = a1.astype(np.int64) @ b1.astype(np.int64).T
     want = np.concatenate([(p0 + p1).ravel(), (2 * p1 + p0).ravel()]).astype(np.int32)
@@ -655,8 +668,8 @@ def test_large_frame_tile_and_x_spills(tmp_path: Path) -> None:
 
 # --- vectors ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("group", [1, 2])
-def test_forced_vector_spills(tmp_path: Path, group: int) -> None:
+@pytest.mark.parametrize("group, rtl", [(1, False), (2, True)])
+def test_forced_vector_spills(tmp_path: Path, group: int, rtl: bool) -> None:
     """Five vectors live at once (LMUL `group`), too few registers: whole-register spills
     and reloads; out = (x0 + x1 + x2 + x3 + x4) with each xi = data + i."""
     config = PRESETS["vector"]
@@ -689,7 +702,7 @@ def test_forced_vector_spills(tmp_path: Path, group: int) -> None:
     assert stats.spills["v"] >= 1
     assert all(r % group == 0 for r in stats.scratch["v"])
     assert f"vl{group}re8.v" in assembly(bld.fn) and f"vs{group}r.v" in assembly(bld.fn)
-    got = run(bld.fn, config, tmp_path, [], n, data.tobytes())
+    got = run(bld.fn, config, tmp_path, [], n, data.tobytes(), rtl=rtl)
     assert got == (5 * data + 10).tolist()
 
 
