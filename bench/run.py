@@ -10,18 +10,19 @@ import platform
 import sys
 import time
 
-from bench import (compiled_conv, compiled_gemm, compiled_vector, iss_speed, kloop,
-                   rtl_speed, tensor_gemm, vector_roofline)
+from bench import (compile_times, compiled_conv, compiled_gemm, compiled_vector, iss_speed,
+                   kloop, rtl_speed, tensor_gemm, vector_roofline)
 from oxcore.outputs import write_json
 
 SUITES = {"iss_speed": iss_speed.run, "rtl": rtl_speed.run, "cosim": rtl_speed.cosim_throughput,
           "vector": vector_roofline.run, "tensor": tensor_gemm.run,
           "compiled": compiled_gemm.run, "compiled_vector": compiled_vector.run,
-          "compiled_conv": compiled_conv.run, "kloop": kloop.run}
+          "compiled_conv": compiled_conv.run, "compile_times": compile_times.run,
+          "kloop": kloop.run}
 # "rtl" includes the co-simulation figures; "kloop" (the K loop's pipelining against
 # num_stages=1) runs only by name
 DEFAULT = ("iss_speed", "rtl", "vector", "tensor", "compiled", "compiled_vector",
-           "compiled_conv")
+           "compiled_conv", "compile_times")
 
 
 def main(argv: list[str] | None = None) -> int:

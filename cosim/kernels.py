@@ -120,16 +120,12 @@ def _compile_kernel(kernel: Kernel, params: dict[str, int], config: OxCoreConfig
     its grid by a program whose arrays are the kernel's named arrays (zero here; the
     harness writes the inputs in, as for the C kernels)."""
     from sw.compiler.driver import compile_kernel
-    from sw.compiler.launch import build_launch_program, signature_text
+    from sw.compiler.launch import build_launch_program
     launch = kernel.launch
     assert launch is not None
     names = launch_values(kernel, params, config)
-    arrays = {a.name: np.zeros(a.shape(params), a.dtype) for a in kernel.inputs + kernel.outputs}
-    args = tuple(arrays[arg] if arg in arrays else evaluate(arg, names, kernel)
-                 for arg in launch.arguments)
-    constexprs = {name: names[name] for name, _ in launch.constexprs}
-    fn = launch.load()
-    compiled = compile_kernel(fn, signature_text(fn, args, constexprs), config)
+    fn, signature, args, arrays = launch_signature(kernel, params, config)
+    compiled = compile_kernel(fn, signature, config)
     params_in_order = [p.name for p in compiled.params]
     symbols = {param: arg for param, arg in zip(params_in_order, launch.arguments)
                if arg in arrays}
@@ -140,6 +136,22 @@ def _compile_kernel(kernel: Kernel, params: dict[str, int], config: OxCoreConfig
     with open_output(elf, binary=True, executable=True) as handle:
         handle.write(built.read_bytes())
     return elf
+
+
+def launch_signature(kernel: Kernel, params: dict[str, int], config: OxCoreConfig):
+    """The kernel-language function of a library kernel, its signature for this shape
+    (parameter types and constexprs), its launch arguments in order and its arrays
+    (zeros, by name)."""
+    from sw.compiler.launch import signature_text
+    launch = kernel.launch
+    assert launch is not None
+    names = launch_values(kernel, params, config)
+    arrays = {a.name: np.zeros(a.shape(params), a.dtype) for a in kernel.inputs + kernel.outputs}
+    args = tuple(arrays[arg] if arg in arrays else evaluate(arg, names, kernel)
+                 for arg in launch.arguments)
+    constexprs = {name: names[name] for name, _ in launch.constexprs}
+    fn = launch.load()
+    return fn, signature_text(fn, args, constexprs), args, arrays
 
 
 def random_inputs(kernel: Kernel, params: dict[str, int], seed: int) -> dict[str, np.ndarray]:
