@@ -97,7 +97,8 @@ class LaunchResult:
     """What a launch returns: the arrays as the kernel left them (in argument order,
     also copied into the caller's arrays), retired instructions of the whole program,
     and on the RTL the cycles from kernel_begin to kernel_end (`cycles`) and of the
-    whole run (`total_cycles`)."""
+    whole run (`total_cycles`). It is also the sequence of those arrays, so that
+    ``x, out = oxcore.launch(...)`` and ``launch(...)[1]`` give numpy arrays."""
 
     arrays: tuple[np.ndarray, ...]
     instructions: int
@@ -106,6 +107,15 @@ class LaunchResult:
     elf: Path
     layout: LaunchLayout
     sim: str
+
+    def __iter__(self):
+        return iter(self.arrays)
+
+    def __len__(self) -> int:
+        return len(self.arrays)
+
+    def __getitem__(self, index):
+        return self.arrays[index]
 
 
 # ---- checking the launch --------------------------------------------------------------

@@ -457,3 +457,19 @@ def test_import_oxcore_stays_light():
     done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
                           text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_launch_returns_the_arrays_themselves():
+    """`oxcore.launch` gives the arrays as a sequence (unpacked or indexed, as the
+    issue's API reads), besides LaunchResult's fields and the in-place copy."""
+    import oxcore
+    from sw.ops import elementwise as ew
+    rng = np.random.default_rng(5)
+    x, y = random_i32(rng, 40), random_i32(rng, 40)
+    out = np.zeros(40, np.int32)
+    result = oxcore.launch(ew.add, 1, x, y, out, 40, BLOCK=64, config="vector")
+    got_x, got_y, got_out = result
+    want = (x.astype(np.int64) + y + 2**31) % 2**32 - 2**31
+    assert len(result) == 3 and np.array_equal(result[2], want)
+    assert np.array_equal(got_out, want) and np.array_equal(got_x, x)
+    assert np.array_equal(out, want)  # (the caller's array too)
