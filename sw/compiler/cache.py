@@ -89,17 +89,29 @@ def kernel_key(kernel: Kernel, signature: str, config: OxCoreConfig,
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _named_globals(kernel: Kernel) -> dict[str, str]:
+def _named_globals(kernel: Kernel, seen: frozenset[int] = frozenset()) -> dict[str, object]:
     """The values of the global and closure names the kernel's code mentions that the
-    front end can use (integers, dtypes, functions), as text."""
+    front end can use (integers, dtypes, functions), as text; a helper function it
+    calls (another `@kernel`, inlined) by its source and its own globals, so that an
+    edited helper misses too."""
     closure = inspect.getclosurevars(kernel.fn).nonlocals
     scope = {**kernel.fn.__globals__, **closure}
-    values = {}
+    values: dict[str, object] = {}
+    seen = seen | {id(kernel.fn)}
     for name in sorted(set(_names(kernel.fn.__code__))):
         if name not in scope:
             continue
         value = scope[name]
-        if isinstance(value, (bool, int)):
+        if isinstance(value, Kernel):
+            if id(value.fn) in seen:  # (recursion: the front end's error)
+                values[name] = f"recursive {value.name}"
+                continue
+            try:
+                values[name] = {"source": inspect.getsource(value.fn),
+                                "globals": _named_globals(value, seen)}
+            except (OSError, TypeError):
+                values[name] = f"unreadable {value.name} {id(value.fn)}"
+        elif isinstance(value, (bool, int)):
             values[name] = repr(value)
         elif callable(value) or hasattr(value, "__name__"):
             values[name] = f"{getattr(value, '__module__', '')}." \

@@ -113,6 +113,7 @@ class KernelBuilder:
         self.env: dict[str, Value] = {}
         self.block: Block = Block()
         self.node: ast.AST = self.definition
+        self.inlining: list[tl.Kernel] = []  # the helpers being inlined, outermost first
 
     # --- plumbing -----------------------------------------------------------------
 
@@ -231,8 +232,9 @@ class KernelBuilder:
         elif isinstance(node, ast.Pass):
             pass
         elif isinstance(node, ast.Return):
-            raise self.error("'return' is only allowed as the last statement of a kernel, "
-                             "without a value", node)
+            raise self.error("'return' is only allowed as the last statement: a kernel's, "
+                             "without a value, or a helper function's, with its result",
+                             node)
         else:
             raise self.error(f"unsupported statement '{type(node).__name__}' in a kernel",
                              node)
@@ -705,12 +707,51 @@ class KernelBuilder:
             function = self.expression(node.func)
         if function is builtins.min or function is builtins.max:
             return self.python_min_max(node, function.__name__)
+        if isinstance(function, tl.Kernel):
+            return self.inline(function, node)
         name = getattr(function, "__name__", "")
         if function is None or tl.BUILTINS.get(name) is not function:
             raise self.error(f"'{ast.unparse(node.func)}' cannot be called in a kernel "
-                             f"(supported: the tl functions, see docs/compiler.md)")
+                             f"(supported: the tl functions, and helper functions marked "
+                             f"@tl.kernel or @tl.jit, which are inlined; see "
+                             f"docs/compiler.md)")
         arguments = self.arguments(node, inspect.signature(function.__wrapped__))
         return _CALLS[name](self, **arguments)
+
+    def inline(self, helper: tl.Kernel, node: ast.Call) -> Value:
+        """A call of another `@tl.kernel` function (Triton's `@triton.jit` helper): its
+        body inlined here, its parameters bound to the call's arguments (constexprs
+        stay constexprs), its `return` value (last statement) the call's value. Errors
+        inside it point at the helper's own file and line."""
+        if helper in self.inlining or helper.fn is self.kernel.fn:
+            raise self.error(f"'{helper.name}' calls itself (directly or through other "
+                             f"helpers): recursion is not supported in kernels")
+        arguments = self.arguments(node, inspect.signature(helper.fn))
+        line, col = self.source.location(node)
+        called_at = f"{self.source.path}:{line}:{col}"
+        definition, source = parse_kernel(helper)
+        body, result = definition.body, None
+        returned = body[-1] if body and isinstance(body[-1], ast.Return) else None
+        if returned is not None:
+            body = body[:-1]
+        closure = inspect.getclosurevars(helper.fn).nonlocals
+        saved = self.definition, self.source, self.globals, self.env, self.node
+        self.definition, self.source = definition, source
+        self.globals = {**helper.fn.__globals__, **closure}
+        self.env = dict(arguments)
+        self.inlining.append(helper)
+        try:
+            self.statements(body)
+            if returned is not None and returned.value is not None:
+                self.node = returned
+                result = self.expression(returned.value)
+        except CompileError as exc:  # (the call site too: a helper has many callers)
+            raise CompileError(f"{exc.message} (in '{helper.name}', called at {called_at})",
+                               exc.path, exc.line, exc.col) from None
+        finally:
+            self.inlining.pop()
+            self.definition, self.source, self.globals, self.env, self.node = saved
+        return result
 
     def python_min_max(self, node: ast.Call, kind: str) -> Value:
         """min(a, b, ...) / max(a, b, ...): element-wise, folded when all are constexprs."""
@@ -845,7 +886,7 @@ class KernelBuilder:
             else pointee
         value = self.to_value(value, loaded)
         if isinstance(value.type, BlockType) and not isinstance(pointer.type, BlockType):
-            raise self.error(f"cannot store a block through a single pointer")
+            raise self.error("cannot store a block through a single pointer")
         return self.broadcast_to(self.convert(value, pointee), ob.shape_of(pointer.type))
 
     def pointee(self, pointer: SSAValue) -> Attribute:

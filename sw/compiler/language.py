@@ -53,7 +53,9 @@ class constexpr:  # noqa: N801 (Triton's spelling)
 
 @dataclass(frozen=True)
 class Kernel:
-    """A function marked `@kernel`: compiled from its source, never called by Python."""
+    """A function marked `@kernel`: compiled from its source, never called by Python.
+    Called from another kernel, it is a helper (Triton's `@triton.jit` function called
+    from a kernel): the front end inlines it there."""
 
     fn: Callable[..., Any]
 

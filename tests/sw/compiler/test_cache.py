@@ -105,6 +105,39 @@ def test_a_global_or_an_edit_of_the_kernel_changes_the_key(tmp_path):
                             VECTOR, None) in keys
 
 
+HELPER_SOURCE = '''
+import sw.compiler.language as tl
+SHIFT = {shift}
+
+@tl.jit
+def inner(x):
+    return x << SHIFT
+
+@tl.jit
+def helper(x):
+    return inner(x) + {add}
+
+@tl.kernel
+def calls(x_ptr, out_ptr, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    tl.store(out_ptr + offs, helper(tl.load(x_ptr + offs)))
+'''
+
+
+def test_an_edit_of_a_helper_or_its_globals_changes_the_key(tmp_path):
+    """A helper function is inlined into the kernel: its source and the globals it
+    reads (through the helpers it calls in turn) are part of the kernel's key."""
+    keys = set()
+    for name, shift, add in (("a", 1, 5), ("b", 2, 5), ("c", 1, 6)):
+        module = _module(tmp_path / f"h{name}.py", HELPER_SOURCE.format(shift=shift, add=add))
+        keys.add(cache.kernel_key(module.calls, "x_ptr:*i32,out_ptr:*i32,BLOCK=8", VECTOR,
+                                  None))
+    assert None not in keys and len(keys) == 3
+    same = _module(tmp_path / "hd.py", HELPER_SOURCE.format(shift=1, add=5))
+    assert cache.kernel_key(same.calls, "x_ptr:*i32,out_ptr:*i32,BLOCK=8", VECTOR,
+                            None) in keys
+
+
 @pytest.mark.parametrize("damage", ["not json", '{"format": 0}', '{"format": 1}'])
 def test_a_damaged_entry_is_compiled_again(disk_cache, damage):
     compiled = compile_vector_add()
