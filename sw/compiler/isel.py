@@ -583,6 +583,7 @@ class Selector(VectorSelection):
         if self.vector_pending() and not self.defers(op):
             self.flush_vector()  # the element-wise region's code goes before this op
         self.current_op = op
+        self._visited_order = max(self._visited_order, self._op_order()[op])
         if ob.writes_memory(op):
             self._loads_before(op)
         if isinstance(op, ob.ElementwiseBinaryOp) and any(
@@ -606,14 +607,18 @@ class Selector(VectorSelection):
         it wrote."""
         if isinstance(op, ob.StoreOp) and _is_1d_block(op.value.type):
             return  # a store of an element-wise region (its chunks: loaded, then stored)
-        written = {_pointer_argument(inner.ptr) for inner in op.walk()
-                   if isinstance(inner, ob.StoreOp)}
+        stores = [inner for inner in op.walk() if isinstance(inner, ob.StoreOp)]
 
         def may_overlap(load: ob.LoadOp) -> bool:
-            source = _pointer_argument(load.ptr)
-            return source is None or None in written or source in written
+            return any(_may_alias(load.ptr, store.ptr) for store in stores)
 
         order = self._op_order()
+        # a use inside `op` counts when `op` is a loop (its next iteration would read
+        # the block again), unless it is split-rows' loop over rows, whose own check
+        # says more (`_check_row_order`)
+        inside_counts = isinstance(op, scf.ForOp) and not any(
+            isinstance(inner, ob.RowOp) and inner.index is op.body.block.args[0]
+            for inner in op.body.block.ops)
         for value, form in list(self.forms.items()):
             if isinstance(form, TileBlock) and form.load and any(
                     isinstance(t, PendingTile) for t in form.tiles.values()) \
@@ -624,9 +629,17 @@ class Selector(VectorSelection):
                                      "pointer argument: load it after the store")
                 self.materialize(form)
             elif isinstance(form, VecBlock) and any(
-                    order[use.operation] > order[op] and not op.is_ancestor(use.operation)
+                    order[use.operation] > order[op]
+                    and (inside_counts or not op.is_ancestor(use.operation))
                     for use in value.uses) and any(
                     may_overlap(node.op) for node in loads_of(form)):
+                if inside_counts:
+                    raise self.error("this loop stores through the pointer argument of a 1-D "
+                                     "block loaded before it and used in it or after it, "
+                                     "and the vector engine loads a block where its "
+                                     "element-wise region uses it, which would read what "
+                                     "the loop stored (in its next iteration too): load the "
+                                     "block where it is used, or store elsewhere")
                 raise self.error("this store comes between the load of a 1-D block through "
                                  "the same pointer argument and a use of the block, and the "
                                  "vector engine loads a block where its element-wise region "
@@ -1916,11 +1929,12 @@ class Selector(VectorSelection):
         for store in (inner for inner in inside if isinstance(inner, ob.StoreOp)):
             written = _pointer_argument(store.ptr)
             for load in loads:
-                if written is None or _pointer_argument(load.ptr) is not written or \
+                if not _may_alias(load.ptr, store.ptr) or \
                         self._rows_apart(load.ptr, store.ptr):
                     continue
+                name = written.name_hint if written is not None else None
                 raise self.error(
-                    f"this store writes through '{written.name_hint or 'its pointer'}' at "
+                    f"this store writes through '{name or 'its pointer'}' at "
                     f"addresses a later row of the same 2-D block could load: split-rows "
                     f"loads and stores the block a row at a time, so that row could load "
                     f"what this store wrote (a block's loads come before its stores); "
@@ -2211,8 +2225,9 @@ class Selector(VectorSelection):
                              "generator yet (produce the bound it compares with instead)")
         sides = [region.block.last_op.operands[index] for region in op.regions
                  if region.blocks]
-        if any(_loaded_from_memory(value, self.forms) for value in sides):
-            return self.block_of_if(dims[0], _element_name(element), op)
+        if not isinstance(element, ob.PointerType) and \
+                not all(_follows_affinely(value, self.forms) for value in sides):
+            return self.block_of_if(dims[0], _element_name(element), op, result)
         base = self.new_x(_name_hint(result))
         self.mutable.add(base)
         return _IfBlock(base)
@@ -2252,7 +2267,8 @@ class Selector(VectorSelection):
             raise self.error("an `if` whose block is an index or pointer block on one side "
                              "must produce one on the other too", op)
         if target.block is None:
-            target.block = Affine(form.shape, target.base, dict(form.terms), form.elem_size)
+            target.block = Affine(form.shape, target.base, dict(form.terms), form.elem_size,
+                                  form.row_step)
         elif not _same_terms(form.terms, target.block.terms) or \
                 form.elem_size != target.block.elem_size:
             raise self.error("the two sides of this `if` produce index or pointer blocks "
@@ -2302,29 +2318,70 @@ def _carries_data(loop: scf.ForOp, index: int, init: Form) -> bool:
     return _loaded_from_memory(loop.body.block.last_op.operands[index])
 
 
-def _loaded_from_memory(value: SSAValue, known: "dict | None" = None) -> bool:
-    """Whether `value` is computed from a block's load (through an `if`, from either
-    side's value), or from a value `known` (forms already selected) holds as a data
-    block."""
+def _loaded_from_memory(value: SSAValue) -> bool:
+    """Whether block `value` is computed from a block's load (through an `if`, from
+    either side's value); scalars on the way (a reduction's result) do not count."""
     seen: set[int] = set()
     pending = [value]
     while pending:
         value = pending.pop()
-        if known is not None and value in known:
-            if isinstance(known[value], VecBlock):
-                return True
-            continue
         owner = value.owner
-        if id(owner) in seen or not isinstance(owner, Operation):
+        if id(owner) in seen or not isinstance(owner, Operation) or \
+                not isinstance(value.type, ob.BlockType):
             continue
         seen.add(id(owner))
-        if isinstance(owner, ob.LoadOp) and isinstance(owner.result.type, ob.BlockType):
+        if isinstance(owner, ob.LoadOp):
             return True
         if isinstance(owner, scf.IfOp):
             pending += [region.block.last_op.operands[value.index] for region in owner.regions
                         if region.blocks]
         pending += list(owner.operands)
     return False
+
+
+#: The ops whose result the selector follows as an index or pointer block (`Affine`)
+#: when their operands are such blocks or scalars: `Selector.affine`'s forms.
+_AFFINE_OPS = (ob.ArangeOp, ob.ConstantOp, ob.SplatOp, ob.BroadcastOp, ob.ExpandDimsOp,
+               ob.AddPtrOp)
+
+
+def _follows_affinely(value: SSAValue, known: dict) -> bool:
+    """Whether the selector will hold `value` as an index or pointer block (an `Affine`:
+    arange, splats, + and - of such blocks, * by a scalar) rather than as data: from
+    `known` (the forms selected so far) for values defined before, else from the ops
+    that compute it (an `if`'s, from both sides')."""
+    if not isinstance(value.type, ob.BlockType):
+        return True  # (a scalar: a base)
+    if value in known:
+        return isinstance(known[value], Affine)
+    owner = value.owner
+    if not isinstance(owner, Operation):
+        return False
+    if isinstance(owner, scf.IfOp):
+        return all(_follows_affinely(region.block.last_op.operands[value.index], known)
+                   for region in owner.regions if region.blocks)
+    if isinstance(owner, _AFFINE_OPS) or owner.name in ("oxcore_block.add",
+                                                          "oxcore_block.sub"):
+        return all(_follows_affinely(operand, known) for operand in owner.operands)
+    if owner.name == "oxcore_block.mul":  # (by a scalar: one side has no index terms)
+        return all(_follows_affinely(operand, known) for operand in owner.operands) and \
+            any(not _has_index_terms(operand, known) for operand in owner.operands)
+    return False
+
+
+def _has_index_terms(value: SSAValue, known: dict) -> bool:
+    """Whether an index block's elements differ (an arange somewhere beneath), as far
+    as the ops tell."""
+    if value in known:
+        form = known[value]
+        return not isinstance(form, Affine) or bool(form.terms)
+    owner = value.owner
+    if not isinstance(owner, Operation):
+        return False
+    if isinstance(owner, ob.ArangeOp):
+        return True
+    return any(_has_index_terms(operand, known) for operand in owner.operands
+               if isinstance(operand.type, ob.BlockType))
 
 
 def _feeding_ops(body: Block, roots: list[SSAValue]) -> list[Operation]:
@@ -2414,21 +2471,41 @@ def _deferred_store_plan(block: Block) -> tuple[scf.ForOp | None, ob.StoreOp] | 
 
 def _pointer_argument(value: SSAValue) -> BlockArgument | None:
     """The kernel's pointer argument that `value` (a pointer or block of pointers) is
-    an offset of; None if it is not one (a pointer loaded from memory)."""
+    an offset of; None if it is not one (a pointer loaded from memory) or may be one of
+    several (an `if` chose it)."""
+    sources = _pointer_sources(value)
+    return next(iter(sources)) if sources is not None and len(sources) == 1 else None
+
+
+def _pointer_sources(value: SSAValue) -> frozenset[BlockArgument] | None:
+    """The kernel's pointer arguments `value` may be an offset of (either side's, for an
+    `if`'s result); None if unknown."""
     while True:
         if isinstance(value, BlockArgument):
             owner = value.block.parent_op()
             if isinstance(owner, scf.ForOp) and value.index > 0:  # a carried pointer
                 value = owner.iter_args[value.index - 1]
                 continue
-            return value if isinstance(owner, func.FuncOp) else None
+            return frozenset({value}) if isinstance(owner, func.FuncOp) else None
         owner = value.owner
         if isinstance(owner, ob.AddPtrOp):
             value = owner.ptr
         elif isinstance(owner, (ob.SplatOp, ob.BroadcastOp, ob.ExpandDimsOp, ob.RowOp)):
             value = owner.operand
+        elif isinstance(owner, scf.IfOp):
+            sides = [_pointer_sources(region.block.last_op.operands[value.index])
+                     for region in owner.regions if region.blocks]
+            return None if None in sides else frozenset().union(*sides)
         else:
             return None
+
+
+def _may_alias(a: SSAValue, b: SSAValue) -> bool:
+    """Whether pointers (or pointer blocks) `a` and `b` may reach the same array: they
+    may come from one pointer argument, or where one comes from is unknown (different
+    arguments are taken not to overlap, as C's `restrict`)."""
+    sources_a, sources_b = _pointer_sources(a), _pointer_sources(b)
+    return sources_a is None or sources_b is None or bool(sources_a & sources_b)
 
 
 def _reduction_row_stores(body: Block

@@ -145,6 +145,12 @@ class VecBlock:
     masked: bool = False
     other: object = None
     op: Operation | None = None
+    # a load: how many element-wise stores had been emitted when it was selected
+    # (`VectorSelection._check_reloads`)
+    stores_before: int = 0
+    # an `if`'s block: the loop-carried block whose elements it has past its bound
+    # (`VectorSelection._keeps`)
+    keeps: "VecBlock | None" = None
 
     @property
     def sew(self) -> int:
@@ -248,7 +254,15 @@ class VectorSelection:
         # loop-carried 1-D data blocks: (base, group) of the registers each holds, kept
         # out of every region's allocation (`carry_into_loop`)
         self._carried_groups: list[tuple[int, int]] = []
-        self._defined_sides: set[int] = set()  # id() of `if` blocks one side has written
+        # id() of an `if`'s block -> its sides' (bound, value) as their regions are
+        # emitted (`_define_chosen`)
+        self._chosen_sides: dict[int, list[tuple[object, VecBlock]]] = {}
+        # the `if` results held in register groups: (result, (base, group)), released
+        # once dead (`_release_dead_if_blocks`)
+        self._if_groups: list[tuple[SSAValue, tuple[int, int]]] = []
+        self._visited_order = -1  # the kernel-order index of the last op visited
+        # the element-wise stores emitted so far, in order (`_check_reloads`)
+        self._stored: list[ob.StoreOp] = []
         # a row's column bound (Selector.op_row) -> the bound it gates: it is that or 0
         self._row_gates: dict[VReg, object] = {}
         self._row_strip: RowStrip | None = None
@@ -446,7 +460,7 @@ class VectorSelection:
         self.forms[op.result] = VecBlock("load", length, element,
                                          () if condition is None else (condition,),
                                          ptr=ptr, bound=bound, masked=masked, other=other,
-                                         op=op)
+                                         op=op, stores_before=len(self._stored))
 
     def _load_condition(self, value: SSAValue) -> tuple[object, bool, VecBlock]:
         """A load's mask that depends on data: its index bound (``offsets < n``, the
@@ -523,15 +537,18 @@ class VectorSelection:
         self.flush_vector()
         return node
 
-    def block_of_if(self, length: int, element: str, op: Operation) -> VecBlock:
+    def block_of_if(self, length: int, element: str, op: Operation,
+                    result: SSAValue) -> VecBlock:
         """A 1-D data block an `if` produces: a register group of its own, as a
         loop-carried block's, which each side's last region writes whole
         (`chosen_at_yield`). Where that region is masked (offsets < n), the block is
         defined below that bound only: every region that reads it must share the mask
         (`_region_bound`), and its masked-off elements have the sides' common fill value,
         if they have one (`_fill_value`)."""
-        return self._reserve_block(length, element, "a block an `if` produces", op,
-                                   chosen=True)
+        block = self._reserve_block(length, element, "a block an `if` produces", op,
+                                    chosen=True)
+        self._if_groups.append((result, self._carried_groups[-1]))
+        return block
 
     def chosen_at_yield(self, value: SSAValue, block: VecBlock, op: Operation) -> None:
         """One side's value of an `if`'s block, written into its registers."""
@@ -540,6 +557,8 @@ class VectorSelection:
     def _reserve_block(self, length: int, element: str, what: str, op: Operation,
                        chosen: bool = False) -> VecBlock:
         vlen = self._need_vector()
+        if self._region is None:
+            self._release_dead_if_blocks()
         bits = length * SEW_OF[element]
         if bits > 8 * vlen:
             raise self.error(f"{what} must fit one register group: {length} x "
@@ -598,34 +617,59 @@ class VectorSelection:
         return sizes.pop()
 
     def _define_chosen(self, sink: _Sink, bound: object) -> None:
-        """An `if`'s side writes its block under `bound` (None: whole): the first side
-        sets where the block is defined and its fill value past that, the second must
-        agree on the bound (a fill value they differ on is unknown)."""
+        """An `if`'s side writes its block under `bound` (None: whole). Once both have:
+        the block is defined below the sides' bound (a side without one is defined
+        there too; two different bounds are an error), and past it it has the sides'
+        common fill value, if they have one (`_fill_value`: a load's `other`, a
+        uniform's value), else an unknown one."""
         block = sink.target
-        fill = _fill_value(sink.node, bound) if bound is not None else None
-        if id(block) not in self._defined_sides:  # (the first side)
-            block.masked, block.bound, block.other = bound is not None, bound, fill
-            self._defined_sides.add(id(block))
+        sides = self._chosen_sides.setdefault(id(block), [])
+        sides.append((bound, sink.node))
+        if len(sides) < 2:
             return
-        if (bound is None) != (not block.masked) or \
-                (bound is not None and not _same(bound, block.bound)):
+        bounds = [b for b, _ in sides if b is not None]
+        if len(bounds) == 2 and not _same(bounds[0], bounds[1]):
             raise self.error("the two sides of this `if` compute its block under different "
                              "masks: mask both as the same index bound (such as offsets < "
-                             "n), or neither", sink.node.op or sink.op)
-        if fill != block.other:
-            block.other = None
+                             "n), or either side not at all", sink.node.op or sink.op)
+        if not bounds:
+            block.masked, block.bound, block.other = False, None, None
+            return
+        fills = {_fill_value(node, bounds[0]) for _, node in sides}
+        block.masked, block.bound = True, bounds[0]
+        block.other = fills.pop() if len(fills) == 1 else None
+        block.keeps = self._keeps(sides, bounds[0])
 
     def _identity_update(self, sink: _Sink, bound: object) -> bool:
+        """`sink` writes its carried block `acc = acc op x` under `bound` with x's
+        masked-off value op's identity (so the elements past the bound keep theirs), or
+        the block of an `if` whose every side is `acc` or such an update of it."""
         node, target = sink.node, sink.target
-        if node.kind != "binary" or target not in node.args:
-            return False
-        other = node.args[1] if node.args[0] is target else node.args[0]
-        if node.name == "sub" and node.args[0] is not target:
-            return False
-        identity = {"add": 0, "sub": 0, "or": 0, "xor": 0,
-                    "max": SIGNED_MIN.get(node.element),
-                    "min": (1 << (node.sew - (0 if node.element == "u8" else 1))) - 1}
-        return node.name in identity and _fill_value(other, bound) == identity[node.name]
+        if node.kind == "carried" and node.name == "if":
+            return node.keeps is target and node.masked and _same(node.bound, bound)
+        return _updates_in_place(node, target, bound)
+
+    def _keeps(self, sides: list[tuple[object, VecBlock]], bound: object) -> VecBlock | None:
+        """The loop-carried block whose elements past `bound` an `if`'s block has: one
+        every side is, or updates as `acc = acc op x` with x's masked-off value op's
+        identity (`_updates_in_place`), or keeps (a nested `if`'s block)."""
+        kept = set()
+        for _, node in sides:
+            if node.kind == "carried" and node.name != "if":
+                kept.add(id(node))
+                found = node
+            elif node.kind == "carried":  # (a nested `if`'s block that keeps one)
+                if node.keeps is None or not (node.masked and _same(node.bound, bound)):
+                    return None
+                kept.add(id(node.keeps))
+                found = node.keeps
+            else:
+                targets = [a for a in node.args if a.kind == "carried" and a.name != "if"]
+                if not targets or not _updates_in_place(node, targets[0], bound):
+                    return None
+                kept.add(id(targets[0]))
+                found = targets[0]
+        return found if len(kept) == 1 else None
 
     def _add_sink(self, sink: _Sink, length: int) -> None:
         if self._region is not None and self._region.length != length:
@@ -648,6 +692,35 @@ class VectorSelection:
             for sink in region.sinks:
                 if sink.result is not None:
                     self._pending_results.discard(id(sink.result))
+        self._release_dead_if_blocks()
+
+    def _release_dead_if_blocks(self) -> None:
+        """Give back the register group of each `if` block whose every use has been
+        selected and emitted (called when no region is pending), so
+        that later regions and `if`s have them. A use inside a loop the `if` is not in
+        keeps it: the loop's next iteration reads it again."""
+        for entry in list(self._if_groups):
+            result, group = entry
+            if not self._still_read(result):
+                self._if_groups.remove(entry)
+                self._carried_groups.remove(group)
+
+    def _still_read(self, result: SSAValue) -> bool:
+        """Whether an `if` block may be read by code not emitted yet: a use not selected
+        yet, one inside a loop the `if` is not in, or the same of a data block computed
+        from it (a node of a region to come reads the group)."""
+        order = self._op_order()
+        pending, seen = [result], {id(result)}
+        while pending:
+            for use in pending.pop().uses:
+                user = use.operation
+                if order[user] > self._visited_order or _in_loop_outside(user, result.owner):
+                    return True
+                for value in user.results:
+                    if id(value) not in seen and isinstance(self.forms.get(value), VecBlock):
+                        seen.add(id(value))
+                        pending.append(value)
+        return False
 
     def _need_vector(self) -> int:
         if self.config.vector is None:
@@ -663,6 +736,8 @@ class VectorSelection:
         vlen = self._need_vector()
         nodes = _topological([s.operand for s in region.sinks]
                              + [s.data_mask for s in region.sinks if s.data_mask is not None])
+        self._check_reloads(region, nodes)
+        self._stored += [sink.op for sink in region.sinks if sink.kind == "store"]
         for node in nodes:
             if node.kind == "load" and node.ptr.elem_size * 8 != node.sew:
                 raise self.error("a load's pointers and its block's elements differ in size",
@@ -728,6 +803,27 @@ class VectorSelection:
         raise self.error("this element-wise region has more live values than the vector "
                          "registers hold, even at LMUL 1", first)
 
+    def _check_reloads(self, region: _Region, nodes: list[VecBlock]) -> None:
+        """A 1-D block is loaded in each region that uses it: one loaded (in the kernel's
+        order) before an element-wise store through the same pointer argument that an
+        earlier region emitted would read memory after that store, where Triton reads
+        it before. An error at the use rather than a wrong result."""
+        from sw.compiler.isel import _may_alias
+        for node in nodes:
+            if node.kind != "load":
+                continue
+            for store in self._stored[node.stores_before:]:
+                if not _may_alias(node.op.ptr, store.ptr):
+                    continue
+                stored_at, loaded_at = ob.op_location(store), ob.op_location(node.op)
+                raise self.error(
+                    f"this uses a block loaded (line {loaded_at[1] if loaded_at else '?'}) "
+                    f"before an element-wise store through the same pointer argument "
+                    f"(line {stored_at[1] if stored_at else '?'}): the vector engine loads "
+                    f"a block in each element-wise region that uses it, which would read "
+                    f"memory after the store; use the block before the store, or load it "
+                    f"again after it", region.sinks[0].op)
+
     def _rows_reduce_exactly(self, region: _Region, nodes: list[VecBlock], bound) -> bool:
         """A row loop's reductions are each stored a row at a time, and its masked-off
         columns (past vl, which the reduction leaves out) hold the reduction's identity
@@ -746,12 +842,11 @@ class VectorSelection:
         writes."""
         if self._row_strip is None:
             return []
-        from sw.compiler.isel import _pointer_argument
-        written = {_pointer_argument(sink.op.ptr) for sink in region.sinks
-                   if sink.kind == "store"}
+        from sw.compiler.isel import _may_alias
+        stores = [sink.op.ptr for sink in region.sinks if sink.kind == "store"]
         return [node for node in nodes if node.kind == "load" and not node.args
-                and _skey(node.ptr.row_step) == _skey(0) and None not in written
-                and _pointer_argument(node.op.ptr) not in written]
+                and _skey(node.ptr.row_step) == _skey(0)
+                and not any(_may_alias(node.op.ptr, ptr) for ptr in stores)]
 
     def _region_bound(self, region: _Region, nodes: list[VecBlock]) -> object:
         """The one bound on the index that masks the region (None: every element)."""
@@ -1088,14 +1183,14 @@ class VectorSelection:
         here rather than a wrong result (the same addresses are safe: each chunk is
         loaded before it is stored; so are addresses a known constant apart by at least
         the block's span)."""
-        from sw.compiler.isel import _pointer_argument
+        from sw.compiler.isel import _may_alias, _pointer_argument
         for sink in stores:
             written = _pointer_argument(sink.op.ptr)
             for node in loads:
-                if written is None or _pointer_argument(node.op.ptr) is not written \
+                if not _may_alias(node.op.ptr, sink.op.ptr) \
                         or self._apart(node.ptr, sink.ptr, node.length):
                     continue
-                name = written.name_hint or "its pointer"
+                name = (written.name_hint if written is not None else None) or "its pointer"
                 raise self.error(
                     f"this store writes through '{name}' at other addresses than a load of "
                     f"the same element-wise block: the block is loaded and stored "
@@ -1934,6 +2029,33 @@ class VectorSelection:
 
 
 # --- helpers -----------------------------------------------------------------------------
+
+def _in_loop_outside(user: Operation, op: Operation) -> bool:
+    """Whether `user` is inside a loop that `op` is not inside."""
+    from xdsl.dialects import scf
+    parent = user.parent_op()
+    while parent is not None:
+        if isinstance(parent, scf.ForOp) and not parent.is_ancestor(op):
+            return True
+        parent = parent.parent_op()
+    return False
+
+
+def _updates_in_place(node: VecBlock, target: VecBlock, bound: object) -> bool:
+    """`node` is ``target op x`` with x's value past `bound` op's identity (0 for +, -,
+    |, ^; the dtype's minimum for maximum, its maximum for minimum): computed below the
+    bound only, it leaves `target`'s elements past it as they are, which is then the
+    right result for them."""
+    if node.kind != "binary" or target not in node.args:
+        return False
+    other = node.args[1] if node.args[0] is target else node.args[0]
+    if node.name == "sub" and node.args[0] is not target:
+        return False
+    identity = {"add": 0, "sub": 0, "or": 0, "xor": 0,
+                "max": SIGNED_MIN.get(node.element),
+                "min": (1 << (node.sew - (0 if node.element == "u8" else 1))) - 1}
+    return node.name in identity and _fill_value(other, bound) == identity[node.name]
+
 
 def _identity(sink: _Sink) -> int:
     """The value a reduction starts from: 0 for a sum, the element type's minimum for a

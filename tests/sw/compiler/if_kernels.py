@@ -129,3 +129,100 @@ def accumulate_some(x_ptr, out_ptr, rounds, BLOCK: tl.constexpr):
         if i % 3 != 1:
             acc = acc + x
     tl.store(out_ptr + offs, acc)
+
+
+# --- from a review: each was a wrong result, a traceback or a needless rejection ----------
+
+@tl.kernel
+def shift_through_if(x_ptr, flag, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    if flag > 0:
+        p = x_ptr + 100 + offs
+    else:
+        p = x_ptr + 130 + offs
+    v = tl.load(x_ptr + offs)
+    tl.store(p, v)
+
+
+@tl.kernel
+def reload_after_store(p_ptr, q_ptr, out_ptr, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    x = tl.load(p_ptr + offs)
+    tl.store(p_ptr + offs, x + 100)
+    z = tl.load(q_ptr + offs)
+    tl.store(out_ptr + offs, x + z)
+
+
+@tl.kernel
+def reload_in_loop(p_ptr, out_ptr, rounds, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    x = tl.load(p_ptr + offs)
+    for i in range(0, rounds):
+        tl.store(out_ptr + i * BLOCK + offs, x)
+        tl.store(p_ptr + offs, x + i)
+
+
+@tl.kernel
+def pointer_from_a_sum(x_ptr, idx_ptr, out_ptr, flag, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    if flag > 0:
+        k = tl.sum(tl.load(idx_ptr + offs))
+        p = x_ptr + k + offs
+    else:
+        p = x_ptr + offs
+    tl.store(out_ptr + offs, tl.load(p))
+
+
+@tl.kernel
+def computed_sides(x_ptr, out_ptr, n, flag, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    if flag > 0:
+        y = tl.where(offs < n, offs, 0)
+    else:
+        y = tl.load(x_ptr + offs, mask=offs < n, other=0)
+    if flag > 1:
+        z = tl.zeros((BLOCK,), tl.int32)
+    else:
+        z = y + 1
+    tl.store(out_ptr + offs, y * 10 + z, mask=offs < n)
+
+
+@tl.kernel
+def masked_updates(x_ptr, out_ptr, n, rounds, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    acc = tl.zeros((BLOCK,), tl.int32)
+    top = tl.full((BLOCK,), -2147483648, tl.int32)
+    for i in range(0, rounds):
+        x = tl.load(x_ptr + i * BLOCK + offs, mask=offs < n, other=0)
+        if i % 3 == 0:
+            acc = acc + x
+        elif i % 3 == 1:
+            acc = acc - x
+        if i % 2 == 0:
+            top = tl.maximum(top, tl.load(x_ptr + i * BLOCK + offs, mask=offs < n,
+                                          other=-2147483648))
+    tl.store(out_ptr + offs, acc)
+    tl.store(out_ptr + BLOCK + offs, top)
+
+
+@tl.kernel
+def chained_ifs(x_ptr, out_ptr, a, b, c, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    x = tl.load(x_ptr + offs)
+    if a > 0:
+        y = x + 1
+    else:
+        y = x - 1
+    if b > 0:
+        z = y + 10
+    else:
+        z = y * 2
+    if c > 0:
+        w = z * 3
+    else:
+        w = z - 1
+    if a > b:
+        v = w + x
+    else:
+        v = w
+    tl.store(out_ptr + offs, v)

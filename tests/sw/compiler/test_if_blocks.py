@@ -101,6 +101,60 @@ def test_a_masked_data_block_on_the_rtl(flag: int) -> None:
     assert list(sums) == [want.sum(), want.max()]
 
 
+def test_a_pointer_from_a_reduction_on_one_side() -> None:
+    x = rng.integers(-50, 50, 64).astype(np.int32)
+    steps = np.ones(16, np.int32)  # their sum: 16, the pointer's offset on that side
+    for flag in (1, 0):
+        out = np.zeros(16, np.int32)
+        launch(k.pointer_from_a_sum, 1, x, steps, out, flag, BLOCK=16, config=CONFIG)
+        np.testing.assert_array_equal(out, x[16:32] if flag > 0 else x[:16])
+
+
+@pytest.mark.parametrize("flag", [2, 1, 0])
+@pytest.mark.parametrize("n", [5, 16])
+def test_sides_computed_rather_than_loaded(flag: int, n: int) -> None:
+    """A side from tl.where of indices against a masked load; a uniform side against a
+    masked one (the block then defined under that mask)."""
+    x = rng.integers(-50, 50, 16).astype(np.int32)
+    out = np.full(16, 9, np.int32)
+    launch(k.computed_sides, 1, x, out, n, flag, BLOCK=16, config=CONFIG)
+    stored = np.arange(16) < n
+    y = np.where(stored, np.arange(16), 0) if flag > 0 else np.where(stored, x, 0)
+    z = np.zeros(16, np.int32) if flag > 1 else y + 1
+    np.testing.assert_array_equal(out[stored], (y * 10 + z)[stored])
+    assert (out[~stored] == 9).all()
+
+
+@pytest.mark.parametrize("n", [16, 11])
+def test_masked_updates_of_carried_blocks_in_ifs(n: int) -> None:
+    """`acc + x` / `acc - x` / `acc` (an `elif`, a nested `if`) and `maximum(top, x)`
+    or `top`, with masked x whose other is the op's identity: the elements past the
+    mask keep the carried block's values."""
+    x = rng.integers(-50, 50, 7 * 16).astype(np.int32)
+    out = np.zeros(32, np.int32)
+    launch(k.masked_updates, 1, x, out, n, 7, BLOCK=16, config=CONFIG)
+    keep = np.arange(16) < n
+    rows = np.where(keep, x.reshape(7, 16), 0)
+    acc = sum(rows[i] * (1 if i % 3 == 0 else -1 if i % 3 == 1 else 0) for i in range(7))
+    tops = np.where(keep, x.reshape(7, 16), -2**31)
+    top = np.max(np.stack([tops[i] for i in range(0, 7, 2)]), axis=0)
+    np.testing.assert_array_equal(out[:16], acc)
+    np.testing.assert_array_equal(out[16:], top)
+
+
+@pytest.mark.parametrize("a,b,c", [(1, 0, 1), (0, 1, 0), (1, 1, 1), (0, 0, 0)])
+def test_register_groups_of_dead_blocks_are_reused(a: int, b: int, c: int) -> None:
+    """Four `if`s of 64 int32 elements (a register group of 8 each) in a chain: only two
+    are live at a time, which fits where four would not."""
+    x = rng.integers(-50, 50, 64).astype(np.int32)
+    out = np.zeros(64, np.int32)
+    launch(k.chained_ifs, 1, x, out, a, b, c, BLOCK=64, config=CONFIG)
+    y = x + 1 if a > 0 else x - 1
+    z = y + 10 if b > 0 else y * 2
+    w = z * 3 if c > 0 else z - 1
+    np.testing.assert_array_equal(out, w + x if a > b else w)
+
+
 ERRORS = [
     ("different_masks", "x_ptr:*i32,out_ptr:*i32,n:i32,flag:i32,BLOCK=16", 63, 13,
      "the two sides of this `if` compute its block under different masks"),
@@ -114,6 +168,15 @@ ERRORS = [
      "an unmasked store of a block computed from masked loads"),
     ("pick_masked", "x_ptr:*i32,y_ptr:*i32,out_ptr:*i32,s_ptr:*i32,n:i32,flag:i32,"
      "BLOCK=128", 14, 5, "a block an `if` produces must fit one register group"),
+    # (wrong results before: a later chunk loaded what an earlier one stored; x reloaded
+    # after the store, in straight-line code and in a loop's next iteration)
+    ("shift_through_if", "x_ptr:*i32,flag:i32,BLOCK=256", 144, 5,
+     "this store writes through 'x_ptr' at other addresses than a load"),
+    ("reload_after_store", "p_ptr:*i32,q_ptr:*i32,out_ptr:*i32,BLOCK=16", 153, 5,
+     "this uses a block loaded (line 150) before an element-wise store through the same "
+     "pointer argument (line 151)"),
+    ("reload_in_loop", "p_ptr:*i32,out_ptr:*i32,rounds:i32,BLOCK=16", 160, 5,
+     "this loop stores through the pointer argument of a 1-D block loaded before it"),
 ]
 
 
