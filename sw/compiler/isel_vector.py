@@ -261,8 +261,9 @@ class VectorSelection:
         # once dead (`_release_dead_if_blocks`)
         self._if_groups: list[tuple[SSAValue, tuple[int, int]]] = []
         self._visited_order = -1  # the kernel-order index of the last op visited
-        # the element-wise stores emitted so far, in order (`_check_reloads`)
-        self._stored: list[ob.StoreOp] = []
+        # the element-wise stores emitted so far, in order, with their pointer blocks
+        # and lengths (`_check_reloads`)
+        self._stored: list[tuple[ob.StoreOp, object, int]] = []
         # a row's column bound (Selector.op_row) -> the bound it gates: it is that or 0
         self._row_gates: dict[VReg, object] = {}
         self._row_strip: RowStrip | None = None
@@ -737,7 +738,8 @@ class VectorSelection:
         nodes = _topological([s.operand for s in region.sinks]
                              + [s.data_mask for s in region.sinks if s.data_mask is not None])
         self._check_reloads(region, nodes)
-        self._stored += [sink.op for sink in region.sinks if sink.kind == "store"]
+        self._stored += [(sink.op, sink.ptr, region.length) for sink in region.sinks
+                         if sink.kind == "store"]
         for node in nodes:
             if node.kind == "load" and node.ptr.elem_size * 8 != node.sew:
                 raise self.error("a load's pointers and its block's elements differ in size",
@@ -807,13 +809,15 @@ class VectorSelection:
         """A 1-D block is loaded in each region that uses it: one loaded (in the kernel's
         order) before an element-wise store through the same pointer argument that an
         earlier region emitted would read memory after that store, where Triton reads
-        it before. An error at the use rather than a wrong result."""
+        it before. An error at the use rather than a wrong result (addresses a known
+        constant apart by at least the blocks' span cannot meet)."""
         from sw.compiler.isel import _may_alias
         for node in nodes:
             if node.kind != "load":
                 continue
-            for store in self._stored[node.stores_before:]:
-                if not _may_alias(node.op.ptr, store.ptr):
+            for store, ptr, length in self._stored[node.stores_before:]:
+                if not _may_alias(node.op.ptr, store.ptr) or \
+                        self._disjoint(node.ptr, ptr, max(node.length, length)):
                     continue
                 stored_at, loaded_at = ob.op_location(store), ob.op_location(node.op)
                 raise self.error(
@@ -1214,6 +1218,17 @@ class VectorSelection:
         stride = a.terms.get(0, 0)
         return difference == 0 or (isinstance(stride, int) and (
             abs(difference) >= length * abs(stride) or difference * stride < 0))
+
+    def _disjoint(self, a, b, length: int) -> bool:
+        """Pointer blocks `a` and `b` of `length` elements reach no common address: the
+        same steps, bases a known constant apart by at least their span."""
+        if _skey(a.terms.get(0, 0)) != _skey(b.terms.get(0, 0)) or \
+                _skey(a.row_step) != _skey(b.row_step):
+            return False
+        difference = self._constant_difference(a.base, b.base)
+        stride = a.terms.get(0, 0)
+        return difference is not None and isinstance(stride, int) and stride != 0 and \
+            abs(difference) >= length * abs(stride)
 
     def _constant_difference(self, a, b) -> int | None:
         """b - a when it is a known constant (registers as x + c: `Selector._plus`)."""

@@ -70,3 +70,14 @@ def shift_down(x_ptr, n, BLOCK: tl.constexpr):
     offs = tl.arange(0, BLOCK)
     x = tl.load(x_ptr + offs + 1, mask=offs < n)
     tl.store(x_ptr + offs, x, mask=offs < n)
+
+
+@tl.kernel
+def store_apart_then_reuse(p_ptr, q_ptr, out_ptr, BLOCK: tl.constexpr):
+    """x is used again after a store through p at other addresses (a block further):
+    reloading it there reads what it read before."""
+    offs = tl.arange(0, BLOCK)
+    x = tl.load(p_ptr + offs)
+    tl.store(p_ptr + BLOCK + offs, x + 1)
+    y = tl.load(q_ptr + offs)
+    tl.store(out_ptr + offs, x + y)

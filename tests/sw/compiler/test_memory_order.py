@@ -104,3 +104,15 @@ def test_a_store_behind_its_loads_is_strip_mined() -> None:
     want[:1000] = x[1:1001]
     launch(mk.shift_down, 1, x, 1000, BLOCK=1024, config="vector")
     np.testing.assert_array_equal(x, want)
+
+
+def test_a_block_reused_after_a_store_a_block_away_is_reloaded_safely() -> None:
+    """The region after the store loads x again, from addresses the store did not
+    write (a known constant apart by the block's span): compiled, and right. The same
+    at the same addresses is an error (test_if_blocks.py: reload_after_store)."""
+    p = np.arange(32, dtype=np.int32)
+    q = np.full(16, 100, np.int32)
+    out = np.zeros(16, np.int32)
+    launch(mk.store_apart_then_reuse, 1, p, q, out, BLOCK=16, config="vector")
+    np.testing.assert_array_equal(out, np.arange(16) + 100)
+    np.testing.assert_array_equal(p[16:], np.arange(16) + 1)
