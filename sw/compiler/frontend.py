@@ -715,6 +715,8 @@ class KernelBuilder:
                              f"(supported: the tl functions, and helper functions marked "
                              f"@tl.kernel or @tl.jit, which are inlined; see "
                              f"docs/compiler.md)")
+        if function is tl.static_assert:
+            return self.static_assert(node)
         arguments = self.arguments(node, inspect.signature(function.__wrapped__))
         return _CALLS[name](self, **arguments)
 
@@ -947,6 +949,66 @@ class KernelBuilder:
             scalars.append(self.convert(scalar, i32))
         mode = self.constexpr_int(rounding, "tl.requantize rounding")
         return self.build_op(lambda: ob.RequantizeOp(value, *scalars, mode))
+
+    def tl_abs(self, x: Value) -> Value:
+        if is_constexpr(x):
+            if not isinstance(x, int) or isinstance(x, bool):
+                raise self.error(f"tl.abs takes an integer, got {self.describe(x)}")
+            return builtins.abs(x)
+        if ob.element_of(x.type) == ui8:
+            return x
+        return self.tl_where(self.binary("lt", x, 0, compare=True), self.binary("sub", 0, x),
+                             x)
+
+    def tl_cast(self, input: Value, dtype: Value) -> Value:  # noqa: A002
+        if not isinstance(dtype, tl.dtype):
+            raise self.error("tl.cast takes a dtype: tl.int8, tl.int16, tl.int32, tl.uint8")
+        element = DTYPE_TYPES[dtype]
+        return self.to_value(input, element) if is_constexpr(input) \
+            else self.convert(input, element)
+
+    def tl_zeros_like(self, input: Value) -> SSAValue:  # noqa: A002
+        if is_constexpr(input):
+            raise self.error("tl.zeros_like needs a runtime value (its shape and dtype)")
+        return self.constant(0, input.type)
+
+    def tl_multiple_of(self, input: Value, values: Value) -> Value:  # noqa: A002
+        self.hint_values(values, "tl.multiple_of")
+        return input
+
+    def tl_max_contiguous(self, input: Value, values: Value) -> Value:  # noqa: A002
+        self.hint_values(values, "tl.max_contiguous")
+        return input
+
+    def tl_max_constancy(self, input: Value, values: Value) -> Value:  # noqa: A002
+        self.hint_values(values, "tl.max_constancy")
+        return input
+
+    def hint_values(self, values: Value, what: str) -> None:
+        """A hint's values: a constexpr integer, or a tuple of them (one per dimension)."""
+        items = values if isinstance(values, tuple) else (values,)
+        for item in items:
+            self.constexpr_int(item, f"{what}'s values")
+
+    def static_assert(self, node: ast.Call) -> None:
+        """``tl.static_assert(condition, "message")``: the message may be a string (the
+        one place a kernel takes one)."""
+        if node.keywords or not 1 <= len(node.args) <= 2:
+            raise self.error("tl.static_assert takes a condition and an optional message")
+        condition = self.expression(node.args[0])
+        message = node.args[1] if len(node.args) == 2 else None
+        if message is not None and not (isinstance(message, ast.Constant)
+                                        and isinstance(message.value, str)):
+            raise self.error("tl.static_assert's message must be a string literal",
+                             message)
+        if not is_constexpr(condition):
+            raise self.error("tl.static_assert needs a compile-time condition (constexprs)")
+        if not condition:
+            text = f": {message.value}" if message is not None else ""
+            raise self.error(f"tl.static_assert failed{text}")
+
+    def tl_static_assert(self, condition: Value, msg: Value) -> None:
+        raise AssertionError("tl.static_assert is handled by `static_assert`")
 
     def tl_sum(self, input: Value, axis: Value) -> SSAValue:  # noqa: A002
         return self.reduce("sum", input, axis)

@@ -201,6 +201,46 @@ def requantize(input, multiplier, shift, zero_point, rounding=0):
 
 
 @_builtin
+def abs(x):  # noqa: A001 (Triton's name)
+    """Element-wise absolute value (wrapping: the dtype's minimum stays itself; an
+    unsigned value is its own)."""
+
+
+@_builtin
+def cast(input, dtype):  # noqa: A002 (Triton's name)
+    """`input.to(dtype)`."""
+
+
+@_builtin
+def zeros_like(input):  # noqa: A002 (Triton's name)
+    """A block of zeros of `input`'s shape and dtype (a runtime 0 for a scalar)."""
+
+
+@_builtin
+def multiple_of(input, values):  # noqa: A002 (Triton's name)
+    """Triton's hint that `input`'s values are multiples of `values`: `input` itself
+    here (the code generator follows index blocks exactly)."""
+
+
+@_builtin
+def max_contiguous(input, values):  # noqa: A002 (Triton's name)
+    """Triton's hint that `values` consecutive elements of `input` are consecutive
+    integers: `input` itself here."""
+
+
+@_builtin
+def max_constancy(input, values):  # noqa: A002 (Triton's name)
+    """Triton's hint that `values` consecutive elements of `input` are equal: `input`
+    itself here."""
+
+
+@_builtin
+def static_assert(condition, msg=""):
+    """A compile-time check: `condition` (a constexpr) must hold, else a CompileError
+    with `msg` at this line."""
+
+
+@_builtin
 def sum(input, axis=None):  # noqa: A001 (Triton's name)
     """Sum along `axis` (wrapping, in the input's dtype); a 1-D block may omit it."""
 

@@ -1,0 +1,37 @@
+"""Kernels using Triton's smaller tl functions (tests/sw/compiler/test_builtins.py):
+abs, cast, zeros_like, the hints multiple_of / max_contiguous / max_constancy, and
+static_assert. Line numbers matter to the error tests."""
+
+from sw.compiler import language as tl
+
+
+@tl.kernel
+def small_builtins(x_ptr, out_ptr, n, s, BLOCK: tl.constexpr):
+    tl.static_assert(BLOCK % 16 == 0, "BLOCK must be a multiple of 16")
+    pid = tl.program_id(0)
+    offs = tl.max_contiguous(tl.multiple_of(pid * BLOCK + tl.arange(0, BLOCK), BLOCK), BLOCK)
+    offs = tl.max_constancy(offs, 1)
+    mask = offs < n
+    x = tl.load(x_ptr + offs, mask=mask, other=0)
+    y = tl.abs(x) + tl.zeros_like(x)
+    narrow = tl.cast(y, tl.int8)
+    total = tl.zeros_like(s) + tl.abs(s) + tl.abs(-3)
+    tl.store(out_ptr + offs, narrow.to(tl.int32) + total, mask=mask)
+
+
+@tl.kernel
+def failed_assert(out_ptr, BLOCK: tl.constexpr):
+    tl.static_assert(BLOCK <= 64, "BLOCK too large")
+    tl.store(out_ptr + tl.arange(0, BLOCK), tl.zeros((BLOCK,), tl.int32))
+
+
+@tl.kernel
+def runtime_assert(out_ptr, n):
+    tl.static_assert(n > 0)
+    tl.store(out_ptr, n)
+
+
+@tl.kernel
+def runtime_hint(out_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.multiple_of(tl.arange(0, BLOCK), n)
+    tl.store(out_ptr + offs, offs)

@@ -1,0 +1,43 @@
+"""Triton's smaller tl functions (tl.abs, tl.cast, tl.zeros_like, the hints
+tl.multiple_of / tl.max_contiguous / tl.max_constancy, tl.static_assert) against numpy,
+and their errors at the kernel's line."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from oxcore.config import load_config
+from oxcore.errors import CompileError
+from sw.compiler.driver import compile_kernel
+from sw.compiler.launch import launch
+from tests.sw.compiler import builtin_kernels as k
+
+
+@pytest.mark.parametrize("s", [5, -7])
+def test_small_builtins_match_numpy(s: int) -> None:
+    n = 70
+    x = np.random.default_rng(abs(s)).integers(-300, 300, n).astype(np.int32)
+    x[:3] = [np.iinfo(np.int32).min, -1, 0]
+    out = np.zeros(n, np.int32)
+    launch(k.small_builtins, 3, x, out, n, s, BLOCK=32, config="vector")
+    y = np.abs(x)  # (numpy wraps int32's minimum to itself, as the kernel does)
+    want = y.astype(np.int8).astype(np.int32) + abs(s) + 3
+    np.testing.assert_array_equal(out, want)
+
+
+ERRORS = [
+    ("failed_assert", "out_ptr:*i32,BLOCK=128", 24, 5, "tl.static_assert failed: BLOCK too large"),
+    ("runtime_assert", "out_ptr:*i32,n:i32", 30, 5,
+     "tl.static_assert needs a compile-time condition"),
+    ("runtime_hint", "out_ptr:*i32,n:i32,BLOCK=16", 36, 12,
+     "tl.multiple_of's values must be a compile-time integer"),
+]
+
+
+@pytest.mark.parametrize("name,signature,line,col,fragment", ERRORS)
+def test_errors_point_at_the_source(name, signature, line, col, fragment) -> None:
+    with pytest.raises(CompileError) as info:
+        compile_kernel(getattr(k, name), signature, load_config("vector"))
+    text = str(info.value)
+    assert f"builtin_kernels.py:{line}:{col}: error: " in text and fragment in text, text
