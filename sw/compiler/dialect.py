@@ -684,7 +684,7 @@ class SelectOp(OpWithTypeRule):
         return [self.infer(self.condition.type, self.if_true.type, self.if_false.type)]
 
 
-REDUCTIONS = ("sum", "max")
+REDUCTIONS = ("sum", "max", "min")
 
 
 @irdl_op_definition

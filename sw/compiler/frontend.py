@@ -1016,6 +1016,9 @@ class KernelBuilder:
     def tl_max(self, input: Value, axis: Value) -> SSAValue:  # noqa: A002
         return self.reduce("max", input, axis)
 
+    def tl_min(self, input: Value, axis: Value) -> SSAValue:  # noqa: A002
+        return self.reduce("min", input, axis)
+
     def reduce(self, kind: str, value: Value, axis: Value) -> SSAValue:
         value = self.block_value(value, f"tl.{kind} input")
         if axis is None:

@@ -114,6 +114,7 @@ from sw.compiler.mir import PReg, Text, VReg, ZERO
 
 SEW_OF = {"i8": 8, "u8": 8, "i16": 16, "i32": 32, "i1": 0}
 SIGNED_MIN = {"i8": -128, "i16": -32768, "i32": -(1 << 31), "u8": 0}
+SIGNED_MAX = {"i8": 127, "i16": 32767, "i32": (1 << 31) - 1, "u8": 255}
 NO_MASK = Text("")
 QUAD_CHUNK = 256  # int8 elements whose sum int16 holds exactly (256 x -128 = -32768)
 _COMMUTATIVE = {"add", "mul", "and", "or", "xor", "max", "min"}
@@ -165,7 +166,7 @@ class _Sink:
     ptr: object = None  # store: the Affine pointer
     masked: bool = False
     bound: object = None
-    reduction: str = ""  # "sum" / "max"
+    reduction: str = ""  # "sum" / "max" / "min"
     result: VReg | None = None
     widened: bool = False  # a sum of a sign-extension by 2x: vwredsum of its source
     data_mask: VecBlock | None = None  # store: a "mask" node, v0 for a masked vse
@@ -1732,8 +1733,9 @@ class VectorSelection:
         if len(accs) == 1:
             return False
         node = sink.node
-        mnemonic = {"sum": "vadd.vv", "max": "vmaxu.vv" if node.element == "u8"
-                    else "vmax.vv"}[sink.reduction]
+        unsigned = "u" if node.element == "u8" else ""
+        mnemonic = {"sum": "vadd.vv", "max": f"vmax{unsigned}.vv",
+                    "min": f"vmin{unsigned}.vv"}[sink.reduction]
         self.current_op = sink.op
         self._accumulator_vtype(sink)
         first = self._vreg(accs[0])
@@ -2019,12 +2021,15 @@ class VectorSelection:
             self.emit("add", total, sink.result, self.reg(extra))
             self.forms[sink.op.result] = self._wrap_type(total, sink.op.result.type)
             return
-        # max: if any element is masked off, max(result, fill)
+        # max (min): if any element is masked off, max(result, fill) (min(...))
         result = sink.result
         fill_reg = self.reg(fill)
         less, any_missing, take, neg, mixed, masked, out = (self.new_x() for _ in range(7))
         slt = "sltu" if node.element == "u8" else "slt"
-        self.emit(slt, less, result, fill_reg)
+        if sink.reduction == "min":
+            self.emit(slt, less, fill_reg, result)  # the fill is below the result
+        else:
+            self.emit(slt, less, result, fill_reg)
         self.emit("snez", any_missing, self.reg(missing))
         self.emit("and", take, less, any_missing)
         self.emit("sub", neg, ZERO, take)
@@ -2067,15 +2072,19 @@ def _updates_in_place(node: VecBlock, target: VecBlock, bound: object) -> bool:
     if node.name == "sub" and node.args[0] is not target:
         return False
     identity = {"add": 0, "sub": 0, "or": 0, "xor": 0,
-                "max": SIGNED_MIN.get(node.element),
-                "min": (1 << (node.sew - (0 if node.element == "u8" else 1))) - 1}
+                "max": SIGNED_MIN.get(node.element), "min": SIGNED_MAX.get(node.element)}
     return node.name in identity and _fill_value(other, bound) == identity[node.name]
 
 
 def _identity(sink: _Sink) -> int:
     """The value a reduction starts from: 0 for a sum, the element type's minimum for a
-    max."""
-    return 0 if sink.reduction == "sum" else SIGNED_MIN[sink.node.element]
+    max, its maximum for a min."""
+    if sink.reduction == "sum":
+        return 0
+    element = sink.node.element
+    if sink.reduction == "min":
+        return SIGNED_MAX[element]
+    return SIGNED_MIN[element]
 
 
 def _reduction_mnemonic(sink: _Sink) -> str:
@@ -2085,7 +2094,8 @@ def _reduction_mnemonic(sink: _Sink) -> str:
         return "vwredsum.vs"
     if sink.reduction == "sum":
         return "vredsum.vs"
-    return "vredmaxu.vs" if sink.operand.element == "u8" else "vredmax.vs"
+    unsigned = "u" if sink.operand.element == "u8" else ""
+    return f"vred{sink.reduction}{unsigned}.vs"
 
 
 def _conjuncts(cond: VecBlock) -> tuple[list[VecBlock], list[VecBlock]]:

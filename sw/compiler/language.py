@@ -250,5 +250,10 @@ def max(input, axis=None):  # noqa: A001 (Triton's name)
     """Maximum along `axis`; a 1-D block may omit it."""
 
 
+@_builtin
+def min(input, axis=None):  # noqa: A001 (Triton's name)
+    """Minimum along `axis`; a 1-D block may omit it."""
+
+
 __all__ = ["kernel", "jit", "constexpr", "dtype", "int8", "int16", "int32", "uint8",
            *BUILTINS]

@@ -139,11 +139,15 @@ def _scalar_cast(value: SSAValue, element) -> Operation:
 
 
 def _identity(reduction: ob.ReduceOp) -> int:
-    """The value a column reduction's accumulator starts at."""
+    """The value a column reduction's accumulator starts at: 0, the element type's
+    minimum (max) or maximum (min)."""
     element = reduction.operand.type.element_type
+    bits = element.width.data
+    if reduction.kind.data == "min":
+        return (1 << bits) - 1 if element == ob.ui8 else (1 << (bits - 1)) - 1
     if reduction.kind.data == "sum" or element == ob.ui8:
         return 0
-    return -(1 << (element.width.data - 1))
+    return -(1 << (bits - 1))
 
 
 class _Splitter:
@@ -281,7 +285,7 @@ class _Splitter:
 
         for op in sorted(members, key=ordered.index):
             if op in carried:  # acc = acc op row
-                combine = ob.AddOp if op.kind.data == "sum" else ob.MaxOp
+                combine = {"sum": ob.AddOp, "max": ob.MaxOp, "min": ob.MinOp}[op.kind.data]
                 clone = combine(carried[op], row_of(op.operand))
             elif isinstance(op, ob.ReduceOp):
                 clone = ob.ReduceOp(op.kind.data, row_of(op.operand), 0)

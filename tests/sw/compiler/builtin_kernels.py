@@ -35,3 +35,23 @@ def runtime_assert(out_ptr, n):
 def runtime_hint(out_ptr, n, BLOCK: tl.constexpr):
     offs = tl.multiple_of(tl.arange(0, BLOCK), n)
     tl.store(out_ptr + offs, offs)
+
+
+@tl.kernel
+def minimum_of(x_ptr, out_ptr, n, OTHER: tl.constexpr, BLOCK: tl.constexpr):
+    """tl.min of a masked 1-D block (masked-off elements read OTHER), strip-mined."""
+    offs = tl.arange(0, BLOCK)
+    x = tl.load(x_ptr + offs, mask=offs < n, other=OTHER)
+    tl.store(out_ptr, tl.min(x).to(tl.int32))
+
+
+@tl.kernel
+def row_and_column_minima(x_ptr, rows_ptr, cols_ptr, M, N, BM: tl.constexpr,
+                          BN: tl.constexpr):
+    """tl.min along each axis of a masked 2-D block (split-rows)."""
+    offs_m = tl.arange(0, BM)
+    offs_n = tl.arange(0, BN)
+    mask = (offs_m[:, None] < M) & (offs_n[None, :] < N)
+    x = tl.load(x_ptr + offs_m[:, None] * N + offs_n[None, :], mask=mask, other=127)
+    tl.store(rows_ptr + offs_m, tl.min(x, axis=1), mask=offs_m < M)
+    tl.store(cols_ptr + offs_n, tl.min(x, axis=0), mask=offs_n < N)

@@ -41,3 +41,30 @@ def test_errors_point_at_the_source(name, signature, line, col, fragment) -> Non
         compile_kernel(getattr(k, name), signature, load_config("vector"))
     text = str(info.value)
     assert f"builtin_kernels.py:{line}:{col}: error: " in text and fragment in text, text
+
+
+@pytest.mark.parametrize("dtype,other", [(np.int8, 127), (np.int8, 0), (np.uint8, 255),
+                                         (np.uint8, 7), (np.int32, 2**31 - 1),
+                                         (np.int32, -5)])
+@pytest.mark.parametrize("n", [0, 37, 300])
+def test_min_reduction_of_a_masked_block(dtype, other: int, n: int) -> None:
+    """Masked-off elements read `other`: the identity (the dtype's maximum) or a value
+    that may win (the read-back takes min(result, other) when any is masked off)."""
+    block = 512 if np.dtype(dtype).itemsize == 1 else 256
+    info = np.iinfo(dtype)
+    x = np.random.default_rng(n).integers(info.min, info.max, 300, endpoint=True,
+                                          dtype=dtype)
+    out = np.zeros(1, np.int32)
+    launch(k.minimum_of, 1, x, out, n, OTHER=other, BLOCK=block, config="vector")
+    values = np.full(block, other, np.int64)
+    values[:min(n, 300)] = x[:min(n, block)][:min(n, 300)]
+    assert out[0] == values.min()
+
+
+@pytest.mark.parametrize("m,n", [(8, 16), (5, 11)])
+def test_min_along_rows_and_columns(m: int, n: int) -> None:
+    x = np.random.default_rng(m * n).integers(-128, 128, (m, n), dtype=np.int8)
+    rows, cols = np.zeros(8, np.int8), np.zeros(16, np.int8)
+    launch(k.row_and_column_minima, 1, x, rows, cols, m, n, BM=8, BN=16, config="vector")
+    np.testing.assert_array_equal(rows[:m], x.min(axis=1))
+    np.testing.assert_array_equal(cols[:n], x.min(axis=0))
