@@ -21,6 +21,7 @@ import json
 import os
 from functools import cache
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from oxcore.config import OxCoreConfig
@@ -92,25 +93,26 @@ def kernel_key(kernel: Kernel, signature: str, config: OxCoreConfig,
 def _named_globals(kernel: Kernel, seen: frozenset[int] = frozenset()) -> dict[str, object]:
     """The values of the global and closure names the kernel's code mentions that the
     front end can use (integers, dtypes, functions), as text; a helper function it
-    calls (another `@kernel`, inlined) by its source and its own globals, so that an
-    edited helper misses too."""
+    calls (another `@kernel`, inlined; by name or as a module's attribute) by its
+    source, its signature (defaults included: a constexpr default may read a global)
+    and its own globals, so that an edited helper misses too."""
     closure = inspect.getclosurevars(kernel.fn).nonlocals
     scope = {**kernel.fn.__globals__, **closure}
     values: dict[str, object] = {}
     seen = seen | {id(kernel.fn)}
-    for name in sorted(set(_names(kernel.fn.__code__))):
+    names = sorted(set(_names(kernel.fn.__code__)))
+    for name in names:
         if name not in scope:
             continue
         value = scope[name]
         if isinstance(value, Kernel):
-            if id(value.fn) in seen:  # (recursion: the front end's error)
-                values[name] = f"recursive {value.name}"
-                continue
-            try:
-                values[name] = {"source": inspect.getsource(value.fn),
-                                "globals": _named_globals(value, seen)}
-            except (OSError, TypeError):
-                values[name] = f"unreadable {value.name} {id(value.fn)}"
+            values[name] = _helper(value, seen)
+        elif isinstance(value, ModuleType):  # (`lib.helper(x)`: its helpers too)
+            values[name] = value.__name__
+            for attribute in names:
+                member = getattr(value, attribute, None)
+                if isinstance(member, Kernel):
+                    values[f"{name}.{attribute}"] = _helper(member, seen)
         elif isinstance(value, (bool, int)):
             values[name] = repr(value)
         elif callable(value) or hasattr(value, "__name__"):
@@ -119,6 +121,18 @@ def _named_globals(kernel: Kernel, seen: frozenset[int] = frozenset()) -> dict[s
         else:
             values[name] = repr(value)
     return values
+
+
+def _helper(helper: Kernel, seen: frozenset[int]) -> object:
+    """What a helper's inlined code depends on, for the key."""
+    if id(helper.fn) in seen:  # (recursion: the front end's error)
+        return f"recursive {helper.name}"
+    try:
+        return {"source": inspect.getsource(helper.fn),
+                "signature": str(inspect.signature(helper.fn)),
+                "globals": _named_globals(helper, seen)}
+    except (OSError, TypeError):
+        return f"unreadable {helper.name} {id(helper.fn)}"
 
 
 def _names(code) -> list[str]:

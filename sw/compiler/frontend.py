@@ -728,10 +728,20 @@ class KernelBuilder:
         if helper in self.inlining or helper.fn is self.kernel.fn:
             raise self.error(f"'{helper.name}' calls itself (directly or through other "
                              f"helpers): recursion is not supported in kernels")
-        arguments = self.arguments(node, inspect.signature(helper.fn))
+        signature = inspect.signature(helper.fn)
+        arguments = self.arguments(node, signature)
+        for name, parameter in signature.parameters.items():
+            if _is_constexpr_annotation(parameter.annotation) and \
+                    not is_constexpr(arguments.get(name)):
+                raise self.error(f"parameter '{name}' of '{helper.name}' is a tl.constexpr: "
+                                 f"pass it a compile-time value, not a runtime one")
         line, col = self.source.location(node)
         called_at = f"{self.source.path}:{line}:{col}"
-        definition, source = parse_kernel(helper)
+        try:
+            definition, source = parse_kernel(helper)
+        except (OSError, TypeError, SyntaxError, AssertionError):
+            raise self.error(f"the source of helper '{helper.name}' cannot be read (a "
+                             f"helper is a `def` in a file, marked @tl.jit)") from None
         body, result = definition.body, None
         returned = body[-1] if body and isinstance(body[-1], ast.Return) else None
         if returned is not None:
@@ -1034,6 +1044,12 @@ class KernelBuilder:
 
 _CALLS: dict[str, Callable[..., Value]] = {
     name: getattr(KernelBuilder, f"tl_{name}") for name in tl.BUILTINS}
+
+
+def _is_constexpr_annotation(annotation: Any) -> bool:
+    """`tl.constexpr`, as an object or as the text a postponed annotation keeps."""
+    return annotation is tl.constexpr or (isinstance(annotation, str)
+                                          and annotation.split(".")[-1] == "constexpr")
 
 
 def assigned_names(body: Sequence[ast.stmt]) -> list[str]:

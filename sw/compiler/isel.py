@@ -2197,12 +2197,16 @@ class Selector(VectorSelection):
         else_block = self.fn.new_block("else")
         end_block = self.fn.new_block("endif")
         into = (self.block, self.emit("beqz", self.reg(cond), else_block.label))
+        before = list(self._stored)  # (only one side runs: `_check_reloads`)
         self._branch(op.true_region.block, results, into)
+        taken = self._stored[len(before):]
+        self._stored = list(before)
         self.emit("j", end_block.label)
         self.fn.blocks.append(else_block)
         self.block = else_block
         if op.false_region.blocks:
             self._branch(op.false_region.block, results, into)
+        self._stored = before + taken + self._stored[len(before):]
         self.fn.blocks.append(end_block)
         self.block = end_block
         for result, form in zip(op.results, results):
@@ -2477,15 +2481,16 @@ def _pointer_argument(value: SSAValue) -> BlockArgument | None:
     return next(iter(sources)) if sources is not None and len(sources) == 1 else None
 
 
-def _pointer_sources(value: SSAValue) -> frozenset[BlockArgument] | None:
+def _pointer_sources(value: SSAValue, visiting: frozenset[int] = frozenset()
+                     ) -> frozenset[BlockArgument] | None:
     """The kernel's pointer arguments `value` may be an offset of (either side's, for an
-    `if`'s result); None if unknown."""
+    `if`'s result; the start's and every iteration's, for a loop-carried pointer);
+    None if unknown."""
     while True:
         if isinstance(value, BlockArgument):
             owner = value.block.parent_op()
             if isinstance(owner, scf.ForOp) and value.index > 0:  # a carried pointer
-                value = owner.iter_args[value.index - 1]
-                continue
+                return _carried_sources(owner, value.index - 1, visiting)
             return frozenset({value}) if isinstance(owner, func.FuncOp) else None
         owner = value.owner
         if isinstance(owner, ob.AddPtrOp):
@@ -2493,11 +2498,26 @@ def _pointer_sources(value: SSAValue) -> frozenset[BlockArgument] | None:
         elif isinstance(owner, (ob.SplatOp, ob.BroadcastOp, ob.ExpandDimsOp, ob.RowOp)):
             value = owner.operand
         elif isinstance(owner, scf.IfOp):
-            sides = [_pointer_sources(region.block.last_op.operands[value.index])
+            sides = [_pointer_sources(region.block.last_op.operands[value.index], visiting)
                      for region in owner.regions if region.blocks]
             return None if None in sides else frozenset().union(*sides)
+        elif isinstance(owner, scf.ForOp):  # (after the loop: what it carried)
+            return _carried_sources(owner, value.index, visiting)
         else:
             return None
+
+
+def _carried_sources(loop: scf.ForOp, index: int, visiting: frozenset[int]
+                     ) -> frozenset[BlockArgument] | None:
+    """The pointer arguments a loop's `index`-th carried pointer may come from: its
+    start's and the value each iteration yields (ping-pong buffers swap them)."""
+    key = id(loop) * 64 + index
+    if key in visiting:
+        return frozenset()  # (the cycle through the loop: its other ways decide)
+    visiting = visiting | {key}
+    sides = [_pointer_sources(loop.iter_args[index], visiting),
+             _pointer_sources(loop.body.block.last_op.operands[index], visiting)]
+    return None if None in sides else frozenset().union(*sides)
 
 
 def _may_alias(a: SSAValue, b: SSAValue) -> bool:

@@ -820,11 +820,10 @@ class VectorSelection:
                 if not _may_alias(node.op.ptr, store.ptr) or \
                         self._disjoint(node.ptr, ptr, max(node.length, length)):
                     continue
-                stored_at, loaded_at = ob.op_location(store), ob.op_location(node.op)
                 raise self.error(
-                    f"this uses a block loaded (line {loaded_at[1] if loaded_at else '?'}) "
-                    f"before an element-wise store through the same pointer argument "
-                    f"(line {stored_at[1] if stored_at else '?'}): the vector engine loads "
+                    f"this uses a block loaded ({_place(node.op)}) before an element-wise "
+                    f"store through the same pointer argument ({_place(store)}): the "
+                    f"vector engine loads "
                     f"a block in each element-wise region that uses it, which would read "
                     f"memory after the store; use the block before the store, or load it "
                     f"again after it", region.sinks[0].op)
@@ -2049,6 +2048,12 @@ class VectorSelection:
 
 
 # --- helpers -----------------------------------------------------------------------------
+
+def _place(op: Operation) -> str:
+    """`file:line` of the source an op came from (as in an error's own place)."""
+    where = ob.op_location(op)
+    return f"{where[0]}:{where[1]}" if where else "an unknown line"
+
 
 def _in_loop_outside(user: Operation, op: Operation) -> bool:
     """Whether `user` is inside a loop that `op` is not inside."""

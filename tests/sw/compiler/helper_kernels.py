@@ -87,3 +87,22 @@ def calls_plain(out_ptr, v):
 @tl.kernel
 def wrong_arguments(out_ptr, v):
     tl.store(out_ptr, leaky(v))
+
+
+@tl.jit
+def scaled(x, k: tl.constexpr):
+    return x * k
+
+
+@tl.kernel
+def runtime_for_constexpr(x_ptr, out_ptr, n):
+    offs = tl.arange(0, 8)
+    tl.store(out_ptr + offs, scaled(tl.load(x_ptr + offs), n))
+
+
+unreadable = tl.jit(eval("lambda x: x + 1"))
+
+
+@tl.kernel
+def calls_unreadable(out_ptr, v):
+    tl.store(out_ptr, unreadable(v))

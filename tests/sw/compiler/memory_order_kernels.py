@@ -81,3 +81,32 @@ def store_apart_then_reuse(p_ptr, q_ptr, out_ptr, BLOCK: tl.constexpr):
     tl.store(p_ptr + BLOCK + offs, x + 1)
     y = tl.load(q_ptr + offs)
     tl.store(out_ptr + offs, x + y)
+
+
+@tl.kernel
+def ping_pong_then_reuse(a_ptr, b_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    """The loop's pointers swap (a ping-pong buffer), so it stores through a too: x,
+    loaded from a before it, must not be loaded again after it."""
+    offs = tl.arange(0, BLOCK)
+    src = a_ptr
+    dst = b_ptr
+    x = tl.load(a_ptr + offs)
+    for i in range(0, n):
+        v = tl.load(src + offs)
+        tl.store(dst + offs, v + 1)
+        tmp = src
+        src = dst
+        dst = tmp
+    tl.store(out_ptr + offs, x)
+
+
+@tl.kernel
+def update_in_place_either_way(p_ptr, c, BLOCK: tl.constexpr):
+    """One side of the `if` stores through p, the other reads x and stores through it:
+    only one side runs, so neither reads what the other stored."""
+    offs = tl.arange(0, BLOCK)
+    x = tl.load(p_ptr + offs)
+    if c > 0:
+        tl.store(p_ptr + offs, x * 2)
+    else:
+        tl.store(p_ptr + offs, x * 3)

@@ -138,6 +138,45 @@ def test_an_edit_of_a_helper_or_its_globals_changes_the_key(tmp_path):
                             None) in keys
 
 
+LIBRARY_SOURCE = '''
+import sw.compiler.language as tl
+SHIFT = {shift}
+
+@tl.jit
+def shifted(x, k: tl.constexpr = SHIFT):
+    return (x << k) + {add}
+'''
+
+CALLER_SOURCE = '''
+import sw.compiler.language as tl
+import {library} as lib
+
+@tl.kernel
+def calls(x_ptr, out_ptr, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    tl.store(out_ptr + offs, lib.shifted(tl.load(x_ptr + offs)))
+'''
+
+
+def test_a_helper_called_as_a_module_attribute_with_a_global_default(tmp_path,
+                                                                      monkeypatch):
+    """`lib.shifted(x)`, whose constexpr default reads the library's global: its body
+    and that global are both in the caller's key."""
+    import sys
+    monkeypatch.syspath_prepend(str(tmp_path))
+    keys = set()
+    for name, shift, add in (("a", 1, 5), ("b", 2, 5), ("c", 1, 6)):
+        (tmp_path / name).mkdir()
+        library = _module(tmp_path / name / "helper_library.py",  # (one module name)
+                          LIBRARY_SOURCE.format(shift=shift, add=add))
+        monkeypatch.setitem(sys.modules, "helper_library", library)  # (one name each time)
+        caller = _module(tmp_path / f"caller_{name}.py",
+                         CALLER_SOURCE.format(library="helper_library"))
+        keys.add(cache.kernel_key(caller.calls, "x_ptr:*i32,out_ptr:*i32,BLOCK=8", VECTOR,
+                                  None))
+    assert None not in keys and len(keys) == 3
+
+
 @pytest.mark.parametrize("damage", ["not json", '{"format": 0}', '{"format": 1}'])
 def test_a_damaged_entry_is_compiled_again(disk_cache, damage):
     compiled = compile_vector_add()

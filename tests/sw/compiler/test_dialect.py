@@ -52,8 +52,8 @@ BROKEN = [
      f'-> !oxcore_block.block<8xi8>',
      "'oxcore_block.reduce' result must be !oxcore_block.block<4xi8>"),
     (f'%a = "test.op"() : () -> {BLOCK_I8}\n'
-     f'%r = oxcore_block.reduce %a {{kind = "min", axis = 0 : i32}} : {BLOCK_I8} '
-     f'-> !oxcore_block.block<8xi8>', "unknown reduction 'min'"),
+     f'%r = oxcore_block.reduce %a {{kind = "prod", axis = 0 : i32}} : {BLOCK_I8} '
+     f'-> !oxcore_block.block<8xi8>', "unknown reduction 'prod'"),
     ('%r = oxcore_block.arange {start = 0 : i32, end = 12 : i32} : '
      '!oxcore_block.block<12xi32>', "power of two, got 12 - 0 = 12"),
     ('%r = oxcore_block.program_id {axis = 3 : i32} : i32', "grid axis must be 0, 1 or 2"),

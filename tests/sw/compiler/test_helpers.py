@@ -38,6 +38,10 @@ ERRORS = [
      None),
     ("wrong_arguments", "out_ptr:*i32,v:i32", 89, 23,
      "leaky(): missing a required argument: 'shift'", None, None),
+    ("runtime_for_constexpr", "x_ptr:*i32,out_ptr:*i32,n:i32", 100, 30,
+     "parameter 'k' of 'scaled' is a tl.constexpr", None, None),
+    ("calls_unreadable", "out_ptr:*i32,v:i32", 108, 23,
+     "the source of helper '<lambda>' cannot be read", None, None),
 ]
 
 

@@ -173,8 +173,8 @@ ERRORS = [
     ("shift_through_if", "x_ptr:*i32,flag:i32,BLOCK=256", 144, 5,
      "this store writes through 'x_ptr' at other addresses than a load"),
     ("reload_after_store", "p_ptr:*i32,q_ptr:*i32,out_ptr:*i32,BLOCK=16", 153, 5,
-     "this uses a block loaded (line 150) before an element-wise store through the same "
-     "pointer argument (line 151)"),
+     "if_kernels.py:150) before an element-wise store through the same pointer argument "
+     "(" + k.__file__ + ":151)"),
     ("reload_in_loop", "p_ptr:*i32,out_ptr:*i32,rounds:i32,BLOCK=16", 160, 5,
      "this loop stores through the pointer argument of a 1-D block loaded before it"),
 ]

@@ -116,3 +116,20 @@ def test_a_block_reused_after_a_store_a_block_away_is_reloaded_safely() -> None:
     launch(mk.store_apart_then_reuse, 1, p, q, out, BLOCK=16, config="vector")
     np.testing.assert_array_equal(out, np.arange(16) + 100)
     np.testing.assert_array_equal(p[16:], np.arange(16) + 1)
+
+
+def test_a_loop_carried_pointer_that_reaches_the_block_is_an_error() -> None:
+    """`dst` starts at b and becomes a: the loop stores through a (it was a wrong result:
+    only the pointer's start was followed)."""
+    with pytest.raises(CompileError) as info:
+        compile_kernel(mk.ping_pong_then_reuse, "a_ptr:*i32,b_ptr:*i32,out_ptr:*i32,n:i32,"
+                       "BLOCK=8", load_config("vector"))
+    assert "this loop stores through the pointer argument" in str(info.value)
+
+
+@pytest.mark.parametrize("c", [1, 0])
+def test_stores_on_the_two_sides_of_an_if_do_not_meet(c: int) -> None:
+    p = np.arange(8, dtype=np.int32) - 3
+    want = p * (2 if c > 0 else 3)
+    launch(mk.update_in_place_either_way, 1, p, c, BLOCK=8, config="vector")
+    np.testing.assert_array_equal(p, want)
