@@ -227,6 +227,8 @@ class KernelBuilder:
                 self.expression(node.value)
         elif isinstance(node, ast.For):
             self.for_loop(node)
+        elif isinstance(node, ast.While):
+            self.while_loop(node)
         elif isinstance(node, ast.If):
             self.if_statement(node)
         elif isinstance(node, ast.Pass):
@@ -293,6 +295,52 @@ class KernelBuilder:
         self.emit(scf.YieldOp(*results))
         self.block, self.env = outer_block, outer_env
         loop = self.emit(scf.ForOp(start, stop, step, initial, body))
+        for name, result in zip(carried, loop.results):
+            result.name_hint = name
+            self.env[name] = result
+
+    def while_loop(self, node: ast.While) -> None:
+        """`while cond:` -> scf.while: the condition in its `before` region, the body in
+        its `after` region; variables the body reassigns are carried through both."""
+        if node.orelse:
+            raise self.error("a kernel's while loop has no `else`", node)
+        carried = [name for name in assigned_names(node.body)
+                   if name in self.env and not is_constexpr(self.env[name])]
+        self.check_loop_constexprs(node.body)
+        initial = [self.env[name] for name in carried]
+        types = [v.type for v in initial]
+        outer_block, outer_env = self.block, dict(self.env)
+        before, after = Block(arg_types=types), Block(arg_types=types)
+        self.block = before
+        for name, argument in zip(carried, before.args):
+            argument.name_hint = name
+            self.env[name] = argument
+        condition = self.expression(node.test)
+        self.node = node
+        if is_constexpr(condition):
+            raise self.error("a while loop's condition must be a runtime value (a "
+                             "constexpr one never or always holds: use an if or a for)",
+                             node.test)
+        if condition.type != i1:
+            condition = self.truth(condition, node.test)
+        self.emit(scf.ConditionOp(condition, *before.args))
+        self.block, self.env = after, dict(outer_env)
+        for name, argument in zip(carried, after.args):
+            argument.name_hint = name
+            self.env[name] = argument
+        self.statements(node.body)
+        self.node = node
+        results = [self.materialize(self.env[name], before_value.type, after)
+                   for name, before_value in zip(carried, initial)]
+        for name, before_value, after_value in zip(carried, initial, results):
+            if before_value.type != after_value.type:
+                raise self.error(f"'{name}' changes type in the loop, from "
+                                 f"{ob.type_name(before_value.type)} to "
+                                 f"{ob.type_name(after_value.type)}; cast it with .to(...)",
+                                 node)
+        self.emit(scf.YieldOp(*results))
+        self.block, self.env = outer_block, outer_env
+        loop = self.emit(scf.WhileOp(initial, types, Region(before), Region(after)))
         for name, result in zip(carried, loop.results):
             result.name_hint = name
             self.env[name] = result

@@ -616,7 +616,7 @@ class Selector(VectorSelection):
         # a use inside `op` counts when `op` is a loop (its next iteration would read
         # the block again), unless it is split-rows' loop over rows, whose own check
         # says more (`_check_row_order`)
-        inside_counts = isinstance(op, scf.ForOp) and not any(
+        inside_counts = isinstance(op, scf.WhileOp) or isinstance(op, scf.ForOp) and not any(
             isinstance(inner, ob.RowOp) and inner.index is op.body.block.args[0]
             for inner in op.body.block.ops)
         for value, form in list(self.forms.items()):
@@ -1910,6 +1910,60 @@ class Selector(VectorSelection):
         for result, form in zip(op.results, carried):
             self.forms[result] = form
 
+    def op_scf_while(self, op: scf.WhileOp) -> None:
+        """`while cond:` as a loop whose header computes the condition (the `before`
+        region) and leaves when it is 0; the body (`after`) writes the carried values
+        back (scalars and pointer/index bases in registers, 1-D data blocks in their
+        register groups, as a `for` loop's), then jumps to the header."""
+        before, after = op.before_region.block, op.after_region.block
+        condition = before.last_op
+        if not isinstance(condition, scf.ConditionOp) or \
+                list(condition.args) != list(before.args):
+            raise self.error("a while loop's condition must pass its carried values on "
+                             "unchanged")
+        carried: list[Form] = []
+        for index, (init, arg) in enumerate(zip(op.arguments, before.args)):
+            if _while_carries_data(op, index, self.forms[init]):
+                carried.append(self.carry_into_loop(init, op))
+            else:
+                carried.append(self._enter_loop(self.forms[init], arg))
+        for arg, form in zip(list(before.args) + list(after.args), carried + carried):
+            self.forms[arg] = form
+        exit_block = self.fn.new_block("while_exit")
+        header = self.fn.new_block("while")
+        self._enter_scope(self.emit("j", header.label))
+        for form in carried:
+            reg = form.base if isinstance(form, Affine) else form
+            if isinstance(reg, VReg):
+                self._changes_in_this_scope(reg)
+        self.fn.blocks.append(header)
+        self.block = header
+        for inner in before.ops:
+            if inner is not condition:
+                self.visit(inner)
+        self.current_op = condition
+        if self.vector_pending():
+            self.flush_vector()
+        self.emit("beqz", self.reg(self.scalar(condition.condition)), exit_block.label)
+        self.block = self._start_block("while_body")
+        for inner in after.ops:
+            if isinstance(inner, scf.YieldOp):
+                for value, form in zip(inner.operands, carried):
+                    if isinstance(form, VecBlock):
+                        self.carry_at_yield(value, form, inner)
+                self.flush_vector()
+                self.current_op = inner
+                self._loop_yield(inner, carried)
+            else:
+                self.visit(inner)
+        self.current_op = op
+        self.emit("j", header.label)
+        self._leave_scope()
+        self.fn.blocks.append(exit_block)
+        self.block = exit_block
+        for result, form in zip(op.results, carried):
+            self.forms[result] = form
+
     def _check_row_order(self, op: scf.ForOp) -> None:
         """split-rows' loop loads and stores a 2-D block row after row, where a block's
         loads all come before its stores: a store through a load's pointer argument,
@@ -2322,6 +2376,17 @@ def _carries_data(loop: scf.ForOp, index: int, init: Form) -> bool:
     return _loaded_from_memory(loop.body.block.last_op.operands[index])
 
 
+def _while_carries_data(loop: scf.WhileOp, index: int, init: Form) -> bool:
+    """Whether a while loop's `index`-th carried value is a 1-D data block (as
+    `_carries_data` for a for loop's)."""
+    if isinstance(init, VecBlock):
+        return True
+    arg = loop.before_region.block.args[index]
+    if not isinstance(arg.type, ob.BlockType) or len(arg.type.dims) != 1:
+        return False
+    return _loaded_from_memory(loop.after_region.block.last_op.operands[index])
+
+
 def _loaded_from_memory(value: SSAValue) -> bool:
     """Whether block `value` is computed from a block's load (through an `if`, from
     either side's value); scalars on the way (a reduction's result) do not count."""
@@ -2491,6 +2556,8 @@ def _pointer_sources(value: SSAValue, visiting: frozenset[int] = frozenset()
             owner = value.block.parent_op()
             if isinstance(owner, scf.ForOp) and value.index > 0:  # a carried pointer
                 return _carried_sources(owner, value.index - 1, visiting)
+            if isinstance(owner, scf.WhileOp):  # (both regions' arguments: the same)
+                return _carried_sources(owner, value.index, visiting)
             return frozenset({value}) if isinstance(owner, func.FuncOp) else None
         owner = value.owner
         if isinstance(owner, ob.AddPtrOp):
@@ -2501,13 +2568,13 @@ def _pointer_sources(value: SSAValue, visiting: frozenset[int] = frozenset()
             sides = [_pointer_sources(region.block.last_op.operands[value.index], visiting)
                      for region in owner.regions if region.blocks]
             return None if None in sides else frozenset().union(*sides)
-        elif isinstance(owner, scf.ForOp):  # (after the loop: what it carried)
+        elif isinstance(owner, (scf.ForOp, scf.WhileOp)):  # (after it: what it carried)
             return _carried_sources(owner, value.index, visiting)
         else:
             return None
 
 
-def _carried_sources(loop: scf.ForOp, index: int, visiting: frozenset[int]
+def _carried_sources(loop: scf.ForOp | scf.WhileOp, index: int, visiting: frozenset[int]
                      ) -> frozenset[BlockArgument] | None:
     """The pointer arguments a loop's `index`-th carried pointer may come from: its
     start's and the value each iteration yields (ping-pong buffers swap them)."""
@@ -2515,8 +2582,12 @@ def _carried_sources(loop: scf.ForOp, index: int, visiting: frozenset[int]
     if key in visiting:
         return frozenset()  # (the cycle through the loop: its other ways decide)
     visiting = visiting | {key}
-    sides = [_pointer_sources(loop.iter_args[index], visiting),
-             _pointer_sources(loop.body.block.last_op.operands[index], visiting)]
+    if isinstance(loop, scf.WhileOp):
+        start, body = loop.arguments[index], loop.after_region.block
+    else:
+        start, body = loop.iter_args[index], loop.body.block
+    sides = [_pointer_sources(start, visiting),
+             _pointer_sources(body.last_op.operands[index], visiting)]
     return None if None in sides else frozenset().union(*sides)
 
 

@@ -2060,7 +2060,7 @@ def _in_loop_outside(user: Operation, op: Operation) -> bool:
     from xdsl.dialects import scf
     parent = user.parent_op()
     while parent is not None:
-        if isinstance(parent, scf.ForOp) and not parent.is_ancestor(op):
+        if isinstance(parent, (scf.ForOp, scf.WhileOp)) and not parent.is_ancestor(op):
             return True
         parent = parent.parent_op()
     return False

@@ -1,0 +1,69 @@
+"""`while` loops on runtime conditions (`Selector.op_scf_while`) against Python and
+numpy, on the interpreter and once on the RTL, and the forms rejected at their line."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from oxcore.config import load_config
+from oxcore.errors import CompileError
+from sw.compiler.driver import compile_kernel
+from sw.compiler.launch import launch
+from tests.sw.compiler import while_kernels as k
+
+
+def collatz(n: int) -> int:
+    steps = 0
+    while n != 1:
+        n = n // 2 if n % 2 == 0 else 3 * n + 1
+        steps += 1
+    return steps
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 27])
+def test_scalars_carried_through_a_while(n: int) -> None:
+    out = np.zeros(1, np.int32)
+    launch(k.collatz_steps, 1, out, n)
+    assert out[0] == collatz(n)
+
+
+@pytest.mark.parametrize("n", [0, 5, 16, 50])
+def test_a_pointer_block_and_a_data_block_carried(n: int) -> None:
+    x = np.arange(1, 65, dtype=np.int32)
+    out = np.zeros(16, np.int32)
+    launch(k.strided_sum, 1, x, out, n, BLOCK=16, config="vector")
+    padded = np.zeros(64, np.int64)
+    padded[:n] = x[:n]
+    np.testing.assert_array_equal(out, padded.reshape(4, 16).sum(axis=0))
+
+
+@pytest.mark.parametrize("limit,sim", [(1000, "iss"), (10, "iss"), (0, "iss"),
+                                       (100, "rtl")])
+def test_a_condition_from_a_reduction(limit: int, sim: str) -> None:
+    x = np.random.default_rng(limit).integers(0, 5000, 16).astype(np.int32)
+    out = np.zeros(17, np.int32)
+    launch(k.halve_until, 1, x, out, limit, BLOCK=16, config="vector", sim=sim)
+    y, rounds = x.copy(), 0
+    while y.max() > limit:
+        y >>= 1
+        rounds += 1
+    np.testing.assert_array_equal(out[:16], y)
+    assert out[16] == rounds
+
+
+ERRORS = [
+    ("constant_condition", "out_ptr:*i32", 49, 11,
+     "a while loop's condition must be a runtime value"),
+    ("with_else", "out_ptr:*i32,n:i32", 57, 5, "a kernel's while loop has no `else`"),
+    ("reload_after_while", "p_ptr:*i32,out_ptr:*i32,n:i32,BLOCK=16", 69, 5,
+     "this loop stores through the pointer argument of a 1-D block loaded before it"),
+]
+
+
+@pytest.mark.parametrize("name,signature,line,col,fragment", ERRORS)
+def test_rejected_forms_point_at_the_source(name, signature, line, col, fragment) -> None:
+    with pytest.raises(CompileError) as info:
+        compile_kernel(getattr(k, name), signature, load_config("vector"))
+    text = str(info.value)
+    assert f"while_kernels.py:{line}:{col}: error: " in text and fragment in text, text

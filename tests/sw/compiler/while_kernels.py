@@ -1,0 +1,72 @@
+"""Kernels with `while` loops on runtime conditions (tests/sw/compiler/test_while.py):
+carried scalars, pointer blocks and 1-D data blocks, a condition from a reduction, and
+the forms rejected. Line numbers matter to the error tests."""
+
+from sw.compiler import language as tl
+
+
+@tl.kernel
+def collatz_steps(out_ptr, n0):
+    n = n0
+    steps = n0 - n0
+    while n != 1:
+        if n % 2 == 0:
+            n = n // 2
+        else:
+            n = 3 * n + 1
+        steps += 1
+    tl.store(out_ptr, steps)
+
+
+@tl.kernel
+def strided_sum(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    acc = tl.zeros((BLOCK,), tl.int32)
+    p = x_ptr + offs
+    start = n - n
+    while start < n:
+        acc += tl.load(p, mask=start + offs < n, other=0)
+        p += BLOCK
+        start += BLOCK
+    tl.store(out_ptr + offs, acc)
+
+
+@tl.kernel
+def halve_until(x_ptr, out_ptr, limit, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    x = tl.load(x_ptr + offs)
+    rounds = limit - limit
+    while tl.max(x) > limit:
+        x = x >> 1
+        rounds += 1
+    tl.store(out_ptr + offs, x)
+    tl.store(out_ptr + BLOCK, rounds)
+
+
+@tl.kernel
+def constant_condition(out_ptr):
+    i = tl.zeros((), tl.int32)
+    while True:
+        i += 1
+    tl.store(out_ptr, i)
+
+
+@tl.kernel
+def with_else(out_ptr, n):
+    i = n - n
+    while i < n:
+        i += 1
+    else:
+        i = 0
+    tl.store(out_ptr, i)
+
+
+@tl.kernel
+def reload_after_while(p_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    x = tl.load(p_ptr + offs)
+    i = n - n
+    while i < n:
+        tl.store(p_ptr + offs, offs + i)
+        i += 1
+    tl.store(out_ptr + offs, x)
