@@ -114,6 +114,7 @@ class KernelBuilder:
         self.block: Block = Block()
         self.node: ast.AST = self.definition
         self.inlining: list[tl.Kernel] = []  # the helpers being inlined, outermost first
+        self.loop_depth = 0  # loops (runtime or unrolled) around the statement
 
     # --- plumbing -----------------------------------------------------------------
 
@@ -202,9 +203,44 @@ class KernelBuilder:
     # --- statements ---------------------------------------------------------------
 
     def statements(self, body: Sequence[ast.stmt]) -> None:
-        for statement in body:
+        for index, statement in enumerate(body):
             self.node = statement
+            if self.kernel_return(statement):
+                return  # (what follows never runs)
+            rest = list(body[index + 1:])
+            if isinstance(statement, ast.If) and rest and (
+                    self.may_return(statement.body) or self.may_return(statement.orelse)):
+                self.statement(self.with_rest(statement, rest))
+                return
             self.statement(statement)
+
+    # A kernel's early `return` (Triton's `if pid >= n: return`): the statements after
+    # an `if` that may return move into the branches that do not always return, so the
+    # IR stays structured (`if`s, no jumps).
+
+    def kernel_return(self, node: ast.stmt) -> bool:
+        """A `return` that ends this program: in the kernel itself, outside loops."""
+        return isinstance(node, ast.Return) and node.value is None and not self.inlining \
+            and self.loop_depth == 0
+
+    def may_return(self, body: Sequence[ast.stmt]) -> bool:
+        return any(self.kernel_return(node) or isinstance(node, ast.If) and (
+            self.may_return(node.body) or self.may_return(node.orelse)) for node in body)
+
+    def always_returns(self, body: Sequence[ast.stmt]) -> bool:
+        if not body:
+            return False
+        last = body[-1]
+        return self.kernel_return(last) or any(self.kernel_return(node) for node in body) \
+            or isinstance(last, ast.If) and self.always_returns(last.body) \
+            and self.always_returns(last.orelse)
+
+    def with_rest(self, node: ast.If, rest: list[ast.stmt]) -> ast.If:
+        """`node` with `rest` (what follows it) appended to each branch that may fall
+        through."""
+        body = node.body if self.always_returns(node.body) else node.body + rest
+        orelse = node.orelse if self.always_returns(node.orelse) else node.orelse + rest
+        return ast.copy_location(ast.If(test=node.test, body=body, orelse=orelse), node)
 
     def statement(self, node: ast.stmt) -> None:
         if isinstance(node, ast.Assign):
@@ -234,8 +270,11 @@ class KernelBuilder:
         elif isinstance(node, ast.Pass):
             pass
         elif isinstance(node, ast.Return):
-            raise self.error("'return' is only allowed as the last statement: a kernel's, "
-                             "without a value, or a helper function's, with its result",
+            if self.loop_depth and not self.inlining:
+                raise self.error("'return' inside a loop is not supported (it would end "
+                                 "the loop too: compute a flag and test it instead)", node)
+            raise self.error("'return' is only allowed without a value in a kernel, and "
+                             "as the last statement of a helper function, with its result",
                              node)
         else:
             raise self.error(f"unsupported statement '{type(node).__name__}' in a kernel",
@@ -283,7 +322,7 @@ class KernelBuilder:
         for name, argument in zip(carried, body.args[1:]):
             argument.name_hint = name
             self.env[name] = argument
-        self.statements(node.body)
+        self.loop_body(node.body)
         self.node = node
         results = [self.materialize(self.env[name], before.type, body)
                    for name, before in zip(carried, initial)]
@@ -328,7 +367,7 @@ class KernelBuilder:
         for name, argument in zip(carried, after.args):
             argument.name_hint = name
             self.env[name] = argument
-        self.statements(node.body)
+        self.loop_body(node.body)
         self.node = node
         results = [self.materialize(self.env[name], before_value.type, after)
                    for name, before_value in zip(carried, initial)]
@@ -360,8 +399,15 @@ class KernelBuilder:
             raise self.error("range step must be positive", call.args[2])
         for value in range(*bounds):
             self.env[node.target.id] = value
-            self.statements(node.body)
+            self.loop_body(node.body)
             self.node = node
+
+    def loop_body(self, body: Sequence[ast.stmt]) -> None:
+        self.loop_depth += 1
+        try:
+            self.statements(body)
+        finally:
+            self.loop_depth -= 1
 
     def check_loop_constexprs(self, body: Sequence[ast.stmt]) -> None:
         """A constexpr reassigned in a loop would change every iteration: not allowed."""

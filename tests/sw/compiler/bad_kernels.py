@@ -72,9 +72,9 @@ def if_on_a_block(x_ptr, BLOCK: tl.constexpr):
 
 
 @tl.kernel
-def while_loop(x_ptr, n):
-    while n > 0:
-        n = n - 1
+def break_loop(x_ptr, n):
+    for i in range(0, n):
+        break
 
 
 @tl.kernel

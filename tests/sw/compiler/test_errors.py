@@ -38,7 +38,7 @@ ERRORS = [
      "parameter 'n' needs a type in the signature"),
     ("if_on_a_block", "x_ptr:*i8,BLOCK=16", 70, 8,
      "an `if` condition must be a scalar, not a block"),
-    ("while_loop", "x_ptr:*i8,n:i32", 76, 5, "unsupported statement 'While' in a kernel"),
+    ("break_loop", "x_ptr:*i8,n:i32", 77, 9, "unsupported statement 'Break' in a kernel"),
     ("true_division", "x_ptr:*i8,BLOCK=16", 82, 12,
      "'/' is true division; kernels use integer '//'"),
     ("mask_not_a_comparison", "x_ptr:*i8,n:i32", 87, 9,

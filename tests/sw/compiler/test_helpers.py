@@ -32,7 +32,7 @@ def test_helpers_inlined_match_numpy(n: int) -> None:
 ERRORS = [
     ("calls_recursive", "out_ptr:*i32", 48, 12, "'recursive' calls itself", 53, 23),
     ("calls_bad_body", "out_ptr:*i32,v:i32", 58, 12, "'/' is true division", 63, 23),
-    ("calls_early", "out_ptr:*i32,v:i32", 69, 9, "'return' is only allowed as the last",
+    ("calls_early", "out_ptr:*i32,v:i32", 69, 9, "'return' is only allowed without a value in a kernel",
      75, 23),
     ("calls_plain", "out_ptr:*i32,v:i32", 84, 23, "'plain_python' cannot be called", None,
      None),
