@@ -360,8 +360,8 @@ class KernelBuilder:
             raise self.error("a while loop's condition must be a runtime value (a "
                              "constexpr one never or always holds: use an if or a for)",
                              node.test)
-        if condition.type != i1:
-            condition = self.truth(condition, node.test)
+        if condition.type != i1 or isinstance(condition.type, BlockType):
+            condition = self.truth(condition, node.test, "a `while` loop's")
         self.emit(scf.ConditionOp(condition, *before.args))
         self.block, self.env = after, dict(outer_env)
         for name, argument in zip(carried, after.args):
@@ -769,9 +769,10 @@ class KernelBuilder:
                 value, element))
         return self.build_op(lambda: arith.TruncIOp(value, element))
 
-    def truth(self, value: SSAValue, node: ast.AST) -> SSAValue:
+    def truth(self, value: SSAValue, node: ast.AST, what: str = "an `if`") -> SSAValue:
         if isinstance(value.type, BlockType):
-            raise self.error("an `if` condition must be a scalar, not a block", node)
+            raise self.error(f"{what} condition must be a scalar, not a block (reduce it: "
+                             f"tl.max(...) > 0)", node)
         return self.binary("ne", value, 0, compare=True)
 
     def scalar_i32(self, value: Value, node: ast.AST) -> SSAValue:
@@ -885,10 +886,7 @@ class KernelBuilder:
         args = [self.expression(a) for a in node.args]
         if len(args) != 1 or node.keywords or not isinstance(args[0], tl.dtype):
             raise self.error(".to() takes one dtype: tl.int8, tl.int16, tl.int32, tl.uint8")
-        element = DTYPE_TYPES[args[0]]
-        if is_constexpr(value):
-            return self.to_value(value, element)
-        return self.convert(value, element)
+        return self.converted(value, DTYPE_TYPES[args[0]])
 
     def constexpr_int(self, value: Value, what: str) -> int:
         if not is_constexpr(value) or not isinstance(value, int) or isinstance(value, bool):
@@ -1067,13 +1065,26 @@ class KernelBuilder:
     def tl_cast(self, input: Value, dtype: Value) -> Value:  # noqa: A002
         if not isinstance(dtype, tl.dtype):
             raise self.error("tl.cast takes a dtype: tl.int8, tl.int16, tl.int32, tl.uint8")
-        element = DTYPE_TYPES[dtype]
-        return self.to_value(input, element) if is_constexpr(input) \
-            else self.convert(input, element)
+        return self.converted(input, DTYPE_TYPES[dtype])
+
+    def converted(self, value: Value, element: IntegerType) -> Value:
+        """`value` as `element`: a constexpr keeps its low bits (as a runtime value's
+        conversion does), a runtime value is converted."""
+        if is_constexpr(value):
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise self.error(f"cannot convert {self.describe(value)} to an integer type")
+            bits = element.width.data
+            low = value & ((1 << bits) - 1)
+            if element != ui8 and low >= 1 << (bits - 1):
+                low -= 1 << bits
+            return self.to_value(low, element)
+        return self.convert(value, element)
 
     def tl_zeros_like(self, input: Value) -> SSAValue:  # noqa: A002
         if is_constexpr(input):
             raise self.error("tl.zeros_like needs a runtime value (its shape and dtype)")
+        if isinstance(ob.element_of(input.type), PointerType):
+            raise self.error("tl.zeros_like takes an integer value or block, not pointers")
         return self.constant(0, input.type)
 
     def tl_multiple_of(self, input: Value, values: Value) -> Value:  # noqa: A002
@@ -1097,10 +1108,12 @@ class KernelBuilder:
     def static_assert(self, node: ast.Call) -> None:
         """``tl.static_assert(condition, "message")``: the message may be a string (the
         one place a kernel takes one)."""
-        if node.keywords or not 1 <= len(node.args) <= 2:
-            raise self.error("tl.static_assert takes a condition and an optional message")
-        condition = self.expression(node.args[0])
-        message = node.args[1] if len(node.args) == 2 else None
+        arguments = list(node.args) + [k.value for k in node.keywords if k.arg == "msg"]
+        if not 1 <= len(arguments) <= 2 or any(k.arg != "msg" for k in node.keywords):
+            raise self.error("tl.static_assert takes a condition and an optional message "
+                             "(msg=)")
+        condition = self.expression(arguments[0])
+        message = arguments[1] if len(arguments) == 2 else None
         if message is not None and not (isinstance(message, ast.Constant)
                                         and isinstance(message.value, str)):
             raise self.error("tl.static_assert's message must be a string literal",

@@ -1921,6 +1921,13 @@ class Selector(VectorSelection):
                 list(condition.args) != list(before.args):
             raise self.error("a while loop's condition must pass its carried values on "
                              "unchanged")
+        # a tile loaded before the loop but first used in it (tiles are loaded where
+        # first used) is loaded here: the loop may not run, and a use after it needs it
+        for value, form in list(self.forms.items()):
+            if isinstance(form, TileBlock) and any(
+                    isinstance(t, PendingTile) for t in form.tiles.values()) and any(
+                    op.is_ancestor(use.operation) for use in value.uses):
+                self.materialize(form)
         carried: list[Form] = []
         for index, (init, arg) in enumerate(zip(op.arguments, before.args)):
             if _while_carries_data(op, index, self.forms[init]):
@@ -2517,10 +2524,15 @@ def _deferred_store_plan(block: Block) -> tuple[scf.ForOp | None, ob.StoreOp] | 
             continue
         if isinstance(value.owner, ob.DotOp) and value.owner.parent_block() is block:
             dot = value.owner
+            chain = {id(dot)}
             while isinstance(dot.acc.owner, ob.DotOp):  # back to the chain's first dot
                 if dot.acc.owner.parent_block() is not block or len(list(dot.acc.uses)) != 1:
                     return None
                 dot = dot.acc.owner
+                chain.add(id(dot))
+            if any(isinstance(op, ob.DotOp) and id(op) not in chain
+                   for top in ops for op in top.walk()):
+                return None  # (another tl.dot, in a loop or an if: stored where it is)
             return None, store
         loop = value.owner
         if not (isinstance(loop, scf.ForOp) and loop.parent_block() is block

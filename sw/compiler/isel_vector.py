@@ -615,7 +615,7 @@ class VectorSelection:
                         "load's other) op's identity: the elements past the mask keep "
                         "their value (tl.sum or tl.max of a masked 2-D block along axis 0 "
                         "is that update, row by row: other=0 for tl.sum, the dtype's "
-                        "minimum for tl.max)", sink.node.op or sink.op)
+                        "minimum for tl.max, its maximum for tl.min)", sink.node.op or sink.op)
         return sizes.pop()
 
     def _define_chosen(self, sink: _Sink, bound: object) -> None:

@@ -55,3 +55,15 @@ def row_and_column_minima(x_ptr, rows_ptr, cols_ptr, M, N, BM: tl.constexpr,
     x = tl.load(x_ptr + offs_m[:, None] * N + offs_n[None, :], mask=mask, other=127)
     tl.store(rows_ptr + offs_m, tl.min(x, axis=1), mask=offs_m < M)
     tl.store(cols_ptr + offs_n, tl.min(x, axis=0), mask=offs_n < N)
+
+
+@tl.kernel
+def constexpr_casts(out_ptr, BIG: tl.constexpr):
+    tl.static_assert(BIG > 255, msg="BIG must not fit a byte")
+    tl.store(out_ptr, tl.cast(BIG, tl.int8).to(tl.int32))
+    tl.store(out_ptr + 1, tl.cast(BIG * 300, tl.int16).to(tl.int32))
+
+
+@tl.kernel
+def zeros_like_pointers(x_ptr, out_ptr):
+    tl.store(out_ptr, tl.zeros_like(x_ptr))

@@ -68,3 +68,17 @@ def test_min_along_rows_and_columns(m: int, n: int) -> None:
     launch(k.row_and_column_minima, 1, x, rows, cols, m, n, BM=8, BN=16, config="vector")
     np.testing.assert_array_equal(rows[:m], x.min(axis=1))
     np.testing.assert_array_equal(cols[:n], x.min(axis=0))
+
+
+@pytest.mark.parametrize("big", [300, 400])
+def test_a_constexpr_cast_keeps_the_low_bits(big: int) -> None:
+    out = np.zeros(2, np.int32)
+    launch(k.constexpr_casts, 1, out, BIG=big)
+    low8, low16 = big & 0xFF, (big * 300) & 0xFFFF  # as int8 and int16: sign-wrapped
+    assert list(out) == [low8 - (low8 >> 7) * 256, low16 - (low16 >> 15) * 65536]
+
+
+def test_zeros_like_of_pointers_is_an_error() -> None:
+    with pytest.raises(CompileError) as info:
+        compile_kernel(k.zeros_like_pointers, "x_ptr:*i32,out_ptr:*i32", load_config("default"))
+    assert "tl.zeros_like takes an integer value or block, not pointers" in str(info.value)

@@ -67,3 +67,24 @@ def test_rejected_forms_point_at_the_source(name, signature, line, col, fragment
         compile_kernel(getattr(k, name), signature, load_config("vector"))
     text = str(info.value)
     assert f"while_kernels.py:{line}:{col}: error: " in text and fragment in text, text
+
+
+@pytest.mark.parametrize("n", [0, 2])
+def test_tensor_engine_dots_in_and_after_a_while(n: int) -> None:
+    rng = np.random.default_rng(n)
+    a = rng.integers(-5, 5, (8, 32)).astype(np.int8)
+    b = rng.integers(-5, 5, (32, 8)).astype(np.int8)
+    c = np.zeros((3, 8, 8), np.int32)
+    launch(k.dots_in_and_after_a_while, 1, a, b, c, n, BM=8, BN=8, BK=32, config="tensor")
+    product = a.astype(np.int32) @ b.astype(np.int32)
+    want = np.zeros_like(c)
+    want[:n + 1] = product
+    np.testing.assert_array_equal(c, want)
+
+
+def test_a_block_condition_is_an_error() -> None:
+    with pytest.raises(CompileError) as info:
+        compile_kernel(k.block_condition, "x_ptr:*i32,out_ptr:*i32,BLOCK=8",
+                       load_config("vector"))
+    assert "while_kernels.py:96:11: error: a `while` loop's condition must be a scalar" \
+        in str(info.value)

@@ -70,3 +70,29 @@ def reload_after_while(p_ptr, out_ptr, n, BLOCK: tl.constexpr):
         tl.store(p_ptr + offs, offs + i)
         i += 1
     tl.store(out_ptr + offs, x)
+
+
+@tl.kernel
+def dots_in_and_after_a_while(a_ptr, b_ptr, c_ptr, n, BM: tl.constexpr, BN: tl.constexpr,
+                              BK: tl.constexpr):
+    """A tl.dot in the loop and one after it, both on tiles loaded before it (loaded
+    before the loop, which may not run: tiles load where first used)."""
+    offs_m = tl.arange(0, BM)
+    offs_n = tl.arange(0, BN)
+    offs_k = tl.arange(0, BK)
+    a = tl.load(a_ptr + offs_m[:, None] * BK + offs_k[None, :])
+    b = tl.load(b_ptr + offs_k[:, None] * BN + offs_n[None, :])
+    i = n - n
+    while i < n:
+        tl.store(c_ptr + (i + 1) * BM * BN + offs_m[:, None] * BN + offs_n[None, :],
+                 tl.dot(a, b))
+        i += 1
+    tl.store(c_ptr + offs_m[:, None] * BN + offs_n[None, :], tl.dot(a, b))
+
+
+@tl.kernel
+def block_condition(x_ptr, out_ptr, BLOCK: tl.constexpr):
+    x = tl.load(x_ptr + tl.arange(0, BLOCK))
+    while x > 0:
+        x = x - 1
+    tl.store(out_ptr + tl.arange(0, BLOCK), x)
