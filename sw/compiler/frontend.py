@@ -323,15 +323,7 @@ class KernelBuilder:
             argument.name_hint = name
             self.env[name] = argument
         self.loop_body(node.body)
-        self.node = node
-        results = [self.materialize(self.env[name], before.type, body)
-                   for name, before in zip(carried, initial)]
-        for name, before, after in zip(carried, initial, results):
-            if before.type != after.type:
-                raise self.error(f"'{name}' changes type in the loop, from "
-                                 f"{ob.type_name(before.type)} to {ob.type_name(after.type)}; "
-                                 f"cast it with .to(...)", node)
-        self.emit(scf.YieldOp(*results))
+        self.yield_carried(node, carried, initial, body)
         self.block, self.env = outer_block, outer_env
         loop = self.emit(scf.ForOp(start, stop, step, initial, body))
         for name, result in zip(carried, loop.results):
@@ -368,16 +360,7 @@ class KernelBuilder:
             argument.name_hint = name
             self.env[name] = argument
         self.loop_body(node.body)
-        self.node = node
-        results = [self.materialize(self.env[name], before_value.type, after)
-                   for name, before_value in zip(carried, initial)]
-        for name, before_value, after_value in zip(carried, initial, results):
-            if before_value.type != after_value.type:
-                raise self.error(f"'{name}' changes type in the loop, from "
-                                 f"{ob.type_name(before_value.type)} to "
-                                 f"{ob.type_name(after_value.type)}; cast it with .to(...)",
-                                 node)
-        self.emit(scf.YieldOp(*results))
+        self.yield_carried(node, carried, initial, after)
         self.block, self.env = outer_block, outer_env
         loop = self.emit(scf.WhileOp(initial, types, Region(before), Region(after)))
         for name, result in zip(carried, loop.results):
@@ -401,6 +384,20 @@ class KernelBuilder:
             self.env[node.target.id] = value
             self.loop_body(node.body)
             self.node = node
+
+    def yield_carried(self, node: ast.stmt, carried: list[str], initial: list[SSAValue],
+                      body: Block) -> None:
+        """End a loop body with the yield of its carried variables' new values, each of
+        the type it entered the loop with."""
+        self.node = node
+        results = [self.materialize(self.env[name], before.type, body)
+                   for name, before in zip(carried, initial)]
+        for name, before, after in zip(carried, initial, results):
+            if before.type != after.type:
+                raise self.error(f"'{name}' changes type in the loop, from "
+                                 f"{ob.type_name(before.type)} to {ob.type_name(after.type)}; "
+                                 f"cast it with .to(...)", node)
+        self.emit(scf.YieldOp(*results))
 
     def loop_body(self, body: Sequence[ast.stmt]) -> None:
         self.loop_depth += 1

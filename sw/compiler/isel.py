@@ -1890,16 +1890,7 @@ class Selector(VectorSelection):
         where = ob.op_location(op)
         header = self._start_block("loop", symbol=f"line{where[1]}" if where else "loop")
         self.block = header
-        for inner in body.ops:
-            if isinstance(inner, scf.YieldOp):
-                for value, form in zip(inner.operands, carried):
-                    if isinstance(form, VecBlock):
-                        self.carry_at_yield(value, form, inner)
-                self.flush_vector()
-                self.current_op = inner
-                self._loop_yield(inner, carried)
-            else:
-                self.visit(inner)
+        self._loop_body(body, carried)
         self.current_op = op
         next_iv = self._add(iv, step)
         self.emit("mv", iv, next_iv)
@@ -1909,6 +1900,20 @@ class Selector(VectorSelection):
         self.block = exit_block
         for result, form in zip(op.results, carried):
             self.forms[result] = form
+
+    def _loop_body(self, body: Block, carried: list[Form]) -> None:
+        """A loop's body, ending in its yield: the carried data blocks written by the
+        last region, the other carried values moved into their registers."""
+        for inner in body.ops:
+            if not isinstance(inner, scf.YieldOp):
+                self.visit(inner)
+                continue
+            for value, form in zip(inner.operands, carried):
+                if isinstance(form, VecBlock):
+                    self.carry_at_yield(value, form, inner)
+            self.flush_vector()
+            self.current_op = inner
+            self._loop_yield(inner, carried)
 
     def op_scf_while(self, op: scf.WhileOp) -> None:
         """`while cond:` as a loop whose header computes the condition (the `before`
@@ -1953,16 +1958,7 @@ class Selector(VectorSelection):
             self.flush_vector()
         self.emit("beqz", self.reg(self.scalar(condition.condition)), exit_block.label)
         self.block = self._start_block("while_body")
-        for inner in after.ops:
-            if isinstance(inner, scf.YieldOp):
-                for value, form in zip(inner.operands, carried):
-                    if isinstance(form, VecBlock):
-                        self.carry_at_yield(value, form, inner)
-                self.flush_vector()
-                self.current_op = inner
-                self._loop_yield(inner, carried)
-            else:
-                self.visit(inner)
+        self._loop_body(after, carried)
         self.current_op = op
         self.emit("j", header.label)
         self._leave_scope()
