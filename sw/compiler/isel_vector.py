@@ -255,6 +255,8 @@ class VectorSelection:
         # loop-carried 1-D data blocks: (base, group) of the registers each holds, kept
         # out of every region's allocation (`carry_into_loop`)
         self._carried_groups: list[tuple[int, int]] = []
+        # id() of the loop-carried blocks whose start has been written (`_check_carry`)
+        self._started: set[int] = set()
         # id() of an `if`'s block -> its sides' (bound, value) as their regions are
         # emitted (`_define_chosen`)
         self._chosen_sides: dict[int, list[tuple[object, VecBlock]]] = {}
@@ -607,8 +609,17 @@ class VectorSelection:
                 self._define_chosen(sink, bound)
         if bound is not None:
             for sink in region.sinks:
-                if sink.kind == "carry" and sink.target.name != "if" and \
-                        not self._identity_update(sink, bound):
+                if sink.kind != "carry" or sink.target.name == "if":
+                    continue
+                target = sink.target
+                if id(target) not in self._started:  # (its start, at the loop's entry)
+                    if not self._identity_update(sink, bound):
+                        # defined below the start's bound only, as an `if`'s block:
+                        # every region that reads or updates it runs under that bound
+                        target.masked, target.bound, target.other = True, bound, None
+                elif target.masked and _same(target.bound, bound):
+                    pass  # (its elements past the bound were never defined)
+                elif not self._identity_update(sink, bound):
                     raise self.error(
                         "a carried block updated under a mask must be `acc = acc op x` (op "
                         "+, -, |, ^, maximum, minimum) with x's masked-off value (the "
@@ -616,6 +627,7 @@ class VectorSelection:
                         "their value (tl.sum or tl.max of a masked 2-D block along axis 0 "
                         "is that update, row by row: other=0 for tl.sum, the dtype's "
                         "minimum for tl.max, its maximum for tl.min)", sink.node.op or sink.op)
+        self._started.update(id(s.target) for s in region.sinks if s.kind == "carry")
         return sizes.pop()
 
     def _define_chosen(self, sink: _Sink, bound: object) -> None:

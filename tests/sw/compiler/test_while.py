@@ -88,3 +88,30 @@ def test_a_block_condition_is_an_error() -> None:
                        load_config("vector"))
     assert "while_kernels.py:96:11: error: a `while` loop's condition must be a scalar" \
         in str(info.value)
+
+
+@pytest.mark.parametrize("n", [0, 5, 16])
+def test_carried_blocks_that_start_from_a_masked_load(n: int) -> None:
+    """(Were a CompileError: the start is not `acc = acc op x`.) The blocks are defined
+    below the mask; the stores share it."""
+    x = np.arange(16, dtype=np.int32) * 3 - 7
+    stored = np.arange(16) < n
+    out = np.full(16, 99, np.int32)
+    launch(k.masked_start_while, 1, x, out, n, BLOCK=16, config="vector")
+    np.testing.assert_array_equal(out[stored], x[stored] + 3)
+    assert (out[~stored] == 99).all()
+    out = np.full(16, 99, np.int32)
+    launch(k.masked_start_for, 1, x, out, n, 3, BLOCK=16, config="vector")
+    want = x.astype(np.int64)
+    for _ in range(3):
+        want = want * 2 + x
+    np.testing.assert_array_equal(out[stored], want[stored])
+    assert (out[~stored] == 99).all()
+
+
+def test_a_sum_of_a_block_undefined_past_its_mask_is_an_error() -> None:
+    """Triton sums the masked-off elements too (0 + n here): unknown to the compiler."""
+    with pytest.raises(CompileError) as info:
+        compile_kernel(k.masked_start_summed, "x_ptr:*i32,out_ptr:*i32,n:i32,BLOCK=16",
+                       load_config("vector"))
+    assert "while_kernels.py:129:23: error: tl.sum of a masked block" in str(info.value)

@@ -96,3 +96,34 @@ def block_condition(x_ptr, out_ptr, BLOCK: tl.constexpr):
     while x > 0:
         x = x - 1
     tl.store(out_ptr + tl.arange(0, BLOCK), x)
+
+
+@tl.kernel
+def masked_start_while(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    """A carried block that starts from a masked load: defined below the mask only, so
+    every later region runs under it."""
+    offs = tl.arange(0, BLOCK)
+    x = tl.load(x_ptr + offs, mask=offs < n, other=0)
+    i = n - n
+    while i < 3:
+        x = x + 1
+        i += 1
+    tl.store(out_ptr + offs, x, mask=offs < n)
+
+
+@tl.kernel
+def masked_start_for(x_ptr, out_ptr, n, rounds, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    x = tl.load(x_ptr + offs, mask=offs < n, other=0)
+    for i in range(0, rounds):
+        x = x * 2 + tl.load(x_ptr + offs, mask=offs < n, other=0)
+    tl.store(out_ptr + offs, x, mask=offs < n)
+
+
+@tl.kernel
+def masked_start_summed(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    x = tl.load(x_ptr + offs, mask=offs < n, other=0)
+    for i in range(0, n):
+        x = x + 1
+    tl.store(out_ptr, tl.sum(x))
