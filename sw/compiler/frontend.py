@@ -144,9 +144,7 @@ class KernelBuilder:
         argument_types = self.bind_parameters()
         self.block = Block(arg_types=argument_types)
         runtime = [name for name in self.kernel.parameters if name in self.signature.types]
-        for name, argument in zip(runtime, self.block.args):
-            argument.name_hint = name
-            self.env[name] = argument
+        self.bind(runtime, self.block.args)
         body = self.definition.body
         if body and isinstance(body[-1], ast.Return) and body[-1].value is None:
             body = body[:-1]
@@ -200,6 +198,12 @@ class KernelBuilder:
                 return getattr(base, node.attr, None)
         return None
 
+    def bind(self, names: Sequence[str], values: Sequence[SSAValue]) -> None:
+        """Variables `names` now hold `values` (which the IR prints under their names)."""
+        for name, value in zip(names, values):
+            value.name_hint = name
+            self.env[name] = value
+
     # --- statements ---------------------------------------------------------------
 
     def statements(self, body: Sequence[ast.stmt]) -> None:
@@ -231,7 +235,7 @@ class KernelBuilder:
         if not body:
             return False
         last = body[-1]
-        return self.kernel_return(last) or any(self.kernel_return(node) for node in body) \
+        return any(self.kernel_return(node) for node in body) \
             or isinstance(last, ast.If) and self.always_returns(last.body) \
             and self.always_returns(last.orelse)
 
@@ -310,62 +314,46 @@ class KernelBuilder:
         start, stop, step = (
             [self.constant_i32(0), bounds[0], self.constant_i32(1)] if len(bounds) == 1 else
             [*bounds, self.constant_i32(1)] if len(bounds) == 2 else bounds)
-        carried = [name for name in assigned_names(node.body)
-                   if name in self.env and not is_constexpr(self.env[name])]
-        self.check_loop_constexprs(node.body)
-        initial = [self.env[name] for name in carried]
+        carried, initial = self.carried_through(node.body)
         body = Block(arg_types=[i32, *(v.type for v in initial)])
         body.args[0].name_hint = node.target.id
         outer_block, outer_env = self.block, dict(self.env)
         self.block = body
         self.env[node.target.id] = body.args[0]
-        for name, argument in zip(carried, body.args[1:]):
-            argument.name_hint = name
-            self.env[name] = argument
+        self.bind(carried, body.args[1:])
         self.loop_body(node.body)
         self.yield_carried(node, carried, initial, body)
         self.block, self.env = outer_block, outer_env
         loop = self.emit(scf.ForOp(start, stop, step, initial, body))
-        for name, result in zip(carried, loop.results):
-            result.name_hint = name
-            self.env[name] = result
+        self.bind(carried, loop.results)
 
     def while_loop(self, node: ast.While) -> None:
         """`while cond:` -> scf.while: the condition in its `before` region, the body in
         its `after` region; variables the body reassigns are carried through both."""
         if node.orelse:
             raise self.error("a kernel's while loop has no `else`", node)
-        carried = [name for name in assigned_names(node.body)
-                   if name in self.env and not is_constexpr(self.env[name])]
-        self.check_loop_constexprs(node.body)
-        initial = [self.env[name] for name in carried]
+        carried, initial = self.carried_through(node.body)
         types = [v.type for v in initial]
         outer_block, outer_env = self.block, dict(self.env)
         before, after = Block(arg_types=types), Block(arg_types=types)
         self.block = before
-        for name, argument in zip(carried, before.args):
-            argument.name_hint = name
-            self.env[name] = argument
+        self.bind(carried, before.args)
         condition = self.expression(node.test)
         self.node = node
         if is_constexpr(condition):
             raise self.error("a while loop's condition must be a runtime value (a "
                              "constexpr one never or always holds: use an if or a for)",
                              node.test)
-        if condition.type != i1 or isinstance(condition.type, BlockType):
+        if condition.type != i1:
             condition = self.truth(condition, node.test, "a `while` loop's")
         self.emit(scf.ConditionOp(condition, *before.args))
         self.block, self.env = after, dict(outer_env)
-        for name, argument in zip(carried, after.args):
-            argument.name_hint = name
-            self.env[name] = argument
+        self.bind(carried, after.args)
         self.loop_body(node.body)
         self.yield_carried(node, carried, initial, after)
         self.block, self.env = outer_block, outer_env
         loop = self.emit(scf.WhileOp(initial, types, Region(before), Region(after)))
-        for name, result in zip(carried, loop.results):
-            result.name_hint = name
-            self.env[name] = result
+        self.bind(carried, loop.results)
 
     def unrolled_loop(self, node: ast.For, call: ast.Call) -> None:
         """`for i in tl.static_range(a, b, step)`: the body once per value, `i` a constexpr
@@ -384,6 +372,14 @@ class KernelBuilder:
             self.env[node.target.id] = value
             self.loop_body(node.body)
             self.node = node
+
+    def carried_through(self, body: Sequence[ast.stmt]) -> tuple[list[str], list[SSAValue]]:
+        """The runtime variables a loop's `body` reassigns (carried through the loop) and
+        their values before it; a constexpr it reassigns is an error."""
+        carried = [name for name in assigned_names(body)
+                   if name in self.env and not is_constexpr(self.env[name])]
+        self.check_loop_constexprs(body)
+        return carried, [self.env[name] for name in carried]
 
     def yield_carried(self, node: ast.stmt, carried: list[str], initial: list[SSAValue],
                       body: Block) -> None:
@@ -437,9 +433,7 @@ class KernelBuilder:
             block.add_op(self._located(scf.YieldOp(*(env[name] for name in merged)), node))
         op = self.emit(scf.IfOp(condition, types, Region(branches[0][0]),
                                 Region(branches[1][0])))
-        for name, result in zip(merged, op.results):
-            result.name_hint = name
-            self.env[name] = result
+        self.bind(merged, op.results)
 
     def merge_branches(self, node: ast.If, outer: dict[str, Value],
                        branches: list[tuple[Block, dict[str, Value]]]) -> list[str]:
@@ -807,8 +801,8 @@ class KernelBuilder:
                              f"(supported: the tl functions, and helper functions marked "
                              f"@tl.kernel or @tl.jit, which are inlined; see "
                              f"docs/compiler.md)")
-        if function is tl.static_assert:
-            return self.static_assert(node)
+        if name in _NODE_CALLS:  # (they read the call's syntax: a string literal)
+            return _NODE_CALLS[name](self, node)
         arguments = self.arguments(node, inspect.signature(function.__wrapped__))
         return _CALLS[name](self, **arguments)
 
@@ -1121,9 +1115,6 @@ class KernelBuilder:
             text = f": {message.value}" if message is not None else ""
             raise self.error(f"tl.static_assert failed{text}")
 
-    def tl_static_assert(self, condition: Value, msg: Value) -> None:
-        raise AssertionError("tl.static_assert is handled by `static_assert`")
-
     def tl_sum(self, input: Value, axis: Value) -> SSAValue:  # noqa: A002
         return self.reduce("sum", input, axis)
 
@@ -1146,8 +1137,11 @@ class KernelBuilder:
         return self.build_op(lambda: ob.ReduceOp(kind, value, axis))
 
 
+#: tl functions compiled from the call's syntax rather than its argument values.
+_NODE_CALLS: dict[str, Callable[..., Value]] = {"static_assert": KernelBuilder.static_assert}
 _CALLS: dict[str, Callable[..., Value]] = {
-    name: getattr(KernelBuilder, f"tl_{name}") for name in tl.BUILTINS}
+    name: getattr(KernelBuilder, f"tl_{name}") for name in tl.BUILTINS
+    if name not in _NODE_CALLS}
 
 
 def _is_constexpr_annotation(annotation: Any) -> bool:

@@ -1883,10 +1883,8 @@ class Selector(VectorSelection):
         exit_block = self.fn.new_block("loop_exit")
         guard = self.emit("bge", iv, self.reg(ub), exit_block.label)
         self._enter_scope(guard)
-        for reg in [iv] + [f.base if isinstance(f, Affine) else f for f in carried
-                           if isinstance(f, (VReg, Affine))]:
-            if isinstance(reg, VReg):
-                self._changes_in_this_scope(reg)
+        self._changes_in_this_scope(iv)
+        self._carried_change_here(carried)
         where = ob.op_location(op)
         header = self._start_block("loop", symbol=f"line{where[1]}" if where else "loop")
         self.block = header
@@ -1900,6 +1898,14 @@ class Selector(VectorSelection):
         self.block = exit_block
         for result, form in zip(op.results, carried):
             self.forms[result] = form
+
+    def _carried_change_here(self, carried: list[Form]) -> None:
+        """A loop's carried scalars and pointer/index bases change in the scope just
+        opened (its body's)."""
+        for form in carried:
+            reg = form.base if isinstance(form, Affine) else form
+            if isinstance(reg, VReg):
+                self._changes_in_this_scope(reg)
 
     def _loop_body(self, body: Block, carried: list[Form]) -> None:
         """A loop's body, ending in its yield: the carried data blocks written by the
@@ -1935,7 +1941,7 @@ class Selector(VectorSelection):
                 self.materialize(form)
         carried: list[Form] = []
         for index, (init, arg) in enumerate(zip(op.arguments, before.args)):
-            if _while_carries_data(op, index, self.forms[init]):
+            if _carries_data(op, index, self.forms[init]):
                 carried.append(self.carry_into_loop(init, op))
             else:
                 carried.append(self._enter_loop(self.forms[init], arg))
@@ -1944,10 +1950,7 @@ class Selector(VectorSelection):
         exit_block = self.fn.new_block("while_exit")
         header = self.fn.new_block("while")
         self._enter_scope(self.emit("j", header.label))
-        for form in carried:
-            reg = form.base if isinstance(form, Affine) else form
-            if isinstance(reg, VReg):
-                self._changes_in_this_scope(reg)
+        self._carried_change_here(carried)
         self.fn.blocks.append(header)
         self.block = header
         for inner in before.ops:
@@ -2367,27 +2370,28 @@ def _registers(block: TileBlock) -> dict[tuple[int, int], VReg]:
             for index, entry in block.tiles.items()}
 
 
-def _carries_data(loop: scf.ForOp, index: int, init: Form) -> bool:
+def _carries_data(loop: scf.ForOp | scf.WhileOp, index: int, init: Form) -> bool:
     """Whether the loop's `index`-th carried value (starting as `init`) is a 1-D data
     block: it starts as one, or it is a 1-D block whose new value (the yield's operand)
     is computed from a 1-D block's load."""
     if isinstance(init, VecBlock):
         return True
-    arg = loop.body.block.args[index + 1]
+    _, arg, yielded = _carried(loop, index)
     if not isinstance(arg.type, ob.BlockType) or len(arg.type.dims) != 1:
         return False
-    return _loaded_from_memory(loop.body.block.last_op.operands[index])
+    return _loaded_from_memory(yielded)
 
 
-def _while_carries_data(loop: scf.WhileOp, index: int, init: Form) -> bool:
-    """Whether a while loop's `index`-th carried value is a 1-D data block (as
-    `_carries_data` for a for loop's)."""
-    if isinstance(init, VecBlock):
-        return True
-    arg = loop.before_region.block.args[index]
-    if not isinstance(arg.type, ob.BlockType) or len(arg.type.dims) != 1:
-        return False
-    return _loaded_from_memory(loop.after_region.block.last_op.operands[index])
+def _carried(loop: scf.ForOp | scf.WhileOp, index: int
+             ) -> tuple[SSAValue, BlockArgument, SSAValue]:
+    """A loop's `index`-th carried value: its start, the body's argument that holds it,
+    and the value each iteration yields (a while loop's `before` argument: its `after`
+    one is the same value, passed on by the condition)."""
+    if isinstance(loop, scf.WhileOp):
+        return (loop.arguments[index], loop.before_region.block.args[index],
+                loop.after_region.block.last_op.operands[index])
+    body = loop.body.block
+    return loop.iter_args[index], body.args[index + 1], body.last_op.operands[index]
 
 
 def _loaded_from_memory(value: SSAValue) -> bool:
@@ -2590,12 +2594,8 @@ def _carried_sources(loop: scf.ForOp | scf.WhileOp, index: int, visiting: frozen
     if key in visiting:
         return frozenset()  # (the cycle through the loop: its other ways decide)
     visiting = visiting | {key}
-    if isinstance(loop, scf.WhileOp):
-        start, body = loop.arguments[index], loop.after_region.block
-    else:
-        start, body = loop.iter_args[index], loop.body.block
-    sides = [_pointer_sources(start, visiting),
-             _pointer_sources(body.last_op.operands[index], visiting)]
+    start, _, yielded = _carried(loop, index)
+    sides = [_pointer_sources(start, visiting), _pointer_sources(yielded, visiting)]
     return None if None in sides else frozenset().union(*sides)
 
 

@@ -1221,26 +1221,31 @@ class VectorSelection:
         same addresses), by at least the block's span, or backwards (the store's
         addresses behind the load's in the direction the chunks go: ``x[i] = x[i+1]``
         stores what this chunk or an earlier one loaded)."""
-        if _skey(a.terms.get(0, 0)) != _skey(b.terms.get(0, 0)) or \
-                _skey(a.row_step) != _skey(b.row_step):
+        offset = self._offset(a, b)
+        if offset is None:
             return False
-        difference = self._constant_difference(a.base, b.base)
-        if difference is None:
-            return False
-        stride = a.terms.get(0, 0)
+        difference, stride = offset
         return difference == 0 or (isinstance(stride, int) and (
             abs(difference) >= length * abs(stride) or difference * stride < 0))
 
     def _disjoint(self, a, b, length: int) -> bool:
         """Pointer blocks `a` and `b` of `length` elements reach no common address: the
         same steps, bases a known constant apart by at least their span."""
+        offset = self._offset(a, b)
+        if offset is None:
+            return False
+        difference, stride = offset
+        return isinstance(stride, int) and stride != 0 and \
+            abs(difference) >= length * abs(stride)
+
+    def _offset(self, a, b) -> tuple[int, object] | None:
+        """For pointer blocks of the same steps whose bases are a known constant apart:
+        that constant (b's base - a's) and their step; else None."""
         if _skey(a.terms.get(0, 0)) != _skey(b.terms.get(0, 0)) or \
                 _skey(a.row_step) != _skey(b.row_step):
-            return False
+            return None
         difference = self._constant_difference(a.base, b.base)
-        stride = a.terms.get(0, 0)
-        return difference is not None and isinstance(stride, int) and stride != 0 and \
-            abs(difference) >= length * abs(stride)
+        return None if difference is None else (difference, a.terms.get(0, 0))
 
     def _constant_difference(self, a, b) -> int | None:
         """b - a when it is a known constant (registers as x + c: `Selector._plus`)."""
@@ -2088,20 +2093,28 @@ def _updates_in_place(node: VecBlock, target: VecBlock, bound: object) -> bool:
     other = node.args[1] if node.args[0] is target else node.args[0]
     if node.name == "sub" and node.args[0] is not target:
         return False
-    identity = {"add": 0, "sub": 0, "or": 0, "xor": 0,
-                "max": SIGNED_MIN.get(node.element), "min": SIGNED_MAX.get(node.element)}
-    return node.name in identity and _fill_value(other, bound) == identity[node.name]
+    identity = _op_identity(node.name, node.element)
+    return identity is not None and _fill_value(other, bound) == identity
+
+
+def _op_identity(name: str, element: str) -> int | None:
+    """The value `x op identity == x` for every x of `element`: 0 for +, -, |, ^ (and
+    a sum), the element type's minimum for a maximum, its maximum for a minimum; None
+    for other ops."""
+    if name in ("add", "sub", "or", "xor", "sum"):
+        return 0
+    if name == "max":
+        return SIGNED_MIN.get(element)
+    if name == "min":
+        return SIGNED_MAX.get(element)
+    return None
 
 
 def _identity(sink: _Sink) -> int:
-    """The value a reduction starts from: 0 for a sum, the element type's minimum for a
-    max, its maximum for a min."""
-    if sink.reduction == "sum":
-        return 0
-    element = sink.node.element
-    if sink.reduction == "min":
-        return SIGNED_MAX[element]
-    return SIGNED_MIN[element]
+    """The value a reduction starts from (`_op_identity`)."""
+    identity = _op_identity(sink.reduction, sink.node.element)
+    assert identity is not None
+    return identity
 
 
 def _reduction_mnemonic(sink: _Sink) -> str:
