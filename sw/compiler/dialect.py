@@ -449,6 +449,32 @@ class BroadcastOp(OpWithTypeRule):
 
 
 @irdl_op_definition
+class TransOp(OpWithTypeRule):
+    """A 2-D block's rows and columns exchanged (`tl.trans`). No instruction computes
+    it: `sink-transposes` rewrites the ops that define its operand, down to the loads'
+    pointers and masks, so the code generator sees only transposed addresses."""
+
+    name = "oxcore_block.trans"
+    operand = operand_def(BlockType)
+    result = result_def(BlockType)
+    assembly_format = "$operand attr-dict `:` type($operand) `->` type($result)"
+    traits = traits_def(Pure())
+
+    def __init__(self, operand: SSAValue):
+        super().__init__(operands=[operand], result_types=[self.infer(operand.type)])
+
+    @staticmethod
+    def infer(operand: Attribute) -> BlockType:
+        block = _require_block(operand, "'trans' operand")
+        if len(block.dims) != 2:
+            raise TypeRuleError(f"'trans' takes a 2-D block, got {type_name(block)}")
+        return BlockType(block.dims[::-1], block.element_type)
+
+    def inferred_types(self) -> list[Attribute]:
+        return [self.infer(self.operand.type)]
+
+
+@irdl_op_definition
 class RowOp(OpWithTypeRule):
     """Row `index` of a 2-D block, as a 1-D block (of a 1-D block: element `index`, a
     scalar): what `split-rows` gives each iteration of the loop it makes over a 2-D
@@ -770,8 +796,8 @@ class RequantizeOp(OpWithTypeRule):
 OxCoreBlock = Dialect(
     "oxcore_block",
     [ProgramIdOp, NumProgramsOp, ArangeOp, ConstantOp, SplatOp, ExpandDimsOp, BroadcastOp,
-     RowOp, AddPtrOp, LoadOp, StoreOp, DotOp, *BINARY_OPS.values(), CmpOp, SelectOp, ReduceOp,
-     CastOp, RequantizeOp],
+     TransOp, RowOp, AddPtrOp, LoadOp, StoreOp, DotOp, *BINARY_OPS.values(), CmpOp,
+     SelectOp, ReduceOp, CastOp, RequantizeOp],
     [PointerType, BlockType],
 )
 

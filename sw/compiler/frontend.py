@@ -516,9 +516,11 @@ class KernelBuilder:
                     ("float", "bfloat", "fp", "int", "uint", "bool")):
                 raise self.error(f"unsupported dtype '{ast.unparse(node)}' (supported: "
                                  f"tl.int8, tl.int16, tl.int32, tl.uint8)")
+            if node.attr == "T" and not isinstance(self.resolve(node.value), ModuleType):
+                return self.tl_trans(self.expression(node.value), ())
             if not isinstance(self.resolve(node.value), ModuleType):
                 raise self.error(f"unsupported attribute '.{node.attr}' (kernel values "
-                                 f"have one method, .to(dtype))")
+                                 f"have .T and one method, .to(dtype))")
             raise self.error(f"unknown name '{ast.unparse(node)}'")
         if isinstance(node, ast.Subscript):
             return self.subscript(node)
@@ -1070,6 +1072,15 @@ class KernelBuilder:
                 low -= 1 << bits
             return self.to_value(low, element)
         return self.convert(value, element)
+
+    def tl_trans(self, input: Value, dims: tuple[Value, ...]) -> SSAValue:  # noqa: A002
+        if is_constexpr(input) or len(ob.shape_of(input.type)) != 2:
+            raise self.error(f"tl.trans takes a 2-D block, got {self.describe(input)}")
+        order = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], tuple) else dims
+        if order not in ((), (1, 0)):
+            raise self.error(f"tl.trans of a 2-D block takes no order or (1, 0), got "
+                             f"{order!r}")
+        return self.build_op(lambda: ob.TransOp(input))
 
     def tl_zeros_like(self, input: Value) -> SSAValue:  # noqa: A002
         if is_constexpr(input):

@@ -850,6 +850,22 @@ class Selector(VectorSelection):
         else:
             raise self.error("broadcast of a data block is not supported yet")
 
+    def op_trans(self, op: ob.TransOp) -> None:
+        """A transposed index, pointer or mask block (what `sink-transposes` leaves: of a
+        loop-carried one): its two dimensions renamed."""
+        form = self.forms[op.operand]
+        shape, swap = op.result.type.dims, (lambda d: 1 - d)
+        if isinstance(form, Affine) and not form.row_step:
+            self.forms[op.result] = Affine(shape, form.base,
+                                           {swap(d): c for d, c in form.terms.items()},
+                                           form.elem_size)
+        elif isinstance(form, Mask):
+            self.forms[op.result] = form.moved(shape, swap)
+        else:
+            raise self.error("tl.trans of a computed block carried through a loop is not "
+                             "supported: transpose the loads it comes from (their "
+                             "pointers and masks) instead")
+
     def op_row(self, op: ob.RowOp) -> None:
         """Row r of an index, pointer or mask block (`split-rows`' loops): the row's
         base moves by r times the row term; a mask's conditions on the row (dimension
@@ -2418,7 +2434,7 @@ def _loaded_from_memory(value: SSAValue) -> bool:
 #: The ops whose result the selector follows as an index or pointer block (`Affine`)
 #: when their operands are such blocks or scalars: `Selector.affine`'s forms.
 _AFFINE_OPS = (ob.ArangeOp, ob.ConstantOp, ob.SplatOp, ob.BroadcastOp, ob.ExpandDimsOp,
-               ob.AddPtrOp)
+               ob.TransOp, ob.AddPtrOp)
 
 
 def _follows_affinely(value: SSAValue, known: dict) -> bool:
@@ -2574,7 +2590,8 @@ def _pointer_sources(value: SSAValue, visiting: frozenset[int] = frozenset()
         owner = value.owner
         if isinstance(owner, ob.AddPtrOp):
             value = owner.ptr
-        elif isinstance(owner, (ob.SplatOp, ob.BroadcastOp, ob.ExpandDimsOp, ob.RowOp)):
+        elif isinstance(owner, (ob.SplatOp, ob.BroadcastOp, ob.ExpandDimsOp, ob.TransOp,
+                                ob.RowOp)):
             value = owner.operand
         elif isinstance(owner, scf.IfOp):
             sides = [_pointer_sources(region.block.last_op.operands[value.index], visiting)

@@ -212,6 +212,13 @@ def cast(input, dtype):  # noqa: A002 (Triton's name)
 
 
 @_builtin
+def trans(input, *dims):  # noqa: A002 (Triton's name)
+    """A 2-D block's rows and columns exchanged (also `x.T`; `dims` none or (1, 0)). On
+    OxCore a transpose costs nothing: the loads it comes from read through transposed
+    addresses (`sink-transposes`, docs/compiler.md)."""
+
+
+@_builtin
 def zeros_like(input):  # noqa: A002 (Triton's name)
     """A block of zeros of `input`'s shape and dtype (a runtime 0 for a scalar)."""
 

@@ -32,6 +32,7 @@ from xdsl.utils.exceptions import DiagnosticException, VerifyException
 from oxcore.errors import CompileError
 from sw.compiler import dialect as ob
 from sw.compiler.row_split import SplitRowsPass
+from sw.compiler.sink_transposes import SinkTransposesPass
 
 
 def compiler_context() -> Context:
@@ -337,6 +338,7 @@ class FuseRequantizeReluPass(ModulePass):
 #: The block-level pipeline, in order; the back end (driver.BACKEND_STAGES) follows.
 PIPELINE: tuple[ModulePass, ...] = (
     VerifyTypesPass(),        # shapes and dtypes sound before anything rewrites them
+    SinkTransposesPass(),     # tl.trans -> its operand rebuilt on transposed addresses
     FoldBlockConstantsPass(),  # splat/broadcast of constants -> block constants
     FoldAccumulatorBiasPass(),  # acc + bias row (or 2-D block) -> the accumulator starts there
     FuseRequantizeReluPass(),  # requantize(max(x, 0)) -> tst.b's activation clamp

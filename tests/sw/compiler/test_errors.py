@@ -47,7 +47,7 @@ ERRORS = [
     ("block_shape_not_power_of_two", "x_ptr:*i8,BLOCK=16", 97, 9,
      "block dimensions must be powers of two, got [16, 3]"),
     ("method_other_than_to", "x_ptr:*i8,BLOCK=16", 102, 12,
-     "unsupported attribute '.shape' (kernel values have one method, .to(dtype))"),
+     "unsupported attribute '.shape' (kernel values have .T and one method, .to(dtype))"),
     ("static_range_runtime_bound", "x_ptr:*i32,n:i32", 107, 30,
      "a tl.static_range bound must be a compile-time integer (a constexpr), got a "
      "runtime i32"),

@@ -23,9 +23,10 @@ def reparse(module: ModuleOp) -> ModuleOp:
 
 
 def test_pipeline_is_a_readable_list() -> None:
-    assert [p.name for p in PIPELINE] == ["verify-types", "fold-block-constants",
-                                          "fold-accumulator-bias", "fuse-requantize-relu",
-                                          "split-rows", "canonicalize", "licm", "cse"]
+    assert [p.name for p in PIPELINE] == ["verify-types", "sink-transposes",
+                                          "fold-block-constants", "fold-accumulator-bias",
+                                          "fuse-requantize-relu", "split-rows",
+                                          "canonicalize", "licm", "cse"]
 
 
 @pytest.mark.parametrize("name", sorted(SIGNATURES))
