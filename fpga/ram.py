@@ -40,7 +40,8 @@ On an FPGA that array is a problem twice over:
 With engines (``engine_port_bits``, ECP5 only) the data copy is a
 `hw.oxcore.banked_ram.BankedRam`: the scalar data port first (on the banks' side A,
 its own, so it stays always ready), then one port per engine on side B (`engine_ports`,
-as wide as the engine asks), as in the simulators' `hw.oxcore.top.Top`. The engines' stores do
+as wide as the engine asks, staged as ``engine_port_stages`` says), as in the
+simulators' `hw.oxcore.top.Top`. The engines' stores do
 not reach the fetch window (no self-modifying engine code, as in `Top`). A store is then
 written in its own cycle: the banked RAM has one port for the scalar side, which a load
 in the next cycle needs.
@@ -71,7 +72,8 @@ class SplitRam(wiring.Component):
 
     def __init__(self, config: OxCoreConfig, program: Program | None, *, window_words: int,
                  family: str = "ice40", spram_primitive: bool = False,
-                 engine_port_bits: Sequence[int] = ()) -> None:
+                 engine_port_bits: Sequence[int] = (),
+                 engine_port_stages: Sequence[bool] = ()) -> None:
         self.depth = config.mem_size // 4
         self.family = family
         if engine_port_bits and family != "ecp5":
@@ -91,6 +93,7 @@ class SplitRam(wiring.Component):
                          | {f"engine{i}": In(port_signature(bits))
                             for i, bits in enumerate(engine_port_bits)})
         self.engine_port_bits = tuple(engine_port_bits)
+        self.engine_port_stages = tuple(engine_port_stages)
         self._init = init  # the memories are made in elaborate (none left unused)
 
     @property
@@ -189,7 +192,7 @@ class SplitRam(wiring.Component):
 
         if banked:  # the scalar side on port 0, the engines on the others
             m.submodules.data_copy = ram = BankedRam(depth, (32,) + self.engine_port_bits,
-                                                     init)
+                                                     init, (False,) + self.engine_port_stages)
             scalar = ram.port0
             m.d.comb += [scalar.valid.eq(d_read | d_wmask.any()), scalar.write.eq(~d_read),
                          scalar.addr.eq(d_addr), scalar.mask.eq(d_wmask),

@@ -110,7 +110,8 @@ class OxSoc(wiring.Component):
         self.ram = SplitRam(config, program, window_words=window // 4, family=family,
                             spram_primitive=spram_primitive,
                             engine_port_bits=[e.mem.signature.data_width
-                                              for e in self.engines])
+                                              for e in self.engines],
+                            engine_port_stages=[e.port_stage for e in self.engines])
         super().__init__(SOC_SIGNATURE)
 
     def elaborate(self, platform) -> Module:

@@ -71,6 +71,10 @@ class _Section:
         if not _is_int(value) or not low <= value <= high:
             self._fail(field, f"must be an integer from {low} to {high}")
 
+    def _check_bool(self, field: str) -> None:
+        if not isinstance(getattr(self, field), bool):
+            self._fail(field, "must be true or false")
+
     def _check_power_of_two(self, field: str, low: int, high: int) -> None:
         value = getattr(self, field)
         if not _is_int(value) or not low <= value <= high or not _is_power_of_two(value):
@@ -84,7 +88,11 @@ class VectorConfig(_Section):
     `vlen` is the bits of one vector register; `lanes` the 32-bit lanes that work on it
     in parallel (so a register takes vlen / (lanes x 32) beats); the engine's memory
     port is lanes x 32 bits wide (`port_bits`). `queue_depth` is how many dispatched
-    instructions wait for the engine before the scalar pipeline stalls.
+    instructions wait for the engine before the scalar pipeline stalls. `port_stage`
+    puts a register each way between the port and the RAM's banks (`hw.oxcore.
+    banked_ram`, "Engine stages": reads answer in 3 cycles instead of 1); off here,
+    because strided and indexed accesses wait for each element's answer (4 cycles an
+    element instead of 2) and the vector SoC's clock is set by the engine's own logic.
     """
 
     SECTION = "vector"
@@ -92,11 +100,13 @@ class VectorConfig(_Section):
     vlen: int = 256
     lanes: int = 4
     queue_depth: int = 4
+    port_stage: bool = False
 
     def __post_init__(self) -> None:
         self._check_power_of_two("vlen", 64, 1024)
         self._check_power_of_two("lanes", 1, 32)
         self._check_range("queue_depth", 1, 64)
+        self._check_bool("port_stage")
         if self.port_bits > self.vlen:
             self._fail("lanes", f"lanes x 32 = {self.port_bits} bits must not exceed "
                                 f"vlen = {self.vlen}")
@@ -117,7 +127,10 @@ class TensorConfig(_Section):
     between programs the scalar core has ~60 instructions of address and bound
     arithmetic; with 16 entries it dispatches a program's last stores and runs on into
     the next program while the array finishes (the compiled 64^3 GEMM: 81.4% MAC
-    utilization at depth 4, 88.5% at 16; docs/compiler.md).
+    utilization at depth 4, 88.5% at 16; docs/compiler.md). `port_stage` as for
+    `VectorConfig`, on by default: tile loads run ahead of their answers, so it costs a
+    load 2 cycles of latency (gemm 64^3: 1 cycle), and on the FPGA it keeps the engine
+    from being spread between the block RAMs (docs/fpga.md).
     """
 
     SECTION = "tensor"
@@ -125,12 +138,14 @@ class TensorConfig(_Section):
     tdim: int = 8
     port_bits: int = 256
     queue_depth: int = 16
+    port_stage: bool = True
 
     def __post_init__(self) -> None:
         if not _is_int(self.tdim) or self.tdim not in (4, 8, 16):
             self._fail("tdim", "must be 4, 8 or 16")
         self._check_power_of_two("port_bits", 32, 1024)
         self._check_range("queue_depth", 1, 64)
+        self._check_bool("port_stage")
 
 
 SECTIONS: dict[str, type[_Section]] = {"vector": VectorConfig, "tensor": TensorConfig}

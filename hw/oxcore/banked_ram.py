@@ -27,13 +27,24 @@ collision mask (`fpga.area.prepare_memories`).
 
 Why fixed priority among the engines, as in `arbiter.Arbiter`: no state on the path
 from a request to the banks' enables.
+
+Engine stages: a *staged* engine port's accepted request reaches the banks a cycle
+later, from flip-flops (`_staged`), and its read data comes back through a register,
+so that its reads answer `STAGED_READ_LATENCY` (3) cycles after they were accepted
+instead of 1 (the configuration's ``port_stage``: the tensor engine's by default). On the FPGA the banks are block RAMs all over the device (128
+of them for 256 KiB): with a register on each side of the wires to them, the engine's
+own logic need not sit between the block RAMs, which spread it over the device and
+lengthened its internal paths (docs/fpga.md). Engines count their responses by
+``rvalid``; a store's last write lands a cycle after it was accepted, which the core's
+memory-order wait, a cycle late itself, still covers (`tests/hw/oxcore/tensor`:
+a scalar load right behind a tile store).
 """
 
 from __future__ import annotations
 
 from typing import Sequence
 
-from amaranth import Module, Signal
+from amaranth import Module, Signal, Value
 from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In
 
@@ -44,6 +55,9 @@ from oxcore.config import OxCoreConfig
 # A two-sided bank (two read and two write ports): a read's result when the other side
 # writes its word in the same cycle is undefined (Yosys's RD_COLLISION_X_MASK)
 COLLISION_X_ATTR = "oxcore.collision_x"
+
+# Cycles from a staged engine port's accepted read to its ``rvalid`` (unstaged: 1)
+STAGED_READ_LATENCY = 3
 
 
 def _log2(value: int) -> int:
@@ -69,6 +83,9 @@ class BankedRam(wiring.Component):
         core) has side A to itself; the others share side B, lower-numbered first.
     init : sequence of int
         Initial words (the rest are zero).
+    staged : sequence of bool
+        Per port, whether it is staged (see the module's docstring; not port 0; ports
+        past the sequence are not).
 
     Members
     -------
@@ -77,10 +94,14 @@ class BankedRam(wiring.Component):
         above the RAM's size are ignored). `ports` lists them.
     """
 
-    def __init__(self, depth: int, port_bits: Sequence[int], init: Sequence[int] = ()) -> None:
+    def __init__(self, depth: int, port_bits: Sequence[int], init: Sequence[int] = (),
+                 staged: Sequence[bool] = ()) -> None:
         self._MustUse__silence = True  # until constructed (a refused RAM is no leak)
         if not port_bits:
             raise ValueError("a RAM needs at least one port")
+        if staged and staged[0] or len(staged) > len(port_bits):
+            raise ValueError(f"staged {tuple(staged)}: one flag per port at most, and "
+                             f"port 0 (the core's) is never staged")
         signatures = [port_signature(bits) for bits in port_bits]
         self.banks = max(s.words for s in signatures)
         if depth & (depth - 1) or depth < self.banks:
@@ -89,6 +110,8 @@ class BankedRam(wiring.Component):
         self._MustUse__silence = False
         self.depth = depth
         self.port_bits = tuple(port_bits)
+        self.staged = tuple(bool(flag) for flag in staged) \
+            + (False,) * (len(port_bits) - len(staged))
         self._init = list(init)
         super().__init__({f"port{i}": In(sig) for i, sig in enumerate(signatures)})
         # The banks, made here so that simulators can read them (`read_words`).
@@ -99,9 +122,15 @@ class BankedRam(wiring.Component):
 
     @classmethod
     def for_config(cls, config: OxCoreConfig, init: Sequence[int] = ()) -> "BankedRam":
-        """The scalar data port (port 0), then one port per engine in the configuration."""
-        widths = [32] + [engine.port_bits for engine in config.engines.values()]
-        return cls(config.mem_size // 4, widths, init)
+        """The scalar data port (port 0), then one port per engine in the configuration
+        (staged as its ``port_stage`` says)."""
+        engines = config.engines.values()
+        return cls(config.mem_size // 4, [32] + [engine.port_bits for engine in engines],
+                   init, [False] + [engine.port_stage for engine in engines])
+
+    def read_latency(self, port: int) -> int:
+        """Cycles from port `port`'s accepted read to its ``rvalid``."""
+        return STAGED_READ_LATENCY if self.staged[port] else 1
 
     @property
     def ports(self) -> list:
@@ -125,27 +154,11 @@ class BankedRam(wiring.Component):
 
     def elaborate(self, platform) -> Module:
         m = Module()
-        banks = self.banks
         ports = self.ports
-        words = [port.signature.words for port in ports]
-        # Each port's first bank: its address's low bits, times its width in words.
-        first = []
-        for i, (port, k) in enumerate(zip(ports, words)):
-            start = Signal(range(banks), name=f"port{i}_bank")
-            m.d.comb += start.eq((port.addr * k)[:_log2(banks)] if banks > 1 else 0)
-            first.append(start)
-
-        def overlap(i: int, j: int):
-            """Ports i and j touch a common bank (aligned power-of-two bank groups)."""
-            shift = _log2(max(words[i], words[j]))
-            return (first[i] >> shift) == (first[j] >> shift)
-
-        for i, port in enumerate(ports):
-            conflict = 0  # only among the engines' ports (side B)
-            for j in range(1, i):
-                conflict = conflict | (ports[j].valid & overlap(i, j))
-            m.d.comb += port.ready.eq(~conflict if i else 1)
-
+        # what reaches the banks: a request as it is made, a staged port's a cycle later
+        requests = [self._staged(m, i) if self.staged[i] else _Request.of(port)
+                    for i, port in enumerate(ports)]
+        self._arbitrate(m, requests)
         sides = [[0], list(range(1, len(ports)))] if len(ports) > 1 else [[0]]
         side_of = {i: side for side, members in enumerate(sides) for i in members}
         bank_data = [[] for _ in sides]  # per side, per bank
@@ -156,26 +169,67 @@ class BankedRam(wiring.Component):
                 read = mem.read_port()
                 bank_data[side].append(read.data)
                 if len(members) == 1:
-                    self._drive_alone(m, b, members[0], read, write)
+                    self._drive_alone(m, b, requests[members[0]], read, write)
                     continue
-                # The highest-priority port of the side whose group covers this bank
-                # drives it.
-                for i in reversed(members):
-                    port = ports[i]
-                    covers, row, lane = self._bank_view(port, b)
-                    with m.If(port.valid & port.ready & covers):
+                # The port of the side whose group covers this bank drives it (accepted
+                # requests of one side never share a bank: `_arbitrate`).
+                for i in members:
+                    request = requests[i]
+                    covers, row, lane = self._bank_view(request, b)
+                    with m.If(request.valid & covers):
                         m.d.comb += [
                             read.addr.eq(row), write.addr.eq(row),
-                            read.en.eq(~port.write),
-                            write.data.eq(port.wdata[32 * lane:32 * lane + 32]),
-                            write.en.eq(port.mask[4 * lane:4 * lane + 4]
-                                        & port.write.replicate(4)),
+                            read.en.eq(~request.write),
+                            write.data.eq(request.wdata[32 * lane:32 * lane + 32]),
+                            write.en.eq(request.mask[4 * lane:4 * lane + 4]
+                                        & request.write.replicate(4)),
                         ]
-        self._respond(m, first, bank_data, side_of)
+        self._respond(m, requests, bank_data, side_of)
         return m
 
+    def _first_bank(self, m: Module, request, name: str) -> Signal:
+        """The first bank a request covers: its address's low bits, times its width in
+        words."""
+        banks, k = self.banks, request.signature.words
+        start = Signal(range(banks), name=name)
+        m.d.comb += start.eq((request.addr * k)[:_log2(banks)] if banks > 1 else 0)
+        return start
+
+    def _arbitrate(self, m: Module, requests) -> None:
+        """``ready``: port 0 always; an engine's port unless a lower-numbered engine
+        port of the same kind (staged or not) asks for a common bank in this cycle, or
+        it is unstaged and a staged request reaches a common bank now (aligned
+        power-of-two bank groups)."""
+        ports, staged = self.ports, self.staged
+        words = [port.signature.words for port in ports]
+        first = [self._first_bank(m, port, f"port{i}_bank") for i, port in enumerate(ports)]
+        in_stage = {j: self._first_bank(m, requests[j], f"port{j}_staged_bank")
+                    for j in range(len(ports)) if staged[j]}  # (flip-flops)
+
+        def overlap(i: int, j: int, first_j) -> Value:
+            shift = _log2(max(words[i], words[j]))
+            return (first[i] >> shift) == (first_j >> shift)
+        for i, port in enumerate(ports):
+            conflict = 0  # only among the engines' ports (side B)
+            for j in range(1, len(ports)):
+                if j < i and staged[j] == staged[i]:
+                    conflict = conflict | (ports[j].valid & overlap(i, j, first[j]))
+                if staged[j] and not staged[i] and i:
+                    conflict = conflict | (requests[j].valid & overlap(i, j, in_stage[j]))
+            m.d.comb += port.ready.eq(~conflict if i else 1)
+
+    def _staged(self, m: Module, i: int) -> "_Request":
+        """Engine port i's accepted request, registered: the banks see it a cycle after
+        the engine made it (see the module's docstring, "Engine stages")."""
+        port = self.ports[i]
+        staged = _Request(port.signature, f"port{i}_staged")
+        m.d.sync += [staged.valid.eq(port.valid & port.ready), staged.addr.eq(port.addr),
+                     staged.write.eq(port.write), staged.mask.eq(port.mask),
+                     staged.wdata.eq(port.wdata)]
+        return staged
+
     def _bank_view(self, port, bank: int):
-        """Whether `port`'s request covers `bank`, the bank row it addresses, and which
+        """Whether `port`'s request (a `_Request`) covers `bank`, the bank row it addresses, and which
         32-bit lane of its data the bank holds."""
         k = port.signature.words
         group_bits = _log2(self.banks // k)
@@ -183,32 +237,59 @@ class BankedRam(wiring.Component):
         row = port.addr[group_bits:group_bits + _log2(self.depth // self.banks)]
         return covers, row, bank % k
 
-    def _drive_alone(self, m: Module, bank: int, i: int, read, write) -> None:
+    def _drive_alone(self, m: Module, bank: int, request: "_Request", read, write) -> None:
         """A side with one port: the bank's address and write data are that port's,
         whatever the request (the enables alone say whether it is one), so the path
         from the port's address to the block RAM's address pins holds no decision (for
         the core: its address adder, not its load/store control, the SoC clock)."""
-        port = self.ports[i]
-        covers, row, lane = self._bank_view(port, bank)
+        covers, row, lane = self._bank_view(request, bank)
         m.d.comb += [read.addr.eq(row), write.addr.eq(row),
-                     write.data.eq(port.wdata[32 * lane:32 * lane + 32])]
-        with m.If(port.valid & port.ready & covers):
-            m.d.comb += [read.en.eq(~port.write),
-                         write.en.eq(port.mask[4 * lane:4 * lane + 4]
-                                     & port.write.replicate(4))]
+                     write.data.eq(request.wdata[32 * lane:32 * lane + 32])]
+        with m.If(request.valid & covers):
+            m.d.comb += [read.en.eq(~request.write),
+                         write.en.eq(request.mask[4 * lane:4 * lane + 4]
+                                     & request.write.replicate(4))]
 
-    def _respond(self, m: Module, first, bank_data, side_of) -> None:
-        """Each port's read data: the banks of its read accepted last cycle, in lane
-        order, from its side's read ports."""
-        ports, words, banks = self.ports, [p.signature.words for p in self.ports], self.banks
-        for i, (port, k) in enumerate(zip(ports, words)):
-            m.d.sync += port.rvalid.eq(port.valid & port.ready & ~port.write)
-            group = Signal.like(first[i], name=f"port{i}_read_bank")
-            with m.If(port.valid & port.ready):
-                m.d.sync += group.eq(first[i])
+    def _respond(self, m: Module, requests, bank_data, side_of) -> None:
+        """Each port's read data: the banks of its read that reached them last cycle, in
+        lane order, from its side's read ports; a staged port's through a register more."""
+        banks = self.banks
+        for i, (port, request) in enumerate(zip(self.ports, requests)):
+            k = port.signature.words
+            group = Signal(range(banks), name=f"port{i}_read_bank")
+            read = request.valid & ~request.write
+            rvalid = Signal(name=f"port{i}_rvalid")
+            rdata = Signal(port.signature.data_width, name=f"port{i}_rdata")
+            m.d.sync += rvalid.eq(read)
+            with m.If(read):
+                m.d.sync += group.eq(self._first_bank(m, request, f"port{i}_request_bank"))
             with m.Switch(group):
                 for start in range(0, banks, k):
                     with m.Case(start):
                         for lane in range(k):
-                            m.d.comb += port.rdata[32 * lane:32 * lane + 32].eq(
+                            m.d.comb += rdata[32 * lane:32 * lane + 32].eq(
                                 bank_data[side_of[i]][start + lane])
+            domain = m.d.sync if self.staged[i] else m.d.comb
+            domain += [port.rvalid.eq(rvalid), port.rdata.eq(rdata)]
+
+
+class _Request:
+    """A request as the banks see it: ``valid`` (already accepted), ``addr``, ``write``,
+    ``mask``, ``wdata`` and the port's ``signature``."""
+
+    def __init__(self, signature, name: str) -> None:
+        self.signature = signature
+        self.valid = Signal(name=f"{name}_valid")
+        self.addr = Signal(signature.addr_width, name=f"{name}_addr")
+        self.write = Signal(name=f"{name}_write")
+        self.mask = Signal(signature.data_width // 8, name=f"{name}_mask")
+        self.wdata = Signal(signature.data_width, name=f"{name}_wdata")
+
+    @classmethod
+    def of(cls, port) -> "_Request":
+        """An unstaged port's request, which reaches the banks as it is made."""
+        request = cls.__new__(cls)
+        request.signature, request.valid = port.signature, port.valid & port.ready
+        request.addr, request.write = port.addr, port.write
+        request.mask, request.wdata = port.mask, port.wdata
+        return request

@@ -1,11 +1,13 @@
 """Memory ports: one request/response signature shared by the core, the engines, the
 arbiter and the RAMs (in the style of amaranth-soc's bus signatures).
 
-A request moves in a cycle where ``valid & ready``; a read's data arrives the next cycle
-with ``rvalid`` (the local RAMs have a fixed latency of one cycle). ``valid`` must not
-depend on ``ready`` in the same cycle (a requester may withdraw an unaccepted request:
-no part keeps state for one), so that a memory that stalls never makes a
-combinational loop through a requester.
+A request moves in a cycle where ``valid & ready``; a read's data arrives with ``rvalid``,
+in request order, a fixed number of cycles later (the next cycle; on a staged engine
+port of the banked RAM, `banked_ram.STAGED_READ_LATENCY`): a requester counts
+responses by ``rvalid``, not by cycles. ``valid`` must not depend on ``ready`` in the
+same cycle (a requester may withdraw an unaccepted request: no part keeps state for
+one), so that a memory that stalls never makes a combinational loop through a
+requester.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ class MemoryPortSignature(wiring.Signature):
     wdata : ``Out(data_width)``
         Write data, byte lane ``i`` in bits ``8 * i`` up.
     rvalid : ``In(1)``
-        ``rdata`` holds the word read by the request accepted in the previous cycle.
+        ``rdata`` holds the word read by the oldest read request not yet answered.
     rdata : ``In(data_width)``
         Read data.
 

@@ -138,9 +138,14 @@ class Engine(wiring.Component):
     port_bits : int
         Width of the memory port (`VectorConfig.port_bits`, `TensorConfig.port_bits`);
         its address counts words of that width (`banked_ram.port_signature`).
+    port_stage : bool
+        Whether the banked RAM stages the port (the section's ``port_stage``: its reads
+        answer in `banked_ram.STAGED_READ_LATENCY` cycles); the engine counts answers
+        by ``rvalid`` either way.
     """
 
-    def __init__(self, port_bits: int) -> None:
+    def __init__(self, port_bits: int, port_stage: bool = False) -> None:
+        self.port_stage = port_stage
         super().__init__({"pipe": In(EngineSignature()), "mem": Out(port_signature(port_bits))})
 
     def conservative_memory_order(self, m) -> None:

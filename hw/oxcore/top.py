@@ -60,7 +60,8 @@ class Top(Elaboratable):
         if self.engines:
             self.data_ram = BankedRam(config.mem_size // 4,
                                       [32] + [e.mem.signature.data_width for e in self.engines],
-                                      image_words(config, program))
+                                      image_words(config, program),
+                                      [False] + [e.port_stage for e in self.engines])
 
     @property
     def probes(self) -> dict[str, list]:

@@ -15,7 +15,7 @@ promotion are explicit ops the front end inserts, as in Triton's IR.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from xdsl.dialects.builtin import (ArrayAttr, IntAttr, IntegerAttr, IntegerType, Signedness,
@@ -835,3 +835,22 @@ def op_location(op: Operation) -> tuple[str, int, int] | None:
     if isinstance(loc, FileLineColLoc):
         return loc.filename.data, loc.line.data, loc.column.data
     return None
+
+
+def erase_if_unused(value: SSAValue, erase: Callable[[Operation], None]) -> None:
+    """Erase `value`'s op with `erase` (a rewriter's) if nothing uses its results, then
+    its operands' ops likewise: what a rewrite leaves dead (the bias row's broadcast,
+    expand_dims and 1-D load once the accumulator took it; an untransposed load). Only
+    loads and pure ops: nothing that writes memory or holds a region."""
+    owner = value.owner
+    if not isinstance(owner, Operation) or owner.regions or not owner.results \
+            or owner.parent is None:
+        return
+    if not (isinstance(owner, LoadOp) or owner.has_trait(Pure)):
+        return
+    if any(list(result.uses) for result in owner.results):
+        return
+    operands = list(owner.operands)
+    erase(owner)
+    for operand in operands:
+        erase_if_unused(operand, erase)

@@ -205,7 +205,7 @@ class FoldAccumulatorBias(RewritePattern):
                     _ops_to_hoist(v, loop, moving) for v in needed):
                 continue
             self._start_at_bias(op, loop, index, row, moving, shape, rewriter)
-            _erase_if_unused(bias, rewriter)  # the broadcast row and its 1-D load
+            ob.erase_if_unused(bias, rewriter.erase)  # the broadcast row and its 1-D load
             return
 
     @staticmethod
@@ -273,23 +273,6 @@ def _stores_between(loop: scf.ForOp, load: ob.LoadOp) -> bool:
     return any(ob.writes_memory(op) for op in ops[ops.index(loop):ops.index(load)])
 
 
-def _erase_if_unused(value: SSAValue, rewriter: PatternRewriter) -> None:
-    """Erase `value`'s op if nothing uses it, then its operands' ops likewise (the bias
-    row's broadcast, expand_dims and 1-D load once the accumulator took it). Only loads
-    and pure ops: nothing that writes memory or holds a region."""
-    owner = value.owner
-    if not isinstance(owner, Operation) or owner.regions or not owner.results:
-        return
-    if not (isinstance(owner, ob.LoadOp) or owner.has_trait(Pure)):
-        return
-    if any(list(result.uses) for result in owner.results):
-        return
-    operands = list(owner.operands)
-    rewriter.erase(owner)
-    for operand in operands:
-        _erase_if_unused(operand, rewriter)
-
-
 @dataclass(frozen=True)
 class FoldAccumulatorBiasPass(ModulePass):
     """A bias row added to a tl.dot loop's result becomes the accumulator's start."""
@@ -322,7 +305,7 @@ class FuseRequantizeRelu(RewritePattern):
                                 op.rounding.value.data, "relu")
         fused.location = op.location
         rewriter.replace(op, fused)
-        _erase_if_unused(relu.result, rewriter)
+        ob.erase_if_unused(relu.result, rewriter.erase)
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,6 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
-from xdsl.traits import Pure
 
 from sw.compiler import dialect as ob
 
@@ -133,22 +132,6 @@ class _Transposer:
         return copy.results[0]
 
 
-def _erase_if_unused(op: Operation) -> None:
-    """Erase `op` if nothing uses its results (a load or a pure op: nothing that writes
-    memory or holds a region), then the ops defining its operands likewise."""
-    if op.regions or not op.results or op.parent is None:
-        return
-    if not (isinstance(op, ob.LoadOp) or op.has_trait(Pure)):
-        return
-    if any(list(result.uses) for result in op.results):
-        return
-    operands = list(op.operands)
-    Rewriter.erase_op(op)
-    for operand in operands:
-        if isinstance(operand.owner, Operation):
-            _erase_if_unused(operand.owner)
-
-
 @dataclass(frozen=True)
 class SinkTransposesPass(ModulePass):
     """Every `oxcore_block.trans` replaced by its operand rebuilt on transposed
@@ -162,7 +145,7 @@ class SinkTransposesPass(ModulePass):
             if trans.parent is None:  # erased with an unused transpose it fed
                 continue
             transposer.location = trans.location
-            source = trans.operand.owner
+            source = trans.operand
             if _can_transpose(trans.operand, address=False):
                 trans.result.replace_all_uses_with(transposer.of(trans.operand, False))
             elif all(isinstance(use.operation, ob.StoreOp) and use.index == 1
@@ -177,8 +160,7 @@ class SinkTransposesPass(ModulePass):
                                "a reduction, ...); transpose the loads it comes from, or "
                                "store it through transposed pointers")
             Rewriter.erase_op(trans)
-            if isinstance(source, Operation):
-                _erase_if_unused(source)
+            ob.erase_if_unused(source, Rewriter.erase_op)
 
     @staticmethod
     def _transpose_store(store: ob.StoreOp, transposer: _Transposer) -> None:
@@ -187,8 +169,7 @@ class SinkTransposesPass(ModulePass):
         mask = store.mask and transposer.of(store.mask, True)
         rebuilt = ob.StoreOp(transposer.of(store.ptr, True), store.value.owner.operand, mask)
         rebuilt.location = store.location
-        addresses = [v.owner for v in (store.ptr, store.mask) if v]
+        addresses = [v for v in (store.ptr, store.mask) if v]
         Rewriter.replace_op(store, rebuilt)
-        for owner in addresses:
-            if isinstance(owner, Operation):
-                _erase_if_unused(owner)
+        for address in addresses:
+            ob.erase_if_unused(address, Rewriter.erase_op)

@@ -52,6 +52,8 @@ def test_section_defaults():
     (TensorConfig, "port_bits", 100, "must be a power of two from 32 to 1024"),
     (TensorConfig, "port_bits", 2048, "must be a power of two from 32 to 1024"),
     (TensorConfig, "queue_depth", 65, "must be an integer from 1 to 64"),
+    (TensorConfig, "port_stage", 1, "must be true or false"),
+    (VectorConfig, "port_stage", "yes", "must be true or false"),
 ])
 def test_bad_values_name_section_field_and_rule(section, field, value, rule):
     with pytest.raises(ConfigError) as info:
@@ -85,7 +87,7 @@ def test_toml_sections(tmp_path):
     ("[vector]\nlanes = 3\n", "cfg.toml: [vector] lanes = 3: must be a power of two from 1 to 32"),
     ("[tensor]\ntdim = 5\n", "cfg.toml: [tensor] tdim = 5: must be 4, 8 or 16"),
     ("[vector]\nlane = 4\n",
-     "cfg.toml: [vector] unknown field 'lane' (known: lanes, queue_depth, vlen)"),
+     "cfg.toml: [vector] unknown field 'lane' (known: lanes, port_stage, queue_depth, vlen)"),
     ("vector = 4\n", "cfg.toml: [vector] must be a table"),
     ("[matrix]\n", "cfg.toml: config 'cfg': unknown field 'matrix'"),
 ])
@@ -131,9 +133,10 @@ def test_a_sweep_is_every_combination_first_field_slowest():
 @pytest.mark.parametrize("specs, message", [
     (["lanes=2"], "lanes=2: lanes is a field of an engine's section: vector.lanes"),
     (["vector=2"], "vector=2: name one of [vector]'s fields (vector.vlen, vector.lanes, "
-                   "vector.queue_depth)"),
+                   "vector.queue_depth, vector.port_stage)"),
     (["vectr.lanes=2"], "vectr.lanes=2: unknown section 'vectr' (sections: vector, tensor)"),
-    (["vector.lane=2"], "[vector] unknown field 'lane' (known: lanes, queue_depth, vlen)"),
+    (["vector.lane=2"],
+     "[vector] unknown field 'lane' (known: lanes, port_stage, queue_depth, vlen)"),
     (["vector.lanes=2,3"], "[vector] lanes = 3: must be a power of two from 1 to 32"),
     (["mem_size=1000"], "mem_size = 1000: must be from 4096 to 1073741824"),
     (["name=x"], "name cannot be swept"),

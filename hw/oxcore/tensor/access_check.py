@@ -77,8 +77,8 @@ def times(value, factor: int):
 
 
 def _row_offset(start, stride, row: int):
-    """Row `row`'s offset into RAM, from that of row 0. A function of its own for
-    fault injection."""
+    """Row `row`'s address, from that of row 0. A function of its own for fault
+    injection."""
     return (start + times(stride, row))[:32]
 
 
@@ -142,33 +142,42 @@ class TileAccessCheck(wiring.Component):
                 "store": uop.kind == Kind.STORE, "full_rows": uop.full_rows,
                 "transposed": uop.transposed}
         kept = {name: Signal(name=f"check_{name}") for name in kind}
-        start = Signal(32, name="check_start")  # row 0's offset into RAM
-        m.d.comb += start.eq((check.rs1 - self.mem_base)[:32])
+        # Rows' addresses, not offsets into RAM: RAM is aligned to its size, so an
+        # address's low bits are its offset and its high bits name the RAM or not; every
+        # test below is a compare with a constant, after the rows' own adds (the SoC
+        # clock: subtracting the base and the offset from the size were two carry
+        # chains more on this path)
         size_bits = self.mem_size.bit_length() - 1
+        ram = self.mem_base >> size_bits  # (the high bits of every address in RAM)
         rows, fine = [], []  # (fine: a row no geometry can make bad)
-        block_starts = [start] + [(start + times(check.rs2, block * self.tdim))[:32]
-                                  for block in range(1, ROW_BLOCKS)]
+        block_starts = [check.rs1] + [(check.rs1 + times(check.rs2, block * self.tdim))[:32]
+                                      for block in range(1, ROW_BLOCKS)]
         for row in range(ROW_BLOCKS * self.tdim):
-            offset = Signal(32, name=f"check_offset{row}")
+            address = Signal(32, name=f"check_address{row}")
             block, within = divmod(row, self.tdim)
-            m.d.comb += offset.eq(_row_offset(block_starts[block], check.rs2, within))
-            left = Signal(range(self.mem_size + 1), name=f"check_left{row}")  # bytes to the end
-            m.d.comb += left.eq(self.mem_size - offset[:size_bits])
+            m.d.comb += address.eq(_row_offset(block_starts[block], check.rs2, within))
+            offset = address[:size_bits]  # into RAM, if `past` is clear
             kept_row = {"misaligned": Signal(name=f"check_misaligned{row}"),
                         "past": Signal(name=f"check_past{row}"),
                         "left": Signal(range(NEAR_END + 1), name=f"check_near{row}")}
-            misaligned = uop.word & offset[:2].any() if not block else Const(0)
-            past = offset[size_bits:].any()
+            misaligned = uop.word & address[:2].any() if not block else Const(0)
+            past = address[size_bits:] != ram
+
+            def has_left(count: int):  # at least `count` bytes of RAM from `offset`
+                return offset <= self.mem_size - count
+            near = Signal(range(NEAR_END + 1), name=f"check_left{row}")  # bytes to the end,
+            # when at most NEAR_END: -offset in as many bits (NEAR_END + 1 a power of two)
+            m.d.comb += near.eq(-offset[:(NEAR_END + 1).bit_length() - 1])
             with m.If(check.advance):  # (rows past TDIM are tld.bt's: bytes, never misaligned)
                 m.d.sync += [kept_row["misaligned"].eq(misaligned), kept_row["past"].eq(past),
-                             kept_row["left"].eq(Mux(left > NEAR_END, NEAR_END, left))]
-            fine.append(~misaligned & ~past & (left >= 4 * self.tdim))  # (a row's most bytes)
+                             kept_row["left"].eq(Mux(has_left(NEAR_END + 1), NEAR_END, near))]
+            fine.append(~misaligned & ~past & has_left(4 * self.tdim))  # (a row's most bytes)
             if row == 0:  # a whole tile: one block of TDIM rows from here
                 whole_bytes = self.tdim * 4 * self.tdim
                 kept["whole_bad"] = Signal(name="check_whole_bad")
                 with m.If(check.advance):
-                    m.d.sync += kept["whole_bad"].eq(offset[:2].any() | past
-                                                     | (left < whole_bytes))
+                    m.d.sync += kept["whole_bad"].eq(address[:2].any() | past
+                                                     | ~has_left(whole_bytes))
             rows.append(kept_row)
         # every row the access could move is fine whatever trow0, trows and tcolb say
         # (tld.bt's memory rows: all of them; the others' first TDIM): WB need not wait

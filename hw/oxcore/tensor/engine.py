@@ -294,7 +294,7 @@ class TensorEngine(Engine):
         self.row_bytes = 4 * self.tdim  # the widest row (tld.w, tst.w)
         self.commit_spec = tensor_commit_spec(self.tileb, self.row_bytes)
         self.fields = {name: tile_field(isa, name) for name in ("md", "ms1", "ms2", "ms")}
-        super().__init__(port_bits=self.port_bits)
+        super().__init__(port_bits=self.port_bits, port_stage=tensor.port_stage)
         self.commit = Signal(commit_layout(self.commit_spec), name="tcommit")
         self.lsu_commit = Signal(commit_layout(self.commit_spec), name="tlsu_commit")
 

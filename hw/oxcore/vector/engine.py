@@ -130,7 +130,7 @@ class State(enum.IntEnum):
     # before, written and reported
     CSR = 12  # a CSR instruction on a vector CSR: read, write, report
     GATHER = 13  # a strided load's element: its word requested (or skipped, inactive)
-    GATHER_WAIT = 14  # ... its data arrives, into the beat
+    GATHER_WAIT = 14  # ... until its data arrives (rvalid), into the beat
     SCATTER = 15  # a strided store's element: its word written (or skipped)
     IOTA_READ = 16  # viota.m: vd's first beat read after the scan of vs2
     IOTA = 17  # ... an element-wise beat of prefix counts
@@ -676,7 +676,7 @@ class VectorEngine(Engine):
         self.lane_stages = LANE_STAGES
         self.beats_per_reg = self.vlen // (32 * self.lanes)
         self.commit_spec = vector_commit_spec(self.vlenb)
-        super().__init__(port_bits=self.vector_port_bits)
+        super().__init__(port_bits=self.vector_port_bits, port_stage=vector.port_stage)
         self.commit = Signal(commit_layout(self.commit_spec), name="vcommit")
         self.lsu_commit = Signal(commit_layout(self.commit_spec), name="vlsu_commit")
         # vset{i}vl{i} with rd = x0, executed as it issues (`_configure_at_issue`)
@@ -1890,19 +1890,20 @@ class VectorEngine(Engine):
                             m.d.sync += fsm.eq(State.GATHER_WAIT)
                     with m.Else():
                         element_done()
-                with state_case(State.GATHER_WAIT):  # the data: the port answers a cycle later
-                    m.d.sync += fsm.eq(State.GATHER)
-                    with m.If(~uop.span):
-                        report_element()
-                    with m.If(uop.segment):  # the field, into its group's row at once
-                        position = elements.position
-                        m.d.comb += [
-                            write.row.eq(first_reg * bpr + beat),
-                            write.data.eq(shifted(elements.value, position, 32 * lanes, 8,
-                                                  left=True)),
-                            write.bytes.eq(shifted(elements.byte_mask, position, pb,
-                                                   left=True))]
-                    element_done()
+                with state_case(State.GATHER_WAIT):  # until the port answers (rvalid)
+                    with m.If(self.mem.rvalid):
+                        m.d.sync += fsm.eq(State.GATHER)
+                        with m.If(~uop.span):
+                            report_element()
+                        with m.If(uop.segment):  # the field, into its group's row at once
+                            position = elements.position
+                            m.d.comb += [
+                                write.row.eq(first_reg * bpr + beat),
+                                write.data.eq(shifted(elements.value, position, 32 * lanes,
+                                                      8, left=True)),
+                                write.bytes.eq(shifted(elements.byte_mask, position, pb,
+                                                       left=True))]
+                        element_done()
                 with state_case(State.INDEX_BEAT):
                     m.d.sync += fsm.eq(State.INDEX)
                 with state_case(State.INDEX):  # (`_element_stream` takes the address)
@@ -2228,7 +2229,8 @@ class VectorEngine(Engine):
                 m.d.comb += [mem.valid.eq(is_active), mem.addr.eq(field_addr[_log2(pb):]),
                              asking.eq(is_active)]
             with m.Case(State.GATHER_WAIT):
-                m.d.sync += buffer.eq(gathered)
+                with m.If(mem.rvalid):
+                    m.d.sync += buffer.eq(gathered)
             with m.Case(State.SCATTER):
                 m.d.comb += [mem.valid.eq(is_active), mem.addr.eq(field_addr[_log2(pb):]),
                              mem.write.eq(1),
@@ -2240,7 +2242,7 @@ class VectorEngine(Engine):
         m.d.comb += last_of_beat.eq(elem == (pb >> eew_code) - 1)
         stride = Mux(uop.span, nf << eew_code, current.rs2)  # (unit-stride segments)
         step = [addr.eq(addr + stride), elem.eq(Mux(last_of_beat, 0, elem + 1))]
-        beat_done = last_of_beat & ((fsm == State.GATHER_WAIT)
+        beat_done = last_of_beat & (((fsm == State.GATHER_WAIT) & mem.rvalid)
                                     | (((fsm == State.GATHER) | (fsm == State.INDEX))
                                        & ~is_active))  # (skipped)
         with m.If(beat_done):

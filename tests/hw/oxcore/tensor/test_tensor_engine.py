@@ -353,6 +353,36 @@ def test_a_scalar_load_does_not_wait_for_tile_loads_and_tmma(tmp_path):
     assert after_store > steps
 
 
+def _loads_behind_a_tile_store() -> str:
+    """Scalar loads right behind tile stores of the words they read: the last row's last
+    word (the store's last request), its first word, then a word of a tst.b's row."""
+    return program(_load(1, "s0", 0, 16, True) + _load(2, "s0", 64, 16, False)
+                   + _store(1, 0, 16, True) + ["    lw a1, 60(s1)", "    lw a2, 0(s1)"]
+                   + _store(2, 64, 4, False) + ["    lw a3, 76(s1)", "    add a1, a1, a3"])
+
+
+@pytest.mark.parametrize("port_bits", [128, 256])
+def test_a_scalar_load_behind_a_tile_store_reads_what_it_wrote(port_bits, tmp_path):
+    """The tensor engine's port is staged (`TensorConfig.port_stage`): its requests
+    reach the banks a cycle after they are made: the core's wait on ``writes_memory`` must
+    cover a store's last request on its way to the banks. In lockstep."""
+    verdict = cosim(_loads_behind_a_tile_store(), config(4, port_bits), tmp_path, "order")
+    assert verdict.verdict == "pass", verdict.report
+
+
+def test_a_load_not_waiting_for_a_tile_store_is_caught(tmp_path, monkeypatch):
+    """With writes_memory never raised, the loads behind the tile store read stale
+    words: the co-simulation fails there."""
+    from hw.oxcore.tensor.engine import TensorEngine
+
+    def never(self, m, lsu, dispatched, head_uop, storing) -> None:
+        m.d.comb += self.pipe.writes_memory.eq(0)
+    monkeypatch.setattr(TensorEngine, "_memory_writes", never)
+    verdict = cosim(_loads_behind_a_tile_store(), config(4), tmp_path, "stale")
+    assert verdict.verdict == "fail"
+    assert "lw" in verdict.report
+
+
 def test_waveform_save_file_has_the_tensor_groups(tmp_path):
     """A VCD of a tensor program comes with a .gtkw whose tensor groups name signals
     the VCD has (the queue head, each unit's instruction, the counters)."""
