@@ -68,6 +68,11 @@ class Affine:
     def is_pointer(self) -> bool:
         return self.elem_size > 0
 
+    def moved(self, shape: tuple[int, ...], rename: Callable[[int], int]) -> "Affine":
+        """The same addresses on a block of `shape`, dimension d renamed rename(d)."""
+        return Affine(shape, self.base, {rename(d): c for d, c in self.terms.items()},
+                      self.elem_size)
+
 
 @dataclass
 class Mask:
@@ -825,18 +830,17 @@ class Selector(VectorSelection):
         self.forms[op.result] = Affine(shape, source, {}, size)
 
     def op_expand_dims(self, op: ob.ExpandDimsOp) -> None:
-        form = self.forms[op.operand]
         axis = op.axis.value.data
-        shape = op.result.type.dims
-        shift = lambda d: d + 1 if d >= axis else d  # noqa: E731
-        if isinstance(form, Affine):
-            self.forms[op.result] = Affine(shape, form.base,
-                                           {shift(d): c for d, c in form.terms.items()},
-                                           form.elem_size)
-        elif isinstance(form, Mask):
-            self.forms[op.result] = form.moved(shape, shift)
-        else:
-            raise self.error("expand_dims of a data block is not supported yet")
+        self._renamed(op, lambda d: d + 1 if d >= axis else d,
+                      "expand_dims of a data block is not supported yet")
+
+    def _renamed(self, op: Operation, rename: Callable[[int], int], refusal: str) -> None:
+        """`op`'s result: its index, pointer or mask operand with dimension d renamed
+        rename(d); data is refused with `refusal`."""
+        form = self.forms[op.operands[0]]
+        if not isinstance(form, (Affine, Mask)):
+            raise self.error(refusal)
+        self.forms[op.results[0]] = form.moved(op.results[0].type.dims, rename)
 
     def op_broadcast(self, op: ob.BroadcastOp) -> None:
         form = self.forms[op.operand]
@@ -853,18 +857,11 @@ class Selector(VectorSelection):
     def op_trans(self, op: ob.TransOp) -> None:
         """A transposed index, pointer or mask block (what `sink-transposes` leaves: of a
         loop-carried one): its two dimensions renamed."""
-        form = self.forms[op.operand]
-        shape, swap = op.result.type.dims, (lambda d: 1 - d)
-        if isinstance(form, Affine) and not form.row_step:
-            self.forms[op.result] = Affine(shape, form.base,
-                                           {swap(d): c for d, c in form.terms.items()},
-                                           form.elem_size)
-        elif isinstance(form, Mask):
-            self.forms[op.result] = form.moved(shape, swap)
-        else:
-            raise self.error("tl.trans of a computed block carried through a loop is not "
-                             "supported: transpose the loads it comes from (their "
-                             "pointers and masks) instead")
+        refusal = ("tl.trans of a computed block carried through a loop is not supported: "
+                   "transpose the loads it comes from (their pointers and masks) instead")
+        if getattr(self.forms[op.operand], "row_step", 0):
+            raise self.error(refusal)
+        self._renamed(op, lambda d: 1 - d, refusal)
 
     def op_row(self, op: ob.RowOp) -> None:
         """Row r of an index, pointer or mask block (`split-rows`' loops): the row's
