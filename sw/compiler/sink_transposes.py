@@ -13,10 +13,11 @@ picks the tile load or vector access that geometry needs (a transposed operand o
 Each rebuilt op goes right after the op it copies, so a rebuilt load reads memory where
 the original did (a store between the load and the `tl.trans` does not change it);
 originals left unused are erased (an untransposed load's geometry may be one the code
-generator refuses). What has no definition to rebuild (a loop-carried block: the
-pointers a K loop advances) keeps a transpose of its own, which the code generator
-follows on an index, pointer or mask block (dimensions renamed, `Selector.op_trans`)
-and refuses, at the `tl.trans`, on data (an accumulator carried through a loop).
+generator refuses). An address with no definition to rebuild (a loop-carried block:
+the pointers a K loop advances) keeps a transpose of its own, which the code generator
+follows (dimensions renamed, `Selector.op_trans`). Data with none (an accumulator
+carried through a loop) is transposed only where it is stored, as a store through the
+transposed pointers and mask; any other use is a CompileError at the `tl.trans`.
 """
 
 from __future__ import annotations
