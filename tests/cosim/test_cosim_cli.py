@@ -281,7 +281,8 @@ def test_a_program_sweeps_too_and_a_variant_is_a_config(mixed, tmp_path, capsys)
 
 @pytest.mark.parametrize("args, message", [
     (["--kernel", "add", "--config", "vector", "--sweep", "vector.lane=2,4"],
-     "oxcore: error: [vector] unknown field 'lane' (known: lanes, queue_depth, vlen)"),
+     "oxcore: error: [vector] unknown field 'lane' "
+     "(known: lanes, port_stage, queue_depth, vlen)"),
     (["--kernel", "all", "--sweep", "vector.lanes=2"],
      "oxcore: error: --sweep runs one kernel or program on each configuration: name one "
      "kernel, not --kernel all"),
