@@ -4,7 +4,7 @@ The RAM is ``banks`` memories of 32-bit words, word ``w`` in bank ``w % banks``,
 ``banks`` is the widest port's words (`OxCoreConfig`: the scalar 32-bit port, the vector
 engine's LANES x 32, the tensor engine's ``port_bits``). A port of ``k`` words reads or
 writes ``k`` consecutive, aligned words in one cycle: ``k`` banks, each at the same row.
-Reads return a cycle later with ``rvalid``.
+Reads return a cycle later with ``rvalid`` (a staged port's: below).
 
 Each bank has two sides (a true dual-port block RAM: ECP5's DP16KD): side A serves
 port 0, the scalar core, which is therefore always ready; side B serves the engines'
@@ -29,15 +29,18 @@ Why fixed priority among the engines, as in `arbiter.Arbiter`: no state on the p
 from a request to the banks' enables.
 
 Engine stages: a *staged* engine port's accepted request reaches the banks a cycle
-later, from flip-flops (`_staged`), and its read data comes back through a register,
-so that its reads answer `STAGED_READ_LATENCY` (3) cycles after they were accepted
-instead of 1 (the configuration's ``port_stage``: the tensor engine's by default). On the FPGA the banks are block RAMs all over the device (128
-of them for 256 KiB): with a register on each side of the wires to them, the engine's
-own logic need not sit between the block RAMs, which spread it over the device and
-lengthened its internal paths (docs/fpga.md). Engines count their responses by
-``rvalid``; a store's last write lands a cycle after it was accepted, which the core's
-memory-order wait, a cycle late itself, still covers (`tests/hw/oxcore/tensor`:
-a scalar load right behind a tile store).
+later, from flip-flops (`_staged`), and its read data comes back through a register, so
+that its reads answer `STAGED_READ_LATENCY` (3) cycles after they were accepted instead
+of 1 (the configuration's ``port_stage``: the tensor engine's by default). On the FPGA
+the banks are block RAMs all over the device (128 of them for 256 KiB): with a register
+on each side of the wires to them, the engine's own logic need not sit between the
+block RAMs, which spread it over the device and lengthened its internal paths
+(docs/fpga.md). The arbitration knows when each request reaches the banks: ports of
+one kind (staged or not) asking in one cycle meet there in the same cycle, and an
+unstaged port is refused while a staged request in the stage holds a common bank.
+Engines count their answers by ``rvalid``; a staged store's last write lands a cycle
+after it was accepted, which the core's memory-order wait, a cycle late itself, still
+covers (`tests/hw/oxcore/tensor`: a scalar load right behind a tile store).
 """
 
 from __future__ import annotations
