@@ -161,7 +161,12 @@ class BankedRam(wiring.Component):
         # what reaches the banks: a request as it is made, a staged port's a cycle later
         requests = [self._staged(m, i) if self.staged[i] else _Request.of(port)
                     for i, port in enumerate(ports)]
-        self._arbitrate(m, requests)
+        # each port's first bank as it asks, and as its request reaches the banks (a
+        # staged port's: from its stage's flip-flops)
+        first = [self._first_bank(m, port, f"port{i}_bank") for i, port in enumerate(ports)]
+        at_banks = [self._first_bank(m, request, f"port{i}_staged_bank")
+                    if self.staged[i] else first[i] for i, request in enumerate(requests)]
+        self._arbitrate(m, requests, first, at_banks)
         sides = [[0], list(range(1, len(ports)))] if len(ports) > 1 else [[0]]
         side_of = {i: side for side, members in enumerate(sides) for i in members}
         bank_data = [[] for _ in sides]  # per side, per bank
@@ -187,7 +192,7 @@ class BankedRam(wiring.Component):
                             write.en.eq(request.mask[4 * lane:4 * lane + 4]
                                         & request.write.replicate(4)),
                         ]
-        self._respond(m, requests, bank_data, side_of)
+        self._respond(m, requests, at_banks, bank_data, side_of)
         return m
 
     def _first_bank(self, m: Module, request, name: str) -> Signal:
@@ -198,16 +203,13 @@ class BankedRam(wiring.Component):
         m.d.comb += start.eq((request.addr * k)[:_log2(banks)] if banks > 1 else 0)
         return start
 
-    def _arbitrate(self, m: Module, requests) -> None:
+    def _arbitrate(self, m: Module, requests, first, at_banks) -> None:
         """``ready``: port 0 always; an engine's port unless a lower-numbered engine
         port of the same kind (staged or not) asks for a common bank in this cycle, or
         it is unstaged and a staged request reaches a common bank now (aligned
         power-of-two bank groups)."""
         ports, staged = self.ports, self.staged
         words = [port.signature.words for port in ports]
-        first = [self._first_bank(m, port, f"port{i}_bank") for i, port in enumerate(ports)]
-        in_stage = {j: self._first_bank(m, requests[j], f"port{j}_staged_bank")
-                    for j in range(len(ports)) if staged[j]}  # (flip-flops)
 
         def overlap(i: int, j: int, first_j) -> Value:
             shift = _log2(max(words[i], words[j]))
@@ -218,7 +220,7 @@ class BankedRam(wiring.Component):
                 if j < i and staged[j] == staged[i]:
                     conflict = conflict | (ports[j].valid & overlap(i, j, first[j]))
                 if staged[j] and not staged[i] and i:
-                    conflict = conflict | (requests[j].valid & overlap(i, j, in_stage[j]))
+                    conflict = conflict | (requests[j].valid & overlap(i, j, at_banks[j]))
             m.d.comb += port.ready.eq(~conflict if i else 1)
 
     def _staged(self, m: Module, i: int) -> "_Request":
@@ -232,8 +234,8 @@ class BankedRam(wiring.Component):
         return staged
 
     def _bank_view(self, port, bank: int):
-        """Whether `port`'s request (a `_Request`) covers `bank`, the bank row it addresses, and which
-        32-bit lane of its data the bank holds."""
+        """Whether `port`'s request (a `_Request`) covers `bank`, the bank row it
+        addresses, and which 32-bit lane of its data the bank holds."""
         k = port.signature.words
         group_bits = _log2(self.banks // k)
         covers = (port.addr[:group_bits] == bank // k) if group_bits else 1
@@ -253,7 +255,7 @@ class BankedRam(wiring.Component):
                          write.en.eq(request.mask[4 * lane:4 * lane + 4]
                                      & request.write.replicate(4))]
 
-    def _respond(self, m: Module, requests, bank_data, side_of) -> None:
+    def _respond(self, m: Module, requests, at_banks, bank_data, side_of) -> None:
         """Each port's read data: the banks of its read that reached them last cycle, in
         lane order, from its side's read ports; a staged port's through a register more."""
         banks = self.banks
@@ -265,7 +267,7 @@ class BankedRam(wiring.Component):
             rdata = Signal(port.signature.data_width, name=f"port{i}_rdata")
             m.d.sync += rvalid.eq(read)
             with m.If(read):
-                m.d.sync += group.eq(self._first_bank(m, request, f"port{i}_request_bank"))
+                m.d.sync += group.eq(at_banks[i])
             with m.Switch(group):
                 for start in range(0, banks, k):
                     with m.Case(start):
