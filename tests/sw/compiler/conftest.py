@@ -1,13 +1,19 @@
-"""Helpers for the compiler tests: compile a kernel, look ops up in the IR objects."""
+"""Helpers for the compiler tests: compile a kernel, look ops up in the IR objects,
+check where a rejected kernel's error points."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from types import ModuleType
 
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Operation
 
 import pytest
 
-from sw.compiler.driver import compile_to_ir
+from oxcore.config import load_config
+from oxcore.errors import CompileError
+from sw.compiler.driver import compile_kernel, compile_to_ir
 from sw.compiler.frontend import build_kernel_ir
 from sw.compiler.signature import parse_signature
 from tests.sw.compiler import kernels
@@ -23,6 +29,20 @@ SIGNATURES = {
 
 def ops_named(module: ModuleOp, name: str) -> list[Operation]:
     return [op for op in module.walk() if op.name == name]
+
+
+def compile_error_at(kernels_module: ModuleType, name: str, signature: str, config: str,
+                     line: int, col: int, fragment: str, **options) -> str:
+    """Compile kernel `name` of `kernels_module` for `signature` and `config` (and
+    `compile_kernel`'s `options`): it must be refused with a CompileError at
+    `line`:`col` of that module's file whose text holds `fragment`. Returns the text."""
+    with pytest.raises(CompileError) as info:
+        compile_kernel(getattr(kernels_module, name), signature, load_config(config),
+                       **options)
+    text = str(info.value)
+    where = f"{Path(kernels_module.__file__).name}:{line}:{col}: error: "
+    assert where in text and fragment in text, text
+    return text
 
 
 @pytest.fixture

@@ -8,11 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from oxcore.config import load_config
-from oxcore.errors import CompileError
-from sw.compiler.driver import compile_kernel
 from sw.compiler.launch import launch
 from tests.sw.compiler import helper_kernels as k
+from tests.sw.compiler.conftest import compile_error_at
 
 
 @pytest.mark.parametrize("n", [1, 100, 128])
@@ -48,9 +46,6 @@ ERRORS = [
 @pytest.mark.parametrize("name,signature,line,col,fragment,call_line,call_col", ERRORS)
 def test_errors_point_into_the_helper_and_at_its_call(name, signature, line, col, fragment,
                                                       call_line, call_col) -> None:
-    with pytest.raises(CompileError) as info:
-        compile_kernel(getattr(k, name), signature, load_config("default"))
-    text = str(info.value)
-    assert f"helper_kernels.py:{line}:{col}: error: " in text and fragment in text, text
+    text = compile_error_at(k, name, signature, "default", line, col, fragment)
     if call_line is not None:
         assert f"called at {k.__file__}:{call_line}:{call_col})" in text, text

@@ -8,11 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from oxcore.config import load_config
-from oxcore.errors import CompileError
-from sw.compiler.driver import compile_kernel
 from sw.compiler.launch import launch
 from tests.sw.compiler import if_kernels as k
+from tests.sw.compiler.conftest import compile_error_at
 
 CONFIG = "vector"
 rng = np.random.default_rng(2026)
@@ -182,7 +180,4 @@ ERRORS = [
 
 @pytest.mark.parametrize("name,signature,line,col,fragment", ERRORS)
 def test_rejected_forms_point_at_the_source(name, signature, line, col, fragment) -> None:
-    with pytest.raises(CompileError) as info:
-        compile_kernel(getattr(k, name), signature, load_config(CONFIG))
-    text = str(info.value)
-    assert f"if_kernels.py:{line}:{col}: error: " in text and fragment in text, text
+    compile_error_at(k, name, signature, CONFIG, line, col, fragment)

@@ -10,12 +10,12 @@ import pytest
 from xdsl.ir import BlockArgument
 
 from oxcore.config import load_config
-from oxcore.errors import CompileError
 from sw.compiler import dialect as ob
 from sw.compiler.driver import compile_kernel, compile_to_ir
 from sw.compiler.launch import launch
 from sw.ops.gemm import gemm
 from tests.sw.compiler import trans_kernels as k
+from tests.sw.compiler.conftest import compile_error_at
 from tests.sw.compiler.test_passes import reparse
 
 rng = np.random.default_rng(71)
@@ -107,7 +107,4 @@ ERRORS = [
 
 @pytest.mark.parametrize("name,signature,config,line,col,fragment", ERRORS)
 def test_errors_point_at_the_source(name, signature, config, line, col, fragment) -> None:
-    with pytest.raises(CompileError) as info:
-        compile_kernel(getattr(k, name), signature, load_config(config), use_cache=False)
-    text = str(info.value)
-    assert f"trans_kernels.py:{line}:{col}: error: " in text and fragment in text, text
+    compile_error_at(k, name, signature, config, line, col, fragment, use_cache=False)

@@ -11,6 +11,7 @@ from oxcore.errors import CompileError
 from sw.compiler.driver import compile_kernel
 from sw.compiler.launch import launch
 from tests.sw.compiler import while_kernels as k
+from tests.sw.compiler.conftest import compile_error_at
 
 
 def collatz(n: int) -> int:
@@ -63,10 +64,7 @@ ERRORS = [
 
 @pytest.mark.parametrize("name,signature,line,col,fragment", ERRORS)
 def test_rejected_forms_point_at_the_source(name, signature, line, col, fragment) -> None:
-    with pytest.raises(CompileError) as info:
-        compile_kernel(getattr(k, name), signature, load_config("vector"))
-    text = str(info.value)
-    assert f"while_kernels.py:{line}:{col}: error: " in text and fragment in text, text
+    compile_error_at(k, name, signature, "vector", line, col, fragment)
 
 
 @pytest.mark.parametrize("n", [0, 2])
