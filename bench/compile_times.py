@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import time
 
-from cosim.kernels import launch_signature
+from cosim.kernels import launch_inputs
 from oxcore.config import load_config
 from sw.compiler.driver import compile_kernel
+from sw.compiler.launch import signature_text
 from sw.kernels import COMPILED_KERNELS
 
 TARGET_S = 2.0
@@ -27,7 +28,8 @@ def measure(name: str) -> dict:
     kernel = next(k for k in COMPILED_KERNELS if k.name == name)
     config = load_config(kernel.default_config)
     params = kernel.parse_shape(None)
-    fn, signature, _, _ = launch_signature(kernel, params, config)
+    fn, args, constexprs, _ = launch_inputs(kernel, params, config)
+    signature = signature_text(fn, args, constexprs)
     times = []
     for _ in range(RUNS):
         start = time.perf_counter()

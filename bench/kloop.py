@@ -22,8 +22,8 @@ CASES = (("gemm_kn", 8, 64), ("gemm_kn", 8, 128), ("gemm_kn", 4, 64), ("gemm_kn"
 
 def measure(kernel: str, tdim: int, size: int, num_stages: int | None) -> int:
     """Kernel cycles of one launch (a RuntimeError if C is wrong)."""
-    from sw.compiler.driver import compile_kernel
-    from sw.compiler.launch import build_launch_program, run_launch_program, signature_text
+    from sw.compiler.launch import (build_launch_program, compile_for_launch,
+                                    run_launch_program)
     config = OxCoreConfig(name=f"tensor-t{tdim}", tensor=TensorConfig(tdim=tdim))
     rng = np.random.default_rng(1)
     a = rng.integers(-128, 128, (size, size), dtype=np.int8)
@@ -38,13 +38,13 @@ def measure(kernel: str, tdim: int, size: int, num_stages: int | None) -> int:
     else:
         from tests.sw.compiler.triton_port import matmul_kernel_ported
         fn = getattr(matmul_kernel_ported, "kernel", matmul_kernel_ported)
-        args = (a, b, c, size, size, size, size, size, size)
-        constexprs = dict(stride_ak=1, stride_bn=1, stride_cn=1, BLOCK_SIZE_M=block,
-                          BLOCK_SIZE_N=block, BLOCK_SIZE_K=4 * tdim, GROUP_SIZE_M=8)
+        args = (a, b, c, size, size, size, size, 1, size, 1, size, 1)  # (strides)
+        constexprs = dict(BLOCK_SIZE_M=block, BLOCK_SIZE_N=block, BLOCK_SIZE_K=4 * tdim,
+                          GROUP_SIZE_M=8)
         grid = ((size // block) ** 2,)
-    compiled = compile_kernel(fn, signature_text(fn, args, constexprs), config,
-                              num_stages=num_stages)
-    elf, layout = build_launch_program(compiled, grid, args, config)
+    compiled, taken = compile_for_launch(fn, args, constexprs, config,
+                                         num_stages=num_stages)
+    elf, layout = build_launch_program(compiled, grid, taken, config)
     result = run_launch_program(elf, layout, config, "rtl")
     want = (a.astype(np.int64) @ b.astype(np.int64)).astype(np.int32)
     if not np.array_equal(result.arrays[2], want):

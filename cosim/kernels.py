@@ -119,18 +119,18 @@ def _compile_kernel(kernel: Kernel, params: dict[str, int], config: OxCoreConfig
     """A kernel-language kernel: compiled for this shape's constexprs, and launched over
     its grid by a program whose arrays are the kernel's named arrays (zero here; the
     harness writes the inputs in, as for the C kernels)."""
-    from sw.compiler.driver import compile_kernel
-    from sw.compiler.launch import build_launch_program
+    from sw.compiler.launch import (build_launch_program, compile_for_launch,
+                                    runtime_parameters)
     launch = kernel.launch
     assert launch is not None
     names = launch_values(kernel, params, config)
-    fn, signature, args, arrays = launch_signature(kernel, params, config)
-    compiled = compile_kernel(fn, signature, config)
-    params_in_order = [p.name for p in compiled.params]
-    symbols = {param: arg for param, arg in zip(params_in_order, launch.arguments)
-               if arg in arrays}
+    fn, args, constexprs, arrays = launch_inputs(kernel, params, config)
+    compiled, taken = compile_for_launch(fn, args, constexprs, config)
+    by_param = dict(zip(runtime_parameters(fn), launch.arguments))
+    symbols = {p.name: by_param[p.name] for p in compiled.params
+               if by_param[p.name] in arrays}
     grid = tuple(evaluate(g, names, kernel) for g in launch.grid)
-    built, _ = build_launch_program(compiled, grid, args, config, symbols)
+    built, _ = build_launch_program(compiled, grid, taken, config, symbols)
     from oxcore.outputs import open_output
     elf.parent.mkdir(parents=True, exist_ok=True)
     with open_output(elf, binary=True, executable=True) as handle:
@@ -138,11 +138,9 @@ def _compile_kernel(kernel: Kernel, params: dict[str, int], config: OxCoreConfig
     return elf
 
 
-def launch_signature(kernel: Kernel, params: dict[str, int], config: OxCoreConfig):
-    """The kernel-language function of a library kernel, its signature for this shape
-    (parameter types and constexprs), its launch arguments in order and its arrays
-    (zeros, by name)."""
-    from sw.compiler.launch import signature_text
+def launch_inputs(kernel: Kernel, params: dict[str, int], config: OxCoreConfig):
+    """The kernel-language function of a library kernel, its launch arguments for this
+    shape in order, its constexprs and its arrays (zeros, by name)."""
     launch = kernel.launch
     assert launch is not None
     names = launch_values(kernel, params, config)
@@ -150,8 +148,7 @@ def launch_signature(kernel: Kernel, params: dict[str, int], config: OxCoreConfi
     args = tuple(arrays[arg] if arg in arrays else evaluate(arg, names, kernel)
                  for arg in launch.arguments)
     constexprs = {name: names[name] for name, _ in launch.constexprs}
-    fn = launch.load()
-    return fn, signature_text(fn, args, constexprs), args, arrays
+    return launch.load(), args, constexprs, arrays
 
 
 def random_inputs(kernel: Kernel, params: dict[str, int], seed: int) -> dict[str, np.ndarray]:

@@ -32,6 +32,11 @@ from xdsl.utils.exceptions import VerifyException
 
 ui8 = IntegerType(8, Signedness.UNSIGNED)
 i8, i16 = IntegerType(8), IntegerType(16)
+
+#: An scf.for's attribute from `tl.range(..., num_stages=N)`: that loop's K-loop
+#: software pipelining (1 off, 2 or more on), over the kernel's num_stages.
+NUM_STAGES = "num_stages"
+
 #: Element types a block of numbers may hold (i1: masks and comparison results).
 NUMBER_TYPES: tuple[IntegerType, ...] = (i8, i16, i32, ui8)
 ELEMENT_TYPES: tuple[IntegerType, ...] = (i1, *NUMBER_TYPES)

@@ -56,14 +56,23 @@ def load_kernels(path: Path) -> dict[str, Kernel]:
     return {k.name: k for k in vars(module).values() if isinstance(k, Kernel)}
 
 
+def _entry_points(kernels: dict[str, Kernel]) -> list[str]:
+    """The kernels no other kernel of the file names (calls as a helper, as Triton's
+    `@triton.jit` helpers are called); all of them if every one is named."""
+    named = {n for k in kernels.values() for n in k.fn.__code__.co_names}
+    entries = [name for name in kernels if name not in named]
+    return entries or list(kernels)
+
+
 def select_kernel(kernels: dict[str, Kernel], path: Path, name: str | None) -> Kernel:
     if not kernels:
         raise OxCoreError(f"{path}: no @kernel function in this file")
     if name is None:
-        if len(kernels) > 1:
-            raise OxCoreError(f"{path} has several kernels ({', '.join(kernels)}): "
+        entries = _entry_points(kernels)
+        if len(entries) > 1:
+            raise OxCoreError(f"{path} has several kernels ({', '.join(entries)}): "
                               f"choose one with --kernel")
-        return next(iter(kernels.values()))
+        return kernels[entries[0]]
     if name not in kernels:
         raise OxCoreError(f"{path}: no kernel '{name}' (kernels: {', '.join(kernels)})")
     return kernels[name]

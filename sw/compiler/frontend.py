@@ -67,6 +67,10 @@ _ARITH_PREDICATE = {"eq": "eq", "ne": "ne", "lt": "slt", "le": "sle", "gt": "sgt
 #: (tl.minimum/tl.maximum on runtime values, Python's on constexprs).
 PYTHON_BUILTINS = ("range", "min", "max")
 
+#: Triton's tensor methods the front end takes: `x.sum(axis=1)` is `tl.sum(x, axis=1)`.
+TENSOR_MEMBERS = ("sum", "max", "min", "reshape", "view", "trans", "permute",
+                  "broadcast_to", "expand_dims", "cast")
+
 Value = Any  # an SSAValue (runtime) or a Python int/bool/dtype/tuple (constexpr)
 
 
@@ -108,6 +112,7 @@ class KernelBuilder:
     def __init__(self, kernel: tl.Kernel, signature: Signature, path: str | None = None):
         self.kernel, self.signature = kernel, signature
         self.definition, self.source = parse_kernel(kernel, path)
+        self.root_path = self.source.path  # (the kernel's file, as messages name it)
         closure = inspect.getclosurevars(kernel.fn).nonlocals
         self.globals: dict[str, Any] = {**kernel.fn.__globals__, **closure}
         self.env: dict[str, Value] = {}
@@ -115,6 +120,7 @@ class KernelBuilder:
         self.node: ast.AST = self.definition
         self.inlining: list[tl.Kernel] = []  # the helpers being inlined, outermost first
         self.loop_depth = 0  # loops (runtime or unrolled) around the statement
+        self.specialized: list[str] = []  # runtime parameters the signature fixes
 
     # --- plumbing -----------------------------------------------------------------
 
@@ -145,6 +151,7 @@ class KernelBuilder:
         self.block = Block(arg_types=argument_types)
         runtime = [name for name in self.kernel.parameters if name in self.signature.types]
         self.bind(runtime, self.block.args)
+        self.bind_specialized()
         body = self.definition.body
         if body and isinstance(body[-1], ast.Return) and body[-1].value is None:
             body = body[:-1]
@@ -174,6 +181,8 @@ class KernelBuilder:
                 self.env[name] = self.signature.constexprs[name]
             elif name in self.signature.types:
                 types.append(self.signature.types[name])
+            elif name in self.signature.constexprs:
+                self.specialized.append(name)
             else:
                 hint = " (annotate it `: tl.constexpr` to pass a value)" \
                     if name in self.signature.constexprs else ""
@@ -185,6 +194,13 @@ class KernelBuilder:
             raise self.error(f"the signature names {', '.join(sorted(unknown))}, which "
                              f"'{self.kernel.name}' does not have", self.definition)
         return types
+
+    def bind_specialized(self) -> None:
+        """A runtime parameter the signature gives a value (Triton specialises a launch
+        on integer arguments equal to 1, and on None) is that constexpr (which a loop
+        reassigning it turns into a runtime value: `promote_loop_constexprs`)."""
+        for name in self.specialized:
+            self.env[name] = self.signature.constexprs[name]
 
     def resolve(self, node: ast.expr) -> Any:
         """A global name or attribute chain (`tl.constexpr`, `tl.load`), or None."""
@@ -303,10 +319,15 @@ class KernelBuilder:
         if isinstance(call, ast.Call) and self.resolve(call.func) is tl.static_range:
             self.unrolled_loop(node, call)
             return
-        if not (isinstance(call, ast.Call) and self.resolve(call.func) is range
-                and 1 <= len(call.args) <= 3 and not call.keywords):
-            raise self.error("a kernel loop must iterate over range(...)", node.iter)
-        values = [self.expression(a) for a in call.args]
+        num_stages = None
+        if isinstance(call, ast.Call) and self.resolve(call.func) is tl.range:
+            values, num_stages = self.tl_range_arguments(call)
+        elif isinstance(call, ast.Call) and self.resolve(call.func) is range \
+                and 1 <= len(call.args) <= 3 and not call.keywords:
+            values = [self.expression(a) for a in call.args]
+        else:
+            raise self.error("a kernel loop must iterate over range(...), tl.range(...) "
+                             "or tl.static_range(...)", node.iter)
         if len(values) == 3 and is_constexpr(values[2]) and values[2] <= 0:
             raise self.error("range step must be positive", call.args[2])
         bounds = [self.scalar_i32(v, a) for v, a in zip(values, call.args)]
@@ -325,7 +346,27 @@ class KernelBuilder:
         self.yield_carried(node, carried, initial, body)
         self.block, self.env = outer_block, outer_env
         loop = self.emit(scf.ForOp(start, stop, step, initial, body))
+        if num_stages is not None:
+            loop.attributes[ob.NUM_STAGES] = IntegerAttr(num_stages, i32)
         self.bind(carried, loop.results)
+
+    def tl_range_arguments(self, call: ast.Call) -> tuple[list[Value], int | None]:
+        """`tl.range(start, end, step, num_stages=..., ...)`: its bounds, as range's,
+        and its num_stages (a constexpr: 1 or more, or None)."""
+        signature = inspect.signature(tl.range.__wrapped__)
+        arguments = self.arguments(call, signature)
+        values = [arguments[name] for name in ("arg1", "arg2", "step")
+                  if arguments[name] is not None]
+        if arguments["arg2"] is None and arguments["step"] is not None:
+            raise self.error("tl.range with a step needs its end too", call)
+        num_stages = arguments["num_stages"]
+        if num_stages is not None:
+            self.node = call
+            num_stages = self.constexpr_int(num_stages, "tl.range's num_stages")
+            if num_stages < 1:
+                raise self.error(f"tl.range's num_stages must be 1 or more, got "
+                                 f"{num_stages}", call)
+        return values, num_stages
 
     def while_loop(self, node: ast.While) -> None:
         """`while cond:` -> scf.while: the condition in its `before` region, the body in
@@ -376,9 +417,9 @@ class KernelBuilder:
     def carried_through(self, body: Sequence[ast.stmt]) -> tuple[list[str], list[SSAValue]]:
         """The runtime variables a loop's `body` reassigns (carried through the loop) and
         their values before it; a constexpr it reassigns is an error."""
+        self.promote_loop_constexprs(body)
         carried = [name for name in assigned_names(body)
                    if name in self.env and not is_constexpr(self.env[name])]
-        self.check_loop_constexprs(body)
         return carried, [self.env[name] for name in carried]
 
     def yield_carried(self, node: ast.stmt, carried: list[str], initial: list[SSAValue],
@@ -402,13 +443,19 @@ class KernelBuilder:
         finally:
             self.loop_depth -= 1
 
-    def check_loop_constexprs(self, body: Sequence[ast.stmt]) -> None:
-        """A constexpr reassigned in a loop would change every iteration: not allowed."""
+    def promote_loop_constexprs(self, body: Sequence[ast.stmt]) -> None:
+        """A constexpr integer or bool a runtime loop reassigns changes every iteration:
+        it becomes a runtime value from the loop on (`n = 1` before `while n < k: n *=
+        2`; an argument a launch specialised because it was 1 too). Other constexprs
+        (dtypes, strings, tuples) cannot change in a loop."""
         for name in assigned_names(body):
-            if name in self.env and is_constexpr(self.env[name]):
-                raise self.error(f"'{name}' is a compile-time constant and cannot be "
-                                 f"reassigned in a loop; start it as a runtime value "
-                                 f"(e.g. tl.zeros(...))", self.node)
+            value = self.env.get(name)
+            if name not in self.env or not is_constexpr(value):
+                continue
+            if not isinstance(value, (bool, int)):
+                raise self.error(f"'{name}' is a compile-time {type(value).__name__} and "
+                                 f"cannot be reassigned in a runtime loop", self.node)
+            self.bind([name], [self.to_value(value, i32)])
 
     def if_statement(self, node: ast.If) -> None:
         condition = self.expression(node.test)
@@ -487,8 +534,8 @@ class KernelBuilder:
 
     def _expression(self, node: ast.expr) -> Value:
         if isinstance(node, ast.Constant):
-            if node.value is None or isinstance(node.value, (bool, int)):
-                return node.value
+            if node.value is None or isinstance(node.value, (bool, int, str)):
+                return node.value  # (a string: a constexpr to compare, as Triton's)
             raise self.error(f"unsupported constant {node.value!r} (kernels compute on "
                              f"integers)")
         if isinstance(node, ast.Name):
@@ -516,15 +563,38 @@ class KernelBuilder:
                     ("float", "bfloat", "fp", "int", "uint", "bool")):
                 raise self.error(f"unsupported dtype '{ast.unparse(node)}' (supported: "
                                  f"tl.int8, tl.int16, tl.int32, tl.uint8)")
-            if node.attr == "T" and not isinstance(self.resolve(node.value), ModuleType):
-                return self.tl_trans(self.expression(node.value), ())
             if not isinstance(self.resolve(node.value), ModuleType):
-                raise self.error(f"unsupported attribute '.{node.attr}' (kernel values "
-                                 f"have .T and one method, .to(dtype))")
+                return self.value_attribute(self.expression(node.value), node.attr)
             raise self.error(f"unknown name '{ast.unparse(node)}'")
         if isinstance(node, ast.Subscript):
             return self.subscript(node)
         raise self.error(f"unsupported expression '{ast.unparse(node)}' in a kernel")
+
+    def value_attribute(self, value: Value, attribute: str) -> Value:
+        """Triton's tensor attributes: `x.T`, `x.dtype` (a pointer's is a
+        tl.pointer_type, whose `.element_ty` is what it points to), `x.shape`."""
+        if isinstance(value, tl.pointer_type) and attribute == "element_ty":
+            return value.element_ty
+        if not is_constexpr(value):
+            if attribute == "T":
+                return self.tl_trans(value, ())
+            if attribute == "shape":
+                return ob.shape_of(value.type)
+            if attribute == "dtype":
+                return self.dtype_of(ob.element_of(value.type))
+        members = ", ".join(f".{m}()" for m in TENSOR_MEMBERS)
+        raise self.error(f"unsupported attribute '.{attribute}' of "
+                         f"{self.describe(value)} (kernel values have .T, .dtype, .shape, "
+                         f".to(dtype) and {members})")
+
+    def dtype_of(self, element: Attribute) -> tl.dtype | tl.pointer_type:
+        if isinstance(element, PointerType):
+            return tl.pointer_type(self.dtype_of(element.pointee))
+        for dtype, type_ in DTYPE_TYPES.items():
+            if type_ == element:
+                return dtype
+        raise self.error(f"{ob.type_name(element)} values have no tl dtype (a mask: "
+                         f"convert it with .to(tl.int8) first)")
 
     def op_kind(self, op: ast.operator, node: ast.AST) -> str:
         if type(op) not in _BINARY:
@@ -560,11 +630,23 @@ class KernelBuilder:
         if len(node.ops) != 1:
             raise self.error("chained comparisons are not supported: combine two "
                              "comparisons with '&'")
+        if isinstance(node.ops[0], (ast.Is, ast.IsNot)):
+            return self.identity_test(node)
         kind = _COMPARE.get(type(node.ops[0]))
         if kind is None:
             raise self.error(f"unsupported comparison '{type(node.ops[0]).__name__}'")
         return self.binary(kind, self.expression(node.left),
                            self.expression(node.comparators[0]), compare=True)
+
+    def identity_test(self, node: ast.Compare) -> bool:
+        """`x is None` / `x is not None` (an optional argument, Triton's idiom): a
+        compile-time answer; a runtime value is never None."""
+        lhs, rhs = self.expression(node.left), self.expression(node.comparators[0])
+        if lhs is not None and rhs is not None:
+            raise self.error("'is' and 'is not' only test for None in a kernel (compare "
+                             "values with == and !=)")
+        same = lhs is rhs
+        return same if isinstance(node.ops[0], ast.Is) else not same
 
     def bool_op(self, node: ast.BoolOp) -> Value:
         values = [self.expression(v) for v in node.values]
@@ -577,8 +659,16 @@ class KernelBuilder:
         return result
 
     def subscript(self, node: ast.Subscript) -> Value:
-        """`x[:, None]` / `x[None, :]`: insert size-1 dimensions."""
+        """`x[:, None]` / `x[None, :]`: insert size-1 dimensions; `x.shape[0]`: an item
+        of a constexpr tuple."""
         value = self.expression(node.value)
+        if isinstance(value, tuple):
+            index = self.expression(node.slice)
+            if not isinstance(index, int) or isinstance(index, bool) \
+                    or not -len(value) <= index < len(value):
+                raise self.error(f"index {index!r} of the constexpr tuple {value!r}: "
+                                 f"expected an integer constexpr in range")
+            return value[index]
         items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
         if is_constexpr(value) or not isinstance(value.type, BlockType):
             raise self.error("only blocks can be indexed, with ':' and 'None'")
@@ -615,6 +705,10 @@ class KernelBuilder:
         return self.build_op(lambda: _ARITH_BINARY[kind](lhs, rhs))
 
     def python_binary(self, kind: str, lhs: Any, rhs: Any, compare: bool) -> Any:
+        if compare and kind in ("eq", "ne") and any(
+                isinstance(v, (str, tuple, tl.dtype, tl.pointer_type)) or v is None
+                for v in (lhs, rhs)):
+            return (lhs == rhs) == (kind == "eq")  # (strings, shapes, dtypes, None)
         if not all(isinstance(v, (bool, int)) for v in (lhs, rhs)):
             raise self.error(f"unsupported operands {lhs!r} and {rhs!r}")
         try:
@@ -791,6 +885,9 @@ class KernelBuilder:
             function = self.resolve(node.func)
             if function is None and node.func.attr == "to":
                 return self.cast(node)
+            if function is None and node.func.attr in TENSOR_MEMBERS and \
+                    not isinstance(self.resolve(node.func.value), ModuleType):
+                return self.member_call(node)
         else:
             function = self.expression(node.func)
         if function is builtins.min or function is builtins.max:
@@ -825,8 +922,11 @@ class KernelBuilder:
                                  f"pass it a compile-time value, not a runtime one")
         line, col = self.source.location(node)
         called_at = f"{self.source.path}:{line}:{col}"
-        try:
-            definition, source = parse_kernel(helper)
+        try:  # (a helper in the kernel's own file is named as the kernel's file is)
+            same_file = inspect.getsourcefile(helper.fn) == \
+                inspect.getsourcefile(self.kernel.fn)
+            definition, source = parse_kernel(helper,
+                                              self.root_path if same_file else None)
         except (OSError, TypeError, SyntaxError, AssertionError):
             raise self.error(f"the source of helper '{helper.name}' cannot be read (a "
                              f"helper is a `def` in a file, marked @tl.jit)") from None
@@ -863,8 +963,23 @@ class KernelBuilder:
             result = self.binary(kind, result, value)
         return result
 
-    def arguments(self, node: ast.Call, signature: inspect.Signature) -> dict[str, Value]:
-        args = [self.expression(a) for a in node.args]
+    def member_call(self, node: ast.Call) -> Value:
+        """`x.sum(axis=1)`, `x.reshape(...)` ...: Triton's tensor methods, the tl function
+        of that name with `x` first."""
+        assert isinstance(node.func, ast.Attribute)
+        name = node.func.attr
+        value = self.expression(node.func.value)
+        if is_constexpr(value):
+            raise self.error(f".{name}() needs a block, got {self.describe(value)}")
+        function = tl.BUILTINS[name]
+        arguments = self.arguments(node, inspect.signature(function.__wrapped__), value)
+        return _CALLS[name](self, **arguments)
+
+    def arguments(self, node: ast.Call, signature: inspect.Signature,
+                  *leading: Value) -> dict[str, Value]:
+        """The call's arguments bound to `signature` (after `leading` ones: a method's
+        value); a Python default's value where an argument is left out."""
+        args = [*leading, *(self.expression(a) for a in node.args)]
         kwargs = {k.arg: self.expression(k.value) for k in node.keywords if k.arg}
         try:
             bound = signature.bind(*args, **kwargs)
@@ -1082,6 +1197,96 @@ class KernelBuilder:
                              f"{order!r}")
         return self.build_op(lambda: ob.TransOp(input))
 
+    def tl_permute(self, input: Value, dims: tuple[Value, ...]) -> Value:  # noqa: A002
+        order = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], tuple) else dims
+        if not is_constexpr(input) and len(ob.shape_of(input.type)) == 2 \
+                and order == (0, 1):
+            return input
+        if order != (1, 0):
+            raise self.error(f"tl.permute takes a 2-D block and (1, 0) or (0, 1), got "
+                             f"{order!r}")
+        return self.tl_trans(input, ())
+
+    def tl_range(self, arg1: Value, arg2: Value, step: Value, **_options: Value) -> Value:
+        raise self.error("tl.range is only a for loop's iterable "
+                         "(`for k in tl.range(0, K, BLOCK_K, num_stages=2):`)")
+
+    def tl_expand_dims(self, input: Value, axis: Value) -> SSAValue:  # noqa: A002
+        value = self.block_value(input, "tl.expand_dims input")
+        axes = axis if isinstance(axis, tuple) else (axis,)
+        rank = len(ob.shape_of(value.type)) + len(axes)
+        positions = []
+        for item in axes:
+            position = self.constexpr_int(item, "tl.expand_dims axis")
+            position += rank if position < 0 else 0
+            if not 0 <= position < rank or position in positions:
+                raise self.error(f"tl.expand_dims: axis {item} is out of range or "
+                                 f"repeated for a result of {rank} dimensions")
+            positions.append(position)
+        for position in sorted(positions):
+            value = self.build_op(lambda v=value, a=position: ob.ExpandDimsOp(v, a))
+        return value
+
+    def tl_broadcast_to(self, input: Value, shape: tuple[Value, ...]  # noqa: A002
+                        ) -> SSAValue:
+        dims = shape[0] if len(shape) == 1 and isinstance(shape[0], tuple) else shape
+        target = tuple(self.constexpr_int(d, "a tl.broadcast_to dimension") for d in dims)
+        value = self.to_value(input, BlockType(target, i32)) if is_constexpr(input) \
+            else input
+        current = ob.shape_of(value.type)
+        if len(current) > len(target) or self.broadcast_shape(current, target) != target:
+            raise self.error(f"tl.broadcast_to: cannot broadcast "
+                             f"{ob.shape_text(current)} to {ob.shape_text(target)}")
+        return self.broadcast_to(value, target)
+
+    def tl_broadcast(self, input: Value, other: Value) -> tuple[SSAValue, SSAValue]:  # noqa: A002
+        if is_constexpr(input) or is_constexpr(other):
+            raise self.error("tl.broadcast takes two runtime values")
+        return self.broadcast_pair(input, other)
+
+    def tl_reshape(self, input: Value, shape: tuple[Value, ...],  # noqa: A002
+                   can_reorder: Value) -> SSAValue:
+        """Reshapes that insert or drop size-1 dimensions: an inserted one is an
+        expand_dims; a dropped one must have been inserted by one (`x[None, :]`,
+        `tl.expand_dims`), which the reshape then looks through."""
+        value = self.block_value(input, "tl.reshape input")
+        dims = shape[0] if len(shape) == 1 and isinstance(shape[0], tuple) else shape
+        target = tuple(self.constexpr_int(d, "a tl.reshape dimension") for d in dims)
+        current = ob.shape_of(value.type)
+        kept = tuple(d for d in current if d != 1)
+        if kept != tuple(d for d in target if d != 1):
+            raise self.error(f"tl.reshape from {ob.shape_text(current)} to "
+                             f"{ob.shape_text(target)} regroups elements, which kernels "
+                             f"do not support (only size-1 dimensions may be inserted or "
+                             f"dropped)")
+        while len(ob.shape_of(value.type)) > len(kept):  # drop the size-1 dimensions
+            owner = value.owner
+            if not isinstance(owner, ob.ExpandDimsOp):
+                raise self.error(f"tl.reshape from {ob.shape_text(current)} to "
+                                 f"{ob.shape_text(target)} drops a size-1 dimension that "
+                                 f"was not inserted with [None], tl.expand_dims or "
+                                 f"keep_dims")
+            value = owner.operand
+        for axis, size in enumerate(target):  # insert the target's
+            if size == 1:
+                value = self.build_op(lambda v=value, a=axis: ob.ExpandDimsOp(v, a))
+        return value
+
+    def tl_view(self, input: Value, shape: tuple[Value, ...]) -> SSAValue:  # noqa: A002
+        return self.tl_reshape(input, shape, True)
+
+    def tl_clamp(self, x: Value, min: Value, max: Value,  # noqa: A002
+                 propagate_nan: Value) -> Value:
+        return self.binary("min", self.binary("max", x, min), max)
+
+    def tl_assume(self, cond: Value) -> None:
+        if is_constexpr(cond) and not cond:
+            raise self.error("tl.assume of a condition that is false")
+        if not is_constexpr(cond) and ob.element_of(cond.type) != i1:
+            raise self.error(f"tl.assume takes a condition (a comparison), got "
+                             f"{self.describe(cond)}")
+        return None
+
     def tl_zeros_like(self, input: Value) -> SSAValue:  # noqa: A002
         if is_constexpr(input):
             raise self.error("tl.zeros_like needs a runtime value (its shape and dtype)")
@@ -1126,26 +1331,50 @@ class KernelBuilder:
             text = f": {message.value}" if message is not None else ""
             raise self.error(f"tl.static_assert failed{text}")
 
-    def tl_sum(self, input: Value, axis: Value) -> SSAValue:  # noqa: A002
-        return self.reduce("sum", input, axis)
+    def tl_sum(self, input: Value, axis: Value, keep_dims: Value,  # noqa: A002
+               dtype: Value) -> SSAValue:
+        if dtype is not None and not is_constexpr(input):
+            input = self.convert(input, self.dtype_type(dtype))  # noqa: A001
+        return self.reduce("sum", input, axis, keep_dims)
 
-    def tl_max(self, input: Value, axis: Value) -> SSAValue:  # noqa: A002
-        return self.reduce("max", input, axis)
+    def tl_max(self, input: Value, axis: Value, return_indices: Value,  # noqa: A002
+               return_indices_tie_break_left: Value, keep_dims: Value) -> SSAValue:
+        self.no_indices("max", return_indices)
+        return self.reduce("max", input, axis, keep_dims)
 
-    def tl_min(self, input: Value, axis: Value) -> SSAValue:  # noqa: A002
-        return self.reduce("min", input, axis)
+    def tl_min(self, input: Value, axis: Value, return_indices: Value,  # noqa: A002
+               return_indices_tie_break_left: Value, keep_dims: Value) -> SSAValue:
+        self.no_indices("min", return_indices)
+        return self.reduce("min", input, axis, keep_dims)
 
-    def reduce(self, kind: str, value: Value, axis: Value) -> SSAValue:
+    def no_indices(self, kind: str, return_indices: Value) -> None:
+        if return_indices is not False:
+            raise self.error(f"tl.{kind}(..., return_indices=True) (Triton's arg{kind}) "
+                             f"is not supported")
+
+    def reduce(self, kind: str, value: Value, axis: Value, keep_dims: Value = False
+               ) -> SSAValue:
+        """tl.sum/max/min: along `axis`, or over every element (axis None: a scalar);
+        `keep_dims` leaves the reduced dimensions in place, of size 1."""
         value = self.block_value(value, f"tl.{kind} input")
-        if axis is None:
-            if len(value.type.dims) != 1:
-                raise self.error(f"tl.{kind} of a {len(value.type.dims)}-D block needs an "
-                                 f"axis")
-            axis = 0
+        if not isinstance(keep_dims, bool):
+            raise self.error(f"tl.{kind}'s keep_dims must be a constexpr bool, got "
+                             f"{self.describe(keep_dims)}")
+        rank = len(value.type.dims)
+        if axis is None:  # (the last axis first: a row reduction, then the column's)
+            for last in reversed(range(rank)):
+                value = self.build_op(lambda v=value, a=last: ob.ReduceOp(kind, v, a))
+            return self.broadcast_to(value, (1,) * rank) if keep_dims else value
         axis = self.constexpr_int(axis, f"tl.{kind} axis")
-        if axis < 0:
-            axis += len(value.type.dims)
-        return self.build_op(lambda: ob.ReduceOp(kind, value, axis))
+        if not -rank <= axis < rank:
+            raise self.error(f"tl.{kind} axis {axis} is out of range for a {rank}-D block")
+        axis += rank if axis < 0 else 0
+        result = self.build_op(lambda: ob.ReduceOp(kind, value, axis))
+        if not keep_dims:
+            return result
+        if rank == 1:  # (a scalar: a block of one)
+            return self.broadcast_to(result, (1,))
+        return self.build_op(lambda: ob.ExpandDimsOp(result, axis))
 
 
 #: tl functions compiled from the call's syntax rather than its argument values.

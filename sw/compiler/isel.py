@@ -151,6 +151,9 @@ class Requantized:
 
 
 Form = Scalar | Affine | Mask | TileBlock | Requantized
+#: Ops that compute element by element, which a tile block (tensor registers) cannot
+#: take part in (`TILE_ARITHMETIC`).
+ELEMENT_WISE = (ob.ElementwiseBinaryOp, ob.CmpOp, ob.SelectOp, ob.CastOp, ob.ReduceOp)
 INT8_MIN, INT8_MAX = -128, 127
 TILE_ARITHMETIC = (
     "the tensor engine has no element-wise tile arithmetic: on a tl.dot accumulator the "
@@ -591,7 +594,7 @@ class Selector(VectorSelection):
         self._visited_order = max(self._visited_order, self._op_order()[op])
         if ob.writes_memory(op):
             self._loads_before(op)
-        if isinstance(op, ob.ElementwiseBinaryOp) and any(
+        if isinstance(op, ELEMENT_WISE) and any(
                 isinstance(self.forms.get(v), (TileBlock, Requantized)) for v in op.operands):
             raise self.error(TILE_ARITHMETIC)
         name = op.name.removeprefix("oxcore_block.").replace(".", "_")
@@ -839,8 +842,29 @@ class Selector(VectorSelection):
         rename(d); data is refused with `refusal`."""
         form = self.forms[op.operands[0]]
         if not isinstance(form, (Affine, Mask)):
+            self._refuse_wrapped_index(op.operands[0])
             raise self.error(refusal)
         self.forms[op.results[0]] = form.moved(op.results[0].type.dims, rename)
+
+    def _refuse_wrapped_index(self, value: SSAValue) -> None:
+        """A data block reshaped (toward addresses, as an index block would be) that
+        comes from `index % n`, Triton's idiom for keeping an edge program's rows in
+        bounds: an error at that `%`, which says what to write instead."""
+        stack, seen = [value], set()
+        while stack:
+            current = stack.pop()
+            owner = current.owner
+            if not isinstance(owner, Operation) or id(owner) in seen:
+                continue
+            seen.add(id(owner))
+            if isinstance(owner, ob.RemOp) and isinstance(self.forms.get(owner.lhs), Affine):
+                raise self.error(
+                    "`%` of an index block (Triton's `offs % M`, wrapping an edge "
+                    "program's rows back into the matrix) makes a data block, which "
+                    "cannot address memory: leave the offsets unwrapped and mask the "
+                    "loads instead (`mask=offs[:, None] < M`); on OxCore the rows a "
+                    "mask turns off cost nothing", owner)
+            stack.extend(owner.operands)
 
     def op_broadcast(self, op: ob.BroadcastOp) -> None:
         form = self.forms[op.operand]
@@ -852,6 +876,7 @@ class Selector(VectorSelection):
         elif isinstance(form, Mask):
             self.forms[op.result] = form.moved(shape)
         else:
+            self._refuse_wrapped_index(op.operand)
             raise self.error("broadcast of a data block is not supported yet")
 
     def op_trans(self, op: ob.TransOp) -> None:
@@ -1377,8 +1402,11 @@ class Selector(VectorSelection):
         acc = self.forms[op.acc]
         if isinstance(acc, Affine) and not acc.terms and acc.base == 0:
             acc = self._zero_tiles(op.result.type.dims)
-            if self.plan is not None and self.plan[0] is None and self.deferred_acc is None:
-                self.deferred_acc = acc  # the straight-line chain's (the only such dot)
+        if self.plan is not None and self.plan[0] is None and self.deferred_acc is None \
+                and isinstance(acc, TileBlock):
+            # the straight-line chain's (the only such dot), from zeros or from a bias
+            # load (a K loop of one iteration, folded away, leaves the latter)
+            self.deferred_acc = acc
         if not isinstance(a, TileBlock) or a.element != "i8" or a.transposed:
             raise self.error("tl.dot's first operand must be an int8 block loaded with "
                              "consecutive elements along K (its dimension 1)")
@@ -1788,7 +1816,10 @@ class Selector(VectorSelection):
         the accumulator's start (a tzero, or a bias row's tld.w) and the previous
         program's deferred store."""
         dot = _k_pipelined_dot(op) if self.tdim is not None else None
-        if dot is None or self.num_stages == 1:
+        attribute = op.attributes.get(ob.NUM_STAGES)  # (tl.range's, for this loop)
+        num_stages = attribute.value.data if isinstance(attribute, IntegerAttr) \
+            else self.num_stages
+        if dot is None or num_stages == 1:
             return None
         tdim = self.tdim
         (m, k), n = dot.a.type.dims, dot.b.type.dims[1]
@@ -1816,7 +1847,7 @@ class Selector(VectorSelection):
             store_cycles=cycles(self.deferred_kind[0]),
             start_cycles=(cycles(start.load) if isinstance(start, TileBlock) and start.load
                           else 0))
-        plans = plan_k_loop(step_model, None if self.num_stages is None else True)
+        plans = plan_k_loop(step_model, None if num_stages is None else True)
         if plans == selection_order(step_model):
             return None
         return KPipeline(op, dot, step, ub, plans=plans)

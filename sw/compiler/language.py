@@ -19,7 +19,7 @@ untyped, as in Triton: their element type comes from the launch signature
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +46,17 @@ int8, int16, int32, uint8 = dtype("int8"), dtype("int16"), dtype("int32"), dtype
 DTYPES: dict[str, dtype] = {d.name: d for d in (int8, int16, int32, uint8)}
 
 
+@dataclass(frozen=True)
+class pointer_type:  # noqa: N801 (Triton's spelling)
+    """What a pointer argument's `.dtype` is: `x_ptr.dtype.element_ty` names the type
+    it points to (Triton's idiom for "convert to what the output holds")."""
+
+    element_ty: dtype
+
+    def __repr__(self) -> str:
+        return f"tl.pointer_type({self.element_ty!r})"
+
+
 class constexpr:  # noqa: N801 (Triton's spelling)
     """Annotation of a parameter whose value is fixed when the kernel is specialised
     (``BLOCK: tl.constexpr``): block sizes, flags."""
@@ -58,6 +69,7 @@ class Kernel:
     from a kernel): the front end inlines it there."""
 
     fn: Callable[..., Any]
+    do_not_specialize: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -80,9 +92,26 @@ class Kernel:
         return launch
 
 
-def kernel(fn: Callable[..., Any]) -> Kernel:
-    """Mark `fn` as a kernel (Triton's `@triton.jit`)."""
-    return Kernel(fn)
+def kernel(fn: Callable[..., Any] | None = None, *,
+           do_not_specialize: Sequence[str | int] = ()) -> Any:
+    """Mark `fn` as a kernel (Triton's `@triton.jit`). A launch specialises the kernel
+    on every integer argument equal to 1, as Triton does (a stride of 1 makes a row of
+    consecutive elements, which the engines load as such); `do_not_specialize` names
+    (or numbers) the parameters to leave alone, as in
+    ``@tl.jit(do_not_specialize=["K"])``."""
+    def mark(function: Callable[..., Any]) -> Kernel:
+        names = list(inspect.signature(function).parameters)
+        chosen = []
+        for item in do_not_specialize:
+            if isinstance(item, int) and 0 <= item < len(names):
+                chosen.append(names[item])
+            elif isinstance(item, str) and item in names:
+                chosen.append(item)
+            else:
+                raise TypeError(f"do_not_specialize: {function.__name__} has no "
+                                f"parameter {item!r}")
+        return Kernel(function, tuple(chosen))
+    return mark if fn is None else mark(fn)
 
 
 jit = kernel  # so `@tl.jit` reads like Triton too
@@ -174,6 +203,17 @@ def static_range(start, end=None, step=1):
 
 
 @_builtin
+def range(arg1, arg2=None, step=None, num_stages=None,  # noqa: A001 (Triton's name)
+          loop_unroll_factor=None, disallow_acc_multi_buffer=False, flatten=False,
+          warp_specialize=False, disable_licm=False):
+    """``for i in tl.range(start, end, step, num_stages=...)``: a runtime loop, as
+    ``range`` is; `num_stages` sets this loop's K-loop software pipelining (1 off, 2
+    or more on), overriding the launch's. The other options steer GPU code
+    generation (unrolling, warp specialisation, multi-buffered accumulators, loop
+    flattening, licm): accepted, with no effect on OxCore."""
+
+
+@_builtin
 def where(condition, x, y):
     """Element-wise `x` where `condition` holds, else `y`."""
 
@@ -219,6 +259,53 @@ def trans(input, *dims):  # noqa: A002 (Triton's name)
 
 
 @_builtin
+def expand_dims(input, axis):  # noqa: A002 (Triton's name)
+    """`input` with a size-1 dimension inserted at `axis` (an int or a tuple of them);
+    ``x[:, None]`` is ``tl.expand_dims(x, 1)``."""
+
+
+@_builtin
+def broadcast_to(input, *shape):  # noqa: A002 (Triton's name)
+    """`input` broadcast to `shape` (NumPy's rules: size-1 dimensions repeat)."""
+
+
+@_builtin
+def broadcast(input, other):  # noqa: A002 (Triton's name)
+    """`input` and `other` broadcast to their common shape (a tuple of the two)."""
+
+
+@_builtin
+def reshape(input, *shape, can_reorder=False):  # noqa: A002 (Triton's name)
+    """`input` with the same elements in `shape`. The supported reshapes insert or
+    drop size-1 dimensions (``[N] <-> [1, N]``, ``[M, 1] -> [M]``); a reshape that
+    regroups elements ([M, N] -> [M*N]) is a CompileError."""
+
+
+@_builtin
+def view(input, *shape):  # noqa: A002 (Triton's name)
+    """Triton's older spelling of `reshape` (elements may be reordered)."""
+
+
+@_builtin
+def clamp(x, min, max, propagate_nan=None):  # noqa: A002 (Triton's names)
+    """Element-wise ``minimum(maximum(x, min), max)``; `propagate_nan` (floats only)
+    is accepted and means nothing for integers."""
+
+
+@_builtin
+def assume(cond):
+    """Triton's optimisation hint that `cond` holds (``tl.assume(stride > 0)``): the
+    condition is compiled for its errors, then dropped; a constexpr that is false is
+    a CompileError."""
+
+
+@_builtin
+def permute(input, *dims):  # noqa: A002 (Triton's name)
+    """`input`'s dimensions in the order `dims`: for a 2-D block (1, 0) is `trans`,
+    (0, 1) `input` itself."""
+
+
+@_builtin
 def zeros_like(input):  # noqa: A002 (Triton's name)
     """A block of zeros of `input`'s shape and dtype (a runtime 0 for a scalar)."""
 
@@ -248,18 +335,24 @@ def static_assert(condition, msg=""):
 
 
 @_builtin
-def sum(input, axis=None):  # noqa: A001 (Triton's name)
-    """Sum along `axis` (wrapping, in the input's dtype); a 1-D block may omit it."""
+def sum(input, axis=None, keep_dims=False, dtype=None):  # noqa: A001 (Triton's name)
+    """Sum along `axis` (wrapping, in the input's dtype, or in `dtype` when given: the
+    input is converted first); a 1-D block may omit it. `keep_dims` keeps the reduced
+    dimension (size 1)."""
 
 
 @_builtin
-def max(input, axis=None):  # noqa: A001 (Triton's name)
-    """Maximum along `axis`; a 1-D block may omit it."""
+def max(input, axis=None, return_indices=False,  # noqa: A001 (Triton's name)
+        return_indices_tie_break_left=True, keep_dims=False):
+    """Maximum along `axis`; a 1-D block may omit it. `keep_dims` keeps the reduced
+    dimension (size 1); `return_indices` (Triton's argmax) is not supported."""
 
 
 @_builtin
-def min(input, axis=None):  # noqa: A001 (Triton's name)
-    """Minimum along `axis`; a 1-D block may omit it."""
+def min(input, axis=None, return_indices=False,  # noqa: A001 (Triton's name)
+        return_indices_tie_break_left=True, keep_dims=False):
+    """Minimum along `axis`; a 1-D block may omit it. `keep_dims` keeps the reduced
+    dimension (size 1); `return_indices` (Triton's argmin) is not supported."""
 
 
 __all__ = ["kernel", "jit", "constexpr", "dtype", "int8", "int16", "int32", "uint8",

@@ -35,6 +35,7 @@ from oxcore.config import OxCoreConfig, load_config
 from oxcore.errors import OxCoreError
 from sw.compiler import abi
 from sw.compiler.artifact import CompiledKernel, Param
+from sw.compiler.signature import SignatureError, constexpr_text
 
 #: numpy dtype name -> the signature's pointer type for an array of it
 POINTER_TYPES: dict[str, str] = {"int8": "*i8", "int16": "*i16", "int32": "*i32",
@@ -515,11 +516,13 @@ def _is_constexpr(annotation: Any) -> bool:
     return isinstance(annotation, str) and annotation.split(".")[-1] == "constexpr"
 
 
-def signature_text(kernel, args: tuple, constexprs: dict[str, Any]) -> str:
+def signature_text(kernel, args: tuple, constexprs: dict[str, Any], ones: bool = True
+                   ) -> str:
     """``x:*i8,n:i32,BLOCK=64`` for `kernel` called with `args` and `constexprs`:
-    arrays give pointer types, ints i32."""
+    arrays give pointer types, ints i32; the arguments Triton specialises on (ints
+    equal to 1 unless `ones` is False, None: `specialized`) give their values."""
     params = inspect.signature(kernel.fn).parameters
-    runtime = [n for n, p in params.items() if not _is_constexpr(p.annotation)]
+    runtime = runtime_parameters(kernel)
     declared = [n for n in params if n not in runtime]
     unknown = [n for n in constexprs if n not in params]
     if unknown:
@@ -538,8 +541,11 @@ def signature_text(kernel, args: tuple, constexprs: dict[str, Any]) -> str:
                           f"argument{'s' * (len(runtime) != 1)} "
                           f"({', '.join(runtime) or 'none'}), got {len(args)}")
     entries = []
+    fixed = specialized(kernel, args, ones)
     for name, value in zip(runtime, args):
-        if isinstance(value, np.ndarray):
+        if name in fixed:
+            entries.append(f"{name}={constexpr_text(fixed[name])}")
+        elif isinstance(value, np.ndarray):
             entries.append(f"{name}:{pointer_type(value, name)}")
         elif _is_int(value) or isinstance(value, bool):
             _check_argument(Param(name, "i32"), value)
@@ -549,14 +555,69 @@ def signature_text(kernel, args: tuple, constexprs: dict[str, Any]) -> str:
                               f"(i32), not {type(value).__name__}")
     for name in declared:
         value = constexprs[name]
-        if isinstance(value, (bool, np.bool_)):
-            entries.append(f"{name}={'true' if value else 'false'}")
-        elif _is_int(value):
-            entries.append(f"{name}={int(value)}")
-        else:
+        if isinstance(value, np.bool_):
+            value = bool(value)
+        if not (_is_int(value) or isinstance(value, (bool, str)) or value is None):
             raise LaunchError(f"kernel {kernel.name}: constexpr {name}={value!r} is not "
-                              f"an integer or a bool")
+                              f"an integer, a bool, a string or None")
+        try:
+            entries.append(f"{name}={constexpr_text(value)}")
+        except SignatureError as exc:
+            raise LaunchError(f"kernel {kernel.name}: {exc}") from None
     return ",".join(entries)
+
+
+def runtime_parameters(kernel) -> list[str]:
+    """The kernel's parameters that are not constexprs, in order: what a launch passes
+    positionally."""
+    params = inspect.signature(kernel.fn).parameters
+    return [n for n, p in params.items() if not _is_constexpr(p.annotation)]
+
+
+def specialized(kernel, args: tuple | list, ones: bool = True) -> dict[str, Any]:
+    """The runtime arguments a launch specialises the kernel on, as Triton does: ints
+    equal to 1 (a unit stride: rows of consecutive elements; not with `ones` False) and
+    None (an optional pointer left out), except the parameters its
+    `do_not_specialize` names. The kernel compiled for the signature takes them as
+    constants, not as arguments."""
+    return {name: None if value is None else 1
+            for name, value in zip(runtime_parameters(kernel), args)
+            if value is None or (ones and name not in kernel.do_not_specialize
+                                 and _is_int(value) and int(value) == 1)}
+
+
+def kernel_arguments(kernel, args: tuple | list, ones: bool = True) -> tuple:
+    """`args` (one a runtime parameter) without those the launch specialises on: the
+    arguments the compiled kernel takes, in order."""
+    fixed = specialized(kernel, args, ones)
+    return tuple(value for name, value in zip(runtime_parameters(kernel), args)
+                 if name not in fixed)
+
+
+def compile_for_launch(kernel, args: tuple | list, constexprs: dict[str, Any],
+                       config: OxCoreConfig, **options: Any) -> tuple[CompiledKernel, tuple]:
+    """`kernel` compiled for a launch with `args` and `constexprs`, and the arguments it
+    takes. Specialised as Triton specialises (`specialized`); where that does not
+    compile, the kernel is compiled for its ones as runtime values instead, since
+    specialising is an optimisation and the code generator's limits depend on shapes
+    (a loop of one iteration is folded away, and its straight-line form may be
+    refused): a kernel that compiles for n = 2 must launch for n = 1. If neither
+    compiles, the specialised compilation's error. `options`: `compile_kernel`'s."""
+    from oxcore.errors import CompileError
+    from sw.compiler.driver import compile_kernel
+    signature = signature_text(kernel, args, constexprs)
+    try:
+        return compile_kernel(kernel, signature, config, **options), \
+            kernel_arguments(kernel, args)
+    except CompileError as error:
+        if specialized(kernel, args) == specialized(kernel, args, ones=False):
+            raise
+        generic = signature_text(kernel, args, constexprs, ones=False)
+        try:
+            return compile_kernel(kernel, generic, config, **options), \
+                kernel_arguments(kernel, args, ones=False)
+        except CompileError:
+            raise error from None
 
 
 def launch(kernel, grid: Any, *args: Any, sim: str = "iss",
@@ -581,10 +642,9 @@ def launch(kernel, grid: Any, *args: Any, sim: str = "iss",
         grid = grid(dict(constexprs))
     grid3 = normalize_grid(grid)
     config = _config(config)
-    signature = signature_text(kernel, args, constexprs)
-    from sw.compiler.driver import compile_kernel
-    compiled = compile_kernel(kernel, signature, config, num_stages=num_stages)
-    elf, layout = build_launch_program(compiled, grid3, args, config)
+    compiled, taken = compile_for_launch(kernel, args, constexprs, config,
+                                         num_stages=num_stages)
+    elf, layout = build_launch_program(compiled, grid3, taken, config)
     result = run_launch_program(elf, layout, config, sim, backend, max_instructions)
     for value, out in zip((a for a in args if isinstance(a, np.ndarray)), result.arrays):
         if value.flags.writeable:
@@ -593,5 +653,7 @@ def launch(kernel, grid: Any, *args: Any, sim: str = "iss",
 
 
 __all__ = ["ArraySlot", "LaunchError", "LaunchLayout", "LaunchResult", "POINTER_TYPES",
-           "build_launch_program", "check_arguments", "launch", "launch_source",
-           "normalize_grid", "run_launch_program", "signature_text"]
+           "build_launch_program", "check_arguments", "compile_for_launch",
+           "kernel_arguments", "launch",
+           "launch_source", "normalize_grid", "run_launch_program", "runtime_parameters",
+           "signature_text", "specialized"]

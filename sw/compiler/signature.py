@@ -2,7 +2,11 @@
 
 ``x:*i8,y:*i8,n:i32,BLOCK=64`` gives each runtime parameter its type (``*T``: a pointer
 to T) and each constexpr parameter its value. Pointer element types: i8, i16, i32, u8;
-scalar types: i8, i16, i32; constexpr values: integers, ``true``/``false``.
+scalar types: i8, i16, i32; constexpr values: integers, ``true``/``false``, ``None``
+and quoted strings (``ACTIVATION="relu"``). A runtime parameter given a value instead
+of a type is specialised on it (Triton specialises a launch on integer arguments equal
+to 1, and on None): the kernel is compiled with that constant, and takes no argument
+for it.
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from sw.compiler.dialect import PointerType, i8, i16, ui8
 
 POINTEE_TYPES: dict[str, IntegerType] = {"i8": i8, "i16": i16, "i32": i32, "u8": ui8}
 SCALAR_TYPES: dict[str, IntegerType] = {"i8": i8, "i16": i16, "i32": i32}
-_ENTRY = re.compile(r"^\s*([A-Za-z_]\w*)\s*(?::\s*(\*?)\s*(\w+)|=\s*(\S+))\s*$")
+Constexpr = int | bool | str | None
+_ENTRY = re.compile(r"^\s*([A-Za-z_]\w*)\s*(?::\s*(\*?)\s*(\w+)|=\s*(\S(?:.*\S)?))\s*$")
 
 
 class SignatureError(OxCoreError):
@@ -30,23 +35,41 @@ class Signature:
     """Runtime parameter types (IR types) and constexpr values, by parameter name."""
 
     types: dict[str, Attribute]
-    constexprs: dict[str, int | bool]
+    constexprs: dict[str, Constexpr]
     text: str = ""
 
     def __str__(self) -> str:
         return self.text
 
 
-def _constexpr_value(name: str, text: str) -> int | bool:
+def _constexpr_value(name: str, text: str) -> Constexpr:
     if text in ("true", "True"):
         return True
     if text in ("false", "False"):
         return False
+    if text == "None":
+        return None
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
     try:
         return int(text, 0)
     except ValueError:
-        raise SignatureError(f"--signature: constexpr {name}={text} is not an integer "
-                             f"or true/false") from None
+        raise SignatureError(f"--signature: constexpr {name}={text} is not an integer, "
+                             f"true/false, None or a quoted string") from None
+
+
+def constexpr_text(value: Constexpr) -> str:
+    """How `value` is written in a signature (`_constexpr_value` reads it back)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "None"
+    if isinstance(value, str):
+        if any(c in value for c in ",'\"") or value != value.strip():
+            raise SignatureError(f"constexpr string {value!r}: a signature's strings "
+                                 f"cannot hold commas, quotes or surrounding spaces")
+        return f'"{value}"'
+    return str(int(value))
 
 
 def _runtime_type(name: str, star: str, type_text: str) -> Attribute:
@@ -61,7 +84,7 @@ def _runtime_type(name: str, star: str, type_text: str) -> Attribute:
 def parse_signature(text: str) -> Signature:
     """`x:*i8,n:i32,BLOCK=64` -> Signature; errors name the offending entry."""
     types: dict[str, Attribute] = {}
-    constexprs: dict[str, int | bool] = {}
+    constexprs: dict[str, Constexpr] = {}
     for entry in filter(str.strip, text.split(",")):
         match = _ENTRY.match(entry)
         if match is None:

@@ -99,7 +99,7 @@ def block_shape_not_power_of_two(x_ptr, BLOCK: tl.constexpr):
 
 @tl.kernel
 def method_other_than_to(x_ptr, BLOCK: tl.constexpr):
-    size = tl.arange(0, BLOCK).shape
+    size = tl.arange(0, BLOCK).itemsize
 
 
 @tl.kernel

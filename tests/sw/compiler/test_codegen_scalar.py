@@ -26,7 +26,7 @@ def nested(out_ptr, a, b):
 
 @tl.kernel
 def running_sums(x_ptr, out_ptr, n, d):
-    total = d - d  # a runtime zero (a constexpr cannot be reassigned in a loop)
+    total = d - d  # a runtime zero (a constexpr 0 the loop reassigns would become one)
     for i in range(0, n):
         total = total + tl.load(x_ptr + i)
         tl.store(out_ptr + i, total // d + total % d)

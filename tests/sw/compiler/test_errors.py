@@ -47,7 +47,9 @@ ERRORS = [
     ("block_shape_not_power_of_two", "x_ptr:*i8,BLOCK=16", 97, 9,
      "block dimensions must be powers of two, got [16, 3]"),
     ("method_other_than_to", "x_ptr:*i8,BLOCK=16", 102, 12,
-     "unsupported attribute '.shape' (kernel values have .T and one method, .to(dtype))"),
+     "unsupported attribute '.itemsize' of a runtime !oxcore_block.block<16xi32> (kernel "
+     "values have .T, .dtype, .shape, .to(dtype) and .sum(), .max(), .min(), .reshape(), "
+     ".view(), .trans(), .permute(), .broadcast_to(), .expand_dims(), .cast())"),
     ("static_range_runtime_bound", "x_ptr:*i32,n:i32", 107, 30,
      "a tl.static_range bound must be a compile-time integer (a constexpr), got a "
      "runtime i32"),
@@ -78,7 +80,7 @@ def test_cli_prints_one_line_without_traceback(capsys) -> None:
 
 @pytest.mark.parametrize("signature, message", [
     ("x_ptr:*f32,BLOCK=16", "x_ptr has unsupported type '*f32' (supported: *i8, *i16, *i32, *u8)"),
-    ("x_ptr:*i8,BLOCK=sixteen", "constexpr BLOCK=sixteen is not an integer or true/false"),
+    ("x_ptr:*i8,BLOCK=sixteen", "constexpr BLOCK=sixteen is not an integer, true/false, None or a quoted string"),
     ("x_ptr *i8", "cannot read 'x_ptr *i8'"),
     ("x_ptr:*i8,BLOCK=16,BLOCK=32", "BLOCK is given twice"),
 ])

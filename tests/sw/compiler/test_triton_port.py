@@ -9,11 +9,12 @@ from xdsl.dialects.builtin import i32
 from sw.compiler.dialect import BlockType, i8
 from sw.compiler.driver import compile_to_ir
 from tests.sw.compiler import triton_port
-from tests.sw.compiler.conftest import ops_named
+from tests.sw.compiler.conftest import compile_error_at, ops_named
 
 MATMUL_SIGNATURE = ("a_ptr:*i8,b_ptr:*i8,c_ptr:*i32,M:i32,N:i32,K:i32,stride_am:i32,"
                     "stride_ak:i32,stride_bk:i32,stride_bn:i32,stride_cm:i32,stride_cn:i32,"
-                    "BLOCK_SIZE_M=16,BLOCK_SIZE_N=16,BLOCK_SIZE_K=64,GROUP_SIZE_M=8")
+                    "BLOCK_SIZE_M=16,BLOCK_SIZE_N=16,BLOCK_SIZE_K=64,GROUP_SIZE_M=8,"
+                    'ACTIVATION="leaky_relu"')
 
 
 def test_tutorial_vector_add_compiles_verbatim() -> None:
@@ -32,6 +33,18 @@ def test_tutorial_matmul_compiles_with_int8_dtypes() -> None:
     assert ops_named(module, "arith.minsi")  # min(...) on runtime scalars
     (loop,) = ops_named(module, "scf.for")
     assert len(loop.iter_args) == 3  # accumulator, a_ptrs, b_ptrs
+    (select,) = ops_named(module, "oxcore_block.select")  # the leaky ReLU's where
+    assert select.result.type == BlockType((16, 16), i32)
+
+
+def test_tutorial_matmul_says_what_to_change() -> None:
+    """Compiled to code, the verbatim kernel stops at its first `% M` (line 76), with
+    the edit that makes it run; the strides equal to 1 are the launch's (specialised)."""
+    signature = MATMUL_SIGNATURE.replace("stride_ak:i32", "stride_ak=1").replace(
+        "stride_bn:i32", "stride_bn=1").replace("stride_cn:i32", "stride_cn=1")
+    compile_error_at(triton_port, "matmul_kernel", signature.replace(
+        'ACTIVATION="leaky_relu"', 'ACTIVATION=""'), "tensor", 76, 15,
+        "`%` of an index block (Triton's `offs % M`")
 
 
 @pytest.mark.parametrize("shape, sim", [((17, 33, 9), "iss"), ((40, 24, 72), "iss"),
@@ -50,6 +63,7 @@ def test_ported_matmul_runs_with_b_row_major(shape, sim) -> None:
         return (-(-m // meta["BLOCK_SIZE_M"]) * -(-n // meta["BLOCK_SIZE_N"]),)
 
     triton_port.matmul_kernel_ported[grid](
-        a, b, c, m, n, k, k, n, n, stride_ak=1, stride_bn=1, stride_cn=1, BLOCK_SIZE_M=16,
-        BLOCK_SIZE_N=16, BLOCK_SIZE_K=32, GROUP_SIZE_M=8, config="tensor", sim=sim)
+        a, b, c, m, n, k, *a.strides, *b.strides, *(s // 4 for s in c.strides),
+        BLOCK_SIZE_M=16, BLOCK_SIZE_N=16, BLOCK_SIZE_K=32, GROUP_SIZE_M=8, config="tensor",
+        sim=sim)
     np.testing.assert_array_equal(c, a.astype(np.int64) @ b.astype(np.int64))

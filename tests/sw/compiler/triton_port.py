@@ -2,10 +2,12 @@
 the OxCore kernel language, so `@triton.jit` and every `tl.` name stay as written.
 
 `add_kernel` is Triton's tutorial 01 kernel, verbatim. `matmul_kernel` is tutorial 03's
-(grouped program ordering, K loop, masks) with its dtypes made int8/int32, the tensor
-engine's, and without the optional activation. `matmul_kernel_ported` is the same with
-the other edits docs/walkthrough.md explains, which make it run: no `% M` / `% N` (masks
-instead) and the unit strides as constexprs. B keeps Triton's row-major [K, N] layout.
+(grouped program ordering, K loop, masks, the optional activation chosen by a string
+constexpr) with its dtypes made int8/int32, the tensor engine's, and its leaky ReLU in
+integers. `matmul_kernel_ported` is the same with the one edit docs/walkthrough.md
+explains, which makes it run: no `% M` / `% N` (masks instead). Its strides stay
+runtime arguments: a launch specialises those equal to 1, as Triton's does, which tells
+the compiler which dimension is consecutive. B keeps Triton's row-major [K, N] layout.
 """
 
 from sw.compiler import language as tl  # was: import triton.language as tl
@@ -41,6 +43,11 @@ def add_kernel(x_ptr,  # *Pointer* to first input vector.
 
 
 @triton.jit
+def leaky_relu(x):
+    return tl.where(x >= 0, x, x // 128)  # was: 0.01 * x
+
+
+@triton.jit
 def matmul_kernel(
         # Pointers to matrices
         a_ptr, b_ptr, c_ptr,
@@ -54,6 +61,7 @@ def matmul_kernel(
         # Meta-parameters
         BLOCK_SIZE_M: tl.constexpr, BLOCK_SIZE_N: tl.constexpr, BLOCK_SIZE_K: tl.constexpr,  #
         GROUP_SIZE_M: tl.constexpr,  #
+        ACTIVATION: tl.constexpr  #
 ):
     pid = tl.program_id(axis=0)
     num_pid_m = tl.cdiv(M, BLOCK_SIZE_M)
@@ -78,7 +86,11 @@ def matmul_kernel(
         accumulator = tl.dot(a, b, accumulator)
         a_ptrs += BLOCK_SIZE_K * stride_ak
         b_ptrs += BLOCK_SIZE_K * stride_bk
-    c = accumulator
+    # You can fuse arbitrary activation functions here
+    # while the accumulator is still in FP32!
+    if ACTIVATION == "leaky_relu":
+        accumulator = leaky_relu(accumulator)
+    c = accumulator.to(tl.int32)  # was: tl.float16
 
     offs_cm = pid_m * BLOCK_SIZE_M + tl.arange(0, BLOCK_SIZE_M)
     offs_cn = pid_n * BLOCK_SIZE_N + tl.arange(0, BLOCK_SIZE_N)
@@ -90,8 +102,7 @@ def matmul_kernel(
 @triton.jit
 def matmul_kernel_ported(
         a_ptr, b_ptr, c_ptr, M, N, K,
-        stride_am, stride_ak: tl.constexpr, stride_bk, stride_bn: tl.constexpr,  # unit
-        stride_cm, stride_cn: tl.constexpr,  # strides: constexprs
+        stride_am, stride_ak, stride_bk, stride_bn, stride_cm, stride_cn,
         BLOCK_SIZE_M: tl.constexpr, BLOCK_SIZE_N: tl.constexpr, BLOCK_SIZE_K: tl.constexpr,
         GROUP_SIZE_M: tl.constexpr,
 ):

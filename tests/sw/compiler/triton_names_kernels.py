@@ -1,0 +1,141 @@
+"""Kernels written with more of `triton.language`'s names (tests/sw/compiler/
+test_triton_names.py): tl.range, string and None constexprs, tensor methods and
+attributes, shape functions, keep_dims, clamp, assume. Line numbers matter to the
+error tests at the end."""
+
+from sw.compiler import language as tl
+
+
+@tl.jit
+def gemm_range(a_ptr, bt_ptr, c_ptr, M, N, K, BLOCK_M: tl.constexpr,
+               BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, STAGES: tl.constexpr):
+    """sw.ops.gemm's kernel with its K loop written `tl.range(..., num_stages=STAGES)`."""
+    pid_m = tl.program_id(0)
+    pid_n = tl.program_id(1)
+    offs_m = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
+    offs_n = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)
+    offs_k = tl.arange(0, BLOCK_K)
+    a_ptrs = a_ptr + offs_m[:, None] * K + offs_k[None, :]
+    b_ptrs = bt_ptr + offs_k[:, None] + offs_n[None, :] * K
+    acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.int32)
+    for k in tl.range(0, K, BLOCK_K, num_stages=STAGES, loop_unroll_factor=2):
+        a = tl.load(a_ptrs, mask=(offs_m[:, None] < M) & (offs_k[None, :] < K - k), other=0)
+        b = tl.load(b_ptrs, mask=(offs_k[:, None] < K - k) & (offs_n[None, :] < N), other=0)
+        acc = tl.dot(a, b, acc)
+        a_ptrs += BLOCK_K
+        b_ptrs += BLOCK_K
+    c_ptrs = c_ptr + offs_m[:, None] * N + offs_n[None, :]
+    tl.store(c_ptrs, acc, mask=(offs_m[:, None] < M) & (offs_n[None, :] < N))
+
+
+@tl.jit
+def activation(x_ptr, b_ptr, out_ptr, n, stride, ACTIVATION: tl.constexpr,
+               BLOCK: tl.constexpr):
+    """out = act(x + b) with ACTIVATION a string, b optional (None: no bias) and x read
+    with a runtime stride (a launch specialises a stride of 1)."""
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    mask = offs < n
+    x = tl.load(x_ptr + offs * stride, mask=mask, other=0)
+    if b_ptr is not None:
+        x += tl.load(b_ptr + offs, mask=mask, other=0)
+    if ACTIVATION == "relu":
+        x = tl.maximum(x, 0)
+    elif ACTIVATION == "clamp":
+        x = tl.clamp(x, -20, 20)
+    tl.store(out_ptr + offs, x.to(out_ptr.dtype.element_ty), mask=mask)
+
+
+@tl.jit
+def shapes(x_ptr, out_ptr, s_ptr, BM: tl.constexpr, BN: tl.constexpr):
+    """Rows less their maximum, clamped; the first row's total: shape functions,
+    tensor methods and keep_dims."""
+    rows = tl.expand_dims(tl.arange(0, BM), 1)
+    cols = tl.arange(0, BN).reshape(1, BN)
+    tl.static_assert(rows.shape == (BM, 1) and cols.shape[1] == BN)
+    tl.assume(BN > 0)
+    x = tl.load(x_ptr + rows * BN + cols)
+    top = x.max(axis=1, keep_dims=True)
+    tl.static_assert(tl.reshape(top, BM).shape == (BM,))
+    y = tl.clamp(x - tl.broadcast_to(top, BM, BN), -50, 50)
+    tl.store(out_ptr + rows * BN + cols, y)
+    first = tl.load(x_ptr + tl.arange(0, BN))
+    total = tl.sum(first.to(tl.int16), dtype=tl.int32, keep_dims=True)
+    tl.store(s_ptr + tl.arange(0, 1), total)
+
+
+@tl.jit
+def squeeze(x_ptr, out_ptr, BLOCK: tl.constexpr):
+    """[BLOCK] -> [1, BLOCK] -> [BLOCK] and the 2-D permutes that change nothing."""
+    offs = tl.arange(0, BLOCK)
+    row = tl.reshape(offs, (1, BLOCK))
+    back = tl.view(row, BLOCK)
+    x = tl.load(x_ptr + back)
+    x2, offs2 = tl.broadcast(x[None, :], offs[None, :])
+    tl.store(out_ptr + tl.permute(offs2, 0, 1), x2 * 2)
+
+
+@tl.jit
+def power_of_two_at_least(out_ptr, n):
+    """A constexpr reassigned in a runtime loop becomes a runtime value."""
+    p = 1
+    while p < n:
+        p *= 2
+    tl.store(out_ptr, p)
+
+
+@tl.jit
+def reshape_regroups(x_ptr, BLOCK: tl.constexpr):
+    x = tl.load(x_ptr + tl.arange(0, BLOCK)[None, :] + tl.arange(0, 2)[:, None])
+    flat = tl.reshape(x, 2 * BLOCK)
+
+
+@tl.jit
+def argmax(x_ptr, BLOCK: tl.constexpr):
+    x = tl.load(x_ptr + tl.arange(0, BLOCK))
+    best, where = tl.max(x, return_indices=True)
+
+
+@tl.jit
+def range_as_a_value(x_ptr):
+    r = tl.range(0, 4)
+
+
+@tl.jit
+def assume_false(x_ptr, BLOCK: tl.constexpr):
+    tl.assume(BLOCK < 0)
+
+
+@tl.jit
+def identity_of_values(x_ptr, n):
+    same = n is x_ptr
+
+
+@tl.jit
+def string_in_a_loop(x_ptr, n, MODE: tl.constexpr):
+    mode = MODE
+    for i in range(n):
+        mode = "other"
+
+
+@tl.jit
+def wrapped_offsets(a_ptr, c_ptr, M, BLOCK: tl.constexpr):
+    offs = (tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)) % M
+    x = tl.load(a_ptr + offs[:, None] * BLOCK + tl.arange(0, BLOCK)[None, :])
+    tl.store(c_ptr + tl.arange(0, BLOCK)[:, None] * BLOCK + tl.arange(0, BLOCK)[None, :], x)
+
+
+@tl.jit
+def bad_keep_dims(x_ptr, flag, BLOCK: tl.constexpr):
+    s = tl.sum(tl.load(x_ptr + tl.arange(0, BLOCK)), keep_dims=flag)
+
+
+@tl.jit
+def squeeze_a_computed_row(x_ptr, BLOCK: tl.constexpr):
+    x = tl.load(x_ptr + tl.arange(0, 1)[:, None] * BLOCK + tl.arange(0, BLOCK)[None, :])
+    row = tl.reshape(x, BLOCK)
+
+
+@tl.jit
+def whole_sum(x_ptr, s_ptr, BM: tl.constexpr, BN: tl.constexpr):
+    x = tl.load(x_ptr + tl.arange(0, BM)[:, None] * BN + tl.arange(0, BN)[None, :])
+    tl.store(s_ptr, tl.sum(x))
