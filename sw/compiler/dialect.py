@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import ClassVar
 
+from xdsl.dialects import arith
 from xdsl.dialects.builtin import (ArrayAttr, IntAttr, IntegerAttr, IntegerType, Signedness,
                                    StringAttr, i1, i32)
 from xdsl.ir import Attribute, Dialect, Operation, ParametrizedAttribute, SSAValue, TypeAttribute
@@ -653,6 +654,16 @@ BINARY_OPS: dict[str, type[ElementwiseBinaryOp]] = {
                 MaxOp, MinOp)}
 
 COMPARISONS = ("eq", "ne", "lt", "le", "gt", "ge")
+
+#: The scalar (arith) op of each element-wise kind and comparison: what a binary op or
+#: comparison of two scalars is (the front end), and one element of a block's (a
+#: row's scalar in `split-rows`). Signed: uint8 exists in blocks only.
+SCALAR_BINARY_OPS: dict[str, type[Operation]] = {
+    "add": arith.AddiOp, "sub": arith.SubiOp, "mul": arith.MuliOp, "div": arith.DivSIOp,
+    "rem": arith.RemSIOp, "and": arith.AndIOp, "or": arith.OrIOp, "xor": arith.XOrIOp,
+    "shl": arith.ShLIOp, "shr": arith.ShRSIOp, "max": arith.MaxSIOp, "min": arith.MinSIOp}
+SCALAR_PREDICATES = {"eq": "eq", "ne": "ne", "lt": "slt", "le": "sle", "gt": "sgt",
+                     "ge": "sge"}
 
 
 @irdl_op_definition

@@ -56,12 +56,6 @@ _COMPARE = {ast.Eq: "eq", ast.NotEq: "ne", ast.Lt: "lt", ast.LtE: "le", ast.Gt: 
 _PYTHON_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "eq": lambda a, b: a == b, "ne": lambda a, b: a != b, "lt": lambda a, b: a < b,
     "le": lambda a, b: a <= b, "gt": lambda a, b: a > b, "ge": lambda a, b: a >= b}
-_ARITH_BINARY: dict[str, type[Operation]] = {
-    "add": arith.AddiOp, "sub": arith.SubiOp, "mul": arith.MuliOp, "div": arith.DivSIOp,
-    "rem": arith.RemSIOp, "and": arith.AndIOp, "or": arith.OrIOp, "xor": arith.XOrIOp,
-    "shl": arith.ShLIOp, "shr": arith.ShRSIOp, "max": arith.MaxSIOp, "min": arith.MinSIOp}
-_ARITH_PREDICATE = {"eq": "eq", "ne": "ne", "lt": "slt", "le": "sle", "gt": "sgt",
-                    "ge": "sge"}
 
 #: Python built-ins a kernel may use: loops, and min/max as Triton maps them
 #: (tl.minimum/tl.maximum on runtime values, Python's on constexprs).
@@ -699,10 +693,10 @@ class KernelBuilder:
                 return self.build_op(lambda: ob.CmpOp(kind, lhs, rhs))
             return self.build_op(lambda: ob.BINARY_OPS[kind](lhs, rhs))
         if compare:
-            return self.build_op(lambda: arith.CmpiOp(lhs, rhs, _ARITH_PREDICATE[kind]))
+            return self.build_op(lambda: arith.CmpiOp(lhs, rhs, ob.SCALAR_PREDICATES[kind]))
         if lhs.type == i1 and kind not in ("and", "or", "xor"):
             raise self.error(f"'{kind}' on booleans: use '&', '|', '^'")
-        return self.build_op(lambda: _ARITH_BINARY[kind](lhs, rhs))
+        return self.build_op(lambda: ob.SCALAR_BINARY_OPS[kind](lhs, rhs))
 
     def python_binary(self, kind: str, lhs: Any, rhs: Any, compare: bool) -> Any:
         if compare and kind in ("eq", "ne") and any(

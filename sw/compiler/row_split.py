@@ -20,7 +20,10 @@ tl.max) is the row's 1-D reduction, and a 1-D block of pointers stores it (conve
 the pointers' element type, as ``tl.store`` does) as the row's element (`row` of a 1-D
 block is an element) under ``scf.if`` on the row's mask element;
 ``s[:, None]`` of a row reduction or of a 1-D load (one element a row, loaded under
-``scf.if``, else `other`) is a splat of the row's scalar. A column reduction
+``scf.if``, else `other`) is a splat of the row's scalar, and element-wise work on such
+values before they meet the row (``tl.sum(x, axis=1) // N``; on the [R, 1] block of a
+``keep_dims`` reduction, moved before its ``[:, None]`` first) is the row's scalar
+arithmetic (`arith` ops), stored by a 1-D store as a reduction is. A column reduction
 (``tl.sum(x, axis=0)``) is a block the loop carries: ``acc = acc op row``, from op's
 identity (the masked-off elements must read it: instruction selection's check).
 
@@ -119,15 +122,6 @@ def _reduction(value: SSAValue, axis: int) -> ob.ReduceOp | None:
     return None
 
 
-def _row_value(value: SSAValue) -> ob.ReduceOp | None:
-    """The row reduction a 1-D store's value is, itself or converted (``tl.store`` of an
-    int8 ``tl.max(x, axis=1)`` through int32 pointers casts it)."""
-    owner = value.owner
-    if isinstance(owner, ob.CastOp) and not _is_2d(owner.operand):
-        value = owner.operand
-    return _reduction(value, 1)
-
-
 def _scalar_cast(value: SSAValue, element) -> Operation:
     """A row's scalar converted as `oxcore_block.cast` converts its block: sign-extended
     (zero-extended from i1 and ui8) or truncated."""
@@ -136,6 +130,18 @@ def _scalar_cast(value: SSAValue, element) -> Operation:
         unsigned = source.width.data == 1 or source == ob.ui8
         return (arith.ExtUIOp if unsigned else arith.ExtSIOp)(value, element)
     return arith.TruncIOp(value, element)
+
+
+def _scalar_op(op: Operation, operands: list[SSAValue]) -> Operation:
+    """A 1-D element-wise op along the rows as the row's scalar op (signed: `_per_row`
+    takes no uint8)."""
+    if isinstance(op, ob.CastOp):
+        return _scalar_cast(operands[0], op.result.type.element_type)
+    if isinstance(op, ob.CmpOp):
+        return arith.CmpiOp(*operands, ob.SCALAR_PREDICATES[op.predicate.data])
+    if isinstance(op, ob.SelectOp):
+        return arith.SelectOp(*operands)
+    return ob.SCALAR_BINARY_OPS[op.name.split(".")[1]](*operands)
 
 
 def _identity(reduction: ob.ReduceOp) -> int:
@@ -165,19 +171,39 @@ class _Splitter:
             return False
         if self.kind(op.ptr) != FORM or OPAQUE in (self.kind(v) for v in op.operands):
             return False  # a scatter, or a tile's store
-        return _is_2d(op.value) or (_row_value(op.value) is not None and (
+        return _is_2d(op.value) or (self._row_sink_value(op.value) and (
             op.mask is None or self.kind(op.mask) == FORM))
 
-    def _per_row(self, value: SSAValue) -> Operation | None:
-        """The op making one scalar a row of the 1-D `value`: a row reduction, or a
-        load of one element a row (a 1-D load through index pointers)."""
+    def _per_row(self, value: SSAValue) -> list[Operation] | None:
+        """The ops making one scalar a row of the 1-D `value` (a block along the rows):
+        a row reduction, a load of one element a row (a 1-D load through index
+        pointers), or element-wise arithmetic on such values and forms (``tl.sum(x,
+        axis=1) // N``: a row's mean), which the row loop computes on scalars; None if
+        `value` is other data."""
         reduction = _reduction(value, 1)
         if reduction is not None:
-            return reduction
+            return [reduction]
         owner = value.owner
         if isinstance(owner, ob.LoadOp) and all(self.kind(v) == FORM for v in owner.operands):
-            return owner
-        return None
+            return [owner]
+        if not isinstance(owner, _ELEMENTWISE) or _is_2d(value) or ob.ui8 in (
+                ob.element_of(v.type) for v in (*owner.operands, value)):
+            return None  # (uint8 is a block type only: no scalar op computes it)
+        ops: list[Operation] = []
+        for operand in owner.operands:
+            if self.kind(operand) == FORM:
+                continue  # its element a row, a scalar
+            inner = self._per_row(operand)
+            if inner is None:
+                return None
+            ops.extend(op for op in inner if op not in ops)
+        return [*ops, owner]
+
+    def _row_sink_value(self, value: SSAValue) -> bool:
+        """A 1-D store's value that is one scalar a row computed from a row reduction
+        (the reduction itself, converted, or arithmetic on it)."""
+        ops = self._per_row(value)
+        return ops is not None and any(isinstance(op, ob.ReduceOp) for op in ops)
 
     def _reads(self, sink: Operation) -> tuple[set[Operation], set[Operation]] | None:
         """The ops `sink` reads (transitively) that are cloned on rows, and the
@@ -192,13 +218,21 @@ class _Splitter:
                 continue  # a form: a row of it in the loop
             owner = value.owner
             column = ob.broadcast_source(value, 1) if _is_2d(value) else None
-            if column is not None:
-                owner = self._per_row(column[0])
-                if owner is None:
-                    return None  # x[:, None] of other data
-                absorbed.update(column[1])
-            elif _row_value(value) is not None:
-                owner = value.owner  # (the reduction, or its conversion)
+            per_row = self._per_row(column[0] if column is not None else value) \
+                if column is not None or not _is_2d(value) else None
+            if column is not None and per_row is None:
+                return None  # x[:, None] of other data
+            if per_row is not None and (column is not None or self._row_sink_value(value)):
+                if column is not None:
+                    absorbed.update(column[1])
+                for op in per_row:  # a scalar a row: the reductions' 2-D operands read
+                    if op.parent_block() is not block:
+                        return None
+                    if op not in found:
+                        found.add(op)
+                        if isinstance(op, ob.ReduceOp):
+                            pending.append(op.operand)
+                continue
             elif not _is_2d(value) or _broadcast_row_source(value) is not None:
                 continue  # 1-D data: the same block in every row (b[None, :])
             elif not isinstance(owner, (ob.LoadOp, *_ELEMENTWISE)):
@@ -289,8 +323,8 @@ class _Splitter:
                 clone = combine(carried[op], row_of(op.operand))
             elif isinstance(op, ob.ReduceOp):
                 clone = ob.ReduceOp(op.kind.data, row_of(op.operand), 0)
-            elif isinstance(op, ob.CastOp) and not _is_2d(op.operand):
-                clone = _scalar_cast(mapped[op.operand], op.result.type.element_type)
+            elif isinstance(op, _ELEMENTWISE) and not _is_2d(op.results[0]):
+                clone = _scalar_op(op, [row_of(operand) for operand in op.operands])
             elif isinstance(op, ob.StoreOp) and not _is_2d(op.value):
                 clone = _row_store(row_of(op.ptr), mapped[op.value],
                                    row_of(op.mask) if op.mask is not None else None,
@@ -376,6 +410,58 @@ def _on_rows(op: Operation, operands: list[SSAValue]) -> Operation:
     return type(op)(*operands)
 
 
+def _as_rows(value: SSAValue, rows: int) -> tuple[SSAValue | None, list[Operation]]:
+    """A [rows, 1] block as the 1-D block along its rows it stands for: the x of
+    ``x[:, None]``, or a splat or constant rebuilt 1-D (the new ops); None if neither."""
+    owner = value.owner
+    if isinstance(owner, ob.ExpandDimsOp) and owner.axis.value.data == 1 and len(
+            owner.operand.type.dims) == 1:
+        return owner.operand, []
+    if isinstance(owner, ob.SplatOp):
+        op = ob.SplatOp(owner.operand, (rows,))
+    elif isinstance(owner, ob.ConstantOp):
+        op = ob.ConstantOp(owner.value.value.data, ob.BlockType((rows,), value.type.element_type))
+    else:
+        return None, []
+    op.location = owner.location
+    return op.results[0], [op]
+
+
+def _erase(op: Operation) -> None:
+    op.detach()
+    op.erase()
+
+
+def _columns_as_rows(block: Block, kind: _Kinds) -> None:
+    """Element-wise work on [R, 1] blocks of data one value a row (``s[:, None] + 1``,
+    a ``keep_dims`` reduction divided by N) done on the 1-D values and expanded after
+    (``(s + 1)[:, None]``), so that a row loop sees one scalar a row computed before
+    its splat across the row. (Index and pointer blocks are left as they are.)"""
+    for op in list(block.ops):
+        if not isinstance(op, _ELEMENTWISE) or not _is_2d(op.results[0]) \
+                or op.results[0].type.dims[1] != 1 or kind(op.results[0]) != DATA:
+            continue
+        rows = op.results[0].type.dims[0]
+        operands, new_ops = [], []
+        for operand in op.operands:
+            row_value, made = _as_rows(operand, rows)
+            if row_value is None:
+                break
+            operands.append(row_value)
+            new_ops += made
+        else:
+            flat = _on_rows(op, operands)
+            expand = ob.ExpandDimsOp(flat.results[0], 1)
+            for new in (*new_ops, flat, expand):
+                new.location = op.location
+            block.insert_ops_before([*new_ops, flat, expand], op)
+            op.results[0].replace_all_uses_with(expand.results[0])
+            old = list(op.operands)
+            _erase(op)
+            for value in old:  # (the [R, 1] operands nothing else reads)
+                ob.erase_if_unused(value, _erase)
+
+
 @dataclass(frozen=True)
 class SplitRowsPass(ModulePass):
     """2-D element-wise loads, arithmetic and stores -> a loop over 1-D rows."""
@@ -392,5 +478,6 @@ class SplitRowsPass(ModulePass):
                          and not list(candidate.result.uses)]:
                 load.detach()  # never used: not loaded (as an unused 1-D block is not)
                 load.erase()
+            _columns_as_rows(block, splitter.kind)
             for component in splitter.components(block):
                 splitter.split(component)

@@ -245,3 +245,23 @@ def row_sums_and_squares(x_ptr, sums_ptr, squares_ptr, M, N, BM: tl.constexpr,
     x = tl.load(x_ptr + offs_m[:, None] * N + offs_n[None, :], mask=mask, other=0)
     tl.store(sums_ptr + offs_m, tl.sum(x, axis=1), mask=offs_m < M)
     tl.store(squares_ptr + offs_m, tl.sum(x * x, axis=1), mask=offs_m < M)
+
+
+@tl.kernel
+def layer_norm_int(x_ptr, g_ptr, out_ptr, mean_ptr, M, N, BM: tl.constexpr,
+                   BN: tl.constexpr):
+    """An integer layer norm's centring and scaling: each row less its mean (sum // N),
+    times a gain loaded a row, clamped by its own row maximum plus one (keep_dims), and
+    the means stored: arithmetic on one scalar a row before it meets the row."""
+    offs_m = tl.program_id(0) * BM + tl.arange(0, BM)
+    offs_n = tl.arange(0, BN)
+    mask = (offs_m[:, None] < M) & (offs_n[None, :] < N)
+    x = tl.load(x_ptr + offs_m[:, None] * N + offs_n[None, :], mask=mask, other=0)
+    wide = x.to(tl.int32)
+    mean = tl.sum(wide, axis=1) // N
+    gain = tl.load(g_ptr + offs_m, mask=offs_m < M, other=1)
+    limit = wide.max(axis=1, keep_dims=True) + 1
+    centred = (wide - mean[:, None]) * tl.where(gain > 0, gain, -gain)[:, None]
+    tl.store(out_ptr + offs_m[:, None] * N + offs_n[None, :], tl.minimum(centred, limit),
+             mask=mask)
+    tl.store(mean_ptr + offs_m, (mean - 1).to(tl.int16), mask=offs_m < M)

@@ -451,3 +451,31 @@ def test_rtl_bias_relu2d():
     out = np.zeros_like(x)
     launch(rk.bias_relu2d, 2, x, b, out, 5, 45, BM=4, BN=64, config=CONFIG, sim="rtl")
     assert np.array_equal(out, np.maximum((x + b[None, :]).astype(np.int8), 0))
+
+
+@pytest.mark.parametrize("sim", ["iss", "rtl"])
+@pytest.mark.parametrize("m,n", [(7, 45), (8, 64), (3, 1)])
+def test_arithmetic_on_one_scalar_a_row(sim, m, n):
+    """Row reductions and row loads combined before their broadcast along the row
+    (`s // N`, `where(g > 0, g, -g)`, a keep_dims maximum + 1) and a row's mean stored
+    converted: scalars in the row loop, against numpy (C's division: toward zero)."""
+    if sim == "rtl" and m != 7:
+        pytest.skip("one shape on the RTL")
+    rng = np.random.default_rng(m * n)
+    x = random(rng, (m, n), np.int8)
+    g = rng.integers(-5, 6, m).astype(np.int32)
+    out, means = np.zeros((m, n), np.int32), np.full(8, 7, np.int16)
+    launch(rk.layer_norm_int, 2, x, g, out, means, m, n, BM=4, BN=64, config=CONFIG,
+           sim=sim)
+    wide = x.astype(np.int64)
+    mean = np.trunc(wide.sum(axis=1) / n).astype(np.int64)
+    centred = (wide - mean[:, None]) * np.abs(g)[:, None]
+    want = np.minimum(centred, wide.max(axis=1, keepdims=True) + 1)
+    np.testing.assert_array_equal(out, want.astype(np.int32))
+    np.testing.assert_array_equal(means[:m], (mean - 1).astype(np.int16))
+    assert (means[m:] == 7).all()
+    text = ir_after_split(rk.layer_norm_int,
+                          "x_ptr:*i8,g_ptr:*i32,out_ptr:*i32,mean_ptr:*i16,M:i32,N:i32,"
+                          "BM=4,BN=64")
+    loop = text[text.index("scf.for"):]
+    assert "arith.divsi" in loop and "arith.select" in loop  # one scalar a row
