@@ -119,14 +119,13 @@ def _compile_kernel(kernel: Kernel, params: dict[str, int], config: OxCoreConfig
     """A kernel-language kernel: compiled for this shape's constexprs, and launched over
     its grid by a program whose arrays are the kernel's named arrays (zero here; the
     harness writes the inputs in, as for the C kernels)."""
-    from sw.compiler.launch import (build_launch_program, compile_for_launch,
-                                    runtime_parameters)
+    from sw.compiler.launch import build_launch_program, compile_for_launch
     launch = kernel.launch
     assert launch is not None
     names = launch_values(kernel, params, config)
     fn, args, constexprs, arrays = launch_inputs(kernel, params, config)
     compiled, taken = compile_for_launch(fn, args, constexprs, config)
-    by_param = dict(zip(runtime_parameters(fn), launch.arguments))
+    by_param = dict(zip(fn.runtime_parameters, launch.arguments))
     symbols = {p.name: by_param[p.name] for p in compiled.params
                if by_param[p.name] in arrays}
     grid = tuple(evaluate(g, names, kernel) for g in launch.grid)

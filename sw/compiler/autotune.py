@@ -168,15 +168,14 @@ class Autotuned:
                 out.write(f"  {text}: {cycles:,} cycles{mark}\n")
 
     def _key_values(self, args: tuple) -> dict[str, Any]:
-        runtime = [p for p in self.kernel.parameters
-                   if not _is_constexpr(self.kernel, p)]
+        runtime = self.kernel.runtime_parameters
         values = dict(zip(runtime, args))
         missing = [k for k in self.key if k not in values]
         if missing:
             raise OxCoreError(f"autotune {self.name}: key {missing[0]!r} is not a runtime "
                               f"argument")
         return {k: (list(values[k].shape) if isinstance(values[k], np.ndarray)
-                    else int(values[k])) for k in self.key}
+                    else None if values[k] is None else int(values[k])) for k in self.key}
 
     def _cache_path(self, config: OxCoreConfig, key_values: dict[str, Any],
                     num_stages: int | None = None) -> Path:
@@ -189,11 +188,6 @@ class Autotuned:
                            hardware_digest(), num_stages], sort_keys=True)
         digest = hashlib.sha256(text.encode()).hexdigest()[:16]
         return choices_dir() / f"{self.name}-{config.name}-{digest}.json"
-
-
-def _is_constexpr(kernel: Kernel, name: str) -> bool:
-    from sw.compiler.launch import _is_constexpr as constexpr_annotation
-    return constexpr_annotation(inspect.signature(kernel.fn).parameters[name].annotation)
 
 
 def autotune(configs: list[Config], key: list[str]) -> Callable[[Kernel], Autotuned]:

@@ -6,8 +6,11 @@ kernel's globals (`tl`, integer constants) resolve; the kernels themselves never
 
 from __future__ import annotations
 
+import ast
 import importlib.util
+import inspect
 import sys
+import textwrap
 import traceback
 from collections.abc import Callable
 from io import StringIO
@@ -57,10 +60,18 @@ def load_kernels(path: Path) -> dict[str, Kernel]:
 
 
 def _entry_points(kernels: dict[str, Kernel]) -> list[str]:
-    """The kernels no other kernel of the file names (calls as a helper, as Triton's
-    `@triton.jit` helpers are called); all of them if every one is named."""
-    named = {n for k in kernels.values() for n in k.fn.__code__.co_names}
-    entries = [name for name in kernels if name not in named]
+    """The kernels no other kernel of the file calls by name (as Triton's `@triton.jit`
+    helpers are called: `leaky_relu(acc)`; `tl.dot(...)` names no kernel `dot`); all of
+    them if every one is called."""
+    called: set[str] = set()
+    for kernel in kernels.values():
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(kernel.fn)))
+        except (OSError, TypeError, SyntaxError):
+            continue
+        called.update(node.func.id for node in ast.walk(tree)
+                      if isinstance(node, ast.Call) and isinstance(node.func, ast.Name))
+    entries = [name for name in kernels if name not in called]
     return entries or list(kernels)
 
 

@@ -57,6 +57,9 @@ _PYTHON_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "eq": lambda a, b: a == b, "ne": lambda a, b: a != b, "lt": lambda a, b: a < b,
     "le": lambda a, b: a <= b, "gt": lambda a, b: a > b, "ge": lambda a, b: a >= b}
 
+#: What a variable a branch does not assign holds (None is a value: an optional pointer).
+_UNBOUND = object()
+
 #: Python built-ins a kernel may use: loops, and min/max as Triton maps them
 #: (tl.minimum/tl.maximum on runtime values, Python's on constexprs).
 PYTHON_BUILTINS = ("range", "min", "max")
@@ -176,12 +179,17 @@ class KernelBuilder:
             elif name in self.signature.types:
                 types.append(self.signature.types[name])
             elif name in self.signature.constexprs:
+                value = self.signature.constexprs[name]
+                if value is not None and (isinstance(value, bool)
+                                          or not isinstance(value, int)):
+                    raise self.error(f"runtime parameter '{name}' can be fixed to an "
+                                     f"integer or None in the signature (a launch's "
+                                     f"specialisation), not {value!r}; annotate it "
+                                     f"`: tl.constexpr` to pass other values", parameter)
                 self.specialized.append(name)
             else:
-                hint = " (annotate it `: tl.constexpr` to pass a value)" \
-                    if name in self.signature.constexprs else ""
                 raise self.error(f"parameter '{name}' needs a type in the signature "
-                                 f"({name}:*i8, {name}:i32, ...){hint}", parameter)
+                                 f"({name}:*i8, {name}:i32, ...)", parameter)
         unknown = set(self.signature.types) | set(self.signature.constexprs)
         unknown -= {a.arg for a in arguments.args}
         if unknown:
@@ -190,11 +198,19 @@ class KernelBuilder:
         return types
 
     def bind_specialized(self) -> None:
-        """A runtime parameter the signature gives a value (Triton specialises a launch
-        on integer arguments equal to 1, and on None) is that constexpr (which a loop
-        reassigning it turns into a runtime value: `promote_loop_constexprs`)."""
+        """A runtime parameter the signature gives a value (a launch specialises on
+        integer arguments equal to 1, and on None, as Triton's does): an integer is an
+        int32 constant, a runtime value of the parameter's type whose value the passes
+        know (an expression computes what it computes for any other argument: `x *
+        scale` promotes int8 x to int32 either way); None stays a constexpr None, which
+        `is None` tests."""
+        self.node = self.definition
         for name in self.specialized:
-            self.env[name] = self.signature.constexprs[name]
+            value = self.signature.constexprs[name]
+            if value is None:
+                self.env[name] = None
+            else:
+                self.bind([name], [self.to_value(value, i32)])
 
     def resolve(self, node: ast.expr) -> Any:
         """A global name or attribute chain (`tl.constexpr`, `tl.load`), or None."""
@@ -411,9 +427,9 @@ class KernelBuilder:
     def carried_through(self, body: Sequence[ast.stmt]) -> tuple[list[str], list[SSAValue]]:
         """The runtime variables a loop's `body` reassigns (carried through the loop) and
         their values before it; a constexpr it reassigns is an error."""
-        self.promote_loop_constexprs(body)
         carried = [name for name in assigned_names(body)
                    if name in self.env and not is_constexpr(self.env[name])]
+        self.check_loop_constexprs(body)
         return carried, [self.env[name] for name in carried]
 
     def yield_carried(self, node: ast.stmt, carried: list[str], initial: list[SSAValue],
@@ -437,19 +453,13 @@ class KernelBuilder:
         finally:
             self.loop_depth -= 1
 
-    def promote_loop_constexprs(self, body: Sequence[ast.stmt]) -> None:
-        """A constexpr integer or bool a runtime loop reassigns changes every iteration:
-        it becomes a runtime value from the loop on (`n = 1` before `while n < k: n *=
-        2`; an argument a launch specialised because it was 1 too). Other constexprs
-        (dtypes, strings, tuples) cannot change in a loop."""
+    def check_loop_constexprs(self, body: Sequence[ast.stmt]) -> None:
+        """A constexpr reassigned in a loop would change every iteration: not allowed."""
         for name in assigned_names(body):
-            value = self.env.get(name)
-            if name not in self.env or not is_constexpr(value):
-                continue
-            if not isinstance(value, (bool, int)):
-                raise self.error(f"'{name}' is a compile-time {type(value).__name__} and "
-                                 f"cannot be reassigned in a runtime loop", self.node)
-            self.bind([name], [self.to_value(value, i32)])
+            if name in self.env and is_constexpr(self.env[name]):
+                raise self.error(f"'{name}' is a compile-time constant and cannot be "
+                                 f"reassigned in a loop; start it as a runtime value "
+                                 f"(e.g. tl.zeros(...))", self.node)
 
     def if_statement(self, node: ast.If) -> None:
         condition = self.expression(node.test)
@@ -482,8 +492,9 @@ class KernelBuilder:
         (a constexpr in one branch becomes a constant of the other's type)."""
         merged = []
         for name in dict.fromkeys(n for _, env in branches for n in env):
-            values = [env.get(name) for _, env in branches]
-            if None in values or all(v is outer.get(name) for v in values):
+            values = [env.get(name, _UNBOUND) for _, env in branches]
+            if any(v is _UNBOUND for v in values) or all(
+                    v is outer.get(name, _UNBOUND) for v in values):
                 continue  # new in one branch only (not visible after), or unchanged
             if all(is_constexpr(v) for v in values):
                 if values[0] != values[1] or type(values[0]) is not type(values[1]):
@@ -492,6 +503,10 @@ class KernelBuilder:
                                      node)
                 outer[name] = values[0]
                 continue
+            fixed = [v for v in values if is_constexpr(v) and not isinstance(v, (bool, int))]
+            if fixed:  # (None, a string, a dtype: no runtime value can stand for it)
+                raise self.error(f"'{name}' is {self.describe(fixed[0])} in one branch of a "
+                                 f"runtime `if` and a runtime value in the other", node)
             runtime_type = next(v.type for v in values if not is_constexpr(v))
             for block, env in branches:
                 env[name] = self.materialize(env[name], runtime_type, block)
@@ -600,10 +615,10 @@ class KernelBuilder:
             return self.env[node.id]
         if node.id in self.globals:
             value = self.globals[node.id]
-            if isinstance(value, (bool, int, tl.dtype, ModuleType)) or callable(value):
+            if isinstance(value, (bool, int, str, tl.dtype, ModuleType)) or callable(value):
                 return value
             raise self.error(f"global '{node.id}' is a {type(value).__name__}; kernels "
-                             f"can use integer globals, dtypes and tl functions")
+                             f"can use integer and string globals, dtypes and tl functions")
         if node.id in PYTHON_BUILTINS:
             return getattr(builtins, node.id)
         raise self.error(f"undefined name '{node.id}'")
@@ -660,8 +675,8 @@ class KernelBuilder:
             index = self.expression(node.slice)
             if not isinstance(index, int) or isinstance(index, bool) \
                     or not -len(value) <= index < len(value):
-                raise self.error(f"index {index!r} of the constexpr tuple {value!r}: "
-                                 f"expected an integer constexpr in range")
+                raise self.error(f"index {self.describe(index)} of the constexpr tuple "
+                                 f"{value!r}: expected an integer constexpr in range")
             return value[index]
         items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
         if is_constexpr(value) or not isinstance(value.type, BlockType):
@@ -798,6 +813,9 @@ class KernelBuilder:
         type); booleans become i1 and offsets for pointers i32. Runtime values pass."""
         if not is_constexpr(value):
             return value
+        if value is None:
+            raise self.error("None is not a value here (an argument passed as None: test "
+                             "it first, `if b_ptr is not None:`)")
         if not isinstance(value, (bool, int)):
             raise self.error(f"expected a number, got {value!r}")
         element = ob.element_of(type_)
@@ -910,7 +928,7 @@ class KernelBuilder:
         signature = inspect.signature(helper.fn)
         arguments = self.arguments(node, signature)
         for name, parameter in signature.parameters.items():
-            if _is_constexpr_annotation(parameter.annotation) and \
+            if tl.is_constexpr_annotation(parameter.annotation, helper.fn) and \
                     not is_constexpr(arguments.get(name)):
                 raise self.error(f"parameter '{name}' of '{helper.name}' is a tl.constexpr: "
                                  f"pass it a compile-time value, not a runtime one")
@@ -1224,7 +1242,7 @@ class KernelBuilder:
     def tl_broadcast_to(self, input: Value, shape: tuple[Value, ...]  # noqa: A002
                         ) -> SSAValue:
         dims = shape[0] if len(shape) == 1 and isinstance(shape[0], tuple) else shape
-        target = tuple(self.constexpr_int(d, "a tl.broadcast_to dimension") for d in dims)
+        target = self.shape(dims)
         value = self.to_value(input, BlockType(target, i32)) if is_constexpr(input) \
             else input
         current = ob.shape_of(value.type)
@@ -1245,7 +1263,7 @@ class KernelBuilder:
         `tl.expand_dims`), which the reshape then looks through."""
         value = self.block_value(input, "tl.reshape input")
         dims = shape[0] if len(shape) == 1 and isinstance(shape[0], tuple) else shape
-        target = tuple(self.constexpr_int(d, "a tl.reshape dimension") for d in dims)
+        target = self.shape(dims)
         current = ob.shape_of(value.type)
         kept = tuple(d for d in current if d != 1)
         if kept != tuple(d for d in target if d != 1):
@@ -1253,6 +1271,14 @@ class KernelBuilder:
                              f"{ob.shape_text(target)} regroups elements, which kernels "
                              f"do not support (only size-1 dimensions may be inserted or "
                              f"dropped)")
+        if current == target:
+            return value
+        uniform = value.owner
+        if isinstance(uniform, ob.SplatOp):  # (every element one scalar: any shape)
+            return self.broadcast_to(uniform.operand, target)
+        if isinstance(uniform, ob.ConstantOp):
+            return self.constant(uniform.value.value.data,
+                                 BlockType(target, value.type.element_type))
         while len(ob.shape_of(value.type)) > len(kept):  # drop the size-1 dimensions
             owner = value.owner
             if not isinstance(owner, ob.ExpandDimsOp):
@@ -1355,9 +1381,9 @@ class KernelBuilder:
             raise self.error(f"tl.{kind}'s keep_dims must be a constexpr bool, got "
                              f"{self.describe(keep_dims)}")
         rank = len(value.type.dims)
-        if axis is None:  # (the last axis first: a row reduction, then the column's)
-            for last in reversed(range(rank)):
-                value = self.build_op(lambda v=value, a=last: ob.ReduceOp(kind, v, a))
+        if axis is None:  # (axis 0 first: a 2-D block's columns, which split-rows
+            for _ in range(rank):  # carries through its row loop, then that 1-D block)
+                value = self.build_op(lambda v=value: ob.ReduceOp(kind, v, 0))
             return self.broadcast_to(value, (1,) * rank) if keep_dims else value
         axis = self.constexpr_int(axis, f"tl.{kind} axis")
         if not -rank <= axis < rank:
@@ -1376,12 +1402,6 @@ _NODE_CALLS: dict[str, Callable[..., Value]] = {"static_assert": KernelBuilder.s
 _CALLS: dict[str, Callable[..., Value]] = {
     name: getattr(KernelBuilder, f"tl_{name}") for name in tl.BUILTINS
     if name not in _NODE_CALLS}
-
-
-def _is_constexpr_annotation(annotation: Any) -> bool:
-    """`tl.constexpr`, as an object or as the text a postponed annotation keeps."""
-    return annotation is tl.constexpr or (isinstance(annotation, str)
-                                          and annotation.split(".")[-1] == "constexpr")
 
 
 def assigned_names(body: Sequence[ast.stmt]) -> list[str]:

@@ -698,13 +698,23 @@ class Selector(VectorSelection):
             out = self.new_x()
             self.emit(mnemonic, out, self.reg(a), self.reg(b))
             result = out
+        if op.results[0].type == i1 and mnemonic in ("and", "or", "xor"):
+            self.forms[op.results[0]] = result  # (0 and 1 stay 0 and 1)
+            return
         self.forms[op.results[0]] = self._wrap_type(result, op.results[0].type)
 
     def _wrap_type(self, value: Scalar, type_: Attribute) -> Scalar:
-        """Keep an i8/i16 scalar sign-extended in its 32-bit register."""
+        """Keep an i8/i16 scalar sign-extended in its 32-bit register, and an i1 (a
+        comparison's result: `slt` makes 0 or 1) as 0 or 1."""
         bits = _int_type_bits(type_)
         if bits >= 32:
             return value
+        if bits == 1:
+            if isinstance(value, int):
+                return value & 1
+            out = self.new_x()
+            self.emit("andi", out, value, 1)
+            return out
         if isinstance(value, int):
             value &= (1 << bits) - 1
             return value - (1 << bits) if value >> (bits - 1) else value
@@ -847,24 +857,33 @@ class Selector(VectorSelection):
         self.forms[op.results[0]] = form.moved(op.results[0].type.dims, rename)
 
     def _refuse_wrapped_index(self, value: SSAValue) -> None:
-        """A data block reshaped (toward addresses, as an index block would be) that
-        comes from `index % n`, Triton's idiom for keeping an edge program's rows in
-        bounds: an error at that `%`, which says what to write instead."""
-        stack, seen = [value], set()
+        """A data block reshaped (toward addresses, as an index block would be) that is
+        data only because of `index % n`, Triton's idiom for keeping an edge program's
+        rows in bounds: an error at that `%`, which says what to write instead. (Data
+        from anywhere else, a load, keeps the caller's error.)"""
+        wrapped, stack, seen = None, [value], set()
         while stack:
             current = stack.pop()
+            if isinstance(self.forms.get(current), (Affine, Mask, int)) \
+                    or not isinstance(current.type, ob.BlockType) or current in seen:
+                continue  # an index block, a scalar
+            seen.add(current)
             owner = current.owner
-            if not isinstance(owner, Operation) or id(owner) in seen:
-                continue
-            seen.add(id(owner))
-            if isinstance(owner, ob.RemOp) and isinstance(self.forms.get(owner.lhs), Affine):
-                raise self.error(
-                    "`%` of an index block (Triton's `offs % M`, wrapping an edge "
-                    "program's rows back into the matrix) makes a data block, which "
-                    "cannot address memory: leave the offsets unwrapped and mask the "
-                    "loads instead (`mask=offs[:, None] < M`); on OxCore the rows a "
-                    "mask turns off cost nothing", owner)
-            stack.extend(owner.operands)
+            if isinstance(owner, ob.RemOp) and isinstance(self.forms.get(owner.lhs), Affine) \
+                    and isinstance(self.forms.get(owner.rhs), (Affine, int)):
+                wrapped = owner
+            elif isinstance(owner, (ob.AddOp, ob.SubOp, ob.MulOp, ob.ExpandDimsOp,
+                                    ob.BroadcastOp, ob.AddPtrOp, ob.TransOp)):
+                stack.extend(owner.operands)
+            else:
+                return  # data from elsewhere
+        if wrapped is not None:
+            raise self.error(
+                "`%` of an index block (Triton's `offs % M`, wrapping an edge "
+                "program's rows back into the matrix) makes a data block, which "
+                "cannot address memory: leave the offsets unwrapped and mask the "
+                "loads instead (`mask=offs[:, None] < M`); on OxCore the rows a "
+                "mask turns off cost nothing", wrapped)
 
     def op_broadcast(self, op: ob.BroadcastOp) -> None:
         form = self.forms[op.operand]

@@ -62,6 +62,18 @@ class constexpr:  # noqa: N801 (Triton's spelling)
     (``BLOCK: tl.constexpr``): block sizes, flags."""
 
 
+def is_constexpr_annotation(annotation: Any, fn: Callable[..., Any] | None = None) -> bool:
+    """`annotation` (from `inspect.signature` of `fn`) is `tl.constexpr`: the object, or
+    the text a postponed annotation keeps, read in `fn`'s globals (so an alias of the
+    module or of the name counts) or, failing that, by its last name."""
+    if isinstance(annotation, str):
+        try:
+            annotation = eval(annotation, dict(fn.__globals__) if fn else {})  # noqa: S307
+        except Exception:  # (a name the module does not define: judge the text)
+            return annotation.split(".")[-1] == "constexpr"
+    return annotation is constexpr
+
+
 @dataclass(frozen=True)
 class Kernel:
     """A function marked `@kernel`: compiled from its source, never called by Python.
@@ -79,6 +91,13 @@ class Kernel:
     def parameters(self) -> list[str]:
         return list(inspect.signature(self.fn).parameters)
 
+    @property
+    def runtime_parameters(self) -> list[str]:
+        """The parameters not annotated `tl.constexpr`, in order: what a launch passes
+        positionally."""
+        return [name for name, p in inspect.signature(self.fn).parameters.items()
+                if not is_constexpr_annotation(p.annotation, self.fn)]
+
     def __call__(self, *args: Any, **kwargs: Any) -> None:
         raise TypeError(f"kernel '{self.name}' is compiled, not called: "
                         f"use `oxcore compile` (see docs/compiler.md)")
@@ -92,18 +111,30 @@ class Kernel:
         return launch
 
 
+#: `@triton.jit` options that steer GPU code generation or debugging: accepted, no effect.
+_JIT_OPTIONS = ("debug", "noinline", "repr", "launch_metadata",
+                "do_not_specialize_on_alignment")
+
+
 def kernel(fn: Callable[..., Any] | None = None, *,
-           do_not_specialize: Sequence[str | int] = ()) -> Any:
+           do_not_specialize: Sequence[str | int] = (), **options: Any) -> Any:
     """Mark `fn` as a kernel (Triton's `@triton.jit`). A launch specialises the kernel
     on every integer argument equal to 1, as Triton does (a stride of 1 makes a row of
     consecutive elements, which the engines load as such); `do_not_specialize` names
     (or numbers) the parameters to leave alone, as in
-    ``@tl.jit(do_not_specialize=["K"])``."""
+    ``@tl.jit(do_not_specialize=["K"])``. Triton's other options (`debug`, `noinline`,
+    ...) are accepted and mean nothing here."""
+    unknown = [name for name in options if name not in _JIT_OPTIONS]
+    if unknown:
+        raise TypeError(f"tl.jit: unknown option {unknown[0]!r} (besides "
+                        f"do_not_specialize: {', '.join(_JIT_OPTIONS)})")
+
     def mark(function: Callable[..., Any]) -> Kernel:
         names = list(inspect.signature(function).parameters)
         chosen = []
         for item in do_not_specialize:
-            if isinstance(item, int) and 0 <= item < len(names):
+            if isinstance(item, int) and not isinstance(item, bool) \
+                    and 0 <= item < len(names):
                 chosen.append(names[item])
             elif isinstance(item, str) and item in names:
                 chosen.append(item)

@@ -509,20 +509,13 @@ def run_launch_program(elf: Path, layout: LaunchLayout, config: str | OxCoreConf
 
 # ---- the Triton-like entry ------------------------------------------------------------
 
-def _is_constexpr(annotation: Any) -> bool:
-    from sw.compiler import language as tl
-    if annotation is tl.constexpr:
-        return True
-    return isinstance(annotation, str) and annotation.split(".")[-1] == "constexpr"
-
-
 def signature_text(kernel, args: tuple, constexprs: dict[str, Any], ones: bool = True
                    ) -> str:
     """``x:*i8,n:i32,BLOCK=64`` for `kernel` called with `args` and `constexprs`:
     arrays give pointer types, ints i32; the arguments Triton specialises on (ints
     equal to 1 unless `ones` is False, None: `specialized`) give their values."""
     params = inspect.signature(kernel.fn).parameters
-    runtime = runtime_parameters(kernel)
+    runtime = kernel.runtime_parameters
     declared = [n for n in params if n not in runtime]
     unknown = [n for n in constexprs if n not in params]
     if unknown:
@@ -567,13 +560,6 @@ def signature_text(kernel, args: tuple, constexprs: dict[str, Any], ones: bool =
     return ",".join(entries)
 
 
-def runtime_parameters(kernel) -> list[str]:
-    """The kernel's parameters that are not constexprs, in order: what a launch passes
-    positionally."""
-    params = inspect.signature(kernel.fn).parameters
-    return [n for n, p in params.items() if not _is_constexpr(p.annotation)]
-
-
 def specialized(kernel, args: tuple | list, ones: bool = True) -> dict[str, Any]:
     """The runtime arguments a launch specialises the kernel on, as Triton does: ints
     equal to 1 (a unit stride: rows of consecutive elements; not with `ones` False) and
@@ -581,7 +567,7 @@ def specialized(kernel, args: tuple | list, ones: bool = True) -> dict[str, Any]
     `do_not_specialize` names. The kernel compiled for the signature takes them as
     constants, not as arguments."""
     return {name: None if value is None else 1
-            for name, value in zip(runtime_parameters(kernel), args)
+            for name, value in zip(kernel.runtime_parameters, args)
             if value is None or (ones and name not in kernel.do_not_specialize
                                  and _is_int(value) and int(value) == 1)}
 
@@ -590,7 +576,7 @@ def kernel_arguments(kernel, args: tuple | list, ones: bool = True) -> tuple:
     """`args` (one a runtime parameter) without those the launch specialises on: the
     arguments the compiled kernel takes, in order."""
     fixed = specialized(kernel, args, ones)
-    return tuple(value for name, value in zip(runtime_parameters(kernel), args)
+    return tuple(value for name, value in zip(kernel.runtime_parameters, args)
                  if name not in fixed)
 
 
@@ -655,5 +641,5 @@ def launch(kernel, grid: Any, *args: Any, sim: str = "iss",
 __all__ = ["ArraySlot", "LaunchError", "LaunchLayout", "LaunchResult", "POINTER_TYPES",
            "build_launch_program", "check_arguments", "compile_for_launch",
            "kernel_arguments", "launch",
-           "launch_source", "normalize_grid", "run_launch_program", "runtime_parameters",
-           "signature_text", "specialized"]
+           "launch_source", "normalize_grid", "run_launch_program", "signature_text",
+           "specialized"]

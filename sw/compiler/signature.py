@@ -65,9 +65,11 @@ def constexpr_text(value: Constexpr) -> str:
     if value is None:
         return "None"
     if isinstance(value, str):
-        if any(c in value for c in ",'\"") or value != value.strip():
+        if any(c in value for c in ",'\"") or value != value.strip() \
+                or not value.isprintable():
             raise SignatureError(f"constexpr string {value!r}: a signature's strings "
-                                 f"cannot hold commas, quotes or surrounding spaces")
+                                 f"cannot hold commas, quotes, control characters or "
+                                 f"surrounding spaces")
         return f'"{value}"'
     return str(int(value))
 

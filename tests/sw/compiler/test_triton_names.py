@@ -16,7 +16,8 @@ from oxcore.config import load_config
 from oxcore.errors import CompileError
 from sw.compiler import language as tl
 from sw.compiler.dialect import BlockType
-from sw.compiler.driver import compile_kernel, compile_to_ir
+from sw.compiler.driver import compile_kernel
+from sw.compiler.frontend import build_kernel_ir
 from sw.compiler.launch import kernel_arguments, launch, signature_text
 from sw.compiler.signature import SignatureError, parse_signature
 from sw.ops.gemm import gemm
@@ -101,11 +102,16 @@ def test_shape_functions_methods_and_keep_dims() -> None:
 
 
 def test_a_reduction_without_axis_reduces_every_element() -> None:
-    """Triton's `tl.sum(x)` of a 2-D block: the rows' sums, then theirs (a scalar)."""
-    module = compile_to_ir(k.whole_sum, "x_ptr:*i32,s_ptr:*i32,BM=4,BN=16")
+    """Triton's `tl.sum(x)` of a 2-D block: its columns' sums (a block split-rows
+    carries through its row loop), then theirs (a scalar)."""
+    module = build_kernel_ir(k.whole_sum, parse_signature("x_ptr:*i32,s_ptr:*i32,BM=4,BN=16"))
     reductions = [(op.axis.value.data, op.result.type)
                   for op in ops_named(module, "oxcore_block.reduce")]
-    assert reductions == [(1, BlockType((4,), i32)), (0, i32)]
+    assert reductions == [(0, BlockType((16,), i32)), (0, i32)]
+    x = rng.integers(-1000, 1000, (4, 16)).astype(np.int32)
+    total = np.zeros(1, np.int32)
+    launch(k.whole_sum, (1,), x, total, BM=4, BN=16, config="vector")
+    assert total[0] == x.sum()
 
 
 def test_unit_dimensions_come_and_go() -> None:
@@ -116,8 +122,8 @@ def test_unit_dimensions_come_and_go() -> None:
 
 
 @pytest.mark.parametrize("n", [1, 2, 5, 64, 65])
-def test_a_constexpr_reassigned_in_a_loop_is_a_runtime_value(n: int) -> None:
-    """`p = 1` then `while p < n: p *= 2`; n = 1 is specialised (a constexpr) too."""
+def test_a_specialised_argument_a_loop_reassigns(n: int) -> None:
+    """n halved in a while loop: specialised when it is 1, it is a runtime constant."""
     out = np.zeros(1, np.int32)
     launch(k.power_of_two_at_least, (1,), out, n)
     assert out[0] == 1 << max(0, (n - 1).bit_length())
@@ -134,21 +140,21 @@ def test_signature_strings_and_none() -> None:
 
 
 ERRORS = [
-    ("reshape_regroups", "x_ptr:*i32,BLOCK=16", 89, 12,
+    ("reshape_regroups", "x_ptr:*i32,BLOCK=16", 90, 12,
      "tl.reshape from [2, 16] to [32] regroups elements"),
-    ("argmax", "x_ptr:*i32,BLOCK=16", 95, 19,
+    ("argmax", "x_ptr:*i32,BLOCK=16", 96, 19,
      "tl.max(..., return_indices=True) (Triton's argmax) is not supported"),
-    ("range_as_a_value", "x_ptr:*i32", 100, 9, "tl.range is only a for loop's iterable"),
-    ("assume_false", "x_ptr:*i32,BLOCK=16", 105, 5, "tl.assume of a condition that is false"),
-    ("identity_of_values", "x_ptr:*i32,n:i32", 110, 12,
+    ("range_as_a_value", "x_ptr:*i32", 101, 9, "tl.range is only a for loop's iterable"),
+    ("assume_false", "x_ptr:*i32,BLOCK=16", 106, 5, "tl.assume of a condition that is false"),
+    ("identity_of_values", "x_ptr:*i32,n:i32", 111, 12,
      "'is' and 'is not' only test for None in a kernel"),
-    ("string_in_a_loop", 'x_ptr:*i32,n:i32,MODE="a"', 116, 5,
-     "'mode' is a compile-time str and cannot be reassigned in a runtime loop"),
-    ("wrapped_offsets", "a_ptr:*i32,c_ptr:*i32,M:i32,BLOCK=16", 122, 12,
+    ("string_in_a_loop", 'x_ptr:*i32,n:i32,MODE="a"', 117, 5,
+     "'mode' is a compile-time constant and cannot be reassigned in a loop"),
+    ("wrapped_offsets", "a_ptr:*i32,c_ptr:*i32,M:i32,BLOCK=16", 123, 12,
      "`%` of an index block (Triton's `offs % M`"),
-    ("bad_keep_dims", "x_ptr:*i32,flag:i32,BLOCK=16", 129, 9,
+    ("bad_keep_dims", "x_ptr:*i32,flag:i32,BLOCK=16", 130, 9,
      "tl.sum's keep_dims must be a constexpr bool, got a runtime i32"),
-    ("squeeze_a_computed_row", "x_ptr:*i32,BLOCK=16", 135, 11,
+    ("squeeze_a_computed_row", "x_ptr:*i32,BLOCK=16", 136, 11,
      "drops a size-1 dimension that was not inserted with [None], tl.expand_dims or "
      "keep_dims"),
 ]
@@ -172,3 +178,69 @@ def test_a_specialisation_that_does_not_compile_falls_back_to_the_runtime_value(
     out = np.zeros(16, np.int32)
     launch(vector_kernels.column_sums, (1,), x, out, 1, BLOCK=16, config="vector")
     np.testing.assert_array_equal(out, np.where(np.arange(16) < 1, x, 0))
+
+
+def test_none_in_one_branch_and_a_pointer_in_the_other_is_an_error() -> None:
+    compile_error_at(k, "optional_source", "x_ptr:*i8,out_ptr:*i8,b_ptr=None,n:i32,BLOCK=16",
+                     "vector", 149, 5, "'src' is None in one branch of a runtime `if` and a "
+                     "runtime value in the other")
+
+
+@pytest.mark.parametrize("value", [1, 2])
+def test_a_specialised_argument_computes_what_any_other_value_does(value: int) -> None:
+    """scale = 1 is specialised as an int32 constant, not an untyped literal: x * scale
+    is int32 (numpy: the int8 sum would wrap otherwise), and n = 1 divides as C does."""
+    x = np.full(16, 100, np.int8)
+    out = np.zeros(2, np.int32)
+    launch(k.scaled_sum, (1,), x, out, value, value, BLOCK=16, config="vector")
+    assert out.tolist() == [1600 * value, int((value - 4) / 2)]
+    assert "scale=1,n=1" in signature_text(k.scaled_sum, (x, out, 1, 1), dict(BLOCK=16))
+
+
+@pytest.mark.parametrize("a,b", [(5, 5), (5, 0), (0, 5), (0, 0), (2, 4)])
+def test_boolean_scalars_convert_to_0_and_1(a: int, b: int) -> None:
+    """`|`, `&`, `^` of comparisons on scalars, and a flag carried through a loop, are
+    0 or 1 as int32 (they were -1: an i1 kept sign-extended)."""
+    out = np.zeros(4, np.int32)
+    launch(k.boolean_scalars, (1,), out, a, b)
+    assert out.tolist() == [int(a > 3 or b > 3), int(a > 3 and b > 3),
+                            int((a > 3) != (b > 3)), int(0 <= a < b)]
+
+
+def test_the_wrapped_index_error_is_only_for_the_wrap() -> None:
+    """Data from a load, plus `offs % 4`, used as offsets: the load makes it data, so
+    the error is the code generator's own, not the `%`'s."""
+    text = compile_error_at(k, "wrapped_data", "x_ptr:*i32,out_ptr:*i32,BLOCK=16", "vector",
+                            174, 24, "data block")
+    assert "`%`" not in text
+
+
+def test_shapes_are_checked() -> None:
+    compile_error_at(k, "zero_broadcast", "x_ptr:*i32,BLOCK=16", "vector", 167, 9,
+                     "block dimensions must be powers of two, got [0, 16]")
+
+
+def test_the_entry_kernel_is_the_one_no_other_calls(tmp_path) -> None:
+    """`oxcore compile FILE` without --kernel: a kernel named `dot` beside one calling
+    `tl.dot` is not a helper of it (two entries), a helper called by name is."""
+    from sw.compiler.driver import load_kernels, select_kernel
+    source = tmp_path / "two.py"
+    source.write_text(
+        "from sw.compiler import language as tl\n\n"
+        "@tl.jit\ndef dot(x_ptr):\n    pass\n\n"
+        "@tl.jit\ndef helper(x):\n    return x\n\n"
+        "@tl.jit\ndef matmul(a_ptr, BLOCK: tl.constexpr):\n"
+        "    a = tl.load(a_ptr + tl.arange(0, BLOCK))\n"
+        "    b = helper(a)\n    c = tl.dot(b, b)\n")
+    kernels = load_kernels(source)
+    with pytest.raises(Exception, match="several kernels \\(dot, matmul\\)"):
+        select_kernel(kernels, source, None)
+    del kernels["dot"]
+    assert select_kernel(kernels, source, None).name == "matmul"
+
+
+def test_autotune_keys_may_be_none() -> None:
+    from sw.compiler.autotune import autotune
+    tuned = autotune([tl.Config({"BLOCK": 8})], key=["b_ptr", "n"])(k.activation)
+    x = np.zeros(4, np.int8)
+    assert tuned._key_values((x, None, x, 4, 1)) == {"b_ptr": None, "n": 4}

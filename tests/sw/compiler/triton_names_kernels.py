@@ -76,9 +76,10 @@ def squeeze(x_ptr, out_ptr, BLOCK: tl.constexpr):
 
 @tl.jit
 def power_of_two_at_least(out_ptr, n):
-    """A constexpr reassigned in a runtime loop becomes a runtime value."""
-    p = 1
-    while p < n:
+    """n (which a launch specialises when it is 1) halved in a loop, p doubled."""
+    p = tl.zeros((), tl.int32) + 1
+    while n > 1:
+        n = (n + 1) // 2
         p *= 2
     tl.store(out_ptr, p)
 
@@ -139,3 +140,46 @@ def squeeze_a_computed_row(x_ptr, BLOCK: tl.constexpr):
 def whole_sum(x_ptr, s_ptr, BM: tl.constexpr, BN: tl.constexpr):
     x = tl.load(x_ptr + tl.arange(0, BM)[:, None] * BN + tl.arange(0, BN)[None, :])
     tl.store(s_ptr, tl.sum(x))
+
+
+@tl.jit
+def optional_source(x_ptr, out_ptr, b_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    src = b_ptr
+    if n > 4:
+        src = x_ptr
+    if src is not None:
+        tl.store(out_ptr + offs, tl.load(src + offs))
+
+
+@tl.jit
+def scaled_sum(x_ptr, out_ptr, scale, n, BLOCK: tl.constexpr):
+    """An int8 block times a scalar argument: int32 whatever the scalar's value (1 is
+    specialised), so the sum does not wrap in int8; (n - 4) // 2 rounds toward zero."""
+    x = tl.load(x_ptr + tl.arange(0, BLOCK))
+    tl.store(out_ptr, tl.sum(x * scale))
+    tl.store(out_ptr + 1, (n - 4) // 2)
+
+
+@tl.jit
+def zero_broadcast(x_ptr, BLOCK: tl.constexpr):
+    x = tl.load(x_ptr + tl.arange(0, BLOCK))
+    y = tl.broadcast_to(x[None, :], (0, BLOCK))
+
+
+@tl.jit
+def wrapped_data(x_ptr, out_ptr, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    y = tl.load(x_ptr + offs) + offs % 4
+    tl.store(out_ptr + y[:, None] + offs[None, :], y[:, None] + offs[None, :])
+
+
+@tl.jit
+def boolean_scalars(out_ptr, a, b):
+    tl.store(out_ptr, ((a > 3) | (b > 3)).to(tl.int32))
+    tl.store(out_ptr + 1, ((a > 3) & (b > 3)).to(tl.int32))
+    tl.store(out_ptr + 2, ((a > 3) ^ (b > 3)).to(tl.int32))
+    found = a < a
+    for i in range(b):
+        found = found | (i == a)
+    tl.store(out_ptr + 3, found.to(tl.int32))
