@@ -1081,7 +1081,9 @@ class KernelBuilder:
             raise self.error("full value must be a scalar")
         return self.broadcast_to(self.convert(value, block.element_type), block.dims)
 
-    def tl_load(self, pointer: Value, mask: Value, other: Value) -> SSAValue:
+    def tl_load(self, pointer: Value, mask: Value, other: Value, boundary_check: Value,
+                padding_option: Value, **_hints: Value) -> SSAValue:
+        self.no_block_pointer("load", boundary_check, padding_option)
         pointer = self.pointer_value(pointer, "load")
         if other is not None and mask is None:
             raise self.error("tl.load: `other` needs a `mask` (it fills the masked-off "
@@ -1091,11 +1093,20 @@ class KernelBuilder:
             other = self.value_for(pointer, other)
         return self.build_op(lambda: ob.LoadOp(pointer, mask, other))
 
-    def tl_store(self, pointer: Value, value: Value, mask: Value) -> None:
+    def tl_store(self, pointer: Value, value: Value, mask: Value, boundary_check: Value,
+                 **_hints: Value) -> None:
+        self.no_block_pointer("store", boundary_check, "")
         pointer = self.pointer_value(pointer, "store")
         mask = self.mask_for(pointer, mask)
         value = self.value_for(pointer, value)
         self.build_op(lambda: ob.StoreOp(pointer, value, mask))
+
+    def no_block_pointer(self, what: str, boundary_check: Value, padding_option: Value
+                         ) -> None:
+        if boundary_check not in ((), None) or padding_option not in ("", None):
+            raise self.error(f"tl.{what}'s boundary_check and padding_option are for "
+                             f"block pointers (tl.make_block_ptr), which kernels do not "
+                             f"have: mask the access instead")
 
     def pointer_value(self, pointer: Value, what: str) -> SSAValue:
         if is_constexpr(pointer) or not isinstance(ob.element_of(pointer.type), PointerType):
@@ -1125,7 +1136,12 @@ class KernelBuilder:
                              f"{ob.type_name(mask.type)}")
         return self.broadcast_to(mask, ob.shape_of(pointer.type))
 
-    def tl_dot(self, a: Value, b: Value, acc: Value) -> SSAValue:
+    def tl_dot(self, a: Value, b: Value, acc: Value, out_dtype: Value,
+               **_precision: Value) -> SSAValue:
+        if out_dtype not in (None, tl.int32):
+            raise self.error(f"tl.dot's out_dtype must be tl.int32 (int8 x int8 "
+                             f"accumulates in int32 on the tensor engine), got "
+                             f"{self.describe(out_dtype)}")
         a, b = self.block_value(a, "dot operand a"), self.block_value(b, "dot operand b")
         if acc is None:
             m = ob.shape_of(a.type)[0]

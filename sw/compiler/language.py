@@ -211,19 +211,28 @@ def full(shape, value, dtype):
 
 
 @_builtin
-def load(pointer, mask=None, other=None):
+def load(pointer, mask=None, other=None, boundary_check=(), padding_option="",
+         cache_modifier="", eviction_policy="", volatile=False):
     """Read through a pointer or a block of pointers; masked-off lanes give `other`
-    (0 by default) and do not touch memory."""
+    (0 by default) and do not touch memory. Triton's cache and eviction hints and
+    `volatile` are accepted and mean nothing (OxCore has no data cache);
+    `boundary_check` and `padding_option` belong to block pointers, which kernels do
+    not have."""
 
 
 @_builtin
-def store(pointer, value, mask=None):
-    """Write through a pointer or a block of pointers; masked-off lanes write nothing."""
+def store(pointer, value, mask=None, boundary_check=(), cache_modifier="",
+          eviction_policy=""):
+    """Write through a pointer or a block of pointers; masked-off lanes write nothing.
+    Cache and eviction hints: accepted, no effect."""
 
 
 @_builtin
-def dot(a, b, acc=None):
-    """int8 [M, K] @ int8 [K, N] -> int32 [M, N], added to `acc` when given."""
+def dot(a, b, acc=None, input_precision=None, allow_tf32=None,
+        max_num_imprecise_acc=None, out_dtype=None):
+    """int8 [M, K] @ int8 [K, N] -> int32 [M, N], added to `acc` when given.
+    `out_dtype` may be tl.int32 (Triton's int8 dot asks for it); the precision options
+    are for floats and mean nothing here."""
 
 
 @_builtin

@@ -244,3 +244,19 @@ def test_autotune_keys_may_be_none() -> None:
     tuned = autotune([tl.Config({"BLOCK": 8})], key=["b_ptr", "n"])(k.activation)
     x = np.zeros(4, np.int8)
     assert tuned._key_values((x, None, x, 4, 1)) == {"b_ptr": None, "n": 4}
+
+
+def test_triton_access_hints_are_accepted() -> None:
+    x = rng.integers(-100, 100, 16).astype(np.int16)
+    out = np.zeros(16, np.int16)
+    launch(k.hinted_copy, (1,), x, out, BLOCK=16, config="vector")
+    np.testing.assert_array_equal(out, x)
+
+
+@pytest.mark.parametrize("name, line, col, fragment", [
+    ("block_pointer_check", 198, 9, "boundary_check and padding_option are for block pointers"),
+    ("int16_dot", 205, 9, "tl.dot's out_dtype must be tl.int32"),
+])
+def test_what_the_hints_cannot_say(name: str, line: int, col: int, fragment: str) -> None:
+    signature = "x_ptr:*i8,BLOCK=16" if name == "block_pointer_check" else "a_ptr:*i8,BLOCK=32"
+    compile_error_at(k, name, signature, "tensor", line, col, fragment)

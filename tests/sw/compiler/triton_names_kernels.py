@@ -21,7 +21,7 @@ def gemm_range(a_ptr, bt_ptr, c_ptr, M, N, K, BLOCK_M: tl.constexpr,
     for k in tl.range(0, K, BLOCK_K, num_stages=STAGES, loop_unroll_factor=2):
         a = tl.load(a_ptrs, mask=(offs_m[:, None] < M) & (offs_k[None, :] < K - k), other=0)
         b = tl.load(b_ptrs, mask=(offs_k[:, None] < K - k) & (offs_n[None, :] < N), other=0)
-        acc = tl.dot(a, b, acc)
+        acc = tl.dot(a, b, acc, out_dtype=tl.int32)
         a_ptrs += BLOCK_K
         b_ptrs += BLOCK_K
     c_ptrs = c_ptr + offs_m[:, None] * N + offs_n[None, :]
@@ -183,3 +183,23 @@ def boolean_scalars(out_ptr, a, b):
     for i in range(b):
         found = found | (i == a)
     tl.store(out_ptr + 3, found.to(tl.int32))
+
+
+@tl.jit
+def hinted_copy(x_ptr, out_ptr, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    x = tl.load(x_ptr + offs, eviction_policy="evict_last", cache_modifier=".cg",
+                volatile=True)
+    tl.store(out_ptr + offs, x, cache_modifier=".wb", eviction_policy="evict_first")
+
+
+@tl.jit
+def block_pointer_check(x_ptr, BLOCK: tl.constexpr):
+    x = tl.load(x_ptr + tl.arange(0, BLOCK), boundary_check=(0,))
+
+
+@tl.jit
+def int16_dot(a_ptr, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    a = tl.load(a_ptr + offs[:, None] * BLOCK + offs[None, :])
+    c = tl.dot(a, a, out_dtype=tl.int16)
