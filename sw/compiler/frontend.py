@@ -478,7 +478,10 @@ class KernelBuilder:
             branches.append((self.block, self.env))
         self.block, self.env = outer_block, outer_env
         self.node = node
-        merged = self.merge_branches(node, outer_env, branches)
+        # (after an `if` that may return nothing follows: `statements` moved it into
+        # the branches that fall through; so nothing is merged)
+        merged = [] if self.may_return(node.body) or self.may_return(node.orelse) \
+            else self.merge_branches(node, outer_env, branches)
         types = [branches[0][1][name].type for name in merged]
         for block, env in branches:
             block.add_op(self._located(scf.YieldOp(*(env[name] for name in merged)), node))
@@ -630,7 +633,11 @@ class KernelBuilder:
         if isinstance(node.op, ast.USub):
             return -operand if is_constexpr(operand) else self.binary("sub", 0, operand)
         if isinstance(node.op, ast.Invert):
-            return ~operand if is_constexpr(operand) else self.binary("xor", operand, -1)
+            if is_constexpr(operand):
+                return ~operand
+            if ob.element_of(operand.type) == i1:  # (a condition: logical not, Triton's)
+                return self.binary("xor", operand, True)
+            return self.binary("xor", operand, -1)
         if is_constexpr(operand):
             return not operand
         raise self.error("'not' on a runtime value: compare it instead (x == 0)")
@@ -1152,8 +1159,10 @@ class KernelBuilder:
 
     def tl_where(self, condition: Value, x: Value, y: Value) -> Value:
         condition = self.to_value(condition, i1)
-        if is_constexpr(x) and is_constexpr(y):
-            raise self.error("tl.where needs at least one runtime value")
+        if is_constexpr(x) and is_constexpr(y):  # (Triton's: int32 literals)
+            if is_constexpr(condition):
+                raise self.error("tl.where needs at least one runtime value")
+            x = self.to_value(x, i32)
         x, y = self.unify(x, y, "where")
         shape = self.broadcast_shape(ob.shape_of(condition.type), ob.shape_of(x.type))
         condition, x, y = (self.broadcast_to(v, shape) for v in (condition, x, y))

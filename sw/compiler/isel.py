@@ -681,7 +681,7 @@ class Selector(VectorSelection):
     def op_arith_constant(self, op: arith.ConstantOp) -> None:
         value = op.value
         assert isinstance(value, IntegerAttr)
-        self.forms[op.result] = _wrap32(value.value.data)
+        self.forms[op.result] = _constant(value)
 
     def _binary_scalar(self, op: Operation, mnemonic: str, fold: Callable[[int, int], int]
                        ) -> None:
@@ -821,7 +821,7 @@ class Selector(VectorSelection):
     # -- the grid --
 
     def op_constant(self, op: ob.ConstantOp) -> None:
-        self.forms[op.result] = Affine(op.result.type.dims, _wrap32(op.value.value.data), {})
+        self.forms[op.result] = Affine(op.result.type.dims, _constant(op.value), {})
 
     def op_program_id(self, op: ob.ProgramIdOp) -> None:
         self.forms[op.result] = self.pids[op.axis.value.data]
@@ -2404,6 +2404,14 @@ class Selector(VectorSelection):
 
     def op_func_return(self, op: func.ReturnOp) -> None:
         """The end of one program: `select` continues with the next."""
+
+
+def _constant(value: IntegerAttr) -> int:
+    """An integer constant as its register holds it: sign-extended to 32 bits, and an
+    i1 as 0 or 1 (xDSL keeps i1 `true` as -1), as comparisons (`slt`) leave it."""
+    if value.type == i1:
+        return value.value.data & 1
+    return _wrap32(value.value.data)
 
 
 def _value(value: "Scalar | Callable[[], Scalar]") -> Scalar:

@@ -186,10 +186,11 @@ class _Splitter:
         owner = value.owner
         if isinstance(owner, ob.LoadOp) and all(self.kind(v) == FORM for v in owner.operands):
             return [owner]
-        if not isinstance(owner, _ELEMENTWISE) or _is_2d(value) or ob.ui8 in (
-                ob.element_of(v.type) for v in (*owner.operands, value)):
-            return None  # (uint8 is a block type only: no scalar op computes it)
-        ops: list[Operation] = []
+        if not isinstance(owner, _ELEMENTWISE) or _is_2d(value) or ob.element_of(
+                value.type) == ob.ui8 or (not isinstance(owner, ob.CastOp) and ob.ui8 in (
+                ob.element_of(v.type) for v in owner.operands)):
+            return None  # (uint8 is a block type only: no scalar op computes it; a
+        ops: list[Operation] = []  # cast from it zero-extends)
         for operand in owner.operands:
             if self.kind(operand) == FORM:
                 continue  # its element a row, a scalar

@@ -265,3 +265,16 @@ def layer_norm_int(x_ptr, g_ptr, out_ptr, mean_ptr, M, N, BM: tl.constexpr,
     tl.store(out_ptr + offs_m[:, None] * N + offs_n[None, :], tl.minimum(centred, limit),
              mask=mask)
     tl.store(mean_ptr + offs_m, (mean - 1).to(tl.int16), mask=offs_m < M)
+
+
+@tl.kernel
+def row_flags(x_ptr, top_ptr, flag_ptr, M, N, BM: tl.constexpr, BN: tl.constexpr):
+    """A uint8 row maximum stored through *i32 (zero-extended), and a row's flag `sum
+    <= 0` written `(sum > 0) ^ True`, stored as int8."""
+    offs_m = tl.program_id(0) * BM + tl.arange(0, BM)
+    offs_n = tl.arange(0, BN)
+    mask = (offs_m[:, None] < M) & (offs_n[None, :] < N)
+    x = tl.load(x_ptr + offs_m[:, None] * N + offs_n[None, :], mask=mask, other=0)
+    tl.store(top_ptr + offs_m, tl.max(x, axis=1), mask=offs_m < M)
+    total = tl.sum(x.to(tl.int8).to(tl.int32), axis=1)
+    tl.store(flag_ptr + offs_m, (total > 0) ^ True, mask=offs_m < M)

@@ -479,3 +479,12 @@ def test_arithmetic_on_one_scalar_a_row(sim, m, n):
                           "BM=4,BN=64")
     loop = text[text.index("scf.for"):]
     assert "arith.divsi" in loop and "arith.select" in loop  # one scalar a row
+
+
+def test_row_flags_and_a_uint8_row_maximum():
+    x = random(np.random.default_rng(12), (7, 5), np.uint8)
+    top, flags = np.zeros(8, np.int32), np.full(8, 9, np.int8)
+    launch(rk.row_flags, 2, x, top, flags, 7, 5, BM=4, BN=8, config=CONFIG)
+    np.testing.assert_array_equal(top[:7], x.max(axis=1))
+    signed = x.astype(np.int8).astype(np.int64)
+    np.testing.assert_array_equal(flags[:7], (signed.sum(axis=1) <= 0).astype(np.int8))

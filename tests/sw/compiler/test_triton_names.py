@@ -260,3 +260,22 @@ def test_triton_access_hints_are_accepted() -> None:
 def test_what_the_hints_cannot_say(name: str, line: int, col: int, fragment: str) -> None:
     signature = "x_ptr:*i8,BLOCK=16" if name == "block_pointer_check" else "a_ptr:*i8,BLOCK=32"
     compile_error_at(k, name, signature, "tensor", line, col, fragment)
+
+
+@pytest.mark.parametrize("n", [1, 4])
+def test_boolean_constants_are_one(n: int) -> None:
+    """xDSL keeps an i1 `true` as -1; the code generator's constant is 1 (a comparison's
+    value), so `^ True` negates and `== True` holds (a while loop on `^ True` ended)."""
+    out = np.zeros(5, np.int32)
+    launch(k.boolean_constants, (1,), out, n, config="vector")
+    small = n <= 2
+    assert out.tolist() == [n, 10 if small else 0, int(small), int(not small),
+                            5 if small else 6]
+
+
+@pytest.mark.parametrize("a", [-3, 3])
+def test_a_branch_that_returns_merges_nothing(a: int) -> None:
+    """`v = None; if a > 0: return; else: v = a`: what follows is in the else branch."""
+    out = np.full(1, 7, np.int32)
+    launch(k.none_then_return, (1,), out, a)
+    assert out[0] == (a if a <= 0 else 7)

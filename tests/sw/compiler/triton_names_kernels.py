@@ -203,3 +203,30 @@ def int16_dot(a_ptr, BLOCK: tl.constexpr):
     offs = tl.arange(0, BLOCK)
     a = tl.load(a_ptr + offs[:, None] * BLOCK + offs[None, :])
     c = tl.dot(a, a, out_dtype=tl.int16)
+
+
+@tl.jit
+def boolean_constants(o_ptr, n):
+    """True is 1: `^ True`, `== True`, `~c` (logical not) and tl.where of literals."""
+    i = n * 0
+    while (i >= n) ^ True:
+        i += 1
+    tl.store(o_ptr, i)
+    c = n > 2
+    r = n * 0
+    if ~c:
+        r = 10
+    tl.store(o_ptr + 1, r)
+    tl.store(o_ptr + 2, (~c).to(tl.int32))
+    tl.store(o_ptr + 3, (c == True).to(tl.int32))  # noqa: E712 (the test's point)
+    tl.store(o_ptr + 4, tl.where(c ^ True, 5, 6))
+
+
+@tl.jit
+def none_then_return(out_ptr, a):
+    v = None
+    if a > 0:
+        return
+    else:
+        v = a
+    tl.store(out_ptr, v)
