@@ -23,7 +23,7 @@ import builtins
 import inspect
 import textwrap
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import ModuleType
 from typing import Any
 
@@ -103,6 +103,26 @@ def is_constexpr(value: Value) -> bool:
     return not isinstance(value, SSAValue)
 
 
+@dataclass(frozen=True)
+class BlockPointer:
+    """Triton's block pointer (`tl.make_block_ptr`): a tensor of `shape` at `base` with
+    `strides`, and a block of `block_shape` at `offsets` in it (int32 values). A load or
+    store through it is one through the pointer block it stands for; `boundary_check`
+    masks the dimensions it names. In a loop its offsets are carried (`tl.advance`);
+    the rest stays as it was made."""
+
+    base: SSAValue
+    shape: tuple[SSAValue, ...]
+    strides: tuple[SSAValue, ...]
+    offsets: tuple[SSAValue, ...]
+    block_shape: tuple[int, ...]
+    order: tuple[int, ...]
+
+    def same_layout(self, other: "BlockPointer") -> bool:
+        return (self.base, self.shape, self.strides, self.block_shape, self.order) == \
+            (other.base, other.shape, other.strides, other.block_shape, other.order)
+
+
 class KernelBuilder:
     """Walks one kernel's AST and appends IR to the current block."""
 
@@ -118,6 +138,7 @@ class KernelBuilder:
         self.inlining: list[tl.Kernel] = []  # the helpers being inlined, outermost first
         self.loop_depth = 0  # loops (runtime or unrolled) around the statement
         self.specialized: list[str] = []  # runtime parameters the signature fixes
+        self.pointer_templates: dict[str, BlockPointer] = {}  # carried block pointers
 
     # --- plumbing -----------------------------------------------------------------
 
@@ -225,10 +246,36 @@ class KernelBuilder:
         return None
 
     def bind(self, names: Sequence[str], values: Sequence[SSAValue]) -> None:
-        """Variables `names` now hold `values` (which the IR prints under their names)."""
+        """Variables `names` now hold `values` (which the IR prints under their names);
+        a block pointer's carried offsets (`name.offN`, `expand_block_pointers`) make it
+        again."""
         for name, value in zip(names, values):
             value.name_hint = name
             self.env[name] = value
+        for name in dict.fromkeys(n.rpartition(".off")[0] for n in names if ".off" in n):
+            template = self.pointer_templates[name]
+            offsets = tuple(self.env[f"{name}.off{i}"] for i in range(len(template.offsets)))
+            self.env[name] = replace(template, offsets=offsets)
+
+    def expand_block_pointers(self, names: Sequence[str], ending: bool = False
+                              ) -> list[str]:
+        """The block pointers among `names`, carried through a loop as their offsets:
+        hidden variables `name.offN` (names no kernel can write). At the loop body's
+        end (`ending`) their other fields must be those the loop started with."""
+        hidden = []
+        for name in names:
+            value = self.env.get(name)
+            if not isinstance(value, BlockPointer):
+                continue
+            template = self.pointer_templates.get(name)
+            if ending and template is not None and not template.same_layout(value):
+                raise self.error(f"'{name}' is another block pointer after the loop's body: "
+                                 f"a loop may only move it (tl.advance)")
+            self.pointer_templates[name] = value
+            for i, offset in enumerate(value.offsets):
+                self.env[f"{name}.off{i}"] = offset
+                hidden.append(f"{name}.off{i}")
+        return hidden
 
     # --- statements ---------------------------------------------------------------
 
@@ -427,7 +474,9 @@ class KernelBuilder:
     def carried_through(self, body: Sequence[ast.stmt]) -> tuple[list[str], list[SSAValue]]:
         """The runtime variables a loop's `body` reassigns (carried through the loop) and
         their values before it; a constexpr it reassigns is an error."""
-        carried = [name for name in assigned_names(body)
+        assigned = assigned_names(body)
+        hidden = self.expand_block_pointers(assigned)
+        carried = [name for name in assigned + hidden
                    if name in self.env and not is_constexpr(self.env[name])]
         self.check_loop_constexprs(body)
         return carried, [self.env[name] for name in carried]
@@ -437,6 +486,12 @@ class KernelBuilder:
         """End a loop body with the yield of its carried variables' new values, each of
         the type it entered the loop with."""
         self.node = node
+        pointers = [n.rpartition(".off")[0] for n in carried if ".off" in n]
+        for name in dict.fromkeys(pointers):
+            if not isinstance(self.env.get(name), BlockPointer):
+                raise self.error(f"'{name}' is no longer a block pointer at the end of the "
+                                 f"loop's body", node)
+        self.expand_block_pointers(list(dict.fromkeys(pointers)), ending=True)
         results = [self.materialize(self.env[name], before.type, body)
                    for name, before in zip(carried, initial)]
         for name, before, after in zip(carried, initial, results):
@@ -456,7 +511,8 @@ class KernelBuilder:
     def check_loop_constexprs(self, body: Sequence[ast.stmt]) -> None:
         """A constexpr reassigned in a loop would change every iteration: not allowed."""
         for name in assigned_names(body):
-            if name in self.env and is_constexpr(self.env[name]):
+            if name in self.env and is_constexpr(self.env[name]) \
+                    and not isinstance(self.env[name], BlockPointer):
                 raise self.error(f"'{name}' is a compile-time constant and cannot be "
                                  f"reassigned in a loop; start it as a runtime value "
                                  f"(e.g. tl.zeros(...))", self.node)
@@ -1090,7 +1146,11 @@ class KernelBuilder:
 
     def tl_load(self, pointer: Value, mask: Value, other: Value, boundary_check: Value,
                 padding_option: Value, **_hints: Value) -> SSAValue:
-        self.no_block_pointer("load", boundary_check, padding_option)
+        if isinstance(pointer, BlockPointer):
+            pointer, mask, other = self.block_pointer_access(
+                pointer, "load", mask, other, boundary_check, padding_option)
+        else:
+            self.no_block_pointer("load", boundary_check, padding_option)
         pointer = self.pointer_value(pointer, "load")
         if other is not None and mask is None:
             raise self.error("tl.load: `other` needs a `mask` (it fills the masked-off "
@@ -1102,11 +1162,80 @@ class KernelBuilder:
 
     def tl_store(self, pointer: Value, value: Value, mask: Value, boundary_check: Value,
                  **_hints: Value) -> None:
-        self.no_block_pointer("store", boundary_check, "")
+        if isinstance(pointer, BlockPointer):
+            pointer, mask, _ = self.block_pointer_access(pointer, "store", mask, None,
+                                                         boundary_check, "")
+        else:
+            self.no_block_pointer("store", boundary_check, "")
         pointer = self.pointer_value(pointer, "store")
         mask = self.mask_for(pointer, mask)
         value = self.value_for(pointer, value)
         self.build_op(lambda: ob.StoreOp(pointer, value, mask))
+
+    def tl_make_block_ptr(self, base: Value, shape: Value, strides: Value, offsets: Value,
+                          block_shape: Value, order: Value) -> BlockPointer:
+        base = self.pointer_value(base, "make_block_ptr")
+        if isinstance(base.type, BlockType):
+            raise self.error("tl.make_block_ptr's base is one pointer, not a block of them")
+        fields = [value if isinstance(value, tuple) else (value,)
+                  for value in (shape, strides, offsets, block_shape, order)]
+        rank = len(fields[3])
+        if rank not in (1, 2) or any(len(f) != rank for f in fields):
+            raise self.error(f"tl.make_block_ptr takes 1 or 2 dimensions, the same number "
+                             f"in shape, strides, offsets, block_shape and order, got "
+                             f"{[len(f) for f in fields]}")
+        if sorted(self.constexpr_int(d, "an order entry") for d in fields[4]) != \
+                list(range(rank)):
+            raise self.error(f"tl.make_block_ptr's order must list the dimensions, got "
+                             f"{fields[4]!r}")
+        scalars = [tuple(self.scalar_i32(v, self.node) for v in f) for f in fields[:3]]
+        return BlockPointer(base, *scalars, self.shape(fields[3]), tuple(fields[4]))
+
+    def tl_advance(self, base: Value, offsets: Value) -> BlockPointer:
+        if not isinstance(base, BlockPointer):
+            raise self.error(f"tl.advance takes a block pointer (tl.make_block_ptr), got "
+                             f"{self.describe(base)}")
+        deltas = offsets if isinstance(offsets, tuple) else (offsets,)
+        if len(deltas) != len(base.offsets):
+            raise self.error(f"tl.advance: {len(deltas)} offsets for a block pointer of "
+                             f"{len(base.offsets)} dimensions")
+        moved = tuple(self.scalar_i32(self.binary("add", offset, delta), self.node)
+                      for offset, delta in zip(base.offsets, deltas))
+        return replace(base, offsets=moved)
+
+    def block_pointer_access(self, pointer: BlockPointer, what: str, mask: Value,
+                             other: Value, boundary_check: Value, padding_option: Value
+                             ) -> tuple[SSAValue, SSAValue | None, Value]:
+        """The pointer block, mask and fill a block pointer's access stands for."""
+        if mask is not None or other is not None:
+            raise self.error(f"tl.{what} through a block pointer takes boundary_check "
+                             f"(and padding_option), not mask or other")
+        checked = boundary_check if isinstance(boundary_check, tuple) else \
+            (boundary_check,) if boundary_check is not None else ()
+        rank = len(pointer.block_shape)
+        if any(self.constexpr_int(d, "a boundary_check dimension") not in range(rank)
+               for d in checked):
+            raise self.error(f"tl.{what}: boundary_check {checked!r} names a dimension a "
+                             f"{rank}-D block pointer does not have")
+        if padding_option not in ("", None, "zero"):
+            raise self.error(f"tl.{what}: padding_option {padding_option!r}: kernels "
+                             f"compute on integers, so only \"zero\" (the default)")
+        address, condition = None, None
+        for dim, size in enumerate(pointer.block_shape):
+            index = self.binary("add", pointer.offsets[dim], self.tl_arange(0, size))
+            if rank == 2:
+                index = self.build_op(lambda v=index, a=1 - dim: ob.ExpandDimsOp(v, a))
+            term = self.binary("mul", index, pointer.strides[dim])
+            address = term if address is None else self.binary("add", address, term)
+            if dim in checked:
+                bound = self.binary("lt", index, pointer.shape[dim], compare=True)
+                condition = bound if condition is None else self.binary("and", condition,
+                                                                        bound)
+        address = self.binary("add", pointer.base, address)
+        if condition is not None:
+            condition = self.broadcast_to(condition, pointer.block_shape)
+        fill = 0 if condition is not None and what == "load" else None
+        return address, condition, fill
 
     def no_block_pointer(self, what: str, boundary_check: Value, padding_option: Value
                          ) -> None:

@@ -228,6 +228,20 @@ def store(pointer, value, mask=None, boundary_check=(), cache_modifier="",
 
 
 @_builtin
+def make_block_ptr(base, shape, strides, offsets, block_shape, order):
+    """Triton's block pointer: a `block_shape` block at `offsets` in the tensor of
+    `shape` and `strides` at `base` (1 or 2 dimensions; `order` is accepted). Loads and
+    stores through it are those through the pointer block it stands for; their
+    `boundary_check` masks the named dimensions against `shape` (the upper bound: the
+    offsets are taken as non-negative), `padding_option` "zero" (or none) fills 0."""
+
+
+@_builtin
+def advance(base, offsets):
+    """The block pointer `base` moved by `offsets` (one per dimension)."""
+
+
+@_builtin
 def dot(a, b, acc=None, input_precision=None, allow_tf32=None,
         max_num_imprecise_acc=None, out_dtype=None):
     """int8 [M, K] @ int8 [K, N] -> int32 [M, N], added to `acc` when given.

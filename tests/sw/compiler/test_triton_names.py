@@ -279,3 +279,37 @@ def test_a_branch_that_returns_merges_nothing(a: int) -> None:
     out = np.full(1, 7, np.int32)
     launch(k.none_then_return, (1,), out, a)
     assert out[0] == (a if a <= 0 else 7)
+
+
+@pytest.mark.parametrize("m,n,kk,sim", [(40, 24, 72, "iss"), (17, 9, 33, "iss"),
+                                        (24, 16, 40, "rtl")])
+def test_a_block_pointer_matmul_matches_numpy(m: int, n: int, kk: int, sim: str) -> None:
+    """tl.make_block_ptr / tl.advance through the K loop (the offsets carried), with
+    boundary_check on every edge, A and B row-major, the strides runtime arguments."""
+    a = rng.integers(-128, 128, (m, kk), dtype=np.int8)
+    b = rng.integers(-128, 128, (kk, n), dtype=np.int8)
+    c = np.zeros((m, n), np.int32)
+    launch(k.matmul_block_ptr, (-(-m // 16), -(-n // 16)), a, b, c, m, n, kk, kk, 1, n, 1,
+           n, 1, BLOCK_M=16, BLOCK_N=16, BLOCK_K=32, config="tensor", sim=sim)
+    np.testing.assert_array_equal(c, a.astype(np.int64) @ b.astype(np.int64))
+
+
+def test_a_block_pointer_vector_add() -> None:
+    x = rng.integers(-100, 100, 50).astype(np.int32)
+    out = np.zeros(64, np.int32)
+    launch(k.add_block_ptr, (1,), x, out, 50, BLOCK=16, config="vector")
+    np.testing.assert_array_equal(out, np.concatenate([x + 1, np.zeros(14, np.int32)]))
+
+
+@pytest.mark.parametrize("case, line, col, fragment", [
+    (0, 274, 13, "tl.advance takes a block pointer (tl.make_block_ptr)"),
+    (1, 276, 13, "through a block pointer takes boundary_check (and padding_option), not "
+                 "mask or other"),
+    (2, 278, 13, "padding_option 'nan': kernels compute on integers"),
+    (3, 280, 13, "tl.make_block_ptr takes 1 or 2 dimensions, the same number"),
+    (4, 282, 9, "'p' is another block pointer after the loop's body"),
+    (5, 285, 13, "boundary_check (1,) names a dimension a 1-D block pointer does not have"),
+])
+def test_block_pointer_errors(case: int, line: int, col: int, fragment: str) -> None:
+    compile_error_at(k, "block_ptr_errors", f"x_ptr:*i32,y_ptr:*i32,n:i32,CASE={case}",
+                     "vector", line, col, fragment)

@@ -230,3 +230,56 @@ def none_then_return(out_ptr, a):
     else:
         v = a
     tl.store(out_ptr, v)
+
+
+@tl.jit
+def matmul_block_ptr(a_ptr, b_ptr, c_ptr, M, N, K, stride_am, stride_ak, stride_bk,
+                     stride_bn, stride_cm, stride_cn, BLOCK_M: tl.constexpr,
+                     BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr):
+    """Triton's block-pointer matmul: A [M, K] and B [K, N] row-major, int32 C."""
+    pid_m = tl.program_id(0)
+    pid_n = tl.program_id(1)
+    a_block = tl.make_block_ptr(base=a_ptr, shape=(M, K), strides=(stride_am, stride_ak),
+                                offsets=(pid_m * BLOCK_M, 0), block_shape=(BLOCK_M, BLOCK_K),
+                                order=(1, 0))
+    b_block = tl.make_block_ptr(base=b_ptr, shape=(K, N), strides=(stride_bk, stride_bn),
+                                offsets=(0, pid_n * BLOCK_N), block_shape=(BLOCK_K, BLOCK_N),
+                                order=(1, 0))
+    acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.int32)
+    for k in range(0, K, BLOCK_K):
+        a = tl.load(a_block, boundary_check=(0, 1), padding_option="zero")
+        b = tl.load(b_block, boundary_check=(0, 1))
+        acc = tl.dot(a, b, acc, out_dtype=tl.int32)
+        a_block = tl.advance(a_block, (0, BLOCK_K))
+        b_block = tl.advance(b_block, (BLOCK_K, 0))
+    c_block = tl.make_block_ptr(base=c_ptr, shape=(M, N), strides=(stride_cm, stride_cn),
+                                offsets=(pid_m * BLOCK_M, pid_n * BLOCK_N),
+                                block_shape=(BLOCK_M, BLOCK_N), order=(1, 0))
+    tl.store(c_block, acc, boundary_check=(0, 1))
+
+
+@tl.jit
+def add_block_ptr(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    """out = x + 1 over n elements, block pointers made at each step of a loop."""
+    for start in range(0, n, BLOCK):
+        x_block = tl.make_block_ptr(x_ptr, (n,), (1,), (start,), (BLOCK,), (0,))
+        o_block = tl.make_block_ptr(out_ptr, (n,), (1,), (start,), (BLOCK,), (0,))
+        tl.store(o_block, tl.load(x_block, boundary_check=(0,)) + 1, boundary_check=(0,))
+
+
+@tl.jit
+def block_ptr_errors(x_ptr, y_ptr, n, CASE: tl.constexpr):
+    p = tl.make_block_ptr(x_ptr, (n,), (1,), (0,), (16,), (0,))
+    if CASE == 0:
+        q = tl.advance(x_ptr, (16,))
+    elif CASE == 1:
+        v = tl.load(p, mask=tl.arange(0, 16) < n)
+    elif CASE == 2:
+        v = tl.load(p, boundary_check=(0,), padding_option="nan")
+    elif CASE == 3:
+        q = tl.make_block_ptr(x_ptr, (n, n), (1,), (0, 0), (16, 16), (1, 0))
+    elif CASE == 4:
+        for i in range(n):
+            p = tl.make_block_ptr(y_ptr, (n,), (1,), (0,), (16,), (0,))
+    else:
+        v = tl.load(p, boundary_check=(1,))
