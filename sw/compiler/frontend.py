@@ -519,6 +519,9 @@ class KernelBuilder:
 
     def if_statement(self, node: ast.If) -> None:
         condition = self.expression(node.test)
+        if isinstance(condition, BlockPointer):
+            raise self.error("an `if` on a block pointer: it is always there (test an "
+                             "offset or a flag instead)", node.test)
         if is_constexpr(condition):
             self.statements(node.body if condition else node.orelse)
             return
@@ -555,6 +558,11 @@ class KernelBuilder:
             if any(v is _UNBOUND for v in values) or all(
                     v is outer.get(name, _UNBOUND) for v in values):
                 continue  # new in one branch only (not visible after), or unchanged
+            if any(isinstance(v, BlockPointer) for v in values) and values[0] != values[1]:
+                raise self.error(f"'{name}', a block pointer, is moved or made in a branch "
+                                 f"of a runtime `if`, which is not supported: advance it "
+                                 f"by a runtime amount instead (tl.advance(p, (tl.where(c, "
+                                 f"BLOCK, 0),)) on both paths)", node)
             if all(is_constexpr(v) for v in values):
                 if values[0] != values[1] or type(values[0]) is not type(values[1]):
                     raise self.error(f"'{name}' gets different compile-time values in the "
@@ -937,16 +945,17 @@ class KernelBuilder:
                              f"tl.max(...) > 0)", node)
         return self.binary("ne", value, 0, compare=True)
 
-    def scalar_i32(self, value: Value, node: ast.AST) -> SSAValue:
-        """A loop bound: an int32 scalar (constexprs become constants)."""
+    def scalar_i32(self, value: Value, node: ast.AST, what: str = "range bounds"
+                   ) -> SSAValue:
+        """A loop bound (or `what`): an int32 scalar (constexprs become constants)."""
         saved, self.node = self.node, node
         try:
             if is_constexpr(value):
                 if not isinstance(value, int) or isinstance(value, bool):
-                    raise self.error(f"range bounds must be integers, got {value!r}")
+                    raise self.error(f"{what} must be integers, got {self.describe(value)}")
                 return self.constant_i32(value)
             if isinstance(value.type, BlockType) or isinstance(value.type, PointerType):
-                raise self.error(f"range bounds must be integer scalars, got "
+                raise self.error(f"{what} must be integer scalars, got "
                                  f"{ob.type_name(value.type)}")
             return self.convert(value, i32)
         finally:
@@ -1014,6 +1023,7 @@ class KernelBuilder:
         self.definition, self.source = definition, source
         self.globals = {**helper.fn.__globals__, **closure}
         self.env = dict(arguments)
+        templates, self.pointer_templates = self.pointer_templates, {}
         self.inlining.append(helper)
         try:
             self.statements(body)
@@ -1025,6 +1035,7 @@ class KernelBuilder:
                                exc.path, exc.line, exc.col) from None
         finally:
             self.inlining.pop()
+            self.pointer_templates = templates
             self.definition, self.source, self.globals, self.env, self.node = saved
         return result
 
@@ -1078,6 +1089,8 @@ class KernelBuilder:
         return value
 
     def describe(self, value: Value) -> str:
+        if isinstance(value, BlockPointer):
+            return f"a block pointer ({len(value.block_shape)}-D, tl.make_block_ptr)"
         return f"a runtime {ob.type_name(value.type)}" if not is_constexpr(value) \
             else repr(value)
 
@@ -1188,7 +1201,9 @@ class KernelBuilder:
                 list(range(rank)):
             raise self.error(f"tl.make_block_ptr's order must list the dimensions, got "
                              f"{fields[4]!r}")
-        scalars = [tuple(self.scalar_i32(v, self.node) for v in f) for f in fields[:3]]
+        scalars = [tuple(self.scalar_i32(v, self.node, f"tl.make_block_ptr's {what}")
+                         for v in f) for f, what in zip(fields[:3], ("shape", "strides",
+                                                                     "offsets"))]
         return BlockPointer(base, *scalars, self.shape(fields[3]), tuple(fields[4]))
 
     def tl_advance(self, base: Value, offsets: Value) -> BlockPointer:
@@ -1199,7 +1214,8 @@ class KernelBuilder:
         if len(deltas) != len(base.offsets):
             raise self.error(f"tl.advance: {len(deltas)} offsets for a block pointer of "
                              f"{len(base.offsets)} dimensions")
-        moved = tuple(self.scalar_i32(self.binary("add", offset, delta), self.node)
+        moved = tuple(self.scalar_i32(self.binary("add", offset, delta), self.node,
+                                      "tl.advance's offsets")
                       for offset, delta in zip(base.offsets, deltas))
         return replace(base, offsets=moved)
 
@@ -1227,7 +1243,8 @@ class KernelBuilder:
                 index = self.build_op(lambda v=index, a=1 - dim: ob.ExpandDimsOp(v, a))
             term = self.binary("mul", index, pointer.strides[dim])
             address = term if address is None else self.binary("add", address, term)
-            if dim in checked:
+            if dim in checked:  # (the upper bound only: Triton also masks index < 0,
+                # which the engines' masks cannot say on a row's elements)
                 bound = self.binary("lt", index, pointer.shape[dim], compare=True)
                 condition = bound if condition is None else self.binary("and", condition,
                                                                         bound)

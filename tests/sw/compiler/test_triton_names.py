@@ -313,3 +313,22 @@ def test_a_block_pointer_vector_add() -> None:
 def test_block_pointer_errors(case: int, line: int, col: int, fragment: str) -> None:
     compile_error_at(k, "block_ptr_errors", f"x_ptr:*i32,y_ptr:*i32,n:i32,CASE={case}",
                      "vector", line, col, fragment)
+
+
+def test_a_helper_loops_over_its_own_block_pointer() -> None:
+    """The caller's `p` and the helper's `p` (its parameter, advanced in its loop) are
+    different block pointers: each loop carries its own."""
+    y = rng.integers(-50, 50, 40).astype(np.int32)
+    out = np.zeros(32, np.int32)
+    launch(k.block_ptr_in_helper, (1,), y, out, 40, BLOCK=16, config="vector")
+    padded = np.concatenate([y, np.zeros(8, np.int32)]).reshape(3, 16).sum(axis=0)
+    np.testing.assert_array_equal(out, np.concatenate([padded, padded + 1]))
+
+
+def test_a_block_pointer_moved_in_a_branch_or_tested_is_an_error() -> None:
+    compile_error_at(k, "block_ptr_in_if", "x_ptr:*i32,n:i32,MOVE=true,BLOCK=16", "vector",
+                     311, 9, "'p', a block pointer, is moved or made in a branch of a "
+                     "runtime `if`")
+    text = compile_error_at(k, "block_ptr_in_if", "x_ptr:*i32,n:i32,MOVE=false,BLOCK=16",
+                            "vector", 313, 8, "an `if` on a block pointer")
+    assert "BlockPointer(" not in text

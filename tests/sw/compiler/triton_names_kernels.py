@@ -283,3 +283,32 @@ def block_ptr_errors(x_ptr, y_ptr, n, CASE: tl.constexpr):
             p = tl.make_block_ptr(y_ptr, (n,), (1,), (0,), (16,), (0,))
     else:
         v = tl.load(p, boundary_check=(1,))
+
+
+@tl.jit
+def sum_through(p, n, BLOCK: tl.constexpr):
+    total = tl.zeros((BLOCK,), tl.int32)
+    for i in range(0, n, BLOCK):
+        total += tl.load(p, boundary_check=(0,))
+        p = tl.advance(p, (BLOCK,))
+    return total
+
+
+@tl.jit
+def block_ptr_in_helper(y_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    """A helper's loop advances its own `p` while the caller's loop advances another."""
+    p = tl.make_block_ptr(out_ptr, (2 * BLOCK,), (1,), (0,), (BLOCK,), (0,))
+    for i in range(0, 2):
+        q = tl.make_block_ptr(y_ptr, (n,), (1,), (0,), (BLOCK,), (0,))
+        tl.store(p, sum_through(q, n, BLOCK) + i)
+        p = tl.advance(p, (BLOCK,))
+
+
+@tl.jit
+def block_ptr_in_if(x_ptr, n, MOVE: tl.constexpr, BLOCK: tl.constexpr):
+    p = tl.make_block_ptr(x_ptr, (n,), (1,), (0,), (BLOCK,), (0,))
+    if MOVE:
+        if n > 4:
+            p = tl.advance(p, (BLOCK,))
+    if p:
+        n = n + 1
