@@ -640,6 +640,5 @@ def launch(kernel, grid: Any, *args: Any, sim: str = "iss",
 
 __all__ = ["ArraySlot", "LaunchError", "LaunchLayout", "LaunchResult", "POINTER_TYPES",
            "build_launch_program", "check_arguments", "compile_for_launch",
-           "kernel_arguments", "launch",
-           "launch_source", "normalize_grid", "run_launch_program", "signature_text",
-           "specialized"]
+           "kernel_arguments", "launch", "launch_source", "normalize_grid",
+           "run_launch_program", "signature_text", "specialized"]
