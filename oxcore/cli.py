@@ -131,10 +131,13 @@ def build_parser() -> argparse.ArgumentParser:
                                        "(docs/compiler.md)")
     p.add_argument("source", help="Python file with @kernel functions")
     p.add_argument("--kernel", metavar="NAME",
-                   help="which kernel (needed when the file has several)")
+                   help="which kernel (needed when the file has several that no "
+                        "other kernel of it calls)")
     p.add_argument("--signature", metavar="SIG",
                    help="parameter types and constexpr values, e.g. "
-                        "\"x:*i8,y:*i8,n:i32,BLOCK=64\"")
+                        "\"x:*i8,y:*i8,n:i32,BLOCK=64,MODE='relu'\"; a runtime "
+                        "parameter given a value (stride=1, b_ptr=None) is "
+                        "specialised on it, as a launch does for ints equal to 1")
     p.add_argument("--emit", choices=("ir", "asm", "elf"), default="ir",
                    help="what to produce: the block-level IR, the kernel function's "
                         "assembly, or an ELF object holding it (-o)")
