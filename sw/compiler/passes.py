@@ -318,6 +318,60 @@ class FuseRequantizeReluPass(ModulePass):
         PatternRewriteWalker(FuseRequantizeRelu()).rewrite_module(op)
 
 
+def _twin_key(loop: scf.ForOp, index: int) -> tuple | None:
+    """What a scalar a `for` loop carries is: its start and how each iteration steps it
+    (`x + d`, d defined outside the loop), with the carried value itself left out; None
+    if it is not such a counter."""
+    body = loop.body.block
+    argument = body.args[index + 1]
+    start = loop.iter_args[index]
+    if argument.type != i32:
+        return None
+    stepped = body.last_op.operands[index]
+    step = stepped.owner
+    if not isinstance(step, arith.AddiOp) or argument not in step.operands:
+        return None
+    delta = step.rhs if step.lhs is argument else step.lhs
+    if isinstance(delta.owner, Operation) and delta.owner.parent_block() is body:
+        return None  # (computed in the body: not the same step for sure)
+    return _value_key(start), _value_key(delta)
+
+
+def _value_key(value: SSAValue) -> object:
+    """A value, or a constant's value (two constant ops of one value are one value)."""
+    owner = value.owner
+    if isinstance(owner, arith.ConstantOp) and isinstance(owner.value, IntegerAttr):
+        return ("constant", owner.value.value.data, owner.value.type)
+    return value
+
+
+@dataclass(frozen=True)
+class MergeTwinCountersPass(ModulePass):
+    """Two scalars a `for` loop carries that start equal and step by the same amount are
+    one: the offsets of two block pointers advanced side by side (`tl.advance(x_p,
+    (B,))`, `tl.advance(o_p, (B,))`), or two offsets counted alike. The second's uses
+    read the first, so the masks made from them are one mask (the vector engine's
+    region of loads and stores needs that) and CSE makes them one op. The second stays
+    carried, unused, for canonicalization to leave or drop."""
+
+    name = "merge-twin-counters"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        for loop in [inner for inner in op.walk() if isinstance(inner, scf.ForOp)]:
+            seen: dict[tuple, int] = {}
+            for index in range(len(loop.iter_args)):
+                key = _twin_key(loop, index)
+                if key is None:
+                    continue
+                if key not in seen:
+                    seen[key] = index
+                    continue
+                first = seen[key]
+                body = loop.body.block
+                body.args[index + 1].replace_all_uses_with(body.args[first + 1])
+                loop.results[index].replace_all_uses_with(loop.results[first])
+
+
 #: The block-level pipeline, in order; the back end (driver.BACKEND_STAGES) follows.
 PIPELINE: tuple[ModulePass, ...] = (
     VerifyTypesPass(),        # shapes and dtypes sound before anything rewrites them
@@ -329,6 +383,8 @@ PIPELINE: tuple[ModulePass, ...] = (
     CanonicalizePass(),       # xDSL: fold arith constants, drop dead pure ops
     LoopInvariantCodeMotionPass(),  # xDSL: masks and offsets a loop does not change
     CommonSubexpressionElimination(),  # xDSL: one op per repeated pure computation
+    MergeTwinCountersPass(),  # two carried offsets stepped alike -> one
+    CommonSubexpressionElimination(),  # (the masks and addresses the twins made)
 )
 
 

@@ -26,7 +26,8 @@ def test_pipeline_is_a_readable_list() -> None:
     assert [p.name for p in PIPELINE] == ["verify-types", "sink-transposes",
                                           "fold-block-constants", "fold-accumulator-bias",
                                           "fuse-requantize-relu", "split-rows",
-                                          "canonicalize", "licm", "cse"]
+                                          "canonicalize", "licm", "cse",
+                                          "merge-twin-counters", "cse"]
 
 
 @pytest.mark.parametrize("name", sorted(SIGNATURES))

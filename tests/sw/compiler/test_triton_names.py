@@ -332,3 +332,14 @@ def test_a_block_pointer_moved_in_a_branch_or_tested_is_an_error() -> None:
     text = compile_error_at(k, "block_ptr_in_if", "x_ptr:*i32,n:i32,MOVE=false,BLOCK=16",
                             "vector", 313, 8, "an `if` on a block pointer")
     assert "BlockPointer(" not in text
+
+
+@pytest.mark.parametrize("n", [50, 64, 7])
+def test_twin_counters_make_one_mask(n: int) -> None:
+    """Two block pointers and two offsets stepped alike through one vector loop: their
+    masks are one (they were "the loads and stores of one element-wise region must
+    share one mask")."""
+    x = rng.integers(-100, 100, n).astype(np.int32)
+    out = np.zeros(n, np.int32)
+    launch(k.add_side_by_side, (1,), x, out, n, BLOCK=16, config="vector")
+    np.testing.assert_array_equal(out, 2 * x + 1)

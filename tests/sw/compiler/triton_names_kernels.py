@@ -312,3 +312,21 @@ def block_ptr_in_if(x_ptr, n, MOVE: tl.constexpr, BLOCK: tl.constexpr):
             p = tl.advance(p, (BLOCK,))
     if p:
         n = n + 1
+
+
+@tl.jit
+def add_side_by_side(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    """out = 2x + 1: two block pointers advanced side by side through a loop, and two
+    offsets counted alike (`merge-twin-counters` makes each pair one)."""
+    x_block = tl.make_block_ptr(x_ptr, (n,), (1,), (0,), (BLOCK,), (0,))
+    o_block = tl.make_block_ptr(out_ptr, (n,), (1,), (0,), (BLOCK,), (0,))
+    a = 0 * n
+    b = 0 * n
+    for start in range(0, n, BLOCK):
+        x = tl.load(x_block, boundary_check=(0,)) + tl.load(
+            x_ptr + a + tl.arange(0, BLOCK), mask=b + tl.arange(0, BLOCK) < n, other=0)
+        tl.store(o_block, x + 1, boundary_check=(0,))
+        x_block = tl.advance(x_block, (BLOCK,))
+        o_block = tl.advance(o_block, (BLOCK,))
+        a += BLOCK
+        b += BLOCK
