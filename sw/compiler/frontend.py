@@ -252,9 +252,10 @@ class KernelBuilder:
         for name, value in zip(names, values):
             value.name_hint = name
             self.env[name] = value
-        for name in dict.fromkeys(n.rpartition(".off")[0] for n in names if ".off" in n):
+        for name in _carried_pointers(names):
             template = self.pointer_templates[name]
-            offsets = tuple(self.env[f"{name}.off{i}"] for i in range(len(template.offsets)))
+            offsets = tuple(self.env[_offset_name(name, i)]
+                            for i in range(len(template.offsets)))
             self.env[name] = replace(template, offsets=offsets)
 
     def expand_block_pointers(self, names: Sequence[str], ending: bool = False
@@ -273,8 +274,8 @@ class KernelBuilder:
                                  f"a loop may only move it (tl.advance)")
             self.pointer_templates[name] = value
             for i, offset in enumerate(value.offsets):
-                self.env[f"{name}.off{i}"] = offset
-                hidden.append(f"{name}.off{i}")
+                self.env[_offset_name(name, i)] = offset
+                hidden.append(_offset_name(name, i))
         return hidden
 
     # --- statements ---------------------------------------------------------------
@@ -486,12 +487,12 @@ class KernelBuilder:
         """End a loop body with the yield of its carried variables' new values, each of
         the type it entered the loop with."""
         self.node = node
-        pointers = [n.rpartition(".off")[0] for n in carried if ".off" in n]
-        for name in dict.fromkeys(pointers):
+        pointers = _carried_pointers(carried)
+        for name in pointers:
             if not isinstance(self.env.get(name), BlockPointer):
                 raise self.error(f"'{name}' is no longer a block pointer at the end of the "
                                  f"loop's body", node)
-        self.expand_block_pointers(list(dict.fromkeys(pointers)), ending=True)
+        self.expand_block_pointers(pointers, ending=True)
         results = [self.materialize(self.env[name], before.type, body)
                    for name, before in zip(carried, initial)]
         for name, before, after in zip(carried, initial, results):
@@ -1306,8 +1307,6 @@ class KernelBuilder:
     def tl_where(self, condition: Value, x: Value, y: Value) -> Value:
         condition = self.to_value(condition, i1)
         if is_constexpr(x) and is_constexpr(y):  # (Triton's: int32 literals)
-            if is_constexpr(condition):
-                raise self.error("tl.where needs at least one runtime value")
             x = self.to_value(x, i32)
         x, y = self.unify(x, y, "where")
         shape = self.broadcast_shape(ob.shape_of(condition.type), ob.shape_of(x.type))
@@ -1374,14 +1373,14 @@ class KernelBuilder:
     def tl_trans(self, input: Value, dims: tuple[Value, ...]) -> SSAValue:  # noqa: A002
         if is_constexpr(input) or len(ob.shape_of(input.type)) != 2:
             raise self.error(f"tl.trans takes a 2-D block, got {self.describe(input)}")
-        order = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], tuple) else dims
+        order = _shape_arguments(dims)
         if order not in ((), (1, 0)):
             raise self.error(f"tl.trans of a 2-D block takes no order or (1, 0), got "
                              f"{order!r}")
         return self.build_op(lambda: ob.TransOp(input))
 
     def tl_permute(self, input: Value, dims: tuple[Value, ...]) -> Value:  # noqa: A002
-        order = tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], tuple) else dims
+        order = _shape_arguments(dims)
         if not is_constexpr(input) and len(ob.shape_of(input.type)) == 2 \
                 and order == (0, 1):
             return input
@@ -1412,8 +1411,7 @@ class KernelBuilder:
 
     def tl_broadcast_to(self, input: Value, shape: tuple[Value, ...]  # noqa: A002
                         ) -> SSAValue:
-        dims = shape[0] if len(shape) == 1 and isinstance(shape[0], tuple) else shape
-        target = self.shape(dims)
+        target = self.shape(_shape_arguments(shape))
         value = self.to_value(input, BlockType(target, i32)) if is_constexpr(input) \
             else input
         current = ob.shape_of(value.type)
@@ -1433,8 +1431,7 @@ class KernelBuilder:
         expand_dims; a dropped one must have been inserted by one (`x[None, :]`,
         `tl.expand_dims`), which the reshape then looks through."""
         value = self.block_value(input, "tl.reshape input")
-        dims = shape[0] if len(shape) == 1 and isinstance(shape[0], tuple) else shape
-        target = self.shape(dims)
+        target = self.shape(_shape_arguments(shape))
         current = ob.shape_of(value.type)
         kept = tuple(d for d in current if d != 1)
         if kept != tuple(d for d in target if d != 1):
@@ -1573,6 +1570,24 @@ _NODE_CALLS: dict[str, Callable[..., Value]] = {"static_assert": KernelBuilder.s
 _CALLS: dict[str, Callable[..., Value]] = {
     name: getattr(KernelBuilder, f"tl_{name}") for name in tl.BUILTINS
     if name not in _NODE_CALLS}
+
+
+def _offset_name(pointer: str, dimension: int) -> str:
+    """The hidden variable a loop carries a block pointer's offset in (a name no kernel
+    can write: it has a dot)."""
+    return f"{pointer}.off{dimension}"
+
+
+def _carried_pointers(names: Sequence[str]) -> list[str]:
+    """The block pointers whose offsets (`_offset_name`) are among `names`, once each."""
+    return list(dict.fromkeys(n.rpartition(".off")[0] for n in names if ".off" in n))
+
+
+def _shape_arguments(values: tuple[Value, ...]) -> tuple[Value, ...]:
+    """A shape or an order passed as one tuple, `f(x, (2, 3))`, or spread out,
+    `f(x, 2, 3)`, as Triton takes both."""
+    return tuple(values[0]) if len(values) == 1 and isinstance(values[0], tuple) \
+        else values
 
 
 def assigned_names(body: Sequence[ast.stmt]) -> list[str]:

@@ -122,6 +122,11 @@ def _reduction(value: SSAValue, axis: int) -> ob.ReduceOp | None:
     return None
 
 
+def _reduces(per_row: list[Operation] | None) -> bool:
+    """`_per_row`'s ops hold a row reduction (a value a row, not only loaded)."""
+    return per_row is not None and any(isinstance(op, ob.ReduceOp) for op in per_row)
+
+
 def _scalar_cast(value: SSAValue, element) -> Operation:
     """A row's scalar converted as `oxcore_block.cast` converts its block: sign-extended
     (zero-extended from i1 and ui8) or truncated."""
@@ -203,8 +208,7 @@ class _Splitter:
     def _row_sink_value(self, value: SSAValue) -> bool:
         """A 1-D store's value that is one scalar a row computed from a row reduction
         (the reduction itself, converted, or arithmetic on it)."""
-        ops = self._per_row(value)
-        return ops is not None and any(isinstance(op, ob.ReduceOp) for op in ops)
+        return _reduces(self._per_row(value))
 
     def _reads(self, sink: Operation) -> tuple[set[Operation], set[Operation]] | None:
         """The ops `sink` reads (transitively) that are cloned on rows, and the
@@ -223,7 +227,7 @@ class _Splitter:
                 if column is not None or not _is_2d(value) else None
             if column is not None and per_row is None:
                 return None  # x[:, None] of other data
-            if per_row is not None and (column is not None or self._row_sink_value(value)):
+            if per_row is not None and (column is not None or _reduces(per_row)):
                 if column is not None:
                     absorbed.update(column[1])
                 for op in per_row:  # a scalar a row: the reductions' 2-D operands read
@@ -348,8 +352,7 @@ class _Splitter:
         for op, result in zip(columns, loop.results):
             op.result.replace_all_uses_with(result)
         for op in sorted(members | set(component.absorbed), key=ordered.index, reverse=True):
-            op.detach()
-            op.erase()
+            _erase(op)
 
 
 def _in_block(op: Operation, block: Block) -> Operation | None:
@@ -477,8 +480,7 @@ class SplitRowsPass(ModulePass):
             for load in [candidate for candidate in block.ops
                          if isinstance(candidate, ob.LoadOp) and _is_2d(candidate.result)
                          and not list(candidate.result.uses)]:
-                load.detach()  # never used: not loaded (as an unused 1-D block is not)
-                load.erase()
+                _erase(load)  # never used: not loaded (as an unused 1-D block is not)
             _columns_as_rows(block, splitter.kind)
             for component in splitter.components(block):
                 splitter.split(component)
