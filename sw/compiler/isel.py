@@ -160,8 +160,9 @@ TILE_ARITHMETIC = (
     "code generator supports `acc + bias[None, :]` or `acc + tl.load(r2d)` right after "
     "the dot loop (a load with other=0, nothing stored in between: the accumulator "
     "starts at it) and `tl.maximum(acc, 0)` right "
-    "before tl.requantize (tst.b's activation clamp); store the int32 result and compute "
-    "other epilogues on the vector engine")
+    "before tl.requantize (tst.b's activation clamp); other element-wise work runs on "
+    "the vector engine when its result is stored as int32 through the store's mask "
+    "(the tile is stored, then read back): store an int32 result first, then narrow it")
 
 
 def _int_type_bits(type_: Attribute) -> int:

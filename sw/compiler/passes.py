@@ -31,8 +31,10 @@ from xdsl.utils.exceptions import DiagnosticException, VerifyException
 
 from oxcore.errors import CompileError
 from sw.compiler import dialect as ob
+from sw.compiler.epilogue import EpilogueThroughMemoryPass
 from sw.compiler.row_split import SplitRowsPass
 from sw.compiler.sink_transposes import SinkTransposesPass
+from sw.compiler.unwrap_offsets import UnwrapEdgeRowsPass
 
 
 def compiler_context() -> Context:
@@ -375,10 +377,12 @@ class MergeTwinCountersPass(ModulePass):
 #: The block-level pipeline, in order; the back end (driver.BACKEND_STAGES) follows.
 PIPELINE: tuple[ModulePass, ...] = (
     VerifyTypesPass(),        # shapes and dtypes sound before anything rewrites them
+    UnwrapEdgeRowsPass(),     # (offs % M) in load addresses -> offs, rows past M masked
     SinkTransposesPass(),     # tl.trans -> its operand rebuilt on transposed addresses
     FoldBlockConstantsPass(),  # splat/broadcast of constants -> block constants
     FoldAccumulatorBiasPass(),  # acc + bias row (or 2-D block) -> the accumulator starts there
     FuseRequantizeReluPass(),  # requantize(max(x, 0)) -> tst.b's activation clamp
+    EpilogueThroughMemoryPass(),  # store(f(acc)) -> store(acc), f of it read back
     SplitRowsPass(),          # 2-D element-wise work -> a loop over 1-D rows
     CanonicalizePass(),       # xDSL: fold arith constants, drop dead pure ops
     LoopInvariantCodeMotionPass(),  # xDSL: masks and offsets a loop does not change

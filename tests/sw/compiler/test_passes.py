@@ -23,9 +23,10 @@ def reparse(module: ModuleOp) -> ModuleOp:
 
 
 def test_pipeline_is_a_readable_list() -> None:
-    assert [p.name for p in PIPELINE] == ["verify-types", "sink-transposes",
+    assert [p.name for p in PIPELINE] == ["verify-types", "unwrap-edge-rows", "sink-transposes",
                                           "fold-block-constants", "fold-accumulator-bias",
-                                          "fuse-requantize-relu", "split-rows",
+                                          "fuse-requantize-relu", "epilogue-through-memory",
+                                          "split-rows",
                                           "canonicalize", "licm", "cse",
                                           "merge-twin-counters", "cse"]
 

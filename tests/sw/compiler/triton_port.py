@@ -4,8 +4,10 @@ the OxCore kernel language, so `@triton.jit` and every `tl.` name stay as writte
 `add_kernel` is Triton's tutorial 01 kernel, verbatim. `matmul_kernel` is tutorial 03's
 (grouped program ordering, K loop, masks, the optional activation chosen by a string
 constexpr) with its dtypes made int8/int32, the tensor engine's, and its leaky ReLU in
-integers. `matmul_kernel_ported` is the same with the one edit docs/walkthrough.md
-explains, which makes it run: no `% M` / `% N` (masks instead). Its strides stay
+integers; it runs as written (`% M` / `% N` become masks: `unwrap-edge-rows`; the leaky
+ReLU runs on the vector engine: `epilogue-through-memory`). `matmul_kernel_ported` is
+the same with the masks written out instead of the wraps (before `unwrap-edge-rows`,
+the edit that made it run), which compiles to the same code. Its strides stay
 runtime arguments: a launch specialises those equal to 1, as Triton's does, which tells
 the compiler which dimension is consecutive. B keeps Triton's row-major [K, N] layout.
 """

@@ -1,0 +1,67 @@
+"""Kernels that wrap their offsets (`offs % n`, Triton's edge idiom), for
+test_unwrap_offsets.py: those whose wrapped rows are dead (the `%` becomes a mask) and
+those whose are not (a CompileError at the `%`). Line numbers are asserted: append."""
+
+from sw.compiler import language as tl
+
+
+@tl.jit
+def copy_wrapped(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    x = tl.load(x_ptr + offs % n)
+    tl.store(y_ptr + offs, x + 1, mask=offs < n)
+
+
+@tl.jit
+def sum_wrapped(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    x = tl.load(x_ptr + offs % n)
+    tl.store(y_ptr + tl.program_id(0), tl.sum(x, axis=0))  # the wrapped rows counted
+
+
+@tl.jit
+def store_unmasked(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    x = tl.load(x_ptr + offs % n)
+    tl.store(y_ptr + offs, x)  # the wrapped rows written
+
+
+@tl.jit
+def rows_of_matrix(x_ptr, y_ptr, M, N: tl.constexpr, BLOCK_M: tl.constexpr):
+    rows = tl.program_id(0) * BLOCK_M + tl.arange(0, BLOCK_M)
+    cols = tl.arange(0, N)
+    x = tl.load(x_ptr + (rows % M)[:, None] * N + cols[None, :])
+    total = tl.sum(x.to(tl.int32), axis=1)  # along the columns: rows stay rows
+    tl.store(y_ptr + rows, total, mask=rows < M)
+
+
+@tl.jit
+def rows_summed_down(x_ptr, y_ptr, M, N: tl.constexpr, BLOCK_M: tl.constexpr):
+    rows = tl.program_id(0) * BLOCK_M + tl.arange(0, BLOCK_M)
+    cols = tl.arange(0, N)
+    x = tl.load(x_ptr + (rows % M)[:, None] * N + cols[None, :])
+    total = tl.sum(x.to(tl.int32), axis=0)  # across the rows
+    tl.store(y_ptr + tl.program_id(0) * N + cols, total)
+
+
+@tl.jit
+def wrap_as_data(y_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    tl.store(y_ptr + offs, offs % n)  # not an address: computed as written
+
+
+@tl.jit
+def dot_wrapped_k(a_ptr, b_ptr, c_ptr, K, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    ks = tl.arange(0, 32) % K
+    a = tl.load(a_ptr + offs[:, None] * 32 + ks[None, :])
+    b = tl.load(b_ptr + ks[:, None] * BLOCK + offs[None, :])
+    c = tl.dot(a, b)
+    tl.store(c_ptr + offs[:, None] * BLOCK + offs[None, :], c)
+
+
+@tl.jit
+def wrong_bound(x_ptr, y_ptr, n, m, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    x = tl.load(x_ptr + offs % n)
+    tl.store(y_ptr + offs, x, mask=offs < m)  # m is not the wrap's n
