@@ -1526,19 +1526,59 @@ class KernelBuilder:
         return self.reduce("sum", input, axis, keep_dims)
 
     def tl_max(self, input: Value, axis: Value, return_indices: Value,  # noqa: A002
-               return_indices_tie_break_left: Value, keep_dims: Value) -> SSAValue:
-        self.no_indices("max", return_indices)
+               return_indices_tie_break_left: Value, keep_dims: Value) -> Value:
+        if self.flag(return_indices, "tl.max's return_indices"):
+            return (self.reduce("max", input, axis, keep_dims),
+                    self.arg_reduce("max", input, axis, return_indices_tie_break_left,
+                                    keep_dims))
         return self.reduce("max", input, axis, keep_dims)
 
     def tl_min(self, input: Value, axis: Value, return_indices: Value,  # noqa: A002
-               return_indices_tie_break_left: Value, keep_dims: Value) -> SSAValue:
-        self.no_indices("min", return_indices)
+               return_indices_tie_break_left: Value, keep_dims: Value) -> Value:
+        if self.flag(return_indices, "tl.min's return_indices"):
+            return (self.reduce("min", input, axis, keep_dims),
+                    self.arg_reduce("min", input, axis, return_indices_tie_break_left,
+                                    keep_dims))
         return self.reduce("min", input, axis, keep_dims)
 
-    def no_indices(self, kind: str, return_indices: Value) -> None:
-        if return_indices is not False:
-            raise self.error(f"tl.{kind}(..., return_indices=True) (Triton's arg{kind}) "
-                             f"is not supported")
+    def tl_argmax(self, input: Value, axis: Value, tie_break_left: Value,  # noqa: A002
+                  keep_dims: Value) -> SSAValue:
+        return self.arg_reduce("max", input, axis, tie_break_left, keep_dims)
+
+    def tl_argmin(self, input: Value, axis: Value, tie_break_left: Value,  # noqa: A002
+                  keep_dims: Value) -> SSAValue:
+        return self.arg_reduce("min", input, axis, tie_break_left, keep_dims)
+
+    def flag(self, value: Value, what: str) -> bool:
+        if not isinstance(value, bool):
+            raise self.error(f"{what} must be a constexpr bool, got {self.describe(value)}")
+        return value
+
+    def arg_reduce(self, kind: str, input: Value, axis: Value,  # noqa: A002
+                   tie_break_left: Value, keep_dims: Value) -> SSAValue:
+        """The int32 index along `axis` of the max (min), from ops the engines have:
+        the extreme kept along `axis`, compared with every element, and the positions
+        that hold it reduced by min (the first; by max, the last: `tie_break_left`
+        False), positions elsewhere being past either end."""
+        what = f"tl.arg{kind}"
+        value = self.block_value(input, f"{what} input")
+        rank = len(value.type.dims)
+        if axis is None and rank == 1:
+            axis = 0
+        axis = self.constexpr_int(axis, f"{what} axis")
+        if not -rank <= axis < rank:
+            raise self.error(f"{what} axis {axis} is out of range for a {rank}-D block")
+        axis += rank if axis < 0 else 0
+        left = self.flag(tie_break_left, f"{what}'s tie_break_left")
+        extreme = self.reduce(kind, value, axis, keep_dims=True)
+        hit = self.binary("eq", value, extreme, compare=True)
+        size = value.type.dims[axis]
+        positions = self.tl_arange(0, size)
+        if rank == 2:
+            positions = self.build_op(lambda: ob.ExpandDimsOp(positions, 1 - axis))
+        elsewhere = size if left else -1
+        candidates = self.tl_where(hit, positions, elsewhere)
+        return self.reduce("min" if left else "max", candidates, axis, keep_dims)
 
     def reduce(self, kind: str, value: Value, axis: Value, keep_dims: Value = False
                ) -> SSAValue:

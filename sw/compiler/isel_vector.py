@@ -105,12 +105,15 @@ never materialised unless both operands are uniform) before ``.vv``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from xdsl.ir import Operation, SSAValue
 
 from sw.compiler import dialect as ob
 from sw.compiler.mir import PReg, Text, VReg, ZERO
+
+if TYPE_CHECKING:
+    from sw.compiler.isel import Scalar
 
 SEW_OF = {"i8": 8, "u8": 8, "i16": 16, "i32": 32, "i1": 0}
 SIGNED_MIN = {"i8": -128, "i16": -32768, "i32": -(1 << 31), "u8": 0}
@@ -2018,6 +2021,10 @@ class VectorSelection:
         if bound is None or (isinstance(count, int) and count >= length):
             return
         fill = _fill_value(node, bound)
+        if fill is None and node.kind != "carried":
+            clamped = self._max0(count)
+            fill = self._masked_value(node, bound) if sink.reduction == "sum" else \
+                self._masked_extreme(node, sink.reduction, clamped, length, bound)
         if fill is None and node.kind == "carried" and node.name == "if":
             raise self.error(f"tl.{sink.reduction} of a masked block an `if` produces: its "
                              f"masked-off elements must have one known value, the same on "
@@ -2053,6 +2060,73 @@ class VectorSelection:
         self.emit("and", masked, mixed, neg)
         self.emit("xor", out, result, masked)
         self.forms[sink.op.result] = out
+
+    def _masked_value(self, node: VecBlock, bound) -> Scalar | None:
+        """The one value all of `node`'s masked-off elements (index >= bound) have, as
+        a scalar known now or computed now (a runtime uniform, a comparison of two such:
+        `x == m` where x reads `other` there); None if they differ or are unknown."""
+        fill = _fill_value(node, bound)
+        if fill is not None:
+            return fill
+        if node.kind == "uniform":
+            return node.value
+        if node.kind == "cmp" and all(a.element != "u8" for a in node.args):
+            a, b = (self._masked_value(arg, bound) for arg in node.args)
+            return None if a is None or b is None else self._compare(node.name, a, b)
+        if node.kind == "select":
+            cond, a, b = (self._masked_value(arg, bound) for arg in node.args)
+            if cond is None or a is None or b is None:
+                return None
+            return self._choose(cond, a, b)
+        return None
+
+    def _masked_extreme(self, node: VecBlock, reduction: str, count: Scalar, length: int,
+                        bound) -> Scalar | None:
+        """The min (max) of `node` over its masked-off elements, indexes count to
+        length - 1 (at least one): one value they all have, or an index block's first
+        or last, or a select between those under a condition they all share
+        (`tl.argmax`'s `where(x == m, position, n)`, x reading `other` there)."""
+        same = self._masked_value(node, bound)
+        if same is not None:
+            return same
+        if node.kind == "index" and node.element != "u8" \
+                and isinstance(node.value.terms.get(0), int):
+            step = node.value.terms[0]
+            at = count if (reduction == "min") == (step > 0) else length - 1
+            return self._add(node.value.base, self._mul(at, step))
+        if node.kind == "select":
+            cond = self._masked_value(node.args[0], bound)
+            if cond is None:
+                return None
+            a, b = (self._masked_extreme(arg, reduction, count, length, bound)
+                    for arg in node.args[1:])
+            if a is None or b is None:
+                return None
+            return self._choose(cond, a, b)
+        return None
+
+    def _choose(self, cond: Scalar, a: Scalar, b: Scalar) -> Scalar:
+        if isinstance(cond, int):
+            return a if cond else b
+        return self._select(cond, self.reg(a), self.reg(b))
+
+    def _compare(self, predicate: str, a: Scalar, b: Scalar) -> Scalar:
+        """1 if `a predicate b` (signed) else 0."""
+        if predicate in ("gt", "le"):
+            a, b, predicate = b, a, {"gt": "lt", "le": "ge"}[predicate]
+        if predicate in ("lt", "ge"):
+            less = self._less(a, b)
+            if predicate == "lt" or isinstance(less, int):
+                return less if predicate == "lt" else 1 - less
+            out = self.new_x()
+            self.emit("xori", out, less, 1)
+            return out
+        if isinstance(a, int) and isinstance(b, int):
+            return int((a == b) == (predicate == "eq"))
+        diff, out = self.new_x(), self.new_x()
+        self.emit("xor", diff, self.reg(a), self.reg(b))
+        self.emit("seqz" if predicate == "eq" else "snez", out, diff)
+        return out
 
     def _max0(self, value):
         if isinstance(value, int):

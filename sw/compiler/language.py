@@ -399,14 +399,27 @@ def sum(input, axis=None, keep_dims=False, dtype=None):  # noqa: A001 (Triton's 
 def max(input, axis=None, return_indices=False,  # noqa: A001 (Triton's name)
         return_indices_tie_break_left=True, keep_dims=False):
     """Maximum along `axis`; a 1-D block may omit it. `keep_dims` keeps the reduced
-    dimension (size 1); `return_indices` (Triton's argmax) is not supported."""
+    dimension (size 1); `return_indices=True` returns (maximum, its index), as
+    `argmax` with `tie_break_left=return_indices_tie_break_left`."""
 
 
 @_builtin
 def min(input, axis=None, return_indices=False,  # noqa: A001 (Triton's name)
         return_indices_tie_break_left=True, keep_dims=False):
     """Minimum along `axis`; a 1-D block may omit it. `keep_dims` keeps the reduced
-    dimension (size 1); `return_indices` (Triton's argmin) is not supported."""
+    dimension (size 1); `return_indices=True` returns (minimum, its index)."""
+
+
+@_builtin
+def argmax(input, axis, tie_break_left=True, keep_dims=False):  # noqa: A002
+    """The int32 index along `axis` of the maximum: of its first occurrence
+    (`tie_break_left`), else its last."""
+
+
+@_builtin
+def argmin(input, axis, tie_break_left=True, keep_dims=False):  # noqa: A002
+    """The int32 index along `axis` of the minimum: of its first occurrence
+    (`tie_break_left`), else its last."""
 
 
 __all__ = ["kernel", "jit", "constexpr", "dtype", "int8", "int16", "int32", "uint8",

@@ -93,7 +93,7 @@ def reshape_regroups(x_ptr, BLOCK: tl.constexpr):
 @tl.jit
 def argmax(x_ptr, BLOCK: tl.constexpr):
     x = tl.load(x_ptr + tl.arange(0, BLOCK))
-    best, where = tl.max(x, return_indices=True)
+    best, where = tl.max(x, return_indices=1)
 
 
 @tl.jit
