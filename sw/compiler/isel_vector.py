@@ -1026,8 +1026,9 @@ class VectorSelection:
             temp_group = group
             if node.kind == "cast" and node.sew < node.args[0].sew:
                 temp_group = max(1, elements * 16 // vlen)  # the middle step at SEW 16
-            if node.kind == "select" and node.args[0].kind == "bound":
-                temp_group = max(1, elements * 32 // vlen)  # the indices (vid.v)
+            if node.kind == "select" and node.args[0].kind == "bound" or \
+                    node.kind in ("select", "mask") and node.args[0].kind == "uniform":
+                temp_group = max(1, elements * 32 // vlen)  # the indices (vid.v), a splat
             for _ in range(self._temp_count(node)):
                 temps.append(pool.take(temp_group))
             for t in temps:
@@ -1070,10 +1071,10 @@ class VectorSelection:
             return 0
         if node.kind == "cast" and node.args[0].sew == 32 and node.sew == 8:
             return 1
-        if node.kind == "select":
-            return 1 if _mask_depth(node.args[0]) > 1 or node.args[0].kind == "bound" else 0
-        if node.kind == "mask":
-            return 1 if _mask_depth(node.args[0]) > 1 else 0
+        if node.kind in ("select", "mask"):  # (a uniform condition: splat, compare)
+            cond = node.args[0]
+            needs = ("bound", "uniform") if node.kind == "select" else ("uniform",)
+            return 1 if _mask_depth(cond) > 1 or cond.kind in needs else 0
         return 0
 
     # emission
@@ -1930,6 +1931,11 @@ class VectorSelection:
             return
         if cond.kind == "bound":
             self._emit_bound(cond, v0, invert, temps[0])
+            return
+        if cond.kind == "uniform" and temps:  # one condition for every element (a row's)
+            self._need_sew(32)
+            self.emit("vmv.v.x", temps[0], self.reg(cond.value))
+            self.emit("vmseq.vi" if invert else "vmsne.vi", v0, temps[0], 0, NO_MASK)
             return
         if cond.kind == "binary" and cond.element == "i1":
             left, right = cond.args

@@ -47,7 +47,7 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects import arith, scf
-from xdsl.dialects.builtin import IntegerAttr, ModuleOp, i32
+from xdsl.dialects.builtin import IntegerAttr, ModuleOp, i1, i32
 from xdsl.ir import Block, BlockArgument, Operation, SSAValue
 from xdsl.passes import ModulePass
 
@@ -58,6 +58,18 @@ FORM, DATA, OPAQUE = "form", "data", "opaque"
 _ELEMENTWISE = (ob.ElementwiseBinaryOp, ob.CmpOp, ob.SelectOp, ob.CastOp)
 #: ops whose result is a block of indices, pointers or masks when their operands are
 _STRUCTURAL = (*_ELEMENTWISE, ob.BroadcastOp, ob.ExpandDimsOp, ob.AddPtrOp)
+
+
+def _followed(op: Operation) -> bool:
+    """Whether instruction selection follows `op` on index, pointer and mask blocks
+    symbolically (an affine index, a bound); what else computes on indices (`%`, `//`,
+    `==`, shifts) is data, which a row loop computes a scalar a row."""
+    if isinstance(op, (ob.AddOp, ob.SubOp, ob.MulOp, ob.AddPtrOp, ob.BroadcastOp,
+                       ob.ExpandDimsOp)):
+        return True
+    if isinstance(op, ob.AndOp):
+        return ob.element_of(op.result.type) == i1
+    return isinstance(op, ob.CmpOp) and op.predicate.data in ("lt", "le", "gt", "ge")
 
 
 def _is_2d(value: SSAValue) -> bool:
@@ -87,7 +99,10 @@ class _Kinds:
             return DATA
         if isinstance(owner, _STRUCTURAL):
             kinds = {self(operand) for operand in owner.operands}
-            return OPAQUE if OPAQUE in kinds else DATA if DATA in kinds else FORM
+            kind = OPAQUE if OPAQUE in kinds else DATA if DATA in kinds else FORM
+            if kind == FORM and len(value.type.dims) == 1 and not _followed(owner):
+                return DATA  # (`offs_m % 2`, `offs_m == 1`: a row's scalar, computed)
+            return kind
         if isinstance(owner, (ob.ArangeOp, ob.ConstantOp, ob.SplatOp, ob.RowOp)):
             return FORM
         if isinstance(owner, ob.ReduceOp):  # along an axis of a 2-D block

@@ -1,0 +1,26 @@
+"""Per-row arithmetic on the row index itself (`offs_m % 2`, `offs_m == 1`, `offs_m // 4`),
+for test_row_index.py: `split-rows` computes it a scalar a row. Append only."""
+
+from sw.compiler import language as tl
+
+
+@tl.jit
+def row_sums_except(x_ptr, y_ptr, M, SKIP: tl.constexpr, N: tl.constexpr,
+                    BLOCK_M: tl.constexpr):
+    offs_m = tl.program_id(0) * BLOCK_M + tl.arange(0, BLOCK_M)
+    offs_n = tl.arange(0, N)
+    x = tl.load(x_ptr + offs_m[:, None] * N + offs_n[None, :], mask=offs_m[:, None] < M,
+                other=0)
+    s = tl.sum(x, axis=1)
+    s = tl.where(offs_m == SKIP, 0, s)
+    tl.store(y_ptr + offs_m, s + offs_m // 4, mask=offs_m < M)
+
+
+@tl.jit
+def alternate_rows(x_ptr, y_ptr, M, N: tl.constexpr, BLOCK_M: tl.constexpr):
+    offs_m = tl.program_id(0) * BLOCK_M + tl.arange(0, BLOCK_M)
+    offs_n = tl.arange(0, N)
+    ptrs = offs_m[:, None] * N + offs_n[None, :]
+    x = tl.load(x_ptr + ptrs, mask=offs_m[:, None] < M)
+    y = tl.where((offs_m % 2 == 0)[:, None], x, -x) + (offs_m % 3)[:, None]
+    tl.store(y_ptr + ptrs, y, mask=offs_m[:, None] < M)

@@ -1,0 +1,38 @@
+"""Row loops compute what a kernel derives from the row index other than bounds
+(tests/sw/compiler/row_index_kernels.py) a scalar a row, against numpy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sw.compiler.launch import launch
+from tests.sw.compiler import row_index_kernels as k
+
+
+@pytest.mark.parametrize("sim", ["iss", "rtl"])
+def test_a_row_picked_out_by_its_index(sim) -> None:
+    """Row sums with row SKIP's replaced by 0, plus row // 4: 19 rows in blocks of 8."""
+    rng = np.random.default_rng(8)
+    x = rng.integers(-1000, 1000, (19, 16), dtype=np.int32)
+    y = np.full(24, 99, np.int32)
+    launch(k.row_sums_except, 3, x, y, 19, SKIP=9, N=16, BLOCK_M=8, config="vector",
+           sim=sim)
+    rows = np.arange(19)
+    expected = np.where(rows == 9, 0, x.sum(axis=1)) + rows // 4
+    np.testing.assert_array_equal(y[:19], expected)
+    np.testing.assert_array_equal(y[19:], 99)
+
+
+@pytest.mark.parametrize("sim", ["iss", "rtl"])
+def test_rows_alternating_by_parity(sim) -> None:
+    """tl.where on a row's own condition (`(offs_m % 2 == 0)[:, None]`: one i1 a row,
+    a uniform mask for the row's vector code) and a row's `% 3` added."""
+    rng = np.random.default_rng(9)
+    x = rng.integers(-100, 100, (13, 32), dtype=np.int16)
+    y = np.zeros((16, 32), np.int16)
+    launch(k.alternate_rows, 2, x, y, 13, N=32, BLOCK_M=8, config="vector", sim=sim)
+    rows = np.arange(13)[:, None]
+    expected = np.where(rows % 2 == 0, x, -x) + rows % 3
+    np.testing.assert_array_equal(y[:13], expected)
+    np.testing.assert_array_equal(y[13:], 0)
