@@ -18,8 +18,9 @@ Exact where the store writes: each element of f depends on the same element of a
 (elements stored twice at one address would differ, as they are unordered in Triton).
 Without a vector engine the element-wise part is then refused as any other is, with the
 configuration named. Values of other types (f's result narrowed to int8) would need
-memory of their own, and a 2-D block loaded for f (a residual) would be read after the
-tile store, which may have written it: both are left to the code generator's error.
+memory of their own, and a 2-D block loaded for f (a residual), or anything f loads
+through the store's own pointer argument, would be read after the tile store, which may
+have written it: those are left to the code generator's error.
 """
 
 from __future__ import annotations
@@ -91,28 +92,42 @@ def _epilogue(store: ob.StoreOp) -> tuple[SSAValue, list[Operation]] | None:
     # only what depends on the accumulator is recomputed; the rest is used as it is
     needed = {op for op in cone if _depends_on(op, acc, cone)}
     block = store.parent_block()
-    if any(op.parent_block() is not block for op in needed) or _reads_2d_block(needed, acc):
+    if any(op.parent_block() is not block for op in needed) \
+            or _reads_what_it_writes(needed, acc, store):
         return None
     ops = list(block.ops)
     return acc, sorted(needed, key=ops.index)
 
 
-def _reads_2d_block(ops: set[Operation], acc: SSAValue) -> bool:
-    """Whether `ops` read a 2-D block loaded from memory (a residual): `split-rows`
-    would load it a row at a time after the tile store, which may write what it reads
-    (C = A @ B + C), so such an epilogue is left to the code generator's error."""
+def _reads_what_it_writes(ops: set[Operation], acc: SSAValue, store: ob.StoreOp) -> bool:
+    """Whether `ops` read a 2-D block from memory (a residual: `split-rows` would load it
+    a row at a time after the tile store, which may write it, C = A @ B + C) or read
+    anything through the store's pointer argument: such an epilogue is left to the
+    code generator's error at the op, not the pass's reordering's."""
     stack = [v for op in ops for v in op.operands if v is not acc and v.owner not in ops]
+    target = _pointer_argument(store.ptr)
     seen: set[SSAValue] = set()
     while stack:
         value = stack.pop()
         if value in seen or not isinstance(value.owner, Operation):
             continue
         seen.add(value)
-        if isinstance(value.owner, ob.LoadOp) and len(ob.shape_of(value.type)) == 2:
-            return True
-        if isinstance(value.owner, _ELEMENT_WISE):
-            stack.extend(value.owner.operands)
+        owner = value.owner
+        if isinstance(owner, ob.LoadOp):
+            if len(ob.shape_of(value.type)) == 2 or target is None \
+                    or _pointer_argument(owner.ptr) in (target, None):
+                return True
+        elif isinstance(owner, (*_ELEMENT_WISE, ob.BroadcastOp, ob.ExpandDimsOp)):
+            stack.extend(owner.operands)
     return False
+
+
+def _pointer_argument(ptr: SSAValue) -> SSAValue | None:
+    """The kernel argument a pointer block is computed from, if it is one."""
+    while isinstance(ptr.owner, (ob.AddPtrOp, ob.SplatOp, ob.BroadcastOp, ob.ExpandDimsOp)):
+        ptr = ptr.owner.operands[0]
+    return ptr if isinstance(ptr.type, ob.PointerType) and not isinstance(
+        ptr.owner, Operation) else None
 
 
 def _depends_on(op: Operation, acc: SSAValue, cone: set[Operation]) -> bool:

@@ -1064,6 +1064,8 @@ class VectorSelection:
     def _temp_count(self, node: VecBlock) -> int:
         if node.kind == "binary":
             a, b = node.args
+            if _power_of_two_divisor(node) is not None and a.kind != "uniform":
+                return 0 if node.element == "u8" else 1  # (the rounding bias)
             if b.kind == "uniform" and a.kind == "uniform":
                 return 1
             if a.kind == "uniform" and node.name not in _COMMUTATIVE and node.name != "sub":
@@ -1879,6 +1881,10 @@ class VectorSelection:
             left = temps[0]
         else:
             left = self._operand(a, plan)
+        shift = _power_of_two_divisor(node)
+        if shift is not None and a.kind != "uniform":
+            self._divide_by_shifts(name, unsigned, vd, left, shift, temps, node.sew)
+            return
         base = {"add": "vadd", "sub": "vsub", "mul": "vmul", "div": "vdiv", "rem": "vrem",
                 "and": "vand", "or": "vor", "xor": "vxor", "shl": "vsll", "shr": "vsra",
                 "max": "vmax", "min": "vmin"}[name]
@@ -1901,6 +1907,32 @@ class VectorSelection:
             self.emit(f"{base}.vx", vd, left, self.reg(value), NO_MASK)
             return
         self.emit(f"{base}.vv", vd, left, self._operand(b, plan), NO_MASK)
+
+    def _divide_by_shifts(self, name: str, unsigned: bool, vd: PReg, x: PReg, k: int,
+                          temps: list[PReg], sew: int) -> None:
+        """x // 2**k and x % 2**k rounded toward zero (C and Triton) with shifts: the
+        lanes' divider spends 32 + 32/SEW cycles a beat, a shift one. Signed: a negative
+        x is first raised by 2**k - 1 (its sign bits, shifted down), so that the
+        arithmetic shift rounds toward zero; the remainder is x minus the quotient's
+        multiple."""
+        if unsigned:
+            if name == "div":
+                self.emit("vsrl.vi", vd, x, k, NO_MASK)
+            elif (1 << k) - 1 < 16:
+                self.emit("vand.vi", vd, x, (1 << k) - 1, NO_MASK)
+            else:
+                self.emit("vand.vx", vd, x, self.reg((1 << k) - 1), NO_MASK)
+            return
+        t = temps[0]
+        self.emit("vsra.vi", t, x, sew - 1, NO_MASK)
+        self.emit("vsrl.vi", t, t, sew - k, NO_MASK)
+        self.emit("vadd.vv", t, t, x, NO_MASK)
+        if name == "div":
+            self.emit("vsra.vi", vd, t, k, NO_MASK)
+            return
+        self.emit("vsra.vi", t, t, k, NO_MASK)
+        self.emit("vsll.vi", t, t, k, NO_MASK)
+        self.emit("vsub.vv", vd, x, t, NO_MASK)
 
     def _emit_select(self, node: VecBlock, vd: PReg, temps: list[PReg], plan: _Plan) -> None:
         cond, a, b = node.args
@@ -2324,6 +2356,19 @@ def _stored_ids(region: _Region) -> set[int]:
     """The values a store reads after the chunk's compute (its data, its data mask)."""
     return {id(n) for s in region.sinks if s.kind == "store"
             for n in (s.node, s.data_mask) if n is not None}
+
+
+def _power_of_two_divisor(node: VecBlock) -> int | None:
+    """k when `node` is `x // 2**k` or `x % 2**k` (1 <= k, 2**k an element value), which
+    shifts compute (`_divide_by_shifts`); else None."""
+    if node.kind != "binary" or node.name not in ("div", "rem"):
+        return None
+    b = node.args[1]
+    if b.kind != "uniform" or not isinstance(b.value, int) or b.value < 2 \
+            or b.value & (b.value - 1):
+        return None
+    k = b.value.bit_length() - 1
+    return k if k < SEW_OF[node.element] - (node.element != "u8") else None
 
 
 def _fill_value(node: VecBlock, bound) -> int | None:

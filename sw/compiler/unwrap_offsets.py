@@ -45,6 +45,10 @@ from sw.compiler import dialect as ob
 #: (its position in the pass's list) that bounds it.
 _Taint = frozenset[tuple[int, int]]
 
+#: Element-wise ops whose operands may be exchanged.
+_COMMUTATIVE = (ob.AddOp, ob.MulOp, ob.AndOp, ob.OrOp, ob.XorOp, ob.MaxOp, ob.MinOp,
+                arith.AddiOp, arith.MuliOp)
+
 #: Ops through which an index block stays an index block (its dimensions as they were).
 _INDEX_ARITHMETIC = (ob.AddOp, ob.SubOp, ob.MulOp, ob.ShlOp, ob.AddPtrOp)
 
@@ -89,8 +93,7 @@ class UnwrapEdgeRowsPass(ModulePass):
             _check_dead_rows(wraps)
         except _Escape as escape:
             raise _escape_error(wraps, escape) from None
-        for wrap in wraps:
-            _unwrap(wrap)
+        _unwrap(wraps)
 
 
 # -- walk 1: the remainder as an address --
@@ -118,8 +121,9 @@ def _address_wrap(rem: ob.RemOp) -> _Wrap | None:
                 mapped = _mapped(user, dims[value])
             elif isinstance(user, (scf.ForOp, scf.YieldOp)):
                 carried = _carried(use)
-                if carried is None:
-                    return None
+                if carried is None or _inside_loop(rem, use):
+                    return None  # (a pointer made in a loop, carried to its next
+                    # iteration: the mask there would be the next iteration's x)
                 work += [(v, dims[value]) for v in carried]
                 continue
             else:
@@ -162,14 +166,23 @@ def _carried(use) -> list[SSAValue] | None:
 
 
 def _dominates(rem: ob.RemOp, load: ob.LoadOp) -> bool:
-    """Whether the remainder's operands are visible at the load (the load lies in the
-    remainder's block or a region nested in it)."""
+    """Whether the remainder's operands are visible at the load (the load lies after
+    it in its block, or in a region nested there)."""
     op: Operation | None = load
     while op is not None:
         if op.parent_block() is rem.parent_block():
-            return True
+            return op is not rem and rem.is_before_in_block(op)
         op = op.parent_op()
     return False
+
+
+def _inside_loop(rem: ob.RemOp, use) -> bool:
+    """Whether `use` (a loop's init or yield operand) carries a value to a loop whose
+    body computes `rem`: each iteration has an x of its own, and the value carried
+    holds the one before's."""
+    user = use.operation
+    loop = user if isinstance(user, scf.ForOp) else user.parent_op()
+    return loop is not None and loop.is_ancestor(rem)
 
 
 # -- walk 2: the rows the loads no longer read are dead --
@@ -198,7 +211,12 @@ def _propagate(use, junk: _Taint, wraps: list[_Wrap]) -> Iterator[tuple[SSAValue
     if isinstance(user, (scf.ForOp, scf.YieldOp)):
         carried = _carried(use)
         if carried is None:
-            raise _Escape(user, "a loop bound", junk)
+            what = "a loop bound" if isinstance(user, scf.ForOp) else \
+                f"a value '{user.parent_op().name}' carries"
+            raise _Escape(user, what, junk)
+        if any(_inside_loop(wraps[k].rem, use) for _, k in junk):
+            raise _Escape(user, "the next iteration of the loop that computes them (a "
+                          "carried value: the bound there is the next iteration's)", junk)
         yield from ((v, junk) for v in carried)
         return
     if isinstance(user, ob.DotOp):
@@ -332,20 +350,31 @@ def _same(a: SSAValue, b: SSAValue, depth: int = 0) -> bool:
     if depth > 64 or not isinstance(a, OpResult) or not isinstance(b, OpResult):
         return False
     x, y = a.op, b.op
-    return (type(x) is type(y) and a.index == b.index and x.has_trait(Pure)
+    if not (type(x) is type(y) and a.index == b.index and x.has_trait(Pure)
             and not x.regions and a.type == b.type
             and x.properties == y.properties and x.attributes == y.attributes
-            and len(x.operands) == len(y.operands)
-            and all(_same(p, q, depth + 1) for p, q in zip(x.operands, y.operands)))
+            and len(x.operands) == len(y.operands)):
+        return False
+    orders = [y.operands]
+    if isinstance(x, _COMMUTATIVE):  # (`arange + pid * B` and `pid * B + arange`)
+        orders.append(y.operands[::-1])
+    return any(all(_same(p, q, depth + 1) for p, q in zip(x.operands, order))
+               for order in orders)
 
 
 # -- the rewrite --
 
-def _unwrap(wrap: _Wrap) -> None:
-    """Each load masked by `x < n` along its wrapped dimensions, then `x` for `x % n`."""
-    for load, dims in wrap.loads.items():
+def _unwrap(wraps: list[_Wrap]) -> None:
+    """Each load masked by `x < n` along the dimensions each wrap reaching it indexes
+    (one load may have two: `(rows % M)[:, None]` and `(cols % N)[None, :]`), then
+    `x` for each `x % n`."""
+    bounds: dict[ob.LoadOp, list[tuple[_Wrap, int]]] = {}
+    for wrap in wraps:
+        for load, dims in wrap.loads.items():
+            bounds.setdefault(load, []).extend((wrap, dim) for dim in sorted(dims))
+    for load, wrapped in bounds.items():
         mask = load.mask
-        for dim in sorted(dims):
+        for wrap, dim in wrapped:
             bound = _bound_mask(load, wrap, dim)
             if mask is None:
                 mask = bound
@@ -357,8 +386,9 @@ def _unwrap(wrap: _Wrap) -> None:
         _insert_before(load, masked)
         load.result.replace_all_uses_with(masked.result)
         Rewriter.erase_op(load)
-    wrap.rem.result.replace_all_uses_with(wrap.rem.lhs)
-    Rewriter.erase_op(wrap.rem)
+    for wrap in wraps:
+        wrap.rem.result.replace_all_uses_with(wrap.rem.lhs)
+        Rewriter.erase_op(wrap.rem)
 
 
 def _bound_mask(load: ob.LoadOp, wrap: _Wrap, dim: int) -> SSAValue:

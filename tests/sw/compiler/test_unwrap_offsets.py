@@ -127,3 +127,39 @@ def test_the_tutorial_matmul_compiles_to_the_code_of_its_masked_port() -> None:
 
     assert code(triton_port.matmul_kernel, ',ACTIVATION=""') == \
         code(triton_port.matmul_kernel_ported, "")
+
+
+def test_one_load_wrapped_along_both_dimensions() -> None:
+    """`(rows % M)[:, None]` and `(cols % N)[None, :]` in one load: both bounds mask it
+    (found by review: a traceback)."""
+    x = np.arange(5 * 20, dtype=np.int32).reshape(5, 20)
+    y = np.full((5, 20), SENTINEL, np.int32)
+    launch(k.both_wrapped, (2, 2), x, y, 5, 20, BM=4, BN=16, config="vector")
+    np.testing.assert_array_equal(y, x + 1)
+
+
+def test_a_bound_written_the_other_way_round_is_the_same_bound() -> None:
+    """`tl.arange(0, B) + pid * B` bounds what `pid * B + tl.arange(0, B)` wraps."""
+    x = np.arange(1, 49, dtype=np.int32)
+    y = np.full(48, SENTINEL, np.int32)
+    launch(k.bound_written_the_other_way, 3, x, y, 37, BLOCK=16, config="vector")
+    expected = np.full(48, SENTINEL, np.int32)
+    expected[:37] = 2 * x[:37]
+    np.testing.assert_array_equal(y, expected)
+
+
+def test_rows_dead_in_one_iteration_live_in_the_next_are_refused() -> None:
+    """The bound is an iteration's own: rows carried to the next iteration (an
+    accumulator, found by review to give x instead of 2x) are not bounded by it."""
+    text = compile_error_at(k, "wrapped_in_a_loop", "x_ptr:*i32,y_ptr:*i32,n:i32,BLOCK=16",
+                            "vector", 84, 32, "`%` of an index block")
+    assert "the next iteration of the loop that computes them" in text
+
+
+def test_a_pointer_wrapped_for_the_next_iteration_is_left_to_its_error() -> None:
+    """A pointer made with `%` in a loop and loaded in the next iteration: no rewrite
+    (the mask there would be that iteration's; found by review: a traceback); the code
+    generator's error at the pointer it makes."""
+    compile_error_at(k, "pointer_wrapped_for_the_next_iteration",
+                     "x_ptr:*i32,y_ptr:*i32,n:i32,BLOCK=8", "vector", 95, 13,
+                     "not an index or pointer expression the code generator can follow")

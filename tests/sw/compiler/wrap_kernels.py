@@ -65,3 +65,39 @@ def wrong_bound(x_ptr, y_ptr, n, m, BLOCK: tl.constexpr):
     offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     x = tl.load(x_ptr + offs % n)
     tl.store(y_ptr + offs, x, mask=offs < m)  # m is not the wrap's n
+
+
+@tl.jit
+def both_wrapped(x_ptr, y_ptr, M, N, BM: tl.constexpr, BN: tl.constexpr):
+    rows = tl.program_id(0) * BM + tl.arange(0, BM)
+    cols = tl.program_id(1) * BN + tl.arange(0, BN)
+    x = tl.load(x_ptr + (rows % M)[:, None] * N + (cols % N)[None, :])
+    tl.store(y_ptr + rows[:, None] * N + cols[None, :], x + 1,
+             mask=(rows[:, None] < M) & (cols[None, :] < N))
+
+
+@tl.jit
+def wrapped_in_a_loop(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
+    acc = tl.zeros((BLOCK,), dtype=tl.int32)
+    for i in range(2):
+        offs = tl.arange(0, BLOCK) + (1 - i) * BLOCK
+        acc += tl.load(x_ptr + offs % n)  # row i past n in one iteration, not the next
+        tl.store(y_ptr + tl.arange(0, BLOCK), acc, mask=offs < n)
+
+
+@tl.jit
+def pointer_wrapped_for_the_next_iteration(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
+    p = x_ptr + tl.arange(0, BLOCK)
+    for i in range(2):
+        v = tl.load(p)
+        offs = tl.arange(0, BLOCK) + (i + 1) * BLOCK
+        tl.store(y_ptr + offs - BLOCK, v, mask=offs < n)
+        p = x_ptr + offs % n
+
+
+@tl.jit
+def bound_written_the_other_way(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    x = tl.load(x_ptr + offs % n)
+    offs_c = tl.arange(0, BLOCK) + tl.program_id(0) * BLOCK
+    tl.store(y_ptr + offs_c, x * 2, mask=offs_c < n)
