@@ -560,10 +560,8 @@ class KernelBuilder:
                     v is outer.get(name, _UNBOUND) for v in values):
                 continue  # new in one branch only (not visible after), or unchanged
             if any(isinstance(v, BlockPointer) for v in values) and values[0] != values[1]:
-                raise self.error(f"'{name}', a block pointer, is moved or made in a branch "
-                                 f"of a runtime `if`, which is not supported: advance it "
-                                 f"by a runtime amount instead (tl.advance(p, (tl.where(c, "
-                                 f"BLOCK, 0),)) on both paths)", node)
+                merged += self.merge_block_pointer(node, name, branches)
+                continue
             if all(is_constexpr(v) for v in values):
                 if values[0] != values[1] or type(values[0]) is not type(values[1]):
                     raise self.error(f"'{name}' gets different compile-time values in the "
@@ -584,6 +582,27 @@ class KernelBuilder:
                                  f"and {ob.type_name(else_type)} in the other", node)
             merged.append(name)
         return merged
+
+    def merge_block_pointer(self, node: ast.If, name: str,
+                            branches: list[tuple[Block, dict[str, Value]]]) -> list[str]:
+        """A block pointer a branch moves (tl.advance): its offsets leave the `if` as
+        hidden variables (`_offset_name`), from which `bind` makes it again; made anew
+        in a branch (another base, shape, strides or block), it is an error."""
+        (_, then_env), (_, else_env) = branches
+        first, second = then_env[name], else_env[name]
+        if not (isinstance(first, BlockPointer) and isinstance(second, BlockPointer)
+                and first.same_layout(second)):
+            raise self.error(f"'{name}' is a different block pointer after each branch of "
+                             f"a runtime `if` (made there, or not a block pointer in one): "
+                             f"make it before the `if` and only move it there (tl.advance)",
+                             node)
+        self.pointer_templates[name] = first
+        hidden = []
+        for i in range(len(first.offsets)):
+            hidden.append(_offset_name(name, i))
+            for block, env in branches:
+                env[hidden[-1]] = self.materialize(env[name].offsets[i], i32, block)
+        return hidden
 
     def materialize(self, value: Value, type_: Attribute, block: Block) -> SSAValue:
         """`value` as an IR value, a constexpr becoming a constant of `type_` in `block`."""

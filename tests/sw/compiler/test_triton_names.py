@@ -325,13 +325,30 @@ def test_a_helper_loops_over_its_own_block_pointer() -> None:
     np.testing.assert_array_equal(out, np.concatenate([padded, padded + 1]))
 
 
-def test_a_block_pointer_moved_in_a_branch_or_tested_is_an_error() -> None:
-    compile_error_at(k, "block_ptr_in_if", "x_ptr:*i32,n:i32,MOVE=true,BLOCK=16", "vector",
-                     311, 9, "'p', a block pointer, is moved or made in a branch of a "
-                     "runtime `if`")
-    text = compile_error_at(k, "block_ptr_in_if", "x_ptr:*i32,n:i32,MOVE=false,BLOCK=16",
-                            "vector", 313, 8, "an `if` on a block pointer")
-    assert "BlockPointer(" not in text
+def test_a_block_pointer_made_in_a_branch_or_tested_is_an_error() -> None:
+    compile_error_at(k, "block_ptr_made_in_if", "x_ptr:*i32,y_ptr:*i32,n:i32,flag:i32,"
+                     "BLOCK=16", "vector", 360, 5, "'p' is a different block pointer after "
+                     "each branch of a runtime `if`")
+    for move in ("true", "false"):  # (moved in a branch: merged, then tested)
+        text = compile_error_at(k, "block_ptr_in_if", f"x_ptr:*i32,n:i32,MOVE={move},"
+                                "BLOCK=16", "vector", 313, 8, "an `if` on a block pointer")
+        assert "BlockPointer(" not in text
+
+
+@pytest.mark.parametrize("skip", [0, 3])
+def test_a_block_pointer_moved_in_a_branch(skip: int) -> None:
+    x = rng.integers(-50, 50, 40).astype(np.int32)
+    out = np.zeros(16, np.int32)
+    launch(k.block_ptr_moved_in_if, (1,), x, out, 40, skip, BLOCK=16, config="vector")
+    np.testing.assert_array_equal(out, x[16:32] if skip else x[:16])
+
+
+def test_a_block_pointer_moved_unevenly_in_a_loop() -> None:
+    x = rng.integers(-50, 50, 64).astype(np.int32)
+    out = np.zeros(48, np.int32)
+    launch(k.block_ptr_stepping_unevenly, (1,), x, out, 64, BLOCK=16, config="vector")
+    expected = np.concatenate([x[:16], x[32:48], x[48:64]])
+    np.testing.assert_array_equal(out, expected)
 
 
 @pytest.mark.parametrize("n", [50, 64, 7])

@@ -330,3 +330,33 @@ def add_side_by_side(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
         o_block = tl.advance(o_block, (BLOCK,))
         a += BLOCK
         b += BLOCK
+
+
+@tl.jit
+def block_ptr_moved_in_if(x_ptr, out_ptr, n, skip, BLOCK: tl.constexpr):
+    """out = x[BLOCK:2 * BLOCK] where skip > 0, else x[:BLOCK]."""
+    p = tl.make_block_ptr(x_ptr, (n,), (1,), (0,), (BLOCK,), (0,))
+    if skip > 0:
+        p = tl.advance(p, (BLOCK,))
+    tl.store(out_ptr + tl.arange(0, BLOCK), tl.load(p))
+
+
+@tl.jit
+def block_ptr_stepping_unevenly(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    """Blocks 0, 2 and 3 of x: moved two blocks after an even iteration, one after an
+    odd one, in a loop (its carried offsets leave each `if`)."""
+    p = tl.make_block_ptr(x_ptr, (n,), (1,), (0,), (BLOCK,), (0,))
+    for i in range(3):
+        tl.store(out_ptr + i * BLOCK + tl.arange(0, BLOCK), tl.load(p))
+        if i % 2 == 0:
+            p = tl.advance(p, (2 * BLOCK,))
+        else:
+            p = tl.advance(p, (BLOCK,))
+
+
+@tl.jit
+def block_ptr_made_in_if(x_ptr, y_ptr, n, flag, BLOCK: tl.constexpr):
+    p = tl.make_block_ptr(x_ptr, (n,), (1,), (0,), (BLOCK,), (0,))
+    if flag > 0:
+        p = tl.make_block_ptr(y_ptr, (n,), (1,), (0,), (BLOCK,), (0,))
+    tl.store(p, tl.zeros((BLOCK,), dtype=tl.int32), boundary_check=(0,))
