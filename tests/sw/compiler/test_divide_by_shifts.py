@@ -59,3 +59,28 @@ def test_no_divide_instruction_is_left() -> None:
     asm = compile_kernel(divide, "x_ptr:*i32,q_ptr:*i32,r_ptr:*i32,D=16,BLOCK=64",
                          load_config("vector"), use_cache=False).asm
     assert "vdiv" not in asm and "vrem" not in asm and "vsra.vi" in asm
+
+
+@tl.jit
+def divide_scalars(x_ptr, q_ptr, r_ptr, n, D: tl.constexpr):
+    for i in range(n):
+        x = tl.load(x_ptr + i)
+        tl.store(q_ptr + i, x // D)
+        tl.store(r_ptr + i, x % D)
+
+
+def test_scalars_by_every_power_of_two() -> None:
+    """The scalar core's `//` and `%` by a constant power of two: shifts too."""
+    info = np.iinfo(np.int32)
+    rng = np.random.default_rng(31)
+    x = rng.integers(info.min, info.max, 24, endpoint=True, dtype=np.int32)
+    x[:6] = [info.min, info.max, 0, 1, -1, -(1 << 20) - 3]
+    for k in (1, 2, 5, 11, 12, 20, 30):
+        q, r = np.zeros(24, np.int32), np.zeros(24, np.int32)
+        launch(divide_scalars, 1, x, q, r, 24, D=1 << k)
+        want_q, want_r = _c_division(x, 1 << k)
+        np.testing.assert_array_equal(q, want_q, err_msg=f"// {1 << k}")
+        np.testing.assert_array_equal(r, want_r, err_msg=f"% {1 << k}")
+    asm = compile_kernel(divide_scalars, "x_ptr:*i32,q_ptr:*i32,r_ptr:*i32,n:i32,D=64",
+                         load_config("default"), use_cache=False).asm
+    assert "div" not in asm.replace("divide", "") and "rem" not in asm
