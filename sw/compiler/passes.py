@@ -34,7 +34,7 @@ from sw.compiler import dialect as ob
 from sw.compiler.epilogue import EpilogueThroughMemoryPass
 from sw.compiler.row_split import SplitRowsPass
 from sw.compiler.sink_transposes import SinkTransposesPass
-from sw.compiler.unwrap_offsets import UnwrapEdgeRowsPass
+from sw.compiler.unwrap_offsets import UnwrapEdgeRowsPass, induction_variable
 
 
 def compiler_context() -> Context:
@@ -354,12 +354,19 @@ class MergeTwinCountersPass(ModulePass):
     (B,))`, `tl.advance(o_p, (B,))`), or two offsets counted alike. The second's uses
     read the first, so the masks made from them are one mask (the vector engine's
     region of loads and stores needs that) and CSE makes them one op. The second stays
-    carried, unused, for canonicalization to leave or drop."""
+    carried, unused, for canonicalization to leave or drop. Likewise a counter stepped
+    by the loop's step from its lower bound minus the step, before its uses, is the
+    induction variable there (`unwrap_offsets.induction_variable`)."""
 
     name = "merge-twin-counters"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for loop in [inner for inner in op.walk() if isinstance(inner, scf.ForOp)]:
+            body = loop.body.block
+            for stepped in list(body.last_op.operands):  # a twin of the loop's own
+                if induction_variable(stepped) is body.args[0]:  # (`tile_id_c`)
+                    stepped.replace_uses_with_if(
+                        body.args[0], lambda use: use.operation is not body.last_op)
             seen: dict[tuple, int] = {}
             for index in range(len(loop.iter_args)):
                 key = _twin_key(loop, index)

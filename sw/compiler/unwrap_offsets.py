@@ -33,10 +33,10 @@ from dataclasses import dataclass
 from xdsl.context import Context
 from xdsl.dialects import arith, scf
 from xdsl.dialects.builtin import IntegerAttr, ModuleOp
-from xdsl.ir import Operation, OpResult, SSAValue
+from xdsl.ir import BlockArgument, Operation, OpResult, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
-from xdsl.traits import Pure
+from xdsl.traits import is_side_effect_free
 
 from oxcore.errors import CompileError
 from sw.compiler import dialect as ob
@@ -55,19 +55,20 @@ _INDEX_ARITHMETIC = (ob.AddOp, ob.SubOp, ob.MulOp, ob.ShlOp, ob.AddPtrOp)
 
 @dataclass(frozen=True)
 class _Wrap:
-    """One `x % n` found in load addresses: the loads it reaches, each with the
-    dimensions of the load that x indexes."""
+    """One edge idiom found in load addresses, `x % n` or `tl.where(x < n, x, c)`
+    (`rem`: that op): x, n, and the loads it reaches, each with the dimensions of the
+    load that x indexes."""
 
-    rem: ob.RemOp
+    rem: ob.RemOp | ob.SelectOp
+    index: SSAValue
+    bound: SSAValue | int
     loads: dict[ob.LoadOp, frozenset[int]]
 
     @property
-    def index(self) -> SSAValue:
-        return self.rem.lhs
-
-    @property
-    def bound(self) -> SSAValue | int:
-        return _uniform(self.rem.rhs)
+    def idiom(self) -> str:
+        return "`%` of an index block (Triton's `offs % M`" if isinstance(
+            self.rem, ob.RemOp) else ("`tl.where(offs < M, offs, 0)` of an index block "
+                                     "(Triton's clamp")
 
 
 class _Escape(Exception):
@@ -85,8 +86,8 @@ class UnwrapEdgeRowsPass(ModulePass):
     name = "unwrap-edge-rows"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        wraps = [wrap for rem in op.walk() if isinstance(rem, ob.RemOp)
-                 if (wrap := _address_wrap(rem)) is not None]
+        wraps = [wrap for edge in op.walk() if isinstance(edge, (ob.RemOp, ob.SelectOp))
+                 if (wrap := _address_wrap(edge)) is not None]
         if not wraps:
             return
         try:
@@ -98,9 +99,25 @@ class UnwrapEdgeRowsPass(ModulePass):
 
 # -- walk 1: the remainder as an address --
 
-def _address_wrap(rem: ob.RemOp) -> _Wrap | None:
-    """`rem` as a wrap of load addresses, or None if it is anything else."""
-    if len(rem.lhs.type.dims) != 1 or _uniform(rem.rhs) is None:
+def _edge_idiom(op: ob.RemOp | ob.SelectOp) -> tuple[SSAValue, SSAValue | int] | None:
+    """(x, n) of `x % n` (n uniform) or `tl.where(x < n, x, c)` (c uniform: rows past n
+    read row c) on a 1-D block; None for any other op."""
+    if len(op.results[0].type.dims) != 1:
+        return None
+    if isinstance(op, ob.RemOp):
+        bound = _uniform(op.rhs)
+        return None if bound is None else (op.lhs, bound)
+    found = _row_bound(op.condition, 0)
+    if found is None or _uniform(op.if_false) is None or not _same(found[0], op.if_true):
+        return None
+    return op.if_true, found[1]
+
+
+def _address_wrap(rem: ob.RemOp | ob.SelectOp) -> _Wrap | None:
+    """`rem` (an edge idiom) as a wrap of load addresses, or None if it is anything
+    else."""
+    idiom = _edge_idiom(rem)
+    if idiom is None:
         return None
     dims: dict[SSAValue, frozenset[int]] = {}
     loads: dict[ob.LoadOp, frozenset[int]] = {}
@@ -133,7 +150,7 @@ def _address_wrap(rem: ob.RemOp) -> _Wrap | None:
             work.append((user.results[0], mapped))
     if not loads or not all(_dominates(rem, load) for load in loads):
         return None
-    return _Wrap(rem, loads)
+    return _Wrap(rem, *idiom, loads)
 
 
 def _mapped(op: Operation, dims: frozenset[int]) -> frozenset[int] | None:
@@ -165,7 +182,7 @@ def _carried(use) -> list[SSAValue] | None:
     return None
 
 
-def _dominates(rem: ob.RemOp, load: ob.LoadOp) -> bool:
+def _dominates(rem: Operation, load: ob.LoadOp) -> bool:
     """Whether the remainder's operands are visible at the load (the load lies after
     it in its block, or in a region nested there)."""
     op: Operation | None = load
@@ -176,7 +193,7 @@ def _dominates(rem: ob.RemOp, load: ob.LoadOp) -> bool:
     return False
 
 
-def _inside_loop(rem: ob.RemOp, use) -> bool:
+def _inside_loop(rem: Operation, use) -> bool:
     """Whether `use` (a loop's init or yield operand) carries a value to a loop whose
     body computes `rem`: each iteration has an x of its own, and the value carried
     holds the one before's."""
@@ -343,14 +360,20 @@ def _same_bound(a: SSAValue | int, b: SSAValue | int) -> bool:
 
 
 def _same(a: SSAValue, b: SSAValue, depth: int = 0) -> bool:
-    """Whether two values are the same computation (the front end writes `offs_cm`'s
-    `pid_m * BLOCK_M + tl.arange(...)` again rather than reusing `offs_am`'s)."""
+    """Whether two values are the same computation: the front end writes `offs_cm`'s
+    `pid_m * BLOCK_M + tl.arange(...)` again rather than reusing `offs_am`'s. Ops
+    without side effects (a division is one, though not speculatable: the same operands
+    give the same quotient), operands in order or exchanged where that commutes, and a
+    counter stepped alike with a loop's induction variable (`induction_variable`)."""
     if a is b:
+        return True
+    induction = induction_variable(a)
+    if induction is not None and induction is induction_variable(b):
         return True
     if depth > 64 or not isinstance(a, OpResult) or not isinstance(b, OpResult):
         return False
     x, y = a.op, b.op
-    if not (type(x) is type(y) and a.index == b.index and x.has_trait(Pure)
+    if not (type(x) is type(y) and a.index == b.index and is_side_effect_free(x)
             and not x.regions and a.type == b.type
             and x.properties == y.properties and x.attributes == y.attributes
             and len(x.operands) == len(y.operands)):
@@ -360,6 +383,33 @@ def _same(a: SSAValue, b: SSAValue, depth: int = 0) -> bool:
         orders.append(y.operands[::-1])
     return any(all(_same(p, q, depth + 1) for p, q in zip(x.operands, order))
                for order in orders)
+
+
+def induction_variable(value: SSAValue) -> SSAValue | None:
+    """The `for` loop's induction variable `value` always equals: itself, or a counter
+    the loop carries and steps by the loop's step before its uses, from the lower bound
+    minus that step (Triton's persistent matmul recomputes its tile's ids for the store
+    from `tile_id_c += NUM_SMS`, started at `start_pid - NUM_SMS`, beside `tile_id`)."""
+    if isinstance(value, BlockArgument):
+        loop = value.owner.parent_op()
+        return value if isinstance(loop, scf.ForOp) and value.index == 0 else None
+    step = value.owner
+    if not isinstance(step, arith.AddiOp):
+        return None
+    for counter, amount in ((step.lhs, step.rhs), (step.rhs, step.lhs)):
+        if not isinstance(counter, BlockArgument) or counter.index == 0:
+            continue
+        loop = counter.owner.parent_op()
+        if not isinstance(loop, scf.ForOp):
+            continue
+        position = counter.index - 1
+        start = loop.iter_args[position]
+        if loop.body.block.last_op.operands[position] is not value \
+                or not _same(amount, loop.step) or not isinstance(start.owner, arith.SubiOp) \
+                or not _same(start.owner.lhs, loop.lb) or not _same(start.owner.rhs, amount):
+            continue
+        return loop.body.block.args[0]
+    return None
 
 
 # -- the rewrite --
@@ -387,7 +437,7 @@ def _unwrap(wraps: list[_Wrap]) -> None:
         load.result.replace_all_uses_with(masked.result)
         Rewriter.erase_op(load)
     for wrap in wraps:
-        wrap.rem.result.replace_all_uses_with(wrap.rem.lhs)
+        wrap.rem.results[0].replace_all_uses_with(wrap.index)
         Rewriter.erase_op(wrap.rem)
 
 
@@ -427,8 +477,8 @@ def _escape_error(wraps: list[_Wrap], escape: _Escape) -> CompileError:
     bound = f"{_index_text(min(dims), len(load.result.type.dims))} < {_bound_text(wrap.bound)}"
     path, row, col = ob.op_location(wrap.rem) or ("<ir>", 0, 0)
     return CompileError(
-        "`%` of an index block (Triton's `offs % M`, wrapping an edge program's rows "
-        "back into the matrix): OxCore reads nothing for the rows past the bound "
+        f"{wrap.idiom}, keeping an edge program's rows "
+        "inside the matrix): OxCore reads nothing for the rows past the bound "
         "instead, which needs what they load to be dead, but it reaches "
         f"{escape.what}{line}: mask the loads instead (`mask={bound}`)", path, row, col)
 

@@ -90,3 +90,22 @@ def test_ported_matmul_runs_with_b_row_major(shape, sim) -> None:
         BLOCK_SIZE_M=16, BLOCK_SIZE_N=16, BLOCK_SIZE_K=32, GROUP_SIZE_M=8, config="tensor",
         sim=sim)
     np.testing.assert_array_equal(c, a.astype(np.int64) @ b.astype(np.int64))
+
+
+@pytest.mark.parametrize("shape, programs, sim", [
+    ((40, 33, 70), 2, "iss"), ((5, 70, 9), 3, "iss"), ((24, 20, 40), 2, "rtl")])
+def test_persistent_matmul_runs_verbatim(shape, programs, sim) -> None:
+    """Tutorial 09's persistent matmul as written but for its dtypes: NUM_SMS programs
+    loop over the output tiles (`tl.range(start_pid, num_tiles, NUM_SMS,
+    flatten=True)`), edge offsets clamped with `tl.where`, the store's tile ids
+    recomputed from `tile_id_c`: numpy's A @ B."""
+    m, n, k = shape
+    rng = np.random.default_rng(9)
+    a = rng.integers(-128, 128, (m, k), dtype=np.int8)
+    b = rng.integers(-128, 128, (k, n), dtype=np.int8)
+    c = np.zeros((m, n), dtype=np.int32)
+    triton_port.matmul_kernel_persistent[(programs,)](
+        a, b, c, m, n, k, *a.strides, *b.strides, *(s // 4 for s in c.strides),
+        BLOCK_SIZE_M=16, BLOCK_SIZE_N=16, BLOCK_SIZE_K=32, GROUP_SIZE_M=8,
+        NUM_SMS=programs, config="tensor", sim=sim)
+    np.testing.assert_array_equal(c, a.astype(np.int64) @ b.astype(np.int64))

@@ -163,3 +163,25 @@ def test_a_pointer_wrapped_for_the_next_iteration_is_left_to_its_error() -> None
     compile_error_at(k, "pointer_wrapped_for_the_next_iteration",
                      "x_ptr:*i32,y_ptr:*i32,n:i32,BLOCK=8", "vector", 95, 13,
                      "not an index or pointer expression the code generator can follow")
+
+
+@pytest.mark.parametrize("n, programs", [(37, 2), (64, 3), (5, 1)])
+def test_clamped_offsets_and_a_counter_stepped_beside_the_loop(n, programs) -> None:
+    """`tl.where(offs < n, offs, 0)` (the clamp of Triton's persistent matmul) is the
+    same edge idiom as `% n`; the store's bound comes from `block_c`, which the pass
+    proves equal to the loop's `block`."""
+    x = np.arange(1, 65, dtype=np.int32)
+    y = np.full(64, SENTINEL, np.int32)
+    launch(k.clamped_copy, programs, x, y, n, BLOCK=16, NUM=programs, config="vector")
+    expected = np.full(64, SENTINEL, np.int32)
+    expected[:n] = x[:n] + 1
+    np.testing.assert_array_equal(y, expected)
+
+
+def test_a_counter_a_step_ahead_of_the_loop_bounds_nothing() -> None:
+    """Started at the loop's first block instead of a step before it, `block_c` is the
+    next block: its bound is not the clamp's (values equal only by accident are not
+    trusted; the store's own offsets are the next block's, moved back)."""
+    compile_error_at(k, "clamped_copy_one_behind", "x_ptr:*i32,y_ptr:*i32,n:i32,BLOCK=16,"
+                     "NUM=2", "vector", 125, 29, "`tl.where(offs < M, offs, 0)` of an index "
+                     "block (Triton's clamp")

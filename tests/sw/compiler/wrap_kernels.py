@@ -101,3 +101,28 @@ def bound_written_the_other_way(x_ptr, y_ptr, n, BLOCK: tl.constexpr):
     x = tl.load(x_ptr + offs % n)
     offs_c = tl.arange(0, BLOCK) + tl.program_id(0) * BLOCK
     tl.store(y_ptr + offs_c, x * 2, mask=offs_c < n)
+
+
+@tl.jit
+def clamped_copy(x_ptr, y_ptr, n, BLOCK: tl.constexpr, NUM: tl.constexpr):
+    """y[i] = x[i] + 1, by NUM programs looping over the blocks (as a persistent kernel
+    does), the loads' offsets clamped (`tl.where(offs < n, offs, 0)`) and the store's
+    recomputed from a second counter stepped beside the loop's."""
+    block_c = tl.program_id(0) - NUM
+    for block in tl.range(tl.program_id(0), tl.cdiv(n, BLOCK), NUM):
+        offs = block * BLOCK + tl.arange(0, BLOCK)
+        x = tl.load(x_ptr + tl.where(offs < n, offs, 0))
+        block_c += NUM
+        offs_c = block_c * BLOCK + tl.arange(0, BLOCK)
+        tl.store(y_ptr + offs_c, x + 1, mask=offs_c < n)
+
+
+@tl.jit
+def clamped_copy_one_behind(x_ptr, y_ptr, n, BLOCK: tl.constexpr, NUM: tl.constexpr):
+    block_c = tl.program_id(0)  # (not minus NUM: one step ahead of the loop's block)
+    for block in tl.range(tl.program_id(0), tl.cdiv(n, BLOCK), NUM):
+        offs = block * BLOCK + tl.arange(0, BLOCK)
+        x = tl.load(x_ptr + tl.where(offs < n, offs, 0))
+        block_c += NUM
+        offs_c = block_c * BLOCK + tl.arange(0, BLOCK)
+        tl.store(y_ptr + offs_c - NUM * BLOCK, x + 1, mask=offs_c < n)
