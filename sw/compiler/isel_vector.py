@@ -887,7 +887,7 @@ class VectorSelection:
             first = gated[0]
             bounds = [(first if _same(b, self._row_gates[first]) else b, op)
                       for b, op in bounds]
-        for other, op in bounds[1:]:
+        for other, op in bounds:  # (all: `first` may be a row's gate, not bounds[0])
             if not _same(first, other):
                 raise self.error("the loads and stores of one element-wise region must share "
                                  "one mask (such as offsets < n): this one differs", op)
@@ -1026,9 +1026,10 @@ class VectorSelection:
             temp_group = group
             if node.kind == "cast" and node.sew < node.args[0].sew:
                 temp_group = max(1, elements * 16 // vlen)  # the middle step at SEW 16
-            if node.kind == "select" and node.args[0].kind == "bound" or \
-                    node.kind in ("select", "mask") and node.args[0].kind == "uniform":
-                temp_group = max(1, elements * 32 // vlen)  # the indices (vid.v), a splat
+            if node.kind == "select" and node.args[0].kind == "bound":
+                temp_group = max(1, elements * 32 // vlen)  # the indices (vid.v)
+            if node.kind in ("select", "mask") and node.args[0].kind == "uniform":
+                temp_group = max(1, elements * 8 // vlen)  # the condition splat at e8
             for _ in range(self._temp_count(node)):
                 temps.append(pool.take(temp_group))
             for t in temps:
@@ -1965,7 +1966,7 @@ class VectorSelection:
             self._emit_bound(cond, v0, invert, temps[0])
             return
         if cond.kind == "uniform" and temps:  # one condition for every element (a row's)
-            self._need_sew(32)
+            self._need_sew(8)  # (the narrowest: its group fits wherever the data's does)
             self.emit("vmv.v.x", temps[0], self.reg(cond.value))
             self.emit("vmseq.vi" if invert else "vmsne.vi", v0, temps[0], 0, NO_MASK)
             return

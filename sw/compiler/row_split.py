@@ -72,6 +72,29 @@ def _followed(op: Operation) -> bool:
     return isinstance(op, ob.CmpOp) and op.predicate.data in ("lt", "le", "gt", "ge")
 
 
+def _computed(value: SSAValue) -> bool:
+    """Whether an index, pointer or mask block (a form) is, along the rows, computed
+    from the row index beyond what instruction selection follows (`offs_m % 2`,
+    `(offs_m // 4)[:, None]`, `offs_m == k`): used as data, the row loop computes it a
+    scalar a row."""
+    if _is_2d(value):  # (`x[:, None]`: one a row; `x[None, :]`: the same every row)
+        if isinstance(value.owner, _ELEMENTWISE):  # (`(offs_m < M) & (offs_n % 2 == 0)`)
+            return any(_computed(v) for v in value.owner.operands)
+        source = ob.broadcast_source(value, 1)
+        along = source[0] if source is not None else _broadcast_row_source(value)
+        return along is not None and _computed(along)
+    owner = value.owner
+    if not isinstance(value.type, ob.BlockType) or not isinstance(owner, _ELEMENTWISE):
+        return False
+    return not _followed(owner) or any(_computed(v) for v in owner.operands)
+
+
+def _as_data(op: Operation, index: int) -> bool:
+    """Whether `op` reads its operand `index` as data or a data mask (not as a load's or
+    store's pointers)."""
+    return not isinstance(op, (ob.StoreOp, ob.LoadOp)) or op.operands[index] is not op.ptr
+
+
 def _is_2d(value: SSAValue) -> bool:
     return isinstance(value.type, ob.BlockType) and len(value.type.dims) == 2
 
@@ -99,10 +122,7 @@ class _Kinds:
             return DATA
         if isinstance(owner, _STRUCTURAL):
             kinds = {self(operand) for operand in owner.operands}
-            kind = OPAQUE if OPAQUE in kinds else DATA if DATA in kinds else FORM
-            if kind == FORM and len(value.type.dims) == 1 and not _followed(owner):
-                return DATA  # (`offs_m % 2`, `offs_m == 1`: a row's scalar, computed)
-            return kind
+            return OPAQUE if OPAQUE in kinds else DATA if DATA in kinds else FORM
         if isinstance(owner, (ob.ArangeOp, ob.ConstantOp, ob.SplatOp, ob.RowOp)):
             return FORM
         if isinstance(owner, ob.ReduceOp):  # along an axis of a 2-D block
@@ -212,7 +232,7 @@ class _Splitter:
             return None  # (uint8 is a block type only: no scalar op computes it; a
         ops: list[Operation] = []  # cast from it zero-extends)
         for operand in owner.operands:
-            if self.kind(operand) == FORM:
+            if self.kind(operand) == FORM and not _computed(operand):
                 continue  # its element a row, a scalar
             inner = self._per_row(operand)
             if inner is None:
@@ -231,10 +251,10 @@ class _Splitter:
         block = sink.parent_block()
         found: set[Operation] = set()
         absorbed: set[Operation] = set()
-        pending = list(sink.operands)
+        pending = [(v, _as_data(sink, i)) for i, v in enumerate(sink.operands)]
         while pending:
-            value = pending.pop()
-            if self.kind(value) != DATA:
+            value, as_data = pending.pop()
+            if self.kind(value) != DATA and not (as_data and _computed(value)):
                 continue  # a form: a row of it in the loop
             owner = value.owner
             column = ob.broadcast_source(value, 1) if _is_2d(value) else None
@@ -251,7 +271,7 @@ class _Splitter:
                     if op not in found:
                         found.add(op)
                         if isinstance(op, ob.ReduceOp):
-                            pending.append(op.operand)
+                            pending.append((op.operand, True))
                 continue
             elif not _is_2d(value) or _broadcast_row_source(value) is not None:
                 continue  # 1-D data: the same block in every row (b[None, :])
@@ -261,7 +281,7 @@ class _Splitter:
                 return None
             if owner not in found:
                 found.add(owner)
-                pending.extend(owner.operands)
+                pending.extend((v, _as_data(owner, i)) for i, v in enumerate(owner.operands))
         return found, absorbed
 
     def components(self, block: Block) -> list[_Component]:
@@ -324,8 +344,12 @@ class _Splitter:
 
         def row_of(value: SSAValue) -> SSAValue:
             if value not in mapped:
-                column = ob.broadcast_source(value, 1) if self.kind(value) == DATA else None
-                source = _broadcast_row_source(value) if self.kind(value) == DATA else None
+                column = ob.broadcast_source(value, 1) if self.kind(value) == DATA or \
+                    _computed(value) else None
+                if column is not None and column[0] not in mapped:
+                    column = None  # (a computed form read as an address or a mask)
+                source = _broadcast_row_source(value) if self.kind(value) == DATA or \
+                    _computed(value) else None
                 if column is not None:  # the row's scalar, splat
                     mapped[value] = add(ob.SplatOp(mapped[column[0]], value.type.dims[1:]),
                                         value.owner.location).results[0]

@@ -24,3 +24,26 @@ def alternate_rows(x_ptr, y_ptr, M, N: tl.constexpr, BLOCK_M: tl.constexpr):
     x = tl.load(x_ptr + ptrs, mask=offs_m[:, None] < M)
     y = tl.where((offs_m % 2 == 0)[:, None], x, -x) + (offs_m % 3)[:, None]
     tl.store(y_ptr + ptrs, y, mask=offs_m[:, None] < M)
+
+
+@tl.jit
+def store_mask_row_and_col(x_ptr, y_ptr, M, N: tl.constexpr, BLOCK_M: tl.constexpr):
+    """A store mask with a column bound the loads do not have (found by review: the
+    bound was dropped, every column written; now an error, the regions' masks differ)."""
+    offs_m = tl.program_id(0) * BLOCK_M + tl.arange(0, BLOCK_M)
+    offs_n = tl.arange(0, N)
+    ptrs = offs_m[:, None] * N + offs_n[None, :]
+    x = tl.load(x_ptr + ptrs, mask=offs_m[:, None] < M)
+    tl.store(y_ptr + ptrs, x + 1, mask=(offs_m % 2 == 0)[:, None] & (offs_n[None, :] < 5))
+
+
+@tl.jit
+def every_other_column(x_ptr, y_ptr, M, N: tl.constexpr, BLOCK_M: tl.constexpr):
+    """Columns picked by their index (`(offs_n % 2 == 0)[None, :]`, the same in every
+    row) in a where and a store mask."""
+    offs_m = tl.program_id(0) * BLOCK_M + tl.arange(0, BLOCK_M)
+    offs_n = tl.arange(0, N)
+    ptrs = offs_m[:, None] * N + offs_n[None, :]
+    x = tl.load(x_ptr + ptrs, mask=offs_m[:, None] < M)
+    y = tl.where((offs_n % 3 == 0)[None, :], -x, x)
+    tl.store(y_ptr + ptrs, y, mask=(offs_m[:, None] < M) & (offs_n % 2 == 0)[None, :])

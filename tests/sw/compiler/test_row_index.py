@@ -8,6 +8,7 @@ import pytest
 
 from sw.compiler.launch import launch
 from tests.sw.compiler import row_index_kernels as k
+from tests.sw.compiler.conftest import compile_error_at
 
 
 @pytest.mark.parametrize("sim", ["iss", "rtl"])
@@ -36,3 +37,33 @@ def test_rows_alternating_by_parity(sim) -> None:
     expected = np.where(rows % 2 == 0, x, -x) + rows % 3
     np.testing.assert_array_equal(y[:13], expected)
     np.testing.assert_array_equal(y[13:], 0)
+
+
+@pytest.mark.parametrize("dtype, n", [(np.int8, 256), (np.int8, 64), (np.int16, 512),
+                                      (np.int32, 16)])
+def test_a_row_condition_on_wide_rows(dtype, n) -> None:
+    """The row's condition is splat and compared at e8, which fits any data's group
+    (found by review: at e32, int8 rows of 128 or more asked for LMUL 16)."""
+    rng = np.random.default_rng(10)
+    x = rng.integers(-100, 100, (7, n)).astype(dtype)
+    y = np.zeros((8, n), dtype)
+    launch(k.alternate_rows, 2, x, y, 7, N=n, BLOCK_M=4, config="vector")
+    rows = np.arange(7)[:, None]
+    expected = (np.where(rows % 2 == 0, x, -x) + rows % 3).astype(dtype)
+    np.testing.assert_array_equal(y[:7], expected)
+
+
+def test_a_store_bounded_on_columns_the_loads_are_not_is_refused() -> None:
+    compile_error_at(k, "store_mask_row_and_col", "x_ptr:*i32,y_ptr:*i32,M:i32,N=16,"
+                     "BLOCK_M=8", "vector", 37, 5, "must share one mask")
+
+
+def test_columns_picked_by_their_index() -> None:
+    rng = np.random.default_rng(11)
+    x = rng.integers(-100, 100, (13, 32)).astype(np.int32)
+    y = np.full((16, 32), 5, np.int32)
+    launch(k.every_other_column, 2, x, y, 13, N=32, BLOCK_M=8, config="vector")
+    cols = np.arange(32)[None, :]
+    expected = np.full((16, 32), 5, np.int32)
+    expected[:13] = np.where(cols % 2 == 0, np.where(cols % 3 == 0, -x, x), 5)
+    np.testing.assert_array_equal(y, expected)
