@@ -89,14 +89,18 @@ def _epilogue(store: ob.StoreOp) -> tuple[SSAValue, list[Operation]] | None:
         pointee = pointee.pointee
     if pointee != ob.element_of(acc.type) or acc.type.dims != store.value.type.dims:
         return None
-    # only what depends on the accumulator is recomputed; the rest is used as it is
-    needed = {op for op in cone if _depends_on(op, acc, cone)}
     block = store.parent_block()
-    if any(op.parent_block() is not block for op in needed) \
-            or _reads_what_it_writes(needed, acc, store):
+    if any(op.parent_block() is not block for op in cone):
         return None
-    ops = list(block.ops)
-    return acc, sorted(needed, key=ops.index)
+    # only what depends on the accumulator is recomputed; the rest is used as it is
+    order = {op: index for index, op in enumerate(block.ops)}
+    needed: list[Operation] = []
+    for op in sorted(cone, key=order.__getitem__):
+        if any(v is acc or v.owner in needed for v in op.operands):
+            needed.append(op)
+    if _reads_what_it_writes(set(needed), acc, store):
+        return None
+    return acc, needed
 
 
 def _reads_what_it_writes(ops: set[Operation], acc: SSAValue, store: ob.StoreOp) -> bool:
@@ -128,11 +132,6 @@ def _pointer_argument(ptr: SSAValue) -> SSAValue | None:
         ptr = ptr.owner.operands[0]
     return ptr if isinstance(ptr.type, ob.PointerType) and not isinstance(
         ptr.owner, Operation) else None
-
-
-def _depends_on(op: Operation, acc: SSAValue, cone: set[Operation]) -> bool:
-    return any(v is acc or (v.owner in cone and _depends_on(v.owner, acc, cone))
-               for v in op.operands)
 
 
 def _rewrite(store: ob.StoreOp, acc: SSAValue, ops: list[Operation]) -> None:
