@@ -2108,8 +2108,12 @@ class VectorSelection:
         if fill is not None:
             return fill
         if node.kind == "uniform":
-            return node.value
-        if node.kind == "cmp" and all(a.element != "u8" for a in node.args):
+            if node.element != "u8" or isinstance(node.value, int):
+                return node.value  # (i8, i16 scalars are kept sign-extended)
+            low = self.new_x()  # uint8: its low byte (a scalar may hold it sign-extended)
+            self.emit("andi", low, self.reg(node.value), 0xFF)
+            return low
+        if node.kind == "cmp":  # (uint8 values zero-extended: a signed compare is theirs)
             a, b = (self._masked_value(arg, bound) for arg in node.args)
             return None if a is None or b is None else self._compare(node.name, a, b)
         if node.kind == "select":

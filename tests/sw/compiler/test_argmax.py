@@ -67,3 +67,19 @@ def test_an_argmin_down_the_columns_is_refused_clearly() -> None:
                                            r"broadcast back along the rows"):
         compile_kernel(k.arg_columns, "x_ptr:*i32,out_ptr:*i32,M=8,N=32",
                        load_config("vector"))
+
+
+@pytest.mark.parametrize("left", [True, False])
+@pytest.mark.parametrize("fill", [0, 200, 255])
+def test_a_uint8_block_s_extreme_and_its_index(left, fill) -> None:
+    """uint8 (compared unsigned): values past 127, `other` losing, tying or winning."""
+    rng = np.random.default_rng(fill)
+    x = rng.integers(0, 256, 23).astype(np.uint8)
+    x[5] = 200
+    values, indices = np.zeros(1, np.int32), np.zeros(1, np.int32)
+    launch(k.arg_1d, 1, x, values, indices, 23, KIND="max", LEFT=left, FILL=fill,
+           BLOCK=64, config="vector")
+    padded = np.full(64, fill, np.uint8)
+    padded[:23] = x
+    assert values[0] == padded.max()
+    assert indices[0] == _expected(padded, "max", left)
