@@ -453,11 +453,13 @@ def _on_rows(op: Operation, operands: list[SSAValue]) -> Operation:
     return type(op)(*operands)
 
 
-def _as_rows(value: SSAValue, rows: int) -> tuple[SSAValue | None, list[Operation]]:
-    """A [rows, 1] block as the 1-D block along its rows it stands for: the x of
-    ``x[:, None]``, or a splat or constant rebuilt 1-D (the new ops); None if neither."""
+def _as_rows(value: SSAValue, rows: int, axis: int = 1
+             ) -> tuple[SSAValue | None, list[Operation]]:
+    """A [rows, 1] block (axis 1; [1, rows] with axis 0) as the 1-D block it stands
+    for: the x of ``x[:, None]`` (``x[None, :]``), or a splat or constant rebuilt 1-D
+    (the new ops); None if neither."""
     owner = value.owner
-    if isinstance(owner, ob.ExpandDimsOp) and owner.axis.value.data == 1 and len(
+    if isinstance(owner, ob.ExpandDimsOp) and owner.axis.value.data == axis and len(
             owner.operand.type.dims) == 1:
         return owner.operand, []
     if isinstance(owner, ob.SplatOp):
@@ -479,22 +481,29 @@ def _columns_as_rows(block: Block, kind: _Kinds) -> None:
     """Element-wise work on [R, 1] blocks of data one value a row (``s[:, None] + 1``,
     a ``keep_dims`` reduction divided by N) done on the 1-D values and expanded after
     (``(s + 1)[:, None]``), so that a row loop sees one scalar a row computed before
-    its splat across the row. (Index and pointer blocks are left as they are.)"""
+    its splat across the row. (Index and pointer blocks are left as they are, but for
+    what is computed from the row index beyond them: `_computed`.)"""
     for op in list(block.ops):
-        if not isinstance(op, _ELEMENTWISE) or not _is_2d(op.results[0]) \
-                or op.results[0].type.dims[1] != 1 or kind(op.results[0]) != DATA:
+        if not isinstance(op, _ELEMENTWISE) or not _is_2d(op.results[0]):
             continue
-        rows = op.results[0].type.dims[0]
+        dims = op.results[0].type.dims
+        computed = _computed(op.results[0])  # (`(offs_m % 3)[:, None] * 10`: moved too)
+        if dims[1] == 1 and (computed or kind(op.results[0]) == DATA):
+            axis, length = 1, dims[0]
+        elif dims[0] == 1 and computed:  # (`(offs_n // 4)[None, :] * 10`: a 1-D block)
+            axis, length = 0, dims[1]
+        else:
+            continue
         operands, new_ops = [], []
         for operand in op.operands:
-            row_value, made = _as_rows(operand, rows)
+            row_value, made = _as_rows(operand, length, axis)
             if row_value is None:
                 break
             operands.append(row_value)
             new_ops += made
         else:
             flat = _on_rows(op, operands)
-            expand = ob.ExpandDimsOp(flat.results[0], 1)
+            expand = ob.ExpandDimsOp(flat.results[0], axis)
             for new in (*new_ops, flat, expand):
                 new.location = op.location
             block.insert_ops_before([*new_ops, flat, expand], op)

@@ -47,3 +47,15 @@ def every_other_column(x_ptr, y_ptr, M, N: tl.constexpr, BLOCK_M: tl.constexpr):
     x = tl.load(x_ptr + ptrs, mask=offs_m[:, None] < M)
     y = tl.where((offs_n % 3 == 0)[None, :], -x, x)
     tl.store(y_ptr + ptrs, y, mask=(offs_m[:, None] < M) & (offs_n % 2 == 0)[None, :])
+
+
+@tl.jit
+def index_terms_scaled(x_ptr, y_ptr, M, N: tl.constexpr, BLOCK_M: tl.constexpr):
+    """Work on the [R, 1] and [1, C] blocks before their broadcast (found by review:
+    `(offs_m % 3)[:, None] * 10` was refused)."""
+    offs_m = tl.program_id(0) * BLOCK_M + tl.arange(0, BLOCK_M)
+    offs_n = tl.arange(0, N)
+    ptrs = offs_m[:, None] * N + offs_n[None, :]
+    x = tl.load(x_ptr + ptrs, mask=offs_m[:, None] < M)
+    y = x + (offs_m % 3)[:, None] * 10 + ((offs_n // 4)[None, :] + 1) * 100
+    tl.store(y_ptr + ptrs, y, mask=offs_m[:, None] < M)

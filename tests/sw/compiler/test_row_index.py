@@ -67,3 +67,12 @@ def test_columns_picked_by_their_index() -> None:
     expected = np.full((16, 32), 5, np.int32)
     expected[:13] = np.where(cols % 2 == 0, np.where(cols % 3 == 0, -x, x), 5)
     np.testing.assert_array_equal(y, expected)
+
+
+def test_index_terms_computed_before_their_broadcast() -> None:
+    rng = np.random.default_rng(12)
+    x = rng.integers(-100, 100, (13, 32)).astype(np.int32)
+    y = np.zeros((16, 32), np.int32)
+    launch(k.index_terms_scaled, 2, x, y, 13, N=32, BLOCK_M=8, config="vector")
+    rows, cols = np.arange(13)[:, None], np.arange(32)[None, :]
+    np.testing.assert_array_equal(y[:13], x + rows % 3 * 10 + (cols // 4 + 1) * 100)
