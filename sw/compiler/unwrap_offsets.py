@@ -1,4 +1,4 @@
-"""`unwrap-edge-rows`: Triton's `offs % M` in load addresses becomes a row mask.
+"""`unwrap-edge-rows`: Triton's `offs % M` (or clamp) in load addresses becomes a mask.
 
 Triton's matmul tutorial computes an edge program's row offsets as
 `(pid_m * BLOCK_M + tl.arange(0, BLOCK_M)) % M`: rows past M wrap back into the matrix,
@@ -8,10 +8,11 @@ addresses affine in the element index, which `%` is not. The wrapped rows being 
 the loads may as well read nothing there: this pass puts `x` where the addresses had
 `x % n` and masks those loads with `x < n` (rows a mask turns off cost nothing on the
 engines). Live rows read what they read before: `x % n == x` for -n < x < n (an
-offset at or below -n reads outside the matrix either way).
+offset at or below -n reads outside the matrix either way). Tutorial 09's persistent
+matmul clamps instead, `tl.where(x < n, x, 0)`: the same idiom here (live rows read x).
 
-It rewrites only what it can prove, in two walks from each `oxcore_block.rem` of a 1-D
-index block by a uniform bound:
+It rewrites only what it can prove, in two walks from each edge idiom on a 1-D index
+block with a uniform bound:
 
 1. *Addresses*: the remainder reaches nothing but load pointers (through index
    arithmetic, `expand_dims`, `broadcast`, `trans`, `addptr` and loop-carried
@@ -20,9 +21,10 @@ index block by a uniform bound:
 2. *Dead rows*: what those loads give along the wrapped dimension (past n: the rows
    they no longer read) flows, through element-wise ops, `dot` (A's rows are the
    result's rows, B's columns its columns), reductions along another axis and loops,
-   only into stores whose mask has the conjunct `x < n` on that dimension. Anything
-   else (a reduction across the rows, an address, a scalar, a store without the
-   bound) is a CompileError at the `%` naming where the rows went.
+   only into stores whose mask has the conjunct `x < n` on that dimension (`_same`:
+   the same computation). Anything else (a reduction across the rows, an address, a
+   scalar, a store without the bound, a value carried to the next iteration of a loop
+   whose body computes x) is a CompileError at the `%` naming where the rows went.
 """
 
 from __future__ import annotations
@@ -56,10 +58,10 @@ _INDEX_ARITHMETIC = (ob.AddOp, ob.SubOp, ob.MulOp, ob.ShlOp, ob.AddPtrOp)
 @dataclass(frozen=True)
 class _Wrap:
     """One edge idiom found in load addresses, `x % n` or `tl.where(x < n, x, c)`
-    (`rem`: that op): x, n, and the loads it reaches, each with the dimensions of the
+    (`edge`: that op): x, n, and the loads it reaches, each with the dimensions of the
     load that x indexes."""
 
-    rem: ob.RemOp | ob.SelectOp
+    edge: ob.RemOp | ob.SelectOp
     index: SSAValue
     bound: SSAValue | int
     loads: dict[ob.LoadOp, frozenset[int]]
@@ -67,7 +69,7 @@ class _Wrap:
     @property
     def idiom(self) -> str:
         return "`%` of an index block (Triton's `offs % M`" if isinstance(
-            self.rem, ob.RemOp) else ("`tl.where(offs < M, offs, 0)` of an index block "
+            self.edge, ob.RemOp) else ("`tl.where(offs < M, offs, c)` of an index block "
                                      "(Triton's clamp")
 
 
@@ -113,15 +115,15 @@ def _edge_idiom(op: ob.RemOp | ob.SelectOp) -> tuple[SSAValue, SSAValue | int] |
     return op.if_true, found[1]
 
 
-def _address_wrap(rem: ob.RemOp | ob.SelectOp) -> _Wrap | None:
-    """`rem` (an edge idiom) as a wrap of load addresses, or None if it is anything
+def _address_wrap(edge: ob.RemOp | ob.SelectOp) -> _Wrap | None:
+    """`edge` (an edge idiom's op) as a wrap of load addresses, or None if it is anything
     else."""
-    idiom = _edge_idiom(rem)
+    idiom = _edge_idiom(edge)
     if idiom is None:
         return None
     dims: dict[SSAValue, frozenset[int]] = {}
     loads: dict[ob.LoadOp, frozenset[int]] = {}
-    work = [(rem.result, frozenset({0}))]
+    work = [(edge.result, frozenset({0}))]
     while work:
         value, new = work.pop()
         if new <= dims.get(value, frozenset()):
@@ -138,7 +140,7 @@ def _address_wrap(rem: ob.RemOp | ob.SelectOp) -> _Wrap | None:
                 mapped = _mapped(user, dims[value])
             elif isinstance(user, (scf.ForOp, scf.YieldOp)):
                 carried = _carried(use)
-                if carried is None or _inside_loop(rem, use):
+                if carried is None or _inside_loop(edge, use):
                     return None  # (a pointer made in a loop, carried to its next
                     # iteration: the mask there would be the next iteration's x)
                 work += [(v, dims[value]) for v in carried]
@@ -148,9 +150,9 @@ def _address_wrap(rem: ob.RemOp | ob.SelectOp) -> _Wrap | None:
             if mapped is None:
                 return None
             work.append((user.results[0], mapped))
-    if not loads or not all(_dominates(rem, load) for load in loads):
+    if not loads or not all(_dominates(edge, load) for load in loads):
         return None
-    return _Wrap(rem, *idiom, loads)
+    return _Wrap(edge, *idiom, loads)
 
 
 def _mapped(op: Operation, dims: frozenset[int]) -> frozenset[int] | None:
@@ -182,24 +184,24 @@ def _carried(use) -> list[SSAValue] | None:
     return None
 
 
-def _dominates(rem: Operation, load: ob.LoadOp) -> bool:
+def _dominates(edge: Operation, load: ob.LoadOp) -> bool:
     """Whether the remainder's operands are visible at the load (the load lies after
     it in its block, or in a region nested there)."""
     op: Operation | None = load
     while op is not None:
-        if op.parent_block() is rem.parent_block():
-            return op is not rem and rem.is_before_in_block(op)
+        if op.parent_block() is edge.parent_block():
+            return op is not edge and edge.is_before_in_block(op)
         op = op.parent_op()
     return False
 
 
-def _inside_loop(rem: Operation, use) -> bool:
+def _inside_loop(edge: Operation, use) -> bool:
     """Whether `use` (a loop's init or yield operand) carries a value to a loop whose
-    body computes `rem`: each iteration has an x of its own, and the value carried
+    body computes `edge`: each iteration has an x of its own, and the value carried
     holds the one before's."""
     user = use.operation
     loop = user if isinstance(user, scf.ForOp) else user.parent_op()
-    return loop is not None and loop.is_ancestor(rem)
+    return loop is not None and loop.is_ancestor(edge)
 
 
 # -- walk 2: the rows the loads no longer read are dead --
@@ -231,7 +233,7 @@ def _propagate(use, junk: _Taint, wraps: list[_Wrap]) -> Iterator[tuple[SSAValue
             what = "a loop bound" if isinstance(user, scf.ForOp) else \
                 f"a value '{user.parent_op().name}' carries"
             raise _Escape(user, what, junk)
-        if any(_inside_loop(wraps[k].rem, use) for _, k in junk):
+        if any(_inside_loop(wraps[k].edge, use) for _, k in junk):
             raise _Escape(user, "the next iteration of the loop that computes them (a "
                           "carried value: the bound there is the next iteration's)", junk)
         yield from ((v, junk) for v in carried)
@@ -437,8 +439,8 @@ def _unwrap(wraps: list[_Wrap]) -> None:
         load.result.replace_all_uses_with(masked.result)
         Rewriter.erase_op(load)
     for wrap in wraps:
-        wrap.rem.results[0].replace_all_uses_with(wrap.index)
-        Rewriter.erase_op(wrap.rem)
+        wrap.edge.results[0].replace_all_uses_with(wrap.index)
+        Rewriter.erase_op(wrap.edge)
 
 
 def _bound_mask(load: ob.LoadOp, wrap: _Wrap, dim: int) -> SSAValue:
@@ -475,7 +477,7 @@ def _escape_error(wraps: list[_Wrap], escape: _Escape) -> CompileError:
     wrap = wraps[escape.wrap]
     load, dims = next(iter(wrap.loads.items()))
     bound = f"{_index_text(min(dims), len(load.result.type.dims))} < {_bound_text(wrap.bound)}"
-    path, row, col = ob.op_location(wrap.rem) or ("<ir>", 0, 0)
+    path, row, col = ob.op_location(wrap.edge) or ("<ir>", 0, 0)
     return CompileError(
         f"{wrap.idiom}, keeping an edge program's rows "
         "inside the matrix): OxCore reads nothing for the rows past the bound "

@@ -183,5 +183,5 @@ def test_a_counter_a_step_ahead_of_the_loop_bounds_nothing() -> None:
     next block: its bound is not the clamp's (values equal only by accident are not
     trusted; the store's own offsets are the next block's, moved back)."""
     compile_error_at(k, "clamped_copy_one_behind", "x_ptr:*i32,y_ptr:*i32,n:i32,BLOCK=16,"
-                     "NUM=2", "vector", 125, 29, "`tl.where(offs < M, offs, 0)` of an index "
+                     "NUM=2", "vector", 125, 29, "`tl.where(offs < M, offs, c)` of an index "
                      "block (Triton's clamp")
