@@ -72,27 +72,31 @@ def _followed(op: Operation) -> bool:
     return isinstance(op, ob.CmpOp) and op.predicate.data in ("lt", "le", "gt", "ge")
 
 
-def _computed(value: SSAValue) -> bool:
+def _computed(value: SSAValue, kind: "_Kinds") -> bool:
     """Whether an index, pointer or mask block (a form) is, along the rows, computed
     from the row index beyond what instruction selection follows (`offs_m % 2`,
     `(offs_m // 4)[:, None]`, `offs_m == k`): used as data, the row loop computes it a
     scalar a row."""
+    if kind(value) != FORM:
+        return False  # (data, a tile: computed from loads, not from the index)
     if _is_2d(value):  # (`x[:, None]`: one a row; `x[None, :]`: the same every row)
-        if isinstance(value.owner, _ELEMENTWISE):  # (`(offs_m < M) & (offs_n % 2 == 0)`)
-            return any(_computed(v) for v in value.owner.operands)
+        if isinstance(value.owner, (*_ELEMENTWISE, ob.AddPtrOp)):  # (`a & (offs_n % 2
+            return any(_computed(v, kind) for v in value.owner.operands)  # == 0)`, ptrs)
         source = ob.broadcast_source(value, 1)
         along = source[0] if source is not None else _broadcast_row_source(value)
-        return along is not None and _computed(along)
+        return along is not None and _computed(along, kind)
     owner = value.owner
-    if not isinstance(value.type, ob.BlockType) or not isinstance(owner, _ELEMENTWISE):
+    if not isinstance(value.type, ob.BlockType) \
+            or not isinstance(owner, (*_ELEMENTWISE, ob.AddPtrOp)):
         return False
-    return not _followed(owner) or any(_computed(v) for v in owner.operands)
+    return not _followed(owner) or any(_computed(v, kind) for v in owner.operands)
 
 
 def _as_data(op: Operation, index: int) -> bool:
-    """Whether `op` reads its operand `index` as data or a data mask (not as a load's or
-    store's pointers)."""
-    return not isinstance(op, (ob.StoreOp, ob.LoadOp)) or op.operands[index] is not op.ptr
+    """Whether `op` reads its operand `index` as data, a data mask or pointers a row
+    computes (each row's base from its index: `x_ptr + (offs_m // 2)[:, None] * N +
+    offs_n[None, :]`)."""
+    return True
 
 
 def _is_2d(value: SSAValue) -> bool:
@@ -181,6 +185,8 @@ def _scalar_op(op: Operation, operands: list[SSAValue]) -> Operation:
         return arith.CmpiOp(*operands, ob.SCALAR_PREDICATES[op.predicate.data])
     if isinstance(op, ob.SelectOp):
         return arith.SelectOp(*operands)
+    if isinstance(op, ob.AddPtrOp):  # (a row's base pointer)
+        return ob.AddPtrOp(*operands)
     return ob.SCALAR_BINARY_OPS[op.name.split(".")[1]](*operands)
 
 
@@ -226,13 +232,14 @@ class _Splitter:
         owner = value.owner
         if isinstance(owner, ob.LoadOp) and all(self.kind(v) == FORM for v in owner.operands):
             return [owner]
-        if not isinstance(owner, _ELEMENTWISE) or _is_2d(value) or ob.element_of(
-                value.type) == ob.ui8 or (not isinstance(owner, ob.CastOp) and ob.ui8 in (
-                ob.element_of(v.type) for v in owner.operands)):
+        if not isinstance(owner, (*_ELEMENTWISE, ob.AddPtrOp)) or _is_2d(value) \
+                or ob.element_of(value.type) == ob.ui8 or (
+                    not isinstance(owner, ob.CastOp) and ob.ui8 in (
+                        ob.element_of(v.type) for v in owner.operands)):
             return None  # (uint8 is a block type only: no scalar op computes it; a
         ops: list[Operation] = []  # cast from it zero-extends)
         for operand in owner.operands:
-            if self.kind(operand) == FORM and not _computed(operand):
+            if self.kind(operand) == FORM and not _computed(operand, self.kind):
                 continue  # its element a row, a scalar
             inner = self._per_row(operand)
             if inner is None:
@@ -254,7 +261,7 @@ class _Splitter:
         pending = [(v, _as_data(sink, i)) for i, v in enumerate(sink.operands)]
         while pending:
             value, as_data = pending.pop()
-            if self.kind(value) != DATA and not (as_data and _computed(value)):
+            if self.kind(value) != DATA and not (as_data and _computed(value, self.kind)):
                 continue  # a form: a row of it in the loop
             owner = value.owner
             column = ob.broadcast_source(value, 1) if _is_2d(value) else None
@@ -275,8 +282,9 @@ class _Splitter:
                 continue
             elif not _is_2d(value) or _broadcast_row_source(value) is not None:
                 continue  # 1-D data: the same block in every row (b[None, :])
-            elif not isinstance(owner, (ob.LoadOp, *_ELEMENTWISE)):
-                return None  # a gather, a broadcast of something else
+            elif not isinstance(owner, (ob.LoadOp, ob.AddPtrOp, *_ELEMENTWISE)) or \
+                    isinstance(owner, ob.AddPtrOp) and self.kind(value) == DATA:
+                return None  # a gather (pointers from data), a broadcast of something else
             if owner.parent_block() is not block:
                 return None
             if owner not in found:
@@ -345,11 +353,11 @@ class _Splitter:
         def row_of(value: SSAValue) -> SSAValue:
             if value not in mapped:
                 column = ob.broadcast_source(value, 1) if self.kind(value) == DATA or \
-                    _computed(value) else None
+                    _computed(value, self.kind) else None
                 if column is not None and column[0] not in mapped:
                     column = None  # (a computed form read as an address or a mask)
                 source = _broadcast_row_source(value) if self.kind(value) == DATA or \
-                    _computed(value) else None
+                    _computed(value, self.kind) else None
                 if column is not None:  # the row's scalar, splat
                     mapped[value] = add(ob.SplatOp(mapped[column[0]], value.type.dims[1:]),
                                         value.owner.location).results[0]
@@ -449,6 +457,8 @@ def _on_rows(op: Operation, operands: list[SSAValue]) -> Operation:
         return ob.SelectOp(*operands)
     if isinstance(op, ob.CastOp):
         return ob.CastOp(operands[0], op.result.type.element_type)
+    if isinstance(op, ob.AddPtrOp):
+        return ob.AddPtrOp(*operands)
     assert isinstance(op, ob.ElementwiseBinaryOp)
     return type(op)(*operands)
 
@@ -484,11 +494,12 @@ def _columns_as_rows(block: Block, kind: _Kinds) -> None:
     its splat across the row. (Index and pointer blocks are left as they are, but for
     what is computed from the row index beyond them: `_computed`.)"""
     for op in list(block.ops):
-        if not isinstance(op, _ELEMENTWISE) or not _is_2d(op.results[0]):
+        if not isinstance(op, (*_ELEMENTWISE, ob.AddPtrOp)) or not _is_2d(op.results[0]):
             continue
         dims = op.results[0].type.dims
-        computed = _computed(op.results[0])  # (`(offs_m % 3)[:, None] * 10`: moved too)
-        if dims[1] == 1 and (computed or kind(op.results[0]) == DATA):
+        computed = _computed(op.results[0], kind)  # (`(offs_m % 3)[:, None] * 10`)
+        if dims[1] == 1 and (computed or kind(op.results[0]) == DATA
+                             and not isinstance(op, ob.AddPtrOp)):
             axis, length = 1, dims[0]
         elif dims[0] == 1 and computed:  # (`(offs_n // 4)[None, :] * 10`: a 1-D block)
             axis, length = 0, dims[1]

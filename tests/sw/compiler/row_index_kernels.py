@@ -59,3 +59,13 @@ def index_terms_scaled(x_ptr, y_ptr, M, N: tl.constexpr, BLOCK_M: tl.constexpr):
     x = tl.load(x_ptr + ptrs, mask=offs_m[:, None] < M)
     y = x + (offs_m % 3)[:, None] * 10 + ((offs_n // 4)[None, :] + 1) * 100
     tl.store(y_ptr + ptrs, y, mask=offs_m[:, None] < M)
+
+
+@tl.jit
+def rows_from_pairs(x_ptr, y_ptr, M, N: tl.constexpr, BLOCK_M: tl.constexpr):
+    """y[r] = x[r // 2] (each source row twice), rows read through pointers made a row:
+    each row's base from its index, the columns a unit-stride access."""
+    offs_m = tl.program_id(0) * BLOCK_M + tl.arange(0, BLOCK_M)
+    offs_n = tl.arange(0, N)
+    x = tl.load(x_ptr + (offs_m // 2)[:, None] * N + offs_n[None, :], mask=offs_m[:, None] < M)
+    tl.store(y_ptr + offs_m[:, None] * N + offs_n[None, :], x, mask=offs_m[:, None] < M)

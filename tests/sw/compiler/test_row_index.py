@@ -76,3 +76,15 @@ def test_index_terms_computed_before_their_broadcast() -> None:
     launch(k.index_terms_scaled, 2, x, y, 13, N=32, BLOCK_M=8, config="vector")
     rows, cols = np.arange(13)[:, None], np.arange(32)[None, :]
     np.testing.assert_array_equal(y[:13], x + rows % 3 * 10 + (cols // 4 + 1) * 100)
+
+
+@pytest.mark.parametrize("sim", ["iss", "rtl"])
+def test_a_row_s_pointers_from_its_index(sim) -> None:
+    """`x_ptr + (offs_m // 2)[:, None] * N + offs_n[None, :]`: each row's base is
+    computed a row (a scalar pointer), its columns stay a unit-stride access."""
+    rng = np.random.default_rng(13)
+    x = rng.integers(-100, 100, (8, 32)).astype(np.int32)
+    y = np.zeros((16, 32), np.int32)
+    launch(k.rows_from_pairs, 2, x, y, 15, N=32, BLOCK_M=8, config="vector", sim=sim)
+    np.testing.assert_array_equal(y[:15], x[np.arange(15) // 2])
+    np.testing.assert_array_equal(y[15:], 0)
