@@ -1573,6 +1573,13 @@ class KernelBuilder:
             raise self.error(f"{what} must be a constexpr bool, got {self.describe(value)}")
         return value
 
+    def axis_index(self, axis: Value, rank: int, what: str) -> int:
+        """A reduction's constexpr axis, a negative one counted from the end."""
+        axis = self.constexpr_int(axis, f"{what} axis")
+        if not -rank <= axis < rank:
+            raise self.error(f"{what} axis {axis} is out of range for a {rank}-D block")
+        return axis + rank if axis < 0 else axis
+
     def arg_reduce(self, kind: str, input: Value, axis: Value,  # noqa: A002
                    tie_break_left: Value, keep_dims: Value) -> SSAValue:
         """The int32 index along `axis` of the max (min), from ops the engines have:
@@ -1582,12 +1589,7 @@ class KernelBuilder:
         what = f"tl.arg{kind}"
         value = self.block_value(input, f"{what} input")
         rank = len(value.type.dims)
-        if axis is None and rank == 1:
-            axis = 0
-        axis = self.constexpr_int(axis, f"{what} axis")
-        if not -rank <= axis < rank:
-            raise self.error(f"{what} axis {axis} is out of range for a {rank}-D block")
-        axis += rank if axis < 0 else 0
+        axis = self.axis_index(0 if axis is None and rank == 1 else axis, rank, what)
         left = self.flag(tie_break_left, f"{what}'s tie_break_left")
         extreme = self.reduce(kind, value, axis, keep_dims=True)
         hit = self.binary("eq", value, extreme, compare=True)
@@ -1604,18 +1606,13 @@ class KernelBuilder:
         """tl.sum/max/min: along `axis`, or over every element (axis None: a scalar);
         `keep_dims` leaves the reduced dimensions in place, of size 1."""
         value = self.block_value(value, f"tl.{kind} input")
-        if not isinstance(keep_dims, bool):
-            raise self.error(f"tl.{kind}'s keep_dims must be a constexpr bool, got "
-                             f"{self.describe(keep_dims)}")
+        self.flag(keep_dims, f"tl.{kind}'s keep_dims")
         rank = len(value.type.dims)
         if axis is None:  # (axis 0 first: a 2-D block's columns, which split-rows
             for _ in range(rank):  # carries through its row loop, then that 1-D block)
                 value = self.build_op(lambda v=value: ob.ReduceOp(kind, v, 0))
             return self.broadcast_to(value, (1,) * rank) if keep_dims else value
-        axis = self.constexpr_int(axis, f"tl.{kind} axis")
-        if not -rank <= axis < rank:
-            raise self.error(f"tl.{kind} axis {axis} is out of range for a {rank}-D block")
-        axis += rank if axis < 0 else 0
+        axis = self.axis_index(axis, rank, f"tl.{kind}")
         result = self.build_op(lambda: ob.ReduceOp(kind, value, axis))
         if not keep_dims:
             return result

@@ -808,31 +808,38 @@ class Selector(VectorSelection):
         return out
 
     def op_arith_cmpi(self, op: arith.CmpiOp) -> None:
-        a, b = self.scalar(op.lhs), self.scalar(op.rhs)
-        predicate = op.predicate.value.data  # 0 eq 1 ne 2 slt 3 sle 4 sgt 5 sge
+        # (arith's predicates 0-5, eq ne slt sle sgt sge, in the dialect's order)
+        predicate = ob.COMPARISONS[op.predicate.value.data]
+        self.forms[op.result] = self._compare(predicate, self.scalar(op.lhs),
+                                              self.scalar(op.rhs))
+
+    def _compare(self, predicate: str, a: Scalar, b: Scalar) -> Scalar:
+        """1 if `a predicate b` (signed; `ob.COMPARISONS`) else 0, folded for constants."""
         if isinstance(a, int) and isinstance(b, int):
-            self.forms[op.result] = int([a == b, a != b, a < b, a <= b, a > b, a >= b][predicate])
-            return
+            return int({"eq": a == b, "ne": a != b, "lt": a < b, "le": a <= b, "gt": a > b,
+                        "ge": a >= b}[predicate])
         ra, rb = self.reg(a), self.reg(b)
         out = self.new_x()
-        if predicate in (0, 1):
+        if predicate in ("eq", "ne"):
             diff = self.new_x()
             self.emit("xor", diff, ra, rb)
-            self.emit("seqz" if predicate == 0 else "snez", out, diff)
-        elif predicate in (2, 4):  # a < b, a > b
-            self.emit("slt", out, *((ra, rb) if predicate == 2 else (rb, ra)))
+            self.emit("seqz" if predicate == "eq" else "snez", out, diff)
+        elif predicate in ("lt", "gt"):
+            self.emit("slt", out, *((ra, rb) if predicate == "lt" else (rb, ra)))
         else:  # a <= b is !(b < a); a >= b is !(a < b)
             flipped = self.new_x()
-            self.emit("slt", flipped, *((rb, ra) if predicate == 3 else (ra, rb)))
+            self.emit("slt", flipped, *((rb, ra) if predicate == "le" else (ra, rb)))
             self.emit("xori", out, flipped, 1)
-        self.forms[op.result] = out
+        return out
 
     def op_arith_select(self, op: arith.SelectOp) -> None:
-        cond, a, b = (self.scalar(v) for v in op.operands)
+        self.forms[op.result] = self._choose(*(self.scalar(v) for v in op.operands))
+
+    def _choose(self, cond: Scalar, a: Scalar, b: Scalar) -> Scalar:
+        """`a if cond else b`, folded for a constant condition."""
         if isinstance(cond, int):
-            self.forms[op.result] = a if cond else b
-            return
-        self.forms[op.result] = self._select(cond, self.reg(a), self.reg(b))
+            return a if cond else b
+        return self._select(cond, self.reg(a), self.reg(b))
 
     def op_arith_extsi(self, op: Operation) -> None:
         self.forms[op.results[0]] = self.scalar(op.operands[0])  # already sign-extended

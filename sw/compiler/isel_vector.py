@@ -2148,29 +2148,6 @@ class VectorSelection:
             return self._choose(cond, a, b)
         return None
 
-    def _choose(self, cond: Scalar, a: Scalar, b: Scalar) -> Scalar:
-        if isinstance(cond, int):
-            return a if cond else b
-        return self._select(cond, self.reg(a), self.reg(b))
-
-    def _compare(self, predicate: str, a: Scalar, b: Scalar) -> Scalar:
-        """1 if `a predicate b` (signed) else 0."""
-        if predicate in ("gt", "le"):
-            a, b, predicate = b, a, {"gt": "lt", "le": "ge"}[predicate]
-        if predicate in ("lt", "ge"):
-            less = self._less(a, b)
-            if predicate == "lt" or isinstance(less, int):
-                return less if predicate == "lt" else 1 - less
-            out = self.new_x()
-            self.emit("xori", out, less, 1)
-            return out
-        if isinstance(a, int) and isinstance(b, int):
-            return int((a == b) == (predicate == "eq"))
-        diff, out = self.new_x(), self.new_x()
-        self.emit("xor", diff, self.reg(a), self.reg(b))
-        self.emit("seqz" if predicate == "eq" else "snez", out, diff)
-        return out
-
     def _max0(self, value):
         if isinstance(value, int):
             return max(value, 0)

@@ -376,7 +376,6 @@ class MergeTwinCountersPass(ModulePass):
                     seen[key] = index
                     continue
                 first = seen[key]
-                body = loop.body.block
                 body.args[index + 1].replace_all_uses_with(body.args[first + 1])
                 loop.results[index].replace_all_uses_with(loop.results[first])
 

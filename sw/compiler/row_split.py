@@ -92,13 +92,6 @@ def _computed(value: SSAValue, kind: "_Kinds") -> bool:
     return not _followed(owner) or any(_computed(v, kind) for v in owner.operands)
 
 
-def _as_data(op: Operation, index: int) -> bool:
-    """Whether `op` reads its operand `index` as data, a data mask or pointers a row
-    computes (each row's base from its index: `x_ptr + (offs_m // 2)[:, None] * N +
-    offs_n[None, :]`)."""
-    return True
-
-
 def _is_2d(value: SSAValue) -> bool:
     return isinstance(value.type, ob.BlockType) and len(value.type.dims) == 2
 
@@ -258,11 +251,12 @@ class _Splitter:
         block = sink.parent_block()
         found: set[Operation] = set()
         absorbed: set[Operation] = set()
-        pending = [(v, _as_data(sink, i)) for i, v in enumerate(sink.operands)]
+        pending = list(sink.operands)
         while pending:
-            value, as_data = pending.pop()
-            if self.kind(value) != DATA and not (as_data and _computed(value, self.kind)):
-                continue  # a form: a row of it in the loop
+            value = pending.pop()
+            if self.kind(value) != DATA and not _computed(value, self.kind):
+                continue  # a form: a row of it in the loop (what is computed from the
+                # row index, as data, a mask or a row's base pointer, is cloned instead)
             owner = value.owner
             column = ob.broadcast_source(value, 1) if _is_2d(value) else None
             per_row = self._per_row(column[0] if column is not None else value) \
@@ -278,7 +272,7 @@ class _Splitter:
                     if op not in found:
                         found.add(op)
                         if isinstance(op, ob.ReduceOp):
-                            pending.append((op.operand, True))
+                            pending.append(op.operand)
                 continue
             elif not _is_2d(value) or _broadcast_row_source(value) is not None:
                 continue  # 1-D data: the same block in every row (b[None, :])
@@ -289,7 +283,7 @@ class _Splitter:
                 return None
             if owner not in found:
                 found.add(owner)
-                pending.extend((v, _as_data(owner, i)) for i, v in enumerate(owner.operands))
+                pending.extend(owner.operands)
         return found, absorbed
 
     def components(self, block: Block) -> list[_Component]:
@@ -352,12 +346,11 @@ class _Splitter:
 
         def row_of(value: SSAValue) -> SSAValue:
             if value not in mapped:
-                column = ob.broadcast_source(value, 1) if self.kind(value) == DATA or \
-                    _computed(value, self.kind) else None
+                data = self.kind(value) == DATA or _computed(value, self.kind)
+                column = ob.broadcast_source(value, 1) if data else None
                 if column is not None and column[0] not in mapped:
                     column = None  # (a computed form read as an address or a mask)
-                source = _broadcast_row_source(value) if self.kind(value) == DATA or \
-                    _computed(value, self.kind) else None
+                source = _broadcast_row_source(value) if data else None
                 if column is not None:  # the row's scalar, splat
                     mapped[value] = add(ob.SplatOp(mapped[column[0]], value.type.dims[1:]),
                                         value.owner.location).results[0]

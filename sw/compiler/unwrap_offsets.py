@@ -126,24 +126,24 @@ def _address_wrap(edge: ob.RemOp | ob.SelectOp) -> _Wrap | None:
     work = [(edge.result, frozenset({0}))]
     while work:
         value, new = work.pop()
-        if new <= dims.get(value, frozenset()):
+        known = _grow(dims, value, new)
+        if known is None:
             continue
-        dims[value] = dims.get(value, frozenset()) | new
         for use in list(value.uses):
             user = use.operation
             if isinstance(user, ob.LoadOp) and user.ptr is value:
-                loads[user] = loads.get(user, frozenset()) | dims[value]
+                loads[user] = loads.get(user, frozenset()) | known
                 continue
             if isinstance(user, _INDEX_ARITHMETIC):
-                mapped = dims[value]
+                mapped = known
             elif isinstance(user, (ob.ExpandDimsOp, ob.BroadcastOp, ob.TransOp)):
-                mapped = _mapped(user, dims[value])
+                mapped = _mapped(user, known)
             elif isinstance(user, (scf.ForOp, scf.YieldOp)):
                 carried = _carried(use)
                 if carried is None or _inside_loop(edge, use):
                     return None  # (a pointer made in a loop, carried to its next
                     # iteration: the mask there would be the next iteration's x)
-                work += [(v, dims[value]) for v in carried]
+                work += [(v, known) for v in carried]
                 continue
             else:
                 return None
@@ -153,6 +153,17 @@ def _address_wrap(edge: ob.RemOp | ob.SelectOp) -> _Wrap | None:
     if not loads or not all(_dominates(edge, load) for load in loads):
         return None
     return _Wrap(edge, *idiom, loads)
+
+
+def _grow(facts: dict[SSAValue, frozenset], value: SSAValue, new: frozenset
+          ) -> frozenset | None:
+    """`facts[value]` with `new` added (both walks' worklist step); None if it held them
+    all already, so that there is nothing new to pass on."""
+    known = facts.get(value, frozenset())
+    if new <= known:
+        return None
+    facts[value] = known | new
+    return facts[value]
 
 
 def _mapped(op: Operation, dims: frozenset[int]) -> frozenset[int] | None:
@@ -185,7 +196,7 @@ def _carried(use) -> list[SSAValue] | None:
 
 
 def _dominates(edge: Operation, load: ob.LoadOp) -> bool:
-    """Whether the remainder's operands are visible at the load (the load lies after
+    """Whether the edge idiom's operands are visible at the load (the load lies after
     it in its block, or in a region nested there)."""
     op: Operation | None = load
     while op is not None:
@@ -214,11 +225,10 @@ def _check_dead_rows(wraps: list[_Wrap]) -> None:
         for k, wrap in enumerate(wraps) for load, dims in wrap.loads.items()]
     while work:
         value, new = work.pop()
-        if new <= taint.get(value, frozenset()):
-            continue
-        taint[value] = taint.get(value, frozenset()) | new
-        for use in list(value.uses):
-            work += _propagate(use, taint[value], wraps)
+        known = _grow(taint, value, new)
+        if known is not None:
+            for use in list(value.uses):
+                work += _propagate(use, known, wraps)
 
 
 def _propagate(use, junk: _Taint, wraps: list[_Wrap]) -> Iterator[tuple[SSAValue, _Taint]]:
