@@ -30,7 +30,8 @@ help:
 	@echo "make fpga-timing UNIT=lane [CONFIG=vector] [PLACE_ONLY=1] [FAST=1]  one unit alone:"
 	@echo "               Fmax and its critical path by HDL line"
 	@echo "make fpga-timing UNIT=vector FAST=1 DEPTH=1  no place and route: the deepest"
-	@echo "               paths of the synthesized netlist, each endpoint once (minutes)"
+	@echo "               paths of the synthesized netlist, each endpoint once (minutes);"
+	@echo "               BY_LINE=25: also the 25 HDL lines with the most cells (the area)"
 
 venv: $(STAMP)
 
@@ -90,7 +91,7 @@ fpga-check: $(STAMP)
 fpga-timing: $(STAMP)
 	$(PY) -m fpga timing --unit $(or $(UNIT),lane) $(if $(CONFIG),--config $(CONFIG)) \
 		$(if $(filter 1,$(PLACE_ONLY)),--place-only) $(if $(filter 1,$(FAST)),--no-abc9) \
-		$(if $(filter 1,$(DEPTH)),--depth)
+		$(if $(filter 1,$(DEPTH)),--depth) $(if $(BY_LINE),--by-line $(BY_LINE))
 
 # clean keeps the tool caches (zig's C++ runtime, compiled CXXRTL models, YoWASP):
 # rebuilding them costs minutes. distclean removes everything, .venv included.

@@ -191,6 +191,8 @@ def _cmd_timing(args) -> int:
     config = load_config(args.config or "vector")
     unit = make_unit(args.unit, config)
     work = args.build_root / "units" / f"{args.unit}-{config.name}"
+    if args.by_line and not args.depth:
+        raise FpgaError("--by-line reads the synthesized netlist: use it with --depth")
     if args.depth:
         if args.place_only:
             raise FpgaError("--depth places nothing (it reads the synthesized netlist): "
@@ -203,6 +205,11 @@ def _cmd_timing(args) -> int:
         (work / "depth.txt").write_text(text + "\n")
         print(f"unit {args.unit}: the deepest path into each register, estimated from the "
               f"synthesized netlist (no placement; fpga/logic_depth.py)\n{text}")
+        if args.by_line:
+            from fpga.logic_depth import cells_by_line, format_cells_by_line
+            text = format_cells_by_line(cells_by_line(work / "top.json"), args.by_line)
+            (work / "cells_by_line.txt").write_text(text + "\n")
+            print(f"\nunit {args.unit}: cells by the HDL line of the net each drives\n{text}")
         return 0
     result = unit_timing(unit, args.unit, work, seed=args.seed, place_only=args.place_only,
                          router=args.router, abc9=not args.no_abc9)
@@ -350,6 +357,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="--depth: how many of them to show step by step")
     p.add_argument("--nets", action="store_true",
                    help="--depth: show those steps net by net, not by HDL line")
+    p.add_argument("--by-line", type=int, default=0, metavar="N",
+                   help="--depth: also the N HDL lines with the most cells (where the "
+                        "area goes)")
     p.add_argument("--build-root", default="build/fpga", type=Path)
     p.set_defaults(func=_cmd_timing)
 

@@ -280,6 +280,64 @@ def _trace(net: _Netlist, label: str, value: float, bit: int,
     return DeepPath(label, value, levels, steps)
 
 
+def cells_by_line(netlist_path: Path) -> list[tuple[str, dict[str, int]]]:
+    """The netlist's cells counted by the HDL line of the net each one drives (a cell
+    whose output net kept no line: the first line found downstream, through unnamed
+    nets; "?" when none is), largest first by LUT4s plus two a CCU2C: where a unit's
+    area goes. The lines are Yosys's `src` attributes, so the counts depend on the LUT
+    mapping (abc or abc9) as the paths do."""
+    net = _Netlist(json.loads(Path(netlist_path).read_text()))
+    readers: dict[int, list[dict]] = defaultdict(list)
+    for cell in net.cells.values():
+        for port, direction in cell["port_directions"].items():
+            if direction == "input":
+                for bit in net.bits(cell, port):
+                    readers[bit].append(cell)
+    found: dict[int, str] = {}
+
+    def line_of(start: int) -> str:
+        """Breadth-first from `start` through the cells reading it, to a named net."""
+        queue, seen = [start], {start}
+        while queue:
+            bit = queue.pop(0)
+            if bit in net.sources:
+                return net.sources[bit]
+            if bit in found:
+                return found[bit]
+            for cell in readers.get(bit, ()):
+                for port, direction in cell["port_directions"].items():
+                    if direction != "output":
+                        continue
+                    for out in net.bits(cell, port):
+                        if out not in seen:
+                            seen.add(out)
+                            queue.append(out)
+        return "?"
+
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for cell in net.cells.values():
+        bit = _output_bit(net, cell)
+        if bit is None:
+            continue
+        if bit not in found:
+            found[bit] = line_of(bit)
+        counts[found[bit]][cell["type"]] += 1
+    return sorted(((line, dict(kinds)) for line, kinds in counts.items()),
+                  key=lambda item: -(item[1].get("LUT4", 0) + 2 * item[1].get("CCU2C", 0)))
+
+
+def format_cells_by_line(rows: list[tuple[str, dict[str, int]]], limit: int) -> str:
+    total: dict[str, int] = defaultdict(int)
+    for _, kinds in rows:
+        for kind, count in kinds.items():
+            total[kind] += count
+    kinds = ("LUT4", "CCU2C", "TRELLIS_FF", "PFUMX", "L6MUX21")
+    lines = [" ".join(f"{kind:>10}" for kind in kinds) + "  HDL line"]
+    for line, counts in [("(total)", total)] + rows[:limit]:
+        lines.append(" ".join(f"{counts.get(kind, 0):>10,}" for kind in kinds) + f"  {line}")
+    return "\n".join(lines)
+
+
 def format_paths(paths: list[DeepPath], detail: int = 3, nets: bool = False) -> str:
     """A table of the paths, and the `detail` deepest step by step: by HDL line, or
     (`nets`) net by net, where the mapped netlist's names say more than the lines

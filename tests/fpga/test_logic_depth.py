@@ -2,16 +2,15 @@
 the model's sums, counted by hand; on a synthesized unit it finds the deeper of two
 paths, with its level count and HDL line."""
 
-import inspect
 import json
-from pathlib import Path
 
 import pytest
 from amaranth.hdl import Module
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from fpga.logic_depth import DelayModel, deepest_paths, format_paths
+from fpga.logic_depth import (DelayModel, cells_by_line, deepest_paths,
+                               format_cells_by_line, format_paths)
 from fpga.tools import FpgaError
 from fpga.unit_timing import synthesize_unit
 
@@ -71,6 +70,22 @@ def test_hand_counted_paths(tmp_path):
     assert "/x/unit.py:99" in [source for source, _, _ in deep.runs()]
     text = format_paths(list(paths.values()), detail=1)
     assert "deep_out" in text.splitlines()[1] and "3 levels" in text
+
+
+def test_cells_by_line_counted_by_hand(tmp_path):
+    """Each cell counts for the line of the net it drives; an unnamed net (l1's, the
+    chain's carries, l3's, l4's) takes the first line downstream."""
+    (tmp_path / "top.json").write_text(json.dumps(_netlist()))
+    rows = cells_by_line(tmp_path / "top.json")
+    by_line = {line.rsplit(":", 1)[1]: kinds for line, kinds in rows}
+    assert by_line == {"34": {"CCU2C": 3, "TRELLIS_FF": 1}, "99": {"LUT4": 2},
+                       "14": {"LUT4": 1, "TRELLIS_FF": 1}, "22": {"LUT4": 1, "TRELLIS_FF": 1},
+                       "10": {"TRELLIS_FF": 1}, "20": {"TRELLIS_FF": 1},
+                       "30": {"TRELLIS_FF": 1}}
+    assert [line.rsplit(":", 1)[1] for line, _ in rows][:2] == ["34", "99"]  # largest first
+    text = format_cells_by_line(rows, limit=2).splitlines()
+    assert text[1].split()[:3] == ["4", "3", "6"] and "(total)" in text[1]
+    assert len(text) == 4 and text[2].endswith(":34")
 
 
 def test_a_combinational_loop_and_a_wrong_netlist(tmp_path):

@@ -115,23 +115,10 @@ def registers_log2(emul):
     return Mux(emul >= 3, 3, Mux(emul < 0, 0, emul[:2]))
 
 
-def group_bits(reg, count):
-    """The registers [reg, reg + count) as a mask (bit r: register r; up to bit 38, past
-    v31 for a group that runs off the end, which `fields_too_many` traps). A count above
-    8 (a segment group that traps anyway) is taken as 8. Masks, not adders and
-    comparators: the comparisons of sums were once the engine's deepest path."""
-    thermometer = Cat(*(count > k for k in range(8)))
-    return thermometer << reg
-
-
-def _overlap_hook(dst_bits, src_bits):
-    """Whether two groups' register masks meet (a hook for fault injection)."""
-    return (dst_bits & src_bits).any()
-
-
-def _end(bits):
-    """The register just past a group's last (one bit of the mask, shifted once)."""
-    return (bits << 1) & ~bits
+def _overlap_hook(dst_first, dst_end, src_first, src_end):
+    """Whether the register ranges [dst_first, dst_end) and [src_first, src_end) meet
+    (a hook for fault injection)."""
+    return (dst_first < src_end) & (src_first < dst_end)
 
 
 def breaks_overlap_rule(rule, meets, same_start, highest):
@@ -166,21 +153,27 @@ def group_geometry(m: Module, insn, uop) -> data.View:
     vd = insn[7:12]
     fields = Signal(4, name="geometry_fields")
     m.d.comb += fields.eq(segment_fields(insn, uop))
-    dst_bits = []
+    # Groups as ranges [first, end) of register numbers, compared by their ends: a few
+    # 6-bit adds and compares (masks of 39 bits, one per group and size, and their
+    # ANDs and compares were 2,450 LUT4s of the engine)
+    dst_ends = []
     for d in range(4):
         count = Signal(7, name=f"geometry_vd_count{d}")  # (up to 8 fields of 8)
-        m.d.comb += count.eq(fields << d)
-        m.d.comb += geometry.too_many[d].eq((count > 8) | (vd + count > 32))
-        dst_bits.append(group_bits(vd, count))
+        end = Signal(6, name=f"geometry_vd_end{d}")  # (a count past 8 traps: taken as 8)
+        m.d.comb += [count.eq(fields << d),
+                     geometry.too_many[d].eq((count > 8) | (vd + count > 32)),
+                     end.eq(vd + Mux(count > 8, 8, count))]
+        dst_ends.append(end)
     for name, reg in (("vs2", insn[20:25]), ("vs1", insn[15:20])):
         source = geometry[name]
         m.d.comb += source.same_start.eq(reg == vd)
         for s in range(4):
-            src_bits = group_bits(reg, Const(1 << s, 4))
+            src_end = Signal(6, name=f"geometry_{name}_end{s}")
+            m.d.comb += src_end.eq(reg + (1 << s))
             for d in range(4):
-                m.d.comb += [source.meets[4 * d + s].eq(_overlap_hook(dst_bits[d], src_bits)),
-                             source.ends_together[4 * d + s].eq(
-                                 _end(src_bits) == _end(dst_bits[d]))]
+                m.d.comb += [source.meets[4 * d + s].eq(
+                                 _overlap_hook(vd, dst_ends[d], reg, src_end)),
+                             source.ends_together[4 * d + s].eq(src_end == dst_ends[d])]
     return geometry
 
 
