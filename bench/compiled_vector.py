@@ -17,7 +17,10 @@ waits for the previous program's vector stores).
 
     .venv/bin/python -m bench.run compiled_vector
 
-Also reported, with no target: the 2-D int8 add (`split-rows`: a strip loop whose
+The 85% target is the element-wise kernels' (add, relu, bias); the reductions are
+reported against the same bound, with no target (at 4K elements a program's fixed
+cycles are a third of the bound: docs/compiler.md). Also reported, with no target:
+the 2-D int8 add (`split-rows`: a strip loop whose
 chunks are the rows), 64x64 and 16x256, and the int8 matvec, `matvec` (a program a
 row) and `matvec_rows` (16 rows a program), 16x128 and 64x128.
 """
@@ -88,7 +91,8 @@ def measure(case: str, elements: int = ELEMENTS, block: int = BLOCK, seed: int =
     return {"case": case, "lanes": lanes, "vlen": config.vector.vlen, "elements": elements,
             "block": block, "cycles": run.cycles, "elements_per_cycle": round(rate, 4),
             "bound": round(limit, 4), "fraction_of_bound": round(rate / limit, 4),
-            "target": TARGET, "backend": backend, "wall_s": round(wall, 1)}
+            "target": None if reduces else TARGET, "backend": backend,
+            "wall_s": round(wall, 1)}
 
 
 def measure_rows(rows: int = 64, columns: int = 64, seed: int = 1,
@@ -152,7 +156,9 @@ def run() -> dict:
         print(f"  compiled {case:<9} BLOCK {figure['block']}: {figure['cycles']:>6,} cycles  "
               f"{figure['elements_per_cycle']:6.3f} elements/cycle of a bound of "
               f"{figure['bound']:6.3f} = {100 * figure['fraction_of_bound']:5.1f}% "
-              f"(target {100 * TARGET:.0f}%)", flush=True)
+              + (f"(target {100 * TARGET:.0f}%)" if figure["target"] else
+                 f"(a reduction: the {100 * TARGET:.0f}% target is the element-wise "
+                 f"kernels'; below it, docs/compiler.md says why)"), flush=True)
     for rows, columns in ((64, 64), (16, 256)):
         figure = measure_rows(rows, columns)
         results[figure["case"]] = figure

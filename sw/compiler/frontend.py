@@ -37,6 +37,7 @@ from sw.compiler import dialect as ob
 from sw.compiler import language as tl
 from sw.compiler.dialect import BlockType, PointerType, TypeRuleError, i8, i16, ui8
 from sw.compiler.signature import Signature
+from sw.compiler.signs import never_negative
 
 DTYPE_TYPES: dict[tl.dtype, IntegerType] = {tl.int8: i8, tl.int16: i16, tl.int32: i32,
                                             tl.uint8: ui8}
@@ -139,6 +140,9 @@ class KernelBuilder:
         self.loop_depth = 0  # loops (runtime or unrolled) around the statement
         self.specialized: list[str] = []  # runtime parameters the signature fixes
         self.pointer_templates: dict[str, BlockPointer] = {}  # carried block pointers
+        # boundary-checked block-pointer offsets, proved >= 0 once the kernel is built
+        # (`refuse_negative_offsets`), each with the error to raise where it is not
+        self.checked_offsets: list[tuple[SSAValue, CompileError]] = []
 
     # --- plumbing -----------------------------------------------------------------
 
@@ -176,6 +180,7 @@ class KernelBuilder:
         self.statements(body)
         self.node = self.definition
         self.emit(func.ReturnOp())
+        self.refuse_negative_offsets()
         function = func.FuncOp(self.kernel.name, (argument_types, ()), Region(self.block))
         line, col = self.source.location(self.definition)
         function.location = FileLineColLoc(StringAttr(self.source.path), IntAttr(line),
@@ -1264,7 +1269,17 @@ class KernelBuilder:
             term = self.binary("mul", index, pointer.strides[dim])
             address = term if address is None else self.binary("add", address, term)
             if dim in checked:  # (the upper bound only: Triton also masks index < 0,
-                # which the engines' masks cannot say on a row's elements)
+                # which the engines' masks cannot say on a row's elements; an offset
+                # that might be negative is refused, `refuse_negative_offsets`)
+                self.checked_offsets.append((pointer.offsets[dim], self.error(
+                    f"tl.{what} through a block pointer checks dimension {dim}'s bounds, "
+                    f"but its offset there may be negative: OxCore masks only index >= "
+                    f"shape, so an element before the tensor would be read or written "
+                    f"where Triton masks it. Offsets it accepts are built from program "
+                    f"ids, non-negative constants and loop counters (+, *, //, %, "
+                    f"tl.advance by such values); if this one never is negative, write "
+                    f"max(offset, 0), else use a pointer block with the mask "
+                    f"(offs >= 0) & (offs < n)")))
                 bound = self.binary("lt", index, pointer.shape[dim], compare=True)
                 condition = bound if condition is None else self.binary("and", condition,
                                                                         bound)
@@ -1273,6 +1288,14 @@ class KernelBuilder:
             condition = self.broadcast_to(condition, pointer.block_shape)
         fill = 0 if condition is not None and what == "load" else None
         return address, condition, fill
+
+    def refuse_negative_offsets(self) -> None:
+        """The first boundary-checked block-pointer offset `signs.never_negative` cannot
+        prove >= 0, as its access's CompileError (once the whole kernel is built: a
+        loop-carried offset needs the loop's yields)."""
+        for offset, error in self.checked_offsets:
+            if not never_negative(offset):
+                raise error
 
     def no_block_pointer(self, what: str, boundary_check: Value, padding_option: Value
                          ) -> None:

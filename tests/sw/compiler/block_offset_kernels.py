@@ -1,0 +1,65 @@
+"""Kernels for tests/sw/compiler/test_block_offsets.py: block pointers whose offsets on
+a boundary-checked dimension may or may not be negative (line numbers matter: append
+only)."""
+
+from sw.compiler import language as tl
+
+
+@tl.jit
+def from_argument(x_ptr, out_ptr, n, start, CASE: tl.constexpr, BLOCK: tl.constexpr):
+    """CASE 0: offset `start`, a runtime argument; 1: max(start, 0); 2: `start` on a
+    dimension nothing checks; 3: a halo, pid * BLOCK - 4."""
+    pid = tl.program_id(0)
+    if CASE == 0:
+        offset = start
+    elif CASE == 1:
+        offset = max(start, 0)
+    elif CASE == 3:
+        offset = pid * BLOCK - 4
+    else:
+        offset = start
+    x_block = tl.make_block_ptr(x_ptr, (n,), (1,), (offset,), (BLOCK,), (0,))
+    o_block = tl.make_block_ptr(out_ptr, (n,), (1,), (offset,), (BLOCK,), (0,))
+    if CASE == 2:
+        tl.store(o_block, tl.load(x_block) + 1)
+    else:
+        tl.store(o_block, tl.load(x_block, boundary_check=(0,)) + 1, boundary_check=(0,))
+
+
+@tl.jit
+def carried(x_ptr, out_ptr, n, CASE: tl.constexpr, BLOCK: tl.constexpr):
+    """Sums BLOCK-element steps through a loop-carried block pointer. CASE 0: forward
+    from 0 (proved); 1: backward from n - BLOCK by -BLOCK (not); 2: a loop over
+    range(BLOCK, n, BLOCK) whose counter is the offset (proved); 3: a step that is a
+    runtime value (not)."""
+    total = tl.zeros((BLOCK,), tl.int32)
+    if CASE == 0:
+        p = tl.make_block_ptr(x_ptr, (n,), (1,), (0,), (BLOCK,), (0,))
+        for i in range(0, n, BLOCK):
+            total += tl.load(p, boundary_check=(0,))
+            p = tl.advance(p, (BLOCK,))
+    elif CASE == 1:
+        p = tl.make_block_ptr(x_ptr, (n,), (1,), (n - BLOCK,), (BLOCK,), (0,))
+        for i in range(0, n, BLOCK):
+            total += tl.load(p, boundary_check=(0,))
+            p = tl.advance(p, (-BLOCK,))
+    elif CASE == 2:
+        for i in range(BLOCK, n, BLOCK):
+            q = tl.make_block_ptr(x_ptr, (n,), (1,), (i,), (BLOCK,), (0,))
+            total += tl.load(q, boundary_check=(0,))
+    else:
+        for i in range(0, n, n // 4):
+            q = tl.make_block_ptr(x_ptr, (n,), (1,), (i,), (BLOCK,), (0,))
+            total += tl.load(q, boundary_check=(0,))
+    o_block = tl.make_block_ptr(out_ptr, (BLOCK,), (1,), (0,), (BLOCK,), (0,))
+    tl.store(o_block, total)
+
+
+@tl.jit
+def after_loop(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    """Sums the block after the loop's last, loaded through the pointer the loop
+    advanced (its offset carried out of the loop)."""
+    p = tl.make_block_ptr(x_ptr, (n,), (1,), (0,), (BLOCK,), (0,))
+    for i in range(0, n - BLOCK, BLOCK):
+        p = tl.advance(p, (BLOCK,))
+    tl.store(out_ptr, tl.sum(tl.load(p, boundary_check=(0,))))

@@ -1,0 +1,64 @@
+"""Block pointers on a boundary-checked dimension whose offset may be negative are
+refused (tests/sw/compiler/block_offset_kernels.py): OxCore masks only index >= shape,
+Triton also index < 0, so such an access would silently differ from Triton's. Offsets
+the proof in `sw.compiler.signs` accepts compile and run as numpy says; the refused
+ones name the access's line."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sw.compiler.launch import launch
+from tests.sw.compiler import block_offset_kernels as k
+from tests.sw.compiler.conftest import compile_error_at
+
+rng = np.random.default_rng(5)
+NEGATIVE = "its offset there may be negative"
+ARGUMENT = "x_ptr:*i32,out_ptr:*i32,n:i32,start:i32,BLOCK=16,CASE="
+CARRIED = "x_ptr:*i32,out_ptr:*i32,n:i32,BLOCK=16,CASE="
+
+
+@pytest.mark.parametrize("case", [0, 3])
+def test_an_offset_from_an_argument_or_a_halo_is_refused(case: int) -> None:
+    text = compile_error_at(k, "from_argument", f"{ARGUMENT}{case}", "vector", 26, 27,
+                            NEGATIVE)
+    assert "max(offset, 0)" in text and "(offs >= 0) & (offs < n)" in text
+
+
+@pytest.mark.parametrize("case", [1, 2])
+def test_max_with_zero_or_an_unchecked_dimension_compiles_and_runs(case: int) -> None:
+    """max(start, 0), and `start` on a dimension without boundary_check (never masked,
+    in Triton either): out[start + i] = x[start + i] + 1, below n where checked."""
+    n, start = 40, 30
+    x = rng.integers(-100, 100, 64).astype(np.int32)
+    out = np.zeros(64, np.int32)
+    launch(k.from_argument, (1,), x, out, n, start, CASE=case, BLOCK=16, config="vector")
+    want = np.zeros(64, np.int32)
+    end = n if case == 1 else start + 16
+    want[start:end] = x[start:end] + 1
+    np.testing.assert_array_equal(out, want)
+
+
+@pytest.mark.parametrize("case, line, col", [(1, 44, 22), (3, 53, 22)])
+def test_a_carried_offset_that_may_go_negative_is_refused(case: int, line: int,
+                                                          col: int) -> None:
+    compile_error_at(k, "carried", f"{CARRIED}{case}", "vector", line, col, NEGATIVE)
+
+
+@pytest.mark.parametrize("case", [0, 2])
+def test_a_carried_offset_stepped_forward_compiles_and_runs(case: int) -> None:
+    n = 64
+    x = rng.integers(-100, 100, n).astype(np.int32)
+    out = np.zeros(16, np.int32)
+    launch(k.carried, (1,), x, out, n, CASE=case, BLOCK=16, config="vector")
+    rows = x.reshape(4, 16)
+    np.testing.assert_array_equal(out, rows.sum(axis=0) if case == 0 else rows[1:].sum(axis=0))
+
+
+def test_an_offset_carried_out_of_a_loop_compiles_and_runs() -> None:
+    n = 40  # (the loop runs for 0 and 16: the load is at 32, masked below 40)
+    x = rng.integers(-100, 100, 48).astype(np.int32)
+    out = np.zeros(1, np.int32)
+    launch(k.after_loop, (1,), x, out, n, BLOCK=16, config="vector")
+    assert out[0] == x[32:40].sum()
