@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from xdsl.dialects import arith, scf
 from xdsl.dialects.builtin import IntegerAttr
-from xdsl.ir import Block, BlockArgument, SSAValue
+from xdsl.ir import BlockArgument, SSAValue
 
 from sw.compiler import dialect as ob
 
@@ -33,61 +33,76 @@ _BOTH = (arith.AddiOp, arith.MuliOp, arith.DivSIOp, arith.DivUIOp, arith.RemSIOp
 _EITHER = (arith.MaxSIOp, arith.AndIOp)
 
 
-def never_negative(value: SSAValue, assumed: frozenset[SSAValue] = frozenset()) -> bool:
-    """`value` (an integer scalar) is >= 0 in every launch (module docstring)."""
-    if value in assumed:
-        return True
-    if isinstance(value, BlockArgument):
-        return _block_argument(value, assumed)
-    op = value.owner
-    if isinstance(op, (ob.ProgramIdOp, ob.NumProgramsOp, arith.ExtUIOp)):
-        return True
-    if isinstance(op, (arith.ConstantOp, ob.ConstantOp)):
-        constant = _constant_value(op)
-        return constant is not None and constant >= 0
-    if isinstance(op, arith.ExtSIOp):
-        return never_negative(op.input, assumed)
-    if isinstance(op, _BOTH):
-        return never_negative(op.lhs, assumed) and never_negative(op.rhs, assumed)
-    if isinstance(op, _EITHER):
-        return never_negative(op.lhs, assumed) or never_negative(op.rhs, assumed)
-    if isinstance(op, arith.SelectOp):
-        return never_negative(op.lhs, assumed) and never_negative(op.rhs, assumed)
-    if isinstance(op, scf.ForOp):  # what a loop carried out of it
-        return _carried(op, value.index, assumed)
-    if isinstance(op, scf.IfOp):
-        index = value.index
-        return all(never_negative(region.block.last_op.operands[index], assumed)
-                   for region in (op.true_region, op.false_region) if region.blocks)
-    return False
+def never_negative(value: SSAValue) -> bool:
+    """`value` (an integer scalar) is >= 0 in every launch (module docstring). An
+    expression too deep to follow is not proved."""
+    try:
+        return _Proof().holds(value, frozenset())
+    except RecursionError:
+        return False
+
+
+class _Proof:
+    """One proof's facts so far, per value and assumption set: an expression that
+    shares a value many times (``x = x + x``, unrolled) is followed once per value."""
+
+    def __init__(self) -> None:
+        self.known: dict[tuple[SSAValue, frozenset[SSAValue]], bool] = {}
+
+    def holds(self, value: SSAValue, assumed: frozenset[SSAValue]) -> bool:
+        if value in assumed:
+            return True
+        key = (value, assumed)
+        if key not in self.known:
+            self.known[key] = self._holds(value, assumed)
+        return self.known[key]
+
+    def _holds(self, value: SSAValue, assumed: frozenset[SSAValue]) -> bool:
+        if isinstance(value, BlockArgument):
+            return self._block_argument(value, assumed)
+        op = value.owner
+        if isinstance(op, (ob.ProgramIdOp, ob.NumProgramsOp, arith.ExtUIOp)):
+            return True
+        if isinstance(op, (arith.ConstantOp, ob.ConstantOp)):
+            constant = _constant_value(op)
+            return constant is not None and constant >= 0
+        if isinstance(op, arith.ExtSIOp):
+            return self.holds(op.input, assumed)
+        if isinstance(op, _BOTH):
+            return self.holds(op.lhs, assumed) and self.holds(op.rhs, assumed)
+        if isinstance(op, _EITHER):
+            return self.holds(op.lhs, assumed) or self.holds(op.rhs, assumed)
+        if isinstance(op, arith.SelectOp):
+            return self.holds(op.lhs, assumed) and self.holds(op.rhs, assumed)
+        if isinstance(op, scf.ForOp):  # what a loop carried out of it
+            return self._carried(op, value.index, assumed)
+        if isinstance(op, scf.IfOp):
+            return all(self.holds(region.block.last_op.operands[value.index], assumed)
+                       for region in (op.true_region, op.false_region) if region.blocks)
+        return False
+
+    def _block_argument(self, value: BlockArgument, assumed: frozenset[SSAValue]) -> bool:
+        """A loop's induction variable or carried value (a kernel's own argument, a
+        runtime value, is not proved)."""
+        loop = value.block.parent_op()
+        if not isinstance(loop, scf.ForOp):
+            return False
+        if value.index == 0:  # the induction variable
+            return self.holds(loop.lb, assumed) and _positive_constant(loop.step)
+        return self._carried(loop, value.index - 1, assumed)
+
+    def _carried(self, loop: scf.ForOp, index: int, assumed: frozenset[SSAValue]) -> bool:
+        """The loop's `index`-th carried value starts non-negative and every iteration
+        yields a non-negative one (assuming it is, where the yield depends on it)."""
+        if not self.holds(loop.iter_args[index], assumed):
+            return False
+        body = loop.body.block
+        return self.holds(body.last_op.operands[index], assumed | {body.args[index + 1]})
 
 
 def _constant_value(op: arith.ConstantOp | ob.ConstantOp) -> int | None:
     attribute = op.value
     return attribute.value.data if isinstance(attribute, IntegerAttr) else None
-
-
-def _block_argument(value: BlockArgument, assumed: frozenset[SSAValue]) -> bool:
-    """A loop's induction variable or carried value (a kernel's own argument, a runtime
-    value, is not proved)."""
-    block: Block = value.block
-    loop = block.parent_op()
-    if not isinstance(loop, scf.ForOp):
-        return False
-    if value.index == 0:  # the induction variable
-        return (never_negative(loop.lb, assumed)
-                and _positive_constant(loop.step))
-    return _carried(loop, value.index - 1, assumed)
-
-
-def _carried(loop: scf.ForOp, index: int, assumed: frozenset[SSAValue]) -> bool:
-    """The loop's `index`-th carried value starts non-negative and every iteration
-    yields a non-negative one (assuming it is, where the yield depends on it)."""
-    if not never_negative(loop.iter_args[index], assumed):
-        return False
-    body = loop.body.block
-    yielded = body.last_op.operands[index]
-    return never_negative(yielded, assumed | {body.args[index + 1]})
 
 
 def _positive_constant(value: SSAValue) -> bool:

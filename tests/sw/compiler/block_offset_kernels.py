@@ -63,3 +63,13 @@ def after_loop(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
     for i in range(0, n - BLOCK, BLOCK):
         p = tl.advance(p, (BLOCK,))
     tl.store(out_ptr, tl.sum(tl.load(p, boundary_check=(0,))))
+
+
+@tl.jit
+def shared(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    """An offset built by sharing one value 60 times over (2^60 paths through it)."""
+    offset = tl.program_id(0) * BLOCK
+    for _ in tl.static_range(60):
+        offset = min(offset, offset)
+    p = tl.make_block_ptr(x_ptr, (n,), (1,), (offset,), (BLOCK,), (0,))
+    tl.store(out_ptr + tl.program_id(0), tl.sum(tl.load(p, boundary_check=(0,))))

@@ -62,3 +62,13 @@ def test_an_offset_carried_out_of_a_loop_compiles_and_runs() -> None:
     out = np.zeros(1, np.int32)
     launch(k.after_loop, (1,), x, out, n, BLOCK=16, config="vector")
     assert out[0] == x[32:40].sum()
+
+
+def test_a_shared_value_is_proved_once() -> None:
+    """The proof follows each value once: 60 doublings of the paths through one value
+    compile at once (and run as numpy says)."""
+    x = rng.integers(-100, 100, 40).astype(np.int32)
+    out = np.zeros(3, np.int32)
+    launch(k.shared, (3,), x, out, 40, BLOCK=16, config="vector")
+    padded = np.concatenate([x, np.zeros(8, np.int32)]).reshape(3, 16)
+    np.testing.assert_array_equal(out, padded.sum(axis=1))
