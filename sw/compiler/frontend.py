@@ -137,6 +137,7 @@ class KernelBuilder:
         self.block: Block = Block()
         self.node: ast.AST = self.definition
         self.inlining: list[tl.Kernel] = []  # the helpers being inlined, outermost first
+        self.call_sites: list[tuple[str, str]] = []  # theirs: (name, file:line:col)
         self.loop_depth = 0  # loops (runtime or unrolled) around the statement
         self.specialized: list[str] = []  # runtime parameters the signature fixes
         self.pointer_templates: dict[str, BlockPointer] = {}  # carried block pointers
@@ -149,6 +150,15 @@ class KernelBuilder:
     def error(self, message: str, node: ast.AST | None = None) -> CompileError:
         line, col = self.source.location(node or self.node)
         return CompileError(message, self.source.path, line, col)
+
+    def error_here(self, message: str) -> CompileError:
+        """`error` at the current node, with the helpers being inlined named as their
+        callers would name them (`inline`), for an error raised after they return."""
+        error = self.error(message)
+        for name, called_at in reversed(self.call_sites):
+            error = CompileError(f"{error.message} (in '{name}', called at {called_at})",
+                                 error.path, error.line, error.col)
+        return error
 
     def emit(self, op: Operation) -> Operation:
         """Append `op` at the current source position."""
@@ -1050,6 +1060,7 @@ class KernelBuilder:
         self.env = dict(arguments)
         templates, self.pointer_templates = self.pointer_templates, {}
         self.inlining.append(helper)
+        self.call_sites.append((helper.name, called_at))
         try:
             self.statements(body)
             if returned is not None and returned.value is not None:
@@ -1060,6 +1071,7 @@ class KernelBuilder:
                                exc.path, exc.line, exc.col) from None
         finally:
             self.inlining.pop()
+            self.call_sites.pop()
             self.pointer_templates = templates
             self.definition, self.source, self.globals, self.env, self.node = saved
         return result
@@ -1271,15 +1283,15 @@ class KernelBuilder:
             if dim in checked:  # (the upper bound only: Triton also masks index < 0,
                 # which the engines' masks cannot say on a row's elements; an offset
                 # that might be negative is refused, `refuse_negative_offsets`)
-                self.checked_offsets.append((pointer.offsets[dim], self.error(
+                self.checked_offsets.append((pointer.offsets[dim], self.error_here(
                     f"tl.{what} through a block pointer checks dimension {dim}'s bounds, "
                     f"but its offset there may be negative: OxCore masks only index >= "
                     f"shape, so an element before the tensor would be read or written "
                     f"where Triton masks it. Offsets it accepts are built from program "
-                    f"ids, non-negative constants and loop counters (+, *, //, %, "
-                    f"tl.advance by such values); if this one never is negative, write "
-                    f"max(offset, 0), else use a pointer block with the mask "
-                    f"(offs >= 0) & (offs < n)")))
+                    f"ids, non-negative int32 constants and loop counters (+, *, // by a "
+                    f"constant, %, tl.advance by such values); if this one never is "
+                    f"negative, write max(offset, 0), else use a pointer block with the "
+                    f"mask (offs >= 0) & (offs < n)")))
                 bound = self.binary("lt", index, pointer.shape[dim], compare=True)
                 condition = bound if condition is None else self.binary("and", condition,
                                                                         bound)

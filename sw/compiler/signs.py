@@ -8,29 +8,36 @@ bound, and an access at a negative offset would read or write before the tensor.
 cannot prove to be >= 0 (`KernelBuilder.refuse_negative_offsets`), instead of
 compiling an access that would silently differ from Triton's.
 
-The proof knows program ids and grid sizes, non-negative constants, sums, products,
-quotients, remainders and shifts of non-negative values, `max` with a non-negative
-value and `&` with one, `min` of two, zero extension, a loop's induction variable from
-a non-negative start by a positive step, and a loop-carried value (inside the loop or
-out of it) that starts non-negative and is only ever replaced by non-negative values
-(assumed while its yields are checked); anything else (a runtime argument, a
-subtraction) is not proved. int32 wrap-around is not considered: offsets are
-addresses' indices, far below 2^31.
+The proof knows program ids and grid sizes, non-negative constants, 32-bit sums and
+products of non-negative values, their quotients by a positive constant or a grid size,
+remainders and right shifts of a non-negative value, `max` and `&` with one, `min` of
+two, zero extension, a loop's induction variable from a non-negative start by a
+non-negative step, and a loop-carried value (inside the loop or out of it) that starts
+non-negative and is only ever replaced by non-negative values (assumed while its yields
+are checked); anything else (a runtime argument, a subtraction, an int8 or int16 sum,
+which wraps) is not proved. A 32-bit sum or product that wraps past 2^31 is not
+considered: offsets and the products they are made of are element indices, far below
+it.
 """
 
 from __future__ import annotations
 
 from xdsl.dialects import arith, scf
-from xdsl.dialects.builtin import IntegerAttr
+from xdsl.dialects.builtin import IntegerAttr, IntegerType
 from xdsl.ir import BlockArgument, SSAValue
 
 from sw.compiler import dialect as ob
 
-# (conservative where one operand would do: a remainder's or a shift's sign is its
-# left operand's)
-_BOTH = (arith.AddiOp, arith.MuliOp, arith.DivSIOp, arith.DivUIOp, arith.RemSIOp,
-         arith.RemUIOp, arith.ShRSIOp, arith.ShRUIOp, arith.MinSIOp)
+# non-negative when both operands are: sums and products only at 32 bits (an int8 or
+# int16 scalar's wraps at 128 or 32,768, and sign-extends into a negative offset)
+_SUMS = (arith.AddiOp, arith.MuliOp)
+_BOTH = (arith.MinSIOp,)
+# ... when one is
 _EITHER = (arith.MaxSIOp, arith.AndIOp)
+# ... when the left one is (RISC-V: x % 0 = x; a right shift keeps x's sign or clears it)
+_LEFT = (arith.RemSIOp, arith.RemUIOp, arith.ShRSIOp, arith.ShRUIOp)
+# ... when the left one is and the right one positive (RISC-V: x / 0 = -1)
+_QUOTIENTS = (arith.DivSIOp, arith.DivUIOp)
 
 
 def never_negative(value: SSAValue) -> bool:
@@ -68,8 +75,15 @@ class _Proof:
             return constant is not None and constant >= 0
         if isinstance(op, arith.ExtSIOp):
             return self.holds(op.input, assumed)
+        if isinstance(op, _SUMS):
+            return (_bits(op.result.type) >= 32 and self.holds(op.lhs, assumed)
+                    and self.holds(op.rhs, assumed))
         if isinstance(op, _BOTH):
             return self.holds(op.lhs, assumed) and self.holds(op.rhs, assumed)
+        if isinstance(op, _LEFT):
+            return self.holds(op.lhs, assumed)
+        if isinstance(op, _QUOTIENTS):
+            return self.holds(op.lhs, assumed) and _positive(op.rhs)
         if isinstance(op, _EITHER):
             return self.holds(op.lhs, assumed) or self.holds(op.rhs, assumed)
         if isinstance(op, arith.SelectOp):
@@ -87,8 +101,8 @@ class _Proof:
         loop = value.block.parent_op()
         if not isinstance(loop, scf.ForOp):
             return False
-        if value.index == 0:  # the induction variable
-            return self.holds(loop.lb, assumed) and _positive_constant(loop.step)
+        if value.index == 0:  # the induction variable: lb + k * step
+            return self.holds(loop.lb, assumed) and self.holds(loop.step, assumed)
         return self._carried(loop, value.index - 1, assumed)
 
     def _carried(self, loop: scf.ForOp, index: int, assumed: frozenset[SSAValue]) -> bool:
@@ -100,13 +114,20 @@ class _Proof:
         return self.holds(body.last_op.operands[index], assumed | {body.args[index + 1]})
 
 
+def _bits(type_) -> int:
+    return type_.width.data if isinstance(type_, IntegerType) else 0
+
+
 def _constant_value(op: arith.ConstantOp | ob.ConstantOp) -> int | None:
     attribute = op.value
     return attribute.value.data if isinstance(attribute, IntegerAttr) else None
 
 
-def _positive_constant(value: SSAValue) -> bool:
+def _positive(value: SSAValue) -> bool:
+    """`value` is > 0 in every launch: a positive constant or a grid size."""
     op = value.owner
+    if isinstance(op, ob.NumProgramsOp):
+        return True
     if not isinstance(op, (arith.ConstantOp, ob.ConstantOp)):
         return False
     constant = _constant_value(op)

@@ -73,3 +73,51 @@ def shared(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
         offset = min(offset, offset)
     p = tl.make_block_ptr(x_ptr, (n,), (1,), (offset,), (BLOCK,), (0,))
     tl.store(out_ptr + tl.program_id(0), tl.sum(tl.load(p, boundary_check=(0,))))
+
+
+@tl.jit
+def narrow_or_divided(x_ptr, out_ptr, n, steps, CASE: tl.constexpr, BLOCK: tl.constexpr):
+    """CASE 0: an int8 sum (100 + 100 wraps to -56); 1: an int8 counter stepped by 16
+    in a loop (wraps after 8 steps); 2: pid // (num_programs // 2), whose divisor may be
+    0 (RISC-V: x / 0 = -1)."""
+    if CASE == 0:
+        a = tl.zeros((), tl.int8) + 100
+        offset = a + a
+    elif CASE == 1:
+        offset = tl.zeros((), tl.int8)
+        for i in range(0, steps):
+            offset += 16
+    else:
+        offset = tl.program_id(0) // (tl.num_programs(0) // 2)
+    p = tl.make_block_ptr(x_ptr, (n,), (1,), (offset,), (BLOCK,), (0,))
+    tl.store(out_ptr, tl.sum(tl.load(p, boundary_check=(0,))))
+
+
+@tl.jit
+def persistent(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    """Tiles pid, pid + num_programs, ...: a loop stepped by the grid's size."""
+    tiles = tl.cdiv(n, BLOCK)
+    for tile in range(tl.program_id(0), tiles, tl.num_programs(0)):
+        p = tl.make_block_ptr(x_ptr, (n,), (1,), (tile * BLOCK,), (BLOCK,), (0,))
+        q = tl.make_block_ptr(out_ptr, (n,), (1,), (tile * BLOCK,), (BLOCK,), (0,))
+        tl.store(q, tl.load(p, boundary_check=(0,)) + 1, boundary_check=(0,))
+
+
+@tl.jit
+def wrapped_tile(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    """Program pid sums tile pid % tiles (a remainder by a runtime value)."""
+    tile = tl.program_id(0) % tl.cdiv(n, BLOCK)
+    p = tl.make_block_ptr(x_ptr, (n,), (1,), (tile * BLOCK,), (BLOCK,), (0,))
+    tl.store(out_ptr + tl.program_id(0), tl.sum(tl.load(p, boundary_check=(0,))))
+
+
+@tl.jit
+def load_at(x_ptr, offset, n, BLOCK: tl.constexpr):
+    p = tl.make_block_ptr(x_ptr, (n,), (1,), (offset,), (BLOCK,), (0,))
+    return tl.load(p, boundary_check=(0,))
+
+
+@tl.jit
+def through_helper(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
+    """A helper's access at pid * BLOCK - 4, refused with its call site named."""
+    tl.store(out_ptr, tl.sum(load_at(x_ptr, tl.program_id(0) * BLOCK - 4, n, BLOCK)))

@@ -72,3 +72,37 @@ def test_a_shared_value_is_proved_once() -> None:
     launch(k.shared, (3,), x, out, 40, BLOCK=16, config="vector")
     padded = np.concatenate([x, np.zeros(8, np.int32)]).reshape(3, 16)
     np.testing.assert_array_equal(out, padded.sum(axis=1))
+
+
+@pytest.mark.parametrize("case", [0, 1, 2])
+def test_a_narrow_sum_or_a_quotient_by_a_possible_zero_is_refused(case: int) -> None:
+    """int8 sums wrap (100 + 100 = -56; a counter stepped by 16), and x // 0 = -1 on
+    RISC-V: none of them is a non-negative offset (found by a review: each compiled and
+    read before the tensor)."""
+    compile_error_at(k, "narrow_or_divided", "x_ptr:*i32,out_ptr:*i32,n:i32,steps:i32,"
+                     f"BLOCK=16,CASE={case}", "vector", 93, 30, NEGATIVE)
+
+
+def test_a_loop_stepped_by_the_grid_size_runs() -> None:
+    """A persistent kernel's tile loop, range(pid, tiles, num_programs): its counter
+    starts at pid and steps by a grid size, so it is never negative."""
+    n = 100
+    x = rng.integers(-100, 100, n).astype(np.int32)
+    out = np.zeros(n, np.int32)
+    launch(k.persistent, (2,), x, out, n, BLOCK=16, config="vector")
+    np.testing.assert_array_equal(out, x + 1)
+
+
+def test_a_remainder_by_a_runtime_value_runs() -> None:
+    n, grid = 40, 5
+    x = rng.integers(-100, 100, n).astype(np.int32)
+    out = np.zeros(grid, np.int32)
+    launch(k.wrapped_tile, (grid,), x, out, n, BLOCK=16, config="vector")
+    tiles = np.concatenate([x, np.zeros(8, np.int32)]).reshape(3, 16).sum(axis=1)
+    np.testing.assert_array_equal(out, tiles[np.arange(grid) % 3])
+
+
+def test_a_refusal_in_a_helper_names_its_call_site() -> None:
+    text = compile_error_at(k, "through_helper", "x_ptr:*i32,out_ptr:*i32,n:i32,BLOCK=16",
+                            "vector", 117, 12, NEGATIVE)
+    assert "(in 'load_at', called at " in text and "block_offset_kernels.py:123:" in text
