@@ -9,15 +9,15 @@ cannot prove to be >= 0 (`KernelBuilder.refuse_negative_offsets`), instead of
 compiling an access that would silently differ from Triton's.
 
 The proof knows program ids and grid sizes, non-negative constants, 32-bit sums and
-products of non-negative values, their quotients by a positive constant or a grid size,
-remainders and right shifts of a non-negative value, `max` and `&` with one, `min` of
-two, zero extension, a loop's induction variable from a non-negative start by a
-non-negative step, and a loop-carried value (inside the loop or out of it) that starts
-non-negative and is only ever replaced by non-negative values (assumed while its yields
-are checked); anything else (a runtime argument, a subtraction, an int8 or int16 sum,
-which wraps) is not proved. A 32-bit sum or product that wraps past 2^31 is not
-considered: offsets and the products they are made of are element indices, far below
-it.
+products of non-negative values, their quotients by a positive constant, a grid size
+or `max` with one, remainders and right shifts of a non-negative value, `max` and `&`
+with one, `min` of two, zero extension, a loop's induction variable from a
+non-negative start by a non-negative step, and a loop-carried value (inside the loop
+or out of it) that starts non-negative and is only ever replaced by non-negative
+values (assumed while its yields are checked); anything else (a runtime argument, a
+subtraction, an int8 or int16 sum, which wraps) is not proved. A 32-bit sum or product
+that wraps past 2^31 (a loop counter stepped past it included) is not considered:
+offsets and the products they are made of are element indices, far below it.
 """
 
 from __future__ import annotations
@@ -124,10 +124,13 @@ def _constant_value(op: arith.ConstantOp | ob.ConstantOp) -> int | None:
 
 
 def _positive(value: SSAValue) -> bool:
-    """`value` is > 0 in every launch: a positive constant or a grid size."""
+    """`value` is > 0 in every launch: a positive constant, a grid size, or `max` with
+    one (`max(tl.cdiv(N, BN), 1)`)."""
     op = value.owner
     if isinstance(op, ob.NumProgramsOp):
         return True
+    if isinstance(op, arith.MaxSIOp):
+        return _positive(op.lhs) or _positive(op.rhs)
     if not isinstance(op, (arith.ConstantOp, ob.ConstantOp)):
         return False
     constant = _constant_value(op)

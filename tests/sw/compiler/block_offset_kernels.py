@@ -121,3 +121,17 @@ def load_at(x_ptr, offset, n, BLOCK: tl.constexpr):
 def through_helper(x_ptr, out_ptr, n, BLOCK: tl.constexpr):
     """A helper's access at pid * BLOCK - 4, refused with its call site named."""
     tl.store(out_ptr, tl.sum(load_at(x_ptr, tl.program_id(0) * BLOCK - 4, n, BLOCK)))
+
+
+@tl.jit
+def grid_order(x_ptr, out_ptr, M, N, BM: tl.constexpr, BN: tl.constexpr):
+    """A 1-D grid over 2-D tiles, as Triton's matmul tutorial orders them: pid_m = pid
+    // tiles_n with tiles_n = max(cdiv(N, BN), 1) (a positive divisor), pid_n = pid %
+    tiles_n; each program stores its tile + 1."""
+    pid = tl.program_id(0)
+    tiles_n = max(tl.cdiv(N, BN), 1)
+    pid_m, pid_n = pid // tiles_n, pid % tiles_n
+    p = tl.make_block_ptr(x_ptr, (M, N), (N, 1), (pid_m * BM, pid_n * BN), (BM, BN), (1, 0))
+    q = tl.make_block_ptr(out_ptr, (M, N), (N, 1), (pid_m * BM, pid_n * BN), (BM, BN),
+                          (1, 0))
+    tl.store(q, tl.load(p, boundary_check=(0, 1)) + 1, boundary_check=(0, 1))

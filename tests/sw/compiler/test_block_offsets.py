@@ -106,3 +106,13 @@ def test_a_refusal_in_a_helper_names_its_call_site() -> None:
     text = compile_error_at(k, "through_helper", "x_ptr:*i32,out_ptr:*i32,n:i32,BLOCK=16",
                             "vector", 117, 12, NEGATIVE)
     assert "(in 'load_at', called at " in text and "block_offset_kernels.py:123:" in text
+
+
+def test_a_quotient_by_max_with_one_runs() -> None:
+    """pid // max(cdiv(N, BN), 1): a divisor never 0 (without the max it is refused:
+    N <= 0 would divide by 0, -1 on RISC-V)."""
+    m, n = 20, 24
+    x = rng.integers(-100, 100, (m, n)).astype(np.int32)
+    out = np.zeros((m, n), np.int32)
+    launch(k.grid_order, (2 * 2,), x, out, m, n, BM=16, BN=16, config="vector")
+    np.testing.assert_array_equal(out, x + 1)
