@@ -348,7 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="nextpnr's router (default router2)")
     p.add_argument("--no-abc9", action="store_true",
                    help="map LUTs with Yosys's older abc instead of synth_ecp5's abc9 "
-                        "(an engine's abc9 takes an hour); for finding paths")
+                        "(a somewhat worse mapping); for finding paths")
     p.add_argument("--depth", action="store_true",
                    help="no place and route: the deepest paths of the synthesized netlist "
                         "(LUT levels, estimated ns, HDL lines), in seconds after synthesis")
