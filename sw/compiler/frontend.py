@@ -156,8 +156,7 @@ class KernelBuilder:
         callers would name them (`inline`), for an error raised after they return."""
         error = self.error(message)
         for name, called_at in reversed(self.call_sites):
-            error = CompileError(f"{error.message} (in '{name}', called at {called_at})",
-                                 error.path, error.line, error.col)
+            error = _in_helper(error, name, called_at)
         return error
 
     def emit(self, op: Operation) -> Operation:
@@ -1067,8 +1066,7 @@ class KernelBuilder:
                 self.node = returned
                 result = self.expression(returned.value)
         except CompileError as exc:  # (the call site too: a helper has many callers)
-            raise CompileError(f"{exc.message} (in '{helper.name}', called at {called_at})",
-                               exc.path, exc.line, exc.col) from None
+            raise _in_helper(exc, helper.name, called_at) from None
         finally:
             self.inlining.pop()
             self.call_sites.pop()
@@ -1661,6 +1659,12 @@ _NODE_CALLS: dict[str, Callable[..., Value]] = {"static_assert": KernelBuilder.s
 _CALLS: dict[str, Callable[..., Value]] = {
     name: getattr(KernelBuilder, f"tl_{name}") for name in tl.BUILTINS
     if name not in _NODE_CALLS}
+
+
+def _in_helper(error: CompileError, helper: str, called_at: str) -> CompileError:
+    """`error`, raised in helper `helper`, naming the call that inlined it."""
+    return CompileError(f"{error.message} (in '{helper}', called at {called_at})",
+                        error.path, error.line, error.col)
 
 
 def _offset_name(pointer: str, dimension: int) -> str:
