@@ -13,12 +13,13 @@ Structure (docs/tensor.md, "The RTL engine", has the diagram):
   the eight tiles, any use, so no read/write ordering to get wrong; a store's tile is
   free once the store has copied it). Loads and stores
   stay in one unit, in order, so memory order among them is program order;
-- **tile registers**: eight tiles of TDIM rows x 4*TDIM bytes in flip-flops, each one
-  row-major vector (a `TileWrite`'s layout): the MAC unit reads a byte column of two
-  tiles (fetched a cycle ahead into operand registers) and all of a third each cycle,
-  the LSU copies a tile as a store starts; one write port
-  (`_TileWrites`) takes a whole tile a cycle from either unit (a load's rows gather in
-  a buffer first);
+- **tile registers**: eight tiles of TDIM rows x 4*TDIM bytes, each one row-major
+  vector (a `TileWrite`'s layout), kept in three memories written alike, one per
+  reader (`_tile_copy`; distributed RAM on an FPGA): the MAC unit's two operands (a
+  whole tile each into a register that a k-step shifts down a byte column) and the
+  whole-tile read port (a tmma's destination as it starts, the tile a store copies as
+  it starts); one write port (`_TileWrites`) takes a whole tile a cycle from either
+  unit (a load's rows gather in a buffer first);
 - **MAC unit** (`mac_array.MacArray`): 4*TDIM k-steps per tmma, one per cycle, each an
   outer product into TDIM^2 accumulators; the last step leaves the destination tile in
   a result register that writes it in a later cycle, and the next tmma starts in the
@@ -45,7 +46,7 @@ import enum
 from dataclasses import dataclass
 
 from amaranth import Cat, Const, Module, Mux, Signal, signed
-from amaranth.lib import data
+from amaranth.lib import data, memory
 
 from hw.oxcore.banked_ram import port_signature
 from hw.oxcore.commit import commit_layout
@@ -188,18 +189,22 @@ class _TileWrites:
         self.lsu_value = Signal(width, name="lsu_write_value")
 
         self.data = Signal(width, name="tile_write_data")  # what the port writes
+        self.enable = Signal(name="tile_write")  # it writes this cycle
+        self.index = Signal(3, name="tile_write_index")  # the tile it writes
 
     def writes_tile(self, index):
         """Tile `index` takes `data` at the end of this cycle."""
         return ((self.lsu_write & (self.lsu_index == index))
                 | (self.mac_granted & (self.mac_index == index)))
 
-    def elaborate(self, m: Module, tiles) -> None:
+    def elaborate(self, m: Module, written) -> None:
+        """`written`: a bit a tile, set as the port first writes it (`_tile_copy`)."""
         m.d.comb += [self.mac_granted.eq(self.mac_request & ~self.lsu_write),
-                     self.data.eq(Mux(self.lsu_write, self.lsu_value, self.mac_value))]
-        for index, tile in enumerate(tiles):
-            with m.If(self.writes_tile(index)):
-                m.d.sync += tile.eq(self.data)
+                     self.data.eq(Mux(self.lsu_write, self.lsu_value, self.mac_value)),
+                     self.enable.eq(self.lsu_write | self.mac_granted),
+                     self.index.eq(Mux(self.lsu_write, self.lsu_index, self.mac_index))]
+        with m.If(self.enable):
+            m.d.sync += written.bit_select(self.index, 1).eq(1)
 
 
 class _StoreRow:
@@ -250,6 +255,7 @@ class _MacResult:
         self.index = Signal(3, name="mac_result_tile")
         self.value = Signal(32 * tdim * tdim, name="mac_result")
         self.order = Signal(order_bits, name="mac_result_order")
+        self.zeros = Signal(name="mac_result_zeros")  # tzero's (else a tmma's sums)
         self.free = Signal(name="mac_result_free")  # it may take a tile this cycle
         self.unwritten = Signal(TILES, name="mac_result_unwritten")  # its tile, not yet
         self.arriving = Signal(TILES, name="mac_result_arriving")  # the tile it takes
@@ -325,22 +331,21 @@ class TensorEngine(Engine):
         self._precise_traps(m, dispatched, hold)
         self._lsu_port = self._request_register(m)
 
-        tiles = [Signal(32 * self.tdim * self.tdim, name=f"m{t}") for t in range(TILES)]
         writes = _TileWrites(self.tdim)
+        self._tiles_written = Signal(TILES, name="tiles_written")  # (`_tile_copy`)
         mac, lsu = Unit("mac"), Unit("lsu")
         head, head_uop, head_tiles, mac_head = self._issue(m, queue, mac, lsu)
         # The tile read port: the MAC unit's destination tile in a tmma's first k-step,
         # else the queue head's ms, which a tile store copies as it starts.
         read_index = Signal(3, name="tile_read_index")
-        read_tile = self._select(m, tiles, read_index, "tile_read")
-        mac_busy, stepping, mac_md = self._mac_unit(m, tiles, read_tile, writes, mac,
-                                                    *mac_head)
+        read_tile = self._tile_copy(m, writes, read_index, "tile_read")
+        mac_busy, stepping, mac_md = self._mac_unit(m, read_tile, writes, mac, *mac_head)
         m.d.comb += read_index.eq(Mux(mac.reads_tile, mac_md,
                                       self._tile_operand(head.insn, "ms")))
         counters = self._performance_counters(m, queue, mac, lsu, head_tiles, stepping)
         lsu_busy, storing = self._lsu_unit(m, read_tile, writes, lsu, head, head_uop,
                                            head_tiles, counters)
-        writes.elaborate(m, tiles)
+        writes.elaborate(m, self._tiles_written)
         # a store's last words may still wait in the request register and the skid
         # entry (which holds a request only behind one in the register, of the same
         # access: the register's terms cover both)
@@ -521,15 +526,31 @@ class TensorEngine(Engine):
         m.d.comb += self._parked_tiles.eq(parked.predecoded.tiles)
         return head, uop, tiles, (mac_head, mac_uop, mac_tiles)
 
-    @staticmethod
-    def _select(m: Module, values, index, name: str) -> Signal:
-        """values[index] (one per tile) through one multiplexer, a Signal reused by its
-        readers: a word select, which Yosys maps to a binary tree of multiplexers (6
-        LUT4 a bit for 8 values on ECP5, where a case statement's one-hot multiplexer
-        takes 9)."""
-        width = len(values[0])
-        out = Signal(width, name=name)
-        m.d.comb += out.eq(Cat(*values).word_select(index, width))
+    def _tile_copy(self, m: Module, writes: _TileWrites, index, name: str) -> Signal:
+        """Tile `index`, read from a copy of the eight tiles of its own: the tile
+        registers are memories, one copy per reader (the whole-tile read port, the MAC
+        unit's two operands), all written alike through the write port (`_TileWrites`)
+        and read without a clock edge, like flip-flops (a write shows from the next
+        cycle on). On ECP5 Yosys maps each copy to distributed RAM (TDIM 8: 512
+        TRELLIS_DPR16X4 of 16 words of 4 bits), whose own read multiplexers select the
+        tile: over flip-flops, a select of one of eight 2,048-bit tiles took about 6
+        LUT4s a bit (docs/fpga.md, "Where the TDIM 8 engine's area goes"). A memory a
+        row (Amaranth's simulator compiles a TDIM 16 tile's 8,192-bit word into an
+        expression too deep for Python). A memory keeps its words through a reset,
+        and the tiles are 0 after one: a tile not written since reads 0
+        (`_tiles_written`)."""
+        row_width = 32 * self.tdim
+        rows = []
+        for row in range(self.tdim):
+            copy = memory.Memory(shape=row_width, depth=TILES, init=[])
+            m.submodules[f"{name}_copy_row{row}"] = copy
+            write, read = copy.write_port(), copy.read_port(domain="comb")
+            m.d.comb += [write.en.eq(writes.enable), write.addr.eq(writes.index),
+                         write.data.eq(writes.data.word_select(row, row_width)),
+                         read.addr.eq(index)]
+            rows.append(read.data)
+        out = Signal(row_width * self.tdim, name=name)
+        m.d.comb += out.eq(Mux(self._tiles_written.bit_select(index, 1), Cat(*rows), 0))
         return out
 
     def _start(self, m: Module, unit: Unit, current, uop, running_tiles, head, head_uop,
@@ -539,7 +560,7 @@ class TensorEngine(Engine):
             m.d.sync += [current.eq(head), uop.eq(head_uop), running_tiles.eq(head_tiles)]
 
     # ---- the MAC unit ------------------------------------------------------------------
-    def _mac_unit(self, m: Module, tiles, read_tile, writes: _TileWrites, unit: Unit, head,
+    def _mac_unit(self, m: Module, read_tile, writes: _TileWrites, unit: Unit, head,
                   head_uop, head_tiles):
         """tzero (one cycle) and tmma/tmmau (4*TDIM k-steps; the first reads md on the
         tile read port, `read_tile`). An instruction ends by leaving its tile in the
@@ -577,20 +598,22 @@ class TensorEngine(Engine):
         m.submodules.mac_array = array = MacArray(t)
         self._watch["mac"] = [(current, "insn"), running, k, array.step, used, result.full]
 
-        a, b = self._operand_columns(m, tiles, writes, unit, array, k, first_step, head,
-                                     head_uop, (ms1, ms2), result)
         last = running & ((uop.kind == Kind.ZERO) | (k == steps - 1))
+        a, b = self._operand_columns(m, writes, unit, array, running & (uop.kind == Kind.MMA),
+                                     k == steps - 1, head, head_uop, result)
         m.d.comb += [
             array.a.eq(a), array.b.eq(b), array.a_unsigned.eq(uop.unsigned_a),
-            # a tmma on the tile still in the result register starts from it
-            array.base.eq(Mux(result.holds(md), result.value, read_tile)),
-            array.first.eq(first_step),
+            # a tmma on the tile still in the result register starts from it: from
+            # tzero's zeros, or from a tmma's sums, which are still the accumulators'
+            # (no select of the result register's tile in front of the array)
+            array.base.eq(Mux(result.holds(md), 0, read_tile)),
+            array.first.eq(first_step & ~(result.holds(md) & ~result.zeros)),
             array.step.eq(running & (uop.kind == Kind.MMA) & ~(last & ~result.free)),
         ]
         with m.If(last & result.free):  # the end: the tile into the result register
             m.d.comb += finishing.eq(1)
             m.d.sync += [running.eq(0), k.eq(0), result.full.eq(1), result.index.eq(md),
-                         result.order.eq(current.order),
+                         result.order.eq(current.order), result.zeros.eq(uop.kind == Kind.ZERO),
                          result.value.eq(Mux(uop.kind == Kind.ZERO, 0, array.result))]
         with m.Elif(running & ~last):
             m.d.sync += k.eq(k + 1)
@@ -615,18 +638,22 @@ class TensorEngine(Engine):
             m.d.sync += result.full.eq(0)  # (unless the next tile comes in: later wins)
         return result
 
-    def _operand_columns(self, m: Module, tiles, writes: _TileWrites, unit: Unit, array,
-                         k, first_step, head, head_uop, operands, result: "_MacResult"
+    def _operand_columns(self, m: Module, writes: _TileWrites, unit: Unit, array, mma,
+                         final_step, head, head_uop, result: "_MacResult"
                          ) -> tuple[Signal, Signal]:
-        """The MAC array's operands, byte column k of ms1 and of ms2, fetched into
-        registers a cycle ahead of their k-step: column 0 of the head's tiles every
-        cycle (so in the cycle the unit takes the head), column k+1 of its own with each
-        k-step. The column and tile selects
-        thus end in flip-flops instead of running on into the multipliers and the
-        accumulators (the SoC clock). A head whose operand tile the write port writes
-        this cycle, or which waits in the result register, waits (`Unit.operands_written`):
-        its fetch would miss it."""
+        """The MAC array's operands, byte column k of ms1 and of ms2, from a register a
+        tile each. Until the unit runs a tmma, the register takes the queue head's
+        tile every cycle (taken or not: its copy's read, `_tile_copy`, waits for no
+        issue decision); the first k-step reads its byte column 0, and each k-step
+        shifts every row down a byte, so that the next step finds its column at 0
+        (the last one takes the next head instead; a last step waiting for the result
+        register holds). The array's operands thus come straight from flip-flops,
+        where a byte-column select per tile and row took more logic than the array
+        (docs/fpga.md). A head whose operand tile the write port writes this cycle, or
+        which waits in the result register, waits (`Unit.operands_written`): its fetch
+        would miss it. `mma`: the unit runs a tmma; `final_step`: its last k-step."""
         t = self.tdim
+        row_width = 32 * t
         head_ms1, head_ms2 = (self._tile_operand(head.insn, f) for f in ("ms1", "ms2"))
         m.d.comb += unit.operands_written.eq(
             (head_uop.kind == Kind.MMA)
@@ -634,31 +661,17 @@ class TensorEngine(Engine):
                | result.holds(head_ms1) | result.holds(head_ms2)
                | result.arriving.bit_select(head_ms1, 1)
                | result.arriving.bit_select(head_ms2, 1)))
-        # Two registers an operand: column 0 of the head's tiles, fetched every cycle
-        # (taken or not), and column k+1 of the unit's own, fetched with each k-step;
-        # the first k-step (`first_step`, a flip-flop) reads the first. Neither fetch
-        # waits for the issue decision or the unit's end (which waits on the tile
-        # write port's grant, hence on the load/store unit): only flip-flops and the
-        # tile selects lie before the operand registers (the SoC clock)
-        def byte_column(tile, column):  # byte `column` of every row (rows of 4*TDIM bytes)
-            return Cat(*(tile[32 * t * i:32 * t * (i + 1)].word_select(column, 8)
-                         for i in range(t)))
-
-        # Every tile's byte column, then ms1's and ms2's: the column multiplexers are
-        # shared by both operands and the tile choice is TDIM bytes wide, not a tile.
-        next_column = Signal(range(4 * t), name="mac_fetch_column")
-        m.d.comb += next_column.eq(k + 1)
-        firsts = [byte_column(tile, 0) for tile in tiles]
-        nexts = [byte_column(tile, next_column) for tile in tiles]
         fetched = []
-        for name, own, heads in zip(("a", "b"), operands, (head_ms1, head_ms2)):
-            head_held = Signal(8 * t, name=f"mac_{name}_head_operand")
-            m.d.sync += head_held.eq(self._select(m, firsts, heads, f"mac_{name}_head_column"))
-            own_held = Signal(8 * t, name=f"mac_{name}_operand")
-            with m.If(array.step):
-                m.d.sync += own_held.eq(self._select(m, nexts, own, f"mac_{name}_column"))
+        for name, heads in zip(("a", "b"), (head_ms1, head_ms2)):
+            source = self._tile_copy(m, writes, heads, f"mac_{name}_source")
+            held = Signal(row_width * t, name=f"mac_{name}_tile")
+            rows = [held.word_select(i, row_width) for i in range(t)]
+            with m.If(~mma | (final_step & array.step)):
+                m.d.sync += held.eq(source)
+            with m.Elif(array.step):
+                m.d.sync += held.eq(Cat(*(Cat(row[8:], Const(0, 8)) for row in rows)))
             operand = Signal(8 * t, name=f"mac_{name}")
-            m.d.comb += operand.eq(Mux(first_step, head_held, own_held))
+            m.d.comb += operand.eq(Cat(*(row[:8] for row in rows)))
             fetched.append(operand)
         return fetched[0], fetched[1]
 
@@ -720,16 +733,24 @@ class TensorEngine(Engine):
         lsu.tile_index = self._tile_operand(lsu.current.insn, "md")  # md or ms: one slot
 
         # A load's rows as they arrive (the rest 0), or the tile a store copied as it
-        # started (so that it reads a row, not a tile, a cycle)
+        # started (so that it reads a row, not a tile, a cycle). A store taken as a
+        # load writes its tile from the buffer (LOAD_WRITE) finds its tile there, so
+        # the buffer keeps it; the MAC unit never writes a tile a store is taken on in
+        # that cycle (the result register's tile is `touched` until written), so the
+        # tile read port's value is the tile's otherwise: no select of the write
+        # port's data in front of every bit of the buffer.
         lsu.buffer = Signal(32 * t * t, name="lsu_tile_buffer")
         head_ms = self._tile_operand(head.insn, "ms")
-        snapshot = Mux(writes.writes_tile(head_ms), writes.data, read_tile)
+        keeps = Signal(name="lsu_buffer_keeps")
+        m.d.comb += keeps.eq((head_uop.kind == Kind.STORE) & writes.lsu_write
+                             & (writes.lsu_index == head_ms))
         load_restart, load_first_request = self._tile_loads(m, lsu, writes, head, head_uop,
                                                             unit, colb)
         store_restart, next_store = self._tile_stores(m, lsu, csrs, head, head_uop)
         m.d.comb += store_follows.eq(next_store)
-        store_restart.append(lsu.buffer.eq(Mux(head_uop.kind == Kind.STORE, snapshot, 0)))
         self._csr_instructions(m, lsu, csrs, counters)
+        with m.If(unit.take & ~keeps):
+            m.d.sync += lsu.buffer.eq(Mux(head_uop.kind == Kind.STORE, read_tile, 0))
         with m.If(unit.take):
             m.d.sync += load_restart + load_first_request + store_restart
             with m.Switch(head_uop.kind):
