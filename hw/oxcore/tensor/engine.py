@@ -256,6 +256,7 @@ class _MacResult:
         self.value = Signal(32 * tdim * tdim, name="mac_result")
         self.order = Signal(order_bits, name="mac_result_order")
         self.zeros = Signal(name="mac_result_zeros")  # tzero's (else a tmma's sums)
+        self.tile = Signal(32 * tdim * tdim, name="mac_result_tile")  # what it writes
         self.free = Signal(name="mac_result_free")  # it may take a tile this cycle
         self.unwritten = Signal(TILES, name="mac_result_unwritten")  # its tile, not yet
         self.arriving = Signal(TILES, name="mac_result_arriving")  # the tile it takes
@@ -598,9 +599,20 @@ class TensorEngine(Engine):
         m.submodules.mac_array = array = MacArray(t)
         self._watch["mac"] = [(current, "insn"), running, k, array.step, used, result.full]
 
-        last = running & ((uop.kind == Kind.ZERO) | (k == steps - 1))
-        a, b = self._operand_columns(m, writes, unit, array, running & (uop.kind == Kind.MMA),
-                                     k == steps - 1, head, head_uop, result)
+        mma = Signal(name="mac_mma")  # it runs a tmma
+        final = Signal(name="mac_final_step")  # a tmma's last k-step
+        last = running & ((uop.kind == Kind.ZERO) | final)
+        # A tmma's last k-step waits while the result register is full, a flip-flop:
+        # whether the register is written this cycle depends on the LSU's use of the
+        # write port, which would then run on into the enables of every accumulator
+        # and operand register (the SoC clock). (It is written a cycle or two after a
+        # tmma's end, long before the next one's.) A tzero's end also takes a
+        # register written this cycle.
+        ends = Signal(name="mac_ends")
+        m.d.comb += [mma.eq(running & (uop.kind == Kind.MMA)), final.eq(mma & (k == steps - 1)),
+                     ends.eq(Mux(uop.kind == Kind.MMA, ~result.full, result.free))]
+        a, b = self._operand_columns(m, writes, unit, mma, final,
+                                     mma & (k == steps - 2), head, head_uop, result)
         m.d.comb += [
             array.a.eq(a), array.b.eq(b), array.a_unsigned.eq(uop.unsigned_a),
             # a tmma on the tile still in the result register starts from it: from
@@ -608,13 +620,14 @@ class TensorEngine(Engine):
             # (no select of the result register's tile in front of the array)
             array.base.eq(Mux(result.holds(md), 0, read_tile)),
             array.first.eq(first_step & ~(result.holds(md) & ~result.zeros)),
-            array.step.eq(running & (uop.kind == Kind.MMA) & ~(last & ~result.free)),
+            array.step.eq(mma & ~(final & result.full)),
         ]
-        with m.If(last & result.free):  # the end: the tile into the result register
+        with m.If(last & ends):  # the end: the tile into the result register
             m.d.comb += finishing.eq(1)
             m.d.sync += [running.eq(0), k.eq(0), result.full.eq(1), result.index.eq(md),
-                         result.order.eq(current.order), result.zeros.eq(uop.kind == Kind.ZERO),
-                         result.value.eq(Mux(uop.kind == Kind.ZERO, 0, array.result))]
+                         result.order.eq(current.order), result.zeros.eq(uop.kind == Kind.ZERO)]
+        with m.If(final & ~result.full):  # (tzero's zeros: `zeros`, not a value)
+            m.d.sync += result.value.eq(array.result)
         with m.Elif(running & ~last):
             m.d.sync += k.eq(k + 1)
         with m.If(unit.take):
@@ -628,30 +641,35 @@ class TensorEngine(Engine):
         commit = self.commit
         result = _MacResult(self.tdim, len(commit.order))
         m.d.comb += [writes.mac_request.eq(result.full), writes.mac_index.eq(result.index),
-                     writes.mac_value.eq(result.value), commit.order.eq(result.order),
+                     writes.mac_value.eq(result.tile), commit.order.eq(result.order),
+                     result.tile.eq(Mux(result.zeros, 0, result.value)),
                      result.free.eq(~result.full | writes.mac_granted),
                      result.unwritten.eq(Mux(result.full & ~writes.mac_granted,
                                              Const(1, TILES) << result.index, 0))]
         with m.If(writes.mac_granted):
             m.d.comb += [commit.valid.eq(1), commit.last.eq(1), commit.tile.valid.eq(1),
-                         commit.tile.reg.eq(result.index), commit.tile.data.eq(result.value)]
+                         commit.tile.reg.eq(result.index), commit.tile.data.eq(result.tile)]
             m.d.sync += result.full.eq(0)  # (unless the next tile comes in: later wins)
         return result
 
-    def _operand_columns(self, m: Module, writes: _TileWrites, unit: Unit, array, mma,
-                         final_step, head, head_uop, result: "_MacResult"
+    def _operand_columns(self, m: Module, writes: _TileWrites, unit: Unit, mma, final,
+                         before_final, head, head_uop, result: "_MacResult"
                          ) -> tuple[Signal, Signal]:
         """The MAC array's operands, byte column k of ms1 and of ms2, from a register a
         tile each. Until the unit runs a tmma, the register takes the queue head's
         tile every cycle (taken or not: its copy's read, `_tile_copy`, waits for no
         issue decision); the first k-step reads its byte column 0, and each k-step
-        shifts every row down a byte, so that the next step finds its column at 0
-        (the last one takes the next head instead; a last step waiting for the result
-        register holds). The array's operands thus come straight from flip-flops,
-        where a byte-column select per tile and row took more logic than the array
-        (docs/fpga.md). A head whose operand tile the write port writes this cycle, or
-        which waits in the result register, waits (`Unit.operands_written`): its fetch
-        would miss it. `mma`: the unit runs a tmma; `final_step`: its last k-step."""
+        shifts every row down a byte, so that the next step finds its column at 0.
+        The last step's column is kept in a register of its own, because the tile
+        register takes the next head in the last step's cycle, and again in every
+        cycle the last step waits for the result register: from flip-flops alone,
+        whether the step goes this cycle (the write port's grant) would run into every
+        bit's enable. The array's operands thus come straight from flip-flops, where a
+        byte-column select per tile and row took more logic than the array (docs/
+        fpga.md). A head whose operand tile the write port writes this cycle, or which
+        waits in the result register, waits (`Unit.operands_written`): its fetch would
+        miss it. `mma`: the unit runs a tmma; `final`, `before_final`: its last k-step,
+        the one before."""
         t = self.tdim
         row_width = 32 * t
         head_ms1, head_ms2 = (self._tile_operand(head.insn, f) for f in ("ms1", "ms2"))
@@ -666,12 +684,15 @@ class TensorEngine(Engine):
             source = self._tile_copy(m, writes, heads, f"mac_{name}_source")
             held = Signal(row_width * t, name=f"mac_{name}_tile")
             rows = [held.word_select(i, row_width) for i in range(t)]
-            with m.If(~mma | (final_step & array.step)):
+            with m.If(~mma | final):
                 m.d.sync += held.eq(source)
-            with m.Elif(array.step):
+            with m.Else():
                 m.d.sync += held.eq(Cat(*(Cat(row[8:], Const(0, 8)) for row in rows)))
+            last_column = Signal(8 * t, name=f"mac_{name}_last_column")
+            with m.If(before_final):
+                m.d.sync += last_column.eq(Cat(*(row[8:16] for row in rows)))
             operand = Signal(8 * t, name=f"mac_{name}")
-            m.d.comb += operand.eq(Cat(*(row[:8] for row in rows)))
+            m.d.comb += operand.eq(Mux(final, last_column, Cat(*(row[:8] for row in rows))))
             fetched.append(operand)
         return fetched[0], fetched[1]
 
