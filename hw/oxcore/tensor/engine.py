@@ -14,11 +14,12 @@ Structure (docs/tensor.md, "The RTL engine", has the diagram):
   free once the store has copied it). Loads and stores
   stay in one unit, in order, so memory order among them is program order;
 - **tile registers**: eight tiles of TDIM rows x 4*TDIM bytes, each one row-major
-  vector (a `TileWrite`'s layout), kept in three memories written alike, one per
+  vector (a `TileWrite`'s layout), kept in four memories written alike, one per
   reader (`_tile_copy`; distributed RAM on an FPGA): the MAC unit's two operands (a
-  whole tile each into a register that a k-step shifts down a byte column) and the
-  whole-tile read port (a tmma's destination as it starts, the tile a store copies as
-  it starts); one write port (`_TileWrites`) takes a whole tile a cycle from either
+  whole tile each into a register that a k-step shifts down a byte column) and md (a
+  whole tile into a register, a tmma's start), all fetched for the MAC unit's next
+  instruction, and the tile read port (the tile a store copies as it starts); one
+  write port (`_TileWrites`) takes a whole tile a cycle from either
   unit (a load's rows gather in a buffer first);
 - **MAC unit** (`mac_array.MacArray`): 4*TDIM k-steps per tmma, one per cycle, each an
   outer product into TDIM^2 accumulators; the last step leaves the destination tile in
@@ -260,6 +261,7 @@ class _MacResult:
         self.free = Signal(name="mac_result_free")  # it may take a tile this cycle
         self.unwritten = Signal(TILES, name="mac_result_unwritten")  # its tile, not yet
         self.arriving = Signal(TILES, name="mac_result_arriving")  # the tile it takes
+        self.arriving_zeros = Signal(TILES, name="mac_result_arriving_zeros")  # tzero's
 
     def holds(self, index):
         """Tile `index`'s value is here (written to the tile at the earliest this cycle)."""
@@ -279,9 +281,6 @@ class Unit:
         self.take_early = Signal(name=f"{name}_take_early")
         self.free = Signal(name=f"{name}_free")  # out: it can take one this cycle
         self.touched = Signal(TILES, name=f"{name}_touched")  # out: tiles in use
-        # out (MAC unit): it reads its destination tile through the tile read port this
-        # cycle (a tmma's first k-step), so a tile store may not start
-        self.reads_tile = Signal(name=f"{name}_reads_tile")
         # out (MAC unit): the tile write port writes the head's operand tiles this
         # cycle, so the MAC unit may not take it (it fetches operands as it takes)
         self.operands_written = Signal(name=f"{name}_operands_written")
@@ -336,13 +335,10 @@ class TensorEngine(Engine):
         self._tiles_written = Signal(TILES, name="tiles_written")  # (`_tile_copy`)
         mac, lsu = Unit("mac"), Unit("lsu")
         head, head_uop, head_tiles, mac_head = self._issue(m, queue, mac, lsu)
-        # The tile read port: the MAC unit's destination tile in a tmma's first k-step,
-        # else the queue head's ms, which a tile store copies as it starts.
-        read_index = Signal(3, name="tile_read_index")
-        read_tile = self._tile_copy(m, writes, read_index, "tile_read")
-        mac_busy, stepping, mac_md = self._mac_unit(m, read_tile, writes, mac, *mac_head)
-        m.d.comb += read_index.eq(Mux(mac.reads_tile, mac_md,
-                                      self._tile_operand(head.insn, "ms")))
+        # The tile read port: the queue head's ms, which a tile store copies as it starts.
+        read_tile = self._tile_copy(m, writes, self._tile_operand(head.insn, "ms"),
+                                    "tile_read")
+        mac_busy, stepping = self._mac_unit(m, writes, mac, *mac_head)
         counters = self._performance_counters(m, queue, mac, lsu, head_tiles, stepping)
         lsu_busy, storing = self._lsu_unit(m, read_tile, writes, lsu, head, head_uop,
                                            head_tiles, counters)
@@ -475,8 +471,7 @@ class TensorEngine(Engine):
     def _issue(self, m: Module, queue, mac: Unit, lsu: Unit):
         """Which unit takes the queue's head this cycle, if any: compute to the MAC unit,
         memory and CSRs to the LSU, in program order, and only when the other unit's
-        running instruction uses none of the head's tiles (a store also waits while a
-        tmma's first k-step has the tile read port). The head comes predecoded
+        running instruction uses none of the head's tiles. The head comes predecoded
         (`_predecode`).
 
         A compute instruction the MAC unit cannot take yet (busy, or an operand still
@@ -513,7 +508,7 @@ class TensorEngine(Engine):
             mac.take.eq((parked_valid | (queue.r_rdy & compute)) & mac.free
                         & ~_overlap(lsu.touched, mac_tiles) & ~mac.operands_written),
             lsu.take.eq(queue.r_rdy & ~compute & lsu.free & ~_overlap(mac.touched, tiles)
-                        & ~((uop.kind == Kind.STORE) & mac.reads_tile) & passes),
+                        & passes),
             park.eq(queue.r_rdy & compute & ~parked_valid & ~mac.take),
             queue.r_en.eq((mac.take & ~parked_valid) | lsu.take | park),
             lsu.take_early.eq(queue.r_rdy & ~compute & lsu.free_early
@@ -529,8 +524,8 @@ class TensorEngine(Engine):
 
     def _tile_copy(self, m: Module, writes: _TileWrites, index, name: str) -> Signal:
         """Tile `index`, read from a copy of the eight tiles of its own: the tile
-        registers are memories, one copy per reader (the whole-tile read port, the MAC
-        unit's two operands), all written alike through the write port (`_TileWrites`)
+        registers are memories, one copy per reader (the tile read port, the MAC
+        unit's two operands and its md), all written alike through the write port (`_TileWrites`)
         and read without a clock edge, like flip-flops (a write shows from the next
         cycle on). On ECP5 Yosys maps each copy to distributed RAM (TDIM 8: 512
         TRELLIS_DPR16X4 of 16 words of 4 bits), whose own read multiplexers select the
@@ -561,15 +556,15 @@ class TensorEngine(Engine):
             m.d.sync += [current.eq(head), uop.eq(head_uop), running_tiles.eq(head_tiles)]
 
     # ---- the MAC unit ------------------------------------------------------------------
-    def _mac_unit(self, m: Module, read_tile, writes: _TileWrites, unit: Unit, head,
+    def _mac_unit(self, m: Module, writes: _TileWrites, unit: Unit, head,
                   head_uop, head_tiles):
-        """tzero (one cycle) and tmma/tmmau (4*TDIM k-steps; the first reads md on the
-        tile read port, `read_tile`). An instruction ends by leaving its tile in the
+        """tzero (one cycle) and tmma/tmmau (4*TDIM k-steps; the first starts from md,
+        fetched with the operands, `_operands`). An instruction ends by leaving its tile in the
         *result register* (`_MacResult`), which writes it through the tiles' write port
         in a later cycle (as soon as the LSU does not have the port) and reports it
         then; meanwhile the next instruction runs. The last step waits while the
-        register still holds an unwritten tile. Returns its busy signal, its k-steps
-        and md."""
+        register still holds an unwritten tile. Returns its busy signal and its
+        k-steps."""
         t = self.tdim
         current = Signal(DISPATCH, name="mac_insn")
         uop = Signal(UOP, name="mac_uop")
@@ -580,21 +575,31 @@ class TensorEngine(Engine):
         k = Signal(range(steps), name="mac_k")
         md, ms1, ms2 = (self._tile_operand(current.insn, f) for f in ("md", "ms1", "ms2"))
         result = self._mac_result(m, writes)
-        # a tmma's first k-step (it reads md on the tile read port): the cycle after it
-        # was taken, a flip-flop, so that the tile read port's select, which fans out
-        # to a tile's worth of multiplexers, starts from flip-flops (the SoC clock)
-        first_step = Signal(name="mac_first_step")
-        m.d.sync += first_step.eq(unit.take & (head_uop.kind == Kind.MMA))
         # md from the end of its instruction until the result register has written it
-        m.d.comb += result.arriving.eq(Mux(finishing, Const(1, TILES) << md, 0))
+        # (`arriving_zeros`: tzero's)
+        m.d.comb += [result.arriving.eq(Mux(finishing, Const(1, TILES) << md, 0)),
+                     result.arriving_zeros.eq(Mux(uop.kind == Kind.ZERO, result.arriving, 0))]
+        # A tmma's first k-step starts from its tile md, fetched with its operands, or,
+        # when md is in the result register then (written this cycle or not), from
+        # tzero's zeros there or from a tmma's sums, which the accumulators still hold.
+        # Which one, flip-flops set as it is taken: they select the start of every
+        # accumulator (the SoC clock).
+        head_md = self._tile_operand(head.insn, "md")
+        in_result = result.holds(head_md) | result.arriving.bit_select(head_md, 1)
+        zeros_in_result = ((result.holds(head_md) & result.zeros)
+                           | result.arriving_zeros.bit_select(head_md, 1))
+        from_tile = Signal(name="mac_first_from_tile")  # from md's tile or zeros
+        from_zeros = Signal(name="mac_first_from_zeros")
+        taken = unit.take & (head_uop.kind == Kind.MMA)
+        m.d.sync += [from_tile.eq(taken & (~in_result | zeros_in_result)),
+                     from_zeros.eq(taken & zeros_in_result)]
         # (the tiles it touches, from flip-flops: its tiles while it runs, the result
         # register's while full; a cycle late at its end and at the result's write, so
         # that the LSU's take, which loads the LSU's tile buffer, does not wait on the
         # k-step count and the write port's grant: the SoC clock)
         m.d.comb += [unit.free.eq(~running | finishing),
                      unit.touched.eq(Mux(running, used, 0)
-                                     | Mux(result.full, Const(1, TILES) << result.index, 0)),
-                     unit.reads_tile.eq(first_step)]
+                                     | Mux(result.full, Const(1, TILES) << result.index, 0))]
 
         m.submodules.mac_array = array = MacArray(t)
         self._watch["mac"] = [(current, "insn"), running, k, array.step, used, result.full]
@@ -611,15 +616,11 @@ class TensorEngine(Engine):
         ends = Signal(name="mac_ends")
         m.d.comb += [mma.eq(running & (uop.kind == Kind.MMA)), final.eq(mma & (k == steps - 1)),
                      ends.eq(Mux(uop.kind == Kind.MMA, ~result.full, result.free))]
-        a, b = self._operand_columns(m, writes, unit, mma, final,
-                                     mma & (k == steps - 2), head, head_uop, result)
+        a, b, base = self._operands(m, writes, unit, mma, final, mma & (k == steps - 2),
+                                    head, head_uop, result)
         m.d.comb += [
             array.a.eq(a), array.b.eq(b), array.a_unsigned.eq(uop.unsigned_a),
-            # a tmma on the tile still in the result register starts from it: from
-            # tzero's zeros, or from a tmma's sums, which are still the accumulators'
-            # (no select of the result register's tile in front of the array)
-            array.base.eq(Mux(result.holds(md), 0, read_tile)),
-            array.first.eq(first_step & ~(result.holds(md) & ~result.zeros)),
+            array.base.eq(Mux(from_zeros, 0, base)), array.first.eq(from_tile),
             array.step.eq(mma & ~(final & result.full)),
         ]
         with m.If(last & ends):  # the end: the tile into the result register
@@ -633,7 +634,7 @@ class TensorEngine(Engine):
         with m.If(unit.take):
             m.d.sync += running.eq(1)
         self._start(m, unit, current, uop, used, head, head_uop, head_tiles)
-        return running | result.full, array.step, md
+        return running | result.full, array.step
 
     def _mac_result(self, m: Module, writes: _TileWrites) -> "_MacResult":
         """The MAC unit's result register on the tiles' write port: written and reported
@@ -652,11 +653,11 @@ class TensorEngine(Engine):
             m.d.sync += result.full.eq(0)  # (unless the next tile comes in: later wins)
         return result
 
-    def _operand_columns(self, m: Module, writes: _TileWrites, unit: Unit, mma, final,
-                         before_final, head, head_uop, result: "_MacResult"
-                         ) -> tuple[Signal, Signal]:
+    def _operands(self, m: Module, writes: _TileWrites, unit: Unit, mma, final,
+                  before_final, head, head_uop, result: "_MacResult"
+                  ) -> tuple[Signal, Signal, Signal]:
         """The MAC array's operands, byte column k of ms1 and of ms2, from a register a
-        tile each. Until the unit runs a tmma, the register takes the queue head's
+        tile each, and md's tile for the first k-step, from a register too. Until the unit runs a tmma, the register takes the queue head's
         tile every cycle (taken or not: its copy's read, `_tile_copy`, waits for no
         issue decision); the first k-step reads its byte column 0, and each k-step
         shifts every row down a byte, so that the next step finds its column at 0.
@@ -666,19 +667,26 @@ class TensorEngine(Engine):
         whether the step goes this cycle (the write port's grant) would run into every
         bit's enable. The array's operands thus come straight from flip-flops, where a
         byte-column select per tile and row took more logic than the array (docs/
-        fpga.md). A head whose operand tile the write port writes this cycle, or which
-        waits in the result register, waits (`Unit.operands_written`): its fetch would
-        miss it. `mma`: the unit runs a tmma; `final`, `before_final`: its last k-step,
-        the one before."""
+        fpga.md). md's tile is fetched the same way and held. A head whose operand tile
+        the write port writes this cycle, or which waits in the result register, waits
+        (`Unit.operands_written`): its fetch would miss it; so does one whose md a tile
+        load writes (an md in the result register is not fetched: `_mac_unit`). `mma`: the unit runs a tmma;
+        `final`, `before_final`: its last k-step, the one before."""
         t = self.tdim
         row_width = 32 * t
-        head_ms1, head_ms2 = (self._tile_operand(head.insn, f) for f in ("ms1", "ms2"))
+        head_ms1, head_ms2, head_md = (self._tile_operand(head.insn, f)
+                                       for f in ("ms1", "ms2", "md"))
         m.d.comb += unit.operands_written.eq(
             (head_uop.kind == Kind.MMA)
             & (writes.writes_tile(head_ms1) | writes.writes_tile(head_ms2)
                | result.holds(head_ms1) | result.holds(head_ms2)
                | result.arriving.bit_select(head_ms1, 1)
-               | result.arriving.bit_select(head_ms2, 1)))
+               | result.arriving.bit_select(head_ms2, 1)
+               | (writes.lsu_write & (writes.lsu_index == head_md))))
+        base = Signal(row_width * t, name="mac_base_tile")
+        base_source = self._tile_copy(m, writes, head_md, "mac_base_source")
+        with m.If(~mma | final):
+            m.d.sync += base.eq(base_source)
         fetched = []
         for name, heads in zip(("a", "b"), (head_ms1, head_ms2)):
             source = self._tile_copy(m, writes, heads, f"mac_{name}_source")
@@ -694,7 +702,7 @@ class TensorEngine(Engine):
             operand = Signal(8 * t, name=f"mac_{name}")
             m.d.comb += operand.eq(Mux(final, last_column, Cat(*(row[:8] for row in rows))))
             fetched.append(operand)
-        return fetched[0], fetched[1]
+        return fetched[0], fetched[1], base
 
     # ---- the load/store unit -----------------------------------------------------------
     def _lsu_unit(self, m: Module, read_tile, writes: _TileWrites, unit: Unit, head,
@@ -931,8 +939,8 @@ class TensorEngine(Engine):
     def _tile_stores(self, m: Module, lsu: "_Lsu", csrs: dict, head, head_uop
                      ) -> tuple[list, Signal]:
         """tst.w/tst.b: the tile is copied into the LSU's buffer as the store starts (on
-        the tile read port, which a tmma's first k-step has first; a tile the write port
-        writes in that cycle comes from the port). Rows from trow0 on are fed, one a
+        the tile read port; a tile a load writes from the buffer in that cycle is kept
+        there). Rows from trow0 on are fed, one a
         cycle while there is room, into the *row register* (`_StoreRow`): tst.w's
         straight from the buffer, tst.b's through the requantizer's pipeline; each is
         written from there, one port word a cycle with byte enables, and reported when

@@ -75,10 +75,12 @@ DIRECTED = {
     + ["    csrwi trows, 3", "    tmma m6, m2, m3"] + _load(4, "s0", 400, 16, False)
     + ["    csrwi trows, 0"] + _store(1, 256, 16, True) + _store(6, 512, 16, True),
     # a tmma right behind one on its tile (it starts from the sums the array still
-    # holds) and right behind tzero (from zeros, not the array's sums of the tmma before)
+    # holds) and right behind tzero (from zeros: not the array's sums of the tmma
+    # before, nor what the tile held before the tzero)
     "tmma": _load(1, "s0", 0, 16, False) + _load(2, "s0", 100, 5, False)
     + ["    tzero m0", "    tmma m0, m1, m2", "    tmma m0, m1, m2", "    tmma m1, m1, m1",
-       "    tmma m0, m1, m2", "    tzero m3", "    tmma m3, m1, m2"],
+       "    tmma m0, m1, m2", "    tzero m3", "    tmma m3, m1, m2", "    tzero m0",
+       "    tmma m0, m1, m2"],
     "tmmau": _load(1, "s0", 0, 16, False) + _load(2, "s0", 100, 5, False)
     + ["    tmmau m3, m1, m2", "    tmmau m2, m2, m1"],
     "tst.w": _load(4, "s0", 8, 44, True) + _store(4, 12, 40, True) + _store(4, 600, -36, True)
