@@ -525,9 +525,9 @@ class TensorEngine(Engine):
     def _tile_copy(self, m: Module, writes: _TileWrites, index, name: str) -> Signal:
         """Tile `index`, read from a copy of the eight tiles of its own: the tile
         registers are memories, one copy per reader (the tile read port, the MAC
-        unit's two operands and its md), all written alike through the write port (`_TileWrites`)
-        and read without a clock edge, like flip-flops (a write shows from the next
-        cycle on). On ECP5 Yosys maps each copy to distributed RAM (TDIM 8: 512
+        unit's two operands and its md), all written alike through the write port
+        (`_TileWrites`) and read without a clock edge, like flip-flops (a write shows
+        from the next cycle on). On ECP5 Yosys maps each copy to distributed RAM (TDIM 8: 512
         TRELLIS_DPR16X4 of 16 words of 4 bits), whose own read multiplexers select the
         tile: over flip-flops, a select of one of eight 2,048-bit tiles took about 6
         LUT4s a bit (docs/fpga.md, "Where the TDIM 8 engine's area goes"). A memory a
@@ -559,12 +559,11 @@ class TensorEngine(Engine):
     def _mac_unit(self, m: Module, writes: _TileWrites, unit: Unit, head,
                   head_uop, head_tiles):
         """tzero (one cycle) and tmma/tmmau (4*TDIM k-steps; the first starts from md,
-        fetched with the operands, `_operands`). An instruction ends by leaving its tile in the
-        *result register* (`_MacResult`), which writes it through the tiles' write port
-        in a later cycle (as soon as the LSU does not have the port) and reports it
-        then; meanwhile the next instruction runs. The last step waits while the
-        register still holds an unwritten tile. Returns its busy signal and its
-        k-steps."""
+        fetched with the operands, `_operands`). An instruction ends by leaving its
+        tile in the *result register* (`_MacResult`), which writes it through the
+        tiles' write port in a later cycle (as soon as the LSU does not have the port)
+        and reports it then; meanwhile the next instruction runs. A tmma's last step
+        waits while the register is full. Returns its busy signal and its k-steps."""
         t = self.tdim
         current = Signal(DISPATCH, name="mac_insn")
         uop = Signal(UOP, name="mac_uop")
@@ -657,10 +656,11 @@ class TensorEngine(Engine):
                   before_final, head, head_uop, result: "_MacResult"
                   ) -> tuple[Signal, Signal, Signal]:
         """The MAC array's operands, byte column k of ms1 and of ms2, from a register a
-        tile each, and md's tile for the first k-step, from a register too. Until the unit runs a tmma, the register takes the queue head's
-        tile every cycle (taken or not: its copy's read, `_tile_copy`, waits for no
-        issue decision); the first k-step reads its byte column 0, and each k-step
-        shifts every row down a byte, so that the next step finds its column at 0.
+        tile each, and md's tile for the first k-step, from a register too. Until the
+        unit runs a tmma, the register takes the queue head's tile every cycle (taken
+        or not: its copy's read, `_tile_copy`, waits for no issue decision); the first
+        k-step reads its byte column 0, and each k-step shifts every row down a byte,
+        so that the next step finds its column at 0.
         The last step's column is kept in a register of its own, because the tile
         register takes the next head in the last step's cycle, and again in every
         cycle the last step waits for the result register: from flip-flops alone,
@@ -670,8 +670,9 @@ class TensorEngine(Engine):
         fpga.md). md's tile is fetched the same way and held. A head whose operand tile
         the write port writes this cycle, or which waits in the result register, waits
         (`Unit.operands_written`): its fetch would miss it; so does one whose md a tile
-        load writes (an md in the result register is not fetched: `_mac_unit`). `mma`: the unit runs a tmma;
-        `final`, `before_final`: its last k-step, the one before."""
+        load writes (an md in the result register is not fetched: `_mac_unit`).
+        `mma`: the unit runs a tmma; `final`, `before_final`: its last k-step, the one
+        before."""
         t = self.tdim
         row_width = 32 * t
         head_ms1, head_ms2, head_md = (self._tile_operand(head.insn, f)
