@@ -192,20 +192,24 @@ class _TileWrites:
         self.data = Signal(width, name="tile_write_data")  # what the port writes
         self.enable = Signal(name="tile_write")  # it writes this cycle
         self.index = Signal(3, name="tile_write_index")  # the tile it writes
+        # a bit a tile, set as the port first writes it (`TensorEngine._tile_copy`)
+        self.written = Signal(TILES, name="tiles_written")
 
     def writes_tile(self, index):
         """Tile `index` takes `data` at the end of this cycle."""
-        return ((self.lsu_write & (self.lsu_index == index))
-                | (self.mac_granted & (self.mac_index == index)))
+        return self.enable & (self.index == index)
 
-    def elaborate(self, m: Module, written) -> None:
-        """`written`: a bit a tile, set as the port first writes it (`_tile_copy`)."""
+    def load_writes(self, index):
+        """A tile load's end writes tile `index` this cycle."""
+        return self.lsu_write & (self.lsu_index == index)
+
+    def elaborate(self, m: Module) -> None:
         m.d.comb += [self.mac_granted.eq(self.mac_request & ~self.lsu_write),
                      self.data.eq(Mux(self.lsu_write, self.lsu_value, self.mac_value)),
                      self.enable.eq(self.lsu_write | self.mac_granted),
                      self.index.eq(Mux(self.lsu_write, self.lsu_index, self.mac_index))]
         with m.If(self.enable):
-            m.d.sync += written.bit_select(self.index, 1).eq(1)
+            m.d.sync += self.written.bit_select(self.index, 1).eq(1)
 
 
 class _StoreRow:
@@ -261,7 +265,6 @@ class _MacResult:
         self.free = Signal(name="mac_result_free")  # it may take a tile this cycle
         self.unwritten = Signal(TILES, name="mac_result_unwritten")  # its tile, not yet
         self.arriving = Signal(TILES, name="mac_result_arriving")  # the tile it takes
-        self.arriving_zeros = Signal(TILES, name="mac_result_arriving_zeros")  # tzero's
 
     def holds(self, index):
         """Tile `index`'s value is here (written to the tile at the earliest this cycle)."""
@@ -332,7 +335,6 @@ class TensorEngine(Engine):
         self._lsu_port = self._request_register(m)
 
         writes = _TileWrites(self.tdim)
-        self._tiles_written = Signal(TILES, name="tiles_written")  # (`_tile_copy`)
         mac, lsu = Unit("mac"), Unit("lsu")
         head, head_uop, head_tiles, mac_head = self._issue(m, queue, mac, lsu)
         # The tile read port: the queue head's ms, which a tile store copies as it starts.
@@ -342,7 +344,7 @@ class TensorEngine(Engine):
         counters = self._performance_counters(m, queue, mac, lsu, head_tiles, stepping)
         lsu_busy, storing = self._lsu_unit(m, read_tile, writes, lsu, head, head_uop,
                                            head_tiles, counters)
-        writes.elaborate(m, self._tiles_written)
+        writes.elaborate(m)
         # a store's last words may still wait in the request register and the skid
         # entry (which holds a request only behind one in the register, of the same
         # access: the register's terms cover both)
@@ -534,7 +536,7 @@ class TensorEngine(Engine):
         row (Amaranth's simulator compiles a TDIM 16 tile's 8,192-bit word into an
         expression too deep for Python). A memory keeps its words through a reset,
         and the tiles are 0 after one: a tile not written since reads 0
-        (`_tiles_written`)."""
+        (`_TileWrites.written`)."""
         row_width = 32 * self.tdim
         rows = []
         for row in range(self.tdim):
@@ -546,7 +548,7 @@ class TensorEngine(Engine):
                          read.addr.eq(index)]
             rows.append(read.data)
         out = Signal(row_width * self.tdim, name=name)
-        m.d.comb += out.eq(Mux(self._tiles_written.bit_select(index, 1), Cat(*rows), 0))
+        m.d.comb += out.eq(Mux(writes.written.bit_select(index, 1), Cat(*rows), 0))
         return out
 
     def _start(self, m: Module, unit: Unit, current, uop, running_tiles, head, head_uop,
@@ -575,18 +577,17 @@ class TensorEngine(Engine):
         md, ms1, ms2 = (self._tile_operand(current.insn, f) for f in ("md", "ms1", "ms2"))
         result = self._mac_result(m, writes)
         # md from the end of its instruction until the result register has written it
-        # (`arriving_zeros`: tzero's)
-        m.d.comb += [result.arriving.eq(Mux(finishing, Const(1, TILES) << md, 0)),
-                     result.arriving_zeros.eq(Mux(uop.kind == Kind.ZERO, result.arriving, 0))]
+        m.d.comb += result.arriving.eq(Mux(finishing, Const(1, TILES) << md, 0))
         # A tmma's first k-step starts from its tile md, fetched with its operands, or,
         # when md is in the result register then (written this cycle or not), from
         # tzero's zeros there or from a tmma's sums, which the accumulators still hold.
         # Which one, flip-flops set as it is taken: they select the start of every
         # accumulator (the SoC clock).
         head_md = self._tile_operand(head.insn, "md")
-        in_result = result.holds(head_md) | result.arriving.bit_select(head_md, 1)
+        arriving = result.arriving.bit_select(head_md, 1)
+        in_result = result.holds(head_md) | arriving
         zeros_in_result = ((result.holds(head_md) & result.zeros)
-                           | result.arriving_zeros.bit_select(head_md, 1))
+                           | (arriving & (uop.kind == Kind.ZERO)))
         from_tile = Signal(name="mac_first_from_tile")  # from md's tile or zeros
         from_zeros = Signal(name="mac_first_from_zeros")
         taken = unit.take & (head_uop.kind == Kind.MMA)
@@ -683,17 +684,19 @@ class TensorEngine(Engine):
                | result.holds(head_ms1) | result.holds(head_ms2)
                | result.arriving.bit_select(head_ms1, 1)
                | result.arriving.bit_select(head_ms2, 1)
-               | (writes.lsu_write & (writes.lsu_index == head_md))))
+               | writes.load_writes(head_md)))
+        fetch = Signal(name="mac_fetch")  # the registers take the next head's tiles
+        m.d.comb += fetch.eq(~mma | final)
         base = Signal(row_width * t, name="mac_base_tile")
         base_source = self._tile_copy(m, writes, head_md, "mac_base_source")
-        with m.If(~mma | final):
+        with m.If(fetch):
             m.d.sync += base.eq(base_source)
         fetched = []
         for name, heads in zip(("a", "b"), (head_ms1, head_ms2)):
             source = self._tile_copy(m, writes, heads, f"mac_{name}_source")
             held = Signal(row_width * t, name=f"mac_{name}_tile")
             rows = [held.word_select(i, row_width) for i in range(t)]
-            with m.If(~mma | final):
+            with m.If(fetch):
                 m.d.sync += held.eq(source)
             with m.Else():
                 m.d.sync += held.eq(Cat(*(Cat(row[8:], Const(0, 8)) for row in rows)))
@@ -772,8 +775,7 @@ class TensorEngine(Engine):
         lsu.buffer = Signal(32 * t * t, name="lsu_tile_buffer")
         head_ms = self._tile_operand(head.insn, "ms")
         keeps = Signal(name="lsu_buffer_keeps")
-        m.d.comb += keeps.eq((head_uop.kind == Kind.STORE) & writes.lsu_write
-                             & (writes.lsu_index == head_ms))
+        m.d.comb += keeps.eq((head_uop.kind == Kind.STORE) & writes.load_writes(head_ms))
         load_restart, load_first_request = self._tile_loads(m, lsu, writes, head, head_uop,
                                                             unit, colb)
         store_restart, next_store = self._tile_stores(m, lsu, csrs, head, head_uop)

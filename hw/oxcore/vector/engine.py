@@ -2856,7 +2856,7 @@ def _below(limit, base, bits: int):
     span = Cat(limit, Const(0, 1)).as_signed() - Cat(base, Const(0, 1)).as_signed()
     width = bits.bit_length()
     ones = Const((1 << bits) - 1, bits)
-    return Mux(span <= 0, 0, Mux(span >= bits, (1 << bits) - 1,
+    return Mux(span <= 0, 0, Mux(span >= bits, ones,
                                  ~shifted(ones, span[:width], bits, left=True)))
 
 
