@@ -192,8 +192,12 @@ class _TileWrites:
         self.data = Signal(width, name="tile_write_data")  # what the port writes
         self.enable = Signal(name="tile_write")  # it writes this cycle
         self.index = Signal(3, name="tile_write_index")  # the tile it writes
-        # a bit a tile, set as the port first writes it (`TensorEngine._tile_copy`)
-        self.written = Signal(TILES, name="tiles_written")
+        # After a reset the port writes zeros into every tile, one a cycle, from the MAC
+        # result register (`TensorEngine._mac_result`), and the issue logic takes
+        # nothing until it has: the copies are memories, which keep their words through
+        # a reset, and the tiles are 0 after one. (A bit a tile masking the reads of
+        # tiles not written since cost a LUT a bit of every copy: docs/fpga.md.)
+        self.clearing = Signal(init=1, name="tiles_clearing")
 
     def writes_tile(self, index):
         """Tile `index` takes `data` at the end of this cycle."""
@@ -208,8 +212,6 @@ class _TileWrites:
                      self.data.eq(Mux(self.lsu_write, self.lsu_value, self.mac_value)),
                      self.enable.eq(self.lsu_write | self.mac_granted),
                      self.index.eq(Mux(self.lsu_write, self.lsu_index, self.mac_index))]
-        with m.If(self.enable):
-            m.d.sync += self.written.bit_select(self.index, 1).eq(1)
 
 
 class _StoreRow:
@@ -256,11 +258,12 @@ class _MacResult:
     and the next instruction starts while it waits for the port."""
 
     def __init__(self, tdim: int, order_bits: int) -> None:
-        self.full = Signal(name="mac_result_full")
+        # (out of reset it holds tile 0's zeros: it clears the tiles, `_TileWrites`)
+        self.full = Signal(init=1, name="mac_result_full")
         self.index = Signal(3, name="mac_result_tile")
         self.value = Signal(32 * tdim * tdim, name="mac_result")
         self.order = Signal(order_bits, name="mac_result_order")
-        self.zeros = Signal(name="mac_result_zeros")  # tzero's (else a tmma's sums)
+        self.zeros = Signal(init=1, name="mac_result_zeros")  # tzero's (else a tmma's sums)
         self.tile = Signal(32 * tdim * tdim, name="mac_result_tile")  # what it writes
         self.free = Signal(name="mac_result_free")  # it may take a tile this cycle
         self.unwritten = Signal(TILES, name="mac_result_unwritten")  # its tile, not yet
@@ -336,7 +339,8 @@ class TensorEngine(Engine):
 
         writes = _TileWrites(self.tdim)
         mac, lsu = Unit("mac"), Unit("lsu")
-        head, head_uop, head_tiles, mac_head = self._issue(m, queue, mac, lsu)
+        head, head_uop, head_tiles, mac_head = self._issue(m, queue, mac, lsu,
+                                                           ~writes.clearing)
         # The tile read port: the queue head's ms, which a tile store copies as it starts.
         read_tile = self._tile_copy(m, writes, self._tile_operand(head.insn, "ms"),
                                     "tile_read")
@@ -470,7 +474,7 @@ class TensorEngine(Engine):
         return {"uop": uop, "tiles": self._tiles_used(m, payload.insn, uop, "dispatched_tiles"),
                 "compute": (uop.kind == Kind.ZERO) | (uop.kind == Kind.MMA)}
 
-    def _issue(self, m: Module, queue, mac: Unit, lsu: Unit):
+    def _issue(self, m: Module, queue, mac: Unit, lsu: Unit, ready):
         """Which unit takes the queue's head this cycle, if any: compute to the MAC unit,
         memory and CSRs to the LSU, in program order, and only when the other unit's
         running instruction uses none of the head's tiles. The head comes predecoded
@@ -484,7 +488,8 @@ class TensorEngine(Engine):
         and stores keep their order among themselves, compute instructions theirs (one
         behind the parked one waits), and csr instructions pass nothing. Returns the
         queue's head (the LSU's candidate) and the MAC unit's (the parked instruction,
-        else the head)."""
+        else the head). Nothing is taken while `ready` is low (after a reset, until the
+        tiles are cleared)."""
         entry = Signal(queue_entry(PREDECODED), name="queue_head")
         head = Signal(DISPATCH, name="head")
         uop = Signal(UOP, name="head_uop")
@@ -506,14 +511,16 @@ class TensorEngine(Engine):
         # the head may pass the parked instruction: a load or store on other tiles
         passes = ~parked_valid | _may_pass_parked(uop.kind, parked.predecoded.tiles, tiles)
         park = Signal(name="park")
+        head_ready = Signal(name="head_ready")
         m.d.comb += [
-            mac.take.eq((parked_valid | (queue.r_rdy & compute)) & mac.free
+            head_ready.eq(queue.r_rdy & ready),
+            mac.take.eq((parked_valid | (head_ready & compute)) & mac.free
                         & ~_overlap(lsu.touched, mac_tiles) & ~mac.operands_written),
-            lsu.take.eq(queue.r_rdy & ~compute & lsu.free & ~_overlap(mac.touched, tiles)
+            lsu.take.eq(head_ready & ~compute & lsu.free & ~_overlap(mac.touched, tiles)
                         & passes),
-            park.eq(queue.r_rdy & compute & ~parked_valid & ~mac.take),
+            park.eq(head_ready & compute & ~parked_valid & ~mac.take),
             queue.r_en.eq((mac.take & ~parked_valid) | lsu.take | park),
-            lsu.take_early.eq(queue.r_rdy & ~compute & lsu.free_early
+            lsu.take_early.eq(head_ready & ~compute & lsu.free_early
                               & ~_overlap(mac.touched, tiles) & passes),
         ]
         with m.If(park):
@@ -535,8 +542,8 @@ class TensorEngine(Engine):
         LUT4s a bit (docs/fpga.md, "Where the TDIM 8 engine's area goes"). A memory a
         row (Amaranth's simulator compiles a TDIM 16 tile's 8,192-bit word into an
         expression too deep for Python). A memory keeps its words through a reset,
-        and the tiles are 0 after one: a tile not written since reads 0
-        (`_TileWrites.written`)."""
+        and the tiles are 0 after one: the write port clears them first
+        (`_TileWrites.clearing`)."""
         row_width = 32 * self.tdim
         rows = []
         for row in range(self.tdim):
@@ -548,7 +555,7 @@ class TensorEngine(Engine):
                          read.addr.eq(index)]
             rows.append(read.data)
         out = Signal(row_width * self.tdim, name=name)
-        m.d.comb += out.eq(Mux(writes.written.bit_select(index, 1), Cat(*rows), 0))
+        m.d.comb += out.eq(Cat(*rows))
         return out
 
     def _start(self, m: Module, unit: Unit, current, uop, running_tiles, head, head_uop,
@@ -638,7 +645,9 @@ class TensorEngine(Engine):
 
     def _mac_result(self, m: Module, writes: _TileWrites) -> "_MacResult":
         """The MAC unit's result register on the tiles' write port: written and reported
-        (a `TileWrite`, the instruction's end on the commit port) when granted."""
+        (a `TileWrite`, the instruction's end on the commit port) when granted. Out of
+        reset it writes zeros into tile 0, then each tile after it, unreported
+        (`_TileWrites.clearing`; no instruction runs meanwhile)."""
         commit = self.commit
         result = _MacResult(self.tdim, len(commit.order))
         m.d.comb += [writes.mac_request.eq(result.full), writes.mac_index.eq(result.index),
@@ -647,7 +656,12 @@ class TensorEngine(Engine):
                      result.free.eq(~result.full | writes.mac_granted),
                      result.unwritten.eq(Mux(result.full & ~writes.mac_granted,
                                              Const(1, TILES) << result.index, 0))]
-        with m.If(writes.mac_granted):
+        with m.If(writes.mac_granted & writes.clearing):
+            with m.If(result.index == TILES - 1):
+                m.d.sync += [result.full.eq(0), writes.clearing.eq(0)]
+            with m.Else():
+                m.d.sync += result.index.eq(result.index + 1)
+        with m.Elif(writes.mac_granted):
             m.d.comb += [commit.valid.eq(1), commit.last.eq(1), commit.tile.valid.eq(1),
                          commit.tile.reg.eq(result.index), commit.tile.data.eq(result.tile)]
             m.d.sync += result.full.eq(0)  # (unless the next tile comes in: later wins)
