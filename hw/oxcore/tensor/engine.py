@@ -75,6 +75,17 @@ def _port_words(addr, span, word_shift: int):
     return ((addr[:word_shift] + span) >> word_shift) + 1
 
 
+def _tree_select(items: list, index):
+    """items[index], as a binary tree of multiplexers on index's bits (the lowest bit
+    picks among neighbours first): Yosys makes a variable shift's select a log
+    shifter as wide as its input, three times the multiplexers."""
+    level = list(items)
+    for bit in range(len(index)):
+        level = [Mux(index[bit], level[i + 1], level[i]) if i + 1 < len(level) else level[i]
+                 for i in range(0, len(level), 2)]
+    return level[0]
+
+
 def _log2(value: int) -> int:
     return value.bit_length() - 1
 
@@ -623,8 +634,8 @@ class TensorEngine(Engine):
         ends = Signal(name="mac_ends")
         m.d.comb += [mma.eq(running & (uop.kind == Kind.MMA)), final.eq(mma & (k == steps - 1)),
                      ends.eq(Mux(uop.kind == Kind.MMA, ~result.full, result.free))]
-        a, b, base = self._operands(m, writes, unit, mma, final, mma & (k == steps - 2),
-                                    head, head_uop, result)
+        a, b, base = self._operands(m, writes, unit, k, mma, final, final & result.full,
+                                    current, head, head_uop, result)
         m.d.comb += [
             array.a.eq(a), array.b.eq(b), array.a_unsigned.eq(uop.unsigned_a),
             array.base.eq(Mux(from_zeros, 0, base)), array.first.eq(from_tile),
@@ -667,27 +678,25 @@ class TensorEngine(Engine):
             m.d.sync += result.full.eq(0)  # (unless the next tile comes in: later wins)
         return result
 
-    def _operands(self, m: Module, writes: _TileWrites, unit: Unit, mma, final,
-                  before_final, head, head_uop, result: "_MacResult"
+    def _operands(self, m: Module, writes: _TileWrites, unit: Unit, k, mma, final, stalls,
+                  current, head, head_uop, result: "_MacResult"
                   ) -> tuple[Signal, Signal, Signal]:
-        """The MAC array's operands, byte column k of ms1 and of ms2, from a register a
-        tile each, and md's tile for the first k-step, from a register too. Until the
-        unit runs a tmma, the register takes the queue head's tile every cycle (taken
-        or not: its copy's read, `_tile_copy`, waits for no issue decision); the first
-        k-step reads its byte column 0, and each k-step shifts every row down a byte,
-        so that the next step finds its column at 0.
-        The last step's column is kept in a register of its own, because the tile
-        register takes the next head in the last step's cycle, and again in every
-        cycle the last step waits for the result register: from flip-flops alone,
-        whether the step goes this cycle (the write port's grant) would run into every
-        bit's enable. The array's operands thus come straight from flip-flops, where a
-        byte-column select per tile and row took more logic than the array (docs/
-        fpga.md). md's tile is fetched the same way and held. A head whose operand tile
-        the write port writes this cycle, or which waits in the result register, waits
-        (`Unit.operands_written`): its fetch would miss it; so does one whose md a tile
-        load writes (an md in the result register is not fetched: `_mac_unit`).
-        `mma`: the unit runs a tmma; `final`, `before_final`: its last k-step, the one
-        before."""
+        """The MAC array's operands, byte column k of ms1 and of ms2, each from a
+        register of one column (TDIM bytes) that takes the next step's column every
+        cycle: its copy of the tiles (`_tile_copy`) read at the running tmma's tile and
+        each row's byte k+1 picked; in a tmma's last step, and while the unit runs no
+        tmma, column 0 of the queue head's tile (taken or not: the copy's read waits for
+        no issue decision), which a tmma taken then starts with. A whole tile a register,
+        shifted a column a step, cost 4,096 flip-flops and a multiplexer each (docs/
+        fpga.md). A last step that waits (`stalls`: the result register full, a
+        flip-flop) keeps its column. md's tile, for the first k-step, is fetched whole
+        the same way and held. A head whose operand tile the write port writes this
+        cycle, or which waits in the result register, waits (`Unit.operands_written`):
+        its fetch would miss it; so does one whose md a tile load writes (an md in the
+        result register is not fetched: `_mac_unit`). A running tmma's tiles are
+        written by no one (the scoreboard), so its columns stay as they were.
+        `k`: the k-step; `mma`: the unit runs a tmma; `final`: its last k-step;
+        `current`: the running instruction."""
         t = self.tdim
         row_width = 32 * t
         head_ms1, head_ms2, head_md = (self._tile_operand(head.insn, f)
@@ -705,20 +714,18 @@ class TensorEngine(Engine):
         base_source = self._tile_copy(m, writes, head_md, "mac_base_source")
         with m.If(fetch):
             m.d.sync += base.eq(base_source)
+        column = Signal(range(4 * t), name="mac_next_column")  # what the registers take
+        m.d.comb += column.eq(Mux(fetch, 0, k + 1))
         fetched = []
-        for name, heads in zip(("a", "b"), (head_ms1, head_ms2)):
-            source = self._tile_copy(m, writes, heads, f"mac_{name}_source")
-            held = Signal(row_width * t, name=f"mac_{name}_tile")
-            rows = [held.word_select(i, row_width) for i in range(t)]
-            with m.If(fetch):
-                m.d.sync += held.eq(source)
-            with m.Else():
-                m.d.sync += held.eq(Cat(*(Cat(row[8:], Const(0, 8)) for row in rows)))
-            last_column = Signal(8 * t, name=f"mac_{name}_last_column")
-            with m.If(before_final):
-                m.d.sync += last_column.eq(Cat(*(row[8:16] for row in rows)))
-            operand = Signal(8 * t, name=f"mac_{name}")
-            m.d.comb += operand.eq(Mux(final, last_column, Cat(*(row[:8] for row in rows))))
+        for name in ("ms1", "ms2"):
+            tile = Mux(fetch, self._tile_operand(head.insn, name),
+                       self._tile_operand(current.insn, name))
+            source = self._tile_copy(m, writes, tile, f"mac_{name}_source")
+            operand = Signal(8 * t, name=f"mac_{name}_column")
+            with m.If(~stalls):
+                m.d.sync += operand.eq(Cat(*(
+                    _tree_select([source.word_select(i * 4 * t + c, 8) for c in range(4 * t)],
+                                 column) for i in range(t))))
             fetched.append(operand)
         return fetched[0], fetched[1], base
 
