@@ -46,7 +46,7 @@ in WB (`access_check.TileAccessCheck`, on the engine interface's ``check`` port)
 import enum
 from dataclasses import dataclass
 
-from amaranth import Cat, Const, Module, Mux, Signal, signed
+from amaranth import Cat, Const, Module, Mux, Signal, Value, signed
 from amaranth.lib import data, memory
 
 from hw.oxcore.banked_ram import port_signature
@@ -231,13 +231,22 @@ class _StoreRow:
     address, whether it is its instruction's last row and that instruction's order
     (rows of two stores may be on their way out at once), and whether requantizing it
     saturated. A register, so that the memory's write data comes from flip-flops and a
-    mux, not from the tile buffer and the requantizer."""
+    mux, not from the tile buffer and the requantizer.
+
+    A row no wider than a port word puts each of its bytes in a byte lane of its own
+    whichever word it falls in, so its words are one: the row rotated by its address's
+    offset in a word (a word's enables pick its bytes), half the shifter and the
+    register of the row shifted across two words. A wider row (TDIM 16 on a 256-bit
+    port) is shifted."""
 
     def __init__(self, row_bytes: int, max_words: int, port_bits: int,
                  order_bits: int) -> None:
         self.valid = Signal(name="lsu_out_valid")
         self.data = Signal(8 * row_bytes, name="lsu_out_row")
-        self.words = Signal(max_words * port_bits, name="lsu_out_words")
+        self.rotates = 8 * row_bytes <= port_bits
+        self.words = Signal(port_bits if self.rotates else max_words * port_bits,
+                            name="lsu_out_words")
+        self.port_bits = port_bits
         self.enables = Signal(max_words * port_bits // 8, name="lsu_out_enables")
         self.clamped = Signal(name="lsu_out_clamped")
         self.tag = Signal(_row_tag(order_bits), name="lsu_out_tag")
@@ -251,10 +260,20 @@ class _StoreRow:
         past the first."""
         bytes_ = data[:len(self.data)]
         offset = tag.addr[:self.word_shift]
+        if self.rotates:
+            words = Cat(bytes_, Const(0, self.port_bits - len(bytes_)))
+            for bit in range(len(offset)):  # (a log rotator of multiplexers)
+                words = Mux(offset[bit], words.rotate_left(8 << bit), words)
+        else:
+            words = bytes_ << (offset * 8)
         m.d.sync += [self.valid.eq(valid), self.data.eq(bytes_), self.tag.eq(tag),
-                     self.words.eq(bytes_ << (offset * 8)),
+                     self.words.eq(words),
                      self.word_count.eq(_port_words(tag.addr, span, self.word_shift)),
                      self.enables.eq(row_mask << offset), self.clamped.eq(clamped)]
+
+    def word(self, index) -> Value:
+        """The data of port word `index` of the row (its enables say which bytes)."""
+        return self.words if self.rotates else self.words.word_select(index, self.port_bits)
 
 
 def _row_tag(order_bits: int) -> data.StructLayout:
@@ -1043,7 +1062,7 @@ class TensorEngine(Engine):
         with m.If(out.valid):
             m.d.comb += [mem.valid.eq(1), mem.write.eq(1),
                          mem.addr.eq(out.tag.addr[word_shift:] + word),
-                         mem.wdata.eq(out.words.word_select(word, self.port_bits)),
+                         mem.wdata.eq(out.word(word)),
                          mem.mask.eq(out.enables.word_select(word, port_bytes)),
                          commit.order.eq(out.tag.order)]
             with m.If(mem.ready):
