@@ -58,6 +58,7 @@ from hw.oxcore.tensor.decode import UOP, Kind, TensorDecoder, tile_field
 from hw.oxcore.tensor.geometry import Geometry
 from hw.oxcore.tensor.mac_array import MacArray
 from hw.oxcore.tensor.requant import Requantizer
+from hw.oxcore.vector.simd import shifted
 from oxcore.config import OxCoreConfig, TensorConfig
 from oxcore.isa import Isa, isa_for
 from oxcore.isa.ext.xoxtensor import (CSR_TACTIVE, CSR_TBUSY, CSR_TCOLB, CSR_TDIM,
@@ -73,17 +74,6 @@ def _port_words(addr, span, word_shift: int):
     """Port words of 2**word_shift bytes a row at `addr` straddles, `span` + 1 bytes
     long (only the address's low `word_shift` bits matter)."""
     return ((addr[:word_shift] + span) >> word_shift) + 1
-
-
-def _tree_select(items: list, index):
-    """items[index], as a binary tree of multiplexers on index's bits (the lowest bit
-    picks among neighbours first): Yosys makes a variable shift's select a log
-    shifter as wide as its input, three times the multiplexers."""
-    level = list(items)
-    for bit in range(len(index)):
-        level = [Mux(index[bit], level[i + 1], level[i]) if i + 1 < len(level) else level[i]
-                 for i in range(0, len(level), 2)]
-    return level[0]
 
 
 def _log2(value: int) -> int:
@@ -736,15 +726,14 @@ class TensorEngine(Engine):
         column = Signal(range(4 * t), name="mac_next_column")  # what the registers take
         m.d.comb += column.eq(Mux(fetch, 0, k + 1))
         fetched = []
-        for name in ("ms1", "ms2"):
-            tile = Mux(fetch, self._tile_operand(head.insn, name),
-                       self._tile_operand(current.insn, name))
+        for name, head_tile in (("ms1", head_ms1), ("ms2", head_ms2)):
+            tile = Mux(fetch, head_tile, self._tile_operand(current.insn, name))
             source = self._tile_copy(m, writes, tile, f"mac_{name}_source")
             operand = Signal(8 * t, name=f"mac_{name}_column")
-            with m.If(~stalls):
+            with m.If(~stalls):  # (each row's byte `column`, by a multiplexer tree)
                 m.d.sync += operand.eq(Cat(*(
-                    _tree_select([source.word_select(i * 4 * t + c, 8) for c in range(4 * t)],
-                                 column) for i in range(t))))
+                    shifted(source.word_select(i, row_width), column, 8, unit=8)
+                    for i in range(t))))
             fetched.append(operand)
         return fetched[0], fetched[1], base
 
