@@ -114,6 +114,13 @@ def _may_pass_parked(head_kind, parked_tiles, head_tiles):
             & ~_overlap(parked_tiles, head_tiles))
 
 
+class _Fetch(enum.IntEnum):
+    """What the MAC unit's copy of the tiles is read for this cycle (`_operands`)."""
+    MS2 = 0
+    MS1 = 1
+    MD = 2
+
+
 class LsuState(enum.IntEnum):
     IDLE = 0
     LOAD = 1  # requests run ahead of responses; a row is done when its last word arrives
@@ -307,9 +314,9 @@ class Unit:
         self.take_early = Signal(name=f"{name}_take_early")
         self.free = Signal(name=f"{name}_free")  # out: it can take one this cycle
         self.touched = Signal(TILES, name=f"{name}_touched")  # out: tiles in use
-        # out (MAC unit): the tile write port writes the head's operand tiles this
-        # cycle, so the MAC unit may not take it (it fetches operands as it takes)
-        self.operands_written = Signal(name=f"{name}_operands_written")
+        # out (MAC unit): the head's operand tiles are not in the unit's registers yet,
+        # or are being written, so the MAC unit may not take it (`_operands`)
+        self.operands_pending = Signal(name=f"{name}_operands_pending")
 
 
 class TensorEngine(Engine):
@@ -535,7 +542,7 @@ class TensorEngine(Engine):
         m.d.comb += [
             head_ready.eq(queue.r_rdy & ready),
             mac.take.eq((parked_valid | (head_ready & compute)) & mac.free
-                        & ~_overlap(lsu.touched, mac_tiles) & ~mac.operands_written),
+                        & ~_overlap(lsu.touched, mac_tiles) & ~mac.operands_pending),
             lsu.take.eq(head_ready & ~compute & lsu.free & ~_overlap(mac.touched, tiles)
                         & passes),
             park.eq(head_ready & compute & ~parked_valid & ~mac.take),
@@ -549,7 +556,13 @@ class TensorEngine(Engine):
             m.d.sync += parked_valid.eq(0)
         self._parked_tiles = Signal(TILES, name="parked_tiles")
         m.d.comb += self._parked_tiles.eq(parked.predecoded.tiles)
-        return head, uop, tiles, (mac_head, mac_uop, mac_tiles)
+        # the tmma whose operands the MAC unit fetches ahead (`_operands`): its next,
+        # but the tmma behind a parked tzero (a tzero takes a cycle and no operands)
+        fetch_next = Signal(DISPATCH, name="mac_fetch_next")
+        m.d.comb += fetch_next.eq(Mux(parked_valid & (parked.predecoded.uop.kind == Kind.ZERO)
+                                      & queue.r_rdy & (uop.kind == Kind.MMA),
+                                      head.as_value(), mac_head.as_value()))
+        return head, uop, tiles, (mac_head, mac_uop, mac_tiles, fetch_next)
 
     def _tile_copy(self, m: Module, writes: _TileWrites, index, name: str) -> Signal:
         """Tile `index`, read from a copy of the eight tiles of its own: the tile
@@ -586,7 +599,7 @@ class TensorEngine(Engine):
 
     # ---- the MAC unit ------------------------------------------------------------------
     def _mac_unit(self, m: Module, writes: _TileWrites, unit: Unit, head,
-                  head_uop, head_tiles):
+                  head_uop, head_tiles, fetch_next):
         """tzero (one cycle) and tmma/tmmau (4*TDIM k-steps; the first starts from md,
         fetched with the operands, `_operands`). An instruction ends by leaving its
         tile in the *result register* (`_MacResult`), which writes it through the
@@ -644,7 +657,7 @@ class TensorEngine(Engine):
         m.d.comb += [mma.eq(running & (uop.kind == Kind.MMA)), final.eq(mma & (k == steps - 1)),
                      ends.eq(Mux(uop.kind == Kind.MMA, ~result.full, result.free))]
         a, b, base = self._operands(m, writes, unit, k, mma, final, final & result.full,
-                                    current, head, head_uop, result)
+                                    current, head, head_uop, fetch_next, result, in_result)
         m.d.comb += [
             array.a.eq(a), array.b.eq(b), array.a_unsigned.eq(uop.unsigned_a),
             array.base.eq(Mux(from_zeros, 0, base)), array.first.eq(from_tile),
@@ -688,54 +701,128 @@ class TensorEngine(Engine):
         return result
 
     def _operands(self, m: Module, writes: _TileWrites, unit: Unit, k, mma, final, stalls,
-                  current, head, head_uop, result: "_MacResult"
-                  ) -> tuple[Signal, Signal, Signal]:
+                  current, head, head_uop, fetch_next, result: "_MacResult",
+                  md_in_result) -> tuple[Signal, Signal, Signal]:
         """The MAC array's operands, byte column k of ms1 and of ms2, each from a
         register of one column (TDIM bytes) that takes the next step's column every
-        cycle: its copy of the tiles (`_tile_copy`) read at the running tmma's tile and
-        each row's byte k+1 picked; in a tmma's last step, and while the unit runs no
-        tmma, column 0 of the queue head's tile (taken or not: the copy's read waits for
-        no issue decision), which a tmma taken then starts with. A whole tile a register,
-        shifted a column a step, cost 4,096 flip-flops and a multiplexer each (docs/
-        fpga.md). A last step that waits (`stalls`: the result register full, a
-        flip-flop) keeps its column. md's tile, for the first k-step, is fetched whole
-        the same way and held. A head whose operand tile the write port writes this
-        cycle, or which waits in the result register, waits (`Unit.operands_written`):
-        its fetch would miss it; so does one whose md a tile load writes (an md in the
-        result register is not fetched: `_mac_unit`). A running tmma's tiles are
-        written by no one (the scoreboard), so its columns stay as they were.
-        `k`: the k-step; `mma`: the unit runs a tmma; `final`: its last k-step;
-        `current`: the running instruction."""
+        cycle from a register of its whole tile (each row's byte k+1 picked); in a
+        tmma's last step, and while the unit runs no tmma, column 0 of the next
+        tmma's tiles, which a tmma taken then starts with. A last step that waits
+        (`stalls`: the result register full, a flip-flop) keeps its column.
+
+        The three tiles a tmma reads (ms2 and ms1 into those registers, md into the
+        register its first k-step starts from) come from one copy of the tiles
+        (`_tile_copy`), a tile a cycle (`_Fetch`), at a tile index from a flip-flop:
+        md early in a running tmma (the register is free after its first k-step),
+        ms2 and ms1 in its third and second last k-steps (ms2's last column a cycle
+        later: the running tmma's last k-step reads it), and whichever the next tmma
+        still lacks after that and while none runs. A copy per reader cost three
+        copies of 512 distributed RAMs each at TDIM 8, and long wires from their
+        outputs to the column multiplexers (docs/fpga.md). Each register knows its
+        tile and drops it when that tile is written (a write shows in the copy from
+        the next cycle) or was read while the result register held it. The MAC unit
+        takes a tmma (`Unit.operands_pending`) once its three tiles are there (md
+        may also be in the result register, `md_in_result`: not fetched, `_mac_unit`)
+        and no operand tile of it is being written or waits in the result register.
+        A running tmma's tiles are written by no one (the scoreboard), so its columns
+        stay as they were. `k`: the k-step; `mma`: the unit runs a tmma; `final`: its
+        last k-step; `current`: the running instruction; `head`: the MAC unit's next."""
         t = self.tdim
         row_width = 32 * t
-        head_ms1, head_ms2, head_md = (self._tile_operand(head.insn, f)
-                                       for f in ("ms1", "ms2", "md"))
-        m.d.comb += unit.operands_written.eq(
-            (head_uop.kind == Kind.MMA)
-            & (writes.writes_tile(head_ms1) | writes.writes_tile(head_ms2)
-               | result.holds(head_ms1) | result.holds(head_ms2)
-               | result.arriving.bit_select(head_ms1, 1)
-               | result.arriving.bit_select(head_ms2, 1)
-               | writes.load_writes(head_md)))
-        fetch = Signal(name="mac_fetch")  # the registers take the next head's tiles
-        m.d.comb += fetch.eq(~mma | final)
+        steps = 4 * t
+        wanted = {name: self._tile_operand(head.insn, name) for name in ("ms1", "ms2", "md")}
+        ahead = {name: self._tile_operand(fetch_next.insn, name)
+                 for name in ("ms1", "ms2", "md")}
+        turn = Signal(_Fetch, name="mac_fetch_turn")  # what the copy is read for
+        index = Signal(3, name="mac_fetch_tile")  # at which tile
+        source = self._tile_copy(m, writes, index, "mac_source")
+        source_rows = [source.word_select(i, row_width) for i in range(t)]
+
+        def stale(tile):  # the copy's read of `tile` this cycle misses a write
+            return (writes.writes_tile(tile) | result.holds(tile)
+                    | result.arriving.bit_select(tile, 1))
+
+        # when each register may take its tile: the operands' after the running tmma's
+        # last read of theirs; md's but in a tmma's first k-step
+        free = {"ms2": ~mma | (k >= steps - 3), "ms1": ~mma | (k >= steps - 2),
+                "md": ~mma | (k != 0)}
+        loads, holds_next, holds = {}, {}, {}
+        for name in ("ms2", "ms1", "md"):
+            held = Signal(3, name=f"mac_{name}_tile")  # the tile in the register
+            valid = Signal(name=f"mac_{name}_valid")  # (not written since)
+            loads[name] = free[name] & (turn == getattr(_Fetch, name.upper()))
+            with m.If(loads[name]):
+                m.d.sync += [held.eq(index), valid.eq(~stale(index))]
+            with m.Else():
+                m.d.sync += valid.eq(valid & ~writes.writes_tile(held))
+            holds[name] = valid & (held == wanted[name])  # the head's tile, now
+            holds_next[name] = Mux(loads[name], (index == ahead[name]) & ~stale(index),
+                                   valid & (held == ahead[name]) & ~writes.writes_tile(held))
+
+        registers = {name: [Signal(row_width, name=f"mac_{name}_row{i}") for i in range(t)]
+                     for name in ("ms1", "ms2")}
+        with m.If(loads["ms1"]):
+            m.d.sync += [row.eq(data) for row, data in zip(registers["ms1"], source_rows)]
+        # ms2 but its last byte column, then that column from a register a cycle later
+        last_column = Signal(8 * t, name="mac_ms2_last_column")
+        last_pending = Signal(name="mac_ms2_last_pending")
+        body = row_width - 8
+        m.d.sync += last_pending.eq(loads["ms2"])
+        with m.If(last_pending):
+            m.d.sync += [row[body:].eq(last_column.word_select(i, 8))
+                         for i, row in enumerate(registers["ms2"])]
+        with m.If(loads["ms2"]):
+            m.d.sync += [row[:body].eq(data[:body])
+                         for row, data in zip(registers["ms2"], source_rows)]
+            m.d.sync += last_column.eq(Cat(*(data[body:] for data in source_rows)))
         base = Signal(row_width * t, name="mac_base_tile")
-        base_source = self._tile_copy(m, writes, head_md, "mac_base_source")
-        with m.If(fetch):
-            m.d.sync += base.eq(base_source)
-        column = Signal(range(4 * t), name="mac_next_column")  # what the registers take
+        with m.If(loads["md"]):
+            m.d.sync += base.eq(source)
+
+        # the next turn: md while a tmma runs, then ms2 and ms1 in its third and second
+        # last k-steps, then (and while none runs) what the MAC unit's next still lacks
+        next_turn = Signal(_Fetch, name="mac_fetch_next_turn")
+        with m.If(mma & (k < steps - 4)):
+            m.d.comb += next_turn.eq(_Fetch.MD)
+        with m.Elif(mma & (k == steps - 4)):
+            m.d.comb += next_turn.eq(_Fetch.MS2)
+        with m.Elif(mma & (k == steps - 3)):
+            m.d.comb += next_turn.eq(_Fetch.MS1)
+        with m.Elif(~holds_next["ms2"]):
+            m.d.comb += next_turn.eq(_Fetch.MS2)
+        with m.Elif(~holds_next["ms1"]):
+            m.d.comb += next_turn.eq(_Fetch.MS1)
+        with m.Else():
+            m.d.comb += next_turn.eq(_Fetch.MD)
+        m.d.sync += [turn.eq(next_turn),
+                     index.eq(Mux(next_turn == _Fetch.MS2, ahead["ms2"],
+                                  Mux(next_turn == _Fetch.MS1, ahead["ms1"], ahead["md"])))]
+
+        md_ready = (md_in_result | (loads["md"] & (index == wanted["md"])
+                                    & ~writes.writes_tile(index))
+                    | (holds["md"] & ~writes.writes_tile(wanted["md"])))
+        fetched = Signal(name="mac_operands_fetched")  # the head's three tiles are here
+        m.d.comb += fetched.eq(holds["ms1"] & holds["ms2"] & md_ready)
+        ms1, ms2 = wanted["ms1"], wanted["ms2"]
+        m.d.comb += unit.operands_pending.eq(
+            (head_uop.kind == Kind.MMA)
+            & (~fetched | writes.writes_tile(ms1) | writes.writes_tile(ms2)
+               | result.holds(ms1) | result.holds(ms2)
+               | result.arriving.bit_select(ms1, 1) | result.arriving.bit_select(ms2, 1)))
+
+        fetch = Signal(name="mac_fetch")  # the column registers take the next's column 0
+        m.d.comb += fetch.eq(~mma | final)
+        column = Signal(range(steps), name="mac_next_column")  # what they take
         m.d.comb += column.eq(Mux(fetch, 0, k + 1))
-        fetched = []
-        for name, head_tile in (("ms1", head_ms1), ("ms2", head_ms2)):
-            tile = Mux(fetch, head_tile, self._tile_operand(current.insn, name))
-            source = self._tile_copy(m, writes, tile, f"mac_{name}_source")
+        columns = []
+        for name in ("ms1", "ms2"):
             operand = Signal(8 * t, name=f"mac_{name}_column")
             with m.If(~stalls):  # (each row's byte `column`, by a multiplexer tree)
-                m.d.sync += operand.eq(Cat(*(
-                    shifted(source.word_select(i, row_width), column, 8, unit=8)
-                    for i in range(t))))
-            fetched.append(operand)
-        return fetched[0], fetched[1], base
+                m.d.sync += operand.eq(Cat(*(shifted(row, column, 8, unit=8)
+                                             for row in registers[name])))
+            columns.append(operand)
+        self._watch["mac"] += [turn, index, fetched]
+        return columns[0], columns[1], base
 
     # ---- the load/store unit -----------------------------------------------------------
     def _lsu_unit(self, m: Module, read_tile, writes: _TileWrites, unit: Unit, head,
