@@ -206,6 +206,10 @@ class _TileWrites:
         # a reset, and the tiles are 0 after one. (A bit a tile masking the reads of
         # tiles not written since cost a LUT a bit of every copy: docs/fpga.md.)
         self.clearing = Signal(init=1, name="tiles_clearing")
+        self.mac_zeros = Signal(name="mac_write_zeros")  # the MAC unit writes tzero's zeros
+        # a bit a tile: its last write was tzero's zeros (a tmma starts from zeros then,
+        # without fetching its md: `TensorEngine._mac_unit`)
+        self.zero = Signal(TILES, name="tiles_zero")
 
     def writes_tile(self, index):
         """Tile `index` takes `data` at the end of this cycle."""
@@ -220,6 +224,9 @@ class _TileWrites:
                      self.data.eq(Mux(self.lsu_write, self.lsu_value, self.mac_value)),
                      self.enable.eq(self.lsu_write | self.mac_granted),
                      self.index.eq(Mux(self.lsu_write, self.lsu_index, self.mac_index))]
+        with m.If(self.enable):
+            m.d.sync += self.zero.bit_select(self.index, 1).eq(~self.lsu_write
+                                                                & self.mac_zeros)
 
 
 class _StoreRow:
@@ -620,19 +627,22 @@ class TensorEngine(Engine):
         m.d.comb += result.arriving.eq(Mux(finishing, Const(1, TILES) << md, 0))
         # A tmma's first k-step starts from its tile md, fetched with its operands, or,
         # when md is in the result register then (written this cycle or not), from
-        # tzero's zeros there or from a tmma's sums, which the accumulators still hold.
-        # Which one, flip-flops set as it is taken: they select the start of every
-        # accumulator (the SoC clock).
+        # tzero's zeros there or from a tmma's sums, which the accumulators still hold;
+        # or from zeros when tzero's were the last write of md (`_TileWrites.zero`) and
+        # no tile load writes it now. Which one, flip-flops set as it is taken: they
+        # select the start of every accumulator (the SoC clock).
         head_md = self._tile_operand(head.insn, "md")
         arriving = result.arriving.bit_select(head_md, 1)
         in_result = result.holds(head_md) | arriving
         zeros_in_result = ((result.holds(head_md) & result.zeros)
                            | (arriving & (uop.kind == Kind.ZERO)))
+        zeros_in_tile = (writes.zero.bit_select(head_md, 1) & ~in_result
+                         & ~writes.load_writes(head_md))
         from_tile = Signal(name="mac_first_from_tile")  # from md's tile or zeros
         from_zeros = Signal(name="mac_first_from_zeros")
         taken = unit.take & (head_uop.kind == Kind.MMA)
         m.d.sync += [from_tile.eq(taken & (~in_result | zeros_in_result)),
-                     from_zeros.eq(taken & zeros_in_result)]
+                     from_zeros.eq(taken & (zeros_in_result | zeros_in_tile))]
         # (the tiles it touches, from flip-flops: its tiles while it runs, the result
         # register's while full; a cycle late at its end and at the result's write, so
         # that the LSU's take, which loads the LSU's tile buffer, does not wait on the
@@ -657,7 +667,8 @@ class TensorEngine(Engine):
         m.d.comb += [mma.eq(running & (uop.kind == Kind.MMA)), final.eq(mma & (k == steps - 1)),
                      ends.eq(Mux(uop.kind == Kind.MMA, ~result.full, result.free))]
         a, b, base = self._operands(m, writes, unit, k, mma, final, final & result.full,
-                                    current, head, head_uop, fetch_next, result, in_result)
+                                    current, head, head_uop, fetch_next, result,
+                                    in_result | zeros_in_tile)
         m.d.comb += [
             array.a.eq(a), array.b.eq(b), array.a_unsigned.eq(uop.unsigned_a),
             array.base.eq(Mux(from_zeros, 0, base)), array.first.eq(from_tile),
@@ -684,7 +695,8 @@ class TensorEngine(Engine):
         commit = self.commit
         result = _MacResult(self.tdim, len(commit.order))
         m.d.comb += [writes.mac_request.eq(result.full), writes.mac_index.eq(result.index),
-                     writes.mac_value.eq(result.tile), commit.order.eq(result.order),
+                     writes.mac_value.eq(result.tile), writes.mac_zeros.eq(result.zeros),
+                     commit.order.eq(result.order),
                      result.tile.eq(Mux(result.zeros, 0, result.value)),
                      result.free.eq(~result.full | writes.mac_granted),
                      result.unwritten.eq(Mux(result.full & ~writes.mac_granted,
@@ -702,7 +714,7 @@ class TensorEngine(Engine):
 
     def _operands(self, m: Module, writes: _TileWrites, unit: Unit, k, mma, final, stalls,
                   current, head, head_uop, fetch_next, result: "_MacResult",
-                  md_in_result) -> tuple[Signal, Signal, Signal]:
+                  md_known) -> tuple[Signal, Signal, Signal]:
         """The MAC array's operands, byte column k of ms1 and of ms2, each from a
         register of one column (TDIM bytes) that takes the next step's column every
         cycle from a register of its whole tile (each row's byte k+1 picked); in a
@@ -721,11 +733,12 @@ class TensorEngine(Engine):
         outputs to the column multiplexers (docs/fpga.md). Each register knows its
         tile and drops it when that tile is written (a write shows in the copy from
         the next cycle) or was read while the result register held it. The MAC unit
-        takes a tmma (`Unit.operands_pending`) once its three tiles are there (md
-        may also be in the result register, `md_in_result`: not fetched, `_mac_unit`)
-        and no operand tile of it is being written or waits in the result register.
-        A running tmma's tiles are written by no one (the scoreboard), so its columns
-        stay as they were. `k`: the k-step; `mma`: the unit runs a tmma; `final`: its
+        takes a tmma (`Unit.operands_pending`) once its three tiles are there, the
+        last one read perhaps in that very cycle (its column 0 then goes from the
+        copy to the column register), md perhaps in the result register or known to
+        be zeros (`md_known`: not fetched, `_mac_unit`), and no operand tile of it
+        is being written or waits in the result register. A running tmma's tiles are
+        written by no one (the scoreboard), so its columns stay as they were. `k`: the k-step; `mma`: the unit runs a tmma; `final`: its
         last k-step; `current`: the running instruction; `head`: the MAC unit's next."""
         t = self.tdim
         row_width = 32 * t
@@ -798,11 +811,15 @@ class TensorEngine(Engine):
                      index.eq(Mux(next_turn == _Fetch.MS2, ahead["ms2"],
                                   Mux(next_turn == _Fetch.MS1, ahead["ms1"], ahead["md"])))]
 
-        md_ready = (md_in_result | (loads["md"] & (index == wanted["md"])
+        md_ready = (md_known | (loads["md"] & (index == wanted["md"])
                                     & ~writes.writes_tile(index))
                     | (holds["md"] & ~writes.writes_tile(wanted["md"])))
+        # an operand read this cycle goes to its column register too (column 0)
+        fresh = {name: loads[name] & (index == wanted[name]) & ~stale(index)
+                 for name in ("ms1", "ms2")}
         fetched = Signal(name="mac_operands_fetched")  # the head's three tiles are here
-        m.d.comb += fetched.eq(holds["ms1"] & holds["ms2"] & md_ready)
+        m.d.comb += fetched.eq((holds["ms1"] | fresh["ms1"]) & (holds["ms2"] | fresh["ms2"])
+                               & md_ready)
         ms1, ms2 = wanted["ms1"], wanted["ms2"]
         m.d.comb += unit.operands_pending.eq(
             (head_uop.kind == Kind.MMA)
@@ -817,7 +834,9 @@ class TensorEngine(Engine):
         columns = []
         for name in ("ms1", "ms2"):
             operand = Signal(8 * t, name=f"mac_{name}_column")
-            with m.If(~stalls):  # (each row's byte `column`, by a multiplexer tree)
+            with m.If(~stalls & fetch & loads[name]):  # (column 0 of the tile read now)
+                m.d.sync += operand.eq(Cat(*(data[:8] for data in source_rows)))
+            with m.Elif(~stalls):  # (each row's byte `column`, by a multiplexer tree)
                 m.d.sync += operand.eq(Cat(*(shifted(row, column, 8, unit=8)
                                              for row in registers[name])))
             columns.append(operand)
