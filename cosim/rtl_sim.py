@@ -55,6 +55,25 @@ WATCHDOG_CYCLES = 10_000  # no retirement for this long: the core is hung
 PYSIM_BATCH = 256  # records per on_batch call (the simulator is slow: keep batches small)
 
 
+def ram_bytes(ctx, top, mem_base: int, addr: int, length: int) -> bytes:
+    """Bytes of `top`'s simulated RAM at `addr` (a backdoor read in a testbench: no
+    port, no cycles); with engines, from the banked data RAM (the RAM is fetch's)."""
+    offset = addr - mem_base
+    first, last = offset >> 2, (offset + length + 3) >> 2
+    banked = top.data_ram
+    if banked is None:
+        storage = top.ram.storage.data
+        values = [ctx.get(storage[i]) for i in range(first, last)]
+    else:
+        def bank_rows(bank: int, row: int, rows: int) -> list[int]:
+            data = banked.bank_memories[bank].data
+            return [ctx.get(data[r]) for r in range(row, row + rows)]
+        values = banked.read_words(bank_rows, first, last - first)
+    words = b"".join(value.to_bytes(4, "little") for value in values)
+    start = offset & 3
+    return words[start:start + length]
+
+
 @dataclass
 class RtlStop:
     """Why and where an RTL run ended, with the core's counters."""
@@ -163,20 +182,7 @@ class RtlSimulator(RtlHarness):
     # ---- syscalls ----------------------------------------------------------------------
     def _read_ram(self, ctx, addr: int, length: int) -> bytes:
         """Bytes of the simulated RAM (a backdoor read: no port, no cycles)."""
-        offset = addr - self.config.mem_base
-        first, last = offset >> 2, (offset + length + 3) >> 2
-        banked = self.top.data_ram  # with engines, data lives there (the RAM is fetch's)
-        if banked is None:
-            storage = self.top.ram.storage.data
-            values = [ctx.get(storage[i]) for i in range(first, last)]
-        else:
-            def bank_rows(bank: int, row: int, rows: int) -> list[int]:
-                data = banked.bank_memories[bank].data
-                return [ctx.get(data[r]) for r in range(row, row + rows)]
-            values = banked.read_words(bank_rows, first, last - first)
-        words = b"".join(value.to_bytes(4, "little") for value in values)
-        start = offset & 3
-        return words[start:start + length]
+        return ram_bytes(ctx, self.top, self.config.mem_base, addr, length)
 
     # ---- the run -----------------------------------------------------------------------
     def run(self, max_instructions: int | None = None, max_cycles: int | None = None,

@@ -14,13 +14,12 @@ Structure (docs/tensor.md, "The RTL engine", has the diagram):
   free once the store has copied it). Loads and stores
   stay in one unit, in order, so memory order among them is program order;
 - **tile registers**: eight tiles of TDIM rows x 4*TDIM bytes, each one row-major
-  vector (a `TileWrite`'s layout), kept in four memories written alike, one per
-  reader (`_tile_copy`; distributed RAM on an FPGA): the MAC unit's two operands (a
-  whole tile each into a register that a k-step shifts down a byte column) and md (a
-  whole tile into a register, a tmma's start), all fetched for the MAC unit's next
-  instruction, and the tile read port (the tile a store copies as it starts); one
-  write port (`_TileWrites`) takes a whole tile a cycle from either
-  unit (a load's rows gather in a buffer first);
+  vector (a `TileWrite`'s layout), kept in two memories written alike (`_tile_copy`;
+  distributed RAM on an FPGA): the MAC unit's, read a tile a cycle for its next
+  tmma's ms2, ms1 and md into registers of a whole tile each (`_operands`), and the
+  tile read port's (the tile a store copies as it starts); one write port
+  (`_TileWrites`) takes a whole tile a cycle from either unit (a load's rows gather
+  in a buffer first);
 - **MAC unit** (`mac_array.MacArray`): 4*TDIM k-steps per tmma, one per cycle, each an
   outer product into TDIM^2 accumulators; the last step leaves the destination tile in
   a result register that writes it in a later cycle, and the next tmma starts in the
@@ -522,8 +521,8 @@ class TensorEngine(Engine):
         and stores keep their order among themselves, compute instructions theirs (one
         behind the parked one waits), and csr instructions pass nothing. Returns the
         queue's head (the LSU's candidate) and the MAC unit's (the parked instruction,
-        else the head). Nothing is taken while `ready` is low (after a reset, until the
-        tiles are cleared)."""
+        else the head; with the tmma whose operands it fetches ahead). Nothing is
+        taken while `ready` is low (after a reset, until the tiles are cleared)."""
         entry = Signal(queue_entry(PREDECODED), name="queue_head")
         head = Signal(DISPATCH, name="head")
         uop = Signal(UOP, name="head_uop")
@@ -574,7 +573,7 @@ class TensorEngine(Engine):
     def _tile_copy(self, m: Module, writes: _TileWrites, index, name: str) -> Signal:
         """Tile `index`, read from a copy of the eight tiles of its own: the tile
         registers are memories, one copy per reader (the tile read port, the MAC
-        unit's two operands and its md), all written alike through the write port
+        unit's fetch of its operands and md), both written alike through the write port
         (`_TileWrites`) and read without a clock edge, like flip-flops (a write shows
         from the next cycle on). On ECP5 Yosys maps each copy to distributed RAM (TDIM 8: 512
         TRELLIS_DPR16X4 of 16 words of 4 bits), whose own read multiplexers select the

@@ -438,6 +438,10 @@ def test_a_load_passing_a_parked_tmma_on_its_tiles_is_caught(tmp_path, monkeypat
     assert verdict.verdict == "fail"
 
 
+_WARM_OUTPUT = 1024  # the warm-reset program's output region, from `data`
+_WARM_MARKER = 2040  # and its marker word
+
+
 def _warm_reset_program(tdim: int) -> str:
     """First run (marker 0): load all eight tiles with data, store them into the output
     region, set the marker to 1 and spin. After a reset (the RAM keeps its words) the
@@ -448,13 +452,14 @@ def _warm_reset_program(tdim: int) -> str:
     stores = [line for t in range(8) for line in _store(t, t * row * tdim, row, True)]
     return "\n".join(
         ["    .text", "    .globl _start, data", "_start:", "    la s0, data",
-         "    li t6, 1024",
-         "    add s1, s0, t6", "    li t6, 2040", "    add s2, s0, t6", "    lw t5, 0(s2)",
+         f"    li t6, {_WARM_OUTPUT}",
+         "    add s1, s0, t6", f"    li t6, {_WARM_MARKER}", "    add s2, s0, t6",
+         "    lw t5, 0(s2)",
          "    bnez t5, second", *first, *stores, "    li t5, 1", "    sw t5, 0(s2)",
          "spin1:", "    j spin1", "second:", *stores, "    li t5, 2", "    sw t5, 0(s2)",
          "spin2:", "    j spin2", "    .data", "    .p2align 6", "data:"]
         + [f"    .word {0x01010101 * (i % 250 + 1)}" for i in range(256)]
-        + ["    .zero 1024"]) + "\n"
+        + [f"    .zero {_WARM_MARKER + 8 - _WARM_OUTPUT}"]) + "\n"
 
 
 def test_the_tiles_are_zero_after_a_warm_reset(tmp_path):
@@ -463,6 +468,7 @@ def test_the_tiles_are_zero_after_a_warm_reset(tmp_path):
     that fills the tiles, reset, then stores them, must store zeros (hand-computed)."""
     from amaranth.hdl import ResetInserter
     from amaranth.sim import Simulator
+    from cosim.rtl_sim import ram_bytes
     from hw.oxcore.top import Top
     cfg = config(4)
     loaded = load_source(_warm_reset_program(4), cfg, tmp_path, "warm")
@@ -473,28 +479,25 @@ def test_the_tiles_are_zero_after_a_warm_reset(tmp_path):
     seen: dict[str, list[int]] = {}
 
     def words(ctx, offset: int, count: int) -> list[int]:
-        ram = top.data_ram
-        first = (data_base - cfg.mem_base + offset) // 4
-        return ram.read_words(lambda bank, row, rows: [
-            ctx.get(ram.bank_memories[bank].data[r]) for r in range(row, row + rows)],
-            first, count)
+        data = ram_bytes(ctx, top, cfg.mem_base, data_base + offset, 4 * count)
+        return [int.from_bytes(data[i:i + 4], "little") for i in range(0, len(data), 4)]
 
     async def until_marker(ctx, value: int) -> None:
         for _ in range(200):
             await ctx.tick().repeat(50)
-            if words(ctx, 2040, 1)[0] == value:
+            if words(ctx, _WARM_MARKER, 1)[0] == value:
                 await ctx.tick().repeat(200)  # the tile stores before it drain
                 return
         raise AssertionError(f"the marker never became {value}")
 
     async def bench(ctx) -> None:
         await until_marker(ctx, 1)
-        seen["before"] = words(ctx, 1024, 8 * tile_bytes // 4)
+        seen["before"] = words(ctx, _WARM_OUTPUT, 8 * tile_bytes // 4)
         ctx.set(warm, 1)
         await ctx.tick()
         ctx.set(warm, 0)
         await until_marker(ctx, 2)
-        seen["after"] = words(ctx, 1024, 8 * tile_bytes // 4)
+        seen["after"] = words(ctx, _WARM_OUTPUT, 8 * tile_bytes // 4)
 
     sim = Simulator(ResetInserter({"sync": warm})(top))
     sim.add_clock(1e-6)
