@@ -26,14 +26,20 @@ from amaranth.lib.wiring import In, Out
 RNU, RNE, RDN, ROD = 0, 1, 2, 3
 
 
-def round_shift(m: Module, value, amount, mode, name: str):
+def dropped_bits(amount, width: int):
+    """Bits [amount-1:0] set, of `width` bits (the bits a shift by `amount` drops)."""
+    return ((Const(1, width + 1) << amount) - 1)[:width]
+
+
+def round_shift(m: Module, value, amount, mode, name: str, dropped=None):
     """``roundoff(value, amount)`` of RVV 12.1 (`value` signed, `amount` 0..31):
     value >> amount plus the rounding increment the mode selects. A Signal one bit
-    wider than `value`."""
+    wider than `value`. `dropped`: `dropped_bits(amount)`, when a register holds it (a
+    decoder and a subtraction fewer on the path)."""
     width = len(value)
     raw = value.as_unsigned()
     below_mask = Signal(width, name=f"{name}_below_mask")  # bits [amount-1:0]
-    m.d.comb += below_mask.eq((Const(1, width + 1) << amount) - 1)
+    m.d.comb += below_mask.eq(dropped_bits(amount, width) if dropped is None else dropped)
     shifted = Signal(signed(width), name=f"{name}_shifted")
     m.d.comb += shifted.eq(value >> amount)
     half = (raw & (below_mask & ~(below_mask >> 1))).any()  # bit amount-1
@@ -102,6 +108,11 @@ class Requantizer(wiring.Component):
 
     def elaborate(self, platform) -> Module:
         m = Module()
+        # vssra's dropped bits, from tqshift, a register for every element: tqshift is
+        # held while rows are in the pipeline, and a row reaches vssra's stage three
+        # cycles after it enters
+        self._dropped = Signal(32, name="vssra_dropped")
+        m.d.sync += self._dropped.eq(dropped_bits(self.shift, 32))
         for j in range(self.tdim):
             self._element(m, self.row[32 * j:32 * j + 32].as_signed(), j)
         return m
@@ -120,8 +131,8 @@ class Requantizer(wiring.Component):
         t, t_clamped = saturate(m, scaled, 32, f"t{j}")
         t = self._stage(m, t, f"t{j}_q")  # stage 3
         t_clamped = self._stage(m, t_clamped, f"t{j}_clamped_q")
-        u = self._stage(m, round_shift(m, t, self.shift, self.rounding, f"vssra{j}"),
-                        f"u{j}_q")  # stage 4
+        u = self._stage(m, round_shift(m, t, self.shift, self.rounding, f"vssra{j}",
+                                       self._dropped), f"u{j}_q")  # stage 4
         t_clamped = self._stage(m, t_clamped, f"t{j}_clamped_qq")
         total = Signal(signed(34), name=f"sum{j}")
         m.d.comb += total.eq(u + self.zero_point.as_signed())
@@ -160,4 +171,4 @@ class Requantizer(wiring.Component):
         return clamped
 
 
-__all__ = ["Requantizer", "round_shift", "saturate"]
+__all__ = ["Requantizer", "dropped_bits", "round_shift", "saturate"]
