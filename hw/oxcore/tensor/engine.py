@@ -666,7 +666,7 @@ class TensorEngine(Engine):
         m.d.comb += [mma.eq(running & (uop.kind == Kind.MMA)), final.eq(mma & (k == steps - 1)),
                      ends.eq(Mux(uop.kind == Kind.MMA, ~result.full, result.free))]
         a, b, base = self._operands(m, writes, unit, k, mma, final, final & result.full,
-                                    current, head, head_uop, fetch_next, result,
+                                    head, head_uop, fetch_next, result,
                                     in_result | zeros_in_tile)
         m.d.comb += [
             array.a.eq(a), array.b.eq(b), array.a_unsigned.eq(uop.unsigned_a),
@@ -712,7 +712,7 @@ class TensorEngine(Engine):
         return result
 
     def _operands(self, m: Module, writes: _TileWrites, unit: Unit, k, mma, final, stalls,
-                  current, head, head_uop, fetch_next, result: "_MacResult",
+                  head, head_uop, fetch_next, result: "_MacResult",
                   md_known) -> tuple[Signal, Signal, Signal]:
         """The MAC array's operands, byte column k of ms1 and of ms2, each from a
         register of one column (TDIM bytes) that takes the next step's column every
@@ -737,8 +737,10 @@ class TensorEngine(Engine):
         copy to the column register), md perhaps in the result register or known to
         be zeros (`md_known`: not fetched, `_mac_unit`), and no operand tile of it
         is being written or waits in the result register. A running tmma's tiles are
-        written by no one (the scoreboard), so its columns stay as they were. `k`: the k-step; `mma`: the unit runs a tmma; `final`: its
-        last k-step; `current`: the running instruction; `head`: the MAC unit's next."""
+        written by no one (the scoreboard), so its columns stay as they were.
+        `k`: the k-step; `mma`: the unit runs a tmma; `final`: its last k-step;
+        `head`: the MAC unit's next instruction; `fetch_next`: the tmma fetched for
+        (`_issue`)."""
         t = self.tdim
         row_width = 32 * t
         steps = 4 * t
