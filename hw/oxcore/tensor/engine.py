@@ -114,10 +114,10 @@ def _may_pass_parked(head_kind, parked_tiles, head_tiles):
 
 
 class _Fetch(enum.IntEnum):
-    """What the MAC unit's copy of the tiles is read for this cycle (`_operands`)."""
-    MS2 = 0
-    MS1 = 1
-    MD = 2
+    """What the MAC unit's copy of the tiles for ms1 and md is read for this cycle
+    (`_operands`)."""
+    MS1 = 0
+    MD = 1
 
 
 class LsuState(enum.IntEnum):
@@ -747,80 +747,69 @@ class TensorEngine(Engine):
         wanted = {name: self._tile_operand(head.insn, name) for name in ("ms1", "ms2", "md")}
         ahead = {name: self._tile_operand(fetch_next.insn, name)
                  for name in ("ms1", "ms2", "md")}
-        turn = Signal(_Fetch, name="mac_fetch_turn")  # what the copy is read for
-        index = Signal(3, name="mac_fetch_tile")  # at which tile
-        source = self._tile_copy(m, writes, index, "mac_source")
-        source_rows = [source.word_select(i, row_width) for i in range(t)]
+        # two copies of the tiles: ms2's, and ms1's and md's in turn
+        turn = Signal(_Fetch, name="mac_fetch_turn")  # what the second is read for
+        index_b = Signal(3, name="mac_fetch_ms2_tile")
+        index_a = Signal(3, name="mac_fetch_tile")
+        copy_b = self._tile_copy(m, writes, index_b, "mac_ms2_source")
+        copy_a = self._tile_copy(m, writes, index_a, "mac_source")
+        index = {"ms2": index_b, "ms1": index_a, "md": index_a}
+        source_rows = {name: [copy.word_select(i, row_width) for i in range(t)]
+                       for name, copy in (("ms2", copy_b), ("ms1", copy_a))}
 
         def stale(tile):  # the copy's read of `tile` this cycle misses a write
             return (writes.writes_tile(tile) | result.holds(tile)
                     | result.arriving.bit_select(tile, 1))
 
         # when each register may take its tile: the operands' after the running tmma's
-        # last read of theirs; md's but in a tmma's first k-step
-        free = {"ms2": ~mma | (k >= steps - 3), "ms1": ~mma | (k >= steps - 2),
-                "md": ~mma | (k != 0)}
-        loads, holds_next, holds = {}, {}, {}
+        # last read of theirs (in its second last k-step); md's but in a tmma's first
+        operands_free = ~mma | (k >= steps - 2)
+        loads = {"ms2": operands_free, "ms1": operands_free & (turn == _Fetch.MS1),
+                 "md": (~mma | (k != 0)) & (turn == _Fetch.MD)}
+        holds_next, holds = {}, {}
         for name in ("ms2", "ms1", "md"):
             held = Signal(3, name=f"mac_{name}_tile")  # the tile in the register
             valid = Signal(name=f"mac_{name}_valid")  # (not written since)
-            loads[name] = free[name] & (turn == getattr(_Fetch, name.upper()))
             with m.If(loads[name]):
-                m.d.sync += [held.eq(index), valid.eq(~stale(index))]
+                m.d.sync += [held.eq(index[name]), valid.eq(~stale(index[name]))]
             with m.Else():
                 m.d.sync += valid.eq(valid & ~writes.writes_tile(held))
             holds[name] = valid & (held == wanted[name])  # the head's tile, now
-            holds_next[name] = Mux(loads[name], (index == ahead[name]) & ~stale(index),
+            holds_next[name] = Mux(loads[name], (index[name] == ahead[name]) & ~stale(index[name]),
                                    valid & (held == ahead[name]) & ~writes.writes_tile(held))
 
         registers = {name: [Signal(row_width, name=f"mac_{name}_row{i}") for i in range(t)]
                      for name in ("ms1", "ms2")}
-        with m.If(loads["ms1"]):
-            m.d.sync += [row.eq(data) for row, data in zip(registers["ms1"], source_rows)]
-        # ms2 but its last byte column, then that column from a register a cycle later
-        last_column = Signal(8 * t, name="mac_ms2_last_column")
-        last_pending = Signal(name="mac_ms2_last_pending")
-        body = row_width - 8
-        m.d.sync += last_pending.eq(loads["ms2"])
-        with m.If(last_pending):
-            m.d.sync += [row[body:].eq(last_column.word_select(i, 8))
-                         for i, row in enumerate(registers["ms2"])]
-        with m.If(loads["ms2"]):
-            m.d.sync += [row[:body].eq(data[:body])
-                         for row, data in zip(registers["ms2"], source_rows)]
-            m.d.sync += last_column.eq(Cat(*(data[body:] for data in source_rows)))
+        for name in ("ms1", "ms2"):
+            with m.If(loads[name]):
+                m.d.sync += [row.eq(data) for row, data in zip(registers[name],
+                                                               source_rows[name])]
         base = Signal(row_width * t, name="mac_base_tile")
         with m.If(loads["md"]):
-            m.d.sync += base.eq(source)
+            m.d.sync += base.eq(copy_a)
 
-        # the next turn: md while a tmma runs, then ms2 and ms1 in its third and second
-        # last k-steps, then (and while none runs) what the MAC unit's next still lacks
+        # ms2's copy: at the next tmma's ms2 always; the other: md while a tmma runs,
+        # ms1 in its second last k-step, then (and while none runs) ms1 if the next
+        # tmma still lacks it, else md
+        m.d.sync += index_b.eq(ahead["ms2"])
         next_turn = Signal(_Fetch, name="mac_fetch_next_turn")
-        with m.If(mma & (k < steps - 4)):
+        with m.If(mma & (k < steps - 3)):
             m.d.comb += next_turn.eq(_Fetch.MD)
-        with m.Elif(mma & (k == steps - 4)):
-            m.d.comb += next_turn.eq(_Fetch.MS2)
-        with m.Elif(mma & (k == steps - 3)):
-            m.d.comb += next_turn.eq(_Fetch.MS1)
-        with m.Elif(~holds_next["ms2"]):
-            m.d.comb += next_turn.eq(_Fetch.MS2)
-        with m.Elif(~holds_next["ms1"]):
+        with m.Elif((mma & (k == steps - 3)) | ~holds_next["ms1"]):
             m.d.comb += next_turn.eq(_Fetch.MS1)
         with m.Else():
             m.d.comb += next_turn.eq(_Fetch.MD)
         m.d.sync += [turn.eq(next_turn),
-                     index.eq(Mux(next_turn == _Fetch.MS2, ahead["ms2"],
-                                  Mux(next_turn == _Fetch.MS1, ahead["ms1"], ahead["md"])))]
+                     index_a.eq(Mux(next_turn == _Fetch.MS1, ahead["ms1"], ahead["md"]))]
 
-        md_ready = (md_known | (loads["md"] & (index == wanted["md"])
-                                    & ~writes.writes_tile(index))
-                    | (holds["md"] & ~writes.writes_tile(wanted["md"])))
-        # an operand read this cycle goes to its column register too (column 0)
-        fresh = {name: loads[name] & (index == wanted[name]) & ~stale(index)
-                 for name in ("ms1", "ms2")}
+        # Each register holds the head's tile after this cycle: the one it takes now (an
+        # operand's column 0 then goes to its column register too), else the one it
+        # holds (a register taking another tile in the take cycle would lose it).
+        ready = {name: Mux(loads[name], (index[name] == wanted[name]) & ~stale(index[name]),
+                           holds[name] & ~writes.writes_tile(wanted[name]))
+                 for name in ("ms1", "ms2", "md")}
         fetched = Signal(name="mac_operands_fetched")  # the head's three tiles are here
-        m.d.comb += fetched.eq((holds["ms1"] | fresh["ms1"]) & (holds["ms2"] | fresh["ms2"])
-                               & md_ready)
+        m.d.comb += fetched.eq(ready["ms1"] & ready["ms2"] & (md_known | ready["md"]))
         ms1, ms2 = wanted["ms1"], wanted["ms2"]
         m.d.comb += unit.operands_pending.eq(
             (head_uop.kind == Kind.MMA)
@@ -836,12 +825,12 @@ class TensorEngine(Engine):
         for name in ("ms1", "ms2"):
             operand = Signal(8 * t, name=f"mac_{name}_column")
             with m.If(~stalls & fetch & loads[name]):  # (column 0 of the tile read now)
-                m.d.sync += operand.eq(Cat(*(data[:8] for data in source_rows)))
+                m.d.sync += operand.eq(Cat(*(data[:8] for data in source_rows[name])))
             with m.Elif(~stalls):  # (each row's byte `column`, by a multiplexer tree)
                 m.d.sync += operand.eq(Cat(*(shifted(row, column, 8, unit=8)
                                              for row in registers[name])))
             columns.append(operand)
-        self._watch["mac"] += [turn, index, fetched]
+        self._watch["mac"] += [turn, index_a, index_b, fetched]
         return columns[0], columns[1], base
 
     # ---- the load/store unit -----------------------------------------------------------
