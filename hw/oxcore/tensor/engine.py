@@ -14,10 +14,11 @@ Structure (docs/tensor.md, "The RTL engine", has the diagram):
   free once the store has copied it). Loads and stores
   stay in one unit, in order, so memory order among them is program order;
 - **tile registers**: eight tiles of TDIM rows x 4*TDIM bytes, each one row-major
-  vector (a `TileWrite`'s layout), kept in two memories written alike (`_tile_copy`;
-  distributed RAM on an FPGA): the MAC unit's, read a tile a cycle for its next
-  tmma's ms2, ms1 and md into registers of a whole tile each (`_operands`), and the
-  tile read port's (the tile a store copies as it starts); one write port
+  vector (a `TileWrite`'s layout), kept in three memories written alike
+  (`_tile_copy`; distributed RAM on an FPGA): the MAC unit's two, read ahead for its
+  next tmma's ms2, and ms1 and md in turn, into registers of a whole tile each
+  (`_operands`), and the tile read port's (the tile a store copies as it starts);
+  one write port
   (`_TileWrites`) takes a whole tile a cycle from either unit (a load's rows gather
   in a buffer first);
 - **MAC unit** (`mac_array.MacArray`): 4*TDIM k-steps per tmma, one per cycle, each an
@@ -573,7 +574,7 @@ class TensorEngine(Engine):
     def _tile_copy(self, m: Module, writes: _TileWrites, index, name: str) -> Signal:
         """Tile `index`, read from a copy of the eight tiles of its own: the tile
         registers are memories, one copy per reader (the tile read port, the MAC
-        unit's fetch of its operands and md), both written alike through the write port
+        unit's fetch of ms2, and of ms1 and md), all written alike through the write port
         (`_TileWrites`) and read without a clock edge, like flip-flops (a write shows
         from the next cycle on). On ECP5 Yosys maps each copy to distributed RAM (TDIM 8: 512
         TRELLIS_DPR16X4 of 16 words of 4 bits), whose own read multiplexers select the
@@ -722,20 +723,21 @@ class TensorEngine(Engine):
         (`stalls`: the result register full, a flip-flop) keeps its column.
 
         The three tiles a tmma reads (ms2 and ms1 into those registers, md into the
-        register its first k-step starts from) come from one copy of the tiles
-        (`_tile_copy`), a tile a cycle (`_Fetch`), at a tile index from a flip-flop:
-        md early in a running tmma (the register is free after its first k-step),
-        ms2 and ms1 in its third and second last k-steps (ms2's last column a cycle
-        later: the running tmma's last k-step reads it), and whichever the next tmma
-        still lacks after that and while none runs. A copy per reader cost three
-        copies of 512 distributed RAMs each at TDIM 8, and long wires from their
-        outputs to the column multiplexers (docs/fpga.md). Each register knows its
-        tile and drops it when that tile is written (a write shows in the copy from
-        the next cycle) or was read while the result register held it. The MAC unit
-        takes a tmma (`Unit.operands_pending`) once its three tiles are there, the
-        last one read perhaps in that very cycle (its column 0 then goes from the
-        copy to the column register), md perhaps in the result register or known to
-        be zeros (`md_known`: not fetched, `_mac_unit`), and no operand tile of it
+        register its first k-step starts from) come ahead of it from two copies of
+        the tiles (`_tile_copy`) at tile indices from flip-flops: ms2's register takes
+        the next tmma's ms2 from a copy of its own in every cycle it is free (from the
+        running tmma's second last k-step, after its last read of it, and while none
+        runs); the other copy is read for md early in a running tmma (its register is
+        free after the first k-step), for ms1 in the second last k-step, and then for
+        ms1 if the next tmma still lacks it, else md (`_Fetch`). A copy per reader
+        cost a third copy of 512 distributed RAMs at TDIM 8 and long wires from each
+        to its column multiplexers (docs/fpga.md). Each register knows its tile and
+        drops it when that tile is written (a write shows in the copy from the next
+        cycle) or was read while the result register held it. The MAC unit takes a
+        tmma (`Unit.operands_pending`) once each register holds its tile after the
+        cycle, perhaps taking it in that very cycle (its column 0 then goes from the
+        copy to the column register); md perhaps in the result register or known to
+        be zeros (`md_known`: not fetched, `_mac_unit`); and no operand tile of it
         is being written or waits in the result register. A running tmma's tiles are
         written by no one (the scoreboard), so its columns stay as they were.
         `k`: the k-step; `mma`: the unit runs a tmma; `final`: its last k-step;
