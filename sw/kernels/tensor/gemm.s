@@ -50,16 +50,19 @@
     .endr
 .endm
 
-/* Start accumulator m\a (\rows rows and \col tiles across from the block at s8): tzero,
- * or its partial sums from W. */
-.macro INIT1 a, rows, col
+/* Start accumulators m\a and m\b (side by side, \rows rows of C below the block at s8):
+ * tzero, or their partial sums from W. */
+.macro INIT2 a, b, rows
     .rept INIT_W
-    li a4, \rows * WS + \col * 4 * T
+    li a4, \rows * WS
     add a4, a4, s8
     tld.w m\a, (a4), s9
+    addi a4, a4, 4 * T
+    tld.w m\b, (a4), s9
     .endr
     .rept 1 - INIT_W
     tzero m\a
+    tzero m\b
     .endr
 .endm
 
@@ -178,10 +181,8 @@ main_region:
     li s10, T * K
     li s6, NS / BLK
     li s7, MS / BLK
-    INIT1 0, 0, 0
-    INIT1 1, 0, 1
-    INIT1 2, T, 0
-    INIT1 3, T, 1
+    INIT2 0, 1, 0
+    INIT2 2, 3, T
     li t0, 0
     STEP
 k_loop:
@@ -214,18 +215,16 @@ boundary:                           /* the last tmma (into m3) of the block at s
     STORE2 0, 1, 0
     tld.b m4, (s0), s4              /* the next block's step 0 */
     tld.b m6, (s1), s4
-    INIT1 0, 0, 0                   /* each accumulator started right before its */
-    tmma m0, m4, m6                 /* first tmma: the MAC unit fetches a tmma's */
-    STORE2 2, 3, T                  /* operands ahead past one tzero (docs/tensor.md) */
+    INIT2 0, 1, 0
+    tmma m0, m4, m6
+    STORE2 2, 3, T
     add a2, s1, s10
     tld.b m7, (a2), s4
-    INIT1 1, 0, 1
+    INIT2 2, 3, T
     tmma m1, m4, m7
     add a3, s0, s10
     tld.b m5, (a3), s4
-    INIT1 2, T, 0
     tmma m2, m5, m6
-    INIT1 3, T, 1
     tmma m3, m5, m7
     li t0, 0
     j k_loop
