@@ -768,17 +768,21 @@ class TensorEngine(Engine):
         operands_free = ~mma | (k >= steps - 2)
         loads = {"ms2": operands_free, "ms1": operands_free & (turn == _Fetch.MS1),
                  "md": (~mma | (k != 0)) & (turn == _Fetch.MD)}
-        holds_next, holds = {}, {}
+        kept = {}  # name: the tile in the register, and whether it is not written since
         for name in ("ms2", "ms1", "md"):
-            held = Signal(3, name=f"mac_{name}_tile")  # the tile in the register
-            valid = Signal(name=f"mac_{name}_valid")  # (not written since)
+            held, valid = Signal(3, name=f"mac_{name}_tile"), Signal(name=f"mac_{name}_valid")
             with m.If(loads[name]):
                 m.d.sync += [held.eq(index[name]), valid.eq(~stale(index[name]))]
             with m.Else():
                 m.d.sync += valid.eq(valid & ~writes.writes_tile(held))
-            holds[name] = valid & (held == wanted[name])  # the head's tile, now
-            holds_next[name] = Mux(loads[name], (index[name] == ahead[name]) & ~stale(index[name]),
-                                   valid & (held == ahead[name]) & ~writes.writes_tile(held))
+            kept[name] = held, valid
+
+        def holds_after(name: str, tile):
+            """Register `name` holds `tile` after this cycle: the one it takes now (not
+            stale), else the one it holds (not written now)."""
+            held, valid = kept[name]
+            return Mux(loads[name], (index[name] == tile) & ~stale(index[name]),
+                       valid & (held == tile) & ~writes.writes_tile(held))
 
         registers = {name: [Signal(row_width, name=f"mac_{name}_row{i}") for i in range(t)]
                      for name in ("ms1", "ms2")}
@@ -797,27 +801,23 @@ class TensorEngine(Engine):
         next_turn = Signal(_Fetch, name="mac_fetch_next_turn")
         with m.If(mma & (k < steps - 3)):
             m.d.comb += next_turn.eq(_Fetch.MD)
-        with m.Elif((mma & (k == steps - 3)) | ~holds_next["ms1"]):
+        with m.Elif((mma & (k == steps - 3)) | ~holds_after("ms1", ahead["ms1"])):
             m.d.comb += next_turn.eq(_Fetch.MS1)
         with m.Else():
             m.d.comb += next_turn.eq(_Fetch.MD)
         m.d.sync += [turn.eq(next_turn),
                      index_a.eq(Mux(next_turn == _Fetch.MS1, ahead["ms1"], ahead["md"]))]
 
-        # Each register holds the head's tile after this cycle: the one it takes now (an
-        # operand's column 0 then goes to its column register too), else the one it
-        # holds (a register taking another tile in the take cycle would lose it).
-        ready = {name: Mux(loads[name], (index[name] == wanted[name]) & ~stale(index[name]),
-                           holds[name] & ~writes.writes_tile(wanted[name]))
-                 for name in ("ms1", "ms2", "md")}
+        # The head is taken once each register holds its tile after this cycle (an
+        # operand taken now also goes to its column register, column 0; a register
+        # taking another tile in the take cycle would lose the head's), and neither
+        # operand tile is being written or waits in the result register.
+        ready = {name: holds_after(name, wanted[name]) for name in ("ms1", "ms2", "md")}
         fetched = Signal(name="mac_operands_fetched")  # the head's three tiles are here
         m.d.comb += fetched.eq(ready["ms1"] & ready["ms2"] & (md_known | ready["md"]))
-        ms1, ms2 = wanted["ms1"], wanted["ms2"]
         m.d.comb += unit.operands_pending.eq(
             (head_uop.kind == Kind.MMA)
-            & (~fetched | writes.writes_tile(ms1) | writes.writes_tile(ms2)
-               | result.holds(ms1) | result.holds(ms2)
-               | result.arriving.bit_select(ms1, 1) | result.arriving.bit_select(ms2, 1)))
+            & (~fetched | stale(wanted["ms1"]) | stale(wanted["ms2"])))
 
         fetch = Signal(name="mac_fetch")  # the column registers take the next's column 0
         m.d.comb += fetch.eq(~mma | final)
