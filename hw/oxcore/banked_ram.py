@@ -37,7 +37,10 @@ on each side of the wires to them, the engine's own logic need not sit between t
 block RAMs, which spread it over the device and lengthened its internal paths
 (docs/fpga.md). The arbitration knows when each request reaches the banks: ports of
 one kind (staged or not) asking in one cycle meet there in the same cycle, and an
-unstaged port is refused while a staged request in the stage holds a common bank.
+unstaged port is refused while a staged request in the stage reaches the banks, any
+bank: its ready may not depend on its own address, which an engine's request made in
+the cycle it takes an instruction depends on (through the end of the instruction
+before, which waits on ready: a combinational loop in a core with both engines).
 Engines count their answers by ``rvalid``; a staged store's last write lands a cycle
 after it was accepted, which the core's memory-order wait, a cycle late itself, still
 covers (`tests/hw/oxcore/tensor`: a scalar load right behind a tile store).
@@ -166,7 +169,7 @@ class BankedRam(wiring.Component):
         first = [self._first_bank(m, port, f"port{i}_bank") for i, port in enumerate(ports)]
         at_banks = [self._first_bank(m, request, f"port{i}_staged_bank")
                     if self.staged[i] else first[i] for i, request in enumerate(requests)]
-        self._arbitrate(m, requests, first, at_banks)
+        self._arbitrate(m, requests, first)
         sides = [[0], list(range(1, len(ports)))] if len(ports) > 1 else [[0]]
         side_of = {i: side for side, members in enumerate(sides) for i in members}
         bank_data = [[] for _ in sides]  # per side, per bank
@@ -203,11 +206,11 @@ class BankedRam(wiring.Component):
         m.d.comb += start.eq((request.addr * k)[:_log2(banks)] if banks > 1 else 0)
         return start
 
-    def _arbitrate(self, m: Module, requests, first, at_banks) -> None:
+    def _arbitrate(self, m: Module, requests, first) -> None:
         """``ready``: port 0 always; an engine's port unless a lower-numbered engine
-        port of the same kind (staged or not) asks for a common bank in this cycle, or
-        it is unstaged and a staged request reaches a common bank now (aligned
-        power-of-two bank groups)."""
+        port of the same kind (staged or not) asks for a common bank in this cycle
+        (aligned power-of-two bank groups), or it is unstaged and a staged request
+        reaches the banks now (the module's docstring)."""
         ports, staged = self.ports, self.staged
         words = [port.signature.words for port in ports]
 
@@ -220,7 +223,7 @@ class BankedRam(wiring.Component):
                 if j < i and staged[j] == staged[i]:
                     conflict = conflict | (ports[j].valid & overlap(i, j, first[j]))
                 if staged[j] and not staged[i] and i:
-                    conflict = conflict | (requests[j].valid & overlap(i, j, at_banks[j]))
+                    conflict = conflict | requests[j].valid
             m.d.comb += port.ready.eq(~conflict if i else 1)
 
     def _staged(self, m: Module, i: int) -> "_Request":
