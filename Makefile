@@ -83,7 +83,7 @@ fuzz: $(STAMP)
 fpga: $(STAMP)
 	$(PY) -m fpga build --board $(or $(BOARD),ulx3s) $(FPGA_PROGRAM_ARGS) \
 		$(if $(CONFIG),--config $(CONFIG)) $(if $(filter 1,$(PROGRAM)),--program) \
-		$(if $(ROUTER),--router $(ROUTER))
+		$(if $(ROUTER),--router $(ROUTER)) $(if $(PLACER),--placer $(PLACER))
 
 fpga-check: $(STAMP)
 	$(PY) -m fpga check
@@ -91,7 +91,8 @@ fpga-check: $(STAMP)
 fpga-timing: $(STAMP)
 	$(PY) -m fpga timing --unit $(or $(UNIT),lane) $(if $(CONFIG),--config $(CONFIG)) \
 		$(if $(filter 1,$(PLACE_ONLY)),--place-only) $(if $(filter 1,$(FAST)),--no-abc9) \
-		$(if $(filter 1,$(DEPTH)),--depth) $(if $(BY_LINE),--by-line $(BY_LINE))
+		$(if $(filter 1,$(DEPTH)),--depth) $(if $(BY_LINE),--by-line $(BY_LINE)) \
+		$(if $(PLACER),--placer $(PLACER))
 
 # clean keeps the tool caches (zig's C++ runtime, compiled CXXRTL models, YoWASP):
 # rebuilding them costs minutes. distclean removes everything, .venv included.

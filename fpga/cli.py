@@ -29,7 +29,7 @@ from oxcore.config import OxCoreConfig, load_config, sweep
 from oxcore.errors import OxCoreError
 
 from fpga.boards import BOARDS, DEFAULT_BOARD, get_board
-from fpga.tools import ROUTERS, FpgaError
+from fpga.tools import PLACERS, ROUTERS, FpgaError
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def _cmd_build(args) -> int:
         result = build(board, component, design=design.name, build_root=args.build_root,
                        config=config.name, target_mhz=args.target_mhz,
                        allow_timing_fail=args.allow_timing_fail, seed=args.seed,
-                       router=args.router)
+                       router=args.router, placer=args.placer)
     except FpgaError as exc:
         if getattr(exc, "report_text", None):
             print(exc.report_text)
@@ -212,7 +212,7 @@ def _cmd_timing(args) -> int:
             print(f"\nunit {args.unit}: cells by the HDL line of the net each drives\n{text}")
         return 0
     result = unit_timing(unit, args.unit, work, seed=args.seed, place_only=args.place_only,
-                         router=args.router, abc9=not args.no_abc9)
+                         router=args.router, placer=args.placer, abc9=not args.no_abc9)
     print(result.format())
     return 0
 
@@ -325,6 +325,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--router", choices=ROUTERS, default=None,
                    help="nextpnr's router (default: nextpnr's own, router1); router2 "
                         "finishes congested designs such as the tensor SoC far sooner")
+    p.add_argument("--placer", choices=PLACERS, default=None,
+                   help="nextpnr's placer (default: nextpnr's own, heap)")
     p.add_argument("--build-root", default="build/fpga", type=Path)
     p.set_defaults(func=_cmd_build)
 
@@ -346,6 +348,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "minutes where routing an engine can take an hour")
     p.add_argument("--router", choices=ROUTERS, default="router2",
                    help="nextpnr's router (default router2)")
+    p.add_argument("--placer", choices=PLACERS, default="heap",
+                   help="nextpnr's placer (default heap, nextpnr's own)")
     p.add_argument("--no-abc9", action="store_true",
                    help="map LUTs with Yosys's older abc instead of synth_ecp5's abc9 "
                         "(a somewhat worse mapping); for finding paths")

@@ -47,7 +47,7 @@ from amaranth.lib import wiring
 from fpga.area import SYNTH_OPTS, prepare_memories
 from fpga.boards import Board, BoardTop, get_board
 from fpga.report import PnrReport, parse_report
-from fpga.tools import ROUTERS, FpgaError, env_var, tool_env
+from fpga.tools import PLACERS, ROUTERS, FpgaError, env_var, tool_env
 
 DEFAULT_BUILD_ROOT = Path("build") / "fpga"
 
@@ -198,7 +198,7 @@ def build(board: Board | str, soc: wiring.Component | SocFactory, *,
           design: str = "soc", build_root: Path | str = DEFAULT_BUILD_ROOT,
           config: str | None = None, target_mhz: float | None = None,
           allow_timing_fail: bool = False, seed: int = 1, router: str | None = None,
-          program: bool = False, log: Callable[[str], None] = print) -> BuildResult:
+          placer: str | None = None, program: bool = False, log: Callable[[str], None] = print) -> BuildResult:
     """Synthesize, place, route and pack ``soc`` for ``board``; return the result, or raise
     `DoesNotFit`, `TimingFailed` or `BuildStepFailed`.
 
@@ -207,9 +207,12 @@ def build(board: Board | str, soc: wiring.Component | SocFactory, *,
     board clock is always required). ``allow_timing_fail`` installs the bitstream even if
     timing fails (the report still says FAIL). ``program`` runs openFPGALoader after a
     successful build (`program_board`). ``router`` picks nextpnr's router (``router1``,
-    ``router2``; None: nextpnr's default)."""
+    ``router2``; None: nextpnr's default), ``placer`` its placer (``heap``, ``sa``,
+    ``static``; None: nextpnr's default, heap)."""
     if router not in (None, *ROUTERS):
         raise ValueError(f"router {router!r}: nextpnr has {', '.join(ROUTERS)}")
+    if placer not in (None, *PLACERS):
+        raise ValueError(f"placer {placer!r}: nextpnr has {', '.join(PLACERS)}")
     board = get_board(board) if isinstance(board, str) else board
     component = soc(board) if callable(soc) and not isinstance(soc, wiring.Component) else soc
     out_dir = Path(build_root) / board.name
@@ -228,7 +231,8 @@ def build(board: Board | str, soc: wiring.Component | SocFactory, *,
         "script_after_read": prepare_memories(),
         "script_after_synth": "tee -q -o synth_stat.json stat -json",
         "nextpnr_opts": f"--report report.json --timing-allow-fail --seed {int(seed)}"
-                        + (f" --router {router}" if router else ""),
+                        + (f" --router {router}" if router else "")
+                        + (f" --placer {placer}" if placer else ""),
     }
     if SYNTH_OPTS.get(board.family):
         overrides["synth_opts"] = SYNTH_OPTS[board.family]

@@ -22,6 +22,7 @@ from pathlib import Path
 from oxcore.errors import OxCoreError, ToolError
 
 ROUTERS = ("router1", "router2")  # nextpnr's --router choices
+PLACERS = ("heap", "sa", "static")  # nextpnr-ecp5's --placer choices (heap its default)
 
 # Amaranth's tool name -> YoWASP console script. The variable Amaranth reads is the
 # tool name upper-cased with '-' -> '_' (amaranth._toolchain.tool_env_var).

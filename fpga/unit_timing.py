@@ -195,13 +195,13 @@ def synthesize_unit(unit: wiring.Component, name: str, work: Path, *, abc9: bool
 
 
 def unit_timing(unit: wiring.Component, name: str, work: Path, *, seed: int = 1,
-                place_only: bool = False, router: str = "router2", abc9: bool = True,
-                log: Callable[[str], None] = print) -> UnitTiming:
+                place_only: bool = False, router: str = "router2", placer: str = "heap",
+                abc9: bool = True, log: Callable[[str], None] = print) -> UnitTiming:
     """Synthesize (`synthesize_unit`) and place-and-route `unit` in a `UnitHarness` in
     ``work``; see the module docstring. `place_only` stops after placement (nextpnr
     ``--no-route``): Fmax is nextpnr's estimate (it reports no path without routing), in
     minutes where routing a congested engine can take an hour. `router`: nextpnr's
-    router2 (default) or router1."""
+    router2 (default) or router1; `placer`: its heap (default), sa or static."""
     work.mkdir(parents=True, exist_ok=True)
     for stale in ("report.json", "nextpnr.log", "timing.txt", "timing.json"):
         (work / stale).unlink(missing_ok=True)
@@ -213,6 +213,7 @@ def unit_timing(unit: wiring.Component, name: str, work: Path, *, seed: int = 1,
     argv = [str(tool_path("nextpnr-ecp5")), *DEVICE_OPTS, "--json", "top.json",
             "--lpf-allow-unconstrained", "--freq", f"{SOC_MHZ:g}", "--timing-allow-fail",
             "--report", "report.json", "--seed", str(seed), "--router", router,
+            "--placer", placer,
             "--log", "nextpnr.log", "-q"] + (["--no-route"] if place_only else [])
     proc = subprocess.run(argv, cwd=work, capture_output=True, text=True, env=tool_env())
     seconds["pnr"] = time.monotonic() - start

@@ -68,12 +68,15 @@ def test_cli_errors_are_one_line_and_non_zero():
     assert "Traceback" not in run.stderr
 
 
-def test_router_option_reaches_nextpnr(tmp_path):
+def test_router_and_placer_options_reach_nextpnr(tmp_path):
     board = get_board("icebreaker")
     result = build(board, make_soc_lite, design="demo", build_root=tmp_path,
-                   router="router2", log=lambda _: None)
+                   router="router2", placer="static", log=lambda _: None)
     assert result.bitstream.exists()
     log = (tmp_path / "icebreaker" / "demo" / "top.tim").read_text()
     assert "router2" in log.lower()
+    assert "static placer" in log.lower()
     with pytest.raises(ValueError, match="router 'maze': nextpnr has router1, router2"):
         build(board, make_soc_lite, design="demo", build_root=tmp_path, router="maze")
+    with pytest.raises(ValueError, match="placer 'magic': nextpnr has heap, sa, static"):
+        build(board, make_soc_lite, design="demo", build_root=tmp_path, placer="magic")
