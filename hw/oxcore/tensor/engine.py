@@ -307,6 +307,11 @@ class _MacResult:
         """Tile `index`'s value is here (written to the tile at the earliest this cycle)."""
         return self.full & (self.index == index)
 
+    def has_or_takes(self, index):
+        """Tile `index`'s value is here or comes here this cycle: the tiles' copies do
+        not have it yet."""
+        return self.holds(index) | self.arriving.bit_select(index, 1)
+
 
 class Unit:
     """A unit as the issue logic sees it."""
@@ -633,7 +638,7 @@ class TensorEngine(Engine):
         # select the start of every accumulator (the SoC clock).
         head_md = self._tile_operand(head.insn, "md")
         arriving = result.arriving.bit_select(head_md, 1)
-        in_result = result.holds(head_md) | arriving
+        in_result = result.has_or_takes(head_md)
         zeros_in_result = ((result.holds(head_md) & result.zeros)
                            | (arriving & (uop.kind == Kind.ZERO)))
         zeros_in_tile = (writes.zero.bit_select(head_md, 1) & ~in_result
@@ -666,8 +671,23 @@ class TensorEngine(Engine):
         ends = Signal(name="mac_ends")
         m.d.comb += [mma.eq(running & (uop.kind == Kind.MMA)), final.eq(mma & (k == steps - 1)),
                      ends.eq(Mux(uop.kind == Kind.MMA, ~result.full, result.free))]
+        # the k-step and whether a tmma runs in the next cycle, for the operand
+        # registers' enables, which are flip-flops set from them (`_operands`)
+        k_next = Signal.like(k, name="mac_k_next")
+        running_next = Signal(name="mac_running_next")
+        mma_next = Signal(name="mac_mma_next")
+        m.d.comb += [k_next.eq(k), running_next.eq(running)]
+        with m.If(last & ends):  # the end
+            m.d.comb += [k_next.eq(0), running_next.eq(0)]
+        with m.Elif(running & ~last):
+            m.d.comb += k_next.eq(k + 1)
+        with m.If(unit.take):
+            m.d.comb += running_next.eq(1)
+        m.d.comb += mma_next.eq(running_next & Mux(unit.take, head_uop.kind == Kind.MMA,
+                                                   uop.kind == Kind.MMA))
+        m.d.sync += [k.eq(k_next), running.eq(running_next)]
         a, b, base = self._operands(m, writes, unit, k, mma, final, final & result.full,
-                                    head, head_uop, fetch_next, result,
+                                    (k_next, mma_next), head, head_uop, fetch_next, result,
                                     in_result | zeros_in_tile)
         m.d.comb += [
             array.a.eq(a), array.b.eq(b), array.a_unsigned.eq(uop.unsigned_a),
@@ -676,14 +696,10 @@ class TensorEngine(Engine):
         ]
         with m.If(last & ends):  # the end: the tile into the result register
             m.d.comb += finishing.eq(1)
-            m.d.sync += [running.eq(0), k.eq(0), result.full.eq(1), result.index.eq(md),
+            m.d.sync += [result.full.eq(1), result.index.eq(md),
                          result.order.eq(current.order), result.zeros.eq(uop.kind == Kind.ZERO)]
         with m.If(final & ~result.full):  # (tzero's zeros: `zeros`, not a value)
             m.d.sync += result.value.eq(array.result)
-        with m.Elif(running & ~last):
-            m.d.sync += k.eq(k + 1)
-        with m.If(unit.take):
-            m.d.sync += running.eq(1)
         self._start(m, unit, current, uop, used, head, head_uop, head_tiles)
         return running | result.full, array.step
 
@@ -713,7 +729,7 @@ class TensorEngine(Engine):
         return result
 
     def _operands(self, m: Module, writes: _TileWrites, unit: Unit, k, mma, final, stalls,
-                  head, head_uop, fetch_next, result: "_MacResult",
+                  next_state, head, head_uop, fetch_next, result: "_MacResult",
                   md_known) -> tuple[Signal, Signal, Signal]:
         """The MAC array's operands, byte column k of ms1 and of ms2, each from a
         register of one column (TDIM bytes) that takes the next step's column every
@@ -741,8 +757,8 @@ class TensorEngine(Engine):
         is being written or waits in the result register. A running tmma's tiles are
         written by no one (the scoreboard), so its columns stay as they were.
         `k`: the k-step; `mma`: the unit runs a tmma; `final`: its last k-step;
-        `head`: the MAC unit's next instruction; `fetch_next`: the tmma fetched for
-        (`_issue`)."""
+        `next_state`: `k` and `mma` in the next cycle; `head`: the MAC unit's next
+        instruction; `fetch_next`: the tmma fetched for (`_issue`)."""
         t = self.tdim
         row_width = 32 * t
         steps = 4 * t
@@ -760,14 +776,19 @@ class TensorEngine(Engine):
                        for name, copy in (("ms2", copy_b), ("ms1", copy_a))}
 
         def stale(tile):  # the copy's read of `tile` this cycle misses a write
-            return (writes.writes_tile(tile) | result.holds(tile)
-                    | result.arriving.bit_select(tile, 1))
+            return writes.writes_tile(tile) | result.has_or_takes(tile)
 
         # when each register may take its tile: the operands' after the running tmma's
-        # last read of theirs (in its second last k-step); md's but in a tmma's first
-        operands_free = ~mma | (k >= steps - 2)
-        loads = {"ms2": operands_free, "ms1": operands_free & (turn == _Fetch.MS1),
-                 "md": (~mma | (k != 0)) & (turn == _Fetch.MD)}
+        # last read of theirs (in its second last k-step); md's but in a tmma's first.
+        # Flip-flops, set a cycle ahead from the next k-step (`next_state`): worked out
+        # from `mac_k` in the cycle, each fanned out to its register's 2,048 enables,
+        # and ms2's was the routed engine's critical path (16 ns of wire in one net)
+        k_next, mma_next = next_state
+        free_next = ~mma_next | (k_next >= steps - 2)
+        # (out of reset no tmma runs and `turn` is MS1)
+        loads = {"ms2": Signal(name="mac_ms2_loads", init=1),
+                 "ms1": Signal(name="mac_ms1_loads", init=1),
+                 "md": Signal(name="mac_md_loads", init=0)}
         kept = {}  # name: the tile in the register, and whether it is not written since
         for name in ("ms2", "ms1", "md"):
             held, valid = Signal(3, name=f"mac_{name}_tile"), Signal(name=f"mac_{name}_valid")
@@ -806,7 +827,10 @@ class TensorEngine(Engine):
         with m.Else():
             m.d.comb += next_turn.eq(_Fetch.MD)
         m.d.sync += [turn.eq(next_turn),
-                     index_a.eq(Mux(next_turn == _Fetch.MS1, ahead["ms1"], ahead["md"]))]
+                     index_a.eq(Mux(next_turn == _Fetch.MS1, ahead["ms1"], ahead["md"])),
+                     loads["ms2"].eq(free_next),
+                     loads["ms1"].eq(free_next & (next_turn == _Fetch.MS1)),
+                     loads["md"].eq((~mma_next | (k_next != 0)) & (next_turn == _Fetch.MD))]
 
         # The head is taken once each register holds its tile after this cycle (an
         # operand taken now also goes to its column register, column 0; a register
@@ -823,10 +847,17 @@ class TensorEngine(Engine):
         m.d.comb += fetch.eq(~mma | final)
         column = Signal(range(steps), name="mac_next_column")  # what they take
         m.d.comb += column.eq(Mux(fetch, 0, k + 1))
+        # whether a column register takes column 0 of the tile its register takes now:
+        # a flip-flop of its own (not the register's enable, which has 2,048 loads)
+        column0_next = ~mma_next | (k_next == steps - 1)  # `fetch` in the next cycle
+        bypass = {"ms2": Signal(name="mac_ms2_bypass", init=1),
+                  "ms1": Signal(name="mac_ms1_bypass", init=1)}  # (as `loads`)
+        m.d.sync += [bypass["ms2"].eq(column0_next & free_next),
+                     bypass["ms1"].eq(column0_next & free_next & (next_turn == _Fetch.MS1))]
         columns = []
         for name in ("ms1", "ms2"):
             operand = Signal(8 * t, name=f"mac_{name}_column")
-            with m.If(~stalls & fetch & loads[name]):  # (column 0 of the tile read now)
+            with m.If(~stalls & bypass[name]):  # (column 0 of the tile read now)
                 m.d.sync += operand.eq(Cat(*(data[:8] for data in source_rows[name])))
             with m.Elif(~stalls):  # (each row's byte `column`, by a multiplexer tree)
                 m.d.sync += operand.eq(Cat(*(shifted(row, column, 8, unit=8)
@@ -948,10 +979,11 @@ class TensorEngine(Engine):
                     unit: Unit, colb):
         """tld.b/tld.w: requests stream ahead of responses, one port word a cycle, from
         row trow0 on; a row completes with its last word: shifted down, its bytes past
-        tcolb cleared, kept in the load's row buffer (cleared when the load starts, so
-        the rows before trow0 and after trows stay 0) and reported; with the last row
-        (trows) in the buffer, the buffer goes to the tiles' write port in the next
-        cycle (LOAD_WRITE) and is reported. tld.bt runs the same stream over tcolb
+        tcolb cleared, reported, and kept in the load's row buffer from a register a
+        cycle later (the buffer is cleared when the load starts, so the rows before
+        trow0 and after trows stay 0); with the last row (trows) in the buffer, the
+        buffer goes to the tiles' write port in the next cycle (LOAD_WRITE) and is
+        reported. tld.bt runs the same stream over tcolb
         memory rows of trows bytes from row 0, and each row fills a byte column of the
         buffer instead of a row (its first request is not made early); tlr takes every
         row whole, from row 0. With no row to move (trow0 >= trows) the load zeroes
@@ -997,6 +1029,15 @@ class TensorEngine(Engine):
                                & lsu.row_bits)
         row_width = 8 * self.row_bytes
         buffer = lsu.buffer
+        # a completed row waits a cycle in a register before it goes into the buffer:
+        # from the response's word count through the row's shift into the buffer's
+        # 2,048 enables was one cycle's path across the engine (the routed TDIM 8
+        # engine's critical path); the tile is written a cycle later for it
+        staged = Signal(name="lsu_row_staged")
+        staged_row = Signal(row_width, name="lsu_staged_row")
+        staged_index = Signal(range(memory_rows), name="lsu_staged_index")  # its row
+        staged_last = Signal(name="lsu_staged_last")  # the load's last row
+        m.d.sync += staged.eq(0)
         # the tile is written from the buffer (flip-flops) in the cycle after its last
         # row arrived, not from that row's shift: the path into the tiles stays short
         m.d.comb += [writes.lsu_index.eq(lsu.tile_index), writes.lsu_value.eq(buffer)]
@@ -1023,20 +1064,24 @@ class TensorEngine(Engine):
                         m.d.sync += span[j].eq(resp_data)
                 with m.If(resp_word + 1 == resp_words):  # the row is complete
                     lsu.report_row(m, resp_addr, new_row, write=0)
-                    with m.If(transposed):  # byte j of the row is byte resp_row of row j
-                        for j in range(t):
-                            m.d.sync += buffer.word_select(j * self.row_bytes + resp_row,
-                                                           8).eq(new_row.word_select(j, 8))
-                    with m.Else():
-                        m.d.sync += buffer.word_select(resp_row[:_log2(t)],
-                                                       row_width).eq(new_row)
-                    m.d.sync += [resp_word.eq(0), resp_row.eq(resp_row + 1),
+                    m.d.sync += [staged.eq(1), staged_row.eq(new_row),
+                                 staged_index.eq(resp_row),
+                                 staged_last.eq(resp_row == lsu.rows - 1),
+                                 resp_word.eq(0), resp_row.eq(resp_row + 1),
                                  resp_addr.eq(next_resp_addr),
                                  resp_words.eq(next_resp_words)]
-                    with m.If(resp_row == lsu.rows - 1):
-                        m.d.sync += lsu.state.eq(LsuState.LOAD_WRITE)
                 with m.Else():
                     m.d.sync += resp_word.eq(resp_word + 1)
+            with m.If(staged):  # the completed row goes into the buffer
+                with m.If(transposed):  # byte j of the row is byte staged_index of row j
+                    for j in range(t):
+                        m.d.sync += buffer.word_select(j * self.row_bytes + staged_index,
+                                                       8).eq(staged_row.word_select(j, 8))
+                with m.Else():
+                    m.d.sync += buffer.word_select(staged_index[:_log2(t)],
+                                                   row_width).eq(staged_row)
+                with m.If(staged_last):
+                    m.d.sync += lsu.state.eq(LsuState.LOAD_WRITE)
 
         # the next load's first request, in the cycle it is taken (`Unit.take_early`:
         # the LSU idle or ending a load, never a store, whose end waits on the port)
