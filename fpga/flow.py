@@ -198,7 +198,8 @@ def build(board: Board | str, soc: wiring.Component | SocFactory, *,
           design: str = "soc", build_root: Path | str = DEFAULT_BUILD_ROOT,
           config: str | None = None, target_mhz: float | None = None,
           allow_timing_fail: bool = False, seed: int = 1, router: str | None = None,
-          placer: str | None = None, program: bool = False, log: Callable[[str], None] = print) -> BuildResult:
+          placer: str | None = None, program: bool = False,
+          log: Callable[[str], None] = print) -> BuildResult:
     """Synthesize, place, route and pack ``soc`` for ``board``; return the result, or raise
     `DoesNotFit`, `TimingFailed` or `BuildStepFailed`.
 

@@ -826,11 +826,11 @@ class TensorEngine(Engine):
             m.d.comb += next_turn.eq(_Fetch.MS1)
         with m.Else():
             m.d.comb += next_turn.eq(_Fetch.MD)
+        loads_next = {"ms2": free_next, "ms1": free_next & (next_turn == _Fetch.MS1),
+                      "md": (~mma_next | (k_next != 0)) & (next_turn == _Fetch.MD)}
         m.d.sync += [turn.eq(next_turn),
-                     index_a.eq(Mux(next_turn == _Fetch.MS1, ahead["ms1"], ahead["md"])),
-                     loads["ms2"].eq(free_next),
-                     loads["ms1"].eq(free_next & (next_turn == _Fetch.MS1)),
-                     loads["md"].eq((~mma_next | (k_next != 0)) & (next_turn == _Fetch.MD))]
+                     index_a.eq(Mux(next_turn == _Fetch.MS1, ahead["ms1"], ahead["md"]))]
+        m.d.sync += [loads[name].eq(loads_next[name]) for name in loads]
 
         # The head is taken once each register holds its tile after this cycle (an
         # operand taken now also goes to its column register, column 0; a register
@@ -852,8 +852,7 @@ class TensorEngine(Engine):
         column0_next = ~mma_next | (k_next == steps - 1)  # `fetch` in the next cycle
         bypass = {"ms2": Signal(name="mac_ms2_bypass", init=1),
                   "ms1": Signal(name="mac_ms1_bypass", init=1)}  # (as `loads`)
-        m.d.sync += [bypass["ms2"].eq(column0_next & free_next),
-                     bypass["ms1"].eq(column0_next & free_next & (next_turn == _Fetch.MS1))]
+        m.d.sync += [bypass[name].eq(column0_next & loads_next[name]) for name in bypass]
         columns = []
         for name in ("ms1", "ms2"):
             operand = Signal(8 * t, name=f"mac_{name}_column")
@@ -1039,7 +1038,7 @@ class TensorEngine(Engine):
         staged_last = Signal(name="lsu_staged_last")  # the load's last row
         m.d.sync += staged.eq(0)
         # the tile is written from the buffer (flip-flops) in the cycle after its last
-        # row arrived, not from that row's shift: the path into the tiles stays short
+        # row went in, not from that row's shift: the path into the tiles stays short
         m.d.comb += [writes.lsu_index.eq(lsu.tile_index), writes.lsu_value.eq(buffer)]
 
         # trow0 >= trows: the buffer, cleared as the load started, is the tile (all 0)
