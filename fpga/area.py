@@ -37,6 +37,7 @@ from amaranth.back import rtlil
 from fpga.tools import FpgaError, run_yosys
 from oxcore.errors import ToolError
 from hw.oxcore.banked_ram import COLLISION_X_ATTR
+from hw.oxcore.replica import REPLICA_ATTR
 
 FAMILIES = ("ecp5", "ice40")
 
@@ -59,9 +60,13 @@ def prepare_memories(top: str = "top") -> str:
     two read and two write ports) get Yosys's collision mask, a read's data undefined
     when the other side writes its word in that cycle, which memory order never lets
     happen; without it no block RAM mode serves both sides and Yosys maps the banks to
-    flip-flops. (memory_collect skips modules with processes: proc first.)"""
+    flip-flops. (memory_collect skips modules with processes: proc first.) And the
+    flip-flops of `hw.oxcore.replica`'s copies (their wires tagged `REPLICA_ATTR`) are
+    marked ``keep``, so that ``opt_merge`` leaves each copy its own part of the
+    fan-out instead of merging them back into one."""
     return (f"hierarchy -top {top}\nproc\nmemory_collect\n"
-            f"setparam -set RD_COLLISION_X_MASK 4'b1111 t:$mem_v2 a:{COLLISION_X_ATTR} %i")
+            f"setparam -set RD_COLLISION_X_MASK 4'b1111 t:$mem_v2 a:{COLLISION_X_ATTR} %i\n"
+            f"setattr -set keep 1 a:{REPLICA_ATTR} %ci1:+$dff,$adff[Q] t:$dff t:$adff %u %i")
 
 
 def classify_cell(family: str, cell_type: str) -> dict[str, int]:

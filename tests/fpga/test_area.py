@@ -110,3 +110,34 @@ def test_two_sided_banked_ram_maps_to_true_dual_port_block_ram():
     total = area_report(BankedRam(16384, [32, 128]), "ecp5")["total"]
     assert total["BRAM"] == 32
     assert total["FF"] < 200
+
+
+def test_registered_copies_survive_synthesis():
+    """Four copies of one register, each enabling 16 of 64 flip-flops: the synthesis
+    script keeps the four (`prepare_memories` marks them keep), where Yosys's opt_merge
+    would leave one (65 flip-flops; checked by synthesizing the same design without the
+    tag)."""
+    from amaranth.hdl import Module, Signal
+    from amaranth.lib import wiring
+    from amaranth.lib.wiring import In, Out
+    import hw.oxcore.replica as replica
+
+    class Fanout(wiring.Component):
+        def __init__(self, tagged: bool) -> None:
+            super().__init__({"a": In(1), "b": In(1), "d": In(64), "q": Out(64)})
+            self.tagged = tagged
+
+        def elaborate(self, platform):
+            m = Module()
+            if self.tagged:
+                enables = replica.registered_copies(m, self.a & self.b, 4, "enable")
+            else:
+                enables = [Signal(name=f"enable{i}") for i in range(4)]
+                m.d.sync += [e.eq(self.a & self.b) for e in enables]
+            for i in range(64):
+                with m.If(enables[i // 16]):
+                    m.d.sync += self.q[i].eq(self.d[i])
+            return m
+
+    assert area_report(Fanout(tagged=True), "ecp5")["total"]["FF"] == 68
+    assert area_report(Fanout(tagged=False), "ecp5")["total"]["FF"] == 65

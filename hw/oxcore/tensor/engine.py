@@ -53,6 +53,7 @@ from hw.oxcore.banked_ram import port_signature
 from hw.oxcore.commit import commit_layout
 from hw.oxcore.engine import (DISPATCH, ENGINE_CLASSES, Engine, csr_result, csr_writes,
                               queue_entry)
+from hw.oxcore.replica import registered_copies
 from hw.oxcore.tensor.access_check import TileAccessCheck
 from hw.oxcore.tensor.decode import UOP, Kind, TensorDecoder, tile_field
 from hw.oxcore.tensor.geometry import Geometry
@@ -294,6 +295,7 @@ class _MacResult:
     def __init__(self, tdim: int, order_bits: int) -> None:
         # (out of reset it holds tile 0's zeros: it clears the tiles, `_TileWrites`)
         self.full = Signal(init=1, name="mac_result_full")
+        self.full_next = Signal(name="mac_result_full_next")  # `full` in the next cycle
         self.index = Signal(3, name="mac_result_tile")
         self.value = Signal(32 * tdim * tdim, name="mac_result")
         self.order = Signal(order_bits, name="mac_result_order")
@@ -380,13 +382,10 @@ class TensorEngine(Engine):
         mac, lsu = Unit("mac"), Unit("lsu")
         head, head_uop, head_tiles, mac_head = self._issue(m, queue, mac, lsu,
                                                            ~writes.clearing)
-        # The tile read port: the queue head's ms, which a tile store copies as it starts.
-        read_tile = self._tile_copy(m, writes, self._tile_operand(head.insn, "ms"),
-                                    "tile_read")
         mac_busy, stepping = self._mac_unit(m, writes, mac, *mac_head)
         counters = self._performance_counters(m, queue, mac, lsu, head_tiles, stepping)
-        lsu_busy, storing = self._lsu_unit(m, read_tile, writes, lsu, head, head_uop,
-                                           head_tiles, counters)
+        lsu_busy, storing = self._lsu_unit(m, writes, lsu, head, head_uop, head_tiles,
+                                           counters)
         writes.elaborate(m)
         # a store's last words may still wait in the request register and the skid
         # entry (which holds a request only behind one in the register, of the same
@@ -643,11 +642,13 @@ class TensorEngine(Engine):
                            | (arriving & (uop.kind == Kind.ZERO)))
         zeros_in_tile = (writes.zero.bit_select(head_md, 1) & ~in_result
                          & ~writes.load_writes(head_md))
-        from_tile = Signal(name="mac_first_from_tile")  # from md's tile or zeros
-        from_zeros = Signal(name="mac_first_from_zeros")
+        # (a copy for each row of the array: `replica`, one register's 2,048 loads
+        # span the array)
         taken = unit.take & (head_uop.kind == Kind.MMA)
-        m.d.sync += [from_tile.eq(taken & (~in_result | zeros_in_result)),
-                     from_zeros.eq(taken & (zeros_in_result | zeros_in_tile))]
+        from_tile = registered_copies(m, taken & (~in_result | zeros_in_result), t,
+                                      "mac_first_from_tile")  # from md's tile or zeros
+        from_zeros = registered_copies(m, taken & (zeros_in_result | zeros_in_tile), t,
+                                       "mac_first_from_zeros")
         # (the tiles it touches, from flip-flops: its tiles while it runs, the result
         # register's while full; a cycle late at its end and at the result's write, so
         # that the LSU's take, which loads the LSU's tile buffer, does not wait on the
@@ -657,7 +658,8 @@ class TensorEngine(Engine):
                                      | Mux(result.full, Const(1, TILES) << result.index, 0))]
 
         m.submodules.mac_array = array = MacArray(t)
-        self._watch["mac"] = [(current, "insn"), running, k, array.step, used, result.full]
+        stepping = Signal(name="mac_stepping")  # the array does a k-step
+        self._watch["mac"] = [(current, "insn"), running, k, stepping, used, result.full]
 
         mma = Signal(name="mac_mma")  # it runs a tmma
         final = Signal(name="mac_final_step")  # a tmma's last k-step
@@ -689,19 +691,33 @@ class TensorEngine(Engine):
         a, b, base = self._operands(m, writes, unit, k, mma, final, final & result.full,
                                     (k_next, mma_next), head, head_uop, fetch_next, result,
                                     in_result | zeros_in_tile)
+        # Whether the array steps, and whether the result register takes its sums:
+        # flip-flops set a cycle ahead, a copy for each row of the array (worked out in
+        # the cycle, each was a few LUTs in front of 2,048 enables)
+        final_next = mma_next & (k_next == steps - 1)
+        steps_rows = registered_copies(m, mma_next & ~(final_next & result.full_next), t,
+                                       "mac_step")
+        takes_rows = registered_copies(m, final_next & ~result.full_next, t,
+                                       "mac_result_takes")
+        row_width = 32 * t
         m.d.comb += [
+            stepping.eq(mma & ~(final & result.full)),
             array.a.eq(a), array.b.eq(b), array.a_unsigned.eq(uop.unsigned_a),
-            array.base.eq(Mux(from_zeros, 0, base)), array.first.eq(from_tile),
-            array.step.eq(mma & ~(final & result.full)),
+            array.base.eq(Cat(*(Mux(from_zeros[i], 0, base.word_select(i, row_width))
+                                for i in range(t)))),
+            array.first.eq(Cat(*from_tile)), array.step.eq(Cat(*steps_rows)),
         ]
         with m.If(last & ends):  # the end: the tile into the result register
             m.d.comb += finishing.eq(1)
-            m.d.sync += [result.full.eq(1), result.index.eq(md),
+            m.d.comb += result.full_next.eq(1)
+            m.d.sync += [result.index.eq(md),
                          result.order.eq(current.order), result.zeros.eq(uop.kind == Kind.ZERO)]
-        with m.If(final & ~result.full):  # (tzero's zeros: `zeros`, not a value)
-            m.d.sync += result.value.eq(array.result)
+        for i in range(t):  # (tzero's zeros: `zeros`, not a value)
+            with m.If(takes_rows[i]):
+                m.d.sync += result.value.word_select(i, row_width).eq(
+                    array.result.word_select(i, row_width))
         self._start(m, unit, current, uop, used, head, head_uop, head_tiles)
-        return running | result.full, array.step
+        return running | result.full, stepping
 
     def _mac_result(self, m: Module, writes: _TileWrites) -> "_MacResult":
         """The MAC unit's result register on the tiles' write port: written and reported
@@ -710,7 +726,9 @@ class TensorEngine(Engine):
         (`_TileWrites.clearing`; no instruction runs meanwhile)."""
         commit = self.commit
         result = _MacResult(self.tdim, len(commit.order))
-        m.d.comb += [writes.mac_request.eq(result.full), writes.mac_index.eq(result.index),
+        m.d.sync += result.full.eq(result.full_next)
+        m.d.comb += [result.full_next.eq(result.full),
+                     writes.mac_request.eq(result.full), writes.mac_index.eq(result.index),
                      writes.mac_value.eq(result.tile), writes.mac_zeros.eq(result.zeros),
                      commit.order.eq(result.order),
                      result.tile.eq(Mux(result.zeros, 0, result.value)),
@@ -719,13 +737,14 @@ class TensorEngine(Engine):
                                              Const(1, TILES) << result.index, 0))]
         with m.If(writes.mac_granted & writes.clearing):
             with m.If(result.index == TILES - 1):
-                m.d.sync += [result.full.eq(0), writes.clearing.eq(0)]
+                m.d.comb += result.full_next.eq(0)
+                m.d.sync += writes.clearing.eq(0)
             with m.Else():
                 m.d.sync += result.index.eq(result.index + 1)
         with m.Elif(writes.mac_granted):
             m.d.comb += [commit.valid.eq(1), commit.last.eq(1), commit.tile.valid.eq(1),
                          commit.tile.reg.eq(result.index), commit.tile.data.eq(result.tile)]
-            m.d.sync += result.full.eq(0)  # (unless the next tile comes in: later wins)
+            m.d.comb += result.full_next.eq(0)  # (unless the next tile comes in: later wins)
         return result
 
     def _operands(self, m: Module, writes: _TileWrites, unit: Unit, k, mma, final, stalls,
@@ -805,16 +824,6 @@ class TensorEngine(Engine):
             return Mux(loads[name], (index[name] == tile) & ~stale(index[name]),
                        valid & (held == tile) & ~writes.writes_tile(held))
 
-        registers = {name: [Signal(row_width, name=f"mac_{name}_row{i}") for i in range(t)]
-                     for name in ("ms1", "ms2")}
-        for name in ("ms1", "ms2"):
-            with m.If(loads[name]):
-                m.d.sync += [row.eq(data) for row, data in zip(registers[name],
-                                                               source_rows[name])]
-        base = Signal(row_width * t, name="mac_base_tile")
-        with m.If(loads["md"]):
-            m.d.sync += base.eq(copy_a)
-
         # ms2's copy: at the next tmma's ms2 always; the other: md while a tmma runs,
         # ms1 in its second last k-step, then (and while none runs) ms1 if the next
         # tmma still lacks it, else md
@@ -831,6 +840,19 @@ class TensorEngine(Engine):
         m.d.sync += [turn.eq(next_turn),
                      index_a.eq(Mux(next_turn == _Fetch.MS1, ahead["ms1"], ahead["md"]))]
         m.d.sync += [loads[name].eq(loads_next[name]) for name in loads]
+        # each row of a register from a copy of its enable of its own (`replica`: one
+        # enable's 2,048 loads span the array)
+        row_loads = {name: registered_copies(m, loads_next[name], t, f"mac_{name}_row_loads",
+                                             init=loads[name].init) for name in loads}
+        registers = {name: [Signal(row_width, name=f"mac_{name}_row{i}") for i in range(t)]
+                     for name in ("ms1", "ms2")}
+        base = Signal(row_width * t, name="mac_base_tile")
+        for i in range(t):
+            for name in ("ms1", "ms2"):
+                with m.If(row_loads[name][i]):
+                    m.d.sync += registers[name][i].eq(source_rows[name][i])
+            with m.If(row_loads["md"][i]):
+                m.d.sync += base.word_select(i, row_width).eq(copy_a.word_select(i, row_width))
 
         # The head is taken once each register holds its tile after this cycle (an
         # operand taken now also goes to its column register, column 0; a register
@@ -866,8 +888,8 @@ class TensorEngine(Engine):
         return columns[0], columns[1], base
 
     # ---- the load/store unit -----------------------------------------------------------
-    def _lsu_unit(self, m: Module, read_tile, writes: _TileWrites, unit: Unit, head,
-                  head_uop, head_tiles, counters: dict) -> Signal:
+    def _lsu_unit(self, m: Module, writes: _TileWrites, unit: Unit, head, head_uop,
+                  head_tiles, counters: dict) -> Signal:
         """Tile loads and stores on the memory port, and the tensor CSRs. Returns its
         busy signal and whether it is running a store."""
         t = self.tdim
@@ -922,24 +944,38 @@ class TensorEngine(Engine):
                               lsu.row_bytes, used]
         lsu.tile_index = self._tile_operand(lsu.current.insn, "md")  # md or ms: one slot
 
-        # A load's rows as they arrive (the rest 0), or the tile a store copied as it
-        # started (so that it reads a row, not a tile, a cycle). A store taken as a
-        # load writes its tile from the buffer (LOAD_WRITE) finds its tile there, so
-        # the buffer keeps it; the MAC unit never writes a tile a store is taken on in
-        # that cycle (the result register's tile is `touched` until written), so the
-        # tile read port's value is the tile's otherwise: no select of the write
-        # port's data in front of every bit of the buffer.
+        # A load's rows as they arrive (the rest 0), or the tile a store copied (so
+        # that it reads a row, not a tile, a cycle). Both start in the cycle after the
+        # take, from flip-flops (`lsu.copying`, `lsu.clearing`): decided in the take
+        # cycle, the buffer's 2,048 selects at TDIM 8 hung on the issue decision, the
+        # routed engine's critical path (docs/fpga.md). The copy comes from the tile
+        # read port, at the store's tile (a register): a tile load that wrote it in
+        # the take cycle shows there by then, and the MAC unit writes no tile a store
+        # is taken on in the take cycle or the next (its result register's tile is
+        # `touched` until written; a tzero taken in the next cycle writes later).
         lsu.buffer = Signal(32 * t * t, name="lsu_tile_buffer")
-        head_ms = self._tile_operand(head.insn, "ms")
-        keeps = Signal(name="lsu_buffer_keeps")
-        m.d.comb += keeps.eq((head_uop.kind == Kind.STORE) & writes.load_writes(head_ms))
+        lsu.copying = Signal(name="lsu_buffer_copying")  # a store copies its tile
+        lsu.clearing = Signal(name="lsu_buffer_clearing")  # a load clears the buffer
+        read_tile = self._tile_copy(m, writes, lsu.tile_index, "tile_read")
         load_restart, load_first_request = self._tile_loads(m, lsu, writes, head, head_uop,
                                                             unit, colb)
         store_restart, next_store = self._tile_stores(m, lsu, csrs, head, head_uop)
         m.d.comb += store_follows.eq(next_store)
         self._csr_instructions(m, lsu, csrs, counters)
-        with m.If(unit.take & ~keeps):
-            m.d.sync += lsu.buffer.eq(Mux(head_uop.kind == Kind.STORE, read_tile, 0))
+        copy_next = unit.take & (head_uop.kind == Kind.STORE)
+        clear_next = unit.take & (head_uop.kind == Kind.LOAD)
+        m.d.sync += [lsu.copying.eq(copy_next), lsu.clearing.eq(clear_next)]
+        # each row of the buffer from copies of its own (`replica`: one register's
+        # 2,048 loads span the engine)
+        row_width = 32 * t
+        copying = registered_copies(m, copy_next, t, "lsu_buffer_copying")
+        clearing = registered_copies(m, clear_next, t, "lsu_buffer_clearing")
+        for row in range(t):
+            with m.If(copying[row]):
+                m.d.sync += lsu.buffer.word_select(row, row_width).eq(
+                    read_tile.word_select(row, row_width))
+            with m.If(clearing[row]):
+                m.d.sync += lsu.buffer.word_select(row, row_width).eq(0)
         with m.If(unit.take):
             m.d.sync += load_restart + load_first_request + store_restart
             with m.Switch(head_uop.kind):
@@ -1039,14 +1075,16 @@ class TensorEngine(Engine):
         m.d.sync += staged.eq(0)
         # the tile is written from the buffer (flip-flops) in the cycle after its last
         # row went in, not from that row's shift: the path into the tiles stays short
-        m.d.comb += [writes.lsu_index.eq(lsu.tile_index), writes.lsu_value.eq(buffer)]
-
-        # trow0 >= trows: the buffer, cleared as the load started, is the tile (all 0)
+        # (trow0 >= trows: the load writes in the cycle after its take, as the buffer is
+        # cleared: zeros)
+        tile = Signal.like(buffer, name="lsu_load_tile")
+        m.d.comb += [tile.eq(Mux(lsu.clearing, 0, buffer)),
+                     writes.lsu_index.eq(lsu.tile_index), writes.lsu_value.eq(tile)]
         with m.If(((lsu.state == LsuState.LOAD) & lsu.empty)
                   | (lsu.state == LsuState.LOAD_WRITE)):
             m.d.comb += [writes.lsu_write.eq(1),
                          commit.tile.valid.eq(1), commit.tile.reg.eq(lsu.tile_index),
-                         commit.tile.data.eq(buffer), load_done.eq(1)]
+                         commit.tile.data.eq(tile), load_done.eq(1)]
             lsu.finish(m)
         with m.If(lsu.state == LsuState.LOAD):
             m.d.comb += [requesting.eq(req_row < lsu.rows), mem.valid.eq(requesting),
@@ -1160,29 +1198,37 @@ class TensorEngine(Engine):
         saturated = Signal(name="lsu_saturated")  # an earlier row of this tst.b clamped
         tqsat = csrs["tqsat"]
         storing = lsu.state == LsuState.STORE
+        # the fed row waits in a register before the requantizer and the row register:
+        # the buffer's row select, whose index fans out over its 2,048 bits at TDIM 8,
+        # ran on into the requantizer's multipliers and the row register's shifter
+        # (the routed engine's critical path)
+        fed = Signal(name="lsu_fed")
+        fed_row = Signal(32 * t, name="lsu_fed_row")
+        fed_tag = Signal(tag_layout, name="lsu_fed_tag")
         source_row = lsu.buffer.word_select(feed_row[:_log2(t) or 1], 32 * t)
-        m.d.comb += [requantizer.row.eq(source_row), requantizer.advance.eq(advance),
+        m.d.comb += [requantizer.row.eq(fed_row), requantizer.advance.eq(advance),
                      requantizer.multiplier.eq(csrs["tqmul"]),
                      requantizer.shift.eq(csrs["tqshift"]),
                      requantizer.zero_point.eq(csrs["tqzp"]),
                      requantizer.rounding.eq(csrs["tqrm"]),
                      requantizer.clamp_min.eq(csrs["tqmin"]),
                      requantizer.clamp_max.eq(csrs["tqmax"]),
-                     feeding.eq(storing & feed_more),
+                     feeding.eq(storing & feed_more & ~lsu.copying),
                      feed_tag.addr.eq(feed_addr), feed_tag.order.eq(current.order),
                      feed_tag.last.eq(feed_final),
                      advance.eq(~out.valid | row_done)]
         stored_elements = Cat(*(lsu.row_bytes > j for j in range(t)))  # tst.b's bytes
         with m.If(advance):
-            m.d.sync += [in_flight.eq(Cat(feeding & ~uop.full_rows, in_flight)),
-                         Cat(*tags).eq(Cat(feed_tag, *tags[:-1]))]
+            m.d.sync += [fed.eq(feeding), fed_row.eq(source_row), fed_tag.eq(feed_tag),
+                         in_flight.eq(Cat(fed & ~uop.full_rows, in_flight)),
+                         Cat(*tags).eq(Cat(fed_tag, *tags[:-1]))]
             with m.If(feeding):
                 m.d.sync += [feed_row.eq(feed_row + 1), feed_addr.eq(feed_addr + current.rs2),
                              feed_more.eq(~feed_final), feed_final.eq(feed_row + 2 == lsu.rows)]
                 with m.If(feed_tag.last):
                     m.d.sync += lsu.state.eq(LsuState.DRAIN)
             with m.If(uop.full_rows):
-                out.load(m, feeding, source_row, feed_tag, 0, lsu.row_mask, lsu.row_span)
+                out.load(m, fed, fed_row, fed_tag, 0, lsu.row_mask, lsu.row_span)
             with m.Else():
                 out.load(m, in_flight[-1], requantizer.result, tags[-1],
                          (requantizer.saturated & stored_elements).any(), lsu.row_mask,
@@ -1207,7 +1253,7 @@ class TensorEngine(Engine):
                             m.d.comb += [commit.csr.valid.eq(1), commit.csr.csr.eq(CSR_TQSAT),
                                          commit.csr.value.eq(1)]
                             m.d.sync += tqsat.eq(1)
-                        with m.If((lsu.state == LsuState.DRAIN) & ~in_flight.any()):
+                        with m.If((lsu.state == LsuState.DRAIN) & ~fed & ~in_flight.any()):
                             lsu.finish(m)  # the last row out: the unit is free
                         with m.Else():  # the next store's rows follow
                             m.d.comb += commit.last.eq(1)

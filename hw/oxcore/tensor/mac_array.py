@@ -26,10 +26,13 @@ class MacArray(wiring.Component):
 
     Members
     -------
-    step : ``In(1)``
-        Do a k-step this cycle (the accumulators take ``result``).
-    first : ``In(1)``
-        The instruction's first k-step: add to ``base`` instead of the accumulators.
+    step : ``In(tdim)``
+        Do a k-step this cycle (the accumulators take ``result``): a bit a row of the
+        array, all equal (copies of one register, `hw.oxcore.replica`, each near its
+        row).
+    first : ``In(tdim)``
+        The instruction's first k-step: add to ``base`` instead of the accumulators
+        (a bit a row, as ``step``).
     a_unsigned : ``In(1)``
         ``a``'s bytes are uint8 (tmmau), else int8.
     a : ``In(8 * tdim)``
@@ -46,7 +49,7 @@ class MacArray(wiring.Component):
         self.tdim = tdim
         cells = tdim * tdim
         super().__init__({
-            "step": In(1), "first": In(1), "a_unsigned": In(1),
+            "step": In(tdim), "first": In(tdim), "a_unsigned": In(1),
             "a": In(8 * tdim), "b": In(8 * tdim),
             "base": In(32 * cells), "result": Out(32 * cells),
         })
@@ -67,9 +70,12 @@ class MacArray(wiring.Component):
             for j in range(t):
                 cell = slice(32 * accumulator_index(i, j, t),
                              32 * accumulator_index(i, j, t) + 32)
-                start = Mux(self.first, self.base[cell], accumulators[cell])
+                start = Mux(self.first[i], self.base[cell], accumulators[cell])
                 m.d.comb += self.result[cell].eq(start + a_values[i] * b_values[j])
-        with m.If(self.step):
-            m.d.sync += accumulators.eq(self.result)
+        row_width = 32 * t
+        for i in range(t):
+            with m.If(self.step[i]):
+                m.d.sync += accumulators.word_select(i, row_width).eq(
+                    self.result.word_select(i, row_width))
         return m
 

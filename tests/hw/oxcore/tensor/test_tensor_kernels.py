@@ -132,3 +132,37 @@ def test_loads_overlap_tmma_on_other_tiles(tmp_path):
     lsu = _cycles(_mixed_program(0, 16), cfg, tmp_path, "lsu") - base
     both = _cycles(_mixed_program(16, 16), cfg, tmp_path, "both") - base
     assert both <= max(mac, lsu) + 8 < mac + lsu, (mac, lsu, both)
+
+
+def _lsu_cycles(insns: list[str], cfg, tmp_path: Path, name: str) -> int:
+    """The engine's busy cycles (`tbusy`) between two reads of it around `insns`: csr
+    instructions run in the load/store unit, in order, so the second waits for every
+    tile load and store before it."""
+    body = ["    la s0, data", "    li s1, 32", "    tzero m0", "    tzero m1",
+            "    csrr t0, tbusy", *insns, "    csrr t1, tbusy", "    sub a0, t1, t0",
+            "    li a7, 93", "    ecall", "    .data", "    .balign 64", "data:",
+            "    .zero 1024"]
+    source = "\n".join(["    .text", "    .globl _start", "_start:", *body]) + "\n"
+    result = api.run(load_source(source, cfg, tmp_path, name), sim="rtl", backend="pysim")
+    return result.exit_code
+
+
+@pytest.mark.parametrize("tdim", [4, 8])
+def test_tile_access_latencies_follow_the_table(tdim, tmp_path):
+    """docs/tensor.md's engine cycles per tile access, as differences that cancel the
+    csr reads around them (rows 32 bytes apart at an aligned address: one port word
+    each): tst.b's requantizer is six stages more than tst.w; a tst.w right behind a
+    tst.w adds its rows and the cycle its copy of the tile takes; tld.bt moves 4*TDIM
+    memory rows where tld.b moves TDIM (neither with its first request in the take
+    cycle: the LSU runs the csr read before it)."""
+    cfg = config(tdim)
+    st_w = "    tst.w m0, (s0), s1"
+    cycles = {name: _lsu_cycles(insns, cfg, tmp_path, name.replace(".", "_"))
+              for name, insns in {
+                  "tst.w": [st_w], "tst.b": ["    tst.b m0, (s0), s1"],
+                  "two_tst.w": [st_w, "    tst.w m1, (s0), s1"],
+                  "tld.b": ["    tld.b m2, (s0), s1"], "tld.bt": ["    tld.bt m2, (s0), s1"],
+                  }.items()}
+    assert cycles["tst.b"] - cycles["tst.w"] == 6
+    assert cycles["two_tst.w"] - cycles["tst.w"] == tdim + 1
+    assert cycles["tld.bt"] - cycles["tld.b"] == 4 * tdim - tdim
