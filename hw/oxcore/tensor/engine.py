@@ -156,6 +156,9 @@ class _Lsu:
     row_span: Signal
     tile_index: object = None  # md or ms
     buffer: Signal | None = None  # a load's rows so far, or the tile a store copied
+    read_tile: Signal | None = None  # the tile read port, at `tile_index`
+    copying: Signal | None = None  # a store copies its tile into `buffer` this cycle
+    clearing: Signal | None = None  # a load clears `buffer` this cycle
     head_first: Signal | None = None  # the queue head's first row
     start_addr: Signal | None = None  # its address: rs1 + head_first * rs2
     head_row_span: Signal | None = None  # its `row_span`
@@ -956,7 +959,7 @@ class TensorEngine(Engine):
         lsu.buffer = Signal(32 * t * t, name="lsu_tile_buffer")
         lsu.copying = Signal(name="lsu_buffer_copying")  # a store copies its tile
         lsu.clearing = Signal(name="lsu_buffer_clearing")  # a load clears the buffer
-        read_tile = self._tile_copy(m, writes, lsu.tile_index, "tile_read")
+        read_tile = lsu.read_tile = self._tile_copy(m, writes, lsu.tile_index, "tile_read")
         load_restart, load_first_request = self._tile_loads(m, lsu, writes, head, head_uop,
                                                             unit, colb)
         store_restart, next_store = self._tile_stores(m, lsu, csrs, head, head_uop)
@@ -1205,7 +1208,11 @@ class TensorEngine(Engine):
         fed = Signal(name="lsu_fed")
         fed_row = Signal(32 * t, name="lsu_fed_row")
         fed_tag = Signal(tag_layout, name="lsu_fed_tag")
-        source_row = lsu.buffer.word_select(feed_row[:_log2(t) or 1], 32 * t)
+        # (row 0 goes in the cycle the tile is copied, from the copy's source: a store
+        # from row 0, or right behind another, loses no cycle to the copy)
+        source_row = Signal(32 * t, name="lsu_source_row")
+        m.d.comb += source_row.eq(Mux(lsu.copying, lsu.read_tile[:32 * t],
+                                      lsu.buffer.word_select(feed_row[:_log2(t) or 1], 32 * t)))
         m.d.comb += [requantizer.row.eq(fed_row), requantizer.advance.eq(advance),
                      requantizer.multiplier.eq(csrs["tqmul"]),
                      requantizer.shift.eq(csrs["tqshift"]),
@@ -1213,7 +1220,7 @@ class TensorEngine(Engine):
                      requantizer.rounding.eq(csrs["tqrm"]),
                      requantizer.clamp_min.eq(csrs["tqmin"]),
                      requantizer.clamp_max.eq(csrs["tqmax"]),
-                     feeding.eq(storing & feed_more & ~lsu.copying),
+                     feeding.eq(storing & feed_more & (~lsu.copying | (lsu.first == 0))),
                      feed_tag.addr.eq(feed_addr), feed_tag.order.eq(current.order),
                      feed_tag.last.eq(feed_final),
                      advance.eq(~out.valid | row_done)]

@@ -134,11 +134,12 @@ def test_loads_overlap_tmma_on_other_tiles(tmp_path):
     assert both <= max(mac, lsu) + 8 < mac + lsu, (mac, lsu, both)
 
 
-def _lsu_cycles(insns: list[str], cfg, tmp_path: Path, name: str) -> int:
-    """The engine's busy cycles (`tbusy`) between two reads of it around `insns`: csr
-    instructions run in the load/store unit, in order, so the second waits for every
-    tile load and store before it."""
-    body = ["    la s0, data", "    li s1, 32", "    tzero m0", "    tzero m1",
+def _lsu_cycles(insns: list[str], cfg, tmp_path: Path, name: str,
+                setup: tuple[str, ...] = ()) -> int:
+    """The engine's busy cycles (`tbusy`) between two reads of it around `insns` (after
+    `setup`): csr instructions run in the load/store unit, in order, so the second
+    waits for every tile load and store before it."""
+    body = ["    la s0, data", "    li s1, 32", "    tzero m0", "    tzero m1", *setup,
             "    csrr t0, tbusy", *insns, "    csrr t1, tbusy", "    sub a0, t1, t0",
             "    li a7, 93", "    ecall", "    .data", "    .balign 64", "data:",
             "    .zero 1024"]
@@ -152,9 +153,10 @@ def test_tile_access_latencies_follow_the_table(tdim, tmp_path):
     """docs/tensor.md's engine cycles per tile access, as differences that cancel the
     csr reads around them (rows 32 bytes apart at an aligned address: one port word
     each): tst.b's requantizer is six stages more than tst.w; a tst.w right behind a
-    tst.w adds its rows and the cycle its copy of the tile takes; tld.bt moves 4*TDIM
-    memory rows where tld.b moves TDIM (neither with its first request in the take
-    cycle: the LSU runs the csr read before it)."""
+    tst.w adds just its rows (its row 0 goes as its tile is copied); one from row 1
+    moves a row fewer and waits for the copy, a cycle; tld.bt moves 4*TDIM memory rows
+    where tld.b moves TDIM (neither with its first request in the take cycle: the LSU
+    runs the csr read before it)."""
     cfg = config(tdim)
     st_w = "    tst.w m0, (s0), s1"
     cycles = {name: _lsu_cycles(insns, cfg, tmp_path, name.replace(".", "_"))
@@ -163,6 +165,8 @@ def test_tile_access_latencies_follow_the_table(tdim, tmp_path):
                   "two_tst.w": [st_w, "    tst.w m1, (s0), s1"],
                   "tld.b": ["    tld.b m2, (s0), s1"], "tld.bt": ["    tld.bt m2, (s0), s1"],
                   }.items()}
+    from_row1 = _lsu_cycles([st_w], cfg, tmp_path, "from_row1", setup=("    csrwi trow0, 1",))
     assert cycles["tst.b"] - cycles["tst.w"] == 6
-    assert cycles["two_tst.w"] - cycles["tst.w"] == tdim + 1
+    assert cycles["two_tst.w"] - cycles["tst.w"] == tdim
+    assert from_row1 == cycles["tst.w"]
     assert cycles["tld.bt"] - cycles["tld.b"] == 4 * tdim - tdim
