@@ -18,8 +18,11 @@ REPLICA_ATTR = "oxcore.replica"
 def registered_copies(m: Module, value: Value, count: int, name: str, init: int = 0
                       ) -> list[Signal]:
     """`count` registers in the sync domain, each taking `value` every cycle (so each is
-    `value` a cycle late, and `init` after a reset), named ``{name}_copy{i}``."""
-    copies = [Signal(name=f"{name}_copy{i}", init=init, attrs={REPLICA_ATTR: "1"})
-              for i in range(count)]
+    `value` a cycle late, and `init` after a reset), named ``{name}_copy{i}``, as wide
+    as `value`. (A register with an enable is copied by passing its next value:
+    ``Mux(enable, new, register)``.)"""
+    value = Value.cast(value)
+    copies = [Signal(value.shape(), name=f"{name}_copy{i}", init=init,
+                     attrs={REPLICA_ATTR: "1"}) for i in range(count)]
     m.d.sync += [copy.eq(value) for copy in copies]
     return copies

@@ -578,7 +578,7 @@ class TensorEngine(Engine):
                                       head.as_value(), mac_head.as_value()))
         return head, uop, tiles, (mac_head, mac_uop, mac_tiles, fetch_next)
 
-    def _tile_copy(self, m: Module, writes: _TileWrites, index, name: str) -> Signal:
+    def _tile_copy(self, m: Module, writes: _TileWrites, index: list, name: str) -> Signal:
         """Tile `index`, read from a copy of the eight tiles of its own: the tile
         registers are memories, one copy per reader (the tile read port, the MAC
         unit's fetch of ms2, and of ms1 and md), all written alike through the write port
@@ -588,9 +588,11 @@ class TensorEngine(Engine):
         tile: over flip-flops, a select of one of eight 2,048-bit tiles took about 6
         LUT4s a bit (docs/fpga.md, "Where the TDIM 8 engine's area goes"). A memory a
         row (Amaranth's simulator compiles a TDIM 16 tile's 8,192-bit word into an
-        expression too deep for Python). A memory keeps its words through a reset,
-        and the tiles are 0 after one: the write port clears them first
-        (`_TileWrites.clearing`)."""
+        expression too deep for Python), each read at its own copy of the tile index
+        (`index`: a register per row, `hw.oxcore.replica`; one register's reach to
+        all 512 distributed RAMs was a routed path with 21 ns of wire in that net).
+        A memory keeps its words through a reset, and the tiles are 0 after one: the
+        write port clears them first (`_TileWrites.clearing`)."""
         row_width = 32 * self.tdim
         rows = []
         for row in range(self.tdim):
@@ -599,7 +601,7 @@ class TensorEngine(Engine):
             write, read = copy.write_port(), copy.read_port(domain="comb")
             m.d.comb += [write.en.eq(writes.enable), write.addr.eq(writes.index),
                          write.data.eq(writes.data.word_select(row, row_width)),
-                         read.addr.eq(index)]
+                         read.addr.eq(index[row])]
             rows.append(read.data)
         out = Signal(row_width * self.tdim, name=name)
         m.d.comb += out.eq(Cat(*rows))
@@ -791,8 +793,13 @@ class TensorEngine(Engine):
         turn = Signal(_Fetch, name="mac_fetch_turn")  # what the second is read for
         index_b = Signal(3, name="mac_fetch_ms2_tile")
         index_a = Signal(3, name="mac_fetch_tile")
-        copy_b = self._tile_copy(m, writes, index_b, "mac_ms2_source")
-        copy_a = self._tile_copy(m, writes, index_a, "mac_source")
+        # (their read indices: copies of these registers, one a row, set alike below)
+        index_b_next = Signal(3, name="mac_fetch_ms2_tile_next")
+        index_a_next = Signal(3, name="mac_fetch_tile_next")
+        copy_b_index = registered_copies(m, index_b_next, t, "mac_fetch_ms2_tile")
+        copy_a_index = registered_copies(m, index_a_next, t, "mac_fetch_tile")
+        copy_b = self._tile_copy(m, writes, copy_b_index, "mac_ms2_source")
+        copy_a = self._tile_copy(m, writes, copy_a_index, "mac_source")
         index = {"ms2": index_b, "ms1": index_a, "md": index_a}
         source_rows = {name: [copy.word_select(i, row_width) for i in range(t)]
                        for name, copy in (("ms2", copy_b), ("ms1", copy_a))}
@@ -830,7 +837,8 @@ class TensorEngine(Engine):
         # ms2's copy: at the next tmma's ms2 always; the other: md while a tmma runs,
         # ms1 in its second last k-step, then (and while none runs) ms1 if the next
         # tmma still lacks it, else md
-        m.d.sync += index_b.eq(ahead["ms2"])
+        m.d.comb += index_b_next.eq(ahead["ms2"])
+        m.d.sync += index_b.eq(index_b_next)
         next_turn = Signal(_Fetch, name="mac_fetch_next_turn")
         with m.If(mma & (k < steps - 3)):
             m.d.comb += next_turn.eq(_Fetch.MD)
@@ -840,8 +848,8 @@ class TensorEngine(Engine):
             m.d.comb += next_turn.eq(_Fetch.MD)
         loads_next = {"ms2": free_next, "ms1": free_next & (next_turn == _Fetch.MS1),
                       "md": (~mma_next | (k_next != 0)) & (next_turn == _Fetch.MD)}
-        m.d.sync += [turn.eq(next_turn),
-                     index_a.eq(Mux(next_turn == _Fetch.MS1, ahead["ms1"], ahead["md"]))]
+        m.d.comb += index_a_next.eq(Mux(next_turn == _Fetch.MS1, ahead["ms1"], ahead["md"]))
+        m.d.sync += [turn.eq(next_turn), index_a.eq(index_a_next)]
         m.d.sync += [loads[name].eq(loads_next[name]) for name in loads]
         # each row of a register from a copy of its enable of its own (`replica`: one
         # enable's 2,048 loads span the array)
@@ -959,7 +967,10 @@ class TensorEngine(Engine):
         lsu.buffer = Signal(32 * t * t, name="lsu_tile_buffer")
         lsu.copying = Signal(name="lsu_buffer_copying")  # a store copies its tile
         lsu.clearing = Signal(name="lsu_buffer_clearing")  # a load clears the buffer
-        read_tile = lsu.read_tile = self._tile_copy(m, writes, lsu.tile_index, "tile_read")
+        read_index = registered_copies(
+            m, Mux(unit.take, self._tile_operand(head.insn, "md"), lsu.tile_index), t,
+            "tile_read_index")  # (`lsu.tile_index`: md or ms, one slot)
+        read_tile = lsu.read_tile = self._tile_copy(m, writes, read_index, "tile_read")
         load_restart, load_first_request = self._tile_loads(m, lsu, writes, head, head_uop,
                                                             unit, colb)
         store_restart, next_store = self._tile_stores(m, lsu, csrs, head, head_uop)
