@@ -156,6 +156,7 @@ class _Lsu:
     row_span: Signal
     tile_index: object = None  # md or ms
     buffer: Signal | None = None  # a load's rows so far, or the tile a store copied
+    state_next: Signal | None = None  # `state` in the next cycle
     read_tile: Signal | None = None  # the tile read port, at `tile_index`
     copying: Signal | None = None  # a store copies its tile into `buffer` this cycle
     clearing: Signal | None = None  # a load clears `buffer` this cycle
@@ -167,7 +168,7 @@ class _Lsu:
     def finish(self, m: Module) -> None:
         """The instruction's last beat (`last`); the unit is free for the next."""
         m.d.comb += [self.finishing.eq(1), self.commit.valid.eq(1), self.commit.last.eq(1)]
-        m.d.sync += self.state.eq(LsuState.IDLE)
+        m.d.comb += self.state_next.eq(LsuState.IDLE)
 
     @property
     def row_bits(self):
@@ -189,10 +190,22 @@ class _TileWrites:
     write enable per tile cost a single tile-wide multiplexer. The units never write
     the same tile (the issue logic keeps their tiles apart); when both write in one
     cycle, the LSU goes first (its data is the memory's response of this cycle) and
-    the MAC unit's result register waits a cycle (`mac_granted` low)."""
+    the MAC unit's result register waits a cycle (`mac_granted` low).
+
+    Each row of the copies is written from registers of its own, set a cycle ahead
+    from the units' next states (`*_next`): whether the LSU writes, whether the port
+    writes and which tile (`hw.oxcore.replica`). Worked out in the cycle, the port's
+    enable, index and data select each reached all 1,536 distributed RAMs of the
+    three copies at TDIM 8 from one net."""
 
     def __init__(self, tdim: int) -> None:
+        self.tdim = tdim
         width = 32 * tdim * tdim
+        # the next cycle's `lsu_write`, `lsu_index`, `mac_request`, `mac_index`
+        self.lsu_write_next = Signal(name="lsu_write_next")
+        self.lsu_index_next = Signal(3, name="lsu_write_tile_next")
+        self.mac_request_next = Signal(name="mac_write_request_next")
+        self.mac_index_next = Signal(3, name="mac_write_tile_next")
         self.mac_request = Signal(name="mac_write_request")
         self.mac_granted = Signal(name="mac_write_granted")
         self.mac_index = Signal(3, name="mac_write_tile")
@@ -201,7 +214,6 @@ class _TileWrites:
         self.lsu_index = Signal(3, name="lsu_write_tile")
         self.lsu_value = Signal(width, name="lsu_write_value")
 
-        self.data = Signal(width, name="tile_write_data")  # what the port writes
         self.enable = Signal(name="tile_write")  # it writes this cycle
         self.index = Signal(3, name="tile_write_index")  # the tile it writes
         # After a reset the port writes zeros into every tile, one a cycle, from the MAC
@@ -223,9 +235,27 @@ class _TileWrites:
         """A tile load's end writes tile `index` this cycle."""
         return self.lsu_write & (self.lsu_index == index)
 
+    def row_port(self, row: int) -> tuple[Value, Value, Value]:
+        """Row `row`'s write enable, tile index and data, from its registers."""
+        width = 32 * self.tdim
+        lsu_write, enable, index = (self.copies[name][row]
+                                    for name in ("lsu", "enable", "index"))
+        data = Mux(lsu_write, self.lsu_value.word_select(row, width),
+                   self.mac_value.word_select(row, width))
+        return enable, index, data
+
+    def make_row_copies(self, m: Module) -> None:
+        """The rows' registers (`row_port`), a copy of each a row."""
+        t = self.tdim
+        self.copies = {
+                "lsu": registered_copies(m, self.lsu_write_next, t, "tile_write_lsu"),
+                "enable": registered_copies(m, self.lsu_write_next | self.mac_request_next,
+                                            t, "tile_write_enable", init=1),
+                "index": registered_copies(m, Mux(self.lsu_write_next, self.lsu_index_next,
+                                                  self.mac_index_next), t, "tile_write_index")}
+
     def elaborate(self, m: Module) -> None:
         m.d.comb += [self.mac_granted.eq(self.mac_request & ~self.lsu_write),
-                     self.data.eq(Mux(self.lsu_write, self.lsu_value, self.mac_value)),
                      self.enable.eq(self.lsu_write | self.mac_granted),
                      self.index.eq(Mux(self.lsu_write, self.lsu_index, self.mac_index))]
         with m.If(self.enable):
@@ -300,6 +330,7 @@ class _MacResult:
         self.full = Signal(init=1, name="mac_result_full")
         self.full_next = Signal(name="mac_result_full_next")  # `full` in the next cycle
         self.index = Signal(3, name="mac_result_tile")
+        self.index_next = Signal(3, name="mac_result_tile_next")  # `index` then
         self.value = Signal(32 * tdim * tdim, name="mac_result")
         self.order = Signal(order_bits, name="mac_result_order")
         self.zeros = Signal(init=1, name="mac_result_zeros")  # tzero's (else a tmma's sums)
@@ -382,6 +413,7 @@ class TensorEngine(Engine):
         self._lsu_port = self._request_register(m)
 
         writes = _TileWrites(self.tdim)
+        writes.make_row_copies(m)
         mac, lsu = Unit("mac"), Unit("lsu")
         head, head_uop, head_tiles, mac_head = self._issue(m, queue, mac, lsu,
                                                            ~writes.clearing)
@@ -599,8 +631,8 @@ class TensorEngine(Engine):
             copy = memory.Memory(shape=row_width, depth=TILES, init=[])
             m.submodules[f"{name}_copy_row{row}"] = copy
             write, read = copy.write_port(), copy.read_port(domain="comb")
-            m.d.comb += [write.en.eq(writes.enable), write.addr.eq(writes.index),
-                         write.data.eq(writes.data.word_select(row, row_width)),
+            enable, write_index, data = writes.row_port(row)
+            m.d.comb += [write.en.eq(enable), write.addr.eq(write_index), write.data.eq(data),
                          read.addr.eq(index[row])]
             rows.append(read.data)
         out = Signal(row_width * self.tdim, name=name)
@@ -715,8 +747,8 @@ class TensorEngine(Engine):
         with m.If(last & ends):  # the end: the tile into the result register
             m.d.comb += finishing.eq(1)
             m.d.comb += result.full_next.eq(1)
-            m.d.sync += [result.index.eq(md),
-                         result.order.eq(current.order), result.zeros.eq(uop.kind == Kind.ZERO)]
+            m.d.comb += result.index_next.eq(md)
+            m.d.sync += [                         result.order.eq(current.order), result.zeros.eq(uop.kind == Kind.ZERO)]
         for i in range(t):  # (tzero's zeros: `zeros`, not a value)
             with m.If(takes_rows[i]):
                 m.d.sync += result.value.word_select(i, row_width).eq(
@@ -731,8 +763,10 @@ class TensorEngine(Engine):
         (`_TileWrites.clearing`; no instruction runs meanwhile)."""
         commit = self.commit
         result = _MacResult(self.tdim, len(commit.order))
-        m.d.sync += result.full.eq(result.full_next)
-        m.d.comb += [result.full_next.eq(result.full),
+        m.d.sync += [result.full.eq(result.full_next), result.index.eq(result.index_next)]
+        m.d.comb += [result.full_next.eq(result.full), result.index_next.eq(result.index),
+                     writes.mac_request_next.eq(result.full_next),
+                     writes.mac_index_next.eq(result.index_next),
                      writes.mac_request.eq(result.full), writes.mac_index.eq(result.index),
                      writes.mac_value.eq(result.tile), writes.mac_zeros.eq(result.zeros),
                      commit.order.eq(result.order),
@@ -745,7 +779,7 @@ class TensorEngine(Engine):
                 m.d.comb += result.full_next.eq(0)
                 m.d.sync += writes.clearing.eq(0)
             with m.Else():
-                m.d.sync += result.index.eq(result.index + 1)
+                m.d.comb += result.index_next.eq(result.index + 1)
         with m.Elif(writes.mac_granted):
             m.d.comb += [commit.valid.eq(1), commit.last.eq(1), commit.tile.valid.eq(1),
                          commit.tile.reg.eq(result.index), commit.tile.data.eq(result.tile)]
@@ -917,6 +951,9 @@ class TensorEngine(Engine):
                    row_span=Signal(range(self.row_bytes), name="lsu_row_span"))
         used = Signal(TILES, name="lsu_tiles")
         state, uop = lsu.state, lsu.uop
+        lsu.state_next = Signal(LsuState, name="lsu_state_next")
+        m.d.comb += lsu.state_next.eq(state)  # (the assignments below override it)
+        m.d.sync += state.eq(lsu.state_next)
         colb = geometry.colb
         store_follows = Signal(name="lsu_store_follows")  # a store behind a store's feed
         m.d.comb += [unit.free.eq((state == LsuState.IDLE) | lsu.finishing | store_follows),
@@ -967,9 +1004,13 @@ class TensorEngine(Engine):
         lsu.buffer = Signal(32 * t * t, name="lsu_tile_buffer")
         lsu.copying = Signal(name="lsu_buffer_copying")  # a store copies its tile
         lsu.clearing = Signal(name="lsu_buffer_clearing")  # a load clears the buffer
-        read_index = registered_copies(
-            m, Mux(unit.take, self._tile_operand(head.insn, "md"), lsu.tile_index), t,
-            "tile_read_index")  # (`lsu.tile_index`: md or ms, one slot)
+        tile_index_next = Mux(unit.take, self._tile_operand(head.insn, "md"), lsu.tile_index)
+        read_index = registered_copies(m, tile_index_next, t,
+                                       "tile_read_index")  # (`lsu.tile_index`: md or ms)
+        empty_next = Mux(unit.take, lsu.head_first == lsu.head_rows, lsu.empty)
+        m.d.comb += [writes.lsu_index_next.eq(tile_index_next),
+                     writes.lsu_write_next.eq(((lsu.state_next == LsuState.LOAD) & empty_next)
+                                              | (lsu.state_next == LsuState.LOAD_WRITE))]
         read_tile = lsu.read_tile = self._tile_copy(m, writes, read_index, "tile_read")
         load_restart, load_first_request = self._tile_loads(m, lsu, writes, head, head_uop,
                                                             unit, colb)
@@ -994,11 +1035,11 @@ class TensorEngine(Engine):
             m.d.sync += load_restart + load_first_request + store_restart
             with m.Switch(head_uop.kind):
                 with m.Case(Kind.LOAD):
-                    m.d.sync += state.eq(LsuState.LOAD)
+                    m.d.comb += lsu.state_next.eq(LsuState.LOAD)
                 with m.Case(Kind.STORE):
-                    m.d.sync += state.eq(LsuState.STORE)
+                    m.d.comb += lsu.state_next.eq(LsuState.STORE)
                 with m.Default():
-                    m.d.sync += state.eq(LsuState.CSR)
+                    m.d.comb += lsu.state_next.eq(LsuState.CSR)
         self._start(m, unit, lsu.current, uop, used, head, head_uop, head_tiles)
         with m.If(unit.take & head_uop.whole):  # tlr, tsr: rows 4*TDIM bytes apart
             m.d.sync += lsu.current.rs2.eq(self.row_bytes)
@@ -1132,7 +1173,7 @@ class TensorEngine(Engine):
                     m.d.sync += buffer.word_select(staged_index[:_log2(t)],
                                                    row_width).eq(staged_row)
                 with m.If(staged_last):
-                    m.d.sync += lsu.state.eq(LsuState.LOAD_WRITE)
+                    m.d.comb += lsu.state_next.eq(LsuState.LOAD_WRITE)
 
         # the next load's first request, in the cycle it is taken (`Unit.take_early`:
         # the LSU idle or ending a load, never a store, whose end waits on the port)
@@ -1244,7 +1285,7 @@ class TensorEngine(Engine):
                 m.d.sync += [feed_row.eq(feed_row + 1), feed_addr.eq(feed_addr + current.rs2),
                              feed_more.eq(~feed_final), feed_final.eq(feed_row + 2 == lsu.rows)]
                 with m.If(feed_tag.last):
-                    m.d.sync += lsu.state.eq(LsuState.DRAIN)
+                    m.d.comb += lsu.state_next.eq(LsuState.DRAIN)
             with m.If(uop.full_rows):
                 out.load(m, fed, fed_row, fed_tag, 0, lsu.row_mask, lsu.row_span)
             with m.Else():
@@ -1298,12 +1339,12 @@ class TensorEngine(Engine):
                      complete.payload.value.eq(result)]
         with m.If(lsu.state == LsuState.CSR):
             self._csr(m, lsu.current, lsu.uop, lsu.commit, result, csrs, counters)
-            m.d.sync += lsu.state.eq(LsuState.COMPLETE)
+            m.d.comb += lsu.state_next.eq(LsuState.COMPLETE)
         with m.If(lsu.state == LsuState.COMPLETE):
             m.d.comb += complete.valid.eq(1)
             with m.If(complete.ready):
                 m.d.comb += lsu.finishing.eq(1)
-                m.d.sync += lsu.state.eq(LsuState.IDLE)
+                m.d.comb += lsu.state_next.eq(LsuState.IDLE)
 
     def _csr(self, m: Module, current, uop, commit, result, csrs: dict,
              counters: dict) -> None:
