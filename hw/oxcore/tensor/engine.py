@@ -746,9 +746,8 @@ class TensorEngine(Engine):
         ]
         with m.If(last & ends):  # the end: the tile into the result register
             m.d.comb += finishing.eq(1)
-            m.d.comb += result.full_next.eq(1)
-            m.d.comb += result.index_next.eq(md)
-            m.d.sync += [                         result.order.eq(current.order), result.zeros.eq(uop.kind == Kind.ZERO)]
+            m.d.comb += [result.full_next.eq(1), result.index_next.eq(md)]
+            m.d.sync += [result.order.eq(current.order), result.zeros.eq(uop.kind == Kind.ZERO)]
         for i in range(t):  # (tzero's zeros: `zeros`, not a value)
             with m.If(takes_rows[i]):
                 m.d.sync += result.value.word_select(i, row_width).eq(
