@@ -159,7 +159,7 @@ class _Lsu:
     state_next: Signal | None = None  # `state` in the next cycle
     read_tile: Signal | None = None  # the tile read port, at `tile_index`
     copying: Signal | None = None  # a store copies its tile into `buffer` this cycle
-    clearing: Signal | None = None  # a load clears `buffer` this cycle
+    clearing: list | None = None  # a load clears `buffer` this cycle (a copy a row)
     head_first: Signal | None = None  # the queue head's first row
     start_addr: Signal | None = None  # its address: rs1 + head_first * rs2
     head_row_span: Signal | None = None  # its `row_span`
@@ -1001,8 +1001,14 @@ class TensorEngine(Engine):
         # is taken on in the take cycle or the next (its result register's tile is
         # `touched` until written; a tzero taken in the next cycle writes later).
         lsu.buffer = Signal(32 * t * t, name="lsu_tile_buffer")
+        copy_next = unit.take & (head_uop.kind == Kind.STORE)
+        clear_next = unit.take & (head_uop.kind == Kind.LOAD)
         lsu.copying = Signal(name="lsu_buffer_copying")  # a store copies its tile
-        lsu.clearing = Signal(name="lsu_buffer_clearing")  # a load clears the buffer
+        m.d.sync += lsu.copying.eq(copy_next)
+        # each row of the buffer from copies of its own (`replica`: one register's
+        # 2,048 loads span the engine)
+        copying = registered_copies(m, copy_next, t, "lsu_buffer_copying")
+        lsu.clearing = registered_copies(m, clear_next, t, "lsu_buffer_clearing")
         tile_index_next = Mux(unit.take, self._tile_operand(head.insn, "md"), lsu.tile_index)
         read_index = registered_copies(m, tile_index_next, t,
                                        "tile_read_index")  # (`lsu.tile_index`: md or ms)
@@ -1016,19 +1022,12 @@ class TensorEngine(Engine):
         store_restart, next_store = self._tile_stores(m, lsu, csrs, head, head_uop)
         m.d.comb += store_follows.eq(next_store)
         self._csr_instructions(m, lsu, csrs, counters)
-        copy_next = unit.take & (head_uop.kind == Kind.STORE)
-        clear_next = unit.take & (head_uop.kind == Kind.LOAD)
-        m.d.sync += [lsu.copying.eq(copy_next), lsu.clearing.eq(clear_next)]
-        # each row of the buffer from copies of its own (`replica`: one register's
-        # 2,048 loads span the engine)
         row_width = 32 * t
-        copying = registered_copies(m, copy_next, t, "lsu_buffer_copying")
-        clearing = registered_copies(m, clear_next, t, "lsu_buffer_clearing")
         for row in range(t):
             with m.If(copying[row]):
                 m.d.sync += lsu.buffer.word_select(row, row_width).eq(
                     read_tile.word_select(row, row_width))
-            with m.If(clearing[row]):
+            with m.If(lsu.clearing[row]):
                 m.d.sync += lsu.buffer.word_select(row, row_width).eq(0)
         with m.If(unit.take):
             m.d.sync += load_restart + load_first_request + store_restart
@@ -1132,7 +1131,8 @@ class TensorEngine(Engine):
         # (trow0 >= trows: the load writes in the cycle after its take, as the buffer is
         # cleared: zeros)
         tile = Signal.like(buffer, name="lsu_load_tile")
-        m.d.comb += [tile.eq(Mux(lsu.clearing, 0, buffer)),
+        m.d.comb += [tile.eq(Cat(*(Mux(clearing, 0, buffer.word_select(row, row_width))
+                                   for row, clearing in enumerate(lsu.clearing)))),
                      writes.lsu_index.eq(lsu.tile_index), writes.lsu_value.eq(tile)]
         with m.If(((lsu.state == LsuState.LOAD) & lsu.empty)
                   | (lsu.state == LsuState.LOAD_WRITE)):
