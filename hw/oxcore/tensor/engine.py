@@ -157,7 +157,7 @@ class _Lsu:
     tile_index: object = None  # md or ms
     buffer: Signal | None = None  # a load's rows so far, or the tile a store copied
     state_next: Signal | None = None  # `state` in the next cycle
-    read_tile: Signal | None = None  # the tile read port, at `tile_index`
+    read_tile: Signal | None = None  # ms2's copy of the tiles (`_StoreRead`)
     copying: Signal | None = None  # a store copies its tile into `buffer` this cycle
     clearing: list | None = None  # a load clears `buffer` this cycle (a copy a row)
     head_first: Signal | None = None  # the queue head's first row
@@ -181,6 +181,23 @@ class _Lsu:
         m.d.comb += [self.commit.valid.eq(1), mem.valid.eq(1), mem.addr.eq(addr),
                      mem.size.eq(self.row_bytes), mem.write.eq(write),
                      mem.mask.eq(self.row_mask), mem.data.eq(data & self.row_bits)]
+
+
+class _StoreRead:
+    """A store's read of its tile, on the copy the MAC unit fetches ms2 from: in the
+    cycle after the store's take (`copy_next`, set in the take cycle, at tile
+    `tile_next`) that copy is read for the store and ms2's register does not load.
+    The register loads in every cycle it is free, and a tmma takes its ms2 from it
+    within its last two k-steps or later, so the store costs a tmma a cycle at most,
+    rarely. A copy of its own for the store cost a third of the tiles' distributed RAMs
+    (512 TRELLIS_DPR16X4 at TDIM 8, 60 % of the device's RAM-capable slices with the
+    other two) and a third 2,048-bit write bus, the router's congestion
+    (docs/fpga.md)."""
+
+    def __init__(self) -> None:
+        self.copy_next = Signal(name="store_read_next")
+        self.tile_next = Signal(3, name="store_read_tile_next")
+        self.tile: Signal | None = None  # the copy's output (`_operands` sets it)
 
 
 class _TileWrites:
@@ -417,10 +434,11 @@ class TensorEngine(Engine):
         mac, lsu = Unit("mac"), Unit("lsu")
         head, head_uop, head_tiles, mac_head = self._issue(m, queue, mac, lsu,
                                                            ~writes.clearing)
-        mac_busy, stepping = self._mac_unit(m, writes, mac, *mac_head)
+        store_read = _StoreRead()
+        mac_busy, stepping = self._mac_unit(m, writes, mac, *mac_head, store_read)
         counters = self._performance_counters(m, queue, mac, lsu, head_tiles, stepping)
         lsu_busy, storing = self._lsu_unit(m, writes, lsu, head, head_uop, head_tiles,
-                                           counters)
+                                           counters, store_read)
         writes.elaborate(m)
         # a store's last words may still wait in the request register and the skid
         # entry (which holds a request only behind one in the register, of the same
@@ -612,8 +630,8 @@ class TensorEngine(Engine):
 
     def _tile_copy(self, m: Module, writes: _TileWrites, index: list, name: str) -> Signal:
         """Tile `index`, read from a copy of the eight tiles of its own: the tile
-        registers are memories, one copy per reader (the tile read port, the MAC
-        unit's fetch of ms2, and of ms1 and md), all written alike through the write port
+        registers are memories, one copy per reader (the MAC unit's fetch of ms2, which
+        stores share, `_StoreRead`; and of ms1 and md), all written alike through the write port
         (`_TileWrites`) and read without a clock edge, like flip-flops (a write shows
         from the next cycle on). On ECP5 Yosys maps each copy to distributed RAM (TDIM 8: 512
         TRELLIS_DPR16X4 of 16 words of 4 bits), whose own read multiplexers select the
@@ -647,7 +665,7 @@ class TensorEngine(Engine):
 
     # ---- the MAC unit ------------------------------------------------------------------
     def _mac_unit(self, m: Module, writes: _TileWrites, unit: Unit, head,
-                  head_uop, head_tiles, fetch_next):
+                  head_uop, head_tiles, fetch_next, store_read: _StoreRead):
         """tzero (one cycle) and tmma/tmmau (4*TDIM k-steps; the first starts from md,
         fetched with the operands, `_operands`). An instruction ends by leaving its
         tile in the *result register* (`_MacResult`), which writes it through the
@@ -727,7 +745,7 @@ class TensorEngine(Engine):
         m.d.sync += [k.eq(k_next), running.eq(running_next)]
         a, b, base = self._operands(m, writes, unit, k, mma, final, final & result.full,
                                     (k_next, mma_next), head, head_uop, fetch_next, result,
-                                    in_result | zeros_in_tile)
+                                    in_result | zeros_in_tile, store_read)
         # Whether the array steps, and whether the result register takes its sums:
         # flip-flops set a cycle ahead, a copy for each row of the array (worked out in
         # the cycle, each was a few LUTs in front of 2,048 enables)
@@ -787,7 +805,7 @@ class TensorEngine(Engine):
 
     def _operands(self, m: Module, writes: _TileWrites, unit: Unit, k, mma, final, stalls,
                   next_state, head, head_uop, fetch_next, result: "_MacResult",
-                  md_known) -> tuple[Signal, Signal, Signal]:
+                  md_known, store_read: _StoreRead) -> tuple[Signal, Signal, Signal]:
         """The MAC array's operands, byte column k of ms1 and of ms2, each from a
         register of one column (TDIM bytes) that takes the next step's column every
         cycle from a register of its whole tile (each row's byte k+1 picked); in a
@@ -804,7 +822,8 @@ class TensorEngine(Engine):
         free after the first k-step), for ms1 in the second last k-step, and then for
         ms1 if the next tmma still lacks it, else md (`_Fetch`). A copy per reader
         cost a third copy of 512 distributed RAMs at TDIM 8 and long wires from each
-        to its column multiplexers (docs/fpga.md). Each register knows its tile and
+        to its column multiplexers (docs/fpga.md). ms2's copy also serves the LSU's
+        stores (`_StoreRead`): ms2's register skips the cycle a store reads it. Each register knows its tile and
         drops it when that tile is written (a write shows in the copy from the next
         cycle) or was read while the result register held it. The MAC unit takes a
         tmma (`Unit.operands_pending`) once each register holds its tile after the
@@ -833,6 +852,7 @@ class TensorEngine(Engine):
         copy_a_index = registered_copies(m, index_a_next, t, "mac_fetch_tile")
         copy_b = self._tile_copy(m, writes, copy_b_index, "mac_ms2_source")
         copy_a = self._tile_copy(m, writes, copy_a_index, "mac_source")
+        store_read.tile = copy_b
         index = {"ms2": index_b, "ms1": index_a, "md": index_a}
         source_rows = {name: [copy.word_select(i, row_width) for i in range(t)]
                        for name, copy in (("ms2", copy_b), ("ms1", copy_a))}
@@ -870,7 +890,8 @@ class TensorEngine(Engine):
         # ms2's copy: at the next tmma's ms2 always; the other: md while a tmma runs,
         # ms1 in its second last k-step, then (and while none runs) ms1 if the next
         # tmma still lacks it, else md
-        m.d.comb += index_b_next.eq(ahead["ms2"])
+        m.d.comb += index_b_next.eq(Mux(store_read.copy_next, store_read.tile_next,
+                                        ahead["ms2"]))
         m.d.sync += index_b.eq(index_b_next)
         next_turn = Signal(_Fetch, name="mac_fetch_next_turn")
         with m.If(mma & (k < steps - 3)):
@@ -879,7 +900,7 @@ class TensorEngine(Engine):
             m.d.comb += next_turn.eq(_Fetch.MS1)
         with m.Else():
             m.d.comb += next_turn.eq(_Fetch.MD)
-        loads_next = {"ms2": free_next, "ms1": free_next & (next_turn == _Fetch.MS1),
+        loads_next = {"ms2": free_next & ~store_read.copy_next, "ms1": free_next & (next_turn == _Fetch.MS1),
                       "md": (~mma_next | (k_next != 0)) & (next_turn == _Fetch.MD)}
         m.d.comb += index_a_next.eq(Mux(next_turn == _Fetch.MS1, ahead["ms1"], ahead["md"]))
         m.d.sync += [turn.eq(next_turn), index_a.eq(index_a_next)]
@@ -933,7 +954,7 @@ class TensorEngine(Engine):
 
     # ---- the load/store unit -----------------------------------------------------------
     def _lsu_unit(self, m: Module, writes: _TileWrites, unit: Unit, head, head_uop,
-                  head_tiles, counters: dict) -> Signal:
+                  head_tiles, counters: dict, store_read: _StoreRead) -> Signal:
         """Tile loads and stores on the memory port, and the tensor CSRs. Returns its
         busy signal and whether it is running a store."""
         t = self.tdim
@@ -995,8 +1016,8 @@ class TensorEngine(Engine):
         # that it reads a row, not a tile, a cycle). Both start in the cycle after the
         # take, from flip-flops (`lsu.copying`, `lsu.clearing`): decided in the take
         # cycle, the buffer's 2,048 selects at TDIM 8 hung on the issue decision, the
-        # routed engine's critical path (docs/fpga.md). The copy comes from the tile
-        # read port, at the store's tile (a register): a tile load that wrote it in
+        # routed engine's critical path (docs/fpga.md). The copy comes from ms2's copy
+        # of the tiles (`_StoreRead`), at the store's tile (a register): a tile load that wrote it in
         # the take cycle shows there by then, and the MAC unit writes no tile a store
         # is taken on in the take cycle or the next (its result register's tile is
         # `touched` until written; a tzero taken in the next cycle writes later).
@@ -1009,14 +1030,14 @@ class TensorEngine(Engine):
         # 2,048 loads span the engine)
         copying = registered_copies(m, copy_next, t, "lsu_buffer_copying")
         lsu.clearing = registered_copies(m, clear_next, t, "lsu_buffer_clearing")
-        tile_index_next = Mux(unit.take, self._tile_operand(head.insn, "md"), lsu.tile_index)
-        read_index = registered_copies(m, tile_index_next, t,
-                                       "tile_read_index")  # (`lsu.tile_index`: md or ms)
+        head_tile = self._tile_operand(head.insn, "md")  # (md or ms)
+        tile_index_next = Mux(unit.take, head_tile, lsu.tile_index)
+        m.d.comb += [store_read.copy_next.eq(copy_next), store_read.tile_next.eq(head_tile)]
         empty_next = Mux(unit.take, lsu.head_first == lsu.head_rows, lsu.empty)
         m.d.comb += [writes.lsu_index_next.eq(tile_index_next),
                      writes.lsu_write_next.eq(((lsu.state_next == LsuState.LOAD) & empty_next)
                                               | (lsu.state_next == LsuState.LOAD_WRITE))]
-        read_tile = lsu.read_tile = self._tile_copy(m, writes, read_index, "tile_read")
+        read_tile = lsu.read_tile = store_read.tile
         load_restart, load_first_request = self._tile_loads(m, lsu, writes, head, head_uop,
                                                             unit, colb)
         store_restart, next_store = self._tile_stores(m, lsu, csrs, head, head_uop)
