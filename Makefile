@@ -32,6 +32,8 @@ help:
 	@echo "make fpga-timing UNIT=vector FAST=1 DEPTH=1  no place and route: the deepest"
 	@echo "               paths of the synthesized netlist, each endpoint once (minutes);"
 	@echo "               BY_LINE=25: also the 25 HDL lines with the most cells (the area)"
+	@echo "make fpga-timing UNIT=tensor CONFIG=tensor CONGESTION=1  router2's congestion"
+	@echo "               summed by design signal (congestion.txt)"
 
 venv: $(STAMP)
 
@@ -92,7 +94,7 @@ fpga-timing: $(STAMP)
 	$(PY) -m fpga timing --unit $(or $(UNIT),lane) $(if $(CONFIG),--config $(CONFIG)) \
 		$(if $(filter 1,$(PLACE_ONLY)),--place-only) $(if $(filter 1,$(FAST)),--no-abc9) \
 		$(if $(filter 1,$(DEPTH)),--depth) $(if $(BY_LINE),--by-line $(BY_LINE)) \
-		$(if $(PLACER),--placer $(PLACER))
+		$(if $(PLACER),--placer $(PLACER)) $(if $(filter 1,$(CONGESTION)),--congestion)
 
 # clean keeps the tool caches (zig's C++ runtime, compiled CXXRTL models, YoWASP):
 # rebuilding them costs minutes. distclean removes everything, .venv included.

@@ -212,7 +212,8 @@ def _cmd_timing(args) -> int:
             print(f"\nunit {args.unit}: cells by the HDL line of the net each drives\n{text}")
         return 0
     result = unit_timing(unit, args.unit, work, seed=args.seed, place_only=args.place_only,
-                         router=args.router, placer=args.placer, abc9=not args.no_abc9)
+                         router=args.router, placer=args.placer, abc9=not args.no_abc9,
+                         congestion=args.congestion)
     print(result.format())
     return 0
 
@@ -353,6 +354,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-abc9", action="store_true",
                    help="map LUTs with Yosys's older abc instead of synth_ecp5's abc9 "
                         "(a somewhat worse mapping); for finding paths")
+    p.add_argument("--congestion", action="store_true",
+                   help="router2's heatmaps, summed by design signal into congestion.txt "
+                        "(where a placement that does not route is congested)")
     p.add_argument("--depth", action="store_true",
                    help="no place and route: the deepest paths of the synthesized netlist "
                         "(LUT levels, estimated ns, HDL lines), in seconds after synthesis")

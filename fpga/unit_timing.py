@@ -27,6 +27,7 @@ line (`UNITS` lists the names).
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import time
 from collections.abc import Callable
@@ -38,6 +39,7 @@ from amaranth.hdl import Cat, Elaboratable, Module, Signal, Value
 from amaranth.lib import wiring
 
 from fpga.area import prepare_memories
+from fpga.congestion import HEATMAP_PREFIX, latest_heatmap, summarize
 from fpga.report import PnrReport, _short_source, parse_log_fmax, parse_report
 from fpga.tools import FpgaError, run_yosys, tool_env, tool_path
 from oxcore.config import OxCoreConfig
@@ -196,15 +198,26 @@ def synthesize_unit(unit: wiring.Component, name: str, work: Path, *, abc9: bool
 
 def unit_timing(unit: wiring.Component, name: str, work: Path, *, seed: int = 1,
                 place_only: bool = False, router: str = "router2", placer: str = "heap",
-                abc9: bool = True, log: Callable[[str], None] = print) -> UnitTiming:
+                abc9: bool = True, congestion: bool = False,
+                log: Callable[[str], None] = print) -> UnitTiming:
     """Synthesize (`synthesize_unit`) and place-and-route `unit` in a `UnitHarness` in
     ``work``; see the module docstring. `place_only` stops after placement (nextpnr
     ``--no-route``): Fmax is nextpnr's estimate (it reports no path without routing), in
     minutes where routing a congested engine can take an hour. `router`: nextpnr's
-    router2 (default) or router1; `placer`: its heap (default), sa or static."""
+    router2 (default) or router1; `placer`: its heap (default), sa or static.
+    `congestion` (router2): its heatmaps into ``congestion/``, summed by design signal
+    into ``congestion.txt`` (`fpga.congestion`), also when routing fails."""
     work.mkdir(parents=True, exist_ok=True)
-    for stale in ("report.json", "nextpnr.log", "timing.txt", "timing.json"):
+    for stale in ("report.json", "nextpnr.log", "timing.txt", "timing.json",
+                  "congestion.txt"):
         (work / stale).unlink(missing_ok=True)
+    heatmaps = work / "congestion"
+    if congestion:
+        if router != "router2":
+            raise FpgaError("timing: --congestion needs --router router2 (router1 writes "
+                            "no heatmaps)")
+        shutil.rmtree(heatmaps, ignore_errors=True)
+        heatmaps.mkdir()
     seconds = synthesize_unit(unit, name, work, abc9=abc9, log=log)
     stat_path = work / "synth_stat.json"
     start = time.monotonic()
@@ -214,9 +227,14 @@ def unit_timing(unit: wiring.Component, name: str, work: Path, *, seed: int = 1,
             "--lpf-allow-unconstrained", "--freq", f"{SOC_MHZ:g}", "--timing-allow-fail",
             "--report", "report.json", "--seed", str(seed), "--router", router,
             "--placer", placer,
-            "--log", "nextpnr.log", "-q"] + (["--no-route"] if place_only else [])
+            "--log", "nextpnr.log", "-q"] + (["--no-route"] if place_only else []) \
+        + (["--router2-heatmap", f"congestion/{HEATMAP_PREFIX}"] if congestion else [])
     proc = subprocess.run(argv, cwd=work, capture_output=True, text=True, env=tool_env())
     seconds["pnr"] = time.monotonic() - start
+    if congestion and latest_heatmap(heatmaps) is not None:
+        summary = summarize(heatmaps).format()
+        (work / "congestion.txt").write_text(summary + "\n")
+        log(f"timing {name}: {work / 'congestion.txt'}\n{summary}")
     log_text = (work / "nextpnr.log").read_text(errors="replace") \
         if (work / "nextpnr.log").exists() else proc.stdout + proc.stderr
     if proc.returncode != 0 or not (work / "report.json").exists():
