@@ -743,7 +743,7 @@ class TensorEngine(Engine):
         m.d.comb += mma_next.eq(running_next & Mux(unit.take, head_uop.kind == Kind.MMA,
                                                    uop.kind == Kind.MMA))
         m.d.sync += [k.eq(k_next), running.eq(running_next)]
-        a, b, base = self._operands(m, writes, unit, k, mma, final, final & result.full,
+        a, b, base = self._operands(m, writes, unit, k, mma, final & result.full,
                                     (k_next, mma_next), head, head_uop, fetch_next, result,
                                     in_result | zeros_in_tile, store_read)
         # Whether the array steps, and whether the result register takes its sums:
@@ -803,7 +803,7 @@ class TensorEngine(Engine):
             m.d.comb += result.full_next.eq(0)  # (unless the next tile comes in: later wins)
         return result
 
-    def _operands(self, m: Module, writes: _TileWrites, unit: Unit, k, mma, final, stalls,
+    def _operands(self, m: Module, writes: _TileWrites, unit: Unit, k, mma, stalls,
                   next_state, head, head_uop, fetch_next, result: "_MacResult",
                   md_known, store_read: _StoreRead) -> tuple[Signal, Signal, Signal]:
         """The MAC array's operands, byte column k of ms1 and of ms2, each from a
@@ -832,7 +832,7 @@ class TensorEngine(Engine):
         be zeros (`md_known`: not fetched, `_mac_unit`); and no operand tile of it
         is being written or waits in the result register. A running tmma's tiles are
         written by no one (the scoreboard), so its columns stay as they were.
-        `k`: the k-step; `mma`: the unit runs a tmma; `final`: its last k-step;
+        `k`: the k-step; `mma`: the unit runs a tmma;
         `next_state`: `k` and `mma` in the next cycle; `head`: the MAC unit's next
         instruction; `fetch_next`: the tmma fetched for (`_issue`)."""
         t = self.tdim
@@ -930,13 +930,17 @@ class TensorEngine(Engine):
             (head_uop.kind == Kind.MMA)
             & (~fetched | stale(wanted["ms1"]) | stale(wanted["ms2"])))
 
-        fetch = Signal(name="mac_fetch")  # the column registers take the next's column 0
-        m.d.comb += fetch.eq(~mma | final)
-        column = Signal(range(steps), name="mac_next_column")  # what they take
-        m.d.comb += column.eq(Mux(fetch, 0, k + 1))
         # whether a column register takes column 0 of the tile its register takes now:
         # a flip-flop of its own (not the register's enable, which has 2,048 loads)
         column0_next = ~mma_next | (k_next == steps - 1)  # `fetch` in the next cycle
+        # The byte column they take: 0 to fetch the next tmma's (`column0_next` a cycle
+        # ahead: while no tmma runs, and in a tmma's last step), else the next step's.
+        # From flip-flops, a copy for each row of each operand: worked out from `mac_k`
+        # in the cycle, its bits were nets of 2,000-2,800 loads (every byte select of
+        # the column multiplexers), high in router2's congestion.
+        column_next = Mux(column0_next, 0, k_next + 1)
+        column = {name: registered_copies(m, column_next, t, f"mac_{name}_column_pick")
+                  for name in ("ms1", "ms2")}
         bypass = {"ms2": Signal(name="mac_ms2_bypass", init=1),
                   "ms1": Signal(name="mac_ms1_bypass", init=1)}  # (as `loads`)
         m.d.sync += [bypass[name].eq(column0_next & loads_next[name]) for name in bypass]
@@ -946,8 +950,8 @@ class TensorEngine(Engine):
             with m.If(~stalls & bypass[name]):  # (column 0 of the tile read now)
                 m.d.sync += operand.eq(Cat(*(data[:8] for data in source_rows[name])))
             with m.Elif(~stalls):  # (each row's byte `column`, by a multiplexer tree)
-                m.d.sync += operand.eq(Cat(*(shifted(row, column, 8, unit=8)
-                                             for row in registers[name])))
+                m.d.sync += operand.eq(Cat(*(shifted(row, column[name][i], 8, unit=8)
+                                             for i, row in enumerate(registers[name]))))
             columns.append(operand)
         self._watch["mac"] += [turn, index_a, index_b, fetched]
         return columns[0], columns[1], base
