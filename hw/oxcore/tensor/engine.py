@@ -159,6 +159,7 @@ class _Lsu:
     state_next: Signal | None = None  # `state` in the next cycle
     read_tile: Signal | None = None  # ms2's copy of the tiles (`_StoreRead`)
     copying: Signal | None = None  # a store copies its tile into `buffer` this cycle
+    copy_next: Value | None = None  # `copying` in the next cycle (a store is taken)
     clearing: list | None = None  # a load clears `buffer` this cycle (a copy a row)
     head_first: Signal | None = None  # the queue head's first row
     start_addr: Signal | None = None  # its address: rs1 + head_first * rs2
@@ -1029,6 +1030,7 @@ class TensorEngine(Engine):
         copy_next = unit.take & (head_uop.kind == Kind.STORE)
         clear_next = unit.take & (head_uop.kind == Kind.LOAD)
         lsu.copying = Signal(name="lsu_buffer_copying")  # a store copies its tile
+        lsu.copy_next = copy_next
         m.d.sync += lsu.copying.eq(copy_next)
         # each row of the buffer from copies of its own (`replica`: one register's
         # 2,048 loads span the engine)
@@ -1044,7 +1046,8 @@ class TensorEngine(Engine):
         read_tile = lsu.read_tile = store_read.tile
         load_restart, load_first_request = self._tile_loads(m, lsu, writes, head, head_uop,
                                                             unit, colb)
-        store_restart, next_store = self._tile_stores(m, lsu, csrs, head, head_uop)
+        store_restart, next_store = self._tile_stores(m, lsu, csrs, head, head_uop,
+                                                      unit.take)
         m.d.comb += store_follows.eq(next_store)
         self._csr_instructions(m, lsu, csrs, counters)
         row_width = 32 * t
@@ -1227,7 +1230,7 @@ class TensorEngine(Engine):
         ]
         return restart, first_request
 
-    def _tile_stores(self, m: Module, lsu: "_Lsu", csrs: dict, head, head_uop
+    def _tile_stores(self, m: Module, lsu: "_Lsu", csrs: dict, head, head_uop, take
                      ) -> tuple[list, Signal]:
         """tst.w/tst.b: the tile is copied into the LSU's buffer as the store starts (on
         the tile read port; a tile a load writes from the buffer in that cycle is kept
@@ -1246,7 +1249,8 @@ class TensorEngine(Engine):
         CSRs that shape a row stay fixed while rows are in flight, and a load never
         passes a store. With no row (trow0 >= trows) the store ends at once. A tst.b
         that saturated sets tqsat at its end, reported when that changes tqsat (the
-        interpreter records it so). Returns the statements that start a store, and
+        interpreter records it so). `take`: the unit takes the queue's head this
+        cycle. Returns the statements that start a store, and
         whether the unit may take the queue's head, a store, this cycle as the
         running store's feed ends."""
         t, mem, commit, current, uop = (self.tdim, self._lsu_port, lsu.commit, lsu.current,
@@ -1286,9 +1290,19 @@ class TensorEngine(Engine):
         fed_tag = Signal(tag_layout, name="lsu_fed_tag")
         # (row 0 goes in the cycle the tile is copied, from the copy's source: a store
         # from row 0, or right behind another, loses no cycle to the copy)
+        # Each element of it selected by flip-flops of its own, copies set a cycle
+        # ahead (`replica`): `feed_row`'s bits and `copying` each reached 500-1,050
+        # multiplexer inputs across the buffer's 2,048 bits at TDIM 8
         source_row = Signal(32 * t, name="lsu_source_row")
-        m.d.comb += source_row.eq(Mux(lsu.copying, lsu.read_tile[:32 * t],
-                                      lsu.buffer.word_select(feed_row[:_log2(t) or 1], 32 * t)))
+        row_bits = _log2(t)
+        feed_row_next = Signal.like(feed_row, name="lsu_feed_row_next")
+        picks = registered_copies(m, feed_row_next[:row_bits], t, "lsu_feed_row_pick")
+        from_copy = registered_copies(m, lsu.copy_next, t, "lsu_feed_from_copy")
+        for j in range(t):
+            rows = Cat(*(lsu.buffer.word_select(r * t + j, 32) for r in range(t)))
+            m.d.comb += source_row.word_select(j, 32).eq(
+                Mux(from_copy[j], lsu.read_tile.word_select(j, 32),
+                    rows.word_select(picks[j], 32)))
         m.d.comb += [requantizer.row.eq(fed_row), requantizer.advance.eq(advance),
                      requantizer.multiplier.eq(csrs["tqmul"]),
                      requantizer.shift.eq(csrs["tqshift"]),
@@ -1301,12 +1315,16 @@ class TensorEngine(Engine):
                      feed_tag.last.eq(feed_final),
                      advance.eq(~out.valid | row_done)]
         stored_elements = Cat(*(lsu.row_bytes > j for j in range(t)))  # tst.b's bytes
+        # (the next row: a store's first as it is taken, the one after as one is fed)
+        m.d.comb += feed_row_next.eq(Mux(take, lsu.head_first,
+                                         Mux(advance & feeding, feed_row + 1, feed_row)))
+        m.d.sync += feed_row.eq(feed_row_next)
         with m.If(advance):
             m.d.sync += [fed.eq(feeding), fed_row.eq(source_row), fed_tag.eq(feed_tag),
                          in_flight.eq(Cat(fed & ~uop.full_rows, in_flight)),
                          Cat(*tags).eq(Cat(fed_tag, *tags[:-1]))]
             with m.If(feeding):
-                m.d.sync += [feed_row.eq(feed_row + 1), feed_addr.eq(feed_addr + current.rs2),
+                m.d.sync += [feed_addr.eq(feed_addr + current.rs2),
                              feed_more.eq(~feed_final), feed_final.eq(feed_row + 2 == lsu.rows)]
                 with m.If(feed_tag.last):
                     m.d.comb += lsu.state_next.eq(LsuState.DRAIN)
@@ -1348,7 +1366,7 @@ class TensorEngine(Engine):
             (head_uop.kind == Kind.STORE) & (head_uop.full_rows == uop.full_rows)
             & (head_uop.whole == uop.whole)  # (the rows in flight keep their size)
             & ((lsu.state == LsuState.DRAIN) | (feeding & feed_tag.last & advance)))
-        start = [feed_row.eq(lsu.head_first), feed_addr.eq(lsu.start_addr),
+        start = [feed_addr.eq(lsu.start_addr),
                  feed_more.eq(lsu.head_first != lsu.head_rows),
                  feed_final.eq(lsu.head_first + 1 == lsu.head_rows)]
         return start, next_store
