@@ -14,11 +14,11 @@ Structure (docs/tensor.md, "The RTL engine", has the diagram):
   free once the store has copied it). Loads and stores
   stay in one unit, in order, so memory order among them is program order;
 - **tile registers**: eight tiles of TDIM rows x 4*TDIM bytes, each one row-major
-  vector (a `TileWrite`'s layout), kept in three memories written alike
-  (`_tile_copy`; distributed RAM on an FPGA): the MAC unit's two, read ahead for its
+  vector (a `TileWrite`'s layout), kept in two memories written alike
+  (`_tile_copy`; distributed RAM on an FPGA), the MAC unit's, read ahead for its
   next tmma's ms2, and ms1 and md in turn, into registers of a whole tile each
-  (`_operands`), and the tile read port's (the tile a store copies as it starts);
-  one write port
+  (`_operands`); ms2's also gives the tile a store copies as it starts
+  (`_StoreRead`); one write port
   (`_TileWrites`) takes a whole tile a cycle from either unit (a load's rows gather
   in a buffer first);
 - **MAC unit** (`mac_array.MacArray`): 4*TDIM k-steps per tmma, one per cycle, each an
@@ -311,9 +311,22 @@ class _StoreRow:
         self.word_count = Signal(range(max_words + 1), name="lsu_out_word_count")
         self.word_shift = _log2(port_bits // 8)
 
-    def load(self, m: Module, valid, data, tag, clamped, row_mask, span) -> None:
-        """Take the next row (`valid` low: none) with its `_row_tag`; `span`: its bytes
-        past the first."""
+    def load(self, m: Module, valid, tag, clamped, row_mask, span) -> None:
+        """Take the next row's control (`valid` low: none) with its `_row_tag`; `span`:
+        its bytes past the first. (Its bytes: `load_data`.)"""
+        offset = tag.addr[:self.word_shift]
+        m.d.sync += [self.valid.eq(valid), self.tag.eq(tag),
+                     self.word_count.eq(self.count_of(tag, span)),
+                     self.enables.eq(row_mask << offset), self.clamped.eq(clamped)]
+
+    def count_of(self, tag, span) -> Value:
+        """The port words a row with `tag` and `span` straddles."""
+        return _port_words(tag.addr, span, self.word_shift)
+
+    def load_data(self, m: Module, data, tag, takes: list) -> None:
+        """Take the next row's bytes (`data`, at `tag`'s address) with the row: slice
+        i of the register when ``takes[i]`` (copies of `load`'s condition, one a slice
+        of the register)."""
         bytes_ = data[:len(self.data)]
         offset = tag.addr[:self.word_shift]
         if self.rotates:
@@ -322,10 +335,11 @@ class _StoreRow:
                 words = Mux(offset[bit], words.rotate_left(8 << bit), words)
         else:
             words = bytes_ << (offset * 8)
-        m.d.sync += [self.valid.eq(valid), self.data.eq(bytes_), self.tag.eq(tag),
-                     self.words.eq(words),
-                     self.word_count.eq(_port_words(tag.addr, span, self.word_shift)),
-                     self.enables.eq(row_mask << offset), self.clamped.eq(clamped)]
+        for register, value in ((self.data, bytes_), (self.words, words)):
+            width = len(register) // len(takes)
+            for i, take in enumerate(takes):
+                with m.If(take):
+                    m.d.sync += register.word_select(i, width).eq(value.word_select(i, width))
 
     def word(self, index) -> Value:
         """The data of port word `index` of the row (its enables say which bytes)."""
@@ -483,14 +497,18 @@ class TensorEngine(Engine):
         skid = port_signature(self.port_bits).create(path=("tensor_lsu_skid",))
         mem = self.mem
         fields = ("addr", "write", "wdata", "mask")
+        # (the skid entry's next state, which is the LSU's `ready` in the next cycle:
+        # the store rows' pipeline works its enables out from it a cycle ahead)
+        self._skid_next = Signal(name="tensor_lsu_skid_next")
         m.d.comb += [port.ready.eq(~skid.valid),
-                     port.rvalid.eq(mem.rvalid), port.rdata.eq(mem.rdata)]
+                     port.rvalid.eq(mem.rvalid), port.rdata.eq(mem.rdata),
+                     self._skid_next.eq(mem.valid & ~mem.ready & (skid.valid | port.valid))]
+        m.d.sync += skid.valid.eq(self._skid_next)
         with m.If(mem.valid & ~mem.ready):  # the output register holds; park the next
             with m.If(port.valid & ~skid.valid):
-                m.d.sync += [skid.valid.eq(1)] + [getattr(skid, f).eq(getattr(port, f))
-                                                  for f in fields]
+                m.d.sync += [getattr(skid, f).eq(getattr(port, f)) for f in fields]
         with m.Else():  # the output register moves on: the parked request first
-            m.d.sync += [mem.valid.eq(skid.valid | port.valid), skid.valid.eq(0)]
+            m.d.sync += mem.valid.eq(skid.valid | port.valid)
             m.d.sync += [getattr(mem, f).eq(Mux(skid.valid, getattr(skid, f), getattr(port, f)))
                          for f in fields]
         self._skid = skid
@@ -824,14 +842,14 @@ class TensorEngine(Engine):
         ms1 if the next tmma still lacks it, else md (`_Fetch`). A copy per reader
         cost a third copy of 512 distributed RAMs at TDIM 8 and long wires from each
         to its column multiplexers (docs/fpga.md). ms2's copy also serves the LSU's
-        stores (`_StoreRead`): ms2's register skips the cycle a store reads it. Each register knows its tile and
-        drops it when that tile is written (a write shows in the copy from the next
-        cycle) or was read while the result register held it. The MAC unit takes a
-        tmma (`Unit.operands_pending`) once each register holds its tile after the
-        cycle, perhaps taking it in that very cycle (its column 0 then goes from the
-        copy to the column register); md perhaps in the result register or known to
-        be zeros (`md_known`: not fetched, `_mac_unit`); and no operand tile of it
-        is being written or waits in the result register. A running tmma's tiles are
+        stores (`_StoreRead`): ms2's register skips the cycle a store reads it. Each
+        register knows its tile and drops it when that tile is written (a write shows
+        in the copy from the next cycle) or was read while the result register held
+        it. The MAC unit takes a tmma (`Unit.operands_pending`) once each register
+        holds its tile after the cycle, perhaps taking it in that very cycle (its
+        column 0 then goes from the copy to the column register); md perhaps in the
+        result register or known to be zeros (`md_known`: not fetched, `_mac_unit`);
+        and no operand tile of it is being written or waits in the result register. A running tmma's tiles are
         written by no one (the scoreboard), so its columns stay as they were.
         `k`: the k-step; `mma`: the unit runs a tmma;
         `next_state`: `k` and `mma` in the next cycle; `head`: the MAC unit's next
@@ -901,7 +919,8 @@ class TensorEngine(Engine):
             m.d.comb += next_turn.eq(_Fetch.MS1)
         with m.Else():
             m.d.comb += next_turn.eq(_Fetch.MD)
-        loads_next = {"ms2": free_next & ~store_read.copy_next, "ms1": free_next & (next_turn == _Fetch.MS1),
+        loads_next = {"ms2": free_next & ~store_read.copy_next,
+                      "ms1": free_next & (next_turn == _Fetch.MS1),
                       "md": (~mma_next | (k_next != 0)) & (next_turn == _Fetch.MD)}
         m.d.comb += index_a_next.eq(Mux(next_turn == _Fetch.MS1, ahead["ms1"], ahead["md"]))
         m.d.sync += [turn.eq(next_turn), index_a.eq(index_a_next)]
@@ -1022,10 +1041,11 @@ class TensorEngine(Engine):
         # take, from flip-flops (`lsu.copying`, `lsu.clearing`): decided in the take
         # cycle, the buffer's 2,048 selects at TDIM 8 hung on the issue decision, the
         # routed engine's critical path (docs/fpga.md). The copy comes from ms2's copy
-        # of the tiles (`_StoreRead`), at the store's tile (a register): a tile load that wrote it in
-        # the take cycle shows there by then, and the MAC unit writes no tile a store
-        # is taken on in the take cycle or the next (its result register's tile is
-        # `touched` until written; a tzero taken in the next cycle writes later).
+        # of the tiles (`_StoreRead`), at the store's tile (a register): a tile load
+        # that wrote it in the take cycle shows there by then, and the MAC unit writes
+        # no tile a store is taken on in the take cycle or the next (its result
+        # register's tile is `touched` until written; a tzero taken in the next cycle
+        # writes later).
         lsu.buffer = Signal(32 * t * t, name="lsu_tile_buffer")
         copy_next = unit.take & (head_uop.kind == Kind.STORE)
         clear_next = unit.take & (head_uop.kind == Kind.LOAD)
@@ -1303,7 +1323,21 @@ class TensorEngine(Engine):
             m.d.comb += source_row.word_select(j, 32).eq(
                 Mux(from_copy[j], lsu.read_tile.word_select(j, 32),
                     rows.word_select(picks[j], 32)))
-        m.d.comb += [requantizer.row.eq(fed_row), requantizer.advance.eq(advance),
+        # Whether the pipeline moves, also as flip-flops set a cycle ahead, a copy for
+        # each element of the fed row, of the requantizer and of the row register
+        # (`replica`): worked out in the cycle from the row register and the memory's
+        # `ready`, `advance` was one net to the 3,078 enables of those registers at
+        # TDIM 8. `advance` itself still moves the narrow rest (tags, valid bits).
+        incoming_valid = Mux(uop.full_rows, fed, in_flight[-1])
+        incoming_tag = data.View(tag_layout, Mux(uop.full_rows, fed_tag.as_value(),
+                                                 tags[-1].as_value()))
+        word_next = Mux(out.valid & mem.ready, Mux(word + 1 == words, 0, word + 1), word)
+        words_next = Mux(advance, out.count_of(incoming_tag, lsu.row_span), words)
+        advance_next = ~Mux(advance, incoming_valid, out.valid) | (
+            ~self._skid_next & (word_next + 1 == words_next))
+        takes = {name: registered_copies(m, advance_next, t, f"lsu_{name}_advance", init=1)
+                 for name in ("fed", "requant", "out")}
+        m.d.comb += [requantizer.row.eq(fed_row), requantizer.advance.eq(Cat(*takes["requant"])),
                      requantizer.multiplier.eq(csrs["tqmul"]),
                      requantizer.shift.eq(csrs["tqshift"]),
                      requantizer.zero_point.eq(csrs["tqzp"]),
@@ -1319,8 +1353,13 @@ class TensorEngine(Engine):
         m.d.comb += feed_row_next.eq(Mux(take, lsu.head_first,
                                          Mux(advance & feeding, feed_row + 1, feed_row)))
         m.d.sync += feed_row.eq(feed_row_next)
+        for j, take_row in enumerate(takes["fed"]):
+            with m.If(take_row):
+                m.d.sync += fed_row.word_select(j, 32).eq(source_row.word_select(j, 32))
+        out.load_data(m, Mux(uop.full_rows, fed_row, requantizer.result), incoming_tag,
+                      takes["out"])
         with m.If(advance):
-            m.d.sync += [fed.eq(feeding), fed_row.eq(source_row), fed_tag.eq(feed_tag),
+            m.d.sync += [fed.eq(feeding), fed_tag.eq(feed_tag),
                          in_flight.eq(Cat(fed & ~uop.full_rows, in_flight)),
                          Cat(*tags).eq(Cat(fed_tag, *tags[:-1]))]
             with m.If(feeding):
@@ -1328,12 +1367,9 @@ class TensorEngine(Engine):
                              feed_more.eq(~feed_final), feed_final.eq(feed_row + 2 == lsu.rows)]
                 with m.If(feed_tag.last):
                     m.d.comb += lsu.state_next.eq(LsuState.DRAIN)
-            with m.If(uop.full_rows):
-                out.load(m, fed, fed_row, fed_tag, 0, lsu.row_mask, lsu.row_span)
-            with m.Else():
-                out.load(m, in_flight[-1], requantizer.result, tags[-1],
-                         (requantizer.saturated & stored_elements).any(), lsu.row_mask,
-                         lsu.row_span)
+            out.load(m, incoming_valid, incoming_tag,
+                     ~uop.full_rows & (requantizer.saturated & stored_elements).any(),
+                     lsu.row_mask, lsu.row_span)
 
         with m.If(storing & lsu.empty):  # (never behind a draining store: the same
             lsu.finish(m)                # CSRs made that one's rows, so it has rows)

@@ -82,8 +82,10 @@ class Requantizer(wiring.Component):
     -------
     row : ``In(32 * tdim)``
         The accumulators (int32), element j in bits [32j+31:32j], taken when `advance`.
-    advance : ``In(1)``
-        Every stage takes the one before it (and the first, `row`) this cycle.
+    advance : ``In(tdim)``
+        Every stage of element j takes the one before it (and the first, `row`) this
+        cycle when bit j is high: copies of one flag, one an element, so that no one
+        net enables every stage (the engine's `replica` copies).
     multiplier, shift, zero_point, rounding : ``In``
         tqmul (int32), tqshift (0..31), tqzp (int32), tqrm (vxrm's encoding); held
         while rows are in the pipeline (every stage reads them).
@@ -100,7 +102,7 @@ class Requantizer(wiring.Component):
     def __init__(self, tdim: int) -> None:
         self.tdim = tdim
         super().__init__({
-            "row": In(32 * tdim), "advance": In(1), "multiplier": In(32), "shift": In(5),
+            "row": In(32 * tdim), "advance": In(tdim), "multiplier": In(32), "shift": In(5),
             "zero_point": In(32), "rounding": In(2),
             "clamp_min": In(signed(8), init=-128), "clamp_max": In(signed(8), init=127),
             "result": Out(8 * tdim), "saturated": Out(tdim),
@@ -117,10 +119,10 @@ class Requantizer(wiring.Component):
             self._element(m, self.row[32 * j:32 * j + 32].as_signed(), j)
         return m
 
-    def _stage(self, m: Module, value, name: str) -> Signal:
-        """`value` registered, taken when the pipeline advances."""
+    def _stage(self, m: Module, value, name: str, j: int) -> Signal:
+        """`value` registered, taken when element j's pipeline advances."""
         held = Signal(value.shape(), name=name)
-        with m.If(self.advance):
+        with m.If(self.advance[j]):
             m.d.sync += held.eq(value)
         return held
 
@@ -129,20 +131,20 @@ class Requantizer(wiring.Component):
         product = self._product(m, acc, j)  # stages 1 and 2
         scaled = round_shift(m, product, 31, self.rounding, f"vsmul{j}")
         t, t_clamped = saturate(m, scaled, 32, f"t{j}")
-        t = self._stage(m, t, f"t{j}_q")  # stage 3
-        t_clamped = self._stage(m, t_clamped, f"t{j}_clamped_q")
+        t = self._stage(m, t, f"t{j}_q", j)  # stage 3
+        t_clamped = self._stage(m, t_clamped, f"t{j}_clamped_q", j)
         u = self._stage(m, round_shift(m, t, self.shift, self.rounding, f"vssra{j}",
-                                       self._dropped), f"u{j}_q")  # stage 4
-        t_clamped = self._stage(m, t_clamped, f"t{j}_clamped_qq")
+                                       self._dropped), f"u{j}_q", j)  # stage 4
+        t_clamped = self._stage(m, t_clamped, f"t{j}_clamped_qq", j)
         total = Signal(signed(34), name=f"sum{j}")
         m.d.comb += total.eq(u + self.zero_point.as_signed())
         # sat8(sat32(total)) is sat8(total), and one of the two clamps exactly when the
         # other does: int8 range or not
         w, w_clamped = saturate(m, total, 8, f"w{j}")
-        w = self._stage(m, w, f"w{j}_q")  # stage 5
-        clamped = self._stage(m, t_clamped | w_clamped, f"clamped{j}_q")
-        q = self._stage(m, self._activation(m, w, j), f"q{j}_q")  # stage 6
-        clamped = self._stage(m, clamped, f"clamped{j}_qq")
+        w = self._stage(m, w, f"w{j}_q", j)  # stage 5
+        clamped = self._stage(m, t_clamped | w_clamped, f"clamped{j}_q", j)
+        q = self._stage(m, self._activation(m, w, j), f"q{j}_q", j)  # stage 6
+        clamped = self._stage(m, clamped, f"clamped{j}_qq", j)
         m.d.comb += [self.result[8 * j:8 * j + 8].eq(q), self.saturated[j].eq(clamped)]
 
     def _product(self, m: Module, acc, j: int) -> Signal:
@@ -153,13 +155,13 @@ class Requantizer(wiring.Component):
             return Cat(value[:16], Const(0, 1)).as_signed(), value[16:32].as_signed()
         a_low, a_high = halves(acc)
         b_low, b_high = halves(self.multiplier)
-        partial = {name: self._stage(m, x * y, f"product{j}_{name}")  # stage 1
+        partial = {name: self._stage(m, x * y, f"product{j}_{name}", j)  # stage 1
                    for name, x, y in (("ll", a_low, b_low), ("lh", a_low, b_high),
                                       ("hl", a_high, b_low), ("hh", a_high, b_high))}
         product = Signal(signed(64), name=f"product{j}")
         m.d.comb += product.eq(partial["ll"] + ((partial["lh"] + partial["hl"]) << 16)
                                + (partial["hh"] << 32))
-        return self._stage(m, product, f"product{j}_q")  # stage 2
+        return self._stage(m, product, f"product{j}_q", j)  # stage 2
 
     def _activation(self, m: Module, value, j: int) -> Signal:
         """min(max(`value`, tqmin), tqmax): the activation clamp, as vmax.vx then

@@ -62,7 +62,7 @@ def _mismatches(dut: Requantizer, cases, seed: int = 0) -> list:
             fed = 0
             while fed < len(inputs):
                 advance = rng.random() < 0.7
-                ctx.set(dut.advance, advance)
+                ctx.set(dut.advance, (1 << TDIM) - 1 if advance else 0)  # (every copy)
                 ctx.set(dut.row, sum((a & 0xFFFF_FFFF) << (32 * j)
                                      for j, a in enumerate(inputs[fed])))
                 await ctx.tick()
