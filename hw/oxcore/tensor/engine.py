@@ -849,9 +849,9 @@ class TensorEngine(Engine):
         holds its tile after the cycle, perhaps taking it in that very cycle (its
         column 0 then goes from the copy to the column register); md perhaps in the
         result register or known to be zeros (`md_known`: not fetched, `_mac_unit`);
-        and no operand tile of it is being written or waits in the result register. A running tmma's tiles are
-        written by no one (the scoreboard), so its columns stay as they were.
-        `k`: the k-step; `mma`: the unit runs a tmma;
+        and no operand tile of it is being written or waits in the result register. A
+        running tmma's tiles are written by no one (the scoreboard), so its columns
+        stay as they were. `k`: the k-step; `mma`: the unit runs a tmma;
         `next_state`: `k` and `mma` in the next cycle; `head`: the MAC unit's next
         instruction; `fetch_next`: the tmma fetched for (`_issue`)."""
         t = self.tdim
