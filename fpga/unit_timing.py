@@ -213,9 +213,9 @@ def unit_timing(unit: wiring.Component, name: str, work: Path, *, seed: int = 1,
         (work / stale).unlink(missing_ok=True)
     heatmaps = work / "congestion"
     if congestion:
-        if router != "router2":
-            raise FpgaError("timing: --congestion needs --router router2 (router1 writes "
-                            "no heatmaps)")
+        if router != "router2" or place_only:
+            raise FpgaError("timing: --congestion needs routing with --router router2 "
+                            "(router1 writes no heatmaps; --place-only does not route)")
         shutil.rmtree(heatmaps, ignore_errors=True)
         heatmaps.mkdir()
     seconds = synthesize_unit(unit, name, work, abc9=abc9, log=log)

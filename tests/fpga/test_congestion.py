@@ -39,6 +39,9 @@ def test_a_routed_unit_writes_its_heatmaps(tmp_path):
     unit_timing(unit, "multiply_add", tmp_path, congestion=True, log=lambda _: None)
     assert list((tmp_path / "congestion").glob("iter_congestion_by_net_*.csv"))
     assert (tmp_path / "congestion.txt").read_text().startswith("router2 iteration ")
-    with pytest.raises(FpgaError, match="needs --router router2"):
+    with pytest.raises(FpgaError, match="needs routing with --router router2"):
         unit_timing(unit, "multiply_add", tmp_path, congestion=True, router="router1",
+                    log=lambda _: None)
+    with pytest.raises(FpgaError, match="--place-only does not route"):
+        unit_timing(unit, "multiply_add", tmp_path, congestion=True, place_only=True,
                     log=lambda _: None)
