@@ -31,7 +31,8 @@ help:
 	@echo "               Fmax and its critical path by HDL line"
 	@echo "make fpga-timing UNIT=vector FAST=1 DEPTH=1  no place and route: the deepest"
 	@echo "               paths of the synthesized netlist, each endpoint once (minutes);"
-	@echo "               BY_LINE=25: also the 25 HDL lines with the most cells (the area)"
+	@echo "               BY_LINE=25: also the 25 HDL lines with the most cells (the area);"
+	@echo "               FANOUT=20: also the 20 nets with the most loads"
 	@echo "make fpga-timing UNIT=tensor CONFIG=tensor CONGESTION=1  router2's congestion"
 	@echo "               summed by design signal (congestion.txt)"
 
@@ -94,6 +95,7 @@ fpga-timing: $(STAMP)
 	$(PY) -m fpga timing --unit $(or $(UNIT),lane) $(if $(CONFIG),--config $(CONFIG)) \
 		$(if $(filter 1,$(PLACE_ONLY)),--place-only) $(if $(filter 1,$(FAST)),--no-abc9) \
 		$(if $(filter 1,$(DEPTH)),--depth) $(if $(BY_LINE),--by-line $(BY_LINE)) \
+		$(if $(FANOUT),--fanout $(FANOUT)) \
 		$(if $(PLACER),--placer $(PLACER)) $(if $(filter 1,$(CONGESTION)),--congestion)
 
 # clean keeps the tool caches (zig's C++ runtime, compiled CXXRTL models, YoWASP):

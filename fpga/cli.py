@@ -191,8 +191,9 @@ def _cmd_timing(args) -> int:
     config = load_config(args.config or "vector")
     unit = make_unit(args.unit, config)
     work = args.build_root / "units" / f"{args.unit}-{config.name}"
-    if args.by_line and not args.depth:
-        raise FpgaError("--by-line reads the synthesized netlist: use it with --depth")
+    if (args.by_line or args.fanout) and not args.depth:
+        raise FpgaError("--by-line and --fanout read the synthesized netlist: use them "
+                        "with --depth")
     if args.depth:
         if args.place_only:
             raise FpgaError("--depth places nothing (it reads the synthesized netlist): "
@@ -210,6 +211,11 @@ def _cmd_timing(args) -> int:
             text = format_cells_by_line(cells_by_line(work / "top.json"), args.by_line)
             (work / "cells_by_line.txt").write_text(text + "\n")
             print(f"\nunit {args.unit}: cells by the HDL line of the net each drives\n{text}")
+        if args.fanout:
+            from fpga.logic_depth import format_widest_nets, widest_nets
+            text = format_widest_nets(widest_nets(work / "top.json", args.fanout))
+            (work / "fanout.txt").write_text(text + "\n")
+            print(f"\nunit {args.unit}: the nets with the most loads\n{text}")
         return 0
     result = unit_timing(unit, args.unit, work, seed=args.seed, place_only=args.place_only,
                          router=args.router, placer=args.placer, abc9=not args.no_abc9,
@@ -368,6 +374,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by-line", type=int, default=0, metavar="N",
                    help="--depth: also the N HDL lines with the most cells (where the "
                         "area goes)")
+    p.add_argument("--fanout", type=int, default=0, metavar="N",
+                   help="--depth: also the N nets with the most loads (candidates for "
+                        "copies of their register)")
     p.add_argument("--build-root", default="build/fpga", type=Path)
     p.set_defaults(func=_cmd_timing)
 

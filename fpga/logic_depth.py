@@ -338,6 +338,42 @@ def format_cells_by_line(rows: list[tuple[str, dict[str, int]]], limit: int) -> 
     return "\n".join(lines)
 
 
+@dataclass
+class WideNet:
+    name: str    # its best name (a bit of a packed net: ``name[i]``)
+    loads: int   # cell inputs it reaches
+    driver: str  # the driving cell's type
+    source: str  # its HDL line ("" when it kept none)
+
+
+def widest_nets(netlist_path: Path, limit: int = 20) -> list[WideNet]:
+    """The `limit` nets that reach the most cell inputs, driven by a cell (not the
+    harness's clock and reset pins). A net spread over a whole tile's flip-flops or
+    memories is as long as the tile is wide after placement, whatever its logic depth;
+    one driven by a LUT (worked out in the cycle) cannot be copied the way a register
+    can (`hw.oxcore.replica`). Yosys names a LUT's output after a nearby signal, so the
+    name can mislead; the driver's type and line say what it is."""
+    net = _Netlist(json.loads(Path(netlist_path).read_text()))
+    loads: dict[int, int] = defaultdict(int)
+    for cell in net.cells.values():
+        for port, direction in cell["port_directions"].items():
+            if direction == "input":
+                for bit in net.bits(cell, port):
+                    loads[bit] += 1
+    wide = sorted((bit for bit in loads if bit in net.driver), key=lambda b: -loads[b])
+    return [WideNet(net.names.get(bit, f"${bit}"), loads[bit],
+                    net.cells[net.driver[bit][0]]["type"], net.sources.get(bit, ""))
+            for bit in wide[:limit]]
+
+
+def format_widest_nets(rows: list[WideNet]) -> str:
+    lines = ["     loads  driver       net (HDL line)"]
+    for row in rows:
+        where = f"  ({row.source})" if row.source else ""
+        lines.append(f"{row.loads:>10,}  {row.driver:<12} {row.name}{where}")
+    return "\n".join(lines)
+
+
 def format_paths(paths: list[DeepPath], detail: int = 3, nets: bool = False) -> str:
     """A table of the paths, and the `detail` deepest step by step: by HDL line, or
     (`nets`) net by net, where the mapped netlist's names say more than the lines

@@ -10,7 +10,8 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from fpga.logic_depth import (DelayModel, cells_by_line, deepest_paths,
-                               format_cells_by_line, format_paths)
+                               format_cells_by_line, format_paths, format_widest_nets,
+                               widest_nets)
 from fpga.tools import FpgaError
 from fpga.unit_timing import synthesize_unit
 
@@ -135,3 +136,17 @@ def test_depth_with_place_only_is_refused(capsys):
     from fpga.cli import main
     assert main(["timing", "--unit", "lane", "--depth", "--place-only"]) != 0
     assert "drop --place-only" in capsys.readouterr().err
+
+
+def test_widest_nets_counted_by_hand(tmp_path):
+    """deep_in reaches two LUT inputs (l1.A, l2.B); every other driven net one; the
+    clock and the registers' DI (net 3) have no driving cell and are not listed."""
+    (tmp_path / "top.json").write_text(json.dumps(_netlist()))
+    rows = widest_nets(tmp_path / "top.json", limit=3)
+    assert (rows[0].name, rows[0].loads, rows[0].driver, rows[0].source) == (
+        "deep_in", 2, "TRELLIS_FF", "/x/unit.py:10")
+    assert [row.loads for row in rows] == [2, 1, 1]
+    every = widest_nets(tmp_path / "top.json", limit=100)
+    assert len(every) == 10  # nets 10-13, 20, 21, 30-33 (14, 22, 34, 35: read by none)
+    text = format_widest_nets(rows)
+    assert "deep_in  (/x/unit.py:10)" in text.splitlines()[1]
