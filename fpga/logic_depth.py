@@ -117,6 +117,16 @@ class _Netlist:
     def bits(self, cell: dict, port: str) -> list[int]:
         return [b for b in cell["connections"].get(port, []) if isinstance(b, int)]
 
+    def readers(self) -> dict[int, list[dict]]:
+        """Each bit's reading cells, a cell once for each input pin on the bit."""
+        readers: dict[int, list[dict]] = defaultdict(list)
+        for cell in self.cells.values():
+            for port, direction in cell["port_directions"].items():
+                if direction == "input":
+                    for bit in self.bits(cell, port):
+                        readers[bit].append(cell)
+        return readers
+
 
 def _arcs(cell: dict, model: DelayModel) -> tuple[list[tuple[str, str, float]], bool]:
     """A cell's combinational arcs (input port, output port, delay) and whether its
@@ -287,12 +297,7 @@ def cells_by_line(netlist_path: Path) -> list[tuple[str, dict[str, int]]]:
     area goes. The lines are Yosys's `src` attributes, so the counts depend on the LUT
     mapping (abc or abc9) as the paths do."""
     net = _Netlist(json.loads(Path(netlist_path).read_text()))
-    readers: dict[int, list[dict]] = defaultdict(list)
-    for cell in net.cells.values():
-        for port, direction in cell["port_directions"].items():
-            if direction == "input":
-                for bit in net.bits(cell, port):
-                    readers[bit].append(cell)
+    readers = net.readers()
     found: dict[int, str] = {}
 
     def line_of(start: int) -> str:
@@ -354,12 +359,7 @@ def widest_nets(netlist_path: Path, limit: int = 20) -> list[WideNet]:
     can (`hw.oxcore.replica`). Yosys names a LUT's output after a nearby signal, so the
     name can mislead; the driver's type and line say what it is."""
     net = _Netlist(json.loads(Path(netlist_path).read_text()))
-    loads: dict[int, int] = defaultdict(int)
-    for cell in net.cells.values():
-        for port, direction in cell["port_directions"].items():
-            if direction == "input":
-                for bit in net.bits(cell, port):
-                    loads[bit] += 1
+    loads = {bit: len(cells) for bit, cells in net.readers().items()}
     wide = sorted((bit for bit in loads if bit in net.driver), key=lambda b: -loads[b])
     return [WideNet(net.names.get(bit, f"${bit}"), loads[bit],
                     net.cells[net.driver[bit][0]]["type"], net.sources.get(bit, ""))
