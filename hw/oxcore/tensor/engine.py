@@ -311,12 +311,12 @@ class _StoreRow:
         self.word_count = Signal(range(max_words + 1), name="lsu_out_word_count")
         self.word_shift = _log2(port_bits // 8)
 
-    def load(self, m: Module, valid, tag, clamped, row_mask, span) -> None:
-        """Take the next row's control (`valid` low: none) with its `_row_tag`; `span`:
-        its bytes past the first. (Its bytes: `load_data`.)"""
+    def load(self, m: Module, valid, tag, word_count, clamped, row_mask) -> None:
+        """Take the next row's control (`valid` low: none) with its `_row_tag` and its
+        `count_of` port words. (Its bytes: `load_data`.)"""
         offset = tag.addr[:self.word_shift]
         m.d.sync += [self.valid.eq(valid), self.tag.eq(tag),
-                     self.word_count.eq(self.count_of(tag, span)),
+                     self.word_count.eq(word_count),
                      self.enables.eq(row_mask << offset), self.clamped.eq(clamped)]
 
     def count_of(self, tag, span) -> Value:
@@ -1331,8 +1331,11 @@ class TensorEngine(Engine):
         incoming_valid = Mux(uop.full_rows, fed, in_flight[-1])
         incoming_tag = data.View(tag_layout, Mux(uop.full_rows, fed_tag.as_value(),
                                                  tags[-1].as_value()))
+        # (the word written next: the row's next as one is written, from 0 after its last)
         word_next = Mux(out.valid & mem.ready, Mux(word + 1 == words, 0, word + 1), word)
-        words_next = Mux(advance, out.count_of(incoming_tag, lsu.row_span), words)
+        m.d.sync += word.eq(word_next)
+        incoming_words = out.count_of(incoming_tag, lsu.row_span)
+        words_next = Mux(advance, incoming_words, words)
         advance_next = ~Mux(advance, incoming_valid, out.valid) | (
             ~self._skid_next & (word_next + 1 == words_next))
         takes = {name: registered_copies(m, advance_next, t, f"lsu_{name}_advance", init=1)
@@ -1367,9 +1370,9 @@ class TensorEngine(Engine):
                              feed_more.eq(~feed_final), feed_final.eq(feed_row + 2 == lsu.rows)]
                 with m.If(feed_tag.last):
                     m.d.comb += lsu.state_next.eq(LsuState.DRAIN)
-            out.load(m, incoming_valid, incoming_tag,
+            out.load(m, incoming_valid, incoming_tag, incoming_words,
                      ~uop.full_rows & (requantizer.saturated & stored_elements).any(),
-                     lsu.row_mask, lsu.row_span)
+                     lsu.row_mask)
 
         with m.If(storing & lsu.empty):  # (never behind a draining store: the same
             lsu.finish(m)                # CSRs made that one's rows, so it has rows)
@@ -1383,7 +1386,7 @@ class TensorEngine(Engine):
                 with m.If(word + 1 == words):  # the row is written
                     lsu.report_row(m, out.tag.addr, out.data, write=1)
                     m.d.comb += row_done.eq(1)
-                    m.d.sync += [word.eq(0), saturated.eq(saturated | out.clamped)]
+                    m.d.sync += saturated.eq(saturated | out.clamped)
                     with m.If(out.tag.last):  # its store's last row
                         m.d.sync += saturated.eq(0)
                         with m.If((saturated | out.clamped) & ~tqsat):
@@ -1394,8 +1397,6 @@ class TensorEngine(Engine):
                             lsu.finish(m)  # the last row out: the unit is free
                         with m.Else():  # the next store's rows follow
                             m.d.comb += commit.last.eq(1)
-                with m.Else():
-                    m.d.sync += word.eq(word + 1)
         # the next store may start as this one's feed ends (its last row fed, or out)
         next_store = Signal(name="lsu_next_store")
         m.d.comb += next_store.eq(
