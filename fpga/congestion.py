@@ -65,7 +65,7 @@ def summarize(directory: Path, iteration: int | None = None) -> Congestion:
                                     "(*congestion_by_net_<iteration>.csv)")
         iteration, path = latest
     else:
-        matches = [p for p in directory.glob(f"*congestion_by_net_{iteration}.csv")]
+        matches = list(directory.glob(f"*congestion_by_net_{iteration}.csv"))
         if not matches:
             raise FileNotFoundError(f"{directory}: no heatmap of iteration {iteration}")
         path = matches[0]
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         print(summarize(args.directory, args.iteration).format(args.top))
-    except (FileNotFoundError, OSError) as error:
+    except OSError as error:  # (FileNotFoundError among them)
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0
