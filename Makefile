@@ -35,6 +35,8 @@ help:
 	@echo "               FANOUT=20: also the 20 nets with the most loads"
 	@echo "make fpga-timing UNIT=tensor CONFIG=tensor CONGESTION=1  router2's congestion"
 	@echo "               summed by design signal (congestion.txt)"
+	@echo "               (FLOORPLAN=0, here and for make fpga: the MAC array's DSPs"
+	@echo "               placed freely, not pinned to a block in the die's middle)"
 
 venv: $(STAMP)
 
@@ -86,7 +88,8 @@ fuzz: $(STAMP)
 fpga: $(STAMP)
 	$(PY) -m fpga build --board $(or $(BOARD),ulx3s) $(FPGA_PROGRAM_ARGS) \
 		$(if $(CONFIG),--config $(CONFIG)) $(if $(filter 1,$(PROGRAM)),--program) \
-		$(if $(ROUTER),--router $(ROUTER)) $(if $(PLACER),--placer $(PLACER))
+		$(if $(ROUTER),--router $(ROUTER)) $(if $(PLACER),--placer $(PLACER)) \
+		$(if $(filter 0,$(FLOORPLAN)),--no-floorplan)
 
 fpga-check: $(STAMP)
 	$(PY) -m fpga check
@@ -96,7 +99,8 @@ fpga-timing: $(STAMP)
 		$(if $(filter 1,$(PLACE_ONLY)),--place-only) $(if $(filter 1,$(FAST)),--no-abc9) \
 		$(if $(filter 1,$(DEPTH)),--depth) $(if $(BY_LINE),--by-line $(BY_LINE)) \
 		$(if $(FANOUT),--fanout $(FANOUT)) \
-		$(if $(PLACER),--placer $(PLACER)) $(if $(filter 1,$(CONGESTION)),--congestion)
+		$(if $(PLACER),--placer $(PLACER)) $(if $(filter 1,$(CONGESTION)),--congestion) \
+		$(if $(filter 0,$(FLOORPLAN)),--no-floorplan)
 
 # clean keeps the tool caches (zig's C++ runtime, compiled CXXRTL models, YoWASP):
 # rebuilding them costs minutes. distclean removes everything, .venv included.

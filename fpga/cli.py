@@ -102,7 +102,8 @@ def _cmd_build(args) -> int:
         result = build(board, component, design=design.name, build_root=args.build_root,
                        config=config.name, target_mhz=args.target_mhz,
                        allow_timing_fail=args.allow_timing_fail, seed=args.seed,
-                       router=args.router, placer=args.placer)
+                       router=args.router, placer=args.placer,
+                       floorplan=not args.no_floorplan)
     except FpgaError as exc:
         if getattr(exc, "report_text", None):
             print(exc.report_text)
@@ -219,7 +220,7 @@ def _cmd_timing(args) -> int:
         return 0
     result = unit_timing(unit, args.unit, work, seed=args.seed, place_only=args.place_only,
                          router=args.router, placer=args.placer, abc9=not args.no_abc9,
-                         congestion=args.congestion)
+                         congestion=args.congestion, floorplan=not args.no_floorplan)
     print(result.format())
     return 0
 
@@ -334,6 +335,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "finishes congested designs such as the tensor SoC far sooner")
     p.add_argument("--placer", choices=PLACERS, default=None,
                    help="nextpnr's placer (default: nextpnr's own, heap)")
+    p.add_argument("--no-floorplan", action="store_true",
+                   help="place a tensor engine's MAC array freely (default: its DSPs "
+                        "pinned to a compact block in the die's middle, fpga/floorplan.py)")
     p.add_argument("--build-root", default="build/fpga", type=Path)
     p.set_defaults(func=_cmd_build)
 
@@ -363,6 +367,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--congestion", action="store_true",
                    help="router2's heatmaps, summed by design signal into congestion.txt "
                         "(where a placement that does not route is congested)")
+    p.add_argument("--no-floorplan", action="store_true",
+                   help="place a tensor engine's MAC array freely (default: its DSPs "
+                        "pinned to a compact block in the die's middle, fpga/floorplan.py)")
     p.add_argument("--depth", action="store_true",
                    help="no place and route: the deepest paths of the synthesized netlist "
                         "(LUT levels, estimated ns, HDL lines), in seconds after synthesis")

@@ -46,6 +46,7 @@ from amaranth.lib import wiring
 
 from fpga.area import SYNTH_OPTS, prepare_memories
 from fpga.boards import Board, BoardTop, get_board
+from fpga.floorplan import ecp5_die, pin_mac_array
 from fpga.report import PnrReport, parse_report
 from fpga.tools import PLACERS, ROUTERS, FpgaError, env_var, tool_env
 
@@ -198,7 +199,7 @@ def build(board: Board | str, soc: wiring.Component | SocFactory, *,
           design: str = "soc", build_root: Path | str = DEFAULT_BUILD_ROOT,
           config: str | None = None, target_mhz: float | None = None,
           allow_timing_fail: bool = False, seed: int = 1, router: str | None = None,
-          placer: str | None = None, program: bool = False,
+          placer: str | None = None, program: bool = False, floorplan: bool = True,
           log: Callable[[str], None] = print) -> BuildResult:
     """Synthesize, place, route and pack ``soc`` for ``board``; return the result, or raise
     `DoesNotFit`, `TimingFailed` or `BuildStepFailed`.
@@ -209,7 +210,9 @@ def build(board: Board | str, soc: wiring.Component | SocFactory, *,
     timing fails (the report still says FAIL). ``program`` runs openFPGALoader after a
     successful build (`program_board`). ``router`` picks nextpnr's router (``router1``,
     ``router2``; None: nextpnr's default), ``placer`` its placer (``heap``, ``sa``,
-    ``static``; None: nextpnr's default, heap)."""
+    ``static``; None: nextpnr's default, heap). ``floorplan`` (ECP5): a tensor engine's
+    MAC array pinned to a compact block of DSP sites before placement
+    (`fpga.floorplan`)."""
     if router not in (None, *ROUTERS):
         raise ValueError(f"router {router!r}: nextpnr has {', '.join(ROUTERS)}")
     if placer not in (None, *PLACERS):
@@ -261,6 +264,9 @@ def build(board: Board | str, soc: wiring.Component | SocFactory, *,
                 result.report = _collect_report(board, work)
                 raise _with_report(_step_error(board, step, argv[0], proc, work, result),
                                    result)
+            die = ecp5_die(board.device) if board.family == "ecp5" else None
+            if floorplan and die and argv[0] == "yosys":
+                status.log(pin_mac_array(work / "top.json", work / "top.json", die))
     result.report = _collect_report(board, work)
 
     over = result.report.overused()   # nextpnr normally stops before this; be sure

