@@ -4,9 +4,11 @@ with them (nextpnr rejects a BEL name it does not know)."""
 
 import json
 
-from amaranth import Module
+from amaranth import Module, Signal
 from amaranth.lib import wiring
 
+from fpga.boards import SOC_SIGNATURE
+from fpga.flow import build
 from fpga.floorplan import DSP_GRIDS, ecp5_die, find_mac_array, pin_mac_array, plan_sites
 from fpga.unit_timing import synthesize_unit, unit_timing
 from hw.oxcore.tensor.mac_array import MacArray
@@ -108,6 +110,48 @@ def test_a_synthesized_array_is_pinned_and_placed(tmp_path):
     assert {cells[n]["attributes"]["BEL"] for n in find_mac_array(pinned).values()} \
         == set(plan_sites(2, GRID).values())
     assert placed.fmax_mhz > 0
+    assert "Placed 4 cells based on constraints" in (tmp_path / "nextpnr.log").read_text()
+
+
+class ArrayOnBoard(wiring.Component):
+    """A 2 x 2 MAC array as a board's SoC: a counter's bytes as its operands, its
+    result folded onto the LEDs (so that nothing is optimised away)."""
+
+    def __init__(self) -> None:
+        super().__init__(SOC_SIGNATURE)
+
+    def elaborate(self, platform) -> Module:
+        m = Module()
+        m.submodules.array = array = ArrayInEngine(2)
+        count = Signal(32)
+        m.d.sync += count.eq(count + 1)
+        m.d.comb += [array.a.eq(count[:16]), array.b.eq(count[16:]), array.step.eq(-1),
+                     array.first.eq(count[0]), array.base.eq(count.replicate(4))]
+        folded = array.result[0:8]
+        for k in range(8, len(array.result), 8):
+            folded = folded ^ array.result[k:k + 8]
+        m.d.sync += self.leds.eq(folded)
+        return m
+
+
+def _pinned_bels(netlist_path) -> set:
+    netlist = json.loads(netlist_path.read_text())
+    cells = netlist["modules"]["top"]["cells"]
+    return {cells[name].get("attributes", {}).get("BEL")
+            for name in find_mac_array(netlist).values()}
+
+
+def test_the_board_build_pins_the_array(tmp_path):
+    logs = []
+    netlist = tmp_path / "ulx3s" / "array" / "top.json"
+    result = build("ulx3s", ArrayOnBoard(), design="array", build_root=tmp_path,
+                   log=logs.append)
+    assert "floorplan: MAC array's 4 multipliers pinned to DSP rows Y58, X58-X63" in logs
+    assert _pinned_bels(netlist) == set(plan_sites(2, GRID).values())
+    assert result.bitstream.exists()
+    bare = build("ulx3s", ArrayOnBoard(), design="array", build_root=tmp_path,
+                 floorplan=False, log=logs.append)
+    assert _pinned_bels(netlist) == {None} and bare.bitstream.exists()
 
 
 def test_a_netlist_without_an_array_is_copied(tmp_path):
@@ -116,3 +160,4 @@ def test_a_netlist_without_an_array_is_copied(tmp_path):
     message = pin_mac_array(source, tmp_path / "out.json")
     assert message == "floorplan: no MAC array in DSP blocks to pin"
     assert json.loads((tmp_path / "out.json").read_text()) == json.loads(source.read_text())
+    assert "no DSP grid known for '25k'" in pin_mac_array(source, tmp_path / "o.json", "25k")
