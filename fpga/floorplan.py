@@ -13,9 +13,9 @@ adjacent sites of one DSP row (so the copies of its row's enables, `hw.oxcore.re
 have one place to sit), the array's rows split between the DSP rows nearest the die's
 centre, at most as many array rows to a DSP row as its sites hold. It finds the
 multipliers by their structure (TDIM operand bytes a side, every pair multiplied once),
-not by the names Yosys gives its cells, and it pins them with nextpnr's ``BEL`` attribute in the
-synthesized netlist, which the placer then keeps. The rest of the design is placed
-around them as before.
+not by the names Yosys gives its cells, and pins them with nextpnr's ``BEL`` attribute
+in the synthesized netlist, which the placer then keeps ("Placed N cells based on
+constraints" in its log). The rest of the design is placed around them as before.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ DSP_GRIDS: dict[str, DspGrid] = {
                    centre_y=47.5),
 }
 
+
 def ecp5_die(part: str) -> str | None:
     """nextpnr-ecp5's device option for a part number ("LFE5U-85F-6BG381": "85k"),
     for the dies whose grid is known."""
@@ -67,7 +68,8 @@ def _top(netlist: dict) -> dict:
 
 def _operand(cell: dict, port: str) -> tuple:
     """The bits on a multiplier's 18-bit operand port, in order (ints are nets)."""
-    return tuple(bit for k in range(18) for bit in cell["connections"].get(f"{port}{k}", []))
+    connections = cell["connections"]
+    return tuple(bit for k in range(18) for bit in connections.get(f"{port}{k}", []))
 
 
 def _two_colour(edges: dict[str, tuple[tuple, tuple]]) -> list[tuple[set, set, list]]:

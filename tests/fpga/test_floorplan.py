@@ -160,4 +160,5 @@ def test_a_netlist_without_an_array_is_copied(tmp_path):
     message = pin_mac_array(source, tmp_path / "out.json")
     assert message == "floorplan: no MAC array in DSP blocks to pin"
     assert json.loads((tmp_path / "out.json").read_text()) == json.loads(source.read_text())
-    assert "no DSP grid known for '25k'" in pin_mac_array(source, tmp_path / "o.json", "25k")
+    assert "no DSP grid known for '25k'" in pin_mac_array(source, tmp_path / "x.json",
+                                                           "25k")
