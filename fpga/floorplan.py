@@ -59,6 +59,12 @@ def ecp5_die(part: str) -> str | None:
     return key if key in DSP_GRIDS else None
 
 
+# The smallest array taken for a MAC array: the tensor engine's TDIM is 4, 8 or 16,
+# while a wide product split into partial products (a vector lane's 32 x 32: the low
+# and high halves of each operand, four multipliers) is a complete 2 x 2 grid too.
+MIN_TDIM = 4
+
+
 def _top(netlist: dict) -> dict:
     """The netlist's top module (Yosys marks it; a netlist may hold cell models too)."""
     modules = netlist["modules"]
@@ -115,7 +121,7 @@ def _order(keys: set, netnames: dict) -> tuple[list, str]:
 def find_mac_array(netlist: dict) -> dict[tuple[int, int], str]:
     """The MAC array's multipliers in a Yosys JSON netlist: cell name by (i, j), by
     structure, not by cell names (Yosys makes those up): TDIM x TDIM multipliers
-    (TDIM >= 2) whose operands are TDIM bytes on one side (A's rows, i) and TDIM on the
+    (TDIM >= `MIN_TDIM`) whose operands are TDIM bytes on one side (A's rows, i) and TDIM on the
     other (B's, j), every pair multiplied once. Rows are the side held in a signal
     named ``a`` (the engine's ``mac_array.a``), bytes in that signal's order. Empty when
     there is no such array or more than one."""
@@ -126,7 +132,7 @@ def find_mac_array(netlist: dict) -> dict[tuple[int, int], str]:
     for left, right, names in _two_colour(edges):
         n = len(left)
         pairs = {frozenset(edges[name]) for name in names}
-        if n >= 2 and len(right) == n and len(names) == n * n and len(pairs) == n * n:
+        if n >= MIN_TDIM and len(right) == n and len(names) == n * n and len(pairs) == n * n:
             arrays.append((left, right, names))
     if len(arrays) != 1:
         return {}

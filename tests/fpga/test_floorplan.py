@@ -4,6 +4,7 @@ with them (nextpnr rejects a BEL name it does not know)."""
 
 import json
 
+import pytest
 from amaranth import Module, Signal
 from amaranth.lib import wiring
 
@@ -55,17 +56,20 @@ def _netlist(tdim: int, swap_ports: bool = False, extra: dict | None = None) -> 
 
 def test_multipliers_are_found_by_their_operand_bytes():
     # (the lone multiplier beside the array is no array: one operand a side)
-    assert find_mac_array(_netlist(2)) == {(0, 0): "m00", (0, 1): "m01",
-                                           (1, 0): "m10", (1, 1): "m11"}
-    assert find_mac_array(_netlist(2, swap_ports=True))[(1, 0)] == "m10"
+    found = find_mac_array(_netlist(4))
+    assert len(found) == 16 and all(found[(i, j)] == f"m{i}{j}"
+                                    for i in range(4) for j in range(4))
+    assert find_mac_array(_netlist(4, swap_ports=True))[(1, 0)] == "m10"
+    # a 2 x 2 grid is a wide product's partial products (a vector lane's), not an array
+    assert find_mac_array(_netlist(2)) == {}
 
 
 def test_nothing_is_found_when_unsure():
     assert find_mac_array({"modules": {"top": {"cells": {}, "netnames": {}}}}) == {}
-    missing = _netlist(2)
+    missing = _netlist(4)
     del missing["modules"]["top"]["cells"]["m11"]           # a MAC not in a DSP block
     assert find_mac_array(missing) == {}
-    two = _netlist(2)
+    two = _netlist(4)
     cells = two["modules"]["top"]["cells"]
     for name in list(cells):                  # a second array, on other operands
         if name != "other_mult":
@@ -97,24 +101,27 @@ def test_part_numbers_name_their_die():
     assert ecp5_die("iCE40UP5K-SG48") is None
 
 
+@pytest.mark.slow
 def test_a_synthesized_array_is_pinned_and_placed(tmp_path):
     logs = []
-    synthesize_unit(ArrayInEngine(2), "mac_array", tmp_path, log=logs.append)
+    synthesize_unit(ArrayInEngine(4), "mac_array", tmp_path, log=logs.append)
     netlist = json.loads((tmp_path / "top.json").read_text())
-    assert sorted(find_mac_array(netlist)) == [(0, 0), (0, 1), (1, 0), (1, 1)]
-    placed = unit_timing(ArrayInEngine(2), "mac_array", tmp_path, place_only=True,
+    assert sorted(find_mac_array(netlist)) == [(i, j) for i in range(4) for j in range(4)]
+    placed = unit_timing(ArrayInEngine(4), "mac_array", tmp_path, place_only=True,
                          log=logs.append)
-    assert "pinned to DSP rows Y58, X58-X63" in "\n".join(logs)
+    # TDIM 4: one DSP row, sites 18-33 of 52 (tile X40's third, X44, to tile X78's
+    # second, X79)
+    assert "pinned to DSP rows Y58, X44-X79" in "\n".join(logs)
     pinned = json.loads((tmp_path / "floorplanned.json").read_text())
     cells = pinned["modules"]["top"]["cells"]
     assert {cells[n]["attributes"]["BEL"] for n in find_mac_array(pinned).values()} \
-        == set(plan_sites(2, GRID).values())
+        == set(plan_sites(4, GRID).values())
     assert placed.fmax_mhz > 0
-    assert "Placed 4 cells based on constraints" in (tmp_path / "nextpnr.log").read_text()
+    assert "Placed 16 cells based on constraints" in (tmp_path / "nextpnr.log").read_text()
 
 
 class ArrayOnBoard(wiring.Component):
-    """A 2 x 2 MAC array as a board's SoC: a counter's bytes as its operands, its
+    """A 4 x 4 MAC array as a board's SoC: a counter's bytes as its operands, its
     result folded onto the LEDs (so that nothing is optimised away)."""
 
     def __init__(self) -> None:
@@ -122,11 +129,11 @@ class ArrayOnBoard(wiring.Component):
 
     def elaborate(self, platform) -> Module:
         m = Module()
-        m.submodules.array = array = ArrayInEngine(2)
-        count = Signal(32)
-        m.d.sync += count.eq(count + 1)
-        m.d.comb += [array.a.eq(count[:16]), array.b.eq(count[16:]), array.step.eq(-1),
-                     array.first.eq(count[0]), array.base.eq(count.replicate(4))]
+        m.submodules.array = array = ArrayInEngine(4)
+        count = Signal(64)
+        m.d.sync += count.eq(count + 0x0123_4567_89AB_CDEF)
+        m.d.comb += [array.a.eq(count[:32]), array.b.eq(count[32:]), array.step.eq(-1),
+                     array.first.eq(count[:4]), array.base.eq(count.replicate(8))]
         folded = array.result[0:8]
         for k in range(8, len(array.result), 8):
             folded = folded ^ array.result[k:k + 8]
@@ -141,13 +148,14 @@ def _pinned_bels(netlist_path) -> set:
             for name in find_mac_array(netlist).values()}
 
 
+@pytest.mark.slow
 def test_the_board_build_pins_the_array(tmp_path):
     logs = []
     netlist = tmp_path / "ulx3s" / "array" / "top.json"
     result = build("ulx3s", ArrayOnBoard(), design="array", build_root=tmp_path,
                    log=logs.append)
-    assert "floorplan: MAC array's 4 multipliers pinned to DSP rows Y58, X58-X63" in logs
-    assert _pinned_bels(netlist) == set(plan_sites(2, GRID).values())
+    assert "floorplan: MAC array's 16 multipliers pinned to DSP rows Y58, X44-X79" in logs
+    assert _pinned_bels(netlist) == set(plan_sites(4, GRID).values())
     assert result.bitstream.exists()
     bare = build("ulx3s", ArrayOnBoard(), design="array", build_root=tmp_path,
                  floorplan=False, log=logs.append)
