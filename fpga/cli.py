@@ -310,6 +310,13 @@ def _cmd_boards(args) -> int:
     return 0
 
 
+def _add_floorplan_option(p: argparse.ArgumentParser) -> None:
+    """``--no-floorplan``, shared by ``build`` and ``timing`` (`fpga.floorplan`)."""
+    p.add_argument("--no-floorplan", action="store_true",
+                   help="place a tensor engine's MAC array freely (default: its DSPs "
+                        "pinned to a compact block in the die's middle, fpga/floorplan.py)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m fpga",
                                      description="OxCore FPGA flow (YoWASP toolchain)")
@@ -335,9 +342,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "finishes congested designs such as the tensor SoC far sooner")
     p.add_argument("--placer", choices=PLACERS, default=None,
                    help="nextpnr's placer (default: nextpnr's own, heap)")
-    p.add_argument("--no-floorplan", action="store_true",
-                   help="place a tensor engine's MAC array freely (default: its DSPs "
-                        "pinned to a compact block in the die's middle, fpga/floorplan.py)")
+    _add_floorplan_option(p)
     p.add_argument("--build-root", default="build/fpga", type=Path)
     p.set_defaults(func=_cmd_build)
 
@@ -367,9 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--congestion", action="store_true",
                    help="router2's heatmaps, summed by design signal into congestion.txt "
                         "(where a placement that does not route is congested)")
-    p.add_argument("--no-floorplan", action="store_true",
-                   help="place a tensor engine's MAC array freely (default: its DSPs "
-                        "pinned to a compact block in the die's middle, fpga/floorplan.py)")
+    _add_floorplan_option(p)
     p.add_argument("--depth", action="store_true",
                    help="no place and route: the deepest paths of the synthesized netlist "
                         "(LUT levels, estimated ns, HDL lines), in seconds after synthesis")

@@ -108,11 +108,11 @@ def _two_colour(edges: dict[str, tuple[tuple, tuple]]) -> list[tuple[set, set, l
     return groups
 
 
-def _order(keys: set, netnames: dict) -> tuple[list, str]:
-    """Operands in the order of the bytes of a signal that holds them all (the array's
-    ``a`` or ``b``), with that signal's name; by net number without one."""
-    for name, info in sorted(netnames.items(), key=lambda item: len(item[1]["bits"])):
-        bits = info["bits"]
+def _order(keys: set, signals: list[tuple[str, list]]) -> tuple[list, str]:
+    """Operands in the order of the bytes of the narrowest of `signals` (name, bits)
+    that holds them all (the array's ``a`` or ``b``), with that signal's name; by net
+    number without one."""
+    for name, bits in signals:
         if all(key[0] in bits for key in keys):
             return sorted(keys, key=lambda key: bits.index(key[0])), name
     return sorted(keys, key=lambda key: [b for b in key if isinstance(b, int)]), ""
@@ -121,8 +121,8 @@ def _order(keys: set, netnames: dict) -> tuple[list, str]:
 def find_mac_array(netlist: dict) -> dict[tuple[int, int], str]:
     """The MAC array's multipliers in a Yosys JSON netlist: cell name by (i, j), by
     structure, not by cell names (Yosys makes those up): TDIM x TDIM multipliers
-    (TDIM >= `MIN_TDIM`) whose operands are TDIM bytes on one side (A's rows, i) and TDIM on the
-    other (B's, j), every pair multiplied once. Rows are the side held in a signal
+    (TDIM >= `MIN_TDIM`) whose operands are TDIM bytes on one side (A's rows, i) and
+    TDIM on the other (B's, j), every pair multiplied once. Rows are the side held in a signal
     named ``a`` (the engine's ``mac_array.a``), bytes in that signal's order. Empty when
     there is no such array or more than one."""
     module = _top(netlist)
@@ -137,8 +137,10 @@ def find_mac_array(netlist: dict) -> dict[tuple[int, int], str]:
     if len(arrays) != 1:
         return {}
     left, right, names = arrays[0]
+    signals = sorted(((name, info["bits"]) for name, info in module["netnames"].items()),
+                     key=lambda signal: len(signal[1]))
     (left_order, left_name), (right_order, right_name) = (
-        _order(left, module["netnames"]), _order(right, module["netnames"]))
+        _order(left, signals), _order(right, signals))
     named_a = re.compile(r"(?:^|\.)a$")
     if named_a.search(right_name) and not named_a.search(left_name):
         left_order, right_order = right_order, left_order

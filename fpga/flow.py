@@ -254,6 +254,8 @@ def build(board: Board | str, soc: wiring.Component | SocFactory, *,
     log(f"building {design} for {board.name} ({board.device}) in {work}")
     result = BuildResult(board, design, work, PnrReport(board.family), times=times,
                          target_mhz=target_mhz, config=config)
+    # (the ECP5 die whose DSP grid the floorplan pins a MAC array to, if any)
+    die = ecp5_die(board.device) if floorplan and board.family == "ecp5" else None
     with _StepStatus(board, log) as status:
         for argv in commands:
             if argv[0] in SKIPPED_TOOLS:
@@ -264,8 +266,7 @@ def build(board: Board | str, soc: wiring.Component | SocFactory, *,
                 result.report = _collect_report(board, work)
                 raise _with_report(_step_error(board, step, argv[0], proc, work, result),
                                    result)
-            die = ecp5_die(board.device) if board.family == "ecp5" else None
-            if floorplan and die and argv[0] == "yosys":
+            if die and argv[0] == "yosys":
                 status.log(pin_mac_array(work / "top.json", work / "top.json", die))
     result.report = _collect_report(board, work)
 
